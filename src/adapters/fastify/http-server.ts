@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import { dispatch } from '../../app/http/dispatch.ts';
+import { errorBody, statusForCode } from '../../app/http/errors.ts';
+import type { AnyRoute, RequestHeaders } from '../../app/http/route.ts';
+
+/** Options of the Node HTTP server. */
+export interface HttpServerOptions {
+  readonly routes: readonly AnyRoute[];
+  readonly logger: PinoLogger;
+  /** Largest accepted body in bytes. */
+  readonly bodyLimit: number;
+}
+
+/** Fastify's own 4xx error codes, mapped onto our uniform error codes. */
+const frameworkErrorCodes: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+  FST_ERR_BAD_URL: 'bad_request',
+};
+
+/** Request ids that a client may choose: short and printable, so they are safe in logs. */
+const clientRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Mounts the runtime-neutral route table on fastify. Fastify routes, parses JSON and enforces the
+ * body limit; everything else (validation, handlers, error mapping) happens in `dispatch`, exactly
+ * as in the Worker. Every failure, including fastify's own, gets the uniform error body.
+ */
+export function createHttpServer(options: HttpServerOptions) {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit,
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && clientRequestId.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    frameworkErrors: (error, request, reply) => {
+      request.log.info({ err: error }, 'malformed request');
+      void sendError(reply, frameworkErrorCodes[error.code] ?? 'bad_request', error.message);
+    },
+  });
+  // Only JSON bodies: fastify's default text/plain parser would hand strings to JSON routes.
+  app.removeContentTypeParser('text/plain');
+
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const code = frameworkErrorCodes[error.code] ?? (status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 429 ? 'rate_limited' : 'bad_request');
+      return sendError(reply, code, error.message, status);
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendError(reply, 'internal_error', 'Something went wrong on our side; the request id identifies it in our logs', 500, { requestId: request.id });
+  });
+
+  app.setNotFoundHandler((request, reply) => sendError(reply, 'route_not_found', `No route for ${request.method} ${request.url.split('?')[0]}`));
+
+  for (const route of options.routes) {
+    app.route({
+      method: route.method,
+      url: toFastifyPath(route.path),
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const result = await dispatch(route, {
+          params: request.params as Record<string, string>,
+          query: request.query as Record<string, unknown>,
+          body: request.body,
+          headers: flattenHeaders(request.headers),
+          requestId: request.id,
+          log: request.log,
+        });
+        void reply.status(result.status);
+        if (result.headers !== undefined) void reply.headers(result.headers);
+        if (result.body === undefined) return reply.send();
+        return reply.type('application/json; charset=utf-8').send(JSON.stringify(result.body));
+      },
+    });
+  }
+  return app;
+}
+
+function sendError(reply: FastifyReply, code: string, message: string, status = statusForCode(code), details?: unknown): FastifyReply {
+  return reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(errorBody(code, message, details)));
+}
+
+/** `/v1/dashboards/{id}` → `/v1/dashboards/:id`. */
+function toFastifyPath(path: string): string {
+  return path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
+}
+
+function flattenHeaders(headers: FastifyRequest['headers']): RequestHeaders {
+  const flat: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  return flat;
+}
+
+/** The Node HTTP server. */
+export type HttpServer = ReturnType<typeof createHttpServer>;

@@ -1,0 +1,107 @@
+import { PgBoss, fromKysely, type KyselyTransactionLike } from 'pg-boss';
+import type { Job, JobQueue, SendOptions, TopicOptions, WorkOptions } from '../../ports/job-queue.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { ReadinessProbe } from '../../ports/readiness.ts';
+
+/** Options of the pg-boss adapter. */
+export interface PgBossJobQueueOptions {
+  readonly connectionString: string;
+  readonly logger: Logger;
+  /** Postgres schema pg-boss owns (default `pgboss`). */
+  readonly schema?: string;
+  /** Connections in pg-boss's own pool (default 4). */
+  readonly poolMax?: number;
+  /**
+   * Seconds between polls of a topic (default 1). New jobs wake workers at once through
+   * LISTEN/NOTIFY; polling is what starts delayed jobs and retries on time.
+   */
+  readonly pollingIntervalSeconds?: number;
+}
+
+/**
+ * The job queue on Node: pg-boss in the same Postgres as our tables, so a job sent with a
+ * transaction commits or rolls back with it. Topics are notify-enabled queues: a worker wakes on
+ * LISTEN/NOTIFY the moment a job commits instead of waiting for its next poll.
+ */
+export class PgBossJobQueue implements JobQueue {
+  readonly #boss: PgBoss;
+  readonly #log: Logger;
+  readonly #pollingIntervalSeconds: number;
+  #running = false;
+
+  constructor(options: PgBossJobQueueOptions) {
+    this.#log = options.logger;
+    this.#pollingIntervalSeconds = options.pollingIntervalSeconds ?? 1;
+    this.#boss = new PgBoss({
+      connectionString: options.connectionString,
+      schema: options.schema ?? 'pgboss',
+      max: options.poolMax ?? 4,
+      application_name: 'baton-jobs',
+      useListenNotify: true,
+    });
+    this.#boss.on('error', (error: Error) => this.#log.error({ err: error }, 'job queue error'));
+  }
+
+  async start(): Promise<void> {
+    await this.#boss.start();
+    this.#running = true;
+  }
+
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    await this.#boss.stop({ graceful: true, timeout: options.timeoutMs ?? 8000, close: true });
+  }
+
+  isRunning(): boolean {
+    return this.#running;
+  }
+
+  async declareTopic(topic: string, options: TopicOptions = {}): Promise<void> {
+    if ((await this.#boss.getQueue(topic)) !== null) return;
+    try {
+      await this.#boss.createQueue(topic, {
+        notify: true,
+        retryLimit: options.retryLimit ?? 2,
+        retryDelay: options.retryDelaySeconds ?? 1,
+        expireInSeconds: options.expireInSeconds ?? 900,
+      });
+    } catch (error) {
+      // Another instance declared it at the same moment.
+      if ((await this.#boss.getQueue(topic)) === null) throw error;
+    }
+  }
+
+  async send<T extends object>(topic: string, data: T, options: SendOptions = {}): Promise<string> {
+    const id = await this.#boss.send(topic, data, {
+      ...(options.tx === undefined ? {} : { db: fromKysely(options.tx as unknown as KyselyTransactionLike) }),
+      ...(options.startAfter === undefined ? {} : { startAfter: options.startAfter }),
+      ...(options.retryLimit === undefined ? {} : { retryLimit: options.retryLimit }),
+    });
+    if (id === null) throw new Error(`The job queue refused a job for topic ${topic}`);
+    return id;
+  }
+
+  async work<T>(topic: string, handler: (job: Job<T>) => Promise<void>, options: WorkOptions = {}): Promise<void> {
+    await this.#boss.work<T>(topic, {
+      batchSize: 1,
+      localConcurrency: options.concurrency ?? 1,
+      pollingIntervalSeconds: this.#pollingIntervalSeconds,
+      notifyPollingIntervalSeconds: this.#pollingIntervalSeconds,
+    }, async (jobs) => {
+      for (const job of jobs) await handler({ id: job.id, topic: job.name, data: job.data });
+    });
+  }
+
+  /** Readiness: the queue is started and its schema answers. */
+  probe(): ReadinessProbe {
+    return {
+      name: 'queue',
+      check: async () => {
+        if (!this.#running) return { ok: false, reason: 'the job queue is not running' };
+        if (!(await this.#boss.isInstalled())) return { ok: false, reason: 'the job queue schema is missing' };
+        return { ok: true };
+      },
+    };
+  }
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/** Where the service runs; decides safe defaults (log format, what may be enabled). */
+export const environments = ['development', 'test', 'production'] as const;
+export type Environment = (typeof environments)[number];
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A config variable: its schema, and the one-line description the README's table repeats. */
+interface Variable {
+  readonly schema: z.ZodType;
+  readonly description: string;
+}
+
+const port = z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(1, 'expected a port between 1 and 65535').max(65535, 'expected a port between 1 and 65535');
+const positiveInt = (what: string) => z.coerce.number({ error: `expected ${what}` }).int(`expected ${what}`).positive(`expected ${what}`);
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://baton.example.com' });
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// URL such as postgres://user:password@host:5432/baton' });
+
+/**
+ * Every environment variable Baton reads, in one place. The README's configuration table and the
+ * Docker compose file are checked against these names by tests.
+ */
+export const configVariables = {
+  BATON_ENV: { schema: z.enum(environments, { error: `expected one of ${environments.join(', ')}` }).default('development'), description: 'Which configuration profile applies: development (readable logs, embedded database allowed), test, or production (JSON logs, DATABASE_URL and BATON_PUBLIC_URL required).' },
+  PORT: { schema: port.default(8787), description: 'TCP port the HTTP server listens on.' },
+  HOST: { schema: z.string().min(1, 'expected a host name or address').default('127.0.0.1'), description: 'Address the HTTP server binds to (0.0.0.0 to accept connections from other machines; the Docker image sets it).' },
+  DATABASE_URL: { schema: postgresUrl.optional(), description: 'Postgres connection URL. When unset (development only), Baton starts an embedded Postgres under BATON_DATA_DIR.' },
+  DATABASE_POOL_MAX: { schema: positiveInt('a positive whole number').default(10), description: 'Largest number of Postgres connections the HTTP and use-case pool opens.' },
+  BATON_DATA_DIR: { schema: z.string().min(1, 'expected a directory path').default('./.data'), description: 'Directory for local state: the embedded Postgres cluster and its credentials.' },
+  BATON_PUBLIC_URL: { schema: httpUrl.optional(), description: 'The URL users and sandboxes reach Baton at (used for links and callbacks). Defaults to http://localhost:PORT outside production.' },
+  LOG_LEVEL: { schema: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'), description: 'Minimum level of log lines written.' },
+  BATON_LOG_FORMAT: { schema: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).optional(), description: 'Log line format: json, or pretty (human-readable). Defaults to pretty in development, json otherwise.' },
+  BATON_BODY_LIMIT: { schema: positiveInt('a size in bytes').default(1_048_576), description: 'Largest accepted request body in bytes; larger bodies get 413.' },
+  BATON_SHUTDOWN_TIMEOUT_MS: { schema: positiveInt('a duration in milliseconds').default(8000), description: 'How long a graceful shutdown waits for in-flight requests and jobs before it stops them.' },
+} satisfies Record<string, Variable>;
+
+/** Names of the variables Baton reads. */
+export type ConfigVariable = keyof typeof configVariables;
+
+/** The resolved, validated, frozen configuration. */
+export interface Config {
+  readonly env: Environment;
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimit: number; readonly publicUrl: string };
+  readonly database: { readonly url: string | undefined; readonly poolMax: number };
+  readonly dataDir: string;
+  readonly log: { readonly level: (typeof logLevels)[number]; readonly format: 'json' | 'pretty' };
+  readonly shutdownTimeoutMs: number;
+}
+
+/** One problem with one variable. */
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly message: string;
+}
+
+/** The configuration cannot be used; `problems` names each variable and what was expected. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const shape = Object.fromEntries(Object.entries(configVariables).map(([name, v]) => [name, v.schema])) as {
+  [K in ConfigVariable]: (typeof configVariables)[K]['schema'];
+};
+const schema = z.object(shape);
+
+/**
+ * Resolves the configuration once from an environment record (process.env on Node, the Worker's
+ * env bindings on Cloudflare). Empty strings count as unset. Throws ConfigError naming every bad
+ * variable; never reads anything else.
+ */
+export function resolveConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const input: Record<string, string> = {};
+  for (const name of Object.keys(configVariables)) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') input[name] = value.trim();
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? 'config');
+        const got = input[variable];
+        return { variable, message: got === undefined ? issue.message : `${issue.message} (got ${JSON.stringify(redact(variable, got))})` };
+      }),
+    );
+  }
+  const v = parsed.data;
+  const problems: ConfigProblem[] = [];
+  if (v.BATON_ENV === 'production') {
+    if (v.DATABASE_URL === undefined) problems.push({ variable: 'DATABASE_URL', message: 'is required in production (the embedded database is for development only)' });
+    if (v.BATON_PUBLIC_URL === undefined) problems.push({ variable: 'BATON_PUBLIC_URL', message: 'is required in production (e.g. https://baton.example.com)' });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const publicUrl = (v.BATON_PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, '');
+  return deepFreeze({
+    env: v.BATON_ENV,
+    http: { host: v.HOST, port: v.PORT, bodyLimit: v.BATON_BODY_LIMIT, publicUrl },
+    database: { url: v.DATABASE_URL, poolMax: v.DATABASE_POOL_MAX },
+    dataDir: v.BATON_DATA_DIR,
+    log: { level: v.LOG_LEVEL, format: v.BATON_LOG_FORMAT ?? (v.BATON_ENV === 'development' ? 'pretty' : 'json') },
+    shutdownTimeoutMs: v.BATON_SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+/** Keeps passwords in URLs out of error messages. */
+function redact(variable: string, value: string): string {
+  if (variable.endsWith('_URL')) return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  return value;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner);
+  return Object.freeze(value);
+}

@@ -1,0 +1,72 @@
+import type { z } from 'zod';
+import type { Logger } from '../../ports/logger.ts';
+
+/** HTTP methods the route table uses. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Who may call a route. `public` routes answer anyone (health, OpenAPI, login).
+ * Authenticated access kinds are added by the identity layer.
+ */
+export type Access = { readonly kind: 'public' };
+
+/** Request headers, lower-cased names; repeated headers joined with ", ". */
+export type RequestHeaders = Readonly<Record<string, string | undefined>>;
+
+/** What a handler receives: validated params, query and body, plus request context. */
+export interface RouteRequest<P, Q, B> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  readonly headers: RequestHeaders;
+  /** The request id that every log line of this request carries (echoed as `x-request-id`). */
+  readonly requestId: string;
+  /** Logger bound to this request. */
+  readonly log: Logger;
+}
+
+/** What a handler returns. A JSON body is serialised by the runtime adapter. */
+export interface RouteResponse {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A documented response of a route. */
+export interface ResponseSpec {
+  readonly description: string;
+  /** JSON body schema; omit for responses without a body. */
+  readonly schema?: z.ZodType;
+}
+
+/**
+ * One HTTP route, declared once and mounted by every runtime (fastify on Node, a fetch router in
+ * the Worker). Nothing here may depend on a server framework.
+ */
+export interface Route<P = unknown, Q = unknown, B = unknown> {
+  readonly method: HttpMethod;
+  /** OpenAPI-style path, e.g. `/v1/dashboards/{id}`. */
+  readonly path: string;
+  /** Unique, stable name used in the OpenAPI document. */
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly access: Access;
+  readonly request?: {
+    readonly params?: z.ZodType<P>;
+    readonly query?: z.ZodType<Q>;
+    readonly body?: z.ZodType<B>;
+  };
+  /** Responses by status code; error responses share the uniform error body. */
+  readonly responses: Readonly<Record<number, ResponseSpec>>;
+  handler(request: RouteRequest<P, Q, B>): Promise<RouteResponse>;
+}
+
+/** A route of any type, as the table holds it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = Route<any, any, any>;
+
+/** Declares a route with its types inferred from its schemas. */
+export function defineRoute<P = undefined, Q = undefined, B = undefined>(route: Route<P, Q, B>): Route<P, Q, B> {
+  return route;
+}

@@ -1,0 +1,33 @@
+import type { ReadinessProbe } from '../../../ports/readiness.ts';
+import { buildOpenApiDocument } from '../openapi.ts';
+import type { AnyRoute } from '../route.ts';
+import { systemRoutes } from './system.ts';
+
+/** Everything the route table's handlers need; each runtime's composition root provides it. */
+export interface RouteTableDeps {
+  readonly version: string;
+  readonly probes: readonly ReadinessProbe[];
+}
+
+/**
+ * The whole HTTP API as one runtime-neutral table. Both runtimes mount exactly this table, so
+ * they serve the same routes and the same OpenAPI document.
+ */
+export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
+  let document: Record<string, unknown> | undefined;
+  const routes: AnyRoute[] = [
+    ...systemRoutes({ probes: deps.probes, openApiDocument: () => (document ??= buildOpenApiDocument(routes, { title: 'Baton', version: deps.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' })) }),
+  ];
+  assertUniqueRoutes(routes);
+  return Object.freeze(routes);
+}
+
+function assertUniqueRoutes(routes: readonly AnyRoute[]): void {
+  const seen = new Set<string>();
+  for (const route of routes) {
+    for (const key of [`${route.method} ${route.path}`, route.operationId]) {
+      if (seen.has(key)) throw new Error(`Route table has a duplicate: ${key}`);
+      seen.add(key);
+    }
+  }
+}

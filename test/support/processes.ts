@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+
+/** A child process whose output is kept, for tests that run Baton as a user would. */
+export interface Spawned {
+  readonly child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited: Promise<number | string>;
+}
+
+/** Spawns a command in the repository with the given environment (merged over ours). */
+export function spawnCommand(command: string, args: string[], env: Record<string, string | undefined>): Spawned {
+  const merged: Record<string, string | undefined> = { ...process.env, ...env };
+  for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
+  const child = spawn(command, args, { env: merged as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  return { child, output: () => out, exited };
+}
+
+/** Polls `url` until it answers with `status`, or fails after `timeoutMs`. Returns the elapsed ms. */
+export async function waitForStatus(url: string, status: number, timeoutMs: number, proc?: Spawned): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.status === status) return Date.now() - start;
+    } catch {
+      // not listening yet
+    }
+    if (proc !== undefined && proc.child.exitCode !== null) throw new Error(`process exited early:\n${proc.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms${proc === undefined ? '' : `\n${proc.output()}`}`);
+}
+
+/** Pids of Postgres server processes whose command line mentions `path`. */
+export function postgresProcessesFor(path: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', `postgres.*${path}`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}

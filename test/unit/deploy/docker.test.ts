@@ -1,0 +1,67 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configVariables, resolveConfig } from '../../../src/app/config.ts';
+
+// No Docker engine runs on our machines, so the deploy files are checked by reading them.
+const dir = 'deploy/docker';
+const compose = parse(readFileSync(join(dir, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, { image?: string; build?: { context: string; dockerfile: string }; environment?: Record<string, string>; ports?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; volumes?: string[] }>;
+  volumes: Record<string, unknown>;
+};
+const dockerfile = readFileSync(join(dir, 'Dockerfile'), 'utf8');
+
+/** Replaces `${NAME:-default}` with its default, as compose does when NAME is unset. */
+const withDefaults = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+
+describe('docker-compose.yml', () => {
+  const baton = compose.services.baton!;
+  const postgres = compose.services.postgres!;
+
+  it('builds Baton from a Dockerfile that exists', () => {
+    expect(baton.build).toBeDefined();
+    expect(existsSync(join(dir, baton.build!.context, baton.build!.dockerfile))).toBe(true);
+  });
+
+  it('runs Postgres 16 on a named volume with a healthcheck, and Baton waits for it to be healthy', () => {
+    expect(postgres.image).toMatch(/^postgres:16/);
+    const volume = postgres.volumes?.[0]?.split(':')[0];
+    expect(Object.keys(compose.volumes)).toContain(volume);
+    expect(postgres.healthcheck?.test.join(' ')).toContain('pg_isready');
+    expect(baton.depends_on?.postgres?.condition).toBe('service_healthy');
+  });
+
+  it('only sets variables that Baton reads, and they form a valid production configuration', () => {
+    const env = Object.fromEntries(Object.entries(baton.environment ?? {}).map(([k, v]) => [k, withDefaults(String(v))]));
+    for (const name of Object.keys(env)) expect(Object.keys(configVariables), `${name} is not a Baton variable`).toContain(name);
+    const config = resolveConfig(env);
+    expect(config.env).toBe('production');
+    expect(config.database.url).toContain('@postgres:5432/');
+  });
+
+  it('publishes the port Baton listens on', () => {
+    const env = baton.environment ?? {};
+    const containerPort = withDefaults(baton.ports?.[0] ?? '').split(':').pop();
+    expect(containerPort).toBe(String(env.PORT));
+    expect(dockerfile).toContain(`EXPOSE ${env.PORT}`);
+  });
+});
+
+describe('Dockerfile', () => {
+  it('is multi-stage, installs production dependencies only and runs as a non-root user', () => {
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^USER (?!root)\w+/m);
+  });
+
+  it('checks health on /readyz and copies what the server needs at run time', () => {
+    expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/readyz/);
+    for (const path of ['src', 'migrations', 'package.json']) {
+      expect(dockerfile).toContain(`COPY --chown=root:root ${path}`);
+      expect(existsSync(path)).toBe(true);
+    }
+    expect(dockerfile).toContain('src/main/server.ts');
+    expect(existsSync('src/main/server.ts')).toBe(true);
+  });
+});
