@@ -33,6 +33,15 @@ export const configVariables = {
   BATON_LOG_FORMAT: { schema: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).optional(), description: 'Log line format: json, or pretty (human-readable). Defaults to pretty in development, json otherwise.' },
   BATON_BODY_LIMIT: { schema: positiveInt('a size in bytes').default(1_048_576), description: 'Largest accepted request body in bytes; larger bodies get 413.' },
   BATON_SHUTDOWN_TIMEOUT_MS: { schema: positiveInt('a duration in milliseconds').default(8000), description: 'How long a graceful shutdown waits for in-flight requests and jobs before it stops them.' },
+  OIDC_ISSUER: { schema: httpUrl.optional(), description: 'Issuer URL of the OpenID Connect provider users sign in with (discovery at /.well-known/openid-configuration). Set together with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.' },
+  OIDC_CLIENT_ID: { schema: z.string().min(1).optional(), description: "Baton's client id at the OIDC provider." },
+  OIDC_CLIENT_SECRET: { schema: z.string().min(1).optional(), description: "Baton's client secret at the OIDC provider. Register BATON_PUBLIC_URL + /auth/callback as its redirect URI." },
+  BATON_DEV_IDP: { schema: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(), description: 'Run the built-in development identity provider (sign in as any e-mail). Defaults to true in development when OIDC_ISSUER is unset; refused in production.' },
+  BATON_DEV_IDP_PORT: { schema: port.optional(), description: 'Port of the development identity provider. Defaults to PORT + 1.' },
+  BATON_SESSION_IDLE_MINUTES: { schema: positiveInt('a number of minutes').default(1440), description: 'A browser session ends after this many minutes without a request.' },
+  BATON_SESSION_MAX_DAYS: { schema: positiveInt('a number of days').default(14), description: 'A browser session ends this many days after login, active or not.' },
+  BATON_RATE_LIMIT_AUTH_PER_MINUTE: { schema: positiveInt('a number of requests').default(30), description: 'Requests per minute one client address may make to /auth/* before getting 429.' },
+  BATON_RATE_LIMIT_TOKEN_PER_MINUTE: { schema: positiveInt('a number of requests').default(600), description: 'Requests per minute one API token may make before getting 429.' },
 } satisfies Record<string, Variable>;
 
 /** Names of the variables Baton reads. */
@@ -46,6 +55,15 @@ export interface Config {
   readonly dataDir: string;
   readonly log: { readonly level: (typeof logLevels)[number]; readonly format: 'json' | 'pretty' };
   readonly shutdownTimeoutMs: number;
+  readonly identity: {
+    /** The external OIDC provider, when configured. */
+    readonly oidc: { readonly issuer: string; readonly clientId: string; readonly clientSecret: string } | undefined;
+    /** The built-in development identity provider, when enabled (never in production). */
+    readonly devIdp: { readonly port: number } | undefined;
+    readonly sessionIdleMinutes: number;
+    readonly sessionMaxDays: number;
+  };
+  readonly rateLimits: { readonly authPerMinute: number; readonly tokenPerMinute: number };
 }
 
 /** One problem with one variable. */
@@ -97,7 +115,20 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
     if (v.DATABASE_URL === undefined) problems.push({ variable: 'DATABASE_URL', message: 'is required in production (the embedded database is for development only)' });
     if (v.BATON_PUBLIC_URL === undefined) problems.push({ variable: 'BATON_PUBLIC_URL', message: 'is required in production (e.g. https://baton.example.com)' });
   }
+  const oidcSet = [v.OIDC_ISSUER, v.OIDC_CLIENT_ID, v.OIDC_CLIENT_SECRET].filter((x) => x !== undefined).length;
+  if (oidcSet > 0 && oidcSet < 3) {
+    for (const name of ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const) {
+      if (v[name] === undefined) problems.push({ variable: name, message: 'is required when any of OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET is set' });
+    }
+  }
+  if (v.BATON_ENV === 'production' && v.BATON_DEV_IDP === 'true') {
+    problems.push({ variable: 'BATON_DEV_IDP', message: 'the development identity provider lets anyone sign in as anyone and cannot be enabled in production' });
+  }
+  if (v.BATON_ENV === 'production' && v.OIDC_ISSUER?.startsWith('http:') === true) {
+    problems.push({ variable: 'OIDC_ISSUER', message: 'must be https in production' });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
+  const devIdpEnabled = v.BATON_DEV_IDP === undefined ? v.BATON_ENV === 'development' && v.OIDC_ISSUER === undefined : v.BATON_DEV_IDP === 'true';
 
   const publicUrl = (v.BATON_PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, '');
   return deepFreeze({
@@ -107,11 +138,19 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
     dataDir: v.BATON_DATA_DIR,
     log: { level: v.LOG_LEVEL, format: v.BATON_LOG_FORMAT ?? (v.BATON_ENV === 'development' ? 'pretty' : 'json') },
     shutdownTimeoutMs: v.BATON_SHUTDOWN_TIMEOUT_MS,
+    identity: {
+      oidc: v.OIDC_ISSUER !== undefined && v.OIDC_CLIENT_ID !== undefined && v.OIDC_CLIENT_SECRET !== undefined ? { issuer: v.OIDC_ISSUER, clientId: v.OIDC_CLIENT_ID, clientSecret: v.OIDC_CLIENT_SECRET } : undefined,
+      devIdp: devIdpEnabled ? { port: v.BATON_DEV_IDP_PORT ?? (v.PORT === 65535 ? 65534 : v.PORT + 1) } : undefined,
+      sessionIdleMinutes: v.BATON_SESSION_IDLE_MINUTES,
+      sessionMaxDays: v.BATON_SESSION_MAX_DAYS,
+    },
+    rateLimits: { authPerMinute: v.BATON_RATE_LIMIT_AUTH_PER_MINUTE, tokenPerMinute: v.BATON_RATE_LIMIT_TOKEN_PER_MINUTE },
   });
 }
 
 /** Keeps passwords in URLs out of error messages. */
 function redact(variable: string, value: string): string {
+  if (variable.endsWith('_SECRET')) return '***';
   if (variable.endsWith('_URL')) return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
   return value;
 }

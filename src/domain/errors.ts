@@ -63,6 +63,13 @@ export class ConflictError extends DomainError {
   }
 }
 
+/** An OIDC login could not be finished (bad state, provider error, invalid ID token); safe to show. */
+export class LoginFailedError extends DomainError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('login_failed', message, options);
+  }
+}
+
 /** Renders issues as one line that names every field, e.g. `body.name: Required; query.limit: Too big`. */
 export function describeIssues(issues: readonly InputIssue[]): string {
   if (issues.length === 0) return 'Invalid input';

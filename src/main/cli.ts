@@ -2,21 +2,31 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../adapters/pino/logger.ts';
 import { createDatabase } from '../adapters/postgres/database.ts';
 import { migrateToLatest } from '../adapters/postgres/migrator.ts';
-import { ConfigError, resolveConfig } from '../app/config.ts';
+import { ConfigError, resolveConfig, type Config } from '../app/config.ts';
+import { bootstrapToken } from '../app/identity/tokens.ts';
+import { createPostgresAppContext } from './app-context.ts';
 import { openDatabase } from './database.ts';
 
 const usage = `Usage: npm run baton -- <command>
 
 Commands:
-  migrate      Apply pending database migrations (also done at every start-up)
-  help         Show this text
+  migrate                 Apply pending database migrations (also done at every start-up)
+  admin create-token --email <email> [--workspace <name>] [--expires-in-days <n>]
+                          Create the user (and the workspace) if needed and print an API
+                          token with every scope. The token alone goes to stdout.
+  help                    Show this text
 
 Configuration comes from the same environment variables as the server (see README.md).`;
 
 /** `npm run baton -- …`: operator commands that work with or without a running server. */
 async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
-  const command = positionals[0] ?? 'help';
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { email: { type: 'string' }, workspace: { type: 'string' }, 'expires-in-days': { type: 'string' } },
+  });
+  const command = positionals.slice(0, positionals[0] === 'admin' ? 2 : 1).join(' ') || 'help';
   if (command === 'help') {
     process.stdout.write(`${usage}\n`);
     return 0;
@@ -36,9 +46,44 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'admin create-token': {
+      const email = typeof values.email === 'string' ? values.email : undefined;
+      if (email === undefined) {
+        process.stderr.write(`admin create-token needs --email <email>\n\n${usage}\n`);
+        return 2;
+      }
+      const days = values['expires-in-days'] === undefined ? undefined : Number(values['expires-in-days']);
+      if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 365)) {
+        process.stderr.write('--expires-in-days must be a whole number from 1 to 365\n');
+        return 2;
+      }
+      return withApp(config, logger, async (app) => {
+        const created = await bootstrapToken(app, { email, ...(typeof values.workspace === 'string' ? { workspaceName: values.workspace } : {}), ...(days === undefined ? {} : { expiresInDays: days }) });
+        process.stderr.write(
+          `Token for ${created.user.email ?? email} (user ${created.user.id})` +
+            `${created.workspace === undefined ? '' : `, workspace "${created.workspace.name}" (${created.workspace.id})`}` +
+            `, scopes ${created.token.scopes.join(', ')}, expires ${created.token.expiresAt?.toISOString() ?? 'never'}. It is shown only now:\n`,
+        );
+        process.stdout.write(`${created.secret}\n`);
+        return 0;
+      });
+    }
     default:
       process.stderr.write(`Unknown command: ${command}\n\n${usage}\n`);
       return 2;
+  }
+}
+
+/** Runs `work` with the app's ports over the configured database (migrated first), then lets go. */
+async function withApp(config: Config, logger: ReturnType<typeof createLogger>, work: (app: ReturnType<typeof createPostgresAppContext>) => Promise<number>): Promise<number> {
+  const database = await openDatabase(config, logger, 'cli');
+  const db = createDatabase({ url: database.url, poolMax: 2, logger });
+  try {
+    await migrateToLatest(db);
+    return await work(createPostgresAppContext(db, config));
+  } finally {
+    await db.destroy();
+    await database.release();
   }
 }
 

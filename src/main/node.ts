@@ -1,11 +1,18 @@
 import type { Logger as PinoLogger } from 'pino';
 import packageJson from '../../package.json' with { type: 'json' };
+import { startDevIdentityProvider } from '../adapters/dev-idp/dev-identity-provider.ts';
 import { createHttpServer } from '../adapters/fastify/http-server.ts';
+import { createOpenIdClientProvider } from '../adapters/oidc/openid-client-identity-provider.ts';
 import { PgBossJobQueue } from '../adapters/pgboss/pg-boss-job-queue.ts';
 import { assertReachable, createDatabase, databaseProbe } from '../adapters/postgres/database.ts';
 import { migrateToLatest, migrationsProbe } from '../adapters/postgres/migrator.ts';
 import type { Config } from '../app/config.ts';
 import { buildRouteTable } from '../app/http/routes/index.ts';
+import { authenticate } from '../app/identity/authenticate.ts';
+import { callbackUrl } from '../app/identity/login.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { IdentityProvider } from '../ports/identity-provider.ts';
+import { createPostgresAppContext } from './app-context.ts';
 import { openDatabase } from './database.ts';
 
 /** A running Baton on Node. */
@@ -21,7 +28,7 @@ export interface NodeApp {
  * (DATABASE_URL or the embedded one), migrates, starts the job queue and the HTTP server.
  * If a step fails, everything started before it is stopped again before the error is thrown.
  */
-export async function startNode(config: Config, logger: PinoLogger): Promise<NodeApp> {
+export async function startNode(config: Config, logger: PinoLogger, options: { clock?: Clock } = {}): Promise<NodeApp> {
   const cleanups: Array<() => Promise<void>> = [];
   const unwind = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.error({ err: error }, 'error while stopping'));
@@ -40,8 +47,24 @@ export async function startNode(config: Config, logger: PinoLogger): Promise<Nod
     await jobs.start();
     cleanups.push(() => jobs.stop({ timeoutMs: config.shutdownTimeoutMs }));
 
-    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()] });
-    const server = createHttpServer({ routes, logger, bodyLimit: config.http.bodyLimit });
+    let identityProvider: IdentityProvider | undefined;
+    if (config.identity.oidc !== undefined) {
+      identityProvider = createOpenIdClientProvider({ ...config.identity.oidc, allowHttp: config.env !== 'production' });
+    } else if (config.identity.devIdp !== undefined) {
+      const devIdp = await startDevIdentityProvider({ port: config.identity.devIdp.port, host: config.http.host, redirectUris: [callbackUrl(config.http.publicUrl)], logger });
+      cleanups.push(() => devIdp.close());
+      identityProvider = createOpenIdClientProvider({ issuer: devIdp.issuer, clientId: devIdp.clientId, clientSecret: devIdp.clientSecret, allowHttp: true });
+    }
+
+    const app = createPostgresAppContext(db, config, { ...(identityProvider === undefined ? {} : { identityProvider }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
+    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app });
+    const server = await createHttpServer({
+      routes,
+      logger,
+      bodyLimit: config.http.bodyLimit,
+      context: { authenticate: (headers) => authenticate(app, headers), publicOrigin: new URL(config.http.publicUrl).origin },
+      rateLimits: config.rateLimits,
+    });
     cleanups.push(() => server.close());
     await server.listen({ port: config.http.port, host: config.http.host });
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;

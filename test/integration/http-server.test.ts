@@ -6,6 +6,7 @@ import { createDatabase, databaseProbe, type Database } from '../../src/adapters
 import { migrationsProbe } from '../../src/adapters/postgres/migrator.ts';
 import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { resolveConfig } from '../../src/app/config.ts';
+import { docsOnlyContext } from '../support/docs-context.ts';
 import { buildOpenApiDocument } from '../../src/app/http/openapi.ts';
 import { defineRoute, type AnyRoute } from '../../src/app/http/route.ts';
 import { buildRouteTable } from '../../src/app/http/routes/index.ts';
@@ -26,7 +27,7 @@ describe('the Node app (composition root, real Postgres and pg-boss)', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    const config = resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url, PORT: String(port) });
+    const config = resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url, PORT: String(port), BATON_DEV_IDP: 'false' });
     app = await startNode(config, createLogger({ level: 'info', format: 'json', destination: logs.stream }));
   });
   afterAll(async () => app.close());
@@ -48,7 +49,7 @@ describe('the Node app (composition root, real Postgres and pg-boss)', () => {
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/openapi.json']));
-    const table = buildRouteTable({ version: (doc as unknown as { info: { version: string } }).info.version, probes: [] });
+    const table = buildRouteTable({ version: (doc as unknown as { info: { version: string } }).info.version, probes: [], app: docsOnlyContext });
     expect(doc).toEqual(buildOpenApiDocument(table, { title: 'Baton', version: (doc as unknown as { info: { version: string } }).info.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' }));
   });
 
@@ -57,6 +58,7 @@ describe('the Node app (composition root, real Postgres and pg-boss)', () => {
     expect(res.headers.get('x-request-id')).toBe('trace-abc-123');
     const lines = logs.lines().filter((l) => l.requestId === 'trace-abc-123');
     expect(lines.map((l) => l.msg)).toEqual(['incoming request', 'request completed']);
+    expect(lines[0]).toMatchObject({ req: { method: 'GET', url: '/healthz' } });
 
     const generated = (await fetch(`${app.url}/healthz`, { headers: { 'x-request-id': 'bad id with spaces and {braces}' } })).headers.get('x-request-id');
     expect(generated).toMatch(/^[0-9a-f-]{36}$/);
@@ -83,7 +85,7 @@ describe('the fastify adapter', () => {
   });
 
   beforeAll(async () => {
-    server = createHttpServer({ routes: [echo as AnyRoute], logger: createLogger({ level: 'silent', format: 'json' }), bodyLimit: 1024 });
+    server = await createHttpServer({ routes: [echo as AnyRoute], logger: createLogger({ level: 'silent', format: 'json' }), bodyLimit: 1024, context: { authenticate: async () => null, publicOrigin: 'http://127.0.0.1' } });
     url = await server.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => server.close());
@@ -100,7 +102,8 @@ describe('the fastify adapter', () => {
   it('answers bad input with 4xx and the uniform error body, never 500', async () => {
     const cases: Array<[string, string, string, number, string]> = [
       ['/v1/echo/ann', '{"text":', 'application/json', 400, 'invalid_json'],
-      ['/v1/echo/ann', '', 'application/json', 400, 'invalid_json'],
+      // An empty JSON body counts as no body: the route's schema then names the missing body.
+      ['/v1/echo/ann', '', 'application/json', 400, 'invalid_input'],
       ['/v1/echo/ann', JSON.stringify({ text: 'x'.repeat(2000) }), 'application/json', 413, 'payload_too_large'],
       ['/v1/echo/ann', 'text=hi', 'application/x-www-form-urlencoded', 415, 'unsupported_media_type'],
       ['/v1/echo/ann', 'hi', 'text/plain', 415, 'unsupported_media_type'],
@@ -134,8 +137,8 @@ describe('/readyz when a dependency is down', () => {
     empty = await createTestDatabase({ empty: true });
     emptyDb = createDatabase({ url: empty.url, poolMax: 1, logger: silentLogger });
     db = createDatabase({ url: 'postgres://nobody:x@127.0.0.1:1/x', poolMax: 1, logger: silentLogger });
-    const routes = buildRouteTable({ version: '0', probes: [databaseProbe(db), migrationsProbe(emptyDb), { name: 'queue', check: async () => ({ ok: false, reason: 'the job queue is not running' }) }] });
-    server = createHttpServer({ routes, logger: createLogger({ level: 'silent', format: 'json' }), bodyLimit: 1024 });
+    const routes = buildRouteTable({ version: '0', probes: [databaseProbe(db), migrationsProbe(emptyDb), { name: 'queue', check: async () => ({ ok: false, reason: 'the job queue is not running' }) }], app: docsOnlyContext });
+    server = await createHttpServer({ routes, logger: createLogger({ level: 'silent', format: 'json' }), bodyLimit: 1024, context: { authenticate: async () => null, publicOrigin: 'http://127.0.0.1' } });
     url = await server.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
-import { dispatch } from '../../app/http/dispatch.ts';
+import { dispatch, type DispatchContext } from '../../app/http/dispatch.ts';
 import { errorBody, statusForCode } from '../../app/http/errors.ts';
 import type { AnyRoute, RequestHeaders } from '../../app/http/route.ts';
 
@@ -11,6 +12,10 @@ export interface HttpServerOptions {
   readonly logger: PinoLogger;
   /** Largest accepted body in bytes. */
   readonly bodyLimit: number;
+  /** How routes authenticate callers. */
+  readonly context: DispatchContext;
+  /** Requests per minute: per client address on /auth/*, per token on token-authenticated traffic. */
+  readonly rateLimits?: { readonly authPerMinute: number; readonly tokenPerMinute: number };
 }
 
 /** Fastify's own 4xx error codes, mapped onto our uniform error codes. */
@@ -31,7 +36,7 @@ const clientRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
  * body limit; everything else (validation, handlers, error mapping) happens in `dispatch`, exactly
  * as in the Worker. Every failure, including fastify's own, gets the uniform error body.
  */
-export function createHttpServer(options: HttpServerOptions) {
+export async function createHttpServer(options: HttpServerOptions) {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
@@ -53,6 +58,26 @@ export function createHttpServer(options: HttpServerOptions) {
   });
   // Only JSON bodies: fastify's default text/plain parser would hand strings to JSON routes.
   app.removeContentTypeParser('text/plain');
+  // Clients often send `content-type: application/json` on a DELETE with no body; an empty body means "no body".
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else jsonParser(request, body.toString(), done);
+  });
+
+  if (options.rateLimits !== undefined) {
+    const limits = options.rateLimits;
+    const isAuthRoute = (request: FastifyRequest) => request.url.startsWith('/auth/');
+    await app.register(rateLimit, {
+      global: true,
+      timeWindow: 60_000,
+      // Only the login endpoints (per address) and token traffic (per token) are limited.
+      allowList: (request) => !isAuthRoute(request) && request.headers.authorization === undefined,
+      keyGenerator: (request) => (isAuthRoute(request) ? `auth:${request.ip}` : `token:${request.headers.authorization ?? ''}`),
+      max: (request) => (isAuthRoute(request) ? limits.authPerMinute : limits.tokenPerMinute),
+    });
+  }
 
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -82,9 +107,9 @@ export function createHttpServer(options: HttpServerOptions) {
           headers: flattenHeaders(request.headers),
           requestId: request.id,
           log: request.log,
-        });
+        }, options.context);
         void reply.status(result.status);
-        if (result.headers !== undefined) void reply.headers(result.headers);
+        for (const [name, value] of Object.entries(result.headers ?? {})) void reply.header(name, typeof value === 'string' ? value : [...value]);
         if (result.body === undefined) return reply.send();
         return reply.type('application/json; charset=utf-8').send(JSON.stringify(result.body));
       },
@@ -109,4 +134,4 @@ function flattenHeaders(headers: FastifyRequest['headers']): RequestHeaders {
 }
 
 /** The Node HTTP server. */
-export type HttpServer = ReturnType<typeof createHttpServer>;
+export type HttpServer = Awaited<ReturnType<typeof createHttpServer>>;

@@ -3,10 +3,111 @@ import type { ColumnType, Generated } from 'kysely';
 /** Tables as kysely sees them; one interface per table, columns as Postgres returns them. */
 export interface DatabaseSchema {
   installation: InstallationTable;
+  users: UsersTable;
+  auth_sessions: AuthSessionsTable;
+  login_attempts: LoginAttemptsTable;
+  workspaces: WorkspacesTable;
+  workspace_members: WorkspaceMembersTable;
+  dashboards: DashboardsTable;
+  dashboard_members: DashboardMembersTable;
+  api_tokens: ApiTokensTable;
+  audit_log: AuditLogTable;
 }
+
+/** A timestamp column Postgres fills on insert. */
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
 
 export interface InstallationTable {
   id: Generated<string>;
   singleton: Generated<boolean>;
   created_at: ColumnType<Date, never, never>;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  name: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface AuthSessionsTable {
+  id: Generated<string>;
+  secret_hash: Uint8Array;
+  user_id: string;
+  created_at: CreatedAt;
+  last_seen_at: ColumnType<Date, Date | undefined, Date>;
+  idle_expires_at: Date;
+  absolute_expires_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface LoginAttemptsTable {
+  state_hash: Uint8Array;
+  code_verifier: string;
+  nonce: string;
+  return_to: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  consumed_at: Date | null;
+}
+
+export interface WorkspacesTable {
+  id: Generated<string>;
+  name: string;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface WorkspaceMembersTable {
+  workspace_id: string;
+  user_id: string;
+  role: 'admin' | 'member';
+  created_at: CreatedAt;
+}
+
+export interface DashboardsTable {
+  id: Generated<string>;
+  workspace_id: string;
+  name: string;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  archived_at: Date | null;
+}
+
+export interface DashboardMembersTable {
+  dashboard_id: string;
+  user_id: string;
+  role: 'owner' | 'editor' | 'viewer';
+  created_at: CreatedAt;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  prefix: string;
+  secret_hash: Uint8Array;
+  scopes: string[];
+  dashboard_id: string | null;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  created_at: CreatedAt;
+  revoked_at: Date | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  workspace_id: string | null;
+  actor_user_id: string | null;
+  actor_token_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+  request_id: string | null;
+  created_at: CreatedAt;
 }

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
-import { DomainError, InvalidInputError, type InputIssue } from '../../domain/errors.ts';
+import { DomainError, ForbiddenError, InvalidInputError, UnauthenticatedError, type InputIssue } from '../../domain/errors.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { Authentication } from '../identity/authenticate.ts';
+import { isSameOrigin } from '../identity/csrf.ts';
 import { domainErrorResponse, errorBody } from './errors.ts';
 import type { AnyRoute, RequestHeaders, RouteResponse } from './route.ts';
 
@@ -15,13 +17,31 @@ export interface RawRequest {
   readonly log: Logger;
 }
 
+/** What dispatch needs from the app to authenticate callers. */
+export interface DispatchContext {
+  /** Resolves the caller from the headers; null when anonymous; throws UnauthenticatedError for a bad credential. */
+  authenticate(headers: RequestHeaders): Promise<Authentication | null>;
+  /** Our public origin (scheme://host[:port]); cookie-authenticated writes must come from it. */
+  readonly publicOrigin: string;
+}
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * Runs one request through a route: validates params, query and body with the route's schemas,
  * calls the handler, and turns expected failures into the uniform error body. Runtime adapters
  * (fastify, the Worker's fetch router) only route, parse JSON and write the result, so both
  * runtimes behave the same.
  */
-export async function dispatch(route: AnyRoute, raw: RawRequest): Promise<RouteResponse> {
+export async function dispatch(route: AnyRoute, raw: RawRequest, context: DispatchContext): Promise<RouteResponse> {
+  let auth: Authentication | null;
+  try {
+    auth = await authorizeRoute(route, raw, context);
+  } catch (error) {
+    if (error instanceof DomainError) return domainErrorResponse(error);
+    throw error;
+  }
+
   const issues: InputIssue[] = [];
   const params = validate(route.request?.params, raw.params, 'params', issues);
   const query = validate(route.request?.query, raw.query, 'query', issues);
@@ -29,12 +49,28 @@ export async function dispatch(route: AnyRoute, raw: RawRequest): Promise<RouteR
   if (issues.length > 0) return domainErrorResponse(new InvalidInputError(issues));
 
   try {
-    return await route.handler({ params, query, body, headers: raw.headers, requestId: raw.requestId, log: raw.log });
+    return await route.handler({ params, query, body, headers: raw.headers, requestId: raw.requestId, log: raw.log, auth });
   } catch (error) {
     if (error instanceof DomainError) return domainErrorResponse(error);
     raw.log.error({ err: error, operationId: route.operationId }, 'unhandled error in route handler');
     return { status: 500, body: errorBody('internal_error', 'Something went wrong on our side; the request id identifies it in our logs', { requestId: raw.requestId }) };
   }
+}
+
+/**
+ * Authentication comes before validation, so anonymous callers learn nothing about a route's
+ * input. On `user` routes: a caller is required, the credential must carry the route's scope, and a
+ * cookie-authenticated write must come from our own origin (CSRF).
+ */
+async function authorizeRoute(route: AnyRoute, raw: RawRequest, context: DispatchContext): Promise<Authentication | null> {
+  if (route.access.kind === 'public') return null;
+  const auth = await context.authenticate(raw.headers);
+  if (auth === null) throw new UnauthenticatedError();
+  if (auth.sessionId !== undefined && !safeMethods.has(route.method) && !isSameOrigin(raw.headers, context.publicOrigin)) {
+    throw new DomainError('csrf_failed', 'Cookie-authenticated writes must come from this site (the Origin header did not match)');
+  }
+  if (!auth.principal.scopes.includes(route.access.scope)) throw new ForbiddenError(`This token lacks the "${route.access.scope}" scope`);
+  return auth;
 }
 
 function validate(schema: z.ZodType | undefined, value: unknown, location: string, issues: InputIssue[]): unknown {

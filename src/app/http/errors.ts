@@ -24,8 +24,10 @@ const statusByCode: Readonly<Record<string, number>> = {
   invalid_input: 400,
   invalid_json: 400,
   bad_request: 400,
+  login_failed: 400,
   unauthenticated: 401,
   forbidden: 403,
+  csrf_failed: 403,
   not_found: 404,
   route_not_found: 404,
   method_not_allowed: 405,
@@ -35,6 +37,7 @@ const statusByCode: Readonly<Record<string, number>> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   not_ready: 503,
+  login_unavailable: 503,
 };
 
 /** The status an error code maps to at the HTTP edge. */

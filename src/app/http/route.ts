@@ -1,17 +1,20 @@
 import type { z } from 'zod';
+import type { Scope } from '../../domain/access/roles.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { Authentication } from '../identity/authenticate.ts';
+import type { RequestHeaders } from './headers.ts';
 
 /** HTTP methods the route table uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
- * Who may call a route. `public` routes answer anyone (health, OpenAPI, login).
- * Authenticated access kinds are added by the identity layer.
+ * Who may call a route. `public` routes answer anyone (health, OpenAPI, login). `user` routes need
+ * a signed-in user or an API token carrying `scope`; which resources they may touch is decided by
+ * the access policy inside the use case. Cookie-authenticated writes also need CSRF proof.
  */
-export type Access = { readonly kind: 'public' };
+export type Access = { readonly kind: 'public' } | { readonly kind: 'user'; readonly scope: Scope };
 
-/** Request headers, lower-cased names; repeated headers joined with ", ". */
-export type RequestHeaders = Readonly<Record<string, string | undefined>>;
+export type { RequestHeaders } from './headers.ts';
 
 /** What a handler receives: validated params, query and body, plus request context. */
 export interface RouteRequest<P, Q, B> {
@@ -23,13 +26,16 @@ export interface RouteRequest<P, Q, B> {
   readonly requestId: string;
   /** Logger bound to this request. */
   readonly log: Logger;
+  /** The verified caller; always set on `user` routes, null on public ones when anonymous. */
+  readonly auth: Authentication | null;
 }
 
 /** What a handler returns. A JSON body is serialised by the runtime adapter. */
 export interface RouteResponse {
   readonly status: number;
   readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
+  /** Extra headers; `set-cookie` may carry several values. */
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
 }
 
 /** A documented response of a route. */
@@ -69,4 +75,10 @@ export type AnyRoute = Route<any, any, any>;
 /** Declares a route with its types inferred from its schemas. */
 export function defineRoute<P = undefined, Q = undefined, B = undefined>(route: Route<P, Q, B>): Route<P, Q, B> {
   return route;
+}
+
+/** The caller of a `user` route (dispatch guarantees it is set). */
+export function callerOf(request: { readonly auth: Authentication | null }): Authentication['principal'] {
+  if (request.auth === null) throw new Error('callerOf used on a route without user access');
+  return request.auth.principal;
 }

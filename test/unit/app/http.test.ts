@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConflictError } from '../../../src/domain/errors.ts';
+import { ConflictError, UnauthenticatedError } from '../../../src/domain/errors.ts';
 import { dispatch, type RawRequest } from '../../../src/app/http/dispatch.ts';
 import { buildOpenApiDocument } from '../../../src/app/http/openapi.ts';
 import { defineRoute, type AnyRoute } from '../../../src/app/http/route.ts';
 import { buildRouteTable } from '../../../src/app/http/routes/index.ts';
+import { docsOnlyContext } from '../../support/docs-context.ts';
+import type { DispatchContext } from '../../../src/app/http/dispatch.ts';
+import { sessionPrincipal } from '../../../src/domain/access/principal.ts';
 import { silentLogger } from '../../support/silent-logger.ts';
+
+const anonymous: DispatchContext = { authenticate: async () => null, publicOrigin: 'https://baton.test' };
 
 const widgetRoute = defineRoute({
   method: 'POST',
@@ -33,11 +38,11 @@ function raw(overrides: Partial<RawRequest>): RawRequest {
 
 describe('dispatch', () => {
   it('passes validated input to the handler', async () => {
-    expect(await dispatch(widgetRoute as AnyRoute, raw({}))).toEqual({ status: 201, body: { id: '0b7d8f2c-6f43-4d58-9a43-3a7c3e1d1f10', name: 'a' } });
+    expect(await dispatch(widgetRoute as AnyRoute, raw({}), anonymous)).toEqual({ status: 201, body: { id: '0b7d8f2c-6f43-4d58-9a43-3a7c3e1d1f10', name: 'a' } });
   });
 
   it('rejects bad input with a 400 that names every field', async () => {
-    const result = await dispatch(widgetRoute as AnyRoute, raw({ params: { id: 'nope' }, body: { name: '', size: -1 } }));
+    const result = await dispatch(widgetRoute as AnyRoute, raw({ params: { id: 'nope' }, body: { name: '', size: -1 } }), anonymous);
     expect(result.status).toBe(400);
     const body = result.body as { error: { code: string; message: string; details: { issues: { location: string; path: string }[] } } };
     expect(body.error.code).toBe('invalid_input');
@@ -48,18 +53,18 @@ describe('dispatch', () => {
   });
 
   it('rejects a missing body as a body error, not a crash', async () => {
-    const result = await dispatch(widgetRoute as AnyRoute, raw({ body: undefined }));
+    const result = await dispatch(widgetRoute as AnyRoute, raw({ body: undefined }), anonymous);
     expect(result.status).toBe(400);
     expect(JSON.stringify(result.body)).toContain('body');
   });
 
   it('maps domain errors to their status at the edge', async () => {
-    const result = await dispatch(widgetRoute as AnyRoute, raw({ body: { name: 'taken', size: 1 } }));
+    const result = await dispatch(widgetRoute as AnyRoute, raw({ body: { name: 'taken', size: 1 } }), anonymous);
     expect(result).toEqual({ status: 409, body: { error: { code: 'conflict', message: 'A widget with this name exists' } } });
   });
 
   it('turns a bug into a 500 with the request id, without leaking the error', async () => {
-    const result = await dispatch(widgetRoute as AnyRoute, raw({ body: { name: 'bug', size: 1 } }));
+    const result = await dispatch(widgetRoute as AnyRoute, raw({ body: { name: 'bug', size: 1 } }), anonymous);
     expect(result.status).toBe(500);
     expect(JSON.stringify(result.body)).not.toContain('oops');
     expect(result.body).toMatchObject({ error: { code: 'internal_error', details: { requestId: 'r1' } } });
@@ -89,9 +94,50 @@ describe('OpenAPI generation', () => {
   });
 
   it('serves the system routes from the real table', async () => {
-    const table = buildRouteTable({ version: '0.0.0', probes: [] });
+    const table = buildRouteTable({ version: '0.0.0', probes: [], app: docsOnlyContext });
     const openapi = table.find((r) => r.path === '/openapi.json');
-    const result = await dispatch(openapi as AnyRoute, raw({ params: {}, body: undefined }));
-    expect(Object.keys((result.body as { paths: object }).paths)).toEqual(['/healthz', '/readyz', '/openapi.json']);
+    const result = await dispatch(openapi as AnyRoute, raw({ params: {}, body: undefined }), anonymous);
+    expect(Object.keys((result.body as { paths: object }).paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/openapi.json', '/v1/me', '/v1/tokens']));
+  });
+});
+
+describe('dispatch: who may call a user route', () => {
+  const writeRoute = defineRoute({
+    method: 'POST',
+    path: '/v1/things',
+    operationId: 'createThing',
+    summary: 'Create a thing',
+    tags: ['things'],
+    access: { kind: 'user', scope: 'write' },
+    request: { body: z.object({ name: z.string() }) },
+    responses: { 201: { description: 'Created' } },
+    handler: async ({ auth }) => ({ status: 201, body: { by: auth?.principal.userId } }),
+  }) as AnyRoute;
+  const request = (headers: Record<string, string>, body: unknown = { name: 'x' }) => raw({ params: {}, headers, body });
+  const as = (auth: Awaited<ReturnType<DispatchContext['authenticate']>>): DispatchContext => ({ authenticate: async () => auth, publicOrigin: 'https://baton.test' });
+
+  it('refuses anonymous callers with 401 before looking at their input', async () => {
+    const result = await dispatch(writeRoute, request({}, 'garbage'), anonymous);
+    expect(result).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated' } } });
+  });
+
+  it('refuses a token without the route scope with 403', async () => {
+    const result = await dispatch(writeRoute, request({}), as({ principal: { userId: 'u1', via: 'token', tokenId: 't1', scopes: ['read'] } }));
+    expect(result).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: expect.stringContaining('"write"') } } });
+  });
+
+  it('requires our Origin on cookie-authenticated writes (CSRF), not on token ones', async () => {
+    const session = as({ principal: sessionPrincipal('u1'), sessionId: 's1' });
+    expect(await dispatch(writeRoute, request({}), session)).toMatchObject({ status: 403, body: { error: { code: 'csrf_failed' } } });
+    expect(await dispatch(writeRoute, request({ origin: 'https://evil.test' }), session)).toMatchObject({ status: 403 });
+    expect(await dispatch(writeRoute, request({ origin: 'https://baton.test' }), session)).toMatchObject({ status: 201, body: { by: 'u1' } });
+    expect(await dispatch(writeRoute, request({ referer: 'https://baton.test/dashboards/1' }), session)).toMatchObject({ status: 201 });
+    const token = as({ principal: { userId: 'u2', via: 'token', tokenId: 't', scopes: ['write'] } });
+    expect(await dispatch(writeRoute, request({}), token)).toMatchObject({ status: 201, body: { by: 'u2' } });
+  });
+
+  it('turns a bad credential into 401 with its reason', async () => {
+    const failing: DispatchContext = { authenticate: async () => Promise.reject(new UnauthenticatedError('The API token has expired')), publicOrigin: 'https://baton.test' };
+    expect(await dispatch(writeRoute, request({}), failing)).toMatchObject({ status: 401, body: { error: { message: 'The API token has expired' } } });
   });
 });

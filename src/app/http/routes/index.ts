@@ -1,12 +1,18 @@
 import type { ReadinessProbe } from '../../../ports/readiness.ts';
+import type { AppContext } from '../../context.ts';
 import { buildOpenApiDocument } from '../openapi.ts';
 import type { AnyRoute } from '../route.ts';
+import { authRoutes } from './auth.ts';
+import { dashboardRoutes } from './dashboards.ts';
 import { systemRoutes } from './system.ts';
+import { tokenRoutes } from './tokens.ts';
+import { workspaceRoutes } from './workspaces.ts';
 
 /** Everything the route table's handlers need; each runtime's composition root provides it. */
 export interface RouteTableDeps {
   readonly version: string;
   readonly probes: readonly ReadinessProbe[];
+  readonly app: AppContext;
 }
 
 /**
@@ -16,6 +22,10 @@ export interface RouteTableDeps {
 export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
   let document: Record<string, unknown> | undefined;
   const routes: AnyRoute[] = [
+    ...authRoutes(deps.app),
+    ...tokenRoutes(deps.app),
+    ...workspaceRoutes(deps.app),
+    ...dashboardRoutes(deps.app),
     ...systemRoutes({ probes: deps.probes, openApiDocument: () => (document ??= buildOpenApiDocument(routes, { title: 'Baton', version: deps.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' })) }),
   ];
   assertUniqueRoutes(routes);

@@ -1,0 +1,37 @@
+import type { ApiTokenStore } from '../ports/api-tokens.ts';
+import type { AuditLog } from '../ports/audit-log.ts';
+import type { AuthSessionStore } from '../ports/auth-sessions.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { DashboardStore } from '../ports/dashboards.ts';
+import type { IdentityProvider } from '../ports/identity-provider.ts';
+import type { LoginAttemptStore } from '../ports/login-attempts.ts';
+import type { UnitOfWork } from '../ports/unit-of-work.ts';
+import type { UserStore } from '../ports/users.ts';
+import type { WorkspaceStore } from '../ports/workspaces.ts';
+
+/**
+ * Everything the use cases need from the world, as ports. Each runtime's composition root builds
+ * one; use cases take the `Pick<>` of it they use, so their tests can hand them small fakes.
+ */
+export interface AppContext {
+  readonly clock: Clock;
+  readonly unitOfWork: UnitOfWork;
+  readonly users: UserStore;
+  readonly sessions: AuthSessionStore;
+  readonly loginAttempts: LoginAttemptStore;
+  readonly tokens: ApiTokenStore;
+  readonly workspaces: WorkspaceStore;
+  readonly dashboards: DashboardStore;
+  readonly audit: AuditLog;
+  /** The OIDC provider users sign in with; undefined when login is not configured. */
+  readonly identityProvider: IdentityProvider | undefined;
+  readonly settings: AppSettings;
+}
+
+/** Plain values from the configuration that use cases need. */
+export interface AppSettings {
+  /** Baton's public URL without a trailing slash, e.g. https://baton.example.com. */
+  readonly publicUrl: string;
+  readonly sessionIdleMinutes: number;
+  readonly sessionMaxDays: number;
+}

@@ -1,0 +1,31 @@
+import { systemClock } from '../adapters/clock/system-clock.ts';
+import { createApiTokenStore } from '../adapters/postgres/api-token-store.ts';
+import { createAuditLog } from '../adapters/postgres/audit-log.ts';
+import { createAuthSessionStore } from '../adapters/postgres/auth-session-store.ts';
+import { createDashboardStore } from '../adapters/postgres/dashboard-store.ts';
+import type { Database } from '../adapters/postgres/database.ts';
+import { createLoginAttemptStore } from '../adapters/postgres/login-attempt-store.ts';
+import { createUnitOfWork } from '../adapters/postgres/unit-of-work.ts';
+import { createUserStore } from '../adapters/postgres/user-store.ts';
+import { createWorkspaceStore } from '../adapters/postgres/workspace-store.ts';
+import type { Config } from '../app/config.ts';
+import type { AppContext } from '../app/context.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { IdentityProvider } from '../ports/identity-provider.ts';
+
+/** The use cases' ports over Postgres, as the Node server and the CLI both need them. */
+export function createPostgresAppContext(db: Database, config: Config, options: { identityProvider?: IdentityProvider; clock?: Clock } = {}): AppContext {
+  return {
+    clock: options.clock ?? systemClock,
+    unitOfWork: createUnitOfWork(db),
+    users: createUserStore(db),
+    sessions: createAuthSessionStore(db),
+    loginAttempts: createLoginAttemptStore(db),
+    tokens: createApiTokenStore(db),
+    workspaces: createWorkspaceStore(db),
+    dashboards: createDashboardStore(db),
+    audit: createAuditLog(db),
+    identityProvider: options.identityProvider,
+    settings: { publicUrl: config.http.publicUrl, sessionIdleMinutes: config.identity.sessionIdleMinutes, sessionMaxDays: config.identity.sessionMaxDays },
+  };
+}

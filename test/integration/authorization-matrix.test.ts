@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionPrincipal } from '../../src/domain/access/principal.ts';
+import { createDashboard, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
+import { bootstrapToken, createApiToken } from '../../src/app/identity/tokens.ts';
+import { setMember } from '../../src/app/workspaces/workspaces.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+
+/**
+ * Every /v1 route from /openapi.json, called as each kind of caller. A route that nobody added to
+ * this table fails the test: new routes must say who may call them.
+ */
+const roles = ['anonymous', 'viewer', 'editor', 'owner', 'admin', 'outsider'] as const;
+type Role = (typeof roles)[number];
+type Expect = Record<Role, number>;
+
+/** Allowed for any signed-in caller. */
+const anyone = (ok: number): Expect => ({ anonymous: 401, viewer: ok, editor: ok, owner: ok, admin: ok, outsider: ok });
+/** Members of the workspace may; the outsider does not know it exists. */
+const members = (ok: number): Expect => ({ anonymous: 401, viewer: ok, editor: ok, owner: ok, admin: ok, outsider: 404 });
+/** Only workspace admins. */
+const admins = (ok: number): Expect => ({ anonymous: 401, viewer: 403, editor: 403, owner: 403, admin: ok, outsider: 404 });
+
+interface Fixture {
+  workspaceId: string;
+  dashboardId: string;
+  spareUserId: string;
+  ownersTokenId: string;
+}
+
+const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; params?: (f: Fixture) => Record<string, string> }> = {
+  'GET /v1/me': { expect: anyone(200) },
+  'POST /v1/tokens': { expect: anyone(201), body: () => ({ name: 'ci', scopes: ['read'] }) },
+  'GET /v1/tokens': { expect: anyone(200) },
+  'DELETE /v1/tokens/{id}': { expect: { anonymous: 401, viewer: 404, editor: 404, owner: 204, admin: 404, outsider: 404 }, params: (f) => ({ id: f.ownersTokenId }) },
+  'POST /v1/workspaces': { expect: anyone(201), body: () => ({ name: 'Another' }) },
+  'GET /v1/workspaces': { expect: anyone(200) },
+  'GET /v1/workspaces/{wid}/members': { expect: members(200) },
+  'POST /v1/workspaces/{wid}/members': { expect: admins(200), body: () => ({ email: 'newcomer@example.com', role: 'member' }) },
+  'DELETE /v1/workspaces/{wid}/members/{userId}': { expect: admins(204), params: (f) => ({ userId: f.spareUserId }) },
+  'GET /v1/workspaces/{wid}/audit': { expect: admins(200) },
+  'POST /v1/workspaces/{wid}/dashboards': { expect: members(201), body: () => ({ name: 'New board' }) },
+  'GET /v1/workspaces/{wid}/dashboards': { expect: members(200) },
+  'GET /v1/dashboards/{id}': { expect: members(200) },
+  'PATCH /v1/dashboards/{id}': { expect: { ...members(200), viewer: 403 }, body: () => ({ name: 'Renamed' }) },
+  'DELETE /v1/dashboards/{id}': { expect: { ...members(204), viewer: 403, editor: 403 } },
+  'GET /v1/dashboards/{id}/members': { expect: members(200) },
+  'PUT /v1/dashboards/{id}/members/{userId}': { expect: { ...members(200), viewer: 403, editor: 403 }, params: (f) => ({ userId: f.spareUserId }), body: () => ({ role: 'viewer' }) },
+};
+
+let database: TestDatabase;
+let baton: TestApp;
+const tokens = {} as Record<Exclude<Role, 'anonymous'>, { secret: string; userId: string }>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
+  for (const role of ['viewer', 'editor', 'owner', 'admin', 'outsider'] as const) {
+    const made = await bootstrapToken(baton.ctx, { email: `${role}@example.com`, ...(role === 'outsider' ? { workspaceName: 'Elsewhere' } : {}) });
+    tokens[role] = { secret: made.secret, userId: made.user.id };
+  }
+});
+afterAll(async () => {
+  await baton.close();
+  await database.drop();
+});
+
+/** A fresh workspace for each route, so destructive calls do not disturb the next route. */
+async function fixture(): Promise<Fixture> {
+  const ctx = baton.ctx;
+  const admin = sessionPrincipal(tokens.admin.userId);
+  const workspace = await ctx.workspaces.create({ name: `W-${Math.random()}`, createdBy: tokens.admin.userId });
+  for (const role of ['viewer', 'editor', 'owner'] as const) await setMember(ctx, admin, workspace.id, { email: `${role}@example.com`, role: 'member' }, 'setup');
+  const spare = await setMember(ctx, admin, workspace.id, { email: `spare-${Math.random()}@example.com`, role: 'member' }, 'setup');
+  const owner = sessionPrincipal(tokens.owner.userId);
+  const dashboard = await createDashboard(ctx, owner, workspace.id, { name: 'Board' }, 'setup');
+  await setDashboardMember(ctx, owner, dashboard.id, tokens.editor.userId, { role: 'editor' }, 'setup');
+  await setDashboardMember(ctx, owner, dashboard.id, tokens.viewer.userId, { role: 'viewer' }, 'setup');
+  const ownersToken = await createApiToken(ctx, owner, { name: 'spare', scopes: ['read'] }, 'setup');
+  return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id };
+}
+
+describe('authorization matrix', () => {
+  it('covers every /v1 route in /openapi.json', async () => {
+    const doc = (await (await fetch(`${baton.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)).filter((r) => r.split(' ')[1]?.startsWith('/v1/'));
+    const missing = routes.filter((r) => !(r in matrix));
+    expect(missing, 'routes missing from the authorization matrix').toEqual([]);
+    expect(Object.keys(matrix).filter((r) => !routes.includes(r)), 'matrix entries for routes that do not exist').toEqual([]);
+  });
+
+  for (const [route, spec] of Object.entries(matrix)) {
+    it(`${route}`, async () => {
+      const f = await fixture();
+      const [method = 'GET', template = ''] = route.split(' ');
+      const params = { wid: f.workspaceId, id: f.dashboardId, ...spec.params?.(f) };
+      const path = template.replace(/\{(\w+)\}/g, (_, name: string) => params[name as keyof typeof params] ?? 'missing');
+      const got: Partial<Expect> = {};
+      // Least privileged first, so that a destructive call by an allowed role comes after the refusals.
+      for (const role of roles) {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (role !== 'anonymous') headers.authorization = `Bearer ${tokens[role].secret}`;
+        const body = spec.body?.(f);
+        const res = await fetch(`${baton.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+        got[role] = res.status;
+        if (res.status >= 400) expect(((await res.json()) as { error: { code: string } }).error.code).toBeTypeOf('string');
+      }
+      expect(got).toEqual(spec.expect);
+    });
+  }
+});

@@ -1,0 +1,47 @@
+import { createLogger } from '../../src/adapters/pino/logger.ts';
+import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
+import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { resolveConfig, type Config } from '../../src/app/config.ts';
+import type { AppContext } from '../../src/app/context.ts';
+import { createPostgresAppContext } from '../../src/main/app-context.ts';
+import { startNode, type NodeApp } from '../../src/main/node.ts';
+import type { Clock } from '../../src/ports/clock.ts';
+import { silentLogger } from './silent-logger.ts';
+import type { Writable } from 'node:stream';
+
+/** A Baton server started in-process on its own port, plus direct access to its ports for set-up. */
+export interface TestApp {
+  readonly url: string;
+  readonly config: Config;
+  /** The use cases' ports over the same database, for arranging a test (minting tokens, …). */
+  readonly ctx: AppContext;
+  readonly db: Database;
+  close(): Promise<void>;
+}
+
+/** Starts Baton against `databaseUrl` with test defaults; `env` overrides any variable. */
+export async function startTestApp(databaseUrl: string, env: Record<string, string> = {}, options: { logs?: Writable; clock?: Clock } = {}): Promise<TestApp> {
+  const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
+  const config = resolveConfig({
+    BATON_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    BATON_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    BATON_DEV_IDP: 'false',
+    LOG_LEVEL: options.logs === undefined ? 'silent' : 'info',
+    ...env,
+  });
+  const logger = createLogger({ ...config.log, format: 'json', ...(options.logs === undefined ? {} : { destination: options.logs }) });
+  const node: NodeApp = await startNode(config, logger, options.clock === undefined ? {} : { clock: options.clock });
+  const db = createDatabase({ url: databaseUrl, poolMax: 2, logger: silentLogger });
+  return {
+    url: node.url,
+    config,
+    ctx: createPostgresAppContext(db, config, options.clock === undefined ? {} : { clock: options.clock }),
+    db,
+    async close() {
+      await node.close();
+      await db.destroy();
+    },
+  };
+}
