@@ -42,6 +42,9 @@ export const configVariables = {
   BATON_SESSION_MAX_DAYS: { schema: positiveInt('a number of days').default(14), description: 'A browser session ends this many days after login, active or not.' },
   BATON_RATE_LIMIT_AUTH_PER_MINUTE: { schema: positiveInt('a number of requests').default(30), description: 'Requests per minute one client address may make to /auth/* before getting 429.' },
   BATON_RATE_LIMIT_TOKEN_PER_MINUTE: { schema: positiveInt('a number of requests').default(600), description: 'Requests per minute one API token may make before getting 429.' },
+  BATON_REALTIME_COMMIT_MS: { schema: positiveInt('a duration in milliseconds').max(50, 'expected at most 50 ms (the durability promise)').default(10), description: 'Group-commit window of the dashboard update log: an accepted edit is durable within this many milliseconds (at most 50).' },
+  BATON_REALTIME_COMPACT_MS: { schema: positiveInt('a duration in milliseconds').default(2000), description: 'A dashboard document is compacted into its snapshot this long after its last change (and at least every 10 times this while it keeps changing).' },
+  REDIS_URL: { schema: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// URL such as redis://localhost:6379' }).optional(), description: 'When set, several Baton instances share live dashboards through Redis (Hocuspocus Redis extension). Leave unset for a single instance.' },
 } satisfies Record<string, Variable>;
 
 /** Names of the variables Baton reads. */
@@ -64,6 +67,7 @@ export interface Config {
     readonly sessionMaxDays: number;
   };
   readonly rateLimits: { readonly authPerMinute: number; readonly tokenPerMinute: number };
+  readonly realtime: { readonly commitWindowMs: number; readonly compactAfterMs: number; readonly redisUrl: string | undefined };
 }
 
 /** One problem with one variable. */
@@ -145,6 +149,7 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
       sessionMaxDays: v.BATON_SESSION_MAX_DAYS,
     },
     rateLimits: { authPerMinute: v.BATON_RATE_LIMIT_AUTH_PER_MINUTE, tokenPerMinute: v.BATON_RATE_LIMIT_TOKEN_PER_MINUTE },
+    realtime: { commitWindowMs: v.BATON_REALTIME_COMMIT_MS, compactAfterMs: v.BATON_REALTIME_COMPACT_MS, redisUrl: v.REDIS_URL },
   });
 }
 

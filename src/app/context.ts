@@ -3,8 +3,10 @@ import type { AuditLog } from '../ports/audit-log.ts';
 import type { AuthSessionStore } from '../ports/auth-sessions.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DashboardStore } from '../ports/dashboards.ts';
+import type { DocumentStore } from '../ports/document-store.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
 import type { LoginAttemptStore } from '../ports/login-attempts.ts';
+import type { AccessEvents, Realtime } from '../ports/realtime.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
 import type { UserStore } from '../ports/users.ts';
 import type { WorkspaceStore } from '../ports/workspaces.ts';
@@ -23,6 +25,12 @@ export interface AppContext {
   readonly workspaces: WorkspaceStore;
   readonly dashboards: DashboardStore;
   readonly audit: AuditLog;
+  /** Stored dashboard documents and their items projection. */
+  readonly documents: DocumentStore;
+  /** Live dashboard documents (Hocuspocus on Node, Durable Objects on Cloudflare). */
+  readonly realtime: Realtime;
+  /** Tells realtime servers to re-check open connections after access changed. */
+  readonly accessEvents: AccessEvents;
   /** The OIDC provider users sign in with; undefined when login is not configured. */
   readonly identityProvider: IdentityProvider | undefined;
   readonly settings: AppSettings;

@@ -2,7 +2,9 @@ import { systemClock } from '../adapters/clock/system-clock.ts';
 import { createApiTokenStore } from '../adapters/postgres/api-token-store.ts';
 import { createAuditLog } from '../adapters/postgres/audit-log.ts';
 import { createAuthSessionStore } from '../adapters/postgres/auth-session-store.ts';
+import { PgAccessEvents } from '../adapters/postgres/access-events.ts';
 import { createDashboardStore } from '../adapters/postgres/dashboard-store.ts';
+import { createDocumentStore } from '../adapters/postgres/document-store.ts';
 import type { Database } from '../adapters/postgres/database.ts';
 import { createLoginAttemptStore } from '../adapters/postgres/login-attempt-store.ts';
 import { createUnitOfWork } from '../adapters/postgres/unit-of-work.ts';
@@ -12,9 +14,10 @@ import type { Config } from '../app/config.ts';
 import type { AppContext } from '../app/context.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
+import type { Realtime } from '../ports/realtime.ts';
 
 /** The use cases' ports over Postgres, as the Node server and the CLI both need them. */
-export function createPostgresAppContext(db: Database, config: Config, options: { identityProvider?: IdentityProvider; clock?: Clock } = {}): AppContext {
+export function createPostgresAppContext(db: Database, config: Config, options: { identityProvider?: IdentityProvider; clock?: Clock; realtime?: Realtime } = {}): AppContext {
   return {
     clock: options.clock ?? systemClock,
     unitOfWork: createUnitOfWork(db),
@@ -25,7 +28,17 @@ export function createPostgresAppContext(db: Database, config: Config, options: 
     workspaces: createWorkspaceStore(db),
     dashboards: createDashboardStore(db),
     audit: createAuditLog(db),
+    documents: createDocumentStore(db),
+    realtime: options.realtime ?? noRealtime,
+    accessEvents: new PgAccessEvents(db),
     identityProvider: options.identityProvider,
     settings: { publicUrl: config.http.publicUrl, sessionIdleMinutes: config.identity.sessionIdleMinutes, sessionMaxDays: config.identity.sessionMaxDays },
   };
 }
+
+/** For processes without a realtime server (the CLI): live-document use cases say so clearly. */
+const noRealtime: Realtime = {
+  state: () => Promise.reject(new Error('Live dashboards are not available in this process')),
+  applyUpdate: () => Promise.reject(new Error('Live dashboards are not available in this process')),
+  presence: async () => [],
+};

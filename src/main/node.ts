@@ -2,14 +2,21 @@ import type { Logger as PinoLogger } from 'pino';
 import packageJson from '../../package.json' with { type: 'json' };
 import { startDevIdentityProvider } from '../adapters/dev-idp/dev-identity-provider.ts';
 import { createHttpServer } from '../adapters/fastify/http-server.ts';
+import { bridgeNodeSocket, HocuspocusRealtime } from '../adapters/hocuspocus/hocuspocus-realtime.ts';
+import { createRedisExtension } from '../adapters/hocuspocus/redis-extension.ts';
+import { listenAccessChanges } from '../adapters/postgres/access-events.ts';
+import { createDocumentStore } from '../adapters/postgres/document-store.ts';
 import { createOpenIdClientProvider } from '../adapters/oidc/openid-client-identity-provider.ts';
 import { PgBossJobQueue } from '../adapters/pgboss/pg-boss-job-queue.ts';
 import { assertReachable, createDatabase, databaseProbe } from '../adapters/postgres/database.ts';
 import { migrateToLatest, migrationsProbe } from '../adapters/postgres/migrator.ts';
 import type { Config } from '../app/config.ts';
+import type { AppContext } from '../app/context.ts';
 import { buildRouteTable } from '../app/http/routes/index.ts';
 import { authenticate } from '../app/identity/authenticate.ts';
 import { callbackUrl } from '../app/identity/login.ts';
+import { admitRealtime } from '../app/realtime/connect.ts';
+import { DocumentLog } from '../app/realtime/document-log.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
 import { createPostgresAppContext } from './app-context.ts';
@@ -19,6 +26,8 @@ import { openDatabase } from './database.ts';
 export interface NodeApp {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:8787. */
   readonly url: string;
+  /** The use cases' ports as this server wired them (tests arrange data through it). */
+  readonly app: AppContext;
   /** Graceful stop: stop accepting, drain requests and jobs, stop the queue and the database. */
   close(): Promise<void>;
 }
@@ -56,7 +65,29 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       identityProvider = createOpenIdClientProvider({ issuer: devIdp.issuer, clientId: devIdp.clientId, clientSecret: devIdp.clientSecret, allowHttp: true });
     }
 
-    const app = createPostgresAppContext(db, config, { ...(identityProvider === undefined ? {} : { identityProvider }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
+    // Realtime: Hocuspocus needs the app (to admit connections) and the app needs it (REST writes).
+    const store = createDocumentStore(db);
+    const log = new DocumentLog(store, { windowMs: config.realtime.commitWindowMs, logger });
+    let admit: ConstructorParameters<typeof HocuspocusRealtime>[0]['admit'] = () => Promise.reject(new Error('not ready'));
+    const realtime = new HocuspocusRealtime({
+      admit: (credentials, dashboardId) => admit(credentials, dashboardId),
+      store,
+      log,
+      logger,
+      compactAfterMs: config.realtime.compactAfterMs,
+      compactAtMostMs: config.realtime.compactAfterMs * 10,
+      extensions: config.realtime.redisUrl === undefined ? [] : [createRedisExtension(config.realtime.redisUrl)],
+    });
+    cleanups.push(() => realtime.close());
+    const app = createPostgresAppContext(db, config, { realtime, ...(identityProvider === undefined ? {} : { identityProvider }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
+    admit = (credentials, dashboardId) => admitRealtime(app, credentials, dashboardId);
+    const listener = await listenAccessChanges(database.url, (change) => void realtime.revalidate(change), logger);
+    cleanups.push(() => listener.close());
+    // A safety net for changes missed while the listener was reconnecting.
+    const recheck = setInterval(() => void realtime.revalidate('all'), 60_000);
+    recheck.unref();
+    cleanups.push(async () => clearInterval(recheck));
+
     const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app });
     const server = await createHttpServer({
       routes,
@@ -64,13 +95,14 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       bodyLimit: config.http.bodyLimit,
       context: { authenticate: (headers) => authenticate(app, headers), publicOrigin: new URL(config.http.publicUrl).origin },
       rateLimits: config.rateLimits,
+      websocket: { path: '/v1/realtime', maxPayload: 16 * 1024 * 1024, onConnection: (socket, request) => bridgeNodeSocket(realtime, socket, request, logger) },
     });
     cleanups.push(() => server.close());
     await server.listen({ port: config.http.port, host: config.http.host });
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
 
     let closing: Promise<void> | undefined;
-    return { url, close: () => (closing ??= unwind()) };
+    return { url, app, close: () => (closing ??= unwind()) };
   } catch (error) {
     await unwind();
     throw error;

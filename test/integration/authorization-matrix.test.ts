@@ -3,6 +3,7 @@ import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createDashboard, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
 import { bootstrapToken, createApiToken } from '../../src/app/identity/tokens.ts';
 import { setMember } from '../../src/app/workspaces/workspaces.ts';
+import { createItem } from '../../src/app/realtime/items.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -26,6 +27,7 @@ interface Fixture {
   dashboardId: string;
   spareUserId: string;
   ownersTokenId: string;
+  itemId: string;
 }
 
 const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; params?: (f: Fixture) => Record<string, string> }> = {
@@ -46,6 +48,15 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   'DELETE /v1/dashboards/{id}': { expect: { ...members(204), viewer: 403, editor: 403 } },
   'GET /v1/dashboards/{id}/members': { expect: members(200) },
   'PUT /v1/dashboards/{id}/members/{userId}': { expect: { ...members(200), viewer: 403, editor: 403 }, params: (f) => ({ userId: f.spareUserId }), body: () => ({ role: 'viewer' }) },
+  // The owner removes the spare member; the admin then finds nobody left to remove (404).
+  'DELETE /v1/dashboards/{id}/members/{userId}': { expect: { ...members(204), viewer: 403, editor: 403, admin: 404 }, params: (f) => ({ userId: f.spareUserId }) },
+  'GET /v1/dashboards/{id}/items': { expect: members(200) },
+  'POST /v1/dashboards/{id}/items': { expect: { ...members(201), viewer: 403 }, body: () => ({ kind: 'note', title: 'Hello' }) },
+  // Each role edits the same item; the viewer may not.
+  'PATCH /v1/dashboards/{id}/items/{itemId}': { expect: { ...members(200), viewer: 403 }, params: (f) => ({ itemId: f.itemId }), body: () => ({ title: 'Edited' }) },
+  // The editor deletes the item; after that it is gone for everyone else.
+  'DELETE /v1/dashboards/{id}/items/{itemId}': { expect: { ...members(404), viewer: 403, editor: 204 }, params: (f) => ({ itemId: f.itemId }) },
+  'GET /v1/dashboards/{id}/presence': { expect: members(200) },
 };
 
 let database: TestDatabase;
@@ -76,8 +87,10 @@ async function fixture(): Promise<Fixture> {
   const dashboard = await createDashboard(ctx, owner, workspace.id, { name: 'Board' }, 'setup');
   await setDashboardMember(ctx, owner, dashboard.id, tokens.editor.userId, { role: 'editor' }, 'setup');
   await setDashboardMember(ctx, owner, dashboard.id, tokens.viewer.userId, { role: 'viewer' }, 'setup');
+  await setDashboardMember(ctx, owner, dashboard.id, spare.userId, { role: 'viewer' }, 'setup');
+  const item = await createItem(ctx, owner, dashboard.id, { kind: 'note', title: 'First', body: '' });
   const ownersToken = await createApiToken(ctx, owner, { name: 'spare', scopes: ['read'] }, 'setup');
-  return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id };
+  return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id, itemId: item.id };
 }
 
 describe('authorization matrix', () => {

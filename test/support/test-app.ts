@@ -3,7 +3,6 @@ import { createDatabase, type Database } from '../../src/adapters/postgres/datab
 import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { resolveConfig, type Config } from '../../src/app/config.ts';
 import type { AppContext } from '../../src/app/context.ts';
-import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { startNode, type NodeApp } from '../../src/main/node.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import { silentLogger } from './silent-logger.ts';
@@ -37,7 +36,7 @@ export async function startTestApp(databaseUrl: string, env: Record<string, stri
   return {
     url: node.url,
     config,
-    ctx: createPostgresAppContext(db, config, options.clock === undefined ? {} : { clock: options.clock }),
+    ctx: node.app,
     db,
     async close() {
       await node.close();

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
+import fastifyWebsocket from '@fastify/websocket';
+import type { WebSocket } from 'ws';
 import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { dispatch, type DispatchContext } from '../../app/http/dispatch.ts';
@@ -16,6 +18,8 @@ export interface HttpServerOptions {
   readonly context: DispatchContext;
   /** Requests per minute: per client address on /auth/*, per token on token-authenticated traffic. */
   readonly rateLimits?: { readonly authPerMinute: number; readonly tokenPerMinute: number };
+  /** A WebSocket endpoint (realtime): each accepted socket and its handshake as a Web Request. */
+  readonly websocket?: { readonly path: string; readonly maxPayload: number; onConnection(socket: WebSocket, request: Request): void };
 }
 
 /** Fastify's own 4xx error codes, mapped onto our uniform error codes. */
@@ -79,6 +83,14 @@ export async function createHttpServer(options: HttpServerOptions) {
     });
   }
 
+  if (options.websocket !== undefined) {
+    const { path, maxPayload, onConnection } = options.websocket;
+    await app.register(fastifyWebsocket, { options: { maxPayload } });
+    app.get(path, { websocket: true }, (socket, request) => {
+      onConnection(socket, new Request(new URL(request.url, `http://${request.headers.host ?? 'localhost'}`), { headers: handshakeHeaders(request.headers) }));
+    });
+  }
+
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -125,6 +137,20 @@ function sendError(reply: FastifyReply, code: string, message: string, status = 
 /** `/v1/dashboards/{id}` → `/v1/dashboards/:id`. */
 function toFastifyPath(path: string): string {
   return path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
+}
+
+/** The handshake's end-to-end headers (cookie, origin, …) for a Web Request; hop-by-hop ones are dropped. */
+function handshakeHeaders(headers: FastifyRequest['headers']): Headers {
+  const result = new Headers();
+  for (const [name, value] of Object.entries(flattenHeaders(headers))) {
+    if (value === undefined || name === 'connection' || name === 'upgrade' || name.startsWith('sec-websocket-')) continue;
+    try {
+      result.set(name, value);
+    } catch {
+      // A header value a Web Request refuses; the handshake does not need it.
+    }
+  }
+  return result;
 }
 
 function flattenHeaders(headers: FastifyRequest['headers']): RequestHeaders {

@@ -12,6 +12,9 @@ export interface DatabaseSchema {
   dashboard_members: DashboardMembersTable;
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
+  dashboard_docs: DashboardDocsTable;
+  dashboard_updates: DashboardUpdatesTable;
+  dashboard_items: DashboardItemsTable;
 }
 
 /** A timestamp column Postgres fills on insert. */
@@ -110,4 +113,27 @@ export interface AuditLogTable {
   details: ColumnType<Record<string, unknown>, string | undefined, never>;
   request_id: string | null;
   created_at: CreatedAt;
+}
+
+export interface DashboardDocsTable {
+  dashboard_id: string;
+  state: Uint8Array;
+  state_vector: Uint8Array;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface DashboardUpdatesTable {
+  /** bigserial; the pg type parser returns int8 as a number. */
+  seq: ColumnType<number, never, never>;
+  dashboard_id: string;
+  update: Uint8Array;
+  created_at: CreatedAt;
+}
+
+export interface DashboardItemsTable {
+  dashboard_id: string;
+  item_id: string;
+  kind: string;
+  item: ColumnType<Record<string, unknown>, string, string>;
+  updated_at: Date;
 }

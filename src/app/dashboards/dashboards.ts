@@ -5,7 +5,7 @@ import type { Dashboard, DashboardMember } from '../../ports/dashboards.ts';
 import { auditBy, requireDashboard, requireWorkspace } from '../access.ts';
 import type { AppContext } from '../context.ts';
 
-type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'users' | 'audit' | 'unitOfWork' | 'clock'>;
+type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'users' | 'audit' | 'unitOfWork' | 'clock' | 'accessEvents'>;
 
 /** A dashboard with the caller's effective role on it. */
 export type DashboardView = Dashboard & { readonly role: DashboardRole };
@@ -44,6 +44,8 @@ export async function updateDashboard(ctx: Ctx, principal: Principal, dashboardI
     const updated = await ctx.dashboards.update(dashboardId, changes, tx);
     if (updated === undefined) throw new NotFoundError('Dashboard');
     const action = restoring ? 'dashboard.restored' : archiving ? 'dashboard.archived' : 'dashboard.updated';
+    // Archiving makes open connections read-only; restoring lets editors write again.
+    if (restoring || archiving) await ctx.accessEvents.publish({ kind: 'dashboard', dashboardId }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action, workspaceId: dashboard.workspaceId, targetType: 'dashboard', targetId: dashboardId, details: { ...(input.name === undefined ? {} : { name: input.name }) } }), tx);
     return updated;
   });
@@ -72,8 +74,20 @@ export async function setDashboardMember(ctx: Ctx, principal: Principal, dashboa
     const previous = await ctx.dashboards.setMember(dashboardId, userId, input.role, tx);
     if (previous !== input.role) {
       await ctx.audit.record(auditBy(principal, requestId, { action: previous === null ? 'dashboard.member_added' : 'dashboard.member_role_changed', workspaceId: dashboard.workspaceId, targetType: 'user', targetId: userId, details: { dashboardId, role: input.role, previousRole: previous } }), tx);
+      await ctx.accessEvents.publish({ kind: 'user', userId }, tx);
     }
     return { userId, email: user.email, name: user.name, role: input.role };
+  });
+}
+
+/** Removes someone from the dashboard (owners and workspace admins); their open connections close. */
+export async function removeDashboardMember(ctx: Ctx, principal: Principal, dashboardId: string, userId: string, requestId: string): Promise<void> {
+  const { dashboard } = await requireDashboard(ctx, principal, dashboardId, 'dashboard.manage');
+  await ctx.unitOfWork.run(async (tx) => {
+    const previous = await ctx.dashboards.removeMember(dashboardId, userId, tx);
+    if (previous === null) throw new NotFoundError('Member');
+    await ctx.audit.record(auditBy(principal, requestId, { action: 'dashboard.member_removed', workspaceId: dashboard.workspaceId, targetType: 'user', targetId: userId, details: { dashboardId, previousRole: previous } }), tx);
+    await ctx.accessEvents.publish({ kind: 'user', userId }, tx);
   });
 }
 

@@ -91,10 +91,11 @@ export async function finishLogin(
 }
 
 /** Ends a browser session and records it. */
-export async function logout(ctx: Pick<AppContext, 'sessions' | 'audit' | 'unitOfWork' | 'clock'>, input: { sessionId: string; userId: string; requestId: string }): Promise<void> {
+export async function logout(ctx: Pick<AppContext, 'sessions' | 'audit' | 'unitOfWork' | 'clock' | 'accessEvents'>, input: { sessionId: string; userId: string; requestId: string }): Promise<void> {
   await ctx.unitOfWork.run(async (tx) => {
     await ctx.sessions.revoke(input.sessionId, ctx.clock.now(), tx);
     await ctx.audit.record(auditBy(null, input.requestId, { action: 'auth.logout', actorUserId: input.userId, targetType: 'user', targetId: input.userId }), tx);
+    await ctx.accessEvents.publish({ kind: 'session', sessionId: input.sessionId }, tx);
   });
 }
 

@@ -13,7 +13,7 @@ import { randomSecret, sha256 } from './secrets.ts';
 export const defaultTokenDays = 90;
 export const maxTokenDays = 365;
 
-type TokenContext = Pick<AppContext, 'tokens' | 'dashboards' | 'workspaces' | 'audit' | 'unitOfWork' | 'clock'>;
+type TokenContext = Pick<AppContext, 'tokens' | 'dashboards' | 'workspaces' | 'audit' | 'unitOfWork' | 'clock' | 'accessEvents'>;
 
 /** A token as just created: the secret is returned this once and never again. */
 export interface CreatedToken {
@@ -54,6 +54,7 @@ export async function revokeApiToken(ctx: TokenContext, principal: Principal, to
   await ctx.unitOfWork.run(async (tx) => {
     await ctx.tokens.revoke(token.id, ctx.clock.now(), tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'token.revoked', targetType: 'api_token', targetId: token.id, details: { name: token.name } }), tx);
+    await ctx.accessEvents.publish({ kind: 'token', tokenId: token.id }, tx);
   });
 }
 

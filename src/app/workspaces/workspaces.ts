@@ -7,7 +7,7 @@ import type { Workspace, WorkspaceMember } from '../../ports/workspaces.ts';
 import { auditBy, requireWorkspace } from '../access.ts';
 import type { AppContext } from '../context.ts';
 
-type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'users' | 'audit' | 'unitOfWork'>;
+type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'users' | 'audit' | 'unitOfWork' | 'accessEvents'>;
 
 /** Creates a workspace; the caller becomes its first admin. */
 export async function createWorkspace(ctx: Ctx, principal: Principal, input: { name: string }, requestId: string): Promise<Workspace> {
@@ -49,6 +49,7 @@ export async function setMember(ctx: Ctx, principal: Principal, workspaceId: str
     const previous = await ctx.workspaces.setMember(workspaceId, user.id, input.role, tx);
     if (previous !== input.role) {
       await ctx.audit.record(auditBy(principal, requestId, { action: previous === null ? 'member.added' : 'member.role_changed', workspaceId, targetType: 'user', targetId: user.id, details: { email, role: input.role, previousRole: previous } }), tx);
+      await ctx.accessEvents.publish({ kind: 'user', userId: user.id }, tx);
     }
     return { userId: user.id, email: user.email, name: user.name, role: input.role, createdAt: user.createdAt };
   });
@@ -64,6 +65,7 @@ export async function removeMember(ctx: Ctx, principal: Principal, workspaceId: 
     await ctx.workspaces.removeMember(workspaceId, userId, tx);
     await ctx.dashboards.removeMemberFromWorkspace(workspaceId, userId, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'member.removed', workspaceId, targetType: 'user', targetId: userId, details: { previousRole: role } }), tx);
+    await ctx.accessEvents.publish({ kind: 'user', userId }, tx);
   });
 }
 

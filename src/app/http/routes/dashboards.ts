@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { archiveDashboard, createDashboard, getDashboard, listDashboardMembers, listDashboards, setDashboardMember, updateDashboard } from '../../dashboards/dashboards.ts';
+import { archiveDashboard, createDashboard, getDashboard, listDashboardMembers, listDashboards, removeDashboardMember, setDashboardMember, updateDashboard } from '../../dashboards/dashboards.ts';
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
 import { authErrors, dashboardMemberSchema, dashboardRole, dashboardSchema, id, name } from './schemas.ts';
 
@@ -91,6 +91,20 @@ export function dashboardRoutes(app: AppContext): AnyRoute[] {
       request: { params: z.object({ id, userId: id }), body: z.object({ role: dashboardRole }) },
       responses: { 200: { description: 'The member', schema: dashboardMemberSchema }, ...authErrors, ...notFound },
       handler: async (request) => ({ status: 200, body: await setDashboardMember(app, callerOf(request), request.params.id, request.params.userId, request.body, request.requestId) }),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/dashboards/{id}/members/{userId}',
+      operationId: 'removeDashboardMember',
+      summary: 'Remove someone from the dashboard (owners); their open connections close',
+      tags: ['dashboards'],
+      access: { kind: 'user', scope: 'write' },
+      request: { params: z.object({ id, userId: id }) },
+      responses: { 204: { description: 'Removed' }, ...authErrors, ...notFound },
+      handler: async (request) => {
+        await removeDashboardMember(app, callerOf(request), request.params.id, request.params.userId, request.requestId);
+        return { status: 204 };
+      },
     }),
   ];
 }

@@ -4,6 +4,7 @@ import { buildOpenApiDocument } from '../openapi.ts';
 import type { AnyRoute } from '../route.ts';
 import { authRoutes } from './auth.ts';
 import { dashboardRoutes } from './dashboards.ts';
+import { itemRoutes } from './items.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
 import { workspaceRoutes } from './workspaces.ts';
@@ -26,6 +27,7 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     ...tokenRoutes(deps.app),
     ...workspaceRoutes(deps.app),
     ...dashboardRoutes(deps.app),
+    ...itemRoutes(deps.app),
     ...systemRoutes({ probes: deps.probes, openApiDocument: () => (document ??= buildOpenApiDocument(routes, { title: 'Baton', version: deps.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' })) }),
   ];
   assertUniqueRoutes(routes);

@@ -1,0 +1,244 @@
+import { Hocuspocus, isTransactionOrigin, type Connection, type Document, type Extension } from '@hocuspocus/server';
+import * as Y from 'yjs';
+import { DomainError } from '../../domain/errors.ts';
+import type { RealtimeAccess, RealtimeCredentials } from '../../app/realtime/connect.ts';
+import type { DocumentLog } from '../../app/realtime/document-log.ts';
+import type { DocumentStore } from '../../ports/document-store.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { AccessChange, Realtime, Viewer } from '../../ports/realtime.ts';
+
+/** What each admitted connection carries. */
+interface ConnectionContext {
+  access: RealtimeAccess;
+  readonly credentials: RealtimeCredentials;
+}
+
+/** Options of the Node realtime server. */
+export interface HocuspocusRealtimeOptions {
+  /** Decides who may open a dashboard and whether read-only (the app's `admitRealtime`). */
+  readonly admit: (credentials: RealtimeCredentials, dashboardId: string) => Promise<RealtimeAccess>;
+  readonly store: DocumentStore;
+  readonly log: DocumentLog;
+  readonly logger: Logger;
+  /** How long after the last change a document is compacted (ms), and at most how long that waits. */
+  readonly compactAfterMs: number;
+  readonly compactAtMostMs: number;
+  /** More Hocuspocus extensions, e.g. Redis for several instances. */
+  readonly extensions?: readonly Extension[];
+}
+
+/** The origin of updates applied while loading a document: already durable, so not logged again. */
+const loadOrigin = Symbol('baton-load');
+/** The context of server writes that record themselves in the log (so onChange skips them). */
+const serverWrite = { baton: 'server-write' } as const;
+
+/** The WebSocket close code sent when access is refused or revoked (4000-4999: application codes). */
+export const accessRevokedCode = 4403;
+
+/**
+ * Dashboards on Node: Hocuspocus with Baton's access checks, durable update log and presence.
+ * Every connection is admitted by the app's policy (read-only for viewers); every accepted update
+ * goes to the group-committed log; compaction runs on Hocuspocus's debounced store hook.
+ */
+export class HocuspocusRealtime implements Realtime {
+  readonly hocuspocus: Hocuspocus;
+  readonly #options: HocuspocusRealtimeOptions;
+
+  constructor(options: HocuspocusRealtimeOptions) {
+    this.#options = options;
+    const { admit, store, log, logger } = options;
+    this.hocuspocus = new Hocuspocus({
+      name: 'baton',
+      quiet: true,
+      debounce: options.compactAfterMs,
+      maxDebounce: options.compactAtMostMs,
+      extensions: [...(options.extensions ?? [])],
+      async onAuthenticate({ token, requestHeaders, documentName, connectionConfig }) {
+        const credentials: RealtimeCredentials = { token: token ?? '', headers: headerRecord(requestHeaders) };
+        try {
+          const access = await admit(credentials, documentName);
+          connectionConfig.readOnly = access.readOnly;
+          return { access, credentials } satisfies ConnectionContext;
+        } catch (error) {
+          if (!(error instanceof DomainError)) logger.error({ err: error }, 'realtime admission failed');
+          throw error instanceof DomainError ? new Error(error.code) : error;
+        }
+      },
+      async onLoadDocument({ document, documentName }) {
+        const stored = await store.load(documentName);
+        document.transact(() => {
+          if (stored.snapshot !== null) Y.applyUpdate(document, stored.snapshot);
+          for (const row of stored.updates) Y.applyUpdate(document, row.update);
+        }, loadOrigin);
+        log.adopt(documentName, stored.updates.map((row) => row.seq));
+      },
+      async onChange({ documentName, document, update, transactionOrigin }) {
+        if (transactionOrigin === loadOrigin) return;
+        if (isTransactionOrigin(transactionOrigin)) {
+          // Another instance logged what arrives through Redis; server writes record themselves.
+          if (transactionOrigin.source === 'redis') return;
+          if (transactionOrigin.source === 'local' && transactionOrigin.context === serverWrite) return;
+        }
+        void log.record(documentName, document, update);
+      },
+      async onStoreDocument({ documentName, document }) {
+        await log.compact(documentName, document);
+      },
+      async afterUnloadDocument({ documentName }) {
+        log.forget(documentName);
+      },
+      async beforeHandleAwareness({ states, connection }) {
+        // Presence says who someone is from their credentials, not from what their client claims.
+        const context = connection?.context as ConnectionContext | undefined;
+        if (context === undefined) return;
+        for (const state of states.values()) state.user = { id: context.access.principal.userId, name: context.access.user.name, email: context.access.user.email };
+      },
+    });
+  }
+
+  /** Hands an accepted WebSocket to Hocuspocus; the caller forwards its messages and close. */
+  handleConnection(socket: Parameters<Hocuspocus['handleConnection']>[0], request: Request) {
+    return this.hocuspocus.handleConnection(socket, request);
+  }
+
+  async state(dashboardId: string): Promise<Uint8Array> {
+    const connection = await this.hocuspocus.openDirectConnection(dashboardId, serverWrite);
+    try {
+      return Y.encodeStateAsUpdate(connection.document as Document);
+    } finally {
+      await connection.disconnect();
+    }
+  }
+
+  async applyUpdate(dashboardId: string, update: Uint8Array): Promise<void> {
+    const connection = await this.hocuspocus.openDirectConnection(dashboardId, serverWrite);
+    try {
+      await connection.transact((document) => Y.applyUpdate(document, update));
+      await this.#options.log.record(dashboardId, connection.document as Document, update);
+    } finally {
+      await connection.disconnect();
+    }
+  }
+
+  async presence(dashboardId: string): Promise<Viewer[]> {
+    const document = this.hocuspocus.documents.get(dashboardId);
+    if (document === undefined) return [];
+    const states = [...document.awareness.getStates().values()] as Array<Record<string, unknown>>;
+    const viewers = new Map<string, Viewer>();
+    for (const connection of document.getConnections()) {
+      const { access } = connection.context as ConnectionContext;
+      const userId = access.principal.userId;
+      const previous = viewers.get(userId);
+      const state = states.find((s) => (s.user as { id?: string } | undefined)?.id === userId) ?? {};
+      const { user: _user, ...rest } = state;
+      viewers.set(userId, {
+        userId,
+        name: access.user.name,
+        email: access.user.email,
+        readOnly: (previous?.readOnly ?? true) && connection.readOnly,
+        state: previous !== undefined && Object.keys(rest).length === 0 ? previous.state : rest,
+      });
+    }
+    return [...viewers.values()];
+  }
+
+  /** Checks open connections that `change` concerns again: closes refused ones, updates read-only. */
+  async revalidate(change: AccessChange | 'all'): Promise<void> {
+    const checks: Array<Promise<void>> = [];
+    for (const [dashboardId, document] of this.hocuspocus.documents) {
+      if (change !== 'all' && change.kind === 'dashboard' && change.dashboardId !== dashboardId) continue;
+      for (const connection of document.getConnections()) {
+        const context = connection.context as ConnectionContext | undefined;
+        if (context?.access === undefined || !concerns(change, context)) continue;
+        checks.push(this.#recheck(dashboardId, connection, context));
+      }
+    }
+    await Promise.all(checks);
+  }
+
+  async #recheck(dashboardId: string, connection: Connection, context: ConnectionContext): Promise<void> {
+    try {
+      context.access = await this.#options.admit(context.credentials, dashboardId);
+      connection.readOnly = context.access.readOnly;
+    } catch (error) {
+      if (!(error instanceof DomainError)) {
+        this.#options.logger.warn({ err: error, dashboardId }, 'could not re-check a realtime connection; keeping it');
+        return;
+      }
+      connection.close({ code: accessRevokedCode, reason: 'access revoked' });
+    }
+  }
+
+  /** Writes everything pending and compacts open documents: for a graceful stop. */
+  async close(): Promise<void> {
+    for (const document of this.hocuspocus.documents.values()) for (const connection of document.getConnections()) connection.close({ code: 1001, reason: 'server stopping' });
+    await this.#options.log.flush();
+    for (const [dashboardId, document] of this.hocuspocus.documents) {
+      await this.#options.log.compact(dashboardId, document).catch((error: unknown) => this.#options.logger.warn({ err: error, dashboardId }, 'could not compact a document at shutdown; its log stays'));
+    }
+    // Extensions let go of what they hold (the Redis extension's connections).
+    await this.hocuspocus.hooks('onDestroy', { instance: this.hocuspocus });
+  }
+}
+
+function concerns(change: AccessChange | 'all', context: ConnectionContext): boolean {
+  if (change === 'all') return true;
+  const { principal, sessionId } = context.access;
+  switch (change.kind) {
+    case 'user':
+      return principal.userId === change.userId;
+    case 'token':
+      return principal.tokenId === change.tokenId;
+    case 'session':
+      return sessionId === change.sessionId;
+    case 'dashboard':
+      return true;
+  }
+}
+
+function headerRecord(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    record[name] = value;
+  });
+  return record;
+}
+
+/** The part of a `ws` WebSocket the bridge uses. */
+export interface NodeWebSocketLike {
+  readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  on(event: 'message', listener: (data: Uint8Array | ArrayBuffer | Uint8Array[]) => void): unknown;
+  on(event: 'close', listener: (code: number, reason: Uint8Array) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * Connects a Node WebSocket to Hocuspocus: forwards its messages and its close. A message
+ * Hocuspocus cannot handle closes that socket (1007), never the server.
+ */
+export function bridgeNodeSocket(realtime: HocuspocusRealtime, socket: NodeWebSocketLike, request: Request, logger: Logger): void {
+  const client = realtime.handleConnection(socket, request);
+  socket.on('message', (data) => {
+    try {
+      const bytes = Array.isArray(data) ? concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      client.handleMessage(bytes);
+    } catch (error) {
+      logger.info({ err: error }, 'closing a realtime connection that sent a malformed message');
+      socket.close(1007, 'malformed message');
+    }
+  });
+  socket.on('close', (code, reason) => client.handleClose({ code, reason: new TextDecoder().decode(reason) }));
+  socket.on('error', (error) => logger.info({ err: error }, 'realtime socket error'));
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,78 @@
+import { sql } from 'kysely';
+import type { DocumentStore, ProjectedItem } from '../../ports/document-store.ts';
+import type { Database } from './database.ts';
+import { executor } from './executor.ts';
+
+/** Dashboard documents in Postgres: `dashboard_docs` (snapshots), `dashboard_updates` (the log), `dashboard_items`. */
+export function createDocumentStore(db: Database): DocumentStore {
+  return {
+    async load(dashboardId) {
+      const [doc, updates] = await Promise.all([
+        db.selectFrom('dashboard_docs').select('state').where('dashboard_id', '=', dashboardId).executeTakeFirst(),
+        db.selectFrom('dashboard_updates').select(['seq', 'update']).where('dashboard_id', '=', dashboardId).orderBy('seq').execute(),
+      ]);
+      return { snapshot: doc === undefined ? null : new Uint8Array(doc.state), updates: updates.map((u) => ({ seq: u.seq, update: new Uint8Array(u.update) })) };
+    },
+
+    async append(updates, projections) {
+      if (updates.length === 0 && projections.length === 0) return [];
+      return db.transaction().execute(async (trx) => {
+        const rows =
+          updates.length === 0
+            ? []
+            : await trx
+                .insertInto('dashboard_updates')
+                .values(updates.map((u) => ({ dashboard_id: u.dashboardId, update: u.update })))
+                .returning(['seq', 'dashboard_id'])
+                .execute();
+        for (const change of projections) {
+          if (change.replaceAll) {
+            const keep = change.upserts.map((i) => i.id);
+            let del = trx.deleteFrom('dashboard_items').where('dashboard_id', '=', change.dashboardId);
+            if (keep.length > 0) del = del.where('item_id', 'not in', keep);
+            await del.execute();
+          } else if (change.deletes.length > 0) {
+            await trx.deleteFrom('dashboard_items').where('dashboard_id', '=', change.dashboardId).where('item_id', 'in', [...change.deletes]).execute();
+          }
+          if (change.upserts.length > 0) {
+            await trx
+              .insertInto('dashboard_items')
+              .values(change.upserts.map((i) => ({ dashboard_id: change.dashboardId, item_id: i.id, kind: i.kind, item: JSON.stringify(i.item), updated_at: i.updatedAt })))
+              .onConflict((oc) => oc.columns(['dashboard_id', 'item_id']).doUpdateSet((eb) => ({ kind: eb.ref('excluded.kind'), item: eb.ref('excluded.item'), updated_at: eb.ref('excluded.updated_at') })))
+              .execute();
+          }
+        }
+        // One row per document per batch: map the sequence numbers back by document.
+        const seqOf = new Map(rows.map((r) => [r.dashboard_id, r.seq]));
+        return updates.map((u) => seqOf.get(u.dashboardId) ?? 0);
+      });
+    },
+
+    async compact(dashboardId, state, foldedSeqs, merge, stateVector) {
+      await db.transaction().execute(async (trx) => {
+        // Lock the dashboard row: compactions of one document by several instances take turns.
+        const exists = await trx.selectFrom('dashboards').select('id').where('id', '=', dashboardId).forUpdate().executeTakeFirst();
+        if (exists === undefined) return;
+        const current = await trx.selectFrom('dashboard_docs').select('state').where('dashboard_id', '=', dashboardId).executeTakeFirst();
+        const merged = current === undefined ? state : merge([new Uint8Array(current.state), state]);
+        await trx
+          .insertInto('dashboard_docs')
+          .values({ dashboard_id: dashboardId, state: merged, state_vector: stateVector(merged), updated_at: new Date() })
+          .onConflict((oc) => oc.column('dashboard_id').doUpdateSet({ state: merged, state_vector: stateVector(merged), updated_at: new Date() }))
+          .execute();
+        if (foldedSeqs.length > 0) await trx.deleteFrom('dashboard_updates').where('dashboard_id', '=', dashboardId).where('seq', 'in', [...foldedSeqs]).execute();
+      });
+    },
+
+    async listItems(dashboardId, tx) {
+      const rows = await executor(db, tx)
+        .selectFrom('dashboard_items')
+        .select(['item_id', 'kind', 'item', 'updated_at'])
+        .where('dashboard_id', '=', dashboardId)
+        .orderBy(sql`item->>'createdAt'`)
+        .orderBy('item_id')
+        .execute();
+      return rows.map((r): ProjectedItem => ({ id: r.item_id, kind: r.kind, item: r.item, updatedAt: r.updated_at }));
+    },
+  };
+}

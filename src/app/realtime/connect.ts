@@ -1,0 +1,55 @@
+import { authorize } from '../../domain/access/policy.ts';
+import type { Principal } from '../../domain/access/principal.ts';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../domain/errors.ts';
+import { requireDashboard } from '../access.ts';
+import type { AppContext } from '../context.ts';
+import type { RequestHeaders } from '../http/headers.ts';
+import { authenticate } from '../identity/authenticate.ts';
+
+/** What a realtime connection presents: the provider's token (an API token, or empty) and the handshake's headers. */
+export interface RealtimeCredentials {
+  readonly token: string;
+  readonly headers: RequestHeaders;
+}
+
+/** An admitted connection: who, and whether it may write. */
+export interface RealtimeAccess {
+  readonly principal: Principal;
+  readonly sessionId: string | undefined;
+  readonly readOnly: boolean;
+  readonly user: { readonly name: string | null; readonly email: string | null };
+}
+
+type Ctx = Pick<AppContext, 'tokens' | 'sessions' | 'clock' | 'settings' | 'workspaces' | 'dashboards' | 'users'>;
+
+/**
+ * Decides whether a WebSocket may open a dashboard, and how: the provider's token when it sent one
+ * (an API token), else the session cookie of the handshake, which must come from our own origin
+ * (a cross-site page cannot ride on the cookie). Viewers, read-only tokens and archived dashboards
+ * get read-only connections; anyone else who cannot read the dashboard is refused. Also used to
+ * check open connections again when access changes.
+ */
+export async function admitRealtime(ctx: Ctx, credentials: RealtimeCredentials, dashboardId: string): Promise<RealtimeAccess> {
+  const token = credentials.token.trim();
+  let headers: RequestHeaders;
+  if (token !== '') {
+    headers = { authorization: `Bearer ${token}` };
+  } else {
+    const origin = credentials.headers.origin;
+    if (origin !== undefined && origin !== new URL(ctx.settings.publicUrl).origin) throw new ForbiddenError('Realtime connections with a session cookie must come from Baton itself');
+    headers = { ...(credentials.headers.cookie === undefined ? {} : { cookie: credentials.headers.cookie }) };
+  }
+  const authentication = await authenticate(ctx, headers);
+  if (authentication === null) throw new UnauthenticatedError('Sign in, or pass an API token as the provider token');
+  const { principal } = authentication;
+  if (!/^[0-9a-f-]{36}$/i.test(dashboardId)) throw new NotFoundError('Dashboard');
+  const { dashboard, relations } = await requireDashboard(ctx, principal, dashboardId, 'dashboard.read');
+  const canEdit = authorize(principal, 'dashboard.edit', relations).allowed;
+  const user = await ctx.users.get(principal.userId);
+  return {
+    principal,
+    sessionId: authentication.sessionId,
+    readOnly: !canEdit || dashboard.archivedAt !== null,
+    user: { name: user?.name ?? null, email: user?.email ?? null },
+  };
+}

@@ -1,0 +1,73 @@
+import * as Y from 'yjs';
+import type { Principal } from '../../domain/access/principal.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
+import type { Viewer } from '../../ports/realtime.ts';
+import { requireDashboard } from '../access.ts';
+import type { AppContext } from '../context.ts';
+import { addItem, itemSchema, misfitFields, patchItem, readItem, removeItem, type Item, type ItemPatch, type NewItem } from './document-model.ts';
+
+type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'documents' | 'realtime' | 'clock'>;
+
+/** The dashboard's items from the projection (current within the group-commit window), oldest first. */
+export async function listItems(ctx: Ctx, principal: Principal, dashboardId: string): Promise<Item[]> {
+  await requireDashboard(ctx, principal, dashboardId, 'dashboard.read');
+  const rows = await ctx.documents.listItems(dashboardId);
+  return rows.flatMap((row) => {
+    const parsed = itemSchema.safeParse(row.item);
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
+/** Adds an item; connected clients see it at once; resolves once it is durable. */
+export async function createItem(ctx: Ctx, principal: Principal, dashboardId: string, input: NewItem): Promise<Item> {
+  await requireWritable(ctx, principal, dashboardId);
+  return change(ctx, dashboardId, (doc) => addItem(doc, input, { id: crypto.randomUUID(), author: principal.userId, now: ctx.clock.now() }));
+}
+
+/** Changes an item's fields; fields its kind does not have are refused. */
+export async function updateItem(ctx: Ctx, principal: Principal, dashboardId: string, itemId: string, patch: ItemPatch): Promise<Item> {
+  await requireWritable(ctx, principal, dashboardId);
+  return change(ctx, dashboardId, (doc) => {
+    const current = readItem(doc, itemId);
+    if (current === undefined) throw new NotFoundError('Item');
+    const misfits = misfitFields(current.kind, patch);
+    if (misfits.length > 0) throw new InvalidInputError(misfits.map((field) => ({ location: 'body' as const, path: field, message: `a ${current.kind} has no ${field}` })));
+    const updated = patchItem(doc, itemId, patch, ctx.clock.now());
+    if (updated === undefined) throw new NotFoundError('Item');
+    return updated;
+  });
+}
+
+/** Deletes an item. */
+export async function deleteItem(ctx: Ctx, principal: Principal, dashboardId: string, itemId: string): Promise<void> {
+  await requireWritable(ctx, principal, dashboardId);
+  await change(ctx, dashboardId, (doc) => {
+    if (!removeItem(doc, itemId)) throw new NotFoundError('Item');
+  });
+}
+
+/** Who is looking at the dashboard now. */
+export async function listPresence(ctx: Ctx, principal: Principal, dashboardId: string): Promise<Viewer[]> {
+  await requireDashboard(ctx, principal, dashboardId, 'dashboard.read');
+  return ctx.realtime.presence(dashboardId);
+}
+
+async function requireWritable(ctx: Ctx, principal: Principal, dashboardId: string): Promise<void> {
+  const { dashboard } = await requireDashboard(ctx, principal, dashboardId, 'dashboard.edit');
+  if (dashboard.archivedAt !== null) throw new ConflictError('The dashboard is archived (read-only); restore it first');
+}
+
+/**
+ * Makes a change as the server: on a copy of the live document, so that only the difference is sent
+ * through the Realtime port (and merged with concurrent edits like any other client's update).
+ */
+async function change<T>(ctx: Ctx, dashboardId: string, edit: (doc: Y.Doc) => T): Promise<T> {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, await ctx.realtime.state(dashboardId));
+  const before = Y.encodeStateVector(doc);
+  const result = edit(doc);
+  const update = Y.encodeStateAsUpdate(doc, before);
+  // An update with no structs and no deletions (two bytes) changes nothing: skip the round trip.
+  if (update.length > 2) await ctx.realtime.applyUpdate(dashboardId, update);
+  return result;
+}

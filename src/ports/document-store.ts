@@ -1,0 +1,48 @@
+import type { Transaction } from './unit-of-work.ts';
+
+/** What is stored for one dashboard document. */
+export interface StoredDocument {
+  /** The compacted snapshot (a Yjs update), or null for a document never compacted. */
+  readonly snapshot: Uint8Array | null;
+  /** Log rows not yet folded into the snapshot, oldest first. */
+  readonly updates: ReadonlyArray<{ readonly seq: number; readonly update: Uint8Array }>;
+}
+
+/** One item as the projection stores it (already validated against the document model). */
+export interface ProjectedItem {
+  readonly id: string;
+  readonly kind: string;
+  readonly item: Readonly<Record<string, unknown>>;
+  readonly updatedAt: Date;
+}
+
+/** Changes to a document's projection: items to write and ids to delete. */
+export interface ProjectionChange {
+  readonly dashboardId: string;
+  readonly upserts: readonly ProjectedItem[];
+  readonly deletes: readonly string[];
+  /** When true, every stored item not in `upserts` is deleted (the first write after loading). */
+  readonly replaceAll: boolean;
+}
+
+/**
+ * Durable storage of dashboard documents: snapshot + update log, and the items projection.
+ * Postgres holds the truth; realtime servers keep documents in memory and write through this.
+ */
+export interface DocumentStore {
+  /** The snapshot and the pending log rows of a document. */
+  load(dashboardId: string): Promise<StoredDocument>;
+  /**
+   * Appends updates to the log and applies projection changes, all in one transaction (a group
+   * commit). Returns the sequence numbers given to the rows, in input order.
+   */
+  append(updates: ReadonlyArray<{ readonly dashboardId: string; readonly update: Uint8Array }>, projections: readonly ProjectionChange[]): Promise<number[]>;
+  /**
+   * Folds log rows into the snapshot: merges `state` into the stored snapshot (under a row lock, so
+   * concurrent compactions by several instances cannot lose each other's work) and deletes the
+   * rows `foldedSeqs`, which `state` is known to contain.
+   */
+  compact(dashboardId: string, state: Uint8Array, foldedSeqs: readonly number[], merge: (updates: Uint8Array[]) => Uint8Array, stateVector: (update: Uint8Array) => Uint8Array): Promise<void>;
+  /** The projected items of a dashboard, oldest first. */
+  listItems(dashboardId: string, tx?: Transaction): Promise<ProjectedItem[]>;
+}

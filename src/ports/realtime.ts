@@ -1,0 +1,41 @@
+import type { Transaction } from './unit-of-work.ts';
+
+/** Someone looking at a dashboard right now. */
+export interface Viewer {
+  readonly userId: string;
+  readonly name: string | null;
+  readonly email: string | null;
+  /** True when the connection may not write (viewer role, read-only token, archived dashboard). */
+  readonly readOnly: boolean;
+  /** What the client last said it was doing (awareness), e.g. `{ focus: "<itemId>", cursor: {...} }`. */
+  readonly state: Readonly<Record<string, unknown>>;
+}
+
+/** Which open connections an access change concerns; every matching connection is checked again. */
+export type AccessChange =
+  | { readonly kind: 'user'; readonly userId: string }
+  | { readonly kind: 'token'; readonly tokenId: string }
+  | { readonly kind: 'session'; readonly sessionId: string }
+  | { readonly kind: 'dashboard'; readonly dashboardId: string };
+
+/**
+ * Live dashboard documents. Node: Hocuspocus; Cloudflare: a Durable Object per dashboard. Updates are
+ * Yjs updates (bytes), so the core can build them with yjs without knowing the server.
+ */
+export interface Realtime {
+  /** The document's current state as one Yjs update, loading it if needed. */
+  state(dashboardId: string): Promise<Uint8Array>;
+  /**
+   * Applies an update as the server (REST writes, agents); connected clients receive it at once.
+   * Resolves once the update is in the durable log.
+   */
+  applyUpdate(dashboardId: string, update: Uint8Array): Promise<void>;
+  /** Who is connected to the dashboard now (empty when nobody is). */
+  presence(dashboardId: string): Promise<Viewer[]>;
+}
+
+/** Tells realtime servers (all instances) to check open connections again after access changed. */
+export interface AccessEvents {
+  /** Publishes the change; with a transaction, it is delivered only if and when that commits. */
+  publish(change: AccessChange, tx?: Transaction): Promise<void>;
+}

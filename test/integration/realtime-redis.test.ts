@@ -1,0 +1,88 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
+import { bootstrapToken } from '../../src/app/identity/tokens.ts';
+import { sessionPrincipal } from '../../src/domain/access/principal.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { connectClient, eventually, type RealtimeClient } from '../support/realtime-client.ts';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+
+/** Debian's redis-server, when installed (`apt-get install redis-server`); CI images without it skip. */
+const redisServer = (() => {
+  try {
+    return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`redis-server did not listen on ${port}`);
+}
+
+describe.skipIf(redisServer === undefined)('several Baton instances with REDIS_URL', () => {
+  let database: TestDatabase;
+  let redis: ChildProcess;
+  let redisUrl: string;
+  const instances: TestApp[] = [];
+  const clients: RealtimeClient[] = [];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    redis = spawn(redisServer ?? 'redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    redisUrl = `redis://127.0.0.1:${port}`;
+    await waitForPort(port);
+    database = await createTestDatabase();
+    for (let i = 0; i < 2; i++) instances.push(await startTestApp(database.url, { REDIS_URL: redisUrl }));
+  });
+  afterAll(async () => {
+    for (const c of clients) c.destroy();
+    for (const instance of instances) await instance.close();
+    redis?.kill('SIGTERM');
+    await database.drop();
+  });
+
+  it('share live dashboards: an edit on one instance reaches a client of the other, and both are durable', async () => {
+    const [one, two] = instances as [TestApp, TestApp];
+    const made = await bootstrapToken(one.ctx, { email: 'multi@example.com', workspaceName: 'Scale' });
+    const dashboardId = (await createDashboard(one.ctx, sessionPrincipal(made.user.id), made.workspace?.id ?? '', { name: 'Shared' }, 'setup')).id;
+    const a = connectClient(one.url, dashboardId, { token: made.secret });
+    const b = connectClient(two.url, dashboardId, { token: made.secret });
+    clients.push(a, b);
+    await eventually(() => a.provider.isSynced && b.provider.isSynced, 10_000, 'synced');
+    a.doc.getMap('shared').set('from-a', 1);
+    await eventually(() => b.doc.getMap('shared').get('from-a') === 1, 5_000, 'a → b across instances');
+    b.doc.getMap('shared').set('from-b', 2);
+    await eventually(() => a.doc.getMap('shared').get('from-b') === 2, 5_000, 'b → a across instances');
+    // A REST write on instance two reaches the client of instance one.
+    const res = await fetch(`${two.url}/v1/dashboards/${dashboardId}/items`, { method: 'POST', headers: { authorization: `Bearer ${made.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'note', title: 'via two' }) });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    await eventually(() => a.doc.getMap('items').has(id), 5_000, 'REST write across instances');
+
+    // Both instances stop; a third, fresh one loads everything from Postgres.
+    a.destroy();
+    b.destroy();
+    for (const instance of instances.splice(0)) await instance.close();
+    const third = await startTestApp(database.url);
+    instances.push(third);
+    const c = connectClient(third.url, dashboardId, { token: made.secret });
+    clients.push(c);
+    await eventually(() => c.provider.isSynced, 10_000, 'fresh instance synced');
+    expect(c.doc.getMap('shared').toJSON()).toEqual({ 'from-a': 1, 'from-b': 2 });
+    expect(c.doc.getMap('items').has(id)).toBe(true);
+  });
+});

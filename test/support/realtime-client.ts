@@ -1,0 +1,76 @@
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import WebSocket from 'ws';
+import * as Y from 'yjs';
+
+/** A real browser-side client: @hocuspocus/provider over a WebSocket, with what happened to it. */
+export interface RealtimeClient {
+  readonly provider: HocuspocusProvider;
+  readonly doc: Y.Doc;
+  /** Set when the server refused the connection (the reason it gave). */
+  readonly refused: () => string | undefined;
+  /** True once the server admitted the connection. */
+  readonly authenticated: () => boolean;
+  /** The scope the server granted: 'read-write' or 'readonly'. */
+  readonly scope: () => string | undefined;
+  destroy(): void;
+}
+
+/**
+ * Connects to `/v1/realtime` as a browser would. `token` is an API token (the provider's token);
+ * `headers` are sent with the handshake (a session cookie, an Origin).
+ */
+export function connectClient(baseUrl: string, dashboardId: string, options: { token?: string; headers?: Record<string, string>; reconnectForever?: boolean } = {}): RealtimeClient {
+  const headers = options.headers ?? {};
+  // The provider opens sockets with `new WebSocketPolyfill(url)`; this one adds handshake headers.
+  class HeaderedWebSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { headers });
+    }
+  }
+  const doc = new Y.Doc();
+  let refusal: string | undefined;
+  let authenticated = false;
+  let scope: string | undefined;
+  const websocketProvider = new HocuspocusProviderWebsocket({ url: `${baseUrl.replace(/^http/, 'ws')}/v1/realtime`, WebSocketPolyfill: HeaderedWebSocket, maxAttempts: options.reconnectForever === true ? 0 : 3, delay: 100, minDelay: 50, maxDelay: 500 });
+  const provider = new HocuspocusProvider({
+    websocketProvider,
+    name: dashboardId,
+    document: doc,
+    token: options.token ?? '',
+    onAuthenticationFailed: ({ reason }) => {
+      refusal = reason;
+    },
+    onAuthenticated: ({ scope: granted }) => {
+      authenticated = true;
+      scope = granted;
+    },
+  });
+  provider.attach();
+  return {
+    provider,
+    doc,
+    refused: () => refusal,
+    authenticated: () => authenticated,
+    scope: () => scope,
+    destroy: () => {
+      provider.destroy();
+      websocketProvider.destroy();
+    },
+  };
+}
+
+/** Waits until `check` passes (it may throw or return false meanwhile), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== false && value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
