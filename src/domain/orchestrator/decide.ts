@@ -1,0 +1,210 @@
+import { draftOf, isFinished, recipeOf, runKey, scopeOf, stateOf, stepOf, stepState, type Draft } from './draft.ts';
+import type { Actor, DecideContext, Decided, ExecutionEvent, ExecutionState } from './execution.ts';
+import { activate, advance, begin, complete, dispatch, failExecution, failStep, finish, refreshStatus, startTimer, stopActive } from './steps.ts';
+
+/** The state of an execution before its first event. */
+export function initialState(init: { id: string; recipeId: string; recipeVersion: number; startedAt: number }): ExecutionState {
+  return { ...init, status: 'running', inputs: {}, steps: {}, active: [], finishedAt: null, deadlineAt: null, reason: null, version: 0 };
+}
+
+/**
+ * The engine: folds one event into the state and says what must happen next. Pure and
+ * deterministic: no clock (events carry their time), no randomness, no I/O. Events that no longer
+ * apply (a late result of a replaced attempt, a timer that was superseded) change nothing but the
+ * version, so replaying the history always rebuilds the same state.
+ */
+export function decide(state: ExecutionState, event: ExecutionEvent, ctx: DecideContext): Decided {
+  const draft = draftOf(state, ctx, event.at);
+  draft.state.version = state.version + 1;
+  apply(draft, event);
+  refreshStatus(draft);
+  return { state: stateOf(draft), commands: draft.commands };
+}
+
+function apply(draft: Draft, event: ExecutionEvent): void {
+  if (event.type === 'execution.started') {
+    start(draft, event.inputs);
+    return;
+  }
+  if (isFinished(draft) && event.type !== 'step.retried' && event.type !== 'step.skipped') return;
+  switch (event.type) {
+    case 'run.started':
+      return;
+    case 'step.completed': {
+      const state = draft.steps[event.stepId];
+      if (state?.status === 'running' && state.attempt === event.attempt) complete(draft, event.stepId, event.output);
+      return;
+    }
+    case 'step.failed': {
+      const state = draft.steps[event.stepId];
+      if (state?.status === 'running' && state.attempt === event.attempt) failStep(draft, event.stepId, event.error, event.retryable);
+      return;
+    }
+    case 'timer.fired':
+      timerFired(draft, event.timer);
+      return;
+    case 'approval.decided':
+      decideApproval(draft, event.stepId, event.actor, event.approved, event.comment);
+      return;
+    case 'execution.paused':
+      draft.state.status = 'paused';
+      return;
+    case 'execution.resumed':
+      if (draft.state.status !== 'paused') return;
+      draft.state.status = 'running';
+      for (const id of [...draft.active]) {
+        const step = stepOf(draft, id);
+        if (step.kind === 'agent' && stepState(draft, id).status === 'pending') begin(draft, step);
+      }
+      return;
+    case 'execution.cancelled':
+      stopActive(draft, 'cancelled');
+      draft.state.status = 'cancelled';
+      draft.state.reason = event.reason ?? 'cancelled';
+      draft.state.finishedAt = draft.at;
+      draft.commands.push({ kind: 'finished', status: 'cancelled' });
+      return;
+    case 'step.retried':
+      retry(draft, event.stepId);
+      return;
+    case 'step.skipped':
+      skip(draft, event.stepId, event.output);
+      return;
+    case 'step.input_edited': {
+      const state = stepState(draft, event.stepId);
+      if (state.attempt === 0 || state.status === 'pending') Object.assign(state, { input: event.input, inputEdited: true });
+      return;
+    }
+    case 'execution.moved':
+      draft.state.recipeVersion = event.recipeVersion;
+      return;
+    case 'event.received':
+      for (const id of [...draft.active]) {
+        const step = stepOf(draft, id);
+        if (step.kind !== 'wait' || step.event === null || step.event.name !== event.name || stepState(draft, id).status !== 'waiting') continue;
+        if (step.event.match !== null && !matches(draft, step.event.match, event.payload)) continue;
+        complete(draft, id, { event: event.payload });
+      }
+      return;
+  }
+}
+
+function start(draft: Draft, given: Readonly<Record<string, unknown>>): void {
+  const recipe = recipeOf(draft);
+  const inputs: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(recipe.inputs)) if (given[name] !== undefined || spec.default !== undefined) inputs[name] = given[name] ?? spec.default;
+  draft.state.inputs = inputs;
+  draft.state.startedAt = draft.at;
+  if (recipe.deadlineMs !== null) {
+    draft.state.deadlineAt = draft.at + recipe.deadlineMs;
+    startTimer(draft, null, 'deadline', draft.state.deadlineAt);
+  }
+  activate(draft, recipe.start);
+}
+
+function timerFired(draft: Draft, timer: string): void {
+  if (timer === 'deadline') {
+    failExecution(draft, 'the execution passed its deadline');
+    return;
+  }
+  const [purpose = '', stepId = ''] = timer.split(':');
+  const state = draft.steps[stepId];
+  if (state === undefined || state.timer !== timer) return; // superseded or stale
+  const step = stepOf(draft, stepId);
+  switch (purpose) {
+    case 'retry':
+      if (step.kind === 'agent' && state.status === 'scheduled') {
+        if (draft.state.status === 'paused') state.status = 'pending';
+        else dispatch(draft, step);
+      }
+      return;
+    case 'timeout':
+      if (state.status === 'running') {
+        draft.commands.push({ kind: 'cancel_run', key: runKey(draft, stepId, state.attempt), stepId });
+        failStep(draft, stepId, 'the step timed out', true);
+      }
+      return;
+    case 'wait':
+      if (state.status === 'waiting') complete(draft, stepId, { waitedUntil: new Date(draft.at).toISOString() });
+      return;
+    case 'waittimeout':
+      if (state.status === 'waiting') failStep(draft, stepId, 'no matching event arrived in time', false);
+      return;
+    case 'approval':
+      if (state.status === 'waiting') reject(draft, stepId, 'nobody decided in time');
+      return;
+  }
+}
+
+function decideApproval(draft: Draft, stepId: string, actor: Actor, approved: boolean, comment: string | null): void {
+  const step = draft.ctx.recipe(draft.state.recipeVersion).steps[stepId];
+  const state = draft.steps[stepId];
+  if (step?.kind !== 'approval' || state?.status !== 'waiting' || actor.kind !== 'user') return;
+  if (state.decisions.some((d) => d.userId === actor.userId)) return; // one voice per person
+  state.decisions = [...state.decisions, { userId: actor.userId, approved, comment, at: draft.at }];
+  if (!approved) {
+    reject(draft, stepId, `rejected by ${actor.userId}${comment === null ? '' : `: ${comment}`}`);
+    return;
+  }
+  if (state.decisions.filter((d) => d.approved).length >= step.quorum) complete(draft, stepId, { approved: true, decisions: state.decisions });
+}
+
+function reject(draft: Draft, stepId: string, why: string): void {
+  const step = stepOf(draft, stepId);
+  const state = stepState(draft, stepId);
+  if (step.kind === 'approval' && step.onReject !== null) {
+    finish(draft, stepId, 'succeeded', { approved: false, decisions: state.decisions, reason: why });
+    advance(draft, step, step.onReject);
+    return;
+  }
+  finish(draft, stepId, 'failed', { approved: false, decisions: state.decisions }, why);
+  failExecution(draft, `step ${stepId}: ${why}`);
+}
+
+/** A human retries a failed step: the execution runs again from it (and its stopped siblings). */
+function retry(draft: Draft, stepId: string): void {
+  if (draft.state.status !== 'failed' || draft.steps[stepId]?.status !== 'failed') return;
+  reopen(draft);
+  const parent = stepOf(draft, stepId).parent;
+  // Siblings that the failure stopped in the same parallel step start again too.
+  for (const [id, s] of Object.entries(draft.steps)) {
+    if (parent !== null && id !== stepId && s.status === 'cancelled' && stepOf(draft, id).parent === parent) restart(draft, id);
+  }
+  restart(draft, stepId);
+}
+
+/** A human skips a step with a given output: now (if active or failed), or when it is reached. */
+function skip(draft: Draft, stepId: string, output: unknown): void {
+  const state = stepState(draft, stepId);
+  const step = stepOf(draft, stepId);
+  if (draft.state.status === 'failed' && state.status === 'failed') reopen(draft);
+  else if (isFinished(draft)) return;
+  if (draft.active.includes(stepId) || state.status === 'failed') {
+    if (step.kind === 'agent' && state.status === 'running') draft.commands.push({ kind: 'cancel_run', key: runKey(draft, stepId, state.attempt), stepId });
+    finish(draft, stepId, 'skipped', output);
+    advance(draft, step, null);
+    return;
+  }
+  if (state.visit === 0) Object.assign(state, { status: 'skipped', output });
+}
+
+function reopen(draft: Draft): void {
+  draft.state.status = 'running';
+  draft.state.reason = null;
+  draft.state.finishedAt = null;
+}
+
+function restart(draft: Draft, id: string): void {
+  const state = stepState(draft, id);
+  Object.assign(state, { status: 'pending', tries: 0, error: null, finishedAt: null, timer: null });
+  if (!draft.active.includes(id)) draft.active.push(id);
+  begin(draft, stepOf(draft, id));
+}
+
+function matches(draft: Draft, expression: string, payload: unknown): boolean {
+  try {
+    return draft.ctx.expressions.evaluate(expression, scopeOf(draft, payload)) === true;
+  } catch {
+    return false; // an event the filter cannot read does not match
+  }
+}

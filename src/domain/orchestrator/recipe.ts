@@ -1,0 +1,106 @@
+/**
+ * A recipe after validation and compilation: durations in milliseconds, every step in one flat map
+ * with explicit successors. The authored form (JSON or YAML) is validated and compiled by
+ * `src/app/orchestrator/recipe-schema.ts`; the engine only ever sees this shape.
+ */
+export interface CompiledRecipe {
+  readonly name: string;
+  /** Declared inputs with their defaults. */
+  readonly inputs: Readonly<Record<string, InputSpec>>;
+  /** The first step of the main sequence. */
+  readonly start: string;
+  readonly steps: Readonly<Record<string, Step>>;
+  /** The whole execution must finish within this many ms of its start, or it fails. */
+  readonly deadlineMs: number | null;
+}
+
+/** A declared recipe input. */
+export interface InputSpec {
+  readonly type: 'string' | 'number' | 'boolean' | 'object' | 'array';
+  readonly required: boolean;
+  readonly default?: unknown;
+}
+
+/** Retries of agent steps: attempt n (1-based) waits min(max, initial * factor^(n-2)) before it starts. */
+export interface RetryPolicy {
+  /** Attempts in total, including the first; 1 means no retry. */
+  readonly maxAttempts: number;
+  readonly initialMs: number;
+  readonly factor: number;
+  readonly maxMs: number;
+}
+
+interface StepBase {
+  readonly id: string;
+  /**
+   * The step that follows in the same sequence, or null at the end of it (the end of the recipe,
+   * or of a parallel branch).
+   */
+  readonly next: string | null;
+  /** The parallel step whose branch this step belongs to, or null in the main sequence. */
+  readonly parent: string | null;
+}
+
+/** Runs an agent profile with a prompt in a sandbox. */
+export interface AgentStep extends StepBase {
+  readonly kind: 'agent';
+  /** The agent profile's name (a workspace resource). */
+  readonly profile: string;
+  /** A `${...}` template over the scope. */
+  readonly prompt: string;
+  /** Extra inputs for the run; string values are templates. */
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly timeoutMs: number | null;
+  readonly retry: RetryPolicy;
+}
+
+/** Asks humans; succeeds with `{ approved: true, decisions }` once `quorum` approve. */
+export interface ApprovalStep extends StepBase {
+  readonly kind: 'approval';
+  readonly prompt: string;
+  /** How many distinct approvals are needed. */
+  readonly quorum: number;
+  readonly timeoutMs: number | null;
+  /** Where a rejection (or a timeout) goes: a step id, or null to fail the execution. */
+  readonly onReject: string | null;
+}
+
+/** Waits for a duration, until a time, or for an event. */
+export interface WaitStep extends StepBase {
+  readonly kind: 'wait';
+  readonly forMs: number | null;
+  /** An expression giving an ISO time or epoch ms. */
+  readonly until: string | null;
+  /** An event to wait for: its name and an optional filter over `event`. */
+  readonly event: { readonly name: string; readonly match: string | null } | null;
+  /** With `event`: give up after this long and fail the step. */
+  readonly timeoutMs: number | null;
+}
+
+/** Chooses the next step: the first case whose condition holds, else `else` (or `next`). */
+export interface BranchStep extends StepBase {
+  readonly kind: 'branch';
+  readonly cases: ReadonlyArray<{ readonly if: string; readonly goto: string }>;
+  readonly else: string | null;
+}
+
+/** Sends a message: a note in the dashboard, or a webhook. */
+export interface NotifyStep extends StepBase {
+  readonly kind: 'notify';
+  readonly channel: 'dashboard' | 'webhook';
+  /** A template. */
+  readonly message: string;
+  readonly url: string | null;
+}
+
+/** Runs branches at once; completes when every branch has reached its end. */
+export interface ParallelStep extends StepBase {
+  readonly kind: 'parallel';
+  /** The first step of each branch. */
+  readonly branches: readonly string[];
+}
+
+/** Any step. */
+export type Step = AgentStep | ApprovalStep | WaitStep | BranchStep | NotifyStep | ParallelStep;
+/** The kinds of step. */
+export type StepKind = Step['kind'];

@@ -1,0 +1,192 @@
+import { ExpressionError } from './execution.ts';
+import { isFinished, recipeOf, runKey, scopeOf, stepOf, stepState, type Draft } from './draft.ts';
+import type { AgentStep, Step } from './recipe.ts';
+import { retryDelayMs } from './retry.ts';
+
+/** Enters a step: a fresh visit (a step skipped in advance completes at once). */
+export function activate(draft: Draft, id: string): void {
+  const step = stepOf(draft, id);
+  const state = stepState(draft, id);
+  if (state.status === 'skipped' && state.visit === 0) {
+    // Skipped by a human before it was reached.
+    state.visit = 1;
+    advance(draft, step, null);
+    return;
+  }
+  Object.assign(state, { status: 'pending', tries: 0, visit: state.visit + 1, branchesEnded: 0, output: null, error: null, startedAt: draft.at, finishedAt: null, decisions: [], timer: null });
+  if (!state.inputEdited) state.input = null;
+  if (!draft.active.includes(id)) draft.active.push(id);
+  begin(draft, step);
+}
+
+/** Starts (or, while paused, holds) a step that is pending. */
+export function begin(draft: Draft, step: Step): void {
+  const state = stepState(draft, step.id);
+  const visit = state.visit;
+  try {
+    switch (step.kind) {
+      case 'agent':
+        if (draft.state.status === 'paused') return; // dispatched on resume
+        dispatch(draft, step);
+        return;
+      case 'approval': {
+        state.status = 'waiting';
+        draft.commands.push({ kind: 'request_approval', stepId: step.id, prompt: draft.ctx.expressions.render(step.prompt, scopeOf(draft)), quorum: step.quorum });
+        if (step.timeoutMs !== null) startTimer(draft, step.id, `approval:${step.id}:${visit}`, draft.at + step.timeoutMs);
+        return;
+      }
+      case 'wait': {
+        state.status = 'waiting';
+        if (step.forMs !== null) startTimer(draft, step.id, `wait:${step.id}:${visit}`, draft.at + step.forMs);
+        else if (step.until !== null) {
+          const due = toEpoch(draft.ctx.expressions.evaluate(step.until, scopeOf(draft)), step.until);
+          if (due <= draft.at) complete(draft, step.id, { waitedUntil: new Date(due).toISOString() });
+          else startTimer(draft, step.id, `wait:${step.id}:${visit}`, due);
+        } else if (step.timeoutMs !== null) startTimer(draft, step.id, `waittimeout:${step.id}:${visit}`, draft.at + step.timeoutMs);
+        return;
+      }
+      case 'branch': {
+        const scope = scopeOf(draft);
+        const chosen = step.cases.find((c) => draft.ctx.expressions.evaluate(c.if, scope) === true)?.goto ?? step.else ?? step.next;
+        finish(draft, step.id, 'succeeded', { chosen });
+        advanceTo(draft, step, chosen);
+        return;
+      }
+      case 'notify': {
+        state.attempt += 1;
+        const message = draft.ctx.expressions.render(step.message, scopeOf(draft));
+        draft.commands.push({ kind: 'notify', key: runKey(draft, step.id, state.attempt), stepId: step.id, channel: step.channel, message, url: step.url });
+        complete(draft, step.id, { message });
+        return;
+      }
+      case 'parallel':
+        state.status = 'running';
+        for (const first of step.branches) activate(draft, first);
+        return;
+    }
+  } catch (error) {
+    if (!(error instanceof ExpressionError)) throw error;
+    failStep(draft, step.id, error.message, false);
+  }
+}
+
+/** Dispatches the next attempt of an agent step to a sandbox. */
+export function dispatch(draft: Draft, step: AgentStep): void {
+  const state = stepState(draft, step.id);
+  const scope = scopeOf(draft);
+  const input = state.input ?? renderInput(draft, step.input, scope);
+  const prompt = draft.ctx.expressions.render(step.prompt, scope);
+  state.input = input;
+  state.attempt += 1;
+  state.tries += 1;
+  state.status = 'running';
+  state.timer = null;
+  draft.commands.push({ kind: 'dispatch', key: runKey(draft, step.id, state.attempt), stepId: step.id, attempt: state.attempt, profile: step.profile, prompt, input, timeoutMs: step.timeoutMs });
+  if (step.timeoutMs !== null) startTimer(draft, step.id, `timeout:${step.id}:${state.attempt}`, draft.at + step.timeoutMs);
+}
+
+function renderInput(draft: Draft, input: Readonly<Record<string, unknown>>, scope: Record<string, unknown>): Record<string, unknown> {
+  const render = (value: unknown): unknown => {
+    if (typeof value === 'string') return draft.ctx.expressions.render(value, scope);
+    if (Array.isArray(value)) return value.map(render);
+    if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v)]));
+    return value;
+  };
+  return render(input) as Record<string, unknown>;
+}
+
+/** Starts a timer the step listens to; an older timer of the step is thereby ignored. */
+export function startTimer(draft: Draft, stepId: string | null, timer: string, at: number): void {
+  if (stepId !== null) stepState(draft, stepId).timer = timer;
+  draft.commands.push({ kind: 'start_timer', timer, at });
+}
+
+/** A step succeeded with `output`: record it and move on. */
+export function complete(draft: Draft, id: string, output: unknown): void {
+  finish(draft, id, 'succeeded', output);
+  advance(draft, stepOf(draft, id), null);
+}
+
+/** Records a step's end (without moving on). */
+export function finish(draft: Draft, id: string, status: 'succeeded' | 'skipped' | 'failed' | 'cancelled', output: unknown, error: string | null = null): void {
+  const state = stepState(draft, id);
+  Object.assign(state, { status, output, error, finishedAt: draft.at, timer: null });
+  draft.active = draft.active.filter((a) => a !== id);
+}
+
+/** Moves on from a finished step: to `target` when given, else to its successor. */
+export function advance(draft: Draft, step: Step, target: string | null): void {
+  advanceTo(draft, step, target ?? step.next);
+}
+
+/** Continues at `target`, or ends the step's sequence when it is null. */
+export function advanceTo(draft: Draft, step: Step, target: string | null): void {
+  if (isFinished(draft)) return;
+  if (target !== null) {
+    activate(draft, target);
+    return;
+  }
+  if (step.parent === null) {
+    draft.state.status = 'succeeded';
+    draft.state.finishedAt = draft.at;
+    draft.commands.push({ kind: 'finished', status: 'succeeded' });
+    return;
+  }
+  // The end of a parallel branch: the parallel step completes when every branch has ended.
+  const parent = stepOf(draft, step.parent);
+  const parentState = stepState(draft, parent.id);
+  parentState.branchesEnded += 1;
+  if (parent.kind === 'parallel' && parentState.branchesEnded >= parent.branches.length) {
+    const outputs: Record<string, unknown> = {};
+    for (const [id, s] of Object.entries(draft.steps)) if (recipeOf(draft).steps[id]?.parent === parent.id) outputs[id] = s.output;
+    complete(draft, parent.id, outputs);
+  }
+}
+
+/** An attempt failed: retry it when the policy allows, else fail the step and the execution. */
+export function failStep(draft: Draft, id: string, error: string, retryable: boolean): void {
+  const step = stepOf(draft, id);
+  const state = stepState(draft, id);
+  if (step.kind === 'agent' && retryable && state.tries < step.retry.maxAttempts) {
+    state.status = 'scheduled';
+    state.error = error;
+    startTimer(draft, id, `retry:${id}:${state.attempt + 1}`, draft.at + retryDelayMs(step.retry, state.tries + 1));
+    return;
+  }
+  finish(draft, id, 'failed', null, error);
+  failExecution(draft, `step ${id} failed: ${error}`);
+}
+
+/** Ends the execution as failed; runs still going are cancelled. */
+export function failExecution(draft: Draft, reason: string): void {
+  stopActive(draft, 'cancelled');
+  draft.state.status = 'failed';
+  draft.state.reason = reason;
+  draft.state.finishedAt = draft.at;
+  draft.commands.push({ kind: 'finished', status: 'failed' });
+}
+
+/** Stops every active step (cancelling running agent runs). */
+export function stopActive(draft: Draft, status: 'cancelled'): void {
+  for (const id of [...draft.active]) {
+    const state = stepState(draft, id);
+    if (stepOf(draft, id).kind === 'agent' && state.status === 'running') draft.commands.push({ kind: 'cancel_run', key: runKey(draft, id, state.attempt), stepId: id });
+    finish(draft, id, status, null, 'stopped because the execution ended');
+  }
+}
+
+/** After an event: running while any agent work is under way, waiting when only humans, timers or events can help. */
+export function refreshStatus(draft: Draft): void {
+  if (isFinished(draft) || draft.state.status === 'paused') return;
+  const working = draft.active.some((id) => {
+    const s = stepState(draft, id);
+    return stepOf(draft, id).kind === 'agent' && (s.status === 'running' || s.status === 'pending');
+  });
+  draft.state.status = working || draft.active.length === 0 ? 'running' : 'waiting';
+}
+
+function toEpoch(value: unknown, expression: string): number {
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new ExpressionError(`"${expression}" must give a time (ISO 8601 or epoch ms), got ${JSON.stringify(value)}`);
+  return ms;
+}

@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { decide, initialState } from '../../../../src/domain/orchestrator/decide.ts';
+import type { Command, DecideContext, ExecutionEvent, ExecutionState } from '../../../../src/domain/orchestrator/execution.ts';
+import { retryDelayMs } from '../../../../src/domain/orchestrator/retry.ts';
+import { contextOf, recipe } from './fixtures.ts';
+
+type EventBody = ExecutionEvent extends infer E ? (E extends { type: string } ? Omit<E, 'at' | 'actor'> : never) : never;
+
+/** Drives one execution through the decider, keeping its history and every command. */
+function run(ctx: DecideContext, inputs: Record<string, unknown> = {}) {
+  let state: ExecutionState = initialState({ id: 'ex1', recipeId: 'r1', recipeVersion: 1, startedAt: 0 });
+  let now = 1_000;
+  const history: ExecutionEvent[] = [];
+  const commands: Command[] = [];
+  const send = (body: EventBody, by: string | null = null, at = now): Command[] => {
+    const event = { ...body, at, actor: by === null ? { kind: 'system' as const } : { kind: 'user' as const, userId: by } } as ExecutionEvent;
+    const decided = decide(state, event, ctx);
+    state = decided.state;
+    history.push(event);
+    commands.push(...decided.commands);
+    return [...decided.commands];
+  };
+  send({ type: 'execution.started', inputs });
+  return {
+    send,
+    get state() {
+      return state;
+    },
+    history,
+    commands,
+    advance: (ms: number) => (now += ms),
+    dispatches: () => commands.filter((c) => c.kind === 'dispatch'),
+  };
+}
+
+describe('the orchestrator decider', () => {
+  it('runs agent steps in order, templating prompts, and finishes', () => {
+    const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent', prompt: 'Triage ${inputs.repo}' }, { id: 'b', kind: 'agent', prompt: 'Then ${steps.a.output.summary}' }], { inputs: { repo: { type: 'string', required: true } } })), { repo: 'acme/api' });
+    expect(ex.dispatches()).toEqual([expect.objectContaining({ key: 'ex1/a/1', prompt: 'Triage acme/api' })]);
+    ex.send({ type: 'step.completed', stepId: 'a', attempt: 1, output: { summary: 'three bugs' } });
+    expect(ex.dispatches()[1]).toMatchObject({ key: 'ex1/b/1', prompt: 'Then three bugs' });
+    const last = ex.send({ type: 'step.completed', stepId: 'b', attempt: 1, output: null });
+    expect(last).toContainEqual({ kind: 'finished', status: 'succeeded' });
+    expect(ex.state.status).toBe('succeeded');
+  });
+
+  it('retries with a deterministic backoff and a new idempotency key per attempt, then fails', () => {
+    const retry = { maxAttempts: 3, initialMs: 10_000, factor: 2, maxMs: 15_000 };
+    const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent', retry }])));
+    const timer1 = ex.send({ type: 'step.failed', stepId: 'a', attempt: 1, error: 'boom', retryable: true });
+    expect(timer1).toEqual([{ kind: 'start_timer', timer: 'retry:a:2', at: 1_000 + 10_000 }]);
+    ex.send({ type: 'timer.fired', timer: 'retry:a:2' });
+    ex.send({ type: 'step.failed', stepId: 'a', attempt: 2, error: 'boom', retryable: true });
+    expect(ex.commands.at(-1)).toEqual({ kind: 'start_timer', timer: 'retry:a:3', at: 1_000 + 15_000 });
+    ex.send({ type: 'timer.fired', timer: 'retry:a:3' });
+    expect(ex.dispatches().map((d) => d.kind === 'dispatch' && d.key)).toEqual(['ex1/a/1', 'ex1/a/2', 'ex1/a/3']);
+    ex.send({ type: 'step.failed', stepId: 'a', attempt: 3, error: 'still boom', retryable: true });
+    expect(ex.state).toMatchObject({ status: 'failed', reason: 'step a failed: still boom' });
+    expect(retryDelayMs(retry, 2)).toBe(10_000);
+    expect(retryDelayMs(retry, 4)).toBe(15_000);
+  });
+
+  it('ignores results of attempts it no longer waits for', () => {
+    const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent', retry: { maxAttempts: 2, initialMs: 1, factor: 1, maxMs: 1 } }])));
+    ex.send({ type: 'step.failed', stepId: 'a', attempt: 1, error: 'x', retryable: true });
+    ex.send({ type: 'timer.fired', timer: 'retry:a:2' });
+    expect(ex.send({ type: 'step.completed', stepId: 'a', attempt: 1, output: 'late' })).toEqual([]);
+    expect(ex.state.steps.a).toMatchObject({ status: 'running', attempt: 2 });
+  });
+
+  it('times a step out: cancels the run and retries', () => {
+    const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent', timeoutMs: 60_000, retry: { maxAttempts: 2, initialMs: 5, factor: 1, maxMs: 5 } }])));
+    expect(ex.commands).toContainEqual({ kind: 'start_timer', timer: 'timeout:a:1', at: 61_000 });
+    const out = ex.send({ type: 'timer.fired', timer: 'timeout:a:1' }, null, 61_000);
+    expect(out).toContainEqual({ kind: 'cancel_run', key: 'ex1/a/1', stepId: 'a' });
+    expect(out).toContainEqual({ kind: 'start_timer', timer: 'retry:a:2', at: 61_005 });
+    // A completed step's timeout timer that fires late does nothing.
+    ex.send({ type: 'timer.fired', timer: 'retry:a:2' });
+    ex.send({ type: 'step.completed', stepId: 'a', attempt: 2, output: 1 });
+    expect(ex.send({ type: 'timer.fired', timer: 'timeout:a:2' })).toEqual([]);
+    expect(ex.state.status).toBe('succeeded');
+  });
+
+  it('fails the execution at its deadline', () => {
+    const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent' }], { deadlineMs: 3_600_000 })));
+    expect(ex.commands).toContainEqual({ kind: 'start_timer', timer: 'deadline', at: 3_601_000 });
+    const out = ex.send({ type: 'timer.fired', timer: 'deadline' });
+    expect(out).toContainEqual({ kind: 'cancel_run', key: 'ex1/a/1', stepId: 'a' });
+    expect(ex.state).toMatchObject({ status: 'failed', reason: 'the execution passed its deadline' });
+  });
+
+  it('asks for approval with a quorum; one person counts once; a rejection goes to onReject', () => {
+    const ctx = contextOf(recipe([{ id: 'gate', kind: 'approval', quorum: 2, onReject: 'tell' }, { id: 'apply', kind: 'agent', next: null }, { id: 'tell', kind: 'notify', message: 'rejected' }]));
+    const ex = run(ctx);
+    expect(ex.commands).toContainEqual({ kind: 'request_approval', stepId: 'gate', prompt: 'ok?', quorum: 2 });
+    expect(ex.state.status).toBe('waiting');
+    ex.send({ type: 'approval.decided', stepId: 'gate', approved: true, comment: null }, 'ann');
+    ex.send({ type: 'approval.decided', stepId: 'gate', approved: true, comment: 'again' }, 'ann');
+    expect(ex.state.steps.gate?.status).toBe('waiting');
+    ex.send({ type: 'approval.decided', stepId: 'gate', approved: true, comment: 'lgtm' }, 'bob');
+    expect(ex.dispatches()).toHaveLength(1);
+    expect(ex.state.steps.gate?.output).toMatchObject({ approved: true });
+
+    const rejected = run(ctx);
+    rejected.send({ type: 'approval.decided', stepId: 'gate', approved: false, comment: 'no' }, 'ann');
+    expect(rejected.commands).toContainEqual(expect.objectContaining({ kind: 'notify', message: 'rejected' }));
+    expect(rejected.dispatches()).toHaveLength(0);
+    expect(rejected.state.status).toBe('succeeded');
+  });
+
+  it('waits for a duration, for a time, and for a matching event', () => {
+    const ex = run(contextOf(recipe([{ id: 'pause', kind: 'wait', forMs: 3_600_000 }, { id: 'hook', kind: 'wait', event: { name: 'push', match: "event.branch == 'main'" }, timeoutMs: null }, { id: 'done', kind: 'notify' }])));
+    expect(ex.commands).toContainEqual({ kind: 'start_timer', timer: 'wait:pause:1', at: 3_601_000 });
+    ex.send({ type: 'timer.fired', timer: 'wait:pause:1' });
+    expect(ex.state.steps.hook?.status).toBe('waiting');
+    ex.send({ type: 'event.received', name: 'push', payload: { branch: 'dev' } });
+    ex.send({ type: 'event.received', name: 'deploy', payload: { branch: 'main' } });
+    expect(ex.state.steps.hook?.status).toBe('waiting');
+    ex.send({ type: 'event.received', name: 'push', payload: { branch: 'main' } });
+    expect(ex.state).toMatchObject({ status: 'succeeded', steps: { hook: { output: { event: { branch: 'main' } } } } });
+  });
+
+  it('branches on expressions over earlier outputs and loops through a wait', () => {
+    const ctx = contextOf(recipe([
+      { id: 'check', kind: 'agent' },
+      { id: 'route', kind: 'branch', cases: [{ if: 'steps.check.output.count > 0', goto: 'fix' }], else: 'done' },
+      { id: 'fix', kind: 'agent' },
+      { id: 'cool', kind: 'wait', forMs: 1000, next: 'check' },
+      { id: 'done', kind: 'notify', message: 'clean' },
+    ]));
+    const ex = run(ctx);
+    ex.send({ type: 'step.completed', stepId: 'check', attempt: 1, output: { count: 2 } });
+    ex.send({ type: 'step.completed', stepId: 'fix', attempt: 1, output: null });
+    ex.send({ type: 'timer.fired', timer: 'wait:cool:1' });
+    // The loop revisits `check`: a new attempt number, so a new idempotency key.
+    expect(ex.dispatches().map((d) => d.kind === 'dispatch' && d.key)).toEqual(['ex1/check/1', 'ex1/fix/1', 'ex1/check/2']);
+    ex.send({ type: 'step.completed', stepId: 'check', attempt: 2, output: { count: 0 } });
+    expect(ex.state.status).toBe('succeeded');
+    expect(ex.state.steps.route?.output).toEqual({ chosen: 'done' });
+  });
+
+  it('runs parallel branches at once and joins them', () => {
+    const ex = run(contextOf(recipe([{ id: 'both', kind: 'parallel', branches: [[{ id: 'x', kind: 'agent' }], [{ id: 'y1', kind: 'agent' }, { id: 'y2', kind: 'agent' }]] }, { id: 'after', kind: 'agent' }])));
+    expect(ex.dispatches().map((d) => d.kind === 'dispatch' && d.stepId)).toEqual(['x', 'y1']);
+    ex.send({ type: 'step.completed', stepId: 'y1', attempt: 1, output: 1 });
+    ex.send({ type: 'step.completed', stepId: 'x', attempt: 1, output: 2 });
+    expect(ex.dispatches().map((d) => d.kind === 'dispatch' && d.stepId)).toEqual(['x', 'y1', 'y2']);
+    ex.send({ type: 'step.completed', stepId: 'y2', attempt: 1, output: 3 });
+    expect(ex.state.steps.both).toMatchObject({ status: 'succeeded', output: { x: 2, y1: 1, y2: 3 } });
+    expect(ex.dispatches().at(-1)).toMatchObject({ stepId: 'after' });
+  });
+
+  it('pauses (no new dispatch), resumes, and cancels running work', () => {
+    const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent' }, { id: 'b', kind: 'agent' }])));
+    ex.send({ type: 'execution.paused' }, 'ann');
+    ex.send({ type: 'step.completed', stepId: 'a', attempt: 1, output: null });
+    expect(ex.dispatches()).toHaveLength(1);
+    expect(ex.state).toMatchObject({ status: 'paused', steps: { b: { status: 'pending' } } });
+    ex.send({ type: 'execution.resumed' }, 'ann');
+    expect(ex.dispatches().at(-1)).toMatchObject({ key: 'ex1/b/1' });
+    const out = ex.send({ type: 'execution.cancelled', reason: 'changed my mind' }, 'ann');
+    expect(out).toEqual([{ kind: 'cancel_run', key: 'ex1/b/1', stepId: 'b' }, { kind: 'finished', status: 'cancelled' }]);
+    expect(ex.send({ type: 'step.completed', stepId: 'b', attempt: 1, output: null })).toEqual([]);
+  });
+
+  it('lets a human retry a failed step, skip a step with an output, and edit a future input', () => {
+    const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent' }, { id: 'b', kind: 'agent', prompt: 'uses ${steps.a.output}' }, { id: 'c', kind: 'agent' }])));
+    ex.send({ type: 'step.input_edited', stepId: 'c', input: { branch: 'hotfix' } }, 'ann');
+    ex.send({ type: 'step.skipped', stepId: 'b', output: 'skipped by ann' }, 'ann');
+    ex.send({ type: 'step.failed', stepId: 'a', attempt: 1, error: 'flaky', retryable: false });
+    expect(ex.state.status).toBe('failed');
+    ex.send({ type: 'step.retried', stepId: 'a' }, 'ann');
+    expect(ex.state.status).toBe('running');
+    expect(ex.dispatches().at(-1)).toMatchObject({ key: 'ex1/a/2' });
+    ex.send({ type: 'step.completed', stepId: 'a', attempt: 2, output: 'ok' });
+    // b was skipped in advance: c runs next, with the edited input.
+    expect(ex.state.steps.b).toMatchObject({ status: 'skipped', output: 'skipped by ann' });
+    expect(ex.dispatches().at(-1)).toMatchObject({ stepId: 'c', input: { branch: 'hotfix' } });
+  });
+
+  it('moves the remaining steps to a newer recipe version', () => {
+    const v1 = recipe([{ id: 'a', kind: 'agent' }, { id: 'b', kind: 'agent', prompt: 'old' }]);
+    const v2 = recipe([{ id: 'a', kind: 'agent' }, { id: 'b', kind: 'agent', prompt: 'new' }]);
+    const ex = run(contextOf(v1, v2));
+    ex.send({ type: 'execution.moved', recipeVersion: 2 }, 'ann');
+    ex.send({ type: 'step.completed', stepId: 'a', attempt: 1, output: null });
+    expect(ex.dispatches().at(-1)).toMatchObject({ stepId: 'b', prompt: 'new' });
+    expect(ex.state.recipeVersion).toBe(2);
+  });
+
+  it('fails a step whose template cannot be evaluated, with the reason', () => {
+    const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent', prompt: '${inputs.missing}' }])));
+    expect(ex.state).toMatchObject({ status: 'failed', reason: 'step a failed: no such field: inputs.missing' });
+  });
+});
