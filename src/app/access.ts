@@ -35,6 +35,19 @@ export async function requireDashboard(ctx: Stores, principal: Principal, dashbo
   return { dashboard, relations };
 }
 
+/**
+ * Runs an access check for a resource that lives in a workspace or dashboard: when the principal may
+ * not see the container, they may not learn that the resource exists either (404 naming `what`).
+ */
+export async function hiddenAs<T>(what: string, check: Promise<T>): Promise<T> {
+  try {
+    return await check;
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new NotFoundError(what);
+    throw error;
+  }
+}
+
 /** An audit entry for an action taken by a principal within a request. */
 export function auditBy(principal: Principal | null, requestId: string | null, entry: Pick<NewAuditEntry, 'action'> & Partial<NewAuditEntry>): NewAuditEntry {
   return {

@@ -1,12 +1,15 @@
+import type { AgentProfileStore } from '../ports/agent-profiles.ts';
 import type { ApiTokenStore } from '../ports/api-tokens.ts';
 import type { AuditLog } from '../ports/audit-log.ts';
 import type { AuthSessionStore } from '../ports/auth-sessions.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DashboardStore } from '../ports/dashboards.ts';
 import type { DocumentStore } from '../ports/document-store.ts';
+import type { ExecutionStore } from '../ports/executions.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
 import type { LoginAttemptStore } from '../ports/login-attempts.ts';
 import type { AccessEvents, Realtime } from '../ports/realtime.ts';
+import type { RecipeStore } from '../ports/recipes.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
 import type { UserStore } from '../ports/users.ts';
 import type { WorkspaceStore } from '../ports/workspaces.ts';
@@ -31,6 +34,9 @@ export interface AppContext {
   readonly realtime: Realtime;
   /** Tells realtime servers to re-check open connections after access changed. */
   readonly accessEvents: AccessEvents;
+  readonly recipes: RecipeStore;
+  readonly agentProfiles: AgentProfileStore;
+  readonly executions: ExecutionStore;
   /** The OIDC provider users sign in with; undefined when login is not configured. */
   readonly identityProvider: IdentityProvider | undefined;
   readonly settings: AppSettings;

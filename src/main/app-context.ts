@@ -3,6 +3,9 @@ import { createApiTokenStore } from '../adapters/postgres/api-token-store.ts';
 import { createAuditLog } from '../adapters/postgres/audit-log.ts';
 import { createAuthSessionStore } from '../adapters/postgres/auth-session-store.ts';
 import { PgAccessEvents } from '../adapters/postgres/access-events.ts';
+import { createAgentProfileStore } from '../adapters/postgres/agent-profile-store.ts';
+import { createExecutionStore } from '../adapters/postgres/execution-store.ts';
+import { createRecipeStore } from '../adapters/postgres/recipe-store.ts';
 import { createDashboardStore } from '../adapters/postgres/dashboard-store.ts';
 import { createDocumentStore } from '../adapters/postgres/document-store.ts';
 import type { Database } from '../adapters/postgres/database.ts';
@@ -31,6 +34,9 @@ export function createPostgresAppContext(db: Database, config: Config, options: 
     documents: createDocumentStore(db),
     realtime: options.realtime ?? noRealtime,
     accessEvents: new PgAccessEvents(db),
+    recipes: createRecipeStore(db),
+    agentProfiles: createAgentProfileStore(db),
+    executions: createExecutionStore(db),
     identityProvider: options.identityProvider,
     settings: { publicUrl: config.http.publicUrl, sessionIdleMinutes: config.identity.sessionIdleMinutes, sessionMaxDays: config.identity.sessionMaxDays },
   };

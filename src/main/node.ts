@@ -17,6 +17,10 @@ import { authenticate } from '../app/identity/authenticate.ts';
 import { callbackUrl } from '../app/identity/login.ts';
 import { admitRealtime } from '../app/realtime/connect.ts';
 import { DocumentLog } from '../app/realtime/document-log.ts';
+import { createCelExpressions } from '../app/orchestrator/cel-expressions.ts';
+import { Engine } from '../app/orchestrator/engine.ts';
+import { startOrchestratorWorkers } from '../app/orchestrator/workers.ts';
+import { LocalAgentRunner } from '../adapters/local-runner/local-agent-runner.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
 import { createPostgresAppContext } from './app-context.ts';
@@ -28,6 +32,8 @@ export interface NodeApp {
   readonly url: string;
   /** The use cases' ports as this server wired them (tests arrange data through it). */
   readonly app: AppContext;
+  /** The orchestrator's local execution plane (tests read its ledger). */
+  readonly runner: LocalAgentRunner;
   /** Graceful stop: stop accepting, drain requests and jobs, stop the queue and the database. */
   close(): Promise<void>;
 }
@@ -88,7 +94,15 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     recheck.unref();
     cleanups.push(async () => clearInterval(recheck));
 
-    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app });
+    // The orchestrator: the engine, the local stand-in execution plane, and the job workers.
+    const clock = app.clock;
+    const expressions = createCelExpressions();
+    const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, clock, expressions, logger });
+    const runner = new LocalAgentRunner(logger);
+    cleanups.push(async () => runner.close());
+    await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch });
+
+    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app, orchestrator: engine });
     const server = await createHttpServer({
       routes,
       logger,
@@ -102,7 +116,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
 
     let closing: Promise<void> | undefined;
-    return { url, app, close: () => (closing ??= unwind()) };
+    return { url, app, runner, close: () => (closing ??= unwind()) };
   } catch (error) {
     await unwind();
     throw error;

@@ -19,6 +19,10 @@ type Expect = Record<Role, number>;
 const anyone = (ok: number): Expect => ({ anonymous: 401, viewer: ok, editor: ok, owner: ok, admin: ok, outsider: ok });
 /** Members of the workspace may; the outsider does not know it exists. */
 const members = (ok: number): Expect => ({ anonymous: 401, viewer: ok, editor: ok, owner: ok, admin: ok, outsider: 404 });
+/** Those who control the dashboard's executions (editors, owners, admins): the editor's answer, then the others'. */
+const controllers = (editor: number, later: number): Expect => ({ anonymous: 401, viewer: 403, editor, owner: later, admin: later, outsider: 404 });
+const recipeYaml = 'name: gated\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n  - { id: later, kind: agent, profile: coder, prompt: go }\n';
+
 /** Only workspace admins. */
 const admins = (ok: number): Expect => ({ anonymous: 401, viewer: 403, editor: 403, owner: 403, admin: ok, outsider: 404 });
 
@@ -28,6 +32,9 @@ interface Fixture {
   spareUserId: string;
   ownersTokenId: string;
   itemId: string;
+  recipeId: string;
+  executionId: string;
+  profileId: string;
 }
 
 const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; params?: (f: Fixture) => Record<string, string> }> = {
@@ -57,6 +64,31 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   // The editor deletes the item; after that it is gone for everyone else.
   'DELETE /v1/dashboards/{id}/items/{itemId}': { expect: { ...members(404), viewer: 403, editor: 204 }, params: (f) => ({ itemId: f.itemId }) },
   'GET /v1/dashboards/{id}/presence': { expect: members(200) },
+  'POST /v1/workspaces/{wid}/recipes': { expect: members(201), body: () => ({ yaml: recipeYaml }) },
+  'GET /v1/workspaces/{wid}/recipes': { expect: members(200) },
+  'GET /v1/recipes/{id}': { expect: members(200), params: (f) => ({ id: f.recipeId }) },
+  'PUT /v1/recipes/{id}': { expect: members(200), params: (f) => ({ id: f.recipeId }), body: () => ({ yaml: recipeYaml }) },
+  'GET /v1/recipes/{id}/versions': { expect: members(200), params: (f) => ({ id: f.recipeId }) },
+  'POST /v1/recipes/{id}/executions': { expect: controllers(201, 201), params: (f) => ({ id: f.recipeId }), body: (f) => ({ dashboardId: f.dashboardId }) },
+  'POST /v1/workspaces/{wid}/agent-profiles': { expect: members(201), body: () => ({ name: `p-${Math.random()}`, model: 'm' }) },
+  'GET /v1/workspaces/{wid}/agent-profiles': { expect: members(200) },
+  'GET /v1/agent-profiles/{id}': { expect: members(200), params: (f) => ({ id: f.profileId }) },
+  'PUT /v1/agent-profiles/{id}': { expect: members(200), params: (f) => ({ id: f.profileId }), body: () => ({ model: 'm2' }) },
+  // The viewer (a workspace member) deletes it; then it is gone for everyone.
+  'DELETE /v1/agent-profiles/{id}': { expect: { ...members(404), viewer: 204 }, params: (f) => ({ id: f.profileId }) },
+  'GET /v1/executions/{id}': { expect: members(200), params: (f) => ({ id: f.executionId }) },
+  'GET /v1/executions/{id}/events': { expect: members(200), params: (f) => ({ id: f.executionId }) },
+  'POST /v1/executions/{id}/events': { expect: controllers(200, 200), params: (f) => ({ id: f.executionId }), body: () => ({ name: 'ping' }) },
+  // The editor acts first; after that the intervention no longer applies (409).
+  'POST /v1/executions/{id}/pause': { expect: controllers(200, 409), params: (f) => ({ id: f.executionId }) },
+  'POST /v1/executions/{id}/resume': { expect: controllers(409, 409), params: (f) => ({ id: f.executionId }) },
+  'POST /v1/executions/{id}/cancel': { expect: controllers(200, 409), params: (f) => ({ id: f.executionId }) },
+  'POST /v1/executions/{id}/move': { expect: controllers(404, 404), params: (f) => ({ id: f.executionId }), body: () => ({ version: 2 }) },
+  'POST /v1/executions/{id}/steps/{stepId}/approve': { expect: controllers(200, 409), params: (f) => ({ id: f.executionId, stepId: 'gate' }) },
+  'POST /v1/executions/{id}/steps/{stepId}/reject': { expect: controllers(200, 409), params: (f) => ({ id: f.executionId, stepId: 'gate' }) },
+  'POST /v1/executions/{id}/steps/{stepId}/retry': { expect: controllers(409, 409), params: (f) => ({ id: f.executionId, stepId: 'gate' }) },
+  'POST /v1/executions/{id}/steps/{stepId}/skip': { expect: controllers(200, 200), params: (f) => ({ id: f.executionId, stepId: 'later' }), body: () => ({ output: 'skipped' }) },
+  'POST /v1/executions/{id}/steps/{stepId}/input': { expect: controllers(200, 200), params: (f) => ({ id: f.executionId, stepId: 'later' }), body: () => ({ input: { a: 1 } }) },
 };
 
 let database: TestDatabase;
@@ -90,7 +122,21 @@ async function fixture(): Promise<Fixture> {
   await setDashboardMember(ctx, owner, dashboard.id, spare.userId, { role: 'viewer' }, 'setup');
   const item = await createItem(ctx, owner, dashboard.id, { kind: 'note', title: 'First', body: '' });
   const ownersToken = await createApiToken(ctx, owner, { name: 'spare', scopes: ['read'] }, 'setup');
-  return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id, itemId: item.id };
+  return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id, itemId: item.id, ...(await orchestration(workspace.id, dashboard.id)) };
+}
+
+/** A recipe, an agent profile and an execution waiting at its approval step, made through the API. */
+async function orchestration(workspaceId: string, dashboardId: string): Promise<Pick<Fixture, 'recipeId' | 'executionId' | 'profileId'>> {
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${baton.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${tokens.owner.secret}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const json = (await res.json()) as { id: string };
+    if (res.status !== 201) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const recipe = await post(`/v1/workspaces/${workspaceId}/recipes`, { yaml: recipeYaml });
+  const profile = await post(`/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' });
+  const execution = await post(`/v1/recipes/${recipe.id}/executions`, { dashboardId });
+  return { recipeId: recipe.id, executionId: execution.id, profileId: profile.id };
 }
 
 describe('authorization matrix', () => {

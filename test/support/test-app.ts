@@ -15,6 +15,8 @@ export interface TestApp {
   /** The use cases' ports over the same database, for arranging a test (minting tokens, …). */
   readonly ctx: AppContext;
   readonly db: Database;
+  /** The server's local execution plane (its ledger proves nothing ran twice). */
+  readonly runner: NodeApp['runner'];
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startTestApp(databaseUrl: string, env: Record<string, stri
     url: node.url,
     config,
     ctx: node.app,
+    runner: node.runner,
     db,
     async close() {
       await node.close();

@@ -15,6 +15,11 @@ export interface DatabaseSchema {
   dashboard_docs: DashboardDocsTable;
   dashboard_updates: DashboardUpdatesTable;
   dashboard_items: DashboardItemsTable;
+  recipes: RecipesTable;
+  recipe_versions: RecipeVersionsTable;
+  agent_profiles: AgentProfilesTable;
+  executions: ExecutionsTable;
+  execution_events: ExecutionEventsTable;
 }
 
 /** A timestamp column Postgres fills on insert. */
@@ -136,4 +141,57 @@ export interface DashboardItemsTable {
   kind: string;
   item: ColumnType<Record<string, unknown>, string, string>;
   updated_at: Date;
+}
+
+/** A jsonb column: objects in, objects out (written as JSON text). */
+type Json<T> = ColumnType<T, string, string>;
+
+export interface RecipesTable {
+  id: Generated<string>;
+  workspace_id: string;
+  name: string;
+  latest_version: number;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface RecipeVersionsTable {
+  recipe_id: string;
+  version: number;
+  source: Json<unknown>;
+  compiled: Json<unknown>;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface AgentProfilesTable {
+  id: Generated<string>;
+  workspace_id: string;
+  name: string;
+  profile: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface ExecutionsTable {
+  id: Generated<string>;
+  workspace_id: string;
+  dashboard_id: string;
+  recipe_id: string;
+  status: string;
+  state: Json<unknown>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  finished_at: Date | null;
+}
+
+export interface ExecutionEventsTable {
+  execution_id: string;
+  seq: number;
+  type: string;
+  event: Json<unknown>;
+  actor_user_id: string | null;
+  created_at: CreatedAt;
 }

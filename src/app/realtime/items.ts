@@ -61,7 +61,7 @@ async function requireWritable(ctx: Ctx, principal: Principal, dashboardId: stri
  * Makes a change as the server: on a copy of the live document, so that only the difference is sent
  * through the Realtime port (and merged with concurrent edits like any other client's update).
  */
-async function change<T>(ctx: Ctx, dashboardId: string, edit: (doc: Y.Doc) => T): Promise<T> {
+async function change<T>(ctx: Pick<AppContext, 'realtime'>, dashboardId: string, edit: (doc: Y.Doc) => T): Promise<T> {
   const doc = new Y.Doc();
   Y.applyUpdate(doc, await ctx.realtime.state(dashboardId));
   const before = Y.encodeStateVector(doc);
@@ -70,4 +70,14 @@ async function change<T>(ctx: Ctx, dashboardId: string, edit: (doc: Y.Doc) => T)
   // An update with no structs and no deletions (two bytes) changes nothing: skip the round trip.
   if (update.length > 2) await ctx.realtime.applyUpdate(dashboardId, update);
   return result;
+}
+
+/**
+ * Writes a note as the system (the orchestrator's notify steps): the same id writes the same note
+ * again, so a repeated job does not add a second one.
+ */
+export async function postSystemNote(ctx: Pick<AppContext, 'realtime' | 'clock'>, dashboardId: string, id: string, note: { title: string; body: string; author: string }): Promise<void> {
+  await change(ctx, dashboardId, (doc) => {
+    if (readItem(doc, id) === undefined) addItem(doc, { kind: 'note', title: note.title, body: note.body }, { id, author: note.author, now: ctx.clock.now() });
+  });
 }

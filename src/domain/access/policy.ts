@@ -11,7 +11,8 @@ export type Action =
   | 'dashboard.read'
   | 'dashboard.edit'
   | 'dashboard.manage'
-  | 'execution.control';
+  | 'execution.control'
+  | 'recipe.manage';
 
 /** The principal's relations to the resource at hand, looked up by the caller. */
 export interface Relations {
@@ -34,6 +35,7 @@ const scopeOf: Readonly<Record<Action, Scope>> = {
   'dashboard.edit': 'write',
   'dashboard.manage': 'write',
   'execution.control': 'control',
+  'recipe.manage': 'write',
 };
 
 /** Actions on one dashboard: they need the dashboard relation. */
@@ -70,6 +72,7 @@ export function authorize(principal: Principal, action: Action, relations: Relat
     case 'workspace.read':
     case 'dashboard.list':
     case 'dashboard.create':
+    case 'recipe.manage':
       return allow;
     case 'workspace.manage_members':
     case 'workspace.read_audit':

@@ -3,7 +3,10 @@ import type { AppContext } from '../../context.ts';
 import { buildOpenApiDocument } from '../openapi.ts';
 import type { AnyRoute } from '../route.ts';
 import { authRoutes } from './auth.ts';
+import type { Engine } from '../../orchestrator/engine.ts';
 import { dashboardRoutes } from './dashboards.ts';
+import { executionRoutes } from './executions.ts';
+import { recipeRoutes } from './recipes.ts';
 import { itemRoutes } from './items.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
@@ -14,6 +17,8 @@ export interface RouteTableDeps {
   readonly version: string;
   readonly probes: readonly ReadinessProbe[];
   readonly app: AppContext;
+  /** The orchestrator's engine; absent where only the API's shape is needed (OpenAPI, docs). */
+  readonly orchestrator?: Engine;
 }
 
 /**
@@ -22,12 +27,18 @@ export interface RouteTableDeps {
  */
 export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
   let document: Record<string, unknown> | undefined;
+  const engine = (): Engine => {
+    if (deps.orchestrator === undefined) throw new Error('The orchestrator is not running in this process');
+    return deps.orchestrator;
+  };
   const routes: AnyRoute[] = [
     ...authRoutes(deps.app),
     ...tokenRoutes(deps.app),
     ...workspaceRoutes(deps.app),
     ...dashboardRoutes(deps.app),
     ...itemRoutes(deps.app),
+    ...recipeRoutes(deps.app, engine),
+    ...executionRoutes(deps.app, engine),
     ...systemRoutes({ probes: deps.probes, openApiDocument: () => (document ??= buildOpenApiDocument(routes, { title: 'Baton', version: deps.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' })) }),
   ];
   assertUniqueRoutes(routes);

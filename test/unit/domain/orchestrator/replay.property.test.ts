@@ -26,7 +26,7 @@ function deepFreeze<T>(value: T): T {
 /** A "move" picks what happens next, interpreted against the state and the commands so far. */
 const move = fc.record({ kind: fc.integer({ min: 0, max: 11 }), pick: fc.nat(), flag: fc.boolean(), value: fc.integer({ min: 0, max: 3 }), advance: fc.integer({ min: 0, max: 120_000 }) });
 
-function nextEvent(state: ExecutionState, commands: Command[], m: fc.Infer<typeof move> extends never ? never : { kind: number; pick: number; flag: boolean; value: number }, at: number): ExecutionEvent {
+function nextEvent(state: ExecutionState, commands: Command[], m: { kind: number; pick: number; flag: boolean; value: number }, at: number): ExecutionEvent {
   const system = { kind: 'system' as const };
   const person = { kind: 'user' as const, userId: ['ann', 'bob', 'cy'][m.value % 3] ?? 'ann' };
   const running = Object.entries(state.steps).filter(([, s]) => s.status === 'running');

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { id } from './schemas.ts';
+
+const status = z.enum(['running', 'waiting', 'paused', 'succeeded', 'failed', 'cancelled']);
+const stepState = z
+  .object({
+    status: z.enum(['pending', 'scheduled', 'running', 'waiting', 'succeeded', 'failed', 'skipped', 'cancelled']),
+    attempt: z.number().int(),
+    tries: z.number().int(),
+    visit: z.number().int(),
+    input: z.record(z.string(), z.unknown()).nullable(),
+    output: z.unknown(),
+    error: z.string().nullable(),
+    startedAt: z.number().nullable(),
+    finishedAt: z.number().nullable(),
+    decisions: z.array(z.object({ userId: id, approved: z.boolean(), comment: z.string().nullable(), at: z.number() })),
+  })
+  .meta({ id: 'StepState' });
+
+/** An execution as the API returns it (times are epoch milliseconds, as the engine keeps them). */
+export const executionSchema = z
+  .object({
+    id,
+    workspaceId: id,
+    dashboardId: id,
+    recipeId: id,
+    recipeVersion: z.number().int(),
+    status,
+    inputs: z.record(z.string(), z.unknown()),
+    steps: z.record(z.string(), stepState),
+    active: z.array(z.string()),
+    startedAt: z.number(),
+    finishedAt: z.number().nullable(),
+    deadlineAt: z.number().nullable(),
+    reason: z.string().nullable(),
+    version: z.number().int(),
+    createdBy: id.nullable(),
+  })
+  .meta({ id: 'Execution' });

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import type { AppContext } from '../../context.ts';
+import type { Engine } from '../../orchestrator/engine.ts';
+import { startExecution } from '../../orchestrator/executions.ts';
+import { createAgentProfile, deleteAgentProfile, getAgentProfile, listAgentProfiles, updateAgentProfile } from '../../orchestrator/profiles.ts';
+import { createRecipe, getRecipe, listRecipeVersions, listRecipes, updateRecipe } from '../../orchestrator/recipes.ts';
+import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
+import { executionSchema } from './execution-schemas.ts';
+import { authErrors, id, name, timestamp } from './schemas.ts';
+
+const recipeBody = z
+  .object({ recipe: z.record(z.string(), z.unknown()).optional().describe('The recipe as a JSON object'), yaml: z.string().max(256_000).optional().describe('The recipe as YAML (or JSON) text') })
+  .refine((b) => (b.recipe === undefined) !== (b.yaml === undefined), 'give exactly one of recipe or yaml');
+const versionSchema = z.object({ recipeId: id, version: z.number().int(), source: z.unknown(), compiled: z.unknown(), createdBy: id.nullable(), createdAt: timestamp }).meta({ id: 'RecipeVersion' });
+const recipeSchema = z.object({ id, workspaceId: id, name: z.string(), latestVersion: z.number().int(), createdAt: timestamp, updatedAt: timestamp }).meta({ id: 'Recipe' });
+const recipeViewSchema = recipeSchema.extend({ latest: versionSchema }).meta({ id: 'RecipeWithLatestVersion' });
+const profileSpec = z.object({
+  tools: z.array(z.string().min(1).max(100)).max(100).default([]),
+  promptTemplate: z.string().max(20_000).default('${prompt}'),
+  model: z.string().min(1).max(200),
+  policy: z.object({ timeoutMs: z.number().int().positive().nullable().default(null), maxCostUsd: z.number().positive().nullable().default(null) }).default({ timeoutMs: null, maxCostUsd: null }),
+});
+const profileSchema = profileSpec.extend({ id, workspaceId: id, name: z.string(), createdAt: timestamp, updatedAt: timestamp }).meta({ id: 'AgentProfile' });
+const notFound = (what: string) => ({ 404: { description: `No such ${what} (or you may not see it)` } }) as const;
+
+/** Recipes (versioned), agent profiles, and starting executions. */
+export function recipeRoutes(app: AppContext, engine: () => Engine): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'POST', path: '/v1/workspaces/{wid}/recipes', operationId: 'createRecipe', summary: 'Create a recipe (version 1); an invalid recipe gets 400 naming the path of each problem', tags: ['recipes'],
+      access: { kind: 'user', scope: 'write' },
+      request: { params: z.object({ wid: id }), body: recipeBody },
+      responses: { 201: { description: 'Created', schema: recipeViewSchema }, ...authErrors, ...notFound('workspace') },
+      handler: async (request) => ({ status: 201, body: await createRecipe(app, callerOf(request), request.params.wid, request.body, request.requestId) }),
+    }),
+    defineRoute({
+      method: 'GET', path: '/v1/workspaces/{wid}/recipes', operationId: 'listRecipes', summary: 'Recipes of a workspace', tags: ['recipes'],
+      access: { kind: 'user', scope: 'read' },
+      request: { params: z.object({ wid: id }) },
+      responses: { 200: { description: 'Recipes', schema: z.object({ recipes: z.array(recipeSchema) }) }, ...authErrors, ...notFound('workspace') },
+      handler: async (request) => ({ status: 200, body: { recipes: await listRecipes(app, callerOf(request), request.params.wid) } }),
+    }),
+    defineRoute({
+      method: 'GET', path: '/v1/recipes/{id}', operationId: 'getRecipe', summary: 'A recipe with its latest version', tags: ['recipes'],
+      access: { kind: 'user', scope: 'read' },
+      request: { params: z.object({ id }) },
+      responses: { 200: { description: 'The recipe', schema: recipeViewSchema }, ...authErrors, ...notFound('recipe') },
+      handler: async (request) => ({ status: 200, body: await getRecipe(app, callerOf(request), request.params.id) }),
+    }),
+    defineRoute({
+      method: 'PUT', path: '/v1/recipes/{id}', operationId: 'updateRecipe', summary: 'Add a new version (versions are immutable; running executions keep theirs)', tags: ['recipes'],
+      access: { kind: 'user', scope: 'write' },
+      request: { params: z.object({ id }), body: recipeBody },
+      responses: { 200: { description: 'The recipe with its new version', schema: recipeViewSchema }, ...authErrors, ...notFound('recipe') },
+      handler: async (request) => ({ status: 200, body: await updateRecipe(app, callerOf(request), request.params.id, request.body, request.requestId) }),
+    }),
+    defineRoute({
+      method: 'GET', path: '/v1/recipes/{id}/versions', operationId: 'listRecipeVersions', summary: 'Every version of a recipe, newest first', tags: ['recipes'],
+      access: { kind: 'user', scope: 'read' },
+      request: { params: z.object({ id }) },
+      responses: { 200: { description: 'Versions', schema: z.object({ versions: z.array(versionSchema) }) }, ...authErrors, ...notFound('recipe') },
+      handler: async (request) => ({ status: 200, body: { versions: await listRecipeVersions(app, callerOf(request), request.params.id) } }),
+    }),
+    defineRoute({
+      method: 'POST', path: '/v1/recipes/{id}/executions', operationId: 'startExecution', summary: "Run the recipe's latest version in a dashboard", tags: ['executions'],
+      access: { kind: 'user', scope: 'control' },
+      request: { params: z.object({ id }), body: z.object({ dashboardId: id, inputs: z.record(z.string(), z.unknown()).default({}) }) },
+      responses: { 201: { description: 'Started', schema: executionSchema }, ...authErrors, ...notFound('recipe or dashboard'), 409: { description: 'The dashboard is archived' } },
+      handler: async (request) => ({ status: 201, body: await startExecution(app, engine(), callerOf(request), request.params.id, request.body, request.requestId) }),
+    }),
+    defineRoute({
+      method: 'POST', path: '/v1/workspaces/{wid}/agent-profiles', operationId: 'createAgentProfile', summary: 'Create an agent profile (tools, prompt template, model, limits)', tags: ['agent profiles'],
+      access: { kind: 'user', scope: 'write' },
+      request: { params: z.object({ wid: id }), body: profileSpec.extend({ name }) },
+      responses: { 201: { description: 'Created', schema: profileSchema }, ...authErrors, ...notFound('workspace'), 409: { description: 'The name is taken' } },
+      handler: async (request) => ({ status: 201, body: await createAgentProfile(app, callerOf(request), request.params.wid, request.body) }),
+    }),
+    defineRoute({
+      method: 'GET', path: '/v1/workspaces/{wid}/agent-profiles', operationId: 'listAgentProfiles', summary: 'Agent profiles of a workspace', tags: ['agent profiles'],
+      access: { kind: 'user', scope: 'read' },
+      request: { params: z.object({ wid: id }) },
+      responses: { 200: { description: 'Profiles', schema: z.object({ profiles: z.array(profileSchema) }) }, ...authErrors, ...notFound('workspace') },
+      handler: async (request) => ({ status: 200, body: { profiles: await listAgentProfiles(app, callerOf(request), request.params.wid) } }),
+    }),
+    defineRoute({
+      method: 'GET', path: '/v1/agent-profiles/{id}', operationId: 'getAgentProfile', summary: 'An agent profile', tags: ['agent profiles'],
+      access: { kind: 'user', scope: 'read' },
+      request: { params: z.object({ id }) },
+      responses: { 200: { description: 'The profile', schema: profileSchema }, ...authErrors, ...notFound('agent profile') },
+      handler: async (request) => ({ status: 200, body: await getAgentProfile(app, callerOf(request), request.params.id) }),
+    }),
+    defineRoute({
+      method: 'PUT', path: '/v1/agent-profiles/{id}', operationId: 'updateAgentProfile', summary: "Replace an agent profile's tools, template, model and limits", tags: ['agent profiles'],
+      access: { kind: 'user', scope: 'write' },
+      request: { params: z.object({ id }), body: profileSpec },
+      responses: { 200: { description: 'The profile', schema: profileSchema }, ...authErrors, ...notFound('agent profile') },
+      handler: async (request) => ({ status: 200, body: await updateAgentProfile(app, callerOf(request), request.params.id, request.body) }),
+    }),
+    defineRoute({
+      method: 'DELETE', path: '/v1/agent-profiles/{id}', operationId: 'deleteAgentProfile', summary: 'Delete an agent profile', tags: ['agent profiles'],
+      access: { kind: 'user', scope: 'write' },
+      request: { params: z.object({ id }) },
+      responses: { 204: { description: 'Deleted' }, ...authErrors, ...notFound('agent profile') },
+      handler: async (request) => {
+        await deleteAgentProfile(app, callerOf(request), request.params.id);
+        return { status: 204 };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,128 @@
+import { parse } from '@marcbachmann/cel-js';
+import { ExpressionError, type Expressions } from '../../domain/orchestrator/execution.ts';
+
+type Compiled = ReturnType<typeof parse>;
+const cache = new Map<string, Compiled>();
+const cacheLimit = 2_000;
+
+function compile(expression: string): Compiled {
+  let compiled = cache.get(expression);
+  if (compiled === undefined) {
+    try {
+      compiled = parse(expression);
+    } catch (error) {
+      throw new ExpressionError(`"${expression}" does not parse: ${firstLine(error)}`, { cause: error });
+    }
+    if (cache.size >= cacheLimit) cache.clear();
+    cache.set(expression, compiled);
+  }
+  return compiled;
+}
+
+/** The parse error of an expression, or null when it parses. */
+export function parseExpression(expression: string): string | null {
+  try {
+    compile(expression);
+    return null;
+  } catch (error) {
+    return error instanceof ExpressionError ? error.message : String(error);
+  }
+}
+
+/** The top-level names an expression reads (e.g. `inputs`, `steps`). */
+export function expressionNames(expression: string): string[] {
+  const names = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const child of node) walk(child);
+      return;
+    }
+    if (typeof node !== 'object' || node === null) return;
+    const { op, args } = node as { op?: unknown; args?: unknown };
+    if (op === 'id' && typeof args === 'string') names.add(args);
+    // Comprehension variables (`x` in `list.all(x, ...)`) are ids too; callers allow unknown ones only at the top.
+    else walk(args);
+  };
+  walk(compile(expression).ast);
+  return [...names];
+}
+
+/**
+ * The `${...}` expressions of a template, in order. An expression may contain braces and quoted
+ * strings (`${ {'a': 1}['a'] }`, `${ "}" }`); the matching closing brace ends it.
+ */
+export function templateExpressions(template: string): string[] {
+  return splitTemplate(template).flatMap((part) => (part.kind === 'expression' ? [part.text] : []));
+}
+
+type Part = { kind: 'text' | 'expression'; text: string };
+
+function splitTemplate(template: string): Part[] {
+  const parts: Part[] = [];
+  let i = 0;
+  let text = '';
+  while (i < template.length) {
+    if (template[i] === '$' && template[i + 1] === '{') {
+      let depth = 1;
+      let j = i + 2;
+      let quote: string | null = null;
+      while (j < template.length && depth > 0) {
+        const c = template[j];
+        if (quote !== null) {
+          if (c === '\\') j++;
+          else if (c === quote) quote = null;
+        } else if (c === '"' || c === "'") quote = c;
+        else if (c === '{') depth++;
+        else if (c === '}') depth--;
+        j++;
+      }
+      if (depth !== 0) throw new ExpressionError(`"${template}" has a \${ without its closing }`);
+      if (text !== '') parts.push({ kind: 'text', text });
+      text = '';
+      parts.push({ kind: 'expression', text: template.slice(i + 2, j - 1) });
+      i = j;
+    } else {
+      text += template[i];
+      i++;
+    }
+  }
+  if (text !== '') parts.push({ kind: 'text', text });
+  return parts;
+}
+
+/** CEL values as JSON-friendly JavaScript: integers (bigint) become numbers when they fit. */
+function toPlain(value: unknown): unknown {
+  if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), toPlain(v)]));
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]));
+  return value;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
+/** The Expressions port with CEL (@marcbachmann/cel-js): safe, side-effect free, parsed once. */
+export function createCelExpressions(): Expressions {
+  const evaluate = (expression: string, scope: Readonly<Record<string, unknown>>): unknown => {
+    const compiled = compile(expression);
+    try {
+      return toPlain(compiled(scope as Record<string, unknown>));
+    } catch (error) {
+      throw new ExpressionError(`"${expression}" failed: ${firstLine(error)}`, { cause: error });
+    }
+  };
+  return {
+    evaluate,
+    render(template, scope) {
+      return splitTemplate(template)
+        .map((part) => {
+          if (part.kind === 'text') return part.text;
+          const value = evaluate(part.text, scope);
+          return value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+        })
+        .join('');
+    },
+  };
+}

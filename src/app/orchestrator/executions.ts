@@ -1,0 +1,91 @@
+import type { Principal } from '../../domain/access/principal.ts';
+import { initialState } from '../../domain/orchestrator/decide.ts';
+import type { ExecutionState } from '../../domain/orchestrator/execution.ts';
+import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
+import type { ExecutionRecord, HistoryEntry } from '../../ports/executions.ts';
+import { auditBy, hiddenAs, requireDashboard } from '../access.ts';
+import type { AppContext } from '../context.ts';
+import type { Engine, EventBody } from './engine.ts';
+import { interventionProblem } from './interventions.ts';
+import { requireRecipe } from './recipes.ts';
+
+type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'executions' | 'audit' | 'unitOfWork'>;
+
+/** An execution as the API shows it. */
+export type ExecutionView = Omit<ExecutionState, 'id'> & { readonly id: string; readonly workspaceId: string; readonly dashboardId: string; readonly createdBy: string | null };
+
+const view = (record: ExecutionRecord, state: ExecutionState = record.state): ExecutionView => ({ ...state, workspaceId: record.workspaceId, dashboardId: record.dashboardId, createdBy: record.createdBy });
+
+/** Starts an execution of the recipe's latest version in a dashboard of the same workspace. */
+export async function startExecution(ctx: Ctx, engine: Engine, principal: Principal, recipeId: string, input: { dashboardId: string; inputs: Record<string, unknown> }, requestId: string): Promise<ExecutionView> {
+  const recipe = await requireRecipe(ctx, principal, recipeId, 'workspace.read');
+  const { dashboard } = await requireDashboard(ctx, principal, input.dashboardId, 'execution.control');
+  if (dashboard.workspaceId !== recipe.workspaceId) throw new NotFoundError('Dashboard');
+  if (dashboard.archivedAt !== null) throw new ConflictError('The dashboard is archived; restore it first');
+  const version = await ctx.recipes.version(recipeId, recipe.latestVersion);
+  if (version === undefined) throw new ConflictError('The recipe has no versions');
+  checkInputs(version.compiled, input.inputs);
+  const id = crypto.randomUUID();
+  return ctx.unitOfWork.run(async (tx) => {
+    const initial = initialState({ id, recipeId, recipeVersion: version.version, startedAt: 0 });
+    await ctx.executions.create({ id, workspaceId: recipe.workspaceId, dashboardId: dashboard.id, recipeId, state: initial, createdBy: principal.userId }, tx);
+    const record: ExecutionRecord = { id, workspaceId: recipe.workspaceId, dashboardId: dashboard.id, recipeId, state: initial, createdBy: principal.userId, createdAt: new Date(), updatedAt: new Date() };
+    const state = await engine.applyLocked(record, { type: 'execution.started', inputs: input.inputs }, { kind: 'user', userId: principal.userId }, tx);
+    await ctx.audit.record(auditBy(principal, requestId, { action: 'execution.started', workspaceId: recipe.workspaceId, targetType: 'execution', targetId: id, details: { recipeId, version: version.version, dashboardId: dashboard.id } }), tx);
+    return view(record, state);
+  });
+}
+
+/** An execution, for anyone who can see its dashboard. */
+export async function getExecution(ctx: Ctx, principal: Principal, executionId: string): Promise<ExecutionView> {
+  return view(await requireExecution(ctx, principal, executionId, 'dashboard.read'));
+}
+
+/** A page of an execution's history, oldest first. */
+export async function executionHistory(ctx: Ctx, principal: Principal, executionId: string, page: { after: number; limit: number }): Promise<{ events: HistoryEntry[]; next: number | null }> {
+  await requireExecution(ctx, principal, executionId, 'dashboard.read');
+  const events = await ctx.executions.history(executionId, page);
+  return { events, next: events.length === page.limit ? (events.at(-1)?.seq ?? null) : null };
+}
+
+/**
+ * A human intervention: checked by the access policy (control of the dashboard), refused with a
+ * clear 409 when it does not apply now, recorded in the history with its actor, and audited.
+ */
+export async function intervene(ctx: Ctx, engine: Engine, principal: Principal, executionId: string, body: EventBody, requestId: string): Promise<ExecutionView> {
+  const record = await requireExecution(ctx, principal, executionId, 'execution.control');
+  return ctx.unitOfWork.run(async (tx) => {
+    const locked = await ctx.executions.lock(executionId, tx);
+    if (locked === undefined) throw new NotFoundError('Execution');
+    const recipe = await engine.recipeOf(locked);
+    const target = body.type === 'execution.moved' ? await ctx.recipes.version(locked.recipeId, body.recipeVersion, tx) : undefined;
+    const problem = interventionProblem(locked.state, recipe, body, target?.compiled);
+    if (problem !== null) throw problem;
+    const state = await engine.applyLocked(locked, body, { kind: 'user', userId: principal.userId }, tx);
+    await ctx.audit.record(auditBy(principal, requestId, { action: body.type, workspaceId: record.workspaceId, targetType: 'execution', targetId: executionId, details: 'stepId' in body ? { stepId: body.stepId } : {} }), tx);
+    return view(locked, state);
+  });
+}
+
+async function requireExecution(ctx: Ctx, principal: Principal, executionId: string, action: 'dashboard.read' | 'execution.control'): Promise<ExecutionRecord> {
+  const record = await ctx.executions.get(executionId);
+  if (record === undefined) throw new NotFoundError('Execution');
+  await hiddenAs('Execution', requireDashboard(ctx, principal, record.dashboardId, action));
+  return record;
+}
+
+function checkInputs(recipe: CompiledRecipe, inputs: Record<string, unknown>): void {
+  const issues: Array<{ location: string; path: string; message: string }> = [];
+  for (const [name, spec] of Object.entries(recipe.inputs)) {
+    const value = inputs[name];
+    if (value === undefined) {
+      if (spec.required && spec.default === undefined) issues.push({ location: 'body', path: `inputs.${name}`, message: `is required (${spec.type})` });
+      continue;
+    }
+    const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+    if (actual !== spec.type) issues.push({ location: 'body', path: `inputs.${name}`, message: `expected ${spec.type}, got ${actual}` });
+  }
+  for (const name of Object.keys(inputs)) if (!(name in recipe.inputs)) issues.push({ location: 'body', path: `inputs.${name}`, message: 'the recipe declares no such input' });
+  if (issues.length > 0) throw new InvalidInputError(issues);
+}

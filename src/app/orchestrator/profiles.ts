@@ -1,0 +1,48 @@
+import type { Principal } from '../../domain/access/principal.ts';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import type { AgentProfile, AgentProfileSpec } from '../../ports/agent-profiles.ts';
+import { hiddenAs, requireWorkspace } from '../access.ts';
+import type { AppContext } from '../context.ts';
+
+type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'agentProfiles'>;
+
+/** Creates an agent profile; names are unique in a workspace. */
+export async function createAgentProfile(ctx: Ctx, principal: Principal, workspaceId: string, input: { name: string } & AgentProfileSpec): Promise<AgentProfile> {
+  await requireWorkspace(ctx, principal, workspaceId, 'recipe.manage');
+  const { name, ...spec } = input;
+  const made = await ctx.agentProfiles.create({ workspaceId, name, spec });
+  if (made === undefined) throw new ConflictError(`There is already an agent profile named "${name}" in this workspace`);
+  return made;
+}
+
+/** The agent profiles of a workspace. */
+export async function listAgentProfiles(ctx: Ctx, principal: Principal, workspaceId: string): Promise<AgentProfile[]> {
+  await requireWorkspace(ctx, principal, workspaceId, 'workspace.read');
+  return ctx.agentProfiles.list(workspaceId);
+}
+
+/** One profile. */
+export async function getAgentProfile(ctx: Ctx, principal: Principal, id: string): Promise<AgentProfile> {
+  return requireProfile(ctx, principal, id, 'workspace.read');
+}
+
+/** Replaces a profile's spec (its name stays: recipes refer to it). */
+export async function updateAgentProfile(ctx: Ctx, principal: Principal, id: string, spec: AgentProfileSpec): Promise<AgentProfile> {
+  await requireProfile(ctx, principal, id, 'recipe.manage');
+  const updated = await ctx.agentProfiles.update(id, spec);
+  if (updated === undefined) throw new NotFoundError('Agent profile');
+  return updated;
+}
+
+/** Deletes a profile; steps that name it fail with a clear message. */
+export async function deleteAgentProfile(ctx: Ctx, principal: Principal, id: string): Promise<void> {
+  await requireProfile(ctx, principal, id, 'recipe.manage');
+  await ctx.agentProfiles.delete(id);
+}
+
+async function requireProfile(ctx: Ctx, principal: Principal, id: string, action: 'workspace.read' | 'recipe.manage'): Promise<AgentProfile> {
+  const profile = await ctx.agentProfiles.get(id);
+  if (profile === undefined) throw new NotFoundError('Agent profile');
+  await hiddenAs('Agent profile', requireWorkspace(ctx, principal, profile.workspaceId, action));
+  return profile;
+}

@@ -1,0 +1,140 @@
+import type { InputIssue } from '../../domain/errors.ts';
+import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
+import { parseExpression, templateExpressions } from './cel-expressions.ts';
+import type { AuthoredRecipe, AuthoredStep } from './recipe-schema.ts';
+
+const issue = (path: string, message: string): InputIssue => ({ location: 'body', path, message });
+
+/**
+ * The checks a schema cannot express: unique ids, jumps to existing steps of the same sequence,
+ * no cycle without a wait or an approval, and expressions and templates that parse. Without a
+ * compiled recipe (the schema already failed) the cycle check is left out.
+ */
+export function checkRecipe(recipe: AuthoredRecipe, compiled: CompiledRecipe | null): InputIssue[] {
+  const problems: InputIssue[] = [];
+  const paths = new Map<string, string>();
+  const parents = new Map<string, string | null>();
+  const visit = (sequence: AuthoredStep[], base: string, parent: string | null) => {
+    sequence.forEach((s, i) => {
+      const path = `${base}.${i}`;
+      if (paths.has(s.id)) problems.push(issue(`${path}.id`, `duplicate step id "${s.id}" (also at ${paths.get(s.id)})`));
+      else {
+        paths.set(s.id, path);
+        parents.set(s.id, parent);
+      }
+      if (s.kind === 'parallel') s.branches.forEach((b, j) => visit(b.steps, `${path}.branches.${j}.steps`, s.id));
+    });
+  };
+  visit(recipe.steps, 'steps', null);
+
+  const checkTarget = (from: AuthoredStep, path: string, target: string | undefined, allowEnd: boolean) => {
+    if (target === undefined || (allowEnd && target === 'end')) return;
+    if (!paths.has(target)) problems.push(issue(path, `there is no step "${target}"${allowEnd ? ' (use "end" to finish)' : ''}`));
+    else if (parents.get(target) !== parents.get(from.id)) problems.push(issue(path, `"${target}" is in another sequence; a jump must stay within its own sequence (or parallel branch)`));
+  };
+  const checkExpression = (path: string, expression: string | undefined) => {
+    if (expression === undefined) return;
+    const error = parseExpression(expression);
+    if (error !== null) problems.push(issue(path, error));
+  };
+  const checkTemplate = (path: string, template: unknown) => {
+    if (typeof template === 'string') {
+      let expressions: string[];
+      try {
+        expressions = templateExpressions(template);
+      } catch (error) {
+        problems.push(issue(path, error instanceof Error ? error.message : String(error)));
+        return;
+      }
+      for (const e of expressions) checkExpression(path, e);
+    } else if (Array.isArray(template)) template.forEach((v, i) => checkTemplate(`${path}.${i}`, v));
+    else if (typeof template === 'object' && template !== null) for (const [k, v] of Object.entries(template)) checkTemplate(`${path}.${k}`, v);
+  };
+
+  const check = (sequence: AuthoredStep[]) => {
+    for (const s of sequence) {
+      const path = paths.get(s.id) ?? '';
+      checkTarget(s, `${path}.next`, s.next, true);
+      switch (s.kind) {
+        case 'agent':
+          checkTemplate(`${path}.prompt`, s.prompt);
+          checkTemplate(`${path}.input`, s.input);
+          break;
+        case 'approval':
+          checkTemplate(`${path}.prompt`, s.prompt);
+          checkTarget(s, `${path}.onReject`, s.onReject, true);
+          break;
+        case 'wait':
+          checkExpression(`${path}.until`, s.until);
+          checkExpression(`${path}.event.match`, s.event?.match);
+          break;
+        case 'branch':
+          s.cases.forEach((c, i) => {
+            checkExpression(`${path}.cases.${i}.if`, c.if);
+            checkTarget(s, `${path}.cases.${i}.goto`, c.goto, false);
+          });
+          checkTarget(s, `${path}.else`, s.else, true);
+          break;
+        case 'notify':
+          checkTemplate(`${path}.message`, s.message);
+          break;
+        case 'parallel':
+          for (const b of s.branches) check(b.steps);
+          break;
+      }
+    }
+  };
+  check(recipe.steps);
+  if (problems.length === 0 && compiled !== null) problems.push(...cyclesWithoutWait(compiled, paths));
+  return problems;
+}
+
+/** Strongly connected components of the step graph that loop without a wait or an approval. */
+function cyclesWithoutWait(recipe: CompiledRecipe, paths: Map<string, string>): InputIssue[] {
+  const edges = (id: string): string[] => {
+    const step = recipe.steps[id];
+    if (step === undefined) return [];
+    const out = step.next === null ? [] : [step.next];
+    if (step.kind === 'branch') out.push(...step.cases.map((c) => c.goto), ...(step.else === null ? [] : [step.else]));
+    if (step.kind === 'approval' && step.onReject !== null) out.push(step.onReject);
+    return out;
+  };
+  // Tarjan's algorithm, iterative enough for recipe sizes.
+  let index = 0;
+  const indices = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const problems: InputIssue[] = [];
+  const strong = (v: string) => {
+    indices.set(v, index);
+    low.set(v, index);
+    index++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges(v)) {
+      if (!indices.has(w)) {
+        strong(w);
+        low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) ?? 0, indices.get(w) ?? 0));
+    }
+    if (low.get(v) === indices.get(v)) {
+      const component: string[] = [];
+      let w: string | undefined;
+      do {
+        w = stack.pop();
+        if (w !== undefined) {
+          onStack.delete(w);
+          component.push(w);
+        }
+      } while (w !== undefined && w !== v);
+      const loops = component.length > 1 || edges(v).includes(v);
+      if (loops && !component.some((id) => recipe.steps[id]?.kind === 'wait' || recipe.steps[id]?.kind === 'approval')) {
+        const ordered = component.reverse();
+        problems.push(issue(paths.get(ordered[0] ?? '') ?? 'steps', `steps ${[...ordered, ordered[0]].join(' → ')} form a cycle without a wait or an approval`));
+      }
+    }
+  };
+  for (const id of Object.keys(recipe.steps)) if (!indices.has(id)) strong(id);
+  return problems;
+}

@@ -1,0 +1,83 @@
+import { parse as parseYaml } from 'yaml';
+import { InvalidInputError, type InputIssue } from '../../domain/errors.ts';
+import type { CompiledRecipe, InputSpec, Step } from '../../domain/orchestrator/recipe.ts';
+import { parseDuration } from './recipe-durations.ts';
+import { checkRecipe } from './recipe-graph.ts';
+import { recipeSchema, stepSchema, type AuthoredRecipe, type AuthoredStep } from './recipe-schema.ts';
+
+/**
+ * Validates and compiles a recipe given as an object, or as JSON or YAML text. Every problem is
+ * reported with its path (an `InvalidInputError`, a 400 at the edge).
+ */
+export function parseRecipe(source: unknown, format?: 'json' | 'yaml'): { authored: AuthoredRecipe; compiled: CompiledRecipe } {
+  let value = source;
+  if (typeof source === 'string') {
+    try {
+      value = format === 'json' ? JSON.parse(source) : parseYaml(source, { maxAliasCount: 50 });
+    } catch (error) {
+      throw new InvalidInputError([{ location: 'body', path: format === 'json' ? 'recipe' : 'yaml', message: `does not parse: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` }]);
+    }
+  }
+  const parsed = recipeSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue): InputIssue => ({ location: 'body', path: issue.path.map(String).join('.'), message: issue.message }));
+    // Report the graph and expression problems of the steps that are well-formed too, not just the first kind of problem.
+    const steps = salvage((value as { steps?: unknown } | null)?.steps);
+    const more = steps === undefined ? [] : checkRecipe({ name: '', inputs: {}, steps }, null);
+    const seen = new Set(issues.map((i) => i.path));
+    throw new InvalidInputError([...issues, ...more.filter((i) => !seen.has(i.path))]);
+  }
+  const compiled = compile(parsed.data);
+  const problems = checkRecipe(parsed.data, compiled);
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return { authored: parsed.data, compiled };
+}
+
+/** The steps as far as they are valid: a malformed step becomes a stub that only keeps its id. */
+function salvage(raw: unknown): AuthoredStep[] | undefined {
+  if (!Array.isArray(raw)) return undefined;
+  return raw.map((entry: unknown) => {
+    const parsed = stepSchema.safeParse(entry);
+    if (parsed.success) return parsed.data;
+    const id = (entry as { id?: unknown } | null)?.id;
+    return { id: typeof id === 'string' ? id : '', kind: 'invalid' } as unknown as AuthoredStep;
+  });
+}
+
+function compile(recipe: AuthoredRecipe): CompiledRecipe {
+  const steps: Record<string, Step> = {};
+  const addSequence = (sequence: AuthoredStep[], parent: string | null) => {
+    sequence.forEach((s, i) => {
+      const next = s.next === undefined ? (sequence[i + 1]?.id ?? null) : s.next === 'end' ? null : s.next;
+      const base = { id: s.id, next, parent };
+      const ms = (d: string | number | undefined) => (d === undefined ? null : (parseDuration(d) ?? 0));
+      switch (s.kind) {
+        case 'agent': {
+          const backoff = s.retry?.backoff;
+          steps[s.id] = { ...base, kind: 'agent', profile: s.profile, prompt: s.prompt, input: s.input, timeoutMs: ms(s.timeout), retry: { maxAttempts: s.retry?.maxAttempts ?? 1, initialMs: ms(backoff?.initial) ?? 1_000, factor: backoff?.factor ?? 2, maxMs: ms(backoff?.max) ?? 60_000 } };
+          break;
+        }
+        case 'approval':
+          steps[s.id] = { ...base, kind: 'approval', prompt: s.prompt, quorum: s.quorum, timeoutMs: ms(s.timeout), onReject: s.onReject === undefined || s.onReject === 'end' ? null : s.onReject };
+          break;
+        case 'wait':
+          steps[s.id] = { ...base, kind: 'wait', forMs: ms(s.for), until: s.until ?? null, event: s.event === undefined ? null : { name: s.event.name, match: s.event.match ?? null }, timeoutMs: ms(s.timeout) };
+          break;
+        case 'branch':
+          steps[s.id] = { ...base, kind: 'branch', cases: s.cases.map((c) => ({ if: c.if, goto: c.goto })), else: s.else === undefined || s.else === 'end' ? null : s.else };
+          break;
+        case 'notify':
+          steps[s.id] = { ...base, kind: 'notify', channel: s.channel, message: s.message, url: s.url ?? null };
+          break;
+        case 'parallel':
+          steps[s.id] = { ...base, kind: 'parallel', branches: s.branches.map((b) => b.steps[0]?.id ?? '') };
+          for (const b of s.branches) addSequence(b.steps, s.id);
+          break;
+      }
+    });
+  };
+  addSequence(recipe.steps, null);
+  const inputs: Record<string, InputSpec> = {};
+  for (const [name, spec] of Object.entries(recipe.inputs)) inputs[name] = { type: spec.type, required: spec.required ?? spec.default === undefined, ...(spec.default === undefined ? {} : { default: spec.default }) };
+  return { name: recipe.name, inputs, start: recipe.steps[0]?.id ?? '', steps, deadlineMs: recipe.deadline === undefined ? null : parseDuration(recipe.deadline) };
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { duration } from './recipe-durations.ts';
+
+const stepKinds = ['agent', 'approval', 'wait', 'branch', 'notify', 'parallel'] as const;
+const stepId = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'step ids start with a letter and use letters, digits, _ and - (at most 64)');
+const target = z.string().min(1);
+const expression = z.string().min(1).max(2_000);
+const template = z.string().max(20_000);
+const common = { id: stepId, next: target.optional() };
+
+const agent = z.object({
+  ...common,
+  kind: z.literal('agent'),
+  profile: z.string().min(1).max(200),
+  prompt: template,
+  input: z.record(z.string(), z.unknown()).default({}),
+  timeout: duration.optional(),
+  retry: z.object({ maxAttempts: z.number().int().min(1).max(100), backoff: z.object({ initial: duration, factor: z.number().min(1).max(10).default(2), max: duration }).optional() }).optional(),
+});
+const approval = z.object({ ...common, kind: z.literal('approval'), prompt: template, quorum: z.number().int().min(1).max(100).default(1), timeout: duration.optional(), onReject: target.optional() });
+const wait = z
+  .object({ ...common, kind: z.literal('wait'), for: duration.optional(), until: expression.optional(), event: z.object({ name: z.string().min(1).max(200), match: expression.optional() }).optional(), timeout: duration.optional() })
+  .refine((w) => [w.for, w.until, w.event].filter((x) => x !== undefined).length === 1, 'give exactly one of for, until or event');
+const branch = z.object({ ...common, kind: z.literal('branch'), cases: z.array(z.object({ if: expression, goto: target })).min(1), else: target.optional() });
+const notify = z
+  .object({ ...common, kind: z.literal('notify'), channel: z.enum(['dashboard', 'webhook']), message: template, url: z.url({ protocol: /^https?$/ }).optional() })
+  .refine((n) => n.channel !== 'webhook' || n.url !== undefined, { message: 'a webhook needs an http(s) url', path: ['url'] });
+
+/** An authored step (parallel steps nest sequences of steps). */
+export type AuthoredStep = z.infer<typeof agent> | z.infer<typeof approval> | z.infer<typeof wait> | z.infer<typeof branch> | z.infer<typeof notify> | { id: string; kind: 'parallel'; next?: string; branches: Array<{ steps: AuthoredStep[] }> };
+
+const step: z.ZodType<AuthoredStep> = z.lazy(() =>
+  z.unknown().superRefine((value, ctx) => {
+    const kind = (value as { kind?: unknown } | null)?.kind;
+    if (typeof kind !== 'string' || !(stepKinds as readonly string[]).includes(kind)) {
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: `unknown step kind ${JSON.stringify(kind)}; expected one of ${stepKinds.join(', ')}` });
+    }
+  }).pipe(z.discriminatedUnion('kind', [agent, approval, wait, branch, notify, parallel])),
+) as z.ZodType<AuthoredStep>;
+const parallel = z.object({ ...common, kind: z.literal('parallel'), branches: z.array(z.object({ steps: z.array(step).min(1, 'a branch needs at least one step') })).min(2, 'a parallel step needs at least two branches') });
+
+/** One step, validated on its own. */
+export const stepSchema = step;
+
+const inputSpec = z.object({ type: z.enum(['string', 'number', 'boolean', 'object', 'array']), required: z.boolean().optional(), default: z.unknown().optional() });
+
+/** The authored recipe (JSON or YAML), as validated. */
+export const recipeSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names are identifiers'), inputSpec).default({}),
+  deadline: duration.optional(),
+  steps: z.array(step).min(1, 'a recipe needs at least one step'),
+});
+/** An authored recipe. */
+export type AuthoredRecipe = z.infer<typeof recipeSchema>;
+

@@ -1,0 +1,71 @@
+import type { Principal } from '../../domain/access/principal.ts';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import type { Recipe, RecipeVersion } from '../../ports/recipes.ts';
+import { auditBy, hiddenAs, requireWorkspace } from '../access.ts';
+import type { AppContext } from '../context.ts';
+import { parseRecipe } from './recipe-parse.ts';
+
+type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 'unitOfWork'>;
+
+/** What a recipe source may be: a JSON object, or JSON/YAML text. */
+export interface RecipeInput {
+  readonly recipe?: unknown;
+  readonly yaml?: string;
+}
+
+/** A recipe with its latest version. */
+export type RecipeView = Recipe & { readonly latest: RecipeVersion };
+
+function parse(input: RecipeInput) {
+  return input.yaml !== undefined ? parseRecipe(input.yaml, 'yaml') : parseRecipe(input.recipe);
+}
+
+/** Creates a recipe (version 1) in a workspace; any member with the write scope may. */
+export async function createRecipe(ctx: Ctx, principal: Principal, workspaceId: string, input: RecipeInput, requestId: string): Promise<RecipeView> {
+  await requireWorkspace(ctx, principal, workspaceId, 'recipe.manage');
+  const { authored, compiled } = parse(input);
+  return ctx.unitOfWork.run(async (tx) => {
+    const made = await ctx.recipes.create({ workspaceId, name: compiled.name, source: authored, compiled, createdBy: principal.userId }, tx);
+    await ctx.audit.record(auditBy(principal, requestId, { action: 'recipe.created', workspaceId, targetType: 'recipe', targetId: made.recipe.id, details: { name: compiled.name } }), tx);
+    return { ...made.recipe, latest: made.version };
+  });
+}
+
+/** Adds a version (versions are immutable; executions keep the one they started with). */
+export async function updateRecipe(ctx: Ctx, principal: Principal, recipeId: string, input: RecipeInput, requestId: string): Promise<RecipeView> {
+  const recipe = await requireRecipe(ctx, principal, recipeId, 'recipe.manage');
+  const { authored, compiled } = parse(input);
+  return ctx.unitOfWork.run(async (tx) => {
+    const version = await ctx.recipes.addVersion(recipeId, { name: compiled.name, source: authored, compiled, createdBy: principal.userId }, tx);
+    await ctx.audit.record(auditBy(principal, requestId, { action: 'recipe.versioned', workspaceId: recipe.workspaceId, targetType: 'recipe', targetId: recipeId, details: { version: version.version } }), tx);
+    return { ...recipe, name: compiled.name, latestVersion: version.version, latest: version };
+  });
+}
+
+/** A recipe with its latest version. */
+export async function getRecipe(ctx: Ctx, principal: Principal, recipeId: string): Promise<RecipeView> {
+  const recipe = await requireRecipe(ctx, principal, recipeId, 'workspace.read');
+  const latest = await ctx.recipes.version(recipeId, recipe.latestVersion);
+  if (latest === undefined) throw new ConflictError('The recipe has no versions');
+  return { ...recipe, latest };
+}
+
+/** Every version of a recipe, newest first. */
+export async function listRecipeVersions(ctx: Ctx, principal: Principal, recipeId: string): Promise<RecipeVersion[]> {
+  await requireRecipe(ctx, principal, recipeId, 'workspace.read');
+  return ctx.recipes.versions(recipeId);
+}
+
+/** The recipes of a workspace. */
+export async function listRecipes(ctx: Ctx, principal: Principal, workspaceId: string): Promise<Recipe[]> {
+  await requireWorkspace(ctx, principal, workspaceId, 'workspace.read');
+  return ctx.recipes.list(workspaceId);
+}
+
+/** Loads a recipe and checks an action in its workspace; hidden from outsiders. */
+export async function requireRecipe(ctx: Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes'>, principal: Principal, recipeId: string, action: 'workspace.read' | 'recipe.manage'): Promise<Recipe> {
+  const recipe = await ctx.recipes.get(recipeId);
+  if (recipe === undefined) throw new NotFoundError('Recipe');
+  await hiddenAs('Recipe', requireWorkspace(ctx, principal, recipe.workspaceId, action));
+  return recipe;
+}

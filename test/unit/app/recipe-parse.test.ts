@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../../src/domain/errors.ts';
+import { createCelExpressions, templateExpressions } from '../../../src/app/orchestrator/cel-expressions.ts';
+import { parseRecipe } from '../../../src/app/orchestrator/recipe-parse.ts';
+
+const design = `
+name: triage
+inputs: { repo: { type: string }, count: { type: number, default: 3 } }
+deadline: 2h
+steps:
+  - { id: triage, kind: agent, profile: triager, prompt: "Triage \${inputs.repo}", timeout: 30m,
+      retry: { maxAttempts: 3, backoff: { initial: 10s, factor: 2, max: 5m } } }
+  - { id: gate, kind: approval, prompt: "Apply the labels?", timeout: 24h }
+  - { id: route, kind: branch, cases: [ { if: "steps.triage.output.count > 0", goto: apply } ], else: tell }
+  - { id: apply, kind: agent, profile: triager, prompt: "Apply labels" }
+  - { id: pause, kind: wait, for: 1h }
+  - { id: both, kind: parallel, branches: [ { steps: [ { id: a1, kind: agent, profile: p, prompt: a } ] }, { steps: [ { id: b1, kind: wait, for: 1s }, { id: b2, kind: notify, channel: webhook, url: "https://hooks.example.com/x", message: hi } ] } ] }
+  - { id: tell, kind: notify, channel: dashboard, message: "Done: \${steps.triage.output.summary}" }
+`;
+
+function problems(source: unknown): Array<{ path: string; message: string }> {
+  try {
+    parseRecipe(source);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error.issues.map((i) => ({ path: i.path, message: i.message }));
+    throw error;
+  }
+  throw new Error('the recipe was accepted');
+}
+
+describe('recipes', () => {
+  it('compile the design example: durations, retries, successors, parallel branches', () => {
+    const { compiled } = parseRecipe(design, 'yaml');
+    expect(compiled.start).toBe('triage');
+    expect(compiled.deadlineMs).toBe(7_200_000);
+    expect(compiled.inputs).toEqual({ repo: { type: 'string', required: true }, count: { type: 'number', required: false, default: 3 } });
+    expect(compiled.steps.triage).toMatchObject({ next: 'gate', parent: null, timeoutMs: 1_800_000, retry: { maxAttempts: 3, initialMs: 10_000, factor: 2, maxMs: 300_000 } });
+    expect(compiled.steps.gate).toMatchObject({ quorum: 1, timeoutMs: 86_400_000, onReject: null });
+    expect(compiled.steps.both).toMatchObject({ kind: 'parallel', branches: ['a1', 'b1'], next: 'tell' });
+    expect(compiled.steps.b1).toMatchObject({ parent: 'both', next: 'b2', forMs: 1000 });
+    expect(compiled.steps.b2).toMatchObject({ parent: 'both', next: null });
+    expect(compiled.steps.tell?.next).toBeNull();
+    expect(parseRecipe(JSON.stringify({ name: 'j', steps: [{ id: 'a', kind: 'notify', channel: 'dashboard', message: 'x' }] }), 'json').compiled.start).toBe('a');
+  });
+
+  it('name the path of every problem at once', () => {
+    const found = problems({
+      name: 'bad',
+      steps: [
+        { id: 'a', kind: 'teleport' },
+        { id: 'b', kind: 'branch', cases: [{ if: 'steps.a.output >', goto: 'nowhere' }] },
+        { id: 'c', kind: 'agent', profile: 'p', prompt: 'hi ${inputs.', timeout: 'soon' },
+        { id: 'd', kind: 'notify', channel: 'webhook', message: 'x' },
+      ],
+    });
+    const paths = found.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(['steps.0.kind', 'steps.1.cases.0.if', 'steps.1.cases.0.goto', 'steps.2.timeout', 'steps.3.url']));
+    expect(found.find((p) => p.path === 'steps.0.kind')?.message).toContain('agent, approval, wait, branch, notify, parallel');
+  });
+
+  it('refuse a cycle without a wait, duplicate ids, and jumps out of a parallel branch', () => {
+    expect(problems({ name: 'loop', steps: [{ id: 'a', kind: 'agent', profile: 'p', prompt: 'x' }, { id: 'r', kind: 'branch', cases: [{ if: 'true', goto: 'a' }] }] })).toEqual([
+      { path: 'steps.0', message: 'steps a → r → a form a cycle without a wait or an approval' },
+    ]);
+    // The same loop through a wait is fine.
+    expect(() => parseRecipe({ name: 'ok', steps: [{ id: 'a', kind: 'agent', profile: 'p', prompt: 'x' }, { id: 'w', kind: 'wait', for: '1m' }, { id: 'r', kind: 'branch', cases: [{ if: 'true', goto: 'a' }] }] })).not.toThrow();
+    expect(problems({ name: 'dup', steps: [{ id: 'a', kind: 'wait', for: 1 }, { id: 'a', kind: 'wait', for: 1 }] }).map((p) => p.path)).toEqual(['steps.1.id']);
+    const escape = problems({ name: 'esc', steps: [{ id: 'p', kind: 'parallel', branches: [{ steps: [{ id: 'x', kind: 'wait', for: 1, next: 'after' }] }, { steps: [{ id: 'y', kind: 'wait', for: 1 }] }] }, { id: 'after', kind: 'wait', for: 1 }] });
+    expect(escape).toEqual([expect.objectContaining({ path: 'steps.0.branches.0.steps.0.next', message: expect.stringContaining('another sequence') })]);
+  });
+});
+
+describe('CEL expressions and templates', () => {
+  const cel = createCelExpressions();
+  const scope = { inputs: { repo: 'acme/api', list: [1, 2, 3] }, steps: { triage: { output: { count: 2, summary: 'two bugs' } } } };
+
+  it('evaluate over inputs and earlier outputs, with integers as numbers', () => {
+    expect(cel.evaluate('steps.triage.output.count > 0', scope)).toBe(true);
+    expect(cel.evaluate('size(inputs.list)', scope)).toBe(3);
+    expect(cel.evaluate('has(inputs.missing)', scope)).toBe(false);
+    expect(cel.render('Fix ${steps.triage.output.summary} in ${inputs.repo} (${steps.triage.output.count})', scope)).toBe('Fix two bugs in acme/api (2)');
+  });
+
+  it('fail with the expression in the message, and find expressions with braces in strings', () => {
+    expect(() => cel.evaluate('inputs.nope', scope)).toThrow(/"inputs.nope" failed/);
+    expect(() => cel.evaluate('1 +', scope)).toThrow(/does not parse/);
+    expect(templateExpressions('a ${"}" + inputs.repo} b ${ {"k": 1}["k"] }')).toEqual(['"}" + inputs.repo', ' {"k": 1}["k"] ']);
+    expect(cel.render('${"}"}${inputs.repo}', scope)).toBe('}acme/api');
+  });
+});
