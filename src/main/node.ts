@@ -18,7 +18,9 @@ import { callbackUrl } from '../app/identity/login.ts';
 import { admitRealtime } from '../app/realtime/connect.ts';
 import { DocumentLog } from '../app/realtime/document-log.ts';
 import { createCelExpressions } from '../app/orchestrator/cel-expressions.ts';
+import { parseApprovalKey } from '../app/orchestrator/dashboard-mirror.ts';
 import { Engine } from '../app/orchestrator/engine.ts';
+import { intervene } from '../app/orchestrator/executions.ts';
 import { startOrchestratorWorkers } from '../app/orchestrator/workers.ts';
 import { LocalAgentRunner } from '../adapters/local-runner/local-agent-runner.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -75,8 +77,10 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const store = createDocumentStore(db);
     const log = new DocumentLog(store, { windowMs: config.realtime.commitWindowMs, logger });
     let admit: ConstructorParameters<typeof HocuspocusRealtime>[0]['admit'] = () => Promise.reject(new Error('not ready'));
+    let onDecision: NonNullable<ConstructorParameters<typeof HocuspocusRealtime>[0]['onDecision']> = () => undefined;
     const realtime = new HocuspocusRealtime({
       admit: (credentials, dashboardId) => admit(credentials, dashboardId),
+      onDecision: (decision) => onDecision(decision),
       store,
       log,
       logger,
@@ -101,6 +105,15 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const runner = new LocalAgentRunner(logger);
     cleanups.push(async () => runner.close());
     await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch });
+
+    // An approval decided from the dashboard document goes through the same checks as the HTTP route.
+    onDecision = ({ approvalKey, access, approved, comment }) => {
+      const target = parseApprovalKey(approvalKey);
+      if (target === undefined) return;
+      intervene(app, engine, access.principal, target.executionId, { type: 'approval.decided', stepId: target.stepId, approved, comment }, `document-${crypto.randomUUID()}`).catch((error: unknown) => {
+        logger.info({ err: error, approvalKey }, 'a decision written in a dashboard was not applied');
+      });
+    };
 
     const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app, orchestrator: engine });
     const server = await createHttpServer({

@@ -8,7 +8,8 @@ import type { CompiledRecipe } from '../../src/domain/orchestrator/recipe.ts';
 import { createCelExpressions } from '../../src/app/orchestrator/cel-expressions.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { eventually } from '../support/realtime-client.ts';
+import * as Y from 'yjs';
+import { connectClient, eventually } from '../support/realtime-client.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 let database: TestDatabase;
@@ -237,5 +238,40 @@ steps:
     expect(wrong.status).toBe(400);
     expect((wrong.body.error.details.issues as Array<{ path: string }>).map((i) => i.path).sort()).toEqual(['inputs.extra', 'inputs.n']);
     expect((await api('POST', `/v1/recipes/${recipe.body.id}/executions`, viewer.secret, { dashboardId })).status).toBe(403);
+  });
+
+  it('shows executions in their dashboard as they happen, and takes approvals from the document itself', async () => {
+    const browser = connectClient(baton.url, dashboardId, { token: editor.secret });
+    try {
+      await eventually(() => browser.provider.isSynced, 5_000, 'synced');
+      const { id } = await run(`
+name: doc-approval
+steps:
+  - { id: work, kind: agent, profile: coder, prompt: work, input: { output: { summary: "did the work" } } }
+  - { id: gate, kind: approval, prompt: "Ship \${steps.work.output.summary}?", quorum: 2 }
+  - { id: ship, kind: agent, profile: coder, prompt: ship }
+`);
+      const approval = (await eventually(() => browser.doc.getMap<Y.Map<unknown>>('approvals').get(`${id}:gate`), 10_000, 'the approval in the document')) as Y.Map<unknown>;
+      expect(approval.get('prompt')).toBe('Ship did the work?');
+      expect(approval.get('status')).toBe('waiting');
+      const shown = browser.doc.getMap('executions').get(id) as { status: string; steps: Record<string, { summary: string | null }> };
+      expect(shown.status).toBe('waiting');
+      expect(shown.steps.work?.summary).toBe('did the work');
+
+      const decisions = approval.get('decisions') as Y.Map<unknown>;
+      // Writing a decision in someone else's name does nothing.
+      decisions.set(owner.userId, { approved: true, comment: 'forged' });
+      decisions.set(editor.userId, { approved: true, comment: 'from the dashboard' });
+      await eventually(async () => ((await execution(id)).steps.gate?.decisions.length === 1 ? true : undefined), 5_000, 'the decision applied');
+      const gate = (await execution(id)).steps.gate;
+      expect(gate?.decisions).toEqual([expect.objectContaining({ userId: editor.userId, approved: true, comment: 'from the dashboard' })]);
+      // The owner approves through the API: the quorum is reached, and the document follows.
+      await api('POST', `/v1/executions/${id}/steps/gate/approve`, owner.secret);
+      await settled(id, 'succeeded');
+      await eventually(() => (browser.doc.getMap('executions').get(id) as { status: string }).status === 'succeeded', 5_000, 'the document shows success');
+      expect(approval.get('status')).toBe('approved');
+    } finally {
+      browser.destroy();
+    }
   });
 });

@@ -23,6 +23,11 @@ export interface HocuspocusRealtimeOptions {
   /** How long after the last change a document is compacted (ms), and at most how long that waits. */
   readonly compactAfterMs: number;
   readonly compactAtMostMs: number;
+  /**
+   * A connected member wrote their own decision into an approval of the document (`approvals` →
+   * key → `decisions` → their user id). Decisions written under someone else's id are ignored.
+   */
+  readonly onDecision?: (decision: { dashboardId: string; approvalKey: string; access: RealtimeAccess; approved: boolean; comment: string | null }) => void;
   /** More Hocuspocus extensions, e.g. Redis for several instances. */
   readonly extensions?: readonly Extension[];
 }
@@ -71,6 +76,9 @@ export class HocuspocusRealtime implements Realtime {
           for (const row of stored.updates) Y.applyUpdate(document, row.update);
         }, loadOrigin);
         log.adopt(documentName, stored.updates.map((row) => row.seq));
+      },
+      async afterLoadDocument({ document, documentName }) {
+        if (options.onDecision !== undefined) watchDecisions(document, documentName, options.onDecision);
       },
       async onChange({ documentName, document, update, transactionOrigin }) {
         if (transactionOrigin === loadOrigin) return;
@@ -179,6 +187,27 @@ export class HocuspocusRealtime implements Realtime {
     // Extensions let go of what they hold (the Redis extension's connections).
     await this.hocuspocus.hooks('onDestroy', { instance: this.hocuspocus });
   }
+}
+
+/** Observes approvals in a document and reports decisions people wrote under their own id. */
+function watchDecisions(document: Document, dashboardId: string, report: NonNullable<HocuspocusRealtimeOptions['onDecision']>): void {
+  document.getMap('approvals').observeDeep((events, transaction) => {
+    const origin = transaction.origin;
+    if (!isTransactionOrigin(origin) || origin.source !== 'connection') return;
+    const access = (origin.connection.context as ConnectionContext | undefined)?.access;
+    if (access === undefined) return;
+    for (const event of events) {
+      // A change inside approvals/<key>/decisions: the path is [<key>, 'decisions'].
+      const [approvalKey, field] = event.path;
+      if (typeof approvalKey !== 'string' || field !== 'decisions' || !(event.target instanceof Y.Map)) continue;
+      for (const [userId, change] of event.changes.keys) {
+        if (userId !== access.principal.userId || change.action === 'delete') continue;
+        const value = event.target.get(userId) as { approved?: unknown; comment?: unknown } | undefined;
+        if (typeof value?.approved !== 'boolean') continue;
+        report({ dashboardId, approvalKey, access, approved: value.approved, comment: typeof value.comment === 'string' ? value.comment.slice(0, 5_000) : null });
+      }
+    }
+  });
 }
 
 function concerns(change: AccessChange | 'all', context: ConnectionContext): boolean {

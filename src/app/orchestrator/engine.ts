@@ -15,6 +15,7 @@ export const topics = {
   cancel: 'orchestrator.cancel',
   timer: 'orchestrator.timer',
   notify: 'orchestrator.notify',
+  mirror: 'orchestrator.mirror',
 } as const;
 
 /** An event without the time and actor the engine stamps on it. */
@@ -36,6 +37,8 @@ export type DispatchJob = Extract<Command, { kind: 'dispatch' }> & { readonly ex
 export type CancelJob = { readonly key: string };
 export type TimerJob = { readonly executionId: string; readonly timer: string };
 export type NotifyJob = Extract<Command, { kind: 'notify' }> & { readonly executionId: string };
+/** Mirror the execution into its dashboard. */
+export type MirrorJob = { readonly executionId: string };
 
 /**
  * The durable shell around the pure decider: one event at a time per execution (row lock), and the
@@ -74,6 +77,8 @@ export class Engine {
     });
     await this.#deps.executions.save(record.id, decided.state, event, actor, tx);
     for (const command of decided.commands) await this.#enqueue(record.id, command, tx);
+    // The dashboard shows every execution as it happens (a job, so a slow document never slows the engine).
+    await this.#deps.jobs.send(topics.mirror, { executionId: record.id } satisfies MirrorJob, { tx });
     return decided.state;
   }
 
@@ -110,7 +115,7 @@ export class Engine {
         return;
       case 'request_approval':
       case 'finished':
-        // Visible in the execution's state; mirroring into the dashboard document comes with it.
+        // Shown in the dashboard by the mirror job every event sends.
         return;
     }
   }

@@ -3,7 +3,8 @@ import type { AgentRunner, RunResult } from '../../ports/agent-runner.ts';
 import type { Realtime } from '../../ports/realtime.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
 import { postSystemNote } from '../realtime/items.ts';
-import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type NotifyJob, type TimerJob } from './engine.ts';
+import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type MirrorJob, type NotifyJob, type TimerJob } from './engine.ts';
+import { writeMirror } from './dashboard-mirror.ts';
 
 /** What the workers need besides the engine. */
 export interface WorkerDeps extends EngineDeps {
@@ -28,6 +29,7 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
   await jobs.declareTopic(topics.cancel, { retryLimit: 5, retryDelaySeconds: 1 });
   await jobs.declareTopic(topics.timer, { retryLimit: 10, retryDelaySeconds: 1 });
   await jobs.declareTopic(topics.notify, { retryLimit: 5, retryDelaySeconds: 2 });
+  await jobs.declareTopic(topics.mirror, { retryLimit: 5, retryDelaySeconds: 1 });
 
   runner.onResult(async (result: RunResult) => {
     const run = parseRunKey(result.key);
@@ -68,6 +70,17 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
       });
     },
     { concurrency: 8 },
+  );
+
+  await jobs.work<MirrorJob>(
+    topics.mirror,
+    async ({ data }) => {
+      const record = await executions.get(data.executionId);
+      if (record === undefined) return;
+      // Always the latest state: a late or repeated job writes what is true now.
+      await writeMirror(deps, record.dashboardId, record.state, await engine.recipeOf(record));
+    },
+    { concurrency: 4 },
   );
 
   await jobs.work<CancelJob>(topics.cancel, async ({ data }) => runner.cancel(data.key), { concurrency: 4 });

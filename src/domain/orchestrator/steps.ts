@@ -30,8 +30,10 @@ export function begin(draft: Draft, step: Step): void {
         dispatch(draft, step);
         return;
       case 'approval': {
+        const prompt = draft.ctx.expressions.render(step.prompt, scopeOf(draft));
         state.status = 'waiting';
-        draft.commands.push({ kind: 'request_approval', stepId: step.id, prompt: draft.ctx.expressions.render(step.prompt, scopeOf(draft)), quorum: step.quorum });
+        state.input = { prompt }; // what people are asked, as rendered when the step began
+        draft.commands.push({ kind: 'request_approval', stepId: step.id, prompt, quorum: step.quorum });
         if (step.timeoutMs !== null) startTimer(draft, step.id, `approval:${step.id}:${visit}`, draft.at + step.timeoutMs);
         return;
       }
