@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import packageJson from '../../package.json' with { type: 'json' };
 import { startDevIdentityProvider } from '../adapters/dev-idp/dev-identity-provider.ts';
@@ -102,7 +103,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const clock = app.clock;
     const expressions = createCelExpressions();
     const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, clock, expressions, logger });
-    const runner = new LocalAgentRunner(logger);
+    const runner = new LocalAgentRunner(logger, { ledgerFile: join(config.dataDir, 'local-runner', 'ledger.jsonl') });
     cleanups.push(async () => runner.close());
     await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch });
 

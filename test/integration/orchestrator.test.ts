@@ -8,7 +8,7 @@ import type { CompiledRecipe } from '../../src/domain/orchestrator/recipe.ts';
 import { createCelExpressions } from '../../src/app/orchestrator/cel-expressions.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
 import { connectClient, eventually } from '../support/realtime-client.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 

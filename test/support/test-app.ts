@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '../../src/adapters/pino/logger.ts';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
 import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
@@ -29,6 +32,8 @@ export async function startTestApp(databaseUrl: string, env: Record<string, stri
     PORT: String(port),
     BATON_PUBLIC_URL: `http://127.0.0.1:${port}`,
     BATON_DEV_IDP: 'false',
+    // Local state of this server alone (the local execution plane's ledger).
+    BATON_DATA_DIR: join(tmpdir(), `baton-test-app-${randomUUID()}`),
     LOG_LEVEL: options.logs === undefined ? 'silent' : 'info',
     ...env,
   });

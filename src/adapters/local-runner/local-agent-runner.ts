@@ -1,3 +1,5 @@
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { AgentRunner, RunRequest, RunResult } from '../../ports/agent-runner.ts';
 import type { Logger } from '../../ports/logger.ts';
 
@@ -8,6 +10,9 @@ import type { Logger } from '../../ports/logger.ts';
  * - `outcome`: `succeed` (default), `fail` (not retryable), `fail-retryable`, `hang` (never answers),
  * - `failAttempts`: attempts up to this number fail (retryable), later ones succeed.
  * It keeps a ledger of the runs it started per idempotency key, so tests can prove nothing ran twice.
+ * With `ledgerFile`, the ledger is a JSON-lines file that survives restarts: like a real sandbox, a key
+ * started before a crash is never started again (its run died with the process; the step's timeout
+ * and retry take over).
  */
 export class LocalAgentRunner implements AgentRunner {
   readonly #logger: Logger;
@@ -15,8 +20,29 @@ export class LocalAgentRunner implements AgentRunner {
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   #handler: ((result: RunResult) => Promise<void>) | undefined;
 
-  constructor(logger: Logger) {
+  readonly #ledgerFile: string | undefined;
+
+  constructor(logger: Logger, options: { ledgerFile?: string } = {}) {
     this.#logger = logger;
+    this.#ledgerFile = options.ledgerFile;
+    if (this.#ledgerFile !== undefined) {
+      mkdirSync(dirname(this.#ledgerFile), { recursive: true });
+      let text = '';
+      try {
+        text = readFileSync(this.#ledgerFile, 'utf8');
+      } catch {
+        // no ledger yet
+      }
+      for (const line of text.split('\n')) {
+        if (line.trim() === '') continue;
+        try {
+          const entry = JSON.parse(line) as RunRequest;
+          this.#ledger.set(entry.key, { requests: 1, run: entry });
+        } catch {
+          // a torn last line from a crash: that run never started
+        }
+      }
+    }
   }
 
   onResult(handler: (result: RunResult) => Promise<void>): void {
@@ -30,6 +56,8 @@ export class LocalAgentRunner implements AgentRunner {
       return;
     }
     this.#ledger.set(run.key, { requests: 1, run });
+    // Written before the run starts, synchronously: a crash can lose a run, never record one twice.
+    if (this.#ledgerFile !== undefined) appendFileSync(this.#ledgerFile, `${JSON.stringify(run)}\n`);
     const input = run.input as { duration?: unknown; outcome?: unknown; output?: unknown; failAttempts?: unknown };
     const duration = typeof input.duration === 'number' ? input.duration : 0;
     const failAttempts = typeof input.failAttempts === 'number' ? input.failAttempts : 0;

@@ -1,0 +1,150 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
+import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
+import { resolveConfig } from '../../src/app/config.ts';
+import { bootstrapToken } from '../../src/app/identity/tokens.ts';
+import { sessionPrincipal } from '../../src/domain/access/principal.ts';
+import { createPostgresAppContext } from '../../src/main/app-context.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { spawnCommand, waitForStatus, type Spawned } from '../support/processes.ts';
+import { eventually } from '../support/realtime-client.ts';
+import { silentLogger } from '../support/silent-logger.ts';
+
+/**
+ * Executions with agent, wait and approval steps run while the server is killed with SIGKILL at
+ * several points. After each restart they go on; in the end every execution succeeded, no attempt
+ * was started twice (the local execution plane's ledger survives restarts, like a sandbox's), and a
+ * wait that fell due while the server was down finished after the restart.
+ */
+let database: TestDatabase;
+let db: Database;
+let dataDir: string;
+let port: number;
+let server: Spawned | undefined;
+let token: string;
+let workspaceId: string;
+let dashboardId: string;
+
+const recipe = `
+name: crashy
+steps:
+  - { id: plan, kind: agent, profile: coder, prompt: plan, input: { duration: 150 }, timeout: 1500ms, retry: { maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } } }
+  - { id: nap, kind: wait, for: 2s }
+  - { id: gate, kind: approval, prompt: "go?" }
+  - { id: build, kind: agent, profile: coder, prompt: build, input: { duration: 150, output: { built: true } }, timeout: 1500ms, retry: { maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } } }
+  - { id: tell, kind: notify, channel: dashboard, message: "built \${steps.build.output.built}" }
+`;
+
+function startServer(): Promise<number> {
+  server = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'], {
+    DATABASE_URL: database.url,
+    PORT: String(port),
+    BATON_ENV: 'test',
+    BATON_DEV_IDP: 'false',
+    BATON_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
+  });
+  return waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000, server);
+}
+
+async function kill(): Promise<number> {
+  server?.child.kill('SIGKILL');
+  await server?.exited;
+  return Date.now();
+}
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { status?: string; steps?: Record<string, { status: string; finishedAt: number | null }> } };
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  dataDir = await mkdtemp(join(tmpdir(), 'baton-crash-'));
+  db = createDatabase({ url: database.url, poolMax: 2, logger: silentLogger });
+  const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url }));
+  const made = await bootstrapToken(ctx, { email: 'crash@example.com', workspaceName: 'Crash' });
+  token = made.secret;
+  workspaceId = made.workspace?.id ?? '';
+  dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Crash' }, 'setup')).id;
+  port = await freePort();
+});
+afterAll(async () => {
+  if (server !== undefined && server.child.exitCode === null) server.child.kill('SIGKILL');
+  await db.destroy();
+  await database.drop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('the orchestrator under SIGKILL', () => {
+  it('finishes every execution correctly, starts no attempt twice, and fires timers that fell due while down', async () => {
+    await startServer();
+    expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
+    const recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: recipe })).body.id as string;
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string);
+
+    // A person approves every gate as soon as it waits, whenever the server is up.
+    let approving = true;
+    const approver = (async () => {
+      while (approving) {
+        for (const id of ids) {
+          try {
+            const ex = await api('GET', `/v1/executions/${id}`);
+            if (ex.body.steps?.gate?.status === 'waiting') await api('POST', `/v1/executions/${id}/steps/gate/approve`);
+          } catch {
+            // the server is down for a moment
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+
+    // A kill while waits are pending, down for longer than the wait: the timer fires after the restart.
+    await eventually(async () => {
+      for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') return true;
+      return undefined;
+    }, 20_000, 'an execution waiting in nap');
+    const waitingBefore: string[] = [];
+    for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') waitingBefore.push(id);
+    expect(waitingBefore.length).toBeGreaterThan(0);
+    await kill();
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const restartedAt = Date.now();
+    await startServer();
+
+    // More executions, and kills at different points of their work.
+    for (let i = 0; i < 6; i++) ids.push((await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string);
+    for (const pause of [250, 700, 400]) {
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      await kill();
+      await startServer();
+    }
+
+    await eventually(async () => {
+      for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
+      return true;
+    }, 60_000, 'every execution succeeded');
+    approving = false;
+    await approver;
+
+    for (const id of ids) {
+      const ex = (await api('GET', `/v1/executions/${id}`)).body;
+      expect(ex.steps?.build?.status).toBe('succeeded');
+      expect(ex.steps?.tell?.status).toBe('succeeded');
+    }
+    for (const id of waitingBefore) {
+      const nap = (await api('GET', `/v1/executions/${id}`)).body.steps?.nap;
+      expect(nap?.finishedAt ?? 0).toBeGreaterThanOrEqual(restartedAt - 1_000);
+    }
+    // The ledger: every key started at most once, across all restarts.
+    const keys = (await readFile(join(dataDir, 'local-runner', 'ledger.jsonl'), 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => (JSON.parse(l) as { key: string }).key);
+    expect(keys.length).toBeGreaterThanOrEqual(ids.length * 2);
+    expect(new Set(keys).size).toBe(keys.length);
+  }, 120_000);
+});
