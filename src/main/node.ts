@@ -37,6 +37,8 @@ export interface NodeApp {
   readonly app: AppContext;
   /** The orchestrator's local execution plane (tests read its ledger). */
   readonly runner: LocalAgentRunner;
+  /** The Postgres this server uses (the embedded one's URL when DATABASE_URL is unset). */
+  readonly databaseUrl: string;
   /** Graceful stop: stop accepting, drain requests and jobs, stop the queue and the database. */
   close(): Promise<void>;
 }
@@ -102,7 +104,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     // The orchestrator: the engine, the local stand-in execution plane, and the job workers.
     const clock = app.clock;
     const expressions = createCelExpressions();
-    const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, clock, expressions, logger });
+    const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, clock, expressions, logger, dispatchBackupDelayMs: 5_000 });
     const runner = new LocalAgentRunner(logger, { ledgerFile: join(config.dataDir, 'local-runner', 'ledger.jsonl') });
     cleanups.push(async () => runner.close());
     await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch });
@@ -130,7 +132,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
 
     let closing: Promise<void> | undefined;
-    return { url, app, runner, close: () => (closing ??= unwind()) };
+    return { url, app, runner, databaseUrl: database.url, close: () => (closing ??= unwind()) };
   } catch (error) {
     await unwind();
     throw error;

@@ -16,7 +16,7 @@ import type { Logger } from '../../ports/logger.ts';
  */
 export class LocalAgentRunner implements AgentRunner {
   readonly #logger: Logger;
-  readonly #ledger = new Map<string, { requests: number; run: RunRequest }>();
+  readonly #ledger = new Map<string, { requests: number; run: RunRequest; startedAt: number }>();
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   #handler: ((result: RunResult) => Promise<void>) | undefined;
 
@@ -37,7 +37,7 @@ export class LocalAgentRunner implements AgentRunner {
         if (line.trim() === '') continue;
         try {
           const entry = JSON.parse(line) as RunRequest;
-          this.#ledger.set(entry.key, { requests: 1, run: entry });
+          this.#ledger.set(entry.key, { requests: 1, run: entry, startedAt: Number.NaN });
         } catch {
           // a torn last line from a crash: that run never started
         }
@@ -55,7 +55,7 @@ export class LocalAgentRunner implements AgentRunner {
       known.requests += 1; // idempotent: a repeated key never starts a second run
       return;
     }
-    this.#ledger.set(run.key, { requests: 1, run });
+    this.#ledger.set(run.key, { requests: 1, run, startedAt: performance.now() });
     // Written before the run starts, synchronously: a crash can lose a run, never record one twice.
     if (this.#ledgerFile !== undefined) appendFileSync(this.#ledgerFile, `${JSON.stringify(run)}\n`);
     const input = run.input as { duration?: unknown; outcome?: unknown; output?: unknown; failAttempts?: unknown };
@@ -82,9 +82,9 @@ export class LocalAgentRunner implements AgentRunner {
     this.#timers.delete(key);
   }
 
-  /** Every key this runner started a run for (once each), with how often it was asked to. */
-  ledger(): ReadonlyMap<string, { readonly started: 1; readonly requests: number }> {
-    return new Map([...this.#ledger].map(([key, entry]) => [key, { started: 1 as const, requests: entry.requests }]));
+  /** Every key this runner started a run for (once each), how often it was asked to, and when (performance.now(); NaN for runs of an earlier process). */
+  ledger(): ReadonlyMap<string, { readonly started: 1; readonly requests: number; readonly startedAt: number }> {
+    return new Map([...this.#ledger].map(([key, entry]) => [key, { started: 1 as const, requests: entry.requests, startedAt: entry.startedAt }]));
   }
 
   /** Stops pending results (shutdown). */

@@ -1,5 +1,5 @@
 import { decide } from '../../domain/orchestrator/decide.ts';
-import type { Actor, Command, ExecutionEvent, ExecutionState, Expressions } from '../../domain/orchestrator/execution.ts';
+import type { Actor, Command, Decided, ExecutionEvent, ExecutionState, Expressions } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { ExecutionRecord, ExecutionStore } from '../../ports/executions.ts';
@@ -15,7 +15,6 @@ export const topics = {
   cancel: 'orchestrator.cancel',
   timer: 'orchestrator.timer',
   notify: 'orchestrator.notify',
-  mirror: 'orchestrator.mirror',
 } as const;
 
 /** An event without the time and actor the engine stamps on it. */
@@ -30,15 +29,21 @@ export interface EngineDeps {
   readonly clock: Clock;
   readonly expressions: Expressions;
   readonly logger: Logger;
+  /**
+   * How long a dispatch job waits before it runs. With a fast path (`onCommitted`) that dispatches
+   * right after the commit, the job is the crash-safe backup: it runs later and finds the attempt
+   * already started (the sandbox deduplicates by key). Default 0: the job is the dispatch.
+   */
+  readonly dispatchBackupDelayMs?: number;
 }
 
 /** Payloads of the orchestrator's jobs. */
-export type DispatchJob = Extract<Command, { kind: 'dispatch' }> & { readonly executionId: string };
+export type DispatchJob = Extract<Command, { kind: 'dispatch' }> & { readonly executionId: string; readonly workspaceId: string };
 export type CancelJob = { readonly key: string };
 export type TimerJob = { readonly executionId: string; readonly timer: string };
 export type NotifyJob = Extract<Command, { kind: 'notify' }> & { readonly executionId: string };
-/** Mirror the execution into its dashboard. */
-export type MirrorJob = { readonly executionId: string };
+/** Called after a transaction that applied events committed: the fast path (dispatch now, mirror). */
+export type CommittedHandler = (execution: { readonly id: string; readonly workspaceId: string }, commands: readonly Command[]) => void;
 
 /**
  * The durable shell around the pure decider: one event at a time per execution (row lock), and the
@@ -48,22 +53,44 @@ export type MirrorJob = { readonly executionId: string };
 export class Engine {
   readonly #deps: EngineDeps;
   readonly #recipes = new Map<string, CompiledRecipe>();
+  readonly #committed: CommittedHandler[] = [];
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
   }
 
-  /** Applies an event to an execution in its own transaction; returns the new state. */
-  apply(executionId: string, body: EventBody, actor: Actor = { kind: 'system' }): Promise<ExecutionState> {
-    return this.#deps.unitOfWork.run(async (tx) => {
-      const record = await this.#deps.executions.lock(executionId, tx);
-      if (record === undefined) throw new NotFoundError('Execution');
-      return this.applyLocked(record, body, actor, tx);
-    });
+  /** Registers what runs after each commit (in this process, best effort; the jobs are the durable path). */
+  onCommitted(handler: CommittedHandler): void {
+    this.#committed.push(handler);
   }
 
-  /** Applies an event to an execution the caller has locked (or just created) in `tx`. */
-  async applyLocked(record: ExecutionRecord, body: EventBody, actor: Actor, tx: Transaction): Promise<ExecutionState> {
+  /** Applies an event to an execution in its own transaction; returns the new state. */
+  async apply(executionId: string, body: EventBody, actor: Actor = { kind: 'system' }): Promise<ExecutionState> {
+    const decided = await this.#deps.unitOfWork.run(async (tx) => {
+      const record = await this.#deps.executions.lock(executionId, tx);
+      if (record === undefined) throw new NotFoundError('Execution');
+      return { ...(await this.applyLocked(record, body, actor, tx)), workspaceId: record.workspaceId };
+    });
+    this.committed({ id: executionId, workspaceId: decided.workspaceId }, decided.commands);
+    return decided.state;
+  }
+
+  /** Tells the fast path that a transaction with these commands committed (callers of `applyLocked`). */
+  committed(execution: { readonly id: string; readonly workspaceId: string }, commands: readonly Command[]): void {
+    for (const handler of this.#committed) {
+      try {
+        handler(execution, commands);
+      } catch (error) {
+        this.#deps.logger.warn({ err: error, executionId: execution.id }, 'after-commit handler failed; the jobs will do it');
+      }
+    }
+  }
+
+  /**
+   * Applies an event to an execution the caller has locked (or just created) in `tx`. After the
+   * caller's transaction commits, it should pass the commands to `committed`.
+   */
+  async applyLocked(record: ExecutionRecord, body: EventBody, actor: Actor, tx: Transaction): Promise<Decided> {
     const event = { ...body, at: this.#deps.clock.now().getTime(), actor } as ExecutionEvent;
     const versions = [record.state.recipeVersion, ...(event.type === 'execution.moved' ? [event.recipeVersion] : [])];
     for (const version of versions) await this.#load(record.recipeId, version, tx);
@@ -76,10 +103,8 @@ export class Engine {
       expressions: this.#deps.expressions,
     });
     await this.#deps.executions.save(record.id, decided.state, event, actor, tx);
-    for (const command of decided.commands) await this.#enqueue(record.id, command, tx);
-    // The dashboard shows every execution as it happens (a job, so a slow document never slows the engine).
-    await this.#deps.jobs.send(topics.mirror, { executionId: record.id } satisfies MirrorJob, { tx });
-    return decided.state;
+    for (const command of decided.commands) await this.#enqueue(record, command, tx);
+    return decided;
   }
 
   /** The compiled recipe an execution follows (for checks before an intervention). */
@@ -98,11 +123,12 @@ export class Engine {
     return found.compiled;
   }
 
-  async #enqueue(executionId: string, command: Command, tx: Transaction): Promise<void> {
+  async #enqueue(record: ExecutionRecord, command: Command, tx: Transaction): Promise<void> {
     const { jobs } = this.#deps;
+    const executionId = record.id;
     switch (command.kind) {
       case 'dispatch':
-        await jobs.send(topics.dispatch, { ...command, executionId } satisfies DispatchJob, { tx });
+        await jobs.send(topics.dispatch, { ...command, executionId, workspaceId: record.workspaceId } satisfies DispatchJob, { tx, ...(this.#deps.dispatchBackupDelayMs ? { startAfter: new Date(this.#deps.clock.now().getTime() + this.#deps.dispatchBackupDelayMs) } : {}) });
         return;
       case 'cancel_run':
         await jobs.send(topics.cancel, { key: command.key } satisfies CancelJob, { tx });
@@ -115,7 +141,7 @@ export class Engine {
         return;
       case 'request_approval':
       case 'finished':
-        // Shown in the dashboard by the mirror job every event sends.
+        // Shown in the dashboard by the mirror after the commit.
         return;
     }
   }

@@ -3,7 +3,7 @@ import type { AgentRunner, RunResult } from '../../ports/agent-runner.ts';
 import type { Realtime } from '../../ports/realtime.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
 import { postSystemNote } from '../realtime/items.ts';
-import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type MirrorJob, type NotifyJob, type TimerJob } from './engine.ts';
+import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type NotifyJob, type TimerJob } from './engine.ts';
 import { writeMirror } from './dashboard-mirror.ts';
 
 /** What the workers need besides the engine. */
@@ -29,7 +29,6 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
   await jobs.declareTopic(topics.cancel, { retryLimit: 5, retryDelaySeconds: 1 });
   await jobs.declareTopic(topics.timer, { retryLimit: 10, retryDelaySeconds: 1 });
   await jobs.declareTopic(topics.notify, { retryLimit: 5, retryDelaySeconds: 2 });
-  await jobs.declareTopic(topics.mirror, { retryLimit: 5, retryDelaySeconds: 1 });
 
   runner.onResult(async (result: RunResult) => {
     const run = parseRunKey(result.key);
@@ -46,42 +45,58 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     }
   });
 
-  await jobs.work<DispatchJob>(
-    topics.dispatch,
-    async ({ data }) => {
+  // Profiles change rarely; a short cache keeps a lookup off every step (a change applies within 2 s).
+  const profiles = new Map<string, { at: number; profile: Awaited<ReturnType<AgentProfileStore['byName']>> }>();
+  const profileOf = async (workspaceId: string, name: string) => {
+    const key = `${workspaceId}/${name}`;
+    const cached = profiles.get(key);
+    if (cached !== undefined && Date.now() - cached.at < 2_000) return cached.profile;
+    const profile = await agentProfiles.byName(workspaceId, name);
+    if (profiles.size > 1_000) profiles.clear();
+    profiles.set(key, { at: Date.now(), profile });
+    return profile;
+  };
+
+  /**
+   * Starts an attempt in a sandbox unless it is no longer current; idempotent by the run's key. The
+   * fast path has just committed the dispatch, so it need not read the execution again.
+   */
+  const dispatchRun = async (data: DispatchJob, fresh = false): Promise<void> => {
+    if (!fresh) {
       const record = await executions.get(data.executionId);
       const step = record?.state.steps[data.stepId];
       if (record === undefined || step === undefined || finished.has(record.state.status) || step.status !== 'running' || step.attempt !== data.attempt) return; // stale
-      const profile = await agentProfiles.byName(record.workspaceId, data.profile);
-      if (profile === undefined) {
-        await engine.apply(record.id, { type: 'step.failed', stepId: data.stepId, attempt: data.attempt, error: `there is no agent profile named "${data.profile}" in this workspace`, retryable: false });
-        return;
-      }
-      const prompt = profile.promptTemplate.includes('${prompt}') ? profile.promptTemplate.replaceAll('${prompt}', data.prompt) : data.prompt;
-      await runner.start({
-        key: data.key,
-        executionId: record.id,
-        stepId: data.stepId,
-        attempt: data.attempt,
-        profile: { name: profile.name, model: profile.model, tools: profile.tools },
-        prompt,
-        input: data.input,
-        timeoutMs: data.timeoutMs ?? profile.policy.timeoutMs,
-      });
-    },
-    { concurrency: 8 },
-  );
+    }
+    const profile = await profileOf(data.workspaceId, data.profile);
+    if (profile === undefined) {
+      await engine.apply(data.executionId, { type: 'step.failed', stepId: data.stepId, attempt: data.attempt, error: `there is no agent profile named "${data.profile}" in this workspace`, retryable: false });
+      return;
+    }
+    const prompt = profile.promptTemplate.includes('${prompt}') ? profile.promptTemplate.replaceAll('${prompt}', data.prompt) : data.prompt;
+    await runner.start({
+      key: data.key,
+      executionId: data.executionId,
+      stepId: data.stepId,
+      attempt: data.attempt,
+      profile: { name: profile.name, model: profile.model, tools: profile.tools },
+      prompt,
+      input: data.input,
+      timeoutMs: data.timeoutMs ?? profile.policy.timeoutMs,
+    });
+  };
+  await jobs.work<DispatchJob>(topics.dispatch, async ({ data }) => dispatchRun(data), { concurrency: 8 });
 
-  await jobs.work<MirrorJob>(
-    topics.mirror,
-    async ({ data }) => {
-      const record = await executions.get(data.executionId);
-      if (record === undefined) return;
-      // Always the latest state: a late or repeated job writes what is true now.
-      await writeMirror(deps, record.dashboardId, record.state, await engine.recipeOf(record));
-    },
-    { concurrency: 4 },
-  );
+  // The fast path: dispatch right after the commit (the delayed job is the crash-safe backup), and
+  // show the change in the dashboard (coalesced per execution).
+  const mirror = new MirrorScheduler(deps, engine);
+  engine.onCommitted((execution, commands) => {
+    for (const command of commands) {
+      if (command.kind === 'dispatch') dispatchRun({ ...command, executionId: execution.id, workspaceId: execution.workspaceId }, true).catch((error: unknown) => logger.warn({ err: error, key: command.key }, 'fast dispatch failed; the backup job will retry'));
+    }
+    mirror.schedule(execution.id);
+  });
+  // After a restart, bring every unfinished execution's dashboard view up to date.
+  for (const id of await executions.unfinished()) mirror.schedule(id);
 
   await jobs.work<CancelJob>(topics.cancel, async ({ data }) => runner.cancel(data.key), { concurrency: 4 });
 
@@ -108,4 +123,40 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     },
     { concurrency: 4 },
   );
+}
+
+/**
+ * Writes executions into their dashboards, coalescing bursts: at most one write per execution in
+ * flight, and the latest state wins. Best effort and in memory: after a crash, start-up mirrors every
+ * unfinished execution again.
+ */
+class MirrorScheduler {
+  readonly #deps: WorkerDeps;
+  readonly #engine: Engine;
+  readonly #pending = new Set<string>();
+  readonly #running = new Set<string>();
+
+  constructor(deps: WorkerDeps, engine: Engine) {
+    this.#deps = deps;
+    this.#engine = engine;
+  }
+
+  schedule(executionId: string): void {
+    this.#pending.add(executionId);
+    if (!this.#running.has(executionId)) setTimeout(() => void this.#run(executionId), 100);
+  }
+
+  async #run(executionId: string): Promise<void> {
+    if (this.#running.has(executionId) || !this.#pending.delete(executionId)) return;
+    this.#running.add(executionId);
+    try {
+      const record = await this.#deps.executions.get(executionId);
+      if (record !== undefined) await writeMirror(this.#deps, record.dashboardId, record.state, await this.#engine.recipeOf(record));
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, executionId }, 'could not show an execution in its dashboard');
+    } finally {
+      this.#running.delete(executionId);
+      if (this.#pending.has(executionId)) setTimeout(() => void this.#run(executionId), 100);
+    }
+  }
 }
