@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboard, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
@@ -272,6 +274,35 @@ steps:
       expect(approval.get('status')).toBe('approved');
     } finally {
       browser.destroy();
+    }
+  });
+
+  it('notifies a webhook with the idempotency key, and retries it when it fails', async () => {
+    const received: Array<{ key: string | undefined; body: { message: string; stepId: string } }> = [];
+    let failures = 1;
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ key: req.headers['idempotency-key'] as string | undefined, body: JSON.parse(body) as { message: string; stepId: string } });
+        res.writeHead(failures-- > 0 ? 500 : 204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+      const { id } = await run(`
+name: hooked
+inputs: { who: { type: string } }
+steps:
+  - { id: ping, kind: notify, channel: webhook, url: "${url}", message: "hello \${inputs.who}" }
+`, { who: 'team' });
+      await settled(id, 'succeeded');
+      await eventually(() => received.length >= 2, 10_000, 'the retried webhook');
+      expect(received.map((r) => r.key)).toEqual([`${id}/ping/1`, `${id}/ping/1`]);
+      expect(received[1]?.body).toMatchObject({ message: 'hello team', stepId: 'ping' });
+    } finally {
+      hook.close();
     }
   });
 });
