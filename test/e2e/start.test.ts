@@ -22,7 +22,10 @@ describe('npm start with the embedded database', () => {
   });
 
   async function start(port: number): Promise<{ proc: Spawned; readyMs: number }> {
-    const proc = spawnCommand('npm', ['start'], { DATABASE_URL: undefined, BATON_ENV: undefined, BATON_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info', BATON_LOG_FORMAT: undefined });
+    // The development identity provider listens too: give it a port known to be free (PORT + 1 may not be).
+    let idpPort = await freePort();
+    while (idpPort === port) idpPort = await freePort();
+    const proc = spawnCommand('npm', ['start'], { DATABASE_URL: undefined, BATON_ENV: undefined, BATON_DATA_DIR: dataDir, PORT: String(port), BATON_DEV_IDP_PORT: String(idpPort), LOG_LEVEL: 'info', BATON_LOG_FORMAT: undefined });
     running = proc;
     const readyMs = await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000, proc);
     return { proc, readyMs };

@@ -40,7 +40,9 @@ export async function startDevIdentityProvider(options: DevIdentityProviderOptio
 
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new Error(`The development identity provider cannot listen on port ${options.port}: it is in use. Set BATON_DEV_IDP_PORT to a free port (or OIDC_ISSUER to a real provider).`, { cause: error }) : error);
+    });
     server.listen(options.port, options.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
