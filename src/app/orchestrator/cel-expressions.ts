@@ -29,21 +29,33 @@ export function parseExpression(expression: string): string | null {
   }
 }
 
-/** The top-level names an expression reads (e.g. `inputs`, `steps`). */
+const comprehensions = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+
+/** The free top-level names an expression reads (e.g. `inputs`, `steps`); comprehension variables are bound, not free. */
 export function expressionNames(expression: string): string[] {
   const names = new Set<string>();
-  const walk = (node: unknown): void => {
+  const walk = (node: unknown, bound: ReadonlySet<string>): void => {
     if (Array.isArray(node)) {
-      for (const child of node) walk(child);
+      for (const child of node) walk(child, bound);
       return;
     }
     if (typeof node !== 'object' || node === null) return;
     const { op, args } = node as { op?: unknown; args?: unknown };
-    if (op === 'id' && typeof args === 'string') names.add(args);
-    // Comprehension variables (`x` in `list.all(x, ...)`) are ids too; callers allow unknown ones only at the top.
-    else walk(args);
+    if (op === 'id' && typeof args === 'string') {
+      if (!bound.has(args)) names.add(args);
+      return;
+    }
+    if (op === 'rcall' && Array.isArray(args) && typeof args[0] === 'string' && comprehensions.has(args[0]) && Array.isArray(args[2])) {
+      // x.all(v, predicate): `v` is bound inside the predicate.
+      const [variable, ...rest] = args[2] as unknown[];
+      const name = (variable as { op?: unknown; args?: unknown } | undefined)?.op === 'id' ? String((variable as { args: unknown }).args) : undefined;
+      walk(args[1], bound);
+      walk(rest, name === undefined ? bound : new Set([...bound, name]));
+      return;
+    }
+    walk(args, bound);
   };
-  walk(compile(expression).ast);
+  walk(compile(expression).ast, new Set());
   return [...names];
 }
 

@@ -1,6 +1,9 @@
 import type { InputIssue } from '../../domain/errors.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
-import { parseExpression, templateExpressions } from './cel-expressions.ts';
+import { expressionNames, parseExpression, templateExpressions } from './cel-expressions.ts';
+
+/** What expressions may read. */
+const scopeNames = new Set(['inputs', 'steps', 'event', 'execution']);
 import type { AuthoredRecipe, AuthoredStep } from './recipe-schema.ts';
 
 const issue = (path: string, message: string): InputIssue => ({ location: 'body', path, message });
@@ -35,7 +38,12 @@ export function checkRecipe(recipe: AuthoredRecipe, compiled: CompiledRecipe | n
   const checkExpression = (path: string, expression: string | undefined) => {
     if (expression === undefined) return;
     const error = parseExpression(expression);
-    if (error !== null) problems.push(issue(path, error));
+    if (error !== null) {
+      problems.push(issue(path, error));
+      return;
+    }
+    const unknown = expressionNames(expression).filter((name) => !scopeNames.has(name));
+    if (unknown.length > 0) problems.push(issue(path, `"${expression}" reads ${unknown.map((n) => `"${n}"`).join(', ')}; expressions can read inputs, steps, event and execution`));
   };
   const checkTemplate = (path: string, template: unknown) => {
     if (typeof template === 'string') {

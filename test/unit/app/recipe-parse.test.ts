@@ -58,6 +58,14 @@ describe('recipes', () => {
     expect(found.find((p) => p.path === 'steps.0.kind')?.message).toContain('agent, approval, wait, branch, notify, parallel');
   });
 
+  it('refuse expressions that read names outside the scope, but allow comprehension variables', () => {
+    expect(problems({ name: 'names', steps: [{ id: 'b', kind: 'branch', cases: [{ if: 'foo.bar > 1', goto: 'n' }] }, { id: 'n', kind: 'notify', channel: 'dashboard', message: '${input.repo}' }] })).toEqual([
+      { path: 'steps.0.cases.0.if', message: '"foo.bar > 1" reads "foo"; expressions can read inputs, steps, event and execution' },
+      { path: 'steps.1.message', message: '"input.repo" reads "input"; expressions can read inputs, steps, event and execution' },
+    ]);
+    expect(() => parseRecipe({ name: 'ok', inputs: { list: { type: 'array' } }, steps: [{ id: 'b', kind: 'branch', cases: [{ if: 'inputs.list.all(x, x > 1) && inputs.list.map(y, y * 2).exists(z, z == 4)', goto: 'n' }] }, { id: 'n', kind: 'notify', channel: 'dashboard', message: 'hi' }] })).not.toThrow();
+  });
+
   it('refuse a cycle without a wait, duplicate ids, and jumps out of a parallel branch', () => {
     expect(problems({ name: 'loop', steps: [{ id: 'a', kind: 'agent', profile: 'p', prompt: 'x' }, { id: 'r', kind: 'branch', cases: [{ if: 'true', goto: 'a' }] }] })).toEqual([
       { path: 'steps.0', message: 'steps a → r → a form a cycle without a wait or an approval' },
