@@ -2,6 +2,7 @@ import * as Y from 'yjs';
 import type { ExecutionState } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import type { AppContext } from '../context.ts';
+import { changeDocument } from '../realtime/change-document.ts';
 
 /**
  * How executions appear in their dashboard document (see docs/dashboard-document.md):
@@ -56,10 +57,5 @@ export function parseApprovalKey(key: string): { executionId: string; stepId: st
 
 /** Writes the execution's current state into its dashboard through the Realtime port. */
 export async function writeMirror(ctx: Pick<AppContext, 'realtime'>, dashboardId: string, state: ExecutionState, recipe: CompiledRecipe): Promise<void> {
-  const doc = new Y.Doc();
-  Y.applyUpdate(doc, await ctx.realtime.state(dashboardId));
-  const before = Y.encodeStateVector(doc);
-  mirrorExecution(doc, state, recipe);
-  const update = Y.encodeStateAsUpdate(doc, before);
-  if (update.length > 2) await ctx.realtime.applyUpdate(dashboardId, update);
+  await changeDocument(ctx, dashboardId, (doc) => mirrorExecution(doc, state, recipe));
 }

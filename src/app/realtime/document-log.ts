@@ -39,6 +39,9 @@ export class DocumentLog {
   readonly #options: DocumentLogOptions;
   #pending = new Map<string, Pending>();
   readonly #tracked = new Map<string, Tracked>();
+  /** Documents observed for item changes, and those whose items changed since their last projection. */
+  readonly #watched = new WeakSet<Y.Doc>();
+  readonly #itemsChanged = new WeakSet<Y.Doc>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
   #failures = 0;
@@ -50,6 +53,7 @@ export class DocumentLog {
 
   /** Records an accepted update of `doc`; resolves when it is durable. */
   record(dashboardId: string, doc: Y.Doc, update: Uint8Array): Promise<void> {
+    this.#watch(doc);
     const pending = this.#pending.get(dashboardId) ?? { doc, updates: [], waiters: [] };
     this.#pending.set(dashboardId, pending);
     pending.updates.push(update);
@@ -118,11 +122,17 @@ export class DocumentLog {
     const rows: Array<{ dashboardId: string; update: Uint8Array }> = [];
     const projections: ProjectionChange[] = [];
     const nextProjections = new Map<string, Map<string, string>>();
+    const reprojected: Y.Doc[] = [];
     for (const [dashboardId, pending] of batch) {
       rows.push({ dashboardId, update: pending.updates.length === 1 ? (pending.updates[0] as Uint8Array) : Y.mergeUpdates(pending.updates) });
-      const { change, projected } = this.#projection(dashboardId, pending.doc);
-      projections.push(change);
-      nextProjections.set(dashboardId, projected);
+      // Reading every item costs O(items): only when items or layout changed (or nothing was projected yet).
+      if (this.#itemsChanged.has(pending.doc) || this.#tracked.get(dashboardId)?.projected === undefined) {
+        this.#itemsChanged.delete(pending.doc);
+        reprojected.push(pending.doc);
+        const { change, projected } = this.#projection(dashboardId, pending.doc);
+        projections.push(change);
+        nextProjections.set(dashboardId, projected);
+      }
     }
     try {
       const seqs = await this.#store.append(rows, projections);
@@ -130,13 +140,14 @@ export class DocumentLog {
       rows.forEach((row, i) => {
         const tracked = this.#tracked.get(row.dashboardId) ?? { projected: undefined, written: [] };
         tracked.written.push(seqs[i] as number);
-        tracked.projected = nextProjections.get(row.dashboardId);
+        tracked.projected = nextProjections.get(row.dashboardId) ?? tracked.projected;
         this.#tracked.set(row.dashboardId, tracked);
       });
       for (const pending of batch.values()) for (const waiter of pending.waiters) waiter.resolve();
     } catch (error) {
       // Keep the batch: put it back in front of anything recorded since, and try again later.
       this.#failures += 1;
+      for (const doc of reprojected) this.#itemsChanged.add(doc);
       this.#options.logger.error({ err: error, documents: batch.size, attempt: this.#failures }, 'could not write the document update log; retrying');
       for (const [dashboardId, pending] of this.#pending) {
         const earlier = batch.get(dashboardId);
@@ -148,6 +159,15 @@ export class DocumentLog {
       }
       this.#pending = batch;
     }
+  }
+
+  /** Notes, from now on, when a document's items or layout change (once per document). */
+  #watch(doc: Y.Doc): void {
+    if (this.#watched.has(doc)) return;
+    this.#watched.add(doc);
+    const mark = () => this.#itemsChanged.add(doc);
+    doc.getMap('items').observeDeep(mark);
+    doc.getMap('layout').observeDeep(mark);
   }
 
   /** The projection change since the last write: only items whose JSON changed, and deletions. */

@@ -1,9 +1,9 @@
-import * as Y from 'yjs';
 import type { Principal } from '../../domain/access/principal.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import type { Viewer } from '../../ports/realtime.ts';
 import { requireDashboard } from '../access.ts';
 import type { AppContext } from '../context.ts';
+import { changeDocument } from './change-document.ts';
 import { addItem, itemSchema, misfitFields, patchItem, readItem, removeItem, type Item, type ItemPatch, type NewItem } from './document-model.ts';
 
 type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'documents' | 'realtime' | 'clock'>;
@@ -21,13 +21,13 @@ export async function listItems(ctx: Ctx, principal: Principal, dashboardId: str
 /** Adds an item; connected clients see it at once; resolves once it is durable. */
 export async function createItem(ctx: Ctx, principal: Principal, dashboardId: string, input: NewItem): Promise<Item> {
   await requireWritable(ctx, principal, dashboardId);
-  return change(ctx, dashboardId, (doc) => addItem(doc, input, { id: crypto.randomUUID(), author: principal.userId, now: ctx.clock.now() }));
+  return changeDocument(ctx, dashboardId, (doc) => addItem(doc, input, { id: crypto.randomUUID(), author: principal.userId, now: ctx.clock.now() }));
 }
 
 /** Changes an item's fields; fields its kind does not have are refused. */
 export async function updateItem(ctx: Ctx, principal: Principal, dashboardId: string, itemId: string, patch: ItemPatch): Promise<Item> {
   await requireWritable(ctx, principal, dashboardId);
-  return change(ctx, dashboardId, (doc) => {
+  return changeDocument(ctx, dashboardId, (doc) => {
     const current = readItem(doc, itemId);
     if (current === undefined) throw new NotFoundError('Item');
     const misfits = misfitFields(current.kind, patch);
@@ -41,7 +41,7 @@ export async function updateItem(ctx: Ctx, principal: Principal, dashboardId: st
 /** Deletes an item. */
 export async function deleteItem(ctx: Ctx, principal: Principal, dashboardId: string, itemId: string): Promise<void> {
   await requireWritable(ctx, principal, dashboardId);
-  await change(ctx, dashboardId, (doc) => {
+  await changeDocument(ctx, dashboardId, (doc) => {
     if (!removeItem(doc, itemId)) throw new NotFoundError('Item');
   });
 }
@@ -58,26 +58,11 @@ async function requireWritable(ctx: Ctx, principal: Principal, dashboardId: stri
 }
 
 /**
- * Makes a change as the server: on a copy of the live document, so that only the difference is sent
- * through the Realtime port (and merged with concurrent edits like any other client's update).
- */
-async function change<T>(ctx: Pick<AppContext, 'realtime'>, dashboardId: string, edit: (doc: Y.Doc) => T): Promise<T> {
-  const doc = new Y.Doc();
-  Y.applyUpdate(doc, await ctx.realtime.state(dashboardId));
-  const before = Y.encodeStateVector(doc);
-  const result = edit(doc);
-  const update = Y.encodeStateAsUpdate(doc, before);
-  // An update with no structs and no deletions (two bytes) changes nothing: skip the round trip.
-  if (update.length > 2) await ctx.realtime.applyUpdate(dashboardId, update);
-  return result;
-}
-
-/**
  * Writes a note as the system (the orchestrator's notify steps): the same id writes the same note
  * again, so a repeated job does not add a second one.
  */
 export async function postSystemNote(ctx: Pick<AppContext, 'realtime' | 'clock'>, dashboardId: string, id: string, note: { title: string; body: string; author: string }): Promise<void> {
-  await change(ctx, dashboardId, (doc) => {
+  await changeDocument(ctx, dashboardId, (doc) => {
     if (readItem(doc, id) === undefined) addItem(doc, { kind: 'note', title: note.title, body: note.body }, { id, author: note.author, now: ctx.clock.now() });
   });
 }
