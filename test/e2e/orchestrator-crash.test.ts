@@ -10,8 +10,8 @@ import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { spawnCommand, waitForStatus, type Spawned } from '../support/processes.ts';
-import { eventually } from '../support/realtime-client.ts';
+import { startServerProcess, type Spawned } from '../support/processes.ts';
+import { eventually } from '../support/eventually.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
 /**
@@ -39,17 +39,8 @@ steps:
   - { id: tell, kind: notify, channel: dashboard, message: "built \${steps.build.output.built}" }
 `;
 
-function startServer(): Promise<number> {
-  server = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'], {
-    DATABASE_URL: database.url,
-    PORT: String(port),
-    BATON_ENV: 'test',
-    BATON_DEV_IDP: 'false',
-    BATON_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
-  });
-  return waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000, server);
+async function startServer(): Promise<void> {
+  server = await startServerProcess(database.url, port, { BATON_DATA_DIR: dataDir, BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
 }
 
 async function kill(): Promise<number> {

@@ -8,8 +8,9 @@ import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { spawnCommand, waitForStatus, type Spawned } from '../support/processes.ts';
-import { connectClient, eventually, type RealtimeClient } from '../support/realtime-client.ts';
+import { startServerProcess, type Spawned } from '../support/processes.ts';
+import { eventually } from '../support/eventually.ts';
+import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
 /**
@@ -24,16 +25,8 @@ let token: string;
 let dashboardId: string;
 const clients: RealtimeClient[] = [];
 
-function startServer(): Promise<number> {
-  server = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'], {
-    DATABASE_URL: database.url,
-    PORT: String(port),
-    BATON_ENV: 'test',
-    BATON_DEV_IDP: 'false',
-    LOG_LEVEL: 'warn',
-    BATON_REALTIME_COMPACT_MS: '300',
-  });
-  return waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000, server);
+async function startServer(): Promise<void> {
+  server = await startServerProcess(database.url, port, { BATON_REALTIME_COMPACT_MS: '300' });
 }
 
 function client(): RealtimeClient {

@@ -11,7 +11,8 @@ import { createCelExpressions } from '../../src/app/orchestrator/cel-expressions
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import type * as Y from 'yjs';
-import { connectClient, eventually } from '../support/realtime-client.ts';
+import { eventually } from '../support/eventually.ts';
+import { connectClient } from '../support/realtime-client.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 let database: TestDatabase;

@@ -6,7 +6,8 @@ import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { connectClient, eventually, type RealtimeClient } from '../support/realtime-client.ts';
+import { eventually } from '../support/eventually.ts';
+import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 /** Debian's redis-server, when installed (`apt-get install redis-server`); CI images without it skip. */

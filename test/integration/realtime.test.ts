@@ -7,7 +7,8 @@ import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { setMember } from '../../src/app/workspaces/workspaces.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { connectClient, eventually, type RealtimeClient } from '../support/realtime-client.ts';
+import { eventually } from '../support/eventually.ts';
+import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 let database: TestDatabase;

@@ -37,6 +37,24 @@ export async function waitForStatus(url: string, status: number, timeoutMs: numb
   throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms${proc === undefined ? '' : `\n${proc.output()}`}`);
 }
 
+/**
+ * Starts the server the way a SIGKILL test needs it: `node src/main/server.ts` directly (not through
+ * npm, so a signal hits the server itself) against `databaseUrl` on `port`, with test defaults that
+ * `env` can override. Resolves once /readyz answers 200.
+ */
+export async function startServerProcess(databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<Spawned> {
+  const server = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'], {
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    BATON_ENV: 'test',
+    BATON_DEV_IDP: 'false',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000, server);
+  return server;
+}
+
 /** Pids of Postgres server processes whose command line mentions `path`. */
 export function postgresProcessesFor(path: string): number[] {
   try {
