@@ -4,23 +4,17 @@
  * and in the same script, DBOS Transact running a 10-step workflow whose steps call an equally instant
  * local sandbox, and a bare pg-boss job chain. Prints a table; writes bench/results/orchestrator.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import pg from 'pg';
 import { createLogger } from '../src/adapters/pino/logger.ts';
 import { PgBossJobQueue } from '../src/adapters/pgboss/pg-boss-job-queue.ts';
-import { freePort } from '../src/adapters/postgres/embedded-postgres.ts';
-import { resolveConfig } from '../src/app/config.ts';
 import { createDashboard } from '../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../src/domain/access/principal.ts';
-import { startNode } from '../src/main/node.ts';
+import { percentile, round, startBenchBaton, writeResults } from './support/common.ts';
 
 const executions = Number(process.env.BENCH_EXECUTIONS ?? 200);
 const stepsPer = 10;
-const round = (n: number) => Math.round(n * 100) / 100;
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 /** Gaps between consecutive step starts of each run: the time from one step's (instant) end to the next start. */
 function gaps(starts: Map<string, number[]>): number[] {
@@ -37,18 +31,8 @@ function summary(totalMs: number, starts: Map<string, number[]>, count = executi
   return { steps: count * stepsPer, seconds: round(totalMs / 1000), stepsPerSecond: round((count * stepsPer) / (totalMs / 1000)), stepToStepP50Ms: round(percentile(g, 50)), stepToStepP99Ms: round(percentile(g, 99)) };
 }
 
-mkdirSync('.data', { recursive: true, mode: 0o777 });
-const config = resolveConfig({
-  ...(process.env.DATABASE_URL === undefined ? {} : { DATABASE_URL: process.env.DATABASE_URL }),
-  BATON_ENV: 'test',
-  BATON_DATA_DIR: '.data/bench',
-  PORT: String(await freePort()),
-  BATON_DEV_IDP: 'false',
-  LOG_LEVEL: 'error',
-  BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '1000000',
-});
-const logger = createLogger({ ...config.log, format: 'json' });
-const node = await startNode(config, logger);
+const node = await startBenchBaton();
+const logger = createLogger({ level: 'error', format: 'json' });
 const databaseUrl = node.databaseUrl;
 
 async function baton(count = executions) {
@@ -179,17 +163,13 @@ const ratios = {
   stepToStepP99VsDbos: round(ours.stepToStepP99Ms / dbosResult.stepToStepP99Ms),
   stepsPerSecondVsPgBossChain: round(ours.stepsPerSecond / chain.stepsPerSecond),
 };
-const result = {
-  name: 'orchestrator',
+writeResults('orchestrator', {
   workload: { executions, stepsPerExecution: stepsPer },
   ours,
   oursOneAtATime: idle,
   baselines: { 'dbos-transact': dbosResult, 'pg-boss-chain': chain },
   ratios,
-  machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalMemoryGiB: round(totalmem() / 2 ** 30), platform: process.platform },
-};
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/orchestrator.json', `${JSON.stringify(result, null, 2)}\n`);
+});
 console.log(`Orchestrator: ${executions} executions × ${stepsPer} instant agent steps, same Postgres.\n`);
 console.log('| | steps/s | step-to-step p50 (ms) | step-to-step p99 (ms) |');
 console.log('| --- | ---: | ---: | ---: |');

@@ -5,12 +5,11 @@
  * clients run here. Prints a table and writes bench/results/realtime.json. Not a test: it asserts nothing.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { percentile, round, writeResults } from './support/common.ts';
 
 const clientsCount = Number(process.env.BENCH_CLIENTS ?? 50);
 const idleDocs = Number(process.env.BENCH_IDLE_DOCS ?? 500);
@@ -61,8 +60,6 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 async function measure(mode: 'baton' | 'bare') {
   const server = await startServer(mode);
@@ -118,8 +115,6 @@ async function measure(mode: 'baton' | 'bare') {
   };
 }
 
-const round = (n: number) => Math.round(n * 100) / 100;
-
 // Alternate baseline and ours (each in a fresh server process) so neither always runs on a cold
 // client process; report the mean over the rounds.
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -138,16 +133,12 @@ const ratios = {
   fanoutP99: round(ours.fanoutP99Ms / bare.fanoutP99Ms),
   memoryPerDoc: round(ours.memoryPerDocKiB / bare.memoryPerDocKiB),
 };
-const result = {
-  name: 'realtime',
+writeResults('realtime', {
   workload: { clients: clientsCount, idleDocuments: idleDocs, updates, spacingMs, rounds },
   ours,
   baselines: { 'bare-hocuspocus': bare },
   ratios,
-  machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalMemoryGiB: round(totalmem() / 2 ** 30), platform: process.platform },
-};
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/realtime.json', `${JSON.stringify(result, null, 2)}\n`);
+});
 console.log(`Realtime: ${clientsCount} clients on one dashboard, ${updates} updates; then ${idleDocs} idle dashboards open; mean of ${rounds} alternating rounds.\n`);
 console.log('| | p50 fan-out (ms) | p99 fan-out (ms) | heap per open document (KiB) |');
 console.log('| --- | ---: | ---: | ---: |');

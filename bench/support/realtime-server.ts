@@ -4,19 +4,15 @@
  * no auth and no persistence, behind the same kind of `ws` server). Prints one JSON line
  * `{ url, token, dashboards }` when ready; then answers `mem` on stdin with `{ heapUsed, rss }` after a GC.
  */
-import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Hocuspocus } from '@hocuspocus/server';
 import { WebSocketServer } from 'ws';
-import { createLogger } from '../../src/adapters/pino/logger.ts';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
-import { resolveConfig } from '../../src/app/config.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
-import { startNode } from '../../src/main/node.ts';
+import { startBenchBaton } from './common.ts';
 
 const mode = process.argv[2];
 const documents = Number(process.argv[3] ?? '501');
@@ -38,17 +34,7 @@ async function bare(): Promise<{ url: string; token: string; dashboards: string[
 }
 
 async function baton(): Promise<{ url: string; token: string; dashboards: string[]; close(): Promise<void> }> {
-  mkdirSync('.data', { recursive: true, mode: 0o777 });
-  const config = resolveConfig({
-    ...(process.env.DATABASE_URL === undefined ? {} : { DATABASE_URL: process.env.DATABASE_URL }),
-    BATON_ENV: 'test',
-    BATON_DATA_DIR: '.data/bench',
-    PORT: String(await freePort()),
-    BATON_DEV_IDP: 'false',
-    LOG_LEVEL: 'error',
-    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '1000000',
-  });
-  const node = await startNode(config, createLogger({ ...config.log, format: 'json' }));
+  const node = await startBenchBaton();
   const made = await bootstrapToken(node.app, { email: `bench-${Date.now()}@example.com`, workspaceName: `Bench ${Date.now()}` });
   const dashboards: string[] = [];
   for (let i = 0; i < documents; i++) dashboards.push((await createDashboard(node.app, sessionPrincipal(made.user.id), made.workspace?.id ?? '', { name: `Bench ${i}` }, 'bench')).id);
