@@ -23,6 +23,7 @@ import { parseApprovalKey } from '../app/orchestrator/dashboard-mirror.ts';
 import { Engine } from '../app/orchestrator/engine.ts';
 import { intervene } from '../app/orchestrator/executions.ts';
 import { startOrchestratorWorkers } from '../app/orchestrator/workers.ts';
+import { PostgresJobOutbox } from '../adapters/postgres/job-outbox.ts';
 import { LocalAgentRunner } from '../adapters/local-runner/local-agent-runner.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
@@ -37,6 +38,8 @@ export interface NodeApp {
   readonly app: AppContext;
   /** The orchestrator's local execution plane (tests read its ledger). */
   readonly runner: LocalAgentRunner;
+  /** The orchestrator's engine (benchmarks start executions through the use case, in process). */
+  readonly engine: Engine;
   /** The Postgres this server uses (the embedded one's URL when DATABASE_URL is unset). */
   readonly databaseUrl: string;
   /** Graceful stop: stop accepting, drain requests and jobs, stop the queue and the database. */
@@ -104,10 +107,21 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     // The orchestrator: the engine, the local stand-in execution plane, and the job workers.
     const clock = app.clock;
     const expressions = createCelExpressions();
-    const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, clock, expressions, logger, dispatchBackupDelayMs: 5_000 });
+    // Jobs that state changes cause are written with them (the outbox) and relayed to pg-boss.
+    const outbox = new PostgresJobOutbox({ db, queue: jobs, logger });
+    outbox.start();
+    cleanups.push(() => outbox.stop());
+    const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, outbox, clock, expressions, logger, dispatchBackupDelayMs: 5_000 });
     const runner = new LocalAgentRunner(logger, { ledgerFile: join(config.dataDir, 'local-runner', 'ledger.jsonl') });
-    cleanups.push(async () => runner.close());
-    await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch });
+    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch });
+    // A graceful stop runs in this order: no new results, no new jobs, the last dashboard writes,
+    // and only then realtime (which flushes documents) and the database.
+    cleanups.push(async () => {
+      runner.close();
+      await outbox.stop();
+      await jobs.stop({ timeoutMs: config.shutdownTimeoutMs });
+      await workers.close();
+    });
 
     // An approval decided from the dashboard document goes through the same checks as the HTTP route.
     onDecision = ({ approvalKey, access, approved, comment }) => {
@@ -132,7 +146,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
 
     let closing: Promise<void> | undefined;
-    return { url, app, runner, databaseUrl: database.url, close: () => (closing ??= unwind()) };
+    return { url, app, runner, engine, databaseUrl: database.url, close: () => (closing ??= unwind()) };
   } catch (error) {
     await unwind();
     throw error;

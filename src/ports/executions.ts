@@ -1,4 +1,5 @@
 import type { Actor, ExecutionEvent, ExecutionState } from '../domain/orchestrator/execution.ts';
+import type { OutboxJob } from './job-outbox.ts';
 import type { Transaction } from './unit-of-work.ts';
 
 /** An execution row: where it lives, and its current state. */
@@ -20,19 +21,35 @@ export interface HistoryEntry {
   readonly createdAt: Date;
 }
 
+/** A new state, the event that led to it and the jobs it causes. */
+export interface ExecutionChange {
+  readonly id: string;
+  /** The version the state was decided from: the change applies only if the execution is still there. */
+  readonly expectedVersion: number;
+  readonly state: ExecutionState;
+  readonly event: ExecutionEvent;
+  readonly actor: Actor;
+  /** Written to the job outbox together with the state. */
+  readonly jobs: readonly OutboxJob[];
+}
+
 /** Executions and their append-only histories. */
 export interface ExecutionStore {
   /** Creates the execution row with its initial state. */
   create(execution: { id: string; workspaceId: string; dashboardId: string; recipeId: string; state: ExecutionState; createdBy: string }, tx: Transaction): Promise<void>;
   /** The execution, locked for update until the transaction ends: one event at a time per execution. */
   lock(id: string, tx: Transaction): Promise<ExecutionRecord | undefined>;
-  /** Writes the new state and appends the event that led to it (seq = state.version). */
-  save(id: string, state: ExecutionState, event: ExecutionEvent, actor: Actor, tx: Transaction): Promise<void>;
+  /**
+   * Writes the new state, appends the event (seq = state.version) and writes the jobs to the outbox,
+   * all or nothing (one statement; inside `tx` when given). Returns false, writing nothing, when the
+   * execution is no longer at `expectedVersion` (another event came first: decide again).
+   */
+  save(change: ExecutionChange, tx?: Transaction): Promise<boolean>;
   get(id: string): Promise<ExecutionRecord | undefined>;
   /** Executions of a dashboard, newest first. */
   listByDashboard(dashboardId: string, limit: number): Promise<ExecutionRecord[]>;
   /** A page of history: events with seq > `after`, oldest first. */
   history(id: string, page: { after: number; limit: number }): Promise<HistoryEntry[]>;
   /** Executions not finished (for recovery after a restart). */
-  unfinished(): Promise<string[]>;
+  unfinished(): Promise<Array<Pick<ExecutionRecord, 'id' | 'dashboardId' | 'recipeId'>>>;
 }

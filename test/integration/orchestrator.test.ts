@@ -8,6 +8,8 @@ import { decide, initialState } from '../../src/domain/orchestrator/decide.ts';
 import type { ExecutionEvent, ExecutionState } from '../../src/domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../src/domain/orchestrator/recipe.ts';
 import { createCelExpressions } from '../../src/app/orchestrator/cel-expressions.ts';
+import { Engine } from '../../src/app/orchestrator/engine.ts';
+import { silentLogger } from '../support/silent-logger.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import type * as Y from 'yjs';
@@ -227,6 +229,32 @@ steps:
     for (const event of events) state = decide(state, event, { recipe: () => compiled, expressions: createCelExpressions() }).state;
     const { workspaceId: _w, dashboardId: _d, createdBy: _c, ...stored } = final as ExecutionState & { workspaceId: string; dashboardId: string; createdBy: string };
     expect(state).toEqual(stored);
+  });
+
+  it('applies events from several processes at once without losing or doubling one', async () => {
+    const { id } = await run(`
+name: busy
+steps:
+  - { id: hold, kind: wait, event: { name: go, match: "event.n == 999" } }
+`);
+    await stepIs(id, 'hold', 'waiting');
+    // Two more engines over the same database stand in for two more Baton processes; the server's own
+    // engine takes the HTTP events (through the locked path), theirs take the rest (compare-and-set).
+    const engine = () => new Engine({ unitOfWork: baton.ctx.unitOfWork, executions: baton.ctx.executions, recipes: baton.ctx.recipes, outbox: { kick: () => undefined }, clock: baton.ctx.clock, expressions: createCelExpressions(), logger: silentLogger });
+    const [a, b] = [engine(), engine()];
+    const sent = Array.from({ length: 30 }, (_, n) => n);
+    await Promise.all(
+      sent.map(async (n) => {
+        const body = { type: 'event.received', name: 'go', payload: { n } } as const;
+        if (n % 3 === 0) expect((await api('POST', `/v1/executions/${id}/events`, editor.secret, { name: 'go', payload: { n } })).status).toBe(200);
+        else await (n % 3 === 1 ? a : b).apply(id, body);
+      }),
+    );
+    const history = (await api('GET', `/v1/executions/${id}/events?limit=100`, viewer.secret)).body.events as Array<{ seq: number; event: ExecutionEvent }>;
+    expect(history.map((e) => e.seq)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+    const received = history.flatMap((e) => (e.event.type === 'event.received' ? [(e.event.payload as { n: number }).n] : []));
+    expect(received.sort((x, y) => x - y)).toEqual(sent);
+    expect((await execution(id)).version).toBe(31);
   });
 
   it('refuses an invalid recipe with the path of each problem, and bad inputs by name', async () => {

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AgentRunner, RunRequest, RunResult } from '../../ports/agent-runner.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -21,6 +21,7 @@ export class LocalAgentRunner implements AgentRunner {
   #handler: ((result: RunResult) => Promise<void>) | undefined;
 
   readonly #ledgerFile: string | undefined;
+  #ledgerFd: number | undefined;
 
   constructor(logger: Logger, options: { ledgerFile?: string } = {}) {
     this.#logger = logger;
@@ -57,7 +58,7 @@ export class LocalAgentRunner implements AgentRunner {
     }
     this.#ledger.set(run.key, { requests: 1, run, startedAt: performance.now() });
     // Written before the run starts, synchronously: a crash can lose a run, never record one twice.
-    if (this.#ledgerFile !== undefined) appendFileSync(this.#ledgerFile, `${JSON.stringify(run)}\n`);
+    if (this.#ledgerFile !== undefined) writeSync((this.#ledgerFd ??= openSync(this.#ledgerFile, 'a')), `${JSON.stringify(run)}\n`);
     const input = run.input as { duration?: unknown; outcome?: unknown; output?: unknown; failAttempts?: unknown };
     const duration = typeof input.duration === 'number' ? input.duration : 0;
     const failAttempts = typeof input.failAttempts === 'number' ? input.failAttempts : 0;
@@ -91,5 +92,7 @@ export class LocalAgentRunner implements AgentRunner {
   close(): void {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    if (this.#ledgerFd !== undefined) closeSync(this.#ledgerFd);
+    this.#ledgerFd = undefined;
   }
 }

@@ -82,15 +82,49 @@ export class PgBossJobQueue implements JobQueue {
     return id;
   }
 
+  async sendBatch(topic: string, jobs: ReadonlyArray<{ readonly data: object; readonly startAfter?: Date }>, options: Pick<SendOptions, 'tx'> = {}): Promise<void> {
+    if (jobs.length === 0) return;
+    // One insert for the batch: far cheaper per job than one send each.
+    await this.#boss.insert(
+      topic,
+      jobs.map((job) => ({ data: job.data, ...(job.startAfter === undefined ? {} : { startAfter: job.startAfter }) })),
+      options.tx === undefined ? {} : { db: fromKysely(options.tx as unknown as KyselyTransactionLike) },
+    );
+  }
+
   async work<T>(topic: string, handler: (job: Job<T>) => Promise<void>, options: WorkOptions = {}): Promise<void> {
-    await this.#boss.work<T>(topic, {
-      batchSize: 1,
-      localConcurrency: options.concurrency ?? 1,
-      pollingIntervalSeconds: this.#pollingIntervalSeconds,
-      notifyPollingIntervalSeconds: this.#pollingIntervalSeconds,
-    }, async (jobs) => {
-      for (const job of jobs) await handler({ id: job.id, topic: job.name, data: job.data });
-    });
+    const concurrency = Math.max(1, options.concurrency ?? 1);
+    // One worker fetches batches of up to twice the concurrency and runs at most `concurrency` jobs
+    // at once; while batches come back full it fetches again at once (a backlog drains at the speed
+    // of the handlers, not one batch per poll). Each job completes or fails on its own.
+    await this.#boss.work<T>(
+      topic,
+      {
+        batchSize: concurrency * 2,
+        burstWhenBatchFull: true,
+        perJobResults: true,
+        pollingIntervalSeconds: this.#pollingIntervalSeconds,
+        notifyPollingIntervalSeconds: this.#pollingIntervalSeconds,
+      },
+      async (jobs) => {
+        const results: Array<{ id: string; status: 'completed' | 'failed'; output?: object }> = [];
+        let next = 0;
+        const lane = async () => {
+          while (next < jobs.length) {
+            const job = jobs[next++];
+            if (job === undefined) return;
+            try {
+              await handler({ id: job.id, topic: job.name, data: job.data });
+              results.push({ id: job.id, status: 'completed' });
+            } catch (error) {
+              results.push({ id: job.id, status: 'failed', output: { message: error instanceof Error ? error.message : String(error) } });
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, lane));
+        return results;
+      },
+    );
   }
 
   /** Readiness: the queue is started and its schema answers. */

@@ -1,7 +1,9 @@
+import { sql } from 'kysely';
 import type { ExecutionEvent, ExecutionState } from '../../domain/orchestrator/execution.ts';
 import type { ExecutionRecord, ExecutionStore } from '../../ports/executions.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
+import { outboxJobsJson } from './job-outbox.ts';
 
 type Row = { id: string; workspace_id: string; dashboard_id: string; recipe_id: string; state: unknown; created_by: string | null; created_at: Date; updated_at: Date };
 const columns = ['id', 'workspace_id', 'dashboard_id', 'recipe_id', 'state', 'created_by', 'created_at', 'updated_at'] as const;
@@ -21,17 +23,24 @@ export function createExecutionStore(db: Database): ExecutionStore {
       const row = await executor(db, tx).selectFrom('executions').select(columns).where('id', '=', id).forUpdate().executeTakeFirst();
       return row === undefined ? undefined : toRecord(row);
     },
-    async save(id, state, event, actor, tx) {
-      const q = executor(db, tx);
-      await q
-        .updateTable('executions')
-        .set({ state: JSON.stringify(state), status: state.status, updated_at: new Date(), finished_at: terminal.includes(state.status) ? new Date(state.finishedAt ?? Date.now()) : null })
-        .where('id', '=', id)
-        .execute();
-      await q
-        .insertInto('execution_events')
-        .values({ execution_id: id, seq: state.version, type: event.type, event: JSON.stringify(event), actor_user_id: actor.kind === 'user' ? actor.userId : null })
-        .execute();
+    async save({ id, expectedVersion, state, event, actor, jobs }, tx) {
+      // One statement, so one round trip and atomic even outside a transaction: the hot path of the
+      // engine. The version check makes it a compare-and-set; the inserts only happen if it matched.
+      const finishedAt = terminal.includes(state.status) ? new Date(state.finishedAt ?? Date.now()) : null;
+      const { rows } = await sql<{ n: number }>`
+        with u as (
+          update executions set state = ${JSON.stringify(state)}::jsonb, status = ${state.status}, updated_at = now(), finished_at = ${finishedAt}
+          where id = ${id} and (state->>'version')::int = ${expectedVersion}
+          returning id
+        ), e as (
+          insert into execution_events (execution_id, seq, type, event, actor_user_id)
+          select id, ${state.version}, ${event.type}, ${JSON.stringify(event)}::jsonb, ${actor.kind === 'user' ? actor.userId : null}::uuid from u
+        ), j as (
+          insert into job_outbox (topic, data, start_after)
+          select x.topic, x.data, x.start_after from u, jsonb_to_recordset(${outboxJobsJson(jobs)}::jsonb) as x(topic text, data jsonb, start_after timestamptz)
+        )
+        select count(*)::int as n from u`.execute(executor(db, tx));
+      return (rows[0]?.n ?? 0) === 1;
     },
     async get(id) {
       const row = await db.selectFrom('executions').select(columns).where('id', '=', id).executeTakeFirst();
@@ -45,7 +54,8 @@ export function createExecutionStore(db: Database): ExecutionStore {
       return rows.map((r) => ({ seq: r.seq, event: r.event as ExecutionEvent, createdAt: r.created_at }));
     },
     async unfinished() {
-      return (await db.selectFrom('executions').select('id').where('status', 'not in', terminal).execute()).map((r) => r.id);
+      const rows = await db.selectFrom('executions').select(['id', 'dashboard_id', 'recipe_id']).where('status', 'not in', terminal).execute();
+      return rows.map((r) => ({ id: r.id, dashboardId: r.dashboard_id, recipeId: r.recipe_id }));
     },
   };
 }

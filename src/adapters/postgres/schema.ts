@@ -20,6 +20,7 @@ export interface DatabaseSchema {
   agent_profiles: AgentProfilesTable;
   executions: ExecutionsTable;
   execution_events: ExecutionEventsTable;
+  job_outbox: JobOutboxTable;
 }
 
 /** A timestamp column Postgres fills on insert. */
@@ -193,5 +194,13 @@ export interface ExecutionEventsTable {
   type: string;
   event: Json<unknown>;
   actor_user_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface JobOutboxTable {
+  id: Generated<string>;
+  topic: string;
+  data: Json<unknown>;
+  start_after: Date | null;
   created_at: CreatedAt;
 }

@@ -1,8 +1,6 @@
 import * as Y from 'yjs';
 import type { ExecutionState } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
-import type { AppContext } from '../context.ts';
-import { changeDocument } from '../realtime/change-document.ts';
 
 /**
  * How executions appear in their dashboard document (see docs/dashboard-document.md):
@@ -53,9 +51,4 @@ function summaryOf(output: unknown): string | null {
 export function parseApprovalKey(key: string): { executionId: string; stepId: string } | undefined {
   const match = /^([0-9a-f-]{36}):(.+)$/.exec(key);
   return match === null ? undefined : { executionId: match[1] ?? '', stepId: match[2] ?? '' };
-}
-
-/** Writes the execution's current state into its dashboard through the Realtime port. */
-export async function writeMirror(ctx: Pick<AppContext, 'realtime'>, dashboardId: string, state: ExecutionState, recipe: CompiledRecipe): Promise<void> {
-  await changeDocument(ctx, dashboardId, (doc) => mirrorExecution(doc, state, recipe));
 }

@@ -2,8 +2,8 @@ import { decide } from '../../domain/orchestrator/decide.ts';
 import type { Actor, Command, Decided, ExecutionEvent, ExecutionState, Expressions } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import { NotFoundError } from '../../domain/errors.ts';
-import type { ExecutionRecord, ExecutionStore } from '../../ports/executions.ts';
-import type { JobQueue } from '../../ports/job-queue.ts';
+import type { ExecutionChange, ExecutionRecord, ExecutionStore } from '../../ports/executions.ts';
+import type { JobOutbox, OutboxJob } from '../../ports/job-outbox.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { RecipeStore } from '../../ports/recipes.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -25,7 +25,8 @@ export interface EngineDeps {
   readonly unitOfWork: UnitOfWork;
   readonly executions: ExecutionStore;
   readonly recipes: RecipeStore;
-  readonly jobs: JobQueue;
+  /** Relays the jobs that commands cause (written with the state) to the job queue. */
+  readonly outbox: JobOutbox;
   readonly clock: Clock;
   readonly expressions: Expressions;
   readonly logger: Logger;
@@ -42,8 +43,10 @@ export type DispatchJob = Extract<Command, { kind: 'dispatch' }> & { readonly ex
 export type CancelJob = { readonly key: string };
 export type TimerJob = { readonly executionId: string; readonly timer: string };
 export type NotifyJob = Extract<Command, { kind: 'notify' }> & { readonly executionId: string };
+/** The execution a committed transaction changed. */
+export type CommittedExecution = Pick<ExecutionRecord, 'id' | 'workspaceId' | 'dashboardId' | 'recipeId'>;
 /** Called after a transaction that applied events committed: the fast path (dispatch now, mirror). */
-export type CommittedHandler = (execution: { readonly id: string; readonly workspaceId: string }, commands: readonly Command[]) => void;
+export type CommittedHandler = (execution: CommittedExecution, decided: Decided) => void;
 
 /**
  * The durable shell around the pure decider: one event at a time per execution (row lock), and the
@@ -54,6 +57,7 @@ export class Engine {
   readonly #deps: EngineDeps;
   readonly #recipes = new Map<string, CompiledRecipe>();
   readonly #committed: CommittedHandler[] = [];
+  readonly #current = new Map<string, Current>();
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -64,22 +68,32 @@ export class Engine {
     this.#committed.push(handler);
   }
 
-  /** Applies an event to an execution in its own transaction; returns the new state. */
+  /**
+   * Applies an event to an execution; returns the new state. The hot path: decide from the state this
+   * process last wrote (or read), then save with a compare-and-set on its version in one statement.
+   * Another process or an intervention that came first makes the save miss: read again and decide again.
+   */
   async apply(executionId: string, body: EventBody, actor: Actor = { kind: 'system' }): Promise<ExecutionState> {
-    const decided = await this.#deps.unitOfWork.run(async (tx) => {
-      const record = await this.#deps.executions.lock(executionId, tx);
-      if (record === undefined) throw new NotFoundError('Execution');
-      return { ...(await this.applyLocked(record, body, actor, tx)), workspaceId: record.workspaceId };
-    });
-    this.committed({ id: executionId, workspaceId: decided.workspaceId }, decided.commands);
-    return decided.state;
+    for (let attempt = 1; ; attempt++) {
+      const current = this.#current.get(executionId) ?? (await this.#deps.executions.get(executionId));
+      if (current === undefined) throw new NotFoundError('Execution');
+      const decided = await this.#decide(current, body, actor);
+      if (await this.#deps.executions.save(this.#change(current, decided))) {
+        this.committed(current, decided);
+        return decided.state;
+      }
+      this.#current.delete(executionId);
+      if (attempt >= 50) throw new Error(`execution ${executionId} changed 50 times while an event was being applied`);
+    }
   }
 
-  /** Tells the fast path that a transaction with these commands committed (callers of `applyLocked`). */
-  committed(execution: { readonly id: string; readonly workspaceId: string }, commands: readonly Command[]): void {
+  /** Tells the fast path that a change was committed (callers of `applyLocked`, after their commit). */
+  committed(execution: CommittedExecution, decided: Decided): void {
+    this.#remember({ id: execution.id, workspaceId: execution.workspaceId, dashboardId: execution.dashboardId, recipeId: execution.recipeId, state: decided.state });
+    if (decided.commands.some(needsJob)) this.#deps.outbox.kick();
     for (const handler of this.#committed) {
       try {
-        handler(execution, commands);
+        handler(execution, decided);
       } catch (error) {
         this.#deps.logger.warn({ err: error, executionId: execution.id }, 'after-commit handler failed; the jobs will do it');
       }
@@ -88,28 +102,52 @@ export class Engine {
 
   /**
    * Applies an event to an execution the caller has locked (or just created) in `tx`. After the
-   * caller's transaction commits, it should pass the commands to `committed`.
+   * caller's transaction commits, it should pass the result to `committed`.
    */
   async applyLocked(record: ExecutionRecord, body: EventBody, actor: Actor, tx: Transaction): Promise<Decided> {
+    const decided = await this.#decide(record, body, actor, tx);
+    if (!(await this.#deps.executions.save(this.#change(record, decided), tx))) throw new Error(`execution ${record.id} changed although it was locked`);
+    return decided;
+  }
+
+  async #decide(current: Current, body: EventBody, actor: Actor, tx?: Transaction): Promise<Decided & { event: ExecutionEvent; actor: Actor }> {
     const event = { ...body, at: this.#deps.clock.now().getTime(), actor } as ExecutionEvent;
-    const versions = [record.state.recipeVersion, ...(event.type === 'execution.moved' ? [event.recipeVersion] : [])];
-    for (const version of versions) await this.#load(record.recipeId, version, tx);
-    const decided = decide(record.state, event, {
+    const versions = [current.state.recipeVersion, ...(event.type === 'execution.moved' ? [event.recipeVersion] : [])];
+    for (const version of versions) await this.#load(current.recipeId, version, tx);
+    const decided = decide(current.state, event, {
       recipe: (version) => {
-        const compiled = this.#recipes.get(`${record.recipeId}@${version}`);
+        const compiled = this.#recipes.get(`${current.recipeId}@${version}`);
         if (compiled === undefined) throw new Error(`recipe version ${version} was not loaded`);
         return compiled;
       },
       expressions: this.#deps.expressions,
     });
-    await this.#deps.executions.save(record.id, decided.state, event, actor, tx);
-    for (const command of decided.commands) await this.#enqueue(record, command, tx);
-    return decided;
+    return { ...decided, event, actor };
+  }
+
+  #change(current: Current, decided: Decided & { event: ExecutionEvent; actor: Actor }): ExecutionChange {
+    return { id: current.id, expectedVersion: current.state.version, state: decided.state, event: decided.event, actor: decided.actor, jobs: decided.commands.flatMap((command) => this.#jobs(current, command)) };
+  }
+
+  /** Keeps the newest state of executions this process changed, so the next event need not read it. */
+  #remember(current: Current): void {
+    const known = this.#current.get(current.id);
+    if (known !== undefined && known.state.version > current.state.version) return;
+    this.#current.delete(current.id);
+    if (finished.has(current.state.status)) return;
+    this.#current.set(current.id, current);
+    // Bounded: forget the least recently changed ones (Map keeps insertion order).
+    if (this.#current.size > 10_000) for (const id of [...this.#current.keys()].slice(0, 1_000)) this.#current.delete(id);
   }
 
   /** The compiled recipe an execution follows (for checks before an intervention). */
   async recipeOf(record: ExecutionRecord, version = record.state.recipeVersion): Promise<CompiledRecipe> {
     return this.#load(record.recipeId, version);
+  }
+
+  /** A version of a recipe, compiled (cached: versions are immutable). */
+  async recipe(recipeId: string, version: number): Promise<CompiledRecipe> {
+    return this.#load(recipeId, version);
   }
 
   async #load(recipeId: string, version: number, tx?: Transaction): Promise<CompiledRecipe> {
@@ -123,29 +161,34 @@ export class Engine {
     return found.compiled;
   }
 
-  async #enqueue(record: ExecutionRecord, command: Command, tx: Transaction): Promise<void> {
-    const { jobs } = this.#deps;
-    const executionId = record.id;
+  /** The jobs a command needs (written to the outbox with the state). */
+  #jobs(current: Current, command: Command): OutboxJob[] {
+    const executionId = current.id;
+    const now = this.#deps.clock.now().getTime();
     switch (command.kind) {
-      case 'dispatch':
-        await jobs.send(topics.dispatch, { ...command, executionId, workspaceId: record.workspaceId } satisfies DispatchJob, { tx, ...(this.#deps.dispatchBackupDelayMs ? { startAfter: new Date(this.#deps.clock.now().getTime() + this.#deps.dispatchBackupDelayMs) } : {}) });
-        return;
+      case 'dispatch': {
+        const delay = this.#deps.dispatchBackupDelayMs ?? 0;
+        return [{ topic: topics.dispatch, data: { ...command, executionId, workspaceId: current.workspaceId } satisfies DispatchJob, ...(delay > 0 ? { startAfter: new Date(now + delay) } : {}) }];
+      }
       case 'cancel_run':
-        await jobs.send(topics.cancel, { key: command.key } satisfies CancelJob, { tx });
-        return;
+        return [{ topic: topics.cancel, data: { key: command.key } satisfies CancelJob }];
       case 'start_timer':
-        await jobs.send(topics.timer, { executionId, timer: command.timer } satisfies TimerJob, { tx, startAfter: new Date(command.at) });
-        return;
+        return [{ topic: topics.timer, data: { executionId, timer: command.timer } satisfies TimerJob, startAfter: new Date(command.at) }];
       case 'notify':
-        await jobs.send(topics.notify, { ...command, executionId } satisfies NotifyJob, { tx });
-        return;
+        return [{ topic: topics.notify, data: { ...command, executionId } satisfies NotifyJob }];
       case 'request_approval':
       case 'finished':
         // Shown in the dashboard by the mirror after the commit.
-        return;
+        return [];
     }
   }
 }
+
+const finished = new Set(['succeeded', 'failed', 'cancelled']);
+const needsJob = (command: Command) => command.kind !== 'request_approval' && command.kind !== 'finished';
+
+/** What the engine keeps of an execution to decide its next event. */
+type Current = Pick<ExecutionRecord, 'id' | 'workspaceId' | 'dashboardId' | 'recipeId' | 'state'>;
 
 /** Splits `<execution>/<step>/<attempt>` (step ids cannot contain a slash). */
 export function parseRunKey(key: string): { executionId: string; stepId: string; attempt: number } | undefined {

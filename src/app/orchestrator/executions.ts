@@ -27,15 +27,15 @@ export async function startExecution(ctx: Ctx, engine: Engine, principal: Princi
   if (version === undefined) throw new ConflictError('The recipe has no versions');
   checkInputs(version.compiled, input.inputs);
   const id = crypto.randomUUID();
-  const { view: started, commands } = await ctx.unitOfWork.run(async (tx) => {
+  const { view: started, record, decided } = await ctx.unitOfWork.run(async (tx) => {
     const initial = initialState({ id, recipeId, recipeVersion: version.version, startedAt: 0 });
     await ctx.executions.create({ id, workspaceId: recipe.workspaceId, dashboardId: dashboard.id, recipeId, state: initial, createdBy: principal.userId }, tx);
     const record: ExecutionRecord = { id, workspaceId: recipe.workspaceId, dashboardId: dashboard.id, recipeId, state: initial, createdBy: principal.userId, createdAt: new Date(), updatedAt: new Date() };
     const decided = await engine.applyLocked(record, { type: 'execution.started', inputs: input.inputs }, { kind: 'user', userId: principal.userId }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'execution.started', workspaceId: recipe.workspaceId, targetType: 'execution', targetId: id, details: { recipeId, version: version.version, dashboardId: dashboard.id } }), tx);
-    return { view: view(record, decided.state), commands: decided.commands };
+    return { view: view(record, decided.state), record, decided };
   });
-  engine.committed({ id, workspaceId: recipe.workspaceId }, commands);
+  engine.committed(record, decided);
   return started;
 }
 
@@ -57,7 +57,7 @@ export async function executionHistory(ctx: Ctx, principal: Principal, execution
  */
 export async function intervene(ctx: Ctx, engine: Engine, principal: Principal, executionId: string, body: EventBody, requestId: string): Promise<ExecutionView> {
   const record = await requireExecution(ctx, principal, executionId, 'execution.control');
-  const { result, commands } = await ctx.unitOfWork.run(async (tx) => {
+  const { result, decided } = await ctx.unitOfWork.run(async (tx) => {
     const locked = await ctx.executions.lock(executionId, tx);
     if (locked === undefined) throw new NotFoundError('Execution');
     const recipe = await engine.recipeOf(locked);
@@ -66,9 +66,9 @@ export async function intervene(ctx: Ctx, engine: Engine, principal: Principal, 
     if (problem !== null) throw problem;
     const decided = await engine.applyLocked(locked, body, { kind: 'user', userId: principal.userId }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: body.type, workspaceId: record.workspaceId, targetType: 'execution', targetId: executionId, details: 'stepId' in body ? { stepId: body.stepId } : {} }), tx);
-    return { result: view(locked, decided.state), commands: decided.commands };
+    return { result: view(locked, decided.state), decided };
   });
-  engine.committed({ id: executionId, workspaceId: record.workspaceId }, commands);
+  engine.committed(record, decided);
   return result;
 }
 

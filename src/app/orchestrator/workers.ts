@@ -1,13 +1,15 @@
 import type { AgentProfileStore } from '../../ports/agent-profiles.ts';
 import type { AgentRunner, RunResult } from '../../ports/agent-runner.ts';
+import type { JobQueue } from '../../ports/job-queue.ts';
 import type { Realtime } from '../../ports/realtime.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
 import { postSystemNote } from '../realtime/items.ts';
 import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type NotifyJob, type TimerJob } from './engine.ts';
-import { writeMirror } from './dashboard-mirror.ts';
+import { MirrorScheduler } from './mirror-scheduler.ts';
 
 /** What the workers need besides the engine. */
 export interface WorkerDeps extends EngineDeps {
+  readonly jobs: JobQueue;
   readonly runner: AgentRunner;
   readonly agentProfiles: AgentProfileStore;
   readonly realtime: Realtime;
@@ -23,7 +25,7 @@ const finished = new Set(['succeeded', 'failed', 'cancelled']);
  * least once): dispatches are keyed by `<execution>/<step>/<attempt>` and skipped when the attempt
  * is no longer current; timers are ignored by the decider when superseded; notes have stable ids.
  */
-export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps): Promise<void> {
+export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps): Promise<{ close(): Promise<void> }> {
   const { jobs, executions, agentProfiles, runner, logger } = deps;
   await jobs.declareTopic(topics.dispatch, { retryLimit: 5, retryDelaySeconds: 1 });
   await jobs.declareTopic(topics.cancel, { retryLimit: 5, retryDelaySeconds: 1 });
@@ -89,14 +91,14 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
   // The fast path: dispatch right after the commit (the delayed job is the crash-safe backup), and
   // show the change in the dashboard (coalesced per execution).
   const mirror = new MirrorScheduler(deps, engine);
-  engine.onCommitted((execution, commands) => {
-    for (const command of commands) {
+  engine.onCommitted((execution, decided) => {
+    for (const command of decided.commands) {
       if (command.kind === 'dispatch') dispatchRun({ ...command, executionId: execution.id, workspaceId: execution.workspaceId }, true).catch((error: unknown) => logger.warn({ err: error, key: command.key }, 'fast dispatch failed; the backup job will retry'));
     }
-    mirror.schedule(execution.id);
+    mirror.schedule({ ...execution, state: decided.state });
   });
   // After a restart, bring every unfinished execution's dashboard view up to date.
-  for (const id of await executions.unfinished()) mirror.schedule(id);
+  for (const record of await executions.unfinished()) mirror.schedule(record);
 
   await jobs.work<CancelJob>(topics.cancel, async ({ data }) => runner.cancel(data.key), { concurrency: 4 });
 
@@ -123,40 +125,5 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     },
     { concurrency: 4 },
   );
-}
-
-/**
- * Writes executions into their dashboards, coalescing bursts: at most one write per execution in
- * flight, and the latest state wins. Best effort and in memory: after a crash, start-up mirrors every
- * unfinished execution again.
- */
-class MirrorScheduler {
-  readonly #deps: WorkerDeps;
-  readonly #engine: Engine;
-  readonly #pending = new Set<string>();
-  readonly #running = new Set<string>();
-
-  constructor(deps: WorkerDeps, engine: Engine) {
-    this.#deps = deps;
-    this.#engine = engine;
-  }
-
-  schedule(executionId: string): void {
-    this.#pending.add(executionId);
-    if (!this.#running.has(executionId)) setTimeout(() => void this.#run(executionId), 100);
-  }
-
-  async #run(executionId: string): Promise<void> {
-    if (this.#running.has(executionId) || !this.#pending.delete(executionId)) return;
-    this.#running.add(executionId);
-    try {
-      const record = await this.#deps.executions.get(executionId);
-      if (record !== undefined) await writeMirror(this.#deps, record.dashboardId, record.state, await this.#engine.recipeOf(record));
-    } catch (error) {
-      this.#deps.logger.warn({ err: error, executionId }, 'could not show an execution in its dashboard');
-    } finally {
-      this.#running.delete(executionId);
-      if (this.#pending.has(executionId)) setTimeout(() => void this.#run(executionId), 100);
-    }
-  }
+  return { close: () => mirror.close() };
 }

@@ -90,6 +90,23 @@ export function describeJobQueue(adapter: string, open: () => Promise<JobQueueHa
       expect(c.jobs.map((j) => j.data.n)).toEqual([2]);
     });
 
+    it('delivers a batch whole, and nothing of a batch whose transaction rolls back', async () => {
+      const t = topic();
+      await h.queue.declareTopic(t);
+      const c = collector<{ n: number }>();
+      await h.queue.work(t, c.handler);
+      await expect(
+        h.unitOfWork.run(async (tx) => {
+          await h.queue.sendBatch(t, [{ data: { n: 1 } }, { data: { n: 2 } }], { tx });
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      await h.unitOfWork.run((tx) => h.queue.sendBatch(t, [{ data: { n: 3 } }, { data: { n: 4 } }, { data: { n: 5 }, startAfter: new Date(Date.now() + 1_000) }], { tx }));
+      await c.waitFor(3, 40_000);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(c.jobs.map((j) => j.data.n).sort()).toEqual([3, 4, 5]);
+    }, 45_000);
+
     it('does not start a delayed job before its time', async () => {
       const t = topic();
       await h.queue.declareTopic(t);

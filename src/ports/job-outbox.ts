@@ -1,0 +1,19 @@
+/**
+ * A job written together with a state change, in the same statement or transaction, and moved to
+ * the job queue after the commit (the transactional outbox). The state change and its jobs commit
+ * together or not at all, whatever the queue is (pg-boss, Cloudflare Queues).
+ */
+export interface OutboxJob {
+  /** The queue topic. */
+  readonly topic: string;
+  /** The payload (JSON). */
+  readonly data: object;
+  /** Do not start the job before this time (a durable timer). */
+  readonly startAfter?: Date;
+}
+
+/** Moves committed outbox jobs to the job queue. */
+export interface JobOutbox {
+  /** Jobs were just committed: relay them soon (a timer also relays what a crashed process left). */
+  kick(): void;
+}
