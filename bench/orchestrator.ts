@@ -1,17 +1,20 @@
 /**
  * `npm run bench:orchestrator`: 200 executions of 10 instant agent steps each, on the local execution
  * plane, reporting steps per second and step-to-step latency (p50, p99), against, on the same Postgres
- * and in the same script, DBOS Transact running a 10-step workflow whose steps call the same local
- * execution plane (its own instance and ledger), and a bare pg-boss job chain. Both engines' runs are
+ * and in the same script, DBOS Transact running a 10-step workflow whose steps start runs on the same
+ * local execution plane (over its HTTP API, waiting for the completion callback), and a bare pg-boss
+ * job chain. Both engines' runs are
  * started in process (our use case, DBOS's startWorkflow). Prints a table; writes
  * bench/results/orchestrator.json.
  */
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import pg from 'pg';
 import { createLogger } from '../src/adapters/pino/logger.ts';
-import { LocalAgentRunner } from '../src/adapters/local-runner/local-agent-runner.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpSandboxClient } from '../src/adapters/sandbox-http/http-sandbox-client.ts';
+import { HttpSandboxProvisioner } from '../src/adapters/sandbox-http/http-sandbox-provisioner.ts';
 import { PgBossJobQueue } from '../src/adapters/pgboss/pg-boss-job-queue.ts';
-import type { RunResult } from '../src/ports/agent-runner.ts';
 import { createDashboard } from '../src/app/dashboards/dashboards.ts';
 import { startExecution } from '../src/app/orchestrator/executions.ts';
 import { bootstrapToken } from '../src/app/identity/tokens.ts';
@@ -39,6 +42,8 @@ function summary(totalMs: number, starts: Map<string, number[]>, count = executi
 const node = await startBenchBaton();
 const logger = createLogger({ level: 'error', format: 'json' });
 const databaseUrl = node.databaseUrl;
+/** Every run the local execution plane started (the ledger), with its start time. */
+const planeLedger = async () => ((await (await fetch(`${node.localSandboxUrl}/v1/ledger`)).json()) as { runs: Array<{ idempotencyKey: string; startedAt: string }> }).runs;
 
 async function baton(count = executions) {
   const made = await bootstrapToken(node.app, { email: `bench-${Date.now()}@example.com`, workspaceName: `Bench ${Date.now()}` });
@@ -67,10 +72,10 @@ async function baton(count = executions) {
   }
   const totalMs = performance.now() - began;
   const starts = new Map<string, number[]>();
-  for (const [key, entry] of node.runner.ledger()) {
-    const execution = key.split('/')[0] ?? '';
+  for (const entry of await planeLedger()) {
+    const execution = entry.idempotencyKey.split('/')[0] ?? '';
     if (!mine.has(execution)) continue;
-    starts.set(execution, [...(starts.get(execution) ?? []), entry.startedAt]);
+    starts.set(execution, [...(starts.get(execution) ?? []), Date.parse(entry.startedAt)]);
   }
   for (const id of ids) {
     const record = await node.app.executions.get(id);
@@ -88,19 +93,30 @@ async function dbos() {
   await admin.query('create database baton_bench_dbos');
   await admin.end();
   const starts = new Map<string, number[]>();
-  // The same local execution plane Baton's steps run on (its own instance and ledger): start a run
-  // by key, wait for its (instant) result.
-  const runner = new LocalAgentRunner(logger, { ledgerFile: '.data/bench/local-runner-dbos/ledger.jsonl' });
-  const waiting = new Map<string, (result: RunResult) => void>();
-  runner.onResult(async (result) => waiting.get(result.key)?.(result));
+  // The same local execution plane Baton's steps run on: one sandbox of it; each step starts a run
+  // there by key and waits for the run's (instant) completion callback.
+  const waiting = new Map<string, () => void>();
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const event = JSON.parse(body) as { type: string; runKey?: string };
+      if (event.type === 'run.completed' && event.runKey !== undefined) waiting.get(event.runKey)?.();
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
+  const handle = await new HttpSandboxProvisioner({ baseUrl: node.localSandboxUrl ?? '' }).create({ sessionId: crypto.randomUUID(), epoch: 1, callbackUrl, callbackSecret: 'bench', heartbeatSeconds: 3600, env: {} });
+  const client = new HttpSandboxClient();
   const sandbox = async (run: string, step: number) => {
     const key = `${run}/s${step}/1`;
-    starts.set(run, [...(starts.get(run) ?? []), performance.now()]);
-    const result = new Promise<RunResult>((resolve) => waiting.set(key, resolve));
-    await runner.start({ key, executionId: run, stepId: `s${step}`, attempt: 1, profile: { name: 'instant', model: 'none', tools: [] }, prompt: `step ${step}`, input: {}, timeoutMs: null });
-    const outcome = await result;
+    starts.set(run, [...(starts.get(run) ?? []), Date.now()]);
+    const done = new Promise<void>((resolve) => waiting.set(key, resolve));
+    await client.startRun(handle, { idempotencyKey: key, profile: { name: 'instant', model: 'none', tools: [] }, prompt: `step ${step}`, inputs: {}, timeoutMs: null });
+    await done;
     waiting.delete(key);
-    return outcome;
+    return { summary: 'ok' };
   };
   const workflow = DBOS.registerWorkflow(
     async (run: string) => {
@@ -118,6 +134,7 @@ async function dbos() {
   await Promise.all(handles.map((h) => h.getResult()));
   const totalMs = performance.now() - began;
   await DBOS.shutdown();
+  receiver.close();
   return summary(totalMs, starts);
 }
 
@@ -150,9 +167,9 @@ async function pgBossChain() {
 const idleRuns = 30;
 const idleGaps: number[] = [];
 for (let i = 0; i < idleRuns; i++) {
-  const before = new Set(node.runner.ledger().keys());
+  const before = new Set((await planeLedger()).map((e) => e.idempotencyKey));
   await baton(1);
-  const starts = [...node.runner.ledger()].filter(([key]) => !before.has(key)).map(([, e]) => e.startedAt).sort((a, b) => a - b);
+  const starts = (await planeLedger()).filter((e) => !before.has(e.idempotencyKey)).map((e) => Date.parse(e.startedAt)).sort((a, b) => a - b);
   for (let j = 1; j < starts.length; j++) idleGaps.push((starts[j] ?? 0) - (starts[j - 1] ?? 0));
 }
 idleGaps.sort((a, b) => a - b);

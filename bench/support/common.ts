@@ -17,7 +17,8 @@ export const percentile = (sorted: readonly number[], p: number) => sorted[Math.
 
 /**
  * Baton on a free port: `DATABASE_URL` when set, else the embedded Postgres under `.data/bench`
- * (created on first use, reused after); quiet logs; no rate limit in the way.
+ * (created on first use, reused after); quiet logs; no rate or sandbox limit in the way; the local
+ * execution plane in process.
  */
 export async function startBenchBaton(): Promise<NodeApp> {
   // Embedded Postgres run as root needs a data directory parent the `postgres` user can write.
@@ -30,6 +31,8 @@ export async function startBenchBaton(): Promise<NodeApp> {
     BATON_DEV_IDP: 'false',
     LOG_LEVEL: 'error',
     BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '1000000',
+    // Every execution of a bench gets its own sandbox at once.
+    BATON_SANDBOX_MAX_PER_WORKSPACE: '100000',
   });
   return startNode(config, createLogger({ ...config.log, format: 'json' }));
 }

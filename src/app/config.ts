@@ -45,6 +45,22 @@ export const configVariables = {
   BATON_REALTIME_COMMIT_MS: { schema: positiveInt('a duration in milliseconds').max(50, 'expected at most 50 ms (the durability promise)').default(10), description: 'Group-commit window of the dashboard update log: an accepted edit is durable within this many milliseconds (at most 50).' },
   BATON_REALTIME_COMPACT_MS: { schema: positiveInt('a duration in milliseconds').default(2000), description: 'A dashboard document is compacted into its snapshot this long after its last change (and at least every 10 times this while it keeps changing).' },
   REDIS_URL: { schema: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// URL such as redis://localhost:6379' }).optional(), description: 'When set, several Baton instances share live dashboards through Redis (Hocuspocus Redis extension). Leave unset for a single instance.' },
+  BATON_SANDBOX_PROVIDER: { schema: z.enum(['local', 'http', 'fly'], { error: 'expected local, http or fly' }).default('local'), description: 'Where sandboxes come from: local (a stand-in execution plane inside this process), http (any service implementing api/sandbox.openapi.yaml at BATON_SANDBOX_URL), or fly (Fly Machines).' },
+  BATON_SANDBOX_URL: { schema: httpUrl.optional(), description: 'With BATON_SANDBOX_PROVIDER=http: the execution plane\'s base URL (e.g. the one `npm run sandbox:local` prints).' },
+  BATON_SANDBOX_TOKEN: { schema: z.string().min(1).optional(), description: 'Bearer token Baton presents to the execution plane and its sandboxes (http provider; optional for local).' },
+  BATON_SANDBOX_MAX_PER_WORKSPACE: { schema: positiveInt('a number of sandboxes').default(10), description: 'Live sandboxes one workspace may have at once; more gets 429 (a step waits and retries).' },
+  BATON_SANDBOX_IDLE_MINUTES: { schema: positiveInt('a number of minutes').default(10), description: 'A sandbox with no run in flight and no terminal viewer is stopped after this many minutes (it is recreated when work resumes).' },
+  BATON_SANDBOX_MAX_LIFETIME_MINUTES: { schema: positiveInt('a number of minutes').default(480), description: 'A sandbox is stopped this many minutes after it started, once no run is in flight.' },
+  BATON_SANDBOX_HEARTBEAT_SECONDS: { schema: positiveInt('a number of seconds').default(10), description: 'How often sandboxes send heartbeats; a sandbox silent for three of these is lost and its step moves to a new sandbox.' },
+  BATON_SANDBOX_PROVISION_TIMEOUT_SECONDS: { schema: positiveInt('a number of seconds').default(120), description: 'How long creating a sandbox may take before it counts as failed.' },
+  BATON_REAPER_INTERVAL_SECONDS: { schema: positiveInt('a number of seconds').default(5), description: 'How often each instance checks sessions (idle, lifetime, lease) and quiet runs.' },
+  BATON_SIGNING_KEY_ROTATION_HOURS: { schema: positiveInt('a number of hours').default(24), description: 'How long a key signs terminal tokens before a new one takes over (old keys stay in /.well-known/jwks.json until their tokens expired).' },
+  BATON_FLY_API_TOKEN: { schema: z.string().min(1).optional(), description: 'With BATON_SANDBOX_PROVIDER=fly: a Fly token that manages the sandbox app\'s machines (`fly tokens create deploy -a <app>`).' },
+  BATON_FLY_APP: { schema: z.string().min(1).optional(), description: 'With fly: the Fly app sandbox machines live in (use an app of their own: a machine\'s environment, which holds its callback secret, is readable with that app\'s tokens).' },
+  BATON_FLY_IMAGE: { schema: z.string().min(1).optional(), description: 'With fly: the sandbox image, e.g. registry.fly.io/baton-sandbox:1.2.0; it serves the sandbox API of api/sandbox.openapi.yaml.' },
+  BATON_FLY_API_URL: { schema: httpUrl.default('https://api.machines.dev'), description: 'With fly: the Machines API (http://_api.internal:4280 from inside Fly\'s private network).' },
+  BATON_FLY_REGION: { schema: z.string().min(1).optional(), description: 'With fly: region of new machines; Fly chooses when unset.' },
+  BATON_FLY_SANDBOX_PORT: { schema: port.default(8080), description: 'With fly: the port the sandbox image serves its API on (reached over Fly\'s private network).' },
 } satisfies Record<string, Variable>;
 
 /** Names of the variables Baton reads. */
@@ -68,6 +84,16 @@ export interface Config {
   };
   readonly rateLimits: { readonly authPerMinute: number; readonly tokenPerMinute: number };
   readonly realtime: { readonly commitWindowMs: number; readonly compactAfterMs: number; readonly redisUrl: string | undefined };
+  readonly sandboxes: {
+    readonly provider: { readonly kind: 'local'; readonly token: string | undefined } | { readonly kind: 'http'; readonly url: string; readonly token: string | undefined } | { readonly kind: 'fly'; readonly apiUrl: string; readonly token: string; readonly app: string; readonly image: string; readonly region: string | undefined; readonly sandboxPort: number };
+    readonly maxPerWorkspace: number;
+    readonly idleMs: number;
+    readonly maxLifetimeMs: number;
+    readonly heartbeatSeconds: number;
+    readonly provisionTimeoutMs: number;
+    readonly reaperIntervalMs: number;
+    readonly signingKeyRotationMs: number;
+  };
 }
 
 /** One problem with one variable. */
@@ -131,6 +157,10 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
   if (v.BATON_ENV === 'production' && v.OIDC_ISSUER?.startsWith('http:') === true) {
     problems.push({ variable: 'OIDC_ISSUER', message: 'must be https in production' });
   }
+  if (v.BATON_SANDBOX_PROVIDER === 'http' && v.BATON_SANDBOX_URL === undefined) problems.push({ variable: 'BATON_SANDBOX_URL', message: 'is required when BATON_SANDBOX_PROVIDER is http' });
+  if (v.BATON_SANDBOX_PROVIDER === 'fly') {
+    for (const name of ['BATON_FLY_API_TOKEN', 'BATON_FLY_APP', 'BATON_FLY_IMAGE'] as const) if (v[name] === undefined) problems.push({ variable: name, message: 'is required when BATON_SANDBOX_PROVIDER is fly' });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const devIdpEnabled = v.BATON_DEV_IDP === undefined ? v.BATON_ENV === 'development' && v.OIDC_ISSUER === undefined : v.BATON_DEV_IDP === 'true';
 
@@ -150,12 +180,27 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
     },
     rateLimits: { authPerMinute: v.BATON_RATE_LIMIT_AUTH_PER_MINUTE, tokenPerMinute: v.BATON_RATE_LIMIT_TOKEN_PER_MINUTE },
     realtime: { commitWindowMs: v.BATON_REALTIME_COMMIT_MS, compactAfterMs: v.BATON_REALTIME_COMPACT_MS, redisUrl: v.REDIS_URL },
+    sandboxes: {
+      provider:
+        v.BATON_SANDBOX_PROVIDER === 'http'
+          ? { kind: 'http' as const, url: (v.BATON_SANDBOX_URL ?? '').replace(/\/+$/, ''), token: v.BATON_SANDBOX_TOKEN }
+          : v.BATON_SANDBOX_PROVIDER === 'fly'
+            ? { kind: 'fly' as const, apiUrl: v.BATON_FLY_API_URL, token: v.BATON_FLY_API_TOKEN ?? '', app: v.BATON_FLY_APP ?? '', image: v.BATON_FLY_IMAGE ?? '', region: v.BATON_FLY_REGION, sandboxPort: v.BATON_FLY_SANDBOX_PORT }
+            : { kind: 'local' as const, token: v.BATON_SANDBOX_TOKEN },
+      maxPerWorkspace: v.BATON_SANDBOX_MAX_PER_WORKSPACE,
+      idleMs: v.BATON_SANDBOX_IDLE_MINUTES * 60_000,
+      maxLifetimeMs: v.BATON_SANDBOX_MAX_LIFETIME_MINUTES * 60_000,
+      heartbeatSeconds: v.BATON_SANDBOX_HEARTBEAT_SECONDS,
+      provisionTimeoutMs: v.BATON_SANDBOX_PROVISION_TIMEOUT_SECONDS * 1000,
+      reaperIntervalMs: v.BATON_REAPER_INTERVAL_SECONDS * 1000,
+      signingKeyRotationMs: v.BATON_SIGNING_KEY_ROTATION_HOURS * 3_600_000,
+    },
   });
 }
 
 /** Keeps passwords in URLs out of error messages. */
 function redact(variable: string, value: string): string {
-  if (variable.endsWith('_SECRET')) return '***';
+  if (variable.endsWith('_SECRET') || variable.endsWith('_TOKEN')) return '***';
   if (variable.endsWith('_URL')) return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
   return value;
 }

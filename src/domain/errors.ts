@@ -77,3 +77,24 @@ export function describeIssues(issues: readonly InputIssue[]): string {
     .map((issue) => `${issue.path === '' ? issue.location : `${issue.location}.${issue.path}`}: ${issue.message}`)
     .join('; ');
 }
+
+/** A sandbox or its provider is gone or does not answer: the session is lost, the work moves on. */
+export class SandboxUnavailableError extends DomainError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('sandbox_unavailable', message, options);
+  }
+}
+
+/** The workspace already runs as many sandboxes as it may. */
+export class SandboxLimitError extends DomainError {
+  constructor(limit: number) {
+    super('sandbox_limit', `This workspace already runs ${limit} sandboxes, its limit; stop one or wait for one to finish`, { details: { limit } });
+  }
+}
+
+/** The resource existed but is gone for good (a replaced sandbox's session epoch). */
+export class GoneError extends DomainError {
+  constructor(message: string) {
+    super('gone', message);
+  }
+}

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import packageJson from '../../package.json' with { type: 'json' };
 import { startDevIdentityProvider } from '../adapters/dev-idp/dev-identity-provider.ts';
@@ -24,7 +23,7 @@ import { Engine } from '../app/orchestrator/engine.ts';
 import { intervene } from '../app/orchestrator/executions.ts';
 import { startOrchestratorWorkers } from '../app/orchestrator/workers.ts';
 import { PostgresJobOutbox } from '../adapters/postgres/job-outbox.ts';
-import { LocalAgentRunner } from '../adapters/local-runner/local-agent-runner.ts';
+import { startNodeSandboxes } from './sandboxes.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
 import { createPostgresAppContext } from './app-context.ts';
@@ -36,8 +35,8 @@ export interface NodeApp {
   readonly url: string;
   /** The use cases' ports as this server wired them (tests arrange data through it). */
   readonly app: AppContext;
-  /** The orchestrator's local execution plane (tests read its ledger). */
-  readonly runner: LocalAgentRunner;
+  /** The in-process local execution plane's URL when the sandbox provider is `local` (tests read its ledger). */
+  readonly localSandboxUrl: string | undefined;
   /** The orchestrator's engine (benchmarks start executions through the use case, in process). */
   readonly engine: Engine;
   /** The Postgres this server uses (the embedded one's URL when DATABASE_URL is unset). */
@@ -112,12 +111,19 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     outbox.start();
     cleanups.push(() => outbox.stop());
     const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, outbox, clock, expressions, logger, dispatchBackupDelayMs: 5_000 });
-    const runner = new LocalAgentRunner(logger, { ledgerFile: join(config.dataDir, 'local-runner', 'ledger.jsonl') });
+    // Sessions and sandboxes: agent steps run there (the local stand-in plane by default).
+    const sandboxes = await startNodeSandboxes(config, db, app, logger);
+    cleanups.push(() => sandboxes.close());
+    const runner = sandboxes.runner;
     const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch });
     // A graceful stop runs in this order: no new results, no new jobs, the last dashboard writes,
     // and only then realtime (which flushes documents) and the database.
+    // A finished execution's sandbox is let go at once (the reaper is the backup after a crash).
+    engine.onCommitted((execution, decided) => {
+      if (decided.commands.some((c) => c.kind === 'finished')) sandboxes.release(execution);
+    });
+    sandboxes.startReaper();
     cleanups.push(async () => {
-      runner.close();
       await outbox.stop();
       await jobs.stop({ timeoutMs: config.shutdownTimeoutMs });
       await workers.close();
@@ -132,7 +138,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       });
     };
 
-    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app, orchestrator: engine });
+    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app, orchestrator: engine, sessions: sandboxes.routes });
     const server = await createHttpServer({
       routes,
       logger,
@@ -146,7 +152,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
 
     let closing: Promise<void> | undefined;
-    return { url, app, runner, engine, databaseUrl: database.url, close: () => (closing ??= unwind()) };
+    return { url, app, localSandboxUrl: sandboxes.localPlaneUrl, engine, databaseUrl: database.url, close: () => (closing ??= unwind()) };
   } catch (error) {
     await unwind();
     throw error;

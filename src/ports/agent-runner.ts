@@ -3,18 +3,25 @@ export interface RunRequest {
   /** `<execution>/<step>/<attempt>`: a repeated key must never start a second run. */
   readonly key: string;
   readonly executionId: string;
+  /** Where the execution lives (so the runner need not look it up). */
+  readonly workspaceId?: string;
+  readonly dashboardId?: string;
   readonly stepId: string;
   readonly attempt: number;
   readonly profile: { readonly name: string; readonly model: string; readonly tools: readonly string[] };
   readonly prompt: string;
   readonly input: Readonly<Record<string, unknown>>;
   readonly timeoutMs: number | null;
+  /** The profile's cost limit: a run that reports more is cancelled and fails. Null: no limit. */
+  readonly maxCostUsd?: number | null;
 }
 
 /** What became of a run. */
 export type RunResult =
   | { readonly key: string; readonly outcome: 'succeeded'; readonly output: unknown }
-  | { readonly key: string; readonly outcome: 'failed'; readonly error: string; readonly retryable: boolean };
+  | { readonly key: string; readonly outcome: 'failed'; readonly error: string; readonly retryable: boolean }
+  /** The sandbox running it went away: the step moves to a new attempt on a new sandbox. */
+  | { readonly key: string; readonly outcome: 'lost'; readonly reason: string };
 
 /**
  * Runs agent steps in sandboxes (the sandbox issue brings the full contract; this is the part the

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,21 +10,23 @@ import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { startServerProcess, type Spawned } from '../support/processes.ts';
+import { startSandboxProcess, startServerProcess, type Spawned } from '../support/processes.ts';
 import { eventually } from '../support/eventually.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
 /**
  * Executions with agent, wait and approval steps run while the server is killed with SIGKILL at
  * several points. After each restart they go on; in the end every execution succeeded, no attempt
- * was started twice (the local execution plane's ledger survives restarts, like a sandbox's), and a
- * wait that fell due while the server was down finished after the restart.
+ * was started twice (the ledger of the local execution plane, which runs as its own process and
+ * outlives the server, shows each key started once), and a wait that fell due while the server was
+ * down finished after the restart.
  */
 let database: TestDatabase;
 let db: Database;
 let dataDir: string;
 let port: number;
 let server: Spawned | undefined;
+let plane: (Spawned & { url: string }) | undefined;
 let token: string;
 let workspaceId: string;
 let dashboardId: string;
@@ -40,7 +42,15 @@ steps:
 `;
 
 async function startServer(): Promise<void> {
-  server = await startServerProcess(database.url, port, { BATON_DATA_DIR: dataDir, BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
+  server = await startServerProcess(database.url, port, {
+    BATON_DATA_DIR: dataDir,
+    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
+    BATON_SANDBOX_PROVIDER: 'http',
+    BATON_SANDBOX_URL: plane?.url ?? '',
+    BATON_SANDBOX_HEARTBEAT_SECONDS: '1',
+    BATON_REAPER_INTERVAL_SECONDS: '1',
+    BATON_SANDBOX_MAX_PER_WORKSPACE: '50',
+  });
 }
 
 async function kill(): Promise<number> {
@@ -64,9 +74,11 @@ beforeAll(async () => {
   workspaceId = made.workspace?.id ?? '';
   dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Crash' }, 'setup')).id;
   port = await freePort();
+  plane = await startSandboxProcess(await freePort(), join(dataDir, 'plane'));
 });
 afterAll(async () => {
   if (server !== undefined && server.child.exitCode === null) server.child.kill('SIGKILL');
+  if (plane !== undefined && plane.child.exitCode === null) plane.child.kill('SIGKILL');
   await db.destroy();
   await database.drop();
   await rm(dataDir, { recursive: true, force: true });
@@ -120,7 +132,13 @@ describe('the orchestrator under SIGKILL', () => {
     await eventually(async () => {
       for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
       return true;
-    }, 60_000, 'every execution succeeded');
+    }, 60_000, 'every execution succeeded').catch(async (error: unknown) => {
+      for (const id of ids) console.log('DEBUG', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1500));
+      console.log('DEBUG sessions', JSON.stringify(await db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute()));
+      console.log('DEBUG runs', JSON.stringify(await db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()));
+      console.log('DEBUG server', server?.output().slice(-5000));
+      throw error;
+    });
     approving = false;
     await approver;
 
@@ -133,9 +151,14 @@ describe('the orchestrator under SIGKILL', () => {
       const nap = (await api('GET', `/v1/executions/${id}`)).body.steps?.nap;
       expect(nap?.finishedAt ?? 0).toBeGreaterThanOrEqual(restartedAt - 1_000);
     }
-    // The ledger: every key started at most once, across all restarts.
-    const keys = (await readFile(join(dataDir, 'local-runner', 'ledger.jsonl'), 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => (JSON.parse(l) as { key: string }).key);
+    // The ledger: every key started once, across all restarts of the server (the plane refuses a
+    // second start of a key; `requests` counts how often the server asked).
+    const runs = ((await (await fetch(`${plane?.url}/v1/ledger`)).json()) as { runs: Array<{ idempotencyKey: string }> }).runs;
+    const keys = runs.map((r) => r.idempotencyKey).filter((k) => ids.some((id) => k.startsWith(id)));
     expect(keys.length).toBeGreaterThanOrEqual(ids.length * 2);
     expect(new Set(keys).size).toBe(keys.length);
+    // And the server's own record agrees: no key was dispatched for two different sandboxes.
+    const dispatched = await db.selectFrom('sandbox_runs').select('run_key').execute();
+    expect(new Set(dispatched.map((r) => r.run_key)).size).toBe(dispatched.length);
   }, 120_000);
 });

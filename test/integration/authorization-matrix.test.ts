@@ -35,6 +35,7 @@ interface Fixture {
   recipeId: string;
   executionId: string;
   profileId: string;
+  sessionId: string;
 }
 
 const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; params?: (f: Fixture) => Record<string, string> }> = {
@@ -89,6 +90,13 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   'POST /v1/executions/{id}/steps/{stepId}/retry': { expect: controllers(409, 409), params: (f) => ({ id: f.executionId, stepId: 'gate' }) },
   'POST /v1/executions/{id}/steps/{stepId}/skip': { expect: controllers(200, 200), params: (f) => ({ id: f.executionId, stepId: 'later' }), body: () => ({ output: 'skipped' }) },
   'POST /v1/executions/{id}/steps/{stepId}/input': { expect: controllers(200, 200), params: (f) => ({ id: f.executionId, stepId: 'later' }), body: () => ({ input: { a: 1 } }) },
+  'GET /v1/dashboards/{id}/sessions': { expect: members(200) },
+  // A terminal gives a shell: those who control the dashboard; they share its one terminal session.
+  'POST /v1/dashboards/{id}/terminals': { expect: controllers(201, 201) },
+  // Stopping an ended session again is harmless (204).
+  'DELETE /v1/sessions/{id}': { expect: controllers(204, 204), params: (f) => ({ id: f.sessionId }) },
+  // Callbacks are not user calls: whoever sends one without the session's signature gets 401.
+  'POST /v1/sandbox-events': { expect: { anonymous: 401, viewer: 401, editor: 401, owner: 401, admin: 401, outsider: 401 }, body: (f) => ({ id: crypto.randomUUID(), sessionId: f.sessionId, epoch: 1, sandboxId: 'sb', at: new Date().toISOString(), type: 'heartbeat', data: {} }) },
 };
 
 let database: TestDatabase;
@@ -122,7 +130,12 @@ async function fixture(): Promise<Fixture> {
   await setDashboardMember(ctx, owner, dashboard.id, spare.userId, { role: 'viewer' }, 'setup');
   const item = await createItem(ctx, owner, dashboard.id, { kind: 'note', title: 'First', body: '' });
   const ownersToken = await createApiToken(ctx, owner, { name: 'spare', scopes: ['read'] }, 'setup');
-  return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id, itemId: item.id, ...(await orchestration(workspace.id, dashboard.id)) };
+  const session = await baton.db
+    .insertInto('sessions')
+    .values({ workspace_id: workspace.id, dashboard_id: dashboard.id, purpose: 'terminal', status: 'ended', epoch: 1, callback_secret: 'x' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id, itemId: item.id, sessionId: session.id, ...(await orchestration(workspace.id, dashboard.id)) };
 }
 
 /** A recipe, an agent profile and an execution waiting at its approval step, made through the API. */

@@ -11,6 +11,7 @@ import { createCelExpressions } from '../../src/app/orchestrator/cel-expressions
 import { Engine } from '../../src/app/orchestrator/engine.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
+import { callApi } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import type * as Y from 'yjs';
 import { eventually } from '../support/eventually.ts';
@@ -25,10 +26,7 @@ let viewer: { secret: string; userId: string };
 let workspaceId: string;
 let dashboardId: string;
 
-async function api(method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${baton.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { status: res.status, body: res.status === 204 ? undefined : await res.json() };
-}
+const api = (method: string, path: string, token: string, body?: unknown) => callApi(baton.url, method, path, token, body);
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -61,6 +59,8 @@ async function run(yaml: string, inputs: Record<string, unknown> = {}): Promise<
   return { id: started.body.id, recipeId: recipe.body.id };
 }
 
+/** The local execution plane's ledger: every run it started, once per key. */
+const sandboxLedger = async () => ((await (await fetch(`${baton.sandboxUrl}/v1/ledger`)).json()) as { runs: Array<{ idempotencyKey: string; requests: number; sessionId: string; epoch: number }> }).runs;
 const execution = async (id: string) => (await api('GET', `/v1/executions/${id}`, viewer.secret)).body as ExecutionState & { status: string };
 const settled = async (id: string, status: string, timeoutMs = 10_000): Promise<ExecutionState> => {
   const found = await eventually(async () => {
@@ -87,8 +87,8 @@ steps:
     const done = await settled(id, 'succeeded');
     expect(done.steps.triage?.output).toEqual({ count: 2, summary: 'two bugs' });
     expect((done.steps.fix?.output as { summary: string }).summary).toBe('coder ran: You are careful. Fix two bugs');
-    const ledger = baton.runner.ledger();
-    expect([...ledger.keys()].filter((k) => k.startsWith(id))).toEqual([`${id}/triage/1`, `${id}/fix/1`]);
+    const ledger = await sandboxLedger();
+    expect(ledger.filter((r) => r.idempotencyKey.startsWith(id)).map((r) => [r.idempotencyKey, r.requests])).toEqual([[`${id}/triage/1`, 1], [`${id}/fix/1`, 1]]);
     const note = await eventually(async () => {
       const list = (await api('GET', `/v1/dashboards/${dashboardId}/items`, viewer.secret)).body.items as Array<{ body: string }>;
       return list.find((i) => i.body === 'Done: two bugs');
@@ -103,7 +103,8 @@ steps:
   - { id: a, kind: agent, profile: coder, prompt: go, input: { failAttempts: 2 }, retry: { maxAttempts: 3, backoff: { initial: 50ms, factor: 2, max: 1s } } }
 `);
     expect((await settled(ok.id, 'succeeded')).steps.a).toMatchObject({ status: 'succeeded', attempt: 3 });
-    for (const n of [1, 2, 3]) expect(baton.runner.ledger().get(`${ok.id}/a/${n}`)?.started).toBe(1);
+    const ledger = await sandboxLedger();
+    for (const n of [1, 2, 3]) expect(ledger.filter((r) => r.idempotencyKey === `${ok.id}/a/${n}`)).toHaveLength(1);
     const bad = await run(`
 name: broken
 steps:

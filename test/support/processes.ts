@@ -63,3 +63,13 @@ export function postgresProcessesFor(path: string): number[] {
     return [];
   }
 }
+
+/**
+ * Starts the local execution plane as its own process (`node src/main/sandbox-local.ts`, as
+ * `npm run sandbox:local` does) on `port`, keeping its ledger under `dataDir`. Resolves once it answers.
+ */
+export async function startSandboxProcess(port: number, dataDir: string): Promise<Spawned & { url: string }> {
+  const plane = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/sandbox-local.ts'], { SANDBOX_PORT: String(port), SANDBOX_DATA_DIR: dataDir });
+  await waitForStatus(`http://127.0.0.1:${port}/v1/ledger`, 200, 30_000, plane);
+  return { ...plane, url: `http://127.0.0.1:${port}` };
+}

@@ -18,8 +18,8 @@ export interface TestApp {
   /** The use cases' ports over the same database, for arranging a test (minting tokens, …). */
   readonly ctx: AppContext;
   readonly db: Database;
-  /** The server's local execution plane (its ledger proves nothing ran twice). */
-  readonly runner: NodeApp['runner'];
+  /** The server's local execution plane (its ledger, `GET <url>/v1/ledger`, proves nothing ran twice). */
+  readonly sandboxUrl: string;
   close(): Promise<void>;
 }
 
@@ -44,7 +44,7 @@ export async function startTestApp(databaseUrl: string, env: Record<string, stri
     url: node.url,
     config,
     ctx: node.app,
-    runner: node.runner,
+    sandboxUrl: node.localSandboxUrl ?? '',
     db,
     async close() {
       await node.close();

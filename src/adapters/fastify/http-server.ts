@@ -67,7 +67,11 @@ export async function createHttpServer(options: HttpServerOptions) {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);
-    else jsonParser(request, body.toString(), done);
+    else {
+      // Kept for routes that verify a signature over the exact bytes (sandbox callbacks).
+      (request as FastifyRequest & { rawBody?: string }).rawBody = body.toString();
+      jsonParser(request, body.toString(), done);
+    }
   });
 
   if (options.rateLimits !== undefined) {
@@ -116,6 +120,7 @@ export async function createHttpServer(options: HttpServerOptions) {
           params: request.params as Record<string, string>,
           query: request.query as Record<string, unknown>,
           body: request.body,
+          ...((request as FastifyRequest & { rawBody?: string }).rawBody === undefined ? {} : { rawBody: (request as FastifyRequest & { rawBody?: string }).rawBody }),
           headers: flattenHeaders(request.headers),
           requestId: request.id,
           log: request.log,

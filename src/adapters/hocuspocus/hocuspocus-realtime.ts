@@ -48,6 +48,7 @@ export const accessRevokedCode = 4403;
 export class HocuspocusRealtime implements Realtime {
   readonly hocuspocus: Hocuspocus;
   readonly #options: HocuspocusRealtimeOptions;
+  #closed = false;
 
   constructor(options: HocuspocusRealtimeOptions) {
     this.#options = options;
@@ -89,7 +90,9 @@ export class HocuspocusRealtime implements Realtime {
         }
         void log.record(documentName, document, update);
       },
-      async onStoreDocument({ documentName, document }) {
+      onStoreDocument: async ({ documentName, document }) => {
+        // After close, everything was compacted; a late debounce has nothing left to store.
+        if (this.#closed) return;
         await log.compact(documentName, document);
       },
       async afterUnloadDocument({ documentName }) {
@@ -110,6 +113,7 @@ export class HocuspocusRealtime implements Realtime {
   }
 
   async state(dashboardId: string): Promise<Uint8Array> {
+    this.#assertOpen();
     const connection = await this.hocuspocus.openDirectConnection(dashboardId, serverWrite);
     try {
       return Y.encodeStateAsUpdate(connection.document as Document);
@@ -119,6 +123,7 @@ export class HocuspocusRealtime implements Realtime {
   }
 
   async applyUpdate(dashboardId: string, update: Uint8Array): Promise<void> {
+    this.#assertOpen();
     const connection = await this.hocuspocus.openDirectConnection(dashboardId, serverWrite);
     try {
       await connection.transact((document) => Y.applyUpdate(document, update));
@@ -178,7 +183,13 @@ export class HocuspocusRealtime implements Realtime {
   }
 
   /** Writes everything pending and compacts open documents: for a graceful stop. */
+  #assertOpen(): void {
+    // A write after close would not be stored: refuse it (best-effort writers log and move on).
+    if (this.#closed) throw new Error('realtime is stopping');
+  }
+
   async close(): Promise<void> {
+    this.#closed = true;
     for (const document of this.hocuspocus.documents.values()) for (const connection of document.getConnections()) connection.close({ code: 1001, reason: 'server stopping' });
     await this.#options.log.flush();
     for (const [dashboardId, document] of this.hocuspocus.documents) {

@@ -21,6 +21,11 @@ export interface DatabaseSchema {
   executions: ExecutionsTable;
   execution_events: ExecutionEventsTable;
   job_outbox: JobOutboxTable;
+  sessions: SessionsTable;
+  sandbox_runs: SandboxRunsTable;
+  sandbox_events: SandboxEventsTable;
+  artifacts: ArtifactsTable;
+  signing_keys: SigningKeysTable;
 }
 
 /** A timestamp column Postgres fills on insert. */
@@ -203,4 +208,75 @@ export interface JobOutboxTable {
   data: Json<unknown>;
   start_after: Date | null;
   created_at: CreatedAt;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  workspace_id: string;
+  dashboard_id: string;
+  execution_id: string | null;
+  purpose: string;
+  status: string;
+  epoch: Generated<number>;
+  sandbox_id: string | null;
+  sandbox_url: string | null;
+  callback_secret: string;
+  lease_expires_at: Date | null;
+  last_active_at: Generated<Date>;
+  epoch_started_at: Date | null;
+  ready_at: Date | null;
+  ended_at: Date | null;
+  ended_reason: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface SandboxRunsTable {
+  run_key: string;
+  session_id: string;
+  epoch: number;
+  execution_id: string;
+  step_id: string;
+  attempt: number;
+  status: string;
+  progress: Json<unknown> | null;
+  cost_usd: Generated<number>;
+  max_cost_usd: number | null;
+  output: Json<unknown> | null;
+  error: string | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Generated<Date>;
+  created_at: CreatedAt;
+}
+
+export interface SandboxEventsTable {
+  id: string;
+  session_id: string;
+  epoch: number;
+  type: string;
+  run_key: string | null;
+  data: Json<unknown>;
+  received_at: CreatedAt;
+}
+
+export interface ArtifactsTable {
+  run_key: string;
+  artifact_id: string;
+  execution_id: string;
+  step_id: string;
+  kind: string;
+  title: string;
+  url: string | null;
+  content: string | null;
+  created_at: CreatedAt;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: Json<unknown>;
+  private_jwk: Json<unknown>;
+  created_at: CreatedAt;
+  expires_at: Date;
 }

@@ -12,6 +12,8 @@ export interface RawRequest {
   readonly query: Readonly<Record<string, unknown>>;
   /** The parsed JSON body, or undefined when the request had none. */
   readonly body: unknown;
+  /** The body exactly as received (for signature checks), when there was one. */
+  readonly rawBody?: string;
   readonly headers: RequestHeaders;
   readonly requestId: string;
   readonly log: Logger;
@@ -49,7 +51,7 @@ export async function dispatch(route: AnyRoute, raw: RawRequest, context: Dispat
   if (issues.length > 0) return domainErrorResponse(new InvalidInputError(issues));
 
   try {
-    return await route.handler({ params, query, body, headers: raw.headers, requestId: raw.requestId, log: raw.log, auth });
+    return await route.handler({ params, query, body, rawBody: raw.rawBody, headers: raw.headers, requestId: raw.requestId, log: raw.log, auth });
   } catch (error) {
     if (error instanceof DomainError) return domainErrorResponse(error);
     raw.log.error({ err: error, operationId: route.operationId }, 'unhandled error in route handler');

@@ -36,6 +36,8 @@ const statusByCode: Readonly<Record<string, number>> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  sandbox_limit: 429,
+  sandbox_unavailable: 503,
   not_ready: 503,
   login_unavailable: 503,
 };

@@ -21,6 +21,8 @@ export interface RouteRequest<P, Q, B> {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
+  /** The body exactly as received (signed callbacks verify it), or undefined when there was none. */
+  readonly rawBody: string | undefined;
   readonly headers: RequestHeaders;
   /** The request id that every log line of this request carries (echoed as `x-request-id`). */
   readonly requestId: string;

@@ -39,7 +39,7 @@ export interface EngineDeps {
 }
 
 /** Payloads of the orchestrator's jobs. */
-export type DispatchJob = Extract<Command, { kind: 'dispatch' }> & { readonly executionId: string; readonly workspaceId: string };
+export type DispatchJob = Extract<Command, { kind: 'dispatch' }> & { readonly executionId: string; readonly workspaceId: string; readonly dashboardId?: string };
 export type CancelJob = { readonly key: string };
 export type TimerJob = { readonly executionId: string; readonly timer: string };
 export type NotifyJob = Extract<Command, { kind: 'notify' }> & { readonly executionId: string };
@@ -168,7 +168,7 @@ export class Engine {
     switch (command.kind) {
       case 'dispatch': {
         const delay = this.#deps.dispatchBackupDelayMs ?? 0;
-        return [{ topic: topics.dispatch, data: { ...command, executionId, workspaceId: current.workspaceId } satisfies DispatchJob, ...(delay > 0 ? { startAfter: new Date(now + delay) } : {}) }];
+        return [{ topic: topics.dispatch, data: { ...command, executionId, workspaceId: current.workspaceId, dashboardId: current.dashboardId } satisfies DispatchJob, ...(delay > 0 ? { startAfter: new Date(now + delay) } : {}) }];
       }
       case 'cancel_run':
         return [{ topic: topics.cancel, data: { key: command.key } satisfies CancelJob }];

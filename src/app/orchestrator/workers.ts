@@ -38,7 +38,9 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     const body =
       result.outcome === 'succeeded'
         ? ({ type: 'step.completed', stepId: run.stepId, attempt: run.attempt, output: result.output } as const)
-        : ({ type: 'step.failed', stepId: run.stepId, attempt: run.attempt, error: result.error, retryable: result.retryable } as const);
+        : result.outcome === 'lost'
+          ? ({ type: 'step.lost', stepId: run.stepId, attempt: run.attempt, reason: result.reason } as const)
+          : ({ type: 'step.failed', stepId: run.stepId, attempt: run.attempt, error: result.error, retryable: result.retryable } as const);
     try {
       await engine.apply(run.executionId, body);
     } catch (error) {
@@ -78,12 +80,15 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     await runner.start({
       key: data.key,
       executionId: data.executionId,
+      workspaceId: data.workspaceId,
+      ...(data.dashboardId === undefined ? {} : { dashboardId: data.dashboardId }),
       stepId: data.stepId,
       attempt: data.attempt,
       profile: { name: profile.name, model: profile.model, tools: profile.tools },
       prompt,
       input: data.input,
       timeoutMs: data.timeoutMs ?? profile.policy.timeoutMs,
+      maxCostUsd: profile.policy.maxCostUsd,
     });
   };
   await jobs.work<DispatchJob>(topics.dispatch, async ({ data }) => dispatchRun(data), { concurrency: 8 });
@@ -93,7 +98,7 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
   const mirror = new MirrorScheduler(deps, engine);
   engine.onCommitted((execution, decided) => {
     for (const command of decided.commands) {
-      if (command.kind === 'dispatch') dispatchRun({ ...command, executionId: execution.id, workspaceId: execution.workspaceId }, true).catch((error: unknown) => logger.warn({ err: error, key: command.key }, 'fast dispatch failed; the backup job will retry'));
+      if (command.kind === 'dispatch') dispatchRun({ ...command, executionId: execution.id, workspaceId: execution.workspaceId, dashboardId: execution.dashboardId }, true).catch((error: unknown) => logger.warn({ err: error, key: command.key }, 'fast dispatch failed; the backup job will retry'));
     }
     mirror.schedule({ ...execution, state: decided.state });
   });

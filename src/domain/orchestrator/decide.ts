@@ -1,6 +1,6 @@
 import { draftOf, isFinished, recipeOf, runKey, scopeOf, stateOf, stepOf, stepState, type Draft } from './draft.ts';
 import type { Actor, DecideContext, Decided, ExecutionEvent, ExecutionState } from './execution.ts';
-import { activate, advance, begin, complete, dispatch, failExecution, failStep, finish, refreshStatus, startTimer, stopActive } from './steps.ts';
+import { activate, advance, begin, complete, dispatch, failExecution, failStep, finish, loseAttempt, refreshStatus, startTimer, stopActive } from './steps.ts';
 
 /** The state of an execution before its first event. */
 export function initialState(init: { id: string; recipeId: string; recipeVersion: number; startedAt: number }): ExecutionState {
@@ -38,6 +38,11 @@ function apply(draft: Draft, event: ExecutionEvent): void {
     case 'step.failed': {
       const state = draft.steps[event.stepId];
       if (state?.status === 'running' && state.attempt === event.attempt) failStep(draft, event.stepId, event.error, event.retryable);
+      return;
+    }
+    case 'step.lost': {
+      const state = draft.steps[event.stepId];
+      if (state?.status === 'running' && state.attempt === event.attempt) loseAttempt(draft, event.stepId, event.reason);
       return;
     }
     case 'timer.fired':

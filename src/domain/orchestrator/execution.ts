@@ -24,6 +24,8 @@ export interface StepState {
   readonly attempt: number;
   /** Attempts in the current visit of the step (what the retry policy limits). */
   readonly tries: number;
+  /** Attempts whose sandbox was lost (they do not count as tries, up to a limit). Absent: 0. */
+  readonly losses?: number;
   /** How many times the step has been entered. */
   readonly visit: number;
   /** Parallel steps: how many branches have reached their end in this visit. */
@@ -74,6 +76,7 @@ export type ExecutionEvent = { readonly at: number; readonly actor: Actor } & (
   | { readonly type: 'run.started'; readonly stepId: string; readonly attempt: number }
   | { readonly type: 'step.completed'; readonly stepId: string; readonly attempt: number; readonly output: unknown }
   | { readonly type: 'step.failed'; readonly stepId: string; readonly attempt: number; readonly error: string; readonly retryable: boolean }
+  | { readonly type: 'step.lost'; readonly stepId: string; readonly attempt: number; readonly reason: string }
   | { readonly type: 'timer.fired'; readonly timer: string }
   | { readonly type: 'approval.decided'; readonly stepId: string; readonly approved: boolean; readonly comment: string | null }
   | { readonly type: 'execution.paused' }

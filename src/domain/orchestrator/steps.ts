@@ -159,6 +159,27 @@ export function failStep(draft: Draft, id: string, error: string, retryable: boo
   failExecution(draft, `step ${id} failed: ${error}`);
 }
 
+/** How many lost sandboxes one step survives before a loss counts as a failed try. */
+export const maxLosses = 3;
+
+/**
+ * The sandbox running an attempt was lost (not the step's fault): start a new attempt, on a new
+ * sandbox, at once and without using up a try; after `maxLosses` losses it is an ordinary failure.
+ */
+export function loseAttempt(draft: Draft, id: string, reason: string): void {
+  const step = stepOf(draft, id);
+  const state = stepState(draft, id);
+  const losses = state.losses ?? 0;
+  if (step.kind !== 'agent' || losses >= maxLosses) {
+    failStep(draft, id, `the sandbox was lost: ${reason}`, true);
+    return;
+  }
+  state.losses = losses + 1;
+  state.tries -= 1;
+  state.error = `the sandbox was lost: ${reason}`;
+  dispatch(draft, step);
+}
+
 /** Ends the execution as failed; runs still going are cancelled. */
 export function failExecution(draft: Draft, reason: string): void {
   stopActive(draft, 'cancelled');

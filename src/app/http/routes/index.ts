@@ -7,6 +7,7 @@ import type { Engine } from '../../orchestrator/engine.ts';
 import { dashboardRoutes } from './dashboards.ts';
 import { executionRoutes } from './executions.ts';
 import { recipeRoutes } from './recipes.ts';
+import { sessionRoutes, type SessionRouteDeps } from './sessions.ts';
 import { itemRoutes } from './items.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
@@ -19,6 +20,8 @@ export interface RouteTableDeps {
   readonly app: AppContext;
   /** The orchestrator's engine; absent where only the API's shape is needed (OpenAPI, docs). */
   readonly orchestrator?: Engine;
+  /** Sessions, terminals and sandbox callbacks; absent where only the API's shape is needed. */
+  readonly sessions?: SessionRouteDeps;
 }
 
 /**
@@ -31,6 +34,10 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     if (deps.orchestrator === undefined) throw new Error('The orchestrator is not running in this process');
     return deps.orchestrator;
   };
+  const sessions = (): SessionRouteDeps => {
+    if (deps.sessions === undefined) throw new Error('Sessions are not managed in this process');
+    return deps.sessions;
+  };
   const routes: AnyRoute[] = [
     ...authRoutes(deps.app),
     ...tokenRoutes(deps.app),
@@ -39,6 +46,7 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     ...itemRoutes(deps.app),
     ...recipeRoutes(deps.app, engine),
     ...executionRoutes(deps.app, engine),
+    ...sessionRoutes(deps.app, sessions),
     ...systemRoutes({ probes: deps.probes, openApiDocument: () => (document ??= buildOpenApiDocument(routes, { title: 'Baton', version: deps.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' })) }),
   ];
   assertUniqueRoutes(routes);

@@ -60,6 +60,22 @@ describe('the orchestrator decider', () => {
     expect(retryDelayMs(retry, 4)).toBe(15_000);
   });
 
+  it('moves an attempt whose sandbox was lost to a new attempt at once, without using up a try, a few times', () => {
+    const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent' }])));
+    ex.send({ type: 'step.lost', stepId: 'a', attempt: 1, reason: 'lease ran out' });
+    expect(ex.dispatches().map((d) => d.kind === 'dispatch' && d.key)).toEqual(['ex1/a/1', 'ex1/a/2']);
+    expect(ex.state.steps.a).toMatchObject({ status: 'running', attempt: 2, tries: 1, losses: 1 });
+    // A loss of an attempt it no longer waits for changes nothing.
+    ex.send({ type: 'step.lost', stepId: 'a', attempt: 1, reason: 'late' });
+    expect(ex.dispatches()).toHaveLength(2);
+    ex.send({ type: 'step.lost', stepId: 'a', attempt: 2, reason: 'gone' });
+    ex.send({ type: 'step.lost', stepId: 'a', attempt: 3, reason: 'gone' });
+    expect(ex.dispatches()).toHaveLength(4);
+    // The fourth loss is an ordinary failure: with one try allowed, the execution fails.
+    ex.send({ type: 'step.lost', stepId: 'a', attempt: 4, reason: 'gone again' });
+    expect(ex.state).toMatchObject({ status: 'failed', reason: 'step a failed: the sandbox was lost: gone again' });
+  });
+
   it('ignores results of attempts it no longer waits for', () => {
     const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent', retry: { maxAttempts: 2, initialMs: 1, factor: 1, maxMs: 1 } }])));
     ex.send({ type: 'step.failed', stepId: 'a', attempt: 1, error: 'x', retryable: true });

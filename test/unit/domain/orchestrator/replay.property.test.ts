@@ -40,6 +40,7 @@ function nextEvent(state: ExecutionState, commands: Command[], m: { kind: number
       // Mostly results for what runs now; sometimes a stale attempt.
       return target === undefined ? { type: 'run.started', stepId: 'plan', attempt: 1, at, actor: system } : { type: 'step.completed', stepId: target[0], attempt: target[1].attempt - (m.flag && m.value === 3 ? 1 : 0), output: m.value, at, actor: system };
     case 2:
+      if (target !== undefined && m.value === 2) return { type: 'step.lost', stepId: target[0], attempt: target[1].attempt, reason: 'lease ran out', at, actor: system };
       return target === undefined ? { type: 'timer.fired', timer: 'deadline', at, actor: system } : { type: 'step.failed', stepId: target[0], attempt: target[1].attempt, error: 'boom', retryable: m.flag, at, actor: system };
     case 3:
     case 4:

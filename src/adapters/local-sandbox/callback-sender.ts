@@ -1,0 +1,109 @@
+import { signCallback } from '../../app/sessions/callback-signature.ts';
+import type { Logger } from '../../ports/logger.ts';
+
+/** How a sandbox delivers its callbacks. */
+export interface CallbackSenderOptions {
+  readonly callbackUrl: string;
+  readonly callbackSecret: string;
+  readonly logger: Logger;
+  /** Called once when Baton answers 410: this sandbox was replaced and must stop itself. */
+  readonly onReplaced: () => void;
+  /** Retries after a network error or a 5xx (default 5). */
+  readonly retries?: number;
+  /** First backoff, doubled after each retry (default 200 ms). */
+  readonly backoffMs?: number;
+  /** Per-attempt timeout (default 5 s). */
+  readonly attemptTimeoutMs?: number;
+}
+
+/**
+ * Delivers one sandbox's signed callbacks. Events go into lanes (one per run, one for heartbeats):
+ * a lane sends its next event only after the previous one was answered or given up, so the events
+ * of a run arrive in order, while a slow run never delays another run or the heartbeat.
+ */
+export class CallbackSender {
+  readonly #options: CallbackSenderOptions;
+  readonly #lanes = new Map<string, Promise<void>>();
+  // Aborted on stop: in-flight requests and backoff waits end at once, queued events are dropped.
+  readonly #abort = new AbortController();
+
+  constructor(options: CallbackSenderOptions) {
+    this.#options = options;
+  }
+
+  /** Queues `event` at the end of `lane`. Does nothing once stopped. */
+  send(lane: string, event: { readonly type: string }): void {
+    if (this.#abort.signal.aborted) return;
+    const previous = this.#lanes.get(lane) ?? Promise.resolve();
+    // A bug in one delivery must not wedge the lane: later events still go out.
+    const next = previous.then(() => this.#deliver(event)).catch((error: unknown) => this.#options.logger.error({ err: error, type: event.type }, 'callback delivery failed'));
+    this.#lanes.set(lane, next);
+    void next.then(() => {
+      if (this.#lanes.get(lane) === next) this.#lanes.delete(lane);
+    });
+  }
+
+  /** True while `lane` has an event not yet answered (a heartbeat then skips a beat instead of piling up). */
+  busy(lane: string): boolean {
+    return this.#lanes.has(lane);
+  }
+
+  /** Stops sending: nothing queued or retried goes out after this. */
+  stop(): void {
+    this.#abort.abort();
+  }
+
+  /** Resolves once every lane has settled (after `stop`, promptly). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#lanes.values()]);
+  }
+
+  async #deliver(event: { readonly type: string }): Promise<void> {
+    const { callbackUrl, callbackSecret, logger, retries = 5, backoffMs = 200, attemptTimeoutMs = 5_000 } = this.#options;
+    const body = JSON.stringify(event);
+    const stopped = this.#abort.signal;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (stopped.aborted) return;
+      let status: number | undefined;
+      try {
+        // Signed per attempt: a retry after a long backoff must not carry a stale timestamp.
+        const headers = { 'content-type': 'application/json', ...(await signCallback(callbackSecret, body, Date.now())) };
+        const res = await fetch(callbackUrl, { method: 'POST', headers, body, signal: AbortSignal.any([stopped, AbortSignal.timeout(attemptTimeoutMs)]) });
+        status = res.status;
+        await res.arrayBuffer().catch(() => undefined); // free the connection
+      } catch (error) {
+        if (stopped.aborted) return;
+        logger.debug({ err: error, type: event.type, attempt }, 'callback failed; will retry');
+      }
+      if (status !== undefined && status < 300) return;
+      if (status === 410) {
+        logger.info({ type: event.type }, 'Baton says this sandbox was replaced; stopping it');
+        this.#options.onReplaced();
+        return;
+      }
+      if (status !== undefined && status < 500) {
+        // Baton refused the event itself (400/401): sending it again cannot help.
+        logger.warn({ type: event.type, status }, 'callback refused');
+        return;
+      }
+      if (attempt < retries && !(await sleep(backoffMs * 2 ** attempt, stopped))) return;
+    }
+    logger.warn({ type: event.type, retries }, 'callback given up after retries');
+  }
+}
+
+/** Waits `ms`; resolves false early when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

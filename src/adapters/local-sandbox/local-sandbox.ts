@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../ports/logger.ts';
+import { CallbackSender } from './callback-sender.ts';
+import type { CreateSandboxBody, StartRunBody } from './schemas.ts';
+import { ScriptedRun } from './scripted-run.ts';
+
+/** A sandbox's status at the plane (`gone` is not a status: a gone sandbox is simply unknown). */
+export type LocalSandboxStatus = 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** A sandbox as the provisioning API shows it. */
+export interface SandboxView {
+  readonly id: string;
+  readonly status: LocalSandboxStatus;
+  readonly url: string;
+  readonly sessionId: string;
+  readonly epoch: number;
+}
+
+// A new sandbox is `starting` for a moment, like a real VM, so clients must poll for `running`.
+const startupMs = 20;
+
+/**
+ * One sandbox of the local plane: its lifecycle, heartbeat and runs, all in memory. It reports
+ * through signed callbacks until it stops (Baton answered 410), crashes (a run's `crash` outcome)
+ * or is destroyed; after that it sends nothing more.
+ */
+export class LocalSandbox {
+  readonly id: string;
+  readonly url: string;
+  readonly sessionId: string;
+  readonly epoch: number;
+  /** Keys this sandbox was asked to start (started here or not): the ones its API answers for. */
+  readonly known = new Set<string>();
+  /** Runs this sandbox started. */
+  readonly runs = new Map<string, ScriptedRun>();
+  #status: LocalSandboxStatus = 'starting';
+  readonly #spec: CreateSandboxBody;
+  readonly #logger: Logger;
+  readonly #sender: CallbackSender;
+  readonly #onCrash: (sandbox: LocalSandbox) => void;
+  #timer: ReturnType<typeof setTimeout> | ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: { id: string; url: string; spec: CreateSandboxBody; logger: Logger; onCrash: (sandbox: LocalSandbox) => void }) {
+    this.id = options.id;
+    this.url = options.url;
+    this.sessionId = options.spec.sessionId;
+    this.epoch = options.spec.epoch;
+    this.#spec = options.spec;
+    this.#logger = options.logger.child({ sandboxId: this.id });
+    this.#onCrash = options.onCrash;
+    this.#sender = new CallbackSender({ callbackUrl: this.#spec.callbackUrl, callbackSecret: this.#spec.callbackSecret, logger: this.#logger, onReplaced: () => this.stop() });
+    this.#timer = setTimeout(() => this.#boot(), startupMs);
+  }
+
+  /** Its status now. */
+  get status(): LocalSandboxStatus {
+    return this.#status;
+  }
+
+  /** How the provisioning API shows it. */
+  view(): SandboxView {
+    return { id: this.id, status: this.#status, url: this.url, sessionId: this.sessionId, epoch: this.epoch };
+  }
+
+  /** Starts a run (the plane has checked the key is new and recorded it). */
+  startRun(request: StartRunBody, startedAt: string): ScriptedRun {
+    const key = request.idempotencyKey;
+    const run = new ScriptedRun(request, { emit: (type, data) => this.#emit(type, data, key), crash: () => this.crash() }, startedAt);
+    this.runs.set(key, run);
+    this.known.add(key);
+    this.#logger.info({ runKey: key }, 'run started');
+    run.start();
+    return run;
+  }
+
+  /** Baton said this sandbox was replaced (410): it stops working and reporting, but stays listed as `stopped`. */
+  stop(): void {
+    if (this.#halt()) this.#status = 'stopped';
+  }
+
+  /** Dies at once (outcome `crash`): the plane forgets it, so it is gone (404) from now on. */
+  crash(): void {
+    if (!this.#halt()) return;
+    this.#logger.warn({}, 'sandbox crashed (scripted)');
+    this.#onCrash(this);
+  }
+
+  /** Stops it for good (destroy or plane shutdown); resolves once no callback is in flight. */
+  async destroy(): Promise<void> {
+    this.#halt();
+    this.#status = 'stopped';
+    await this.#sender.settled();
+  }
+
+  #boot(): void {
+    this.#status = 'running';
+    this.#heartbeat();
+    this.#timer = setInterval(() => this.#heartbeat(), this.#spec.heartbeatSeconds * 1000);
+  }
+
+  #heartbeat(): void {
+    // A beat still being retried makes the next one pointless: skip it rather than pile up.
+    if (!this.#sender.busy('heartbeat')) this.#emit('heartbeat', {});
+  }
+
+  #emit(type: string, data: Record<string, unknown>, runKey?: string): void {
+    if (this.#status !== 'running') return;
+    const event = { id: randomUUID(), sessionId: this.sessionId, epoch: this.epoch, sandboxId: this.id, at: new Date().toISOString(), type, ...(runKey === undefined ? {} : { runKey }), data };
+    this.#sender.send(runKey ?? 'heartbeat', event);
+  }
+
+  /** Stops timers, runs and callbacks; false when it had already stopped. */
+  #halt(): boolean {
+    if (this.#status === 'stopped' || this.#status === 'stopping') return false;
+    this.#status = 'stopping';
+    clearTimeout(this.#timer);
+    clearInterval(this.#timer);
+    this.#sender.stop();
+    for (const run of this.runs.values()) run.lose();
+    return true;
+  }
+}

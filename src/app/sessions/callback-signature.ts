@@ -1,0 +1,42 @@
+/**
+ * Signed sandbox callbacks: `x-baton-signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` and
+ * `x-baton-timestamp: <unix seconds>`. The sandbox signs with its session's secret; Baton verifies
+ * the signature in constant time and refuses timestamps outside the replay window.
+ */
+
+/** Header names of a signed callback. */
+export const signatureHeaders = { timestamp: 'x-baton-timestamp', signature: 'x-baton-signature' } as const;
+
+/** How far a callback's timestamp may be from now, either way. */
+export const replayWindowSeconds = 300;
+
+const encoder = new TextEncoder();
+
+async function hmac(secret: string, message: string): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(message)));
+}
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** The headers for sending `body` signed with `secret` at `nowMs`. */
+export async function signCallback(secret: string, body: string, nowMs: number): Promise<Record<string, string>> {
+  const timestamp = String(Math.floor(nowMs / 1000));
+  return { [signatureHeaders.timestamp]: timestamp, [signatureHeaders.signature]: `v1=${hex(await hmac(secret, `${timestamp}.${body}`))}` };
+}
+
+/** Why a signature was refused, or null when it is good. */
+export type SignatureProblem = 'missing' | 'stale' | 'mismatch' | null;
+
+/** Checks a callback's signature and timestamp against `secret` at `nowMs`. */
+export async function verifyCallback(secret: string, body: string, headers: { timestamp: string | undefined; signature: string | undefined }, nowMs: number): Promise<SignatureProblem> {
+  const { timestamp, signature } = headers;
+  if (timestamp === undefined || signature === undefined || !/^\d{1,12}$/.test(timestamp) || !signature.startsWith('v1=')) return 'missing';
+  if (Math.abs(nowMs / 1000 - Number(timestamp)) > replayWindowSeconds) return 'stale';
+  const expected = encoder.encode(`v1=${hex(await hmac(secret, `${timestamp}.${body}`))}`);
+  const given = encoder.encode(signature);
+  // Constant time: compare every byte whatever the first difference.
+  let diff = expected.length ^ given.length;
+  for (let i = 0; i < expected.length; i++) diff |= (expected[i] ?? 0) ^ (given[i] ?? 0);
+  return diff === 0 ? null : 'mismatch';
+}

@@ -1,0 +1,76 @@
+import { SandboxUnavailableError } from '../../domain/errors.ts';
+import type { AgentRunner, RunRequest, RunResult } from '../../ports/agent-runner.ts';
+import type { ExecutionStore } from '../../ports/executions.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { SandboxClient } from '../../ports/sandboxes.ts';
+import type { SandboxRunStore, SessionStore } from '../../ports/sessions.ts';
+import type { SessionManager } from './session-manager.ts';
+
+/** What the runner needs. */
+export interface SandboxAgentRunnerDeps {
+  readonly manager: SessionManager;
+  readonly sessions: SessionStore;
+  readonly runs: SandboxRunStore;
+  readonly client: SandboxClient;
+  readonly executions: Pick<ExecutionStore, 'get'>;
+  readonly logger: Logger;
+}
+
+/**
+ * Runs agent steps in sandboxes: the execution's session (created on demand, reused by its later
+ * steps), a run started by its idempotency key, and results that come back as signed callbacks
+ * (`reportResult`, from the callback handler) or as a lost sandbox (`runLost`).
+ */
+export class SandboxAgentRunner implements AgentRunner {
+  readonly #deps: SandboxAgentRunnerDeps;
+  #handler: (result: RunResult) => Promise<void> = async () => undefined;
+
+  constructor(deps: SandboxAgentRunnerDeps) {
+    this.#deps = deps;
+  }
+
+  onResult(handler: (result: RunResult) => Promise<void>): void {
+    this.#handler = handler;
+  }
+
+  /** Passes a result to the orchestrator (callbacks, lost sandboxes, the reaper's findings). */
+  async reportResult(result: RunResult): Promise<void> {
+    await this.#handler(result);
+  }
+
+  async start(run: RunRequest): Promise<void> {
+    const { manager, runs, client } = this.#deps;
+    const owner = run.workspaceId !== undefined && run.dashboardId !== undefined ? { workspaceId: run.workspaceId, dashboardId: run.dashboardId } : await this.#deps.executions.get(run.executionId);
+    if (owner === undefined) return;
+    const { session, handle } = await manager.ensureReady({ workspaceId: owner.workspaceId, dashboardId: owner.dashboardId, executionId: run.executionId, purpose: 'execution' });
+    const record = await runs.dispatched({ runKey: run.key, sessionId: session.id, epoch: session.epoch, executionId: run.executionId, stepId: run.stepId, attempt: run.attempt, maxCostUsd: run.maxCostUsd ?? null });
+    // A key asked again (the backup job): it ended and was reported, or it belongs to a lost sandbox.
+    if (record.status !== 'dispatched' && record.status !== 'running') return;
+    if (record.sessionId !== session.id || record.epoch !== session.epoch) {
+      // Dispatched to an earlier sandbox epoch, which is gone: a new attempt gets a new key.
+      if (await runs.update(run.key, { status: 'lost', error: 'its sandbox was replaced' })) await this.reportResult({ key: run.key, outcome: 'lost', reason: 'its sandbox was replaced' });
+      return;
+    }
+    try {
+      await client.startRun(handle, { idempotencyKey: run.key, profile: run.profile, prompt: run.prompt, inputs: run.input, timeoutMs: run.timeoutMs });
+    } catch (error) {
+      if (!(error instanceof SandboxUnavailableError)) throw error;
+      // The sandbox is gone: the session is lost, which reports its in-flight runs lost; if another
+      // process had already ended it, this run is reported here.
+      await manager.lose(session, error.message);
+      if (await runs.update(run.key, { status: 'lost', error: error.message })) await this.reportResult({ key: run.key, outcome: 'lost', reason: error.message });
+    }
+  }
+
+  async cancel(key: string): Promise<void> {
+    const run = await this.#deps.runs.get(key);
+    if (run === undefined) return;
+    const session = await this.#deps.sessions.get(run.sessionId);
+    if (session === undefined || session.epoch !== run.epoch || session.sandboxId === null || session.sandboxUrl === null) return;
+    await this.#deps.runs.update(key, { status: 'cancelled' });
+    await this.#deps.client.cancelRun({ sandboxId: session.sandboxId, url: session.sandboxUrl }, key).catch((error: unknown) => {
+      // A sandbox that is gone has nothing left to cancel.
+      if (!(error instanceof SandboxUnavailableError)) throw error;
+    });
+  }
+}

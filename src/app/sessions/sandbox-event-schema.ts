@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** An artifact a run reports: what an execution produced. */
+export const artifactSchema = z.object({
+  /** Unique within the run: a repeated artifact id replaces the earlier one. */
+  artifactId: z.string().min(1).max(200),
+  kind: z.enum(['summary', 'link', 'diff', 'report', 'file']),
+  title: z.string().min(1).max(500),
+  url: z.string().url().max(2000).optional(),
+  content: z.string().max(100_000).optional(),
+});
+
+const base = {
+  /** Unique per event: a repeated id is a duplicate delivery and changes nothing. */
+  id: z.string().min(8).max(100),
+  sessionId: z.string().uuid(),
+  /** The session epoch the sandbox was created for (fencing: a replaced sandbox's callbacks are refused). */
+  epoch: z.number().int().min(1),
+  sandboxId: z.string().min(1).max(200),
+  at: z.string().datetime(),
+};
+const run = { ...base, runKey: z.string().min(1).max(500) };
+const cost = z.number().min(0).max(1_000_000).optional();
+
+/** The body of a signed callback from a sandbox (`POST /v1/sandbox-events`). */
+export const sandboxEventSchema = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('heartbeat'), data: z.object({}).passthrough().default({}) }),
+  z.object({ ...run, type: z.literal('run.started'), data: z.object({}).passthrough().default({}) }),
+  z.object({ ...run, type: z.literal('run.progress'), data: z.object({ message: z.string().max(5_000), percent: z.number().min(0).max(100).optional(), costUsd: cost }) }),
+  z.object({ ...run, type: z.literal('run.artifact'), data: artifactSchema }),
+  z.object({ ...run, type: z.literal('run.completed'), data: z.object({ output: z.unknown(), costUsd: cost }) }),
+  z.object({ ...run, type: z.literal('run.failed'), data: z.object({ error: z.string().max(10_000), retryable: z.boolean(), costUsd: cost }) }),
+]);
+
+/** A parsed sandbox callback. */
+export type SandboxEvent = z.infer<typeof sandboxEventSchema>;
+/** An artifact as reported. */
+export type ReportedArtifact = z.infer<typeof artifactSchema>;

@@ -1,0 +1,133 @@
+import { GoneError, InvalidInputError, UnauthenticatedError } from '../../domain/errors.ts';
+import { liveStatuses } from '../../domain/sessions/session.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { CallbackRecord, SandboxRunRecord, SandboxRunStore, SessionStore } from '../../ports/sessions.ts';
+import { parseRunKey } from '../orchestrator/engine.ts';
+import type { UnitOfWork } from '../../ports/unit-of-work.ts';
+import { signatureHeaders, verifyCallback } from './callback-signature.ts';
+import type { SandboxAgentRunner } from './sandbox-agent-runner.ts';
+import { sandboxEventSchema, type ReportedArtifact, type SandboxEvent } from './sandbox-event-schema.ts';
+
+/** What the callback handler needs. */
+export interface SandboxEventDeps {
+  readonly sessions: SessionStore;
+  readonly runs: SandboxRunStore;
+  readonly unitOfWork: UnitOfWork;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly runner: Pick<SandboxAgentRunner, 'reportResult' | 'cancel'>;
+  /** How long a heartbeat (or any callback) keeps the session's lease. */
+  readonly leaseMs: number;
+  /** Told about progress and artifacts after they are stored (to show them in the dashboard). */
+  readonly onRunChanged?: (run: SandboxRunRecord, change: { progress?: unknown; artifact?: ReportedArtifact }) => void;
+}
+
+/**
+ * A signed callback from a sandbox (`POST /v1/sandbox-events`). Refused, changing nothing: a body
+ * that does not parse (400), an unknown session or a bad or stale signature (401), a sandbox of an
+ * earlier epoch or an ended session (410: it was replaced and should stop). A repeated event id is
+ * accepted and ignored. Progress, artifacts and results are stored as they arrive, each callback in
+ * one statement with its record.
+ */
+export async function receiveSandboxEvent(deps: SandboxEventDeps, rawBody: string | undefined, headers: Readonly<Record<string, string | undefined>>): Promise<void> {
+  const event = parse(rawBody);
+  let current = await secrets(deps).get(event.sessionId);
+  // The cache may be a moment behind (a sandbox just replaced): decide refusals on fresh data only.
+  if (current === undefined || current.epoch !== event.epoch || !liveStatuses.includes(current.status)) current = await secrets(deps).get(event.sessionId, true);
+  if (current === undefined) throw new UnauthenticatedError('The callback is not signed by a known session');
+  // The replay window is about the sandbox's wall clock, not the (test-controllable) clock that
+  // drives leases and the reaper.
+  const problem = await verifyCallback(current.secret, rawBody ?? '', { timestamp: headers[signatureHeaders.timestamp], signature: headers[signatureHeaders.signature] }, Date.now());
+  if (problem === 'stale') throw new UnauthenticatedError('The callback timestamp is outside the five-minute replay window');
+  if (problem !== null) throw new UnauthenticatedError('The callback signature is missing or wrong');
+  // Signed by the session, but from a sandbox it no longer uses: tell it to stop.
+  if (event.epoch !== current.epoch || !liveStatuses.includes(current.status)) throw new GoneError('This sandbox was replaced or its session ended; stop sending and shut down');
+
+  const now = deps.clock.now();
+  const base = { event: { id: event.id, sessionId: event.sessionId, epoch: event.epoch, type: event.type, runKey: 'runKey' in event ? event.runKey : null, data: event.data }, leaseUntil: new Date(now.getTime() + deps.leaseMs) };
+  if (event.type === 'heartbeat') {
+    await deps.runs.recordCallback({ ...base, activeAt: null });
+    return;
+  }
+  // Only runs of this session's own execution: a sandbox cannot report on another's work.
+  const ours = current.executionId !== null && parseRunKey(event.runKey)?.executionId === current.executionId;
+  const write = (run: CallbackRecord['run'], artifact?: CallbackRecord['artifact']) => deps.runs.recordCallback({ ...base, activeAt: now, ...(ours && run !== undefined ? { run } : {}), ...(ours && artifact !== undefined ? { artifact } : {}) });
+  switch (event.type) {
+    case 'run.started':
+      await write({ runKey: event.runKey, patch: { status: 'running' } });
+      return;
+    case 'run.progress': {
+      const progress = { message: event.data.message, percent: event.data.percent ?? null, at: event.at };
+      const { fresh, run } = await write({ runKey: event.runKey, patch: { progress, ...(event.data.costUsd === undefined ? {} : { costUsd: event.data.costUsd }) } });
+      if (!fresh || run === undefined) return;
+      deps.onRunChanged?.(run, { progress });
+      if (run.maxCostUsd !== null && run.costUsd > run.maxCostUsd) await overBudget(deps, run, run.costUsd);
+      return;
+    }
+    case 'run.artifact': {
+      const { artifactId, kind, title } = event.data;
+      const { fresh, run } = await write({ runKey: event.runKey, patch: {} }, { artifactId, kind, title, url: event.data.url ?? null, content: event.data.content ?? null });
+      if (fresh && run !== undefined) deps.onRunChanged?.(run, { artifact: event.data });
+      return;
+    }
+    case 'run.completed':
+    case 'run.failed': {
+      const costUsd = event.data.costUsd ?? 0;
+      // The orchestrator hears first, then the run is recorded as ended: a crash in between leaves
+      // the run open, and the sandbox's retry (or the reaper) reports it again; the engine ignores
+      // a result it no longer waits for.
+      if (ours) {
+        if (event.type === 'run.completed') await deps.runner.reportResult({ key: event.runKey, outcome: 'succeeded', output: event.data.output ?? null });
+        else await deps.runner.reportResult({ key: event.runKey, outcome: 'failed', error: event.data.error, retryable: event.data.retryable });
+      }
+      await write({ runKey: event.runKey, patch: event.type === 'run.completed' ? { status: 'succeeded', output: event.data.output ?? null, costUsd } : { status: 'failed', error: event.data.error, costUsd } });
+      return;
+    }
+  }
+}
+
+/** Per-session callback secrets, kept a moment: a burst of callbacks costs one read. */
+type SecretCache = { get(sessionId: string, fresh?: boolean): Promise<SessionSecret | undefined> };
+type SessionSecret = NonNullable<Awaited<ReturnType<SessionStore['callbackSecret']>>>;
+const caches = new WeakMap<SandboxEventDeps, SecretCache>();
+function secrets(deps: SandboxEventDeps): SecretCache {
+  let cache = caches.get(deps);
+  if (cache === undefined) {
+    const known = new Map<string, { value: SessionSecret | undefined; until: number }>();
+    cache = {
+      async get(sessionId, fresh = false) {
+        const hit = known.get(sessionId);
+        if (!fresh && hit !== undefined && hit.until > Date.now()) return hit.value;
+        const value = await deps.sessions.callbackSecret(sessionId);
+        if (known.size > 10_000) known.clear();
+        // A second at most: an ended or replaced session is refused soon after.
+        known.set(sessionId, { value, until: Date.now() + 1_000 });
+        return value;
+      },
+    };
+    caches.set(deps, cache);
+  }
+  return cache;
+}
+
+/** A run that reported more cost than its profile allows is cancelled and fails. */
+async function overBudget(deps: SandboxEventDeps, run: SandboxRunRecord, costUsd: number): Promise<void> {
+  deps.logger.info({ runKey: run.runKey, costUsd, maxCostUsd: run.maxCostUsd }, 'run over its cost limit; cancelling');
+  const error = `the run cost $${costUsd.toFixed(2)}, over its profile's limit of $${(run.maxCostUsd ?? 0).toFixed(2)}`;
+  await deps.runner.reportResult({ key: run.runKey, outcome: 'failed', error, retryable: false });
+  await deps.runner.cancel(run.runKey);
+}
+
+function parse(rawBody: string | undefined): SandboxEvent {
+  if (rawBody === undefined || rawBody === '') throw new InvalidInputError([{ location: 'body', path: '', message: 'a JSON body is required' }]);
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    throw new InvalidInputError([{ location: 'body', path: '', message: 'the body is not JSON' }]);
+  }
+  const parsed = sandboxEventSchema.safeParse(json);
+  if (!parsed.success) throw new InvalidInputError(parsed.error.issues.map((i) => ({ location: 'body', path: i.path.join('.'), message: i.message })));
+  return parsed.data;
+}

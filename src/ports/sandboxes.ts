@@ -1,0 +1,84 @@
+export { SandboxUnavailableError } from '../domain/errors.ts';
+
+/**
+ * The execution plane as Baton sees it (the contract is `api/sandbox.openapi.yaml`): a provisioner
+ * that creates and destroys sandboxes, and a client that talks to one sandbox. Every call can fail:
+ * Baton never assumes a sandbox is alive.
+ */
+
+/** What a new sandbox gets: who it works for, and where and how it reports back. */
+export interface SandboxSpec {
+  /** The session the sandbox serves (one sandbox per session epoch). */
+  readonly sessionId: string;
+  /** The session's fencing token: a replacement sandbox gets a higher one; callbacks carry it. */
+  readonly epoch: number;
+  /** Where the sandbox sends its signed callbacks (`POST /v1/sandbox-events`). */
+  readonly callbackUrl: string;
+  /** The per-session secret it signs callbacks with (HMAC-SHA256 over `<timestamp>.<body>`). */
+  readonly callbackSecret: string;
+  /** Seconds between heartbeats Baton expects. */
+  readonly heartbeatSeconds: number;
+  /** Extra environment for the sandbox (never secrets of other sessions). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** A sandbox the provider made: its id at the provider and the base URL of its own API. */
+export interface SandboxHandle {
+  readonly sandboxId: string;
+  /** Base URL of the sandbox's API (runs, terminals, health), as in the contract. */
+  readonly url: string;
+}
+
+/** What the provider says about a sandbox. `gone`: it does not exist (any more). */
+export type SandboxStatus = 'starting' | 'running' | 'stopping' | 'stopped' | 'gone';
+
+/** Creates, inspects and destroys sandboxes (adapters: http, fly, local). */
+export interface SandboxProvisioner {
+  /**
+   * Creates a sandbox for this session epoch and waits until it accepts runs. Idempotent per
+   * `(sessionId, epoch)`: asking again returns the same sandbox.
+   */
+  create(spec: SandboxSpec, signal?: AbortSignal): Promise<SandboxHandle>;
+  /** The sandbox's status at the provider. */
+  inspect(sandboxId: string): Promise<SandboxStatus>;
+  /** Stops and destroys the sandbox (idempotent: a gone sandbox is fine). */
+  destroy(sandboxId: string): Promise<void>;
+}
+
+/** A run to start in a sandbox. */
+export interface SandboxRunRequest {
+  /** `<execution>/<step>/<attempt>`: the sandbox never starts a second run for a key it knows. */
+  readonly idempotencyKey: string;
+  readonly profile: { readonly name: string; readonly model: string; readonly tools: readonly string[] };
+  readonly prompt: string;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** How long the run may take, or null for the profile's default at the sandbox. */
+  readonly timeoutMs: number | null;
+  /** Short-lived credentials for this run only (integrations issue); never logged. */
+  readonly credentials?: Readonly<Record<string, string>>;
+}
+
+/** A run as the sandbox reports it. */
+export interface SandboxRun {
+  readonly idempotencyKey: string;
+  readonly status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  /** True when this request started it; false when the key was already known. */
+  readonly created: boolean;
+  /** A finished run's output (succeeded) or error (failed), when the sandbox still has them. */
+  readonly output?: unknown;
+  readonly error?: string;
+}
+
+/** Talks to one sandbox through its API (adapter: http; Fly machines and the local sandbox speak it). */
+export interface SandboxClient {
+  /** Starts the run unless the sandbox knows the key (then returns the existing run, `created: false`). */
+  startRun(sandbox: SandboxHandle, run: SandboxRunRequest, signal?: AbortSignal): Promise<SandboxRun>;
+  /** The run with this key, or undefined when the sandbox does not know it. */
+  inspectRun(sandbox: SandboxHandle, idempotencyKey: string): Promise<SandboxRun | undefined>;
+  /** Cancels the run (idempotent). */
+  cancelRun(sandbox: SandboxHandle, idempotencyKey: string): Promise<void>;
+  /** Opens a terminal; returns where the browser attaches (it presents Baton's token there). */
+  openTerminal(sandbox: SandboxHandle, request: { readonly userId: string }): Promise<{ readonly attachUrl: string }>;
+  /** True when the sandbox answers its health check. */
+  healthy(sandbox: SandboxHandle): Promise<boolean>;
+}

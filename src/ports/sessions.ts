@@ -1,0 +1,107 @@
+import type { Session, SessionPurpose, SessionStatus } from '../domain/sessions/session.ts';
+import type { Transaction } from './unit-of-work.ts';
+
+/** Who a session works for: an execution's agent steps, or a dashboard's terminal. */
+export interface SessionOwner {
+  readonly workspaceId: string;
+  readonly dashboardId: string;
+  readonly executionId: string | null;
+  readonly purpose: SessionPurpose;
+}
+
+/** Sessions in Postgres. Transitions are compare-and-set on (status, epoch): concurrent callers cannot both win. */
+export interface SessionStore {
+  /** The owner's session, created as `requested` (epoch 0) when it has none. */
+  ensure(owner: SessionOwner, callbackSecret: string): Promise<Session>;
+  get(id: string): Promise<Session | undefined>;
+  /** The execution's session, if it ever had one. */
+  byExecution(executionId: string): Promise<Session | undefined>;
+  /** Sessions of a dashboard, newest first. */
+  listByDashboard(dashboardId: string): Promise<Session[]>;
+  /** Every live session (for the reaper). */
+  listLive(): Promise<Session[]>;
+  /** How many live sessions the workspace has, other than `except`. */
+  countLive(workspaceId: string, except: string): Promise<number>;
+  /**
+   * Starts provisioning a new sandbox: epoch + 1, status `provisioning`; only if the session is still
+   * at `from` (status and epoch). The callback secret stays the session's: a replaced sandbox can
+   * still prove who it is, and be told (410) that it was replaced. Returns the updated session or undefined.
+   */
+  beginProvisioning(id: string, from: { status: SessionStatus; epoch: number }, now: Date): Promise<Session | undefined>;
+  /** The sandbox is up: `ready`, with its handle and a first lease. Only for the current epoch while provisioning. */
+  markReady(id: string, epoch: number, sandbox: { sandboxId: string; url: string }, leaseUntil: Date, now: Date): Promise<Session | undefined>;
+  /** Moves the session from one of `from` to `to` for this epoch (ends, losses, stops, idling). */
+  transition(id: string, epoch: number, from: readonly SessionStatus[], to: SessionStatus, now: Date, reason?: string): Promise<Session | undefined>;
+  /** A heartbeat: extends the lease of the current epoch. */
+  extendLease(id: string, epoch: number, leaseUntil: Date, tx?: Transaction): Promise<void>;
+  /** Work happened: the session is not idle (`idle` → `ready`). */
+  touch(id: string, now: Date, tx?: Transaction): Promise<void>;
+  /** The per-session secret callbacks of this epoch are signed with. */
+  callbackSecret(id: string): Promise<{ secret: string; epoch: number; status: SessionStatus; executionId: string | null } | undefined>;
+}
+
+/** Status of a run as Baton tracks it. */
+export type RunStatus = 'dispatched' | 'running' | 'succeeded' | 'failed' | 'lost' | 'cancelled';
+
+/** A run dispatched to a sandbox. */
+export interface SandboxRunRecord {
+  readonly runKey: string;
+  readonly sessionId: string;
+  readonly epoch: number;
+  readonly executionId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly status: RunStatus;
+  readonly progress: unknown;
+  readonly costUsd: number;
+  readonly maxCostUsd: number | null;
+  readonly output: unknown;
+  readonly error: string | null;
+  readonly updatedAt: number;
+}
+
+/** An artifact a run reported. */
+export interface ArtifactRecord {
+  readonly runKey: string;
+  readonly artifactId: string;
+  readonly executionId: string;
+  readonly stepId: string;
+  readonly kind: string;
+  readonly title: string;
+  readonly url: string | null;
+  readonly content: string | null;
+  readonly createdAt: number;
+}
+
+/** What a callback writes. */
+export interface CallbackRecord {
+  readonly event: { readonly id: string; readonly sessionId: string; readonly epoch: number; readonly type: string; readonly runKey: string | null; readonly data: unknown };
+  /** The session's new lease end. */
+  readonly leaseUntil: Date;
+  /** Set when the callback shows work (the session is not idle). */
+  readonly activeAt: Date | null;
+  readonly run?: { readonly runKey: string; readonly patch: Partial<Pick<SandboxRunRecord, 'status' | 'progress' | 'costUsd' | 'output' | 'error'>> };
+  readonly artifact?: Pick<ArtifactRecord, 'artifactId' | 'kind' | 'title' | 'url' | 'content'>;
+}
+
+/** Runs, callbacks received and artifacts. */
+export interface SandboxRunStore {
+  /** Records a dispatch (idempotent by key: a known key keeps its row, which is returned). */
+  dispatched(run: Pick<SandboxRunRecord, 'runKey' | 'sessionId' | 'epoch' | 'executionId' | 'stepId' | 'attempt' | 'maxCostUsd'>): Promise<SandboxRunRecord>;
+  get(runKey: string, tx?: Transaction): Promise<SandboxRunRecord | undefined>;
+  /** Runs of a session still dispatched or running. */
+  inFlight(sessionId: string): Promise<SandboxRunRecord[]>;
+  /** Runs dispatched or running that have not changed since `before` (the reaper asks their sandbox). */
+  stale(before: Date): Promise<SandboxRunRecord[]>;
+  /** Updates a run unless it already ended (`succeeded`, `failed`, `lost`, `cancelled`); true when it changed. */
+  update(runKey: string, patch: Partial<Pick<SandboxRunRecord, 'status' | 'progress' | 'costUsd' | 'output' | 'error'>>, tx?: Transaction): Promise<boolean>;
+  /**
+   * Applies a signed callback in one statement: records it by its id (a repeated id changes nothing),
+   * extends the session's lease, and updates the run it is about (only if that run is open and was
+   * dispatched to this session epoch), storing an artifact with it. Returns whether the callback was
+   * new, and the run as updated (undefined when nothing matched).
+   */
+  recordCallback(input: CallbackRecord): Promise<{ fresh: boolean; run: SandboxRunRecord | undefined }>;
+  /** An execution's artifacts, oldest first. */
+  artifacts(executionId: string): Promise<ArtifactRecord[]>;
+}
