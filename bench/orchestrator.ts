@@ -19,7 +19,7 @@ import { createDashboard } from '../src/app/dashboards/dashboards.ts';
 import { startExecution } from '../src/app/orchestrator/executions.ts';
 import { bootstrapToken } from '../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../src/domain/access/principal.ts';
-import { percentile, round, startBenchBaton, writeResults } from './support/common.ts';
+import { percentile, round, startBenchBaton, startBenchPlane, writeResults } from './support/common.ts';
 
 const executions = Number(process.env.BENCH_EXECUTIONS ?? 200);
 const stepsPer = 10;
@@ -39,11 +39,13 @@ function summary(totalMs: number, starts: Map<string, number[]>, count = executi
   return { steps: count * stepsPer, seconds: round(totalMs / 1000), stepsPerSecond: round((count * stepsPer) / (totalMs / 1000)), stepToStepP50Ms: round(percentile(g, 50)), stepToStepP99Ms: round(percentile(g, 99)) };
 }
 
-const node = await startBenchBaton();
+// The sandboxes run in their own process, as they would on their own machines.
+const plane = await startBenchPlane();
+const node = await startBenchBaton({ BATON_SANDBOX_PROVIDER: 'http', BATON_SANDBOX_URL: plane.url });
 const logger = createLogger({ level: 'error', format: 'json' });
 const databaseUrl = node.databaseUrl;
 /** Every run the local execution plane started (the ledger), with its start time. */
-const planeLedger = async () => ((await (await fetch(`${node.localSandboxUrl}/v1/ledger`)).json()) as { runs: Array<{ idempotencyKey: string; startedAt: string }> }).runs;
+const planeLedger = async () => ((await (await fetch(`${plane.url}/v1/ledger`)).json()) as { runs: Array<{ idempotencyKey: string; startedAt: string }> }).runs;
 
 async function baton(count = executions) {
   const made = await bootstrapToken(node.app, { email: `bench-${Date.now()}@example.com`, workspaceName: `Bench ${Date.now()}` });
@@ -107,7 +109,7 @@ async function dbos() {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
-  const handle = await new HttpSandboxProvisioner({ baseUrl: node.localSandboxUrl ?? '' }).create({ sessionId: crypto.randomUUID(), epoch: 1, callbackUrl, callbackSecret: 'bench', heartbeatSeconds: 3600, env: {} });
+  const handle = await new HttpSandboxProvisioner({ baseUrl: plane.url }).create({ sessionId: crypto.randomUUID(), epoch: 1, callbackUrl, callbackSecret: 'bench', heartbeatSeconds: 3600, env: {} });
   const client = new HttpSandboxClient();
   const sandbox = async (run: string, step: number) => {
     const key = `${run}/s${step}/1`;
@@ -193,6 +195,7 @@ const ours = await baton();
 const dbosResult = await dbos();
 const chain = await pgBossChain();
 await node.close();
+plane.child.kill('SIGTERM');
 
 const ratios = {
   stepsPerSecondVsDbos: round(ours.stepsPerSecond / dbosResult.stepsPerSecond),

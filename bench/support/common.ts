@@ -2,7 +2,9 @@
  * What the benchmarks share: starting Baton in this process the way a bench needs it, rounding and
  * percentiles, and writing bench/results/<name>.json with the machine it ran on.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { cpus, totalmem } from 'node:os';
 import { createLogger } from '../../src/adapters/pino/logger.ts';
 import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
@@ -20,7 +22,7 @@ export const percentile = (sorted: readonly number[], p: number) => sorted[Math.
  * (created on first use, reused after); quiet logs; no rate or sandbox limit in the way; the local
  * execution plane in process.
  */
-export async function startBenchBaton(): Promise<NodeApp> {
+export async function startBenchBaton(env: Record<string, string> = {}): Promise<NodeApp> {
   // Embedded Postgres run as root needs a data directory parent the `postgres` user can write.
   mkdirSync('.data', { recursive: true, mode: 0o777 });
   const config = resolveConfig({
@@ -33,6 +35,7 @@ export async function startBenchBaton(): Promise<NodeApp> {
     BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '1000000',
     // Every execution of a bench gets its own sandbox at once.
     BATON_SANDBOX_MAX_PER_WORKSPACE: '100000',
+    ...env,
   });
   return startNode(config, createLogger({ ...config.log, format: 'json' }));
 }
@@ -42,4 +45,22 @@ export function writeResults(name: string, result: Record<string, unknown>): voi
   const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalMemoryGiB: round(totalmem() / 2 ** 30), platform: process.platform };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${name}.json`, `${JSON.stringify({ name, ...result, machine }, null, 2)}\n`);
+}
+
+/**
+ * The local execution plane as its own process (`src/main/sandbox-local.ts`, what `npm run
+ * sandbox:local` runs), on a free port with its ledger under `.data/bench/plane`: a sandbox is not
+ * part of the control plane's process.
+ */
+export async function startBenchPlane(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/sandbox-local.ts'], {
+    env: { ...process.env, SANDBOX_PORT: '0', SANDBOX_DATA_DIR: '.data/bench/plane' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout ?? process.stdin });
+  for await (const line of lines) {
+    const url = (JSON.parse(line) as { url?: string }).url;
+    if (url !== undefined) return { url, child };
+  }
+  throw new Error('the local execution plane did not start');
 }

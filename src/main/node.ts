@@ -24,6 +24,7 @@ import { intervene } from '../app/orchestrator/executions.ts';
 import { startOrchestratorWorkers } from '../app/orchestrator/workers.ts';
 import { PostgresJobOutbox } from '../adapters/postgres/job-outbox.ts';
 import { startNodeSandboxes } from './sandboxes.ts';
+import { DashboardWriter } from '../app/realtime/dashboard-writer.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
 import { createPostgresAppContext } from './app-context.ts';
@@ -112,10 +113,12 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     cleanups.push(() => outbox.stop());
     const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, outbox, clock, expressions, logger, dispatchBackupDelayMs: 5_000 });
     // Sessions and sandboxes: agent steps run there (the local stand-in plane by default).
-    const sandboxes = await startNodeSandboxes(config, db, app, logger);
+    // Server writes into dashboards (executions, sessions, progress), gathered per dashboard.
+    const writer = new DashboardWriter({ realtime, logger });
+    const sandboxes = await startNodeSandboxes(config, db, app, logger, writer);
     cleanups.push(() => sandboxes.close());
     const runner = sandboxes.runner;
-    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch });
+    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch });
     // A graceful stop runs in this order: no new results, no new jobs, the last dashboard writes,
     // and only then realtime (which flushes documents) and the database.
     // A finished execution's sandbox is let go at once (the reaper is the backup after a crash).

@@ -16,6 +16,7 @@ import { SandboxAgentRunner } from '../app/sessions/sandbox-agent-runner.ts';
 import { SessionManager } from '../app/sessions/session-manager.ts';
 import { createSessionMirror } from '../app/sessions/session-mirror.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { DashboardWriter } from '../app/realtime/dashboard-writer.ts';
 import type { SandboxProvisioner } from '../ports/sandboxes.ts';
 
 /** Sessions and sandboxes as the Node runtime wires them. */
@@ -36,7 +37,7 @@ export interface NodeSandboxes {
  * process by default), the stores, the session manager, the agent runner, the callback handler's
  * dependencies, the token signer, and the reaper on a timer.
  */
-export async function startNodeSandboxes(config: Config, db: Database, app: AppContext, logger: Logger): Promise<NodeSandboxes> {
+export async function startNodeSandboxes(config: Config, db: Database, app: AppContext, logger: Logger, writer: DashboardWriter): Promise<NodeSandboxes> {
   const sc = config.sandboxes;
   let localPlane: Awaited<ReturnType<typeof startLocalSandboxPlane>> | undefined;
   let provisioner: SandboxProvisioner;
@@ -53,7 +54,7 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
   const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.heartbeatSeconds * 3_000, provisionTimeoutMs: sc.provisionTimeoutMs };
   const manager = new SessionManager({ sessions: sessionStore, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace });
   const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger });
-  const mirror = createSessionMirror(app, logger);
+  const mirror = createSessionMirror(app, writer);
   manager.listen({ runLost: (run, reason) => runner.reportResult({ key: run.runKey, outcome: 'lost', reason }), changed: (session) => mirror.session(session) });
   const signer = new JoseTokenSigner({ store: createSigningKeyStore(db), clock: app.clock, issuer: config.http.publicUrl, rotateAfterMs: sc.signingKeyRotationMs });
   const events = { sessions: sessionStore, runs, unitOfWork: app.unitOfWork, clock: app.clock, logger, runner, leaseMs: policy.leaseMs, onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) => void mirror.run(run, change) };

@@ -6,10 +6,13 @@ import type { DocumentStore } from '../../ports/document-store.ts';
 import { postSystemNote } from '../realtime/items.ts';
 import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type NotifyJob, type TimerJob } from './engine.ts';
 import { MirrorScheduler } from './mirror-scheduler.ts';
+import type { DashboardWriter } from '../realtime/dashboard-writer.ts';
 
 /** What the workers need besides the engine. */
 export interface WorkerDeps extends EngineDeps {
   readonly jobs: JobQueue;
+  /** Coalesced server writes into dashboards (shared with the session mirror). */
+  readonly writer: DashboardWriter;
   readonly runner: AgentRunner;
   readonly agentProfiles: AgentProfileStore;
   readonly realtime: Realtime;
@@ -130,5 +133,5 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     },
     { concurrency: 4 },
   );
-  return { close: () => mirror.close() };
+  return { close: () => deps.writer.close() };
 }

@@ -12,9 +12,17 @@ export const replayWindowSeconds = 300;
 
 const encoder = new TextEncoder();
 
+// Imported keys by secret: a session signs or checks many callbacks with the same one.
+const keys = new Map<string, Promise<CryptoKey>>();
+
 async function hmac(secret: string, message: string): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(message)));
+  let key = keys.get(secret);
+  if (key === undefined) {
+    if (keys.size > 10_000) keys.clear();
+    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    keys.set(secret, key);
+  }
+  return new Uint8Array(await crypto.subtle.sign('HMAC', await key, encoder.encode(message)));
 }
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');

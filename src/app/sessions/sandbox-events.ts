@@ -30,8 +30,9 @@ export interface SandboxEventDeps {
  * accepted and ignored. Progress, artifacts and results are stored as they arrive, each callback in
  * one statement with its record.
  */
-export async function receiveSandboxEvent(deps: SandboxEventDeps, rawBody: string | undefined, headers: Readonly<Record<string, string | undefined>>): Promise<void> {
-  const event = parse(rawBody);
+export async function receiveSandboxEvent(deps: SandboxEventDeps, rawBody: string | undefined, headers: Readonly<Record<string, string | undefined>>, parsed?: SandboxEvent): Promise<void> {
+  // The HTTP edge has parsed and validated the body already; other callers pass the raw body only.
+  const event = parsed ?? parse(rawBody);
   let current = await secrets(deps).get(event.sessionId);
   // The cache may be a moment behind (a sandbox just replaced): decide refusals on fresh data only.
   if (current === undefined || current.epoch !== event.epoch || !liveStatuses.includes(current.status)) current = await secrets(deps).get(event.sessionId, true);

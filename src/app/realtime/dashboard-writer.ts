@@ -1,0 +1,70 @@
+import type * as Y from 'yjs';
+import type { Logger } from '../../ports/logger.ts';
+import type { Realtime } from '../../ports/realtime.ts';
+import { changeDocument } from './change-document.ts';
+
+/**
+ * Server writes into dashboards that may come in bursts (executions, sessions, run progress), gathered
+ * per dashboard: edits wait a moment, then one document change applies them all. A later edit with
+ * the same key replaces an earlier one still waiting. At most one write per dashboard is in flight, so
+ * writes land in order (concurrent server writes of one key would be merged by Yjs by client id, not
+ * by time). Best effort: Postgres holds the truth.
+ */
+export class DashboardWriter {
+  readonly #deps: { readonly realtime: Realtime; readonly logger: Logger; readonly delayMs?: number };
+  readonly #pending = new Map<string, Map<string, (doc: Y.Doc) => void>>();
+  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #running = new Map<string, Promise<void>>();
+  #closed = false;
+
+  constructor(deps: { readonly realtime: Realtime; readonly logger: Logger; readonly delayMs?: number }) {
+    this.#deps = deps;
+  }
+
+  /** Queues an edit of the dashboard under `key`. */
+  queue(dashboardId: string, key: string, edit: (doc: Y.Doc) => void): void {
+    if (this.#closed) return;
+    let edits = this.#pending.get(dashboardId);
+    if (edits === undefined) this.#pending.set(dashboardId, (edits = new Map()));
+    edits.delete(key); // keeps the map in the order of the latest edits
+    edits.set(key, edit);
+    this.#arm(dashboardId);
+  }
+
+  /** Stops taking edits and waits for the writes in flight (a graceful stop, before realtime closes). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    await Promise.allSettled([...this.#running.values()]);
+  }
+
+  #arm(dashboardId: string): void {
+    if (this.#timers.has(dashboardId) || this.#running.has(dashboardId)) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(dashboardId);
+      const run = this.#write(dashboardId).finally(() => {
+        this.#running.delete(dashboardId);
+        if (this.#pending.has(dashboardId) && !this.#closed) this.#arm(dashboardId);
+      });
+      this.#running.set(dashboardId, run);
+    }, this.#deps.delayMs ?? 100);
+    timer.unref?.();
+    this.#timers.set(dashboardId, timer);
+  }
+
+  async #write(dashboardId: string): Promise<void> {
+    const edits = this.#pending.get(dashboardId);
+    this.#pending.delete(dashboardId);
+    if (edits === undefined) return;
+    try {
+      await changeDocument(this.#deps, dashboardId, (doc) => {
+        doc.transact(() => {
+          for (const edit of edits.values()) edit(doc);
+        });
+      });
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, dashboardId }, 'could not show changes in the dashboard');
+    }
+  }
+}
