@@ -54,7 +54,15 @@ export interface NodeApp {
 export async function startNode(config: Config, logger: PinoLogger, options: { clock?: Clock } = {}): Promise<NodeApp> {
   const cleanups: Array<() => Promise<void>> = [];
   const unwind = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.error({ err: error }, 'error while stopping'));
+    // Each step gets a bounded time: a graceful stop must end even when one part hangs (a sandbox
+    // or a client that does not answer); what it left is recovered like after a crash.
+    for (const [index, cleanup] of cleanups.map((c, i) => [i, c] as const).reverse()) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));
+      const outcome = await Promise.race([cleanup().catch((error: unknown) => logger.error({ err: error, step: index }, 'error while stopping')), timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') logger.warn({ step: index, timeoutMs: config.shutdownTimeoutMs }, 'a shutdown step did not finish in time; going on');
+    }
   };
   try {
     const database = await openDatabase(config, logger, 'server');

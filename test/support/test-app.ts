@@ -35,6 +35,8 @@ export async function startTestApp(databaseUrl: string, env: Record<string, stri
     // Local state of this server alone (the local execution plane's ledger).
     BATON_DATA_DIR: join(tmpdir(), `baton-test-app-${randomUUID()}`),
     LOG_LEVEL: options.logs === undefined ? 'silent' : 'info',
+    // Each shutdown step is bounded by this: a test's afterAll must not wait long for a stuck part.
+    BATON_SHUTDOWN_TIMEOUT_MS: '3000',
     ...env,
   });
   const logger = createLogger({ ...config.log, format: 'json', ...(options.logs === undefined ? {} : { destination: options.logs }) });

@@ -68,7 +68,7 @@ export class LocalSandbox {
     const run = new ScriptedRun(request, { emit: (type, data) => this.#emit(type, data, key), crash: () => this.crash() }, startedAt);
     this.runs.set(key, run);
     this.known.add(key);
-    this.#logger.info({ runKey: key }, 'run started');
+    this.#logger.debug({ runKey: key }, 'run started');
     run.start();
     return run;
   }

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../ports/logger.ts';
 
@@ -17,8 +17,9 @@ export interface LedgerEntry {
 /**
  * Every idempotency key the plane ever started a run for, kept as JSON lines in
  * `<dataDir>/ledger.jsonl` so that a restarted plane never starts a known key again. An entry is
- * written synchronously (and fsynced) before its run starts: a crash can lose a run, but a key is
- * never started twice.
+ * written synchronously before its run starts: a crash of the process (SIGKILL included) can lose a
+ * run, but a key is never started twice. It is not fsynced: what this stand-in must survive is its
+ * process dying, which the OS's page cache outlives, and an fsync per run would block every run.
  */
 export class RunLedger {
   readonly #entries = new Map<string, LedgerEntry>();
@@ -56,7 +57,6 @@ export class RunLedger {
   record(entry: Omit<LedgerEntry, 'requests'>): LedgerEntry {
     if (this.#fd === undefined) throw new Error('the run ledger is closed');
     writeSync(this.#fd, `${JSON.stringify(entry)}\n`);
-    fsyncSync(this.#fd);
     const recorded = { ...entry, requests: 1 };
     this.#entries.set(entry.idempotencyKey, recorded);
     return recorded;

@@ -62,6 +62,15 @@ describe('resolveConfig', () => {
     expect(config.http.publicUrl).toBe('https://baton.example.com');
   });
 
+  it('asks for what the chosen sandbox provider needs, and keeps tokens out of messages', () => {
+    expect(problemsOf({ BATON_SANDBOX_PROVIDER: 'http' }).map((p) => p.variable)).toEqual(['BATON_SANDBOX_URL']);
+    expect(problemsOf({ BATON_SANDBOX_PROVIDER: 'fly', BATON_FLY_APP: 'sandboxes' }).map((p) => p.variable)).toEqual(['BATON_FLY_API_TOKEN', 'BATON_FLY_IMAGE']);
+    expect(JSON.stringify(problemsOf({ BATON_SANDBOX_PROVIDER: 'nope', BATON_SANDBOX_TOKEN: 'sekrit' }))).toContain('BATON_SANDBOX_PROVIDER');
+    const fly = resolveConfig({ BATON_SANDBOX_PROVIDER: 'fly', BATON_FLY_API_TOKEN: 't', BATON_FLY_APP: 'sandboxes', BATON_FLY_IMAGE: 'registry.fly.io/sandbox:1' });
+    expect(fly.sandboxes.provider).toMatchObject({ kind: 'fly', app: 'sandboxes', apiUrl: 'https://api.machines.dev', sandboxPort: 8080 });
+    expect(resolveConfig({}).sandboxes).toMatchObject({ provider: { kind: 'local' }, maxPerWorkspace: 10, idleMs: 600_000, heartbeatSeconds: 10 });
+  });
+
   it('documents every variable it reads', () => {
     for (const [name, variable] of Object.entries(configVariables)) expect(variable.description.length, name).toBeGreaterThan(10);
   });
