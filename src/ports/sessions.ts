@@ -20,7 +20,7 @@ export interface SessionStore {
   listByDashboard(dashboardId: string): Promise<Session[]>;
   /** Every live session (for the reaper). */
   listLive(): Promise<Session[]>;
-  /** How many live sessions the workspace has, other than `except`. */
+  /** How many sessions of the workspace hold or are getting a sandbox, other than `except`. */
   countLive(workspaceId: string, except: string): Promise<number>;
   /**
    * Starts provisioning a new sandbox: epoch + 1, status `provisioning`; only if the session is still

@@ -175,13 +175,21 @@ describe('sessions and sandboxes', () => {
     expect(keys.keys.every((k) => k.d === undefined)).toBe(true);
   });
 
-  it('refuses a new sandbox past the workspace limit with a clear error', async () => {
+  it('refuses a terminal past the workspace limit with a clear error; a step waits for a free sandbox', async () => {
     const others = [];
     for (let i = 0; i < 6; i++) others.push((await createDashboard(baton.ctx, sessionPrincipal(owner.userId), workspaceId, { name: `T${i}` }, 'setup')).id);
     const statuses = [];
     for (const other of others) statuses.push(await api('POST', `/v1/dashboards/${other}/terminals`, owner.secret));
     const refused = statuses.find((s) => s.status === 429);
     expect(refused?.body.error).toMatchObject({ code: 'sandbox_limit', message: expect.stringContaining('limit') });
-    for (const s of statuses) if (s.status === 201) await api('DELETE', `/v1/sessions/${s.body.session.id}`, owner.secret);
-  });
+    const open = statuses.filter((s) => s.status === 201).map((s) => s.body.session.id as string);
+    // The workspace is full: an agent step waits (no run starts) until a sandbox is let go.
+    const id = await run(`  - { id: a, kind: agent, profile: coder, prompt: patient }`);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await runsOf(id)).toEqual([]);
+    expect((await execution(id)).status).toBe('running');
+    expect((await api('DELETE', `/v1/sessions/${open[0]}`, owner.secret)).status).toBe(204);
+    expect((await settled(id, 'succeeded', 30_000)).steps.a).toMatchObject({ status: 'succeeded', attempt: 1 });
+    for (const session of open.slice(1)) await api('DELETE', `/v1/sessions/${session}`, owner.secret);
+  }, 45_000);
 });

@@ -52,7 +52,9 @@ export function createSessionStore(db: Database): SessionStore {
       return (await db.selectFrom('sessions').select(columns).where('status', 'in', [...liveStatuses]).execute()).map(toSession);
     },
     async countLive(workspaceId, except) {
-      const row = await db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId).where('status', 'in', [...liveStatuses]).where('id', '!=', except).executeTakeFirstOrThrow();
+      // Sessions that hold or are getting a sandbox; a `requested` one that was refused holds nothing.
+      const holding = liveStatuses.filter((s) => s !== 'requested');
+      const row = await db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId).where('status', 'in', holding).where('id', '!=', except).executeTakeFirstOrThrow();
       return Number(row.n);
     },
     beginProvisioning: (id, from, now) =>

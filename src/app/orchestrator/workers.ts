@@ -30,7 +30,9 @@ const finished = new Set(['succeeded', 'failed', 'cancelled']);
  */
 export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps): Promise<{ close(): Promise<void> }> {
   const { jobs, executions, agentProfiles, runner, logger } = deps;
-  await jobs.declareTopic(topics.dispatch, { retryLimit: 5, retryDelaySeconds: 1 });
+  // A dispatch that cannot get a sandbox (the workspace is at its limit, the provider is down) is
+  // retried every 5 s for an hour: the step waits for a slot rather than hanging or failing at once.
+  await jobs.declareTopic(topics.dispatch, { retryLimit: 720, retryDelaySeconds: 5 });
   await jobs.declareTopic(topics.cancel, { retryLimit: 5, retryDelaySeconds: 1 });
   await jobs.declareTopic(topics.timer, { retryLimit: 10, retryDelaySeconds: 1 });
   await jobs.declareTopic(topics.notify, { retryLimit: 5, retryDelaySeconds: 2 });
