@@ -14,6 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpSandboxClient } from '../src/adapters/sandbox-http/http-sandbox-client.ts';
 import { HttpSandboxProvisioner } from '../src/adapters/sandbox-http/http-sandbox-provisioner.ts';
+import type { SandboxHandle } from '../src/ports/sandboxes.ts';
 import { PgBossJobQueue } from '../src/adapters/pgboss/pg-boss-job-queue.ts';
 import { createDashboard } from '../src/app/dashboards/dashboards.ts';
 import { startExecution } from '../src/app/orchestrator/executions.ts';
@@ -95,8 +96,9 @@ async function dbos() {
   await admin.query('create database baton_bench_dbos');
   await admin.end();
   const starts = new Map<string, number[]>();
-  // The same local execution plane Baton's steps run on: one sandbox of it; each step starts a run
-  // there by key and waits for the run's (instant) completion callback.
+  // The same local execution plane Baton's steps run on. Like a Baton execution, each workflow gets a
+  // sandbox of its own (created by its first step, destroyed by its last); each agent step starts a
+  // run there by key and waits for the run's (instant) completion callback.
   const waiting = new Map<string, () => void>();
   const receiver = createServer((req, res) => {
     let body = '';
@@ -109,9 +111,9 @@ async function dbos() {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
-  const handle = await new HttpSandboxProvisioner({ baseUrl: plane.url }).create({ sessionId: crypto.randomUUID(), epoch: 1, callbackUrl, callbackSecret: 'bench', heartbeatSeconds: 3600, env: {} });
+  const provisioner = new HttpSandboxProvisioner({ baseUrl: plane.url });
   const client = new HttpSandboxClient();
-  const sandbox = async (run: string, step: number) => {
+  const sandbox = async (handle: SandboxHandle, run: string, step: number) => {
     const key = `${run}/s${step}/1`;
     starts.set(run, [...(starts.get(run) ?? []), Date.now()]);
     const done = new Promise<void>((resolve) => waiting.set(key, resolve));
@@ -122,7 +124,9 @@ async function dbos() {
   };
   const workflow = DBOS.registerWorkflow(
     async (run: string) => {
-      for (let i = 1; i <= stepsPer; i++) await DBOS.runStep(() => sandbox(run, i), { name: `s${i}` });
+      const handle = await DBOS.runStep(() => provisioner.create({ sessionId: crypto.randomUUID(), epoch: 1, callbackUrl, callbackSecret: 'bench', heartbeatSeconds: 10, env: {} }), { name: 'sandbox' });
+      for (let i = 1; i <= stepsPer; i++) await DBOS.runStep(() => sandbox(handle, run, i), { name: `s${i}` });
+      await DBOS.runStep(() => provisioner.destroy(handle.sandboxId), { name: 'release' });
       return run;
     },
     { name: 'benchWorkflow' },
