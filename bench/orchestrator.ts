@@ -60,6 +60,16 @@ async function baton(count = executions) {
   await call(`/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'instant', model: 'none' });
   const steps = Array.from({ length: stepsPer }, (_, i) => ({ id: `s${i + 1}`, kind: 'agent', profile: 'instant', prompt: `step ${i + 1}` }));
   const recipe = await call(`/v1/workspaces/${workspaceId}/recipes`, { recipe: { name: 'bench', steps } });
+  // Executions that finished, heard from the engine itself (polling the database would load Baton's
+  // process while DBOS's side just awaits its handles).
+  const finished = new Set<string>();
+  let wake: () => void = () => undefined;
+  node.engine.onCommitted((execution, decided) => {
+    if (decided.commands.some((c) => c.kind === 'finished')) {
+      finished.add(execution.id);
+      wake();
+    }
+  });
   const began = performance.now();
   const ids: string[] = [];
   // Started through the use case in this process, as DBOS's workflows are through startWorkflow:
@@ -68,11 +78,7 @@ async function baton(count = executions) {
   const start = () => startExecution(node.app, node.engine, principal, recipe.id, { dashboardId, inputs: {} }, 'bench');
   for (let i = 0; i < count; i += 20) ids.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, start))).map((e) => e.id));
   const mine = new Set(ids);
-  for (;;) {
-    const open = (await node.app.executions.unfinished()).filter((e) => mine.has(e.id));
-    if (open.length === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  while (ids.some((id) => !finished.has(id))) await new Promise<void>((resolve) => (wake = resolve));
   const totalMs = performance.now() - began;
   const starts = new Map<string, number[]>();
   for (const entry of await planeLedger()) {
