@@ -9,12 +9,16 @@ import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
  *   decisions: Y.Map userId → { approved, comment } }. A member approves or rejects by writing their
  *   own entry into `decisions`; the server turns it into an approval through the access policy.
  */
+/** How many finished executions a dashboard document keeps (the API keeps them all). */
+export const finishedKept = 50;
+const finishedStatuses = new Set(['succeeded', 'failed', 'cancelled']);
+
 export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: CompiledRecipe): void {
   const steps: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(state.steps)) {
     steps[id] = { status: s.status, attempt: s.attempt, error: s.error, summary: summaryOf(s.output) };
   }
-  const summary = { recipeId: state.recipeId, recipeVersion: state.recipeVersion, status: state.status, active: [...state.active], reason: state.reason, steps, updatedAt: new Date().toISOString() };
+  const summary = { recipeId: state.recipeId, recipeVersion: state.recipeVersion, status: state.status, active: [...state.active], reason: state.reason, steps, finishedAt: state.finishedAt, updatedAt: new Date().toISOString() };
   doc.transact(() => {
     doc.getMap('executions').set(state.id, summary);
     const approvals = doc.getMap<Y.Map<unknown>>('approvals');
@@ -36,7 +40,23 @@ export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: Compi
       const status = s.status === 'waiting' ? 'waiting' : (s.output as { approved?: boolean } | null)?.approved === true ? 'approved' : 'rejected';
       if (entry.get('status') !== status) entry.set('status', status);
     }
+    if (finishedStatuses.has(state.status)) pruneFinished(doc);
   });
+}
+
+/**
+ * Keeps the document small: only the newest `finishedKept` finished executions stay (with their
+ * approvals); every server write copies the document, so it must not grow with a dashboard's history.
+ */
+function pruneFinished(doc: Y.Doc): void {
+  const executions = doc.getMap<{ status?: string; finishedAt?: number | null }>('executions');
+  const done = [...executions.entries()].filter(([, e]) => finishedStatuses.has(e.status ?? '')).sort((a, b) => (b[1].finishedAt ?? 0) - (a[1].finishedAt ?? 0));
+  if (done.length <= finishedKept) return;
+  const approvals = doc.getMap('approvals');
+  for (const [id] of done.slice(finishedKept)) {
+    executions.delete(id);
+    for (const key of [...approvals.keys()]) if (key.startsWith(`${id}:`)) approvals.delete(key);
+  }
 }
 
 /** A short text for a step's output, for people glancing at the dashboard. */
