@@ -53,8 +53,8 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
   const runs = createSandboxRunStore(db);
   const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.heartbeatSeconds * 3_000, provisionTimeoutMs: sc.provisionTimeoutMs };
   const manager = new SessionManager({ sessions: sessionStore, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace });
-  const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger });
   const mirror = createSessionMirror(app, writer);
+  const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger, onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason) });
   manager.listen({ runLost: (run, reason) => runner.reportResult({ key: run.runKey, outcome: 'lost', reason }), changed: (session) => mirror.session(session) });
   const signer = new JoseTokenSigner({ store: createSigningKeyStore(db), clock: app.clock, issuer: config.http.publicUrl, rotateAfterMs: sc.signingKeyRotationMs });
   const events = { sessions: sessionStore, runs, unitOfWork: app.unitOfWork, clock: app.clock, logger, runner, leaseMs: policy.leaseMs, onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) => void mirror.run(run, change) };

@@ -188,6 +188,13 @@ describe('sessions and sandboxes', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(await runsOf(id)).toEqual([]);
     expect((await execution(id)).status).toBe('running');
+    // The dashboard says why the step does not start.
+    await eventually(async () => {
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, await baton.ctx.realtime.state(dashboardId));
+      const waiting = doc.getMap('progress').get(`${id}/a/1`) as { message?: string } | undefined;
+      return waiting?.message?.startsWith('waiting for a sandbox') === true ? true : undefined;
+    }, 10_000, 'the dashboard shows the step waiting');
     expect((await api('DELETE', `/v1/sessions/${open[0]}`, owner.secret)).status).toBe(204);
     expect((await settled(id, 'succeeded', 30_000)).steps.a).toMatchObject({ status: 'succeeded', attempt: 1 });
     for (const session of open.slice(1)) await api('DELETE', `/v1/sessions/${session}`, owner.secret);

@@ -1,4 +1,4 @@
-import { SandboxUnavailableError } from '../../domain/errors.ts';
+import { SandboxLimitError, SandboxUnavailableError } from '../../domain/errors.ts';
 import type { AgentRunner, RunRequest, RunResult } from '../../ports/agent-runner.ts';
 import type { ExecutionStore } from '../../ports/executions.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -14,6 +14,8 @@ export interface SandboxAgentRunnerDeps {
   readonly client: SandboxClient;
   readonly executions: Pick<ExecutionStore, 'get'>;
   readonly logger: Logger;
+  /** Told when a run cannot get a sandbox yet (the workspace is at its limit): to show it waits. */
+  readonly onWaiting?: (run: RunRequest, dashboardId: string, reason: string) => void;
 }
 
 /**
@@ -42,7 +44,15 @@ export class SandboxAgentRunner implements AgentRunner {
     const { manager, runs, client } = this.#deps;
     const owner = run.workspaceId !== undefined && run.dashboardId !== undefined ? { workspaceId: run.workspaceId, dashboardId: run.dashboardId } : await this.#deps.executions.get(run.executionId);
     if (owner === undefined) return;
-    const { session, handle } = await manager.ensureReady({ workspaceId: owner.workspaceId, dashboardId: owner.dashboardId, executionId: run.executionId, purpose: 'execution' });
+    let ready;
+    try {
+      ready = await manager.ensureReady({ workspaceId: owner.workspaceId, dashboardId: owner.dashboardId, executionId: run.executionId, purpose: 'execution' });
+    } catch (error) {
+      // The dispatch is retried; meanwhile the dashboard says why the step does not start.
+      if (error instanceof SandboxLimitError) this.#deps.onWaiting?.(run, owner.dashboardId, error.message);
+      throw error;
+    }
+    const { session, handle } = ready;
     const record = await runs.dispatched({ runKey: run.key, sessionId: session.id, epoch: session.epoch, executionId: run.executionId, stepId: run.stepId, attempt: run.attempt, maxCostUsd: run.maxCostUsd ?? null });
     // A key asked again (the backup job): it ended and was reported, or it belongs to a lost sandbox.
     if (record.status !== 'dispatched' && record.status !== 'running') return;

@@ -21,6 +21,11 @@ export function createSessionMirror(ctx: Pick<AppContext, 'executions'>, writer:
       const value = { purpose, executionId, status, epoch, sandboxId, endedReason, updatedAt: new Date().toISOString() };
       writer.queue(session.dashboardId, `session:${id}`, (doc) => doc.getMap('sessions').set(id, value));
     },
+    /** A run that waits for a sandbox: its progress entry says why. */
+    waiting(run: { key: string; executionId: string; stepId: string; attempt: number }, dashboardId: string, reason: string): void {
+      const value = { executionId: run.executionId, stepId: run.stepId, attempt: run.attempt, message: `waiting for a sandbox: ${reason}`, percent: null, at: new Date().toISOString() };
+      writer.queue(dashboardId, `progress:${run.key}`, (doc) => doc.getMap('progress').set(run.key, value));
+    },
     async run(run: SandboxRunRecord, change: { progress?: unknown; artifact?: ReportedArtifact }): Promise<void> {
       const dashboardId = await dashboardOf(run.executionId);
       if (dashboardId === undefined) return;
