@@ -4,7 +4,6 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { CallbackRecord, SandboxRunRecord, SandboxRunStore, SessionStore } from '../../ports/sessions.ts';
 import { parseRunKey } from '../orchestrator/engine.ts';
-import type { UnitOfWork } from '../../ports/unit-of-work.ts';
 import { signatureHeaders, verifyCallback } from './callback-signature.ts';
 import type { SandboxAgentRunner } from './sandbox-agent-runner.ts';
 import { sandboxEventSchema, type ReportedArtifact, type SandboxEvent } from './sandbox-event-schema.ts';
@@ -13,7 +12,6 @@ import { sandboxEventSchema, type ReportedArtifact, type SandboxEvent } from './
 export interface SandboxEventDeps {
   readonly sessions: SessionStore;
   readonly runs: SandboxRunStore;
-  readonly unitOfWork: UnitOfWork;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly runner: Pick<SandboxAgentRunner, 'reportResult' | 'cancel'>;
