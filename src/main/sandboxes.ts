@@ -9,6 +9,7 @@ import { createSigningKeyStore } from '../adapters/postgres/signing-key-store.ts
 import { HttpSandboxClient } from '../adapters/sandbox-http/http-sandbox-client.ts';
 import { HttpSandboxProvisioner } from '../adapters/sandbox-http/http-sandbox-provisioner.ts';
 import type { Config } from '../app/config.ts';
+import { isFinishedStatus } from '../domain/orchestrator/execution.ts';
 import type { AppContext } from '../app/context.ts';
 import type { SessionRouteDeps } from '../app/http/routes/sessions.ts';
 import { reapOnce } from '../app/sessions/reaper.ts';
@@ -59,7 +60,7 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
   const signer = new JoseTokenSigner({ store: createSigningKeyStore(db), clock: app.clock, issuer: config.http.publicUrl, rotateAfterMs: sc.signingKeyRotationMs });
   const events = { sessions: sessionStore, runs, clock: app.clock, logger, runner, leaseMs: policy.leaseMs, onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) => void mirror.run(run, change) };
 
-  const executionFinished = async (id: string) => ['succeeded', 'failed', 'cancelled'].includes((await app.executions.get(id))?.state.status ?? 'succeeded');
+  const executionFinished = async (id: string) => isFinishedStatus((await app.executions.get(id))?.state.status ?? 'succeeded');
   const leaseGraceUntil = new Date(app.clock.now().getTime() + policy.leaseMs);
   let timer: ReturnType<typeof setInterval> | undefined;
   let reaping: Promise<unknown> | undefined;

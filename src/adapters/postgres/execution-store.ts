@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { ExecutionEvent, ExecutionState } from '../../domain/orchestrator/execution.ts';
+import { finishedStatuses, isFinishedStatus, type ExecutionEvent, type ExecutionState } from '../../domain/orchestrator/execution.ts';
 import type { ExecutionRecord, ExecutionStore } from '../../ports/executions.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
@@ -8,7 +8,6 @@ import { outboxJobsJson } from './job-outbox.ts';
 type Row = { id: string; workspace_id: string; dashboard_id: string; recipe_id: string; state: unknown; created_by: string | null; created_at: Date; updated_at: Date };
 const columns = ['id', 'workspace_id', 'dashboard_id', 'recipe_id', 'state', 'created_by', 'created_at', 'updated_at'] as const;
 const toRecord = (r: Row): ExecutionRecord => ({ id: r.id, workspaceId: r.workspace_id, dashboardId: r.dashboard_id, recipeId: r.recipe_id, state: r.state as ExecutionState, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at });
-const terminal = ['succeeded', 'failed', 'cancelled'];
 
 /** Executions (state as jsonb) and their append-only history in Postgres. */
 export function createExecutionStore(db: Database): ExecutionStore {
@@ -26,7 +25,7 @@ export function createExecutionStore(db: Database): ExecutionStore {
     async save({ id, expectedVersion, state, event, actor, jobs }, tx) {
       // One statement, so one round trip and atomic even outside a transaction: the hot path of the
       // engine. The version check makes it a compare-and-set; the inserts only happen if it matched.
-      const finishedAt = terminal.includes(state.status) ? new Date(state.finishedAt ?? Date.now()) : null;
+      const finishedAt = isFinishedStatus(state.status) ? new Date(state.finishedAt ?? Date.now()) : null;
       const { rows } = await sql<{ n: number }>`
         with u as (
           update executions set state = ${JSON.stringify(state)}::jsonb, status = ${state.status}, updated_at = now(), finished_at = ${finishedAt}
@@ -54,7 +53,7 @@ export function createExecutionStore(db: Database): ExecutionStore {
       return rows.map((r) => ({ seq: r.seq, event: r.event as ExecutionEvent, createdAt: r.created_at }));
     },
     async unfinished() {
-      const rows = await db.selectFrom('executions').select(['id', 'dashboard_id', 'recipe_id']).where('status', 'not in', terminal).execute();
+      const rows = await db.selectFrom('executions').select(['id', 'dashboard_id', 'recipe_id']).where('status', 'not in', [...finishedStatuses]).execute();
       return rows.map((r) => ({ id: r.id, dashboardId: r.dashboard_id, recipeId: r.recipe_id }));
     },
   };

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import type { ExecutionState } from '../../domain/orchestrator/execution.ts';
+import { isFinishedStatus, type ExecutionState } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 
 /**
@@ -11,7 +11,6 @@ import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
  */
 /** How many finished executions a dashboard document keeps (the API keeps them all). */
 export const finishedKept = 50;
-const finishedStatuses = new Set(['succeeded', 'failed', 'cancelled']);
 
 export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: CompiledRecipe): void {
   const steps: Record<string, unknown> = {};
@@ -40,7 +39,7 @@ export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: Compi
       const status = s.status === 'waiting' ? 'waiting' : (s.output as { approved?: boolean } | null)?.approved === true ? 'approved' : 'rejected';
       if (entry.get('status') !== status) entry.set('status', status);
     }
-    if (finishedStatuses.has(state.status)) pruneFinished(doc);
+    if (isFinishedStatus(state.status)) pruneFinished(doc);
   });
 }
 
@@ -50,7 +49,7 @@ export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: Compi
  */
 function pruneFinished(doc: Y.Doc): void {
   const executions = doc.getMap<{ status?: string; finishedAt?: number | null }>('executions');
-  const done = [...executions.entries()].filter(([, e]) => finishedStatuses.has(e.status ?? '')).sort((a, b) => (b[1].finishedAt ?? 0) - (a[1].finishedAt ?? 0));
+  const done = [...executions.entries()].filter(([, e]) => isFinishedStatus(e.status ?? '')).sort((a, b) => (b[1].finishedAt ?? 0) - (a[1].finishedAt ?? 0));
   if (done.length <= finishedKept) return;
   const approvals = doc.getMap('approvals');
   for (const [id] of done.slice(finishedKept)) {

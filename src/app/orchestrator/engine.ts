@@ -1,5 +1,5 @@
 import { decide } from '../../domain/orchestrator/decide.ts';
-import type { Actor, Command, Decided, ExecutionEvent, ExecutionState, Expressions } from '../../domain/orchestrator/execution.ts';
+import { isFinishedStatus, type Actor, type Command, type Decided, type ExecutionEvent, type ExecutionState, type Expressions } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { ExecutionChange, ExecutionRecord, ExecutionStore } from '../../ports/executions.ts';
@@ -134,7 +134,7 @@ export class Engine {
     const known = this.#current.get(current.id);
     if (known !== undefined && known.state.version > current.state.version) return;
     this.#current.delete(current.id);
-    if (finished.has(current.state.status)) return;
+    if (isFinishedStatus(current.state.status)) return;
     this.#current.set(current.id, current);
     // Bounded: forget the least recently changed ones (Map keeps insertion order).
     if (this.#current.size > 10_000) for (const id of [...this.#current.keys()].slice(0, 1_000)) this.#current.delete(id);
@@ -184,7 +184,6 @@ export class Engine {
   }
 }
 
-const finished = new Set(['succeeded', 'failed', 'cancelled']);
 const needsJob = (command: Command) => command.kind !== 'request_approval' && command.kind !== 'finished';
 
 /** What the engine keeps of an execution to decide its next event. */

@@ -1,9 +1,8 @@
-import type { ExecutionState } from '../../domain/orchestrator/execution.ts';
+import { isFinishedStatus, type ExecutionState } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import { ConflictError, NotFoundError, type DomainError } from '../../domain/errors.ts';
 import type { EventBody } from './engine.ts';
 
-const finished = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
  * Why a human intervention does not apply to the execution now (a 404 or 409), or null when it does.
@@ -13,7 +12,7 @@ export function interventionProblem(state: ExecutionState, recipe: CompiledRecip
   const stepId = 'stepId' in body ? body.stepId : undefined;
   if (stepId !== undefined && recipe.steps[stepId] === undefined) return new NotFoundError(`Step "${stepId}"`);
   const step = stepId === undefined ? undefined : state.steps[stepId];
-  const ended = finished.has(state.status);
+  const ended = isFinishedStatus(state.status);
   switch (body.type) {
     case 'execution.paused':
       return ended || state.status === 'paused' ? new ConflictError(`The execution is ${state.status}; only a running or waiting execution can be paused`) : null;

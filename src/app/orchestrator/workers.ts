@@ -1,3 +1,4 @@
+import { isFinishedStatus } from '../../domain/orchestrator/execution.ts';
 import type { AgentProfileStore } from '../../ports/agent-profiles.ts';
 import type { AgentRunner, RunResult } from '../../ports/agent-runner.ts';
 import type { JobQueue } from '../../ports/job-queue.ts';
@@ -21,7 +22,6 @@ export interface WorkerDeps extends EngineDeps {
   readonly fetch: typeof fetch;
 }
 
-const finished = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
  * Handles the orchestrator's jobs in this process. Every handler is idempotent (delivery is at
@@ -74,7 +74,7 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     if (!fresh) {
       const record = await executions.get(data.executionId);
       const step = record?.state.steps[data.stepId];
-      if (record === undefined || step === undefined || finished.has(record.state.status) || step.status !== 'running' || step.attempt !== data.attempt) return; // stale
+      if (record === undefined || step === undefined || isFinishedStatus(record.state.status) || step.status !== 'running' || step.attempt !== data.attempt) return; // stale
     }
     const profile = await profileOf(data.workspaceId, data.profile);
     if (profile === undefined) {

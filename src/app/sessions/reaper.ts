@@ -112,6 +112,6 @@ async function recoverRun(deps: ReaperDeps, run: SandboxRunRecord): Promise<bool
   }
   if (found.status === 'succeeded') await deps.runner.reportResult({ key: run.runKey, outcome: 'succeeded', output: found.output ?? null });
   else if (found.status === 'failed') await deps.runner.reportResult({ key: run.runKey, outcome: 'failed', error: found.error ?? 'the run failed', retryable: true });
-  await deps.runs.update(run.runKey, { status: found.status === 'succeeded' ? 'succeeded' : found.status === 'failed' ? 'failed' : 'cancelled' });
+  await deps.runs.update(run.runKey, { status: found.status });
   return true;
 }

@@ -1,4 +1,4 @@
-import type { Command, DecideContext, ExecutionState, StepState } from './execution.ts';
+import { isFinishedStatus, type Command, type DecideContext, type ExecutionState, type StepState } from './execution.ts';
 import type { CompiledRecipe, Step } from './recipe.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -63,5 +63,5 @@ export function scopeOf(draft: Draft, event?: unknown): Record<string, unknown> 
 
 /** True once the execution has ended. */
 export function isFinished(draft: Draft): boolean {
-  return draft.state.status === 'succeeded' || draft.state.status === 'failed' || draft.state.status === 'cancelled';
+  return isFinishedStatus(draft.state.status);
 }

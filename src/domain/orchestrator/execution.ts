@@ -3,6 +3,12 @@ import type { CompiledRecipe } from './recipe.ts';
 /** Where an execution is. `waiting` means only humans, timers or events can move it on. */
 export type ExecutionStatus = 'running' | 'waiting' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
 
+/** The statuses an execution ends in: nothing happens to it after these. */
+export const finishedStatuses: readonly ExecutionStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+/** True when an execution in this status has ended. */
+export const isFinishedStatus = (status: string): boolean => (finishedStatuses as readonly string[]).includes(status);
+
 /** Where a step is. */
 export type StepStatus = 'pending' | 'scheduled' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
