@@ -13,6 +13,7 @@ import { isFinishedStatus } from '../domain/orchestrator/execution.ts';
 import type { AppContext } from '../app/context.ts';
 import type { SessionRouteDeps } from '../app/http/routes/sessions.ts';
 import { reapOnce } from '../app/sessions/reaper.ts';
+import { createSecretCache } from '../app/sessions/sandbox-events.ts';
 import { SandboxAgentRunner } from '../app/sessions/sandbox-agent-runner.ts';
 import { SessionManager } from '../app/sessions/session-manager.ts';
 import { createSessionMirror } from '../app/sessions/session-mirror.ts';
@@ -58,7 +59,7 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
   const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger, onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason) });
   manager.listen({ runLost: (run, reason) => runner.reportResult({ key: run.runKey, outcome: 'lost', reason }), changed: (session) => mirror.session(session) });
   const signer = new JoseTokenSigner({ store: createSigningKeyStore(db), clock: app.clock, issuer: config.http.publicUrl, rotateAfterMs: sc.signingKeyRotationMs });
-  const events = { sessions: sessionStore, runs, clock: app.clock, logger, runner, leaseMs: policy.leaseMs, onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) => void mirror.run(run, change) };
+  const events = { sessions: sessionStore, secrets: createSecretCache(sessionStore), runs, clock: app.clock, logger, runner, leaseMs: policy.leaseMs, onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) => void mirror.run(run, change) };
 
   const executionFinished = async (id: string) => isFinishedStatus((await app.executions.get(id))?.state.status ?? 'succeeded');
   const leaseGraceUntil = new Date(app.clock.now().getTime() + policy.leaseMs);

@@ -1,4 +1,4 @@
-import { GoneError, InvalidInputError, UnauthenticatedError } from '../../domain/errors.ts';
+import { GoneError, UnauthenticatedError } from '../../domain/errors.ts';
 import { liveStatuses } from '../../domain/sessions/session.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -6,7 +6,7 @@ import type { CallbackRecord, SandboxRunRecord, SandboxRunStore, SessionStore } 
 import { parseRunKey } from '../orchestrator/engine.ts';
 import { signatureHeaders, verifyCallback } from './callback-signature.ts';
 import type { SandboxAgentRunner } from './sandbox-agent-runner.ts';
-import { sandboxEventSchema, type ReportedArtifact, type SandboxEvent } from './sandbox-event-schema.ts';
+import type { ReportedArtifact, SandboxEvent } from './sandbox-event-schema.ts';
 
 /** What the callback handler needs. */
 export interface SandboxEventDeps {
@@ -19,25 +19,48 @@ export interface SandboxEventDeps {
   readonly leaseMs: number;
   /** Told about progress and artifacts after they are stored (to show them in the dashboard). */
   readonly onRunChanged?: (run: SandboxRunRecord, change: { progress?: unknown; artifact?: ReportedArtifact }) => void;
+  /** The sessions' callback secrets, kept a moment (see `createSecretCache`). */
+  readonly secrets: SecretCache;
+}
+
+type SessionSecret = NonNullable<Awaited<ReturnType<SessionStore['callbackSecret']>>>;
+
+/** Callback secrets by session: `fresh` skips the cache. */
+export interface SecretCache {
+  get(sessionId: string, fresh?: boolean): Promise<SessionSecret | undefined>;
+}
+
+/** Keeps each session's secret for a second: a burst of callbacks costs one read. */
+export function createSecretCache(sessions: Pick<SessionStore, 'callbackSecret'>): SecretCache {
+  const known = new Map<string, { value: SessionSecret | undefined; until: number }>();
+  return {
+    async get(sessionId, fresh = false) {
+      const hit = known.get(sessionId);
+      if (!fresh && hit !== undefined && hit.until > Date.now()) return hit.value;
+      const value = await sessions.callbackSecret(sessionId);
+      if (known.size > 10_000) known.clear();
+      // A second at most: an ended or replaced session is refused soon after.
+      known.set(sessionId, { value, until: Date.now() + 1_000 });
+      return value;
+    },
+  };
 }
 
 /**
- * A signed callback from a sandbox (`POST /v1/sandbox-events`). Refused, changing nothing: a body
- * that does not parse (400), an unknown session or a bad or stale signature (401), a sandbox of an
+ * A signed callback from a sandbox (`POST /v1/sandbox-events`), parsed and validated by the HTTP edge
+ * (a body that does not parse is a 400 there); `rawBody` is what was signed. Refused, changing nothing: an unknown session or a bad or stale signature (401), a sandbox of an
  * earlier epoch or an ended session (410: it was replaced and should stop). A repeated event id is
  * accepted and ignored. Progress, artifacts and results are stored as they arrive, each callback in
  * one statement with its record.
  */
-export async function receiveSandboxEvent(deps: SandboxEventDeps, rawBody: string | undefined, headers: Readonly<Record<string, string | undefined>>, parsed?: SandboxEvent): Promise<void> {
-  // The HTTP edge has parsed and validated the body already; other callers pass the raw body only.
-  const event = parsed ?? parse(rawBody);
-  let current = await secrets(deps).get(event.sessionId);
+export async function receiveSandboxEvent(deps: SandboxEventDeps, event: SandboxEvent, rawBody: string, headers: Readonly<Record<string, string | undefined>>): Promise<void> {
+  let current = await deps.secrets.get(event.sessionId);
   // The cache may be a moment behind (a sandbox just replaced): decide refusals on fresh data only.
-  if (current === undefined || current.epoch !== event.epoch || !liveStatuses.includes(current.status)) current = await secrets(deps).get(event.sessionId, true);
+  if (current === undefined || current.epoch !== event.epoch || !liveStatuses.includes(current.status)) current = await deps.secrets.get(event.sessionId, true);
   if (current === undefined) throw new UnauthenticatedError('The callback is not signed by a known session');
   // The replay window is about the sandbox's wall clock, not the (test-controllable) clock that
   // drives leases and the reaper.
-  const problem = await verifyCallback(current.secret, rawBody ?? '', { timestamp: headers[signatureHeaders.timestamp], signature: headers[signatureHeaders.signature] }, Date.now());
+  const problem = await verifyCallback(current.secret, rawBody, { timestamp: headers[signatureHeaders.timestamp], signature: headers[signatureHeaders.signature] }, Date.now());
   if (problem === 'stale') throw new UnauthenticatedError('The callback timestamp is outside the five-minute replay window');
   if (problem !== null) throw new UnauthenticatedError('The callback signature is missing or wrong');
   // Signed by the session, but from a sandbox it no longer uses: tell it to stop.
@@ -86,47 +109,10 @@ export async function receiveSandboxEvent(deps: SandboxEventDeps, rawBody: strin
   }
 }
 
-/** Per-session callback secrets, kept a moment: a burst of callbacks costs one read. */
-type SecretCache = { get(sessionId: string, fresh?: boolean): Promise<SessionSecret | undefined> };
-type SessionSecret = NonNullable<Awaited<ReturnType<SessionStore['callbackSecret']>>>;
-const caches = new WeakMap<SandboxEventDeps, SecretCache>();
-function secrets(deps: SandboxEventDeps): SecretCache {
-  let cache = caches.get(deps);
-  if (cache === undefined) {
-    const known = new Map<string, { value: SessionSecret | undefined; until: number }>();
-    cache = {
-      async get(sessionId, fresh = false) {
-        const hit = known.get(sessionId);
-        if (!fresh && hit !== undefined && hit.until > Date.now()) return hit.value;
-        const value = await deps.sessions.callbackSecret(sessionId);
-        if (known.size > 10_000) known.clear();
-        // A second at most: an ended or replaced session is refused soon after.
-        known.set(sessionId, { value, until: Date.now() + 1_000 });
-        return value;
-      },
-    };
-    caches.set(deps, cache);
-  }
-  return cache;
-}
-
 /** A run that reported more cost than its profile allows is cancelled and fails. */
 async function overBudget(deps: SandboxEventDeps, run: SandboxRunRecord, costUsd: number): Promise<void> {
   deps.logger.info({ runKey: run.runKey, costUsd, maxCostUsd: run.maxCostUsd }, 'run over its cost limit; cancelling');
   const error = `the run cost $${costUsd.toFixed(2)}, over its profile's limit of $${(run.maxCostUsd ?? 0).toFixed(2)}`;
   await deps.runner.reportResult({ key: run.runKey, outcome: 'failed', error, retryable: false });
   await deps.runner.cancel(run.runKey);
-}
-
-function parse(rawBody: string | undefined): SandboxEvent {
-  if (rawBody === undefined || rawBody === '') throw new InvalidInputError([{ location: 'body', path: '', message: 'a JSON body is required' }]);
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody);
-  } catch {
-    throw new InvalidInputError([{ location: 'body', path: '', message: 'the body is not JSON' }]);
-  }
-  const parsed = sandboxEventSchema.safeParse(json);
-  if (!parsed.success) throw new InvalidInputError(parsed.error.issues.map((i) => ({ location: 'body', path: i.path.join('.'), message: i.message })));
-  return parsed.data;
 }

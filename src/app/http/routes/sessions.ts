@@ -50,7 +50,7 @@ export function sessionRoutes(app: AppContext, services: () => SessionRouteDeps)
         410: { description: 'The sandbox was replaced (an earlier epoch) or its session ended: stop sending' },
       },
       handler: async (request) => {
-        await receiveSandboxEvent(services().events, request.rawBody, request.headers, request.body);
+        await receiveSandboxEvent(services().events, request.body, request.rawBody ?? '', request.headers);
         return { status: 204 };
       },
     }),
