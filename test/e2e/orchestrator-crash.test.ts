@@ -9,6 +9,7 @@ import { resolveConfig } from '../../src/app/config.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createPostgresAppContext } from '../../src/main/app-context.ts';
+import { sandboxLedger } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startSandboxProcess, startServerProcess, type Spawned } from '../support/processes.ts';
 import { eventually } from '../support/eventually.ts';
@@ -153,7 +154,7 @@ describe('the orchestrator under SIGKILL', () => {
     }
     // The ledger: every key started once, across all restarts of the server (the plane refuses a
     // second start of a key; `requests` counts how often the server asked).
-    const runs = ((await (await fetch(`${plane?.url}/v1/ledger`)).json()) as { runs: Array<{ idempotencyKey: string }> }).runs;
+    const runs = await sandboxLedger(plane?.url ?? '');
     const keys = runs.map((r) => r.idempotencyKey).filter((k) => ids.some((id) => k.startsWith(id)));
     expect(keys.length).toBeGreaterThanOrEqual(ids.length * 2);
     expect(new Set(keys).size).toBe(keys.length);

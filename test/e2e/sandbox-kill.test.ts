@@ -6,6 +6,7 @@ import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
+import { sandboxLedger } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { startSandboxProcess, type Spawned } from '../support/processes.ts';
@@ -74,7 +75,7 @@ describe('a sandbox process killed mid-step', () => {
     expect(second).toMatchObject({ attempt: 2, status: 'succeeded', epoch: 2 });
     const events = await baton.db.selectFrom('sandbox_events').select(['type', 'run_key']).where('run_key', '=', `${id}/a/1`).execute();
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['run.started', 'run.progress']));
-    const ledger = ((await (await fetch(`${plane.url}/v1/ledger`)).json()) as { runs: Array<{ idempotencyKey: string; requests: number }> }).runs;
+    const ledger = await sandboxLedger(plane.url);
     expect(ledger.filter((r) => r.idempotencyKey.startsWith(id)).map((r) => r.idempotencyKey).sort()).toEqual([`${id}/a/1`, `${id}/a/2`]);
   }, 60_000);
 });

@@ -11,7 +11,7 @@ import { createCelExpressions } from '../../src/app/orchestrator/cel-expressions
 import { Engine } from '../../src/app/orchestrator/engine.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
-import { callApi } from '../support/api.ts';
+import { callApi, sandboxLedger } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import type * as Y from 'yjs';
 import { eventually } from '../support/eventually.ts';
@@ -59,8 +59,6 @@ async function run(yaml: string, inputs: Record<string, unknown> = {}): Promise<
   return { id: started.body.id, recipeId: recipe.body.id };
 }
 
-/** The local execution plane's ledger: every run it started, once per key. */
-const sandboxLedger = async () => ((await (await fetch(`${baton.sandboxUrl}/v1/ledger`)).json()) as { runs: Array<{ idempotencyKey: string; requests: number; sessionId: string; epoch: number }> }).runs;
 const execution = async (id: string) => (await api('GET', `/v1/executions/${id}`, viewer.secret)).body as ExecutionState & { status: string };
 const settled = async (id: string, status: string, timeoutMs = 10_000): Promise<ExecutionState> => {
   const found = await eventually(async () => {
@@ -87,7 +85,7 @@ steps:
     const done = await settled(id, 'succeeded');
     expect(done.steps.triage?.output).toEqual({ count: 2, summary: 'two bugs' });
     expect((done.steps.fix?.output as { summary: string }).summary).toBe('coder ran: You are careful. Fix two bugs');
-    const ledger = await sandboxLedger();
+    const ledger = await sandboxLedger(baton.sandboxUrl);
     expect(ledger.filter((r) => r.idempotencyKey.startsWith(id)).map((r) => [r.idempotencyKey, r.requests])).toEqual([[`${id}/triage/1`, 1], [`${id}/fix/1`, 1]]);
     const note = await eventually(async () => {
       const list = (await api('GET', `/v1/dashboards/${dashboardId}/items`, viewer.secret)).body.items as Array<{ body: string }>;
@@ -103,7 +101,7 @@ steps:
   - { id: a, kind: agent, profile: coder, prompt: go, input: { failAttempts: 2 }, retry: { maxAttempts: 3, backoff: { initial: 50ms, factor: 2, max: 1s } } }
 `);
     expect((await settled(ok.id, 'succeeded')).steps.a).toMatchObject({ status: 'succeeded', attempt: 3 });
-    const ledger = await sandboxLedger();
+    const ledger = await sandboxLedger(baton.sandboxUrl);
     for (const n of [1, 2, 3]) expect(ledger.filter((r) => r.idempotencyKey === `${ok.id}/a/${n}`)).toHaveLength(1);
     const bad = await run(`
 name: broken

@@ -6,7 +6,7 @@ import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { signCallback } from '../../src/app/sessions/callback-signature.ts';
 import { setMember } from '../../src/app/workspaces/workspaces.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
-import { callApi } from '../support/api.ts';
+import { callApi, sandboxLedger } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
@@ -59,7 +59,6 @@ const sessionOf = async (executionId: string) => {
   return row;
 };
 const runsOf = (executionId: string) => baton.db.selectFrom('sandbox_runs').selectAll().where('execution_id', '=', executionId).orderBy('created_at').execute();
-const ledger = async () => ((await (await fetch(`${baton.sandboxUrl}/v1/ledger`)).json()) as { runs: Array<{ idempotencyKey: string; requests: number; sessionId: string; epoch: number }> }).runs;
 
 describe('sessions and sandboxes', () => {
   it('creates a sandbox for an execution on demand and reuses it for its later steps; stores progress and artifacts', async () => {
@@ -145,7 +144,7 @@ describe('sessions and sandboxes', () => {
     expect(runs[0]?.progress).toMatchObject({ message: expect.any(String) });
     expect((await sessionOf(id))?.epoch).toBe(2);
     // Each key started once, each on its own sandbox epoch.
-    expect((await ledger()).filter((r) => r.idempotencyKey.startsWith(id)).map((r) => [r.idempotencyKey, r.epoch, r.requests])).toEqual([[`${id}/a/1`, 1, 1], [`${id}/a/2`, 2, 1]]);
+    expect((await sandboxLedger(baton.sandboxUrl)).filter((r) => r.idempotencyKey.startsWith(id)).map((r) => [r.idempotencyKey, r.epoch, r.requests])).toEqual([[`${id}/a/1`, 1, 1], [`${id}/a/2`, 2, 1]]);
   });
 
   it('loses a sandbox that crashes (no heartbeat within the lease), tries new sandboxes, and fails the step after three losses', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job, JobQueue } from '../../../src/ports/job-queue.ts';
-import type { UnitOfWork } from '../../../src/ports/unit-of-work.ts';
+import type { Transaction, UnitOfWork } from '../../../src/ports/unit-of-work.ts';
 
 /** What an adapter under test provides to the shared job-queue suite. */
 export interface JobQueueHarness {
@@ -31,6 +31,16 @@ function collector<T>() {
       return jobs;
     },
   };
+}
+
+/** Runs `work` in a transaction that then rolls back. */
+async function rolledBack(h: JobQueueHarness, work: (tx: Transaction) => Promise<unknown>): Promise<void> {
+  await expect(
+    h.unitOfWork.run(async (tx) => {
+      await work(tx);
+      throw new Error('roll back');
+    }),
+  ).rejects.toThrow('roll back');
 }
 
 /**
@@ -75,12 +85,7 @@ export function describeJobQueue(adapter: string, open: () => Promise<JobQueueHa
       await h.queue.declareTopic(t);
       const c = collector<{ n: number }>();
       await h.queue.work(t, c.handler);
-      await expect(
-        h.unitOfWork.run(async (tx) => {
-          await h.queue.send(t, { n: 1 }, { tx });
-          throw new Error('roll back');
-        }),
-      ).rejects.toThrow('roll back');
+      await rolledBack(h, (tx) => h.queue.send(t, { n: 1 }, { tx }));
       await h.unitOfWork.run(async (tx) => {
         await h.queue.send(t, { n: 2 }, { tx });
       });
@@ -95,12 +100,7 @@ export function describeJobQueue(adapter: string, open: () => Promise<JobQueueHa
       await h.queue.declareTopic(t);
       const c = collector<{ n: number }>();
       await h.queue.work(t, c.handler);
-      await expect(
-        h.unitOfWork.run(async (tx) => {
-          await h.queue.sendBatch(t, [{ data: { n: 1 } }, { data: { n: 2 } }], { tx });
-          throw new Error('roll back');
-        }),
-      ).rejects.toThrow('roll back');
+      await rolledBack(h, (tx) => h.queue.sendBatch(t, [{ data: { n: 1 } }, { data: { n: 2 } }], { tx }));
       await h.unitOfWork.run((tx) => h.queue.sendBatch(t, [{ data: { n: 3 } }, { data: { n: 4 } }, { data: { n: 5 }, startAfter: new Date(Date.now() + 1_000) }], { tx }));
       await c.waitFor(3, 40_000);
       await new Promise((resolve) => setTimeout(resolve, 1000));
