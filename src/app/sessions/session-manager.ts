@@ -1,4 +1,5 @@
 import { SandboxLimitError, SandboxUnavailableError } from '../../domain/errors.ts';
+import { randomSecret } from '../identity/secrets.ts';
 import { isLive, isUsable, type Session, type SessionPolicy } from '../../domain/sessions/session.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -30,11 +31,6 @@ export interface SessionListeners {
 }
 
 const ownerKey = (owner: Pick<SessionOwner, 'purpose' | 'executionId' | 'dashboardId'>) => (owner.purpose === 'execution' ? `e:${owner.executionId ?? ''}` : `t:${owner.dashboardId}`);
-
-const secret = () => {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-};
 
 /**
  * Gets sandboxes when work needs them and lets go of them: provisions a session's sandbox on demand
@@ -73,7 +69,7 @@ export class SessionManager {
       }
       return known;
     }
-    const session = await this.#deps.sessions.ensure(owner, secret());
+    const session = await this.#deps.sessions.ensure(owner, randomSecret());
     if (isUsable(session) && session.sandboxId !== null && session.sandboxUrl !== null) {
       await this.#deps.sessions.touch(session.id, now);
       return this.#remember({ session, handle: { sandboxId: session.sandboxId, url: session.sandboxUrl } });
