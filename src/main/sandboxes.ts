@@ -57,9 +57,16 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
   const manager = new SessionManager({ sessions: sessionStore, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace });
   const mirror = createSessionMirror(app, writer);
   const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger, onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason) });
-  manager.listen({ runLost: (run, reason) => runner.reportResult({ key: run.runKey, outcome: 'lost', reason }), changed: (session) => mirror.session(session) });
+  const secrets = createSecretCache(sessionStore);
+  manager.listen({
+    runLost: (run, reason) => runner.reportResult({ key: run.runKey, outcome: 'lost', reason }),
+    changed: (session) => {
+      secrets.forget(session.id);
+      mirror.session(session);
+    },
+  });
   const signer = new JoseTokenSigner({ store: createSigningKeyStore(db), clock: app.clock, issuer: config.http.publicUrl, rotateAfterMs: sc.signingKeyRotationMs });
-  const events = { sessions: sessionStore, secrets: createSecretCache(sessionStore), runs, clock: app.clock, logger, runner, leaseMs: policy.leaseMs, onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) => void mirror.run(run, change) };
+  const events = { sessions: sessionStore, secrets, runs, clock: app.clock, logger, runner, leaseMs: policy.leaseMs, onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) => void mirror.run(run, change) };
 
   const executionFinished = async (id: string) => isFinishedStatus((await app.executions.get(id))?.state.status ?? 'succeeded');
   const leaseGraceUntil = new Date(app.clock.now().getTime() + policy.leaseMs);

@@ -84,6 +84,14 @@ export interface CallbackRecord {
   readonly artifact?: Pick<ArtifactRecord, 'artifactId' | 'kind' | 'title' | 'url' | 'content'>;
 }
 
+/** A callback with no progress or artifact (see `SandboxRunStore.recordPlain`). */
+export interface PlainCallbackRecord extends Omit<CallbackRecord, 'run' | 'artifact'> {
+  /** The dispatched run this callback says has started. */
+  readonly startsRun?: string;
+  /** The run this callback says has ended, and how. */
+  readonly endsRun?: { readonly runKey: string; readonly status: 'succeeded' | 'failed'; readonly output: unknown; readonly error: string | null; readonly costUsd: number };
+}
+
 /** Runs, callbacks received and artifacts. */
 export interface SandboxRunStore {
   /** Records a dispatch (idempotent by key: a known key keeps its row, which is returned). */
@@ -102,6 +110,13 @@ export interface SandboxRunStore {
    * new, and the run as updated (undefined when nothing matched).
    */
   recordCallback(input: CallbackRecord): Promise<{ fresh: boolean; run: SandboxRunRecord | undefined }>;
+  /**
+   * Records a callback that renews the lease and at most starts or ends a run of this session epoch:
+   * a heartbeat, `run.started` (`startsRun`), `run.completed` or `run.failed` (`endsRun`). Such
+   * callbacks may be written together with others arriving at the same moment. Returns whether the
+   * callback was new.
+   */
+  recordPlain(input: PlainCallbackRecord): Promise<boolean>;
   /** An execution's artifacts, oldest first. */
   artifacts(executionId: string): Promise<ArtifactRecord[]>;
 }

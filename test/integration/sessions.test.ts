@@ -124,8 +124,19 @@ describe('sessions and sandboxes', () => {
     expect(await send(heartbeat, session.callback_secret)).toBe(204);
     const stored = await baton.db.selectFrom('sandbox_events').select('id').where('id', '=', heartbeat.id).execute();
     expect(stored).toHaveLength(1);
+    // Sent at once (written together in one batch): the copies of one event count once, each new one is kept.
+    const burst = [heartbeat, { ...heartbeat, id: crypto.randomUUID() }, { ...heartbeat, id: crypto.randomUUID() }];
+    const again = { ...heartbeat, id: crypto.randomUUID() };
+    expect(await Promise.all([...burst, again, again].map((event) => send(event, session.callback_secret)))).toEqual([204, 204, 204, 204, 204]);
+    const burstIds = [...burst, again].map((e) => e.id);
+    expect((await baton.db.selectFrom('sandbox_events').select('id').where('id', 'in', burstIds).execute()).map((r) => r.id).sort()).toEqual([...burstIds].sort());
     expect((await runsOf(id))[0]).toMatchObject({ status: 'running', output: null });
-    await api('POST', `/v1/executions/${id}/cancel`, owner.secret, {});
+    // The run's own start (again) and its end, arriving together (written in one batch): the run ends.
+    const started = { ...completed(crypto.randomUUID()), type: 'run.started', data: {} };
+    const done = { ...completed(crypto.randomUUID()), data: { output: { summary: 'done' }, costUsd: 0.25 } };
+    expect(await Promise.all([send(started, session.callback_secret), send(done, session.callback_secret)])).toEqual([204, 204]);
+    await settled(id, 'succeeded');
+    expect((await runsOf(id))[0]).toMatchObject({ status: 'succeeded', output: { summary: 'done' }, cost_usd: 0.25 });
   });
 
   it('moves a step whose sandbox is deleted mid-run to a new sandbox; what it reported before is kept', async () => {

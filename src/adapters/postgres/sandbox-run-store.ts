@@ -1,27 +1,86 @@
 import { sql } from 'kysely';
-import type { ArtifactRecord, RunStatus, SandboxRunRecord, SandboxRunStore } from '../../ports/sessions.ts';
+import type { ArtifactRecord, PlainCallbackRecord, RunStatus, SandboxRunRecord, SandboxRunStore } from '../../ports/sessions.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
+import { createWriteBatcher } from './write-batcher.ts';
+
+type DispatchedRun = Parameters<SandboxRunStore['dispatched']>[0];
+type BeatRecord = PlainCallbackRecord;
 
 const runColumns = ['run_key', 'session_id', 'epoch', 'execution_id', 'step_id', 'attempt', 'status', 'progress', 'cost_usd', 'max_cost_usd', 'output', 'error', 'updated_at'] as const;
 type RunRow = { run_key: string; session_id: string; epoch: number; execution_id: string; step_id: string; attempt: number; status: string; progress: unknown; cost_usd: number; max_cost_usd: number | null; output: unknown; error: string | null; updated_at: Date };
 const toRun = (r: RunRow): SandboxRunRecord => ({ runKey: r.run_key, sessionId: r.session_id, epoch: r.epoch, executionId: r.execution_id, stepId: r.step_id, attempt: r.attempt, status: r.status as RunStatus, progress: r.progress, costUsd: Number(r.cost_usd), maxCostUsd: r.max_cost_usd === null ? null : Number(r.max_cost_usd), output: r.output, error: r.error, updatedAt: r.updated_at.getTime() });
 const open: readonly RunStatus[] = ['dispatched', 'running'];
 const json = (value: unknown) => JSON.stringify(value ?? null);
+/** The end of a run as the batch statement's input columns. */
+const endOf = (b: PlainCallbackRecord) =>
+  b.endsRun === undefined ? {} : { ends_run: b.endsRun.runKey, end_status: b.endsRun.status, end_output: b.endsRun.output ?? null, end_error: b.endsRun.error, end_cost: b.endsRun.costUsd };
 
 /** Runs dispatched to sandboxes, the callbacks received about them, and their artifacts. */
 export function createSandboxRunStore(db: Database): SandboxRunStore {
+  // Dispatches and plain callbacks (heartbeats, run.started) of many executions arrive together under
+  // load: each kind is written in batches, one statement per batch (see createWriteBatcher).
+  const dispatchBatch = createWriteBatcher<DispatchedRun, SandboxRunRecord>(async (runs) => {
+    const input = JSON.stringify(runs.map((r) => ({ run_key: r.runKey, session_id: r.sessionId, epoch: r.epoch, execution_id: r.executionId, step_id: r.stepId, attempt: r.attempt, max_cost_usd: r.maxCostUsd })));
+    // A known key keeps its row, which is returned as it is (the union's second half).
+    const { rows } = await sql<RunRow>`
+      with input as (
+        select * from jsonb_to_recordset(${input}::jsonb) as x(run_key text, session_id uuid, epoch int, execution_id uuid, step_id text, attempt int, max_cost_usd float8)
+      ), ins as (
+        insert into sandbox_runs (run_key, session_id, epoch, execution_id, step_id, attempt, status, max_cost_usd)
+        select distinct on (run_key) run_key, session_id, epoch, execution_id, step_id, attempt, 'dispatched', max_cost_usd from input
+        on conflict (run_key) do nothing
+        returning ${sql.join(runColumns.map((c) => sql.ref(c)))}
+      )
+      select * from ins
+      union all
+      select ${sql.join(runColumns.map((c) => sql.ref(`sandbox_runs.${c}`)))} from sandbox_runs where run_key in (select run_key from input) and run_key not in (select run_key from ins)`.execute(db);
+    const byKey = new Map(rows.map((r) => [r.run_key, toRun(r)]));
+    return runs.map((r) => {
+      const row = byKey.get(r.runKey);
+      if (row === undefined) throw new Error(`the dispatch of ${r.runKey} was not recorded`);
+      return row;
+    });
+  });
+  const beatBatch = createWriteBatcher<BeatRecord, boolean>(async (beats) => {
+    // A repeated event id in one batch is a duplicate like any other: only its first copy counts.
+    const seen = new Set<string>();
+    const firstCopy = beats.map((b) => !seen.has(b.event.id) && seen.add(b.event.id) !== undefined);
+    const input = JSON.stringify(
+      beats.filter((_, i) => firstCopy[i]).map((b) => ({ id: b.event.id, session_id: b.event.sessionId, epoch: b.event.epoch, type: b.event.type, run_key: b.event.runKey, data: b.event.data ?? null, lease_until: b.leaseUntil, active_at: b.activeAt, starts_run: b.startsRun ?? null, ...endOf(b) })),
+    );
+    const { rows } = await sql<{ id: string }>`
+      with input as (
+        select * from jsonb_to_recordset(${input}::jsonb) as x(id text, session_id uuid, epoch int, type text, run_key text, data jsonb, lease_until timestamptz, active_at timestamptz, starts_run text, ends_run text, end_status text, end_output jsonb, end_error text, end_cost float8)
+      ), ev as (
+        insert into sandbox_events (id, session_id, epoch, type, run_key, data)
+        select id, session_id, epoch, type, run_key, coalesce(data, 'null'::jsonb) from input
+        on conflict (id) do nothing returning id
+      ), fresh as (
+        select input.* from input join ev using (id)
+      ), s as (
+        update sessions set lease_expires_at = f.lease_until, last_active_at = coalesce(f.active_at, sessions.last_active_at),
+          status = case when f.active_at is not null and sessions.status = 'idle' then 'ready' else sessions.status end
+        from (select distinct on (session_id) * from fresh order by session_id, lease_until desc) f
+        where sessions.id = f.session_id and sessions.epoch = f.epoch and sessions.status in ('ready', 'idle')
+      ), r as (
+        update sandbox_runs set status = 'running', started_at = now(), updated_at = now()
+        from fresh f
+        where f.starts_run is not null and sandbox_runs.run_key = f.starts_run and sandbox_runs.session_id = f.session_id and sandbox_runs.epoch = f.epoch and sandbox_runs.status = 'dispatched'
+          -- A run that also ends in this batch is only ended (two updates of one row in a statement would race).
+          and not exists (select 1 from fresh e where e.ends_run = f.starts_run)
+      ), e as (
+        update sandbox_runs set status = f.end_status, finished_at = now(), updated_at = now(), output = coalesce(f.end_output, sandbox_runs.output),
+          error = coalesce(f.end_error, sandbox_runs.error), cost_usd = greatest(sandbox_runs.cost_usd, f.end_cost)
+        from (select distinct on (ends_run) * from fresh where ends_run is not null order by ends_run) f
+        where sandbox_runs.run_key = f.ends_run and sandbox_runs.session_id = f.session_id and sandbox_runs.epoch = f.epoch and sandbox_runs.status in ('dispatched', 'running')
+      )
+      select id from ev`.execute(db);
+    const inserted = new Set(rows.map((r) => r.id));
+    return beats.map((b, i) => (firstCopy[i] ?? false) && inserted.has(b.event.id));
+  });
   return {
-    async dispatched(run) {
-      const inserted = await db
-        .insertInto('sandbox_runs')
-        .values({ run_key: run.runKey, session_id: run.sessionId, epoch: run.epoch, execution_id: run.executionId, step_id: run.stepId, attempt: run.attempt, status: 'dispatched', max_cost_usd: run.maxCostUsd })
-        .onConflict((oc) => oc.column('run_key').doNothing())
-        .returning(runColumns)
-        .executeTakeFirst();
-      // Known already: the row as it is.
-      return toRun(inserted ?? (await db.selectFrom('sandbox_runs').select(runColumns).where('run_key', '=', run.runKey).executeTakeFirstOrThrow()));
-    },
+    dispatched: (run) => dispatchBatch(run),
     async get(runKey, tx) {
       const row = await executor(db, tx).selectFrom('sandbox_runs').select(runColumns).where('run_key', '=', runKey).executeTakeFirst();
       return row === undefined ? undefined : toRun(row);
@@ -49,6 +108,7 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
+    recordPlain: (callback) => beatBatch(callback),
     async recordCallback({ event, leaseUntil, activeAt, run, artifact }) {
       const p = run?.patch ?? {};
       const status = p.status ?? null;

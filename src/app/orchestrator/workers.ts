@@ -9,6 +9,23 @@ import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, typ
 import { MirrorScheduler } from './mirror-scheduler.ts';
 import type { DashboardWriter } from '../realtime/dashboard-writer.ts';
 
+/** A set of keys that forgets each key `ttlMs` after it was added (in insertion order, cheaply). */
+function createRecentKeys(ttlMs: number): { add(key: string): void; has(key: string): boolean } {
+  const keys = new Map<string, number>();
+  return {
+    add(key) {
+      const now = Date.now();
+      keys.delete(key);
+      keys.set(key, now);
+      for (const [k, at] of keys) {
+        if (now - at < ttlMs) break;
+        keys.delete(k);
+      }
+    },
+    has: (key) => keys.has(key),
+  };
+}
+
 /** What the workers need besides the engine. */
 export interface WorkerDeps extends EngineDeps {
   readonly jobs: JobQueue;
@@ -66,11 +83,17 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     return profile;
   };
 
+  // Keys this process started (its fast path, usually): their backup jobs, due 5 s later, skip the
+  // execution read. Bounded: forgotten after a minute, when no backup job is left to ask.
+  const dispatchedHere = createRecentKeys(60_000);
+
   /**
    * Starts an attempt in a sandbox unless it is no longer current; idempotent by the run's key. The
    * fast path has just committed the dispatch, so it need not read the execution again.
    */
   const dispatchRun = async (data: DispatchJob, fresh = false): Promise<void> => {
+    // The backup job of a dispatch this process made itself has nothing to do: no read needed.
+    if (!fresh && dispatchedHere.has(data.key)) return;
     if (!fresh) {
       const record = await executions.get(data.executionId);
       const step = record?.state.steps[data.stepId];
@@ -95,6 +118,7 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
       timeoutMs: data.timeoutMs ?? profile.policy.timeoutMs,
       maxCostUsd: profile.policy.maxCostUsd,
     });
+    dispatchedHere.add(data.key);
   };
   await jobs.work<DispatchJob>(topics.dispatch, async ({ data }) => dispatchRun(data), { concurrency: 8 });
 

@@ -28,10 +28,17 @@ type SessionSecret = NonNullable<Awaited<ReturnType<SessionStore['callbackSecret
 /** Callback secrets by session: `fresh` skips the cache. */
 export interface SecretCache {
   get(sessionId: string, fresh?: boolean): Promise<SessionSecret | undefined>;
+  /** The session changed (in this process): its next callback reads it again. */
+  forget(sessionId: string): void;
 }
 
-/** Keeps each session's secret for a second: a burst of callbacks costs one read. */
-export function createSecretCache(sessions: Pick<SessionStore, 'callbackSecret'>): SecretCache {
+/**
+ * Keeps each session's secret, epoch and status for `ttlMs` (30 s by default): a callback then costs
+ * no read. Changes made in this process are forgotten at once (`forget`); a session another process
+ * ended or replaced is refused within `ttlMs`, and until then its sandbox's writes are confined by the
+ * store (a run or lease is only updated for the session's current epoch).
+ */
+export function createSecretCache(sessions: Pick<SessionStore, 'callbackSecret'>, ttlMs = 30_000): SecretCache {
   const known = new Map<string, { value: SessionSecret | undefined; until: number }>();
   return {
     async get(sessionId, fresh = false) {
@@ -39,9 +46,11 @@ export function createSecretCache(sessions: Pick<SessionStore, 'callbackSecret'>
       if (!fresh && hit !== undefined && hit.until > Date.now()) return hit.value;
       const value = await sessions.callbackSecret(sessionId);
       if (known.size > 10_000) known.clear();
-      // A second at most: an ended or replaced session is refused soon after.
-      known.set(sessionId, { value, until: Date.now() + 1_000 });
+      known.set(sessionId, { value, until: Date.now() + ttlMs });
       return value;
+    },
+    forget(sessionId) {
+      known.delete(sessionId);
     },
   };
 }
@@ -69,16 +78,17 @@ export async function receiveSandboxEvent(deps: SandboxEventDeps, event: Sandbox
   const now = deps.clock.now();
   const base = { event: { id: event.id, sessionId: event.sessionId, epoch: event.epoch, type: event.type, runKey: 'runKey' in event ? event.runKey : null, data: event.data }, leaseUntil: new Date(now.getTime() + deps.leaseMs) };
   if (event.type === 'heartbeat') {
-    await deps.runs.recordCallback({ ...base, activeAt: null });
+    await deps.runs.recordPlain({ ...base, activeAt: null });
     return;
   }
   // Only runs of this session's own execution: a sandbox cannot report on another's work.
   const ours = current.executionId !== null && parseRunKey(event.runKey)?.executionId === current.executionId;
+  if (event.type === 'run.started') {
+    await deps.runs.recordPlain({ ...base, activeAt: now, ...(ours ? { startsRun: event.runKey } : {}) });
+    return;
+  }
   const write = (run: CallbackRecord['run'], artifact?: CallbackRecord['artifact']) => deps.runs.recordCallback({ ...base, activeAt: now, ...(ours && run !== undefined ? { run } : {}), ...(ours && artifact !== undefined ? { artifact } : {}) });
   switch (event.type) {
-    case 'run.started':
-      await write({ runKey: event.runKey, patch: { status: 'running' } });
-      return;
     case 'run.progress': {
       const progress = { message: event.data.message, percent: event.data.percent ?? null, at: event.at };
       const { fresh, run } = await write({ runKey: event.runKey, patch: { progress, ...(event.data.costUsd === undefined ? {} : { costUsd: event.data.costUsd }) } });
@@ -103,7 +113,8 @@ export async function receiveSandboxEvent(deps: SandboxEventDeps, event: Sandbox
         if (event.type === 'run.completed') await deps.runner.reportResult({ key: event.runKey, outcome: 'succeeded', output: event.data.output ?? null });
         else await deps.runner.reportResult({ key: event.runKey, outcome: 'failed', error: event.data.error, retryable: event.data.retryable });
       }
-      await write({ runKey: event.runKey, patch: event.type === 'run.completed' ? { status: 'succeeded', output: event.data.output ?? null, costUsd } : { status: 'failed', error: event.data.error, costUsd } });
+      const ended = event.type === 'run.completed' ? { status: 'succeeded' as const, output: event.data.output ?? null, error: null } : { status: 'failed' as const, output: null, error: event.data.error };
+      await deps.runs.recordPlain({ ...base, activeAt: now, ...(ours ? { endsRun: { runKey: event.runKey, ...ended, costUsd } } : {}) });
       return;
     }
   }
