@@ -110,8 +110,9 @@ async function dbos() {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      const event = JSON.parse(body) as { type: string; runKey?: string };
-      if (event.type === 'run.completed' && event.runKey !== undefined) waiting.get(event.runKey)?.();
+      // One event, or a batch (an instant run's start and end come together).
+      const parsed = JSON.parse(body) as { type: string; runKey?: string } | { events: Array<{ type: string; runKey?: string }> };
+      for (const event of 'events' in parsed ? parsed.events : [parsed]) if (event.type === 'run.completed' && event.runKey !== undefined) waiting.get(event.runKey)?.();
       res.writeHead(204).end();
     });
   });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { startLocalSandboxPlane, type LocalSandboxPlane } from '../../src/adapters/local-sandbox/local-sandbox-plane.ts';
 import { signatureHeaders, verifyCallback } from '../../src/app/sessions/callback-signature.ts';
-import { sandboxEventSchema, type SandboxEvent } from '../../src/app/sessions/sandbox-event-schema.ts';
+import { sandboxCallbackSchema, type SandboxEvent } from '../../src/app/sessions/sandbox-event-schema.ts';
 import { eventually } from '../support/eventually.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
@@ -71,6 +71,8 @@ interface Receiver {
   readonly problems: string[];
   /** Deliveries per event id (retries included). */
   readonly attempts: Map<string, number>;
+  /** The event types of each accepted callback, in order (a batch lists several). */
+  readonly callbacks: string[][];
   answer: (event: SandboxEvent, attempt: number) => number;
   close(): Promise<void>;
 }
@@ -81,8 +83,9 @@ async function startReceiver(): Promise<Receiver> {
   const events: SandboxEvent[] = [];
   const problems: string[] = [];
   const attempts = new Map<string, number>();
-  const validateEvent = schemaValidator('#/components/schemas/SandboxEvent');
-  const receiver: Omit<Receiver, 'url' | 'close'> = { events, problems, attempts, answer: () => 204 };
+  const callbacks: string[][] = [];
+  const validateCallback = schemaValidator('#/components/schemas/SandboxCallback');
+  const receiver: Omit<Receiver, 'url' | 'close'> = { events, problems, attempts, callbacks, answer: () => 204 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -96,16 +99,24 @@ async function startReceiver(): Promise<Receiver> {
           return res.writeHead(401).end();
         }
         const json: unknown = JSON.parse(body);
-        if (!validateEvent(json)) problems.push(`contract: ${ajv.errorsText(validateEvent.errors)}`);
-        const parsed = sandboxEventSchema.safeParse(json);
+        if (!validateCallback(json)) problems.push(`contract: ${ajv.errorsText(validateCallback.errors)}`);
+        const parsed = sandboxCallbackSchema.safeParse(json);
         if (!parsed.success) {
           problems.push(`schema: ${parsed.error.message}`);
           return res.writeHead(400).end();
         }
-        const attempt = (attempts.get(parsed.data.id) ?? 0) + 1;
-        attempts.set(parsed.data.id, attempt);
-        const status = receiver.answer(parsed.data, attempt);
-        if (status < 300 && !events.some((event) => event.id === parsed.data.id)) events.push(parsed.data);
+        // One event or a batch: accepted or refused as a whole.
+        const got = 'events' in parsed.data ? parsed.data.events : [parsed.data];
+        const statuses = got.map((event) => {
+          const attempt = (attempts.get(event.id) ?? 0) + 1;
+          attempts.set(event.id, attempt);
+          return receiver.answer(event, attempt);
+        });
+        const status = statuses.find((s) => s >= 300) ?? 204;
+        if (status < 300) {
+          callbacks.push(got.map((event) => event.type));
+          for (const event of got) if (!events.some((known) => known.id === event.id)) events.push(event);
+        }
         res.writeHead(status).end();
       })();
     });
@@ -224,6 +235,16 @@ describe('the local sandbox plane speaks the contract', () => {
     const status = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: run.idempotencyKey });
     expect(status.body).toMatchObject({ status: 'succeeded', output: { summary: 'fixed', files: 2 } });
     expect(typeof status.body.finishedAt).toBe('string');
+  });
+
+  it("sends an instant run's start and end as one batch callback, signed as a whole", async () => {
+    const { id: sandboxId } = await runningSandbox();
+    const run = runRequest({ output: { quick: true } });
+    await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run);
+    await eventually(() => finished(run.idempotencyKey), 10_000, 'the run to finish');
+    expect(eventsOf(run.idempotencyKey).map((event) => event.type)).toEqual(['run.started', 'run.completed']);
+    expect(receiver.callbacks).toContainEqual(['run.started', 'run.completed']);
+    expect(receiver.problems).toEqual([]);
   });
 
   it('fails runs as scripted: fail, fail-retryable, and the first failAttempts attempts', async () => {

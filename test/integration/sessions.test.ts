@@ -131,10 +131,14 @@ describe('sessions and sandboxes', () => {
     const burstIds = [...burst, again].map((e) => e.id);
     expect((await baton.db.selectFrom('sandbox_events').select('id').where('id', 'in', burstIds).execute()).map((r) => r.id).sort()).toEqual([...burstIds].sort());
     expect((await runsOf(id))[0]).toMatchObject({ status: 'running', output: null });
-    // The run's own start (again) and its end, arriving together (written in one batch): the run ends.
+    // A batch must be of one session epoch, and is refused whole when its signature is wrong.
     const started = { ...completed(crypto.randomUUID()), type: 'run.started', data: {} };
     const done = { ...completed(crypto.randomUUID()), data: { output: { summary: 'done' }, costUsd: 0.25 } };
-    expect(await Promise.all([send(started, session.callback_secret), send(done, session.callback_secret)])).toEqual([204, 204]);
+    expect(await send({ events: [started, { ...done, epoch: session.epoch + 1 }] }, session.callback_secret)).toBe(400);
+    expect(await send({ events: [started, done] }, 'not-the-secret')).toBe(401);
+    expect(await baton.db.selectFrom('sandbox_events').select('id').where('id', 'in', [started.id, done.id]).execute()).toEqual([]);
+    // The run's start (again) and its end in one batch callback (written in one statement): the run ends.
+    expect(await send({ events: [started, done] }, session.callback_secret)).toBe(204);
     await settled(id, 'succeeded');
     expect((await runsOf(id))[0]).toMatchObject({ status: 'succeeded', output: { summary: 'done' }, cost_usd: 0.25 });
   });

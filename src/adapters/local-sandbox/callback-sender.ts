@@ -14,16 +14,26 @@ export interface CallbackSenderOptions {
   readonly backoffMs?: number;
   /** Per-attempt timeout (default 5 s). */
   readonly attemptTimeoutMs?: number;
+  /** How long a lane waits for more events before its first callback (default 2 ms). */
+  readonly coalesceMs?: number;
 }
+
+/** At most this many events go in one callback (the contract's limit). */
+const maxBatch = 50;
+
+type Event = { readonly type: string };
 
 /**
  * Delivers one sandbox's signed callbacks. Events go into lanes (one per run, one for heartbeats):
- * a lane sends its next event only after the previous one was answered or given up, so the events
- * of a run arrive in order, while a slow run never delays another run or the heartbeat.
+ * a lane sends its next callback only after the previous one was answered or given up, so the
+ * events of a run arrive in order, while a slow run never delays another run or the heartbeat.
+ * Events of a lane that are ready together (queued while the previous callback was out, or in the
+ * same moment, like an instant run's start and end) go out as one batch callback.
  */
 export class CallbackSender {
   readonly #options: CallbackSenderOptions;
-  readonly #lanes = new Map<string, Promise<void>>();
+  /** Queued events and the delivery loop of each lane that has work. */
+  readonly #lanes = new Map<string, { queue: Event[]; done: Promise<void> }>();
   // Aborted on stop: in-flight requests and backoff waits end at once, queued events are dropped.
   readonly #abort = new AbortController();
 
@@ -32,15 +42,16 @@ export class CallbackSender {
   }
 
   /** Queues `event` at the end of `lane`. Does nothing once stopped. */
-  send(lane: string, event: { readonly type: string }): void {
+  send(lane: string, event: Event): void {
     if (this.#abort.signal.aborted) return;
-    const previous = this.#lanes.get(lane) ?? Promise.resolve();
-    // A bug in one delivery must not wedge the lane: later events still go out.
-    const next = previous.then(() => this.#deliver(event)).catch((error: unknown) => this.#options.logger.error({ err: error, type: event.type }, 'callback delivery failed'));
-    this.#lanes.set(lane, next);
-    void next.then(() => {
-      if (this.#lanes.get(lane) === next) this.#lanes.delete(lane);
-    });
+    const known = this.#lanes.get(lane);
+    if (known !== undefined) {
+      known.queue.push(event);
+      return;
+    }
+    const state = { queue: [event], done: Promise.resolve() };
+    this.#lanes.set(lane, state);
+    state.done = this.#pump(lane, state);
   }
 
   /** True while `lane` has an event not yet answered (a heartbeat then skips a beat instead of piling up). */
@@ -55,12 +66,29 @@ export class CallbackSender {
 
   /** Resolves once every lane has settled (after `stop`, promptly). */
   async settled(): Promise<void> {
-    await Promise.all([...this.#lanes.values()]);
+    await Promise.all([...this.#lanes.values()].map((lane) => lane.done));
   }
 
-  async #deliver(event: { readonly type: string }): Promise<void> {
+  async #pump(lane: string, state: { queue: Event[] }): Promise<void> {
+    // A moment first: what else is ready now joins the batch (an instant run's end, which its
+    // script emits on a zero-delay timer, so the wait must outlast one: 2 ms).
+    await new Promise((resolve) => setTimeout(resolve, this.#options.coalesceMs ?? 2));
+    for (;;) {
+      // Checked and removed in one step: an event sent from now on starts a new loop.
+      if (state.queue.length === 0 || this.#abort.signal.aborted) {
+        this.#lanes.delete(lane);
+        return;
+      }
+      const batch = state.queue.splice(0, maxBatch);
+      // A bug in one delivery must not wedge the lane: later events still go out.
+      await this.#deliver(batch).catch((error: unknown) => this.#options.logger.error({ err: error, types: batch.map((e) => e.type) }, 'callback delivery failed'));
+    }
+  }
+
+  async #deliver(events: readonly Event[]): Promise<void> {
     const { callbackUrl, callbackSecret, logger, retries = 5, backoffMs = 200, attemptTimeoutMs = 5_000 } = this.#options;
-    const body = JSON.stringify(event);
+    const body = JSON.stringify(events.length === 1 ? events[0] : { events });
+    const type = events.map((e) => e.type).join(',');
     const stopped = this.#abort.signal;
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (stopped.aborted) return;
@@ -73,22 +101,22 @@ export class CallbackSender {
         await res.arrayBuffer().catch(() => undefined); // free the connection
       } catch (error) {
         if (stopped.aborted) return;
-        logger.debug({ err: error, type: event.type, attempt }, 'callback failed; will retry');
+        logger.debug({ err: error, type, attempt }, 'callback failed; will retry');
       }
       if (status !== undefined && status < 300) return;
       if (status === 410) {
-        logger.info({ type: event.type }, 'Baton says this sandbox was replaced; stopping it');
+        logger.info({ type }, 'Baton says this sandbox was replaced; stopping it');
         this.#options.onReplaced();
         return;
       }
       if (status !== undefined && status < 500) {
-        // Baton refused the event itself (400/401): sending it again cannot help.
-        logger.warn({ type: event.type, status }, 'callback refused');
+        // Baton refused the callback itself (400/401): sending it again cannot help.
+        logger.warn({ type, status }, 'callback refused');
         return;
       }
       if (attempt < retries && !(await sleep(backoffMs * 2 ** attempt, stopped))) return;
     }
-    logger.warn({ type: event.type, retries }, 'callback given up after retries');
+    logger.warn({ type, retries }, 'callback given up after retries');
   }
 }
 

@@ -32,7 +32,21 @@ export const sandboxEventSchema = z.discriminatedUnion('type', [
   z.object({ ...run, type: z.literal('run.failed'), data: z.object({ error: z.string().max(10_000), retryable: z.boolean(), costUsd: cost }) }),
 ]);
 
-/** A parsed sandbox callback. */
+/**
+ * The body of `POST /v1/sandbox-events`: one event, or a batch of events that were ready at the
+ * same moment, in order, all of one session epoch (signed as a whole).
+ */
+export const sandboxCallbackSchema = z.union([
+  sandboxEventSchema,
+  z
+    .object({ events: z.array(sandboxEventSchema).min(1).max(50) })
+    .strict()
+    .refine((b) => b.events.every((e) => e.sessionId === b.events[0]?.sessionId && e.epoch === b.events[0]?.epoch), { message: 'every event of a batch must have the same sessionId and epoch', path: ['events'] }),
+]);
+
+/** A parsed sandbox event. */
 export type SandboxEvent = z.infer<typeof sandboxEventSchema>;
+/** A parsed callback body. */
+export type SandboxCallback = z.infer<typeof sandboxCallbackSchema>;
 /** An artifact as reported. */
 export type ReportedArtifact = z.infer<typeof artifactSchema>;

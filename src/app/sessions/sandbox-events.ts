@@ -6,7 +6,7 @@ import type { CallbackRecord, SandboxRunRecord, SandboxRunStore, SessionStore } 
 import { parseRunKey } from '../orchestrator/engine.ts';
 import { signatureHeaders, verifyCallback } from './callback-signature.ts';
 import type { SandboxAgentRunner } from './sandbox-agent-runner.ts';
-import type { ReportedArtifact, SandboxEvent } from './sandbox-event-schema.ts';
+import type { ReportedArtifact, SandboxCallback, SandboxEvent } from './sandbox-event-schema.ts';
 
 /** What the callback handler needs. */
 export interface SandboxEventDeps {
@@ -56,13 +56,36 @@ export function createSecretCache(sessions: Pick<SessionStore, 'callbackSecret'>
 }
 
 /**
- * A signed callback from a sandbox (`POST /v1/sandbox-events`), parsed and validated by the HTTP edge
- * (a body that does not parse is a 400 there); `rawBody` is what was signed. Refused, changing nothing: an unknown session or a bad or stale signature (401), a sandbox of an
- * earlier epoch or an ended session (410: it was replaced and should stop). A repeated event id is
- * accepted and ignored. Progress, artifacts and results are stored as they arrive, each callback in
- * one statement with its record.
+ * A signed callback from a sandbox (`POST /v1/sandbox-events`): one event or a batch, parsed and
+ * validated by the HTTP edge (a body that does not parse is a 400 there); `rawBody` is what was
+ * signed. Refused as a whole, changing nothing: an unknown session or a bad or stale signature
+ * (401), a sandbox of an earlier epoch or an ended session (410: it was replaced and should stop).
+ * A repeated event id is accepted and ignored. Events are handled in order; heartbeats, starts and
+ * ends are written in batches with other callbacks (see `SandboxRunStore.recordPlain`), progress and
+ * artifacts one statement each with their record.
  */
-export async function receiveSandboxEvent(deps: SandboxEventDeps, event: SandboxEvent, rawBody: string, headers: Readonly<Record<string, string | undefined>>): Promise<void> {
+export async function receiveSandboxCallback(deps: SandboxEventDeps, callback: SandboxCallback, rawBody: string, headers: Readonly<Record<string, string | undefined>>): Promise<void> {
+  const events = 'events' in callback ? callback.events : [callback];
+  const first = events[0];
+  if (first === undefined) return;
+  const current = await authorize(deps, first, rawBody, headers);
+  // Plain writes go through an ordered batcher: they need not be awaited one by one, so a run's
+  // start and end that came together can share one statement. A failed one fails the callback
+  // (answered 5xx, so the sandbox sends it again), after the others settled.
+  const writes: Array<Promise<void>> = [];
+  let failure: { error: unknown } | undefined;
+  const pending = { push: (write: Promise<unknown>) => void writes.push(write.then(() => undefined, (error: unknown) => void (failure ??= { error }))) };
+  try {
+    for (const event of events) await handle(deps, current, event, pending);
+  } finally {
+    await Promise.all(writes);
+  }
+  if (failure !== undefined) throw failure.error;
+}
+
+type Current = NonNullable<Awaited<ReturnType<SecretCache['get']>>>;
+
+async function authorize(deps: SandboxEventDeps, event: SandboxEvent, rawBody: string, headers: Readonly<Record<string, string | undefined>>): Promise<Current> {
   let current = await deps.secrets.get(event.sessionId);
   // The cache may be a moment behind (a sandbox just replaced): decide refusals on fresh data only.
   if (current === undefined || current.epoch !== event.epoch || !liveStatuses.includes(current.status)) current = await deps.secrets.get(event.sessionId, true);
@@ -74,17 +97,20 @@ export async function receiveSandboxEvent(deps: SandboxEventDeps, event: Sandbox
   if (problem !== null) throw new UnauthenticatedError('The callback signature is missing or wrong');
   // Signed by the session, but from a sandbox it no longer uses: tell it to stop.
   if (event.epoch !== current.epoch || !liveStatuses.includes(current.status)) throw new GoneError('This sandbox was replaced or its session ended; stop sending and shut down');
+  return current;
+}
 
+async function handle(deps: SandboxEventDeps, current: Current, event: SandboxEvent, pending: { push(write: Promise<unknown>): void }): Promise<void> {
   const now = deps.clock.now();
   const base = { event: { id: event.id, sessionId: event.sessionId, epoch: event.epoch, type: event.type, runKey: 'runKey' in event ? event.runKey : null, data: event.data }, leaseUntil: new Date(now.getTime() + deps.leaseMs) };
   if (event.type === 'heartbeat') {
-    await deps.runs.recordPlain({ ...base, activeAt: null });
+    pending.push(deps.runs.recordPlain({ ...base, activeAt: null }));
     return;
   }
   // Only runs of this session's own execution: a sandbox cannot report on another's work.
   const ours = current.executionId !== null && parseRunKey(event.runKey)?.executionId === current.executionId;
   if (event.type === 'run.started') {
-    await deps.runs.recordPlain({ ...base, activeAt: now, ...(ours ? { startsRun: event.runKey } : {}) });
+    pending.push(deps.runs.recordPlain({ ...base, activeAt: now, ...(ours ? { startsRun: event.runKey } : {}) }));
     return;
   }
   const write = (run: CallbackRecord['run'], artifact?: CallbackRecord['artifact']) => deps.runs.recordCallback({ ...base, activeAt: now, ...(ours && run !== undefined ? { run } : {}), ...(ours && artifact !== undefined ? { artifact } : {}) });
@@ -114,7 +140,7 @@ export async function receiveSandboxEvent(deps: SandboxEventDeps, event: Sandbox
         else await deps.runner.reportResult({ key: event.runKey, outcome: 'failed', error: event.data.error, retryable: event.data.retryable });
       }
       const ended = event.type === 'run.completed' ? { status: 'succeeded' as const, output: event.data.output ?? null, error: null } : { status: 'failed' as const, output: null, error: event.data.error };
-      await deps.runs.recordPlain({ ...base, activeAt: now, ...(ours ? { endsRun: { runKey: event.runKey, ...ended, costUsd } } : {}) });
+      pending.push(deps.runs.recordPlain({ ...base, activeAt: now, ...(ours ? { endsRun: { runKey: event.runKey, ...ended, costUsd } } : {}) }));
       return;
     }
   }

@@ -139,10 +139,14 @@ export class SessionManager {
     throw new SandboxUnavailableError('the sandbox did not become ready in time');
   }
 
-  /** The execution finished: its sandbox is no longer needed (a no-op when it has none). */
+  /**
+   * The execution finished: its sandbox is no longer needed (a no-op when it has none). Its runs are
+   * not marked lost: the result that finished the execution is recorded on its run just after the
+   * engine heard it, and a run that never reports is closed by the reaper.
+   */
   async release(executionId: string): Promise<void> {
     const session = await this.#deps.sessions.byExecution(executionId);
-    if (session !== undefined && isLive(session)) await this.stop(session, 'its execution finished');
+    if (session !== undefined && isLive(session)) await this.stop(session, 'its execution finished', { releaseRuns: false });
   }
 
   /** The sandbox is gone or silent: the session is lost and its in-flight runs move on. */
@@ -157,7 +161,7 @@ export class SessionManager {
   }
 
   /** Stops the session's sandbox (idle, lifetime, deleted by a person). In-flight runs move to a new sandbox. */
-  async stop(session: Session, reason: string): Promise<Session | undefined> {
+  async stop(session: Session, reason: string, options: { releaseRuns?: boolean } = {}): Promise<Session | undefined> {
     const { sessions, clock } = this.#deps;
     this.#forget(session);
     const stopping = await sessions.transition(session.id, session.epoch, ['ready', 'idle', 'provisioning', 'requested'], 'stopping', clock.now(), reason);
@@ -168,7 +172,7 @@ export class SessionManager {
     }
     const ended = await sessions.transition(session.id, session.epoch, ['stopping'], 'ended', clock.now(), reason);
     if (ended !== undefined) this.#listeners.changed(ended);
-    await this.#releaseRuns(session, `its sandbox was stopped (${reason})`);
+    if (options.releaseRuns !== false) await this.#releaseRuns(session, `its sandbox was stopped (${reason})`);
     return ended;
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { receiveSandboxEvent, type SandboxEventDeps } from '../../sessions/sandbox-events.ts';
-import { sandboxEventSchema } from '../../sessions/sandbox-event-schema.ts';
+import { receiveSandboxCallback, type SandboxEventDeps } from '../../sessions/sandbox-events.ts';
+import { sandboxCallbackSchema } from '../../sessions/sandbox-event-schema.ts';
 import { deleteSession, listSessions, openTerminal, type SessionServices } from '../../sessions/sessions.ts';
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
 import { authErrors, id, timestamp } from './schemas.ts';
@@ -39,10 +39,10 @@ export function sessionRoutes(app: AppContext, services: () => SessionRouteDeps)
       handler: async () => ({ status: 200, body: await services().signer.jwks(), headers: { 'cache-control': 'public, max-age=300' } }),
     }),
     defineRoute({
-      method: 'POST', path: '/v1/sandbox-events', operationId: 'receiveSandboxEvent', summary: 'A signed callback from a sandbox (see api/sandbox.openapi.yaml)', tags: ['sessions'],
+      method: 'POST', path: '/v1/sandbox-events', operationId: 'receiveSandboxEvent', summary: 'A signed callback from a sandbox: one event or a batch (see api/sandbox.openapi.yaml)', tags: ['sessions'],
       // Not a user route: the HMAC signature with the session's secret says who is asking.
       access: { kind: 'public' },
-      request: { body: sandboxEventSchema },
+      request: { body: sandboxCallbackSchema },
       responses: {
         204: { description: 'Accepted (or a duplicate, ignored)' },
         400: { description: 'The body does not parse; the error names the field' },
@@ -50,7 +50,7 @@ export function sessionRoutes(app: AppContext, services: () => SessionRouteDeps)
         410: { description: 'The sandbox was replaced (an earlier epoch) or its session ended: stop sending' },
       },
       handler: async (request) => {
-        await receiveSandboxEvent(services().events, request.body, request.rawBody ?? '', request.headers);
+        await receiveSandboxCallback(services().events, request.body, request.rawBody ?? '', request.headers);
         return { status: 204 };
       },
     }),
