@@ -60,7 +60,10 @@ export const configVariables = {
   BATON_FLY_IMAGE: { schema: z.string().min(1).optional(), description: 'With fly: the sandbox image, e.g. registry.fly.io/baton-sandbox:1.2.0; it serves the sandbox API of api/sandbox.openapi.yaml.' },
   BATON_FLY_API_URL: { schema: httpUrl.default('https://api.machines.dev'), description: 'With fly: the Machines API (http://_api.internal:4280 from inside Fly\'s private network).' },
   BATON_FLY_REGION: { schema: z.string().min(1).optional(), description: 'With fly: region of new machines; Fly chooses when unset.' },
+  BATON_SCHEDULE_MISFIRE_SECONDS: { schema: positiveInt('a number of seconds').default(60), description: "A schedule's fire handled later than this after its time counts as missed (Baton was down), and follows the schedule's catch-up policy." },
   BATON_FLY_SANDBOX_PORT: { schema: port.default(8080), description: 'With fly: the port the sandbox image serves its API on (reached over Fly\'s private network).' },
+  // A later issue moves this secret into encrypted integration storage (one per GitHub App installation).
+  BATON_GITHUB_WEBHOOK_SECRET: { schema: z.string().min(16, 'expected at least 16 characters (e.g. the output of `openssl rand -hex 32`)').optional(), description: "The GitHub App's webhook secret: POST /v1/hooks/github accepts deliveries signed with it (X-Hub-Signature-256). Unset: that route answers 503." },
 } satisfies Record<string, Variable>;
 
 /** Names of the variables Baton reads. */
@@ -94,6 +97,8 @@ export interface Config {
     readonly reaperIntervalMs: number;
     readonly signingKeyRotationMs: number;
   };
+  readonly schedules: { readonly misfireMs: number };
+  readonly triggers: { readonly githubWebhookSecret: string | undefined };
 }
 
 /** One problem with one variable. */
@@ -195,6 +200,8 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
       reaperIntervalMs: v.BATON_REAPER_INTERVAL_SECONDS * 1000,
       signingKeyRotationMs: v.BATON_SIGNING_KEY_ROTATION_HOURS * 3_600_000,
     },
+    schedules: { misfireMs: v.BATON_SCHEDULE_MISFIRE_SECONDS * 1000 },
+    triggers: { githubWebhookSecret: v.BATON_GITHUB_WEBHOOK_SECRET },
   });
 }
 

@@ -24,6 +24,13 @@ import { intervene } from '../app/orchestrator/executions.ts';
 import { startOrchestratorWorkers } from '../app/orchestrator/workers.ts';
 import { PostgresJobOutbox } from '../adapters/postgres/job-outbox.ts';
 import { startNodeSandboxes } from './sandboxes.ts';
+import { createTimeoutAlarms } from '../adapters/clock/timeout-alarms.ts';
+import { createScheduleStore } from '../adapters/postgres/schedule-store.ts';
+import type { ScheduleDeps } from '../app/schedules/schedule-deps.ts';
+import { startScheduleWorkers } from '../app/schedules/schedule-workers.ts';
+import { createTriggerStore } from '../adapters/postgres/trigger-store.ts';
+import type { TriggerDeps } from '../app/triggers/trigger-deps.ts';
+import { startTriggerWorkers } from '../app/triggers/trigger-workers.ts';
 import { DashboardWriter } from '../app/realtime/dashboard-writer.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
@@ -134,7 +141,16 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       if (decided.commands.some((c) => c.kind === 'finished')) sandboxes.release(execution);
     });
     sandboxes.startReaper();
+    // Schedules: one durable timer (a delayed job) per schedule, and an in-process alarm on the dot.
+    const alarms = createTimeoutAlarms();
+    const schedules: ScheduleDeps = { ctx: app, schedules: createScheduleStore(db), engine, outbox, alarms, logger, missedAfterMs: config.schedules.misfireMs };
+    await startScheduleWorkers(schedules, jobs);
+    // Event triggers: a webhook is stored with its job (the outbox); the job starts or wakes executions.
+    const triggerStore = createTriggerStore(db);
+    const triggers: TriggerDeps = { ctx: app, triggers: triggerStore, outbox, githubWebhookSecret: config.triggers.githubWebhookSecret };
+    await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
     cleanups.push(async () => {
+      alarms.clear();
       await outbox.stop();
       await jobs.stop({ timeoutMs: config.shutdownTimeoutMs });
       await workers.close();
@@ -149,7 +165,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       });
     };
 
-    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app, orchestrator: engine, sessions: sandboxes.routes });
+    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app, orchestrator: engine, sessions: sandboxes.routes, schedules, triggers });
     const server = await createHttpServer({
       routes,
       logger,

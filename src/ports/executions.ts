@@ -36,7 +36,7 @@ export interface ExecutionChange {
 /** Executions and their append-only histories. */
 export interface ExecutionStore {
   /** Creates the execution row with its initial state. */
-  create(execution: { id: string; workspaceId: string; dashboardId: string; recipeId: string; state: ExecutionState; createdBy: string }, tx: Transaction): Promise<void>;
+  create(execution: { id: string; workspaceId: string; dashboardId: string; recipeId: string; state: ExecutionState; createdBy: string | null }, tx: Transaction): Promise<void>;
   /** The execution, locked for update until the transaction ends: one event at a time per execution. */
   lock(id: string, tx: Transaction): Promise<ExecutionRecord | undefined>;
   /**

@@ -1,3 +1,5 @@
+import type { Transaction } from './unit-of-work.ts';
+
 /**
  * A job written together with a state change, in the same statement or transaction, and moved to
  * the job queue after the commit (the transactional outbox). The state change and its jobs commit
@@ -16,4 +18,6 @@ export interface OutboxJob {
 export interface JobOutbox {
   /** Jobs were just committed: relay them soon (a timer also relays what a crashed process left). */
   kick(): void;
+  /** Writes jobs in the caller's transaction: they reach the queue only if it commits (call `kick` after). */
+  enqueue(tx: Transaction, jobs: readonly OutboxJob[]): Promise<void>;
 }

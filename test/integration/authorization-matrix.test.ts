@@ -36,6 +36,8 @@ interface Fixture {
   executionId: string;
   profileId: string;
   sessionId: string;
+  scheduleId: string;
+  triggerId: string;
 }
 
 const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; params?: (f: Fixture) => Record<string, string> }> = {
@@ -96,6 +98,25 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   // Stopping an ended session again is harmless (204).
   'DELETE /v1/sessions/{id}': { expect: controllers(204, 204), params: (f) => ({ id: f.sessionId }) },
   // Callbacks are not user calls: whoever sends one without the session's signature gets 401.
+  'POST /v1/workspaces/{wid}/schedules': { expect: controllers(201, 201), body: (f) => ({ name: 'Nightly', recipeId: f.recipeId, dashboardId: f.dashboardId, cron: '0 3 * * *', timezone: 'Europe/Berlin' }) },
+  'GET /v1/workspaces/{wid}/schedules': { expect: members(200) },
+  'GET /v1/schedules/{id}': { expect: members(200), params: (f) => ({ id: f.scheduleId }) },
+  'PATCH /v1/schedules/{id}': { expect: controllers(200, 200), params: (f) => ({ id: f.scheduleId }), body: () => ({ paused: true }) },
+  // The editor deletes it; then it is gone for everyone.
+  'DELETE /v1/schedules/{id}': { expect: controllers(204, 404), params: (f) => ({ id: f.scheduleId }) },
+  'GET /v1/schedules/{id}/fires': { expect: members(200), params: (f) => ({ id: f.scheduleId }) },
+  // A trigger that starts executions needs control of its dashboard; the others need recipe.manage (members).
+  'POST /v1/workspaces/{wid}/triggers': { expect: controllers(201, 201), body: (f) => ({ name: 'On push', source: 'webhook', action: { kind: 'start', recipeId: f.recipeId, dashboardId: f.dashboardId } }) },
+  'GET /v1/workspaces/{wid}/triggers': { expect: members(200) },
+  'GET /v1/triggers/{id}': { expect: members(200), params: (f) => ({ id: f.triggerId }) },
+  'PATCH /v1/triggers/{id}': { expect: members(200), params: (f) => ({ id: f.triggerId }), body: () => ({ name: 'Renamed' }) },
+  // The viewer (a workspace member) deletes it; then it is gone for everyone.
+  'DELETE /v1/triggers/{id}': { expect: { ...members(404), viewer: 204 }, params: (f) => ({ id: f.triggerId }) },
+  'GET /v1/triggers/{id}/events': { expect: members(200), params: (f) => ({ id: f.triggerId }) },
+  // Webhooks are not user calls. This server has no GitHub webhook secret: 503 for everyone.
+  'POST /v1/hooks/github': { expect: { anonymous: 503, viewer: 503, editor: 503, owner: 503, admin: 503, outsider: 503 } },
+  // Without the trigger's signature: 401, whoever asks (and for unknown triggers alike).
+  'POST /v1/hooks/{triggerId}': { expect: { anonymous: 401, viewer: 401, editor: 401, owner: 401, admin: 401, outsider: 401 }, params: (f) => ({ triggerId: f.triggerId }) },
   'POST /v1/sandbox-events': { expect: { anonymous: 401, viewer: 401, editor: 401, owner: 401, admin: 401, outsider: 401 }, body: (f) => ({ id: crypto.randomUUID(), sessionId: f.sessionId, epoch: 1, sandboxId: 'sb', at: new Date().toISOString(), type: 'heartbeat', data: {} }) },
 };
 
@@ -138,8 +159,8 @@ async function fixture(): Promise<Fixture> {
   return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id, itemId: item.id, sessionId: session.id, ...(await orchestration(workspace.id, dashboard.id)) };
 }
 
-/** A recipe, an agent profile and an execution waiting at its approval step, made through the API. */
-async function orchestration(workspaceId: string, dashboardId: string): Promise<Pick<Fixture, 'recipeId' | 'executionId' | 'profileId'>> {
+/** A recipe, an agent profile, an execution waiting at its approval step, a schedule and a trigger, made through the API. */
+async function orchestration(workspaceId: string, dashboardId: string): Promise<Pick<Fixture, 'recipeId' | 'executionId' | 'profileId' | 'scheduleId' | 'triggerId'>> {
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${baton.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${tokens.owner.secret}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const json = (await res.json()) as { id: string };
@@ -149,7 +170,9 @@ async function orchestration(workspaceId: string, dashboardId: string): Promise<
   const recipe = await post(`/v1/workspaces/${workspaceId}/recipes`, { yaml: recipeYaml });
   const profile = await post(`/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' });
   const execution = await post(`/v1/recipes/${recipe.id}/executions`, { dashboardId });
-  return { recipeId: recipe.id, executionId: execution.id, profileId: profile.id };
+  const schedule = await post(`/v1/workspaces/${workspaceId}/schedules`, { name: 'Yearly', recipeId: recipe.id, dashboardId, cron: '0 0 1 1 *' });
+  const trigger = await post(`/v1/workspaces/${workspaceId}/triggers`, { name: 'Deploys', source: 'webhook', action: { kind: 'wake', event: 'deploy' } });
+  return { recipeId: recipe.id, executionId: execution.id, profileId: profile.id, scheduleId: schedule.id, triggerId: trigger.id };
 }
 
 describe('authorization matrix', () => {

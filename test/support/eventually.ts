@@ -1,11 +1,11 @@
 /** Waits until `check` passes (it may throw or return false meanwhile), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5_000, what = 'condition'): Promise<Exclude<T, undefined | false>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value !== false && value !== undefined) return value;
+      if (value !== false && value !== undefined) return value as Exclude<T, undefined | false>;
     } catch (error) {
       last = error;
     }

@@ -61,6 +61,10 @@ export class PostgresJobOutbox implements JobOutbox {
     await this.#running;
   }
 
+  async enqueue(tx: Transaction, jobs: readonly OutboxJob[]): Promise<void> {
+    await insertOutboxJobs(tx, jobs);
+  }
+
   kick(): void {
     if (this.#stopped) return;
     if (this.#running !== undefined) {

@@ -26,6 +26,11 @@ export interface DatabaseSchema {
   sandbox_events: SandboxEventsTable;
   artifacts: ArtifactsTable;
   signing_keys: SigningKeysTable;
+  schedules: SchedulesTable;
+  schedule_fires: ScheduleFiresTable;
+  triggers: TriggersTable;
+  inbound_events: InboundEventsTable;
+  trigger_firings: TriggerFiringsTable;
 }
 
 /** A timestamp column Postgres fills on insert. */
@@ -279,4 +284,77 @@ export interface SigningKeysTable {
   private_jwk: Json<unknown>;
   created_at: CreatedAt;
   expires_at: Date;
+}
+
+export interface SchedulesTable {
+  id: string;
+  workspace_id: string;
+  dashboard_id: string;
+  recipe_id: string;
+  name: string;
+  inputs: Json<Record<string, unknown>>;
+  cron: string;
+  timezone: string;
+  overlap: string;
+  catch_up: string;
+  catch_up_limit: number;
+  paused: boolean;
+  end_at: Date | null;
+  cursor: Date;
+  timer_id: string | null;
+  last_execution_id: string | null;
+  queued_fire_at: Date | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface ScheduleFiresTable {
+  schedule_id: string;
+  fire_at: Date;
+  outcome: string;
+  execution_id: string | null;
+  reason: string | null;
+  handled_at: Date;
+}
+
+export interface TriggersTable {
+  id: Generated<string>;
+  workspace_id: string;
+  name: string;
+  source: string;
+  event: string | null;
+  filter: string | null;
+  enabled: boolean;
+  action: string;
+  recipe_id: string | null;
+  dashboard_id: string | null;
+  inputs: Json<Record<string, string>>;
+  wake_event: string | null;
+  secret: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface InboundEventsTable {
+  id: Generated<string>;
+  /** An identity column; the pg type parser returns int8 as a number. */
+  seq: ColumnType<number, never, never>;
+  source: string;
+  trigger_id: string | null;
+  delivery_id: string;
+  name: string;
+  payload: Json<Record<string, unknown>>;
+  received_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface TriggerFiringsTable {
+  trigger_id: string;
+  event_id: string;
+  outcome: string;
+  execution_id: string | null;
+  woke: number | null;
+  reason: string | null;
+  handled_at: ColumnType<Date, Date | undefined, never>;
 }

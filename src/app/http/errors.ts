@@ -39,6 +39,7 @@ const statusByCode: Readonly<Record<string, number>> = {
   sandbox_limit: 429,
   sandbox_unavailable: 503,
   not_ready: 503,
+  not_configured: 503,
   login_unavailable: 503,
 };
 

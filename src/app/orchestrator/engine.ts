@@ -15,6 +15,8 @@ export const topics = {
   cancel: 'orchestrator.cancel',
   timer: 'orchestrator.timer',
   notify: 'orchestrator.notify',
+  /** An execution finished (what waits on it, e.g. a schedule's queued fire, starts). */
+  finished: 'orchestrator.finished',
 } as const;
 
 /** An event without the time and actor the engine stamps on it. */
@@ -26,7 +28,7 @@ export interface EngineDeps {
   readonly executions: ExecutionStore;
   readonly recipes: RecipeStore;
   /** Relays the jobs that commands cause (written with the state) to the job queue. */
-  readonly outbox: JobOutbox;
+  readonly outbox: Pick<JobOutbox, 'kick'>;
   readonly clock: Clock;
   readonly expressions: Expressions;
   readonly logger: Logger;
@@ -43,6 +45,7 @@ export type DispatchJob = Extract<Command, { kind: 'dispatch' }> & { readonly ex
 export type CancelJob = { readonly key: string };
 export type TimerJob = { readonly executionId: string; readonly timer: string };
 export type NotifyJob = Extract<Command, { kind: 'notify' }> & { readonly executionId: string };
+export type FinishedJob = { readonly executionId: string; readonly status: 'succeeded' | 'failed' | 'cancelled' };
 /** The execution a committed transaction changed. */
 export type CommittedExecution = Pick<ExecutionRecord, 'id' | 'workspaceId' | 'dashboardId' | 'recipeId'>;
 /** Called after a transaction that applied events committed: the fast path (dispatch now, mirror). */
@@ -176,15 +179,16 @@ export class Engine {
         return [{ topic: topics.timer, data: { executionId, timer: command.timer } satisfies TimerJob, startAfter: new Date(command.at) }];
       case 'notify':
         return [{ topic: topics.notify, data: { ...command, executionId } satisfies NotifyJob }];
-      case 'request_approval':
       case 'finished':
+        return [{ topic: topics.finished, data: { executionId, status: command.status } satisfies FinishedJob }];
+      case 'request_approval':
         // Shown in the dashboard by the mirror after the commit.
         return [];
     }
   }
 }
 
-const needsJob = (command: Command) => command.kind !== 'request_approval' && command.kind !== 'finished';
+const needsJob = (command: Command) => command.kind !== 'request_approval';
 
 /** What the engine keeps of an execution to decide its next event. */
 type Current = Pick<ExecutionRecord, 'id' | 'workspaceId' | 'dashboardId' | 'recipeId' | 'state'>;

@@ -1,12 +1,13 @@
 import type { Principal } from '../../domain/access/principal.ts';
 import { initialState } from '../../domain/orchestrator/decide.ts';
-import type { ExecutionState } from '../../domain/orchestrator/execution.ts';
+import type { Actor, Decided, ExecutionState } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import type { ExecutionRecord, HistoryEntry } from '../../ports/executions.ts';
 import { auditBy, hiddenAs, requireDashboard } from '../access.ts';
 import type { AppContext } from '../context.ts';
 import type { Engine, EventBody } from './engine.ts';
+import type { Transaction } from '../../ports/unit-of-work.ts';
 import { interventionProblem } from './interventions.ts';
 import { requireRecipe } from './recipes.ts';
 
@@ -26,17 +27,39 @@ export async function startExecution(ctx: Ctx, engine: Engine, principal: Princi
   const version = await ctx.recipes.version(recipeId, recipe.latestVersion);
   if (version === undefined) throw new ConflictError('The recipe has no versions');
   checkInputs(version.compiled, input.inputs);
-  const id = crypto.randomUUID();
   const { view: started, record, decided } = await ctx.unitOfWork.run(async (tx) => {
-    const initial = initialState({ id, recipeId, recipeVersion: version.version, startedAt: 0 });
-    await ctx.executions.create({ id, workspaceId: recipe.workspaceId, dashboardId: dashboard.id, recipeId, state: initial, createdBy: principal.userId }, tx);
-    const record: ExecutionRecord = { id, workspaceId: recipe.workspaceId, dashboardId: dashboard.id, recipeId, state: initial, createdBy: principal.userId, createdAt: new Date(), updatedAt: new Date() };
-    const decided = await engine.applyLocked(record, { type: 'execution.started', inputs: input.inputs }, { kind: 'user', userId: principal.userId }, tx);
-    await ctx.audit.record(auditBy(principal, requestId, { action: 'execution.started', workspaceId: recipe.workspaceId, targetType: 'execution', targetId: id, details: { recipeId, version: version.version, dashboardId: dashboard.id } }), tx);
-    return { view: view(record, decided.state), record, decided };
+    const launched = await launchExecution(ctx, engine, { workspaceId: recipe.workspaceId, dashboardId: dashboard.id, recipeId, version: version.version, inputs: input.inputs, createdBy: principal.userId, actor: { kind: 'user', userId: principal.userId } }, tx);
+    await ctx.audit.record(auditBy(principal, requestId, { action: 'execution.started', workspaceId: recipe.workspaceId, targetType: 'execution', targetId: launched.record.id, details: { recipeId, version: version.version, dashboardId: dashboard.id } }), tx);
+    return { ...launched, view: view(launched.record, launched.decided.state) };
   });
   engine.committed(record, decided);
   return started;
+}
+
+/** What `launchExecution` starts. */
+export interface Launch {
+  readonly workspaceId: string;
+  readonly dashboardId: string;
+  readonly recipeId: string;
+  readonly version: number;
+  readonly inputs: Record<string, unknown>;
+  /** Whose execution it is (a schedule's or trigger's owner); null for none. */
+  readonly createdBy: string | null;
+  readonly actor: Actor;
+}
+
+/**
+ * Creates and starts an execution inside the caller's transaction (a schedule's fire or a trigger's
+ * event commits with it). The caller has checked access and inputs; after its commit it passes the
+ * result to `engine.committed`.
+ */
+export async function launchExecution(ctx: Pick<AppContext, 'executions'>, engine: Engine, launch: Launch, tx: Transaction): Promise<{ record: ExecutionRecord; decided: Decided }> {
+  const id = crypto.randomUUID();
+  const initial = initialState({ id, recipeId: launch.recipeId, recipeVersion: launch.version, startedAt: 0 });
+  await ctx.executions.create({ id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy }, tx);
+  const record: ExecutionRecord = { id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy, createdAt: new Date(), updatedAt: new Date() };
+  const decided = await engine.applyLocked(record, { type: 'execution.started', inputs: launch.inputs }, launch.actor, tx);
+  return { record, decided };
 }
 
 /** An execution, for anyone who can see its dashboard. */
@@ -79,7 +102,8 @@ async function requireExecution(ctx: Ctx, principal: Principal, executionId: str
   return record;
 }
 
-function checkInputs(recipe: CompiledRecipe, inputs: Record<string, unknown>): void {
+/** Checks inputs against the recipe's declarations: a 400 naming each field. */
+export function checkInputs(recipe: CompiledRecipe, inputs: Record<string, unknown>): void {
   const issues: Array<{ location: string; path: string; message: string }> = [];
   for (const [name, spec] of Object.entries(recipe.inputs)) {
     const value = inputs[name];
@@ -90,6 +114,6 @@ function checkInputs(recipe: CompiledRecipe, inputs: Record<string, unknown>): v
     const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
     if (actual !== spec.type) issues.push({ location: 'body', path: `inputs.${name}`, message: `expected ${spec.type}, got ${actual}` });
   }
-  for (const name of Object.keys(inputs)) if (!(name in recipe.inputs)) issues.push({ location: 'body', path: `inputs.${name}`, message: 'the recipe declares no such input' });
+  for (const name of Object.keys(inputs)) if (!Object.hasOwn(recipe.inputs, name)) issues.push({ location: 'body', path: `inputs.${name}`, message: 'the recipe declares no such input' });
   if (issues.length > 0) throw new InvalidInputError(issues);
 }

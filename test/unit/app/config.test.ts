@@ -71,6 +71,14 @@ describe('resolveConfig', () => {
     expect(resolveConfig({}).sandboxes).toMatchObject({ provider: { kind: 'local' }, maxPerWorkspace: 10, idleMs: 600_000, heartbeatSeconds: 10 });
   });
 
+  it('takes the GitHub webhook secret when it is long enough, and keeps it out of messages', () => {
+    expect(resolveConfig({}).triggers.githubWebhookSecret).toBeUndefined();
+    expect(resolveConfig({ BATON_GITHUB_WEBHOOK_SECRET: 'a-long-enough-secret' }).triggers.githubWebhookSecret).toBe('a-long-enough-secret');
+    const problems = problemsOf({ BATON_GITHUB_WEBHOOK_SECRET: 'short' });
+    expect(problems).toEqual([{ variable: 'BATON_GITHUB_WEBHOOK_SECRET', message: expect.stringContaining('at least 16 characters') }]);
+    expect(JSON.stringify(problems)).not.toContain('"short"');
+  });
+
   it('documents every variable it reads', () => {
     for (const [name, variable] of Object.entries(configVariables)) expect(variable.description.length, name).toBeGreaterThan(10);
   });

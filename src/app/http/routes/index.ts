@@ -8,6 +8,10 @@ import { dashboardRoutes } from './dashboards.ts';
 import { executionRoutes } from './executions.ts';
 import { recipeRoutes } from './recipes.ts';
 import { sessionRoutes, type SessionRouteDeps } from './sessions.ts';
+import { scheduleRoutes } from './schedules.ts';
+import type { ScheduleDeps } from '../../schedules/schedule-deps.ts';
+import { triggerRoutes } from './triggers.ts';
+import type { TriggerDeps } from '../../triggers/trigger-deps.ts';
 import { itemRoutes } from './items.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
@@ -22,6 +26,10 @@ export interface RouteTableDeps {
   readonly orchestrator?: Engine;
   /** Sessions, terminals and sandbox callbacks; absent where only the API's shape is needed. */
   readonly sessions?: SessionRouteDeps;
+  /** Schedules (their timers and the orchestrator); absent where only the API's shape is needed. */
+  readonly schedules?: ScheduleDeps;
+  /** Event triggers and their inbound webhooks; absent where only the API's shape is needed. */
+  readonly triggers?: TriggerDeps;
 }
 
 /**
@@ -38,6 +46,14 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     if (deps.sessions === undefined) throw new Error('Sessions are not managed in this process');
     return deps.sessions;
   };
+  const schedules = (): ScheduleDeps => {
+    if (deps.schedules === undefined) throw new Error('Schedules are not managed in this process');
+    return deps.schedules;
+  };
+  const triggers = (): TriggerDeps => {
+    if (deps.triggers === undefined) throw new Error('Triggers are not managed in this process');
+    return deps.triggers;
+  };
   const routes: AnyRoute[] = [
     ...authRoutes(deps.app),
     ...tokenRoutes(deps.app),
@@ -47,6 +63,8 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     ...recipeRoutes(deps.app, engine),
     ...executionRoutes(deps.app, engine),
     ...sessionRoutes(deps.app, sessions),
+    ...scheduleRoutes(schedules),
+    ...triggerRoutes(triggers),
     ...systemRoutes({ probes: deps.probes, openApiDocument: () => (document ??= buildOpenApiDocument(routes, { title: 'Baton', version: deps.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' })) }),
   ];
   assertUniqueRoutes(routes);

@@ -1,0 +1,79 @@
+import { DomainError, InvalidInputError, UnauthenticatedError } from '../../domain/errors.ts';
+import type { TriggerSource } from '../../ports/triggers.ts';
+import { randomSecret } from '../identity/secrets.ts';
+import { sha256Hex, verifyHookSignature } from './hook-signature.ts';
+import { checkPayload } from './payload.ts';
+import { triggerEventTopic, type TriggerDeps, type TriggerEventJob } from './trigger-deps.ts';
+
+/** A webhook request as the HTTP edge hands it over: the parsed body, the signed bytes, the headers. */
+export interface HookRequest {
+  readonly body: unknown;
+  readonly rawBody: string | undefined;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** The stored event's id; `duplicate` when the delivery had been received before (nothing was done). */
+export interface Received {
+  readonly id: string;
+  readonly duplicate: boolean;
+}
+
+/** Header names of the inbound hooks. */
+export const hookHeaders = {
+  githubSignature: 'x-hub-signature-256',
+  githubEvent: 'x-github-event',
+  githubDelivery: 'x-github-delivery',
+  signature: 'x-baton-signature-256',
+  event: 'x-baton-event',
+  delivery: 'x-baton-delivery',
+} as const;
+
+const eventName = /^[A-Za-z0-9_.:-]{1,100}$/;
+const deliveryId = /^[\x21-\x7e]{1,200}$/;
+const refused = () => new UnauthenticatedError('The webhook signature is missing or wrong');
+
+/**
+ * `POST /v1/hooks/github`: a delivery of the GitHub App's webhook, signed with its secret
+ * (`X-Hub-Signature-256`), named by `X-GitHub-Event`, deduplicated by `X-GitHub-Delivery`.
+ */
+export async function receiveGithubHook(deps: TriggerDeps, request: HookRequest): Promise<Received> {
+  if (deps.githubWebhookSecret === undefined) throw new DomainError('not_configured', 'GitHub webhooks are not configured on this Baton: set BATON_GITHUB_WEBHOOK_SECRET to the GitHub App\'s webhook secret');
+  if ((await verifyHookSignature(deps.githubWebhookSecret, request.rawBody ?? '', request.headers[hookHeaders.githubSignature])) !== null) throw refused();
+  const name = header(request, hookHeaders.githubEvent, eventName, 'the GitHub event name, e.g. push');
+  const delivery = header(request, hookHeaders.githubDelivery, deliveryId, 'the delivery id GitHub sends');
+  return store(deps, { source: 'github', triggerId: null, deliveryId: delivery, name, payload: checkPayload(request.body) });
+}
+
+/**
+ * `POST /v1/hooks/{triggerId}`: a generic webhook signed with its trigger's secret
+ * (`X-Baton-Signature-256`). Named by `X-Baton-Event` (default `webhook`); deduplicated by
+ * `X-Baton-Delivery`, or, without one, by the SHA-256 of the body (the same body twice is one event).
+ * An unknown trigger and a bad signature get the same 401, so callers cannot probe for trigger ids.
+ */
+export async function receiveWebhook(deps: TriggerDeps, triggerId: string, request: HookRequest): Promise<Received> {
+  const secret = await deps.triggers.secret(triggerId);
+  // An unknown id still costs an HMAC, so the answer's timing does not tell ids apart either.
+  const problem = await verifyHookSignature(secret ?? randomSecret(), request.rawBody ?? '', request.headers[hookHeaders.signature]);
+  if (secret === undefined || problem !== null) throw refused();
+  const name = request.headers[hookHeaders.event] === undefined ? 'webhook' : header(request, hookHeaders.event, eventName, 'the event name');
+  const delivery = request.headers[hookHeaders.delivery] === undefined ? await sha256Hex(request.rawBody ?? '') : header(request, hookHeaders.delivery, deliveryId, 'a delivery id');
+  return store(deps, { source: 'webhook', triggerId, deliveryId: delivery, name, payload: checkPayload(request.body) });
+}
+
+function header(request: HookRequest, name: string, pattern: RegExp, what: string): string {
+  const value = request.headers[name]?.trim();
+  if (value === undefined || value === '') throw new InvalidInputError([{ location: 'header', path: name, message: `is required (${what})` }]);
+  if (!pattern.test(value)) throw new InvalidInputError([{ location: 'header', path: name, message: `must match ${String(pattern)}` }]);
+  return value;
+}
+
+/** Stores the event and the job that handles it in one transaction; a replay writes nothing. */
+async function store(deps: TriggerDeps, event: { source: TriggerSource; triggerId: string | null; deliveryId: string; name: string; payload: Record<string, unknown> }): Promise<Received> {
+  const received = await deps.ctx.unitOfWork.run(async (tx) => {
+    const result = await deps.triggers.receive({ ...event, receivedAt: deps.ctx.clock.now() }, tx);
+    if (!result.duplicate) await deps.outbox.enqueue(tx, [{ topic: triggerEventTopic, data: { eventId: result.id } satisfies TriggerEventJob }]);
+    return result;
+  });
+  if (!received.duplicate) deps.outbox.kick();
+  return received;
+}
