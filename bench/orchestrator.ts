@@ -77,20 +77,28 @@ async function baton(count = executions) {
   const principal = sessionPrincipal(made.user.id);
   const start = () => startExecution(node.app, node.engine, principal, recipe.id, { dashboardId, inputs: {} }, 'bench');
   for (let i = 0; i < count; i += 20) ids.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, start))).map((e) => e.id));
-  const mine = new Set(ids);
   while (ids.some((id) => !finished.has(id))) await new Promise<void>((resolve) => (wake = resolve));
   const totalMs = performance.now() - began;
-  const starts = new Map<string, number[]>();
-  for (const entry of await planeLedger()) {
-    const execution = entry.idempotencyKey.split('/')[0] ?? '';
-    if (!mine.has(execution)) continue;
-    starts.set(execution, [...(starts.get(execution) ?? []), Date.parse(entry.startedAt)]);
-  }
   for (const id of ids) {
     const record = await node.app.executions.get(id);
     if (record?.state.status !== 'succeeded') throw new Error(`execution ${id} ended ${record?.state.status}`);
   }
-  return summary(totalMs, starts, count);
+  return { ids, totalMs };
+}
+
+/**
+ * When each of these executions' steps started, from the plane's ledger. Read once per measurement,
+ * after the runs: parsing the whole ledger is heavy, and doing it between runs in this process
+ * would put its garbage collection into the latencies measured.
+ */
+async function startsOf(ids: readonly string[]): Promise<Map<string, number[]>> {
+  const mine = new Set(ids);
+  const starts = new Map<string, number[]>();
+  for (const entry of await planeLedger()) {
+    const execution = entry.idempotencyKey.split('/')[0] ?? '';
+    if (mine.has(execution)) starts.set(execution, [...(starts.get(execution) ?? []), Date.parse(entry.startedAt)]);
+  }
+  return starts;
 }
 
 async function dbos() {
@@ -178,17 +186,13 @@ async function pgBossChain() {
 
 // Idle-machine latency: executions one at a time; the p99 over all their step gaps.
 const idleRuns = 30;
-const idleGaps: number[] = [];
-for (let i = 0; i < idleRuns; i++) {
-  const before = new Set((await planeLedger()).map((e) => e.idempotencyKey));
-  await baton(1);
-  const starts = (await planeLedger()).filter((e) => !before.has(e.idempotencyKey)).map((e) => Date.parse(e.startedAt)).sort((a, b) => a - b);
-  for (let j = 1; j < starts.length; j++) idleGaps.push((starts[j] ?? 0) - (starts[j - 1] ?? 0));
-}
-idleGaps.sort((a, b) => a - b);
+const idleIds: string[] = [];
+for (let i = 0; i < idleRuns; i++) idleIds.push(...(await baton(1)).ids);
+const idleGaps = gaps(await startsOf(idleIds));
 const idle = { executions: idleRuns, stepToStepP50Ms: round(percentile(idleGaps, 50)), stepToStepP99Ms: round(percentile(idleGaps, 99)) };
 // Then the full load (after the idle runs: their delayed backup jobs must not disturb those).
-const ours = await baton();
+const full = await baton();
+const ours = summary(full.totalMs, await startsOf(full.ids));
 // Let Baton's delayed backup dispatch jobs (they run 5 s after each dispatch) drain first, so the
 // baselines get an idle database.
 {

@@ -3,7 +3,7 @@
  * percentiles, and writing bench/results/<name>.json with the machine it ran on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { cpus, totalmem } from 'node:os';
 import { createLogger } from '../../src/adapters/pino/logger.ts';
@@ -49,10 +49,12 @@ export function writeResults(name: string, result: Record<string, unknown>): voi
 
 /**
  * The local execution plane as its own process (`src/main/sandbox-local.ts`, what `npm run
- * sandbox:local` runs), on a free port with its ledger under `.data/bench/plane`: a sandbox is not
+ * sandbox:local` runs), on a free port with a fresh ledger under `.data/bench/plane`: a sandbox is not
  * part of the control plane's process.
  */
 export async function startBenchPlane(): Promise<{ url: string; child: ChildProcess }> {
+  // A fresh ledger each run: it only grows, and the bench reads it whole.
+  rmSync('.data/bench/plane', { recursive: true, force: true });
   const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/sandbox-local.ts'], {
     env: { ...process.env, SANDBOX_PORT: '0', SANDBOX_DATA_DIR: '.data/bench/plane' },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -93,7 +93,10 @@ export class Engine {
   /** Tells the fast path that a change was committed (callers of `applyLocked`, after their commit). */
   committed(execution: CommittedExecution, decided: Decided): void {
     this.#remember({ id: execution.id, workspaceId: execution.workspaceId, dashboardId: execution.dashboardId, recipeId: execution.recipeId, state: decided.state });
-    if (decided.commands.some(needsJob)) this.#deps.outbox.kick();
+    // Jobs due soon are relayed at once; a delayed one (the backup of a dispatch, a later timer) is
+    // left to the relay's next poll, off the step's critical moment and batched with others.
+    const soon = this.#deps.clock.now().getTime() + 2_000;
+    if (decided.commands.some((c) => needsJob(c) && !(c.kind === 'dispatch' && (this.#deps.dispatchBackupDelayMs ?? 0) > 0) && !(c.kind === 'start_timer' && c.at > soon))) this.#deps.outbox.kick();
     for (const handler of this.#committed) {
       try {
         handler(execution, decided);
