@@ -114,6 +114,12 @@ describe('schedules', () => {
     await api('DELETE', `/v1/schedules/${id}`, owner);
   });
 
+  it('fires many schedules due at the same moment (more than the connection pool holds)', async () => {
+    const ids = await Promise.all(Array.from({ length: 14 }, async (_, i) => (await create({ name: `crowd ${i}`, overlap: 'allow' })).body.id as string));
+    for (const id of ids) await eventually(async () => ((await firesOf(id)).filter((f) => f.outcome === 'started').length >= 2 ? true : undefined), 20_000, `two fires of ${id}`);
+    for (const id of ids) expect((await api('DELETE', `/v1/schedules/${id}`, owner)).status).toBe(204);
+  });
+
   it('skips while the previous execution is unfinished (overlap: skip), and says why', async () => {
     const id = (await create({ recipeId: gated, inputs: { branch: 'main' }, overlap: 'skip' })).body.id as string;
     const fires = await eventually(async () => {

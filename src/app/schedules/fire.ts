@@ -42,6 +42,11 @@ export async function rearmAlarms(deps: ScheduleDeps): Promise<void> {
  * in one transaction. A timer that is no longer the schedule's current one does nothing.
  */
 export async function fireSchedule(deps: ScheduleDeps, job: ScheduleFireJob): Promise<void> {
+  const before = await deps.schedules.get(job.scheduleId);
+  if (before === undefined || before.paused || before.timerId !== job.timerId) return;
+  // Checked before the transaction: work inside it uses its own connection only (many schedules
+  // firing at once must not each hold one connection while waiting for a second).
+  const access = await refusalOf(deps, before);
   const committed: Committed = [];
   const timer = await deps.ctx.unitOfWork.run(async (tx) => {
     const schedule = await deps.schedules.lock(job.scheduleId, tx);
@@ -51,8 +56,8 @@ export async function fireSchedule(deps: ScheduleDeps, job: ScheduleFireJob): Pr
     let due = fireTimesAfter(schedule, schedule.cursor, maxDue + 1, until);
     if (due.length > maxDue) due = fireTimesBefore(schedule, until, maxDue).filter((d) => d > schedule.cursor);
     let state = { lastExecutionId: schedule.lastExecutionId, queuedFireAt: schedule.queuedFireAt };
-    if (state.queuedFireAt !== null) state = await startQueuedIfFree(deps, schedule, state, now, tx, committed);
-    const refusal = due.length > 0 ? await refusalOf(deps, schedule) : null;
+    if (state.queuedFireAt !== null) state = await startQueuedIfFree(deps, schedule, state, access, now, tx, committed);
+    const refusal = access;
     for (const planned of planDueFires(due, now, schedule.catchUp, deps.missedAfterMs)) {
       const base = { scheduleId: schedule.id, fireAt: planned.fireAt, handledAt: now };
       if (!planned.run) {
@@ -95,11 +100,14 @@ export async function fireSchedule(deps: ScheduleDeps, job: ScheduleFireJob): Pr
 /** The previous execution finished: a schedule's queued fire waiting for it starts now. */
 export async function scheduleExecutionFinished(deps: ScheduleDeps, executionId: string): Promise<void> {
   for (const scheduleId of await deps.schedules.waitingOn(executionId)) {
+    const before = await deps.schedules.get(scheduleId);
+    if (before === undefined) continue;
+    const access = await refusalOf(deps, before);
     const committed: Committed = [];
     await deps.ctx.unitOfWork.run(async (tx) => {
       const schedule = await deps.schedules.lock(scheduleId, tx);
       if (schedule === undefined || schedule.queuedFireAt === null || schedule.lastExecutionId !== executionId) return;
-      const state = await startQueuedIfFree(deps, schedule, { lastExecutionId: schedule.lastExecutionId, queuedFireAt: schedule.queuedFireAt }, deps.ctx.clock.now(), tx, committed);
+      const state = await startQueuedIfFree(deps, schedule, { lastExecutionId: schedule.lastExecutionId, queuedFireAt: schedule.queuedFireAt }, access, deps.ctx.clock.now(), tx, committed);
       await deps.schedules.update(schedule.id, state, tx);
     });
     for (const { record, decided } of committed) deps.engine.committed(record, decided);
@@ -108,12 +116,11 @@ export async function scheduleExecutionFinished(deps: ScheduleDeps, executionId:
 
 type FireState = { lastExecutionId: string | null; queuedFireAt: Date | null };
 
-async function startQueuedIfFree(deps: ScheduleDeps, schedule: ScheduleRecord, state: FireState, now: Date, tx: Transaction, committed: Committed): Promise<FireState> {
+async function startQueuedIfFree(deps: ScheduleDeps, schedule: ScheduleRecord, state: FireState, refusal: string | null, now: Date, tx: Transaction, committed: Committed): Promise<FireState> {
   const queuedAt = state.queuedFireAt;
   if (queuedAt === null) return state;
   const previous = await previousOf(deps, state.lastExecutionId, tx);
   if (previous !== 'none' && previous !== 'finished') return state;
-  const refusal = await refusalOf(deps, schedule);
   const started = refusal ?? (await launch(deps, schedule, tx, committed));
   if (typeof started === 'string') {
     await deps.schedules.updateFire(schedule.id, queuedAt, { outcome: 'refused', reason: started, handledAt: now }, tx);
@@ -127,8 +134,10 @@ async function previousOf(deps: ScheduleDeps, executionId: string | null, tx: Tr
   if (executionId === null) return 'none';
   const record = await deps.ctx.executions.lock(executionId, tx);
   if (record === undefined) return 'none';
-  const recipe = await deps.engine.recipeOf(record);
-  return previousRunOf(record.state, (stepId) => recipe.steps[stepId]?.kind);
+  if (isFinishedStatus(record.state.status)) return 'finished';
+  // Read in the transaction (not through the engine's cache, which may need another connection).
+  const recipe = (await deps.ctx.recipes.version(record.recipeId, record.state.recipeVersion, tx))?.compiled;
+  return previousRunOf(record.state, (stepId) => recipe?.steps[stepId]?.kind);
 }
 
 /** Why the schedule's owner may no longer start executions there, or null. */
