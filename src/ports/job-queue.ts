@@ -26,7 +26,7 @@ export interface TopicOptions {
   readonly retryLimit?: number;
   /** Seconds between retries (default 1). */
   readonly retryDelaySeconds?: number;
-  /** Seconds a job may run before it is considered lost and retried (default 15 minutes). */
+  /** Seconds a job may run before it is considered lost (its worker died) and retried (default 60). */
   readonly expireInSeconds?: number;
 }
 

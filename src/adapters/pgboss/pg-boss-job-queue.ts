@@ -38,6 +38,10 @@ export class PgBossJobQueue implements JobQueue {
       max: options.poolMax ?? 4,
       application_name: 'baton-jobs',
       useListenNotify: true,
+      // Expired jobs (their worker died: a crash, SIGKILL) are failed and retried by the monitor
+      // pass; every 10 s rather than pg-boss's 60 s, so work in flight at a crash resumes soon.
+      monitorIntervalSeconds: 10,
+      superviseIntervalSeconds: 10,
     });
     this.#boss.on('error', (error: Error) => this.#log.error({ err: error }, 'job queue error'));
   }
@@ -58,14 +62,11 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   async declareTopic(topic: string, options: TopicOptions = {}): Promise<void> {
-    if ((await this.#boss.getQueue(topic)) !== null) return;
+    const settings = { retryLimit: options.retryLimit ?? 2, retryDelay: options.retryDelaySeconds ?? 1, expireInSeconds: options.expireInSeconds ?? 60 };
+    // A queue made by an earlier version keeps its name but takes today's settings.
+    if ((await this.#boss.getQueue(topic)) !== null) return this.#boss.updateQueue(topic, settings);
     try {
-      await this.#boss.createQueue(topic, {
-        notify: true,
-        retryLimit: options.retryLimit ?? 2,
-        retryDelay: options.retryDelaySeconds ?? 1,
-        expireInSeconds: options.expireInSeconds ?? 900,
-      });
+      await this.#boss.createQueue(topic, { notify: true, ...settings });
     } catch (error) {
       // Another instance declared it at the same moment.
       if ((await this.#boss.getQueue(topic)) === null) throw error;

@@ -49,7 +49,8 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
   const { jobs, executions, agentProfiles, runner, logger } = deps;
   // A dispatch that cannot get a sandbox (the workspace is at its limit, the provider is down) is
   // retried every 5 s for an hour: the step waits for a slot rather than hanging or failing at once.
-  await jobs.declareTopic(topics.dispatch, { retryLimit: 720, retryDelaySeconds: 5 });
+  // A dispatch may wait for a sandbox to be provisioned (up to its timeout) before it returns.
+  await jobs.declareTopic(topics.dispatch, { retryLimit: 720, retryDelaySeconds: 5, expireInSeconds: 300 });
   await jobs.declareTopic(topics.cancel, { retryLimit: 5, retryDelaySeconds: 1 });
   await jobs.declareTopic(topics.timer, { retryLimit: 10, retryDelaySeconds: 1 });
   await jobs.declareTopic(topics.notify, { retryLimit: 5, retryDelaySeconds: 2 });
