@@ -1,6 +1,6 @@
 import { authorize, type Action, type Relations } from '../domain/access/policy.ts';
-import type { Principal } from '../domain/access/principal.ts';
-import { ForbiddenError, NotFoundError } from '../domain/errors.ts';
+import { sessionPrincipal, type Principal } from '../domain/access/principal.ts';
+import { DomainError, ForbiddenError, NotFoundError } from '../domain/errors.ts';
 import type { NewAuditEntry } from '../ports/audit-log.ts';
 import type { Dashboard } from '../ports/dashboards.ts';
 import type { AppContext } from './context.ts';
@@ -39,6 +39,20 @@ export async function requireDashboard(ctx: Stores, principal: Principal, dashbo
  * Runs an access check for a resource that lives in a workspace or dashboard: when the principal may
  * not see the container, they may not learn that the resource exists either (404 naming `what`).
  */
+/**
+ * Whether a user may still control executions on a dashboard: work that acts as its creator
+ * (schedules, triggers) asks at every run. An access refusal comes back as a value; anything else
+ * (a database failure) is thrown, so it is retried rather than recorded as a refusal.
+ */
+export async function controlOf(ctx: Stores, userId: string, dashboardId: string): Promise<{ dashboard: Dashboard } | { refusal: DomainError }> {
+  try {
+    return await requireDashboard(ctx, sessionPrincipal(userId), dashboardId, 'execution.control');
+  } catch (error) {
+    if (error instanceof DomainError) return { refusal: error };
+    throw error;
+  }
+}
+
 export async function hiddenAs<T>(what: string, check: Promise<T>): Promise<T> {
   try {
     return await check;

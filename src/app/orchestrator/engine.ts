@@ -93,10 +93,7 @@ export class Engine {
   /** Tells the fast path that a change was committed (callers of `applyLocked`, after their commit). */
   committed(execution: CommittedExecution, decided: Decided): void {
     this.#remember({ id: execution.id, workspaceId: execution.workspaceId, dashboardId: execution.dashboardId, recipeId: execution.recipeId, state: decided.state });
-    // Jobs due soon are relayed at once; a delayed one (the backup of a dispatch, a later timer) is
-    // left to the relay's next poll, off the step's critical moment and batched with others.
-    const soon = this.#deps.clock.now().getTime() + 2_000;
-    if (decided.commands.some((c) => needsJob(c) && !(c.kind === 'dispatch' && (this.#deps.dispatchBackupDelayMs ?? 0) > 0) && !(c.kind === 'start_timer' && c.at > soon))) this.#deps.outbox.kick();
+    if (decided.commands.some((c) => this.#dueSoon(c))) this.#deps.outbox.kick();
     for (const handler of this.#committed) {
       try {
         handler(execution, decided);
@@ -167,6 +164,18 @@ export class Engine {
     return found.compiled;
   }
 
+  /**
+   * Whether the command's job should be relayed at once. A delayed one (the backup of a dispatch, a
+   * timer more than 2 s away) is left to the relay's next poll, off the step's critical moment and
+   * batched with others.
+   */
+  #dueSoon(command: Command): boolean {
+    if (command.kind === 'request_approval') return false;
+    if (command.kind === 'dispatch') return (this.#deps.dispatchBackupDelayMs ?? 0) === 0;
+    if (command.kind === 'start_timer') return command.at <= this.#deps.clock.now().getTime() + 2_000;
+    return true;
+  }
+
   /** The jobs a command needs (written to the outbox with the state). */
   #jobs(current: Current, command: Command): OutboxJob[] {
     const executionId = current.id;
@@ -190,8 +199,6 @@ export class Engine {
     }
   }
 }
-
-const needsJob = (command: Command) => command.kind !== 'request_approval';
 
 /** What the engine keeps of an execution to decide its next event. */
 type Current = Pick<ExecutionRecord, 'id' | 'workspaceId' | 'dashboardId' | 'recipeId' | 'state'>;

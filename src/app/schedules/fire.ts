@@ -1,10 +1,9 @@
-import { sessionPrincipal } from '../../domain/access/principal.ts';
 import { isFinishedStatus, type Decided } from '../../domain/orchestrator/execution.ts';
 import { overlapDecision, planDueFires, previousRunOf, type PreviousRun } from '../../domain/schedules/policy.ts';
 import type { ExecutionRecord } from '../../ports/executions.ts';
 import type { ScheduleRecord } from '../../ports/schedules.ts';
 import type { Transaction } from '../../ports/unit-of-work.ts';
-import { requireDashboard } from '../access.ts';
+import { controlOf } from '../access.ts';
 import { checkInputs, launchExecution } from '../orchestrator/executions.ts';
 import { fireTimesAfter, fireTimesBefore, nextFireTime } from './cron.ts';
 import { armTimer, type ScheduleDeps, type ScheduleFireJob } from './schedule-deps.ts';
@@ -143,12 +142,9 @@ async function previousOf(deps: ScheduleDeps, executionId: string | null, tx: Tr
 /** Why the schedule's owner may no longer start executions there, or null. */
 async function refusalOf(deps: ScheduleDeps, schedule: ScheduleRecord): Promise<string | null> {
   if (schedule.createdBy === null) return 'the schedule has no owner any more (the user was deleted)';
-  try {
-    const { dashboard } = await requireDashboard(deps.ctx, sessionPrincipal(schedule.createdBy), schedule.dashboardId, 'execution.control');
-    return dashboard.archivedAt === null ? null : 'the dashboard is archived';
-  } catch {
-    return "the schedule's owner can no longer start executions in its dashboard";
-  }
+  const control = await controlOf(deps.ctx, schedule.createdBy, schedule.dashboardId);
+  if ('refusal' in control) return "the schedule's owner can no longer start executions in its dashboard";
+  return control.dashboard.archivedAt === null ? null : 'the dashboard is archived';
 }
 
 /** Starts the recipe's latest version; a string says why it could not. */

@@ -1,10 +1,8 @@
-import { sessionPrincipal, type Principal } from '../../domain/access/principal.ts';
-import { DomainError, InvalidInputError } from '../../domain/errors.ts';
+import { InvalidInputError } from '../../domain/errors.ts';
 import { isFinishedStatus } from '../../domain/orchestrator/execution.ts';
-import type { Dashboard } from '../../ports/dashboards.ts';
 import type { ExecutionRecord } from '../../ports/executions.ts';
 import type { FiringOutcome, InboundEvent, TriggerAction, TriggerRecord } from '../../ports/triggers.ts';
-import { auditBy, requireDashboard } from '../access.ts';
+import { auditBy, controlOf } from '../access.ts';
 import { checkInputs, launchExecution } from '../orchestrator/executions.ts';
 import type { FireDeps } from './trigger-deps.ts';
 
@@ -51,20 +49,16 @@ async function fireTrigger(deps: FireDeps, trigger: TriggerRecord, event: Inboun
     if (matched !== true) return record('skipped', matched === false ? 'the filter did not match' : `the filter gave ${matched === null ? 'null' : `a ${typeof matched}`}, not a bool`);
   }
   if (trigger.createdBy === null) return record('refused', "the trigger's creator no longer exists");
-  const principal = sessionPrincipal(trigger.createdBy);
-  if (trigger.action.kind === 'start') return start(deps, trigger, trigger.action, event, principal, record);
-  return wake(deps, trigger, trigger.action, event, principal);
+  const creator = trigger.createdBy;
+  if (trigger.action.kind === 'start') return start(deps, trigger, trigger.action, event, creator, record);
+  return wake(deps, trigger, trigger.action, event, creator);
 }
 
 /** Starts the recipe, unless the creator lost the right to (refused) or the inputs do not fit (failed). */
-async function start(deps: FireDeps, trigger: TriggerRecord, action: Extract<TriggerAction, { kind: 'start' }>, event: InboundEvent, principal: Principal, record: RecordOutcome): Promise<void> {
-  let dashboard: Dashboard;
-  try {
-    ({ dashboard } = await requireDashboard(deps.ctx, principal, action.dashboardId, 'execution.control'));
-  } catch (error) {
-    if (error instanceof DomainError) return record('refused', `the trigger's creator may no longer start executions on its dashboard (${error.message})`);
-    throw error;
-  }
+async function start(deps: FireDeps, trigger: TriggerRecord, action: Extract<TriggerAction, { kind: 'start' }>, event: InboundEvent, creator: string, record: RecordOutcome): Promise<void> {
+  const control = await controlOf(deps.ctx, creator, action.dashboardId);
+  if ('refusal' in control) return record('refused', `the trigger's creator may no longer start executions on its dashboard (${control.refusal.message})`);
+  const { dashboard } = control;
   if (dashboard.workspaceId !== trigger.workspaceId) return record('refused', 'the dashboard is in another workspace');
   if (dashboard.archivedAt !== null) return record('refused', 'the dashboard is archived');
   const recipe = await deps.ctx.recipes.get(action.recipeId);
@@ -101,7 +95,7 @@ async function start(deps: FireDeps, trigger: TriggerRecord, action: Extract<Tri
  * a wait step waiting for it, on dashboards where the creator controls executions (the others are
  * left alone and counted in the reason). All in one transaction with the firing: exactly once.
  */
-async function wake(deps: FireDeps, trigger: TriggerRecord, action: Extract<TriggerAction, { kind: 'wake' }>, event: InboundEvent, principal: Principal): Promise<void> {
+async function wake(deps: FireDeps, trigger: TriggerRecord, action: Extract<TriggerAction, { kind: 'wake' }>, event: InboundEvent, creator: string): Promise<void> {
   const allowed = new Map<string, boolean>();
   const targets: string[] = [];
   let refused = 0;
@@ -109,7 +103,7 @@ async function wake(deps: FireDeps, trigger: TriggerRecord, action: Extract<Trig
     const execution = await deps.ctx.executions.get(id);
     if (execution === undefined || (await waitingSteps(deps, execution, action.event)).length === 0) continue;
     let ok = allowed.get(execution.dashboardId);
-    if (ok === undefined) allowed.set(execution.dashboardId, (ok = await mayControl(deps, principal, execution.dashboardId)));
+    if (ok === undefined) allowed.set(execution.dashboardId, (ok = !('refusal' in (await controlOf(deps.ctx, creator, execution.dashboardId)))));
     if (ok) targets.push(id);
     else refused++;
   }
@@ -141,16 +135,6 @@ async function waitingSteps(deps: FireDeps, execution: ExecutionRecord, name: st
     const step = recipe.steps[id];
     return step?.kind === 'wait' && step.event?.name === name && execution.state.steps[id]?.status === 'waiting';
   });
-}
-
-async function mayControl(deps: FireDeps, principal: Principal, dashboardId: string): Promise<boolean> {
-  try {
-    await requireDashboard(deps.ctx, principal, dashboardId, 'execution.control');
-    return true;
-  } catch (error) {
-    if (error instanceof DomainError) return false;
-    throw error;
-  }
 }
 
 function messageOf(error: unknown): string {

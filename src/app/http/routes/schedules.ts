@@ -51,7 +51,6 @@ const notFound = { 404: { description: 'No such schedule (or you may not see it)
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 const scheduleJson = (s: ScheduleView) => ({ ...s, inputs: { ...s.inputs }, endAt: iso(s.endAt), nextFires: s.nextFires.map((d) => d.toISOString()), queuedFireAt: iso(s.queuedFireAt), createdAt: s.createdAt.toISOString(), updatedAt: s.updatedAt.toISOString() });
 const fireJson = (f: ScheduleFire) => ({ fireAt: f.fireAt.toISOString(), outcome: f.outcome, executionId: f.executionId, reason: f.reason, handledAt: f.handledAt.toISOString() });
-const endAtOf = <T extends { endAt?: string | null }>(b: T) => (b.endAt === undefined ? {} : { endAt: b.endAt === null ? null : new Date(b.endAt) });
 
 /** Schedules: a recipe started on a cron, with overlap and catch-up policies, and their fires. */
 export function scheduleRoutes(deps: () => ScheduleDeps): AnyRoute[] {
@@ -61,7 +60,7 @@ export function scheduleRoutes(deps: () => ScheduleDeps): AnyRoute[] {
       access: { kind: 'user', scope: 'control' },
       request: { params: z.object({ wid: id }), body: createBody },
       responses: { 201: { description: 'Created', schema: scheduleSchema }, ...authErrors, 404: { description: 'No such workspace, recipe or dashboard (or you may not see it)' } },
-      handler: async (request) => ({ status: 201, body: scheduleJson(await createSchedule(deps(), callerOf(request), request.params.wid, { ...request.body, endAt: iso2date(request.body.endAt) }, request.requestId)) }),
+      handler: async (request) => ({ status: 201, body: scheduleJson(await createSchedule(deps(), callerOf(request), request.params.wid, { ...request.body, endAt: toDate(request.body.endAt) }, request.requestId)) }),
     }),
     defineRoute({
       method: 'GET', path: '/v1/workspaces/{wid}/schedules', operationId: 'listSchedules', summary: 'Schedules of a workspace (those whose dashboards you can see)', tags: ['schedules'],
@@ -83,8 +82,8 @@ export function scheduleRoutes(deps: () => ScheduleDeps): AnyRoute[] {
       request: { params: z.object({ id }), body: patchBody },
       responses: { 200: { description: 'The schedule', schema: scheduleSchema }, ...authErrors, ...notFound },
       handler: async (request) => {
-        const { endAt: _endAt, ...rest } = request.body;
-        return { status: 200, body: scheduleJson(await updateSchedule(deps(), callerOf(request), request.params.id, { ...rest, ...endAtOf(request.body) }, request.requestId)) };
+        const { endAt, ...rest } = request.body;
+        return { status: 200, body: scheduleJson(await updateSchedule(deps(), callerOf(request), request.params.id, { ...rest, ...(endAt === undefined ? {} : { endAt: toDate(endAt) }) }, request.requestId)) };
       },
     }),
     defineRoute({
@@ -103,13 +102,13 @@ export function scheduleRoutes(deps: () => ScheduleDeps): AnyRoute[] {
       request: { params: z.object({ id }), query: z.object({ before: timestamp.optional().describe('Fires before this time (the `next` of the previous page)'), limit }) },
       responses: { 200: { description: 'Fires', schema: z.object({ fires: z.array(fireSchema), next: timestamp.nullable() }) }, ...authErrors, ...notFound },
       handler: async (request) => {
-        const page = await listScheduleFires(deps(), callerOf(request), request.params.id, { before: iso2date(request.query.before ?? null), limit: request.query.limit });
+        const page = await listScheduleFires(deps(), callerOf(request), request.params.id, { before: toDate(request.query.before ?? null), limit: request.query.limit });
         return { status: 200, body: { fires: page.fires.map(fireJson), next: page.next } };
       },
     }),
   ];
 }
 
-function iso2date(value: string | null): Date | null {
+function toDate(value: string | null): Date | null {
   return value === null ? null : new Date(value);
 }
