@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// One run, three projects: unit (no I/O), integration (real Postgres, one database per file),
-// e2e (the real server as a child process, as a user runs it).
+// One run, four projects: unit (no I/O), integration (real Postgres, one database per file),
+// e2e (the real server as a child process, as a user runs it), workerd (runtime-neutral code run
+// inside workerd, Cloudflare's runtime, through Miniflare).
 export default defineConfig({
   test: {
     projects: [
@@ -24,6 +25,7 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      { test: { name: 'workerd', include: ['test/workerd/**/*.test.ts'], environment: 'node', testTimeout: 30_000, hookTimeout: 60_000 } },
     ],
   },
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Keyring } from '../ports/credential-cipher.ts';
 
 /** Where the service runs; decides safe defaults (log format, what may be enabled). */
 export const environments = ['development', 'test', 'production'] as const;
@@ -22,12 +23,12 @@ const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'expected a post
  * Docker compose file are checked against these names by tests.
  */
 export const configVariables = {
-  BATON_ENV: { schema: z.enum(environments, { error: `expected one of ${environments.join(', ')}` }).default('development'), description: 'Which configuration profile applies: development (readable logs, embedded database allowed), test, or production (JSON logs, DATABASE_URL and BATON_PUBLIC_URL required).' },
+  BATON_ENV: { schema: z.enum(environments, { error: `expected one of ${environments.join(', ')}` }).default('development'), description: 'Which configuration profile applies: development (readable logs, embedded database allowed), test, or production (JSON logs, DATABASE_URL, BATON_PUBLIC_URL and BATON_CREDENTIAL_KEYS required).' },
   PORT: { schema: port.default(8787), description: 'TCP port the HTTP server listens on.' },
   HOST: { schema: z.string().min(1, 'expected a host name or address').default('127.0.0.1'), description: 'Address the HTTP server binds to (0.0.0.0 to accept connections from other machines; the Docker image sets it).' },
   DATABASE_URL: { schema: postgresUrl.optional(), description: 'Postgres connection URL. When unset (development only), Baton starts an embedded Postgres under BATON_DATA_DIR.' },
   DATABASE_POOL_MAX: { schema: positiveInt('a positive whole number').default(10), description: 'Largest number of Postgres connections the HTTP and use-case pool opens.' },
-  BATON_DATA_DIR: { schema: z.string().min(1, 'expected a directory path').default('./.data'), description: 'Directory for local state: the embedded Postgres cluster and its credentials.' },
+  BATON_DATA_DIR: { schema: z.string().min(1, 'expected a directory path').default('./.data'), description: 'Directory for local state: the embedded Postgres cluster and its credentials, and the generated credential key when BATON_CREDENTIAL_KEYS is unset.' },
   BATON_PUBLIC_URL: { schema: httpUrl.optional(), description: 'The URL users and sandboxes reach Baton at (used for links and callbacks). Defaults to http://localhost:PORT outside production.' },
   LOG_LEVEL: { schema: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'), description: 'Minimum level of log lines written.' },
   BATON_LOG_FORMAT: { schema: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).optional(), description: 'Log line format: json, or pretty (human-readable). Defaults to pretty in development, json otherwise.' },
@@ -63,7 +64,11 @@ export const configVariables = {
   BATON_SCHEDULE_MISFIRE_SECONDS: { schema: positiveInt('a number of seconds').default(60), description: "A schedule's fire handled later than this after its time counts as missed (Baton was down), and follows the schedule's catch-up policy." },
   BATON_FLY_SANDBOX_PORT: { schema: port.default(8080), description: 'With fly: the port the sandbox image serves its API on (reached over Fly\'s private network).' },
   // A later issue moves this secret into encrypted integration storage (one per GitHub App installation).
-  BATON_GITHUB_WEBHOOK_SECRET: { schema: z.string().min(16, 'expected at least 16 characters (e.g. the output of `openssl rand -hex 32`)').optional(), description: "The GitHub App's webhook secret: POST /v1/hooks/github accepts deliveries signed with it (X-Hub-Signature-256). Unset: that route answers 503." },
+  BATON_GITHUB_API_URL: { schema: httpUrl.default('https://api.github.com'), description: "GitHub's REST API: set it for GitHub Enterprise Server (https://<host>/api/v3). Each workspace connects its own GitHub App (docs/integrations.md)." },
+  BATON_GOOGLE_CLIENT_ID: { schema: z.string().min(1).optional(), description: "Baton's Google OAuth client id (a Web application client whose redirect URI is BATON_PUBLIC_URL + /v1/integrations/google-drive/callback). Set with BATON_GOOGLE_CLIENT_SECRET to let workspaces connect Google Drive." },
+  BATON_GOOGLE_CLIENT_SECRET: { schema: z.string().min(1).optional(), description: "The Google OAuth client's secret." },
+  BATON_GOOGLE_BASE_URL: { schema: httpUrl.optional(), description: "For tests and private deployments: one base URL that serves Google's OAuth endpoints (/o/oauth2/v2/auth, /token, /revoke) and the Drive API, instead of Google's own hosts. Leave unset for Google." },
+  BATON_CREDENTIAL_KEYS: { schema: z.string().optional(), description: 'Keys that encrypt stored integration secrets: comma-separated <id>:<base64 of 32 random bytes> (`openssl rand -base64 32`). The first seals new secrets; the others still open what they sealed until `npm run baton -- rotate-credentials` re-wraps it under the first. Required in production; elsewhere, when unset, Baton generates one key and keeps it in BATON_DATA_DIR/credential-keys (mode 0600), reused on later starts.' },
 } satisfies Record<string, Variable>;
 
 /** Names of the variables Baton reads. */
@@ -98,7 +103,14 @@ export interface Config {
     readonly signingKeyRotationMs: number;
   };
   readonly schedules: { readonly misfireMs: number };
-  readonly triggers: { readonly githubWebhookSecret: string | undefined };
+  /** Outside services workspaces connect (docs/integrations.md). */
+  readonly integrations: {
+    readonly githubApiUrl: string;
+    /** Google Drive; undefined when BATON_GOOGLE_CLIENT_ID is unset. */
+    readonly google: { readonly clientId: string; readonly clientSecret: string; readonly baseUrl: string | undefined } | undefined;
+  };
+  /** BATON_CREDENTIAL_KEYS; undefined when unset (outside production the Node root then uses a generated key). */
+  readonly credentials: { readonly keyring: Keyring | undefined };
 }
 
 /** One problem with one variable. */
@@ -166,6 +178,18 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
   if (v.BATON_SANDBOX_PROVIDER === 'fly') {
     for (const name of ['BATON_FLY_API_TOKEN', 'BATON_FLY_APP', 'BATON_FLY_IMAGE'] as const) if (v[name] === undefined) problems.push({ variable: name, message: 'is required when BATON_SANDBOX_PROVIDER is fly' });
   }
+  let keyring: Keyring | undefined;
+  if (v.BATON_CREDENTIAL_KEYS !== undefined) {
+    const parsedKeys = parseCredentialKeys(v.BATON_CREDENTIAL_KEYS);
+    if ('problems' in parsedKeys) problems.push(...parsedKeys.problems.map((message) => ({ variable: 'BATON_CREDENTIAL_KEYS', message })));
+    else keyring = parsedKeys.keyring;
+  } else if (v.BATON_ENV === 'production') {
+    problems.push({ variable: 'BATON_CREDENTIAL_KEYS', message: 'is required in production: <id>:<base64 of 32 random bytes>, e.g. key-1:$(openssl rand -base64 32); see docs/credentials.md' });
+  }
+  if ((v.BATON_GOOGLE_CLIENT_ID === undefined) !== (v.BATON_GOOGLE_CLIENT_SECRET === undefined)) {
+    for (const name of ['BATON_GOOGLE_CLIENT_ID', 'BATON_GOOGLE_CLIENT_SECRET'] as const) if (v[name] === undefined) problems.push({ variable: name, message: 'is required when either of BATON_GOOGLE_CLIENT_ID, BATON_GOOGLE_CLIENT_SECRET is set' });
+  }
+  if (v.BATON_ENV === 'production' && v.BATON_GOOGLE_BASE_URL?.startsWith('http:') === true) problems.push({ variable: 'BATON_GOOGLE_BASE_URL', message: 'must be https in production' });
   if (problems.length > 0) throw new ConfigError(problems);
   const devIdpEnabled = v.BATON_DEV_IDP === undefined ? v.BATON_ENV === 'development' && v.OIDC_ISSUER === undefined : v.BATON_DEV_IDP === 'true';
 
@@ -201,13 +225,59 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
       signingKeyRotationMs: v.BATON_SIGNING_KEY_ROTATION_HOURS * 3_600_000,
     },
     schedules: { misfireMs: v.BATON_SCHEDULE_MISFIRE_SECONDS * 1000 },
-    triggers: { githubWebhookSecret: v.BATON_GITHUB_WEBHOOK_SECRET },
+    integrations: {
+      githubApiUrl: v.BATON_GITHUB_API_URL.replace(/\/+$/, ''),
+      google: v.BATON_GOOGLE_CLIENT_ID !== undefined && v.BATON_GOOGLE_CLIENT_SECRET !== undefined ? { clientId: v.BATON_GOOGLE_CLIENT_ID, clientSecret: v.BATON_GOOGLE_CLIENT_SECRET, baseUrl: v.BATON_GOOGLE_BASE_URL?.replace(/\/+$/, '') } : undefined,
+    },
+    credentials: { keyring },
   });
 }
 
-/** Keeps passwords in URLs out of error messages. */
+const keyIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Parses the BATON_CREDENTIAL_KEYS format, `<id>:<base64 of 32 bytes>[,<id>:<base64>…]`, first entry
+ * current (also the format of the generated development key file). Problems name the entry's
+ * position and, once it is valid, its id; never the key.
+ */
+export function parseCredentialKeys(text: string): { keyring: Keyring } | { problems: string[] } {
+  const problems: string[] = [];
+  const keys = new Map<string, Uint8Array>();
+  const positions = new Map<string, number>();
+  const entries = text.split(',').map((entry) => entry.trim());
+  entries.forEach((entry, index) => {
+    const n = index + 1;
+    const colon = entry.indexOf(':');
+    if (entry === '') return void problems.push(`entry ${n} is empty (expected <id>:<base64 key>, entries separated by commas)`);
+    if (colon < 0) return void problems.push(`entry ${n} has no "<id>:" in front of its key (expected <id>:<base64 of 32 random bytes>)`);
+    const id = entry.slice(0, colon).trim();
+    if (!keyIdPattern.test(id)) return void problems.push(`entry ${n}: a key id is 1 to 64 letters, digits, ".", "_" or "-"`);
+    const earlier = positions.get(id);
+    if (earlier !== undefined) return void problems.push(`entry ${n}: key id "${id}" is already used by entry ${earlier}`);
+    positions.set(id, n);
+    const bytes = decodeBase64(entry.slice(colon + 1).trim());
+    if (bytes === undefined) return void problems.push(`entry ${n} (key "${id}"): the key is not base64 (generate one with \`openssl rand -base64 32\`)`);
+    if (bytes.byteLength !== 32) return void problems.push(`entry ${n} (key "${id}"): expected 32 bytes of key, got ${bytes.byteLength} (generate one with \`openssl rand -base64 32\`)`);
+    keys.set(id, bytes);
+  });
+  const current = entries[0]?.slice(0, entries[0].indexOf(':')).trim() ?? '';
+  return problems.length > 0 ? { problems } : { keyring: { current, keys } };
+}
+
+/** Standard or URL-safe base64, padding optional; undefined when it is neither. */
+function decodeBase64(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return undefined;
+  try {
+    const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps passwords in URLs, secrets and key material out of error messages. */
 function redact(variable: string, value: string): string {
-  if (variable.endsWith('_SECRET') || variable.endsWith('_TOKEN')) return '***';
+  if (variable.endsWith('_SECRET') || variable.endsWith('_TOKEN') || variable.endsWith('_KEYS')) return '***';
   if (variable.endsWith('_URL')) return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
   return value;
 }

@@ -3,6 +3,8 @@ import type { ApiTokenStore } from '../ports/api-tokens.ts';
 import type { AuditLog } from '../ports/audit-log.ts';
 import type { AuthSessionStore } from '../ports/auth-sessions.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { CredentialCipher } from '../ports/credential-cipher.ts';
+import type { CredentialStore } from '../ports/credentials.ts';
 import type { DashboardStore } from '../ports/dashboards.ts';
 import type { DocumentStore } from '../ports/document-store.ts';
 import type { ExecutionStore } from '../ports/executions.ts';
@@ -39,7 +41,15 @@ export interface AppContext {
   readonly executions: ExecutionStore;
   /** The OIDC provider users sign in with; undefined when login is not configured. */
   readonly identityProvider: IdentityProvider | undefined;
+  /** Encrypted integration secrets: use them through `src/app/credentials/credentials.ts`. */
+  readonly credentials: Credentials;
   readonly settings: AppSettings;
+}
+
+/** The sealed-secret store and the cipher that seals and opens its rows. */
+export interface Credentials {
+  readonly store: CredentialStore;
+  readonly cipher: CredentialCipher;
 }
 
 /** Plain values from the configuration that use cases need. */

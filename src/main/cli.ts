@@ -3,8 +3,9 @@ import { createLogger } from '../adapters/pino/logger.ts';
 import { createDatabase } from '../adapters/postgres/database.ts';
 import { migrateToLatest } from '../adapters/postgres/migrator.ts';
 import { ConfigError, resolveConfig, type Config } from '../app/config.ts';
+import { checkCredentialKeys, rotateCredentials } from '../app/credentials/credentials.ts';
 import { bootstrapToken } from '../app/identity/tokens.ts';
-import { createPostgresAppContext } from './app-context.ts';
+import { createPostgresAppContext, openCredentialCipher } from './app-context.ts';
 import { openDatabase } from './database.ts';
 
 const usage = `Usage: npm run baton -- <command>
@@ -14,6 +15,10 @@ Commands:
   admin create-token --email <email> [--workspace <name>] [--expires-in-days <n>]
                           Create the user (and the workspace) if needed and print an API
                           token with every scope. The token alone goes to stdout.
+  rotate-credentials [--batch-size <n>]
+                          Re-wrap every stored secret under the first key of
+                          BATON_CREDENTIAL_KEYS (safe while the server runs; see
+                          docs/credentials.md). Prints how many were re-wrapped.
   help                    Show this text
 
 Configuration comes from the same environment variables as the server (see README.md).`;
@@ -24,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { email: { type: 'string' }, workspace: { type: 'string' }, 'expires-in-days': { type: 'string' } },
+    options: { email: { type: 'string' }, workspace: { type: 'string' }, 'expires-in-days': { type: 'string' }, 'batch-size': { type: 'string' } },
   });
   const command = positionals.slice(0, positionals[0] === 'admin' ? 2 : 1).join(' ') || 'help';
   if (command === 'help') {
@@ -68,19 +73,45 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       });
     }
+    case 'rotate-credentials': {
+      const batchSize = values['batch-size'] === undefined ? 100 : Number(values['batch-size']);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+        process.stderr.write('--batch-size must be a whole number from 1 to 10000\n');
+        return 2;
+      }
+      return withApp(
+        config,
+        logger,
+        async (app) => {
+          // The same check as the server's start-up: a missing or wrong key stops here, before any write.
+          await checkCredentialKeys(app);
+          const result = await rotateCredentials(app, { batchSize });
+          const key = app.credentials.cipher.currentKeyId;
+          process.stdout.write(`Re-wrapped ${result.rewrapped} credential${result.rewrapped === 1 ? '' : 's'} under key "${key}"; ${result.alreadyCurrent} already ${result.alreadyCurrent === 1 ? 'was' : 'were'}.\n`);
+          if (result.failed.length === 0) return 0;
+          process.stderr.write(`${result.failed.length} could not be re-wrapped and still need their old key:\n${result.failed.map((f) => `  ${f.id}: ${f.reason}`).join('\n')}\n`);
+          return 1;
+        },
+        { credentials: true },
+      );
+    }
     default:
       process.stderr.write(`Unknown command: ${command}\n\n${usage}\n`);
       return 2;
   }
 }
 
-/** Runs `work` with the app's ports over the configured database (migrated first), then lets go. */
-async function withApp(config: Config, logger: ReturnType<typeof createLogger>, work: (app: ReturnType<typeof createPostgresAppContext>) => Promise<number>): Promise<number> {
+/**
+ * Runs `work` with the app's ports over the configured database (migrated first), then lets go.
+ * `credentials`: open the credential keys too (only commands that touch stored secrets need them).
+ */
+async function withApp(config: Config, logger: ReturnType<typeof createLogger>, work: (app: ReturnType<typeof createPostgresAppContext>) => Promise<number>, options: { credentials?: boolean } = {}): Promise<number> {
   const database = await openDatabase(config, logger, 'cli');
   const db = createDatabase({ url: database.url, poolMax: 2, logger });
   try {
     await migrateToLatest(db);
-    return await work(createPostgresAppContext(db, config));
+    const credentialCipher = options.credentials === true ? await openCredentialCipher(config, logger) : undefined;
+    return await work(createPostgresAppContext(db, config, credentialCipher === undefined ? {} : { credentialCipher }));
   } finally {
     await db.destroy();
     await database.release();

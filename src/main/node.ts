@@ -34,7 +34,13 @@ import { startTriggerWorkers } from '../app/triggers/trigger-workers.ts';
 import { DashboardWriter } from '../app/realtime/dashboard-writer.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
-import { createPostgresAppContext } from './app-context.ts';
+import { createCredentialStore } from '../adapters/postgres/credential-store.ts';
+import { checkCredentialKeys } from '../app/credentials/credentials.ts';
+import { githubHookTarget } from '../app/integrations/connections.ts';
+import { deliver } from '../app/integrations/deliveries.ts';
+import { createRunCredentials } from '../app/integrations/run-credentials.ts';
+import { createPostgresAppContext, openCredentialCipher } from './app-context.ts';
+import { createNodeIntegrations } from './integrations.ts';
 import { openDatabase } from './database.ts';
 
 /** A running Baton on Node. */
@@ -80,6 +86,10 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     cleanups.push(() => db.destroy());
     const applied = await migrateToLatest(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+    // Stored secrets must open with the configured keys: a missing or wrong key stops the start here.
+    const credentialCipher = await openCredentialCipher(config, logger);
+    const keyChecks = await checkCredentialKeys({ credentials: { store: createCredentialStore(db), cipher: credentialCipher } });
+    if (keyChecks.added.length > 0) logger.info({ keyIds: keyChecks.added }, 'recorded check values for new credential keys');
 
     const jobs = new PgBossJobQueue({ connectionString: database.url, logger });
     await jobs.start();
@@ -110,7 +120,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       extensions: config.realtime.redisUrl === undefined ? [] : [createRedisExtension(config.realtime.redisUrl)],
     });
     cleanups.push(() => realtime.close());
-    const app = createPostgresAppContext(db, config, { realtime, ...(identityProvider === undefined ? {} : { identityProvider }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
+    const app = createPostgresAppContext(db, config, { realtime, credentialCipher, ...(identityProvider === undefined ? {} : { identityProvider }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
     admit = (credentials, dashboardId) => admitRealtime(app, credentials, dashboardId);
     const listener = await listenAccessChanges(database.url, (change) => void realtime.revalidate(change), logger);
     cleanups.push(() => listener.close());
@@ -130,10 +140,13 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     // Sessions and sandboxes: agent steps run there (the local stand-in plane by default).
     // Server writes into dashboards (executions, sessions, progress), gathered per dashboard.
     const writer = new DashboardWriter({ realtime, logger });
-    const sandboxes = await startNodeSandboxes(config, db, app, logger, writer);
+    // Integrations: GitHub and Drive connections, tokens for runs, deliveries of notify steps.
+    const integrations = createNodeIntegrations(config, db, app);
+    const runCredentials = createRunCredentials({ ...integrations, logger });
+    const sandboxes = await startNodeSandboxes(config, db, app, logger, writer, runCredentials);
     cleanups.push(() => sandboxes.close());
     const runner = sandboxes.runner;
-    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch });
+    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch, deliver: (delivery) => deliver({ ...integrations, logger }, delivery) });
     // A graceful stop runs in this order: no new results, no new jobs, the last dashboard writes,
     // and only then realtime (which flushes documents) and the database.
     // A finished execution's sandbox is let go at once (the reaper is the backup after a crash).
@@ -147,7 +160,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     await startScheduleWorkers(schedules, jobs);
     // Event triggers: a webhook is stored with its job (the outbox); the job starts or wakes executions.
     const triggerStore = createTriggerStore(db);
-    const triggers: TriggerDeps = { ctx: app, triggers: triggerStore, outbox, githubWebhookSecret: config.triggers.githubWebhookSecret };
+    const triggers: TriggerDeps = { ctx: app, triggers: triggerStore, outbox, githubInstallation: (installationId) => githubHookTarget(integrations, installationId) };
     await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
     cleanups.push(async () => {
       alarms.clear();
@@ -165,7 +178,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       });
     };
 
-    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app, orchestrator: engine, sessions: sandboxes.routes, schedules, triggers });
+    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app, orchestrator: engine, sessions: sandboxes.routes, schedules, triggers, integrations });
     const server = await createHttpServer({
       routes,
       logger,

@@ -20,6 +20,7 @@ import { createSessionMirror } from '../app/sessions/session-mirror.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { DashboardWriter } from '../app/realtime/dashboard-writer.ts';
 import type { SandboxProvisioner } from '../ports/sandboxes.ts';
+import type { RunCredentials } from '../app/integrations/run-credentials.ts';
 
 /** Sessions and sandboxes as the Node runtime wires them. */
 export interface NodeSandboxes {
@@ -39,7 +40,7 @@ export interface NodeSandboxes {
  * process by default), the stores, the session manager, the agent runner, the callback handler's
  * dependencies, the token signer, and the reaper on a timer.
  */
-export async function startNodeSandboxes(config: Config, db: Database, app: AppContext, logger: Logger, writer: DashboardWriter): Promise<NodeSandboxes> {
+export async function startNodeSandboxes(config: Config, db: Database, app: AppContext, logger: Logger, writer: DashboardWriter, credentials?: RunCredentials): Promise<NodeSandboxes> {
   const sc = config.sandboxes;
   let localPlane: Awaited<ReturnType<typeof startLocalSandboxPlane>> | undefined;
   let provisioner: SandboxProvisioner;
@@ -56,7 +57,7 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
   const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.heartbeatSeconds * 3_000, provisionTimeoutMs: sc.provisionTimeoutMs };
   const manager = new SessionManager({ sessions: sessionStore, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace });
   const mirror = createSessionMirror(app, writer);
-  const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger, onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason) });
+  const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger, onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason), ...(credentials === undefined ? {} : { credentials }) });
   const secrets = createSecretCache(sessionStore);
   manager.listen({
     runLost: (run, reason) => runner.reportResult({ key: run.runKey, outcome: 'lost', reason }),
@@ -82,6 +83,8 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
     startReaper() {
       const reap = () => {
         reaping ??= reapOnce({ sessions: sessionStore, runs, manager, client, runner, realtime: app.realtime, clock: app.clock, logger, policy, staleRunMs: policy.leaseMs * 2, leaseGraceUntil, executionFinished })
+          // Tokens of runs that ended on another instance (or before a restart) are revoked here.
+          .then(async () => credentials?.sweep())
           .catch((error: unknown) => logger.warn({ err: error }, 'session reaper pass failed'))
           .finally(() => (reaping = undefined));
       };

@@ -1,5 +1,6 @@
 import { createLogger } from '../adapters/pino/logger.ts';
 import { ConfigError, resolveConfig, type Config } from '../app/config.ts';
+import { CredentialKeyError } from '../ports/credential-cipher.ts';
 import { startNode } from './node.ts';
 
 /**
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
     app = await startNode(config, logger);
   } catch (error) {
     logger.debug({ err: error }, 'start-up failed');
-    process.stderr.write(`Baton could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    const hint = error instanceof CredentialKeyError ? '\nSee docs/credentials.md.' : '';
+    process.stderr.write(`Baton could not start: ${error instanceof Error ? error.message : String(error)}${hint}\n`);
     process.exit(1);
   }
   logger.info({ url: app.url, env: config.env }, `Baton is ready at ${app.url}`);

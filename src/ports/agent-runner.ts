@@ -1,3 +1,5 @@
+import type { GitHubScope } from '../domain/orchestrator/recipe.ts';
+
 /** One attempt of an agent step, as Baton asks a sandbox to run it. */
 export interface RunRequest {
   /** `<execution>/<step>/<attempt>`: a repeated key must never start a second run. */
@@ -14,6 +16,8 @@ export interface RunRequest {
   readonly timeoutMs: number | null;
   /** The profile's cost limit: a run that reports more is cancelled and fails. Null: no limit. */
   readonly maxCostUsd?: number | null;
+  /** A GitHub token the run gets, limited to these repositories and permissions. */
+  readonly github?: GitHubScope;
 }
 
 /** What became of a run. */

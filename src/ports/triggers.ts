@@ -35,8 +35,10 @@ export type TriggerPatch = Partial<Pick<TriggerRecord, 'name' | 'event' | 'filte
 export interface InboundEvent {
   readonly id: string;
   readonly source: TriggerSource;
-  /** The generic webhook's trigger; null for GitHub deliveries (any GitHub trigger may see them). */
+  /** The generic webhook's trigger; null for GitHub deliveries. */
   readonly triggerId: string | null;
+  /** A GitHub delivery's workspace (the one its App installation is connected to); null for generic hooks. */
+  readonly workspaceId: string | null;
   readonly deliveryId: string;
   /** The event's name: `X-GitHub-Event`, or `X-Baton-Event` (default `webhook`). */
   readonly name: string;
@@ -82,8 +84,8 @@ export interface TriggerStore {
   delete(id: string, tx?: Transaction): Promise<boolean>;
   /** A generic webhook trigger's HMAC key; undefined for unknown ids and GitHub triggers. */
   secret(id: string): Promise<string | undefined>;
-  /** Enabled triggers of a source (any workspace) whose event name is `name` or unset. */
-  listening(source: TriggerSource, name: string): Promise<TriggerRecord[]>;
+  /** Enabled triggers of a source in a workspace whose event name is `name` or unset. */
+  listening(source: TriggerSource, name: string, workspaceId: string): Promise<TriggerRecord[]>;
   /**
    * Stores a delivery unless one with its source, trigger and delivery id exists; returns the
    * event's id and whether it was a duplicate (then nothing was written).

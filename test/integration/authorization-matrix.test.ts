@@ -38,6 +38,7 @@ interface Fixture {
   sessionId: string;
   scheduleId: string;
   triggerId: string;
+  integrationId: string;
 }
 
 const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; params?: (f: Fixture) => Record<string, string> }> = {
@@ -113,8 +114,17 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   // The viewer (a workspace member) deletes it; then it is gone for everyone.
   'DELETE /v1/triggers/{id}': { expect: { ...members(404), viewer: 204 }, params: (f) => ({ id: f.triggerId }) },
   'GET /v1/triggers/{id}/events': { expect: members(200), params: (f) => ({ id: f.triggerId }) },
-  // Webhooks are not user calls. This server has no GitHub webhook secret: 503 for everyone.
-  'POST /v1/hooks/github': { expect: { anonymous: 503, viewer: 503, editor: 503, owner: 503, admin: 503, outsider: 503 } },
+  // Webhooks are not user calls: a delivery for an installation no workspace connected is 401 for everyone.
+  'POST /v1/hooks/github': { expect: { anonymous: 401, viewer: 401, editor: 401, owner: 401, admin: 401, outsider: 401 }, body: () => ({ installation: { id: 424242 } }) },
+  // Integrations hand out access to a team's code and documents: workspace admins only.
+  'GET /v1/workspaces/{wid}/integrations': { expect: admins(200) },
+  // The admin passes the access check; the key is not one GitHub issues (400 naming privateKey).
+  'POST /v1/workspaces/{wid}/integrations/github': { expect: admins(400), body: () => ({ appId: '1', privateKey: '-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n', webhookSecret: 'a-webhook-secret-of-16+', installationId: 1 }) },
+  // This server has no Google client: the admin learns it is not configured (503).
+  'POST /v1/workspaces/{wid}/integrations/google-drive': { expect: admins(503) },
+  // Signed-in callers get past the door; without Google's `state` the request is malformed.
+  'GET /v1/integrations/google-drive/callback': { expect: { anonymous: 401, viewer: 400, editor: 400, owner: 400, admin: 400, outsider: 400 } },
+  'DELETE /v1/workspaces/{wid}/integrations/{id}': { expect: admins(204), params: (f) => ({ id: f.integrationId }) },
   // Without the trigger's signature: 401, whoever asks (and for unknown triggers alike).
   'POST /v1/hooks/{triggerId}': { expect: { anonymous: 401, viewer: 401, editor: 401, owner: 401, admin: 401, outsider: 401 }, params: (f) => ({ triggerId: f.triggerId }) },
   'POST /v1/sandbox-events': { expect: { anonymous: 401, viewer: 401, editor: 401, owner: 401, admin: 401, outsider: 401 }, body: (f) => ({ id: crypto.randomUUID(), sessionId: f.sessionId, epoch: 1, sandboxId: 'sb', at: new Date().toISOString(), type: 'heartbeat', data: {} }) },
@@ -156,7 +166,13 @@ async function fixture(): Promise<Fixture> {
     .values({ workspace_id: workspace.id, dashboard_id: dashboard.id, purpose: 'terminal', status: 'ended', epoch: 1, callback_secret: 'x' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id, itemId: item.id, sessionId: session.id, ...(await orchestration(workspace.id, dashboard.id)) };
+  // A connection as an admin would have made it (connecting needs GitHub; this test is about who may ask).
+  const integration = await baton.db
+    .insertInto('integrations')
+    .values({ workspace_id: workspace.id, provider: 'github', status: 'connected', name: 'acme', external_id: String(Math.floor(Math.random() * 1e12)), details: '{}', secret_id: null, created_by: tokens.admin.userId })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id, itemId: item.id, sessionId: session.id, integrationId: integration.id, ...(await orchestration(workspace.id, dashboard.id)) };
 }
 
 /** A recipe, an agent profile, an execution waiting at its approval step, a schedule and a trigger, made through the API. */

@@ -13,11 +13,13 @@ import { callApi } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { silentLogger } from '../support/silent-logger.ts';
+import { startGitHubStandIn, type GitHubStandIn } from '../support/github-stand-in.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 const githubSecret = 'github-app-webhook-secret-for-tests';
 let database: TestDatabase;
 let baton: TestApp;
+let gitHub: GitHubStandIn;
 let owner: { secret: string; userId: string };
 let editor: { secret: string; userId: string };
 let viewer: { secret: string; userId: string };
@@ -30,10 +32,15 @@ const deployYaml = 'name: deploy\ninputs: { branch: { type: string }, repo: { ty
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  baton = await startTestApp(database.url, { BATON_GITHUB_WEBHOOK_SECRET: githubSecret, BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
+  gitHub = await startGitHubStandIn();
+  gitHub.addInstallation({ id: 42, account: { login: 'acme' }, repositories: ['app', 'other'], permissions: { contents: 'read', metadata: 'read' } });
+  baton = await startTestApp(database.url, { BATON_GITHUB_API_URL: gitHub.url, BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
   const made = await bootstrapToken(baton.ctx, { email: 'owner@example.com', workspaceName: 'Hooks' });
   owner = { secret: made.secret, userId: made.user.id };
   workspaceId = made.workspace?.id ?? '';
+  // Deliveries of installation 42 belong to this workspace and are checked with the stored secret.
+  const connected = await api('POST', `/v1/workspaces/${workspaceId}/integrations/github`, owner.secret, { appId: gitHub.appId, privateKey: gitHub.privateKeyPem, webhookSecret: githubSecret, installationId: 42 });
+  expect(connected.status, JSON.stringify(connected.body)).toBe(201);
   dashboardId = (await createDashboard(baton.ctx, sessionPrincipal(owner.userId), workspaceId, { name: 'Deploys' }, 'setup')).id;
   for (const role of ['editor', 'viewer'] as const) {
     const person = await bootstrapToken(baton.ctx, { email: `${role}@example.com` });
@@ -48,6 +55,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await baton?.close();
+  await gitHub?.close();
   await database?.drop();
 });
 
@@ -175,13 +183,14 @@ describe('GitHub triggers', () => {
 
   it('refuses bodies that are not JSON objects and missing GitHub headers with 400, never 500', async () => {
     for (const body of ['[1,2]', '"text"', 'null']) {
+      // Refused before any signature check: a body that is no object names no installation either.
       const res = await postHook('/v1/hooks/github', body, { 'x-github-event': 'push', 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': await signHook(githubSecret, body) });
       expect(res.status, body).toBe(400);
       expect(res.body.error?.message).toContain('must be a JSON object');
     }
-    const body = JSON.stringify({ zero: 'a\u0000b' });
+    const body = JSON.stringify({ zero: 'a\u0000b', installation: { id: 42 } });
     expect((await postHook('/v1/hooks/github', body, { 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': await signHook(githubSecret, body) })).body.error?.message).toContain('x-github-event');
-    expect((await github('push', { zero: 'a\u0000b' })).status).toBe(202);
+    expect((await github('push', { zero: 'a\u0000b', installation: { id: 42 } })).status).toBe(202);
   });
 
   it('an event the filter does not match starts nothing, but is stored with its outcome', async () => {

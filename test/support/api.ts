@@ -16,6 +16,8 @@ export interface LedgerRun {
   readonly epoch: number;
   readonly startedAt: string;
   readonly requests: number;
+  /** The names (never the values) of the credentials the run was given. */
+  readonly credentialNames?: readonly string[];
 }
 
 /** The local execution plane's ledger (`GET <plane>/v1/ledger`): every run it ever started. */

@@ -1,6 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 
+/**
+ * BATON_CREDENTIAL_KEYS for servers started by tests: one fixed key (bytes 0..31), so every server
+ * and CLI process a test starts against one database opens the same stored secrets.
+ */
+export const testCredentialKeys = 'test:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+
 /** A child process whose output is kept, for tests that run Baton as a user would. */
 export interface Spawned {
   readonly child: ChildProcess;
@@ -49,6 +55,7 @@ export async function startServerProcess(databaseUrl: string, port: number, env:
     BATON_ENV: 'test',
     BATON_DEV_IDP: 'false',
     LOG_LEVEL: 'warn',
+    BATON_CREDENTIAL_KEYS: testCredentialKeys,
     ...env,
   });
   await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000, server);

@@ -8,6 +8,7 @@ import { resolveConfig, type Config } from '../../src/app/config.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { startNode, type NodeApp } from '../../src/main/node.ts';
 import type { Clock } from '../../src/ports/clock.ts';
+import { testCredentialKeys } from './processes.ts';
 import { silentLogger } from './silent-logger.ts';
 import type { Writable } from 'node:stream';
 
@@ -37,6 +38,8 @@ export async function startTestApp(databaseUrl: string, env: Record<string, stri
     LOG_LEVEL: options.logs === undefined ? 'silent' : 'info',
     // Each shutdown step is bounded by this: a test's afterAll must not wait long for a stuck part.
     BATON_SHUTDOWN_TIMEOUT_MS: '3000',
+    // A fixed key: servers a test starts one after another open the same stored secrets.
+    BATON_CREDENTIAL_KEYS: testCredentialKeys,
     ...env,
   });
   const logger = createLogger({ ...config.log, format: 'json', ...(options.logs === undefined ? {} : { destination: options.logs }) });

@@ -10,6 +10,8 @@ export interface LedgerEntry {
   readonly epoch: number;
   /** ISO time the run started. */
   readonly startedAt: string;
+  /** The names (never the values) of the credentials the run was given, e.g. `GITHUB_TOKEN`. */
+  readonly credentialNames?: readonly string[];
   /** How often the key was asked to start: in this process, plus the request that started it. */
   requests: number;
 }

@@ -69,7 +69,8 @@ export class SandboxPlane {
       return { created: false, body: this.#runs.get(key)?.view() ?? lostRun(entry) };
     }
     const startedAt = new Date().toISOString();
-    this.#ledger.record({ idempotencyKey: key, sandboxId: sandbox.id, sessionId: sandbox.sessionId, epoch: sandbox.epoch, startedAt });
+    const credentialNames = request.credentials === undefined ? {} : { credentialNames: Object.keys(request.credentials).sort() };
+    this.#ledger.record({ idempotencyKey: key, sandboxId: sandbox.id, sessionId: sandbox.sessionId, epoch: sandbox.epoch, startedAt, ...credentialNames });
     const run = sandbox.startRun(request, startedAt);
     this.#runs.set(key, run);
     return { created: true, body: { idempotencyKey: key, status: 'running', created: true, startedAt: run.startedAt } };

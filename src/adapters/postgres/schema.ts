@@ -31,6 +31,10 @@ export interface DatabaseSchema {
   triggers: TriggersTable;
   inbound_events: InboundEventsTable;
   trigger_firings: TriggerFiringsTable;
+  credentials: CredentialsTable;
+  credential_keys: CredentialKeysTable;
+  integrations: IntegrationsTable;
+  run_credentials: RunCredentialsTable;
 }
 
 /** A timestamp column Postgres fills on insert. */
@@ -347,6 +351,7 @@ export interface InboundEventsTable {
   name: string;
   payload: Json<Record<string, unknown>>;
   received_at: ColumnType<Date, Date | undefined, never>;
+  workspace_id: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface TriggerFiringsTable {
@@ -357,4 +362,46 @@ export interface TriggerFiringsTable {
   woke: number | null;
   reason: string | null;
   handled_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface CredentialsTable {
+  id: string;
+  workspace_id: string | null;
+  purpose: string;
+  key_id: string;
+  wrapped_key: string;
+  iv: string;
+  ciphertext: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface CredentialKeysTable {
+  key_id: string;
+  check_value: string;
+  created_at: CreatedAt;
+}
+
+export interface IntegrationsTable {
+  id: Generated<string>;
+  workspace_id: string;
+  provider: string;
+  status: string;
+  name: string;
+  external_id: string | null;
+  details: Json<Record<string, unknown>>;
+  secret_id: string | null;
+  oauth_state: string | null;
+  oauth_expires_at: Date | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface RunCredentialsTable {
+  run_key: string;
+  integration_id: string | null;
+  credential_id: string;
+  expires_at: Date;
+  created_at: CreatedAt;
 }

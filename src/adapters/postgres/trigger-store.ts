@@ -27,14 +27,14 @@ const actionColumns = (action: TriggerAction) =>
     ? { action: 'start', recipe_id: action.recipeId, dashboard_id: action.dashboardId, inputs: JSON.stringify(action.inputs), wake_event: null }
     : { action: 'wake', recipe_id: null, dashboard_id: null, inputs: '{}', wake_event: action.event };
 
-const toEvent = (r: Selectable<InboundEventsTable>): InboundEvent & { seq: number } => ({ id: r.id, seq: r.seq, source: r.source as TriggerSource, triggerId: r.trigger_id, deliveryId: r.delivery_id, name: r.name, payload: r.payload, receivedAt: r.received_at });
+const toEvent = (r: Selectable<InboundEventsTable>): InboundEvent & { seq: number } => ({ id: r.id, seq: r.seq, source: r.source as TriggerSource, triggerId: r.trigger_id, workspaceId: r.workspace_id, deliveryId: r.delivery_id, name: r.name, payload: r.payload, receivedAt: r.received_at });
 
 const toFiring = (r: Selectable<TriggerFiringsTable>): TriggerFiring => ({ triggerId: r.trigger_id, eventId: r.event_id, outcome: r.outcome as FiringOutcome, executionId: r.execution_id, woke: r.woke, reason: r.reason, handledAt: r.handled_at });
 
 /** What `inbound_events_delivery` puts in place of a null trigger (GitHub deliveries). */
 const noTrigger = '00000000-0000-0000-0000-000000000000';
 
-const eventColumns = ['e.id', 'e.seq', 'e.source', 'e.trigger_id', 'e.delivery_id', 'e.name', 'e.payload', 'e.received_at'] as const;
+const eventColumns = ['e.id', 'e.seq', 'e.source', 'e.trigger_id', 'e.workspace_id', 'e.delivery_id', 'e.name', 'e.payload', 'e.received_at'] as const;
 const firingColumns = ['f.outcome as f_outcome', 'f.execution_id as f_execution_id', 'f.woke as f_woke', 'f.reason as f_reason', 'f.handled_at as f_handled_at'] as const;
 
 /** Triggers, inbound events and firings in Postgres. */
@@ -79,11 +79,12 @@ export function createTriggerStore(db: Database): TriggerStore {
       const row = await db.selectFrom('triggers').select('secret').where('id', '=', id).where('source', '=', 'webhook').executeTakeFirst();
       return row?.secret ?? undefined;
     },
-    async listening(source, name) {
+    async listening(source, name, workspaceId) {
       const rows = await db
         .selectFrom('triggers')
         .select(triggerColumns)
         .where('source', '=', source)
+        .where('workspace_id', '=', workspaceId)
         .where('enabled', '=', true)
         .where((eb) => eb.or([eb('event', 'is', null), eb('event', '=', name)]))
         .orderBy('created_at')
@@ -95,7 +96,7 @@ export function createTriggerStore(db: Database): TriggerStore {
       // A concurrent insert of the same delivery makes this one wait for its commit, then do nothing.
       const inserted = await q
         .insertInto('inbound_events')
-        .values({ source: event.source, trigger_id: event.triggerId, delivery_id: event.deliveryId, name: event.name, payload: JSON.stringify(event.payload), received_at: event.receivedAt })
+        .values({ source: event.source, trigger_id: event.triggerId, workspace_id: event.workspaceId, delivery_id: event.deliveryId, name: event.name, payload: JSON.stringify(event.payload), received_at: event.receivedAt })
         .onConflict((oc) => oc.doNothing())
         .returning('id')
         .executeTakeFirst();

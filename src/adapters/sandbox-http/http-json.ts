@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { SandboxUnavailableError } from '../../ports/sandboxes.ts';
+import { parseJsonText } from '../http-common/json-text.ts';
 
 /** What both http adapters are configured with. */
 export interface HttpSandboxOptions {
@@ -42,7 +43,7 @@ export async function requestJson(options: HttpSandboxOptions, method: string, u
     if (signal?.aborted === true) throw signal.reason;
     throw new SandboxUnavailableError(`${method} ${url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  const parsed = parseJson(text);
+  const parsed = parseJsonText(text);
   if (status >= 500) throw new SandboxUnavailableError(`${method} ${url} answered ${status}: ${errorMessage(parsed) ?? text.slice(0, 200)}`);
   return { status, body: parsed };
 }
@@ -73,13 +74,4 @@ export function expectBody<S extends z.ZodType>(schema: S, answer: JsonAnswer, w
 function errorMessage(body: unknown): string | undefined {
   const message = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
   return typeof message === 'string' ? message : undefined;
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -41,6 +41,12 @@ const statusByCode: Readonly<Record<string, number>> = {
   not_ready: 503,
   not_configured: 503,
   login_unavailable: 503,
+  // What GitHub or Google answered when a request of an admin needed them (connect, disconnect).
+  integration_rejected: 400,
+  integration_revoked: 400,
+  integration_denied: 400,
+  integration_missing: 404,
+  integration_unavailable: 502,
 };
 
 /** The status an error code maps to at the HTTP edge. */

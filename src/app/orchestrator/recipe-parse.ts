@@ -1,9 +1,9 @@
 import { parse as parseYaml } from 'yaml';
 import { InvalidInputError, type InputIssue } from '../../domain/errors.ts';
-import type { CompiledRecipe, InputSpec, Step } from '../../domain/orchestrator/recipe.ts';
+import type { CompiledRecipe, InputSpec, RetryPolicy, Step } from '../../domain/orchestrator/recipe.ts';
 import { parseDuration } from './recipe-durations.ts';
 import { checkRecipe } from './recipe-graph.ts';
-import { recipeSchema, stepSchema, type AuthoredRecipe, type AuthoredStep } from './recipe-schema.ts';
+import { recipeSchema, stepSchema, type AuthoredRecipe, type AuthoredRetry, type AuthoredStep } from './recipe-schema.ts';
 
 /**
  * Validates and compiles a recipe given as an object, or as JSON or YAML text. Every problem is
@@ -44,6 +44,13 @@ function salvage(raw: unknown): AuthoredStep[] | undefined {
   });
 }
 
+/** An authored retry block with the kind's defaults filled in. */
+function retryPolicy(authored: AuthoredRetry | undefined, attempts: number, initialMs = 1_000, maxMs = 60_000): RetryPolicy {
+  const backoff = authored?.backoff;
+  const ms = (d: string | number | undefined, fallback: number) => (d === undefined ? fallback : (parseDuration(d) ?? 0));
+  return { maxAttempts: authored?.maxAttempts ?? attempts, initialMs: ms(backoff?.initial, initialMs), factor: backoff?.factor ?? 2, maxMs: ms(backoff?.max, maxMs) };
+}
+
 function compile(recipe: AuthoredRecipe): CompiledRecipe {
   const steps: Record<string, Step> = {};
   const addSequence = (sequence: AuthoredStep[], parent: string | null) => {
@@ -53,8 +60,8 @@ function compile(recipe: AuthoredRecipe): CompiledRecipe {
       const ms = (d: string | number | undefined) => (d === undefined ? null : (parseDuration(d) ?? 0));
       switch (s.kind) {
         case 'agent': {
-          const backoff = s.retry?.backoff;
-          steps[s.id] = { ...base, kind: 'agent', profile: s.profile, prompt: s.prompt, input: s.input, timeoutMs: ms(s.timeout), retry: { maxAttempts: s.retry?.maxAttempts ?? 1, initialMs: ms(backoff?.initial) ?? 1_000, factor: backoff?.factor ?? 2, maxMs: ms(backoff?.max) ?? 60_000 } };
+          const github = s.github === undefined ? {} : { github: { integration: s.github.integration ?? null, repositories: s.github.repositories, permissions: s.github.permissions } };
+          steps[s.id] = { ...base, kind: 'agent', profile: s.profile, prompt: s.prompt, input: s.input, timeoutMs: ms(s.timeout), retry: retryPolicy(s.retry, 1), ...github };
           break;
         }
         case 'approval':
@@ -66,9 +73,12 @@ function compile(recipe: AuthoredRecipe): CompiledRecipe {
         case 'branch':
           steps[s.id] = { ...base, kind: 'branch', cases: s.cases.map((c) => ({ if: c.if, goto: c.goto })), else: s.else === undefined || s.else === 'end' ? null : s.else };
           break;
-        case 'notify':
-          steps[s.id] = { ...base, kind: 'notify', channel: s.channel, message: s.message, url: s.url ?? null };
+        case 'notify': {
+          const target = s.channel === 'github' && s.github !== undefined ? { kind: 'github' as const, ...s.github } : s.channel === 'google-drive' && s.drive !== undefined ? { kind: 'google-drive' as const, ...s.drive } : null;
+          const through = target === null ? {} : { target, integration: s.integration ?? null, retry: retryPolicy(s.retry, 5, 2_000, 30_000) };
+          steps[s.id] = { ...base, kind: 'notify', channel: s.channel, message: s.message, url: s.url ?? null, ...through };
           break;
+        }
         case 'parallel':
           steps[s.id] = { ...base, kind: 'parallel', branches: s.branches.map((b) => b.steps[0]?.id ?? '') };
           for (const b of s.branches) addSequence(b.steps, s.id);

@@ -8,6 +8,18 @@ const expression = z.string().min(1).max(2_000);
 const template = z.string().max(20_000);
 const common = { id: stepId, next: target.optional() };
 
+const retry = z.object({ maxAttempts: z.number().int().min(1).max(100), backoff: z.object({ initial: duration, factor: z.number().min(1).max(10).default(2), max: duration }).optional() });
+/** An authored retry block. */
+export type AuthoredRetry = z.infer<typeof retry>;
+const integrationId = z.uuid('expected an integration id (see GET /v1/workspaces/{wid}/integrations)');
+/** GitHub permission names as the App API spells them (`contents`, `pull_requests`, ...). */
+const githubPermission = z.string().regex(/^[a-z][a-z_]{0,63}$/, 'expected a GitHub permission name such as contents or pull_requests');
+const githubScope = z.object({
+  integration: integrationId.optional(),
+  repositories: z.array(z.string().min(1).max(200)).min(1, 'name at least one repository').max(100),
+  permissions: z.record(githubPermission, z.enum(['read', 'write'])).default({ contents: 'read' }),
+});
+
 const agent = z.object({
   ...common,
   kind: z.literal('agent'),
@@ -15,7 +27,8 @@ const agent = z.object({
   prompt: template,
   input: z.record(z.string(), z.unknown()).default({}),
   timeout: duration.optional(),
-  retry: z.object({ maxAttempts: z.number().int().min(1).max(100), backoff: z.object({ initial: duration, factor: z.number().min(1).max(10).default(2), max: duration }).optional() }).optional(),
+  retry: retry.optional(),
+  github: githubScope.optional(),
 });
 const approval = z.object({ ...common, kind: z.literal('approval'), prompt: template, quorum: z.number().int().min(1).max(100).default(1), timeout: duration.optional(), onReject: target.optional() });
 const wait = z
@@ -23,8 +36,22 @@ const wait = z
   .refine((w) => [w.for, w.until, w.event].filter((x) => x !== undefined).length === 1, 'give exactly one of for, until or event');
 const branch = z.object({ ...common, kind: z.literal('branch'), cases: z.array(z.object({ if: expression, goto: target })).min(1), else: target.optional() });
 const notify = z
-  .object({ ...common, kind: z.literal('notify'), channel: z.enum(['dashboard', 'webhook']), message: template, url: z.url({ protocol: /^https?$/ }).optional() })
-  .refine((n) => n.channel !== 'webhook' || n.url !== undefined, { message: 'a webhook needs an http(s) url', path: ['url'] });
+  .object({
+    ...common,
+    kind: z.literal('notify'),
+    channel: z.enum(['dashboard', 'webhook', 'github', 'google-drive']),
+    message: template,
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    /** With channel github: the issue or pull request to comment on. */
+    github: z.object({ repository: template.min(1), issue: z.union([z.number().int().positive(), template.min(1)]).transform(String) }).optional(),
+    /** With channel google-drive: the folder (its id) and the new document's title. */
+    drive: z.object({ folder: template.min(1), title: template.min(1) }).optional(),
+    integration: integrationId.optional(),
+    retry: retry.optional(),
+  })
+  .refine((n) => n.channel !== 'webhook' || n.url !== undefined, { message: 'a webhook needs an http(s) url', path: ['url'] })
+  .refine((n) => n.channel !== 'github' || n.github !== undefined, { message: 'the github channel needs github: { repository, issue }', path: ['github'] })
+  .refine((n) => n.channel !== 'google-drive' || n.drive !== undefined, { message: 'the google-drive channel needs drive: { folder, title }', path: ['drive'] });
 
 /** An authored step (parallel steps nest sequences of steps). */
 export type AuthoredStep = z.infer<typeof agent> | z.infer<typeof approval> | z.infer<typeof wait> | z.infer<typeof branch> | z.infer<typeof notify> | { id: string; kind: 'parallel'; next?: string; branches: Array<{ steps: AuthoredStep[] }> };

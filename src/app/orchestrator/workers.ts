@@ -1,11 +1,14 @@
+import { IntegrationError } from '../../domain/integrations/errors.ts';
 import { isFinishedStatus } from '../../domain/orchestrator/execution.ts';
+import type { ExecutionRecord } from '../../ports/executions.ts';
+import type { Delivery } from '../integrations/deliveries.ts';
 import type { AgentProfileStore } from '../../ports/agent-profiles.ts';
 import type { AgentRunner, RunResult } from '../../ports/agent-runner.ts';
 import type { JobQueue } from '../../ports/job-queue.ts';
 import type { Realtime } from '../../ports/realtime.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
 import { postSystemNote } from '../realtime/items.ts';
-import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type NotifyJob, type TimerJob } from './engine.ts';
+import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type EventBody, type NotifyJob, type TimerJob } from './engine.ts';
 import { MirrorScheduler } from './mirror-scheduler.ts';
 import type { DashboardWriter } from '../realtime/dashboard-writer.ts';
 
@@ -37,6 +40,8 @@ export interface WorkerDeps extends EngineDeps {
   readonly documents: DocumentStore;
   /** For webhook notifications. */
   readonly fetch: typeof fetch;
+  /** Delivers notify steps through the workspace's GitHub or Google Drive connection; absent: they fail. */
+  readonly deliver?: (delivery: Delivery) => Promise<Record<string, unknown>>;
 }
 
 
@@ -118,6 +123,7 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
       input: data.input,
       timeoutMs: data.timeoutMs ?? profile.policy.timeoutMs,
       maxCostUsd: profile.policy.maxCostUsd,
+      ...(data.github === undefined ? {} : { github: data.github }),
     });
     dispatchedHere.add(data.key);
   };
@@ -139,11 +145,36 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
 
   await jobs.work<TimerJob>(topics.timer, async ({ data }) => void (await engine.apply(data.executionId, { type: 'timer.fired', timer: data.timer })), { concurrency: 4 });
 
+  /**
+   * A notify step that waits for its delivery (a GitHub comment, a Drive document): the outcome goes
+   * back to the engine as the step's result. Stale jobs (a superseded attempt) do nothing.
+   */
+  const deliverThroughIntegration = async (record: ExecutionRecord, data: NotifyJob): Promise<void> => {
+    const step = record.state.steps[data.stepId];
+    if (data.target === undefined || isFinishedStatus(record.state.status) || step?.status !== 'running' || step.attempt !== data.attempt) return;
+    const attempt = step.attempt;
+    let body: EventBody;
+    try {
+      if (deps.deliver === undefined) throw new IntegrationError(data.channel === 'github' ? 'github' : 'google', 'integration_missing', 'Integrations are not available in this runtime');
+      const output = await deps.deliver({ workspaceId: record.workspaceId, integration: data.integration ?? null, target: data.target, message: data.message, key: data.key });
+      body = { type: 'step.completed', stepId: data.stepId, attempt, output };
+    } catch (error) {
+      // Anything else (a database failure) is thrown: the job is retried.
+      if (!(error instanceof IntegrationError)) throw error;
+      body = { type: 'step.failed', stepId: data.stepId, attempt, error: error.message, retryable: error.retryable };
+    }
+    await engine.apply(record.id, body);
+  };
+
   await jobs.work<NotifyJob>(
     topics.notify,
     async ({ data }) => {
       const record = await executions.get(data.executionId);
       if (record === undefined) return;
+      if (data.channel === 'github' || data.channel === 'google-drive') {
+        await deliverThroughIntegration(record, data);
+        return;
+      }
       if (data.channel === 'dashboard') {
         // The note's id comes from the key: a repeated job writes the same note again, not a second one.
         await postSystemNote(deps, record.dashboardId, `note-${data.key.replaceAll('/', '-')}`, { title: `Execution ${record.id.slice(0, 8)}: ${data.stepId}`, body: data.message, author: record.createdBy ?? 'baton' });

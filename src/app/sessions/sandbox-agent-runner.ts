@@ -5,6 +5,8 @@ import type { Logger } from '../../ports/logger.ts';
 import type { SandboxClient } from '../../ports/sandboxes.ts';
 import type { SandboxRunStore, SessionStore } from '../../ports/sessions.ts';
 import type { SessionManager } from './session-manager.ts';
+import { IntegrationError } from '../../domain/integrations/errors.ts';
+import type { RunCredentials } from '../integrations/run-credentials.ts';
 
 /** What the runner needs. */
 export interface SandboxAgentRunnerDeps {
@@ -16,6 +18,8 @@ export interface SandboxAgentRunnerDeps {
   readonly logger: Logger;
   /** Told when a run cannot get a sandbox yet (the workspace is at its limit): to show it waits. */
   readonly onWaiting?: (run: RunRequest, dashboardId: string, reason: string) => void;
+  /** Mints the short-lived credentials of runs that ask for them (a GitHub scope); revokes them at the end. */
+  readonly credentials?: RunCredentials;
 }
 
 /**
@@ -38,6 +42,8 @@ export class SandboxAgentRunner implements AgentRunner {
   /** Passes a result to the orchestrator (callbacks, lost sandboxes, the reaper's findings). */
   async reportResult(result: RunResult): Promise<void> {
     await this.#handler(result);
+    // The run is over: its token (if it got one) goes, whichever instance started it.
+    await this.#deps.credentials?.release(result.key);
   }
 
   async start(run: RunRequest): Promise<void> {
@@ -61,8 +67,19 @@ export class SandboxAgentRunner implements AgentRunner {
       if (await runs.update(run.key, { status: 'lost', error: 'its sandbox was replaced' })) await this.reportResult({ key: run.key, outcome: 'lost', reason: 'its sandbox was replaced' });
       return;
     }
+    let credentials: Record<string, string> | undefined;
+    if (run.github !== undefined && this.#deps.credentials !== undefined && owner.workspaceId !== undefined) {
+      try {
+        credentials = { ...(await this.#deps.credentials.issue({ key: run.key, workspaceId: owner.workspaceId, github: run.github })) };
+      } catch (error) {
+        if (!(error instanceof IntegrationError)) throw error;
+        // The step shows why (a revoked installation, a repository outside it); retryable only when GitHub was unreachable.
+        if (await runs.update(run.key, { status: 'failed', error: error.message })) await this.reportResult({ key: run.key, outcome: 'failed', error: error.message, retryable: error.retryable });
+        return;
+      }
+    }
     try {
-      await client.startRun(handle, { idempotencyKey: run.key, profile: run.profile, prompt: run.prompt, inputs: run.input, timeoutMs: run.timeoutMs });
+      await client.startRun(handle, { idempotencyKey: run.key, profile: run.profile, prompt: run.prompt, inputs: run.input, timeoutMs: run.timeoutMs, ...(credentials === undefined ? {} : { credentials }) });
     } catch (error) {
       if (!(error instanceof SandboxUnavailableError)) throw error;
       // The sandbox is gone: the session is lost, which reports its in-flight runs lost; if another

@@ -22,10 +22,10 @@ export function eventScope(event: InboundEvent): { event: Record<string, unknown
 export async function handleInboundEvent(deps: FireDeps, eventId: string): Promise<void> {
   const event = await deps.triggers.event(eventId);
   if (event === undefined) return; // deleted with its trigger
-  // GitHub deliveries reach every enabled GitHub trigger of every workspace whose event name fits.
-  // A later integrations issue must scope them to the workspace's GitHub App installation
-  // (payload.installation.id); until then any workspace's GitHub trigger sees every delivery.
-  const triggers = event.triggerId === null ? await deps.triggers.listening(event.source, event.name) : [await deps.triggers.get(event.triggerId)].filter((t) => t !== undefined);
+  // A GitHub delivery reaches the enabled GitHub triggers of the workspace its installation is
+  // connected to; a generic hook's delivery, its own trigger.
+  const triggers =
+    event.triggerId !== null ? [await deps.triggers.get(event.triggerId)].filter((t) => t !== undefined) : event.workspaceId === null ? [] : await deps.triggers.listening(event.source, event.name, event.workspaceId);
   for (const trigger of triggers) {
     if ((await deps.triggers.firing(trigger.id, event.id)) !== undefined) continue;
     await fireTrigger(deps, trigger, event);

@@ -1,4 +1,4 @@
-import { DomainError, InvalidInputError, UnauthenticatedError } from '../../domain/errors.ts';
+import { InvalidInputError, UnauthenticatedError } from '../../domain/errors.ts';
 import type { TriggerSource } from '../../ports/triggers.ts';
 import { randomSecret } from '../identity/secrets.ts';
 import { sha256Hex, verifyHookSignature } from './hook-signature.ts';
@@ -33,15 +33,21 @@ const deliveryId = /^[\x21-\x7e]{1,200}$/;
 const refused = () => new UnauthenticatedError('The webhook signature is missing or wrong');
 
 /**
- * `POST /v1/hooks/github`: a delivery of the GitHub App's webhook, signed with its secret
- * (`X-Hub-Signature-256`), named by `X-GitHub-Event`, deduplicated by `X-GitHub-Delivery`.
+ * `POST /v1/hooks/github`: a delivery of a GitHub App's webhook for one installation
+ * (`installation.id` in the body), signed with the webhook secret of the workspace's connection to
+ * it (`X-Hub-Signature-256`), named by `X-GitHub-Event`, deduplicated by `X-GitHub-Delivery`. An
+ * installation no workspace connected and a bad signature get the same 401.
  */
 export async function receiveGithubHook(deps: TriggerDeps, request: HookRequest): Promise<Received> {
-  if (deps.githubWebhookSecret === undefined) throw new DomainError('not_configured', 'GitHub webhooks are not configured on this Baton: set BATON_GITHUB_WEBHOOK_SECRET to the GitHub App\'s webhook secret');
-  if ((await verifyHookSignature(deps.githubWebhookSecret, request.rawBody ?? '', request.headers[hookHeaders.githubSignature])) !== null) throw refused();
+  const payload = checkPayload(request.body);
+  const installation = (payload.installation as { id?: unknown } | undefined)?.id;
+  const connection = typeof installation === 'number' && Number.isSafeInteger(installation) ? await deps.githubInstallation(String(installation)) : undefined;
+  // An unknown installation still costs an HMAC, so the answer's timing does not tell them apart.
+  const problem = await verifyHookSignature(connection?.webhookSecret ?? randomSecret(), request.rawBody ?? '', request.headers[hookHeaders.githubSignature]);
+  if (connection === undefined || problem !== null) throw refused();
   const name = header(request, hookHeaders.githubEvent, eventName, 'the GitHub event name, e.g. push');
   const delivery = header(request, hookHeaders.githubDelivery, deliveryId, 'the delivery id GitHub sends');
-  return store(deps, { source: 'github', triggerId: null, deliveryId: delivery, name, payload: checkPayload(request.body) });
+  return store(deps, { source: 'github', triggerId: null, workspaceId: connection.workspaceId, deliveryId: delivery, name, payload });
 }
 
 /**
@@ -57,7 +63,7 @@ export async function receiveWebhook(deps: TriggerDeps, triggerId: string, reque
   if (secret === undefined || problem !== null) throw refused();
   const name = request.headers[hookHeaders.event] === undefined ? 'webhook' : header(request, hookHeaders.event, eventName, 'the event name');
   const delivery = request.headers[hookHeaders.delivery] === undefined ? await sha256Hex(request.rawBody ?? '') : header(request, hookHeaders.delivery, deliveryId, 'a delivery id');
-  return store(deps, { source: 'webhook', triggerId, deliveryId: delivery, name, payload: checkPayload(request.body) });
+  return store(deps, { source: 'webhook', triggerId, workspaceId: null, deliveryId: delivery, name, payload: checkPayload(request.body) });
 }
 
 function header(request: HookRequest, name: string, pattern: RegExp, what: string): string {
@@ -68,7 +74,7 @@ function header(request: HookRequest, name: string, pattern: RegExp, what: strin
 }
 
 /** Stores the event and the job that handles it in one transaction; a replay writes nothing. */
-async function store(deps: TriggerDeps, event: { source: TriggerSource; triggerId: string | null; deliveryId: string; name: string; payload: Record<string, unknown> }): Promise<Received> {
+async function store(deps: TriggerDeps, event: { source: TriggerSource; triggerId: string | null; workspaceId: string | null; deliveryId: string; name: string; payload: Record<string, unknown> }): Promise<Received> {
   const received = await deps.ctx.unitOfWork.run(async (tx) => {
     const result = await deps.triggers.receive({ ...event, receivedAt: deps.ctx.clock.now() }, tx);
     if (!result.duplicate) await deps.outbox.enqueue(tx, [{ topic: triggerEventTopic, data: { eventId: result.id } satisfies TriggerEventJob }]);

@@ -20,10 +20,10 @@ export interface TriggerDeps {
   /** The job that handles an event is written with the event, and relayed after the commit. */
   readonly outbox: Pick<JobOutbox, 'enqueue' | 'kick'>;
   /**
-   * The GitHub App's webhook secret (BATON_GITHUB_WEBHOOK_SECRET); undefined turns GitHub hooks off.
-   * A later issue moves it into encrypted integration storage, per installation.
+   * The connection of a GitHub App installation: its workspace and webhook secret (sealed in the
+   * credentials store), or undefined when no workspace connected that installation.
    */
-  readonly githubWebhookSecret: string | undefined;
+  readonly githubInstallation: (installationId: string) => Promise<{ readonly workspaceId: string; readonly webhookSecret: string } | undefined>;
 }
 
 /** What the job that fires triggers needs besides `TriggerDeps`. */

@@ -6,6 +6,7 @@ export type Action =
   | 'workspace.read'
   | 'workspace.manage_members'
   | 'workspace.read_audit'
+  | 'workspace.manage_integrations'
   | 'dashboard.create'
   | 'dashboard.list'
   | 'dashboard.read'
@@ -29,6 +30,7 @@ const scopeOf: Readonly<Record<Action, Scope>> = {
   'workspace.read': 'read',
   'workspace.manage_members': 'admin',
   'workspace.read_audit': 'admin',
+  'workspace.manage_integrations': 'admin',
   'dashboard.create': 'write',
   'dashboard.list': 'read',
   'dashboard.read': 'read',
@@ -76,6 +78,7 @@ export function authorize(principal: Principal, action: Action, relations: Relat
       return allow;
     case 'workspace.manage_members':
     case 'workspace.read_audit':
+    case 'workspace.manage_integrations':
       return workspaceRole === 'admin' ? allow : forbid('Only workspace admins may do this');
     case 'dashboard.read':
       return allow;

@@ -1,6 +1,7 @@
 import { draftOf, isFinished, recipeOf, runKey, scopeOf, stateOf, stepOf, stepState, type Draft } from './draft.ts';
 import type { Actor, DecideContext, Decided, ExecutionEvent, ExecutionState } from './execution.ts';
-import { activate, advance, begin, complete, dispatch, failExecution, failStep, finish, loseAttempt, refreshStatus, startTimer, stopActive } from './steps.ts';
+import { deliversThroughIntegration } from './recipe.ts';
+import { activate, advance, begin, complete, deliver, dispatch, failExecution, failStep, finish, loseAttempt, refreshStatus, startTimer, stopActive } from './steps.ts';
 
 /** The state of an execution before its first event. */
 export function initialState(init: { id: string; recipeId: string; recipeVersion: number; startedAt: number }): ExecutionState {
@@ -59,7 +60,7 @@ function apply(draft: Draft, event: ExecutionEvent): void {
       draft.state.status = 'running';
       for (const id of [...draft.active]) {
         const step = stepOf(draft, id);
-        if (step.kind === 'agent' && stepState(draft, id).status === 'pending') begin(draft, step);
+        if ((step.kind === 'agent' || deliversThroughIntegration(step)) && stepState(draft, id).status === 'pending') begin(draft, step);
       }
       return;
     case 'execution.cancelled':
@@ -118,10 +119,10 @@ function timerFired(draft: Draft, timer: string): void {
   const step = stepOf(draft, stepId);
   switch (purpose) {
     case 'retry':
-      if (step.kind === 'agent' && state.status === 'scheduled') {
-        if (draft.state.status === 'paused') state.status = 'pending';
-        else dispatch(draft, step);
-      }
+      if (state.status !== 'scheduled') return;
+      if (draft.state.status === 'paused' && (step.kind === 'agent' || deliversThroughIntegration(step))) state.status = 'pending';
+      else if (step.kind === 'agent') dispatch(draft, step);
+      else if (step.kind === 'notify' && deliversThroughIntegration(step)) deliver(draft, step);
       return;
     case 'timeout':
       if (state.status === 'running') {

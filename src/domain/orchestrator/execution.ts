@@ -1,4 +1,4 @@
-import type { CompiledRecipe } from './recipe.ts';
+import type { CompiledRecipe, GitHubScope, NotifyChannel, NotifyTarget } from './recipe.ts';
 
 /** Where an execution is. `waiting` means only humans, timers or events can move it on. */
 export type ExecutionStatus = 'running' | 'waiting' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
@@ -103,10 +103,10 @@ export type ExecutionEventType = ExecutionEvent['type'];
  * is idempotent: dispatches carry `key` = `<execution>/<step>/<attempt>`, timers a stable id.
  */
 export type Command =
-  | { readonly kind: 'dispatch'; readonly key: string; readonly stepId: string; readonly attempt: number; readonly profile: string; readonly prompt: string; readonly input: Readonly<Record<string, unknown>>; readonly timeoutMs: number | null }
+  | { readonly kind: 'dispatch'; readonly key: string; readonly stepId: string; readonly attempt: number; readonly profile: string; readonly prompt: string; readonly input: Readonly<Record<string, unknown>>; readonly timeoutMs: number | null; readonly github?: GitHubScope }
   | { readonly kind: 'cancel_run'; readonly key: string; readonly stepId: string }
   | { readonly kind: 'start_timer'; readonly timer: string; readonly at: number }
-  | { readonly kind: 'notify'; readonly key: string; readonly stepId: string; readonly channel: 'dashboard' | 'webhook'; readonly message: string; readonly url: string | null }
+  | { readonly kind: 'notify'; readonly key: string; readonly stepId: string; readonly channel: NotifyChannel; readonly message: string; readonly url: string | null; readonly attempt?: number; readonly target?: NotifyTarget; readonly integration?: string | null }
   | { readonly kind: 'request_approval'; readonly stepId: string; readonly prompt: string; readonly quorum: number }
   | { readonly kind: 'finished'; readonly status: 'succeeded' | 'failed' | 'cancelled' };
 

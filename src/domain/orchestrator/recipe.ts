@@ -52,6 +52,19 @@ export interface AgentStep extends StepBase {
   readonly input: Readonly<Record<string, unknown>>;
   readonly timeoutMs: number | null;
   readonly retry: RetryPolicy;
+  /** A GitHub token the run gets, limited to these repositories and permissions (absent: none). */
+  readonly github?: GitHubScope | null;
+}
+
+/**
+ * What a run may do on GitHub: a token of the workspace's GitHub connection (`integration`, or its
+ * only one when null), limited to `repositories` (names in the installation's account; templates)
+ * and `permissions` (e.g. `{ contents: 'write' }`), valid while the run lasts.
+ */
+export interface GitHubScope {
+  readonly integration: string | null;
+  readonly repositories: readonly string[];
+  readonly permissions: Readonly<Record<string, 'read' | 'write'>>;
 }
 
 /** Asks humans; succeeds with `{ approved: true, decisions }` once `quorum` approve. */
@@ -84,14 +97,38 @@ export interface BranchStep extends StepBase {
   readonly else: string | null;
 }
 
-/** Sends a message: a note in the dashboard, or a webhook. */
+/** Where a notify step sends its message. */
+export type NotifyChannel = 'dashboard' | 'webhook' | 'github' | 'google-drive';
+
+/**
+ * Where on an outside service a message goes (templates): a comment on a GitHub issue or pull
+ * request, or a document in a Google Drive folder.
+ */
+export type NotifyTarget =
+  | { readonly kind: 'github'; readonly repository: string; readonly issue: string }
+  | { readonly kind: 'google-drive'; readonly folder: string; readonly title: string };
+
+/**
+ * Sends a message: a note in the dashboard or a webhook (sent in the background; the step does not
+ * wait), or a GitHub comment or a Google Drive document through the workspace's connection (the
+ * step waits for the delivery, retried by `retry`, and fails when the connection refuses it).
+ */
 export interface NotifyStep extends StepBase {
   readonly kind: 'notify';
-  readonly channel: 'dashboard' | 'webhook';
+  readonly channel: NotifyChannel;
   /** A template. */
   readonly message: string;
   readonly url: string | null;
+  /** With the github and google-drive channels (absent in recipes made before they existed). */
+  readonly target?: NotifyTarget | null;
+  /** The connection to use (an integration id); null: the workspace's only one of that kind. */
+  readonly integration?: string | null;
+  /** Retries of a delivery through a connection (network failures, the service unavailable). */
+  readonly retry?: RetryPolicy;
 }
+
+/** True for notify steps that deliver through an integration and wait for the result. */
+export const deliversThroughIntegration = (step: Step): boolean => step.kind === 'notify' && (step.channel === 'github' || step.channel === 'google-drive');
 
 /** Runs branches at once; completes when every branch has reached its end. */
 export interface ParallelStep extends StepBase {

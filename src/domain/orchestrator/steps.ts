@@ -1,6 +1,6 @@
 import { ExpressionError } from './execution.ts';
 import { isFinished, recipeOf, runKey, scopeOf, stepOf, stepState, type Draft } from './draft.ts';
-import type { AgentStep, Step } from './recipe.ts';
+import { deliversThroughIntegration, type AgentStep, type NotifyStep, type RetryPolicy, type Step } from './recipe.ts';
 import { retryDelayMs } from './retry.ts';
 
 /** Enters a step: a fresh visit (a step skipped in advance completes at once). */
@@ -55,6 +55,11 @@ export function begin(draft: Draft, step: Step): void {
         return;
       }
       case 'notify': {
+        if (deliversThroughIntegration(step)) {
+          if (draft.state.status === 'paused') return; // delivered on resume
+          deliver(draft, step);
+          return;
+        }
         state.attempt += 1;
         const message = draft.ctx.expressions.render(step.message, scopeOf(draft));
         draft.commands.push({ kind: 'notify', key: runKey(draft, step.id, state.attempt), stepId: step.id, channel: step.channel, message, url: step.url });
@@ -83,9 +88,40 @@ export function dispatch(draft: Draft, step: AgentStep): void {
   state.tries += 1;
   state.status = 'running';
   state.timer = null;
-  draft.commands.push({ kind: 'dispatch', key: runKey(draft, step.id, state.attempt), stepId: step.id, attempt: state.attempt, profile: step.profile, prompt, input, timeoutMs: step.timeoutMs });
+  const github = step.github === undefined || step.github === null ? {} : { github: { ...step.github, repositories: step.github.repositories.map((r) => draft.ctx.expressions.render(r, scope)) } };
+  draft.commands.push({ kind: 'dispatch', key: runKey(draft, step.id, state.attempt), stepId: step.id, attempt: state.attempt, profile: step.profile, prompt, input, timeoutMs: step.timeoutMs, ...github });
   if (step.timeoutMs !== null) startTimer(draft, step.id, `timeout:${step.id}:${state.attempt}`, draft.at + step.timeoutMs);
 }
+
+/**
+ * Sends the next attempt of a notify step that goes through an integration (a GitHub comment, a
+ * Drive document); the step runs until the delivery reports back as `step.completed` or `step.failed`.
+ */
+export function deliver(draft: Draft, step: NotifyStep): void {
+  const state = stepState(draft, step.id);
+  const scope = scopeOf(draft);
+  const render = (template: string) => draft.ctx.expressions.render(template, scope);
+  const message = render(step.message);
+  const target = step.target ?? null;
+  if (target === null) throw new ExpressionError(`step ${step.id} has no ${step.channel} target`);
+  const rendered = target.kind === 'github' ? { ...target, repository: render(target.repository), issue: render(target.issue) } : { ...target, folder: render(target.folder), title: render(target.title) };
+  state.attempt += 1;
+  state.tries += 1;
+  state.status = 'running';
+  state.timer = null;
+  state.input = { message, target: rendered };
+  draft.commands.push({ kind: 'notify', key: runKey(draft, step.id, state.attempt), stepId: step.id, channel: step.channel, message, url: null, attempt: state.attempt, target: rendered, integration: step.integration ?? null });
+}
+
+/** How a step's failed attempts are retried; null for kinds that are never retried automatically. */
+export function retryPolicyOf(step: Step): RetryPolicy | null {
+  if (step.kind === 'agent') return step.retry;
+  if (step.kind === 'notify' && deliversThroughIntegration(step)) return step.retry ?? defaultDeliveryRetry;
+  return null;
+}
+
+/** Deliveries through an integration try five times, 2 s to 30 s apart, unless the recipe says otherwise. */
+const defaultDeliveryRetry: RetryPolicy = { maxAttempts: 5, initialMs: 2_000, factor: 2, maxMs: 30_000 };
 
 function renderInput(draft: Draft, input: Readonly<Record<string, unknown>>, scope: Record<string, unknown>): Record<string, unknown> {
   const render = (value: unknown): unknown => {
@@ -149,10 +185,11 @@ export function advanceTo(draft: Draft, step: Step, target: string | null): void
 export function failStep(draft: Draft, id: string, error: string, retryable: boolean): void {
   const step = stepOf(draft, id);
   const state = stepState(draft, id);
-  if (step.kind === 'agent' && retryable && state.tries < step.retry.maxAttempts) {
+  const policy = retryPolicyOf(step);
+  if (policy !== null && retryable && state.tries < policy.maxAttempts) {
     state.status = 'scheduled';
     state.error = error;
-    startTimer(draft, id, `retry:${id}:${state.attempt + 1}`, draft.at + retryDelayMs(step.retry, state.tries + 1));
+    startTimer(draft, id, `retry:${id}:${state.attempt + 1}`, draft.at + retryDelayMs(policy, state.tries + 1));
     return;
   }
   finish(draft, id, 'failed', null, error);
@@ -203,7 +240,8 @@ export function refreshStatus(draft: Draft): void {
   if (isFinished(draft) || draft.state.status === 'paused') return;
   const working = draft.active.some((id) => {
     const s = stepState(draft, id);
-    return stepOf(draft, id).kind === 'agent' && (s.status === 'running' || s.status === 'pending');
+    const step = stepOf(draft, id);
+    return (step.kind === 'agent' || deliversThroughIntegration(step)) && (s.status === 'running' || s.status === 'pending');
   });
   draft.state.status = working || draft.active.length === 0 ? 'running' : 'waiting';
 }

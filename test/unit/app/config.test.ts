@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configVariables, resolveConfig } from '../../../src/app/config.ts';
+import { configVariables, resolveConfig } from '../../../src/app/config.ts';
+import { problemsOf } from '../../support/config-problems.ts';
 
-function problemsOf(env: Record<string, string>): { variable: string; message: string }[] {
-  try {
-    resolveConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('resolveConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
@@ -55,9 +47,9 @@ describe('resolveConfig', () => {
     expect(JSON.stringify(problems)).not.toContain('hunter2');
   });
 
-  it('requires DATABASE_URL and BATON_PUBLIC_URL in production and defaults to JSON logs there', () => {
-    expect(problemsOf({ BATON_ENV: 'production' }).map((p) => p.variable)).toEqual(['DATABASE_URL', 'BATON_PUBLIC_URL']);
-    const config = resolveConfig({ BATON_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PUBLIC_URL: 'https://baton.example.com/' });
+  it('requires DATABASE_URL, BATON_PUBLIC_URL and BATON_CREDENTIAL_KEYS in production and defaults to JSON logs there', () => {
+    expect(problemsOf({ BATON_ENV: 'production' }).map((p) => p.variable)).toEqual(['DATABASE_URL', 'BATON_PUBLIC_URL', 'BATON_CREDENTIAL_KEYS']);
+    const config = resolveConfig({ BATON_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PUBLIC_URL: 'https://baton.example.com/', BATON_CREDENTIAL_KEYS: `k1:${'A'.repeat(43)}=` });
     expect(config.log.format).toBe('json');
     expect(config.http.publicUrl).toBe('https://baton.example.com');
   });
@@ -71,12 +63,14 @@ describe('resolveConfig', () => {
     expect(resolveConfig({}).sandboxes).toMatchObject({ provider: { kind: 'local' }, maxPerWorkspace: 10, idleMs: 600_000, heartbeatSeconds: 10 });
   });
 
-  it('takes the GitHub webhook secret when it is long enough, and keeps it out of messages', () => {
-    expect(resolveConfig({}).triggers.githubWebhookSecret).toBeUndefined();
-    expect(resolveConfig({ BATON_GITHUB_WEBHOOK_SECRET: 'a-long-enough-secret' }).triggers.githubWebhookSecret).toBe('a-long-enough-secret');
-    const problems = problemsOf({ BATON_GITHUB_WEBHOOK_SECRET: 'short' });
-    expect(problems).toEqual([{ variable: 'BATON_GITHUB_WEBHOOK_SECRET', message: expect.stringContaining('at least 16 characters') }]);
-    expect(JSON.stringify(problems)).not.toContain('"short"');
+  it('configures Google Drive only with both client id and secret, and GitHub Enterprise by its API URL', () => {
+    expect(resolveConfig({}).integrations).toEqual({ githubApiUrl: 'https://api.github.com', google: undefined });
+    expect(resolveConfig({ BATON_GITHUB_API_URL: 'https://ghe.example.com/api/v3/' }).integrations.githubApiUrl).toBe('https://ghe.example.com/api/v3');
+    const problems = problemsOf({ BATON_GOOGLE_CLIENT_ID: 'client' });
+    expect(problems.map((p) => p.variable)).toEqual(['BATON_GOOGLE_CLIENT_SECRET']);
+    expect(resolveConfig({ BATON_GOOGLE_CLIENT_ID: 'client', BATON_GOOGLE_CLIENT_SECRET: 'sekrit' }).integrations.google).toEqual({ clientId: 'client', clientSecret: 'sekrit', baseUrl: undefined });
+    expect(JSON.stringify(problemsOf({ BATON_GOOGLE_CLIENT_SECRET: 'sekrit' }))).not.toContain('sekrit');
+    expect(problemsOf({ BATON_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PUBLIC_URL: 'https://baton.example.com', BATON_CREDENTIAL_KEYS: `k1:${'A'.repeat(43)}=`, BATON_GOOGLE_BASE_URL: 'http://google.test' }).map((p) => p.variable)).toEqual(['BATON_GOOGLE_BASE_URL']);
   });
 
   it('documents every variable it reads', () => {

@@ -13,7 +13,9 @@ const compose = parse(readFileSync(join(dir, 'docker-compose.yml'), 'utf8')) as 
 const dockerfile = readFileSync(join(dir, 'Dockerfile'), 'utf8');
 
 /** Replaces `${NAME:-default}` with its default, as compose does when NAME is unset. */
-const withDefaults = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+/** What an operator must provide (compose's `${NAME:?message}` refuses to start without it). */
+const required: Record<string, string> = { BATON_CREDENTIAL_KEYS: `key-1:${'A'.repeat(43)}=` };
+const withDefaults = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').replace(/\$\{([A-Z_]+):\?[^}]*\}/g, (_, name: string) => required[name] ?? '');
 
 describe('docker-compose.yml', () => {
   const baton = compose.services.baton!;

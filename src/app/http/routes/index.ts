@@ -12,6 +12,8 @@ import { scheduleRoutes } from './schedules.ts';
 import type { ScheduleDeps } from '../../schedules/schedule-deps.ts';
 import { triggerRoutes } from './triggers.ts';
 import type { TriggerDeps } from '../../triggers/trigger-deps.ts';
+import { integrationRoutes } from './integrations.ts';
+import type { IntegrationDeps } from '../../integrations/integration-deps.ts';
 import { itemRoutes } from './items.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
@@ -30,6 +32,8 @@ export interface RouteTableDeps {
   readonly schedules?: ScheduleDeps;
   /** Event triggers and their inbound webhooks; absent where only the API's shape is needed. */
   readonly triggers?: TriggerDeps;
+  /** GitHub and Google Drive connections; absent where only the API's shape is needed. */
+  readonly integrations?: IntegrationDeps;
 }
 
 /**
@@ -54,6 +58,10 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     if (deps.triggers === undefined) throw new Error('Triggers are not managed in this process');
     return deps.triggers;
   };
+  const integrations = (): IntegrationDeps => {
+    if (deps.integrations === undefined) throw new Error('Integrations are not managed in this process');
+    return deps.integrations;
+  };
   const routes: AnyRoute[] = [
     ...authRoutes(deps.app),
     ...tokenRoutes(deps.app),
@@ -65,6 +73,7 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     ...sessionRoutes(deps.app, sessions),
     ...scheduleRoutes(schedules),
     ...triggerRoutes(triggers),
+    ...integrationRoutes(integrations),
     ...systemRoutes({ probes: deps.probes, openApiDocument: () => (document ??= buildOpenApiDocument(routes, { title: 'Baton', version: deps.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' })) }),
   ];
   assertUniqueRoutes(routes);

@@ -87,11 +87,11 @@ export function triggerRoutes(deps: () => TriggerDeps): AnyRoute[] {
       handler: async (request) => ({ status: 200, body: await listTriggerEvents(deps(), callerOf(request), request.params.id, { limit: request.query.limit, ...(request.query.before === undefined ? {} : { before: request.query.before }) }) }),
     }),
     defineRoute({
-      method: 'POST', path: '/v1/hooks/github', operationId: 'receiveGithubHook', summary: "The GitHub App's webhook (X-Hub-Signature-256, X-GitHub-Event, X-GitHub-Delivery)", tags: ['triggers'],
-      // Not a user route: the HMAC signature with the GitHub App's webhook secret says who is asking.
+      method: 'POST', path: '/v1/hooks/github', operationId: 'receiveGithubHook', summary: "A GitHub App's webhook for a connected installation (X-Hub-Signature-256, X-GitHub-Event, X-GitHub-Delivery)", tags: ['triggers'],
+      // Not a user route: the HMAC signature with the connection's stored webhook secret says who is asking.
       access: { kind: 'public' },
       request: { body: hookBody },
-      responses: { ...hookResponses, 401: { description: 'Missing or wrong signature; nothing stored' }, 503: { description: 'BATON_GITHUB_WEBHOOK_SECRET is not set' } },
+      responses: { ...hookResponses, 401: { description: 'No workspace connected the installation, or a missing or wrong signature; nothing stored' } },
       handler: async (request) => {
         const received = await receiveGithubHook(deps(), { body: request.body, rawBody: request.rawBody, headers: request.headers });
         return { status: received.duplicate ? 200 : 202, body: received };

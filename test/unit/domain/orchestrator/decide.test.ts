@@ -208,4 +208,49 @@ describe('the orchestrator decider', () => {
     const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent', prompt: '${inputs.missing}' }])));
     expect(ex.state).toMatchObject({ status: 'failed', reason: 'step a failed: no such field: inputs.missing' });
   });
+
+  describe('notify steps that deliver through an integration', () => {
+    const comment = { id: 'c', kind: 'notify', channel: 'github', message: 'Done: ${inputs.repo}', target: { kind: 'github', repository: '${inputs.repo}', issue: '42' }, integration: null, retry: { maxAttempts: 2, initialMs: 2_000, factor: 2, maxMs: 30_000 } } as const;
+    const inputs = { inputs: { repo: { type: 'string' as const, required: true } } };
+
+    it('waits for the delivery and continues with its output', () => {
+      const ex = run(contextOf(recipe([comment, { id: 'after', kind: 'agent' }], inputs)), { repo: 'acme/api' });
+      expect(ex.commands).toContainEqual({ kind: 'notify', key: 'ex1/c/1', stepId: 'c', channel: 'github', message: 'Done: acme/api', url: null, attempt: 1, target: { kind: 'github', repository: 'acme/api', issue: '42' }, integration: null });
+      expect(ex.state.status).toBe('running');
+      expect(ex.dispatches()).toEqual([]);
+      ex.send({ type: 'step.completed', stepId: 'c', attempt: 1, output: { url: 'https://github.com/acme/api/issues/42#c1' } });
+      expect(ex.state.steps.c).toMatchObject({ status: 'succeeded', output: { url: 'https://github.com/acme/api/issues/42#c1' } });
+      expect(ex.dispatches()).toHaveLength(1);
+    });
+
+    it('retries a delivery the service could not take, with a new key, then fails clearly', () => {
+      const ex = run(contextOf(recipe([comment], inputs)), { repo: 'acme/api' });
+      expect(ex.send({ type: 'step.failed', stepId: 'c', attempt: 1, error: 'GitHub is unavailable', retryable: true })).toEqual([{ kind: 'start_timer', timer: 'retry:c:2', at: 1_000 + 2_000 }]);
+      ex.send({ type: 'timer.fired', timer: 'retry:c:2' });
+      expect(ex.commands.filter((c) => c.kind === 'notify').map((c) => c.kind === 'notify' && c.key)).toEqual(['ex1/c/1', 'ex1/c/2']);
+      ex.send({ type: 'step.failed', stepId: 'c', attempt: 2, error: 'GitHub is unavailable', retryable: true });
+      expect(ex.state).toMatchObject({ status: 'failed', reason: 'step c failed: GitHub is unavailable' });
+    });
+
+    it('fails at once when the connection refuses (revoked), without retrying', () => {
+      const ex = run(contextOf(recipe([comment], inputs)), { repo: 'acme/api' });
+      ex.send({ type: 'step.failed', stepId: 'c', attempt: 1, error: 'the GitHub connection was revoked', retryable: false });
+      expect(ex.state).toMatchObject({ status: 'failed', reason: 'step c failed: the GitHub connection was revoked' });
+      expect(ex.commands.filter((c) => c.kind === 'start_timer')).toEqual([]);
+    });
+
+    it('holds a delivery while paused and sends it on resume', () => {
+      const ex = run(contextOf(recipe([{ id: 'gate', kind: 'approval' }, comment], inputs)), { repo: 'acme/api' });
+      ex.send({ type: 'execution.paused' });
+      ex.send({ type: 'approval.decided', stepId: 'gate', approved: true, comment: null }, 'ann');
+      expect(ex.commands.filter((c) => c.kind === 'notify')).toEqual([]);
+      ex.send({ type: 'execution.resumed' });
+      expect(ex.commands.filter((c) => c.kind === 'notify')).toHaveLength(1);
+    });
+
+    it('passes an agent step\'s GitHub scope, rendered, with its dispatch', () => {
+      const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent', github: { integration: null, repositories: ['${inputs.repo}'], permissions: { contents: 'write' } } }], { inputs: { repo: { type: 'string', required: true } } })), { repo: 'api' });
+      expect(ex.dispatches()[0]).toMatchObject({ github: { integration: null, repositories: ['api'], permissions: { contents: 'write' } } });
+    });
+  });
 });

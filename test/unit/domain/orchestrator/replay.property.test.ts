@@ -8,7 +8,7 @@ const ctx = contextOf(
   recipe([
     { id: 'plan', kind: 'agent', retry: { maxAttempts: 3, initialMs: 100, factor: 2, maxMs: 1000 }, timeoutMs: 5_000 },
     { id: 'gate', kind: 'approval', quorum: 2, timeoutMs: 60_000, onReject: 'tell' },
-    { id: 'both', kind: 'parallel', branches: [[{ id: 'x', kind: 'agent' }], [{ id: 'pause', kind: 'wait', forMs: 1000 }, { id: 'y', kind: 'agent', retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } }]] },
+    { id: 'both', kind: 'parallel', branches: [[{ id: 'x', kind: 'agent' }], [{ id: 'pause', kind: 'wait', forMs: 1000 }, { id: 'comment', kind: 'notify', channel: 'github', target: { kind: 'github', repository: 'acme/api', issue: '7' }, integration: null, retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } }, { id: 'y', kind: 'agent', retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } }]] },
     { id: 'hook', kind: 'wait', event: { name: 'push', match: "event.branch == 'main'" }, timeoutMs: 30_000 },
     { id: 'route', kind: 'branch', cases: [{ if: 'steps.x.output > 1', goto: 'plan' }], else: 'tell' },
     { id: 'tell', kind: 'notify', message: 'done' },
