@@ -3,8 +3,8 @@
  * plane, reporting steps per second and step-to-step latency (p50, p99), against, on the same Postgres
  * and in the same script, DBOS Transact running a 10-step workflow whose steps start runs on the same
  * local execution plane (over its HTTP API, waiting for the completion callback), and a bare pg-boss
- * job chain. Baton and DBOS run in alternating rounds (BENCH_ROUNDS, default 3); the round with the
- * median ratio is reported. Both engines' runs are
+ * job chain. Baton and DBOS run in alternating rounds (BENCH_ROUNDS, default 5), each after a
+ * checkpoint and a quiet second; the round with the median ratio is reported. Both engines' runs are
  * started in process (our use case, DBOS's startWorkflow). Prints a table; writes
  * bench/results/orchestrator.json.
  */
@@ -217,15 +217,30 @@ async function drainBackups(): Promise<void> {
   await client.end();
 }
 
+/**
+ * Each measured run starts from a checkpoint and a quiet second: otherwise one engine pays for the
+ * dirty pages the other left (or for CREATE DATABASE's checkpoint, just before the first round).
+ * Needs a superuser (the embedded Postgres is); elsewhere it only waits.
+ */
+async function settle(): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('checkpoint').catch(() => undefined);
+  await client.end();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+}
+
 // Then the full load, Baton and DBOS in alternating rounds: this machine's speed drifts from minute
 // to minute, so each round's ratio compares runs made a moment apart; the median round is reported.
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const dbosSide = await dbosRunner();
 const pairs: Array<{ ours: ReturnType<typeof summary>; dbos: ReturnType<typeof summary> }> = [];
 for (let r = 0; r < rounds; r++) {
+  await settle();
   const full = await baton();
   const oursRound = summary(full.totalMs, await startsOf(full.ids));
   await drainBackups();
+  await settle();
   pairs.push({ ours: oursRound, dbos: await dbosSide.round() });
 }
 await dbosSide.stop();

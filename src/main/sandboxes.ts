@@ -21,6 +21,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { DashboardWriter } from '../app/realtime/dashboard-writer.ts';
 import type { SandboxProvisioner } from '../ports/sandboxes.ts';
 import type { RunCredentials } from '../app/integrations/run-credentials.ts';
+import { createNodeHmac } from '../adapters/node-crypto/node-hmac.ts';
 
 /** Sessions and sandboxes as the Node runtime wires them. */
 export interface NodeSandboxes {
@@ -55,19 +56,22 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
   const sessionStore = createSessionStore(db);
   const runs = createSandboxRunStore(db);
   const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.heartbeatSeconds * 3_000, provisionTimeoutMs: sc.provisionTimeoutMs };
-  const manager = new SessionManager({ sessions: sessionStore, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace });
+  const secrets = createSecretCache(sessionStore);
+  // The manager reads a session's secret to hand it to the sandbox: through the cache, so the
+  // sandbox's first callbacks find it there.
+  const managedSessions = { ...sessionStore, callbackSecret: (id: string) => secrets.get(id, true) };
+  const manager = new SessionManager({ sessions: managedSessions, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace });
   const mirror = createSessionMirror(app, writer);
   const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger, onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason), ...(credentials === undefined ? {} : { credentials }) });
-  const secrets = createSecretCache(sessionStore);
   manager.listen({
     runLost: (run, reason) => runner.reportResult({ key: run.runKey, outcome: 'lost', reason }),
     changed: (session) => {
-      secrets.forget(session.id);
+      secrets.update(session);
       mirror.session(session);
     },
   });
   const signer = new JoseTokenSigner({ store: createSigningKeyStore(db), clock: app.clock, issuer: config.http.publicUrl, rotateAfterMs: sc.signingKeyRotationMs });
-  const events = { sessions: sessionStore, secrets, runs, clock: app.clock, logger, runner, leaseMs: policy.leaseMs, onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) => void mirror.run(run, change) };
+  const events = { sessions: sessionStore, secrets, hmac: createNodeHmac(), runs, clock: app.clock, logger, runner, leaseMs: policy.leaseMs, onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) => void mirror.run(run, change) };
 
   const executionFinished = async (id: string) => isFinishedStatus((await app.executions.get(id))?.state.status ?? 'succeeded');
   const leaseGraceUntil = new Date(app.clock.now().getTime() + policy.leaseMs);

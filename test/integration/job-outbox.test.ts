@@ -64,4 +64,31 @@ describe('the transactional job outbox', () => {
     expect(seen.find((j) => j.n === 2)?.at).toBeGreaterThanOrEqual(due);
     expect(await outboxSize()).toBe(0);
   }, 30_000);
+
+  it('keeps a delayed job until it is almost due, so that cancel withdraws it; an uncancelled one still runs on time', async () => {
+    await queue.declareTopic('outbox-backup');
+    const seen: Array<{ n: number; at: number }> = [];
+    await queue.work<{ n: number }>('outbox-backup', async (job) => void seen.push({ n: job.data.n, at: Date.now() }));
+    const relay = new PostgresJobOutbox({ db, queue, logger: silentLogger, pollMs: 200, lookaheadMs: 1_000 });
+    relay.start();
+    const due = Date.now() + 4_000;
+    await unitOfWork.run((tx) =>
+      insertOutboxJobs(tx, [
+        { topic: 'outbox-backup', data: { n: 1 }, startAfter: new Date(due), cancelKey: 'backup:1' },
+        { topic: 'outbox-backup', data: { n: 2 }, startAfter: new Date(due), cancelKey: 'backup:2' },
+      ]),
+    );
+    relay.kick();
+    // Not due within the look-ahead: both wait in the outbox (the queue has nothing yet).
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await outboxSize()).toBe(2);
+    relay.cancel(['backup:1', 'backup:unknown']);
+    await eventually(async () => ((await outboxSize()) === 1 ? true : undefined), 5_000, 'the cancelled job withdrawn');
+    await eventually(async () => (seen.length === 1 ? true : undefined), 20_000, 'the other job');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await relay.stop();
+    expect(seen).toEqual([{ n: 2, at: expect.any(Number) }]);
+    expect(seen[0]?.at).toBeGreaterThanOrEqual(due);
+    expect(await outboxSize()).toBe(0);
+  }, 30_000);
 });

@@ -30,6 +30,20 @@ export interface HocuspocusRealtimeOptions {
   readonly onDecision?: (decision: { dashboardId: string; approvalKey: string; access: RealtimeAccess; approved: boolean; comment: string | null }) => void;
   /** More Hocuspocus extensions, e.g. Redis for several instances. */
   readonly extensions?: readonly Extension[];
+  /**
+   * How long a document stays loaded after the server's last write to it when nobody is connected
+   * (default 30 s). Without it every server write would load the document from Postgres, then
+   * compact and unload it again: executions and agents write to the same dashboards many times a second.
+   */
+  readonly holdMs?: number;
+}
+
+type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>;
+
+/** A direct connection the server keeps open to a document it writes to. */
+interface Held {
+  readonly connection: Promise<DirectConnection>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** The origin of updates applied while loading a document: already durable, so not logged again. */
@@ -48,6 +62,7 @@ export const accessRevokedCode = 4403;
 export class HocuspocusRealtime implements Realtime {
   readonly hocuspocus: Hocuspocus;
   readonly #options: HocuspocusRealtimeOptions;
+  readonly #held = new Map<string, Held>();
   #closed = false;
 
   constructor(options: HocuspocusRealtimeOptions) {
@@ -114,23 +129,40 @@ export class HocuspocusRealtime implements Realtime {
 
   async state(dashboardId: string): Promise<Uint8Array> {
     this.#assertOpen();
-    const connection = await this.hocuspocus.openDirectConnection(dashboardId, serverWrite);
-    try {
-      return Y.encodeStateAsUpdate(connection.document as Document);
-    } finally {
-      await connection.disconnect();
-    }
+    const connection = await this.#hold(dashboardId);
+    return Y.encodeStateAsUpdate(connection.document as Document);
   }
 
   async applyUpdate(dashboardId: string, update: Uint8Array): Promise<void> {
     this.#assertOpen();
-    const connection = await this.hocuspocus.openDirectConnection(dashboardId, serverWrite);
-    try {
-      await connection.transact((document) => Y.applyUpdate(document, update));
-      await this.#options.log.record(dashboardId, connection.document as Document, update);
-    } finally {
-      await connection.disconnect();
+    const connection = await this.#hold(dashboardId);
+    await connection.transact((document) => Y.applyUpdate(document, update));
+    await this.#options.log.record(dashboardId, connection.document as Document, update);
+  }
+
+  /**
+   * The server's own connection to a document, opened on first use and kept while it writes (each
+   * use restarts the hold); once idle for `holdMs` it disconnects, and Hocuspocus compacts and
+   * unloads the document unless people are connected.
+   */
+  #hold(dashboardId: string): Promise<DirectConnection> {
+    let held = this.#held.get(dashboardId);
+    if (held === undefined) {
+      const connection = this.hocuspocus.openDirectConnection(dashboardId, serverWrite);
+      held = { connection, timer: undefined };
+      this.#held.set(dashboardId, held);
+      // A document that failed to load is not held: the next write tries again.
+      connection.catch(() => this.#held.delete(dashboardId));
     }
+    if (held.timer !== undefined) clearTimeout(held.timer);
+    const current = held;
+    current.timer = setTimeout(() => {
+      if (this.#held.get(dashboardId) !== current) return;
+      this.#held.delete(dashboardId);
+      void current.connection.then((c) => c.disconnect()).catch((error: unknown) => this.#options.logger.warn({ err: error, dashboardId }, 'could not let go of a dashboard'));
+    }, this.#options.holdMs ?? 30_000);
+    current.timer.unref?.();
+    return current.connection;
   }
 
   async presence(dashboardId: string): Promise<Viewer[]> {
@@ -195,6 +227,12 @@ export class HocuspocusRealtime implements Realtime {
     for (const [dashboardId, document] of this.hocuspocus.documents) {
       await this.#options.log.compact(dashboardId, document).catch((error: unknown) => this.#options.logger.warn({ err: error, dashboardId }, 'could not compact a document at shutdown; its log stays'));
     }
+    // Compacted above: the server's own connections can go (their store hook sees the close and does nothing).
+    for (const held of this.#held.values()) {
+      clearTimeout(held.timer);
+      await held.connection.then((c) => c.disconnect()).catch(() => undefined);
+    }
+    this.#held.clear();
     // Extensions let go of what they hold (the Redis extension's connections).
     await this.hocuspocus.hooks('onDestroy', { instance: this.hocuspocus });
   }

@@ -16,24 +16,31 @@ export interface PostgresJobOutboxOptions {
   readonly pollMs?: number;
   /** Jobs moved per transaction. Default 500. */
   readonly batchSize?: number;
+  /**
+   * A delayed job stays in the outbox until it is due within this many ms (default 3000, more than
+   * the poll), then goes to the queue with its start time: until then `cancel` can withdraw it.
+   */
+  readonly lookaheadMs?: number;
 }
 
 /** The rows `jobs` become, as one JSON parameter (for `insertOutboxJobs` and for SQL CTEs). */
 export function outboxJobsJson(jobs: readonly OutboxJob[]): string {
-  return JSON.stringify(jobs.map((job) => ({ topic: job.topic, data: job.data, start_after: job.startAfter?.toISOString() ?? null })));
+  return JSON.stringify(jobs.map((job) => ({ topic: job.topic, data: job.data, start_after: job.startAfter?.toISOString() ?? null, cancel_key: job.cancelKey ?? null })));
 }
 
 /** Writes jobs into the outbox inside `tx`; they reach the queue after the commit. */
 export async function insertOutboxJobs(tx: Transaction, jobs: readonly OutboxJob[]): Promise<void> {
   if (jobs.length === 0) return;
-  await sql`insert into job_outbox (topic, data, start_after)
-    select x.topic, x.data, x.start_after from jsonb_to_recordset(${outboxJobsJson(jobs)}::jsonb) as x(topic text, data jsonb, start_after timestamptz)`.execute(kyselyTransaction(tx));
+  await sql`insert into job_outbox (topic, data, start_after, cancel_key)
+    select x.topic, x.data, x.start_after, x.cancel_key from jsonb_to_recordset(${outboxJobsJson(jobs)}::jsonb) as x(topic text, data jsonb, start_after timestamptz, cancel_key text)`.execute(kyselyTransaction(tx));
 }
 
 /**
  * The relay of the transactional outbox: moves committed jobs to the queue, each exactly once (the
  * delete and the queue insert commit together; concurrent relays skip each other's rows). Kicked
  * right after commits in this process; a slow timer picks up what a crashed process left behind.
+ * Delayed jobs wait here until they are almost due, so that `cancel` can withdraw redundant ones
+ * (and a queue's own limit on delays, e.g. Cloudflare's 12 hours, never matters).
  */
 export class PostgresJobOutbox implements JobOutbox {
   readonly #options: PostgresJobOutboxOptions;
@@ -41,6 +48,8 @@ export class PostgresJobOutbox implements JobOutbox {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = true;
+  #cancelled: string[] = [];
+  #cancelling: Promise<void> | undefined;
 
   constructor(options: PostgresJobOutboxOptions) {
     this.#options = options;
@@ -54,15 +63,33 @@ export class PostgresJobOutbox implements JobOutbox {
     this.kick();
   }
 
-  /** Stops the timer and waits for a relay in flight. */
+  /** Stops the timer and waits for a relay (and a cancel) in flight. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
     await this.#running;
+    await this.#cancelling;
   }
 
   async enqueue(tx: Transaction, jobs: readonly OutboxJob[]): Promise<void> {
     await insertOutboxJobs(tx, jobs);
+  }
+
+  cancel(keys: readonly string[]): void {
+    if (keys.length === 0) return;
+    this.#cancelled.push(...keys);
+    // One delete for the keys of a moment: cancels come in bursts, one per started run.
+    this.#cancelling ??= new Promise<void>((resolve) => setTimeout(resolve, 0)).then(async () => {
+      const batch = this.#cancelled;
+      this.#cancelled = [];
+      this.#cancelling = undefined;
+      try {
+        await sql`delete from job_outbox where cancel_key = any(${batch}::text[])`.execute(this.#options.db);
+      } catch (error) {
+        // Harmless: the jobs reach the queue when due and find nothing to do.
+        this.#options.logger.warn({ err: error, count: batch.length }, 'could not withdraw redundant outbox jobs');
+      }
+    });
   }
 
   kick(): void {
@@ -94,7 +121,9 @@ export class PostgresJobOutbox implements JobOutbox {
     const limit = this.#options.batchSize ?? 500;
     return this.#options.db.transaction().execute(async (trx) => {
       const { rows } = await sql<{ id: string; topic: string; data: object; start_after: Date | null }>`
-        delete from job_outbox where id in (select id from job_outbox order by id limit ${limit} for update skip locked)
+        delete from job_outbox where id in (
+          select id from job_outbox where start_after is null or start_after <= now() + ${`${this.#options.lookaheadMs ?? 3_000} milliseconds`}::interval
+          order by id limit ${limit} for update skip locked)
         returning id, topic, data, start_after`.execute(trx);
       const byTopic = new Map<string, Array<{ data: object; startAfter?: Date }>>();
       for (const row of rows.sort((a, b) => Number(a.id) - Number(b.id))) {

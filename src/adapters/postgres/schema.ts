@@ -217,6 +217,7 @@ export interface JobOutboxTable {
   data: Json<unknown>;
   start_after: Date | null;
   created_at: CreatedAt;
+  cancel_key: string | null;
 }
 
 export interface SessionsTable {

@@ -38,7 +38,8 @@ export function createSessionStore(db: Database): SessionStore {
     async ensure(owner, callbackSecret) {
       const values = { workspace_id: owner.workspaceId, dashboard_id: owner.dashboardId, execution_id: owner.executionId, purpose: owner.purpose, status: 'requested', callback_secret: callbackSecret };
       // One slot per owner (unique partial indexes): a concurrent caller's row wins and is returned.
-      await db.insertInto('sessions').values(values).onConflict((oc) => oc.doNothing()).execute();
+      const inserted = await db.insertInto('sessions').values(values).onConflict((oc) => oc.doNothing()).returning(columns).executeTakeFirst();
+      if (inserted !== undefined) return toSession(inserted);
       let query = db.selectFrom('sessions').select(columns).where('purpose', '=', owner.purpose);
       query = owner.purpose === 'execution' ? query.where('execution_id', '=', owner.executionId) : query.where('dashboard_id', '=', owner.dashboardId);
       return toSession(await query.executeTakeFirstOrThrow());

@@ -183,7 +183,8 @@ export class Engine {
     switch (command.kind) {
       case 'dispatch': {
         const delay = this.#deps.dispatchBackupDelayMs ?? 0;
-        return [{ topic: topics.dispatch, data: { ...command, executionId, workspaceId: current.workspaceId, dashboardId: current.dashboardId } satisfies DispatchJob, ...(delay > 0 ? { startAfter: new Date(now + delay) } : {}) }];
+        // The backup waits in the outbox; the fast path withdraws it once the run started (`cancel`).
+        return [{ topic: topics.dispatch, data: { ...command, executionId, workspaceId: current.workspaceId, dashboardId: current.dashboardId } satisfies DispatchJob, ...(delay > 0 ? { startAfter: new Date(now + delay), cancelKey: `dispatch:${command.key}` } : {}) }];
       }
       case 'cancel_run':
         return [{ topic: topics.cancel, data: { key: command.key } satisfies CancelJob }];

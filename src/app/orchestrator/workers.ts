@@ -4,6 +4,7 @@ import type { ExecutionRecord } from '../../ports/executions.ts';
 import type { Delivery } from '../integrations/deliveries.ts';
 import type { AgentProfileStore } from '../../ports/agent-profiles.ts';
 import type { AgentRunner, RunResult } from '../../ports/agent-runner.ts';
+import type { JobOutbox } from '../../ports/job-outbox.ts';
 import type { JobQueue } from '../../ports/job-queue.ts';
 import type { Realtime } from '../../ports/realtime.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
@@ -31,6 +32,8 @@ function createRecentKeys(ttlMs: number): { add(key: string): void; has(key: str
 
 /** What the workers need besides the engine. */
 export interface WorkerDeps extends EngineDeps {
+  /** The outbox, which also withdraws the backup job of a dispatch the fast path started. */
+  readonly outbox: Pick<JobOutbox, 'kick' | 'cancel'>;
   readonly jobs: JobQueue;
   /** Coalesced server writes into dashboards (shared with the session mirror). */
   readonly writer: DashboardWriter;
@@ -78,14 +81,17 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
   });
 
   // Profiles change rarely; a short cache keeps a lookup off every step (a change applies within 2 s).
-  const profiles = new Map<string, { at: number; profile: Awaited<ReturnType<AgentProfileStore['byName']>> }>();
+  // The lookup itself is cached, so executions that start together share one read.
+  const profiles = new Map<string, { at: number; profile: ReturnType<AgentProfileStore['byName']> }>();
   const profileOf = async (workspaceId: string, name: string) => {
     const key = `${workspaceId}/${name}`;
     const cached = profiles.get(key);
     if (cached !== undefined && Date.now() - cached.at < 2_000) return cached.profile;
-    const profile = await agentProfiles.byName(workspaceId, name);
+    const profile = agentProfiles.byName(workspaceId, name);
     if (profiles.size > 1_000) profiles.clear();
     profiles.set(key, { at: Date.now(), profile });
+    // A failed read is not kept.
+    profile.catch(() => profiles.get(key)?.profile === profile && profiles.delete(key));
     return profile;
   };
 
@@ -126,6 +132,8 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
       ...(data.github === undefined ? {} : { github: data.github }),
     });
     dispatchedHere.add(data.key);
+    // Started (or found started): the backup job waiting in the outbox has nothing left to do.
+    if (fresh) deps.outbox.cancel([`dispatch:${data.key}`]);
   };
   await jobs.work<DispatchJob>(topics.dispatch, async ({ data }) => dispatchRun(data), { concurrency: 8 });
 

@@ -10,10 +10,15 @@ export const signatureHeaders = { timestamp: 'x-baton-timestamp', signature: 'x-
 /** How far a callback's timestamp may be from now, either way. */
 export const replayWindowSeconds = 300;
 
+import type { Hmac } from '../../ports/hmac.ts';
+
 const encoder = new TextEncoder();
 
 // Imported keys by secret: a session signs or checks many callbacks with the same one.
 const keys = new Map<string, Promise<CryptoKey>>();
+
+/** HMAC-SHA256 with WebCrypto: the default wherever the runtime supplies nothing faster. */
+export const webCryptoHmac: Hmac = { sha256: async (secret, message) => hmac(secret, message) };
 
 async function hmac(secret: string, message: string): Promise<Uint8Array> {
   let key = keys.get(secret);
@@ -37,11 +42,11 @@ export async function signCallback(secret: string, body: string, nowMs: number):
 export type SignatureProblem = 'missing' | 'stale' | 'mismatch' | null;
 
 /** Checks a callback's signature and timestamp against `secret` at `nowMs`. */
-export async function verifyCallback(secret: string, body: string, headers: { timestamp: string | undefined; signature: string | undefined }, nowMs: number): Promise<SignatureProblem> {
+export async function verifyCallback(secret: string, body: string, headers: { timestamp: string | undefined; signature: string | undefined }, nowMs: number, mac: Hmac = webCryptoHmac): Promise<SignatureProblem> {
   const { timestamp, signature } = headers;
   if (timestamp === undefined || signature === undefined || !/^\d{1,12}$/.test(timestamp) || !signature.startsWith('v1=')) return 'missing';
   if (Math.abs(nowMs / 1000 - Number(timestamp)) > replayWindowSeconds) return 'stale';
-  const expected = encoder.encode(`v1=${hex(await hmac(secret, `${timestamp}.${body}`))}`);
+  const expected = encoder.encode(`v1=${hex(await mac.sha256(secret, `${timestamp}.${body}`))}`);
   const given = encoder.encode(signature);
   // Constant time: compare every byte whatever the first difference.
   let diff = expected.length ^ given.length;

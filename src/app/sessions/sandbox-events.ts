@@ -4,6 +4,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { CallbackRecord, SandboxRunRecord, SandboxRunStore, SessionStore } from '../../ports/sessions.ts';
 import { parseRunKey } from '../orchestrator/engine.ts';
+import type { Hmac } from '../../ports/hmac.ts';
 import { signatureHeaders, verifyCallback } from './callback-signature.ts';
 import type { SandboxAgentRunner } from './sandbox-agent-runner.ts';
 import type { ReportedArtifact, SandboxCallback, SandboxEvent } from './sandbox-event-schema.ts';
@@ -21,6 +22,8 @@ export interface SandboxEventDeps {
   readonly onRunChanged?: (run: SandboxRunRecord, change: { progress?: unknown; artifact?: ReportedArtifact }) => void;
   /** The sessions' callback secrets, kept a moment (see `createSecretCache`). */
   readonly secrets: SecretCache;
+  /** Checks callback signatures (default: WebCrypto). */
+  readonly hmac?: Hmac;
 }
 
 type SessionSecret = NonNullable<Awaited<ReturnType<SessionStore['callbackSecret']>>>;
@@ -30,11 +33,16 @@ export interface SecretCache {
   get(sessionId: string, fresh?: boolean): Promise<SessionSecret | undefined>;
   /** The session changed (in this process): its next callback reads it again. */
   forget(sessionId: string): void;
+  /**
+   * The session changed in this process, to this: a cached entry takes its epoch and status (the
+   * secret is the session's for life), so the next callback needs no read.
+   */
+  update(session: { readonly id: string; readonly epoch: number; readonly status: SessionSecret['status']; readonly executionId: string | null }): void;
 }
 
 /**
  * Keeps each session's secret, epoch and status for `ttlMs` (30 s by default): a callback then costs
- * no read. Changes made in this process are forgotten at once (`forget`); a session another process
+ * no read. Changes made in this process apply at once (`update`, or `forget`); a session another process
  * ended or replaced is refused within `ttlMs`, and until then its sandbox's writes are confined by the
  * store (a run or lease is only updated for the session's current epoch).
  */
@@ -51,6 +59,11 @@ export function createSecretCache(sessions: Pick<SessionStore, 'callbackSecret'>
     },
     forget(sessionId) {
       known.delete(sessionId);
+    },
+    update(session) {
+      const hit = known.get(session.id);
+      if (hit?.value === undefined) return;
+      known.set(session.id, { value: { ...hit.value, epoch: session.epoch, status: session.status, executionId: session.executionId }, until: hit.until });
     },
   };
 }
@@ -92,7 +105,7 @@ async function authorize(deps: SandboxEventDeps, event: SandboxEvent, rawBody: s
   if (current === undefined) throw new UnauthenticatedError('The callback is not signed by a known session');
   // The replay window is about the sandbox's wall clock, not the (test-controllable) clock that
   // drives leases and the reaper.
-  const problem = await verifyCallback(current.secret, rawBody, { timestamp: headers[signatureHeaders.timestamp], signature: headers[signatureHeaders.signature] }, Date.now());
+  const problem = await verifyCallback(current.secret, rawBody, { timestamp: headers[signatureHeaders.timestamp], signature: headers[signatureHeaders.signature] }, Date.now(), deps.hmac);
   if (problem === 'stale') throw new UnauthenticatedError('The callback timestamp is outside the five-minute replay window');
   if (problem !== null) throw new UnauthenticatedError('The callback signature is missing or wrong');
   // Signed by the session, but from a sandbox it no longer uses: tell it to stop.
