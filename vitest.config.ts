@@ -25,7 +25,17 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
-      { test: { name: 'workerd', include: ['test/workerd/**/*.test.ts'], environment: 'node', testTimeout: 30_000, hookTimeout: 60_000 } },
+      {
+        test: {
+          name: 'workerd',
+          include: ['test/workerd/**/*.test.ts'],
+          environment: 'node',
+          // Some workerd tests compare with, or reach, a Node Baton on a real Postgres.
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

@@ -1,5 +1,7 @@
 import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
+import { readFile } from 'node:fs/promises';
+import { Miniflare, type WorkerOptions as MiniflareWorkerOptions } from 'miniflare';
+import { nodeBuiltins, workerdBundling } from '../../deploy/cloudflare/build.ts';
 
 /** A Worker running in workerd (through Miniflare), reached over real HTTP on loopback. */
 export interface WorkerdWorker {
@@ -7,20 +9,28 @@ export interface WorkerdWorker {
   readonly url: string;
   /** Sends a request to the Worker; `path` is relative to its URL. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** The Miniflare instance, for its Node-side handles on bindings (e.g. `getQueueProducer`). */
+  readonly miniflare: Miniflare;
   /** Stops workerd. */
   dispose(): Promise<void>;
 }
 
 /** How to build and run a Worker. */
 export interface WorkerOptions {
-  /** The Worker module's TypeScript entry file (it `export default { fetch }`). */
-  readonly entry: string;
+  /** The Worker module's TypeScript entry file (it `export default { fetch }`); or give `bundle`. */
+  readonly entry?: string;
+  /** An already bundled Worker module (e.g. what `npm run build:cloudflare` wrote), run as it is. */
+  readonly bundle?: string;
   /** workerd's compatibility date, e.g. `2025-09-01` (at most the installed workerd's own date). */
   readonly compatibilityDate: string;
   /** Compatibility flags, e.g. `nodejs_compat` (only then may the bundle import `node:*`). */
   readonly compatibilityFlags?: readonly string[];
   /** Plain-text bindings the Worker sees in `env`. */
   readonly bindings?: Readonly<Record<string, string>>;
+  /** Queue producers (binding → queue name) and consumers (queue name → settings) of the Worker. */
+  readonly queues?: Pick<MiniflareWorkerOptions, 'queueProducers' | 'queueConsumers'>;
+  /** Hyperdrive bindings (binding → the Postgres URL Miniflare's local proxy connects to). */
+  readonly hyperdrives?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -30,32 +40,44 @@ export interface WorkerOptions {
  */
 export async function startWorker(options: WorkerOptions): Promise<WorkerdWorker> {
   const flags = [...(options.compatibilityFlags ?? [])];
-  const bundle = await build({
-    entryPoints: [options.entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser'],
-    external: ['cloudflare:*', ...(flags.includes('nodejs_compat') ? ['node:*'] : [])],
-    logLevel: 'silent',
-  });
-  const code = bundle.outputFiles[0]?.text;
-  if (code === undefined) throw new Error(`esbuild produced nothing for ${options.entry}`);
+  const code = options.bundle === undefined ? await bundleEntry(options.entry, flags) : await readFile(options.bundle, 'utf8');
   const mf = new Miniflare({
     modules: [{ type: 'ESModule', path: 'worker.js', contents: code }],
     compatibilityDate: options.compatibilityDate,
     compatibilityFlags: flags,
     bindings: { ...options.bindings },
+    ...options.queues,
+    ...(options.hyperdrives === undefined ? {} : { hyperdrives: { ...options.hyperdrives } }),
     host: '127.0.0.1',
     port: 0,
   });
   const url = await mf.ready;
   return {
     url: url.origin,
+    miniflare: mf,
     fetch: (path, init) => fetch(new URL(path, url), init),
     dispose: () => mf.dispose(),
   };
+}
+
+/**
+ * Bundles a TypeScript entry for workerd. With `nodejs_compat`, Node built-ins stay external under
+ * their `node:` names, and `require`s of them become imports, as in `npm run build:cloudflare`.
+ */
+async function bundleEntry(entry: string | undefined, flags: readonly string[]): Promise<string> {
+  if (entry === undefined) throw new Error('startWorker needs an entry or a bundle');
+  const nodejsCompat = flags.includes('nodejs_compat');
+  const bundle = await build({
+    entryPoints: [entry],
+    write: false,
+    ...workerdBundling,
+    mainFields: [...workerdBundling.mainFields],
+    conditions: [...workerdBundling.conditions],
+    external: ['cloudflare:*', ...(nodejsCompat ? ['node:*'] : [])],
+    plugins: nodejsCompat ? [nodeBuiltins] : [],
+    logLevel: 'silent',
+  });
+  const code = bundle.outputFiles[0]?.text;
+  if (code === undefined) throw new Error(`esbuild produced nothing for ${entry}`);
+  return code;
 }

@@ -57,6 +57,8 @@ export async function createHttpServer(options: HttpServerOptions) {
     onConstructorPoisoning: 'error',
     frameworkErrors: (error, request, reply) => {
       request.log.info({ err: error }, 'malformed request');
+      // These answers skip the onSend hook, yet they too carry the request id.
+      void reply.header('x-request-id', request.id);
       void sendError(reply, frameworkErrorCodes[error.code] ?? 'bad_request', error.message);
     },
   });

@@ -1,3 +1,4 @@
+import { DomainError } from '../../../domain/errors.ts';
 import type { ReadinessProbe } from '../../../ports/readiness.ts';
 import type { AppContext } from '../../context.ts';
 import { buildOpenApiDocument } from '../openapi.ts';
@@ -37,29 +38,35 @@ export interface RouteTableDeps {
 }
 
 /**
+ * A part of the API this runtime does not run (yet): the caller gets a 503 naming it, not a 500
+ * (the Worker, for instance, runs before every part is wired there).
+ */
+const notHere = (what: string) => new DomainError('not_configured', what);
+
+/**
  * The whole HTTP API as one runtime-neutral table. Both runtimes mount exactly this table, so
  * they serve the same routes and the same OpenAPI document.
  */
 export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
   let document: Record<string, unknown> | undefined;
   const engine = (): Engine => {
-    if (deps.orchestrator === undefined) throw new Error('The orchestrator is not running in this process');
+    if (deps.orchestrator === undefined) throw notHere('The orchestrator does not run in this process');
     return deps.orchestrator;
   };
   const sessions = (): SessionRouteDeps => {
-    if (deps.sessions === undefined) throw new Error('Sessions are not managed in this process');
+    if (deps.sessions === undefined) throw notHere('Sessions are not managed in this process');
     return deps.sessions;
   };
   const schedules = (): ScheduleDeps => {
-    if (deps.schedules === undefined) throw new Error('Schedules are not managed in this process');
+    if (deps.schedules === undefined) throw notHere('Schedules are not managed in this process');
     return deps.schedules;
   };
   const triggers = (): TriggerDeps => {
-    if (deps.triggers === undefined) throw new Error('Triggers are not managed in this process');
+    if (deps.triggers === undefined) throw notHere('Triggers are not managed in this process');
     return deps.triggers;
   };
   const integrations = (): IntegrationDeps => {
-    if (deps.integrations === undefined) throw new Error('Integrations are not managed in this process');
+    if (deps.integrations === undefined) throw notHere('Integrations are not managed in this process');
     return deps.integrations;
   };
   const routes: AnyRoute[] = [

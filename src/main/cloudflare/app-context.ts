@@ -1,0 +1,106 @@
+import packageJson from '../../../package.json' with { type: 'json' };
+import { CloudflareQueuesJobQueue } from '../../adapters/cloudflare/queues-job-queue.ts';
+import { createOpenIdClientProvider } from '../../adapters/oidc/openid-client-identity-provider.ts';
+import { createDatabase, databaseProbe, type Database } from '../../adapters/postgres/database.ts';
+import { PostgresJobOutbox } from '../../adapters/postgres/job-outbox.ts';
+import { createEnvelopeCipher } from '../../adapters/webcrypto/envelope-cipher.ts';
+import type { Config } from '../../app/config.ts';
+import type { AppContext } from '../../app/context.ts';
+import type { AnyRoute } from '../../app/http/route.ts';
+import { buildRouteTable } from '../../app/http/routes/index.ts';
+import type { CredentialCipher } from '../../ports/credential-cipher.ts';
+import type { IdentityProvider } from '../../ports/identity-provider.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { createPostgresAppContext } from '../app-context.ts';
+import type { WorkerEnv } from './env.ts';
+import { unavailableRealtime } from './unavailable-realtime.ts';
+
+/** Everything one Worker invocation (a request, a batch, a cron tick) works with. */
+export interface WorkerApp {
+  readonly config: Config;
+  readonly db: Database;
+  readonly app: AppContext;
+  /** The job queue over the JOBS binding (the consumer side runs batches through it). */
+  readonly jobs: CloudflareQueuesJobQueue;
+  /** The outbox relay into the queue (Workers keep no timer: entry points call `relayOutbox`). */
+  readonly outbox: PostgresJobOutbox;
+  /** The route table, mounted by the fetch router. */
+  readonly routes: readonly AnyRoute[];
+  /** Closes the invocation's database connection (call it in `ctx.waitUntil`). */
+  close(): Promise<void>;
+}
+
+// Per isolate, not per request: discovery and key import are slow and their inputs do not change
+// while the isolate lives (a new deployment or secret starts new isolates).
+let identity: { readonly key: string; readonly provider: IdentityProvider } | undefined;
+let cipher: { readonly key: string; readonly cipher: Promise<CredentialCipher> } | undefined;
+
+/**
+ * The composition root of one invocation: a kysely handle over a pool of one connection (opened
+ * on first use, so requests that need no database, like /healthz, never connect; Hyperdrive does
+ * the real pooling, a client per invocation is what Cloudflare recommends), the use cases' ports,
+ * the queue and the route table.
+ *
+ * Parts not wired here yet, so their routes answer as "not managed in this process": the
+ * orchestrator (its dispatch jobs need sessions and sandboxes), sessions, schedules and triggers
+ * (both start executions through the orchestrator), integrations. Realtime is the explicit
+ * `unavailableRealtime` until the dashboard Durable Object exists.
+ */
+export async function openWorkerApp(env: WorkerEnv, config: Config, logger: Logger): Promise<WorkerApp> {
+  const db = createDatabase({ url: config.database.url ?? '', poolMax: 1, logger });
+  const credentialCipher = await credentialCipherOf(config);
+  const identityProvider = identityProviderOf(config, logger);
+  const app = createPostgresAppContext(db, config, {
+    realtime: unavailableRealtime,
+    ...(credentialCipher === undefined ? {} : { credentialCipher }),
+    ...(identityProvider === undefined ? {} : { identityProvider }),
+  });
+  const jobs = new CloudflareQueuesJobQueue({ queue: env.JOBS, logger });
+  await jobs.start();
+  const outbox = new PostgresJobOutbox({ db, queue: jobs.outboxRelay(), logger });
+  // Migrations are not checked here: the Worker cannot read migrations/ (no file system); they run
+  // before a deployment (`npm run migrate` against the database), see the README.
+  const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db)], app });
+  return { config, db, app, jobs, outbox, routes, close: () => db.destroy() };
+}
+
+/**
+ * Moves every committed job that is due (or almost) from the outbox to the queue, batch after
+ * batch; returns how many. Workers have no background timer, so this runs after each write request
+ * (in `waitUntil`) and on every cron tick, which keeps delayed jobs moving within a minute.
+ */
+export async function relayOutbox(worker: Pick<WorkerApp, 'outbox'>, batchSize = 500): Promise<number> {
+  let moved = 0;
+  for (;;) {
+    const count = await worker.outbox.relayOnce();
+    moved += count;
+    if (count < batchSize) return moved;
+  }
+}
+
+function identityProviderOf(config: Config, logger: Logger): IdentityProvider | undefined {
+  const oidc = config.identity.oidc;
+  if (oidc === undefined) {
+    // The development identity provider is a server of its own: it cannot run inside a Worker.
+    if (config.identity.devIdp !== undefined) logger.warn({}, 'BATON_DEV_IDP cannot run in a Worker; sign-in is unavailable until OIDC_ISSUER is set');
+    return undefined;
+  }
+  const key = `${oidc.issuer}\n${oidc.clientId}\n${oidc.clientSecret}`;
+  if (identity?.key !== key) identity = { key, provider: createOpenIdClientProvider({ ...oidc, allowHttp: config.env !== 'production' }) };
+  return identity.provider;
+}
+
+async function credentialCipherOf(config: Config): Promise<CredentialCipher | undefined> {
+  const keyring = config.credentials.keyring;
+  // Outside production Node generates a key file; a Worker has no disk, so secrets stay sealed away.
+  if (keyring === undefined) return undefined;
+  const key = `${keyring.current}:${[...keyring.keys.keys()].join(',')}`;
+  if (cipher?.key !== key) {
+    const opened = createEnvelopeCipher(keyring);
+    cipher = { key, cipher: opened };
+    opened.catch(() => {
+      if (cipher?.cipher === opened) cipher = undefined; // try again on the next invocation
+    });
+  }
+  return cipher.cipher;
+}

@@ -1,0 +1,116 @@
+import { createFetchHandler } from '../../adapters/fetch/fetch-router.ts';
+import type { MessageBatchLike } from '../../adapters/cloudflare/queues-job-queue.ts';
+import { ConfigError, type Config } from '../../app/config.ts';
+import { errorBody } from '../../app/http/errors.ts';
+import { authenticate } from '../../app/identity/authenticate.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { openWorkerApp, relayOutbox, type WorkerApp } from './app-context.ts';
+import { createConsoleLogger } from './console-logger.ts';
+import { workerConfig, type WorkerEnv } from './env.ts';
+
+/** The part of the Workers `ExecutionContext` the entry uses. */
+export interface ExecutionContextLike {
+  /** Keeps the invocation alive until `promise` settles, after the response has gone out. */
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** What a Cron Trigger invocation receives (the part we use). */
+export interface ScheduledControllerLike {
+  /** The cron expression that fired, e.g. `* * * * *`. */
+  readonly cron: string;
+  /** When it was due, in epoch milliseconds. */
+  readonly scheduledTime: number;
+}
+
+/** Methods whose requests may have written jobs into the outbox. */
+const writes = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The Baton Worker (deploy/cloudflare/wrangler.toml): each entry point only turns an event into app
+ * calls over a per-invocation composition (`openWorkerApp`), and closes its database connection
+ * in `waitUntil`.
+ */
+export default {
+  /** HTTP: the route table through the fetch router; after a write, the outbox is relayed. */
+  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContextLike): Promise<Response> {
+    const opened = await open(env);
+    if ('failure' in opened) return opened.failure;
+    const { worker, logger } = opened;
+    const handle = createFetchHandler({
+      routes: worker.routes,
+      logger,
+      bodyLimit: worker.config.http.bodyLimit,
+      context: { authenticate: (headers) => authenticate(worker.app, headers), publicOrigin: new URL(worker.config.http.publicUrl).origin },
+    });
+    // The handler answers every failure itself (it never throws).
+    const response = await handle(request);
+    // Jobs a successful write committed go to the queue now rather than at the next cron tick.
+    ctx.waitUntil(finish(worker, logger, writes.has(request.method) && response.status < 400));
+    return response;
+  },
+
+  /**
+   * Queues: one batch of jobs. No job topic is worked in the Worker yet (the orchestrator,
+   * schedules and triggers arrive with later pieces), so the adapter retries each message a few
+   * times for an isolate that knows its topic and then drops it, logged.
+   */
+  async queue(batch: MessageBatchLike, env: WorkerEnv, ctx: ExecutionContextLike): Promise<void> {
+    const opened = await open(env);
+    if ('failure' in opened) throw new Error('The Worker is misconfigured; see its logs');
+    const { worker, logger } = opened;
+    try {
+      await worker.jobs.handleBatch(batch);
+    } finally {
+      ctx.waitUntil(finish(worker, logger, true));
+    }
+  },
+
+  /**
+   * Cron Trigger (every minute): relays the outbox, so delayed jobs reach the queue once they are
+   * almost due and jobs a crashed invocation left behind are not stuck. Sweeping due schedules
+   * belongs here too once schedules are wired into the Worker (they need the orchestrator).
+   */
+  async scheduled(controller: ScheduledControllerLike, env: WorkerEnv, ctx: ExecutionContextLike): Promise<void> {
+    const opened = await open(env);
+    if ('failure' in opened) throw new Error('The Worker is misconfigured; see its logs');
+    const { worker, logger } = opened;
+    try {
+      const moved = await relayOutbox(worker);
+      if (moved > 0) logger.info({ moved, cron: controller.cron }, 'relayed jobs from the outbox');
+    } finally {
+      ctx.waitUntil(worker.close());
+    }
+  },
+};
+
+type Opened = { readonly worker: WorkerApp; readonly logger: Logger } | { readonly failure: Response };
+
+/**
+ * The configuration and the composition of one invocation. A bad configuration is an operator's
+ * mistake, not the caller's: it is logged with every problem and answered with a 503 that names
+ * none of the values (they may be secrets).
+ */
+async function open(env: WorkerEnv): Promise<Opened> {
+  let config: Config;
+  try {
+    config = workerConfig(env);
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', msg: 'invalid Worker configuration', problems: error instanceof ConfigError ? error.problems : [{ message: String(error) }] }));
+    const body = errorBody('not_configured', 'This Baton is not configured correctly; the operator can find the problems in its logs');
+    return { failure: new Response(JSON.stringify(body), { status: 503, headers: { 'content-type': 'application/json; charset=utf-8' } }) };
+  }
+  const logger = createConsoleLogger(config.log.level);
+  return { worker: await openWorkerApp(env, config, logger), logger };
+}
+
+/** After an invocation: relay what it committed (when it may have), then close the connection. */
+async function finish(worker: WorkerApp, logger: Logger, relay: boolean): Promise<void> {
+  try {
+    if (relay) await relayOutbox(worker);
+  } catch (error) {
+    // The next cron tick relays them: the jobs are safe in the outbox.
+    logger.warn({ err: error }, 'could not relay jobs from the outbox; the cron tick will');
+  } finally {
+    await worker.close().catch((error: unknown) => logger.warn({ err: error }, 'could not close the database connection'));
+  }
+}
