@@ -70,8 +70,8 @@ export class CallbackSender {
   }
 
   async #pump(lane: string, state: { queue: Event[] }): Promise<void> {
-    // A moment first: what else is ready now joins the batch (an instant run's end, which its
-    // script emits on a zero-delay timer, so the wait must outlast one: 2 ms).
+    // A moment first: what else is ready now joins the batch (events of other runs of the lane;
+    // an instant run's start and end are queued in the same tick anyway).
     await new Promise((resolve) => setTimeout(resolve, this.#options.coalesceMs ?? 2));
     for (;;) {
       // Checked and removed in one step: an event sent from now on starts a new loop.

@@ -57,6 +57,12 @@ export class ScriptedRun {
     // One timer chain instead of a timer per step: steps due in the same millisecond keep their order.
     const steps = progress.map((item, i) => ({ at: (duration * (i + 1)) / (progress.length + 1), act: () => this.#host.emit('run.progress', { ...item }) }));
     if (this.#request.inputs.outcome !== 'hang') steps.push({ at: duration, act: () => this.#finish() });
+    if (duration === 0) {
+      // An instant run plays out in this tick: its events are all queued before the callback lane
+      // sends its first batch, however late a loaded machine runs the timers.
+      for (const step of steps) if (this.#status === 'running') step.act();
+      return;
+    }
     const next = (i: number, now: number) => {
       const step = steps[i];
       if (step === undefined || this.#status !== 'running') return;
