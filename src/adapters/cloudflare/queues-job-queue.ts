@@ -19,6 +19,13 @@ export interface CloudflareQueuesJobQueueOptions {
   readonly unknownTopicAttempts?: number;
   /** Seconds between those deliveries (default 30). */
   readonly unknownTopicRetryDelaySeconds?: number;
+  /**
+   * Deliveries of one queue message after which a failed job that still has retries is sent again
+   * as a new message (carrying its attempts so far) instead of retried (default 50). Keep it under
+   * the consumer's `max_retries` (at most 100): a topic may ask for more retries than Queues allows
+   * (`orchestrator.dispatch` asks for 720).
+   */
+  readonly resendAfterAttempts?: number;
 }
 
 /** The key of the envelope `send({ tx })` writes into the outbox, so that the job keeps its id. */
@@ -27,6 +34,9 @@ const OUTBOX_ENVELOPE = '$job';
 interface OutboxEnvelope {
   readonly [OUTBOX_ENVELOPE]: { readonly id: string; readonly data: object; readonly retryLimit?: number };
 }
+
+/** A job message that was sent again after a run of failures: `attemptsBefore` failed deliveries came first. */
+type ResentJob = JobMessage & { readonly attemptsBefore?: number };
 
 interface Worker {
   readonly handler: (job: Job<unknown>) => Promise<void>;
@@ -42,11 +52,14 @@ interface Worker {
  * sends it after the commit. Delivery is at least once: a relay whose commit fails after sending
  * sends again, and Queues redelivers a batch whose consumer died.
  *
- * Retries: a failed handler's message is retried with the topic's delay while `attempts <=
- * retryLimit`, then acked and logged. Queues' own `max_retries` (wrangler) must be at least the
- * largest retryLimit and `unknownTopicAttempts`; then only messages whose consumer invocation
- * itself failed (crashed, ran out of wall time) exhaust Queues' retries and reach the dead-letter
- * queue, while jobs whose handler kept failing end here, logged.
+ * Retries: a failed handler's message is retried with the topic's delay while its attempts (the
+ * message's deliveries plus those of the messages it was re-sent from) are at most the retryLimit,
+ * then acked and logged. Queues allows at most 100 retries of one message, fewer than a topic may
+ * ask for, so after `resendAfterAttempts` deliveries a failed job is sent again as a new message
+ * (same id, its attempts carried) and the old one acked. Queues' own `max_retries` (wrangler) must
+ * exceed `resendAfterAttempts` and `unknownTopicAttempts`; then only messages whose consumer
+ * invocation itself failed (crashed, ran out of wall time) exhaust Queues' retries and reach the
+ * dead-letter queue, while jobs whose handler kept failing end here, logged.
  */
 export class CloudflareQueuesJobQueue implements JobQueue {
   readonly #queue: QueueLike;
@@ -54,6 +67,7 @@ export class CloudflareQueuesJobQueue implements JobQueue {
   readonly #maxDelaySeconds: number;
   readonly #unknownTopicAttempts: number;
   readonly #unknownTopicRetryDelaySeconds: number;
+  readonly #resendAfterAttempts: number;
   readonly #topics = new Map<string, Required<TopicOptions>>();
   readonly #workers = new Map<string, Worker>();
   readonly #running = new Set<Promise<unknown>>();
@@ -65,6 +79,7 @@ export class CloudflareQueuesJobQueue implements JobQueue {
     this.#maxDelaySeconds = options.maxDelaySeconds ?? 86_400;
     this.#unknownTopicAttempts = options.unknownTopicAttempts ?? 5;
     this.#unknownTopicRetryDelaySeconds = options.unknownTopicRetryDelaySeconds ?? 30;
+    this.#resendAfterAttempts = Math.max(1, options.resendAfterAttempts ?? 50);
   }
 
   /** Nothing to connect: the binding is ready. Marks the queue as taking jobs. */
@@ -143,12 +158,13 @@ export class CloudflareQueuesJobQueue implements JobQueue {
   }
 
   async #handle(message: MessageLike): Promise<void> {
-    const job = parseJobMessage(message.body);
+    const job: ResentJob | undefined = parseJobMessage(message.body);
     if (job === undefined) {
       this.#log.error({ messageId: message.id }, 'dropped a queue message that is not a job');
       return message.ack();
     }
-    const log = { jobId: job.id, topic: job.topic, attempts: message.attempts };
+    const attempts = (typeof job.attemptsBefore === 'number' ? job.attemptsBefore : 0) + message.attempts;
+    const log = { jobId: job.id, topic: job.topic, attempts };
     const options = this.#topics.get(job.topic) ?? { retryLimit: 2, retryDelaySeconds: 1, expireInSeconds: 60 };
     if (!this.#started) return message.retry({ delaySeconds: this.#delay(options.retryDelaySeconds) });
     if (job.notBefore !== undefined && Date.parse(job.notBefore) > Date.now()) return this.#sendAgain(message, job);
@@ -168,9 +184,10 @@ export class CloudflareQueuesJobQueue implements JobQueue {
       await run;
       message.ack();
     } catch (error) {
-      if (message.attempts <= (job.retryLimit ?? options.retryLimit)) {
+      if (attempts <= (job.retryLimit ?? options.retryLimit)) {
         this.#log.warn({ ...log, err: error }, 'job failed; retrying');
-        message.retry({ delaySeconds: this.#delay(options.retryDelaySeconds) });
+        if (message.attempts < this.#resendAfterAttempts) message.retry({ delaySeconds: this.#delay(options.retryDelaySeconds) });
+        else await this.#resend(message, job, attempts, options.retryDelaySeconds);
       } else {
         this.#log.error({ ...log, err: error }, 'job failed and has no retries left; dropped');
         message.ack();
@@ -194,6 +211,21 @@ export class CloudflareQueuesJobQueue implements JobQueue {
       // An expired handler may still be running; its lane is given up all the same, as pg-boss
       // hands an expired job to another worker.
       worker.lanes.release();
+    }
+  }
+
+  /**
+   * A failed job near Queues' retry limit: sent again as a new message that carries its attempts,
+   * then the old one acked (if the send fails, the old message is retried while Queues allows).
+   */
+  async #resend(message: MessageLike, job: ResentJob, attempts: number, delaySeconds: number): Promise<void> {
+    const body: ResentJob = { id: job.id, topic: job.topic, data: job.data, ...(job.retryLimit === undefined ? {} : { retryLimit: job.retryLimit }), attemptsBefore: attempts };
+    try {
+      await this.#queue.send(body, { contentType: 'json', delaySeconds: this.#delay(delaySeconds) });
+      message.ack();
+    } catch (error) {
+      this.#log.warn({ jobId: job.id, topic: job.topic, err: error }, 'could not send a failed job again; retrying it');
+      message.retry({ delaySeconds: this.#delay(delaySeconds) });
     }
   }
 

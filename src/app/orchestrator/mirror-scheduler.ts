@@ -27,9 +27,9 @@ export class MirrorScheduler {
     this.#engine = engine;
   }
 
-  /** Shows this execution in its dashboard soon. */
-  schedule(target: MirrorTarget): void {
-    void this.#schedule(target).catch((error: unknown) => this.#deps.logger.warn({ err: error, executionId: target.id }, 'could not show an execution in its dashboard'));
+  /** Shows this execution in its dashboard soon; the promise settles (never rejects) once the edit is queued. */
+  schedule(target: MirrorTarget): Promise<void> {
+    return this.#schedule(target).catch((error: unknown) => this.#deps.logger.warn({ err: error, executionId: target.id }, 'could not show an execution in its dashboard'));
   }
 
   async #schedule(target: MirrorTarget): Promise<void> {

@@ -45,6 +45,17 @@ export interface WorkerDeps extends EngineDeps {
   readonly fetch: typeof fetch;
   /** Delivers notify steps through the workspace's GitHub or Google Drive connection; absent: they fail. */
   readonly deliver?: (delivery: Delivery) => Promise<Record<string, unknown>>;
+  /**
+   * Receives the work started after a commit (the fast dispatch, the dashboard view). A runtime that
+   * may freeze once it has answered (a Worker) keeps itself alive until these settle; absent, they
+   * simply run on.
+   */
+  readonly background?: (task: Promise<unknown>) => void;
+  /**
+   * Whether to bring every unfinished execution's dashboard view up to date now (default true: a
+   * process that starts once). A runtime that composes the workers per invocation passes false.
+   */
+  readonly catchUp?: boolean;
 }
 
 
@@ -142,12 +153,15 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
   const mirror = new MirrorScheduler(deps, engine);
   engine.onCommitted((execution, decided) => {
     for (const command of decided.commands) {
-      if (command.kind === 'dispatch') dispatchRun({ ...command, executionId: execution.id, workspaceId: execution.workspaceId, dashboardId: execution.dashboardId }, true).catch((error: unknown) => logger.warn({ err: error, key: command.key }, 'fast dispatch failed; the backup job will retry'));
+      if (command.kind !== 'dispatch') continue;
+      const started = dispatchRun({ ...command, executionId: execution.id, workspaceId: execution.workspaceId, dashboardId: execution.dashboardId }, true).catch((error: unknown) => logger.warn({ err: error, key: command.key }, 'fast dispatch failed; the backup job will retry'));
+      deps.background?.(started);
     }
-    mirror.schedule({ ...execution, state: decided.state });
+    const shown = mirror.schedule({ ...execution, state: decided.state });
+    deps.background?.(shown);
   });
   // After a restart, bring every unfinished execution's dashboard view up to date.
-  for (const record of await executions.unfinished()) mirror.schedule(record);
+  if (deps.catchUp ?? true) for (const record of await executions.unfinished()) mirror.schedule(record);
 
   await jobs.work<CancelJob>(topics.cancel, async ({ data }) => runner.cancel(data.key), { concurrency: 4 });
 

@@ -39,18 +39,40 @@ export class DashboardWriter {
     await Promise.allSettled([...this.#running.values()]);
   }
 
+  /**
+   * Writes every waiting edit now, without the gathering delay, and resolves once nothing is waiting
+   * or in flight. For a runtime that may freeze after an invocation (a Worker, in `waitUntil`): a
+   * timer there might never fire.
+   */
+  async flush(): Promise<void> {
+    for (;;) {
+      for (const [dashboardId, timer] of this.#timers) {
+        clearTimeout(timer);
+        this.#timers.delete(dashboardId);
+        this.#start(dashboardId);
+      }
+      const running = [...this.#running.values()];
+      if (running.length === 0) return;
+      await Promise.allSettled(running);
+    }
+  }
+
   #arm(dashboardId: string): void {
     if (this.#timers.has(dashboardId) || this.#running.has(dashboardId)) return;
     const timer = setTimeout(() => {
       this.#timers.delete(dashboardId);
-      const run = this.#write(dashboardId).finally(() => {
-        this.#running.delete(dashboardId);
-        if (this.#pending.has(dashboardId) && !this.#closed) this.#arm(dashboardId);
-      });
-      this.#running.set(dashboardId, run);
+      this.#start(dashboardId);
     }, this.#deps.delayMs ?? 100);
     timer.unref?.();
     this.#timers.set(dashboardId, timer);
+  }
+
+  #start(dashboardId: string): void {
+    const run = this.#write(dashboardId).finally(() => {
+      this.#running.delete(dashboardId);
+      if (this.#pending.has(dashboardId) && !this.#closed) this.#arm(dashboardId);
+    });
+    this.#running.set(dashboardId, run);
   }
 
   async #write(dashboardId: string): Promise<void> {

@@ -13,7 +13,8 @@ import type { IdentityProvider } from '../../ports/identity-provider.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { createPostgresAppContext } from '../app-context.ts';
 import type { WorkerEnv } from './env.ts';
-import { unavailableRealtime } from './unavailable-realtime.ts';
+import { wireWorkerOrchestrator, type WorkerOrchestrator } from './orchestrator.ts';
+import { workerRealtime } from './realtime.ts';
 
 /** Everything one Worker invocation (a request, a batch, a cron tick) works with. */
 export interface WorkerApp {
@@ -26,6 +27,8 @@ export interface WorkerApp {
   readonly outbox: PostgresJobOutbox;
   /** The route table, mounted by the fetch router. */
   readonly routes: readonly AnyRoute[];
+  /** The orchestrator, sessions, schedules and triggers; undefined when sandboxes are out of reach (provider `local`). */
+  readonly orchestrator: WorkerOrchestrator | undefined;
   /** Closes the invocation's database connection (call it in `ctx.waitUntil`). */
   close(): Promise<void>;
 }
@@ -36,22 +39,25 @@ let identity: { readonly key: string; readonly provider: IdentityProvider } | un
 let cipher: { readonly key: string; readonly cipher: Promise<CredentialCipher> } | undefined;
 
 /**
- * The composition root of one invocation: a kysely handle over a pool of one connection (opened
+ * The composition root of one invocation: a kysely handle over a small pool (opened
  * on first use, so requests that need no database, like /healthz, never connect; Hyperdrive does
  * the real pooling, a client per invocation is what Cloudflare recommends), the use cases' ports,
  * the queue and the route table.
  *
- * Parts not wired here yet, so their routes answer as "not managed in this process": the
- * orchestrator (its dispatch jobs need sessions and sandboxes), sessions, schedules and triggers
- * (both start executions through the orchestrator), integrations. Realtime is the explicit
- * `unavailableRealtime` until the dashboard Durable Object exists.
+ * The orchestrator, sessions, schedules, triggers and integrations are wired by
+ * `wireWorkerOrchestrator` (their job handlers registered on this invocation's queue adapter) when
+ * the sandbox provider is reachable from a Worker (http or fly). Realtime goes to the
+ * dashboards' Durable Objects (`workerRealtime`).
  */
 export async function openWorkerApp(env: WorkerEnv, config: Config, logger: Logger): Promise<WorkerApp> {
-  const db = createDatabase({ url: config.database.url ?? '', poolMax: 1, logger });
+  // Three, not one: a use case may read outside the transaction it holds (the engine reads a
+  // recipe while an intervention locks its execution), which with one connection waits forever.
+  // Workers allow six open connections per invocation; Hyperdrive pools them for real.
+  const db = createDatabase({ url: config.database.url ?? '', poolMax: 3, logger });
   const credentialCipher = await credentialCipherOf(config);
   const identityProvider = identityProviderOf(config, logger);
   const app = createPostgresAppContext(db, config, {
-    realtime: unavailableRealtime,
+    realtime: workerRealtime(env),
     ...(credentialCipher === undefined ? {} : { credentialCipher }),
     ...(identityProvider === undefined ? {} : { identityProvider }),
   });
@@ -60,8 +66,9 @@ export async function openWorkerApp(env: WorkerEnv, config: Config, logger: Logg
   const outbox = new PostgresJobOutbox({ db, queue: jobs.outboxRelay(), logger });
   // Migrations are not checked here: the Worker cannot read migrations/ (no file system); they run
   // before a deployment (`npm run migrate` against the database), see the README.
-  const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db)], app });
-  return { config, db, app, jobs, outbox, routes, close: () => db.destroy() };
+  const orchestrator = await wireWorkerOrchestrator({ config, db, app, jobs, outbox, logger });
+  const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db)], app, ...orchestrator?.routes });
+  return { config, db, app, jobs, outbox, routes, orchestrator, close: () => db.destroy() };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { resolveConfig, type Config } from '../../app/config.ts';
+import type { DurableObjectNamespaceLike } from '../../adapters/cloudflare/durable-object-realtime.ts';
 import type { QueueLike } from '../../adapters/cloudflare/queues-job-queue.ts';
 
 /** The Hyperdrive binding as the Worker uses it: a Postgres URL to a pooled, nearby proxy. */
@@ -16,6 +17,8 @@ export interface WorkerEnv {
   readonly HYPERDRIVE: HyperdriveLike;
   /** The producer binding of the queue that carries every job topic. */
   readonly JOBS: QueueLike;
+  /** The dashboards' Durable Objects (one per dashboard); without it, live dashboards answer 503. */
+  readonly DASHBOARDS?: DurableObjectNamespaceLike;
   /** Vars and secrets (BATON_ENV, BATON_PUBLIC_URL, OIDC_*, BATON_CREDENTIAL_KEYS, …). */
   readonly [variable: string]: unknown;
 }

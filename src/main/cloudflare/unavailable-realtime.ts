@@ -2,7 +2,7 @@ import { DomainError } from '../../domain/errors.ts';
 import type { Realtime } from '../../ports/realtime.ts';
 
 /**
- * The Worker's `Realtime` until the dashboard Durable Object exists (a later piece of issue 9).
+ * The Worker's `Realtime` when the deployment has no DASHBOARDS Durable Object binding.
  * Every use of a live document fails loudly with `not_configured` (503 at the HTTP edge) instead
  * of pretending to work: a REST write into a dashboard must never be acknowledged and then lost.
  * Presence fails too, so a client cannot mistake "not available" for "nobody is here".
@@ -14,5 +14,5 @@ export const unavailableRealtime: Realtime = {
 };
 
 function unavailable(): DomainError {
-  return new DomainError('not_configured', 'Live dashboards are not available on the Cloudflare deployment yet (the dashboard Durable Object is still to come); use a Node deployment for dashboard contents');
+  return new DomainError('not_configured', 'Live dashboards are not available: this Worker has no DASHBOARDS Durable Object binding (see deploy/cloudflare/wrangler.toml)');
 }

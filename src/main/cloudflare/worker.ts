@@ -7,6 +7,10 @@ import type { Logger } from '../../ports/logger.ts';
 import { openWorkerApp, relayOutbox, type WorkerApp } from './app-context.ts';
 import { createConsoleLogger } from './console-logger.ts';
 import { workerConfig, type WorkerEnv } from './env.ts';
+import { forwardRealtime } from './realtime.ts';
+
+// workerd finds Durable Object classes among the entry module's exports.
+export { DashboardObject } from './dashboard-object.ts';
 
 /** The part of the Workers `ExecutionContext` the entry uses. */
 export interface ExecutionContextLike {
@@ -33,6 +37,9 @@ const writes = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export default {
   /** HTTP: the route table through the fetch router; after a write, the outbox is relayed. */
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContextLike): Promise<Response> {
+    // Live dashboards: the WebSocket goes to the dashboard's Durable Object, which admits it.
+    const realtime = forwardRealtime(request, env);
+    if (realtime !== undefined) return realtime;
     const opened = await open(env);
     if ('failure' in opened) return opened.failure;
     const { worker, logger } = opened;
@@ -50,9 +57,9 @@ export default {
   },
 
   /**
-   * Queues: one batch of jobs. No job topic is worked in the Worker yet (the orchestrator,
-   * schedules and triggers arrive with later pieces), so the adapter retries each message a few
-   * times for an isolate that knows its topic and then drops it, logged.
+   * Queues: one batch of jobs, run by the handlers this invocation registered on the queue adapter
+   * (the orchestrator's, the schedules', the triggers'); then the work they started after their
+   * commits is settled and what they wrote into the outbox relayed.
    */
   async queue(batch: MessageBatchLike, env: WorkerEnv, ctx: ExecutionContextLike): Promise<void> {
     const opened = await open(env);
@@ -66,15 +73,18 @@ export default {
   },
 
   /**
-   * Cron Trigger (every minute): relays the outbox, so delayed jobs reach the queue once they are
-   * almost due and jobs a crashed invocation left behind are not stuck. Sweeping due schedules
-   * belongs here too once schedules are wired into the Worker (they need the orchestrator).
+   * Cron Trigger (every minute): fires the schedules that are due (a Worker has no in-process
+   * alarms), runs one pass of the session reaper, and relays the outbox, so delayed jobs reach the
+   * queue once they are almost due and jobs a crashed invocation left behind are not stuck.
    */
   async scheduled(controller: ScheduledControllerLike, env: WorkerEnv, ctx: ExecutionContextLike): Promise<void> {
     const opened = await open(env);
     if ('failure' in opened) throw new Error('The Worker is misconfigured; see its logs');
     const { worker, logger } = opened;
     try {
+      const ticked = await worker.orchestrator?.tick();
+      if (ticked !== undefined && ticked.fired > 0) logger.info({ fired: ticked.fired, cron: controller.cron }, 'fired due schedules');
+      await worker.orchestrator?.settle();
       const moved = await relayOutbox(worker);
       if (moved > 0) logger.info({ moved, cron: controller.cron }, 'relayed jobs from the outbox');
     } finally {
@@ -103,10 +113,18 @@ async function open(env: WorkerEnv): Promise<Opened> {
   return { worker: await openWorkerApp(env, config, logger), logger };
 }
 
-/** After an invocation: relay what it committed (when it may have), then close the connection. */
+/**
+ * After an invocation: relay what it committed (when it may have), settle the work it started
+ * after its commits (fast dispatches, dashboard writes, withdrawn backup jobs: the isolate may
+ * freeze once nothing keeps it alive), relay what that work committed, then close the connection.
+ * A fast dispatch's backup job is not relayed by the first pass: it is due later than the
+ * outbox's lookahead, and withdrawn by the time of the second.
+ */
 async function finish(worker: WorkerApp, logger: Logger, relay: boolean): Promise<void> {
   try {
     if (relay) await relayOutbox(worker);
+    await worker.orchestrator?.settle();
+    if (relay && worker.orchestrator !== undefined) await relayOutbox(worker);
   } catch (error) {
     // The next cron tick relays them: the jobs are safe in the outbox.
     logger.warn({ err: error }, 'could not relay jobs from the outbox; the cron tick will');

@@ -1,0 +1,134 @@
+import { NotFoundError } from '../../domain/errors.ts';
+import type { RealtimeAccess, RealtimeCredentials } from '../../app/realtime/connect.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { HocuspocusRealtime, type HocuspocusRealtimeOptions } from '../hocuspocus/hocuspocus-realtime.ts';
+import { dashboardHeader, realtimePaths } from './dashboard-protocol.ts';
+
+/** What one dashboard's object runs on: the Node adapter's options, with admission per request. */
+export interface DashboardRoomOptions extends Omit<HocuspocusRealtimeOptions, 'admit' | 'extensions'> {
+  /**
+   * Admits a connection through the app's `admitRealtime`, over a database context of its own
+   * (so a Worker's per-request connection is never shared across requests).
+   */
+  readonly admit: (credentials: RealtimeCredentials, dashboardId: string) => Promise<RealtimeAccess>;
+}
+
+/** The server side of a `WebSocketPair` (the part used here). */
+interface WorkerSocket {
+  readyState: number;
+  binaryType: string;
+  accept(): void;
+  send(data: ArrayBuffer | ArrayBufferView | string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'message', listener: (event: { data: ArrayBuffer | string }) => void): void;
+  addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
+  addEventListener(type: 'error', listener: (event: unknown) => void): void;
+}
+
+/** The Workers runtime's `WebSocketPair` (declared here: the project has no Workers types). */
+type WebSocketPairConstructor = new () => { 0: WorkerSocket; 1: WorkerSocket };
+
+/**
+ * One dashboard, live, inside its Durable Object: the Node adapter (`HocuspocusRealtime`, the same
+ * hooks: admission, read-only viewers, the durable log, loading from Postgres) serving WebSockets of
+ * a `WebSocketPair`, plus the internal endpoints behind the Worker's `Realtime` port.
+ *
+ * Nothing is kept in Durable Object storage: Postgres is the truth, so an object that starts
+ * empty (new machine, lost storage) loads the document from Postgres on first use.
+ */
+export class DashboardRoom {
+  readonly #realtime: HocuspocusRealtime;
+  readonly #logger: Logger;
+  /** Which dashboard this object is: set by the first request (the Worker names it in a header). */
+  #dashboardId: string | undefined;
+
+  constructor(options: DashboardRoomOptions) {
+    this.#logger = options.logger;
+    this.#realtime = new HocuspocusRealtime({
+      ...options,
+      // One object is one dashboard: a client that asks this socket for another document is
+      // refused, or two objects could hold (and compact) the same document.
+      admit: (credentials, documentName) => {
+        if (documentName !== this.#dashboardId) return Promise.reject(new NotFoundError('Dashboard'));
+        return options.admit(credentials, documentName);
+      },
+    });
+  }
+
+  /** Handles a request the Worker forwarded: a WebSocket upgrade or an internal port call. */
+  async fetch(request: Request): Promise<Response> {
+    const dashboardId = request.headers.get(dashboardHeader);
+    if (dashboardId === null || dashboardId === '') return new Response('no dashboard named', { status: 400 });
+    if (this.#dashboardId !== undefined && this.#dashboardId !== dashboardId) return new Response('this object is another dashboard', { status: 409 });
+    this.#dashboardId = dashboardId;
+    const path = new URL(request.url).pathname;
+    try {
+      if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.#accept(request);
+      if (path === realtimePaths.state && request.method === 'GET') {
+        return new Response(new Uint8Array(await this.#realtime.state(dashboardId)), { headers: { 'content-type': 'application/octet-stream' } });
+      }
+      if (path === realtimePaths.update && request.method === 'POST') {
+        await this.#realtime.applyUpdate(dashboardId, new Uint8Array(await request.arrayBuffer()));
+        return new Response(null, { status: 204 });
+      }
+      if (path === realtimePaths.presence && request.method === 'GET') return Response.json(await this.#realtime.presence(dashboardId));
+      return new Response('not found', { status: 404 });
+    } catch (error) {
+      this.#logger.error({ err: error, dashboardId, path }, 'dashboard object request failed');
+      return new Response('the dashboard could not be served', { status: 500 });
+    }
+  }
+
+  /** Accepts a WebSocket and bridges it to Hocuspocus: its messages and its close. */
+  #accept(request: Request): Response {
+    const Pair = (globalThis as unknown as { WebSocketPair: WebSocketPairConstructor }).WebSocketPair;
+    const pair = new Pair();
+    const client = pair[0];
+    const server = pair[1];
+    server.accept();
+    // Hocuspocus reads binary frames as bytes, never as Blobs.
+    server.binaryType = 'arraybuffer';
+    const connection = this.#realtime.handleConnection(server, request);
+    server.addEventListener('message', (event) => {
+      try {
+        if (typeof event.data === 'string') throw new Error('text frame');
+        connection.handleMessage(new Uint8Array(event.data));
+      } catch (error) {
+        // A message Hocuspocus cannot handle closes that socket (1007), never the object.
+        this.#logger.info({ err: error }, 'closing a realtime connection that sent a malformed message');
+        server.close(1007, 'malformed message');
+      }
+    });
+    server.addEventListener('close', (event) => connection.handleClose({ code: event.code, reason: event.reason }));
+    server.addEventListener('error', (event) => this.#logger.info({ err: event }, 'realtime socket error'));
+    return new Response(null, { status: 101, webSocket: client } as ResponseInit);
+  }
+}
+
+/** The Durable Object state as the class uses it (nothing: Postgres is the truth). */
+export type DurableObjectStateLike = object;
+
+/** A Durable Object class over `Env`, as workerd constructs it. */
+export type DashboardObjectClass<Env> = new (state: DurableObjectStateLike, env: Env) => { fetch(request: Request): Promise<Response> };
+
+/**
+ * Makes the Durable Object class (one object per dashboard, `idFromName(dashboardId)`). `compose`
+ * turns the object's `env` into its room's options (the composition root decides what admits and
+ * where documents are stored); it runs once per object, when the first request arrives.
+ */
+export function dashboardObjectClass<Env>(compose: (env: Env) => DashboardRoomOptions): DashboardObjectClass<Env> {
+  return class DashboardObject {
+    readonly #env: Env;
+    #room: DashboardRoom | undefined;
+
+    constructor(_state: DurableObjectStateLike, env: Env) {
+      this.#env = env;
+    }
+
+    /** Every request the Worker forwards to this dashboard. */
+    fetch(request: Request): Promise<Response> {
+      this.#room ??= new DashboardRoom(compose(this.#env));
+      return this.#room.fetch(request);
+    }
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * How the Worker talks to a dashboard's Durable Object. The object cannot learn the name it was
+ * addressed by (`idFromName`), so every request names the dashboard in this header.
+ */
+export const dashboardHeader = 'x-baton-dashboard';
+
+/**
+ * The object's internal endpoints behind the Worker's `Realtime` port. They are reached only
+ * through the namespace binding: the Worker forwards nothing from outside but `/v1/realtime`
+ * upgrades, so no client can call them.
+ */
+export const realtimePaths = {
+  /** GET: the document as one Yjs update (bytes). */
+  state: '/internal/state',
+  /** POST a Yjs update (bytes): applied as the server, 204 once durable. */
+  update: '/internal/update',
+  /** GET: who is connected, as JSON `Viewer[]`. */
+  presence: '/internal/presence',
+} as const;

@@ -1,0 +1,44 @@
+import { dashboardObjectClass, type DashboardRoomOptions } from '../../adapters/cloudflare/dashboard-object.ts';
+import { createDatabase } from '../../adapters/postgres/database.ts';
+import { createDocumentStore } from '../../adapters/postgres/document-store.ts';
+import { admitRealtime } from '../../app/realtime/connect.ts';
+import { DocumentLog } from '../../app/realtime/document-log.ts';
+import { createPostgresAppContext } from '../app-context.ts';
+import { createConsoleLogger } from './console-logger.ts';
+import { workerConfig, type WorkerEnv } from './env.ts';
+import { workerRealtime } from './realtime.ts';
+
+/**
+ * The composition of one dashboard's Durable Object: the document store and its group-committed
+ * log over a small pool of its own (the object lives across requests and keeps writing after
+ * them: the log's window, compaction), and admission by the app's `admitRealtime` over a database
+ * connection opened for that admission and closed after it, as a Worker request does.
+ */
+export function composeDashboardRoom(env: WorkerEnv): DashboardRoomOptions {
+  const config = workerConfig(env);
+  const logger = createConsoleLogger(config.log.level, { component: 'dashboard-object' });
+  const db = createDatabase({ url: config.database.url ?? '', poolMax: 2, logger, applicationName: 'baton-dashboard-object' });
+  const store = createDocumentStore(db);
+  return {
+    store,
+    log: new DocumentLog(store, { windowMs: config.realtime.commitWindowMs, logger }),
+    logger,
+    compactAfterMs: config.realtime.compactAfterMs,
+    compactAtMostMs: config.realtime.compactAfterMs * 10,
+    async admit(credentials, dashboardId) {
+      const admissionDb = createDatabase({ url: config.database.url ?? '', poolMax: 1, logger });
+      try {
+        const app = createPostgresAppContext(admissionDb, config, { realtime: workerRealtime(env) });
+        return await admitRealtime(app, credentials, dashboardId);
+      } finally {
+        await admissionDb.destroy().catch((error: unknown) => logger.warn({ err: error }, 'could not close the admission connection'));
+      }
+    },
+  };
+}
+
+/**
+ * The dashboard Durable Object (binding DASHBOARDS in deploy/cloudflare/wrangler.toml; one object
+ * per dashboard, `idFromName(dashboardId)`). The Worker's bundle exports it.
+ */
+export const DashboardObject = dashboardObjectClass(composeDashboardRoom);

@@ -1,0 +1,110 @@
+import type { CloudflareQueuesJobQueue } from '../../adapters/cloudflare/queues-job-queue.ts';
+import type { Database } from '../../adapters/postgres/database.ts';
+import type { PostgresJobOutbox } from '../../adapters/postgres/job-outbox.ts';
+import { createScheduleStore } from '../../adapters/postgres/schedule-store.ts';
+import { createTriggerStore } from '../../adapters/postgres/trigger-store.ts';
+import type { Config } from '../../app/config.ts';
+import type { AppContext } from '../../app/context.ts';
+import type { RouteTableDeps } from '../../app/http/routes/index.ts';
+import { githubHookTarget } from '../../app/integrations/connections.ts';
+import { deliver } from '../../app/integrations/deliveries.ts';
+import { createRunCredentials } from '../../app/integrations/run-credentials.ts';
+import { createCelExpressions } from '../../app/orchestrator/cel-expressions.ts';
+import { Engine } from '../../app/orchestrator/engine.ts';
+import { startOrchestratorWorkers } from '../../app/orchestrator/workers.ts';
+import { DashboardWriter } from '../../app/realtime/dashboard-writer.ts';
+import type { ScheduleDeps } from '../../app/schedules/schedule-deps.ts';
+import { startScheduleWorkers, sweepDueSchedules } from '../../app/schedules/schedule-workers.ts';
+import type { TriggerDeps } from '../../app/triggers/trigger-deps.ts';
+import { startTriggerWorkers } from '../../app/triggers/trigger-workers.ts';
+import type { Alarms } from '../../ports/alarms.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { createNodeIntegrations } from '../integrations.ts';
+import { createWorkerSandboxes } from './sandboxes.ts';
+
+/** The orchestrator's parts of one Worker invocation. */
+export interface WorkerOrchestrator {
+  /** What the route table needs to serve executions, sessions, schedules, triggers and integrations. */
+  readonly routes: Pick<RouteTableDeps, 'orchestrator' | 'sessions' | 'schedules' | 'triggers' | 'integrations'>;
+  /** The cron tick's work: fire the schedules that are due, then one reaper pass. */
+  tick(): Promise<{ readonly fired: number }>;
+  /**
+   * Waits for the work the invocation started after its commits (fast dispatches, sandbox releases,
+   * dashboard writes, withdrawn backup jobs) and writes what waits in the dashboard writer. Call it
+   * in `waitUntil` before relaying the outbox: a withdrawn backup job must not be relayed first.
+   */
+  settle(): Promise<void>;
+}
+
+/**
+ * A Worker has no in-process alarms: a schedule's due timer is fired by its delayed job or by the
+ * cron tick's sweep (`sweepDueSchedules`), whichever comes first.
+ */
+const noAlarms: Alarms = { set: () => undefined, clear: () => undefined };
+
+/**
+ * Wires the engine, the job handlers (registered on this invocation's queue adapter, so a batch
+ * handed to `jobs.handleBatch` finds them), sessions, schedules, triggers and integrations: the
+ * Worker's counterpart of `startNode`'s orchestrator section. Undefined when sandboxes cannot be
+ * reached from a Worker (`BATON_SANDBOX_PROVIDER=local`): those routes then answer 503.
+ *
+ * Where Node relies on a long-lived process, this differs: the fast path's work is collected and
+ * awaited in `settle` (the isolate may freeze once the response is out), the dashboard writer is
+ * flushed there instead of waiting for its timers, nothing catches up on start (no start-up), and
+ * the reaper and the schedule sweep run on the cron tick instead of timers and alarms.
+ */
+export async function wireWorkerOrchestrator(input: { readonly config: Config; readonly db: Database; readonly app: AppContext; readonly jobs: CloudflareQueuesJobQueue; readonly outbox: PostgresJobOutbox; readonly logger: Logger }): Promise<WorkerOrchestrator | undefined> {
+  const { config, db, app, jobs, outbox, logger } = input;
+  const pending = new Set<Promise<unknown>>();
+  const background = (task: Promise<unknown>): void => {
+    const tracked: Promise<unknown> = task.catch((error: unknown) => logger.warn({ err: error }, 'work after a commit failed; its job will retry')).finally(() => pending.delete(tracked));
+    pending.add(tracked);
+  };
+  const writer = new DashboardWriter({ realtime: app.realtime, logger });
+  const integrations = createNodeIntegrations(config, db, app);
+  const runCredentials = createRunCredentials({ ...integrations, logger });
+  const sandboxes = createWorkerSandboxes(config, db, app, logger, writer, background, runCredentials);
+  if (sandboxes === undefined) {
+    logger.warn({}, 'BATON_SANDBOX_PROVIDER=local cannot run in a Worker; set http (BATON_SANDBOX_URL) or fly to run executions');
+    return undefined;
+  }
+  const expressions = createCelExpressions();
+  const clock = app.clock;
+  // The backup of a fast dispatch waits 5 s, longer than the outbox's lookahead (3 s): the relay
+  // right after a request leaves it in the outbox, where the fast path withdraws it once started.
+  const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, outbox, clock, expressions, logger, dispatchBackupDelayMs: 5_000 });
+  const deps = { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner: sandboxes.runner, agentProfiles: app.agentProfiles, realtime: app.realtime, documents: app.documents, fetch: globalThis.fetch.bind(globalThis), deliver: (delivery: Parameters<typeof deliver>[1]) => deliver({ ...integrations, logger }, delivery), background, catchUp: false };
+  await startOrchestratorWorkers(engine, deps);
+  engine.onCommitted((execution, decided) => {
+    if (decided.commands.some((c) => c.kind === 'finished')) background(sandboxes.release(execution));
+  });
+  const schedules: ScheduleDeps = { ctx: app, schedules: createScheduleStore(db), engine, outbox, alarms: noAlarms, logger, missedAfterMs: config.schedules.misfireMs };
+  await startScheduleWorkers(schedules, jobs, { rearm: false });
+  const triggerStore = createTriggerStore(db);
+  const triggers: TriggerDeps = { ctx: app, triggers: triggerStore, outbox, githubInstallation: (installationId) => githubHookTarget(integrations, installationId) };
+  await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
+
+  const settle = async (): Promise<void> => {
+    // Settled work may start more (a dispatch's commit, a mirror's write): until nothing is left.
+    while (pending.size > 0) {
+      await Promise.allSettled([...pending]);
+      if (pending.size === 0) await writer.flush();
+    }
+    await writer.flush();
+    // Backup jobs the fast path withdrew: the outbox deletes them in a batch of its own.
+    await outbox.stop();
+  };
+  return {
+    routes: { orchestrator: engine, sessions: sandboxes.routes, schedules, triggers, integrations },
+    async tick() {
+      const fired = await sweepDueSchedules(schedules);
+      try {
+        await sandboxes.reap();
+      } catch (error) {
+        logger.warn({ err: error }, 'session reaper pass failed');
+      }
+      return { fired };
+    },
+    settle,
+  };
+}

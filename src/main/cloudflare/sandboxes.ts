@@ -1,0 +1,50 @@
+import { FlySandboxProvisioner } from '../../adapters/fly/fly-sandbox-provisioner.ts';
+import type { Database } from '../../adapters/postgres/database.ts';
+import { HttpSandboxProvisioner } from '../../adapters/sandbox-http/http-sandbox-provisioner.ts';
+import type { Config } from '../../app/config.ts';
+import type { AppContext } from '../../app/context.ts';
+import type { SessionRouteDeps } from '../../app/http/routes/sessions.ts';
+import type { RunCredentials } from '../../app/integrations/run-credentials.ts';
+import type { DashboardWriter } from '../../app/realtime/dashboard-writer.ts';
+import type { SandboxAgentRunner } from '../../app/sessions/sandbox-agent-runner.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { SandboxProvisioner } from '../../ports/sandboxes.ts';
+import { wireSessions } from '../session-wiring.ts';
+
+/** Sessions and sandboxes as one Worker invocation wires them. */
+export interface WorkerSandboxes {
+  readonly runner: SandboxAgentRunner;
+  readonly routes: SessionRouteDeps;
+  /** Lets the sandbox of a finished execution go; the promise settles (never rejects) when done. */
+  release(execution: { id: string }): Promise<void>;
+  /** One reaper pass (the cron tick runs it: a Worker has no interval timer). */
+  reap(): Promise<void>;
+}
+
+/**
+ * Wires sessions for the Worker: the `http` provider (an execution plane at BATON_SANDBOX_URL) or
+ * `fly`; `local` runs a plane inside the process, which a Worker cannot, so there it is undefined
+ * (the orchestrator is then not wired and its routes answer 503). Callbacks are checked with
+ * WebCrypto's HMAC (the core's default).
+ */
+export function createWorkerSandboxes(config: Config, db: Database, app: AppContext, logger: Logger, writer: DashboardWriter, background: (task: Promise<unknown>) => void, credentials?: RunCredentials): WorkerSandboxes | undefined {
+  const sc = config.sandboxes;
+  const token = sc.provider.token;
+  let provisioner: SandboxProvisioner;
+  if (sc.provider.kind === 'fly') {
+    provisioner = new FlySandboxProvisioner({ apiUrl: sc.provider.apiUrl, token: sc.provider.token, app: sc.provider.app, image: sc.provider.image, sandboxPort: sc.provider.sandboxPort, ...(sc.provider.region === undefined ? {} : { region: sc.provider.region }), timeoutMs: sc.provisionTimeoutMs });
+  } else if (sc.provider.kind === 'http') {
+    provisioner = new HttpSandboxProvisioner({ baseUrl: sc.provider.url, startTimeoutMs: sc.provisionTimeoutMs, ...(token === undefined ? {} : { token }) });
+  } else {
+    return undefined;
+  }
+  const sessions = wireSessions({ config, db, app, logger, writer, provisioner, background, ...(credentials === undefined ? {} : { credentials }) });
+  const { runner, manager } = sessions;
+  return {
+    runner,
+    routes: sessions.routes,
+    release: (execution) => manager.release(execution.id).catch((error: unknown) => logger.warn({ err: error, executionId: execution.id }, 'could not release a sandbox; the reaper will')),
+    // No grace after a start: a Worker has no start-up during which callbacks went unheard.
+    reap: () => sessions.reap(),
+  };
+}

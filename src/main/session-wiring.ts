@@ -1,0 +1,95 @@
+import { JoseTokenSigner } from '../adapters/jose/jose-token-signer.ts';
+import type { Database } from '../adapters/postgres/database.ts';
+import { createSandboxRunStore } from '../adapters/postgres/sandbox-run-store.ts';
+import { createSessionStore } from '../adapters/postgres/session-store.ts';
+import { createSigningKeyStore } from '../adapters/postgres/signing-key-store.ts';
+import { HttpSandboxClient } from '../adapters/sandbox-http/http-sandbox-client.ts';
+import type { Config } from '../app/config.ts';
+import type { AppContext } from '../app/context.ts';
+import type { SessionRouteDeps } from '../app/http/routes/sessions.ts';
+import type { RunCredentials } from '../app/integrations/run-credentials.ts';
+import type { DashboardWriter } from '../app/realtime/dashboard-writer.ts';
+import { reapOnce } from '../app/sessions/reaper.ts';
+import { SandboxAgentRunner } from '../app/sessions/sandbox-agent-runner.ts';
+import { createSecretCache } from '../app/sessions/sandbox-events.ts';
+import { SessionManager } from '../app/sessions/session-manager.ts';
+import { createSessionMirror } from '../app/sessions/session-mirror.ts';
+import { isFinishedStatus } from '../domain/orchestrator/execution.ts';
+import type { Hmac } from '../ports/hmac.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { SandboxProvisioner } from '../ports/sandboxes.ts';
+
+/** What differs between the runtimes' session wiring. */
+export interface SessionWiringOptions {
+  readonly config: Config;
+  readonly db: Database;
+  readonly app: AppContext;
+  readonly logger: Logger;
+  readonly writer: DashboardWriter;
+  readonly provisioner: SandboxProvisioner;
+  readonly credentials?: RunCredentials;
+  /** Checks callback signatures (Node's synchronous HMAC; the core's WebCrypto default elsewhere). */
+  readonly hmac?: Hmac;
+  /** Receives the dashboard writes a callback causes after its answer (a Worker keeps them alive). */
+  readonly background?: (task: Promise<unknown>) => void;
+}
+
+/** Sessions wired: the runner, the routes' dependencies, and one reaper pass. */
+export interface SessionWiring {
+  readonly runner: SandboxAgentRunner;
+  readonly manager: SessionManager;
+  readonly routes: SessionRouteDeps;
+  /** One pass of the reaper, then the sweep of tokens of runs that ended (`leaseGraceUntil`: none before). */
+  reap(leaseGraceUntil?: Date): Promise<void>;
+}
+
+/**
+ * The session wiring both composition roots share: stores, the callback secret cache (which the
+ * manager reads through, so a sandbox's first callbacks find the secret there), the manager, the
+ * agent runner, the session mirror, the token signer and the callback handler's dependencies.
+ */
+export function wireSessions(options: SessionWiringOptions): SessionWiring {
+  const { config, db, app, logger, writer, provisioner, credentials } = options;
+  const sc = config.sandboxes;
+  const token = sc.provider.token;
+  const client = new HttpSandboxClient(sc.provider.kind === 'fly' || token === undefined ? {} : { token });
+  const sessionStore = createSessionStore(db);
+  const runs = createSandboxRunStore(db);
+  const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.heartbeatSeconds * 3_000, provisionTimeoutMs: sc.provisionTimeoutMs };
+  const secrets = createSecretCache(sessionStore);
+  const managedSessions = { ...sessionStore, callbackSecret: (id: string) => secrets.get(id, true) };
+  const manager = new SessionManager({ sessions: managedSessions, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace });
+  const mirror = createSessionMirror(app, writer);
+  const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger, onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason), ...(credentials === undefined ? {} : { credentials }) });
+  manager.listen({
+    runLost: (run, reason) => runner.reportResult({ key: run.runKey, outcome: 'lost', reason }),
+    changed: (session) => {
+      secrets.update(session);
+      mirror.session(session);
+    },
+  });
+  const signer = new JoseTokenSigner({ store: createSigningKeyStore(db), clock: app.clock, issuer: config.http.publicUrl, rotateAfterMs: sc.signingKeyRotationMs });
+  const background = options.background ?? ((task: Promise<unknown>) => void task);
+  const events = {
+    sessions: sessionStore,
+    secrets,
+    ...(options.hmac === undefined ? {} : { hmac: options.hmac }),
+    runs,
+    clock: app.clock,
+    logger,
+    runner,
+    leaseMs: policy.leaseMs,
+    onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) => background(mirror.run(run, change)),
+  };
+  const executionFinished = async (id: string) => isFinishedStatus((await app.executions.get(id))?.state.status ?? 'succeeded');
+  return {
+    runner,
+    manager,
+    routes: { sessionStore, manager, client, signer, events },
+    async reap(leaseGraceUntil) {
+      await reapOnce({ sessions: sessionStore, runs, manager, client, runner, realtime: app.realtime, clock: app.clock, logger, policy, staleRunMs: policy.leaseMs * 2, ...(leaseGraceUntil === undefined ? {} : { leaseGraceUntil }), executionFinished });
+      // Tokens of runs that ended on another instance (or before a restart) are revoked here.
+      await credentials?.sweep();
+    },
+  };
+}
