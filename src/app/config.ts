@@ -44,6 +44,7 @@ export const configVariables = {
   BATON_RATE_LIMIT_AUTH_PER_MINUTE: { schema: positiveInt('a number of requests').default(30), description: 'Requests per minute one client address may make to /auth/* before getting 429.' },
   BATON_RATE_LIMIT_TOKEN_PER_MINUTE: { schema: positiveInt('a number of requests').default(600), description: 'Requests per minute one API token may make before getting 429.' },
   BATON_REALTIME_COMMIT_MS: { schema: positiveInt('a duration in milliseconds').max(50, 'expected at most 50 ms (the durability promise)').default(10), description: 'Group-commit window of the dashboard update log: an accepted edit is durable within this many milliseconds (at most 50).' },
+  BATON_REALTIME_RECHECK_SECONDS: { schema: positiveInt('a number of seconds').default(60), description: 'How often open live-dashboard connections are checked against current access again, whatever changed. On Node access changes also arrive at once (Postgres NOTIFY) and this is a safety net; in the Cloudflare Durable Object it is how a revoked member is disconnected.' },
   BATON_REALTIME_COMPACT_MS: { schema: positiveInt('a duration in milliseconds').default(2000), description: 'A dashboard document is compacted into its snapshot this long after its last change (and at least every 10 times this while it keeps changing).' },
   REDIS_URL: { schema: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// URL such as redis://localhost:6379' }).optional(), description: 'When set, several Baton instances share live dashboards through Redis (Hocuspocus Redis extension). Leave unset for a single instance.' },
   BATON_SANDBOX_PROVIDER: { schema: z.enum(['local', 'http', 'fly'], { error: 'expected local, http or fly' }).default('local'), description: 'Where sandboxes come from: local (a stand-in execution plane inside this process), http (any service implementing api/sandbox.openapi.yaml at BATON_SANDBOX_URL), or fly (Fly Machines).' },
@@ -91,7 +92,7 @@ export interface Config {
     readonly sessionMaxDays: number;
   };
   readonly rateLimits: { readonly authPerMinute: number; readonly tokenPerMinute: number };
-  readonly realtime: { readonly commitWindowMs: number; readonly compactAfterMs: number; readonly redisUrl: string | undefined };
+  readonly realtime: { readonly commitWindowMs: number; readonly compactAfterMs: number; readonly recheckMs: number; readonly redisUrl: string | undefined };
   readonly sandboxes: {
     readonly provider: { readonly kind: 'local'; readonly token: string | undefined } | { readonly kind: 'http'; readonly url: string; readonly token: string | undefined } | { readonly kind: 'fly'; readonly apiUrl: string; readonly token: string; readonly app: string; readonly image: string; readonly region: string | undefined; readonly sandboxPort: number };
     readonly maxPerWorkspace: number;
@@ -208,7 +209,7 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
       sessionMaxDays: v.BATON_SESSION_MAX_DAYS,
     },
     rateLimits: { authPerMinute: v.BATON_RATE_LIMIT_AUTH_PER_MINUTE, tokenPerMinute: v.BATON_RATE_LIMIT_TOKEN_PER_MINUTE },
-    realtime: { commitWindowMs: v.BATON_REALTIME_COMMIT_MS, compactAfterMs: v.BATON_REALTIME_COMPACT_MS, redisUrl: v.REDIS_URL },
+    realtime: { commitWindowMs: v.BATON_REALTIME_COMMIT_MS, compactAfterMs: v.BATON_REALTIME_COMPACT_MS, recheckMs: v.BATON_REALTIME_RECHECK_SECONDS * 1000, redisUrl: v.REDIS_URL },
     sandboxes: {
       provider:
         v.BATON_SANDBOX_PROVIDER === 'http'

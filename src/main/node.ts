@@ -125,7 +125,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const listener = await listenAccessChanges(database.url, (change) => void realtime.revalidate(change), logger);
     cleanups.push(() => listener.close());
     // A safety net for changes missed while the listener was reconnecting.
-    const recheck = setInterval(() => void realtime.revalidate('all'), 60_000);
+    const recheck = setInterval(() => void realtime.revalidate('all'), config.realtime.recheckMs);
     recheck.unref();
     cleanups.push(async () => clearInterval(recheck));
 

@@ -8,7 +8,7 @@ import { Miniflare } from 'miniflare';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { createDashboard, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
+import { createDashboard, removeDashboardMember, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { setMember } from '../../src/app/workspaces/workspaces.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
@@ -47,7 +47,8 @@ async function startBaton(): Promise<{ url: string; mf: Miniflare }> {
     modules: [{ type: 'ESModule', path: 'worker.js', contents: await readFile(join(outDir, 'worker.js'), 'utf8') }],
     compatibilityDate: runtime.date,
     compatibilityFlags: runtime.flags,
-    bindings: { BATON_ENV: 'test', BATON_PUBLIC_URL: node.config.http.publicUrl, BATON_DEV_IDP: 'false', LOG_LEVEL: 'silent', BATON_CREDENTIAL_KEYS: testCredentialKeys },
+    // Connections are admitted again every second: how a revoked member is disconnected here.
+    bindings: { BATON_ENV: 'test', BATON_PUBLIC_URL: node.config.http.publicUrl, BATON_DEV_IDP: 'false', LOG_LEVEL: 'silent', BATON_CREDENTIAL_KEYS: testCredentialKeys, BATON_REALTIME_RECHECK_SECONDS: '1' },
     hyperdrives: { HYPERDRIVE: database.url },
     queueProducers: { JOBS: 'baton-jobs' },
     durableObjects: { [runtime.binding]: runtime.className },
@@ -194,6 +195,18 @@ describe('dashboards in the Durable Object', () => {
     await synced(fresh);
     expect(bodyOf(fresh.doc, 'legit')).toBe('ok');
     expect(itemOf(fresh.doc, 'sneaky')).toBeUndefined();
+  });
+
+  it('disconnects a member whose access was taken away, at the next re-check', async () => {
+    const id = await board();
+    const owner = connect(id, people.owner.secret);
+    const viewer = connect(id, people.viewer.secret);
+    await synced(owner, viewer);
+    const present = async () => (await rest('GET', `/v1/dashboards/${id}/presence`, people.owner.secret)).body.viewers.map((v) => v.userId);
+    await eventually(async () => ((await present()).includes(people.viewer.userId) ? true : undefined), 5_000, 'the viewer present');
+    await removeDashboardMember(node.ctx, sessionPrincipal(people.owner.userId), id, people.viewer.userId, 'revoke');
+    await eventually(async () => (!(await present()).includes(people.viewer.userId) ? true : undefined), 10_000, 'the viewer disconnected');
+    expect(await present()).toContain(people.owner.userId);
   });
 
   it('refuses a token that is not a member, and a document other than its dashboard', async () => {

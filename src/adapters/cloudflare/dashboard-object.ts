@@ -11,6 +11,11 @@ export interface DashboardRoomOptions extends Omit<HocuspocusRealtimeOptions, 'a
    * (so a Worker's per-request connection is never shared across requests).
    */
   readonly admit: (credentials: RealtimeCredentials, dashboardId: string) => Promise<RealtimeAccess>;
+  /**
+   * How often open connections are admitted again (BATON_REALTIME_RECHECK_SECONDS): nothing tells
+   * an object at once that access changed, so this is how a revoked member is disconnected.
+   */
+  readonly recheckMs?: number;
 }
 
 /** The server side of a `WebSocketPair` (the part used here). */
@@ -39,11 +44,14 @@ type WebSocketPairConstructor = new () => { 0: WorkerSocket; 1: WorkerSocket };
 export class DashboardRoom {
   readonly #realtime: HocuspocusRealtime;
   readonly #logger: Logger;
+  readonly #recheckMs: number;
+  #rechecking = false;
   /** Which dashboard this object is: set by the first request (the Worker names it in a header). */
   #dashboardId: string | undefined;
 
   constructor(options: DashboardRoomOptions) {
     this.#logger = options.logger;
+    this.#recheckMs = options.recheckMs ?? 60_000;
     this.#realtime = new HocuspocusRealtime({
       ...options,
       // One object is one dashboard: a client that asks this socket for another document is
@@ -81,6 +89,12 @@ export class DashboardRoom {
 
   /** Accepts a WebSocket and bridges it to Hocuspocus: its messages and its close. */
   #accept(request: Request): Response {
+    // The object lives while sockets are open (no hibernation), so a plain interval serves; a
+    // connection whose access is gone is closed with 4403, as on Node.
+    if (!this.#rechecking) {
+      this.#rechecking = true;
+      setInterval(() => void this.#realtime.revalidate('all'), this.#recheckMs);
+    }
     const Pair = (globalThis as unknown as { WebSocketPair: WebSocketPairConstructor }).WebSocketPair;
     const pair = new Pair();
     const client = pair[0];

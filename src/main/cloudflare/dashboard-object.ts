@@ -25,6 +25,7 @@ export function composeDashboardRoom(env: WorkerEnv): DashboardRoomOptions {
     logger,
     compactAfterMs: config.realtime.compactAfterMs,
     compactAtMostMs: config.realtime.compactAfterMs * 10,
+    recheckMs: config.realtime.recheckMs,
     async admit(credentials, dashboardId) {
       const admissionDb = createDatabase({ url: config.database.url ?? '', poolMax: 1, logger });
       try {
