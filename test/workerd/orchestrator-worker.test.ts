@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
@@ -19,14 +17,13 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { startSandboxProcess, testCredentialKeys, type Spawned } from '../support/processes.ts';
 import { silentLogger } from '../support/silent-logger.ts';
-import { startWorker } from '../support/workerd.ts';
+import { buildWorkerBundle, startWorker, wranglerRuntime } from '../support/workerd.ts';
 
 // The orchestrator in the Baton Worker as it is deployed: the bundle `npm run build:cloudflare`
 // writes, in workerd with wrangler.toml's date and flags, Postgres through Hyperdrive, the job queue
 // as a Queues producer and consumer of the same Worker, and the local execution plane as a process
 // of its own (the `http` sandbox provider): its callbacks reach the Worker over HTTP. No Node Baton
 // runs: every job is worked by the Worker's queue() entry, every cron tick by its scheduled().
-const run = promisify(execFile);
 let database: TestDatabase;
 let db: Database;
 let plane: Spawned & { url: string };
@@ -38,18 +35,10 @@ let token: string;
 let workspaceId: string;
 let dashboardId: string;
 
-async function wranglerRuntime(): Promise<{ date: string; flags: string[] }> {
-  const toml = await readFile('deploy/cloudflare/wrangler.toml', 'utf8');
-  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
-  if (date === undefined || flags === undefined) throw new Error('wrangler.toml has no compatibility_date or compatibility_flags');
-  return { date, flags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? '') };
-}
-
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'baton-orchestrator-worker-'));
   planeDir = await mkdtemp(join(tmpdir(), 'baton-plane-'));
-  const built = run(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'deploy/cloudflare/build.ts', '--outfile', join(outDir, 'worker.js')]);
+  const built = buildWorkerBundle(outDir);
   database = await createTestDatabase();
   db = createDatabase({ url: database.url, poolMax: 2, logger: silentLogger });
   plane = await startSandboxProcess(await freePort(), planeDir);

@@ -1,9 +1,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -16,12 +14,12 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { testCredentialKeys } from '../support/processes.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { buildWorkerBundle, wranglerRuntime } from '../support/workerd.ts';
 
 // Live dashboards on Cloudflare: the bundle `npm run build:cloudflare` writes, in workerd with
 // wrangler.toml's date, flags and DASHBOARDS Durable Object binding, Postgres through Hyperdrive.
 // A Node Baton on the same database sets up users and dashboards. Clients are @hocuspocus/provider
 // over real WebSockets to the Worker, which forwards them to the dashboard's object.
-const run = promisify(execFile);
 let database: TestDatabase;
 let node: TestApp;
 let outDir: string;
@@ -30,19 +28,11 @@ const people = {} as Record<'owner' | 'viewer', { secret: string; userId: string
 let workspaceId: string;
 const clients: Client[] = [];
 
-/** compatibility_date, compatibility_flags and the DO binding of wrangler.toml: what is deployed. */
-async function wranglerRuntime(): Promise<{ date: string; flags: string[]; binding: string; className: string }> {
-  const toml = await readFile('deploy/cloudflare/wrangler.toml', 'utf8');
-  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
-  const durable = /^\[\[durable_objects\.bindings\]\]\s*\nname\s*=\s*"([^"]+)"\s*\nclass_name\s*=\s*"([^"]+)"/m.exec(toml);
-  if (date === undefined || flags === undefined || durable?.[1] === undefined || durable[2] === undefined) throw new Error('wrangler.toml lacks the date, the flags or the Durable Object binding');
-  return { date, flags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? ''), binding: durable[1], className: durable[2] };
-}
-
 /** Starts the built Worker; each start gets empty Durable Object storage of its own. */
 async function startBaton(): Promise<{ url: string; mf: Miniflare }> {
   const runtime = await wranglerRuntime();
+  const durableObject = runtime.durableObject;
+  if (durableObject === undefined) throw new Error('wrangler.toml declares no Durable Object binding');
   const mf = new Miniflare({
     modules: [{ type: 'ESModule', path: 'worker.js', contents: await readFile(join(outDir, 'worker.js'), 'utf8') }],
     compatibilityDate: runtime.date,
@@ -51,7 +41,7 @@ async function startBaton(): Promise<{ url: string; mf: Miniflare }> {
     bindings: { BATON_ENV: 'test', BATON_PUBLIC_URL: node.config.http.publicUrl, BATON_DEV_IDP: 'false', LOG_LEVEL: 'silent', BATON_CREDENTIAL_KEYS: testCredentialKeys, BATON_REALTIME_RECHECK_SECONDS: '1' },
     hyperdrives: { HYPERDRIVE: database.url },
     queueProducers: { JOBS: 'baton-jobs' },
-    durableObjects: { [runtime.binding]: runtime.className },
+    durableObjects: { [durableObject.binding]: durableObject.className },
     durableObjectsPersist: await mkdtemp(join(outDir, 'objects-')),
     host: '127.0.0.1',
     port: 0,
@@ -61,7 +51,7 @@ async function startBaton(): Promise<{ url: string; mf: Miniflare }> {
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'baton-realtime-do-'));
-  const built = run(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'deploy/cloudflare/build.ts', '--outfile', join(outDir, 'worker.js')]);
+  const built = buildWorkerBundle(outDir);
   database = await createTestDatabase();
   node = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
   const owner = await bootstrapToken(node.ctx, { email: 'owner@example.com', workspaceName: 'Edge' });

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/adapters/postgres/database.ts';
@@ -11,13 +9,12 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { testCredentialKeys } from '../support/processes.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
-import { startWorker, type WorkerdWorker } from '../support/workerd.ts';
+import { type WorkerdWorker, buildWorkerBundle, startWorker, wranglerRuntime } from '../support/workerd.ts';
 
 // The Baton Worker as it is deployed: the bundle `npm run build:cloudflare` writes (the real script,
 // run as a process), in workerd with deploy/cloudflare/wrangler.toml's date and flags, Postgres
 // through a Hyperdrive binding (Miniflare's local proxy to a real database) and a queue binding.
 // A Node Baton on the same database is the reference: both runtimes must answer alike.
-const run = promisify(execFile);
 let database: TestDatabase;
 let node: TestApp;
 let worker: WorkerdWorker;
@@ -26,21 +23,12 @@ let buildOutput: string;
 let token: string;
 let userId: string;
 
-/** compatibility_date and compatibility_flags of wrangler.toml, so the test runs what is deployed. */
-async function wranglerRuntime(): Promise<{ date: string; flags: string[] }> {
-  const toml = await readFile('deploy/cloudflare/wrangler.toml', 'utf8');
-  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
-  if (date === undefined || flags === undefined) throw new Error('wrangler.toml has no compatibility_date or compatibility_flags');
-  return { date, flags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? '') };
-}
-
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'baton-worker-'));
-  const built = run(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'deploy/cloudflare/build.ts', '--outfile', join(outDir, 'worker.js')]);
+  const built = buildWorkerBundle(outDir);
   database = await createTestDatabase();
   node = await startTestApp(database.url);
-  buildOutput = (await built).stdout;
+  buildOutput = await built;
   const runtime = await wranglerRuntime();
   worker = await startWorker({
     bundle: join(outDir, 'worker.js'),

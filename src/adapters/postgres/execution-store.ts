@@ -3,7 +3,7 @@ import { finishedStatuses, isFinishedStatus, type ExecutionEvent, type Execution
 import type { ExecutionChange, ExecutionRecord, ExecutionStore } from '../../ports/executions.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
-import { outboxJobsJson } from './job-outbox.ts';
+import { outboxJobsJson, outboxRows } from './job-outbox.ts';
 import { createWriteBatcher } from './write-batcher.ts';
 
 type Row = { id: string; workspace_id: string; dashboard_id: string; recipe_id: string; state: unknown; created_by: string | null; created_at: Date; updated_at: Date };
@@ -28,7 +28,7 @@ async function saveMany(db: Database, changes: readonly ExecutionChange[]): Prom
     type: c.event.type,
     event: c.event,
     actor: c.actor.kind === 'user' ? c.actor.userId : null,
-    jobs: JSON.parse(outboxJobsJson(c.jobs)) as unknown,
+    jobs: outboxRows(c.jobs),
   }));
   const { rows } = await sql<{ i: number }>`
     with input as (
@@ -71,8 +71,8 @@ export function createExecutionStore(db: Database): ExecutionStore {
     async save(change, tx) {
       if (tx === undefined) return batched(change);
       const { id, expectedVersion, state, event, actor, jobs } = change;
-      // One statement, so one round trip and atomic even outside a transaction: the hot path of the
-      // engine. The version check makes it a compare-and-set; the inserts only happen if it matched.
+      // Inside a caller's transaction (interventions, schedules, triggers): one statement. The version
+      // check makes it a compare-and-set; the inserts only happen if it matched.
       const finishedAt = isFinishedStatus(state.status) ? new Date(state.finishedAt ?? Date.now()) : null;
       const { rows } = await sql<{ n: number }>`
         with u as (

@@ -23,9 +23,14 @@ export interface PostgresJobOutboxOptions {
   readonly lookaheadMs?: number;
 }
 
+/** The rows `jobs` become (for statements that carry them inside a larger JSON parameter). */
+export function outboxRows(jobs: readonly OutboxJob[]): Array<{ topic: string; data: object; start_after: string | null; cancel_key: string | null }> {
+  return jobs.map((job) => ({ topic: job.topic, data: job.data, start_after: job.startAfter?.toISOString() ?? null, cancel_key: job.cancelKey ?? null }));
+}
+
 /** The rows `jobs` become, as one JSON parameter (for `insertOutboxJobs` and for SQL CTEs). */
 export function outboxJobsJson(jobs: readonly OutboxJob[]): string {
-  return JSON.stringify(jobs.map((job) => ({ topic: job.topic, data: job.data, start_after: job.startAfter?.toISOString() ?? null, cancel_key: job.cancelKey ?? null })));
+  return JSON.stringify(outboxRows(jobs));
 }
 
 /** Writes jobs into the outbox inside `tx`; they reach the queue after the commit. */
