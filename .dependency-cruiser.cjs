@@ -49,6 +49,20 @@ module.exports = {
       to: { dependencyTypes: ['core'] },
     },
     {
+      name: 'worker-composition-stays-off-node',
+      comment: 'The Worker and its Durable Object (src/main/cloudflare) and the composition they share with Node import no Node built-ins (a Worker has no file system or process).',
+      severity: 'error',
+      from: { path: '^src/main/(cloudflare/|app-context\\.ts$|integrations\\.ts$|session-wiring\\.ts$)' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'worker-composition-uses-no-node-parts',
+      comment: 'Nor the Node-only parts: the Node composition and CLI, pg-boss, fastify, pino, the local sandbox plane, the development IdP, Node crypto, the key file.',
+      severity: 'error',
+      from: { path: '^src/main/(cloudflare/|app-context\\.ts$|integrations\\.ts$|session-wiring\\.ts$)' },
+      to: { path: '^src/(main/(node|server|cli|sandbox-local|sandboxes|database|credential-keys)\\.ts$|adapters/(pgboss|fastify|pino|local-sandbox|node-crypto|dev-idp)/)' },
+    },
+    {
       name: 'app-does-not-know-adapters',
       severity: 'error',
       from: { path: '^src/app/' },

@@ -5,7 +5,8 @@ import { migrateToLatest } from '../adapters/postgres/migrator.ts';
 import { ConfigError, resolveConfig, type Config } from '../app/config.ts';
 import { checkCredentialKeys, rotateCredentials } from '../app/credentials/credentials.ts';
 import { bootstrapToken } from '../app/identity/tokens.ts';
-import { createPostgresAppContext, openCredentialCipher } from './app-context.ts';
+import { createPostgresAppContext } from './app-context.ts';
+import { openCredentialCipher } from './credential-keys.ts';
 import { openDatabase } from './database.ts';
 
 const usage = `Usage: npm run baton -- <command>

@@ -18,9 +18,8 @@ import { callbackUrl } from '../app/identity/login.ts';
 import { admitRealtime } from '../app/realtime/connect.ts';
 import { DocumentLog } from '../app/realtime/document-log.ts';
 import { createCelExpressions } from '../app/orchestrator/cel-expressions.ts';
-import { parseApprovalKey } from '../app/orchestrator/dashboard-mirror.ts';
 import { Engine } from '../app/orchestrator/engine.ts';
-import { intervene } from '../app/orchestrator/executions.ts';
+import { applyDocumentDecision } from '../app/orchestrator/document-decisions.ts';
 import { startOrchestratorWorkers } from '../app/orchestrator/workers.ts';
 import { PostgresJobOutbox } from '../adapters/postgres/job-outbox.ts';
 import { startNodeSandboxes } from './sandboxes.ts';
@@ -39,7 +38,8 @@ import { checkCredentialKeys } from '../app/credentials/credentials.ts';
 import { githubHookTarget } from '../app/integrations/connections.ts';
 import { deliver } from '../app/integrations/deliveries.ts';
 import { createRunCredentials } from '../app/integrations/run-credentials.ts';
-import { createPostgresAppContext, openCredentialCipher } from './app-context.ts';
+import { createPostgresAppContext } from './app-context.ts';
+import { openCredentialCipher } from './credential-keys.ts';
 import { createNodeIntegrations } from './integrations.ts';
 import { openDatabase } from './database.ts';
 
@@ -171,10 +171,8 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
 
     // An approval decided from the dashboard document goes through the same checks as the HTTP route.
     onDecision = ({ approvalKey, access, approved, comment }) => {
-      const target = parseApprovalKey(approvalKey);
-      if (target === undefined) return;
-      intervene(app, engine, access.principal, target.executionId, { type: 'approval.decided', stepId: target.stepId, approved, comment }, `document-${crypto.randomUUID()}`).catch((error: unknown) => {
-        logger.info({ err: error, approvalKey }, 'a decision written in a dashboard was not applied');
+      applyDocumentDecision({ app, engine, logger }, { approvalKey, principal: access.principal, approved, comment, decisionId: crypto.randomUUID() }).catch((error: unknown) => {
+        logger.warn({ err: error, approvalKey }, 'a decision written in a dashboard could not be applied');
       });
     };
 

@@ -16,10 +16,12 @@ export interface RealtimeClient {
 }
 
 /**
- * Connects to `/v1/realtime` as a browser would. `token` is an API token (the provider's token);
- * `headers` are sent with the handshake (a session cookie, an Origin).
+ * Connects to `/v1/realtime?dashboard=<id>` as a browser would (the URL both runtimes serve: the
+ * Worker picks the dashboard's object by it, Node ignores it). `token` is an API token (the
+ * provider's token); `headers` are sent with the handshake (a session cookie, an Origin);
+ * `documentName` asks for another document than the URL names (which must be refused).
  */
-export function connectClient(baseUrl: string, dashboardId: string, options: { token?: string; headers?: Record<string, string>; reconnectForever?: boolean } = {}): RealtimeClient {
+export function connectClient(baseUrl: string, dashboardId: string, options: { token?: string; headers?: Record<string, string>; reconnectForever?: boolean; documentName?: string } = {}): RealtimeClient {
   const headers = options.headers ?? {};
   // The provider opens sockets with `new WebSocketPolyfill(url)`; this one adds handshake headers.
   class HeaderedWebSocket extends WebSocket {
@@ -34,10 +36,10 @@ export function connectClient(baseUrl: string, dashboardId: string, options: { t
   let refusal: string | undefined;
   let authenticated = false;
   let scope: string | undefined;
-  const websocketProvider = new HocuspocusProviderWebsocket({ url: `${baseUrl.replace(/^http/, 'ws')}/v1/realtime`, WebSocketPolyfill: HeaderedWebSocket, maxAttempts: options.reconnectForever === true ? 0 : 3, delay: 100, minDelay: 50, maxDelay: 500 });
+  const websocketProvider = new HocuspocusProviderWebsocket({ url: `${baseUrl.replace(/^http/, 'ws')}/v1/realtime?dashboard=${encodeURIComponent(dashboardId)}`, WebSocketPolyfill: HeaderedWebSocket, maxAttempts: options.reconnectForever === true ? 0 : 3, delay: 100, minDelay: 50, maxDelay: 500 });
   const provider = new HocuspocusProvider({
     websocketProvider,
-    name: dashboardId,
+    name: options.documentName ?? dashboardId,
     document: doc,
     token: options.token ?? '',
     onAuthenticationFailed: ({ reason }) => {

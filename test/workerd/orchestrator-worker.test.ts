@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as Y from 'yjs';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
 import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { resolveConfig } from '../../src/app/config.ts';
@@ -16,6 +17,7 @@ import { callApi, sandboxLedger } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { startSandboxProcess, testCredentialKeys, type Spawned } from '../support/processes.ts';
+import { connectClient } from '../support/realtime-client.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { buildWorkerBundle, startWorker, wranglerRuntime } from '../support/workerd.ts';
 
@@ -32,6 +34,7 @@ let outDir: string;
 let mf: Miniflare;
 let workerUrl: string;
 let token: string;
+let userId: string;
 let workspaceId: string;
 let dashboardId: string;
 
@@ -55,6 +58,7 @@ beforeAll(async () => {
     hyperdrives: { HYPERDRIVE: database.url },
     queueProducers: { JOBS: 'baton-jobs' },
     queueConsumers: { 'baton-jobs': { maxBatchSize: 25, maxBatchTimeout: 0, maxRetries: 100 } },
+    durableObjects: runtime.durableObject === undefined ? {} : { [runtime.durableObject.binding]: runtime.durableObject.className },
     host: '127.0.0.1',
     port,
   });
@@ -63,6 +67,7 @@ beforeAll(async () => {
   const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url, BATON_DEV_IDP: 'false' }), { realtime: unavailableRealtime });
   const made = await bootstrapToken(ctx, { email: 'edge@example.com', workspaceName: 'Edge' });
   token = made.secret;
+  userId = made.user.id;
   workspaceId = made.workspace?.id ?? '';
   dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Edge' }, 'setup')).id;
   expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
@@ -114,6 +119,31 @@ describe('the orchestrator in the Baton Worker', () => {
       [`${id}/plan/1`, 1],
       [`${id}/ship/1`, 1],
     ]);
+  }, 60_000);
+
+  it("takes an approval decided in the dashboard's document, through the Durable Object and the queue", async () => {
+    const recipeId = await recipe('name: doc-gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship?" }\n  - { id: ship, kind: agent, profile: coder, prompt: "Ship it" }\n');
+    const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id as string;
+    await stepIs(id, 'gate', 'waiting');
+    const browser = connectClient(workerUrl, dashboardId, { token });
+    try {
+      // The execution's mirror wrote the approval into the document through the object.
+      const approval = (await eventually(() => browser.doc.getMap<Y.Map<unknown>>('approvals').get(`${id}:gate`), 10_000, 'the approval in the document')) as Y.Map<unknown>;
+      expect(approval.get('status')).toBe('waiting');
+      (approval.get('decisions') as Y.Map<unknown>).set(userId, { approved: true, comment: 'from the dashboard' });
+      const done = await eventually(async () => {
+        const ex = await execution(id);
+        return ex.status === 'succeeded' ? ex : undefined;
+      }, 30_000, 'the execution succeeded');
+      expect(done.steps.ship?.status).toBe('succeeded');
+      // Decided once, by the person who wrote it.
+      const events = ((await api('GET', `/v1/executions/${id}/events?limit=50`)).body.events as Array<{ event: { type: string; actor?: unknown; comment?: string } }>).map((e) => e.event);
+      expect(events.filter((e) => e.type === 'approval.decided')).toEqual([expect.objectContaining({ actor: { kind: 'user', userId }, approved: true, comment: 'from the dashboard' })]);
+    } finally {
+      browser.destroy();
+    }
   }, 60_000);
 
   it('fires a schedule created through the Worker on a cron tick, starting an execution', async () => {

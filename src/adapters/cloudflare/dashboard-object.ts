@@ -1,21 +1,28 @@
 import { NotFoundError } from '../../domain/errors.ts';
 import type { RealtimeAccess, RealtimeCredentials } from '../../app/realtime/connect.ts';
+import type { LiveConnections } from '../../ports/live-connections.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { AccessChange } from '../../ports/realtime.ts';
 import { HocuspocusRealtime, type HocuspocusRealtimeOptions } from '../hocuspocus/hocuspocus-realtime.ts';
 import { dashboardHeader, realtimePaths } from './dashboard-protocol.ts';
 
 /** What one dashboard's object runs on: the Node adapter's options, with admission per request. */
-export interface DashboardRoomOptions extends Omit<HocuspocusRealtimeOptions, 'admit' | 'extensions'> {
+export interface DashboardRoomOptions extends Omit<HocuspocusRealtimeOptions, 'admit' | 'extensions' | 'onOpened' | 'onClosed'> {
   /**
    * Admits a connection through the app's `admitRealtime`, over a database context of its own
    * (so a Worker's per-request connection is never shared across requests).
    */
   readonly admit: (credentials: RealtimeCredentials, dashboardId: string) => Promise<RealtimeAccess>;
   /**
-   * How often open connections are admitted again (BATON_REALTIME_RECHECK_SECONDS): nothing tells
-   * an object at once that access changed, so this is how a revoked member is disconnected.
+   * How often open connections are admitted again (BATON_REALTIME_RECHECK_SECONDS): the safety net
+   * for an access change whose notice did not arrive (see `connections`).
    */
   readonly recheckMs?: number;
+  /**
+   * The live-connection registry: the object records who is connected, so the Worker that commits
+   * an access change can find this object and post the change to it (`realtimePaths.access`).
+   */
+  readonly connections?: LiveConnections;
 }
 
 /** The server side of a `WebSocketPair` (the part used here). */
@@ -45,15 +52,34 @@ export class DashboardRoom {
   readonly #realtime: HocuspocusRealtime;
   readonly #logger: Logger;
   readonly #recheckMs: number;
+  readonly #connections: LiveConnections | undefined;
   #rechecking = false;
   /** Which dashboard this object is: set by the first request (the Worker names it in a header). */
   #dashboardId: string | undefined;
+  /** The registry's rows of an earlier life of this object, being deleted; records wait for it. */
+  #reset: Promise<void> = Promise.resolve();
+  /** Each open connection's registry insert, so its delete never overtakes it. */
+  readonly #recorded = new Map<string, Promise<void>>();
 
   constructor(options: DashboardRoomOptions) {
     this.#logger = options.logger;
     this.#recheckMs = options.recheckMs ?? 60_000;
+    this.#connections = options.connections;
     this.#realtime = new HocuspocusRealtime({
       ...options,
+      onOpened: ({ dashboardId, connectionId, access }) => {
+        const connections = this.#connections;
+        if (connections === undefined) return;
+        const record = { dashboardId, connectionId, userId: access.principal.userId, tokenId: access.principal.tokenId ?? null, sessionId: access.sessionId ?? null };
+        this.#recorded.set(connectionId, this.#reset.then(() => connections.opened(record)).catch((error: unknown) => this.#registryFailed(error)));
+      },
+      onClosed: ({ dashboardId, connectionId }) => {
+        const connections = this.#connections;
+        if (connections === undefined) return;
+        const recorded = this.#recorded.get(connectionId) ?? Promise.resolve();
+        this.#recorded.delete(connectionId);
+        void recorded.then(() => connections.closed(dashboardId, connectionId)).catch((error: unknown) => this.#registryFailed(error));
+      },
       // One object is one dashboard: a client that asks this socket for another document is
       // refused, or two objects could hold (and compact) the same document.
       admit: (credentials, documentName) => {
@@ -68,7 +94,11 @@ export class DashboardRoom {
     const dashboardId = request.headers.get(dashboardHeader);
     if (dashboardId === null || dashboardId === '') return new Response('no dashboard named', { status: 400 });
     if (this.#dashboardId !== undefined && this.#dashboardId !== dashboardId) return new Response('this object is another dashboard', { status: 409 });
-    this.#dashboardId = dashboardId;
+    if (this.#dashboardId === undefined) {
+      this.#dashboardId = dashboardId;
+      // Only one object serves a dashboard: rows recorded before this one started are stale.
+      if (this.#connections !== undefined) this.#reset = this.#connections.reset(dashboardId).catch((error: unknown) => this.#registryFailed(error));
+    }
     const path = new URL(request.url).pathname;
     try {
       if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.#accept(request);
@@ -80,11 +110,22 @@ export class DashboardRoom {
         return new Response(null, { status: 204 });
       }
       if (path === realtimePaths.presence && request.method === 'GET') return Response.json(await this.#realtime.presence(dashboardId));
+      if (path === realtimePaths.access && request.method === 'POST') {
+        const change = accessChangeOf(await request.json().catch(() => undefined));
+        if (change === undefined) return new Response('not an access change', { status: 400 });
+        await this.#realtime.revalidate(change);
+        return new Response(null, { status: 204 });
+      }
       return new Response('not found', { status: 404 });
     } catch (error) {
       this.#logger.error({ err: error, dashboardId, path }, 'dashboard object request failed');
       return new Response('the dashboard could not be served', { status: 500 });
     }
+  }
+
+  #registryFailed(error: unknown): void {
+    // Without its row a connection is found by the interval re-check only, not at once.
+    this.#logger.warn({ err: error, dashboardId: this.#dashboardId }, 'could not update the live-connection registry');
   }
 
   /** Accepts a WebSocket and bridges it to Hocuspocus: its messages and its close. */
@@ -117,6 +158,16 @@ export class DashboardRoom {
     server.addEventListener('error', (event) => this.#logger.info({ err: event }, 'realtime socket error'));
     return new Response(null, { status: 101, webSocket: client } as ResponseInit);
   }
+}
+
+/** The access change a Worker posted, or undefined when the body is not one. */
+function accessChangeOf(body: unknown): AccessChange | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { kind } = body as { kind?: unknown };
+  const field = kind === 'user' ? 'userId' : kind === 'token' ? 'tokenId' : kind === 'session' ? 'sessionId' : kind === 'dashboard' ? 'dashboardId' : undefined;
+  if (field === undefined) return undefined;
+  const value = (body as Record<string, unknown>)[field];
+  return typeof value === 'string' ? ({ kind, [field]: value } as AccessChange) : undefined;
 }
 
 /** The Durable Object state as the class uses it (nothing: Postgres is the truth). */

@@ -16,4 +16,6 @@ export const realtimePaths = {
   update: '/internal/update',
   /** GET: who is connected, as JSON `Viewer[]`. */
   presence: '/internal/presence',
+  /** POST an `AccessChange` (JSON): the connections it concerns are admitted again; 204 once done. */
+  access: '/internal/access',
 } as const;

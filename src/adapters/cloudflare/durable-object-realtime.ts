@@ -1,3 +1,4 @@
+import { errorBody } from '../../app/http/errors.ts';
 import type { Realtime, Viewer } from '../../ports/realtime.ts';
 import { dashboardHeader, realtimePaths } from './dashboard-protocol.ts';
 
@@ -28,11 +29,16 @@ export function dashboardStub(namespace: DurableObjectNamespaceLike, dashboardId
 export function forwardRealtimeUpgrade(namespace: DurableObjectNamespaceLike, request: Request): Promise<Response> {
   const dashboardId = new URL(request.url).searchParams.get('dashboard');
   if (dashboardId === null || !/^[0-9a-f-]{36}$/i.test(dashboardId)) {
-    return Promise.resolve(new Response('Connect to /v1/realtime?dashboard=<dashboard id>', { status: 400 }));
+    return Promise.resolve(jsonError(400, errorBody('invalid_input', 'dashboard: connect to /v1/realtime?dashboard=<dashboard id> (a dashboard id)', { issues: [{ path: 'dashboard', message: 'a dashboard id is required' }] })));
   }
   const forwarded = new Request(request);
   forwarded.headers.set(dashboardHeader, dashboardId);
   return dashboardStub(namespace, dashboardId).fetch(forwarded);
+}
+
+/** A JSON error answer, with the body every other route uses. */
+export function jsonError(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
 }
 
 /**

@@ -11,6 +11,8 @@ import type { AccessChange, Realtime, Viewer } from '../../ports/realtime.ts';
 interface ConnectionContext {
   access: RealtimeAccess;
   readonly credentials: RealtimeCredentials;
+  /** This server's id for the admitted connection (what `onOpened` and `onClosed` name). */
+  readonly connectionId: string;
 }
 
 /** Options of the Node realtime server. */
@@ -28,6 +30,10 @@ export interface HocuspocusRealtimeOptions {
    * key → `decisions` → their user id). Decisions written under someone else's id are ignored.
    */
   readonly onDecision?: (decision: { dashboardId: string; approvalKey: string; access: RealtimeAccess; approved: boolean; comment: string | null }) => void;
+  /** A connection was admitted (after `admit`), e.g. to record it in the live-connection registry. */
+  readonly onOpened?: (event: { dashboardId: string; connectionId: string; access: RealtimeAccess }) => void;
+  /** An admitted connection closed. */
+  readonly onClosed?: (event: { dashboardId: string; connectionId: string }) => void;
   /** More Hocuspocus extensions, e.g. Redis for several instances. */
   readonly extensions?: readonly Extension[];
   /**
@@ -79,11 +85,19 @@ export class HocuspocusRealtime implements Realtime {
         try {
           const access = await admit(credentials, documentName);
           connectionConfig.readOnly = access.readOnly;
-          return { access, credentials } satisfies ConnectionContext;
+          return { access, credentials, connectionId: crypto.randomUUID() } satisfies ConnectionContext;
         } catch (error) {
           if (!(error instanceof DomainError)) logger.error({ err: error }, 'realtime admission failed');
           throw error instanceof DomainError ? new Error(error.code) : error;
         }
+      },
+      async connected({ documentName, context }) {
+        const admitted = context as ConnectionContext | undefined;
+        if (admitted?.access !== undefined) options.onOpened?.({ dashboardId: documentName, connectionId: admitted.connectionId, access: admitted.access });
+      },
+      async onDisconnect({ documentName, context }) {
+        const admitted = context as ConnectionContext | undefined;
+        if (admitted?.access !== undefined) options.onClosed?.({ dashboardId: documentName, connectionId: admitted.connectionId });
       },
       async onLoadDocument({ document, documentName }) {
         const stored = await store.load(documentName);

@@ -35,6 +35,7 @@ export interface DatabaseSchema {
   credential_keys: CredentialKeysTable;
   integrations: IntegrationsTable;
   run_credentials: RunCredentialsTable;
+  live_connections: LiveConnectionsTable;
 }
 
 /** A timestamp column Postgres fills on insert. */
@@ -405,4 +406,13 @@ export interface RunCredentialsTable {
   credential_id: string;
   expires_at: Date;
   created_at: CreatedAt;
+}
+
+export interface LiveConnectionsTable {
+  dashboard_id: string;
+  connection_id: string;
+  user_id: string;
+  token_id: string | null;
+  session_id: string | null;
+  opened_at: CreatedAt;
 }

@@ -1,8 +1,10 @@
 import packageJson from '../../../package.json' with { type: 'json' };
+import { DurableObjectAccessEvents } from '../../adapters/cloudflare/durable-object-access-events.ts';
 import { CloudflareQueuesJobQueue } from '../../adapters/cloudflare/queues-job-queue.ts';
 import { createOpenIdClientProvider } from '../../adapters/oidc/openid-client-identity-provider.ts';
 import { createDatabase, databaseProbe, type Database } from '../../adapters/postgres/database.ts';
 import { PostgresJobOutbox } from '../../adapters/postgres/job-outbox.ts';
+import { createLiveConnectionStore } from '../../adapters/postgres/live-connection-store.ts';
 import { createEnvelopeCipher } from '../../adapters/webcrypto/envelope-cipher.ts';
 import type { Config } from '../../app/config.ts';
 import type { AppContext } from '../../app/context.ts';
@@ -27,6 +29,8 @@ export interface WorkerApp {
   readonly outbox: PostgresJobOutbox;
   /** The route table, mounted by the fetch router. */
   readonly routes: readonly AnyRoute[];
+  /** Access changes for the dashboards' objects, posted by `deliver` once the invocation's work is done. */
+  readonly accessEvents: DurableObjectAccessEvents | undefined;
   /** The orchestrator, sessions, schedules and triggers; undefined when sandboxes are out of reach (provider `local`). */
   readonly orchestrator: WorkerOrchestrator | undefined;
   /** Closes the invocation's database connection (call it in `ctx.waitUntil`). */
@@ -56,8 +60,10 @@ export async function openWorkerApp(env: WorkerEnv, config: Config, logger: Logg
   const db = createDatabase({ url: config.database.url ?? '', poolMax: 3, logger });
   const credentialCipher = await credentialCipherOf(config);
   const identityProvider = identityProviderOf(config, logger);
+  const accessEvents = env.DASHBOARDS === undefined ? undefined : new DurableObjectAccessEvents({ namespace: env.DASHBOARDS, connections: createLiveConnectionStore(db), logger });
   const app = createPostgresAppContext(db, config, {
     realtime: workerRealtime(env),
+    ...(accessEvents === undefined ? {} : { accessEvents }),
     ...(credentialCipher === undefined ? {} : { credentialCipher }),
     ...(identityProvider === undefined ? {} : { identityProvider }),
   });
@@ -68,7 +74,7 @@ export async function openWorkerApp(env: WorkerEnv, config: Config, logger: Logg
   // before a deployment (`npm run migrate` against the database), see the README.
   const orchestrator = await wireWorkerOrchestrator({ config, db, app, jobs, outbox, logger });
   const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db)], app, ...orchestrator?.routes });
-  return { config, db, app, jobs, outbox, routes, orchestrator, close: () => db.destroy() };
+  return { config, db, app, jobs, outbox, routes, accessEvents, orchestrator, close: () => db.destroy() };
 }
 
 /**

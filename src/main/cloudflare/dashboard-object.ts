@@ -1,6 +1,9 @@
 import { dashboardObjectClass, type DashboardRoomOptions } from '../../adapters/cloudflare/dashboard-object.ts';
+import { CloudflareQueuesJobQueue } from '../../adapters/cloudflare/queues-job-queue.ts';
 import { createDatabase } from '../../adapters/postgres/database.ts';
 import { createDocumentStore } from '../../adapters/postgres/document-store.ts';
+import { createLiveConnectionStore } from '../../adapters/postgres/live-connection-store.ts';
+import { documentDecisionTopic, type DocumentDecision } from '../../app/orchestrator/document-decisions.ts';
 import { admitRealtime } from '../../app/realtime/connect.ts';
 import { DocumentLog } from '../../app/realtime/document-log.ts';
 import { createPostgresAppContext } from '../app-context.ts';
@@ -11,21 +14,30 @@ import { workerRealtime } from './realtime.ts';
 /**
  * The composition of one dashboard's Durable Object: the document store and its group-committed
  * log over a small pool of its own (the object lives across requests and keeps writing after
- * them: the log's window, compaction), and admission by the app's `admitRealtime` over a database
- * connection opened for that admission and closed after it, as a Worker request does.
+ * them: the log's window, compaction), admission by the app's `admitRealtime` over a database
+ * connection opened for that admission and closed after it, as a Worker request does, the
+ * live-connection registry, and decisions written in the document sent to the job queue.
  */
 export function composeDashboardRoom(env: WorkerEnv): DashboardRoomOptions {
   const config = workerConfig(env);
   const logger = createConsoleLogger(config.log.level, { component: 'dashboard-object' });
   const db = createDatabase({ url: config.database.url ?? '', poolMax: 2, logger, applicationName: 'baton-dashboard-object' });
   const store = createDocumentStore(db);
+  // Decisions written into an approval go to the Worker's queue consumer, which has the engine.
+  const jobs = new CloudflareQueuesJobQueue({ queue: env.JOBS, logger });
+  const decisions = jobs.start().then(() => jobs.declareTopic(documentDecisionTopic));
   return {
+    onDecision({ approvalKey, access, approved, comment }) {
+      const decision: DocumentDecision = { approvalKey, principal: access.principal, approved, comment, decisionId: crypto.randomUUID() };
+      decisions.then(() => jobs.send(documentDecisionTopic, decision)).catch((error: unknown) => logger.warn({ err: error, approvalKey }, 'could not hand over a decision written in a dashboard'));
+    },
     store,
     log: new DocumentLog(store, { windowMs: config.realtime.commitWindowMs, logger }),
     logger,
     compactAfterMs: config.realtime.compactAfterMs,
     compactAtMostMs: config.realtime.compactAfterMs * 10,
     recheckMs: config.realtime.recheckMs,
+    connections: createLiveConnectionStore(db),
     async admit(credentials, dashboardId) {
       const admissionDb = createDatabase({ url: config.database.url ?? '', poolMax: 1, logger });
       try {

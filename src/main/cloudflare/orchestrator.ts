@@ -10,6 +10,7 @@ import { githubHookTarget } from '../../app/integrations/connections.ts';
 import { deliver } from '../../app/integrations/deliveries.ts';
 import { createRunCredentials } from '../../app/integrations/run-credentials.ts';
 import { createCelExpressions } from '../../app/orchestrator/cel-expressions.ts';
+import { startDocumentDecisionWorker } from '../../app/orchestrator/document-decisions.ts';
 import { Engine } from '../../app/orchestrator/engine.ts';
 import { startOrchestratorWorkers } from '../../app/orchestrator/workers.ts';
 import { DashboardWriter } from '../../app/realtime/dashboard-writer.ts';
@@ -75,6 +76,8 @@ export async function wireWorkerOrchestrator(input: { readonly config: Config; r
   const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, outbox, clock, expressions, logger, dispatchBackupDelayMs: 5_000 });
   const deps = { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner: sandboxes.runner, agentProfiles: app.agentProfiles, realtime: app.realtime, documents: app.documents, fetch: globalThis.fetch.bind(globalThis), deliver: (delivery: Parameters<typeof deliver>[1]) => deliver({ ...integrations, logger }, delivery), background, catchUp: false };
   await startOrchestratorWorkers(engine, deps);
+  // Approvals decided inside a dashboard document: its Durable Object sends them here.
+  await startDocumentDecisionWorker({ app, engine, logger }, jobs);
   engine.onCommitted((execution, decided) => {
     if (decided.commands.some((c) => c.kind === 'finished')) background(sandboxes.release(execution));
   });

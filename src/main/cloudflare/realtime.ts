@@ -1,4 +1,5 @@
-import { createDurableObjectRealtime, forwardRealtimeUpgrade } from '../../adapters/cloudflare/durable-object-realtime.ts';
+import { createDurableObjectRealtime, forwardRealtimeUpgrade, jsonError } from '../../adapters/cloudflare/durable-object-realtime.ts';
+import { errorBody } from '../../app/http/errors.ts';
 import type { Realtime } from '../../ports/realtime.ts';
 import type { WorkerEnv } from './env.ts';
 import { unavailableRealtime } from './unavailable-realtime.ts';
@@ -17,6 +18,6 @@ export function workerRealtime(env: WorkerEnv): Realtime {
  */
 export function forwardRealtime(request: Request, env: WorkerEnv): Promise<Response> | undefined {
   if (new URL(request.url).pathname !== '/v1/realtime' || request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return undefined;
-  if (env.DASHBOARDS === undefined) return Promise.resolve(new Response('Live dashboards are not available: this Worker has no DASHBOARDS Durable Object binding', { status: 503 }));
+  if (env.DASHBOARDS === undefined) return Promise.resolve(jsonError(503, errorBody('not_configured', 'Live dashboards are not available: this Worker has no DASHBOARDS Durable Object binding')));
   return forwardRealtimeUpgrade(env.DASHBOARDS, request);
 }

@@ -114,7 +114,7 @@ async function open(env: WorkerEnv): Promise<Opened> {
 }
 
 /**
- * After an invocation: relay what it committed (when it may have), settle the work it started
+ * After an invocation: tell dashboards of the access changes it made, relay what it committed (when it may have), settle the work it started
  * after its commits (fast dispatches, dashboard writes, withdrawn backup jobs: the isolate may
  * freeze once nothing keeps it alive), relay what that work committed, then close the connection.
  * A fast dispatch's backup job is not relayed by the first pass: it is due later than the
@@ -122,6 +122,8 @@ async function open(env: WorkerEnv): Promise<Opened> {
  */
 async function finish(worker: WorkerApp, logger: Logger, relay: boolean): Promise<void> {
   try {
+    // Connections whose access this invocation changed are checked again now (it never throws).
+    await worker.accessEvents?.deliver();
     if (relay) await relayOutbox(worker);
     await worker.orchestrator?.settle();
     if (relay && worker.orchestrator !== undefined) await relayOutbox(worker);

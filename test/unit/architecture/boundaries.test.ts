@@ -30,6 +30,13 @@ describe('dependency-cruiser: the hexagon import direction', () => {
       'src/app/leaks-cloudflare.ts': "import 'cloudflare:workers';\n",
       'src/app/leaks-adapter.ts': "import '../adapters/thing.ts';\n",
       'src/adapters/thing.ts': "import 'pg';\nimport '../app/fine.ts';\n",
+      'src/adapters/cloudflare/leaks-node.ts': "import 'node:fs';\n",
+      'src/adapters/cloudflare/leaks-pgboss.ts': "import 'pg-boss';\n",
+      'src/main/node.ts': "import 'node:fs';\nimport '../adapters/thing.ts';\n",
+      'src/main/app-context.ts': "import 'node:path';\n",
+      'src/main/cloudflare/fine.ts': "import 'pg';\nimport '../../adapters/thing.ts';\n",
+      'src/main/cloudflare/leaks-node.ts': "import 'node:fs';\n",
+      'src/main/cloudflare/leaks-node-part.ts': "import '../node.ts';\n",
       'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } }),
     };
     // Resolve packages exactly as in the repository.
@@ -69,6 +76,19 @@ describe('dependency-cruiser: the hexagon import direction', () => {
 
   it('lets adapters use libraries and the app', () => {
     expect(flagged('src/adapters/thing.ts')).toEqual([]);
+  });
+
+  it('keeps Node built-ins and Node-only packages out of the Cloudflare adapters', () => {
+    expect(flagged('src/adapters/cloudflare/leaks-node.ts')).toContain('workerd-adapters-use-no-builtins');
+    expect(flagged('src/adapters/cloudflare/leaks-pgboss.ts')).toContain('workerd-adapters-stay-off-node');
+  });
+
+  it("keeps Node built-ins and Node's composition out of the Worker's and the shared composition", () => {
+    expect(flagged('src/main/cloudflare/leaks-node.ts')).toContain('worker-composition-stays-off-node');
+    expect(flagged('src/main/app-context.ts')).toContain('worker-composition-stays-off-node');
+    expect(flagged('src/main/cloudflare/leaks-node-part.ts')).toContain('worker-composition-uses-no-node-parts');
+    expect(flagged('src/main/cloudflare/fine.ts')).toEqual([]);
+    expect(flagged('src/main/node.ts')).toEqual([]);
   });
 });
 

@@ -1,0 +1,250 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import * as Y from 'yjs';
+import { createDashboard, setDashboardMember } from '../../../src/app/dashboards/dashboards.ts';
+import type { AppContext } from '../../../src/app/context.ts';
+import { randomSecret, sha256 } from '../../../src/app/identity/secrets.ts';
+import { bootstrapToken } from '../../../src/app/identity/tokens.ts';
+import { setMember } from '../../../src/app/workspaces/workspaces.ts';
+import { sessionPrincipal } from '../../../src/domain/access/principal.ts';
+import { eventually } from '../eventually.ts';
+import { connectClient, type RealtimeClient } from '../realtime-client.ts';
+
+/** A runtime serving live dashboards (Node's Hocuspocus, or the Worker and its Durable Objects). */
+export interface RealtimeTarget {
+  /** Where clients connect and REST calls go (the runtime under test). */
+  readonly url: string;
+  /** The origin the runtime's BATON_PUBLIC_URL names (same-site cookie checks compare with it). */
+  readonly publicOrigin: string;
+  /** Use cases over the same database, for setting up people and dashboards. */
+  readonly ctx: AppContext;
+  /** Restarts the runtime with its hot state gone (Node: a new process state; the object: empty storage). */
+  restart?(): Promise<void>;
+}
+
+type Person = { secret: string; userId: string };
+
+/** Adds a note the way a browser client does: a Y.Map in `items` with a Y.Text body. */
+export function addNote(doc: Y.Doc, id: string, text: string, author: string): void {
+  doc.transact(() => {
+    const item = new Y.Map<unknown>();
+    const at = new Date().toISOString();
+    for (const [k, v] of Object.entries({ id, kind: 'note', author, createdAt: at, updatedAt: at, title: id })) item.set(k, v);
+    item.set('body', new Y.Text(text));
+    doc.getMap('items').set(id, item);
+  });
+}
+
+const itemOf = (doc: Y.Doc, id: string) => doc.getMap('items').get(id) as Y.Map<unknown> | undefined;
+const bodyOf = (doc: Y.Doc, id: string) => (itemOf(doc, id)?.get('body') as Y.Text | undefined)?.toString();
+
+/**
+ * The realtime port's behaviour as users see it, against any runtime: sync and convergence,
+ * read-only viewers, admission, prompt revocation and demotion, REST writes reaching clients,
+ * presence from the server's identity, malformed messages, and durability across a restart.
+ * `target` is read at each use (a restart may move the runtime).
+ */
+export function realtimeSuite(name: string, target: () => RealtimeTarget): void {
+  describe(`realtime port: ${name}`, () => {
+    const people = {} as Record<'owner' | 'editor' | 'viewer' | 'outsider', Person>;
+    let workspaceId = '';
+    const clients: RealtimeClient[] = [];
+
+    beforeAll(async () => {
+      const { ctx } = target();
+      const owner = await bootstrapToken(ctx, { email: 'suite-owner@example.com', workspaceName: 'Realtime suite' });
+      people.owner = { secret: owner.secret, userId: owner.user.id };
+      workspaceId = owner.workspace?.id ?? '';
+      for (const role of ['editor', 'viewer', 'outsider'] as const) {
+        const made = await bootstrapToken(ctx, { email: `suite-${role}@example.com`, ...(role === 'outsider' ? { workspaceName: 'Elsewhere' } : {}) });
+        people[role] = { secret: made.secret, userId: made.user.id };
+        if (role !== 'outsider') await setMember(ctx, sessionPrincipal(owner.user.id), workspaceId, { email: `suite-${role}@example.com`, role: 'member' }, 'setup');
+      }
+    }, 60_000);
+
+    afterEach(() => {
+      for (const client of clients.splice(0)) client.destroy();
+    });
+
+    /** A dashboard owned by the owner, with the editor and the viewer as members. */
+    async function board(): Promise<string> {
+      const { ctx } = target();
+      const owner = sessionPrincipal(people.owner.userId);
+      const dashboard = await createDashboard(ctx, owner, workspaceId, { name: `Board ${Math.random()}` }, 'setup');
+      await setDashboardMember(ctx, owner, dashboard.id, people.editor.userId, { role: 'editor' }, 'setup');
+      await setDashboardMember(ctx, owner, dashboard.id, people.viewer.userId, { role: 'viewer' }, 'setup');
+      return dashboard.id;
+    }
+
+    function client(dashboardId: string, token: string | undefined, options: { headers?: Record<string, string>; documentName?: string } = {}): RealtimeClient {
+      const made = connectClient(target().url, dashboardId, { ...options, ...(token === undefined ? {} : { token }) });
+      clients.push(made);
+      return made;
+    }
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the answers' shapes are asserted where read
+    async function rest(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+      const res = await fetch(`${target().url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      return { status: res.status, body: res.status === 204 ? undefined : await res.json() };
+    }
+
+    const synced = (...all: RealtimeClient[]) => eventually(() => all.every((c) => c.provider.isSynced), 10_000, 'synced');
+    const viewersOf = async (id: string) => (await rest('GET', `/v1/dashboards/${id}/presence`, people.owner.secret)).body.viewers as Array<{ userId: string; email: string; readOnly: boolean; state: Record<string, unknown> }>;
+    const itemsOf = async (id: string) => (await rest('GET', `/v1/dashboards/${id}/items`, people.owner.secret)).body.items as Array<{ id: string; body?: string }>;
+
+    it('syncs two editors, including concurrent edits of one text, and projects the items', async () => {
+      const id = await board();
+      const a = client(id, people.owner.secret);
+      const b = client(id, people.editor.secret);
+      await synced(a, b);
+      expect(a.scope()).toBe('read-write');
+      addNote(a.doc, 'n1', 'hello', people.owner.userId);
+      await eventually(() => bodyOf(b.doc, 'n1') === 'hello', 5_000, 'b sees the note');
+      (itemOf(a.doc, 'n1')?.get('body') as Y.Text).insert(5, ' from a');
+      (itemOf(b.doc, 'n1')?.get('body') as Y.Text).insert(0, 'b says: ');
+      await eventually(() => bodyOf(a.doc, 'n1') === bodyOf(b.doc, 'n1') && bodyOf(a.doc, 'n1')?.length === 'b says: hello from a'.length, 5_000, 'convergence');
+      expect(bodyOf(a.doc, 'n1')).toContain('from a');
+      expect(bodyOf(a.doc, 'n1')).toContain('b says');
+      await eventually(async () => (await itemsOf(id)).find((i) => i.id === 'n1')?.body === bodyOf(a.doc, 'n1'), 5_000, 'projection');
+    });
+
+    it('gives a viewer a read-only connection whose writes are refused', async () => {
+      const id = await board();
+      const editor = client(id, people.editor.secret);
+      const viewer = client(id, people.viewer.secret);
+      await synced(editor, viewer);
+      expect(viewer.scope()).toBe('readonly');
+      addNote(viewer.doc, 'sneaky', 'viewer was here', people.viewer.userId);
+      // An editor's later write reaches the viewer, so the viewer's earlier one had every chance to travel.
+      addNote(editor.doc, 'legit', 'ok', people.editor.userId);
+      await eventually(() => bodyOf(viewer.doc, 'legit') === 'ok', 5_000, 'the viewer receives edits');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(itemOf(editor.doc, 'sneaky')).toBeUndefined();
+      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'legit'), 5_000, 'legit is durable');
+      expect((await itemsOf(id)).map((i) => i.id)).not.toContain('sneaky');
+      const fresh = client(id, people.owner.secret);
+      await synced(fresh);
+      expect(itemOf(fresh.doc, 'sneaky')).toBeUndefined();
+      expect(bodyOf(fresh.doc, 'legit')).toBe('ok');
+    });
+
+    it('refuses non-members, anonymous sockets, bad tokens, unknown dashboards and cross-site cookies', async () => {
+      const id = await board();
+      const secret = randomSecret();
+      await target().ctx.sessions.create({ secretHash: await sha256(secret), userId: people.owner.userId, idleExpiresAt: new Date(Date.now() + 3_600_000), absoluteExpiresAt: new Date(Date.now() + 86_400_000) });
+      const refused = [
+        client(id, people.outsider.secret),
+        client(id, undefined),
+        client(id, 'baton_not-a-real-token'),
+        client(crypto.randomUUID(), people.owner.secret),
+        client(id, undefined, { headers: { cookie: `baton_session=${secret}`, origin: 'https://evil.test' } }),
+      ];
+      for (const [index, one] of refused.entries()) await eventually(() => one.refused(), 10_000, `refusal of client ${index}`);
+      for (const one of refused) expect(one.authenticated()).toBe(false);
+      // The same cookie from Baton's own origin is welcome.
+      const sameSite = client(id, undefined, { headers: { cookie: `baton_session=${secret}`, origin: target().publicOrigin } });
+      await eventually(() => sameSite.authenticated(), 10_000, 'cookie admission');
+    });
+
+    it('closes connections within a second when a token is revoked or a member removed', async () => {
+      const id = await board();
+      const owner = client(id, people.owner.secret);
+      const revokedToken = (await rest('POST', '/v1/tokens', people.editor.secret, { name: 'short-lived', scopes: ['read', 'write'] })).body as { id: string; token: string };
+      const byToken = client(id, revokedToken.token);
+      const removed = client(id, people.viewer.secret);
+      await synced(owner, byToken, removed);
+      const present = async () => (await viewersOf(id)).map((v) => v.userId).sort();
+      await eventually(async () => ((await present()).length === 3 ? true : undefined), 5_000, 'all three present');
+      expect(await present()).toEqual([people.owner.userId, people.editor.userId, people.viewer.userId].sort());
+
+      expect((await rest('DELETE', `/v1/tokens/${revokedToken.id}`, people.editor.secret)).status).toBe(204);
+      expect((await rest('DELETE', `/v1/dashboards/${id}/members/${people.viewer.userId}`, people.owner.secret)).status).toBe(204);
+      const started = Date.now();
+      await eventually(async () => ((await present()).length === 1 ? true : undefined), 1_000, 'revoked connections closed');
+      expect(Date.now() - started).toBeLessThan(1_000);
+      // The revoked client's writes no longer reach anyone.
+      addNote(byToken.doc, 'after-revoke', 'x', people.editor.userId);
+      addNote(owner.doc, 'marker', 'y', people.owner.userId);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(itemOf(owner.doc, 'after-revoke')).toBeUndefined();
+    });
+
+    it('demotes an editor to read-only at once, and archiving makes everyone read-only', async () => {
+      const id = await board();
+      const editor = client(id, people.editor.secret);
+      const owner = client(id, people.owner.secret);
+      await synced(editor, owner);
+      await eventually(async () => ((await viewersOf(id)).length === 2 ? true : undefined), 5_000, 'both present');
+      expect((await rest('PUT', `/v1/dashboards/${id}/members/${people.editor.userId}`, people.owner.secret, { role: 'viewer' })).status).toBe(200);
+      await eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === true, 1_000, 'demotion');
+      expect((await rest('DELETE', `/v1/dashboards/${id}`, people.owner.secret)).status).toBe(204);
+      await eventually(async () => (await viewersOf(id)).every((v) => v.readOnly), 1_000, 'archived is read-only');
+      expect((await rest('POST', `/v1/dashboards/${id}/items`, people.owner.secret, { kind: 'note', title: 'x' })).status).toBe(409);
+      expect((await rest('PATCH', `/v1/dashboards/${id}`, people.owner.secret, { archived: false })).status).toBe(200);
+      await eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.owner.userId)?.readOnly === false, 1_000, 'restored');
+    });
+
+    it('delivers REST writes to a live client, and REST reads and edits what clients see', async () => {
+      const id = await board();
+      const live = client(id, people.viewer.secret);
+      await synced(live);
+      const created = await rest('POST', `/v1/dashboards/${id}/items`, people.editor.secret, { kind: 'todo', title: 'Ship it', assignee: people.owner.userId, layout: { x: 1, y: 2, w: 3, h: 1 } });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ kind: 'todo', title: 'Ship it', done: false, assignee: people.owner.userId, author: people.editor.userId, layout: { x: 1, y: 2, w: 3, h: 1 } });
+      await eventually(() => itemOf(live.doc, created.body.id)?.get('title') === 'Ship it', 5_000, 'the live client sees the REST write');
+      expect(live.doc.getMap('layout').get(created.body.id)).toEqual({ x: 1, y: 2, w: 3, h: 1 });
+      const done = await rest('PATCH', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret, { done: true, body: 'with notes' });
+      expect(done.body).toMatchObject({ done: true, body: 'with notes' });
+      await eventually(() => itemOf(live.doc, created.body.id)?.get('done') === true, 5_000, 'the patch reaches the client');
+      expect((await rest('PATCH', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret, { url: 'https://example.com' })).body.error).toMatchObject({ code: 'invalid_input', details: { issues: [{ path: 'url' }] } });
+      expect((await rest('POST', `/v1/dashboards/${id}/items`, people.editor.secret, { kind: 'link', url: 'javascript:alert(1)' })).status).toBe(400);
+      expect((await rest('GET', `/v1/dashboards/${id}/items`, people.viewer.secret)).body.items).toEqual([expect.objectContaining({ id: created.body.id, done: true, body: 'with notes' })]);
+      expect((await rest('DELETE', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret)).status).toBe(204);
+      await eventually(() => !live.doc.getMap('items').has(created.body.id), 5_000, 'the delete reaches the client');
+      expect((await rest('DELETE', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret)).status).toBe(404);
+    });
+
+    it('lists viewers with the identity the server knows, not the one a client claims', async () => {
+      const id = await board();
+      const editor = client(id, people.editor.secret);
+      await synced(editor);
+      editor.provider.setAwarenessField('user', { id: people.owner.userId, name: 'I am the owner' });
+      editor.provider.setAwarenessField('focus', 'item-7');
+      const viewers = await eventually(async () => {
+        const list = await viewersOf(id);
+        return list.length === 1 && list[0]?.state.focus === 'item-7' ? list : undefined;
+      }, 5_000, 'presence');
+      expect(viewers?.[0]).toMatchObject({ userId: people.editor.userId, email: 'suite-editor@example.com', readOnly: false });
+    });
+
+    it('survives malformed WebSocket messages', async () => {
+      const id = await board();
+      const socket = new WebSocket(`${target().url.replace(/^http/, 'ws')}/v1/realtime?dashboard=${id}`);
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      for (const junk of [new Uint8Array([255, 255, 255, 255, 255]), new Uint8Array([]), new TextEncoder().encode('{"hello":1}'), new Uint8Array([1, 200, 1, 0, 0])]) socket.send(junk);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      socket.close();
+      expect((await fetch(`${target().url}/healthz`)).status).toBe(200);
+      const after = client(id, people.owner.secret);
+      await synced(after);
+      addNote(after.doc, 'still', 'serving', people.owner.userId);
+      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'still'), 5_000, 'still serving');
+    });
+
+    it('serves the same document after a restart that lost the hot state', async (context) => {
+      const restart = target().restart;
+      if (restart === undefined) return context.skip();
+      const id = await board();
+      const before = client(id, people.owner.secret);
+      await synced(before);
+      addNote(before.doc, 'kept', 'survives the restart', people.owner.userId);
+      // Durable once the projection (written with the log, in one transaction) shows it.
+      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'kept'), 5_000, 'durable');
+      for (const one of clients.splice(0)) one.destroy();
+      await restart();
+      const after = client(id, people.owner.secret);
+      await synced(after);
+      expect(bodyOf(after.doc, 'kept')).toBe('survives the restart');
+    }, 60_000);
+  });
+}
