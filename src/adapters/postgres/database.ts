@@ -18,7 +18,12 @@ export function createDatabase(options: { url: string; poolMax: number; logger: 
     application_name: options.applicationName ?? 'baton',
     connectionTimeoutMillis: 5000,
   });
-  pool.on('error', (error) => options.logger.warn({ err: error }, 'idle Postgres connection failed'));
+  pool.on('error', (error) => {
+    // Closing the pool closes its sockets: in workerd (cloudflare:sockets) each reader then fails
+    // with "Stream was cancelled", which is the close itself, not a failure worth a warning.
+    if ((pool as { ending?: boolean }).ending === true) return;
+    options.logger.warn({ err: error }, 'idle Postgres connection failed');
+  });
   return new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -37,6 +37,9 @@ export interface WorkerOrchestrator {
   settle(): Promise<void>;
 }
 
+/** Said once per isolate, not at every invocation. */
+let warnedLocalProvider = false;
+
 /**
  * A Worker has no in-process alarms: a schedule's due timer is fired by its delayed job or by the
  * cron tick's sweep (`sweepDueSchedules`), whichever comes first.
@@ -66,7 +69,8 @@ export async function wireWorkerOrchestrator(input: { readonly config: Config; r
   const runCredentials = createRunCredentials({ ...integrations, logger });
   const sandboxes = createWorkerSandboxes(config, db, app, logger, writer, background, runCredentials);
   if (sandboxes === undefined) {
-    logger.warn({}, 'BATON_SANDBOX_PROVIDER=local cannot run in a Worker; set http (BATON_SANDBOX_URL) or fly to run executions');
+    if (!warnedLocalProvider) logger.warn({}, 'BATON_SANDBOX_PROVIDER=local cannot run in a Worker; set http (BATON_SANDBOX_URL) or fly to run executions');
+    warnedLocalProvider = true;
     return undefined;
   }
   const expressions = createCelExpressions();
