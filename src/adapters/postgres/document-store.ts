@@ -42,9 +42,9 @@ export function createDocumentStore(db: Database): DocumentStore {
               .execute();
           }
         }
-        // One row per document per batch: map the sequence numbers back by document.
-        const seqOf = new Map(rows.map((r) => [r.dashboard_id, r.seq]));
-        return updates.map((u) => seqOf.get(u.dashboardId) ?? 0);
+        // One statement draws the rows' sequence numbers in the order of its VALUES list, so the
+        // ascending numbers are the rows in input order (RETURNING's own order is not promised).
+        return rows.map((r) => r.seq).sort((a, b) => a - b);
       });
     },
 
