@@ -53,7 +53,9 @@ export class DashboardRoom {
   readonly #logger: Logger;
   readonly #recheckMs: number;
   readonly #connections: LiveConnections | undefined;
-  #rechecking = false;
+  /** The periodic re-check, running while sockets are open (a pending timer keeps an object alive). */
+  #recheck: ReturnType<typeof setInterval> | undefined;
+  #sockets = 0;
   /** Which dashboard this object is: set by the first request (the Worker names it in a header). */
   #dashboardId: string | undefined;
   /** The registry's rows of an earlier life of this object, being deleted; records wait for it. */
@@ -131,11 +133,11 @@ export class DashboardRoom {
   /** Accepts a WebSocket and bridges it to Hocuspocus: its messages and its close. */
   #accept(request: Request): Response {
     // The object lives while sockets are open (no hibernation), so a plain interval serves; a
-    // connection whose access is gone is closed with 4403, as on Node.
-    if (!this.#rechecking) {
-      this.#rechecking = true;
-      setInterval(() => void this.#realtime.revalidate('all'), this.#recheckMs);
-    }
+    // connection whose access is gone is closed with 4403, as on Node. It stops with the last
+    // socket: from compatibility date 2026-10-01 a pending timer would keep an idle object (and its
+    // duration charge) alive for ever.
+    this.#sockets += 1;
+    this.#recheck ??= setInterval(() => void this.#realtime.revalidate('all'), this.#recheckMs);
     const Pair = (globalThis as unknown as { WebSocketPair: WebSocketPairConstructor }).WebSocketPair;
     const pair = new Pair();
     const client = pair[0];
@@ -154,8 +156,24 @@ export class DashboardRoom {
         server.close(1007, 'malformed message');
       }
     });
-    server.addEventListener('close', (event) => connection.handleClose({ code: event.code, reason: event.reason }));
-    server.addEventListener('error', (event) => this.#logger.info({ err: event }, 'realtime socket error'));
+    let open = true;
+    const closed = () => {
+      if (!open) return;
+      open = false;
+      this.#sockets -= 1;
+      if (this.#sockets === 0 && this.#recheck !== undefined) {
+        clearInterval(this.#recheck);
+        this.#recheck = undefined;
+      }
+    };
+    server.addEventListener('close', (event) => {
+      closed();
+      connection.handleClose({ code: event.code, reason: event.reason });
+    });
+    server.addEventListener('error', (event) => {
+      closed();
+      this.#logger.info({ err: event }, 'realtime socket error');
+    });
     return new Response(null, { status: 101, webSocket: client } as ResponseInit);
   }
 }
