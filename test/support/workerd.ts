@@ -34,6 +34,10 @@ export interface WorkerOptions {
   readonly queues?: Pick<MiniflareWorkerOptions, 'queueProducers' | 'queueConsumers'>;
   /** Hyperdrive bindings (binding → the Postgres URL Miniflare's local proxy connects to). */
   readonly hyperdrives?: Readonly<Record<string, string>>;
+  /** Durable Object bindings (binding → class name exported by the Worker). */
+  readonly durableObjects?: Readonly<Record<string, string>>;
+  /** The loopback port to listen on (default: any free one), for URLs that must be known first. */
+  readonly port?: number;
 }
 
 /**
@@ -51,8 +55,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerdWorker
     bindings: { ...options.bindings },
     ...options.queues,
     ...(options.hyperdrives === undefined ? {} : { hyperdrives: { ...options.hyperdrives } }),
+    ...(options.durableObjects === undefined ? {} : { durableObjects: { ...options.durableObjects } }),
     host: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
   });
   const url = await mf.ready;
   return {

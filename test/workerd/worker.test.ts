@@ -112,7 +112,7 @@ describe('the Baton Worker in workerd', () => {
     expect(await fromWorker.json()).toEqual(await fromNode.json());
   });
 
-  it('says clearly that live dashboards are not available yet', async () => {
+  it('says clearly that live dashboards are unavailable when a deployment has no DASHBOARDS binding', async () => {
     const workspace = (await (await fetch(`${node.url}/v1/workspaces`, auth({ method: 'POST', headers: json, body: JSON.stringify({ name: 'with a dashboard' }) }))).json()) as { id: string };
     const dashboard = (await (await fetch(`${node.url}/v1/workspaces/${workspace.id}/dashboards`, auth({ method: 'POST', headers: json, body: JSON.stringify({ name: 'board' }) }))).json()) as { id: string };
     expect(dashboard.id).toBeTypeOf('string');
@@ -123,7 +123,7 @@ describe('the Baton Worker in workerd', () => {
     expect(body.error.message).toMatch(/Durable Object/);
   });
 
-  it('answers 503 naming the part for routes of parts not wired in the Worker yet, never 500', async () => {
+  it('answers 503 naming the part when the sandbox provider cannot run in a Worker (local), never 500', async () => {
     const workspace = (await (await worker.fetch('/v1/workspaces', auth({ method: 'POST', headers: json, body: JSON.stringify({ name: 'recipes' }) }))).json()) as { id: string };
     const res = await worker.fetch(`/v1/workspaces/${workspace.id}/schedules`, auth());
     expect(res.status).toBe(503);
