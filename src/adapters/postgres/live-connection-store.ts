@@ -18,9 +18,9 @@ export function createLiveConnectionStore(db: Database): LiveConnections {
       await db.deleteFrom('live_connections').where('dashboard_id', '=', dashboardId).execute();
     },
     async dashboardsConcerned(change) {
-      if (change.kind === 'dashboard') return [change.dashboardId];
-      const column = change.kind === 'user' ? 'user_id' : change.kind === 'token' ? 'token_id' : 'session_id';
-      const value = change.kind === 'user' ? change.userId : change.kind === 'token' ? change.tokenId : change.sessionId;
+      // A dashboard without connections is not named either: telling its object would only wake it.
+      const column = change.kind === 'dashboard' ? 'dashboard_id' : change.kind === 'user' ? 'user_id' : change.kind === 'token' ? 'token_id' : 'session_id';
+      const value = change.kind === 'dashboard' ? change.dashboardId : change.kind === 'user' ? change.userId : change.kind === 'token' ? change.tokenId : change.sessionId;
       // Ids come from our own records, but a malformed one must not become a 500 (uuid cast error).
       if (!/^[0-9a-f-]{36}$/i.test(value)) return [];
       const rows = await db.selectFrom('live_connections').select('dashboard_id').distinct().where(column, '=', value).execute();
