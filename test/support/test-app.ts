@@ -24,8 +24,22 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Starts Baton against `databaseUrl` with test defaults; `env` overrides any variable. */
+/**
+ * Starts Baton against `databaseUrl` with test defaults; `env` overrides any variable. Without a
+ * PORT a free port is probed first; another process may take it before Baton listens (tests run
+ * in parallel, and workerd picks ports too), so a start that finds it taken tries another one.
+ */
 export async function startTestApp(databaseUrl: string, env: Record<string, string> = {}, options: { logs?: Writable; clock?: Clock } = {}): Promise<TestApp> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(databaseUrl, env, options);
+    } catch (error) {
+      if (env.PORT !== undefined || attempt >= 3 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    }
+  }
+}
+
+async function startOnce(databaseUrl: string, env: Record<string, string>, options: { logs?: Writable; clock?: Clock }): Promise<TestApp> {
   const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
   const config = resolveConfig({
     BATON_ENV: 'test',
