@@ -10,10 +10,11 @@ import { credentialVault } from '../app/integrations/vault.ts';
 import type { GitHubApp } from '../ports/github.ts';
 
 /**
- * The integrations' dependencies for Node: the store, the sealed-secret vault, a GitHub App client
- * per connection (kept, so its App JWT is reused), and Google's clients when configured.
+ * The integrations' dependencies, on Node and in the Worker alike: the store, the sealed-secret
+ * vault, a GitHub App client per connection (kept, so its App JWT is reused), and Google's clients
+ * when configured.
  */
-export function createNodeIntegrations(config: Config, db: Database, app: AppContext): IntegrationDeps {
+export function createIntegrations(config: Config, db: Database, app: AppContext): IntegrationDeps {
   const clients = new Map<string, GitHubApp>();
   const githubApp: IntegrationDeps['githubApp'] = ({ appId, privateKeyPem }) => {
     const key = `${appId}\n${privateKeyPem}`;

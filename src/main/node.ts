@@ -40,7 +40,7 @@ import { deliver } from '../app/integrations/deliveries.ts';
 import { createRunCredentials } from '../app/integrations/run-credentials.ts';
 import { createPostgresAppContext } from './app-context.ts';
 import { openCredentialCipher } from './credential-keys.ts';
-import { createNodeIntegrations } from './integrations.ts';
+import { createIntegrations } from './integrations.ts';
 import { openDatabase } from './database.ts';
 
 /** A running Baton on Node. */
@@ -141,7 +141,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     // Server writes into dashboards (executions, sessions, progress), gathered per dashboard.
     const writer = new DashboardWriter({ realtime, logger });
     // Integrations: GitHub and Drive connections, tokens for runs, deliveries of notify steps.
-    const integrations = createNodeIntegrations(config, db, app);
+    const integrations = createIntegrations(config, db, app);
     const runCredentials = createRunCredentials({ ...integrations, logger });
     const sandboxes = await startNodeSandboxes(config, db, app, logger, writer, runCredentials);
     cleanups.push(() => sandboxes.close());

@@ -20,7 +20,7 @@ import type { TriggerDeps } from '../../app/triggers/trigger-deps.ts';
 import { startTriggerWorkers } from '../../app/triggers/trigger-workers.ts';
 import type { Alarms } from '../../ports/alarms.ts';
 import type { Logger } from '../../ports/logger.ts';
-import { createNodeIntegrations } from '../integrations.ts';
+import { createIntegrations } from '../integrations.ts';
 import { createWorkerSandboxes } from './sandboxes.ts';
 
 /** The orchestrator's parts of one Worker invocation. */
@@ -65,7 +65,7 @@ export async function wireWorkerOrchestrator(input: { readonly config: Config; r
     pending.add(tracked);
   };
   const writer = new DashboardWriter({ realtime: app.realtime, logger });
-  const integrations = createNodeIntegrations(config, db, app);
+  const integrations = createIntegrations(config, db, app);
   const runCredentials = createRunCredentials({ ...integrations, logger });
   const sandboxes = createWorkerSandboxes(config, db, app, logger, writer, background, runCredentials);
   if (sandboxes === undefined) {
