@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Miniflare, type WorkerOptions as MiniflareWorkerOptions } from 'miniflare';
 import { nodeBuiltins, workerdBundling } from '../../deploy/cloudflare/build.ts';
+import { wranglerRuntime } from '../../deploy/cloudflare/wrangler-runtime.ts';
+import { testCredentialKeys } from './processes.ts';
 
 /** A Worker running in workerd (through Miniflare), reached over real HTTP on loopback. */
 export interface WorkerdWorker {
@@ -36,6 +38,8 @@ export interface WorkerOptions {
   readonly hyperdrives?: Readonly<Record<string, string>>;
   /** Durable Object bindings (binding → class name exported by the Worker). */
   readonly durableObjects?: Readonly<Record<string, string>>;
+  /** Where Durable Object storage lives (default: in memory). */
+  readonly durableObjectsPersist?: string;
   /** The loopback port to listen on (default: any free one), for URLs that must be known first. */
   readonly port?: number;
 }
@@ -56,6 +60,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerdWorker
     ...options.queues,
     ...(options.hyperdrives === undefined ? {} : { hyperdrives: { ...options.hyperdrives } }),
     ...(options.durableObjects === undefined ? {} : { durableObjects: { ...options.durableObjects } }),
+    ...(options.durableObjectsPersist === undefined ? {} : { durableObjectsPersist: options.durableObjectsPersist }),
     host: '127.0.0.1',
     port: options.port ?? 0,
   });
@@ -91,6 +96,47 @@ async function bundleEntry(entry: string | undefined, flags: readonly string[]):
 }
 
 export { wranglerRuntime, type WranglerRuntime } from '../../deploy/cloudflare/wrangler-runtime.ts';
+
+/** How a test runs the built Baton Worker. */
+export interface BatonWorkerOptions {
+  /** The bundle `buildWorkerBundle` wrote. */
+  readonly bundle: string;
+  /** The Postgres behind the HYPERDRIVE binding (already migrated). */
+  readonly databaseUrl: string;
+  /** BATON_PUBLIC_URL (same-site checks, callback URLs). */
+  readonly publicUrl: string;
+  /** More variables, or other values for the test defaults (BATON_ENV=test, LOG_LEVEL=silent, …). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The loopback port, when a URL must be known before the Worker starts. */
+  readonly port?: number;
+  /** The Worker also consumes its queue (default: it only produces, as a test of the API needs). */
+  readonly consumeJobs?: boolean;
+  /** Bind the dashboard Durable Object (default true); its storage in this directory when given. */
+  readonly dashboards?: boolean;
+  readonly dashboardsDir?: string;
+}
+
+/**
+ * The built Baton Worker as deployed: wrangler.toml's compatibility date, flags and dashboard
+ * Durable Object, Postgres through Hyperdrive, the JOBS queue (consumed by the Worker itself when
+ * asked: 100 retries as in wrangler.toml, batches handed over without waiting).
+ */
+export async function startBatonWorker(options: BatonWorkerOptions): Promise<WorkerdWorker> {
+  const runtime = await wranglerRuntime();
+  const durableObject = runtime.durableObject;
+  if ((options.dashboards ?? true) && durableObject === undefined) throw new Error('wrangler.toml declares no Durable Object binding');
+  return startWorker({
+    bundle: options.bundle,
+    compatibilityDate: runtime.date,
+    compatibilityFlags: runtime.flags,
+    bindings: { BATON_ENV: 'test', BATON_PUBLIC_URL: options.publicUrl, BATON_DEV_IDP: 'false', LOG_LEVEL: 'silent', BATON_CREDENTIAL_KEYS: testCredentialKeys, ...options.env },
+    hyperdrives: { HYPERDRIVE: options.databaseUrl },
+    queues: { queueProducers: { JOBS: 'baton-jobs' }, queueConsumers: options.consumeJobs === true ? { 'baton-jobs': { maxBatchSize: 25, maxBatchTimeout: 0, maxRetries: 100 } } : {} },
+    ...((options.dashboards ?? true) && durableObject !== undefined ? { durableObjects: { [durableObject.binding]: durableObject.className } } : {}),
+    ...(options.dashboardsDir === undefined ? {} : { durableObjectsPersist: options.dashboardsDir }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
+}
 
 /** Runs `npm run build:cloudflare`'s script into `outDir/worker.js`; resolves with what it printed. */
 export async function buildWorkerBundle(outDir: string): Promise<string> {

@@ -6,8 +6,7 @@ import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { TestBrowser } from '../support/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { loginUntilCallback, startProxiedProvider, type ProxiedProvider } from '../support/identity.ts';
-import { testCredentialKeys } from '../support/processes.ts';
-import { buildWorkerBundle, startWorker, wranglerRuntime, type WorkerdWorker } from '../support/workerd.ts';
+import { buildWorkerBundle, startBatonWorker, type WorkerdWorker } from '../support/workerd.ts';
 
 // Sign-in on Cloudflare: the built Worker in workerd is the relying party of a real OpenID Connect
 // provider (oidc-provider, behind a proxy that can turn hostile), as test/integration/login-flow
@@ -28,16 +27,7 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${port}`;
   idp = await startProxiedProvider(`${url}/auth/callback`);
   await built;
-  const runtime = await wranglerRuntime();
-  worker = await startWorker({
-    bundle: join(outDir, 'worker.js'),
-    compatibilityDate: runtime.date,
-    compatibilityFlags: runtime.flags,
-    port,
-    bindings: { BATON_ENV: 'test', BATON_PUBLIC_URL: url, BATON_DEV_IDP: 'false', LOG_LEVEL: 'silent', BATON_CREDENTIAL_KEYS: testCredentialKeys, OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret },
-    hyperdrives: { HYPERDRIVE: database.url },
-    queues: { queueProducers: { JOBS: 'baton-jobs' }, queueConsumers: {} },
-  });
+  worker = await startBatonWorker({ bundle: join(outDir, 'worker.js'), databaseUrl: database.url, publicUrl: url, port, env: { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret } });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
@@ -16,10 +15,10 @@ import { unavailableRealtime } from '../../src/main/cloudflare/unavailable-realt
 import { callApi, sandboxLedger } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
-import { startSandboxProcess, testCredentialKeys, type Spawned } from '../support/processes.ts';
+import { startSandboxProcess, type Spawned } from '../support/processes.ts';
 import { connectClient } from '../support/realtime-client.ts';
 import { silentLogger } from '../support/silent-logger.ts';
-import { buildWorkerBundle, startWorker, wranglerRuntime } from '../support/workerd.ts';
+import { buildWorkerBundle, startBatonWorker, startWorker, type WorkerdWorker } from '../support/workerd.ts';
 
 // The orchestrator in the Baton Worker as it is deployed: the bundle `npm run build:cloudflare`
 // writes, in workerd with wrangler.toml's date and flags, Postgres through Hyperdrive, the job queue
@@ -31,7 +30,7 @@ let db: Database;
 let plane: Spawned & { url: string };
 let planeDir: string;
 let outDir: string;
-let mf: Miniflare;
+let worker: WorkerdWorker;
 let workerUrl: string;
 let token: string;
 let userId: string;
@@ -49,20 +48,14 @@ beforeAll(async () => {
   // The plane calls back to BATON_PUBLIC_URL, so the Worker's port is chosen before it starts.
   const port = await freePort();
   workerUrl = `http://127.0.0.1:${port}`;
-  const runtime = await wranglerRuntime();
-  mf = new Miniflare({
-    modules: [{ type: 'ESModule', path: 'worker.js', contents: await readFile(join(outDir, 'worker.js'), 'utf8') }],
-    compatibilityDate: runtime.date,
-    compatibilityFlags: runtime.flags,
-    bindings: { BATON_ENV: 'test', BATON_PUBLIC_URL: workerUrl, BATON_DEV_IDP: 'false', LOG_LEVEL: 'error', BATON_CREDENTIAL_KEYS: testCredentialKeys, BATON_SANDBOX_PROVIDER: 'http', BATON_SANDBOX_URL: plane.url, BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' },
-    hyperdrives: { HYPERDRIVE: database.url },
-    queueProducers: { JOBS: 'baton-jobs' },
-    queueConsumers: { 'baton-jobs': { maxBatchSize: 25, maxBatchTimeout: 0, maxRetries: 100 } },
-    durableObjects: runtime.durableObject === undefined ? {} : { [runtime.durableObject.binding]: runtime.durableObject.className },
-    host: '127.0.0.1',
+  worker = await startBatonWorker({
+    bundle: join(outDir, 'worker.js'),
+    databaseUrl: database.url,
+    publicUrl: workerUrl,
     port,
+    consumeJobs: true,
+    env: { LOG_LEVEL: 'error', BATON_SANDBOX_PROVIDER: 'http', BATON_SANDBOX_URL: plane.url, BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' },
   });
-  await mf.ready;
   // Users, workspaces and dashboards are arranged in the database directly (no Node Baton runs).
   const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url, BATON_DEV_IDP: 'false' }), { realtime: unavailableRealtime });
   const made = await bootstrapToken(ctx, { email: 'edge@example.com', workspaceName: 'Edge' });
@@ -74,7 +67,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await mf?.dispose();
+  await worker?.dispose();
   if (plane !== undefined && plane.child.exitCode === null) plane.child.kill('SIGKILL');
   await db?.destroy();
   await database?.drop();
@@ -94,7 +87,7 @@ const stepIs = (id: string, stepId: string, status: string, timeoutMs = 20_000) 
 /** Runs the Worker's scheduled() entry, as a Cron Trigger would (Miniflare's handle on the Worker). */
 async function cronTick(): Promise<void> {
   // Miniflare's types for the Worker handle need @cloudflare/workers-types; this is its scheduled().
-  const handle = (await mf.getWorker()) as unknown as { scheduled(options: { cron: string }): Promise<{ outcome: string }> };
+  const handle = (await worker.miniflare.getWorker()) as unknown as { scheduled(options: { cron: string }): Promise<{ outcome: string }> };
   expect((await handle.scheduled({ cron: '* * * * *' })).outcome).toBe('ok');
 }
 
@@ -188,10 +181,10 @@ describe('the orchestrator in the Baton Worker', () => {
 describe("a job that asks for more retries than Queues allows (as orchestrator.dispatch does)", () => {
   it('is sent again with its attempts carried, runs once it succeeds, and is dropped after its retry limit', async () => {
     // The consumer gives up on a message after 2 retries; the topic asks for 6.
-    const worker = await startWorker({ entry: 'test/workerd/fixtures/resend-worker.ts', compatibilityDate: '2025-09-01', queues: { queueProducers: { JOBS: 'stubborn' }, queueConsumers: { stubborn: { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 2 } } } });
+    const stubborn = await startWorker({ entry: 'test/workerd/fixtures/resend-worker.ts', compatibilityDate: '2025-09-01', queues: { queueProducers: { JOBS: 'stubborn' }, queueConsumers: { stubborn: { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 2 } } } });
     try {
-      const send = async (failures: number) => ((await (await worker.fetch('/send', { method: 'POST', body: JSON.stringify({ failures }) })).json()) as { id: string }).id;
-      const state = async (id: string) => (await worker.fetch(`/jobs/${id}`)).json() as Promise<{ attempts: number; succeeded: boolean }>;
+      const send = async (failures: number) => ((await (await stubborn.fetch('/send', { method: 'POST', body: JSON.stringify({ failures }) })).json()) as { id: string }).id;
+      const state = async (id: string) => (await stubborn.fetch(`/jobs/${id}`)).json() as Promise<{ attempts: number; succeeded: boolean }>;
       const [recovers, neverRecovers] = [await send(5), await send(100)];
       expect(await eventually(async () => ((await state(recovers)).succeeded ? state(recovers) : undefined), 30_000, 'the job succeeded')).toEqual({ attempts: 6, succeeded: true });
       // 1 + retryLimit attempts, then dropped: no seventh-and-later deliveries.
@@ -199,7 +192,7 @@ describe("a job that asks for more retries than Queues allows (as orchestrator.d
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect(await state(neverRecovers)).toEqual({ attempts: 7, succeeded: false });
     } finally {
-      await worker.dispose();
+      await stubborn.dispose();
     }
   }, 90_000);
 });

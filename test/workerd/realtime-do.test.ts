@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Miniflare } from 'miniflare';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createDashboard, removeDashboardMember, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
@@ -10,11 +9,10 @@ import { setMember } from '../../src/app/workspaces/workspaces.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
-import { testCredentialKeys } from '../support/processes.ts';
 import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
 import { realtimeSuite } from '../support/suites/realtime-suite.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
-import { buildWorkerBundle, wranglerRuntime } from '../support/workerd.ts';
+import { buildWorkerBundle, startBatonWorker, type WorkerdWorker } from '../support/workerd.ts';
 
 // Live dashboards on Cloudflare: the bundle `npm run build:cloudflare` writes, in workerd with
 // wrangler.toml's date, flags and DASHBOARDS Durable Object binding, Postgres through Hyperdrive.
@@ -24,29 +22,14 @@ import { buildWorkerBundle, wranglerRuntime } from '../support/workerd.ts';
 let database: TestDatabase;
 let node: TestApp;
 let outDir: string;
-let worker: { url: string; mf: Miniflare };
+let worker: WorkerdWorker;
 
 /**
  * Starts the built Worker; each start gets empty Durable Object storage of its own. The periodic
  * re-check waits a minute by default, so the suite's revocations within a second prove the prompt path.
  */
-async function startBaton(recheckSeconds = 60): Promise<{ url: string; mf: Miniflare }> {
-  const runtime = await wranglerRuntime();
-  const durableObject = runtime.durableObject;
-  if (durableObject === undefined) throw new Error('wrangler.toml declares no Durable Object binding');
-  const mf = new Miniflare({
-    modules: [{ type: 'ESModule', path: 'worker.js', contents: await readFile(join(outDir, 'worker.js'), 'utf8') }],
-    compatibilityDate: runtime.date,
-    compatibilityFlags: runtime.flags,
-    bindings: { BATON_ENV: 'test', BATON_PUBLIC_URL: node.config.http.publicUrl, BATON_DEV_IDP: 'false', LOG_LEVEL: 'silent', BATON_CREDENTIAL_KEYS: testCredentialKeys, BATON_REALTIME_RECHECK_SECONDS: String(recheckSeconds) },
-    hyperdrives: { HYPERDRIVE: database.url },
-    queueProducers: { JOBS: 'baton-jobs' },
-    durableObjects: { [durableObject.binding]: durableObject.className },
-    durableObjectsPersist: await mkdtemp(join(outDir, 'objects-')),
-    host: '127.0.0.1',
-    port: 0,
-  });
-  return { url: (await mf.ready).origin, mf };
+async function startBaton(recheckSeconds = 60): Promise<WorkerdWorker> {
+  return startBatonWorker({ bundle: join(outDir, 'worker.js'), databaseUrl: database.url, publicUrl: node.config.http.publicUrl, env: { BATON_REALTIME_RECHECK_SECONDS: String(recheckSeconds) }, dashboardsDir: await mkdtemp(join(outDir, 'objects-')) });
 }
 
 beforeAll(async () => {
@@ -59,7 +42,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.mf.dispose();
+  await worker?.dispose();
   await node?.close().catch(() => undefined);
   await database?.drop();
   if (outDir !== undefined) await rm(outDir, { recursive: true, force: true });
@@ -70,7 +53,7 @@ realtimeSuite('Cloudflare (Durable Object per dashboard)', () => ({
   publicOrigin: new URL(node.config.http.publicUrl).origin,
   ctx: node.ctx,
   async restart() {
-    await worker.mf.dispose();
+    await worker.dispose();
     worker = await startBaton();
   },
 }));
@@ -144,7 +127,7 @@ describe('the dashboard Durable Object', () => {
       expect(await presentAt(checking.url, id)).toContain(people.owner.userId);
     } finally {
       for (const client of clients.splice(0)) client.destroy();
-      await checking.mf.dispose();
+      await checking.dispose();
     }
   });
 

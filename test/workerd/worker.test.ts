@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/adapters/postgres/database.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { testCredentialKeys } from '../support/processes.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
-import { type WorkerdWorker, buildWorkerBundle, startWorker, wranglerRuntime } from '../support/workerd.ts';
+import { type WorkerdWorker, buildWorkerBundle, startBatonWorker } from '../support/workerd.ts';
 
 // The Baton Worker as it is deployed: the bundle `npm run build:cloudflare` writes (the real script,
 // run as a process), in workerd with deploy/cloudflare/wrangler.toml's date and flags, Postgres
@@ -29,15 +28,8 @@ beforeAll(async () => {
   database = await createTestDatabase();
   node = await startTestApp(database.url);
   buildOutput = await built;
-  const runtime = await wranglerRuntime();
-  worker = await startWorker({
-    bundle: join(outDir, 'worker.js'),
-    compatibilityDate: runtime.date,
-    compatibilityFlags: runtime.flags,
-    bindings: { BATON_ENV: 'test', BATON_PUBLIC_URL: node.config.http.publicUrl, BATON_DEV_IDP: 'false', LOG_LEVEL: 'silent', BATON_CREDENTIAL_KEYS: testCredentialKeys },
-    hyperdrives: { HYPERDRIVE: database.url },
-    queues: { queueProducers: { JOBS: 'baton-jobs' }, queueConsumers: {} },
-  });
+  // No DASHBOARDS binding: a deployment without it must say so clearly (a test below).
+  worker = await startBatonWorker({ bundle: join(outDir, 'worker.js'), databaseUrl: database.url, publicUrl: node.config.http.publicUrl, dashboards: false });
   const created = await bootstrapToken(node.ctx, { email: 'worker-user@example.com' });
   token = created.secret;
   userId = created.user.id;
