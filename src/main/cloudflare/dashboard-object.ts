@@ -2,7 +2,9 @@ import { dashboardObjectClass, type DashboardRoomOptions } from '../../adapters/
 import { CloudflareQueuesJobQueue } from '../../adapters/cloudflare/queues-job-queue.ts';
 import { createDatabase } from '../../adapters/postgres/database.ts';
 import { createDocumentStore } from '../../adapters/postgres/document-store.ts';
+import { PostgresJobOutbox } from '../../adapters/postgres/job-outbox.ts';
 import { createLiveConnectionStore } from '../../adapters/postgres/live-connection-store.ts';
+import { createUnitOfWork } from '../../adapters/postgres/unit-of-work.ts';
 import { documentDecisionTopic, type DocumentDecision } from '../../app/orchestrator/document-decisions.ts';
 import { admitRealtime } from '../../app/realtime/connect.ts';
 import { DocumentLog } from '../../app/realtime/document-log.ts';
@@ -23,13 +25,19 @@ export function composeDashboardRoom(env: WorkerEnv): DashboardRoomOptions {
   const logger = createConsoleLogger(config.log.level, { component: 'dashboard-object' });
   const db = createDatabase({ url: config.database.url ?? '', poolMax: 2, logger, applicationName: 'baton-dashboard-object' });
   const store = createDocumentStore(db);
-  // Decisions written into an approval go to the Worker's queue consumer, which has the engine.
+  // Decisions written into an approval go to the Worker's queue consumer, which has the engine:
+  // into the outbox first (durable), then relayed at once; if that relay fails, the cron tick's does.
   const jobs = new CloudflareQueuesJobQueue({ queue: env.JOBS, logger });
-  const decisions = jobs.start().then(() => jobs.declareTopic(documentDecisionTopic));
+  const outbox = new PostgresJobOutbox({ db, queue: jobs.outboxRelay(), logger });
+  const unitOfWork = createUnitOfWork(db);
+  const ready = jobs.start().then(() => jobs.declareTopic(documentDecisionTopic));
   return {
     onDecision({ approvalKey, access, approved, comment }) {
       const decision: DocumentDecision = { approvalKey, principal: access.principal, approved, comment, decisionId: crypto.randomUUID() };
-      decisions.then(() => jobs.send(documentDecisionTopic, decision)).catch((error: unknown) => logger.warn({ err: error, approvalKey }, 'could not hand over a decision written in a dashboard'));
+      ready
+        .then(() => unitOfWork.run((tx) => jobs.send(documentDecisionTopic, decision, { tx })))
+        .then(() => outbox.relayOnce())
+        .catch((error: unknown) => logger.warn({ err: error, approvalKey }, 'could not hand over a decision written in a dashboard'));
     },
     store,
     log: new DocumentLog(store, { windowMs: config.realtime.commitWindowMs, logger }),
