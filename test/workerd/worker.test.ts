@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latestMigration } from '../../src/adapters/postgres/schema-level.ts';
 import { createDatabase } from '../../src/adapters/postgres/database.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -56,10 +57,19 @@ describe('the Baton Worker in workerd', () => {
     expect(res.status).toBe(200);
   });
 
-  it('reports the database as ready on /readyz', async () => {
+  it('reports the database as ready on /readyz, and not ready while it lacks the newest migration', async () => {
     const res = await worker.fetch('/readyz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true } } });
+    expect(await res.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true }, migrations: { ok: true } } });
+    // As if this deployment were ahead of its database (migrations run before a deploy).
+    const applied = await sql<{ name: string; timestamp: string }>`delete from kysely_migration where name = ${latestMigration} returning name, timestamp`.execute(node.db);
+    try {
+      const behind = await worker.fetch('/readyz');
+      expect(behind.status).toBe(503);
+      expect(await behind.json()).toMatchObject({ error: { code: 'not_ready', details: { checks: { migrations: { ok: false, reason: expect.stringContaining(latestMigration) } } } } });
+    } finally {
+      for (const row of applied.rows) await sql`insert into kysely_migration (name, timestamp) values (${row.name}, ${row.timestamp})`.execute(node.db);
+    }
   });
 
   it('authenticates a token minted on Node as the same user (one auth on both runtimes)', async () => {

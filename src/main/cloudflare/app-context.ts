@@ -5,6 +5,7 @@ import { createOpenIdClientProvider } from '../../adapters/oidc/openid-client-id
 import { createDatabase, databaseProbe, type Database } from '../../adapters/postgres/database.ts';
 import { PostgresJobOutbox } from '../../adapters/postgres/job-outbox.ts';
 import { createLiveConnectionStore } from '../../adapters/postgres/live-connection-store.ts';
+import { schemaLevelProbe } from '../../adapters/postgres/schema-level.ts';
 import { createEnvelopeCipher } from '../../adapters/webcrypto/envelope-cipher.ts';
 import type { Config } from '../../app/config.ts';
 import type { AppContext } from '../../app/context.ts';
@@ -70,10 +71,10 @@ export async function openWorkerApp(env: WorkerEnv, config: Config, logger: Logg
   const jobs = new CloudflareQueuesJobQueue({ queue: env.JOBS, logger });
   await jobs.start();
   const outbox = new PostgresJobOutbox({ db, queue: jobs.outboxRelay(), logger });
-  // Migrations are not checked here: the Worker cannot read migrations/ (no file system); they run
-  // before a deployment (`npm run migrate` against the database), see the README.
+  // The Worker does not migrate (no file system for migrations/): they run before a deployment
+  // (`npm run migrate`, see the README), and /readyz says when the newest one is missing.
   const orchestrator = await wireWorkerOrchestrator({ config, db, app, jobs, outbox, logger });
-  const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db)], app, ...orchestrator?.routes });
+  const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), schemaLevelProbe(db)], app, ...orchestrator?.routes });
   return { config, db, app, jobs, outbox, routes, accessEvents, orchestrator, close: () => db.destroy() };
 }
 
