@@ -67,7 +67,11 @@ describe('sessions and sandboxes', () => {
     await settled(id, 'succeeded');
     const session = await sessionOf(id);
     expect(session).toMatchObject({ purpose: 'execution', epoch: 1 });
-    const runs = await runsOf(id);
+    // The engine may hear of a result before the run's row records its end (a loaded machine).
+    const runs = await eventually(async () => {
+      const rows = await runsOf(id);
+      return rows.length === 2 && rows.every((r) => r.status !== 'running') ? rows : undefined;
+    }, 5_000, 'both runs recorded as ended');
     expect(runs.map((r) => [r.step_id, r.status, r.session_id, r.epoch])).toEqual([['a', 'succeeded', session?.id, 1], ['b', 'succeeded', session?.id, 1]]);
     expect(runs[0]?.progress).toMatchObject({ message: 'reading', percent: 50 });
     expect(Number(runs[0]?.cost_usd)).toBeCloseTo(0.1);
@@ -95,7 +99,10 @@ describe('sessions and sandboxes', () => {
     const failed = await settled(id, 'failed');
     expect(failed.steps.a).toMatchObject({ status: 'failed', attempt: 1 });
     expect((await execution(id) as unknown as { reason: string }).reason).toContain("over its profile's limit of $1.00");
-    const [only] = await runsOf(id);
+    const [only] = await eventually(async () => {
+      const rows = await runsOf(id);
+      return rows[0]?.status === 'running' ? undefined : rows;
+    }, 5_000, 'the run recorded as ended');
     expect(only).toMatchObject({ status: 'cancelled' });
     expect(Number(only?.cost_usd)).toBeCloseTo(1.5);
   });
@@ -154,7 +161,11 @@ describe('sessions and sandboxes', () => {
     expect((await api('DELETE', `/v1/sessions/${first?.id}`, owner.secret)).status).toBe(204);
     const done = await settled(id, 'succeeded');
     expect(done.steps.a).toMatchObject({ status: 'succeeded', attempt: 2 });
-    const runs = await runsOf(id);
+    // The engine may hear of the result before the run's row records its end (a loaded machine).
+    const runs = await eventually(async () => {
+      const rows = await runsOf(id);
+      return rows[1]?.status === 'succeeded' ? rows : undefined;
+    }, 5_000, 'the second run recorded as succeeded');
     expect(runs.map((r) => [r.attempt, r.status, r.epoch])).toEqual([[1, 'lost', 1], [2, 'succeeded', 2]]);
     expect(runs[0]?.progress).toMatchObject({ message: expect.any(String) });
     expect((await sessionOf(id))?.epoch).toBe(2);
