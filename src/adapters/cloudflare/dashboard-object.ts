@@ -178,11 +178,14 @@ export class DashboardRoom {
   }
 }
 
+/** Each kind of access change and the field naming what it is about. */
+const idFieldOf = { user: 'userId', token: 'tokenId', session: 'sessionId', dashboard: 'dashboardId' } as const satisfies Record<AccessChange['kind'], string>;
+
 /** The access change a Worker posted, or undefined when the body is not one. */
 function accessChangeOf(body: unknown): AccessChange | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const { kind } = body as { kind?: unknown };
-  const field = kind === 'user' ? 'userId' : kind === 'token' ? 'tokenId' : kind === 'session' ? 'sessionId' : kind === 'dashboard' ? 'dashboardId' : undefined;
+  const field = typeof kind === 'string' && Object.hasOwn(idFieldOf, kind) ? idFieldOf[kind as AccessChange['kind']] : undefined;
   if (field === undefined) return undefined;
   const value = (body as Record<string, unknown>)[field];
   return typeof value === 'string' ? ({ kind, [field]: value } as AccessChange) : undefined;

@@ -1,4 +1,5 @@
 import type { LiveConnections } from '../../ports/live-connections.ts';
+import type { AccessChange } from '../../ports/realtime.ts';
 import type { Database } from './database.ts';
 
 /** The live-connection registry in Postgres (`live_connections`, migration 0012). */
@@ -19,12 +20,25 @@ export function createLiveConnectionStore(db: Database): LiveConnections {
     },
     async dashboardsConcerned(change) {
       // A dashboard without connections is not named either: telling its object would only wake it.
-      const column = change.kind === 'dashboard' ? 'dashboard_id' : change.kind === 'user' ? 'user_id' : change.kind === 'token' ? 'token_id' : 'session_id';
-      const value = change.kind === 'dashboard' ? change.dashboardId : change.kind === 'user' ? change.userId : change.kind === 'token' ? change.tokenId : change.sessionId;
+      const [column, value] = subjectOf(change);
       // Ids come from our own records, but a malformed one must not become a 500 (uuid cast error).
       if (!/^[0-9a-f-]{36}$/i.test(value)) return [];
       const rows = await db.selectFrom('live_connections').select('dashboard_id').distinct().where(column, '=', value).execute();
       return rows.map((r) => r.dashboard_id);
     },
   };
+}
+
+/** The registry column a change is about, and its value. */
+function subjectOf(change: AccessChange): ['dashboard_id' | 'user_id' | 'token_id' | 'session_id', string] {
+  switch (change.kind) {
+    case 'dashboard':
+      return ['dashboard_id', change.dashboardId];
+    case 'user':
+      return ['user_id', change.userId];
+    case 'token':
+      return ['token_id', change.tokenId];
+    case 'session':
+      return ['session_id', change.sessionId];
+  }
 }

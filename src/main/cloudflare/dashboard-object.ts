@@ -30,12 +30,11 @@ export function composeDashboardRoom(env: WorkerEnv): DashboardRoomOptions {
   const jobs = new CloudflareQueuesJobQueue({ queue: env.JOBS, logger });
   const outbox = new PostgresJobOutbox({ db, queue: jobs.outboxRelay(), logger });
   const unitOfWork = createUnitOfWork(db);
-  const ready = jobs.start().then(() => jobs.declareTopic(documentDecisionTopic));
   return {
     onDecision({ approvalKey, access, approved, comment }) {
       const decision: DocumentDecision = { approvalKey, principal: access.principal, approved, comment, decisionId: crypto.randomUUID() };
-      ready
-        .then(() => unitOfWork.run((tx) => jobs.send(documentDecisionTopic, decision, { tx })))
+      unitOfWork
+        .run((tx) => jobs.send(documentDecisionTopic, decision, { tx }))
         .then(() => outbox.relayOnce())
         .catch((error: unknown) => logger.warn({ err: error, approvalKey }, 'could not hand over a decision written in a dashboard'));
     },
