@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { IntegrationError, type IntegrationErrorCode } from '../../domain/integrations/errors.ts';
-import { parseJsonText } from '../http-common/json-text.ts';
+import { exchange, NoAnswerError, type ExchangeAnswer } from '../http-common/exchange.ts';
 
 /**
  * One request to GitHub's REST API, with what every endpoint shares: GitHub's headers, a timeout, and
@@ -40,7 +40,6 @@ export function githubError(code: IntegrationErrorCode, message: string, options
 
 /** Sends the request; throws `integration_unavailable` for every failure that may pass. */
 export async function requestGitHub(http: GitHubHttp, request: GitHubRequest): Promise<GitHubAnswer> {
-  const timeout = AbortSignal.timeout(http.timeoutMs);
   const headers: Record<string, string> = {
     accept: 'application/vnd.github+json',
     'x-github-api-version': '2022-11-28',
@@ -48,23 +47,17 @@ export async function requestGitHub(http: GitHubHttp, request: GitHubRequest): P
     authorization: request.authorization,
   };
   if (request.body !== undefined) headers['content-type'] = 'application/json';
-  let response: Response;
-  let text: string;
+  let exchanged: ExchangeAnswer;
   try {
-    response = await http.fetch(`${http.apiUrl}${request.path}`, {
-      method: request.method,
-      headers,
-      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-      signal: timeout,
-    });
-    text = await response.text();
+    exchanged = await exchange(http.fetch, { method: request.method, url: `${http.apiUrl}${request.path}`, headers, ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }), timeoutMs: http.timeoutMs });
   } catch (error) {
-    const message = timeout.aborted
+    if (!(error instanceof NoAnswerError)) throw error;
+    const message = error.timedOut
       ? `GitHub did not answer within ${http.timeoutMs} ms (${request.doing}); try again later`
-      : `GitHub could not be reached (${request.doing}: ${describe(error)}); try again later`;
-    throw githubError('integration_unavailable', message, { cause: error });
+      : `GitHub could not be reached (${request.doing}: ${describe(error.cause)}); try again later`;
+    throw githubError('integration_unavailable', message, { cause: error.cause });
   }
-  const answer: GitHubAnswer = { status: response.status, headers: response.headers, body: parseJsonText(text) };
+  const answer: GitHubAnswer = { status: exchanged.status, headers: exchanged.headers, body: exchanged.body };
   if (answer.status >= 500) {
     throw githubError('integration_unavailable', `GitHub is having trouble (${request.doing}: it answered ${answer.status}); try again later`, { status: answer.status });
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IntegrationError } from '../../domain/integrations/errors.ts';
 import type { GoogleAccount, GoogleDocument, GoogleDocumentDraft, GoogleDrive } from '../../ports/google.ts';
-import { parseJsonText } from '../http-common/json-text.ts';
+import { exchange, NoAnswerError, type ExchangeAnswer } from '../http-common/exchange.ts';
 
 /** Where Drive is and how long a call may take. */
 export interface GoogleDriveClientOptions {
@@ -46,22 +46,15 @@ export function createGoogleDriveClient(options: GoogleDriveClientOptions = {}):
   const send = options.fetch ?? fetch;
 
   async function call(accessToken: string, target: Target, url: string, init: { method: string; headers?: Record<string, string>; body?: string }): Promise<unknown> {
-    let response: Response;
-    let text: string;
+    let answer: ExchangeAnswer;
     try {
-      response = await send(url, {
-        method: init.method,
-        headers: { ...init.headers, accept: 'application/json', authorization: `Bearer ${accessToken}` },
-        ...(init.body === undefined ? {} : { body: init.body }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
+      answer = await exchange(send, { method: init.method, url, headers: { ...init.headers, accept: 'application/json', authorization: `Bearer ${accessToken}` }, ...(init.body === undefined ? {} : { body: init.body }), timeoutMs });
     } catch (error) {
-      throw new IntegrationError('google', 'integration_unavailable', `Google Drive did not answer when asked to ${target.what}; try again later`, { cause: error });
+      if (!(error instanceof NoAnswerError)) throw error;
+      throw new IntegrationError('google', 'integration_unavailable', `Google Drive did not answer when asked to ${target.what}; try again later`, { cause: error.cause });
     }
-    const body = parseJsonText(text);
-    if (response.ok) return body;
-    throw failure(response.status, body, target, accessToken);
+    if (answer.status >= 200 && answer.status < 300) return answer.body;
+    throw failure(answer.status, answer.body, target, accessToken);
   }
 
   return {

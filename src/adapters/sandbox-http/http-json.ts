@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { SandboxUnavailableError } from '../../ports/sandboxes.ts';
-import { parseJsonText } from '../http-common/json-text.ts';
+import { exchange, NoAnswerError, type ExchangeAnswer } from '../http-common/exchange.ts';
 
 /** What both http adapters are configured with. */
 export interface HttpSandboxOptions {
@@ -24,28 +24,18 @@ export interface JsonAnswer {
  * because then nothing is wrong with the sandbox.
  */
 export async function requestJson(options: HttpSandboxOptions, method: string, url: string, body?: unknown, signal?: AbortSignal): Promise<JsonAnswer> {
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? 10_000);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  let status: number;
-  let text: string;
+  let answer: ExchangeAnswer;
   try {
-    const res = await (options.fetch ?? fetch)(url, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-    });
-    status = res.status;
-    text = await res.text();
+    answer = await exchange(options.fetch ?? fetch, { method, url, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), timeoutMs: options.timeoutMs ?? 10_000, ...(signal === undefined ? {} : { signal }) });
   } catch (error) {
-    if (signal?.aborted === true) throw signal.reason;
-    throw new SandboxUnavailableError(`${method} ${url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    if (!(error instanceof NoAnswerError)) throw error;
+    throw new SandboxUnavailableError(`${method} ${url} failed: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}`, { cause: error.cause });
   }
-  const parsed = parseJsonText(text);
-  if (status >= 500) throw new SandboxUnavailableError(`${method} ${url} answered ${status}: ${errorMessage(parsed) ?? text.slice(0, 200)}`);
-  return { status, body: parsed };
+  if (answer.status >= 500) throw new SandboxUnavailableError(`${method} ${url} answered ${answer.status}: ${errorMessage(answer.body) ?? answer.text.slice(0, 200)}`);
+  return { status: answer.status, body: answer.body };
 }
 
 /** The contract's error code in a body, if any (`run_not_found`, `sandbox_not_found`, …). */
