@@ -36,6 +36,10 @@ export interface Realtime {
 
 /** Tells realtime servers (all instances) to check open connections again after access changed. */
 export interface AccessEvents {
-  /** Publishes the change; with a transaction, it is delivered only if and when that commits. */
+  /**
+   * Publishes the change; with a transaction, it is not delivered before that commits. It may be
+   * delivered although the transaction rolled back (the Worker's objects hear of it after the
+   * request): connections are then checked against unchanged access, which changes nothing.
+   */
   publish(change: AccessChange, tx?: Transaction): Promise<void>;
 }
