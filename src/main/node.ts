@@ -57,6 +57,8 @@ export interface NodeApp {
   readonly databaseUrl: string;
   /** Graceful stop: stop accepting, drain requests and jobs, stop the queue and the database. */
   close(): Promise<void>;
+  /** Forced stop (no drain): only stops the embedded Postgres this process owns, so it never outlives us. */
+  abort(): Promise<void>;
 }
 
 /**
@@ -190,7 +192,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
 
     let closing: Promise<void> | undefined;
-    return { url, app, localSandboxUrl: sandboxes.localPlaneUrl, engine, databaseUrl: database.url, close: () => (closing ??= unwind()) };
+    return { url, app, localSandboxUrl: sandboxes.localPlaneUrl, engine, databaseUrl: database.url, close: () => (closing ??= unwind()), abort: () => database.release() };
   } catch (error) {
     await unwind();
     throw error;

@@ -4,8 +4,15 @@ import { CredentialKeyError } from '../ports/credential-cipher.ts';
 import { startNode } from './node.ts';
 
 /**
+ * Signals that arrive this soon after the first are copies of it (a terminal's Ctrl-C reaches npm
+ * and Baton, and npm forwards its own), not a second request.
+ */
+const repeatedSignalGraceMs = 2_000;
+
+/**
  * `npm start`: resolves the configuration, starts Baton, and stops it gracefully on SIGTERM or
- * SIGINT (exit 0), or at once on a second signal.
+ * SIGINT (exit 0). A signal sent again later than `repeatedSignalGraceMs` after the first skips
+ * the drain (exit 1); the embedded Postgres is stopped on every way out.
  */
 async function main(): Promise<void> {
   let config: Config;
@@ -29,19 +36,39 @@ async function main(): Promise<void> {
   }
   logger.info({ url: app.url, env: config.env }, `Baton is ready at ${app.url}`);
 
-  let stopping = false;
+  // Ctrl-C in a terminal signals the whole process group: npm and Baton both get SIGINT, and npm
+  // forwards its copy too. Copies that arrive within the grace period are the same request to stop;
+  // only a signal sent after it (a person pressing Ctrl-C again) means "stop now, skip the drain".
+  let firstSignalAt: number | undefined;
+  let forcing = false;
+  const force = (reason: string) => {
+    if (forcing) process.exit(1);
+    forcing = true;
+    logger.warn({}, reason);
+    // Even a forced exit stops the embedded Postgres this process owns (a bounded wait).
+    const exit = setTimeout(() => process.exit(1), 5_000);
+    exit.unref();
+    app.abort().then(
+      () => process.exit(1),
+      (error: unknown) => {
+        logger.error({ err: error }, 'could not stop the embedded Postgres');
+        process.exit(1);
+      },
+    );
+  };
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
+    if (firstSignalAt !== undefined) {
+      if (Date.now() - firstSignalAt < repeatedSignalGraceMs) {
+        logger.debug({ signal }, 'the same stop request again (the terminal and npm each send one); still draining');
+        return;
+      }
+      force(`${signal} again: exiting now without draining`);
+      return;
     }
-    stopping = true;
+    firstSignalAt = Date.now();
     logger.info({ signal }, 'shutting down');
     // A stuck dependency must not keep the process alive past the platform's kill deadline.
-    const deadline = setTimeout(() => {
-      logger.error({}, 'shutdown took too long; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs + 1500);
+    const deadline = setTimeout(() => force('shutdown took too long; exiting'), config.shutdownTimeoutMs + 1500);
     deadline.unref();
     app.close().then(
       () => {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -94,6 +94,50 @@ describe('npm start with the embedded database', () => {
     expect((await stop(proc)).code).toBe(0);
     expect(postgresProcessesFor(dataDir)).toEqual([]);
   });
+});
+
+// A person's Ctrl-C: the terminal signals the whole foreground process group (npm and Baton), and
+// npm forwards its copy to Baton as well. Same for a SIGTERM sent to the group (a process manager).
+describe('npm start stopped through its process group', () => {
+  const dirs: string[] = [];
+  const groups: number[] = [];
+  afterAll(async () => {
+    for (const pid of groups) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const dir of dirs) {
+      for (const pid of postgresProcessesFor(dir)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`drains, stops the embedded Postgres and exits 0 on ${signal} to the group`, async () => {
+      const dir = await mkdtemp(join(process.cwd(), '.data', 'e2e-group-'));
+      dirs.push(dir);
+      const port = await freePort();
+      let idpPort = await freePort();
+      while (idpPort === port) idpPort = await freePort();
+      const env: Record<string, string | undefined> = { ...process.env, BATON_DATA_DIR: dir, PORT: String(port), BATON_DEV_IDP_PORT: String(idpPort), LOG_LEVEL: 'info' };
+      for (const name of ['DATABASE_URL', 'BATON_ENV', 'BATON_LOG_FORMAT']) delete env[name];
+      // Its own process group, as a shell gives a foreground job.
+      const child = spawn('npm', ['start'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      groups.push(child.pid ?? 0);
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const exited = new Promise<number | string>((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
+      await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000);
+      expect(postgresProcessesFor(dir).length).toBeGreaterThan(0);
+
+      process.kill(-(child.pid ?? 0), signal);
+      const code = await exited;
+      expect(code, out).toBe(0);
+      expect(out).toContain('stopping embedded Postgres');
+      expect(out).not.toContain('exiting now');
+      // The group's other members (Baton under npm) are gone too, and so is Postgres.
+      await expect.poll(() => postgresProcessesFor(dir), { timeout: 5_000 }).toEqual([]);
+      await expect(readFile(join(dir, 'postgres', 'postmaster.pid'), 'utf8')).rejects.toThrow();
+    });
+  }
 });
 
 describe('start-up failures', () => {
