@@ -127,7 +127,8 @@ describe('login with OpenID Connect', () => {
   });
 
   it('refuses an open redirect through returnTo', async () => {
-    for (const returnTo of ['https://evil.test/', '//evil.test/x', '/\\evil.test', 'javascript:alert(1)', 'evil.test']) {
+    const normalisedAway = ['/.//evil.test', '/..//evil.test', '/a/../..//evil.test', '/%2e%2e//evil.test', '/./\\evil.test', '/\t/evil.test', '/\n/evil.test'];
+    for (const returnTo of ['https://evil.test/', '//evil.test/x', '/\\evil.test', 'javascript:alert(1)', 'evil.test', ...normalisedAway]) {
       const res = await new TestBrowser().request(`${baton.url}/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
       expect({ returnTo, status: res.status }).toEqual({ returnTo, status: 400 });
       expect(((await res.json()) as { error: { message: string } }).error.message).toContain('query.returnTo');

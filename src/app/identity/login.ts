@@ -87,7 +87,8 @@ export async function finishLogin(
     await ctx.audit.record(auditBy(null, input.requestId, { action: 'auth.login', actorUserId: user.id, targetType: 'user', targetId: user.id, details: { issuer: identity.issuer } }), tx);
     return user;
   });
-  return { sessionSecret, returnTo: attempt.returnTo, user };
+  // Checked again: an attempt stored by an older version may hold a target that is no longer accepted.
+  return { sessionSecret, returnTo: safeReturnToOrRoot(attempt.returnTo, ctx.settings.publicUrl), user };
 }
 
 /** Ends a browser session and records it. */
@@ -106,16 +107,52 @@ export function callbackUrl(publicUrl: string): string {
 
 /**
  * Accepts only a path on our own origin: `/dashboards/x?tab=1` is fine; `//evil.com`,
- * `https://evil.com`, `/\evil.com` and `javascript:` are refused. Defaults to `/`.
+ * `https://evil.com`, `/\evil.com`, `/.//evil.com` and `javascript:` are refused. Defaults to `/`.
+ *
+ * The check applies to what is returned, after URL normalisation (dot segments resolved, tabs and
+ * newlines dropped, backslashes read as slashes), since that is what a browser follows: the answer
+ * must itself resolve, against our public URL, to the same URL on our origin, and must not start
+ * with two slashes or a slash and a backslash (a network-path reference).
  */
 export function safeReturnTo(returnTo: string | undefined, publicUrl: string): string {
   if (returnTo === undefined || returnTo === '') return '/';
   const refuse = () => new InvalidInputError([{ location: 'query', path: 'returnTo', message: 'must be a path on this site, such as /dashboards' }]);
-  if (!returnTo.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\') || [...returnTo].some((c) => c.charCodeAt(0) < 0x20)) throw refuse();
+  if (!returnTo.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\') || hasControl(returnTo)) throw refuse();
   const base = new URL(publicUrl);
-  const resolved = new URL(returnTo, base);
+  let resolved: URL;
+  try {
+    resolved = new URL(returnTo, base);
+  } catch {
+    throw refuse();
+  }
   if (resolved.origin !== base.origin) throw refuse();
-  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
+  const path = `${resolved.pathname}${resolved.search}${resolved.hash}`;
+  if (!isLocalPath(path, base)) throw refuse();
+  return path;
+}
+
+/** A path a browser resolves on `base`'s origin to exactly itself: no `//host`, no `/\host`, no scheme. */
+function isLocalPath(path: string, base: URL): boolean {
+  if (!path.startsWith('/') || path.startsWith('//') || path.includes('\\') || hasControl(path)) return false;
+  try {
+    const again = new URL(path, base);
+    return again.origin === base.origin && `${again.pathname}${again.search}${again.hash}` === path;
+  } catch {
+    return false;
+  }
+}
+
+/** Control characters (tabs, newlines, DEL): URL parsing drops or keeps them unpredictably. */
+function hasControl(text: string): boolean {
+  return [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+}
+
+function safeReturnToOrRoot(returnTo: string, publicUrl: string): string {
+  try {
+    return safeReturnTo(returnTo, publicUrl);
+  } catch {
+    return '/';
+  }
 }
 
 function requireProvider(ctx: Pick<AppContext, 'identityProvider'>) {

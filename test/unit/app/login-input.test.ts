@@ -15,6 +15,19 @@ describe('safeReturnTo', () => {
       expect(() => safeReturnTo(bad, base), bad).toThrow(InvalidInputError);
     }
   });
+  it('checks the target after URL normalisation: no dot segment, escape or separator leads off-site', () => {
+    const sneaky = ['/.//evil.example', '/..//evil.example', '/a/../..//evil.example', '/%2e%2e//evil.example', '/%2E//evil.example', '/./\\evil.example', '/\tevil', '/\t/evil.example', '/\r\n/evil.example', '/x\x7f'];
+    for (const bad of sneaky) expect(() => safeReturnTo(bad, base), JSON.stringify(bad)).toThrow(InvalidInputError);
+    // Encoded slashes stay encoded: a browser reads them as one path segment on our origin.
+    expect(safeReturnTo('/%2F%2Fevil.example', base)).toBe('/%2F%2Fevil.example');
+    expect(safeReturnTo('/a/./b/../c?x=//evil#//y', base)).toBe('/a/c?x=//evil#//y');
+    // Whatever is accepted resolves to our own origin, to exactly itself.
+    for (const good of ['/', '/dashboards', '/a/../b', '/%2F%2Fevil.example', '/a/./b/../c?x=//evil#//y']) {
+      const path = safeReturnTo(good, base);
+      expect(new URL(path, base).origin).toBe(base);
+      expect(path.startsWith('//')).toBe(false);
+    }
+  });
 });
 
 describe('cookies', () => {
