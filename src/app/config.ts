@@ -16,6 +16,8 @@ interface Variable {
 const port = z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(1, 'expected a port between 1 and 65535').max(65535, 'expected a port between 1 and 65535');
 const positiveInt = (what: string) => z.coerce.number({ error: `expected ${what}` }).int(`expected ${what}`).positive(`expected ${what}`);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://baton.example.com' });
+// false, true, or addresses/CIDR ranges/proxy-addr's named ranges (what fastify's trustProxy accepts; a hop count it ignores).
+const trustProxyPattern = /^(true|false|(\s*(loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(\/\d{1,3})?)\s*)(,\s*(loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(\/\d{1,3})?)\s*)*)$/;
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// URL such as postgres://user:password@host:5432/baton' });
 
 /**
@@ -42,7 +44,10 @@ export const configVariables = {
   BATON_SESSION_IDLE_MINUTES: { schema: positiveInt('a number of minutes').default(1440), description: 'A browser session ends after this many minutes without a request.' },
   BATON_SESSION_MAX_DAYS: { schema: positiveInt('a number of days').default(14), description: 'A browser session ends this many days after login, active or not.' },
   BATON_RATE_LIMIT_AUTH_PER_MINUTE: { schema: positiveInt('a number of requests').default(30), description: 'Requests per minute one client address may make to /auth/* before getting 429.' },
-  BATON_RATE_LIMIT_TOKEN_PER_MINUTE: { schema: positiveInt('a number of requests').default(600), description: 'Requests per minute one API token may make before getting 429.' },
+  BATON_RATE_LIMIT_TOKEN_PER_MINUTE: { schema: positiveInt('a number of requests').default(600), description: 'Requests per minute one API token may make before getting 429 (counted by the token, however the Authorization header is spelled).' },
+  BATON_RATE_LIMIT_SESSION_PER_MINUTE: { schema: positiveInt('a number of requests').default(600), description: 'Requests per minute one browser session may make before getting 429.' },
+  BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: { schema: positiveInt('a number of requests').default(300), description: 'Requests per minute one client address may make without a valid token or session (a refused credential counts here) before getting 429. Health probes, the realtime WebSocket, sandbox callbacks and signed webhooks are not counted.' },
+  BATON_TRUST_PROXY: { schema: z.string().regex(trustProxyPattern, { error: 'expected false, true, or a comma-separated list of proxy addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1, or loopback)' }).default('false'), description: 'Whether the client address (for rate limits and logs) comes from X-Forwarded-For: false (default: the connecting address), true (trust every proxy hop: only when Baton is reachable through your proxy alone), or a comma-separated list of the proxies\' addresses or CIDR ranges, also loopback, linklocal, uniquelocal (trust hops from those). Node only: the Worker gets the address from Cloudflare.' },
   BATON_REALTIME_COMMIT_MS: { schema: positiveInt('a duration in milliseconds').max(50, 'expected at most 50 ms (the durability promise)').default(10), description: 'Group-commit window of the dashboard update log: an accepted edit is durable within this many milliseconds (at most 50).' },
   BATON_REALTIME_RECHECK_SECONDS: { schema: positiveInt('a number of seconds').default(60), description: 'How often open live-dashboard connections are checked against current access again, whatever changed. On Node access changes also arrive at once (Postgres NOTIFY) and this is a safety net; in the Cloudflare Durable Object it is how a revoked member is disconnected.' },
   BATON_REALTIME_COMPACT_MS: { schema: positiveInt('a duration in milliseconds').default(2000), description: 'A dashboard document is compacted into its snapshot this long after its last change (and at least every 10 times this while it keeps changing).' },
@@ -91,7 +96,9 @@ export interface Config {
     readonly sessionIdleMinutes: number;
     readonly sessionMaxDays: number;
   };
-  readonly rateLimits: { readonly authPerMinute: number; readonly tokenPerMinute: number };
+  readonly rateLimits: { readonly authPerMinute: number; readonly tokenPerMinute: number; readonly sessionPerMinute: number; readonly anonymousPerMinute: number };
+  /** BATON_TRUST_PROXY as fastify's `trustProxy`: false, true, or the trusted proxies' addresses. */
+  readonly trustProxy: boolean | string;
   readonly realtime: { readonly commitWindowMs: number; readonly compactAfterMs: number; readonly recheckMs: number; readonly redisUrl: string | undefined };
   readonly sandboxes: {
     readonly provider: { readonly kind: 'local'; readonly token: string | undefined } | { readonly kind: 'http'; readonly url: string; readonly token: string | undefined } | { readonly kind: 'fly'; readonly apiUrl: string; readonly token: string; readonly app: string; readonly image: string; readonly region: string | undefined; readonly sandboxPort: number };
@@ -208,7 +215,8 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
       sessionIdleMinutes: v.BATON_SESSION_IDLE_MINUTES,
       sessionMaxDays: v.BATON_SESSION_MAX_DAYS,
     },
-    rateLimits: { authPerMinute: v.BATON_RATE_LIMIT_AUTH_PER_MINUTE, tokenPerMinute: v.BATON_RATE_LIMIT_TOKEN_PER_MINUTE },
+    rateLimits: { authPerMinute: v.BATON_RATE_LIMIT_AUTH_PER_MINUTE, tokenPerMinute: v.BATON_RATE_LIMIT_TOKEN_PER_MINUTE, sessionPerMinute: v.BATON_RATE_LIMIT_SESSION_PER_MINUTE, anonymousPerMinute: v.BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE },
+    trustProxy: v.BATON_TRUST_PROXY === 'true' ? true : v.BATON_TRUST_PROXY === 'false' ? false : v.BATON_TRUST_PROXY.replace(/\s+/g, ''),
     realtime: { commitWindowMs: v.BATON_REALTIME_COMMIT_MS, compactAfterMs: v.BATON_REALTIME_COMPACT_MS, recheckMs: v.BATON_REALTIME_RECHECK_SECONDS * 1000, redisUrl: v.REDIS_URL },
     sandboxes: {
       provider:

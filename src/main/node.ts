@@ -185,6 +185,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       bodyLimit: config.http.bodyLimit,
       context: { authenticate: (headers) => authenticate(app, headers), publicOrigin: new URL(config.http.publicUrl).origin },
       rateLimits: config.rateLimits,
+      trustProxy: config.trustProxy,
       websocket: { path: '/v1/realtime', maxPayload: 16 * 1024 * 1024, onConnection: (socket, request) => bridgeNodeSocket(realtime, socket, request, logger) },
     });
     cleanups.push(() => server.close());

@@ -162,3 +162,43 @@ describe('login with OpenID Connect', () => {
     }
   });
 });
+
+describe('cookies of an https deployment', () => {
+  let secureIdp: ProxiedProvider;
+  let secure: TestApp;
+  let publicUrl: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    // Served over plain http here, as behind a TLS-terminating proxy; the public URL is https.
+    publicUrl = `https://127.0.0.1:${port}`;
+    secureIdp = await startProxiedProvider(`${publicUrl}/auth/callback`);
+    secure = await startTestApp(database.url, { PORT: String(port), BATON_PUBLIC_URL: publicUrl, OIDC_ISSUER: secureIdp.issuer, OIDC_CLIENT_ID: secureIdp.clientId, OIDC_CLIENT_SECRET: secureIdp.clientSecret, BATON_RATE_LIMIT_AUTH_PER_MINUTE: '1000' });
+  });
+  afterAll(async () => {
+    await secure?.close();
+    await secureIdp?.close();
+  });
+
+  it('are __Host- prefixed, Secure, Path=/ and without Domain; unprefixed ones are ignored', async () => {
+    const browser = new TestBrowser();
+    const callback = await loginUntilCallback(browser, secure.url, 'hosted@example.com', { publicUrl });
+    expect(browser.cookie('__Host-baton_login')).toBeTruthy();
+    const res = await browser.request(callback.replace(publicUrl, secure.url));
+    expect(res.status).toBe(302);
+    const cookies = res.headers.getSetCookie();
+    const session = cookies.find((c) => c.startsWith('__Host-baton_session='));
+    expect(session).toMatch(/; Path=\/;.*HttpOnly; SameSite=Lax; Secure$/);
+    expect(session).not.toMatch(/Domain=/i);
+    expect(cookies.find((c) => c.startsWith('__Host-baton_login='))).toMatch(/^__Host-baton_login=; Path=\/; Max-Age=0;.*Secure$/);
+    expect(cookies.some((c) => c.startsWith('baton_'))).toBe(false);
+    const secret = browser.cookie('__Host-baton_session') ?? '';
+    const who = await fetch(`${secure.url}/v1/me`, { headers: { cookie: `__Host-baton_session=${secret}` } });
+    expect(who.status).toBe(200);
+    // A cookie without the prefix could have been planted by a sibling host or over http: not read.
+    expect((await fetch(`${secure.url}/v1/me`, { headers: { cookie: `baton_session=${secret}` } })).status).toBe(401);
+    const out = await fetch(`${secure.url}/auth/logout`, { method: 'POST', headers: { cookie: `__Host-baton_session=${secret}`, origin: publicUrl } });
+    expect(out.status).toBe(204);
+    expect(out.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-baton_session=; Path=\/; Max-Age=0;.*Secure$/)]);
+  });
+});

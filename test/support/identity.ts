@@ -93,9 +93,10 @@ function alter(idToken: string, mode: TokenMode, wrongKey: ReturnType<typeof gen
  * to Baton's callback. Stops before calling the callback and returns its URL, so a test can
  * replay or alter it; `finish` then calls it.
  */
-export async function loginUntilCallback(browser: TestBrowser, batonUrl: string, email: string, options: { returnTo?: string; name?: string } = {}): Promise<string> {
+export async function loginUntilCallback(browser: TestBrowser, batonUrl: string, email: string, options: { returnTo?: string; name?: string; publicUrl?: string } = {}): Promise<string> {
   const start = `${batonUrl}/auth/login${options.returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(options.returnTo)}`}`;
-  const isCallback = (url: string) => url.startsWith(`${batonUrl}/auth/callback`);
+  // `publicUrl`: Baton's BATON_PUBLIC_URL when it differs from where the test reaches it (an https one).
+  const isCallback = (url: string) => url.startsWith(`${options.publicUrl ?? batonUrl}/auth/callback`);
   const toPage = await browser.follow(start, isCallback);
   if (isCallback(toPage.url)) return toPage.url;
   const html = await toPage.response.text();

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
 import fastifyWebsocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
@@ -6,7 +8,10 @@ import Fastify, { LogController, type FastifyError, type FastifyReply, type Fast
 import type { Logger as PinoLogger } from 'pino';
 import { dispatch, type DispatchContext } from '../../app/http/dispatch.ts';
 import { errorBody, statusForCode } from '../../app/http/errors.ts';
+import { rateLimitBucket, type RateLimits } from '../../app/http/rate-limit-policy.ts';
 import type { AnyRoute, RequestHeaders } from '../../app/http/route.ts';
+import { securityHeaders } from '../../app/http/security-headers.ts';
+import type { Authentication } from '../../app/identity/authenticate.ts';
 
 /** Options of the Node HTTP server. */
 export interface HttpServerOptions {
@@ -16,8 +21,10 @@ export interface HttpServerOptions {
   readonly bodyLimit: number;
   /** How routes authenticate callers. */
   readonly context: DispatchContext;
-  /** Requests per minute: per client address on /auth/*, per token on token-authenticated traffic. */
-  readonly rateLimits?: { readonly authPerMinute: number; readonly tokenPerMinute: number };
+  /** Requests per minute, keyed by what authenticated the caller (`rateLimitBucket`). */
+  readonly rateLimits?: RateLimits;
+  /** Whether the client address comes from X-Forwarded-For (fastify's `trustProxy`: false, true, or trusted addresses). */
+  readonly trustProxy?: boolean | string;
   /** A WebSocket endpoint (realtime): each accepted socket and its handshake as a Web Request. */
   readonly websocket?: { readonly path: string; readonly maxPayload: number; onConnection(socket: WebSocket, request: Request): void };
 }
@@ -51,14 +58,17 @@ export async function createHttpServer(options: HttpServerOptions) {
       return typeof given === 'string' && clientRequestId.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    trustProxy: options.trustProxy ?? false,
+    // Node's own answers to unparsable requests (431 headers too large, 400, 408) in our error shape.
+    clientErrorHandler: writeClientError,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     frameworkErrors: (error, request, reply) => {
       request.log.info({ err: error }, 'malformed request');
-      // These answers skip the onSend hook, yet they too carry the request id.
-      void reply.header('x-request-id', request.id);
+      // These answers skip the onSend hook, yet they too carry the request id and the security headers.
+      void reply.header('x-request-id', request.id).headers(securityHeaders);
       void sendError(reply, frameworkErrorCodes[error.code] ?? 'bad_request', error.message);
     },
   });
@@ -76,16 +86,39 @@ export async function createHttpServer(options: HttpServerOptions) {
     }
   });
 
+  // A request authenticates once: the rate limit keys on the result, and the route uses it.
+  const authentications = new WeakMap<FastifyRequest, Promise<Authentication | null>>();
+  const authenticateOnce = (request: FastifyRequest): Promise<Authentication | null> => {
+    let authentication = authentications.get(request);
+    if (authentication === undefined) {
+      authentication = options.context.authenticate(flattenHeaders(request.headers));
+      // Whoever awaits it sees the failure; unawaited (a limited public route) it is no crash.
+      authentication.catch(() => undefined);
+      authentications.set(request, authentication);
+    }
+    return authentication;
+  };
+
   if (options.rateLimits !== undefined) {
     const limits = options.rateLimits;
-    const isAuthRoute = (request: FastifyRequest) => request.url.startsWith('/auth/');
+    const bucketOf = async (request: FastifyRequest) => {
+      // The route's template (not the raw URL): what the router matched decides the budget.
+      const path = request.routeOptions.url ?? request.url;
+      if (rateLimitBucket(limits, path, request.ip, null) === null) return null;
+      const authentication = await authenticateOnce(request).catch(() => 'refused' as const);
+      return rateLimitBucket(limits, path, request.ip, authentication);
+    };
+    const buckets = new WeakMap<FastifyRequest, { key: string; perMinute: number } | null>();
     await app.register(rateLimit, {
       global: true,
       timeWindow: 60_000,
-      // Only the login endpoints (per address) and token traffic (per token) are limited.
-      allowList: (request) => !isAuthRoute(request) && request.headers.authorization === undefined,
-      keyGenerator: (request) => (isAuthRoute(request) ? `auth:${request.ip}` : `token:${request.headers.authorization ?? ''}`),
-      max: (request) => (isAuthRoute(request) ? limits.authPerMinute : limits.tokenPerMinute),
+      keyGenerator: async (request) => {
+        const bucket = await bucketOf(request);
+        buckets.set(request, bucket);
+        return bucket?.key ?? 'unlimited';
+      },
+      allowList: (request) => buckets.get(request) === null,
+      max: (request) => buckets.get(request)?.perMinute ?? limits.anonymousPerMinute,
     });
   }
 
@@ -98,7 +131,7 @@ export async function createHttpServer(options: HttpServerOptions) {
   }
 
   app.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
+    void reply.header('x-request-id', request.id).headers(securityHeaders);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -126,7 +159,7 @@ export async function createHttpServer(options: HttpServerOptions) {
           headers: flattenHeaders(request.headers),
           requestId: request.id,
           log: request.log,
-        }, options.context);
+        }, { ...options.context, authenticate: () => authenticateOnce(request) });
         void reply.status(result.status);
         for (const [name, value] of Object.entries(result.headers ?? {})) void reply.header(name, typeof value === 'string' ? value : [...value]);
         if (result.body === undefined) return reply.send();
@@ -135,6 +168,22 @@ export async function createHttpServer(options: HttpServerOptions) {
     });
   }
   return app;
+}
+
+/** Node's answers to requests it could not parse, written on the socket: our error body and headers. */
+function writeClientError(this: { log: { trace(obj: object, msg: string): void } }, error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'The request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout', 'The request was not received in time']
+        : [400, 'bad_request', 'The request could not be parsed as HTTP'];
+  this.log.trace({ err: error }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(code, message));
+    const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close', ...securityHeaders };
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }
 
 function sendError(reply: FastifyReply, code: string, message: string, status = statusForCode(code), details?: unknown): FastifyReply {

@@ -1,6 +1,7 @@
 import { dispatch, type DispatchContext } from '../../app/http/dispatch.ts';
 import { errorBody, statusForCode } from '../../app/http/errors.ts';
 import type { AnyRoute, RouteResponse } from '../../app/http/route.ts';
+import { securityHeaders } from '../../app/http/security-headers.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { headersOf, parseQuery, readBody, requestIdOf } from './request-parts.ts';
 import { compileRoutes } from './route-matcher.ts';
@@ -82,7 +83,7 @@ function failure(code: string, message: string, status = statusForCode(code), de
 /**
  * Writes a route's result: JSON bodies as `application/json; charset=utf-8`, no body (and no
  * content-type) when the result has none, repeated headers (set-cookie) as separate lines, the
- * request id on every answer. HEAD gets GET's status and headers with the length but no body.
+ * request id and the security headers on every answer. HEAD gets GET's status and headers with the length but no body.
  */
 function toResponse(result: RouteResponse, requestId: string, head: boolean): Response {
   const headers = new Headers();
@@ -91,6 +92,7 @@ function toResponse(result: RouteResponse, requestId: string, head: boolean): Re
     else for (const one of value) headers.append(name, one);
   }
   headers.set('x-request-id', requestId);
+  for (const [name, value] of Object.entries(securityHeaders)) headers.set(name, value);
   // 204 and 304 must not carry a body (the Response constructor refuses one).
   if (result.body === undefined || result.status === 204 || result.status === 304) return new Response(null, { status: result.status, headers });
   const text = JSON.stringify(result.body);

@@ -3,7 +3,7 @@ import { sessionPrincipal } from '../../domain/access/principal.ts';
 import { UnauthenticatedError } from '../../domain/errors.ts';
 import type { AppContext } from '../context.ts';
 import type { RequestHeaders } from '../http/headers.ts';
-import { readCookie, sessionCookie } from './cookies.ts';
+import { cookieNames, readCookie } from './cookies.ts';
 import { sha256 } from './secrets.ts';
 
 /** Every API token starts with this, so leaked tokens are recognisable (and scannable). */
@@ -28,17 +28,28 @@ const touchEveryMs = 60_000;
 export async function authenticate(ctx: Pick<AppContext, 'tokens' | 'sessions' | 'clock' | 'settings'>, headers: RequestHeaders): Promise<Authentication | null> {
   const authorization = headers.authorization;
   if (authorization !== undefined) return { principal: await fromToken(ctx, authorization) };
-  const secret = readCookie(headers.cookie, sessionCookie);
+  const secret = readCookie(headers.cookie, cookieNames(ctx.settings.publicUrl).session);
   if (secret === undefined) return null;
   return fromSession(ctx, secret);
 }
 
-async function fromToken(ctx: Pick<AppContext, 'tokens' | 'clock'>, authorization: string): Promise<Principal> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+/**
+ * The API token in an Authorization header: the one place the header is read. The scheme is
+ * case-insensitive (`Bearer`, `bearer`, `BEARER`) and separated from the token by spaces or tabs,
+ * as HTTP allows; whatever the spelling, the result is the token itself (so everything keyed by
+ * the token, like its rate limit, sees one token). Anything else is refused, never guessed at.
+ */
+export function bearerToken(authorization: string): string {
+  const match = /^[ \t]*bearer[ \t]+([^ \t]+)[ \t]*$/i.exec(authorization);
   if (match === null) throw new UnauthenticatedError('The Authorization header must be "Bearer <token>"');
   const secret = match[1] ?? '';
   if (!secret.startsWith(tokenPrefix)) throw new UnauthenticatedError(`This is not a Baton API token (they start with "${tokenPrefix}")`);
   if (!tokenShape.test(secret)) throw new UnauthenticatedError('The API token is malformed');
+  return secret;
+}
+
+async function fromToken(ctx: Pick<AppContext, 'tokens' | 'clock'>, authorization: string): Promise<Principal> {
+  const secret = bearerToken(authorization);
   const token = await ctx.tokens.findBySecretHash(await sha256(secret));
   if (token === undefined) throw new UnauthenticatedError('The API token is not valid');
   const now = ctx.clock.now();

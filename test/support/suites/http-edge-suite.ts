@@ -194,6 +194,29 @@ export function describeHttpEdge(edge: string, open: () => Promise<HttpEdgeHarne
       });
     });
 
+    describe('security headers', () => {
+      it('puts nosniff, no-referrer and no-framing on every answer: success, 204, HEAD, errors of routes and of the framework', async () => {
+        const answers = [
+          await call('/v1/items/a1'),
+          await send('DELETE', '/v1/items/a1', undefined, { authorization: `Bearer ${edgeToken}` }),
+          await call('/v1/items/a1', { method: 'HEAD' }),
+          await call('/v1/items/missing'),
+          await call('/v1/items/bug'),
+          await call('/v1/nothing'),
+          await call('/v1/items/%E0%A4%A'),
+          await putJson('{oops'),
+          await putJson('{}', 'text/plain'),
+          await putJson(JSON.stringify({ text: 'x'.repeat(edgeBodyLimit) })),
+          await send('DELETE', '/v1/items/a1', undefined, { authorization: 'Bearer bad' }),
+        ];
+        for (const res of answers) {
+          const seen = Object.fromEntries(['x-content-type-options', 'referrer-policy', 'x-frame-options', 'content-security-policy'].map((name) => [name, res.headers.get(name)]));
+          expect({ status: res.status, ...seen }).toEqual({ status: res.status, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'" });
+        }
+        expect(answers.map((res) => res.status)).toEqual([200, 204, 200, 404, 500, 404, 400, 400, 415, 413, 401]);
+      });
+    });
+
     describe('request ids', () => {
       it("takes the client's x-request-id when short and printable, else generates one, on every answer", async () => {
         expect((await call('/v1/items/a1', { headers: { 'x-request-id': 'abc.DEF_1:2-3' } })).headers.get('x-request-id')).toBe('abc.DEF_1:2-3');

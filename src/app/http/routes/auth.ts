@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { loginCookie, readCookie, sessionCookie, setCookie } from '../../identity/cookies.ts';
+import { cookieNames, readCookie, setCookie } from '../../identity/cookies.ts';
 import { finishLogin, loginTimeoutSeconds, logout, startLogin } from '../../identity/login.ts';
 import { listWorkspaces } from '../../workspaces/workspaces.ts';
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
@@ -8,7 +8,8 @@ import { authErrors, scope, userSchema, workspaceSchema } from './schemas.ts';
 
 /** Login (OIDC authorization code + PKCE), logout, and who am I. */
 export function authRoutes(app: AppContext): AnyRoute[] {
-  const secure = app.settings.publicUrl.startsWith('https:');
+  // `__Host-` names over https; both cookies use Path=/ (the prefix requires it).
+  const { session: sessionCookie, login: loginCookie, secure } = cookieNames(app.settings.publicUrl);
   const sessionMaxAge = app.settings.sessionMaxDays * 86_400;
   return [
     defineRoute({
@@ -22,7 +23,7 @@ export function authRoutes(app: AppContext): AnyRoute[] {
       responses: { 302: { description: 'Redirect to the identity provider' }, 400: { description: 'returnTo is not a path on this site' }, 503: { description: 'Login is not configured' } },
       handler: async ({ query }) => {
         const started = await startLogin(app, query);
-        return { status: 302, headers: { location: started.redirectTo, 'set-cookie': setCookie(loginCookie, started.state, { path: '/auth', maxAge: loginTimeoutSeconds, secure }), 'cache-control': 'no-store' } };
+        return { status: 302, headers: { location: started.redirectTo, 'set-cookie': setCookie(loginCookie, started.state, { path: '/', maxAge: loginTimeoutSeconds, secure }), 'cache-control': 'no-store' } };
       },
     }),
     defineRoute({
@@ -46,7 +47,7 @@ export function authRoutes(app: AppContext): AnyRoute[] {
           headers: {
             location: finished.returnTo,
             'cache-control': 'no-store',
-            'set-cookie': [setCookie(sessionCookie, finished.sessionSecret, { path: '/', maxAge: sessionMaxAge, secure }), setCookie(loginCookie, '', { path: '/auth', maxAge: 0, secure })],
+            'set-cookie': [setCookie(sessionCookie, finished.sessionSecret, { path: '/', maxAge: sessionMaxAge, secure }), setCookie(loginCookie, '', { path: '/', maxAge: 0, secure })],
           },
         };
       },
