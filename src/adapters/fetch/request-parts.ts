@@ -151,7 +151,8 @@ function isPoisoned(value: unknown): boolean {
     if (Object.hasOwn(node, '__proto__')) return true;
     const ctor = Object.hasOwn(node, 'constructor') ? (node as { constructor: unknown }).constructor : undefined;
     if (ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype')) return true;
-    pending.push(...Object.values(node));
+    // One by one: spreading a large array into push's arguments overflows the stack.
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') pending.push(child);
   }
   return false;
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { DomainError, ForbiddenError, InvalidInputError, UnauthenticatedError, type InputIssue } from '../../domain/errors.ts';
 import type { Logger } from '../../ports/logger.ts';
+import { checkJson, replaceUnstorable } from '../text-policy.ts';
 import type { Authentication } from '../identity/authenticate.ts';
 import { isSameOrigin } from '../identity/csrf.ts';
 import { domainErrorResponse, errorBody } from './errors.ts';
@@ -44,10 +45,16 @@ export async function dispatch(route: AnyRoute, raw: RawRequest, context: Dispat
     throw error;
   }
 
+  // One text and depth policy before any schema: a route added tomorrow is covered without thinking.
+  const replaceText = route.unstorableText === 'replace';
+  const hostile = [...checkJson(raw.params, { location: 'params' }), ...checkJson(raw.query, { location: 'query' }), ...checkJson(raw.body, { location: 'body', text: !replaceText })];
+  if (hostile.length > 0) return domainErrorResponse(new InvalidInputError(hostile));
+  const rawInput = replaceText ? replaceUnstorable(raw.body) : raw.body;
+
   const issues: InputIssue[] = [];
   const params = validate(route.request?.params, raw.params, 'params', issues);
   const query = validate(route.request?.query, raw.query, 'query', issues);
-  const body = validate(route.request?.body, raw.body, 'body', issues);
+  const body = validate(route.request?.body, rawInput, 'body', issues);
   if (issues.length > 0) return domainErrorResponse(new InvalidInputError(issues));
 
   try {

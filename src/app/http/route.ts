@@ -65,6 +65,13 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
     readonly query?: z.ZodType<Q>;
     readonly body?: z.ZodType<B>;
   };
+  /**
+   * Text Postgres cannot store (U+0000, unpaired surrogates; see `src/app/text-policy.ts`): refused
+   * with a 400 naming the field (the default, for params, query and body), or, in the body only,
+   * replaced by U+FFFD (`replace`: third-party webhooks, whose senders cannot change what they
+   * send; the handler's `rawBody` stays as received). The depth limit holds either way.
+   */
+  readonly unstorableText?: 'refuse' | 'replace';
   /** Responses by status code; error responses share the uniform error body. */
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   handler(request: RouteRequest<P, Q, B>): Promise<RouteResponse>;

@@ -5,6 +5,13 @@ type Compiled = ReturnType<typeof parse>;
 const cache = new Map<string, Compiled>();
 const cacheLimit = 2_000;
 
+/**
+ * Deepest syntax tree an expression may have. The parser bounds nesting (brackets, calls) itself,
+ * but a chain of binary operators (`1 + 1 + … + 1`) becomes one level per operator, and evaluating
+ * (or walking) the tree recurses once per level.
+ */
+export const maxExpressionDepth = 250;
+
 function compile(expression: string): Compiled {
   let compiled = cache.get(expression);
   if (compiled === undefined) {
@@ -13,6 +20,7 @@ function compile(expression: string): Compiled {
     } catch (error) {
       throw new ExpressionError(`"${expression}" does not parse: ${firstLine(error)}`, { cause: error });
     }
+    if (astDeeperThan(compiled.ast, maxExpressionDepth)) throw new ExpressionError(`"${expression}" nests deeper than ${maxExpressionDepth} levels (split it into steps)`);
     if (cache.size >= cacheLimit) cache.clear();
     cache.set(expression, compiled);
   }
@@ -31,31 +39,49 @@ export function parseExpression(expression: string): string | null {
 
 const comprehensions = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
 
+/** True when the syntax tree has more than `limit` levels of nodes; measured without recursion. */
+function astDeeperThan(ast: unknown, limit: number): boolean {
+  const pending: Array<{ node: unknown; depth: number }> = [{ node: ast, depth: 0 }];
+  while (pending.length > 0) {
+    const { node, depth } = pending.pop() as { node: unknown; depth: number };
+    if (Array.isArray(node)) {
+      for (const child of node) pending.push({ node: child, depth });
+      continue;
+    }
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth + 1 > limit) return true;
+    pending.push({ node: (node as { args?: unknown }).args, depth: depth + 1 });
+  }
+  return false;
+}
+
 /** The free top-level names an expression reads (e.g. `inputs`, `steps`); comprehension variables are bound, not free. */
 export function expressionNames(expression: string): string[] {
   const names = new Set<string>();
-  const walk = (node: unknown, bound: ReadonlySet<string>): void => {
+  // Without recursion, in the order the names appear: children are pushed last-first.
+  const pending: Array<{ node: unknown; bound: ReadonlySet<string> }> = [{ node: compile(expression).ast, bound: new Set() }];
+  while (pending.length > 0) {
+    const { node, bound } = pending.pop() as { node: unknown; bound: ReadonlySet<string> };
     if (Array.isArray(node)) {
-      for (const child of node) walk(child, bound);
-      return;
+      for (let i = node.length - 1; i >= 0; i--) pending.push({ node: node[i], bound });
+      continue;
     }
-    if (typeof node !== 'object' || node === null) return;
+    if (typeof node !== 'object' || node === null) continue;
     const { op, args } = node as { op?: unknown; args?: unknown };
     if (op === 'id' && typeof args === 'string') {
       if (!bound.has(args)) names.add(args);
-      return;
+      continue;
     }
     if (op === 'rcall' && Array.isArray(args) && typeof args[0] === 'string' && comprehensions.has(args[0]) && Array.isArray(args[2])) {
       // x.all(v, predicate): `v` is bound inside the predicate.
       const [variable, ...rest] = args[2] as unknown[];
       const name = (variable as { op?: unknown; args?: unknown } | undefined)?.op === 'id' ? String((variable as { args: unknown }).args) : undefined;
-      walk(args[1], bound);
-      walk(rest, name === undefined ? bound : new Set([...bound, name]));
-      return;
+      pending.push({ node: rest, bound: name === undefined ? bound : new Set([...bound, name]) });
+      pending.push({ node: args[1], bound });
+      continue;
     }
-    walk(args, bound);
-  };
-  walk(compile(expression).ast, new Set());
+    pending.push({ node: args, bound });
+  }
   return [...names];
 }
 

@@ -107,40 +107,53 @@ function cyclesWithoutWait(recipe: CompiledRecipe, paths: Map<string, string>): 
     if (step.kind === 'approval' && step.onReject !== null) out.push(step.onReject);
     return out;
   };
-  // Tarjan's algorithm, iterative enough for recipe sizes.
+  // Tarjan's algorithm without recursion: a chain of steps is as long as the recipe, and each
+  // level of recursion would cost a stack frame.
   let index = 0;
   const indices = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];
   const onStack = new Set<string>();
   const problems: InputIssue[] = [];
-  const strong = (v: string) => {
+  const open = (v: string): { v: string; out: string[]; next: number } => {
     indices.set(v, index);
     low.set(v, index);
     index++;
     stack.push(v);
     onStack.add(v);
-    for (const w of edges(v)) {
-      if (!indices.has(w)) {
-        strong(w);
-        low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0));
-      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) ?? 0, indices.get(w) ?? 0));
-    }
-    if (low.get(v) === indices.get(v)) {
-      const component: string[] = [];
-      let w: string | undefined;
-      do {
-        w = stack.pop();
-        if (w !== undefined) {
-          onStack.delete(w);
-          component.push(w);
-        }
-      } while (w !== undefined && w !== v);
-      const loops = component.length > 1 || edges(v).includes(v);
-      if (loops && !component.some((id) => recipe.steps[id]?.kind === 'wait' || recipe.steps[id]?.kind === 'approval')) {
-        const ordered = component.reverse();
-        problems.push(issue(paths.get(ordered[0] ?? '') ?? 'steps', `steps ${[...ordered, ordered[0]].join(' → ')} form a cycle without a wait or an approval`));
+    return { v, out: edges(v), next: 0 };
+  };
+  const close = (v: string) => {
+    if (low.get(v) !== indices.get(v)) return;
+    const component: string[] = [];
+    let w: string | undefined;
+    do {
+      w = stack.pop();
+      if (w !== undefined) {
+        onStack.delete(w);
+        component.push(w);
       }
+    } while (w !== undefined && w !== v);
+    const loops = component.length > 1 || edges(v).includes(v);
+    if (loops && !component.some((id) => recipe.steps[id]?.kind === 'wait' || recipe.steps[id]?.kind === 'approval')) {
+      const ordered = component.reverse();
+      problems.push(issue(paths.get(ordered[0] ?? '') ?? 'steps', `steps ${[...ordered, ordered[0]].join(' → ')} form a cycle without a wait or an approval`));
+    }
+  };
+  const strong = (root: string) => {
+    const frames = [open(root)];
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1] as { v: string; out: string[]; next: number };
+      const w = frame.out[frame.next++];
+      if (w !== undefined) {
+        if (!indices.has(w)) frames.push(open(w));
+        else if (onStack.has(w)) low.set(frame.v, Math.min(low.get(frame.v) ?? 0, indices.get(w) ?? 0));
+        continue;
+      }
+      frames.pop();
+      close(frame.v);
+      const parent = frames[frames.length - 1];
+      if (parent !== undefined) low.set(parent.v, Math.min(low.get(parent.v) ?? 0, low.get(frame.v) ?? 0));
     }
   };
   for (const id of Object.keys(recipe.steps)) if (!indices.has(id)) strong(id);

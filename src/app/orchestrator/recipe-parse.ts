@@ -1,23 +1,40 @@
-import { parse as parseYaml } from 'yaml';
+import { Parser as YamlParser, parse as parseYaml } from 'yaml';
 import { InvalidInputError, type InputIssue } from '../../domain/errors.ts';
+import { checkJson, maxJsonDepth } from '../text-policy.ts';
 import type { CompiledRecipe, InputSpec, RetryPolicy, Step } from '../../domain/orchestrator/recipe.ts';
 import { parseDuration } from './recipe-durations.ts';
 import { checkRecipe } from './recipe-graph.ts';
 import { recipeSchema, stepSchema, type AuthoredRecipe, type AuthoredRetry, type AuthoredStep } from './recipe-schema.ts';
 
+/** Most steps a recipe may have, counting those inside parallel branches. */
+export const maxRecipeSteps = 500;
+
+/** Most values (strings, numbers, lists, maps) a recipe may hold once YAML aliases are expanded. */
+const maxRecipeValues = 100_000;
+
 /**
  * Validates and compiles a recipe given as an object, or as JSON or YAML text. Every problem is
- * reported with its path (an `InvalidInputError`, a 400 at the edge).
+ * reported with its path (an `InvalidInputError`, a 400 at the edge). Whatever the source, the
+ * recipe follows the input policy (`src/app/text-policy.ts`: no text Postgres cannot store, at most
+ * 64 levels deep) and has at most `maxRecipeSteps` steps, checked before anything recurses into it.
  */
 export function parseRecipe(source: unknown, format?: 'json' | 'yaml'): { authored: AuthoredRecipe; compiled: CompiledRecipe } {
   let value = source;
   if (typeof source === 'string') {
+    const where = format === 'json' ? 'recipe' : 'yaml';
+    const tooDeep = format === 'json' ? false : yamlDeeperThan(source, maxJsonDepth);
+    if (tooDeep) throw new InvalidInputError([{ location: 'body', path: where, message: `nests deeper than ${maxJsonDepth} levels` }]);
     try {
       value = format === 'json' ? JSON.parse(source) : parseYaml(source, { maxAliasCount: 50 });
     } catch (error) {
-      throw new InvalidInputError([{ location: 'body', path: format === 'json' ? 'recipe' : 'yaml', message: `does not parse: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` }]);
+      throw new InvalidInputError([{ location: 'body', path: where, message: `does not parse: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` }]);
     }
   }
+  // YAML escapes ("\0", "\ud800") and aliases (a map that contains itself) reach here unchecked.
+  const hostile = checkJson(value, { location: 'body', maxNodes: maxRecipeValues });
+  if (hostile.length > 0) throw new InvalidInputError(hostile);
+  const count = countSteps((value as { steps?: unknown } | null)?.steps);
+  if (count > maxRecipeSteps) throw new InvalidInputError([{ location: 'body', path: 'steps', message: `has ${count} steps (with those inside parallel branches); a recipe may have at most ${maxRecipeSteps}` }]);
   const parsed = recipeSchema.safeParse(value);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue): InputIssue => ({ location: 'body', path: issue.path.map(String).join('.'), message: issue.message }));
@@ -31,6 +48,42 @@ export function parseRecipe(source: unknown, format?: 'json' | 'yaml'): { author
   const problems = checkRecipe(parsed.data, compiled);
   if (problems.length > 0) throw new InvalidInputError(problems);
   return { authored: parsed.data, compiled };
+}
+
+/**
+ * True when the YAML text nests collections deeper than `limit`. Measured on the concrete syntax
+ * tree, which the yaml package builds without recursion, before composing (which recurses per level).
+ */
+function yamlDeeperThan(text: string, limit: number): boolean {
+  type Node = { items?: Array<{ key?: unknown; value?: unknown }>; value?: unknown; type?: string };
+  const pending: Array<{ node: Node; depth: number }> = [];
+  for (const token of new YamlParser().parse(text)) pending.push({ node: token as Node, depth: 0 });
+  while (pending.length > 0) {
+    const { node, depth } = pending.pop() as { node: Node; depth: number };
+    if (Array.isArray(node.items)) {
+      if (depth + 1 > limit) return true;
+      for (const item of node.items) {
+        for (const child of [item.key, item.value]) if (typeof child === 'object' && child !== null) pending.push({ node: child as Node, depth: depth + 1 });
+      }
+    } else if (node.type === 'document' && typeof node.value === 'object' && node.value !== null) pending.push({ node: node.value as Node, depth });
+  }
+  return false;
+}
+
+/** How many steps a recipe has, counting those inside parallel branches, without recursion. */
+function countSteps(steps: unknown): number {
+  let count = 0;
+  const pending: unknown[] = [steps];
+  while (pending.length > 0) {
+    const sequence = pending.pop();
+    if (!Array.isArray(sequence)) continue;
+    count += sequence.length;
+    for (const step of sequence) {
+      const branches = (step as { branches?: unknown } | null)?.branches;
+      if (Array.isArray(branches)) for (const branch of branches) pending.push((branch as { steps?: unknown } | null)?.steps);
+    }
+  }
+  return count;
 }
 
 /** The steps as far as they are valid: a malformed step becomes a stub that only keeps its id. */

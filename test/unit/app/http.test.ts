@@ -71,6 +71,80 @@ describe('dispatch', () => {
   });
 });
 
+describe('dispatch: the text and depth policy, before any schema', () => {
+  // A route that takes anything: only the policy stands between the body and the handler.
+  const anything = defineRoute({
+    method: 'POST', path: '/v1/anything/{name}', operationId: 'anything', summary: 'Anything', tags: ['test'], access: { kind: 'public' },
+    request: { params: z.object({ name: z.string() }), query: z.record(z.string(), z.unknown()), body: z.unknown() },
+    responses: { 200: { description: 'Echo' } },
+    handler: async ({ body }) => ({ status: 200, body: { got: body } }),
+  }) as AnyRoute;
+  const send = (overrides: Partial<RawRequest>) => dispatch(anything, raw({ params: { name: 'n' }, ...overrides }), anonymous);
+  const issuesOf = (result: { status: number; body?: unknown }) => (result.body as { error: { details: { issues: Array<{ location: string; path: string; message: string }> } } }).error.details.issues;
+
+  it('refuses U+0000 and unpaired surrogates in strings and keys at any depth, naming the field', async () => {
+    const cases: Array<[Partial<RawRequest>, string]> = [
+      [{ body: { title: 'a\u0000b' } }, 'body.title'],
+      [{ body: { steps: [{}, {}, {}, { prompt: 'x\ud800' }] } }, 'body.steps.3.prompt'],
+      [{ body: { payload: { a: { b: '\udc00y' } } } }, 'body.payload.a.b'],
+      [{ body: { payload: { 'k\u0000': 1 } } }, 'body.payload["k\\u0000"]'],
+      [{ body: ['\u0000'] }, 'body.0'],
+      [{ body: 'lone \ud83d' }, 'body'],
+      [{ query: { q: 'a\u0000' } }, 'query.q'],
+      [{ params: { name: '\ud800' } }, 'params.name'],
+    ];
+    for (const [request, field] of cases) {
+      const result = await send(request);
+      expect({ field, status: result.status }).toEqual({ field, status: 400 });
+      const [issue] = issuesOf(result);
+      expect(issue?.path === '' ? issue.location : `${issue?.location}.${issue?.path}`).toBe(field);
+      expect(issue?.message).toMatch(/U\+0000|unpaired UTF-16 surrogate/);
+      expect((result.body as { error: { message: string } }).error.message).toContain(field);
+    }
+  });
+
+  it('accepts what Postgres can store: paired surrogates, every other code point, U+FFFD', async () => {
+    const text = '😀 \ufffd \u0001 \uffff \u2028 \ud800\udc00';
+    expect(await send({ body: { [text]: [text] } })).toEqual({ status: 200, body: { got: { [text]: [text] } } });
+  });
+
+  it('refuses JSON nested deeper than 64 levels without overflowing the stack, and accepts 64', async () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100_000; i++) deep = i % 2 === 0 ? { a: deep } : [deep];
+    const result = await send({ body: { payload: deep } });
+    expect(result.status).toBe(400);
+    expect(issuesOf(result)[0]?.message).toBe('nests deeper than 64 levels');
+    expect(issuesOf(result)[0]?.path).toMatch(/^payload\.0\.a\.0\.a/);
+    let ok: unknown = {};
+    for (let i = 1; i < 64; i++) ok = { d: ok };
+    expect((await send({ body: ok })).status).toBe(200);
+    expect((await send({ body: { d: ok } })).status).toBe(400);
+  });
+
+  it('walks a large flat body without recursion or spreading', async () => {
+    const result = await send({ body: { list: [...new Array(300_000).fill('x'), 'bad\u0000'] } });
+    expect(issuesOf(result).map((i) => i.path)).toEqual(['list.300000']);
+  });
+
+  it('replaces instead of refusing on routes that say so (third-party webhooks), keeping the depth limit', async () => {
+    const hook = { ...anything, unstorableText: 'replace' } as AnyRoute;
+    expect(await dispatch(hook, raw({ params: { name: 'n' }, body: { 'k\u0000': ['a\u0000b', 'x\ud800', '😀'] } }), anonymous)).toEqual({ status: 200, body: { got: { 'k\ufffd': ['a\ufffdb', 'x\ufffd', '😀'] } } });
+    let deep: unknown = {};
+    for (let i = 0; i < 100; i++) deep = { d: deep };
+    expect((await dispatch(hook, raw({ params: { name: 'n' }, body: deep }), anonymous)).status).toBe(400);
+    // Path params and the query are refused even there.
+    expect((await dispatch(hook, raw({ params: { name: 'n\u0000' }, body: {} }), anonymous)).status).toBe(400);
+  });
+
+  it('applies to every route of the real table', async () => {
+    const table = buildRouteTable({ version: 'test', probes: [], app: docsOnlyContext });
+    for (const route of table.filter((r) => r.access.kind === 'public' && r.method === 'POST' && r.unstorableText !== 'replace')) {
+      const result = await dispatch(route, raw({ params: { id: 'a\u0000' }, body: { x: 'a\u0000' } }), anonymous);
+      expect({ route: route.operationId, status: result.status }).toEqual({ route: route.operationId, status: 400 });
+    }
+  });
+});
+
 describe('OpenAPI generation', () => {
   const doc = buildOpenApiDocument([widgetRoute as AnyRoute], { title: 't', version: '1' }) as {
     openapi: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../src/domain/errors.ts';
-import { createCelExpressions, templateExpressions } from '../../../src/app/orchestrator/cel-expressions.ts';
-import { parseRecipe } from '../../../src/app/orchestrator/recipe-parse.ts';
+import { createCelExpressions, maxExpressionDepth, templateExpressions } from '../../../src/app/orchestrator/cel-expressions.ts';
+import { maxRecipeSteps, parseRecipe } from '../../../src/app/orchestrator/recipe-parse.ts';
 
 const design = `
 name: triage
@@ -19,8 +19,12 @@ steps:
 `;
 
 function problems(source: unknown): Array<{ path: string; message: string }> {
+  return problemsOf(() => parseRecipe(source));
+}
+
+function problemsOf(parse: () => unknown): Array<{ path: string; message: string }> {
   try {
-    parseRecipe(source);
+    parse();
   } catch (error) {
     if (error instanceof InvalidInputError) return error.issues.map((i) => ({ path: i.path, message: i.message }));
     throw error;
@@ -75,6 +79,48 @@ describe('recipes', () => {
     expect(problems({ name: 'dup', steps: [{ id: 'a', kind: 'wait', for: 1 }, { id: 'a', kind: 'wait', for: 1 }] }).map((p) => p.path)).toEqual(['steps.1.id']);
     const escape = problems({ name: 'esc', steps: [{ id: 'p', kind: 'parallel', branches: [{ steps: [{ id: 'x', kind: 'wait', for: 1, next: 'after' }] }, { steps: [{ id: 'y', kind: 'wait', for: 1 }] }] }, { id: 'after', kind: 'wait', for: 1 }] });
     expect(escape).toEqual([expect.objectContaining({ path: 'steps.0.branches.0.steps.0.next', message: expect.stringContaining('another sequence') })]);
+  });
+});
+
+describe('recipes: size, depth and text limits (never a stack overflow)', () => {
+  const chain = (n: number, last: Record<string, unknown> = {}) => Array.from({ length: n }, (_, i) => ({ id: `s${i}`, kind: 'notify', channel: 'dashboard', message: 'x', ...(i === n - 1 ? last : {}) }));
+
+  it(`take up to ${maxRecipeSteps} steps, counting those in parallel branches, and refuse more with the limit named`, () => {
+    expect(Object.keys(parseRecipe({ name: 'long', steps: chain(maxRecipeSteps) }).compiled.steps)).toHaveLength(maxRecipeSteps);
+    for (const n of [maxRecipeSteps + 1, 5_000]) expect(problems({ name: 'too long', steps: chain(n) })).toEqual([{ path: 'steps', message: `has ${n} steps (with those inside parallel branches); a recipe may have at most ${maxRecipeSteps}` }]);
+    const parallel = { id: 'p', kind: 'parallel', branches: [{ steps: chain(300).map((s) => ({ ...s, id: `a${s.id}` })) }, { steps: chain(300).map((s) => ({ ...s, id: `b${s.id}` })) }] };
+    expect(problems({ name: 'wide', steps: [parallel] })[0]?.path).toBe('steps');
+  });
+
+  it('find a cycle through every step of the longest recipe (the graph walk does not recurse)', () => {
+    expect(problems({ name: 'loop', steps: chain(maxRecipeSteps, { next: 's0' }) })).toEqual([{ path: 'steps.0', message: expect.stringMatching(/^steps s0 → s1 → .* → s499 → s0 form a cycle without a wait or an approval$/) }]);
+  });
+
+  it('refuse what nests deeper than 64 levels: in the object, in YAML flow and block collections', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 5_000; i++) deep = { a: deep };
+    expect(problems({ name: 'deep', steps: [{ id: 'a', kind: 'agent', profile: 'p', prompt: 'x', input: deep }] })[0]).toEqual({ path: expect.stringMatching(/^steps\.0\.input\.a\.a/), message: 'nests deeper than 64 levels' });
+    const flow = `name: deep\nsteps: ${'['.repeat(5_000)}${']'.repeat(5_000)}\n`;
+    const block = `name: deep\nsteps:\n${Array.from({ length: 200 }, (_, i) => `${' '.repeat(i + 1)}- `).join('\n')}x\n`;
+    for (const yaml of [flow, block]) expect(problemsOf(() => parseRecipe(yaml, 'yaml'))).toEqual([{ path: 'yaml', message: 'nests deeper than 64 levels' }]);
+  });
+
+  it('refuse a YAML alias that contains itself, however it fans out', () => {
+    for (const input of ['&x {a: *x}', '&x {a: *x, b: *x, c: [*x, *x]}']) {
+      const yaml = `name: cyclic\nsteps:\n  - { id: a, kind: agent, profile: p, prompt: x, input: ${input} }\n`;
+      expect(problemsOf(() => parseRecipe(yaml, 'yaml')).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuse text Postgres cannot store that YAML escapes or JSON text produce, naming the field', () => {
+    expect(problemsOf(() => parseRecipe('name: t\nsteps:\n  - { id: a, kind: agent, profile: p, prompt: "a\\0b" }\n', 'yaml'))).toEqual([{ path: 'steps.0.prompt', message: expect.stringContaining('U+0000') }]);
+    expect(problemsOf(() => parseRecipe('{"name":"t","steps":[{"id":"a","kind":"wait","for":1,"\\ud800":1}]}', 'json'))).toEqual([{ path: 'steps.0["\\ud800"]', message: expect.stringContaining('unpaired UTF-16 surrogate') }]);
+  });
+
+  it(`refuse expressions whose syntax tree is deeper than ${maxExpressionDepth} levels (an operator chain), where they are`, () => {
+    const sum = Array.from({ length: 5_000 }, () => '1').join(' + ');
+    expect(problems({ name: 'sum', steps: [{ id: 'n', kind: 'notify', channel: 'dashboard', message: `\${${sum}}` }] })).toEqual([{ path: 'steps.0.message', message: expect.stringContaining(`nests deeper than ${maxExpressionDepth} levels`) }]);
+    expect(() => parseRecipe({ name: 'ok', steps: [{ id: 'n', kind: 'notify', channel: 'dashboard', message: `\${${Array.from({ length: 100 }, () => '1').join(' + ')}}` }] })).not.toThrow();
   });
 });
 

@@ -90,6 +90,8 @@ export function triggerRoutes(deps: () => TriggerDeps): AnyRoute[] {
       method: 'POST', path: '/v1/hooks/github', operationId: 'receiveGithubHook', summary: "A GitHub App's webhook for a connected installation (X-Hub-Signature-256, X-GitHub-Event, X-GitHub-Delivery)", tags: ['triggers'],
       // Not a user route: the HMAC signature with the connection's stored webhook secret says who is asking.
       access: { kind: 'public' },
+      // A third party signs what it sends; text Postgres cannot store becomes U+FFFD (docs/triggers.md).
+      unstorableText: 'replace',
       request: { body: hookBody },
       responses: { ...hookResponses, 401: { description: 'No workspace connected the installation, or a missing or wrong signature; nothing stored' } },
       handler: async (request) => {
@@ -100,6 +102,8 @@ export function triggerRoutes(deps: () => TriggerDeps): AnyRoute[] {
     defineRoute({
       method: 'POST', path: '/v1/hooks/{triggerId}', operationId: 'receiveWebhook', summary: "A generic webhook: X-Baton-Signature-256 (HMAC-SHA256 with the trigger's secret), optional X-Baton-Event and X-Baton-Delivery", tags: ['triggers'],
       access: { kind: 'public' },
+      // A third party signs what it sends; text Postgres cannot store becomes U+FFFD (docs/triggers.md).
+      unstorableText: 'replace',
       request: { params: z.object({ triggerId: id }), body: hookBody },
       responses: { ...hookResponses, 401: { description: 'Unknown trigger, or a missing or wrong signature; nothing stored' } },
       handler: async (request) => {
