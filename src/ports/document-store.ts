@@ -1,3 +1,4 @@
+import { DomainError } from '../domain/errors.ts';
 import type { Transaction } from './unit-of-work.ts';
 
 /** What is stored for one dashboard document. */
@@ -34,7 +35,10 @@ export interface DocumentStore {
   load(dashboardId: string): Promise<StoredDocument>;
   /**
    * Appends updates to the log and applies projection changes, all in one transaction (a group
-   * commit). Returns the sequence numbers given to the rows, in input order.
+   * commit). Returns the sequence numbers given to the rows, in input order. Text the database
+   * cannot hold (U+0000, lone surrogates) is stored in the projection as U+FFFD. Rejects with
+   * `UnstorableDocumentError` when the data itself cannot be stored (the same call would fail
+   * again); any other rejection means the store failed or could not be reached (retry later).
    */
   append(updates: ReadonlyArray<{ readonly dashboardId: string; readonly update: Uint8Array }>, projections: readonly ProjectionChange[]): Promise<number[]>;
   /**
@@ -45,4 +49,15 @@ export interface DocumentStore {
   compact(dashboardId: string, state: Uint8Array, foldedSeqs: readonly number[], merge: (updates: Uint8Array[]) => Uint8Array, stateVector: (update: Uint8Array) => Uint8Array): Promise<void>;
   /** The projected items of a dashboard, oldest first. */
   listItems(dashboardId: string, tx?: Transaction): Promise<ProjectedItem[]>;
+}
+
+/**
+ * What an append was given cannot be stored (a value the database refuses, a dashboard that no
+ * longer exists): writing the same data again fails again. Which document is at fault is for the
+ * caller to find out (e.g. by writing each alone); nothing of the failed call was written.
+ */
+export class UnstorableDocumentError extends DomainError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('document_unstorable', message, options);
+  }
 }

@@ -15,8 +15,11 @@ export type DocumentStoreCall =
   | { readonly method: 'compact'; readonly args: readonly [dashboardId: string, state: Uint8Array, foldedSeqs: readonly number[]] }
   | { readonly method: 'listItems'; readonly args: readonly [dashboardId: string] };
 
-/** What the Worker answers: `{ result }` (status 200) or `{ error }` (status 500, the adapter threw). */
-export type DocumentStoreAnswer = { readonly result: unknown } | { readonly error: string };
+/**
+ * What the Worker answers: `{ result }` (status 200) or `{ error, name }` (status 500, the adapter
+ * threw; `name` is the error's class, so the proxy can throw the same kind of error).
+ */
+export type DocumentStoreAnswer = { readonly result: unknown } | { readonly error: string; readonly name: string };
 
 /**
  * Turns a value into JSON-safe data: a Uint8Array becomes `{ $bytes: <base64> }`, a Date

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
-import type { DocumentStore } from '../../src/ports/document-store.ts';
+import { UnstorableDocumentError, type DocumentStore } from '../../src/ports/document-store.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { fromWire, toWire, type DocumentStoreAnswer, type DocumentStoreCall } from '../support/document-store-wire.ts';
 import { silentLogger } from '../support/silent-logger.ts';
@@ -38,13 +38,17 @@ afterAll(async () => {
  * A DocumentStore whose calls run in the Worker. `compact` ignores the merge and state-vector
  * functions it is given (functions cannot cross the wire): the Worker uses yjs's `mergeUpdates` and
  * `encodeStateVectorFromUpdate`, the very ones the suite always passes. A transaction cannot cross
- * either, so `listItems` refuses one.
+ * either, so `listItems` refuses one. An error the adapter threw comes back as the same class when
+ * the port names it (`UnstorableDocumentError`).
  */
 function workerStore(w: WorkerdWorker): DocumentStore {
   const call = async (body: DocumentStoreCall): Promise<never> => {
     const res = await w.fetch('/call', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(toWire(body)) });
     const answer = fromWire(await res.json()) as DocumentStoreAnswer;
-    if ('error' in answer) throw new Error(`${body.method} failed in workerd (${res.status}): ${answer.error}`);
+    if ('error' in answer) {
+      const message = `${body.method} failed in workerd (${res.status}): ${answer.error}`;
+      throw answer.name === UnstorableDocumentError.name ? new UnstorableDocumentError(message) : new Error(message);
+    }
     return answer.result as never;
   };
   return {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { DocumentStore, ProjectedItem } from '../../ports/document-store.ts';
+import { UnstorableDocumentError, type DocumentStore, type ProjectedItem, type ProjectionChange } from '../../ports/document-store.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
 
@@ -16,36 +16,12 @@ export function createDocumentStore(db: Database): DocumentStore {
 
     async append(updates, projections) {
       if (updates.length === 0 && projections.length === 0) return [];
-      return db.transaction().execute(async (trx) => {
-        const rows =
-          updates.length === 0
-            ? []
-            : await trx
-                .insertInto('dashboard_updates')
-                .values(updates.map((u) => ({ dashboard_id: u.dashboardId, update: u.update })))
-                .returning(['seq', 'dashboard_id'])
-                .execute();
-        for (const change of projections) {
-          if (change.replaceAll) {
-            const keep = change.upserts.map((i) => i.id);
-            let del = trx.deleteFrom('dashboard_items').where('dashboard_id', '=', change.dashboardId);
-            if (keep.length > 0) del = del.where('item_id', 'not in', keep);
-            await del.execute();
-          } else if (change.deletes.length > 0) {
-            await trx.deleteFrom('dashboard_items').where('dashboard_id', '=', change.dashboardId).where('item_id', 'in', [...change.deletes]).execute();
-          }
-          if (change.upserts.length > 0) {
-            await trx
-              .insertInto('dashboard_items')
-              .values(change.upserts.map((i) => ({ dashboard_id: change.dashboardId, item_id: i.id, kind: i.kind, item: JSON.stringify(i.item), updated_at: i.updatedAt })))
-              .onConflict((oc) => oc.columns(['dashboard_id', 'item_id']).doUpdateSet((eb) => ({ kind: eb.ref('excluded.kind'), item: eb.ref('excluded.item'), updated_at: eb.ref('excluded.updated_at') })))
-              .execute();
-          }
-        }
-        // One statement draws the rows' sequence numbers in the order of its VALUES list, so the
-        // ascending numbers are the rows in input order (RETURNING's own order is not promised).
-        return rows.map((r) => r.seq).sort((a, b) => a - b);
-      });
+      const changes = projections.map(storableChange);
+      try {
+        return await db.transaction().execute((trx) => appendIn(trx, updates, changes));
+      } catch (error) {
+        throw refusesData(error) ? new UnstorableDocumentError(`the database refused a document's data: ${error instanceof Error ? error.message : String(error)}`, { cause: error }) : error;
+      }
     },
 
     async compact(dashboardId, state, foldedSeqs, merge, stateVector) {
@@ -75,4 +51,96 @@ export function createDocumentStore(db: Database): DocumentStore {
       return rows.map((r): ProjectedItem => ({ id: r.item_id, kind: r.kind, item: r.item, updatedAt: r.updated_at }));
     },
   };
+}
+
+/** The group commit's statements, inside its transaction. */
+async function appendIn(trx: Database, updates: Parameters<DocumentStore['append']>[0], changes: readonly ProjectionChange[]): Promise<number[]> {
+  const rows =
+    updates.length === 0
+      ? []
+      : await trx
+          .insertInto('dashboard_updates')
+          .values(updates.map((u) => ({ dashboard_id: u.dashboardId, update: u.update })))
+          .returning(['seq', 'dashboard_id'])
+          .execute();
+  for (const change of changes) {
+    if (change.replaceAll) {
+      const keep = change.upserts.map((i) => i.id);
+      let del = trx.deleteFrom('dashboard_items').where('dashboard_id', '=', change.dashboardId);
+      if (keep.length > 0) del = del.where('item_id', 'not in', keep);
+      await del.execute();
+    } else if (change.deletes.length > 0) {
+      await trx.deleteFrom('dashboard_items').where('dashboard_id', '=', change.dashboardId).where('item_id', 'in', [...change.deletes]).execute();
+    }
+    if (change.upserts.length > 0) {
+      await trx
+        .insertInto('dashboard_items')
+        .values(change.upserts.map((i) => ({ dashboard_id: change.dashboardId, item_id: i.id, kind: i.kind, item: JSON.stringify(i.item), updated_at: i.updatedAt })))
+        .onConflict((oc) => oc.columns(['dashboard_id', 'item_id']).doUpdateSet((eb) => ({ kind: eb.ref('excluded.kind'), item: eb.ref('excluded.item'), updated_at: eb.ref('excluded.updated_at') })))
+        .execute();
+    }
+  }
+  // One statement draws the rows' sequence numbers in the order of its VALUES list, so the
+  // ascending numbers are the rows in input order (RETURNING's own order is not promised).
+  return rows.map((r) => r.seq).sort((a, b) => a - b);
+}
+
+/**
+ * SQLSTATE classes of errors caused by the data written, not by the database's state: 21
+ * (cardinality), 22 (data exception: a value the type refuses), 23 (integrity: a dashboard that no
+ * longer exists), 54 (program limit: a value too large for an index). Anything else (connection
+ * failures, shutdown, resources, serialization) is the database's and worth retrying as it was.
+ */
+const dataErrorClasses = new Set(['21', '22', '23', '54']);
+
+function refusesData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.length === 5 && dataErrorClasses.has(code.slice(0, 2));
+}
+
+/**
+ * Text as Postgres can store it: U+0000 (which neither `text` nor `jsonb` holds) and UTF-16
+ * surrogates without their partner become U+FFFD (docs/dashboard-document.md). One pass; the
+ * string itself when nothing needs replacing.
+ */
+export function storableText(text: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    const high = unit >= 0xd800 && unit <= 0xdbff;
+    if (high && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
+      i += 1;
+      continue;
+    }
+    if (unit !== 0 && !high && !isLowSurrogate(unit)) continue;
+    out += text.slice(from, i) + '\uFFFD';
+    from = i + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
+}
+
+/** A JSON value with every string (keys included) made storable. */
+function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storableJson(v)]));
+  return value;
+}
+
+/**
+ * A projection change as Postgres can store it. Ids that only differed in unstorable text become
+ * one; the last upsert of an id wins (one statement may not upsert a row twice).
+ */
+function storableChange(change: ProjectionChange): ProjectionChange {
+  const upserts = new Map<string, ProjectedItem>();
+  for (const item of change.upserts) {
+    const id = storableText(item.id);
+    upserts.set(id, { id, kind: storableText(item.kind), item: storableJson(item.item) as ProjectedItem['item'], updatedAt: item.updatedAt });
+  }
+  return { dashboardId: change.dashboardId, upserts: [...upserts.values()], deletes: change.deletes.map(storableText), replaceAll: change.replaceAll };
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { Database } from '../../../src/adapters/postgres/database.ts';
-import type { DocumentStore, ProjectedItem, StoredDocument } from '../../../src/ports/document-store.ts';
+import { UnstorableDocumentError, type DocumentStore, type ProjectedItem, type StoredDocument } from '../../../src/ports/document-store.ts';
 
 /** What an adapter under test provides to the shared document-store suite. */
 export interface DocumentStoreHarness {
@@ -259,6 +259,43 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
       const seqs = await store.append([{ dashboardId: id, update: u1 }, { dashboardId: id, update: u2 }], []);
       expectIncreasing(seqs);
       expect(await store.load(id)).toEqual({ snapshot: null, updates: [{ seq: seqs[0], update: u1 }, { seq: seqs[1], update: u2 }] });
+    });
+
+    it('stores text Postgres cannot hold (U+0000, lone surrogates) in the projection as U+FFFD, and the update bytes as they are', async () => {
+      const id = await h.newDashboard();
+      const update = bytes(64);
+      const odd = note('odd\u0000id', '2026-06-01T00:00:00.000Z', 'a\u0000b \ud800 c\udfff \ud83d\ude00');
+      const nested = { ...odd.item, body: 'x\u0000', extra: { ['k\u0000']: ['\udc00'] } };
+      const [seq] = await store.append([{ dashboardId: id, update }], [{ dashboardId: id, upserts: [{ ...odd, item: nested }], deletes: [], replaceAll: true }]);
+      expect(await store.listItems(id)).toEqual([
+        {
+          id: 'odd\ufffdid',
+          kind: 'note',
+          item: { ...nested, id: 'odd\ufffdid', title: 'a\ufffdb \ufffd c\ufffd \ud83d\ude00', body: 'x\ufffd', extra: { 'k\ufffd': ['\ufffd'] } },
+          updatedAt: odd.updatedAt,
+        },
+      ]);
+      expect(await store.load(id)).toEqual({ snapshot: null, updates: [{ seq, update }] });
+      // The item is found again under its stored id, by the same rule.
+      await store.append([], [{ dashboardId: id, upserts: [], deletes: ['odd\u0000id'], replaceAll: false }]);
+      expect(await store.listItems(id)).toEqual([]);
+    });
+
+    it('refuses data the database cannot store with UnstorableDocumentError, writing none of the call', async () => {
+      const [d, other] = [await h.newDashboard(), await h.newDashboard()];
+      // An item id beyond what the projection's index can hold (about 2.7 kB), as a browser may write one.
+      const huge = Array.from({ length: 12_000 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)]).join('');
+      const call = store.append(
+        [{ dashboardId: d, update: bytes(9) }, { dashboardId: other, update: bytes(9) }],
+        [{ dashboardId: d, upserts: [note(huge, '2026-06-02T00:00:00.000Z')], deletes: [], replaceAll: true }],
+      );
+      await expect(call).rejects.toBeInstanceOf(UnstorableDocumentError);
+      expect(await store.load(d)).toEqual({ snapshot: null, updates: [] });
+      expect(await store.load(other)).toEqual({ snapshot: null, updates: [] });
+      // A log row of a dashboard that no longer exists is refused the same way.
+      await expect(store.append([{ dashboardId: crypto.randomUUID(), update: bytes(3) }], [])).rejects.toBeInstanceOf(UnstorableDocumentError);
+      // The same rows without the bad data go through.
+      expect(await store.append([{ dashboardId: d, update: bytes(9) }], [])).toHaveLength(1);
     });
   });
 }
