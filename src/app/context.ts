@@ -8,6 +8,7 @@ import type { CredentialStore } from '../ports/credentials.ts';
 import type { DashboardStore } from '../ports/dashboards.ts';
 import type { DocumentStore } from '../ports/document-store.ts';
 import type { ExecutionStore } from '../ports/executions.ts';
+import type { IdempotencyKeyStore } from '../ports/idempotency-keys.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
 import type { LoginAttemptStore } from '../ports/login-attempts.ts';
 import type { AccessEvents, Realtime } from '../ports/realtime.ts';
@@ -39,6 +40,8 @@ export interface AppContext {
   readonly recipes: RecipeStore;
   readonly agentProfiles: AgentProfileStore;
   readonly executions: ExecutionStore;
+  /** First answers of POST routes that start work, by the caller's `Idempotency-Key`. */
+  readonly idempotencyKeys: IdempotencyKeyStore;
   /** The OIDC provider users sign in with; undefined when login is not configured. */
   readonly identityProvider: IdentityProvider | undefined;
   /** Encrypted integration secrets: use them through `src/app/credentials/credentials.ts`. */

@@ -6,6 +6,7 @@ import { createAuthSessionStore } from '../adapters/postgres/auth-session-store.
 import { PgAccessEvents } from '../adapters/postgres/access-events.ts';
 import { createAgentProfileStore } from '../adapters/postgres/agent-profile-store.ts';
 import { createExecutionStore } from '../adapters/postgres/execution-store.ts';
+import { createIdempotencyKeyStore } from '../adapters/postgres/idempotency-key-store.ts';
 import { createRecipeStore } from '../adapters/postgres/recipe-store.ts';
 import { createDashboardStore } from '../adapters/postgres/dashboard-store.ts';
 import { createDocumentStore } from '../adapters/postgres/document-store.ts';
@@ -42,6 +43,7 @@ export function createPostgresAppContext(db: Database, config: Config, options: 
     recipes: createRecipeStore(db),
     agentProfiles: createAgentProfileStore(db),
     executions: createExecutionStore(db),
+    idempotencyKeys: createIdempotencyKeyStore(db),
     identityProvider: options.identityProvider,
     credentials: { store: createCredentialStore(db), cipher: options.credentialCipher ?? noCredentialCipher },
     settings: { publicUrl: config.http.publicUrl, sessionIdleMinutes: config.identity.sessionIdleMinutes, sessionMaxDays: config.identity.sessionMaxDays },

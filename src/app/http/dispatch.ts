@@ -4,7 +4,7 @@ import type { Logger } from '../../ports/logger.ts';
 import { checkJson, replaceUnstorable } from '../text-policy.ts';
 import type { Authentication } from '../identity/authenticate.ts';
 import { isSameOrigin } from '../identity/csrf.ts';
-import { domainErrorResponse, errorBody } from './errors.ts';
+import { asUnavailable, domainErrorResponse, errorBody } from './errors.ts';
 import type { AnyRoute, RequestHeaders, RouteResponse } from './route.ts';
 
 /** The raw request as a runtime adapter hands it over, before validation. */
@@ -42,6 +42,9 @@ export async function dispatch(route: AnyRoute, raw: RawRequest, context: Dispat
     auth = await authorizeRoute(route, raw, context);
   } catch (error) {
     if (error instanceof DomainError) return domainErrorResponse(error);
+    // Authentication reads the database: an outage is a 503 to retry, not a 500.
+    const unavailable = asUnavailable(error);
+    if (unavailable !== undefined) return domainErrorResponse(unavailable);
     throw error;
   }
 
@@ -55,12 +58,18 @@ export async function dispatch(route: AnyRoute, raw: RawRequest, context: Dispat
   const params = validate(route.request?.params, raw.params, 'params', issues);
   const query = validate(route.request?.query, raw.query, 'query', issues);
   const body = validate(route.request?.body, rawInput, 'body', issues);
+  validate(route.request?.headers, raw.headers, 'header', issues);
   if (issues.length > 0) return domainErrorResponse(new InvalidInputError(issues));
 
   try {
     return await route.handler({ params, query, body, rawBody: raw.rawBody, headers: raw.headers, requestId: raw.requestId, log: raw.log, auth });
   } catch (error) {
     if (error instanceof DomainError) return domainErrorResponse(error);
+    const unavailable = asUnavailable(error);
+    if (unavailable !== undefined) {
+      raw.log.warn({ err: error, operationId: route.operationId }, 'the database is unreachable; answered 503');
+      return domainErrorResponse(unavailable);
+    }
     raw.log.error({ err: error, operationId: route.operationId }, 'unhandled error in route handler');
     return { status: 500, body: errorBody('internal_error', 'Something went wrong on our side; the request id identifies it in our logs', { requestId: raw.requestId }) };
   }

@@ -27,6 +27,7 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: OpenApiI
     const parameters = [
       ...objectParameters(route.request?.params, 'path'),
       ...objectParameters(route.request?.query, 'query'),
+      ...objectParameters(route.request?.headers, 'header'),
     ];
     if (parameters.length > 0) operation.parameters = parameters;
     if (route.request?.body !== undefined) {
@@ -59,7 +60,7 @@ function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return json;
 }
 
-function objectParameters(schema: z.ZodType | undefined, location: 'path' | 'query'): Record<string, unknown>[] {
+function objectParameters(schema: z.ZodType | undefined, location: 'path' | 'query' | 'header'): Record<string, unknown>[] {
   if (schema === undefined) return [];
   const json = toSchema(schema, 'input');
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;

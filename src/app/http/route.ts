@@ -64,6 +64,8 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
     readonly params?: z.ZodType<P>;
     readonly query?: z.ZodType<Q>;
     readonly body?: z.ZodType<B>;
+    /** Request headers the route reads (lower-case names): checked (400 naming the header) and documented. */
+    readonly headers?: z.ZodType;
   };
   /**
    * Text Postgres cannot store (U+0000, unpaired surrogates; see `src/app/text-policy.ts`): refused

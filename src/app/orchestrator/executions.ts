@@ -2,12 +2,13 @@ import type { Principal } from '../../domain/access/principal.ts';
 import { initialState } from '../../domain/orchestrator/decide.ts';
 import type { Actor, Decided, ExecutionState } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
+import { ConflictError, DomainError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import type { ExecutionRecord, HistoryEntry } from '../../ports/executions.ts';
 import { auditBy, hiddenAs, requireDashboard } from '../access.ts';
 import type { AppContext } from '../context.ts';
 import type { Engine, EventBody } from './engine.ts';
 import type { Transaction } from '../../ports/unit-of-work.ts';
+import { IdempotencyKeyTaken, type IdempotencyScope, type RememberedAnswer } from '../../ports/idempotency-keys.ts';
 import { interventionProblem } from './interventions.ts';
 import { requireRecipe } from './recipes.ts';
 
@@ -18,8 +19,11 @@ export type ExecutionView = Omit<ExecutionState, 'id'> & { readonly id: string; 
 
 const view = (record: ExecutionRecord, state: ExecutionState = record.state): ExecutionView => ({ ...state, workspaceId: record.workspaceId, dashboardId: record.dashboardId, createdBy: record.createdBy });
 
-/** Starts an execution of the recipe's latest version in a dashboard of the same workspace. */
-export async function startExecution(ctx: Ctx, engine: Engine, principal: Principal, recipeId: string, input: { dashboardId: string; inputs: Record<string, unknown> }, requestId: string): Promise<ExecutionView> {
+/**
+ * Starts an execution of the recipe's latest version in a dashboard of the same workspace.
+ * `remember` runs in the transaction that starts it (an idempotency key is stored with the work).
+ */
+export async function startExecution(ctx: Ctx, engine: Engine, principal: Principal, recipeId: string, input: { dashboardId: string; inputs: Record<string, unknown> }, requestId: string, options: { remember?: (started: ExecutionView, tx: Transaction) => Promise<void> } = {}): Promise<ExecutionView> {
   const recipe = await requireRecipe(ctx, principal, recipeId, 'workspace.read');
   const { dashboard } = await requireDashboard(ctx, principal, input.dashboardId, 'execution.control');
   if (dashboard.workspaceId !== recipe.workspaceId) throw new NotFoundError('Dashboard');
@@ -30,10 +34,51 @@ export async function startExecution(ctx: Ctx, engine: Engine, principal: Princi
   const { view: started, record, decided } = await ctx.unitOfWork.run(async (tx) => {
     const launched = await launchExecution(ctx, engine, { workspaceId: recipe.workspaceId, dashboardId: dashboard.id, recipeId, version: version.version, inputs: input.inputs, createdBy: principal.userId, actor: { kind: 'user', userId: principal.userId } }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'execution.started', workspaceId: recipe.workspaceId, targetType: 'execution', targetId: launched.record.id, details: { recipeId, version: version.version, dashboardId: dashboard.id } }), tx);
-    return { ...launched, view: view(launched.record, launched.decided.state) };
+    const made = view(launched.record, launched.decided.state);
+    await options.remember?.(made, tx);
+    return { ...launched, view: made };
   });
   engine.committed(record, decided);
   return started;
+}
+
+/**
+ * `startExecution` under the caller's idempotency key: the first request with the key starts the
+ * execution and its answer is stored with it; the same request again (a retry after a lost answer
+ * or a 503) gets that answer, with the same execution, instead of a second execution. The key with
+ * a different request is refused (422). Failed requests are not remembered: retrying them runs again.
+ */
+export async function startExecutionOnce(ctx: Ctx & Pick<AppContext, 'idempotencyKeys'>, engine: Engine, principal: Principal, recipeId: string, input: { dashboardId: string; inputs: Record<string, unknown> }, requestId: string, key: string): Promise<{ execution: ExecutionView; replayed: boolean }> {
+  const scope: IdempotencyScope = { callerId: principal.userId, operation: 'startExecution', key };
+  const fingerprint = await requestFingerprint({ recipeId, dashboardId: input.dashboardId, inputs: input.inputs });
+  const earlier = await ctx.idempotencyKeys.find(scope);
+  if (earlier !== undefined) return { execution: replay(earlier, fingerprint), replayed: true };
+  try {
+    const execution = await startExecution(ctx, engine, principal, recipeId, input, requestId, { remember: (started, tx) => ctx.idempotencyKeys.remember(scope, { fingerprint, status: 201, response: started }, tx) });
+    return { execution, replayed: false };
+  } catch (error) {
+    if (!(error instanceof IdempotencyKeyTaken)) throw error;
+    // A concurrent request with the key committed first: ours rolled back; give its answer.
+    const winner = await ctx.idempotencyKeys.find(scope);
+    if (winner === undefined) throw error;
+    return { execution: replay(winner, fingerprint), replayed: true };
+  }
+}
+
+function replay(earlier: RememberedAnswer, fingerprint: string): ExecutionView {
+  if (earlier.fingerprint !== fingerprint) throw new DomainError('idempotency_key_reused', 'This Idempotency-Key was already used for a different request; use a new key for a new request');
+  return earlier.response as ExecutionView;
+}
+
+/** SHA-256 (hex) of the request's JSON with object keys sorted, so key order does not matter. */
+async function requestFingerprint(request: unknown): Promise<string> {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (typeof value !== 'object' || value === null) return value;
+    return Object.fromEntries(Object.keys(value).sort().map((name) => [name, canonical((value as Record<string, unknown>)[name])]));
+  };
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(canonical(request))));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /** What `launchExecution` starts. */

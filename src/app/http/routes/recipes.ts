@@ -1,12 +1,21 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import type { Engine } from '../../orchestrator/engine.ts';
-import { startExecution } from '../../orchestrator/executions.ts';
+import { startExecution, startExecutionOnce } from '../../orchestrator/executions.ts';
 import { createAgentProfile, deleteAgentProfile, getAgentProfile, listAgentProfiles, updateAgentProfile } from '../../orchestrator/profiles.ts';
 import { createRecipe, getRecipe, listRecipeVersions, listRecipes, updateRecipe } from '../../orchestrator/recipes.ts';
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
 import { executionSchema } from './execution-schemas.ts';
 import { authErrors, id, name, timestamp } from './schemas.ts';
+
+/** The optional `Idempotency-Key` of a POST that starts work (see README, "Retrying safely"). */
+const idempotencyKeyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1 to 255 visible ASCII characters')
+    .optional()
+    .describe('Makes the request safe to retry: the same key from the same user within 24 hours gets the first answer again (the same execution) instead of starting another; the key with a different request is refused with 422. Use a new random key (e.g. a UUID) per new request.'),
+});
 
 const recipeBody = z
   .object({ recipe: z.record(z.string(), z.unknown()).optional().describe('The recipe as a JSON object'), yaml: z.string().max(256_000).optional().describe('The recipe as YAML (or JSON) text') })
@@ -64,9 +73,14 @@ export function recipeRoutes(app: AppContext, engine: () => Engine): AnyRoute[] 
     defineRoute({
       method: 'POST', path: '/v1/recipes/{id}/executions', operationId: 'startExecution', summary: "Run the recipe's latest version in a dashboard", tags: ['executions'],
       access: { kind: 'user', scope: 'control' },
-      request: { params: z.object({ id }), body: z.object({ dashboardId: id, inputs: z.record(z.string(), z.unknown()).default({}) }) },
-      responses: { 201: { description: 'Started', schema: executionSchema }, ...authErrors, ...notFound('recipe or dashboard'), 409: { description: 'The dashboard is archived' } },
-      handler: async (request) => ({ status: 201, body: await startExecution(app, engine(), callerOf(request), request.params.id, request.body, request.requestId) }),
+      request: { params: z.object({ id }), body: z.object({ dashboardId: id, inputs: z.record(z.string(), z.unknown()).default({}) }), headers: idempotencyKeyHeader },
+      responses: { 201: { description: 'Started (or, for an Idempotency-Key already used with this request, the first answer again, with `Idempotent-Replayed: true`)', schema: executionSchema }, ...authErrors, ...notFound('recipe or dashboard'), 409: { description: 'The dashboard is archived' }, 422: { description: 'The Idempotency-Key was used with a different request' }, 503: { description: 'The database is unreachable; retry after `Retry-After` seconds (with the same Idempotency-Key)' } },
+      handler: async (request) => {
+        const key = request.headers['idempotency-key'];
+        if (key === undefined) return { status: 201, body: await startExecution(app, engine(), callerOf(request), request.params.id, request.body, request.requestId) };
+        const { execution, replayed } = await startExecutionOnce(app, engine(), callerOf(request), request.params.id, request.body, request.requestId, key);
+        return { status: 201, body: execution, ...(replayed ? { headers: { 'idempotent-replayed': 'true' } } : {}) };
+      },
     }),
     defineRoute({
       method: 'POST', path: '/v1/workspaces/{wid}/agent-profiles', operationId: 'createAgentProfile', summary: 'Create an agent profile (tools, prompt template, model, limits)', tags: ['agent profiles'],
