@@ -6,7 +6,7 @@ import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { createCelExpressions } from '../../src/app/orchestrator/cel-expressions.ts';
 import { Engine } from '../../src/app/orchestrator/engine.ts';
 import { handleInboundEvent } from '../../src/app/triggers/fire.ts';
-import { signHook } from '../../src/app/triggers/hook-signature.ts';
+import { signHook, signWebhook } from '../../src/app/triggers/hook-signature.ts';
 import { setMember } from '../../src/app/workspaces/workspaces.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { callApi } from '../support/api.ts';
@@ -90,9 +90,11 @@ async function github(event: string, payload: object, delivery: string = crypto.
   return postHook('/v1/hooks/github', body, { 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': await signHook(githubSecret, body) });
 }
 
-async function webhook(triggerId: string, secret: string, payload: object, headers: Record<string, string> = {}) {
+/** A generic delivery, signed now over timestamp, delivery id (a fresh one unless given) and body. */
+async function webhook(triggerId: string, secret: string, payload: object, headers: Record<string, string> = {}, nowMs = Date.now()) {
   const body = JSON.stringify(payload);
-  return postHook(`/v1/hooks/${triggerId}`, body, { 'x-baton-signature-256': await signHook(secret, body), ...headers });
+  const signed = await signWebhook(secret, { body, deliveryId: headers['x-baton-delivery'] ?? crypto.randomUUID(), nowMs });
+  return postHook(`/v1/hooks/${triggerId}`, body, { ...headers, ...signed });
 }
 
 async function createTrigger(body: object, token = owner.secret) {
@@ -207,7 +209,7 @@ describe('GitHub triggers', () => {
 });
 
 describe('generic webhook triggers', () => {
-  it('start with their own secret, shown once; a repeated body is one delivery', async () => {
+  it('start with their own secret, shown once; a repeated delivery id is one delivery', async () => {
     const trigger = await createTrigger({ name: 'ci', source: 'webhook', action: { kind: 'start', recipeId: deployRecipeId, dashboardId, inputs: { branch: 'event.payload.branch', repo: '"acme/" + event.name' } } });
     expect(trigger.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(trigger.hookUrl).toBe(`${baton.url}/v1/hooks/${trigger.id}`);
@@ -215,13 +217,13 @@ describe('generic webhook triggers', () => {
     expect(JSON.stringify(shown.body)).not.toContain(trigger.secret);
     expect(JSON.stringify((await api('GET', `/v1/workspaces/${workspaceId}/triggers`, owner.secret)).body)).not.toContain(trigger.secret);
 
-    const received = await webhook(trigger.id, trigger.secret ?? '', { branch: 'feature/x' }, { 'x-baton-event': 'build' });
+    const received = await webhook(trigger.id, trigger.secret ?? '', { branch: 'feature/x' }, { 'x-baton-event': 'build', 'x-baton-delivery': 'build-1' });
     expect(received.status).toBe(202);
     const firing = await firingOf(trigger.id, received.body.id ?? '');
     expect(firing.outcome).toBe('started');
     expect((await execution(firing.executionId ?? '')).inputs).toEqual({ branch: 'feature/x', repo: 'acme/build' });
-    // Without X-Baton-Delivery the body's SHA-256 is the delivery id.
-    expect((await webhook(trigger.id, trigger.secret ?? '', { branch: 'feature/x' }, { 'x-baton-event': 'build' })).body).toEqual({ id: received.body.id, duplicate: true });
+    // The sender retrying the same delivery (signed again, or the very same request) changes nothing.
+    expect((await webhook(trigger.id, trigger.secret ?? '', { branch: 'feature/x' }, { 'x-baton-event': 'build', 'x-baton-delivery': 'build-1' }))).toEqual({ status: 200, body: { id: received.body.id, duplicate: true } });
 
     // Inputs that do not fit the recipe are recorded as the outcome.
     const wrong = await webhook(trigger.id, trigger.secret ?? '', { branch: 42 }, { 'x-baton-delivery': 'd-42' });
@@ -238,6 +240,46 @@ describe('generic webhook triggers', () => {
     }
     expect((await postHook(`/v1/hooks/${trigger.id}`, '{}', {})).status).toBe(401);
     expect(await count('inbound_events')).toBe(before);
+  });
+
+  it('cannot be replayed: not under a new delivery id, not after the window, not signed over the body alone', async () => {
+    const trigger = await createTrigger({ name: 'replays', source: 'webhook', action: { kind: 'start', recipeId: deployRecipeId, dashboardId, inputs: { branch: 'event.payload.branch', repo: '"acme/app"' } } });
+    const secret = trigger.secret ?? '';
+    const body = JSON.stringify({ branch: 'main' });
+    const captured = { 'x-baton-event': 'build', ...(await signWebhook(secret, { body, deliveryId: 'captured-1', nowMs: Date.now() })) };
+    const first = await postHook(`/v1/hooks/${trigger.id}`, body, captured);
+    expect(first.status).toBe(202);
+    expect((await firingOf(trigger.id, first.body.id ?? '')).outcome).toBe('started');
+    const before = { events: await count('inbound_events'), executions: await count('executions') };
+
+    // The very same request again: a duplicate, nothing started.
+    expect((await postHook(`/v1/hooks/${trigger.id}`, body, captured)).body.duplicate).toBe(true);
+    // The captured request under a fresh delivery id: the signature covers the id.
+    const renamed = await postHook(`/v1/hooks/${trigger.id}`, body, { ...captured, 'x-baton-delivery': 'captured-2' });
+    expect(renamed).toMatchObject({ status: 401, body: { error: { message: 'The webhook signature is missing or wrong' } } });
+    // Or with a fresh timestamp: the signature covers it too.
+    const retimed = await postHook(`/v1/hooks/${trigger.id}`, body, { ...captured, 'x-baton-delivery': 'captured-3', 'x-baton-timestamp': String(Math.floor(Date.now() / 1000) + 1) });
+    expect(retimed.status).toBe(401);
+    // A month-old delivery, correctly signed, is outside the window.
+    const old = await webhook(trigger.id, secret, { branch: 'main' }, { 'x-baton-delivery': 'from-last-month' }, Date.now() - 30 * 86_400_000);
+    expect(old.status).toBe(401);
+    expect(old.body.error?.message).toContain('X-Baton-Timestamp');
+    expect((await webhook(trigger.id, secret, { branch: 'main' }, {}, Date.now() + 10 * 60_000)).status).toBe(401);
+    // The old scheme (body only, no timestamp) is refused with a pointer to the new one.
+    const bodyOnly = await postHook(`/v1/hooks/${trigger.id}`, body, { 'x-baton-signature-256': await signHook(secret, body), 'x-baton-delivery': 'legacy-1' });
+    expect(bodyOnly.status).toBe(401);
+    expect(bodyOnly.body.error?.message).toContain('docs/triggers.md');
+    // A delivery id is required, and well formed (no ".": it separates the signed parts).
+    const noId = await signWebhook(secret, { body, deliveryId: 'x', nowMs: Date.now() });
+    for (const delivery of [undefined, 'has.dot', 'x'.repeat(201)]) {
+      const headers: Record<string, string> = { ...noId };
+      if (delivery === undefined) delete headers['x-baton-delivery'];
+      else headers['x-baton-delivery'] = delivery;
+      const res = await postHook(`/v1/hooks/${trigger.id}`, body, headers);
+      expect({ delivery, status: res.status }).toEqual({ delivery, status: 400 });
+      expect(res.body.error?.message).toContain('x-baton-delivery');
+    }
+    expect({ events: await count('inbound_events'), executions: await count('executions') }).toEqual(before);
   });
 
   it('wake a waiting wait step whose match holds', async () => {

@@ -8,7 +8,7 @@ import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { resolveConfig } from '../../src/app/config.ts';
 import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
-import { signHook } from '../../src/app/triggers/hook-signature.ts';
+import { signWebhook } from '../../src/app/triggers/hook-signature.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { unavailableRealtime } from '../../src/main/cloudflare/unavailable-realtime.ts';
@@ -165,7 +165,7 @@ describe('the orchestrator in the Baton Worker', () => {
     const trigger = created.body as { id: string; secret: string; hookUrl: string };
     expect(trigger.hookUrl).toBe(`${workerUrl}/v1/hooks/${trigger.id}`);
     const body = JSON.stringify({ branch: 'feature/edge' });
-    const received = await fetch(`${workerUrl}/v1/hooks/${trigger.id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-event': 'build', 'x-baton-signature-256': await signHook(trigger.secret, body) }, body });
+    const received = await fetch(`${workerUrl}/v1/hooks/${trigger.id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-event': 'build', ...(await signWebhook(trigger.secret, { body, deliveryId: crypto.randomUUID(), nowMs: Date.now() })) }, body });
     expect(received.status).toBe(202);
     const eventId = ((await received.json()) as { id: string }).id;
     // The event's job goes through the queue to the Worker's queue() entry, which starts the execution.

@@ -1,7 +1,7 @@
 import { InvalidInputError, UnauthenticatedError } from '../../domain/errors.ts';
 import type { TriggerSource } from '../../ports/triggers.ts';
 import { randomSecret } from '../identity/secrets.ts';
-import { sha256Hex, verifyHookSignature } from './hook-signature.ts';
+import { verifyHookSignature, verifyWebhook, webhookDeliveryId, webhookHeaders, webhookWindowSeconds } from './hook-signature.ts';
 import { checkPayload } from './payload.ts';
 import { triggerEventTopic, type TriggerDeps, type TriggerEventJob } from './trigger-deps.ts';
 
@@ -23,9 +23,10 @@ export const hookHeaders = {
   githubSignature: 'x-hub-signature-256',
   githubEvent: 'x-github-event',
   githubDelivery: 'x-github-delivery',
-  signature: 'x-baton-signature-256',
+  signature: webhookHeaders.signature,
+  timestamp: webhookHeaders.timestamp,
   event: 'x-baton-event',
-  delivery: 'x-baton-delivery',
+  delivery: webhookHeaders.delivery,
 } as const;
 
 const eventName = /^[A-Za-z0-9_.:-]{1,100}$/;
@@ -51,18 +52,25 @@ export async function receiveGithubHook(deps: TriggerDeps, request: HookRequest)
 }
 
 /**
- * `POST /v1/hooks/{triggerId}`: a generic webhook signed with its trigger's secret
- * (`X-Baton-Signature-256`). Named by `X-Baton-Event` (default `webhook`); deduplicated by
- * `X-Baton-Delivery`, or, without one, by the SHA-256 of the body (the same body twice is one event).
- * An unknown trigger and a bad signature get the same 401, so callers cannot probe for trigger ids.
+ * `POST /v1/hooks/{triggerId}`: a generic webhook signed with its trigger's secret over its
+ * timestamp, delivery id and body (`hook-signature.ts`, `docs/triggers.md`). A delivery older or
+ * newer than the window is refused, and a delivery id already received does nothing, so a captured
+ * request cannot start anything again: not later, and not under a new `X-Baton-Delivery` (that
+ * breaks the signature). Named by `X-Baton-Event` (default `webhook`). An unknown trigger and a bad
+ * signature get the same 401, so callers cannot probe for trigger ids.
  */
 export async function receiveWebhook(deps: TriggerDeps, triggerId: string, request: HookRequest): Promise<Received> {
+  // Checked before the trigger is looked up: these answers do not depend on whether it exists.
+  const signature = request.headers[hookHeaders.signature]?.trim();
+  if (signature === undefined || signature === '') throw refused();
+  if (signature.startsWith('sha256=')) throw new UnauthenticatedError('The webhook is signed the old way (body only): sign "<X-Baton-Timestamp>.<X-Baton-Delivery>.<body>" as v1=<hex> (docs/triggers.md)');
+  const delivery = header(request, hookHeaders.delivery, webhookDeliveryId, 'a unique id per delivery, part of the signed text');
   const secret = await deps.triggers.secret(triggerId);
   // An unknown id still costs an HMAC, so the answer's timing does not tell ids apart either.
-  const problem = await verifyHookSignature(secret ?? randomSecret(), request.rawBody ?? '', request.headers[hookHeaders.signature]);
+  const problem = await verifyWebhook(secret ?? randomSecret(), request.rawBody ?? '', { timestamp: request.headers[hookHeaders.timestamp], deliveryId: delivery, signature }, deps.ctx.clock.now().getTime());
+  if (problem === 'stale') throw new UnauthenticatedError(`The webhook's X-Baton-Timestamp is more than ${webhookWindowSeconds} seconds from now: sign each delivery when sending it`);
   if (secret === undefined || problem !== null) throw refused();
   const name = request.headers[hookHeaders.event] === undefined ? 'webhook' : header(request, hookHeaders.event, eventName, 'the event name');
-  const delivery = request.headers[hookHeaders.delivery] === undefined ? await sha256Hex(request.rawBody ?? '') : header(request, hookHeaders.delivery, deliveryId, 'a delivery id');
   return store(deps, { source: 'webhook', triggerId, workspaceId: null, deliveryId: delivery, name, payload: checkPayload(request.body) });
 }
 

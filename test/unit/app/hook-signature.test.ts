@@ -1,6 +1,6 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex, signHook, verifyHookSignature } from '../../../src/app/triggers/hook-signature.ts';
+import { signHook, signWebhook, verifyHookSignature, verifyWebhook, webhookSignedText } from '../../../src/app/triggers/hook-signature.ts';
 import { checkPayload, maxPayloadDepth } from '../../../src/app/triggers/payload.ts';
 import { InvalidInputError } from '../../../src/domain/errors.ts';
 
@@ -8,7 +8,7 @@ const secret = 'a-webhook-secret-of-some-length';
 const body = JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/app' }, note: 'ünïcødé ✓' });
 const expected = `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
 
-describe('webhook signatures (sha256=<hex HMAC-SHA256 of the raw body>)', () => {
+describe("GitHub's webhook signatures (sha256=<hex HMAC-SHA256 of the raw body>)", () => {
   it("matches GitHub's documented example", async () => {
     expect(await signHook("It's a Secret to Everybody", 'Hello, World!')).toBe('sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17');
   });
@@ -39,8 +39,41 @@ describe('webhook signatures (sha256=<hex HMAC-SHA256 of the raw body>)', () => 
     }
   });
 
-  it('names a generic delivery without X-Baton-Delivery by the SHA-256 of its body', async () => {
-    expect(await sha256Hex(body)).toBe(createHash('sha256').update(body, 'utf8').digest('hex'));
+});
+
+describe('generic webhook signatures (v1=<hex HMAC-SHA256 of "<timestamp>.<delivery>.<body>">)', () => {
+  const now = Date.UTC(2026, 0, 2, 3, 4, 5);
+  const deliveryId = '6f1c2a9e-0d4b-4c41-9e0f-2b1d3c4e5f60';
+  const parts = (headers: Record<string, string>) => ({ timestamp: headers['x-baton-timestamp'], deliveryId: headers['x-baton-delivery'] ?? '', signature: headers['x-baton-signature-256'] });
+
+  it('signs the documented text: what openssl or node computes from the three headers and the body', async () => {
+    const headers = await signWebhook(secret, { body, deliveryId, nowMs: now });
+    expect(headers['x-baton-timestamp']).toBe(String(now / 1000));
+    expect(headers['x-baton-delivery']).toBe(deliveryId);
+    const text = webhookSignedText(String(now / 1000), deliveryId, body);
+    expect(text).toBe(`${now / 1000}.${deliveryId}.${body}`);
+    expect(headers['x-baton-signature-256']).toBe(`v1=${createHmac('sha256', secret).update(text, 'utf8').digest('hex')}`);
+    expect(await verifyWebhook(secret, body, parts(headers), now)).toBeNull();
+    expect(await verifyWebhook(secret, body, parts(headers), now + 300_000)).toBeNull();
+  });
+
+  it('refuses another body, delivery id, timestamp or secret, and a timestamp outside the window', async () => {
+    const headers = await signWebhook(secret, { body, deliveryId, nowMs: now });
+    expect(await verifyWebhook(secret, `${body} `, parts(headers), now)).toBe('mismatch');
+    expect(await verifyWebhook(secret, body, { ...parts(headers), deliveryId: 'another' }, now)).toBe('mismatch');
+    expect(await verifyWebhook(secret, body, { ...parts(headers), timestamp: String(now / 1000 + 1) }, now)).toBe('mismatch');
+    expect(await verifyWebhook('another-secret', body, parts(headers), now)).toBe('mismatch');
+    expect(await verifyWebhook(secret, body, parts(headers), now + 301_000)).toBe('stale');
+    expect(await verifyWebhook(secret, body, parts(headers), now - 301_000)).toBe('stale');
+    expect(await verifyWebhook(secret, body, parts(headers), now + 30 * 86_400_000)).toBe('stale');
+  });
+
+  it('refuses missing or malformed parts', async () => {
+    const headers = await signWebhook(secret, { body, deliveryId, nowMs: now });
+    expect(await verifyWebhook(secret, body, { ...parts(headers), signature: undefined }, now)).toBe('missing');
+    expect(await verifyWebhook(secret, body, { ...parts(headers), timestamp: undefined }, now)).toBe('missing');
+    expect(await verifyWebhook(secret, body, { ...parts(headers), timestamp: '1e9' }, now)).toBe('missing');
+    expect(await verifyWebhook(secret, body, { ...parts(headers), signature: await signHook(secret, body) }, now)).toBe('missing');
   });
 });
 

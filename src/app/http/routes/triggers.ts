@@ -100,7 +100,7 @@ export function triggerRoutes(deps: () => TriggerDeps): AnyRoute[] {
       },
     }),
     defineRoute({
-      method: 'POST', path: '/v1/hooks/{triggerId}', operationId: 'receiveWebhook', summary: "A generic webhook: X-Baton-Signature-256 (HMAC-SHA256 with the trigger's secret), optional X-Baton-Event and X-Baton-Delivery", tags: ['triggers'],
+      method: 'POST', path: '/v1/hooks/{triggerId}', operationId: 'receiveWebhook', summary: "A generic webhook: X-Baton-Signature-256 (v1=HMAC-SHA256 with the trigger's secret over X-Baton-Timestamp, X-Baton-Delivery and the body; within 5 minutes, once per delivery), optional X-Baton-Event", tags: ['triggers'],
       access: { kind: 'public' },
       // A third party signs what it sends; text Postgres cannot store becomes U+FFFD (docs/triggers.md).
       unstorableText: 'replace',
