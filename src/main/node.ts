@@ -124,7 +124,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     cleanups.push(() => realtime.close());
     const app = createPostgresAppContext(db, config, { realtime, credentialCipher, ...(identityProvider === undefined ? {} : { identityProvider }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
     admit = (credentials, dashboardId) => admitRealtime(app, credentials, dashboardId);
-    const listener = await listenAccessChanges(database.url, (change) => void realtime.revalidate(change), logger);
+    const listener = await listenAccessChanges(database.url, (change) => void realtime.revalidate(change), logger, { onReconnect: () => void realtime.revalidate('all') });
     cleanups.push(() => listener.close());
     // A safety net for changes missed while the listener was reconnecting.
     const recheck = setInterval(() => void realtime.revalidate('all'), config.realtime.recheckMs);

@@ -18,6 +18,9 @@ export interface PgBossJobQueueOptions {
   readonly pollingIntervalSeconds?: number;
 }
 
+/** The same job-queue failure is logged at most once per this interval (with how often it repeated). */
+const errorLogIntervalMs = 10_000;
+
 /**
  * The job queue on Node: pg-boss in the same Postgres as our tables, so a job sent with a
  * transaction commits or rolls back with it. Topics are notify-enabled queues: a worker wakes on
@@ -43,7 +46,26 @@ export class PgBossJobQueue implements JobQueue {
       monitorIntervalSeconds: 10,
       superviseIntervalSeconds: 10,
     });
-    this.#boss.on('error', (error: Error) => this.#log.error({ err: error }, 'job queue error'));
+    // pg-boss reports a failed poll, heartbeat or completion here and keeps going: its workers poll
+    // again and its LISTEN connection reconnects by itself, so a database outage heals without us.
+    // During one, every worker fails every poll: say so once per kind of failure and interval.
+    this.#boss.on('error', (error: Error) => this.#reportError(error));
+  }
+
+  readonly #recentErrors = new Map<string, { at: number; suppressed: number }>();
+
+  #reportError(error: Error): void {
+    // pg-boss appends the queue and worker to the message: the same failure on every worker is one kind.
+    const kind = `${(error as { code?: unknown }).code ?? ''}:${error.message.replace(/ \(Queue: .*\)$/, '')}`;
+    const now = Date.now();
+    const seen = this.#recentErrors.get(kind);
+    if (seen !== undefined && now - seen.at < errorLogIntervalMs) {
+      seen.suppressed++;
+      return;
+    }
+    if (this.#recentErrors.size > 100) this.#recentErrors.clear();
+    this.#recentErrors.set(kind, { at: now, suppressed: 0 });
+    this.#log.error({ err: error, ...(seen === undefined || seen.suppressed === 0 ? {} : { repeated: seen.suppressed }) }, 'job queue error (pg-boss retries by itself)');
   }
 
   async start(): Promise<void> {

@@ -25,19 +25,46 @@ export class PgAccessEvents implements AccessEvents {
 }
 
 /**
- * Listens for access changes on a dedicated connection, reconnecting after failures. A change
- * missed while disconnected is covered by the periodic re-check of open connections.
+ * Listens for access changes on a dedicated connection. When the connection fails (a restart, a
+ * failover), it reconnects with a capped exponential backoff; notifications sent meanwhile are
+ * lost, so once listening again it calls `onReconnect` (the caller re-checks every open
+ * connection). The periodic re-check remains the net under both.
  */
-export async function listenAccessChanges(url: string, onChange: (change: AccessChange) => void, logger: Logger): Promise<{ close(): Promise<void> }> {
+export async function listenAccessChanges(url: string, onChange: (change: AccessChange) => void, logger: Logger, options: { onReconnect?: () => void; initialBackoffMs?: number; maxBackoffMs?: number } = {}): Promise<{ close(): Promise<void> }> {
+  const initialBackoffMs = options.initialBackoffMs ?? 250;
+  const maxBackoffMs = options.maxBackoffMs ?? 5_000;
   let client: pg.Client | undefined;
   let closed = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
-  const connect = async () => {
-    const next = new pg.Client({ connectionString: url, application_name: 'baton-access-listener' });
-    next.on('error', (error) => {
-      logger.warn({ err: error }, 'access-change listener lost its connection; reconnecting');
-      void next.end().catch(() => undefined);
-      if (!closed) retry = setTimeout(() => void connect(), 1_000);
+  let failures = 0;
+  let lostAt: number | undefined;
+  const scheduleReconnect = () => {
+    if (closed || retry !== undefined) return;
+    const delay = Math.min(maxBackoffMs, initialBackoffMs * 2 ** Math.min(failures, 10));
+    failures++;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void connect();
+    }, delay);
+  };
+  const lose = (target: pg.Client, error: unknown, message: string) => {
+    // One failure can be reported twice (an 'error' event and a rejected connect or query).
+    if (target !== client && client !== undefined) return;
+    if (client === target) client = undefined;
+    target.removeAllListeners('notification');
+    void target.end().catch(() => undefined);
+    if (lostAt === undefined) {
+      lostAt = Date.now();
+      logger.warn({ err: error }, message);
+    }
+    scheduleReconnect();
+  };
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url, application_name: 'baton-access-listener', connectionTimeoutMillis: 5_000, keepAlive: true });
+    client = next;
+    next.on('error', (error) => lose(next, error, 'access-change listener lost its connection; reconnecting'));
+    next.on('end', () => {
+      if (!closed && client === next) lose(next, new Error('connection ended'), 'access-change listener lost its connection; reconnecting');
     });
     next.on('notification', (message) => {
       if (message.channel !== channel || message.payload === undefined) return;
@@ -50,12 +77,21 @@ export async function listenAccessChanges(url: string, onChange: (change: Access
     try {
       await next.connect();
       await next.query(`LISTEN ${channel}`);
-      if (closed) await next.end();
-      else client = next;
     } catch (error) {
-      logger.warn({ err: error }, 'access-change listener could not connect; retrying');
+      lose(next, error, 'access-change listener could not connect; retrying');
+      return;
+    }
+    if (closed) {
       await next.end().catch(() => undefined);
-      if (!closed) retry = setTimeout(() => void connect(), 1_000);
+      return;
+    }
+    if (client !== next) return;
+    failures = 0;
+    if (lostAt !== undefined) {
+      logger.info({ downMs: Date.now() - lostAt }, 'access-change listener is listening again; re-checking open connections');
+      lostAt = undefined;
+      // Changes published while we were not listening were never heard: re-check everything.
+      options.onReconnect?.();
     }
   };
   await connect();
@@ -63,7 +99,9 @@ export async function listenAccessChanges(url: string, onChange: (change: Access
     async close() {
       closed = true;
       if (retry !== undefined) clearTimeout(retry);
-      await client?.end().catch(() => undefined);
+      const last = client;
+      client = undefined;
+      await last?.end().catch(() => undefined);
     },
   };
 }

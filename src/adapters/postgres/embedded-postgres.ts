@@ -41,11 +41,12 @@ type RunAs = { uid: number; gid: number } | undefined;
  * one already running there (left by a crashed process, or in use by a running server or CLI).
  *
  * Layout: `<dataDir>/postgres` is the cluster, `<dataDir>/postgres.json` its credentials,
- * `<dataDir>/postgres.owner` the pid of the process that will stop it.
+ * `<dataDir>/postgres.owner` the pid of the process that will stop it. `port` pins the port a
+ * start listens on (tests stop and start one cluster on the same address); a free one otherwise.
  * The server is started with pg_ctl in its own session so a Ctrl-C in the terminal reaches Baton
  * first, and Baton stops Postgres last, after draining its own work.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; logger: Logger; takeOwnership?: boolean }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: { dataDir: string; logger: Logger; takeOwnership?: boolean; port?: number }): Promise<EmbeddedPostgres> {
   const root = resolve(options.dataDir);
   const pgdata = join(root, 'postgres');
   const log = options.logger;
@@ -62,7 +63,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
   let running = await runningPort(pgdata);
   let startedHere = false;
   if (running === undefined) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     log.info({ dataDir: root, port }, 'starting embedded Postgres');
     try {
       await exec(bins.pg_ctl, ['start', '-D', pgdata, '-w', '-t', '60', '-l', join(pgdata, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`], runAs);
