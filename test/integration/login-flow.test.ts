@@ -149,6 +149,16 @@ describe('login with OpenID Connect', () => {
     expect((await me(old)).status).toBe(401);
   });
 
+  it('keeps the browser that signed in with the session, for the list of your sessions', async () => {
+    const browser = new TestBrowser();
+    const callback = await loginUntilCallback(browser, baton.url, 'listed@example.com');
+    expect((await browser.request(callback, { headers: { 'user-agent': 'TestBrowser/1.0 (Baton tests)\t' } })).status).toBe(302);
+    const listed = await browser.request(`${baton.url}/v1/me/sessions`);
+    expect(listed.status).toBe(200);
+    const { sessions } = (await listed.json()) as { sessions: Array<{ userAgent: string | null; current: boolean }> };
+    expect(sessions).toEqual([expect.objectContaining({ userAgent: 'TestBrowser/1.0 (Baton tests)', current: true })]);
+  });
+
   it('never writes session ids, codes or states to the logs', async () => {
     const browser = new TestBrowser();
     const callback = new URL(await loginUntilCallback(browser, baton.url, 'quiet@example.com'));

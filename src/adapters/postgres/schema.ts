@@ -66,6 +66,7 @@ export interface AuthSessionsTable {
   idle_expires_at: Date;
   absolute_expires_at: Date;
   revoked_at: Date | null;
+  user_agent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface LoginAttemptsTable {

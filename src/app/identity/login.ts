@@ -2,6 +2,7 @@ import { DomainError, InvalidInputError, LoginFailedError } from '../../domain/e
 import type { User } from '../../ports/users.ts';
 import { auditBy } from '../access.ts';
 import type { AppContext } from '../context.ts';
+import { sessionUserAgent } from './browser-sessions.ts';
 import { constantTimeEqual, randomSecret, sha256 } from './secrets.ts';
 
 /** How long a started login may take before its callback is refused. */
@@ -44,7 +45,7 @@ export interface FinishedLogin {
  */
 export async function finishLogin(
   ctx: LoginContext,
-  input: { query: Readonly<Record<string, string>>; browserState: string | undefined; previousSessionSecret: string | undefined; requestId: string },
+  input: { query: Readonly<Record<string, string>>; browserState: string | undefined; previousSessionSecret: string | undefined; requestId: string; userAgent?: string },
 ): Promise<FinishedLogin> {
   const idp = requireProvider(ctx);
   const state = input.query.state;
@@ -81,6 +82,7 @@ export async function finishLogin(
         userId: user.id,
         idleExpiresAt: new Date(now.getTime() + ctx.settings.sessionIdleMinutes * 60_000),
         absoluteExpiresAt: new Date(now.getTime() + ctx.settings.sessionMaxDays * 86_400_000),
+        userAgent: sessionUserAgent(input.userAgent),
       },
       tx,
     );

@@ -41,6 +41,7 @@ export function authRoutes(app: AppContext): AnyRoute[] {
           browserState: readCookie(headers.cookie, loginCookie),
           previousSessionSecret: readCookie(headers.cookie, sessionCookie),
           requestId,
+          ...(headers['user-agent'] === undefined ? {} : { userAgent: headers['user-agent'] }),
         });
         return {
           status: 302,

@@ -18,6 +18,7 @@ import type { IntegrationDeps } from '../../integrations/integration-deps.ts';
 import { itemRoutes } from './items.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
+import { meSessionRoutes } from './me-sessions.ts';
 import { workspaceRoutes } from './workspaces.ts';
 
 /** Everything the route table's handlers need; each runtime's composition root provides it. */
@@ -72,6 +73,7 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
   const routes: AnyRoute[] = [
     ...authRoutes(deps.app),
     ...tokenRoutes(deps.app),
+    ...meSessionRoutes(deps.app),
     ...workspaceRoutes(deps.app),
     ...dashboardRoutes(deps.app),
     ...itemRoutes(deps.app),
