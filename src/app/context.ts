@@ -13,6 +13,7 @@ import type { IdentityProvider } from '../ports/identity-provider.ts';
 import type { LoginAttemptStore } from '../ports/login-attempts.ts';
 import type { AccessEvents, Realtime } from '../ports/realtime.ts';
 import type { RecipeStore } from '../ports/recipes.ts';
+import type { SealedColumn, SecretSealer } from '../ports/sealed-secrets.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
 import type { UserStore } from '../ports/users.ts';
 import type { WorkspaceStore } from '../ports/workspaces.ts';
@@ -53,6 +54,10 @@ export interface AppContext {
 export interface Credentials {
   readonly store: CredentialStore;
   readonly cipher: CredentialCipher;
+  /** Seals and opens the secrets kept in their own rows (signing keys, trigger and callback secrets), with a short cache. */
+  readonly sealer: SecretSealer;
+  /** Those columns, for rotation, the start-up checks and sealing what an older Baton left in clear. */
+  readonly columns: readonly SealedColumn[];
 }
 
 /** Plain values from the configuration that use cases need. */

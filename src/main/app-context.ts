@@ -1,5 +1,6 @@
 import { systemClock } from '../adapters/clock/system-clock.ts';
 import { createCredentialStore } from '../adapters/postgres/credential-store.ts';
+import { createSealedColumns } from '../adapters/postgres/sealed-column.ts';
 import { createApiTokenStore } from '../adapters/postgres/api-token-store.ts';
 import { createAuditLog } from '../adapters/postgres/audit-log.ts';
 import { createAuthSessionStore } from '../adapters/postgres/auth-session-store.ts';
@@ -17,6 +18,7 @@ import { createUserStore } from '../adapters/postgres/user-store.ts';
 import { createWorkspaceStore } from '../adapters/postgres/workspace-store.ts';
 import type { Config } from '../app/config.ts';
 import type { AppContext } from '../app/context.ts';
+import { createSecretSealer } from '../app/credentials/secret-sealer.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { CredentialCipher } from '../ports/credential-cipher.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
@@ -27,6 +29,7 @@ import type { AccessEvents, Realtime } from '../ports/realtime.ts';
  * object need them (runtime-neutral: no Node built-ins here, see .dependency-cruiser.cjs).
  */
 export function createPostgresAppContext(db: Database, config: Config, options: { identityProvider?: IdentityProvider; clock?: Clock; realtime?: Realtime; accessEvents?: AccessEvents; credentialCipher?: CredentialCipher } = {}): AppContext {
+  const cipher = options.credentialCipher ?? noCredentialCipher;
   return {
     clock: options.clock ?? systemClock,
     unitOfWork: createUnitOfWork(db),
@@ -45,7 +48,7 @@ export function createPostgresAppContext(db: Database, config: Config, options: 
     executions: createExecutionStore(db),
     idempotencyKeys: createIdempotencyKeyStore(db),
     identityProvider: options.identityProvider,
-    credentials: { store: createCredentialStore(db), cipher: options.credentialCipher ?? noCredentialCipher },
+    credentials: { store: createCredentialStore(db), cipher, sealer: createSecretSealer(cipher), columns: createSealedColumns(db) },
     settings: { publicUrl: config.http.publicUrl, sessionIdleMinutes: config.identity.sessionIdleMinutes, sessionMaxDays: config.identity.sessionMaxDays },
   };
 }

@@ -4,6 +4,7 @@ import { createDatabase } from '../adapters/postgres/database.ts';
 import { migrateToLatest } from '../adapters/postgres/migrator.ts';
 import { ConfigError, resolveConfig, type Config } from '../app/config.ts';
 import { checkCredentialKeys, rotateCredentials } from '../app/credentials/credentials.ts';
+import { rotateSealedColumns } from '../app/credentials/sealed-columns.ts';
 import { bootstrapToken } from '../app/identity/tokens.ts';
 import { createPostgresAppContext } from './app-context.ts';
 import { openCredentialCipher } from './credential-keys.ts';
@@ -18,8 +19,10 @@ Commands:
                           token with every scope. The token alone goes to stdout.
   rotate-credentials [--batch-size <n>]
                           Re-wrap every stored secret under the first key of
-                          BATON_CREDENTIAL_KEYS (safe while the server runs; see
-                          docs/credentials.md). Prints how many were re-wrapped.
+                          BATON_CREDENTIAL_KEYS (credentials, signing keys, trigger
+                          and callback secrets; any left in clear by an older version
+                          are sealed). Safe while the server runs; see
+                          docs/credentials.md. Prints how many were re-wrapped.
   help                    Show this text
 
 Configuration comes from the same environment variables as the server (see README.md).`;
@@ -89,8 +92,15 @@ async function main(argv: string[]): Promise<number> {
           const result = await rotateCredentials(app, { batchSize });
           const key = app.credentials.cipher.currentKeyId;
           process.stdout.write(`Re-wrapped ${result.rewrapped} credential${result.rewrapped === 1 ? '' : 's'} under key "${key}"; ${result.alreadyCurrent} already ${result.alreadyCurrent === 1 ? 'was' : 'were'}.\n`);
-          if (result.failed.length === 0) return 0;
-          process.stderr.write(`${result.failed.length} could not be re-wrapped and still need their old key:\n${result.failed.map((f) => `  ${f.id}: ${f.reason}`).join('\n')}\n`);
+          // The secrets kept in their own rows: signing keys, trigger and callback secrets.
+          const columns = await rotateSealedColumns(app, { batchSize });
+          for (const c of columns) {
+            const inClear = c.sealed === 0 ? '' : `; sealed ${c.sealed} an older version stored in clear`;
+            process.stdout.write(`${c.name}: re-wrapped ${c.rewrapped} under key "${key}"; ${c.alreadyCurrent} already ${c.alreadyCurrent === 1 ? 'was' : 'were'}${inClear}.\n`);
+          }
+          const failed = [...result.failed, ...columns.flatMap((c) => c.failed.map((f) => ({ id: `${c.name} ${f.id}`, reason: f.reason })))];
+          if (failed.length === 0) return 0;
+          process.stderr.write(`${failed.length} could not be re-wrapped and still need their old key:\n${failed.map((f) => `  ${f.id}: ${f.reason}`).join('\n')}\n`);
           return 1;
         },
         { credentials: true },

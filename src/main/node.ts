@@ -17,7 +17,6 @@ import { authenticate } from '../app/identity/authenticate.ts';
 import { callbackUrl } from '../app/identity/login.ts';
 import { admitRealtime } from '../app/realtime/connect.ts';
 import { DocumentLog } from '../app/realtime/document-log.ts';
-import { documentLogProbe } from '../app/system/readiness.ts';
 import { createCelExpressions } from '../app/orchestrator/cel-expressions.ts';
 import { Engine } from '../app/orchestrator/engine.ts';
 import { applyDocumentDecision } from '../app/orchestrator/document-decisions.ts';
@@ -36,6 +35,9 @@ import type { Clock } from '../ports/clock.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
 import { createCredentialStore } from '../adapters/postgres/credential-store.ts';
 import { checkCredentialKeys } from '../app/credentials/credentials.ts';
+import { sealPlainSecrets } from '../app/credentials/sealed-columns.ts';
+import { createSecretSealer } from '../app/credentials/secret-sealer.ts';
+import { createSealedColumns } from '../adapters/postgres/sealed-column.ts';
 import { githubHookTarget } from '../app/integrations/connections.ts';
 import { deliver } from '../app/integrations/deliveries.ts';
 import { createRunCredentials } from '../app/integrations/run-credentials.ts';
@@ -91,8 +93,12 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
     // Stored secrets must open with the configured keys: a missing or wrong key stops the start here.
     const credentialCipher = await openCredentialCipher(config, logger);
-    const keyChecks = await checkCredentialKeys({ credentials: { store: createCredentialStore(db), cipher: credentialCipher } });
+    const credentials = { store: createCredentialStore(db), cipher: credentialCipher, sealer: createSecretSealer(credentialCipher), columns: createSealedColumns(db) };
+    const keyChecks = await checkCredentialKeys({ credentials });
     if (keyChecks.added.length > 0) logger.info({ keyIds: keyChecks.added }, 'recorded check values for new credential keys');
+    // Secrets an older Baton stored in clear (before migration 0013) are sealed before anything is served.
+    const sealedNow = (await sealPlainSecrets({ credentials })).filter((c) => c.sealed > 0);
+    if (sealedNow.length > 0) logger.info({ sealed: Object.fromEntries(sealedNow.map((c) => [c.name, c.sealed])) }, 'sealed secrets an older version stored in clear');
 
     const jobs = new PgBossJobQueue({ connectionString: database.url, logger });
     await jobs.start();
@@ -162,7 +168,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const schedules: ScheduleDeps = { ctx: app, schedules: createScheduleStore(db), engine, outbox, alarms, logger, missedAfterMs: config.schedules.misfireMs };
     await startScheduleWorkers(schedules, jobs);
     // Event triggers: a webhook is stored with its job (the outbox); the job starts or wakes executions.
-    const triggerStore = createTriggerStore(db);
+    const triggerStore = createTriggerStore(db, app.credentials.sealer);
     const triggers: TriggerDeps = { ctx: app, triggers: triggerStore, outbox, githubInstallation: (installationId) => githubHookTarget(integrations, installationId) };
     await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
     cleanups.push(async () => {
@@ -179,7 +185,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       });
     };
 
-    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe(), documentLogProbe(log)], app, orchestrator: engine, sessions: sandboxes.routes, schedules, triggers, integrations });
+    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app, orchestrator: engine, sessions: sandboxes.routes, schedules, triggers, integrations });
     const server = await createHttpServer({
       routes,
       logger,

@@ -53,7 +53,7 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
   const sc = config.sandboxes;
   const token = sc.provider.token;
   const client = new HttpSandboxClient(sc.provider.kind === 'fly' || token === undefined ? {} : { token });
-  const sessionStore = createSessionStore(db);
+  const sessionStore = createSessionStore(db, app.credentials.sealer);
   const runs = createSandboxRunStore(db);
   const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.heartbeatSeconds * 3_000, provisionTimeoutMs: sc.provisionTimeoutMs };
   const secrets = createSecretCache(sessionStore);
@@ -68,7 +68,7 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
       mirror.session(session);
     },
   });
-  const signer = new JoseTokenSigner({ store: createSigningKeyStore(db), clock: app.clock, issuer: config.http.publicUrl, rotateAfterMs: sc.signingKeyRotationMs });
+  const signer = new JoseTokenSigner({ store: createSigningKeyStore(db, app.credentials.sealer), clock: app.clock, issuer: config.http.publicUrl, rotateAfterMs: sc.signingKeyRotationMs });
   const background = options.background ?? ((task: Promise<unknown>) => void task);
   const events = {
     sessions: sessionStore,

@@ -7,11 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
 import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { createCredentialStore } from '../../src/adapters/postgres/credential-store.ts';
+import { createSealedColumns } from '../../src/adapters/postgres/sealed-column.ts';
 import { createUnitOfWork } from '../../src/adapters/postgres/unit-of-work.ts';
 import { createEnvelopeCipher } from '../../src/adapters/webcrypto/envelope-cipher.ts';
 import { parseCredentialKeys } from '../../src/app/config.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { deleteCredential, readCredential, replaceCredential, rotateCredentials, storeCredential } from '../../src/app/credentials/credentials.ts';
+import { createSecretSealer } from '../../src/app/credentials/secret-sealer.ts';
 import type { CredentialStore } from '../../src/ports/credentials.ts';
 import type { UnitOfWork } from '../../src/ports/unit-of-work.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -27,7 +29,8 @@ const [k1, k2, k3] = [randomBytes(32), randomBytes(32), randomBytes(32)];
 async function credentialsCtx(db: Database, keys: string, store: CredentialStore = createCredentialStore(db)): Promise<Pick<AppContext, 'credentials'> & { unitOfWork: UnitOfWork }> {
   const parsed = parseCredentialKeys(keys);
   if ('problems' in parsed) throw new Error(parsed.problems.join('; '));
-  return { credentials: { store, cipher: await createEnvelopeCipher(parsed.keyring) }, unitOfWork: createUnitOfWork(db) };
+  const cipher = await createEnvelopeCipher(parsed.keyring);
+  return { credentials: { store, cipher, sealer: createSecretSealer(cipher), columns: createSealedColumns(db) }, unitOfWork: createUnitOfWork(db) };
 }
 
 type Ctx = Awaited<ReturnType<typeof credentialsCtx>>;

@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { createSessionStore } from '../../src/adapters/postgres/session-store.ts';
 import { createDashboard, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { signCallback } from '../../src/app/sessions/callback-signature.ts';
@@ -111,8 +112,10 @@ describe('sessions and sandboxes', () => {
     const id = await run(`  - { id: a, kind: agent, profile: coder, prompt: wait, input: { outcome: hang } }`);
     const runKey = `${id}/a/1`;
     await eventually(async () => ((await runsOf(id))[0]?.status === 'running' ? true : undefined), 10_000, 'the run started');
-    const session = await sessionOf(id);
-    if (session === undefined || session.sandbox_id === null) throw new Error('no session');
+    const row = await sessionOf(id);
+    if (row === undefined || row.sandbox_id === null) throw new Error('no session');
+    // The callback secret is sealed at rest: a forger needs what the sandbox was given.
+    const session = { ...row, callback_secret: (await createSessionStore(baton.db, baton.ctx.credentials.sealer).callbackSecret(row.id))?.secret ?? '' };
     const send = async (body: Record<string, unknown>, secret: string, at = Date.now(), tamper?: (raw: string) => string) => {
       const raw = JSON.stringify(body);
       const headers = await signCallback(secret, raw, at);

@@ -3,14 +3,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JoseTokenSigner } from '../../src/adapters/jose/jose-token-signer.ts';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
 import { createSigningKeyStore } from '../../src/adapters/postgres/signing-key-store.ts';
+import { createEnvelopeCipher } from '../../src/adapters/webcrypto/envelope-cipher.ts';
+import { parseCredentialKeys } from '../../src/app/config.ts';
+import { createSecretSealer } from '../../src/app/credentials/secret-sealer.ts';
+import type { SecretSealer } from '../../src/ports/sealed-secrets.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { testCredentialKeys } from '../support/processes.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
 let database: TestDatabase;
 let db: Database;
+let sealer: SecretSealer;
 beforeAll(async () => {
   database = await createTestDatabase();
   db = createDatabase({ url: database.url, poolMax: 2, logger: silentLogger });
+  const keys = parseCredentialKeys(testCredentialKeys);
+  if ('problems' in keys) throw new Error(keys.problems.join('; '));
+  sealer = createSecretSealer(await createEnvelopeCipher(keys.keyring));
 });
 afterAll(async () => {
   await db.destroy();
@@ -22,7 +31,7 @@ const hour = 3_600_000;
 describe('terminal tokens and their keys', () => {
   it('rotates the signing key, keeps the old one published while its tokens live, then drops it', async () => {
     const clock = { at: Date.parse('2026-11-25T00:00:00Z'), now: () => new Date(clock.at) };
-    const signer = new JoseTokenSigner({ store: createSigningKeyStore(db), clock, issuer: 'https://baton.example.com', rotateAfterMs: 24 * hour });
+    const signer = new JoseTokenSigner({ store: createSigningKeyStore(db, sealer), clock, issuer: 'https://baton.example.com', rotateAfterMs: 24 * hour });
     const first = await signer.sign({ subject: 'u1', audience: 'sandbox:a' }, 3_600);
     // Capped at five minutes whatever was asked.
     expect(first.expiresAt.getTime() - clock.at).toBe(300_000);
@@ -46,5 +55,22 @@ describe('terminal tokens and their keys', () => {
     // Once every token of the old key has expired, it is no longer published.
     clock.at += 10 * 60_000;
     expect((await signer.jwks()).keys.map((k) => k.kid)).toEqual([kidOf(second.token)]);
+  });
+
+  it('keeps the private keys sealed: no private part in clear in the table, and a fresh signer opens them', async () => {
+    const clock = { now: () => new Date() };
+    const signer = new JoseTokenSigner({ store: createSigningKeyStore(db, sealer), clock, issuer: 'https://baton.example.com', rotateAfterMs: 24 * hour });
+    const { token } = await signer.sign({ subject: 'u3', audience: 'sandbox:b' }, 60);
+    const [stored] = await createSigningKeyStore(db, sealer).unexpired(clock.now());
+    const privateJwk = await stored?.privateJwk();
+    expect(typeof privateJwk?.d).toBe('string');
+    const rows = await db.selectFrom('signing_keys').selectAll().where('kid', '=', stored?.kid ?? '').execute();
+    expect(JSON.stringify(rows)).not.toContain(privateJwk?.d as string);
+    expect(rows[0]).toMatchObject({ private_jwk: null, private_jwk_sealed: { keyId: 'test' } });
+    // Another instance (its own signer and cache) signs with the same key.
+    const other = new JoseTokenSigner({ store: createSigningKeyStore(db, sealer), clock, issuer: 'https://baton.example.com', rotateAfterMs: 24 * hour });
+    const kidOf = (t: string) => (JSON.parse(atob(t.split('.')[0] ?? '')) as { kid: string }).kid;
+    expect(kidOf((await other.sign({ subject: 'u4', audience: 'sandbox:b' }, 60)).token)).toBe(kidOf(token));
+    expect(kidOf(token)).toBe(stored?.kid);
   });
 });

@@ -158,7 +158,7 @@ describe('GitHub triggers', () => {
   });
 
   it('handling one event several times at once starts one execution', async () => {
-    const deps = { ctx: baton.ctx, triggers: createTriggerStore(baton.db), expressions: createCelExpressions(), logger: silentLogger };
+    const deps = { ctx: baton.ctx, triggers: createTriggerStore(baton.db, baton.ctx.credentials.sealer), expressions: createCelExpressions(), logger: silentLogger };
     const engine = new Engine({ unitOfWork: baton.ctx.unitOfWork, executions: baton.ctx.executions, recipes: baton.ctx.recipes, outbox: { kick: () => undefined }, clock: baton.ctx.clock, expressions: deps.expressions, logger: silentLogger });
     const received = await github('push', pushPayload('refs/heads/race'));
     const before = await count('executions');

@@ -9,8 +9,9 @@ const alg = 'ES256';
 
 /**
  * Tokens signed with ES256 keys kept in Postgres (so every instance signs with the same keys and
- * publishes the same set). A key signs for `rotateAfterMs`; then a new one is made, and the old one
- * stays published until every token it signed has expired.
+ * publishes the same set), their private parts sealed with the credential keys. A key signs for
+ * `rotateAfterMs`; then a new one is made, and the old one stays published until every token it
+ * signed has expired.
  */
 export class JoseTokenSigner implements TokenSigner {
   readonly #store: SigningKeyStore;
@@ -51,14 +52,18 @@ export class JoseTokenSigner implements TokenSigner {
   async #signingKey(now: Date): Promise<{ kid: string; key: CryptoKey | Uint8Array }> {
     if (this.#current !== undefined && now.getTime() < this.#current.until) return this.#current;
     const [newest] = await this.#store.unexpired(now);
-    let chosen = newest !== undefined && now.getTime() - newest.createdAt.getTime() < this.#rotateAfterMs ? newest : undefined;
-    if (chosen === undefined) {
+    const usable = newest !== undefined && now.getTime() - newest.createdAt.getTime() < this.#rotateAfterMs ? newest : undefined;
+    let chosen: { kid: string; createdAt: Date; privateJwk: Record<string, unknown> };
+    if (usable !== undefined) {
+      // Sealed at rest: opened here, at most once a minute (see `#current`).
+      chosen = { kid: usable.kid, createdAt: usable.createdAt, privateJwk: await usable.privateJwk() };
+    } else {
       const pair = await generateKeyPair(alg, { extractable: true });
       const kid = crypto.randomUUID();
       // Published until the last token it can sign has expired.
       const expiresAt = new Date(now.getTime() + this.#rotateAfterMs + maxTokenTtlSeconds * 1000 + 60_000);
-      chosen = { kid, alg, publicJwk: { ...(await exportJWK(pair.publicKey)) }, privateJwk: { ...(await exportJWK(pair.privateKey)) }, createdAt: now, expiresAt };
-      await this.#store.add(chosen);
+      chosen = { kid, createdAt: now, privateJwk: { ...(await exportJWK(pair.privateKey)) } };
+      await this.#store.add({ kid, alg, publicJwk: { ...(await exportJWK(pair.publicKey)) }, privateJwk: chosen.privateJwk, createdAt: now, expiresAt });
     }
     const key = await importJWK(chosen.privateJwk as JWK, alg);
     // Re-check the store at most once a minute, and never sign with a key past its signing period.

@@ -162,6 +162,13 @@ export interface DashboardItemsTable {
 
 /** A jsonb column: objects in, objects out (written as JSON text). */
 type Json<T> = ColumnType<T, string, string>;
+/** A sealed secret as a jsonb column holds it: `{ keyId, wrappedKey, iv, ciphertext }`. */
+export interface SealedJson {
+  readonly keyId: string;
+  readonly wrappedKey: string;
+  readonly iv: string;
+  readonly ciphertext: string;
+}
 
 export interface RecipesTable {
   id: Generated<string>;
@@ -232,7 +239,10 @@ export interface SessionsTable {
   epoch: Generated<number>;
   sandbox_id: string | null;
   sandbox_url: string | null;
-  callback_secret: string;
+  /** In clear only in rows an older Baton wrote, until they are sealed (migration 0013). */
+  callback_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The callback secret sealed with the credential keys (a SealedSecret), AAD `sessions.callback_secret:<id>`. */
+  callback_secret_sealed: ColumnType<SealedJson | null, string | null | undefined, string | null>;
   lease_expires_at: Date | null;
   last_active_at: Generated<Date>;
   epoch_started_at: Date | null;
@@ -288,7 +298,10 @@ export interface SigningKeysTable {
   kid: string;
   alg: string;
   public_jwk: Json<unknown>;
-  private_jwk: Json<unknown>;
+  /** In clear only in rows an older Baton wrote, until they are sealed (migration 0013). */
+  private_jwk: ColumnType<unknown, string | null | undefined, string | null>;
+  /** The private JWK (as JSON text) sealed with the credential keys, AAD `signing_keys.private_jwk:<kid>`. */
+  private_jwk_sealed: ColumnType<SealedJson | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   expires_at: Date;
 }
@@ -338,7 +351,10 @@ export interface TriggersTable {
   dashboard_id: string | null;
   inputs: Json<Record<string, string>>;
   wake_event: string | null;
-  secret: string | null;
+  /** In clear only in rows an older Baton wrote, until they are sealed (migration 0013). */
+  secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A generic webhook's HMAC key sealed with the credential keys, AAD `triggers.secret:<id>`; null for GitHub triggers. */
+  secret_sealed: ColumnType<SealedJson | null, string | null | undefined, string | null>;
   created_by: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;

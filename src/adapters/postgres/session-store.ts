@@ -1,11 +1,13 @@
 import { sql } from 'kysely';
 import { liveStatuses, type Session, type SessionPurpose, type SessionStatus } from '../../domain/sessions/session.ts';
+import type { SecretSealer } from '../../ports/sealed-secrets.ts';
 import type { SessionStore } from '../../ports/sessions.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
+import { openColumn, sealedJson } from './sealed-column.ts';
 import type { SessionsTable } from './schema.ts';
 
-type Row = Omit<SessionsTable, 'id' | 'epoch' | 'last_active_at' | 'created_at' | 'updated_at'> & { id: string; epoch: number; last_active_at: Date; created_at: Date };
+type Row = Omit<SessionsTable, 'id' | 'epoch' | 'last_active_at' | 'created_at' | 'updated_at' | 'callback_secret' | 'callback_secret_sealed'> & { id: string; epoch: number; last_active_at: Date; created_at: Date };
 const ms = (d: Date | null) => (d === null ? null : d.getTime());
 const toSession = (r: Row): Session => ({
   id: r.id,
@@ -25,18 +27,24 @@ const toSession = (r: Row): Session => ({
   endedReason: r.ended_reason,
   createdAt: r.created_at.getTime(),
 });
-const columns = ['id', 'workspace_id', 'dashboard_id', 'execution_id', 'purpose', 'status', 'epoch', 'sandbox_id', 'sandbox_url', 'callback_secret', 'lease_expires_at', 'last_active_at', 'epoch_started_at', 'ready_at', 'ended_at', 'ended_reason', 'created_at'] as const;
+const columns = ['id', 'workspace_id', 'dashboard_id', 'execution_id', 'purpose', 'status', 'epoch', 'sandbox_id', 'sandbox_url', 'lease_expires_at', 'last_active_at', 'epoch_started_at', 'ready_at', 'ended_at', 'ended_reason', 'created_at'] as const;
 const ended: readonly SessionStatus[] = ['ended', 'lost', 'failed'];
 
-/** Sessions in Postgres; every transition is a compare-and-set on status and epoch. */
-export function createSessionStore(db: Database): SessionStore {
+/**
+ * Sessions in Postgres; every transition is a compare-and-set on status and epoch. Callback secrets
+ * are sealed with the credential keys (`sessions.callback_secret_sealed`, AAD by session id).
+ */
+export function createSessionStore(db: Database, sealer: SecretSealer): SessionStore {
   const one = async (query: Promise<Row | undefined>) => {
     const row = await query;
     return row === undefined ? undefined : toSession(row);
   };
   return {
     async ensure(owner, callbackSecret) {
-      const values = { workspace_id: owner.workspaceId, dashboard_id: owner.dashboardId, execution_id: owner.executionId, purpose: owner.purpose, status: 'requested', callback_secret: callbackSecret };
+      // The id is chosen before sealing: it is part of the secret's AAD.
+      const id = crypto.randomUUID();
+      const sealed = await sealer.seal('sessions.callback_secret', id, callbackSecret);
+      const values = { id, workspace_id: owner.workspaceId, dashboard_id: owner.dashboardId, execution_id: owner.executionId, purpose: owner.purpose, status: 'requested', callback_secret_sealed: sealedJson(sealed) };
       // One slot per owner (unique partial indexes): a concurrent caller's row wins and is returned.
       const inserted = await db.insertInto('sessions').values(values).onConflict((oc) => oc.doNothing()).returning(columns).executeTakeFirst();
       if (inserted !== undefined) return toSession(inserted);
@@ -103,8 +111,10 @@ export function createSessionStore(db: Database): SessionStore {
         .execute();
     },
     async callbackSecret(id) {
-      const row = await db.selectFrom('sessions').select(['callback_secret', 'epoch', 'status', 'execution_id']).where('id', '=', id).executeTakeFirst();
-      return row === undefined ? undefined : { secret: row.callback_secret, epoch: row.epoch, status: row.status as SessionStatus, executionId: row.execution_id };
+      const row = await db.selectFrom('sessions').select(['callback_secret', 'callback_secret_sealed', 'epoch', 'status', 'execution_id']).where('id', '=', id).executeTakeFirst();
+      if (row === undefined) return undefined;
+      const secret = await openColumn(sealer, 'sessions.callback_secret', id, row.callback_secret_sealed, row.callback_secret);
+      return secret === undefined ? undefined : { secret, epoch: row.epoch, status: row.status as SessionStatus, executionId: row.execution_id };
     },
   };
 }

@@ -1,7 +1,9 @@
 import { sql, type Selectable } from 'kysely';
+import type { SecretSealer } from '../../ports/sealed-secrets.ts';
 import type { FiringOutcome, InboundEvent, TriggerAction, TriggerFiring, TriggerRecord, TriggerSource, TriggerStore } from '../../ports/triggers.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
+import { openColumn, sealedJson } from './sealed-column.ts';
 import type { InboundEventsTable, TriggerFiringsTable, TriggersTable } from './schema.ts';
 
 const triggerColumns = ['id', 'workspace_id', 'name', 'source', 'event', 'filter', 'enabled', 'action', 'recipe_id', 'dashboard_id', 'inputs', 'wake_event', 'created_by', 'created_at', 'updated_at'] as const;
@@ -37,13 +39,19 @@ const noTrigger = '00000000-0000-0000-0000-000000000000';
 const eventColumns = ['e.id', 'e.seq', 'e.source', 'e.trigger_id', 'e.workspace_id', 'e.delivery_id', 'e.name', 'e.payload', 'e.received_at'] as const;
 const firingColumns = ['f.outcome as f_outcome', 'f.execution_id as f_execution_id', 'f.woke as f_woke', 'f.reason as f_reason', 'f.handled_at as f_handled_at'] as const;
 
-/** Triggers, inbound events and firings in Postgres. */
-export function createTriggerStore(db: Database): TriggerStore {
+/**
+ * Triggers, inbound events and firings in Postgres. A generic webhook's secret is sealed with the
+ * credential keys (`triggers.secret_sealed`, AAD by trigger id); `secret(id)` opens it.
+ */
+export function createTriggerStore(db: Database, sealer: SecretSealer): TriggerStore {
   return {
     async create(trigger, tx) {
+      // The id is chosen before sealing: it is part of the secret's AAD.
+      const id = crypto.randomUUID();
+      const sealed = trigger.secret === null ? null : sealedJson(await sealer.seal('triggers.secret', id, trigger.secret));
       const row = await executor(db, tx)
         .insertInto('triggers')
-        .values({ workspace_id: trigger.workspaceId, name: trigger.name, source: trigger.source, event: trigger.event, filter: trigger.filter, enabled: trigger.enabled, ...actionColumns(trigger.action), secret: trigger.secret, created_by: trigger.createdBy })
+        .values({ id, workspace_id: trigger.workspaceId, name: trigger.name, source: trigger.source, event: trigger.event, filter: trigger.filter, enabled: trigger.enabled, ...actionColumns(trigger.action), secret_sealed: sealed, created_by: trigger.createdBy })
         .returning(triggerColumns)
         .executeTakeFirstOrThrow();
       return toTrigger(row);
@@ -76,8 +84,8 @@ export function createTriggerStore(db: Database): TriggerStore {
       return result.numDeletedRows > 0n;
     },
     async secret(id) {
-      const row = await db.selectFrom('triggers').select('secret').where('id', '=', id).where('source', '=', 'webhook').executeTakeFirst();
-      return row?.secret ?? undefined;
+      const row = await db.selectFrom('triggers').select(['secret', 'secret_sealed']).where('id', '=', id).where('source', '=', 'webhook').executeTakeFirst();
+      return row === undefined ? undefined : openColumn(sealer, 'triggers.secret', id, row.secret_sealed, row.secret);
     },
     async listening(source, name, workspaceId) {
       const rows = await db

@@ -1,12 +1,14 @@
 import { InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import { CredentialKeyError, type SealedSecret } from '../../ports/credential-cipher.ts';
-import type { CredentialRecord } from '../../ports/credentials.ts';
+import type { CredentialRecord, KeyUsage } from '../../ports/credentials.ts';
 import type { Transaction } from '../../ports/unit-of-work.ts';
 import type { AppContext } from '../context.ts';
+import { sealedColumnKeyUsage, sealedColumnSample } from './sealed-columns.ts';
 
 // Integration secrets, encrypted at rest (docs/credentials.md). Use cases see plaintext only in
 // `storeCredential`/`replaceCredential` (in) and `readCredential` (out); neither logs nor returns it
-// anywhere else, and no HTTP route hands it out.
+// anywhere else, and no HTTP route hands it out. The secrets kept in their own rows
+// (sealed-columns.ts) use the same keys: the start-up check below covers them too.
 
 type Ctx = Pick<AppContext, 'credentials'>;
 
@@ -62,7 +64,8 @@ export async function deleteCredential(ctx: Ctx, tx: Transaction, id: string): P
  */
 export async function checkCredentialKeys(ctx: Ctx): Promise<{ added: string[] }> {
   const { store, cipher } = ctx.credentials;
-  const usage = await store.keyUsage();
+  // The secrets kept in their own rows (signing keys, trigger and callback secrets) count too.
+  const usage = mergeUsage(await store.keyUsage(), await sealedColumnKeyUsage(ctx));
   const missing = usage.filter((u) => !cipher.keyIds.includes(u.keyId));
   if (missing.length > 0) {
     const which = missing.map((u) => `key "${u.keyId}" (${u.count} stored credential${u.count === 1 ? '' : 's'})`).join(', ');
@@ -85,8 +88,8 @@ export async function checkCredentialKeys(ctx: Ctx): Promise<{ added: string[] }
     // A key in use without a check value (it was lost, or written by an older Baton): one of its
     // secrets proves the bytes before a check value made with these bytes vouches for them.
     if (usage.some((u) => u.keyId === keyId)) {
-      const [sample] = await store.scan({ keyId, limit: 1 });
-      if (sample !== undefined) await cipher.rewrap(sample.sealed).catch((error: unknown) => Promise.reject(wrongKey(keyId, error)));
+      const sample = (await store.scan({ keyId, limit: 1 }))[0]?.sealed ?? (await sealedColumnSample(ctx, keyId));
+      if (sample !== undefined) await cipher.rewrap(sample).catch((error: unknown) => Promise.reject(wrongKey(keyId, error)));
     }
   }
   const added: string[] = [];
@@ -170,6 +173,12 @@ async function verifyCheck(ctx: Ctx, keyId: string, check: string): Promise<void
     throw wrongKey(keyId, error);
   }
   if (opened !== checkText) throw wrongKey(keyId);
+}
+
+function mergeUsage(...lists: KeyUsage[][]): KeyUsage[] {
+  const counts = new Map<string, number>();
+  for (const list of lists) for (const u of list) counts.set(u.keyId, (counts.get(u.keyId) ?? 0) + u.count);
+  return [...counts].map(([keyId, count]) => ({ keyId, count })).sort((a, b) => a.keyId.localeCompare(b.keyId));
 }
 
 function wrongKey(keyId: string, cause?: unknown): CredentialKeyError {

@@ -87,7 +87,7 @@ export async function wireWorkerOrchestrator(input: { readonly config: Config; r
   });
   const schedules: ScheduleDeps = { ctx: app, schedules: createScheduleStore(db), engine, outbox, alarms: noAlarms, logger, missedAfterMs: config.schedules.misfireMs };
   await startScheduleWorkers(schedules, jobs, { rearm: false });
-  const triggerStore = createTriggerStore(db);
+  const triggerStore = createTriggerStore(db, app.credentials.sealer);
   const triggers: TriggerDeps = { ctx: app, triggers: triggerStore, outbox, githubInstallation: (installationId) => githubHookTarget(integrations, installationId) };
   await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
 

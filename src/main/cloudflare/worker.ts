@@ -1,6 +1,8 @@
 import { createFetchHandler } from '../../adapters/fetch/fetch-router.ts';
 import type { MessageBatchLike } from '../../adapters/cloudflare/queues-job-queue.ts';
 import { ConfigError, type Config } from '../../app/config.ts';
+import { checkCredentialKeys } from '../../app/credentials/credentials.ts';
+import { sealPlainSecrets } from '../../app/credentials/sealed-columns.ts';
 import { errorBody } from '../../app/http/errors.ts';
 import { authenticate } from '../../app/identity/authenticate.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -87,6 +89,12 @@ export default {
       await worker.orchestrator?.settle();
       const moved = await relayOutbox(worker);
       if (moved > 0) logger.info({ moved, cron: controller.cron }, 'relayed jobs from the outbox');
+      // A Worker has no start-up: secrets an older version stored in clear are sealed here (Node seals
+      // them before it serves), after the same key check, so a wrong key never seals anything.
+      if (worker.app.credentials.cipher.keyIds.length > 0) {
+        const sealed = (await sealPlainSecrets(worker.app, { beforeSealing: () => checkCredentialKeys(worker.app) })).filter((c) => c.sealed > 0);
+        if (sealed.length > 0) logger.info({ sealed: Object.fromEntries(sealed.map((c) => [c.name, c.sealed])) }, 'sealed secrets an older version stored in clear');
+      }
     } finally {
       ctx.waitUntil(worker.close());
     }
