@@ -86,7 +86,13 @@ export function databaseProbe(db: Database): ReadinessProbe {
   return {
     name: 'database',
     async check() {
-      await sql`select 1`.execute(db);
+      try {
+        await sql`select 1`.execute(db);
+      } catch (error) {
+        // The operator wants the driver's own words (ECONNREFUSED, 57P01), not the API's message.
+        if (error instanceof UnavailableError && error.cause instanceof Error) return { ok: false, reason: error.cause.message };
+        throw error;
+      }
       return { ok: true };
     },
   };
