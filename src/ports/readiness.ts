@@ -7,4 +7,10 @@ export interface ReadinessProbe {
   readonly name: string;
   /** Checks the dependency; must resolve (never reject) within a few seconds. */
   check(): Promise<ProbeResult>;
+  /**
+   * False for an alert: a failed check is shown in `/readyz` but does not make the instance
+   * unready (taking it out of the load balancer would not help, e.g. one document that cannot be
+   * stored). Default true.
+   */
+  readonly critical?: boolean;
 }

@@ -45,6 +45,10 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   'GET /v1/me': { expect: anyone(200) },
   'POST /v1/tokens': { expect: anyone(201), body: () => ({ name: 'ci', scopes: ['read'] }) },
   'GET /v1/tokens': { expect: anyone(200) },
+  'GET /v1/me/sessions': { expect: anyone(200) },
+  // Only your own sessions exist for you: an id that is not one of yours is 404 to everyone.
+  'DELETE /v1/me/sessions/{id}': { expect: anyone(404), params: () => ({ id: '00000000-0000-4000-8000-000000000000' }) },
+  'DELETE /v1/me/sessions': { expect: anyone(200) },
   'DELETE /v1/tokens/{id}': { expect: { anonymous: 401, viewer: 404, editor: 404, owner: 204, admin: 404, outsider: 404 }, params: (f) => ({ id: f.ownersTokenId }) },
   'POST /v1/workspaces': { expect: anyone(201), body: () => ({ name: 'Another' }) },
   'GET /v1/workspaces': { expect: anyone(200) },

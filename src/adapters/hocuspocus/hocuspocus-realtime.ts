@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { DomainError } from '../../domain/errors.ts';
 import type { RealtimeAccess, RealtimeCredentials } from '../../app/realtime/connect.ts';
 import type { DocumentLog } from '../../app/realtime/document-log.ts';
+import { DurableAcks } from './durable-acks.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { AccessChange, Realtime, Viewer } from '../../ports/realtime.ts';
@@ -54,8 +55,10 @@ interface Held {
 
 /** The origin of updates applied while loading a document: already durable, so not logged again. */
 const loadOrigin = Symbol('baton-load');
-/** The context of server writes that record themselves in the log (so onChange skips them). */
+/** The context of server writes that record themselves in the log (so the log's listener skips them). */
 const serverWrite = { baton: 'server-write' } as const;
+/** Holds each client's acknowledgements until its updates are in the durable log. */
+const acks = new DurableAcks();
 
 /** The WebSocket close code sent when access is refused or revoked (4000-4999: application codes). */
 export const accessRevokedCode = 4403;
@@ -106,18 +109,20 @@ export class HocuspocusRealtime implements Realtime {
           for (const row of stored.updates) Y.applyUpdate(document, row.update);
         }, loadOrigin);
         log.adopt(documentName, stored.updates.map((row) => row.seq));
+        // Recorded as applied, not in onChange: Hocuspocus acknowledges a client's update right
+        // after applying it and runs onChange later, so the acknowledgement can wait for the
+        // durable log only if the log has the update by then (fan-out does not wait).
+        document.on('update', (update: Uint8Array, origin: unknown) => {
+          // Another instance logged what arrives through Redis; server writes record themselves.
+          if (isTransactionOrigin(origin) && (origin.source === 'redis' || (origin.source === 'local' && origin.context === serverWrite))) return;
+          const durable = log.record(documentName, document, update);
+          if (isTransactionOrigin(origin) && origin.source === 'connection') acks.hold(origin.connection, durable);
+          // A refused document is reported by the log itself.
+          else durable.catch(() => undefined);
+        });
       },
       async afterLoadDocument({ document, documentName }) {
         if (options.onDecision !== undefined) watchDecisions(document, documentName, options.onDecision);
-      },
-      async onChange({ documentName, document, update, transactionOrigin }) {
-        if (transactionOrigin === loadOrigin) return;
-        if (isTransactionOrigin(transactionOrigin)) {
-          // Another instance logged what arrives through Redis; server writes record themselves.
-          if (transactionOrigin.source === 'redis') return;
-          if (transactionOrigin.source === 'local' && transactionOrigin.context === serverWrite) return;
-        }
-        void log.record(documentName, document, update);
       },
       onStoreDocument: async ({ documentName, document }) => {
         // After close, everything was compacted; a late debounce has nothing left to store.

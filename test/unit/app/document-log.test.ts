@@ -2,22 +2,32 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { addItem } from '../../../src/app/realtime/document-model.ts';
 import { DocumentLog } from '../../../src/app/realtime/document-log.ts';
-import type { DocumentStore, ProjectionChange } from '../../../src/ports/document-store.ts';
+import { UnstorableDocumentError, type DocumentStore, type ProjectionChange } from '../../../src/ports/document-store.ts';
+import type { Logger } from '../../../src/ports/logger.ts';
 import { silentLogger } from '../../support/silent-logger.ts';
 
-/** An in-memory store that records every call and can be told to fail. */
-function fakeStore() {
-  const appends: Array<{ rows: Array<{ dashboardId: string; update: Uint8Array }>; projections: readonly ProjectionChange[] }> = [];
+type Rows = Array<{ dashboardId: string; update: Uint8Array }>;
+
+/**
+ * An in-memory store that records every call and can be told to fail: `failNext(n)` makes the next
+ * n calls fail as a database that is down would; `refuse` is asked about each call and fails it
+ * as a database refusing the data would (all of the call, nothing written), like Postgres does.
+ */
+function fakeStore(refuse: (rows: Rows, projections: readonly ProjectionChange[]) => boolean = () => false) {
+  const appends: Array<{ rows: Rows; projections: readonly ProjectionChange[] }> = [];
+  const attempts: Array<{ dashboards: string[] }> = [];
   const compactions: Array<{ dashboardId: string; folded: number[] }> = [];
   let seq = 0;
   let failures = 0;
   const store: DocumentStore = {
     load: async () => ({ snapshot: null, updates: [] }),
     async append(rows, projections) {
+      attempts.push({ dashboards: rows.map((r) => r.dashboardId) });
       if (failures > 0) {
         failures -= 1;
         throw new Error('database unavailable');
       }
+      if (refuse([...rows], projections)) throw new UnstorableDocumentError('22P05: unsupported Unicode escape sequence');
       appends.push({ rows: [...rows], projections });
       return rows.map(() => ++seq);
     },
@@ -26,8 +36,18 @@ function fakeStore() {
     },
     listItems: async () => [],
   };
-  return { store, appends, compactions, failNext: (n: number) => (failures = n) };
+  return { store, appends, attempts, compactions, failNext: (n: number) => (failures = n) };
 }
+
+/** A logger that keeps its error lines. */
+function errorLogger() {
+  const errors: Array<{ obj: Record<string, unknown>; msg: string | undefined }> = [];
+  const logger: Logger = { ...silentLogger, error: (obj, msg) => void errors.push({ obj: obj as Record<string, unknown>, msg }), child: () => logger };
+  return { logger, errors };
+}
+
+/** A projection change that holds an item whose title contains `text`. */
+const projects = (projections: readonly ProjectionChange[], text: string) => projections.some((p) => p.upserts.some((i) => String(i.item.title).includes(text)));
 
 /** A document whose updates we capture as a client would send them. */
 function liveDoc() {
@@ -98,5 +118,83 @@ describe('the durable document log', () => {
     expect(compactions).toEqual([{ dashboardId: 'd', folded: [7, 8, 1] }]);
     await log.compact('d', doc);
     expect(compactions[1]?.folded).toEqual([]);
+  });
+
+  it('lets every other document through when one document\'s projection cannot be stored, and keeps that document\'s update bytes', async () => {
+    const { store, appends } = fakeStore((_rows, projections) => projects(projections, 'poison'));
+    const { logger, errors } = errorLogger();
+    const log = new DocumentLog(store, { windowMs: 5, logger });
+    const now = new Date('2026-12-05T10:00:00Z');
+    const bad = liveDoc();
+    const goods = [liveDoc(), liveDoc(), liveDoc()];
+    addItem(bad.doc, { kind: 'note', title: 'a poison title', body: '' }, { id: 'p', author: 'u', now });
+    goods.forEach((g, i) => addItem(g.doc, { kind: 'note', title: `fine ${i}`, body: '' }, { id: `g${i}`, author: 'u', now }));
+    await Promise.all([log.record('bad', bad.doc, Y.mergeUpdates(bad.updates)), ...goods.map((g, i) => log.record(`good-${i}`, g.doc, Y.mergeUpdates(g.updates)))]);
+
+    // Every good document has its row and its projection; the bad one its row (the update bytes) alone.
+    const written = appends.flatMap((a) => a.rows.map((r) => r.dashboardId));
+    expect(written.sort()).toEqual(['bad', 'good-0', 'good-1', 'good-2']);
+    const projected = appends.flatMap((a) => a.projections.map((p) => p.dashboardId));
+    expect(projected.sort()).toEqual(['good-0', 'good-1', 'good-2']);
+    const badRow = appends.flatMap((a) => a.rows).find((r) => r.dashboardId === 'bad');
+    const rebuilt = new Y.Doc();
+    Y.applyUpdate(rebuilt, badRow?.update as Uint8Array);
+    expect((rebuilt.getMap('items').get('p') as Y.Map<unknown>).get('title')).toBe('a poison title');
+
+    // Reported once, with the dashboard and the cause, and shown in health().
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.obj).toMatchObject({ dashboardId: 'bad', reason: expect.stringContaining('22P05') });
+    expect(log.health()).toEqual({ failedAttempts: 0, alerts: [{ dashboardId: 'bad', kind: 'projection', reason: expect.stringContaining('22P05') }] });
+
+    // Later edits of both kinds of document are durable too; the bad one is not reported again.
+    bad.updates.length = 0;
+    goods[0]?.updates.splice(0);
+    (bad.doc.getMap('items').get('p') as Y.Map<unknown>).set('title', 'still poison');
+    goods[0]?.doc.getMap('m').set('k', 'v');
+    await Promise.all([log.record('bad', bad.doc, Y.mergeUpdates(bad.updates)), log.record('good-0', goods[0]?.doc as Y.Doc, Y.mergeUpdates(goods[0]?.updates ?? []))]);
+    expect(errors).toHaveLength(1);
+
+    // Once its items can be projected again, the alert is gone.
+    bad.updates.length = 0;
+    (bad.doc.getMap('items').get('p') as Y.Map<unknown>).set('title', 'cured');
+    await log.record('bad', bad.doc, Y.mergeUpdates(bad.updates));
+    expect(appends.at(-1)?.projections[0]).toMatchObject({ dashboardId: 'bad', replaceAll: true, upserts: [expect.objectContaining({ id: 'p' })] });
+    expect(log.health().alerts).toEqual([]);
+  });
+
+  it('refuses only the document whose log row cannot be stored: its record rejects, the others are durable', async () => {
+    const { store, appends } = fakeStore((rows) => rows.some((r) => r.dashboardId === 'deleted'));
+    const { logger, errors } = errorLogger();
+    const log = new DocumentLog(store, { windowMs: 5, logger });
+    const gone = liveDoc();
+    const kept = liveDoc();
+    gone.doc.getMap('m').set('x', 1);
+    kept.doc.getMap('m').set('y', 2);
+    const refused = log.record('deleted', gone.doc, gone.updates[0] as Uint8Array);
+    const durable = log.record('kept', kept.doc, kept.updates[0] as Uint8Array);
+    await expect(refused).rejects.toBeInstanceOf(UnstorableDocumentError);
+    await durable;
+    expect(appends.flatMap((a) => a.rows.map((r) => r.dashboardId))).toEqual(['kept']);
+    expect(errors.map((e) => e.obj.dashboardId)).toEqual(['deleted']);
+    expect(log.health().alerts).toMatchObject([{ dashboardId: 'deleted', kind: 'refused' }]);
+    // A flush does not wait for the refused document for ever.
+    await log.flush();
+  });
+
+  it('retries the whole batch when the database fails, never splitting it, and reports the attempts meanwhile', async () => {
+    const { store, appends, attempts, failNext } = fakeStore();
+    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger });
+    const [one, two] = [liveDoc(), liveDoc()];
+    one.doc.getMap('m').set('x', 1);
+    two.doc.getMap('m').set('y', 2);
+    failNext(3);
+    const durable = Promise.all([log.record('one', one.doc, one.updates[0] as Uint8Array), log.record('two', two.doc, two.updates[0] as Uint8Array)]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log.health().failedAttempts).toBeGreaterThan(0);
+    await durable;
+    // Every attempt carried both documents: a failing database is no reason to suspect a document.
+    expect(attempts.map((a) => a.dashboards)).toEqual(Array.from({ length: 4 }, () => ['one', 'two']));
+    expect(appends).toHaveLength(1);
+    expect(log.health()).toEqual({ failedAttempts: 0, alerts: [] });
   });
 });
