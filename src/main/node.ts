@@ -17,6 +17,7 @@ import { authenticate } from '../app/identity/authenticate.ts';
 import { callbackUrl } from '../app/identity/login.ts';
 import { admitRealtime } from '../app/realtime/connect.ts';
 import { DocumentLog } from '../app/realtime/document-log.ts';
+import { documentLogProbe } from '../app/system/readiness.ts';
 import { createCelExpressions } from '../app/orchestrator/cel-expressions.ts';
 import { Engine } from '../app/orchestrator/engine.ts';
 import { applyDocumentDecision } from '../app/orchestrator/document-decisions.ts';
@@ -185,7 +186,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       });
     };
 
-    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe()], app, orchestrator: engine, sessions: sandboxes.routes, schedules, triggers, integrations });
+    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe(), documentLogProbe(log)], app, orchestrator: engine, sessions: sandboxes.routes, schedules, triggers, integrations });
     const server = await createHttpServer({
       routes,
       logger,
