@@ -18,11 +18,11 @@ import { connectClient, type RealtimeClient } from '../support/realtime-client.t
 import { silentLogger } from '../support/silent-logger.ts';
 
 /**
- * A Postgres outage under load: the server runs as its own process on a Postgres this test owns
+ * A Postgres outage under load: two servers run as their own processes on a Postgres this test owns
  * (an embedded cluster under a temporary directory), executions with agent steps and waits run on
  * the local execution plane (its own process, whose ledger counts every run it started), and a
  * browser client types into a dashboard. Postgres is stopped for 10 s and started again on the
- * same port. The same server process must live through it, say 503 while the database is gone,
+ * same port. The same server processes must live through it, say 503 while the database is gone,
  * and afterwards finish every execution (each run started once) and hold every acknowledged edit.
  */
 let dataDir: string;
@@ -31,6 +31,9 @@ let postgresPort: number;
 let db: Database;
 let port: number;
 let server: Spawned | undefined;
+/** A second instance on the same Postgres, as in production behind a load balancer. */
+let second: Spawned | undefined;
+let secondPort: number;
 let plane: (Spawned & { url: string }) | undefined;
 let token: string;
 let workspaceId: string;
@@ -52,9 +55,9 @@ async function api(method: string, path: string, body?: unknown, headers: Record
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> & { id?: string; status?: string; error?: { code: string } } };
 }
 
-async function readyz(): Promise<number> {
+async function readyz(at = port): Promise<number> {
   try {
-    return (await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) })).status;
+    return (await fetch(`http://127.0.0.1:${at}/readyz`, { signal: AbortSignal.timeout(5_000) })).status;
   } catch {
     return 0;
   }
@@ -84,9 +87,9 @@ function writer(name: string, target: RealtimeClient) {
   };
 }
 
-async function startServer(): Promise<void> {
-  server = await startServerProcess(postgres.url, port, {
-    BATON_DATA_DIR: join(dataDir, 'server'),
+async function startServer(at = port): Promise<Spawned> {
+  return startServerProcess(postgres.url, at, {
+    BATON_DATA_DIR: join(dataDir, `server-${at}`),
     BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
     BATON_SANDBOX_PROVIDER: 'http',
     BATON_SANDBOX_URL: plane?.url ?? '',
@@ -110,11 +113,13 @@ beforeAll(async () => {
   workspaceId = made.workspace?.id ?? '';
   dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Outage' }, 'setup')).id;
   port = await freePort();
+  secondPort = await freePort();
+  while (secondPort === port) secondPort = await freePort();
   plane = await startSandboxProcess(await freePort(), join(dataDir, 'plane'));
 });
 afterAll(async () => {
   for (const c of clients) c.destroy();
-  if (server !== undefined && server.child.exitCode === null) server.child.kill('SIGKILL');
+  for (const proc of [server, second]) if (proc !== undefined && proc.child.exitCode === null) proc.child.kill('SIGKILL');
   if (plane !== undefined && plane.child.exitCode === null) plane.child.kill('SIGKILL');
   await db?.destroy();
   await postgres?.stop().catch(() => undefined);
@@ -123,9 +128,10 @@ afterAll(async () => {
 });
 
 describe('a Postgres outage under load', () => {
-  it('keeps the same process up, answers 503 meanwhile, and afterwards finishes all work and keeps every acknowledged edit', async () => {
-    await startServer();
-    const pid = server?.child.pid;
+  it('keeps both processes up, answers 503 meanwhile, and afterwards finishes all work and keeps every acknowledged edit', async () => {
+    server = await startServer();
+    second = await startServer(secondPort);
+    const pids = [server.child.pid, second.child.pid];
     expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
     const recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: recipe })).body.id as string;
     const ids: string[] = [];
@@ -152,8 +158,8 @@ describe('a Postgres outage under load', () => {
     await postgres.stop();
     const stoppedAt = Date.now();
     await eventually(async () => {
-      if (server?.child.exitCode !== null) throw new Error(`the server exited with ${String(server?.child.exitCode)}:\n${server?.output().slice(-3000)}`);
-      return (await readyz()) === 503;
+      for (const proc of [server, second]) if (proc?.child.exitCode !== null) throw new Error(`a server exited with ${String(proc?.child.exitCode)}:\n${proc?.output().slice(-3000)}`);
+      return (await readyz()) === 503 && (await readyz(secondPort)) === 503;
     }, 8_000, '/readyz 503 during the outage');
     const during = await api('GET', `/v1/executions/${ids[0]}`);
     expect(during.status).toBe(503);
@@ -165,11 +171,12 @@ describe('a Postgres outage under load', () => {
     expect(refused.headers.get('retry-after')).not.toBeNull();
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + 10_000 - Date.now())));
     expect(server?.child.exitCode, server?.output().slice(-3000)).toBeNull();
+    expect(second?.child.exitCode, second?.output().slice(-3000)).toBeNull();
     reading = false;
     await Promise.all(readers);
 
     postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'db'), logger: silentLogger, port: postgresPort });
-    await eventually(async () => (await readyz()) === 200, 30_000, '/readyz 200 after the outage');
+    await eventually(async () => (await readyz()) === 200 && (await readyz(secondPort)) === 200, 30_000, '/readyz 200 after the outage, on both');
     const retried = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId }, { 'idempotency-key': 'during' });
     expect(retried.status).toBe(201);
     ids.push(retried.body.id as string);
@@ -181,11 +188,11 @@ describe('a Postgres outage under load', () => {
       return true;
     }, 90_000, 'every execution succeeded').catch(async (error: unknown) => {
       for (const id of ids) console.log('DEBUG', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1200));
-      console.log('DEBUG server', server?.output().slice(-6000));
+      console.log('DEBUG server', server?.output().slice(-6000), second?.output().slice(-3000));
       throw error;
     });
-    expect(server?.child.pid).toBe(pid);
-    expect(server?.child.exitCode).toBeNull();
+    expect([server?.child.pid, second?.child.pid]).toEqual(pids);
+    expect([server?.child.exitCode, second?.child.exitCode]).toEqual([null, null]);
     expect(await db.selectFrom('executions').select('id').execute()).toHaveLength(ids.length);
 
     // The plane's ledger: each step's run started once, across the outage.
@@ -202,7 +209,7 @@ describe('a Postgres outage under load', () => {
     editor.provider.configuration.websocketProvider.disconnect();
     server?.child.kill('SIGKILL');
     await server?.exited;
-    await startServer();
+    server = await startServer();
     const fresh = client();
     await eventually(() => fresh.provider.isSynced, 10_000, 'fresh client synced');
     const stored = new Set(fresh.doc.getArray<string>('log-e').toArray());
