@@ -3,8 +3,17 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createDatabase } from '../../src/adapters/postgres/database.ts';
 import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { resolveConfig } from '../../src/app/config.ts';
+import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
+import { bootstrapToken } from '../../src/app/identity/tokens.ts';
+import { sessionPrincipal } from '../../src/domain/access/principal.ts';
+import { createPostgresAppContext } from '../../src/main/app-context.ts';
+import { eventually } from '../support/eventually.ts';
 import { postgresProcessesFor, spawnCommand, waitForStatus, type Spawned } from '../support/processes.ts';
+import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
+import { silentLogger } from '../support/silent-logger.ts';
 
 // `npm start` as a newcomer runs it: no DATABASE_URL, so the embedded Postgres under BATON_DATA_DIR.
 describe('npm start with the embedded database', () => {
@@ -101,7 +110,9 @@ describe('npm start with the embedded database', () => {
 describe('npm start stopped through its process group', () => {
   const dirs: string[] = [];
   const groups: number[] = [];
+  const clients: RealtimeClient[] = [];
   afterAll(async () => {
+    for (const c of clients) c.destroy();
     for (const pid of groups) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
     for (const dir of dirs) {
       for (const pid of postgresProcessesFor(dir)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
@@ -109,35 +120,81 @@ describe('npm start stopped through its process group', () => {
     }
   });
 
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    it(`drains, stops the embedded Postgres and exits 0 on ${signal} to the group`, async () => {
-      const dir = await mkdtemp(join(process.cwd(), '.data', 'e2e-group-'));
-      dirs.push(dir);
-      const port = await freePort();
-      let idpPort = await freePort();
-      while (idpPort === port) idpPort = await freePort();
-      const env: Record<string, string | undefined> = { ...process.env, BATON_DATA_DIR: dir, PORT: String(port), BATON_DEV_IDP_PORT: String(idpPort), LOG_LEVEL: 'info' };
-      for (const name of ['DATABASE_URL', 'BATON_ENV', 'BATON_LOG_FORMAT']) delete env[name];
-      // Its own process group, as a shell gives a foreground job.
-      const child = spawn('npm', ['start'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      groups.push(child.pid ?? 0);
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      const exited = new Promise<number | string>((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
-      await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000);
-      expect(postgresProcessesFor(dir).length).toBeGreaterThan(0);
-
-      process.kill(-(child.pid ?? 0), signal);
-      const code = await exited;
-      expect(code, out).toBe(0);
-      expect(out).toContain('stopping embedded Postgres');
-      expect(out).not.toContain('exiting now');
-      // The group's other members (Baton under npm) are gone too, and so is Postgres.
-      await expect.poll(() => postgresProcessesFor(dir), { timeout: 5_000 }).toEqual([]);
-      await expect(readFile(join(dir, 'postgres', 'postmaster.pid'), 'utf8')).rejects.toThrow();
-    });
+  /** `npm start` in its own process group, as a shell runs a foreground job. */
+  async function startGroup(dir: string): Promise<{ pid: number; port: number; exited: Promise<number | string>; output: () => string }> {
+    const port = await freePort();
+    let idpPort = await freePort();
+    while (idpPort === port) idpPort = await freePort();
+    const env: Record<string, string | undefined> = { ...process.env, BATON_DATA_DIR: dir, PORT: String(port), BATON_DEV_IDP_PORT: String(idpPort), LOG_LEVEL: 'info' };
+    for (const name of ['DATABASE_URL', 'BATON_ENV', 'BATON_LOG_FORMAT']) delete env[name];
+    const child = spawn('npm', ['start'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const pid = child.pid ?? 0;
+    groups.push(pid);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | string>((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
+    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000);
+    return { pid, port, exited, output: () => out };
   }
+
+  async function stopGroup(run: { pid: number; exited: Promise<number | string>; output: () => string }, signal: NodeJS.Signals, dir: string): Promise<void> {
+    process.kill(-run.pid, signal);
+    const code = await run.exited;
+    expect(code, run.output()).toBe(0);
+    expect(run.output()).toContain('stopping embedded Postgres');
+    expect(run.output()).not.toContain('exiting now');
+    await expect.poll(() => postgresProcessesFor(dir), { timeout: 5_000 }).toEqual([]);
+    await expect(readFile(join(dir, 'postgres', 'postmaster.pid'), 'utf8')).rejects.toThrow();
+  }
+
+  /** A token and a dashboard in the running server's embedded database. */
+  async function arrange(dir: string): Promise<{ token: string; dashboardId: string }> {
+    const creds = JSON.parse(await readFile(join(dir, 'postgres.json'), 'utf8')) as { user: string; password: string; database: string };
+    const pid = (await readFile(join(dir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n');
+    const url = `postgres://${creds.user}:${encodeURIComponent(creds.password)}@127.0.0.1:${pid[3]}/${creds.database}`;
+    const db = createDatabase({ url, poolMax: 1, logger: silentLogger });
+    try {
+      const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: url }));
+      const made = await bootstrapToken(ctx, { email: 'ctrl-c@example.com', workspaceName: 'Ctrl-C' });
+      const dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), made.workspace?.id ?? '', { name: 'Ctrl-C' }, 'setup')).id;
+      return { token: made.secret, dashboardId };
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  it('drains, stops the embedded Postgres and exits 0 on SIGINT to the group (Ctrl-C), keeping an edit acknowledged just before', async () => {
+    const dir = await mkdtemp(join(process.cwd(), '.data', 'e2e-group-'));
+    dirs.push(dir);
+    const first = await startGroup(dir);
+    expect(postgresProcessesFor(dir).length).toBeGreaterThan(0);
+    const { token, dashboardId } = await arrange(dir);
+    const editor = connectClient(`http://127.0.0.1:${first.port}`, dashboardId, { token });
+    clients.push(editor);
+    await eventually(() => editor.provider.isSynced, 10_000, 'editor synced');
+    editor.doc.getArray<string>('notes').push(['typed just before Ctrl-C']);
+    await eventually(() => editor.provider.unsyncedChanges === 0, 5_000, 'edit acknowledged');
+
+    await stopGroup(first, 'SIGINT', dir);
+    editor.destroy();
+
+    const second = await startGroup(dir);
+    const reader = connectClient(`http://127.0.0.1:${second.port}`, dashboardId, { token });
+    clients.push(reader);
+    await eventually(() => reader.provider.isSynced, 10_000, 'reader synced');
+    expect(reader.doc.getArray<string>('notes').toArray()).toEqual(['typed just before Ctrl-C']);
+    reader.destroy();
+    await stopGroup(second, 'SIGTERM', dir);
+  });
+
+  it('drains, stops the embedded Postgres and exits 0 on SIGTERM to the group', async () => {
+    const dir = await mkdtemp(join(process.cwd(), '.data', 'e2e-group-'));
+    dirs.push(dir);
+    const run = await startGroup(dir);
+    expect(postgresProcessesFor(dir).length).toBeGreaterThan(0);
+    await stopGroup(run, 'SIGTERM', dir);
+  });
 });
 
 describe('start-up failures', () => {
