@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { rateLimitBucket, type RateLimits } from '../../../src/app/http/rate-limit-policy.ts';
+import { bearerToken } from '../../../src/app/identity/authenticate.ts';
+import { UnauthenticatedError } from '../../../src/domain/errors.ts';
+
+const limits: RateLimits = { authPerMinute: 1, tokenPerMinute: 2, sessionPerMinute: 3, anonymousPerMinute: 4 };
+const scopes = ['read', 'write', 'control', 'admin'] as const;
+const byToken = { principal: { userId: 'u1', via: 'token' as const, tokenId: 't1', scopes } };
+const bySession = { principal: { userId: 'u1', via: 'session' as const, scopes }, sessionId: 's1' };
+
+describe('rate limit buckets', () => {
+  it('key by what authenticated: token id, session id, else the client address', () => {
+    expect(rateLimitBucket(limits, '/v1/me', '10.0.0.1', byToken)).toEqual({ key: 'token:t1', perMinute: 2 });
+    expect(rateLimitBucket(limits, '/v1/me', '10.0.0.1', bySession)).toEqual({ key: 'session:s1', perMinute: 3 });
+    expect(rateLimitBucket(limits, '/v1/me', '10.0.0.1', null)).toEqual({ key: 'address:10.0.0.1', perMinute: 4 });
+    expect(rateLimitBucket(limits, '/v1/me', '10.0.0.1', 'refused')).toEqual({ key: 'address:10.0.0.1', perMinute: 4 });
+  });
+
+  it('count /auth/* per address whatever the credential, and leave probes, realtime and signed deliveries alone', () => {
+    expect(rateLimitBucket(limits, '/auth/login?returnTo=/', '10.0.0.1', byToken)).toEqual({ key: 'auth:10.0.0.1', perMinute: 1 });
+    for (const path of ['/healthz', '/readyz', '/v1/realtime', '/v1/sandbox-events', '/v1/hooks/github', '/v1/hooks/:triggerId']) {
+      expect(rateLimitBucket(limits, path, '10.0.0.1', null), path).toBeNull();
+    }
+    expect(rateLimitBucket(limits, '/v1/hooks/x/y', '10.0.0.1', null)).not.toBeNull();
+  });
+});
+
+describe('the Authorization header', () => {
+  const token = `baton_${'A'.repeat(43)}`;
+  it('maps every spelling HTTP allows to the one token', () => {
+    for (const header of [`Bearer ${token}`, `bearer ${token}`, `BEARER ${token}`, `Bearer  ${token}`, `Bearer\t${token}`, ` Bearer ${token} `]) {
+      expect(bearerToken(header), JSON.stringify(header)).toBe(token);
+    }
+  });
+  it('refuses anything else', () => {
+    for (const header of ['', 'Bearer', `Bearer${token}`, `Basic ${token}`, `Bearer ${token} extra`, `Bearer ${token.slice(0, -1)}`, `Bearer baton_${'A'.repeat(42)}!`, 'Bearer ghp_x']) {
+      expect(() => bearerToken(header), JSON.stringify(header)).toThrow(UnauthenticatedError);
+    }
+  });
+});
