@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { addItem } from '../../../src/app/realtime/document-model.ts';
-import { DocumentLog } from '../../../src/app/realtime/document-log.ts';
+import { DocumentLog, type DocumentLogHealth } from '../../../src/app/realtime/document-log.ts';
+import { checkReadiness, documentLogProbe } from '../../../src/app/system/readiness.ts';
 import { UnstorableDocumentError, type DocumentStore, type ProjectionChange } from '../../../src/ports/document-store.ts';
 import type { Logger } from '../../../src/ports/logger.ts';
 import { silentLogger } from '../../support/silent-logger.ts';
@@ -196,5 +197,27 @@ describe('the durable document log', () => {
     expect(attempts.map((a) => a.dashboards)).toEqual(Array.from({ length: 4 }, () => ['one', 'two']));
     expect(appends).toHaveLength(1);
     expect(log.health()).toEqual({ failedAttempts: 0, alerts: [] });
+  });
+});
+
+describe('the documents check of /readyz', () => {
+  const healthy = { name: 'database', check: async () => ({ ok: true }) as const };
+  const health = (value: DocumentLogHealth) => ({ health: () => value });
+
+  it('names the documents that could not be stored, as an alert that leaves the instance ready', async () => {
+    const probe = documentLogProbe(health({ failedAttempts: 0, alerts: [{ dashboardId: 'd-1', kind: 'projection', reason: '22P05 no NUL' }, { dashboardId: 'd-2', kind: 'refused', reason: '23503 gone' }] }));
+    const readiness = await checkReadiness([healthy, probe]);
+    expect(readiness.ready).toBe(true);
+    const check = readiness.checks.documents;
+    expect(check?.ok).toBe(false);
+    expect(check?.ok === false && check.reason).toMatch(/projection.*d-1 \(22P05 no NUL\).*refused.*d-2 \(23503 gone\)/);
+    expect((await checkReadiness([healthy, documentLogProbe(health({ failedAttempts: 0, alerts: [] }))])).checks.documents).toEqual({ ok: true });
+  });
+
+  it('still fails readiness for a critical check', async () => {
+    const down = { name: 'database', check: async () => ({ ok: false, reason: 'ECONNREFUSED' }) as const };
+    const readiness = await checkReadiness([down, documentLogProbe(health({ failedAttempts: 3, alerts: [] }))]);
+    expect(readiness.ready).toBe(false);
+    expect(readiness.checks.documents).toEqual({ ok: false, reason: expect.stringContaining('3 times in a row') });
   });
 });
