@@ -269,6 +269,28 @@ describe('arbitrary text in every text field of the REST API', () => {
     );
   });
 
+  it('numbers at their edges in queries and bodies: a 4xx or stored, never a 5xx', async () => {
+    const edgy = fc.oneof(fc.constantFrom(0, -1, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 1e20, 1e308, -1e308, 5e-324, 0.5, -0.0), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }));
+    await fc.assert(
+      fc.asyncProperty(edgy, async (n) => {
+        const q = encodeURIComponent(String(n));
+        judge('audit page', await call('GET', `/v1/workspaces/${workspaceId}/audit?limit=${q}&before=${q}`), []);
+        judge('history page', await call('GET', `/v1/executions/${executionId}/events?after=${q}&limit=${q}`), []);
+        judge('trigger events page', await call('GET', `/v1/triggers/${triggerId}/events?before=${q}`), []);
+        judge('schedule fires page', await call('GET', `/v1/schedules/${crypto.randomUUID()}/fires?limit=${q}`), []);
+        judge('token expiry', await call('POST', '/v1/tokens', { name: 'n', scopes: ['read'], expiresInDays: n }), []);
+        judge('profile policy', await call('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: `p ${n} ${Math.random()}`, model: 'm', policy: { timeoutMs: n, maxCostUsd: n } }), []);
+        judge('item layout', await call('POST', `/v1/dashboards/${dashboardId}/items`, { kind: 'note', layout: { x: n, y: n, w: n, h: n } }), []);
+        judge('move', await call('POST', `/v1/executions/${executionId}/move`, { version: n }), []);
+        judge('recipe numbers', await call('POST', `/v1/workspaces/${workspaceId}/recipes`, { recipe: { name: 'n', steps: [{ id: 'a', kind: 'approval', prompt: 'x', quorum: n, timeout: n }, { id: 'w', kind: 'wait', for: n }] } }), []);
+        judge('recipe durations', await call('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: `name: d\nsteps:\n  - { id: w, kind: wait, for: ${JSON.stringify(`${n}d`)}, timeout: ${JSON.stringify(`${n}h`)} }\n` }), []);
+        judge('schedule catch-up', await call('POST', `/v1/workspaces/${workspaceId}/schedules`, { name: 's', recipeId, dashboardId, cron: '0 0 1 1 *', paused: true, catchUp: { mode: 'all', limit: n } }), []);
+      }),
+      // Past a Postgres integer (a recipe version, a history sequence number) every time.
+      { ...runs, examples: [[2 ** 31], [2 ** 53 - 1]] },
+    );
+  });
+
   it('signed callbacks and webhooks, whatever they carry: a 4xx, never a 5xx (unsigned, so nothing is stored)', async () => {
     await fc.assert(
       fc.asyncProperty(anyText, anyJson, async (text, payload) => {

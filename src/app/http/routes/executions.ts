@@ -4,7 +4,7 @@ import type { Engine, EventBody } from '../../orchestrator/engine.ts';
 import { executionHistory, getExecution, intervene } from '../../orchestrator/executions.ts';
 import { callerOf, defineRoute, type AnyRoute, type RouteRequest } from '../route.ts';
 import { executionSchema } from './execution-schemas.ts';
-import { authErrors, id, limit, timestamp } from './schemas.ts';
+import { authErrors, id, limit, maxInt32, timestamp } from './schemas.ts';
 
 const stepId = z.string().min(1).max(100);
 const refused = { 404: { description: 'No such execution or step (or you may not see it)' }, 409: { description: 'The intervention does not apply to the execution now' } } as const;
@@ -38,7 +38,7 @@ export function executionRoutes(app: AppContext, engine: () => Engine): AnyRoute
     defineRoute({
       method: 'GET', path: '/v1/executions/{id}/events', operationId: 'listExecutionEvents', summary: 'The full history, oldest first, paginated (after = the last seq you have)', tags: ['executions'],
       access: { kind: 'user', scope: 'read' },
-      request: { params: z.object({ id }), query: z.object({ after: z.coerce.number({ error: 'expected a sequence number' }).int().min(0).default(0), limit }) },
+      request: { params: z.object({ id }), query: z.object({ after: z.coerce.number({ error: 'expected a sequence number' }).int().min(0).max(maxInt32).default(0), limit }) },
       responses: { 200: { description: 'History entries', schema: z.object({ events: z.array(historySchema), next: z.number().int().nullable() }) }, ...authErrors, 404: refused[404] },
       handler: async (request) => ({ status: 200, body: await executionHistory(app, callerOf(request), request.params.id, { after: request.query.after, limit: request.query.limit }) }),
     }),
@@ -46,7 +46,7 @@ export function executionRoutes(app: AppContext, engine: () => Engine): AnyRoute
     intervention('/v1/executions/{id}/pause', 'pauseExecution', 'Pause: running steps finish, nothing new starts', empty, () => ({ type: 'execution.paused' }), false),
     intervention('/v1/executions/{id}/resume', 'resumeExecution', 'Resume a paused execution', empty, () => ({ type: 'execution.resumed' }), false),
     intervention('/v1/executions/{id}/cancel', 'cancelExecution', 'Cancel: running steps are cancelled in their sandboxes', z.object({ reason: z.string().max(2_000).optional() }).default({}), (r) => ({ type: 'execution.cancelled', reason: r.body.reason ?? null }), false),
-    intervention('/v1/executions/{id}/move', 'moveExecution', 'Run the remaining steps from a newer version of the recipe', z.object({ version: z.number().int().positive() }), (r) => ({ type: 'execution.moved', recipeVersion: r.body.version }), false),
+    intervention('/v1/executions/{id}/move', 'moveExecution', 'Run the remaining steps from a newer version of the recipe', z.object({ version: z.number().int().positive().max(maxInt32) }), (r) => ({ type: 'execution.moved', recipeVersion: r.body.version }), false),
     intervention('/v1/executions/{id}/steps/{stepId}/approve', 'approveStep', 'Approve a waiting approval step (one voice per person)', comment, (r) => ({ type: 'approval.decided', stepId: r.params.stepId ?? '', approved: true, comment: r.body.comment ?? null })),
     intervention('/v1/executions/{id}/steps/{stepId}/reject', 'rejectStep', 'Reject a waiting approval step', comment, (r) => ({ type: 'approval.decided', stepId: r.params.stepId ?? '', approved: false, comment: r.body.comment ?? null })),
     intervention('/v1/executions/{id}/steps/{stepId}/retry', 'retryStep', 'Retry the failed step of a failed execution', empty, (r) => ({ type: 'step.retried', stepId: r.params.stepId ?? '' })),

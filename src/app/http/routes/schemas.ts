@@ -30,6 +30,9 @@ export const auditEntrySchema = z
   .object({ id: z.number().int(), workspaceId: id.nullable(), actorUserId: id.nullable(), actorTokenId: id.nullable(), action: z.string(), targetType: z.string().nullable(), targetId: z.string().nullable(), details: z.record(z.string(), z.unknown()), requestId: z.string().nullable(), createdAt: timestamp })
   .meta({ id: 'AuditEntry' });
 
+/** The largest value of a Postgres `integer` column (versions, history sequence numbers): larger ones are a 400, not a database error. */
+export const maxInt32 = 2_147_483_647;
+
 /** `?limit=` for paginated lists. */
 export const limit = z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50);
 
