@@ -53,7 +53,8 @@ async function verifiedTerminalToken(app: TestApp, token: string, dashboardId: s
 
 /** Runs `npm run baton -- rotate-credentials` as an operator would. */
 async function rotateCli(env: Record<string, string>): Promise<{ code: number | string; output: string }> {
-  const proc = spawnCommand('npm', ['run', '--silent', 'baton', '--', 'rotate-credentials'], { BATON_ENV: 'test', LOG_LEVEL: 'warn', ...env });
+  // One row a batch: paging by id is exercised too.
+  const proc = spawnCommand('npm', ['run', '--silent', 'baton', '--', 'rotate-credentials', '--batch-size', '1'], { BATON_ENV: 'test', LOG_LEVEL: 'warn', ...env });
   return { code: await proc.exited, output: proc.output() };
 }
 
