@@ -196,12 +196,15 @@ export class DocumentLog {
         }
       }
     }
-    for (const entry of alone) {
-      // Once the database itself failed, the rest waits for the retry with everyone else.
-      const failed = cause === undefined ? await this.#writeAlone(entry) : cause;
-      if (failed === undefined) continue;
-      retry.push(entry);
-      cause = failed;
+    if (cause !== undefined) retry.push(...alone);
+    else {
+      // Side by side, so several bad documents cost the next batch one round trip, not one each.
+      const outcomes = await Promise.all(alone.map((entry) => this.#writeAlone(entry)));
+      outcomes.forEach((failed, i) => {
+        if (failed === undefined) return;
+        retry.push(alone[i] as Entry);
+        cause = failed;
+      });
     }
     if (retry.length > 0) this.#databaseFailed(cause, retry);
     else if (this.#failures > 0) {
