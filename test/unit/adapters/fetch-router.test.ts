@@ -78,7 +78,7 @@ describe('fetch router: the text and depth policy on the real route table', () =
       [`/v1/dashboards/${id}/items`, JSON.stringify({ kind: 'note', title: 'a\u0000b' }), 'title'],
       [`/v1/workspaces/${id}/dashboards`, JSON.stringify({ name: 'x\ud800' }), 'name'],
       [`/v1/executions/${id}/events`, JSON.stringify({ name: 'go', payload: { a: { '\udfff': 1 } } }), 'payload.a["\\udfff"]'],
-      ['/v1/sandbox-events', JSON.stringify({ type: 'run.completed', data: { output: ['ok', 'no\u0000'] } }), 'data.output.1'],
+      [`/v1/workspaces/${id}/agent-profiles`, JSON.stringify({ name: 'p', model: 'm', tools: ['ok', 'no\u0000'] }), 'tools.1'],
     ];
     for (const [path, body, field] of cases) {
       const res = await post(path, body);

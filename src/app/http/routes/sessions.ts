@@ -42,6 +42,9 @@ export function sessionRoutes(app: AppContext, services: () => SessionRouteDeps)
       method: 'POST', path: '/v1/sandbox-events', operationId: 'receiveSandboxEvent', summary: 'A signed callback from a sandbox: one event or a batch (see api/sandbox.openapi.yaml)', tags: ['sessions'],
       // Not a user route: the HMAC signature with the session's secret says who is asking.
       access: { kind: 'public' },
+      // An agent's output may hold anything; a refused callback is dropped by the sandbox, so its
+      // run could never report how it ended: text Postgres cannot store becomes U+FFFD instead.
+      unstorableText: 'replace',
       request: { body: sandboxCallbackSchema },
       responses: {
         204: { description: 'Accepted (or a duplicate, ignored)' },
