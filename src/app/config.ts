@@ -51,6 +51,9 @@ export const configVariables = {
   BATON_REALTIME_COMMIT_MS: { schema: positiveInt('a duration in milliseconds').max(50, 'expected at most 50 ms (the durability promise)').default(10), description: 'Group-commit window of the dashboard update log: an accepted edit is durable within this many milliseconds (at most 50).' },
   BATON_REALTIME_RECHECK_SECONDS: { schema: positiveInt('a number of seconds').default(60), description: 'How often open live-dashboard connections are checked against current access again, whatever changed. On Node access changes also arrive at once (Postgres NOTIFY) and this is a safety net; in the Cloudflare Durable Object it is how a revoked member is disconnected.' },
   BATON_REALTIME_COMPACT_MS: { schema: positiveInt('a duration in milliseconds').default(2000), description: 'A dashboard document is compacted into its snapshot this long after its last change (and at least every 10 times this while it keeps changing).' },
+  BATON_REALTIME_MAX_MESSAGE_BYTES: { schema: positiveInt('a size in bytes').optional(), description: 'Largest live-dashboard WebSocket message in bytes; a larger one closes its connection (1009). Defaults to BATON_BODY_LIMIT.' },
+  BATON_REALTIME_MAX_AWARENESS_BYTES: { schema: positiveInt('a size in bytes').default(16_384), description: 'Largest presence (awareness) state one live-dashboard client may publish, in bytes of its JSON; a larger state is dropped, never shown to others.' },
+  BATON_REALTIME_MAX_DOCUMENT_BYTES: { schema: positiveInt('a size in bytes').default(16_777_216), description: 'Largest dashboard document in bytes; an edit that would grow it past this is refused (a live client is disconnected with 4413, a REST write gets 409).' },
   REDIS_URL: { schema: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// URL such as redis://localhost:6379' }).optional(), description: 'When set, several Baton instances share live dashboards through Redis (Hocuspocus Redis extension). Leave unset for a single instance.' },
   BATON_SANDBOX_PROVIDER: { schema: z.enum(['local', 'http', 'fly'], { error: 'expected local, http or fly' }).default('local'), description: 'Where sandboxes come from: local (a stand-in execution plane inside this process), http (any service implementing api/sandbox.openapi.yaml at BATON_SANDBOX_URL), or fly (Fly Machines).' },
   BATON_SANDBOX_URL: { schema: httpUrl.optional(), description: 'With BATON_SANDBOX_PROVIDER=http: the execution plane\'s base URL (e.g. the one `npm run sandbox:local` prints).' },
@@ -99,7 +102,14 @@ export interface Config {
   readonly rateLimits: { readonly authPerMinute: number; readonly tokenPerMinute: number; readonly sessionPerMinute: number; readonly anonymousPerMinute: number };
   /** BATON_TRUST_PROXY as fastify's `trustProxy`: false, true, or the trusted proxies' addresses. */
   readonly trustProxy: boolean | string;
-  readonly realtime: { readonly commitWindowMs: number; readonly compactAfterMs: number; readonly recheckMs: number; readonly redisUrl: string | undefined };
+  readonly realtime: {
+    readonly commitWindowMs: number;
+    readonly compactAfterMs: number;
+    readonly recheckMs: number;
+    readonly redisUrl: string | undefined;
+    /** Size limits of live connections, in bytes (`docs/dashboard-document.md`, Limits). */
+    readonly limits: { readonly messageBytes: number; readonly awarenessBytes: number; readonly documentBytes: number };
+  };
   readonly sandboxes: {
     readonly provider: { readonly kind: 'local'; readonly token: string | undefined } | { readonly kind: 'http'; readonly url: string; readonly token: string | undefined } | { readonly kind: 'fly'; readonly apiUrl: string; readonly token: string; readonly app: string; readonly image: string; readonly region: string | undefined; readonly sandboxPort: number };
     readonly maxPerWorkspace: number;
@@ -217,7 +227,13 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
     },
     rateLimits: { authPerMinute: v.BATON_RATE_LIMIT_AUTH_PER_MINUTE, tokenPerMinute: v.BATON_RATE_LIMIT_TOKEN_PER_MINUTE, sessionPerMinute: v.BATON_RATE_LIMIT_SESSION_PER_MINUTE, anonymousPerMinute: v.BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE },
     trustProxy: v.BATON_TRUST_PROXY === 'true' ? true : v.BATON_TRUST_PROXY === 'false' ? false : v.BATON_TRUST_PROXY.replace(/\s+/g, ''),
-    realtime: { commitWindowMs: v.BATON_REALTIME_COMMIT_MS, compactAfterMs: v.BATON_REALTIME_COMPACT_MS, recheckMs: v.BATON_REALTIME_RECHECK_SECONDS * 1000, redisUrl: v.REDIS_URL },
+    realtime: {
+      commitWindowMs: v.BATON_REALTIME_COMMIT_MS,
+      compactAfterMs: v.BATON_REALTIME_COMPACT_MS,
+      recheckMs: v.BATON_REALTIME_RECHECK_SECONDS * 1000,
+      redisUrl: v.REDIS_URL,
+      limits: { messageBytes: v.BATON_REALTIME_MAX_MESSAGE_BYTES ?? v.BATON_BODY_LIMIT, awarenessBytes: v.BATON_REALTIME_MAX_AWARENESS_BYTES, documentBytes: v.BATON_REALTIME_MAX_DOCUMENT_BYTES },
+    },
     sandboxes: {
       provider:
         v.BATON_SANDBOX_PROVIDER === 'http'

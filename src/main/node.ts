@@ -2,7 +2,8 @@ import type { Logger as PinoLogger } from 'pino';
 import packageJson from '../../package.json' with { type: 'json' };
 import { startDevIdentityProvider } from '../adapters/dev-idp/dev-identity-provider.ts';
 import { createHttpServer } from '../adapters/fastify/http-server.ts';
-import { bridgeNodeSocket, HocuspocusRealtime } from '../adapters/hocuspocus/hocuspocus-realtime.ts';
+import { HocuspocusRealtime } from '../adapters/hocuspocus/hocuspocus-realtime.ts';
+import { bridgeNodeSocket } from '../adapters/hocuspocus/node-socket.ts';
 import { createRedisExtension } from '../adapters/hocuspocus/redis-extension.ts';
 import { listenAccessChanges } from '../adapters/postgres/access-events.ts';
 import { createDocumentStore } from '../adapters/postgres/document-store.ts';
@@ -127,6 +128,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       logger,
       compactAfterMs: config.realtime.compactAfterMs,
       compactAtMostMs: config.realtime.compactAfterMs * 10,
+      limits: config.realtime.limits,
       extensions: config.realtime.redisUrl === undefined ? [] : [createRedisExtension(config.realtime.redisUrl)],
     });
     cleanups.push(() => realtime.close());
@@ -194,7 +196,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       context: { authenticate: (headers) => authenticate(app, headers), publicOrigin: new URL(config.http.publicUrl).origin },
       rateLimits: config.rateLimits,
       trustProxy: config.trustProxy,
-      websocket: { path: '/v1/realtime', maxPayload: 16 * 1024 * 1024, onConnection: (socket, request) => bridgeNodeSocket(realtime, socket, request, logger) },
+      websocket: { path: '/v1/realtime', maxPayload: config.realtime.limits.messageBytes, onConnection: (socket, request) => bridgeNodeSocket(realtime, socket, request, logger) },
     });
     cleanups.push(() => server.close());
     await server.listen({ port: config.http.port, host: config.http.host });

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { realtimeSuite } from '../support/suites/realtime-suite.ts';
+import { realtimeSuite, realtimeSuiteEnv } from '../support/suites/realtime-suite.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 // Live dashboards on Node: Hocuspocus in the Node server, access changes heard through Postgres
 // NOTIFY. test/workerd/realtime-do.test.ts runs the same suite against the Durable Object.
 let database: TestDatabase;
 let baton: TestApp;
-const env = { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' };
+const env = { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000', ...realtimeSuiteEnv };
 
 beforeAll(async () => {
   database = await createTestDatabase();

@@ -12,6 +12,8 @@ export interface RealtimeClient {
   readonly authenticated: () => boolean;
   /** The scope the server granted: 'read-write' or 'readonly'. */
   readonly scope: () => string | undefined;
+  /** Every close of its WebSocket so far (code and reason), oldest first. */
+  readonly closes: () => ReadonlyArray<{ code: number; reason: string }>;
   destroy(): void;
 }
 
@@ -36,6 +38,7 @@ export function connectClient(baseUrl: string, dashboardId: string, options: { t
   let refusal: string | undefined;
   let authenticated = false;
   let scope: string | undefined;
+  const closes: Array<{ code: number; reason: string }> = [];
   const websocketProvider = new HocuspocusProviderWebsocket({ url: `${baseUrl.replace(/^http/, 'ws')}/v1/realtime?dashboard=${encodeURIComponent(dashboardId)}`, WebSocketPolyfill: HeaderedWebSocket, maxAttempts: options.reconnectForever === true ? 0 : 3, delay: 100, minDelay: 50, maxDelay: 500 });
   const provider = new HocuspocusProvider({
     websocketProvider,
@@ -50,6 +53,7 @@ export function connectClient(baseUrl: string, dashboardId: string, options: { t
       scope = granted;
     },
   });
+  websocketProvider.on('close', ({ event }: { event: { code: number; reason: string } }) => closes.push({ code: event.code, reason: event.reason }));
   provider.attach();
   return {
     provider,
@@ -57,6 +61,7 @@ export function connectClient(baseUrl: string, dashboardId: string, options: { t
     refused: () => refusal,
     authenticated: () => authenticated,
     scope: () => scope,
+    closes: () => closes,
     destroy: () => {
       provider.destroy();
       websocketProvider.destroy();

@@ -10,7 +10,7 @@ import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
-import { realtimeSuite } from '../support/suites/realtime-suite.ts';
+import { realtimeSuite, realtimeSuiteEnv } from '../support/suites/realtime-suite.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { buildWorkerBundle, startBatonWorker, type WorkerdWorker } from '../support/workerd.ts';
 
@@ -29,14 +29,14 @@ let worker: WorkerdWorker;
  * re-check waits a minute by default, so the suite's revocations within a second prove the prompt path.
  */
 async function startBaton(recheckSeconds = 60): Promise<WorkerdWorker> {
-  return startBatonWorker({ bundle: join(outDir, 'worker.js'), databaseUrl: database.url, publicUrl: node.config.http.publicUrl, env: { BATON_REALTIME_RECHECK_SECONDS: String(recheckSeconds) }, dashboardsDir: await mkdtemp(join(outDir, 'objects-')) });
+  return startBatonWorker({ bundle: join(outDir, 'worker.js'), databaseUrl: database.url, publicUrl: node.config.http.publicUrl, env: { BATON_REALTIME_RECHECK_SECONDS: String(recheckSeconds), ...realtimeSuiteEnv }, dashboardsDir: await mkdtemp(join(outDir, 'objects-')) });
 }
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'baton-realtime-do-'));
   const built = buildWorkerBundle(outDir);
   database = await createTestDatabase();
-  node = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
+  node = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000', ...realtimeSuiteEnv });
   await built;
   worker = await startBaton();
 }, 120_000);

@@ -1,9 +1,10 @@
-import { NotFoundError } from '../../domain/errors.ts';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import type { RealtimeAccess, RealtimeCredentials } from '../../app/realtime/connect.ts';
 import type { LiveConnections } from '../../ports/live-connections.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { AccessChange } from '../../ports/realtime.ts';
 import { HocuspocusRealtime, type HocuspocusRealtimeOptions } from '../hocuspocus/hocuspocus-realtime.ts';
+import { closeCodes } from '../hocuspocus/realtime-limits.ts';
 import { dashboardHeader, realtimePaths } from './dashboard-protocol.ts';
 
 /** What one dashboard's object runs on: the Node adapter's options, with admission per request. */
@@ -120,6 +121,8 @@ export class DashboardRoom {
       }
       return new Response('not found', { status: 404 });
     } catch (error) {
+      // A write the document cannot take (over its size limit): the Worker turns it back into the same error.
+      if (error instanceof ConflictError) return new Response(error.message, { status: 409 });
       this.#logger.error({ err: error, dashboardId, path }, 'dashboard object request failed');
       return new Response('the dashboard could not be served', { status: 500 });
     }
@@ -146,9 +149,16 @@ export class DashboardRoom {
     // Hocuspocus reads binary frames as bytes, never as Blobs.
     server.binaryType = 'arraybuffer';
     const connection = this.#realtime.handleConnection(server, request);
+    const { messageBytes } = this.#realtime.limits;
     server.addEventListener('message', (event) => {
       try {
         if (typeof event.data === 'string') throw new Error('text frame');
+        // workerd has no per-socket payload limit to set (Node's `ws` has maxPayload): check here.
+        if (event.data.byteLength > messageBytes) {
+          this.#logger.info({ bytes: event.data.byteLength, limit: messageBytes }, 'closing a realtime connection that sent a message over the limit');
+          server.close(closeCodes.messageTooBig, 'message too big');
+          return;
+        }
         connection.handleMessage(new Uint8Array(event.data));
       } catch (error) {
         // A message Hocuspocus cannot handle closes that socket (1007), never the object.

@@ -1,4 +1,5 @@
 import { errorBody } from '../../app/http/errors.ts';
+import { ConflictError } from '../../domain/errors.ts';
 import type { Realtime, Viewer } from '../../ports/realtime.ts';
 import { dashboardHeader, realtimePaths } from './dashboard-protocol.ts';
 
@@ -51,6 +52,7 @@ export function createDurableObjectRealtime(namespace: DurableObjectNamespaceLik
     const headers = new Headers(init.headers);
     headers.set(dashboardHeader, dashboardId);
     const response = await dashboardStub(namespace, dashboardId).fetch(`https://dashboard${path}`, { ...init, headers });
+    if (response.status === 409) throw new ConflictError(await response.text());
     if (!response.ok) throw new Error(`The dashboard's Durable Object answered ${response.status} to ${path}: ${await response.text()}`);
     return response;
   };

@@ -1,12 +1,13 @@
-import { Hocuspocus, isTransactionOrigin, type Connection, type Document, type Extension } from '@hocuspocus/server';
+import { Hocuspocus, isTransactionOrigin, OutgoingMessage, type Connection, type Document, type Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
-import { DomainError } from '../../domain/errors.ts';
-import type { RealtimeAccess, RealtimeCredentials } from '../../app/realtime/connect.ts';
+import { ConflictError } from '../../domain/errors.ts';
+import { isRealtimeRefusal, type RealtimeAccess, type RealtimeCredentials } from '../../app/realtime/connect.ts';
 import type { DocumentLog } from '../../app/realtime/document-log.ts';
 import { DurableAcks } from './durable-acks.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { AccessChange, Realtime, Viewer } from '../../ports/realtime.ts';
+import { awarenessBytes, closeCodes, defaultRealtimeLimits, DocumentSizes, type RealtimeLimits } from './realtime-limits.ts';
 
 /** What each admitted connection carries. */
 interface ConnectionContext {
@@ -14,6 +15,17 @@ interface ConnectionContext {
   readonly credentials: RealtimeCredentials;
   /** This server's id for the admitted connection (what `onOpened` and `onClosed` name). */
   readonly connectionId: string;
+  /** Set once an update of this connection was refused because it was read-only (see `#recheck`). */
+  refusedWhileReadOnly: boolean;
+  /** Set once this connection was asked for structs the document lacks (see `afterHandleMessage`). */
+  askedForMissing: boolean;
+}
+
+/** The socket Hocuspocus is handed (a `ws` WebSocket on Node, a `WebSocketPair` end in the Durable Object). */
+export interface RealtimeSocket {
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
 }
 
 /** Options of the Node realtime server. */
@@ -43,6 +55,8 @@ export interface HocuspocusRealtimeOptions {
    * compact and unload it again: executions and agents write to the same dashboards many times a second.
    */
   readonly holdMs?: number;
+  /** Message, awareness and document size limits (`defaultRealtimeLimits` when unset). */
+  readonly limits?: RealtimeLimits;
 }
 
 type DirectConnection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>>;
@@ -60,8 +74,12 @@ const serverWrite = { baton: 'server-write' } as const;
 /** Holds each client's acknowledgements until its updates are in the durable log. */
 const acks = new DurableAcks();
 
-/** The WebSocket close code sent when access is refused or revoked (4000-4999: application codes). */
-export const accessRevokedCode = 4403;
+/** The WebSocket close code sent when access is revoked (4000-4999: application codes). */
+export const accessRevokedCode = closeCodes.accessRevoked;
+
+/** y-protocols' sync message types (`beforeSync`'s `type`). */
+const syncStep2 = 1;
+const syncUpdate = 2;
 
 /**
  * Dashboards on Node: Hocuspocus with Baton's access checks, durable update log and presence.
@@ -72,26 +90,40 @@ export class HocuspocusRealtime implements Realtime {
   readonly hocuspocus: Hocuspocus;
   readonly #options: HocuspocusRealtimeOptions;
   readonly #held = new Map<string, Held>();
+  /** Each handshake's socket, for closing it when admission fails for a passing reason. */
+  readonly #sockets = new WeakMap<Request, RealtimeSocket>();
+  readonly #sizes = new DocumentSizes();
   #closed = false;
+  /** The size limits this server enforces. */
+  readonly limits: RealtimeLimits;
 
   constructor(options: HocuspocusRealtimeOptions) {
     this.#options = options;
     const { admit, store, log, logger } = options;
+    const limits = (this.limits = options.limits ?? defaultRealtimeLimits);
+    const sockets = this.#sockets;
+    const sizes = this.#sizes;
     this.hocuspocus = new Hocuspocus({
       name: 'baton',
       quiet: true,
       debounce: options.compactAfterMs,
       maxDebounce: options.compactAtMostMs,
       extensions: [...(options.extensions ?? [])],
-      async onAuthenticate({ token, requestHeaders, documentName, connectionConfig }) {
+      async onAuthenticate({ token, requestHeaders, documentName, connectionConfig, request }) {
         const credentials: RealtimeCredentials = { token: token ?? '', headers: headerRecord(requestHeaders) };
         try {
           const access = await admit(credentials, documentName);
           connectionConfig.readOnly = access.readOnly;
-          return { access, credentials, connectionId: crypto.randomUUID() } satisfies ConnectionContext;
+          return { access, credentials, connectionId: crypto.randomUUID(), refusedWhileReadOnly: false, askedForMissing: false } satisfies ConnectionContext;
         } catch (error) {
-          if (!(error instanceof DomainError)) logger.error({ err: error }, 'realtime admission failed');
-          throw error instanceof DomainError ? new Error(error.code) : error;
+          if (isRealtimeRefusal(error)) throw new Error(error.code, { cause: error });
+          // Not a refusal: nobody decided (the database is unreachable, a timeout). Hocuspocus would
+          // answer permission-denied, which the provider takes as final until its socket happens to
+          // close; closing the socket first makes it reconnect with its backoff, and the denial
+          // Hocuspocus sends after that goes nowhere.
+          logger.warn({ err: error, dashboardId: documentName }, 'could not admit a realtime connection; telling the client to retry');
+          sockets.get(request)?.close(closeCodes.retryLater, 'try again: the service is unavailable');
+          throw new Error('unavailable', { cause: error });
         }
       },
       async connected({ documentName, context }) {
@@ -122,28 +154,87 @@ export class HocuspocusRealtime implements Realtime {
         });
       },
       async afterLoadDocument({ document, documentName }) {
+        sizes.track(documentName, document);
         if (options.onDecision !== undefined) watchDecisions(document, documentName, options.onDecision);
       },
       onStoreDocument: async ({ documentName, document }) => {
         // After close, everything was compacted; a late debounce has nothing left to store.
         if (this.#closed) return;
         await log.compact(documentName, document);
+        sizes.measure(documentName, document);
       },
       async afterUnloadDocument({ documentName }) {
         log.forget(documentName);
+        sizes.forget(documentName);
+      },
+      async beforeSync({ connection, document, documentName, type, payload }) {
+        if (type !== syncStep2 && type !== syncUpdate) return;
+        const context = connection.context as ConnectionContext | undefined;
+        if (connection.readOnly) {
+          // Hocuspocus refuses it (and tells the client "not applied"); remember that, as the
+          // client's later updates build on it (see #recheck). A sync step that brings nothing new is accepted.
+          if (context !== undefined && (type === syncUpdate || !bringsNothingNew(document, payload))) context.refusedWhileReadOnly = true;
+          return;
+        }
+        const refusal = sizes.of(documentName) + payload.byteLength > limits.documentBytes ? ({ code: closeCodes.documentTooLarge, reason: 'document too large' } as const) : !readable(payload) ? ({ code: closeCodes.unreadableUpdate, reason: 'update could not be read' } as const) : undefined;
+        if (refusal === undefined) return;
+        // Refused as a read-only connection's update is (not applied, the client told "not
+        // applied"); the socket closes, as every later update of this client would build on it.
+        logger.warn({ dashboardId: documentName, bytes: payload.byteLength, size: sizes.of(documentName), limit: limits.documentBytes, reason: refusal.reason }, 'refused a realtime update');
+        connection.readOnly = true;
+        connection.webSocket.close(refusal.code, refusal.reason);
+      },
+      async afterHandleMessage({ connection, document }) {
+        // Structs Yjs holds back wait for ones this server never got (refused, or lost): ask the
+        // client for everything missing (sync step 1: it answers with step 2), once until resolved
+        // (the pending structs may be another client's, and this one's answer must not loop).
+        const context = connection.context as ConnectionContext | undefined;
+        if (context === undefined || connection.readOnly) return;
+        if (document.store.pendingStructs === null) {
+          context.askedForMissing = false;
+          return;
+        }
+        if (context.askedForMissing) return;
+        context.askedForMissing = true;
+        connection.send(new OutgoingMessage(connection.messageAddress).createSyncMessage().writeFirstSyncStepFor(document).toUint8Array());
       },
       async beforeHandleAwareness({ states, connection }) {
         // Presence says who someone is from their credentials, not from what their client claims.
         const context = connection?.context as ConnectionContext | undefined;
         if (context === undefined) return;
-        for (const state of states.values()) state.user = { id: context.access.principal.userId, name: context.access.user.name, email: context.access.user.email };
+        const user = { id: context.access.principal.userId, name: context.access.user.name, email: context.access.user.email };
+        for (const [clientId, state] of states) {
+          // A state over the limit is dropped (only who they are is kept): never fanned out or listed.
+          if (awarenessBytes(state) > limits.awarenessBytes) {
+            logger.info({ dashboardId: connection?.document.name, bytes: awarenessBytes(state), limit: limits.awarenessBytes }, 'dropped an awareness state over the limit');
+            states.set(clientId, { user });
+          } else {
+            state.user = user;
+          }
+        }
       },
     });
   }
 
   /** Hands an accepted WebSocket to Hocuspocus; the caller forwards its messages and close. */
-  handleConnection(socket: Parameters<Hocuspocus['handleConnection']>[0], request: Request) {
-    return this.hocuspocus.handleConnection(socket, request);
+  handleConnection(socket: RealtimeSocket, request: Request) {
+    // Once this server closed a socket, nothing more is sent on it (workerd throws on a send after close).
+    let closing = false;
+    const guarded: RealtimeSocket = {
+      get readyState() {
+        return socket.readyState;
+      },
+      send(data) {
+        if (!closing) socket.send(data);
+      },
+      close(code, reason) {
+        if (closing) return;
+        closing = true;
+        socket.close(code, reason);
+      },
+    };
+    this.#sockets.set(request, guarded);
+    return this.hocuspocus.handleConnection(guarded, request);
   }
 
   async state(dashboardId: string): Promise<Uint8Array> {
@@ -155,6 +246,8 @@ export class HocuspocusRealtime implements Realtime {
   async applyUpdate(dashboardId: string, update: Uint8Array): Promise<void> {
     this.#assertOpen();
     const connection = await this.#hold(dashboardId);
+    const { documentBytes } = this.limits;
+    if (this.#sizes.of(dashboardId) + update.byteLength > documentBytes) throw new ConflictError(`The dashboard is full: its document would grow past ${documentBytes} bytes (BATON_REALTIME_MAX_DOCUMENT_BYTES)`, { details: { limit: documentBytes } });
     await connection.transact((document) => Y.applyUpdate(document, update));
     await this.#options.log.record(dashboardId, connection.document as Document, update);
   }
@@ -223,9 +316,16 @@ export class HocuspocusRealtime implements Realtime {
   async #recheck(dashboardId: string, connection: Connection, context: ConnectionContext): Promise<void> {
     try {
       context.access = await this.#options.admit(context.credentials, dashboardId);
+      const wasReadOnly = connection.readOnly;
       connection.readOnly = context.access.readOnly;
+      if (wasReadOnly && !connection.readOnly && context.refusedWhileReadOnly) {
+        // Edits it made while read-only were refused, and Yjs would hold back every later edit
+        // that builds on them (acknowledged, never stored or fanned out). The provider reconnects
+        // on close, and its sync exchange then brings over everything either side lacks.
+        connection.webSocket.close(closeCodes.resync, 'resync: write access is back');
+      }
     } catch (error) {
-      if (!(error instanceof DomainError)) {
+      if (!isRealtimeRefusal(error)) {
         this.#options.logger.warn({ err: error, dashboardId }, 'could not re-check a realtime connection; keeping it');
         return;
       }
@@ -278,6 +378,28 @@ function watchDecisions(document: Document, dashboardId: string, report: NonNull
   });
 }
 
+/**
+ * Whether Yjs can read an update. One it cannot (nesting deeper than the stack allows, bad bytes)
+ * would be acknowledged by Hocuspocus although Yjs dropped it (y-protocols only logs the error).
+ */
+function readable(update: Uint8Array): boolean {
+  try {
+    Y.decodeUpdate(update);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `document` already has everything in `update` (false when the update cannot be read). */
+function bringsNothingNew(document: Y.Doc, update: Uint8Array): boolean {
+  try {
+    return Y.snapshotContainsUpdate(Y.snapshot(document), update);
+  } catch {
+    return false;
+  }
+}
+
 function concerns(change: AccessChange | 'all', context: ConnectionContext): boolean {
   if (change === 'all') return true;
   const { principal, sessionId } = context.access;
@@ -299,43 +421,4 @@ function headerRecord(headers: Headers): Record<string, string> {
     record[name] = value;
   });
   return record;
-}
-
-/** The part of a `ws` WebSocket the bridge uses. */
-export interface NodeWebSocketLike {
-  readyState: number;
-  send(data: Uint8Array): void;
-  close(code?: number, reason?: string): void;
-  on(event: 'message', listener: (data: Uint8Array | ArrayBuffer | Uint8Array[]) => void): unknown;
-  on(event: 'close', listener: (code: number, reason: Uint8Array) => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-}
-
-/**
- * Connects a Node WebSocket to Hocuspocus: forwards its messages and its close. A message
- * Hocuspocus cannot handle closes that socket (1007), never the server.
- */
-export function bridgeNodeSocket(realtime: HocuspocusRealtime, socket: NodeWebSocketLike, request: Request, logger: Logger): void {
-  const client = realtime.handleConnection(socket, request);
-  socket.on('message', (data) => {
-    try {
-      const bytes = Array.isArray(data) ? concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      client.handleMessage(bytes);
-    } catch (error) {
-      logger.info({ err: error }, 'closing a realtime connection that sent a malformed message');
-      socket.close(1007, 'malformed message');
-    }
-  });
-  socket.on('close', (code, reason) => client.handleClose({ code, reason: new TextDecoder().decode(reason) }));
-  socket.on('error', (error) => logger.info({ err: error }, 'realtime socket error'));
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

@@ -1,6 +1,6 @@
 import { authorize } from '../../domain/access/policy.ts';
 import type { Principal } from '../../domain/access/principal.ts';
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../../domain/errors.ts';
+import { DomainError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../domain/errors.ts';
 import { requireDashboard } from '../access.ts';
 import type { AppContext } from '../context.ts';
 import type { RequestHeaders } from '../http/headers.ts';
@@ -52,4 +52,16 @@ export async function admitRealtime(ctx: Ctx, credentials: RealtimeCredentials, 
     readOnly: !canEdit || dashboard.archivedAt !== null,
     user: { name: user?.name ?? null, email: user?.email ?? null },
   };
+}
+
+/** The codes of `admitRealtime`'s refusals: who is asking, or what they ask for, is not allowed. */
+const refusalCodes: ReadonlySet<string> = new Set(['unauthenticated', 'forbidden', 'not_found', 'invalid_input']);
+
+/**
+ * True when admission failed because the connection is refused (a decision: close it, tell the
+ * client "permission denied"); false for a failure to decide (the database unreachable, a
+ * timeout, a bug), after which the client should retry and an open connection is kept.
+ */
+export function isRealtimeRefusal(error: unknown): error is DomainError {
+  return error instanceof DomainError && refusalCodes.has(error.code);
 }

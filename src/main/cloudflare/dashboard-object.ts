@@ -44,6 +44,7 @@ export function composeDashboardRoom(env: WorkerEnv): DashboardRoomOptions {
     compactAfterMs: config.realtime.compactAfterMs,
     compactAtMostMs: config.realtime.compactAfterMs * 10,
     recheckMs: config.realtime.recheckMs,
+    limits: config.realtime.limits,
     connections: createLiveConnectionStore(db),
     async admit(credentials, dashboardId) {
       const admissionDb = createDatabase({ url: config.database.url ?? '', poolMax: 1, logger });

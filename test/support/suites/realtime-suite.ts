@@ -24,6 +24,11 @@ export interface RealtimeTarget {
 
 type Person = { secret: string; userId: string };
 
+/** The document size limit the suite's runtimes are started with (`realtimeSuiteEnv`), small enough to reach. */
+export const suiteDocumentLimit = 262_144;
+/** Variables every runtime under the suite is started with. */
+export const realtimeSuiteEnv = { BATON_REALTIME_MAX_DOCUMENT_BYTES: String(suiteDocumentLimit) } as const;
+
 /** Adds a note the way a browser client does: a Y.Map in `items` with a Y.Text body. */
 export function addNote(doc: Y.Doc, id: string, text: string, author: string): void {
   doc.transact(() => {
@@ -182,6 +187,88 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       expect((await rest('POST', `/v1/dashboards/${id}/items`, people.owner.secret, { kind: 'note', title: 'x' })).status).toBe(409);
       expect((await rest('PATCH', `/v1/dashboards/${id}`, people.owner.secret, { archived: false })).status).toBe(200);
       await eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.owner.userId)?.readOnly === false, 1_000, 'restored');
+    });
+
+    it('stores and fans out edits typed after write access came back, and those refused while read-only', async () => {
+      const id = await board();
+      const editor = client(id, people.editor.secret);
+      const owner = client(id, people.owner.secret);
+      await synced(editor, owner);
+      const editorReadOnly = async (readOnly: boolean) => eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === readOnly, 5_000, `editor read-only: ${readOnly}`);
+      await editorReadOnly(false);
+      // Archived: the editor keeps typing, and the server refuses it.
+      expect((await rest('DELETE', `/v1/dashboards/${id}`, people.owner.secret)).status).toBe(204);
+      await editorReadOnly(true);
+      addNote(editor.doc, 'while-archived', 'refused for now', people.editor.userId);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(itemOf(owner.doc, 'while-archived')).toBeUndefined();
+      // Restored: the next edit builds on the refused one (the same Yjs client), and must not be held back.
+      expect((await rest('PATCH', `/v1/dashboards/${id}`, people.owner.secret, { archived: false })).status).toBe(200);
+      await editorReadOnly(false);
+      addNote(editor.doc, 'after-restore', 'typed after the restore', people.editor.userId);
+      await eventually(() => bodyOf(owner.doc, 'after-restore') === 'typed after the restore', 10_000, 'the owner sees the edit typed after the restore');
+      expect(bodyOf(owner.doc, 'while-archived')).toBe('refused for now');
+      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'after-restore'), 5_000, 'the edit is durable');
+      await eventually(() => !editor.provider.hasUnsyncedChanges, 5_000, 'the editor has nothing left unsynced');
+      // And it was stored, not only fanned out: a fresh client gets both.
+      const fresh = client(id, people.viewer.secret);
+      await synced(fresh);
+      expect(bodyOf(fresh.doc, 'after-restore')).toBe('typed after the restore');
+      expect(bodyOf(fresh.doc, 'while-archived')).toBe('refused for now');
+    });
+
+    it('closes a socket that sends a message over the limit, and keeps serving', async () => {
+      const id = await board();
+      const socket = new WebSocket(`${target().url.replace(/^http/, 'ws')}/v1/realtime?dashboard=${id}`);
+      socket.on('error', () => undefined);
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      socket.send(new Uint8Array(1_048_576 + 1024));
+      expect(await closed).toBe(1009);
+      const after = client(id, people.owner.secret);
+      await synced(after);
+      addNote(after.doc, 'still', 'serving', people.owner.userId);
+      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'still'), 5_000, 'still serving');
+    });
+
+    it('drops an awareness state over the limit: never fanned out, never listed', async () => {
+      const id = await board();
+      const viewer = client(id, people.viewer.secret);
+      const watcher = client(id, people.owner.secret);
+      await synced(viewer, watcher);
+      const seen: unknown[] = [];
+      watcher.provider.awareness?.on('change', () => seen.push(...(watcher.provider.awareness?.getStates().values() ?? [])));
+      viewer.provider.setAwarenessField('blob', 'x'.repeat(100_000));
+      viewer.provider.setAwarenessField('focus', 'big');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const listed = (await viewersOf(id)).find((v) => v.userId === people.viewer.userId);
+      expect(listed?.state.blob).toBeUndefined();
+      // Small again: shown as usual, and what reached the other client never carried the blob.
+      viewer.provider.setAwarenessField('blob', 'small');
+      await eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.viewer.userId)?.state.blob === 'small', 5_000, 'the small state listed');
+      await eventually(() => seen.some((state) => (state as { blob?: string }).blob === 'small'), 5_000, 'the small state fanned out');
+      expect(seen.some((state) => typeof (state as { blob?: unknown }).blob === 'string' && (state as { blob: string }).blob.length > 100)).toBe(false);
+    });
+
+    it('refuses an edit that would grow the document past its limit, live (4413) and over REST (409)', async () => {
+      const id = await board();
+      const owner = client(id, people.owner.secret);
+      const editor = client(id, people.editor.secret);
+      await synced(owner, editor);
+      addNote(editor.doc, 'huge', 'x'.repeat(suiteDocumentLimit + 10_000), people.editor.userId);
+      await eventually(() => editor.closes().some((c) => c.code === 4413), 10_000, 'the editor told the document is too large');
+      editor.destroy();
+      addNote(owner.doc, 'small', 'fits', people.owner.userId);
+      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'small'), 5_000, 'a small edit is durable');
+      expect(itemOf(owner.doc, 'huge')).toBeUndefined();
+      expect((await itemsOf(id)).map((i) => i.id)).not.toContain('huge');
+      const fresh = client(id, people.viewer.secret);
+      await synced(fresh);
+      expect(itemOf(fresh.doc, 'huge')).toBeUndefined();
+      // REST writes meet the same limit (a body is at most 100,000 characters).
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await rest('POST', `/v1/dashboards/${id}/items`, people.owner.secret, { kind: 'note', title: `big ${i}`, body: 'y'.repeat(100_000) })).status);
+      expect(statuses).toEqual([201, 201, 409]);
     });
 
     it('delivers REST writes to a live client, and REST reads and edits what clients see', async () => {
