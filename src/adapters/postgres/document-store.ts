@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { UnstorableDocumentError, type DocumentStore, type ProjectedItem, type ProjectionChange } from '../../ports/document-store.ts';
+import { replaceUnstorable, replaceUnstorableText } from '../../app/text-policy.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
 
@@ -16,7 +17,13 @@ export function createDocumentStore(db: Database): DocumentStore {
 
     async append(updates, projections) {
       if (updates.length === 0 && projections.length === 0) return [];
-      const changes = projections.map(storableChange);
+      let changes: ProjectionChange[];
+      try {
+        changes = projections.map(storableChange);
+      } catch (error) {
+        // Deeper than any item the document model reads: a projection no write can store.
+        throw new UnstorableDocumentError('an items projection cannot be stored', { cause: error });
+      }
       try {
         return await db.transaction().execute((trx) => appendIn(trx, updates, changes));
       } catch (error) {
@@ -99,48 +106,15 @@ function refusesData(error: unknown): boolean {
 }
 
 /**
- * Text as Postgres can store it: U+0000 (which neither `text` nor `jsonb` holds) and UTF-16
- * surrogates without their partner become U+FFFD (docs/dashboard-document.md). One pass; the
- * string itself when nothing needs replacing.
- */
-export function storableText(text: string): string {
-  let out = '';
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    const high = unit >= 0xd800 && unit <= 0xdbff;
-    if (high && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
-      i += 1;
-      continue;
-    }
-    if (unit !== 0 && !high && !isLowSurrogate(unit)) continue;
-    out += text.slice(from, i) + '\uFFFD';
-    from = i + 1;
-  }
-  return from === 0 ? text : out + text.slice(from);
-}
-
-function isLowSurrogate(unit: number): boolean {
-  return unit >= 0xdc00 && unit <= 0xdfff;
-}
-
-/** A JSON value with every string (keys included) made storable. */
-function storableJson(value: unknown): unknown {
-  if (typeof value === 'string') return storableText(value);
-  if (Array.isArray(value)) return value.map(storableJson);
-  if (value !== null && typeof value === 'object' && !(value instanceof Date)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storableJson(v)]));
-  return value;
-}
-
-/**
- * A projection change as Postgres can store it. Ids that only differed in unstorable text become
- * one; the last upsert of an id wins (one statement may not upsert a row twice).
+ * A projection change as Postgres can store it: text it cannot hold (U+0000, lone surrogates) as
+ * U+FFFD, by the one text policy (docs/dashboard-document.md). Ids that only differed in such text
+ * become one; the last upsert of an id wins (one statement may not upsert a row twice).
  */
 function storableChange(change: ProjectionChange): ProjectionChange {
   const upserts = new Map<string, ProjectedItem>();
   for (const item of change.upserts) {
-    const id = storableText(item.id);
-    upserts.set(id, { id, kind: storableText(item.kind), item: storableJson(item.item) as ProjectedItem['item'], updatedAt: item.updatedAt });
+    const id = replaceUnstorableText(item.id);
+    upserts.set(id, { id, kind: replaceUnstorableText(item.kind), item: replaceUnstorable(item.item) as ProjectedItem['item'], updatedAt: item.updatedAt });
   }
-  return { dashboardId: change.dashboardId, upserts: [...upserts.values()], deletes: change.deletes.map(storableText), replaceAll: change.replaceAll };
+  return { dashboardId: change.dashboardId, upserts: [...upserts.values()], deletes: change.deletes.map(replaceUnstorableText), replaceAll: change.replaceAll };
 }
