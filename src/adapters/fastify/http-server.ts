@@ -101,13 +101,9 @@ export async function createHttpServer(options: HttpServerOptions) {
 
   if (options.rateLimits !== undefined) {
     const limits = options.rateLimits;
-    const bucketOf = async (request: FastifyRequest) => {
-      // The route's template (not the raw URL): what the router matched decides the budget.
-      const path = request.routeOptions.url ?? request.url;
-      if (rateLimitBucket(limits, path, request.ip, null) === null) return null;
-      const authentication = await authenticateOnce(request).catch(() => 'refused' as const);
-      return rateLimitBucket(limits, path, request.ip, authentication);
-    };
+    // The route's template (not the raw URL): what the router matched decides the budget.
+    const bucketOf = (request: FastifyRequest) =>
+      rateLimitBucket(limits, request.routeOptions.url ?? request.url, request.ip, () => authenticateOnce(request).catch(() => 'refused' as const));
     const buckets = new WeakMap<FastifyRequest, { key: string; perMinute: number } | null>();
     await app.register(rateLimit, {
       global: true,

@@ -32,12 +32,18 @@ const unlimited = [/^\/healthz$/, /^\/readyz$/, /^\/v1\/realtime$/, /^\/v1\/sand
  * session's id, else the client address (anonymous callers, and callers whose credential was
  * refused: guessing tokens is limited per address). `/auth/*` is always per address. Null when
  * the path is not limited. `clientAddress` is the socket's peer, or the forwarded client behind a
- * trusted proxy (`BATON_TRUST_PROXY`).
+ * trusted proxy (`BATON_TRUST_PROXY`). `authenticate` is called only when the answer depends on it.
  */
-export function rateLimitBucket(limits: RateLimits, path: string, clientAddress: string, authentication: Authentication | null | 'refused'): RateLimitBucket | null {
-  const pathname = path.split('?')[0] ?? '';
+export async function rateLimitBucket(
+  limits: RateLimits,
+  path: string,
+  clientAddress: string,
+  authenticate: () => Promise<Authentication | null | 'refused'>,
+): Promise<RateLimitBucket | null> {
+  const pathname = (path.split('?')[0] ?? '').replace(/\/+$/, '');
   if (pathname.startsWith('/auth/')) return { key: `auth:${clientAddress}`, perMinute: limits.authPerMinute };
-  if (unlimited.some((pattern) => pattern.test(pathname.replace(/\/+$/, '')))) return null;
+  if (unlimited.some((pattern) => pattern.test(pathname))) return null;
+  const authentication = await authenticate();
   if (authentication !== null && authentication !== 'refused') {
     if (authentication.principal.tokenId !== undefined) return { key: `token:${authentication.principal.tokenId}`, perMinute: limits.tokenPerMinute };
     if (authentication.sessionId !== undefined) return { key: `session:${authentication.sessionId}`, perMinute: limits.sessionPerMinute };

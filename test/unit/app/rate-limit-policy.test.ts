@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rateLimitBucket, type RateLimits } from '../../../src/app/http/rate-limit-policy.ts';
-import { bearerToken } from '../../../src/app/identity/authenticate.ts';
+import { bearerToken, type Authentication } from '../../../src/app/identity/authenticate.ts';
 import { UnauthenticatedError } from '../../../src/domain/errors.ts';
 
 const limits: RateLimits = { authPerMinute: 1, tokenPerMinute: 2, sessionPerMinute: 3, anonymousPerMinute: 4 };
@@ -9,19 +9,24 @@ const byToken = { principal: { userId: 'u1', via: 'token' as const, tokenId: 't1
 const bySession = { principal: { userId: 'u1', via: 'session' as const, scopes }, sessionId: 's1' };
 
 describe('rate limit buckets', () => {
-  it('key by what authenticated: token id, session id, else the client address', () => {
-    expect(rateLimitBucket(limits, '/v1/me', '10.0.0.1', byToken)).toEqual({ key: 'token:t1', perMinute: 2 });
-    expect(rateLimitBucket(limits, '/v1/me', '10.0.0.1', bySession)).toEqual({ key: 'session:s1', perMinute: 3 });
-    expect(rateLimitBucket(limits, '/v1/me', '10.0.0.1', null)).toEqual({ key: 'address:10.0.0.1', perMinute: 4 });
-    expect(rateLimitBucket(limits, '/v1/me', '10.0.0.1', 'refused')).toEqual({ key: 'address:10.0.0.1', perMinute: 4 });
+  const as = (authentication: Authentication | null | 'refused') => async () => authentication;
+  const never = async (): Promise<null> => {
+    throw new Error('authenticated although the budget does not depend on it');
+  };
+
+  it('key by what authenticated: token id, session id, else the client address', async () => {
+    expect(await rateLimitBucket(limits, '/v1/me', '10.0.0.1', as(byToken))).toEqual({ key: 'token:t1', perMinute: 2 });
+    expect(await rateLimitBucket(limits, '/v1/me', '10.0.0.1', as(bySession))).toEqual({ key: 'session:s1', perMinute: 3 });
+    expect(await rateLimitBucket(limits, '/v1/me', '10.0.0.1', as(null))).toEqual({ key: 'address:10.0.0.1', perMinute: 4 });
+    expect(await rateLimitBucket(limits, '/v1/me', '10.0.0.1', as('refused'))).toEqual({ key: 'address:10.0.0.1', perMinute: 4 });
   });
 
-  it('count /auth/* per address whatever the credential, and leave probes, realtime and signed deliveries alone', () => {
-    expect(rateLimitBucket(limits, '/auth/login?returnTo=/', '10.0.0.1', byToken)).toEqual({ key: 'auth:10.0.0.1', perMinute: 1 });
-    for (const path of ['/healthz', '/readyz', '/v1/realtime', '/v1/sandbox-events', '/v1/hooks/github', '/v1/hooks/:triggerId']) {
-      expect(rateLimitBucket(limits, path, '10.0.0.1', null), path).toBeNull();
+  it('count /auth/* per address whatever the credential, and leave probes, realtime and signed deliveries alone, without authenticating', async () => {
+    expect(await rateLimitBucket(limits, '/auth/login?returnTo=/', '10.0.0.1', never)).toEqual({ key: 'auth:10.0.0.1', perMinute: 1 });
+    for (const path of ['/healthz', '/readyz/', '/v1/realtime', '/v1/sandbox-events', '/v1/hooks/github', '/v1/hooks/:triggerId']) {
+      expect(await rateLimitBucket(limits, path, '10.0.0.1', never), path).toBeNull();
     }
-    expect(rateLimitBucket(limits, '/v1/hooks/x/y', '10.0.0.1', null)).not.toBeNull();
+    expect(await rateLimitBucket(limits, '/v1/hooks/x/y', '10.0.0.1', as(null))).not.toBeNull();
   });
 });
 
