@@ -217,6 +217,21 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       expect(bodyOf(fresh.doc, 'while-archived')).toBe('refused for now');
     });
 
+    it('asks a client for what the server lacks when its edit builds on something never sent', async () => {
+      const id = await board();
+      const editor = client(id, people.editor.secret);
+      const owner = client(id, people.owner.secret);
+      await synced(editor, owner);
+      // The editor's document gets a note its provider never sends (as if it came from the server).
+      const elsewhere = new Y.Doc();
+      addNote(elsewhere, 'lost', 'never sent', people.editor.userId);
+      Y.applyUpdate(editor.doc, Y.encodeStateAsUpdate(elsewhere), editor.provider);
+      // An edit inside that note can only be integrated with the note itself.
+      (itemOf(editor.doc, 'lost')?.get('body') as Y.Text).insert(0, 'now ');
+      await eventually(() => bodyOf(owner.doc, 'lost') === 'now never sent', 10_000, 'the owner gets the note and the edit');
+      await eventually(async () => (await itemsOf(id)).find((i) => i.id === 'lost')?.body === 'now never sent', 5_000, 'durable');
+    });
+
     it('closes a socket that sends a message over the limit, and keeps serving', async () => {
       const id = await board();
       const socket = new WebSocket(`${target().url.replace(/^http/, 'ws')}/v1/realtime?dashboard=${id}`);
