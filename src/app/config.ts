@@ -16,8 +16,20 @@ interface Variable {
 const port = z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(1, 'expected a port between 1 and 65535').max(65535, 'expected a port between 1 and 65535');
 const positiveInt = (what: string) => z.coerce.number({ error: `expected ${what}` }).int(`expected ${what}`).positive(`expected ${what}`);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://baton.example.com' });
-// false, true, or addresses/CIDR ranges/proxy-addr's named ranges (what fastify's trustProxy accepts; a hop count it ignores).
-const trustProxyPattern = /^(true|false|(\s*(loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(\/\d{1,3})?)\s*)(,\s*(loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(\/\d{1,3})?)\s*)*)$/;
+/**
+ * BATON_TRUST_PROXY: false, true, or a comma-separated list of addresses, CIDR ranges and
+ * proxy-addr's named ranges: what fastify's `trustProxy` accepts (a hop count it ignores, so none).
+ */
+function isTrustProxy(text: string): boolean {
+  if (text === 'true' || text === 'false') return true;
+  const octet = '(25[0-5]|2[0-4]\\d|1?\\d?\\d)';
+  const ipv4 = new RegExp(`^${octet}(\\.${octet}){3}(/(3[0-2]|[12]?\\d))?$`);
+  const ipv6 = /^(?=.*:)[0-9A-Fa-f:.]{2,45}(\/(12[0-8]|1[01]\d|\d?\d))?$/;
+  return text.split(',').every((entry) => {
+    const one = entry.trim();
+    return ['loopback', 'linklocal', 'uniquelocal'].includes(one) || ipv4.test(one) || ipv6.test(one);
+  });
+}
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// URL such as postgres://user:password@host:5432/baton' });
 
 /**
@@ -47,7 +59,7 @@ export const configVariables = {
   BATON_RATE_LIMIT_TOKEN_PER_MINUTE: { schema: positiveInt('a number of requests').default(600), description: 'Requests per minute one API token may make before getting 429 (counted by the token, however the Authorization header is spelled).' },
   BATON_RATE_LIMIT_SESSION_PER_MINUTE: { schema: positiveInt('a number of requests').default(600), description: 'Requests per minute one browser session may make before getting 429.' },
   BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: { schema: positiveInt('a number of requests').default(300), description: 'Requests per minute one client address may make without a valid token or session (a refused credential counts here) before getting 429. Health probes, the realtime WebSocket, sandbox callbacks and signed webhooks are not counted.' },
-  BATON_TRUST_PROXY: { schema: z.string().regex(trustProxyPattern, { error: 'expected false, true, or a comma-separated list of proxy addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1, or loopback)' }).default('false'), description: 'Whether the client address (for rate limits and logs) comes from X-Forwarded-For: false (default: the connecting address), true (trust every proxy hop: only when Baton is reachable through your proxy alone), or a comma-separated list of the proxies\' addresses or CIDR ranges, also loopback, linklocal, uniquelocal (trust hops from those). Node only: the Worker gets the address from Cloudflare.' },
+  BATON_TRUST_PROXY: { schema: z.string().refine(isTrustProxy, { error: 'expected false, true, or a comma-separated list of proxy addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1, or loopback); a hop count is not supported' }).default('false'), description: 'Whether the client address (for rate limits and logs) comes from X-Forwarded-For: false (default: the connecting address), true (trust every proxy hop: only when Baton is reachable through your proxy alone), or a comma-separated list of the proxies\' addresses or CIDR ranges, also loopback, linklocal, uniquelocal (trust hops from those). Node only: the Worker gets the address from Cloudflare.' },
   BATON_REALTIME_COMMIT_MS: { schema: positiveInt('a duration in milliseconds').max(50, 'expected at most 50 ms (the durability promise)').default(10), description: 'Group-commit window of the dashboard update log: an accepted edit is durable within this many milliseconds (at most 50).' },
   BATON_REALTIME_RECHECK_SECONDS: { schema: positiveInt('a number of seconds').default(60), description: 'How often open live-dashboard connections are checked against current access again, whatever changed. On Node access changes also arrive at once (Postgres NOTIFY) and this is a safety net; in the Cloudflare Durable Object it is how a revoked member is disconnected.' },
   BATON_REALTIME_COMPACT_MS: { schema: positiveInt('a duration in milliseconds').default(2000), description: 'A dashboard document is compacted into its snapshot this long after its last change (and at least every 10 times this while it keeps changing).' },
