@@ -47,7 +47,8 @@ beforeAll(async () => {
   dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), made.workspace?.id ?? '', { name: 'Outage board' }, 'setup')).id;
   await db.destroy();
   const port = await freePort();
-  server = await startServerProcess(postgres.url, port);
+  // Open connections are re-checked every second: during the outage every re-check fails.
+  server = await startServerProcess(postgres.url, port, { BATON_REALTIME_RECHECK_SECONDS: '1' });
   url = `http://127.0.0.1:${port}`;
 }, 120_000);
 
@@ -63,11 +64,10 @@ afterAll(async () => {
 });
 
 describe('live dashboards through a Postgres outage', () => {
-  it('tells a client that connects while Postgres is down to retry (never permission denied), and syncs it once Postgres is back', async () => {
-    const before = connectClient(url, dashboardId, { token, reconnectForever: true });
-    clients.push(before);
-    await eventually(() => before.provider.isSynced, 10_000, 'a client syncs before the outage');
-    before.destroy();
+  it('tells a client that connects while Postgres is down to retry (never permission denied), syncs it once Postgres is back, and keeps the ones connected', async () => {
+    const steady = connectClient(url, dashboardId, { token, reconnectForever: true });
+    clients.push(steady);
+    await eventually(() => steady.provider.isSynced, 10_000, 'a client syncs before the outage');
 
     await postgres.stop();
     const during = connectClient(url, dashboardId, { token, reconnectForever: true });
@@ -84,6 +84,10 @@ describe('live dashboards through a Postgres outage', () => {
     expect(during.refused()).toBeUndefined();
     addNote(during.doc, 'after-outage', 'written after Postgres came back', 'outage');
     await eventually(async () => ((await callApi(url, 'GET', `/v1/dashboards/${dashboardId}/items`, token)).body.items as Array<{ id: string }>).some((i) => i.id === 'after-outage'), 10_000, 'the edit is durable');
+    // The client connected all along was kept by the re-checks that failed, and still writes.
+    expect(steady.closes()).toEqual([]);
+    addNote(steady.doc, 'steady', 'connected through the outage', 'outage');
+    await eventually(() => (during.doc.getMap('items').get('steady') as { get(key: string): unknown } | undefined)?.get('id') === 'steady', 10_000, 'the steady client still writes');
     expect(server?.child.exitCode).toBeNull();
   });
 });
