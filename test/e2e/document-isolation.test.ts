@@ -101,6 +101,7 @@ describe('a poisoned document fails alone', () => {
     const rest = await callApi(base(), 'POST', `/v1/dashboards/${tenants.b.dashboardId}/items`, tenants.b.token, { kind: 'note', title: 'written over REST' });
     expect(rest.status).toBe(201);
     await acknowledged(b, "B's 100 edits acknowledged");
+    await acknowledged(a, "A's latest edit acknowledged");
 
     server.child.kill('SIGKILL');
     await server.exited;
