@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSessionStore } from '../../src/adapters/postgres/session-store.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
+import { signCallback } from '../../src/app/sessions/callback-signature.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { eventually } from '../support/eventually.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 // Arbitrary text and JSON through every text field of the REST API, on the real server: the answer
@@ -304,6 +307,27 @@ describe('arbitrary text in every text field of the REST API', () => {
       }),
       runs,
     );
+  });
+});
+
+describe('signed input from outside keeps such text as U+FFFD (documented), instead of being lost', () => {
+  it("a sandbox callback whose agent's output holds U+0000 and a lone surrogate completes the run", async () => {
+    const profile = `coder-${crypto.randomUUID()}`;
+    expect((await call('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: profile, model: 'm' })).status).toBe(201);
+    const recipe = await call('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: `name: agent\nsteps:\n  - { id: a, kind: agent, profile: ${profile}, prompt: x, input: { outcome: hang } }\n` });
+    const started = await call('POST', `/v1/recipes/${recipe.body.id}/executions`, { dashboardId, inputs: {} });
+    const id = started.body.id as string;
+    const running = await eventually(async () => (await baton.db.selectFrom('sandbox_runs').selectAll().where('execution_id', '=', id).execute()).find((r) => r.status === 'running'), 15_000, 'the run started');
+    const session = await baton.db.selectFrom('sessions').selectAll().where('id', '=', running.session_id).executeTakeFirstOrThrow();
+    const secret = (await createSessionStore(baton.db, baton.ctx.credentials.sealer).callbackSecret(session.id))?.secret ?? '';
+    const raw = JSON.stringify({ id: crypto.randomUUID(), sessionId: session.id, epoch: session.epoch, sandboxId: session.sandbox_id, at: new Date().toISOString(), type: 'run.completed', runKey: running.run_key, data: { output: { 'k\u0000': 'a\u0000b \ud800 😀' } } });
+    const res = await fetch(`${baton.url}/v1/sandbox-events`, { method: 'POST', headers: { 'content-type': 'application/json', ...(await signCallback(secret, raw, Date.now())) }, body: raw, signal: AbortSignal.timeout(15_000) });
+    expect(res.status).toBe(204);
+    const done = await eventually(async () => {
+      const execution = (await call('GET', `/v1/executions/${id}`)).body;
+      return execution.status === 'succeeded' ? execution : undefined;
+    }, 15_000, 'the execution succeeded');
+    expect(done.steps.a.output).toEqual({ 'k\ufffd': 'a\ufffdb \ufffd 😀' });
   });
 });
 
