@@ -41,12 +41,29 @@ export async function rateLimitBucket(
   authenticate: () => Promise<Authentication | null | 'refused'>,
 ): Promise<RateLimitBucket | null> {
   const pathname = (path.split('?')[0] ?? '').replace(/\/+$/, '');
-  if (pathname.startsWith('/auth/')) return { key: `auth:${clientAddress}`, perMinute: limits.authPerMinute };
+  const address = addressKey(clientAddress);
+  if (pathname.startsWith('/auth/')) return { key: `auth:${address}`, perMinute: limits.authPerMinute };
   if (unlimited.some((pattern) => pattern.test(pathname))) return null;
   const authentication = await authenticate();
   if (authentication !== null && authentication !== 'refused') {
     if (authentication.principal.tokenId !== undefined) return { key: `token:${authentication.principal.tokenId}`, perMinute: limits.tokenPerMinute };
     if (authentication.sessionId !== undefined) return { key: `session:${authentication.sessionId}`, perMinute: limits.sessionPerMinute };
   }
-  return { key: `address:${clientAddress}`, perMinute: limits.anonymousPerMinute };
+  return { key: `address:${address}`, perMinute: limits.anonymousPerMinute };
+}
+
+/**
+ * What counts as one client address: an IPv4 address (also when IPv4-mapped), or the /64 an IPv6
+ * address is in. One IPv6 subscriber usually holds a whole /64, so counting single addresses would
+ * give them 2^64 budgets.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(\.\d{1,3}){3})$/i.exec(address);
+  if (mapped !== null) return mapped[1] ?? address;
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = (address.split('%')[0] ?? '').split('::');
+  const front = head === '' ? [] : head.split(':');
+  const back = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? front : [...front, ...new Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
+  return `${groups.slice(0, 4).map((group) => (Number.parseInt(group, 16) || 0).toString(16)).join(':')}::/64`;
 }

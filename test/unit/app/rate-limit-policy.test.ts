@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rateLimitBucket, type RateLimits } from '../../../src/app/http/rate-limit-policy.ts';
+import { addressKey, rateLimitBucket, type RateLimits } from '../../../src/app/http/rate-limit-policy.ts';
 import { bearerToken, type Authentication } from '../../../src/app/identity/authenticate.ts';
 import { UnauthenticatedError } from '../../../src/domain/errors.ts';
 
@@ -27,6 +27,21 @@ describe('rate limit buckets', () => {
       expect(await rateLimitBucket(limits, path, '10.0.0.1', never), path).toBeNull();
     }
     expect(await rateLimitBucket(limits, '/v1/hooks/x/y', '10.0.0.1', as(null))).not.toBeNull();
+  });
+});
+
+describe('client addresses', () => {
+  it('count IPv4 addresses singly (IPv4-mapped too) and IPv6 ones by their /64', async () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:DB8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    const one = await rateLimitBucket(limits, '/v1/me', '2001:db8:1:2::1', async () => null);
+    const sibling = await rateLimitBucket(limits, '/v1/me', '2001:db8:1:2:ffff::9', async () => null);
+    expect(one?.key).toBe(sibling?.key);
   });
 });
 
