@@ -10,7 +10,7 @@ import { recipeSchema, stepSchema, type AuthoredRecipe, type AuthoredRetry, type
 export const maxRecipeSteps = 500;
 
 /** Most values (strings, numbers, lists, maps) a recipe may hold once YAML aliases are expanded. */
-const maxRecipeValues = 100_000;
+const maxRecipeValues = 1_000_000;
 
 /**
  * Validates and compiles a recipe given as an object, or as JSON or YAML text. Every problem is
