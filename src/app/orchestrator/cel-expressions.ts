@@ -1,5 +1,6 @@
 import { parse } from '@marcbachmann/cel-js';
 import { ExpressionError, type Expressions } from '../../domain/orchestrator/execution.ts';
+import { replaceUnstorableText } from '../text-policy.ts';
 
 type Compiled = ReturnType<typeof parse>;
 const cache = new Map<string, Compiled>();
@@ -128,12 +129,17 @@ function splitTemplate(template: string): Part[] {
   return parts;
 }
 
-/** CEL values as JSON-friendly JavaScript: integers (bigint) become numbers when they fit. */
+/**
+ * CEL values as JSON-friendly JavaScript: integers (bigint) become numbers when they fit, and text
+ * Postgres cannot store (`"\x00"` is a valid CEL string) gets U+FFFD in its place, in keys too, so
+ * what an expression gives can always be stored (inputs a trigger starts with, rendered messages).
+ */
 function toPlain(value: unknown): unknown {
+  if (typeof value === 'string') return replaceUnstorableText(value);
   if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
   if (Array.isArray(value)) return value.map(toPlain);
-  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), toPlain(v)]));
-  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]));
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [replaceUnstorableText(String(k)), toPlain(v)]));
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) return Object.fromEntries(Object.entries(value).map(([k, v]) => [replaceUnstorableText(k), toPlain(v)]));
   return value;
 }
 

@@ -135,6 +135,13 @@ describe('CEL expressions and templates', () => {
     expect(cel.render('Fix ${steps.triage.output.summary} in ${inputs.repo} (${steps.triage.output.count})', scope)).toBe('Fix two bugs in acme/api (2)');
   });
 
+  it('give text Postgres can store: U+0000 an expression writes becomes U+FFFD, in keys too', () => {
+    expect(cel.evaluate('"a\\x00b" + "\\u0000"', scope)).toBe('a\ufffdb\ufffd');
+    expect(cel.evaluate('{"k\\000": ["\\x00"]}', scope)).toEqual({ 'k\ufffd': ['\ufffd'] });
+    expect(cel.evaluate('"a\\x00b" == "a\\x00b"', scope)).toBe(true);
+    expect(cel.render('x ${"\\x00"} y ${ {"\\x00": 1} }', scope)).toBe('x \ufffd y {"\ufffd":1}');
+  });
+
   it('fail with the expression in the message, and find expressions with braces in strings', () => {
     expect(() => cel.evaluate('inputs.nope', scope)).toThrow(/"inputs.nope" failed/);
     expect(() => cel.evaluate('1 +', scope)).toThrow(/does not parse/);
