@@ -85,19 +85,25 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
 
   const base = `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${running}`;
   await ensureDatabase(`${base}/postgres`, credentials.database);
-  let stopped = false;
+  // One stop, however often asked (a graceful stop and a forced one may race): all wait for it.
+  let stopping: Promise<void> | undefined;
   return {
     url: `${base}/${credentials.database}`,
     adminUrl: `${base}/postgres`,
     owned,
-    async stop() {
-      if (!owned || stopped) return;
-      stopped = true;
-      log.info({ dataDir: root }, 'stopping embedded Postgres');
-      await exec(bins.pg_ctl, ['stop', '-D', pgdata, '-m', 'fast', '-w', '-t', '30'], runAs).catch(async (error: unknown) => {
-        if ((await runningPort(pgdata)) !== undefined) throw error;
+    stop() {
+      if (!owned) return Promise.resolve();
+      stopping ??= (async () => {
+        log.info({ dataDir: root }, 'stopping embedded Postgres');
+        await exec(bins.pg_ctl, ['stop', '-D', pgdata, '-m', 'fast', '-w', '-t', '30'], runAs).catch(async (error: unknown) => {
+          if ((await runningPort(pgdata)) !== undefined) throw error;
+        });
+        await rm(ownerFile, { force: true });
+      })().catch((error: unknown) => {
+        stopping = undefined; // a failed stop may be tried again
+        throw error;
       });
-      await rm(ownerFile, { force: true });
+      return stopping;
     },
   };
 }
