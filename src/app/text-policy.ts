@@ -5,8 +5,11 @@ import type { InputIssue } from '../domain/errors.ts';
  * params, signed callbacks, webhooks, recipe YAML). Postgres cannot store U+0000 in `text` or
  * `jsonb`, nor unpaired UTF-16 surrogates in `jsonb` (nor, once encoded, in `text`), so such
  * strings (values and object keys alike) are refused with the path of the field that holds them,
- * instead of failing later in the database. JSON may nest at most `maxJsonDepth` levels (the
- * top-level object or array is level 1), so nothing downstream recurses without bound.
+ * instead of failing later in the database; only where that is the documented behaviour (signed
+ * webhooks and sandbox callbacks, what CEL expressions produce) is such text replaced by U+FFFD
+ * (`replaceUnstorable`). JSON may nest at most `maxJsonDepth` levels (the top-level object or
+ * array is level 1), so nothing downstream recurses without bound. `dispatch` applies this to
+ * every request before any route's schema.
  */
 export const maxJsonDepth = 64;
 
@@ -55,9 +58,9 @@ export interface JsonPolicyOptions {
   /** Deepest nesting accepted; `maxJsonDepth` unless told. */
   readonly maxDepth?: number;
   /**
-   * Most values (strings, numbers, containers…) visited before giving up: needed only for inputs
-   * that are not trees (YAML aliases can make a structure refer to itself); JSON from a parser
-   * is bounded by its size already.
+   * Most values (container entries) visited before giving up: needed only for inputs that are not
+   * trees (YAML aliases can make a structure refer to itself); JSON from a parser is bounded by its
+   * size already.
    */
   readonly maxNodes?: number;
   /** False to check only the depth (a route that replaces such text instead, see `replaceUnstorable`). */
