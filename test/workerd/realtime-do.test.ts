@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { createDatabase } from '../../src/adapters/postgres/database.ts';
+import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { migrateToLatest } from '../../src/adapters/postgres/migrator.ts';
+import { resolveConfig } from '../../src/app/config.ts';
 import { createDashboard, removeDashboardMember, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { setMember } from '../../src/app/workspaces/workspaces.ts';
@@ -10,6 +14,8 @@ import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
+import { silentLogger } from '../support/silent-logger.ts';
+import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { realtimeSuite, realtimeSuiteEnv } from '../support/suites/realtime-suite.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 import { buildWorkerBundle, startBatonWorker, type WorkerdWorker } from '../support/workerd.ts';
@@ -145,4 +151,39 @@ describe('the dashboard Durable Object', () => {
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'invalid_input', details: { issues: [{ path: 'dashboard' }] } } });
   });
+});
+
+describe('the dashboard Durable Object through a Postgres outage', () => {
+  it('tells a client that connects while Postgres is down to retry (never permission denied), and syncs it once Postgres is back', async () => {
+    // A Postgres of this test's own, stopped and started again on the same port.
+    // Under /tmp itself: the postgres user must be able to reach it.
+    const dataDir = await mkdtemp(join(tmpdir(), 'baton-do-outage-'));
+    const port = await freePort();
+    let postgres: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir, logger: silentLogger, port });
+    const db = createDatabase({ url: postgres.url, poolMax: 2, logger: silentLogger });
+    let edge: WorkerdWorker | undefined;
+    const made: RealtimeClient[] = [];
+    try {
+      await migrateToLatest(db);
+      const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: postgres.url }));
+      const owner = await bootstrapToken(ctx, { email: 'outage@example.com', workspaceName: 'Outage' });
+      const id = (await createDashboard(ctx, sessionPrincipal(owner.user.id), owner.workspace?.id ?? '', { name: 'Outage' }, 'setup')).id;
+      await db.destroy();
+      edge = await startBatonWorker({ bundle: join(outDir, 'worker.js'), databaseUrl: postgres.url, publicUrl: node.config.http.publicUrl, dashboardsDir: await mkdtemp(join(outDir, 'objects-')) });
+      await postgres.stop();
+      const during = connectClient(edge.url, id, { token: owner.secret, reconnectForever: true });
+      made.push(during);
+      await eventually(() => during.closes().some((c) => c.code === 4503), 15_000, 'a retryable close');
+      expect(during.refused()).toBeUndefined();
+      postgres = await startEmbeddedPostgres({ dataDir, logger: silentLogger, port });
+      await eventually(() => during.provider.isSynced, 20_000, 'the client syncs once Postgres is back');
+      expect(during.refused()).toBeUndefined();
+    } finally {
+      for (const client of made) client.destroy();
+      await edge?.dispose();
+      await db.destroy().catch(() => undefined);
+      await postgres.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

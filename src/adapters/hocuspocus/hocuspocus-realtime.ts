@@ -77,6 +77,9 @@ const acks = new DurableAcks();
 /** The WebSocket close code sent when access is revoked (4000-4999: application codes). */
 export const accessRevokedCode = closeCodes.accessRevoked;
 
+/** WebSocket `readyState` of an open socket (the same in `ws` and workerd). */
+const openState = 1;
+
 /** y-protocols' sync message types (`beforeSync`'s `type`). */
 const syncStep2 = 1;
 const syncUpdate = 2;
@@ -218,14 +221,15 @@ export class HocuspocusRealtime implements Realtime {
 
   /** Hands an accepted WebSocket to Hocuspocus; the caller forwards its messages and close. */
   handleConnection(socket: RealtimeSocket, request: Request) {
-    // Once this server closed a socket, nothing more is sent on it (workerd throws on a send after close).
+    // Nothing is sent on a socket that is no longer open (workerd throws on a send after close,
+    // e.g. Hocuspocus's answer to an admission the client gave up on), nor once this server closed it.
     let closing = false;
     const guarded: RealtimeSocket = {
       get readyState() {
         return socket.readyState;
       },
       send(data) {
-        if (!closing) socket.send(data);
+        if (!closing && socket.readyState === openState) socket.send(data);
       },
       close(code, reason) {
         if (closing) return;
