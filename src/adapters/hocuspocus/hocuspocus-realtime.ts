@@ -106,6 +106,9 @@ export class HocuspocusRealtime implements Realtime {
     const limits = (this.limits = options.limits ?? defaultRealtimeLimits);
     const sockets = this.#sockets;
     const sizes = this.#sizes;
+    // During an outage every client retries admission: one warning per 10 s, with the count.
+    let admissionWarnedAt = Number.NEGATIVE_INFINITY;
+    let admissionFailures = 0;
     this.hocuspocus = new Hocuspocus({
       name: 'baton',
       quiet: true,
@@ -124,7 +127,12 @@ export class HocuspocusRealtime implements Realtime {
           // answer permission-denied, which the provider takes as final until its socket happens to
           // close; closing the socket first makes it reconnect with its backoff, and the denial
           // Hocuspocus sends after that goes nowhere.
-          logger.warn({ err: error, dashboardId: documentName }, 'could not admit a realtime connection; telling the client to retry');
+          admissionFailures += 1;
+          if (Date.now() - admissionWarnedAt >= 10_000) {
+            logger.warn({ err: error, dashboardId: documentName, failures: admissionFailures }, 'could not admit realtime connections; telling the clients to retry');
+            admissionWarnedAt = Date.now();
+            admissionFailures = 0;
+          }
           sockets.get(request)?.close(closeCodes.retryLater, 'try again: the service is unavailable');
           throw new Error('unavailable', { cause: error });
         }
