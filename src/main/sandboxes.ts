@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { FlySandboxProvisioner } from '../adapters/fly/fly-sandbox-provisioner.ts';
 import { startLocalSandboxPlane } from '../adapters/local-sandbox/local-sandbox-plane.ts';
-import type { Database } from '../adapters/postgres/database.ts';
+import { isConnectionError, type Database } from '../adapters/postgres/database.ts';
 import { HttpSandboxProvisioner } from '../adapters/sandbox-http/http-sandbox-provisioner.ts';
 import type { Config } from '../app/config.ts';
 import type { AppContext } from '../app/context.ts';
@@ -43,7 +43,9 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
   }
   const sessions = wireSessions({ config, db, app, logger, writer, provisioner, hmac: createNodeHmac(), ...(credentials === undefined ? {} : { credentials }) });
   const { runner, manager } = sessions;
-  const leaseGraceUntil = new Date(app.clock.now().getTime() + sc.heartbeatSeconds * 3_000);
+  // Also moved on by every pass that fails for want of the database: heartbeats that could not be
+  // stored meanwhile say nothing about the sandboxes, so none is lost before it had leases to report.
+  let leaseGraceUntil = new Date(app.clock.now().getTime() + sc.heartbeatSeconds * 3_000);
   let timer: ReturnType<typeof setInterval> | undefined;
   let reaping: Promise<unknown> | undefined;
   return {
@@ -57,7 +59,10 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
       const reap = () => {
         reaping ??= sessions
           .reap(leaseGraceUntil)
-          .catch((error: unknown) => logger.warn({ err: error }, 'session reaper pass failed'))
+          .catch((error: unknown) => {
+            if (isConnectionError(error)) leaseGraceUntil = new Date(Math.max(leaseGraceUntil.getTime(), app.clock.now().getTime() + sc.heartbeatSeconds * 3_000));
+            logger.warn({ err: error }, 'session reaper pass failed');
+          })
           .finally(() => (reaping = undefined));
       };
       timer = setInterval(reap, sc.reaperIntervalMs);
