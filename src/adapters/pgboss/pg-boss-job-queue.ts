@@ -2,6 +2,8 @@ import { PgBoss, fromKysely, type KyselyTransactionLike } from 'pg-boss';
 import type { Job, JobQueue, SendOptions, TopicOptions, WorkOptions } from '../../ports/job-queue.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { ReadinessProbe } from '../../ports/readiness.ts';
+import { UnavailableError } from '../../ports/unavailable.ts';
+import { isConnectionError } from '../postgres/database.ts';
 
 /** Options of the pg-boss adapter. */
 export interface PgBossJobQueueOptions {
@@ -16,6 +18,11 @@ export interface PgBossJobQueueOptions {
    * LISTEN/NOTIFY; polling is what starts delayed jobs and retries on time.
    */
   readonly pollingIntervalSeconds?: number;
+}
+
+/** pg-boss's own pool fails with pg's errors: an unreachable database becomes `UnavailableError` (a 503 at the edge). */
+function unreachable(error: unknown): never {
+  throw isConnectionError(error) && !(error instanceof UnavailableError) ? new UnavailableError('The database', { cause: error }) : error;
 }
 
 /** The same job-queue failure is logged at most once per this interval (with how often it repeated). */
@@ -96,11 +103,13 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   async send<T extends object>(topic: string, data: T, options: SendOptions = {}): Promise<string> {
-    const id = await this.#boss.send(topic, data, {
-      ...(options.tx === undefined ? {} : { db: fromKysely(options.tx as unknown as KyselyTransactionLike) }),
-      ...(options.startAfter === undefined ? {} : { startAfter: options.startAfter }),
-      ...(options.retryLimit === undefined ? {} : { retryLimit: options.retryLimit }),
-    });
+    const id = await this.#boss
+      .send(topic, data, {
+        ...(options.tx === undefined ? {} : { db: fromKysely(options.tx as unknown as KyselyTransactionLike) }),
+        ...(options.startAfter === undefined ? {} : { startAfter: options.startAfter }),
+        ...(options.retryLimit === undefined ? {} : { retryLimit: options.retryLimit }),
+      })
+      .catch(unreachable);
     if (id === null) throw new Error(`The job queue refused a job for topic ${topic}`);
     return id;
   }
@@ -108,11 +117,13 @@ export class PgBossJobQueue implements JobQueue {
   async sendBatch(topic: string, jobs: ReadonlyArray<{ readonly data: object; readonly startAfter?: Date }>, options: Pick<SendOptions, 'tx'> = {}): Promise<void> {
     if (jobs.length === 0) return;
     // One insert for the batch: far cheaper per job than one send each.
-    await this.#boss.insert(
-      topic,
-      jobs.map((job) => ({ data: job.data, ...(job.startAfter === undefined ? {} : { startAfter: job.startAfter }) })),
-      options.tx === undefined ? {} : { db: fromKysely(options.tx as unknown as KyselyTransactionLike) },
-    );
+    await this.#boss
+      .insert(
+        topic,
+        jobs.map((job) => ({ data: job.data, ...(job.startAfter === undefined ? {} : { startAfter: job.startAfter }) })),
+        options.tx === undefined ? {} : { db: fromKysely(options.tx as unknown as KyselyTransactionLike) },
+      )
+      .catch(unreachable);
   }
 
   async work<T>(topic: string, handler: (job: Job<T>) => Promise<void>, options: WorkOptions = {}): Promise<void> {
