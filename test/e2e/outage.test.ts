@@ -38,6 +38,7 @@ let plane: (Spawned & { url: string }) | undefined;
 let token: string;
 let workspaceId: string;
 let dashboardId: string;
+let recipeId: string;
 const clients: RealtimeClient[] = [];
 
 const retry = '{ maxAttempts: 8, backoff: { initial: 200ms, factor: 2, max: 2s } }';
@@ -133,7 +134,7 @@ describe('a Postgres outage under load', () => {
     second = await startServer(secondPort);
     const pids = [server.child.pid, second.child.pid];
     expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
-    const recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: recipe })).body.id as string;
+    recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: recipe })).body.id as string;
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId }, { 'idempotency-key': `before-${i}` });
@@ -195,33 +196,69 @@ describe('a Postgres outage under load', () => {
     expect([server?.child.exitCode, second?.child.exitCode]).toEqual([null, null]);
     expect(await db.selectFrom('executions').select('id').execute()).toHaveLength(ids.length);
 
-    // The plane's ledger: each step's run started once, across the outage.
-    const runs = await sandboxLedger(plane?.url ?? '');
-    const keys = runs.map((r) => r.idempotencyKey).filter((k) => ids.some((id) => k.startsWith(id)));
-    expect(new Set(keys).size).toBe(keys.length);
-    // Keys are `<execution>/<step>/<attempt>`: one run per step, so no step needed a second attempt
-    // (a sandbox taken for lost because its heartbeats could not be stored would cause one).
-    const steps = keys.map((k) => k.split('/').slice(0, 2).join('/'));
-    expect(steps.length, JSON.stringify(keys)).toBe(ids.length * 3);
-    expect(new Set(steps).size).toBe(steps.length);
-    // No sandbox was taken for lost because its heartbeats could not be stored during the outage.
-    const sessions = await db.selectFrom('sessions').select(['epoch', 'ended_reason']).execute();
-    expect(sessions.filter((row) => row.epoch !== 1), JSON.stringify(sessions)).toEqual([]);
+    await expectOneRunPerStep(ids);
+    await expectAcknowledgedEditsStored(editor, typing, 'e');
+  }, 240_000);
 
-    // Every edit the client saw acknowledged is in Postgres: a SIGKILL now, and a fresh start reads them back.
-    typing.stop();
-    await eventually(() => editor.provider.unsyncedChanges === 0, 20_000, 'the editor caught up');
-    const acknowledged = typing.acked();
-    expect(acknowledged.length).toBeGreaterThan(50);
-    editor.provider.configuration.websocketProvider.disconnect();
-    server?.child.kill('SIGKILL');
-    await server?.exited;
-    server = await startServer();
-    const fresh = client();
-    await eventually(() => fresh.provider.isSynced, 10_000, 'fresh client synced');
-    const stored = new Set(fresh.doc.getArray<string>('log-e').toArray());
-    const lost = acknowledged.filter((entry) => !stored.has(entry));
-    expect(lost, `${lost.length} of ${acknowledged.length} acknowledged edits lost`).toEqual([]);
-    expect(Y.encodeStateAsUpdate(fresh.doc).length).toBeGreaterThan(0);
+  it('recovers from Postgres stopped again and again under load, each step run once', async () => {
+    const pids = [server?.child.pid, second?.child.pid];
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId }, { 'idempotency-key': `flapping-${i}` });
+      expect(started.status).toBe(201);
+      ids.push(started.body.id as string);
+    }
+    const editor = client();
+    await eventually(() => editor.provider.isSynced, 10_000, 'editor synced');
+    const typing = writer('f', editor);
+    typing.start();
+    for (let round = 0; round < 3; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await postgres.stop();
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'db'), logger: silentLogger, port: postgresPort });
+    }
+    await eventually(async () => (await readyz()) === 200 && (await readyz(secondPort)) === 200, 30_000, '/readyz 200 on both');
+    await eventually(async () => {
+      for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
+      return true;
+    }, 90_000, 'every execution succeeded');
+    expect([server?.child.pid, second?.child.pid]).toEqual(pids);
+    expect([server?.child.exitCode, second?.child.exitCode]).toEqual([null, null]);
+    await expectOneRunPerStep(ids);
+    await expectAcknowledgedEditsStored(editor, typing, 'f');
   }, 240_000);
 });
+
+/** The plane's ledger: each step of these executions was run once (no second attempt, no key twice). */
+async function expectOneRunPerStep(ids: readonly string[]): Promise<void> {
+  const runs = await sandboxLedger(plane?.url ?? '');
+  const keys = runs.map((r) => r.idempotencyKey).filter((k) => ids.some((id) => k.startsWith(id)));
+  expect(new Set(keys).size).toBe(keys.length);
+  // Keys are `<execution>/<step>/<attempt>`: one run per step, so no step needed a second attempt
+  // (a sandbox taken for lost because its heartbeats could not be stored would cause one).
+  const steps = keys.map((k) => k.split('/').slice(0, 2).join('/'));
+  expect(steps.length, JSON.stringify(keys)).toBe(ids.length * 3);
+  expect(new Set(steps).size).toBe(steps.length);
+  const sessions = await db.selectFrom('sessions').select(['epoch', 'ended_reason', 'execution_id']).where('execution_id', 'in', [...ids]).execute();
+  expect(sessions.filter((row) => row.epoch !== 1), JSON.stringify(sessions)).toEqual([]);
+}
+
+/** Every edit the client saw acknowledged is in Postgres: a SIGKILL now, and a fresh start reads them back. */
+async function expectAcknowledgedEditsStored(editor: RealtimeClient, typing: ReturnType<typeof writer>, name: string): Promise<void> {
+  typing.stop();
+  await eventually(() => editor.provider.unsyncedChanges === 0, 20_000, 'the editor caught up');
+  const acknowledged = typing.acked();
+  expect(acknowledged.length).toBeGreaterThan(50);
+  editor.provider.configuration.websocketProvider.disconnect();
+  server?.child.kill('SIGKILL');
+  await server?.exited;
+  server = await startServer();
+  const fresh = client();
+  await eventually(() => fresh.provider.isSynced, 10_000, 'fresh client synced');
+  const stored = new Set(fresh.doc.getArray<string>(`log-${name}`).toArray());
+  const lost = acknowledged.filter((entry) => !stored.has(entry));
+  expect(lost, `${lost.length} of ${acknowledged.length} acknowledged edits lost`).toEqual([]);
+  expect(Y.encodeStateAsUpdate(fresh.doc).length).toBeGreaterThan(0);
+  fresh.destroy();
+}
