@@ -41,7 +41,7 @@ describe('the Node app (composition root, real Postgres and pg-boss)', () => {
   it('answers /readyz with every check passing', async () => {
     const res = await fetch(`${app.url}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ready', checks: { database: { ok: true }, migrations: { ok: true }, queue: { ok: true } } });
+    expect(await res.json()).toEqual({ status: 'ready', checks: { database: { ok: true }, migrations: { ok: true }, queue: { ok: true }, documents: { ok: true } } });
   });
 
   it('serves the OpenAPI document generated from the route table', async () => {

@@ -7,19 +7,8 @@ import { DurableAcks } from './durable-acks.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { AccessChange, Realtime, Viewer } from '../../ports/realtime.ts';
+import { bringsNothingNew, concerns, headerRecord, readable, watchDecisions, type ConnectionContext, type DecisionReport } from './connection-hooks.ts';
 import { awarenessBytes, closeCodes, defaultRealtimeLimits, DocumentSizes, type RealtimeLimits } from './realtime-limits.ts';
-
-/** What each admitted connection carries. */
-interface ConnectionContext {
-  access: RealtimeAccess;
-  readonly credentials: RealtimeCredentials;
-  /** This server's id for the admitted connection (what `onOpened` and `onClosed` name). */
-  readonly connectionId: string;
-  /** Set once an update of this connection was refused because it was read-only (see `#recheck`). */
-  refusedWhileReadOnly: boolean;
-  /** Set once this connection was asked for structs the document lacks (see `afterHandleMessage`). */
-  askedForMissing: boolean;
-}
 
 /** The socket Hocuspocus is handed (a `ws` WebSocket on Node, a `WebSocketPair` end in the Durable Object). */
 export interface RealtimeSocket {
@@ -42,7 +31,7 @@ export interface HocuspocusRealtimeOptions {
    * A connected member wrote their own decision into an approval of the document (`approvals` →
    * key → `decisions` → their user id). Decisions written under someone else's id are ignored.
    */
-  readonly onDecision?: (decision: { dashboardId: string; approvalKey: string; access: RealtimeAccess; approved: boolean; comment: string | null }) => void;
+  readonly onDecision?: DecisionReport;
   /** A connection was admitted (after `admit`), e.g. to record it in the live-connection registry. */
   readonly onOpened?: (event: { dashboardId: string; connectionId: string; access: RealtimeAccess }) => void;
   /** An admitted connection closed. */
@@ -367,70 +356,4 @@ export class HocuspocusRealtime implements Realtime {
     // Extensions let go of what they hold (the Redis extension's connections).
     await this.hocuspocus.hooks('onDestroy', { instance: this.hocuspocus });
   }
-}
-
-/** Observes approvals in a document and reports decisions people wrote under their own id. */
-function watchDecisions(document: Document, dashboardId: string, report: NonNullable<HocuspocusRealtimeOptions['onDecision']>): void {
-  document.getMap('approvals').observeDeep((events, transaction) => {
-    const origin = transaction.origin;
-    if (!isTransactionOrigin(origin) || origin.source !== 'connection') return;
-    const access = (origin.connection.context as ConnectionContext | undefined)?.access;
-    if (access === undefined) return;
-    for (const event of events) {
-      // A change inside approvals/<key>/decisions: the path is [<key>, 'decisions'].
-      const [approvalKey, field] = event.path;
-      if (typeof approvalKey !== 'string' || field !== 'decisions' || !(event.target instanceof Y.Map)) continue;
-      for (const [userId, change] of event.changes.keys) {
-        if (userId !== access.principal.userId || change.action === 'delete') continue;
-        const value = event.target.get(userId) as { approved?: unknown; comment?: unknown } | undefined;
-        if (typeof value?.approved !== 'boolean') continue;
-        report({ dashboardId, approvalKey, access, approved: value.approved, comment: typeof value.comment === 'string' ? value.comment.slice(0, 5_000) : null });
-      }
-    }
-  });
-}
-
-/**
- * Whether Yjs can read an update. One it cannot (nesting deeper than the stack allows, bad bytes)
- * would be acknowledged by Hocuspocus although Yjs dropped it (y-protocols only logs the error).
- */
-function readable(update: Uint8Array): boolean {
-  try {
-    Y.decodeUpdate(update);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether `document` already has everything in `update` (false when the update cannot be read). */
-function bringsNothingNew(document: Y.Doc, update: Uint8Array): boolean {
-  try {
-    return Y.snapshotContainsUpdate(Y.snapshot(document), update);
-  } catch {
-    return false;
-  }
-}
-
-function concerns(change: AccessChange | 'all', context: ConnectionContext): boolean {
-  if (change === 'all') return true;
-  const { principal, sessionId } = context.access;
-  switch (change.kind) {
-    case 'user':
-      return principal.userId === change.userId;
-    case 'token':
-      return principal.tokenId === change.tokenId;
-    case 'session':
-      return sessionId === change.sessionId;
-    case 'dashboard':
-      return true;
-  }
-}
-
-function headerRecord(headers: Headers): Record<string, string> {
-  const record: Record<string, string> = {};
-  headers.forEach((value, name) => {
-    record[name] = value;
-  });
-  return record;
 }

@@ -45,6 +45,8 @@ const statusByCode: Readonly<Record<string, number>> = {
   unavailable: 503,
   // An Idempotency-Key sent again with a different request.
   idempotency_key_reused: 422,
+  // Postgres refused a dashboard's update itself (its log row), e.g. the dashboard is gone.
+  document_unstorable: 422,
   // What GitHub or Google answered when a request of an admin needed them (connect, disconnect).
   integration_rejected: 400,
   integration_revoked: 400,
