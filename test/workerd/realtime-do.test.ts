@@ -138,18 +138,20 @@ describe('the dashboard Durable Object', () => {
   });
 
   it('answers a realtime upgrade that names no dashboard with a JSON 400 naming the parameter', async () => {
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const answer = await new Promise<{ status: number; body: string; nosniff: unknown }>((resolve, reject) => {
       const socket = new WebSocket(`${worker.url.replace(/^http/, 'ws')}/v1/realtime`);
       socket.on('unexpected-response', (_request, response) => {
         let body = '';
         response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body, nosniff: response.headers['x-content-type-options'] }));
       });
       socket.on('open', () => reject(new Error('the Worker accepted a socket without a dashboard')));
       socket.on('error', () => undefined);
     });
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'invalid_input', details: { issues: [{ path: 'dashboard' }] } } });
+    // The same security headers as every other answer.
+    expect(answer.nosniff).toBe('nosniff');
   });
 });
 

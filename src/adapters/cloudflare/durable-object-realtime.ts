@@ -1,4 +1,5 @@
 import { errorBody } from '../../app/http/errors.ts';
+import { securityHeaders } from '../../app/http/security-headers.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import type { Realtime, Viewer } from '../../ports/realtime.ts';
 import { dashboardHeader, realtimePaths } from './dashboard-protocol.ts';
@@ -37,9 +38,9 @@ export function forwardRealtimeUpgrade(namespace: DurableObjectNamespaceLike, re
   return dashboardStub(namespace, dashboardId).fetch(forwarded);
 }
 
-/** A JSON error answer, with the body every other route uses. */
+/** A JSON error answer, with the body and the security headers every other route has. */
 export function jsonError(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
+  return new Response(JSON.stringify(body), { status, headers: { ...securityHeaders, 'content-type': 'application/json; charset=utf-8' } });
 }
 
 /**

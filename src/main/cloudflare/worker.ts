@@ -1,4 +1,5 @@
 import { createFetchHandler } from '../../adapters/fetch/fetch-router.ts';
+import { jsonError } from '../../adapters/cloudflare/durable-object-realtime.ts';
 import type { MessageBatchLike } from '../../adapters/cloudflare/queues-job-queue.ts';
 import { ConfigError, type Config } from '../../app/config.ts';
 import { checkCredentialKeys } from '../../app/credentials/credentials.ts';
@@ -115,7 +116,7 @@ async function open(env: WorkerEnv): Promise<Opened> {
   } catch (error) {
     console.error(JSON.stringify({ level: 'error', msg: 'invalid Worker configuration', problems: error instanceof ConfigError ? error.problems : [{ message: String(error) }] }));
     const body = errorBody('not_configured', 'This Baton is not configured correctly; the operator can find the problems in its logs');
-    return { failure: new Response(JSON.stringify(body), { status: 503, headers: { 'content-type': 'application/json; charset=utf-8' } }) };
+    return { failure: jsonError(503, body) };
   }
   const logger = createConsoleLogger(config.log.level);
   return { worker: await openWorkerApp(env, config, logger), logger };
