@@ -31,6 +31,11 @@ export interface ExecutionChange {
   readonly actor: Actor;
   /** Written to the job outbox together with the state. */
   readonly jobs: readonly OutboxJob[];
+  /**
+   * Cancel keys of outbox jobs the change makes redundant (timers the execution no longer awaits):
+   * deleted with the state, if they are still in the outbox (never a job of `jobs`).
+   */
+  readonly withdraw?: readonly string[];
 }
 
 /** Executions and their append-only histories. */

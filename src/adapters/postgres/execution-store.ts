@@ -29,11 +29,12 @@ async function saveMany(db: Database, changes: readonly ExecutionChange[]): Prom
     event: c.event,
     actor: c.actor.kind === 'user' ? c.actor.userId : null,
     jobs: outboxRows(c.jobs),
+    withdraw: c.withdraw ?? [],
   }));
   const { rows } = await sql<{ i: number }>`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
-        as x(i int, id uuid, expected int, state jsonb, status text, finished_at timestamptz, seq int, type text, event jsonb, actor uuid, jobs jsonb)
+        as x(i int, id uuid, expected int, state jsonb, status text, finished_at timestamptz, seq int, type text, event jsonb, actor uuid, jobs jsonb, withdraw jsonb)
     ), u as (
       update executions e set state = input.state, status = input.status, updated_at = now(), finished_at = input.finished_at
       from input where e.id = input.id and (e.state->>'version')::int = input.expected
@@ -46,6 +47,10 @@ async function saveMany(db: Database, changes: readonly ExecutionChange[]): Prom
       select x.topic, x.data, x.start_after, x.cancel_key
       from input join u on u.i = input.i, jsonb_to_recordset(input.jobs) as x(topic text, data jsonb, start_after timestamptz, cancel_key text)
       order by input.i
+    ), w as (
+      -- One snapshot for the whole statement: the jobs inserted above are never among those withdrawn.
+      delete from job_outbox o using (select jsonb_array_elements_text(input.withdraw) as key from input join u on u.i = input.i) k
+      where o.cancel_key = k.key
     )
     select i from u`.execute(db);
   const matched = new Set(rows.map((r) => r.i));
@@ -70,7 +75,7 @@ export function createExecutionStore(db: Database): ExecutionStore {
     },
     async save(change, tx) {
       if (tx === undefined) return batched(change);
-      const { id, expectedVersion, state, event, actor, jobs } = change;
+      const { id, expectedVersion, state, event, actor, jobs, withdraw = [] } = change;
       // Inside a caller's transaction (interventions, schedules, triggers): one statement. The version
       // check makes it a compare-and-set; the inserts only happen if it matched.
       const finishedAt = isFinishedStatus(state.status) ? new Date(state.finishedAt ?? Date.now()) : null;
@@ -85,6 +90,8 @@ export function createExecutionStore(db: Database): ExecutionStore {
         ), j as (
           insert into job_outbox (topic, data, start_after, cancel_key)
           select x.topic, x.data, x.start_after, x.cancel_key from u, jsonb_to_recordset(${outboxJobsJson(jobs)}::jsonb) as x(topic text, data jsonb, start_after timestamptz, cancel_key text)
+        ), w as (
+          delete from job_outbox where cancel_key = any(${[...withdraw]}::text[]) and exists (select 1 from u)
         )
         select count(*)::int as n from u`.execute(executor(db, tx));
       return (rows[0]?.n ?? 0) === 1;

@@ -1,4 +1,4 @@
-import { decide } from '../../domain/orchestrator/decide.ts';
+import { awaitedTimers, decide } from '../../domain/orchestrator/decide.ts';
 import { isFinishedStatus, type Actor, type Command, type Decided, type ExecutionEvent, type ExecutionState, type Expressions } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import { NotFoundError } from '../../domain/errors.ts';
@@ -78,8 +78,16 @@ export class Engine {
    */
   async apply(executionId: string, body: EventBody, actor: Actor = { kind: 'system' }): Promise<ExecutionState> {
     for (let attempt = 1; ; attempt++) {
-      const current = this.#current.get(executionId) ?? (await this.#deps.executions.get(executionId));
+      const cached = this.#current.get(executionId);
+      const current = cached ?? (await this.#deps.executions.get(executionId));
       if (current === undefined) throw new NotFoundError('Execution');
+      if (body.type === 'timer.fired' && !awaitedTimers(current.state).includes(body.timer)) {
+        // A timer the execution no longer awaits (superseded, or the execution finished) would change
+        // nothing: it is not recorded. The state this process remembers may be behind, so ask Postgres.
+        if (cached === undefined) return current.state;
+        this.#current.delete(executionId);
+        continue;
+      }
       const decided = await this.#decide(current, body, actor);
       if (await this.#deps.executions.save(this.#change(current, decided))) {
         this.committed(current, decided);
@@ -129,7 +137,11 @@ export class Engine {
   }
 
   #change(current: Current, decided: Decided & { event: ExecutionEvent; actor: Actor }): ExecutionChange {
-    return { id: current.id, expectedVersion: current.state.version, state: decided.state, event: decided.event, actor: decided.actor, jobs: decided.commands.flatMap((command) => this.#jobs(current, command)) };
+    // Timers the execution stops awaiting with this event (superseded, or all of them when it ends):
+    // their delayed jobs are withdrawn from the outbox in the same statement.
+    const awaited = new Set(awaitedTimers(decided.state));
+    const withdraw = awaitedTimers(current.state).flatMap((timer) => (awaited.has(timer) ? [] : [timerCancelKey(current.id, timer)]));
+    return { id: current.id, expectedVersion: current.state.version, state: decided.state, event: decided.event, actor: decided.actor, jobs: decided.commands.flatMap((command) => this.#jobs(current, command)), ...(withdraw.length === 0 ? {} : { withdraw }) };
   }
 
   /** Keeps the newest state of executions this process changed, so the next event need not read it. */
@@ -189,7 +201,7 @@ export class Engine {
       case 'cancel_run':
         return [{ topic: topics.cancel, data: { key: command.key } satisfies CancelJob }];
       case 'start_timer':
-        return [{ topic: topics.timer, data: { executionId, timer: command.timer } satisfies TimerJob, startAfter: new Date(command.at) }];
+        return [{ topic: topics.timer, data: { executionId, timer: command.timer } satisfies TimerJob, startAfter: new Date(command.at), cancelKey: timerCancelKey(executionId, command.timer) }];
       case 'notify':
         return [{ topic: topics.notify, data: { ...command, executionId } satisfies NotifyJob }];
       case 'finished':
@@ -199,6 +211,11 @@ export class Engine {
         return [];
     }
   }
+}
+
+/** The cancel key of a timer's delayed job, by which a change that stops awaiting it withdraws it. */
+export function timerCancelKey(executionId: string, timer: string): string {
+  return `timer:${executionId}:${timer}`;
 }
 
 /** What the engine keeps of an execution to decide its next event. */

@@ -1,11 +1,22 @@
 import { draftOf, isFinished, recipeOf, runKey, scopeOf, stateOf, stepOf, stepState, type Draft } from './draft.ts';
-import type { Actor, DecideContext, Decided, ExecutionEvent, ExecutionState } from './execution.ts';
+import { isFinishedStatus, type Actor, type DecideContext, type Decided, type ExecutionEvent, type ExecutionState } from './execution.ts';
 import { deliversThroughIntegration } from './recipe.ts';
 import { activate, advance, begin, complete, deliver, dispatch, failExecution, failStep, finish, loseAttempt, refreshStatus, startTimer, stopActive } from './steps.ts';
 
 /** The state of an execution before its first event. */
 export function initialState(init: { id: string; recipeId: string; recipeVersion: number; startedAt: number }): ExecutionState {
   return { ...init, status: 'running', inputs: {}, steps: {}, active: [], finishedAt: null, deadlineAt: null, reason: null, version: 0 };
+}
+
+/**
+ * The timers an execution still awaits: each step's current timer and, until it ends, its deadline.
+ * A timer not among them (superseded, or of a finished execution) changes nothing when it fires, so
+ * the shell may withdraw its job and ignore it without recording it.
+ */
+export function awaitedTimers(state: ExecutionState): string[] {
+  if (isFinishedStatus(state.status)) return [];
+  const timers = Object.values(state.steps).flatMap((s) => (s.timer === null ? [] : [s.timer]));
+  return state.deadlineAt === null ? timers : ['deadline', ...timers];
 }
 
 /**
@@ -58,9 +69,10 @@ function apply(draft: Draft, event: ExecutionEvent): void {
     case 'execution.resumed':
       if (draft.state.status !== 'paused') return;
       draft.state.status = 'running';
+      // What was held while paused starts now, in the order it was reached.
       for (const id of [...draft.active]) {
-        const step = stepOf(draft, id);
-        if ((step.kind === 'agent' || deliversThroughIntegration(step)) && stepState(draft, id).status === 'pending') begin(draft, step);
+        if (isFinished(draft)) return;
+        if (draft.active.includes(id) && stepState(draft, id).status === 'pending') begin(draft, stepOf(draft, id));
       }
       return;
     case 'execution.cancelled':
@@ -110,7 +122,7 @@ function start(draft: Draft, given: Readonly<Record<string, unknown>>): void {
 
 function timerFired(draft: Draft, timer: string): void {
   if (timer === 'deadline') {
-    failExecution(draft, 'the execution passed its deadline');
+    if (draft.state.deadlineAt !== null) failExecution(draft, 'the execution passed its deadline');
     return;
   }
   const [purpose = '', stepId = ''] = timer.split(':');
@@ -120,7 +132,7 @@ function timerFired(draft: Draft, timer: string): void {
   switch (purpose) {
     case 'retry':
       if (state.status !== 'scheduled') return;
-      if (draft.state.status === 'paused' && (step.kind === 'agent' || deliversThroughIntegration(step))) state.status = 'pending';
+      if (draft.state.status === 'paused') state.status = 'pending'; // begun on resume
       else if (step.kind === 'agent') dispatch(draft, step);
       else if (step.kind === 'notify' && deliversThroughIntegration(step)) deliver(draft, step);
       return;
@@ -198,6 +210,8 @@ function reopen(draft: Draft): void {
   draft.state.status = 'running';
   draft.state.reason = null;
   draft.state.finishedAt = null;
+  // A finished execution awaits no timer (the shell withdraws them); one that runs again keeps its deadline.
+  if (draft.state.deadlineAt !== null && draft.state.deadlineAt > draft.at) startTimer(draft, null, 'deadline', draft.state.deadlineAt);
 }
 
 function restart(draft: Draft, id: string): void {

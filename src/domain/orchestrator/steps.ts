@@ -19,14 +19,18 @@ export function activate(draft: Draft, id: string): void {
   begin(draft, step);
 }
 
-/** Starts (or, while paused, holds) a step that is pending. */
+/**
+ * Starts a step that is pending. While the execution is paused nothing new starts, whatever the
+ * step's kind (no dispatch, notification, approval request, wait or branch): the step stays pending
+ * and `execution.resumed` begins it.
+ */
 export function begin(draft: Draft, step: Step): void {
+  if (draft.state.status === 'paused') return;
   const state = stepState(draft, step.id);
   const visit = state.visit;
   try {
     switch (step.kind) {
       case 'agent':
-        if (draft.state.status === 'paused') return; // dispatched on resume
         dispatch(draft, step);
         return;
       case 'approval': {
@@ -56,7 +60,6 @@ export function begin(draft: Draft, step: Step): void {
       }
       case 'notify': {
         if (deliversThroughIntegration(step)) {
-          if (draft.state.status === 'paused') return; // delivered on resume
           deliver(draft, step);
           return;
         }
@@ -201,7 +204,8 @@ export const maxLosses = 3;
 
 /**
  * The sandbox running an attempt was lost (not the step's fault): start a new attempt, on a new
- * sandbox, at once and without using up a try; after `maxLosses` losses it is an ordinary failure.
+ * sandbox, at once (on resume, if paused) and without using up a try; after `maxLosses` losses it is
+ * an ordinary failure.
  */
 export function loseAttempt(draft: Draft, id: string, reason: string): void {
   const step = stepOf(draft, id);
@@ -214,6 +218,11 @@ export function loseAttempt(draft: Draft, id: string, reason: string): void {
   state.losses = losses + 1;
   state.tries -= 1;
   state.error = `the sandbox was lost: ${reason}`;
+  if (draft.state.status === 'paused') {
+    // The new attempt starts on resume, like everything else that would start while paused.
+    Object.assign(state, { status: 'pending', timer: null });
+    return;
+  }
   dispatch(draft, step);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, initialState } from '../../../../src/domain/orchestrator/decide.ts';
+import { awaitedTimers, decide, initialState } from '../../../../src/domain/orchestrator/decide.ts';
 import type { Command, DecideContext, ExecutionEvent, ExecutionState } from '../../../../src/domain/orchestrator/execution.ts';
 import { retryDelayMs } from '../../../../src/domain/orchestrator/retry.ts';
 import { contextOf, recipe } from './fixtures.ts';
@@ -177,6 +177,67 @@ describe('the orchestrator decider', () => {
     const out = ex.send({ type: 'execution.cancelled', reason: 'changed my mind' }, 'ann');
     expect(out).toEqual([{ kind: 'cancel_run', key: 'ex1/b/1', stepId: 'b' }, { kind: 'finished', status: 'cancelled' }]);
     expect(ex.send({ type: 'step.completed', stepId: 'b', attempt: 1, output: null })).toEqual([]);
+  });
+
+  it('holds every step that acts while paused (notify, wait, approval, branch, parallel) and starts them on resume', () => {
+    const ctx = contextOf(recipe([
+      { id: 'a', kind: 'agent' },
+      { id: 'tell', kind: 'notify', message: 'a is done' },
+      { id: 'nap', kind: 'wait', forMs: 60_000 },
+      { id: 'gate', kind: 'approval', prompt: 'go on?' },
+      { id: 'route', kind: 'branch', cases: [], else: 'both' },
+      { id: 'both', kind: 'parallel', branches: [[{ id: 'x', kind: 'notify', message: 'x' }], [{ id: 'y', kind: 'wait', forMs: 1_000 }]] },
+    ]));
+    const ex = run(ctx);
+    ex.send({ type: 'execution.paused' }, 'ann');
+    // The running agent step finishes; the notification after it does not go out.
+    expect(ex.send({ type: 'step.completed', stepId: 'a', attempt: 1, output: null }, null, 2_000)).toEqual([]);
+    expect(ex.state).toMatchObject({ status: 'paused', active: ['tell'], steps: { tell: { status: 'pending', attempt: 0 } } });
+    // On resume the notification goes, and the wait starts counting then.
+    const resumed = ex.send({ type: 'execution.resumed' }, 'ann', 5_000);
+    expect(resumed).toEqual([expect.objectContaining({ kind: 'notify', stepId: 'tell', message: 'a is done' }), { kind: 'start_timer', timer: 'wait:nap:1', at: 65_000 }]);
+    // Paused while the wait runs: it ends on time, but the approval is not asked for until resumed.
+    ex.send({ type: 'execution.paused' }, 'ann');
+    expect(ex.send({ type: 'timer.fired', timer: 'wait:nap:1' }, null, 65_000)).toEqual([]);
+    expect(ex.state.steps.gate).toMatchObject({ status: 'pending', input: null });
+    expect(ex.send({ type: 'execution.resumed' }, 'ann')).toEqual([{ kind: 'request_approval', stepId: 'gate', prompt: 'go on?', quorum: 1 }]);
+    // A branch and a parallel step reached while paused wait too.
+    ex.send({ type: 'execution.paused' }, 'ann');
+    expect(ex.send({ type: 'approval.decided', stepId: 'gate', approved: true, comment: null }, 'bob')).toEqual([]);
+    expect(ex.state).toMatchObject({ active: ['route'], steps: { route: { status: 'pending' } } });
+    expect(ex.state.steps.x).toBeUndefined();
+    const last = ex.send({ type: 'execution.resumed' }, 'ann', 70_000);
+    expect(last).toEqual([expect.objectContaining({ kind: 'notify', stepId: 'x' }), { kind: 'start_timer', timer: 'wait:y:1', at: 71_000 }]);
+    expect(ex.state).toMatchObject({ status: 'waiting', steps: { route: { status: 'succeeded' }, x: { status: 'succeeded' }, y: { status: 'waiting' } } });
+  });
+
+  it('starts the new attempt of a step whose sandbox was lost while paused only on resume', () => {
+    const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent', timeoutMs: 60_000 }])));
+    ex.send({ type: 'execution.paused' }, 'ann');
+    expect(ex.send({ type: 'step.lost', stepId: 'a', attempt: 1, reason: 'gone' })).toEqual([]);
+    expect(ex.state.steps.a).toMatchObject({ status: 'pending', attempt: 1, losses: 1, timer: null });
+    expect(ex.send({ type: 'execution.resumed' }, 'ann')).toEqual([expect.objectContaining({ kind: 'dispatch', key: 'ex1/a/2' }), expect.objectContaining({ kind: 'start_timer', timer: 'timeout:a:2' })]);
+    expect(ex.state.steps.a).toMatchObject({ status: 'running', tries: 1 });
+  });
+
+  it('awaits only current timers: none once finished, and a retried execution awaits its deadline again', () => {
+    const ctx = contextOf(recipe([{ id: 'a', kind: 'agent', timeoutMs: 60_000, retry: { maxAttempts: 2, initialMs: 5_000, factor: 1, maxMs: 5_000 } }, { id: 'b', kind: 'agent' }], { deadlineMs: 3_600_000 }));
+    const ex = run(ctx);
+    expect(awaitedTimers(ex.state)).toEqual(['deadline', 'timeout:a:1']);
+    ex.send({ type: 'step.failed', stepId: 'a', attempt: 1, error: 'flaky', retryable: true });
+    // The retry supersedes the attempt's timeout.
+    expect(awaitedTimers(ex.state)).toEqual(['deadline', 'retry:a:2']);
+    ex.send({ type: 'timer.fired', timer: 'retry:a:2' });
+    ex.send({ type: 'step.completed', stepId: 'a', attempt: 2, output: null });
+    expect(awaitedTimers(ex.state)).toEqual(['deadline']);
+    ex.send({ type: 'step.failed', stepId: 'b', attempt: 1, error: 'broken', retryable: false });
+    expect(ex.state.status).toBe('failed');
+    expect(awaitedTimers(ex.state)).toEqual([]);
+    // A human retries before the deadline: it is started again for the same time.
+    expect(ex.send({ type: 'step.retried', stepId: 'b' }, 'ann', 10_000)).toContainEqual({ kind: 'start_timer', timer: 'deadline', at: 3_601_000 });
+    expect(awaitedTimers(ex.state)).toEqual(['deadline']);
+    ex.send({ type: 'execution.cancelled', reason: null }, 'ann');
+    expect(awaitedTimers(ex.state)).toEqual([]);
   });
 
   it('lets a human retry a failed step, skip a step with an output, and edit a future input', () => {

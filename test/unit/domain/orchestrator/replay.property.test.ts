@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, initialState } from '../../../../src/domain/orchestrator/decide.ts';
+import { awaitedTimers, decide, initialState } from '../../../../src/domain/orchestrator/decide.ts';
 import type { Command, ExecutionEvent, ExecutionState } from '../../../../src/domain/orchestrator/execution.ts';
 import { contextOf, recipe } from './fixtures.ts';
 
@@ -12,7 +12,7 @@ const ctx = contextOf(
     { id: 'hook', kind: 'wait', event: { name: 'push', match: "event.branch == 'main'" }, timeoutMs: 30_000 },
     { id: 'route', kind: 'branch', cases: [{ if: 'steps.x.output > 1', goto: 'plan' }], else: 'tell' },
     { id: 'tell', kind: 'notify', message: 'done' },
-  ]),
+  ], { deadlineMs: 600_000 }),
 );
 
 function deepFreeze<T>(value: T): T {
@@ -63,7 +63,7 @@ function nextEvent(state: ExecutionState, commands: Command[], m: { kind: number
 }
 
 describe('the decider, over random histories', () => {
-  it('rebuilds exactly the stored state when the history is replayed, never mutates its input, and never reuses an idempotency key', () => {
+  it('rebuilds exactly the stored state when the history is replayed, never mutates its input, never reuses an idempotency key, starts nothing while paused, and ignores timers it does not await', () => {
     fc.assert(
       fc.property(fc.array(move, { maxLength: 60 }), (moves) => {
         let state = deepFreeze(initialState({ id: 'ex', recipeId: 'r', recipeVersion: 1, startedAt: 0 }));
@@ -72,6 +72,13 @@ describe('the decider, over random histories', () => {
         const commands: Command[] = [];
         const apply = (event: ExecutionEvent) => {
           const decided = decide(state, event, ctx);
+          // A timer the execution does not await changes nothing but the version: the engine may skip it.
+          if (event.type === 'timer.fired' && !awaitedTimers(state).includes(event.timer)) {
+            expect(decided.commands).toEqual([]);
+            expect({ ...decided.state, version: state.version }).toEqual(state);
+          }
+          // Nothing new starts while paused: no dispatch, notification or approval request.
+          if (state.status === 'paused' && decided.state.status === 'paused') expect(decided.commands.filter((c) => c.kind === 'dispatch' || c.kind === 'notify' || c.kind === 'request_approval')).toEqual([]);
           state = deepFreeze(decided.state);
           history.push(event);
           commands.push(...decided.commands);
