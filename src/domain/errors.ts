@@ -37,7 +37,7 @@ export class InvalidInputError extends DomainError {
 
 /** The resource does not exist, or the caller may not know that it exists. */
 export class NotFoundError extends DomainError {
-  constructor(what: string, options: { cause?: unknown } = {}) {
+  constructor(what: string, options: { cause?: unknown; details?: unknown } = {}) {
     super('not_found', `${what} was not found`, options);
   }
 }

@@ -2,9 +2,9 @@ import type { Principal } from '../../domain/access/principal.ts';
 import { initialState } from '../../domain/orchestrator/decide.ts';
 import type { Actor, Decided, ExecutionState } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
-import { ConflictError, DomainError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
+import { ConflictError, DomainError, ForbiddenError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import type { ExecutionRecord, HistoryEntry } from '../../ports/executions.ts';
-import { auditBy, hiddenAs, requireDashboard } from '../access.ts';
+import { auditBy, requireDashboard } from '../access.ts';
 import type { AppContext } from '../context.ts';
 import type { Engine, EventBody } from './engine.ts';
 import type { Transaction } from '../../ports/unit-of-work.ts';
@@ -127,10 +127,10 @@ export async function intervene(ctx: Ctx, engine: Engine, principal: Principal, 
   const record = await requireExecution(ctx, principal, executionId, 'execution.control');
   const { result, decided } = await ctx.unitOfWork.run(async (tx) => {
     const locked = await ctx.executions.lock(executionId, tx);
-    if (locked === undefined) throw new NotFoundError('Execution');
+    if (locked === undefined) throw new NotFoundError('Execution', { details: { executionId } });
     const recipe = await engine.recipeOf(locked);
     const target = body.type === 'execution.moved' ? await ctx.recipes.version(locked.recipeId, body.recipeVersion, tx) : undefined;
-    const problem = interventionProblem(locked.state, recipe, body, target?.compiled);
+    const problem = interventionProblem(locked.state, recipe, body, target?.compiled, principal.userId);
     if (problem !== null) throw problem;
     const decided = await engine.applyLocked(locked, body, { kind: 'user', userId: principal.userId }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: body.type, workspaceId: record.workspaceId, targetType: 'execution', targetId: executionId, details: 'stepId' in body ? { stepId: body.stepId } : {} }), tx);
@@ -140,10 +140,18 @@ export async function intervene(ctx: Ctx, engine: Engine, principal: Principal, 
   return result;
 }
 
+/** The execution, if the principal may do `action` on it; refusals name it in their `details`. */
 async function requireExecution(ctx: Ctx, principal: Principal, executionId: string, action: 'dashboard.read' | 'execution.control'): Promise<ExecutionRecord> {
   const record = await ctx.executions.get(executionId);
-  if (record === undefined) throw new NotFoundError('Execution');
-  await hiddenAs('Execution', requireDashboard(ctx, principal, record.dashboardId, action));
+  if (record === undefined) throw new NotFoundError('Execution', { details: { executionId } });
+  try {
+    await requireDashboard(ctx, principal, record.dashboardId, action);
+  } catch (error) {
+    // One who may not see the dashboard may not learn that the execution exists either.
+    if (error instanceof NotFoundError) throw new NotFoundError('Execution', { details: { executionId } });
+    if (error instanceof ForbiddenError) throw new ForbiddenError(error.message, { details: { executionId, needs: action === 'execution.control' ? 'control' : 'read' } });
+    throw error;
+  }
   return record;
 }
 
