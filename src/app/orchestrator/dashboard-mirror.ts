@@ -1,13 +1,14 @@
 import * as Y from 'yjs';
-import { isFinishedStatus, type ExecutionState } from '../../domain/orchestrator/execution.ts';
+import { isFinishedStatus, type ExecutionState, type StepState } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 
 /**
  * How executions appear in their dashboard document (see docs/dashboard-document.md):
  * - `executions`: executionId → { recipeId, recipeVersion, status, active, reason, steps: { id → summary }, updatedAt }
- * - `approvals`: `<executionId>:<stepId>` → Y.Map { executionId, stepId, prompt, quorum, status,
- *   decisions: Y.Map userId → { approved, comment } }. A member approves or rejects by writing their
- *   own entry into `decisions`; the server turns it into an approval through the access policy.
+ * - `approvals`: `<executionId>:<stepId>` → Y.Map { executionId, stepId, prompt, quorum, visit, status,
+ *   decisions: Y.Map userId → { approved, comment, at } }. A member approves or rejects by writing their
+ *   own entry into `decisions`; the server turns it into an approval through the access policy, and
+ *   writes every recorded decision there, however it was made.
  */
 /** How many finished executions a dashboard document keeps (the API keeps them all). */
 export const finishedKept = 50;
@@ -23,24 +24,63 @@ export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: Compi
     const approvals = doc.getMap<Y.Map<unknown>>('approvals');
     for (const [id, s] of Object.entries(state.steps)) {
       const step = recipe.steps[id];
-      if (step?.kind !== 'approval' || s.visit === 0) continue;
-      const key = `${state.id}:${id}`;
-      let entry = approvals.get(key);
-      if (entry === undefined) {
-        if (s.status !== 'waiting') continue;
-        entry = new Y.Map<unknown>();
-        entry.set('executionId', state.id);
-        entry.set('stepId', id);
-        entry.set('prompt', typeof s.input?.prompt === 'string' ? s.input.prompt : step.prompt);
-        entry.set('quorum', step.quorum);
-        entry.set('decisions', new Y.Map<unknown>());
-        approvals.set(key, entry);
-      }
-      const status = s.status === 'waiting' ? 'waiting' : (s.output as { approved?: boolean } | null)?.approved === true ? 'approved' : 'rejected';
-      if (entry.get('status') !== status) entry.set('status', status);
+      if (step?.kind !== 'approval' || !opened(s)) continue;
+      mirrorApproval(approvals, `${state.id}:${id}`, { executionId: state.id, stepId: id, prompt: typeof s.input?.prompt === 'string' ? s.input.prompt : step.prompt, quorum: step.quorum }, s);
     }
     if (isFinishedStatus(state.status)) pruneFinished(doc);
   });
+}
+
+/**
+ * Whether an approval step has asked people (it began, in this or an earlier visit): the step holds
+ * the prompt it asked with. One held by a pause, skipped before it was reached or whose prompt could
+ * not be rendered asked nobody.
+ */
+function opened(s: StepState): boolean {
+  return s.visit > 0 && s.status !== 'pending' && typeof s.input?.prompt === 'string';
+}
+
+/** How an approval step's state reads in the document. */
+function approvalStatus(s: StepState): 'waiting' | 'approved' | 'rejected' | 'skipped' | 'cancelled' {
+  switch (s.status) {
+    case 'skipped':
+      return 'skipped';
+    case 'cancelled':
+      return 'cancelled';
+    case 'succeeded':
+      return (s.output as { approved?: boolean } | null)?.approved === true ? 'approved' : 'rejected';
+    case 'failed':
+      return 'rejected';
+    default:
+      return 'waiting';
+  }
+}
+
+/**
+ * Writes one approval as the execution's state has it, however it was decided (the API, the CLI,
+ * the document) and however fast: the entry is created even when the approval closed before any
+ * write showed it waiting. Every recorded decision is in `decisions`; once the approval has closed,
+ * entries that were never recorded (refused, written under someone else's id) are removed. A new
+ * visit of the step (a loop) starts the entry afresh. Only what differs is written.
+ */
+function mirrorApproval(approvals: Y.Map<Y.Map<unknown>>, key: string, asked: { executionId: string; stepId: string; prompt: string; quorum: number }, s: StepState): void {
+  let entry = approvals.get(key);
+  if (entry === undefined) {
+    entry = new Y.Map<unknown>();
+    approvals.set(key, entry);
+  }
+  let decisions = entry.get('decisions');
+  const revisited = entry.get('visit') !== undefined && entry.get('visit') !== s.visit;
+  if (!(decisions instanceof Y.Map) || revisited) {
+    decisions = new Y.Map<unknown>();
+    entry.set('decisions', decisions);
+  }
+  const fields: Record<string, unknown> = { ...asked, visit: s.visit, status: approvalStatus(s) };
+  for (const [name, value] of Object.entries(fields)) if (entry.get(name) !== value) entry.set(name, value);
+  const recorded = new Map(s.decisions.map((d) => [d.userId, { approved: d.approved, comment: d.comment, at: d.at }]));
+  const shown = decisions as Y.Map<unknown>;
+  for (const [userId, value] of recorded) if (JSON.stringify(shown.get(userId)) !== JSON.stringify(value)) shown.set(userId, value);
+  if (s.status !== 'waiting') for (const userId of [...shown.keys()]) if (!recorded.has(userId)) shown.delete(userId);
 }
 
 /**
