@@ -142,6 +142,10 @@ steps:
     const forbidden = await api('POST', `/v1/executions/${id}/steps/a/skip`, viewer.secret);
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.error).toMatchObject({ code: 'forbidden', details: { executionId: id } });
+    const readOnly = (await api('POST', '/v1/tokens', editor.secret, { name: 'read only', scopes: ['read'] })).body.token as string;
+    const scoped = await api('POST', `/v1/executions/${id}/steps/a/skip`, readOnly);
+    expect(scoped.status).toBe(403);
+    expect(scoped.body.error).toMatchObject({ code: 'forbidden', details: { requiredScope: 'control', scopes: ['read'] } });
   });
 
   it('withdraws the timers an execution no longer awaits from the outbox, all of them once it finishes', async () => {

@@ -87,7 +87,7 @@ async function authorizeRoute(route: AnyRoute, raw: RawRequest, context: Dispatc
   if (auth.sessionId !== undefined && !safeMethods.has(route.method) && !isSameOrigin(raw.headers, context.publicOrigin)) {
     throw new DomainError('csrf_failed', 'Cookie-authenticated writes must come from this site (the Origin header did not match)');
   }
-  if (!auth.principal.scopes.includes(route.access.scope)) throw new ForbiddenError(`This token lacks the "${route.access.scope}" scope`);
+  if (!auth.principal.scopes.includes(route.access.scope)) throw new ForbiddenError(`This token lacks the "${route.access.scope}" scope`, { details: { requiredScope: route.access.scope, scopes: auth.principal.scopes } });
   return auth;
 }
 
