@@ -207,4 +207,29 @@ steps:
       browser.destroy();
     }
   });
+
+  it('refuses a changed mind written over one\'s own decision in the document, and shows the recorded decision again', async () => {
+    const browser = connectClient(baton.url, dashboardId, { token: editor.secret });
+    try {
+      await eventually(() => browser.provider.isSynced, 5_000, 'synced');
+      const id = await run(`
+name: changed-mind
+steps:
+  - { id: gate, kind: approval, prompt: "Sure?", quorum: 2 }
+`);
+      const approvals = browser.doc.getMap<Y.Map<unknown>>('approvals');
+      const entry = (await eventually(() => approvals.get(`${id}:gate`), 10_000, 'the approval in the document')) as Y.Map<unknown>;
+      const decisions = entry.get('decisions') as Y.Map<unknown>;
+      decisions.set(editor.userId, { approved: true, comment: 'yes' });
+      await until(id, (s) => s.steps.gate?.decisions.length === 1, 'the decision recorded');
+      decisions.set(editor.userId, { approved: false, comment: 'actually no' });
+      await eventually(() => ((decisions.get(editor.userId) as { approved?: boolean } | undefined)?.approved === true ? true : undefined), 10_000, 'the recorded decision shown again');
+      expect(decisions.get(editor.userId)).toMatchObject({ approved: true, comment: 'yes' });
+      const state = await execution(id);
+      expect(state.steps.gate).toMatchObject({ status: 'waiting', decisions: [expect.objectContaining({ userId: editor.userId, approved: true })] });
+      expect((await history(id)).filter((e) => e.type === 'approval.decided')).toHaveLength(1);
+    } finally {
+      browser.destroy();
+    }
+  });
 });

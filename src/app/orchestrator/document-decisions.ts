@@ -28,7 +28,8 @@ export const documentDecisionTopic = 'realtime.decision';
 /**
  * Applies a decision as an intervention (the same access check and rules as the API's approve and
  * reject). A decision that does not apply (decided already, no longer waiting, access gone) is
- * logged and dropped: the document shows the approval's real state either way.
+ * logged and dropped, and the execution is shown again: the document goes back to the approval's
+ * recorded decisions (a changed mind written over one's own decision does not stay).
  */
 export async function applyDocumentDecision(deps: { readonly app: AppContext; readonly engine: Engine; readonly logger: Logger }, decision: DocumentDecision): Promise<void> {
   const target = parseApprovalKey(decision.approvalKey);
@@ -38,6 +39,8 @@ export async function applyDocumentDecision(deps: { readonly app: AppContext; re
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     deps.logger.info({ err: error, approvalKey: decision.approvalKey }, 'a decision written in a dashboard was not applied');
+    const record = await deps.app.executions.get(target.executionId);
+    if (record !== undefined) deps.engine.show(record);
   }
 }
 

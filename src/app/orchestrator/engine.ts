@@ -112,6 +112,14 @@ export class Engine {
   }
 
   /**
+   * Runs the after-commit handlers for a state already stored, without a change: shows it in the
+   * dashboard again where someone wrote what was not recorded (a refused decision in the document).
+   */
+  show(execution: CommittedExecution & Pick<ExecutionRecord, 'state'>): void {
+    this.committed(execution, { state: execution.state, commands: [] });
+  }
+
+  /**
    * Applies an event to an execution the caller has locked (or just created) in `tx`. After the
    * caller's transaction commits, it should pass the result to `committed`.
    */
