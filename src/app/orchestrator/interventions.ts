@@ -77,7 +77,7 @@ function stepIs(state: ExecutionState, step: StepState | undefined): string {
   if (step === undefined || (step.visit === 0 && step.status === 'pending')) return 'has not started yet';
   switch (step.status) {
     case 'pending':
-      return state.status === 'paused' ? 'has not started yet: the execution is paused' : 'has not started yet';
+      return state.status === 'paused' ? 'has not started yet (the execution is paused)' : 'has not started yet';
     case 'scheduled':
       return `is waiting to retry after attempt ${step.attempt} failed`;
     case 'running':
