@@ -73,7 +73,8 @@ export const configVariables = {
   BATON_SANDBOX_MAX_PER_WORKSPACE: { schema: positiveInt('a number of sandboxes').default(10), description: 'Live sandboxes one workspace may have at once; more gets 429 (a step waits and retries).' },
   BATON_SANDBOX_IDLE_MINUTES: { schema: positiveInt('a number of minutes').default(10), description: 'A sandbox with no run in flight and no terminal viewer is stopped after this many minutes (it is recreated when work resumes).' },
   BATON_SANDBOX_MAX_LIFETIME_MINUTES: { schema: positiveInt('a number of minutes').default(480), description: 'A sandbox is stopped this many minutes after it started, once no run is in flight.' },
-  BATON_SANDBOX_HEARTBEAT_SECONDS: { schema: positiveInt('a number of seconds').default(10), description: 'How often sandboxes send heartbeats; a sandbox silent for three of these is lost and its step moves to a new sandbox.' },
+  BATON_SANDBOX_HEARTBEAT_SECONDS: { schema: positiveInt('a number of seconds').default(10), description: 'How often sandboxes send heartbeats; a sandbox silent for BATON_SANDBOX_MISSED_HEARTBEATS of these is lost and its step moves to a new sandbox.' },
+  BATON_SANDBOX_MISSED_HEARTBEATS: { schema: positiveInt('a number of heartbeats').default(3), description: 'How many heartbeat intervals a sandbox may stay silent before it is lost: a lost sandbox is noticed within BATON_SANDBOX_HEARTBEAT_SECONDS x this + BATON_REAPER_INTERVAL_SECONDS (35 s by default); fewer notices sooner but loses sandboxes whose heartbeats are only late.' },
   BATON_SANDBOX_PROVISION_TIMEOUT_SECONDS: { schema: positiveInt('a number of seconds').default(120), description: 'How long creating a sandbox may take before it counts as failed.' },
   BATON_REAPER_INTERVAL_SECONDS: { schema: positiveInt('a number of seconds').default(5), description: 'How often each instance checks sessions (idle, lifetime, lease) and quiet runs.' },
   BATON_SIGNING_KEY_ROTATION_HOURS: { schema: positiveInt('a number of hours').default(24), description: 'How long a key signs terminal tokens before a new one takes over (old keys stay in /.well-known/jwks.json until their tokens expired).' },
@@ -128,6 +129,8 @@ export interface Config {
     readonly idleMs: number;
     readonly maxLifetimeMs: number;
     readonly heartbeatSeconds: number;
+    /** How long a sandbox may stay silent before it is lost: heartbeat interval x missed heartbeats. */
+    readonly leaseMs: number;
     readonly provisionTimeoutMs: number;
     readonly reaperIntervalMs: number;
     readonly signingKeyRotationMs: number;
@@ -257,6 +260,7 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
       idleMs: v.BATON_SANDBOX_IDLE_MINUTES * 60_000,
       maxLifetimeMs: v.BATON_SANDBOX_MAX_LIFETIME_MINUTES * 60_000,
       heartbeatSeconds: v.BATON_SANDBOX_HEARTBEAT_SECONDS,
+      leaseMs: v.BATON_SANDBOX_HEARTBEAT_SECONDS * v.BATON_SANDBOX_MISSED_HEARTBEATS * 1000,
       provisionTimeoutMs: v.BATON_SANDBOX_PROVISION_TIMEOUT_SECONDS * 1000,
       reaperIntervalMs: v.BATON_REAPER_INTERVAL_SECONDS * 1000,
       signingKeyRotationMs: v.BATON_SIGNING_KEY_ROTATION_HOURS * 3_600_000,

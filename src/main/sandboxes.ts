@@ -45,7 +45,7 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
   const { runner, manager } = sessions;
   // Also moved on by every pass that fails for want of the database: heartbeats that could not be
   // stored meanwhile say nothing about the sandboxes, so none is lost before it had leases to report.
-  let leaseGraceUntil = new Date(app.clock.now().getTime() + sc.heartbeatSeconds * 3_000);
+  let leaseGraceUntil = new Date(app.clock.now().getTime() + sc.leaseMs);
   let timer: ReturnType<typeof setInterval> | undefined;
   let reaping: Promise<unknown> | undefined;
   return {
@@ -60,7 +60,7 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
         reaping ??= sessions
           .reap(leaseGraceUntil)
           .catch((error: unknown) => {
-            if (isConnectionError(error)) leaseGraceUntil = new Date(Math.max(leaseGraceUntil.getTime(), app.clock.now().getTime() + sc.heartbeatSeconds * 3_000));
+            if (isConnectionError(error)) leaseGraceUntil = new Date(Math.max(leaseGraceUntil.getTime(), app.clock.now().getTime() + sc.leaseMs));
             logger.warn({ err: error }, 'session reaper pass failed');
           })
           .finally(() => (reaping = undefined));

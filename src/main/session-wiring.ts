@@ -55,7 +55,7 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
   const client = new HttpSandboxClient(sc.provider.kind === 'fly' || token === undefined ? {} : { token });
   const sessionStore = createSessionStore(db, app.credentials.sealer);
   const runs = createSandboxRunStore(db);
-  const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.heartbeatSeconds * 3_000, provisionTimeoutMs: sc.provisionTimeoutMs };
+  const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.leaseMs, provisionTimeoutMs: sc.provisionTimeoutMs };
   const secrets = createSecretCache(sessionStore);
   const managedSessions = { ...sessionStore, callbackSecret: (id: string) => secrets.get(id, true) };
   const manager = new SessionManager({ sessions: managedSessions, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace });
@@ -87,7 +87,7 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
     manager,
     routes: { sessionStore, manager, client, signer, events },
     async reap(leaseGraceUntil) {
-      await reapOnce({ sessions: sessionStore, runs, manager, client, runner, realtime: app.realtime, clock: app.clock, logger, policy, staleRunMs: policy.leaseMs * 2, ...(leaseGraceUntil === undefined ? {} : { leaseGraceUntil }), executionFinished });
+      await reapOnce({ sessions: sessionStore, runs, manager, client, runner, realtime: app.realtime, clock: app.clock, logger, policy, staleRunMs: policy.leaseMs * 2, ...(leaseGraceUntil === undefined ? {} : { leaseGraceUntil }), executionFinished, events });
       // Tokens of runs that ended on another instance (or before a restart) are revoked here.
       await credentials?.sweep();
     },

@@ -1,4 +1,5 @@
 export { SandboxUnavailableError } from '../domain/errors.ts';
+export { SandboxRunRefusedError } from '../domain/sessions/run-refused.ts';
 
 /**
  * The execution plane as Baton sees it (the contract is `api/sandbox.openapi.yaml`): a provisioner
@@ -64,17 +65,42 @@ export interface SandboxRun {
   readonly status: 'running' | 'succeeded' | 'failed' | 'cancelled';
   /** True when this request started it; false when the key was already known. */
   readonly created: boolean;
-  /** A finished run's output (succeeded) or error (failed), when the sandbox still has them. */
+  /** A succeeded run's output (undefined when the sandbox did not say). */
   readonly output?: unknown;
-  readonly error?: string;
+  /** Why a failed run failed, and whether another attempt may succeed. */
+  readonly error?: { readonly message: string; readonly retryable: boolean };
+  /** The sequence number of the run's last event (its events are 1 … lastSeq), when the sandbox says. */
+  readonly lastSeq?: number;
+}
+
+/**
+ * One event a sandbox reported about a run, as its callback carried it (`run.started`,
+ * `run.progress`, `run.artifact`, `run.completed`, `run.failed`), with its place in the run (`seq`,
+ * 1, 2, …) and its stable `id` (the same one its callback has, so either way it is stored once).
+ * The body is the contract's event; the callback handler validates it like a callback.
+ */
+export interface SandboxRunEvent {
+  readonly id: string;
+  readonly seq: number;
+  readonly type: string;
+  readonly [field: string]: unknown;
 }
 
 /** Talks to one sandbox through its API (adapter: http; Fly machines and the local sandbox speak it). */
 export interface SandboxClient {
-  /** Starts the run unless the sandbox knows the key (then returns the existing run, `created: false`). */
+  /**
+   * Starts the run unless the sandbox knows the key (then returns the existing run, `created: false`).
+   * Throws `SandboxRunRefusedError` when the sandbox refuses the run for good (its message says why),
+   * `SandboxUnavailableError` when the sandbox is gone or does not answer.
+   */
   startRun(sandbox: SandboxHandle, run: SandboxRunRequest, signal?: AbortSignal): Promise<SandboxRun>;
-  /** The run with this key, or undefined when the sandbox does not know it. */
+  /** The run with this key (status, output, error and retryability), or undefined when the sandbox does not know it. */
   inspectRun(sandbox: SandboxHandle, idempotencyKey: string): Promise<SandboxRun | undefined>;
+  /**
+   * The run's events after sequence number `after`, in order, every one (pages are followed), or
+   * undefined when the sandbox does not know the run.
+   */
+  runEvents(sandbox: SandboxHandle, idempotencyKey: string, after: number): Promise<SandboxRunEvent[] | undefined>;
   /** Cancels the run (idempotent). */
   cancelRun(sandbox: SandboxHandle, idempotencyKey: string): Promise<void>;
   /** Opens a terminal; returns where the browser attaches (it presents Baton's token there). */

@@ -75,8 +75,9 @@ export interface ArtifactRecord {
 
 /** What a callback writes. */
 export interface CallbackRecord {
-  readonly event: { readonly id: string; readonly sessionId: string; readonly epoch: number; readonly type: string; readonly runKey: string | null; readonly data: unknown };
-  /** The session's new lease end. */
+  /** `seq`: the event's place in its run (1, 2, …), when the sandbox says. */
+  readonly event: { readonly id: string; readonly sessionId: string; readonly epoch: number; readonly type: string; readonly runKey: string | null; readonly data: unknown; readonly seq?: number | null };
+  /** The session's new lease end (a lease is never shortened: an earlier time leaves it as it is). */
   readonly leaseUntil: Date;
   /** Set when the callback shows work (the session is not idle). */
   readonly activeAt: Date | null;
@@ -117,6 +118,11 @@ export interface SandboxRunStore {
    * callback was new.
    */
   recordPlain(input: PlainCallbackRecord): Promise<boolean>;
+  /**
+   * How far Baton holds the run's events without a gap: the highest `n` such that events 1 … n are
+   * all stored (0: none). Recovery asks the sandbox for the events after it.
+   */
+  eventCursor(runKey: string): Promise<number>;
   /** An execution's artifacts, oldest first. */
   artifacts(executionId: string): Promise<ArtifactRecord[]>;
 }

@@ -143,7 +143,8 @@ const planes: LocalSandboxPlane[] = [];
 async function startPlane(dataDir?: string, token?: string): Promise<LocalSandboxPlane> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'baton-local-sandbox-')));
   if (dataDir === undefined) tempDirs.push(dir);
-  const started = await startLocalSandboxPlane({ port: 0, dataDir: dir, logger: silentLogger, ...(token === undefined ? {} : { token }) });
+  // Short backoffs: the tests below refuse callbacks many times over, past the old six-second budget.
+  const started = await startLocalSandboxPlane({ port: 0, dataDir: dir, logger: silentLogger, callbackBackoff: { firstMs: 10, maxMs: 50 }, ...(token === undefined ? {} : { token }) });
   planes.push(started);
   return started;
 }
@@ -307,7 +308,7 @@ describe('the local sandbox plane speaks the contract', () => {
 
     const other = await runningSandbox();
     const asked = await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: other.id }, run);
-    expect(asked).toMatchObject({ status: 200, body: { created: false, status: 'failed', error: 'the sandbox that ran this was lost' } });
+    expect(asked).toMatchObject({ status: 200, body: { created: false, status: 'failed', error: { message: 'the sandbox that ran this was lost', retryable: true } } });
   });
 
   it('retries a callback answered 5xx, and stops a sandbox that Baton says was replaced (410)', async () => {
@@ -347,11 +348,80 @@ describe('the local sandbox plane speaks the contract', () => {
     expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId: old.id })).status).toBe(404);
     const fresh = await runningSandbox(after);
     const asked = await call(after, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: fresh.id }, run);
-    expect(asked).toMatchObject({ status: 200, body: { idempotencyKey: run.idempotencyKey, created: false, status: 'failed', error: 'the sandbox that ran this was lost' } });
+    expect(asked).toMatchObject({ status: 200, body: { idempotencyKey: run.idempotencyKey, created: false, status: 'failed', error: { message: 'the sandbox that ran this was lost', retryable: true } } });
     expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId: fresh.id, runKey: run.idempotencyKey })).body.status).toBe('failed');
     const ledger = await call(after, 'GET', '/v1/ledger');
     expect(ledger.body.runs).toEqual([expect.objectContaining({ idempotencyKey: run.idempotencyKey, sandboxId: old.id, requests: 2 })]);
     expect(eventsOf(run.idempotencyKey).filter((event) => event.type === 'run.started')).toHaveLength(1);
+  });
+
+  it('keeps retrying a run\'s callbacks until Baton acknowledges them (past any budget), and answers its record and events', async () => {
+    const down = randomUUID();
+    // Baton is "down" for this session's run events: 12 refusals each, twice the old retry budget.
+    receiver.answer = (event, attempt) => (event.sessionId === down && event.type !== 'heartbeat' && attempt <= 12 ? 503 : 204);
+    try {
+      const { id: sandboxId } = await runningSandbox(plane, down);
+      const run = runRequest({ duration: 50, progress: [{ message: 'building', percent: 50 }], artifacts: [{ kind: 'report', title: 'Log', content: 'ok' }], outcome: 'fail', error: 'the deploy was refused: no quota' });
+      await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run);
+      await eventually(() => finished(run.idempotencyKey), 20_000, 'every event delivered after the outage');
+      const events = eventsOf(run.idempotencyKey);
+      expect(events.map((event) => event.type)).toEqual(['run.started', 'run.progress', 'run.artifact', 'run.failed']);
+      expect(events.map((event) => ('seq' in event ? event.seq : undefined))).toEqual([1, 2, 3, 4]);
+      expect(events.at(-1)?.data).toEqual({ error: 'the deploy was refused: no quota', retryable: false });
+
+      const record = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: run.idempotencyKey });
+      expect(record.body).toMatchObject({ status: 'failed', error: { message: 'the deploy was refused: no quota', retryable: false }, lastSeq: 4 });
+      const all = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}/events', { sandboxId, runKey: run.idempotencyKey });
+      expect(all.body.hasMore).toBe(false);
+      expect(all.body.events.map((event: { id: string }) => event.id)).toEqual(events.map((event) => event.id));
+      const later = await fetch(`${plane.url}/v1/sandboxes/${sandboxId}/runs/${encodeURIComponent(run.idempotencyKey)}/events?after=2&limit=1`);
+      const page = (await later.json()) as { events: { seq: number; type: string }[]; hasMore: boolean };
+      expect(page).toMatchObject({ events: [{ seq: 3, type: 'run.artifact' }], hasMore: true });
+      expect(receiver.problems).toEqual([]);
+    } finally {
+      receiver.answer = () => 204;
+    }
+  });
+
+  it('delivers after a restart of the plane what Baton had not acknowledged, and keeps finished runs readable', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'baton-local-sandbox-journal-'));
+    tempDirs.push(dataDir);
+    const down = randomUUID();
+    let baton: 'down' | 'up' = 'down';
+    receiver.answer = (event) => (event.sessionId === down && baton === 'down' ? 503 : 204);
+    try {
+      const before = await startPlane(dataDir);
+      const old = await runningSandbox(before, down);
+      const ok = runRequest({ progress: [{ message: 'halfway', percent: 50 }], output: { pr: 17 } });
+      const bad = runRequest({ outcome: 'fail', error: 'refused for good' });
+      await call(before, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: old.id }, ok);
+      await call(before, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: old.id }, bad);
+      await eventually(async () => (await call(before, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId: old.id, runKey: bad.idempotencyKey })).body.status === 'failed', 10_000, 'both runs finished');
+      await before.close();
+      expect(eventsOf(ok.idempotencyKey)).toEqual([]);
+
+      baton = 'up';
+      const after = await startPlane(dataDir);
+      await eventually(() => finished(ok.idempotencyKey) && finished(bad.idempotencyKey), 10_000, 'the journal delivered after the restart');
+      expect(eventsOf(ok.idempotencyKey).map((event) => event.type)).toEqual(['run.started', 'run.progress', 'run.completed']);
+      expect(eventsOf(ok.idempotencyKey).at(-1)?.data).toEqual({ output: { pr: 17 } });
+      expect(eventsOf(bad.idempotencyKey).at(-1)?.data).toEqual({ error: 'refused for good', retryable: false });
+      // The sandbox is gone with the old process; what its runs reported is still readable there.
+      expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}/health', { sandboxId: old.id })).status).toBe(404);
+      expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId: old.id, runKey: ok.idempotencyKey })).body).toMatchObject({ status: 'succeeded', output: { pr: 17 }, lastSeq: 3 });
+      expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId: old.id, runKey: bad.idempotencyKey })).body).toMatchObject({ status: 'failed', error: { message: 'refused for good', retryable: false } });
+      const events = await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}/events', { sandboxId: old.id, runKey: ok.idempotencyKey });
+      expect(events.body.events.map((event: { id: string }) => event.id)).toEqual(eventsOf(ok.idempotencyKey).map((event) => event.id));
+      // Acknowledged now: a third process sends nothing again.
+      const delivered = receiver.events.length;
+      await after.close();
+      await startPlane(dataDir);
+      await sleep(300);
+      expect(receiver.events.filter((event) => event.sessionId === down)).toHaveLength(receiver.events.slice(0, delivered).filter((event) => event.sessionId === down).length);
+      expect(receiver.problems).toEqual([]);
+    } finally {
+      receiver.answer = () => 204;
+    }
   });
 
   it('answers bad input with a 400 naming the field, and never falls over', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSandboxPlane, type LocalSandboxPlane } from '../../src/adapters/local-sandbox/local-sandbox-plane.ts';
 import { HttpSandboxClient } from '../../src/adapters/sandbox-http/http-sandbox-client.ts';
 import { HttpSandboxProvisioner } from '../../src/adapters/sandbox-http/http-sandbox-provisioner.ts';
-import { SandboxUnavailableError, type SandboxRunRequest, type SandboxSpec } from '../../src/ports/sandboxes.ts';
+import { SandboxRunRefusedError, SandboxUnavailableError, type SandboxRunRequest, type SandboxSpec } from '../../src/ports/sandboxes.ts';
 import { eventually } from '../support/eventually.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
@@ -82,7 +82,7 @@ describe('HttpSandboxProvisioner and HttpSandboxClient against the local plane',
 
     const hanging = run({ outcome: 'hang' });
     await client.startRun(sandbox, hanging);
-    expect(await client.inspectRun(sandbox, hanging.idempotencyKey)).toEqual({ idempotencyKey: hanging.idempotencyKey, status: 'running', created: false });
+    expect(await client.inspectRun(sandbox, hanging.idempotencyKey)).toEqual({ idempotencyKey: hanging.idempotencyKey, status: 'running', created: false, lastSeq: 1 });
     await client.cancelRun(sandbox, hanging.idempotencyKey);
     await client.cancelRun(sandbox, hanging.idempotencyKey); // idempotent
     expect((await client.inspectRun(sandbox, hanging.idempotencyKey))?.status).toBe('cancelled');
@@ -91,17 +91,42 @@ describe('HttpSandboxProvisioner and HttpSandboxClient against the local plane',
     const { attachUrl } = await client.openTerminal(sandbox, { userId: 'user-1' });
     expect(attachUrl).toMatch(/^ws:\/\//);
 
-    // A request the sandbox refuses is a plain error carrying its message, not an outage.
+    // A run the sandbox refuses for good (a 400) is refused with its message, not retryable, not an outage.
     const refused = client.startRun(sandbox, run({ outcome: 'explode' }));
-    await expect(refused).rejects.toThrow(/inputs\.outcome/);
-    await expect(refused).rejects.not.toBeInstanceOf(SandboxUnavailableError);
+    await expect(refused).rejects.toThrow(/refused the run \(400\): .*inputs\.outcome/);
+    await expect(refused).rejects.toBeInstanceOf(SandboxRunRefusedError);
+    await expect(refused).rejects.toMatchObject({ retryable: false });
 
     await provisioner.destroy(sandbox.sandboxId);
     expect(await client.healthy(sandbox)).toBe(false);
     await expect(client.startRun(sandbox, run())).rejects.toBeInstanceOf(SandboxUnavailableError);
-    await expect(client.inspectRun(sandbox, quick.idempotencyKey)).rejects.toBeInstanceOf(SandboxUnavailableError);
+    // What finished there stays readable (the local plane keeps it); anything else is gone with it.
+    expect(await client.inspectRun(sandbox, quick.idempotencyKey)).toMatchObject({ status: 'succeeded' });
+    await expect(client.inspectRun(sandbox, `${randomUUID()}/build/1`)).rejects.toBeInstanceOf(SandboxUnavailableError);
     await expect(client.cancelRun(sandbox, quick.idempotencyKey)).rejects.toBeInstanceOf(SandboxUnavailableError);
     await expect(client.openTerminal(sandbox, { userId: 'user-1' })).rejects.toBeInstanceOf(SandboxUnavailableError);
+  });
+
+  it("reads a finished run's output, its real error and retryability, and its events after a cursor", async () => {
+    const provisioner = new HttpSandboxProvisioner({ baseUrl: plane.url });
+    const client = new HttpSandboxClient();
+    const sandbox = await provisioner.create(spec());
+    const ok = run({ progress: [{ message: 'cloned', percent: 30 }], artifacts: [{ kind: 'link', title: 'PR', url: 'https://example.com/pr/1' }], output: { pr: 1 } });
+    const bad = run({ outcome: 'fail', error: 'the repository is archived' });
+    const flaky = run({ outcome: 'fail-retryable', error: 'the registry timed out' });
+    for (const r of [ok, bad, flaky]) await client.startRun(sandbox, r);
+    await eventually(async () => (await client.inspectRun(sandbox, flaky.idempotencyKey))?.status === 'failed', 10_000, 'the runs to end');
+    expect(await client.inspectRun(sandbox, ok.idempotencyKey)).toEqual({ idempotencyKey: ok.idempotencyKey, status: 'succeeded', created: false, output: { pr: 1 }, lastSeq: 4 });
+    expect(await client.inspectRun(sandbox, bad.idempotencyKey)).toMatchObject({ status: 'failed', error: { message: 'the repository is archived', retryable: false } });
+    expect(await client.inspectRun(sandbox, flaky.idempotencyKey)).toMatchObject({ status: 'failed', error: { message: 'the registry timed out', retryable: true } });
+
+    const events = await client.runEvents(sandbox, ok.idempotencyKey, 0);
+    expect(events?.map((e) => [e.seq, e.type])).toEqual([[1, 'run.started'], [2, 'run.progress'], [3, 'run.artifact'], [4, 'run.completed']]);
+    expect(events?.at(-1)).toMatchObject({ runKey: ok.idempotencyKey, data: { output: { pr: 1 } } });
+    expect((await client.runEvents(sandbox, ok.idempotencyKey, 2))?.map((e) => e.seq)).toEqual([3, 4]);
+    expect(await client.runEvents(sandbox, ok.idempotencyKey, 4)).toEqual([]);
+    expect(await client.runEvents(sandbox, `${randomUUID()}/build/1`, 0)).toBeUndefined();
+    await provisioner.destroy(sandbox.sandboxId);
   });
 
   it('reports a crashed sandbox as gone and unavailable', async () => {

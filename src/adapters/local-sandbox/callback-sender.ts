@@ -8,10 +8,15 @@ export interface CallbackSenderOptions {
   readonly logger: Logger;
   /** Called once when Baton answers 410: this sandbox was replaced and must stop itself. */
   readonly onReplaced: () => void;
-  /** Retries after a network error or a 5xx (default 5). */
-  readonly retries?: number;
+  /**
+   * Told after Baton acknowledged (answered 2xx to) a callback with these events: the sandbox may
+   * then forget them.
+   */
+  readonly onDelivered?: (events: readonly Event[]) => void;
   /** First backoff, doubled after each retry (default 200 ms). */
   readonly backoffMs?: number;
+  /** The longest backoff between two attempts of a run's callback (default 5 s). */
+  readonly maxBackoffMs?: number;
   /** Per-attempt timeout (default 5 s). */
   readonly attemptTimeoutMs?: number;
   /** How long a lane waits for more events before its first callback (default 2 ms). */
@@ -23,12 +28,21 @@ const maxBatch = 50;
 
 type Event = { readonly type: string };
 
+/** The lane of heartbeats: a failed beat is not retried, the next one follows. */
+export const heartbeatLane = 'heartbeat';
+
 /**
  * Delivers one sandbox's signed callbacks. Events go into lanes (one per run, one for heartbeats):
  * a lane sends its next callback only after the previous one was answered or given up, so the
  * events of a run arrive in order, while a slow run never delays another run or the heartbeat.
  * Events of a lane that are ready together (queued while the previous callback was out, or in the
  * same moment, like an instant run's start and end) go out as one batch callback.
+ *
+ * A run's callback is retried after a network error, a 5xx, a 408 or a 429 for as long as the
+ * sender lives, with exponential backoff (200 ms doubling, capped at `maxBackoffMs`): Baton may be
+ * down for a deploy or a database recovery, and a run's events must all arrive, in order. A 2xx
+ * acknowledges the events (`onDelivered`); a 410 stops the sandbox; another 4xx is not retried.
+ * A heartbeat is not retried: the next beat follows.
  */
 export class CallbackSender {
   readonly #options: CallbackSenderOptions;
@@ -81,16 +95,16 @@ export class CallbackSender {
       }
       const batch = state.queue.splice(0, maxBatch);
       // A bug in one delivery must not wedge the lane: later events still go out.
-      await this.#deliver(batch).catch((error: unknown) => this.#options.logger.error({ err: error, types: batch.map((e) => e.type) }, 'callback delivery failed'));
+      await this.#deliver(batch, lane !== heartbeatLane).catch((error: unknown) => this.#options.logger.error({ err: error, types: batch.map((e) => e.type) }, 'callback delivery failed'));
     }
   }
 
-  async #deliver(events: readonly Event[]): Promise<void> {
-    const { callbackUrl, callbackSecret, logger, retries = 5, backoffMs = 200, attemptTimeoutMs = 5_000 } = this.#options;
+  async #deliver(events: readonly Event[], retry: boolean): Promise<void> {
+    const { callbackUrl, callbackSecret, logger, backoffMs = 200, maxBackoffMs = 5_000, attemptTimeoutMs = 5_000 } = this.#options;
     const body = JSON.stringify(events.length === 1 ? events[0] : { events });
     const type = events.map((e) => e.type).join(',');
     const stopped = this.#abort.signal;
-    for (let attempt = 0; attempt <= retries; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       if (stopped.aborted) return;
       let status: number | undefined;
       try {
@@ -103,20 +117,24 @@ export class CallbackSender {
         if (stopped.aborted) return;
         logger.debug({ err: error, type, attempt }, 'callback failed; will retry');
       }
-      if (status !== undefined && status < 300) return;
+      if (status !== undefined && status < 300) {
+        this.#options.onDelivered?.(events);
+        return;
+      }
       if (status === 410) {
         logger.info({ type }, 'Baton says this sandbox was replaced; stopping it');
         this.#options.onReplaced();
         return;
       }
-      if (status !== undefined && status < 500) {
+      if (status !== undefined && status < 500 && status !== 408 && status !== 429) {
         // Baton refused the callback itself (400/401): sending it again cannot help.
         logger.warn({ type, status }, 'callback refused');
         return;
       }
-      if (attempt < retries && !(await sleep(backoffMs * 2 ** attempt, stopped))) return;
+      if (!retry) return;
+      if (attempt === 5) logger.warn({ type }, 'callback not delivered yet; retrying until Baton answers');
+      if (!(await sleep(Math.min(backoffMs * 2 ** Math.min(attempt, 20), maxBackoffMs), stopped))) return;
     }
-    logger.warn({ type, retries }, 'callback given up after retries');
   }
 }
 

@@ -15,6 +15,8 @@ export interface LocalSandboxPlaneOptions {
   /** When set, every request must present `Authorization: Bearer <token>`. */
   readonly token?: string;
   readonly logger: Logger;
+  /** Backoff between attempts of a run's callback: first, doubled up to max (default 200 ms, 5 s). Tests shorten it. */
+  readonly callbackBackoff?: { readonly firstMs: number; readonly maxMs: number };
 }
 
 /** A running local plane. */
@@ -32,7 +34,7 @@ export interface LocalSandboxPlane {
  */
 export async function startLocalSandboxPlane(options: LocalSandboxPlaneOptions): Promise<LocalSandboxPlane> {
   const logger = options.logger.child({ component: 'local-sandbox' });
-  const plane = new SandboxPlane({ dataDir: options.dataDir, logger });
+  const plane = new SandboxPlane({ dataDir: options.dataDir, logger, ...(options.callbackBackoff === undefined ? {} : { callbackBackoff: options.callbackBackoff }) });
   const host = options.host ?? '127.0.0.1';
   let url = '';
   const server = createServer(createRequestHandler({ plane, token: options.token, fallbackUrl: () => url, logger }));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../ports/logger.ts';
-import { CallbackSender } from './callback-sender.ts';
+import { CallbackSender, heartbeatLane } from './callback-sender.ts';
+import type { RunEvent, RunJournal } from './run-journal.ts';
 import type { CreateSandboxBody, StartRunBody } from './schemas.ts';
 import { ScriptedRun } from './scripted-run.ts';
 
@@ -38,9 +39,12 @@ export class LocalSandbox {
   readonly #logger: Logger;
   readonly #sender: CallbackSender;
   readonly #onCrash: (sandbox: LocalSandbox) => void;
+  readonly #journal: RunJournal;
+  /** The last sequence number given to an event of each run. */
+  readonly #seqs = new Map<string, number>();
   #timer: ReturnType<typeof setTimeout> | ReturnType<typeof setInterval> | undefined;
 
-  constructor(options: { id: string; url: string; spec: CreateSandboxBody; logger: Logger; onCrash: (sandbox: LocalSandbox) => void }) {
+  constructor(options: { id: string; url: string; spec: CreateSandboxBody; logger: Logger; journal: RunJournal; backoff?: { readonly firstMs: number; readonly maxMs: number }; onCrash: (sandbox: LocalSandbox) => void }) {
     this.id = options.id;
     this.url = options.url;
     this.sessionId = options.spec.sessionId;
@@ -48,7 +52,9 @@ export class LocalSandbox {
     this.#spec = options.spec;
     this.#logger = options.logger.child({ sandboxId: this.id });
     this.#onCrash = options.onCrash;
-    this.#sender = new CallbackSender({ callbackUrl: this.#spec.callbackUrl, callbackSecret: this.#spec.callbackSecret, logger: this.#logger, onReplaced: () => this.stop() });
+    this.#journal = options.journal;
+    this.#journal.sandbox({ id: this.id, sessionId: this.sessionId, epoch: this.epoch, callbackUrl: this.#spec.callbackUrl, callbackSecret: this.#spec.callbackSecret });
+    this.#sender = new CallbackSender({ callbackUrl: this.#spec.callbackUrl, callbackSecret: this.#spec.callbackSecret, logger: this.#logger, ...(options.backoff === undefined ? {} : { backoffMs: options.backoff.firstMs, maxBackoffMs: options.backoff.maxMs }), onReplaced: () => this.stop(), onDelivered: (events) => acknowledge(this.#journal, events) });
     this.#timer = setTimeout(() => this.#boot(), startupMs);
   }
 
@@ -76,11 +82,13 @@ export class LocalSandbox {
   /** Baton said this sandbox was replaced (410): it stops working and reporting, but stays listed as `stopped`. */
   stop(): void {
     if (this.#halt()) this.#status = 'stopped';
+    this.#journal.gone(this.id);
   }
 
   /** Dies at once (outcome `crash`): the plane forgets it, so it is gone (404) from now on. */
   crash(): void {
     if (!this.#halt()) return;
+    this.#journal.gone(this.id);
     this.#logger.warn({}, 'sandbox crashed (scripted)');
     this.#onCrash(this);
   }
@@ -100,13 +108,27 @@ export class LocalSandbox {
 
   #heartbeat(): void {
     // A beat still being retried makes the next one pointless: skip it rather than pile up.
-    if (!this.#sender.busy('heartbeat')) this.#emit('heartbeat', {});
+    if (!this.#sender.busy(heartbeatLane)) this.#emit('heartbeat', {});
   }
 
   #emit(type: string, data: Record<string, unknown>, runKey?: string): void {
     if (this.#status !== 'running') return;
-    const event = { id: randomUUID(), sessionId: this.sessionId, epoch: this.epoch, sandboxId: this.id, at: new Date().toISOString(), type, ...(runKey === undefined ? {} : { runKey }), data };
-    this.#sender.send(runKey ?? 'heartbeat', event);
+    const event = { id: randomUUID(), sessionId: this.sessionId, epoch: this.epoch, sandboxId: this.id, at: new Date().toISOString(), type, data };
+    if (runKey === undefined) {
+      this.#sender.send(heartbeatLane, event);
+      return;
+    }
+    // A run's events are journaled before they are sent: kept until Baton acknowledges them, and
+    // readable (`GET …/runs/{key}/events`) after that.
+    const seq = (this.#seqs.get(runKey) ?? 0) + 1;
+    this.#seqs.set(runKey, seq);
+    const runEvent: RunEvent = { ...event, runKey, seq };
+    this.#journal.event(this.id, runEvent);
+    if (type === 'run.completed' || type === 'run.failed') {
+      const run = this.runs.get(runKey);
+      if (run !== undefined) this.#journal.ended(runKey, run.view());
+    }
+    this.#sender.send(runKey, runEvent);
   }
 
   /** Stops timers, runs and callbacks; false when it had already stopped. */
@@ -119,4 +141,11 @@ export class LocalSandbox {
     for (const run of this.runs.values()) run.lose();
     return true;
   }
+}
+
+/** Baton answered 2xx to a callback with these events: each run's events up to the last one are acknowledged. */
+export function acknowledge(journal: RunJournal, events: readonly { readonly type: string }[]): void {
+  const last = new Map<string, number>();
+  for (const event of events as readonly Partial<RunEvent>[]) if (typeof event.runKey === 'string' && typeof event.seq === 'number') last.set(event.runKey, Math.max(last.get(event.runKey) ?? 0, event.seq));
+  for (const [runKey, seq] of last) journal.ack(runKey, seq);
 }

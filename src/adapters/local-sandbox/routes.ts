@@ -69,8 +69,9 @@ async function route(req: IncomingMessage, res: ServerResponse, options: RouteOp
 async function sandboxApi(req: IncomingMessage, res: ServerResponse, options: RouteOptions & { planeUrl: string; notFound: HttpError }, id: string, rest: string[]): Promise<void> {
   const { plane, notFound } = options;
   const method = req.method ?? 'GET';
-  const sandbox = liveSandbox(plane, id);
   const [first, ...tail] = rest;
+  if (first === 'runs' && method === 'GET' && tail.length > 0) return readRun(req, res, plane, id, tail);
+  const sandbox = liveSandbox(plane, id);
   if (first === 'health' && tail.length === 0 && method === 'GET') return sendJson(res, 200, { status: 'ok', sandboxId: sandbox.id });
   if (first === 'terminals' && tail.length === 0 && method === 'POST') {
     parseBody(openTerminalBody, await readJsonBody(req));
@@ -83,12 +84,41 @@ async function sandboxApi(req: IncomingMessage, res: ServerResponse, options: Ro
     return sendJson(res, answer.created ? 201 : 200, answer.body);
   }
   // The key is one URL-encoded segment; an unencoded `a/b/1` is accepted too (it is unambiguous).
-  const cancel = method === 'POST' && tail.length > 1 && tail.at(-1) === 'cancel';
-  if (method !== 'GET' && !cancel) throw notFound;
-  const key = (cancel ? tail.slice(0, -1) : tail).join('/');
-  const run = cancel ? plane.cancelRun(sandbox, key) : plane.inspectRun(sandbox, key);
+  if (method !== 'POST' || tail.length < 2 || tail.at(-1) !== 'cancel') throw notFound;
+  const key = tail.slice(0, -1).join('/');
+  const run = plane.cancelRun(sandbox, key);
   if (run === undefined) throw new HttpError(404, 'run_not_found', `sandbox ${sandbox.id} does not know run ${key}`);
-  return cancel ? sendJson(res, 202, { idempotencyKey: run.idempotencyKey, status: run.status }) : sendJson(res, 200, run);
+  return sendJson(res, 202, { idempotencyKey: run.idempotencyKey, status: run.status });
+}
+
+/**
+ * `GET {url}/runs/{key}` and `GET {url}/runs/{key}/events?after=&limit=`: of a live sandbox, any run it
+ * was asked for; of one that is no longer live (destroyed, replaced, or of an earlier process), the
+ * runs that finished, from the journal, so what they reported can still be fetched.
+ */
+async function readRun(req: IncomingMessage, res: ServerResponse, plane: SandboxPlane, id: string, tail: string[]): Promise<void> {
+  const events = tail.length > 1 && tail.at(-1) === 'events';
+  const key = (events ? tail.slice(0, -1) : tail).join('/');
+  const live = plane.get(id);
+  let run;
+  if (live !== undefined && live.status === 'running') run = plane.inspectRun(live, key);
+  else if (live?.status === 'starting') throw new HttpError(409, 'sandbox_starting', `sandbox ${id} is still starting; retry shortly`);
+  else {
+    run = plane.finishedRun(id, key);
+    if (run === undefined) throw sandboxNotFound(id);
+  }
+  if (run === undefined) throw new HttpError(404, 'run_not_found', `sandbox ${id} does not know run ${key}`);
+  if (!events) return sendJson(res, 200, run);
+  const query = new URL(req.url ?? '/', 'http://plane').searchParams;
+  const after = wholeNumber(query.get('after'), 'after', 0);
+  const limit = Math.min(wholeNumber(query.get('limit'), 'limit', 100), 500);
+  return sendJson(res, 200, plane.events(key, after, Math.max(limit, 1)));
+}
+
+function wholeNumber(value: string | null, name: string, fallback: number): number {
+  if (value === null || value === '') return fallback;
+  if (!/^\d{1,9}$/.test(value)) throw new HttpError(400, 'invalid_query', `${name}: expected a whole number >= 0`);
+  return Number(value);
 }
 
 /** The sandbox if it accepts work: unknown, crashed, stopped and destroyed ones are 404, starting ones 409. */

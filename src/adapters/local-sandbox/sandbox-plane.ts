@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../ports/logger.ts';
-import { LocalSandbox } from './local-sandbox.ts';
+import { CallbackSender } from './callback-sender.ts';
+import { acknowledge, LocalSandbox } from './local-sandbox.ts';
+import { RunJournal, type RunEvent } from './run-journal.ts';
 import { RunLedger, type LedgerEntry } from './run-ledger.ts';
 import type { CreateSandboxBody, StartRunBody } from './schemas.ts';
 import { lostRunError, type RunView, type ScriptedRun } from './scripted-run.ts';
@@ -22,11 +24,19 @@ export class SandboxPlane {
   // Every run this process started, whichever sandbox ran it: a key asked of another sandbox answers its state.
   readonly #runs = new Map<string, ScriptedRun>();
   readonly #ledger: RunLedger;
+  readonly #journal: RunJournal;
   readonly #logger: Logger;
+  /** Senders of what sandboxes of an earlier process reported and Baton has not acknowledged yet. */
+  readonly #resumed: CallbackSender[] = [];
 
-  constructor(options: { dataDir: string; logger: Logger }) {
+  readonly #backoff: { readonly firstMs: number; readonly maxMs: number } | undefined;
+
+  constructor(options: { dataDir: string; logger: Logger; callbackBackoff?: { readonly firstMs: number; readonly maxMs: number } }) {
     this.#logger = options.logger;
+    this.#backoff = options.callbackBackoff;
     this.#ledger = new RunLedger(options.dataDir, options.logger);
+    this.#journal = new RunJournal(options.dataDir, options.logger);
+    this.#resume();
   }
 
   /** Creates the sandbox for this session epoch, or returns the one that exists (`created: false`). */
@@ -35,7 +45,7 @@ export class SandboxPlane {
     const existing = this.#sandboxes.get(this.#bySessionEpoch.get(slot) ?? '');
     if (existing !== undefined) return { sandbox: existing, created: false };
     const id = `sbx-${randomBytes(8).toString('hex')}`;
-    const sandbox = new LocalSandbox({ id, url: `${planeUrl}/v1/sandboxes/${id}`, spec, logger: this.#logger, onCrash: (crashed) => this.#forget(crashed) });
+    const sandbox = new LocalSandbox({ id, url: `${planeUrl}/v1/sandboxes/${id}`, spec, logger: this.#logger, journal: this.#journal, ...(this.#backoff === undefined ? {} : { backoff: this.#backoff }), onCrash: (crashed) => this.#forget(crashed) });
     this.#sandboxes.set(id, sandbox);
     this.#bySessionEpoch.set(slot, id);
     this.#logger.info({ sandboxId: id, epoch: spec.epoch }, 'sandbox created');
@@ -52,6 +62,7 @@ export class SandboxPlane {
     const sandbox = this.#sandboxes.get(id);
     if (sandbox === undefined) return;
     this.#forget(sandbox);
+    this.#journal.gone(id);
     await sandbox.destroy();
     this.#logger.info({ sandboxId: id }, 'sandbox destroyed');
   }
@@ -80,12 +91,34 @@ export class SandboxPlane {
   inspectRun(sandbox: LocalSandbox, key: string): RunView | undefined {
     if (!sandbox.known.has(key)) return undefined;
     const entry = this.#ledger.get(key);
-    return this.#runs.get(key)?.view() ?? (entry === undefined ? undefined : lostRun(entry));
+    const view = this.#runs.get(key)?.view() ?? this.#journal.run(key)?.end ?? (entry === undefined ? undefined : lostRun(entry));
+    return view === undefined ? undefined : { ...view, lastSeq: this.#journal.run(key)?.events.length ?? 0 };
+  }
+
+  /**
+   * A finished run of a sandbox that is no longer live (destroyed, replaced, or of an earlier
+   * process of this plane), from the journal: what it reported stays readable.
+   */
+  finishedRun(sandboxId: string, key: string): RunView | undefined {
+    const run = this.#journal.run(key);
+    if (run?.sandboxId !== sandboxId || run.end === undefined) return undefined;
+    return { ...run.end, lastSeq: run.events.length };
+  }
+
+  /** The run's events after sequence number `after`, at most `limit`, in order. */
+  events(key: string, after: number, limit: number): { events: RunEvent[]; hasMore: boolean } {
+    const all = this.#journal.run(key)?.events ?? [];
+    const next = all.filter((e) => e.seq > after);
+    return { events: next.slice(0, limit), hasMore: next.length > limit };
   }
 
   /** Cancels the run if this sandbox runs it; returns its state, or undefined for an unknown key. */
   cancelRun(sandbox: LocalSandbox, key: string): RunView | undefined {
-    sandbox.runs.get(key)?.cancel();
+    const run = sandbox.runs.get(key);
+    if (run !== undefined && run.view().status === 'running') {
+      run.cancel();
+      if (this.#journal.run(key) !== undefined) this.#journal.ended(key, run.view());
+    }
     return this.inspectRun(sandbox, key);
   }
 
@@ -98,8 +131,34 @@ export class SandboxPlane {
   async close(): Promise<void> {
     const all = [...this.#sandboxes.values()];
     for (const sandbox of all) this.#forget(sandbox);
-    await Promise.all(all.map((sandbox) => sandbox.destroy()));
+    for (const sender of this.#resumed) sender.stop();
+    await Promise.all([...all.map((sandbox) => sandbox.destroy()), ...this.#resumed.map((sender) => sender.settled())]);
     this.#ledger.close();
+    this.#journal.close();
+  }
+
+  /**
+   * Delivers what sandboxes of an earlier process of this plane reported and Baton has not
+   * acknowledged: their runs ended with that process, but what they reported is not lost.
+   */
+  #resume(): void {
+    for (const { sandbox, runs } of this.#journal.undelivered()) {
+      const logger = this.#logger.child({ sandboxId: sandbox.id, resumed: true });
+      const sender: CallbackSender = new CallbackSender({
+        callbackUrl: sandbox.callbackUrl,
+        callbackSecret: sandbox.callbackSecret,
+        logger,
+        ...(this.#backoff === undefined ? {} : { backoffMs: this.#backoff.firstMs, maxBackoffMs: this.#backoff.maxMs }),
+        onDelivered: (events) => acknowledge(this.#journal, events),
+        onReplaced: () => {
+          this.#journal.gone(sandbox.id);
+          sender.stop();
+        },
+      });
+      for (const [runKey, events] of runs) for (const event of events) sender.send(runKey, event);
+      this.#resumed.push(sender);
+      logger.info({ runs: runs.size }, 'delivering what an earlier process did not');
+    }
   }
 
   #forget(sandbox: LocalSandbox): void {
@@ -111,5 +170,5 @@ export class SandboxPlane {
 
 /** A key known only from the ledger: its run died with its sandbox or with an earlier process. */
 function lostRun(entry: LedgerEntry): RunView {
-  return { idempotencyKey: entry.idempotencyKey, status: 'failed', created: false, startedAt: entry.startedAt, error: lostRunError };
+  return { idempotencyKey: entry.idempotencyKey, status: 'failed', created: false, startedAt: entry.startedAt, error: { message: lostRunError, retryable: true } };
 }

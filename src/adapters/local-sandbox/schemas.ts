@@ -37,6 +37,8 @@ const runScript = z.looseObject({
   outcome: z.enum(outcomes, { error: `expected one of ${outcomes.join(', ')}` }).default('succeed'),
   failAttempts: z.number().int().min(0).default(0),
   output: z.unknown().optional(),
+  /** The message of a scripted failure (`fail`, `fail-retryable`). */
+  error: z.string().min(1).max(10_000).optional(),
   progress: z.array(progressItem).max(1_000).default([]),
   artifacts: z.array(artifactSchema.omit({ artifactId: true })).max(100).default([]),
 });

@@ -19,7 +19,16 @@ export interface RunView {
   readonly startedAt: string;
   readonly finishedAt?: string;
   readonly output?: unknown;
-  readonly error?: string;
+  /** Why a failed run failed, and whether another attempt may succeed. */
+  readonly error?: RunError;
+  /** The sequence number of the run's last event so far (0: none yet). */
+  readonly lastSeq?: number;
+}
+
+/** A failed run's error as the contract shows it. */
+export interface RunError {
+  readonly message: string;
+  readonly retryable: boolean;
 }
 
 /** Why a run whose sandbox went away failed (also said of keys known only from the persisted ledger). */
@@ -28,8 +37,9 @@ export const lostRunError = 'the sandbox that ran this was lost';
 /**
  * A run played from the script in its inputs: `run.started`, the `progress` reports spread evenly
  * over `duration`, then at `duration` the `artifacts` and the outcome (`succeed`, `fail`,
- * `fail-retryable`, `hang`: never ends, `crash`: the sandbox dies). An attempt number (the key's last
- * path segment) up to `failAttempts` fails retryably whatever the outcome.
+ * `fail-retryable`, `hang`: never ends, `crash`: the sandbox dies; a failure says `error` when the
+ * script gives one). An attempt number (the key's last path segment) up to `failAttempts` fails
+ * retryably whatever the outcome.
  */
 export class ScriptedRun {
   readonly idempotencyKey: string;
@@ -38,7 +48,7 @@ export class ScriptedRun {
   #status: RunStatus = 'running';
   #finishedAt: string | undefined;
   #output: unknown;
-  #error: string | undefined;
+  #error: RunError | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #request: StartRunBody;
   readonly #host: RunHost;
@@ -82,7 +92,7 @@ export class ScriptedRun {
 
   /** Stops a running run because its sandbox went away: it failed, and sends nothing more. */
   lose(): void {
-    if (this.#end('failed')) this.#error = lostRunError;
+    if (this.#end('failed')) this.#error = { message: lostRunError, retryable: true };
   }
 
   /** The run's current state. */
@@ -114,9 +124,9 @@ export class ScriptedRun {
       return;
     }
     const retryable = failsThisAttempt || inputs.outcome === 'fail-retryable';
-    const error = failsThisAttempt ? `scripted failure (attempt ${attempt}; the first ${inputs.failAttempts} fail)` : 'scripted failure';
+    const error = failsThisAttempt ? `scripted failure (attempt ${attempt}; the first ${inputs.failAttempts} fail)` : (inputs.error ?? 'scripted failure');
     this.#end('failed');
-    this.#error = error;
+    this.#error = { message: error, retryable };
     this.#host.emit('run.failed', { error, retryable });
   }
 

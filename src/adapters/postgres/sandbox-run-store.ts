@@ -47,19 +47,19 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
     const seen = new Set<string>();
     const firstCopy = beats.map((b) => !seen.has(b.event.id) && seen.add(b.event.id) !== undefined);
     const input = JSON.stringify(
-      beats.filter((_, i) => firstCopy[i]).map((b) => ({ id: b.event.id, session_id: b.event.sessionId, epoch: b.event.epoch, type: b.event.type, run_key: b.event.runKey, data: b.event.data ?? null, lease_until: b.leaseUntil, active_at: b.activeAt, starts_run: b.startsRun ?? null, ...endOf(b) })),
+      beats.filter((_, i) => firstCopy[i]).map((b) => ({ id: b.event.id, session_id: b.event.sessionId, epoch: b.event.epoch, type: b.event.type, run_key: b.event.runKey, data: b.event.data ?? null, seq: b.event.seq ?? null, lease_until: b.leaseUntil, active_at: b.activeAt, starts_run: b.startsRun ?? null, ...endOf(b) })),
     );
     const { rows } = await sql<{ id: string }>`
       with input as (
-        select * from jsonb_to_recordset(${input}::jsonb) as x(id text, session_id uuid, epoch int, type text, run_key text, data jsonb, lease_until timestamptz, active_at timestamptz, starts_run text, ends_run text, end_status text, end_output jsonb, end_error text, end_cost float8)
+        select * from jsonb_to_recordset(${input}::jsonb) as x(id text, session_id uuid, epoch int, type text, run_key text, data jsonb, seq int, lease_until timestamptz, active_at timestamptz, starts_run text, ends_run text, end_status text, end_output jsonb, end_error text, end_cost float8)
       ), ev as (
-        insert into sandbox_events (id, session_id, epoch, type, run_key, data)
-        select id, session_id, epoch, type, run_key, coalesce(data, 'null'::jsonb) from input
+        insert into sandbox_events (id, session_id, epoch, type, run_key, data, seq)
+        select id, session_id, epoch, type, run_key, coalesce(data, 'null'::jsonb), seq from input
         on conflict (id) do nothing returning id
       ), fresh as (
         select input.* from input join ev using (id)
       ), s as (
-        update sessions set lease_expires_at = f.lease_until, last_active_at = coalesce(f.active_at, sessions.last_active_at),
+        update sessions set lease_expires_at = greatest(sessions.lease_expires_at, f.lease_until), last_active_at = coalesce(f.active_at, sessions.last_active_at),
           status = case when f.active_at is not null and sessions.status = 'idle' then 'ready' else sessions.status end
         from (select distinct on (session_id) * from fresh order by session_id, lease_until desc) f
         where sessions.id = f.session_id and sessions.epoch = f.epoch and sessions.status in ('ready', 'idle')
@@ -114,11 +114,11 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
       const status = p.status ?? null;
       const { rows } = await sql<RunRow & { fresh: number }>`
         with ev as (
-          insert into sandbox_events (id, session_id, epoch, type, run_key, data)
-          values (${event.id}, ${event.sessionId}, ${event.epoch}, ${event.type}, ${event.runKey}, ${json(event.data)}::jsonb)
+          insert into sandbox_events (id, session_id, epoch, type, run_key, data, seq)
+          values (${event.id}, ${event.sessionId}, ${event.epoch}, ${event.type}, ${event.runKey}, ${json(event.data)}::jsonb, ${event.seq ?? null}::int)
           on conflict (id) do nothing returning id
         ), s as (
-          update sessions set lease_expires_at = ${leaseUntil}, last_active_at = coalesce(${activeAt}::timestamptz, last_active_at),
+          update sessions set lease_expires_at = greatest(lease_expires_at, ${leaseUntil}::timestamptz), last_active_at = coalesce(${activeAt}::timestamptz, last_active_at),
             status = case when ${activeAt}::timestamptz is not null and status = 'idle' then 'ready' else status end
           where id = ${event.sessionId} and epoch = ${event.epoch} and status in ('ready', 'idle') and exists (select 1 from ev)
         ), r as (
@@ -142,6 +142,15 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
         select (select count(*) from ev)::int as fresh, r.* from (select 1) as one left join r on true`.execute(db);
       const row = rows[0];
       return { fresh: (row?.fresh ?? 0) > 0, run: row?.run_key === null || row?.run_key === undefined ? undefined : toRun(row) };
+    },
+    async eventCursor(runKey) {
+      // The longest unbroken run of sequence numbers from 1: a gap (an event stored before an earlier
+      // one whose write failed) is asked for again.
+      const { rows } = await sql<{ cursor: number }>`
+        select coalesce(max(seq), 0)::int as cursor from (
+          select seq, row_number() over (order by seq) as n from (select distinct seq from sandbox_events where run_key = ${runKey} and seq is not null) s
+        ) numbered where seq = n`.execute(db);
+      return rows[0]?.cursor ?? 0;
     },
     async artifacts(executionId) {
       const rows = await db.selectFrom('artifacts').selectAll().where('execution_id', '=', executionId).orderBy('created_at').limit(500).execute();

@@ -279,6 +279,8 @@ export interface SandboxEventsTable {
   type: string;
   run_key: string | null;
   data: Json<unknown>;
+  /** The event's place in its run (1, 2, …); null for heartbeats and sandboxes that do not say. */
+  seq: Generated<number | null>;
   received_at: CreatedAt;
 }
 

@@ -61,7 +61,8 @@ export function expectBody<S extends z.ZodType>(schema: S, answer: JsonAnswer, w
   return result.data;
 }
 
-function errorMessage(body: unknown): string | undefined {
+/** The contract's error message in a body, if any. */
+export function errorMessage(body: unknown): string | undefined {
   const message = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
   return typeof message === 'string' ? message : undefined;
 }

@@ -6,6 +6,7 @@ import type { Realtime } from '../../ports/realtime.ts';
 import type { SandboxClient } from '../../ports/sandboxes.ts';
 import type { SandboxRunRecord, SandboxRunStore, SessionStore } from '../../ports/sessions.ts';
 import type { SandboxAgentRunner } from './sandbox-agent-runner.ts';
+import { applyPulledEvents, type SandboxEventDeps } from './sandbox-events.ts';
 import type { SessionManager } from './session-manager.ts';
 
 /** What the reaper needs. */
@@ -28,6 +29,8 @@ export interface ReaperDeps {
   readonly leaseGraceUntil?: Date;
   /** True when the execution has finished (its session is released; a backup for a crash before that). */
   readonly executionFinished: (executionId: string) => Promise<boolean>;
+  /** How fetched run events are applied (as the callbacks that did not arrive would have been). */
+  readonly events: SandboxEventDeps;
 }
 
 /** What one pass did, for logs and tests. */
@@ -48,7 +51,8 @@ export async function reapOnce(deps: ReaperDeps): Promise<ReapReport> {
   const now = deps.clock.now();
   for (const session of await deps.sessions.listLive()) {
     try {
-      const runsInFlight = (await deps.runs.inFlight(session.id)).filter((r) => r.epoch === session.epoch).length;
+      const open = (await deps.runs.inFlight(session.id)).filter((r) => r.epoch === session.epoch);
+      const runsInFlight = open.length;
       const viewers = session.purpose === 'terminal' ? (await deps.realtime.presence(session.dashboardId)).length : 0;
       if (session.purpose === 'execution' && session.executionId !== null && runsInFlight === 0 && isUsable(session) && (await deps.executionFinished(session.executionId))) {
         if ((await deps.manager.stop(session, 'its execution finished')) !== undefined) report.stopped.push(session.id);
@@ -58,6 +62,13 @@ export async function reapOnce(deps: ReaperDeps): Promise<ReapReport> {
       switch (decision.action) {
         case 'lose':
           if (deps.leaseGraceUntil !== undefined && now < deps.leaseGraceUntil) break;
+          // What the sandbox reported but could not deliver is fetched first (a plane keeps finished
+          // runs readable after their sandbox is gone): only runs still open after that are lost.
+          for (const run of open) {
+            await fetchRun(deps, session, run).catch((error: unknown) => {
+              if (!(error instanceof SandboxUnavailableError)) deps.logger.warn({ err: error, runKey: run.runKey }, 'could not fetch a run of a lost sandbox');
+            });
+          }
           await deps.manager.lose(session, decision.reason);
           report.lost.push(session.id);
           break;
@@ -88,7 +99,11 @@ export async function reapOnce(deps: ReaperDeps): Promise<ReapReport> {
   return report;
 }
 
-/** Asks the sandbox about a run that went quiet; reports what it says. True when it had ended or was lost. */
+/**
+ * Asks the sandbox about a run that went quiet: the events Baton does not hold yet (applied in
+ * order, as their callbacks would have been), then the run's record. Reports what it says. True
+ * when it had ended or was lost.
+ */
 async function recoverRun(deps: ReaperDeps, run: SandboxRunRecord): Promise<boolean> {
   const session = await deps.sessions.get(run.sessionId);
   const lost = async (reason: string) => {
@@ -96,22 +111,45 @@ async function recoverRun(deps: ReaperDeps, run: SandboxRunRecord): Promise<bool
     return true;
   };
   if (session === undefined || session.epoch !== run.epoch || !isUsable(session)) return lost('its sandbox is gone');
-  const handle = { sandboxId: session.sandboxId ?? '', url: session.sandboxUrl ?? '' };
-  let found;
+  let state;
   try {
-    found = await deps.client.inspectRun(handle, run.runKey);
+    state = await fetchRun(deps, session, run);
   } catch (error) {
     if (!(error instanceof SandboxUnavailableError)) throw error;
-    await deps.manager.lose(session as Session, error.message);
+    await deps.manager.lose(session, error.message);
     return true;
   }
-  if (found === undefined) return lost('its sandbox does not know it');
-  if (found.status === 'running') {
+  if (state === 'unknown') return lost('its sandbox does not know it');
+  if (state === 'running') {
     await deps.runs.update(run.runKey, {});
     return false;
   }
-  if (found.status === 'succeeded') await deps.runner.reportResult({ key: run.runKey, outcome: 'succeeded', output: found.output ?? null });
-  else if (found.status === 'failed') await deps.runner.reportResult({ key: run.runKey, outcome: 'failed', error: found.error ?? 'the run failed', retryable: true });
-  await deps.runs.update(run.runKey, { status: found.status });
   return true;
+}
+
+/**
+ * Fetches what the run's sandbox holds about it: its events after those stored (`eventCursor`),
+ * applied in order and deduplicated, then its record; a run that ended with no result among the
+ * events (a sandbox that keeps no events) is reported from the record, with its output or its error
+ * and retryability. Throws `SandboxUnavailableError` when the sandbox is gone.
+ */
+async function fetchRun(deps: ReaperDeps, session: Session, run: SandboxRunRecord): Promise<'ended' | 'running' | 'unknown'> {
+  const handle = { sandboxId: session.sandboxId ?? '', url: session.sandboxUrl ?? '' };
+  const events = await deps.client.runEvents(handle, run.runKey, await deps.runs.eventCursor(run.runKey));
+  if (events !== undefined && events.length > 0) await applyPulledEvents(deps.events, run, events);
+  const stored = await deps.runs.get(run.runKey);
+  if (stored !== undefined && stored.status !== 'dispatched' && stored.status !== 'running') return 'ended';
+  const found = await deps.client.inspectRun(handle, run.runKey);
+  if (found === undefined) return 'unknown';
+  if (found.status === 'running') return 'running';
+  if (found.status === 'succeeded') {
+    const output = found.output ?? null;
+    await deps.runner.reportResult({ key: run.runKey, outcome: 'succeeded', output });
+    await deps.runs.update(run.runKey, { status: 'succeeded', output });
+  } else if (found.status === 'failed') {
+    const error = found.error ?? { message: 'the run failed; its sandbox did not say why', retryable: true };
+    await deps.runner.reportResult({ key: run.runKey, outcome: 'failed', error: error.message, retryable: error.retryable });
+    await deps.runs.update(run.runKey, { status: 'failed', error: error.message });
+  } else await deps.runs.update(run.runKey, { status: found.status });
+  return 'ended';
 }

@@ -1,4 +1,5 @@
 import { SandboxLimitError, SandboxUnavailableError } from '../../domain/errors.ts';
+import { SandboxRunRefusedError } from '../../domain/sessions/run-refused.ts';
 import type { AgentRunner, RunRequest, RunResult } from '../../ports/agent-runner.ts';
 import type { ExecutionStore } from '../../ports/executions.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -81,6 +82,13 @@ export class SandboxAgentRunner implements AgentRunner {
     try {
       await client.startRun(handle, { idempotencyKey: run.key, profile: run.profile, prompt: run.prompt, inputs: run.input, timeoutMs: run.timeoutMs, ...(credentials === undefined ? {} : { credentials }) });
     } catch (error) {
+      if (error instanceof SandboxRunRefusedError) {
+        // The plane's final word on this run: the step fails now with its message (in the history,
+        // the API and the dashboard), not after the run is taken for lost again and again.
+        this.#deps.logger.info({ runKey: run.key, err: error }, 'the execution plane refused a run');
+        if (await runs.update(run.key, { status: 'failed', error: error.message })) await this.reportResult({ key: run.key, outcome: 'failed', error: error.message, retryable: error.retryable });
+        return;
+      }
       if (!(error instanceof SandboxUnavailableError)) throw error;
       // The sandbox is gone: the session is lost, which reports its in-flight runs lost; if another
       // process had already ended it, this run is reported here.

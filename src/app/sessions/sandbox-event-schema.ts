@@ -19,7 +19,12 @@ const base = {
   sandboxId: z.string().min(1).max(200),
   at: z.string().datetime(),
 };
-const run = { ...base, runKey: z.string().min(1).max(500) };
+const run = {
+  ...base,
+  runKey: z.string().min(1).max(500),
+  /** The event's place in its run (1, 2, …): recovery asks the sandbox for the events after those Baton holds. */
+  seq: z.number().int().min(1).max(2_147_483_647).optional(),
+};
 const cost = z.number().min(0).max(1_000_000).optional();
 
 /** The body of a signed callback from a sandbox (`POST /v1/sandbox-events`). */

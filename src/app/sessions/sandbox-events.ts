@@ -7,7 +7,9 @@ import { parseRunKey } from '../orchestrator/engine.ts';
 import type { Hmac } from '../../ports/hmac.ts';
 import { signatureHeaders, verifyCallback } from './callback-signature.ts';
 import type { SandboxAgentRunner } from './sandbox-agent-runner.ts';
-import type { ReportedArtifact, SandboxCallback, SandboxEvent } from './sandbox-event-schema.ts';
+import { sandboxEventSchema, type ReportedArtifact, type SandboxCallback, type SandboxEvent } from './sandbox-event-schema.ts';
+import type { SandboxRunEvent } from '../../ports/sandboxes.ts';
+import { replaceUnstorable } from '../text-policy.ts';
 
 /** What the callback handler needs. */
 export interface SandboxEventDeps {
@@ -96,6 +98,36 @@ export async function receiveSandboxCallback(deps: SandboxEventDeps, callback: S
   if (failure !== undefined) throw failure.error;
 }
 
+/**
+ * Events of one run that Baton fetched from the run's own sandbox (`GET …/runs/{key}/events`),
+ * because their callbacks did not arrive: applied exactly like callbacks, in order and deduplicated by
+ * event id (an event whose callback arrives too is stored once), with the same text policy. No
+ * signature: Baton asked the sandbox itself. Only events of the run's session epoch count; the first
+ * that does not parse stops the rest (a later one must not overtake it). Returns how many were applied.
+ */
+export async function applyPulledEvents(deps: SandboxEventDeps, run: { readonly runKey: string; readonly sessionId: string; readonly epoch: number; readonly executionId: string }, pulled: readonly SandboxRunEvent[]): Promise<number> {
+  const writes: Array<Promise<void>> = [];
+  let failure: { error: unknown } | undefined;
+  const pending = { push: (write: Promise<unknown>) => void writes.push(write.then(() => undefined, (error: unknown) => void (failure ??= { error }))) };
+  let applied = 0;
+  try {
+    for (const raw of pulled) {
+      const parsed = sandboxEventSchema.safeParse(replaceUnstorable(raw));
+      if (!parsed.success || parsed.data.type === 'heartbeat' || parsed.data.runKey !== run.runKey || parsed.data.sessionId !== run.sessionId || parsed.data.epoch !== run.epoch) {
+        deps.logger.warn({ runKey: run.runKey, seq: raw.seq, type: raw.type }, 'a fetched run event does not match the contract or its run; stopping there');
+        break;
+      }
+      // Fetched, not sent: says nothing about whether the sandbox is alive, so no lease is renewed.
+      await handle(deps, { executionId: run.executionId }, parsed.data, pending, new Date(0));
+      applied += 1;
+    }
+  } finally {
+    await Promise.all(writes);
+  }
+  if (failure !== undefined) throw failure.error;
+  return applied;
+}
+
 type Current = NonNullable<Awaited<ReturnType<SecretCache['get']>>>;
 
 async function authorize(deps: SandboxEventDeps, event: SandboxEvent, rawBody: string, headers: Readonly<Record<string, string | undefined>>): Promise<Current> {
@@ -113,9 +145,9 @@ async function authorize(deps: SandboxEventDeps, event: SandboxEvent, rawBody: s
   return current;
 }
 
-async function handle(deps: SandboxEventDeps, current: Current, event: SandboxEvent, pending: { push(write: Promise<unknown>): void }): Promise<void> {
+async function handle(deps: SandboxEventDeps, current: Pick<Current, 'executionId'>, event: SandboxEvent, pending: { push(write: Promise<unknown>): void }, leaseUntil?: Date): Promise<void> {
   const now = deps.clock.now();
-  const base = { event: { id: event.id, sessionId: event.sessionId, epoch: event.epoch, type: event.type, runKey: 'runKey' in event ? event.runKey : null, data: event.data }, leaseUntil: new Date(now.getTime() + deps.leaseMs) };
+  const base = { event: { id: event.id, sessionId: event.sessionId, epoch: event.epoch, type: event.type, runKey: 'runKey' in event ? event.runKey : null, data: event.data, seq: 'seq' in event ? (event.seq ?? null) : null }, leaseUntil: leaseUntil ?? new Date(now.getTime() + deps.leaseMs) };
   if (event.type === 'heartbeat') {
     pending.push(deps.runs.recordPlain({ ...base, activeAt: null }));
     return;
