@@ -58,7 +58,7 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
   const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.leaseMs, provisionTimeoutMs: sc.provisionTimeoutMs };
   const secrets = createSecretCache(sessionStore);
   const managedSessions = { ...sessionStore, callbackSecret: (id: string) => secrets.get(id, true) };
-  const manager = new SessionManager({ sessions: managedSessions, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace });
+  const manager = new SessionManager({ sessions: managedSessions, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace, ...(options.background === undefined ? {} : { background: options.background }) });
   const mirror = createSessionMirror(app, writer);
   const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger, onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason), ...(credentials === undefined ? {} : { credentials }) });
   manager.listen({
@@ -67,6 +67,16 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
       secrets.update(session);
       mirror.session(session);
     },
+    // The sandbox slot queue: a run that waited is started by the agent runner once its session has
+    // a slot, unless its attempt is no longer current; idle sandboxes of executions that only wait
+    // (a person, a timer, an event) make room when the workspace is at its limit.
+    startWaiting: (request) => runner.start(request),
+    stillWanted: async (request) => {
+      const state = (await app.executions.get(request.executionId))?.state;
+      const step = state?.steps[request.stepId];
+      return state !== undefined && !isFinishedStatus(state.status) && step?.status === 'running' && step.attempt === request.attempt;
+    },
+    onlyWaiting: async (executionId) => (await app.executions.get(executionId))?.state.status === 'waiting',
   });
   const signer = new JoseTokenSigner({ store: createSigningKeyStore(db, app.credentials.sealer), clock: app.clock, issuer: config.http.publicUrl, rotateAfterMs: sc.signingKeyRotationMs });
   const background = options.background ?? ((task: Promise<unknown>) => void task);
@@ -87,7 +97,9 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
     manager,
     routes: { sessionStore, manager, client, signer, events },
     async reap(leaseGraceUntil) {
-      await reapOnce({ sessions: sessionStore, runs, manager, client, runner, realtime: app.realtime, clock: app.clock, logger, policy, staleRunMs: policy.leaseMs * 2, ...(leaseGraceUntil === undefined ? {} : { leaseGraceUntil }), executionFinished, events });
+      await reapOnce({ sessions: sessionStore, runs, manager, client, runner, realtime: app.realtime, clock: app.clock, logger, policy, staleRunMs: policy.leaseMs * 2, ...(leaseGraceUntil === undefined ? {} : { leaseGraceUntil }), executionFinished, events, provisioner, heartbeatMs: sc.heartbeatSeconds * 1000 });
+      // The safety net of the sandbox slot queue (a release wakes it at once; this catches a crash).
+      await manager.sweepQueue();
       // Tokens of runs that ended on another instance (or before a restart) are revoked here.
       await credentials?.sweep();
     },

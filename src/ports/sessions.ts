@@ -1,4 +1,5 @@
 import type { Session, SessionPurpose, SessionStatus } from '../domain/sessions/session.ts';
+import type { RunRequest } from './agent-runner.ts';
 import type { Transaction } from './unit-of-work.ts';
 
 /** Who a session works for: an execution's agent steps, or a dashboard's terminal. */
@@ -8,6 +9,19 @@ export interface SessionOwner {
   readonly executionId: string | null;
   readonly purpose: SessionPurpose;
 }
+
+/** A run waiting for a sandbox slot, with the request that starts it once its session has one. */
+export interface SlotWaiter {
+  readonly runKey: string;
+  readonly request: RunRequest;
+}
+
+/**
+ * What asking for a sandbox slot gave: `granted` (the session is now `provisioning`, epoch + 1),
+ * `queued` (the run waits at this position: 1 is next), `refused` (no slot and nothing to queue),
+ * or `taken` (another caller began provisioning this session first).
+ */
+export type SlotClaim = { readonly kind: 'granted'; readonly session: Session } | { readonly kind: 'queued'; readonly position: number } | { readonly kind: 'refused' } | { readonly kind: 'taken' };
 
 /** Sessions in Postgres. Transitions are compare-and-set on (status, epoch): concurrent callers cannot both win. */
 export interface SessionStore {
@@ -36,6 +50,29 @@ export interface SessionStore {
   extendLease(id: string, epoch: number, leaseUntil: Date, tx?: Transaction): Promise<void>;
   /** Work happened: the session is not idle (`idle` → `ready`). */
   touch(id: string, now: Date, tx?: Transaction): Promise<void>;
+  /**
+   * Asks for a sandbox slot for the session (at `session.status`/`session.epoch`), first come first
+   * served per workspace, atomically across instances: granted (and provisioning begun) when the
+   * workspace holds fewer than `limit` sandboxes and no other session waits ahead of this one;
+   * otherwise `waiter` (if given) joins the queue, keeping the place it had if it already waited.
+   */
+  claimSlot(session: Session, limit: number, now: Date, waiter?: SlotWaiter): Promise<SlotClaim>;
+  /** The session first in the workspace's queue that holds no slot yet, with its waiting runs (oldest first). */
+  queueHead(workspaceId: string): Promise<{ session: Session; waiters: SlotWaiter[] } | undefined>;
+  /** Sessions that hold a usable sandbox but still have waiting runs (their start was interrupted). */
+  grantedWaiters(limit: number): Promise<Array<{ session: Session; waiters: SlotWaiter[] }>>;
+  /** Workspaces with runs waiting for a slot. */
+  waitingWorkspaces(): Promise<string[]>;
+  /** How many sessions of the workspace wait for a slot. */
+  waitingSessions(workspaceId: string): Promise<number>;
+  /** Forgets waiting runs: those given, or all of an execution's. */
+  dropWaiters(which: { runKeys: readonly string[] } | { executionId: string }): Promise<void>;
+  /** Forgets waiting runs that were started (their run is recorded); with no keys, every such row. */
+  dropStarted(runKeys?: readonly string[]): Promise<void>;
+  /** The place in its workspace's queue of the execution's session (1: next), or undefined when it does not wait. */
+  queuePosition(executionId: string): Promise<number | undefined>;
+  /** Execution sessions of the workspace with a sandbox, no run in flight and nothing waiting, least recently active first. */
+  idleHolders(workspaceId: string): Promise<Session[]>;
   /** The per-session secret callbacks of this epoch are signed with. */
   callbackSecret(id: string): Promise<{ secret: string; epoch: number; status: SessionStatus; executionId: string | null } | undefined>;
 }

@@ -5,7 +5,7 @@ import type { ExecutionStore } from '../../ports/executions.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { SandboxClient } from '../../ports/sandboxes.ts';
 import type { SandboxRunStore, SessionStore } from '../../ports/sessions.ts';
-import type { SessionManager } from './session-manager.ts';
+import { SandboxQueuedError, type SessionManager } from './session-manager.ts';
 import { IntegrationError } from '../../domain/integrations/errors.ts';
 import type { RunCredentials } from '../integrations/run-credentials.ts';
 
@@ -53,10 +53,12 @@ export class SandboxAgentRunner implements AgentRunner {
     if (owner === undefined) return;
     let ready;
     try {
-      ready = await manager.ensureReady({ workspaceId: owner.workspaceId, dashboardId: owner.dashboardId, executionId: run.executionId, purpose: 'execution' });
+      ready = await manager.ensureReady({ workspaceId: owner.workspaceId, dashboardId: owner.dashboardId, executionId: run.executionId, purpose: 'execution' }, run);
     } catch (error) {
-      // The dispatch is retried; meanwhile the dashboard says why the step does not start.
+      // The dashboard says why the step does not start. A queued run is started by the queue when a
+      // slot frees (docs/sessions.md); anything else is retried with the dispatch.
       if (error instanceof SandboxLimitError) this.#deps.onWaiting?.(run, owner.dashboardId, error.message);
+      if (error instanceof SandboxQueuedError) return;
       throw error;
     }
     const { session, handle } = ready;

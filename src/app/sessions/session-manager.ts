@@ -1,10 +1,11 @@
 import { SandboxLimitError, SandboxUnavailableError } from '../../domain/errors.ts';
 import { randomSecret } from '../identity/secrets.ts';
 import { isLive, isUsable, type Session, type SessionPolicy } from '../../domain/sessions/session.ts';
+import type { RunRequest } from '../../ports/agent-runner.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { SandboxClient, SandboxHandle, SandboxProvisioner } from '../../ports/sandboxes.ts';
-import type { SandboxRunRecord, SandboxRunStore, SessionOwner, SessionStore } from '../../ports/sessions.ts';
+import type { SandboxRunRecord, SandboxRunStore, SessionOwner, SessionStore, SlotWaiter } from '../../ports/sessions.ts';
 
 /** What the session manager needs. */
 export interface SessionManagerDeps {
@@ -22,12 +23,37 @@ export interface SessionManagerDeps {
   readonly maxPerWorkspace: number;
   /** Extra environment every sandbox gets. */
   readonly sandboxEnv?: Readonly<Record<string, string>>;
+  /**
+   * Receives work started after a release (handing freed slots to waiting runs). A runtime that may
+   * freeze once it has answered (a Worker) keeps itself alive until it settles; absent, it runs on.
+   */
+  readonly background?: (task: Promise<unknown>) => void;
 }
 
-/** Told about runs whose sandbox went away, and about every session change (for the dashboard). */
+/** Told about runs whose sandbox went away, about every session change (for the dashboard), and asked about waiting runs. */
 export interface SessionListeners {
   runLost(run: SandboxRunRecord, reason: string): Promise<void>;
   changed(session: Session): void;
+  /** Starts a run that waited for a slot, now that its session has one (the agent runner's `start`). */
+  startWaiting?(request: RunRequest): Promise<void>;
+  /** Whether a waiting run is still wanted (its execution goes on and the attempt is current). */
+  stillWanted?(request: RunRequest): Promise<boolean>;
+  /** Whether the execution only waits for a person, a timer or an event (so its idle sandbox may be let go). */
+  onlyWaiting?(executionId: string): Promise<boolean>;
+}
+
+/**
+ * The workspace is at its sandbox limit and the run waits in its queue (first come, first served):
+ * it starts when a slot frees. Not a failure of the dispatch: the queue starts it.
+ */
+export class SandboxQueuedError extends SandboxLimitError {
+  /** The run's session's place in the queue (1: next). */
+  readonly position: number;
+  constructor(limit: number, position: number) {
+    super(limit);
+    this.position = position;
+    this.message = `This workspace already runs ${limit} sandboxes, its limit; the step is number ${position} in the queue for the next one`;
+  }
 }
 
 const ownerKey = (owner: Pick<SessionOwner, 'purpose' | 'executionId' | 'dashboardId'>) => (owner.purpose === 'execution' ? `e:${owner.executionId ?? ''}` : `t:${owner.dashboardId}`);
@@ -46,6 +72,9 @@ export class SessionManager {
    */
   readonly #ready = new Map<string, { session: Session; handle: SandboxHandle; touchedAt: number }>();
   #listeners: SessionListeners = { runLost: async () => undefined, changed: () => undefined };
+  /** Workspaces whose queue this process is handing slots out of (one pass at a time; `again` asks for another). */
+  readonly #draining = new Map<string, { again: boolean }>();
+  readonly #lettingGo = new Set<string>();
 
   constructor(deps: SessionManagerDeps) {
     this.#deps = deps;
@@ -56,8 +85,12 @@ export class SessionManager {
     this.#listeners = listeners;
   }
 
-  /** The owner's session with a sandbox that takes work: the current one, or a new one. */
-  async ensureReady(owner: SessionOwner): Promise<{ session: Session; handle: SandboxHandle }> {
+  /**
+   * The owner's session with a sandbox that takes work: the current one, or a new one. At the
+   * workspace's limit a `run` waits in the queue (`SandboxQueuedError`; it is started when a slot
+   * frees); without one, `SandboxLimitError`.
+   */
+  async ensureReady(owner: SessionOwner, run?: RunRequest): Promise<{ session: Session; handle: SandboxHandle }> {
     const key = ownerKey(owner);
     const known = this.#ready.get(key);
     const now = this.#deps.clock.now();
@@ -76,10 +109,13 @@ export class SessionManager {
     }
     const pending = this.#provisioning.get(session.id);
     if (pending !== undefined) return pending;
-    const started = this.#provision(session)
-      .then((ready) => this.#remember(ready))
-      .finally(() => this.#provisioning.delete(session.id));
-    this.#provisioning.set(session.id, started);
+    return this.#track(session.id, this.#provision(session, run === undefined ? undefined : { runKey: run.key, request: run }));
+  }
+
+  /** Registers a provisioning in flight, so that callers for the same session share it. */
+  #track(sessionId: string, provisioning: Promise<{ session: Session; handle: SandboxHandle }>): Promise<{ session: Session; handle: SandboxHandle }> {
+    const started = provisioning.then((ready) => this.#remember(ready)).finally(() => this.#provisioning.delete(sessionId));
+    this.#provisioning.set(sessionId, started);
     return started;
   }
 
@@ -94,15 +130,31 @@ export class SessionManager {
     if (known?.session.id === session.id) this.#ready.delete(ownerKey(session));
   }
 
-  async #provision(session: Session): Promise<{ session: Session; handle: SandboxHandle }> {
-    const { sessions, clock, policy } = this.#deps;
+  async #provision(session: Session, waiter: SlotWaiter | undefined): Promise<{ session: Session; handle: SandboxHandle }> {
+    const { sessions, clock } = this.#deps;
     if (session.status === 'provisioning' || session.status === 'stopping') return this.#waitForOther(session);
     if (isLive(session) && session.status !== 'requested') return this.#waitForOther(session);
-    const live = await sessions.countLive(session.workspaceId, session.id);
-    if (live >= this.#deps.maxPerWorkspace) throw new SandboxLimitError(this.#deps.maxPerWorkspace);
-    const mine = await sessions.beginProvisioning(session.id, { status: session.status, epoch: session.epoch }, clock.now());
-    if (mine === undefined) return this.#waitForOther(session);
-    this.#listeners.changed(mine);
+    const limit = this.#deps.maxPerWorkspace;
+    const claim = await sessions.claimSlot(session, limit, clock.now(), waiter);
+    if (claim.kind === 'taken') return this.#waitForOther(session);
+    if (claim.kind === 'granted') {
+      this.#listeners.changed(claim.session);
+      return this.#create(claim.session);
+    }
+    if (claim.kind === 'queued') {
+      // A pass over the queue after our row committed: a slot freed while we queued is not missed
+      // (the release's own pass may have looked before our row existed), and at the limit idle
+      // sandboxes that only wait for a person or a timer make room.
+      this.wake(session.workspaceId);
+      throw new SandboxQueuedError(limit, claim.position);
+    }
+    this.#runAfter(this.#letGoIdle(session.workspaceId));
+    throw new SandboxLimitError(limit);
+  }
+
+  /** Creates the sandbox of a session this process began provisioning (`mine`). */
+  async #create(mine: Session): Promise<{ session: Session; handle: SandboxHandle }> {
+    const { sessions, clock, policy } = this.#deps;
     const stored = await sessions.callbackSecret(mine.id);
     try {
       const handle = await this.#deps.provisioner.create(
@@ -145,6 +197,8 @@ export class SessionManager {
    * engine heard it, and a run that never reports is closed by the reaper.
    */
   async release(executionId: string): Promise<void> {
+    // Runs it left waiting for a slot are no longer wanted.
+    await this.#deps.sessions.dropWaiters({ executionId });
     const session = await this.#deps.sessions.byExecution(executionId);
     if (session !== undefined && isLive(session)) await this.stop(session, 'its execution finished', { releaseRuns: false });
   }
@@ -156,6 +210,7 @@ export class SessionManager {
     if (lost === undefined) return;
     this.#deps.logger.info({ sessionId: session.id, epoch: session.epoch, reason }, 'sandbox session lost');
     this.#listeners.changed(lost);
+    this.wake(session.workspaceId);
     if (session.sandboxId !== null) await this.#deps.provisioner.destroy(session.sandboxId).catch(() => undefined);
     await this.#releaseRuns(session, `its sandbox was lost (${reason})`);
   }
@@ -172,8 +227,107 @@ export class SessionManager {
     }
     const ended = await sessions.transition(session.id, session.epoch, ['stopping'], 'ended', clock.now(), reason);
     if (ended !== undefined) this.#listeners.changed(ended);
+    // The slot is free: the next waiting run gets it now, not at a poll.
+    this.wake(session.workspaceId);
     if (options.releaseRuns !== false) await this.#releaseRuns(session, `its sandbox was stopped (${reason})`);
     return ended;
+  }
+
+  /**
+   * A slot may have freed in the workspace: hands free slots to the sessions first in its queue, in
+   * order, now (the release calls this; the reaper's `sweepQueue` is the backup after a crash).
+   */
+  wake(workspaceId: string): void {
+    const running = this.#draining.get(workspaceId);
+    if (running !== undefined) {
+      running.again = true;
+      return;
+    }
+    const state = { again: true };
+    this.#draining.set(workspaceId, state);
+    const pass = (async () => {
+      while (state.again) {
+        state.again = false;
+        await this.#drain(workspaceId);
+      }
+    })()
+      .catch((error: unknown) => this.#deps.logger.warn({ err: error, workspaceId }, 'could not hand a free sandbox slot to a waiting step; the reaper will'))
+      .finally(() => this.#draining.delete(workspaceId));
+    this.#runAfter(pass);
+  }
+
+  /**
+   * The safety net behind `wake` (each reaper pass): starts runs whose session got its slot but
+   * whose start was interrupted (an instance died), forgets rows of runs that did start, and hands
+   * out free slots in every workspace with a queue.
+   */
+  async sweepQueue(): Promise<void> {
+    const { sessions } = this.#deps;
+    await sessions.dropStarted();
+    for (const { session, waiters } of await sessions.grantedWaiters(100)) await this.#startWaiters(session, waiters);
+    for (const workspaceId of await sessions.waitingWorkspaces()) this.wake(workspaceId);
+  }
+
+  /** One pass over the workspace's queue: grants slots in order while there are free ones. */
+  async #drain(workspaceId: string): Promise<void> {
+    const { sessions, clock } = this.#deps;
+    for (let i = 0; i < 1_000; i++) {
+      const head = await sessions.queueHead(workspaceId);
+      if (head === undefined) return;
+      const wanted: SlotWaiter[] = [];
+      const stale: SlotWaiter[] = [];
+      for (const waiter of head.waiters) ((await (this.#listeners.stillWanted?.(waiter.request) ?? true)) ? wanted : stale).push(waiter);
+      if (stale.length > 0) await sessions.dropWaiters({ runKeys: stale.map((w) => w.runKey) });
+      if (wanted.length === 0) continue;
+      const claim = await sessions.claimSlot(head.session, this.#deps.maxPerWorkspace, clock.now());
+      if (claim.kind === 'refused' || claim.kind === 'queued') {
+        await this.#letGoIdle(workspaceId);
+        return;
+      }
+      if (claim.kind === 'taken') continue;
+      this.#listeners.changed(claim.session);
+      // Provisioning takes a while: the next head is served meanwhile. The rows stay until each run
+      // started, so a crash here loses nothing (the sweep, or the next release, starts them).
+      const ready = this.#track(claim.session.id, this.#create(claim.session));
+      this.#runAfter(ready.then(({ session }) => this.#startWaiters(session, wanted)).catch((error: unknown) => this.#deps.logger.warn({ err: error, sessionId: claim.session.id }, 'a waiting step could not start in its new sandbox; it keeps its place')));
+    }
+  }
+
+  /** Starts the waiting runs of a session that has its slot, then forgets the rows of those that started. */
+  async #startWaiters(session: Session, waiters: readonly SlotWaiter[]): Promise<void> {
+    const start = this.#listeners.startWaiting;
+    if (start === undefined) return;
+    await Promise.all(waiters.map((w) => start(w.request).catch((error: unknown) => this.#deps.logger.warn({ err: error, runKey: w.runKey, sessionId: session.id }, 'a waiting step could not start; next sweep'))));
+    await this.#deps.sessions.dropStarted(waiters.map((w) => w.runKey));
+  }
+
+  /**
+   * The workspace is at its limit and runs wait: idle sandboxes of executions that only wait for a
+   * person, a timer or an event are let go (recreated when their execution needs one again), as
+   * many as sessions wait, least recently active first.
+   */
+  async #letGoIdle(workspaceId: string): Promise<void> {
+    const onlyWaiting = this.#listeners.onlyWaiting;
+    if (onlyWaiting === undefined || this.#lettingGo.has(workspaceId)) return;
+    this.#lettingGo.add(workspaceId);
+    try {
+      let wanted = await this.#deps.sessions.waitingSessions(workspaceId);
+      if (wanted === 0) return;
+      for (const session of await this.#deps.sessions.idleHolders(workspaceId)) {
+        if (wanted <= 0) break;
+        if (session.executionId === null || !(await onlyWaiting(session.executionId))) continue;
+        if ((await this.stop(session, 'let go while its execution waits; a waiting step needed the slot')) !== undefined) wanted--;
+      }
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, workspaceId }, 'could not let idle sandboxes go for waiting steps');
+    } finally {
+      this.#lettingGo.delete(workspaceId);
+    }
+  }
+
+  #runAfter(task: Promise<unknown>): void {
+    const guarded = task.catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'sandbox slot work failed'));
+    if (this.#deps.background !== undefined) this.#deps.background(guarded);
   }
 
   async #releaseRuns(session: Session, reason: string): Promise<void> {
