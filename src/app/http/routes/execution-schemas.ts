@@ -35,5 +35,11 @@ export const executionSchema = z
     reason: z.string().nullable(),
     version: z.number().int(),
     createdBy: id.nullable(),
+    waitingFor: z
+      .enum(['sandbox', 'approval', 'event', 'timer'])
+      .nullable()
+      .optional()
+      .describe('What the execution waits for (GET /v1/executions/{id}): `sandbox` (an agent step waits in the workspace\'s queue for a sandbox slot), `approval` (people), `event` (a wait step\'s event), `timer` (a wait step\'s time); null when it is working or finished'),
+    queuePosition: z.number().int().min(1).nullable().optional().describe('With `waitingFor: sandbox`: its place in the workspace\'s queue (1: the next slot is its)'),
   })
   .meta({ id: 'Execution' });

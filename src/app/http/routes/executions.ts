@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import type { Engine, EventBody } from '../../orchestrator/engine.ts';
-import { executionHistory, getExecution, intervene } from '../../orchestrator/executions.ts';
+import { executionHistory, getExecution, intervene, type ExecutionView } from '../../orchestrator/executions.ts';
+import { waitingFor } from '../../orchestrator/waiting-for.ts';
+import { isFinishedStatus } from '../../../domain/orchestrator/execution.ts';
+import type { SessionStore } from '../../../ports/sessions.ts';
 import { callerOf, defineRoute, type AnyRoute, type RouteRequest } from '../route.ts';
 import { executionSchema } from './execution-schemas.ts';
 import { authErrors, id, limit, maxInt32, timestamp } from './schemas.ts';
@@ -11,7 +14,14 @@ const refused = { 404: { description: 'No such execution or step (or you may not
 const historySchema = z.object({ seq: z.number().int(), event: z.record(z.string(), z.unknown()), createdAt: timestamp }).meta({ id: 'ExecutionHistoryEntry' });
 
 /** Executions: read them, their history, and every human intervention. */
-export function executionRoutes(app: AppContext, engine: () => Engine): AnyRoute[] {
+export function executionRoutes(app: AppContext, engine: () => Engine, slots?: () => Pick<SessionStore, 'queuePosition'> | undefined): AnyRoute[] {
+  /** `waitingFor` and `queuePosition`: one query for the sandbox queue, and the recipe for the kind of a waiting step. */
+  const waitingStatus = async (execution: ExecutionView) => {
+    if (isFinishedStatus(execution.status)) return { waitingFor: null, queuePosition: null };
+    const position = (await slots?.()?.queuePosition(execution.id)) ?? null;
+    const recipe = position === null && execution.status === 'waiting' ? (await app.recipes.version(execution.recipeId, execution.recipeVersion))?.compiled : undefined;
+    return { waitingFor: waitingFor(execution, recipe, position !== null), queuePosition: position };
+  };
   /** An intervention route: POST, control scope, the body turned into a history event. */
   const intervention = <B extends z.ZodType>(path: string, operationId: string, summary: string, body: B, toEvent: (request: RouteRequest<Record<string, string>, unknown, z.infer<B>>) => EventBody, hasStep = true) =>
     defineRoute({
@@ -33,7 +43,10 @@ export function executionRoutes(app: AppContext, engine: () => Engine): AnyRoute
       access: { kind: 'user', scope: 'read' },
       request: { params: z.object({ id }) },
       responses: { 200: { description: 'The execution', schema: executionSchema }, ...authErrors, 404: refused[404] },
-      handler: async (request) => ({ status: 200, body: await getExecution(app, callerOf(request), request.params.id) }),
+      handler: async (request) => {
+        const execution = await getExecution(app, callerOf(request), request.params.id);
+        return { status: 200, body: { ...execution, ...(await waitingStatus(execution)) } };
+      },
     }),
     defineRoute({
       method: 'GET', path: '/v1/executions/{id}/events', operationId: 'listExecutionEvents', summary: 'The full history, oldest first, paginated (after = the last seq you have)', tags: ['executions'],

@@ -78,7 +78,7 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     ...dashboardRoutes(deps.app),
     ...itemRoutes(deps.app),
     ...recipeRoutes(deps.app, engine),
-    ...executionRoutes(deps.app, engine),
+    ...executionRoutes(deps.app, engine, () => deps.sessions?.sessionStore),
     ...sessionRoutes(deps.app, sessions),
     ...scheduleRoutes(schedules),
     ...triggerRoutes(triggers),
