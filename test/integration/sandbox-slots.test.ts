@@ -85,11 +85,8 @@ describe('sandbox slots', () => {
     const order = queued.map((id) => grantedAt.get(id) ?? Number.NaN);
     for (let i = 1; i < order.length; i++) expect(order[i], `step ${i} got its slot before step ${i - 1}: ${trace}`).toBeGreaterThanOrEqual(order[i - 1] ?? Number.NaN);
     expect(grants.every((g) => g.epoch === 1), trace).toBe(true);
-    // Never more than the limit at once, and nothing left in the queue.
-    await eventually(async () => ((await waiting(queued[29] ?? '')) ? undefined : true), 10_000, 'the queue is empty').catch(async (e) => {
-      console.log('LEFT', JSON.stringify((await sql`select w.run_key, w.seq, w.waiting_since, s.status, s.epoch, s.ended_reason, r.status as run_status, r.created_at from sandbox_slot_waiters w join sessions s on s.id = w.session_id left join sandbox_runs r on r.run_key = w.run_key`.execute(baton.db)).rows));
-      throw e;
-    });
+    // Nothing is left in the queue.
+    await eventually(async () => ((await waiting(queued[29] ?? '')) ? undefined : true), 10_000, 'the queue is empty');
     expect((await execution(queued[29] ?? '')).waitingFor).toBeNull();
   }, 120_000);
 
@@ -125,5 +122,31 @@ describe('sandbox slots', () => {
     await settled(revived, 'succeeded', 30_000);
     expect((await sessionOf(revived))?.epoch).toBe(2);
     for (const id of [...gatedIds.filter((g) => g !== revived), napper]) await api('POST', `/v1/executions/${id}/cancel`, {});
+  }, 90_000);
+
+  it('loses no step when the instance handing it a slot dies: another instance\'s reaper gives the head its slot again', async () => {
+    const hold = await recipe('hold3', '  - { id: a, kind: agent, profile: coder, prompt: hold, input: { outcome: hang } }\n');
+    const quick = await recipe('quick3', '  - { id: a, kind: agent, profile: coder, prompt: quick, input: { duration: 20 } }\n');
+    const holders = [await start(hold), await start(hold), await start(hold)];
+    for (const id of holders) await eventually(async () => ((await sessionOf(id))?.status === 'ready' ? true : undefined), 20_000, 'a holder has its sandbox');
+    const head = await start(quick);
+    await eventually(async () => ((await waiting(head)) ? true : undefined), 10_000, 'the step waits for a slot');
+    // An instance took the head's slot (its session began provisioning long ago) and died before
+    // creating its sandbox; then a holder left. This instance sees no head to serve (it is taken).
+    const taken = await sessionOf(head);
+    await baton.db.updateTable('sessions').set({ status: 'provisioning', epoch: 1, epoch_started_at: new Date(Date.now() - 10 * 60_000) }).where('id', '=', taken?.id ?? '').execute();
+    expect((await api('POST', `/v1/executions/${holders[0]}/cancel`, {})).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await execution(head)).status).toBe('running');
+    // Another instance, whose reaper runs: it fails the stuck provisioning and the head gets a slot again.
+    const other = await startTestApp(database.url, { BATON_SANDBOX_MAX_PER_WORKSPACE: '3', BATON_REAPER_INTERVAL_SECONDS: '1' });
+    try {
+      await settled(head, 'succeeded', 30_000);
+      expect(await sessionOf(head)).toMatchObject({ status: 'ended', epoch: 2 });
+      expect(await waiting(head)).toBe(false);
+    } finally {
+      await other.close();
+      for (const id of holders.slice(1)) await api('POST', `/v1/executions/${id}/cancel`, {});
+    }
   }, 90_000);
 });
