@@ -105,7 +105,11 @@ export async function readBody(request: Request, limit: number, routed: boolean)
   return body === invalid ? { kind: 'failed', failure: invalidJson } : { kind: 'json', body, rawBody: text };
 }
 
-/** The body's bytes, or undefined as soon as there are more than `limit` (the rest is not read). */
+/**
+ * The body's bytes, or undefined once there are more than `limit`. The rest is read and dropped up
+ * to another `limit` bytes before the stream is cancelled: a client still writing a body slightly
+ * too large then reads our 413 instead of a reset connection (EPIPE); a larger one is cut off.
+ */
 async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
   if (request.body === null) return new Uint8Array();
   const reader = request.body.getReader();
@@ -116,7 +120,7 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => undefined);
+      await drain(reader, limit);
       return undefined;
     }
     chunks.push(value);
@@ -155,4 +159,18 @@ function isPoisoned(value: unknown): boolean {
     for (const child of Object.values(node)) if (child !== null && typeof child === 'object') pending.push(child);
   }
   return false;
+}
+
+/** Reads and drops at most `budget` more bytes, then cancels whatever is left. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
+  try {
+    for (let dropped = 0; dropped <= budget; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      dropped += value.byteLength;
+    }
+  } catch {
+    return;
+  }
+  await reader.cancel().catch(() => undefined);
 }
