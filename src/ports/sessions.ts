@@ -34,8 +34,6 @@ export interface SessionStore {
   listByDashboard(dashboardId: string): Promise<Session[]>;
   /** Every live session (for the reaper). */
   listLive(): Promise<Session[]>;
-  /** How many sessions of the workspace hold or are getting a sandbox, other than `except`. */
-  countLive(workspaceId: string, except: string): Promise<number>;
   /**
    * Starts provisioning a new sandbox: epoch + 1, status `provisioning`; only if the session is still
    * at `from` (status and epoch). The callback secret stays the session's: a replaced sandbox can

@@ -83,12 +83,6 @@ export function createSessionStore(db: Database, sealer: SecretSealer): SessionS
     async listLive() {
       return (await db.selectFrom('sessions').select(columns).where('status', 'in', [...liveStatuses]).execute()).map(toSession);
     },
-    async countLive(workspaceId, except) {
-      // Sessions that hold or are getting a sandbox; a `requested` one that was refused holds nothing.
-      const holding = liveStatuses.filter((s) => s !== 'requested');
-      const row = await db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId).where('status', 'in', holding).where('id', '!=', except).executeTakeFirstOrThrow();
-      return Number(row.n);
-    },
     beginProvisioning: (id, from, now) => begin(db, id, from, now),
     markReady: (id, epoch, sandbox, leaseUntil, now) =>
       one(

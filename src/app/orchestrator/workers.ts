@@ -66,8 +66,9 @@ export interface WorkerDeps extends EngineDeps {
  */
 export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps): Promise<{ close(): Promise<void> }> {
   const { jobs, executions, agentProfiles, runner, logger } = deps;
-  // A dispatch that cannot get a sandbox (the workspace is at its limit, the provider is down) is
-  // retried every 5 s for an hour: the step waits for a slot rather than hanging or failing at once.
+  // A dispatch that cannot get a sandbox (the provider is down) is retried every 5 s for an hour:
+  // the step waits rather than hanging or failing at once. At the workspace's limit the dispatch is
+  // done: the step waits in the sandbox slot queue, which starts it when a slot frees (docs/sessions.md).
   // A dispatch may wait for a sandbox to be provisioned (up to its timeout) before it returns.
   await jobs.declareTopic(topics.dispatch, { retryLimit: 720, retryDelaySeconds: 5, expireInSeconds: 300 });
   await jobs.declareTopic(topics.cancel, { retryLimit: 5, retryDelaySeconds: 1 });
