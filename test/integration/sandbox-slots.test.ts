@@ -90,6 +90,22 @@ describe('sandbox slots', () => {
     expect((await execution(queued[29] ?? '')).waitingFor).toBeNull();
   }, 120_000);
 
+  it('queues every agent step of an execution that waits, and starts them all in its sandbox when it gets a slot', async () => {
+    const hold = await recipe('hold2', '  - { id: a, kind: agent, profile: coder, prompt: hold, input: { outcome: hang } }\n');
+    const both = await recipe('both', '  - { id: both, kind: parallel, branches: [ { steps: [ { id: x, kind: agent, profile: coder, prompt: x, input: { duration: 20 } } ] }, { steps: [ { id: y, kind: agent, profile: coder, prompt: y, input: { duration: 20 } } ] } ] }\n');
+    const holders = [await start(hold), await start(hold), await start(hold)];
+    for (const id of holders) await eventually(async () => ((await sessionOf(id))?.status === 'ready' ? true : undefined), 20_000, 'a holder has its sandbox');
+    const id = await start(both);
+    // Both steps wait (one place in the queue: they share the execution's session).
+    await eventually(async () => (Number((await sql<{ n: string }>`select count(*) as n from sandbox_slot_waiters where execution_id = ${id}`.execute(baton.db)).rows[0]?.n) === 2 ? true : undefined), 10_000, 'both steps wait');
+    expect(await execution(id)).toMatchObject({ waitingFor: 'sandbox', queuePosition: 1 });
+    expect((await api('POST', `/v1/executions/${holders[0]}/cancel`, {})).status).toBe(200);
+    const done = await settled(id, 'succeeded');
+    expect(done.steps).toMatchObject({ x: { status: 'succeeded' }, y: { status: 'succeeded' } });
+    expect((await sessionOf(id))?.epoch).toBe(1);
+    for (const holder of holders.slice(1)) await api('POST', `/v1/executions/${holder}/cancel`, {});
+  }, 60_000);
+
   it('lets idle sandboxes of executions waiting for a person go when a step needs the slot, and recreates them when their execution goes on', async () => {
     const gated = await recipe('gated', '  - { id: a, kind: agent, profile: coder, prompt: first, input: { duration: 20 } }\n  - { id: gate, kind: approval, prompt: "go on?" }\n  - { id: c, kind: agent, profile: coder, prompt: after, input: { duration: 20 } }\n');
     const waiter = await recipe('napper', '  - { id: nap, kind: wait, event: { name: go } }\n');

@@ -108,7 +108,16 @@ export class SessionManager {
       return this.#remember({ session, handle: { sandboxId: session.sandboxId, url: session.sandboxUrl } });
     }
     const pending = this.#provisioning.get(session.id);
-    if (pending !== undefined) return pending;
+    if (pending !== undefined) {
+      if (run === undefined) return pending;
+      try {
+        return await pending;
+      } catch (error) {
+        // Another run of the execution asked first and was queued: this run takes its own place.
+        if (!(error instanceof SandboxLimitError)) throw error;
+        return this.ensureReady(owner, run);
+      }
+    }
     return this.#track(session.id, this.#provision(session, run === undefined ? undefined : { runKey: run.key, request: run }));
   }
 
