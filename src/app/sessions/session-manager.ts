@@ -283,9 +283,7 @@ export class SessionManager {
     for (let i = 0; i < 1_000; i++) {
       const head = await sessions.queueHead(workspaceId);
       if (head === undefined) return;
-      const wanted: SlotWaiter[] = [];
-      const stale: SlotWaiter[] = [];
-      for (const waiter of head.waiters) ((await (this.#listeners.stillWanted?.(waiter.request) ?? true)) ? wanted : stale).push(waiter);
+      const { wanted, stale } = await this.#sort(head.waiters);
       if (stale.length > 0) await sessions.dropWaiters({ runKeys: stale.map((w) => w.runKey) });
       if (wanted.length === 0) continue;
       const claim = await sessions.claimSlot(head.session, this.#deps.maxPerWorkspace, clock.now());
@@ -302,12 +300,25 @@ export class SessionManager {
     }
   }
 
-  /** Starts the waiting runs of a session that has its slot, then forgets the rows of those that started. */
+  /**
+   * Starts the waiting runs of a session that has its slot (those still wanted: an attempt may have
+   * been superseded while its sandbox started), then forgets the rows of those that started.
+   */
   async #startWaiters(session: Session, waiters: readonly SlotWaiter[]): Promise<void> {
     const start = this.#listeners.startWaiting;
     if (start === undefined) return;
-    await Promise.all(waiters.map((w) => start(w.request).catch((error: unknown) => this.#deps.logger.warn({ err: error, runKey: w.runKey, sessionId: session.id }, 'a waiting step could not start; next sweep'))));
-    await this.#deps.sessions.dropStarted(waiters.map((w) => w.runKey));
+    const { wanted, stale } = await this.#sort(waiters);
+    if (stale.length > 0) await this.#deps.sessions.dropWaiters({ runKeys: stale.map((w) => w.runKey) });
+    await Promise.all(wanted.map((w) => start(w.request).catch((error: unknown) => this.#deps.logger.warn({ err: error, runKey: w.runKey, sessionId: session.id }, 'a waiting step could not start; next sweep'))));
+    await this.#deps.sessions.dropStarted(wanted.map((w) => w.runKey));
+  }
+
+  /** Waiting runs split into those whose attempt is still wanted and those that are not. */
+  async #sort(waiters: readonly SlotWaiter[]): Promise<{ wanted: SlotWaiter[]; stale: SlotWaiter[] }> {
+    const wanted: SlotWaiter[] = [];
+    const stale: SlotWaiter[] = [];
+    for (const waiter of waiters) ((await (this.#listeners.stillWanted?.(waiter.request) ?? true)) ? wanted : stale).push(waiter);
+    return { wanted, stale };
   }
 
   /**
