@@ -10,6 +10,7 @@ import type { SessionRouteDeps } from '../app/http/routes/sessions.ts';
 import type { RunCredentials } from '../app/integrations/run-credentials.ts';
 import type { DashboardWriter } from '../app/realtime/dashboard-writer.ts';
 import { reapOnce } from '../app/sessions/reaper.ts';
+import { fetchThenLose } from '../app/sessions/run-recovery.ts';
 import { SandboxAgentRunner } from '../app/sessions/sandbox-agent-runner.ts';
 import { createSecretCache } from '../app/sessions/sandbox-events.ts';
 import { SessionManager } from '../app/sessions/session-manager.ts';
@@ -18,6 +19,7 @@ import { isFinishedStatus } from '../domain/orchestrator/execution.ts';
 import type { Hmac } from '../ports/hmac.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { SandboxProvisioner } from '../ports/sandboxes.ts';
+import type { Session } from '../domain/sessions/session.ts';
 
 /** What differs between the runtimes' session wiring. */
 export interface SessionWiringOptions {
@@ -60,7 +62,9 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
   const managedSessions = { ...sessionStore, callbackSecret: (id: string) => secrets.get(id, true) };
   const manager = new SessionManager({ sessions: managedSessions, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace, ...(options.background === undefined ? {} : { background: options.background }) });
   const mirror = createSessionMirror(app, writer);
-  const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger, onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason), ...(credentials === undefined ? {} : { credentials }) });
+  // A session lost while dispatching (its sandbox is gone) gets what its runs reported fetched first.
+  const loseSession = (session: Session, reason: string): Promise<void> => fetchThenLose({ runs, client, runner, manager, logger, events }, session, reason);
+  const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger, onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason), ...(credentials === undefined ? {} : { credentials }), loseSession });
   manager.listen({
     runLost: (run, reason) => runner.reportResult({ key: run.runKey, outcome: 'lost', reason }),
     changed: (session) => {

@@ -172,6 +172,19 @@ async function expectEverythingArrived(ids: { ok: string; bad: string }): Promis
   expect(artifacts).toEqual([expect.objectContaining({ step_id: 'work', kind: 'link', title: 'The PR', url: 'https://example.com/pr/42' })]);
 }
 
+async function explain<T>(ids: { ok: string; bad: string }, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    console.log('DEBUG history', JSON.stringify(await history(ids.bad)).slice(0, 3000));
+    console.log('DEBUG sessions', JSON.stringify(await db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute()));
+    console.log('DEBUG runs', JSON.stringify(await db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()));
+    console.log('DEBUG server', server?.output().slice(-6000));
+    console.log('DEBUG plane', plane?.output().slice(-6000));
+    throw error;
+  }
+}
+
 describe('an outage of Baton longer than any retry budget', () => {
   it('loses nothing the runs reported meanwhile', async () => {
     const ids = await startRuns();
@@ -191,6 +204,6 @@ describe('an outage of Baton longer than any retry budget', () => {
     plane = await startSandboxProcess(planePort, join(dataDir, 'plane'));
     await sleep(outageMs - 6_000);
     await startServer();
-    await expectEverythingArrived(ids);
+    await explain(ids, () => expectEverythingArrived(ids));
   }, 120_000);
 });

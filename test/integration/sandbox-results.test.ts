@@ -117,6 +117,12 @@ describe('results of runs whose callbacks never arrive', () => {
       expect(run.output).toEqual({ pr: 7 });
       const artifacts = await baton.db.selectFrom('artifacts').selectAll().where('execution_id', '=', ok).execute();
       expect(artifacts).toEqual([expect.objectContaining({ kind: 'link', title: 'The PR', url: 'https://example.com/pr/7' })]);
+
+      // Each result was applied once, whichever way it came (a fetch, a fetch before a loss, a callback).
+      const history = async (id: string) => ((await api('GET', `/v1/executions/${id}/events`)).body as { events: { event: { type: string; stepId?: string } }[] }).events.map((e) => e.event);
+      expect((await history(ok)).filter((e) => e.stepId === 'a').map((e) => e.type)).toEqual(['step.completed']);
+      expect((await history(bad)).filter((e) => e.stepId === 'a').map((e) => e.type)).toEqual(['step.failed']);
+      expect(await baton.db.selectFrom('sandbox_events').select('id').where('run_key', '=', `${ok}/a/1`).execute()).toHaveLength(4);
     } finally {
       dropRunEvents = false;
     }
@@ -149,4 +155,17 @@ describe('a run the execution plane refuses', () => {
       browser.destroy();
     }
   }, 30_000);
+});
+
+describe('a sandbox that crashes', () => {
+  it('is lost as soon as its provider says it is gone, not a lease later; a step crashing every sandbox fails after its fourth loss', async () => {
+    const id = await start(`  - { id: a, kind: agent, profile: coder, prompt: crashy, input: { duration: 100, outcome: crash } }\n`);
+    const done = await settled(id, 40_000);
+    expect(done).toMatchObject({ status: 'failed', steps: { a: { status: 'failed', attempt: 4 } } });
+    const session = await baton.db.selectFrom('sessions').selectAll().where('execution_id', '=', id).executeTakeFirstOrThrow();
+    // Found by asking the provider about a sandbox late with its heartbeat, not by the lease running out.
+    expect(session).toMatchObject({ status: 'lost', epoch: 4, ended_reason: 'its sandbox is gone at the provider' });
+    const runs = await baton.db.selectFrom('sandbox_runs').select(['status', 'error']).where('execution_id', '=', id).orderBy('attempt').execute();
+    expect(runs.map((r) => r.status)).toEqual(['lost', 'lost', 'lost', 'lost']);
+  }, 60_000);
 });

@@ -3,10 +3,11 @@ import { isUsable, reapDecision, type Session, type SessionPolicy } from '../../
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Realtime } from '../../ports/realtime.ts';
-import type { SandboxClient } from '../../ports/sandboxes.ts';
+import type { SandboxClient, SandboxProvisioner } from '../../ports/sandboxes.ts';
 import type { SandboxRunRecord, SandboxRunStore, SessionStore } from '../../ports/sessions.ts';
 import type { SandboxAgentRunner } from './sandbox-agent-runner.ts';
-import { applyPulledEvents, type SandboxEventDeps } from './sandbox-events.ts';
+import { fetchRun, fetchThenLose } from './run-recovery.ts';
+import type { SandboxEventDeps } from './sandbox-events.ts';
 import type { SessionManager } from './session-manager.ts';
 
 /** What the reaper needs. */
@@ -31,6 +32,12 @@ export interface ReaperDeps {
   readonly executionFinished: (executionId: string) => Promise<boolean>;
   /** How fetched run events are applied (as the callbacks that did not arrive would have been). */
   readonly events: SandboxEventDeps;
+  /**
+   * Asked about a sandbox that missed a heartbeat by half an interval (`heartbeatMs` × 1.5 since its
+   * last callback): one the provider says is gone or stopped is lost at once, not a lease later.
+   */
+  readonly provisioner?: Pick<SandboxProvisioner, 'inspect'>;
+  readonly heartbeatMs?: number;
 }
 
 /** What one pass did, for logs and tests. */
@@ -59,17 +66,18 @@ export async function reapOnce(deps: ReaperDeps): Promise<ReapReport> {
         continue;
       }
       const decision = reapDecision(session, now.getTime(), { runsInFlight, viewers }, deps.policy);
+      if ((decision.action === 'keep' || decision.action === 'touch') && (deps.leaseGraceUntil === undefined || now >= deps.leaseGraceUntil)) {
+        const gone = await goneAtProvider(deps, session, now.getTime());
+        if (gone !== undefined) {
+          await fetchThenLose(deps, session, `its sandbox is ${gone} at the provider`);
+          report.lost.push(session.id);
+          continue;
+        }
+      }
       switch (decision.action) {
         case 'lose':
           if (deps.leaseGraceUntil !== undefined && now < deps.leaseGraceUntil) break;
-          // What the sandbox reported but could not deliver is fetched first (a plane keeps finished
-          // runs readable after their sandbox is gone): only runs still open after that are lost.
-          for (const run of open) {
-            await fetchRun(deps, session, run).catch((error: unknown) => {
-              if (!(error instanceof SandboxUnavailableError)) deps.logger.warn({ err: error, runKey: run.runKey }, 'could not fetch a run of a lost sandbox');
-            });
-          }
-          await deps.manager.lose(session, decision.reason);
+          await fetchThenLose(deps, session, decision.reason);
           report.lost.push(session.id);
           break;
         case 'stop':
@@ -100,6 +108,24 @@ export async function reapOnce(deps: ReaperDeps): Promise<ReapReport> {
 }
 
 /**
+ * For a usable session whose sandbox is late with its heartbeat (1.5 intervals since its last
+ * callback): `gone` or `stopped` when the provider says so; undefined otherwise, or when the
+ * provider cannot be asked (the lease decides then).
+ */
+async function goneAtProvider(deps: ReaperDeps, session: Session, now: number): Promise<'gone' | 'stopped' | undefined> {
+  if (deps.provisioner === undefined || deps.heartbeatMs === undefined || !isUsable(session) || session.sandboxId === null || session.leaseExpiresAt === null) return undefined;
+  const lastHeard = session.leaseExpiresAt - deps.policy.leaseMs;
+  if (now - lastHeard <= deps.heartbeatMs * 1.5) return undefined;
+  try {
+    const status = await deps.provisioner.inspect(session.sandboxId);
+    return status === 'gone' || status === 'stopped' ? status : undefined;
+  } catch (error) {
+    if (!(error instanceof SandboxUnavailableError)) deps.logger.warn({ err: error, sessionId: session.id }, 'could not ask the provider about a late sandbox');
+    return undefined;
+  }
+}
+
+/**
  * Asks the sandbox about a run that went quiet: the events Baton does not hold yet (applied in
  * order, as their callbacks would have been), then the run's record. Reports what it says. True
  * when it had ended or was lost.
@@ -116,7 +142,7 @@ async function recoverRun(deps: ReaperDeps, run: SandboxRunRecord): Promise<bool
     state = await fetchRun(deps, session, run);
   } catch (error) {
     if (!(error instanceof SandboxUnavailableError)) throw error;
-    await deps.manager.lose(session, error.message);
+    await fetchThenLose(deps, session, error.message);
     return true;
   }
   if (state === 'unknown') return lost('its sandbox does not know it');
@@ -125,31 +151,4 @@ async function recoverRun(deps: ReaperDeps, run: SandboxRunRecord): Promise<bool
     return false;
   }
   return true;
-}
-
-/**
- * Fetches what the run's sandbox holds about it: its events after those stored (`eventCursor`),
- * applied in order and deduplicated, then its record; a run that ended with no result among the
- * events (a sandbox that keeps no events) is reported from the record, with its output or its error
- * and retryability. Throws `SandboxUnavailableError` when the sandbox is gone.
- */
-async function fetchRun(deps: ReaperDeps, session: Session, run: SandboxRunRecord): Promise<'ended' | 'running' | 'unknown'> {
-  const handle = { sandboxId: session.sandboxId ?? '', url: session.sandboxUrl ?? '' };
-  const events = await deps.client.runEvents(handle, run.runKey, await deps.runs.eventCursor(run.runKey));
-  if (events !== undefined && events.length > 0) await applyPulledEvents(deps.events, run, events);
-  const stored = await deps.runs.get(run.runKey);
-  if (stored !== undefined && stored.status !== 'dispatched' && stored.status !== 'running') return 'ended';
-  const found = await deps.client.inspectRun(handle, run.runKey);
-  if (found === undefined) return 'unknown';
-  if (found.status === 'running') return 'running';
-  if (found.status === 'succeeded') {
-    const output = found.output ?? null;
-    await deps.runner.reportResult({ key: run.runKey, outcome: 'succeeded', output });
-    await deps.runs.update(run.runKey, { status: 'succeeded', output });
-  } else if (found.status === 'failed') {
-    const error = found.error ?? { message: 'the run failed; its sandbox did not say why', retryable: true };
-    await deps.runner.reportResult({ key: run.runKey, outcome: 'failed', error: error.message, retryable: error.retryable });
-    await deps.runs.update(run.runKey, { status: 'failed', error: error.message });
-  } else await deps.runs.update(run.runKey, { status: found.status });
-  return 'ended';
 }

@@ -1,5 +1,8 @@
 import { SandboxLimitError, SandboxUnavailableError } from '../../domain/errors.ts';
 import { SandboxRunRefusedError } from '../../domain/sessions/run-refused.ts';
+import { isFinishedStatus } from '../../domain/orchestrator/execution.ts';
+import type { Session } from '../../domain/sessions/session.ts';
+import { parseRunKey } from '../orchestrator/engine.ts';
 import type { AgentRunner, RunRequest, RunResult } from '../../ports/agent-runner.ts';
 import type { ExecutionStore } from '../../ports/executions.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -21,6 +24,11 @@ export interface SandboxAgentRunnerDeps {
   readonly onWaiting?: (run: RunRequest, dashboardId: string, reason: string) => void;
   /** Mints the short-lived credentials of runs that ask for them (a GitHub scope); revokes them at the end. */
   readonly credentials?: RunCredentials;
+  /**
+   * Loses a session whose sandbox turned out to be gone, after fetching what its runs reported
+   * (`fetchThenLose`); without it, the session is lost at once.
+   */
+  readonly loseSession?: (session: Session, reason: string) => Promise<void>;
 }
 
 /**
@@ -31,6 +39,8 @@ export interface SandboxAgentRunnerDeps {
 export class SandboxAgentRunner implements AgentRunner {
   readonly #deps: SandboxAgentRunnerDeps;
   #handler: (result: RunResult) => Promise<void> = async () => undefined;
+  /** Reports under way, by run key (see `reportResult`). */
+  readonly #reporting = new Map<string, Promise<void>>();
 
   constructor(deps: SandboxAgentRunnerDeps) {
     this.#deps = deps;
@@ -40,9 +50,30 @@ export class SandboxAgentRunner implements AgentRunner {
     this.#handler = handler;
   }
 
-  /** Passes a result to the orchestrator (callbacks, lost sandboxes, the reaper's findings). */
+  /**
+   * Passes a result to the orchestrator (callbacks, fetched events, lost sandboxes, the reaper's
+   * findings), once: a result may come both ways (a callback retried while the same events were
+   * fetched), and each report would be an entry in the execution's history. Reports of one key are
+   * serialized in this process, and one whose attempt the execution no longer waits for (it was
+   * reported already, or the step moved on) is dropped.
+   */
   async reportResult(result: RunResult): Promise<void> {
-    await this.#handler(result);
+    const previous = this.#reporting.get(result.key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(() => this.#report(result));
+    this.#reporting.set(result.key, current);
+    try {
+      await current;
+    } finally {
+      if (this.#reporting.get(result.key) === current) this.#reporting.delete(result.key);
+    }
+  }
+
+  async #report(result: RunResult): Promise<void> {
+    const run = parseRunKey(result.key);
+    const execution = run === undefined ? undefined : await this.#deps.executions.get(run.executionId);
+    const step = run === undefined ? undefined : execution?.state.steps[run.stepId];
+    const awaited = execution !== undefined && !isFinishedStatus(execution.state.status) && step !== undefined && step.attempt === run?.attempt && !isFinishedStatus(step.status) && step.status !== 'skipped';
+    if (awaited) await this.#handler(result);
     // The run is over: its token (if it got one) goes, whichever instance started it.
     await this.#deps.credentials?.release(result.key);
   }
@@ -94,7 +125,7 @@ export class SandboxAgentRunner implements AgentRunner {
       if (!(error instanceof SandboxUnavailableError)) throw error;
       // The sandbox is gone: the session is lost, which reports its in-flight runs lost; if another
       // process had already ended it, this run is reported here.
-      await manager.lose(session, error.message);
+      await (this.#deps.loseSession ?? ((lost: Session, reason: string) => manager.lose(lost, reason)))(session, error.message);
       if (await runs.update(run.key, { status: 'lost', error: error.message })) await this.reportResult({ key: run.key, outcome: 'lost', reason: error.message });
     }
   }
