@@ -257,6 +257,23 @@ steps:
     expect((await execution(id)).version).toBe(31);
   });
 
+  it('records a step result once, however often it is reported (two instances, a late report)', async () => {
+    const { id } = await run(`
+name: reported twice
+steps:
+  - { id: build, kind: agent, profile: coder, prompt: "build" }
+  - { id: hold, kind: wait, event: { name: go } }
+`);
+    await stepIs(id, 'hold', 'waiting');
+    const before = (await api('GET', `/v1/executions/${id}/events?limit=100`, viewer.secret)).body.events as Array<{ event: ExecutionEvent }>;
+    // Two more engines stand in for two more Baton processes that heard the same result again.
+    const engine = () => new Engine({ unitOfWork: baton.ctx.unitOfWork, executions: baton.ctx.executions, recipes: baton.ctx.recipes, outbox: { kick: () => undefined }, clock: baton.ctx.clock, expressions: createCelExpressions(), logger: silentLogger });
+    await Promise.all([engine(), engine()].flatMap((e) => [e.apply(id, { type: 'step.completed', stepId: 'build', attempt: 1, output: { again: true } }), e.apply(id, { type: 'step.failed', stepId: 'build', attempt: 1, error: 'late', retryable: false })]));
+    const after = (await api('GET', `/v1/executions/${id}/events?limit=100`, viewer.secret)).body.events as Array<{ event: ExecutionEvent }>;
+    expect(after.map((e) => e.event.type)).toEqual(before.map((e) => e.event.type));
+    expect((await execution(id)).steps.build?.output).not.toEqual({ again: true });
+  });
+
   it('refuses an invalid recipe with the path of each problem, and bad inputs by name', async () => {
     const bad = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, {
       recipe: { name: 'bad', steps: [{ id: 'a', kind: 'teleport' }, { id: 'b', kind: 'branch', cases: [{ if: 'steps.a.output >', goto: 'nowhere' }] }] },

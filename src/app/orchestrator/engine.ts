@@ -1,4 +1,4 @@
-import { awaitedTimers, decide } from '../../domain/orchestrator/decide.ts';
+import { awaitedTimers, awaitsResult, decide } from '../../domain/orchestrator/decide.ts';
 import { isFinishedStatus, type Actor, type Command, type Decided, type ExecutionEvent, type ExecutionState, type Expressions } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import { NotFoundError } from '../../domain/errors.ts';
@@ -81,9 +81,11 @@ export class Engine {
       const cached = this.#current.get(executionId);
       const current = cached ?? (await this.#deps.executions.get(executionId));
       if (current === undefined) throw new NotFoundError('Execution');
-      if (body.type === 'timer.fired' && !awaitedTimers(current.state).includes(body.timer)) {
-        // A timer the execution no longer awaits (superseded, or the execution finished) would change
-        // nothing: it is not recorded. The state this process remembers may be behind, so ask Postgres.
+      if (!changesAnything(current.state, body)) {
+        // A timer the execution no longer awaits (superseded, or the execution finished), or a step
+        // result it already has (two instances reporting one result, a late report of a replaced
+        // attempt), would change nothing: it is not recorded, so the history invents nothing. The state
+        // this process remembers may be behind, so ask Postgres first.
         if (cached === undefined) return current.state;
         this.#current.delete(executionId);
         continue;
@@ -234,4 +236,11 @@ export function parseRunKey(key: string): { executionId: string; stepId: string;
   const match = /^([0-9a-f-]{36})\/([^/]+)\/(\d+)$/.exec(key);
   if (match === null) return undefined;
   return { executionId: match[1] ?? '', stepId: match[2] ?? '', attempt: Number(match[3]) };
+}
+
+/** Whether an event can change the execution: timers and step results it no longer awaits cannot. */
+function changesAnything(state: ExecutionState, body: EventBody): boolean {
+  if (body.type === 'timer.fired') return awaitedTimers(state).includes(body.timer);
+  if (body.type === 'step.completed' || body.type === 'step.failed' || body.type === 'step.lost') return awaitsResult(state, body.stepId, body.attempt);
+  return true;
 }

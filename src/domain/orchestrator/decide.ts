@@ -20,6 +20,18 @@ export function awaitedTimers(state: ExecutionState): string[] {
 }
 
 /**
+ * Whether a step result (completed, failed or lost) still changes the execution: its step is running
+ * the attempt the result is of. Any other result (a second report of one result, a late result of a
+ * replaced attempt, a result after the execution finished) changes nothing, so the shell may ignore
+ * it without recording it.
+ */
+export function awaitsResult(state: ExecutionState, stepId: string, attempt: number): boolean {
+  if (isFinishedStatus(state.status)) return false;
+  const step = state.steps[stepId];
+  return step?.status === 'running' && step.attempt === attempt;
+}
+
+/**
  * The engine: folds one event into the state and says what must happen next. Pure and
  * deterministic: no clock (events carry their time), no randomness, no I/O. Events that no longer
  * apply (a late result of a replaced attempt, a timer that was superseded) change nothing but the
