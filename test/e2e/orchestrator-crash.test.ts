@@ -1,19 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
-import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
-import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
-import { resolveConfig } from '../../src/app/config.ts';
-import { bootstrapToken } from '../../src/app/identity/tokens.ts';
-import { sessionPrincipal } from '../../src/domain/access/principal.ts';
-import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { sandboxLedger } from '../support/api.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { startSandboxProcess, startServerProcess, type Spawned } from '../support/processes.ts';
 import { eventually } from '../support/eventually.ts';
-import { silentLogger } from '../support/silent-logger.ts';
+import { createPlaneFixture, type PlaneFixture } from '../support/plane-fixture.ts';
 
 /**
  * Executions with agent, wait and approval steps run while the server is killed with SIGKILL at
@@ -22,15 +10,7 @@ import { silentLogger } from '../support/silent-logger.ts';
  * outlives the server, shows each key started once), and a wait that fell due while the server was
  * down finished after the restart.
  */
-let database: TestDatabase;
-let db: Database;
-let dataDir: string;
-let port: number;
-let server: Spawned | undefined;
-let plane: (Spawned & { url: string }) | undefined;
-let token: string;
-let workspaceId: string;
-let dashboardId: string;
+let fixture: PlaneFixture;
 
 const recipe = `
 name: crashy
@@ -42,52 +22,15 @@ steps:
   - { id: tell, kind: notify, channel: dashboard, message: "built \${steps.build.output.built}" }
 `;
 
-async function startServer(): Promise<void> {
-  server = await startServerProcess(database.url, port, {
-    BATON_DATA_DIR: dataDir,
-    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
-    BATON_SANDBOX_PROVIDER: 'http',
-    BATON_SANDBOX_URL: plane?.url ?? '',
-    BATON_SANDBOX_HEARTBEAT_SECONDS: '1',
-    BATON_REAPER_INTERVAL_SECONDS: '1',
-    BATON_SANDBOX_MAX_PER_WORKSPACE: '50',
-  });
-}
-
-async function kill(): Promise<number> {
-  server?.child.kill('SIGKILL');
-  await server?.exited;
-  return Date.now();
-}
-
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { status?: string; steps?: Record<string, { status: string; finishedAt: number | null }> } };
-}
-
 beforeAll(async () => {
-  database = await createTestDatabase();
-  dataDir = await mkdtemp(join(tmpdir(), 'baton-crash-'));
-  db = createDatabase({ url: database.url, poolMax: 2, logger: silentLogger });
-  const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url }));
-  const made = await bootstrapToken(ctx, { email: 'crash@example.com', workspaceName: 'Crash' });
-  token = made.secret;
-  workspaceId = made.workspace?.id ?? '';
-  dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Crash' }, 'setup')).id;
-  port = await freePort();
-  plane = await startSandboxProcess(await freePort(), join(dataDir, 'plane'));
+  fixture = await createPlaneFixture('crash');
 });
-afterAll(async () => {
-  if (server !== undefined && server.child.exitCode === null) server.child.kill('SIGKILL');
-  if (plane !== undefined && plane.child.exitCode === null) plane.child.kill('SIGKILL');
-  await db.destroy();
-  await database.drop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
 
 describe('the orchestrator under SIGKILL', () => {
   it('finishes every execution correctly, starts no attempt twice, and fires timers that fell due while down', async () => {
-    await startServer();
+    const { api, db, workspaceId, dashboardId } = fixture;
+    await fixture.startServer();
     expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
     const recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: recipe })).body.id as string;
     const ids: string[] = [];
@@ -117,27 +60,27 @@ describe('the orchestrator under SIGKILL', () => {
     const waitingBefore: string[] = [];
     for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') waitingBefore.push(id);
     expect(waitingBefore.length).toBeGreaterThan(0);
-    await kill();
+    await fixture.killServer();
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     const restartedAt = Date.now();
-    await startServer();
+    await fixture.startServer();
 
     // More executions, and kills at different points of their work.
     for (let i = 0; i < 6; i++) ids.push((await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string);
     for (const pause of [250, 700, 400]) {
       await new Promise((resolve) => setTimeout(resolve, pause));
-      await kill();
-      await startServer();
+      await fixture.killServer();
+      await fixture.startServer();
     }
 
     await eventually(async () => {
       for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
       return true;
     }, 60_000, 'every execution succeeded').catch(async (error: unknown) => {
-      for (const id of ids) console.log('DEBUG', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1500));
-      console.log('DEBUG sessions', JSON.stringify(await db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute()));
-      console.log('DEBUG runs', JSON.stringify(await db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()));
-      console.log('DEBUG server', server?.output().slice(-5000));
+      for (const id of ids) console.log('on failure:', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1500));
+      console.log('on failure, sessions', JSON.stringify(await db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute()));
+      console.log('on failure, runs', JSON.stringify(await db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()));
+      console.log('on failure, server', fixture.server?.output().slice(-5000));
       throw error;
     });
     approving = false;
@@ -154,7 +97,7 @@ describe('the orchestrator under SIGKILL', () => {
     }
     // The ledger: every key started once, across all restarts of the server (the plane refuses a
     // second start of a key; `requests` counts how often the server asked).
-    const runs = await sandboxLedger(plane?.url ?? '');
+    const runs = await sandboxLedger(fixture.plane.url);
     const keys = runs.map((r) => r.idempotencyKey).filter((k) => ids.some((id) => k.startsWith(id)));
     expect(keys.length).toBeGreaterThanOrEqual(ids.length * 2);
     expect(new Set(keys).size).toBe(keys.length);

@@ -1,19 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
-import { resolveConfig } from '../../src/app/config.ts';
-import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
-import { bootstrapToken } from '../../src/app/identity/tokens.ts';
-import { sessionPrincipal } from '../../src/domain/access/principal.ts';
-import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { sandboxLedger } from '../support/api.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
-import { startSandboxProcess, startServerProcess, type Spawned } from '../support/processes.ts';
-import { silentLogger } from '../support/silent-logger.ts';
+import { createPlaneFixture, type PlaneFixture } from '../support/plane-fixture.ts';
 
 /**
  * Issue 18: nothing a sandbox reported is lost to an outage of Baton, however long. The server
@@ -25,16 +13,7 @@ import { silentLogger } from '../support/silent-logger.ts';
  * same with the plane itself killed and restarted during the outage (its journal keeps what its
  * sandboxes reported).
  */
-let database: TestDatabase;
-let db: Database;
-let dataDir: string;
-let port: number;
-let planePort: number;
-let server: Spawned | undefined;
-let plane: (Spawned & { url: string }) | undefined;
-let token: string;
-let workspaceId: string;
-let dashboardId: string;
+let fixture: PlaneFixture;
 
 const outageMs = 30_000;
 const retry = 'retry: { maxAttempts: 3, backoff: { initial: 100ms, factor: 1, max: 100ms } }';
@@ -50,66 +29,30 @@ steps:
 `,
 };
 
-async function startServer(): Promise<void> {
-  server = await startServerProcess(database.url, port, {
-    BATON_DATA_DIR: dataDir,
-    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
-    BATON_SANDBOX_PROVIDER: 'http',
-    BATON_SANDBOX_URL: plane?.url ?? '',
-    BATON_SANDBOX_HEARTBEAT_SECONDS: '1',
-    BATON_REAPER_INTERVAL_SECONDS: '1',
-    BATON_SANDBOX_MAX_PER_WORKSPACE: '50',
-  });
-}
-
-async function killServer(): Promise<void> {
-  server?.child.kill('SIGKILL');
-  await server?.exited;
-}
-
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
 type Execution = { status: string; steps: Record<string, { status: string; attempt: number; output: unknown; error: string | null }> };
 type HistoryEvent = { type: string; stepId?: string; attempt?: number; output?: unknown; error?: string; retryable?: boolean };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  dataDir = await mkdtemp(join(tmpdir(), 'baton-plane-outage-'));
-  db = createDatabase({ url: database.url, poolMax: 2, logger: silentLogger });
-  const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url }));
-  const made = await bootstrapToken(ctx, { email: 'outage@example.com', workspaceName: 'Outage' });
-  token = made.secret;
-  workspaceId = made.workspace?.id ?? '';
-  dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Outage' }, 'setup')).id;
-  port = await freePort();
-  planePort = await freePort();
-  plane = await startSandboxProcess(planePort, join(dataDir, 'plane'));
-  await startServer();
-  expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
+  fixture = await createPlaneFixture('plane-outage');
+  await fixture.startServer();
+  expect((await fixture.api('POST', `/v1/workspaces/${fixture.workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
 }, 60_000);
-afterAll(async () => {
-  if (server !== undefined && server.child.exitCode === null) server.child.kill('SIGKILL');
-  if (plane !== undefined && plane.child.exitCode === null) plane.child.kill('SIGKILL');
-  await db.destroy();
-  await database.drop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
+
+const api = (method: string, path: string, body?: unknown) => fixture.api(method, path, body);
 
 /** Starts one execution of each recipe and waits until the plane has started their first runs. */
 async function startRuns(): Promise<{ ok: string; bad: string }> {
   const ids: Record<string, string> = {};
   for (const [name, yaml] of Object.entries(recipes)) {
-    const recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: yaml.replace(/^name: (\w+)/, `name: $1-${Date.now()}`) })).body.id as string;
-    ids[name] = (await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string;
+    const recipeId = (await api('POST', `/v1/workspaces/${fixture.workspaceId}/recipes`, { yaml: yaml.replace(/^name: (\w+)/, `name: $1-${Date.now()}`) })).body.id as string;
+    ids[name] = (await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId: fixture.dashboardId })).body.id as string;
   }
   const started = { ok: ids.ok ?? '', bad: ids.bad ?? '' };
   await eventually(async () => {
-    const keys = (await sandboxLedger(plane?.url ?? '')).map((r) => r.idempotencyKey);
+    const keys = (await sandboxLedger(fixture.plane.url)).map((r) => r.idempotencyKey);
     return keys.includes(`${started.ok}/work/1`) && keys.includes(`${started.bad}/work/1`) ? true : undefined;
   }, 20_000, 'both runs started in the plane');
   return started;
@@ -120,10 +63,10 @@ async function finished(id: string): Promise<Execution> {
     const body = (await api('GET', `/v1/executions/${id}`)).body as unknown as Execution;
     return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
   }, 60_000, `execution ${id} to finish`).catch(async (error: unknown) => {
-    console.log('DEBUG', JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 2000));
-    console.log('DEBUG runs', JSON.stringify(await db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()));
-    console.log('DEBUG server', server?.output().slice(-4000));
-    console.log('DEBUG plane', plane?.output().slice(-4000));
+    console.log('on failure:', JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 2000));
+    console.log('on failure, runs', JSON.stringify(await fixture.db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()));
+    console.log('on failure, server', fixture.server?.output().slice(-4000));
+    console.log('on failure, plane', fixture.plane.output().slice(-4000));
     throw error;
   })) as Execution;
 }
@@ -141,7 +84,7 @@ async function expectEverythingArrived(ids: { ok: string; bad: string }): Promis
   // The real error, final: no second attempt.
   expect(bad).toMatchObject({ status: 'failed', steps: { work: { status: 'failed', attempt: 1 } } });
   expect(bad.steps.work?.error).toContain('the deploy was refused: the environment is frozen');
-  const keys = (await sandboxLedger(plane?.url ?? '')).map((r) => r.idempotencyKey);
+  const keys = (await sandboxLedger(fixture.plane.url)).map((r) => r.idempotencyKey);
   expect(keys.filter((k) => k.startsWith(ids.bad))).toEqual([`${ids.bad}/work/1`]);
   expect(keys.filter((k) => k.startsWith(`${ids.ok}/work/`))).toEqual([`${ids.ok}/work/1`]);
 
@@ -153,7 +96,7 @@ async function expectEverythingArrived(ids: { ok: string; bad: string }): Promis
   expect(badWork).toEqual([expect.objectContaining({ type: 'step.failed', attempt: 1, retryable: false, error: expect.stringContaining('the environment is frozen') })]);
 
   // Progress and artifacts reported while the server was down: stored in order, each once.
-  const events = await db.selectFrom('sandbox_events').select(['type', 'seq']).where('run_key', '=', `${ids.ok}/work/1`).orderBy('seq').execute();
+  const events = await fixture.db.selectFrom('sandbox_events').select(['type', 'seq']).where('run_key', '=', `${ids.ok}/work/1`).orderBy('seq').execute();
   expect(events).toEqual([
     { type: 'run.started', seq: 1 },
     { type: 'run.progress', seq: 2 },
@@ -161,14 +104,14 @@ async function expectEverythingArrived(ids: { ok: string; bad: string }): Promis
     { type: 'run.artifact', seq: 4 },
     { type: 'run.completed', seq: 5 },
   ]);
-  const badEvents = await db.selectFrom('sandbox_events').select(['type', 'seq']).where('run_key', '=', `${ids.bad}/work/1`).orderBy('seq').execute();
+  const badEvents = await fixture.db.selectFrom('sandbox_events').select(['type', 'seq']).where('run_key', '=', `${ids.bad}/work/1`).orderBy('seq').execute();
   expect(badEvents.map((e) => e.type)).toEqual(['run.started', 'run.progress', 'run.failed']);
   const run = await eventually(async () => {
-    const row = await db.selectFrom('sandbox_runs').selectAll().where('run_key', '=', `${ids.ok}/work/1`).executeTakeFirst();
+    const row = await fixture.db.selectFrom('sandbox_runs').selectAll().where('run_key', '=', `${ids.ok}/work/1`).executeTakeFirst();
     return row?.status === 'succeeded' ? row : undefined;
   }, 10_000, 'the run recorded as ended');
   expect(run.progress).toMatchObject({ message: 'tested', percent: 60 });
-  const artifacts = await db.selectFrom('artifacts').selectAll().where('execution_id', '=', ids.ok).execute();
+  const artifacts = await fixture.db.selectFrom('artifacts').selectAll().where('execution_id', '=', ids.ok).execute();
   expect(artifacts).toEqual([expect.objectContaining({ step_id: 'work', kind: 'link', title: 'The PR', url: 'https://example.com/pr/42' })]);
 }
 
@@ -176,11 +119,11 @@ async function explain<T>(ids: { ok: string; bad: string }, check: () => Promise
   try {
     return await check();
   } catch (error) {
-    console.log('DEBUG history', JSON.stringify(await history(ids.bad)).slice(0, 3000));
-    console.log('DEBUG sessions', JSON.stringify(await db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute()));
-    console.log('DEBUG runs', JSON.stringify(await db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()));
-    console.log('DEBUG server', server?.output().slice(-6000));
-    console.log('DEBUG plane', plane?.output().slice(-6000));
+    console.log('on failure, history', JSON.stringify(await history(ids.bad)).slice(0, 3000));
+    console.log('on failure, sessions', JSON.stringify(await fixture.db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute()));
+    console.log('on failure, runs', JSON.stringify(await fixture.db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()));
+    console.log('on failure, server', fixture.server?.output().slice(-6000));
+    console.log('on failure, plane', fixture.plane.output().slice(-6000));
     throw error;
   }
 }
@@ -188,22 +131,20 @@ async function explain<T>(ids: { ok: string; bad: string }, check: () => Promise
 describe('an outage of Baton longer than any retry budget', () => {
   it('loses nothing the runs reported meanwhile', async () => {
     const ids = await startRuns();
-    await killServer();
+    await fixture.killServer();
     await sleep(outageMs);
-    await startServer();
+    await fixture.startServer();
     await expectEverythingArrived(ids);
   }, 120_000);
 
   it('loses nothing either when the plane is killed and restarted during the outage', async () => {
     const ids = await startRuns();
-    await killServer();
+    await fixture.killServer();
     // The runs end (3 s) and their callbacks fail; then the plane process dies and comes back.
     await sleep(6_000);
-    plane?.child.kill('SIGKILL');
-    await plane?.exited;
-    plane = await startSandboxProcess(planePort, join(dataDir, 'plane'));
+    await fixture.restartPlane();
     await sleep(outageMs - 6_000);
-    await startServer();
+    await fixture.startServer();
     await explain(ids, () => expectEverythingArrived(ids));
   }, 120_000);
 });
