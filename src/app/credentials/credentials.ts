@@ -1,9 +1,9 @@
 import { InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import { CredentialKeyError, type SealedSecret } from '../../ports/credential-cipher.ts';
-import type { CredentialRecord, KeyUsage } from '../../ports/credentials.ts';
+import type { KeyUsage } from '../../ports/credentials.ts';
 import type { Transaction } from '../../ports/unit-of-work.ts';
 import type { AppContext } from '../context.ts';
-import { sealedColumnKeyUsage, sealedColumnSample } from './sealed-columns.ts';
+import { rewrapCurrent, sealedColumnKeyUsage, sealedColumnSample } from './sealed-columns.ts';
 
 // Integration secrets, encrypted at rest (docs/credentials.md). Use cases see plaintext only in
 // `storeCredential`/`replaceCredential` (in) and `readCredential` (out); neither logs nor returns it
@@ -132,7 +132,7 @@ export async function rotateCredentials(ctx: Ctx, options: { batchSize?: number 
     const batch = await store.scan({ notKeyId: current, limit: batchSize, ...(after === undefined ? {} : { after }) });
     if (batch.length === 0) break;
     for (const record of batch) {
-      const outcome = await rewrapOne(ctx, record);
+      const outcome = await rewrapCurrent(ctx.credentials.cipher, record.sealed, (from, to) => ctx.credentials.store.swapWrap(record.id, from, to), async () => (await ctx.credentials.store.get(record.id))?.sealed);
       if (outcome === 'rewrapped') rewrapped++;
       else if (outcome === 'current') alreadyCurrent++;
       else if (outcome !== 'gone') failed.push({ id: record.id, reason: outcome.reason });
@@ -140,27 +140,6 @@ export async function rotateCredentials(ctx: Ctx, options: { batchSize?: number 
     after = batch.at(-1)?.id;
   }
   return { rewrapped, alreadyCurrent, failed };
-}
-
-/** Moves one row to the current key, reading it again when a concurrent write changed it first. */
-async function rewrapOne(ctx: Ctx, record: CredentialRecord): Promise<'rewrapped' | 'current' | 'gone' | { reason: string }> {
-  const { store, cipher } = ctx.credentials;
-  let sealed: SealedSecret = record.sealed;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    if (sealed.keyId === cipher.currentKeyId) return 'current';
-    let next: SealedSecret;
-    try {
-      next = await cipher.rewrap(sealed);
-    } catch (error) {
-      if (error instanceof CredentialKeyError) return { reason: error.message };
-      throw error;
-    }
-    if (await store.swapWrap(record.id, sealed, next)) return 'rewrapped';
-    const now = await store.get(record.id);
-    if (now === undefined) return 'gone';
-    sealed = now.sealed;
-  }
-  return { reason: 'it kept changing while being re-wrapped; run the rotation again' };
 }
 
 async function verifyCheck(ctx: Ctx, keyId: string, check: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { CredentialKeyError, type SealedSecret } from '../../ports/credential-cipher.ts';
+import { CredentialKeyError, type CredentialCipher, type SealedSecret } from '../../ports/credential-cipher.ts';
 import type { KeyUsage } from '../../ports/credentials.ts';
 import type { SealedColumn, SealedColumnName } from '../../ports/sealed-secrets.ts';
 import type { AppContext } from '../context.ts';
@@ -75,7 +75,7 @@ export async function rotateSealedColumns(ctx: Ctx, options: { batchSize?: numbe
       const batch = await column.scan({ notKeyId: current, limit: batchSize, ...(after === undefined ? {} : { after }) });
       if (batch.length === 0) break;
       for (const row of batch) {
-        const outcome = await rewrapOne(ctx, column, row.id, row.sealed);
+        const outcome = await rewrapCurrent(ctx.credentials.cipher, row.sealed, (from, to) => column.swapWrap(row.id, from, to), () => column.get(row.id));
         if (outcome === 'rewrapped') rewrapped++;
         else if (outcome === 'current') alreadyCurrent++;
         else if (outcome !== 'gone') failed.push({ id: row.id, reason: outcome.reason });
@@ -100,9 +100,15 @@ async function sealPlainOf(ctx: Ctx, column: SealedColumn, batchSize: number): P
   }
 }
 
-/** Moves one value to the current key, reading it again when a concurrent rotation changed it first. */
-async function rewrapOne(ctx: Ctx, column: SealedColumn, id: string, read: SealedSecret): Promise<'rewrapped' | 'current' | 'gone' | { reason: string }> {
-  const { cipher } = ctx.credentials;
+/** What re-wrapping one sealed value came to. */
+export type RewrapOutcome = 'rewrapped' | 'current' | 'gone' | { reason: string };
+
+/**
+ * Moves one sealed value to the current key: `swap` writes it only if the stored value is still
+ * `from`; when a concurrent write changed it first, `reread` gives the value now stored and it is
+ * tried again (a few times). Shared by the vault's credentials and the sealed columns.
+ */
+export async function rewrapCurrent(cipher: CredentialCipher, read: SealedSecret, swap: (from: SealedSecret, to: SealedSecret) => Promise<boolean>, reread: () => Promise<SealedSecret | undefined>): Promise<RewrapOutcome> {
   let sealed: SealedSecret | undefined = read;
   for (let attempt = 0; attempt < 5; attempt++) {
     if (sealed.keyId === cipher.currentKeyId) return 'current';
@@ -113,8 +119,8 @@ async function rewrapOne(ctx: Ctx, column: SealedColumn, id: string, read: Seale
       if (error instanceof CredentialKeyError) return { reason: error.message };
       throw error;
     }
-    if (await column.swapWrap(id, sealed, next)) return 'rewrapped';
-    sealed = await column.get(id);
+    if (await swap(sealed, next)) return 'rewrapped';
+    sealed = await reread();
     if (sealed === undefined) return 'gone';
   }
   return { reason: 'it kept changing while being re-wrapped; run the rotation again' };
