@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
-import { createDashboard, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
-import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { createCelExpressions } from '../../src/app/orchestrator/cel-expressions.ts';
 import { Engine } from '../../src/app/orchestrator/engine.ts';
-import { setMember } from '../../src/app/workspaces/workspaces.ts';
-import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import type { ExecutionEvent, ExecutionState } from '../../src/domain/orchestrator/execution.ts';
 import { callApi } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { connectClient } from '../support/realtime-client.ts';
 import { silentLogger } from '../support/silent-logger.ts';
+import { createTeam, type Member } from '../support/team.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 // What the orchestrator promises people (issue 18, defects 5 and 6), through the real server: a pause
@@ -20,9 +17,9 @@ import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 let database: TestDatabase;
 let baton: TestApp;
-let owner: { secret: string; userId: string };
-let editor: { secret: string; userId: string };
-let viewer: { secret: string; userId: string };
+let owner: Member;
+let editor: Member;
+let viewer: Member;
 let workspaceId: string;
 let dashboardId: string;
 
@@ -31,18 +28,7 @@ const api = (method: string, path: string, token: string, body?: unknown) => cal
 beforeAll(async () => {
   database = await createTestDatabase();
   baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
-  const made = await bootstrapToken(baton.ctx, { email: 'owner@example.com', workspaceName: 'Promises' });
-  owner = { secret: made.secret, userId: made.user.id };
-  workspaceId = made.workspace?.id ?? '';
-  for (const role of ['editor', 'viewer'] as const) {
-    const person = await bootstrapToken(baton.ctx, { email: `${role}@example.com` });
-    await setMember(baton.ctx, sessionPrincipal(owner.userId), workspaceId, { email: `${role}@example.com`, role: 'member' }, 'setup');
-    if (role === 'editor') editor = { secret: person.secret, userId: person.user.id };
-    else viewer = { secret: person.secret, userId: person.user.id };
-  }
-  dashboardId = (await createDashboard(baton.ctx, sessionPrincipal(owner.userId), workspaceId, { name: 'Runs' }, 'setup')).id;
-  await setDashboardMember(baton.ctx, sessionPrincipal(owner.userId), dashboardId, editor.userId, { role: 'editor' }, 'setup');
-  await setDashboardMember(baton.ctx, sessionPrincipal(owner.userId), dashboardId, viewer.userId, { role: 'viewer' }, 'setup');
+  ({ owner, editor, viewer, workspaceId, dashboardId } = await createTeam(baton, 'Promises'));
   expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, owner.secret, { name: 'coder', model: 'test-model', tools: ['git'], promptTemplate: '${prompt}' })).status).toBe(201);
 });
 afterAll(async () => {
