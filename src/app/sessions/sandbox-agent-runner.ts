@@ -1,8 +1,6 @@
 import { SandboxLimitError, SandboxUnavailableError } from '../../domain/errors.ts';
 import { SandboxRunRefusedError } from '../../domain/sessions/run-refused.ts';
-import { isFinishedStatus } from '../../domain/orchestrator/execution.ts';
 import type { Session } from '../../domain/sessions/session.ts';
-import { parseRunKey } from '../orchestrator/engine.ts';
 import type { AgentRunner, RunRequest, RunResult } from '../../ports/agent-runner.ts';
 import type { ExecutionStore } from '../../ports/executions.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -54,8 +52,8 @@ export class SandboxAgentRunner implements AgentRunner {
    * Passes a result to the orchestrator (callbacks, fetched events, lost sandboxes, the reaper's
    * findings), once: a result may come both ways (a callback retried while the same events were
    * fetched), and each report would be an entry in the execution's history. Reports of one key are
-   * serialized in this process, and one whose attempt the execution no longer waits for (it was
-   * reported already, or the step moved on) is dropped.
+   * serialized in this process, and the engine drops one whose attempt the execution no longer
+   * waits for (it was reported already, or the step moved on).
    */
   async reportResult(result: RunResult): Promise<void> {
     const previous = this.#reporting.get(result.key) ?? Promise.resolve();
@@ -69,11 +67,9 @@ export class SandboxAgentRunner implements AgentRunner {
   }
 
   async #report(result: RunResult): Promise<void> {
-    const run = parseRunKey(result.key);
-    const execution = run === undefined ? undefined : await this.#deps.executions.get(run.executionId);
-    const step = run === undefined ? undefined : execution?.state.steps[run.stepId];
-    const awaited = execution !== undefined && !isFinishedStatus(execution.state.status) && step !== undefined && step.attempt === run?.attempt && !isFinishedStatus(step.status) && step.status !== 'skipped';
-    if (awaited) await this.#handler(result);
+    // The engine records a result only while its step runs that attempt (from the state it holds,
+    // checked by its compare-and-set), so no read is spent here on the hot path.
+    await this.#handler(result);
     // The run is over: its token (if it got one) goes, whichever instance started it.
     await this.#deps.credentials?.release(result.key);
   }
