@@ -12,7 +12,7 @@ import { IdempotencyKeyTaken, type IdempotencyScope, type RememberedAnswer } fro
 import { interventionProblem } from './interventions.ts';
 import { requireRecipe } from './recipes.ts';
 
-type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'executions' | 'audit' | 'unitOfWork'>;
+type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'executions' | 'audit' | 'unitOfWork' | 'clock'>;
 
 /** An execution as the API shows it. */
 export type ExecutionView = Omit<ExecutionState, 'id'> & { readonly id: string; readonly workspaceId: string; readonly dashboardId: string; readonly createdBy: string | null };
@@ -98,11 +98,11 @@ export interface Launch {
  * event commits with it). The caller has checked access and inputs; after its commit it passes the
  * result to `engine.committed`.
  */
-export async function launchExecution(ctx: Pick<AppContext, 'executions'>, engine: Engine, launch: Launch, tx: Transaction): Promise<{ record: ExecutionRecord; decided: Decided }> {
+export async function launchExecution(ctx: Pick<AppContext, 'executions' | 'clock'>, engine: Engine, launch: Launch, tx: Transaction): Promise<{ record: ExecutionRecord; decided: Decided }> {
   const id = crypto.randomUUID();
   const initial = initialState({ id, recipeId: launch.recipeId, recipeVersion: launch.version, startedAt: 0 });
   await ctx.executions.create({ id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy }, tx);
-  const record: ExecutionRecord = { id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy, createdAt: new Date(), updatedAt: new Date() };
+  const record: ExecutionRecord = { id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy, createdAt: ctx.clock.now(), updatedAt: ctx.clock.now() };
   const decided = await engine.applyLocked(record, { type: 'execution.started', inputs: launch.inputs }, launch.actor, tx);
   return { record, decided };
 }

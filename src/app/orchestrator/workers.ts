@@ -14,15 +14,15 @@ import { MirrorScheduler } from './mirror-scheduler.ts';
 import type { DashboardWriter } from '../realtime/dashboard-writer.ts';
 
 /** A set of keys that forgets each key `ttlMs` after it was added (in insertion order, cheaply). */
-function createRecentKeys(ttlMs: number): { add(key: string): void; has(key: string): boolean } {
+function createRecentKeys(ttlMs: number, now: () => number): { add(key: string): void; has(key: string): boolean } {
   const keys = new Map<string, number>();
   return {
     add(key) {
-      const now = Date.now();
+      const at0 = now();
       keys.delete(key);
-      keys.set(key, now);
+      keys.set(key, at0);
       for (const [k, at] of keys) {
-        if (now - at < ttlMs) break;
+        if (at0 - at < ttlMs) break;
         keys.delete(k);
       }
     },
@@ -98,10 +98,10 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
   const profileOf = async (workspaceId: string, name: string) => {
     const key = `${workspaceId}/${name}`;
     const cached = profiles.get(key);
-    if (cached !== undefined && Date.now() - cached.at < 2_000) return cached.profile;
+    if (cached !== undefined && deps.clock.now().getTime() - cached.at < 2_000) return cached.profile;
     const profile = agentProfiles.byName(workspaceId, name);
     if (profiles.size > 1_000) profiles.clear();
-    profiles.set(key, { at: Date.now(), profile });
+    profiles.set(key, { at: deps.clock.now().getTime(), profile });
     // A failed read is not kept.
     profile.catch(() => profiles.get(key)?.profile === profile && profiles.delete(key));
     return profile;
@@ -109,7 +109,7 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
 
   // Keys this process started (its fast path, usually): their backup jobs, due 5 s later, skip the
   // execution read. Bounded: forgotten after a minute, when no backup job is left to ask.
-  const dispatchedHere = createRecentKeys(60_000);
+  const dispatchedHere = createRecentKeys(60_000, () => deps.clock.now().getTime());
 
   /**
    * Starts an attempt in a sandbox unless it is no longer current; idempotent by the run's key. The
