@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEgressAllowList } from '../domain/network/address-policy.ts';
 import type { Keyring } from '../ports/credential-cipher.ts';
 
 /** Where the service runs; decides safe defaults (log format, what may be enabled). */
@@ -60,6 +61,7 @@ export const configVariables = {
   BATON_RATE_LIMIT_SESSION_PER_MINUTE: { schema: positiveInt('a number of requests').default(600), description: 'Requests per minute one browser session may make before getting 429.' },
   BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: { schema: positiveInt('a number of requests').default(300), description: 'Requests per minute one client address may make without a valid token or session (a refused credential counts here) before getting 429. Health probes, the realtime WebSocket, sandbox callbacks and signed webhooks are not counted.' },
   BATON_TRUST_PROXY: { schema: z.string().refine(isTrustProxy, { error: 'expected false, true, or a comma-separated list of proxy addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1, or loopback); a hop count is not supported' }).default('false'), description: 'Whether the client address (for rate limits and logs) comes from X-Forwarded-For: false (default: the connecting address), true (trust every proxy hop: only when Baton is reachable through your proxy alone), or a comma-separated list of the proxies\' addresses or CIDR ranges, also loopback, linklocal, uniquelocal (trust hops from those). Node only: the Worker gets the address from Cloudflare.' },
+  BATON_EGRESS_ALLOW: { schema: z.string().refine((text) => parseEgressAllowList(text).invalid.length === 0, { error: 'expected a comma-separated list of host names, addresses and CIDR ranges, e.g. hooks.internal,10.1.0.0/16,127.0.0.1' }).default(''), description: 'Host names, addresses and CIDR ranges (comma-separated) that webhook steps may reach although they are loopback, private, link-local or cloud-metadata addresses, which are refused otherwise (checked after DNS resolution; docs/webhooks.md). Empty by default: only public addresses.' },
   BATON_REALTIME_COMMIT_MS: { schema: positiveInt('a duration in milliseconds').max(50, 'expected at most 50 ms (the durability promise)').default(10), description: 'Group-commit window of the dashboard update log: an accepted edit is durable within this many milliseconds (at most 50).' },
   BATON_REALTIME_RECHECK_SECONDS: { schema: positiveInt('a number of seconds').default(60), description: 'How often open live-dashboard connections are checked against current access again, whatever changed. On Node access changes also arrive at once (Postgres NOTIFY) and this is a safety net; in the Cloudflare Durable Object it is how a revoked member is disconnected.' },
   BATON_REALTIME_COMPACT_MS: { schema: positiveInt('a duration in milliseconds').default(2000), description: 'A dashboard document is compacted into its snapshot this long after its last change (and at least every 10 times this while it keeps changing).' },
@@ -113,6 +115,8 @@ export interface Config {
     readonly sessionMaxDays: number;
   };
   readonly rateLimits: { readonly authPerMinute: number; readonly tokenPerMinute: number; readonly sessionPerMinute: number; readonly anonymousPerMinute: number };
+  /** BATON_EGRESS_ALLOW: entries (host names, addresses, CIDR ranges) to read with `parseEgressAllowList`. */
+  readonly egress: { readonly allow: readonly string[] };
   /** BATON_TRUST_PROXY as fastify's `trustProxy`: false, true, or the trusted proxies' addresses. */
   readonly trustProxy: boolean | string;
   readonly realtime: {
@@ -241,6 +245,7 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
       sessionMaxDays: v.BATON_SESSION_MAX_DAYS,
     },
     rateLimits: { authPerMinute: v.BATON_RATE_LIMIT_AUTH_PER_MINUTE, tokenPerMinute: v.BATON_RATE_LIMIT_TOKEN_PER_MINUTE, sessionPerMinute: v.BATON_RATE_LIMIT_SESSION_PER_MINUTE, anonymousPerMinute: v.BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE },
+    egress: { allow: v.BATON_EGRESS_ALLOW.split(',').map((e) => e.trim()).filter((e) => e !== '') },
     trustProxy: v.BATON_TRUST_PROXY === 'true' ? true : v.BATON_TRUST_PROXY === 'false' ? false : v.BATON_TRUST_PROXY.replace(/\s+/g, ''),
     realtime: {
       commitWindowMs: v.BATON_REALTIME_COMMIT_MS,
