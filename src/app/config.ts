@@ -31,6 +31,15 @@ function isTrustProxy(text: string): boolean {
     return ['loopback', 'linklocal', 'uniquelocal'].includes(one) || ipv4.test(one) || ipv6.test(one);
   });
 }
+/**
+ * BATON_PUBLIC_URL outside production: localhost when Baton listens on loopback or on every address
+ * (a browser on this machine reaches it there), else the one address it listens on. Whatever it is,
+ * `npm start` prints it: the login cookie is per host, so sign-in must begin where it will end.
+ */
+function defaultPublicUrl(host: string, port: number): string {
+  const local = host === 'localhost' || host === '0.0.0.0' || host === '::' || host === '::1' || host.startsWith('127.');
+  return `http://${local ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${port}`;
+}
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// URL such as postgres://user:password@host:5432/baton' });
 
 /**
@@ -44,7 +53,7 @@ export const configVariables = {
   DATABASE_URL: { schema: postgresUrl.optional(), description: 'Postgres connection URL. When unset (development only), Baton starts an embedded Postgres under BATON_DATA_DIR.' },
   DATABASE_POOL_MAX: { schema: positiveInt('a positive whole number').default(10), description: 'Largest number of Postgres connections the HTTP and use-case pool opens.' },
   BATON_DATA_DIR: { schema: z.string().min(1, 'expected a directory path').default('./.data'), description: 'Directory for local state: the embedded Postgres cluster and its credentials, and the generated credential key when BATON_CREDENTIAL_KEYS is unset.' },
-  BATON_PUBLIC_URL: { schema: httpUrl.optional(), description: 'The URL users and sandboxes reach Baton at (used for links and callbacks). Defaults to http://localhost:PORT outside production.' },
+  BATON_PUBLIC_URL: { schema: httpUrl.optional(), description: 'The URL users and sandboxes reach Baton at (used for links and callbacks; sign-in works only there, and `npm start` prints it). Defaults outside production to http://localhost:PORT, or http://HOST:PORT when HOST is one address other than loopback.' },
   LOG_LEVEL: { schema: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'), description: 'Minimum level of log lines written.' },
   BATON_LOG_FORMAT: { schema: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).optional(), description: 'Log line format: json, or pretty (human-readable). Defaults to pretty in development, json otherwise.' },
   BATON_BODY_LIMIT: { schema: positiveInt('a size in bytes').default(1_048_576), description: 'Largest accepted request body in bytes; larger bodies get 413.' },
@@ -230,7 +239,7 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
   if (problems.length > 0) throw new ConfigError(problems);
   const devIdpEnabled = v.BATON_DEV_IDP === undefined ? v.BATON_ENV === 'development' && v.OIDC_ISSUER === undefined : v.BATON_DEV_IDP === 'true';
 
-  const publicUrl = (v.BATON_PUBLIC_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, '');
+  const publicUrl = (v.BATON_PUBLIC_URL ?? defaultPublicUrl(v.HOST, v.PORT)).replace(/\/+$/, '');
   return deepFreeze({
     env: v.BATON_ENV,
     http: { host: v.HOST, port: v.PORT, bodyLimit: v.BATON_BODY_LIMIT, publicUrl },

@@ -34,7 +34,9 @@ async function main(): Promise<void> {
     process.stderr.write(`Baton could not start: ${error instanceof Error ? error.message : String(error)}${hint}\n`);
     process.exit(1);
   }
-  logger.info({ url: app.url, env: config.env }, `Baton is ready at ${app.url}`);
+  // The public URL, not the bound address: sign-in works only there (its cookies are per host, and
+  // the identity provider sends the browser back to it). `listening` is where the socket is bound.
+  logger.info({ url: config.http.publicUrl, listening: app.url, env: config.env }, `Baton is ready at ${config.http.publicUrl}`);
 
   // Ctrl-C in a terminal signals the whole process group: npm and Baton both get SIGINT, and npm
   // forwards its copy too. Copies that arrive within the grace period are the same request to stop;

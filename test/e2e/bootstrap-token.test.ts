@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,16 @@ describe('npm run baton -- admin create-token', () => {
     } finally {
       await baton.close();
     }
+  });
+
+  it('runs as the README writes it: inside $(...) the variable holds the token alone (no npm banner)', async () => {
+    const line = readFileSync('README.md', 'utf8').split('\n').find((text) => text.includes('$(npm run') && text.includes('admin create-token'));
+    expect(line, 'the README assigns the token with $(npm run … admin create-token …)').toBeDefined();
+    const shell = spawnCommand('sh', ['-c', `${line ?? ''}\nprintf '%s' "$TOKEN"`], { DATABASE_URL: database.url });
+    let stdout = '';
+    shell.child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    expect(await shell.exited, shell.output()).toBe(0);
+    expect(stdout).toMatch(/^baton_[A-Za-z0-9_-]{43}$/);
   });
 
   it('explains what is missing', async () => {

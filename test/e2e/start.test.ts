@@ -13,6 +13,8 @@ import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { eventually } from '../support/eventually.ts';
 import { postgresProcessesFor, spawnCommand, waitForStatus, type Spawned } from '../support/processes.ts';
 import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
+import { TestBrowser } from '../support/browser.ts';
+import { loginUntilCallback } from '../support/identity.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
 // `npm start` as a newcomer runs it: no DATABASE_URL, so the embedded Postgres under BATON_DATA_DIR.
@@ -52,7 +54,17 @@ describe('npm start with the embedded database', () => {
     const port = await freePort();
     const { proc, readyMs } = await start(port);
     expect(readyMs).toBeLessThan(30_000);
-    expect(proc.output()).toContain(`Baton is ready at http://127.0.0.1:${port}`);
+    // It prints its public URL, and a person signs in from there: the development provider sends the
+    // browser back to that same host (the login cookie is per host), and the callback signs them in.
+    const printed = /Baton is ready at (http:\/\/[\w.:[\]-]+)/.exec(proc.output())?.[1];
+    expect(printed).toBe(`http://localhost:${port}`);
+    const browser = new TestBrowser();
+    const callback = await loginUntilCallback(browser, printed ?? '', 'first-run@example.com');
+    expect(new URL(callback).origin).toBe(printed);
+    const signedIn = await browser.request(callback);
+    expect(signedIn.status).toBe(302);
+    expect(browser.cookie('baton_session')).toBeDefined();
+    expect((await browser.request(`${printed}/v1/me`)).status).toBe(200);
 
     // Write something, to prove the second start keeps it.
     const creds = JSON.parse(await readFile(join(dataDir, 'postgres.json'), 'utf8')) as { user: string; password: string; database: string };

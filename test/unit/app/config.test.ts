@@ -13,6 +13,12 @@ describe('resolveConfig', () => {
     expect(config.log).toEqual({ level: 'info', format: 'pretty' });
   });
 
+  it('defaults the public URL to where a browser reaches the bound address (sign-in works only there)', () => {
+    for (const host of ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost']) expect(resolveConfig({ HOST: host }).http.publicUrl, host).toBe('http://localhost:8787');
+    expect(resolveConfig({ HOST: '192.168.1.20', PORT: '9000' }).http.publicUrl).toBe('http://192.168.1.20:9000');
+    expect(resolveConfig({ HOST: 'fd00::5' }).http.publicUrl).toBe('http://[fd00::5]:8787');
+  });
+
   it('is frozen all the way down', () => {
     const config = resolveConfig({});
     expect(Object.isFrozen(config)).toBe(true);
