@@ -1,0 +1,376 @@
+import { Agent, request } from 'node:http';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTeam, type Team } from '../support/team.ts';
+import { startTestApp, type TestApp } from '../support/test-app.ts';
+
+// Schema-derived bad input to every operation of /openapi.json, on the real server, as the owner of
+// a workspace and anonymously: bad path parameters, query values, headers and bodies (each
+// property of the wrong type, required ones missing, extra ones, deep nesting, huge text, invalid
+// JSON and UTF-8). Whatever the answer, it is never a 500, a dropped connection or an error without
+// the JSON error body. Deterministic: fast-check's choices come from a fixed seed. The counts of
+// requests and statuses are printed.
+
+type Schema = Record<string, unknown>;
+interface Parameter {
+  readonly name: string;
+  readonly in: 'path' | 'query' | 'header';
+  readonly required: boolean;
+  readonly schema: Schema;
+}
+interface Operation {
+  readonly method: string;
+  readonly access: 'public' | 'user';
+  readonly path: string;
+  readonly parameters: readonly Parameter[];
+  readonly body: Schema | undefined;
+}
+interface Probe {
+  readonly what: string;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string | Uint8Array;
+}
+interface Answer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly text: string;
+}
+
+const seed = 19;
+let database: TestDatabase;
+let baton: TestApp;
+let team: Team;
+/** Values of path parameters and body fields that name real resources, by where they appear. */
+const known: Record<string, string> = {};
+const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const unlimited = '1000000';
+  baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: unlimited, BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: unlimited, BATON_RATE_LIMIT_AUTH_PER_MINUTE: unlimited });
+  team = await createTeam(baton, 'Fuzz');
+  const call = async (method: string, path: string, body: unknown) => {
+    const answer = await send({ what: 'set-up', method, path, headers: { authorization: `Bearer ${team.owner.secret}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(answer.status, answer.text).toBeLessThan(300);
+    return JSON.parse(answer.text) as { id: string };
+  };
+  const w = team.workspaceId;
+  const recipe = await call('POST', `/v1/workspaces/${w}/recipes`, { recipe: { name: 'waits', inputs: { text: { type: 'string', required: false }, repo: { type: 'string', required: false } }, steps: [{ id: 'hold', kind: 'approval', prompt: 'ok?' }, { id: 'later', kind: 'wait', event: { name: 'go' } }] } });
+  const execution = await call('POST', `/v1/recipes/${recipe.id}/executions`, { dashboardId: team.dashboardId, inputs: {} });
+  const profile = await call('POST', `/v1/workspaces/${w}/agent-profiles`, { name: 'fuzzer', model: 'scripted' });
+  const schedule = await call('POST', `/v1/workspaces/${w}/schedules`, { name: 'nightly', recipeId: recipe.id, dashboardId: team.dashboardId, cron: '0 0 1 1 *', paused: true, inputs: {} });
+  const trigger = await call('POST', `/v1/workspaces/${w}/triggers`, { name: 'hook', source: 'webhook', action: { kind: 'wake', event: 'go' } });
+  Object.assign(known, {
+    wid: w,
+    workspaceId: w,
+    '/v1/dashboards/{id}': team.dashboardId,
+    dashboardId: team.dashboardId,
+    '/v1/recipes/{id}': recipe.id,
+    recipeId: recipe.id,
+    '/v1/executions/{id}': execution.id,
+    executionId: execution.id,
+    '/v1/agent-profiles/{id}': profile.id,
+    '/v1/schedules/{id}': schedule.id,
+    '/v1/triggers/{id}': trigger.id,
+    triggerId: trigger.id,
+    userId: team.editor.userId,
+    stepId: 'hold',
+  });
+}, 120_000);
+
+afterAll(async () => {
+  agent.destroy();
+  await baton?.close();
+  await database?.drop();
+});
+
+/** One request through node:http, so that paths go out exactly as written (`..` too) and bodies as raw bytes. */
+function send(probe: Probe): Promise<Answer> {
+  const url = new URL(baton.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ agent, host: url.hostname, port: url.port, method: probe.method, path: probe.path, headers: probe.headers, timeout: 30_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    // A stall detector, not a speed assertion.
+    req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
+    req.on('error', reject);
+    req.end(probe.body);
+  });
+}
+
+// Values of every JSON type: each property gets those not of its own type.
+const wrongValues: ReadonlyArray<readonly [string, unknown]> = [
+  ['integer', 7],
+  ['number', -1.5e308],
+  ['string', 'not what was asked'],
+  ['boolean', true],
+  ['null', null],
+  ['array', [1, 'a', null]],
+  ['object', { a: { b: 1 } }],
+];
+const hugeText = 'x'.repeat(300_000);
+const nastyText = ['', ' ', 'a\u0000b', '\ud800', '😀é\u202e', '../../etc/passwd', "' OR 1=1 --", '${inputs.x}', '%00', '\ufeff'];
+/** 100 levels: over the 64 the text policy allows, far below what could hurt a parser. */
+const tooDeep = (): unknown => {
+  let value: unknown = 1;
+  for (let i = 0; i < 100; i++) value = i % 2 === 0 ? [value] : { a: value };
+  return value;
+};
+const badPathValues = ['%2e%2e', '..', '%2E%2E%2F%2E%2E', 'a'.repeat(10_000), '%F0%9F%98%80%C3%A9', '%00', 'a%00b', '%FF%FE', '%ED%A0%80', '-1', '0', `${randomUUIDFrom(1)}`, '00000000-0000-0000-0000-000000000000', '%20', 'null', '%27%20OR%201%3D1', '%25'];
+const badQueryValues = ['abc', '-1', '0', '1.5', '1e309', '99999999999999999999999', '', 'a'.repeat(5_000), '%00', '%FF', 'true', '%5B%5D', '2030-13-45T99:99:99Z'];
+const badHeaderValues = ['', 'a'.repeat(300), '\u00ff\u0080', 'a b', '"quoted"'];
+const contentTypes = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/jsonx'];
+
+/** A fixed uuid per n: stable across runs. */
+function randomUUIDFrom(n: number): string {
+  return `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+}
+
+function typeOf(schema: Schema): string | undefined {
+  const type = schema.type;
+  return Array.isArray(type) ? (type[0] as string) : (type as string | undefined);
+}
+
+/** A value the schema accepts (as far as a simple reading can tell), naming real resources where it can. */
+function sample(schema: Schema | undefined, root: Schema, name = '', depth = 0): unknown {
+  if (schema === undefined || depth > 8) return null;
+  if (typeof schema.$ref === 'string') return sample(resolve(root, schema.$ref), root, name, depth + 1);
+  if ('const' in schema) return schema.const;
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  const alternatives = (schema.anyOf ?? schema.oneOf ?? schema.allOf) as Schema[] | undefined;
+  if (alternatives !== undefined) return sample(alternatives[0], root, name, depth + 1);
+  if (schema.default !== undefined) return schema.default;
+  switch (typeOf(schema) ?? (schema.properties === undefined ? undefined : 'object')) {
+    case 'string': {
+      if (known[name] !== undefined) return known[name];
+      if (schema.format === 'uuid') return randomUUIDFrom(2);
+      if (schema.format === 'date-time') return '2030-01-01T00:00:00Z';
+      if (schema.format === 'uri') return 'https://example.com/x';
+      if (schema.format === 'email') return 'someone@example.com';
+      return 'f'.repeat(Math.max(1, Number(schema.minLength ?? 1)));
+    }
+    case 'integer':
+    case 'number':
+      return typeof schema.minimum === 'number' ? schema.minimum : typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum + 1 : 1;
+    case 'boolean':
+      return true;
+    case 'null':
+      return null;
+    case 'array':
+      return Array.from({ length: Number(schema.minItems ?? 0) }, () => sample(schema.items as Schema | undefined, root, name, depth + 1));
+    case 'object': {
+      const properties = (schema.properties ?? {}) as Record<string, Schema>;
+      const required = new Set((schema.required ?? []) as string[]);
+      return Object.fromEntries(Object.entries(properties).filter(([key]) => required.has(key)).map(([key, property]) => [key, sample(property, root, key, depth + 1)]));
+    }
+    default:
+      return null;
+  }
+}
+
+function resolve(root: Schema, ref: string): Schema | undefined {
+  if (ref === '#') return root;
+  let node: unknown = root;
+  for (const part of ref.replace(/^#\//, '').split('/')) node = (node as Record<string, unknown> | undefined)?.[part];
+  return node as Schema | undefined;
+}
+
+/** Property paths of a body schema, two levels down, with their schemas. */
+function propertyPaths(schema: Schema, root: Schema): Array<{ path: string[]; schema: Schema; required: boolean }> {
+  const found: Array<{ path: string[]; schema: Schema; required: boolean }> = [];
+  const pending: Array<{ at: string[]; schema: Schema }> = [{ at: [], schema }];
+  while (pending.length > 0) {
+    const { at, schema: current } = pending.pop() as { at: string[]; schema: Schema };
+    const object = typeof current.$ref === 'string' ? (resolve(root, current.$ref) ?? {}) : ((current.anyOf as Schema[] | undefined)?.[0] ?? current);
+    const required = new Set((object.required ?? []) as string[]);
+    for (const [key, property] of Object.entries((object.properties ?? {}) as Record<string, Schema>)) {
+      found.push({ path: [...at, key], schema: property, required: required.has(key) });
+      if (at.length < 1) pending.push({ at: [...at, key], schema: property });
+    }
+  }
+  return found;
+}
+
+/** A copy of `value` with the property at `path` set (or removed, for `undefined`); parents are made as needed. */
+function setAt(value: unknown, path: readonly string[], to: unknown): unknown {
+  const copy = structuredClone(typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  let node = copy;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  const last = path[path.length - 1] as string;
+  if (to === undefined) {
+    if (Array.isArray(node)) node.splice(Number(last), 1);
+    else delete node[last];
+  } else node[last] = to;
+  return copy;
+}
+
+/** The path of every value inside `value`, down to `depth` levels. */
+function valuePaths(value: unknown, depth = 7): string[][] {
+  const found: string[][] = [];
+  const pending: Array<{ at: string[]; value: unknown }> = [{ at: [], value }];
+  while (pending.length > 0) {
+    const { at, value: current } = pending.pop() as { at: string[]; value: unknown };
+    if (at.length > 0) found.push(at);
+    if (typeof current === 'object' && current !== null && at.length < depth) for (const [key, child] of Object.entries(current)) pending.push({ at: [...at, key], value: child });
+  }
+  return found;
+}
+
+/** A recipe with a step of every kind: the bodies that carry one start from it, so bad input reaches the recipe checks. */
+const seedRecipe = () => ({
+  name: 'every kind',
+  inputs: { repo: { type: 'string', default: 'acme/api' }, text: { type: 'string', required: false } },
+  deadline: '2h',
+  steps: [
+    { id: 'triage', kind: 'agent', profile: 'fuzzer', prompt: 'Triage ${inputs.repo}', input: { repo: '${inputs.repo}' }, timeout: '30m', retry: { maxAttempts: 2, backoff: { initial: '1s', factor: 2, max: '1m' } }, github: { repositories: ['api'], permissions: { contents: 'read' } } },
+    { id: 'gate', kind: 'approval', prompt: 'Go on?', quorum: 1, timeout: '1d', onReject: 'tell' },
+    { id: 'route', kind: 'branch', cases: [{ if: 'steps.triage.output.count > 0', goto: 'both' }], else: 'tell' },
+    { id: 'both', kind: 'parallel', branches: [{ steps: [{ id: 'a1', kind: 'wait', for: '1s' }] }, { steps: [{ id: 'b1', kind: 'wait', event: { name: 'go', match: 'event.payload.ok == true' }, timeout: '1h' }] }] },
+    { id: 'hook', kind: 'notify', channel: 'webhook', url: 'https://hooks.example.com/x', message: 'Done ${steps.triage.output.summary}' },
+    { id: 'tell', kind: 'notify', channel: 'dashboard', message: 'Done' },
+  ],
+});
+
+/** Bodies the schema alone cannot make valid (a recipe, a cron expression): the bad input for these operations starts from them. */
+function seedBody(operation: Operation): unknown {
+  const bodies: Record<string, unknown> = {
+    'POST /v1/workspaces/{wid}/recipes': { recipe: seedRecipe() },
+    'PUT /v1/recipes/{id}': { recipe: seedRecipe() },
+    'POST /v1/workspaces/{wid}/schedules': { name: 'nightly', recipeId: known.recipeId, dashboardId: known.dashboardId, cron: '0 0 1 1 *', timezone: 'Europe/Berlin', paused: true, inputs: { text: 'x' } },
+    'PATCH /v1/schedules/{id}': { cron: '0 0 1 1 *', paused: true },
+    'POST /v1/workspaces/{wid}/triggers': { name: 'hook', source: 'webhook', action: { kind: 'start', recipeId: known.recipeId, dashboardId: known.dashboardId, inputs: { text: 'event.payload.text' } }, filter: 'event.payload.ok == true' },
+    'POST /v1/hooks/{triggerId}': { text: 'hello', ok: true },
+  };
+  return bodies[`${operation.method} ${operation.path}`];
+}
+
+/** Every bad request for one operation, as one caller. */
+function probes(operation: Operation, auth: Record<string, string>, runs: number): Probe[] {
+  const list: Probe[] = [];
+  const pathParams = operation.parameters.filter((p) => p.in === 'path');
+  const good = (p: Parameter) => known[`${operation.path.split('/{')[0]}/{${p.name}}`] ?? known[p.name] ?? String(sample(p.schema, p.schema, p.name));
+  const url = (overrides: Record<string, string> = {}, query = '') => operation.path.replace(/\{(\w+)\}/g, (_, name: string) => overrides[name] ?? encodeURIComponent(good(pathParams.find((p) => p.name === name) as Parameter))) + query;
+  const headers = (extra: Record<string, string> = {}) => ({ ...auth, ...Object.fromEntries(operation.parameters.filter((p) => p.in === 'header').map((p) => [p.name, `fuzz-${randomUUIDFrom(list.length)}`])), ...extra });
+  const root = operation.body ?? {};
+  const valid = operation.body === undefined ? undefined : (seedBody(operation) ?? sample(operation.body, root));
+  const json = (body: unknown, what: string, path = url()): Probe => ({ what, method: operation.method, path, headers: headers({ 'content-type': 'application/json' }), body: JSON.stringify(body) });
+  const plain = (what: string, path: string, extra: Record<string, string> = {}): Probe =>
+    operation.body === undefined ? { what, method: operation.method, path, headers: headers(extra) } : { ...json(valid, what, path), headers: headers({ 'content-type': 'application/json', ...extra }) };
+
+  list.push(plain('as documented', url()));
+  for (const p of pathParams) for (const bad of badPathValues) list.push(plain(`path ${p.name}=${bad.slice(0, 20)}`, url({ [p.name]: bad })));
+  for (const p of operation.parameters.filter((q) => q.in === 'query')) {
+    for (const bad of badQueryValues) list.push(plain(`query ${p.name}=${bad.slice(0, 20)}`, url({}, `?${p.name}=${bad}`)));
+    list.push(plain(`query ${p.name} twice`, url({}, `?${p.name}=1&${p.name}=2`)));
+  }
+  list.push(plain('unknown query parameters', url({}, '?zzz=1&__proto__=x&constructor=y')));
+  for (const p of operation.parameters.filter((h) => h.in === 'header')) for (const bad of badHeaderValues) list.push(plain(`header ${p.name}=${bad.slice(0, 20)}`, url(), { [p.name]: bad }));
+  if (operation.body === undefined) return list;
+
+  const base = url();
+  const raw = (what: string, body: string | Uint8Array, contentType = 'application/json'): Probe => ({ what, method: operation.method, path: base, headers: headers({ 'content-type': contentType }), body });
+  for (const [what, body] of [['no body', ''], ['invalid JSON', '{"a":'], ['JSON then garbage', '{} x'], ['a lone surrogate escaped', '{"a":"\\ud800"}'], ['NUL escaped', '{"a\\u0000":"\\u0000"}'], ['__proto__', '{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}']] as const) list.push(raw(what, body));
+  list.push(raw('invalid UTF-8', new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x22, 0x7d])));
+  list.push(raw('2 MiB body', `{"a":"${'x'.repeat(2 * 1024 * 1024)}"}`));
+  for (const type of contentTypes) list.push(raw(`content-type ${type}`, JSON.stringify(valid), type));
+  for (const [what, body] of wrongValues) list.push(json(body, `body is ${what}`));
+  list.push(json(setAt(valid, ['zzzExtra'], { nested: [1, 2, 3] }), 'an extra property'));
+  list.push(json({ deep: tooDeep() }, 'nested 100 deep'));
+  const schemaPaths = propertyPaths(operation.body, root);
+  for (const { path, schema, required } of schemaPaths) {
+    const name = path.join('.');
+    if (required) list.push(json(setAt(valid, path, undefined), `without ${name}`));
+    for (const [type, value] of wrongValues) if (type !== typeOf(schema) && !(type === 'integer' && typeOf(schema) === 'number')) list.push(json(setAt(valid, path, value), `${name} as ${type}`));
+    list.push(json(setAt(valid, path, hugeText), `${name} huge`));
+    list.push(json(setAt(valid, path, tooDeep()), `${name} nested 100 deep`));
+  }
+  // Inside a seed body (a recipe), where the schema says little: each value removed, and replaced by one of another type (in turn) or huge text.
+  const named = new Set(schemaPaths.map((p) => p.path.join('.')));
+  const inside = valuePaths(valid).filter((p) => !named.has(p.join('.')));
+  inside.forEach((path, i) => {
+    const name = path.join('.');
+    const [type, value] = wrongValues[i % wrongValues.length] as readonly [string, unknown];
+    list.push(json(setAt(valid, path, undefined), `without ${name}`), json(setAt(valid, path, value), `${name} as ${type}`));
+    if (typeof path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], valid) === 'string') list.push(json(setAt(valid, path, hugeText.slice(0, 30_000)), `${name} huge`));
+  });
+  // Then random combinations, the same on every run.
+  const paths = [...schemaPaths.map((p) => p.path), ...inside];
+  const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom(...nastyText), fc.constantFrom(...wrongValues.map(([, v]) => v)), fc.string({ unit: 'binary', maxLength: 30 }));
+  const mutation = fc.array(fc.tuple(paths.length === 0 ? fc.constant(['a']) : fc.constantFrom(...paths), anyValue), { minLength: 1, maxLength: 4 });
+  fc.sample(mutation, { seed: seed + list.length, numRuns: runs }).forEach((changes, i) => {
+    list.push(json(changes.reduce<unknown>((body, [path, value]) => setAt(body, path, value), valid), `random ${i}: ${changes.map(([p]) => p.join('.')).join(', ')}`));
+  });
+  return list;
+}
+
+/** What is wrong with an answer, or null: never a 500, and every error is the JSON error body. */
+function fault(answer: Answer): string | null {
+  if (answer.status === 500) return 'a 500';
+  if (answer.status < 400) return null;
+  if (answer.text === '') return 'an empty error body';
+  try {
+    const body = JSON.parse(answer.text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code !== 'string' || typeof body.error.message !== 'string') return 'an error body without error.code and error.message';
+  } catch {
+    return `an error body that is not JSON (${answer.contentType})`;
+  }
+  return null;
+}
+
+/** Runs `work` over `items`, `width` at a time. */
+async function pool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) await work(items[next++] as T);
+  }));
+}
+
+describe('every operation of /openapi.json under bad input', () => {
+  it('answers without a 500, a dropped connection or a non-JSON error', async () => {
+    const document = JSON.parse((await send({ what: 'openapi', method: 'GET', path: '/openapi.json', headers: {} })).text) as { paths: Record<string, Record<string, { 'x-baton-access': { kind: 'public' | 'user' }; parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: Schema }> } }>> };
+    const operations: Operation[] = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), access: op['x-baton-access'].kind, path, parameters: op.parameters ?? [], body: op.requestBody?.content['application/json']?.schema })),
+    );
+    expect(operations.length).toBeGreaterThan(50);
+    // What removes things (the workspace's dashboard, sessions) goes last, so the rest meets live resources.
+    const destructive = (o: Operation) => o.method === 'DELETE' || o.path === '/auth/logout' || o.path.endsWith('/cancel');
+    const ordered = [...operations.filter((o) => !destructive(o)), ...operations.filter(destructive)];
+    const owner = { authorization: `Bearer ${team.owner.secret}` };
+    // Anonymous callers of the routes that need a user are refused before their input is read: a tenth of the probes is enough.
+    const anonymous = (o: Operation) => probes(o, {}, 8).filter((_, i) => o.access === 'public' || i % 10 === 0);
+    const batches = ordered.map((o) => [...probes(o, owner, 25), ...anonymous(o)]);
+
+    const statuses = new Map<string, number>();
+    const faults: string[] = [];
+    let requests = 0;
+    for (const batch of batches) {
+      await pool(batch, 6, async (probe) => {
+        requests++;
+        const as = probe.headers.authorization === undefined ? 'anonymous' : 'owner';
+        let answer: Answer;
+        try {
+          answer = await send(probe);
+        } catch (error) {
+          faults.push(`${probe.method} ${probe.path.slice(0, 120)} (${probe.what}, ${as}): ${(error as Error).message}`);
+          statuses.set('no answer', (statuses.get('no answer') ?? 0) + 1);
+          return;
+        }
+        statuses.set(String(answer.status), (statuses.get(String(answer.status)) ?? 0) + 1);
+        const wrong = fault(answer);
+        if (wrong !== null) faults.push(`${probe.method} ${probe.path.slice(0, 120)} (${probe.what}, ${as}): ${wrong}: ${answer.text.slice(0, 300)}`);
+      });
+    }
+    const table = [...statuses].sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status}: ${n}`).join(', ');
+    console.log(`openapi fuzz: ${requests} requests over ${operations.length} operations; ${table}`);
+    expect(faults.slice(0, 30), `${faults.length} faults`).toEqual([]);
+  }, 300_000);
+});
