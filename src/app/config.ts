@@ -18,11 +18,11 @@ const port = z.coerce.number({ error: 'expected a whole number' }).int('expected
 const positiveInt = (what: string) => z.coerce.number({ error: `expected ${what}` }).int(`expected ${what}`).positive(`expected ${what}`);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://baton.example.com' });
 /**
- * BATON_TRUST_PROXY: false, true, or a comma-separated list of addresses, CIDR ranges and
- * proxy-addr's named ranges: what fastify's `trustProxy` accepts (a hop count it ignores, so none).
+ * BATON_TRUST_PROXY: false, true, a hop count (a whole number), or a comma-separated list of
+ * addresses, CIDR ranges and proxy-addr's named ranges.
  */
 function isTrustProxy(text: string): boolean {
-  if (text === 'true' || text === 'false') return true;
+  if (text === 'true' || text === 'false' || /^\d{1,3}$/.test(text)) return true;
   const octet = '(25[0-5]|2[0-4]\\d|1?\\d?\\d)';
   const ipv4 = new RegExp(`^${octet}(\\.${octet}){3}(/(3[0-2]|[12]?\\d))?$`);
   const ipv6 = /^(?=.*:)[0-9A-Fa-f:.]{2,45}(\/(12[0-8]|1[01]\d|\d?\d))?$/;
@@ -40,6 +40,11 @@ function defaultPublicUrl(host: string, port: number): string {
   const local = host === 'localhost' || host === '0.0.0.0' || host === '::' || host === '::1' || host.startsWith('127.');
   return `http://${local ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${port}`;
 }
+/** A retention period: a number of days, or 0 or `forever` to keep (null). */
+const retentionDays = z
+  .string()
+  .regex(/^(\d+|forever)$/, { error: 'expected a number of days, or 0 or forever to keep everything' })
+  .transform((text) => (text === 'forever' || Number(text) === 0 ? null : Number(text)));
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// URL such as postgres://user:password@host:5432/baton' });
 
 /**
@@ -69,7 +74,7 @@ export const configVariables = {
   BATON_RATE_LIMIT_TOKEN_PER_MINUTE: { schema: positiveInt('a number of requests').default(600), description: 'Requests per minute one API token may make before getting 429 (counted by the token, however the Authorization header is spelled).' },
   BATON_RATE_LIMIT_SESSION_PER_MINUTE: { schema: positiveInt('a number of requests').default(600), description: 'Requests per minute one browser session may make before getting 429.' },
   BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: { schema: positiveInt('a number of requests').default(300), description: 'Requests per minute one client address may make without a valid token or session (a refused credential counts here) before getting 429. Health probes, the realtime WebSocket, sandbox callbacks and signed webhooks are not counted.' },
-  BATON_TRUST_PROXY: { schema: z.string().refine(isTrustProxy, { error: 'expected false, true, or a comma-separated list of proxy addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1, or loopback); a hop count is not supported' }).default('false'), description: 'Whether the client address (for rate limits and logs) comes from X-Forwarded-For: false (default: the connecting address), true (trust every proxy hop: only when Baton is reachable through your proxy alone), or a comma-separated list of the proxies\' addresses or CIDR ranges, also loopback, linklocal, uniquelocal (trust hops from those). Node only: the Worker gets the address from Cloudflare.' },
+  BATON_TRUST_PROXY: { schema: z.string().refine(isTrustProxy, { error: 'expected false, true, a number of proxy hops (e.g. 1), or a comma-separated list of proxy addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1, or loopback)' }).default('false'), description: 'Whether the client address (for rate limits and logs) comes from X-Forwarded-For: false (default: the connecting address); a whole number n, the number of proxies in front of Baton (the client is the nth address from the end of X-Forwarded-For; only when Baton is reachable through those proxies alone); true (trust every hop: the first address); or a comma-separated list of the proxies\' addresses or CIDR ranges, also loopback, linklocal, uniquelocal (trust hops from those alone: the safest). X-Forwarded-Proto and X-Forwarded-Host count only from a trusted proxy; cookies are Secure when BATON_PUBLIC_URL is https, whatever the request says. Node only: the Worker gets the address from Cloudflare.' },
   BATON_EGRESS_ALLOW: { schema: z.string().refine((text) => parseEgressAllowList(text).invalid.length === 0, { error: 'expected a comma-separated list of host names, addresses and CIDR ranges, e.g. hooks.internal,10.1.0.0/16,127.0.0.1' }).default(''), description: 'Host names, addresses and CIDR ranges (comma-separated) that webhook steps may reach although they are loopback, private, link-local or cloud-metadata addresses, which are refused otherwise (checked after DNS resolution; docs/webhooks.md). Empty by default: only public addresses.' },
   BATON_REALTIME_COMMIT_MS: { schema: positiveInt('a duration in milliseconds').max(50, 'expected at most 50 ms (the durability promise)').default(10), description: 'Group-commit window of the dashboard update log: an accepted edit is durable within this many milliseconds (at most 50).' },
   BATON_REALTIME_RECHECK_SECONDS: { schema: positiveInt('a number of seconds').default(60), description: 'How often open live-dashboard connections are checked against current access again, whatever changed. On Node access changes also arrive at once (Postgres NOTIFY) and this is a safety net; in the Cloudflare Durable Object it is how a revoked member is disconnected.' },
@@ -81,6 +86,8 @@ export const configVariables = {
   BATON_SANDBOX_PROVIDER: { schema: z.enum(['local', 'http', 'fly'], { error: 'expected local, http or fly' }).default('local'), description: 'Where sandboxes come from: local (a stand-in execution plane inside this process), http (any service implementing api/sandbox.openapi.yaml at BATON_SANDBOX_URL), or fly (Fly Machines).' },
   BATON_SANDBOX_URL: { schema: httpUrl.optional(), description: 'With BATON_SANDBOX_PROVIDER=http: the execution plane\'s base URL (e.g. the one `npm run sandbox:local` prints).' },
   BATON_SANDBOX_TOKEN: { schema: z.string().min(1).optional(), description: 'Bearer token Baton presents to the execution plane and its sandboxes (http provider; optional for local).' },
+  BATON_SANDBOX_CALLBACK_URL: { schema: httpUrl.optional(), description: 'The base URL sandboxes reach Baton at to report events (POST <it>/v1/sandbox-events). Defaults to BATON_PUBLIC_URL; set it when the execution plane reaches Baton by another address than users do (e.g. http://baton:8787 inside a compose network).' },
+  BATON_ALLOW_STAND_IN_PLANE: { schema: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'), description: 'In production, set to true to run agent steps on the scripted stand-in execution plane (BATON_SANDBOX_PROVIDER=local), which runs no real agent; production refuses it otherwise (docs/execution-plane.md).' },
   BATON_SANDBOX_MAX_PER_WORKSPACE: { schema: positiveInt('a number of sandboxes').default(10), description: 'Live sandboxes one workspace may have at once; a terminal beyond it gets 429, a step waits in the workspace\'s queue (first come, first served) and starts as soon as a slot frees.' },
   BATON_SANDBOX_IDLE_MINUTES: { schema: positiveInt('a number of minutes').default(10), description: 'A sandbox with no run in flight and no terminal viewer is stopped after this many minutes (it is recreated when work resumes).' },
   BATON_SANDBOX_MAX_LIFETIME_MINUTES: { schema: positiveInt('a number of minutes').default(480), description: 'A sandbox is stopped this many minutes after it started, once no run is in flight.' },
@@ -102,6 +109,14 @@ export const configVariables = {
   BATON_GOOGLE_CLIENT_SECRET: { schema: z.string().min(1).optional(), description: "The Google OAuth client's secret." },
   BATON_GOOGLE_BASE_URL: { schema: httpUrl.optional(), description: "For tests and private deployments: one base URL that serves Google's OAuth endpoints (/o/oauth2/v2/auth, /token, /revoke) and the Drive API, instead of Google's own hosts. Leave unset for Google." },
   BATON_CREDENTIAL_KEYS: { schema: z.string().optional(), description: 'Keys that encrypt stored integration secrets: comma-separated <id>:<base64 of 32 random bytes> (`openssl rand -base64 32`). The first seals new secrets; the others still open what they sealed until `npm run baton -- rotate-credentials` re-wraps it under the first. Required in production; elsewhere, when unset, Baton generates one key and keeps it in BATON_DATA_DIR/credential-keys (mode 0600), reused on later starts.' },
+  BATON_RETENTION_EXECUTION_DAYS: { schema: retentionDays.default(90), description: "Days a finished execution's detail is kept after it finished: its step-by-step history, sandbox runs and their events, artifacts and ended sandbox session (the execution itself stays, see BATON_RETENTION_EXECUTION_RECORD_DAYS). 0 or forever keeps it. Nothing of an unfinished execution is pruned (docs/retention.md)." },
+  BATON_RETENTION_EXECUTION_RECORD_DAYS: { schema: retentionDays.default(null), description: 'Days a finished execution itself (status, steps, outputs) is kept after it finished, with whatever is left of its detail. 0 or forever (the default) keeps it.' },
+  BATON_RETENTION_EVENT_DAYS: { schema: retentionDays.default(30), description: 'Days sandbox events and heartbeats, schedule fires, trigger payloads (webhook deliveries and what each trigger did with them), ended browser sessions and expired logins are kept. 0 or forever keeps them. What an unfinished execution needs stays.' },
+  BATON_RETENTION_AUDIT_DAYS: { schema: retentionDays.default(365), description: 'Days audit log entries are kept, and API tokens after they expired or were revoked (so entries keep naming their token). 0 or forever keeps them.' },
+  BATON_RETENTION_INTERVAL_MINUTES: { schema: positiveInt('a number of minutes').default(60), description: 'How often old rows are pruned: one pass per interval across all instances (whichever gets there first; the Worker from its cron tick).' },
+  BATON_RETENTION_BATCH_SIZE: { schema: positiveInt('a number of rows').default(1000), description: 'Rows deleted per statement while pruning, with a short pause between statements, so no table is locked for long.' },
+  BATON_METRICS_TOKEN: { schema: z.string().min(16, 'expected at least 16 characters, e.g. from `openssl rand -hex 32`').optional(), description: 'Bearer token Prometheus presents to GET /metrics (Authorization: Bearer <token>). Without it and without BATON_METRICS_PORT, /metrics answers 404. Node only (docs/metrics.md).' },
+  BATON_METRICS_PORT: { schema: port.optional(), description: 'Serve GET /metrics on this port of HOST, apart from the API (keep it private; with BATON_METRICS_TOKEN it also needs the token there). When set, the API port does not serve /metrics. Node only.' },
 } satisfies Record<string, Variable>;
 
 /** Names of the variables Baton reads. */
@@ -126,8 +141,8 @@ export interface Config {
   readonly rateLimits: { readonly authPerMinute: number; readonly tokenPerMinute: number; readonly sessionPerMinute: number; readonly anonymousPerMinute: number };
   /** BATON_EGRESS_ALLOW: entries (host names, addresses, CIDR ranges) to read with `parseEgressAllowList`. */
   readonly egress: { readonly allow: readonly string[] };
-  /** BATON_TRUST_PROXY as fastify's `trustProxy`: false, true, or the trusted proxies' addresses. */
-  readonly trustProxy: boolean | string;
+  /** BATON_TRUST_PROXY: false, true, a number of trusted proxy hops, or the trusted proxies' addresses. */
+  readonly trustProxy: boolean | number | string;
   readonly realtime: {
     readonly commitWindowMs: number;
     readonly compactAfterMs: number;
@@ -138,6 +153,8 @@ export interface Config {
   };
   readonly sandboxes: {
     readonly provider: { readonly kind: 'local'; readonly token: string | undefined } | { readonly kind: 'http'; readonly url: string; readonly token: string | undefined } | { readonly kind: 'fly'; readonly apiUrl: string; readonly token: string; readonly app: string; readonly image: string; readonly region: string | undefined; readonly sandboxPort: number };
+    /** Where sandboxes send their events (BATON_SANDBOX_CALLBACK_URL or BATON_PUBLIC_URL, + /v1/sandbox-events). */
+    readonly callbackUrl: string;
     readonly maxPerWorkspace: number;
     readonly idleMs: number;
     readonly maxLifetimeMs: number;
@@ -157,6 +174,10 @@ export interface Config {
   };
   /** BATON_CREDENTIAL_KEYS; undefined when unset (outside production the Node root then uses a generated key). */
   readonly credentials: { readonly keyring: Keyring | undefined };
+  /** How long old rows are kept (docs/retention.md); days null = forever. */
+  readonly retention: { readonly executionDays: number | null; readonly executionRecordDays: number | null; readonly eventDays: number | null; readonly auditDays: number | null; readonly intervalMs: number; readonly batchSize: number };
+  /** GET /metrics (docs/metrics.md): off when both are undefined; on its own port when `port` is set. */
+  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined };
 }
 
 /** One problem with one variable. */
@@ -166,6 +187,12 @@ export interface ConfigProblem {
 }
 
 /** The configuration cannot be used; `problems` names each variable and what was expected. */
+/** True for an http(s) URL on localhost or a *.localhost name (which browsers resolve to loopback). */
+function isLocalhost(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host.endsWith('.localhost');
+}
+
 export class ConfigError extends Error {
   readonly code = 'invalid_config';
   readonly problems: readonly ConfigProblem[];
@@ -217,8 +244,12 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
   if (v.BATON_ENV === 'production' && v.BATON_DEV_IDP === 'true') {
     problems.push({ variable: 'BATON_DEV_IDP', message: 'the development identity provider lets anyone sign in as anyone and cannot be enabled in production' });
   }
-  if (v.BATON_ENV === 'production' && v.OIDC_ISSUER?.startsWith('http:') === true) {
-    problems.push({ variable: 'OIDC_ISSUER', message: 'must be https in production' });
+  // http is only safe when the provider is on this machine (the demo provider of deploy/docker).
+  if (v.BATON_ENV === 'production' && v.OIDC_ISSUER?.startsWith('http:') === true && !isLocalhost(v.OIDC_ISSUER)) {
+    problems.push({ variable: 'OIDC_ISSUER', message: 'must be https in production (http only for localhost or *.localhost)' });
+  }
+  if (v.BATON_ENV === 'production' && v.BATON_SANDBOX_PROVIDER === 'local' && v.BATON_ALLOW_STAND_IN_PLANE !== 'true') {
+    problems.push({ variable: 'BATON_SANDBOX_PROVIDER', message: 'is local (the default): the scripted stand-in execution plane, which runs no real agent. In production set http (BATON_SANDBOX_URL, BATON_SANDBOX_TOKEN) or fly, or BATON_ALLOW_STAND_IN_PLANE=true to use the stand-in anyway (docs/execution-plane.md)' });
   }
   if (v.BATON_SANDBOX_PROVIDER === 'http' && v.BATON_SANDBOX_URL === undefined) problems.push({ variable: 'BATON_SANDBOX_URL', message: 'is required when BATON_SANDBOX_PROVIDER is http' });
   if (v.BATON_SANDBOX_PROVIDER === 'fly') {
@@ -236,6 +267,7 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
     for (const name of ['BATON_GOOGLE_CLIENT_ID', 'BATON_GOOGLE_CLIENT_SECRET'] as const) if (v[name] === undefined) problems.push({ variable: name, message: 'is required when either of BATON_GOOGLE_CLIENT_ID, BATON_GOOGLE_CLIENT_SECRET is set' });
   }
   if (v.BATON_ENV === 'production' && v.BATON_GOOGLE_BASE_URL?.startsWith('http:') === true) problems.push({ variable: 'BATON_GOOGLE_BASE_URL', message: 'must be https in production' });
+  if (v.BATON_METRICS_PORT !== undefined && v.BATON_METRICS_PORT === v.PORT) problems.push({ variable: 'BATON_METRICS_PORT', message: 'must differ from PORT (the metrics get a listener of their own)' });
   if (problems.length > 0) throw new ConfigError(problems);
   const devIdpEnabled = v.BATON_DEV_IDP === undefined ? v.BATON_ENV === 'development' && v.OIDC_ISSUER === undefined : v.BATON_DEV_IDP === 'true';
 
@@ -255,7 +287,7 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
     },
     rateLimits: { authPerMinute: v.BATON_RATE_LIMIT_AUTH_PER_MINUTE, tokenPerMinute: v.BATON_RATE_LIMIT_TOKEN_PER_MINUTE, sessionPerMinute: v.BATON_RATE_LIMIT_SESSION_PER_MINUTE, anonymousPerMinute: v.BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE },
     egress: { allow: v.BATON_EGRESS_ALLOW.split(',').map((e) => e.trim()).filter((e) => e !== '') },
-    trustProxy: v.BATON_TRUST_PROXY === 'true' ? true : v.BATON_TRUST_PROXY === 'false' ? false : v.BATON_TRUST_PROXY.replace(/\s+/g, ''),
+    trustProxy: v.BATON_TRUST_PROXY === 'true' ? true : v.BATON_TRUST_PROXY === 'false' || v.BATON_TRUST_PROXY === '0' ? false : /^\d+$/.test(v.BATON_TRUST_PROXY) ? Number(v.BATON_TRUST_PROXY) : v.BATON_TRUST_PROXY.replace(/\s+/g, ''),
     realtime: {
       commitWindowMs: v.BATON_REALTIME_COMMIT_MS,
       compactAfterMs: v.BATON_REALTIME_COMPACT_MS,
@@ -264,6 +296,7 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
       limits: { messageBytes: v.BATON_REALTIME_MAX_MESSAGE_BYTES ?? v.BATON_BODY_LIMIT, awarenessBytes: v.BATON_REALTIME_MAX_AWARENESS_BYTES, documentBytes: v.BATON_REALTIME_MAX_DOCUMENT_BYTES },
     },
     sandboxes: {
+      callbackUrl: `${(v.BATON_SANDBOX_CALLBACK_URL ?? publicUrl).replace(/\/+$/, '')}/v1/sandbox-events`,
       provider:
         v.BATON_SANDBOX_PROVIDER === 'http'
           ? { kind: 'http' as const, url: (v.BATON_SANDBOX_URL ?? '').replace(/\/+$/, ''), token: v.BATON_SANDBOX_TOKEN }
@@ -285,6 +318,8 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
       google: v.BATON_GOOGLE_CLIENT_ID !== undefined && v.BATON_GOOGLE_CLIENT_SECRET !== undefined ? { clientId: v.BATON_GOOGLE_CLIENT_ID, clientSecret: v.BATON_GOOGLE_CLIENT_SECRET, baseUrl: v.BATON_GOOGLE_BASE_URL?.replace(/\/+$/, '') } : undefined,
     },
     credentials: { keyring },
+    retention: { executionDays: v.BATON_RETENTION_EXECUTION_DAYS, executionRecordDays: v.BATON_RETENTION_EXECUTION_RECORD_DAYS, eventDays: v.BATON_RETENTION_EVENT_DAYS, auditDays: v.BATON_RETENTION_AUDIT_DAYS, intervalMs: v.BATON_RETENTION_INTERVAL_MINUTES * 60_000, batchSize: v.BATON_RETENTION_BATCH_SIZE },
+    metrics: { token: v.BATON_METRICS_TOKEN, port: v.BATON_METRICS_PORT },
   });
 }
 
