@@ -1,7 +1,9 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomSecret, sha256 } from '../../src/app/identity/secrets.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { captureLogs } from '../support/log-capture.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 // Rate limits are keyed by what authenticated the caller: the token, the browser session, else the
@@ -9,6 +11,13 @@ import { startTestApp, type TestApp } from '../support/test-app.ts';
 let database: TestDatabase;
 let baton: TestApp;
 let proxied: TestApp;
+/** Behind two proxies, trusted by hop count alone (BATON_TRUST_PROXY=2). */
+let twoHops: TestApp;
+const twoHopsLogs = captureLogs();
+/** Trusts 127.0.0.2 alone: requests from 127.0.0.3 are an untrusted peer's. */
+let onlyOneProxy: TestApp;
+/** Behind a proxy that ends TLS: the public URL is https, the proxy speaks plain http to Baton. */
+let tlsBehindProxy: TestApp;
 const limit = 3;
 
 beforeAll(async () => {
@@ -16,10 +25,16 @@ beforeAll(async () => {
   const limits = { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: String(limit), BATON_RATE_LIMIT_SESSION_PER_MINUTE: String(limit), BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: String(limit) };
   baton = await startTestApp(database.url, limits);
   proxied = await startTestApp(database.url, { ...limits, BATON_TRUST_PROXY: 'loopback' });
+  twoHops = await startTestApp(database.url, { ...limits, BATON_TRUST_PROXY: '2' }, { logs: twoHopsLogs.stream });
+  onlyOneProxy = await startTestApp(database.url, { ...limits, BATON_TRUST_PROXY: '127.0.0.2' });
+  tlsBehindProxy = await startTestApp(database.url, { BATON_TRUST_PROXY: '1', BATON_PUBLIC_URL: 'https://baton.example.test' });
 });
 afterAll(async () => {
   await baton?.close();
   await proxied?.close();
+  await twoHops?.close();
+  await onlyOneProxy?.close();
+  await tlsBehindProxy?.close();
   await database?.drop();
 });
 
@@ -36,6 +51,18 @@ async function newSessionCookie(email: string): Promise<string> {
 }
 
 const me = (app: TestApp, headers: Record<string, string> = {}) => fetch(`${app.url}/v1/me`, { headers });
+
+/** GET /v1/me from a chosen local address (127.0.0.0/8 is all loopback): a peer other than 127.0.0.1. */
+function meFrom(app: TestApp, localAddress: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sent = httpRequest(`${app.url}/v1/me`, { localAddress, headers, agent: false }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
 
 describe('rate limits', () => {
   it('count an API token once however the Authorization header spells it', async () => {
@@ -82,5 +109,43 @@ describe('rate limits', () => {
     expect((await from('203.0.113.2')).status).toBe(401);
     // The proxy appends the peer it saw: the client cannot choose its address by prepending one.
     expect((await from('198.51.100.9, 203.0.113.1')).status).toBe(429);
+  });
+});
+
+describe('behind a proxy', () => {
+  it('with a hop count, the client is that many addresses from the end of X-Forwarded-For, whatever the client prepends', async () => {
+    // The client's own header, then what the two proxies appended: the client's address and the first proxy's.
+    const via = (spoofed: string, client: string) => me(twoHops, { 'x-forwarded-for': `${spoofed}, ${client}, 10.0.0.9` });
+    const statuses: number[] = [];
+    for (let i = 0; i < limit + 1; i++) statuses.push((await via(`198.51.100.${i + 1}`, '203.0.113.50')).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect((await via('198.51.100.1', '203.0.113.51')).status).toBe(401);
+    // The logs name the client too.
+    const addresses = twoHopsLogs.lines().flatMap((line) => ((line.req as { remoteAddress?: string } | undefined)?.remoteAddress ?? []));
+    expect(addresses).toContain('203.0.113.50');
+    expect(addresses.some((address) => address.startsWith('198.51.100.') || address === '10.0.0.9')).toBe(false);
+  });
+
+  it('reads X-Forwarded-For from a trusted peer only: an untrusted one spends its own budget whatever it claims', async () => {
+    const trusted: number[] = [];
+    for (let i = 0; i < limit + 1; i++) trusted.push(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.60' }));
+    expect(trusted).toEqual([401, 401, 401, 429]);
+    expect(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.61' })).toBe(401);
+    // 127.0.0.3 is no trusted proxy: a fresh address in its header gets it no fresh budget.
+    const untrusted: number[] = [];
+    for (let i = 0; i < limit + 1; i++) untrusted.push(await meFrom(onlyOneProxy, '127.0.0.3', { 'x-forwarded-for': `203.0.113.${70 + i}` }));
+    expect(untrusted).toEqual([401, 401, 401, 429]);
+    // Nor can it spend the budget of the address it names.
+    expect(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.71' })).toBe(401);
+  });
+
+  it('sets Secure __Host- cookies when the public URL is https, though the proxy speaks http and whatever X-Forwarded-Proto says', async () => {
+    const token = (await bootstrapToken(tlsBehindProxy.ctx, { email: 'behind-tls@example.com' })).secret;
+    for (const proto of [undefined, 'http', 'https']) {
+      const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'x-forwarded-for': '203.0.113.80', ...(proto === undefined ? {} : { 'x-forwarded-proto': proto }) };
+      const response = await fetch(`${tlsBehindProxy.url}/auth/logout`, { method: 'POST', headers });
+      expect(response.status, String(proto)).toBe(204);
+      expect(response.headers.get('set-cookie'), String(proto)).toMatch(/^__Host-baton_session=; Path=\/;.*; Secure$/);
+    }
   });
 });

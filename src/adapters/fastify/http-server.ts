@@ -23,8 +23,8 @@ export interface HttpServerOptions {
   readonly context: DispatchContext;
   /** Requests per minute, keyed by what authenticated the caller (`rateLimitBucket`). */
   readonly rateLimits?: RateLimits;
-  /** Whether the client address comes from X-Forwarded-For (fastify's `trustProxy`: false, true, or trusted addresses). */
-  readonly trustProxy?: boolean | string;
+  /** Whether the client address comes from X-Forwarded-For: false, true, a number of trusted hops, or the trusted proxies' addresses. */
+  readonly trustProxy?: boolean | number | string;
   /** A WebSocket endpoint (realtime): each accepted socket and its handshake as a Web Request. */
   readonly websocket?: { readonly path: string; readonly maxPayload: number; onConnection(socket: WebSocket, request: Request): void };
 }
@@ -58,7 +58,7 @@ export async function createHttpServer(options: HttpServerOptions) {
       return typeof given === 'string' && clientRequestId.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: trustedHops(options.trustProxy ?? false),
     // Node's own answers to unparsable requests (431 headers too large, 400, 408) in our error shape.
     clientErrorHandler: writeClientError,
     forceCloseConnections: 'idle',
@@ -164,6 +164,16 @@ export async function createHttpServer(options: HttpServerOptions) {
     });
   }
   return app;
+}
+
+/**
+ * A hop count as a trust function: the socket's peer is hop 0, the last X-Forwarded-For entry hop 1,
+ * and so on; the first untrusted one is the client. (Fastify given a number trusts no hop at all.)
+ */
+function trustedHops(trustProxy: boolean | number | string): boolean | string | ((address: string, hop: number) => boolean) {
+  if (typeof trustProxy !== 'number') return trustProxy;
+  const hops = trustProxy;
+  return (_address, hop) => hop < hops;
 }
 
 /** Node's answers to requests it could not parse, written on the socket: our error body and headers. */

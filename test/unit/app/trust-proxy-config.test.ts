@@ -10,17 +10,22 @@ describe('BATON_TRUST_PROXY', () => {
     expect(resolve('false').trustProxy).toBe(false);
     expect(resolve('true').trustProxy).toBe(true);
     expect(resolve(' 10.0.0.0/8, 127.0.0.1 ').trustProxy).toBe('10.0.0.0/8,127.0.0.1');
+    // A hop count: the number of proxies in front of Baton (0 is none).
+    expect(resolve('1').trustProxy).toBe(1);
+    expect(resolve('2').trustProxy).toBe(2);
+    expect(resolve('0').trustProxy).toBe(false);
     for (const value of ['loopback', 'loopback,uniquelocal', '::1', 'fd00::/8,192.168.1.10/32', '172.16.0.0/12']) {
       const { trustProxy } = resolve(value);
       // fastify compiles the list when it starts: every accepted value must compile.
-      const app = Fastify({ trustProxy });
+      expect(typeof trustProxy).toBe('string');
+      const app = Fastify({ trustProxy: trustProxy as string });
       await app.ready();
       await app.close();
     }
   });
 
-  it('refuses a hop count and anything that is not an address, a range or a named range', () => {
-    for (const value of ['1', '2', 'yes', '10.0.0.0/33', '300.1.1.1', '10.0.0.1,', 'example.com', 'loopback;rm']) {
+  it('refuses anything that is not a hop count, an address, a range or a named range', () => {
+    for (const value of ['-1', '1.5', '1,loopback', 'yes', '10.0.0.0/33', '300.1.1.1', '10.0.0.1,', 'example.com', 'loopback;rm']) {
       expect(() => resolve(value), value).toThrow(ConfigError);
       try {
         resolve(value);
