@@ -50,6 +50,7 @@ import { createPostgresAppContext } from './app-context.ts';
 import { openCredentialCipher } from './credential-keys.ts';
 import { createIntegrations } from './integrations.ts';
 import { openDatabase } from './database.ts';
+import { retentionDeps, startRetention } from './retention-wiring.ts';
 
 /** A running Baton on Node. */
 export interface NodeApp {
@@ -177,6 +178,8 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const triggerStore = createTriggerStore(db, app.credentials.sealer);
     const triggers: TriggerDeps = { ctx: app, triggers: triggerStore, outbox, githubInstallation: (installationId) => githubHookTarget(integrations, installationId) };
     await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
+    // Retention (docs/retention.md): old rows pruned in batches, one pass per interval across instances.
+    cleanups.push(startRetention(retentionDeps(config, db, app, logger)));
     cleanups.push(async () => {
       alarms.clear();
       await outbox.stop();
