@@ -23,9 +23,6 @@ import { createCelExpressions } from '../app/orchestrator/cel-expressions.ts';
 import { Engine } from '../app/orchestrator/engine.ts';
 import { applyDocumentDecision } from '../app/orchestrator/document-decisions.ts';
 import { startOrchestratorWorkers } from '../app/orchestrator/workers.ts';
-import { createNodeEgress } from '../adapters/node-http/egress-guard.ts';
-import { parseEgressAllowList } from '../domain/network/address-policy.ts';
-import { webhookSigningSecret } from '../app/webhooks/signing-secret.ts';
 import { PostgresJobOutbox } from '../adapters/postgres/job-outbox.ts';
 import { startNodeSandboxes } from './sandboxes.ts';
 import { createTimeoutAlarms } from '../adapters/clock/timeout-alarms.ts';
@@ -50,7 +47,7 @@ import { createPostgresAppContext } from './app-context.ts';
 import { openCredentialCipher } from './credential-keys.ts';
 import { createIntegrations } from './integrations.ts';
 import { openDatabase } from './database.ts';
-import { retentionDeps, startRetention } from './retention-wiring.ts';
+import { createNodeMetrics } from './metrics.ts';
 
 /** A running Baton on Node. */
 export interface NodeApp {
@@ -136,6 +133,8 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       extensions: config.realtime.redisUrl === undefined ? [] : [createRedisExtension(config.realtime.redisUrl)],
     });
     cleanups.push(() => realtime.close());
+    // Metrics (when BATON_METRICS_TOKEN or BATON_METRICS_PORT is set): recorded by the engine, the reaper and the HTTP edge.
+    const { metrics, serve: serveMetrics } = createNodeMetrics(config, db, realtime, logger);
     const app = createPostgresAppContext(db, config, { realtime, credentialCipher, ...(identityProvider === undefined ? {} : { identityProvider }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
     admit = (credentials, dashboardId) => admitRealtime(app, credentials, dashboardId);
     const listener = await listenAccessChanges(database.url, (change) => void realtime.revalidate(change), logger, { onReconnect: () => void realtime.revalidate('all') });
@@ -152,17 +151,17 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const outbox = new PostgresJobOutbox({ db, queue: jobs, logger });
     outbox.start();
     cleanups.push(() => outbox.stop());
-    const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, outbox, clock, expressions, logger, dispatchBackupDelayMs: 5_000 });
+    const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, outbox, clock, expressions, logger, dispatchBackupDelayMs: 5_000, ...(metrics === undefined ? {} : { metrics }) });
     // Sessions and sandboxes: agent steps run there (the local stand-in plane by default).
     // Server writes into dashboards (executions, sessions, progress), gathered per dashboard.
     const writer = new DashboardWriter({ realtime, logger });
     // Integrations: GitHub and Drive connections, tokens for runs, deliveries of notify steps.
     const integrations = createIntegrations(config, db, app);
     const runCredentials = createRunCredentials({ ...integrations, logger });
-    const sandboxes = await startNodeSandboxes(config, db, app, logger, writer, runCredentials);
+    const sandboxes = await startNodeSandboxes(config, db, app, logger, writer, runCredentials, metrics);
     cleanups.push(() => sandboxes.close());
     const runner = sandboxes.runner;
-    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, egress: createNodeEgress({ allow: parseEgressAllowList(config.egress.allow.join(',')).list }), webhookSecret: (workspaceId) => webhookSigningSecret(app, workspaceId), deliver: (delivery) => deliver({ ...integrations, logger }, delivery) });
+    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch, deliver: (delivery) => deliver({ ...integrations, logger }, delivery) });
     // A graceful stop runs in this order: no new results, no new jobs, the last dashboard writes,
     // and only then realtime (which flushes documents) and the database.
     // A finished execution's sandbox is let go at once (the reaper is the backup after a crash).
@@ -178,8 +177,6 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const triggerStore = createTriggerStore(db, app.credentials.sealer);
     const triggers: TriggerDeps = { ctx: app, triggers: triggerStore, outbox, githubInstallation: (installationId) => githubHookTarget(integrations, installationId) };
     await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
-    // Retention (docs/retention.md): old rows pruned in batches, one pass per interval across instances.
-    cleanups.push(startRetention(retentionDeps(config, db, app, logger)));
     cleanups.push(async () => {
       alarms.clear();
       await outbox.stop();
@@ -203,8 +200,10 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       rateLimits: config.rateLimits,
       trustProxy: config.trustProxy,
       websocket: { path: '/v1/realtime', maxPayload: config.realtime.limits.messageBytes, onConnection: (socket, request) => bridgeNodeSocket(realtime, socket, request, logger) },
+      ...(metrics === undefined ? {} : { metrics }),
     });
     cleanups.push(() => server.close());
+    cleanups.push(await serveMetrics(server));
     await server.listen({ port: config.http.port, host: config.http.host });
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
 

@@ -9,6 +9,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { DashboardWriter } from '../app/realtime/dashboard-writer.ts';
 import type { SandboxProvisioner } from '../ports/sandboxes.ts';
 import type { RunCredentials } from '../app/integrations/run-credentials.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import { createNodeHmac } from '../adapters/node-crypto/node-hmac.ts';
 import { wireSessions, type SessionWiring } from './session-wiring.ts';
 
@@ -30,7 +31,7 @@ export interface NodeSandboxes {
  * process by default), the stores, the session manager, the agent runner, the callback handler's
  * dependencies, the token signer, and the reaper on a timer.
  */
-export async function startNodeSandboxes(config: Config, db: Database, app: AppContext, logger: Logger, writer: DashboardWriter, credentials?: RunCredentials): Promise<NodeSandboxes> {
+export async function startNodeSandboxes(config: Config, db: Database, app: AppContext, logger: Logger, writer: DashboardWriter, credentials?: RunCredentials, metrics?: Pick<Metrics, 'reaperActions'>): Promise<NodeSandboxes> {
   const sc = config.sandboxes;
   let localPlane: Awaited<ReturnType<typeof startLocalSandboxPlane>> | undefined;
   let provisioner: SandboxProvisioner;
@@ -41,7 +42,7 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
     const url = sc.provider.kind === 'http' ? sc.provider.url : (localPlane = await startLocalSandboxPlane({ dataDir: join(config.dataDir, 'local-sandbox'), logger, ...(token === undefined ? {} : { token }) })).url;
     provisioner = new HttpSandboxProvisioner({ baseUrl: url, startTimeoutMs: sc.provisionTimeoutMs, ...(token === undefined ? {} : { token }) });
   }
-  const sessions = wireSessions({ config, db, app, logger, writer, provisioner, hmac: createNodeHmac(), ...(credentials === undefined ? {} : { credentials }) });
+  const sessions = wireSessions({ config, db, app, logger, writer, provisioner, hmac: createNodeHmac(), ...(credentials === undefined ? {} : { credentials }), ...(metrics === undefined ? {} : { metrics }) });
   const { runner, manager } = sessions;
   // Also moved on by every pass that fails for want of the database: heartbeats that could not be
   // stored meanwhile say nothing about the sandboxes, so none is lost before it had leases to report.

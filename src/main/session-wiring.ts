@@ -18,6 +18,7 @@ import { createSessionMirror } from '../app/sessions/session-mirror.ts';
 import { isFinishedStatus } from '../domain/orchestrator/execution.ts';
 import type { Hmac } from '../ports/hmac.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { SandboxProvisioner } from '../ports/sandboxes.ts';
 import type { Session } from '../domain/sessions/session.ts';
 
@@ -34,6 +35,8 @@ export interface SessionWiringOptions {
   readonly hmac?: Hmac;
   /** Receives the dashboard writes a callback causes after its answer (a Worker keeps them alive). */
   readonly background?: (task: Promise<unknown>) => void;
+  /** Counts what each reaper pass did (absent: not counted). */
+  readonly metrics?: Pick<Metrics, 'reaperActions'>;
 }
 
 /** Sessions wired: the runner, the routes' dependencies, and one reaper pass. */
@@ -101,7 +104,11 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
     manager,
     routes: { sessionStore, manager, client, signer, events },
     async reap(leaseGraceUntil) {
-      await reapOnce({ sessions: sessionStore, runs, manager, client, runner, realtime: app.realtime, clock: app.clock, logger, policy, staleRunMs: policy.leaseMs * 2, ...(leaseGraceUntil === undefined ? {} : { leaseGraceUntil }), executionFinished, events, provisioner, heartbeatMs: sc.heartbeatSeconds * 1000 });
+      const report = await reapOnce({ sessions: sessionStore, runs, manager, client, runner, realtime: app.realtime, clock: app.clock, logger, policy, staleRunMs: policy.leaseMs * 2, ...(leaseGraceUntil === undefined ? {} : { leaseGraceUntil }), executionFinished, events, provisioner, heartbeatMs: sc.heartbeatSeconds * 1000 });
+      options.metrics?.reaperActions('stopped', report.stopped.length);
+      options.metrics?.reaperActions('lost', report.lost.length);
+      options.metrics?.reaperActions('failed', report.failed.length);
+      options.metrics?.reaperActions('run_recovered', report.runsRecovered.length);
       // The safety net of the sandbox slot queue (a release wakes it at once; this catches a crash).
       await manager.sweepQueue();
       // Tokens of runs that ended on another instance (or before a restart) are revoked here.

@@ -12,6 +12,7 @@ import { rateLimitBucket, type RateLimits } from '../../app/http/rate-limit-poli
 import type { AnyRoute, RequestHeaders } from '../../app/http/route.ts';
 import { securityHeaders } from '../../app/http/security-headers.ts';
 import type { Authentication } from '../../app/identity/authenticate.ts';
+import type { Metrics } from '../../ports/metrics.ts';
 
 /** Options of the Node HTTP server. */
 export interface HttpServerOptions {
@@ -27,6 +28,8 @@ export interface HttpServerOptions {
   readonly trustProxy?: boolean | number | string;
   /** A WebSocket endpoint (realtime): each accepted socket and its handshake as a Web Request. */
   readonly websocket?: { readonly path: string; readonly maxPayload: number; onConnection(socket: WebSocket, request: Request): void };
+  /** Where each answered request's latency goes, by route template (never the raw URL: no ids in labels). */
+  readonly metrics?: Pick<Metrics, 'httpRequest'>;
 }
 
 /** Fastify's own 4xx error codes, mapped onto our uniform error codes. */
@@ -123,6 +126,15 @@ export async function createHttpServer(options: HttpServerOptions) {
     await app.register(fastifyWebsocket, { options: { maxPayload } });
     app.get(path, { websocket: true }, (socket, request) => {
       onConnection(socket, new Request(new URL(request.url, `http://${request.headers.host ?? 'localhost'}`), { headers: handshakeHeaders(request.headers) }));
+    });
+  }
+
+  if (options.metrics !== undefined) {
+    const metrics = options.metrics;
+    // Fastify measured the time already; the route is the template it matched (`/v1/executions/:id`).
+    app.addHook('onResponse', (request, reply, done) => {
+      metrics.httpRequest({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
+      done();
     });
   }
 

@@ -300,6 +300,16 @@ export class HocuspocusRealtime implements Realtime {
     return [...viewers.values()];
   }
 
+  /**
+   * Open client connections (one per socket and document; the server's own writes are not counted)
+   * and loaded documents, for metrics: read on a scrape, not tracked on every connect.
+   */
+  liveCounts(): { connections: number; documents: number } {
+    let connections = 0;
+    for (const document of this.hocuspocus.documents.values()) connections += document.getConnections().length;
+    return { connections, documents: this.hocuspocus.documents.size };
+  }
+
   /** Checks open connections that `change` concerns again: closes refused ones, updates read-only. */
   async revalidate(change: AccessChange | 'all'): Promise<void> {
     const checks: Array<Promise<void>> = [];

@@ -7,7 +7,9 @@ import type { JobOutbox, OutboxJob } from '../../ports/job-outbox.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { RecipeStore } from '../../ports/recipes.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { Metrics } from '../../ports/metrics.ts';
 import type { Transaction, UnitOfWork } from '../../ports/unit-of-work.ts';
+import { recordStepChanges } from './step-metrics.ts';
 
 /** The queue topics of the orchestrator. */
 export const topics = {
@@ -38,6 +40,8 @@ export interface EngineDeps {
    * already started (the sandbox deduplicates by key). Default 0: the job is the dispatch.
    */
   readonly dispatchBackupDelayMs?: number;
+  /** Counts steps started, finished and failed, once each change is committed (absent: not counted). */
+  readonly metrics?: Pick<Metrics, 'step'>;
 }
 
 /** Payloads of the orchestrator's jobs. */
@@ -61,6 +65,8 @@ export class Engine {
   readonly #recipes = new Map<string, CompiledRecipe>();
   readonly #committed: CommittedHandler[] = [];
   readonly #current = new Map<string, Current>();
+  /** The state each decided change was made from, until its commit is reported (for step metrics). */
+  readonly #decidedFrom = new WeakMap<Decided, ExecutionState>();
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -102,6 +108,7 @@ export class Engine {
 
   /** Tells the fast path that a change was committed (callers of `applyLocked`, after their commit). */
   committed(execution: CommittedExecution, decided: Decided): void {
+    this.#count(execution, decided);
     this.#remember({ id: execution.id, workspaceId: execution.workspaceId, dashboardId: execution.dashboardId, recipeId: execution.recipeId, state: decided.state });
     if (decided.commands.some((c) => this.#dueSoon(c))) this.#deps.outbox.kick();
     for (const handler of this.#committed) {
@@ -143,7 +150,22 @@ export class Engine {
       },
       expressions: this.#deps.expressions,
     });
-    return { ...decided, event, actor };
+    const result = { ...decided, event, actor };
+    if (this.#deps.metrics !== undefined) this.#decidedFrom.set(result, current.state);
+    return result;
+  }
+
+  /** Counts what a committed change did to its steps (once: a decided change is committed once). */
+  #count(execution: CommittedExecution, decided: Decided): void {
+    const metrics = this.#deps.metrics;
+    const before = this.#decidedFrom.get(decided);
+    if (metrics === undefined || before === undefined) return;
+    this.#decidedFrom.delete(decided);
+    try {
+      recordStepChanges(metrics, this.#recipes.get(`${execution.recipeId}@${decided.state.recipeVersion}`), before, decided.state);
+    } catch (error) {
+      this.#deps.logger.warn({ err: error, executionId: execution.id }, 'could not count step metrics');
+    }
   }
 
   #change(current: Current, decided: Decided & { event: ExecutionEvent; actor: Actor }): ExecutionChange {
