@@ -129,6 +129,9 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   // Signed-in callers get past the door; without Google's `state` the request is malformed.
   'GET /v1/integrations/google-drive/callback': { expect: { anonymous: 401, viewer: 400, editor: 400, owner: 400, admin: 400, outsider: 400 } },
   'DELETE /v1/workspaces/{wid}/integrations/{id}': { expect: admins(204), params: (f) => ({ id: f.integrationId }) },
+  // The webhook signing secret: workspace admins only. A new workspace has none yet (404 for the admin).
+  'GET /v1/workspaces/{wid}/webhook-signing-secret': { expect: admins(404) },
+  'POST /v1/workspaces/{wid}/webhook-signing-secret': { expect: admins(201) },
   // Without the trigger's signature: 401, whoever asks (and for unknown triggers alike).
   'POST /v1/hooks/{triggerId}': { expect: { anonymous: 401, viewer: 401, editor: 401, owner: 401, admin: 401, outsider: 401 }, params: (f) => ({ triggerId: f.triggerId }) },
   'POST /v1/sandbox-events': { expect: { anonymous: 401, viewer: 401, editor: 401, owner: 401, admin: 401, outsider: 401 }, body: (f) => ({ id: crypto.randomUUID(), sessionId: f.sessionId, epoch: 1, sandboxId: 'sb', at: new Date().toISOString(), type: 'heartbeat', data: {} }) },
