@@ -16,6 +16,7 @@ import type { RecipeStore } from '../ports/recipes.ts';
 import type { SealedColumn, SecretSealer } from '../ports/sealed-secrets.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
 import type { UserStore } from '../ports/users.ts';
+import type { WebhookSigningSecretStore } from '../ports/webhook-signing-secrets.ts';
 import type { WorkspaceStore } from '../ports/workspaces.ts';
 
 /**
@@ -43,6 +44,8 @@ export interface AppContext {
   readonly executions: ExecutionStore;
   /** First answers of POST routes that start work, by the caller's `Idempotency-Key`. */
   readonly idempotencyKeys: IdempotencyKeyStore;
+  /** Which credential holds each workspace's webhook signing secret (`src/app/webhooks/signing-secret.ts`). */
+  readonly webhookSigningSecrets: WebhookSigningSecretStore;
   /** The OIDC provider users sign in with; undefined when login is not configured. */
   readonly identityProvider: IdentityProvider | undefined;
   /** Encrypted integration secrets: use them through `src/app/credentials/credentials.ts`. */
@@ -66,4 +69,6 @@ export interface AppSettings {
   readonly publicUrl: string;
   readonly sessionIdleMinutes: number;
   readonly sessionMaxDays: number;
+  /** BATON_EGRESS_ALLOW's entries: what webhook URLs may reach besides public addresses. */
+  readonly egressAllow: readonly string[];
 }

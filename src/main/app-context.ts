@@ -16,6 +16,7 @@ import { createLoginAttemptStore } from '../adapters/postgres/login-attempt-stor
 import { createUnitOfWork } from '../adapters/postgres/unit-of-work.ts';
 import { createUserStore } from '../adapters/postgres/user-store.ts';
 import { createWorkspaceStore } from '../adapters/postgres/workspace-store.ts';
+import { createWebhookSigningSecretStore } from '../adapters/postgres/webhook-signing-secret-store.ts';
 import type { Config } from '../app/config.ts';
 import type { AppContext } from '../app/context.ts';
 import { createSecretSealer } from '../app/credentials/secret-sealer.ts';
@@ -47,9 +48,10 @@ export function createPostgresAppContext(db: Database, config: Config, options: 
     agentProfiles: createAgentProfileStore(db),
     executions: createExecutionStore(db),
     idempotencyKeys: createIdempotencyKeyStore(db),
+    webhookSigningSecrets: createWebhookSigningSecretStore(db),
     identityProvider: options.identityProvider,
     credentials: { store: createCredentialStore(db), cipher, sealer: createSecretSealer(cipher), columns: createSealedColumns(db) },
-    settings: { publicUrl: config.http.publicUrl, sessionIdleMinutes: config.identity.sessionIdleMinutes, sessionMaxDays: config.identity.sessionMaxDays },
+    settings: { publicUrl: config.http.publicUrl, sessionIdleMinutes: config.identity.sessionIdleMinutes, sessionMaxDays: config.identity.sessionMaxDays, egressAllow: config.egress.allow },
   };
 }
 

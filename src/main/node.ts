@@ -23,6 +23,9 @@ import { createCelExpressions } from '../app/orchestrator/cel-expressions.ts';
 import { Engine } from '../app/orchestrator/engine.ts';
 import { applyDocumentDecision } from '../app/orchestrator/document-decisions.ts';
 import { startOrchestratorWorkers } from '../app/orchestrator/workers.ts';
+import { createNodeEgress } from '../adapters/node-http/egress-guard.ts';
+import { parseEgressAllowList } from '../domain/network/address-policy.ts';
+import { webhookSigningSecret } from '../app/webhooks/signing-secret.ts';
 import { PostgresJobOutbox } from '../adapters/postgres/job-outbox.ts';
 import { startNodeSandboxes } from './sandboxes.ts';
 import { createTimeoutAlarms } from '../adapters/clock/timeout-alarms.ts';
@@ -48,6 +51,7 @@ import { openCredentialCipher } from './credential-keys.ts';
 import { createIntegrations } from './integrations.ts';
 import { openDatabase } from './database.ts';
 import { createNodeMetrics } from './metrics.ts';
+import { retentionDeps, startRetention } from './retention-wiring.ts';
 
 /** A running Baton on Node. */
 export interface NodeApp {
@@ -161,7 +165,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const sandboxes = await startNodeSandboxes(config, db, app, logger, writer, runCredentials, metrics);
     cleanups.push(() => sandboxes.close());
     const runner = sandboxes.runner;
-    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, fetch: globalThis.fetch, deliver: (delivery) => deliver({ ...integrations, logger }, delivery) });
+    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, egress: createNodeEgress({ allow: parseEgressAllowList(config.egress.allow.join(',')).list }), webhookSecret: (workspaceId) => webhookSigningSecret(app, workspaceId), deliver: (delivery) => deliver({ ...integrations, logger }, delivery) });
     // A graceful stop runs in this order: no new results, no new jobs, the last dashboard writes,
     // and only then realtime (which flushes documents) and the database.
     // A finished execution's sandbox is let go at once (the reaper is the backup after a crash).
@@ -177,6 +181,8 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const triggerStore = createTriggerStore(db, app.credentials.sealer);
     const triggers: TriggerDeps = { ctx: app, triggers: triggerStore, outbox, githubInstallation: (installationId) => githubHookTarget(integrations, installationId) };
     await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
+    // Retention (docs/retention.md): old rows pruned in batches, one pass per interval across instances.
+    cleanups.push(startRetention(retentionDeps(config, db, app, logger)));
     cleanups.push(async () => {
       alarms.clear();
       await outbox.stop();

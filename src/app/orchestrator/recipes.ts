@@ -1,11 +1,13 @@
 import type { Principal } from '../../domain/access/principal.ts';
-import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
+import { parseEgressAllowList } from '../../domain/network/address-policy.ts';
 import type { Recipe, RecipeVersion } from '../../ports/recipes.ts';
 import { auditBy, hiddenAs, requireWorkspace } from '../access.ts';
 import type { AppContext } from '../context.ts';
+import { webhookUrlIssues } from '../webhooks/webhook-urls.ts';
 import { parseRecipe } from './recipe-parse.ts';
 
-type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 'unitOfWork'>;
+type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 'unitOfWork' | 'settings'>;
 
 /** What a recipe source may be: a JSON object, or JSON/YAML text. */
 export interface RecipeInput {
@@ -16,14 +18,17 @@ export interface RecipeInput {
 /** A recipe with its latest version. */
 export type RecipeView = Recipe & { readonly latest: RecipeVersion };
 
-function parse(input: RecipeInput) {
-  return input.yaml !== undefined ? parseRecipe(input.yaml, 'yaml') : parseRecipe(input.recipe);
+function parse(ctx: Ctx, input: RecipeInput) {
+  const parsed = input.yaml !== undefined ? parseRecipe(input.yaml, 'yaml') : parseRecipe(input.recipe);
+  const issues = webhookUrlIssues(parsed.authored, parseEgressAllowList(ctx.settings.egressAllow.join(',')).list);
+  if (issues.length > 0) throw new InvalidInputError(issues);
+  return parsed;
 }
 
 /** Creates a recipe (version 1) in a workspace; any member with the write scope may. */
 export async function createRecipe(ctx: Ctx, principal: Principal, workspaceId: string, input: RecipeInput, requestId: string): Promise<RecipeView> {
   await requireWorkspace(ctx, principal, workspaceId, 'recipe.manage');
-  const { authored, compiled } = parse(input);
+  const { authored, compiled } = parse(ctx, input);
   return ctx.unitOfWork.run(async (tx) => {
     const made = await ctx.recipes.create({ workspaceId, name: compiled.name, source: authored, compiled, createdBy: principal.userId }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'recipe.created', workspaceId, targetType: 'recipe', targetId: made.recipe.id, details: { name: compiled.name } }), tx);
@@ -34,7 +39,7 @@ export async function createRecipe(ctx: Ctx, principal: Principal, workspaceId: 
 /** Adds a version (versions are immutable; executions keep the one they started with). */
 export async function updateRecipe(ctx: Ctx, principal: Principal, recipeId: string, input: RecipeInput, requestId: string): Promise<RecipeView> {
   const recipe = await requireRecipe(ctx, principal, recipeId, 'recipe.manage');
-  const { authored, compiled } = parse(input);
+  const { authored, compiled } = parse(ctx, input);
   return ctx.unitOfWork.run(async (tx) => {
     const version = await ctx.recipes.addVersion(recipeId, { name: compiled.name, source: authored, compiled, createdBy: principal.userId }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'recipe.versioned', workspaceId: recipe.workspaceId, targetType: 'recipe', targetId: recipeId, details: { version: version.version } }), tx);

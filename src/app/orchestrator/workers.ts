@@ -1,3 +1,4 @@
+import { DomainError } from '../../domain/errors.ts';
 import { IntegrationError } from '../../domain/integrations/errors.ts';
 import { isFinishedStatus } from '../../domain/orchestrator/execution.ts';
 import type { ExecutionRecord } from '../../ports/executions.ts';
@@ -8,6 +9,8 @@ import type { JobOutbox } from '../../ports/job-outbox.ts';
 import type { JobQueue } from '../../ports/job-queue.ts';
 import type { Realtime } from '../../ports/realtime.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
+import { EgressUnreachableError, type Egress } from '../../ports/egress.ts';
+import { signWebhook } from '../triggers/hook-signature.ts';
 import { postSystemNote } from '../realtime/items.ts';
 import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type EventBody, type NotifyJob, type TimerJob } from './engine.ts';
 import { MirrorScheduler } from './mirror-scheduler.ts';
@@ -41,8 +44,10 @@ export interface WorkerDeps extends EngineDeps {
   readonly agentProfiles: AgentProfileStore;
   readonly realtime: Realtime;
   readonly documents: DocumentStore;
-  /** For webhook notifications. */
-  readonly fetch: typeof fetch;
+  /** Webhook notifications go out through it, to addresses the egress policy allows. */
+  readonly egress: Egress;
+  /** The workspace's webhook signing secret (made when it has none): `webhookSigningSecret`. */
+  readonly webhookSecret: (workspaceId: string) => Promise<string>;
   /** Delivers notify steps through the workspace's GitHub or Google Drive connection; absent: they fail. */
   readonly deliver?: (delivery: Delivery) => Promise<Record<string, unknown>>;
   /**
@@ -189,6 +194,46 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     await engine.apply(record.id, body);
   };
 
+  /**
+   * A webhook, signed with the workspace's secret, through the egress guard. The step waits for
+   * it: a 2xx completes it; an egress refusal, a redirect or another 4xx fails it for good; no
+   * answer, 408, 429 or a 5xx fails the attempt, retried by the step's policy. A job of a step
+   * begun before webhooks waited (no attempt) keeps the old way: retried by the queue, then dropped.
+   */
+  const sendWebhook = async (record: ExecutionRecord, data: NotifyJob): Promise<void> => {
+    if (data.url === null) return;
+    const waits = data.attempt !== undefined;
+    const step = record.state.steps[data.stepId];
+    if (waits && (isFinishedStatus(record.state.status) || step?.status !== 'running' || step.attempt !== data.attempt)) return; // stale
+    const host = new URL(data.url).host;
+    let failure: { error: string; retryable: boolean } | undefined;
+    let status = 0;
+    try {
+      const body = JSON.stringify({ executionId: record.id, stepId: data.stepId, message: data.message });
+      // Inside the signature, so a captured delivery cannot be sent again as another one.
+      const deliveryId = data.key.replaceAll('/', ':').replace(/[^A-Za-z0-9_:-]/g, '_').slice(0, 200);
+      const signed = await signWebhook(await deps.webhookSecret(record.workspaceId), { body, deliveryId, nowMs: deps.clock.now().getTime() });
+      const answer = await deps.egress.send({ method: 'POST', url: data.url, headers: { 'content-type': 'application/json', 'idempotency-key': data.key, 'user-agent': 'Baton-Webhook/1', ...signed }, body, timeoutMs: 10_000 });
+      status = answer.status;
+      if (status >= 300) {
+        const why = status < 400 ? ' (redirects are not followed)' : '';
+        failure = { error: `webhook ${host} answered ${status}${why}`, retryable: status >= 500 || status === 408 || status === 429 };
+      }
+    } catch (error) {
+      if (error instanceof EgressUnreachableError) failure = { error: `webhook ${host}: ${error.message}`, retryable: true };
+      // Refused by the egress policy: the address will not become public by waiting.
+      else if (error instanceof DomainError) failure = { error: error.message, retryable: false };
+      else throw error;
+    }
+    if (!waits) {
+      if (failure?.retryable === true) throw new Error(failure.error);
+      if (failure !== undefined) logger.warn({ executionId: record.id, stepId: data.stepId, reason: failure.error }, 'webhook not delivered');
+      return;
+    }
+    const attempt = data.attempt ?? 0;
+    await engine.apply(record.id, failure === undefined ? { type: 'step.completed', stepId: data.stepId, attempt, output: { message: data.message, status } } : { type: 'step.failed', stepId: data.stepId, attempt, ...failure });
+  };
+
   await jobs.work<NotifyJob>(
     topics.notify,
     async ({ data }) => {
@@ -203,14 +248,7 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
         await postSystemNote(deps, record.dashboardId, `note-${data.key.replaceAll('/', '-')}`, { title: `Execution ${record.id.slice(0, 8)}: ${data.stepId}`, body: data.message, author: record.createdBy ?? 'baton' });
         return;
       }
-      if (data.url === null) return;
-      const res = await deps.fetch(data.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': data.key },
-        body: JSON.stringify({ executionId: record.id, stepId: data.stepId, message: data.message }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (!res.ok) throw new Error(`webhook ${new URL(data.url).host} answered ${res.status}`);
+      await sendWebhook(record, data);
     },
     { concurrency: 4 },
   );

@@ -1,7 +1,6 @@
 import { draftOf, isFinished, recipeOf, runKey, scopeOf, stateOf, stepOf, stepState, type Draft } from './draft.ts';
 import { isFinishedStatus, type Actor, type DecideContext, type Decided, type ExecutionEvent, type ExecutionState } from './execution.ts';
-import { deliversThroughIntegration } from './recipe.ts';
-import { activate, advance, begin, complete, deliver, dispatch, failExecution, failStep, finish, loseAttempt, refreshStatus, startTimer, stopActive } from './steps.ts';
+import { activate, advance, awaitsDelivery, begin, complete, deliver, dispatch, failExecution, failStep, finish, loseAttempt, refreshStatus, startTimer, stopActive } from './steps.ts';
 
 /** The state of an execution before its first event. */
 export function initialState(init: { id: string; recipeId: string; recipeVersion: number; startedAt: number }): ExecutionState {
@@ -146,7 +145,7 @@ function timerFired(draft: Draft, timer: string): void {
       if (state.status !== 'scheduled') return;
       if (draft.state.status === 'paused') state.status = 'pending'; // begun on resume
       else if (step.kind === 'agent') dispatch(draft, step);
-      else if (step.kind === 'notify' && deliversThroughIntegration(step)) deliver(draft, step);
+      else if (step.kind === 'notify' && awaitsDelivery(step)) deliver(draft, step);
       return;
     case 'timeout':
       if (state.status === 'running') {

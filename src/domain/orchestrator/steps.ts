@@ -1,6 +1,13 @@
 import { ExpressionError } from './execution.ts';
 import { isFinished, recipeOf, runKey, scopeOf, stepOf, stepState, type Draft } from './draft.ts';
-import { deliversThroughIntegration, type AgentStep, type NotifyStep, type RetryPolicy, type Step } from './recipe.ts';
+import type { AgentStep, NotifyStep, RetryPolicy, Step } from './recipe.ts';
+
+/**
+ * Notify steps that wait for their delivery: a GitHub comment, a Drive document or a webhook (its
+ * receiver's answer, or the egress policy's refusal, is the step's result). Only a dashboard note,
+ * written by Baton itself, completes at once.
+ */
+export const awaitsDelivery = (step: Step): boolean => step.kind === 'notify' && step.channel !== 'dashboard';
 import { retryDelayMs } from './retry.ts';
 
 /** Enters a step: a fresh visit (a step skipped in advance completes at once). */
@@ -59,7 +66,7 @@ export function begin(draft: Draft, step: Step): void {
         return;
       }
       case 'notify': {
-        if (deliversThroughIntegration(step)) {
+        if (awaitsDelivery(step)) {
           deliver(draft, step);
           return;
         }
@@ -97,33 +104,45 @@ export function dispatch(draft: Draft, step: AgentStep): void {
 }
 
 /**
- * Sends the next attempt of a notify step that goes through an integration (a GitHub comment, a
- * Drive document); the step runs until the delivery reports back as `step.completed` or `step.failed`.
+ * Sends the next attempt of a notify step that waits for its delivery (a GitHub comment, a Drive
+ * document, a webhook); the step runs until the delivery reports back as `step.completed` or `step.failed`.
  */
 export function deliver(draft: Draft, step: NotifyStep): void {
   const state = stepState(draft, step.id);
   const scope = scopeOf(draft);
   const render = (template: string) => draft.ctx.expressions.render(template, scope);
   const message = render(step.message);
+  if (step.channel === 'webhook') {
+    if (step.url === null) throw new ExpressionError(`step ${step.id} has no webhook url`);
+    running(draft, step.id, { message, url: step.url });
+    draft.commands.push({ kind: 'notify', key: runKey(draft, step.id, state.attempt), stepId: step.id, channel: step.channel, message, url: step.url, attempt: state.attempt });
+    return;
+  }
   const target = step.target ?? null;
   if (target === null) throw new ExpressionError(`step ${step.id} has no ${step.channel} target`);
   const rendered = target.kind === 'github' ? { ...target, repository: render(target.repository), issue: render(target.issue) } : { ...target, folder: render(target.folder), title: render(target.title) };
+  running(draft, step.id, { message, target: rendered });
+  draft.commands.push({ kind: 'notify', key: runKey(draft, step.id, state.attempt), stepId: step.id, channel: step.channel, message, url: null, attempt: state.attempt, target: rendered, integration: step.integration ?? null });
+}
+
+/** Starts the next attempt of a delivery, with what it sends as the step's input. */
+function running(draft: Draft, id: string, input: Record<string, unknown>): void {
+  const state = stepState(draft, id);
   state.attempt += 1;
   state.tries += 1;
   state.status = 'running';
   state.timer = null;
-  state.input = { message, target: rendered };
-  draft.commands.push({ kind: 'notify', key: runKey(draft, step.id, state.attempt), stepId: step.id, channel: step.channel, message, url: null, attempt: state.attempt, target: rendered, integration: step.integration ?? null });
+  state.input = input;
 }
 
 /** How a step's failed attempts are retried; null for kinds that are never retried automatically. */
 export function retryPolicyOf(step: Step): RetryPolicy | null {
   if (step.kind === 'agent') return step.retry;
-  if (step.kind === 'notify' && deliversThroughIntegration(step)) return step.retry ?? defaultDeliveryRetry;
+  if (step.kind === 'notify' && awaitsDelivery(step)) return step.retry ?? defaultDeliveryRetry;
   return null;
 }
 
-/** Deliveries through an integration try five times, 2 s to 30 s apart, unless the recipe says otherwise. */
+/** Deliveries (through an integration, or a webhook) try five times, 2 s to 30 s apart, unless the recipe says otherwise. */
 const defaultDeliveryRetry: RetryPolicy = { maxAttempts: 5, initialMs: 2_000, factor: 2, maxMs: 30_000 };
 
 function renderInput(draft: Draft, input: Readonly<Record<string, unknown>>, scope: Record<string, unknown>): Record<string, unknown> {
@@ -250,7 +269,7 @@ export function refreshStatus(draft: Draft): void {
   const working = draft.active.some((id) => {
     const s = stepState(draft, id);
     const step = stepOf(draft, id);
-    return (step.kind === 'agent' || deliversThroughIntegration(step)) && (s.status === 'running' || s.status === 'pending');
+    return (step.kind === 'agent' || awaitsDelivery(step)) && (s.status === 'running' || s.status === 'pending');
   });
   draft.state.status = working || draft.active.length === 0 ? 'running' : 'waiting';
 }

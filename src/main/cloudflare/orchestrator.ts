@@ -13,6 +13,9 @@ import { createCelExpressions } from '../../app/orchestrator/cel-expressions.ts'
 import { startDocumentDecisionWorker } from '../../app/orchestrator/document-decisions.ts';
 import { Engine } from '../../app/orchestrator/engine.ts';
 import { startOrchestratorWorkers } from '../../app/orchestrator/workers.ts';
+import { createFetchEgress } from '../../adapters/fetch/fetch-egress.ts';
+import { parseEgressAllowList } from '../../domain/network/address-policy.ts';
+import { webhookSigningSecret } from '../../app/webhooks/signing-secret.ts';
 import { DashboardWriter } from '../../app/realtime/dashboard-writer.ts';
 import type { ScheduleDeps } from '../../app/schedules/schedule-deps.ts';
 import { startScheduleWorkers, sweepDueSchedules } from '../../app/schedules/schedule-workers.ts';
@@ -78,7 +81,7 @@ export async function wireWorkerOrchestrator(input: { readonly config: Config; r
   // The backup of a fast dispatch waits 5 s, longer than the outbox's lookahead (3 s): the relay
   // right after a request leaves it in the outbox, where the fast path withdraws it once started.
   const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, outbox, clock, expressions, logger, dispatchBackupDelayMs: 5_000 });
-  const deps = { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner: sandboxes.runner, agentProfiles: app.agentProfiles, realtime: app.realtime, documents: app.documents, fetch: globalThis.fetch.bind(globalThis), deliver: (delivery: Parameters<typeof deliver>[1]) => deliver({ ...integrations, logger }, delivery), background, catchUp: false };
+  const deps = { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner: sandboxes.runner, agentProfiles: app.agentProfiles, realtime: app.realtime, documents: app.documents, egress: createFetchEgress({ allow: parseEgressAllowList(config.egress.allow.join(',')).list }), webhookSecret: (workspaceId: string) => webhookSigningSecret(app, workspaceId), deliver: (delivery: Parameters<typeof deliver>[1]) => deliver({ ...integrations, logger }, delivery), background, catchUp: false };
   await startOrchestratorWorkers(engine, deps);
   // Approvals decided inside a dashboard document: its Durable Object sends them here.
   await startDocumentDecisionWorker({ app, engine, logger }, jobs);

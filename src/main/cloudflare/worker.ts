@@ -7,6 +7,8 @@ import { sealPlainSecrets } from '../../app/credentials/sealed-columns.ts';
 import { errorBody } from '../../app/http/errors.ts';
 import { authenticate } from '../../app/identity/authenticate.ts';
 import type { Logger } from '../../ports/logger.ts';
+import { pruneOnce } from '../../app/system/retention.ts';
+import { retentionDeps } from '../retention-wiring.ts';
 import { openWorkerApp, relayOutbox, type WorkerApp } from './app-context.ts';
 import { createConsoleLogger } from './console-logger.ts';
 import { workerConfig, type WorkerEnv } from './env.ts';
@@ -78,7 +80,8 @@ export default {
   /**
    * Cron Trigger (every minute): fires the schedules that are due (a Worker has no in-process
    * alarms), runs one pass of the session reaper, and relays the outbox, so delayed jobs reach the
-   * queue once they are almost due and jobs a crashed invocation left behind are not stuck.
+   * queue once they are almost due and jobs a crashed invocation left behind are not stuck; then
+   * prunes old rows when a retention pass is due.
    */
   async scheduled(controller: ScheduledControllerLike, env: WorkerEnv, ctx: ExecutionContextLike): Promise<void> {
     const opened = await open(env);
@@ -96,6 +99,9 @@ export default {
         const sealed = (await sealPlainSecrets(worker.app, { beforeSealing: () => checkCredentialKeys(worker.app) })).filter((c) => c.sealed > 0);
         if (sealed.length > 0) logger.info({ sealed: Object.fromEntries(sealed.map((c) => [c.name, c.sealed])) }, 'sealed secrets an older version stored in clear');
       }
+      // Retention (docs/retention.md): every tick asks; the lease in Postgres runs one pass per
+      // BATON_RETENTION_INTERVAL_MINUTES across all invocations. It logs what it pruned.
+      await pruneOnce(retentionDeps(worker.config, worker.db, worker.app, logger)).catch((error: unknown) => logger.warn({ err: error }, 'retention pass failed; a later tick tries again'));
     } finally {
       ctx.waitUntil(worker.close());
     }

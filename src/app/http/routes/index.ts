@@ -20,6 +20,7 @@ import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
 import { meSessionRoutes } from './me-sessions.ts';
 import { workspaceRoutes } from './workspaces.ts';
+import { webhookRoutes } from './webhooks.ts';
 
 /** Everything the route table's handlers need; each runtime's composition root provides it. */
 export interface RouteTableDeps {
@@ -83,6 +84,7 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     ...scheduleRoutes(schedules),
     ...triggerRoutes(triggers),
     ...integrationRoutes(integrations),
+    ...webhookRoutes(deps.app),
     ...systemRoutes({ probes: deps.probes, openApiDocument: () => (document ??= buildOpenApiDocument(routes, { title: 'Baton', version: deps.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' })) }),
   ];
   assertUniqueRoutes(routes);
