@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// One run, four projects: unit (no I/O), integration (real Postgres, one database per file),
+// One run, five projects: unit (no I/O), integration (real Postgres, one database per file),
 // e2e (the real server as a child process, as a user runs it), workerd (runtime-neutral code run
-// inside workerd, Cloudflare's runtime, through Miniflare).
+// inside workerd, Cloudflare's runtime, through Miniflare), containers (the self-hosting stack).
 export default defineConfig({
   test: {
     projects: [
@@ -34,6 +34,16 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // deploy/docker built and run with podman (skipped, saying why, where podman cannot run).
+        test: {
+          name: 'containers',
+          include: ['test/containers/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
         },
       },
     ],

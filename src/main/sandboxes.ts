@@ -39,6 +39,8 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
   if (sc.provider.kind === 'fly') {
     provisioner = new FlySandboxProvisioner({ apiUrl: sc.provider.apiUrl, token: sc.provider.token, app: sc.provider.app, image: sc.provider.image, sandboxPort: sc.provider.sandboxPort, ...(sc.provider.region === undefined ? {} : { region: sc.provider.region }), timeoutMs: sc.provisionTimeoutMs });
   } else {
+    // resolveConfig lets production get here only with BATON_ALLOW_STAND_IN_PLANE=true: say it on every start.
+    if (sc.provider.kind === 'local' && config.env === 'production') logger.warn({}, 'agent steps run on the scripted stand-in execution plane (BATON_SANDBOX_PROVIDER=local): no real agent runs; see docs/execution-plane.md');
     const url = sc.provider.kind === 'http' ? sc.provider.url : (localPlane = await startLocalSandboxPlane({ dataDir: join(config.dataDir, 'local-sandbox'), logger, ...(token === undefined ? {} : { token }) })).url;
     provisioner = new HttpSandboxProvisioner({ baseUrl: url, startTimeoutMs: sc.provisionTimeoutMs, ...(token === undefined ? {} : { token }) });
   }

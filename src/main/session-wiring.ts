@@ -63,7 +63,7 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
   const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.leaseMs, provisionTimeoutMs: sc.provisionTimeoutMs };
   const secrets = createSecretCache(sessionStore);
   const managedSessions = { ...sessionStore, callbackSecret: (id: string) => secrets.get(id, true) };
-  const manager = new SessionManager({ sessions: managedSessions, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: `${config.http.publicUrl}/v1/sandbox-events`, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace, ...(options.background === undefined ? {} : { background: options.background }) });
+  const manager = new SessionManager({ sessions: managedSessions, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: sc.callbackUrl, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace, ...(options.background === undefined ? {} : { background: options.background }) });
   const mirror = createSessionMirror(app, writer);
   // A session lost while dispatching (its sandbox is gone) gets what its runs reported fetched first.
   const loseSession = (session: Session, reason: string): Promise<void> => fetchThenLose({ runs, client, runner, manager, logger, events }, session, reason);

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { configVariables, resolveConfig } from '../../../src/app/config.ts';
 import { problemsOf } from '../../support/config-problems.ts';
 
+/** A valid production configuration with a real execution plane. */
+const production: Record<string, string> = { BATON_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PUBLIC_URL: 'https://baton.example.com', BATON_CREDENTIAL_KEYS: `k1:${'A'.repeat(43)}=`, BATON_SANDBOX_PROVIDER: 'http', BATON_SANDBOX_URL: 'https://sandboxes.example.com' };
+
 
 describe('resolveConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
@@ -54,10 +57,29 @@ describe('resolveConfig', () => {
   });
 
   it('requires DATABASE_URL, BATON_PUBLIC_URL and BATON_CREDENTIAL_KEYS in production and defaults to JSON logs there', () => {
-    expect(problemsOf({ BATON_ENV: 'production' }).map((p) => p.variable)).toEqual(['DATABASE_URL', 'BATON_PUBLIC_URL', 'BATON_CREDENTIAL_KEYS']);
-    const config = resolveConfig({ BATON_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PUBLIC_URL: 'https://baton.example.com/', BATON_CREDENTIAL_KEYS: `k1:${'A'.repeat(43)}=` });
+    expect(problemsOf({ BATON_ENV: 'production' }).map((p) => p.variable)).toEqual(['DATABASE_URL', 'BATON_PUBLIC_URL', 'BATON_SANDBOX_PROVIDER', 'BATON_CREDENTIAL_KEYS']);
+    const config = resolveConfig({ ...production, BATON_PUBLIC_URL: 'https://baton.example.com/' });
     expect(config.log.format).toBe('json');
     expect(config.http.publicUrl).toBe('https://baton.example.com');
+  });
+
+  it('refuses the scripted stand-in plane in production unless the operator asks for it', () => {
+    const standIn = Object.fromEntries(Object.entries(production).filter(([name]) => !name.startsWith('BATON_SANDBOX_')));
+    expect(problemsOf(standIn)).toEqual([{ variable: 'BATON_SANDBOX_PROVIDER', message: expect.stringContaining('BATON_ALLOW_STAND_IN_PLANE=true') }]);
+    expect(resolveConfig({ ...standIn, BATON_ALLOW_STAND_IN_PLANE: 'true' }).sandboxes.provider.kind).toBe('local');
+    expect(resolveConfig({}).sandboxes.provider.kind).toBe('local');
+  });
+
+  it('admits an http OIDC issuer in production only on localhost or *.localhost', () => {
+    const oidc = { OIDC_CLIENT_ID: 'baton', OIDC_CLIENT_SECRET: 'sekrit' };
+    expect(problemsOf({ ...production, ...oidc, OIDC_ISSUER: 'http://idp.example.com' })).toEqual([{ variable: 'OIDC_ISSUER', message: expect.stringContaining('must be https in production') }]);
+    expect(problemsOf({ ...production, ...oidc, OIDC_ISSUER: 'http://localhost.example.com' }).map((p) => p.variable)).toEqual(['OIDC_ISSUER']);
+    for (const issuer of ['http://idp.localhost:5556', 'http://localhost:5556', 'https://idp.example.com']) expect(resolveConfig({ ...production, ...oidc, OIDC_ISSUER: issuer }).identity.oidc?.issuer, issuer).toBe(issuer);
+  });
+
+  it('tells sandboxes to call back at BATON_SANDBOX_CALLBACK_URL, or else at the public URL', () => {
+    expect(resolveConfig(production).sandboxes.callbackUrl).toBe('https://baton.example.com/v1/sandbox-events');
+    expect(resolveConfig({ ...production, BATON_SANDBOX_CALLBACK_URL: 'http://baton:8787/' }).sandboxes.callbackUrl).toBe('http://baton:8787/v1/sandbox-events');
   });
 
   it('asks for what the chosen sandbox provider needs, and keeps tokens out of messages', () => {
@@ -76,7 +98,7 @@ describe('resolveConfig', () => {
     expect(problems.map((p) => p.variable)).toEqual(['BATON_GOOGLE_CLIENT_SECRET']);
     expect(resolveConfig({ BATON_GOOGLE_CLIENT_ID: 'client', BATON_GOOGLE_CLIENT_SECRET: 'sekrit' }).integrations.google).toEqual({ clientId: 'client', clientSecret: 'sekrit', baseUrl: undefined });
     expect(JSON.stringify(problemsOf({ BATON_GOOGLE_CLIENT_SECRET: 'sekrit' }))).not.toContain('sekrit');
-    expect(problemsOf({ BATON_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PUBLIC_URL: 'https://baton.example.com', BATON_CREDENTIAL_KEYS: `k1:${'A'.repeat(43)}=`, BATON_GOOGLE_BASE_URL: 'http://google.test' }).map((p) => p.variable)).toEqual(['BATON_GOOGLE_BASE_URL']);
+    expect(problemsOf({ ...production, BATON_GOOGLE_BASE_URL: 'http://google.test' }).map((p) => p.variable)).toEqual(['BATON_GOOGLE_BASE_URL']);
   });
 
   it('documents every variable it reads', () => {

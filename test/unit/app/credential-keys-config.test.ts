@@ -17,7 +17,7 @@ describe('BATON_CREDENTIAL_KEYS', () => {
 
   it('is optional outside production (the Node server then generates a key) and required in production', () => {
     expect(resolveConfig({}).credentials.keyring).toBeUndefined();
-    const production = { BATON_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PUBLIC_URL: 'https://baton.example.com' };
+    const production = { BATON_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PUBLIC_URL: 'https://baton.example.com', BATON_SANDBOX_PROVIDER: 'http', BATON_SANDBOX_URL: 'https://sandboxes.example.com' };
     expect(problemsOf(production)).toEqual([{ variable: 'BATON_CREDENTIAL_KEYS', message: expect.stringContaining('is required in production') }]);
     expect(resolveConfig({ ...production, BATON_CREDENTIAL_KEYS: `k1:${key()}` }).credentials.keyring?.current).toBe('k1');
   });

@@ -4,9 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configVariables, resolveConfig } from '../../../src/app/config.ts';
 
-// No Docker engine runs on our machines, so the deploy files are checked by reading them.
+// Read here; built and run for real by test/containers/stack.test.ts (with podman).
 const dir = 'deploy/docker';
-const compose = parse(readFileSync(join(dir, 'docker-compose.yml'), 'utf8')) as {
+const composeText = readFileSync(join(dir, 'docker-compose.yml'), 'utf8');
+const scaleText = readFileSync(join(dir, 'docker-compose.scale.yml'), 'utf8');
+const scale = parse(scaleText) as { services: Record<string, { environment?: Record<string, string> }> };
+const compose = parse(composeText) as {
   services: Record<string, { image?: string; build?: { context: string; dockerfile: string }; environment?: Record<string, string>; ports?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; volumes?: string[] }>;
   volumes: Record<string, unknown>;
 };
@@ -14,7 +17,7 @@ const dockerfile = readFileSync(join(dir, 'Dockerfile'), 'utf8');
 
 /** Replaces `${NAME:-default}` with its default, as compose does when NAME is unset. */
 /** What an operator must provide (compose's `${NAME:?message}` refuses to start without it). */
-const required: Record<string, string> = { BATON_CREDENTIAL_KEYS: `key-1:${'A'.repeat(43)}=` };
+const required: Record<string, string> = { BATON_CREDENTIAL_KEYS: `key-1:${'A'.repeat(43)}=`, POSTGRES_PASSWORD: 'pw', OIDC_CLIENT_SECRET: 's'.repeat(32), BATON_SANDBOX_TOKEN: 't'.repeat(32), DEMO_USER_PASSWORD: 'p'.repeat(12) };
 const withDefaults = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').replace(/\$\{([A-Z_]+):\?[^}]*\}/g, (_, name: string) => required[name] ?? '');
 
 describe('docker-compose.yml', () => {
@@ -27,7 +30,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs Postgres 16 on a named volume with a healthcheck, and Baton waits for it to be healthy', () => {
-    expect(postgres.image).toMatch(/^postgres:16/);
+    expect(withDefaults(postgres.image ?? '')).toMatch(/^postgres:16/);
     const volume = postgres.volumes?.[0]?.split(':')[0];
     expect(Object.keys(compose.volumes)).toContain(volume);
     expect(postgres.healthcheck?.test.join(' ')).toContain('pg_isready');
@@ -40,6 +43,18 @@ describe('docker-compose.yml', () => {
     const config = resolveConfig(env);
     expect(config.env).toBe('production');
     expect(config.database.url).toContain('@postgres:5432/');
+    expect(config.sandboxes.provider).toMatchObject({ kind: 'http', url: 'http://standin-plane:8790' });
+    expect(config.identity.oidc?.issuer).toBe('http://idp.localhost:5556');
+  });
+
+  it('gives the second replica of the scale-out file a valid configuration of Baton variables, with Redis', () => {
+    const env = Object.fromEntries(Object.entries(scale.services['baton-2']?.environment ?? {}).map(([k, v]) => [k, withDefaults(String(v))]));
+    for (const name of Object.keys(env)) expect(Object.keys(configVariables), `${name} is not a Baton variable`).toContain(name);
+    expect(resolveConfig(env).realtime.redisUrl).toBe('redis://redis:6379');
+  });
+
+  it('uses no empty defaults (podman-compose 1.0 passes `${NAME:-}` on literally)', () => {
+    for (const text of [composeText, scaleText]) expect(text).not.toMatch(/\$\{[A-Z_]+:-\}/);
   });
 
   it('publishes the port Baton listens on', () => {
@@ -55,6 +70,10 @@ describe('Dockerfile', () => {
     expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/^USER (?!root)\w+/m);
+    // The data directory is a volume the runtime user owns (the image's own files belong to root).
+    expect(dockerfile).toContain('BATON_DATA_DIR=/var/lib/baton');
+    expect(dockerfile).toMatch(/chown node:node \/var\/lib\/baton/);
+    expect(dockerfile).toMatch(/^VOLUME \/var\/lib\/baton$/m);
   });
 
   it('checks health on /readyz and copies what the server needs at run time', () => {
