@@ -113,7 +113,8 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
 
     let identityProvider: IdentityProvider | undefined;
     if (config.identity.oidc !== undefined) {
-      identityProvider = createOpenIdClientProvider({ ...config.identity.oidc, allowHttp: config.env !== 'production' });
+      // Production admits an http issuer only on localhost or *.localhost (resolveConfig checks it).
+      identityProvider = createOpenIdClientProvider({ ...config.identity.oidc, allowHttp: config.env !== 'production' || config.identity.oidc.issuer.startsWith('http:') });
     } else if (config.identity.devIdp !== undefined) {
       const devIdp = await startDevIdentityProvider({ port: config.identity.devIdp.port, host: config.http.host, redirectUris: [callbackUrl(config.http.publicUrl)], logger });
       cleanups.push(() => devIdp.close());
