@@ -1,34 +1,53 @@
 import type { InputIssue } from '../../domain/errors.ts';
-import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
+import { recipeLimits, type CompiledRecipe, type RecipeLimits } from '../../domain/orchestrator/recipe.ts';
 import { expressionNames, parseExpression, templateExpressions } from './cel-expressions.ts';
+import type { AuthoredRecipe, AuthoredStep } from './recipe-schema.ts';
 
 /** What expressions may read. */
 const scopeNames = new Set(['inputs', 'steps', 'event', 'execution']);
-import type { AuthoredRecipe, AuthoredStep } from './recipe-schema.ts';
 
 const issue = (path: string, message: string): InputIssue => ({ location: 'body', path, message });
 
 /**
- * The checks a schema cannot express: unique ids, jumps to existing steps of the same sequence,
- * no cycle without a wait or an approval, and expressions and templates that parse. Without a
- * compiled recipe (the schema already failed) the cycle check is left out.
+ * Calls `visit` for every step, those inside parallel branches too, in the order they are written
+ * (a parallel step, then its branches' steps, then the step after it), with the step's path and
+ * the parallel step it belongs to. Without recursion: how deep the recipe nests is up to its author.
  */
-export function checkRecipe(recipe: AuthoredRecipe, compiled: CompiledRecipe | null): InputIssue[] {
+export function eachStep(steps: readonly AuthoredStep[], visit: (step: AuthoredStep, path: string, parent: string | null, sequence: readonly AuthoredStep[], index: number) => void): void {
+  const frames: Array<{ sequence: readonly AuthoredStep[]; base: string; parent: string | null; next: number }> = [{ sequence: steps, base: 'steps', parent: null, next: 0 }];
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1] as (typeof frames)[number];
+    const i = frame.next++;
+    const step = frame.sequence[i];
+    if (step === undefined) {
+      frames.pop();
+      continue;
+    }
+    const path = `${frame.base}.${i}`;
+    visit(step, path, frame.parent, frame.sequence, i);
+    if (step.kind === 'parallel') {
+      for (let j = step.branches.length - 1; j >= 0; j--) frames.push({ sequence: step.branches[j]?.steps ?? [], base: `${path}.branches.${j}.steps`, parent: step.id, next: 0 });
+    }
+  }
+}
+
+/**
+ * The checks a schema cannot express: unique ids, jumps to existing steps of the same sequence,
+ * no cycle without a wait or an approval, and expressions and templates that parse and are no
+ * longer than `limits.expressionLength`. Without a compiled recipe (the schema already failed) the
+ * cycle check is left out.
+ */
+export function checkRecipe(recipe: AuthoredRecipe, compiled: CompiledRecipe | null, limits: RecipeLimits = recipeLimits): InputIssue[] {
   const problems: InputIssue[] = [];
   const paths = new Map<string, string>();
   const parents = new Map<string, string | null>();
-  const visit = (sequence: AuthoredStep[], base: string, parent: string | null) => {
-    sequence.forEach((s, i) => {
-      const path = `${base}.${i}`;
-      if (paths.has(s.id)) problems.push(issue(`${path}.id`, `duplicate step id "${s.id}" (also at ${paths.get(s.id)})`));
-      else {
-        paths.set(s.id, path);
-        parents.set(s.id, parent);
-      }
-      if (s.kind === 'parallel') s.branches.forEach((b, j) => visit(b.steps, `${path}.branches.${j}.steps`, s.id));
-    });
-  };
-  visit(recipe.steps, 'steps', null);
+  eachStep(recipe.steps, (s, path, parent) => {
+    if (paths.has(s.id)) problems.push(issue(`${path}.id`, `duplicate step id "${s.id}" (also at ${paths.get(s.id)})`));
+    else {
+      paths.set(s.id, path);
+      parents.set(s.id, parent);
+    }
+  });
 
   const checkTarget = (from: AuthoredStep, path: string, target: string | undefined, allowEnd: boolean) => {
     if (target === undefined || (allowEnd && target === 'end')) return;
@@ -37,6 +56,10 @@ export function checkRecipe(recipe: AuthoredRecipe, compiled: CompiledRecipe | n
   };
   const checkExpression = (path: string, expression: string | undefined) => {
     if (expression === undefined) return;
+    if (expression.length > limits.expressionLength) {
+      problems.push(issue(path, `has an expression of ${expression.length} characters; an expression may have at most ${limits.expressionLength}`));
+      return;
+    }
     const error = parseExpression(expression);
     if (error !== null) {
       problems.push(issue(path, error));
@@ -45,54 +68,57 @@ export function checkRecipe(recipe: AuthoredRecipe, compiled: CompiledRecipe | n
     const unknown = expressionNames(expression).filter((name) => !scopeNames.has(name));
     if (unknown.length > 0) problems.push(issue(path, `"${expression}" reads ${unknown.map((n) => `"${n}"`).join(', ')}; expressions can read inputs, steps, event and execution`));
   };
-  const checkTemplate = (path: string, template: unknown) => {
-    if (typeof template === 'string') {
-      let expressions: string[];
-      try {
-        expressions = templateExpressions(template);
-      } catch (error) {
-        problems.push(issue(path, error instanceof Error ? error.message : String(error)));
-        return;
-      }
-      for (const e of expressions) checkExpression(path, e);
-    } else if (Array.isArray(template)) template.forEach((v, i) => checkTemplate(`${path}.${i}`, v));
-    else if (typeof template === 'object' && template !== null) for (const [k, v] of Object.entries(template)) checkTemplate(`${path}.${k}`, v);
-  };
-
-  const check = (sequence: AuthoredStep[]) => {
-    for (const s of sequence) {
-      const path = paths.get(s.id) ?? '';
-      checkTarget(s, `${path}.next`, s.next, true);
-      switch (s.kind) {
-        case 'agent':
-          checkTemplate(`${path}.prompt`, s.prompt);
-          checkTemplate(`${path}.input`, s.input);
-          break;
-        case 'approval':
-          checkTemplate(`${path}.prompt`, s.prompt);
-          checkTarget(s, `${path}.onReject`, s.onReject, true);
-          break;
-        case 'wait':
-          checkExpression(`${path}.until`, s.until);
-          checkExpression(`${path}.event.match`, s.event?.match);
-          break;
-        case 'branch':
-          s.cases.forEach((c, i) => {
-            checkExpression(`${path}.cases.${i}.if`, c.if);
-            checkTarget(s, `${path}.cases.${i}.goto`, c.goto, false);
-          });
-          checkTarget(s, `${path}.else`, s.else, true);
-          break;
-        case 'notify':
-          checkTemplate(`${path}.message`, s.message);
-          break;
-        case 'parallel':
-          for (const b of s.branches) check(b.steps);
-          break;
+  // A step's input is JSON as deep as the text policy allows: walked without recursion, in order.
+  const checkTemplate = (root: string, template: unknown) => {
+    const pending: Array<{ path: string; value: unknown }> = [{ path: root, value: template }];
+    while (pending.length > 0) {
+      const { path, value } = pending.pop() as { path: string; value: unknown };
+      if (typeof value === 'string') {
+        let expressions: string[];
+        try {
+          expressions = templateExpressions(value);
+        } catch (error) {
+          problems.push(issue(path, error instanceof Error ? error.message : String(error)));
+          continue;
+        }
+        for (const e of expressions) checkExpression(path, e);
+      } else if (typeof value === 'object' && value !== null) {
+        const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+        for (let i = entries.length - 1; i >= 0; i--) {
+          const [key, child] = entries[i] as readonly [string, unknown];
+          pending.push({ path: `${path}.${key}`, value: child });
+        }
       }
     }
   };
-  check(recipe.steps);
+
+  eachStep(recipe.steps, (s, path) => {
+    checkTarget(s, `${path}.next`, s.next, true);
+    switch (s.kind) {
+      case 'agent':
+        checkTemplate(`${path}.prompt`, s.prompt);
+        checkTemplate(`${path}.input`, s.input);
+        break;
+      case 'approval':
+        checkTemplate(`${path}.prompt`, s.prompt);
+        checkTarget(s, `${path}.onReject`, s.onReject, true);
+        break;
+      case 'wait':
+        checkExpression(`${path}.until`, s.until);
+        checkExpression(`${path}.event.match`, s.event?.match);
+        break;
+      case 'branch':
+        s.cases.forEach((c, i) => {
+          checkExpression(`${path}.cases.${i}.if`, c.if);
+          checkTarget(s, `${path}.cases.${i}.goto`, c.goto, false);
+        });
+        checkTarget(s, `${path}.else`, s.else, true);
+        break;
+      case 'notify':
+        checkTemplate(`${path}.message`, s.message);
+        break;
+    }
+  });
   if (problems.length === 0 && compiled !== null) problems.push(...cyclesWithoutWait(compiled, paths));
   return problems;
 }

@@ -4,7 +4,8 @@ import { duration } from './recipe-durations.ts';
 const stepKinds = ['agent', 'approval', 'wait', 'branch', 'notify', 'parallel'] as const;
 const stepId = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'step ids start with a letter and use letters, digits, _ and - (at most 64)');
 const target = z.string().min(1);
-const expression = z.string().min(1).max(2_000);
+// Its length limit (`recipeLimits.expressionLength`) is checked with those of templates' expressions, in `checkRecipe`.
+const expression = z.string().min(1);
 const template = z.string().max(20_000);
 const common = { id: stepId, next: target.optional() };
 

@@ -1,4 +1,24 @@
 /**
+ * How large a recipe may be, checked when it is saved (a 400 naming the limit and the field). The
+ * step limit keeps well inside what the decider handles at once: it runs a chain of steps that end
+ * at once (branches, dashboard notes) in one event, a few stack frames per step, and overflows near
+ * 2,000 such steps.
+ */
+export const recipeLimits = {
+  /** Steps, counting those inside parallel branches. */
+  steps: 500,
+  /** Parallel steps inside one another: a parallel step of the main sequence is at depth 1. */
+  parallelDepth: 8,
+  /** Characters of one expression: a condition, or one `${...}` of a template. */
+  expressionLength: 4_096,
+  /** Characters of a recipe given as text (YAML or JSON). */
+  sourceLength: 256_000,
+} as const;
+
+/** Limits to check a recipe against (the defaults are `recipeLimits`). */
+export type RecipeLimits = { readonly [K in keyof typeof recipeLimits]: number };
+
+/**
  * A recipe after validation and compilation: durations in milliseconds, every step in one flat map
  * with explicit successors. The authored form (JSON or YAML) is validated and compiled by
  * `src/app/orchestrator/recipe-schema.ts`; the engine only ever sees this shape.

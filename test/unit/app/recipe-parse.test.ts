@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../src/domain/errors.ts';
 import { createCelExpressions, maxExpressionDepth, templateExpressions } from '../../../src/app/orchestrator/cel-expressions.ts';
 import { maxRecipeSteps, parseRecipe } from '../../../src/app/orchestrator/recipe-parse.ts';
+import { recipeLimits } from '../../../src/domain/orchestrator/recipe.ts';
 
 const design = `
 name: triage
@@ -118,10 +119,55 @@ describe('recipes: size, depth and text limits (never a stack overflow)', () => 
   });
 
   it(`refuse expressions whose syntax tree is deeper than ${maxExpressionDepth} levels (an operator chain), where they are`, () => {
-    const sum = Array.from({ length: 5_000 }, () => '1').join(' + ');
+    // 1,000 terms: within the length limit, far over the depth limit.
+    const sum = Array.from({ length: 1_000 }, () => '1').join('+');
     expect(problems({ name: 'sum', steps: [{ id: 'n', kind: 'notify', channel: 'dashboard', message: `\${${sum}}` }] })).toEqual([{ path: 'steps.0.message', message: expect.stringContaining(`nests deeper than ${maxExpressionDepth} levels`) }]);
     expect(() => parseRecipe({ name: 'ok', steps: [{ id: 'n', kind: 'notify', channel: 'dashboard', message: `\${${Array.from({ length: 100 }, () => '1').join(' + ')}}` }] })).not.toThrow();
   });
+});
+
+describe('recipes: the limits, each named with the field', () => {
+  const chain = (n: number, last: Record<string, unknown> = {}) => Array.from({ length: n }, (_, i) => ({ id: `s${i}`, kind: 'notify', channel: 'dashboard', message: 'x', ...(i === n - 1 ? last : {}) }));
+  /** A parallel step `depth` deep: each level's first branch holds the next level. */
+  const nested = (depth: number) => {
+    let step: Record<string, unknown> = { id: 'leaf', kind: 'wait', for: 1 };
+    for (let d = depth; d >= 1; d--) step = { id: `p${d}`, kind: 'parallel', branches: [{ steps: [step] }, { steps: [{ id: `w${d}`, kind: 'wait', for: 1 }] }] };
+    return { name: 'nested', steps: [step] };
+  };
+
+  it(`take parallel steps nested ${recipeLimits.parallelDepth} deep and refuse one more, naming the step`, () => {
+    expect(Object.keys(parseRecipe(nested(recipeLimits.parallelDepth)).compiled.steps)).toHaveLength(2 * recipeLimits.parallelDepth + 1);
+    const path = ['steps.0', ...Array.from({ length: recipeLimits.parallelDepth }, () => 'branches.0.steps.0')].join('.');
+    expect(problems(nested(recipeLimits.parallelDepth + 1))).toEqual([{ path, message: `is a parallel step nested ${recipeLimits.parallelDepth + 1} deep; parallel steps may nest at most ${recipeLimits.parallelDepth} deep` }]);
+  });
+
+  it(`take expressions of ${recipeLimits.expressionLength} characters and refuse longer ones, in conditions and in templates`, () => {
+    const longest = `"${'x'.repeat(recipeLimits.expressionLength - 8)}" == ""`;
+    expect(longest).toHaveLength(recipeLimits.expressionLength);
+    const longer = `"${'x'.repeat(recipeLimits.expressionLength - 7)}" == ""`;
+    const recipe = (condition: string, template: string) => ({ name: 'long', steps: [{ id: 'b', kind: 'branch', cases: [{ if: condition, goto: 'n' }] }, { id: 'n', kind: 'notify', channel: 'dashboard', message: `Hi \${${template}}` }] });
+    expect(() => parseRecipe(recipe(longest, longest))).not.toThrow();
+    const message = `has an expression of ${recipeLimits.expressionLength + 1} characters; an expression may have at most ${recipeLimits.expressionLength}`;
+    expect(problems(recipe(longer, longer))).toEqual([{ path: 'steps.0.cases.0.if', message }, { path: 'steps.1.message', message }]);
+  });
+
+  it(`refuse recipe text longer than ${recipeLimits.sourceLength} characters, before parsing it`, () => {
+    const yaml = `name: big\nsteps:\n  - { id: a, kind: notify, channel: dashboard, message: "${'x'.repeat(recipeLimits.sourceLength)}" }\n`;
+    expect(problemsOf(() => parseRecipe(yaml, 'yaml'))).toEqual([{ path: 'yaml', message: `is ${yaml.length} characters long; a recipe's text may have at most ${recipeLimits.sourceLength}` }]);
+    expect(problemsOf(() => parseRecipe(JSON.stringify({ name: 'big', pad: 'x'.repeat(recipeLimits.sourceLength) }), 'json'))[0]?.path).toBe('recipe');
+  });
+
+  it('check 100,000 steps, and a cycle through all of them, without a stack overflow (limits raised)', () => {
+    const limits = { ...recipeLimits, steps: 100_000 };
+    const { compiled } = parseRecipe({ name: 'huge', steps: chain(100_000) }, undefined, limits);
+    expect(compiled.steps.s99998?.next).toBe('s99999');
+    const cycle = problemsOf(() => parseRecipe({ name: 'loop', steps: chain(100_000, { next: 's0' }) }, undefined, limits));
+    expect(cycle).toHaveLength(1);
+    expect(cycle[0]?.message).toMatch(/^steps s0 → s1 → .* → s99999 → s0 form a cycle without a wait or an approval$/);
+    // Jumps written backwards: each branch goes to the step before it, through a wait at the start.
+    const backwards = [{ id: 's0', kind: 'wait', for: 1 }, ...Array.from({ length: 99_999 }, (_, i) => ({ id: `s${i + 1}`, kind: 'branch', cases: [{ if: 'true', goto: `s${i}` }] }))];
+    expect(Object.keys(parseRecipe({ name: 'back', steps: backwards }, undefined, limits).compiled.steps)).toHaveLength(100_000);
+  }, 120_000);
 });
 
 describe('CEL expressions and templates', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recipeLimits } from '../../../domain/orchestrator/recipe.ts';
 import type { AppContext } from '../../context.ts';
 import type { Engine } from '../../orchestrator/engine.ts';
 import { startExecution, startExecutionOnce } from '../../orchestrator/executions.ts';
@@ -18,7 +19,7 @@ const idempotencyKeyHeader = z.object({
 });
 
 const recipeBody = z
-  .object({ recipe: z.record(z.string(), z.unknown()).optional().describe('The recipe as a JSON object'), yaml: z.string().max(256_000).optional().describe('The recipe as YAML (or JSON) text') })
+  .object({ recipe: z.record(z.string(), z.unknown()).optional().describe('The recipe as a JSON object'), yaml: z.string().max(recipeLimits.sourceLength, `a recipe's text may have at most ${recipeLimits.sourceLength} characters`).optional().describe('The recipe as YAML (or JSON) text') })
   .refine((b) => (b.recipe === undefined) !== (b.yaml === undefined), 'give exactly one of recipe or yaml');
 const versionSchema = z.object({ recipeId: id, version: z.number().int(), source: z.unknown(), compiled: z.unknown(), createdBy: id.nullable(), createdAt: timestamp }).meta({ id: 'RecipeVersion' });
 const recipeSchema = z.object({ id, workspaceId: id, name: z.string(), latestVersion: z.number().int(), createdAt: timestamp, updatedAt: timestamp }).meta({ id: 'Recipe' });
