@@ -129,9 +129,9 @@ export type NotifyTarget =
   | { readonly kind: 'google-drive'; readonly folder: string; readonly title: string };
 
 /**
- * Sends a message: a note in the dashboard or a webhook (sent in the background; the step does not
- * wait), or a GitHub comment or a Google Drive document through the workspace's connection (the
- * step waits for the delivery, retried by `retry`, and fails when the connection refuses it).
+ * Sends a message: a note in the dashboard (done at once), or a webhook (signed, through the egress
+ * guard: docs/webhooks.md), a GitHub comment or a Google Drive document through the workspace's
+ * connection. Those wait for the delivery, retried by `retry`, and fail when it is refused.
  */
 export interface NotifyStep extends StepBase {
   readonly kind: 'notify';
@@ -146,9 +146,6 @@ export interface NotifyStep extends StepBase {
   /** Retries of a delivery through a connection (network failures, the service unavailable). */
   readonly retry?: RetryPolicy;
 }
-
-/** True for notify steps that deliver through an integration and wait for the result. */
-export const deliversThroughIntegration = (step: Step): boolean => step.kind === 'notify' && (step.channel === 'github' || step.channel === 'google-drive');
 
 /** Runs branches at once; completes when every branch has reached its end. */
 export interface ParallelStep extends StepBase {
