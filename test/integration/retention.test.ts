@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRetentionStore } from '../../src/adapters/postgres/retention-store.ts';
 import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
+import { signWebhook } from '../../src/app/triggers/hook-signature.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { pruneOnce, type RetentionPolicy, type RetentionReport } from '../../src/app/system/retention.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
@@ -126,5 +127,35 @@ describe('retention', () => {
     expect(await stored(waiting)).toMatchObject({ execution: 1, runs: 1, artifacts: 1, sessions: 1 });
     expect((await stored(waiting)).history).toBeGreaterThan(keepAll.batchSize);
     expect(await statusOf(waiting)).toBe('waiting');
+  });
+
+  it('prunes trigger payloads of that age, except the one that started an execution still unfinished', async () => {
+    const gated = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: gated\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n' });
+    expect(gated.status, JSON.stringify(gated.body)).toBe(201);
+    const trigger = async (body: object) => {
+      const made = await api('POST', `/v1/workspaces/${workspaceId}/triggers`, body);
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      return made.body as { id: string; secret: string };
+    };
+    const deliver = async (hook: { id: string; secret: string }, payload: object) => {
+      const body = JSON.stringify(payload);
+      const res = await fetch(`${baton.url}/v1/hooks/${hook.id}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(await signWebhook(hook.secret, { body, deliveryId: crypto.randomUUID(), nowMs: Date.now() })) }, body });
+      expect(res.status).toBeLessThan(300);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const starts = await trigger({ name: 'starts', source: 'webhook', action: { kind: 'start', recipeId: gated.body.id, dashboardId, inputs: {} } });
+    const quiet = await trigger({ name: 'quiet', source: 'webhook', action: { kind: 'wake', event: 'never' } });
+    const starter = await deliver(starts, { n: 1 });
+    const ignored = await deliver(quiet, { n: 2 });
+    const firing = (eventId: string) => sql<{ outcome: string; execution_id: string | null }>`select outcome, execution_id from trigger_firings where event_id = ${eventId}`.execute(baton.db);
+    const started = await eventually(async () => (await firing(starter)).rows[0]?.execution_id ?? undefined, 30_000, 'the delivery to start an execution');
+    await eventually(async () => (await firing(ignored)).rows.length === 1, 30_000, 'the quiet trigger to record its firing');
+    expect(await statusOf(started)).toBe('waiting');
+
+    const report = await passAt(100, defaults);
+    expect(report['inbound-events']).toBe(1);
+    const events = (await sql<{ id: string }>`select id from inbound_events`.execute(baton.db)).rows.map((r) => r.id);
+    expect(events).toEqual([starter]);
+    expect((await firing(starter)).rows).toEqual([{ outcome: 'started', execution_id: started }]);
   });
 });
