@@ -145,8 +145,11 @@ export class HocuspocusRealtime implements Realtime {
         // after applying it and runs onChange later, so the acknowledgement can wait for the
         // durable log only if the log has the update by then (fan-out does not wait).
         document.on('update', (update: Uint8Array, origin: unknown) => {
-          // Another instance logged what arrives through Redis; server writes record themselves.
-          if (isTransactionOrigin(origin) && (origin.source === 'redis' || (origin.source === 'local' && origin.context === serverWrite))) return;
+          // Server writes record themselves. What arrives through Redis is logged here too, although
+          // the instance it came from logs it: that one may die before its write commits, and this
+          // one would then hold the edit in memory only, acknowledge it to its author reconnecting
+          // here (their sync brings nothing new) and build later edits on it.
+          if (isTransactionOrigin(origin) && origin.source === 'local' && origin.context === serverWrite) return;
           const durable = log.record(documentName, document, update);
           if (isTransactionOrigin(origin) && origin.source === 'connection') acks.hold(origin.connection, durable);
           // A refused document is reported by the log itself.
@@ -177,7 +180,13 @@ export class HocuspocusRealtime implements Realtime {
           return;
         }
         const refusal = sizes.of(documentName) + payload.byteLength > limits.documentBytes ? ({ code: closeCodes.documentTooLarge, reason: 'document too large' } as const) : !readable(payload) ? ({ code: closeCodes.unreadableUpdate, reason: 'update could not be read' } as const) : undefined;
-        if (refusal === undefined) return;
+        if (refusal === undefined) {
+          // The acknowledgement also waits for what the document logged before (e.g. from another
+          // instance): a client's sync says it is synced with all of it, not just with what it sent.
+          const settled = log.settled(documentName);
+          if (settled !== undefined) acks.hold(connection, settled);
+          return;
+        }
         // Refused as a read-only connection's update is (not applied, the client told "not
         // applied"); the socket closes, as every later update of this client would build on it.
         logger.warn({ dashboardId: documentName, bytes: payload.byteLength, size: sizes.of(documentName), limit: limits.documentBytes, reason: refusal.reason }, 'refused a realtime update');

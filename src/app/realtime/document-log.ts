@@ -90,6 +90,8 @@ export class DocumentLog {
   readonly #alerts = new Map<string, DocumentLogAlert>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
+  /** The batch `#flushing` writes. */
+  #inFlight = new Map<string, Pending>();
   #failures = 0;
 
   constructor(store: DocumentStore, options: DocumentLogOptions) {
@@ -110,6 +112,18 @@ export class DocumentLog {
     const durable = new Promise<void>((resolve, reject) => pending.waiters.push({ resolve, reject }));
     this.#schedule(this.#options.windowMs);
     return durable;
+  }
+
+  /**
+   * Resolves once every update recorded so far for the document is durable (rejects as their
+   * `record`s do); undefined when nothing is waiting. An acknowledgement that covers more than the
+   * update it answers waits for this (a client syncing with state this instance logged, not it).
+   */
+  settled(dashboardId: string): Promise<void> | undefined {
+    // A pending batch is written after the one in flight (or with it, when that one fails).
+    const waiting = this.#pending.get(dashboardId) ?? this.#inFlight.get(dashboardId);
+    if (waiting === undefined) return undefined;
+    return new Promise<void>((resolve, reject) => waiting.waiters.push({ resolve, reject }));
   }
 
   /** Writes everything recorded so far; resolves when it is durable (or refused). */
@@ -165,8 +179,10 @@ export class DocumentLog {
   #run(): Promise<void> {
     const batch = this.#pending;
     this.#pending = new Map();
+    this.#inFlight = batch;
     this.#flushing = this.#write(batch).finally(() => {
       this.#flushing = undefined;
+      this.#inFlight = new Map();
       if (this.#pending.size > 0) this.#schedule(this.#failures === 0 ? this.#options.windowMs : retryMs(this.#failures));
     });
     return this.#flushing;
@@ -249,6 +265,7 @@ export class DocumentLog {
     tracked.written.push(seq);
     if (entry.projection !== undefined) tracked.projected = projected ? entry.projection.projected : undefined;
     this.#tracked.set(entry.dashboardId, tracked);
+    this.#settle(entry);
     const alert = this.#alerts.get(entry.dashboardId);
     if (alert !== undefined && projected && (alert.kind === 'refused' || entry.projection !== undefined)) {
       this.#alerts.delete(entry.dashboardId);
@@ -260,8 +277,14 @@ export class DocumentLog {
   /** The document's updates cannot be stored: they are dropped, and whoever waits is told. */
   #refuse(entry: Entry, error: UnstorableDocumentError): void {
     this.#alert({ dashboardId: entry.dashboardId, kind: 'refused', reason: error.message });
+    this.#settle(entry);
     if (entry.projection !== undefined) this.#itemsChanged.add(entry.pending.doc);
     for (const waiter of entry.pending.waiters) waiter.reject(error);
+  }
+
+  /** The entry's waiters are about to be told: a later `settled` must not wait on it. */
+  #settle(entry: Entry): void {
+    if (this.#inFlight.get(entry.dashboardId) === entry.pending) this.#inFlight.delete(entry.dashboardId);
   }
 
   #alert(alert: DocumentLogAlert): void {

@@ -198,6 +198,26 @@ describe('the durable document log', () => {
     expect(appends).toHaveLength(1);
     expect(log.health()).toEqual({ failedAttempts: 0, alerts: [] });
   });
+
+  it('tells when everything a document recorded so far is durable: waiting or being written, through failed attempts', async () => {
+    const { store, appends, failNext } = fakeStore();
+    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger });
+    const { doc, updates } = liveDoc();
+    expect(log.settled('d')).toBeUndefined();
+    doc.getMap('m').set('x', 1);
+    failNext(2);
+    void log.record('d', doc, updates[0] as Uint8Array);
+    let waiting = true;
+    const pending = log.settled('d')?.then(() => (waiting = false));
+    // Asked again while that batch is being written (and failing): still not before it is durable.
+    await new Promise((resolve) => setTimeout(resolve, 7));
+    const inFlight = log.settled('d');
+    expect(inFlight).toBeDefined();
+    expect(waiting).toBe(true);
+    await Promise.all([pending, inFlight]);
+    expect(appends).toHaveLength(1);
+    expect(log.settled('d')).toBeUndefined();
+  });
 });
 
 describe('the documents check of /readyz', () => {
