@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createNodeEgress, type ResolveAll } from '../../src/adapters/node-http/egress-guard.ts';
 import { EgressRefusedError, emptyAllowList, parseEgressAllowList } from '../../src/domain/network/address-policy.ts';
 import { callApi } from '../support/api.ts';
@@ -16,18 +16,21 @@ interface Receiver {
   readonly got: Array<{ path: string; headers: IncomingHttpHeaders; body: string }>;
   /** What it answers: a status, and headers. */
   answer: { status: number; headers?: Record<string, string> };
+  /** Statuses it answers first, one per request, before `answer`. */
+  first: number[];
   close(): Promise<void>;
 }
 
 async function startReceiver(): Promise<Receiver> {
   const got: Receiver['got'] = [];
-  const receiver = { got, answer: { status: 200 } as Receiver['answer'] };
+  const receiver = { got, answer: { status: 200 } as Receiver['answer'], first: [] as number[] };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       got.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(receiver.answer.status, { 'content-type': 'text/plain', ...receiver.answer.headers }).end('ok');
+      const status = receiver.first.shift();
+      res.writeHead(status ?? receiver.answer.status, { 'content-type': 'text/plain', ...(status === undefined ? receiver.answer.headers : {}) }).end('ok');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -84,6 +87,11 @@ beforeAll(async () => {
   baton = await startTestApp(database.url, { BATON_EGRESS_ALLOW: '127.0.0.1', BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
   team = await createTeam(baton, 'Hooks');
 }, 120_000);
+// Each test starts with a receiver that accepts (one that changes it may fail before it puts it back).
+beforeEach(() => {
+  receiver.answer = { status: 200 };
+  receiver.first = [];
+});
 afterAll(async () => {
   await baton?.close();
   await receiver?.close();
@@ -134,7 +142,17 @@ describe('outbound webhooks', () => {
     receiver.answer = { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/' } };
     const bounced = await finished(await start(recipeId));
     expect(bounced.steps.hook).toMatchObject({ status: 'failed', error: expect.stringContaining('answered 302 (redirects are not followed)') });
-    receiver.answer = { status: 200 };
+  });
+
+  it('tries again when the receiver is unavailable (5xx), as a new attempt with its own delivery id', async () => {
+    const before = receiver.got.length;
+    receiver.first = [503];
+    const id = await start(recipeId);
+    const done = await finished(id);
+    expect(done.steps.hook).toMatchObject({ status: 'succeeded', attempt: 2, output: { status: 200 } });
+    const tries = receiver.got.slice(before);
+    expect(tries.map((t) => t.headers['x-baton-delivery'])).toEqual([`${id}:hook:1`, `${id}:hook:2`]);
+    for (const t of tries) expect(verifyDelivery(secret, t.headers, t.body)).toBe(true);
   });
 
   it('refuses a recipe whose webhook URL is a literal private, loopback or metadata address, naming the field', async () => {
