@@ -300,6 +300,20 @@ describe('the orchestrator decider', () => {
       expect(ex.commands.filter((c) => c.kind === 'start_timer')).toEqual([]);
     });
 
+    it('waits for a webhook\'s receiver too: its answer completes the step, a refusal fails it for good, an outage is retried by the default policy', () => {
+      const hook = { id: 'h', kind: 'notify', channel: 'webhook', url: 'https://hooks.example.com/x', message: 'Done: ${inputs.repo}' } as const;
+      const ex = run(contextOf(recipe([hook, { id: 'after', kind: 'agent' }], inputs)), { repo: 'acme/api' });
+      expect(ex.commands).toContainEqual({ kind: 'notify', key: 'ex1/h/1', stepId: 'h', channel: 'webhook', message: 'Done: acme/api', url: 'https://hooks.example.com/x', attempt: 1 });
+      expect(ex.state.steps.h).toMatchObject({ status: 'running', input: { message: 'Done: acme/api', url: 'https://hooks.example.com/x' } });
+      expect(ex.send({ type: 'step.failed', stepId: 'h', attempt: 1, error: 'webhook hooks.example.com answered 503', retryable: true })).toEqual([{ kind: 'start_timer', timer: 'retry:h:2', at: 1_000 + 2_000 }]);
+      ex.send({ type: 'timer.fired', timer: 'retry:h:2' });
+      ex.send({ type: 'step.completed', stepId: 'h', attempt: 2, output: { message: 'Done: acme/api', status: 200 } });
+      expect(ex.dispatches()).toHaveLength(1);
+      const refused = run(contextOf(recipe([hook], inputs)), { repo: 'acme/api' });
+      refused.send({ type: 'step.failed', stepId: 'h', attempt: 1, error: 'refused: 10.0.0.1 is a private address; allow it with BATON_EGRESS_ALLOW', retryable: false });
+      expect(refused.state).toMatchObject({ status: 'failed', reason: 'step h failed: refused: 10.0.0.1 is a private address; allow it with BATON_EGRESS_ALLOW' });
+    });
+
     it('holds a delivery while paused and sends it on resume', () => {
       const ex = run(contextOf(recipe([{ id: 'gate', kind: 'approval' }, comment], inputs)), { repo: 'acme/api' });
       ex.send({ type: 'execution.paused' });

@@ -10,6 +10,7 @@ const ctx = contextOf(
     { id: 'gate', kind: 'approval', quorum: 2, timeoutMs: 60_000, onReject: 'tell' },
     { id: 'both', kind: 'parallel', branches: [[{ id: 'x', kind: 'agent' }], [{ id: 'pause', kind: 'wait', forMs: 1000 }, { id: 'comment', kind: 'notify', channel: 'github', target: { kind: 'github', repository: 'acme/api', issue: '7' }, integration: null, retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } }, { id: 'y', kind: 'agent', retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } }]] },
     { id: 'hook', kind: 'wait', event: { name: 'push', match: "event.branch == 'main'" }, timeoutMs: 30_000 },
+    { id: 'ping', kind: 'notify', channel: 'webhook', url: 'https://hooks.example.com/x', message: 'waited', retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } },
     { id: 'route', kind: 'branch', cases: [{ if: 'steps.x.output > 1', goto: 'plan' }], else: 'tell' },
     { id: 'tell', kind: 'notify', message: 'done' },
   ], { deadlineMs: 600_000 }),
