@@ -179,6 +179,34 @@ describe('metrics on a port of their own (BATON_METRICS_PORT)', () => {
   });
 });
 
+describe("the reaper's actions", () => {
+  // Real time plus an offset the test moves: the reaper sees minutes pass in an instant. Hour-long
+  // heartbeats, so the jump does not look like a lost sandbox; the reaper looks every second.
+  const clock = { offsetMs: 0, now: () => new Date(Date.now() + clock.offsetMs) };
+  let own: TestDatabase;
+  let reaping: TestApp;
+  beforeAll(async () => {
+    own = await createTestDatabase();
+    reaping = await startTestApp(own.url, { BATON_METRICS_TOKEN: metricsToken, BATON_SANDBOX_HEARTBEAT_SECONDS: '3600', BATON_REAPER_INTERVAL_SECONDS: '1', BATON_SANDBOX_IDLE_MINUTES: '10' }, { clock });
+  }, 60_000);
+  afterAll(async () => {
+    await reaping?.close();
+    await own?.drop();
+  });
+
+  it('counts a sandbox stopped for idling', async () => {
+    const crew = await createTeam(reaping, 'Reaped');
+    const scrapeReaped = async () => (await (await fetch(`${reaping.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text());
+    expect(sample(await scrapeReaped(), 'baton_reaper_actions_total{action="stopped"}')).toBe(0);
+    const opened = await callApi(reaping.url, 'POST', `/v1/dashboards/${crew.dashboardId}/terminals`, crew.owner.secret);
+    expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+    await eventually(async () => sample(await scrapeReaped(), 'baton_sessions{status="ready"}') === 1 || sample(await scrapeReaped(), 'baton_sessions{status="idle"}') === 1, 20_000, 'the terminal session live');
+    clock.offsetMs += 11 * 60_000;
+    await eventually(async () => sample(await scrapeReaped(), 'baton_reaper_actions_total{action="stopped"}') === 1, 20_000, 'the reaper to count the stopped session');
+    expect(sample(await scrapeReaped(), 'baton_reaper_actions_total{action="lost"}')).toBe(0);
+  });
+});
+
 describe('what a scrape reads from Postgres', () => {
   // A database of its own with nothing working on it: jobs wait in the queue, rows in the outbox.
   let quiet: TestDatabase;
