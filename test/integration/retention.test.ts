@@ -158,4 +158,24 @@ describe('retention', () => {
     expect(events).toEqual([starter]);
     expect((await firing(starter)).rows).toEqual([{ outcome: 'started', execution_id: started }]);
   });
+
+  it('prunes schedule fires of that age, except the one whose execution is unfinished and the one queued behind it', async () => {
+    const gated = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: gated\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n' });
+    const made = await api('POST', `/v1/workspaces/${workspaceId}/schedules`, { name: 'every second', recipeId: gated.body.id, dashboardId, cron: '* * * * * *', overlap: 'queue-one' });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const id = made.body.id as string;
+    type Fire = { fireAt: string; outcome: string; executionId: string | null };
+    const fires = async () => ((await api('GET', `/v1/schedules/${id}/fires?limit=200`)).body.fires as Fire[]).map((f) => ({ fireAt: f.fireAt, outcome: f.outcome, executionId: f.executionId }));
+    // The first fire starts an execution that waits for a person; the next is queued behind it, and
+    // each later one replaces the queued fire (recorded as skipped).
+    await eventually(async () => (await fires()).filter((f) => f.outcome === 'skipped').length >= 2, 30_000, 'fires queued and replaced');
+    expect((await api('PATCH', `/v1/schedules/${id}`, { paused: true })).status).toBe(200);
+    const all = await fires();
+    const kept = all.filter((f) => f.outcome === 'started' || f.outcome === 'queued');
+    expect(kept.map((f) => f.outcome).sort()).toEqual(['queued', 'started']);
+
+    const report = await passAt(100, defaults);
+    expect(report['schedule-fires']).toBe(all.length - 2);
+    expect(await fires()).toEqual(kept);
+  });
 });
