@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,7 +56,8 @@ beforeAll(async () => {
     publicUrl: workerUrl,
     port,
     consumeJobs: true,
-    env: { LOG_LEVEL: 'error', BATON_SANDBOX_PROVIDER: 'http', BATON_SANDBOX_URL: plane.url, BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' },
+    // Webhook steps may reach the test's receiver on loopback, and nothing else that is not public.
+    env: { LOG_LEVEL: 'error', BATON_SANDBOX_PROVIDER: 'http', BATON_SANDBOX_URL: plane.url, BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000', BATON_EGRESS_ALLOW: '127.0.0.1' },
   });
   // Users, workspaces and dashboards are arranged in the database directly (no Node Baton runs).
   const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url, BATON_DEV_IDP: 'false' }), { realtime: unavailableRealtime });
@@ -175,6 +178,49 @@ describe('the orchestrator in the Baton Worker', () => {
     }, 20_000, 'the trigger fired');
     expect(firing.outcome).toBe('started');
     await stepIs(firing.executionId ?? '', 'gate', 'waiting');
+  }, 60_000);
+
+  it('sends a webhook step signed with the workspace secret, after the egress checks a Worker can make', async () => {
+    const got: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        got.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      const made = await api('POST', `/v1/workspaces/${workspaceId}/webhook-signing-secret`);
+      expect(made.status).toBe(201);
+      const secret = made.body.secret as string;
+      const hookStep = (url: string) => `name: hook\nsteps:\n  - { id: tell, kind: notify, channel: webhook, url: "${url}", message: "from the edge" }\n`;
+      for (const url of ['http://10.0.0.1/hook', 'http://localhost:9/hook', 'http://169.254.169.254/latest']) {
+        const refused = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: hookStep(url) });
+        expect(refused.status, url).toBe(400);
+        expect(refused.body.error.details.issues[0]).toMatchObject({ path: 'steps.0.url', message: expect.stringMatching(/^refused: .* address; allow it with BATON_EGRESS_ALLOW$/) });
+      }
+      const started = await api('POST', `/v1/recipes/${await recipe(hookStep(`http://127.0.0.1:${port}/hook`))}/executions`, { dashboardId });
+      expect(started.status, JSON.stringify(started.body)).toBe(201);
+      const id = started.body.id as string;
+      const done = await eventually(async () => {
+        const ex = await execution(id);
+        return ex.status === 'succeeded' || ex.status === 'failed' ? ex : undefined;
+      }, 30_000, 'the execution finished');
+      expect(done.steps.tell).toMatchObject({ status: 'succeeded', output: { message: 'from the edge', status: 204 } });
+      expect(got).toHaveLength(1);
+      const [delivery] = got;
+      const timestamp = Number(delivery?.headers['x-baton-timestamp']);
+      const deliveryId = String(delivery?.headers['x-baton-delivery']);
+      expect(deliveryId).toBe(`${id}:tell:1`);
+      expect(Math.abs(Date.now() / 1000 - timestamp)).toBeLessThan(300);
+      const expected = await signWebhook(secret, { body: delivery?.body ?? '', deliveryId, nowMs: timestamp * 1000 });
+      expect(delivery?.headers['x-baton-signature-256']).toBe(expected['x-baton-signature-256']);
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   }, 60_000);
 });
 
