@@ -11,6 +11,8 @@ import { createOpenIdClientProvider } from '../adapters/oidc/openid-client-ident
 import { PgBossJobQueue } from '../adapters/pgboss/pg-boss-job-queue.ts';
 import { assertReachable, createDatabase, databaseProbe } from '../adapters/postgres/database.ts';
 import { migrateToLatest, migrationsProbe } from '../adapters/postgres/migrator.ts';
+import { createPostgresRateLimitCounter } from '../adapters/postgres/rate-limit-store.ts';
+import { createRedisRateLimitCounter } from '../adapters/redis/rate-limit-store.ts';
 import type { Config } from '../app/config.ts';
 import type { AppContext } from '../app/context.ts';
 import { buildRouteTable } from '../app/http/routes/index.ts';
@@ -199,12 +201,16 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     };
 
     const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe(), documentLogProbe(log)], app, orchestrator: engine, sessions: sandboxes.routes, schedules, triggers, integrations });
+    // Rate limits count where every instance sees them: in Redis when there is one, else in Postgres.
+    const rateLimitCounter = config.realtime.redisUrl === undefined ? createPostgresRateLimitCounter(db) : createRedisRateLimitCounter(config.realtime.redisUrl);
+    cleanups.push(() => rateLimitCounter.close());
     const server = await createHttpServer({
       routes,
       logger,
       bodyLimit: config.http.bodyLimit,
       context: { authenticate: (headers) => authenticate(app, headers), publicOrigin: new URL(config.http.publicUrl).origin },
       rateLimits: config.rateLimits,
+      rateLimitCounter,
       trustProxy: config.trustProxy,
       websocket: { path: '/v1/realtime', maxPayload: config.realtime.limits.messageBytes, onConnection: (socket, request) => bridgeNodeSocket(realtime, socket, request, logger) },
       ...(metrics === undefined ? {} : { metrics }),

@@ -1,9 +1,14 @@
+import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomSecret, sha256 } from '../../src/app/identity/secrets.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { eventually } from '../support/eventually.ts';
 import { captureLogs } from '../support/log-capture.ts';
+import { redisServer, startRedis, type TestRedis } from '../support/redis.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 // Rate limits are keyed by what authenticated the caller: the token, the browser session, else the
@@ -11,6 +16,9 @@ import { startTestApp, type TestApp } from '../support/test-app.ts';
 let database: TestDatabase;
 let baton: TestApp;
 let proxied: TestApp;
+/** A second instance on the same database, beside `baton`; its logs are kept. */
+let second: TestApp;
+const secondLogs = captureLogs();
 /** Behind two proxies, trusted by hop count alone (BATON_TRUST_PROXY=2). */
 let twoHops: TestApp;
 const twoHopsLogs = captureLogs();
@@ -25,6 +33,7 @@ beforeAll(async () => {
   const limits = { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: String(limit), BATON_RATE_LIMIT_SESSION_PER_MINUTE: String(limit), BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: String(limit) };
   baton = await startTestApp(database.url, limits);
   proxied = await startTestApp(database.url, { ...limits, BATON_TRUST_PROXY: 'loopback' });
+  second = await startTestApp(database.url, limits, { logs: secondLogs.stream });
   twoHops = await startTestApp(database.url, { ...limits, BATON_TRUST_PROXY: '2' }, { logs: twoHopsLogs.stream });
   onlyOneProxy = await startTestApp(database.url, { ...limits, BATON_TRUST_PROXY: '127.0.0.2' });
   tlsBehindProxy = await startTestApp(database.url, { BATON_TRUST_PROXY: '1', BATON_PUBLIC_URL: 'https://baton.example.test' });
@@ -32,6 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await baton?.close();
   await proxied?.close();
+  await second?.close();
   await twoHops?.close();
   await onlyOneProxy?.close();
   await tlsBehindProxy?.close();
@@ -149,3 +159,88 @@ describe('behind a proxy', () => {
     }
   });
 });
+
+/** What a bucket is stored under: the SHA-256 (hex) of what it belongs to. */
+const stored = (bucket: string) => createHash('sha256').update(bucket).digest('hex');
+
+describe('rate limits shared by every instance', () => {
+  it('hold across two instances on one database: requests split over both get 429 at the limit', async () => {
+    const { secret, token } = await bootstrapToken(baton.ctx, { email: 'two-instances@example.com' });
+    const authorization = `Bearer ${secret}`;
+    const statuses: number[] = [];
+    for (const app of [baton, second, baton, second, baton]) statuses.push((await me(app, { authorization })).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    // Postgres keeps the count under a hash: no token, no token id, no session id, no address.
+    const { rows } = await sql<{ bucket: string; count: number }>`select bucket, count from rate_limit_counts`.execute(baton.db);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const { bucket } of rows) expect(bucket).toMatch(/^[0-9a-f]{64}$/);
+    expect(rows.find((row) => row.bucket === stored(`token:${token.id}`))?.count).toBe(5);
+    expect(JSON.stringify(rows)).not.toContain(secret);
+    // Nor do the logs hold the token.
+    expect(secondLogs.text()).not.toContain(secret.slice(6));
+  });
+
+  it('hold for browser sessions and addresses across instances too', async () => {
+    const cookie = await newSessionCookie('two-instances-browser@example.com');
+    const statuses: number[] = [];
+    for (const app of [second, baton, second, baton]) statuses.push((await me(app, { cookie })).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect((await me(proxied, { 'x-forwarded-for': '203.0.113.99' })).status).toBe(401);
+    const { rows } = await sql<{ bucket: string }>`select bucket from rate_limit_counts`.execute(baton.db);
+    expect(JSON.stringify(rows)).not.toContain(cookie.split('=')[1]);
+    expect(JSON.stringify(rows)).not.toContain('203.0.113.99');
+    expect(rows.map((row) => row.bucket)).toContain(stored('address:203.0.113.99'));
+  });
+});
+
+describe.skipIf(redisServer === undefined)('rate limits with REDIS_URL', () => {
+  let redis: TestRedis;
+  let inspect: Redis;
+  const instances: TestApp[] = [];
+  const logs = captureLogs();
+  beforeAll(async () => {
+    redis = await startRedis();
+    inspect = new Redis(redis.url);
+    // It loses Redis too when a test stops it.
+    inspect.on('error', () => undefined);
+    instances.push(await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: String(limit), REDIS_URL: redis.url }, { logs: logs.stream }));
+    instances.push(await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: String(limit), REDIS_URL: redis.url }));
+  });
+  afterAll(async () => {
+    inspect?.disconnect();
+    for (const instance of instances) await instance.close();
+    await redis?.stop();
+  });
+
+  it('are counted in Redis, under hashes, across instances', async () => {
+    const [one, two] = instances as [TestApp, TestApp];
+    const { secret, token } = await bootstrapToken(one.ctx, { email: 'redis-limits@example.com' });
+    const authorization = `Bearer ${secret}`;
+    const statuses: number[] = [];
+    for (const app of [one, two, one, two]) statuses.push((await me(app, { authorization })).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const keys = await inspect.keys('baton:rate-limit:*');
+    expect(keys).toContain(`baton:rate-limit:${stored(`token:${token.id}`)}`);
+    for (const key of keys) expect(key).toMatch(/^baton:rate-limit:[0-9a-f]{64}$/);
+    // Not in Postgres.
+    const { rows } = await sql<{ bucket: string }>`select bucket from rate_limit_counts where bucket = ${stored(`token:${token.id}`)}`.execute(one.db);
+    expect(rows).toEqual([]);
+  });
+
+  it('fail open when Redis is gone: requests are served, never a 500, and the outage is logged once', async () => {
+    const [one] = instances as [TestApp];
+    const { secret, token } = await bootstrapToken(one.ctx, { email: 'redis-gone@example.com' });
+    await redis.stop();
+    const statuses: number[] = [];
+    for (let i = 0; i < limit + 3; i++) statuses.push((await me(one, { authorization: `Bearer ${secret}` })).status);
+    expect(statuses).toEqual(new Array<number>(limit + 3).fill(200));
+    const warnings = logs.lines().filter((line) => String(line.msg).startsWith('rate limits are not enforced'));
+    expect(warnings).toHaveLength(1);
+    // Redis back on its address: requests are counted again, and that is logged once too.
+    redis = await startRedis(Number(new URL(redis.url).port));
+    const key = `baton:rate-limit:${stored(`token:${token.id}`)}`;
+    await eventually(async () => (await me(one, { authorization: `Bearer ${secret}` })).status === 200 && (await inspect.get(key)) !== null, 20_000, 'a request counted in Redis again');
+    expect(logs.lines().filter((line) => line.msg === 'rate limits are counted again: their store answers')).toHaveLength(1);
+  });
+});
+

@@ -8,10 +8,12 @@ import Fastify, { LogController, type FastifyError, type FastifyReply, type Fast
 import type { Logger as PinoLogger } from 'pino';
 import { dispatch, type DispatchContext } from '../../app/http/dispatch.ts';
 import { errorBody, statusForCode } from '../../app/http/errors.ts';
-import { rateLimitBucket, type RateLimits } from '../../app/http/rate-limit-policy.ts';
+import { rateLimitBucket, rateLimitKey, type RateLimits } from '../../app/http/rate-limit-policy.ts';
 import type { AnyRoute, RequestHeaders } from '../../app/http/route.ts';
 import { securityHeaders } from '../../app/http/security-headers.ts';
 import type { Authentication } from '../../app/identity/authenticate.ts';
+import type { RateLimitCounter } from '../../ports/rate-limits.ts';
+import { sharedRateLimitStore } from './rate-limit-store.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 
 /** Options of the Node HTTP server. */
@@ -24,6 +26,8 @@ export interface HttpServerOptions {
   readonly context: DispatchContext;
   /** Requests per minute, keyed by what authenticated the caller (`rateLimitBucket`). */
   readonly rateLimits?: RateLimits;
+  /** Where the counts live, shared by every instance; without it each process counts alone (in memory). */
+  readonly rateLimitCounter?: RateLimitCounter;
   /** Whether the client address comes from X-Forwarded-For: false, true, a number of trusted hops, or the trusted proxies' addresses. */
   readonly trustProxy?: boolean | number | string;
   /** A WebSocket endpoint (realtime): each accepted socket and its handshake as a Web Request. */
@@ -111,13 +115,15 @@ export async function createHttpServer(options: HttpServerOptions) {
     await app.register(rateLimit, {
       global: true,
       timeWindow: 60_000,
+      // Hashed before it goes anywhere: the store sees no token id, session id or address.
       keyGenerator: async (request) => {
         const bucket = await bucketOf(request);
         buckets.set(request, bucket);
-        return bucket?.key ?? 'unlimited';
+        return bucket === null ? 'unlimited' : rateLimitKey(bucket);
       },
       allowList: (request) => buckets.get(request) === null,
       max: (request) => buckets.get(request)?.perMinute ?? limits.anonymousPerMinute,
+      ...(options.rateLimitCounter === undefined ? {} : { store: sharedRateLimitStore(options.rateLimitCounter, options.logger), skipOnError: true }),
     });
   }
 

@@ -53,6 +53,15 @@ export async function rateLimitBucket(
 }
 
 /**
+ * The only form a bucket's key leaves this module in, for the store that counts it: its SHA-256, hex.
+ * A store (Postgres, Redis) or a log then never holds a token's or a session's id, or an address.
+ */
+export async function rateLimitKey(bucket: RateLimitBucket): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(bucket.key)));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/**
  * What counts as one client address: an IPv4 address (also when IPv4-mapped), or the /64 an IPv6
  * address is in. One IPv6 subscriber usually holds a whole /64, so counting single addresses would
  * give them 2^64 budgets.

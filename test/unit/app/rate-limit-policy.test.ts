@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { addressKey, rateLimitBucket, type RateLimits } from '../../../src/app/http/rate-limit-policy.ts';
+import { addressKey, rateLimitBucket, rateLimitKey, type RateLimits } from '../../../src/app/http/rate-limit-policy.ts';
 import { bearerToken, type Authentication } from '../../../src/app/identity/authenticate.ts';
 import { UnauthenticatedError } from '../../../src/domain/errors.ts';
 
@@ -56,5 +57,13 @@ describe('the Authorization header', () => {
     for (const header of ['', 'Bearer', `Bearer${token}`, `Basic ${token}`, `Bearer ${token} extra`, `Bearer ${token.slice(0, -1)}`, `Bearer baton_${'A'.repeat(42)}!`, 'Bearer ghp_x']) {
       expect(() => bearerToken(header), JSON.stringify(header)).toThrow(UnauthenticatedError);
     }
+  });
+});
+
+describe('rateLimitKey', () => {
+  it('hands stores a SHA-256 (hex) of the bucket, never the id or address itself', async () => {
+    const key = await rateLimitKey({ key: 'token:t1', perMinute: 1 });
+    expect(key).toBe(createHash('sha256').update('token:t1').digest('hex'));
+    expect(await rateLimitKey({ key: 'token:t2', perMinute: 1 })).not.toBe(key);
   });
 });
