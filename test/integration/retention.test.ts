@@ -178,4 +178,25 @@ describe('retention', () => {
     expect(report['schedule-fires']).toBe(all.length - 2);
     expect(await fires()).toEqual(kept);
   });
+
+  it('drops revoked and expired API tokens from the list a year after they ended, and idempotency keys past their day', async () => {
+    const made = await api('POST', '/v1/tokens', { name: 'revoked soon', scopes: ['read'] });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect((await api('DELETE', `/v1/tokens/${made.body.id}`)).status).toBe(204);
+    const listed = async () => ((await api('GET', '/v1/tokens')).body.tokens as Array<{ id: string; name: string }>).map((t) => t.id);
+    expect(await listed()).toContain(made.body.id);
+    const gated = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: once\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n' });
+    const once = await fetch(`${baton.url}/v1/recipes/${gated.body.id}/executions`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': 'retention-key' }, body: JSON.stringify({ dashboardId }) });
+    expect(once.status).toBe(201);
+    const keys = async () => Number((await sql<{ n: number }>`select count(*)::int as n from idempotency_keys`.execute(baton.db)).rows[0]?.n);
+    expect(await keys()).toBe(1);
+
+    // Within a year of its revocation the token is listed (audit entries name it); its key is past its day.
+    expect((await passAt(300, defaults))['idempotency-keys']).toBe(1);
+    expect(await keys()).toBe(0);
+    expect(await listed()).toContain(made.body.id);
+    // Past a year: gone. The test's own token, valid for 90 days from today, stays and still works.
+    expect((await passAt(400, defaults))['api-tokens']).toBeGreaterThanOrEqual(1);
+    expect(await listed()).not.toContain(made.body.id);
+  });
 });
