@@ -206,13 +206,14 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     const step = record.state.steps[data.stepId];
     if (waits && (isFinishedStatus(record.state.status) || step?.status !== 'running' || step.attempt !== data.attempt)) return; // stale
     const host = new URL(data.url).host;
+    const body = JSON.stringify({ executionId: record.id, stepId: data.stepId, message: data.message });
+    // Inside the signature, so a captured delivery cannot be sent again as another one.
+    const deliveryId = data.key.replaceAll('/', ':').replace(/[^A-Za-z0-9_:-]/g, '_').slice(0, 200);
+    // A failure to read the secret (the database away) is thrown: the job is retried.
+    const signed = await signWebhook(await deps.webhookSecret(record.workspaceId), { body, deliveryId, nowMs: deps.clock.now().getTime() });
     let failure: { error: string; retryable: boolean } | undefined;
     let status = 0;
     try {
-      const body = JSON.stringify({ executionId: record.id, stepId: data.stepId, message: data.message });
-      // Inside the signature, so a captured delivery cannot be sent again as another one.
-      const deliveryId = data.key.replaceAll('/', ':').replace(/[^A-Za-z0-9_:-]/g, '_').slice(0, 200);
-      const signed = await signWebhook(await deps.webhookSecret(record.workspaceId), { body, deliveryId, nowMs: deps.clock.now().getTime() });
       const answer = await deps.egress.send({ method: 'POST', url: data.url, headers: { 'content-type': 'application/json', 'idempotency-key': data.key, 'user-agent': 'Baton-Webhook/1', ...signed }, body, timeoutMs: 10_000 });
       status = answer.status;
       if (status >= 300) {
@@ -222,7 +223,7 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     } catch (error) {
       if (error instanceof EgressUnreachableError) failure = { error: `webhook ${host}: ${error.message}`, retryable: true };
       // Refused by the egress policy: the address will not become public by waiting.
-      else if (error instanceof DomainError) failure = { error: error.message, retryable: false };
+      else if (error instanceof DomainError && error.code === 'egress_refused') failure = { error: error.message, retryable: false };
       else throw error;
     }
     if (!waits) {
