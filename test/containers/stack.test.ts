@@ -43,6 +43,8 @@ describe.skipIf(skipped !== undefined)('the self-hosting container stack', () =>
   const ready = (url: string) => eventually(async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) })).ok, 180_000, `${url}/readyz`);
 
   beforeAll(async () => {
+    // Until the stack is up, a failure shows the containers' logs too (afterAll prints them).
+    failed = true;
     ports = { baton: await freePort(), idp: await freePort(), proxy: await freePort() };
     publicUrl = `http://localhost:${ports.baton}`;
     // 1. Base images (cached by content hash: minutes the first time, seconds after).
@@ -78,6 +80,7 @@ describe.skipIf(skipped !== undefined)('the self-hosting container stack', () =>
     // 4. Up. podman-compose 1.0 starts Baton without waiting for Postgres: it restarts until it can.
     await compose(['up', '-d']);
     await ready(publicUrl);
+    failed = false;
   }, 900_000);
 
   afterAll(async () => {
