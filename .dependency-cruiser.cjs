@@ -9,7 +9,7 @@ const packages = (names) => `(^|node_modules/)(${names.join('|')})`;
 /** What the use cases may not import: Node's packages, and Cloudflare's. */
 const nodeOnly = packages([...nodePackages, 'cloudflare:']);
 /** The Worker's composition and the part of src/main it shares with Node. */
-const workerComposition = '^src/main/(cloudflare/|app-context\\.ts$|integrations\\.ts$|session-wiring\\.ts$)';
+const workerComposition = '^src/main/(cloudflare/|app-context\\.ts$|integrations\\.ts$|session-wiring\\.ts$|retention-wiring\\.ts$)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
