@@ -86,4 +86,25 @@ describe('recipe limits', () => {
     const yaml = `name: big\nsteps:\n  - { id: n, kind: notify, channel: dashboard, message: "${'x'.repeat(recipeLimits.sourceLength)}" }\n`;
     expect(issuesOf(await call('POST', recipes(), { yaml }))).toEqual([{ location: 'body', path: 'yaml', message: `a recipe's text may have at most ${recipeLimits.sourceLength} characters` }]);
   });
+
+  it('a duration over ten years gets a 400 naming the field; a wait until a time no clock can show fails its step, not the request', async () => {
+    const days = recipeLimits.durationMs / 86_400_000;
+    for (const [step, path] of [
+      [{ id: 'w', kind: 'wait', for: '99999999999999d' }, 'steps.0.for'],
+      [{ id: 'w', kind: 'wait', for: 1e300 }, 'steps.0.for'],
+      [{ id: 'a', kind: 'approval', prompt: 'ok?', timeout: `${days + 1}d` }, 'steps.0.timeout'],
+    ] as const) {
+      const issues = issuesOf(await call('POST', recipes(), { recipe: { name: 'far', steps: [step] } }));
+      expect(issues).toEqual([{ location: 'body', path, message: `expected a duration such as 500ms, 10s, 30m, 2h, 1d or a number of milliseconds, at most ${days}d` }]);
+    }
+    expect((await call('POST', recipes(), { recipe: { name: 'ten years', deadline: `${days}d`, steps: [{ id: 'w', kind: 'wait', for: `${days}d` }] } })).status).toBe(201);
+    for (const until of ['1e300', '-1e300', '"+275760-09-13T00:00:00.001Z"']) {
+      const stored = await call('POST', recipes(), { recipe: { name: 'until', steps: [{ id: 'w', kind: 'wait', until }] } });
+      expect(stored.status).toBe(201);
+      const started = await call('POST', `/v1/recipes/${stored.body.id}/executions`, { dashboardId: team.dashboardId, inputs: {} });
+      expect(started.status, JSON.stringify(started.body).slice(0, 400)).toBe(201);
+      expect(started.body.status).toBe('failed');
+      expect(started.body.steps.w.error).toContain('must give a time (ISO 8601 or epoch ms)');
+    }
+  });
 });

@@ -13,6 +13,8 @@ export const recipeLimits = {
   expressionLength: 4_096,
   /** Characters of a recipe given as text (YAML or JSON). */
   sourceLength: 256_000,
+  /** Milliseconds of any duration (a wait, a timeout, a backoff, the deadline): ten years, so every timer falls on a time a clock can show. */
+  durationMs: 3_652 * 86_400_000,
 } as const;
 
 /** Limits to check a recipe against (the defaults are `recipeLimits`). */

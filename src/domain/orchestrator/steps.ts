@@ -274,8 +274,11 @@ export function refreshStatus(draft: Draft): void {
   draft.state.status = working || draft.active.length === 0 ? 'running' : 'waiting';
 }
 
+/** The furthest a Date can be from 1970, either way (100,000,000 days): a timer must fall within it. */
+const furthestTime = 8.64e15;
+
 function toEpoch(value: unknown, expression: string): number {
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (!Number.isFinite(ms)) throw new ExpressionError(`"${expression}" must give a time (ISO 8601 or epoch ms), got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(ms) || Math.abs(ms) > furthestTime) throw new ExpressionError(`"${expression}" must give a time (ISO 8601 or epoch ms), got ${JSON.stringify(value)}`);
   return ms;
 }
