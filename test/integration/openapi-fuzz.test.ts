@@ -32,6 +32,8 @@ interface Probe {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: string | Uint8Array;
+  /** A request that uses what this one made (an execution of a recipe it stored), sent after it. */
+  readonly then?: (answer: Answer) => Probe | undefined;
 }
 interface Answer {
   readonly status: number;
@@ -43,6 +45,8 @@ const seed = 19;
 let database: TestDatabase;
 let baton: TestApp;
 let team: Team;
+/** The dashboard the executions of stored recipes start in. */
+let runsDashboard: string;
 /** Values of path parameters and body fields that name real resources, by where they appear. */
 const known: Record<string, string> = {};
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -60,6 +64,8 @@ beforeAll(async () => {
   const w = team.workspaceId;
   const recipe = await call('POST', `/v1/workspaces/${w}/recipes`, { recipe: { name: 'waits', inputs: { text: { type: 'string', required: false }, repo: { type: 'string', required: false } }, steps: [{ id: 'hold', kind: 'approval', prompt: 'ok?' }, { id: 'later', kind: 'wait', event: { name: 'go' } }] } });
   const execution = await call('POST', `/v1/recipes/${recipe.id}/executions`, { dashboardId: team.dashboardId, inputs: {} });
+  // Executions of the recipes the fuzz stores go to a dashboard of their own: the fuzz archives and deletes the team's.
+  runsDashboard = (await call('POST', `/v1/workspaces/${w}/dashboards`, { name: 'Fuzzed runs' })).id;
   const profile = await call('POST', `/v1/workspaces/${w}/agent-profiles`, { name: 'fuzzer', model: 'scripted' });
   const schedule = await call('POST', `/v1/workspaces/${w}/schedules`, { name: 'nightly', recipeId: recipe.id, dashboardId: team.dashboardId, cron: '0 0 1 1 *', paused: true, inputs: {} });
   const trigger = await call('POST', `/v1/workspaces/${w}/triggers`, { name: 'hook', source: 'webhook', action: { kind: 'wake', event: 'go' } });
@@ -115,6 +121,7 @@ const wrongValues: ReadonlyArray<readonly [string, unknown]> = [
   ['object', { a: { b: 1 } }],
 ];
 const hugeText = 'x'.repeat(300_000);
+const edgeNumbers = [1e300, -1, 0, 0.5, 2 ** 53 + 2];
 const nastyText = ['', ' ', 'a\u0000b', '\ud800', '😀é\u202e', '../../etc/passwd', "' OR 1=1 --", '${inputs.x}', '%00', '\ufeff'];
 /** 100 levels: over the 64 the text policy allows, far below what could hurt a parser. */
 const tooDeep = (): unknown => {
@@ -214,7 +221,7 @@ function setAt(value: unknown, path: readonly string[], to: unknown): unknown {
 }
 
 /** The path of every value inside `value`, down to `depth` levels. */
-function valuePaths(value: unknown, depth = 7): string[][] {
+function valuePaths(value: unknown, depth = 10): string[][] {
   const found: string[][] = [];
   const pending: Array<{ at: string[]; value: unknown }> = [{ at: [], value }];
   while (pending.length > 0) {
@@ -230,11 +237,12 @@ const seedRecipe = () => ({
   name: 'every kind',
   inputs: { repo: { type: 'string', default: 'acme/api' }, text: { type: 'string', required: false } },
   deadline: '2h',
+  // What starts at once comes first (timers of waits, a wait's timeout, the deadline); the approval then holds every execution, so no agent runs.
   steps: [
+    { id: 'both', kind: 'parallel', branches: [{ steps: [{ id: 'a1', kind: 'wait', for: 1_000 }] }, { steps: [{ id: 'b1', kind: 'wait', event: { name: 'go', match: 'event.payload.ok == true' }, timeout: 3_600_000 }] }] },
+    { id: 'gate', kind: 'approval', prompt: 'Go on, ${inputs.repo}?', quorum: 1, timeout: '1d', onReject: 'tell' },
     { id: 'triage', kind: 'agent', profile: 'fuzzer', prompt: 'Triage ${inputs.repo}', input: { repo: '${inputs.repo}' }, timeout: '30m', retry: { maxAttempts: 2, backoff: { initial: '1s', factor: 2, max: '1m' } }, github: { repositories: ['api'], permissions: { contents: 'read' } } },
-    { id: 'gate', kind: 'approval', prompt: 'Go on?', quorum: 1, timeout: '1d', onReject: 'tell' },
-    { id: 'route', kind: 'branch', cases: [{ if: 'steps.triage.output.count > 0', goto: 'both' }], else: 'tell' },
-    { id: 'both', kind: 'parallel', branches: [{ steps: [{ id: 'a1', kind: 'wait', for: '1s' }] }, { steps: [{ id: 'b1', kind: 'wait', event: { name: 'go', match: 'event.payload.ok == true' }, timeout: '1h' }] }] },
+    { id: 'route', kind: 'branch', cases: [{ if: 'steps.triage.output.count > 0', goto: 'hook' }], else: 'tell' },
     { id: 'hook', kind: 'notify', channel: 'webhook', url: 'https://hooks.example.com/x', message: 'Done ${steps.triage.output.summary}' },
     { id: 'tell', kind: 'notify', channel: 'dashboard', message: 'Done' },
   ],
@@ -262,7 +270,11 @@ function probes(operation: Operation, auth: Record<string, string>, runs: number
   const headers = (extra: Record<string, string> = {}) => ({ ...auth, ...Object.fromEntries(operation.parameters.filter((p) => p.in === 'header').map((p) => [p.name, `fuzz-${randomUUIDFrom(list.length)}`])), ...extra });
   const root = operation.body ?? {};
   const valid = operation.body === undefined ? undefined : (seedBody(operation) ?? sample(operation.body, root));
-  const json = (body: unknown, what: string, path = url()): Probe => ({ what, method: operation.method, path, headers: headers({ 'content-type': 'application/json' }), body: JSON.stringify(body) });
+  // A recipe the API took must also start: its timers and first steps meet what the fuzz put in it.
+  const storesRecipe = auth.authorization !== undefined && /^(POST \/v1\/workspaces\/\{wid\}\/recipes|PUT \/v1\/recipes\/\{id\})$/.test(`${operation.method} ${operation.path}`);
+  const start = (answer: Answer): Probe | undefined =>
+    answer.status < 300 ? { what: 'an execution of the recipe it stored', method: 'POST', path: `/v1/recipes/${(JSON.parse(answer.text) as { id: string }).id}/executions`, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ dashboardId: runsDashboard, inputs: {} }) } : undefined;
+  const json = (body: unknown, what: string, path = url()): Probe => ({ what, method: operation.method, path, headers: headers({ 'content-type': 'application/json' }), body: JSON.stringify(body), ...(storesRecipe ? { then: start } : {}) });
   const plain = (what: string, path: string, extra: Record<string, string> = {}): Probe =>
     operation.body === undefined ? { what, method: operation.method, path, headers: headers(extra) } : { ...json(valid, what, path), headers: headers({ 'content-type': 'application/json', ...extra }) };
 
@@ -300,7 +312,9 @@ function probes(operation: Operation, auth: Record<string, string>, runs: number
     const name = path.join('.');
     const [type, value] = wrongValues[i % wrongValues.length] as readonly [string, unknown];
     list.push(json(setAt(valid, path, undefined), `without ${name}`), json(setAt(valid, path, value), `${name} as ${type}`));
-    if (typeof path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], valid) === 'string') list.push(json(setAt(valid, path, hugeText.slice(0, 30_000)), `${name} huge`));
+    const current = path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], valid);
+    if (typeof current === 'string') list.push(json(setAt(valid, path, hugeText.slice(0, 30_000)), `${name} huge`));
+    if (typeof current === 'number') for (const edge of edgeNumbers) list.push(json(setAt(valid, path, edge), `${name} = ${edge}`));
   });
   // Then random combinations, the same on every run.
   const paths = [...schemaPaths.map((p) => p.path), ...inside];
@@ -353,20 +367,24 @@ describe('every operation of /openapi.json under bad input', () => {
     const faults: string[] = [];
     let requests = 0;
     for (const batch of batches) {
-      await pool(batch, 6, async (probe) => {
-        requests++;
-        const as = probe.headers.authorization === undefined ? 'anonymous' : 'owner';
-        let answer: Answer;
-        try {
-          answer = await send(probe);
-        } catch (error) {
-          faults.push(`${probe.method} ${probe.path.slice(0, 120)} (${probe.what}, ${as}): ${(error as Error).message}`);
-          statuses.set('no answer', (statuses.get('no answer') ?? 0) + 1);
-          return;
+      await pool(batch, 6, async (first) => {
+        for (let probe: Probe | undefined = first; probe !== undefined; ) {
+          requests++;
+          const as = probe.headers.authorization === undefined ? 'anonymous' : 'owner';
+          const where = `${probe.method} ${probe.path.slice(0, 120)} (${probe.what}, ${as})`;
+          let answer: Answer;
+          try {
+            answer = await send(probe);
+          } catch (error) {
+            faults.push(`${where}: ${(error as Error).message}`);
+            statuses.set('no answer', (statuses.get('no answer') ?? 0) + 1);
+            return;
+          }
+          statuses.set(String(answer.status), (statuses.get(String(answer.status)) ?? 0) + 1);
+          const wrong = fault(answer);
+          if (wrong !== null) faults.push(`${where}: ${wrong}: ${answer.text.slice(0, 300)}${probe.body === undefined ? '' : ` after ${String(first.body).slice(0, 300)}`}`);
+          probe = probe.then?.(answer);
         }
-        statuses.set(String(answer.status), (statuses.get(String(answer.status)) ?? 0) + 1);
-        const wrong = fault(answer);
-        if (wrong !== null) faults.push(`${probe.method} ${probe.path.slice(0, 120)} (${probe.what}, ${as}): ${wrong}: ${answer.text.slice(0, 300)}`);
       });
     }
     const table = [...statuses].sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status}: ${n}`).join(', ');
