@@ -25,7 +25,7 @@ import { createCelExpressions } from '../app/orchestrator/cel-expressions.ts';
 import { Engine } from '../app/orchestrator/engine.ts';
 import { applyDocumentDecision } from '../app/orchestrator/document-decisions.ts';
 import { startOrchestratorWorkers } from '../app/orchestrator/workers.ts';
-import { createNodeEgress } from '../adapters/node-http/egress-guard.ts';
+import { createNodeEgress, type ResolveAll } from '../adapters/node-http/egress-guard.ts';
 import { parseEgressAllowList } from '../domain/network/address-policy.ts';
 import { webhookSigningSecret } from '../app/webhooks/signing-secret.ts';
 import { PostgresJobOutbox } from '../adapters/postgres/job-outbox.ts';
@@ -77,8 +77,9 @@ export interface NodeApp {
  * The Node composition root: the only place that knows every adapter. Opens the database
  * (DATABASE_URL or the embedded one), migrates, starts the job queue and the HTTP server.
  * If a step fails, everything started before it is stopped again before the error is thrown.
+ * Tests may pass a clock, and how webhook hosts are resolved (`resolveHost`, else the system's DNS).
  */
-export async function startNode(config: Config, logger: PinoLogger, options: { clock?: Clock } = {}): Promise<NodeApp> {
+export async function startNode(config: Config, logger: PinoLogger, options: { clock?: Clock; resolveHost?: ResolveAll } = {}): Promise<NodeApp> {
   const cleanups: Array<() => Promise<void>> = [];
   const unwind = async () => {
     // Each step gets a bounded time: a graceful stop must end even when one part hangs (a sandbox
@@ -168,7 +169,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const sandboxes = await startNodeSandboxes(config, db, app, logger, writer, runCredentials, metrics);
     cleanups.push(() => sandboxes.close());
     const runner = sandboxes.runner;
-    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, egress: createNodeEgress({ allow: parseEgressAllowList(config.egress.allow.join(',')).list }), webhookSecret: (workspaceId) => webhookSigningSecret(app, workspaceId), deliver: (delivery) => deliver({ ...integrations, logger }, delivery) });
+    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, egress: createNodeEgress({ allow: parseEgressAllowList(config.egress.allow.join(',')).list, ...(options.resolveHost === undefined ? {} : { resolve: options.resolveHost }) }), webhookSecret: (workspaceId) => webhookSigningSecret(app, workspaceId), deliver: (delivery) => deliver({ ...integrations, logger }, delivery) });
     // A graceful stop runs in this order: no new results, no new jobs, the last dashboard writes,
     // and only then realtime (which flushes documents) and the database.
     // A finished execution's sandbox is let go at once (the reaper is the backup after a crash).

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { lookup } from 'node:dns';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -172,14 +173,21 @@ describe('outbound webhooks', () => {
     expect((await push(webhookRecipe('ftp', 'ftp://example.com/x'))).status).toBe(400);
   });
 
-  it('refuses at send time, without retrying, an address the operator no longer allows', async () => {
+  it('refuses at send time, without retrying, an address the operator no longer allows, or a name that resolves to one', async () => {
     const before = receiver.got.length;
-    // The same database and recipe, with BATON_EGRESS_ALLOW back to its default (nothing).
+    // The same database and recipe, with BATON_EGRESS_ALLOW back to its default (nothing), and a
+    // resolver that knows one more name (as a DNS server an attacker controls would answer it).
     await baton.close();
-    baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
+    const resolveHost: ResolveAll = (hostname, options, callback) => (hostname === 'hooks.example.test' ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : lookup(hostname, options, callback));
+    baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' }, { resolveHost });
     const failed = await finished(await start(recipeId));
     expect(failed.status).toBe('failed');
     expect(failed.steps.hook).toMatchObject({ status: 'failed', attempt: 1, error: 'refused: 127.0.0.1 is a loopback address; allow it with BATON_EGRESS_ALLOW' });
+    // A name passes the push-time check (what it resolves to may change); sending is what counts.
+    const byName = await push(webhookRecipe('by-name', `${receiver.url.replace('127.0.0.1', 'hooks.example.test')}/by-name`));
+    expect(byName.status, JSON.stringify(byName.body)).toBe(201);
+    const refused = await finished(await start(byName.body.id));
+    expect(refused.steps.hook).toMatchObject({ status: 'failed', attempt: 1, error: 'refused: 127.0.0.1 is a loopback address; allow it with BATON_EGRESS_ALLOW' });
     expect(receiver.got.length).toBe(before);
   }, 120_000);
 });

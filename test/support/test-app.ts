@@ -8,6 +8,7 @@ import { resolveConfig, type Config } from '../../src/app/config.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { startNode, type NodeApp } from '../../src/main/node.ts';
 import type { Clock } from '../../src/ports/clock.ts';
+import type { ResolveAll } from '../../src/adapters/node-http/egress-guard.ts';
 import { testCredentialKeys } from './processes.ts';
 import { silentLogger } from './silent-logger.ts';
 import type { Writable } from 'node:stream';
@@ -29,7 +30,7 @@ export interface TestApp {
  * PORT a free port is probed first; another process may take it before Baton listens (tests run
  * in parallel, and workerd picks ports too), so a start that finds it taken tries another one.
  */
-export async function startTestApp(databaseUrl: string, env: Record<string, string> = {}, options: { logs?: Writable; clock?: Clock } = {}): Promise<TestApp> {
+export async function startTestApp(databaseUrl: string, env: Record<string, string> = {}, options: { logs?: Writable; clock?: Clock; resolveHost?: ResolveAll } = {}): Promise<TestApp> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await startOnce(databaseUrl, env, options);
@@ -39,7 +40,7 @@ export async function startTestApp(databaseUrl: string, env: Record<string, stri
   }
 }
 
-async function startOnce(databaseUrl: string, env: Record<string, string>, options: { logs?: Writable; clock?: Clock }): Promise<TestApp> {
+async function startOnce(databaseUrl: string, env: Record<string, string>, options: { logs?: Writable; clock?: Clock; resolveHost?: ResolveAll }): Promise<TestApp> {
   const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
   const config = resolveConfig({
     BATON_ENV: 'test',
@@ -57,7 +58,7 @@ async function startOnce(databaseUrl: string, env: Record<string, string>, optio
     ...env,
   });
   const logger = createLogger({ ...config.log, format: 'json', ...(options.logs === undefined ? {} : { destination: options.logs }) });
-  const node: NodeApp = await startNode(config, logger, options.clock === undefined ? {} : { clock: options.clock });
+  const node: NodeApp = await startNode(config, logger, { ...(options.clock === undefined ? {} : { clock: options.clock }), ...(options.resolveHost === undefined ? {} : { resolveHost: options.resolveHost }) });
   const db = createDatabase({ url: databaseUrl, poolMax: 2, logger: silentLogger });
   return {
     url: node.url,
