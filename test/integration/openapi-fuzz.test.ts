@@ -2,6 +2,7 @@ import { Agent, request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { fixedUuid, propertyPaths, sample, setAt, typeOf, valuePaths, type Schema } from '../support/json-schema-values.ts';
 import { createTeam, type Team } from '../support/team.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -12,7 +13,6 @@ import { startTestApp, type TestApp } from '../support/test-app.ts';
 // the JSON error body. Deterministic: fast-check's choices come from a fixed seed. The counts of
 // requests and statuses are printed.
 
-type Schema = Record<string, unknown>;
 interface Parameter {
   readonly name: string;
   readonly in: 'path' | 'query' | 'header';
@@ -122,115 +122,24 @@ const wrongValues: ReadonlyArray<readonly [string, unknown]> = [
 ];
 const hugeText = 'x'.repeat(300_000);
 const edgeNumbers = [1e300, -1, 0, 0.5, 2 ** 53 + 2];
-const nastyText = ['', ' ', 'a\u0000b', '\ud800', '😀é\u202e', '../../etc/passwd', "' OR 1=1 --", '${inputs.x}', '%00', '\ufeff'];
+const nastyText = [
+  ...['', ' ', 'a\u0000b', '\ud800', '😀é\u202e', '../../etc/passwd', "' OR 1=1 --", '${inputs.x}', '%00', '\ufeff'],
+  // Where text is an expression, a cron line, a time zone or a time.
+  ...[Array.from({ length: 1_000 }, () => '1').join('+'), `${'['.repeat(300)}${']'.repeat(300)}`, '('.repeat(3_000), 'size(', '1/0', '9223372036854775807 + 1', 'event.payload.a.b.c.d'],
+  ...['0 0 30 2 *', '*/0 * * * *', '* * * * * *', '0 0 31 4 *', '59 23 29 2 1', '1-0 * * * *', '9999 * * * *'],
+  ...['Mars/Olympus', 'Etc/GMT+14', '+99:99'],
+  ...['0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '+275760-09-13T00:00:00.000Z', '2030-02-30T00:00:00Z'],
+];
 /** 100 levels: over the 64 the text policy allows, far below what could hurt a parser. */
 const tooDeep = (): unknown => {
   let value: unknown = 1;
   for (let i = 0; i < 100; i++) value = i % 2 === 0 ? [value] : { a: value };
   return value;
 };
-const badPathValues = ['%2e%2e', '..', '%2E%2E%2F%2E%2E', 'a'.repeat(10_000), '%F0%9F%98%80%C3%A9', '%00', 'a%00b', '%FF%FE', '%ED%A0%80', '-1', '0', `${randomUUIDFrom(1)}`, '00000000-0000-0000-0000-000000000000', '%20', 'null', '%27%20OR%201%3D1', '%25'];
+const badPathValues = ['%2e%2e', '..', '%2E%2E%2F%2E%2E', 'a'.repeat(10_000), '%F0%9F%98%80%C3%A9', '%00', 'a%00b', '%FF%FE', '%ED%A0%80', '-1', '0', `${fixedUuid(1)}`, '00000000-0000-0000-0000-000000000000', '%20', 'null', '%27%20OR%201%3D1', '%25'];
 const badQueryValues = ['abc', '-1', '0', '1.5', '1e309', '99999999999999999999999', '', 'a'.repeat(5_000), '%00', '%FF', 'true', '%5B%5D', '2030-13-45T99:99:99Z'];
 const badHeaderValues = ['', 'a'.repeat(300), '\u00ff\u0080', 'a b', '"quoted"'];
 const contentTypes = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/jsonx'];
-
-/** A fixed uuid per n: stable across runs. */
-function randomUUIDFrom(n: number): string {
-  return `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-}
-
-function typeOf(schema: Schema): string | undefined {
-  const type = schema.type;
-  return Array.isArray(type) ? (type[0] as string) : (type as string | undefined);
-}
-
-/** A value the schema accepts (as far as a simple reading can tell), naming real resources where it can. */
-function sample(schema: Schema | undefined, root: Schema, name = '', depth = 0): unknown {
-  if (schema === undefined || depth > 8) return null;
-  if (typeof schema.$ref === 'string') return sample(resolve(root, schema.$ref), root, name, depth + 1);
-  if ('const' in schema) return schema.const;
-  if (Array.isArray(schema.enum)) return schema.enum[0];
-  const alternatives = (schema.anyOf ?? schema.oneOf ?? schema.allOf) as Schema[] | undefined;
-  if (alternatives !== undefined) return sample(alternatives[0], root, name, depth + 1);
-  if (schema.default !== undefined) return schema.default;
-  switch (typeOf(schema) ?? (schema.properties === undefined ? undefined : 'object')) {
-    case 'string': {
-      if (known[name] !== undefined) return known[name];
-      if (schema.format === 'uuid') return randomUUIDFrom(2);
-      if (schema.format === 'date-time') return '2030-01-01T00:00:00Z';
-      if (schema.format === 'uri') return 'https://example.com/x';
-      if (schema.format === 'email') return 'someone@example.com';
-      return 'f'.repeat(Math.max(1, Number(schema.minLength ?? 1)));
-    }
-    case 'integer':
-    case 'number':
-      return typeof schema.minimum === 'number' ? schema.minimum : typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum + 1 : 1;
-    case 'boolean':
-      return true;
-    case 'null':
-      return null;
-    case 'array':
-      return Array.from({ length: Number(schema.minItems ?? 0) }, () => sample(schema.items as Schema | undefined, root, name, depth + 1));
-    case 'object': {
-      const properties = (schema.properties ?? {}) as Record<string, Schema>;
-      const required = new Set((schema.required ?? []) as string[]);
-      return Object.fromEntries(Object.entries(properties).filter(([key]) => required.has(key)).map(([key, property]) => [key, sample(property, root, key, depth + 1)]));
-    }
-    default:
-      return null;
-  }
-}
-
-function resolve(root: Schema, ref: string): Schema | undefined {
-  if (ref === '#') return root;
-  let node: unknown = root;
-  for (const part of ref.replace(/^#\//, '').split('/')) node = (node as Record<string, unknown> | undefined)?.[part];
-  return node as Schema | undefined;
-}
-
-/** Property paths of a body schema, two levels down, with their schemas. */
-function propertyPaths(schema: Schema, root: Schema): Array<{ path: string[]; schema: Schema; required: boolean }> {
-  const found: Array<{ path: string[]; schema: Schema; required: boolean }> = [];
-  const pending: Array<{ at: string[]; schema: Schema }> = [{ at: [], schema }];
-  while (pending.length > 0) {
-    const { at, schema: current } = pending.pop() as { at: string[]; schema: Schema };
-    const object = typeof current.$ref === 'string' ? (resolve(root, current.$ref) ?? {}) : ((current.anyOf as Schema[] | undefined)?.[0] ?? current);
-    const required = new Set((object.required ?? []) as string[]);
-    for (const [key, property] of Object.entries((object.properties ?? {}) as Record<string, Schema>)) {
-      found.push({ path: [...at, key], schema: property, required: required.has(key) });
-      if (at.length < 1) pending.push({ at: [...at, key], schema: property });
-    }
-  }
-  return found;
-}
-
-/** A copy of `value` with the property at `path` set (or removed, for `undefined`); parents are made as needed. */
-function setAt(value: unknown, path: readonly string[], to: unknown): unknown {
-  const copy = structuredClone(typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  let node = copy;
-  for (const key of path.slice(0, -1)) {
-    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  const last = path[path.length - 1] as string;
-  if (to === undefined) {
-    if (Array.isArray(node)) node.splice(Number(last), 1);
-    else delete node[last];
-  } else node[last] = to;
-  return copy;
-}
-
-/** The path of every value inside `value`, down to `depth` levels. */
-function valuePaths(value: unknown, depth = 10): string[][] {
-  const found: string[][] = [];
-  const pending: Array<{ at: string[]; value: unknown }> = [{ at: [], value }];
-  while (pending.length > 0) {
-    const { at, value: current } = pending.pop() as { at: string[]; value: unknown };
-    if (at.length > 0) found.push(at);
-    if (typeof current === 'object' && current !== null && at.length < depth) for (const [key, child] of Object.entries(current)) pending.push({ at: [...at, key], value: child });
-  }
-  return found;
-}
 
 /** A recipe with a step of every kind: the bodies that carry one start from it, so bad input reaches the recipe checks. */
 const seedRecipe = () => ({
@@ -253,8 +162,8 @@ function seedBody(operation: Operation): unknown {
   const bodies: Record<string, unknown> = {
     'POST /v1/workspaces/{wid}/recipes': { recipe: seedRecipe() },
     'PUT /v1/recipes/{id}': { recipe: seedRecipe() },
-    'POST /v1/workspaces/{wid}/schedules': { name: 'nightly', recipeId: known.recipeId, dashboardId: known.dashboardId, cron: '0 0 1 1 *', timezone: 'Europe/Berlin', paused: true, inputs: { text: 'x' } },
-    'PATCH /v1/schedules/{id}': { cron: '0 0 1 1 *', paused: true },
+    'POST /v1/workspaces/{wid}/schedules': { name: 'nightly', recipeId: known.recipeId, dashboardId: known.dashboardId, cron: '0 0 1 1 *', timezone: 'Europe/Berlin', paused: false, catchUp: { mode: 'all', limit: 10 }, endAt: '2999-01-01T00:00:00Z', inputs: { text: 'x' } },
+    'PATCH /v1/schedules/{id}': { cron: '0 0 1 1 *', timezone: 'UTC', paused: false, endAt: null },
     'POST /v1/workspaces/{wid}/triggers': { name: 'hook', source: 'webhook', action: { kind: 'start', recipeId: known.recipeId, dashboardId: known.dashboardId, inputs: { text: 'event.payload.text' } }, filter: 'event.payload.ok == true' },
     'POST /v1/hooks/{triggerId}': { text: 'hello', ok: true },
   };
@@ -265,11 +174,11 @@ function seedBody(operation: Operation): unknown {
 function probes(operation: Operation, auth: Record<string, string>, runs: number): Probe[] {
   const list: Probe[] = [];
   const pathParams = operation.parameters.filter((p) => p.in === 'path');
-  const good = (p: Parameter) => known[`${operation.path.split('/{')[0]}/{${p.name}}`] ?? known[p.name] ?? String(sample(p.schema, p.schema, p.name));
+  const good = (p: Parameter) => known[`${operation.path.split('/{')[0]}/{${p.name}}`] ?? known[p.name] ?? String(sample(p.schema, p.schema, known, p.name));
   const url = (overrides: Record<string, string> = {}, query = '') => operation.path.replace(/\{(\w+)\}/g, (_, name: string) => overrides[name] ?? encodeURIComponent(good(pathParams.find((p) => p.name === name) as Parameter))) + query;
-  const headers = (extra: Record<string, string> = {}) => ({ ...auth, ...Object.fromEntries(operation.parameters.filter((p) => p.in === 'header').map((p) => [p.name, `fuzz-${randomUUIDFrom(list.length)}`])), ...extra });
+  const headers = (extra: Record<string, string> = {}) => ({ ...auth, ...Object.fromEntries(operation.parameters.filter((p) => p.in === 'header').map((p) => [p.name, `fuzz-${fixedUuid(list.length)}`])), ...extra });
   const root = operation.body ?? {};
-  const valid = operation.body === undefined ? undefined : (seedBody(operation) ?? sample(operation.body, root));
+  const valid = operation.body === undefined ? undefined : (seedBody(operation) ?? sample(operation.body, root, known));
   // A recipe the API took must also start: its timers and first steps meet what the fuzz put in it.
   const storesRecipe = auth.authorization !== undefined && /^(POST \/v1\/workspaces\/\{wid\}\/recipes|PUT \/v1\/recipes\/\{id\})$/.test(`${operation.method} ${operation.path}`);
   const start = (answer: Answer): Probe | undefined =>
@@ -313,7 +222,7 @@ function probes(operation: Operation, auth: Record<string, string>, runs: number
     const [type, value] = wrongValues[i % wrongValues.length] as readonly [string, unknown];
     list.push(json(setAt(valid, path, undefined), `without ${name}`), json(setAt(valid, path, value), `${name} as ${type}`));
     const current = path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], valid);
-    if (typeof current === 'string') list.push(json(setAt(valid, path, hugeText.slice(0, 30_000)), `${name} huge`));
+    if (typeof current === 'string') list.push(json(setAt(valid, path, hugeText.slice(0, 30_000)), `${name} huge`), json(setAt(valid, path, nastyText[i % nastyText.length]), `${name} = text ${i % nastyText.length}`));
     if (typeof current === 'number') for (const edge of edgeNumbers) list.push(json(setAt(valid, path, edge), `${name} = ${edge}`));
   });
   // Then random combinations, the same on every run.
