@@ -139,6 +139,14 @@ const tooDeep = (): unknown => {
 const badPathValues = ['%2e%2e', '..', '%2E%2E%2F%2E%2E', 'a'.repeat(10_000), '%F0%9F%98%80%C3%A9', '%00', 'a%00b', '%FF%FE', '%ED%A0%80', '-1', '0', `${fixedUuid(1)}`, '00000000-0000-0000-0000-000000000000', '%20', 'null', '%27%20OR%201%3D1', '%25'];
 const badQueryValues = ['abc', '-1', '0', '1.5', '1e309', '99999999999999999999999', '', 'a'.repeat(5_000), '%00', '%FF', 'true', '%5B%5D', '2030-13-45T99:99:99Z'];
 const badHeaderValues = ['', 'a'.repeat(300), '\u00ff\u0080', 'a b', '"quoted"'];
+const badCredentials: ReadonlyArray<readonly [string, Record<string, string>]> = [
+  ['an empty bearer token', { authorization: 'Bearer' }],
+  ['a huge bearer token', { authorization: `Bearer ${'a'.repeat(6_000)}` }],
+  ['a token of the right shape', { authorization: `Bearer baton_${'x'.repeat(40)}` }],
+  ['basic credentials', { authorization: 'Basic Zm9vOmJhcg==' }],
+  ['a latin-1 token', { authorization: 'Bearer \u00ff\u00fe' }],
+  ['a made-up session cookie', { cookie: `baton_session=${'z'.repeat(64)}; __Host-baton_session=%00%ff` }],
+];
 const contentTypes = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/jsonx'];
 
 /** A recipe with a step of every kind: the bodies that carry one start from it, so bad input reaches the recipe checks. */
@@ -194,6 +202,8 @@ function probes(operation: Operation, auth: Record<string, string>, runs: number
     list.push(plain(`query ${p.name} twice`, url({}, `?${p.name}=1&${p.name}=2`)));
   }
   list.push(plain('unknown query parameters', url({}, '?zzz=1&__proto__=x&constructor=y')));
+  // Credentials that are not: each is refused (or ignored on public routes), never a 500.
+  if (auth.authorization === undefined) for (const [what, extra] of badCredentials) list.push(plain(what, url(), extra));
   for (const p of operation.parameters.filter((h) => h.in === 'header')) for (const bad of badHeaderValues) list.push(plain(`header ${p.name}=${bad.slice(0, 20)}`, url(), { [p.name]: bad }));
   if (operation.body === undefined) return list;
 
@@ -271,6 +281,11 @@ describe('every operation of /openapi.json under bad input', () => {
     // Anonymous callers of the routes that need a user are refused before their input is read: a tenth of the probes is enough.
     const anonymous = (o: Operation) => probes(o, {}, 8).filter((_, i) => o.access === 'public' || i % 10 === 0);
     const batches = ordered.map((o) => [...probes(o, owner, 25), ...anonymous(o)]);
+    // Methods no route has on each path.
+    for (const path of Object.keys(document.paths)) {
+      const at = path.replace(/\{(\w+)\}/g, (_, name: string) => known[`${path.split('/{')[0]}/{${name}}`] ?? known[name] ?? fixedUuid(3));
+      batches.push(['PATCH', 'PUT', 'OPTIONS', 'PROPFIND'].filter((m) => document.paths[path]?.[m.toLowerCase()] === undefined).map((method) => ({ what: 'a method the path does not have', method, path: at, headers: owner })));
+    }
 
     const statuses = new Map<string, number>();
     const faults: string[] = [];
