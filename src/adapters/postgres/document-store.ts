@@ -8,10 +8,17 @@ import { executor } from './executor.ts';
 export function createDocumentStore(db: Database): DocumentStore {
   return {
     async load(dashboardId) {
-      const [doc, updates] = await Promise.all([
-        db.selectFrom('dashboard_docs').select('state').where('dashboard_id', '=', dashboardId).executeTakeFirst(),
-        db.selectFrom('dashboard_updates').select(['seq', 'update']).where('dashboard_id', '=', dashboardId).orderBy('seq').execute(),
-      ]);
+      // One snapshot for both reads: a compaction (another instance's) committing between them would
+      // move log rows into a snapshot already read, and the load would miss them.
+      const [doc, updates] = await db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute((trx) =>
+          Promise.all([
+            trx.selectFrom('dashboard_docs').select('state').where('dashboard_id', '=', dashboardId).executeTakeFirst(),
+            trx.selectFrom('dashboard_updates').select(['seq', 'update']).where('dashboard_id', '=', dashboardId).orderBy('seq').execute(),
+          ]),
+        );
       return { snapshot: doc === undefined ? null : new Uint8Array(doc.state), updates: updates.map((u) => ({ seq: u.seq, update: new Uint8Array(u.update) })) };
     },
 
