@@ -90,7 +90,12 @@ describe.skipIf(skipped !== undefined)('the self-hosting container stack', () =>
         console.error(`--- ${service}\n${logs.stdout}${logs.stderr}`);
       }
     }
+    // The containers with their anonymous volumes (the images declare VOLUMEs some services do not
+    // mount), then the project's named volumes and network.
+    const ids = (await podman(['ps', '-aq', '--filter', `label=io.podman.compose.project=${project}`], { allowFailure: true })).stdout.split('\n').filter((id) => id !== '');
+    if (ids.length > 0) await podman(['rm', '-f', '-v', ...ids], { allowFailure: true, timeoutMs: 180_000 });
     await run('podman-compose', ['-p', project, ...scaleFiles, 'down', '-v'], { cwd: dir, env, allowFailure: true, timeoutMs: 180_000 });
+    await podman(['network', 'rm', '-f', `${project}_default`], { allowFailure: true }); // podman-compose 1.0 leaves it
     await podman(['rmi', imageTag], { allowFailure: true });
     rmSync(dir, { recursive: true, force: true });
   }, 300_000);
