@@ -125,7 +125,7 @@ const edgeNumbers = [1e300, -1, 0, 0.5, 2 ** 53 + 2];
 const nastyText = [
   ...['', ' ', 'a\u0000b', '\ud800', '😀é\u202e', '../../etc/passwd', "' OR 1=1 --", '${inputs.x}', '%00', '\ufeff'],
   // Where text is an expression, a cron line, a time zone or a time.
-  ...[Array.from({ length: 1_000 }, () => '1').join('+'), `${'['.repeat(300)}${']'.repeat(300)}`, '('.repeat(3_000), 'size(', '1/0', '9223372036854775807 + 1', 'event.payload.a.b.c.d'],
+  ...[Array.from({ length: 1_000 }, () => '1').join('+'), `${'['.repeat(300)}${']'.repeat(300)}`, '('.repeat(3_000), 'size(', '1/0', '9223372036854775807 + 1', 'event.payload.a.b.c.d', '1e300', '-1e300', 'inputs'],
   ...['0 0 30 2 *', '*/0 * * * *', '* * * * * *', '0 0 31 4 *', '59 23 29 2 1', '1-0 * * * *', '9999 * * * *'],
   ...['Mars/Olympus', 'Etc/GMT+14', '+99:99'],
   ...['0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '+275760-09-13T00:00:00.000Z', '2030-02-30T00:00:00Z'],
@@ -156,7 +156,7 @@ const seedRecipe = () => ({
   deadline: '2h',
   // What starts at once comes first (timers of waits, a wait's timeout, the deadline); the approval then holds every execution, so no agent runs.
   steps: [
-    { id: 'both', kind: 'parallel', branches: [{ steps: [{ id: 'a1', kind: 'wait', for: 1_000 }] }, { steps: [{ id: 'b1', kind: 'wait', event: { name: 'go', match: 'event.payload.ok == true' }, timeout: 3_600_000 }] }] },
+    { id: 'both', kind: 'parallel', branches: [{ steps: [{ id: 'a1', kind: 'wait', for: 1_000 }] }, { steps: [{ id: 'b1', kind: 'wait', event: { name: 'go', match: 'event.payload.ok == true' }, timeout: 3_600_000 }] }, { steps: [{ id: 'c1', kind: 'wait', until: '"2030-01-01T00:00:00Z"' }] }] },
     { id: 'gate', kind: 'approval', prompt: 'Go on, ${inputs.repo}?', quorum: 1, timeout: '1d', onReject: 'tell' },
     { id: 'triage', kind: 'agent', profile: 'fuzzer', prompt: 'Triage ${inputs.repo}', input: { repo: '${inputs.repo}' }, timeout: '30m', retry: { maxAttempts: 2, backoff: { initial: '1s', factor: 2, max: '1m' } }, github: { repositories: ['api'], permissions: { contents: 'read' } } },
     { id: 'route', kind: 'branch', cases: [{ if: 'steps.triage.output.count > 0', goto: 'hook' }], else: 'tell' },
