@@ -91,7 +91,11 @@ export class PgBossJobQueue implements JobQueue {
   }
 
   async declareTopic(topic: string, options: TopicOptions = {}): Promise<void> {
-    const settings = { retryLimit: options.retryLimit ?? 2, retryDelay: options.retryDelaySeconds ?? 1, expireInSeconds: options.expireInSeconds ?? 60 };
+    // Workers heartbeat the jobs they hold; a job whose heartbeat stopped (its instance was killed,
+    // others run on) is failed by the next monitor pass and retried elsewhere, within about 20 s
+    // however long it may run (a dispatch 300 s; a schedule's timer held by a dead instance stalled
+    // the schedule for the whole expiry). 10 s is the shortest pg-boss takes.
+    const settings = { retryLimit: options.retryLimit ?? 2, retryDelay: options.retryDelaySeconds ?? 1, expireInSeconds: options.expireInSeconds ?? 60, heartbeatSeconds: 10 };
     // A queue made by an earlier version keeps its name but takes today's settings.
     if ((await this.#boss.getQueue(topic)) !== null) return this.#boss.updateQueue(topic, settings);
     try {
