@@ -218,6 +218,7 @@ describe.skipIf(redisServer === undefined)('two instances behind one proxy, one 
     }, 30_000, 'agent steps running');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await kill('a');
+    const killedAt = Date.now();
     const routesBeforeKill = proxy.routes().length;
 
     // The edits and the starts go on for a while with one instance.
@@ -257,7 +258,15 @@ describe.skipIf(redisServer === undefined)('two instances behind one proxy, one 
       const rows = await db.selectFrom('executions').select(['id', 'status']).where('recipe_id', '=', workId).execute();
       return rows.length >= keys.length && rows.every((r) => r.status === 'succeeded');
     }, 90_000, 'every execution succeeded').catch(async (error: unknown) => {
-      console.log('on failure, executions', JSON.stringify(await db.selectFrom('executions').select(['id', 'status']).where('recipe_id', '=', workId).execute()));
+      const unfinished = await db.selectFrom('executions').select(['id', 'status']).where('recipe_id', '=', workId).where('status', '!=', 'succeeded').execute();
+      for (const { id } of unfinished) {
+        console.log('on failure:', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 3000));
+        console.log('on failure, its sessions', JSON.stringify(await db.selectFrom('sessions').selectAll().where('execution_id', '=', id).execute()).slice(0, 3000));
+        console.log('on failure, its runs', JSON.stringify(await db.selectFrom('sandbox_runs').selectAll().where('execution_id', '=', id).execute()).slice(0, 3000));
+        console.log('on failure, its outbox', JSON.stringify((await sql`SELECT * FROM job_outbox WHERE data::text LIKE ${`%${id}%`}`.execute(db)).rows).slice(0, 3000));
+        console.log('on failure, its jobs', JSON.stringify((await sql`SELECT name, state, retry_count, start_after, created_on, completed_on, output FROM pgboss.job WHERE data::text LIKE ${`%${id}%`}`.execute(db).catch((e: unknown) => ({ rows: [String(e)] }))).rows).slice(0, 3000));
+        console.log('on failure, its ledger', JSON.stringify((await sandboxLedger(plane.url)).filter((r) => r.idempotencyKey.startsWith(id))));
+      }
       console.log('on failure, survivor', servers.b?.output().slice(-5000));
       throw error;
     });
@@ -277,8 +286,14 @@ describe.skipIf(redisServer === undefined)('two instances behind one proxy, one 
     const dispatched = await db.selectFrom('sandbox_runs').select('run_key').execute();
     expect(new Set(dispatched.map((r) => r.run_key)).size).toBe(dispatched.length);
 
-    // Each schedule fired every second once, across the kill, each fire its own execution.
-    for (const schedule of schedules) expect((await api('PATCH', `/v1/schedules/${schedule.id}`, { paused: true })).status).toBe(200);
+    // Each schedule fired every second once, across the kill, each fire its own execution. The
+    // survivor keeps it firing, whichever instance armed its timer (a timer job the killed one held
+    // is retried once its heartbeat is stale: about 20 s, the fires since then caught up).
+    for (const schedule of schedules) {
+      const lastFire = () => db.selectFrom('schedule_fires').select((eb) => eb.fn.max('fire_at').as('at')).where('schedule_id', '=', schedule.id).executeTakeFirst();
+      await eventually(async () => ((await lastFire())?.at?.getTime() ?? 0) > killedAt + 2_000, 45_000, 'a fire after the kill');
+      expect((await api('PATCH', `/v1/schedules/${schedule.id}`, { paused: true })).status).toBe(200);
+    }
     for (const schedule of schedules) {
       const fires = await db.selectFrom('schedule_fires').select(['fire_at', 'outcome', 'execution_id']).where('schedule_id', '=', schedule.id).orderBy('fire_at').execute();
       const times = fires.map((f) => f.fire_at.getTime());
