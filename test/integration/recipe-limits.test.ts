@@ -107,4 +107,13 @@ describe('recipe limits', () => {
       expect(started.body.steps.w.error).toContain('must give a time (ISO 8601 or epoch ms)');
     }
   });
+
+  it('a loop through a wait whose until has passed fails the execution, not the request', async () => {
+    const stored = await call('POST', recipes(), { recipe: { name: 'spin', steps: [{ id: 'w', kind: 'wait', until: '0' }, { id: 'b', kind: 'branch', cases: [{ if: 'true', goto: 'w' }] }] } });
+    expect(stored.status, JSON.stringify(stored.body).slice(0, 400)).toBe(201);
+    const started = await call('POST', `/v1/recipes/${stored.body.id}/executions`, { dashboardId: team.dashboardId, inputs: {} });
+    expect(started.status, JSON.stringify(started.body).slice(0, 400)).toBe(201);
+    expect(started.body.status).toBe('failed');
+    expect(started.body.reason).toContain('the recipe loops without waiting');
+  });
 });

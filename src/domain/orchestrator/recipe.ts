@@ -1,8 +1,7 @@
 /**
  * How large a recipe may be, checked when it is saved (a 400 naming the limit and the field). The
- * step limit keeps well inside what the decider handles at once: it runs a chain of steps that end
- * at once (branches, dashboard notes) in one event, a few stack frames per step, and overflows near
- * 2,000 such steps.
+ * step limit bounds the work of one event: a chain of steps that end at once (branches, dashboard
+ * notes) runs in the event that reached it, and each step builds the scope of every step before it.
  */
 export const recipeLimits = {
   /** Steps, counting those inside parallel branches. */

@@ -10,8 +10,43 @@ import type { AgentStep, NotifyStep, RetryPolicy, Step } from './recipe.ts';
 export const awaitsDelivery = (step: Step): boolean => step.kind === 'notify' && step.channel !== 'dashboard';
 import { retryDelayMs } from './retry.ts';
 
-/** Enters a step: a fresh visit (a step skipped in advance completes at once). */
+/**
+ * Most steps one event may start. A recipe's steps (at most 500) all fit many times over; more
+ * means a loop that never waits (a `wait` whose `until` has already passed, taken again and
+ * again), and the execution fails instead of spinning.
+ */
+export const maxStartsPerEvent = 10_000;
+
+/** The steps an event has yet to start, and how many it started: per draft, while `activate` runs. */
+const starting = new WeakMap<Draft, { queue: string[]; started: number }>();
+
+/**
+ * Enters a step: a fresh visit (a step skipped in advance completes at once). A step that ends at
+ * once (a branch, a dashboard note, a wait already due) enters the next one from inside this call;
+ * those wait in a queue rather than recursing, so a long chain costs no stack.
+ */
 export function activate(draft: Draft, id: string): void {
+  const current = starting.get(draft);
+  if (current !== undefined) {
+    current.queue.push(id);
+    return;
+  }
+  const run = { queue: [id], started: 0 };
+  starting.set(draft, run);
+  try {
+    for (let next = run.queue.shift(); next !== undefined; next = run.queue.shift()) {
+      if (++run.started > maxStartsPerEvent) {
+        if (!isFinished(draft)) failExecution(draft, `step ${next} was about to start after ${maxStartsPerEvent} others in one go: the recipe loops without waiting (a wait whose until has passed?)`);
+        return;
+      }
+      enter(draft, next);
+    }
+  } finally {
+    starting.delete(draft);
+  }
+}
+
+function enter(draft: Draft, id: string): void {
   const step = stepOf(draft, id);
   const state = stepState(draft, id);
   if (state.status === 'skipped' && state.visit === 0) {
