@@ -120,6 +120,11 @@ export async function startReverseProxy(backends: readonly ProxyBackend[]): Prom
     });
     upstream.on('connect', () => {
       connected = true;
+      // The client gave up while the backend was being reached.
+      if (client.destroyed) {
+        upstream.destroy();
+        return;
+      }
       routes.push({ kind: 'upgrade', backend: backend.name, client: label(incoming.headers) });
       tunnels.add(client).add(upstream);
       const lines = [`${incoming.method ?? 'GET'} ${incoming.url ?? '/'} HTTP/1.1`];
@@ -142,13 +147,16 @@ export async function startReverseProxy(backends: readonly ProxyBackend[]): Prom
       upstream.on('close', drop);
       client.on('close', drop);
     });
-    client.on('error', () => upstream.destroy());
   }
 
   const server = createServer((incoming, response) => {
     forward(incoming, response).catch(() => response.destroy());
   });
-  server.on('upgrade', (incoming: IncomingMessage, client: Socket, head: Buffer) => tunnel(incoming, client, head, order('upgrade')));
+  server.on('upgrade', (incoming: IncomingMessage, client: Socket, head: Buffer) => {
+    // A client's socket error closes it; its tunnel, if any, follows on 'close'.
+    client.on('error', () => client.destroy());
+    tunnel(incoming, client, head, order('upgrade'));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
