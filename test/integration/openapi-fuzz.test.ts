@@ -189,8 +189,13 @@ function probes(operation: Operation, auth: Record<string, string>, runs: number
   const valid = operation.body === undefined ? undefined : (seedBody(operation) ?? sample(operation.body, root, known));
   // A recipe the API took must also start: its timers and first steps meet what the fuzz put in it.
   const storesRecipe = auth.authorization !== undefined && /^(POST \/v1\/workspaces\/\{wid\}\/recipes|PUT \/v1\/recipes\/\{id\})$/.test(`${operation.method} ${operation.path}`);
-  const start = (answer: Answer): Probe | undefined =>
-    answer.status < 300 ? { what: 'an execution of the recipe it stored', method: 'POST', path: `/v1/recipes/${(JSON.parse(answer.text) as { id: string }).id}/executions`, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ dashboardId: runsDashboard, inputs: {} }) } : undefined;
+  // Then people move it on: the agent step skipped before it is reached, the waits skipped, the approval given, so its branch and notes run too.
+  const post = (what: string, path: string, body: unknown, then?: Probe['then']): Probe => ({ what, method: 'POST', path, headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body), ...(then === undefined ? {} : { then }) });
+  const idOf = (answer: Answer) => (JSON.parse(answer.text) as { id: string }).id;
+  const moveOn = (execution: string) => (answer: Answer) => (answer.status < 300 ? post('the approval of it', `/v1/executions/${execution}/steps/gate/approve`, { comment: 'go' }) : undefined);
+  const skipWaits = (execution: string) => (answer: Answer) => (answer.status < 300 ? post('a skip of its waits', `/v1/executions/${execution}/steps/both/skip`, { output: {} }, moveOn(execution)) : undefined);
+  const skip = (answer: Answer) => (answer.status < 300 ? post('a skip of its agent step', `/v1/executions/${idOf(answer)}/steps/triage/skip`, { output: { count: 0, summary: 'none' } }, skipWaits(idOf(answer))) : undefined);
+  const start = (answer: Answer): Probe | undefined => (answer.status < 300 ? post('an execution of the recipe it stored', `/v1/recipes/${idOf(answer)}/executions`, { dashboardId: runsDashboard, inputs: {} }, skip) : undefined);
   const json = (body: unknown, what: string, path = url()): Probe => ({ what, method: operation.method, path, headers: headers({ 'content-type': 'application/json' }), body: JSON.stringify(body), ...(storesRecipe ? { then: start } : {}) });
   const plain = (what: string, path: string, extra: Record<string, string> = {}): Probe =>
     operation.body === undefined ? { what, method: operation.method, path, headers: headers(extra) } : { ...json(valid, what, path), headers: headers({ 'content-type': 'application/json', ...extra }) };
