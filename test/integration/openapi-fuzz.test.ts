@@ -7,11 +7,14 @@ import { createTeam, type Team } from '../support/team.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
 // Schema-derived bad input to every operation of /openapi.json, on the real server, as the owner of
-// a workspace and anonymously: bad path parameters, query values, headers and bodies (each
-// property of the wrong type, required ones missing, extra ones, deep nesting, huge text, invalid
-// JSON and UTF-8). Whatever the answer, it is never a 500, a dropped connection or an error without
-// the JSON error body. Deterministic: fast-check's choices come from a fixed seed. The counts of
-// requests and statuses are printed.
+// a workspace and anonymously: bad path parameters, query values, headers, credentials, methods and
+// bodies (each property of the wrong type, required ones missing, extra ones, deep nesting, huge
+// text, edge numbers, invalid JSON and UTF-8). Bodies the schema says little about (a recipe, a
+// schedule) start from a valid seed and are broken one value at a time; a recipe the API stores is
+// then started and moved on, so its timers, expressions and steps meet the bad input too. Whatever
+// the answer, it is never a 500, a dropped connection or an error without the JSON error body.
+// Deterministic: fast-check's choices come from a fixed seed. The counts of requests and statuses
+// are printed (`openapi fuzz: N requests ...; 400: ..., 401: ...`).
 
 interface Parameter {
   readonly name: string;
