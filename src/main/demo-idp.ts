@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { startDemoIdentityProvider } from '../adapters/demo-idp/demo-identity-provider.ts';
 import { createLogger } from '../adapters/pino/logger.ts';
+import { resolveEnv } from './resolve-env.ts';
 
 /**
  * The demo OpenID Connect provider of `deploy/docker` (one user with a password), run from the
@@ -19,17 +20,10 @@ const variables = z.object({
   DEMO_IDP_USER_NAME: z.string().min(1).default('Demo Admin'),
 });
 
-function resolve(env: Record<string, string | undefined>): z.infer<typeof variables> {
-  const given = Object.fromEntries(Object.keys(variables.shape).map((name) => [name, env[name] === '' ? undefined : env[name]]));
-  const result = variables.safeParse(given);
-  if (result.success) return result.data;
-  throw new Error(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'));
-}
-
 async function main(): Promise<void> {
   let settings;
   try {
-    settings = resolve(process.env);
+    settings = resolveEnv(variables, process.env);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

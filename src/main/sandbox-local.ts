@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { startLocalSandboxPlane } from '../adapters/local-sandbox/local-sandbox-plane.ts';
 import { createLogger } from '../adapters/pino/logger.ts';
+import { resolveEnv } from './resolve-env.ts';
 
 /**
  * `npm run sandbox:local`: the local stand-in execution plane (`api/sandbox.openapi.yaml`) as its own
@@ -16,18 +17,10 @@ const variables = z.object({
   SANDBOX_TOKEN: z.string().min(1, 'expected a token').optional(),
 });
 
-/** The plane's settings from `env`; empty strings count as unset. Throws naming every bad variable. */
-function resolveLocalSandboxEnv(env: Record<string, string | undefined>): z.infer<typeof variables> {
-  const given = Object.fromEntries(Object.keys(variables.shape).map((name) => [name, env[name] === '' ? undefined : env[name]]));
-  const result = variables.safeParse(given);
-  if (result.success) return result.data;
-  throw new Error(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'));
-}
-
 async function main(): Promise<void> {
   let settings;
   try {
-    settings = resolveLocalSandboxEnv(process.env);
+    settings = resolveEnv(variables, process.env);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
