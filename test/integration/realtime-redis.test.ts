@@ -1,58 +1,28 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
+import { redisServer, startRedis, type TestRedis } from '../support/redis.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
-
-/** Debian's redis-server, when installed (`apt-get install redis-server`); CI images without it skip. */
-const redisServer = (() => {
-  try {
-    return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`redis-server did not listen on ${port}`);
-}
 
 describe.skipIf(redisServer === undefined)('several Baton instances with REDIS_URL', () => {
   let database: TestDatabase;
-  let redis: ChildProcess;
-  let redisUrl: string;
+  let redis: TestRedis | undefined;
   const instances: TestApp[] = [];
   const clients: RealtimeClient[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    redis = spawn(redisServer ?? 'redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    redisUrl = `redis://127.0.0.1:${port}`;
-    await waitForPort(port);
+    redis = await startRedis();
     database = await createTestDatabase();
-    for (let i = 0; i < 2; i++) instances.push(await startTestApp(database.url, { REDIS_URL: redisUrl }));
+    for (let i = 0; i < 2; i++) instances.push(await startTestApp(database.url, { REDIS_URL: redis.url }));
   });
   afterAll(async () => {
     for (const c of clients) c.destroy();
     for (const instance of instances) await instance.close();
-    redis?.kill('SIGTERM');
+    await redis?.stop();
     await database.drop();
   });
 
