@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { startDemoIdentityProvider } from '../adapters/demo-idp/demo-identity-provider.ts';
 import { createLogger } from '../adapters/pino/logger.ts';
-import { resolveEnv } from './resolve-env.ts';
+import { resolveEnvOrExit } from './resolve-env.ts';
 
 /**
  * The demo OpenID Connect provider of `deploy/docker` (one user with a password), run from the
@@ -21,13 +21,7 @@ const variables = z.object({
 });
 
 async function main(): Promise<void> {
-  let settings;
-  try {
-    settings = resolveEnv(variables, process.env);
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  }
+  const settings = resolveEnvOrExit(variables, process.env);
   const logger = createLogger({ level: 'info', format: 'json' });
   const issuer = new URL(settings.DEMO_IDP_ISSUER);
   // Listening on the issuer's port keeps one URL valid inside the network and from the browser.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { startLocalSandboxPlane } from '../adapters/local-sandbox/local-sandbox-plane.ts';
 import { createLogger } from '../adapters/pino/logger.ts';
-import { resolveEnv } from './resolve-env.ts';
+import { resolveEnvOrExit } from './resolve-env.ts';
 
 /**
  * `npm run sandbox:local`: the local stand-in execution plane (`api/sandbox.openapi.yaml`) as its own
@@ -18,13 +18,7 @@ const variables = z.object({
 });
 
 async function main(): Promise<void> {
-  let settings;
-  try {
-    settings = resolveEnv(variables, process.env);
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  }
+  const settings = resolveEnvOrExit(variables, process.env);
   const logger = createLogger({ level: 'info', format: 'json', destination: process.stderr });
   let plane;
   try {
