@@ -28,6 +28,8 @@ export interface SandboxHandle {
   readonly sandboxId: string;
   /** Base URL of the sandbox's API (runs, terminals, health), as in the contract. */
   readonly url: string;
+  /** Where the sandbox runs, when the provider says (a Fly region such as `ams`; `local` for the local plane). */
+  readonly region?: string;
 }
 
 /** What the provider says about a sandbox. `gone`: it does not exist (any more). */

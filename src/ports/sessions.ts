@@ -41,7 +41,7 @@ export interface SessionStore {
    */
   beginProvisioning(id: string, from: { status: SessionStatus; epoch: number }, now: Date): Promise<Session | undefined>;
   /** The sandbox is up: `ready`, with its handle and a first lease. Only for the current epoch while provisioning. */
-  markReady(id: string, epoch: number, sandbox: { sandboxId: string; url: string }, leaseUntil: Date, now: Date): Promise<Session | undefined>;
+  markReady(id: string, epoch: number, sandbox: { sandboxId: string; url: string; region?: string }, leaseUntil: Date, now: Date): Promise<Session | undefined>;
   /** Moves the session from one of `from` to `to` for this epoch (ends, losses, stops, idling). */
   transition(id: string, epoch: number, from: readonly SessionStatus[], to: SessionStatus, now: Date, reason?: string): Promise<Session | undefined>;
   /** A heartbeat: extends the lease of the current epoch. */

@@ -65,6 +65,8 @@ describe('FlySandboxProvisioner against a Machines API stand-in', () => {
     const machine = fly.machines.get(handle.sandboxId);
     expect(machine?.state).toBe('started');
     expect(handle.url).toBe(`http://[${machine?.private_ip}]:8080`);
+    // The session records where its sandbox runs: the machine's region as Fly reports it.
+    expect(handle.region).toBe('ams');
     const wait = fly.requests.find((r) => r.path.endsWith(`/${handle.sandboxId}/wait`));
     expect(wait?.query).toMatchObject({ state: 'started', instance_id: machine?.instance_id });
   });

@@ -87,7 +87,7 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
       if (machine.id !== created.id) await this.destroy(created.id).catch(() => undefined);
     }
     await this.#waitStarted(machine, deadline, ctx);
-    return { sandboxId: machine.id, url: this.#urlFor(machine) };
+    return { sandboxId: machine.id, url: this.#urlFor(machine), ...(machine.region === undefined || machine.region === '' ? {} : { region: machine.region }) };
   }
 
   async inspect(sandboxId: string): Promise<SandboxStatus> {

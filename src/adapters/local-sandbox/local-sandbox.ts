@@ -15,6 +15,8 @@ export interface SandboxView {
   readonly url: string;
   readonly sessionId: string;
   readonly epoch: number;
+  /** Where it runs: always `local` (this machine). */
+  readonly region: string;
 }
 
 // A new sandbox is `starting` for a moment, like a real VM, so clients must poll for `running`.
@@ -65,7 +67,7 @@ export class LocalSandbox {
 
   /** How the provisioning API shows it. */
   view(): SandboxView {
-    return { id: this.id, status: this.#status, url: this.url, sessionId: this.sessionId, epoch: this.epoch };
+    return { id: this.id, status: this.#status, url: this.url, sessionId: this.sessionId, epoch: this.epoch, region: 'local' };
   }
 
   /** Starts a run (the plane has checked the key is new and recorded it). */

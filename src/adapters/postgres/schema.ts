@@ -239,6 +239,8 @@ export interface SessionsTable {
   epoch: Generated<number>;
   sandbox_id: string | null;
   sandbox_url: string | null;
+  /** The region the provider reported for this epoch's sandbox (migration 0023); null when unknown. */
+  region: string | null;
   /** In clear only in rows an older Baton wrote, until they are sealed (migration 0013). */
   callback_secret: ColumnType<string | null, string | null | undefined, string | null>;
   /** The callback secret sealed with the credential keys (a SealedSecret), AAD `sessions.callback_secret:<id>`. */

@@ -20,6 +20,7 @@ const toSession = (r: Row): Session => ({
   epoch: r.epoch,
   sandboxId: r.sandbox_id,
   sandboxUrl: r.sandbox_url,
+  region: r.region,
   leaseExpiresAt: ms(r.lease_expires_at),
   lastActiveAt: r.last_active_at.getTime(),
   epochStartedAt: ms(r.epoch_started_at),
@@ -28,7 +29,7 @@ const toSession = (r: Row): Session => ({
   endedReason: r.ended_reason,
   createdAt: r.created_at.getTime(),
 });
-const columns = ['id', 'workspace_id', 'dashboard_id', 'execution_id', 'purpose', 'status', 'epoch', 'sandbox_id', 'sandbox_url', 'lease_expires_at', 'last_active_at', 'epoch_started_at', 'ready_at', 'ended_at', 'ended_reason', 'created_at'] as const;
+const columns = ['id', 'workspace_id', 'dashboard_id', 'execution_id', 'purpose', 'status', 'epoch', 'sandbox_id', 'sandbox_url', 'region', 'lease_expires_at', 'last_active_at', 'epoch_started_at', 'ready_at', 'ended_at', 'ended_reason', 'created_at'] as const;
 const ended: readonly SessionStatus[] = ['ended', 'lost', 'failed'];
 /** Statuses of a session that holds (or is getting) a sandbox: what the workspace limit counts. */
 const holding: readonly SessionStatus[] = liveStatuses.filter((s) => s !== 'requested');
@@ -49,7 +50,7 @@ export function createSessionStore(db: Database, sealer: SecretSealer): SessionS
     one(
       q
         .updateTable('sessions')
-        .set({ status: 'provisioning', epoch: sql`epoch + 1`, sandbox_id: null, sandbox_url: null, lease_expires_at: null, epoch_started_at: now, ready_at: null, ended_at: null, ended_reason: null, last_active_at: now, updated_at: now })
+        .set({ status: 'provisioning', epoch: sql`epoch + 1`, sandbox_id: null, sandbox_url: null, region: null, lease_expires_at: null, epoch_started_at: now, ready_at: null, ended_at: null, ended_reason: null, last_active_at: now, updated_at: now })
         .where('id', '=', id)
         .where('status', '=', from.status)
         .where('epoch', '=', from.epoch)
@@ -88,7 +89,7 @@ export function createSessionStore(db: Database, sealer: SecretSealer): SessionS
       one(
         db
           .updateTable('sessions')
-          .set({ status: 'ready', sandbox_id: sandbox.sandboxId, sandbox_url: sandbox.url, lease_expires_at: leaseUntil, ready_at: now, last_active_at: now, updated_at: now })
+          .set({ status: 'ready', sandbox_id: sandbox.sandboxId, sandbox_url: sandbox.url, region: sandbox.region ?? null, lease_expires_at: leaseUntil, ready_at: now, last_active_at: now, updated_at: now })
           .where('id', '=', id)
           .where('epoch', '=', epoch)
           .where('status', '=', 'provisioning')

@@ -8,6 +8,8 @@ const sandboxBody = z.object({
   url: z.string().url(),
   sessionId: z.string(),
   epoch: z.number(),
+  // Optional in the contract: a plane that does not say leaves the session's region unknown.
+  region: z.string().min(1).max(100).optional(),
 });
 
 /**
@@ -44,7 +46,7 @@ export class HttpSandboxProvisioner implements SandboxProvisioner {
       if (got.status !== 200) throw refused('GET', `${url}/${sandbox.id}`, got);
       sandbox = expectBody(sandboxBody, got, 'inspect sandbox');
     }
-    return { sandboxId: sandbox.id, url: sandbox.url };
+    return { sandboxId: sandbox.id, url: sandbox.url, ...(sandbox.region === undefined ? {} : { region: sandbox.region }) };
   }
 
   async inspect(sandboxId: string): Promise<SandboxStatus> {

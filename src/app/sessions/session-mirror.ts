@@ -7,7 +7,7 @@ import { sessionView } from './sessions.ts';
 
 /**
  * Shows sessions, run progress and artifacts in the dashboard document (see docs/dashboard-document.md):
- * - `sessions`: sessionId → { purpose, executionId, status, epoch, sandboxId, endedReason, updatedAt }
+ * - `sessions`: sessionId → { purpose, executionId, status, epoch, sandboxId, region, endedReason, updatedAt }
  * - `progress`: runKey → { executionId, stepId, attempt, message, percent, at }
  * - `artifacts`: `<runKey>#<artifactId>` → { executionId, stepId, kind, title, url, content (first 2,000 characters) }
  * Written through the coalescing dashboard writer; best effort: Postgres holds the truth
@@ -17,8 +17,8 @@ export function createSessionMirror(ctx: Pick<AppContext, 'executions'>, writer:
   const dashboardOf = async (executionId: string) => (await ctx.executions.get(executionId))?.dashboardId;
   return {
     session(session: Session): void {
-      const { id, purpose, executionId, status, epoch, sandboxId, endedReason } = sessionView(session);
-      const value = { purpose, executionId, status, epoch, sandboxId, endedReason, updatedAt: new Date().toISOString() };
+      const { id, purpose, executionId, status, epoch, sandboxId, region, endedReason } = sessionView(session);
+      const value = { purpose, executionId, status, epoch, sandboxId, region, endedReason, updatedAt: new Date().toISOString() };
       writer.queue(session.dashboardId, `session:${id}`, (doc) => doc.getMap('sessions').set(id, value));
     },
     /** A run that waits for a sandbox: its progress entry says why. */

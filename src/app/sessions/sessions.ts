@@ -27,6 +27,8 @@ export interface SessionView {
   readonly status: string;
   readonly epoch: number;
   readonly sandboxId: string | null;
+  /** Where its sandbox runs, as the provider reported it; null when unknown (not provisioned yet). */
+  readonly region: string | null;
   readonly createdAt: string;
   readonly readyAt: string | null;
   readonly lastActiveAt: string;
@@ -38,7 +40,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** The API view of a session. */
 export function sessionView(s: Session): SessionView {
-  return { id: s.id, dashboardId: s.dashboardId, executionId: s.executionId, purpose: s.purpose, status: s.status, epoch: s.epoch, sandboxId: s.sandboxId, createdAt: new Date(s.createdAt).toISOString(), readyAt: iso(s.readyAt), lastActiveAt: new Date(s.lastActiveAt).toISOString(), endedAt: iso(s.endedAt), endedReason: s.endedReason };
+  return { id: s.id, dashboardId: s.dashboardId, executionId: s.executionId, purpose: s.purpose, status: s.status, epoch: s.epoch, sandboxId: s.sandboxId, region: s.region, createdAt: new Date(s.createdAt).toISOString(), readyAt: iso(s.readyAt), lastActiveAt: new Date(s.lastActiveAt).toISOString(), endedAt: iso(s.endedAt), endedReason: s.endedReason };
 }
 
 /** A dashboard's sessions, newest first, for anyone who can see it. */

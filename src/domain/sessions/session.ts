@@ -23,6 +23,8 @@ export interface Session {
   readonly epoch: number;
   readonly sandboxId: string | null;
   readonly sandboxUrl: string | null;
+  /** Where this epoch's sandbox runs, as its provider reported it (e.g. a Fly region); null when unknown. */
+  readonly region: string | null;
   readonly leaseExpiresAt: number | null;
   readonly lastActiveAt: number;
   readonly epochStartedAt: number | null;

@@ -5,7 +5,7 @@ const minute = 60_000;
 const policy = { idleMs: 10 * minute, maxLifetimeMs: 60 * minute, leaseMs: 30_000, provisionTimeoutMs: 2 * minute };
 const t0 = 1_800_000_000_000;
 const session = (over: Partial<Session> = {}): Session => ({
-  id: 's1', workspaceId: 'w', dashboardId: 'd', executionId: 'e', purpose: 'execution', status: 'ready', epoch: 1, sandboxId: 'sb', sandboxUrl: 'http://sb',
+  id: 's1', workspaceId: 'w', dashboardId: 'd', executionId: 'e', purpose: 'execution', status: 'ready', epoch: 1, sandboxId: 'sb', sandboxUrl: 'http://sb', region: null,
   leaseExpiresAt: t0 + 30_000, lastActiveAt: t0, epochStartedAt: t0, readyAt: t0, endedAt: null, endedReason: null, createdAt: t0, ...over,
 });
 const idle = { runsInFlight: 0, viewers: 0 };

@@ -20,6 +20,7 @@ const sessionSchema = z
     status: z.enum(['requested', 'provisioning', 'ready', 'idle', 'stopping', 'ended', 'lost', 'failed']),
     epoch: z.number().int(),
     sandboxId: z.string().nullable(),
+    region: z.string().nullable().describe("Where the session's sandbox runs, as its provider reported it (a Fly region, `local`); null when unknown"),
     createdAt: timestamp,
     readyAt: timestamp.nullable(),
     lastActiveAt: timestamp,
