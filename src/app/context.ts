@@ -8,6 +8,7 @@ import type { CredentialStore } from '../ports/credentials.ts';
 import type { DashboardStore } from '../ports/dashboards.ts';
 import type { DocumentStore } from '../ports/document-store.ts';
 import type { ExecutionStore } from '../ports/executions.ts';
+import type { ExecutionSearch } from '../ports/execution-search.ts';
 import type { IdempotencyKeyStore } from '../ports/idempotency-keys.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
 import type { LoginAttemptStore } from '../ports/login-attempts.ts';
@@ -42,6 +43,8 @@ export interface AppContext {
   readonly recipes: RecipeStore;
   readonly agentProfiles: AgentProfileStore;
   readonly executions: ExecutionStore;
+  /** Finds executions by status, recipe, dashboard, origin, creator and time, newest first. */
+  readonly executionSearch: ExecutionSearch;
   /** First answers of POST routes that start work, by the caller's `Idempotency-Key`. */
   readonly idempotencyKeys: IdempotencyKeyStore;
   /** Which credential holds each workspace's webhook signing secret (`src/app/webhooks/signing-secret.ts`). */

@@ -7,6 +7,7 @@ import { createAuthSessionStore } from '../adapters/postgres/auth-session-store.
 import { PgAccessEvents } from '../adapters/postgres/access-events.ts';
 import { createAgentProfileStore } from '../adapters/postgres/agent-profile-store.ts';
 import { createExecutionStore } from '../adapters/postgres/execution-store.ts';
+import { createExecutionSearchStore } from '../adapters/postgres/execution-search-store.ts';
 import { createIdempotencyKeyStore } from '../adapters/postgres/idempotency-key-store.ts';
 import { createRecipeStore } from '../adapters/postgres/recipe-store.ts';
 import { createDashboardStore } from '../adapters/postgres/dashboard-store.ts';
@@ -47,6 +48,7 @@ export function createPostgresAppContext(db: Database, config: Config, options: 
     recipes: createRecipeStore(db),
     agentProfiles: createAgentProfileStore(db),
     executions: createExecutionStore(db),
+    executionSearch: createExecutionSearchStore(db),
     idempotencyKeys: createIdempotencyKeyStore(db),
     webhookSigningSecrets: createWebhookSigningSecretStore(db),
     identityProvider: options.identityProvider,

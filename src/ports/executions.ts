@@ -2,6 +2,9 @@ import type { Actor, ExecutionEvent, ExecutionState } from '../domain/orchestrat
 import type { OutboxJob } from './job-outbox.ts';
 import type { Transaction } from './unit-of-work.ts';
 
+/** What started an execution (searchable): a person (the default), or the schedule, trigger or parent execution with its id. */
+export type ExecutionOrigin = { readonly kind: 'person' } | { readonly kind: 'schedule' | 'trigger' | 'parent'; readonly id: string };
+
 /** An execution row: where it lives, and its current state. */
 export interface ExecutionRecord {
   readonly id: string;
@@ -41,7 +44,7 @@ export interface ExecutionChange {
 /** Executions and their append-only histories. */
 export interface ExecutionStore {
   /** Creates the execution row with its initial state. */
-  create(execution: { id: string; workspaceId: string; dashboardId: string; recipeId: string; state: ExecutionState; createdBy: string | null }, tx: Transaction): Promise<void>;
+  create(execution: { id: string; workspaceId: string; dashboardId: string; recipeId: string; state: ExecutionState; createdBy: string | null; origin?: ExecutionOrigin }, tx: Transaction): Promise<void>;
   /** The execution, locked for update until the transaction ends: one event at a time per execution. */
   lock(id: string, tx: Transaction): Promise<ExecutionRecord | undefined>;
   /**

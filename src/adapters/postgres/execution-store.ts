@@ -66,7 +66,7 @@ export function createExecutionStore(db: Database): ExecutionStore {
     async create(execution, tx) {
       await executor(db, tx)
         .insertInto('executions')
-        .values({ id: execution.id, workspace_id: execution.workspaceId, dashboard_id: execution.dashboardId, recipe_id: execution.recipeId, status: execution.state.status, state: JSON.stringify(execution.state), created_by: execution.createdBy })
+        .values({ id: execution.id, workspace_id: execution.workspaceId, dashboard_id: execution.dashboardId, recipe_id: execution.recipeId, status: execution.state.status, state: JSON.stringify(execution.state), created_by: execution.createdBy, origin: execution.origin?.kind ?? 'person', origin_id: execution.origin !== undefined && execution.origin.kind !== 'person' ? execution.origin.id : null })
         .execute();
     },
     async lock(id, tx) {

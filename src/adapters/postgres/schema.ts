@@ -209,6 +209,10 @@ export interface ExecutionsTable {
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
   finished_at: Date | null;
+  /** What started it (migration 0021): person, schedule, trigger or parent. */
+  origin: ColumnType<string, string | undefined, string>;
+  /** The schedule, trigger or parent execution that started it; null for a person. */
+  origin_id: string | null;
 }
 
 export interface ExecutionEventsTable {

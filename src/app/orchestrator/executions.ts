@@ -3,7 +3,7 @@ import { initialState } from '../../domain/orchestrator/decide.ts';
 import type { Actor, Decided, ExecutionState } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import { ConflictError, DomainError, ForbiddenError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
-import type { ExecutionRecord, HistoryEntry } from '../../ports/executions.ts';
+import type { ExecutionOrigin, ExecutionRecord, HistoryEntry } from '../../ports/executions.ts';
 import { auditBy, requireDashboard } from '../access.ts';
 import type { AppContext } from '../context.ts';
 import type { Engine, EventBody } from './engine.ts';
@@ -91,6 +91,8 @@ export interface Launch {
   /** Whose execution it is (a schedule's or trigger's owner); null for none. */
   readonly createdBy: string | null;
   readonly actor: Actor;
+  /** What started it, for search; a person when absent. */
+  readonly origin?: ExecutionOrigin;
 }
 
 /**
@@ -101,7 +103,7 @@ export interface Launch {
 export async function launchExecution(ctx: Pick<AppContext, 'executions' | 'clock'>, engine: Engine, launch: Launch, tx: Transaction): Promise<{ record: ExecutionRecord; decided: Decided }> {
   const id = crypto.randomUUID();
   const initial = initialState({ id, recipeId: launch.recipeId, recipeVersion: launch.version, startedAt: 0 });
-  await ctx.executions.create({ id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy }, tx);
+  await ctx.executions.create({ id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy, ...(launch.origin === undefined ? {} : { origin: launch.origin }) }, tx);
   const record: ExecutionRecord = { id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy, createdAt: ctx.clock.now(), updatedAt: ctx.clock.now() };
   const decided = await engine.applyLocked(record, { type: 'execution.started', inputs: launch.inputs }, launch.actor, tx);
   return { record, decided };

@@ -157,7 +157,7 @@ async function launch(deps: ScheduleDeps, schedule: ScheduleRecord, tx: Transact
   } catch (error) {
     return `the schedule's inputs do not fit the recipe's latest version: ${error instanceof Error ? error.message : String(error)}`;
   }
-  const launched = await launchExecution(deps.ctx, deps.engine, { workspaceId: schedule.workspaceId, dashboardId: schedule.dashboardId, recipeId: schedule.recipeId, version: version.version, inputs: { ...schedule.inputs }, createdBy: schedule.createdBy, actor: { kind: 'system' } }, tx);
+  const launched = await launchExecution(deps.ctx, deps.engine, { workspaceId: schedule.workspaceId, dashboardId: schedule.dashboardId, recipeId: schedule.recipeId, version: version.version, inputs: { ...schedule.inputs }, createdBy: schedule.createdBy, actor: { kind: 'system' }, origin: { kind: 'schedule', id: schedule.id } }, tx);
   committed.push(launched);
   return { id: launched.record.id };
 }

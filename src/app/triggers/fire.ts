@@ -82,7 +82,7 @@ async function start(deps: FireDeps, trigger: TriggerRecord, action: Extract<Tri
   const launched = await deps.ctx.unitOfWork.run(async (tx) => {
     // The firing first: a concurrent run of the same job waits here, then finds it and stops.
     if (!(await deps.triggers.recordFiring({ triggerId: trigger.id, eventId: event.id, outcome: 'started', executionId: null, woke: null, reason: null, handledAt: deps.ctx.clock.now() }, tx))) return undefined;
-    const made = await launchExecution(deps.ctx, deps.engine, { workspaceId: trigger.workspaceId, dashboardId: dashboard.id, recipeId: version.recipeId, version: version.version, inputs, createdBy: trigger.createdBy, actor: { kind: 'system' } }, tx);
+    const made = await launchExecution(deps.ctx, deps.engine, { workspaceId: trigger.workspaceId, dashboardId: dashboard.id, recipeId: version.recipeId, version: version.version, inputs, createdBy: trigger.createdBy, actor: { kind: 'system' }, origin: { kind: 'trigger', id: trigger.id } }, tx);
     await deps.triggers.updateFiring(trigger.id, event.id, { executionId: made.record.id }, tx);
     await deps.ctx.audit.record(auditBy(null, null, { action: 'execution.started', workspaceId: trigger.workspaceId, targetType: 'execution', targetId: made.record.id, details: { recipeId: version.recipeId, version: version.version, dashboardId: dashboard.id, triggerId: trigger.id, eventId: event.id } }), tx);
     return made;

@@ -7,6 +7,7 @@ import { authRoutes } from './auth.ts';
 import type { Engine } from '../../orchestrator/engine.ts';
 import { dashboardRoutes } from './dashboards.ts';
 import { executionRoutes } from './executions.ts';
+import { executionSearchRoutes } from './execution-search.ts';
 import { recipeRoutes } from './recipes.ts';
 import { sessionRoutes, type SessionRouteDeps } from './sessions.ts';
 import { scheduleRoutes } from './schedules.ts';
@@ -80,6 +81,7 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     ...itemRoutes(deps.app),
     ...recipeRoutes(deps.app, engine),
     ...executionRoutes(deps.app, engine, () => deps.sessions?.sessionStore),
+    ...executionSearchRoutes(deps.app, engine),
     ...sessionRoutes(deps.app, sessions),
     ...scheduleRoutes(schedules),
     ...triggerRoutes(triggers),
