@@ -97,6 +97,11 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   'POST /v1/executions/{id}/steps/{stepId}/retry': { expect: controllers(409, 409), params: (f) => ({ id: f.executionId, stepId: 'gate' }) },
   'POST /v1/executions/{id}/steps/{stepId}/skip': { expect: controllers(200, 200), params: (f) => ({ id: f.executionId, stepId: 'later' }), body: () => ({ output: 'skipped' }) },
   'POST /v1/executions/{id}/steps/{stepId}/input': { expect: controllers(200, 200), params: (f) => ({ id: f.executionId, stepId: 'later' }), body: () => ({ input: { a: 1 } }) },
+  // Search shows members what they may see; bulk actions answer 200 to members with each id's outcome (a viewer's is 'forbidden').
+  'GET /v1/workspaces/{wid}/executions': { expect: members(200) },
+  'GET /v1/dashboards/{id}/executions': { expect: members(200) },
+  'POST /v1/workspaces/{wid}/executions/cancel': { expect: members(200), body: (f) => ({ ids: [f.executionId] }) },
+  'POST /v1/workspaces/{wid}/executions/retry': { expect: members(200), body: (f) => ({ ids: [f.executionId] }) },
   'GET /v1/dashboards/{id}/sessions': { expect: members(200) },
   // A terminal gives a shell: those who control the dashboard; they share its one terminal session.
   'POST /v1/dashboards/{id}/terminals': { expect: controllers(201, 201) },
