@@ -14,6 +14,7 @@ import type { IdentityProvider } from '../ports/identity-provider.ts';
 import type { LoginAttemptStore } from '../ports/login-attempts.ts';
 import type { AccessEvents, Realtime } from '../ports/realtime.ts';
 import type { RecipeStore } from '../ports/recipes.ts';
+import type { RecipeTemplateStore } from '../ports/recipe-templates.ts';
 import type { SealedColumn, SecretSealer } from '../ports/sealed-secrets.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
 import type { UserStore } from '../ports/users.ts';
@@ -41,6 +42,8 @@ export interface AppContext {
   /** Tells realtime servers to re-check open connections after access changed. */
   readonly accessEvents: AccessEvents;
   readonly recipes: RecipeStore;
+  /** A workspace's own recipe templates (the shipped ones are in the code). */
+  readonly recipeTemplates: RecipeTemplateStore;
   readonly agentProfiles: AgentProfileStore;
   readonly executions: ExecutionStore;
   /** Finds executions by status, recipe, dashboard, origin, creator and time, newest first. */

@@ -10,6 +10,7 @@ import { createExecutionStore } from '../adapters/postgres/execution-store.ts';
 import { createExecutionSearchStore } from '../adapters/postgres/execution-search-store.ts';
 import { createIdempotencyKeyStore } from '../adapters/postgres/idempotency-key-store.ts';
 import { createRecipeStore } from '../adapters/postgres/recipe-store.ts';
+import { createRecipeTemplateStore } from '../adapters/postgres/recipe-template-store.ts';
 import { createDashboardStore } from '../adapters/postgres/dashboard-store.ts';
 import { createDocumentStore } from '../adapters/postgres/document-store.ts';
 import type { Database } from '../adapters/postgres/database.ts';
@@ -46,6 +47,7 @@ export function createPostgresAppContext(db: Database, config: Config, options: 
     realtime: options.realtime ?? noRealtime,
     accessEvents: options.accessEvents ?? new PgAccessEvents(db),
     recipes: createRecipeStore(db),
+    recipeTemplates: createRecipeTemplateStore(db),
     agentProfiles: createAgentProfileStore(db),
     executions: createExecutionStore(db),
     executionSearch: createExecutionSearchStore(db),

@@ -9,6 +9,8 @@ export interface Recipe {
   readonly latestVersion: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+  /** Set while archived: hidden from the list unless asked for, starts no new executions; restorable. */
+  readonly archivedAt: Date | null;
 }
 
 /** One immutable version of a recipe: what the author wrote and what it compiled to. */
@@ -29,8 +31,10 @@ export interface RecipeStore {
   addVersion(recipeId: string, version: { name: string; source: unknown; compiled: CompiledRecipe; createdBy: string }, tx?: Transaction): Promise<RecipeVersion>;
   /** The recipe, or undefined. */
   get(id: string, tx?: Transaction): Promise<Recipe | undefined>;
-  /** Recipes of a workspace, oldest first. */
-  list(workspaceId: string): Promise<Recipe[]>;
+  /** Recipes of a workspace, oldest first: those not archived, or with `archived: true` the archived ones. */
+  list(workspaceId: string, filter?: { archived?: boolean }): Promise<Recipe[]>;
+  /** Archives (a time) or restores (null) a recipe; the recipe as it is now, or undefined when gone. */
+  setArchived(id: string, archivedAt: Date | null, tx?: Transaction): Promise<Recipe | undefined>;
   /** One version, or undefined. */
   version(recipeId: string, version: number, tx?: Transaction): Promise<RecipeVersion | undefined>;
   /** Every version, newest first. */

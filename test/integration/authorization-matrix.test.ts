@@ -77,6 +77,14 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   'GET /v1/recipes/{id}': { expect: members(200), params: (f) => ({ id: f.recipeId }) },
   'PUT /v1/recipes/{id}': { expect: members(200), params: (f) => ({ id: f.recipeId }), body: () => ({ yaml: recipeYaml }) },
   'GET /v1/recipes/{id}/versions': { expect: members(200), params: (f) => ({ id: f.recipeId }) },
+  // Archiving and restoring change nothing the second time: every member (write scope) gets 200.
+  'POST /v1/recipes/{id}/archive': { expect: members(200), params: (f) => ({ id: f.recipeId }) },
+  'POST /v1/recipes/{id}/restore': { expect: members(200), params: (f) => ({ id: f.recipeId }) },
+  'POST /v1/recipes/{id}/publish-template': { expect: members(201), params: (f) => ({ id: f.recipeId }), body: () => ({ description: 'As it is', parameters: [] }) },
+  'GET /v1/workspaces/{wid}/templates': { expect: members(200) },
+  'GET /v1/workspaces/{wid}/templates/{templateId}': { expect: members(200), params: () => ({ templateId: 'github-issue-triage' }) },
+  // Members get past the access check; a shipped template cannot be deleted (409).
+  'DELETE /v1/workspaces/{wid}/templates/{templateId}': { expect: members(409), params: () => ({ templateId: 'github-issue-triage' }) },
   'POST /v1/recipes/{id}/executions': { expect: controllers(201, 201), params: (f) => ({ id: f.recipeId }), body: (f) => ({ dashboardId: f.dashboardId }) },
   'POST /v1/workspaces/{wid}/agent-profiles': { expect: members(201), body: () => ({ name: `p-${Math.random()}`, model: 'm' }) },
   'GET /v1/workspaces/{wid}/agent-profiles': { expect: members(200) },

@@ -17,6 +17,7 @@ export interface DatabaseSchema {
   dashboard_items: DashboardItemsTable;
   recipes: RecipesTable;
   recipe_versions: RecipeVersionsTable;
+  recipe_templates: RecipeTemplatesTable;
   agent_profiles: AgentProfilesTable;
   executions: ExecutionsTable;
   execution_events: ExecutionEventsTable;
@@ -178,6 +179,21 @@ export interface RecipesTable {
   created_by: string | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
+  archived_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** A workspace's recipe templates (migration 0024). */
+export interface RecipeTemplatesTable {
+  id: Generated<string>;
+  workspace_id: string;
+  name: string;
+  description: string;
+  parameters: Json<unknown>;
+  source: Json<unknown>;
+  recipe_id: string | null;
+  recipe_version: number | null;
+  created_by: string | null;
+  created_at: CreatedAt;
 }
 
 export interface RecipeVersionsTable {

@@ -10,6 +10,7 @@ import type { Engine, EventBody } from './engine.ts';
 import type { Transaction } from '../../ports/unit-of-work.ts';
 import { IdempotencyKeyTaken, type IdempotencyScope, type RememberedAnswer } from '../../ports/idempotency-keys.ts';
 import { interventionProblem } from './interventions.ts';
+import { refuseArchived } from './recipe-archive.ts';
 import { requireRecipe } from './recipes.ts';
 
 type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'executions' | 'audit' | 'unitOfWork' | 'clock'>;
@@ -26,6 +27,7 @@ const view = (record: ExecutionRecord, state: ExecutionState = record.state): Ex
 export async function startExecution(ctx: Ctx, engine: Engine, principal: Principal, recipeId: string, input: { dashboardId: string; inputs: Record<string, unknown> }, requestId: string, options: { remember?: (started: ExecutionView, tx: Transaction) => Promise<void> } = {}): Promise<ExecutionView> {
   const recipe = await requireRecipe(ctx, principal, recipeId, 'workspace.read');
   const { dashboard } = await requireDashboard(ctx, principal, input.dashboardId, 'execution.control');
+  refuseArchived(recipe);
   if (dashboard.workspaceId !== recipe.workspaceId) throw new NotFoundError('Dashboard');
   if (dashboard.archivedAt !== null) throw new ConflictError('The dashboard is archived; restore it first');
   const version = await ctx.recipes.version(recipeId, recipe.latestVersion);

@@ -6,6 +6,7 @@ import { auditBy, hiddenAs, requireWorkspace } from '../access.ts';
 import type { AppContext } from '../context.ts';
 import { webhookUrlIssues } from '../webhooks/webhook-urls.ts';
 import { parseRecipe } from './recipe-parse.ts';
+import { recipeFromTemplate } from './templates/find-template.ts';
 
 type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 'unitOfWork' | 'settings'>;
 
@@ -13,6 +14,14 @@ type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 
 export interface RecipeInput {
   readonly recipe?: unknown;
   readonly yaml?: string;
+}
+
+/** A new recipe's source: as for a version, or a template (`docs/templates.md`) with parameter values. */
+export interface NewRecipeInput extends RecipeInput {
+  readonly template?: string | undefined;
+  readonly parameters?: Readonly<Record<string, unknown>> | undefined;
+  /** With a template: the recipe's name instead of the template's. */
+  readonly name?: string | undefined;
 }
 
 /** A recipe with its latest version. */
@@ -25,10 +34,11 @@ function parse(ctx: Ctx, input: RecipeInput) {
   return parsed;
 }
 
-/** Creates a recipe (version 1) in a workspace; any member with the write scope may. */
-export async function createRecipe(ctx: Ctx, principal: Principal, workspaceId: string, input: RecipeInput, requestId: string): Promise<RecipeView> {
+/** Creates a recipe (version 1) in a workspace, from its source or from a template; any member with the write scope may. */
+export async function createRecipe(ctx: Ctx & Pick<AppContext, 'recipeTemplates'>, principal: Principal, workspaceId: string, input: NewRecipeInput, requestId: string): Promise<RecipeView> {
   await requireWorkspace(ctx, principal, workspaceId, 'recipe.manage');
-  const { authored, compiled } = parse(ctx, input);
+  const source = input.template === undefined ? input : { recipe: await recipeFromTemplate(ctx, workspaceId, input.template, input.parameters ?? {}, input.name) };
+  const { authored, compiled } = parse(ctx, source);
   return ctx.unitOfWork.run(async (tx) => {
     const made = await ctx.recipes.create({ workspaceId, name: compiled.name, source: authored, compiled, createdBy: principal.userId }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'recipe.created', workspaceId, targetType: 'recipe', targetId: made.recipe.id, details: { name: compiled.name } }), tx);
@@ -61,10 +71,10 @@ export async function listRecipeVersions(ctx: Ctx, principal: Principal, recipeI
   return ctx.recipes.versions(recipeId);
 }
 
-/** The recipes of a workspace. */
-export async function listRecipes(ctx: Ctx, principal: Principal, workspaceId: string): Promise<Recipe[]> {
+/** The recipes of a workspace: those not archived, or with `archived` the archived ones. */
+export async function listRecipes(ctx: Ctx, principal: Principal, workspaceId: string, filter: { archived?: boolean } = {}): Promise<Recipe[]> {
   await requireWorkspace(ctx, principal, workspaceId, 'workspace.read');
-  return ctx.recipes.list(workspaceId);
+  return ctx.recipes.list(workspaceId, filter);
 }
 
 /** Loads a recipe and checks an action in its workspace; hidden from outsiders. */

@@ -150,6 +150,7 @@ async function refusalOf(deps: ScheduleDeps, schedule: ScheduleRecord): Promise<
 /** Starts the recipe's latest version; a string says why it could not. */
 async function launch(deps: ScheduleDeps, schedule: ScheduleRecord, tx: Transaction, committed: Committed): Promise<{ id: string } | string> {
   const recipe = await deps.ctx.recipes.get(schedule.recipeId, tx);
+  if (recipe !== undefined && recipe.archivedAt !== null) return 'the recipe is archived';
   const version = recipe === undefined ? undefined : await deps.ctx.recipes.version(schedule.recipeId, recipe.latestVersion, tx);
   if (version === undefined) return 'the recipe has no version';
   try {

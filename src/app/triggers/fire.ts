@@ -62,6 +62,7 @@ async function start(deps: FireDeps, trigger: TriggerRecord, action: Extract<Tri
   if (dashboard.workspaceId !== trigger.workspaceId) return record('refused', 'the dashboard is in another workspace');
   if (dashboard.archivedAt !== null) return record('refused', 'the dashboard is archived');
   const recipe = await deps.ctx.recipes.get(action.recipeId);
+  if (recipe !== undefined && recipe.archivedAt !== null) return record('refused', 'the recipe is archived');
   const version = recipe === undefined || recipe.workspaceId !== trigger.workspaceId ? undefined : await deps.ctx.recipes.version(recipe.id, recipe.latestVersion);
   if (version === undefined) return record('failed', 'the recipe or its latest version no longer exists');
   const inputs: Record<string, unknown> = {};

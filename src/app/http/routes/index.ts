@@ -11,6 +11,7 @@ import { executionSearchRoutes } from './execution-search.ts';
 import { recipeRoutes } from './recipes.ts';
 import { sessionRoutes, type SessionRouteDeps } from './sessions.ts';
 import { scheduleRoutes } from './schedules.ts';
+import { templateRoutes } from './templates.ts';
 import type { ScheduleDeps } from '../../schedules/schedule-deps.ts';
 import { triggerRoutes } from './triggers.ts';
 import type { TriggerDeps } from '../../triggers/trigger-deps.ts';
@@ -80,6 +81,7 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     ...dashboardRoutes(deps.app),
     ...itemRoutes(deps.app),
     ...recipeRoutes(deps.app, engine),
+    ...templateRoutes(deps.app),
     ...executionRoutes(deps.app, engine, () => deps.sessions?.sessionStore),
     ...executionSearchRoutes(deps.app, engine),
     ...sessionRoutes(deps.app, sessions),

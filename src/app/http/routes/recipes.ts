@@ -8,6 +8,7 @@ import { createRecipe, getRecipe, listRecipeVersions, listRecipes, updateRecipe 
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
 import { executionSchema } from './execution-schemas.ts';
 import { authErrors, id, name, timestamp } from './schemas.ts';
+import { templateId } from './template-id.ts';
 
 /** The optional `Idempotency-Key` of a POST that starts work (see README, "Retrying safely"). */
 const idempotencyKeyHeader = z.object({
@@ -21,8 +22,19 @@ const idempotencyKeyHeader = z.object({
 const recipeBody = z
   .object({ recipe: z.record(z.string(), z.unknown()).optional().describe('The recipe as a JSON object'), yaml: z.string().max(recipeLimits.sourceLength, `a recipe's text may have at most ${recipeLimits.sourceLength} characters`).optional().describe('The recipe as YAML (or JSON) text') })
   .refine((b) => (b.recipe === undefined) !== (b.yaml === undefined), 'give exactly one of recipe or yaml');
+const newRecipeBody = z
+  .object({
+    recipe: z.record(z.string(), z.unknown()).optional().describe('The recipe as a JSON object'),
+    yaml: z.string().max(recipeLimits.sourceLength, `a recipe's text may have at most ${recipeLimits.sourceLength} characters`).optional().describe('The recipe as YAML (or JSON) text'),
+    template: templateId.optional().describe('Make the recipe from this template (GET /v1/workspaces/{wid}/templates) with `parameters`'),
+    parameters: z.record(z.string(), z.unknown()).optional().describe("With template: the parameters' values; a missing or ill-typed one is a 400 naming parameters.<name>"),
+    name: name.optional().describe("With template: the recipe's name instead of the template's"),
+  })
+  .refine((b) => [b.recipe, b.yaml, b.template].filter((x) => x !== undefined).length === 1, 'give exactly one of recipe, yaml or template')
+  .refine((b) => b.template !== undefined || (b.parameters === undefined && b.name === undefined), { message: 'parameters and name go with template', path: ['parameters'] });
 const versionSchema = z.object({ recipeId: id, version: z.number().int(), source: z.unknown(), compiled: z.unknown(), createdBy: id.nullable(), createdAt: timestamp }).meta({ id: 'RecipeVersion' });
-const recipeSchema = z.object({ id, workspaceId: id, name: z.string(), latestVersion: z.number().int(), createdAt: timestamp, updatedAt: timestamp }).meta({ id: 'Recipe' });
+/** A recipe as the API shows it. */
+export const recipeSchema = z.object({ id, workspaceId: id, name: z.string(), latestVersion: z.number().int(), createdAt: timestamp, updatedAt: timestamp, archivedAt: timestamp.nullable().describe('Set while archived: no new executions') }).meta({ id: 'Recipe' });
 const recipeViewSchema = recipeSchema.extend({ latest: versionSchema }).meta({ id: 'RecipeWithLatestVersion' });
 const profileSpec = z.object({
   tools: z.array(z.string().min(1).max(100)).max(100).default([]),
@@ -37,18 +49,18 @@ const notFound = (what: string) => ({ 404: { description: `No such ${what} (or y
 export function recipeRoutes(app: AppContext, engine: () => Engine): AnyRoute[] {
   return [
     defineRoute({
-      method: 'POST', path: '/v1/workspaces/{wid}/recipes', operationId: 'createRecipe', summary: 'Create a recipe (version 1); an invalid recipe gets 400 naming the path of each problem', tags: ['recipes'],
+      method: 'POST', path: '/v1/workspaces/{wid}/recipes', operationId: 'createRecipe', summary: 'Create a recipe (version 1), from its source or from a template with parameter values; an invalid recipe gets 400 naming the path of each problem', tags: ['recipes'],
       access: { kind: 'user', scope: 'write' },
-      request: { params: z.object({ wid: id }), body: recipeBody },
-      responses: { 201: { description: 'Created', schema: recipeViewSchema }, ...authErrors, ...notFound('workspace') },
+      request: { params: z.object({ wid: id }), body: newRecipeBody },
+      responses: { 201: { description: 'Created', schema: recipeViewSchema }, ...authErrors, ...notFound('workspace or template') },
       handler: async (request) => ({ status: 201, body: await createRecipe(app, callerOf(request), request.params.wid, request.body, request.requestId) }),
     }),
     defineRoute({
       method: 'GET', path: '/v1/workspaces/{wid}/recipes', operationId: 'listRecipes', summary: 'Recipes of a workspace', tags: ['recipes'],
       access: { kind: 'user', scope: 'read' },
-      request: { params: z.object({ wid: id }) },
+      request: { params: z.object({ wid: id }), query: z.object({ archived: z.enum(['true', 'false']).default('false').describe('true: the archived recipes instead of the others') }) },
       responses: { 200: { description: 'Recipes', schema: z.object({ recipes: z.array(recipeSchema) }) }, ...authErrors, ...notFound('workspace') },
-      handler: async (request) => ({ status: 200, body: { recipes: await listRecipes(app, callerOf(request), request.params.wid) } }),
+      handler: async (request) => ({ status: 200, body: { recipes: await listRecipes(app, callerOf(request), request.params.wid, { archived: request.query.archived === 'true' }) } }),
     }),
     defineRoute({
       method: 'GET', path: '/v1/recipes/{id}', operationId: 'getRecipe', summary: 'A recipe with its latest version', tags: ['recipes'],
@@ -75,7 +87,7 @@ export function recipeRoutes(app: AppContext, engine: () => Engine): AnyRoute[] 
       method: 'POST', path: '/v1/recipes/{id}/executions', operationId: 'startExecution', summary: "Run the recipe's latest version in a dashboard", tags: ['executions'],
       access: { kind: 'user', scope: 'control' },
       request: { params: z.object({ id }), body: z.object({ dashboardId: id, inputs: z.record(z.string(), z.unknown()).default({}) }), headers: idempotencyKeyHeader },
-      responses: { 201: { description: 'Started (or, for an Idempotency-Key already used with this request, the first answer again, with `Idempotent-Replayed: true`)', schema: executionSchema }, ...authErrors, ...notFound('recipe or dashboard'), 409: { description: 'The dashboard is archived' }, 422: { description: 'The Idempotency-Key was used with a different request' }, 503: { description: 'The database is unreachable; retry after `Retry-After` seconds (with the same Idempotency-Key)' } },
+      responses: { 201: { description: 'Started (or, for an Idempotency-Key already used with this request, the first answer again, with `Idempotent-Replayed: true`)', schema: executionSchema }, ...authErrors, ...notFound('recipe or dashboard'), 409: { description: 'The dashboard or the recipe is archived (details.state)' }, 422: { description: 'The Idempotency-Key was used with a different request' }, 503: { description: 'The database is unreachable; retry after `Retry-After` seconds (with the same Idempotency-Key)' } },
       handler: async (request) => {
         const key = request.headers['idempotency-key'];
         if (key === undefined) return { status: 201, body: await startExecution(app, engine(), callerOf(request), request.params.id, request.body, request.requestId) };
