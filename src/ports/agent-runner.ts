@@ -1,4 +1,5 @@
 import type { GitHubScope } from '../domain/orchestrator/recipe.ts';
+import type { ResolvedSubAgent } from '../domain/orchestrator/sub-agents.ts';
 
 /** One attempt of an agent step, as Baton asks a sandbox to run it. */
 export interface RunRequest {
@@ -10,7 +11,10 @@ export interface RunRequest {
   readonly dashboardId?: string;
   readonly stepId: string;
   readonly attempt: number;
-  readonly profile: { readonly name: string; readonly model: string; readonly tools: readonly string[] };
+  /** The profile as the execution uses it: `version` is the one current when the execution started. */
+  readonly profile: { readonly name: string; readonly model: string; readonly tools: readonly string[]; readonly version?: number };
+  /** The sub-agents the step enables, resolved against the profile (absent or empty: none; docs/sub-agents.md). */
+  readonly subAgents?: readonly ResolvedSubAgent[];
   readonly prompt: string;
   readonly input: Readonly<Record<string, unknown>>;
   readonly timeoutMs: number | null;

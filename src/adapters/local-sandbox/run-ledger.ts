@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../ports/logger.ts';
+import type { StartRunBody } from './schemas.ts';
 
 /** One key the plane started a run for, as `GET /v1/ledger` lists it. */
 export interface LedgerEntry {
@@ -12,6 +13,10 @@ export interface LedgerEntry {
   readonly startedAt: string;
   /** The names (never the values) of the credentials the run was given, e.g. `GITHUB_TOKEN`. */
   readonly credentialNames?: readonly string[];
+  /** The profile the run was asked to use, with its version when Baton sent one. */
+  readonly profile?: { readonly name: string; readonly model: string; readonly tools: readonly string[]; readonly version?: number };
+  /** The sub-agents the run was given, as received (absent: none). */
+  readonly subAgents?: StartRunBody['subAgents'];
   /** How often the key was asked to start: in this process, plus the request that started it. */
   requests: number;
 }

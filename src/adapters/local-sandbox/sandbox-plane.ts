@@ -81,7 +81,8 @@ export class SandboxPlane {
     }
     const startedAt = new Date().toISOString();
     const credentialNames = request.credentials === undefined ? {} : { credentialNames: Object.keys(request.credentials).sort() };
-    this.#ledger.record({ idempotencyKey: key, sandboxId: sandbox.id, sessionId: sandbox.sessionId, epoch: sandbox.epoch, startedAt, ...credentialNames });
+    const subAgents = request.subAgents === undefined ? {} : { subAgents: request.subAgents };
+    this.#ledger.record({ idempotencyKey: key, sandboxId: sandbox.id, sessionId: sandbox.sessionId, epoch: sandbox.epoch, startedAt, ...credentialNames, profile: request.profile, ...subAgents });
     const run = sandbox.startRun(request, startedAt);
     this.#runs.set(key, run);
     return { created: true, body: { idempotencyKey: key, status: 'running', created: true, startedAt: run.startedAt } };

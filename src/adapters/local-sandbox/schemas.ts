@@ -43,6 +43,15 @@ const runScript = z.looseObject({
   artifacts: z.array(artifactSchema.omit({ artifactId: true })).max(100).default([]),
 });
 
+/** A sub-agent the run's agent may delegate to (docs/sub-agents.md). */
+const subAgent = z.object({
+  name: z.string({ error: 'expected a string' }).min(1, 'expected a non-empty string'),
+  description: z.string({ error: 'expected a string' }),
+  prompt: z.string({ error: 'expected a string' }),
+  tools: z.array(z.string(), { error: 'expected an array of strings' }),
+  model: z.string({ error: 'expected a string' }).min(1, 'expected a non-empty string'),
+}, { error: 'expected an object { name, description, prompt, tools, model }' });
+
 /** `POST {sandbox}/runs`. */
 export const startRunBody = z.object({
   idempotencyKey: z.string({ error: 'expected a string' }).min(1).max(500),
@@ -50,7 +59,9 @@ export const startRunBody = z.object({
     name: z.string({ error: 'expected a string' }).min(1),
     model: z.string({ error: 'expected a string' }).min(1),
     tools: z.array(z.string(), { error: 'expected an array of strings' }),
+    version: z.number({ error: 'expected a whole number >= 1' }).int('expected a whole number >= 1').min(1, 'expected a whole number >= 1').optional(),
   }, { error: 'expected an object { name, model, tools }' }),
+  subAgents: z.array(subAgent, { error: 'expected an array of sub-agents' }).max(100).optional(),
   prompt: z.string({ error: 'expected a string' }),
   inputs: runScript,
   timeoutMs: z.number({ error: 'expected a whole number of milliseconds or null' }).int().min(1).nullable(),

@@ -118,7 +118,9 @@ export class ScriptedRun {
     }
     inputs.artifacts.forEach((artifact, i) => this.#host.emit('run.artifact', { artifactId: `a${i + 1}`, ...artifact }));
     if (!failsThisAttempt && inputs.outcome === 'succeed') {
-      this.#output = inputs.output ?? { summary: `${profile.name} ran: ${prompt}` };
+      // The sub-agents it was given are echoed, so a caller can see what reached the sandbox.
+      const subAgents = this.#request.subAgents === undefined || this.#request.subAgents.length === 0 ? {} : { subAgents: this.#request.subAgents.map((agent) => agent.name) };
+      this.#output = inputs.output ?? { summary: `${profile.name} ran: ${prompt}`, ...subAgents };
       this.#end('succeeded');
       this.#host.emit('run.completed', { output: this.#output });
       return;

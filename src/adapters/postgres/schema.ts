@@ -19,6 +19,7 @@ export interface DatabaseSchema {
   recipe_versions: RecipeVersionsTable;
   recipe_templates: RecipeTemplatesTable;
   agent_profiles: AgentProfilesTable;
+  agent_profile_versions: AgentProfileVersionsTable;
   executions: ExecutionsTable;
   execution_events: ExecutionEventsTable;
   job_outbox: JobOutboxTable;
@@ -210,8 +211,19 @@ export interface AgentProfilesTable {
   workspace_id: string;
   name: string;
   profile: Json<Record<string, unknown>>;
+  /** The current version (migration 0025). */
+  version: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** Every version of a profile's spec, immutable (docs/sub-agents.md). */
+export interface AgentProfileVersionsTable {
+  profile_id: string;
+  version: number;
+  profile: Json<Record<string, unknown>>;
+  created_by: string | null;
+  created_at: CreatedAt;
 }
 
 export interface ExecutionsTable {
@@ -225,6 +237,8 @@ export interface ExecutionsTable {
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
   finished_at: Date | null;
+  /** What it came to, once finished (migration 0022); null while it runs or when there is none. */
+  summary: ColumnType<string | null, string | null | undefined, string | null>;
   /** What started it (migration 0021): person, schedule, trigger or parent. */
   origin: ColumnType<string, string | undefined, string>;
   /** The schedule, trigger or parent execution that started it; null for a person. */
@@ -316,6 +330,8 @@ export interface ArtifactsTable {
   url: string | null;
   content: string | null;
   created_at: CreatedAt;
+  /** Baton's id of the artifact (migration 0022). */
+  id: Generated<string>;
 }
 
 export interface SigningKeysTable {

@@ -127,7 +127,8 @@ function compile(recipe: AuthoredRecipe): CompiledRecipe {
     switch (s.kind) {
       case 'agent': {
         const github = s.github === undefined ? {} : { github: { integration: s.github.integration ?? null, repositories: s.github.repositories, permissions: s.github.permissions } };
-        steps[s.id] = { ...base, kind: 'agent', profile: s.profile, prompt: s.prompt, input: s.input, timeoutMs: ms(s.timeout), retry: retryPolicy(s.retry, 1), ...github };
+        const subAgents = s.subAgents === undefined ? {} : { subAgents: s.subAgents };
+        steps[s.id] = { ...base, kind: 'agent', profile: s.profile, prompt: s.prompt, input: s.input, timeoutMs: ms(s.timeout), retry: retryPolicy(s.retry, 1), ...github, ...subAgents };
         break;
       }
       case 'approval':
@@ -152,5 +153,5 @@ function compile(recipe: AuthoredRecipe): CompiledRecipe {
   });
   const inputs: Record<string, InputSpec> = {};
   for (const [name, spec] of Object.entries(recipe.inputs)) inputs[name] = { type: spec.type, required: spec.required ?? spec.default === undefined, ...(spec.default === undefined ? {} : { default: spec.default }) };
-  return { name: recipe.name, inputs, start: recipe.steps[0]?.id ?? '', steps, deadlineMs: recipe.deadline === undefined ? null : parseDuration(recipe.deadline) };
+  return { name: recipe.name, inputs, start: recipe.steps[0]?.id ?? '', steps, deadlineMs: recipe.deadline === undefined ? null : parseDuration(recipe.deadline), ...(recipe.summary === undefined ? {} : { summary: recipe.summary }) };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { subAgentLimits } from '../../domain/orchestrator/sub-agents.ts';
 import { duration } from './recipe-durations.ts';
 
 const stepKinds = ['agent', 'approval', 'wait', 'branch', 'notify', 'parallel'] as const;
@@ -30,6 +31,8 @@ const agent = z.object({
   timeout: duration.optional(),
   retry: retry.optional(),
   github: githubScope.optional(),
+  /** Which of the profile's sub-agents the run gets (absent: all; docs/sub-agents.md). */
+  subAgents: z.array(z.string().min(1).max(subAgentLimits.nameLength)).max(subAgentLimits.count).refine((names) => new Set(names).size === names.length, 'name each sub-agent once').optional(),
 });
 const approval = z.object({ ...common, kind: z.literal('approval'), prompt: template, quorum: z.number().int().min(1).max(100).default(1), timeout: duration.optional(), onReject: target.optional() });
 const wait = z
@@ -77,6 +80,8 @@ export const recipeSchema = z.object({
   name: z.string().trim().min(1).max(200),
   inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names are identifiers'), inputSpec).default({}),
   deadline: duration.optional(),
+  /** What a finished execution came to: a template over its steps (see `execution-summary.ts`). */
+  summary: template.optional(),
   steps: z.array(step).min(1, 'a recipe needs at least one step'),
 });
 /** An authored recipe. */

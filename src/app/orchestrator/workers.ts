@@ -1,6 +1,7 @@
 import { DomainError } from '../../domain/errors.ts';
 import { IntegrationError } from '../../domain/integrations/errors.ts';
 import { isFinishedStatus } from '../../domain/orchestrator/execution.ts';
+import { enabledSubAgents } from '../../domain/orchestrator/sub-agents.ts';
 import type { ExecutionRecord } from '../../ports/executions.ts';
 import type { Delivery } from '../integrations/deliveries.ts';
 import type { AgentProfileStore } from '../../ports/agent-profiles.ts';
@@ -97,21 +98,6 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     }
   });
 
-  // Profiles change rarely; a short cache keeps a lookup off every step (a change applies within 2 s).
-  // The lookup itself is cached, so executions that start together share one read.
-  const profiles = new Map<string, { at: number; profile: ReturnType<AgentProfileStore['byName']> }>();
-  const profileOf = async (workspaceId: string, name: string) => {
-    const key = `${workspaceId}/${name}`;
-    const cached = profiles.get(key);
-    if (cached !== undefined && deps.clock.now().getTime() - cached.at < 2_000) return cached.profile;
-    const profile = agentProfiles.byName(workspaceId, name);
-    if (profiles.size > 1_000) profiles.clear();
-    profiles.set(key, { at: deps.clock.now().getTime(), profile });
-    // A failed read is not kept.
-    profile.catch(() => profiles.get(key)?.profile === profile && profiles.delete(key));
-    return profile;
-  };
-
   // Keys this process started (its fast path, usually): their backup jobs, due 5 s later, skip the
   // execution read. Bounded: forgotten after a minute, when no backup job is left to ask.
   const dispatchedHere = createRecentKeys(60_000, () => deps.clock.now().getTime());
@@ -128,9 +114,17 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
       const step = record?.state.steps[data.stepId];
       if (record === undefined || step === undefined || isFinishedStatus(record.state.status) || step.status !== 'running' || step.attempt !== data.attempt) return; // stale
     }
-    const profile = await profileOf(data.workspaceId, data.profile);
+    // The profile's version current when the execution started (docs/sub-agents.md): a change of the
+    // profile made while it runs does not reach it.
+    const profile = await agentProfiles.forExecution(data.executionId, data.workspaceId, data.profile);
     if (profile === undefined) {
       await engine.apply(data.executionId, { type: 'step.failed', stepId: data.stepId, attempt: data.attempt, error: `there is no agent profile named "${data.profile}" in this workspace`, retryable: false });
+      return;
+    }
+    const { subAgents, unknown } = enabledSubAgents(profile, data.subAgents);
+    if (unknown.length > 0) {
+      const error = `step ${data.stepId} enables sub-agent${unknown.length === 1 ? '' : 's'} ${unknown.map((name) => `"${name}"`).join(', ')}, which agent profile "${profile.name}" (version ${profile.version}) does not define`;
+      await engine.apply(data.executionId, { type: 'step.failed', stepId: data.stepId, attempt: data.attempt, error, retryable: false });
       return;
     }
     const prompt = profile.promptTemplate.includes('${prompt}') ? profile.promptTemplate.replaceAll('${prompt}', data.prompt) : data.prompt;
@@ -141,7 +135,8 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
       ...(data.dashboardId === undefined ? {} : { dashboardId: data.dashboardId }),
       stepId: data.stepId,
       attempt: data.attempt,
-      profile: { name: profile.name, model: profile.model, tools: profile.tools },
+      profile: { name: profile.name, model: profile.model, tools: profile.tools, version: profile.version },
+      subAgents,
       prompt,
       input: data.input,
       timeoutMs: data.timeoutMs ?? profile.policy.timeoutMs,

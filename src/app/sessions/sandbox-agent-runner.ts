@@ -109,7 +109,8 @@ export class SandboxAgentRunner implements AgentRunner {
       }
     }
     try {
-      await client.startRun(handle, { idempotencyKey: run.key, profile: run.profile, prompt: run.prompt, inputs: run.input, timeoutMs: run.timeoutMs, ...(credentials === undefined ? {} : { credentials }) });
+      const subAgents = run.subAgents === undefined || run.subAgents.length === 0 ? {} : { subAgents: run.subAgents };
+      await client.startRun(handle, { idempotencyKey: run.key, profile: run.profile, ...subAgents, prompt: run.prompt, inputs: run.input, timeoutMs: run.timeoutMs, ...(credentials === undefined ? {} : { credentials }) });
     } catch (error) {
       if (error instanceof SandboxRunRefusedError) {
         // The plane's final word on this run: the step fails now with its message (in the history,

@@ -103,7 +103,7 @@ export type ExecutionEventType = ExecutionEvent['type'];
  * is idempotent: dispatches carry `key` = `<execution>/<step>/<attempt>`, timers a stable id.
  */
 export type Command =
-  | { readonly kind: 'dispatch'; readonly key: string; readonly stepId: string; readonly attempt: number; readonly profile: string; readonly prompt: string; readonly input: Readonly<Record<string, unknown>>; readonly timeoutMs: number | null; readonly github?: GitHubScope }
+  | { readonly kind: 'dispatch'; readonly key: string; readonly stepId: string; readonly attempt: number; readonly profile: string; readonly prompt: string; readonly input: Readonly<Record<string, unknown>>; readonly timeoutMs: number | null; readonly github?: GitHubScope; readonly subAgents?: readonly string[] }
   | { readonly kind: 'cancel_run'; readonly key: string; readonly stepId: string }
   | { readonly kind: 'start_timer'; readonly timer: string; readonly at: number }
   | { readonly kind: 'notify'; readonly key: string; readonly stepId: string; readonly channel: NotifyChannel; readonly message: string; readonly url: string | null; readonly attempt?: number; readonly target?: NotifyTarget; readonly integration?: string | null }

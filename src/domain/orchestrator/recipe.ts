@@ -33,6 +33,8 @@ export interface CompiledRecipe {
   readonly steps: Readonly<Record<string, Step>>;
   /** The whole execution must finish within this many ms of its start, or it fails. */
   readonly deadlineMs: number | null;
+  /** A template over the finished execution's scope that says what it came to (absent: the last agent step's summary). */
+  readonly summary?: string | null;
 }
 
 /** A declared recipe input. */
@@ -75,6 +77,8 @@ export interface AgentStep extends StepBase {
   readonly retry: RetryPolicy;
   /** A GitHub token the run gets, limited to these repositories and permissions (absent: none). */
   readonly github?: GitHubScope | null;
+  /** The profile's sub-agents this step enables, by name (absent: all of them; docs/sub-agents.md). */
+  readonly subAgents?: readonly string[];
 }
 
 /**

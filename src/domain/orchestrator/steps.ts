@@ -134,7 +134,8 @@ export function dispatch(draft: Draft, step: AgentStep): void {
   state.status = 'running';
   state.timer = null;
   const github = step.github === undefined || step.github === null ? {} : { github: { ...step.github, repositories: step.github.repositories.map((r) => draft.ctx.expressions.render(r, scope)) } };
-  draft.commands.push({ kind: 'dispatch', key: runKey(draft, step.id, state.attempt), stepId: step.id, attempt: state.attempt, profile: step.profile, prompt, input, timeoutMs: step.timeoutMs, ...github });
+  const subAgents = step.subAgents === undefined ? {} : { subAgents: step.subAgents };
+  draft.commands.push({ kind: 'dispatch', key: runKey(draft, step.id, state.attempt), stepId: step.id, attempt: state.attempt, profile: step.profile, prompt, input, timeoutMs: step.timeoutMs, ...github, ...subAgents });
   if (step.timeoutMs !== null) startTimer(draft, step.id, `timeout:${step.id}:${state.attempt}`, draft.at + step.timeoutMs);
 }
 
