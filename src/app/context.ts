@@ -11,6 +11,7 @@ import type { ExecutionStore } from '../ports/executions.ts';
 import type { ExecutionSearch } from '../ports/execution-search.ts';
 import type { IdempotencyKeyStore } from '../ports/idempotency-keys.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
+import type { InboxStore } from '../ports/inbox.ts';
 import type { LoginAttemptStore } from '../ports/login-attempts.ts';
 import type { AccessEvents, Realtime } from '../ports/realtime.ts';
 import type { RecipeStore } from '../ports/recipes.ts';
@@ -46,6 +47,8 @@ export interface AppContext {
   readonly recipeTemplates: RecipeTemplateStore;
   readonly agentProfiles: AgentProfileStore;
   readonly executions: ExecutionStore;
+  /** What waits for a person across their workspaces (`GET /v1/me/inbox`). */
+  readonly inbox: InboxStore;
   /** Finds executions by status, recipe, dashboard, origin, creator and time, newest first. */
   readonly executionSearch: ExecutionSearch;
   /** First answers of POST routes that start work, by the caller's `Idempotency-Key`. */

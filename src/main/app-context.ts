@@ -9,6 +9,7 @@ import { createAgentProfileStore } from '../adapters/postgres/agent-profile-stor
 import { createExecutionStore } from '../adapters/postgres/execution-store.ts';
 import { createExecutionSearchStore } from '../adapters/postgres/execution-search-store.ts';
 import { createIdempotencyKeyStore } from '../adapters/postgres/idempotency-key-store.ts';
+import { createInboxStore } from '../adapters/postgres/inbox-store.ts';
 import { createRecipeStore } from '../adapters/postgres/recipe-store.ts';
 import { createRecipeTemplateStore } from '../adapters/postgres/recipe-template-store.ts';
 import { createDashboardStore } from '../adapters/postgres/dashboard-store.ts';
@@ -50,6 +51,7 @@ export function createPostgresAppContext(db: Database, config: Config, options: 
     recipeTemplates: createRecipeTemplateStore(db),
     agentProfiles: createAgentProfileStore(db),
     executions: createExecutionStore(db),
+    inbox: createInboxStore(db),
     executionSearch: createExecutionSearchStore(db),
     idempotencyKeys: createIdempotencyKeyStore(db),
     webhookSigningSecrets: createWebhookSigningSecretStore(db),

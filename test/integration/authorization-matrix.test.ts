@@ -46,6 +46,8 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   'POST /v1/tokens': { expect: anyone(201), body: () => ({ name: 'ci', scopes: ['read'] }) },
   'GET /v1/tokens': { expect: anyone(200) },
   'GET /v1/me/sessions': { expect: anyone(200) },
+  // Everyone has an inbox: it lists only what they may act on (test/integration/inbox.test.ts).
+  'GET /v1/me/inbox': { expect: anyone(200) },
   // Only your own sessions exist for you: an id that is not one of yours is 404 to everyone.
   'DELETE /v1/me/sessions/{id}': { expect: anyone(404), params: () => ({ id: '00000000-0000-4000-8000-000000000000' }) },
   'DELETE /v1/me/sessions': { expect: anyone(200) },

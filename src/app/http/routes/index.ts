@@ -21,6 +21,7 @@ import { itemRoutes } from './items.ts';
 import { systemRoutes } from './system.ts';
 import { tokenRoutes } from './tokens.ts';
 import { meSessionRoutes } from './me-sessions.ts';
+import { inboxRoutes } from './inbox.ts';
 import { workspaceRoutes } from './workspaces.ts';
 import { webhookRoutes } from './webhooks.ts';
 
@@ -77,6 +78,7 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     ...authRoutes(deps.app),
     ...tokenRoutes(deps.app),
     ...meSessionRoutes(deps.app),
+    ...inboxRoutes(deps.app),
     ...workspaceRoutes(deps.app),
     ...dashboardRoutes(deps.app),
     ...itemRoutes(deps.app),
