@@ -8,6 +8,7 @@ import type { CredentialStore } from '../ports/credentials.ts';
 import type { DashboardStore } from '../ports/dashboards.ts';
 import type { DocumentStore } from '../ports/document-store.ts';
 import type { ExecutionStore } from '../ports/executions.ts';
+import type { ExecutionDetailsStore } from '../ports/execution-details.ts';
 import type { ExecutionSearch } from '../ports/execution-search.ts';
 import type { IdempotencyKeyStore } from '../ports/idempotency-keys.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
@@ -49,6 +50,8 @@ export interface AppContext {
   readonly executions: ExecutionStore;
   /** What waits for a person across their workspaces (`GET /v1/me/inbox`). */
   readonly inbox: InboxStore;
+  /** What executions' runs left behind: artifacts, runs, cost, and the summaries. */
+  readonly executionDetails: ExecutionDetailsStore;
   /** Finds executions by status, recipe, dashboard, origin, creator and time, newest first. */
   readonly executionSearch: ExecutionSearch;
   /** First answers of POST routes that start work, by the caller's `Idempotency-Key`. */

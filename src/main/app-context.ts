@@ -7,6 +7,7 @@ import { createAuthSessionStore } from '../adapters/postgres/auth-session-store.
 import { PgAccessEvents } from '../adapters/postgres/access-events.ts';
 import { createAgentProfileStore } from '../adapters/postgres/agent-profile-store.ts';
 import { createExecutionStore } from '../adapters/postgres/execution-store.ts';
+import { createExecutionDetailsStore } from '../adapters/postgres/execution-details-store.ts';
 import { createExecutionSearchStore } from '../adapters/postgres/execution-search-store.ts';
 import { createIdempotencyKeyStore } from '../adapters/postgres/idempotency-key-store.ts';
 import { createInboxStore } from '../adapters/postgres/inbox-store.ts';
@@ -52,6 +53,7 @@ export function createPostgresAppContext(db: Database, config: Config, options: 
     agentProfiles: createAgentProfileStore(db),
     executions: createExecutionStore(db),
     inbox: createInboxStore(db),
+    executionDetails: createExecutionDetailsStore(db),
     executionSearch: createExecutionSearchStore(db),
     idempotencyKeys: createIdempotencyKeyStore(db),
     webhookSigningSecrets: createWebhookSigningSecretStore(db),

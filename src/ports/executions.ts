@@ -39,6 +39,11 @@ export interface ExecutionChange {
    * deleted with the state, if they are still in the outbox (never a job of `jobs`).
    */
   readonly withdraw?: readonly string[];
+  /**
+   * The execution's summary, written with the state: set (text, or null for none) by the change that
+   * finishes it, null again by one that reopens it (a retry), absent to leave it as it is.
+   */
+  readonly summary?: string | null;
 }
 
 /** Executions and their append-only histories. */

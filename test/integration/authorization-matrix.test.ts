@@ -39,6 +39,7 @@ interface Fixture {
   scheduleId: string;
   triggerId: string;
   integrationId: string;
+  artifactId: string;
 }
 
 const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; params?: (f: Fixture) => Record<string, string> }> = {
@@ -92,10 +93,14 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   'GET /v1/workspaces/{wid}/agent-profiles': { expect: members(200) },
   'GET /v1/agent-profiles/{id}': { expect: members(200), params: (f) => ({ id: f.profileId }) },
   'PUT /v1/agent-profiles/{id}': { expect: members(200), params: (f) => ({ id: f.profileId }), body: () => ({ model: 'm2' }) },
+  'GET /v1/agent-profiles/{id}/versions': { expect: members(200), params: (f) => ({ id: f.profileId }) },
   // The viewer (a workspace member) deletes it; then it is gone for everyone.
   'DELETE /v1/agent-profiles/{id}': { expect: { ...members(404), viewer: 204 }, params: (f) => ({ id: f.profileId }) },
   'GET /v1/executions/{id}': { expect: members(200), params: (f) => ({ id: f.executionId }) },
   'GET /v1/executions/{id}/events': { expect: members(200), params: (f) => ({ id: f.executionId }) },
+  'GET /v1/executions/{id}/artifacts': { expect: members(200), params: (f) => ({ id: f.executionId }) },
+  'GET /v1/executions/{id}/runs': { expect: members(200), params: (f) => ({ id: f.executionId }) },
+  'GET /v1/artifacts/{id}': { expect: members(200), params: (f) => ({ id: f.artifactId }) },
   'POST /v1/executions/{id}/events': { expect: controllers(200, 200), params: (f) => ({ id: f.executionId }), body: () => ({ name: 'ping' }) },
   // The editor acts first; after that the intervention no longer applies (409).
   'POST /v1/executions/{id}/pause': { expect: controllers(200, 409), params: (f) => ({ id: f.executionId }) },
@@ -194,7 +199,14 @@ async function fixture(): Promise<Fixture> {
     .values({ workspace_id: workspace.id, provider: 'github', status: 'connected', name: 'acme', external_id: String(Math.floor(Math.random() * 1e12)), details: '{}', secret_id: null, created_by: tokens.admin.userId })
     .returning('id')
     .executeTakeFirstOrThrow();
-  return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id, itemId: item.id, sessionId: session.id, integrationId: integration.id, ...(await orchestration(workspace.id, dashboard.id)) };
+  const orchestrated = await orchestration(workspace.id, dashboard.id);
+  // An artifact as a run reports it (a run needs a sandbox; this test is about who may ask).
+  const artifact = await baton.db
+    .insertInto('artifacts')
+    .values({ run_key: `${orchestrated.executionId}/later/1`, artifact_id: 'a1', execution_id: orchestrated.executionId, step_id: 'later', kind: 'report', title: 'Report', content: 'text' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { workspaceId: workspace.id, dashboardId: dashboard.id, spareUserId: spare.userId, ownersTokenId: ownersToken.token.id, itemId: item.id, sessionId: session.id, integrationId: integration.id, ...orchestrated, artifactId: artifact.id };
 }
 
 /** A recipe, an agent profile, an execution waiting at its approval step, a schedule and a trigger, made through the API. */

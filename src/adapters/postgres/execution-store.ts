@@ -30,13 +30,16 @@ async function saveMany(db: Database, changes: readonly ExecutionChange[]): Prom
     actor: c.actor.kind === 'user' ? c.actor.userId : null,
     jobs: outboxRows(c.jobs),
     withdraw: c.withdraw ?? [],
+    set_summary: c.summary !== undefined,
+    summary: c.summary ?? null,
   }));
   const { rows } = await sql<{ i: number }>`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
-        as x(i int, id uuid, expected int, state jsonb, status text, finished_at timestamptz, seq int, type text, event jsonb, actor uuid, jobs jsonb, withdraw jsonb)
+        as x(i int, id uuid, expected int, state jsonb, status text, finished_at timestamptz, seq int, type text, event jsonb, actor uuid, jobs jsonb, withdraw jsonb, set_summary boolean, summary text)
     ), u as (
-      update executions e set state = input.state, status = input.status, updated_at = now(), finished_at = input.finished_at
+      update executions e set state = input.state, status = input.status, updated_at = now(), finished_at = input.finished_at,
+        summary = case when input.set_summary then input.summary else e.summary end
       from input where e.id = input.id and (e.state->>'version')::int = input.expected
       returning input.i
     ), e as (
@@ -75,13 +78,14 @@ export function createExecutionStore(db: Database): ExecutionStore {
     },
     async save(change, tx) {
       if (tx === undefined) return batched(change);
-      const { id, expectedVersion, state, event, actor, jobs, withdraw = [] } = change;
+      const { id, expectedVersion, state, event, actor, jobs, withdraw = [], summary } = change;
       // Inside a caller's transaction (interventions, schedules, triggers): one statement. The version
       // check makes it a compare-and-set; the inserts only happen if it matched.
       const finishedAt = isFinishedStatus(state.status) ? new Date(state.finishedAt ?? Date.now()) : null;
       const { rows } = await sql<{ n: number }>`
         with u as (
-          update executions set state = ${JSON.stringify(state)}::jsonb, status = ${state.status}, updated_at = now(), finished_at = ${finishedAt}
+          update executions set state = ${JSON.stringify(state)}::jsonb, status = ${state.status}, updated_at = now(), finished_at = ${finishedAt},
+            summary = case when ${summary !== undefined}::boolean then ${summary ?? null}::text else summary end
           where id = ${id} and (state->>'version')::int = ${expectedVersion}
           returning id
         ), e as (

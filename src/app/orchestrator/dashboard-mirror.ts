@@ -1,24 +1,34 @@
 import * as Y from 'yjs';
-import { isFinishedStatus, type ExecutionState, type StepState } from '../../domain/orchestrator/execution.ts';
+import { isFinishedStatus, type Decision, type ExecutionState, type StepState } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 
 /**
  * How executions appear in their dashboard document (see docs/dashboard-document.md):
- * - `executions`: executionId → { recipeId, recipeVersion, status, active, reason, steps: { id → summary }, updatedAt }
+ * - `executions`: executionId → { recipeId, recipeVersion, status, active, reason, steps: { id → summary }, summary, updatedAt }
+ *   (`summary`: what the finished execution came to, as GET /v1/executions/{id} has it; null before)
  * - `approvals`: `<executionId>:<stepId>` → Y.Map { executionId, stepId, prompt, quorum, visit, status,
- *   decisions: Y.Map userId → { approved, comment, at } }. A member approves or rejects by writing their
+ *   decisions: Y.Map userId → { approved, comment, at, name, email } }. A member approves or rejects by writing their
  *   own entry into `decisions`; the server turns it into an approval through the access policy, and
  *   writes every recorded decision there, however it was made.
  */
+/**
+ * Who made a decision, when the mirror looked them up (`MirrorScheduler`): shown next to the decision
+ * (its key is their user id), whichever way it was made.
+ */
+export interface Decider {
+  readonly name?: string | null;
+  readonly email?: string | null;
+}
+
 /** How many finished executions a dashboard document keeps (the API keeps them all). */
 export const finishedKept = 50;
 
-export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: CompiledRecipe): void {
+export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: CompiledRecipe, executionSummary: string | null = null): void {
   const steps: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(state.steps)) {
     steps[id] = { status: s.status, attempt: s.attempt, error: s.error, summary: summaryOf(s.output) };
   }
-  const summary = { recipeId: state.recipeId, recipeVersion: state.recipeVersion, status: state.status, active: [...state.active], reason: state.reason, steps, finishedAt: state.finishedAt, updatedAt: new Date().toISOString() };
+  const summary = { recipeId: state.recipeId, recipeVersion: state.recipeVersion, status: state.status, active: [...state.active], reason: state.reason, steps, summary: executionSummary, finishedAt: state.finishedAt, updatedAt: new Date().toISOString() };
   doc.transact(() => {
     doc.getMap('executions').set(state.id, summary);
     const approvals = doc.getMap<Y.Map<unknown>>('approvals');
@@ -77,7 +87,7 @@ function mirrorApproval(approvals: Y.Map<Y.Map<unknown>>, key: string, asked: { 
   }
   const fields: Record<string, unknown> = { ...asked, visit: s.visit, status: approvalStatus(s) };
   for (const [name, value] of Object.entries(fields)) if (entry.get(name) !== value) entry.set(name, value);
-  const recorded = new Map(s.decisions.map((d) => [d.userId, { approved: d.approved, comment: d.comment, at: d.at }]));
+  const recorded = new Map(s.decisions.map((d: Decision & Decider) => [d.userId, { approved: d.approved, comment: d.comment, at: d.at, ...(d.name === undefined ? {} : { name: d.name }), ...(d.email === undefined ? {} : { email: d.email }) }]));
   const shown = decisions as Y.Map<unknown>;
   for (const [userId, value] of recorded) if (JSON.stringify(shown.get(userId)) !== JSON.stringify(value)) shown.set(userId, value);
   if (s.status !== 'waiting') for (const userId of [...shown.keys()]) if (!recorded.has(userId)) shown.delete(userId);

@@ -10,6 +10,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import type { Transaction, UnitOfWork } from '../../ports/unit-of-work.ts';
 import { recordStepChanges } from './step-metrics.ts';
+import { executionSummary } from './execution-summary.ts';
 
 /** The queue topics of the orchestrator. */
 export const topics = {
@@ -173,7 +174,28 @@ export class Engine {
     // their delayed jobs are withdrawn from the outbox in the same statement.
     const awaited = new Set(awaitedTimers(decided.state));
     const withdraw = awaitedTimers(current.state).flatMap((timer) => (awaited.has(timer) ? [] : [timerCancelKey(current.id, timer)]));
-    return { id: current.id, expectedVersion: current.state.version, state: decided.state, event: decided.event, actor: decided.actor, jobs: decided.commands.flatMap((command) => this.#jobs(current, command)), ...(withdraw.length === 0 ? {} : { withdraw }) };
+    return { id: current.id, expectedVersion: current.state.version, state: decided.state, event: decided.event, actor: decided.actor, jobs: decided.commands.flatMap((command) => this.#jobs(current, command)), ...(withdraw.length === 0 ? {} : { withdraw }), ...this.#summaryChange(current, decided.state) };
+  }
+
+  /**
+   * The summary a change writes: computed by the change that finishes the execution (its recipe was
+   * loaded to decide it), cleared by one that reopens it, untouched otherwise.
+   */
+  #summaryChange(current: Current, state: ExecutionState): { summary?: string | null } {
+    const finished = isFinishedStatus(state.status);
+    if (finished === isFinishedStatus(current.state.status)) return {};
+    if (!finished) return { summary: null };
+    const recipe = this.#recipes.get(`${current.recipeId}@${state.recipeVersion}`);
+    if (recipe === undefined) return { summary: null };
+    const { summary, error } = executionSummary(state, recipe, this.#deps.expressions);
+    if (error !== null) this.#deps.logger.warn({ executionId: current.id, error }, 'the recipe\'s summary template failed; the execution has no summary');
+    return { summary };
+  }
+
+  /** A finished execution's summary, as the change that finished it stored it (for the dashboard mirror). */
+  async summaryOf(execution: Pick<ExecutionRecord, 'recipeId' | 'state'>): Promise<string | null> {
+    if (!isFinishedStatus(execution.state.status)) return null;
+    return executionSummary(execution.state, await this.#load(execution.recipeId, execution.state.recipeVersion), this.#deps.expressions).summary;
   }
 
   /** Keeps the newest state of executions this process changed, so the next event need not read it. */

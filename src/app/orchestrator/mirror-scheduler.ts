@@ -1,6 +1,7 @@
-import type { ExecutionState } from '../../domain/orchestrator/execution.ts';
+import type { Decision, ExecutionState } from '../../domain/orchestrator/execution.ts';
 import type { ExecutionStore } from '../../ports/executions.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { UserStore } from '../../ports/users.ts';
 import type { DashboardWriter } from '../realtime/dashboard-writer.ts';
 import { mirrorExecution } from './dashboard-mirror.ts';
 import type { Engine } from './engine.ts';
@@ -18,11 +19,11 @@ export interface MirrorTarget {
  * each execution wins (commits of one execution are serialized, but their callbacks may interleave).
  */
 export class MirrorScheduler {
-  readonly #deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter };
+  readonly #deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter; readonly users?: Pick<UserStore, 'get'> };
   readonly #engine: Engine;
   readonly #shown = new Map<string, number>();
 
-  constructor(deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter }, engine: Engine) {
+  constructor(deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter; readonly users?: Pick<UserStore, 'get'> }, engine: Engine) {
     this.#deps = deps;
     this.#engine = engine;
   }
@@ -32,6 +33,23 @@ export class MirrorScheduler {
     return this.#schedule(target).catch((error: unknown) => this.#deps.logger.warn({ err: error, executionId: target.id }, 'could not show an execution in its dashboard'));
   }
 
+  /**
+   * The state with each approval decision naming who made it (name and e-mail), for the document
+   * (the history keeps user ids only), however it was made: the API, the CLI or the document. Looked
+   * up at each write; a person who cannot be looked up now is shown by user id alone.
+   */
+  async #withDeciders(state: ExecutionState): Promise<ExecutionState> {
+    const users = this.#deps.users;
+    const ids = new Set(Object.values(state.steps).flatMap((s) => s.decisions.map((d) => d.userId)));
+    if (users === undefined || ids.size === 0) return state;
+    const found = new Map(await Promise.all([...ids].map(async (id) => [id, await users.get(id).catch(() => undefined)] as const)));
+    const named = (d: Decision): Decision => {
+      const user = found.get(d.userId);
+      return user === undefined ? d : { ...d, name: user.name, email: user.email };
+    };
+    return { ...state, steps: Object.fromEntries(Object.entries(state.steps).map(([id, s]) => [id, s.decisions.length === 0 ? s : { ...s, decisions: s.decisions.map(named) }])) };
+  }
+
   async #schedule(target: MirrorTarget): Promise<void> {
     const state = target.state ?? (await this.#deps.executions.get(target.id))?.state;
     if (state === undefined) return;
@@ -39,6 +57,9 @@ export class MirrorScheduler {
     if (this.#shown.size > 10_000) this.#shown.clear();
     this.#shown.set(target.id, state.version);
     const recipe = await this.#engine.recipe(target.recipeId, state.recipeVersion);
-    this.#deps.writer.queue(target.dashboardId, `execution:${target.id}`, (doc) => mirrorExecution(doc, state, recipe));
+    const shown = await this.#withDeciders(state);
+    // The summary is computed again rather than read: it follows from the state and the recipe alone.
+    const summary = await this.#engine.summaryOf({ recipeId: target.recipeId, state });
+    this.#deps.writer.queue(target.dashboardId, `execution:${target.id}`, (doc) => mirrorExecution(doc, shown, recipe, summary));
   }
 }

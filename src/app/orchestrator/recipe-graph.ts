@@ -119,6 +119,7 @@ export function checkRecipe(recipe: AuthoredRecipe, compiled: CompiledRecipe | n
         break;
     }
   });
+  checkTemplate('summary', recipe.summary);
   if (problems.length === 0 && compiled !== null) problems.push(...cyclesWithoutWait(compiled, paths));
   return problems;
 }

@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.ts';
 import type { Engine, EventBody } from '../../orchestrator/engine.ts';
 import { executionHistory, getExecution, intervene, type ExecutionView } from '../../orchestrator/executions.ts';
 import { waitingFor } from '../../orchestrator/waiting-for.ts';
+import { executionOutcome } from '../../orchestrator/execution-details.ts';
 import { isFinishedStatus } from '../../../domain/orchestrator/execution.ts';
 import type { SessionStore } from '../../../ports/sessions.ts';
 import { callerOf, defineRoute, type AnyRoute, type RouteRequest } from '../route.ts';
@@ -45,7 +46,8 @@ export function executionRoutes(app: AppContext, engine: () => Engine, slots?: (
       responses: { 200: { description: 'The execution', schema: executionSchema }, ...authErrors, 404: refused[404] },
       handler: async (request) => {
         const execution = await getExecution(app, callerOf(request), request.params.id);
-        return { status: 200, body: { ...execution, ...(await waitingStatus(execution)) } };
+        const [waiting, outcome] = await Promise.all([waitingStatus(execution), executionOutcome(app, execution.id)]);
+        return { status: 200, body: { ...execution, ...waiting, ...outcome } };
       },
     }),
     defineRoute({

@@ -4,9 +4,11 @@ import type { AppContext } from '../../context.ts';
 import { buildOpenApiDocument } from '../openapi.ts';
 import type { AnyRoute } from '../route.ts';
 import { authRoutes } from './auth.ts';
+import { agentProfileRoutes } from './agent-profiles.ts';
 import type { Engine } from '../../orchestrator/engine.ts';
 import { dashboardRoutes } from './dashboards.ts';
 import { executionRoutes } from './executions.ts';
+import { executionArtifactRoutes } from './execution-artifacts.ts';
 import { executionSearchRoutes } from './execution-search.ts';
 import { recipeRoutes } from './recipes.ts';
 import { sessionRoutes, type SessionRouteDeps } from './sessions.ts';
@@ -84,7 +86,9 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     ...itemRoutes(deps.app),
     ...recipeRoutes(deps.app, engine),
     ...templateRoutes(deps.app),
+    ...agentProfileRoutes(deps.app),
     ...executionRoutes(deps.app, engine, () => deps.sessions?.sessionStore),
+    ...executionArtifactRoutes(deps.app),
     ...executionSearchRoutes(deps.app, engine),
     ...sessionRoutes(deps.app, sessions),
     ...scheduleRoutes(schedules),
