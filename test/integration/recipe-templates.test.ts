@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { bootstrapToken, createApiToken } from '../../src/app/identity/tokens.ts';
+import { signWebhook } from '../../src/app/triggers/hook-signature.ts';
 import { callApi } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
@@ -185,5 +186,18 @@ describe('archived recipes', () => {
     expect(restored.body.archivedAt).toBeNull();
     expect((await call('GET', recipes())).body.recipes.map((r: { id: string }) => r.id)).toContain(recipe.body.id);
     expect((await start()).status).toBe(201);
+  }, 60_000);
+
+  it("a trigger of an archived recipe records its event as refused and starts nothing", async () => {
+    const recipe = await call('POST', recipes(), { yaml: 'name: On deploy\nsteps:\n  - { id: tell, kind: notify, channel: dashboard, message: deployed }\n' });
+    const trigger = await call('POST', `/v1/workspaces/${team.workspaceId}/triggers`, { name: 'Deploys', source: 'webhook', action: { kind: 'start', recipeId: recipe.body.id, dashboardId: team.dashboardId } });
+    expect(trigger.status, JSON.stringify(trigger.body)).toBe(201);
+    expect((await call('POST', `/v1/recipes/${recipe.body.id}/archive`)).status).toBe(200);
+    const body = JSON.stringify({ env: 'prod' });
+    const signed = await signWebhook(trigger.body.secret, { body, deliveryId: crypto.randomUUID(), nowMs: Date.now() });
+    const delivered = await fetch(`${baton.url}/v1/hooks/${trigger.body.id}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signed }, body });
+    expect(delivered.status).toBe(202);
+    const firing = await eventually(async () => (await call('GET', `/v1/triggers/${trigger.body.id}/events`)).body.events[0]?.firing ?? undefined, 15_000, 'the firing');
+    expect(firing).toMatchObject({ outcome: 'refused', reason: 'the recipe is archived', executionId: null });
   }, 60_000);
 });
