@@ -39,6 +39,15 @@ type Place = Path | typeof garbage | typeof unknown;
  * decisions (`approvals/<key>/decisions/<userId>`, anything under it), set or replaced, not deleted.
  */
 export function checkClientUpdate(doc: Y.Doc, update: Uint8Array, userId: string): ClientUpdateVerdict {
+  try {
+    return check(doc, update, userId);
+  } catch {
+    // Yjs's own lookups throw on ids a well-formed update cannot name: refuse what cannot be read.
+    return { verdict: 'unreadable' };
+  }
+}
+
+function check(doc: Y.Doc, update: Uint8Array, userId: string): ClientUpdateVerdict {
   let decoded: { structs: Array<Y.Item | Y.GC | Y.Skip>; ds: { clients: Map<number, Array<{ clock: number; len: number }>> } };
   try {
     decoded = Y.decodeUpdate(update) as unknown as typeof decoded;
@@ -47,6 +56,8 @@ export function checkClientUpdate(doc: Y.Doc, update: Uint8Array, userId: string
   }
   const resolver = new Resolver(doc, decoded.structs);
   const inserted = new Set<string>();
+  /** Per client, where the structs Yjs integrates now end (a gap or a Skip ends them). */
+  const reach = new Map<number, number>();
   for (const [client, structs] of resolver.byClient) {
     const state = Y.getState(doc.store, client);
     let next = state;
@@ -69,11 +80,11 @@ export function checkClientUpdate(doc: Y.Doc, update: Uint8Array, userId: string
       if (owner !== undefined) return { verdict: 'server-owned', map: owner };
       inserted.add(key(place));
     }
+    reach.set(client, next);
   }
   for (const [client, ranges] of decoded.ds.clients) {
     const state = Y.getState(doc.store, client);
-    const sent = resolver.byClient.get(client);
-    const sentEnd = sent === undefined || sent.length === 0 ? 0 : Math.max(...sent.map((s) => s.id.clock + s.length));
+    const sentEnd = reach.get(client) ?? state;
     for (const { clock, len } of ranges) {
       // Deleting what nobody has yet would wait in Yjs and strike whatever later takes that id.
       if (clock + len > Math.max(state, sentEnd)) return { verdict: 'unresolved' };

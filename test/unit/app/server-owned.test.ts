@@ -117,4 +117,33 @@ describe('checkClientUpdate', () => {
     const deletesOnly = Y.encodeStateAsUpdate(forger, Y.encodeStateVector(forger));
     expect(checkClientUpdate(server, deletesOnly, me)).toEqual({ verdict: 'unresolved' });
   });
+
+  it('refuses a delete of future ids hidden behind a Skip struct', () => {
+    const { server } = setup();
+    const state = Y.getState(server.store, server.clientID);
+    // Hand-written v1 update: one client (the server's) with one Skip struct of 100 clocks from its
+    // state, and a delete set striking clock state + 50 of it (the server's 51st next write).
+    const bytes: number[] = [];
+    const varUint = (n: number) => {
+      while (n > 0x7f) {
+        bytes.push((n & 0x7f) | 0x80);
+        n = Math.floor(n / 128);
+      }
+      bytes.push(n);
+    };
+    varUint(1);
+    varUint(1);
+    varUint(server.clientID);
+    varUint(state);
+    bytes.push(10);
+    varUint(100);
+    varUint(1);
+    varUint(server.clientID);
+    varUint(1);
+    varUint(state + 50);
+    varUint(1);
+    const update = new Uint8Array(bytes);
+    expect(Y.decodeUpdate(update).ds.clients.get(server.clientID)).toEqual([expect.objectContaining({ clock: state + 50, len: 1 })]);
+    expect(checkClientUpdate(server, update, me)).toEqual({ verdict: 'unresolved' });
+  });
 });
