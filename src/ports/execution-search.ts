@@ -13,12 +13,9 @@ export interface SearchPosition {
 /** The filters of one search; every given filter must hold. */
 export interface ExecutionSearchFilter {
   readonly workspaceId: string;
-  /**
-   * Only these dashboards (those the caller may see); undefined for every dashboard of the workspace.
-   * `visibleTo` is the same as a membership check done by the query, for callers with many dashboards.
-   */
+  /** Only these dashboards; undefined for every dashboard of the workspace. */
   readonly dashboardIds?: readonly string[];
-  /** Only dashboards this user is a member of (a workspace member who is not an admin). */
+  /** Only dashboards this user is a member of (a workspace member who is not an admin); with `dashboardIds`, those in both. */
   readonly visibleTo?: string;
   readonly statuses?: readonly string[];
   readonly recipeId?: string;

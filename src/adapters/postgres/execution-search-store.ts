@@ -20,12 +20,13 @@ type Row = {
 /**
  * The search as one statement. Every filter is a plain comparison on a column of `executions`, and
  * the order is (created_at, id) descending with the cursor as a row comparison, so Postgres can walk
- * the narrowest index ending in (created_at, id) backwards and stop after `limit` rows.
+ * the narrowest index ending in (created_at, id) backwards and stop after `limit` rows. A set of
+ * dashboards (a member's, who sees some of the workspace) is searched one dashboard at a time
+ * (a lateral join, `limit` rows each through the dashboard index) and the pages merged: filtering
+ * the workspace's rows by membership would read every match of the other dashboards first.
  */
 function searchQuery(filter: ExecutionSearchFilter, page: { limit: number; after?: SearchPosition }, select: RawBuilder<unknown>): RawBuilder<unknown> {
   const conditions: RawBuilder<unknown>[] = [sql`workspace_id = ${filter.workspaceId}::uuid`];
-  if (filter.dashboardIds !== undefined) conditions.push(filter.dashboardIds.length === 1 ? sql`dashboard_id = ${filter.dashboardIds[0]}::uuid` : sql`dashboard_id = any(${[...filter.dashboardIds]}::uuid[])`);
-  if (filter.visibleTo !== undefined) conditions.push(sql`dashboard_id in (select m.dashboard_id from dashboard_members m where m.user_id = ${filter.visibleTo}::uuid)`);
   if (filter.statuses !== undefined) conditions.push(filter.statuses.length === 1 ? sql`status = ${filter.statuses[0]}` : sql`status = any(${[...filter.statuses]}::text[])`);
   if (filter.recipeId !== undefined) conditions.push(sql`recipe_id = ${filter.recipeId}::uuid`);
   if (filter.origin !== undefined) conditions.push(sql`origin = ${filter.origin}`);
@@ -37,7 +38,17 @@ function searchQuery(filter: ExecutionSearchFilter, page: { limit: number; after
     const at = sql`(timestamptz 'epoch' + ${page.after.createdAtMicros.toString()}::bigint * interval '1 microsecond')`;
     conditions.push(sql`(created_at, id) < (${at}, ${page.after.id}::uuid)`);
   }
-  return sql`${select} from executions where ${sql.join(conditions, sql` and `)} order by created_at desc, id desc limit ${page.limit}`;
+  const order = sql`order by created_at desc, id desc limit ${page.limit}`;
+  const one = filter.dashboardIds?.length === 1 && filter.visibleTo === undefined ? filter.dashboardIds[0] : undefined;
+  if (one !== undefined) conditions.push(sql`dashboard_id = ${one}::uuid`);
+  const boards: RawBuilder<unknown>[] = [];
+  if (one === undefined && filter.dashboardIds !== undefined) boards.push(sql`select unnest(${[...filter.dashboardIds]}::uuid[]) as board`);
+  if (filter.visibleTo !== undefined) boards.push(sql`select m.dashboard_id as board from dashboard_members m where m.user_id = ${filter.visibleTo}::uuid`);
+  const where = sql.join(conditions, sql` and `);
+  if (boards.length === 0) return sql`${select} from executions where ${where} ${order}`;
+  // Both given: the dashboards in both sets.
+  const set = sql.join(boards, sql` intersect `);
+  return sql`${select} from (${set}) d cross join lateral (select * from executions where dashboard_id = d.board and ${where} ${order}) e ${order}`;
 }
 
 const columns = sql`select id, workspace_id, dashboard_id, recipe_id, state, created_by, created_at, updated_at, origin, origin_id, (extract(epoch from created_at) * 1000000)::bigint::text as micros`;
