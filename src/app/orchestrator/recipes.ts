@@ -6,9 +6,10 @@ import { auditBy, hiddenAs, requireWorkspace } from '../access.ts';
 import type { AppContext } from '../context.ts';
 import { webhookUrlIssues } from '../webhooks/webhook-urls.ts';
 import { parseRecipe } from './recipe-parse.ts';
+import { checkSubAgentChoices } from './sub-agent-choices.ts';
 import { recipeFromTemplate } from './templates/find-template.ts';
 
-type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 'unitOfWork' | 'settings'>;
+type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 'unitOfWork' | 'settings' | 'agentProfiles'>;
 
 /** What a recipe source may be: a JSON object, or JSON/YAML text. */
 export interface RecipeInput {
@@ -39,6 +40,7 @@ export async function createRecipe(ctx: Ctx & Pick<AppContext, 'recipeTemplates'
   await requireWorkspace(ctx, principal, workspaceId, 'recipe.manage');
   const source = input.template === undefined ? input : { recipe: await recipeFromTemplate(ctx, workspaceId, input.template, input.parameters ?? {}, input.name) };
   const { authored, compiled } = parse(ctx, source);
+  await checkSubAgentChoices(ctx, workspaceId, authored);
   return ctx.unitOfWork.run(async (tx) => {
     const made = await ctx.recipes.create({ workspaceId, name: compiled.name, source: authored, compiled, createdBy: principal.userId }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'recipe.created', workspaceId, targetType: 'recipe', targetId: made.recipe.id, details: { name: compiled.name } }), tx);
@@ -50,6 +52,7 @@ export async function createRecipe(ctx: Ctx & Pick<AppContext, 'recipeTemplates'
 export async function updateRecipe(ctx: Ctx, principal: Principal, recipeId: string, input: RecipeInput, requestId: string): Promise<RecipeView> {
   const recipe = await requireRecipe(ctx, principal, recipeId, 'recipe.manage');
   const { authored, compiled } = parse(ctx, input);
+  await checkSubAgentChoices(ctx, recipe.workspaceId, authored);
   return ctx.unitOfWork.run(async (tx) => {
     const version = await ctx.recipes.addVersion(recipeId, { name: compiled.name, source: authored, compiled, createdBy: principal.userId }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'recipe.versioned', workspaceId: recipe.workspaceId, targetType: 'recipe', targetId: recipeId, details: { version: version.version } }), tx);

@@ -3,7 +3,6 @@ import { recipeLimits } from '../../../domain/orchestrator/recipe.ts';
 import type { AppContext } from '../../context.ts';
 import type { Engine } from '../../orchestrator/engine.ts';
 import { startExecution, startExecutionOnce } from '../../orchestrator/executions.ts';
-import { createAgentProfile, deleteAgentProfile, getAgentProfile, listAgentProfiles, updateAgentProfile } from '../../orchestrator/profiles.ts';
 import { createRecipe, getRecipe, listRecipeVersions, listRecipes, updateRecipe } from '../../orchestrator/recipes.ts';
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
 import { executionSchema } from './execution-schemas.ts';
@@ -36,16 +35,9 @@ const versionSchema = z.object({ recipeId: id, version: z.number().int(), source
 /** A recipe as the API shows it. */
 export const recipeSchema = z.object({ id, workspaceId: id, name: z.string(), latestVersion: z.number().int(), createdAt: timestamp, updatedAt: timestamp, archivedAt: timestamp.nullable().describe('Set while archived: no new executions') }).meta({ id: 'Recipe' });
 const recipeViewSchema = recipeSchema.extend({ latest: versionSchema }).meta({ id: 'RecipeWithLatestVersion' });
-const profileSpec = z.object({
-  tools: z.array(z.string().min(1).max(100)).max(100).default([]),
-  promptTemplate: z.string().max(20_000).default('${prompt}'),
-  model: z.string().min(1).max(200),
-  policy: z.object({ timeoutMs: z.number().int().positive().nullable().default(null), maxCostUsd: z.number().positive().nullable().default(null) }).default({ timeoutMs: null, maxCostUsd: null }),
-});
-const profileSchema = profileSpec.extend({ id, workspaceId: id, name: z.string(), createdAt: timestamp, updatedAt: timestamp }).meta({ id: 'AgentProfile' });
 const notFound = (what: string) => ({ 404: { description: `No such ${what} (or you may not see it)` } }) as const;
 
-/** Recipes (versioned), agent profiles, and starting executions. */
+/** Recipes (versioned) and starting executions (agent profiles: `agent-profiles.ts`). */
 export function recipeRoutes(app: AppContext, engine: () => Engine): AnyRoute[] {
   return [
     defineRoute({
@@ -93,44 +85,6 @@ export function recipeRoutes(app: AppContext, engine: () => Engine): AnyRoute[] 
         if (key === undefined) return { status: 201, body: await startExecution(app, engine(), callerOf(request), request.params.id, request.body, request.requestId) };
         const { execution, replayed } = await startExecutionOnce(app, engine(), callerOf(request), request.params.id, request.body, request.requestId, key);
         return { status: 201, body: execution, ...(replayed ? { headers: { 'idempotent-replayed': 'true' } } : {}) };
-      },
-    }),
-    defineRoute({
-      method: 'POST', path: '/v1/workspaces/{wid}/agent-profiles', operationId: 'createAgentProfile', summary: 'Create an agent profile (tools, prompt template, model, limits)', tags: ['agent profiles'],
-      access: { kind: 'user', scope: 'write' },
-      request: { params: z.object({ wid: id }), body: profileSpec.extend({ name }) },
-      responses: { 201: { description: 'Created', schema: profileSchema }, ...authErrors, ...notFound('workspace'), 409: { description: 'The name is taken' } },
-      handler: async (request) => ({ status: 201, body: await createAgentProfile(app, callerOf(request), request.params.wid, request.body) }),
-    }),
-    defineRoute({
-      method: 'GET', path: '/v1/workspaces/{wid}/agent-profiles', operationId: 'listAgentProfiles', summary: 'Agent profiles of a workspace', tags: ['agent profiles'],
-      access: { kind: 'user', scope: 'read' },
-      request: { params: z.object({ wid: id }) },
-      responses: { 200: { description: 'Profiles', schema: z.object({ profiles: z.array(profileSchema) }) }, ...authErrors, ...notFound('workspace') },
-      handler: async (request) => ({ status: 200, body: { profiles: await listAgentProfiles(app, callerOf(request), request.params.wid) } }),
-    }),
-    defineRoute({
-      method: 'GET', path: '/v1/agent-profiles/{id}', operationId: 'getAgentProfile', summary: 'An agent profile', tags: ['agent profiles'],
-      access: { kind: 'user', scope: 'read' },
-      request: { params: z.object({ id }) },
-      responses: { 200: { description: 'The profile', schema: profileSchema }, ...authErrors, ...notFound('agent profile') },
-      handler: async (request) => ({ status: 200, body: await getAgentProfile(app, callerOf(request), request.params.id) }),
-    }),
-    defineRoute({
-      method: 'PUT', path: '/v1/agent-profiles/{id}', operationId: 'updateAgentProfile', summary: "Replace an agent profile's tools, template, model and limits", tags: ['agent profiles'],
-      access: { kind: 'user', scope: 'write' },
-      request: { params: z.object({ id }), body: profileSpec },
-      responses: { 200: { description: 'The profile', schema: profileSchema }, ...authErrors, ...notFound('agent profile') },
-      handler: async (request) => ({ status: 200, body: await updateAgentProfile(app, callerOf(request), request.params.id, request.body) }),
-    }),
-    defineRoute({
-      method: 'DELETE', path: '/v1/agent-profiles/{id}', operationId: 'deleteAgentProfile', summary: 'Delete an agent profile', tags: ['agent profiles'],
-      access: { kind: 'user', scope: 'write' },
-      request: { params: z.object({ id }) },
-      responses: { 204: { description: 'Deleted' }, ...authErrors, ...notFound('agent profile') },
-      handler: async (request) => {
-        await deleteAgentProfile(app, callerOf(request), request.params.id);
-        return { status: 204 };
       },
     }),
   ];
