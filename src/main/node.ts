@@ -169,7 +169,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const sandboxes = await startNodeSandboxes(config, db, app, logger, writer, runCredentials, metrics);
     cleanups.push(() => sandboxes.close());
     const runner = sandboxes.runner;
-    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, realtime, documents: app.documents, egress: createNodeEgress({ allow: parseEgressAllowList(config.egress.allow.join(',')).list, ...(options.resolveHost === undefined ? {} : { resolve: options.resolveHost }) }), webhookSecret: (workspaceId) => webhookSigningSecret(app, workspaceId), deliver: (delivery) => deliver({ ...integrations, logger }, delivery) });
+    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, users: app.users, realtime, documents: app.documents, egress: createNodeEgress({ allow: parseEgressAllowList(config.egress.allow.join(',')).list, ...(options.resolveHost === undefined ? {} : { resolve: options.resolveHost }) }), webhookSecret: (workspaceId) => webhookSigningSecret(app, workspaceId), deliver: (delivery) => deliver({ ...integrations, logger }, delivery) });
     // A graceful stop runs in this order: no new results, no new jobs, the last dashboard writes,
     // and only then realtime (which flushes documents) and the database.
     // A finished execution's sandbox is let go at once (the reaper is the backup after a crash).

@@ -3,6 +3,7 @@ import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { callApi } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
+import { connectClient } from '../support/realtime-client.ts';
 import { createTeam, type Member, type Team } from '../support/team.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -79,6 +80,38 @@ describe('the inbox', () => {
     await reaches(id, 'succeeded');
     expect(await inboxOf(team.owner)).toMatchObject({ counts: { approvals: 0 }, approvals: [] });
   }, 90_000);
+
+  it('shows who decided through the API in the document, as a decision made there would be', async () => {
+    const id = await start('name: named\nsteps:\n  - { id: gate, kind: approval, prompt: "Go?", quorum: 2 }');
+    await reaches(id, 'waiting');
+    expect((await api('POST', `/v1/executions/${id}/steps/gate/approve`, team.editor.secret, { comment: 'from the API' })).status).toBe(200);
+    // A viewer's browser reads the approval: the decision is under the editor's id, with their e-mail and when.
+    const client = connectClient(baton.url, team.dashboardId, { token: team.viewer.secret });
+    try {
+      const shown = await eventually(() => {
+        const approval = client.doc.getMap('approvals').get(`${id}:gate`) as { get(key: string): unknown } | undefined;
+        const decisions = approval?.get('decisions') as { toJSON(): Record<string, Record<string, unknown>> } | undefined;
+        const decision = decisions?.toJSON()[team.editor.userId];
+        return decision?.email === undefined ? undefined : decision;
+      }, 15_000, 'the API decision with its decider in the document');
+      expect(shown).toEqual({ approved: true, comment: 'from the API', at: expect.any(Number), name: null, email: 'editor@example.com' });
+    } finally {
+      client.destroy();
+    }
+    // The owner decides in the document itself: recorded, it is shown the same way.
+    const owners = connectClient(baton.url, team.dashboardId, { token: team.owner.secret });
+    try {
+      const decisions = await eventually(() => (owners.doc.getMap('approvals').get(`${id}:gate`) as { get(key: string): unknown } | undefined)?.get('decisions') as { set(key: string, value: unknown): void; toJSON(): Record<string, Record<string, unknown>> } | undefined, 15_000, 'the approval in the owner\'s document');
+      decisions.set(team.owner.userId, { approved: true, comment: 'from the document' });
+      const recorded = await eventually(() => {
+        const decision = decisions.toJSON()[team.owner.userId];
+        return decision?.email === undefined ? undefined : decision;
+      }, 15_000, 'the document decision recorded with its decider');
+      expect(recorded).toEqual({ approved: true, comment: 'from the document', at: expect.any(Number), name: null, email: 'owner@example.com' });
+    } finally {
+      owners.destroy();
+    }
+  }, 60_000);
 
   it('shows failed executions to the owner of their dashboard only, newest first, with the step to retry', async () => {
     const first = await start('name: broken\nsteps:\n  - { id: work, kind: agent, profile: coder, prompt: go, input: { outcome: fail, error: "it broke" } }');

@@ -3,7 +3,7 @@ import type { ExecutionStore } from '../../ports/executions.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { UserStore } from '../../ports/users.ts';
 import type { DashboardWriter } from '../realtime/dashboard-writer.ts';
-import { mirrorExecution } from './dashboard-mirror.ts';
+import { mirrorExecution, type Decider } from './dashboard-mirror.ts';
 import type { Engine } from './engine.ts';
 
 /** An execution to show: with the state just committed, or without (read it first, after a restart). */
@@ -45,7 +45,8 @@ export class MirrorScheduler {
     const found = new Map(await Promise.all([...ids].map(async (id) => [id, await users.get(id).catch(() => undefined)] as const)));
     const named = (d: Decision): Decision => {
       const user = found.get(d.userId);
-      return user === undefined ? d : { ...d, name: user.name, email: user.email };
+      const decider: Decider = { name: user?.name ?? null, email: user?.email ?? null };
+      return user === undefined ? d : { ...d, ...decider };
     };
     return { ...state, steps: Object.fromEntries(Object.entries(state.steps).map(([id, s]) => [id, s.decisions.length === 0 ? s : { ...s, decisions: s.decisions.map(named) }])) };
   }

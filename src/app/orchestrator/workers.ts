@@ -16,6 +16,7 @@ import { postSystemNote } from '../realtime/items.ts';
 import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type EventBody, type NotifyJob, type TimerJob } from './engine.ts';
 import { MirrorScheduler } from './mirror-scheduler.ts';
 import type { DashboardWriter } from '../realtime/dashboard-writer.ts';
+import type { UserStore } from '../../ports/users.ts';
 
 /** A set of keys that forgets each key `ttlMs` after it was added (in insertion order, cheaply). */
 function createRecentKeys(ttlMs: number, now: () => number): { add(key: string): void; has(key: string): boolean } {
@@ -43,6 +44,8 @@ export interface WorkerDeps extends EngineDeps {
   readonly writer: DashboardWriter;
   readonly runner: AgentRunner;
   readonly agentProfiles: AgentProfileStore;
+  /** Who decided an approval, by name and e-mail, for the dashboard document; absent: shown by user id only. */
+  readonly users?: Pick<UserStore, 'get'>;
   readonly realtime: Realtime;
   readonly documents: DocumentStore;
   /** Webhook notifications go out through it, to addresses the egress policy allows. */
