@@ -191,6 +191,21 @@ steps:
     expect(await finished(failed)).toMatchObject({ status: 'failed', summary: null });
   }, 60_000);
 
+  it('a failed execution is summarized by what succeeded, and again when a retry finishes it', async () => {
+    const id = await start(`name: retried
+steps:
+  - { id: a, kind: agent, profile: coder, prompt: p, input: { output: { summary: "first part done" } } }
+  - { id: b, kind: agent, profile: coder, prompt: p, input: { failAttempts: 1, output: { summary: "both parts done" } } }
+`);
+    expect(await finished(id)).toMatchObject({ status: 'failed', summary: 'first part done' });
+    expect((await api('POST', `/v1/executions/${id}/steps/b/retry`, {})).status).toBe(200);
+    const again = await eventually(async () => {
+      const body = (await api('GET', `/v1/executions/${id}`)).body as Execution;
+      return body.status === 'succeeded' ? body : undefined;
+    }, 30_000, 'the retried execution to succeed');
+    expect(again.summary).toBe('both parts done');
+  }, 60_000);
+
   it('refuses a summary template that does not parse or reads names that do not exist, naming the field', async () => {
     for (const summary of ['${steps.a.output', '${secrets.token}']) {
       const answer = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: `name: bad\nsummary: "${summary}"\nsteps:\n  - { id: a, kind: wait, for: 1s }\n` });
