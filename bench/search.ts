@@ -51,7 +51,7 @@ try {
     // rest succeeded or cancelled; 70% started by people, 20% by schedules, 10% by triggers.
     await client.query(
       `insert into executions (workspace_id, dashboard_id, recipe_id, status, state, created_by, created_at, updated_at, finished_at, origin, origin_id)
-       select $1, ($2::uuid[])[1 + (n / 3) % ${dashboardCount}], ($3::uuid[])[1 + (n / 7) % ${recipeCount}], s.status,
+       select $1, ($2::uuid[])[1 + (n + n / 50) % ${dashboardCount}], ($3::uuid[])[1 + (n / 7) % ${recipeCount}], s.status,
               jsonb_build_object('recipeVersion', 1, 'status', s.status, 'inputs', '{}'::jsonb, 'steps', '{}'::jsonb, 'active', '[]'::jsonb, 'startedAt', 0, 'finishedAt', null, 'deadlineAt', null, 'reason', null, 'version', 3),
               $4, t.at, t.at, case when s.status in ('running', 'waiting') then null else t.at end,
               case when n % 10 < 7 then 'person' when n % 10 < 9 then 'schedule' else 'trigger' end,

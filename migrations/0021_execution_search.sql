@@ -19,6 +19,8 @@ UPDATE executions e SET origin = 'trigger', origin_id = f.trigger_id FROM trigge
 CREATE INDEX executions_search_by_workspace ON executions (workspace_id, created_at, id);
 CREATE INDEX executions_search_by_status ON executions (workspace_id, status, created_at, id);
 CREATE INDEX executions_search_by_dashboard ON executions (dashboard_id, created_at, id);
+-- A member's search runs per dashboard (only those they belong to); with a status filter this one.
+CREATE INDEX executions_search_by_dashboard_status ON executions (dashboard_id, status, created_at, id);
 CREATE INDEX executions_search_by_recipe ON executions (recipe_id, created_at, id);
 CREATE INDEX executions_search_by_origin ON executions (origin_id, created_at, id) WHERE origin_id IS NOT NULL;
 -- Also what deleting a user needs (created_by is ON DELETE SET NULL).
