@@ -91,7 +91,7 @@ try {
     times.sort((a, b) => a - b);
     return { p50: round(percentile(times, 50)), p99: round(percentile(times, 99)) };
   };
-  const rows: Array<{ search: string; p50Ms: number; p99Ms: number; storeP50Ms: number; storeP99Ms: number; underBudget: boolean; indexes: string[] }> = [];
+  const rows: Array<{ search: string; p50Ms: number; p99Ms: number; storeP50Ms: number; storeP99Ms: number; explainMs: number; underBudget: boolean; indexes: string[] }> = [];
   for (const c of cases) {
     const whole = await measure(c.run);
     // The search statement alone (the store), without the use case's access check queries.
@@ -99,10 +99,12 @@ try {
     const plan = await node.app.executionSearch.explain(c.filter, { limit: 51 });
     console.log(`\nEXPLAIN (first page): ${c.name}\n${plan}`);
     const indexes = [...new Set([...plan.matchAll(/Index (?:Only )?Scan(?: Backward)? using (\w+)/g)].map((m) => m[1] ?? ''))];
-    rows.push({ search: c.name, p50Ms: whole.p50, p99Ms: whole.p99, storeP50Ms: store.p50, storeP99Ms: store.p99, underBudget: whole.p99 < budgetMs, indexes });
+    // Postgres's own time for the statement, free of this machine's scheduling of the client.
+    const explainMs = Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? Number.NaN);
+    rows.push({ search: c.name, p50Ms: whole.p50, p99Ms: whole.p99, storeP50Ms: store.p50, storeP99Ms: store.p99, explainMs, underBudget: whole.p99 < budgetMs, indexes });
   }
   console.log(`\nFirst page (50) of ${total.toLocaleString('en')} executions, ${queries} runs each: through the use case (access checks included), and the search statement alone:`);
-  console.table(rows.map((r) => ({ search: r.search, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, [`p99 < ${budgetMs} ms`]: r.underBudget ? 'yes' : 'NO', 'statement p50': r.storeP50Ms, 'statement p99': r.storeP99Ms, index: r.indexes.join(', ') })));
+  console.table(rows.map((r) => ({ search: r.search, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, [`p99 < ${budgetMs} ms`]: r.underBudget ? 'yes' : 'NO', 'statement p50': r.storeP50Ms, 'statement p99': r.storeP99Ms, 'EXPLAIN ANALYZE ms': r.explainMs, index: r.indexes.join(', ') })));
   writeResults('search', { ours: { executions: total, queriesPerSearch: queries, fillSeconds, searches: rows }, baselines: { p99BudgetMs: budgetMs }, ratios: Object.fromEntries(rows.map((r) => [r.search, round(r.p99Ms / budgetMs)])) });
 } finally {
   await client.end();

@@ -148,6 +148,9 @@ describe('searching executions', () => {
     await bad('limit=201', 'limit');
     await bad('limit=0', 'limit');
     await bad('createdAfter=yesterday', 'createdAfter');
+    // Times no execution can have are refused, not searched: year 0, a cursor past the year 2286.
+    await bad('createdAfter=0000-01-01T00:00:00Z', 'createdAfter');
+    await bad(`cursor=${btoa(`999999999999999999.${crypto.randomUUID()}`).replace(/=+$/, '')}`, 'cursor');
     await bad('recipeId=12', 'recipeId');
     await bad('origin=robot', 'origin');
   });

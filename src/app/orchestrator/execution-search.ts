@@ -114,7 +114,8 @@ function encodeCursor(position: SearchPosition): string {
   return btoa(`${position.createdAtMicros.toString()}.${position.id}`).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
-const cursorText = /^(\d{1,18})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+// At most 16 digits: times until the year 2286, beyond any row's.
+const cursorText = /^(\d{1,16})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 function decodeCursor(cursor: string): SearchPosition {
   const bad = () => new InvalidInputError([{ location: 'query', path: 'cursor', message: 'is not a cursor this API returned (pass nextCursor as it was given)' }]);

@@ -15,14 +15,20 @@ const statusFilter = z
   .pipe(z.array(z.enum(statuses, { error: `expected one or more of ${statuses.join(', ')} (repeat status= or separate with commas)` })))
   .describe(`Any of these statuses: repeat \`status=\` or separate with commas (${statuses.join(', ')})`);
 
+/** An ISO 8601 time with offset in the years 1 to 9999 (the range Postgres and JavaScript agree on); year 0 and such are a 400. */
+const instant = timestamp.refine((value) => {
+  const year = new Date(value).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}, 'must be a time between the years 1 and 9999');
+
 const filters = {
   status: statusFilter.optional(),
   recipeId: id.optional().describe('Executions of this recipe'),
   origin: z.enum(origins).optional().describe('What started it: a person, a schedule, a trigger or a parent execution'),
   originId: id.optional().describe('The schedule, trigger or parent execution that started it'),
   createdBy: id.optional().describe('Who started it (for a schedule or trigger: its owner)'),
-  createdAfter: timestamp.optional().describe('Created at or after this time (ISO 8601 with offset)'),
-  createdBefore: timestamp.optional().describe('Created before this time (ISO 8601 with offset)'),
+  createdAfter: instant.optional().describe('Created at or after this time (ISO 8601 with offset)'),
+  createdBefore: instant.optional().describe('Created before this time (ISO 8601 with offset)'),
   cursor: z.string().min(1).max(200).optional().describe('`nextCursor` of the previous page'),
   limit,
 };
