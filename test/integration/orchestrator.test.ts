@@ -294,8 +294,8 @@ steps:
       expect(shown.steps.work?.summary).toBe('did the work');
 
       const decisions = approval.get('decisions') as Y.Map<unknown>;
-      // (A decision written in someone else's name is refused and its writer disconnected:
-      // test/support/suites/server-owned-suite.ts.)
+      // Writing a decision in someone else's name does nothing.
+      decisions.set(owner.userId, { approved: true, comment: 'forged' });
       decisions.set(editor.userId, { approved: true, comment: 'from the dashboard' });
       await eventually(async () => ((await execution(id)).steps.gate?.decisions.length === 1 ? true : undefined), 5_000, 'the decision applied');
       const gate = (await execution(id)).steps.gate;

@@ -42,6 +42,19 @@ export function watchDecisions(document: Document, dashboardId: string, report: 
   });
 }
 
+/**
+ * Whether Yjs can read an update. One it cannot (nesting deeper than the stack allows, bad bytes)
+ * would be acknowledged by Hocuspocus although Yjs dropped it (y-protocols only logs the error).
+ */
+export function readable(update: Uint8Array): boolean {
+  try {
+    Y.decodeUpdate(update);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `document` already has everything in `update` (false when the update cannot be read). */
 export function bringsNothingNew(document: Y.Doc, update: Uint8Array): boolean {
   try {

@@ -7,8 +7,7 @@ import { DurableAcks } from './durable-acks.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { AccessChange, Realtime, Viewer } from '../../ports/realtime.ts';
-import { bringsNothingNew, concerns, headerRecord, watchDecisions, type ConnectionContext, type DecisionReport } from './connection-hooks.ts';
-import { checkClientUpdate } from '../../app/realtime/server-owned.ts';
+import { bringsNothingNew, concerns, headerRecord, readable, watchDecisions, type ConnectionContext, type DecisionReport } from './connection-hooks.ts';
 import { awarenessBytes, closeCodes, defaultRealtimeLimits, DocumentSizes, type RealtimeLimits } from './realtime-limits.ts';
 
 /** The socket Hocuspocus is handed (a `ws` WebSocket on Node, a `WebSocketPair` end in the Durable Object). */
@@ -73,26 +72,6 @@ const openState = 1;
 /** y-protocols' sync message types (`beforeSync`'s `type`). */
 const syncStep2 = 1;
 const syncUpdate = 2;
-
-/**
- * Why a writable connection's update is refused, or undefined when it may be applied: Yjs cannot
- * read it, or it writes what only the server writes (docs/dashboard-document.md, "What clients may
- * write"), or it builds on content this server lacks (a resync sends it again with that content).
- */
-function refusalOf(document: Y.Doc, payload: Uint8Array, context: ConnectionContext | undefined): { code: number; reason: string } | undefined {
-  // Every admitted connection has a context; one without is refused rather than trusted.
-  const verdict = context === undefined ? ({ verdict: 'server-owned', map: 'any' } as const) : checkClientUpdate(document, payload, context.access.principal.userId);
-  switch (verdict.verdict) {
-    case 'allowed':
-      return undefined;
-    case 'unreadable':
-      return { code: closeCodes.unreadableUpdate, reason: 'update could not be read' };
-    case 'unresolved':
-      return { code: closeCodes.resync, reason: 'resync: the update builds on content the server lacks' };
-    case 'server-owned':
-      return { code: closeCodes.serverOwned, reason: `only the server writes ${verdict.map}` };
-  }
-}
 
 /**
  * Dashboards on Node: Hocuspocus with Baton's access checks, durable update log and presence.
@@ -200,7 +179,7 @@ export class HocuspocusRealtime implements Realtime {
           if (context !== undefined && (type === syncUpdate || !bringsNothingNew(document, payload))) context.refusedWhileReadOnly = true;
           return;
         }
-        const refusal = sizes.of(documentName) + payload.byteLength > limits.documentBytes ? ({ code: closeCodes.documentTooLarge, reason: 'document too large' } as const) : refusalOf(document, payload, context);
+        const refusal = sizes.of(documentName) + payload.byteLength > limits.documentBytes ? ({ code: closeCodes.documentTooLarge, reason: 'document too large' } as const) : !readable(payload) ? ({ code: closeCodes.unreadableUpdate, reason: 'update could not be read' } as const) : undefined;
         if (refusal === undefined) {
           // The acknowledgement also waits for what the document logged before (e.g. from another
           // instance): a client's sync says it is synced with all of it, not just with what it sent.

@@ -14,8 +14,6 @@ export const closeCodes = {
   retryLater: 4503,
   /** An update would grow the document past its limit; it was not applied. */
   documentTooLarge: 4413,
-  /** An update wrote into what only the server writes (executions, approvals, sessions, progress, artifacts): not applied. */
-  serverOwned: 4422,
   /** An update Yjs cannot read (malformed, or nested deeper than the server's stack): not applied. */
   unreadableUpdate: 1007,
   /** One WebSocket message was larger than the limit (RFC 6455's "Message Too Big", as `ws` sends). */
