@@ -75,6 +75,10 @@ async function startInstance(name: Name): Promise<void> {
     BATON_SANDBOX_HEARTBEAT_SECONDS: '1',
     BATON_REAPER_INTERVAL_SECONDS: '1',
     BATON_SANDBOX_MAX_PER_WORKSPACE: '100',
+    // A sandbox the killed instance was creating stays "provisioning" until this runs out; then the
+    // survivor's reaper fails it and the step gets a new one (the stand-in creates one in well under 1 s,
+    // so 15 s is generous even on a loaded machine; the default 120 s outlasts the test's budget).
+    BATON_SANDBOX_PROVISION_TIMEOUT_SECONDS: '15',
   });
 }
 
