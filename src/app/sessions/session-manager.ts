@@ -141,11 +141,11 @@ export class SessionManager {
 
   async #provision(session: Session, waiter: SlotWaiter | undefined): Promise<{ session: Session; handle: SandboxHandle }> {
     const { sessions, clock } = this.#deps;
-    if (session.status === 'provisioning' || session.status === 'stopping') return this.#waitForOther(session);
-    if (isLive(session) && session.status !== 'requested') return this.#waitForOther(session);
+    if (session.status === 'provisioning' || session.status === 'stopping') return this.#waitForOther(session, waiter);
+    if (isLive(session) && session.status !== 'requested') return this.#waitForOther(session, waiter);
     const limit = this.#deps.maxPerWorkspace;
     const claim = await sessions.claimSlot(session, limit, clock.now(), waiter);
-    if (claim.kind === 'taken') return this.#waitForOther(session);
+    if (claim.kind === 'taken') return this.#waitForOther(session, waiter);
     if (claim.kind === 'granted') {
       this.#listeners.changed(claim.session);
       return this.#create(claim.session);
@@ -188,14 +188,29 @@ export class SessionManager {
   }
 
   /** Another process provisions this session: wait until it is usable (or gives up). */
-  async #waitForOther(session: Session): Promise<{ session: Session; handle: SandboxHandle }> {
-    const deadline = Date.now() + this.#deps.policy.provisionTimeoutMs;
+  async #waitForOther(session: Session, waiter: SlotWaiter | undefined): Promise<{ session: Session; handle: SandboxHandle }> {
+    const { policy, sessions, clock } = this.#deps;
+    // A provisioning another process began is overdue once its epoch is older than the provision
+    // timeout (that process died, or its provider hangs): wait only until then, not a whole timeout
+    // from now, so a job does not sit on a dead instance's session for minutes.
+    const creating = session.status === 'provisioning' || session.status === 'requested';
+    const overdueInMs = creating ? Math.max(0, (session.epochStartedAt ?? session.createdAt) + policy.provisionTimeoutMs - clock.now().getTime()) : policy.provisionTimeoutMs;
+    // Date.now() paces the polling only (a test clock may stand still); the budget comes from the epoch.
+    const deadline = Date.now() + Math.min(policy.provisionTimeoutMs, overdueInMs);
     while (Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      const now = await this.#deps.sessions.get(session.id);
+      const now = await sessions.get(session.id);
       if (now === undefined) break;
       if (isUsable(now) && now.sandboxId !== null && now.sandboxUrl !== null) return { session: now, handle: { sandboxId: now.sandboxId, url: now.sandboxUrl } };
-      if (!isLive(now)) return this.ensureReady(now);
+      // Provision again directly: this call already is the session's tracked provisioning, and going
+      // through ensureReady would find itself in #provisioning and wait for itself forever.
+      if (!isLive(now)) return this.#provision(now, waiter);
+    }
+    if (creating) {
+      // Overdue: fail it here as the reaper would (compare-and-set on the epoch, so a provisioning that
+      // just finished is kept), and begin a new epoch.
+      const failed = await sessions.transition(session.id, session.epoch, ['provisioning', 'requested'], 'failed', clock.now(), `provisioning took longer than ${Math.round(policy.provisionTimeoutMs / 1000)} s`);
+      if (failed !== undefined) return this.#provision(failed, waiter);
     }
     throw new SandboxUnavailableError('the sandbox did not become ready in time');
   }
