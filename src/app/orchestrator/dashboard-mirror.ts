@@ -23,12 +23,12 @@ export interface Decider {
 /** How many finished executions a dashboard document keeps (the API keeps them all). */
 export const finishedKept = 50;
 
-export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: CompiledRecipe, executionSummary: string | null = null): void {
+export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: CompiledRecipe, executionSummary: string | null = null, now: Date = new Date(state.finishedAt ?? state.startedAt)): void {
   const steps: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(state.steps)) {
     steps[id] = { status: s.status, attempt: s.attempt, error: s.error, summary: summaryOf(s.output) };
   }
-  const summary = { recipeId: state.recipeId, recipeVersion: state.recipeVersion, status: state.status, active: [...state.active], reason: state.reason, steps, summary: executionSummary, finishedAt: state.finishedAt, updatedAt: new Date().toISOString() };
+  const summary = { recipeId: state.recipeId, recipeVersion: state.recipeVersion, status: state.status, active: [...state.active], reason: state.reason, steps, summary: executionSummary, finishedAt: state.finishedAt, updatedAt: now.toISOString() };
   doc.transact(() => {
     doc.getMap('executions').set(state.id, summary);
     const approvals = doc.getMap<Y.Map<unknown>>('approvals');

@@ -3,6 +3,7 @@ import type { ExecutionStore } from '../../ports/executions.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { UserStore } from '../../ports/users.ts';
 import type { DashboardWriter } from '../realtime/dashboard-writer.ts';
+import type { Clock } from '../../ports/clock.ts';
 import { mirrorExecution, type Decider } from './dashboard-mirror.ts';
 import type { Engine } from './engine.ts';
 
@@ -19,11 +20,11 @@ export interface MirrorTarget {
  * each execution wins (commits of one execution are serialized, but their callbacks may interleave).
  */
 export class MirrorScheduler {
-  readonly #deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter; readonly users?: Pick<UserStore, 'get'> };
+  readonly #deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter; readonly users?: Pick<UserStore, 'get'>; readonly clock: Clock };
   readonly #engine: Engine;
   readonly #shown = new Map<string, number>();
 
-  constructor(deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter; readonly users?: Pick<UserStore, 'get'> }, engine: Engine) {
+  constructor(deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter; readonly users?: Pick<UserStore, 'get'>; readonly clock: Clock }, engine: Engine) {
     this.#deps = deps;
     this.#engine = engine;
   }
@@ -61,6 +62,6 @@ export class MirrorScheduler {
     const shown = await this.#withDeciders(state);
     // The summary is computed again rather than read: it follows from the state and the recipe alone.
     const summary = await this.#engine.summaryOf({ recipeId: target.recipeId, state });
-    this.#deps.writer.queue(target.dashboardId, `execution:${target.id}`, (doc) => mirrorExecution(doc, shown, recipe, summary));
+    this.#deps.writer.queue(target.dashboardId, `execution:${target.id}`, (doc) => mirrorExecution(doc, shown, recipe, summary, this.#deps.clock.now()));
   }
 }

@@ -58,6 +58,9 @@ export class SandboxQueuedError extends SandboxLimitError {
 
 const ownerKey = (owner: Pick<SessionOwner, 'purpose' | 'executionId' | 'dashboardId'>) => (owner.purpose === 'execution' ? `e:${owner.executionId ?? ''}` : `t:${owner.dashboardId}`);
 
+/** How often a step waiting for another process's provisioning looks at the session again. */
+const pollMs = 200;
+
 /**
  * Gets sandboxes when work needs them and lets go of them: provisions a session's sandbox on demand
  * (one provisioning per session at a time, across processes, by compare-and-set on the epoch),
@@ -195,10 +198,10 @@ export class SessionManager {
     // from now, so a job does not sit on a dead instance's session for minutes.
     const creating = session.status === 'provisioning' || session.status === 'requested';
     const overdueInMs = creating ? Math.max(0, (session.epochStartedAt ?? session.createdAt) + policy.provisionTimeoutMs - clock.now().getTime()) : policy.provisionTimeoutMs;
-    // Date.now() paces the polling only (a test clock may stand still); the budget comes from the epoch.
-    const deadline = Date.now() + Math.min(policy.provisionTimeoutMs, overdueInMs);
-    while (Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    // The budget is counted in polls of 200 ms, so a test clock that stands still cannot make it endless.
+    const polls = Math.ceil(Math.min(policy.provisionTimeoutMs, overdueInMs) / pollMs);
+    for (let poll = 0; poll < polls; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
       const now = await sessions.get(session.id);
       if (now === undefined) break;
       if (isUsable(now) && now.sandboxId !== null && now.sandboxUrl !== null) return { session: now, handle: { sandboxId: now.sandboxId, url: now.sandboxUrl } };

@@ -12,7 +12,7 @@ import { randomSecret } from '../identity/secrets.ts';
 // replaces.
 
 /** What the signing-secret use cases need. */
-export type WebhookSigningDeps = Pick<AppContext, 'credentials' | 'unitOfWork' | 'workspaces' | 'dashboards' | 'audit'> & { readonly webhookSigningSecrets: WebhookSigningSecretStore };
+export type WebhookSigningDeps = Pick<AppContext, 'credentials' | 'unitOfWork' | 'workspaces' | 'dashboards' | 'audit' | 'clock'> & { readonly webhookSigningSecrets: WebhookSigningSecretStore };
 
 const purpose = 'webhook.signing-secret';
 
@@ -60,6 +60,6 @@ export async function rotateWebhookSigningSecret(deps: WebhookSigningDeps, princ
     if (previous !== undefined) await deleteCredential(deps, tx, previous);
     await deps.audit.record(auditBy(principal, requestId, { action: 'webhook_signing_secret.rotated', workspaceId, targetType: 'workspace', targetId: workspaceId, details: { replaced: previous !== undefined } }), tx);
     const ref = await deps.webhookSigningSecrets.get(workspaceId, tx);
-    return { secret, createdAt: ref?.createdAt ?? new Date() };
+    return { secret, createdAt: ref?.createdAt ?? deps.clock.now() };
   });
 }
