@@ -45,7 +45,8 @@ describe('the region of a session', () => {
       const doc = new Y.Doc();
       Y.applyUpdate(doc, await baton.ctx.realtime.state(team.dashboardId));
       const entry = doc.getMap('sessions').get(session?.id ?? '') as { region?: unknown } | undefined;
-      return entry?.region === undefined ? undefined : entry;
+      // The entry is written while provisioning (region null) and again once the sandbox is ready.
+      return entry?.region === 'local' ? entry : undefined;
     }, 10_000, 'the session in the document with its region');
     expect(shown).toMatchObject({ region: 'local' });
   }, 60_000);
