@@ -141,6 +141,8 @@ export interface AuditLogTable {
 
 export interface DashboardDocsTable {
   dashboard_id: string;
+  /** Which of the dashboard's documents (migration 0026): its own, or its server-written state document. */
+  part: ColumnType<'dashboard' | 'state', 'dashboard' | 'state' | undefined, never>;
   state: Uint8Array;
   state_vector: Uint8Array;
   updated_at: ColumnType<Date, Date | undefined, Date>;
@@ -150,6 +152,8 @@ export interface DashboardUpdatesTable {
   /** bigserial; the pg type parser returns int8 as a number. */
   seq: ColumnType<number, never, never>;
   dashboard_id: string;
+  /** Which of the dashboard's documents the update is of (see `DashboardDocsTable.part`). */
+  part: ColumnType<'dashboard' | 'state', 'dashboard' | 'state' | undefined, never>;
   update: Uint8Array;
   created_at: CreatedAt;
 }
@@ -243,6 +247,8 @@ export interface ExecutionsTable {
   origin: ColumnType<string, string | undefined, string>;
   /** The schedule, trigger or parent execution that started it; null for a person. */
   origin_id: string | null;
+  /** A child execution: the step attempt that started it, `<parent>/<step>/<attempt>` (migration 0027, unique). */
+  parent_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ExecutionEventsTable {
