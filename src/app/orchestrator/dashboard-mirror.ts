@@ -26,7 +26,8 @@ export const finishedKept = 50;
 export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: CompiledRecipe, executionSummary: string | null = null, now: Date = new Date(state.finishedAt ?? state.startedAt)): void {
   const steps: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(state.steps)) {
-    steps[id] = { status: s.status, attempt: s.attempt, error: s.error, summary: summaryOf(s.output) };
+    // A recipe step names its child execution (docs/orchestrator.md, "Sub-recipes").
+    steps[id] = { status: s.status, attempt: s.attempt, error: s.error, summary: summaryOf(s.output), ...(s.childExecutionId === undefined || s.childExecutionId === null ? {} : { childExecutionId: s.childExecutionId }) };
   }
   const summary = { recipeId: state.recipeId, recipeVersion: state.recipeVersion, status: state.status, active: [...state.active], reason: state.reason, steps, summary: executionSummary, finishedAt: state.finishedAt, updatedAt: now.toISOString() };
   doc.transact(() => {
