@@ -48,8 +48,13 @@ export interface ExecutionChange {
 
 /** Executions and their append-only histories. */
 export interface ExecutionStore {
-  /** Creates the execution row with its initial state. */
-  create(execution: { id: string; workspaceId: string; dashboardId: string; recipeId: string; state: ExecutionState; createdBy: string | null; origin?: ExecutionOrigin }, tx: Transaction): Promise<void>;
+  /**
+   * Creates the execution row with its initial state. `parentKey` (a child's step attempt,
+   * `<parent>/<step>/<attempt>`) is unique: a second child for one attempt is refused.
+   */
+  create(execution: { id: string; workspaceId: string; dashboardId: string; recipeId: string; state: ExecutionState; createdBy: string | null; origin?: ExecutionOrigin; parentKey?: string }, tx: Transaction): Promise<void>;
+  /** The child execution a step attempt started (`<parent>/<step>/<attempt>`), if it has one. */
+  childByKey(parentKey: string, tx?: Transaction): Promise<ExecutionRecord | undefined>;
   /** The execution, locked for update until the transaction ends: one event at a time per execution. */
   lock(id: string, tx: Transaction): Promise<ExecutionRecord | undefined>;
   /**

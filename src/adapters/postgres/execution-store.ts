@@ -69,7 +69,7 @@ export function createExecutionStore(db: Database): ExecutionStore {
     async create(execution, tx) {
       await executor(db, tx)
         .insertInto('executions')
-        .values({ id: execution.id, workspace_id: execution.workspaceId, dashboard_id: execution.dashboardId, recipe_id: execution.recipeId, status: execution.state.status, state: JSON.stringify(execution.state), created_by: execution.createdBy, origin: execution.origin?.kind ?? 'person', origin_id: execution.origin !== undefined && execution.origin.kind !== 'person' ? execution.origin.id : null })
+        .values({ id: execution.id, workspace_id: execution.workspaceId, dashboard_id: execution.dashboardId, recipe_id: execution.recipeId, status: execution.state.status, state: JSON.stringify(execution.state), created_by: execution.createdBy, origin: execution.origin?.kind ?? 'person', origin_id: execution.origin !== undefined && execution.origin.kind !== 'person' ? execution.origin.id : null, parent_key: execution.parentKey ?? null })
         .execute();
     },
     async lock(id, tx) {
@@ -99,6 +99,10 @@ export function createExecutionStore(db: Database): ExecutionStore {
         )
         select count(*)::int as n from u`.execute(executor(db, tx));
       return (rows[0]?.n ?? 0) === 1;
+    },
+    async childByKey(parentKey, tx) {
+      const row = await executor(db, tx).selectFrom('executions').select(columns).where('parent_key', '=', parentKey).executeTakeFirst();
+      return row === undefined ? undefined : toRecord(row);
     },
     async get(id) {
       const row = await db.selectFrom('executions').select(columns).where('id', '=', id).executeTakeFirst();

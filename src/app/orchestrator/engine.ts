@@ -20,6 +20,12 @@ export const topics = {
   notify: 'orchestrator.notify',
   /** An execution finished (what waits on it, e.g. a schedule's queued fire, starts). */
   finished: 'orchestrator.finished',
+  /** A recipe step's attempt starts its child execution (once per attempt: `sub-recipes.ts`). */
+  startChild: 'orchestrator.start_child',
+  /** A parent's pause, resume or cancel reaches the child of a recipe step. */
+  controlChild: 'orchestrator.control_child',
+  /** A child execution finished: its parent's recipe step takes the outcome. */
+  childFinished: 'orchestrator.child_finished',
 } as const;
 
 /** An event without the time and actor the engine stamps on it. */
@@ -51,6 +57,10 @@ export type CancelJob = { readonly key: string };
 export type TimerJob = { readonly executionId: string; readonly timer: string };
 export type NotifyJob = Extract<Command, { kind: 'notify' }> & { readonly executionId: string };
 export type FinishedJob = { readonly executionId: string; readonly status: 'succeeded' | 'failed' | 'cancelled' };
+export type StartChildJob = Extract<Command, { kind: 'start_child' }> & { readonly executionId: string };
+export type ControlChildJob = Extract<Command, { kind: 'control_child' }> & { readonly executionId: string };
+/** `executionId` is the child that finished. */
+export type ChildFinishedJob = { readonly executionId: string };
 /** The execution a committed transaction changed. */
 export type CommittedExecution = Pick<ExecutionRecord, 'id' | 'workspaceId' | 'dashboardId' | 'recipeId'>;
 /** Called after a transaction that applied events committed: the fast path (dispatch now, mirror). */
@@ -174,7 +184,7 @@ export class Engine {
     // their delayed jobs are withdrawn from the outbox in the same statement.
     const awaited = new Set(awaitedTimers(decided.state));
     const withdraw = awaitedTimers(current.state).flatMap((timer) => (awaited.has(timer) ? [] : [timerCancelKey(current.id, timer)]));
-    return { id: current.id, expectedVersion: current.state.version, state: decided.state, event: decided.event, actor: decided.actor, jobs: decided.commands.flatMap((command) => this.#jobs(current, command)), ...(withdraw.length === 0 ? {} : { withdraw }), ...this.#summaryChange(current, decided.state) };
+    return { id: current.id, expectedVersion: current.state.version, state: decided.state, event: decided.event, actor: decided.actor, jobs: decided.commands.flatMap((command) => this.#jobs(current, command, decided.state)), ...(withdraw.length === 0 ? {} : { withdraw }), ...this.#summaryChange(current, decided.state) };
   }
 
   /**
@@ -243,7 +253,7 @@ export class Engine {
   }
 
   /** The jobs a command needs (written to the outbox with the state). */
-  #jobs(current: Current, command: Command): OutboxJob[] {
+  #jobs(current: Current, command: Command, state: ExecutionState): OutboxJob[] {
     const executionId = current.id;
     const now = this.#deps.clock.now().getTime();
     switch (command.kind) {
@@ -258,8 +268,15 @@ export class Engine {
         return [{ topic: topics.timer, data: { executionId, timer: command.timer } satisfies TimerJob, startAfter: new Date(command.at), cancelKey: timerCancelKey(executionId, command.timer) }];
       case 'notify':
         return [{ topic: topics.notify, data: { ...command, executionId } satisfies NotifyJob }];
-      case 'finished':
-        return [{ topic: topics.finished, data: { executionId, status: command.status } satisfies FinishedJob }];
+      case 'finished': {
+        const finished: OutboxJob = { topic: topics.finished, data: { executionId, status: command.status } satisfies FinishedJob };
+        // A child's end goes to its parent with the state that says so (durable like every other result).
+        return state.parent === undefined || state.parent === null ? [finished] : [finished, { topic: topics.childFinished, data: { executionId } satisfies ChildFinishedJob }];
+      }
+      case 'start_child':
+        return [{ topic: topics.startChild, data: { ...command, executionId } satisfies StartChildJob }];
+      case 'control_child':
+        return [{ topic: topics.controlChild, data: { ...command, executionId } satisfies ControlChildJob }];
       case 'request_approval':
         // Shown in the dashboard by the mirror after the commit.
         return [];
@@ -285,6 +302,6 @@ export function parseRunKey(key: string): { executionId: string; stepId: string;
 /** Whether an event can change the execution: timers and step results it no longer awaits cannot. */
 function changesAnything(state: ExecutionState, body: EventBody): boolean {
   if (body.type === 'timer.fired') return awaitedTimers(state).includes(body.timer);
-  if (body.type === 'step.completed' || body.type === 'step.failed' || body.type === 'step.lost') return awaitsResult(state, body.stepId, body.attempt);
+  if (body.type === 'step.completed' || body.type === 'step.failed' || body.type === 'step.lost' || body.type === 'child.started') return awaitsResult(state, body.stepId, body.attempt);
   return true;
 }

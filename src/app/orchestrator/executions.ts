@@ -1,6 +1,6 @@
 import type { Principal } from '../../domain/access/principal.ts';
 import { initialState } from '../../domain/orchestrator/decide.ts';
-import type { Actor, Decided, ExecutionState } from '../../domain/orchestrator/execution.ts';
+import type { Actor, Decided, ExecutionState, ParentLink, PinnedRecipe } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import { ConflictError, DomainError, ForbiddenError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import type { ExecutionOrigin, ExecutionRecord, HistoryEntry } from '../../ports/executions.ts';
@@ -95,6 +95,8 @@ export interface Launch {
   readonly actor: Actor;
   /** What started it, for search; a person when absent. */
   readonly origin?: ExecutionOrigin;
+  /** A child execution: the recipe step attempt of its parent that started it. */
+  readonly parent?: ParentLink;
 }
 
 /**
@@ -102,13 +104,30 @@ export interface Launch {
  * event commits with it). The caller has checked access and inputs; after its commit it passes the
  * result to `engine.committed`.
  */
-export async function launchExecution(ctx: Pick<AppContext, 'executions' | 'clock'>, engine: Engine, launch: Launch, tx: Transaction): Promise<{ record: ExecutionRecord; decided: Decided }> {
+export async function launchExecution(ctx: Pick<AppContext, 'executions' | 'clock' | 'recipes'>, engine: Engine, launch: Launch, tx: Transaction): Promise<{ record: ExecutionRecord; decided: Decided }> {
   const id = crypto.randomUUID();
   const initial = initialState({ id, recipeId: launch.recipeId, recipeVersion: launch.version, startedAt: 0 });
-  await ctx.executions.create({ id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy, ...(launch.origin === undefined ? {} : { origin: launch.origin }) }, tx);
+  const parentKey = launch.parent === undefined ? {} : { parentKey: `${launch.parent.executionId}/${launch.parent.stepId}/${launch.parent.attempt}` };
+  await ctx.executions.create({ id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy, ...(launch.origin === undefined ? {} : { origin: launch.origin }), ...parentKey }, tx);
   const record: ExecutionRecord = { id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy, createdAt: ctx.clock.now(), updatedAt: ctx.clock.now() };
-  const decided = await engine.applyLocked(record, { type: 'execution.started', inputs: launch.inputs }, launch.actor, tx);
+  const pinned = await pinSubRecipes(ctx, await engine.recipe(launch.recipeId, launch.version), launch.workspaceId, tx);
+  const decided = await engine.applyLocked(record, { type: 'execution.started', inputs: launch.inputs, ...(launch.parent === undefined ? {} : { parent: launch.parent }), ...(pinned === undefined ? {} : { pinned }) }, launch.actor, tx);
   return { record, decided };
+}
+
+/**
+ * The latest version of every recipe its recipe steps run, as the execution starts: what those steps
+ * run, however many versions are added meanwhile (undefined when it has no recipe step). A recipe gone
+ * or in another workspace is not pinned: the step fails when it starts, saying so.
+ */
+async function pinSubRecipes(ctx: Pick<AppContext, 'recipes'>, recipe: CompiledRecipe, workspaceId: string, tx: Transaction): Promise<Record<string, PinnedRecipe> | undefined> {
+  const pinned: Record<string, PinnedRecipe> = {};
+  for (const step of Object.values(recipe.steps)) {
+    if (step.kind !== 'recipe' || !/^[0-9a-f-]{36}$/i.test(step.recipeId)) continue;
+    const child = await ctx.recipes.get(step.recipeId, tx);
+    if (child !== undefined && child.workspaceId === workspaceId) pinned[step.id] = { recipeId: child.id, version: child.latestVersion };
+  }
+  return Object.keys(pinned).length === 0 ? undefined : pinned;
 }
 
 /** An execution, for anyone who can see its dashboard. */

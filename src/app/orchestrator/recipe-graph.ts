@@ -117,6 +117,9 @@ export function checkRecipe(recipe: AuthoredRecipe, compiled: CompiledRecipe | n
       case 'notify':
         checkTemplate(`${path}.message`, s.message);
         break;
+      case 'recipe':
+        checkTemplate(`${path}.inputs`, s.inputs);
+        break;
     }
   });
   checkTemplate('summary', recipe.summary);

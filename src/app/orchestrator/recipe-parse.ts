@@ -149,6 +149,10 @@ function compile(recipe: AuthoredRecipe): CompiledRecipe {
       case 'parallel':
         steps[s.id] = { ...base, kind: 'parallel', branches: s.branches.map((b) => b.steps[0]?.id ?? '') };
         break;
+      case 'recipe':
+        // `recipeId` is resolved in the workspace when the recipe is saved (`sub-recipe-references.ts`).
+        steps[s.id] = { ...base, kind: 'recipe', recipe: s.recipe, recipeId: s.recipe, inputs: s.inputs, timeoutMs: ms(s.timeout), retry: retryPolicy(s.retry, 1) };
+        break;
     }
   });
   const inputs: Record<string, InputSpec> = {};

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { subAgentLimits } from '../../domain/orchestrator/sub-agents.ts';
 import { duration } from './recipe-durations.ts';
 
-const stepKinds = ['agent', 'approval', 'wait', 'branch', 'notify', 'parallel'] as const;
+const stepKinds = ['agent', 'approval', 'wait', 'branch', 'notify', 'parallel', 'recipe'] as const;
 const stepId = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'step ids start with a letter and use letters, digits, _ and - (at most 64)');
 const target = z.string().min(1);
 // Its length limit (`recipeLimits.expressionLength`) is checked with those of templates' expressions, in `checkRecipe`.
@@ -57,8 +57,19 @@ const notify = z
   .refine((n) => n.channel !== 'github' || n.github !== undefined, { message: 'the github channel needs github: { repository, issue }', path: ['github'] })
   .refine((n) => n.channel !== 'google-drive' || n.drive !== undefined, { message: 'the google-drive channel needs drive: { folder, title }', path: ['drive'] });
 
+/** Runs another recipe of the workspace (by id or name) as a child execution (docs/orchestrator.md, "Sub-recipes"). */
+const subRecipe = z.object({
+  ...common,
+  kind: z.literal('recipe'),
+  recipe: z.string().trim().min(1).max(200),
+  /** The child's inputs; string values are templates (one that is a single `${...}` keeps its value's type). */
+  inputs: z.record(z.string(), z.unknown()).default({}),
+  timeout: duration.optional(),
+  retry: retry.optional(),
+});
+
 /** An authored step (parallel steps nest sequences of steps). */
-export type AuthoredStep = z.infer<typeof agent> | z.infer<typeof approval> | z.infer<typeof wait> | z.infer<typeof branch> | z.infer<typeof notify> | { id: string; kind: 'parallel'; next?: string; branches: Array<{ steps: AuthoredStep[] }> };
+export type AuthoredStep = z.infer<typeof agent> | z.infer<typeof approval> | z.infer<typeof wait> | z.infer<typeof branch> | z.infer<typeof notify> | z.infer<typeof subRecipe> | { id: string; kind: 'parallel'; next?: string; branches: Array<{ steps: AuthoredStep[] }> };
 
 const step: z.ZodType<AuthoredStep> = z.lazy(() =>
   z.unknown().superRefine((value, ctx) => {
@@ -66,7 +77,7 @@ const step: z.ZodType<AuthoredStep> = z.lazy(() =>
     if (typeof kind !== 'string' || !(stepKinds as readonly string[]).includes(kind)) {
       ctx.addIssue({ code: 'custom', path: ['kind'], message: `unknown step kind ${JSON.stringify(kind)}; expected one of ${stepKinds.join(', ')}` });
     }
-  }).pipe(z.discriminatedUnion('kind', [agent, approval, wait, branch, notify, parallel])),
+  }).pipe(z.discriminatedUnion('kind', [agent, approval, wait, branch, notify, parallel, subRecipe])),
 ) as z.ZodType<AuthoredStep>;
 const parallel = z.object({ ...common, kind: z.literal('parallel'), branches: z.array(z.object({ steps: z.array(step).min(1, 'a branch needs at least one step') })).min(2, 'a parallel step needs at least two branches') });
 

@@ -7,6 +7,7 @@ import type { AppContext } from '../context.ts';
 import { webhookUrlIssues } from '../webhooks/webhook-urls.ts';
 import { parseRecipe } from './recipe-parse.ts';
 import { checkSubAgentChoices } from './sub-agent-choices.ts';
+import { resolveSubRecipes } from './sub-recipe-references.ts';
 import { recipeFromTemplate } from './templates/find-template.ts';
 
 type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 'unitOfWork' | 'settings' | 'agentProfiles'>;
@@ -39,8 +40,9 @@ function parse(ctx: Ctx, input: RecipeInput) {
 export async function createRecipe(ctx: Ctx & Pick<AppContext, 'recipeTemplates'>, principal: Principal, workspaceId: string, input: NewRecipeInput, requestId: string): Promise<RecipeView> {
   await requireWorkspace(ctx, principal, workspaceId, 'recipe.manage');
   const source = input.template === undefined ? input : { recipe: await recipeFromTemplate(ctx, workspaceId, input.template, input.parameters ?? {}, input.name) };
-  const { authored, compiled } = parse(ctx, source);
+  const { authored, compiled: parsed } = parse(ctx, source);
   await checkSubAgentChoices(ctx, workspaceId, authored);
+  const compiled = await resolveSubRecipes(ctx, workspaceId, authored, parsed, { id: null, name: parsed.name });
   return ctx.unitOfWork.run(async (tx) => {
     const made = await ctx.recipes.create({ workspaceId, name: compiled.name, source: authored, compiled, createdBy: principal.userId }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'recipe.created', workspaceId, targetType: 'recipe', targetId: made.recipe.id, details: { name: compiled.name } }), tx);
@@ -51,8 +53,9 @@ export async function createRecipe(ctx: Ctx & Pick<AppContext, 'recipeTemplates'
 /** Adds a version (versions are immutable; executions keep the one they started with). */
 export async function updateRecipe(ctx: Ctx, principal: Principal, recipeId: string, input: RecipeInput, requestId: string): Promise<RecipeView> {
   const recipe = await requireRecipe(ctx, principal, recipeId, 'recipe.manage');
-  const { authored, compiled } = parse(ctx, input);
+  const { authored, compiled: parsed } = parse(ctx, input);
   await checkSubAgentChoices(ctx, recipe.workspaceId, authored);
+  const compiled = await resolveSubRecipes(ctx, recipe.workspaceId, authored, parsed, { id: recipeId, name: parsed.name });
   return ctx.unitOfWork.run(async (tx) => {
     const version = await ctx.recipes.addVersion(recipeId, { name: compiled.name, source: authored, compiled, createdBy: principal.userId }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'recipe.versioned', workspaceId: recipe.workspaceId, targetType: 'recipe', targetId: recipeId, details: { version: version.version } }), tx);

@@ -15,6 +15,7 @@ import { signWebhook } from '../triggers/hook-signature.ts';
 import { postSystemNote } from '../realtime/items.ts';
 import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type EventBody, type NotifyJob, type TimerJob } from './engine.ts';
 import { MirrorScheduler } from './mirror-scheduler.ts';
+import { startSubRecipeWorkers } from './sub-recipes.ts';
 import type { DashboardWriter } from '../realtime/dashboard-writer.ts';
 import type { UserStore } from '../../ports/users.ts';
 
@@ -168,6 +169,8 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
   if (deps.catchUp ?? true) for (const record of await executions.unfinished()) mirror.schedule(record);
 
   await jobs.work<CancelJob>(topics.cancel, async ({ data }) => runner.cancel(data.key), { concurrency: 4 });
+
+  await startSubRecipeWorkers(engine, deps);
 
   await jobs.work<TimerJob>(topics.timer, async ({ data }) => void (await engine.apply(data.executionId, { type: 'timer.fired', timer: data.timer })), { concurrency: 4 });
 

@@ -1,6 +1,6 @@
 import { draftOf, isFinished, recipeOf, runKey, scopeOf, stateOf, stepOf, stepState, type Draft } from './draft.ts';
 import { isFinishedStatus, type Actor, type DecideContext, type Decided, type ExecutionEvent, type ExecutionState } from './execution.ts';
-import { activate, advance, awaitsDelivery, begin, complete, deliver, dispatch, failExecution, failStep, finish, loseAttempt, refreshStatus, startTimer, stopActive } from './steps.ts';
+import { activate, advance, awaitsDelivery, begin, complete, deliver, dispatch, failExecution, failStep, finish, loseAttempt, refreshStatus, startChild, startTimer, stopActive, stopRun } from './steps.ts';
 
 /** The state of an execution before its first event. */
 export function initialState(init: { id: string; recipeId: string; recipeVersion: number; startedAt: number }): ExecutionState {
@@ -46,6 +46,8 @@ export function decide(state: ExecutionState, event: ExecutionEvent, ctx: Decide
 
 function apply(draft: Draft, event: ExecutionEvent): void {
   if (event.type === 'execution.started') {
+    if (event.parent !== undefined) draft.state.parent = event.parent;
+    if (event.pinned !== undefined) draft.state.pinned = event.pinned;
     start(draft, event.inputs);
     return;
   }
@@ -74,12 +76,19 @@ function apply(draft: Draft, event: ExecutionEvent): void {
     case 'approval.decided':
       decideApproval(draft, event.stepId, event.actor, event.approved, event.comment);
       return;
+    case 'child.started': {
+      const state = draft.steps[event.stepId];
+      if (state?.status === 'running' && state.attempt === event.attempt) state.childExecutionId = event.childExecutionId;
+      return;
+    }
     case 'execution.paused':
       draft.state.status = 'paused';
+      controlChildren(draft, 'pause');
       return;
     case 'execution.resumed':
       if (draft.state.status !== 'paused') return;
       draft.state.status = 'running';
+      controlChildren(draft, 'resume');
       // What was held while paused starts now, in the order it was reached.
       for (const id of [...draft.active]) {
         if (isFinished(draft)) return;
@@ -146,10 +155,11 @@ function timerFired(draft: Draft, timer: string): void {
       if (draft.state.status === 'paused') state.status = 'pending'; // begun on resume
       else if (step.kind === 'agent') dispatch(draft, step);
       else if (step.kind === 'notify' && awaitsDelivery(step)) deliver(draft, step);
+      else if (step.kind === 'recipe') startChild(draft, step);
       return;
     case 'timeout':
       if (state.status === 'running') {
-        draft.commands.push({ kind: 'cancel_run', key: runKey(draft, stepId, state.attempt), stepId });
+        stopRun(draft, stepId, 'the step timed out');
         failStep(draft, stepId, 'the step timed out', true);
       }
       return;
@@ -209,7 +219,7 @@ function skip(draft: Draft, stepId: string, output: unknown): void {
   if (draft.state.status === 'failed' && state.status === 'failed') reopen(draft);
   else if (isFinished(draft)) return;
   if (draft.active.includes(stepId) || state.status === 'failed') {
-    if (step.kind === 'agent' && state.status === 'running') draft.commands.push({ kind: 'cancel_run', key: runKey(draft, stepId, state.attempt), stepId });
+    stopRun(draft, stepId, 'the step was skipped');
     finish(draft, stepId, 'skipped', output);
     advance(draft, step, null);
     return;
@@ -230,6 +240,14 @@ function restart(draft: Draft, id: string): void {
   Object.assign(state, { status: 'pending', tries: 0, error: null, finishedAt: null, timer: null });
   if (!draft.active.includes(id)) draft.active.push(id);
   begin(draft, stepOf(draft, id));
+}
+
+/** Passes a pause or resume on to the child executions of running recipe steps. */
+function controlChildren(draft: Draft, action: 'pause' | 'resume'): void {
+  for (const id of draft.active) {
+    const state = stepState(draft, id);
+    if (stepOf(draft, id).kind === 'recipe' && state.status === 'running') draft.commands.push({ kind: 'control_child', key: runKey(draft, id, state.attempt), stepId: id, action, reason: action === 'pause' ? 'the parent execution was paused' : 'the parent execution was resumed' });
+  }
 }
 
 function matches(draft: Draft, expression: string, payload: unknown): boolean {

@@ -48,6 +48,29 @@ export interface StepState {
   readonly decisions: readonly Decision[];
   /** For wait/approval/timeout/retry timers: the timer this step currently listens to, or null. */
   readonly timer: string | null;
+  /** Recipe steps: the child execution of the current attempt, once it has started (absent: none yet). */
+  readonly childExecutionId?: string | null;
+}
+
+/** The execution a child was started by, and where in it (docs/orchestrator.md, "Sub-recipes"). */
+export interface ParentLink {
+  readonly executionId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  /** How far below its top execution the child is: 1 for a child of an execution nobody's child. */
+  readonly depth: number;
+}
+
+/** The version of a child recipe a recipe step runs, pinned when the parent started. */
+export interface PinnedRecipe {
+  readonly recipeId: string;
+  readonly version: number;
+}
+
+/** Why a parent's change reached a child (its pause, resume or cancel, or a step's timeout). */
+export interface ParentCause {
+  readonly executionId: string;
+  readonly stepId: string;
 }
 
 /** The whole state of an execution: what `decide` folds the history into. */
@@ -67,6 +90,10 @@ export interface ExecutionState {
   readonly reason: string | null;
   /** Number of history events applied. */
   readonly version: number;
+  /** A child execution: its parent (absent or null: nobody's child). */
+  readonly parent?: ParentLink | null;
+  /** Recipe steps: the child recipe versions pinned at the start, by step id (absent: none). */
+  readonly pinned?: Readonly<Record<string, PinnedRecipe>>;
 }
 
 /** Who did something: a person (user id) or the system. */
@@ -78,16 +105,17 @@ export type Actor = { readonly kind: 'user'; readonly userId: string } | { reado
  * `initialState` rebuilds the stored state exactly.
  */
 export type ExecutionEvent = { readonly at: number; readonly actor: Actor } & (
-  | { readonly type: 'execution.started'; readonly inputs: Readonly<Record<string, unknown>> }
+  | { readonly type: 'execution.started'; readonly inputs: Readonly<Record<string, unknown>>; readonly parent?: ParentLink; readonly pinned?: Readonly<Record<string, PinnedRecipe>> }
   | { readonly type: 'run.started'; readonly stepId: string; readonly attempt: number }
   | { readonly type: 'step.completed'; readonly stepId: string; readonly attempt: number; readonly output: unknown }
   | { readonly type: 'step.failed'; readonly stepId: string; readonly attempt: number; readonly error: string; readonly retryable: boolean }
   | { readonly type: 'step.lost'; readonly stepId: string; readonly attempt: number; readonly reason: string }
   | { readonly type: 'timer.fired'; readonly timer: string }
   | { readonly type: 'approval.decided'; readonly stepId: string; readonly approved: boolean; readonly comment: string | null }
-  | { readonly type: 'execution.paused' }
-  | { readonly type: 'execution.resumed' }
-  | { readonly type: 'execution.cancelled'; readonly reason: string | null }
+  | { readonly type: 'execution.paused'; readonly cause?: ParentCause }
+  | { readonly type: 'execution.resumed'; readonly cause?: ParentCause }
+  | { readonly type: 'execution.cancelled'; readonly reason: string | null; readonly cause?: ParentCause }
+  | { readonly type: 'child.started'; readonly stepId: string; readonly attempt: number; readonly childExecutionId: string }
   | { readonly type: 'step.retried'; readonly stepId: string }
   | { readonly type: 'step.skipped'; readonly stepId: string; readonly output: unknown }
   | { readonly type: 'step.input_edited'; readonly stepId: string; readonly input: Readonly<Record<string, unknown>> }
@@ -108,6 +136,8 @@ export type Command =
   | { readonly kind: 'start_timer'; readonly timer: string; readonly at: number }
   | { readonly kind: 'notify'; readonly key: string; readonly stepId: string; readonly channel: NotifyChannel; readonly message: string; readonly url: string | null; readonly attempt?: number; readonly target?: NotifyTarget; readonly integration?: string | null }
   | { readonly kind: 'request_approval'; readonly stepId: string; readonly prompt: string; readonly quorum: number }
+  | { readonly kind: 'start_child'; readonly key: string; readonly stepId: string; readonly attempt: number; readonly recipeId: string; readonly version: number | null; readonly inputs: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'control_child'; readonly key: string; readonly stepId: string; readonly action: 'pause' | 'resume' | 'cancel'; readonly reason: string }
   | { readonly kind: 'finished'; readonly status: 'succeeded' | 'failed' | 'cancelled' };
 
 /** Evaluates the safe expression language (CEL) over a scope; pure. Errors are thrown as `ExpressionError`. */

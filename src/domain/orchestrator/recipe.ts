@@ -159,7 +159,26 @@ export interface ParallelStep extends StepBase {
   readonly branches: readonly string[];
 }
 
+/**
+ * Runs another recipe of the same workspace as a child execution and waits for it (docs/orchestrator.md,
+ * "Sub-recipes"): succeeds with the child's outcome, fails when the child fails or is cancelled.
+ */
+export interface RecipeStep extends StepBase {
+  readonly kind: 'recipe';
+  /** The child recipe as the author named it (an id or a name). */
+  readonly recipe: string;
+  /** The child recipe's id, resolved in the workspace when the recipe was saved. */
+  readonly recipeId: string;
+  /** The child's inputs; string values are templates. */
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly timeoutMs: number | null;
+  readonly retry: RetryPolicy;
+}
+
+/** Sub-recipes inside sub-recipes: a child this many levels below its top execution is the deepest that starts. */
+export const maxSubRecipeDepth = 5;
+
 /** Any step. */
-export type Step = AgentStep | ApprovalStep | WaitStep | BranchStep | NotifyStep | ParallelStep;
+export type Step = AgentStep | ApprovalStep | WaitStep | BranchStep | NotifyStep | ParallelStep | RecipeStep;
 /** The kinds of step. */
 export type StepKind = Step['kind'];

@@ -1,6 +1,6 @@
 import { ExpressionError } from './execution.ts';
 import { isFinished, recipeOf, runKey, scopeOf, stepOf, stepState, type Draft } from './draft.ts';
-import type { AgentStep, NotifyStep, RetryPolicy, Step } from './recipe.ts';
+import type { AgentStep, NotifyStep, RecipeStep, RetryPolicy, Step } from './recipe.ts';
 
 /**
  * Notify steps that wait for their delivery: a GitHub comment, a Drive document or a webhook (its
@@ -115,6 +115,9 @@ export function begin(draft: Draft, step: Step): void {
         state.status = 'running';
         for (const first of step.branches) activate(draft, first);
         return;
+      case 'recipe':
+        startChild(draft, step);
+        return;
     }
   } catch (error) {
     if (!(error instanceof ExpressionError)) throw error;
@@ -137,6 +140,39 @@ export function dispatch(draft: Draft, step: AgentStep): void {
   const subAgents = step.subAgents === undefined ? {} : { subAgents: step.subAgents };
   draft.commands.push({ kind: 'dispatch', key: runKey(draft, step.id, state.attempt), stepId: step.id, attempt: state.attempt, profile: step.profile, prompt, input, timeoutMs: step.timeoutMs, ...github, ...subAgents });
   if (step.timeoutMs !== null) startTimer(draft, step.id, `timeout:${step.id}:${state.attempt}`, draft.at + step.timeoutMs);
+}
+
+/**
+ * Starts the next attempt of a recipe step: a new child execution (the shell creates it once per
+ * attempt, keyed by `<execution>/<step>/<attempt>`) of the version pinned when the execution
+ * started. The step runs until the child's end comes back as `step.completed` or `step.failed`.
+ */
+export function startChild(draft: Draft, step: RecipeStep): void {
+  const state = stepState(draft, step.id);
+  const inputs = state.input ?? renderInput(draft, step.inputs, scopeOf(draft), true);
+  state.input = inputs;
+  state.attempt += 1;
+  state.tries += 1;
+  state.status = 'running';
+  state.timer = null;
+  state.childExecutionId = null;
+  // A step a move brought in (or one whose reference changed) has no pin: the shell takes the child's latest version.
+  const pin = draft.state.pinned?.[step.id];
+  const version = pin !== undefined && pin.recipeId === step.recipeId ? pin.version : null;
+  draft.commands.push({ kind: 'start_child', key: runKey(draft, step.id, state.attempt), stepId: step.id, attempt: state.attempt, recipeId: step.recipeId, version, inputs });
+  if (step.timeoutMs !== null) startTimer(draft, step.id, `timeout:${step.id}:${state.attempt}`, draft.at + step.timeoutMs);
+}
+
+/**
+ * Stops the work of a running attempt, if it has any outside Baton: an agent's run is cancelled in its
+ * sandbox, a recipe step's child execution is cancelled (with `reason`).
+ */
+export function stopRun(draft: Draft, id: string, reason: string): void {
+  const state = stepState(draft, id);
+  if (state.status !== 'running') return;
+  const kind = stepOf(draft, id).kind;
+  if (kind === 'agent') draft.commands.push({ kind: 'cancel_run', key: runKey(draft, id, state.attempt), stepId: id });
+  else if (kind === 'recipe') draft.commands.push({ kind: 'control_child', key: runKey(draft, id, state.attempt), stepId: id, action: 'cancel', reason });
 }
 
 /**
@@ -173,7 +209,7 @@ function running(draft: Draft, id: string, input: Record<string, unknown>): void
 
 /** How a step's failed attempts are retried; null for kinds that are never retried automatically. */
 export function retryPolicyOf(step: Step): RetryPolicy | null {
-  if (step.kind === 'agent') return step.retry;
+  if (step.kind === 'agent' || step.kind === 'recipe') return step.retry;
   if (step.kind === 'notify' && awaitsDelivery(step)) return step.retry ?? defaultDeliveryRetry;
   return null;
 }
@@ -181,9 +217,24 @@ export function retryPolicyOf(step: Step): RetryPolicy | null {
 /** Deliveries (through an integration, or a webhook) try five times, 2 s to 30 s apart, unless the recipe says otherwise. */
 const defaultDeliveryRetry: RetryPolicy = { maxAttempts: 5, initialMs: 2_000, factor: 2, maxMs: 30_000 };
 
-function renderInput(draft: Draft, input: Readonly<Record<string, unknown>>, scope: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Renders the string values of an input as templates. With `typed` (a child's inputs, which are checked
+ * against its recipe's declared types), a string that is one `${...}` and nothing else takes the value
+ * of its expression, not that value as text: `"${inputs.count}"` stays a number.
+ */
+function renderInput(draft: Draft, input: Readonly<Record<string, unknown>>, scope: Record<string, unknown>, typed = false): Record<string, unknown> {
   const render = (value: unknown): unknown => {
-    if (typeof value === 'string') return draft.ctx.expressions.render(value, scope);
+    if (typeof value === 'string') {
+      const whole = typed ? /^\$\{([^]*)\}$/.exec(value) : null;
+      if (whole !== null && !(whole[1] ?? '').includes('${')) {
+        try {
+          return draft.ctx.expressions.evaluate(whole[1] ?? '', scope);
+        } catch {
+          // Not one expression after all (`${a} and {b}`): rendered as the template it is.
+        }
+      }
+      return draft.ctx.expressions.render(value, scope);
+    }
     if (Array.isArray(value)) return value.map(render);
     if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v)]));
     return value;
@@ -290,11 +341,10 @@ export function failExecution(draft: Draft, reason: string): void {
   draft.commands.push({ kind: 'finished', status: 'failed' });
 }
 
-/** Stops every active step (cancelling running agent runs). */
+/** Stops every active step (cancelling running agent runs and child executions). */
 export function stopActive(draft: Draft, status: 'cancelled'): void {
   for (const id of [...draft.active]) {
-    const state = stepState(draft, id);
-    if (stepOf(draft, id).kind === 'agent' && state.status === 'running') draft.commands.push({ kind: 'cancel_run', key: runKey(draft, id, state.attempt), stepId: id });
+    stopRun(draft, id, 'the parent execution ended');
     finish(draft, id, status, null, 'stopped because the execution ended');
   }
 }
@@ -305,7 +355,7 @@ export function refreshStatus(draft: Draft): void {
   const working = draft.active.some((id) => {
     const s = stepState(draft, id);
     const step = stepOf(draft, id);
-    return (step.kind === 'agent' || awaitsDelivery(step)) && (s.status === 'running' || s.status === 'pending');
+    return (step.kind === 'agent' || step.kind === 'recipe' || awaitsDelivery(step)) && (s.status === 'running' || s.status === 'pending');
   });
   draft.state.status = working || draft.active.length === 0 ? 'running' : 'waiting';
 }

@@ -14,6 +14,7 @@ const stepState = z
     startedAt: z.number().nullable(),
     finishedAt: z.number().nullable(),
     decisions: z.array(z.object({ userId: id, approved: z.boolean(), comment: z.string().nullable(), at: z.number() })),
+    childExecutionId: id.nullable().optional().describe('Recipe steps: the child execution of the current attempt, once it started'),
   })
   .meta({ id: 'StepState' });
 
@@ -40,6 +41,12 @@ export const executionSchema = z
     reason: z.string().nullable(),
     version: z.number().int(),
     createdBy: id.nullable(),
+    parent: z
+      .object({ executionId: id, stepId: z.string(), attempt: z.number().int(), depth: z.number().int() })
+      .nullable()
+      .optional()
+      .describe('A child execution: the parent execution, its recipe step and attempt that started it, and how deep it is below its top execution'),
+    pinned: z.record(z.string(), z.object({ recipeId: id, version: z.number().int() })).optional().describe('Recipe steps: the child recipe version each runs, pinned when the execution started'),
     waitingFor: z
       .enum(['sandbox', 'approval', 'event', 'timer'])
       .nullable()

@@ -51,6 +51,7 @@ export function recipe(steps: StepInput[], options: { deadlineMs?: number; input
         branch: { cases: [], else: null },
         notify: { channel: 'dashboard', message: 'hi', url: null },
         parallel: {},
+        recipe: { recipe: 'child', recipeId: '00000000-0000-4000-8000-000000000001', inputs: {}, timeoutMs: null, retry: { maxAttempts: 1, initialMs: 1000, factor: 2, maxMs: 60_000 } },
       };
       all[s.id] = { ...defaults[s.kind], ...s, ...base, ...(s.kind === 'parallel' ? { branches: branches.map((b) => b[0]?.id ?? '') } : {}) } as unknown as Step;
       for (const branch of branches) add(branch, s.id);
