@@ -29,10 +29,13 @@ export interface ProjectionChange {
 /**
  * Durable storage of dashboard documents: snapshot + update log, and the items projection.
  * Postgres holds the truth; realtime servers keep documents in memory and write through this.
+ * Documents are named as in the protocol: a dashboard's own document by the dashboard id, its
+ * state document by `stateDocumentName(id)` (`<id>/state`); both are stored alike. `dashboardId`
+ * in `append`'s updates is such a name; a projection is always the dashboard document's.
  */
 export interface DocumentStore {
   /** The snapshot and the pending log rows of a document. */
-  load(dashboardId: string): Promise<StoredDocument>;
+  load(documentName: string): Promise<StoredDocument>;
   /**
    * Appends updates to the log and applies projection changes, all in one transaction (a group
    * commit). Returns the sequence numbers given to the rows, in input order. Text the database
@@ -46,7 +49,7 @@ export interface DocumentStore {
    * concurrent compactions by several instances cannot lose each other's work) and deletes the
    * rows `foldedSeqs`, which `state` is known to contain.
    */
-  compact(dashboardId: string, state: Uint8Array, foldedSeqs: readonly number[], merge: (updates: Uint8Array[]) => Uint8Array, stateVector: (update: Uint8Array) => Uint8Array): Promise<void>;
+  compact(documentName: string, state: Uint8Array, foldedSeqs: readonly number[], merge: (updates: Uint8Array[]) => Uint8Array, stateVector: (update: Uint8Array) => Uint8Array): Promise<void>;
   /** The projected items of a dashboard, oldest first. */
   listItems(dashboardId: string, tx?: Transaction): Promise<ProjectedItem[]>;
 }

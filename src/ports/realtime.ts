@@ -19,17 +19,20 @@ export type AccessChange =
   | { readonly kind: 'dashboard'; readonly dashboardId: string };
 
 /**
- * Live dashboard documents. Node: Hocuspocus; Cloudflare: a Durable Object per dashboard. Updates are
- * Yjs updates (bytes), so the core can build them with yjs without knowing the server.
+ * Live dashboard documents. Node: Hocuspocus; Cloudflare: a Durable Object per dashboard (serving
+ * both of its documents). Updates are Yjs updates (bytes), so the core can build them with yjs
+ * without knowing the server. A document is named as in the protocol: the dashboard id for the
+ * dashboard document, `stateDocumentName(id)` (`<id>/state`) for its read-only state document
+ * (`src/app/realtime/document-name.ts`).
  */
 export interface Realtime {
   /** The document's current state as one Yjs update, loading it if needed. */
-  state(dashboardId: string): Promise<Uint8Array>;
+  state(documentName: string): Promise<Uint8Array>;
   /**
-   * Applies an update as the server (REST writes, agents); connected clients receive it at once.
-   * Resolves once the update is in the durable log.
+   * Applies an update as the server (REST writes, agents, the mirrors); connected clients receive
+   * it at once. Resolves once the update is in the durable log.
    */
-  applyUpdate(dashboardId: string, update: Uint8Array): Promise<void>;
+  applyUpdate(documentName: string, update: Uint8Array): Promise<void>;
   /** Who is connected to the dashboard now (empty when nobody is). */
   presence(dashboardId: string): Promise<Viewer[]>;
 }

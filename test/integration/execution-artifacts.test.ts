@@ -144,8 +144,8 @@ steps:
 });
 
 describe('summaries', () => {
-  it("renders the recipe's summary template over the step outputs, and shows it in the dashboard document", async () => {
-    const browser = connectClient(baton.url, dashboardId, { token });
+  it("renders the recipe's summary template over the step outputs, and shows it in the dashboard's state document", async () => {
+    const browser = connectClient(baton.url, dashboardId, { token, state: true });
     try {
       await eventually(() => browser.provider.isSynced, 5_000, 'synced');
       const id = await start(`name: triage

@@ -3,7 +3,8 @@ import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { callApi } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
-import { connectClient } from '../support/realtime-client.ts';
+import * as Y from 'yjs';
+import { connectClient, connectDashboard } from '../support/realtime-client.ts';
 import { createTeam, type Member, type Team } from '../support/team.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -86,7 +87,7 @@ describe('the inbox', () => {
     await reaches(id, 'waiting');
     expect((await api('POST', `/v1/executions/${id}/steps/gate/approve`, team.editor.secret, { comment: 'from the API' })).status).toBe(200);
     // A viewer's browser reads the approval: the decision is under the editor's id, with their e-mail and when.
-    const client = connectClient(baton.url, team.dashboardId, { token: team.viewer.secret });
+    const client = connectClient(baton.url, team.dashboardId, { token: team.viewer.secret, state: true });
     try {
       const shown = await eventually(() => {
         const approval = client.doc.getMap('approvals').get(`${id}:gate`) as { get(key: string): unknown } | undefined;
@@ -98,11 +99,14 @@ describe('the inbox', () => {
     } finally {
       client.destroy();
     }
-    // The owner decides in the document itself: recorded, it is shown the same way.
-    const owners = connectClient(baton.url, team.dashboardId, { token: team.owner.secret });
+    // The owner decides in the dashboard document itself: recorded, it is shown the same way.
+    const owners = connectDashboard(baton.url, team.dashboardId, { token: team.owner.secret });
     try {
-      const decisions = await eventually(() => (owners.doc.getMap('approvals').get(`${id}:gate`) as { get(key: string): unknown } | undefined)?.get('decisions') as { set(key: string, value: unknown): void; toJSON(): Record<string, Record<string, unknown>> } | undefined, 15_000, 'the approval in the owner\'s document');
-      decisions.set(team.owner.userId, { approved: true, comment: 'from the document' });
+      const decisions = await eventually(() => (owners.state.doc.getMap('approvals').get(`${id}:gate`) as { get(key: string): unknown } | undefined)?.get('decisions') as { toJSON(): Record<string, Record<string, unknown>> } | undefined, 15_000, 'the approval in the owner\'s document');
+      await eventually(() => owners.dashboard.provider.isSynced, 10_000, 'the dashboard document synced');
+      const mine = new Y.Map<unknown>();
+      mine.set(team.owner.userId, { approved: true, comment: 'from the document' });
+      owners.dashboard.doc.getMap('decisions').set(`${id}:gate`, mine);
       const recorded = await eventually(() => {
         const decision = decisions.toJSON()[team.owner.userId];
         return decision?.email === undefined ? undefined : decision;

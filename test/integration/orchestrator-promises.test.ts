@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { createCelExpressions } from '../../src/app/orchestrator/cel-expressions.ts';
 import { Engine } from '../../src/app/orchestrator/engine.ts';
 import type { ExecutionEvent, ExecutionState } from '../../src/domain/orchestrator/execution.ts';
 import { callApi } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
-import { connectClient } from '../support/realtime-client.ts';
+import { connectDashboard } from '../support/realtime-client.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { createTeam, type Member } from '../support/team.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
@@ -168,9 +168,9 @@ steps:
   });
 
   it('shows in the document every approval with its decisions, however fast and wherever they were made', async () => {
-    const browser = connectClient(baton.url, dashboardId, { token: editor.secret });
+    const browser = connectDashboard(baton.url, dashboardId, { token: editor.secret });
     try {
-      await eventually(() => browser.provider.isSynced, 5_000, 'synced');
+      await eventually(() => browser.state.provider.isSynced && browser.dashboard.provider.isSynced, 5_000, 'synced');
       const id = await run(`
 name: quick
 steps:
@@ -179,12 +179,14 @@ steps:
 `);
       // Decided through the API right after it opened, before the document may have shown it waiting.
       expect((await api('POST', `/v1/executions/${id}/steps/gate/approve`, owner.secret, { comment: 'api' })).status).toBe(200);
-      const approvals = browser.doc.getMap<Y.Map<unknown>>('approvals');
+      const approvals = browser.state.doc.getMap<Y.Map<unknown>>('approvals');
       const entry = (await eventually(() => approvals.get(`${id}:gate`), 10_000, 'the approval in the document')) as Y.Map<unknown>;
       await eventually(() => ((entry.get('decisions') as Y.Map<unknown>).has(owner.userId) ? true : undefined), 10_000, 'the API decision in the document');
       expect((entry.get('decisions') as Y.Map<unknown>).get(owner.userId)).toMatchObject({ approved: true, comment: 'api' });
-      // The second voice comes from the document itself.
-      (entry.get('decisions') as Y.Map<unknown>).set(editor.userId, { approved: true, comment: 'doc' });
+      // The second voice comes from the dashboard document itself (its `decisions` map).
+      const mine = new Y.Map<unknown>();
+      mine.set(editor.userId, { approved: true, comment: 'doc' });
+      browser.dashboard.doc.getMap<Y.Map<unknown>>('decisions').set(`${id}:gate`, mine);
       await until(id, (s) => s.status === 'succeeded', 'the execution succeeded');
       await eventually(() => (approvals.get(`${id}:gate`)?.get('status') === 'approved' ? true : undefined), 10_000, 'the document shows it approved');
       const shown = (approvals.get(`${id}:gate`)?.get('decisions') as Y.Map<unknown>).toJSON();
@@ -194,26 +196,33 @@ steps:
     }
   });
 
-  it('refuses a changed mind written over one\'s own decision in the document, and shows the recorded decision again', async () => {
-    const browser = connectClient(baton.url, dashboardId, { token: editor.secret });
+  it('refuses a changed mind written over one\'s own decision in the document, and shows the recorded decision', async () => {
+    const browser = connectDashboard(baton.url, dashboardId, { token: editor.secret });
     try {
-      await eventually(() => browser.provider.isSynced, 5_000, 'synced');
+      await eventually(() => browser.state.provider.isSynced && browser.dashboard.provider.isSynced, 5_000, 'synced');
       const id = await run(`
 name: changed-mind
 steps:
   - { id: gate, kind: approval, prompt: "Sure?", quorum: 2 }
 `);
-      const approvals = browser.doc.getMap<Y.Map<unknown>>('approvals');
+      const approvals = browser.state.doc.getMap<Y.Map<unknown>>('approvals');
       const entry = (await eventually(() => approvals.get(`${id}:gate`), 10_000, 'the approval in the document')) as Y.Map<unknown>;
-      const decisions = entry.get('decisions') as Y.Map<unknown>;
+      const decisions = new Y.Map<unknown>();
+      browser.dashboard.doc.getMap<Y.Map<unknown>>('decisions').set(`${id}:gate`, decisions);
       decisions.set(editor.userId, { approved: true, comment: 'yes' });
       await until(id, (s) => s.steps.gate?.decisions.length === 1, 'the decision recorded');
+      await eventually(() => ((entry.get('decisions') as Y.Map<unknown>).has(editor.userId) ? true : undefined), 10_000, 'the recorded decision shown');
       decisions.set(editor.userId, { approved: false, comment: 'actually no' });
-      await eventually(() => ((decisions.get(editor.userId) as { approved?: boolean } | undefined)?.approved === true ? true : undefined), 10_000, 'the recorded decision shown again');
-      expect(decisions.get(editor.userId)).toMatchObject({ approved: true, comment: 'yes' });
+      // The owner's approval through the API comes after the changed mind: the quorum of two is
+      // reached with the editor's first word (a second decision of theirs is refused).
+      await eventually(() => (browser.dashboard.provider.unsyncedChanges === 0 ? true : undefined), 10_000, 'the changed mind stored');
+      expect((await api('POST', `/v1/executions/${id}/steps/gate/approve`, owner.secret)).status).toBe(200);
+      await until(id, (s) => s.status === 'succeeded', 'the execution succeeded');
+      await eventually(() => (entry.get('status') === 'approved' ? true : undefined), 10_000, 'the document shows it approved');
+      expect((entry.get('decisions') as Y.Map<unknown>).get(editor.userId)).toMatchObject({ approved: true, comment: 'yes' });
       const state = await execution(id);
-      expect(state.steps.gate).toMatchObject({ status: 'waiting', decisions: [expect.objectContaining({ userId: editor.userId, approved: true })] });
-      expect((await history(id)).filter((e) => e.type === 'approval.decided')).toHaveLength(1);
+      expect(state.steps.gate?.decisions).toEqual(expect.arrayContaining([expect.objectContaining({ userId: editor.userId, approved: true, comment: 'yes' })]));
+      expect((await history(id)).filter((e) => e.type === 'approval.decided')).toHaveLength(2);
     } finally {
       browser.destroy();
     }

@@ -9,9 +9,9 @@ import { Engine } from '../../src/app/orchestrator/engine.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { callApi, sandboxLedger } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { eventually } from '../support/eventually.ts';
-import { connectClient } from '../support/realtime-client.ts';
+import { connectDashboard } from '../support/realtime-client.ts';
 import { createTeam, type Member } from '../support/team.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -276,9 +276,9 @@ steps:
   });
 
   it('shows executions in their dashboard as they happen, and takes approvals from the document itself', async () => {
-    const browser = connectClient(baton.url, dashboardId, { token: editor.secret });
+    const browser = connectDashboard(baton.url, dashboardId, { token: editor.secret });
     try {
-      await eventually(() => browser.provider.isSynced, 5_000, 'synced');
+      await eventually(() => browser.state.provider.isSynced && browser.dashboard.provider.isSynced, 5_000, 'synced');
       const { id } = await run(`
 name: doc-approval
 steps:
@@ -286,14 +286,17 @@ steps:
   - { id: gate, kind: approval, prompt: "Ship \${steps.work.output.summary}?", quorum: 2 }
   - { id: ship, kind: agent, profile: coder, prompt: ship }
 `);
-      const approval = (await eventually(() => browser.doc.getMap<Y.Map<unknown>>('approvals').get(`${id}:gate`), 10_000, 'the approval in the document')) as Y.Map<unknown>;
+      // Shown in the state document, which only the server writes.
+      const approval = (await eventually(() => browser.state.doc.getMap<Y.Map<unknown>>('approvals').get(`${id}:gate`), 10_000, 'the approval in the document')) as Y.Map<unknown>;
       expect(approval.get('prompt')).toBe('Ship did the work?');
       expect(approval.get('status')).toBe('waiting');
-      const shown = browser.doc.getMap('executions').get(id) as { status: string; steps: Record<string, { summary: string | null }> };
+      const shown = browser.state.doc.getMap('executions').get(id) as { status: string; steps: Record<string, { summary: string | null }> };
       expect(shown.status).toBe('waiting');
       expect(shown.steps.work?.summary).toBe('did the work');
 
-      const decisions = approval.get('decisions') as Y.Map<unknown>;
+      // Decided in the dashboard document: `decisions` → approval key → the writer's own id.
+      const decisions = new Y.Map<unknown>();
+      browser.dashboard.doc.getMap<Y.Map<unknown>>('decisions').set(`${id}:gate`, decisions);
       // Writing a decision in someone else's name does nothing.
       decisions.set(owner.userId, { approved: true, comment: 'forged' });
       decisions.set(editor.userId, { approved: true, comment: 'from the dashboard' });
@@ -303,7 +306,7 @@ steps:
       // The owner approves through the API: the quorum is reached, and the document follows.
       await api('POST', `/v1/executions/${id}/steps/gate/approve`, owner.secret);
       await settled(id, 'succeeded');
-      await eventually(() => (browser.doc.getMap('executions').get(id) as { status: string }).status === 'succeeded', 5_000, 'the document shows success');
+      await eventually(() => (browser.state.doc.getMap('executions').get(id) as { status: string }).status === 'succeeded', 5_000, 'the document shows success');
       expect(approval.get('status')).toBe('approved');
     } finally {
       browser.destroy();

@@ -131,7 +131,7 @@ describe('results of runs whose callbacks never arrive', () => {
 
 describe('a run the execution plane refuses', () => {
   it('fails its step at once with the plane\'s message: in the history, the API and the dashboard document', async () => {
-    const browser = connectClient(baton.url, dashboardId, { token });
+    const browser = connectClient(baton.url, dashboardId, { token, state: true });
     try {
       await eventually(() => browser.provider.isSynced, 5_000, 'synced');
       // An artifact kind the contract does not allow: the plane answers 400 naming the field.

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { stateDocumentName } from '../../src/app/realtime/document-name.ts';
 import { callApi } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
@@ -43,7 +44,7 @@ describe('the region of a session', () => {
 
     const shown = await eventually(async () => {
       const doc = new Y.Doc();
-      Y.applyUpdate(doc, await baton.ctx.realtime.state(team.dashboardId));
+      Y.applyUpdate(doc, await baton.ctx.realtime.state(stateDocumentName(team.dashboardId)));
       const entry = doc.getMap('sessions').get(session?.id ?? '') as { region?: unknown } | undefined;
       // The entry is written while provisioning (region null) and again once the sandbox is ready.
       return entry?.region === 'local' ? entry : undefined;

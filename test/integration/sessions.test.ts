@@ -5,6 +5,7 @@ import { createSessionStore } from '../../src/adapters/postgres/session-store.ts
 import { createDashboard, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { signCallback } from '../../src/app/sessions/callback-signature.ts';
+import { stateDocumentName } from '../../src/app/realtime/document-name.ts';
 import { setMember } from '../../src/app/workspaces/workspaces.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { callApi, sandboxLedger } from '../support/api.ts';
@@ -87,7 +88,7 @@ describe('sessions and sandboxes', () => {
     // The dashboard shows the session, the run's progress and its artifact.
     const doc = await eventually(async () => {
       const d = new Y.Doc();
-      Y.applyUpdate(d, await baton.ctx.realtime.state(dashboardId));
+      Y.applyUpdate(d, await baton.ctx.realtime.state(stateDocumentName(dashboardId)));
       return d.getMap('artifacts').size > 0 && (d.getMap('sessions').get(session?.id ?? '') as { status?: string } | undefined)?.status === 'ended' ? d : undefined;
     }, 5_000, 'the dashboard shows it');
     expect([...(doc?.getMap('artifacts').values() ?? [])]).toContainEqual(expect.objectContaining({ executionId: id, stepId: 'a', kind: 'link', title: 'The PR', url: 'https://example.com/pr/1' }));
@@ -219,7 +220,7 @@ describe('sessions and sandboxes', () => {
     // The dashboard says why the step does not start.
     await eventually(async () => {
       const doc = new Y.Doc();
-      Y.applyUpdate(doc, await baton.ctx.realtime.state(dashboardId));
+      Y.applyUpdate(doc, await baton.ctx.realtime.state(stateDocumentName(dashboardId)));
       const waiting = doc.getMap('progress').get(`${id}/a/1`) as { message?: string } | undefined;
       return waiting?.message?.startsWith('waiting for a sandbox') === true ? true : undefined;
     }, 10_000, 'the dashboard shows the step waiting');

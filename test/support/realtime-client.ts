@@ -1,6 +1,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { stateDocumentName } from '../../src/app/realtime/document-name.ts';
 
 /** A real browser-side client: @hocuspocus/provider over a WebSocket, with what happened to it. */
 export interface RealtimeClient {
@@ -21,9 +22,47 @@ export interface RealtimeClient {
  * Connects to `/v1/realtime?dashboard=<id>` as a browser would (the URL both runtimes serve: the
  * Worker picks the dashboard's object by it, Node ignores it). `token` is an API token (the
  * provider's token); `headers` are sent with the handshake (a session cookie, an Origin);
+ * `state` opens the dashboard's read-only state document (`<id>/state`, where the server mirrors
+ * executions, approvals, sessions, progress and artifacts) instead of the dashboard document;
  * `documentName` asks for another document than the URL names (which must be refused).
  */
-export function connectClient(baseUrl: string, dashboardId: string, options: { token?: string; headers?: Record<string, string>; reconnectForever?: boolean; documentName?: string } = {}): RealtimeClient {
+export function connectClient(baseUrl: string, dashboardId: string, options: ClientOptions = {}): RealtimeClient {
+  return connectOn(openSocket(baseUrl, dashboardId, options), dashboardId, options);
+}
+
+/**
+ * A browser's usual pair: the dashboard document and its state document, two providers over one
+ * WebSocket (as a console opens them; the Worker's object serves both on that socket).
+ */
+export function connectDashboard(baseUrl: string, dashboardId: string, options: Omit<ClientOptions, 'state' | 'documentName'> = {}): { dashboard: RealtimeClient; state: RealtimeClient; destroy(): void } {
+  const socket = openSocket(baseUrl, dashboardId, options);
+  const dashboard = connectOn(socket, dashboardId, options);
+  const state = connectOn(socket, dashboardId, { ...options, state: true });
+  return {
+    dashboard,
+    state,
+    destroy: () => {
+      dashboard.destroy();
+      state.destroy();
+    },
+  };
+}
+
+/** How a test client connects. */
+export interface ClientOptions {
+  token?: string;
+  headers?: Record<string, string>;
+  reconnectForever?: boolean;
+  documentName?: string;
+  state?: boolean;
+}
+
+interface Socket {
+  readonly websocketProvider: HocuspocusProviderWebsocket;
+  readonly closes: Array<{ code: number; reason: string }>;
+}
+
+function openSocket(baseUrl: string, dashboardId: string, options: ClientOptions): Socket {
   const headers = options.headers ?? {};
   // The provider opens sockets with `new WebSocketPolyfill(url)`; this one adds handshake headers.
   class HeaderedWebSocket extends WebSocket {
@@ -34,15 +73,20 @@ export function connectClient(baseUrl: string, dashboardId: string, options: { t
       this.on('error', () => undefined);
     }
   }
+  const closes: Array<{ code: number; reason: string }> = [];
+  const websocketProvider = new HocuspocusProviderWebsocket({ url: `${baseUrl.replace(/^http/, 'ws')}/v1/realtime?dashboard=${encodeURIComponent(dashboardId)}`, WebSocketPolyfill: HeaderedWebSocket, maxAttempts: options.reconnectForever === true ? 0 : 3, delay: 100, minDelay: 50, maxDelay: 500 });
+  websocketProvider.on('close', ({ event }: { event: { code: number; reason: string } }) => closes.push({ code: event.code, reason: event.reason }));
+  return { websocketProvider, closes };
+}
+
+function connectOn({ websocketProvider, closes }: Socket, dashboardId: string, options: ClientOptions): RealtimeClient {
   const doc = new Y.Doc();
   let refusal: string | undefined;
   let authenticated = false;
   let scope: string | undefined;
-  const closes: Array<{ code: number; reason: string }> = [];
-  const websocketProvider = new HocuspocusProviderWebsocket({ url: `${baseUrl.replace(/^http/, 'ws')}/v1/realtime?dashboard=${encodeURIComponent(dashboardId)}`, WebSocketPolyfill: HeaderedWebSocket, maxAttempts: options.reconnectForever === true ? 0 : 3, delay: 100, minDelay: 50, maxDelay: 500 });
   const provider = new HocuspocusProvider({
     websocketProvider,
-    name: options.documentName ?? dashboardId,
+    name: options.documentName ?? (options.state === true ? stateDocumentName(dashboardId) : dashboardId),
     document: doc,
     token: options.token ?? '',
     onAuthenticationFailed: ({ reason }) => {
@@ -53,7 +97,6 @@ export function connectClient(baseUrl: string, dashboardId: string, options: { t
       scope = granted;
     },
   });
-  websocketProvider.on('close', ({ event }: { event: { code: number; reason: string } }) => closes.push({ code: event.code, reason: event.reason }));
   provider.attach();
   return {
     provider,

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
 import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { resolveConfig } from '../../src/app/config.ts';
@@ -18,7 +18,7 @@ import { callApi, sandboxLedger } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { startSandboxProcess, type Spawned } from '../support/processes.ts';
-import { connectClient } from '../support/realtime-client.ts';
+import { connectDashboard } from '../support/realtime-client.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { buildWorkerBundle, startBatonWorker, startWorker, type WorkerdWorker } from '../support/workerd.ts';
 
@@ -123,12 +123,17 @@ describe('the orchestrator in the Baton Worker', () => {
     expect(started.status, JSON.stringify(started.body)).toBe(201);
     const id = started.body.id as string;
     await stepIs(id, 'gate', 'waiting');
-    const browser = connectClient(workerUrl, dashboardId, { token });
+    // Both documents over one socket to the dashboard's object.
+    const browser = connectDashboard(workerUrl, dashboardId, { token });
     try {
-      // The execution's mirror wrote the approval into the document through the object.
-      const approval = (await eventually(() => browser.doc.getMap<Y.Map<unknown>>('approvals').get(`${id}:gate`), 10_000, 'the approval in the document')) as Y.Map<unknown>;
+      // The execution's mirror wrote the approval into the state document through the object.
+      const approval = (await eventually(() => browser.state.doc.getMap<Y.Map<unknown>>('approvals').get(`${id}:gate`), 10_000, 'the approval in the state document')) as Y.Map<unknown>;
       expect(approval.get('status')).toBe('waiting');
-      (approval.get('decisions') as Y.Map<unknown>).set(userId, { approved: true, comment: 'from the dashboard' });
+      expect(browser.state.scope()).toBe('readonly');
+      // The person decides in the dashboard document: `decisions` → approval key → their id.
+      const entries = new Y.Map<unknown>();
+      entries.set(userId, { approved: true, comment: 'from the dashboard' });
+      browser.dashboard.doc.getMap<Y.Map<unknown>>('decisions').set(`${id}:gate`, entries);
       const done = await eventually(async () => {
         const ex = await execution(id);
         return ex.status === 'succeeded' ? ex : undefined;
@@ -137,6 +142,9 @@ describe('the orchestrator in the Baton Worker', () => {
       // Decided once, by the person who wrote it.
       const events = ((await api('GET', `/v1/executions/${id}/events?limit=50`)).body.events as Array<{ event: { type: string; actor?: unknown; comment?: string } }>).map((e) => e.event);
       expect(events.filter((e) => e.type === 'approval.decided')).toEqual([expect.objectContaining({ actor: { kind: 'user', userId }, approved: true, comment: 'from the dashboard' })]);
+      // And the state document shows it decided, with the decision as recorded.
+      await eventually(() => (approval.get('status') === 'approved' ? true : undefined), 10_000, 'the state document shows the approval');
+      expect((approval.get('decisions') as Y.Map<unknown>).get(userId)).toMatchObject({ approved: true, comment: 'from the dashboard' });
     } finally {
       browser.destroy();
     }

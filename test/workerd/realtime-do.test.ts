@@ -8,6 +8,7 @@ import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../sr
 import { migrateToLatest } from '../../src/adapters/postgres/migrator.ts';
 import { resolveConfig } from '../../src/app/config.ts';
 import { createDashboard, removeDashboardMember, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
+import { stateDocumentName } from '../../src/app/realtime/document-name.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { setMember } from '../../src/app/workspaces/workspaces.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
@@ -113,10 +114,17 @@ describe('the dashboard Durable Object', () => {
     const id = await board();
     const other = await board();
     // The socket reaches `id`'s object, which serves `id` only (else two objects could hold one document).
-    const smuggled = connectClient(worker.url, id, { token: people.owner.secret, documentName: other });
-    clients.push(smuggled);
-    await eventually(() => smuggled.refused(), 10_000, 'refusal of another document');
-    expect(smuggled.authenticated()).toBe(false);
+    // Its own state document (`<id>/state`) it serves; another dashboard's, or any other name, it refuses.
+    const own = connectClient(worker.url, id, { token: people.owner.secret, state: true });
+    clients.push(own);
+    for (const documentName of [other, stateDocumentName(other), `${id}/items`]) {
+      const smuggled = connectClient(worker.url, id, { token: people.owner.secret, documentName });
+      clients.push(smuggled);
+      await eventually(() => smuggled.refused(), 10_000, `refusal of ${documentName}`);
+      expect(smuggled.authenticated()).toBe(false);
+    }
+    await eventually(() => own.provider.isSynced, 10_000, 'its own state document synced');
+    expect(own.scope()).toBe('readonly');
   });
 
   it('disconnects a member whose access changed where no one told the object, at the periodic re-check', async () => {

@@ -5,7 +5,8 @@ import type { Logger } from '../../ports/logger.ts';
 import type { AccessChange } from '../../ports/realtime.ts';
 import { HocuspocusRealtime, type HocuspocusRealtimeOptions } from '../hocuspocus/hocuspocus-realtime.ts';
 import { closeCodes } from '../hocuspocus/realtime-limits.ts';
-import { dashboardHeader, realtimePaths } from './dashboard-protocol.ts';
+import { stateDocumentName } from '../../app/realtime/document-name.ts';
+import { dashboardHeader, documentHeader, realtimePaths } from './dashboard-protocol.ts';
 
 /** What one dashboard's object runs on: the Node adapter's options, with admission per request. */
 export interface DashboardRoomOptions extends Omit<HocuspocusRealtimeOptions, 'admit' | 'extensions' | 'onOpened' | 'onClosed'> {
@@ -83,10 +84,11 @@ export class DashboardRoom {
         this.#recorded.delete(connectionId);
         void recorded.then(() => connections.closed(dashboardId, connectionId)).catch((error: unknown) => this.#registryFailed(error));
       },
-      // One object is one dashboard: a client that asks this socket for another document is
-      // refused, or two objects could hold (and compact) the same document.
+      // One object is one dashboard and its two documents (`<id>` and the read-only `<id>/state`):
+      // a client that asks this socket for any other document is refused, or two objects could hold
+      // (and compact) the same document.
       admit: (credentials, documentName) => {
-        if (documentName !== this.#dashboardId) return Promise.reject(new NotFoundError('Dashboard'));
+        if (!this.#serves(documentName)) return Promise.reject(new NotFoundError('Dashboard'));
         return options.admit(credentials, documentName);
       },
     });
@@ -103,13 +105,15 @@ export class DashboardRoom {
       if (this.#connections !== undefined) this.#reset = this.#connections.reset(dashboardId).catch((error: unknown) => this.#registryFailed(error));
     }
     const path = new URL(request.url).pathname;
+    const documentName = request.headers.get(documentHeader) ?? dashboardId;
+    if (!this.#serves(documentName)) return new Response('this object serves only its dashboard and its state document', { status: 400 });
     try {
       if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.#accept(request);
       if (path === realtimePaths.state && request.method === 'GET') {
-        return new Response(new Uint8Array(await this.#realtime.state(dashboardId)), { headers: { 'content-type': 'application/octet-stream' } });
+        return new Response(new Uint8Array(await this.#realtime.state(documentName)), { headers: { 'content-type': 'application/octet-stream' } });
       }
       if (path === realtimePaths.update && request.method === 'POST') {
-        await this.#realtime.applyUpdate(dashboardId, new Uint8Array(await request.arrayBuffer()));
+        await this.#realtime.applyUpdate(documentName, new Uint8Array(await request.arrayBuffer()));
         return new Response(null, { status: 204 });
       }
       if (path === realtimePaths.presence && request.method === 'GET') return Response.json(await this.#realtime.presence(dashboardId));
@@ -126,6 +130,12 @@ export class DashboardRoom {
       this.#logger.error({ err: error, dashboardId, path }, 'dashboard object request failed');
       return new Response('the dashboard could not be served', { status: 500 });
     }
+  }
+
+  /** Whether `documentName` is one of this object's two documents: its dashboard's, or that one's state document. */
+  #serves(documentName: string): boolean {
+    const dashboardId = this.#dashboardId;
+    return dashboardId !== undefined && (documentName === dashboardId || documentName === stateDocumentName(dashboardId));
   }
 
   #registryFailed(error: unknown): void {

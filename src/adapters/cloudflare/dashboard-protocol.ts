@@ -5,6 +5,12 @@
 export const dashboardHeader = 'x-baton-dashboard';
 
 /**
+ * Which of the dashboard's two documents a `state` or `update` call is about: the dashboard id (the
+ * default when absent) or its state document's name, `<id>/state`. One object serves both.
+ */
+export const documentHeader = 'x-baton-document';
+
+/**
  * The object's internal endpoints behind the Worker's `Realtime` port. They are reached only
  * through the namespace binding: the Worker forwards nothing from outside but `/v1/realtime`
  * upgrades, so no client can call them.

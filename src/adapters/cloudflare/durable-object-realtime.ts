@@ -2,7 +2,8 @@ import { errorBody } from '../../app/http/errors.ts';
 import { securityHeaders } from '../../app/http/security-headers.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import type { Realtime, Viewer } from '../../ports/realtime.ts';
-import { dashboardHeader, realtimePaths } from './dashboard-protocol.ts';
+import { dashboardOf } from '../../app/realtime/document-name.ts';
+import { dashboardHeader, documentHeader, realtimePaths } from './dashboard-protocol.ts';
 
 /** A Durable Object stub: what `namespace.get(id)` returns (the part used here). */
 export interface DurableObjectStubLike {
@@ -45,24 +46,28 @@ export function jsonError(status: number, body: unknown): Response {
 
 /**
  * The `Realtime` port in the Worker: each call goes to the dashboard's Durable Object (which
- * loads the document from Postgres on first use, like the Node server). A failure of the object
- * is an error (a REST write is never acknowledged unless the object made it durable).
+ * loads the document from Postgres on first use, like the Node server). Both documents of a
+ * dashboard (`<id>` and its state document `<id>/state`) are served by the one object named by the
+ * dashboard id; the call names the document in a header. A failure of the object is an error (a
+ * REST write is never acknowledged unless the object made it durable).
  */
 export function createDurableObjectRealtime(namespace: DurableObjectNamespaceLike): Realtime {
-  const call = async (dashboardId: string, path: string, init: RequestInit = {}): Promise<Response> => {
+  const call = async (documentName: string, path: string, init: RequestInit = {}): Promise<Response> => {
     const headers = new Headers(init.headers);
+    const dashboardId = dashboardOf(documentName);
     headers.set(dashboardHeader, dashboardId);
+    headers.set(documentHeader, documentName);
     const response = await dashboardStub(namespace, dashboardId).fetch(`https://dashboard${path}`, { ...init, headers });
     if (response.status === 409) throw new ConflictError(await response.text());
     if (!response.ok) throw new Error(`The dashboard's Durable Object answered ${response.status} to ${path}: ${await response.text()}`);
     return response;
   };
   return {
-    async state(dashboardId) {
-      return new Uint8Array(await (await call(dashboardId, realtimePaths.state)).arrayBuffer());
+    async state(documentName) {
+      return new Uint8Array(await (await call(documentName, realtimePaths.state)).arrayBuffer());
     },
-    async applyUpdate(dashboardId, update) {
-      await call(dashboardId, realtimePaths.update, { method: 'POST', body: new Uint8Array(update), headers: { 'content-type': 'application/octet-stream' } });
+    async applyUpdate(documentName, update) {
+      await call(documentName, realtimePaths.update, { method: 'POST', body: new Uint8Array(update), headers: { 'content-type': 'application/octet-stream' } });
     },
     async presence(dashboardId) {
       return (await (await call(dashboardId, realtimePaths.presence)).json()) as Viewer[];

@@ -18,26 +18,46 @@ export interface ConnectionContext {
   askedForMissing: boolean;
 }
 
-/** Reports a decision a connected member wrote into an approval of the document under their own id. */
+/**
+ * Reports a decision a connected member wrote into the dashboard document's `decisions` map under
+ * their own id (`dashboardId` is the dashboard's id, `approvalKey` `<executionId>:<stepId>`).
+ */
 export type DecisionReport = (decision: { dashboardId: string; approvalKey: string; access: RealtimeAccess; approved: boolean; comment: string | null }) => void;
 
-/** Observes approvals in a document and reports decisions people wrote under their own id. */
+/**
+ * Observes the dashboard document's `decisions` map (`<executionId>:<stepId>` → Y.Map userId →
+ * `{ approved, comment? }`) and reports the entries people wrote under their own id from a
+ * connection that may write (a read-only connection's updates are never applied). Whatever is
+ * written under another id does nothing. The approval itself, with the decisions recorded, is in
+ * the state document, which only the server writes.
+ */
 export function watchDecisions(document: Document, dashboardId: string, report: DecisionReport): void {
-  document.getMap('approvals').observeDeep((events, transaction) => {
+  document.getMap('decisions').observeDeep((events, transaction) => {
     const origin = transaction.origin;
     if (!isTransactionOrigin(origin) || origin.source !== 'connection') return;
     const access = (origin.connection.context as ConnectionContext | undefined)?.access;
-    if (access === undefined) return;
+    if (access === undefined || access.readOnly) return;
+    const userId = access.principal.userId;
+    const reportFrom = (approvalKey: string, entries: Y.Map<unknown>) => {
+      const value = entries.get(userId) as { approved?: unknown; comment?: unknown } | undefined;
+      if (typeof value?.approved !== 'boolean') return;
+      report({ dashboardId, approvalKey, access, approved: value.approved, comment: typeof value.comment === 'string' ? value.comment.slice(0, 5_000) : null });
+    };
     for (const event of events) {
-      // A change inside approvals/<key>/decisions: the path is [<key>, 'decisions'].
-      const [approvalKey, field] = event.path;
-      if (typeof approvalKey !== 'string' || field !== 'decisions' || !(event.target instanceof Y.Map)) continue;
-      for (const [userId, change] of event.changes.keys) {
-        if (userId !== access.principal.userId || change.action === 'delete') continue;
-        const value = event.target.get(userId) as { approved?: unknown; comment?: unknown } | undefined;
-        if (typeof value?.approved !== 'boolean') continue;
-        report({ dashboardId, approvalKey, access, approved: value.approved, comment: typeof value.comment === 'string' ? value.comment.slice(0, 5_000) : null });
+      if (!(event.target instanceof Y.Map)) continue;
+      if (event.path.length === 0) {
+        // A whole approval's entry set (the first decision on it): `decisions/<key>` added or replaced.
+        for (const [approvalKey, change] of event.changes.keys) {
+          const entries = event.target.get(approvalKey);
+          if (change.action !== 'delete' && entries instanceof Y.Map) reportFrom(approvalKey, entries);
+        }
+        continue;
       }
+      // A change inside `decisions/<key>`: the path is [<key>].
+      const [approvalKey] = event.path;
+      if (typeof approvalKey !== 'string' || event.path.length !== 1) continue;
+      const own = event.changes.keys.get(userId);
+      if (own !== undefined && own.action !== 'delete') reportFrom(approvalKey, event.target);
     }
   });
 }

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { ConflictError } from '../../domain/errors.ts';
 import { isRealtimeRefusal, type RealtimeAccess, type RealtimeCredentials } from '../../app/realtime/connect.ts';
 import type { DocumentLog } from '../../app/realtime/document-log.ts';
+import { dashboardOf, parseDocumentName } from '../../app/realtime/document-name.ts';
 import { DurableAcks } from './durable-acks.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -19,8 +20,12 @@ export interface RealtimeSocket {
 
 /** Options of the Node realtime server. */
 export interface HocuspocusRealtimeOptions {
-  /** Decides who may open a dashboard and whether read-only (the app's `admitRealtime`). */
-  readonly admit: (credentials: RealtimeCredentials, dashboardId: string) => Promise<RealtimeAccess>;
+  /**
+   * Decides who may open a document of a dashboard and whether read-only (the app's
+   * `admitRealtime`): the dashboard document (named by the dashboard id) or its state document
+   * (`<id>/state`, always read-only).
+   */
+  readonly admit: (credentials: RealtimeCredentials, documentName: string) => Promise<RealtimeAccess>;
   readonly store: DocumentStore;
   readonly log: DocumentLog;
   readonly logger: Logger;
@@ -28,11 +33,14 @@ export interface HocuspocusRealtimeOptions {
   readonly compactAfterMs: number;
   readonly compactAtMostMs: number;
   /**
-   * A connected member wrote their own decision into an approval of the document (`approvals` →
-   * key → `decisions` → their user id). Decisions written under someone else's id are ignored.
+   * A connected member wrote their own decision into the dashboard document (`decisions` → approval
+   * key → their user id). Decisions written under someone else's id are ignored.
    */
   readonly onDecision?: DecisionReport;
-  /** A connection was admitted (after `admit`), e.g. to record it in the live-connection registry. */
+  /**
+   * A connection was admitted (after `admit`), e.g. to record it in the live-connection registry.
+   * `dashboardId` is the dashboard's id for either of its documents.
+   */
   readonly onOpened?: (event: { dashboardId: string; connectionId: string; access: RealtimeAccess }) => void;
   /** An admitted connection closed. */
   readonly onClosed?: (event: { dashboardId: string; connectionId: string }) => void;
@@ -108,7 +116,9 @@ export class HocuspocusRealtime implements Realtime {
         const credentials: RealtimeCredentials = { token: token ?? '', headers: headerRecord(requestHeaders) };
         try {
           const access = await admit(credentials, documentName);
-          connectionConfig.readOnly = access.readOnly;
+          // Every connection to a state document is read-only, whatever `admit` answers: Hocuspocus
+          // then applies, stores and fans out nothing a client sends to it.
+          connectionConfig.readOnly = access.readOnly || parseDocumentName(documentName)?.part === 'state';
           return { access, credentials, connectionId: crypto.randomUUID(), refusedWhileReadOnly: false, askedForMissing: false } satisfies ConnectionContext;
         } catch (error) {
           if (isRealtimeRefusal(error)) throw new Error(error.code, { cause: error });
@@ -128,11 +138,11 @@ export class HocuspocusRealtime implements Realtime {
       },
       async connected({ documentName, context }) {
         const admitted = context as ConnectionContext | undefined;
-        if (admitted?.access !== undefined) options.onOpened?.({ dashboardId: documentName, connectionId: admitted.connectionId, access: admitted.access });
+        if (admitted?.access !== undefined) options.onOpened?.({ dashboardId: dashboardOf(documentName), connectionId: admitted.connectionId, access: admitted.access });
       },
       async onDisconnect({ documentName, context }) {
         const admitted = context as ConnectionContext | undefined;
-        if (admitted?.access !== undefined) options.onClosed?.({ dashboardId: documentName, connectionId: admitted.connectionId });
+        if (admitted?.access !== undefined) options.onClosed?.({ dashboardId: dashboardOf(documentName), connectionId: admitted.connectionId });
       },
       async onLoadDocument({ document, documentName }) {
         const stored = await store.load(documentName);
@@ -158,7 +168,9 @@ export class HocuspocusRealtime implements Realtime {
       },
       async afterLoadDocument({ document, documentName }) {
         sizes.track(documentName, document);
-        if (options.onDecision !== undefined) watchDecisions(document, documentName, options.onDecision);
+        // Decisions are written into the dashboard document; the state document takes no client's writes.
+        const address = parseDocumentName(documentName);
+        if (options.onDecision !== undefined && address?.part === 'dashboard') watchDecisions(document, address.dashboardId, options.onDecision);
       },
       onStoreDocument: async ({ documentName, document }) => {
         // After close, everything was compacted; a late debounce has nothing left to store.
@@ -247,19 +259,19 @@ export class HocuspocusRealtime implements Realtime {
     return this.hocuspocus.handleConnection(guarded, request);
   }
 
-  async state(dashboardId: string): Promise<Uint8Array> {
+  async state(documentName: string): Promise<Uint8Array> {
     this.#assertOpen();
-    const connection = await this.#hold(dashboardId);
+    const connection = await this.#hold(documentName);
     return Y.encodeStateAsUpdate(connection.document as Document);
   }
 
-  async applyUpdate(dashboardId: string, update: Uint8Array): Promise<void> {
+  async applyUpdate(documentName: string, update: Uint8Array): Promise<void> {
     this.#assertOpen();
-    const connection = await this.#hold(dashboardId);
+    const connection = await this.#hold(documentName);
     const { documentBytes } = this.limits;
-    if (this.#sizes.of(dashboardId) + update.byteLength > documentBytes) throw new ConflictError(`The dashboard is full: its document would grow past ${documentBytes} bytes (BATON_REALTIME_MAX_DOCUMENT_BYTES)`, { details: { limit: documentBytes } });
+    if (this.#sizes.of(documentName) + update.byteLength > documentBytes) throw new ConflictError(`The dashboard is full: its document would grow past ${documentBytes} bytes (BATON_REALTIME_MAX_DOCUMENT_BYTES)`, { details: { limit: documentBytes } });
     await connection.transact((document) => Y.applyUpdate(document, update));
-    await this.#options.log.record(dashboardId, connection.document as Document, update);
+    await this.#options.log.record(documentName, connection.document as Document, update);
   }
 
   /**
@@ -267,21 +279,21 @@ export class HocuspocusRealtime implements Realtime {
    * use restarts the hold); once idle for `holdMs` it disconnects, and Hocuspocus compacts and
    * unloads the document unless people are connected.
    */
-  #hold(dashboardId: string): Promise<DirectConnection> {
-    let held = this.#held.get(dashboardId);
+  #hold(documentName: string): Promise<DirectConnection> {
+    let held = this.#held.get(documentName);
     if (held === undefined) {
-      const connection = this.hocuspocus.openDirectConnection(dashboardId, serverWrite);
+      const connection = this.hocuspocus.openDirectConnection(documentName, serverWrite);
       held = { connection, timer: undefined };
-      this.#held.set(dashboardId, held);
+      this.#held.set(documentName, held);
       // A document that failed to load is not held: the next write tries again.
-      connection.catch(() => this.#held.delete(dashboardId));
+      connection.catch(() => this.#held.delete(documentName));
     }
     if (held.timer !== undefined) clearTimeout(held.timer);
     const current = held;
     current.timer = setTimeout(() => {
-      if (this.#held.get(dashboardId) !== current) return;
-      this.#held.delete(dashboardId);
-      void current.connection.then((c) => c.disconnect()).catch((error: unknown) => this.#options.logger.warn({ err: error, dashboardId }, 'could not let go of a dashboard'));
+      if (this.#held.get(documentName) !== current) return;
+      this.#held.delete(documentName);
+      void current.connection.then((c) => c.disconnect()).catch((error: unknown) => this.#options.logger.warn({ err: error, dashboardId: documentName }, 'could not let go of a dashboard'));
     }, this.#options.holdMs ?? 30_000);
     current.timer.unref?.();
     return current.connection;
@@ -322,22 +334,26 @@ export class HocuspocusRealtime implements Realtime {
   /** Checks open connections that `change` concerns again: closes refused ones, updates read-only. */
   async revalidate(change: AccessChange | 'all'): Promise<void> {
     const checks: Array<Promise<void>> = [];
-    for (const [dashboardId, document] of this.hocuspocus.documents) {
-      if (change !== 'all' && change.kind === 'dashboard' && change.dashboardId !== dashboardId) continue;
+    for (const [documentName, document] of this.hocuspocus.documents) {
+      // Both documents of a dashboard (`<id>`, `<id>/state`) answer to a change of that dashboard.
+      if (change !== 'all' && change.kind === 'dashboard' && change.dashboardId !== dashboardOf(documentName)) continue;
       for (const connection of document.getConnections()) {
         const context = connection.context as ConnectionContext | undefined;
         if (context?.access === undefined || !concerns(change, context)) continue;
-        checks.push(this.#recheck(dashboardId, connection, context));
+        checks.push(this.#recheck(documentName, connection, context));
       }
     }
     await Promise.all(checks);
   }
 
-  async #recheck(dashboardId: string, connection: Connection, context: ConnectionContext): Promise<void> {
+  async #recheck(documentName: string, connection: Connection, context: ConnectionContext): Promise<void> {
     try {
-      context.access = await this.#options.admit(context.credentials, dashboardId);
+      context.access = await this.#options.admit(context.credentials, documentName);
       const wasReadOnly = connection.readOnly;
-      connection.readOnly = context.access.readOnly;
+      // The state document is read-only whoever asks (`admit` says so; this keeps it so whatever
+      // `admit` answers): it never becomes writable, so it is never told to resync.
+      const stateDocument = parseDocumentName(documentName)?.part === 'state';
+      connection.readOnly = stateDocument || context.access.readOnly;
       if (wasReadOnly && !connection.readOnly && context.refusedWhileReadOnly) {
         // Edits it made while read-only were refused, and Yjs would hold back every later edit
         // that builds on them (acknowledged, never stored or fanned out). The provider reconnects
@@ -346,7 +362,7 @@ export class HocuspocusRealtime implements Realtime {
       }
     } catch (error) {
       if (!isRealtimeRefusal(error)) {
-        this.#options.logger.warn({ err: error, dashboardId }, 'could not re-check a realtime connection; keeping it');
+        this.#options.logger.warn({ err: error, dashboardId: documentName }, 'could not re-check a realtime connection; keeping it');
         return;
       }
       connection.close({ code: accessRevokedCode, reason: 'access revoked' });

@@ -1,13 +1,19 @@
 import { sql } from 'kysely';
 import { UnstorableDocumentError, type DocumentStore, type ProjectedItem, type ProjectionChange } from '../../ports/document-store.ts';
 import { replaceUnstorable, replaceUnstorableText } from '../../app/text-policy.ts';
+import { parseDocumentName, type DocumentAddress } from '../../app/realtime/document-name.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
 
-/** Dashboard documents in Postgres: `dashboard_docs` (snapshots), `dashboard_updates` (the log), `dashboard_items`. */
+/**
+ * Dashboard documents in Postgres: `dashboard_docs` (snapshots), `dashboard_updates` (the log), both
+ * for either document of a dashboard (`part`: its own, or its state document `<id>/state`), and
+ * `dashboard_items` (the dashboard document's items).
+ */
 export function createDocumentStore(db: Database): DocumentStore {
   return {
-    async load(dashboardId) {
+    async load(documentName) {
+      const { dashboardId, part } = addressOf(documentName);
       // One snapshot for both reads: a compaction (another instance's) committing between them would
       // move log rows into a snapshot already read, and the load would miss them.
       const [doc, updates] = await db
@@ -15,8 +21,8 @@ export function createDocumentStore(db: Database): DocumentStore {
         .setIsolationLevel('repeatable read')
         .execute((trx) =>
           Promise.all([
-            trx.selectFrom('dashboard_docs').select('state').where('dashboard_id', '=', dashboardId).executeTakeFirst(),
-            trx.selectFrom('dashboard_updates').select(['seq', 'update']).where('dashboard_id', '=', dashboardId).orderBy('seq').execute(),
+            trx.selectFrom('dashboard_docs').select('state').where('dashboard_id', '=', dashboardId).where('part', '=', part).executeTakeFirst(),
+            trx.selectFrom('dashboard_updates').select(['seq', 'update']).where('dashboard_id', '=', dashboardId).where('part', '=', part).orderBy('seq').execute(),
           ]),
         );
       return { snapshot: doc === undefined ? null : new Uint8Array(doc.state), updates: updates.map((u) => ({ seq: u.seq, update: new Uint8Array(u.update) })) };
@@ -25,32 +31,36 @@ export function createDocumentStore(db: Database): DocumentStore {
     async append(updates, projections) {
       if (updates.length === 0 && projections.length === 0) return [];
       let changes: ProjectionChange[];
+      let rows: Array<{ readonly address: DocumentAddress; readonly update: Uint8Array }>;
       try {
+        rows = updates.map((u) => ({ address: addressOf(u.dashboardId), update: u.update }));
         changes = projections.map(storableChange);
       } catch (error) {
         // Deeper than any item the document model reads: a projection no write can store.
-        throw new UnstorableDocumentError('an items projection cannot be stored', { cause: error });
+        // Or a document name that is no dashboard's: nothing of it can ever be stored.
+        throw new UnstorableDocumentError(error instanceof UnknownDocumentError ? error.message : 'an items projection cannot be stored', { cause: error });
       }
       try {
-        return await db.transaction().execute((trx) => appendIn(trx, updates, changes));
+        return await db.transaction().execute((trx) => appendIn(trx, rows, changes));
       } catch (error) {
         throw refusesData(error) ? new UnstorableDocumentError(`the database refused a document's data: ${error instanceof Error ? error.message : String(error)}`, { cause: error }) : error;
       }
     },
 
-    async compact(dashboardId, state, foldedSeqs, merge, stateVector) {
+    async compact(documentName, state, foldedSeqs, merge, stateVector) {
+      const { dashboardId, part } = addressOf(documentName);
       await db.transaction().execute(async (trx) => {
         // Lock the dashboard row: compactions of one document by several instances take turns.
         const exists = await trx.selectFrom('dashboards').select('id').where('id', '=', dashboardId).forUpdate().executeTakeFirst();
         if (exists === undefined) return;
-        const current = await trx.selectFrom('dashboard_docs').select('state').where('dashboard_id', '=', dashboardId).executeTakeFirst();
+        const current = await trx.selectFrom('dashboard_docs').select('state').where('dashboard_id', '=', dashboardId).where('part', '=', part).executeTakeFirst();
         const merged = current === undefined ? state : merge([new Uint8Array(current.state), state]);
         await trx
           .insertInto('dashboard_docs')
-          .values({ dashboard_id: dashboardId, state: merged, state_vector: stateVector(merged), updated_at: new Date() })
-          .onConflict((oc) => oc.column('dashboard_id').doUpdateSet({ state: merged, state_vector: stateVector(merged), updated_at: new Date() }))
+          .values({ dashboard_id: dashboardId, part, state: merged, state_vector: stateVector(merged), updated_at: new Date() })
+          .onConflict((oc) => oc.columns(['dashboard_id', 'part']).doUpdateSet({ state: merged, state_vector: stateVector(merged), updated_at: new Date() }))
           .execute();
-        if (foldedSeqs.length > 0) await trx.deleteFrom('dashboard_updates').where('dashboard_id', '=', dashboardId).where('seq', 'in', [...foldedSeqs]).execute();
+        if (foldedSeqs.length > 0) await trx.deleteFrom('dashboard_updates').where('dashboard_id', '=', dashboardId).where('part', '=', part).where('seq', 'in', [...foldedSeqs]).execute();
       });
     },
 
@@ -68,13 +78,13 @@ export function createDocumentStore(db: Database): DocumentStore {
 }
 
 /** The group commit's statements, inside its transaction. */
-async function appendIn(trx: Database, updates: Parameters<DocumentStore['append']>[0], changes: readonly ProjectionChange[]): Promise<number[]> {
+async function appendIn(trx: Database, updates: ReadonlyArray<{ readonly address: DocumentAddress; readonly update: Uint8Array }>, changes: readonly ProjectionChange[]): Promise<number[]> {
   const rows =
     updates.length === 0
       ? []
       : await trx
           .insertInto('dashboard_updates')
-          .values(updates.map((u) => ({ dashboard_id: u.dashboardId, update: u.update })))
+          .values(updates.map((u) => ({ dashboard_id: u.address.dashboardId, part: u.address.part, update: u.update })))
           .returning(['seq', 'dashboard_id'])
           .execute();
   for (const change of changes) {
@@ -124,4 +134,14 @@ function storableChange(change: ProjectionChange): ProjectionChange {
     upserts.set(id, { id, kind: replaceUnstorableText(item.kind), item: replaceUnstorable(item.item) as ProjectedItem['item'], updatedAt: item.updatedAt });
   }
   return { dashboardId: change.dashboardId, upserts: [...upserts.values()], deletes: change.deletes.map(replaceUnstorableText), replaceAll: change.replaceAll };
+}
+
+/** A document name that is neither a dashboard id nor `<id>/state`: no row can hold it. */
+class UnknownDocumentError extends Error {}
+
+/** Which dashboard and document a name stands for (`src/app/realtime/document-name.ts`). */
+function addressOf(documentName: string): DocumentAddress {
+  const address = parseDocumentName(documentName);
+  if (address === undefined) throw new UnknownDocumentError(`not a dashboard document: ${JSON.stringify(documentName.slice(0, 100))}`);
+  return address;
 }

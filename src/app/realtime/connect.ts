@@ -5,6 +5,7 @@ import { requireDashboard } from '../access.ts';
 import type { AppContext } from '../context.ts';
 import type { RequestHeaders } from '../http/headers.ts';
 import { authenticate } from '../identity/authenticate.ts';
+import { parseDocumentName } from './document-name.ts';
 
 /** What a realtime connection presents: the provider's token (an API token, or empty) and the handshake's headers. */
 export interface RealtimeCredentials {
@@ -26,10 +27,12 @@ type Ctx = Pick<AppContext, 'tokens' | 'sessions' | 'clock' | 'settings' | 'work
  * Decides whether a WebSocket may open a dashboard, and how: the provider's token when it sent one
  * (an API token), else the session cookie of the handshake, which must come from our own origin
  * (a cross-site page cannot ride on the cookie). Viewers, read-only tokens and archived dashboards
- * get read-only connections; anyone else who cannot read the dashboard is refused. Also used to
- * check open connections again when access changes.
+ * get read-only connections; anyone else who cannot read the dashboard is refused. `documentName`
+ * is the dashboard id or its state document's name (`<id>/state`): the same members are admitted
+ * to both, and the state document is read-only for everyone (only the server writes it), so a
+ * re-check never finds it writable again. Also used to check open connections again when access changes.
  */
-export async function admitRealtime(ctx: Ctx, credentials: RealtimeCredentials, dashboardId: string): Promise<RealtimeAccess> {
+export async function admitRealtime(ctx: Ctx, credentials: RealtimeCredentials, documentName: string): Promise<RealtimeAccess> {
   const token = credentials.token.trim();
   let headers: RequestHeaders;
   if (token !== '') {
@@ -42,14 +45,16 @@ export async function admitRealtime(ctx: Ctx, credentials: RealtimeCredentials, 
   const authentication = await authenticate(ctx, headers);
   if (authentication === null) throw new UnauthenticatedError('Sign in, or pass an API token as the provider token');
   const { principal } = authentication;
-  if (!/^[0-9a-f-]{36}$/i.test(dashboardId)) throw new NotFoundError('Dashboard');
+  const address = parseDocumentName(documentName);
+  if (address === undefined) throw new NotFoundError('Dashboard');
+  const { dashboardId, part } = address;
   const { dashboard, relations } = await requireDashboard(ctx, principal, dashboardId, 'dashboard.read');
   const canEdit = authorize(principal, 'dashboard.edit', relations).allowed;
   const user = await ctx.users.get(principal.userId);
   return {
     principal,
     sessionId: authentication.sessionId,
-    readOnly: !canEdit || dashboard.archivedAt !== null,
+    readOnly: part === 'state' || !canEdit || dashboard.archivedAt !== null,
     user: { name: user?.name ?? null, email: user?.email ?? null },
   };
 }

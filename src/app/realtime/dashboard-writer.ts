@@ -2,10 +2,11 @@ import type * as Y from 'yjs';
 import type { Logger } from '../../ports/logger.ts';
 import type { Realtime } from '../../ports/realtime.ts';
 import { changeDocument } from './change-document.ts';
+import { stateDocumentName } from './document-name.ts';
 
 /**
- * Server writes into dashboards that may come in bursts (executions, sessions, run progress), gathered
- * per dashboard: edits wait a moment, then one document change applies them all. A later edit with
+ * Server writes into dashboards' state documents (`<id>/state`, which clients can only read) that
+ * may come in bursts (executions, approvals, sessions, run progress, artifacts), gathered per dashboard: edits wait a moment, then one document change applies them all. A later edit with
  * the same key replaces an earlier one still waiting. At most one write per dashboard is in flight, so
  * writes land in order (concurrent server writes of one key would be merged by Yjs by client id, not
  * by time). Best effort: Postgres holds the truth.
@@ -21,7 +22,7 @@ export class DashboardWriter {
     this.#deps = deps;
   }
 
-  /** Queues an edit of the dashboard under `key`. */
+  /** Queues an edit of the dashboard's state document under `key`. */
   queue(dashboardId: string, key: string, edit: (doc: Y.Doc) => void): void {
     if (this.#closed) return;
     let edits = this.#pending.get(dashboardId);
@@ -80,7 +81,7 @@ export class DashboardWriter {
     this.#pending.delete(dashboardId);
     if (edits === undefined) return;
     try {
-      await changeDocument(this.#deps, dashboardId, (doc) => {
+      await changeDocument(this.#deps, stateDocumentName(dashboardId), (doc) => {
         doc.transact(() => {
           for (const edit of edits.values()) edit(doc);
         });

@@ -2,6 +2,7 @@ import * as Y from 'yjs';
 import { UnstorableDocumentError, type DocumentStore, type ProjectedItem, type ProjectionChange } from '../../ports/document-store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { readItems } from './document-model.ts';
+import { parseDocumentName } from './document-name.ts';
 
 /**
  * How long to wait before writing again after the database failed: short and capped, so that
@@ -64,7 +65,9 @@ export interface DocumentLogOptions {
 }
 
 /**
- * The durable update log of live documents, with group commit. Every update the server accepts is
+ * The durable update log of live documents, with group commit. Documents are named as in the
+ * protocol: a dashboard's own document by its id, its state document `<id>/state` (logged, compacted
+ * and loaded the same way, without an items projection). Every update the server accepts is
  * recorded here; within `windowMs` the batch is written as one transaction (one merged row per
  * document, plus the items projection recomputed from the live document), and `record` resolves
  * once its update is durable. Runtime-neutral: the Node realtime server and the Durable Object use
@@ -321,6 +324,8 @@ export class DocumentLog {
   /** One document's merged row, and its projection when its items changed (or none was written yet). */
   #entry(dashboardId: string, pending: Pending): Entry {
     const update = pending.updates.length === 1 ? (pending.updates[0] as Uint8Array) : Y.mergeUpdates(pending.updates);
+    // The items projection is the dashboard document's; a state document (`<id>/state`) has no items.
+    if (parseDocumentName(dashboardId)?.part === 'state') return { dashboardId, pending, update, projection: undefined };
     // Reading every item costs O(items): only when items or layout changed, or nothing was
     // projected yet (unless the projection failed: then it waits for the items to change).
     const unprojected = this.#tracked.get(dashboardId)?.projected === undefined && this.#alerts.get(dashboardId)?.kind !== 'projection';
