@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { callApi } from '../support/api.ts';
@@ -206,6 +207,28 @@ steps:
     // A parent started now runs the new version.
     const later = await start(parentRecipe);
     expect((await execution(later)).pinned).toEqual({ sub: { recipeId: childRecipe, version: 2 } });
+  });
+
+  it('starts one child per attempt when the start job is delivered again (as after a crash before its ack)', async () => {
+    const childRecipe = await createRecipe(waiter('once-only'));
+    const parentRecipe = await createRecipe(`
+name: redelivered
+steps:
+  - { id: sub, kind: recipe, recipe: once-only }
+`);
+    const parentId = await start(parentRecipe);
+    const childId = await childOf(parentId, 'sub');
+    // The same start job twice more, as pg-boss delivers one whose completion was not recorded.
+    const job = { kind: 'start_child', key: `${parentId}/sub/1`, stepId: 'sub', attempt: 1, recipeId: childRecipe, version: 1, inputs: {}, executionId: parentId };
+    await sql`insert into job_outbox (topic, data) values ('orchestrator.start_child', ${JSON.stringify(job)}::jsonb), ('orchestrator.start_child', ${JSON.stringify(job)}::jsonb)`.execute(baton.db);
+    await eventually(async () => {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pgboss.job where name = 'orchestrator.start_child' and data->>'executionId' = ${parentId} and state = 'completed'`.execute(baton.db);
+      return (rows[0]?.n ?? 0) >= 3 ? true : undefined;
+    }, 20_000, 'the start jobs done');
+    expect((await children(parentId)).map((c) => c.id)).toEqual([childId]);
+    expect((await history(parentId)).filter((e) => e.type === 'child.started')).toHaveLength(1);
+    expect((await api('POST', `/v1/executions/${childId}/events`, editor.secret, { name: 'go' })).status).toBe(200);
+    expect((await settled(parentId, 'succeeded')).steps.sub?.childExecutionId).toBe(childId);
   });
 
   it('stops nesting at depth 5: recipes that start each other fail with a clear error', async () => {
