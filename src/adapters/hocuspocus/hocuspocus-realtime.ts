@@ -5,6 +5,7 @@ import { isRealtimeRefusal, type RealtimeAccess, type RealtimeCredentials } from
 import type { DocumentLog } from '../../app/realtime/document-log.ts';
 import { dashboardOf, parseDocumentName } from '../../app/realtime/document-name.ts';
 import { DurableAcks } from './durable-acks.ts';
+import { durableFanOut } from './durable-fan-out.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { AccessChange, Realtime, Viewer } from '../../ports/realtime.ts';
@@ -242,12 +243,20 @@ export class HocuspocusRealtime implements Realtime {
     // Nothing is sent on a socket that is no longer open (workerd throws on a send after close,
     // e.g. Hocuspocus's answer to an admission the client gave up on), nor once this server closed it.
     let closing = false;
+    // A state document's messages wait until what they carry is durable (see durable-fan-out.ts).
+    const send = durableFanOut(
+      (data) => {
+        if (!closing && socket.readyState === openState) socket.send(data);
+      },
+      (documentName) => parseDocumentName(documentName)?.part === 'state',
+      (documentName) => this.#options.log.settled(documentName),
+    );
     const guarded: RealtimeSocket = {
       get readyState() {
         return socket.readyState;
       },
       send(data) {
-        if (!closing && socket.readyState === openState) socket.send(data);
+        if (!closing && socket.readyState === openState) send(data);
       },
       close(code, reason) {
         if (closing) return;
@@ -270,8 +279,18 @@ export class HocuspocusRealtime implements Realtime {
     const connection = await this.#hold(documentName);
     const { documentBytes } = this.limits;
     if (this.#sizes.of(documentName) + update.byteLength > documentBytes) throw new ConflictError(`The dashboard is full: its document would grow past ${documentBytes} bytes (BATON_REALTIME_MAX_DOCUMENT_BYTES)`, { details: { limit: documentBytes } });
-    await connection.transact((document) => Y.applyUpdate(document, update));
-    await this.#options.log.record(documentName, connection.document as Document, update);
+    // Recorded before it is applied: the fan-out of a state document waits for what its log holds
+    // (durable-fan-out.ts), so the log must hold this update when the document sends it. The log
+    // writes it a commit window later, after the (synchronous) apply: compaction never folds a row
+    // the live document lacks.
+    const durable = this.#options.log.record(documentName, connection.document as Document, update);
+    try {
+      await connection.transact((document) => Y.applyUpdate(document, update));
+    } catch (error) {
+      durable.catch(() => undefined);
+      throw error;
+    }
+    await durable;
   }
 
   /**
