@@ -3,13 +3,15 @@ import { isFinishedStatus, type Decision, type ExecutionState, type StepState } 
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 
 /**
- * How executions appear in their dashboard document (see docs/dashboard-document.md):
+ * How executions appear in their dashboard's state document (`<id>/state`, which only the server
+ * writes; see docs/dashboard-document.md):
  * - `executions`: executionId → { recipeId, recipeVersion, status, active, reason, steps: { id → summary }, summary, updatedAt }
  *   (`summary`: what the finished execution came to, as GET /v1/executions/{id} has it; null before)
  * - `approvals`: `<executionId>:<stepId>` → Y.Map { executionId, stepId, prompt, quorum, visit, status,
  *   decisions: Y.Map userId → { approved, comment, at, name, email } }. A member approves or rejects by writing their
- *   own entry into `decisions`; the server turns it into an approval through the access policy, and
- *   writes every recorded decision there, however it was made.
+ *   own entry into the dashboard document's `decisions` map (`<executionId>:<stepId>` → userId); the server
+ *   turns it into an approval through the access policy, and writes every recorded decision here,
+ *   however it was made.
  */
 /**
  * Who made a decision, when the mirror looked them up (`MirrorScheduler`): shown next to the decision

@@ -6,7 +6,8 @@ import type { ReportedArtifact } from './sandbox-event-schema.ts';
 import { sessionView } from './sessions.ts';
 
 /**
- * Shows sessions, run progress and artifacts in the dashboard document (see docs/dashboard-document.md):
+ * Shows sessions, run progress and artifacts in the dashboard's state document (`<id>/state`, which
+ * clients can only read; see docs/dashboard-document.md):
  * - `sessions`: sessionId → { purpose, executionId, status, epoch, sandboxId, region, endedReason, updatedAt }
  * - `progress`: runKey → { executionId, stepId, attempt, message, percent, at }
  * - `artifacts`: `<runKey>#<artifactId>` → { executionId, stepId, kind, title, url, content (first 2,000 characters) }
