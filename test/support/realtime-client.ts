@@ -32,12 +32,14 @@ export function connectClient(baseUrl: string, dashboardId: string, options: Cli
 
 /**
  * A browser's usual pair: the dashboard document and its state document, two providers over one
- * WebSocket (as a console opens them; the Worker's object serves both on that socket).
+ * WebSocket (as a console opens them; the Worker's object serves both on that socket). The state
+ * document's provider shares no presence (`awareness: null`): the dashboard document's carries it
+ * and keeps the shared socket alive, and idle traffic is not doubled.
  */
 export function connectDashboard(baseUrl: string, dashboardId: string, options: Omit<ClientOptions, 'state' | 'documentName'> = {}): { dashboard: RealtimeClient; state: RealtimeClient; destroy(): void } {
   const socket = openSocket(baseUrl, dashboardId, options);
   const dashboard = connectOn(socket, dashboardId, options);
-  const state = connectOn(socket, dashboardId, { ...options, state: true });
+  const state = connectOn(socket, dashboardId, { ...options, state: true }, { awareness: null });
   return {
     dashboard,
     state,
@@ -79,7 +81,7 @@ function openSocket(baseUrl: string, dashboardId: string, options: ClientOptions
   return { websocketProvider, closes };
 }
 
-function connectOn({ websocketProvider, closes }: Socket, dashboardId: string, options: ClientOptions): RealtimeClient {
+function connectOn({ websocketProvider, closes }: Socket, dashboardId: string, options: ClientOptions, extra: { awareness?: null } = {}): RealtimeClient {
   const doc = new Y.Doc();
   let refusal: string | undefined;
   let authenticated = false;
@@ -88,6 +90,7 @@ function connectOn({ websocketProvider, closes }: Socket, dashboardId: string, o
     websocketProvider,
     name: options.documentName ?? (options.state === true ? stateDocumentName(dashboardId) : dashboardId),
     document: doc,
+    ...extra,
     token: options.token ?? '',
     onAuthenticationFailed: ({ reason }) => {
       refusal = reason;
