@@ -180,6 +180,21 @@ steps:
     expect(child.reason).toContain('the step timed out');
   });
 
+  it('cancels the child when the parent passes its deadline', async () => {
+    await createRecipe(waiter('outlived'));
+    const parentRecipe = await createRecipe(`
+name: hurried
+deadline: 1500ms
+steps:
+  - { id: sub, kind: recipe, recipe: outlived }
+`);
+    const parentId = await start(parentRecipe);
+    const childId = await childOf(parentId, 'sub');
+    expect((await settled(parentId, 'failed')).reason).toBe('the execution passed its deadline');
+    const child = await until(childId, (e) => e.status === 'cancelled', 'the child cancelled');
+    expect(child.reason).toContain(`parent execution ${parentId}`);
+  });
+
   it('runs the child version pinned when the parent started, also after a new version is pushed', async () => {
     const childRecipe = await createRecipe(waiter('pinned-child'));
     const parentRecipe = await createRecipe(`
