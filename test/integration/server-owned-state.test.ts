@@ -161,6 +161,8 @@ describe("a dashboard's server-owned state", () => {
     expect(finished.body.status).toBe('succeeded');
     expect(finished.body.steps.gate.decisions.map((d: { userId: string }) => d.userId).sort()).toEqual([team.editor.userId, team.owner.userId].sort());
     expect(Object.keys(decisionsIn(observer.doc, key) ?? {}).sort()).toEqual([team.editor.userId, team.owner.userId].sort());
+    // Closed, the approval's entry leaves the dashboard document's `decisions` (applied or refused by now).
+    await eventually(() => !decisions.has(key), 10_000, "the closed approval's decisions cleared");
   }, 90_000);
 
   it('admits to the state document exactly the members of the dashboard, and closes it when access goes', async () => {

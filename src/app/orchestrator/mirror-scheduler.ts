@@ -1,4 +1,5 @@
-import type { Decision, ExecutionState } from '../../domain/orchestrator/execution.ts';
+import type { Decision, ExecutionState, StepStatus } from '../../domain/orchestrator/execution.ts';
+import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import type { ExecutionStore } from '../../ports/executions.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { UserStore } from '../../ports/users.ts';
@@ -6,6 +7,9 @@ import type { DashboardWriter } from '../realtime/dashboard-writer.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { mirrorExecution, type Decider } from './dashboard-mirror.ts';
 import type { Engine } from './engine.ts';
+
+/** The statuses of an approval step that is no longer open to decisions. */
+const closedStatuses: ReadonlySet<StepStatus> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
 
 /** An execution to show: with the state just committed, or without (read it first, after a restart). */
 export interface MirrorTarget {
@@ -23,6 +27,8 @@ export class MirrorScheduler {
   readonly #deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter; readonly users?: Pick<UserStore, 'get'>; readonly clock: Clock };
   readonly #engine: Engine;
   readonly #shown = new Map<string, number>();
+  /** Closed approvals (`<key>@<visit>`) whose `decisions` entry this process has cleared already. */
+  readonly #cleared = new Set<string>();
 
   constructor(deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter; readonly users?: Pick<UserStore, 'get'>; readonly clock: Clock }, engine: Engine) {
     this.#deps = deps;
@@ -63,5 +69,32 @@ export class MirrorScheduler {
     // The summary is computed again rather than read: it follows from the state and the recipe alone.
     const summary = await this.#engine.summaryOf({ recipeId: target.recipeId, state });
     this.#deps.writer.queue(target.dashboardId, `execution:${target.id}`, (doc) => mirrorExecution(doc, shown, recipe, summary, this.#deps.clock.now()));
+    this.#clearClosedDecisions(target.dashboardId, state, recipe);
+  }
+
+  /**
+   * Once an approval has closed, what people wrote for it in the dashboard document's `decisions`
+   * has been applied or refused; the state document shows what was recorded. The entry goes, so the
+   * dashboard document does not grow with its history and a new visit of the step (a loop) starts
+   * with nobody's word. Once per closed visit in this process (again after a restart: harmless).
+   */
+  #clearClosedDecisions(dashboardId: string, state: ExecutionState, recipe: CompiledRecipe): void {
+    for (const [stepId, step] of Object.entries(state.steps)) {
+      if (recipe.steps[stepId]?.kind !== 'approval' || step.visit === 0 || !closedStatuses.has(step.status)) continue;
+      const key = `${state.id}:${stepId}`;
+      const visit = `${key}@${step.visit}`;
+      if (this.#cleared.has(visit)) continue;
+      if (this.#cleared.size > 10_000) this.#cleared.clear();
+      this.#cleared.add(visit);
+      this.#deps.writer.queue(
+        dashboardId,
+        `decisions:${key}`,
+        (doc) => {
+          const decisions = doc.getMap('decisions');
+          if (decisions.has(key)) decisions.delete(key);
+        },
+        'dashboard',
+      );
+    }
   }
 }

@@ -2,12 +2,14 @@ import type * as Y from 'yjs';
 import type { Logger } from '../../ports/logger.ts';
 import type { Realtime } from '../../ports/realtime.ts';
 import { changeDocument } from './change-document.ts';
-import { stateDocumentName } from './document-name.ts';
+import { documentName, type DocumentPart } from './document-name.ts';
 
 /**
  * Server writes into dashboards' state documents (`<id>/state`, which clients can only read) that
- * may come in bursts (executions, approvals, sessions, run progress, artifacts), gathered per dashboard: edits wait a moment, then one document change applies them all. A later edit with
- * the same key replaces an earlier one still waiting. At most one write per dashboard is in flight, so
+ * may come in bursts (executions, approvals, sessions, run progress, artifacts), and the few the
+ * server makes in the dashboard document itself (clearing a closed approval's `decisions`), gathered
+ * per document: edits wait a moment, then one document change applies them all. A later edit with
+ * the same key replaces an earlier one still waiting. At most one write per document is in flight, so
  * writes land in order (concurrent server writes of one key would be merged by Yjs by client id, not
  * by time). Best effort: Postgres holds the truth.
  */
@@ -22,14 +24,15 @@ export class DashboardWriter {
     this.#deps = deps;
   }
 
-  /** Queues an edit of the dashboard's state document under `key`. */
-  queue(dashboardId: string, key: string, edit: (doc: Y.Doc) => void): void {
+  /** Queues an edit of the dashboard's state document (or, with `part`, of the dashboard document) under `key`. */
+  queue(dashboardId: string, key: string, edit: (doc: Y.Doc) => void, part: DocumentPart = 'state'): void {
     if (this.#closed) return;
-    let edits = this.#pending.get(dashboardId);
-    if (edits === undefined) this.#pending.set(dashboardId, (edits = new Map()));
+    const name = documentName(dashboardId, part);
+    let edits = this.#pending.get(name);
+    if (edits === undefined) this.#pending.set(name, (edits = new Map()));
     edits.delete(key); // keeps the map in the order of the latest edits
     edits.set(key, edit);
-    this.#arm(dashboardId);
+    this.#arm(name);
   }
 
   /** Stops taking edits and waits for the writes in flight (a graceful stop, before realtime closes). */
@@ -47,10 +50,10 @@ export class DashboardWriter {
    */
   async flush(): Promise<void> {
     for (;;) {
-      for (const [dashboardId, timer] of this.#timers) {
+      for (const [name, timer] of this.#timers) {
         clearTimeout(timer);
-        this.#timers.delete(dashboardId);
-        this.#start(dashboardId);
+        this.#timers.delete(name);
+        this.#start(name);
       }
       const running = [...this.#running.values()];
       if (running.length === 0) return;
@@ -58,36 +61,36 @@ export class DashboardWriter {
     }
   }
 
-  #arm(dashboardId: string): void {
-    if (this.#timers.has(dashboardId) || this.#running.has(dashboardId)) return;
+  #arm(name: string): void {
+    if (this.#timers.has(name) || this.#running.has(name)) return;
     const timer = setTimeout(() => {
-      this.#timers.delete(dashboardId);
-      this.#start(dashboardId);
+      this.#timers.delete(name);
+      this.#start(name);
     }, this.#deps.delayMs ?? 100);
     timer.unref?.();
-    this.#timers.set(dashboardId, timer);
+    this.#timers.set(name, timer);
   }
 
-  #start(dashboardId: string): void {
-    const run = this.#write(dashboardId).finally(() => {
-      this.#running.delete(dashboardId);
-      if (this.#pending.has(dashboardId) && !this.#closed) this.#arm(dashboardId);
+  #start(name: string): void {
+    const run = this.#write(name).finally(() => {
+      this.#running.delete(name);
+      if (this.#pending.has(name) && !this.#closed) this.#arm(name);
     });
-    this.#running.set(dashboardId, run);
+    this.#running.set(name, run);
   }
 
-  async #write(dashboardId: string): Promise<void> {
-    const edits = this.#pending.get(dashboardId);
-    this.#pending.delete(dashboardId);
+  async #write(name: string): Promise<void> {
+    const edits = this.#pending.get(name);
+    this.#pending.delete(name);
     if (edits === undefined) return;
     try {
-      await changeDocument(this.#deps, stateDocumentName(dashboardId), (doc) => {
+      await changeDocument(this.#deps, name, (doc) => {
         doc.transact(() => {
           for (const edit of edits.values()) edit(doc);
         });
       });
     } catch (error) {
-      this.#deps.logger.warn({ err: error, dashboardId }, 'could not show changes in the dashboard');
+      this.#deps.logger.warn({ err: error, dashboardId: name }, 'could not show changes in the dashboard');
     }
   }
 }
