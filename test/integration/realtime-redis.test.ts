@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
+import { changeDocument } from '../../src/app/realtime/change-document.ts';
+import { stateDocumentName } from '../../src/app/realtime/document-name.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
@@ -43,10 +45,19 @@ describe.skipIf(redisServer === undefined)('several Baton instances with REDIS_U
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
     await eventually(() => a.doc.getMap('items').has(id), 5_000, 'REST write across instances');
+    // The state document too: a server write on instance two reaches a client of instance one, and
+    // a client's write there (read-only) reaches nobody.
+    const stateA = connectClient(one.url, dashboardId, { token: made.secret, state: true });
+    const stateB = connectClient(two.url, dashboardId, { token: made.secret, state: true });
+    clients.push(stateA, stateB);
+    await eventually(() => stateA.provider.isSynced && stateB.provider.isSynced, 10_000, 'state documents synced');
+    stateB.doc.getMap('executions').set('forged', { status: 'succeeded' });
+    await changeDocument(two.ctx, stateDocumentName(dashboardId), (doc) => doc.getMap('executions').set('e1', { status: 'running' }));
+    await eventually(() => stateA.doc.getMap('executions').has('e1'), 5_000, 'a server write across instances');
+    expect(stateA.doc.getMap('executions').has('forged')).toBe(false);
 
     // Both instances stop; a third, fresh one loads everything from Postgres.
-    a.destroy();
-    b.destroy();
+    for (const client of [a, b, stateA, stateB]) client.destroy();
     for (const instance of instances.splice(0)) await instance.close();
     const third = await startTestApp(database.url);
     instances.push(third);
@@ -55,5 +66,9 @@ describe.skipIf(redisServer === undefined)('several Baton instances with REDIS_U
     await eventually(() => c.provider.isSynced, 10_000, 'fresh instance synced');
     expect(c.doc.getMap('shared').toJSON()).toEqual({ 'from-a': 1, 'from-b': 2 });
     expect(c.doc.getMap('items').has(id)).toBe(true);
+    const state = connectClient(third.url, dashboardId, { token: made.secret, state: true });
+    clients.push(state);
+    await eventually(() => state.provider.isSynced, 10_000, 'fresh state document synced');
+    expect(state.doc.getMap('executions').toJSON()).toEqual({ e1: { status: 'running' } });
   });
 });
