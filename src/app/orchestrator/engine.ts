@@ -224,9 +224,9 @@ export class Engine {
     return this.#load(record.recipeId, version);
   }
 
-  /** A version of a recipe, compiled (cached: versions are immutable). */
-  async recipe(recipeId: string, version: number): Promise<CompiledRecipe> {
-    return this.#load(recipeId, version);
+  /** A version of a recipe, compiled (cached: versions are immutable); read in `tx` when given. */
+  async recipe(recipeId: string, version: number, tx?: Transaction): Promise<CompiledRecipe> {
+    return this.#load(recipeId, version, tx);
   }
 
   async #load(recipeId: string, version: number, tx?: Transaction): Promise<CompiledRecipe> {

@@ -110,7 +110,7 @@ export async function launchExecution(ctx: Pick<AppContext, 'executions' | 'cloc
   const parentKey = launch.parent === undefined ? {} : { parentKey: `${launch.parent.executionId}/${launch.parent.stepId}/${launch.parent.attempt}` };
   await ctx.executions.create({ id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy, ...(launch.origin === undefined ? {} : { origin: launch.origin }), ...parentKey }, tx);
   const record: ExecutionRecord = { id, workspaceId: launch.workspaceId, dashboardId: launch.dashboardId, recipeId: launch.recipeId, state: initial, createdBy: launch.createdBy, createdAt: ctx.clock.now(), updatedAt: ctx.clock.now() };
-  const pinned = await pinSubRecipes(ctx, await engine.recipe(launch.recipeId, launch.version), launch.workspaceId, tx);
+  const pinned = await pinSubRecipes(ctx, await engine.recipe(launch.recipeId, launch.version, tx), launch.workspaceId, tx);
   const decided = await engine.applyLocked(record, { type: 'execution.started', inputs: launch.inputs, ...(launch.parent === undefined ? {} : { parent: launch.parent }), ...(pinned === undefined ? {} : { pinned }) }, launch.actor, tx);
   return { record, decided };
 }
