@@ -117,6 +117,22 @@ describe('the orchestrator in the Baton Worker', () => {
     ]);
   }, 60_000);
 
+  it('runs a recipe step: its child starts, runs an agent step and gives the parent its output (sub-recipes)', async () => {
+    await recipe('name: edge-child\ninputs: { what: { type: string } }\nsteps:\n  - { id: make, kind: agent, profile: coder, prompt: "Make ${inputs.what}", input: { output: { made: "${inputs.what}" } } }\n');
+    const recipeId = await recipe('name: edge-parent\nsteps:\n  - { id: sub, kind: recipe, recipe: edge-child, inputs: { what: "a widget" } }\n');
+    const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id as string;
+    const done = await eventually(async () => {
+      const ex = await execution(id);
+      return ex.status === 'succeeded' ? ex : undefined;
+    }, 30_000, 'the parent succeeded');
+    const output = done.steps.sub?.output as { executionId: string; outputs: Record<string, unknown> };
+    expect(output.outputs).toEqual({ make: { made: 'a widget' } });
+    const child = await execution(output.executionId);
+    expect(child).toMatchObject({ status: 'succeeded', parent: { executionId: id, stepId: 'sub', attempt: 1 } });
+  }, 60_000);
+
   it("takes an approval decided in the dashboard's document, through the Durable Object and the queue", async () => {
     const recipeId = await recipe('name: doc-gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship?" }\n  - { id: ship, kind: agent, profile: coder, prompt: "Ship it" }\n');
     const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId });
