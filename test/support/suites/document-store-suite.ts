@@ -227,6 +227,26 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
       expect(contentOf(after)).toEqual({ a: 'first', b: 'second', c: 'third' });
     });
 
+    it("keeps a dashboard's state document (`<id>/state`) apart from its dashboard document: its own log rows and snapshot", async () => {
+      const id = await h.newDashboard();
+      const state = `${id}/state`;
+      const [own, server] = [editor(), editor()];
+      const seqs = await store.append([{ dashboardId: id, update: own.set('note', 'people') }, { dashboardId: state, update: server.set('e1', 'running') }], []);
+      expect(seqs).toHaveLength(2);
+      expect(contentOf(await store.load(id))).toEqual({ note: 'people' });
+      expect(contentOf(await store.load(state))).toEqual({ e1: 'running' });
+      // Compacting one folds its rows only, into its own snapshot.
+      await store.compact(state, Y.encodeStateAsUpdate(server.doc), seqs, merge, stateVector);
+      expect(await store.load(state)).toEqual({ snapshot: expect.any(Uint8Array), updates: [] });
+      expect(contentOf(await store.load(state))).toEqual({ e1: 'running' });
+      expect((await store.load(id)).updates.map((u) => u.seq)).toEqual([seqs[0]]);
+      await store.compact(id, Y.encodeStateAsUpdate(own.doc), [seqs[0] as number], merge, stateVector);
+      expect(contentOf(await store.load(id))).toEqual({ note: 'people' });
+      expect(contentOf(await store.load(state))).toEqual({ e1: 'running' });
+      // A name that is neither cannot be stored.
+      await expect(store.append([{ dashboardId: `${id}/other`, update: own.set('x', 'y') }], [])).rejects.toBeInstanceOf(UnstorableDocumentError);
+    });
+
     it('compaction merges the state into the stored snapshot rather than replacing it', async () => {
       const id = await h.newDashboard();
       // Two instances, each with content the other never saw (each folds only its own row).
