@@ -4,6 +4,7 @@ import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { callApi } from '../support/api.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
+import { connectDashboard } from '../support/realtime-client.ts';
 import { createTeam, type Member } from '../support/team.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -99,6 +100,15 @@ steps:
     const events = await history(parentId);
     expect(events.find((e) => e.type === 'child.started')).toMatchObject({ stepId: 'build', attempt: 1, childExecutionId: childId });
     expect(events.find((e) => e.type === 'step.completed' && e.stepId === 'build')?.output).toMatchObject({ executionId: childId, status: 'succeeded' });
+
+    // The dashboard shows it: the parent's step entry names the child, and the child has an entry of its own.
+    const browser = connectDashboard(baton.url, dashboardId, { token: viewer.secret });
+    try {
+      const entries = browser.state.doc.getMap<{ steps: Record<string, { childExecutionId?: string }> }>('executions');
+      await eventually(() => (entries.get(parentId)?.steps.build?.childExecutionId === childId && entries.has(childId) ? true : undefined), 15_000, 'the child in the dashboard');
+    } finally {
+      browser.destroy();
+    }
   });
 
   it('fails when its child fails; a retry starts a second child, one per attempt', async () => {
