@@ -1,0 +1,4 @@
+/** A dashboard, live: placeholder until the dashboard page lands (issue 21). */
+export function DashboardPage() {
+  return <main>Dashboard</main>;
+}
