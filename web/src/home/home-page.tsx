@@ -1,4 +1,40 @@
-/** Home: placeholder until the home page lands (issue 21). */
+import { useCallback, useEffect, useState } from 'react';
+import { Link } from 'react-router';
+import { getJson, seg } from '../executions/http.ts';
+import type { Dashboard, Recipe } from '../executions/types.ts';
+import { DashboardsSection } from './dashboards-section.tsx';
+import { NeedsYou } from './needs-you.tsx';
+import { RecentExecutions } from './recent-executions.tsx';
+import { useWorkspaceId } from './use-workspace.ts';
+import '../executions/pages.css';
+
+/** Home (`/`, the current workspace): what needs you, the dashboards, recent executions. */
 export function HomePage() {
-  return <main>Home</main>;
+  const { workspaceId, error, none } = useWorkspaceId();
+  const [dashboards, setDashboards] = useState<Dashboard[]>([]);
+  const [recipes, setRecipes] = useState<Recipe[]>([]);
+  const onDashboards = useCallback((list: Dashboard[]) => setDashboards(list), []);
+  useEffect(() => {
+    if (workspaceId === null) return;
+    // Archived recipes too: their executions stay in the list and should keep their names.
+    void Promise.all([getJson<{ recipes: Recipe[] }>(`/v1/workspaces/${seg(workspaceId)}/recipes`), getJson<{ recipes: Recipe[] }>(`/v1/workspaces/${seg(workspaceId)}/recipes?archived=true`)])
+      .then(([active, archived]) => setRecipes([...active.recipes, ...archived.recipes]))
+      .catch(() => setRecipes([]));
+  }, [workspaceId]);
+
+  return (
+    <main className="console-page home-page">
+      <h1>Home</h1>
+      {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
+      {none ? <p>You are in no workspace yet. <Link to="/welcome">Create one</Link>.</p> : null}
+      <NeedsYou />
+      {workspaceId === null ? null : (
+        <>
+          <p><Link to={`/recipes?workspace=${encodeURIComponent(workspaceId)}`}>Recipes: run one</Link></p>
+          <DashboardsSection workspaceId={workspaceId} onLoaded={onDashboards} />
+          <RecentExecutions workspaceId={workspaceId} dashboards={dashboards} recipes={recipes} />
+        </>
+      )}
+    </main>
+  );
 }

@@ -1,0 +1,55 @@
+import { Link } from 'react-router';
+import { pretty, when } from './format.ts';
+import { StepActions } from './step-actions.tsx';
+import type { Execution } from './types.ts';
+
+/** Every step of the execution: status, attempt, input, output, error, decisions, child execution. */
+export function StepList({ execution, kinds, onChanged }: { execution: Execution; kinds: Record<string, string>; onChanged: () => void }) {
+  const steps = Object.entries(execution.steps);
+  return (
+    <section aria-labelledby="steps-heading" className="panel">
+      <h2 id="steps-heading">Steps</h2>
+      {steps.length === 0 ? <p>No step has started yet.</p> : null}
+      <ol className="step-list">
+        {steps.map(([stepId, step]) => (
+          <li key={stepId} className="step" data-step={stepId} data-status={step.status}>
+            <h3>
+              <span className="step-name">{stepId}</span> {kinds[stepId] === undefined ? null : <span className="kind">{kinds[stepId]}</span>}{' '}
+              <span className={`badge status-${step.status}`}>{step.status}</span>
+              {execution.active.includes(stepId) ? <span className="badge">active</span> : null}
+            </h3>
+            <p className="meta">
+              attempt {step.attempt} · tries {step.tries}
+              {step.visit > 1 ? ` · visit ${step.visit}` : ''} · started {when(step.startedAt)} · finished {when(step.finishedAt)}
+            </p>
+            {step.error === null ? null : <p className="step-error" role="note">Error: {step.error}</p>}
+            {step.childExecutionId ? (
+              <p>
+                Child execution: <Link to={`/executions/${step.childExecutionId}`}>{step.childExecutionId}</Link>
+              </p>
+            ) : null}
+            {step.decisions.length > 0 ? (
+              <ul className="decisions" aria-label={`Decisions on ${stepId}`}>
+                {step.decisions.map((d) => (
+                  <li key={`${d.userId}-${d.at}`}>
+                    {d.approved ? 'Approved' : 'Rejected'} by <span title={d.userId}>{d.userId.slice(0, 8)}</span> at {when(d.at)}
+                    {d.comment ? `: “${d.comment}”` : ''}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+            <details>
+              <summary>Input</summary>
+              <pre>{pretty(step.input)}</pre>
+            </details>
+            <details open={step.output !== null && step.output !== undefined}>
+              <summary>Output</summary>
+              <pre>{pretty(step.output)}</pre>
+            </details>
+            <StepActions executionId={execution.id} stepId={stepId} step={step} kind={kinds[stepId]} onChanged={onChanged} />
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
