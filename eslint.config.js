@@ -40,7 +40,8 @@ export default tseslint.config(
       ],
       'no-restricted-imports': ['error', { patterns: [
         { group: ['**/src/*', '**/src/**'], message: 'web/ and client/ import nothing from src/: use the API through client/api.ts.' },
-        { group: nodeOnly, message: 'The console runs in a browser.' },
+        // @hocuspocus/provider is the browser's side of realtime; the server packages stay out.
+        { group: [...nodeOnly.filter((name) => name !== '@hocuspocus/*'), '@hocuspocus/server', '@hocuspocus/extension-*'], message: 'The console runs in a browser.' },
       ] }],
     },
   },
