@@ -2,6 +2,7 @@ import type { RouteObject } from 'react-router';
 import { DashboardPage } from './dashboard/dashboard-page.tsx';
 import { ExecutionPage } from './executions/execution-page.tsx';
 import { HomePage } from './home/home-page.tsx';
+import { RecipesPage } from './recipes/recipes-page.tsx';
 import { RequireSignedIn } from './shell/app-layout.tsx';
 import { NotFoundPage } from './shell/not-found-page.tsx';
 import { SignInPage } from './shell/sign-in-page.tsx';
@@ -23,6 +24,7 @@ export const routes: RouteObject[] = [
       { path: '/', element: <HomePage /> },
       { path: '/dashboards/:id', element: <DashboardPage /> },
       { path: '/executions/:id', element: <ExecutionPage /> },
+      { path: '/recipes', element: <RecipesPage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

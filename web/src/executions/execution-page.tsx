@@ -6,6 +6,7 @@ import { RunsPanel } from './runs-panel.tsx';
 import { StepList } from './step-list.tsx';
 import { Timeline } from './timeline.tsx';
 import { useExecution } from './use-execution.ts';
+import { useLiveExecution } from './use-live-execution.ts';
 import { useRecipeInfo } from './use-recipe-info.ts';
 import './pages.css';
 
@@ -15,13 +16,15 @@ const waitingText = { sandbox: 'a sandbox slot', approval: 'an approval', event:
 /**
  * An execution (`/executions/:id`): its status, every intervention, its steps with input, output and
  * error, its history as a timeline, artifacts, runs with cost, and its parent or children. Re-read
- * when the page regains focus and after each intervention until it settles.
+ * whenever the dashboard's state document changes something of it (live), when the page regains
+ * focus, and after each intervention until it settles.
  */
 export function ExecutionPage() {
   const { id = '' } = useParams();
   const data = useExecution(id);
   const { execution } = data;
   const recipe = useRecipeInfo(execution?.recipeId, execution?.recipeVersion);
+  useLiveExecution(execution?.dashboardId, id, () => void data.refresh());
   const changed = () => {
     void data.refresh();
     data.settle();

@@ -5,12 +5,12 @@ import type { Dashboard, Recipe } from '../executions/types.ts';
 import { DashboardsSection } from './dashboards-section.tsx';
 import { NeedsYou } from './needs-you.tsx';
 import { RecentExecutions } from './recent-executions.tsx';
-import { useWorkspaceId } from './use-workspace.ts';
+import { useCurrentWorkspace } from '../shell/current-workspace.ts';
 import '../executions/pages.css';
 
 /** Home (`/`, the current workspace): what needs you, the dashboards, recent executions. */
 export function HomePage() {
-  const { workspaceId, error, none } = useWorkspaceId();
+  const workspaceId = useCurrentWorkspace().workspace?.id ?? null;
   const [dashboards, setDashboards] = useState<Dashboard[]>([]);
   const [recipes, setRecipes] = useState<Recipe[]>([]);
   const onDashboards = useCallback((list: Dashboard[]) => setDashboards(list), []);
@@ -25,8 +25,6 @@ export function HomePage() {
   return (
     <main className="console-page home-page">
       <h1>Home</h1>
-      {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
-      {none ? <p>You are in no workspace yet. <Link to="/welcome">Create one</Link>.</p> : null}
       <NeedsYou />
       {workspaceId === null ? null : (
         <>

@@ -2,14 +2,14 @@ import { useCallback, useEffect, useState } from 'react';
 import { getJson, messageOf, seg } from '../executions/http.ts';
 import { when } from '../executions/format.ts';
 import type { Dashboard, Recipe, RecipeVersion } from '../executions/types.ts';
-import { useWorkspaceId } from '../home/use-workspace.ts';
+import { useCurrentWorkspace } from '../shell/current-workspace.ts';
 import { RecipeVersions } from './recipe-versions.tsx';
 import { RunDialog } from './run-dialog.tsx';
 import '../executions/pages.css';
 
 /** `/recipes`: the workspace's recipes (archived ones on request), their versions, and running one. */
 export function RecipesPage() {
-  const { workspaceId, error: workspaceError } = useWorkspaceId();
+  const workspaceId = useCurrentWorkspace().workspace?.id ?? null;
   const [recipes, setRecipes] = useState<Recipe[] | null>(null);
   const [dashboards, setDashboards] = useState<Dashboard[]>([]);
   const [showArchived, setShowArchived] = useState(false);
@@ -46,7 +46,7 @@ export function RecipesPage() {
   return (
     <main className="console-page recipes-page">
       <h1>Recipes</h1>
-      {[workspaceError, error].map((text) => (text === null ? null : <p key={text} role="alert" className="outcome outcome-error">{text}</p>))}
+      {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
       <label className="check">
         <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} /> Show archived recipes
       </label>
