@@ -1,0 +1,217 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { TestBrowser } from '../support/browser.ts';
+import { loginUntilCallback } from '../support/identity.ts';
+import { startServerProcess, type Spawned } from '../support/processes.ts';
+
+/**
+ * Home, the execution page and the recipes page in real Chromium against the real server, with the
+ * local stand-in execution plane's scripted agents.
+ *
+ * Local harness until the shared one (test/browser/support) serves the console from the server:
+ * the console is built once into a temporary directory and each context serves it for page
+ * navigations and assets (`context.route`), while /v1, /auth and the WebSocket go to the server,
+ * so everything is one origin, as in production.
+ */
+let database: TestDatabase;
+let server: Spawned;
+let base: string;
+let dist: string;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+let cookie: string;
+let workspaceId: string;
+let dashboardId: string;
+let recipeId: string;
+let quickId: string;
+
+const serverPaths = /^\/(v1|auth|\.well-known|openapi\.json|healthz|readyz)(\/|$|\?)/;
+const types: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html', '.svg': 'image/svg+xml', '.json': 'application/json' };
+
+/** An API call with Ada's session cookie (and our Origin, which cookie writes need). */
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { cookie: `baton_session=${cookie}`, origin: base, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+async function ok(method: string, path: string, body?: unknown): Promise<any> {
+  const answer = await call(method, path, body);
+  expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.body)}`).toBeLessThan(300);
+  return answer.body;
+}
+
+/** A signed-in page (Ada) at `path`. */
+async function open(path: string, options: { width?: number; dark?: boolean } = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, colorScheme: options.dark === true ? 'dark' : 'light' });
+  contexts.push(context);
+  await context.addCookies([{ name: 'baton_session', value: cookie, url: base }]);
+  await context.route(`${base}/**`, async (route) => {
+    const url = new URL(route.request().url());
+    if (serverPaths.test(url.pathname)) return route.continue();
+    const file = join(dist, url.pathname);
+    const asset = url.pathname.startsWith('/assets/') && existsSync(file);
+    return route.fulfill({ status: 200, contentType: asset ? (types[extname(file)] ?? 'application/octet-stream') : 'text/html', body: readFileSync(asset ? file : join(dist, 'index.html')) });
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  await page.goto(`${base}${path}`);
+  return page;
+}
+
+const status = (page: Page) => page.getByTestId('execution-status').textContent();
+const step = (page: Page, id: string) => page.locator(`li.step[data-step="${id}"]`);
+
+beforeAll(async () => {
+  dist = mkdtempSync(join(tmpdir(), 'baton-console-'));
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'], { stdio: 'inherit' });
+  database = await createTestDatabase();
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = await startServerProcess(database.url, port, { BATON_DEV_IDP: 'true', BATON_DEV_IDP_PORT: String(await freePort()), BATON_PUBLIC_URL: base });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
+  const jar = new TestBrowser();
+  await jar.request(await loginUntilCallback(jar, base, 'ada@example.com', { name: 'Ada Lovelace' }));
+  cookie = jar.cookie('baton_session') ?? '';
+  expect(cookie).not.toBe('');
+  workspaceId = (await ok('POST', '/v1/workspaces', { name: 'Releases' })).id;
+  dashboardId = (await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Release board' })).id;
+  await ok('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model' });
+  // A scripted agent step (progress with a cost, an artifact) and then a person's approval.
+  const yaml = `name: ship-it
+inputs:
+  title: { type: string, required: true }
+  count: { type: number, default: 1 }
+steps:
+  - id: build
+    kind: agent
+    profile: coder
+    prompt: "build \${inputs.title}"
+    input:
+      duration: 50
+      progress: [{ message: "compiling", percent: 50, costUsd: 0.25 }]
+      artifacts: [{ kind: report, title: "Build report", content: "all green" }]
+      output: { built: true }
+  - { id: gate, kind: approval, prompt: "Ship \${inputs.title}?" }
+`;
+  recipeId = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml })).id;
+  quickId = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: quick\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n' })).id;
+  mkdirSync('docs/screenshots', { recursive: true });
+}, 240_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  server?.child.kill('SIGTERM');
+  await server?.exited;
+  await database?.drop();
+  if (dist !== undefined) rmSync(dist, { recursive: true, force: true });
+}, 60_000);
+
+/** A `quick` execution waiting at its approval (approved too when `approve`). */
+async function quick(approve: boolean): Promise<string> {
+  const { id } = await ok('POST', `/v1/recipes/${quickId}/executions`, { dashboardId });
+  await expect.poll(async () => (await ok('GET', `/v1/executions/${id}`)).status, { timeout: 15_000 }).toBe('waiting');
+  if (approve) expect((await ok('POST', `/v1/executions/${id}/steps/gate/approve`, {})).status).toBe('succeeded');
+  return id;
+}
+
+describe('recipes, home and the execution page', () => {
+  it('a recipe started from the console runs to its approval, shows in Needs you, is approved on its page and finishes', async () => {
+    const page = await open(`/recipes?workspace=${workspaceId}`);
+    await page.getByRole('button', { name: 'Run ship-it' }).click();
+    const dialog = page.getByRole('dialog', { name: /Run “ship-it”/ });
+    await dialog.waitFor();
+    expect(await dialog.getByLabel(/^title/).getAttribute('aria-required')).toBe('true');
+    // Started without the required input: the server's issue shows at that field.
+    await dialog.getByRole('button', { name: 'Start' }).click();
+    await expect.poll(() => dialog.locator('[data-field="inputs.title"] .field-error').textContent(), { timeout: 15_000 }).toContain('is required');
+    await dialog.getByLabel(/^title/).fill('v1.2');
+    await dialog.getByLabel(/^count/).fill('3');
+    await dialog.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(/\/executions\/[0-9a-f-]{36}$/, { timeout: 15_000 });
+    const executionId = page.url().split('/').at(-1) ?? '';
+    const started = await ok('GET', `/v1/executions/${executionId}`);
+    expect(started).toMatchObject({ dashboardId, recipeId, inputs: { title: 'v1.2', count: 3 } });
+
+    // The page follows it (the dashboard's state document says when) to the approval.
+    await expect.poll(() => status(page), { timeout: 30_000 }).toBe('waiting');
+    await expect.poll(() => step(page, 'gate').getAttribute('data-status'), { timeout: 15_000 }).toBe('waiting');
+    await expect.poll(() => step(page, 'build').getAttribute('data-status'), { timeout: 15_000 }).toBe('succeeded');
+
+    // Home: it waits for Ada in "Needs you", linking to the execution.
+    const home = await open(`/?workspace=${workspaceId}`);
+    const inbox = home.locator('section.inbox');
+    await expect.poll(() => home.getByTestId('approvals-count').textContent(), { timeout: 15_000 }).toBe('1');
+    const waiting = inbox.locator(`li[data-execution="${executionId}"] a`);
+    expect(await waiting.textContent()).toContain('Ship v1.2?');
+    await home.screenshot({ path: 'docs/screenshots/home.png', fullPage: true });
+    await waiting.click();
+    await home.waitForURL(`${base}/executions/${executionId}`);
+
+    // Approve there: it finishes, and the page shows the decision, history, artifact and cost.
+    await step(home, 'gate').getByLabel('Comment').fill('ship it');
+    await step(home, 'gate').getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => status(home), { timeout: 30_000 }).toBe('succeeded');
+    expect(await step(home, 'gate').locator('.decisions').textContent()).toContain('Approved');
+    expect(await step(home, 'gate').locator('.decisions').textContent()).toContain('ship it');
+    await expect.poll(() => home.locator('.timeline li[data-type="approval.decided"]').count(), { timeout: 15_000 }).toBe(1);
+    expect(await home.locator('.artifact h3').first().textContent()).toContain('Build report');
+    await home.getByRole('button', { name: 'Show whole content' }).click();
+    await home.locator('.artifact pre', { hasText: 'all green' }).waitFor({ timeout: 15_000 });
+    expect(await home.getByTestId('total-cost').textContent()).toContain('$0.25');
+    await home.screenshot({ path: 'docs/screenshots/execution.png', fullPage: true });
+    // And it left Ada's inbox.
+    expect((await ok('GET', '/v1/me/inbox')).counts.approvals).toBe(0);
+  }, 180_000);
+
+  it('an intervention that does not apply shows the server’s 409 reason', async () => {
+    const executionId = await quick(false);
+    const page = await open(`/executions/${executionId}`);
+    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
+    const expected = await call('POST', `/v1/executions/${executionId}/resume`, {});
+    expect(expected.status).toBe(409);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    const note = page.locator('section[aria-labelledby="actions-heading"] [data-outcome]');
+    await expect.poll(() => note.getAttribute('data-outcome'), { timeout: 15_000 }).toBe('refused');
+    expect(await note.textContent()).toContain(expected.body.error.message);
+    expect(await note.getAttribute('role')).toBe('alert');
+  }, 120_000);
+
+  it('the recent executions’ filters live in the URL and survive a reload', async () => {
+    // One finished and one waiting, so the "succeeded" filter has something to leave out.
+    const executionId = await quick(true);
+    const other = await quick(false);
+    const page = await open(`/?workspace=${workspaceId}`, { width: 375, dark: true });
+    const rows = page.locator('table.executions tbody tr');
+    await expect.poll(() => page.locator(`table.executions tr[data-execution="${other}"]`).count(), { timeout: 15_000 }).toBe(1);
+    // Controlled by the URL: the box shows checked once the navigation that wrote the filter landed.
+    await page.getByRole('checkbox', { name: 'succeeded' }).click();
+    await expect.poll(() => page.getByRole('checkbox', { name: 'succeeded' }).isChecked()).toBe(true);
+    await page.getByLabel('Recipe').selectOption({ label: 'quick' });
+    await expect.poll(() => new URL(page.url()).searchParams.get('status')).toBe('succeeded');
+    await expect.poll(() => new URL(page.url()).searchParams.get('recipe')).toBe(quickId);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
+    expect(await rows.first().getAttribute('data-execution')).toBe(executionId);
+
+    await page.reload();
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
+    expect(await rows.first().getAttribute('data-execution')).toBe(executionId);
+    expect(await page.getByRole('checkbox', { name: 'succeeded' }).isChecked()).toBe(true);
+    expect(await page.getByLabel('Recipe').inputValue()).toBe(quickId);
+    expect(other).not.toBe(executionId);
+    // The inbox fits a phone's width: nothing wider than the viewport.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await page.screenshot({ path: 'docs/screenshots/home-narrow-dark.png', fullPage: true });
+  }, 120_000);
+});
