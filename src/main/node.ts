@@ -2,6 +2,8 @@ import type { Logger as PinoLogger } from 'pino';
 import packageJson from '../../package.json' with { type: 'json' };
 import { startDevIdentityProvider } from '../adapters/dev-idp/dev-identity-provider.ts';
 import { createHttpServer } from '../adapters/fastify/http-server.ts';
+import { ConsoleFiles, type ConsoleSource } from '../adapters/node-console/console-files.ts';
+import { consoleDist } from './console-build.ts';
 import { HocuspocusRealtime } from '../adapters/hocuspocus/hocuspocus-realtime.ts';
 import { bridgeNodeSocket } from '../adapters/hocuspocus/node-socket.ts';
 import { createRedisExtension } from '../adapters/hocuspocus/redis-extension.ts';
@@ -78,8 +80,9 @@ export interface NodeApp {
  * (DATABASE_URL or the embedded one), migrates, starts the job queue and the HTTP server.
  * If a step fails, everything started before it is stopped again before the error is thrown.
  * Tests may pass a clock, and how webhook hosts are resolved (`resolveHost`, else the system's DNS).
+ * The web console is served from `console` (`npm start` builds it first), else from web/dist as it is.
  */
-export async function startNode(config: Config, logger: PinoLogger, options: { clock?: Clock; resolveHost?: ResolveAll } = {}): Promise<NodeApp> {
+export async function startNode(config: Config, logger: PinoLogger, options: { clock?: Clock; resolveHost?: ResolveAll; console?: ConsoleSource } = {}): Promise<NodeApp> {
   const cleanups: Array<() => Promise<void>> = [];
   const unwind = async () => {
     // Each step gets a bounded time: a graceful stop must end even when one part hangs (a sandbox
@@ -215,6 +218,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       trustProxy: config.trustProxy,
       websocket: { path: '/v1/realtime', maxPayload: config.realtime.limits.messageBytes, onConnection: (socket, request) => bridgeNodeSocket(realtime, socket, request, logger) },
       ...(metrics === undefined ? {} : { metrics }),
+      console: options.console ?? new ConsoleFiles(consoleDist),
     });
     cleanups.push(() => server.close());
     cleanups.push(await serveMetrics(server));

@@ -1,6 +1,7 @@
 import { createLogger } from '../adapters/pino/logger.ts';
 import { ConfigError, resolveConfig, type Config } from '../app/config.ts';
 import { CredentialKeyError } from '../ports/credential-cipher.ts';
+import { serveConsole } from './console-build.ts';
 import { startNode } from './node.ts';
 
 /**
@@ -25,9 +26,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.log);
 
+  // The console is built (when missing or stale) while the API starts; the API never waits for it.
+  const consoleBuild = serveConsole(logger);
   let app;
   try {
-    app = await startNode(config, logger);
+    app = await startNode(config, logger, { console: consoleBuild.files });
   } catch (error) {
     logger.debug({ err: error }, 'start-up failed');
     const hint = error instanceof CredentialKeyError ? '\nSee docs/credentials.md.' : '';

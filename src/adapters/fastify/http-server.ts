@@ -11,6 +11,8 @@ import { errorBody, statusForCode } from '../../app/http/errors.ts';
 import { rateLimitBucket, rateLimitKey, type RateLimits } from '../../app/http/rate-limit-policy.ts';
 import type { AnyRoute, RequestHeaders } from '../../app/http/route.ts';
 import { securityHeaders } from '../../app/http/security-headers.ts';
+import { assetContentType, assetFileName, consolePageHeaders, consoleUnavailablePage, immutableCache, isConsoleNavigation } from '../../app/http/console-paths.ts';
+import type { ConsoleSource } from '../node-console/console-files.ts';
 import type { Authentication } from '../../app/identity/authenticate.ts';
 import type { RateLimitCounter } from '../../ports/rate-limits.ts';
 import { sharedRateLimitStore } from './rate-limit-store.ts';
@@ -34,6 +36,8 @@ export interface HttpServerOptions {
   readonly websocket?: { readonly path: string; readonly maxPayload: number; onConnection(socket: WebSocket, request: Request): void };
   /** Where each answered request's latency goes, by route template (never the raw URL: no ids in labels). */
   readonly metrics?: Pick<Metrics, 'httpRequest'>;
+  /** The web console's build: its page for navigations, its hashed files under /assets/. */
+  readonly console?: ConsoleSource;
 }
 
 /** Fastify's own 4xx error codes, mapped onto our uniform error codes. */
@@ -145,7 +149,9 @@ export async function createHttpServer(options: HttpServerOptions) {
   }
 
   app.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id).headers(securityHeaders);
+    void reply.header('x-request-id', request.id);
+    // The console's page carries its own policy (it runs scripts); every other answer gets ours.
+    for (const [name, value] of Object.entries(securityHeaders)) if (!reply.hasHeader(name)) void reply.header(name, value);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -158,7 +164,17 @@ export async function createHttpServer(options: HttpServerOptions) {
     return sendError(reply, 'internal_error', 'Something went wrong on our side; the request id identifies it in our logs', 500, { requestId: request.id });
   });
 
-  app.setNotFoundHandler((request, reply) => sendError(reply, 'route_not_found', `No route for ${request.method} ${request.url.split('?')[0]}`));
+  const consoleSource = options.console;
+  app.setNotFoundHandler(async (request, reply) => {
+    const pathname = request.url.split('?')[0] ?? '/';
+    if (consoleSource !== undefined && (request.method === 'GET' || request.method === 'HEAD')) {
+      if (isConsoleNavigation(pathname)) return sendConsolePage(reply, consoleSource, options.context.publicOrigin);
+      const asset = assetFileName(pathname);
+      const bytes = asset === null ? null : await consoleSource.asset(asset);
+      if (asset !== null && bytes !== null) return reply.status(200).type(assetContentType(asset)).header('cache-control', immutableCache).send(Buffer.from(bytes));
+    }
+    return sendError(reply, 'route_not_found', `No route for ${request.method} ${pathname}`);
+  });
 
   for (const route of options.routes) {
     app.route({
@@ -208,6 +224,13 @@ function writeClientError(this: { log: { trace(obj: object, msg: string): void }
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n${body}`);
   }
   socket.destroy(error);
+}
+
+/** index.html for a page navigation, or the 503 page saying why the console cannot be shown. */
+async function sendConsolePage(reply: FastifyReply, source: ConsoleSource, publicOrigin: string): Promise<FastifyReply> {
+  const page = await source.page();
+  if ('html' in page) return reply.status(200).headers(consolePageHeaders(publicOrigin)).send(Buffer.from(page.html));
+  return reply.status(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('retry-after', page.reason === 'building' ? '5' : '60').send(consoleUnavailablePage(page));
 }
 
 function sendError(reply: FastifyReply, code: string, message: string, status = statusForCode(code), details?: unknown): FastifyReply {
