@@ -34,8 +34,11 @@ let quickId: string;
 const serverPaths = /^\/(v1|auth|\.well-known|openapi\.json|healthz|readyz)(\/|$|\?)/;
 const types: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html', '.svg': 'image/svg+xml', '.json': 'application/json' };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the answers' shapes are what the assertions check
+type Answer = any;
+
 /** An API call with Ada's session cookie (and our Origin, which cookie writes need). */
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Answer }> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { cookie: `baton_session=${cookie}`, origin: base, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -45,7 +48,7 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
   return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
 }
 
-async function ok(method: string, path: string, body?: unknown): Promise<any> {
+async function ok(method: string, path: string, body?: unknown): Promise<Answer> {
   const answer = await call(method, path, body);
   expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.body)}`).toBeLessThan(300);
   return answer.body;
@@ -163,7 +166,7 @@ describe('recipes, home and the execution page', () => {
     await step(home, 'gate').getByLabel('Comment').fill('ship it');
     await step(home, 'gate').getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => status(home), { timeout: 30_000 }).toBe('succeeded');
-    expect(await step(home, 'gate').locator('.decisions').textContent()).toContain('Approved');
+    await expect.poll(() => step(home, 'gate').locator('.decisions').textContent(), { timeout: 15_000 }).toContain('Approved by Ada Lovelace');
     expect(await step(home, 'gate').locator('.decisions').textContent()).toContain('ship it');
     await expect.poll(() => home.locator('.timeline li[data-type="approval.decided"]').count(), { timeout: 15_000 }).toBe(1);
     expect(await home.locator('.artifact h3').first().textContent()).toContain('Build report');

@@ -7,6 +7,7 @@ import { StepList } from './step-list.tsx';
 import { Timeline } from './timeline.tsx';
 import { useExecution } from './use-execution.ts';
 import { useLiveExecution } from './use-live-execution.ts';
+import { usePeople } from './use-people.ts';
 import { useRecipeInfo } from './use-recipe-info.ts';
 import './pages.css';
 
@@ -24,6 +25,7 @@ export function ExecutionPage() {
   const data = useExecution(id);
   const { execution } = data;
   const recipe = useRecipeInfo(execution?.recipeId, execution?.recipeVersion);
+  const people = usePeople(execution?.dashboardId);
   useLiveExecution(execution?.dashboardId, id, () => void data.refresh());
   const changed = () => {
     void data.refresh();
@@ -79,7 +81,7 @@ export function ExecutionPage() {
         {data.error === null ? null : <p role="alert" className="outcome outcome-error">{data.error}</p>}
       </header>
       <ExecutionActions execution={execution} latestVersion={recipe?.latestVersion ?? null} onChanged={changed} />
-      <StepList execution={execution} kinds={recipe?.kinds ?? {}} onChanged={changed} />
+      <StepList execution={execution} kinds={recipe?.kinds ?? {}} people={people} onChanged={changed} />
       <Timeline history={data.history} />
       <ArtifactsPanel artifacts={data.artifacts} />
       <RunsPanel runs={data.runs} cost={data.cost} />

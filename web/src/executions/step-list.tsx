@@ -4,8 +4,9 @@ import { StepActions } from './step-actions.tsx';
 import type { Execution } from './types.ts';
 
 /** Every step of the execution: status, attempt, input, output, error, decisions, child execution. */
-export function StepList({ execution, kinds, onChanged }: { execution: Execution; kinds: Record<string, string>; onChanged: () => void }) {
-  const steps = Object.entries(execution.steps);
+export function StepList({ execution, kinds, people, onChanged }: { execution: Execution; kinds: Record<string, string>; people: ReadonlyMap<string, string>; onChanged: () => void }) {
+  // In the order they started; those not reached yet last.
+  const steps = Object.entries(execution.steps).sort(([, a], [, b]) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity));
   return (
     <section aria-labelledby="steps-heading" className="panel">
       <h2 id="steps-heading">Steps</h2>
@@ -32,7 +33,7 @@ export function StepList({ execution, kinds, onChanged }: { execution: Execution
               <ul className="decisions" aria-label={`Decisions on ${stepId}`}>
                 {step.decisions.map((d) => (
                   <li key={`${d.userId}-${d.at}`}>
-                    {d.approved ? 'Approved' : 'Rejected'} by <span title={d.userId}>{d.userId.slice(0, 8)}</span> at {when(d.at)}
+                    {d.approved ? 'Approved' : 'Rejected'} by <span title={d.userId}>{people.get(d.userId) ?? d.userId.slice(0, 8)}</span> at {when(d.at)}
                     {d.comment ? `: “${d.comment}”` : ''}
                   </li>
                 ))}

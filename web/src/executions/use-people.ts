@@ -1,0 +1,20 @@
+import { useEffect, useState } from 'react';
+import { getJson, seg } from './http.ts';
+
+/** Names (else e-mails) of a dashboard's members by user id, to say who decided; empty until read. */
+export function usePeople(dashboardId: string | undefined): ReadonlyMap<string, string> {
+  const [people, setPeople] = useState<ReadonlyMap<string, string>>(new Map());
+  useEffect(() => {
+    if (dashboardId === undefined) return;
+    let live = true;
+    void getJson<{ members: Array<{ userId: string; name: string | null; email: string | null }> }>(`/v1/dashboards/${seg(dashboardId)}/members`)
+      .then(({ members }) => live && setPeople(new Map(members.map((m) => [m.userId, m.name ?? m.email ?? m.userId.slice(0, 8)]))))
+      .catch(() => {
+        // Ids stay shown: who decided is still there, only less readable.
+      });
+    return () => {
+      live = false;
+    };
+  }, [dashboardId]);
+  return people;
+}
