@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// One run, five projects: unit (no I/O), integration (real Postgres, one database per file),
+// One run, six projects: unit (no I/O), integration (real Postgres, one database per file),
 // e2e (the real server as a child process, as a user runs it), workerd (runtime-neutral code run
-// inside workerd, Cloudflare's runtime, through Miniflare), containers (the self-hosting stack).
+// inside workerd, Cloudflare's runtime, through Miniflare), browser (the web console in Chromium),
+// containers (the self-hosting stack).
 export default defineConfig({
   test: {
     projects: [
@@ -34,6 +35,19 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // The web console in headless Chromium against the real server (test/browser/support).
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts'],
+          // One file at a time: each runs a server and a browser (and the first may build the console).
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
         },
       },
       {

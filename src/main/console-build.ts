@@ -34,7 +34,8 @@ export async function consoleSourceHash(root = repository): Promise<string> {
     for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (entry.name !== 'dist' && entry.name !== 'node_modules' && !entry.name.startsWith('.')) pending.push(path);
+        // Not the build, nor a build being staged (web/dist.building-<pid>), nor the build lock.
+        if (!entry.name.startsWith('dist') && entry.name !== 'node_modules' && !entry.name.startsWith('.')) pending.push(path);
       } else if (entry.isFile()) files.push(path);
     }
   }
