@@ -1,155 +1,49 @@
+import type { Schema } from '../../../client/api.ts';
+
 /**
- * The API's shapes these pages read (the subset they use; field names as in `/openapi.json`:
- * Execution, StepState, ExecutionHistoryEntry, ArtifactEntry, Artifact, Run, ExecutionSummary,
- * InboxApproval, InboxFailure, Dashboard, Recipe, RecipeVersion).
+ * The API's shapes these pages read, from the client typed by our OpenAPI document
+ * (client/openapi.d.ts), so a change in the API breaks the console's typecheck instead of a page.
  */
 
-/** An execution's status. */
-export type ExecutionStatus = 'running' | 'waiting' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
-
-/** Every execution status, in the order filters offer them. */
-export const executionStatuses: readonly ExecutionStatus[] = ['running', 'waiting', 'paused', 'succeeded', 'failed', 'cancelled'];
-
-/** One step's state in an execution. */
-export interface StepState {
-  status: 'pending' | 'scheduled' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-  attempt: number;
-  tries: number;
-  visit: number;
-  input: Record<string, unknown> | null;
-  output: unknown;
-  error: string | null;
-  startedAt: number | null;
-  finishedAt: number | null;
-  decisions: Array<{ userId: string; approved: boolean; comment: string | null; at: number }>;
-  childExecutionId?: string | null;
-}
-
 /** GET /v1/executions/{id}. */
-export interface Execution {
-  id: string;
-  workspaceId: string;
-  dashboardId: string;
-  recipeId: string;
-  recipeVersion: number;
-  status: ExecutionStatus;
-  inputs: Record<string, unknown>;
-  steps: Record<string, StepState>;
-  active: string[];
-  startedAt: number;
-  finishedAt: number | null;
-  deadlineAt: number | null;
-  reason: string | null;
-  version: number;
-  createdBy: string | null;
-  parent?: { executionId: string; stepId: string; attempt: number; depth: number } | null;
-  waitingFor?: 'sandbox' | 'approval' | 'event' | 'timer' | null;
-  queuePosition?: number | null;
-  summary?: string | null;
-  cost?: { totalUsd: number; runs: number };
-}
-
+export type Execution = Schema<'Execution'>;
+/** An execution's status. */
+export type ExecutionStatus = Execution['status'];
+/** One step's state in an execution. */
+export type StepState = Schema<'StepState'>;
 /** One entry of an execution's history. */
-export interface HistoryEntry {
-  seq: number;
-  event: Record<string, unknown> & { type?: string };
-  createdAt: string;
-}
-
+export type HistoryEntry = Schema<'ExecutionHistoryEntry'>;
 /** An artifact as listed (with a preview). */
-export interface ArtifactEntry {
-  id: string;
-  executionId: string;
-  stepId: string;
-  runKey: string;
-  kind: string;
-  title: string;
-  url: string | null;
-  size: number;
-  createdAt: string;
-  preview: string | null;
-}
-
+export type ArtifactEntry = Schema<'ArtifactEntry'>;
 /** A run in a sandbox. */
-export interface Run {
-  runKey: string;
-  stepId: string;
-  attempt: number;
-  status: 'dispatched' | 'running' | 'succeeded' | 'failed' | 'lost' | 'cancelled';
-  costUsd: number;
-  maxCostUsd: number | null;
-  progress: unknown;
-  error: string | null;
-  dispatchedAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
+export type Run = Schema<'Run'>;
+/** What an execution's runs cost. */
+export type ExecutionCost = Schema<'ExecutionCost'>;
 /** An execution in search results. */
-export interface ExecutionSummary {
-  id: string;
-  dashboardId: string;
-  recipeId: string;
-  recipeVersion: number;
-  status: ExecutionStatus;
-  origin: { kind: 'person' | 'schedule' | 'trigger' | 'parent'; id: string | null };
-  createdAt: string;
-  finishedAt: number | null;
-  reason: string | null;
-  active: string[];
-}
-
-/** A workspace, dashboard or recipe by id and name (the inbox's references). */
-export interface Named {
-  id: string;
-  name: string;
-}
+export type ExecutionSummary = Schema<'ExecutionSummary'>;
+/** A dashboard. */
+export type Dashboard = Schema<'Dashboard'>;
+/** A recipe. */
+export type Recipe = Schema<'Recipe'>;
+/** A recipe version. */
+export type RecipeVersion = Schema<'RecipeVersion'>;
 
 /** GET /v1/me/inbox. */
 export interface Inbox {
   counts: { approvals: number; failed: number };
-  approvals: Array<{ workspace: Named; dashboard: Named; recipe: Named; executionId: string; stepId: string; prompt: string; quorum: number; approvals: number; waitingSince: string | null }>;
-  failed: Array<{ workspace: Named; dashboard: Named; recipe: Named; executionId: string; reason: string | null; failedStep: string | null; failedAt: string | null; links: { retry: string | null } }>;
+  approvals: Array<Schema<'InboxApproval'>>;
+  failed: Array<Schema<'InboxFailure'>>;
 }
 
-/** A dashboard. */
-export interface Dashboard {
-  id: string;
-  workspaceId: string;
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-  archivedAt: string | null;
-  role?: 'owner' | 'editor' | 'viewer';
-}
-
-/** A recipe. */
-export interface Recipe {
-  id: string;
-  workspaceId: string;
-  name: string;
-  latestVersion: number;
-  createdAt: string;
-  updatedAt: string;
-  archivedAt: string | null;
-}
-
-/** A declared recipe input (compiled). */
+/** A declared recipe input, as compiled (`compiled` is untyped in the API: the engine's form). */
 export interface InputSpec {
   type: 'string' | 'number' | 'boolean' | 'object' | 'array';
   required: boolean;
   default?: unknown;
 }
 
-/** A recipe version. */
-export interface RecipeVersion {
-  recipeId: string;
-  version: number;
-  source: unknown;
-  compiled: unknown;
-  createdBy: string | null;
-  createdAt: string;
-}
+/** Every execution status, in the order filters offer them. */
+export const executionStatuses: readonly ExecutionStatus[] = ['running', 'waiting', 'paused', 'succeeded', 'failed', 'cancelled'];
 
 /** Terminal statuses: nothing more will happen without a person. */
 export function isFinished(status: ExecutionStatus): boolean {
