@@ -1,92 +1,60 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { TestBrowser } from '../support/browser.ts';
-import { loginUntilCallback } from '../support/identity.ts';
-import { startServerProcess, type Spawned } from '../support/processes.ts';
+import { apiAs, screenshotDir, signIn, startConsole, type ApiUser, type Console } from './support/index.ts';
 
-/**
- * Home, the execution page and the recipes page in real Chromium against the real server, with the
- * local stand-in execution plane's scripted agents.
- *
- * Local harness until the shared one (test/browser/support) serves the console from the server:
- * the console is built once into a temporary directory and each context serves it for page
- * navigations and assets (`context.route`), while /v1, /auth and the WebSocket go to the server,
- * so everything is one origin, as in production.
- */
-let database: TestDatabase;
-let server: Spawned;
-let base: string;
-let dist: string;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-let cookie: string;
+// Home, the execution page and the recipes page in real Chromium against the real server (which
+// serves the console), with the local stand-in execution plane's scripted agents.
+let app: Console;
+let ada: ApiUser;
 let workspaceId: string;
 let dashboardId: string;
 let recipeId: string;
 let quickId: string;
 
-const serverPaths = /^\/(v1|auth|\.well-known|openapi\.json|healthz|readyz)(\/|$|\?)/;
-const types: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html', '.svg': 'image/svg+xml', '.json': 'application/json' };
-
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the answers' shapes are what the assertions check
 type Answer = any;
 
-/** An API call with Ada's session cookie (and our Origin, which cookie writes need). */
+/** An API call as Ada (her token), whatever the status. */
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Answer }> {
-  const res = await fetch(`${base}${path}`, {
+  const res = await fetch(`${app.url}${path}`, {
     method,
-    headers: { cookie: `baton_session=${cookie}`, origin: base, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${ada.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
   return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
 }
 
-async function ok(method: string, path: string, body?: unknown): Promise<Answer> {
-  const answer = await call(method, path, body);
-  expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.body)}`).toBeLessThan(300);
-  return answer.body;
+/** An API call as Ada that must succeed. */
+function ok(method: string, path: string, body?: unknown): Promise<Answer> {
+  return ada.request<Answer>(method, path, body);
 }
 
-/** A signed-in page (Ada) at `path`. */
+/** A fresh browser context signed in as Ada through the sign-in page, at `path`. */
 async function open(path: string, options: { width?: number; dark?: boolean } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, colorScheme: options.dark === true ? 'dark' : 'light' });
-  contexts.push(context);
-  await context.addCookies([{ name: 'baton_session', value: cookie, url: base }]);
-  await context.route(`${base}/**`, async (route) => {
-    const url = new URL(route.request().url());
-    if (serverPaths.test(url.pathname)) return route.continue();
-    const file = join(dist, url.pathname);
-    const asset = url.pathname.startsWith('/assets/') && existsSync(file);
-    return route.fulfill({ status: 200, contentType: asset ? (types[extname(file)] ?? 'application/octet-stream') : 'text/html', body: readFileSync(asset ? file : join(dist, 'index.html')) });
-  });
-  const page = await context.newPage();
+  const page = await app.newPage({ colorScheme: options.dark === true ? 'dark' : 'light' });
+  if (options.width !== undefined) await page.setViewportSize({ width: options.width, height: 800 });
   page.on('pageerror', (error) => console.error('page error:', error.message));
-  await page.goto(`${base}${path}`);
+  await signIn(page, 'ada@example.com', { name: 'Ada Lovelace', returnTo: path });
   return page;
+}
+
+/** A whole-page screenshot for the README (docs/screenshots/<name>.png). */
+async function fullScreenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
 
 const status = (page: Page) => page.getByTestId('execution-status').textContent();
 const step = (page: Page, id: string) => page.locator(`li.step[data-step="${id}"]`);
 
 beforeAll(async () => {
-  dist = mkdtempSync(join(tmpdir(), 'baton-console-'));
-  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'], { stdio: 'inherit' });
-  database = await createTestDatabase();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await startServerProcess(database.url, port, { BATON_DEV_IDP: 'true', BATON_DEV_IDP_PORT: String(await freePort()), BATON_PUBLIC_URL: base });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
-  const jar = new TestBrowser();
-  await jar.request(await loginUntilCallback(jar, base, 'ada@example.com', { name: 'Ada Lovelace' }));
-  cookie = jar.cookie('baton_session') ?? '';
-  expect(cookie).not.toBe('');
+  app = await startConsole();
+  // Ada signs in once first, so the account carries her name; then a token acts as her.
+  const first = await app.newPage();
+  await signIn(first, 'ada@example.com', { name: 'Ada Lovelace', returnTo: '/welcome' });
+  await first.context().close();
+  ada = await apiAs(app, 'ada@example.com');
   workspaceId = (await ok('POST', '/v1/workspaces', { name: 'Releases' })).id;
   dashboardId = (await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Release board' })).id;
   await ok('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model' });
@@ -109,17 +77,9 @@ steps:
 `;
   recipeId = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml })).id;
   quickId = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: quick\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n' })).id;
-  mkdirSync('docs/screenshots', { recursive: true });
-}, 240_000);
+}, 300_000);
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  server?.child.kill('SIGTERM');
-  await server?.exited;
-  await database?.drop();
-  if (dist !== undefined) rmSync(dist, { recursive: true, force: true });
-}, 60_000);
+afterAll(async () => app?.stop(), 60_000);
 
 /** A `quick` execution waiting at its approval (approved too when `approve`). */
 async function quick(approve: boolean): Promise<string> {
@@ -158,9 +118,9 @@ describe('recipes, home and the execution page', () => {
     await expect.poll(() => home.getByTestId('approvals-count').textContent(), { timeout: 15_000 }).toBe('1');
     const waiting = inbox.locator(`li[data-execution="${executionId}"] a`);
     expect(await waiting.textContent()).toContain('Ship v1.2?');
-    await home.screenshot({ path: 'docs/screenshots/home.png', fullPage: true });
+    await fullScreenshot(home, 'home');
     await waiting.click();
-    await home.waitForURL(`${base}/executions/${executionId}`);
+    await home.waitForURL((url) => url.pathname === `/executions/${executionId}`);
 
     // Approve there: it finishes, and the page shows the decision, history, artifact and cost.
     await step(home, 'gate').getByLabel('Comment').fill('ship it');
@@ -173,7 +133,7 @@ describe('recipes, home and the execution page', () => {
     await home.getByRole('button', { name: 'Show whole content' }).click();
     await home.locator('.artifact pre', { hasText: 'all green' }).waitFor({ timeout: 15_000 });
     expect(await home.getByTestId('total-cost').textContent()).toContain('$0.25');
-    await home.screenshot({ path: 'docs/screenshots/execution.png', fullPage: true });
+    await fullScreenshot(home, 'execution');
     // And it left Ada's inbox.
     expect((await ok('GET', '/v1/me/inbox')).counts.approvals).toBe(0);
   }, 180_000);
@@ -215,6 +175,6 @@ describe('recipes, home and the execution page', () => {
     expect(other).not.toBe(executionId);
     // The inbox fits a phone's width: nothing wider than the viewport.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
-    await page.screenshot({ path: 'docs/screenshots/home-narrow-dark.png', fullPage: true });
+    await fullScreenshot(page, 'home-narrow-dark');
   }, 120_000);
 });
