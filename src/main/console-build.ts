@@ -75,9 +75,13 @@ export function serveConsole(logger: PinoLogger, options: { readonly dist?: stri
   return { files, built };
 }
 
-async function ensureBuilt(dist: string, files: ConsoleFiles, logger: PinoLogger): Promise<void> {
+/**
+ * Builds the console into `dist` unless it was built from the current sources (`force`: anyway),
+ * recording their hash beside it so `npm start` knows it is current.
+ */
+export async function ensureBuilt(dist: string, files: ConsoleFiles, logger: PinoLogger, options: { readonly force?: boolean } = {}): Promise<void> {
   const wanted = await consoleSourceHash();
-  if ((await builtHash(dist)) === wanted) return;
+  if (options.force !== true && (await builtHash(dist)) === wanted) return;
   const lock = join(repository, 'web', '.build-lock');
   // One build at a time (several servers started at once from one checkout): the others wait for it.
   while (true) {
@@ -93,7 +97,7 @@ async function ensureBuilt(dist: string, files: ConsoleFiles, logger: PinoLogger
     }
   }
   try {
-    if ((await builtHash(dist)) === wanted) return;
+    if (options.force !== true && (await builtHash(dist)) === wanted) return;
     files.building();
     const started = Date.now();
     logger.info({ dist }, (await builtHash(dist)) === null ? 'building the web console (web/dist is missing)' : 'rebuilding the web console (its sources changed since the last build)');
