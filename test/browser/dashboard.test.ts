@@ -1,37 +1,22 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { colorFor } from '../../web/src/dashboard/colors.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { TestBrowser } from '../support/browser.ts';
-import { loginUntilCallback } from '../support/identity.ts';
-import { startServerProcess, type Spawned } from '../support/processes.ts';
+import { apiAs, screenshot, signIn, startConsole, type ApiUser, type Console } from './support/index.ts';
 
 /**
- * The live dashboard page in real Chromium against the real server: people in separate browser
- * contexts (separate cookies), signed in through the development identity provider.
- *
- * Local harness until the shared one (test/browser/support) serves the console from the server:
- * the console is built once into a temporary directory and each context serves it for page
- * navigations and assets (`context.route`), while /v1, /auth and the WebSocket go to the server,
- * so everything is one origin, as in production.
+ * The live dashboard page in real Chromium against the real server (test/browser/support): people
+ * in separate browser contexts (separate cookies), signed in through the development identity
+ * provider's form; what a test arranges (dashboards, members, items, recipes) goes through the API.
  */
-let database: TestDatabase;
-let server: Spawned;
-let base: string;
-let dist: string;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+let baton: Console;
 
 interface Person {
-  readonly id: string;
   readonly name: string;
   readonly email: string;
-  readonly cookie: string;
+  readonly id: string;
+  readonly api: ApiUser;
+  /** A browser context signed in as this person. */
+  readonly context: BrowserContext;
 }
 
 let ada: Person; // owner
@@ -39,63 +24,33 @@ let bob: Person; // editor
 let vic: Person; // viewer
 let workspaceId: string;
 
-const serverPaths = /^\/(v1|auth|\.well-known|openapi\.json|healthz|readyz)(\/|$|\?)/;
-const types: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html', '.svg': 'image/svg+xml', '.json': 'application/json', '.woff2': 'font/woff2' };
-
-async function signIn(email: string, name: string): Promise<Person> {
-  const jar = new TestBrowser();
-  await jar.request(await loginUntilCallback(jar, base, email, { name }));
-  const cookie = jar.cookie('baton_session') ?? '';
-  expect(cookie).not.toBe('');
-  const me = await call({ cookie } as Person, 'GET', '/v1/me');
-  return { id: me.body.user.id, name, email, cookie };
+async function person(email: string, name: string): Promise<Person> {
+  const api = await apiAs(baton, email);
+  const page = await baton.newPage();
+  await signIn(page, email, { name });
+  const context = page.context();
+  await page.close();
+  return { name, email, id: api.userId, api, context };
 }
 
-/** An API call as `who` with their session cookie (and our Origin, which cookie writes need). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are checked by the assertions that read them
-async function call(who: Pick<Person, 'cookie'>, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { cookie: `baton_session=${who.cookie}`, origin: base, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
-async function ok(who: Person, method: string, path: string, body?: unknown): Promise<any> {
-  const answer = await call(who, method, path, body);
-  expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.body)}`).toBeLessThan(300);
-  return answer.body;
-}
+const ok = (who: Person, method: string, path: string, body?: unknown): Promise<any> => who.api.request(method, path, body);
 
 /** A dashboard owned by Ada, Bob editing and Vic viewing. */
 async function newDashboard(name: string): Promise<string> {
-  const dashboard = await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/dashboards`, { name });
+  const dashboard = await ada.api.createDashboard(workspaceId, name);
   await ok(ada, 'PUT', `/v1/dashboards/${dashboard.id}/members/${bob.id}`, { role: 'editor' });
   await ok(ada, 'PUT', `/v1/dashboards/${dashboard.id}/members/${vic.id}`, { role: 'viewer' });
   return dashboard.id;
 }
 
-/** A browser context signed in as `who`, looking at the dashboard. */
+/** A page of `who`'s signed-in context on the dashboard, once admitted to it. */
 async function open(who: Person, dashboardId: string, options: { width?: number; dark?: boolean } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, colorScheme: options.dark === true ? 'dark' : 'light' });
-  contexts.push(context);
-  await context.addCookies([{ name: 'baton_session', value: who.cookie, url: base }]);
-  await context.route(`${base}/**`, async (route) => {
-    const url = new URL(route.request().url());
-    if (serverPaths.test(url.pathname)) return route.continue();
-    const file = join(dist, url.pathname);
-    const asset = url.pathname.startsWith('/assets/') && existsSync(file);
-    return route.fulfill({ status: 200, contentType: asset ? (types[extname(file)] ?? 'application/octet-stream') : 'text/html', body: readFileSync(asset ? file : join(dist, 'index.html')) });
-  });
-  const page = await context.newPage();
+  const page = await who.context.newPage();
+  await page.setViewportSize({ width: options.width ?? 1280, height: 900 });
+  await page.emulateMedia({ colorScheme: options.dark === true ? 'dark' : 'light' });
   page.on('pageerror', (error) => console.error(`[${who.name}] page error:`, error.message));
-  await page.goto(`${base}/dashboards/${dashboardId}`);
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') console.error(`[${who.name}] console ${message.type()}:`, message.text());
-  });
+  await page.goto(`/dashboards/${dashboardId}`);
   try {
     await page.locator('main.dashboard-page[data-access="read-write"], main.dashboard-page[data-access="readonly"]').waitFor({ timeout: 30_000 });
   } catch (error) {
@@ -108,31 +63,17 @@ async function open(who: Person, dashboardId: string, options: { width?: number;
 const card = (page: Page, title: string) => page.locator('article.board-item', { has: page.locator(`[aria-label="Title of note"][value="${title}"], h3:text-is("${title}")`) });
 
 beforeAll(async () => {
-  dist = mkdtempSync(join(tmpdir(), 'baton-console-'));
-  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'], { stdio: 'inherit' });
-  database = await createTestDatabase();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await startServerProcess(database.url, port, { BATON_DEV_IDP: 'true', BATON_DEV_IDP_PORT: String(await freePort()), BATON_PUBLIC_URL: base });
-  // Pages fulfilled by `context.route` have no address space, so Chromium would count them as public
-  // and block their WebSocket to loopback (Local Network Access); a page the server sends is fine.
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--disable-features=LocalNetworkAccessChecks'] });
-  ada = await signIn('ada@example.com', 'Ada Owner');
-  bob = await signIn('bob@example.com', 'Bob Editor');
-  vic = await signIn('vic@example.com', 'Vic Viewer');
-  workspaceId = (await ok(ada, 'POST', '/v1/workspaces', { name: 'Console' })).id;
+  baton = await startConsole();
+  ada = await person('ada@example.com', 'Ada Owner');
+  bob = await person('bob@example.com', 'Bob Editor');
+  vic = await person('vic@example.com', 'Vic Viewer');
+  workspaceId = (await ada.api.createWorkspace('Console')).id;
   await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/members`, { email: bob.email, role: 'member' });
   await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/members`, { email: vic.email, role: 'member' });
-  mkdirSync('docs/screenshots', { recursive: true });
-}, 240_000);
+}, 300_000);
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  server?.child.kill('SIGTERM');
-  await server?.exited;
-  await database?.drop();
-  if (dist !== undefined) rmSync(dist, { recursive: true, force: true });
+  await baton?.stop();
 }, 60_000);
 
 describe('the live dashboard page', () => {
@@ -160,7 +101,7 @@ describe('the live dashboard page', () => {
     const stored = await ok(ada, 'GET', `/v1/dashboards/${id}/items`);
     expect(stored.items[0].body).toContain('alpha from Ada.');
     expect(stored.items[0].body).toContain('beta from Bob.');
-    await a.screenshot({ path: 'docs/screenshots/dashboard.png', fullPage: true });
+    await screenshot(a, 'dashboard');
   }, 180_000);
 
   it('a viewer sees edits live but gets no way to change anything', async () => {
@@ -177,7 +118,7 @@ describe('the live dashboard page', () => {
     // Owner edits: the viewer sees it without reloading.
     await ok(ada, 'PATCH', `/v1/dashboards/${id}/items/${note.id}`, { body: 'second, **bold**' });
     await v.locator('.note-rendered strong', { hasText: 'bold' }).waitFor({ timeout: 15_000 });
-    await v.screenshot({ path: 'docs/screenshots/dashboard-viewer.png', fullPage: true });
+    await screenshot(v, 'dashboard-viewer');
   }, 120_000);
 
   it('a layout change survives a reload and shows in the other browser', async () => {
@@ -216,7 +157,7 @@ describe('the live dashboard page', () => {
     const approval = (page: Page) => page.locator(`[data-approval="${execution.id}:gate"]`);
     await approval(b).getByText('Ship it?').waitFor({ timeout: 30_000 });
     await approval(a).getByText('Ship it?').waitFor({ timeout: 30_000 });
-    await b.screenshot({ path: 'docs/screenshots/dashboard-approval-narrow.png', fullPage: true });
+    await screenshot(b, 'dashboard-approval-narrow');
     // Usable at 375 px: the buttons are on screen.
     const approve = approval(b).getByRole('button', { name: 'Approve' });
     const box = await approve.boundingBox();
@@ -235,7 +176,7 @@ describe('the live dashboard page', () => {
     await approval(b).locator('.badge.status-approved').waitFor({ timeout: 15_000 });
     await b.locator(`[data-execution="${execution.id}"] .badge.status-succeeded`).first().waitFor({ timeout: 30_000 });
     expect(await b.locator(`[data-execution="${execution.id}"] a`).first().getAttribute('href')).toBe(`/executions/${execution.id}`);
-    await a.screenshot({ path: 'docs/screenshots/dashboard-executions.png', fullPage: true });
+    await screenshot(a, 'dashboard-executions');
   }, 180_000);
 
   it('a member removed while looking loses access, and the page says so', async () => {
@@ -243,7 +184,7 @@ describe('the live dashboard page', () => {
     await ok(ada, 'POST', `/v1/dashboards/${id}/items`, { kind: 'note', title: 'Secret', body: 'for members' });
     const v = await open(vic, id, { dark: true });
     await v.getByText('for members').waitFor();
-    await v.screenshot({ path: 'docs/screenshots/dashboard-dark.png', fullPage: true });
+    await screenshot(v, 'dashboard-dark');
     const removed = Date.now();
     await ok(ada, 'DELETE', `/v1/dashboards/${id}/members/${vic.id}`);
     await v.getByRole('alert').filter({ hasText: 'You no longer have access to this dashboard' }).waitFor({ timeout: 15_000 });

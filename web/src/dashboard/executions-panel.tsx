@@ -35,12 +35,11 @@ export function ExecutionsPanel({ state, canDecide }: ExecutionsPanelProps) {
         <h2 id="executions-heading">Executions</h2>
         {executions.length === 0 ? <p className="muted">No executions yet.</p> : null}
         {executions.map((e) => (
-          <article key={e.id} className="execution" aria-label={`Execution of ${e.recipeId}`} data-execution={e.id}>
+          <article key={e.id} className="execution" aria-label={`Execution ${e.id.slice(0, 8)}`} data-execution={e.id}>
             <header>
-              <Link to={`/executions/${encodeURIComponent(e.id)}`}>
-                {e.recipeId || 'execution'}
-                {e.recipeVersion === null ? '' : ` v${e.recipeVersion}`}
-              </Link>{' '}
+              {/* The state document names the recipe by id only: the link names the execution. */}
+              <Link to={`/executions/${encodeURIComponent(e.id)}`}>Execution {e.id.slice(0, 8)}</Link>{' '}
+              {e.recipeVersion === null ? null : <span className="muted">recipe v{e.recipeVersion}</span>}{' '}
               <span className={`badge status-${e.status}`}>{e.status}</span>
               {e.reason === null ? null : <span className="muted"> {e.reason}</span>}
             </header>

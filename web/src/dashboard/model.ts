@@ -69,7 +69,7 @@ export function readCell(doc: Y.Doc, id: string): Cell | undefined {
 }
 
 /** Default size of a new item, in cells. */
-export const defaultSize = { w: 6, h: 5 } as const;
+export const defaultSize = { w: 8, h: 6 } as const;
 
 /** Cells for every item: the layout's, and for items without one a place below the others. */
 export function placeItems(doc: Y.Doc, items: readonly BoardItem[]): Map<string, Cell> {
