@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +39,19 @@ async function open(path: string, options: { width?: number; dark?: boolean } = 
   page.on('pageerror', (error) => console.error('page error:', error.message));
   await signIn(page, 'ada@example.com', { name: 'Ada Lovelace', returnTo: path });
   return page;
+}
+
+/**
+ * Serious and critical accessibility violations axe-core finds on the page (rule id and the
+ * elements). axe is evaluated through the DevTools protocol, which the page's CSP does not govern.
+ */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(readFileSync('node_modules/axe-core/axe.min.js', 'utf8'));
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    return (await axe.run(document)).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+  });
+  return violations;
 }
 
 /** A whole-page screenshot for the README (docs/screenshots/<name>.png). */
@@ -92,6 +106,8 @@ async function quick(approve: boolean): Promise<string> {
 describe('recipes, home and the execution page', () => {
   it('a recipe started from the console runs to its approval, shows in Needs you, is approved on its page and finishes', async () => {
     const page = await open(`/recipes?workspace=${workspaceId}`);
+    await page.getByRole('button', { name: 'Run ship-it' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Run ship-it' }).click();
     const dialog = page.getByRole('dialog', { name: /Run “ship-it”/ });
     await dialog.waitFor();
@@ -99,6 +115,7 @@ describe('recipes, home and the execution page', () => {
     // Started without the required input: the server's issue shows at that field.
     await dialog.getByRole('button', { name: 'Start' }).click();
     await expect.poll(() => dialog.locator('[data-field="inputs.title"] .field-error').textContent(), { timeout: 15_000 }).toContain('is required');
+    expect(await seriousViolations(page)).toEqual([]);
     await dialog.getByLabel(/^title/).fill('v1.2');
     await dialog.getByLabel(/^count/).fill('3');
     await dialog.getByRole('button', { name: 'Start' }).click();
@@ -118,6 +135,7 @@ describe('recipes, home and the execution page', () => {
     await expect.poll(() => home.getByTestId('approvals-count').textContent(), { timeout: 15_000 }).toBe('1');
     const waiting = inbox.locator(`li[data-execution="${executionId}"] a`);
     expect(await waiting.textContent()).toContain('Ship v1.2?');
+    expect(await seriousViolations(home)).toEqual([]);
     await fullScreenshot(home, 'home');
     await waiting.click();
     await home.waitForURL((url) => url.pathname === `/executions/${executionId}`);
@@ -133,6 +151,7 @@ describe('recipes, home and the execution page', () => {
     await home.getByRole('button', { name: 'Show whole content' }).click();
     await home.locator('.artifact pre', { hasText: 'all green' }).waitFor({ timeout: 15_000 });
     expect(await home.getByTestId('total-cost').textContent()).toContain('$0.25');
+    expect(await seriousViolations(home)).toEqual([]);
     await fullScreenshot(home, 'execution');
     // And it left Ada's inbox.
     expect((await ok('GET', '/v1/me/inbox')).counts.approvals).toBe(0);
@@ -175,6 +194,7 @@ describe('recipes, home and the execution page', () => {
     expect(other).not.toBe(executionId);
     // The inbox fits a phone's width: nothing wider than the viewport.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    expect(await seriousViolations(page)).toEqual([]);
     await fullScreenshot(page, 'home-narrow-dark');
   }, 120_000);
 });
