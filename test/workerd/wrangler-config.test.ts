@@ -44,6 +44,7 @@ const deployDir = resolve('deploy/cloudflare');
 const wranglerBin = join(dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin/wrangler.js');
 
 let work: string;
+let configDir: string;
 let bundlePath: string;
 let run: { code: number | null; stdout: string; stderr: string };
 let config: WranglerConfigLike;
@@ -52,14 +53,19 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'baton-wrangler-'));
   // The bundle goes where `npm run build:cloudflare` puts it relative to the toml (dist/worker.js), so
   // the copied toml needs no edit: a `main` that disagrees with build.ts fails wrangler's run.
-  const bundleDir = join(work, relative(deployDir, dirname(defaultOutfile)));
+  // The toml sits at the repository's layout (deploy/cloudflare/) so its [assets] directory
+  // (../../web/dist, the console's build) resolves to a stand-in build beside it.
+  configDir = join(work, relative(process.cwd(), deployDir));
+  const bundleDir = join(configDir, relative(deployDir, dirname(defaultOutfile)));
   bundlePath = join(bundleDir, 'worker.js');
   const home = join(work, 'home');
-  await Promise.all([mkdir(bundleDir, { recursive: true }), mkdir(home), copyFile(join(deployDir, 'wrangler.toml'), join(work, 'wrangler.toml'))]);
+  const consoleBuild = join(work, 'web', 'dist');
+  await Promise.all([mkdir(bundleDir, { recursive: true }), mkdir(home), mkdir(consoleBuild, { recursive: true })]);
+  await Promise.all([copyFile(join(deployDir, 'wrangler.toml'), join(configDir, 'wrangler.toml')), writeFile(join(consoleBuild, 'index.html'), '<!doctype html><title>Baton</title>\n')]);
   // A leftover next to the bundle, of a kind wrangler would attach as a module unless told not to.
   await Promise.all([buildWorkerBundle(bundleDir), writeFile(join(bundleDir, 'notes.txt'), 'not part of the Worker\n')]);
-  run = await wrangler(['deploy', '--dry-run', '--outdir', join(work, 'out'), '-c', join(work, 'wrangler.toml')], home);
-  config = unstable_readConfig({ config: join(work, 'wrangler.toml') }, { hideWarnings: true }) as WranglerConfigLike;
+  run = await wrangler(['deploy', '--dry-run', '--outdir', join(work, 'out'), '-c', join(configDir, 'wrangler.toml')], home);
+  config = unstable_readConfig({ config: join(configDir, 'wrangler.toml') }, { hideWarnings: true }) as WranglerConfigLike;
 }, 60_000);
 
 afterAll(async () => {
