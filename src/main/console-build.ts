@@ -80,6 +80,11 @@ export function serveConsole(logger: PinoLogger, options: { readonly dist?: stri
  * recording their hash beside it so `npm start` knows it is current.
  */
 export async function ensureBuilt(dist: string, files: ConsoleFiles, logger: PinoLogger, options: { readonly force?: boolean } = {}): Promise<void> {
+  // An install with the build and not its sources (the Docker image) serves the build as it is.
+  if (!(await stat(join(repository, 'web', 'index.html')).then(() => true, () => false))) {
+    if ((await builtHash(dist)) === null && !(await stat(join(dist, 'index.html')).then(() => true, () => false))) throw new Error('neither web/ nor web/dist is here');
+    return;
+  }
   const wanted = await consoleSourceHash();
   if (options.force !== true && (await builtHash(dist)) === wanted) return;
   const lock = join(repository, 'web', '.build-lock');
