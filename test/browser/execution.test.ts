@@ -190,11 +190,55 @@ describe('recipes, home and the execution page', () => {
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
     expect(await rows.first().getAttribute('data-execution')).toBe(executionId);
     expect(await page.getByRole('checkbox', { name: 'succeeded' }).isChecked()).toBe(true);
-    expect(await page.getByLabel('Recipe').inputValue()).toBe(quickId);
+    // (The recipe's option appears once the workspace's recipes are read.)
+    await expect.poll(() => page.getByLabel('Recipe').inputValue(), { timeout: 15_000 }).toBe(quickId);
     expect(other).not.toBe(executionId);
     // The inbox fits a phone's width: nothing wider than the viewport.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     expect(await seriousViolations(page)).toEqual([]);
     await fullScreenshot(page, 'home-narrow-dark');
+  }, 120_000);
+
+  it('the execution page follows the execution live (the dashboard\'s state document), without focus or reload', async () => {
+    const executionId = await quick(false);
+    const page = await open(`/executions/${executionId}`);
+    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
+    // Past the page's few re-reads after it loaded (at most 10 s): from here only the live document
+    // can tell it that something happened.
+    await page.waitForTimeout(11_000);
+    const decidedAt = Date.now();
+    await ok('POST', `/v1/executions/${executionId}/steps/gate/approve`, { comment: 'from elsewhere' });
+    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('succeeded');
+    await expect.poll(() => page.locator('.timeline li[data-type="approval.decided"]').count(), { timeout: 15_000 }).toBe(1);
+    console.log(`execution page showed the approval ${Date.now() - decidedAt} ms after it was made`);
+  }, 120_000);
+
+  it('home creates, archives and restores dashboards, and pages through executions with More', async () => {
+    const page = await open(`/?workspace=${workspaceId}`);
+    const dashboards = page.locator('section[aria-labelledby="dashboards-heading"]');
+    await dashboards.getByLabel('New dashboard').fill('Scratch board');
+    await dashboards.getByRole('button', { name: 'Create' }).click();
+    const card = dashboards.locator('li', { has: page.getByRole('link', { name: 'Scratch board' }) });
+    await card.waitFor({ timeout: 15_000 });
+    const created = (await ok('GET', `/v1/workspaces/${workspaceId}/dashboards`)).dashboards.find((d: { name: string }) => d.name === 'Scratch board');
+    expect(created.archivedAt).toBeNull();
+    await card.getByRole('button', { name: 'Archive Scratch board' }).click();
+    await card.waitFor({ state: 'detached', timeout: 15_000 });
+    expect((await ok('GET', `/v1/dashboards/${created.id}`)).archivedAt).not.toBeNull();
+    await dashboards.getByLabel(/Show archived/).check();
+    await card.getByRole('button', { name: 'Restore Scratch board' }).click();
+    await card.getByRole('button', { name: 'Archive Scratch board' }).waitFor({ timeout: 15_000 });
+    expect((await ok('GET', `/v1/dashboards/${created.id}`)).archivedAt).toBeNull();
+    expect(await card.getByRole('link', { name: 'Scratch board' }).getAttribute('href')).toBe(`/dashboards/${created.id}`);
+
+    // More than a page (25) of executions of one recipe: "More" appends the next page.
+    const paged = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: paged\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n' })).id;
+    for (let i = 0; i < 27; i++) await ok('POST', `/v1/recipes/${paged}/executions`, { dashboardId });
+    await page.goto(`/?workspace=${workspaceId}&recipe=${paged}`);
+    const rows = page.locator('table.executions tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(25);
+    await page.getByRole('button', { name: 'More' }).click();
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(27);
+    expect(await page.getByRole('button', { name: 'More' }).count()).toBe(0);
   }, 120_000);
 });
