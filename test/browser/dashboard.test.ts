@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colorFor } from '../../web/src/dashboard/colors.ts';
@@ -60,7 +61,8 @@ async function open(who: Person, dashboardId: string, options: { width?: number;
   return page;
 }
 
-const card = (page: Page, title: string) => page.locator('article.board-item', { has: page.locator(`[aria-label="Title of note"][value="${title}"], h3:text-is("${title}")`) });
+/** A note on the page by its title. */
+const card = (page: Page, title: string) => page.locator(`article.board-item[aria-label="note: ${title}"]`);
 
 beforeAll(async () => {
   baton = await startConsole();
@@ -81,11 +83,19 @@ describe('the live dashboard page', () => {
     const id = await newDashboard('Notes together');
     await ok(ada, 'POST', `/v1/dashboards/${id}/items`, { kind: 'note', title: 'Plan', body: '' });
     const [a, b] = await Promise.all([open(ada, id), open(bob, id)]);
+    // The editor is not in the page's initial JavaScript: it is fetched when someone edits.
+    const editorChunks: string[] = [];
+    a.on('request', (request) => {
+      if (/\/assets\/note-editor-[^/]+\.js$/.test(request.url())) editorChunks.push(request.url());
+    });
+    await card(a, 'Plan').waitFor();
+    expect(editorChunks).toEqual([]);
     for (const page of [a, b]) {
       await card(page, 'Plan').getByRole('button', { name: 'Edit' }).click();
       await card(page, 'Plan').locator('.cm-content').waitFor();
     }
     await Promise.all([a.keyboard.type('alpha from Ada. ', { delay: 15 }), b.keyboard.type('beta from Bob. ', { delay: 15 })]);
+    expect(editorChunks).toHaveLength(1);
     for (const page of [a, b]) {
       const editor = card(page, 'Plan').locator('.cm-content');
       await expect.poll(() => editor.textContent(), { timeout: 15_000 }).toContain('alpha from Ada.');
@@ -191,7 +201,53 @@ describe('the live dashboard page', () => {
     console.log(`access loss shown ${Date.now() - removed} ms after the removal`);
     expect(await v.getByText('for members').count()).toBe(0);
   }, 120_000);
+
+  it('renders a note’s markdown without letting it run script', async () => {
+    const id = await newDashboard('Hostile');
+    const body = ['# Heading', '[safe](https://example.com) [bad](javascript:window.pwned=1) [data](data:text/html,<script>window.pwned=1</script>)', '<img src="x" onerror="window.pwned=1">', '<script>window.pwned=1</script>', '<a href="jAvAsCrIpT:window.pwned=1">mixed case</a>'].join('\n\n');
+    await ok(ada, 'POST', `/v1/dashboards/${id}/items`, { kind: 'note', title: 'Hostile', body });
+    const page = await open(bob, id);
+    const rendered = card(page, 'Hostile').locator('.note-rendered');
+    await rendered.locator('h1', { hasText: 'Heading' }).waitFor();
+    expect(await rendered.locator('a[href="https://example.com/"], a[href="https://example.com"]').count()).toBe(1);
+    const hrefs = await rendered.locator('a').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+    expect(hrefs.filter((href) => href !== null && !/^https:/.test(href))).toEqual([]);
+    expect(await rendered.locator('script, [onerror]').count()).toBe(0);
+    for (const name of ['bad', 'data', 'mixed case']) {
+      const link = rendered.getByText(name);
+      if ((await link.count()) > 0) await link.click();
+    }
+    await page.waitForTimeout(500);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  }, 120_000);
+
+  it('has no serious or critical accessibility violations (axe-core), for an editor and a viewer', async () => {
+    const id = await newDashboard('Accessible');
+    await ok(ada, 'POST', `/v1/dashboards/${id}/items`, { kind: 'note', title: 'Readme', body: 'Some *notes* and a [link](https://example.com).' });
+    await ok(ada, 'POST', `/v1/dashboards/${id}/items`, { kind: 'todo', title: 'Review', assignee: bob.id });
+    await ok(ada, 'POST', `/v1/dashboards/${id}/items`, { kind: 'link', title: 'Docs', url: 'https://example.com/docs' });
+    const recipe = await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: gate-a11y\nsteps:\n  - { id: gate, kind: approval, prompt: "Go?" }\n' });
+    await ok(ada, 'POST', `/v1/recipes/${recipe.id}/executions`, { dashboardId: id });
+    for (const [who, dark] of [[bob, false], [vic, true]] as const) {
+      const page = await open(who, id, { dark });
+      await page.getByText('Go?').waitFor({ timeout: 30_000 });
+      await card(page, 'Readme').waitFor();
+      expect(await seriousViolations(page), `${who.name}${dark ? ' (dark)' : ''}`).toEqual([]);
+    }
+  }, 120_000);
 });
+
+/**
+ * Serious and critical accessibility violations axe-core finds (rule id and elements). axe is
+ * evaluated through the DevTools protocol, which the page's CSP does not govern.
+ */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(readFileSync('node_modules/axe-core/axe.min.js', 'utf8'));
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    return (await axe.run(document)).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+  });
+}
 
 /** `#rrggbb` as the `rgb(r, g, b)` computed styles report. */
 function rgb(hex: string): string {
