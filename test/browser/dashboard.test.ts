@@ -202,6 +202,36 @@ describe('the live dashboard page', () => {
     expect(await v.getByText('for members').count()).toBe(0);
   }, 120_000);
 
+  it('creates a todo and a link, sets done and assignee, and deletes: the other browser follows each change', async () => {
+    const id = await newDashboard('Items');
+    const [a, b] = await Promise.all([open(ada, id), open(bob, id)]);
+    const form = a.getByRole('form', { name: 'Add an item' });
+    await form.getByLabel('Kind').selectOption('todo');
+    await form.getByLabel('Title').fill('Write the changelog');
+    await form.getByRole('button', { name: 'Add todo' }).click();
+    const todo = (page: Page) => page.locator('article.board-item[aria-label="todo: Write the changelog"]');
+    await todo(b).waitFor({ timeout: 15_000 });
+    await todo(b).getByLabel('Done').check();
+    await todo(b).getByLabel('Assignee').selectOption({ label: 'Ada Owner' });
+    await expect.poll(() => todo(a).getByLabel('Done').isChecked(), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => todo(a).getByLabel('Assignee').inputValue(), { timeout: 15_000 }).toBe(ada.id);
+    // A link must be http(s): a javascript: address is refused in the form.
+    await form.getByLabel('Kind').selectOption('link');
+    await form.getByLabel('Title').fill('Spec');
+    await form.getByLabel('Address').fill('javascript:alert(1)');
+    await form.getByRole('button', { name: 'Add link' }).click();
+    await form.getByRole('alert').filter({ hasText: 'http(s)' }).waitFor();
+    await form.getByLabel('Address').fill('https://example.com/spec');
+    await form.getByRole('button', { name: 'Add link' }).click();
+    await b.locator('article.board-item[aria-label="link: Spec"] a[href="https://example.com/spec"]').waitFor({ timeout: 15_000 });
+    const items = (await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items as Array<{ kind: string; title: string; done?: boolean; assignee?: string | null; author: string }>;
+    expect(items.find((i) => i.kind === 'todo')).toMatchObject({ title: 'Write the changelog', done: true, assignee: ada.id, author: ada.id });
+    b.once('dialog', (dialog) => void dialog.accept());
+    await todo(b).getByRole('button', { name: 'Delete Write the changelog' }).click();
+    await todo(a).waitFor({ state: 'detached', timeout: 15_000 });
+    expect((await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items.map((i: { title: string }) => i.title)).toEqual(['Spec']);
+  }, 120_000);
+
   it('renders a note’s markdown without letting it run script', async () => {
     const id = await newDashboard('Hostile');
     const body = ['# Heading', '[safe](https://example.com) [bad](javascript:window.pwned=1) [data](data:text/html,<script>window.pwned=1</script>)', '<img src="x" onerror="window.pwned=1">', '<script>window.pwned=1</script>', '<a href="jAvAsCrIpT:window.pwned=1">mixed case</a>'].join('\n\n');

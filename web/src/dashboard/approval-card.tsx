@@ -45,7 +45,7 @@ export function ApprovalCard({ approval, canDecide }: ApprovalCardProps) {
             <li key={d.userId} data-testid="decision">
               {d.approved ? 'Approved' : 'Rejected'} by {d.name ?? d.email ?? d.userId}
               {d.at === null ? null : <time dateTime={new Date(d.at).toISOString()}> {new Date(d.at).toLocaleString()}</time>}
-              {d.comment === null ? null : <q>{d.comment}</q>}
+              {d.comment === null ? null : <> <q>{d.comment}</q></>}
             </li>
           ))}
         </ul>

@@ -93,7 +93,7 @@ function LiveDashboardView({ dashboardId }: { dashboardId: string }) {
         <h1>{info?.name ?? 'Dashboard'}</h1>
         <p className="connection" role="status" aria-live="polite">
           {status.access === 'too-large' ? `Stopped: ${status.reason ?? 'an edit was too large'}. Reload the page.` : !status.connected ? 'Connecting…' : !status.synced ? 'Loading…' : status.unsyncedChanges > 0 ? 'Saving…' : 'Saved'}
-          {status.access === 'readonly' ? <span className="badge"> Read-only</span> : null}
+          {status.access === 'readonly' ? <> <span className="badge">Read-only</span></> : null}
         </p>
       </header>
       {loadProblem !== null && admitted ? <p role="alert" className="error">{loadProblem}</p> : null}
