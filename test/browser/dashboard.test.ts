@@ -232,6 +232,45 @@ describe('the live dashboard page', () => {
     expect((await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items.map((i: { title: string }) => i.title)).toEqual(['Spec']);
   }, 120_000);
 
+  it('shows each step’s status, attempt, progress and artifacts, and the sessions, as the server mirrors them (a viewer too)', async () => {
+    const id = await newDashboard('Runs');
+    await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model' });
+    const yaml = `name: build-and-ship
+steps:
+  - id: build
+    kind: agent
+    profile: coder
+    prompt: "build it"
+    input:
+      duration: 50
+      progress: [{ message: "compiling", percent: 50 }]
+      artifacts: [{ kind: report, title: "Build report", content: "all green" }]
+      output: { built: true }
+  - { id: gate, kind: approval, prompt: "Ship the build?" }
+`;
+    const recipe = await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml });
+    const v = await open(vic, id);
+    // Started while the page is open: what it shows arrives live.
+    const execution = await ok(ada, 'POST', `/v1/recipes/${recipe.id}/executions`, { dashboardId: id });
+    const row = (step: string) => v.locator(`[data-execution="${execution.id}"] tr[data-step="${step}"]`);
+    await row('build').locator('.badge.status-succeeded').waitFor({ timeout: 60_000 });
+    expect(await row('build').locator('td').nth(1).textContent()).toBe('1');
+    await row('build').locator('.progress', { hasText: 'compiling' }).waitFor({ timeout: 15_000 });
+    expect(await row('build').locator('progress').getAttribute('value')).toBe('50');
+    await row('build').locator('.artifacts', { hasText: 'Build report' }).waitFor({ timeout: 15_000 });
+    await row('build').getByText('Preview').click();
+    await row('build').locator('pre', { hasText: 'all green' }).waitFor();
+    await row('gate').locator('.badge.status-waiting').waitFor({ timeout: 15_000 });
+    await v.getByText('Ship the build?').waitFor();
+    expect(await v.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    const session = v.locator('.sessions-panel li[data-session]').first();
+    await session.waitFor({ timeout: 30_000 });
+    expect(await session.locator('.badge').textContent()).toMatch(/\w/);
+    expect(await session.getByRole('button', { name: /Terminal/ }).isDisabled()).toBe(true);
+    expect(await v.locator(`[data-execution="${execution.id}"] a`).first().getAttribute('href')).toBe(`/executions/${execution.id}`);
+    await screenshot(v, 'dashboard-runs');
+  }, 180_000);
+
   it('renders a note’s markdown without letting it run script', async () => {
     const id = await newDashboard('Hostile');
     const body = ['# Heading', '[safe](https://example.com) [bad](javascript:window.pwned=1) [data](data:text/html,<script>window.pwned=1</script>)', '<img src="x" onerror="window.pwned=1">', '<script>window.pwned=1</script>', '<a href="jAvAsCrIpT:window.pwned=1">mixed case</a>'].join('\n\n');
