@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiAs, screenshot, signIn, startConsole, type Console } from './support/index.ts';
+import { apiAs, axeViolations, screenshot, signIn, startConsole, type Console } from './support/index.ts';
 
 // The console's shell in Chromium against the real server: sign-in, first run, the workspace
 // switcher, sign-out; and the page runs under its CSP without a single violation.
@@ -33,6 +33,24 @@ describe('the console shell', () => {
     await page.context().close();
   });
 
+  it('has no serious accessibility problem on the sign-in and first-run pages, light or dark', async () => {
+    const dark = await app.newPage({ colorScheme: 'dark', bypassCSP: true });
+    await dark.goto('/sign-in');
+    await dark.getByRole('link', { name: 'Sign in' }).waitFor();
+    expect(await dark.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(13, 17, 23)');
+    await screenshot(dark, 'sign-in-dark');
+    expect(await axeViolations(dark)).toEqual([]);
+    await signIn(dark, 'axe@example.com');
+    await dark.getByRole('heading', { name: /^Welcome/ }).waitFor();
+    expect(await axeViolations(dark)).toEqual([]);
+    await dark.context().close();
+    const light = await app.newPage({ bypassCSP: true });
+    await light.goto('/sign-in');
+    await light.getByRole('link', { name: 'Sign in' }).waitFor();
+    expect(await axeViolations(light)).toEqual([]);
+    await light.context().close();
+  });
+
   it('takes a new person through first run to home, switches workspaces and signs out', async () => {
     const page = await app.newPage();
     const violations = cspViolations(page);
@@ -46,7 +64,7 @@ describe('the console shell', () => {
     await page.keyboard.press('Enter');
     await page.waitForURL((url) => url.pathname === '/' && url.searchParams.get('workspace') !== null);
     const first = new URL(page.url()).searchParams.get('workspace');
-    const switcher = page.getByLabel('Workspace');
+    const switcher = page.getByRole('combobox', { name: 'Workspace', exact: true });
     await switcher.waitFor();
     expect(await switcher.inputValue()).toBe(first);
     await page.getByText('Ada Lovelace').first().waitFor();

@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './chromium.ts';
+
+export { axeViolations, type AxeViolation } from './axe.ts';
 import { createToken, startServer, type RunningServer } from './server.ts';
 
 /**
@@ -14,8 +16,11 @@ export interface Console {
   readonly url: string;
   readonly browser: Browser;
   readonly server: RunningServer;
-  /** A page in a fresh browser context (its own cookies and storage), 1280×800, light colours. */
-  newPage(options?: { colorScheme?: 'light' | 'dark' }): Promise<Page>;
+  /**
+   * A page in a fresh browser context (its own cookies and storage), 1280×800, light colours unless
+   * asked. `bypassCSP` only for injecting test tools (axe); never to make the console work.
+   */
+  newPage(options?: { colorScheme?: 'light' | 'dark'; bypassCSP?: boolean }): Promise<Page>;
   /** Closes the browser and stops the server. */
   stop(): Promise<void>;
 }
@@ -35,7 +40,7 @@ export async function startConsole(): Promise<Console> {
     browser,
     server,
     async newPage(options = {}) {
-      const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 }, colorScheme: options.colorScheme ?? 'light' });
+      const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 }, colorScheme: options.colorScheme ?? 'light', bypassCSP: options.bypassCSP ?? false });
       return context.newPage();
     },
     async stop() {
