@@ -241,4 +241,36 @@ describe('recipes, home and the execution page', () => {
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(27);
     expect(await page.getByRole('button', { name: 'More' }).count()).toBe(0);
   }, 120_000);
+
+  it('a failed run shows in Needs you; its step is retried on the execution page; a sub-recipe links child and parent', async () => {
+    // A parent whose first step fails once (the retry succeeds) and whose second runs `quick` as a child.
+    const parent = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+      yaml: `name: parent
+steps:
+  - { id: flaky, kind: agent, profile: coder, prompt: go, input: { failAttempts: 1 } }
+  - { id: sub, kind: recipe, recipe: ${quickId} }
+`,
+    })).id;
+    const { id } = await ok('POST', `/v1/recipes/${parent}/executions`, { dashboardId });
+    await expect.poll(async () => (await ok('GET', `/v1/executions/${id}`)).status, { timeout: 30_000 }).toBe('failed');
+    const page = await open(`/?workspace=${workspaceId}`);
+    const failed = page.locator(`section.inbox li[data-execution="${id}"] a`);
+    await failed.waitFor({ timeout: 15_000 });
+    expect(await failed.textContent()).toContain('failed at “flaky”');
+    expect(Number(await page.getByTestId('failed-count').textContent())).toBeGreaterThanOrEqual(1);
+    await failed.click();
+    await page.waitForURL((url) => url.pathname === `/executions/${id}`);
+    await expect.poll(() => step(page, 'flaky').locator('.step-error').textContent(), { timeout: 15_000 }).toContain('scripted failure');
+    await step(page, 'flaky').getByText('More actions on “flaky”').click();
+    await step(page, 'flaky').getByRole('button', { name: 'Retry step' }).click();
+    // The retry succeeds and the child starts: the parent waits on it, and links to it.
+    const child = step(page, 'sub').getByRole('link', { name: /^[0-9a-f-]{36}$/ });
+    await child.waitFor({ timeout: 30_000 });
+    const childId = (await child.textContent()) ?? '';
+    expect((await ok('GET', `/v1/executions/${id}`)).steps.sub.childExecutionId).toBe(childId);
+    await child.click();
+    await page.waitForURL((url) => url.pathname === `/executions/${childId}`);
+    await page.getByRole('link', { name: 'parent execution' }).click();
+    await page.waitForURL((url) => url.pathname === `/executions/${id}`);
+  }, 120_000);
 });
