@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { getJson, messageOf, seg } from './http.ts';
+import { api } from '../api.ts';
+import { messageOf, unwrap } from './http.ts';
 import { when } from './format.ts';
 import type { ArtifactEntry } from './types.ts';
 
@@ -21,7 +22,7 @@ function ArtifactItem({ artifact }: { artifact: ArtifactEntry }) {
   const href = safeUrl(artifact.url);
   const load = async () => {
     try {
-      setContent((await getJson<{ content: string | null }>(`/v1/artifacts/${seg(artifact.id)}`)).content ?? '');
+      setContent((await unwrap(api.GET('/v1/artifacts/{id}', { params: { path: { id: artifact.id } } }))).content ?? '');
       setError(null);
     } catch (e) {
       setError(messageOf(e));

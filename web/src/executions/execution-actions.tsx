@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import { seg } from './http.ts';
+import { api } from '../api.ts';
 import { OutcomeNote } from './outcome-note.tsx';
 import type { Execution } from './types.ts';
 import { parseJson, useAction } from './use-action.ts';
@@ -11,7 +11,7 @@ import { parseJson, useAction } from './use-action.ts';
  */
 export function ExecutionActions({ execution, latestVersion, onChanged }: { execution: Execution; latestVersion: number | null; onChanged: () => void }) {
   const { busy, outcome, run } = useAction(onChanged);
-  const base = `/v1/executions/${seg(execution.id)}`;
+  const path = { id: execution.id };
   const [reason, setReason] = useState('');
   const [version, setVersion] = useState('');
   const [eventName, setEventName] = useState('');
@@ -24,7 +24,7 @@ export function ExecutionActions({ execution, latestVersion, onChanged }: { exec
     const n = Number(version === '' ? latestVersion : version);
     if (!Number.isInteger(n) || n < 1) return setFormError('Choose a version number');
     setFormError(null);
-    void run(`Move to version ${n}`, `${base}/move`, { version: n });
+    void run(`Move to version ${n}`, () => api.POST('/v1/executions/{id}/move', { params: { path }, body: { version: n } }));
   };
   const send = (e: FormEvent) => {
     e.preventDefault();
@@ -32,17 +32,17 @@ export function ExecutionActions({ execution, latestVersion, onChanged }: { exec
     if (!parsed.ok) return setFormError(`Event payload: ${parsed.message}`);
     if (eventName.trim() === '') return setFormError('Name the event');
     setFormError(null);
-    void run(`Send event "${eventName}"`, `${base}/events`, parsed.value === undefined ? { name: eventName } : { name: eventName, payload: parsed.value });
+    void run(`Send event "${eventName}"`, () => api.POST('/v1/executions/{id}/events', { params: { path }, body: parsed.value === undefined ? { name: eventName } : { name: eventName, payload: parsed.value } }));
   };
 
   return (
     <section aria-labelledby="actions-heading" className="panel">
       <h2 id="actions-heading">Intervene</h2>
       <div className="button-row">
-        <button type="button" disabled={busy} onClick={() => void run('Pause', `${base}/pause`)}>Pause</button>
-        <button type="button" disabled={busy} onClick={() => void run('Resume', `${base}/resume`)}>Resume</button>
+        <button type="button" disabled={busy} onClick={() => void run('Pause', () => api.POST('/v1/executions/{id}/pause', { params: { path }, body: {} }))}>Pause</button>
+        <button type="button" disabled={busy} onClick={() => void run('Resume', () => api.POST('/v1/executions/{id}/resume', { params: { path }, body: {} }))}>Resume</button>
       </div>
-      <form className="inline-form" onSubmit={(e) => { e.preventDefault(); void run('Cancel', `${base}/cancel`, reason === '' ? {} : { reason }); }}>
+      <form className="inline-form" onSubmit={(e) => { e.preventDefault(); void run('Cancel', () => api.POST('/v1/executions/{id}/cancel', { params: { path }, body: reason === '' ? {} : { reason } })); }}>
         <label htmlFor={ids.reason}>Reason (optional)</label>
         <input id={ids.reason} value={reason} maxLength={2000} onChange={(e) => setReason(e.target.value)} />
         <button type="submit" disabled={busy} className="danger">Cancel execution</button>

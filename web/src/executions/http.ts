@@ -1,7 +1,7 @@
 /**
- * A small JSON client for the pages of this folder and its siblings (home, recipes): same-origin
- * requests with the session cookie, and API errors (`{ error: { code, message, details } }`) turned
- * into `ApiError`s so a page can show the server's own words (a 409's reason, a 400's paths).
+ * Errors of the typed API client for the pages of this folder and its siblings (home, recipes):
+ * error answers (`{ error: { code, message, details } }`) become `ApiError`s, so a page can show the
+ * server's own words (a 409's reason, a 400's paths).
  */
 
 /** An error answer of the API, or a network failure (status 0). */
@@ -18,37 +18,22 @@ export class ApiError extends Error {
   }
 }
 
-/** Sends a request; resolves to the parsed body (undefined for 204), rejects with an `ApiError`. */
-export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  let response: Response;
+/**
+ * Waits for a call of the typed client (`api.GET('/v1/…', …)` from web/src/api.ts, typed by our
+ * OpenAPI document) and gives its data, or throws an `ApiError` with the server's code, message and
+ * details (a network failure is status 0).
+ */
+export async function unwrap<D>(call: Promise<{ data?: D; error?: unknown; response: Response }>): Promise<D> {
+  let result: { data?: D; error?: unknown; response: Response };
   try {
-    response = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      headers: body === undefined ? { accept: 'application/json', ...headers } : { accept: 'application/json', 'content-type': 'application/json', ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    result = await call;
   } catch (error) {
     throw new ApiError(0, 'network', `The server could not be reached (${error instanceof Error ? error.message : String(error)})`);
   }
-  if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  let parsed: unknown = undefined;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    // Not JSON (a proxy's error page): fall through to a message naming the status.
-  }
-  if (response.ok) return parsed as T;
-  const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
-  const code = typeof error?.code === 'string' ? error.code : `http_${response.status}`;
-  const message = typeof error?.message === 'string' ? error.message : `The server answered ${response.status}`;
-  throw new ApiError(response.status, code, message, error?.details);
-}
-
-/** Shorthand for GET. */
-export function getJson<T>(path: string): Promise<T> {
-  return api<T>('GET', path);
+  if (result.error === undefined && result.response.ok) return result.data as D;
+  const body = (result.error as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+  const status = result.response.status;
+  throw new ApiError(status, typeof body?.code === 'string' ? body.code : `http_${status}`, typeof body?.message === 'string' ? body.message : `The server answered ${status}`, body?.details);
 }
 
 /** An error as a sentence for people. */
@@ -69,6 +54,3 @@ export function issuesByPath(error: unknown): Map<string, string> {
   }
   return found;
 }
-
-/** `encodeURIComponent` for path segments (ids come from URLs people can edit). */
-export const seg = encodeURIComponent;

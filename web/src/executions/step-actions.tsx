@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { seg } from './http.ts';
+import { api } from '../api.ts';
 import { OutcomeNote } from './outcome-note.tsx';
 import { pretty } from './format.ts';
 import type { StepState } from './types.ts';
@@ -12,13 +12,16 @@ import { parseJson, useAction } from './use-action.ts';
  */
 export function StepActions({ executionId, stepId, step, kind, onChanged }: { executionId: string; stepId: string; step: StepState; kind: string | undefined; onChanged: () => void }) {
   const { busy, outcome, run } = useAction(onChanged);
-  const base = `/v1/executions/${seg(executionId)}/steps/${seg(stepId)}`;
+  const path = { id: executionId, stepId };
   const [comment, setComment] = useState('');
   const [output, setOutput] = useState('');
   const [input, setInput] = useState(() => (step.input === null ? '{}' : pretty(step.input)));
   const [formError, setFormError] = useState<string | null>(null);
   const ids = { comment: useId(), output: useId(), input: useId() };
-  const decide = (approved: boolean) => void run(`${approved ? 'Approve' : 'Reject'} "${stepId}"`, `${base}/${approved ? 'approve' : 'reject'}`, comment === '' ? {} : { comment });
+  const decide = (approved: boolean) => {
+    const body = comment === '' ? {} : { comment };
+    void run(`${approved ? 'Approve' : 'Reject'} "${stepId}"`, () => (approved ? api.POST('/v1/executions/{id}/steps/{stepId}/approve', { params: { path }, body }) : api.POST('/v1/executions/{id}/steps/{stepId}/reject', { params: { path }, body })));
+  };
 
   return (
     <div className="step-actions">
@@ -33,7 +36,7 @@ export function StepActions({ executionId, stepId, step, kind, onChanged }: { ex
       <details>
         <summary>More actions on “{stepId}”</summary>
         <div className="button-row">
-          <button type="button" disabled={busy} onClick={() => void run(`Retry "${stepId}"`, `${base}/retry`)}>Retry step</button>
+          <button type="button" disabled={busy} onClick={() => void run(`Retry "${stepId}"`, () => api.POST('/v1/executions/{id}/steps/{stepId}/retry', { params: { path }, body: {} }))}>Retry step</button>
         </div>
         <form
           className="inline-form"
@@ -42,7 +45,7 @@ export function StepActions({ executionId, stepId, step, kind, onChanged }: { ex
             const parsed = parseJson(output, true);
             if (!parsed.ok) return setFormError(`Output: ${parsed.message}`);
             setFormError(null);
-            void run(`Skip "${stepId}"`, `${base}/skip`, parsed.value === undefined ? {} : { output: parsed.value });
+            void run(`Skip "${stepId}"`, () => api.POST('/v1/executions/{id}/steps/{stepId}/skip', { params: { path }, body: parsed.value === undefined ? {} : { output: parsed.value } }));
           }}
         >
           <label htmlFor={ids.output}>Output to skip with (JSON, optional)</label>
@@ -57,7 +60,8 @@ export function StepActions({ executionId, stepId, step, kind, onChanged }: { ex
             if (!parsed.ok) return setFormError(`Input: ${parsed.message}`);
             if (typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) return setFormError('Input: must be a JSON object');
             setFormError(null);
-            void run(`Edit input of "${stepId}"`, `${base}/input`, { input: parsed.value });
+            const replacement = parsed.value as Record<string, unknown>;
+            void run(`Edit input of "${stepId}"`, () => api.POST('/v1/executions/{id}/steps/{stepId}/input', { params: { path }, body: { input: replacement } }));
           }}
         >
           <label htmlFor={ids.input}>New input (JSON object)</label>

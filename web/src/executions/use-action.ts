@@ -1,5 +1,8 @@
 import { useCallback, useState } from 'react';
-import { api, ApiError, messageOf } from './http.ts';
+import { ApiError, messageOf, unwrap } from './http.ts';
+
+/** One call of the typed client (`() => api.POST('/v1/executions/{id}/pause', …)`). */
+export type ApiCall = () => Promise<{ data?: unknown; error?: unknown; response: Response }>;
 
 /** The outcome of the last intervention: what was done, or why the server refused it. */
 export interface ActionOutcome {
@@ -11,15 +14,15 @@ export interface ActionOutcome {
  * Sends an intervention (always through the HTTP API) and keeps what happened to show next to it:
  * the server's own reason when it does not apply (409), or when the input is wrong (400).
  */
-export function useAction(onDone: () => void): { busy: boolean; outcome: ActionOutcome | null; run: (label: string, path: string, body?: unknown) => Promise<boolean>; clear: () => void } {
+export function useAction(onDone: () => void): { busy: boolean; outcome: ActionOutcome | null; run: (label: string, call: ApiCall) => Promise<boolean>; clear: () => void } {
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<ActionOutcome | null>(null);
   const run = useCallback(
-    async (label: string, path: string, body: unknown = {}) => {
+    async (label: string, call: ApiCall) => {
       setBusy(true);
       setOutcome(null);
       try {
-        await api('POST', path, body);
+        await unwrap(call());
         setOutcome({ kind: 'ok', text: `${label}: done` });
         onDone();
         return true;

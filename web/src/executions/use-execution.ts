@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { getJson, messageOf, seg } from './http.ts';
+import { api } from '../api.ts';
+import { messageOf, unwrap } from './http.ts';
 import { isFinished, type ArtifactEntry, type Execution, type HistoryEntry, type Run } from './types.ts';
 
 /** Everything the execution page shows, as last read from the API. */
@@ -42,19 +43,19 @@ export function useExecution(id: string): ExecutionData & { refresh: () => Promi
   const settleTimers = useRef<number[]>([]);
 
   const load = useCallback(async () => {
-    const base = `/v1/executions/${seg(id)}`;
+    const path = { id };
     try {
       const [execution, newEvents, artifacts, runsPage] = await Promise.all([
-        getJson<Execution>(base),
+        unwrap(api.GET('/v1/executions/{id}', { params: { path } })),
         readAll<HistoryEntry, number>(async (after) => {
-          const page = await getJson<{ events: HistoryEntry[]; next: number | null }>(`${base}/events?limit=100&after=${after ?? 0}`);
+          const page = await unwrap(api.GET('/v1/executions/{id}/events', { params: { path, query: { limit: 100, after: after ?? 0 } } }));
           return { items: page.events, next: page.next };
         }, lastSeq.current),
         readAll<ArtifactEntry, string>(async (after) => {
-          const page = await getJson<{ artifacts: ArtifactEntry[]; next: string | null }>(`${base}/artifacts?limit=100${after === null ? '' : `&after=${seg(after)}`}`);
+          const page = await unwrap(api.GET('/v1/executions/{id}/artifacts', { params: { path, query: after === null ? { limit: 100 } : { limit: 100, after } } }));
           return { items: page.artifacts, next: page.next };
         }, null),
-        getJson<{ runs: Run[]; next: string | null; cost: { totalUsd: number; runs: number } }>(`${base}/runs?limit=200`),
+        unwrap(api.GET('/v1/executions/{id}/runs', { params: { path, query: { limit: 200 } } })),
       ]);
       const last = newEvents.at(-1);
       if (last !== undefined) lastSeq.current = last.seq;

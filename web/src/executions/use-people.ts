@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { getJson, seg } from './http.ts';
+import { api } from '../api.ts';
+import { unwrap } from './http.ts';
 
 /** Names (else e-mails) of a dashboard's members by user id, to say who decided; empty until read. */
 export function usePeople(dashboardId: string | undefined): ReadonlyMap<string, string> {
@@ -7,7 +8,7 @@ export function usePeople(dashboardId: string | undefined): ReadonlyMap<string, 
   useEffect(() => {
     if (dashboardId === undefined) return;
     let live = true;
-    void getJson<{ members: Array<{ userId: string; name: string | null; email: string | null }> }>(`/v1/dashboards/${seg(dashboardId)}/members`)
+    void unwrap(api.GET('/v1/dashboards/{id}/members', { params: { path: { id: dashboardId } } }))
       .then(({ members }) => live && setPeople(new Map(members.map((m) => [m.userId, m.name ?? m.email ?? m.userId.slice(0, 8)]))))
       .catch(() => {
         // Ids stay shown: who decided is still there, only less readable.

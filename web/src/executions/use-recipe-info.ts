@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { getJson, seg } from './http.ts';
-import type { Recipe, RecipeVersion } from './types.ts';
+import { api } from '../api.ts';
+import { unwrap } from './http.ts';
 
 /** The recipe's name, its latest version, and the kind of each step of the version an execution runs. */
 export interface RecipeInfo {
@@ -21,7 +21,8 @@ export function useRecipeInfo(recipeId: string | undefined, version: number | un
   useEffect(() => {
     if (recipeId === undefined || version === undefined) return;
     let live = true;
-    void Promise.all([getJson<Recipe>(`/v1/recipes/${seg(recipeId)}`), getJson<{ versions: RecipeVersion[] }>(`/v1/recipes/${seg(recipeId)}/versions`)])
+    const path = { id: recipeId };
+    void Promise.all([unwrap(api.GET('/v1/recipes/{id}', { params: { path } })), unwrap(api.GET('/v1/recipes/{id}/versions', { params: { path } }))])
       .then(([recipe, { versions }]) => {
         if (live) setInfo({ name: recipe.name, latestVersion: recipe.latestVersion, kinds: stepKinds(versions.find((v) => v.version === version)?.compiled) });
       })

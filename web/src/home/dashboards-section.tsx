@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { api, getJson, messageOf, seg } from '../executions/http.ts';
+import { api } from '../api.ts';
+import { messageOf, unwrap } from '../executions/http.ts';
 import type { Dashboard } from '../executions/types.ts';
 
 /** The workspace's dashboards: create one, archive and restore (owners), open one. */
@@ -14,7 +15,7 @@ export function DashboardsSection({ workspaceId, onLoaded }: { workspaceId: stri
 
   const load = useCallback(async () => {
     try {
-      const { dashboards: list } = await getJson<{ dashboards: Dashboard[] }>(`/v1/workspaces/${seg(workspaceId)}/dashboards`);
+      const { dashboards: list } = await unwrap(api.GET('/v1/workspaces/{wid}/dashboards', { params: { path: { wid: workspaceId } } }));
       setDashboards(list);
       onLoaded(list);
     } catch (error) {
@@ -38,7 +39,7 @@ export function DashboardsSection({ workspaceId, onLoaded }: { workspaceId: stri
   const create = (e: FormEvent) => {
     e.preventDefault();
     if (name.trim() === '') return;
-    void act(`Created “${name.trim()}”`, () => api('POST', `/v1/workspaces/${seg(workspaceId)}/dashboards`, { name: name.trim() })).then(() => setName(''));
+    void act(`Created “${name.trim()}”`, () => unwrap(api.POST('/v1/workspaces/{wid}/dashboards', { params: { path: { wid: workspaceId } }, body: { name: name.trim() } }))).then(() => setName(''));
   };
   const visible = (dashboards ?? []).filter((d) => showArchived || d.archivedAt === null);
   const archivedCount = (dashboards ?? []).filter((d) => d.archivedAt !== null).length;
@@ -64,9 +65,9 @@ export function DashboardsSection({ workspaceId, onLoaded }: { workspaceId: stri
             {d.role === undefined ? null : <span className="hint"> {d.role}</span>}
             {d.role === 'owner' || d.role === undefined ? (
               d.archivedAt === null ? (
-                <button type="button" disabled={busy} onClick={() => void act(`Archived “${d.name}”`, () => api('DELETE', `/v1/dashboards/${seg(d.id)}`))}>Archive <span className="visually-hidden">{d.name}</span></button>
+                <button type="button" disabled={busy} onClick={() => void act(`Archived “${d.name}”`, () => unwrap(api.DELETE('/v1/dashboards/{id}', { params: { path: { id: d.id } } })))}>Archive <span className="visually-hidden">{d.name}</span></button>
               ) : (
-                <button type="button" disabled={busy} onClick={() => void act(`Restored “${d.name}”`, () => api('PATCH', `/v1/dashboards/${seg(d.id)}`, { archived: false }))}>Restore <span className="visually-hidden">{d.name}</span></button>
+                <button type="button" disabled={busy} onClick={() => void act(`Restored “${d.name}”`, () => unwrap(api.PATCH('/v1/dashboards/{id}', { params: { path: { id: d.id } }, body: { archived: false } })))}>Restore <span className="visually-hidden">{d.name}</span></button>
               )
             ) : null}
           </li>

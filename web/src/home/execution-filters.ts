@@ -47,17 +47,30 @@ function instant(local: string): string | null {
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
-/** The search query for GET /v1/workspaces/{wid}/executions. */
-export function searchQuery(filters: ExecutionFilters, cursor: string | null, limit = 25): string {
-  const query = new URLSearchParams({ limit: String(limit) });
-  if (filters.statuses.length > 0) query.set('status', filters.statuses.join(','));
-  if (filters.recipeId !== '') query.set('recipeId', filters.recipeId);
-  if (filters.dashboardId !== '') query.set('dashboardId', filters.dashboardId);
-  if (filters.origin !== '') query.set('origin', filters.origin);
+/** The search query of GET /v1/workspaces/{wid}/executions (absent filters left out). */
+export interface SearchQuery {
+  limit: number;
+  status?: string;
+  recipeId?: string;
+  dashboardId?: string;
+  origin?: 'person' | 'schedule' | 'trigger' | 'parent';
+  createdAfter?: string;
+  createdBefore?: string;
+  cursor?: string;
+}
+
+/** The search query for the filters (and a page's cursor). */
+export function searchQuery(filters: ExecutionFilters, cursor: string | null, limit = 25): SearchQuery {
   const after = instant(filters.from);
   const before = instant(filters.to);
-  if (after !== null) query.set('createdAfter', after);
-  if (before !== null) query.set('createdBefore', before);
-  if (cursor !== null) query.set('cursor', cursor);
-  return query.toString();
+  return {
+    limit,
+    ...(filters.statuses.length > 0 ? { status: filters.statuses.join(',') } : {}),
+    ...(filters.recipeId !== '' ? { recipeId: filters.recipeId } : {}),
+    ...(filters.dashboardId !== '' ? { dashboardId: filters.dashboardId } : {}),
+    ...(filters.origin !== '' ? { origin: filters.origin } : {}),
+    ...(after !== null ? { createdAfter: after } : {}),
+    ...(before !== null ? { createdBefore: before } : {}),
+    ...(cursor !== null ? { cursor } : {}),
+  };
 }

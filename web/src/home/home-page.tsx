@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { getJson, seg } from '../executions/http.ts';
+import { api } from '../api.ts';
+import { unwrap } from '../executions/http.ts';
 import type { Dashboard, Recipe } from '../executions/types.ts';
 import { DashboardsSection } from './dashboards-section.tsx';
 import { NeedsYou } from './needs-you.tsx';
@@ -17,7 +18,8 @@ export function HomePage() {
   useEffect(() => {
     if (workspaceId === null) return;
     // Archived recipes too: their executions stay in the list and should keep their names.
-    void Promise.all([getJson<{ recipes: Recipe[] }>(`/v1/workspaces/${seg(workspaceId)}/recipes`), getJson<{ recipes: Recipe[] }>(`/v1/workspaces/${seg(workspaceId)}/recipes?archived=true`)])
+    const path = { wid: workspaceId };
+    void Promise.all([unwrap(api.GET('/v1/workspaces/{wid}/recipes', { params: { path } })), unwrap(api.GET('/v1/workspaces/{wid}/recipes', { params: { path, query: { archived: 'true' } } }))])
       .then(([active, archived]) => setRecipes([...active.recipes, ...archived.recipes]))
       .catch(() => setRecipes([]));
   }, [workspaceId]);

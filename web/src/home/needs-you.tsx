@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { getJson, messageOf } from '../executions/http.ts';
+import { api } from '../api.ts';
+import { messageOf, unwrap } from '../executions/http.ts';
 import { when } from '../executions/format.ts';
 import type { Inbox } from '../executions/types.ts';
 
@@ -14,7 +15,7 @@ export function NeedsYou() {
   useEffect(() => {
     let live = true;
     const load = () =>
-      void getJson<Inbox>('/v1/me/inbox?limit=20')
+      void unwrap(api.GET('/v1/me/inbox', { params: { query: { limit: 20 } } }))
         .then((value) => live && (setInbox(value), setError(null)))
         .catch((e: unknown) => live && setError(messageOf(e)));
     load();

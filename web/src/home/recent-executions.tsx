@@ -1,9 +1,10 @@
 import { useEffect, useId, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { getJson, messageOf, seg } from '../executions/http.ts';
+import { api } from '../api.ts';
+import { messageOf, unwrap } from '../executions/http.ts';
 import { when } from '../executions/format.ts';
 import { executionStatuses, type Dashboard, type ExecutionSummary, type Recipe } from '../executions/types.ts';
-import { filtersFrom, searchQuery, withFilters, type ExecutionFilters } from './execution-filters.ts';
+import { filtersFrom, searchQuery, withFilters, type ExecutionFilters, type SearchQuery } from './execution-filters.ts';
 
 /**
  * Recent executions of the workspace, newest first, with filters kept in the URL query (so a reload
@@ -12,7 +13,8 @@ import { filtersFrom, searchQuery, withFilters, type ExecutionFilters } from './
 export function RecentExecutions({ workspaceId, dashboards, recipes }: { workspaceId: string; dashboards: Dashboard[]; recipes: Recipe[] }) {
   const [params, setParams] = useSearchParams();
   const filters = filtersFrom(params);
-  const key = searchQuery(filters, null);
+  // The first page's query, as a string: the effect below runs again when it changes.
+  const key = JSON.stringify(searchQuery(filters, null));
   const [rows, setRows] = useState<ExecutionSummary[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -21,7 +23,7 @@ export function RecentExecutions({ workspaceId, dashboards, recipes }: { workspa
   useEffect(() => {
     let live = true;
     setRows(null);
-    void getJson<{ executions: ExecutionSummary[]; nextCursor: string | null }>(`/v1/workspaces/${seg(workspaceId)}/executions?${key}`)
+    void unwrap(api.GET('/v1/workspaces/{wid}/executions', { params: { path: { wid: workspaceId }, query: JSON.parse(key) as SearchQuery } }))
       .then((page) => live && (setRows(page.executions), setCursor(page.nextCursor), setError(null)))
       .catch((e: unknown) => live && (setRows([]), setCursor(null), setError(messageOf(e))));
     return () => {
@@ -32,7 +34,7 @@ export function RecentExecutions({ workspaceId, dashboards, recipes }: { workspa
   const more = async () => {
     if (cursor === null) return;
     try {
-      const page = await getJson<{ executions: ExecutionSummary[]; nextCursor: string | null }>(`/v1/workspaces/${seg(workspaceId)}/executions?${searchQuery(filters, cursor)}`);
+      const page = await unwrap(api.GET('/v1/workspaces/{wid}/executions', { params: { path: { wid: workspaceId }, query: searchQuery(filters, cursor) } }));
       setRows((previous) => [...(previous ?? []), ...page.executions]);
       setCursor(page.nextCursor);
     } catch (e) {

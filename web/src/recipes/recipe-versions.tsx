@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { getJson, messageOf, seg } from '../executions/http.ts';
+import { api } from '../api.ts';
+import { messageOf, unwrap } from '../executions/http.ts';
 import { pretty, when } from '../executions/format.ts';
 import type { RecipeVersion } from '../executions/types.ts';
 
@@ -9,7 +10,7 @@ export function RecipeVersions({ recipeId }: { recipeId: string }) {
   const [error, setError] = useState<string | null>(null);
   const load = () => {
     if (versions !== null) return;
-    void getJson<{ versions: RecipeVersion[] }>(`/v1/recipes/${seg(recipeId)}/versions`)
+    void unwrap(api.GET('/v1/recipes/{id}/versions', { params: { path: { id: recipeId } } }))
       .then((page) => setVersions(page.versions))
       .catch((e: unknown) => setError(messageOf(e)));
   };

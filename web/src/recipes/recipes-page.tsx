@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { getJson, messageOf, seg } from '../executions/http.ts';
+import { api } from '../api.ts';
+import { messageOf, unwrap } from '../executions/http.ts';
 import { when } from '../executions/format.ts';
 import type { Dashboard, Recipe, RecipeVersion } from '../executions/types.ts';
 import { useCurrentWorkspace } from '../shell/current-workspace.ts';
@@ -19,9 +20,13 @@ export function RecipesPage() {
   useEffect(() => {
     if (workspaceId === null) return;
     let live = true;
-    const base = `/v1/workspaces/${seg(workspaceId)}`;
+    const path = { wid: workspaceId };
     setRecipes(null);
-    void Promise.all([getJson<{ recipes: Recipe[] }>(`${base}/recipes`), showArchived ? getJson<{ recipes: Recipe[] }>(`${base}/recipes?archived=true`) : Promise.resolve({ recipes: [] }), getJson<{ dashboards: Dashboard[] }>(`${base}/dashboards`)])
+    void Promise.all([
+      unwrap(api.GET('/v1/workspaces/{wid}/recipes', { params: { path } })),
+      showArchived ? unwrap(api.GET('/v1/workspaces/{wid}/recipes', { params: { path, query: { archived: 'true' } } })) : Promise.resolve({ recipes: [] as Recipe[] }),
+      unwrap(api.GET('/v1/workspaces/{wid}/dashboards', { params: { path } })),
+    ])
       .then(([active, archived, boards]) => {
         if (!live) return;
         setRecipes([...active.recipes, ...archived.recipes]);
@@ -36,7 +41,7 @@ export function RecipesPage() {
 
   const openRun = useCallback(async (recipe: Recipe) => {
     try {
-      const view = await getJson<Recipe & { latest: RecipeVersion }>(`/v1/recipes/${seg(recipe.id)}`);
+      const view = await unwrap(api.GET('/v1/recipes/{id}', { params: { path: { id: recipe.id } } }));
       setRunning({ recipe, latest: view.latest });
     } catch (e) {
       setError(messageOf(e));

@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { api, issuesByPath, messageOf, seg } from '../executions/http.ts';
-import type { Dashboard, Execution, RecipeVersion } from '../executions/types.ts';
+import { api } from '../api.ts';
+import { issuesByPath, messageOf, unwrap } from '../executions/http.ts';
+import type { Dashboard, RecipeVersion } from '../executions/types.ts';
 import { InputField } from './input-field.tsx';
 import { declaredInputs, inputValues } from './input-values.ts';
 
@@ -38,7 +39,7 @@ export function RunDialog({ recipeId, recipeName, latest, dashboards, onClose }:
     if (local.size > 0) return;
     setBusy(true);
     try {
-      const execution = await api<Execution>('POST', `/v1/recipes/${seg(recipeId)}/executions`, { dashboardId, inputs }, { 'idempotency-key': key });
+      const execution = await unwrap(api.POST('/v1/recipes/{id}/executions', { params: { path: { id: recipeId }, header: { 'idempotency-key': key } }, body: { dashboardId, inputs } }));
       onClose();
       void navigate(`/executions/${execution.id}`);
     } catch (error) {
