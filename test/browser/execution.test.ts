@@ -273,4 +273,25 @@ steps:
     await page.getByRole('link', { name: 'parent execution' }).click();
     await page.waitForURL((url) => url.pathname === `/executions/${id}`);
   }, 120_000);
+
+  it('/recipes hides archived recipes until asked, and shows each recipe\'s versions', async () => {
+    const kept = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: versioned\nsteps:\n  - { id: gate, kind: approval, prompt: "one?" }\n' })).id;
+    await ok('PUT', `/v1/recipes/${kept}`, { yaml: 'name: versioned\nsteps:\n  - { id: gate, kind: approval, prompt: "two?" }\n' });
+    const old = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: retired\nsteps:\n  - { id: gate, kind: approval, prompt: "old?" }\n' })).id;
+    await ok('POST', `/v1/recipes/${old}/archive`, {});
+    const page = await open(`/recipes?workspace=${workspaceId}`);
+    const item = (id: string) => page.locator(`li[data-recipe="${id}"]`);
+    await item(kept).waitFor({ timeout: 15_000 });
+    expect(await item(old).count()).toBe(0);
+    await page.getByLabel('Show archived recipes').check();
+    await item(old).waitFor({ timeout: 15_000 });
+    expect(await item(old).textContent()).toContain('archived');
+    expect(await item(old).getByRole('button', { name: /^Run/ }).count()).toBe(0);
+    // Versions, newest first, each with its source.
+    await item(kept).getByText('Versions').click();
+    const versions = item(kept).locator('ol li summary');
+    await expect.poll(() => versions.allTextContents(), { timeout: 15_000 }).toEqual([expect.stringMatching(/^v2 /), expect.stringMatching(/^v1 /)]);
+    await versions.first().click();
+    expect(await item(kept).locator('ol li pre').first().textContent()).toContain('two?');
+  }, 120_000);
 });
