@@ -294,4 +294,46 @@ steps:
     await versions.first().click();
     expect(await item(kept).locator('ol li pre').first().textContent()).toContain('two?');
   }, 120_000);
+
+  it('pause, resume, skip a step before it is reached, edit a pending step\'s input and send an event, all from the page', async () => {
+    const evented = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+      yaml: `name: evented
+steps:
+  - { id: hold, kind: wait, event: { name: go } }
+  - { id: work, kind: agent, profile: coder, prompt: go, input: { duration: 10 } }
+  - { id: later, kind: agent, profile: coder, prompt: go, input: { duration: 10, output: { from: original } } }
+`,
+    })).id;
+    const { id } = await ok('POST', `/v1/recipes/${evented}/executions`, { dashboardId });
+    const page = await open(`/executions/${id}`);
+    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
+    const actions = page.locator('section[aria-labelledby="actions-heading"]');
+    const outcome = actions.locator('[data-outcome]');
+    await actions.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('paused');
+    await actions.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
+    expect(await outcome.getAttribute('data-outcome')).toBe('ok');
+
+    // Steps not reached yet are listed from the recipe and can be acted on.
+    await expect.poll(() => step(page, 'work').getAttribute('data-status'), { timeout: 15_000 }).toBe('not-reached');
+    await step(page, 'work').getByText('More actions on “work”').click();
+    await step(page, 'work').getByLabel('Output to skip with (JSON, optional)').fill('{"skipped": true}');
+    await step(page, 'work').getByRole('button', { name: 'Skip step' }).click();
+    await expect.poll(() => step(page, 'work').locator('[data-outcome]').getAttribute('data-outcome'), { timeout: 15_000 }).toBe('ok');
+    await step(page, 'later').getByText('More actions on “later”').click();
+    await step(page, 'later').getByLabel('New input (JSON object)').fill('{"duration": 10, "output": {"from": "edited"}}');
+    await step(page, 'later').getByRole('button', { name: 'Replace input' }).click();
+    await expect.poll(() => step(page, 'later').locator('[data-outcome]').getAttribute('data-outcome'), { timeout: 15_000 }).toBe('ok');
+
+    await actions.getByLabel('Event name').fill('go');
+    await actions.getByLabel('Payload (JSON, optional)').fill('{"by": "console"}');
+    await actions.getByRole('button', { name: 'Send event' }).click();
+    await expect.poll(() => status(page), { timeout: 30_000 }).toBe('succeeded');
+    const done = await ok('GET', `/v1/executions/${id}`);
+    expect(done.steps.work).toMatchObject({ status: 'skipped', output: { skipped: true } });
+    expect(done.steps.later.output).toMatchObject({ from: 'edited' });
+    const types = await page.locator('.timeline li').evaluateAll((items) => items.map((li) => li.getAttribute('data-type')));
+    expect(types).toEqual(expect.arrayContaining(['execution.paused', 'execution.resumed', 'step.skipped', 'step.input_edited', 'event.received']));
+  }, 120_000);
 });

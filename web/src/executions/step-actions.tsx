@@ -10,12 +10,12 @@ import { parseJson, useAction } from './use-action.ts';
  * output, edit the input of a step that has not started. Offered whatever the step's state; the
  * server answers 409 with the reason when one does not apply, and that reason is shown here.
  */
-export function StepActions({ executionId, stepId, step, kind, onChanged }: { executionId: string; stepId: string; step: StepState; kind: string | undefined; onChanged: () => void }) {
+export function StepActions({ executionId, stepId, step, kind, onChanged }: { executionId: string; stepId: string; step: StepState | null; kind: string | undefined; onChanged: () => void }) {
   const { busy, outcome, run } = useAction(onChanged);
   const path = { id: executionId, stepId };
   const [comment, setComment] = useState('');
   const [output, setOutput] = useState('');
-  const [input, setInput] = useState(() => (step.input === null ? '{}' : pretty(step.input)));
+  const [input, setInput] = useState(() => (step === null || step.input === null ? '{}' : pretty(step.input)));
   const [formError, setFormError] = useState<string | null>(null);
   const ids = { comment: useId(), output: useId(), input: useId() };
   const decide = (approved: boolean) => {

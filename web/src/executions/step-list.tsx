@@ -1,18 +1,28 @@
 import { Link } from 'react-router';
 import { pretty, when } from './format.ts';
 import { StepActions } from './step-actions.tsx';
-import type { Execution } from './types.ts';
+import type { Execution, StepState } from './types.ts';
 
 /** Every step of the execution: status, attempt, input, output, error, decisions, child execution. */
 export function StepList({ execution, kinds, people, onChanged }: { execution: Execution; kinds: Record<string, string>; people: ReadonlyMap<string, string>; onChanged: () => void }) {
-  // In the order they started; those not reached yet last.
-  const steps = Object.entries(execution.steps).sort(([, a], [, b]) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity));
+  // In the order they started; then the recipe's steps not reached yet (they can be skipped or
+  // get a new input before they start), in the recipe's order.
+  const reached = Object.entries(execution.steps).sort(([, a], [, b]) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity));
+  const steps: Array<[string, StepState | undefined]> = [...reached, ...Object.keys(kinds).filter((id) => !(id in execution.steps)).map((id): [string, undefined] => [id, undefined])];
   return (
     <section aria-labelledby="steps-heading" className="panel">
       <h2 id="steps-heading">Steps</h2>
       {steps.length === 0 ? <p>No step has started yet.</p> : null}
       <ol className="step-list">
-        {steps.map(([stepId, step]) => (
+        {steps.map(([stepId, step]) =>
+          step === undefined ? (
+            <li key={stepId} className="step" data-step={stepId} data-status="not-reached">
+              <h3>
+                <span className="step-name">{stepId}</span> <span className="kind">{kinds[stepId]}</span> <span className="badge">not reached</span>
+              </h3>
+              <StepActions executionId={execution.id} stepId={stepId} step={null} kind={kinds[stepId]} onChanged={onChanged} />
+            </li>
+          ) : (
           <li key={stepId} className="step" data-step={stepId} data-status={step.status}>
             <h3>
               <span className="step-name">{stepId}</span> {kinds[stepId] === undefined ? null : <span className="kind">{kinds[stepId]}</span>}{' '}
@@ -49,7 +59,8 @@ export function StepList({ execution, kinds, people, onChanged }: { execution: E
             </details>
             <StepActions executionId={execution.id} stepId={stepId} step={step} kind={kinds[stepId]} onChanged={onChanged} />
           </li>
-        ))}
+          ),
+        )}
       </ol>
     </section>
   );
