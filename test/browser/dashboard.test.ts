@@ -106,7 +106,8 @@ describe('the live dashboard page', () => {
       const caret = card(page, 'Plan').locator('.cm-ySelectionCaret', { hasText: other.name });
       await caret.waitFor({ state: 'attached', timeout: 15_000 });
       expect(await caret.evaluate((el) => getComputedStyle(el).borderTopColor)).toBe(rgb(colorFor(other.id)));
-      await expect.poll(() => page.getByTestId('presence-person').allTextContents(), { timeout: 10_000 }).toContainEqual(expect.stringContaining(other.name));
+      // Presence: who is here, and what they are on (their awareness `focus`).
+      await expect.poll(() => page.getByTestId('presence-person').allTextContents(), { timeout: 10_000 }).toContainEqual(`${other.name} — on Plan`);
     }
     const stored = await ok(ada, 'GET', `/v1/dashboards/${id}/items`);
     expect(stored.items[0].body).toContain('alpha from Ada.');
