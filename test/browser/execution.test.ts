@@ -168,6 +168,18 @@ describe('recipes, home and the execution page', () => {
     await expect.poll(() => note.getAttribute('data-outcome'), { timeout: 15_000 }).toBe('refused');
     expect(await note.textContent()).toContain(expected.body.error.message);
     expect(await note.getAttribute('role')).toBe('alert');
+
+    // Move to a newer version, then cancel with a reason: both through the page, both recorded.
+    await ok('PUT', `/v1/recipes/${quickId}`, { yaml: 'name: quick\nsteps:\n  - { id: gate, kind: approval, prompt: "go now?" }\n' });
+    const actions = page.locator('section[aria-labelledby="actions-heading"]');
+    await actions.getByLabel('Move to version').fill('2');
+    await actions.getByRole('button', { name: 'Move', exact: true }).click();
+    await expect.poll(() => note.getAttribute('data-outcome'), { timeout: 15_000 }).toBe('ok');
+    await expect.poll(async () => (await ok('GET', `/v1/executions/${executionId}`)).recipeVersion, { timeout: 15_000 }).toBe(2);
+    await actions.getByLabel('Reason (optional)').fill('not needed any more');
+    await actions.getByRole('button', { name: 'Cancel execution' }).click();
+    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('cancelled');
+    await page.getByText('not needed any more').first().waitFor({ timeout: 15_000 });
   }, 120_000);
 
   it('the recent executions’ filters live in the URL and survive a reload', async () => {
