@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,8 +55,9 @@ async function seriousViolations(page: Page): Promise<string[]> {
   return violations;
 }
 
-/** A whole-page screenshot for the README (docs/screenshots/<name>.png). */
+/** A whole-page screenshot for the README (`<screenshotDir>/<name>.png`). */
 async function fullScreenshot(page: Page, name: string): Promise<void> {
+  await mkdir(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
 

@@ -109,10 +109,13 @@ export async function apiAs(console: Console, email: string): Promise<ApiUser> {
   };
 }
 
-/** Where screenshots go (the README shows them). */
-export const screenshotDir = join(process.cwd(), 'docs', 'screenshots');
+/**
+ * Where screenshots go: `.data/screenshots` (ignored by git), so a test run leaves the tree clean;
+ * `npm run screenshots` sets BATON_SCREENSHOTS_DIR=docs/screenshots to refresh the README's pictures.
+ */
+export const screenshotDir = join(process.cwd(), process.env.BATON_SCREENSHOTS_DIR ?? join('.data', 'screenshots'));
 
-/** Saves the page as docs/screenshots/<name>.png (kebab-case names); returns the path. */
+/** Saves the page as `<screenshotDir>/<name>.png` (kebab-case names); returns the path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name)) throw new Error(`screenshot names are kebab-case: ${name}`);
   await mkdir(screenshotDir, { recursive: true });
