@@ -1,5 +1,6 @@
 import { isTransactionOrigin, type Document } from '@hocuspocus/server';
 import * as Y from 'yjs';
+import { maxJsonDepth } from '../../app/text-policy.ts';
 import type { RealtimeAccess, RealtimeCredentials } from '../../app/realtime/connect.ts';
 import type { AccessChange } from '../../ports/realtime.ts';
 
@@ -63,16 +64,38 @@ export function watchDecisions(document: Document, dashboardId: string, report: 
 }
 
 /**
- * Whether Yjs can read an update. One it cannot (nesting deeper than the stack allows, bad bytes)
- * would be acknowledged by Hocuspocus although Yjs dropped it (y-protocols only logs the error).
+ * Whether Yjs can read an update and every value in it nests at most `maxJsonDepth` levels (as the
+ * REST routes allow). One Yjs cannot read (bad bytes, nesting deeper than the stack allows) would be
+ * acknowledged by Hocuspocus although Yjs dropped it (y-protocols only logs the error). The depth
+ * bound is fixed, not the stack's: a value that decodes here can still be too deep to encode later
+ * (compaction, a new client's sync, both deeper in the stack), and the document would then be
+ * stuck in memory and sent to nobody.
  */
 export function readable(update: Uint8Array): boolean {
   try {
-    Y.decodeUpdate(update);
+    const { structs } = Y.decodeUpdate(update);
+    for (const struct of structs) {
+      if (!(struct instanceof Y.Item)) continue;
+      const values: unknown[] = struct.content.getContent();
+      if (struct.content instanceof Y.ContentFormat) values.push(struct.content.value);
+      if (values.some((value) => deeperThan(value, maxJsonDepth))) return false;
+    }
     return true;
   } catch {
     return false;
   }
+}
+
+/** Whether `value` nests more than `limit` levels (an object or array is a level); no recursion. */
+function deeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null || next.value instanceof Uint8Array) continue;
+    const depth = next.depth + 1;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(next.value) ? next.value : Object.values(next.value)) pending.push({ value: child, depth });
+  }
+  return false;
 }
 
 /** Whether `document` already has everything in `update` (false when the update cannot be read). */
