@@ -61,7 +61,7 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
   const sessionStore = createSessionStore(db, app.credentials.sealer);
   const runs = createSandboxRunStore(db);
   const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.leaseMs, provisionTimeoutMs: sc.provisionTimeoutMs };
-  const secrets = createSecretCache(sessionStore);
+  const secrets = createSecretCache(sessionStore, app.clock);
   const managedSessions = { ...sessionStore, callbackSecret: (id: string) => secrets.get(id, true) };
   const manager = new SessionManager({ sessions: managedSessions, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: sc.callbackUrl, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace, ...(options.background === undefined ? {} : { background: options.background }) });
   const mirror = createSessionMirror(app, writer);

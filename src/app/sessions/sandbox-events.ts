@@ -48,15 +48,15 @@ export interface SecretCache {
  * ended or replaced is refused within `ttlMs`, and until then its sandbox's writes are confined by the
  * store (a run or lease is only updated for the session's current epoch).
  */
-export function createSecretCache(sessions: Pick<SessionStore, 'callbackSecret'>, ttlMs = 30_000): SecretCache {
+export function createSecretCache(sessions: Pick<SessionStore, 'callbackSecret'>, clock: Clock, ttlMs = 30_000): SecretCache {
   const known = new Map<string, { value: SessionSecret | undefined; until: number }>();
   return {
     async get(sessionId, fresh = false) {
       const hit = known.get(sessionId);
-      if (!fresh && hit !== undefined && hit.until > Date.now()) return hit.value;
+      if (!fresh && hit !== undefined && hit.until > clock.now().getTime()) return hit.value;
       const value = await sessions.callbackSecret(sessionId);
       if (known.size > 10_000) known.clear();
-      known.set(sessionId, { value, until: Date.now() + ttlMs });
+      known.set(sessionId, { value, until: clock.now().getTime() + ttlMs });
       return value;
     },
     forget(sessionId) {

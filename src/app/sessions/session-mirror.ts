@@ -14,17 +14,17 @@ import { sessionView } from './sessions.ts';
  * Written through the coalescing dashboard writer; best effort: Postgres holds the truth
  * (`GET /v1/dashboards/{id}/sessions`, the run and artifact tables).
  */
-export function createSessionMirror(ctx: Pick<AppContext, 'executions'>, writer: DashboardWriter) {
+export function createSessionMirror(ctx: Pick<AppContext, 'executions' | 'clock'>, writer: DashboardWriter) {
   const dashboardOf = async (executionId: string) => (await ctx.executions.get(executionId))?.dashboardId;
   return {
     session(session: Session): void {
       const { id, purpose, executionId, status, epoch, sandboxId, region, endedReason } = sessionView(session);
-      const value = { purpose, executionId, status, epoch, sandboxId, region, endedReason, updatedAt: new Date().toISOString() };
+      const value = { purpose, executionId, status, epoch, sandboxId, region, endedReason, updatedAt: ctx.clock.now().toISOString() };
       writer.queue(session.dashboardId, `session:${id}`, (doc) => doc.getMap('sessions').set(id, value));
     },
     /** A run that waits for a sandbox: its progress entry says why. */
     waiting(run: { key: string; executionId: string; stepId: string; attempt: number }, dashboardId: string, reason: string): void {
-      const value = { executionId: run.executionId, stepId: run.stepId, attempt: run.attempt, message: `waiting for a sandbox: ${reason}`, percent: null, at: new Date().toISOString() };
+      const value = { executionId: run.executionId, stepId: run.stepId, attempt: run.attempt, message: `waiting for a sandbox: ${reason}`, percent: null, at: ctx.clock.now().toISOString() };
       writer.queue(dashboardId, `progress:${run.key}`, (doc) => doc.getMap('progress').set(run.key, value));
     },
     async run(run: SandboxRunRecord, change: { progress?: unknown; artifact?: ReportedArtifact }): Promise<void> {
