@@ -335,6 +335,9 @@ steps:
     await step(page, 'work').getByLabel('Output to skip with (JSON, optional)').fill('{"skipped": true}');
     await step(page, 'work').getByRole('button', { name: 'Skip step' }).click();
     await expect.poll(() => step(page, 'work').locator('[data-outcome]').getAttribute('data-outcome'), { timeout: 15_000 }).toBe('ok');
+    // The step turns skipped on the page, and what was done stays shown next to it.
+    await expect.poll(() => step(page, 'work').getAttribute('data-status'), { timeout: 15_000 }).toBe('skipped');
+    expect(await step(page, 'work').locator('[data-outcome]').textContent()).toContain('Skip "work": done');
     await step(page, 'later').getByText('More actions on “later”').click();
     await step(page, 'later').getByLabel('New input (JSON object)').fill('{"duration": 10, "output": {"from": "edited"}}');
     await step(page, 'later').getByRole('button', { name: 'Replace input' }).click();

@@ -14,54 +14,56 @@ export function StepList({ execution, kinds, people, onChanged }: { execution: E
       <h2 id="steps-heading">Steps</h2>
       {steps.length === 0 ? <p>No step has started yet.</p> : null}
       <ol className="step-list">
-        {steps.map(([stepId, step]) =>
-          step === undefined ? (
-            <li key={stepId} className="step" data-step={stepId} data-status="not-reached">
-              <h3>
-                <span className="step-name">{stepId}</span> <span className="kind">{kinds[stepId]}</span> <span className="badge">not reached</span>
-              </h3>
-              <StepActions executionId={execution.id} stepId={stepId} step={null} kind={kinds[stepId]} onChanged={onChanged} />
-            </li>
-          ) : (
-          <li key={stepId} className="step" data-step={stepId} data-status={step.status}>
+        {steps.map(([stepId, step]) => (
+          // One shape whether or not the step was reached, so its actions (and the outcome of the
+          // last one) stay mounted when the step starts, is skipped or gets a new input.
+          <li key={stepId} className="step" data-step={stepId} data-status={step === undefined ? 'not-reached' : step.status}>
             <h3>
               <span className="step-name">{stepId}</span> {kinds[stepId] === undefined ? null : <span className="kind">{kinds[stepId]}</span>}{' '}
-              <span className={`badge status-${step.status}`}>{step.status}</span>
+              {step === undefined ? <span className="badge">not reached</span> : <span className={`badge status-${step.status}`}>{step.status}</span>}
               {execution.active.includes(stepId) ? <span className="badge">active</span> : null}
             </h3>
-            <p className="meta">
-              attempt {step.attempt} · tries {step.tries}
-              {step.visit > 1 ? ` · visit ${step.visit}` : ''} · started {when(step.startedAt)} · finished {when(step.finishedAt)}
-            </p>
-            {step.error === null ? null : <p className="step-error" role="note">Error: {step.error}</p>}
-            {step.childExecutionId ? (
-              <p>
-                Child execution: <Link to={`/executions/${step.childExecutionId}`}>{step.childExecutionId}</Link>
-              </p>
-            ) : null}
-            {step.decisions.length > 0 ? (
-              <ul className="decisions" aria-label={`Decisions on ${stepId}`}>
-                {step.decisions.map((d) => (
-                  <li key={`${d.userId}-${d.at}`}>
-                    {d.approved ? 'Approved' : 'Rejected'} by <span title={d.userId}>{people.get(d.userId) ?? d.userId.slice(0, 8)}</span> at {when(d.at)}
-                    {d.comment ? `: “${d.comment}”` : ''}
-                  </li>
-                ))}
-              </ul>
-            ) : null}
-            <details>
-              <summary>Input</summary>
-              <pre>{pretty(step.input)}</pre>
-            </details>
-            <details open={step.output !== null && step.output !== undefined}>
-              <summary>Output</summary>
-              <pre>{pretty(step.output)}</pre>
-            </details>
-            <StepActions executionId={execution.id} stepId={stepId} step={step} kind={kinds[stepId]} onChanged={onChanged} />
+            {step === undefined ? null : <StepDetails stepId={stepId} step={step} people={people} />}
+            <StepActions executionId={execution.id} stepId={stepId} step={step ?? null} kind={kinds[stepId]} onChanged={onChanged} />
           </li>
-          ),
-        )}
+        ))}
       </ol>
     </section>
+  );
+}
+
+/** What a reached step did: attempts, times, error, child execution, decisions, input and output. */
+function StepDetails({ stepId, step, people }: { stepId: string; step: StepState; people: ReadonlyMap<string, string> }) {
+  return (
+    <>
+      <p className="meta">
+        attempt {step.attempt} · tries {step.tries}
+        {step.visit > 1 ? ` · visit ${step.visit}` : ''} · started {when(step.startedAt)} · finished {when(step.finishedAt)}
+      </p>
+      {step.error === null ? null : <p className="step-error" role="note">Error: {step.error}</p>}
+      {step.childExecutionId ? (
+        <p>
+          Child execution: <Link to={`/executions/${step.childExecutionId}`}>{step.childExecutionId}</Link>
+        </p>
+      ) : null}
+      {step.decisions.length > 0 ? (
+        <ul className="decisions" aria-label={`Decisions on ${stepId}`}>
+          {step.decisions.map((d) => (
+            <li key={`${d.userId}-${d.at}`}>
+              {d.approved ? 'Approved' : 'Rejected'} by <span title={d.userId}>{people.get(d.userId) ?? d.userId.slice(0, 8)}</span> at {when(d.at)}
+              {d.comment ? `: “${d.comment}”` : ''}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <details>
+        <summary>Input</summary>
+        <pre>{pretty(step.input)}</pre>
+      </details>
+      <details open={step.output !== null && step.output !== undefined}>
+        <summary>Output</summary>
+        <pre>{pretty(step.output)}</pre>
+      </details>
+    </>
   );
 }
