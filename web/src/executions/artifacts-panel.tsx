@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
-import { messageOf, unwrap } from './http.ts';
+import { messageOf, unwrap } from '../api-errors.ts';
 import { when } from './format.ts';
 import type { ArtifactEntry } from './types.ts';
 

@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import { ApiError, messageOf, unwrap } from './http.ts';
+import { ApiError, messageOf, unwrap } from '../api-errors.ts';
 
 /** One call of the typed client (`() => api.POST('/v1/executions/{id}/pause', …)`). */
 export type ApiCall = () => Promise<{ data?: unknown; error?: unknown; response: Response }>;

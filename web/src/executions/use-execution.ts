@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api.ts';
-import { messageOf, unwrap } from './http.ts';
+import { messageOf, unwrap } from '../api-errors.ts';
 import { isFinished, type ArtifactEntry, type Execution, type HistoryEntry, type Run } from './types.ts';
 
 /** Everything the execution page shows, as last read from the API. */

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
-import { unwrap } from './http.ts';
+import { unwrap } from '../api-errors.ts';
 
 /** Names (else e-mails) of a dashboard's members by user id, to say who decided; empty until read. */
 export function usePeople(dashboardId: string | undefined): ReadonlyMap<string, string> {

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
-import { unwrap } from './http.ts';
+import { unwrap } from '../api-errors.ts';
 
 /** The recipe's name, its latest version, and the kind of each step of the version an execution runs. */
 export interface RecipeInfo {

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { api } from '../api.ts';
-import { messageOf, unwrap } from '../executions/http.ts';
+import { messageOf, unwrap } from '../api-errors.ts';
 import type { Dashboard } from '../executions/types.ts';
 
 /** The workspace's dashboards: create one, archive and restore (owners), open one. */

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../api.ts';
-import { unwrap } from '../executions/http.ts';
+import { unwrap } from '../api-errors.ts';
 import type { Dashboard, Recipe } from '../executions/types.ts';
 import { DashboardsSection } from './dashboards-section.tsx';
 import { NeedsYou } from './needs-you.tsx';

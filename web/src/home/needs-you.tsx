@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../api.ts';
-import { messageOf, unwrap } from '../executions/http.ts';
+import { messageOf, unwrap } from '../api-errors.ts';
 import { when } from '../executions/format.ts';
 import type { Inbox } from '../executions/types.ts';
 

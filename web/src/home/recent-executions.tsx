@@ -1,7 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../api.ts';
-import { messageOf, unwrap } from '../executions/http.ts';
+import { messageOf, unwrap } from '../api-errors.ts';
 import { when } from '../executions/format.ts';
 import { executionStatuses, type Dashboard, type ExecutionSummary, type Recipe } from '../executions/types.ts';
 import { filtersFrom, searchQuery, withFilters, type ExecutionFilters, type SearchQuery } from './execution-filters.ts';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
-import { messageOf, unwrap } from '../executions/http.ts';
+import { messageOf, unwrap } from '../api-errors.ts';
 import { pretty, when } from '../executions/format.ts';
 import type { RecipeVersion } from '../executions/types.ts';
 

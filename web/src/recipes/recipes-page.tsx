@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api.ts';
-import { messageOf, unwrap } from '../executions/http.ts';
+import { messageOf, unwrap } from '../api-errors.ts';
 import { when } from '../executions/format.ts';
 import type { Dashboard, Recipe, RecipeVersion } from '../executions/types.ts';
 import { useCurrentWorkspace } from '../shell/current-workspace.ts';

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api } from '../api.ts';
-import { issuesByPath, messageOf, unwrap } from '../executions/http.ts';
+import { issuesByPath, messageOf, unwrap } from '../api-errors.ts';
 import type { Dashboard, RecipeVersion } from '../executions/types.ts';
 import { InputField } from './input-field.tsx';
 import { declaredInputs, inputValues } from './input-values.ts';

@@ -2,9 +2,10 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, errorMessage } from '../api.ts';
 import { useMe } from './session.tsx';
+import { MainNav } from './main-nav.tsx';
 import { WorkspaceSwitcher } from './workspace-switcher.tsx';
 
-/** The console's header: home, the workspace switcher, who is signed in, and sign-out. */
+/** The console's header: home, the workspace switcher, the sections, who is signed in, and sign-out. */
 export function Header() {
   const { user } = useMe();
   const [problem, setProblem] = useState<string | null>(null);
@@ -18,6 +19,7 @@ export function Header() {
     <header className="app-header">
       <Link to="/" className="brand">Baton</Link>
       <WorkspaceSwitcher />
+      <MainNav />
       <div className="person">
         <span className="who" title={user.email ?? undefined}>{user.name ?? user.email ?? 'Signed in'}</span>
         <button type="button" className="button" onClick={() => void signOut()}>Sign out</button>

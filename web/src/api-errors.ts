@@ -1,5 +1,5 @@
 /**
- * Errors of the typed API client for the pages of this folder and its siblings (home, recipes):
+ * Errors of the typed API client for every page:
  * error answers (`{ error: { code, message, details } }`) become `ApiError`s, so a page can show the
  * server's own words (a 409's reason, a 400's paths).
  */
