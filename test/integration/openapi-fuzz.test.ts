@@ -28,6 +28,8 @@ interface Operation {
   readonly path: string;
   readonly parameters: readonly Parameter[];
   readonly body: Schema | undefined;
+  /** The whole document: references resolve from it. */
+  readonly root: Schema;
 }
 interface Probe {
   readonly what: string;
@@ -185,10 +187,10 @@ function seedBody(operation: Operation): unknown {
 function probes(operation: Operation, auth: Record<string, string>, runs: number): Probe[] {
   const list: Probe[] = [];
   const pathParams = operation.parameters.filter((p) => p.in === 'path');
-  const good = (p: Parameter) => known[`${operation.path.split('/{')[0]}/{${p.name}}`] ?? known[p.name] ?? String(sample(p.schema, p.schema, known, p.name));
+  const good = (p: Parameter) => known[`${operation.path.split('/{')[0]}/{${p.name}}`] ?? known[p.name] ?? String(sample(p.schema, operation.root, known, p.name));
   const url = (overrides: Record<string, string> = {}, query = '') => operation.path.replace(/\{(\w+)\}/g, (_, name: string) => overrides[name] ?? encodeURIComponent(good(pathParams.find((p) => p.name === name) as Parameter))) + query;
   const headers = (extra: Record<string, string> = {}) => ({ ...auth, ...Object.fromEntries(operation.parameters.filter((p) => p.in === 'header').map((p) => [p.name, `fuzz-${fixedUuid(list.length)}`])), ...extra });
-  const root = operation.body ?? {};
+  const root = operation.root;
   const valid = operation.body === undefined ? undefined : (seedBody(operation) ?? sample(operation.body, root, known));
   // A recipe the API took must also start: its timers and first steps meet what the fuzz put in it.
   const storesRecipe = auth.authorization !== undefined && /^(POST \/v1\/workspaces\/\{wid\}\/recipes|PUT \/v1\/recipes\/\{id\})$/.test(`${operation.method} ${operation.path}`);
@@ -279,7 +281,7 @@ describe('every operation of /openapi.json under bad input', () => {
   it('answers without a 500, a dropped connection or a non-JSON error', async () => {
     const document = JSON.parse((await send({ what: 'openapi', method: 'GET', path: '/openapi.json', headers: {} })).text) as { paths: Record<string, Record<string, { 'x-baton-access': { kind: 'public' | 'user' }; parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: Schema }> } }>> };
     const operations: Operation[] = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), access: op['x-baton-access'].kind, path, parameters: op.parameters ?? [], body: op.requestBody?.content['application/json']?.schema })),
+      Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), access: op['x-baton-access'].kind, path, parameters: op.parameters ?? [], body: op.requestBody?.content['application/json']?.schema, root: document as unknown as Schema })),
     );
     expect(operations.length).toBeGreaterThan(50);
     // What removes things (the workspace's dashboard, sessions) goes last, so the rest meets live resources.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errorBodySchema } from './errors.ts';
+import { hoistSchemaDefinitions } from './openapi-components.ts';
 import type { AnyRoute } from './route.ts';
 
 /** Information for the document's `info` block. */
@@ -13,7 +14,7 @@ type JsonSchema = Record<string, unknown>;
 
 /**
  * Generates the OpenAPI 3.1 document from the route table, from the same zod schemas that
- * validate requests. Deterministic: the same table gives byte-identical JSON on every runtime.
+ * validate requests, every named schema under `components.schemas`. Deterministic: the same table gives byte-identical JSON on every runtime.
  */
 export function buildOpenApiDocument(routes: readonly AnyRoute[], info: OpenApiInfo): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -45,12 +46,14 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: OpenApiI
     operation.responses = responses;
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
   }
-  return {
+  // zod gives each schema its own `$defs`; they move to `components.schemas` so every reference
+  // resolves from the document's root.
+  return hoistSchemaDefinitions({
     openapi: '3.1.0',
     info: { ...info },
     paths,
     components: { schemas: { Error: toSchema(errorBodySchema, 'output') } },
-  };
+  });
 }
 
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
