@@ -1,8 +1,10 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../../ports/logger.ts';
 import { createRequestHandler } from './routes.ts';
 import { SandboxPlane } from './sandbox-plane.ts';
+import { createTerminalEndpoint } from './terminal-endpoint.ts';
 
 /** How to start the local plane. */
 export interface LocalSandboxPlaneOptions {
@@ -38,6 +40,11 @@ export async function startLocalSandboxPlane(options: LocalSandboxPlaneOptions):
   const host = options.host ?? '127.0.0.1';
   let url = '';
   const server = createServer(createRequestHandler({ plane, token: options.token, fallbackUrl: () => url, logger }));
+  // Terminals are WebSockets the browser opens: no plane token (it cannot send one), Baton's JWT instead.
+  const terminals = createTerminalEndpoint(plane, logger);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!terminals.upgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
   // Malformed HTTP from a client gets a 400 on its own socket; it must never reach the process.
   server.on('clientError', (error, socket) => {
     logger.debug({ err: error }, 'bad request from a client');
@@ -62,6 +69,7 @@ export async function startLocalSandboxPlane(options: LocalSandboxPlaneOptions):
     url,
     close: () =>
       (closing ??= (async () => {
+        terminals.close();
         await plane.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -36,6 +36,8 @@ export class LocalSandbox {
   readonly known = new Set<string>();
   /** Runs this sandbox started. */
   readonly runs = new Map<string, ScriptedRun>();
+  /** Users Baton opened a terminal for (`POST …/terminals`): the only subjects its terminal admits. */
+  readonly terminalUsers = new Set<string>();
   #status: LocalSandboxStatus = 'starting';
   readonly #spec: CreateSandboxBody;
   readonly #logger: Logger;
@@ -63,6 +65,11 @@ export class LocalSandbox {
   /** Its status now. */
   get status(): LocalSandboxStatus {
     return this.#status;
+  }
+
+  /** Where it reports: Baton's callback URL, which also says where Baton's keys are. */
+  get callbackUrl(): string {
+    return this.#spec.callbackUrl;
   }
 
   /** How the provisioning API shows it. */

@@ -74,7 +74,7 @@ async function sandboxApi(req: IncomingMessage, res: ServerResponse, options: Ro
   const sandbox = liveSandbox(plane, id);
   if (first === 'health' && tail.length === 0 && method === 'GET') return sendJson(res, 200, { status: 'ok', sandboxId: sandbox.id });
   if (first === 'terminals' && tail.length === 0 && method === 'POST') {
-    parseBody(openTerminalBody, await readJsonBody(req));
+    sandbox.terminalUsers.add(parseBody(openTerminalBody, await readJsonBody(req)).userId);
     return sendJson(res, 201, { attachUrl: `${options.planeUrl.replace(/^http/, 'ws')}/v1/sandboxes/${sandbox.id}/terminal` });
   }
   if (first !== 'runs') throw notFound;
