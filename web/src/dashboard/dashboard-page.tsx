@@ -91,6 +91,7 @@ function LiveDashboardView({ dashboardId }: { dashboardId: string }) {
     <main className="dashboard-page" data-access={status.access}>
       <header className="dashboard-header">
         <h1>{info?.name ?? 'Dashboard'}</h1>
+        <a href={`/dashboards/${encodeURIComponent(dashboardId)}/members`} className="members-link">Members</a>
         <p className="connection" role="status" aria-live="polite">
           {status.access === 'too-large' ? `Stopped: ${status.reason ?? 'an edit was too large'}. Reload the page.` : !status.connected ? 'Connecting…' : !status.synced ? 'Loading…' : status.unsyncedChanges > 0 ? 'Saving…' : 'Saved'}
           {status.access === 'readonly' ? <> <span className="badge">Read-only</span></> : null}

@@ -8,6 +8,9 @@ import { useCurrentWorkspace } from './current-workspace.ts';
 const sections: ReadonlyArray<{ readonly to: string; readonly label: string }> = [
   { to: '/', label: 'Home' },
   { to: '/recipes', label: 'Recipes' },
+  { to: '/schedules', label: 'Schedules' },
+  { to: '/triggers', label: 'Triggers' },
+  { to: '/settings', label: 'Settings' },
 ];
 
 /** The header's links to the console's sections; the current one is marked for screen readers too. */
