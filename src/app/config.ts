@@ -87,6 +87,7 @@ export const configVariables = {
   BATON_SANDBOX_URL: { schema: httpUrl.optional(), description: 'With BATON_SANDBOX_PROVIDER=http: the execution plane\'s base URL (e.g. the one `npm run sandbox:local` prints).' },
   BATON_SANDBOX_TOKEN: { schema: z.string().min(1).optional(), description: 'Bearer token Baton presents to the execution plane and its sandboxes (http provider; optional for local).' },
   BATON_SANDBOX_CALLBACK_URL: { schema: httpUrl.optional(), description: 'The base URL sandboxes reach Baton at to report events (POST <it>/v1/sandbox-events). Defaults to BATON_PUBLIC_URL; set it when the execution plane reaches Baton by another address than users do (e.g. http://baton:8787 inside a compose network).' },
+  BATON_TERMINAL_ORIGINS: { schema: z.string().refine(isTerminalOrigins, { error: 'expected a comma-separated list of ws:// or wss:// origins, a host may start with *. (e.g. wss://*.sandboxes.example.com,wss://plane.example.com:8443)' }).optional(), description: "Where the console may open terminal WebSockets (the sandboxes' attach URLs), added to its Content-Security-Policy's connect-src: comma-separated ws:// or wss:// origins, a host may start with *. (wss://*.fly.dev). The local and http providers' plane origin is allowed without it. Node only: the Worker's console policy is the static web/public/_headers." },
   BATON_ALLOW_STAND_IN_PLANE: { schema: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'), description: 'In production, set to true to run agent steps on the scripted stand-in execution plane (BATON_SANDBOX_PROVIDER=local), which runs no real agent; production refuses it otherwise (docs/execution-plane.md).' },
   BATON_SANDBOX_MAX_PER_WORKSPACE: { schema: positiveInt('a number of sandboxes').default(10), description: 'Live sandboxes one workspace may have at once; a terminal beyond it gets 429, a step waits in the workspace\'s queue (first come, first served) and starts as soon as a slot frees.' },
   BATON_SANDBOX_IDLE_MINUTES: { schema: positiveInt('a number of minutes').default(10), description: 'A sandbox with no run in flight and no terminal viewer is stopped after this many minutes (it is recreated when work resumes).' },
@@ -155,6 +156,8 @@ export interface Config {
     readonly provider: { readonly kind: 'local'; readonly token: string | undefined } | { readonly kind: 'http'; readonly url: string; readonly token: string | undefined } | { readonly kind: 'fly'; readonly apiUrl: string; readonly token: string; readonly app: string; readonly image: string; readonly region: string | undefined; readonly sandboxPort: number };
     /** Where sandboxes send their events (BATON_SANDBOX_CALLBACK_URL or BATON_PUBLIC_URL, + /v1/sandbox-events). */
     readonly callbackUrl: string;
+    /** BATON_TERMINAL_ORIGINS: ws(s) origins the console may attach terminals to (CSP connect-src). */
+    readonly terminalOrigins: readonly string[];
     readonly maxPerWorkspace: number;
     readonly idleMs: number;
     readonly maxLifetimeMs: number;
@@ -297,6 +300,7 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
     },
     sandboxes: {
       callbackUrl: `${(v.BATON_SANDBOX_CALLBACK_URL ?? publicUrl).replace(/\/+$/, '')}/v1/sandbox-events`,
+      terminalOrigins: splitOrigins(v.BATON_TERMINAL_ORIGINS),
       provider:
         v.BATON_SANDBOX_PROVIDER === 'http'
           ? { kind: 'http' as const, url: (v.BATON_SANDBOX_URL ?? '').replace(/\/+$/, ''), token: v.BATON_SANDBOX_TOKEN }
@@ -321,6 +325,17 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
     retention: { executionDays: v.BATON_RETENTION_EXECUTION_DAYS, executionRecordDays: v.BATON_RETENTION_EXECUTION_RECORD_DAYS, eventDays: v.BATON_RETENTION_EVENT_DAYS, auditDays: v.BATON_RETENTION_AUDIT_DAYS, intervalMs: v.BATON_RETENTION_INTERVAL_MINUTES * 60_000, batchSize: v.BATON_RETENTION_BATCH_SIZE },
     metrics: { token: v.BATON_METRICS_TOKEN, port: v.BATON_METRICS_PORT },
   });
+}
+
+// A CSP host-source for a socket: scheme, host (optionally *.-prefixed), optional port; nothing that could end the directive.
+const terminalOrigin = /^wss?:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{1,5}|\*))?$/;
+
+function splitOrigins(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+}
+
+function isTerminalOrigins(value: string): boolean {
+  return splitOrigins(value).every((origin) => terminalOrigin.test(origin));
 }
 
 const keyIdPattern = /^[A-Za-z0-9._-]{1,64}$/;

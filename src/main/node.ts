@@ -56,6 +56,7 @@ import { createIntegrations } from './integrations.ts';
 import { openDatabase } from './database.ts';
 import { createNodeMetrics } from './metrics.ts';
 import { retentionDeps, startRetention } from './retention-wiring.ts';
+import { terminalOrigins } from './terminal-origins.ts';
 
 /** A running Baton on Node. */
 export interface NodeApp {
@@ -219,6 +220,7 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
       websocket: { path: '/v1/realtime', maxPayload: config.realtime.limits.messageBytes, onConnection: (socket, request) => bridgeNodeSocket(realtime, socket, request, logger) },
       ...(metrics === undefined ? {} : { metrics }),
       console: options.console ?? new ConsoleFiles(consoleDist),
+      terminalOrigins: terminalOrigins(config, sandboxes.localPlaneUrl),
     });
     cleanups.push(() => server.close());
     cleanups.push(await serveMetrics(server));

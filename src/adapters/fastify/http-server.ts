@@ -38,6 +38,8 @@ export interface HttpServerOptions {
   readonly metrics?: Pick<Metrics, 'httpRequest'>;
   /** The web console's build: its page for navigations, its hashed files under /assets/. */
   readonly console?: ConsoleSource;
+  /** ws(s) origins the console's page may connect to besides ours (sandbox terminals; CSP connect-src). */
+  readonly terminalOrigins?: readonly string[];
 }
 
 /** Fastify's own 4xx error codes, mapped onto our uniform error codes. */
@@ -168,7 +170,7 @@ export async function createHttpServer(options: HttpServerOptions) {
   app.setNotFoundHandler(async (request, reply) => {
     const pathname = request.url.split('?')[0] ?? '/';
     if (consoleSource !== undefined && (request.method === 'GET' || request.method === 'HEAD')) {
-      if (isConsoleNavigation(pathname)) return sendConsolePage(reply, consoleSource, options.context.publicOrigin);
+      if (isConsoleNavigation(pathname)) return sendConsolePage(reply, consoleSource, options.context.publicOrigin, options.terminalOrigins ?? []);
       const asset = assetFileName(pathname);
       const bytes = asset === null ? null : await consoleSource.asset(asset);
       if (asset !== null && bytes !== null) return reply.status(200).type(assetContentType(asset)).header('cache-control', immutableCache).send(Buffer.from(bytes));
@@ -227,9 +229,9 @@ function writeClientError(this: { log: { trace(obj: object, msg: string): void }
 }
 
 /** index.html for a page navigation, or the 503 page saying why the console cannot be shown. */
-async function sendConsolePage(reply: FastifyReply, source: ConsoleSource, publicOrigin: string): Promise<FastifyReply> {
+async function sendConsolePage(reply: FastifyReply, source: ConsoleSource, publicOrigin: string, terminalOrigins: readonly string[]): Promise<FastifyReply> {
   const page = await source.page();
-  if ('html' in page) return reply.status(200).headers(consolePageHeaders(publicOrigin)).send(Buffer.from(page.html));
+  if ('html' in page) return reply.status(200).headers(consolePageHeaders(publicOrigin, terminalOrigins)).send(Buffer.from(page.html));
   return reply.status(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('retry-after', page.reason === 'building' ? '5' : '60').send(consoleUnavailablePage(page));
 }
 

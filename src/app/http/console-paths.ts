@@ -63,13 +63,15 @@ export const immutableCache = 'public, max-age=31536000, immutable';
 
 /**
  * The console page's Content-Security-Policy: scripts and connections from our origin only (the
- * realtime WebSocket's ws:/wss: origin named, as older browsers do not count it as 'self'), no
+ * realtime WebSocket's ws:/wss: origin named, as older browsers do not count it as 'self'; and the
+ * terminal origins of the execution plane, `terminalOrigins`), no
  * inline script, no plugins, no <base>, no framing. Styles allow 'unsafe-inline': CodeMirror
  * injects <style> elements and React sets style attributes (layout positions); a style cannot run code.
  */
-export function consolePolicy(publicOrigin: string): string {
+export function consolePolicy(publicOrigin: string, terminalOrigins: readonly string[] = []): string {
   const origin = new URL(publicOrigin);
-  const socketOrigin = `${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`;
+  // Terminals attach to the sandbox's own origin (api/sandbox.openapi.yaml), never through Baton.
+  const socketOrigin = [`${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`, ...terminalOrigins].join(' ');
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -84,8 +86,8 @@ export function consolePolicy(publicOrigin: string): string {
 }
 
 /** Headers of the console's index.html: always revalidated, so a new build is picked up at once. */
-export function consolePageHeaders(publicOrigin: string): Record<string, string> {
-  return { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-security-policy': consolePolicy(publicOrigin) };
+export function consolePageHeaders(publicOrigin: string, terminalOrigins: readonly string[] = []): Record<string, string> {
+  return { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-security-policy': consolePolicy(publicOrigin, terminalOrigins) };
 }
 
 /** Why the console cannot be shown (the server still serves the API). */
