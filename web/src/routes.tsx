@@ -2,6 +2,7 @@ import type { RouteObject } from 'react-router';
 import { DashboardPage } from './dashboard/dashboard-page.tsx';
 import { ExecutionPage } from './executions/execution-page.tsx';
 import { HomePage } from './home/home-page.tsx';
+import { RecipeEditorPage } from './recipes/recipe-editor-page.tsx';
 import { RecipesPage } from './recipes/recipes-page.tsx';
 import { SchedulePage } from './automation/schedule-page.tsx';
 import { SchedulesPage } from './automation/schedules-page.tsx';
@@ -16,6 +17,7 @@ import { TokensSection } from './settings/tokens-section.tsx';
 import { RequireSignedIn } from './shell/app-layout.tsx';
 import { NotFoundPage } from './shell/not-found-page.tsx';
 import { SignInPage } from './shell/sign-in-page.tsx';
+import { TemplatesPage } from './templates/templates-page.tsx';
 import { WelcomePage } from './shell/welcome-page.tsx';
 
 /**
@@ -35,6 +37,9 @@ export const routes: RouteObject[] = [
       { path: '/dashboards/:id', element: <DashboardPage /> },
       { path: '/executions/:id', element: <ExecutionPage /> },
       { path: '/recipes', element: <RecipesPage /> },
+      { path: '/recipes/new', element: <RecipeEditorPage /> },
+      { path: '/recipes/:id/edit', element: <RecipeEditorPage /> },
+      { path: '/templates', element: <TemplatesPage /> },
       { path: '/schedules', element: <SchedulesPage /> },
       { path: '/schedules/:id', element: <SchedulePage /> },
       { path: '/triggers', element: <TriggersPage /> },

@@ -1,14 +1,19 @@
 import { useCallback, useEffect, useState } from 'react';
+import { Link } from 'react-router';
 import { api } from '../api.ts';
 import { messageOf, unwrap } from '../api-errors.ts';
-import { when } from '../executions/format.ts';
 import type { Dashboard, Recipe, RecipeVersion } from '../executions/types.ts';
 import { useCurrentWorkspace } from '../shell/current-workspace.ts';
-import { RecipeVersions } from './recipe-versions.tsx';
+import { PublishDialog } from '../templates/publish-dialog.tsx';
+import { RecipeRow } from './recipe-row.tsx';
 import { RunDialog } from './run-dialog.tsx';
+import { useSavedNote } from './saved-note.ts';
 import '../executions/pages.css';
 
-/** `/recipes`: the workspace's recipes (archived ones on request), their versions, and running one. */
+/**
+ * `/recipes`: the workspace's recipes (archived ones on request), their versions, running one,
+ * writing one (new, edit), archiving and restoring, and publishing one as a template.
+ */
 export function RecipesPage() {
   const workspaceId = useCurrentWorkspace().workspace?.id ?? null;
   const [recipes, setRecipes] = useState<Recipe[] | null>(null);
@@ -16,6 +21,11 @@ export function RecipesPage() {
   const [showArchived, setShowArchived] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [running, setRunning] = useState<{ recipe: Recipe; latest: RecipeVersion } | null>(null);
+  const [publishing, setPublishing] = useState<Recipe | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [generation, setGeneration] = useState(0);
+  const saved = useSavedNote();
+  const query = workspaceId === null ? '' : `?workspace=${encodeURIComponent(workspaceId)}`;
 
   useEffect(() => {
     if (workspaceId === null) return;
@@ -37,7 +47,7 @@ export function RecipesPage() {
     return () => {
       live = false;
     };
-  }, [workspaceId, showArchived]);
+  }, [workspaceId, showArchived, generation]);
 
   const openRun = useCallback(async (recipe: Recipe) => {
     try {
@@ -51,6 +61,11 @@ export function RecipesPage() {
   return (
     <main className="console-page recipes-page">
       <h1>Recipes</h1>
+      <p className="button-row">
+        <Link className="button primary" to={`/recipes/new${query}`}>New recipe</Link>
+        <Link to={`/templates${query}`}>Start from a template</Link>
+      </p>
+      <p role="status" className="outcome outcome-ok">{note ?? saved ?? ''}</p>
       {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
       <label className="check">
         <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} /> Show archived recipes
@@ -59,23 +74,21 @@ export function RecipesPage() {
       {recipes !== null && recipes.length === 0 ? <p>No recipes in this workspace yet.</p> : null}
       <ul className="plain card-list">
         {(recipes ?? []).map((recipe) => (
-          <li key={recipe.id} data-recipe={recipe.id}>
-            <strong>{recipe.name}</strong>
-            <span className="hint">v{recipe.latestVersion} · updated {when(recipe.updatedAt)}</span>
-            {recipe.archivedAt === null ? (
-              <button type="button" className="primary" onClick={() => void openRun(recipe)}>
-                Run <span className="visually-hidden">{recipe.name}</span>
-              </button>
-            ) : (
-              <span className="badge">archived</span>
-            )}
-            <div className="meta">
-              <RecipeVersions recipeId={recipe.id} />
-            </div>
-          </li>
+          <RecipeRow key={recipe.id} recipe={recipe} onRun={() => void openRun(recipe)} onPublish={() => setPublishing(recipe)} onChanged={() => setGeneration((g) => g + 1)} />
         ))}
       </ul>
       {running === null ? null : <RunDialog recipeId={running.recipe.id} recipeName={running.recipe.name} latest={running.latest} dashboards={dashboards} onClose={() => setRunning(null)} />}
+      {publishing === null ? null : (
+        <PublishDialog
+          recipeId={publishing.id}
+          recipeName={publishing.name}
+          onClose={() => setPublishing(null)}
+          onPublished={(name) => {
+            setPublishing(null);
+            setNote(`Published “${name}” as a template of this workspace (see Templates).`);
+          }}
+        />
+      )}
     </main>
   );
 }

@@ -8,6 +8,7 @@ import { useCurrentWorkspace } from './current-workspace.ts';
 const sections: ReadonlyArray<{ readonly to: string; readonly label: string }> = [
   { to: '/', label: 'Home' },
   { to: '/recipes', label: 'Recipes' },
+  { to: '/templates', label: 'Templates' },
   { to: '/schedules', label: 'Schedules' },
   { to: '/triggers', label: 'Triggers' },
   { to: '/settings', label: 'Settings' },
