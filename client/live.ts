@@ -45,20 +45,24 @@ export interface LiveStatus {
   readonly reason?: string;
 }
 
-/** A dashboard's two documents over one socket. */
-export interface LiveDashboard {
+/** A dashboard's state document alone, for pages that follow server state without being present. */
+export interface LiveState {
   readonly dashboardId: string;
   readonly socket: HocuspocusProviderWebsocket;
-  /** The dashboard document (`items`, `layout`, `decisions`), with presence. */
-  readonly dashboard: HocuspocusProvider;
   /** The state document (`executions`, `approvals`, `sessions`, `progress`, `artifacts`): read-only. */
   readonly state: HocuspocusProvider;
   /** The current status (same object until something changes: fits React's `useSyncExternalStore`). */
   status(): LiveStatus;
   /** Calls `listener` on every status change; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void;
-  /** Closes both documents and the socket. */
+  /** Closes the documents and the socket. */
   destroy(): void;
+}
+
+/** A dashboard's two documents over one socket. */
+export interface LiveDashboard extends LiveState {
+  /** The dashboard document (`items`, `layout`, `decisions`), with presence. */
+  readonly dashboard: HocuspocusProvider;
 }
 
 /** How to open a live dashboard. */
@@ -76,6 +80,19 @@ const stopCodes = new Set([4413, 1007, 1009]);
 
 /** Opens the dashboard document and its state document over one socket, retrying for ever. */
 export function openLiveDashboard(options: LiveOptions): LiveDashboard {
+  return open(options, true) as LiveDashboard;
+}
+
+/**
+ * Opens only the dashboard's state document (read-only, no presence): an execution page follows
+ * its execution live without showing its reader as someone on the dashboard, or keeping a terminal's
+ * sandbox awake as someone looking. Same status and retry rules as `openLiveDashboard`.
+ */
+export function openLiveState(options: LiveOptions): LiveState {
+  return open(options, false);
+}
+
+function open(options: LiveOptions, withDashboard: boolean): LiveState & { readonly dashboard?: HocuspocusProvider } {
   const listeners = new Set<() => void>();
   let status: LiveStatus = { access: 'connecting', connected: false, synced: false, unsyncedChanges: 0 };
   const update = (change: Partial<LiveStatus>) => {
@@ -95,14 +112,14 @@ export function openLiveDashboard(options: LiveOptions): LiveDashboard {
     update({ access, reason, connected: false });
     // Not from inside the provider's own message or close handling.
     setTimeout(() => {
-      dashboard.destroy();
+      dashboard?.destroy();
       state.destroy();
       socket.destroy();
     }, 0);
   };
-  const synced = () => dashboard.isSynced && state.isSynced;
+  const synced = () => (dashboard?.isSynced ?? true) && state.isSynced;
   const token = options.token ?? '';
-  const dashboard = new HocuspocusProvider({
+  const dashboard = !withDashboard ? undefined : new HocuspocusProvider({
     websocketProvider: socket,
     name: options.dashboardId,
     document: new Y.Doc(),
@@ -119,6 +136,10 @@ export function openLiveDashboard(options: LiveOptions): LiveDashboard {
     document: new Y.Doc(),
     awareness: null,
     token,
+    // Without the dashboard document, the state document's admission is the connection's; and with
+    // no awareness on the socket the client would send nothing, so the server would drop it as idle
+    // after its timeout (60 s): a sync step every 20 s keeps it (and fetches anything missed).
+    ...(withDashboard ? {} : { onAuthenticated: () => update({ access: 'readonly', reason: undefined }), forceSyncInterval: 20_000 }),
     onAuthenticationFailed: ({ reason }) => stop('refused', reason),
     onSynced: () => update({ synced: synced() }),
     onClose: ({ event }) => closed(event),
@@ -138,18 +159,18 @@ export function openLiveDashboard(options: LiveOptions): LiveDashboard {
   // The server replaces each presence state's `user` with who the connection authenticated as
   // ({ id, name, email }), so the colour a client chose travels as `color` beside it; carets
   // (y-codemirror.next) read `user.color`, so it is copied back in before any other listener runs.
-  dashboard.awareness?.on('change', () => {
-    for (const presence of dashboard.awareness?.getStates().values() ?? []) {
+  dashboard?.awareness?.on('change', () => {
+    for (const presence of dashboard?.awareness?.getStates().values() ?? []) {
       const user = presence.user as Record<string, unknown> | undefined;
       if (user !== undefined && user !== null && typeof presence.color === 'string' && user.color !== presence.color) user.color = presence.color;
     }
   });
-  dashboard.attach();
+  dashboard?.attach();
   state.attach();
   return {
     dashboardId: options.dashboardId,
     socket,
-    dashboard,
+    ...(dashboard === undefined ? {} : { dashboard }),
     state,
     status: () => status,
     subscribe(listener) {
@@ -158,7 +179,7 @@ export function openLiveDashboard(options: LiveOptions): LiveDashboard {
     },
     destroy() {
       listeners.clear();
-      dashboard.destroy();
+      dashboard?.destroy();
       state.destroy();
       socket.destroy();
     },

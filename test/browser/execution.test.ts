@@ -220,6 +220,9 @@ describe('recipes, home and the execution page', () => {
     // Past the page's few re-reads after it loaded (at most 10 s): from here only the live document
     // can tell it that something happened.
     await page.waitForTimeout(11_000);
+    // Reading an execution does not make Ada someone on its dashboard (presence, which also keeps a
+    // terminal's sandbox awake), though the page is connected to the dashboard's state document.
+    expect((await ok('GET', `/v1/dashboards/${dashboardId}/presence`)).viewers).toEqual([]);
     const decidedAt = Date.now();
     await ok('POST', `/v1/executions/${executionId}/steps/gate/approve`, { comment: 'from elsewhere' });
     await expect.poll(() => status(page), { timeout: 15_000 }).toBe('succeeded');

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type * as Y from 'yjs';
-import { openLiveDashboard } from '../../../client/live.ts';
+import { openLiveState } from '../../../client/live.ts';
 
 /** The state document's maps whose entries are keyed by (or start with) an execution id. */
 const followed = ['executions', 'approvals', 'progress', 'artifacts'] as const;
@@ -9,8 +9,8 @@ const followed = ['executions', 'approvals', 'progress', 'artifacts'] as const;
  * Calls `onChange` (coalesced, at most every 250 ms) whenever the dashboard's read-only state
  * document (`<dashboardId>/state`) changes anything of this execution: its entry, its approvals,
  * its runs' progress and artifacts. The page then re-reads the API, which stays the one source of
- * what it shows; the document only says when to look (no polling). The connection is the
- * console's one socket per page (client/live.ts).
+ * what it shows; the document only says when to look (no polling). Only the state document is
+ * opened: reading an execution does not make someone present on its dashboard.
  */
 export function useLiveExecution(dashboardId: string | undefined, executionId: string, onChange: () => void): void {
   const callback = useRef(onChange);
@@ -27,7 +27,7 @@ export function useLiveExecution(dashboardId: string | undefined, executionId: s
         callback.current();
       }, 250);
     };
-    const live = openLiveDashboard({ origin: window.location.origin, dashboardId });
+    const live = openLiveState({ origin: window.location.origin, dashboardId });
     const doc = live.state.document;
     // Every key of these maps starts with the execution id (`<id>`, `<id>:<step>`, `<id>/<step>/<attempt>…`).
     const ours = (key: unknown) => typeof key === 'string' && key.startsWith(executionId);
