@@ -75,8 +75,8 @@ export function SchedulePage() {
         <ConfirmDelete what="schedule" busy={action.busy} onDelete={() => void remove()} />
       </div>
       <OutcomeNote outcome={action.outcome} />
-      <EditSchedule key={schedule.id} schedule={schedule} onSaved={setSchedule} />
       <ScheduleFires scheduleId={schedule.id} timezone={schedule.timezone} />
+      <EditSchedule key={schedule.id} schedule={schedule} onSaved={setSchedule} />
     </main>
   );
 }

@@ -12,9 +12,9 @@ export function SecretOnce({ trigger, secret, onDone }: { trigger: Trigger; secr
       <p>This is the only time the secret is shown. Keep it where the sender keeps its secrets; if it is lost, delete the trigger and create another.</p>
       <dl className="facts">
         <dt>Secret</dt>
-        <dd><code data-testid="trigger-secret">{secret}</code></dd>
+        <dd><code className="secret-value" data-testid="trigger-secret">{secret}</code></dd>
         <dt>Post to</dt>
-        <dd><code data-testid="trigger-hook-url">{trigger.hookUrl}</code></dd>
+        <dd><code className="secret-value" data-testid="trigger-hook-url">{trigger.hookUrl}</code></dd>
         <dt>Signing</dt>
         <dd>
           Send JSON with <code>X-Baton-Timestamp</code> (unix seconds), <code>X-Baton-Delivery</code> (a unique id such as a UUID) and{' '}

@@ -74,8 +74,8 @@ export function TriggerPage() {
         <ConfirmDelete what="trigger" busy={action.busy} onDelete={() => void remove()} />
       </div>
       <OutcomeNote outcome={action.outcome} />
-      {choices === null ? null : <EditTrigger key={trigger.id} trigger={trigger} choices={choices} onSaved={setTrigger} />}
       <TriggerEvents triggerId={trigger.id} />
+      {choices === null ? null : <EditTrigger key={trigger.id} trigger={trigger} choices={choices} onSaved={setTrigger} />}
     </main>
   );
 }

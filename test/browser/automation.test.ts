@@ -1,0 +1,262 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiAs, axeViolations, screenshot, signIn, startConsole, type ApiUser, type Console } from './support/index.ts';
+
+// The schedules and triggers pages in real Chromium against the real server: what a person sees
+// when creating, editing, pausing them, and in their fire and event history.
+let app: Console;
+let ada: ApiUser;
+let workspaceId: string;
+let dashboardId: string;
+let quickId: string;
+let gatedId: string;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the answers' shapes are what the assertions check
+type Answer = any;
+
+/** An API call as Ada, whatever the status. */
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Answer }> {
+  const res = await fetch(`${app.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ada.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+/** An API call as Ada that must succeed. */
+const ok = (method: string, path: string, body?: unknown): Promise<Answer> => ada.request<Answer>(method, path, body);
+
+/** A fresh context signed in as Ada at `path` (CSP bypassed only so axe can be injected). */
+async function open(path: string, options: { width?: number; dark?: boolean } = {}): Promise<Page> {
+  const page = await app.newPage({ colorScheme: options.dark === true ? 'dark' : 'light', bypassCSP: true });
+  if (options.width !== undefined) await page.setViewportSize({ width: options.width, height: 800 });
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  await signIn(page, 'ada@example.com', { name: 'Ada Lovelace', returnTo: path });
+  return page;
+}
+
+/** The server's 400 issue for `body` at `path` (what the page must show at that field). */
+async function serverIssue(url: string, body: unknown, path: string): Promise<string> {
+  const res = await call('POST', url, body);
+  expect(res.status).toBe(400);
+  const issue = (res.body.error.details.issues as Array<{ path: string; message: string }>).find((i) => i.path === path);
+  expect(issue, JSON.stringify(res.body)).toBeDefined();
+  return issue?.message ?? '';
+}
+
+/** The fire times the page lists under "Next fire times" (their machine-readable times). */
+const listedFires = (page: Page) => page.getByTestId('next-fires').locator('time').evaluateAll((times) => times.map((t) => t.getAttribute('datetime')));
+
+beforeAll(async () => {
+  app = await startConsole();
+  const first = await app.newPage();
+  await signIn(first, 'ada@example.com', { name: 'Ada Lovelace', returnTo: '/welcome' });
+  await first.context().close();
+  ada = await apiAs(app, 'ada@example.com');
+  workspaceId = (await ok('POST', '/v1/workspaces', { name: 'Nightlies' })).id;
+  dashboardId = (await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Ops board' })).id;
+  quickId = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: quick\nsteps:\n  - { id: note, kind: notify, channel: dashboard, message: hello }\n' })).id;
+  gatedId = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: gated\ninputs:\n  branch: { type: string, required: true }\nsteps:\n  - { id: gate, kind: approval, prompt: "ship ${inputs.branch}?" }\n' })).id;
+}, 300_000);
+
+afterAll(async () => app?.stop(), 60_000);
+
+describe('schedules', () => {
+  it('created from the page: a bad cron shows the server’s issue at the cron field, a good one its next fire times; edited and paused from its page', async () => {
+    const page = await open(`/schedules?workspace=${workspaceId}`);
+    await page.getByRole('button', { name: 'New schedule' }).click();
+    const form = page.getByRole('region', { name: 'New schedule' });
+    await form.getByLabel('Name', { exact: true }).fill('nightly gated');
+    await form.getByLabel('Recipe', { exact: true }).selectOption({ label: 'gated' });
+    await form.getByLabel(/^branch/).fill('main');
+    // The browser's zone is the default (Chromium's here); the schedule is read in Berlin.
+    expect(await form.getByLabel('Time zone', { exact: true }).inputValue()).not.toBe('');
+    await form.getByLabel('Time zone', { exact: true }).fill('Europe/Berlin');
+    await form.getByLabel('Cron', { exact: true }).fill('61 * * * *');
+    await form.getByRole('button', { name: 'Create schedule' }).click();
+    const cronIssue = await serverIssue(`/v1/workspaces/${workspaceId}/schedules`, { name: 'x', recipeId: gatedId, dashboardId, inputs: { branch: 'main' }, cron: '61 * * * *' }, 'cron');
+    await expect.poll(() => form.locator('[data-field="cron"] .field-error').textContent(), { timeout: 15_000 }).toBe(cronIssue);
+    expect(await form.getByLabel('Cron', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await axeViolations(page)).toEqual([]);
+
+    await form.getByLabel('Cron', { exact: true }).fill('30 2 * * *');
+    await form.getByRole('button', { name: 'Create schedule' }).click();
+    await page.waitForURL(/\/schedules\/[0-9a-f-]{36}/, { timeout: 15_000 });
+    const id = new URL(page.url()).pathname.split('/')[2] ?? '';
+    const created = await ok('GET', `/v1/schedules/${id}`);
+    expect(created).toMatchObject({ name: 'nightly gated', cron: '30 2 * * *', timezone: 'Europe/Berlin', recipeId: gatedId, dashboardId, inputs: { branch: 'main' }, paused: false });
+    expect(created.nextFires).toHaveLength(5);
+    await expect.poll(() => listedFires(page), { timeout: 10_000 }).toEqual(created.nextFires);
+    // Shown as read in Berlin: 02:30 each time.
+    expect(await page.getByTestId('next-fires').locator('li').first().textContent()).toMatch(/02:30/);
+    expect(await page.getByTestId('schedule-state').textContent()).toBe('active');
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'schedule');
+
+    // Edited: a bad time zone gets the server's issue at its field; a new cron shows new fire times.
+    const edit = page.getByRole('region', { name: 'Edit' });
+    await edit.getByLabel('Time zone', { exact: true }).fill('Mars/Olympus_Mons');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    const zoneIssue = (await call('PATCH', `/v1/schedules/${id}`, { timezone: 'Mars/Olympus_Mons' })).body.error.details.issues[0].message as string;
+    await expect.poll(() => edit.locator('[data-field="timezone"] .field-error').textContent(), { timeout: 10_000 }).toBe(zoneIssue);
+    await edit.getByLabel('Time zone', { exact: true }).fill('UTC');
+    await edit.getByLabel('Cron', { exact: true }).fill('15 4 * * 1');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => page.getByTestId('saved-note').textContent(), { timeout: 10_000 }).toMatch(/^Saved\./);
+    const edited = await ok('GET', `/v1/schedules/${id}`);
+    expect(edited).toMatchObject({ cron: '15 4 * * 1', timezone: 'UTC' });
+    expect(await listedFires(page)).toEqual(edited.nextFires);
+    expect(await page.getByTestId('schedule-cron').textContent()).toBe('15 4 * * 1');
+
+    // Paused from the page: shown paused, no next fires, and the API agrees.
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => page.getByTestId('schedule-state').textContent(), { timeout: 10_000 }).toBe('paused');
+    expect(await page.getByTestId('next-fires').textContent()).toContain('No next fires while paused');
+    expect(await ok('GET', `/v1/schedules/${id}`)).toMatchObject({ paused: true, nextFires: [] });
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => page.getByTestId('schedule-state').textContent(), { timeout: 10_000 }).toBe('active');
+    expect((await ok('GET', `/v1/schedules/${id}`)).paused).toBe(false);
+    await ok('PATCH', `/v1/schedules/${id}`, { paused: true });
+
+    // The list: recipe, cron, zone, state and the next fires.
+    await page.getByRole('link', { name: '← Schedules' }).click();
+    const row = page.locator(`li[data-schedule="${id}"]`);
+    // Named once the workspace's recipes are in.
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/nightly gated.*paused.*runs gated on 15 4 \* \* 1 \(UTC\)/s);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'schedules');
+    await page.context().close();
+  });
+
+  it('a schedule that fires shows each fire with a link to the execution it started', async () => {
+    // Every second, paused until resumed from the page; `quick` finishes at once.
+    const schedule = await ok('POST', `/v1/workspaces/${workspaceId}/schedules`, { name: 'every second', recipeId: quickId, dashboardId, cron: '* * * * * *', paused: true });
+    const page = await open(`/schedules/${schedule.id}`);
+    await page.getByText('No fires yet.').waitFor();
+    await page.getByRole('button', { name: 'Resume' }).click();
+    // The history refreshes on its own: a started fire appears with its execution.
+    const started = page.locator('tr[data-fire]', { has: page.locator('.badge', { hasText: 'started' }) }).first();
+    await started.waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => page.getByTestId('schedule-state').textContent(), { timeout: 10_000 }).toBe('paused');
+    // Pinned by its time: a fire in the moment of pausing may still join the top of the list.
+    const fireAt = (await started.getAttribute('data-fire')) ?? '';
+    const row = page.locator(`tr[data-fire="${fireAt}"]`);
+    const fires = (await ok('GET', `/v1/schedules/${schedule.id}/fires?limit=200`)).fires as Array<{ fireAt: string; outcome: string; executionId: string | null }>;
+    const fire = fires.find((f) => f.fireAt === fireAt);
+    expect(fire?.outcome).toBe('started');
+    const link = row.getByRole('link', { name: /^execution / });
+    expect(await link.getAttribute('href')).toBe(`/executions/${fire?.executionId}`);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'schedule-fires');
+    await page.setViewportSize({ width: 375, height: 800 });
+    await screenshot(page, 'schedule-narrow');
+    await link.click();
+    await page.waitForURL(`**/executions/${fire?.executionId}`);
+    await page.getByTestId('execution-status').waitFor();
+    await page.context().close();
+  });
+});
+
+describe('triggers', () => {
+  /** Posts a generic delivery signed as docs/triggers.md says. */
+  async function deliver(url: string, secret: string, payload: unknown, deliveryId = randomUUID()): Promise<{ status: number; deliveryId: string }> {
+    const body = JSON.stringify(payload);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = createHmac('sha256', secret).update(`${timestamp}.${deliveryId}.${body}`).digest('hex');
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-timestamp': timestamp, 'x-baton-delivery': deliveryId, 'x-baton-signature-256': `v1=${signature}` }, body });
+    await res.text();
+    return { status: res.status, deliveryId };
+  }
+
+  it('a generic webhook trigger made from the page shows its secret once; a signed delivery appears in its events with the execution it started', async () => {
+    const page = await open(`/triggers?workspace=${workspaceId}`, { dark: true });
+    await page.getByRole('button', { name: 'New trigger' }).click();
+    const form = page.getByRole('region', { name: 'New trigger' });
+    await form.getByLabel('Name', { exact: true }).fill('deploys');
+    await form.getByLabel('Recipe', { exact: true }).selectOption({ label: 'gated' });
+    await form.getByLabel(/^branch/).fill('event.payload.branch');
+    // A filter that does not parse: the server's issue at the filter field.
+    await form.getByLabel(/^Filter/).fill('event.payload.env ==');
+    await form.getByRole('button', { name: 'Create trigger' }).click();
+    const filterIssue = await serverIssue(`/v1/workspaces/${workspaceId}/triggers`, { name: 'x', source: 'webhook', filter: 'event.payload.env ==', action: { kind: 'start', recipeId: gatedId, dashboardId, inputs: { branch: 'event.payload.branch' } } }, 'filter');
+    await expect.poll(() => form.locator('[data-field="filter"] .field-error').textContent(), { timeout: 15_000 }).toBe(filterIssue);
+    expect(await axeViolations(page)).toEqual([]);
+    await form.getByLabel(/^Filter/).fill('event.payload.env == "prod"');
+    await form.getByRole('button', { name: 'Create trigger' }).click();
+
+    const shown = page.getByTestId('secret-once');
+    await shown.waitFor({ timeout: 15_000 });
+    const secret = (await page.getByTestId('trigger-secret').textContent()) ?? '';
+    const hookUrl = (await page.getByTestId('trigger-hook-url').textContent()) ?? '';
+    expect(secret.length).toBeGreaterThan(20);
+    expect(hookUrl).toMatch(new RegExp(`^${app.url}/v1/hooks/[0-9a-f-]{36}$`));
+    expect(await shown.textContent()).toContain('docs/triggers.md');
+    // Kept nowhere but the page's memory.
+    const stored = await page.evaluate(() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), location.href, history.state]));
+    expect(stored).not.toContain(secret);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'trigger-secret-dark');
+    const triggerId = hookUrl.split('/').pop() ?? '';
+    expect(await ok('GET', `/v1/triggers/${triggerId}`)).toMatchObject({ name: 'deploys', source: 'webhook', filter: 'event.payload.env == "prod"', action: { kind: 'start', recipeId: gatedId, dashboardId, inputs: { branch: 'event.payload.branch' } } });
+
+    // A delivery signed with that secret starts the recipe; one the filter rejects is skipped.
+    const good = await deliver(hookUrl, secret, { env: 'prod', branch: 'release-7' });
+    expect(good.status).toBe(202);
+    const skipped = await deliver(hookUrl, secret, { env: 'staging', branch: 'x' });
+    expect(skipped.status).toBe(202);
+
+    await page.getByRole('link', { name: 'Open the trigger' }).click();
+    await page.waitForURL(`**/triggers/${triggerId}`);
+    // The secret is not shown again.
+    expect(await page.content()).not.toContain(secret);
+    const goodRow = page.locator(`tr[data-event="${good.deliveryId}"]`);
+    await goodRow.locator('.badge', { hasText: 'started' }).waitFor({ timeout: 30_000 });
+    const events = (await ok('GET', `/v1/triggers/${triggerId}/events`)).events as Array<{ deliveryId: string; firing: { executionId: string | null } | null }>;
+    const executionId = events.find((e) => e.deliveryId === good.deliveryId)?.firing?.executionId ?? '';
+    expect(executionId).not.toBe('');
+    expect((await ok('GET', `/v1/executions/${executionId}`)).inputs).toEqual({ branch: 'release-7' });
+    const link = goodRow.getByRole('link', { name: /^execution / });
+    expect(await link.getAttribute('href')).toBe(`/executions/${executionId}`);
+    const skippedRow = page.locator(`tr[data-event="${skipped.deliveryId}"]`);
+    await skippedRow.locator('.badge', { hasText: 'skipped' }).waitFor({ timeout: 30_000 });
+    expect(await skippedRow.textContent()).toMatch(/filter/i);
+    expect(await axeViolations(page)).toEqual([]);
+
+    // Disabled from the page: the API agrees.
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await expect.poll(() => page.getByTestId('trigger-state').textContent(), { timeout: 10_000 }).toBe('disabled');
+    expect((await ok('GET', `/v1/triggers/${triggerId}`)).enabled).toBe(false);
+    await page.setViewportSize({ width: 1280, height: 1100 });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await screenshot(page, 'trigger');
+    await link.click();
+    await page.waitForURL(`**/executions/${executionId}`);
+
+    // Back on the list, the trigger is there and the secret is gone for good.
+    await page.goto(`/triggers?workspace=${workspaceId}`);
+    await page.locator(`li[data-trigger="${triggerId}"]`).waitFor();
+    expect(await page.getByTestId('secret-once').count()).toBe(0);
+    expect(await page.content()).not.toContain(secret);
+    await screenshot(page, 'triggers');
+    await page.context().close();
+  });
+
+  it('a change the server refuses (409) shows its reason', async () => {
+    const board = await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Old board' });
+    const trigger = await ok('POST', `/v1/workspaces/${workspaceId}/triggers`, { name: 'old', source: 'webhook', action: { kind: 'start', recipeId: quickId, dashboardId: board.id } });
+    await ok('PATCH', `/v1/dashboards/${board.id}`, { archived: true });
+    const page = await open(`/triggers/${trigger.id}`);
+    const edit = page.getByRole('region', { name: 'Edit' });
+    await edit.getByLabel('Name', { exact: true }).fill('old, renamed');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    const refused = await call('PATCH', `/v1/triggers/${trigger.id}`, { name: 'old, renamed', action: { kind: 'start', recipeId: quickId, dashboardId: board.id, inputs: {} } });
+    expect(refused.status).toBe(409);
+    await expect.poll(() => edit.getByRole('alert').textContent(), { timeout: 10_000 }).toBe(`Refused: ${refused.body.error.message as string}`);
+    expect((await ok('GET', `/v1/triggers/${trigger.id}`)).name).toBe('old');
+    await page.context().close();
+  });
+});
