@@ -65,7 +65,7 @@ export function RecipesPage() {
         <Link className="button primary" to={`/recipes/new${query}`}>New recipe</Link>
         <Link to={`/templates${query}`}>Start from a template</Link>
       </p>
-      <p role="status" className="outcome outcome-ok">{note ?? saved ?? ''}</p>
+      <p role="status" className="outcome outcome-ok" data-testid="recipes-note">{note ?? saved ?? ''}</p>
       {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
       <label className="check">
         <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} /> Show archived recipes

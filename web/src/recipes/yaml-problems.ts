@@ -54,7 +54,7 @@ export function placeProblems(text: string, issues: readonly ServerIssue[]): Pla
       // The parser here already shows this error at this line (the text has not changed since).
       if (at !== null && syntaxLines.has(line)) continue;
       const from = (lines[line - 1] ?? 0) + (at === null ? 0 : Math.max(0, Number(at[2]) - 1));
-      problems.push({ path: issue.path, message: issue.message, ...span(text, lines, Math.min(from, text.length), Math.min(from, text.length)), line: lineOf(lines, Math.min(from, text.length)), origin: 'server', exact: at !== null });
+      problems.push({ path: issue.path, message: firstLine(issue.message), ...span(text, lines, Math.min(from, text.length), Math.min(from, text.length)), line: lineOf(lines, Math.min(from, text.length)), origin: 'server', exact: at !== null });
       continue;
     }
     const found = locate(document, issue.path);
@@ -125,6 +125,7 @@ function firstContent(text: string): number {
   return at === -1 ? 0 : at;
 }
 
+/** The yaml package's message without its excerpt of the text (the editor shows the text itself). */
 function firstLine(message: string): string {
-  return message.split('\n')[0] ?? message;
+  return (message.split('\n')[0] ?? message).replace(/:$/, '');
 }
