@@ -78,6 +78,20 @@ export interface LiveOptions {
 
 const stopCodes = new Set([4413, 1007, 1009]);
 
+/**
+ * The scope in a stateless message the server sends when a connection's access changes while open
+ * (`{"access":"readonly"}` when an editor is made a viewer or the dashboard is archived,
+ * `{"access":"read-write"}` when write access comes back); undefined for anything else.
+ */
+export function accessChangeMessage(payload: string): 'readonly' | 'read-write' | undefined {
+  try {
+    const access = (JSON.parse(payload) as { access?: unknown } | null)?.access;
+    return access === 'readonly' || access === 'read-write' ? access : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Opens the dashboard document and its state document over one socket, retrying for ever. */
 export function openLiveDashboard(options: LiveOptions): LiveDashboard {
   return open(options, true) as LiveDashboard;
@@ -125,6 +139,11 @@ function open(options: LiveOptions, withDashboard: boolean): LiveState & { reado
     document: new Y.Doc(),
     token,
     onAuthenticated: ({ scope }) => update({ access: scope, reason: undefined }),
+    // Demoted or promoted while connected: the page follows without reconnecting.
+    onStateless: ({ payload }) => {
+      const access = accessChangeMessage(payload);
+      if (access !== undefined && (status.access === 'read-write' || status.access === 'readonly')) update({ access });
+    },
     onAuthenticationFailed: ({ reason }) => stop('refused', reason),
     onSynced: () => update({ synced: synced() }),
     onUnsyncedChanges: ({ number }) => update({ unsyncedChanges: number }),

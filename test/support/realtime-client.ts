@@ -1,6 +1,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { accessChangeMessage } from '../../client/live.ts';
 import { stateDocumentName } from '../../src/app/realtime/document-name.ts';
 
 /** A real browser-side client: @hocuspocus/provider over a WebSocket, with what happened to it. */
@@ -11,7 +12,7 @@ export interface RealtimeClient {
   readonly refused: () => string | undefined;
   /** True once the server admitted the connection. */
   readonly authenticated: () => boolean;
-  /** The scope the server granted: 'read-write' or 'readonly'. */
+  /** The scope the server granted: 'read-write' or 'readonly' (at admission, or as it said since). */
   readonly scope: () => string | undefined;
   /** Every close of its WebSocket so far (code and reason), oldest first. */
   readonly closes: () => ReadonlyArray<{ code: number; reason: string }>;
@@ -98,6 +99,10 @@ function connectOn({ websocketProvider, closes }: Socket, dashboardId: string, o
     onAuthenticated: ({ scope: granted }) => {
       authenticated = true;
       scope = granted;
+    },
+    // The server tells an open connection its new scope when access changes (client/live.ts reads it the same way).
+    onStateless: ({ payload }) => {
+      scope = accessChangeMessage(payload) ?? scope;
     },
   });
   provider.attach();

@@ -373,6 +373,12 @@ export class HocuspocusRealtime implements Realtime {
       // `admit` answers): it never becomes writable, so it is never told to resync.
       const stateDocument = parseDocumentName(documentName)?.part === 'state';
       connection.readOnly = stateDocument || context.access.readOnly;
+      if (!stateDocument && wasReadOnly !== connection.readOnly) {
+        // The client learned its scope when it was admitted; tell it the new one (an editor made a
+        // viewer, an archived dashboard), so a page takes its edit controls away instead of typing
+        // into edits the server refuses. `accessChangeMessage` in client/live.ts reads it.
+        connection.sendStateless(JSON.stringify({ access: connection.readOnly ? 'readonly' : 'read-write' }));
+      }
       if (wasReadOnly && !connection.readOnly && context.refusedWhileReadOnly) {
         // Edits it made while read-only were refused, and Yjs would hold back every later edit
         // that builds on them (acknowledged, never stored or fanned out). The provider reconnects

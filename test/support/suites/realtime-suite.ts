@@ -213,11 +213,16 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       await eventually(async () => ((await viewersOf(id)).length === 2 ? true : undefined), 5_000, 'both present');
       expect((await rest('PUT', `/v1/dashboards/${id}/members/${people.editor.userId}`, people.owner.secret, { role: 'viewer' })).status).toBe(200);
       await eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === true, 1_000, 'demotion');
+      // The client is told, so a page can take its edit controls away.
+      await eventually(() => editor.scope() === 'readonly', 1_000, 'the editor told it is read-only');
+      expect(owner.scope()).toBe('read-write');
       expect((await rest('DELETE', `/v1/dashboards/${id}`, people.owner.secret)).status).toBe(204);
       await eventually(async () => (await viewersOf(id)).every((v) => v.readOnly), 1_000, 'archived is read-only');
+      await eventually(() => owner.scope() === 'readonly', 1_000, 'the owner told the archived dashboard is read-only');
       expect((await rest('POST', `/v1/dashboards/${id}/items`, people.owner.secret, { kind: 'note', title: 'x' })).status).toBe(409);
       expect((await rest('PATCH', `/v1/dashboards/${id}`, people.owner.secret, { archived: false })).status).toBe(200);
       await eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.owner.userId)?.readOnly === false, 1_000, 'restored');
+      await eventually(() => owner.scope() === 'read-write', 1_000, 'the owner told it may write again');
     });
 
     it('stores and fans out edits typed after write access came back, and those refused while read-only', async () => {
