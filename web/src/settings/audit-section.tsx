@@ -3,6 +3,7 @@ import { api } from '../api.ts';
 import { messageOf, unwrap } from '../api-errors.ts';
 import { when } from '../executions/format.ts';
 import { personName, type AuditEntry } from './types.ts';
+import { TableWrap } from './table-wrap.tsx';
 import { useSettingsWorkspace } from './use-settings-workspace.ts';
 import { useWorkspaceMembers } from './use-workspace-members.ts';
 
@@ -79,7 +80,7 @@ function AdminAudit({ workspaceId }: { readonly workspaceId: string }) {
       {entries === null && problem === null ? <p role="status">Loading…</p> : null}
       {entries !== null && entries.length === 0 ? <p>Nothing recorded yet.</p> : null}
       {entries === null || entries.length === 0 ? null : (
-        <div className="table-wrap">
+        <TableWrap label="Audit log entries">
           <table className="audit-table">
             <caption className="visually-hidden">Audit log, newest first</caption>
             <thead>
@@ -97,7 +98,7 @@ function AdminAudit({ workspaceId }: { readonly workspaceId: string }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {nextBefore === null ? null : (
         <button type="button" disabled={busy} onClick={() => void loadPage(nextBefore)}>Older entries</button>

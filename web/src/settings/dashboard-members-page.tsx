@@ -6,6 +6,7 @@ import type { Dashboard } from '../executions/types.ts';
 import { useMe } from '../shell/session.tsx';
 import { ConfirmButton } from './confirm-button.tsx';
 import { dashboardRoles, personName, type DashboardMember, type DashboardRole, type WorkspaceMember } from './types.ts';
+import { TableWrap } from './table-wrap.tsx';
 import '../executions/pages.css';
 import './settings.css';
 
@@ -80,7 +81,7 @@ function DashboardMembers({ dashboardId }: { readonly dashboardId: string }) {
         <p role="status" className={`outcome ${outcome?.kind === 'error' ? 'outcome-error' : 'outcome-ok'}`}>{outcome?.text ?? ''}</p>
         {members === null && problem === null ? <p>Loading…</p> : null}
         {members === null ? null : (
-          <div className="table-wrap">
+          <TableWrap label="Dashboard members">
             <table className="members-table">
               <thead>
                 <tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th>{isOwner ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}</tr>
@@ -98,7 +99,7 @@ function DashboardMembers({ dashboardId }: { readonly dashboardId: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
         <p className="hint">Workspace admins can open every dashboard of the workspace as owners, listed here or not.</p>
       </section>

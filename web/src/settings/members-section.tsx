@@ -4,6 +4,7 @@ import { issuesByPath, messageOf, unwrap } from '../api-errors.ts';
 import { useMe, useSession } from '../shell/session.tsx';
 import { ConfirmButton } from './confirm-button.tsx';
 import { personName, workspaceRoles, type WorkspaceMember, type WorkspaceRole } from './types.ts';
+import { TableWrap } from './table-wrap.tsx';
 import { useSettingsWorkspace } from './use-settings-workspace.ts';
 import { useWorkspaceMembers } from './use-workspace-members.ts';
 
@@ -53,7 +54,7 @@ export function MembersSection() {
       {problem === null ? null : <p role="alert" className="outcome outcome-error">{problem}</p>}
       {members === null && problem === null ? <p role="status">Loading…</p> : null}
       {members === null ? null : (
-        <div className="table-wrap">
+        <TableWrap label="Members">
           <table className="members-table">
             <thead>
               <tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th>{isAdmin ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}</tr>
@@ -73,7 +74,7 @@ export function MembersSection() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

@@ -7,6 +7,7 @@ import { ConfirmButton } from './confirm-button.tsx';
 import { CreatedTokenNotice } from './created-token.tsx';
 import { TokenForm, type CreatedToken } from './token-form.tsx';
 import type { ApiToken } from './types.ts';
+import { TableWrap } from './table-wrap.tsx';
 import { useSettingsWorkspace } from './use-settings-workspace.ts';
 
 /** Whether a token still works, as its row says. */
@@ -71,7 +72,7 @@ export function TokensSection() {
       {tokens === null ? <p>Loading…</p> : null}
       {tokens !== null && tokens.length === 0 ? <p>You have no API tokens.</p> : null}
       {tokens === null || tokens.length === 0 ? null : (
-        <div className="table-wrap">
+        <TableWrap label="Your API tokens">
           <table className="tokens-table">
             <caption className="visually-hidden">Your API tokens, newest first</caption>
             <thead>
@@ -99,7 +100,7 @@ export function TokensSection() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );
