@@ -122,7 +122,7 @@ describe('the live dashboard page', () => {
     const v = await open(vic, id);
     await expect.poll(() => v.locator('main').getAttribute('data-access')).toBe('readonly');
     await v.getByText('first').waitFor();
-    // Nothing to type into or press on the dashboard (the terminal button is disabled for everyone).
+    // Nothing to type into or press on the dashboard (the terminal button is disabled for viewers).
     const controls = v.locator('main.dashboard-page').locator('input:not([disabled]), textarea, select, [contenteditable="true"], button:not([disabled]), .drag-handle, .resize-handle');
     expect(await controls.count()).toBe(0);
     expect(await v.locator('main.dashboard-page input[type=checkbox]').isDisabled()).toBe(true);
@@ -267,7 +267,8 @@ steps:
     const session = v.locator('.sessions-panel li[data-session]').first();
     await session.waitFor({ timeout: 30_000 });
     expect(await session.locator('.badge').textContent()).toMatch(/\w/);
-    expect(await session.getByRole('button', { name: /Terminal/ }).isDisabled()).toBe(true);
+    // Opening a terminal needs control: a viewer's Terminal button is disabled (test/browser/terminal.test.ts opens one).
+    expect(await v.locator('.sessions-panel').getByRole('button', { name: 'Terminal' }).isDisabled()).toBe(true);
     expect(await v.locator(`[data-execution="${execution.id}"] a`).first().getAttribute('href')).toBe(`/executions/${execution.id}`);
     await screenshot(v, 'dashboard-runs');
   }, 180_000);

@@ -106,7 +106,7 @@ function LiveDashboardView({ dashboardId }: { dashboardId: string }) {
           <aside className="dashboard-side">
             <PresenceList people={people} items={items} />
             <ExecutionsPanel state={live.state.document} canDecide={!readOnly} />
-            <SessionsPanel state={live.state.document} />
+            <SessionsPanel state={live.state.document} dashboardId={dashboardId} canOpenTerminal={!readOnly} />
           </aside>
         </div>
       )}
