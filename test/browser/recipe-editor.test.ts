@@ -156,11 +156,16 @@ describe('the recipe editor', () => {
 
   it('archives a recipe from /recipes (no Edit or Run then) and restores it', async () => {
     const recipe = await ada.createRecipe(workspaceId, { yaml: 'name: retire-me\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n' });
+    await ada.createRecipe(workspaceId, { yaml: 'name: keep-me\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n' });
     const page = await open(`/recipes?workspace=${workspaceId}`, { width: 375 });
     const row = page.locator(`li[data-recipe="${recipe.id}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'recipes-narrow');
     await row.getByRole('button', { name: 'Archive retire-me' }).click();
-    await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(0);
-    expect((await ada.request<Answer>('GET', `/v1/recipes/${recipe.id}`)).archivedAt).not.toBeNull();
+    await expect.poll(async () => (await ada.request<Answer>('GET', `/v1/recipes/${recipe.id}`)).archivedAt, { timeout: 15_000 }).not.toBeNull();
+    // Gone from the list once it is read again (the other recipes are there).
+    await expect.poll(async () => [await row.count(), (await page.locator('li[data-recipe]').count()) > 0], { timeout: 15_000 }).toEqual([0, true]);
     await page.getByLabel('Show archived recipes').check();
     await row.waitFor({ timeout: 15_000 });
     expect(await row.getByRole('link', { name: /^Edit/ }).count()).toBe(0);
