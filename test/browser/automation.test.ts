@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiAs, axeViolations, screenshot, signIn, startConsole, type ApiUser, type Console } from './support/index.ts';
 
@@ -29,12 +29,18 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 /** An API call as Ada that must succeed. */
 const ok = (method: string, path: string, body?: unknown): Promise<Answer> => ada.request<Answer>(method, path, body);
 
-/** A fresh context signed in as Ada at `path` (CSP bypassed only so axe can be injected). */
-async function open(path: string, options: { width?: number; dark?: boolean } = {}): Promise<Page> {
-  const page = await app.newPage({ colorScheme: options.dark === true ? 'dark' : 'light', bypassCSP: true });
-  if (options.width !== undefined) await page.setViewportSize({ width: options.width, height: 800 });
+/** Ada's browser: one context (CSP bypassed only so axe can be injected), signed in once. */
+let browser: BrowserContext;
+
+/**
+ * A new page of Ada's signed-in browser at `path`. One sign-in per file: the server limits /auth
+ * requests per address (BATON_RATE_LIMIT_AUTH_PER_MINUTE), and a sign-in per test ran into it.
+ */
+async function open(path: string, options: { dark?: boolean } = {}): Promise<Page> {
+  const page = await browser.newPage();
   page.on('pageerror', (error) => console.error('page error:', error.message));
-  await signIn(page, 'ada@example.com', { name: 'Ada Lovelace', returnTo: path });
+  if (options.dark === true) await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(path);
   return page;
 }
 
@@ -52,9 +58,10 @@ const listedFires = (page: Page) => page.getByTestId('next-fires').locator('time
 
 beforeAll(async () => {
   app = await startConsole();
-  const first = await app.newPage();
+  const first = await app.newPage({ bypassCSP: true });
   await signIn(first, 'ada@example.com', { name: 'Ada Lovelace', returnTo: '/welcome' });
-  await first.context().close();
+  browser = first.context();
+  await first.close();
   ada = await apiAs(app, 'ada@example.com');
   workspaceId = (await ok('POST', '/v1/workspaces', { name: 'Nightlies' })).id;
   dashboardId = (await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Ops board' })).id;
@@ -81,6 +88,7 @@ describe('schedules', () => {
     await expect.poll(() => form.locator('[data-field="cron"] .field-error').textContent(), { timeout: 15_000 }).toBe(cronIssue);
     expect(await form.getByLabel('Cron', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'schedule-new');
 
     await form.getByLabel('Cron', { exact: true }).fill('30 2 * * *');
     await form.getByRole('button', { name: 'Create schedule' }).click();
@@ -119,16 +127,15 @@ describe('schedules', () => {
     await page.getByRole('button', { name: 'Resume' }).click();
     await expect.poll(() => page.getByTestId('schedule-state').textContent(), { timeout: 10_000 }).toBe('active');
     expect((await ok('GET', `/v1/schedules/${id}`)).paused).toBe(false);
-    await ok('PATCH', `/v1/schedules/${id}`, { paused: true });
 
     // The list: recipe, cron, zone, state and the next fires.
     await page.getByRole('link', { name: '← Schedules' }).click();
     const row = page.locator(`li[data-schedule="${id}"]`);
     // Named once the workspace's recipes are in.
-    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/nightly gated.*paused.*runs gated on 15 4 \* \* 1 \(UTC\)/s);
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/nightly gated.*active.*runs gated on 15 4 \* \* 1 \(UTC\).*next:/s);
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'schedules');
-    await page.context().close();
+    await page.close();
   });
 
   it('a schedule that fires shows each fire with a link to the execution it started', async () => {
@@ -153,11 +160,12 @@ describe('schedules', () => {
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'schedule-fires');
     await page.setViewportSize({ width: 375, height: 800 });
+    await row.scrollIntoViewIfNeeded();
     await screenshot(page, 'schedule-narrow');
     await link.click();
     await page.waitForURL(`**/executions/${fire?.executionId}`);
     await page.getByTestId('execution-status').waitFor();
-    await page.context().close();
+    await page.close();
   });
 });
 
@@ -242,7 +250,7 @@ describe('triggers', () => {
     expect(await page.getByTestId('secret-once').count()).toBe(0);
     expect(await page.content()).not.toContain(secret);
     await screenshot(page, 'triggers');
-    await page.context().close();
+    await page.close();
   });
 
   it('a change the server refuses (409) shows its reason', async () => {
@@ -257,6 +265,6 @@ describe('triggers', () => {
     expect(refused.status).toBe(409);
     await expect.poll(() => edit.getByRole('alert').textContent(), { timeout: 10_000 }).toBe(`Refused: ${refused.body.error.message as string}`);
     expect((await ok('GET', `/v1/triggers/${trigger.id}`)).name).toBe('old');
-    await page.context().close();
+    await page.close();
   });
 });
