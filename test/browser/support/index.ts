@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './chromium.ts';
 
 export { axeViolations, type AxeViolation } from './axe.ts';
-import { createToken, startServer, type RunningServer } from './server.ts';
+import { createToken, startServer, type RunningServer, type ServerOptions } from './server.ts';
 
 /**
  * The browser tests' harness: the real server (a child process, its own database, the development
@@ -26,8 +26,8 @@ export interface Console {
 }
 
 /** Starts the server and Chromium (call in beforeAll with a long timeout; `stop` in afterAll). */
-export async function startConsole(): Promise<Console> {
-  const server = await startServer();
+export async function startConsole(options: ServerOptions = {}): Promise<Console> {
+  const server = await startServer(options);
   let browser: Browser;
   try {
     browser = await launchChromium();

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../../src/adapters/postgres/embedded-postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
@@ -17,20 +17,32 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** How to start the server for the browser tests (the defaults) or a benchmark. */
+export interface ServerOptions {
+  /**
+   * Outside vitest (benchmarks): keep data here, on the embedded Postgres the server starts itself
+   * (as `npm start` does), kept after `stop`. Tests leave it out: a database of their own, dropped.
+   */
+  readonly dataDir?: string;
+  /** More environment for the server (a benchmark lifts the rate limits). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
  * Starts the real server on its own database, the development identity provider beside it, and
  * waits until the console's page answers 200 (the server builds the console first when web/dist is
  * missing or stale; that can take a while on a busy machine).
  */
-export async function startServer(): Promise<RunningServer> {
-  const database: TestDatabase = await createTestDatabase();
-  const dataDir = await mkdtemp(join(tmpdir(), 'baton-browser-'));
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const database: TestDatabase | undefined = options.dataDir === undefined ? await createTestDatabase() : undefined;
+  if (options.dataDir !== undefined) await mkdir(dirname(options.dataDir), { recursive: true, mode: 0o777 });
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'baton-browser-')));
   const port = await freePort();
   let idpPort = await freePort();
   while (idpPort === port) idpPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
-    DATABASE_URL: database.url,
+    ...(database === undefined ? {} : { DATABASE_URL: database.url }),
     PORT: String(port),
     HOST: '127.0.0.1',
     BATON_PUBLIC_URL: url,
@@ -40,6 +52,7 @@ export async function startServer(): Promise<RunningServer> {
     BATON_DATA_DIR: dataDir,
     BATON_CREDENTIAL_KEYS: testCredentialKeys,
     LOG_LEVEL: 'warn',
+    ...options.env,
   };
   const server = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'], env);
   const stop = async () => {
@@ -49,6 +62,7 @@ export async function startServer(): Promise<RunningServer> {
       await server.exited;
       clearTimeout(killer);
     }
+    if (database === undefined) return;
     await database.drop();
     await rm(dataDir, { recursive: true, force: true });
   };
