@@ -91,12 +91,21 @@ describe('the recipe editor', () => {
   it('shows the server\'s problem deep in a step at that step\'s line, moves there from the list, and saves the fix as a new version', async () => {
     const recipe = await ada.createRecipe(workspaceId, { yaml: v1 });
     const page = await open(`/recipes?workspace=${workspaceId}`);
+    const scripts: string[] = [];
+    page.on('request', (request) => {
+      if (request.resourceType() === 'script') scripts.push(new URL(request.url()).pathname);
+    });
+    await page.reload();
+    await page.getByRole('link', { name: 'Edit release-notes' }).waitFor({ timeout: 15_000 });
+    // The editor (CodeMirror, the YAML parser) is not part of other pages: fetched once the editor opens.
+    expect(scripts.filter((path) => path.includes('recipe-yaml-editor'))).toEqual([]);
     await page.getByRole('link', { name: 'Edit release-notes' }).click();
     await page.waitForURL((url) => url.pathname === `/recipes/${recipe.id}/edit`);
     const editor = page.getByRole('textbox', { name: 'YAML of release-notes' });
     // The latest version's source, as YAML.
     await expect.poll(() => editor.textContent(), { timeout: 30_000 }).toContain('Publish the notes of ${inputs.title}?');
     expect(await page.getByText('Saving adds version 2').count()).toBe(1);
+    expect(scripts.filter((path) => path.includes('recipe-yaml-editor'))).toHaveLength(1);
 
     await replaceText(page, broken);
     await page.getByRole('button', { name: 'Save new version' }).click();
