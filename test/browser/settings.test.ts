@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGitHubStandIn, type GitHubStandIn } from '../support/github-stand-in.ts';
 import { apiAs, axeViolations, screenshot, signIn, startConsole, type ApiUser, type Console } from './support/index.ts';
 
 /**
@@ -8,6 +9,8 @@ import { apiAs, axeViolations, screenshot, signIn, startConsole, type ApiUser, t
  * Bob is a plain member; what the pages change is checked through the API afterwards.
  */
 let baton: Console;
+let github: GitHubStandIn; // GitHub's REST API for Apps, local (test/support)
+const hookSecret = 'acme-webhook-secret-0123456789';
 
 interface Person {
   readonly name: string;
@@ -61,7 +64,8 @@ async function withToken(token: string, path: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  baton = await startConsole();
+  github = await startGitHubStandIn();
+  baton = await startConsole({ env: { BATON_GITHUB_API_URL: github.url } });
   ada = await person('ada@example.com', 'Ada Lovelace');
   bob = await person('bob@example.com', 'Bob Member');
   workspaceId = (await ada.api.createWorkspace('Acme')).id;
@@ -70,6 +74,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await baton?.stop();
+  await github?.close();
 }, 60_000);
 
 describe('workspace members', () => {
@@ -246,6 +251,40 @@ describe('integrations', () => {
     expect(new URL(page.url()).pathname).toBe('/settings/integrations');
     await screenshot(page, 'settings-integrations');
     await expectNoSeriousAxe(page, 'integrations');
+    await page.close();
+  }, 120_000);
+
+  it('an admin connects a GitHub App installation from the page, sees it listed without its secrets, and disconnects it', async () => {
+    github.addInstallation({ id: 4242, account: { login: 'acme-org', type: 'Organization' }, repositories: ['api'], permissions: { contents: 'write', issues: 'write' } });
+    const page = await open(ada, '/settings/integrations');
+    await page.getByText('No connections yet.').waitFor();
+    const form = page.getByRole('form', { name: 'Connect GitHub' });
+    await form.getByLabel('App id').fill(github.appId);
+    await form.getByLabel('Installation id').fill('4242');
+    await form.getByLabel('Private key (PEM)').fill(github.privateKeyPem);
+    await form.getByLabel('Webhook secret').fill(hookSecret);
+    await form.getByRole('button', { name: 'Connect GitHub' }).click();
+    const item = page.locator('li[data-integration="github"]');
+    await item.waitFor();
+    await expect.poll(() => status(page).textContent()).toContain('Connected GitHub (acme-org)');
+    expect(await item.textContent()).toContain('acme-org');
+    expect(await item.locator('.badge').textContent()).toBe('connected');
+    expect(await item.textContent()).toContain('4242');
+    // The secrets left the form once sent, and are nowhere on the page.
+    expect(await form.getByLabel('Private key (PEM)').inputValue()).toBe('');
+    expect(await form.getByLabel('Webhook secret').inputValue()).toBe('');
+    const keyLine = github.privateKeyPem.split('\n')[10] ?? 'no such line';
+    const html = await page.content();
+    expect(html).not.toContain(keyLine);
+    expect(html).not.toContain(hookSecret);
+    let listed: Answer[] = (await ok(ada, 'GET', `/v1/workspaces/${workspaceId}/integrations`)).integrations;
+    expect(listed.map((i) => [i.provider, i.status, i.externalId])).toEqual([['github', 'connected', '4242']]);
+
+    await item.getByRole('button', { name: /^Disconnect/ }).click();
+    await item.getByRole('button', { name: 'Yes, disconnect' }).click();
+    await page.getByText('No connections yet.').waitFor();
+    listed = (await ok(ada, 'GET', `/v1/workspaces/${workspaceId}/integrations`)).integrations;
+    expect(listed).toEqual([]);
     await page.close();
   }, 120_000);
 });
