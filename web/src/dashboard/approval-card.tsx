@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { callApi } from './http.ts';
+import { api } from '../api.ts';
+import { messageOf, unwrap } from '../api-errors.ts';
 import type { ApprovalView } from './state-model.ts';
 
 /** Props of one approval. */
@@ -23,10 +24,16 @@ export function ApprovalCard({ approval, canDecide }: ApprovalCardProps) {
   const decide = async (verdict: 'approve' | 'reject') => {
     setBusy(true);
     setProblem(null);
-    const answer = await callApi('POST', `/v1/executions/${encodeURIComponent(approval.executionId)}/steps/${encodeURIComponent(approval.stepId)}/${verdict}`, comment.trim() === '' ? {} : { comment });
-    setBusy(false);
-    if (answer.ok) setComment('');
-    else setProblem(answer.message);
+    const params = { path: { id: approval.executionId, stepId: approval.stepId } };
+    const body = comment.trim() === '' ? {} : { comment };
+    try {
+      await unwrap(verdict === 'approve' ? api.POST('/v1/executions/{id}/steps/{stepId}/approve', { params, body }) : api.POST('/v1/executions/{id}/steps/{stepId}/reject', { params, body }));
+      setComment('');
+    } catch (error) {
+      setProblem(messageOf(error));
+    } finally {
+      setBusy(false);
+    }
   };
   const commentId = `comment-${approval.key}`;
   return (

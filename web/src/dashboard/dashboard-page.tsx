@@ -1,9 +1,10 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useParams } from 'react-router';
 import { Board } from './board.tsx';
+import { api } from '../api.ts';
+import { messageOf, unwrap } from '../api-errors.ts';
 import { colorFor } from './colors.ts';
 import { ExecutionsPanel } from './executions-panel.tsx';
-import { callApi } from './http.ts';
 import { readBoardItems } from './model.ts';
 import { peopleFrom, PresenceList } from './presence.tsx';
 import { SessionsPanel } from './sessions-panel.tsx';
@@ -18,9 +19,6 @@ interface DashboardInfo {
   name: string;
   archivedAt: string | null;
   role?: string;
-}
-interface Members {
-  members: Array<{ userId: string; name: string | null; email: string | null }>;
 }
 
 /**
@@ -44,16 +42,13 @@ function LiveDashboardView({ dashboardId }: { dashboardId: string }) {
   useEffect(() => {
     let cancelled = false;
     void (async () => {
-      const [who, dashboard, list] = await Promise.all([
-        callApi<Me>('GET', '/v1/me'),
-        callApi<DashboardInfo>('GET', `/v1/dashboards/${encodeURIComponent(dashboardId)}`),
-        callApi<Members>('GET', `/v1/dashboards/${encodeURIComponent(dashboardId)}/members`),
-      ]);
+      const path = { path: { id: dashboardId } };
+      const [who, dashboard, list] = await Promise.allSettled([unwrap(api.GET('/v1/me')), unwrap(api.GET('/v1/dashboards/{id}', { params: path })), unwrap(api.GET('/v1/dashboards/{id}/members', { params: path }))]);
       if (cancelled) return;
-      if (who.ok) setMe(who.body.user);
-      if (dashboard.ok) setInfo(dashboard.body);
-      else setLoadProblem(dashboard.message);
-      if (list.ok) setMembers(new Map(list.body.members.map((m) => [m.userId, m.name ?? m.email ?? m.userId])));
+      if (who.status === 'fulfilled') setMe(who.value.user);
+      if (dashboard.status === 'fulfilled') setInfo(dashboard.value);
+      else setLoadProblem(messageOf(dashboard.reason));
+      if (list.status === 'fulfilled') setMembers(new Map(list.value.members.map((m) => [m.userId, m.name ?? m.email ?? m.userId])));
     })();
     return () => {
       cancelled = true;
