@@ -47,6 +47,7 @@ const askAgain: Readonly<Record<number, string>> = {
   1013: 'the sandbox could not check the token yet',
   4404: 'the sandbox was replaced or stopped',
   4408: 'the terminal did not answer in time',
+  4000: 'the terminal did not answer in time',
   4419: 'the token expired',
 };
 // A new token cannot fix these more than once.
@@ -56,6 +57,8 @@ const refused: Readonly<Record<number, string>> = {
   4403: 'the token is for another sandbox',
 };
 const maxBackoffMs = 8_000;
+// From the socket's creation to the sandbox's "ready" (the sandbox itself allows 5 s for the token).
+const attachTimeoutMs = 15_000;
 // Attempts in a row that never reached "ready" before the panel gives up and says why.
 const maxFailures = 6;
 
@@ -129,11 +132,29 @@ export class TerminalConnection {
     this.#socket = socket;
     this.#ready = false;
     socket.binaryType = 'arraybuffer';
+    // A socket the page's CSP blocks may never say so on the socket: the policy event does.
+    const origin = new URL(grant.attachUrl).origin.replace(/^http/, 'ws');
+    const blocked = (event: SecurityPolicyViolationEvent) => {
+      if (this.#socket !== socket || !event.effectiveDirective.startsWith('connect-src') || !event.blockedURI.startsWith(origin)) return;
+      this.#socket = undefined;
+      socket.close();
+      this.#giveUp(`Closed: this console may not connect to ${origin} (its Content-Security-Policy); the server's BATON_TERMINAL_ORIGINS must list it.`);
+    };
+    document.addEventListener('securitypolicyviolation', blocked);
+    // Nor does every failure to attach end in a close event soon: a sandbox that never says "ready" is a failed attempt.
+    const attachTimer = setTimeout(() => {
+      if (this.#socket === socket && !this.#ready) socket.close(4000, 'not ready in time');
+    }, attachTimeoutMs);
+    const settle = () => {
+      clearTimeout(attachTimer);
+      document.removeEventListener('securitypolicyviolation', blocked);
+    };
     socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', token: grant.token }));
     socket.onmessage = (event: MessageEvent) => {
       if (event.data instanceof ArrayBuffer) return this.#options.onOutput(new Uint8Array(event.data));
       const message = parse(event.data);
       if (message?.type !== 'ready') return;
+      settle();
       this.#ready = true;
       this.#failures = 0;
       this.#refusals = 0;
@@ -142,6 +163,7 @@ export class TerminalConnection {
       this.#options.onStatus({ phase: 'connected', message: `Connected to sandbox ${typeof message.sandboxId === 'string' ? message.sandboxId : (grant.sandboxId ?? '')}.` });
     };
     socket.onclose = (event: CloseEvent) => {
+      settle();
       if (this.#socket !== socket || this.#closed) return;
       this.#socket = undefined;
       const wasReady = this.#ready;
