@@ -290,7 +290,7 @@ describe('integrations', () => {
 });
 
 describe('dashboard members', () => {
-  it("an owner makes a member a viewer from the members page, and that person's open dashboard turns read-only; they see the list read-only", async () => {
+  it("an owner makes a member a viewer from the members page, and that person's open dashboard turns read-only; they see the list read-only; the owner removes and adds them back", async () => {
     const dashboard = await ada.api.createDashboard(workspaceId, 'Launch plan');
     await ok(ada, 'PUT', `/v1/dashboards/${dashboard.id}/members/${bob.id}`, { role: 'editor' });
 
@@ -332,6 +332,15 @@ describe('dashboard members', () => {
     await memberRow(page, bob.email).waitFor({ state: 'detached' });
     const after: Answer[] = (await ok(ada, 'GET', `/v1/dashboards/${dashboard.id}/members`)).members;
     expect(after.some((m) => m.userId === bob.id)).toBe(false);
+
+    // And adds him back, picked from the workspace's members, as an editor.
+    const add = page.getByRole('form', { name: 'Add someone to the dashboard' });
+    await add.getByLabel('Person').selectOption({ label: `${bob.name} (${bob.email})` });
+    await add.getByLabel('Role').selectOption('editor');
+    await add.getByRole('button', { name: 'Add to dashboard' }).click();
+    await memberRow(page, bob.email).waitFor();
+    const back: Answer[] = (await ok(ada, 'GET', `/v1/dashboards/${dashboard.id}/members`)).members;
+    expect(back.find((m) => m.userId === bob.id)?.role).toBe('editor');
     await page.close();
     await bobs.close();
   }, 180_000);
