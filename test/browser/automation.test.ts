@@ -147,6 +147,8 @@ describe('schedules', () => {
     // The history refreshes on its own: a started fire appears with its execution.
     const started = page.locator('tr[data-fire]', { has: page.locator('.badge', { hasText: 'started' }) }).first();
     await started.waitFor({ timeout: 30_000 });
+    // More fires than a page holds (20), so the history pages back.
+    await expect.poll(async () => (await ok('GET', `/v1/schedules/${schedule.id}/fires?limit=200`)).fires.length, { timeout: 60_000, interval: 1000 }).toBeGreaterThan(22);
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => page.getByTestId('schedule-state').textContent(), { timeout: 10_000 }).toBe('paused');
     // Pinned by its time: a fire in the moment of pausing may still join the top of the list.
@@ -157,7 +159,15 @@ describe('schedules', () => {
     expect(fire?.outcome).toBe('started');
     const link = row.getByRole('link', { name: /^execution / });
     expect(await link.getAttribute('href')).toBe(`/executions/${fire?.executionId}`);
+    // Opened again: the newest 20, then "Older fires" brings the rest, as the API lists them.
+    await page.reload();
+    await row.waitFor();
+    expect(await page.locator('tr[data-fire]').count()).toBe(20);
+    await page.getByRole('button', { name: 'Older fires' }).click();
+    await expect.poll(() => page.locator('tr[data-fire]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-fire'))), { timeout: 10_000 }).toEqual(fires.map((f) => f.fireAt));
+    expect(await page.getByRole('button', { name: 'Older fires' }).count()).toBe(0);
     expect(await axeViolations(page)).toEqual([]);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'schedule-fires');
     await page.setViewportSize({ width: 375, height: 800 });
     await row.scrollIntoViewIfNeeded();
@@ -207,6 +217,10 @@ describe('triggers', () => {
     const stored = await page.evaluate(() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), location.href, history.state]));
     expect(stored).not.toContain(secret);
     expect(await axeViolations(page)).toEqual([]);
+    // The README's picture hides the secret (blurred), worthless as it is once this server stops.
+    await page.getByTestId('trigger-secret').evaluate((element) => {
+      (element as HTMLElement).style.filter = 'blur(5px)';
+    });
     await screenshot(page, 'trigger-secret-dark');
     const triggerId = hookUrl.split('/').pop() ?? '';
     expect(await ok('GET', `/v1/triggers/${triggerId}`)).toMatchObject({ name: 'deploys', source: 'webhook', filter: 'event.payload.env == "prod"', action: { kind: 'start', recipeId: gatedId, dashboardId, inputs: { branch: 'event.payload.branch' } } });
