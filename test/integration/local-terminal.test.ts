@@ -19,6 +19,8 @@ interface Key { kid: string; privateKey: CryptoKey }
 
 let baton: { url: string; server: Server };
 let published: Key;
+// What the stand-in Baton publishes at /.well-known/jwks.json (a test adds a key to rotate).
+const jwks: Array<Record<string, unknown>> = [];
 let plane: LocalSandboxPlane;
 let dataDir: string;
 
@@ -78,8 +80,9 @@ function attach(url: string, first?: unknown, protocols: string[] = ['baton.term
 beforeAll(async () => {
   const key = await newKey();
   published = key;
+  jwks.push(key.jwk);
   const server = createServer((req, res) => {
-    if (req.url === '/.well-known/jwks.json') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.jwk] }));
+    if (req.url === '/.well-known/jwks.json') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: jwks }));
     req.resume();
     res.writeHead(204).end();
   });
@@ -143,6 +146,20 @@ describe("the local plane's stand-in terminal", () => {
     expect((await t.closed).code).toBe(4404);
     const again = await attach(attachUrl, { type: 'auth', token: await sign(published, { sub: 'user-3', aud: `sandbox:${id}` }) });
     expect((await again.closed).code).toBe(4404);
+  });
+
+  it("admits a token of a key Baton made after the plane first fetched its keys (rotation)", async () => {
+    const { id, attachUrl } = await sandboxWithTerminal('user-5');
+    const first = await attach(attachUrl, { type: 'auth', token: await sign(published, { sub: 'user-5', aud: `sandbox:${id}` }) });
+    await eventually(() => first.output().includes('no shell'), 10_000, 'the banner');
+    const rotated = await newKey();
+    jwks.unshift(rotated.jwk);
+    // The plane refetches on an unknown kid at most once a second: past that, the new key works at once.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const t = await attach(attachUrl, { type: 'auth', token: await sign(rotated, { sub: 'user-5', aud: `sandbox:${id}` }) });
+    await eventually(() => t.output().includes('no shell'), 10_000, 'the banner with the rotated key');
+    t.socket.close(1000);
+    first.socket.close(1000);
   });
 
   it('closes a socket that never authenticates (4408), and answers 404 to an upgrade elsewhere', async () => {

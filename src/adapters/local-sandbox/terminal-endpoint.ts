@@ -39,7 +39,8 @@ export function createTerminalEndpoint(plane: SandboxPlane, logger: Logger): Ter
   const open = new Map<WebSocket, string>();
   const keysOf = (jwksUrl: string) => {
     let set = keySets.get(jwksUrl);
-    if (set === undefined) keySets.set(jwksUrl, (set = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 10_000 })));
+    // An unknown kid refetches (Baton's keys rotate), at most once a second: a new key is usable almost at once.
+    if (set === undefined) keySets.set(jwksUrl, (set = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 1_000 })));
     return set;
   };
   // A sandbox that stops while someone is attached: tell them it is gone, so they ask Baton anew.

@@ -50,7 +50,7 @@ const askAgain: Readonly<Record<number, string>> = {
   4000: 'the terminal did not answer in time',
   4419: 'the token expired',
 };
-// A new token cannot fix these more than once.
+// A new token rarely fixes these (see the retries in onclose).
 const refused: Readonly<Record<number, string>> = {
   4400: 'the terminal does not speak this protocol',
   4401: 'the terminal refused the token',
@@ -171,8 +171,9 @@ export class TerminalConnection {
       if (event.code === 1000) return this.#giveUp('The terminal ended.');
       const refusal = refused[event.code];
       if (refusal !== undefined) {
-        // Once with a fresh token (the keys may have rotated meanwhile); a second refusal is final.
-        if (++this.#refusals > 1) return this.#giveUp(`Closed: ${refusal} (${event.code}).`);
+        // Twice with a fresh token (a key made a moment ago may not have reached the sandbox's copy of
+        // Baton's keys yet: it refetches at most every few seconds); a third refusal is final.
+        if (++this.#refusals > 2) return this.#giveUp(`Closed: ${refusal} (${event.code}).`);
         return this.#later(`${capitalize(refusal)} (${event.code})`, wasReady);
       }
       this.#later(`${capitalize(askAgain[event.code] ?? `the connection closed (${event.code})`)}`, wasReady);
