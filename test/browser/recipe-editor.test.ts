@@ -156,7 +156,8 @@ describe('the recipe editor', () => {
 
     await replaceText(page, 'name: hello\nsteps:\n  - id: ask\n    kind: approval\n    prompt: "Hello?"\n');
     await expect.poll(() => page.locator('.recipe-problems li[data-origin="syntax"]').count(), { timeout: 15_000 }).toBe(0);
-    await page.getByRole('button', { name: 'Create recipe' }).click();
+    // Saved from the keyboard, without leaving the editor.
+    await page.keyboard.press('ControlOrMeta+s');
     await page.waitForURL((url) => url.pathname === '/recipes', { timeout: 15_000 });
     await expect.poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 }).toBe('Saved “hello” v1');
     const { recipes }: Answer = await ada.request('GET', `/v1/workspaces/${workspaceId}/recipes`);

@@ -45,6 +45,8 @@ describe('templates', () => {
     const parameters = await card.locator('tbody tr td:first-child').allTextContents();
     expect(parameters).toEqual(['repository', 'baseBranch', 'profile', 'approvals', 'integration']);
     expect(await card.locator('tbody tr').first().textContent()).toContain('required');
+    await card.locator('details > summary').click();
+    expect(await card.locator('details pre').textContent()).toContain('quorum: "{{approvals}}"');
     expect(await axeViolations(page)).toEqual([]);
 
     await card.getByRole('button', { name: 'Use template Nightly dependency update' }).click();

@@ -54,7 +54,7 @@ export function RecipeEditorPage() {
   const back = `/recipes${workspaceId === undefined ? '' : `?workspace=${encodeURIComponent(workspaceId)}`}`;
 
   const save = async () => {
-    if (workspaceId === undefined) return;
+    if (workspaceId === undefined || busy) return;
     setBusy(true);
     setError(null);
     try {
@@ -90,7 +90,7 @@ export function RecipeEditorPage() {
       {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
       {ready && loadError === null ? (
         <Suspense fallback={<p role="status">Loading the editor…</p>}>
-          <RecipeYamlEditor key={id ?? 'new'} initial={recipe === null ? starter : recipe.latest.source} issues={issues} label={editing ? `YAML of ${recipe?.name ?? 'the recipe'}` : 'YAML of the new recipe'} onChange={(value) => (text.current = value)} />
+          <RecipeYamlEditor key={id ?? 'new'} initial={recipe === null ? starter : recipe.latest.source} issues={issues} label={editing ? `YAML of ${recipe?.name ?? 'the recipe'}` : 'YAML of the new recipe'} onChange={(value) => (text.current = value)} onSave={() => void save()} />
         </Suspense>
       ) : loadError === null ? (
         <p role="status">Loading…</p>

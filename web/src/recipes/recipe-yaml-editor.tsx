@@ -1,6 +1,7 @@
 import { yaml } from '@codemirror/lang-yaml';
 import { forceLinting, lintGutter, linter, type Diagnostic } from '@codemirror/lint';
 import { StateEffect, StateField } from '@codemirror/state';
+import { keymap } from '@codemirror/view';
 import { EditorView, basicSetup } from 'codemirror';
 import { useEffect, useId, useRef, useState } from 'react';
 import { stringify } from 'yaml';
@@ -16,6 +17,8 @@ export interface RecipeYamlEditorProps {
   /** The editor's accessible name. */
   readonly label: string;
   readonly onChange: (text: string) => void;
+  /** Ctrl+S / Cmd+S in the editor. */
+  readonly onSave: () => void;
 }
 
 const setIssues = StateEffect.define<readonly ServerIssue[]>();
@@ -37,11 +40,13 @@ function sourceAsYaml(source: unknown): string {
  * to each. Loaded on demand (the editor page imports this module dynamically) so CodeMirror and the
  * YAML parser stay out of every other page's bundle.
  */
-export default function RecipeYamlEditor({ initial, issues, label, onChange }: RecipeYamlEditorProps) {
+export default function RecipeYamlEditor({ initial, issues, label, onChange, onSave }: RecipeYamlEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const changed = useRef(onChange);
   changed.current = onChange;
+  const saving = useRef(onSave);
+  saving.current = onSave;
   const [problems, setProblems] = useState<readonly PlacedProblem[]>([]);
   const headingId = useId();
 
@@ -65,6 +70,7 @@ export default function RecipeYamlEditor({ initial, issues, label, onChange }: R
           },
           { delay: 300, needsRefresh: (update) => update.transactions.some((tr) => tr.effects.some((e) => e.is(setIssues))) },
         ),
+        keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (saving.current(), true) }]),
         EditorView.contentAttributes.of({ 'aria-label': label }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) changed.current(update.state.doc.toString());
@@ -104,6 +110,7 @@ export default function RecipeYamlEditor({ initial, issues, label, onChange }: R
         <p role="status" className="hint">
           {problems.length === 0 ? 'None found.' : `${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}`}
         </p>
+        {issues.length === 0 ? null : <p className="hint">The server’s are from the last save and stay at their place until the next one; syntax errors follow the text as you type.</p>}
         <ul className="plain">
           {problems.map((p, i) => (
             <li key={`${p.origin}-${p.path}-${i}`} data-path={p.path} data-line={p.line} data-origin={p.origin}>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
 import { messageOf, unwrap } from '../api-errors.ts';
-import { when } from '../executions/format.ts';
+import { pretty, when } from '../executions/format.ts';
 import { defaultText } from './parameter-values.ts';
 import type { Template } from './use-template-dialog.tsx';
 
@@ -57,6 +57,11 @@ export function TemplateCard({ template, workspaceId, onUse, onDeleted }: { temp
           </div>
         )}
         {template.setup === null ? null : <p className="hint">Starts with: {template.setup}</p>}
+        <details>
+          <summary>Recipe <span className="visually-hidden">of {template.name}</span></summary>
+          {/* Focusable: a long recipe scrolls, and keyboards must reach it. */}
+          <pre tabIndex={0} role="region" aria-label={`Recipe of ${template.name}`}>{template.yaml ?? pretty(template.source)}</pre>
+        </details>
         <div className="button-row">
           <button type="button" className="primary" onClick={onUse}>
             Use template <span className="visually-hidden">{template.name}</span>
