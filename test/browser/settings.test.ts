@@ -220,6 +220,13 @@ describe('API tokens', () => {
     await page.locator('tr[data-token="deploy script"]').waitFor();
     expect(await page.getByTestId('created-token').count()).toBe(0);
     expect(await page.content()).not.toContain(secret);
+    // Readable at 375 px, dark: the form fits and the table scrolls inside its own region.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await screenshot(page, 'settings-tokens-narrow-dark');
+    await expectNoSeriousAxe(page, 'tokens, dark, 375 px');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // Revoke with confirmation: the API then refuses it.
     const again = page.locator('tr[data-token="deploy script"]');
