@@ -234,6 +234,21 @@ describe('API tokens', () => {
     await again.getByRole('button', { name: 'Yes, revoke' }).click();
     await expect.poll(() => again.getAttribute('data-state')).toBe('revoked');
     await expect.poll(() => withToken(secret, '/v1/me')).toBe(401);
+
+    // A token bound to one dashboard: it reaches that dashboard and no other.
+    const board = await ada.api.createDashboard(workspaceId, 'Token board');
+    const other = await ada.api.createDashboard(workspaceId, 'Other board');
+    await page.reload();
+    const form2 = page.getByRole('form', { name: 'New token' });
+    await form2.getByLabel('Name').fill('sandbox');
+    await form2.getByLabel('Only for dashboard').selectOption({ label: 'Token board' });
+    await form2.getByRole('button', { name: 'Create token' }).click();
+    const bound = await page.getByTestId('created-token').inputValue();
+    expect(await withToken(bound, `/v1/dashboards/${board.id}`)).toBe(200);
+    expect(await withToken(bound, `/v1/dashboards/${other.id}`)).not.toBe(200);
+    expect(await page.locator('tr[data-token="sandbox"] td').nth(2).textContent()).toBe('Token board');
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.getByTestId('created-token').count()).toBe(0);
     await page.close();
   }, 120_000);
 });
