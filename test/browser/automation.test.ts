@@ -267,18 +267,28 @@ describe('triggers', () => {
     await page.close();
   });
 
-  it('a change the server refuses (409) shows its reason', async () => {
-    const board = await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Old board' });
-    const trigger = await ok('POST', `/v1/workspaces/${workspaceId}/triggers`, { name: 'old', source: 'webhook', action: { kind: 'start', recipeId: quickId, dashboardId: board.id } });
-    await ok('PATCH', `/v1/dashboards/${board.id}`, { archived: true });
+  it('a change the server refuses (409) shows its reason; a rename alone does not send the action again', async () => {
+    const own = await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Old board' });
+    const spare = await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Spare board' });
+    const trigger = await ok('POST', `/v1/workspaces/${workspaceId}/triggers`, { name: 'old', source: 'webhook', action: { kind: 'start', recipeId: quickId, dashboardId: own.id } });
     const page = await open(`/triggers/${trigger.id}`);
     const edit = page.getByRole('region', { name: 'Edit' });
-    await edit.getByLabel('Name', { exact: true }).fill('old, renamed');
+    await edit.getByLabel('Dashboard', { exact: true }).selectOption({ label: 'Spare board' });
+    // Archived by someone else while the page is open: moving the trigger there is refused.
+    await ok('PATCH', `/v1/dashboards/${spare.id}`, { archived: true });
     await edit.getByRole('button', { name: 'Save changes' }).click();
-    const refused = await call('PATCH', `/v1/triggers/${trigger.id}`, { name: 'old, renamed', action: { kind: 'start', recipeId: quickId, dashboardId: board.id, inputs: {} } });
+    const refused = await call('PATCH', `/v1/triggers/${trigger.id}`, { action: { kind: 'start', recipeId: quickId, dashboardId: spare.id, inputs: {} } });
     expect(refused.status).toBe(409);
     await expect.poll(() => edit.getByRole('alert').textContent(), { timeout: 10_000 }).toBe(`Refused: ${refused.body.error.message as string}`);
-    expect((await ok('GET', `/v1/triggers/${trigger.id}`)).name).toBe('old');
+    expect((await ok('GET', `/v1/triggers/${trigger.id}`)).action.dashboardId).toBe(own.id);
+    // Its own dashboard archived too: a rename still saves, since the unchanged action is not sent
+    // (a start action sent again is checked again, and refused on an archived dashboard).
+    await ok('PATCH', `/v1/dashboards/${own.id}`, { archived: true });
+    await edit.getByLabel('Dashboard', { exact: true }).selectOption({ label: 'Old board' });
+    await edit.getByLabel('Name', { exact: true }).fill('old, renamed');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: /old, renamed/ }).waitFor({ timeout: 10_000 });
+    expect((await ok('GET', `/v1/triggers/${trigger.id}`)).name).toBe('old, renamed');
     await page.close();
   });
 });

@@ -10,7 +10,7 @@ import { triggerDraftOf, triggerFields, type TriggerDraft } from './trigger-draf
 import { TriggerEvents } from './trigger-events.tsx';
 import { shownByTriggerForm, TriggerForm } from './trigger-form.tsx';
 import { actionText, sourceText, TriggerState } from './trigger-list.tsx';
-import type { Trigger } from './types.ts';
+import type { Trigger, TriggerAction } from './types.ts';
 import { useChoices, type Choices } from './use-choices.ts';
 import '../executions/pages.css';
 import './automation.css';
@@ -80,7 +80,14 @@ export function TriggerPage() {
   );
 }
 
-/** The edit form (PATCH of every field but the source). */
+/** Whether two actions do the same (inputs compared whatever their order). */
+function sameAction(a: TriggerAction, b: TriggerAction): boolean {
+  if (a.kind === 'wake' || b.kind === 'wake') return a.kind === b.kind && JSON.stringify(a) === JSON.stringify(b);
+  const inputs = (x: Record<string, string>) => JSON.stringify(Object.entries(x).sort(([m], [n]) => m.localeCompare(n)));
+  return a.recipeId === b.recipeId && a.dashboardId === b.dashboardId && inputs(a.inputs) === inputs(b.inputs);
+}
+
+/** The edit form (PATCH of the name, event, filter, and the action when it changed). */
 function EditTrigger({ trigger, choices, onSaved }: { trigger: Trigger; choices: Choices; onSaved: (t: Trigger) => void }) {
   const [draft, setDraft] = useState<TriggerDraft>(() => triggerDraftOf(trigger));
   const [errors, setErrors] = useState<FormErrors>(noErrors);
@@ -92,7 +99,10 @@ function EditTrigger({ trigger, choices, onSaved }: { trigger: Trigger; choices:
     setSaved(false);
     try {
       // Enabled is left out: the Enable/Disable button owns it, and this draft may predate a click there.
-      const { enabled: _enabled, ...body } = triggerFields(draft);
+      const { enabled: _enabled, action, ...rest } = triggerFields(draft);
+      // The action only when it changed: a new start action is checked against the editor's rights
+      // (docs/triggers.md), which renaming a trigger should not need.
+      const body = sameAction(action, trigger.action) ? rest : { ...rest, action };
       onSaved(await unwrap(api.PATCH('/v1/triggers/{id}', { params: { path: { id: trigger.id } }, body })));
       setSaved(true);
     } catch (e) {
