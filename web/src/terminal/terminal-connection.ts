@@ -102,10 +102,12 @@ export class TerminalConnection {
     this.#options.onStatus({ phase: 'closed', message: 'Closed.' });
   }
 
-  /** After it gave up: try again from the start. */
+  /** After it gave up or was closed (a page restored from the back/forward cache): start again. */
   retry(): void {
-    if (this.#closed) return;
+    this.#closed = false;
     clearTimeout(this.#timer);
+    this.#socket?.close(1000, 'starting again');
+    this.#socket = undefined;
     this.#failures = 0;
     this.#refusals = 0;
     this.start();
