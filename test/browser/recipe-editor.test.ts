@@ -131,6 +131,11 @@ describe('the recipe editor', () => {
     await expect.poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 }).toBe('Saved “release-notes” v2');
     const row = page.locator(`li[data-recipe="${recipe.id}"]`);
     await expect.poll(() => row.getByTestId('recipe-version').textContent(), { timeout: 15_000 }).toMatch(/^v2 /);
+    // Its versions: v2 first, its source readable (and reachable by keyboard when it scrolls).
+    await row.getByText('Versions').click();
+    await row.locator('ol li summary').first().click();
+    expect(await row.locator('ol li pre').first().textContent()).toContain('"factor": 2');
+    expect(await axeViolations(page)).toEqual([]);
     const saved: Answer = await ada.request('GET', `/v1/recipes/${recipe.id}`);
     expect(saved.latest.source.steps[1]).toMatchObject({ id: 'polish', retry: { maxAttempts: 3, backoff: { initial: '1s', factor: 2, max: '1m' } } });
   }, 180_000);

@@ -26,7 +26,8 @@ export function RecipeVersions({ recipeId }: { recipeId: string }) {
               <summary>
                 v{v.version} · {when(v.createdAt)}
               </summary>
-              <pre>{typeof v.source === 'string' ? v.source : pretty(v.source)}</pre>
+              {/* Focusable: a long source scrolls, and keyboards must reach it. */}
+              <pre tabIndex={0} role="region" aria-label={`Source of v${v.version}`}>{typeof v.source === 'string' ? v.source : pretty(v.source)}</pre>
             </details>
           </li>
         ))}
