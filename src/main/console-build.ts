@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger as PinoLogger } from 'pino';
 import { ConsoleFiles } from '../adapters/node-console/console-files.ts';
@@ -107,9 +107,15 @@ export async function ensureBuilt(dist: string, files: ConsoleFiles, logger: Pin
     const started = Date.now();
     logger.info({ dist }, (await builtHash(dist)) === null ? 'building the web console (web/dist is missing)' : 'rebuilding the web console (its sources changed since the last build)');
     // Built beside, then swapped in: requests meanwhile get the older build whole, or the 503 page.
+    // Holding the lock, nobody else is building: stagings left by a process that died go too.
     const staging = `${dist}.building-${process.pid}`;
-    await rm(staging, { recursive: true, force: true });
-    await runVite(staging);
+    const parent = dirname(dist);
+    const leftovers = (await readdir(parent)).filter((name) => name.startsWith(`${basename(dist)}.building-`));
+    await Promise.all(leftovers.map((name) => rm(join(parent, name), { recursive: true, force: true })));
+    await runVite(staging).catch(async (error: unknown) => {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    });
     await writeFile(join(staging, hashFile), `${wanted}\n`);
     await rm(dist, { recursive: true, force: true });
     await rename(staging, dist);

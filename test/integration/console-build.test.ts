@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,9 @@ describe('building the console at start', () => {
 
   it('builds a missing console, says so, and serves it once built', async () => {
     const dist = join(root, 'dist');
+    // What a server killed mid-build left behind.
+    await mkdir(join(root, 'dist.building-999999', 'assets'), { recursive: true });
+    await writeFile(join(root, 'dist.building-999999', 'assets', 'half.js'), 'half');
     const { files, built } = serveConsole(createLogger({ level: 'info', format: 'json', destination: logs.stream }), { dist });
     const meanwhile = await files.page();
     // Still hashing the sources, or building: either way no half-written page is served.
@@ -32,7 +35,7 @@ describe('building the console at start', () => {
     const assets = await readdir(join(dist, 'assets'));
     expect(assets.some((name) => /^index-[\w-]+\.js$/.test(name))).toBe(true);
     expect(logs.lines().map((line) => line.msg)).toEqual(expect.arrayContaining(['building the web console (web/dist is missing)', 'built the web console']));
-    // Nothing left beside it (the staging folder was swapped in).
+    // Nothing left beside it (the staging folder was swapped in, a dead build's removed).
     expect((await readdir(root)).filter((name) => name.startsWith('dist.building'))).toEqual([]);
   }, 180_000);
 
