@@ -152,6 +152,13 @@ describe('the recipe editor', () => {
     await syntax.first().waitFor({ timeout: 15_000 });
     expect(await syntax.first().getAttribute('data-line')).toBe('4');
     await expect.poll(async () => (await underlinedLines(page)).map((u) => u.line), { timeout: 15_000 }).toContain(4);
+    // Leaving would lose the text: the page asks first, and Stay keeps it.
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    const ask = page.getByRole('alert').filter({ hasText: 'not saved' });
+    await ask.waitFor({ timeout: 15_000 });
+    await ask.getByRole('button', { name: 'Stay' }).click();
+    expect(new URL(page.url()).pathname).toBe('/recipes/new');
+    expect(await editor.textContent()).toContain('name: hello');
     // Saved anyway: the server refuses it; its "does not parse … at line 4" is the same problem, shown once.
     await page.getByRole('button', { name: 'Create recipe' }).click();
     await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: 15_000 }).toContain('Not saved');

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { Link, useBlocker, useNavigate, useParams } from 'react-router';
 import { api } from '../api.ts';
 import { messageOf, unwrap } from '../api-errors.ts';
 import type { Recipe, RecipeVersion } from '../executions/types.ts';
@@ -37,6 +37,25 @@ export function RecipeEditorPage() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const text = useRef('');
+  // The text as loaded, to know whether leaving would lose changes; `leaving` lets a save's own navigation pass.
+  const loaded = useRef<string | null>(null);
+  const leaving = useRef(false);
+  const [dirty, setDirty] = useState(false);
+  const blocker = useBlocker(({ currentLocation, nextLocation }) => !leaving.current && text.current !== loaded.current && loaded.current !== null && currentLocation.pathname !== nextLocation.pathname);
+
+  useEffect(() => {
+    if (!dirty) return;
+    // Closing the tab or reloading: the browser's own question.
+    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty]);
+
+  const changed = (value: string) => {
+    text.current = value;
+    loaded.current ??= value;
+    setDirty(value !== loaded.current);
+  };
 
   useEffect(() => {
     if (id === undefined) return;
@@ -64,6 +83,7 @@ export function RecipeEditorPage() {
           ? await unwrap(api.POST('/v1/workspaces/{wid}/recipes', { params: { path: { wid: workspaceId } }, body: { yaml } }))
           : await unwrap(api.PUT('/v1/recipes/{id}', { params: { path: { id } }, body: { yaml } }));
       setIssues([]);
+      leaving.current = true;
       const note: SavedNote = { saved: `Saved “${saved.name}” v${saved.latestVersion}` };
       void navigate(`/recipes?workspace=${encodeURIComponent(saved.workspaceId)}`, { state: note });
     } catch (e) {
@@ -90,10 +110,19 @@ export function RecipeEditorPage() {
       {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
       {ready && loadError === null ? (
         <Suspense fallback={<p role="status">Loading the editor…</p>}>
-          <RecipeYamlEditor key={id ?? 'new'} initial={recipe === null ? starter : recipe.latest.source} issues={issues} label={editing ? `YAML of ${recipe?.name ?? 'the recipe'}` : 'YAML of the new recipe'} onChange={(value) => (text.current = value)} onSave={() => void save()} />
+          <RecipeYamlEditor key={id ?? 'new'} initial={recipe === null ? starter : recipe.latest.source} issues={issues} label={editing ? `YAML of ${recipe?.name ?? 'the recipe'}` : 'YAML of the new recipe'} onChange={changed} onSave={() => void save()} />
         </Suspense>
       ) : loadError === null ? (
         <p role="status">Loading…</p>
+      ) : null}
+      {blocker.state === 'blocked' ? (
+        <div role="alert" className="panel">
+          <p>The changes in the editor are not saved. Leave without saving them?</p>
+          <div className="button-row">
+            <button type="button" onClick={() => blocker.proceed()}>Leave without saving</button>
+            <button type="button" className="primary" onClick={() => blocker.reset()}>Stay</button>
+          </div>
+        </div>
       ) : null}
       <div className="button-row">
         <button type="button" className="primary" disabled={busy || !ready || loadError !== null || workspaceId === undefined} onClick={() => void save()}>
