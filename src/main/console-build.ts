@@ -130,7 +130,13 @@ export async function ensureBuilt(dist: string, files: ConsoleFiles, logger: Pin
 function runVite(outDir: string): Promise<void> {
   const vite = join(repository, 'node_modules', 'vite', 'bin', 'vite.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [vite, 'build', '--config', join(repository, 'web', 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: repository, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [vite, 'build', '--config', join(repository, 'web', 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+      cwd: repository,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // The served console is always React's production build: an inherited NODE_ENV (vitest sets
+      // `test`) would make Vite build the development one (larger, slower, its warnings on).
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
     // Vite must not outlive a server that exits mid-build.
     const stop = () => child.kill();
     process.once('exit', stop);
