@@ -1,24 +1,15 @@
+import type { ComponentType } from 'react';
 import type { RouteObject } from 'react-router';
-import { DashboardPage } from './dashboard/dashboard-page.tsx';
-import { ExecutionPage } from './executions/execution-page.tsx';
-import { HomePage } from './home/home-page.tsx';
-import { RecipeEditorPage } from './recipes/recipe-editor-page.tsx';
-import { RecipesPage } from './recipes/recipes-page.tsx';
-import { SchedulePage } from './automation/schedule-page.tsx';
-import { SchedulesPage } from './automation/schedules-page.tsx';
-import { TriggerPage } from './automation/trigger-page.tsx';
-import { TriggersPage } from './automation/triggers-page.tsx';
-import { AuditSection } from './settings/audit-section.tsx';
-import { DashboardMembersPage } from './settings/dashboard-members-page.tsx';
-import { IntegrationsSection } from './settings/integrations-section.tsx';
-import { MembersSection } from './settings/members-section.tsx';
-import { SettingsPage } from './settings/settings-page.tsx';
-import { TokensSection } from './settings/tokens-section.tsx';
 import { RequireSignedIn } from './shell/app-layout.tsx';
 import { NotFoundPage } from './shell/not-found-page.tsx';
 import { SignInPage } from './shell/sign-in-page.tsx';
-import { TemplatesPage } from './templates/templates-page.tsx';
 import { WelcomePage } from './shell/welcome-page.tsx';
+
+/**
+ * Each page is a chunk of its own, fetched when its route is first visited: a dashboard opens with
+ * the shell and the dashboard's code only (the initial JavaScript budget), not every page's.
+ */
+const page = <M,>(load: () => Promise<M>, pick: (module: M) => ComponentType) => async () => ({ Component: pick(await load()) });
 
 /**
  * The console's pages. Every path here is also a page navigation the server answers with
@@ -33,27 +24,27 @@ export const routes: RouteObject[] = [
   {
     element: <RequireSignedIn />,
     children: [
-      { path: '/', element: <HomePage /> },
-      { path: '/dashboards/:id', element: <DashboardPage /> },
-      { path: '/executions/:id', element: <ExecutionPage /> },
-      { path: '/recipes', element: <RecipesPage /> },
-      { path: '/recipes/new', element: <RecipeEditorPage /> },
-      { path: '/recipes/:id/edit', element: <RecipeEditorPage /> },
-      { path: '/templates', element: <TemplatesPage /> },
-      { path: '/schedules', element: <SchedulesPage /> },
-      { path: '/schedules/:id', element: <SchedulePage /> },
-      { path: '/triggers', element: <TriggersPage /> },
-      { path: '/triggers/:id', element: <TriggerPage /> },
-      { path: '/dashboards/:id/members', element: <DashboardMembersPage /> },
+      { path: '/', lazy: page(() => import('./home/home-page.tsx'), (m) => m.HomePage) },
+      { path: '/dashboards/:id', lazy: page(() => import('./dashboard/dashboard-page.tsx'), (m) => m.DashboardPage) },
+      { path: '/executions/:id', lazy: page(() => import('./executions/execution-page.tsx'), (m) => m.ExecutionPage) },
+      { path: '/recipes', lazy: page(() => import('./recipes/recipes-page.tsx'), (m) => m.RecipesPage) },
+      { path: '/recipes/new', lazy: page(() => import('./recipes/recipe-editor-page.tsx'), (m) => m.RecipeEditorPage) },
+      { path: '/recipes/:id/edit', lazy: page(() => import('./recipes/recipe-editor-page.tsx'), (m) => m.RecipeEditorPage) },
+      { path: '/templates', lazy: page(() => import('./templates/templates-page.tsx'), (m) => m.TemplatesPage) },
+      { path: '/schedules', lazy: page(() => import('./automation/schedules-page.tsx'), (m) => m.SchedulesPage) },
+      { path: '/schedules/:id', lazy: page(() => import('./automation/schedule-page.tsx'), (m) => m.SchedulePage) },
+      { path: '/triggers', lazy: page(() => import('./automation/triggers-page.tsx'), (m) => m.TriggersPage) },
+      { path: '/triggers/:id', lazy: page(() => import('./automation/trigger-page.tsx'), (m) => m.TriggerPage) },
+      { path: '/dashboards/:id/members', lazy: page(() => import('./settings/dashboard-members-page.tsx'), (m) => m.DashboardMembersPage) },
       {
         path: '/settings',
-        element: <SettingsPage />,
+        lazy: page(() => import('./settings/settings-page.tsx'), (m) => m.SettingsPage),
         children: [
-          { index: true, element: <MembersSection /> },
-          { path: 'members', element: <MembersSection /> },
-          { path: 'tokens', element: <TokensSection /> },
-          { path: 'integrations', element: <IntegrationsSection /> },
-          { path: 'audit', element: <AuditSection /> },
+          { index: true, lazy: page(() => import('./settings/members-section.tsx'), (m) => m.MembersSection) },
+          { path: 'members', lazy: page(() => import('./settings/members-section.tsx'), (m) => m.MembersSection) },
+          { path: 'tokens', lazy: page(() => import('./settings/tokens-section.tsx'), (m) => m.TokensSection) },
+          { path: 'integrations', lazy: page(() => import('./settings/integrations-section.tsx'), (m) => m.IntegrationsSection) },
+          { path: 'audit', lazy: page(() => import('./settings/audit-section.tsx'), (m) => m.AuditSection) },
         ],
       },
       { path: '*', element: <NotFoundPage /> },
