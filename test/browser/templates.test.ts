@@ -12,8 +12,8 @@ let dashboardId: string;
 type Answer = any;
 
 /** A fresh browser context signed in as Ada at `path` (CSP bypassed only so axe can be injected). */
-async function open(path: string, options: { width?: number } = {}): Promise<Page> {
-  const page = await app.newPage({ bypassCSP: true });
+async function open(path: string, options: { width?: number; dark?: boolean } = {}): Promise<Page> {
+  const page = await app.newPage({ bypassCSP: true, colorScheme: options.dark === true ? 'dark' : 'light' });
   if (options.width !== undefined) await page.setViewportSize({ width: options.width, height: 800 });
   page.on('pageerror', (error) => console.error('page error:', error.message));
   await signIn(page, 'ada@example.com', { name: 'Ada Lovelace', returnTo: path });
@@ -113,6 +113,10 @@ describe('templates', () => {
     expect(await own.locator('tbody tr').first().textContent()).toContain('Whom to greet');
     expect(await axeViolations(templates)).toEqual([]);
     await screenshot(templates, 'templates');
+    const dark = await open(`/templates?workspace=${workspaceId}`, { dark: true });
+    await dark.locator('section[aria-labelledby="templates-own"] li[data-template]').first().waitFor({ timeout: 15_000 });
+    expect(await axeViolations(dark)).toEqual([]);
+    await screenshot(dark, 'templates-dark');
     const published: Answer = await ada.request('GET', `/v1/workspaces/${workspaceId}/templates`);
     expect(published.templates.find((t: Answer) => t.name === 'Greeting')).toMatchObject({ origin: 'workspace', recipeId: recipe.id, parameters: [{ name: 'who', type: 'string' }] });
     // Shipped templates cannot be deleted, so they offer no Delete; the workspace's own can.

@@ -119,13 +119,13 @@ export function RecipeEditorPage() {
         <div role="alert" className="panel">
           <p>The changes in the editor are not saved. Leave without saving them?</p>
           <div className="button-row">
-            <button type="button" onClick={() => blocker.proceed()}>Leave without saving</button>
-            <button type="button" className="primary" onClick={() => blocker.reset()}>Stay</button>
+            <button type="button" className="button" onClick={() => blocker.proceed()}>Leave without saving</button>
+            <button type="button" className="button primary" onClick={() => blocker.reset()}>Stay</button>
           </div>
         </div>
       ) : null}
       <div className="button-row">
-        <button type="button" className="primary" disabled={busy || !ready || loadError !== null || workspaceId === undefined} onClick={() => void save()}>
+        <button type="button" className="button primary" disabled={busy || !ready || loadError !== null || workspaceId === undefined} onClick={() => void save()}>
           {editing ? 'Save new version' : 'Create recipe'}
         </button>
         <Link to={back}>Cancel</Link>

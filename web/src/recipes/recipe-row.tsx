@@ -37,18 +37,18 @@ export function RecipeRow({ recipe, onRun, onPublish, onChanged }: { recipe: Rec
       <span className="button-row">
         {archived ? null : (
           <>
-            <button type="button" className="primary" onClick={onRun}>
+            <button type="button" className="button primary" onClick={onRun}>
               Run <span className="visually-hidden">{recipe.name}</span>
             </button>
             <Link className="button" to={`/recipes/${recipe.id}/edit?workspace=${encodeURIComponent(recipe.workspaceId)}`}>
               Edit <span className="visually-hidden">{recipe.name}</span>
             </Link>
-            <button type="button" onClick={onPublish}>
+            <button type="button" className="button" onClick={onPublish}>
               Publish as template <span className="visually-hidden">{recipe.name}</span>
             </button>
           </>
         )}
-        <button type="button" disabled={busy} onClick={() => void toggleArchive()}>
+        <button type="button" className="button" disabled={busy} onClick={() => void toggleArchive()}>
           {archived ? 'Restore' : 'Archive'} <span className="visually-hidden">{recipe.name}</span>
         </button>
       </span>

@@ -73,8 +73,8 @@ export function RunDialog({ recipeId, recipeName, latest, dashboards, onClose }:
         ))}
         {formError === null ? null : <p role="alert" className="outcome outcome-error">{formError}</p>}
         <div className="button-row">
-          <button type="submit" className="primary" disabled={busy || dashboardId === ''}>Start</button>
-          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="button primary" disabled={busy || dashboardId === ''}>Start</button>
+          <button type="button" className="button" onClick={onClose}>Cancel</button>
         </div>
       </form>
     </dialog>

@@ -124,17 +124,17 @@ export function PublishDialog({ recipeId, recipeName, onClose, onPublished }: { 
             <label className="check">
               <input type="checkbox" checked={r.required} onChange={(e) => change(r.key, { required: e.target.checked })} /> Required
             </label>
-            <button type="button" onClick={() => setRows((previous) => (previous ?? []).filter((x) => x.key !== r.key))}>
+            <button type="button" className="button" onClick={() => setRows((previous) => (previous ?? []).filter((x) => x.key !== r.key))}>
               Remove <span className="visually-hidden">parameter {i + 1}</span>
             </button>
             {rowErrors(i).length === 0 ? null : <p role="alert" className="field-error">{rowErrors(i).join('; ')}</p>}
           </fieldset>
         ))}
-        <button type="button" onClick={() => { setRows((previous) => [...(previous ?? []), row(nextKey)]); setNextKey((k) => k + 1); }}>Add a parameter</button>
+        <button type="button" className="button" onClick={() => { setRows((previous) => [...(previous ?? []), row(nextKey)]); setNextKey((k) => k + 1); }}>Add a parameter</button>
         {formError === null ? null : <p role="alert" className="outcome outcome-error">{formError}</p>}
         <div className="button-row">
-          <button type="submit" className="primary" disabled={busy || rows === null}>Publish</button>
-          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="button primary" disabled={busy || rows === null}>Publish</button>
+          <button type="button" className="button" onClick={onClose}>Cancel</button>
         </div>
       </form>
     </dialog>

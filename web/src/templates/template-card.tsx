@@ -63,11 +63,11 @@ export function TemplateCard({ template, workspaceId, onUse, onDeleted }: { temp
           <pre tabIndex={0} role="region" aria-label={`Recipe of ${template.name}`}>{template.yaml ?? pretty(template.source)}</pre>
         </details>
         <div className="button-row">
-          <button type="button" className="primary" onClick={onUse}>
+          <button type="button" className="button primary" onClick={onUse}>
             Use template <span className="visually-hidden">{template.name}</span>
           </button>
           {template.origin === 'workspace' ? (
-            <button type="button" disabled={busy} onClick={() => void remove()}>
+            <button type="button" className="button" disabled={busy} onClick={() => void remove()}>
               Delete <span className="visually-hidden">template {template.name}</span>
             </button>
           ) : null}

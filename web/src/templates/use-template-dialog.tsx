@@ -72,8 +72,8 @@ export function UseTemplateDialog({ template, workspaceId, onClose }: { template
         {template.setup === null ? null : <p className="hint">Afterwards: {template.setup}</p>}
         {formError === null ? null : <p role="alert" className="outcome outcome-error">{formError}</p>}
         <div className="button-row">
-          <button type="submit" className="primary" disabled={busy}>Create recipe</button>
-          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="button primary" disabled={busy}>Create recipe</button>
+          <button type="button" className="button" onClick={onClose}>Cancel</button>
         </div>
       </form>
     </dialog>
