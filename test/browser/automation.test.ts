@@ -148,6 +148,15 @@ describe('schedules', () => {
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/nightly gated.*active.*runs gated on 15 4 \* \* 1 \(UTC\).*next:/s);
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'schedules');
+
+    // Deleted from its page, after a second thought: back on the list without it; the API agrees.
+    await row.getByRole('link', { name: 'nightly gated' }).click();
+    await page.getByRole('button', { name: 'Delete schedule' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.waitForURL((url) => url.pathname === '/schedules');
+    await page.getByRole('button', { name: 'New schedule' }).waitFor();
+    expect(await row.count()).toBe(0);
+    expect((await call('GET', `/v1/schedules/${id}`)).status).toBe(404);
     await page.close();
   });
 
@@ -322,6 +331,14 @@ describe('triggers', () => {
     await edit.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('heading', { name: /old, renamed/ }).waitFor({ timeout: 10_000 });
     expect((await ok('GET', `/v1/triggers/${trigger.id}`)).name).toBe('old, renamed');
+
+    // Deleted from its page: back on the list without it; the API agrees.
+    await page.getByRole('button', { name: 'Delete trigger' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.waitForURL((url) => url.pathname === '/triggers');
+    await page.getByRole('button', { name: 'New trigger' }).waitFor();
+    expect(await page.locator(`li[data-trigger="${trigger.id}"]`).count()).toBe(0);
+    expect((await call('GET', `/v1/triggers/${trigger.id}`)).status).toBe(404);
     await page.close();
   });
 });
