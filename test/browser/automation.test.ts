@@ -157,6 +157,15 @@ describe('schedules', () => {
     await page.getByRole('button', { name: 'New schedule' }).waitFor();
     expect(await row.count()).toBe(0);
     expect((await call('GET', `/v1/schedules/${id}`)).status).toBe(404);
+
+    // The form at 375 px in dark: nothing wider than the screen.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.getByRole('button', { name: 'New schedule' }).click();
+    await page.getByRole('region', { name: 'New schedule' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'schedule-new-narrow-dark');
     await page.close();
   });
 
@@ -339,6 +348,13 @@ describe('triggers', () => {
     await page.getByRole('button', { name: 'New trigger' }).waitFor();
     expect(await page.locator(`li[data-trigger="${trigger.id}"]`).count()).toBe(0);
     expect((await call('GET', `/v1/triggers/${trigger.id}`)).status).toBe(404);
+
+    // The form at 375 px: nothing wider than the screen.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.getByRole('button', { name: 'New trigger' }).click();
+    await page.getByRole('region', { name: 'New trigger' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await screenshot(page, 'trigger-new-narrow');
     await page.close();
   });
 });
