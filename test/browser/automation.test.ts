@@ -315,6 +315,14 @@ describe('triggers', () => {
     expect(await page.getByTestId('secret-once').count()).toBe(0);
     expect(await page.locator('main').textContent()).toContain('wakes wait steps waiting for “deploy”');
     expect(await axeViolations(page)).toEqual([]);
+
+    // Edited to start a recipe instead: the recipe and dashboard offered first are the ones sent.
+    const edit = page.getByRole('region', { name: 'Edit' });
+    await edit.getByRole('radio', { name: /Start a recipe/ }).check();
+    const recipe = await edit.getByLabel('Recipe', { exact: true }).evaluate((select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent);
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => page.locator('main').textContent(), { timeout: 10_000 }).toContain(`starts ${recipe} in Ops board`);
+    expect((await ok('GET', `/v1/triggers/${id}`)).action).toEqual({ kind: 'start', recipeId: recipe === 'gated' ? gatedId : quickId, dashboardId, inputs: {} });
     await page.close();
   });
 

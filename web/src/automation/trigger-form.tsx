@@ -2,7 +2,6 @@ import { useId, type FormEvent } from 'react';
 import { Field, FormError } from './field.tsx';
 import { describedBy, type FormErrors } from './form-errors.ts';
 import type { TriggerDraft } from './trigger-draft.ts';
-import type { TriggerAction } from './types.ts';
 import { useRecipeInputs, type Choices } from './use-choices.ts';
 
 /** The API paths this form shows errors at (the rest go on top). */
@@ -69,8 +68,8 @@ export function TriggerForm({ draft, onChange, choices, creating, errors, busy, 
       <fieldset>
         <legend>Action</legend>
         <div className="radio-row">
-          <label className="check"><input type="radio" name={`${base}-kind`} checked={draft.kind === 'start'} onChange={() => set('kind', 'start' as TriggerAction['kind'])} /> Start a recipe</label>
-          <label className="check"><input type="radio" name={`${base}-kind`} checked={draft.kind === 'wake'} onChange={() => set('kind', 'wake' as TriggerAction['kind'])} /> Wake waiting <code>wait</code> steps</label>
+          <label className="check"><input type="radio" name={`${base}-kind`} checked={draft.kind === 'start'} onChange={() => onChange({ ...draft, kind: 'start', recipeId: draft.recipeId || (recipes[0]?.id ?? ''), dashboardId: draft.dashboardId || (dashboards[0]?.id ?? '') })} /> Start a recipe</label>
+          <label className="check"><input type="radio" name={`${base}-kind`} checked={draft.kind === 'wake'} onChange={() => set('kind', 'wake')} /> Wake waiting <code>wait</code> steps</label>
         </div>
         {draft.kind === 'wake' ? (
           <Field id={ids.wake} path="action.event" label="Event the wait steps wait for" hint="delivered with the payload, as POST /v1/executions/{id}/events would" error={error('action.event')}>
