@@ -6,6 +6,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { CredentialCipher } from '../ports/credential-cipher.ts';
 import type { CredentialStore } from '../ports/credentials.ts';
 import type { DashboardStore } from '../ports/dashboards.ts';
+import type { DeviceAuthorizationStore } from '../ports/device-authorizations.ts';
 import type { DocumentStore } from '../ports/document-store.ts';
 import type { ExecutionStore } from '../ports/executions.ts';
 import type { ExecutionDetailsStore } from '../ports/execution-details.ts';
@@ -34,6 +35,8 @@ export interface AppContext {
   readonly sessions: AuthSessionStore;
   readonly loginAttempts: LoginAttemptStore;
   readonly tokens: ApiTokenStore;
+  /** Device sign-ins (RFC 8628) waiting for, or given, a person's approval. */
+  readonly deviceAuthorizations: DeviceAuthorizationStore;
   readonly workspaces: WorkspaceStore;
   readonly dashboards: DashboardStore;
   readonly audit: AuditLog;

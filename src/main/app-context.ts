@@ -14,6 +14,7 @@ import { createInboxStore } from '../adapters/postgres/inbox-store.ts';
 import { createRecipeStore } from '../adapters/postgres/recipe-store.ts';
 import { createRecipeTemplateStore } from '../adapters/postgres/recipe-template-store.ts';
 import { createDashboardStore } from '../adapters/postgres/dashboard-store.ts';
+import { createDeviceAuthorizationStore } from '../adapters/postgres/device-authorization-store.ts';
 import { createDocumentStore } from '../adapters/postgres/document-store.ts';
 import type { Database } from '../adapters/postgres/database.ts';
 import { createLoginAttemptStore } from '../adapters/postgres/login-attempt-store.ts';
@@ -42,6 +43,7 @@ export function createPostgresAppContext(db: Database, config: Config, options: 
     sessions: createAuthSessionStore(db),
     loginAttempts: createLoginAttemptStore(db),
     tokens: createApiTokenStore(db),
+    deviceAuthorizations: createDeviceAuthorizationStore(db),
     workspaces: createWorkspaceStore(db),
     dashboards: createDashboardStore(db),
     audit: createAuditLog(db),

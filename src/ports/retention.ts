@@ -9,13 +9,14 @@
  *   except those that started an execution that has not finished;
  * - `browser-sessions`: sign-in sessions that expired or were revoked;
  * - `login-attempts`: started logins that expired;
+ * - `device-authorizations`: device sign-ins (RFC 8628) whose codes expired, decided or not;
  * - `signing-keys`: keys of terminal tokens that expired (no token they signed is still valid);
  * - `audit-log`: audit entries;
  * - `api-tokens`: tokens that expired or were revoked;
  * - `idempotency-keys`: remembered answers past their window (they are no longer used);
  * - `executions`: finished executions themselves, with whatever is left of their detail.
  */
-export type PrunableKind = 'sandbox-events' | 'schedule-fires' | 'inbound-events' | 'browser-sessions' | 'login-attempts' | 'signing-keys' | 'audit-log' | 'api-tokens' | 'idempotency-keys' | 'executions';
+export type PrunableKind = 'sandbox-events' | 'schedule-fires' | 'inbound-events' | 'browser-sessions' | 'login-attempts' | 'device-authorizations' | 'signing-keys' | 'audit-log' | 'api-tokens' | 'idempotency-keys' | 'executions';
 
 /** A page of finished executions whose detail a pass prunes next, in (finished at, id) order. */
 export interface FinishedPage {

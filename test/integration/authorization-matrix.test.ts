@@ -47,6 +47,10 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   'POST /v1/tokens': { expect: anyone(201), body: () => ({ name: 'ci', scopes: ['read'] }) },
   'GET /v1/tokens': { expect: anyone(200) },
   'GET /v1/me/sessions': { expect: anyone(200) },
+  // Device sign-in: any signed-in person with the code may decide (the code is the capability); an unknown one is 404.
+  'GET /v1/device/{userCode}': { expect: anyone(404), params: () => ({ userCode: 'CCCC-CCCC' }) },
+  'POST /v1/device/{userCode}/approve': { expect: anyone(404), params: () => ({ userCode: 'CCCC-CCCC' }) },
+  'POST /v1/device/{userCode}/deny': { expect: anyone(404), params: () => ({ userCode: 'CCCC-CCCC' }) },
   // Everyone has an inbox: it lists only what they may act on (test/integration/inbox.test.ts).
   'GET /v1/me/inbox': { expect: anyone(200) },
   // Only your own sessions exist for you: an id that is not one of yours is 404 to everyone.
@@ -163,7 +167,7 @@ const tokens = {} as Record<Exclude<Role, 'anonymous'>, { secret: string; userId
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
+  baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000', BATON_RATE_LIMIT_DEVICE_CODE_PER_MINUTE: '100000' });
   for (const role of ['viewer', 'editor', 'owner', 'admin', 'outsider'] as const) {
     const made = await bootstrapToken(baton.ctx, { email: `${role}@example.com`, ...(role === 'outsider' ? { workspaceName: 'Elsewhere' } : {}) });
     tokens[role] = { secret: made.secret, userId: made.user.id };

@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyError, type FastifyReply, type Fast
 import type { Logger as PinoLogger } from 'pino';
 import { dispatch, type DispatchContext } from '../../app/http/dispatch.ts';
 import { errorBody, statusForCode } from '../../app/http/errors.ts';
+import { acceptsFormBody, parseFormBody } from '../../app/http/form-body.ts';
 import { rateLimitBucket, rateLimitKey, type RateLimits } from '../../app/http/rate-limit-policy.ts';
 import type { AnyRoute, RequestHeaders } from '../../app/http/route.ts';
 import { securityHeaders } from '../../app/http/security-headers.ts';
@@ -84,6 +85,14 @@ export async function createHttpServer(options: HttpServerOptions) {
       void reply.header('x-request-id', request.id).headers(securityHeaders);
       void sendError(reply, frameworkErrorCodes[error.code] ?? 'bad_request', error.message);
     },
+  });
+  // OAuth's device endpoints also take forms (RFC 8628); anywhere else a form is a 415, as before.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+    if (!acceptsFormBody(request.routeOptions.url ?? '')) done(Object.assign(new Error('Unsupported Media Type: application/x-www-form-urlencoded'), { statusCode: 415 }), undefined);
+    else {
+      (request as FastifyRequest & { rawBody?: string }).rawBody = body.toString();
+      done(null, parseFormBody(body.toString()));
+    }
   });
   // Only JSON bodies: fastify's default text/plain parser would hand strings to JSON routes.
   app.removeContentTypeParser('text/plain');

@@ -1,5 +1,6 @@
 import { dispatch, type DispatchContext } from '../../app/http/dispatch.ts';
 import { errorBody, statusForCode } from '../../app/http/errors.ts';
+import { acceptsFormBody } from '../../app/http/form-body.ts';
 import type { AnyRoute, RouteResponse } from '../../app/http/route.ts';
 import { securityHeaders } from '../../app/http/security-headers.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -58,7 +59,7 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
       return failure('bad_request', match.message);
     }
     // fastify reads the body before answering 404 (a bad JSON body on an unknown path is a 400).
-    const body = await readBody(request, options.bodyLimit, match.kind === 'found');
+    const body = await readBody(request, options.bodyLimit, match.kind === 'found', match.kind === 'found' && acceptsFormBody(match.route.path));
     if (body.kind === 'failed') {
       log.info({ err: { message: body.failure.message } }, 'malformed request');
       return failure(body.failure.code, body.failure.message);

@@ -1,3 +1,4 @@
+import { parseFormBody } from '../../app/http/form-body.ts';
 import type { RequestHeaders } from '../../app/http/route.ts';
 
 /** Request ids that a client may choose: short and printable, so they are safe in logs (as on Node). */
@@ -77,7 +78,7 @@ const mediaTypeShape = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+$/;
  * a body over `limit` bytes is a 413 without reading it all; `__proto__` and `constructor.prototype`
  * keys are refused (prototype poisoning), and a leading BOM is ignored. `rawBody` is the exact text.
  */
-export async function readBody(request: Request, limit: number, routed: boolean): Promise<BodyResult> {
+export async function readBody(request: Request, limit: number, routed: boolean, formAllowed = false): Promise<BodyResult> {
   if (bodylessMethods.has(request.method)) return { kind: 'none' };
   const contentType = request.headers.get('content-type');
   const contentLength = request.headers.get('content-length');
@@ -88,7 +89,8 @@ export async function readBody(request: Request, limit: number, routed: boolean)
   }
   const mediaType = (contentType.split(';')[0] ?? '').trim().toLowerCase();
   if (!mediaTypeShape.test(mediaType)) return { kind: 'failed', failure: unsupported };
-  if (mediaType !== 'application/json') return routed ? { kind: 'failed', failure: unsupported } : { kind: 'none' };
+  const form = formAllowed && mediaType === 'application/x-www-form-urlencoded';
+  if (mediaType !== 'application/json' && !form) return routed ? { kind: 'failed', failure: unsupported } : { kind: 'none' };
   if (contentLength !== null && Number(contentLength) > limit) return { kind: 'failed', failure: tooLarge };
   let bytes: Uint8Array | undefined;
   try {
@@ -100,6 +102,8 @@ export async function readBody(request: Request, limit: number, routed: boolean)
   if (bytes === undefined) return { kind: 'failed', failure: tooLarge };
   // Not fatal: like Node's Buffer#toString, malformed UTF-8 becomes U+FFFD (then fails to parse, or not).
   const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  // OAuth's device endpoints (RFC 8628) send forms; `formAllowed` says the route takes one.
+  if (form) return { kind: 'json', body: parseFormBody(text), rawBody: text };
   if (text === '') return { kind: 'none' };
   const body = parseSecureJson(text);
   return body === invalid ? { kind: 'failed', failure: invalidJson } : { kind: 'json', body, rawBody: text };

@@ -44,6 +44,8 @@ const kinds: Readonly<Record<PrunableKind, (before: Date, n: number) => RawBuild
     ),
   'browser-sessions': (before, n) => deletePicked('auth_sessions', sql`select ctid from auth_sessions where least(idle_expires_at, absolute_expires_at) < ${before} or revoked_at < ${before} limit ${n}`),
   'login-attempts': (before, n) => deletePicked('login_attempts', sql`select ctid from login_attempts where expires_at < ${before} limit ${n}`),
+  // The token a device received stays (an API token, pruned as one); only the sign-in's record goes.
+  'device-authorizations': (before, n) => deletePicked('device_authorizations', sql`select ctid from device_authorizations where expires_at < ${before} limit ${n}`),
   'signing-keys': (before, n) => deletePicked('signing_keys', sql`select ctid from signing_keys where expires_at < ${before} limit ${n}`),
   'audit-log': (before, n) => deletePicked('audit_log', sql`select ctid from audit_log where created_at < ${before} limit ${n}`),
   'api-tokens': (before, n) => deletePicked('api_tokens', sql`select ctid from api_tokens where expires_at < ${before} or revoked_at < ${before} limit ${n}`),

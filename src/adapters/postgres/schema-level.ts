@@ -5,7 +5,7 @@ import type { ReadinessProbe } from '../../ports/readiness.ts';
  * The newest migration this build of Baton needs (test/unit/adapters/schema-level.test.ts keeps it
  * equal to the last file in migrations/). For runtimes that cannot read that directory: the Worker.
  */
-export const latestMigration = '0027_sub_recipes';
+export const latestMigration = '0028_device_authorizations';
 
 /**
  * Readiness where migrations/ is out of reach (the Worker): the database has applied the newest

@@ -38,6 +38,7 @@ export interface DatabaseSchema {
   integrations: IntegrationsTable;
   run_credentials: RunCredentialsTable;
   live_connections: LiveConnectionsTable;
+  device_authorizations: DeviceAuthorizationsTable;
 }
 
 /** A timestamp column Postgres fills on insert. */
@@ -478,4 +479,22 @@ export interface LiveConnectionsTable {
   token_id: string | null;
   session_id: string | null;
   opened_at: CreatedAt;
+}
+
+export interface DeviceAuthorizationsTable {
+  id: Generated<string>;
+  device_code_hash: Uint8Array;
+  user_code_hash: Uint8Array;
+  client_id: string;
+  client_name: string | null;
+  scopes: string[];
+  status: ColumnType<string, string | undefined, string>;
+  interval_seconds: number;
+  last_polled_at: Date | null;
+  created_at: Date;
+  expires_at: Date;
+  decided_by: string | null;
+  decided_at: Date | null;
+  approved_scopes: string[] | null;
+  token_id: string | null;
 }

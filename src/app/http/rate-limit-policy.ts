@@ -10,6 +10,8 @@ export interface RateLimits {
   readonly sessionPerMinute: number;
   /** Per client address for everything else: no credential, or one that was refused. */
   readonly anonymousPerMinute: number;
+  /** Per client address on `/v1/device/{code}` (device sign-in codes a person types), whoever is signed in. */
+  readonly deviceCodePerMinute: number;
 }
 
 /** Which budget a request spends, and of whom. */
@@ -30,7 +32,7 @@ const unlimited = [/^\/healthz$/, /^\/readyz$/, /^\/v1\/realtime$/, /^\/v1\/sand
 /**
  * The budget a request spends, keyed by what authenticated it: the API token's id, the browser
  * session's id, else the client address (anonymous callers, and callers whose credential was
- * refused: guessing tokens is limited per address). `/auth/*` is always per address. Null when
+ * refused: guessing tokens is limited per address). `/auth/*` and `/v1/device/*` are always per address. Null when
  * the path is not limited. `clientAddress` is the socket's peer, or the forwarded client behind a
  * trusted proxy (`BATON_TRUST_PROXY`). `authenticate` is called only when the answer depends on it.
  */
@@ -43,6 +45,8 @@ export async function rateLimitBucket(
   const pathname = (path.split('?')[0] ?? '').replace(/\/+$/, '');
   const address = addressKey(clientAddress);
   if (pathname.startsWith('/auth/')) return { key: `auth:${address}`, perMinute: limits.authPerMinute };
+  // A user code is 8 letters a person types: guessing them is limited per address, not per account.
+  if (/^\/v1\/device\/[^/]+(\/(approve|deny))?$/.test(pathname)) return { key: `device:${address}`, perMinute: limits.deviceCodePerMinute };
   if (unlimited.some((pattern) => pattern.test(pathname))) return null;
   const authentication = await authenticate();
   if (authentication !== null && authentication !== 'refused') {

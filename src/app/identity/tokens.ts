@@ -2,6 +2,7 @@ import type { Principal } from '../../domain/access/principal.ts';
 import { scopes as allScopes, type Scope } from '../../domain/access/roles.ts';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import type { ApiToken } from '../../ports/api-tokens.ts';
+import type { Transaction } from '../../ports/unit-of-work.ts';
 import { pendingIssuer, type User } from '../../ports/users.ts';
 import type { Workspace } from '../../ports/workspaces.ts';
 import { auditBy, requireDashboard } from '../access.ts';
@@ -83,19 +84,25 @@ export async function bootstrapToken(
   return { ...created, user, workspace };
 }
 
-async function issueToken(
+/**
+ * Issues a token (no checks: callers decide who may have it) and records it, in `tx` when given
+ * (device sign-in marks its authorization issued in the same transaction), else in its own.
+ */
+export async function issueToken(
   ctx: TokenContext,
   principal: Principal,
   input: { userId: string; name: string; scopes: readonly Scope[]; dashboardId: string | null; days: number; workspaceId: string | null },
   requestId: string | null,
+  tx?: Transaction,
 ): Promise<CreatedToken> {
   const secret = `${tokenPrefix}${randomSecret(32)}`;
   const expiresAt = new Date(ctx.clock.now().getTime() + Math.min(input.days, maxTokenDays) * 86_400_000);
   const scopes = allScopes.filter((s) => input.scopes.includes(s));
-  const token = await ctx.unitOfWork.run(async (tx) => {
+  const create = async (tx: Transaction) => {
     const token = await ctx.tokens.create({ userId: input.userId, name: input.name, prefix: secret.slice(0, tokenPrefix.length + 6), secretHash: await sha256(secret), scopes, dashboardId: input.dashboardId, expiresAt }, tx);
     await ctx.audit.record(auditBy(principal, requestId, { action: 'token.created', workspaceId: input.workspaceId, targetType: 'api_token', targetId: token.id, details: { name: input.name, scopes, dashboardId: input.dashboardId, expiresAt: expiresAt.toISOString() } }), tx);
     return token;
-  });
+  };
+  const token = tx === undefined ? await ctx.unitOfWork.run(create) : await create(tx);
   return { token, secret };
 }

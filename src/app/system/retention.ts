@@ -8,7 +8,7 @@ export interface RetentionPolicy {
   readonly executionDays: number | null;
   /** A finished execution itself (its status, steps and outputs as the API shows them). */
   readonly executionRecordDays: number | null;
-  /** Sandbox events and heartbeats, schedule fires, trigger payloads, ended browser sessions, expired logins and signing keys. */
+  /** Sandbox events and heartbeats, schedule fires, trigger payloads, ended browser sessions, expired logins and device sign-ins, and signing keys. */
   readonly eventDays: number | null;
   /** The audit log, and API tokens that expired or were revoked (so entries keep naming their token). */
   readonly auditDays: number | null;
@@ -100,7 +100,7 @@ async function pass(deps: RetentionDeps, claim: RetentionClaim, now: Date): Prom
   }
   await drain('executions', recordCutoff);
   const events = before(policy.eventDays);
-  for (const kind of ['sandbox-events', 'schedule-fires', 'inbound-events', 'browser-sessions', 'login-attempts', 'signing-keys'] as const) await drain(kind, events);
+  for (const kind of ['sandbox-events', 'schedule-fires', 'inbound-events', 'browser-sessions', 'login-attempts', 'device-authorizations', 'signing-keys'] as const) await drain(kind, events);
   const audit = before(policy.auditDays);
   for (const kind of ['audit-log', 'api-tokens'] as const) await drain(kind, audit);
   await drain('idempotency-keys', new Date(now.getTime() - deps.idempotencyWindowMs));

@@ -4,7 +4,7 @@ import { addressKey, rateLimitBucket, rateLimitKey, type RateLimits } from '../.
 import { bearerToken, type Authentication } from '../../../src/app/identity/authenticate.ts';
 import { UnauthenticatedError } from '../../../src/domain/errors.ts';
 
-const limits: RateLimits = { authPerMinute: 1, tokenPerMinute: 2, sessionPerMinute: 3, anonymousPerMinute: 4 };
+const limits: RateLimits = { authPerMinute: 1, tokenPerMinute: 2, sessionPerMinute: 3, anonymousPerMinute: 4, deviceCodePerMinute: 5 };
 const scopes = ['read', 'write', 'control', 'admin'] as const;
 const byToken = { principal: { userId: 'u1', via: 'token' as const, tokenId: 't1', scopes } };
 const bySession = { principal: { userId: 'u1', via: 'session' as const, scopes }, sessionId: 's1' };
@@ -28,6 +28,13 @@ describe('rate limit buckets', () => {
       expect(await rateLimitBucket(limits, path, '10.0.0.1', never), path).toBeNull();
     }
     expect(await rateLimitBucket(limits, '/v1/hooks/x/y', '10.0.0.1', as(null))).not.toBeNull();
+  });
+
+  it('count device sign-in codes per address whoever is signed in (guessing), both as routed and as requested', async () => {
+    for (const path of ['/v1/device/:userCode', '/v1/device/:userCode/approve', '/v1/device/ABCD-EFGH/deny', '/v1/device/ABCDEFGH']) {
+      expect(await rateLimitBucket(limits, path, '10.0.0.1', never), path).toEqual({ key: 'device:10.0.0.1', perMinute: 5 });
+    }
+    expect(await rateLimitBucket(limits, '/v1/device/x/other', '10.0.0.1', as(bySession))).toEqual({ key: 'session:s1', perMinute: 3 });
   });
 });
 

@@ -7,6 +7,7 @@ import { authRoutes } from './auth.ts';
 import { agentProfileRoutes } from './agent-profiles.ts';
 import type { Engine } from '../../orchestrator/engine.ts';
 import { dashboardRoutes } from './dashboards.ts';
+import { deviceRoutes } from './device.ts';
 import { executionRoutes } from './executions.ts';
 import { executionArtifactRoutes } from './execution-artifacts.ts';
 import { executionSearchRoutes } from './execution-search.ts';
@@ -79,6 +80,7 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
   const routes: AnyRoute[] = [
     ...authRoutes(deps.app),
     ...tokenRoutes(deps.app),
+    ...deviceRoutes(deps.app),
     ...meSessionRoutes(deps.app),
     ...inboxRoutes(deps.app),
     ...workspaceRoutes(deps.app),
