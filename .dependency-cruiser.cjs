@@ -88,6 +88,19 @@ module.exports = {
       to: { path: '^src/' },
     },
     {
+      name: 'cli-imports-nothing-from-src',
+      comment: 'The baton CLI (cli/) reaches Baton over HTTP only, like the console. The one exception: cli/commands/admin.ts loads the operator commands (src/main/cli.ts: migrate, create-token, rotate-credentials, which work on the database) with a dynamic import when one of them runs.',
+      severity: 'error',
+      from: { path: '^cli/', pathNot: '^cli/commands/admin\\.ts$' },
+      to: { path: '^src/' },
+    },
+    {
+      name: 'cli-admin-imports-only-the-operator-commands',
+      severity: 'error',
+      from: { path: '^cli/commands/admin\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/main/cli\\.ts$' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

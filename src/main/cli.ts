@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../adapters/pino/logger.ts';
 import { createDatabase } from '../adapters/postgres/database.ts';
@@ -10,7 +12,7 @@ import { createPostgresAppContext } from './app-context.ts';
 import { openCredentialCipher } from './credential-keys.ts';
 import { openDatabase } from './database.ts';
 
-const usage = `Usage: npm run baton -- <command>
+const usage = `Usage: baton admin <command> (npm run baton -- admin <command>)
 
 Commands:
   migrate                 Apply pending database migrations (also done at every start-up)
@@ -27,7 +29,11 @@ Commands:
 
 Configuration comes from the same environment variables as the server (see README.md).`;
 
-/** `npm run baton -- …`: operator commands that work with or without a running server. */
+/**
+ * The operator commands (`baton admin migrate|create-token|rotate-credentials`), which work on the
+ * database with or without a running server. cli/commands/admin.ts loads this file lazily (the
+ * rest of the CLI talks HTTP only); `node src/main/cli.ts <command>` runs it directly too.
+ */
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -35,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
     strict: false,
     options: { email: { type: 'string' }, workspace: { type: 'string' }, 'expires-in-days': { type: 'string' }, 'batch-size': { type: 'string' } },
   });
-  const command = positionals.slice(0, positionals[0] === 'admin' ? 2 : 1).join(' ') || 'help';
+  // `admin migrate` and `migrate` (and so on) are the same command.
+  const words = positionals[0] === 'admin' ? positionals.slice(1) : positionals;
+  const command = words[0] === 'create-token' ? 'admin create-token' : (words[0] ?? 'help');
   if (command === 'help') {
     process.stdout.write(`${usage}\n`);
     return 0;
@@ -129,9 +137,15 @@ async function withApp(config: Config, logger: ReturnType<typeof createLogger>, 
   }
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : `Error: ${error instanceof Error ? error.message : String(error)}`}\n`);
-  process.exitCode = 1;
+/** Runs one operator command (`['admin', 'create-token', '--email', …]`); resolves with its exit code, errors printed. */
+export async function runOperatorCommand(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (error) {
+    process.stderr.write(`${error instanceof ConfigError ? error.message : `Error: ${error instanceof Error ? error.message : String(error)}`}\n`);
+    return 1;
+  }
 }
+
+// Run directly (`node src/main/cli.ts admin create-token …`, as containers and tests do).
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = await runOperatorCommand(process.argv.slice(2));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { placeProblems } from '../../../web/src/recipes/yaml-problems.ts';
+import { placeProblems } from '../../../client/yaml-problems.ts';
 
 // The recipe editor places the server's 400 issues (paths) and the parser's syntax errors in the text.
 const recipe = `name: ship-it

@@ -6,7 +6,7 @@ import { EditorView, basicSetup } from 'codemirror';
 import { useEffect, useId, useRef, useState } from 'react';
 import { stringify } from 'yaml';
 import { yamlHighlight } from './yaml-highlight.ts';
-import { placeProblems, type PlacedProblem, type ServerIssue } from './yaml-problems.ts';
+import { placeProblems, type PlacedProblem, type ServerIssue } from '../../../client/yaml-problems.ts';
 
 /** Props of the recipe's YAML editor. */
 export interface RecipeYamlEditorProps {

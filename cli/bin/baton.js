@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The `baton` command (package.json "bin"): runs cli/main.ts with the current node. Node 22.18+ and
+// 23.6+ strip TypeScript types themselves; an older node gets a child process with
+// --experimental-strip-types, whose exit code (or signal) becomes ours.
+import { spawn } from 'node:child_process';
+import process from 'node:process';
+import { URL, fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('../main.ts', import.meta.url));
+
+if (process.features.typescript) {
+  await import(main);
+} else {
+  const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // The terminal sends Ctrl-C to the whole process group; the child handles it. Other senders reach us alone.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => {
+    if (signal !== null) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}
