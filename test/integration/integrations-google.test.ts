@@ -186,6 +186,20 @@ describe('connecting Google Drive', () => {
     expect((await api(main, 'GET', callback, main.admin)).status).toBe(400);
   });
 
+  it("sends a browser back to the console's integrations page with the outcome, not JSON", async () => {
+    const asBrowser = (callback: string) => fetch(`${main.baton.url}${callback}`, { redirect: 'manual', headers: { accept: 'text/html,application/xhtml+xml', authorization: `Bearer ${main.admin}` } });
+    const { integration, authorizationUrl } = await start(main);
+    const connected = await asBrowser(await consent(authorizationUrl));
+    expect(connected.status).toBe(303);
+    expect(connected.headers.get('location')).toBe(`/settings/integrations?workspace=${main.workspaceId}&connected=google-drive`);
+    expect((await listed(main)).find((i) => i.id === integration.id)?.status).toBe('connected');
+    expect((await api(main, 'DELETE', `/v1/workspaces/${main.workspaceId}/integrations/${integration.id}`, main.admin)).status).toBe(204);
+    main.google.denyNext();
+    const refused = await asBrowser(await consent((await start(main)).authorizationUrl));
+    expect(refused.status).toBe(303);
+    expect(new URL(refused.headers.get('location') ?? '', main.baton.url).searchParams.get('error')).toBe('Google Drive was not connected: access_denied');
+  });
+
   it('is for admins only, and needs Google configured', async () => {
     const path = `/v1/workspaces/${main.workspaceId}/integrations/google-drive`;
     expect((await api(main, 'POST', path, main.member)).status).toBe(403);

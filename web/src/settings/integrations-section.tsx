@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { api } from '../api.ts';
 import { ApiError, messageOf, unwrap } from '../api-errors.ts';
 import { when } from '../executions/format.ts';
@@ -34,9 +35,17 @@ export function IntegrationsSection() {
   return <AdminIntegrations workspaceId={workspaceId} />;
 }
 
+/** What Google's callback said when it sent the admin back here (`?connected=google-drive` or `?error=…`). */
+function callbackOutcome(params: URLSearchParams): { kind: 'ok' | 'error'; text: string } | null {
+  const error = params.get('error');
+  if (error !== null) return { kind: 'error', text: error };
+  return params.get('connected') === 'google-drive' ? { kind: 'ok', text: 'Connected Google Drive' } : null;
+}
+
 function AdminIntegrations({ workspaceId }: { readonly workspaceId: string }) {
+  const [params] = useSearchParams();
   const [integrations, setIntegrations] = useState<Integration[] | null>(null);
-  const [outcome, setOutcome] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [outcome, setOutcome] = useState<{ kind: 'ok' | 'error'; text: string } | null>(() => callbackOutcome(params));
   const [busy, setBusy] = useState(false);
 
   const load = useCallback(async () => {
@@ -101,7 +110,7 @@ function AdminIntegrations({ workspaceId }: { readonly workspaceId: string }) {
         <GitHubForm workspaceId={workspaceId} onConnected={(account) => { setOutcome({ kind: 'ok', text: `Connected GitHub (${account})` }); void load(); }} />
         <section aria-labelledby="drive-heading" className="drive">
           <h3 id="drive-heading">Google Drive</h3>
-          <p className="hint">Opens Google's consent page. Google then sends you to Baton's callback, which completes the connection (it answers with the connection's details); come back to this page to see it listed. Baton sees only the files it creates.</p>
+          <p className="hint">Opens Google's consent page. Google then sends you back here, through Baton's callback, which completes the connection. Baton sees only the files it creates.</p>
           <button type="button" className="primary" disabled={busy} onClick={() => void startDrive()}>Connect Google Drive</button>
         </section>
       </div>

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { completeGoogleConnect, googleRedirectPath, startGoogleConnect } from '../../integrations/google-connect.ts';
 import type { IntegrationDeps } from '../../integrations/integration-deps.ts';
 import { connectGitHub, disconnectIntegration, listIntegrations } from '../../integrations/integrations.ts';
+import { DomainError } from '../../../domain/errors.ts';
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
 import { authErrors, id, timestamp } from './schemas.ts';
 
@@ -62,8 +63,21 @@ export function integrationRoutes(deps: () => IntegrationDeps): AnyRoute[] {
       // The admin who started it, signed in (the browser's session cookie): a link alone connects nothing.
       access: { kind: 'user', scope: 'admin' },
       request: { query: z.object({ state: z.string().min(1).max(200), code: z.string().min(1).max(2_000).optional(), error: z.string().max(200).optional() }) },
-      responses: { 200: { description: 'Connected', schema: integrationSchema }, ...authErrors, 403: { description: 'Someone else started this connection' }, 502: { description: 'Google could not be reached' } },
-      handler: async (request) => ({ status: 200, body: await completeGoogleConnect(deps(), callerOf(request), request.query, request.requestId) }),
+      responses: { 200: { description: 'Connected', schema: integrationSchema }, 303: { description: "A browser (Accept: text/html) goes back to the console's integrations page, with `connected=google-drive` or `error=<why>` in the query" }, ...authErrors, 403: { description: 'Someone else started this connection' }, 502: { description: 'Google could not be reached' } },
+      handler: async (request) => {
+        const complete = () => completeGoogleConnect(deps(), callerOf(request), request.query, request.requestId);
+        // Google sends the admin's browser here: it goes back to the console with the outcome
+        // instead of landing on JSON. Scripts and tests (no text/html) keep the JSON answer.
+        if (!(request.headers.accept ?? '').includes('text/html')) return { status: 200, body: await complete() };
+        const back = (query: Record<string, string>) => ({ status: 303, headers: { location: `/settings/integrations?${new URLSearchParams(query).toString()}`, 'cache-control': 'no-store' } });
+        try {
+          const integration = await complete();
+          return back({ workspace: integration.workspaceId, connected: 'google-drive' });
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          return back({ error: error.message });
+        }
+      },
     }),
     defineRoute({
       method: 'DELETE', path: '/v1/workspaces/{wid}/integrations/{id}', operationId: 'disconnectIntegration', summary: 'Disconnect: a Drive grant is revoked at Google; stored secrets are deleted', tags: ['integrations'],
