@@ -19,7 +19,11 @@ export const routes: RouteObject[] = [
   { path: '/sign-in', element: <SignInPage /> },
   {
     element: <RequireSignedIn withHeader={false} needsWorkspace={false} />,
-    children: [{ path: '/welcome', element: <WelcomePage /> }],
+    children: [
+      { path: '/welcome', element: <WelcomePage /> },
+      // A terminal's sign-in (docs/device-sign-in.md): no workspace needed, and a page of its own.
+      { path: '/device', lazy: page(() => import('./device/device-page.tsx'), (m) => m.DevicePage) },
+    ],
   },
   {
     element: <RequireSignedIn />,
