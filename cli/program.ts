@@ -10,8 +10,10 @@ import { registerItems } from './commands/items.ts';
 import { registerRecipes } from './commands/recipes.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSchedules } from './commands/schedules.ts';
+import { registerTerminal } from './commands/terminal.ts';
 import { registerTokens } from './commands/tokens.ts';
 import { registerTriggers } from './commands/triggers.ts';
+import { registerWatch } from './commands/watch.ts';
 import { registerWhoami } from './commands/whoami.ts';
 import { registerWorkspaces } from './commands/workspaces.ts';
 import { CliError, exitCodes } from './exit-codes.ts';
@@ -31,8 +33,10 @@ const modules: readonly Register[] = [
   registerItems,
   registerRecipes,
   registerRun,
+  registerWatch,
   registerExecutions,
   registerApprovals,
+  registerTerminal,
   registerSchedules,
   registerTriggers,
   registerTokens,
