@@ -7,8 +7,12 @@ import process from 'node:process';
 import { URL, fileURLToPath } from 'node:url';
 
 const main = fileURLToPath(new URL('../main.ts', import.meta.url));
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 
-if (process.features.typescript) {
+if (major < 22 || (major === 22 && minor < 12)) {
+  process.stderr.write(`baton needs Node.js 22.12 or newer; this is ${process.version} (${process.execPath})\n`);
+  process.exitCode = 1;
+} else if (process.features.typescript) {
   await import(main);
 } else {
   const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', main, ...process.argv.slice(2)], { stdio: 'inherit' });
