@@ -17,12 +17,19 @@ export async function runWatch(runtime: Runtime, command: Command, executionId: 
   runtime.exitCode = await watchExecution({ url: connection.url, token: connection.token, api: connection.api, executionId, json: given.json, color: given.color, exitStatus, out: runtime.io.stdout });
 }
 
-/** `baton watch <execution> [--exit-status]`: the live step tree of an execution. */
+/**
+ * `baton watch <execution> [--exit-status]`: the live step tree of an execution; also
+ * `baton executions watch` (the issue lists it among the execution commands), so this runs after
+ * the executions module has registered its group.
+ */
 export function registerWatch(program: Command, runtime: Runtime): void {
-  program
-    .command('watch <execution>')
-    .description('Follow an execution live until it finishes: its step tree redrawn in place on a terminal, one JSON event per line otherwise')
-    .option('--exit-status', 'exit with the outcome: 0 succeeded, 6 failed or cancelled')
-    .addHelpText('after', '\nNot a terminal (or --json): one JSON object per line: execution, step, approval, progress, artifact, then outcome (docs/cli.md).\nExample:\n  baton watch 0f3c… --exit-status && echo shipped')
-    .action(async (executionId: string, flags: WatchFlags, command: Command) => runWatch(runtime, command, executionId, flags.exitStatus === true));
+  const executions = program.commands.find((command) => command.name() === 'executions');
+  for (const parent of executions === undefined ? [program] : [program, executions]) {
+    parent
+      .command('watch <execution>')
+      .description('Follow an execution live until it finishes: its step tree redrawn in place on a terminal, one JSON event per line otherwise')
+      .option('--exit-status', 'exit with the outcome: 0 succeeded, 6 failed or cancelled')
+      .addHelpText('after', '\nNot a terminal (or --json): one JSON object per line: execution, step, approval, progress, artifact, then outcome (docs/cli.md).\nExample:\n  baton watch 0f3c… --exit-status && echo shipped')
+      .action(async (executionId: string, flags: WatchFlags, command: Command) => runWatch(runtime, command, executionId, flags.exitStatus === true));
+  }
 }
