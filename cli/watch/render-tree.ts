@@ -35,7 +35,8 @@ export function renderTree(view: WatchView, options: RenderOptions): string[] {
   const { execution } = view;
   const lines: Segment[][] = [];
   const header: Segment[] = [[`${view.recipeName ?? execution.recipeId} v${execution.recipeVersion}`, 'bold'], [`  ${execution.id}  `, 'dim'], [execution.status, executionStyles[execution.status]]];
-  if (execution.waitingFor !== undefined && execution.waitingFor !== null) header.push([` · waiting for ${execution.waitingFor === 'approval' ? 'an approval' : execution.waitingFor === 'event' ? 'an event' : `a ${execution.waitingFor}`}`, 'yellow']);
+  const waitingFor = execution.waitingFor ?? null;
+  if (waitingFor !== null) header.push([`${execution.status === 'waiting' ? '' : ' · waiting'} for ${waitingFor === 'approval' ? 'an approval' : waitingFor === 'event' ? 'an event' : `a ${waitingFor}`}`, 'yellow']);
   if (execution.queuePosition !== undefined && execution.queuePosition !== null) header.push([` (#${execution.queuePosition} in the queue)`, 'dim']);
   if (execution.cost !== undefined && execution.cost.totalUsd > 0) header.push([` · $${execution.cost.totalUsd.toFixed(2)}`, 'dim']);
   lines.push(header);

@@ -116,9 +116,10 @@ function follow(live: LiveState, refresh: () => Promise<number | undefined>, exe
         const code = await refresh();
         if (code !== undefined) return finish({ code });
       } catch (error) {
-        // Baton away or restarting: the socket reconnects and its sync calls again. A refusal is final.
-        if (!(error instanceof ApiError) || error.status >= 500 || error.status === 429) return;
-        return finish({ error });
+        // Baton away or restarting (unreachable, 5xx, 429): the socket reconnects and its sync calls
+        // again. A refusal (4xx) is final, and so is anything else (a bug must not hang the watch).
+        const transient = error instanceof ApiError ? error.status >= 500 || error.status === 429 : error instanceof CliError;
+        if (!transient) return finish({ error });
       } finally {
         running = false;
       }
