@@ -124,6 +124,17 @@ export const edgeRoutes: readonly AnyRoute[] = [
   }),
   defineRoute({
     method: 'POST',
+    path: '/auth/device/token',
+    operationId: 'edgeDeviceToken',
+    summary: 'A route that takes a form (OAuth device sign-in): echoes the fields as parsed',
+    tags: ['edge'],
+    access: { kind: 'public' },
+    request: { body: z.record(z.string(), z.string()).optional() },
+    responses: { 200: { description: 'The fields' } },
+    handler: async ({ body, rawBody }) => ({ status: 200, body: { fields: body ?? null, rawBody: rawBody ?? null } }),
+  }),
+  defineRoute({
+    method: 'POST',
     path: '/v1/session',
     operationId: 'edgeLogin',
     summary: 'Sets two cookies and answers without a body',

@@ -88,7 +88,9 @@ export async function createHttpServer(options: HttpServerOptions) {
   });
   // OAuth's device endpoints also take forms (RFC 8628); anywhere else a form is a 415, as before.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
-    if (!acceptsFormBody(request.routeOptions.url ?? '')) done(Object.assign(new Error('Unsupported Media Type: application/x-www-form-urlencoded'), { statusCode: 415 }), undefined);
+    // On an unknown path the 404 wins over the media type, as for any other body.
+    if (request.is404) done(null, undefined);
+    else if (!acceptsFormBody(request.routeOptions.url ?? '')) done(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }), undefined);
     else {
       (request as FastifyRequest & { rawBody?: string }).rawBody = body.toString();
       done(null, parseFormBody(body.toString()));

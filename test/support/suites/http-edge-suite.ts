@@ -139,6 +139,17 @@ export function describeHttpEdge(edge: string, open: () => Promise<HttpEdgeHarne
         await expectError(send('POST', '/v1/nowhere', 'x', { 'content-type': 'text/plain' }), 404, 'route_not_found');
       });
 
+      it('takes a form only where a route accepts one (OAuth device sign-in), parsed alike: the first of a repeated field', async () => {
+        const form = await send('POST', '/auth/device/token', 'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=a+b&device_code=c', { 'content-type': 'application/x-www-form-urlencoded' });
+        expect(form.status).toBe(200);
+        expect(form.json).toEqual({ fields: { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'a b' }, rawBody: 'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=a+b&device_code=c' });
+        const json = await send('POST', '/auth/device/token', '{"device_code":"x"}', { 'content-type': 'application/json' });
+        expect(json.json).toMatchObject({ fields: { device_code: 'x' } });
+        await expectError(send('POST', '/auth/device/token', 'device_code=x', { 'content-type': 'text/plain' }), 415, 'unsupported_media_type');
+        await expectError(send('POST', '/v1/items/a1/notes', 'text=hi', { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${edgeToken}` }), 415, 'unsupported_media_type', 'Unsupported Media Type');
+        await expectError(send('POST', '/v1/nowhere', 'text=hi', { 'content-type': 'application/x-www-form-urlencoded' }), 404, 'route_not_found');
+      });
+
       it(`answers a body over the limit (${edgeBodyLimit} bytes) with 413 payload_too_large, announced or streamed`, async () => {
         const big = JSON.stringify({ text: 'x'.repeat(edgeBodyLimit) });
         await expectError(putJson(big), 413, 'payload_too_large', 'Request body is too large');
