@@ -42,7 +42,7 @@ export function renderTree(view: WatchView, options: RenderOptions): string[] {
   lines.push(header);
   if (execution.reason !== null && !finishedStatuses.has(execution.status)) lines.push([[`  ${oneLine(execution.reason)}`, 'dim']]);
 
-  const stepIds = Object.keys(execution.steps);
+  const stepIds = [...view.stepOrder.filter((id) => id in execution.steps), ...Object.keys(execution.steps).filter((id) => !view.stepOrder.includes(id))];
   stepIds.forEach((stepId, index) => {
     const step = execution.steps[stepId];
     if (step === undefined) return;

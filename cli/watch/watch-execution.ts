@@ -5,7 +5,7 @@ import { ApiError, createApi, path, type Api } from '../http.ts';
 import { LiveScreen, type ScreenStream } from './live-screen.ts';
 import { renderTree } from './render-tree.ts';
 import { outcomeEvent, watchEvents } from './watch-events.ts';
-import { finishedStatuses, readDocumentExtras, type Execution, type WatchView } from './watch-view.ts';
+import { finishedStatuses, readDocumentExtras, stepOrder as orderOf, type Execution, type WatchView } from './watch-view.ts';
 
 /** Where `watch` writes: a TTY gets the tree, anything else JSON lines. */
 export interface WatchOutput extends ScreenStream {
@@ -52,13 +52,10 @@ export async function watchExecution(options: WatchOptions): Promise<number> {
   const api = options.api ?? createApi(options.url, options.token);
   const executionPath = path('/v1/executions/{id}', { id: options.executionId });
   let execution = await api.get<Execution>(executionPath);
-  const recipeName = await api.get<{ name?: unknown }>(path('/v1/recipes/{id}', { id: execution.recipeId })).then(
-    (recipe) => (typeof recipe.name === 'string' ? recipe.name : null),
-    () => null,
-  );
+  const { recipeName, stepOrder } = await readRecipe(api, execution);
   const printer = !options.json && options.out.isTTY === true ? treePrinter(options.out, options.color) : jsonPrinter(options.out);
   let doc: Y.Doc | undefined;
-  const view = (): WatchView => ({ execution, recipeName, ...(doc === undefined ? { approvals: [], progress: [], artifacts: [] } : readDocumentExtras(doc, execution.id)) });
+  const view = (): WatchView => ({ execution, recipeName, stepOrder, ...(doc === undefined ? { approvals: [], progress: [], artifacts: [] } : readDocumentExtras(doc, execution.id)) });
   const outcome = () => (options.exitStatus && execution.status !== 'succeeded' ? exitCodes.executionFailed : exitCodes.ok);
   try {
     printer.show(view());
@@ -82,6 +79,22 @@ export async function watchExecution(options: WatchOptions): Promise<number> {
     }
   } finally {
     printer.close();
+  }
+}
+
+/** The recipe's name and its version's step order, as far as they can be read (a watch goes on without them). */
+async function readRecipe(api: Api, execution: Execution): Promise<{ recipeName: string | null; stepOrder: string[] }> {
+  type Version = { version: number; compiled: unknown };
+  try {
+    const recipe = await api.get<{ name: string; latestVersion: number; latest: Version }>(path('/v1/recipes/{id}', { id: execution.recipeId }));
+    let compiled = recipe.latestVersion === execution.recipeVersion ? recipe.latest.compiled : undefined;
+    if (compiled === undefined) {
+      const { versions } = await api.get<{ versions: Version[] }>(path('/v1/recipes/{id}/versions', { id: execution.recipeId }));
+      compiled = versions.find((v) => v.version === execution.recipeVersion)?.compiled;
+    }
+    return { recipeName: recipe.name, stepOrder: orderOf(compiled) };
+  } catch {
+    return { recipeName: null, stepOrder: [] };
   }
 }
 

@@ -57,9 +57,45 @@ export interface WatchView {
   readonly execution: Execution;
   /** The recipe's name, when it could be read (else the id is shown). */
   readonly recipeName: string | null;
+  /**
+   * The recipe version's steps in the order they were written (`stepOrder`): the API's `steps` map
+   * comes back in Postgres jsonb's key order (shortest key first), not the recipe's. Empty when the
+   * version could not be read; steps missing from it are drawn after, in the map's order.
+   */
+  readonly stepOrder: readonly string[];
   readonly approvals: readonly ApprovalView[];
   readonly progress: readonly ProgressView[];
   readonly artifacts: readonly ArtifactView[];
+}
+
+/**
+ * The steps of a compiled recipe version in reading order: from `start`, each step then, for a
+ * `parallel` step, its branches, for a `branch` step, its cases' targets and `else`, then its `next`.
+ * Read defensively: the shape is the server's, typed `unknown` in the API.
+ */
+export function stepOrder(compiled: unknown): string[] {
+  const recipe = record(compiled);
+  const steps = record(recipe?.steps);
+  if (recipe === undefined || steps === undefined) return [];
+  const order: string[] = [];
+  const seen = new Set<string>();
+  // An explicit stack, not recursion: a long recipe must not exhaust the call stack.
+  const stack: unknown[] = [recipe.start];
+  while (stack.length > 0) {
+    const id = stack.pop();
+    if (typeof id !== 'string' || seen.has(id)) continue;
+    const step = record(steps[id]);
+    if (step === undefined) continue;
+    seen.add(id);
+    order.push(id);
+    const then: unknown[] = [];
+    if (Array.isArray(step.branches)) then.push(...(step.branches as unknown[]));
+    if (Array.isArray(step.cases)) for (const c of step.cases as unknown[]) then.push(record(c)?.goto);
+    then.push(step.else, step.onReject, step.next);
+    for (let i = then.length - 1; i >= 0; i--) stack.push(then[i]);
+  }
+  for (const id of Object.keys(steps)) if (!seen.has(id)) order.push(id);
+  return order;
 }
 
 /** What the state document holds of the execution, read once (empty lists for a document not synced). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { renderTree } from '../../../cli/watch/render-tree.ts';
 import { outcomeEvent, watchEvents } from '../../../cli/watch/watch-events.ts';
-import { readDocumentExtras, type Execution, type StepState, type WatchView } from '../../../cli/watch/watch-view.ts';
+import { readDocumentExtras, stepOrder, type Execution, type StepState, type WatchView } from '../../../cli/watch/watch-view.ts';
 
 // `baton watch`'s pure parts: the state document read into a view, the view drawn as a tree of
 // lines, and the JSON events between two views.
@@ -35,7 +35,7 @@ function execution(extra: Partial<Execution> = {}): Execution {
 }
 
 function view(extra: Partial<WatchView> = {}): WatchView {
-  return { execution: execution(), recipeName: 'ship-it', approvals: [], progress: [], artifacts: [], ...extra };
+  return { execution: execution(), recipeName: 'ship-it', stepOrder: ['build', 'gate'], approvals: [], progress: [], artifacts: [], ...extra };
 }
 
 const plain = { width: 100, color: false };
@@ -104,6 +104,30 @@ describe('renderTree', () => {
     expect(coloured[0]).toContain('\x1b[1mship-it v2\x1b[0m');
     expect(coloured[1]).toContain('\x1b[36m▶\x1b[0m');
     expect(renderTree(view(), plain).join('')).not.toContain('\x1b[');
+  });
+});
+
+describe('stepOrder', () => {
+  it("reads a compiled recipe's steps as written (start, branches, cases, next), whatever order the map has", () => {
+    const compiled = {
+      start: 'plan',
+      steps: {
+        ship: { id: 'ship', next: null },
+        plan: { id: 'plan', next: 'fan' },
+        fan: { id: 'fan', kind: 'parallel', branches: ['left', 'right'], next: 'choose' },
+        left: { id: 'left', next: null },
+        right: { id: 'right', next: null },
+        choose: { id: 'choose', kind: 'branch', cases: [{ if: 'x', goto: 'ship' }], else: 'plan', next: null },
+        orphan: { id: 'orphan', next: null },
+      },
+    };
+    expect(stepOrder(compiled)).toEqual(['plan', 'fan', 'left', 'right', 'choose', 'ship', 'orphan']);
+    expect(stepOrder(null)).toEqual([]);
+  });
+
+  it('draws the steps in that order, not the API map\'s', () => {
+    const lines = renderTree(view({ execution: execution({ steps: { gate: step('pending'), build: step('running') } }) }), plain);
+    expect(lines.slice(1)).toEqual(['├─ ▶ build  running', '└─ ○ gate  pending']);
   });
 });
 
