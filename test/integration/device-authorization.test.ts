@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRetentionStore } from '../../src/adapters/postgres/retention-store.ts';
 import { randomSecret, sha256 } from '../../src/app/identity/secrets.ts';
 import { bootstrapToken, createApiToken } from '../../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
@@ -174,6 +175,25 @@ describe('device sign-in', () => {
     // A form elsewhere is still refused: only the device endpoints take one.
     const form = await fetch(`${baton.url}/v1/workspaces`, { method: 'POST', headers: { authorization: `Bearer ${ada.token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=Form' });
     expect(form.status).toBe(415);
+  });
+});
+
+describe('retention', () => {
+  it('prunes device sign-ins whose code expired before the cutoff, decided or not, and keeps the token a device received', async () => {
+    const old = await startCode({ client_name: 'old-box' });
+    await startCode({ client_name: 'new-box' });
+    await approver('POST', `/v1/device/${old.body.user_code}/approve`, { cookie: ada.cookie });
+    later(5);
+    const granted = await poll(old.body.device_code);
+    expect(granted.status).toBe(200);
+    const rows = async () => (await sql<{ client_name: string }>`select client_name from device_authorizations where client_name in ('old-box', 'new-box') order by client_name`.execute(baton.db)).rows.map((r) => r.client_name);
+    expect(await rows()).toEqual(['new-box', 'old-box']);
+    // The cutoff falls between the two codes' expiry.
+    const oldExpiry = (await sql<{ expires_at: Date }>`select expires_at from device_authorizations where client_name = 'old-box'`.execute(baton.db)).rows[0]?.expires_at as Date;
+    await sql`update device_authorizations set expires_at = ${new Date(oldExpiry.getTime() - 86_400_000)} where client_name = 'old-box'`.execute(baton.db);
+    expect(await createRetentionStore(baton.db).prune('device-authorizations', new Date(oldExpiry.getTime() - 3_600_000), 100)).toBeGreaterThanOrEqual(1);
+    expect(await rows()).toEqual(['new-box']);
+    expect((await approver('GET', '/v1/me', { token: granted.body.access_token })).status).toBe(200);
   });
 });
 
