@@ -30,6 +30,8 @@ let server: Spawned;
 let url: string;
 let token: string;
 let workspaceId: string;
+// Every CLI process started, so a failed test leaves none running (a watch that never ends).
+const spawned: ChildProcessWithoutNullStreams[] = [];
 
 /** A `baton` process: stdin piped, stdout and stderr kept apart. */
 interface Cli {
@@ -44,6 +46,7 @@ function baton(args: string[], env: Record<string, string> = {}): Cli {
     env: { ...process.env, BATON_URL: url, BATON_TOKEN: token, BATON_CONFIG_DIR: configDir, NO_COLOR: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  spawned.push(child);
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -77,6 +80,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   if (server !== undefined && server.child.exitCode === null) {
     server.child.kill('SIGTERM');
     await server.exited;
