@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAdmin } from './commands/admin.ts';
 import { registerApprovals } from './commands/approvals.ts';
@@ -44,10 +45,14 @@ const modules: readonly Register[] = [
   registerCompletion,
 ];
 
+/** The package's version (`baton --version`). */
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 /** The `baton` command tree with its global options. */
 export function createProgram(runtime: Runtime): Command {
   const program = new Command('baton')
     .description('Baton from your terminal: sign in, run recipes, follow and steer executions, approve, and write to dashboards')
+    .version(version, '-V, --version', 'print the version')
     .option('--json', 'print the API\'s JSON unchanged (one document), for scripts and agents')
     .option('--context <name>', 'the saved context (server and credential) to use instead of the current one')
     .option('--url <url>', 'the Baton server (default: BATON_URL, else the context\'s)')

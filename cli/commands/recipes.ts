@@ -59,12 +59,26 @@ export function registerRecipes(program: Command, runtime: Runtime): void {
     });
   recipes
     .command('validate <file>')
-    .description('Check a recipe file\'s YAML here, each problem at its line (the server checks the recipe itself on push)')
-    .action(async (file: string, _opts: unknown, command: Command) => {
+    .description('Check a recipe file without saving it (YAML here, the recipe on the server); each problem at its line in the file')
+    .option('--workspace <id|name>', workspaceHelp)
+    .action(async (file: string, opts: { workspace?: string }, command: Command) => {
       const text = await readText(file);
-      const problems = placeRecipeProblems(text, []);
-      runtime.print(command, { valid: problems.length === 0, problems: problems.map((p) => ({ path: p.path, message: p.message, line: p.line })) }, () => (problems.length === 0 ? `${file}: the YAML parses` : formatProblems(file, problems)));
-      if (problems.length > 0) runtime.exitCode = exitCodes.error;
+      // A syntax error needs no server: shown at its line as the parser found it.
+      const syntax = placeRecipeProblems(text, []);
+      if (syntax.length > 0) {
+        runtime.print(command, { valid: false, problems: syntax.map((p) => ({ path: p.path, message: p.message, line: p.line })) }, () => formatProblems(file, syntax));
+        runtime.exitCode = exitCodes.error;
+        return;
+      }
+      const connection = await runtime.connect(command);
+      const wid = await workspaceId(connection, opts.workspace, runtime.env);
+      try {
+        const result = await connection.api.post<{ valid: true; name: string }>(path('/v1/workspaces/{wid}/recipes/validate', { wid }), { yaml: text });
+        runtime.print(command, result, () => `${file}: a valid recipe ("${result.name}")`);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 400) throw invalid(file, text, error, runtime, command);
+        throw error;
+      }
     });
   recipes
     .command('versions <recipe>')

@@ -81,6 +81,7 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   'GET /v1/dashboards/{id}/presence': { expect: members(200) },
   'POST /v1/workspaces/{wid}/recipes': { expect: members(201), body: () => ({ yaml: recipeYaml }) },
   'GET /v1/workspaces/{wid}/recipes': { expect: members(200) },
+  'POST /v1/workspaces/{wid}/recipes/validate': { expect: members(200), body: () => ({ yaml: recipeYaml }) },
   'GET /v1/recipes/{id}': { expect: members(200), params: (f) => ({ id: f.recipeId }) },
   'PUT /v1/recipes/{id}': { expect: members(200), params: (f) => ({ id: f.recipeId }), body: () => ({ yaml: recipeYaml }) },
   'GET /v1/recipes/{id}/versions': { expect: members(200), params: (f) => ({ id: f.recipeId }) },

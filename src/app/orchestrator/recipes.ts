@@ -50,6 +50,18 @@ export async function createRecipe(ctx: Ctx & Pick<AppContext, 'recipeTemplates'
   });
 }
 
+/**
+ * Checks a recipe as creating it would (parse, sub-agents, sub-recipes), saving nothing: its name,
+ * or the same 400 naming each problem's path. Any member may (`baton recipes validate`).
+ */
+export async function validateRecipe(ctx: Ctx, principal: Principal, workspaceId: string, input: RecipeInput): Promise<{ name: string }> {
+  await requireWorkspace(ctx, principal, workspaceId, 'workspace.read');
+  const { authored, compiled: parsed } = parse(ctx, input);
+  await checkSubAgentChoices(ctx, workspaceId, authored);
+  const compiled = await resolveSubRecipes(ctx, workspaceId, authored, parsed, { id: null, name: parsed.name });
+  return { name: compiled.name };
+}
+
 /** Adds a version (versions are immutable; executions keep the one they started with). */
 export async function updateRecipe(ctx: Ctx, principal: Principal, recipeId: string, input: RecipeInput, requestId: string): Promise<RecipeView> {
   const recipe = await requireRecipe(ctx, principal, recipeId, 'recipe.manage');

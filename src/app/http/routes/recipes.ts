@@ -3,7 +3,7 @@ import { recipeLimits } from '../../../domain/orchestrator/recipe.ts';
 import type { AppContext } from '../../context.ts';
 import type { Engine } from '../../orchestrator/engine.ts';
 import { startExecution, startExecutionOnce } from '../../orchestrator/executions.ts';
-import { createRecipe, getRecipe, listRecipeVersions, listRecipes, updateRecipe } from '../../orchestrator/recipes.ts';
+import { createRecipe, getRecipe, listRecipeVersions, listRecipes, updateRecipe, validateRecipe } from '../../orchestrator/recipes.ts';
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
 import { executionSchema } from './execution-schemas.ts';
 import { authErrors, id, name, timestamp } from './schemas.ts';
@@ -46,6 +46,13 @@ export function recipeRoutes(app: AppContext, engine: () => Engine): AnyRoute[] 
       request: { params: z.object({ wid: id }), body: newRecipeBody },
       responses: { 201: { description: 'Created', schema: recipeViewSchema }, ...authErrors, ...notFound('workspace or template') },
       handler: async (request) => ({ status: 201, body: await createRecipe(app, callerOf(request), request.params.wid, request.body, request.requestId) }),
+    }),
+    defineRoute({
+      method: 'POST', path: '/v1/workspaces/{wid}/recipes/validate', operationId: 'validateRecipe', summary: "Check a recipe without saving it: 200 with its name, or the 400 creating it would get, naming each problem's path", tags: ['recipes'],
+      access: { kind: 'user', scope: 'read' },
+      request: { params: z.object({ wid: id }), body: recipeBody },
+      responses: { 200: { description: 'The recipe is valid', schema: z.object({ valid: z.literal(true), name: z.string() }).meta({ id: 'RecipeValidation' }) }, ...authErrors, ...notFound('workspace') },
+      handler: async (request) => ({ status: 200, body: { valid: true as const, ...(await validateRecipe(app, callerOf(request), request.params.wid, request.body)) } }),
     }),
     defineRoute({
       method: 'GET', path: '/v1/workspaces/{wid}/recipes', operationId: 'listRecipes', summary: 'Recipes of a workspace', tags: ['recipes'],
