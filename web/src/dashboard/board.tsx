@@ -18,7 +18,7 @@ export interface BoardProps {
 /** The dashboard's items laid out by its `layout` map; editors add, move, resize and delete them. */
 export function Board({ live, readOnly, me, members, people }: BoardProps) {
   const doc = live.dashboard.document;
-  useYVersion(doc.getMap('items'));
+  useYVersion(doc.getMap('items'), { skipText: true });
   useYVersion(doc.getMap('layout'));
   const items = readBoardItems(doc);
   const cells = placeItems(doc, items);

@@ -67,7 +67,7 @@ function LiveDashboardView({ dashboardId }: { dashboardId: string }) {
   const awareness = live?.dashboard.awareness ?? null;
   const states = useAwarenessStates(awareness);
   const people = useMemo(() => peopleFrom(states, awareness?.clientID ?? null), [states, awareness]);
-  useYVersion(live?.dashboard.document.getMap('items'));
+  useYVersion(live?.dashboard.document.getMap('items'), { skipText: true });
   const items = live === null ? [] : readBoardItems(live.dashboard.document);
 
   if (status.access === 'revoked' || status.access === 'refused') {
