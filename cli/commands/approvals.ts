@@ -38,7 +38,7 @@ export function registerApprovals(program: Command, runtime: Runtime): void {
       .action(async (id: string, stepId: string, opts: { comment?: string }, command: Command) => {
         const { api } = await runtime.connect(command);
         const execution = await api.post<Schema<'Execution'>>(path(`/v1/executions/{id}/steps/{stepId}/${verb}`, { id, stepId }), opts.comment === undefined ? {} : { comment: opts.comment });
-        runtime.print(command, execution, () => `${verb === 'approve' ? 'Approved' : 'Rejected'} ${stepId}; execution ${execution.id} is ${execution.status}.`);
+        runtime.print(command, execution, () => `${verb === 'approve' ? 'Approved' : 'Rejected'} ${stepId} (execution ${execution.id}: ${execution.status}).`);
       });
   }
 }

@@ -26,7 +26,7 @@ export function registerAuth(program: Command, runtime: Runtime): void {
         token = (await readAll(runtime.io.stdin)).trim();
         if (token === '') throw new CliError('--with-token reads the token from stdin, and stdin was empty', exitCodes.usage);
       } else {
-        const code = await requestDeviceCode(base, { clientName: `baton CLI on ${hostname()}`, ...(opts.scopes === undefined ? {} : { scope: opts.scopes.split(',').map((s) => s.trim()).join(' ') }) });
+        const code = await requestDeviceCode(base, { clientName: hostname(), ...(opts.scopes === undefined ? {} : { scope: opts.scopes.split(',').map((s) => s.trim()).join(' ') }) });
         runtime.note(`To sign in, open ${code.verification_uri_complete ?? code.verification_uri}\nand confirm the code ${code.user_code} (it expires in ${Math.round(code.expires_in / 60)} minutes). Waiting…`);
         token = (await pollDeviceToken(base, code)).access_token;
       }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomSecret, sha256 } from '../../src/app/identity/secrets.ts';
@@ -70,7 +70,7 @@ describe('baton login (device sign-in)', () => {
     const me = JSON.parse(whoami.stdout) as { authentication: { tokenId: string } };
     // A token of its own, listed with the others.
     const tokens = (await callApi(baton.url, 'GET', '/v1/tokens', (await bootstrapToken(baton.ctx, { email: 'ada@example.com' })).secret)).body as { tokens: Array<{ id: string; name: string }> };
-    expect(tokens.tokens).toContainEqual(expect.objectContaining({ id: me.authentication.tokenId, name: expect.stringContaining('CLI on') }));
+    expect(tokens.tokens).toContainEqual(expect.objectContaining({ id: me.authentication.tokenId, name: `CLI on ${hostname()}` }));
     // Approving the same code again is refused: it was used.
     expect(await decide(login.code, 'approve')).toBe(409);
   });
