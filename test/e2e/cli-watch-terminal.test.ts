@@ -51,7 +51,8 @@ function baton(args: string[], env: Record<string, string> = {}): Cli {
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  // 'close', not 'exit': by then everything it wrote has been read.
+  const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
@@ -75,7 +76,8 @@ beforeAll(async () => {
   workspaceId = made.workspace?.id ?? '';
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  server = await startServerProcess(database.url, port, { BATON_DATA_DIR: dataDir, BATON_PUBLIC_URL: url, HOST: '127.0.0.1' });
+  // The tests' own polling (`eventually`) would otherwise spend the token's per-minute budget, and a 429 is exit 1.
+  server = await startServerProcess(database.url, port, { BATON_DATA_DIR: dataDir, BATON_PUBLIC_URL: url, HOST: '127.0.0.1', BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
   await ok('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model' });
 });
 
@@ -164,7 +166,7 @@ describe('baton watch', () => {
 
   it('fails clearly on an execution that does not exist (exit 4)', async () => {
     const watch = baton(['watch', '00000000-0000-4000-8000-000000000000']);
-    expect(await watch.exited).toBe(4);
+    expect(await watch.exited, watch.stderr()).toBe(4);
     expect(watch.stderr()).toMatch(/^Error: /);
   }, 30_000);
 });
@@ -207,7 +209,7 @@ describe('baton terminal', () => {
 
   it('exits with the reason when the API refuses the terminal (an unknown dashboard: exit 4)', async () => {
     const cli = baton(['terminal', '00000000-0000-4000-8000-000000000000']);
-    expect(await cli.exited).toBe(4);
+    expect(await cli.exited, cli.stderr()).toBe(4);
     expect(cli.stderr()).toContain('Could not open a terminal');
   }, 30_000);
 });
