@@ -207,6 +207,28 @@ describe('baton terminal', () => {
     expect(cli.stderr()).toContain('Detached.');
   }, 180_000);
 
+  it('on a real terminal (a pty from script(1)): raw mode (Ctrl-C goes to the sandbox, not to baton) and the window size forwarded', async () => {
+    const dashboardId = (await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Pty box' })).id;
+    // script gives baton a pseudo-terminal, sized 90x25 first.
+    const command = `stty cols 90 rows 25; exec ${JSON.stringify(process.execPath)} cli/bin/baton.js terminal ${dashboardId}`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { ...process.env, BATON_URL: url, BATON_TOKEN: token, BATON_CONFIG_DIR: configDir, NO_COLOR: '1', TERM: 'xterm' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    spawned.push(child);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await eventually(() => /Baton local stand-in terminal for sandbox sbx-/.test(out), 60_000, `the banner (${out})`);
+    // In raw mode Ctrl-C is a byte for the sandbox; a cooked terminal would interrupt baton (exit 130).
+    child.stdin.write('\x03');
+    child.stdin.write('hello pty\r');
+    await eventually(() => out.includes('echo (90x25): hello pty'), 15_000, `the echo with the pty's size (${out})`);
+    child.stdin.write('~.');
+    expect(await exited).toBe(0);
+  }, 120_000);
+
   it('exits with the reason when the API refuses the terminal (an unknown dashboard: exit 4)', async () => {
     const cli = baton(['terminal', '00000000-0000-4000-8000-000000000000']);
     expect(await cli.exited, cli.stderr()).toBe(4);
