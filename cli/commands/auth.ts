@@ -4,7 +4,7 @@ import { contextNameFor, readConfig, writeConfig } from '../config.ts';
 import { chooseStore, storeFor } from '../credentials.ts';
 import { pollDeviceToken, requestDeviceCode } from '../device-flow.ts';
 import { CliError, exitCodes } from '../exit-codes.ts';
-import { ApiError, createApi, path } from '../http.ts';
+import { ApiError, createApi } from '../http.ts';
 import type { Me } from '../resolve.ts';
 import type { Runtime } from '../runtime.ts';
 
@@ -68,17 +68,15 @@ export function registerAuth(program: Command, runtime: Runtime): void {
     });
 }
 
-/** Revokes the token it is called with (its id from GET /v1/me); says what happened. */
+/** Revokes the token it is called with (DELETE /v1/me/token: any scope may); says what happened. */
 async function revoke(url: string, token: string): Promise<string> {
   const api = createApi(url, token);
   try {
-    const me = await api.get<Me>('/v1/me');
-    if (me.authentication.tokenId === undefined) return 'The credential is not an API token; ';
-    await api.delete(path('/v1/tokens/{id}', { id: me.authentication.tokenId }));
+    await api.delete('/v1/me/token');
     return 'Token revoked; ';
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return 'The token was already invalid; ';
-    if (error instanceof ApiError && error.status === 403) return `The server refused to revoke the token (${error.message}): revoke it in the console under Settings, Tokens; `;
+    if (error instanceof ApiError && error.status === 409) return 'The credential is not an API token; ';
     throw error;
   }
 }

@@ -217,6 +217,17 @@ describe('baton (the CLI) against a real server', () => {
     expect((await cli(['whoami'])).code).toBe(3);
   });
 
+  it('logout revokes a token without the admin scope too (it revokes itself)', async () => {
+    const readOnly = (await callApi(baton.url, 'POST', '/v1/tokens', team.editor.secret, { name: 'read only', scopes: ['read'] })).body as { token: string };
+    const dir = await mkdtemp(join(tmpdir(), 'baton-cli-readonly-'));
+    expect((await runCli(['login', '--url', baton.url, '--with-token', '--name', 'ro'], { configDir: dir, stdin: `${readOnly.token}\n` })).code).toBe(0);
+    const logout = await runCli(['logout'], { configDir: dir });
+    expect(logout.code, logout.stderr).toBe(0);
+    expect(logout.stderr).toContain('Token revoked');
+    expect((await callApi(baton.url, 'GET', '/v1/me', readOnly.token)).status).toBe(401);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('BATON_URL and BATON_TOKEN work without any context', async () => {
     const run = await runCli(['whoami', '--json'], { configDir: await mkdtemp(join(tmpdir(), 'baton-cli-env-')), env: { BATON_URL: baton.url, BATON_TOKEN: team.editor.secret } });
     expect(run.code, run.stderr).toBe(0);

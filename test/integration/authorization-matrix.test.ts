@@ -42,7 +42,8 @@ interface Fixture {
   artifactId: string;
 }
 
-const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; params?: (f: Fixture) => Record<string, string> }> = {
+/** `ownToken`: each role calls with a fresh read-only token of its own (the route revokes the token it is called with). */
+const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; params?: (f: Fixture) => Record<string, string>; ownToken?: true }> = {
   'GET /v1/me': { expect: anyone(200) },
   'POST /v1/tokens': { expect: anyone(201), body: () => ({ name: 'ci', scopes: ['read'] }) },
   'GET /v1/tokens': { expect: anyone(200) },
@@ -56,6 +57,7 @@ const matrix: Record<string, { expect: Expect; body?: (f: Fixture) => unknown; p
   // Only your own sessions exist for you: an id that is not one of yours is 404 to everyone.
   'DELETE /v1/me/sessions/{id}': { expect: anyone(404), params: () => ({ id: '00000000-0000-4000-8000-000000000000' }) },
   'DELETE /v1/me/sessions': { expect: anyone(200) },
+  'DELETE /v1/me/token': { expect: anyone(204), ownToken: true },
   'DELETE /v1/tokens/{id}': { expect: { anonymous: 401, viewer: 404, editor: 404, owner: 204, admin: 404, outsider: 404 }, params: (f) => ({ id: f.ownersTokenId }) },
   'POST /v1/workspaces': { expect: anyone(201), body: () => ({ name: 'Another' }) },
   'GET /v1/workspaces': { expect: anyone(200) },
@@ -249,7 +251,7 @@ describe('authorization matrix', () => {
       // Least privileged first, so that a destructive call by an allowed role comes after the refusals.
       for (const role of roles) {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (role !== 'anonymous') headers.authorization = `Bearer ${tokens[role].secret}`;
+        if (role !== 'anonymous') headers.authorization = `Bearer ${spec.ownToken === true ? (await createApiToken(baton.ctx, sessionPrincipal(tokens[role].userId), { name: 'own', scopes: ['read'] }, 'setup')).secret : tokens[role].secret}`;
         const body = spec.body?.(f);
         const res = await fetch(`${baton.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
         got[role] = res.status;

@@ -1,6 +1,6 @@
 import type { Principal } from '../../domain/access/principal.ts';
 import { scopes as allScopes, type Scope } from '../../domain/access/roles.ts';
-import { ForbiddenError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import type { ApiToken } from '../../ports/api-tokens.ts';
 import type { Transaction } from '../../ports/unit-of-work.ts';
 import { pendingIssuer, type User } from '../../ports/users.ts';
@@ -46,6 +46,15 @@ export async function createApiToken(
 /** The caller's tokens (never their secrets), newest first. */
 export async function listApiTokens(ctx: Pick<AppContext, 'tokens'>, principal: Principal): Promise<ApiToken[]> {
   return ctx.tokens.listOfUser(principal.userId);
+}
+
+/**
+ * Revokes the token the request is made with, whatever its scopes: signing a CLI out must not need
+ * `admin`. A browser session has no token to revoke (it signs out with POST /auth/logout).
+ */
+export async function revokeCurrentToken(ctx: TokenContext, principal: Principal, requestId: string): Promise<void> {
+  if (principal.tokenId === undefined) throw new ConflictError('This request is not made with an API token (a browser signs out with POST /auth/logout)');
+  await revokeApiToken(ctx, principal, principal.tokenId, requestId);
 }
 
 /** Revokes one of the caller's tokens; someone else's token does not exist for them. */

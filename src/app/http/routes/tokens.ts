@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ApiToken } from '../../../ports/api-tokens.ts';
 import type { AppContext } from '../../context.ts';
-import { createApiToken, defaultTokenDays, listApiTokens, maxTokenDays, revokeApiToken } from '../../identity/tokens.ts';
+import { createApiToken, defaultTokenDays, listApiTokens, maxTokenDays, revokeApiToken, revokeCurrentToken } from '../../identity/tokens.ts';
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
 import { authErrors, id, name, scope, tokenSchema } from './schemas.ts';
 
@@ -50,6 +50,19 @@ export function tokenRoutes(app: AppContext): AnyRoute[] {
       responses: { 204: { description: 'Revoked' }, ...authErrors, 404: { description: 'No such token of yours' } },
       handler: async (request) => {
         await revokeApiToken(app, callerOf(request), request.params.id, request.requestId);
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/me/token',
+      operationId: 'revokeCurrentToken',
+      summary: 'Revoke the API token this request is made with (sign a CLI out), whatever its scopes',
+      tags: ['tokens'],
+      access: { kind: 'user', scope: 'read' },
+      responses: { 204: { description: 'Revoked: it answers 401 from now on' }, ...authErrors, 409: { description: 'Not made with an API token (a browser session signs out with POST /auth/logout)' } },
+      handler: async (request) => {
+        await revokeCurrentToken(app, callerOf(request), request.requestId);
         return { status: 204 };
       },
     }),
