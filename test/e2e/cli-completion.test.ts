@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
 
 // `source <(baton completion bash)` in a real bash: the completion function, called as bash calls
-// it on Tab (COMP_WORDS, COMP_CWORD), offers the command tree's words.
+// it on Tab (COMP_WORDS, COMP_CWORD), offers the command tree's words. fish completes through its
+// own `complete -C`; zsh's script (bashcompinit) is checked by zsh's parser. `.ci/run` installs
+// zsh and fish.
 const run = promisify(execFile);
 let dir: string;
 let script: string;
@@ -38,5 +40,19 @@ describe('baton completion bash', () => {
     expect(sub).toEqual(expect.arrayContaining(['ls', 'create', 'open']));
     expect(await complete('baton', 'executions', 'pa')).toContain('pause');
     expect(await complete('baton', 'run', '--ex')).toContain('--exit-status');
+  }, 60_000);
+
+  it('fish completes the same words; zsh parses its script', async () => {
+    const fish = await runCli(['completion', 'fish'], { configDir: join(dir, 'config') });
+    const fishScript = join(dir, 'baton.fish');
+    await writeFile(fishScript, fish.stdout);
+    const offered = async (line: string) => (await run('fish', ['--no-config', '-c', `source ${JSON.stringify(fishScript)}; complete -C ${JSON.stringify(line)}`])).stdout.split('\n').map((l) => l.split('\t')[0]);
+    expect(await offered('baton dash')).toContain('dashboards');
+    expect(await offered('baton dashboards ')).toEqual(expect.arrayContaining(['ls', 'create', 'open']));
+    const zsh = await runCli(['completion', 'zsh'], { configDir: join(dir, 'config') });
+    const zshScript = join(dir, '_baton');
+    await writeFile(zshScript, zsh.stdout);
+    await run('zsh', ['-n', zshScript]);
+    expect(zsh.stdout).toContain('#compdef baton');
   }, 60_000);
 });
