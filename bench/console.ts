@@ -46,18 +46,25 @@ async function firstRenders(subject: Subject, count: number): Promise<number[]> 
   const samples: number[] = [];
   for (let i = 0; i < count + 2; i++) {
     const page = await context.newPage();
-    await page.addInitScript(({ selector, text }) => {
-      const seen = () => {
-        const element = document.querySelector(selector);
-        if (element === null || !(element.textContent ?? '').includes(text)) return;
-        (window as unknown as { firstRender: number }).firstRender = performance.now();
-        observer.disconnect();
-      };
-      const observer = new MutationObserver(seen);
-      observer.observe(document, { subtree: true, childList: true, characterData: true });
-    }, { selector: subject.rendered, text: subject.seeded });
+    await page.addInitScript(
+      ({ selector, text }) => {
+        const seen = () => {
+          const element = document.querySelector(selector);
+          if (element === null || !(element.textContent ?? '').includes(text)) return;
+          (window as unknown as { firstRender: number }).firstRender = performance.now();
+          observer.disconnect();
+        };
+        const observer = new MutationObserver(seen);
+        observer.observe(document, { subtree: true, childList: true, characterData: true });
+      },
+      { selector: subject.rendered, text: subject.seeded },
+    );
     await page.goto(subject.url);
-    const at = await page.waitForFunction(() => (window as unknown as { firstRender?: number }).firstRender, undefined, { timeout: 60_000 });
+    const at = await page.waitForFunction(
+      () => (window as unknown as { firstRender?: number }).firstRender,
+      undefined,
+      { timeout: 60_000 },
+    );
     // The first two warm the cache (hashed assets are cached for good, as for a returning person).
     if (i >= 2) samples.push(Number(await at.jsonValue()));
     await page.close();
@@ -74,7 +81,9 @@ async function keystrokeLatencies(subject: Subject, count: number): Promise<numb
   await writer.evaluate(() => {
     const sent: number[] = [];
     (window as unknown as { sent: number[] }).sent = sent;
-    document.addEventListener('keydown', () => sent.push(performance.timeOrigin + performance.now()), { capture: true });
+    document.addEventListener('keydown', () => sent.push(performance.timeOrigin + performance.now()), {
+      capture: true,
+    });
   });
   await reader.evaluate(() => {
     const content = document.querySelector('.cm-content') as HTMLElement;
@@ -91,8 +100,15 @@ async function keystrokeLatencies(subject: Subject, count: number): Promise<numb
   for (let i = 0; i < count + warmup; i++) {
     await writer.keyboard.press('x');
     const target = base + i + 1;
-    await reader.waitForFunction((n) => (window as unknown as { seen: Record<number, number> }).seen[n] !== undefined, target, { timeout: 30_000, polling: 'raf' });
-    const [sent, seen] = [await writer.evaluate((n) => (window as unknown as { sent: number[] }).sent[n], i), await reader.evaluate((n) => (window as unknown as { seen: Record<number, number> }).seen[n], target)];
+    await reader.waitForFunction(
+      (n) => (window as unknown as { seen: Record<number, number> }).seen[n] !== undefined,
+      target,
+      { timeout: 30_000, polling: 'raf' },
+    );
+    const [sent, seen] = [
+      await writer.evaluate((n) => (window as unknown as { sent: number[] }).sent[n], i),
+      await reader.evaluate((n) => (window as unknown as { seen: Record<number, number> }).seen[n], target),
+    ];
     if (i >= warmup && sent !== undefined && seen !== undefined) samples.push(seen - sent);
     await writer.waitForTimeout(20);
   }
@@ -105,10 +121,16 @@ async function keystrokeLatencies(subject: Subject, count: number): Promise<numb
 async function serveStatic(root: string): Promise<Server> {
   const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
   const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(
+      /^(\.\.[/\\])+/,
+      '',
+    );
     const file = join(root, path === '/' ? 'index.html' : path);
     if (!file.startsWith(root) || !existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache' });
+    res.writeHead(200, {
+      'content-type': types[extname(file)] ?? 'application/octet-stream',
+      'cache-control': path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -117,7 +139,17 @@ async function serveStatic(root: string): Promise<Server> {
 
 /** Bare Hocuspocus in its own process (bench/support/realtime-server.ts, `bare`). */
 async function startBareHocuspocus(): Promise<{ url: string; stop(): void }> {
-  const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'bench/support/realtime-server.ts', 'bare', '1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--experimental-strip-types',
+      '--disable-warning=ExperimentalWarning',
+      'bench/support/realtime-server.ts',
+      'bare',
+      '1',
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const line = (await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()).value as string;
   return { url: (JSON.parse(line) as { url: string }).url, stop: () => void child.stdin.write('stop\n') };
 }
@@ -129,7 +161,12 @@ const summary = (samples: number[]) => {
 
 // The console: the real server (its own database, the development identity provider), Ada signed in.
 // Many sign-ins and page loads in a few minutes from one address: the rate limits stay out of the way.
-const unlimited = { BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000', BATON_RATE_LIMIT_SESSION_PER_MINUTE: '1000000', BATON_RATE_LIMIT_AUTH_PER_MINUTE: '1000000', BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '1000000' };
+const unlimited = {
+  BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000',
+  BATON_RATE_LIMIT_SESSION_PER_MINUTE: '1000000',
+  BATON_RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+  BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '1000000',
+};
 // A fresh data directory (and embedded Postgres) each run: people and dashboards of an earlier run
 // would otherwise meet the development identity provider's new accounts.
 const dataDir = join(process.cwd(), '.data/bench-console/baton');
@@ -137,7 +174,11 @@ rmSync(dataDir, { recursive: true, force: true });
 const baton = await startConsole({ dataDir, env: unlimited });
 const bare = await startBareHocuspocus();
 const bareOut = join(process.cwd(), '.data/bench-console-bare');
-await build({ root: 'bench/console-bare', logLevel: 'warn', build: { outDir: bareOut, emptyOutDir: true, modulePreload: { polyfill: false } } });
+await build({
+  root: 'bench/console-bare',
+  logLevel: 'warn',
+  build: { outDir: bareOut, emptyOutDir: true, modulePreload: { polyfill: false } },
+});
 const bareSite = await serveStatic(bareOut);
 try {
   const ada = await apiAs(baton, 'ada@example.com');
@@ -191,14 +232,24 @@ try {
   const first = await (await signedIn()).newPage();
   const recording = recordScripts(first);
   await first.goto(batonSubject.url);
-  await first.locator(note).getByText(seeded).waitFor({ timeout: 60_000 }).catch(async (error: unknown) => {
-    throw new Error(`the dashboard never showed its note: ${first.url()}\n${(await first.locator('body').innerText()).slice(0, 1500)}`, { cause: error });
-  });
+  await first
+    .locator(note)
+    .getByText(seeded)
+    .waitFor({ timeout: 60_000 })
+    .catch(async (error: unknown) => {
+      throw new Error(
+        `the dashboard never showed its note: ${first.url()}\n${(await first.locator('body').innerText()).slice(0, 1500)}`,
+        { cause: error },
+      );
+    });
   const scripts = recording.stop();
   const initialJsKB = round(scripts.gzipBytes() / 1024);
   await first.context().close();
 
-  const results: Record<'baton' | 'bare', { render: number[]; keystroke: number[] }> = { baton: { render: [], keystroke: [] }, bare: { render: [], keystroke: [] } };
+  const results: Record<'baton' | 'bare', { render: number[]; keystroke: number[] }> = {
+    baton: { render: [], keystroke: [] },
+    bare: { render: [], keystroke: [] },
+  };
   for (let r = 0; r < rounds; r++) {
     for (const subject of [bareSubject, batonSubject]) {
       results[subject.name].render.push(...(await firstRenders(subject, renders)));
@@ -207,7 +258,12 @@ try {
     }
   }
   seeder.destroy();
-  const ours = { firstRenderMs: summary(results.baton.render), keystrokeMs: summary(results.baton.keystroke), initialJsKB, initialJsFiles: scripts.files };
+  const ours = {
+    firstRenderMs: summary(results.baton.render),
+    keystrokeMs: summary(results.baton.keystroke),
+    initialJsKB,
+    initialJsFiles: scripts.files,
+  };
   const baseline = { firstRenderMs: summary(results.bare.render), keystrokeMs: summary(results.bare.keystroke) };
   const ratios = {
     firstRenderP50: round(ours.firstRenderMs.p50 / baseline.firstRenderMs.p50),
@@ -216,12 +272,33 @@ try {
     keystrokeP99: round(ours.keystrokeMs.p99 / baseline.keystrokeMs.p99),
   };
   console.table({
-    'first live render (ms)': { baton_p50: ours.firstRenderMs.p50, baton_p99: ours.firstRenderMs.p99, bare_p50: baseline.firstRenderMs.p50, bare_p99: baseline.firstRenderMs.p99, ratio_p50: ratios.firstRenderP50, ratio_p99: ratios.firstRenderP99 },
-    'keystroke to other page (ms)': { baton_p50: ours.keystrokeMs.p50, baton_p99: ours.keystrokeMs.p99, bare_p50: baseline.keystrokeMs.p50, bare_p99: baseline.keystrokeMs.p99, ratio_p50: ratios.keystrokeP50, ratio_p99: ratios.keystrokeP99 },
+    'first live render (ms)': {
+      baton_p50: ours.firstRenderMs.p50,
+      baton_p99: ours.firstRenderMs.p99,
+      bare_p50: baseline.firstRenderMs.p50,
+      bare_p99: baseline.firstRenderMs.p99,
+      ratio_p50: ratios.firstRenderP50,
+      ratio_p99: ratios.firstRenderP99,
+    },
+    'keystroke to other page (ms)': {
+      baton_p50: ours.keystrokeMs.p50,
+      baton_p99: ours.keystrokeMs.p99,
+      bare_p50: baseline.keystrokeMs.p50,
+      bare_p99: baseline.keystrokeMs.p99,
+      ratio_p50: ratios.keystrokeP50,
+      ratio_p99: ratios.keystrokeP99,
+    },
   });
-  console.log(`dashboard route's initial JavaScript: ${initialJsKB} KB gzipped (budget 200 KB), ${scripts.files.length} files`);
+  console.log(
+    `dashboard route's initial JavaScript: ${initialJsKB} KB gzipped (budget 200 KB), ${scripts.files.length} files`,
+  );
   console.log(`keystroke p99 ratio ${ratios.keystrokeP99} (budget 1.5)`);
-  writeResults('console', { ours, baselines: { bare: baseline }, ratios, budgets: { initialJsKB: 200, keystrokeP99Ratio: 1.5 } });
+  writeResults('console', {
+    ours,
+    baselines: { bare: baseline },
+    ratios,
+    budgets: { initialJsKB: 200, keystrokeP99Ratio: 1.5 },
+  });
 } finally {
   bareSite.close();
   bare.stop();

@@ -13,7 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { round, writeResults } from './support/common.ts';
-import { connectCounting, framesBetween, noFrames, type CountingClient, type FrameCounts } from './support/counting-client.ts';
+import {
+  connectCounting,
+  framesBetween,
+  noFrames,
+  type CountingClient,
+  type FrameCounts,
+} from './support/counting-client.ts';
 import { cpuMs, rssBytes } from './support/proc-stats.ts';
 import { startWorkerdBaton } from './support/workerd-baton.ts';
 
@@ -63,8 +69,18 @@ interface Runtime {
 
 /** The Node Baton in its own process (bench/support/idle-node-server.ts), with its dashboards. */
 async function startNodeBaton(documents: number) {
-  const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'bench/support/idle-node-server.ts', String(documents)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const line = (await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()).value as string | undefined;
+  const child = spawn(
+    process.execPath,
+    [
+      '--experimental-strip-types',
+      '--disable-warning=ExperimentalWarning',
+      'bench/support/idle-node-server.ts',
+      String(documents),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const line = (await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()).value as
+    string | undefined;
   if (line === undefined || child.pid === undefined) throw new Error('the Node Baton did not start');
   const ready = JSON.parse(line) as { url: string; databaseUrl: string; token: string; dashboards: string[] };
   return {
@@ -83,7 +99,11 @@ async function emptyWindow(runtimes: readonly Runtime[]): Promise<{ seconds: num
   const startAt = performance.now();
   await sleep(idleSeconds * 1000);
   const seconds = (performance.now() - startAt) / 1000;
-  return { seconds, cpuMs: runtimes.map((r, i) => cpuMs(r.pid) - (startCpu[i] ?? 0)), rss: runtimes.map((r) => rssBytes(r.pid)) };
+  return {
+    seconds,
+    cpuMs: runtimes.map((r, i) => cpuMs(r.pid) - (startCpu[i] ?? 0)),
+    rss: runtimes.map((r) => rssBytes(r.pid)),
+  };
 }
 
 /** What one runtime did while `dashboards` were open and idle. */
@@ -100,7 +120,12 @@ interface IdleWindow {
 }
 
 /** Opens one client per dashboard, waits until all are synced, then lets them sit for the window. */
-async function idleWindow(runtime: Runtime, token: string, warmUp: string, dashboards: readonly string[]): Promise<IdleWindow> {
+async function idleWindow(
+  runtime: Runtime,
+  token: string,
+  warmUp: string,
+  dashboards: readonly string[],
+): Promise<IdleWindow> {
   // One dashboard opened and closed first, so code loaded on first use is not counted per dashboard.
   const first = connectCounting(runtime.url, warmUp, token, noFrames());
   await until(first.synced, 60_000, `${runtime.label}: warm-up synced`);
@@ -179,7 +204,9 @@ try {
   const [nodeWarmUp = '', ...nodeDashboards] = node.dashboards.slice(0, dashboardsCount + 1);
   const [doWarmUp = '', ...doDashboards] = node.dashboards.slice(dashboardsCount + 1);
 
-  console.log(`Idle dashboards: ${dashboardsCount} dashboards, one client each, ${idleSeconds} s idle; empty window first (both runtimes at once).`);
+  console.log(
+    `Idle dashboards: ${dashboardsCount} dashboards, one client each, ${idleSeconds} s idle; empty window first (both runtimes at once).`,
+  );
   const empty = await emptyWindow([nodeRuntime, doRuntime]);
   const emptyOf = (i: number) => ({ seconds: empty.seconds, cpuMs: empty.cpuMs[i] ?? 0, rss: empty.rss[i] ?? 0 });
   const nodeIdle = await idleWindow(nodeRuntime, node.token, nodeWarmUp, nodeDashboards);
@@ -194,27 +221,68 @@ try {
     framesInPerConnectionMinute: ratio(ours.framesInPerConnectionMinute, baseline.framesInPerConnectionMinute),
     framesOutPerConnectionMinute: ratio(ours.framesOutPerConnectionMinute, baseline.framesOutPerConnectionMinute),
   };
-  const billing = { prices: cloudflare, hour: bill(ours.framesOutPerConnectionMinute, 1), month: bill(ours.framesOutPerConnectionMinute, 24 * 30) };
+  const billing = {
+    prices: cloudflare,
+    hour: bill(ours.framesOutPerConnectionMinute, 1),
+    month: bill(ours.framesOutPerConnectionMinute, 24 * 30),
+  };
   writeResults('idle-dashboards', {
-    workload: { dashboards: dashboardsCount, clientsPerDashboard: 1, idleSeconds, emptyWindowSeconds: round(empty.seconds) },
+    workload: {
+      dashboards: dashboardsCount,
+      clientsPerDashboard: 1,
+      idleSeconds,
+      emptyWindowSeconds: round(empty.seconds),
+    },
     ours,
     baselines: { node: baseline },
     ratios,
     cloudflareBillingForOneIdleDashboard: billing,
   });
 
-  const row = (label: string, a: number, b: number, r: number | null) => console.log(`| ${label} | ${a} | ${b} | ${r ?? 'n/a'} |`);
+  const row = (label: string, a: number, b: number, r: number | null) =>
+    console.log(`| ${label} | ${a} | ${b} | ${r ?? 'n/a'} |`);
   console.log('\n| per idle dashboard | Node | Durable Object | ratio DO/Node |');
   console.log('| --- | ---: | ---: | ---: |');
-  row('CPU ms per dashboard-minute (net of empty)', baseline.cpuMsPerDashboardMinute, ours.cpuMsPerDashboardMinute, ratios.cpuPerDashboardMinute);
-  row('RSS KiB per dashboard (after syncing)', baseline.rssKiBPerDashboard, ours.rssKiBPerDashboard, ratios.rssPerDashboard);
-  row('RSS KiB per dashboard (end of the idle window)', baseline.rssKiBPerDashboardAtEnd, ours.rssKiBPerDashboardAtEnd, ratios.rssPerDashboardAtEnd);
-  row('frames in (server → client) per connection-minute', baseline.framesInPerConnectionMinute, ours.framesInPerConnectionMinute, ratios.framesInPerConnectionMinute);
-  row('frames out (client → server) per connection-minute', baseline.framesOutPerConnectionMinute, ours.framesOutPerConnectionMinute, ratios.framesOutPerConnectionMinute);
-  console.log(`\nEmpty runtimes: Node ${baseline.emptyCpuMsPerMinute} CPU ms/min, ${baseline.emptyRssMiB} MiB; workerd ${ours.emptyCpuMsPerMinute} CPU ms/min, ${ours.emptyRssMiB} MiB.`);
-  console.log(`Reconnects during the window: Node ${baseline.reconnectsInWindow}, DO ${ours.reconnectsInWindow}; synced at the end: ${baseline.connectionsSyncedAtEnd} and ${ours.connectionsSyncedAtEnd} of ${dashboardsCount}.`);
+  row(
+    'CPU ms per dashboard-minute (net of empty)',
+    baseline.cpuMsPerDashboardMinute,
+    ours.cpuMsPerDashboardMinute,
+    ratios.cpuPerDashboardMinute,
+  );
+  row(
+    'RSS KiB per dashboard (after syncing)',
+    baseline.rssKiBPerDashboard,
+    ours.rssKiBPerDashboard,
+    ratios.rssPerDashboard,
+  );
+  row(
+    'RSS KiB per dashboard (end of the idle window)',
+    baseline.rssKiBPerDashboardAtEnd,
+    ours.rssKiBPerDashboardAtEnd,
+    ratios.rssPerDashboardAtEnd,
+  );
+  row(
+    'frames in (server → client) per connection-minute',
+    baseline.framesInPerConnectionMinute,
+    ours.framesInPerConnectionMinute,
+    ratios.framesInPerConnectionMinute,
+  );
+  row(
+    'frames out (client → server) per connection-minute',
+    baseline.framesOutPerConnectionMinute,
+    ours.framesOutPerConnectionMinute,
+    ratios.framesOutPerConnectionMinute,
+  );
+  console.log(
+    `\nEmpty runtimes: Node ${baseline.emptyCpuMsPerMinute} CPU ms/min, ${baseline.emptyRssMiB} MiB; workerd ${ours.emptyCpuMsPerMinute} CPU ms/min, ${ours.emptyRssMiB} MiB.`,
+  );
+  console.log(
+    `Reconnects during the window: Node ${baseline.reconnectsInWindow}, DO ${ours.reconnectsInWindow}; synced at the end: ${baseline.connectionsSyncedAtEnd} and ${ours.connectionsSyncedAtEnd} of ${dashboardsCount}.`,
+  );
   for (const period of [billing.hour, billing.month]) {
-    console.log(`Cloudflare, one dashboard open ${period.hours} h with one idle client: ${period.durationGbS} GB-s ($${period.durationUsdBeyondIncluded} beyond the included), ${period.incomingMessages} incoming messages = ${period.billedRequests} requests ($${period.requestsUsdBeyondIncluded}).`);
+    console.log(
+      `Cloudflare, one dashboard open ${period.hours} h with one idle client: ${period.durationGbS} GB-s ($${period.durationUsdBeyondIncluded} beyond the included), ${period.incomingMessages} incoming messages = ${period.billedRequests} requests ($${period.requestsUsdBeyondIncluded}).`,
+    );
   }
 } finally {
   await workerd?.dispose();

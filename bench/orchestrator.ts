@@ -38,7 +38,13 @@ function gaps(starts: Map<string, number[]>): number[] {
 
 function summary(totalMs: number, starts: Map<string, number[]>, count = executions) {
   const g = gaps(starts);
-  return { steps: count * stepsPer, seconds: round(totalMs / 1000), stepsPerSecond: round((count * stepsPer) / (totalMs / 1000)), stepToStepP50Ms: round(percentile(g, 50)), stepToStepP99Ms: round(percentile(g, 99)) };
+  return {
+    steps: count * stepsPer,
+    seconds: round(totalMs / 1000),
+    stepsPerSecond: round((count * stepsPer) / (totalMs / 1000)),
+    stepToStepP50Ms: round(percentile(g, 50)),
+    stepToStepP99Ms: round(percentile(g, 99)),
+  };
 }
 
 // The sandboxes run in their own process, as they would on their own machines.
@@ -47,19 +53,38 @@ const node = await startBenchBaton({ BATON_SANDBOX_PROVIDER: 'http', BATON_SANDB
 const logger = createLogger({ level: 'error', format: 'json' });
 const databaseUrl = node.databaseUrl;
 /** Every run the local execution plane started (the ledger), with its start time. */
-const planeLedger = async () => ((await (await fetch(`${plane.url}/v1/ledger`)).json()) as { runs: Array<{ idempotencyKey: string; startedAt: string }> }).runs;
+const planeLedger = async () =>
+  (
+    (await (await fetch(`${plane.url}/v1/ledger`)).json()) as {
+      runs: Array<{ idempotencyKey: string; startedAt: string }>;
+    }
+  ).runs;
 
 async function baton(count = executions) {
-  const made = await bootstrapToken(node.app, { email: `bench-${Date.now()}@example.com`, workspaceName: `Bench ${Date.now()}` });
+  const made = await bootstrapToken(node.app, {
+    email: `bench-${Date.now()}@example.com`,
+    workspaceName: `Bench ${Date.now()}`,
+  });
   const workspaceId = made.workspace?.id ?? '';
-  const dashboardId = (await createDashboard(node.app, sessionPrincipal(made.user.id), workspaceId, { name: 'Bench' }, 'bench')).id;
+  const dashboardId = (
+    await createDashboard(node.app, sessionPrincipal(made.user.id), workspaceId, { name: 'Bench' }, 'bench')
+  ).id;
   const call = async (path: string, body: unknown) => {
-    const res = await fetch(`${node.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${made.secret}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${node.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${made.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as { id: string };
   };
   await call(`/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'instant', model: 'none' });
-  const steps = Array.from({ length: stepsPer }, (_, i) => ({ id: `s${i + 1}`, kind: 'agent', profile: 'instant', prompt: `step ${i + 1}` }));
+  const steps = Array.from({ length: stepsPer }, (_, i) => ({
+    id: `s${i + 1}`,
+    kind: 'agent',
+    profile: 'instant',
+    prompt: `step ${i + 1}`,
+  }));
   const recipe = await call(`/v1/workspaces/${workspaceId}/recipes`, { recipe: { name: 'bench', steps } });
   // Executions that finished, heard from the engine itself (polling the database would load Baton's
   // process while DBOS's side just awaits its handles).
@@ -77,7 +102,8 @@ async function baton(count = executions) {
   // the comparison is of the engines, not of HTTP (the API's overhead is the same for any engine).
   const principal = sessionPrincipal(made.user.id);
   const start = () => startExecution(node.app, node.engine, principal, recipe.id, { dashboardId, inputs: {} }, 'bench');
-  for (let i = 0; i < count; i += 20) ids.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, start))).map((e) => e.id));
+  for (let i = 0; i < count; i += 20)
+    ids.push(...(await Promise.all(Array.from({ length: Math.min(20, count - i) }, start))).map((e) => e.id));
   while (ids.some((id) => !finished.has(id))) await new Promise<void>((resolve) => (wake = resolve));
   const totalMs = performance.now() - began;
   for (const id of ids) {
@@ -124,8 +150,10 @@ async function dbosRunner(): Promise<{ round(): Promise<ReturnType<typeof summar
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       // One event, or a batch (an instant run's start and end come together).
-      const parsed = JSON.parse(body) as { type: string; runKey?: string } | { events: Array<{ type: string; runKey?: string }> };
-      for (const event of 'events' in parsed ? parsed.events : [parsed]) if (event.type === 'run.completed' && event.runKey !== undefined) waiting.get(event.runKey)?.();
+      const parsed = JSON.parse(body) as
+        { type: string; runKey?: string } | { events: Array<{ type: string; runKey?: string }> };
+      for (const event of 'events' in parsed ? parsed.events : [parsed])
+        if (event.type === 'run.completed' && event.runKey !== undefined) waiting.get(event.runKey)?.();
       res.writeHead(204).end();
     });
   });
@@ -137,14 +165,31 @@ async function dbosRunner(): Promise<{ round(): Promise<ReturnType<typeof summar
     const key = `${run}/s${step}/1`;
     starts.set(run, [...(starts.get(run) ?? []), Date.now()]);
     const done = new Promise<void>((resolve) => waiting.set(key, resolve));
-    await client.startRun(handle, { idempotencyKey: key, profile: { name: 'instant', model: 'none', tools: [] }, prompt: `step ${step}`, inputs: {}, timeoutMs: null });
+    await client.startRun(handle, {
+      idempotencyKey: key,
+      profile: { name: 'instant', model: 'none', tools: [] },
+      prompt: `step ${step}`,
+      inputs: {},
+      timeoutMs: null,
+    });
     await done;
     waiting.delete(key);
     return { summary: 'ok' };
   };
   const workflow = DBOS.registerWorkflow(
     async (run: string) => {
-      const handle = await DBOS.runStep(() => provisioner.create({ sessionId: crypto.randomUUID(), epoch: 1, callbackUrl, callbackSecret: 'bench', heartbeatSeconds: 10, env: {} }), { name: 'sandbox' });
+      const handle = await DBOS.runStep(
+        () =>
+          provisioner.create({
+            sessionId: crypto.randomUUID(),
+            epoch: 1,
+            callbackUrl,
+            callbackSecret: 'bench',
+            heartbeatSeconds: 10,
+            env: {},
+          }),
+        { name: 'sandbox' },
+      );
       for (let i = 1; i <= stepsPer; i++) await DBOS.runStep(() => sandbox(handle, run, i), { name: `s${i}` });
       await DBOS.runStep(() => provisioner.destroy(handle.sandboxId), { name: 'release' });
       return run;
@@ -202,7 +247,11 @@ const idleIds: string[] = [];
 for (let i = 0; i < 5; i++) await baton(1);
 for (let i = 0; i < idleRuns; i++) idleIds.push(...(await baton(1)).ids);
 const idleGaps = gaps(await startsOf(idleIds));
-const idle = { executions: idleRuns, stepToStepP50Ms: round(percentile(idleGaps, 50)), stepToStepP99Ms: round(percentile(idleGaps, 99)) };
+const idle = {
+  executions: idleRuns,
+  stepToStepP50Ms: round(percentile(idleGaps, 50)),
+  stepToStepP99Ms: round(percentile(idleGaps, 99)),
+};
 /** Lets Baton's delayed backup dispatch jobs (due 5 s after each dispatch) drain, so the next round gets an idle database. */
 async function drainBackups(): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -210,7 +259,9 @@ async function drainBackups(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 5_500));
   const drainUntil = Date.now() + 30_000;
   while (Date.now() < drainUntil) {
-    const { rows } = await client.query<{ n: string }>("select count(*) as n from pgboss.job where name = 'orchestrator.dispatch' and state in ('created', 'retry', 'active')");
+    const { rows } = await client.query<{ n: string }>(
+      "select count(*) as n from pgboss.job where name = 'orchestrator.dispatch' and state in ('created', 'retry', 'active')",
+    );
     if (Number(rows[0]?.n ?? 0) === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -244,7 +295,8 @@ for (let r = 0; r < rounds; r++) {
   pairs.push({ ours: oursRound, dbos: await dbosSide.round() });
 }
 await dbosSide.stop();
-const median = <T>(items: readonly T[], by: (t: T) => number): T => [...items].sort((a, b) => by(a) - by(b))[Math.floor(items.length / 2)] as T;
+const median = <T>(items: readonly T[], by: (t: T) => number): T =>
+  [...items].sort((a, b) => by(a) - by(b))[Math.floor(items.length / 2)] as T;
 const medianPair = median(pairs, (p) => p.ours.stepsPerSecond / p.dbos.stepsPerSecond);
 const ours = medianPair.ours;
 const dbosResult = medianPair.dbos;
@@ -265,12 +317,22 @@ writeResults('orchestrator', {
   baselines: { 'dbos-transact': dbosResult, 'pg-boss-chain': chain },
   ratios,
 });
-console.log(`Orchestrator: ${executions} executions × ${stepsPer} instant agent steps, same Postgres; Baton and DBOS in ${rounds} alternating rounds, the median round shown (ratios by round: ${ratios.stepsPerSecondVsDbosByRound.join(', ')}).\n`);
+console.log(
+  `Orchestrator: ${executions} executions × ${stepsPer} instant agent steps, same Postgres; Baton and DBOS in ${rounds} alternating rounds, the median round shown (ratios by round: ${ratios.stepsPerSecondVsDbosByRound.join(', ')}).\n`,
+);
 console.log('| | steps/s | step-to-step p50 (ms) | step-to-step p99 (ms) |');
 console.log('| --- | ---: | ---: | ---: |');
-console.log(`| Baton (recipes, history, dashboard mirror, local execution plane) | ${ours.stepsPerSecond} | ${ours.stepToStepP50Ms} | ${ours.stepToStepP99Ms} |`);
+console.log(
+  `| Baton (recipes, history, dashboard mirror, local execution plane) | ${ours.stepsPerSecond} | ${ours.stepToStepP50Ms} | ${ours.stepToStepP99Ms} |`,
+);
 console.log(`| Baton, one execution at a time (idle server) | – | ${idle.stepToStepP50Ms} | ${idle.stepToStepP99Ms} |`);
-console.log(`| DBOS Transact (10-step workflow) | ${dbosResult.stepsPerSecond} | ${dbosResult.stepToStepP50Ms} | ${dbosResult.stepToStepP99Ms} |`);
-console.log(`| bare pg-boss job chain | ${chain.stepsPerSecond} | ${chain.stepToStepP50Ms} | ${chain.stepToStepP99Ms} |`);
-console.log(`\nTargets: steps/s at least DBOS's (${ratios.stepsPerSecondVsDbos >= 1 ? 'met' : 'NOT met'}: ${ratios.stepsPerSecondVsDbos}×); p99 step-to-step under 50 ms on an idle machine (${idle.stepToStepP99Ms < 50 ? 'met' : 'NOT met'}: ${idle.stepToStepP99Ms} ms one at a time; ${ours.stepToStepP99Ms} ms under the full load).`);
+console.log(
+  `| DBOS Transact (10-step workflow) | ${dbosResult.stepsPerSecond} | ${dbosResult.stepToStepP50Ms} | ${dbosResult.stepToStepP99Ms} |`,
+);
+console.log(
+  `| bare pg-boss job chain | ${chain.stepsPerSecond} | ${chain.stepToStepP50Ms} | ${chain.stepToStepP99Ms} |`,
+);
+console.log(
+  `\nTargets: steps/s at least DBOS's (${ratios.stepsPerSecondVsDbos >= 1 ? 'met' : 'NOT met'}: ${ratios.stepsPerSecondVsDbos}×); p99 step-to-step under 50 ms on an idle machine (${idle.stepToStepP99Ms < 50 ? 'met' : 'NOT met'}: ${idle.stepToStepP99Ms} ms one at a time; ${ours.stepToStepP99Ms} ms under the full load).`,
+);
 process.exit(0);

@@ -26,7 +26,18 @@ interface Server {
 }
 
 async function startServer(mode: 'baton' | 'bare'): Promise<Server> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--expose-gc', '--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'bench/support/realtime-server.ts', mode, String(idleDocs + 1)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--experimental-strip-types',
+      '--disable-warning=ExperimentalWarning',
+      'bench/support/realtime-server.ts',
+      mode,
+      String(idleDocs + 1),
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async () => JSON.parse(((await lines.next()).value as string | undefined) ?? 'null') as unknown;
@@ -44,14 +55,24 @@ async function startServer(mode: 'baton' | 'bare'): Promise<Server> {
   };
 }
 
-function connect(socket: HocuspocusProviderWebsocket, name: string, token: string): { provider: HocuspocusProvider; doc: Y.Doc } {
+function connect(
+  socket: HocuspocusProviderWebsocket,
+  name: string,
+  token: string,
+): { provider: HocuspocusProvider; doc: Y.Doc } {
   const doc = new Y.Doc();
   const provider = new HocuspocusProvider({ websocketProvider: socket, name, document: doc, token });
   provider.attach();
   return { provider, doc };
 }
 
-const socketTo = (url: string) => new HocuspocusProviderWebsocket({ url: `${url.replace(/^http/, 'ws')}/v1/realtime`, WebSocketPolyfill: WebSocket, delay: 100, minDelay: 50 });
+const socketTo = (url: string) =>
+  new HocuspocusProviderWebsocket({
+    url: `${url.replace(/^http/, 'ws')}/v1/realtime`,
+    WebSocketPolyfill: WebSocket,
+    delay: 100,
+    minDelay: 50,
+  });
 
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -97,7 +118,9 @@ async function measure(mode: 'baton' | 'bare') {
   const before = await server.mem();
   const idleSockets = Array.from({ length: socketsForIdle }, () => socketTo(server.url));
   sockets.push(...idleSockets);
-  const idleClients = idle.map((name, i) => connect(idleSockets[i % socketsForIdle] as HocuspocusProviderWebsocket, name, server.token));
+  const idleClients = idle.map((name, i) =>
+    connect(idleSockets[i % socketsForIdle] as HocuspocusProviderWebsocket, name, server.token),
+  );
   await until(() => idleClients.every((c) => c.provider.isSynced), 120_000, 'idle documents open');
   await new Promise((resolve) => setTimeout(resolve, 500));
   const after = await server.mem();
@@ -118,13 +141,19 @@ async function measure(mode: 'baton' | 'bare') {
 // Alternate baseline and ours (each in a fresh server process) so neither always runs on a cold
 // client process; report the mean over the rounds.
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
-const runs: { bare: Array<Awaited<ReturnType<typeof measure>>>; baton: Array<Awaited<ReturnType<typeof measure>>> } = { bare: [], baton: [] };
+const runs: { bare: Array<Awaited<ReturnType<typeof measure>>>; baton: Array<Awaited<ReturnType<typeof measure>>> } = {
+  bare: [],
+  baton: [],
+};
 for (let r = 0; r < rounds; r++) {
-  for (const mode of r % 2 === 0 ? (['bare', 'baton'] as const) : (['baton', 'bare'] as const)) runs[mode].push(await measure(mode));
+  for (const mode of r % 2 === 0 ? (['bare', 'baton'] as const) : (['baton', 'bare'] as const))
+    runs[mode].push(await measure(mode));
 }
 const mean = (list: Array<Awaited<ReturnType<typeof measure>>>) => {
   const keys = Object.keys(list[0] ?? {}) as Array<keyof Awaited<ReturnType<typeof measure>>>;
-  return Object.fromEntries(keys.map((k) => [k, round(list.reduce((a, m) => a + m[k], 0) / list.length)])) as Awaited<ReturnType<typeof measure>>;
+  return Object.fromEntries(keys.map((k) => [k, round(list.reduce((a, m) => a + m[k], 0) / list.length)])) as Awaited<
+    ReturnType<typeof measure>
+  >;
 };
 const bare = mean(runs.bare);
 const ours = mean(runs.baton);
@@ -139,10 +168,16 @@ writeResults('realtime', {
   baselines: { 'bare-hocuspocus': bare },
   ratios,
 });
-console.log(`Realtime: ${clientsCount} clients on one dashboard, ${updates} updates; then ${idleDocs} idle dashboards open; mean of ${rounds} alternating rounds.\n`);
+console.log(
+  `Realtime: ${clientsCount} clients on one dashboard, ${updates} updates; then ${idleDocs} idle dashboards open; mean of ${rounds} alternating rounds.\n`,
+);
 console.log('| | p50 fan-out (ms) | p99 fan-out (ms) | heap per open document (KiB) |');
 console.log('| --- | ---: | ---: | ---: |');
-console.log(`| bare Hocuspocus (no auth, no persistence) | ${bare.fanoutP50Ms} | ${bare.fanoutP99Ms} | ${bare.memoryPerDocKiB} |`);
-console.log(`| Baton (auth, policy, durable log) | ${ours.fanoutP50Ms} | ${ours.fanoutP99Ms} | ${ours.memoryPerDocKiB} |`);
+console.log(
+  `| bare Hocuspocus (no auth, no persistence) | ${bare.fanoutP50Ms} | ${bare.fanoutP99Ms} | ${bare.memoryPerDocKiB} |`,
+);
+console.log(
+  `| Baton (auth, policy, durable log) | ${ours.fanoutP50Ms} | ${ours.fanoutP99Ms} | ${ours.memoryPerDocKiB} |`,
+);
 console.log(`| ratio (Baton / bare) | ${ratios.fanoutP50} | ${ratios.fanoutP99} | ${ratios.memoryPerDoc} |`);
 console.log(`\np99 fan-out target (at most 1.25 × bare): ${ratios.fanoutP99 <= 1.25 ? 'met' : 'NOT met'}`);

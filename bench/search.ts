@@ -11,7 +11,11 @@
 import pg from 'pg';
 import { createDashboard, setDashboardMember } from '../src/app/dashboards/dashboards.ts';
 import { bootstrapToken } from '../src/app/identity/tokens.ts';
-import { searchDashboardExecutions, searchWorkspaceExecutions, type ExecutionQuery } from '../src/app/orchestrator/execution-search.ts';
+import {
+  searchDashboardExecutions,
+  searchWorkspaceExecutions,
+  type ExecutionQuery,
+} from '../src/app/orchestrator/execution-search.ts';
 import { setMember } from '../src/app/workspaces/workspaces.ts';
 import { sessionPrincipal, type Principal } from '../src/domain/access/principal.ts';
 import type { ExecutionSearchFilter } from '../src/ports/execution-search.ts';
@@ -31,16 +35,26 @@ try {
   // Earlier runs' workspaces go first, so the database holds one run's rows.
   await client.query(`delete from workspaces where name like 'Search bench%'`);
   const stamp = Date.now();
-  const made = await bootstrapToken(node.app, { email: `search-${stamp}@example.com`, workspaceName: `Search bench ${stamp}` });
+  const made = await bootstrapToken(node.app, {
+    email: `search-${stamp}@example.com`,
+    workspaceName: `Search bench ${stamp}`,
+  });
   const workspaceId = made.workspace?.id ?? '';
   const admin = sessionPrincipal(made.user.id);
   const dashboards: string[] = [];
-  for (let i = 0; i < dashboardCount; i++) dashboards.push((await createDashboard(node.app, admin, workspaceId, { name: `Board ${i}` }, 'bench')).id);
-  const recipes = (await client.query<{ id: string }>(`insert into recipes (workspace_id, name, latest_version, created_by) select $1, 'recipe ' || n, 1, $2 from generate_series(1, ${recipeCount}) n returning id`, [workspaceId, made.user.id])).rows.map((r) => r.id);
+  for (let i = 0; i < dashboardCount; i++)
+    dashboards.push((await createDashboard(node.app, admin, workspaceId, { name: `Board ${i}` }, 'bench')).id);
+  const recipes = (
+    await client.query<{ id: string }>(
+      `insert into recipes (workspace_id, name, latest_version, created_by) select $1, 'recipe ' || n, 1, $2 from generate_series(1, ${recipeCount}) n returning id`,
+      [workspaceId, made.user.id],
+    )
+  ).rows.map((r) => r.id);
   // A member (not an admin) who sees two of the dashboards.
   const viewer = await bootstrapToken(node.app, { email: `viewer-${stamp}@example.com` });
   await setMember(node.app, admin, workspaceId, { email: `viewer-${stamp}@example.com`, role: 'member' }, 'bench');
-  for (const dashboardId of dashboards.slice(0, 2)) await setDashboardMember(node.app, admin, dashboardId, viewer.user.id, { role: 'viewer' }, 'bench');
+  for (const dashboardId of dashboards.slice(0, 2))
+    await setDashboardMember(node.app, admin, dashboardId, viewer.user.id, { role: 'viewer' }, 'bench');
 
   console.log(`Writing ${total.toLocaleString('en')} executions...`);
   const began = performance.now();
@@ -71,13 +85,38 @@ try {
   const weekAgo = new Date(Date.now() - 7 * 86_400_000);
   const failedLastWeek: ExecutionQuery = { statuses: ['failed'], createdAfter: weekAgo, limit: 50 };
   const asViewer: Principal = sessionPrincipal(viewer.user.id);
-  const secondPage = (await searchWorkspaceExecutions(node.app, asViewer, workspaceId, failedLastWeek)).nextCursor ?? undefined;
+  const secondPage =
+    (await searchWorkspaceExecutions(node.app, asViewer, workspaceId, failedLastWeek)).nextCursor ?? undefined;
   const cases: Array<{ name: string; run: () => Promise<unknown>; filter: ExecutionSearchFilter; after?: string }> = [
-    { name: 'failed in the last 7 days', run: () => searchWorkspaceExecutions(node.app, admin, workspaceId, failedLastWeek), filter: { workspaceId, statuses: ['failed'], createdAfter: weekAgo } },
-    { name: 'one recipe', run: () => searchWorkspaceExecutions(node.app, admin, workspaceId, { recipeId: recipes[7] ?? '', limit: 50 }), filter: { workspaceId, recipeId: recipes[7] ?? '' } },
-    { name: 'one dashboard', run: () => searchDashboardExecutions(node.app, admin, dashboards[3] ?? '', { limit: 50 }), filter: { workspaceId, dashboardIds: [dashboards[3] ?? ''] } },
-    { name: 'failed, 7 days, member of 2 dashboards', run: () => searchWorkspaceExecutions(node.app, asViewer, workspaceId, failedLastWeek), filter: { workspaceId, visibleTo: viewer.user.id, statuses: ['failed'], createdAfter: weekAgo } },
-    { name: 'the same, second page', run: () => searchWorkspaceExecutions(node.app, asViewer, workspaceId, { ...failedLastWeek, ...(secondPage === undefined ? {} : { cursor: secondPage }) }), filter: { workspaceId, visibleTo: viewer.user.id, statuses: ['failed'], createdAfter: weekAgo } },
+    {
+      name: 'failed in the last 7 days',
+      run: () => searchWorkspaceExecutions(node.app, admin, workspaceId, failedLastWeek),
+      filter: { workspaceId, statuses: ['failed'], createdAfter: weekAgo },
+    },
+    {
+      name: 'one recipe',
+      run: () => searchWorkspaceExecutions(node.app, admin, workspaceId, { recipeId: recipes[7] ?? '', limit: 50 }),
+      filter: { workspaceId, recipeId: recipes[7] ?? '' },
+    },
+    {
+      name: 'one dashboard',
+      run: () => searchDashboardExecutions(node.app, admin, dashboards[3] ?? '', { limit: 50 }),
+      filter: { workspaceId, dashboardIds: [dashboards[3] ?? ''] },
+    },
+    {
+      name: 'failed, 7 days, member of 2 dashboards',
+      run: () => searchWorkspaceExecutions(node.app, asViewer, workspaceId, failedLastWeek),
+      filter: { workspaceId, visibleTo: viewer.user.id, statuses: ['failed'], createdAfter: weekAgo },
+    },
+    {
+      name: 'the same, second page',
+      run: () =>
+        searchWorkspaceExecutions(node.app, asViewer, workspaceId, {
+          ...failedLastWeek,
+          ...(secondPage === undefined ? {} : { cursor: secondPage }),
+        }),
+      filter: { workspaceId, visibleTo: viewer.user.id, statuses: ['failed'], createdAfter: weekAgo },
+    },
   ];
   /** p50 and p99 of `run` over `queries` runs after 20 unmeasured ones. */
   const measure = async (run: () => Promise<unknown>) => {
@@ -91,21 +130,58 @@ try {
     times.sort((a, b) => a - b);
     return { p50: round(percentile(times, 50)), p99: round(percentile(times, 99)) };
   };
-  const rows: Array<{ search: string; p50Ms: number; p99Ms: number; storeP50Ms: number; storeP99Ms: number; explainMs: number; underBudget: boolean; indexes: string[] }> = [];
+  const rows: Array<{
+    search: string;
+    p50Ms: number;
+    p99Ms: number;
+    storeP50Ms: number;
+    storeP99Ms: number;
+    explainMs: number;
+    underBudget: boolean;
+    indexes: string[];
+  }> = [];
   for (const c of cases) {
     const whole = await measure(c.run);
     // The search statement alone (the store), without the use case's access check queries.
     const store = await measure(() => node.app.executionSearch.search(c.filter, { limit: 51 }));
     const plan = await node.app.executionSearch.explain(c.filter, { limit: 51 });
     console.log(`\nEXPLAIN (first page): ${c.name}\n${plan}`);
-    const indexes = [...new Set([...plan.matchAll(/Index (?:Only )?Scan(?: Backward)? using (\w+)/g)].map((m) => m[1] ?? ''))];
+    const indexes = [
+      ...new Set([...plan.matchAll(/Index (?:Only )?Scan(?: Backward)? using (\w+)/g)].map((m) => m[1] ?? '')),
+    ];
     // Postgres's own time for the statement, free of this machine's scheduling of the client.
     const explainMs = Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? Number.NaN);
-    rows.push({ search: c.name, p50Ms: whole.p50, p99Ms: whole.p99, storeP50Ms: store.p50, storeP99Ms: store.p99, explainMs, underBudget: whole.p99 < budgetMs, indexes });
+    rows.push({
+      search: c.name,
+      p50Ms: whole.p50,
+      p99Ms: whole.p99,
+      storeP50Ms: store.p50,
+      storeP99Ms: store.p99,
+      explainMs,
+      underBudget: whole.p99 < budgetMs,
+      indexes,
+    });
   }
-  console.log(`\nFirst page (50) of ${total.toLocaleString('en')} executions, ${queries} runs each: through the use case (access checks included), and the search statement alone:`);
-  console.table(rows.map((r) => ({ search: r.search, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, [`p99 < ${budgetMs} ms`]: r.underBudget ? 'yes' : 'NO', 'statement p50': r.storeP50Ms, 'statement p99': r.storeP99Ms, 'EXPLAIN ANALYZE ms': r.explainMs, index: r.indexes.join(', ') })));
-  writeResults('search', { ours: { executions: total, queriesPerSearch: queries, fillSeconds, searches: rows }, baselines: { p99BudgetMs: budgetMs }, ratios: Object.fromEntries(rows.map((r) => [r.search, round(r.p99Ms / budgetMs)])) });
+  console.log(
+    `\nFirst page (50) of ${total.toLocaleString('en')} executions, ${queries} runs each: through the use case (access checks included), and the search statement alone:`,
+  );
+  console.table(
+    rows.map((r) => ({
+      search: r.search,
+      'p50 ms': r.p50Ms,
+      'p99 ms': r.p99Ms,
+      [`p99 < ${budgetMs} ms`]: r.underBudget ? 'yes' : 'NO',
+      'statement p50': r.storeP50Ms,
+      'statement p99': r.storeP99Ms,
+      'EXPLAIN ANALYZE ms': r.explainMs,
+      index: r.indexes.join(', '),
+    })),
+  );
+  writeResults('search', {
+    ours: { executions: total, queriesPerSearch: queries, fillSeconds, searches: rows },
+    baselines: { p99BudgetMs: budgetMs },
+    ratios: Object.fromEntries(rows.map((r) => [r.search, round(r.p99Ms / budgetMs)])),
+  });
 } finally {
   await client.end();
   await node.close();

@@ -23,7 +23,8 @@ export interface CliConfig {
  */
 export function configDir(env: NodeJS.ProcessEnv): string {
   if (env.BATON_CONFIG_DIR !== undefined && env.BATON_CONFIG_DIR !== '') return env.BATON_CONFIG_DIR;
-  const base = env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
+  const base =
+    env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
   return join(base, 'baton');
 }
 
@@ -39,7 +40,10 @@ export async function readConfig(dir: string): Promise<CliConfig> {
   }
   try {
     const parsed = JSON.parse(text) as Partial<CliConfig>;
-    return { ...(typeof parsed.current === 'string' ? { current: parsed.current } : {}), contexts: typeof parsed.contexts === 'object' && parsed.contexts !== null ? parsed.contexts : {} };
+    return {
+      ...(typeof parsed.current === 'string' ? { current: parsed.current } : {}),
+      contexts: typeof parsed.contexts === 'object' && parsed.contexts !== null ? parsed.contexts : {},
+    };
   } catch {
     throw new CliError(`${file} is not valid JSON: fix or remove it`);
   }

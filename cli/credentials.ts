@@ -25,7 +25,8 @@ export function chooseStore(dir: string, env: NodeJS.ProcessEnv): CredentialStor
     if (process.platform === 'darwin' && works('security', ['help'])) return macKeychain();
     // `lookup` of an absent item exits 1 with nothing on stderr when a Secret Service answers; no
     // D-Bus session or no service prints why.
-    if (process.platform === 'linux' && works('secret-tool', ['lookup', 'service', service, 'probe', 'probe'], true)) return secretService();
+    if (process.platform === 'linux' && works('secret-tool', ['lookup', 'service', service, 'probe', 'probe'], true))
+      return secretService();
   }
   return fileStore(dir);
 }
@@ -38,7 +39,10 @@ export function storeFor(ref: string, dir: string, env: NodeJS.ProcessEnv): { st
   if (kind === 'file') return { store: fileStore(dir), name };
   if (kind === 'keyring') {
     const store = chooseStore(dir, env);
-    if (store.kind !== 'keyring') throw new CliError(`The token of context "${name}" is in the OS keyring, which does not answer here: run \`baton login\` again`);
+    if (store.kind !== 'keyring')
+      throw new CliError(
+        `The token of context "${name}" is in the OS keyring, which does not answer here: run \`baton login\` again`,
+      );
     return { store, name };
   }
   throw new CliError(`Unknown token reference "${ref}" in config.json: run \`baton login\` again`);
@@ -52,7 +56,11 @@ function works(command: string, args: string[], missingIsFine = false): boolean 
 }
 
 /** Runs `command`, writing `input` to its stdin; resolves with its stdout, or fails with its stderr. */
-function run(command: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -75,7 +83,11 @@ function secretService(): CredentialStore {
       return result.code === 0 && result.stdout !== '' ? result.stdout.replace(/\n$/, '') : undefined;
     },
     async set(name, token) {
-      const result = await run('secret-tool', ['store', `--label=Baton (${name})`, 'service', service, 'context', name], token);
+      const result = await run(
+        'secret-tool',
+        ['store', `--label=Baton (${name})`, 'service', service, 'context', name],
+        token,
+      );
       if (result.code !== 0) throw new CliError(`secret-tool could not store the token: ${result.stderr.trim()}`);
     },
     async delete(name) {
@@ -95,7 +107,11 @@ function macKeychain(): CredentialStore {
       return result.code === 0 ? result.stdout.replace(/\n$/, '') : undefined;
     },
     async set(name, token) {
-      const result = await run('security', ['-i'], `add-generic-password -U -s ${quote(service)} -a ${quote(name)} -w ${quote(token)}\n`);
+      const result = await run(
+        'security',
+        ['-i'],
+        `add-generic-password -U -s ${quote(service)} -a ${quote(name)} -w ${quote(token)}\n`,
+      );
       if (result.code !== 0) throw new CliError(`security could not store the token: ${result.stderr.trim()}`);
     },
     async delete(name) {
@@ -119,7 +135,9 @@ export function fileStore(dir: string): CredentialStore {
       throw error;
     }
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-      throw new CliError(`${file} may be read by others (mode ${(mode & 0o777).toString(8)}): run \`chmod 600 ${file}\`, or remove it and sign in again`);
+      throw new CliError(
+        `${file} may be read by others (mode ${(mode & 0o777).toString(8)}): run \`chmod 600 ${file}\`, or remove it and sign in again`,
+      );
     }
     try {
       const parsed = JSON.parse(await readFile(file, 'utf8')) as { tokens?: Record<string, string> };

@@ -23,12 +23,21 @@ const grantType = 'urn:ietf:params:oauth:grant-type:device_code';
 /** The client id Baton's device endpoint knows this CLI by. */
 export const cliClientId = 'baton-cli';
 
-async function postForm(url: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+async function postForm(
+  url: string,
+  form: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: new URLSearchParams(form).toString() });
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams(form).toString(),
+    });
   } catch (error) {
-    throw new CliError(`Cannot reach ${new URL(url).origin}: ${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`);
+    throw new CliError(
+      `Cannot reach ${new URL(url).origin}: ${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`,
+    );
   }
   const text = await res.text();
   try {
@@ -39,10 +48,25 @@ async function postForm(url: string, form: Record<string, string>): Promise<{ st
 }
 
 /** Asks for a device code (RFC 8628 3.1). */
-export async function requestDeviceCode(base: string, options: { clientName: string; scope?: string }): Promise<DeviceCode> {
-  const { status, body } = await postForm(`${base}/auth/device/code`, { client_id: cliClientId, client_name: options.clientName, ...(options.scope === undefined ? {} : { scope: options.scope }) });
-  if (status === 404) throw new CliError(`${base} does not offer device sign-in (POST /auth/device/code answered 404): use \`baton login --with-token\``, exitCodes.notFound);
-  if (status !== 200 || typeof body.device_code !== 'string' || typeof body.user_code !== 'string') throw new CliError(`The server refused device sign-in: ${describe(body, status)}`, status === 429 ? exitCodes.error : exitCodes.auth);
+export async function requestDeviceCode(
+  base: string,
+  options: { clientName: string; scope?: string },
+): Promise<DeviceCode> {
+  const { status, body } = await postForm(`${base}/auth/device/code`, {
+    client_id: cliClientId,
+    client_name: options.clientName,
+    ...(options.scope === undefined ? {} : { scope: options.scope }),
+  });
+  if (status === 404)
+    throw new CliError(
+      `${base} does not offer device sign-in (POST /auth/device/code answered 404): use \`baton login --with-token\``,
+      exitCodes.notFound,
+    );
+  if (status !== 200 || typeof body.device_code !== 'string' || typeof body.user_code !== 'string')
+    throw new CliError(
+      `The server refused device sign-in: ${describe(body, status)}`,
+      status === 429 ? exitCodes.error : exitCodes.auth,
+    );
   return body as unknown as DeviceCode;
 }
 
@@ -50,12 +74,20 @@ export async function requestDeviceCode(base: string, options: { clientName: str
  * Polls the token endpoint (RFC 8628 3.4, 3.5) until the person decides or the code expires:
  * every `interval` seconds (default 5), 5 s slower after each `slow_down`.
  */
-export async function pollDeviceToken(base: string, code: DeviceCode, sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms))): Promise<DeviceToken> {
+export async function pollDeviceToken(
+  base: string,
+  code: DeviceCode,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<DeviceToken> {
   let interval = Math.max(1, code.interval ?? 5);
   const deadline = performance.now() + code.expires_in * 1000;
   for (;;) {
     await sleep(interval * 1000);
-    const { status, body } = await postForm(`${base}/auth/device/token`, { grant_type: grantType, device_code: code.device_code, client_id: cliClientId });
+    const { status, body } = await postForm(`${base}/auth/device/token`, {
+      grant_type: grantType,
+      device_code: code.device_code,
+      client_id: cliClientId,
+    });
     if (status === 200 && typeof body.access_token === 'string') return body as unknown as DeviceToken;
     switch (body.error) {
       case 'authorization_pending':
@@ -70,7 +102,8 @@ export async function pollDeviceToken(base: string, code: DeviceCode, sleep: (ms
       default:
         throw new CliError(`Device sign-in failed: ${describe(body, status)}`, exitCodes.auth);
     }
-    if (performance.now() > deadline) throw new CliError('The code expired before it was approved: run `baton login` again', exitCodes.auth);
+    if (performance.now() > deadline)
+      throw new CliError('The code expired before it was approved: run `baton login` again', exitCodes.auth);
   }
 }
 

@@ -46,7 +46,11 @@ export function createApi(url: string, token: string | undefined, fetchImpl: typ
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetchImpl(`${base}${target}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      res = await fetchImpl(`${base}${target}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(`Cannot reach ${base}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);

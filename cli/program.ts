@@ -46,20 +46,29 @@ const modules: readonly Register[] = [
 ];
 
 /** The package's version (`baton --version`). */
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 /** The `baton` command tree with its global options. */
 export function createProgram(runtime: Runtime): Command {
   const program = new Command('baton')
-    .description('Baton from your terminal: sign in, run recipes, follow and steer executions, approve, and write to dashboards')
+    .description(
+      'Baton from your terminal: sign in, run recipes, follow and steer executions, approve, and write to dashboards',
+    )
     .version(version, '-V, --version', 'print the version')
-    .option('--json', 'print the API\'s JSON unchanged (one document), for scripts and agents')
+    .option('--json', "print the API's JSON unchanged (one document), for scripts and agents")
     .option('--context <name>', 'the saved context (server and credential) to use instead of the current one')
-    .option('--url <url>', 'the Baton server (default: BATON_URL, else the context\'s)')
-    .option('--token <token>', 'an API token (default: BATON_TOKEN, else the context\'s stored one)')
+    .option('--url <url>', "the Baton server (default: BATON_URL, else the context's)")
+    .option('--token <token>', "an API token (default: BATON_TOKEN, else the context's stored one)")
     .option('--no-color', 'no colours (also NO_COLOR)')
-    .addHelpText('after', '\nExit codes: 0 ok, 1 error, 2 usage, 3 not signed in or forbidden, 4 not found, 5 conflict, 6 execution failed (--exit-status), 130 interrupted.\nMore: docs/cli.md')
-    .configureOutput({ writeOut: (text) => runtime.io.stdout.write(text), writeErr: (text) => runtime.io.stderr.write(text) })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 error, 2 usage, 3 not signed in or forbidden, 4 not found, 5 conflict, 6 execution failed (--exit-status), 130 interrupted.\nMore: docs/cli.md',
+    )
+    .configureOutput({
+      writeOut: (text) => runtime.io.stdout.write(text),
+      writeErr: (text) => runtime.io.stderr.write(text),
+    })
     .showSuggestionAfterError()
     .exitOverride();
   // Settings above are copied into each subcommand as it is created, so they come first.
@@ -76,11 +85,18 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version end with 0; every other complaint of the parser is about the command line.
-      return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version' ? exitCodes.ok : exitCodes.usage;
+      return error.exitCode === 0 ||
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.help' ||
+        error.code === 'commander.version'
+        ? exitCodes.ok
+        : exitCodes.usage;
     }
     if (error instanceof ApiError) {
       const json = argv.includes('--json');
-      runtime.io.stderr.write(json ? `${JSON.stringify(error.body)}\n` : `Error: ${error.message}${detailLines(error)}\n`);
+      runtime.io.stderr.write(
+        json ? `${JSON.stringify(error.body)}\n` : `Error: ${error.message}${detailLines(error)}\n`,
+      );
       return error.exitCode;
     }
     if (error instanceof CliError) {
@@ -96,5 +112,10 @@ export async function runCli(argv: readonly string[], runtime: Runtime): Promise
 function detailLines(error: ApiError): string {
   const issues = (error.details as { issues?: unknown } | undefined)?.issues;
   if (!Array.isArray(issues)) return '';
-  return issues.map((issue: { path?: unknown; message?: unknown }) => `\n  ${typeof issue.path === 'string' && issue.path !== '' ? `${issue.path}: ` : ''}${String(issue.message)}`).join('');
+  return issues
+    .map(
+      (issue: { path?: unknown; message?: unknown }) =>
+        `\n  ${typeof issue.path === 'string' && issue.path !== '' ? `${issue.path}: ` : ''}${String(issue.message)}`,
+    )
+    .join('');
 }

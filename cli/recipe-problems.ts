@@ -19,7 +19,9 @@ export function recipeIssues(error: ApiError): ServerIssue[] {
 
 /** Problems in `file` as a compiler prints them: `file:line: path: message`, in the order of the text. */
 export function formatProblems(file: string, problems: readonly PlacedProblem[]): string {
-  return problems.map((p) => `${file}:${p.line}: ${p.path === '' || p.path === 'yaml' ? '' : `${p.path}: `}${p.message}`).join('\n');
+  return problems
+    .map((p) => `${file}:${p.line}: ${p.path === '' || p.path === 'yaml' ? '' : `${p.path}: `}${p.message}`)
+    .join('\n');
 }
 
 /** The problems of `text` with the server's `issues` placed at their lines (syntax errors found here too). */

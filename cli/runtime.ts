@@ -55,9 +55,21 @@ export interface Runtime {
 export function createRuntime(env: NodeJS.ProcessEnv, io: Io): Runtime {
   const dir = configDir(env);
   const options = (command: Command): GlobalOptions => {
-    const all = command.optsWithGlobals<{ json?: boolean; context?: string; url?: string; token?: string; color?: boolean }>();
+    const all = command.optsWithGlobals<{
+      json?: boolean;
+      context?: string;
+      url?: string;
+      token?: string;
+      color?: boolean;
+    }>();
     const color = all.color !== false && env.NO_COLOR === undefined && io.stdout.isTTY === true;
-    return { json: all.json === true, color, ...(all.context === undefined ? {} : { context: all.context }), ...(all.url === undefined ? {} : { url: all.url }), ...(all.token === undefined ? {} : { token: all.token }) };
+    return {
+      json: all.json === true,
+      color,
+      ...(all.context === undefined ? {} : { context: all.context }),
+      ...(all.url === undefined ? {} : { url: all.url }),
+      ...(all.token === undefined ? {} : { token: all.token }),
+    };
   };
   const target: Runtime['target'] = async (command) => {
     const given = options(command);
@@ -87,9 +99,23 @@ export function createRuntime(env: NodeJS.ProcessEnv, io: Io): Runtime {
         const { store, name } = storeFor(entry.tokenRef, dir, env);
         token = await store.get(name);
       }
-      if (url === undefined) throw new CliError('Not signed in: no server. Run `baton login --url <server>` (or set BATON_URL and BATON_TOKEN).', exitCodes.auth);
-      if (token === undefined) throw new CliError(`Not signed in to ${url}. Run \`baton login\` (or \`baton login --with-token\`, or set BATON_TOKEN).`, exitCodes.auth);
-      return { url, token, api: createApi(url, token), ...(contextName === undefined ? {} : { contextName }), ...(entry?.workspace === undefined ? {} : { workspace: entry.workspace }) };
+      if (url === undefined)
+        throw new CliError(
+          'Not signed in: no server. Run `baton login --url <server>` (or set BATON_URL and BATON_TOKEN).',
+          exitCodes.auth,
+        );
+      if (token === undefined)
+        throw new CliError(
+          `Not signed in to ${url}. Run \`baton login\` (or \`baton login --with-token\`, or set BATON_TOKEN).`,
+          exitCodes.auth,
+        );
+      return {
+        url,
+        token,
+        api: createApi(url, token),
+        ...(contextName === undefined ? {} : { contextName }),
+        ...(entry?.workspace === undefined ? {} : { workspace: entry.workspace }),
+      };
     },
     print(command, data, human) {
       const text = options(command).json ? JSON.stringify(data, null, 2) : human();

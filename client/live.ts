@@ -133,22 +133,25 @@ function open(options: LiveOptions, withDashboard: boolean): LiveState & { reado
   };
   const synced = () => (dashboard?.isSynced ?? true) && state.isSynced;
   const token = options.token ?? '';
-  const dashboard = !withDashboard ? undefined : new HocuspocusProvider({
-    websocketProvider: socket,
-    name: options.dashboardId,
-    document: new Y.Doc(),
-    token,
-    onAuthenticated: ({ scope }) => update({ access: scope, reason: undefined }),
-    // Demoted or promoted while connected: the page follows without reconnecting.
-    onStateless: ({ payload }) => {
-      const access = accessChangeMessage(payload);
-      if (access !== undefined && (status.access === 'read-write' || status.access === 'readonly')) update({ access });
-    },
-    onAuthenticationFailed: ({ reason }) => stop('refused', reason),
-    onSynced: () => update({ synced: synced() }),
-    onUnsyncedChanges: ({ number }) => update({ unsyncedChanges: number }),
-    onClose: ({ event }) => closed(event),
-  });
+  const dashboard = !withDashboard
+    ? undefined
+    : new HocuspocusProvider({
+        websocketProvider: socket,
+        name: options.dashboardId,
+        document: new Y.Doc(),
+        token,
+        onAuthenticated: ({ scope }) => update({ access: scope, reason: undefined }),
+        // Demoted or promoted while connected: the page follows without reconnecting.
+        onStateless: ({ payload }) => {
+          const access = accessChangeMessage(payload);
+          if (access !== undefined && (status.access === 'read-write' || status.access === 'readonly'))
+            update({ access });
+        },
+        onAuthenticationFailed: ({ reason }) => stop('refused', reason),
+        onSynced: () => update({ synced: synced() }),
+        onUnsyncedChanges: ({ number }) => update({ unsyncedChanges: number }),
+        onClose: ({ event }) => closed(event),
+      });
   const state = new HocuspocusProvider({
     websocketProvider: socket,
     name: stateDocumentName(options.dashboardId),
@@ -158,7 +161,9 @@ function open(options: LiveOptions, withDashboard: boolean): LiveState & { reado
     // Without the dashboard document, the state document's admission is the connection's; and with
     // no awareness on the socket the client would send nothing, so the server would drop it as idle
     // after its timeout (60 s): a sync step every 20 s keeps it (and fetches anything missed).
-    ...(withDashboard ? {} : { onAuthenticated: () => update({ access: 'readonly', reason: undefined }), forceSyncInterval: 20_000 }),
+    ...(withDashboard
+      ? {}
+      : { onAuthenticated: () => update({ access: 'readonly', reason: undefined }), forceSyncInterval: 20_000 }),
     onAuthenticationFailed: ({ reason }) => stop('refused', reason),
     onSynced: () => update({ synced: synced() }),
     onClose: ({ event }) => closed(event),
@@ -173,7 +178,12 @@ function open(options: LiveOptions, withDashboard: boolean): LiveState & { reado
   socket.on('status', ({ status: now }: { status: string }) => {
     if (status.access === 'refused' || status.access === 'revoked' || status.access === 'too-large') return;
     if (now === 'connected') update({ connected: true });
-    else update({ connected: false, synced: false, access: status.access === 'readonly' || status.access === 'read-write' ? status.access : 'connecting' });
+    else
+      update({
+        connected: false,
+        synced: false,
+        access: status.access === 'readonly' || status.access === 'read-write' ? status.access : 'connecting',
+      });
   });
   // The server replaces each presence state's `user` with who the connection authenticated as
   // ({ id, name, email }), so the colour a client chose travels as `color` beside it; carets
@@ -181,7 +191,8 @@ function open(options: LiveOptions, withDashboard: boolean): LiveState & { reado
   dashboard?.awareness?.on('change', () => {
     for (const presence of dashboard?.awareness?.getStates().values() ?? []) {
       const user = presence.user as Record<string, unknown> | undefined;
-      if (user !== undefined && user !== null && typeof presence.color === 'string' && user.color !== presence.color) user.color = presence.color;
+      if (user !== undefined && user !== null && typeof presence.color === 'string' && user.color !== presence.color)
+        user.color = presence.color;
     }
   });
   dashboard?.attach();

@@ -45,7 +45,14 @@ export function placeProblems(text: string, issues: readonly ServerIssue[]): Pla
     const [from, to] = error.pos;
     const line = lineOf(lines, from);
     syntaxLines.add(line);
-    problems.push({ path: 'yaml', message: firstLine(error.message), ...span(text, lines, from, Math.max(to, from)), line, origin: 'syntax', exact: true });
+    problems.push({
+      path: 'yaml',
+      message: firstLine(error.message),
+      ...span(text, lines, from, Math.max(to, from)),
+      line,
+      origin: 'syntax',
+      exact: true,
+    });
   }
   for (const issue of issues) {
     if (issue.path === 'yaml' || issue.path === 'recipe') {
@@ -54,13 +61,27 @@ export function placeProblems(text: string, issues: readonly ServerIssue[]): Pla
       // The parser here already shows this error at this line (the text has not changed since).
       if (at !== null && syntaxLines.has(line)) continue;
       const from = (lines[line - 1] ?? 0) + (at === null ? 0 : Math.max(0, Number(at[2]) - 1));
-      problems.push({ path: issue.path, message: firstLine(issue.message), ...span(text, lines, Math.min(from, text.length), Math.min(from, text.length)), line: lineOf(lines, Math.min(from, text.length)), origin: 'server', exact: at !== null });
+      problems.push({
+        path: issue.path,
+        message: firstLine(issue.message),
+        ...span(text, lines, Math.min(from, text.length), Math.min(from, text.length)),
+        line: lineOf(lines, Math.min(from, text.length)),
+        origin: 'server',
+        exact: at !== null,
+      });
       continue;
     }
     const found = locate(document, issue.path);
     const start = found.range?.[0] ?? firstContent(text);
     const end = found.range?.[1] ?? start;
-    problems.push({ path: issue.path, message: issue.message, ...span(text, lines, start, end), line: lineOf(lines, start), origin: 'server', exact: found.exact });
+    problems.push({
+      path: issue.path,
+      message: issue.message,
+      ...span(text, lines, start, end),
+      line: lineOf(lines, start),
+      origin: 'server',
+      exact: found.exact,
+    });
   }
   return problems.sort((a, b) => a.from - b.from);
 }
@@ -79,12 +100,14 @@ function locate(document: Document, path: string): Located {
       next = pair?.value;
       keyRange = pair !== undefined && isScalar(pair.key) ? pair.key.range : undefined;
       // `prompt:` with nothing after it: the key is where the problem is.
-      if (pair !== undefined && (next === null || next === undefined)) return { range: keyRange, exact: i === segments.length - 1 };
+      if (pair !== undefined && (next === null || next === undefined))
+        return { range: keyRange, exact: i === segments.length - 1 };
     } else if (isSeq(node) && /^\d+$/.test(segment)) {
       next = node.items[Number(segment)];
     }
     const nextRange = (next as { range?: Range } | null | undefined)?.range;
-    if (next === undefined || next === null || nextRange === undefined || nextRange === null) return { range, exact: false };
+    if (next === undefined || next === null || nextRange === undefined || nextRange === null)
+      return { range, exact: false };
     node = next;
     range = nextRange;
   }

@@ -12,7 +12,11 @@ import * as Y from 'yjs';
 
 const params = new URLSearchParams(location.search);
 const doc = new Y.Doc();
-const provider = new HocuspocusProvider({ url: params.get('ws') ?? '', name: params.get('doc') ?? 'bench', document: doc });
+const provider = new HocuspocusProvider({
+  url: params.get('ws') ?? '',
+  name: params.get('doc') ?? 'bench',
+  document: doc,
+});
 const text = doc.getText('body');
 provider.on('synced', () => {
   new EditorView({

@@ -15,7 +15,8 @@ import { startNode, type NodeApp } from '../../src/main/node.ts';
 export const round = (n: number) => Math.round(n * 100) / 100;
 
 /** The p-th percentile of an ascending list. */
-export const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+export const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 /**
  * Baton on a free port: `DATABASE_URL` when set, else the embedded Postgres under `.data/bench`
@@ -42,7 +43,13 @@ export async function startBenchBaton(env: Record<string, string> = {}): Promise
 
 /** Writes bench/results/<name>.json: `{ name, ...result, machine }`. */
 export function writeResults(name: string, result: Record<string, unknown>): void {
-  const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalMemoryGiB: round(totalmem() / 2 ** 30), platform: process.platform };
+  const machine = {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    totalMemoryGiB: round(totalmem() / 2 ** 30),
+    platform: process.platform,
+  };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${name}.json`, `${JSON.stringify({ name, ...result, machine }, null, 2)}\n`);
 }
@@ -55,10 +62,14 @@ export function writeResults(name: string, result: Record<string, unknown>): voi
 export async function startBenchPlane(): Promise<{ url: string; child: ChildProcess }> {
   // A fresh ledger each run: it only grows, and the bench reads it whole.
   rmSync('.data/bench/plane', { recursive: true, force: true });
-  const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/sandbox-local.ts'], {
-    env: { ...process.env, SANDBOX_PORT: '0', SANDBOX_DATA_DIR: '.data/bench/plane' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/sandbox-local.ts'],
+    {
+      env: { ...process.env, SANDBOX_PORT: '0', SANDBOX_DATA_DIR: '.data/bench/plane' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout ?? process.stdin });
   for await (const line of lines) {
     const url = (JSON.parse(line) as { url?: string }).url;

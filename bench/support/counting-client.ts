@@ -42,7 +42,12 @@ export interface CountingClient {
  * Connects to `<baseUrl>/v1/realtime?dashboard=<id>` (the URL both runtimes serve: the Worker needs
  * the query to pick the dashboard's object, Node ignores it), adding its frames to `counts`.
  */
-export function connectCounting(baseUrl: string, dashboardId: string, token: string, counts: FrameCounts): CountingClient {
+export function connectCounting(
+  baseUrl: string,
+  dashboardId: string,
+  token: string,
+  counts: FrameCounts,
+): CountingClient {
   // The provider opens sockets with `new WebSocketPolyfill(url)`: this class is that socket.
   class CountingWebSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
@@ -60,7 +65,13 @@ export function connectCounting(baseUrl: string, dashboardId: string, token: str
       (super.send as (data: unknown, ...rest: unknown[]) => void).call(this, data, ...rest);
     }
   }
-  const websocketProvider = new HocuspocusProviderWebsocket({ url: `${baseUrl.replace(/^http/, 'ws')}/v1/realtime?dashboard=${dashboardId}`, WebSocketPolyfill: CountingWebSocket, delay: 100, minDelay: 50, maxDelay: 1000 });
+  const websocketProvider = new HocuspocusProviderWebsocket({
+    url: `${baseUrl.replace(/^http/, 'ws')}/v1/realtime?dashboard=${dashboardId}`,
+    WebSocketPolyfill: CountingWebSocket,
+    delay: 100,
+    minDelay: 50,
+    maxDelay: 1000,
+  });
   const provider = new HocuspocusProvider({ websocketProvider, name: dashboardId, document: new Y.Doc(), token });
   provider.attach();
   return {

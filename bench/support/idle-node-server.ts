@@ -13,11 +13,19 @@ import { startBenchBaton } from './common.ts';
 const documents = Number(process.argv[2] ?? '1');
 
 const node = await startBenchBaton();
-const made = await bootstrapToken(node.app, { email: `idle-${Date.now()}@example.com`, workspaceName: `Idle ${Date.now()}` });
+const made = await bootstrapToken(node.app, {
+  email: `idle-${Date.now()}@example.com`,
+  workspaceName: `Idle ${Date.now()}`,
+});
 const owner = sessionPrincipal(made.user.id);
 const dashboards: string[] = [];
-for (let i = 0; i < documents; i++) dashboards.push((await createDashboard(node.app, owner, made.workspace?.id ?? '', { name: `Idle ${i}` }, 'bench')).id);
-process.stdout.write(`${JSON.stringify({ url: node.url, databaseUrl: node.databaseUrl, token: made.secret, dashboards })}\n`);
+for (let i = 0; i < documents; i++)
+  dashboards.push(
+    (await createDashboard(node.app, owner, made.workspace?.id ?? '', { name: `Idle ${i}` }, 'bench')).id,
+  );
+process.stdout.write(
+  `${JSON.stringify({ url: node.url, databaseUrl: node.databaseUrl, token: made.secret, dashboards })}\n`,
+);
 for await (const line of createInterface({ input: process.stdin })) if (line === 'stop') break;
 await node.close();
 process.exit(0);

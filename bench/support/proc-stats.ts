@@ -18,7 +18,13 @@ const ticksPerSecond = (() => {
 function statFields(pid: number): { comm: string; fields: string[] } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const close = stat.lastIndexOf(')');
-  return { comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).trim().split(' ') };
+  return {
+    comm: stat.slice(stat.indexOf('(') + 1, close),
+    fields: stat
+      .slice(close + 2)
+      .trim()
+      .split(' '),
+  };
 }
 
 /** User plus system CPU time the process has used so far, all threads, in milliseconds. */

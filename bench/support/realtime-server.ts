@@ -25,19 +25,40 @@ async function bare(): Promise<{ url: string; token: string; dashboards: string[
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     const client = hocuspocus.handleConnection(socket, new Request(`http://localhost${req.url ?? '/'}`, { headers }));
-    socket.on('message', (data: Buffer) => client.handleMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
+    socket.on('message', (data: Buffer) =>
+      client.handleMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
+    );
     socket.on('close', (code, reason) => client.handleClose({ code, reason: reason.toString() }));
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
   const dashboards = Array.from({ length: documents }, (_, i) => `doc-${i}`);
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, token: '', dashboards, close: async () => void http.close() };
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    token: '',
+    dashboards,
+    close: async () => void http.close(),
+  };
 }
 
 async function baton(): Promise<{ url: string; token: string; dashboards: string[]; close(): Promise<void> }> {
   const node = await startBenchBaton();
-  const made = await bootstrapToken(node.app, { email: `bench-${Date.now()}@example.com`, workspaceName: `Bench ${Date.now()}` });
+  const made = await bootstrapToken(node.app, {
+    email: `bench-${Date.now()}@example.com`,
+    workspaceName: `Bench ${Date.now()}`,
+  });
   const dashboards: string[] = [];
-  for (let i = 0; i < documents; i++) dashboards.push((await createDashboard(node.app, sessionPrincipal(made.user.id), made.workspace?.id ?? '', { name: `Bench ${i}` }, 'bench')).id);
+  for (let i = 0; i < documents; i++)
+    dashboards.push(
+      (
+        await createDashboard(
+          node.app,
+          sessionPrincipal(made.user.id),
+          made.workspace?.id ?? '',
+          { name: `Bench ${i}` },
+          'bench',
+        )
+      ).id,
+    );
   return { url: node.url, token: made.secret, dashboards, close: () => node.close() };
 }
 

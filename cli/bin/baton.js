@@ -12,7 +12,9 @@ import { URL, fileURLToPath } from 'node:url';
 
 const main = fileURLToPath(new URL('../main.ts', import.meta.url));
 // Under node_modules (npm install -g from a package, or a dependency), not a clone.
-const installed = realpathSync(fileURLToPath(new URL('../../', import.meta.url))).split(sep).includes('node_modules');
+const installed = realpathSync(fileURLToPath(new URL('../../', import.meta.url)))
+  .split(sep)
+  .includes('node_modules');
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 
 if (major < 22 || (major === 22 && minor < 12)) {
@@ -22,16 +24,24 @@ if (major < 22 || (major === 22 && minor < 12)) {
   // Installed from a package: Node does not strip types under node_modules, so a loader hook does
   // it for the package's own files (stripTypeScriptTypes needs Node 22.13).
   if (typeof nodeModule.stripTypeScriptTypes !== 'function') {
-    process.stderr.write(`an installed baton needs Node.js 22.13 or newer; this is ${process.version} (${process.execPath})\n`);
+    process.stderr.write(
+      `an installed baton needs Node.js 22.13 or newer; this is ${process.version} (${process.execPath})\n`,
+    );
     process.exitCode = 1;
   } else {
-    nodeModule.register('./node-modules-typescript.js', import.meta.url, { data: { root: new URL('../../', import.meta.url).href } });
+    nodeModule.register('./node-modules-typescript.js', import.meta.url, {
+      data: { root: new URL('../../', import.meta.url).href },
+    });
     await import(main);
   }
 } else if (process.features.typescript) {
   await import(main);
 } else {
-  const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', main, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   // The terminal sends Ctrl-C to the whole process group; the child handles it. Other senders reach us alone.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {

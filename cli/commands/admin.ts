@@ -14,7 +14,9 @@ async function operator(argv: string[]): Promise<number> {
 
 /** `baton admin migrate|create-token|rotate-credentials`, and `migrate`, `rotate-credentials` as hidden aliases. */
 export function registerAdmin(program: Command, runtime: Runtime): void {
-  const admin = program.command('admin').description('Operator commands on the database (run where the server runs, with its environment)');
+  const admin = program
+    .command('admin')
+    .description('Operator commands on the database (run where the server runs, with its environment)');
   const migrate = (parent: Command, hidden: boolean) =>
     parent
       .command('migrate', { hidden })
@@ -25,7 +27,9 @@ export function registerAdmin(program: Command, runtime: Runtime): void {
   const rotate = (parent: Command, hidden: boolean) =>
     parent
       .command('rotate-credentials', { hidden })
-      .description('Re-wrap every stored secret under the first key of BATON_CREDENTIAL_KEYS (safe while the server runs; docs/credentials.md)')
+      .description(
+        'Re-wrap every stored secret under the first key of BATON_CREDENTIAL_KEYS (safe while the server runs; docs/credentials.md)',
+      )
       .option('--batch-size <n>', 'rows per transaction (1 to 10000)', '100')
       .action(async (opts: { batchSize: string }) => {
         runtime.exitCode = await operator(['rotate-credentials', '--batch-size', opts.batchSize]);
@@ -33,11 +37,16 @@ export function registerAdmin(program: Command, runtime: Runtime): void {
   migrate(admin, false);
   admin
     .command('create-token')
-    .description('Create the user (and the workspace) if needed and print an API token with every scope; the token alone goes to stdout')
-    .option('--email <email>', 'the user\'s e-mail address (required)')
+    .description(
+      'Create the user (and the workspace) if needed and print an API token with every scope; the token alone goes to stdout',
+    )
+    .option('--email <email>', "the user's e-mail address (required)")
     .option('--workspace <name>', 'also make (or reuse) this workspace of theirs')
     .option('--expires-in-days <n>', 'days until the token expires (1 to 365)')
-    .addHelpText('after', '\nExample:\n  TOKEN=$(baton admin create-token --email you@example.com --workspace "My team")')
+    .addHelpText(
+      'after',
+      '\nExample:\n  TOKEN=$(baton admin create-token --email you@example.com --workspace "My team")',
+    )
     .action(async (opts: { email?: string; workspace?: string; expiresInDays?: string }) => {
       // The operator code checks the values and explains what is missing (exit 2), as it always has.
       const argv = ['admin', 'create-token'];

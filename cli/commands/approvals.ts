@@ -22,7 +22,15 @@ export function registerApprovals(program: Command, runtime: Runtime): void {
       runtime.print(command, inbox, () =>
         table(
           ['EXECUTION', 'STEP', 'DASHBOARD', 'RECIPE', 'VOTES', 'WAITING SINCE', 'PROMPT'],
-          inbox.approvals.map((a) => [a.executionId, a.stepId, a.dashboard.name, a.recipe.name, `${a.approvals}/${a.quorum}`, when(a.waitingSince), a.prompt.split('\n')[0]]),
+          inbox.approvals.map((a) => [
+            a.executionId,
+            a.stepId,
+            a.dashboard.name,
+            a.recipe.name,
+            `${a.approvals}/${a.quorum}`,
+            when(a.waitingSince),
+            a.prompt.split('\n')[0],
+          ]),
           'No approvals wait for you.',
         ),
       );
@@ -37,8 +45,16 @@ export function registerApprovals(program: Command, runtime: Runtime): void {
       .option('--comment <text>', 'a comment kept with your decision')
       .action(async (id: string, stepId: string, opts: { comment?: string }, command: Command) => {
         const { api } = await runtime.connect(command);
-        const execution = await api.post<Schema<'Execution'>>(path(`/v1/executions/{id}/steps/{stepId}/${verb}`, { id, stepId }), opts.comment === undefined ? {} : { comment: opts.comment });
-        runtime.print(command, execution, () => `${verb === 'approve' ? 'Approved' : 'Rejected'} ${stepId} (execution ${execution.id}: ${execution.status}).`);
+        const execution = await api.post<Schema<'Execution'>>(
+          path(`/v1/executions/{id}/steps/{stepId}/${verb}`, { id, stepId }),
+          opts.comment === undefined ? {} : { comment: opts.comment },
+        );
+        runtime.print(
+          command,
+          execution,
+          () =>
+            `${verb === 'approve' ? 'Approved' : 'Rejected'} ${stepId} (execution ${execution.id}: ${execution.status}).`,
+        );
       });
   }
 }

@@ -12,29 +12,55 @@ import type { Runtime } from '../runtime.ts';
 export function registerAuth(program: Command, runtime: Runtime): void {
   program
     .command('login')
-    .description('Sign in to a Baton server: approve a code in the console (device sign-in), or give a token on stdin with --with-token; saves a context')
+    .description(
+      'Sign in to a Baton server: approve a code in the console (device sign-in), or give a token on stdin with --with-token; saves a context',
+    )
     .option('--with-token', 'read an API token from stdin instead of signing in in the browser')
-    .option('--scopes <scopes>', 'device sign-in: the scopes to ask for, comma-separated (read,write,control,admin; default: the server\'s)')
-    .option('--name <context>', 'the context to save (default: --context, the context already pointing at the server, else its host)')
-    .addHelpText('after', '\nExamples:\n  baton login --url https://baton.example.com\n  echo "$TOKEN" | baton login --url http://localhost:3000 --with-token')
+    .option(
+      '--scopes <scopes>',
+      "device sign-in: the scopes to ask for, comma-separated (read,write,control,admin; default: the server's)",
+    )
+    .option(
+      '--name <context>',
+      'the context to save (default: --context, the context already pointing at the server, else its host)',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  baton login --url https://baton.example.com\n  echo "$TOKEN" | baton login --url http://localhost:3000 --with-token',
+    )
     .action(async (opts: { withToken?: boolean; scopes?: string; name?: string }, command: Command) => {
       const { url, config } = await runtime.target(command);
-      if (url === undefined) throw new CliError('Which server? Pass --url <server> (or set BATON_URL)', exitCodes.usage);
+      if (url === undefined)
+        throw new CliError('Which server? Pass --url <server> (or set BATON_URL)', exitCodes.usage);
       const base = url.replace(/\/+$/, '');
       let token: string;
       if (opts.withToken === true) {
         token = (await readAll(runtime.io.stdin)).trim();
-        if (token === '') throw new CliError('--with-token reads the token from stdin, and stdin was empty', exitCodes.usage);
+        if (token === '')
+          throw new CliError('--with-token reads the token from stdin, and stdin was empty', exitCodes.usage);
       } else {
-        const code = await requestDeviceCode(base, { clientName: hostname(), ...(opts.scopes === undefined ? {} : { scope: opts.scopes.split(',').map((s) => s.trim()).join(' ') }) });
-        runtime.note(`To sign in, open ${code.verification_uri_complete ?? code.verification_uri}\nand confirm the code ${code.user_code} (it expires in ${Math.round(code.expires_in / 60)} minutes). Waiting…`);
+        const code = await requestDeviceCode(base, {
+          clientName: hostname(),
+          ...(opts.scopes === undefined
+            ? {}
+            : {
+                scope: opts.scopes
+                  .split(',')
+                  .map((s) => s.trim())
+                  .join(' '),
+              }),
+        });
+        runtime.note(
+          `To sign in, open ${code.verification_uri_complete ?? code.verification_uri}\nand confirm the code ${code.user_code} (it expires in ${Math.round(code.expires_in / 60)} minutes). Waiting…`,
+        );
         token = (await pollDeviceToken(base, code)).access_token;
       }
       let me: Me;
       try {
         me = await createApi(base, token).get<Me>('/v1/me');
       } catch (error) {
-        if (error instanceof ApiError && error.status === 401) throw new CliError(`${base} does not accept this token (${error.message})`, exitCodes.auth);
+        if (error instanceof ApiError && error.status === 401)
+          throw new CliError(`${base} does not accept this token (${error.message})`, exitCodes.auth);
         throw error;
       }
       const given = runtime.options(command).context;
@@ -46,17 +72,25 @@ export function registerAuth(program: Command, runtime: Runtime): void {
       config.contexts[name] = { ...previous, url: base, tokenRef: `${store.kind}:${name}` };
       config.current = name;
       await writeConfig(runtime.configDir, config);
-      runtime.print(command, me, () => `Signed in to ${base} as ${me.user.email ?? me.user.id} (context "${name}", token in ${store.where}).`);
+      runtime.print(
+        command,
+        me,
+        () => `Signed in to ${base} as ${me.user.email ?? me.user.id} (context "${name}", token in ${store.where}).`,
+      );
     });
 
   program
     .command('logout')
-    .description('Revoke the context\'s token on the server and forget it here (the context keeps its server)')
+    .description("Revoke the context's token on the server and forget it here (the context keeps its server)")
     .action(async (_opts: unknown, command: Command) => {
       const { contextName } = await runtime.target(command);
       const config = await readConfig(runtime.configDir);
       const entry = contextName === undefined ? undefined : config.contexts[contextName];
-      if (contextName === undefined || entry?.tokenRef === undefined) throw new CliError(`Not signed in${contextName === undefined ? '' : ` in context "${contextName}"`}: nothing to log out of`, exitCodes.auth);
+      if (contextName === undefined || entry?.tokenRef === undefined)
+        throw new CliError(
+          `Not signed in${contextName === undefined ? '' : ` in context "${contextName}"`}: nothing to log out of`,
+          exitCodes.auth,
+        );
       const { store, name } = storeFor(entry.tokenRef, runtime.configDir, runtime.env);
       const token = await store.get(name);
       let revoked = 'The token was not found here; ';

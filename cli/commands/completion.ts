@@ -11,7 +11,14 @@ function visible(command: Command): Command[] {
 export function commandTree(program: Command): Array<{ path: string; words: string[] }> {
   const out: Array<{ path: string; words: string[] }> = [];
   const walk = (command: Command, prefix: string[]) => {
-    const words = [...visible(command).map((c) => c.name()), ...command.options.filter((o) => !o.hidden).map((o) => o.long ?? o.short ?? '').filter((w) => w !== ''), '--help'];
+    const words = [
+      ...visible(command).map((c) => c.name()),
+      ...command.options
+        .filter((o) => !o.hidden)
+        .map((o) => o.long ?? o.short ?? '')
+        .filter((w) => w !== ''),
+      '--help',
+    ];
     out.push({ path: prefix.join(' '), words });
     for (const sub of visible(command)) walk(sub, [...prefix, sub.name()]);
   };
@@ -46,14 +53,18 @@ function zsh(program: Command): string {
 ${bash(program)
   .split('\n')
   .filter((line) => !line.startsWith('#'))
-  .join('\n')}`.replace('complete -o default -F _baton baton', 'autoload -U +X bashcompinit && bashcompinit\ncomplete -o default -F _baton baton');
+  .join('\n')}`.replace(
+    'complete -o default -F _baton baton',
+    'autoload -U +X bashcompinit && bashcompinit\ncomplete -o default -F _baton baton',
+  );
 }
 
 function fish(program: Command): string {
   const lines = ['# baton completion for fish: baton completion fish | source', 'complete -c baton -f'];
   for (const { path, words } of commandTree(program)) {
     const depth = path === '' ? 0 : path.split(' ').length;
-    const condition = depth === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${path.split(' ').at(-1) ?? ''}`;
+    const condition =
+      depth === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${path.split(' ').at(-1) ?? ''}`;
     for (const word of words) {
       if (word.startsWith('--')) lines.push(`complete -c baton -n '${condition}' -l ${word.slice(2)}`);
       else lines.push(`complete -c baton -n '${condition}' -a ${word}`);

@@ -7,7 +7,9 @@ import type { Runtime } from '../runtime.ts';
 
 /** `baton contexts ls|use|rm`: the servers this CLI knows (config.json). */
 export function registerContexts(program: Command, runtime: Runtime): void {
-  const contexts = program.command('contexts').description('The servers you signed in to (named contexts) and which one is current');
+  const contexts = program
+    .command('contexts')
+    .description('The servers you signed in to (named contexts) and which one is current');
   contexts
     .command('ls')
     .description('List the contexts (* marks the current one)')
@@ -16,7 +18,13 @@ export function registerContexts(program: Command, runtime: Runtime): void {
       runtime.print(command, config, () =>
         table(
           ['', 'NAME', 'URL', 'SIGNED IN', 'WORKSPACE'],
-          Object.entries(config.contexts).map(([name, entry]) => [name === config.current ? '*' : '', name, entry.url, entry.tokenRef === undefined ? 'no' : entry.tokenRef.split(':')[0], entry.workspace]),
+          Object.entries(config.contexts).map(([name, entry]) => [
+            name === config.current ? '*' : '',
+            name,
+            entry.url,
+            entry.tokenRef === undefined ? 'no' : entry.tokenRef.split(':')[0],
+            entry.workspace,
+          ]),
           'No contexts yet: `baton login --url <server>` makes one.',
         ),
       );
@@ -28,7 +36,8 @@ export function registerContexts(program: Command, runtime: Runtime): void {
     .action(async (name: string, opts: { workspace?: string }) => {
       const config = await readConfig(runtime.configDir);
       const entry = config.contexts[name];
-      if (entry === undefined) throw new CliError(`No context "${name}": \`baton contexts ls\` lists them`, exitCodes.notFound);
+      if (entry === undefined)
+        throw new CliError(`No context "${name}": \`baton contexts ls\` lists them`, exitCodes.notFound);
       if (opts.workspace !== undefined) entry.workspace = opts.workspace;
       config.current = name;
       await writeConfig(runtime.configDir, config);
@@ -36,7 +45,9 @@ export function registerContexts(program: Command, runtime: Runtime): void {
     });
   contexts
     .command('rm <name>')
-    .description('Forget a context and its stored token (the token stays valid on the server: `baton logout` revokes it)')
+    .description(
+      'Forget a context and its stored token (the token stays valid on the server: `baton logout` revokes it)',
+    )
     .action(async (name: string) => {
       const config = await readConfig(runtime.configDir);
       const entry = config.contexts[name];

@@ -16,7 +16,10 @@ export function registerWhoami(program: Command, runtime: Runtime): void {
           ['User', `${me.user.email ?? '-'}${me.user.name === null ? '' : ` (${me.user.name})`}`],
           ['Server', connection.url],
           ['Context', connection.contextName],
-          ['Via', me.authentication.via === 'token' ? `API token ${me.authentication.tokenId ?? ''}`.trim() : 'session'],
+          [
+            'Via',
+            me.authentication.via === 'token' ? `API token ${me.authentication.tokenId ?? ''}`.trim() : 'session',
+          ],
           ['Scopes', me.authentication.scopes.join(', ')],
           ['Workspaces', me.workspaces.map((w) => `${w.name} (${w.role})`).join(', ') || '-'],
         ]),

@@ -12,6 +12,11 @@ export function registerWorkspaces(program: Command, runtime: Runtime): void {
     .action(async (_opts: unknown, command: Command) => {
       const { api } = await runtime.connect(command);
       const body = await api.get<{ workspaces: Array<Schema<'Workspace'>> }>('/v1/workspaces');
-      runtime.print(command, body, () => table(['ID', 'NAME', 'ROLE', 'CREATED'], body.workspaces.map((w) => [w.id, w.name, w.role, when(w.createdAt)])));
+      runtime.print(command, body, () =>
+        table(
+          ['ID', 'NAME', 'ROLE', 'CREATED'],
+          body.workspaces.map((w) => [w.id, w.name, w.role, when(w.createdAt)]),
+        ),
+      );
     });
 }

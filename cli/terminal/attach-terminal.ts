@@ -65,13 +65,16 @@ export async function attachTerminal(options: AttachOptions): Promise<number> {
     rows: clamp(stdout.isTTY === true ? stdout.rows : options.fallbackSize?.rows, 24),
   });
   const grant = async (): Promise<TerminalGrant> => {
-    const answer = await api.post<{ attachUrl: string; token: string; session?: { sandboxId?: string | null } }>(path('/v1/dashboards/{id}/terminals', { id: options.dashboardId }));
+    const answer = await api.post<{ attachUrl: string; token: string; session?: { sandboxId?: string | null } }>(
+      path('/v1/dashboards/{id}/terminals', { id: options.dashboardId }),
+    );
     return { attachUrl: answer.attachUrl, token: answer.token, sandboxId: answer.session?.sandboxId ?? null };
   };
   const session = new TerminalSession({
     grant,
     // The workspace at its sandbox limit (429) or Baton away is worth waiting for; a refusal is not.
-    finalGrantError: (error) => (error instanceof ApiError && error.status < 500 && error.status !== 429 ? error.exitCode : undefined),
+    finalGrantError: (error) =>
+      error instanceof ApiError && error.status < 500 && error.status !== 429 ? error.exitCode : undefined,
     onOutput: (bytes) => stdout.write(bytes),
     onStatus: say,
     size,
@@ -79,7 +82,11 @@ export async function attachTerminal(options: AttachOptions): Promise<number> {
   });
   const escape = new EscapeDetector();
   const onData = (chunk: Buffer | string) => {
-    const { forward, detach } = escape.feed(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    const { forward, detach } = escape.feed(
+      typeof chunk === 'string'
+        ? new TextEncoder().encode(chunk)
+        : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length),
+    );
     session.send(forward);
     if (detach) session.detach();
   };

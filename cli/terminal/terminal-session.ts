@@ -103,7 +103,8 @@ export class TerminalSession {
 
   /** Tells the sandbox the terminal's size changed. */
   resize(): void {
-    if (this.#ready && this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify({ type: 'resize', ...this.#options.size() }));
+    if (this.#ready && this.#socket?.readyState === WebSocket.OPEN)
+      this.#socket.send(JSON.stringify({ type: 'resize', ...this.#options.size() }));
   }
 
   /** Ends the session (`~.`, a signal): closes the socket normally. */
@@ -137,7 +138,10 @@ export class TerminalSession {
     try {
       socket = new WebSocket(grant.attachUrl, [terminalProtocol]);
     } catch (error) {
-      return this.#end({ exitCode: 1, message: `Could not reach the terminal at ${grant.attachUrl}: ${error instanceof Error ? error.message : String(error)}` });
+      return this.#end({
+        exitCode: 1,
+        message: `Could not reach the terminal at ${grant.attachUrl}: ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
     this.#socket = socket;
     this.#ready = false;
@@ -173,7 +177,11 @@ export class TerminalSession {
       if (event.code === 1000) return this.#end({ exitCode: 0, message: 'The terminal ended.' });
       const refusal = refused[event.code];
       if (refusal !== undefined) {
-        if (++this.#refusals > 2) return this.#end({ exitCode: 1, message: `Closed: ${refusal} (${event.code}${event.reason === '' ? '' : `: ${event.reason}`}).` });
+        if (++this.#refusals > 2)
+          return this.#end({
+            exitCode: 1,
+            message: `Closed: ${refusal} (${event.code}${event.reason === '' ? '' : `: ${event.reason}`}).`,
+          });
         return this.#later(`${refusal} (${event.code})`, wasReady);
       }
       this.#later(askAgain[event.code] ?? `the connection closed (${event.code})`, wasReady);
@@ -186,10 +194,15 @@ export class TerminalSession {
   #later(why: string, wasReady = false): void {
     if (this.#ended) return;
     this.#failures = wasReady ? 1 : this.#failures + 1;
-    if (this.#failures > maxFailures) return this.#end({ exitCode: 1, message: `Closed: ${why}; gave up after ${maxFailures} attempts.` });
+    if (this.#failures > maxFailures)
+      return this.#end({ exitCode: 1, message: `Closed: ${why}; gave up after ${maxFailures} attempts.` });
     const first = this.#options.firstBackoffMs ?? 500;
-    const delay = wasReady ? 0 : Math.min(maxBackoffMs, first * 2 ** (this.#failures - 1)) * (0.75 + Math.random() * 0.5);
-    this.#options.onStatus(`Reconnecting: ${why}; asking for a new terminal${this.#failures > 1 ? ` (attempt ${this.#failures})` : ''}…`);
+    const delay = wasReady
+      ? 0
+      : Math.min(maxBackoffMs, first * 2 ** (this.#failures - 1)) * (0.75 + Math.random() * 0.5);
+    this.#options.onStatus(
+      `Reconnecting: ${why}; asking for a new terminal${this.#failures > 1 ? ` (attempt ${this.#failures})` : ''}…`,
+    );
     this.#timer = setTimeout(() => void this.#attach(), delay);
   }
 }

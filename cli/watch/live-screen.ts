@@ -28,7 +28,13 @@ export class LiveScreen {
   /** Replaces the block with `lines`. */
   draw(lines: readonly string[]): void {
     const room = Math.max(2, (this.#stream.rows ?? 24) - 1);
-    const shown = lines.length <= room ? lines : [...lines.slice(0, room - 1), `\x1b[2m… ${lines.length - room + 1} more lines (a taller terminal shows them)\x1b[0m`];
+    const shown =
+      lines.length <= room
+        ? lines
+        : [
+            ...lines.slice(0, room - 1),
+            `\x1b[2m… ${lines.length - room + 1} more lines (a taller terminal shows them)\x1b[0m`,
+          ];
     let out = this.#cursorHidden ? '' : '\x1b[?25l';
     this.#cursorHidden = true;
     if (this.#drawn > 0) out += `\x1b[${this.#drawn}F`;

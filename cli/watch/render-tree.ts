@@ -22,7 +22,14 @@ const stepIcons: Readonly<Record<StepState['status'], readonly [string, Style | 
   cancelled: ['⊘', 'dim'],
 };
 
-const executionStyles: Readonly<Record<string, Style>> = { running: 'cyan', waiting: 'yellow', paused: 'yellow', succeeded: 'green', failed: 'red', cancelled: 'dim' };
+const executionStyles: Readonly<Record<string, Style>> = {
+  running: 'cyan',
+  waiting: 'yellow',
+  paused: 'yellow',
+  succeeded: 'green',
+  failed: 'red',
+  cancelled: 'dim',
+};
 
 /**
  * The execution as a tree of lines (no trailing newlines), the way `baton watch` draws it on a
@@ -34,36 +41,77 @@ const executionStyles: Readonly<Record<string, Style>> = { running: 'cyan', wait
 export function renderTree(view: WatchView, options: RenderOptions): string[] {
   const { execution } = view;
   const lines: Segment[][] = [];
-  const header: Segment[] = [[`${view.recipeName ?? execution.recipeId} v${execution.recipeVersion}`, 'bold'], [`  ${execution.id}  `, 'dim'], [execution.status, executionStyles[execution.status]]];
+  const header: Segment[] = [
+    [`${view.recipeName ?? execution.recipeId} v${execution.recipeVersion}`, 'bold'],
+    [`  ${execution.id}  `, 'dim'],
+    [execution.status, executionStyles[execution.status]],
+  ];
   const waitingFor = execution.waitingFor ?? null;
-  if (waitingFor !== null) header.push([`${execution.status === 'waiting' ? '' : ' · waiting'} for ${waitingFor === 'approval' ? 'an approval' : waitingFor === 'event' ? 'an event' : `a ${waitingFor}`}`, 'yellow']);
-  if (execution.queuePosition !== undefined && execution.queuePosition !== null) header.push([` (#${execution.queuePosition} in the queue)`, 'dim']);
-  if (execution.cost !== undefined && execution.cost.totalUsd > 0) header.push([` · $${execution.cost.totalUsd.toFixed(2)}`, 'dim']);
+  if (waitingFor !== null)
+    header.push([
+      `${execution.status === 'waiting' ? '' : ' · waiting'} for ${waitingFor === 'approval' ? 'an approval' : waitingFor === 'event' ? 'an event' : `a ${waitingFor}`}`,
+      'yellow',
+    ]);
+  if (execution.queuePosition !== undefined && execution.queuePosition !== null)
+    header.push([` (#${execution.queuePosition} in the queue)`, 'dim']);
+  if (execution.cost !== undefined && execution.cost.totalUsd > 0)
+    header.push([` · $${execution.cost.totalUsd.toFixed(2)}`, 'dim']);
   lines.push(header);
-  if (execution.reason !== null && !finishedStatuses.has(execution.status)) lines.push([[`  ${oneLine(execution.reason)}`, 'dim']]);
+  if (execution.reason !== null && !finishedStatuses.has(execution.status))
+    lines.push([[`  ${oneLine(execution.reason)}`, 'dim']]);
 
-  const stepIds = [...view.stepOrder.filter((id) => id in execution.steps), ...Object.keys(execution.steps).filter((id) => !view.stepOrder.includes(id))];
+  const stepIds = [
+    ...view.stepOrder.filter((id) => id in execution.steps),
+    ...Object.keys(execution.steps).filter((id) => !view.stepOrder.includes(id)),
+  ];
   stepIds.forEach((stepId, index) => {
     const step = execution.steps[stepId];
     if (step === undefined) return;
     const last = index === stepIds.length - 1;
     const [icon, iconStyle] = stepIcons[step.status] ?? ['?', undefined];
-    const line: Segment[] = [[last ? '└─ ' : '├─ ', 'dim'], [icon, iconStyle], [` ${stepId}`, 'bold'], [`  ${step.status}`, iconStyle === 'dim' ? 'dim' : undefined]];
+    const line: Segment[] = [
+      [last ? '└─ ' : '├─ ', 'dim'],
+      [icon, iconStyle],
+      [` ${stepId}`, 'bold'],
+      [`  ${step.status}`, iconStyle === 'dim' ? 'dim' : undefined],
+    ];
     if (step.attempt > 1) line.push([` · attempt ${step.attempt}`]);
-    if (step.childExecutionId !== undefined && step.childExecutionId !== null) line.push([` · child ${step.childExecutionId}`, 'dim']);
+    if (step.childExecutionId !== undefined && step.childExecutionId !== null)
+      line.push([` · child ${step.childExecutionId}`, 'dim']);
     lines.push(line);
     const under = (segments: Segment[]) => lines.push([[last ? '     ' : '│    ', 'dim'], ...segments]);
-    if (step.error !== null && (step.status === 'failed' || step.status === 'running' || step.status === 'scheduled')) under([[`error: ${oneLine(step.error)}`, 'red']]);
-    const report = step.status === 'running' ? latest(view.progress.filter((p) => p.stepId === stepId && p.attempt === step.attempt)) : undefined;
-    if (report !== undefined) under(report.percent === null ? [[oneLine(report.message)]] : [[`${bar(report.percent)} `, 'cyan'], [`${Math.round(report.percent)}% `], [oneLine(report.message)]]);
-    for (const approval of view.approvals) if (approval.stepId === stepId && approval.status === 'waiting') for (const segments of approvalLines(approval)) under(segments);
-    for (const artifact of view.artifacts) if (artifact.stepId === stepId) under([[`▤ ${artifact.kind}: `, 'dim'], [oneLine(artifact.title)], ...(artifact.url === null ? [] : [[`  ${artifact.url}`, 'dim'] as Segment])]);
+    if (step.error !== null && (step.status === 'failed' || step.status === 'running' || step.status === 'scheduled'))
+      under([[`error: ${oneLine(step.error)}`, 'red']]);
+    const report =
+      step.status === 'running'
+        ? latest(view.progress.filter((p) => p.stepId === stepId && p.attempt === step.attempt))
+        : undefined;
+    if (report !== undefined)
+      under(
+        report.percent === null
+          ? [[oneLine(report.message)]]
+          : [[`${bar(report.percent)} `, 'cyan'], [`${Math.round(report.percent)}% `], [oneLine(report.message)]],
+      );
+    for (const approval of view.approvals)
+      if (approval.stepId === stepId && approval.status === 'waiting')
+        for (const segments of approvalLines(approval)) under(segments);
+    for (const artifact of view.artifacts)
+      if (artifact.stepId === stepId)
+        under([
+          [`▤ ${artifact.kind}: `, 'dim'],
+          [oneLine(artifact.title)],
+          ...(artifact.url === null ? [] : [[`  ${artifact.url}`, 'dim'] as Segment]),
+        ]);
   });
 
   if (finishedStatuses.has(execution.status)) {
     const [icon, style] = stepIcons[execution.status as 'succeeded' | 'failed' | 'cancelled'];
-    lines.push([[`${icon} ${execution.status}`, style], ...(execution.reason === null ? [] : [[`: ${oneLine(execution.reason)}`] as Segment])]);
-    if (execution.summary !== undefined && execution.summary !== null) lines.push([[`  ${oneLine(execution.summary)}`]]);
+    lines.push([
+      [`${icon} ${execution.status}`, style],
+      ...(execution.reason === null ? [] : [[`: ${oneLine(execution.reason)}`] as Segment]),
+    ]);
+    if (execution.summary !== undefined && execution.summary !== null)
+      lines.push([[`  ${oneLine(execution.summary)}`]]);
   }
   return lines.map((segments) => fit(segments, options));
 }
@@ -71,17 +119,30 @@ export function renderTree(view: WatchView, options: RenderOptions): string[] {
 /** The prompt of a waiting approval and the decisions recorded so far. */
 function approvalLines(approval: ApprovalView): Segment[][] {
   const approved = approval.decisions.filter((d) => d.approved).length;
-  const lines: Segment[][] = [[['? ', 'yellow'], [oneLine(approval.prompt), 'bold'], [`  ${approved} of ${approval.quorum} approval${approval.quorum === 1 ? '' : 's'}`, 'dim']]];
+  const lines: Segment[][] = [
+    [
+      ['? ', 'yellow'],
+      [oneLine(approval.prompt), 'bold'],
+      [`  ${approved} of ${approval.quorum} approval${approval.quorum === 1 ? '' : 's'}`, 'dim'],
+    ],
+  ];
   for (const decision of approval.decisions) {
     const who = decision.name ?? decision.email ?? decision.userId;
-    lines.push([[decision.approved ? '  ✓ ' : '  ✗ ', decision.approved ? 'green' : 'red'], [who], ...(decision.comment === null ? [] : [[`: ${oneLine(decision.comment)}`, 'dim'] as Segment])]);
+    lines.push([
+      [decision.approved ? '  ✓ ' : '  ✗ ', decision.approved ? 'green' : 'red'],
+      [who],
+      ...(decision.comment === null ? [] : [[`: ${oneLine(decision.comment)}`, 'dim'] as Segment]),
+    ]);
   }
   return lines;
 }
 
 /** The report that came last (the document keeps one per run; a step may have had several runs). */
 function latest<T extends { attempt: number }>(reports: readonly T[]): T | undefined {
-  return reports.reduce<T | undefined>((best, report) => (best === undefined || report.attempt >= best.attempt ? report : best), undefined);
+  return reports.reduce<T | undefined>(
+    (best, report) => (best === undefined || report.attempt >= best.attempt ? report : best),
+    undefined,
+  );
 }
 
 /** A ten-cell bar for a percentage. */

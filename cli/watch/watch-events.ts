@@ -32,27 +32,40 @@ export interface WatchOutcome {
 export function watchEvents(previous: WatchView | undefined, next: WatchView): WatchEvent[] {
   const executionId = next.execution.id;
   const events: WatchEvent[] = [];
-  if (previous === undefined || same(withoutSteps(previous.execution)) !== same(withoutSteps(next.execution))) events.push({ type: 'execution', execution: next.execution });
+  if (previous === undefined || same(withoutSteps(previous.execution)) !== same(withoutSteps(next.execution)))
+    events.push({ type: 'execution', execution: next.execution });
   if (previous !== undefined) {
     for (const [stepId, step] of Object.entries(next.execution.steps)) {
-      if (same(previous.execution.steps[stepId]) !== same(step)) events.push({ type: 'step', executionId, stepId, step });
+      if (same(previous.execution.steps[stepId]) !== same(step))
+        events.push({ type: 'step', executionId, stepId, step });
     }
   }
-  const before = <T>(list: readonly T[] | undefined, key: (item: T) => string) => new Map((list ?? []).map((item) => [key(item), same(item)]));
+  const before = <T>(list: readonly T[] | undefined, key: (item: T) => string) =>
+    new Map((list ?? []).map((item) => [key(item), same(item)]));
   const approvalKey = (a: ApprovalView) => `${a.stepId}:${a.visit}`;
   const approvals = before(previous?.approvals, approvalKey);
-  for (const approval of next.approvals) if (approvals.get(approvalKey(approval)) !== same(approval)) events.push({ type: 'approval', executionId, ...approval });
+  for (const approval of next.approvals)
+    if (approvals.get(approvalKey(approval)) !== same(approval))
+      events.push({ type: 'approval', executionId, ...approval });
   const progressKey = (p: ProgressView) => `${p.stepId}/${p.attempt}`;
   const progress = before(previous?.progress, progressKey);
-  for (const report of next.progress) if (progress.get(progressKey(report)) !== same(report)) events.push({ type: 'progress', executionId, ...report });
+  for (const report of next.progress)
+    if (progress.get(progressKey(report)) !== same(report)) events.push({ type: 'progress', executionId, ...report });
   const artifacts = before(previous?.artifacts, (a) => a.key);
-  for (const { key, ...artifact } of next.artifacts) if (!artifacts.has(key)) events.push({ type: 'artifact', executionId, ...artifact });
+  for (const { key, ...artifact } of next.artifacts)
+    if (!artifacts.has(key)) events.push({ type: 'artifact', executionId, ...artifact });
   return events;
 }
 
 /** The outcome line of a finished execution. */
 export function outcomeEvent(execution: Execution): WatchOutcome {
-  return { type: 'outcome', executionId: execution.id, status: execution.status as WatchOutcome['status'], reason: execution.reason, summary: execution.summary ?? null };
+  return {
+    type: 'outcome',
+    executionId: execution.id,
+    status: execution.status as WatchOutcome['status'],
+    reason: execution.reason,
+    summary: execution.summary ?? null,
+  };
 }
 
 // `version` moves with every change, steps included: leaving it out keeps a step's change from also

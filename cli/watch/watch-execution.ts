@@ -5,7 +5,13 @@ import { ApiError, createApi, path, type Api } from '../http.ts';
 import { LiveScreen, type ScreenStream } from './live-screen.ts';
 import { renderTree } from './render-tree.ts';
 import { outcomeEvent, watchEvents } from './watch-events.ts';
-import { finishedStatuses, readDocumentExtras, stepOrder as orderOf, type Execution, type WatchView } from './watch-view.ts';
+import {
+  finishedStatuses,
+  readDocumentExtras,
+  stepOrder as orderOf,
+  type Execution,
+  type WatchView,
+} from './watch-view.ts';
 
 /** Where `watch` writes: a TTY gets the tree, anything else JSON lines. */
 export interface WatchOutput extends ScreenStream {
@@ -53,10 +59,17 @@ export async function watchExecution(options: WatchOptions): Promise<number> {
   const executionPath = path('/v1/executions/{id}', { id: options.executionId });
   let execution = await api.get<Execution>(executionPath);
   const { recipeName, stepOrder } = await readRecipe(api, execution);
-  const printer = !options.json && options.out.isTTY === true ? treePrinter(options.out, options.color) : jsonPrinter(options.out);
+  const printer =
+    !options.json && options.out.isTTY === true ? treePrinter(options.out, options.color) : jsonPrinter(options.out);
   let doc: Y.Doc | undefined;
-  const view = (): WatchView => ({ execution, recipeName, stepOrder, ...(doc === undefined ? { approvals: [], progress: [], artifacts: [] } : readDocumentExtras(doc, execution.id)) });
-  const outcome = () => (options.exitStatus && execution.status !== 'succeeded' ? exitCodes.executionFailed : exitCodes.ok);
+  const view = (): WatchView => ({
+    execution,
+    recipeName,
+    stepOrder,
+    ...(doc === undefined ? { approvals: [], progress: [], artifacts: [] } : readDocumentExtras(doc, execution.id)),
+  });
+  const outcome = () =>
+    options.exitStatus && execution.status !== 'succeeded' ? exitCodes.executionFailed : exitCodes.ok;
   try {
     printer.show(view());
     if (finishedStatuses.has(execution.status)) {
@@ -64,16 +77,25 @@ export async function watchExecution(options: WatchOptions): Promise<number> {
       return outcome();
     }
     if (options.signal?.aborted === true) return exitCodes.interrupted;
-    const live = openLiveState({ origin: options.url.replace(/\/+$/, ''), dashboardId: execution.dashboardId, token: options.token });
+    const live = openLiveState({
+      origin: options.url.replace(/\/+$/, ''),
+      dashboardId: execution.dashboardId,
+      token: options.token,
+    });
     doc = live.state.document;
     try {
-      return await follow(live, async () => {
-        execution = await api.get<Execution>(executionPath);
-        printer.show(view());
-        if (!finishedStatuses.has(execution.status)) return undefined;
-        printer.finish(view());
-        return outcome();
-      }, options.executionId, options.signal);
+      return await follow(
+        live,
+        async () => {
+          execution = await api.get<Execution>(executionPath);
+          printer.show(view());
+          if (!finishedStatuses.has(execution.status)) return undefined;
+          printer.finish(view());
+          return outcome();
+        },
+        options.executionId,
+        options.signal,
+      );
     } finally {
       live.destroy();
     }
@@ -86,10 +108,14 @@ export async function watchExecution(options: WatchOptions): Promise<number> {
 async function readRecipe(api: Api, execution: Execution): Promise<{ recipeName: string | null; stepOrder: string[] }> {
   type Version = { version: number; compiled: unknown };
   try {
-    const recipe = await api.get<{ name: string; latestVersion: number; latest: Version }>(path('/v1/recipes/{id}', { id: execution.recipeId }));
+    const recipe = await api.get<{ name: string; latestVersion: number; latest: Version }>(
+      path('/v1/recipes/{id}', { id: execution.recipeId }),
+    );
     let compiled = recipe.latestVersion === execution.recipeVersion ? recipe.latest.compiled : undefined;
     if (compiled === undefined) {
-      const { versions } = await api.get<{ versions: Version[] }>(path('/v1/recipes/{id}/versions', { id: execution.recipeId }));
+      const { versions } = await api.get<{ versions: Version[] }>(
+        path('/v1/recipes/{id}/versions', { id: execution.recipeId }),
+      );
       compiled = versions.find((v) => v.version === execution.recipeVersion)?.compiled;
     }
     return { recipeName: recipe.name, stepOrder: orderOf(compiled) };
@@ -102,7 +128,12 @@ async function readRecipe(api: Api, execution: Execution): Promise<{ recipeName:
  * Calls `refresh` (one at a time, coalesced) whenever the document changes something of the
  * execution or syncs again after a reconnection, until it answers an exit status.
  */
-function follow(live: LiveState, refresh: () => Promise<number | undefined>, executionId: string, signal: AbortSignal | undefined): Promise<number> {
+function follow(
+  live: LiveState,
+  refresh: () => Promise<number | undefined>,
+  executionId: string,
+  signal: AbortSignal | undefined,
+): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const doc = live.state.document;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -131,7 +162,8 @@ function follow(live: LiveState, refresh: () => Promise<number | undefined>, exe
       } catch (error) {
         // Baton away or restarting (unreachable, 5xx, 429): the socket reconnects and its sync calls
         // again. A refusal (4xx) is final, and so is anything else (a bug must not hang the watch).
-        const transient = error instanceof ApiError ? error.status >= 500 || error.status === 429 : error instanceof CliError;
+        const transient =
+          error instanceof ApiError ? error.status >= 500 || error.status === 429 : error instanceof CliError;
         if (!transient) return finish({ error });
       } finally {
         running = false;
@@ -166,7 +198,12 @@ function follow(live: LiveState, refresh: () => Promise<number | undefined>, exe
       live.subscribe(() => {
         const status = live.status();
         if (status.access === 'refused' || status.access === 'revoked') {
-          return finish({ error: new CliError(`Cannot follow the execution live: the server ${status.access === 'refused' ? 'refused the dashboard' : 'revoked access'}${status.reason === undefined ? '' : ` (${status.reason})`}`, exitCodes.auth) });
+          return finish({
+            error: new CliError(
+              `Cannot follow the execution live: the server ${status.access === 'refused' ? 'refused the dashboard' : 'revoked access'}${status.reason === undefined ? '' : ` (${status.reason})`}`,
+              exitCodes.auth,
+            ),
+          });
         }
         if (status.synced && !wasSynced) poke();
         wasSynced = status.synced;

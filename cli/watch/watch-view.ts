@@ -99,7 +99,10 @@ export function stepOrder(compiled: unknown): string[] {
 }
 
 /** What the state document holds of the execution, read once (empty lists for a document not synced). */
-export function readDocumentExtras(doc: Y.Doc, executionId: string): Pick<WatchView, 'approvals' | 'progress' | 'artifacts'> {
+export function readDocumentExtras(
+  doc: Y.Doc,
+  executionId: string,
+): Pick<WatchView, 'approvals' | 'progress' | 'artifacts'> {
   const approvals: ApprovalView[] = [];
   const progress: ProgressView[] = [];
   const artifacts: ArtifactView[] = [];
@@ -111,7 +114,13 @@ export function readDocumentExtras(doc: Y.Doc, executionId: string): Pick<WatchV
     for (const [userId, decided] of Object.entries(record(entry.decisions) ?? {})) {
       const d = record(decided);
       if (d === undefined || typeof d.approved !== 'boolean') continue;
-      decisions.push({ userId, approved: d.approved, comment: text(d.comment), name: text(d.name), email: text(d.email) });
+      decisions.push({
+        userId,
+        approved: d.approved,
+        comment: text(d.comment),
+        name: text(d.name),
+        email: text(d.email),
+      });
     }
     approvals.push({
       stepId: text(entry.stepId) ?? key.slice(executionId.length + 1),
@@ -128,7 +137,12 @@ export function readDocumentExtras(doc: Y.Doc, executionId: string): Pick<WatchV
     const stepId = text(entry?.stepId);
     const attempt = count(entry?.attempt);
     if (entry === undefined || stepId === null || attempt === null) continue;
-    progress.push({ stepId, attempt, message: text(entry.message) ?? '', percent: typeof entry.percent === 'number' ? entry.percent : null });
+    progress.push({
+      stepId,
+      attempt,
+      message: text(entry.message) ?? '',
+      percent: typeof entry.percent === 'number' ? entry.percent : null,
+    });
   }
   for (const [key, value] of doc.getMap('artifacts')) {
     if (!key.startsWith(`${executionId}/`)) continue;
@@ -136,7 +150,14 @@ export function readDocumentExtras(doc: Y.Doc, executionId: string): Pick<WatchV
     const stepId = text(entry?.stepId);
     const attempt = count(entry?.attempt);
     if (entry === undefined || stepId === null || attempt === null) continue;
-    artifacts.push({ key, stepId, attempt, kind: text(entry.kind) ?? 'file', title: text(entry.title) ?? '', url: text(entry.url) });
+    artifacts.push({
+      key,
+      stepId,
+      attempt,
+      kind: text(entry.kind) ?? 'file',
+      title: text(entry.title) ?? '',
+      url: text(entry.url),
+    });
   }
   // Map order is the document's (by client and clock): sort so a redraw does not shuffle lines.
   artifacts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -146,7 +167,9 @@ export function readDocumentExtras(doc: Y.Doc, executionId: string): Pick<WatchV
 /** A Y.Map or plain object as a plain object; undefined for anything else. */
 function record(value: unknown): Record<string, unknown> | undefined {
   if (value instanceof Y.Map) return value.toJSON() as Record<string, unknown>;
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function text(value: unknown): string | null {

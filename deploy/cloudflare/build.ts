@@ -27,14 +27,19 @@ export const defaultOutfile = resolve(root, 'deploy/cloudflare/dist/worker.js');
 export const nodeBuiltins: Plugin = {
   name: 'node-builtins',
   setup(b) {
-    const names = builtinModules.filter((name) => !name.startsWith('_') && !name.startsWith('node:')).map((name) => name.replace(/[/\\^$*+?.()|[\]{}]/g, '\\$&'));
+    const names = builtinModules
+      .filter((name) => !name.startsWith('_') && !name.startsWith('node:'))
+      .map((name) => name.replace(/[/\\^$*+?.()|[\]{}]/g, '\\$&'));
     const filter = new RegExp(`^(node:)?(${names.join('|')})$`);
     b.onResolve({ filter }, (args) => {
       const name = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
       if (args.kind === 'require-call') return { path: name, namespace: 'node-require' };
       return { path: name, external: true };
     });
-    b.onLoad({ filter: /.*/, namespace: 'node-require' }, (args) => ({ contents: `import builtin from ${JSON.stringify(args.path)};\nmodule.exports = builtin;\n`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-require' }, (args) => ({
+      contents: `import builtin from ${JSON.stringify(args.path)};\nmodule.exports = builtin;\n`,
+      loader: 'js',
+    }));
   },
 };
 
@@ -53,7 +58,9 @@ export const workerdBundling = {
  * pg-cloudflare's socket over `net`), `node:*` and `cloudflare:*` left for the runtime. Returns the
  * bundle's size in bytes, raw and gzipped (the Workers limit applies to the compressed size).
  */
-export async function buildWorker(outfile = defaultOutfile): Promise<{ outfile: string; bytes: number; gzipBytes: number }> {
+export async function buildWorker(
+  outfile = defaultOutfile,
+): Promise<{ outfile: string; bytes: number; gzipBytes: number }> {
   await build({
     entryPoints: [workerEntry],
     outfile,
@@ -74,5 +81,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   const { values } = parseArgs({ options: { outfile: { type: 'string' } } });
   const built = await buildWorker(values.outfile === undefined ? defaultOutfile : resolve(values.outfile));
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-  process.stdout.write(`${relative(process.cwd(), built.outfile)}: ${built.bytes} bytes (${kib(built.bytes)}), ${built.gzipBytes} bytes gzip (${kib(built.gzipBytes)})\n`);
+  process.stdout.write(
+    `${relative(process.cwd(), built.outfile)}: ${built.bytes} bytes (${kib(built.bytes)}), ${built.gzipBytes} bytes gzip (${kib(built.gzipBytes)})\n`,
+  );
 }

@@ -16,11 +16,16 @@ export async function wranglerRuntime(path = 'deploy/cloudflare/wrangler.toml'):
   const toml = await readFile(path, 'utf8');
   const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
-  if (date === undefined || flags === undefined) throw new Error('wrangler.toml has no compatibility_date or compatibility_flags');
-  const durable = /^\[\[durable_objects\.bindings\]\]\s*\nname\s*=\s*"([^"]+)"\s*\nclass_name\s*=\s*"([^"]+)"/m.exec(toml);
+  if (date === undefined || flags === undefined)
+    throw new Error('wrangler.toml has no compatibility_date or compatibility_flags');
+  const durable = /^\[\[durable_objects\.bindings\]\]\s*\nname\s*=\s*"([^"]+)"\s*\nclass_name\s*=\s*"([^"]+)"/m.exec(
+    toml,
+  );
   return {
     date,
     flags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? ''),
-    ...(durable?.[1] === undefined || durable[2] === undefined ? {} : { durableObject: { binding: durable[1], className: durable[2] } }),
+    ...(durable?.[1] === undefined || durable[2] === undefined
+      ? {}
+      : { durableObject: { binding: durable[1], className: durable[2] } }),
   };
 }

@@ -23,7 +23,12 @@ export async function requireWorkspace(ctx: Stores, principal: Principal, worksp
 }
 
 /** Loads a dashboard and checks an action on it; hides dashboards the principal may not see. */
-export async function requireDashboard(ctx: Stores, principal: Principal, dashboardId: string, action: Action): Promise<{ dashboard: Dashboard; relations: Relations }> {
+export async function requireDashboard(
+  ctx: Stores,
+  principal: Principal,
+  dashboardId: string,
+  action: Action,
+): Promise<{ dashboard: Dashboard; relations: Relations }> {
   const dashboard = await ctx.dashboards.get(dashboardId);
   if (dashboard === undefined) throw new NotFoundError('Dashboard');
   const [workspaceRole, role] = await Promise.all([
@@ -44,7 +49,11 @@ export async function requireDashboard(ctx: Stores, principal: Principal, dashbo
  * (schedules, triggers) asks at every run. An access refusal comes back as a value; anything else
  * (a database failure) is thrown, so it is retried rather than recorded as a refusal.
  */
-export async function controlOf(ctx: Stores, userId: string, dashboardId: string): Promise<{ dashboard: Dashboard } | { refusal: DomainError }> {
+export async function controlOf(
+  ctx: Stores,
+  userId: string,
+  dashboardId: string,
+): Promise<{ dashboard: Dashboard } | { refusal: DomainError }> {
   try {
     return await requireDashboard(ctx, sessionPrincipal(userId), dashboardId, 'execution.control');
   } catch (error) {
@@ -63,7 +72,11 @@ export async function hiddenAs<T>(what: string, check: Promise<T>): Promise<T> {
 }
 
 /** An audit entry for an action taken by a principal within a request. */
-export function auditBy(principal: Principal | null, requestId: string | null, entry: Pick<NewAuditEntry, 'action'> & Partial<NewAuditEntry>): NewAuditEntry {
+export function auditBy(
+  principal: Principal | null,
+  requestId: string | null,
+  entry: Pick<NewAuditEntry, 'action'> & Partial<NewAuditEntry>,
+): NewAuditEntry {
   return {
     workspaceId: null,
     targetType: null,

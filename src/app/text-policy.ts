@@ -105,13 +105,19 @@ export function checkJson(value: unknown, options: JsonPolicyOptions): InputIssu
   const text = options.text ?? true;
   const issues: InputIssue[] = [];
   // Each entry points at its parent; the path is built only for what is reported.
-  type Entry = { readonly value: unknown; readonly parent: Entry | null; readonly key: string | number | null; readonly depth: number };
+  type Entry = {
+    readonly value: unknown;
+    readonly parent: Entry | null;
+    readonly key: string | number | null;
+    readonly depth: number;
+  };
   const pathOf = (entry: Entry | null, last?: string | number): Array<string | number> => {
     const segments: Array<string | number> = last === undefined ? [] : [last];
     for (let at = entry; at !== null && at.key !== null; at = at.parent) segments.push(at.key);
     return [...base, ...segments.reverse()];
   };
-  const report = (path: readonly (string | number)[], message: string) => issues.push({ location: options.location, path: renderPath(path), message });
+  const report = (path: readonly (string | number)[], message: string) =>
+    issues.push({ location: options.location, path: renderPath(path), message });
   let budget = options.maxNodes ?? Number.POSITIVE_INFINITY;
   const checkText = (entry: Entry | null, key: string | number | undefined, value: string, what: string) => {
     const index = unstorableIndex(value);
@@ -124,7 +130,8 @@ export function checkJson(value: unknown, options: JsonPolicyOptions): InputIssu
   // Depth-first; only containers are queued (strings are checked as their parent is opened), so a
   // large flat list costs no allocation per element. Strings of a container are reported before
   // what its nested containers hold.
-  const pending: Entry[] = typeof value === 'object' && value !== null ? [{ value, parent: null, key: null, depth: 0 }] : [];
+  const pending: Entry[] =
+    typeof value === 'object' && value !== null ? [{ value, parent: null, key: null, depth: 0 }] : [];
   while (pending.length > 0 && issues.length < maxIssues) {
     const entry = pending.pop() as Entry;
     const depth = entry.depth + 1;
@@ -154,7 +161,8 @@ export function checkJson(value: unknown, options: JsonPolicyOptions): InputIssu
       } else if (typeof child === 'object' && child !== null) pending.push({ value: child, parent: entry, key, depth });
     }
     // Queued first-first; reversed in place so the first is opened first.
-    for (let low = first, high = pending.length - 1; low < high; low++, high--) [pending[low], pending[high]] = [pending[high] as Entry, pending[low] as Entry];
+    for (let low = first, high = pending.length - 1; low < high; low++, high--)
+      [pending[low], pending[high]] = [pending[high] as Entry, pending[low] as Entry];
   }
   return issues.slice(0, maxIssues);
 }
@@ -183,8 +191,11 @@ export function replaceUnstorableText(text: string): string {
 export function replaceUnstorable(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return replaceUnstorableText(value);
   if (typeof value !== 'object' || value === null) return value;
-  if (depth >= maxJsonDepth) throw new RangeError(`replaceUnstorable: deeper than ${maxJsonDepth} levels (check the depth first)`);
+  if (depth >= maxJsonDepth)
+    throw new RangeError(`replaceUnstorable: deeper than ${maxJsonDepth} levels (check the depth first)`);
   if (Array.isArray(value)) return value.map((v) => replaceUnstorable(v, depth + 1));
   // fromEntries defines own properties: a key never reaches a prototype.
-  return Object.fromEntries(Object.entries(value).map(([key, v]) => [replaceUnstorableText(key), replaceUnstorable(v, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [replaceUnstorableText(key), replaceUnstorable(v, depth + 1)]),
+  );
 }

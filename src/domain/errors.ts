@@ -88,7 +88,11 @@ export class SandboxUnavailableError extends DomainError {
 /** The workspace already runs as many sandboxes as it may. */
 export class SandboxLimitError extends DomainError {
   constructor(limit: number) {
-    super('sandbox_limit', `This workspace already runs ${limit} sandboxes, its limit; stop one or wait for one to finish`, { details: { limit } });
+    super(
+      'sandbox_limit',
+      `This workspace already runs ${limit} sandboxes, its limit; stop one or wait for one to finish`,
+      { details: { limit } },
+    );
   }
 }
 

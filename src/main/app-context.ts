@@ -34,7 +34,17 @@ import type { AccessEvents, Realtime } from '../ports/realtime.ts';
  * The use cases' ports over Postgres, as the Node server, the CLI, the Worker and the dashboard
  * object need them (runtime-neutral: no Node built-ins here, see .dependency-cruiser.cjs).
  */
-export function createPostgresAppContext(db: Database, config: Config, options: { identityProvider?: IdentityProvider; clock?: Clock; realtime?: Realtime; accessEvents?: AccessEvents; credentialCipher?: CredentialCipher } = {}): AppContext {
+export function createPostgresAppContext(
+  db: Database,
+  config: Config,
+  options: {
+    identityProvider?: IdentityProvider;
+    clock?: Clock;
+    realtime?: Realtime;
+    accessEvents?: AccessEvents;
+    credentialCipher?: CredentialCipher;
+  } = {},
+): AppContext {
   const cipher = options.credentialCipher ?? noCredentialCipher;
   return {
     clock: options.clock ?? systemClock,
@@ -60,8 +70,18 @@ export function createPostgresAppContext(db: Database, config: Config, options: 
     idempotencyKeys: createIdempotencyKeyStore(db),
     webhookSigningSecrets: createWebhookSigningSecretStore(db),
     identityProvider: options.identityProvider,
-    credentials: { store: createCredentialStore(db), cipher, sealer: createSecretSealer(cipher), columns: createSealedColumns(db) },
-    settings: { publicUrl: config.http.publicUrl, sessionIdleMinutes: config.identity.sessionIdleMinutes, sessionMaxDays: config.identity.sessionMaxDays, egressAllow: config.egress.allow },
+    credentials: {
+      store: createCredentialStore(db),
+      cipher,
+      sealer: createSecretSealer(cipher),
+      columns: createSealedColumns(db),
+    },
+    settings: {
+      publicUrl: config.http.publicUrl,
+      sessionIdleMinutes: config.identity.sessionIdleMinutes,
+      sessionMaxDays: config.identity.sessionMaxDays,
+      egressAllow: config.egress.allow,
+    },
   };
 }
 
@@ -76,7 +96,10 @@ const noRealtime: Realtime = {
 const noCredentialCipher: CredentialCipher = {
   currentKeyId: '',
   keyIds: [],
-  seal: () => Promise.reject(new Error('Credentials are not available in this process (no credential keys were opened)')),
-  open: () => Promise.reject(new Error('Credentials are not available in this process (no credential keys were opened)')),
-  rewrap: () => Promise.reject(new Error('Credentials are not available in this process (no credential keys were opened)')),
+  seal: () =>
+    Promise.reject(new Error('Credentials are not available in this process (no credential keys were opened)')),
+  open: () =>
+    Promise.reject(new Error('Credentials are not available in this process (no credential keys were opened)')),
+  rewrap: () =>
+    Promise.reject(new Error('Credentials are not available in this process (no credential keys were opened)')),
 };

@@ -39,7 +39,12 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { email: { type: 'string' }, workspace: { type: 'string' }, 'expires-in-days': { type: 'string' }, 'batch-size': { type: 'string' } },
+    options: {
+      email: { type: 'string' },
+      workspace: { type: 'string' },
+      'expires-in-days': { type: 'string' },
+      'batch-size': { type: 'string' },
+    },
   });
   // `admin migrate` and `migrate` (and so on) are the same command.
   const words = positionals[0] === 'admin' ? positionals.slice(1) : positionals;
@@ -56,7 +61,9 @@ async function main(argv: string[]): Promise<number> {
       const db = createDatabase({ url: database.url, poolMax: 2, logger });
       try {
         const applied = await migrateToLatest(db);
-        process.stdout.write(applied.length === 0 ? 'The database is up to date.\n' : `Applied: ${applied.join(', ')}\n`);
+        process.stdout.write(
+          applied.length === 0 ? 'The database is up to date.\n' : `Applied: ${applied.join(', ')}\n`,
+        );
       } finally {
         await db.destroy();
         await database.release();
@@ -75,7 +82,11 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       return withApp(config, logger, async (app) => {
-        const created = await bootstrapToken(app, { email, ...(typeof values.workspace === 'string' ? { workspaceName: values.workspace } : {}), ...(days === undefined ? {} : { expiresInDays: days }) });
+        const created = await bootstrapToken(app, {
+          email,
+          ...(typeof values.workspace === 'string' ? { workspaceName: values.workspace } : {}),
+          ...(days === undefined ? {} : { expiresInDays: days }),
+        });
         process.stderr.write(
           `Token for ${created.user.email ?? email} (user ${created.user.id})` +
             `${created.workspace === undefined ? '' : `, workspace "${created.workspace.name}" (${created.workspace.id})`}` +
@@ -99,16 +110,25 @@ async function main(argv: string[]): Promise<number> {
           await checkCredentialKeys(app);
           const result = await rotateCredentials(app, { batchSize });
           const key = app.credentials.cipher.currentKeyId;
-          process.stdout.write(`Re-wrapped ${result.rewrapped} credential${result.rewrapped === 1 ? '' : 's'} under key "${key}"; ${result.alreadyCurrent} already ${result.alreadyCurrent === 1 ? 'was' : 'were'}.\n`);
+          process.stdout.write(
+            `Re-wrapped ${result.rewrapped} credential${result.rewrapped === 1 ? '' : 's'} under key "${key}"; ${result.alreadyCurrent} already ${result.alreadyCurrent === 1 ? 'was' : 'were'}.\n`,
+          );
           // The secrets kept in their own rows: signing keys, trigger and callback secrets.
           const columns = await rotateSealedColumns(app, { batchSize });
           for (const c of columns) {
             const inClear = c.sealed === 0 ? '' : `; sealed ${c.sealed} an older version stored in clear`;
-            process.stdout.write(`${c.name}: re-wrapped ${c.rewrapped} under key "${key}"; ${c.alreadyCurrent} already ${c.alreadyCurrent === 1 ? 'was' : 'were'}${inClear}.\n`);
+            process.stdout.write(
+              `${c.name}: re-wrapped ${c.rewrapped} under key "${key}"; ${c.alreadyCurrent} already ${c.alreadyCurrent === 1 ? 'was' : 'were'}${inClear}.\n`,
+            );
           }
-          const failed = [...result.failed, ...columns.flatMap((c) => c.failed.map((f) => ({ id: `${c.name} ${f.id}`, reason: f.reason })))];
+          const failed = [
+            ...result.failed,
+            ...columns.flatMap((c) => c.failed.map((f) => ({ id: `${c.name} ${f.id}`, reason: f.reason }))),
+          ];
           if (failed.length === 0) return 0;
-          process.stderr.write(`${failed.length} could not be re-wrapped and still need their old key:\n${failed.map((f) => `  ${f.id}: ${f.reason}`).join('\n')}\n`);
+          process.stderr.write(
+            `${failed.length} could not be re-wrapped and still need their old key:\n${failed.map((f) => `  ${f.id}: ${f.reason}`).join('\n')}\n`,
+          );
           return 1;
         },
         { credentials: true },
@@ -124,7 +144,12 @@ async function main(argv: string[]): Promise<number> {
  * Runs `work` with the app's ports over the configured database (migrated first), then lets go.
  * `credentials`: open the credential keys too (only commands that touch stored secrets need them).
  */
-async function withApp(config: Config, logger: ReturnType<typeof createLogger>, work: (app: ReturnType<typeof createPostgresAppContext>) => Promise<number>, options: { credentials?: boolean } = {}): Promise<number> {
+async function withApp(
+  config: Config,
+  logger: ReturnType<typeof createLogger>,
+  work: (app: ReturnType<typeof createPostgresAppContext>) => Promise<number>,
+  options: { credentials?: boolean } = {},
+): Promise<number> {
   const database = await openDatabase(config, logger, 'cli');
   const db = createDatabase({ url: database.url, poolMax: 2, logger });
   try {
@@ -142,10 +167,13 @@ export async function runOperatorCommand(argv: string[]): Promise<number> {
   try {
     return await main(argv);
   } catch (error) {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : `Error: ${error instanceof Error ? error.message : String(error)}`}\n`);
+    process.stderr.write(
+      `${error instanceof ConfigError ? error.message : `Error: ${error instanceof Error ? error.message : String(error)}`}\n`,
+    );
     return 1;
   }
 }
 
 // Run directly (`node src/main/cli.ts admin create-token …`, as containers and tests do).
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = await runOperatorCommand(process.argv.slice(2));
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  process.exitCode = await runOperatorCommand(process.argv.slice(2));

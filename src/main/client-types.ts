@@ -11,12 +11,18 @@ export const clientTypesPath = 'client/openapi.d.ts';
  * Building the route table reads only `app.settings` (the auth routes' cookie flags); every other
  * dependency is reached by handlers, which never run here. So no server and no database are needed.
  */
-const shapeOnlyContext = { settings: { publicUrl: 'http://localhost:8787', sessionIdleMinutes: 60, sessionMaxDays: 1 } } as AppContext;
+const shapeOnlyContext = {
+  settings: { publicUrl: 'http://localhost:8787', sessionIdleMinutes: 60, sessionMaxDays: 1 },
+} as AppContext;
 
 /** The OpenAPI document our route table describes, exactly as `/openapi.json` serves it. */
 export function currentOpenApiDocument(): Record<string, unknown> {
   const routes = buildRouteTable({ version: packageJson.version, probes: [], app: shapeOnlyContext });
-  return buildOpenApiDocument(routes, { title: 'Baton', version: packageJson.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' });
+  return buildOpenApiDocument(routes, {
+    title: 'Baton',
+    version: packageJson.version,
+    description: 'The control plane of a terminal-first, multiplayer agentic coding platform.',
+  });
 }
 
 /**
@@ -25,6 +31,9 @@ export function currentOpenApiDocument(): Record<string, unknown> {
  */
 export async function generateClientTypes(): Promise<string> {
   const document = currentOpenApiDocument();
-  const ast = await openapiTS(JSON.stringify({ ...document, info: { title: 'Baton', version: '0' } }), { alphabetize: true, silent: true });
+  const ast = await openapiTS(JSON.stringify({ ...document, info: { title: 'Baton', version: '0' } }), {
+    alphabetize: true,
+    silent: true,
+  });
   return `${COMMENT_HEADER}// Regenerate with \`npm run generate:client\` (src/main/client-types.ts); a unit test fails when it is stale.\n\n${astToString(ast)}`;
 }

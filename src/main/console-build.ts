@@ -35,7 +35,8 @@ export async function consoleSourceHash(root = repository): Promise<string> {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
         // Not the build, nor a build being staged (web/dist.building-<pid>), nor the build lock.
-        if (!entry.name.startsWith('dist') && entry.name !== 'node_modules' && !entry.name.startsWith('.')) pending.push(path);
+        if (!entry.name.startsWith('dist') && entry.name !== 'node_modules' && !entry.name.startsWith('.'))
+          pending.push(path);
       } else if (entry.isFile()) files.push(path);
     }
   }
@@ -64,13 +65,19 @@ async function builtHash(dist: string): Promise<string | null> {
  * once, the console's page says "being built" meanwhile, and a failed build is logged (an older
  * build, if any, is still served; else the page says the console is not built).
  */
-export function serveConsole(logger: PinoLogger, options: { readonly dist?: string; readonly build?: boolean } = {}): { readonly files: ConsoleFiles; readonly built: Promise<void> } {
+export function serveConsole(
+  logger: PinoLogger,
+  options: { readonly dist?: string; readonly build?: boolean } = {},
+): { readonly files: ConsoleFiles; readonly built: Promise<void> } {
   const dist = options.dist ?? consoleDist;
   const files = new ConsoleFiles(dist);
   if (options.build === false) return { files, built: Promise.resolve() };
   const built = ensureBuilt(dist, files, logger).catch((error: unknown) => {
     files.failed(error instanceof Error ? error.message : String(error));
-    logger.error({ err: error }, 'the web console could not be built; the API is served, the console page says it is not built (run npm run build:web)');
+    logger.error(
+      { err: error },
+      'the web console could not be built; the API is served, the console page says it is not built (run npm run build:web)',
+    );
   });
   return { files, built };
 }
@@ -79,10 +86,27 @@ export function serveConsole(logger: PinoLogger, options: { readonly dist?: stri
  * Builds the console into `dist` unless it was built from the current sources (`force`: anyway),
  * recording their hash beside it so `npm start` knows it is current.
  */
-export async function ensureBuilt(dist: string, files: ConsoleFiles, logger: PinoLogger, options: { readonly force?: boolean } = {}): Promise<void> {
+export async function ensureBuilt(
+  dist: string,
+  files: ConsoleFiles,
+  logger: PinoLogger,
+  options: { readonly force?: boolean } = {},
+): Promise<void> {
   // An install with the build and not its sources (the Docker image) serves the build as it is.
-  if (!(await stat(join(repository, 'web', 'index.html')).then(() => true, () => false))) {
-    if ((await builtHash(dist)) === null && !(await stat(join(dist, 'index.html')).then(() => true, () => false))) throw new Error('neither web/ nor web/dist is here');
+  if (
+    !(await stat(join(repository, 'web', 'index.html')).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    if (
+      (await builtHash(dist)) === null &&
+      !(await stat(join(dist, 'index.html')).then(
+        () => true,
+        () => false,
+      ))
+    )
+      throw new Error('neither web/ nor web/dist is here');
     return;
   }
   const wanted = await consoleSourceHash();
@@ -94,7 +118,10 @@ export async function ensureBuilt(dist: string, files: ConsoleFiles, logger: Pin
       await mkdir(lock);
       break;
     } catch {
-      const since = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const since = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       // A lock older than any build is left by a process that died mid-build.
       if (since > 300_000) await rm(lock, { recursive: true, force: true });
       else await new Promise((resolve) => setTimeout(resolve, 500));
@@ -105,7 +132,12 @@ export async function ensureBuilt(dist: string, files: ConsoleFiles, logger: Pin
     if (options.force !== true && (await builtHash(dist)) === wanted) return;
     files.building();
     const started = Date.now();
-    logger.info({ dist }, (await builtHash(dist)) === null ? 'building the web console (web/dist is missing)' : 'rebuilding the web console (its sources changed since the last build)');
+    logger.info(
+      { dist },
+      (await builtHash(dist)) === null
+        ? 'building the web console (web/dist is missing)'
+        : 'rebuilding the web console (its sources changed since the last build)',
+    );
     // Built beside, then swapped in: requests meanwhile get the older build whole, or the 503 page.
     // Holding the lock, nobody else is building: stagings left by a process that died go too.
     const staging = `${dist}.building-${process.pid}`;
@@ -130,13 +162,27 @@ export async function ensureBuilt(dist: string, files: ConsoleFiles, logger: Pin
 function runVite(outDir: string): Promise<void> {
   const vite = join(repository, 'node_modules', 'vite', 'bin', 'vite.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [vite, 'build', '--config', join(repository, 'web', 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
-      cwd: repository,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // The served console is always React's production build: an inherited NODE_ENV (vitest sets
-      // `test`) would make Vite build the development one (larger, slower, its warnings on).
-      env: { ...process.env, NODE_ENV: 'production' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        vite,
+        'build',
+        '--config',
+        join(repository, 'web', 'vite.config.ts'),
+        '--outDir',
+        outDir,
+        '--emptyOutDir',
+        '--logLevel',
+        'warn',
+      ],
+      {
+        cwd: repository,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // The served console is always React's production build: an inherited NODE_ENV (vitest sets
+        // `test`) would make Vite build the development one (larger, slower, its warnings on).
+        env: { ...process.env, NODE_ENV: 'production' },
+      },
+    );
     // Vite must not outlive a server that exits mid-build.
     const stop = () => child.kill();
     process.once('exit', stop);
@@ -144,7 +190,11 @@ function runVite(outDir: string): Promise<void> {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', (error) => reject(new Error(`could not run vite (${error.message}); is it installed (npm install)?`)));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vite build exited with ${code}:\n${output.slice(-4000)}`))));
+    child.on('error', (error) =>
+      reject(new Error(`could not run vite (${error.message}); is it installed (npm install)?`)),
+    );
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`vite build exited with ${code}:\n${output.slice(-4000)}`)),
+    );
   });
 }

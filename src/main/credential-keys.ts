@@ -28,16 +28,24 @@ export async function credentialKeyring(config: Config, logger: Logger): Promise
   const path = join(config.dataDir, devCredentialKeyFile);
   await mkdir(config.dataDir, { recursive: true });
   const draft = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await writeFile(draft, `local-${randomBytes(4).toString('hex')}:${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  await writeFile(draft, `local-${randomBytes(4).toString('hex')}:${randomBytes(32).toString('base64')}\n`, {
+    mode: 0o600,
+  });
   try {
     await link(draft, path);
-    logger.warn({ path }, 'BATON_CREDENTIAL_KEYS is unset: generated a credential key and stored it in this file; keep it with the database (see docs/credentials.md)');
+    logger.warn(
+      { path },
+      'BATON_CREDENTIAL_KEYS is unset: generated a credential key and stored it in this file; keep it with the database (see docs/credentials.md)',
+    );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   } finally {
     await unlink(draft);
   }
   const parsed = parseCredentialKeys((await readFile(path, 'utf8')).trim());
-  if ('problems' in parsed) throw new Error(`${path} (the generated credential key, used while BATON_CREDENTIAL_KEYS is unset): ${parsed.problems.join('; ')}`);
+  if ('problems' in parsed)
+    throw new Error(
+      `${path} (the generated credential key, used while BATON_CREDENTIAL_KEYS is unset): ${parsed.problems.join('; ')}`,
+    );
   return parsed.keyring;
 }

@@ -17,7 +17,8 @@ export interface DatabaseHandle {
  * it when it had to start it itself, so it never pulls the database from under a running server.
  */
 export async function openDatabase(config: Config, logger: Logger, role: 'server' | 'cli'): Promise<DatabaseHandle> {
-  if (config.database.url !== undefined) return { url: config.database.url, embedded: false, release: async () => undefined };
+  if (config.database.url !== undefined)
+    return { url: config.database.url, embedded: false, release: async () => undefined };
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger, takeOwnership: role === 'server' });
   return { url: embedded.url, embedded: true, release: () => embedded.stop() };
 }

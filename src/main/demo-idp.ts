@@ -11,7 +11,12 @@ import { resolveEnvOrExit } from './resolve-env.ts';
 const variables = z.object({
   DEMO_IDP_ISSUER: z.url({ protocol: /^https?$/, error: 'expected the issuer URL, e.g. http://idp.localhost:5556' }),
   DEMO_IDP_HOST: z.string().min(1, 'expected a host name or address').default('0.0.0.0'),
-  DEMO_IDP_PORT: z.coerce.number({ error: 'expected a port' }).int('expected a port').min(1, 'expected a port').max(65535, 'expected a port').optional(),
+  DEMO_IDP_PORT: z.coerce
+    .number({ error: 'expected a port' })
+    .int('expected a port')
+    .min(1, 'expected a port')
+    .max(65535, 'expected a port')
+    .optional(),
   DEMO_IDP_CLIENT_ID: z.string().min(1, 'expected the client id Baton uses (OIDC_CLIENT_ID)'),
   DEMO_IDP_CLIENT_SECRET: z.string().min(16, 'expected at least 16 characters (OIDC_CLIENT_SECRET)'),
   DEMO_IDP_REDIRECT_URIS: z.string().min(1, 'expected BATON_PUBLIC_URL + /auth/callback (comma-separated for several)'),
@@ -32,8 +37,14 @@ async function main(): Promise<void> {
     port,
     clientId: settings.DEMO_IDP_CLIENT_ID,
     clientSecret: settings.DEMO_IDP_CLIENT_SECRET,
-    redirectUris: settings.DEMO_IDP_REDIRECT_URIS.split(',').map((uri) => uri.trim()).filter((uri) => uri !== ''),
-    user: { email: settings.DEMO_IDP_USER_EMAIL, password: settings.DEMO_IDP_USER_PASSWORD, name: settings.DEMO_IDP_USER_NAME },
+    redirectUris: settings.DEMO_IDP_REDIRECT_URIS.split(',')
+      .map((uri) => uri.trim())
+      .filter((uri) => uri !== ''),
+    user: {
+      email: settings.DEMO_IDP_USER_EMAIL,
+      password: settings.DEMO_IDP_USER_PASSWORD,
+      name: settings.DEMO_IDP_USER_NAME,
+    },
     logger,
   });
   const stop = () => {

@@ -30,8 +30,19 @@ export function createIntegrations(config: Config, db: Database, app: AppContext
   let google: GoogleClients | undefined;
   if (g !== undefined) {
     const base = g.baseUrl;
-    const endpoints = base === undefined ? {} : { authUrl: `${base}/o/oauth2/v2/auth`, tokenUrl: `${base}/token`, revokeUrl: `${base}/revoke`, allowInsecureHttp: base.startsWith('http:') };
-    google = { oauth: createGoogleOAuthClient({ clientId: g.clientId, clientSecret: g.clientSecret, ...endpoints }), drive: createGoogleDriveClient(base === undefined ? {} : { apiUrl: base }) };
+    const endpoints =
+      base === undefined
+        ? {}
+        : {
+            authUrl: `${base}/o/oauth2/v2/auth`,
+            tokenUrl: `${base}/token`,
+            revokeUrl: `${base}/revoke`,
+            allowInsecureHttp: base.startsWith('http:'),
+          };
+    google = {
+      oauth: createGoogleOAuthClient({ clientId: g.clientId, clientSecret: g.clientSecret, ...endpoints }),
+      drive: createGoogleDriveClient(base === undefined ? {} : { apiUrl: base }),
+    };
   }
   return { ctx: app, integrations: createIntegrationStore(db), vault: credentialVault(app), githubApp, google };
 }

@@ -22,10 +22,23 @@ export interface NodeMetrics {
  * Prometheus metrics on Node (docs/metrics.md), on when BATON_METRICS_TOKEN or BATON_METRICS_PORT is
  * set. Scrape-time values: pg-boss's queues, the outbox's lag, live sessions, this process's realtime.
  */
-export function createNodeMetrics(config: Config, db: Database, realtime: Pick<HocuspocusRealtime, 'liveCounts'>, logger: PinoLogger): NodeMetrics {
+export function createNodeMetrics(
+  config: Config,
+  db: Database,
+  realtime: Pick<HocuspocusRealtime, 'liveCounts'>,
+  logger: PinoLogger,
+): NodeMetrics {
   const { token, port } = config.metrics;
-  if (token === undefined && port === undefined) return { metrics: undefined, serve: async () => async () => undefined };
-  const metrics = new PromMetrics({ logger, readings: { jobQueues: () => readJobQueues(db), ...createMetricReadings(db), realtime: () => realtime.liveCounts() } });
+  if (token === undefined && port === undefined)
+    return { metrics: undefined, serve: async () => async () => undefined };
+  const metrics = new PromMetrics({
+    logger,
+    readings: {
+      jobQueues: () => readJobQueues(db),
+      ...createMetricReadings(db),
+      realtime: () => realtime.liveCounts(),
+    },
+  });
   const exposition = () => metrics.exposition();
   return {
     metrics,

@@ -83,17 +83,30 @@ export interface NodeApp {
  * Tests may pass a clock, and how webhook hosts are resolved (`resolveHost`, else the system's DNS).
  * The web console is served from `console` (`npm start` builds it first), else from web/dist as it is.
  */
-export async function startNode(config: Config, logger: PinoLogger, options: { clock?: Clock; resolveHost?: ResolveAll; console?: ConsoleSource } = {}): Promise<NodeApp> {
+export async function startNode(
+  config: Config,
+  logger: PinoLogger,
+  options: { clock?: Clock; resolveHost?: ResolveAll; console?: ConsoleSource } = {},
+): Promise<NodeApp> {
   const cleanups: Array<() => Promise<void>> = [];
   const unwind = async () => {
     // Each step gets a bounded time: a graceful stop must end even when one part hangs (a sandbox
     // or a client that does not answer); what it left is recovered like after a crash.
     for (const [index, cleanup] of cleanups.map((c, i) => [i, c] as const).reverse()) {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)));
-      const outcome = await Promise.race([cleanup().catch((error: unknown) => logger.error({ err: error, step: index }, 'error while stopping')), timeout]);
+      const timeout = new Promise<'timeout'>(
+        (resolve) => (timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs)),
+      );
+      const outcome = await Promise.race([
+        cleanup().catch((error: unknown) => logger.error({ err: error, step: index }, 'error while stopping')),
+        timeout,
+      ]);
       clearTimeout(timer);
-      if (outcome === 'timeout') logger.warn({ step: index, timeoutMs: config.shutdownTimeoutMs }, 'a shutdown step did not finish in time; going on');
+      if (outcome === 'timeout')
+        logger.warn(
+          { step: index, timeoutMs: config.shutdownTimeoutMs },
+          'a shutdown step did not finish in time; going on',
+        );
     }
   };
   try {
@@ -107,12 +120,22 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
     // Stored secrets must open with the configured keys: a missing or wrong key stops the start here.
     const credentialCipher = await openCredentialCipher(config, logger);
-    const credentials = { store: createCredentialStore(db), cipher: credentialCipher, sealer: createSecretSealer(credentialCipher), columns: createSealedColumns(db) };
+    const credentials = {
+      store: createCredentialStore(db),
+      cipher: credentialCipher,
+      sealer: createSecretSealer(credentialCipher),
+      columns: createSealedColumns(db),
+    };
     const keyChecks = await checkCredentialKeys({ credentials });
-    if (keyChecks.added.length > 0) logger.info({ keyIds: keyChecks.added }, 'recorded check values for new credential keys');
+    if (keyChecks.added.length > 0)
+      logger.info({ keyIds: keyChecks.added }, 'recorded check values for new credential keys');
     // Secrets an older Baton stored in clear (before migration 0013) are sealed before anything is served.
     const sealedNow = (await sealPlainSecrets({ credentials })).filter((c) => c.sealed > 0);
-    if (sealedNow.length > 0) logger.info({ sealed: Object.fromEntries(sealedNow.map((c) => [c.name, c.sealed])) }, 'sealed secrets an older version stored in clear');
+    if (sealedNow.length > 0)
+      logger.info(
+        { sealed: Object.fromEntries(sealedNow.map((c) => [c.name, c.sealed])) },
+        'sealed secrets an older version stored in clear',
+      );
 
     const jobs = new PgBossJobQueue({ connectionString: database.url, logger });
     await jobs.start();
@@ -121,17 +144,31 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     let identityProvider: IdentityProvider | undefined;
     if (config.identity.oidc !== undefined) {
       // Production admits an http issuer only on localhost or *.localhost (resolveConfig checks it).
-      identityProvider = createOpenIdClientProvider({ ...config.identity.oidc, allowHttp: config.env !== 'production' || config.identity.oidc.issuer.startsWith('http:') });
+      identityProvider = createOpenIdClientProvider({
+        ...config.identity.oidc,
+        allowHttp: config.env !== 'production' || config.identity.oidc.issuer.startsWith('http:'),
+      });
     } else if (config.identity.devIdp !== undefined) {
-      const devIdp = await startDevIdentityProvider({ port: config.identity.devIdp.port, host: config.http.host, redirectUris: [callbackUrl(config.http.publicUrl)], logger });
+      const devIdp = await startDevIdentityProvider({
+        port: config.identity.devIdp.port,
+        host: config.http.host,
+        redirectUris: [callbackUrl(config.http.publicUrl)],
+        logger,
+      });
       cleanups.push(() => devIdp.close());
-      identityProvider = createOpenIdClientProvider({ issuer: devIdp.issuer, clientId: devIdp.clientId, clientSecret: devIdp.clientSecret, allowHttp: true });
+      identityProvider = createOpenIdClientProvider({
+        issuer: devIdp.issuer,
+        clientId: devIdp.clientId,
+        clientSecret: devIdp.clientSecret,
+        allowHttp: true,
+      });
     }
 
     // Realtime: Hocuspocus needs the app (to admit connections) and the app needs it (REST writes).
     const store = createDocumentStore(db);
     const log = new DocumentLog(store, { windowMs: config.realtime.commitWindowMs, logger });
-    let admit: ConstructorParameters<typeof HocuspocusRealtime>[0]['admit'] = () => Promise.reject(new Error('not ready'));
+    let admit: ConstructorParameters<typeof HocuspocusRealtime>[0]['admit'] = () =>
+      Promise.reject(new Error('not ready'));
     let onDecision: NonNullable<ConstructorParameters<typeof HocuspocusRealtime>[0]['onDecision']> = () => undefined;
     const realtime = new HocuspocusRealtime({
       admit: (credentials, dashboardId) => admit(credentials, dashboardId),
@@ -147,9 +184,16 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     cleanups.push(() => realtime.close());
     // Metrics (when BATON_METRICS_TOKEN or BATON_METRICS_PORT is set): recorded by the engine, the reaper and the HTTP edge.
     const { metrics, serve: serveMetrics } = createNodeMetrics(config, db, realtime, logger);
-    const app = createPostgresAppContext(db, config, { realtime, credentialCipher, ...(identityProvider === undefined ? {} : { identityProvider }), ...(options.clock === undefined ? {} : { clock: options.clock }) });
+    const app = createPostgresAppContext(db, config, {
+      realtime,
+      credentialCipher,
+      ...(identityProvider === undefined ? {} : { identityProvider }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
     admit = (credentials, dashboardId) => admitRealtime(app, credentials, dashboardId);
-    const listener = await listenAccessChanges(database.url, (change) => void realtime.revalidate(change), logger, { onReconnect: () => void realtime.revalidate('all') });
+    const listener = await listenAccessChanges(database.url, (change) => void realtime.revalidate(change), logger, {
+      onReconnect: () => void realtime.revalidate('all'),
+    });
     cleanups.push(() => listener.close());
     // A safety net for changes missed while the listener was reconnecting.
     const recheck = setInterval(() => void realtime.revalidate('all'), config.realtime.recheckMs);
@@ -163,7 +207,17 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const outbox = new PostgresJobOutbox({ db, queue: jobs, logger });
     outbox.start();
     cleanups.push(() => outbox.stop());
-    const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, outbox, clock, expressions, logger, dispatchBackupDelayMs: 5_000, ...(metrics === undefined ? {} : { metrics }) });
+    const engine = new Engine({
+      unitOfWork: app.unitOfWork,
+      executions: app.executions,
+      recipes: app.recipes,
+      outbox,
+      clock,
+      expressions,
+      logger,
+      dispatchBackupDelayMs: 5_000,
+      ...(metrics === undefined ? {} : { metrics }),
+    });
     // Sessions and sandboxes: agent steps run there (the local stand-in plane by default).
     // Server writes into dashboards (executions, sessions, progress), gathered per dashboard.
     const writer = new DashboardWriter({ realtime, logger });
@@ -173,7 +227,28 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const sandboxes = await startNodeSandboxes(config, db, app, logger, writer, runCredentials, metrics);
     cleanups.push(() => sandboxes.close());
     const runner = sandboxes.runner;
-    const workers = await startOrchestratorWorkers(engine, { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner, agentProfiles: app.agentProfiles, users: app.users, realtime, documents: app.documents, egress: createNodeEgress({ allow: parseEgressAllowList(config.egress.allow.join(',')).list, ...(options.resolveHost === undefined ? {} : { resolve: options.resolveHost }) }), webhookSecret: (workspaceId) => webhookSigningSecret(app, workspaceId), deliver: (delivery) => deliver({ ...integrations, logger }, delivery) });
+    const workers = await startOrchestratorWorkers(engine, {
+      unitOfWork: app.unitOfWork,
+      executions: app.executions,
+      recipes: app.recipes,
+      jobs,
+      outbox,
+      writer,
+      clock,
+      expressions,
+      logger,
+      runner,
+      agentProfiles: app.agentProfiles,
+      users: app.users,
+      realtime,
+      documents: app.documents,
+      egress: createNodeEgress({
+        allow: parseEgressAllowList(config.egress.allow.join(',')).list,
+        ...(options.resolveHost === undefined ? {} : { resolve: options.resolveHost }),
+      }),
+      webhookSecret: (workspaceId) => webhookSigningSecret(app, workspaceId),
+      deliver: (delivery) => deliver({ ...integrations, logger }, delivery),
+    });
     // A graceful stop runs in this order: no new results, no new jobs, the last dashboard writes,
     // and only then realtime (which flushes documents) and the database.
     // A finished execution's sandbox is let go at once (the reaper is the backup after a crash).
@@ -183,11 +258,24 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     sandboxes.startReaper();
     // Schedules: one durable timer (a delayed job) per schedule, and an in-process alarm on the dot.
     const alarms = createTimeoutAlarms();
-    const schedules: ScheduleDeps = { ctx: app, schedules: createScheduleStore(db), engine, outbox, alarms, logger, missedAfterMs: config.schedules.misfireMs };
+    const schedules: ScheduleDeps = {
+      ctx: app,
+      schedules: createScheduleStore(db),
+      engine,
+      outbox,
+      alarms,
+      logger,
+      missedAfterMs: config.schedules.misfireMs,
+    };
     await startScheduleWorkers(schedules, jobs);
     // Event triggers: a webhook is stored with its job (the outbox); the job starts or wakes executions.
     const triggerStore = createTriggerStore(db, app.credentials.sealer);
-    const triggers: TriggerDeps = { ctx: app, triggers: triggerStore, outbox, githubInstallation: (installationId) => githubHookTarget(integrations, installationId) };
+    const triggers: TriggerDeps = {
+      ctx: app,
+      triggers: triggerStore,
+      outbox,
+      githubInstallation: (installationId) => githubHookTarget(integrations, installationId),
+    };
     await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
     // Retention (docs/retention.md): old rows pruned in batches, one pass per interval across instances.
     cleanups.push(startRetention(retentionDeps(config, db, app, logger)));
@@ -200,24 +288,46 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
 
     // An approval decided from the dashboard document goes through the same checks as the HTTP route.
     onDecision = ({ approvalKey, access, approved, comment }) => {
-      applyDocumentDecision({ app, engine, logger }, { approvalKey, principal: access.principal, approved, comment, decisionId: crypto.randomUUID() }).catch((error: unknown) => {
+      applyDocumentDecision(
+        { app, engine, logger },
+        { approvalKey, principal: access.principal, approved, comment, decisionId: crypto.randomUUID() },
+      ).catch((error: unknown) => {
         logger.warn({ err: error, approvalKey }, 'a decision written in a dashboard could not be applied');
       });
     };
 
-    const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), migrationsProbe(db), jobs.probe(), documentLogProbe(log)], app, orchestrator: engine, sessions: sandboxes.routes, schedules, triggers, integrations });
+    const routes = buildRouteTable({
+      version: packageJson.version,
+      probes: [databaseProbe(db), migrationsProbe(db), jobs.probe(), documentLogProbe(log)],
+      app,
+      orchestrator: engine,
+      sessions: sandboxes.routes,
+      schedules,
+      triggers,
+      integrations,
+    });
     // Rate limits count where every instance sees them: in Redis when there is one, else in Postgres.
-    const rateLimitCounter = config.realtime.redisUrl === undefined ? createPostgresRateLimitCounter(db) : createRedisRateLimitCounter(config.realtime.redisUrl);
+    const rateLimitCounter =
+      config.realtime.redisUrl === undefined
+        ? createPostgresRateLimitCounter(db)
+        : createRedisRateLimitCounter(config.realtime.redisUrl);
     cleanups.push(() => rateLimitCounter.close());
     const server = await createHttpServer({
       routes,
       logger,
       bodyLimit: config.http.bodyLimit,
-      context: { authenticate: (headers) => authenticate(app, headers), publicOrigin: new URL(config.http.publicUrl).origin },
+      context: {
+        authenticate: (headers) => authenticate(app, headers),
+        publicOrigin: new URL(config.http.publicUrl).origin,
+      },
       rateLimits: config.rateLimits,
       rateLimitCounter,
       trustProxy: config.trustProxy,
-      websocket: { path: '/v1/realtime', maxPayload: config.realtime.limits.messageBytes, onConnection: (socket, request) => bridgeNodeSocket(realtime, socket, request, logger) },
+      websocket: {
+        path: '/v1/realtime',
+        maxPayload: config.realtime.limits.messageBytes,
+        onConnection: (socket, request) => bridgeNodeSocket(realtime, socket, request, logger),
+      },
       ...(metrics === undefined ? {} : { metrics }),
       console: options.console ?? new ConsoleFiles(consoleDist),
       terminalOrigins: terminalOrigins(config, sandboxes.localPlaneUrl),
@@ -228,7 +338,15 @@ export async function startNode(config: Config, logger: PinoLogger, options: { c
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
 
     let closing: Promise<void> | undefined;
-    return { url, app, localSandboxUrl: sandboxes.localPlaneUrl, engine, databaseUrl: database.url, close: () => (closing ??= unwind()), abort: () => database.release() };
+    return {
+      url,
+      app,
+      localSandboxUrl: sandboxes.localPlaneUrl,
+      engine,
+      databaseUrl: database.url,
+      close: () => (closing ??= unwind()),
+      abort: () => database.release(),
+    };
   } catch (error) {
     await unwind();
     throw error;

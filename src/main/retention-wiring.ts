@@ -12,8 +12,20 @@ const pauseMs = 50;
  * Retention over Postgres, as both runtimes wire it (runtime-neutral: the Worker's cron tick uses
  * it too). Time comes from the app's clock.
  */
-export function retentionDeps(config: Config, db: Database, app: Pick<AppContext, 'clock' | 'idempotencyKeys'>, logger: Logger): RetentionDeps {
-  return { store: createRetentionStore(db), clock: app.clock, logger, policy: config.retention, idempotencyWindowMs: app.idempotencyKeys.windowMs, pauseMs };
+export function retentionDeps(
+  config: Config,
+  db: Database,
+  app: Pick<AppContext, 'clock' | 'idempotencyKeys'>,
+  logger: Logger,
+): RetentionDeps {
+  return {
+    store: createRetentionStore(db),
+    clock: app.clock,
+    logger,
+    policy: config.retention,
+    idempotencyWindowMs: app.idempotencyKeys.windowMs,
+    pauseMs,
+  };
 }
 
 /**
@@ -32,11 +44,14 @@ export function startRetention(deps: RetentionDeps): () => Promise<void> {
       .finally(() => (running = undefined));
   };
   let interval: ReturnType<typeof setInterval> | undefined;
-  const first = setTimeout(() => {
-    tick();
-    interval = setInterval(tick, deps.policy.intervalMs);
-    unref(interval);
-  }, Math.min(deps.policy.intervalMs, 10 * 60_000));
+  const first = setTimeout(
+    () => {
+      tick();
+      interval = setInterval(tick, deps.policy.intervalMs);
+      unref(interval);
+    },
+    Math.min(deps.policy.intervalMs, 10 * 60_000),
+  );
   unref(first);
   return async () => {
     clearTimeout(first);

@@ -11,7 +11,12 @@ import { resolveEnvOrExit } from './resolve-env.ts';
 
 // The plane is not Baton: its few variables are its own, validated here, named in every error.
 const variables = z.object({
-  SANDBOX_PORT: z.coerce.number({ error: 'expected a port between 0 and 65535' }).int('expected a port between 0 and 65535').min(0, 'expected a port between 0 and 65535').max(65535, 'expected a port between 0 and 65535').default(8790),
+  SANDBOX_PORT: z.coerce
+    .number({ error: 'expected a port between 0 and 65535' })
+    .int('expected a port between 0 and 65535')
+    .min(0, 'expected a port between 0 and 65535')
+    .max(65535, 'expected a port between 0 and 65535')
+    .default(8790),
   SANDBOX_HOST: z.string().min(1, 'expected a host name or address').default('127.0.0.1'),
   SANDBOX_DATA_DIR: z.string().min(1, 'expected a directory path').default('.data/local-sandbox'),
   SANDBOX_TOKEN: z.string().min(1, 'expected a token').optional(),
@@ -30,7 +35,9 @@ async function main(): Promise<void> {
       logger,
     });
   } catch (error) {
-    process.stderr.write(`the local sandbox plane could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `the local sandbox plane could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(1);
   }
   process.stdout.write(`${JSON.stringify({ url: plane.url })}\n`);

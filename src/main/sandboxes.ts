@@ -31,20 +31,61 @@ export interface NodeSandboxes {
  * process by default), the stores, the session manager, the agent runner, the callback handler's
  * dependencies, the token signer, and the reaper on a timer.
  */
-export async function startNodeSandboxes(config: Config, db: Database, app: AppContext, logger: Logger, writer: DashboardWriter, credentials?: RunCredentials, metrics?: Pick<Metrics, 'reaperActions'>): Promise<NodeSandboxes> {
+export async function startNodeSandboxes(
+  config: Config,
+  db: Database,
+  app: AppContext,
+  logger: Logger,
+  writer: DashboardWriter,
+  credentials?: RunCredentials,
+  metrics?: Pick<Metrics, 'reaperActions'>,
+): Promise<NodeSandboxes> {
   const sc = config.sandboxes;
   let localPlane: Awaited<ReturnType<typeof startLocalSandboxPlane>> | undefined;
   let provisioner: SandboxProvisioner;
   const token = sc.provider.token;
   if (sc.provider.kind === 'fly') {
-    provisioner = new FlySandboxProvisioner({ apiUrl: sc.provider.apiUrl, token: sc.provider.token, app: sc.provider.app, image: sc.provider.image, sandboxPort: sc.provider.sandboxPort, ...(sc.provider.region === undefined ? {} : { region: sc.provider.region }), timeoutMs: sc.provisionTimeoutMs });
+    provisioner = new FlySandboxProvisioner({
+      apiUrl: sc.provider.apiUrl,
+      token: sc.provider.token,
+      app: sc.provider.app,
+      image: sc.provider.image,
+      sandboxPort: sc.provider.sandboxPort,
+      ...(sc.provider.region === undefined ? {} : { region: sc.provider.region }),
+      timeoutMs: sc.provisionTimeoutMs,
+    });
   } else {
     // resolveConfig lets production get here only with BATON_ALLOW_STAND_IN_PLANE=true: say it on every start.
-    if (sc.provider.kind === 'local' && config.env === 'production') logger.warn({}, 'agent steps run on the scripted stand-in execution plane (BATON_SANDBOX_PROVIDER=local): no real agent runs; see docs/execution-plane.md');
-    const url = sc.provider.kind === 'http' ? sc.provider.url : (localPlane = await startLocalSandboxPlane({ dataDir: join(config.dataDir, 'local-sandbox'), logger, ...(token === undefined ? {} : { token }) })).url;
-    provisioner = new HttpSandboxProvisioner({ baseUrl: url, startTimeoutMs: sc.provisionTimeoutMs, ...(token === undefined ? {} : { token }) });
+    if (sc.provider.kind === 'local' && config.env === 'production')
+      logger.warn(
+        {},
+        'agent steps run on the scripted stand-in execution plane (BATON_SANDBOX_PROVIDER=local): no real agent runs; see docs/execution-plane.md',
+      );
+    const url =
+      sc.provider.kind === 'http'
+        ? sc.provider.url
+        : (localPlane = await startLocalSandboxPlane({
+            dataDir: join(config.dataDir, 'local-sandbox'),
+            logger,
+            ...(token === undefined ? {} : { token }),
+          })).url;
+    provisioner = new HttpSandboxProvisioner({
+      baseUrl: url,
+      startTimeoutMs: sc.provisionTimeoutMs,
+      ...(token === undefined ? {} : { token }),
+    });
   }
-  const sessions = wireSessions({ config, db, app, logger, writer, provisioner, hmac: createNodeHmac(), ...(credentials === undefined ? {} : { credentials }), ...(metrics === undefined ? {} : { metrics }) });
+  const sessions = wireSessions({
+    config,
+    db,
+    app,
+    logger,
+    writer,
+    provisioner,
+    hmac: createNodeHmac(),
+    ...(credentials === undefined ? {} : { credentials }),
+    ...(metrics === undefined ? {} : { metrics }),
+  });
   const { runner, manager } = sessions;
   // Also moved on by every pass that fails for want of the database: heartbeats that could not be
   // stored meanwhile say nothing about the sandboxes, so none is lost before it had leases to report.
@@ -56,14 +97,19 @@ export async function startNodeSandboxes(config: Config, db: Database, app: AppC
     routes: sessions.routes,
     localPlaneUrl: localPlane?.url,
     release(execution) {
-      manager.release(execution.id).catch((error: unknown) => logger.warn({ err: error, executionId: execution.id }, 'could not release a sandbox; the reaper will'));
+      manager
+        .release(execution.id)
+        .catch((error: unknown) =>
+          logger.warn({ err: error, executionId: execution.id }, 'could not release a sandbox; the reaper will'),
+        );
     },
     startReaper() {
       const reap = () => {
         reaping ??= sessions
           .reap(leaseGraceUntil)
           .catch((error: unknown) => {
-            if (isConnectionError(error)) leaseGraceUntil = new Date(Math.max(leaseGraceUntil.getTime(), app.clock.now().getTime() + sc.leaseMs));
+            if (isConnectionError(error))
+              leaseGraceUntil = new Date(Math.max(leaseGraceUntil.getTime(), app.clock.now().getTime() + sc.leaseMs));
             logger.warn({ err: error }, 'session reaper pass failed');
           })
           .finally(() => (reaping = undefined));

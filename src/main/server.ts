@@ -39,7 +39,10 @@ async function main(): Promise<void> {
   }
   // The public URL, not the bound address: sign-in works only there (its cookies are per host, and
   // the identity provider sends the browser back to it). `listening` is where the socket is bound.
-  logger.info({ url: config.http.publicUrl, listening: app.url, env: config.env }, `Baton is ready at ${config.http.publicUrl}`);
+  logger.info(
+    { url: config.http.publicUrl, listening: app.url, env: config.env },
+    `Baton is ready at ${config.http.publicUrl}`,
+  );
 
   // Ctrl-C in a terminal signals the whole process group: npm and Baton both get SIGINT, and npm
   // forwards its copy too. Copies that arrive within the grace period are the same request to stop;

@@ -60,14 +60,42 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
   const client = new HttpSandboxClient(sc.provider.kind === 'fly' || token === undefined ? {} : { token });
   const sessionStore = createSessionStore(db, app.credentials.sealer);
   const runs = createSandboxRunStore(db);
-  const policy = { idleMs: sc.idleMs, maxLifetimeMs: sc.maxLifetimeMs, leaseMs: sc.leaseMs, provisionTimeoutMs: sc.provisionTimeoutMs };
+  const policy = {
+    idleMs: sc.idleMs,
+    maxLifetimeMs: sc.maxLifetimeMs,
+    leaseMs: sc.leaseMs,
+    provisionTimeoutMs: sc.provisionTimeoutMs,
+  };
   const secrets = createSecretCache(sessionStore, app.clock);
   const managedSessions = { ...sessionStore, callbackSecret: (id: string) => secrets.get(id, true) };
-  const manager = new SessionManager({ sessions: managedSessions, runs, provisioner, client, clock: app.clock, logger, policy, callbackUrl: sc.callbackUrl, heartbeatSeconds: sc.heartbeatSeconds, maxPerWorkspace: sc.maxPerWorkspace, ...(options.background === undefined ? {} : { background: options.background }) });
+  const manager = new SessionManager({
+    sessions: managedSessions,
+    runs,
+    provisioner,
+    client,
+    clock: app.clock,
+    logger,
+    policy,
+    callbackUrl: sc.callbackUrl,
+    heartbeatSeconds: sc.heartbeatSeconds,
+    maxPerWorkspace: sc.maxPerWorkspace,
+    ...(options.background === undefined ? {} : { background: options.background }),
+  });
   const mirror = createSessionMirror(app, writer);
   // A session lost while dispatching (its sandbox is gone) gets what its runs reported fetched first.
-  const loseSession = (session: Session, reason: string): Promise<void> => fetchThenLose({ runs, client, runner, manager, logger, events }, session, reason);
-  const runner = new SandboxAgentRunner({ manager, sessions: sessionStore, runs, client, executions: app.executions, logger, onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason), ...(credentials === undefined ? {} : { credentials }), loseSession });
+  const loseSession = (session: Session, reason: string): Promise<void> =>
+    fetchThenLose({ runs, client, runner, manager, logger, events }, session, reason);
+  const runner = new SandboxAgentRunner({
+    manager,
+    sessions: sessionStore,
+    runs,
+    client,
+    executions: app.executions,
+    logger,
+    onWaiting: (run, dashboardId, reason) => mirror.waiting(run, dashboardId, reason),
+    ...(credentials === undefined ? {} : { credentials }),
+    loseSession,
+  });
   manager.listen({
     runLost: (run, reason) => runner.reportResult({ key: run.runKey, outcome: 'lost', reason }),
     changed: (session) => {
@@ -81,11 +109,21 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
     stillWanted: async (request) => {
       const state = (await app.executions.get(request.executionId))?.state;
       const step = state?.steps[request.stepId];
-      return state !== undefined && !isFinishedStatus(state.status) && step?.status === 'running' && step.attempt === request.attempt;
+      return (
+        state !== undefined &&
+        !isFinishedStatus(state.status) &&
+        step?.status === 'running' &&
+        step.attempt === request.attempt
+      );
     },
     onlyWaiting: async (executionId) => (await app.executions.get(executionId))?.state.status === 'waiting',
   });
-  const signer = new JoseTokenSigner({ store: createSigningKeyStore(db, app.credentials.sealer), clock: app.clock, issuer: config.http.publicUrl, rotateAfterMs: sc.signingKeyRotationMs });
+  const signer = new JoseTokenSigner({
+    store: createSigningKeyStore(db, app.credentials.sealer),
+    clock: app.clock,
+    issuer: config.http.publicUrl,
+    rotateAfterMs: sc.signingKeyRotationMs,
+  });
   const background = options.background ?? ((task: Promise<unknown>) => void task);
   const events = {
     sessions: sessionStore,
@@ -96,15 +134,33 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
     logger,
     runner,
     leaseMs: policy.leaseMs,
-    onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) => background(mirror.run(run, change)),
+    onRunChanged: (run: Parameters<typeof mirror.run>[0], change: Parameters<typeof mirror.run>[1]) =>
+      background(mirror.run(run, change)),
   };
-  const executionFinished = async (id: string) => isFinishedStatus((await app.executions.get(id))?.state.status ?? 'succeeded');
+  const executionFinished = async (id: string) =>
+    isFinishedStatus((await app.executions.get(id))?.state.status ?? 'succeeded');
   return {
     runner,
     manager,
     routes: { sessionStore, manager, client, signer, events },
     async reap(leaseGraceUntil) {
-      const report = await reapOnce({ sessions: sessionStore, runs, manager, client, runner, realtime: app.realtime, clock: app.clock, logger, policy, staleRunMs: policy.leaseMs * 2, ...(leaseGraceUntil === undefined ? {} : { leaseGraceUntil }), executionFinished, events, provisioner, heartbeatMs: sc.heartbeatSeconds * 1000 });
+      const report = await reapOnce({
+        sessions: sessionStore,
+        runs,
+        manager,
+        client,
+        runner,
+        realtime: app.realtime,
+        clock: app.clock,
+        logger,
+        policy,
+        staleRunMs: policy.leaseMs * 2,
+        ...(leaseGraceUntil === undefined ? {} : { leaseGraceUntil }),
+        executionFinished,
+        events,
+        provisioner,
+        heartbeatMs: sc.heartbeatSeconds * 1000,
+      });
       options.metrics?.reaperActions('stopped', report.stopped.length);
       options.metrics?.reaperActions('lost', report.lost.length);
       options.metrics?.reaperActions('failed', report.failed.length);

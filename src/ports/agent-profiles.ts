@@ -51,7 +51,12 @@ export interface AgentProfileVersion extends AgentProfileSpec {
 /** Agent profiles in a workspace, versioned. */
 export interface AgentProfileStore {
   /** Creates a profile (version 1); returns undefined when the name is taken in the workspace. */
-  create(profile: { workspaceId: string; name: string; spec: AgentProfileSpec; createdBy: string | null }): Promise<AgentProfile | undefined>;
+  create(profile: {
+    workspaceId: string;
+    name: string;
+    spec: AgentProfileSpec;
+    createdBy: string | null;
+  }): Promise<AgentProfile | undefined>;
   /**
    * Replaces a profile's spec: a new version when the spec differs from the current one, nothing
    * new when it is the same. Returns the profile or undefined.

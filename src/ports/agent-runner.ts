@@ -12,7 +12,12 @@ export interface RunRequest {
   readonly stepId: string;
   readonly attempt: number;
   /** The profile as the execution uses it: `version` is the one current when the execution started. */
-  readonly profile: { readonly name: string; readonly model: string; readonly tools: readonly string[]; readonly version?: number };
+  readonly profile: {
+    readonly name: string;
+    readonly model: string;
+    readonly tools: readonly string[];
+    readonly version?: number;
+  };
   /** The sub-agents the step enables, resolved against the profile (absent or empty: none; docs/sub-agents.md). */
   readonly subAgents?: readonly ResolvedSubAgent[];
   readonly prompt: string;

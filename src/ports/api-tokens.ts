@@ -20,7 +20,18 @@ export interface ApiToken {
 /** API tokens, in Postgres. */
 export interface ApiTokenStore {
   /** Stores a new token under the hash of its secret. */
-  create(token: { userId: string; name: string; prefix: string; secretHash: Uint8Array; scopes: readonly Scope[]; dashboardId: string | null; expiresAt: Date | null }, tx?: Transaction): Promise<ApiToken>;
+  create(
+    token: {
+      userId: string;
+      name: string;
+      prefix: string;
+      secretHash: Uint8Array;
+      scopes: readonly Scope[];
+      dashboardId: string | null;
+      expiresAt: Date | null;
+    },
+    tx?: Transaction,
+  ): Promise<ApiToken>;
   /** The token whose secret has this hash (revoked or expired ones too), or undefined. */
   findBySecretHash(secretHash: Uint8Array): Promise<ApiToken | undefined>;
   /** The user's tokens, newest first, revoked ones included. */

@@ -16,7 +16,16 @@ export interface AuthSession {
 /** Browser sessions, in Postgres. */
 export interface AuthSessionStore {
   /** Stores a new session under the hash of its secret. */
-  create(session: { secretHash: Uint8Array; userId: string; idleExpiresAt: Date; absoluteExpiresAt: Date; userAgent?: string | null }, tx?: Transaction): Promise<AuthSession>;
+  create(
+    session: {
+      secretHash: Uint8Array;
+      userId: string;
+      idleExpiresAt: Date;
+      absoluteExpiresAt: Date;
+      userAgent?: string | null;
+    },
+    tx?: Transaction,
+  ): Promise<AuthSession>;
   /** The session whose secret has this hash (revoked or expired ones too), or undefined. */
   findBySecretHash(secretHash: Uint8Array): Promise<AuthSession | undefined>;
   /** The user's sessions still in force at `now` (not revoked, neither expiry passed), most recently used first. */
@@ -28,5 +37,10 @@ export interface AuthSessionStore {
   /** Revokes the session (idempotent). */
   revoke(id: string, at: Date, tx?: Transaction): Promise<void>;
   /** Revokes every session of a user not yet revoked, except `except`; returns the ids it revoked. */
-  revokeAllOfUser(userId: string, at: Date, tx?: Transaction, options?: { readonly except?: string }): Promise<string[]>;
+  revokeAllOfUser(
+    userId: string,
+    at: Date,
+    tx?: Transaction,
+    options?: { readonly except?: string },
+  ): Promise<string[]>;
 }

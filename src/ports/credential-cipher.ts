@@ -36,7 +36,10 @@ export class CredentialKeyError extends DomainError {
   /** The key id involved, when there is one. */
   readonly keyId: string | undefined;
   constructor(code: CredentialKeyErrorCode, message: string, options: { keyId?: string; cause?: unknown } = {}) {
-    super(code, message, { cause: options.cause, details: options.keyId === undefined ? undefined : { keyId: options.keyId } });
+    super(code, message, {
+      cause: options.cause,
+      details: options.keyId === undefined ? undefined : { keyId: options.keyId },
+    });
     this.keyId = options.keyId;
   }
 }

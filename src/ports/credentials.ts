@@ -22,7 +22,15 @@ export interface KeyUsage {
 /** Sealed secrets and the check values that tell whether a configured key is the right one. */
 export interface CredentialStore {
   /** Stores a new sealed secret under `id` (the id is part of its AAD, so the caller chooses it). */
-  insert(record: { readonly id: string; readonly workspaceId: string | null; readonly purpose: string; readonly sealed: SealedSecret }, tx: Transaction): Promise<CredentialRecord>;
+  insert(
+    record: {
+      readonly id: string;
+      readonly workspaceId: string | null;
+      readonly purpose: string;
+      readonly sealed: SealedSecret;
+    },
+    tx: Transaction,
+  ): Promise<CredentialRecord>;
   /** One stored secret; undefined when there is none with this id. */
   get(id: string, tx?: Transaction): Promise<CredentialRecord | undefined>;
   /** Replaces a secret's sealed value; false when it does not exist. */
@@ -33,7 +41,12 @@ export interface CredentialStore {
    * A batch of stored secrets ordered by id, after `after` (exclusive) when given: those under
    * `keyId`, or those under any key but `notKeyId`. Rotation pages through these.
    */
-  scan(query: { readonly keyId?: string; readonly notKeyId?: string; readonly after?: string; readonly limit: number }): Promise<CredentialRecord[]>;
+  scan(query: {
+    readonly keyId?: string;
+    readonly notKeyId?: string;
+    readonly after?: string;
+    readonly limit: number;
+  }): Promise<CredentialRecord[]>;
   /**
    * Compare-and-set of the wrap: sets `next`'s key id and wrapped key only while the row still has
    * `expected`'s (a data key is fresh for every seal, so this pins the exact version read).

@@ -30,7 +30,11 @@ export interface DashboardStore {
   /** Dashboards of the workspace the user may see (member of, or all for workspace admins), newest first. */
   listVisible(workspaceId: string, userId: string, includeAll: boolean): Promise<Dashboard[]>;
   /** Changes fields; returns the updated dashboard or undefined. */
-  update(id: string, changes: { name?: string; archivedAt?: Date | null }, tx?: Transaction): Promise<Dashboard | undefined>;
+  update(
+    id: string,
+    changes: { name?: string; archivedAt?: Date | null },
+    tx?: Transaction,
+  ): Promise<Dashboard | undefined>;
   /** The user's role on the dashboard, or null. */
   roleOf(dashboardId: string, userId: string, tx?: Transaction): Promise<DashboardRole | null>;
   /** Members of the dashboard. */

@@ -60,7 +60,11 @@ export interface DeviceAuthorizationStore {
    * Approves or denies a pending authorization that has not expired at `at` (compare-and-set);
    * false when it is no longer pending or has expired.
    */
-  decide(id: string, decision: { status: 'approved' | 'denied'; userId: string; at: Date; scopes: readonly Scope[] | null }, tx?: Transaction): Promise<boolean>;
+  decide(
+    id: string,
+    decision: { status: 'approved' | 'denied'; userId: string; at: Date; scopes: readonly Scope[] | null },
+    tx?: Transaction,
+  ): Promise<boolean>;
   /** Marks an approved authorization issued with its token (compare-and-set); false when it was not approved (already issued). */
   markIssued(id: string, tokenId: string, tx?: Transaction): Promise<boolean>;
 }

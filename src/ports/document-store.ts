@@ -43,13 +43,22 @@ export interface DocumentStore {
    * `UnstorableDocumentError` when the data itself cannot be stored (the same call would fail
    * again); any other rejection means the store failed or could not be reached (retry later).
    */
-  append(updates: ReadonlyArray<{ readonly dashboardId: string; readonly update: Uint8Array }>, projections: readonly ProjectionChange[]): Promise<number[]>;
+  append(
+    updates: ReadonlyArray<{ readonly dashboardId: string; readonly update: Uint8Array }>,
+    projections: readonly ProjectionChange[],
+  ): Promise<number[]>;
   /**
    * Folds log rows into the snapshot: merges `state` into the stored snapshot (under a row lock, so
    * concurrent compactions by several instances cannot lose each other's work) and deletes the
    * rows `foldedSeqs`, which `state` is known to contain.
    */
-  compact(documentName: string, state: Uint8Array, foldedSeqs: readonly number[], merge: (updates: Uint8Array[]) => Uint8Array, stateVector: (update: Uint8Array) => Uint8Array): Promise<void>;
+  compact(
+    documentName: string,
+    state: Uint8Array,
+    foldedSeqs: readonly number[],
+    merge: (updates: Uint8Array[]) => Uint8Array,
+    stateVector: (update: Uint8Array) => Uint8Array,
+  ): Promise<void>;
   /** The projected items of a dashboard, oldest first. */
   listItems(dashboardId: string, tx?: Transaction): Promise<ProjectedItem[]>;
 }

@@ -37,7 +37,9 @@ export interface Egress {
 export class EgressUnreachableError extends Error {
   readonly timedOut: boolean;
   constructor(timedOut: boolean, cause: unknown) {
-    super(timedOut ? 'no answer in time' : `no answer: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(timedOut ? 'no answer in time' : `no answer: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.name = 'EgressUnreachableError';
     this.timedOut = timedOut;
   }

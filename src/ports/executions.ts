@@ -3,7 +3,8 @@ import type { OutboxJob } from './job-outbox.ts';
 import type { Transaction } from './unit-of-work.ts';
 
 /** What started an execution (searchable): a person (the default), or the schedule, trigger or parent execution with its id. */
-export type ExecutionOrigin = { readonly kind: 'person' } | { readonly kind: 'schedule' | 'trigger' | 'parent'; readonly id: string };
+export type ExecutionOrigin =
+  { readonly kind: 'person' } | { readonly kind: 'schedule' | 'trigger' | 'parent'; readonly id: string };
 
 /** An execution row: where it lives, and its current state. */
 export interface ExecutionRecord {
@@ -52,7 +53,19 @@ export interface ExecutionStore {
    * Creates the execution row with its initial state. `parentKey` (a child's step attempt,
    * `<parent>/<step>/<attempt>`) is unique: a second child for one attempt is refused.
    */
-  create(execution: { id: string; workspaceId: string; dashboardId: string; recipeId: string; state: ExecutionState; createdBy: string | null; origin?: ExecutionOrigin; parentKey?: string }, tx: Transaction): Promise<void>;
+  create(
+    execution: {
+      id: string;
+      workspaceId: string;
+      dashboardId: string;
+      recipeId: string;
+      state: ExecutionState;
+      createdBy: string | null;
+      origin?: ExecutionOrigin;
+      parentKey?: string;
+    },
+    tx: Transaction,
+  ): Promise<void>;
   /** The child execution a step attempt started (`<parent>/<step>/<attempt>`), if it has one. */
   childByKey(parentKey: string, tx?: Transaction): Promise<ExecutionRecord | undefined>;
   /** The execution, locked for update until the transaction ends: one event at a time per execution. */

@@ -38,5 +38,9 @@ export interface InboxStore {
    * Failed executions of the unarchived dashboards the person owns (dashboard role `owner`), the
    * latest failure first (at most `limit`), and how many there are, counted up to `countUpTo`.
    */
-  failedInOwnedDashboards(scope: InboxScope, limit: number, countUpTo: number): Promise<{ items: InboxExecution[]; total: number }>;
+  failedInOwnedDashboards(
+    scope: InboxScope,
+    limit: number,
+    countUpTo: number,
+  ): Promise<{ items: InboxExecution[]; total: number }>;
 }

@@ -46,7 +46,13 @@ export interface IntegrationStore {
    * Stores a new integration (`oauthState` only for a pending Drive connection); undefined when its
    * GitHub installation is connected already (to any workspace).
    */
-  create(integration: Omit<IntegrationRecord, 'id' | 'createdAt' | 'updatedAt'> & { readonly oauthState?: string; readonly oauthExpiresAt?: Date }, tx?: Transaction): Promise<IntegrationRecord | undefined>;
+  create(
+    integration: Omit<IntegrationRecord, 'id' | 'createdAt' | 'updatedAt'> & {
+      readonly oauthState?: string;
+      readonly oauthExpiresAt?: Date;
+    },
+    tx?: Transaction,
+  ): Promise<IntegrationRecord | undefined>;
   /** One integration by id, or undefined. */
   get(id: string, tx?: Transaction): Promise<IntegrationRecord | undefined>;
   /** The same, locked until `tx` ends: for changes that must not race (a token refresh). */
@@ -58,7 +64,11 @@ export interface IntegrationStore {
   /** Takes the pending integration of an OAuth `state` (the state is cleared: it works once). */
   takePending(state: string, tx: Transaction): Promise<PendingIntegration | undefined>;
   /** Changes the fields given; returns the new record, or undefined when it is gone. */
-  update(id: string, patch: Partial<Pick<IntegrationRecord, 'status' | 'name' | 'externalId' | 'details' | 'secretId'>>, tx?: Transaction): Promise<IntegrationRecord | undefined>;
+  update(
+    id: string,
+    patch: Partial<Pick<IntegrationRecord, 'status' | 'name' | 'externalId' | 'details' | 'secretId'>>,
+    tx?: Transaction,
+  ): Promise<IntegrationRecord | undefined>;
   /** Deletes it; true when it existed. */
   delete(id: string, tx?: Transaction): Promise<boolean>;
   /** Records the token a run got. */

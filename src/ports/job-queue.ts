@@ -52,7 +52,11 @@ export interface JobQueue {
   /** Enqueues a job; returns its id. */
   send<T extends object>(topic: string, data: T, options?: SendOptions): Promise<string>;
   /** Enqueues several jobs of one topic at once (all or none with `tx`): what an outbox relay uses. */
-  sendBatch(topic: string, jobs: ReadonlyArray<{ readonly data: object; readonly startAfter?: Date }>, options?: Pick<SendOptions, 'tx'>): Promise<void>;
+  sendBatch(
+    topic: string,
+    jobs: ReadonlyArray<{ readonly data: object; readonly startAfter?: Date }>,
+    options?: Pick<SendOptions, 'tx'>,
+  ): Promise<void>;
   /** Handles the topic's jobs in this process until `stop`. A handler that throws fails the attempt. */
   work<T>(topic: string, handler: (job: Job<T>) => Promise<void>, options?: WorkOptions): Promise<void>;
 }

@@ -26,9 +26,16 @@ export interface RecipeVersion {
 /** Recipes and their versions. */
 export interface RecipeStore {
   /** Creates a recipe with its first version. */
-  create(recipe: { workspaceId: string; name: string; source: unknown; compiled: CompiledRecipe; createdBy: string }, tx?: Transaction): Promise<{ recipe: Recipe; version: RecipeVersion }>;
+  create(
+    recipe: { workspaceId: string; name: string; source: unknown; compiled: CompiledRecipe; createdBy: string },
+    tx?: Transaction,
+  ): Promise<{ recipe: Recipe; version: RecipeVersion }>;
   /** Adds the next version (latest + 1) under a row lock; versions are never changed. */
-  addVersion(recipeId: string, version: { name: string; source: unknown; compiled: CompiledRecipe; createdBy: string }, tx?: Transaction): Promise<RecipeVersion>;
+  addVersion(
+    recipeId: string,
+    version: { name: string; source: unknown; compiled: CompiledRecipe; createdBy: string },
+    tx?: Transaction,
+  ): Promise<RecipeVersion>;
   /** The recipe, or undefined. */
   get(id: string, tx?: Transaction): Promise<Recipe | undefined>;
   /** Recipes of a workspace, oldest first: those not archived, or with `archived: true` the archived ones. */

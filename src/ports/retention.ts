@@ -16,7 +16,18 @@
  * - `idempotency-keys`: remembered answers past their window (they are no longer used);
  * - `executions`: finished executions themselves, with whatever is left of their detail.
  */
-export type PrunableKind = 'sandbox-events' | 'schedule-fires' | 'inbound-events' | 'browser-sessions' | 'login-attempts' | 'device-authorizations' | 'signing-keys' | 'audit-log' | 'api-tokens' | 'idempotency-keys' | 'executions';
+export type PrunableKind =
+  | 'sandbox-events'
+  | 'schedule-fires'
+  | 'inbound-events'
+  | 'browser-sessions'
+  | 'login-attempts'
+  | 'device-authorizations'
+  | 'signing-keys'
+  | 'audit-log'
+  | 'api-tokens'
+  | 'idempotency-keys'
+  | 'executions';
 
 /** A page of finished executions whose detail a pass prunes next, in (finished at, id) order. */
 export interface FinishedPage {
@@ -45,7 +56,11 @@ export interface RetentionStore {
    * `now`, or when the last pass started less than `everyMs` before `now`. At most one pass at a time,
    * whichever instance asks.
    */
-  claim(input: { readonly now: Date; readonly everyMs: number; readonly leaseUntil: Date }): Promise<RetentionClaim | undefined>;
+  claim(input: {
+    readonly now: Date;
+    readonly everyMs: number;
+    readonly leaseUntil: Date;
+  }): Promise<RetentionClaim | undefined>;
   /** Deletes at most `limit` rows of `kind` that ended (or were received, or written) before `before`; returns how many. */
   prune(kind: PrunableKind, before: Date, limit: number): Promise<number>;
   /**

@@ -52,9 +52,20 @@ export interface SandboxProvisioner {
 export interface SandboxRunRequest {
   /** `<execution>/<step>/<attempt>`: the sandbox never starts a second run for a key it knows. */
   readonly idempotencyKey: string;
-  readonly profile: { readonly name: string; readonly model: string; readonly tools: readonly string[]; readonly version?: number };
+  readonly profile: {
+    readonly name: string;
+    readonly model: string;
+    readonly tools: readonly string[];
+    readonly version?: number;
+  };
   /** Named roles the run's agent may delegate to, each with its prompt, tools and model (docs/sub-agents.md). */
-  readonly subAgents?: ReadonlyArray<{ readonly name: string; readonly description: string; readonly prompt: string; readonly tools: readonly string[]; readonly model: string }>;
+  readonly subAgents?: ReadonlyArray<{
+    readonly name: string;
+    readonly description: string;
+    readonly prompt: string;
+    readonly tools: readonly string[];
+    readonly model: string;
+  }>;
   readonly prompt: string;
   readonly inputs: Readonly<Record<string, unknown>>;
   /** How long the run may take, or null for the profile's default at the sandbox. */

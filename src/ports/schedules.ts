@@ -42,7 +42,25 @@ export interface ScheduleFire {
 }
 
 /** The fields of a schedule that change after it was created. */
-export type SchedulePatch = Partial<Pick<ScheduleRecord, 'name' | 'inputs' | 'cron' | 'timezone' | 'overlap' | 'catchUp' | 'paused' | 'endAt' | 'cursor' | 'timerId' | 'lastExecutionId' | 'queuedFireAt' | 'dashboardId' | 'recipeId'>>;
+export type SchedulePatch = Partial<
+  Pick<
+    ScheduleRecord,
+    | 'name'
+    | 'inputs'
+    | 'cron'
+    | 'timezone'
+    | 'overlap'
+    | 'catchUp'
+    | 'paused'
+    | 'endAt'
+    | 'cursor'
+    | 'timerId'
+    | 'lastExecutionId'
+    | 'queuedFireAt'
+    | 'dashboardId'
+    | 'recipeId'
+  >
+>;
 
 /** Schedules and their fires. */
 export interface ScheduleStore {
@@ -58,7 +76,12 @@ export interface ScheduleStore {
   /** Records a fire; false when that fire time already has a row (it was handled before). */
   recordFire(fire: ScheduleFire, tx: Transaction): Promise<boolean>;
   /** Changes a recorded fire (a queued fire that started or was replaced). */
-  updateFire(scheduleId: string, fireAt: Date, patch: Partial<Pick<ScheduleFire, 'outcome' | 'executionId' | 'reason' | 'handledAt'>>, tx: Transaction): Promise<void>;
+  updateFire(
+    scheduleId: string,
+    fireAt: Date,
+    patch: Partial<Pick<ScheduleFire, 'outcome' | 'executionId' | 'reason' | 'handledAt'>>,
+    tx: Transaction,
+  ): Promise<void>;
   /** Fires newest first, older than `before` when given. */
   fires(scheduleId: string, page: { before: Date | null; limit: number }): Promise<ScheduleFire[]>;
   /** Schedules with a timer (not paused, not ended), for setting alarms at start-up; at most `limit`. */

@@ -31,13 +31,21 @@ export interface SealedColumn {
   /** The key ids its sealed values use, with how many each wraps. */
   keyUsage(): Promise<KeyUsage[]>;
   /** Sealed values ordered by row id, after `after` (exclusive): those under `keyId`, or under any key but `notKeyId`. */
-  scan(query: { readonly keyId?: string; readonly notKeyId?: string; readonly after?: string; readonly limit: number }): Promise<{ readonly id: string; readonly sealed: SealedSecret }[]>;
+  scan(query: {
+    readonly keyId?: string;
+    readonly notKeyId?: string;
+    readonly after?: string;
+    readonly limit: number;
+  }): Promise<{ readonly id: string; readonly sealed: SealedSecret }[]>;
   /** Row `id`'s sealed value; undefined when the row is gone or holds none. */
   get(id: string): Promise<SealedSecret | undefined>;
   /** Compare-and-set of the wrap (see `CredentialStore.swapWrap`); false when the row changed or is gone. */
   swapWrap(id: string, expected: SealedSecret, next: SealedSecret): Promise<boolean>;
   /** Rows whose secret is still in clear (written before migration 0013, or by an older instance), by id. */
-  plain(query: { readonly after?: string; readonly limit: number }): Promise<{ readonly id: string; readonly plaintext: string }[]>;
+  plain(query: {
+    readonly after?: string;
+    readonly limit: number;
+  }): Promise<{ readonly id: string; readonly plaintext: string }[]>;
   /** Stores `sealed` and clears the plain value, only while the row still holds `plaintext`; false otherwise. */
   sealPlain(id: string, plaintext: string, sealed: SealedSecret): Promise<boolean>;
 }

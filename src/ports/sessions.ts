@@ -21,7 +21,11 @@ export interface SlotWaiter {
  * `queued` (the run waits at this position: 1 is next), `refused` (no slot and nothing to queue),
  * or `taken` (another caller began provisioning this session first).
  */
-export type SlotClaim = { readonly kind: 'granted'; readonly session: Session } | { readonly kind: 'queued'; readonly position: number } | { readonly kind: 'refused' } | { readonly kind: 'taken' };
+export type SlotClaim =
+  | { readonly kind: 'granted'; readonly session: Session }
+  | { readonly kind: 'queued'; readonly position: number }
+  | { readonly kind: 'refused' }
+  | { readonly kind: 'taken' };
 
 /** Sessions in Postgres. Transitions are compare-and-set on (status, epoch): concurrent callers cannot both win. */
 export interface SessionStore {
@@ -39,11 +43,28 @@ export interface SessionStore {
    * at `from` (status and epoch). The callback secret stays the session's: a replaced sandbox can
    * still prove who it is, and be told (410) that it was replaced. Returns the updated session or undefined.
    */
-  beginProvisioning(id: string, from: { status: SessionStatus; epoch: number }, now: Date): Promise<Session | undefined>;
+  beginProvisioning(
+    id: string,
+    from: { status: SessionStatus; epoch: number },
+    now: Date,
+  ): Promise<Session | undefined>;
   /** The sandbox is up: `ready`, with its handle and a first lease. Only for the current epoch while provisioning. */
-  markReady(id: string, epoch: number, sandbox: { sandboxId: string; url: string; region?: string }, leaseUntil: Date, now: Date): Promise<Session | undefined>;
+  markReady(
+    id: string,
+    epoch: number,
+    sandbox: { sandboxId: string; url: string; region?: string },
+    leaseUntil: Date,
+    now: Date,
+  ): Promise<Session | undefined>;
   /** Moves the session from one of `from` to `to` for this epoch (ends, losses, stops, idling). */
-  transition(id: string, epoch: number, from: readonly SessionStatus[], to: SessionStatus, now: Date, reason?: string): Promise<Session | undefined>;
+  transition(
+    id: string,
+    epoch: number,
+    from: readonly SessionStatus[],
+    to: SessionStatus,
+    now: Date,
+    reason?: string,
+  ): Promise<Session | undefined>;
   /** A heartbeat: extends the lease of the current epoch. */
   extendLease(id: string, epoch: number, leaseUntil: Date, tx?: Transaction): Promise<void>;
   /** Work happened: the session is not idle (`idle` → `ready`). */
@@ -72,7 +93,9 @@ export interface SessionStore {
   /** Execution sessions of the workspace with a sandbox, no run in flight and nothing waiting, least recently active first. */
   idleHolders(workspaceId: string): Promise<Session[]>;
   /** The per-session secret callbacks of this epoch are signed with. */
-  callbackSecret(id: string): Promise<{ secret: string; epoch: number; status: SessionStatus; executionId: string | null } | undefined>;
+  callbackSecret(
+    id: string,
+  ): Promise<{ secret: string; epoch: number; status: SessionStatus; executionId: string | null } | undefined>;
 }
 
 /** Status of a run as Baton tracks it. */
@@ -111,12 +134,23 @@ export interface ArtifactRecord {
 /** What a callback writes. */
 export interface CallbackRecord {
   /** `seq`: the event's place in its run (1, 2, …), when the sandbox says. */
-  readonly event: { readonly id: string; readonly sessionId: string; readonly epoch: number; readonly type: string; readonly runKey: string | null; readonly data: unknown; readonly seq?: number | null };
+  readonly event: {
+    readonly id: string;
+    readonly sessionId: string;
+    readonly epoch: number;
+    readonly type: string;
+    readonly runKey: string | null;
+    readonly data: unknown;
+    readonly seq?: number | null;
+  };
   /** The session's new lease end (a lease is never shortened: an earlier time leaves it as it is). */
   readonly leaseUntil: Date;
   /** Set when the callback shows work (the session is not idle). */
   readonly activeAt: Date | null;
-  readonly run?: { readonly runKey: string; readonly patch: Partial<Pick<SandboxRunRecord, 'status' | 'progress' | 'costUsd' | 'output' | 'error'>> };
+  readonly run?: {
+    readonly runKey: string;
+    readonly patch: Partial<Pick<SandboxRunRecord, 'status' | 'progress' | 'costUsd' | 'output' | 'error'>>;
+  };
   readonly artifact?: Pick<ArtifactRecord, 'artifactId' | 'kind' | 'title' | 'url' | 'content'>;
 }
 
@@ -125,20 +159,32 @@ export interface PlainCallbackRecord extends Omit<CallbackRecord, 'run' | 'artif
   /** The dispatched run this callback says has started. */
   readonly startsRun?: string;
   /** The run this callback says has ended, and how. */
-  readonly endsRun?: { readonly runKey: string; readonly status: 'succeeded' | 'failed'; readonly output: unknown; readonly error: string | null; readonly costUsd: number };
+  readonly endsRun?: {
+    readonly runKey: string;
+    readonly status: 'succeeded' | 'failed';
+    readonly output: unknown;
+    readonly error: string | null;
+    readonly costUsd: number;
+  };
 }
 
 /** Runs, callbacks received and artifacts. */
 export interface SandboxRunStore {
   /** Records a dispatch (idempotent by key: a known key keeps its row, which is returned). */
-  dispatched(run: Pick<SandboxRunRecord, 'runKey' | 'sessionId' | 'epoch' | 'executionId' | 'stepId' | 'attempt' | 'maxCostUsd'>): Promise<SandboxRunRecord>;
+  dispatched(
+    run: Pick<SandboxRunRecord, 'runKey' | 'sessionId' | 'epoch' | 'executionId' | 'stepId' | 'attempt' | 'maxCostUsd'>,
+  ): Promise<SandboxRunRecord>;
   get(runKey: string, tx?: Transaction): Promise<SandboxRunRecord | undefined>;
   /** Runs of a session still dispatched or running. */
   inFlight(sessionId: string): Promise<SandboxRunRecord[]>;
   /** Runs dispatched or running that have not changed since `before` (the reaper asks their sandbox). */
   stale(before: Date): Promise<SandboxRunRecord[]>;
   /** Updates a run unless it already ended (`succeeded`, `failed`, `lost`, `cancelled`); true when it changed. */
-  update(runKey: string, patch: Partial<Pick<SandboxRunRecord, 'status' | 'progress' | 'costUsd' | 'output' | 'error'>>, tx?: Transaction): Promise<boolean>;
+  update(
+    runKey: string,
+    patch: Partial<Pick<SandboxRunRecord, 'status' | 'progress' | 'costUsd' | 'output' | 'error'>>,
+    tx?: Transaction,
+  ): Promise<boolean>;
   /**
    * Applies a signed callback in one statement: records it by its id (a repeated id changes nothing),
    * extends the session's lease, and updates the run it is about (only if that run is open and was

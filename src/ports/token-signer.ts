@@ -7,7 +7,10 @@ export type PublicJwk = Readonly<Record<string, unknown>> & { readonly kid: stri
  */
 export interface TokenSigner {
   /** A JWT for `subject` with audience `audience`, valid `ttlSeconds` (the signer caps it at 300). */
-  sign(claims: { readonly subject: string; readonly audience: string; readonly extra?: Readonly<Record<string, string>> }, ttlSeconds: number): Promise<{ readonly token: string; readonly expiresAt: Date }>;
+  sign(
+    claims: { readonly subject: string; readonly audience: string; readonly extra?: Readonly<Record<string, string>> },
+    ttlSeconds: number,
+  ): Promise<{ readonly token: string; readonly expiresAt: Date }>;
   /** The keys whose tokens may still be valid, newest first. */
   jwks(): Promise<{ readonly keys: readonly PublicJwk[] }>;
 }

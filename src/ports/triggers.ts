@@ -6,7 +6,12 @@ export type TriggerSource = 'github' | 'webhook';
 /** What a trigger does with an event that matches. */
 export type TriggerAction =
   /** Starts the recipe's latest version in the dashboard; each input is a CEL expression over `event`. */
-  | { readonly kind: 'start'; readonly recipeId: string; readonly dashboardId: string; readonly inputs: Readonly<Record<string, string>> }
+  | {
+      readonly kind: 'start';
+      readonly recipeId: string;
+      readonly dashboardId: string;
+      readonly inputs: Readonly<Record<string, string>>;
+    }
   /** Delivers the event's payload, as event `event`, to every waiting `wait` step of the workspace. */
   | { readonly kind: 'wake'; readonly event: string };
 
@@ -74,7 +79,10 @@ export interface SeenEvent extends InboundEvent {
 /** Triggers, the events they receive and what they did with them. */
 export interface TriggerStore {
   /** Stores a new trigger; `secret` is the generic webhook's HMAC key (null for GitHub triggers). */
-  create(trigger: Omit<TriggerRecord, 'id' | 'createdAt' | 'updatedAt'> & { readonly secret: string | null }, tx?: Transaction): Promise<TriggerRecord>;
+  create(
+    trigger: Omit<TriggerRecord, 'id' | 'createdAt' | 'updatedAt'> & { readonly secret: string | null },
+    tx?: Transaction,
+  ): Promise<TriggerRecord>;
   get(id: string): Promise<TriggerRecord | undefined>;
   /** A workspace's triggers, oldest first. */
   list(workspaceId: string): Promise<TriggerRecord[]>;
@@ -97,12 +105,20 @@ export interface TriggerStore {
   /** Records a firing; false (writing nothing) when the pair already has one: it was handled before. */
   recordFiring(firing: TriggerFiring, tx?: Transaction): Promise<boolean>;
   /** Changes a recorded firing (the execution it started, how many it woke). */
-  updateFiring(triggerId: string, eventId: string, patch: Partial<Pick<TriggerFiring, 'executionId' | 'woke' | 'reason'>>, tx: Transaction): Promise<void>;
+  updateFiring(
+    triggerId: string,
+    eventId: string,
+    patch: Partial<Pick<TriggerFiring, 'executionId' | 'woke' | 'reason'>>,
+    tx: Transaction,
+  ): Promise<void>;
   /**
    * Events a trigger saw, newest first, with what it did: a generic webhook's deliveries (pending
    * ones too); for a GitHub trigger, the events it handled.
    */
-  seen(trigger: Pick<TriggerRecord, 'id' | 'source'>, page: { before: number | null; limit: number }): Promise<SeenEvent[]>;
+  seen(
+    trigger: Pick<TriggerRecord, 'id' | 'source'>,
+    page: { before: number | null; limit: number },
+  ): Promise<SeenEvent[]>;
   /** Unfinished executions of a workspace with a step waiting: the candidates a `wake` looks at. */
   waitingExecutions(workspaceId: string): Promise<string[]>;
 }

@@ -24,7 +24,14 @@ export interface UserStore {
   /** Any user with this e-mail (case-insensitive), preferring signed-in ones; or undefined. */
   findByEmail(email: string, tx?: Transaction): Promise<User | undefined>;
   /** Creates the user for this identity, or refreshes e-mail and name when it exists; returns it. */
-  upsertIdentity(identity: { issuer: string; subject: string; email: string | null; name: string | null }, tx?: Transaction): Promise<User>;
+  upsertIdentity(
+    identity: { issuer: string; subject: string; email: string | null; name: string | null },
+    tx?: Transaction,
+  ): Promise<User>;
   /** Re-keys a pending user to a real identity (their first sign-in) and refreshes e-mail and name. */
-  claim(id: string, identity: { issuer: string; subject: string; email: string | null; name: string | null }, tx?: Transaction): Promise<User>;
+  claim(
+    id: string,
+    identity: { issuer: string; subject: string; email: string | null; name: string | null },
+    tx?: Transaction,
+  ): Promise<User>;
 }

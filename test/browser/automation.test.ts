@@ -19,7 +19,10 @@ type Answer = any;
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Answer }> {
   const res = await fetch(`${app.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${ada.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${ada.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -48,13 +51,19 @@ async function open(path: string, options: { dark?: boolean } = {}): Promise<Pag
 async function serverIssue(url: string, body: unknown, path: string): Promise<string> {
   const res = await call('POST', url, body);
   expect(res.status).toBe(400);
-  const issue = (res.body.error.details.issues as Array<{ path: string; message: string }>).find((i) => i.path === path);
+  const issue = (res.body.error.details.issues as Array<{ path: string; message: string }>).find(
+    (i) => i.path === path,
+  );
   expect(issue, JSON.stringify(res.body)).toBeDefined();
   return issue?.message ?? '';
 }
 
 /** The fire times the page lists under "Next fire times" (their machine-readable times). */
-const listedFires = (page: Page) => page.getByTestId('next-fires').locator('time').evaluateAll((times) => times.map((t) => t.getAttribute('datetime')));
+const listedFires = (page: Page) =>
+  page
+    .getByTestId('next-fires')
+    .locator('time')
+    .evaluateAll((times) => times.map((t) => t.getAttribute('datetime')));
 
 beforeAll(async () => {
   app = await startConsole();
@@ -62,17 +71,30 @@ beforeAll(async () => {
   // Once more if the first try fails: a server started from a checkout whose web sources changed
   // rebuilds web/dist while already serving the older build, and a page loaded during the swap has
   // no script (seen when several servers share one checkout; a single run builds before serving).
-  await signIn(first, 'ada@example.com', { name: 'Ada Lovelace', returnTo: '/welcome' }).catch(async (error: unknown) => {
-    console.warn('first sign-in failed, trying again:', error instanceof Error ? error.message.split('\n')[0] : error);
-    await signIn(first, 'ada@example.com', { name: 'Ada Lovelace', returnTo: '/welcome' });
-  });
+  await signIn(first, 'ada@example.com', { name: 'Ada Lovelace', returnTo: '/welcome' }).catch(
+    async (error: unknown) => {
+      console.warn(
+        'first sign-in failed, trying again:',
+        error instanceof Error ? error.message.split('\n')[0] : error,
+      );
+      await signIn(first, 'ada@example.com', { name: 'Ada Lovelace', returnTo: '/welcome' });
+    },
+  );
   browser = first.context();
   await first.close();
   ada = await apiAs(app, 'ada@example.com');
   workspaceId = (await ok('POST', '/v1/workspaces', { name: 'Nightlies' })).id;
   dashboardId = (await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Ops board' })).id;
-  quickId = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: quick\nsteps:\n  - { id: note, kind: notify, channel: dashboard, message: hello }\n' })).id;
-  gatedId = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: gated\ninputs:\n  branch: { type: string, required: true }\nsteps:\n  - { id: gate, kind: approval, prompt: "ship ${inputs.branch}?" }\n' })).id;
+  quickId = (
+    await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+      yaml: 'name: quick\nsteps:\n  - { id: note, kind: notify, channel: dashboard, message: hello }\n',
+    })
+  ).id;
+  gatedId = (
+    await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+      yaml: 'name: gated\ninputs:\n  branch: { type: string, required: true }\nsteps:\n  - { id: gate, kind: approval, prompt: "ship ${inputs.branch}?" }\n',
+    })
+  ).id;
 }, 300_000);
 
 afterAll(async () => app?.stop(), 60_000);
@@ -90,8 +112,14 @@ describe('schedules', () => {
     await form.getByLabel('Time zone', { exact: true }).fill('Europe/Berlin');
     await form.getByLabel('Cron', { exact: true }).fill('61 * * * *');
     await form.getByRole('button', { name: 'Create schedule' }).click();
-    const cronIssue = await serverIssue(`/v1/workspaces/${workspaceId}/schedules`, { name: 'x', recipeId: gatedId, dashboardId, inputs: { branch: 'main' }, cron: '61 * * * *' }, 'cron');
-    await expect.poll(() => form.locator('[data-field="cron"] .field-error').textContent(), { timeout: 15_000 }).toBe(cronIssue);
+    const cronIssue = await serverIssue(
+      `/v1/workspaces/${workspaceId}/schedules`,
+      { name: 'x', recipeId: gatedId, dashboardId, inputs: { branch: 'main' }, cron: '61 * * * *' },
+      'cron',
+    );
+    await expect
+      .poll(() => form.locator('[data-field="cron"] .field-error').textContent(), { timeout: 15_000 })
+      .toBe(cronIssue);
     expect(await form.getByLabel('Cron', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'schedule-new');
@@ -100,15 +128,36 @@ describe('schedules', () => {
     await form.getByLabel('Cron', { exact: true }).fill('30 2 * * *');
     await form.getByLabel('Ends', { exact: true }).fill('2001-01-01T00:00');
     await form.getByRole('button', { name: 'Create schedule' }).click();
-    const endIssue = await serverIssue(`/v1/workspaces/${workspaceId}/schedules`, { name: 'x', recipeId: gatedId, dashboardId, inputs: { branch: 'main' }, cron: '30 2 * * *', endAt: '2001-01-01T00:00:00Z' }, 'endAt');
-    await expect.poll(() => form.locator('[data-field="endAt"] .field-error').textContent(), { timeout: 15_000 }).toBe(endIssue);
+    const endIssue = await serverIssue(
+      `/v1/workspaces/${workspaceId}/schedules`,
+      {
+        name: 'x',
+        recipeId: gatedId,
+        dashboardId,
+        inputs: { branch: 'main' },
+        cron: '30 2 * * *',
+        endAt: '2001-01-01T00:00:00Z',
+      },
+      'endAt',
+    );
+    await expect
+      .poll(() => form.locator('[data-field="endAt"] .field-error').textContent(), { timeout: 15_000 })
+      .toBe(endIssue);
     expect(await form.locator('[data-field="cron"] .field-error').count()).toBe(0);
     await form.getByLabel('Ends', { exact: true }).fill('');
     await form.getByRole('button', { name: 'Create schedule' }).click();
     await page.waitForURL(/\/schedules\/[0-9a-f-]{36}/, { timeout: 15_000 });
     const id = new URL(page.url()).pathname.split('/')[2] ?? '';
     const created = await ok('GET', `/v1/schedules/${id}`);
-    expect(created).toMatchObject({ name: 'nightly gated', cron: '30 2 * * *', timezone: 'Europe/Berlin', recipeId: gatedId, dashboardId, inputs: { branch: 'main' }, paused: false });
+    expect(created).toMatchObject({
+      name: 'nightly gated',
+      cron: '30 2 * * *',
+      timezone: 'Europe/Berlin',
+      recipeId: gatedId,
+      dashboardId,
+      inputs: { branch: 'main' },
+      paused: false,
+    });
     expect(created.nextFires).toHaveLength(5);
     await expect.poll(() => listedFires(page), { timeout: 10_000 }).toEqual(created.nextFires);
     // Shown as read in Berlin: 02:30 each time.
@@ -121,8 +170,11 @@ describe('schedules', () => {
     const edit = page.getByRole('region', { name: 'Edit' });
     await edit.getByLabel('Time zone', { exact: true }).fill('Mars/Olympus_Mons');
     await edit.getByRole('button', { name: 'Save changes' }).click();
-    const zoneIssue = (await call('PATCH', `/v1/schedules/${id}`, { timezone: 'Mars/Olympus_Mons' })).body.error.details.issues[0].message as string;
-    await expect.poll(() => edit.locator('[data-field="timezone"] .field-error').textContent(), { timeout: 10_000 }).toBe(zoneIssue);
+    const zoneIssue = (await call('PATCH', `/v1/schedules/${id}`, { timezone: 'Mars/Olympus_Mons' })).body.error.details
+      .issues[0].message as string;
+    await expect
+      .poll(() => edit.locator('[data-field="timezone"] .field-error').textContent(), { timeout: 10_000 })
+      .toBe(zoneIssue);
     await edit.getByLabel('Time zone', { exact: true }).fill('UTC');
     await edit.getByLabel('Cron', { exact: true }).fill('15 4 * * 1');
     await edit.getByRole('button', { name: 'Save changes' }).click();
@@ -145,7 +197,9 @@ describe('schedules', () => {
     await page.getByRole('link', { name: '← Schedules' }).click();
     const row = page.locator(`li[data-schedule="${id}"]`);
     // Named once the workspace's recipes are in.
-    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/nightly gated.*active.*runs gated on 15 4 \* \* 1 \(UTC\).*next:/s);
+    await expect
+      .poll(() => row.textContent(), { timeout: 10_000 })
+      .toMatch(/nightly gated.*active.*runs gated on 15 4 \* \* 1 \(UTC\).*next:/s);
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'schedules');
 
@@ -171,7 +225,13 @@ describe('schedules', () => {
 
   it('a schedule that fires shows each fire with a link to the execution it started', async () => {
     // Every second, paused until resumed from the page; `quick` finishes at once.
-    const schedule = await ok('POST', `/v1/workspaces/${workspaceId}/schedules`, { name: 'every second', recipeId: quickId, dashboardId, cron: '* * * * * *', paused: true });
+    const schedule = await ok('POST', `/v1/workspaces/${workspaceId}/schedules`, {
+      name: 'every second',
+      recipeId: quickId,
+      dashboardId,
+      cron: '* * * * * *',
+      paused: true,
+    });
     const page = await open(`/schedules/${schedule.id}`);
     await page.getByText('No fires yet.').waitFor();
     await page.getByRole('button', { name: 'Resume' }).click();
@@ -179,13 +239,22 @@ describe('schedules', () => {
     const started = page.locator('tr[data-fire]', { has: page.locator('.badge', { hasText: 'started' }) }).first();
     await started.waitFor({ timeout: 30_000 });
     // More fires than a page holds (20), so the history pages back.
-    await expect.poll(async () => (await ok('GET', `/v1/schedules/${schedule.id}/fires?limit=200`)).fires.length, { timeout: 60_000, interval: 1000 }).toBeGreaterThan(22);
+    await expect
+      .poll(async () => (await ok('GET', `/v1/schedules/${schedule.id}/fires?limit=200`)).fires.length, {
+        timeout: 60_000,
+        interval: 1000,
+      })
+      .toBeGreaterThan(22);
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => page.getByTestId('schedule-state').textContent(), { timeout: 10_000 }).toBe('paused');
     // Pinned by its time: a fire in the moment of pausing may still join the top of the list.
     const fireAt = (await started.getAttribute('data-fire')) ?? '';
     const row = page.locator(`tr[data-fire="${fireAt}"]`);
-    const fires = (await ok('GET', `/v1/schedules/${schedule.id}/fires?limit=200`)).fires as Array<{ fireAt: string; outcome: string; executionId: string | null }>;
+    const fires = (await ok('GET', `/v1/schedules/${schedule.id}/fires?limit=200`)).fires as Array<{
+      fireAt: string;
+      outcome: string;
+      executionId: string | null;
+    }>;
     const fire = fires.find((f) => f.fireAt === fireAt);
     expect(fire?.outcome).toBe('started');
     const link = row.getByRole('link', { name: /^execution / });
@@ -195,7 +264,11 @@ describe('schedules', () => {
     await row.waitFor();
     expect(await page.locator('tr[data-fire]').count()).toBe(20);
     await page.getByRole('button', { name: 'Older fires' }).click();
-    await expect.poll(() => page.locator('tr[data-fire]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-fire'))), { timeout: 10_000 }).toEqual(fires.map((f) => f.fireAt));
+    await expect
+      .poll(() => page.locator('tr[data-fire]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-fire'))), {
+        timeout: 10_000,
+      })
+      .toEqual(fires.map((f) => f.fireAt));
     expect(await page.getByRole('button', { name: 'Older fires' }).count()).toBe(0);
     expect(await axeViolations(page)).toEqual([]);
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -212,11 +285,25 @@ describe('schedules', () => {
 
 describe('triggers', () => {
   /** Posts a generic delivery signed as docs/triggers.md says. */
-  async function deliver(url: string, secret: string, payload: unknown, deliveryId = randomUUID()): Promise<{ status: number; deliveryId: string }> {
+  async function deliver(
+    url: string,
+    secret: string,
+    payload: unknown,
+    deliveryId = randomUUID(),
+  ): Promise<{ status: number; deliveryId: string }> {
     const body = JSON.stringify(payload);
     const timestamp = String(Math.floor(Date.now() / 1000));
     const signature = createHmac('sha256', secret).update(`${timestamp}.${deliveryId}.${body}`).digest('hex');
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-timestamp': timestamp, 'x-baton-delivery': deliveryId, 'x-baton-signature-256': `v1=${signature}` }, body });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-baton-timestamp': timestamp,
+        'x-baton-delivery': deliveryId,
+        'x-baton-signature-256': `v1=${signature}`,
+      },
+      body,
+    });
     await res.text();
     return { status: res.status, deliveryId };
   }
@@ -231,8 +318,19 @@ describe('triggers', () => {
     // A filter that does not parse: the server's issue at the filter field.
     await form.getByLabel(/^Filter/).fill('event.payload.env ==');
     await form.getByRole('button', { name: 'Create trigger' }).click();
-    const filterIssue = await serverIssue(`/v1/workspaces/${workspaceId}/triggers`, { name: 'x', source: 'webhook', filter: 'event.payload.env ==', action: { kind: 'start', recipeId: gatedId, dashboardId, inputs: { branch: 'event.payload.branch' } } }, 'filter');
-    await expect.poll(() => form.locator('[data-field="filter"] .field-error').textContent(), { timeout: 15_000 }).toBe(filterIssue);
+    const filterIssue = await serverIssue(
+      `/v1/workspaces/${workspaceId}/triggers`,
+      {
+        name: 'x',
+        source: 'webhook',
+        filter: 'event.payload.env ==',
+        action: { kind: 'start', recipeId: gatedId, dashboardId, inputs: { branch: 'event.payload.branch' } },
+      },
+      'filter',
+    );
+    await expect
+      .poll(() => form.locator('[data-field="filter"] .field-error').textContent(), { timeout: 15_000 })
+      .toBe(filterIssue);
     expect(await axeViolations(page)).toEqual([]);
     await form.getByLabel(/^Filter/).fill('event.payload.env == "prod"');
     await form.getByRole('button', { name: 'Create trigger' }).click();
@@ -245,7 +343,9 @@ describe('triggers', () => {
     expect(hookUrl).toMatch(new RegExp(`^${app.url}/v1/hooks/[0-9a-f-]{36}$`));
     expect(await shown.textContent()).toContain('docs/triggers.md');
     // Kept nowhere but the page's memory.
-    const stored = await page.evaluate(() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), location.href, history.state]));
+    const stored = await page.evaluate(() =>
+      JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), location.href, history.state]),
+    );
     expect(stored).not.toContain(secret);
     expect(await axeViolations(page)).toEqual([]);
     // The README's picture hides the secret (blurred), worthless as it is once this server stops.
@@ -254,7 +354,12 @@ describe('triggers', () => {
     });
     await screenshot(page, 'trigger-secret-dark');
     const triggerId = hookUrl.split('/').pop() ?? '';
-    expect(await ok('GET', `/v1/triggers/${triggerId}`)).toMatchObject({ name: 'deploys', source: 'webhook', filter: 'event.payload.env == "prod"', action: { kind: 'start', recipeId: gatedId, dashboardId, inputs: { branch: 'event.payload.branch' } } });
+    expect(await ok('GET', `/v1/triggers/${triggerId}`)).toMatchObject({
+      name: 'deploys',
+      source: 'webhook',
+      filter: 'event.payload.env == "prod"',
+      action: { kind: 'start', recipeId: gatedId, dashboardId, inputs: { branch: 'event.payload.branch' } },
+    });
 
     // A delivery signed with that secret starts the recipe; one the filter rejects is skipped.
     const good = await deliver(hookUrl, secret, { env: 'prod', branch: 'release-7' });
@@ -269,7 +374,10 @@ describe('triggers', () => {
     // The secret is not shown again (checked once the trigger's own page is there: the list, lazy
     // routes, may stay on screen a moment after the URL changed).
     expect(await page.content()).not.toContain(secret);
-    const events = (await ok('GET', `/v1/triggers/${triggerId}/events`)).events as Array<{ deliveryId: string; firing: { executionId: string | null } | null }>;
+    const events = (await ok('GET', `/v1/triggers/${triggerId}/events`)).events as Array<{
+      deliveryId: string;
+      firing: { executionId: string | null } | null;
+    }>;
     const executionId = events.find((e) => e.deliveryId === good.deliveryId)?.firing?.executionId ?? '';
     expect(executionId).not.toBe('');
     expect((await ok('GET', `/v1/executions/${executionId}`)).inputs).toEqual({ branch: 'release-7' });
@@ -311,7 +419,14 @@ describe('triggers', () => {
     await form.getByRole('button', { name: 'Create trigger' }).click();
     await page.waitForURL(/\/triggers\/[0-9a-f-]{36}$/, { timeout: 15_000 });
     const id = new URL(page.url()).pathname.split('/')[2] ?? '';
-    expect(await ok('GET', `/v1/triggers/${id}`)).toMatchObject({ name: 'pushes wake deploys', source: 'github', event: 'push', filter: null, enabled: true, action: { kind: 'wake', event: 'deploy' } });
+    expect(await ok('GET', `/v1/triggers/${id}`)).toMatchObject({
+      name: 'pushes wake deploys',
+      source: 'github',
+      event: 'push',
+      filter: null,
+      enabled: true,
+      action: { kind: 'wake', event: 'deploy' },
+    });
     expect(await page.getByTestId('hook-url').textContent()).toBe(`${app.url}/v1/hooks/github`);
     expect(await page.getByTestId('secret-once').count()).toBe(0);
     expect(await page.locator('main').textContent()).toContain('wakes wait steps waiting for “deploy”');
@@ -320,26 +435,43 @@ describe('triggers', () => {
     // Edited to start a recipe instead: the recipe and dashboard offered first are the ones sent.
     const edit = page.getByRole('region', { name: 'Edit' });
     await edit.getByRole('radio', { name: /Start a recipe/ }).check();
-    const recipe = await edit.getByLabel('Recipe', { exact: true }).evaluate((select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent);
+    const recipe = await edit
+      .getByLabel('Recipe', { exact: true })
+      .evaluate((select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent);
     await edit.getByRole('button', { name: 'Save changes' }).click();
-    await expect.poll(() => page.locator('main').textContent(), { timeout: 10_000 }).toContain(`starts ${recipe} in Ops board`);
-    expect((await ok('GET', `/v1/triggers/${id}`)).action).toEqual({ kind: 'start', recipeId: recipe === 'gated' ? gatedId : quickId, dashboardId, inputs: {} });
+    await expect
+      .poll(() => page.locator('main').textContent(), { timeout: 10_000 })
+      .toContain(`starts ${recipe} in Ops board`);
+    expect((await ok('GET', `/v1/triggers/${id}`)).action).toEqual({
+      kind: 'start',
+      recipeId: recipe === 'gated' ? gatedId : quickId,
+      dashboardId,
+      inputs: {},
+    });
     await page.close();
   });
 
   it('a change the server refuses (409) shows its reason; a rename alone does not send the action again', async () => {
     const own = await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Old board' });
     const spare = await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Spare board' });
-    const trigger = await ok('POST', `/v1/workspaces/${workspaceId}/triggers`, { name: 'old', source: 'webhook', action: { kind: 'start', recipeId: quickId, dashboardId: own.id } });
+    const trigger = await ok('POST', `/v1/workspaces/${workspaceId}/triggers`, {
+      name: 'old',
+      source: 'webhook',
+      action: { kind: 'start', recipeId: quickId, dashboardId: own.id },
+    });
     const page = await open(`/triggers/${trigger.id}`);
     const edit = page.getByRole('region', { name: 'Edit' });
     await edit.getByLabel('Dashboard', { exact: true }).selectOption({ label: 'Spare board' });
     // Archived by someone else while the page is open: moving the trigger there is refused.
     await ok('PATCH', `/v1/dashboards/${spare.id}`, { archived: true });
     await edit.getByRole('button', { name: 'Save changes' }).click();
-    const refused = await call('PATCH', `/v1/triggers/${trigger.id}`, { action: { kind: 'start', recipeId: quickId, dashboardId: spare.id, inputs: {} } });
+    const refused = await call('PATCH', `/v1/triggers/${trigger.id}`, {
+      action: { kind: 'start', recipeId: quickId, dashboardId: spare.id, inputs: {} },
+    });
     expect(refused.status).toBe(409);
-    await expect.poll(() => edit.getByRole('alert').textContent(), { timeout: 10_000 }).toBe(`Refused: ${refused.body.error.message as string}`);
+    await expect
+      .poll(() => edit.getByRole('alert').textContent(), { timeout: 10_000 })
+      .toBe(`Refused: ${refused.body.error.message as string}`);
     expect((await ok('GET', `/v1/triggers/${trigger.id}`)).action.dashboardId).toBe(own.id);
     // Its own dashboard archived too: a rename still saves, since the unchanged action is not sent
     // (a start action sent again is checked again, and refused on an archived dashboard).

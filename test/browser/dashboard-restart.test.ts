@@ -48,17 +48,25 @@ describe('the dashboard page across a server restart', () => {
     await page.locator('.connection', { hasText: 'Connecting' }).waitFor({ timeout: 30_000 });
     await page.keyboard.type('typed-while-down', { delay: 10 });
     const restartedAt = Date.now();
-    restarted = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'], { ...baton.server.env });
+    restarted = spawnCommand(
+      process.execPath,
+      ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'],
+      { ...baton.server.env },
+    );
     await waitForStatus(`${baton.url}/readyz`, 200, 60_000, restarted);
     await saved(page);
     console.log(`page saved again ${Date.now() - restartedAt} ms after the restart began`);
-    const body = async () => ((await ada.request<{ items: Array<{ body: string }> }>('GET', `/v1/dashboards/${dashboard.id}/items`)).items[0]?.body ?? '');
+    const body = async () =>
+      (await ada.request<{ items: Array<{ body: string }> }>('GET', `/v1/dashboards/${dashboard.id}/items`)).items[0]
+        ?.body ?? '';
     await expect.poll(body, { timeout: 30_000 }).toContain('typed-while-down');
     expect(await body()).toContain('acknowledged-before-the-crash');
     expect(await body()).toContain('typed-around-the-crash');
     // A fresh page (another person's view) gets it all from the server.
     const other = await baton.newPage();
     await signIn(other, ada.email, { returnTo: `/dashboards/${dashboard.id}` });
-    await other.locator('article.board-item[aria-label="note: Log"] .note-rendered', { hasText: 'typed-while-down' }).waitFor({ timeout: 30_000 });
+    await other
+      .locator('article.board-item[aria-label="note: Log"] .note-rendered', { hasText: 'typed-while-down' })
+      .waitFor({ timeout: 30_000 });
   }, 240_000);
 });

@@ -35,7 +35,8 @@ async function person(email: string, name: string): Promise<Person> {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are checked by the assertions that read them
-const ok = (who: Person, method: string, path: string, body?: unknown): Promise<any> => who.api.request(method, path, body);
+const ok = (who: Person, method: string, path: string, body?: unknown): Promise<any> =>
+  who.api.request(method, path, body);
 
 /** A dashboard owned by Ada, Bob editing and Vic viewing. */
 async function newDashboard(name: string): Promise<string> {
@@ -53,9 +54,13 @@ async function open(who: Person, dashboardId: string, options: { width?: number;
   page.on('pageerror', (error) => console.error(`[${who.name}] page error:`, error.message));
   await page.goto(`/dashboards/${dashboardId}`);
   try {
-    await page.locator('main.dashboard-page[data-access="read-write"], main.dashboard-page[data-access="readonly"]').waitFor({ timeout: 30_000 });
+    await page
+      .locator('main.dashboard-page[data-access="read-write"], main.dashboard-page[data-access="readonly"]')
+      .waitFor({ timeout: 30_000 });
   } catch (error) {
-    console.error(`[${who.name}] the page never got admitted: ${page.url()}\n${(await page.locator('body').innerText()).slice(0, 2000)}`);
+    console.error(
+      `[${who.name}] the page never got admitted: ${page.url()}\n${(await page.locator('body').innerText()).slice(0, 2000)}`,
+    );
     throw error;
   }
   return page;
@@ -94,7 +99,10 @@ describe('the live dashboard page', () => {
       await card(page, 'Plan').getByRole('button', { name: 'Edit' }).click();
       await card(page, 'Plan').locator('.cm-content').waitFor();
     }
-    await Promise.all([a.keyboard.type('alpha from Ada. ', { delay: 15 }), b.keyboard.type('beta from Bob. ', { delay: 15 })]);
+    await Promise.all([
+      a.keyboard.type('alpha from Ada. ', { delay: 15 }),
+      b.keyboard.type('beta from Bob. ', { delay: 15 }),
+    ]);
     expect(editorChunks).toHaveLength(1);
     for (const page of [a, b]) {
       const editor = card(page, 'Plan').locator('.cm-content');
@@ -102,12 +110,17 @@ describe('the live dashboard page', () => {
       await expect.poll(() => editor.textContent(), { timeout: 15_000 }).toContain('beta from Bob.');
     }
     // Each sees the other's caret labelled with their name (from the server) in their colour.
-    for (const [page, other] of [[a, bob], [b, ada]] as const) {
+    for (const [page, other] of [
+      [a, bob],
+      [b, ada],
+    ] as const) {
       const caret = card(page, 'Plan').locator('.cm-ySelectionCaret', { hasText: other.name });
       await caret.waitFor({ state: 'attached', timeout: 15_000 });
       expect(await caret.evaluate((el) => getComputedStyle(el).borderTopColor)).toBe(rgb(colorFor(other.id)));
       // Presence: who is here, and what they are on (their awareness `focus`).
-      await expect.poll(() => page.getByTestId('presence-person').allTextContents(), { timeout: 10_000 }).toContainEqual(`${other.name} — on Plan`);
+      await expect
+        .poll(() => page.getByTestId('presence-person').allTextContents(), { timeout: 10_000 })
+        .toContainEqual(`${other.name} — on Plan`);
     }
     const stored = await ok(ada, 'GET', `/v1/dashboards/${id}/items`);
     expect(stored.items[0].body).toContain('alpha from Ada.');
@@ -123,7 +136,11 @@ describe('the live dashboard page', () => {
     await expect.poll(() => v.locator('main').getAttribute('data-access')).toBe('readonly');
     await v.getByText('first').waitFor();
     // Nothing to type into or press on the dashboard (the terminal button is disabled for viewers).
-    const controls = v.locator('main.dashboard-page').locator('input:not([disabled]), textarea, select, [contenteditable="true"], button:not([disabled]), .drag-handle, .resize-handle');
+    const controls = v
+      .locator('main.dashboard-page')
+      .locator(
+        'input:not([disabled]), textarea, select, [contenteditable="true"], button:not([disabled]), .drag-handle, .resize-handle',
+      );
     expect(await controls.count()).toBe(0);
     expect(await v.locator('main.dashboard-page input[type=checkbox]').isDisabled()).toBe(true);
     // Owner edits: the viewer sees it without reloading.
@@ -134,9 +151,18 @@ describe('the live dashboard page', () => {
 
   it('a layout change survives a reload and shows in the other browser', async () => {
     const id = await newDashboard('Layout');
-    const item = await ok(ada, 'POST', `/v1/dashboards/${id}/items`, { kind: 'note', title: 'Mover', body: 'drag me', layout: { x: 0, y: 0, w: 6, h: 4 } });
+    const item = await ok(ada, 'POST', `/v1/dashboards/${id}/items`, {
+      kind: 'note',
+      title: 'Mover',
+      body: 'drag me',
+      layout: { x: 0, y: 0, w: 6, h: 4 },
+    });
     const [a, b] = await Promise.all([open(ada, id), open(bob, id)]);
-    const position = (page: Page) => card(page, 'Mover').evaluate((el) => `${(el as HTMLElement).style.getPropertyValue('--x')},${(el as HTMLElement).style.getPropertyValue('--y')}`);
+    const position = (page: Page) =>
+      card(page, 'Mover').evaluate(
+        (el) =>
+          `${(el as HTMLElement).style.getPropertyValue('--x')},${(el as HTMLElement).style.getPropertyValue('--y')}`,
+      );
     expect(await position(b)).toBe('0,0');
     // Drag by the handle: 3 cells right, 2 down (40 px cells).
     const handle = card(a, 'Mover').locator('.drag-handle');
@@ -144,7 +170,8 @@ describe('the live dashboard page', () => {
     if (box === null) throw new Error('no drag handle');
     await a.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await a.mouse.down();
-    for (let step = 1; step <= 6; step++) await a.mouse.move(box.x + box.width / 2 + step * 20, box.y + box.height / 2 + (step * 80) / 6);
+    for (let step = 1; step <= 6; step++)
+      await a.mouse.move(box.x + box.width / 2 + step * 20, box.y + box.height / 2 + (step * 80) / 6);
     await a.mouse.up();
     expect(await position(a)).toBe('3,2');
     await expect.poll(() => position(b), { timeout: 15_000 }).toBe('3,2');
@@ -153,7 +180,9 @@ describe('the live dashboard page', () => {
     await a.keyboard.press('ArrowRight');
     await a.keyboard.press('Shift+ArrowDown');
     await expect.poll(() => position(b), { timeout: 15_000 }).toBe('4,2');
-    await expect.poll(async () => (await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items[0].layout, { timeout: 15_000 }).toEqual({ x: 4, y: 2, w: 6, h: 5 });
+    await expect
+      .poll(async () => (await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items[0].layout, { timeout: 15_000 })
+      .toEqual({ x: 4, y: 2, w: 6, h: 5 });
     await b.reload();
     await card(b, 'Mover').waitFor();
     expect(await position(b)).toBe('4,2');
@@ -162,7 +191,9 @@ describe('the live dashboard page', () => {
 
   it('an approval decided in one browser shows who approved in the other; a decision that does not apply shows why', async () => {
     const id = await newDashboard('Approvals');
-    const recipe = await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship it?", quorum: 2 }\n' });
+    const recipe = await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/recipes`, {
+      yaml: 'name: gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship it?", quorum: 2 }\n',
+    });
     const execution = await ok(ada, 'POST', `/v1/recipes/${recipe.id}/executions`, { dashboardId: id });
     const [a, b] = await Promise.all([open(ada, id), open(bob, id, { width: 375 })]);
     const approval = (page: Page) => page.locator(`[data-approval="${execution.id}:gate"]`);
@@ -176,7 +207,10 @@ describe('the live dashboard page', () => {
     await approval(b).getByLabel('Comment (optional)').fill('looks good');
     const clicked = Date.now();
     await approve.click();
-    await approval(a).getByTestId('decision').filter({ hasText: `Approved by ${bob.name}` }).waitFor({ timeout: 15_000 });
+    await approval(a)
+      .getByTestId('decision')
+      .filter({ hasText: `Approved by ${bob.name}` })
+      .waitFor({ timeout: 15_000 });
     console.log(`approval by ${bob.name} shown in the other browser ${Date.now() - clicked} ms after the click`);
     expect(await approval(a).getByTestId('decision').textContent()).toContain('looks good');
     // Bob's second voice does not count: the API's 409 reason is shown.
@@ -186,7 +220,9 @@ describe('the live dashboard page', () => {
     await approval(a).getByRole('button', { name: 'Approve' }).click();
     await approval(b).locator('.badge.status-approved').waitFor({ timeout: 15_000 });
     await b.locator(`[data-execution="${execution.id}"] .badge.status-succeeded`).first().waitFor({ timeout: 30_000 });
-    expect(await b.locator(`[data-execution="${execution.id}"] a`).first().getAttribute('href')).toBe(`/executions/${execution.id}`);
+    expect(await b.locator(`[data-execution="${execution.id}"] a`).first().getAttribute('href')).toBe(
+      `/executions/${execution.id}`,
+    );
     await screenshot(a, 'dashboard-executions');
   }, 180_000);
 
@@ -198,7 +234,10 @@ describe('the live dashboard page', () => {
     await screenshot(v, 'dashboard-dark');
     const removed = Date.now();
     await ok(ada, 'DELETE', `/v1/dashboards/${id}/members/${vic.id}`);
-    await v.getByRole('alert').filter({ hasText: 'You no longer have access to this dashboard' }).waitFor({ timeout: 15_000 });
+    await v
+      .getByRole('alert')
+      .filter({ hasText: 'You no longer have access to this dashboard' })
+      .waitFor({ timeout: 15_000 });
     console.log(`access loss shown ${Date.now() - removed} ms after the removal`);
     expect(await v.getByText('for members').count()).toBe(0);
   }, 120_000);
@@ -224,13 +263,28 @@ describe('the live dashboard page', () => {
     await form.getByRole('alert').filter({ hasText: 'http(s)' }).waitFor();
     await form.getByLabel('Address').fill('https://example.com/spec');
     await form.getByRole('button', { name: 'Add link' }).click();
-    await b.locator('article.board-item[aria-label="link: Spec"] a[href="https://example.com/spec"]').waitFor({ timeout: 15_000 });
-    const items = (await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items as Array<{ kind: string; title: string; done?: boolean; assignee?: string | null; author: string }>;
-    expect(items.find((i) => i.kind === 'todo')).toMatchObject({ title: 'Write the changelog', done: true, assignee: ada.id, author: ada.id });
+    await b
+      .locator('article.board-item[aria-label="link: Spec"] a[href="https://example.com/spec"]')
+      .waitFor({ timeout: 15_000 });
+    const items = (await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items as Array<{
+      kind: string;
+      title: string;
+      done?: boolean;
+      assignee?: string | null;
+      author: string;
+    }>;
+    expect(items.find((i) => i.kind === 'todo')).toMatchObject({
+      title: 'Write the changelog',
+      done: true,
+      assignee: ada.id,
+      author: ada.id,
+    });
     b.once('dialog', (dialog) => void dialog.accept());
     await todo(b).getByRole('button', { name: 'Delete Write the changelog' }).click();
     await todo(a).waitFor({ state: 'detached', timeout: 15_000 });
-    expect((await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items.map((i: { title: string }) => i.title)).toEqual(['Spec']);
+    expect((await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items.map((i: { title: string }) => i.title)).toEqual([
+      'Spec',
+    ]);
   }, 120_000);
 
   it('shows each step’s status, attempt, progress and artifacts, and the sessions, as the server mirrors them (a viewer too)', async () => {
@@ -269,13 +323,21 @@ steps:
     expect(await session.locator('.badge').textContent()).toMatch(/\w/);
     // Opening a terminal needs control: a viewer's Terminal button is disabled (test/browser/terminal.test.ts opens one).
     expect(await v.locator('.sessions-panel').getByRole('button', { name: 'Terminal' }).isDisabled()).toBe(true);
-    expect(await v.locator(`[data-execution="${execution.id}"] a`).first().getAttribute('href')).toBe(`/executions/${execution.id}`);
+    expect(await v.locator(`[data-execution="${execution.id}"] a`).first().getAttribute('href')).toBe(
+      `/executions/${execution.id}`,
+    );
     await screenshot(v, 'dashboard-runs');
   }, 180_000);
 
   it('renders a note’s markdown without letting it run script', async () => {
     const id = await newDashboard('Hostile');
-    const body = ['# Heading', '[safe](https://example.com) [bad](javascript:window.pwned=1) [data](data:text/html,<script>window.pwned=1</script>)', '<img src="x" onerror="window.pwned=1">', '<script>window.pwned=1</script>', '<a href="jAvAsCrIpT:window.pwned=1">mixed case</a>'].join('\n\n');
+    const body = [
+      '# Heading',
+      '[safe](https://example.com) [bad](javascript:window.pwned=1) [data](data:text/html,<script>window.pwned=1</script>)',
+      '<img src="x" onerror="window.pwned=1">',
+      '<script>window.pwned=1</script>',
+      '<a href="jAvAsCrIpT:window.pwned=1">mixed case</a>',
+    ].join('\n\n');
     await ok(ada, 'POST', `/v1/dashboards/${id}/items`, { kind: 'note', title: 'Hostile', body });
     const page = await open(bob, id);
     const rendered = card(page, 'Hostile').locator('.note-rendered');
@@ -294,12 +356,25 @@ steps:
 
   it('has no serious or critical accessibility violations (axe-core), for an editor and a viewer', async () => {
     const id = await newDashboard('Accessible');
-    await ok(ada, 'POST', `/v1/dashboards/${id}/items`, { kind: 'note', title: 'Readme', body: 'Some *notes* and a [link](https://example.com).' });
+    await ok(ada, 'POST', `/v1/dashboards/${id}/items`, {
+      kind: 'note',
+      title: 'Readme',
+      body: 'Some *notes* and a [link](https://example.com).',
+    });
     await ok(ada, 'POST', `/v1/dashboards/${id}/items`, { kind: 'todo', title: 'Review', assignee: bob.id });
-    await ok(ada, 'POST', `/v1/dashboards/${id}/items`, { kind: 'link', title: 'Docs', url: 'https://example.com/docs' });
-    const recipe = await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: gate-a11y\nsteps:\n  - { id: gate, kind: approval, prompt: "Go?" }\n' });
+    await ok(ada, 'POST', `/v1/dashboards/${id}/items`, {
+      kind: 'link',
+      title: 'Docs',
+      url: 'https://example.com/docs',
+    });
+    const recipe = await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/recipes`, {
+      yaml: 'name: gate-a11y\nsteps:\n  - { id: gate, kind: approval, prompt: "Go?" }\n',
+    });
     await ok(ada, 'POST', `/v1/recipes/${recipe.id}/executions`, { dashboardId: id });
-    for (const [who, dark] of [[bob, false], [vic, true]] as const) {
+    for (const [who, dark] of [
+      [bob, false],
+      [vic, true],
+    ] as const) {
       const page = await open(who, id, { dark });
       await page.getByText('Go?').waitFor({ timeout: 30_000 });
       await card(page, 'Readme').waitFor();
@@ -315,8 +390,18 @@ steps:
 async function seriousViolations(page: Page): Promise<string[]> {
   await page.evaluate(readFileSync('node_modules/axe-core/axe.min.js', 'utf8'));
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
-    return (await axe.run(document)).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            context: Document,
+          ): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }>;
+        };
+      }
+    ).axe;
+    return (await axe.run(document)).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
   });
 }
 

@@ -14,7 +14,11 @@ const grantType = 'urn:ietf:params:oauth:grant-type:device_code';
 beforeAll(async () => {
   baton = await startConsole();
   // bypassCSP only so axe can be injected; the page itself runs under the console's CSP otherwise.
-  context = await baton.browser.newContext({ baseURL: baton.url, viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  context = await baton.browser.newContext({
+    baseURL: baton.url,
+    viewport: { width: 1280, height: 900 },
+    bypassCSP: true,
+  });
 }, 240_000);
 afterAll(async () => {
   await context?.close();
@@ -26,11 +30,16 @@ type Answer = { status: number; body: any };
 
 /** The terminal's side: form-encoded, as RFC 8628 has it. */
 async function device(path: string, fields: Record<string, string>): Promise<Answer> {
-  const res = await fetch(`${baton.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  const res = await fetch(`${baton.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
   return { status: res.status, body: await res.json() };
 }
 const startCode = (name: string) => device('/auth/device/code', { client_id: 'baton-cli', client_name: name });
-const poll = (deviceCode: string) => device('/auth/device/token', { grant_type: grantType, device_code: deviceCode, client_id: 'baton-cli' });
+const poll = (deviceCode: string) =>
+  device('/auth/device/token', { grant_type: grantType, device_code: deviceCode, client_id: 'baton-cli' });
 
 async function openPage(dark = false): Promise<Page> {
   const page = await context.newPage();
@@ -56,10 +65,13 @@ describe('/device', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL((url) => url.pathname === '/device', { timeout: 30_000 });
 
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign in a device?' }).isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => page.getByRole('heading', { name: 'Sign in a device?' }).isVisible(), { timeout: 10_000 })
+      .toBe(true);
     await expect.poll(() => page.getByText('“ada-laptop”').isVisible()).toBe(true);
     expect(await page.getByText(code.body.user_code).isVisible()).toBe(true);
-    for (const scope of ['read', 'write', 'control', 'admin']) expect(await page.getByRole('checkbox', { name: new RegExp(`^${scope}`) }).isChecked()).toBe(true);
+    for (const scope of ['read', 'write', 'control', 'admin'])
+      expect(await page.getByRole('checkbox', { name: new RegExp(`^${scope}`) }).isChecked()).toBe(true);
     const violations = await axeViolations(page);
     expect(violations.map((v) => `${v.id} (${v.impact}) ${v.help} at ${v.targets.join(', ')}`)).toEqual([]);
     await screenshot(page, 'device-approve');
@@ -69,7 +81,9 @@ describe('/device', () => {
     await page.keyboard.press('Space');
     await page.getByRole('button', { name: 'Approve' }).focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByText('You can return to your terminal').isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => page.getByText('You can return to your terminal').isVisible(), { timeout: 10_000 })
+      .toBe(true);
     expect(await page.getByRole('heading', { name: 'Device signed in' }).isVisible()).toBe(true);
 
     // The terminal's next poll gets the token: Ada's, without admin, and only once.
@@ -77,7 +91,10 @@ describe('/device', () => {
     expect(granted).toMatchObject({ status: 200, body: { token_type: 'Bearer', scope: 'read write control' } });
     const me = await fetch(`${baton.url}/v1/me`, { headers: { authorization: `Bearer ${granted.body.access_token}` } });
     expect(me.status).toBe(200);
-    expect(await me.json()).toMatchObject({ user: { email: 'ada@example.com' }, authentication: { via: 'token', scopes: ['read', 'write', 'control'] } });
+    expect(await me.json()).toMatchObject({
+      user: { email: 'ada@example.com' },
+      authentication: { via: 'token', scopes: ['read', 'write', 'control'] },
+    });
     expect((await pollUntilDecided(code.body.device_code)).body.error).toBe('invalid_grant');
     await page.close();
   }, 120_000);
@@ -88,7 +105,9 @@ describe('/device', () => {
     const input = page.getByLabel('Code');
     await input.fill('CCCC-CCCC');
     await input.press('Enter');
-    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toContain('No sign-in is waiting for this code');
+    await expect
+      .poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 })
+      .toContain('No sign-in is waiting for this code');
 
     const code = await startCode('build-box');
     // Typed as people type: lower case, no dash.
@@ -96,7 +115,9 @@ describe('/device', () => {
     await input.press('Enter');
     await expect.poll(() => page.getByText('“build-box”').isVisible(), { timeout: 10_000 }).toBe(true);
     await page.getByRole('button', { name: 'Deny' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign-in denied' }).isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => page.getByRole('heading', { name: 'Sign-in denied' }).isVisible(), { timeout: 10_000 })
+      .toBe(true);
     expect((await pollUntilDecided(code.body.device_code)).body.error).toBe('access_denied');
 
     // The same link again: the code is used up, and the page says so.

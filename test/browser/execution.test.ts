@@ -21,7 +21,10 @@ type Answer = any;
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Answer }> {
   const res = await fetch(`${app.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${ada.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${ada.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -49,8 +52,18 @@ async function open(path: string, options: { width?: number; dark?: boolean } = 
 async function seriousViolations(page: Page): Promise<string[]> {
   await page.evaluate(readFileSync('node_modules/axe-core/axe.min.js', 'utf8'));
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
-    return (await axe.run(document)).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            context: Document,
+          ): Promise<{ violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: unknown[] }> }> }>;
+        };
+      }
+    ).axe;
+    return (await axe.run(document)).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
   });
   return violations;
 }
@@ -92,7 +105,11 @@ steps:
   - { id: gate, kind: approval, prompt: "Ship \${inputs.title}?" }
 `;
   recipeId = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml })).id;
-  quickId = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: quick\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n' })).id;
+  quickId = (
+    await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+      yaml: 'name: quick\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n',
+    })
+  ).id;
 }, 300_000);
 
 afterAll(async () => app?.stop(), 60_000);
@@ -116,7 +133,9 @@ describe('recipes, home and the execution page', () => {
     expect(await dialog.getByLabel(/^title/).getAttribute('aria-required')).toBe('true');
     // Started without the required input: the server's issue shows at that field.
     await dialog.getByRole('button', { name: 'Start' }).click();
-    await expect.poll(() => dialog.locator('[data-field="inputs.title"] .field-error').textContent(), { timeout: 15_000 }).toContain('is required');
+    await expect
+      .poll(() => dialog.locator('[data-field="inputs.title"] .field-error').textContent(), { timeout: 15_000 })
+      .toContain('is required');
     expect(await seriousViolations(page)).toEqual([]);
     await dialog.getByLabel(/^title/).fill('v1.2');
     await dialog.getByLabel(/^count/).fill('3');
@@ -146,9 +165,13 @@ describe('recipes, home and the execution page', () => {
     await step(home, 'gate').getByLabel('Comment').fill('ship it');
     await step(home, 'gate').getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => status(home), { timeout: 30_000 }).toBe('succeeded');
-    await expect.poll(() => step(home, 'gate').locator('.decisions').textContent(), { timeout: 15_000 }).toContain('Approved by Ada Lovelace');
+    await expect
+      .poll(() => step(home, 'gate').locator('.decisions').textContent(), { timeout: 15_000 })
+      .toContain('Approved by Ada Lovelace');
     expect(await step(home, 'gate').locator('.decisions').textContent()).toContain('ship it');
-    await expect.poll(() => home.locator('.timeline li[data-type="approval.decided"]').count(), { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(() => home.locator('.timeline li[data-type="approval.decided"]').count(), { timeout: 15_000 })
+      .toBe(1);
     expect(await home.locator('.artifact h3').first().textContent()).toContain('Build report');
     await home.getByRole('button', { name: 'Show whole content' }).click();
     await home.locator('.artifact pre', { hasText: 'all green' }).waitFor({ timeout: 15_000 });
@@ -172,12 +195,16 @@ describe('recipes, home and the execution page', () => {
     expect(await note.getAttribute('role')).toBe('alert');
 
     // Move to a newer version, then cancel with a reason: both through the page, both recorded.
-    await ok('PUT', `/v1/recipes/${quickId}`, { yaml: 'name: quick\nsteps:\n  - { id: gate, kind: approval, prompt: "go now?" }\n' });
+    await ok('PUT', `/v1/recipes/${quickId}`, {
+      yaml: 'name: quick\nsteps:\n  - { id: gate, kind: approval, prompt: "go now?" }\n',
+    });
     const actions = page.locator('section[aria-labelledby="actions-heading"]');
     await actions.getByLabel('Move to version').fill('2');
     await actions.getByRole('button', { name: 'Move', exact: true }).click();
     await expect.poll(() => note.getAttribute('data-outcome'), { timeout: 15_000 }).toBe('ok');
-    await expect.poll(async () => (await ok('GET', `/v1/executions/${executionId}`)).recipeVersion, { timeout: 15_000 }).toBe(2);
+    await expect
+      .poll(async () => (await ok('GET', `/v1/executions/${executionId}`)).recipeVersion, { timeout: 15_000 })
+      .toBe(2);
     await actions.getByLabel('Reason (optional)').fill('not needed any more');
     await actions.getByRole('button', { name: 'Cancel execution' }).click();
     await expect.poll(() => status(page), { timeout: 15_000 }).toBe('cancelled');
@@ -190,7 +217,9 @@ describe('recipes, home and the execution page', () => {
     const other = await quick(false);
     const page = await open(`/?workspace=${workspaceId}`, { width: 375, dark: true });
     const rows = page.locator('table.executions tbody tr');
-    await expect.poll(() => page.locator(`table.executions tr[data-execution="${other}"]`).count(), { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(() => page.locator(`table.executions tr[data-execution="${other}"]`).count(), { timeout: 15_000 })
+      .toBe(1);
     // Controlled by the URL: the box shows checked once the navigation that wrote the filter landed.
     await page.getByRole('checkbox', { name: 'succeeded' }).click();
     await expect.poll(() => page.getByRole('checkbox', { name: 'succeeded' }).isChecked()).toBe(true);
@@ -213,7 +242,7 @@ describe('recipes, home and the execution page', () => {
     await fullScreenshot(page, 'home-narrow-dark');
   }, 120_000);
 
-  it('the execution page follows the execution live (the dashboard\'s state document), without focus or reload', async () => {
+  it("the execution page follows the execution live (the dashboard's state document), without focus or reload", async () => {
     const executionId = await quick(false);
     const page = await open(`/executions/${executionId}`);
     await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
@@ -226,7 +255,9 @@ describe('recipes, home and the execution page', () => {
     const decidedAt = Date.now();
     await ok('POST', `/v1/executions/${executionId}/steps/gate/approve`, { comment: 'from elsewhere' });
     await expect.poll(() => status(page), { timeout: 15_000 }).toBe('succeeded');
-    await expect.poll(() => page.locator('.timeline li[data-type="approval.decided"]').count(), { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(() => page.locator('.timeline li[data-type="approval.decided"]').count(), { timeout: 15_000 })
+      .toBe(1);
     console.log(`execution page showed the approval ${Date.now() - decidedAt} ms after it was made`);
   }, 120_000);
 
@@ -237,7 +268,9 @@ describe('recipes, home and the execution page', () => {
     await dashboards.getByRole('button', { name: 'Create' }).click();
     const card = dashboards.locator('li', { has: page.getByRole('link', { name: 'Scratch board' }) });
     await card.waitFor({ timeout: 15_000 });
-    const created = (await ok('GET', `/v1/workspaces/${workspaceId}/dashboards`)).dashboards.find((d: { name: string }) => d.name === 'Scratch board');
+    const created = (await ok('GET', `/v1/workspaces/${workspaceId}/dashboards`)).dashboards.find(
+      (d: { name: string }) => d.name === 'Scratch board',
+    );
     expect(created.archivedAt).toBeNull();
     await card.getByRole('button', { name: 'Archive Scratch board' }).click();
     await card.waitFor({ state: 'detached', timeout: 15_000 });
@@ -246,10 +279,16 @@ describe('recipes, home and the execution page', () => {
     await card.getByRole('button', { name: 'Restore Scratch board' }).click();
     await card.getByRole('button', { name: 'Archive Scratch board' }).waitFor({ timeout: 15_000 });
     expect((await ok('GET', `/v1/dashboards/${created.id}`)).archivedAt).toBeNull();
-    expect(await card.getByRole('link', { name: 'Scratch board' }).getAttribute('href')).toBe(`/dashboards/${created.id}`);
+    expect(await card.getByRole('link', { name: 'Scratch board' }).getAttribute('href')).toBe(
+      `/dashboards/${created.id}`,
+    );
 
     // More than a page (25) of executions of one recipe: "More" appends the next page.
-    const paged = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: paged\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n' })).id;
+    const paged = (
+      await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: 'name: paged\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n',
+      })
+    ).id;
     for (let i = 0; i < 27; i++) await ok('POST', `/v1/recipes/${paged}/executions`, { dashboardId });
     await page.goto(`/?workspace=${workspaceId}&recipe=${paged}`);
     const rows = page.locator('table.executions tbody tr');
@@ -261,13 +300,15 @@ describe('recipes, home and the execution page', () => {
 
   it('a failed run shows in Needs you; its step is retried on the execution page; a sub-recipe links child and parent', async () => {
     // A parent whose first step fails once (the retry succeeds) and whose second runs `quick` as a child.
-    const parent = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: `name: parent
+    const parent = (
+      await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: `name: parent
 steps:
   - { id: flaky, kind: agent, profile: coder, prompt: go, input: { failAttempts: 1 } }
   - { id: sub, kind: recipe, recipe: ${quickId} }
 `,
-    })).id;
+      })
+    ).id;
     const { id } = await ok('POST', `/v1/recipes/${parent}/executions`, { dashboardId });
     await expect.poll(async () => (await ok('GET', `/v1/executions/${id}`)).status, { timeout: 30_000 }).toBe('failed');
     const page = await open(`/?workspace=${workspaceId}`);
@@ -277,7 +318,9 @@ steps:
     expect(Number(await page.getByTestId('failed-count').textContent())).toBeGreaterThanOrEqual(1);
     await failed.click();
     await page.waitForURL((url) => url.pathname === `/executions/${id}`);
-    await expect.poll(() => step(page, 'flaky').locator('.step-error').textContent(), { timeout: 15_000 }).toContain('scripted failure');
+    await expect
+      .poll(() => step(page, 'flaky').locator('.step-error').textContent(), { timeout: 15_000 })
+      .toContain('scripted failure');
     await step(page, 'flaky').getByText('More actions on “flaky”').click();
     await step(page, 'flaky').getByRole('button', { name: 'Retry step' }).click();
     // The retry succeeds and the child starts: the parent waits on it, and links to it.
@@ -291,10 +334,20 @@ steps:
     await page.waitForURL((url) => url.pathname === `/executions/${id}`);
   }, 120_000);
 
-  it('/recipes hides archived recipes until asked, and shows each recipe\'s versions', async () => {
-    const kept = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: versioned\nsteps:\n  - { id: gate, kind: approval, prompt: "one?" }\n' })).id;
-    await ok('PUT', `/v1/recipes/${kept}`, { yaml: 'name: versioned\nsteps:\n  - { id: gate, kind: approval, prompt: "two?" }\n' });
-    const old = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: retired\nsteps:\n  - { id: gate, kind: approval, prompt: "old?" }\n' })).id;
+  it("/recipes hides archived recipes until asked, and shows each recipe's versions", async () => {
+    const kept = (
+      await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: 'name: versioned\nsteps:\n  - { id: gate, kind: approval, prompt: "one?" }\n',
+      })
+    ).id;
+    await ok('PUT', `/v1/recipes/${kept}`, {
+      yaml: 'name: versioned\nsteps:\n  - { id: gate, kind: approval, prompt: "two?" }\n',
+    });
+    const old = (
+      await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: 'name: retired\nsteps:\n  - { id: gate, kind: approval, prompt: "old?" }\n',
+      })
+    ).id;
     await ok('POST', `/v1/recipes/${old}/archive`, {});
     const page = await open(`/recipes?workspace=${workspaceId}`);
     const item = (id: string) => page.locator(`li[data-recipe="${id}"]`);
@@ -307,20 +360,24 @@ steps:
     // Versions, newest first, each with its source.
     await item(kept).getByText('Versions').click();
     const versions = item(kept).locator('ol li summary');
-    await expect.poll(() => versions.allTextContents(), { timeout: 15_000 }).toEqual([expect.stringMatching(/^v2 /), expect.stringMatching(/^v1 /)]);
+    await expect
+      .poll(() => versions.allTextContents(), { timeout: 15_000 })
+      .toEqual([expect.stringMatching(/^v2 /), expect.stringMatching(/^v1 /)]);
     await versions.first().click();
     expect(await item(kept).locator('ol li pre').first().textContent()).toContain('two?');
   }, 120_000);
 
-  it('pause, resume, skip a step before it is reached, edit a pending step\'s input and send an event, all from the page', async () => {
-    const evented = (await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: `name: evented
+  it("pause, resume, skip a step before it is reached, edit a pending step's input and send an event, all from the page", async () => {
+    const evented = (
+      await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: `name: evented
 steps:
   - { id: hold, kind: wait, event: { name: go } }
   - { id: work, kind: agent, profile: coder, prompt: go, input: { duration: 10 } }
   - { id: later, kind: agent, profile: coder, prompt: go, input: { duration: 10, output: { from: original } } }
 `,
-    })).id;
+      })
+    ).id;
     const { id } = await ok('POST', `/v1/recipes/${evented}/executions`, { dashboardId });
     const page = await open(`/executions/${id}`);
     await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
@@ -337,14 +394,20 @@ steps:
     await step(page, 'work').getByText('More actions on “work”').click();
     await step(page, 'work').getByLabel('Output to skip with (JSON, optional)').fill('{"skipped": true}');
     await step(page, 'work').getByRole('button', { name: 'Skip step' }).click();
-    await expect.poll(() => step(page, 'work').locator('[data-outcome]').getAttribute('data-outcome'), { timeout: 15_000 }).toBe('ok');
+    await expect
+      .poll(() => step(page, 'work').locator('[data-outcome]').getAttribute('data-outcome'), { timeout: 15_000 })
+      .toBe('ok');
     // The step turns skipped on the page, and what was done stays shown next to it.
     await expect.poll(() => step(page, 'work').getAttribute('data-status'), { timeout: 15_000 }).toBe('skipped');
     expect(await step(page, 'work').locator('[data-outcome]').textContent()).toContain('Skip "work": done');
     await step(page, 'later').getByText('More actions on “later”').click();
-    await step(page, 'later').getByLabel('New input (JSON object)').fill('{"duration": 10, "output": {"from": "edited"}}');
+    await step(page, 'later')
+      .getByLabel('New input (JSON object)')
+      .fill('{"duration": 10, "output": {"from": "edited"}}');
     await step(page, 'later').getByRole('button', { name: 'Replace input' }).click();
-    await expect.poll(() => step(page, 'later').locator('[data-outcome]').getAttribute('data-outcome'), { timeout: 15_000 }).toBe('ok');
+    await expect
+      .poll(() => step(page, 'later').locator('[data-outcome]').getAttribute('data-outcome'), { timeout: 15_000 })
+      .toBe('ok');
 
     await actions.getByLabel('Event name').fill('go');
     await actions.getByLabel('Payload (JSON, optional)').fill('{"by": "console"}');
@@ -353,7 +416,17 @@ steps:
     const done = await ok('GET', `/v1/executions/${id}`);
     expect(done.steps.work).toMatchObject({ status: 'skipped', output: { skipped: true } });
     expect(done.steps.later.output).toMatchObject({ from: 'edited' });
-    const types = await page.locator('.timeline li').evaluateAll((items) => items.map((li) => li.getAttribute('data-type')));
-    expect(types).toEqual(expect.arrayContaining(['execution.paused', 'execution.resumed', 'step.skipped', 'step.input_edited', 'event.received']));
+    const types = await page
+      .locator('.timeline li')
+      .evaluateAll((items) => items.map((li) => li.getAttribute('data-type')));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'execution.paused',
+        'execution.resumed',
+        'step.skipped',
+        'step.input_edited',
+        'event.received',
+      ]),
+    );
   }, 120_000);
 });

@@ -32,7 +32,10 @@ async function replaceText(page: Page, text: string): Promise<void> {
 function underlinedLines(page: Page): Promise<Array<{ line: number; text: string }>> {
   return page.evaluate(() => {
     const lines = [...document.querySelectorAll('.cm-content > .cm-line')];
-    return [...document.querySelectorAll('.cm-content .cm-lintRange-error')].map((mark) => ({ line: lines.indexOf(mark.closest('.cm-line') as Element) + 1, text: mark.textContent ?? '' }));
+    return [...document.querySelectorAll('.cm-content .cm-lintRange-error')].map((mark) => ({
+      line: lines.indexOf(mark.closest('.cm-line') as Element) + 1,
+      text: mark.textContent ?? '',
+    }));
   });
 }
 
@@ -88,7 +91,7 @@ beforeAll(async () => {
 afterAll(async () => app?.stop(), 60_000);
 
 describe('the recipe editor', () => {
-  it('shows the server\'s problem deep in a step at that step\'s line, moves there from the list, and saves the fix as a new version', async () => {
+  it("shows the server's problem deep in a step at that step's line, moves there from the list, and saves the fix as a new version", async () => {
     const recipe = await ada.createRecipe(workspaceId, { yaml: v1 });
     const page = await open(`/recipes?workspace=${workspaceId}`);
     const scripts: string[] = [];
@@ -103,7 +106,9 @@ describe('the recipe editor', () => {
     await page.waitForURL((url) => url.pathname === `/recipes/${recipe.id}/edit`);
     const editor = page.getByRole('textbox', { name: 'YAML of release-notes' });
     // The latest version's source, as YAML.
-    await expect.poll(() => editor.textContent(), { timeout: 30_000 }).toContain('Publish the notes of ${inputs.title}?');
+    await expect
+      .poll(() => editor.textContent(), { timeout: 30_000 })
+      .toContain('Publish the notes of ${inputs.title}?');
     expect(await page.getByText('Saving adds version 2').count()).toBe(1);
     expect(scripts.filter((path) => path.includes('recipe-yaml-editor'))).toHaveLength(1);
 
@@ -128,7 +133,9 @@ describe('the recipe editor', () => {
     await page.keyboard.insertText('2');
     await page.getByRole('button', { name: 'Save new version' }).click();
     await page.waitForURL((url) => url.pathname === '/recipes', { timeout: 15_000 });
-    await expect.poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 }).toBe('Saved “release-notes” v2');
+    await expect
+      .poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 })
+      .toBe('Saved “release-notes” v2');
     const row = page.locator(`li[data-recipe="${recipe.id}"]`);
     await expect.poll(() => row.getByTestId('recipe-version').textContent(), { timeout: 15_000 }).toMatch(/^v2 /);
     // Its versions: v2 first, its source readable (and reachable by keyboard when it scrolls).
@@ -137,7 +144,10 @@ describe('the recipe editor', () => {
     expect(await row.locator('ol li pre').first().textContent()).toContain('"factor": 2');
     expect(await axeViolations(page)).toEqual([]);
     const saved: Answer = await ada.request('GET', `/v1/recipes/${recipe.id}`);
-    expect(saved.latest.source.steps[1]).toMatchObject({ id: 'polish', retry: { maxAttempts: 3, backoff: { initial: '1s', factor: 2, max: '1m' } } });
+    expect(saved.latest.source.steps[1]).toMatchObject({
+      id: 'polish',
+      retry: { maxAttempts: 3, backoff: { initial: '1s', factor: 2, max: '1m' } },
+    });
   }, 180_000);
 
   it('a new recipe: a syntax error shows at its line as it is typed and after saving, then the recipe is created', async () => {
@@ -162,38 +172,54 @@ describe('the recipe editor', () => {
     // Saved anyway: the server refuses it; its "does not parse … at line 4" is the same problem, shown once.
     await page.getByRole('button', { name: 'Create recipe' }).click();
     await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: 15_000 }).toContain('Not saved');
-    expect(await page.locator('.recipe-problems li').evaluateAll((items) => items.map((li) => li.getAttribute('data-line')))).not.toContain('1');
+    expect(
+      await page.locator('.recipe-problems li').evaluateAll((items) => items.map((li) => li.getAttribute('data-line'))),
+    ).not.toContain('1');
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'recipe-editor-dark');
 
     await replaceText(page, 'name: hello\nsteps:\n  - id: ask\n    kind: approval\n    prompt: "Hello?"\n');
-    await expect.poll(() => page.locator('.recipe-problems li[data-origin="syntax"]').count(), { timeout: 15_000 }).toBe(0);
+    await expect
+      .poll(() => page.locator('.recipe-problems li[data-origin="syntax"]').count(), { timeout: 15_000 })
+      .toBe(0);
     // Saved from the keyboard, without leaving the editor.
     await page.keyboard.press('ControlOrMeta+s');
     await page.waitForURL((url) => url.pathname === '/recipes', { timeout: 15_000 });
-    await expect.poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 }).toBe('Saved “hello” v1');
+    await expect
+      .poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 })
+      .toBe('Saved “hello” v1');
     const { recipes }: Answer = await ada.request('GET', `/v1/workspaces/${workspaceId}/recipes`);
     expect(recipes.map((r: Answer) => r.name)).toContain('hello');
   }, 180_000);
 
   it('archives a recipe from /recipes (no Edit or Run then) and restores it', async () => {
-    const recipe = await ada.createRecipe(workspaceId, { yaml: 'name: retire-me\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n' });
-    await ada.createRecipe(workspaceId, { yaml: 'name: keep-me\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n' });
+    const recipe = await ada.createRecipe(workspaceId, {
+      yaml: 'name: retire-me\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n',
+    });
+    await ada.createRecipe(workspaceId, {
+      yaml: 'name: keep-me\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n',
+    });
     const page = await open(`/recipes?workspace=${workspaceId}`, { width: 375 });
     const row = page.locator(`li[data-recipe="${recipe.id}"]`);
     await row.waitFor({ timeout: 15_000 });
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'recipes-narrow');
     await row.getByRole('button', { name: 'Archive retire-me' }).click();
-    await expect.poll(async () => (await ada.request<Answer>('GET', `/v1/recipes/${recipe.id}`)).archivedAt, { timeout: 15_000 }).not.toBeNull();
+    await expect
+      .poll(async () => (await ada.request<Answer>('GET', `/v1/recipes/${recipe.id}`)).archivedAt, { timeout: 15_000 })
+      .not.toBeNull();
     // Gone from the list once it is read again (the other recipes are there).
-    await expect.poll(async () => [await row.count(), (await page.locator('li[data-recipe]').count()) > 0], { timeout: 15_000 }).toEqual([0, true]);
+    await expect
+      .poll(async () => [await row.count(), (await page.locator('li[data-recipe]').count()) > 0], { timeout: 15_000 })
+      .toEqual([0, true]);
     await page.getByLabel('Show archived recipes').check();
     await row.waitFor({ timeout: 15_000 });
     expect(await row.getByRole('link', { name: /^Edit/ }).count()).toBe(0);
     expect(await row.getByRole('button', { name: /^Run/ }).count()).toBe(0);
     await row.getByRole('button', { name: 'Restore retire-me' }).click();
-    await expect.poll(async () => (await ada.request<Answer>('GET', `/v1/recipes/${recipe.id}`)).archivedAt, { timeout: 15_000 }).toBeNull();
+    await expect
+      .poll(async () => (await ada.request<Answer>('GET', `/v1/recipes/${recipe.id}`)).archivedAt, { timeout: 15_000 })
+      .toBeNull();
     await row.getByRole('link', { name: 'Edit retire-me' }).waitFor({ timeout: 15_000 });
   }, 120_000);
 });

@@ -27,10 +27,15 @@ let workspaceId: string;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are checked by the assertions that read them
 type Answer = any;
-const ok = (who: Person, method: string, path: string, body?: unknown): Promise<Answer> => who.api.request(method, path, body);
+const ok = (who: Person, method: string, path: string, body?: unknown): Promise<Answer> =>
+  who.api.request(method, path, body);
 
 async function person(email: string, name: string): Promise<Person> {
-  const context = await baton.browser.newContext({ baseURL: baton.url, viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  const context = await baton.browser.newContext({
+    baseURL: baton.url,
+    viewport: { width: 1280, height: 900 },
+    bypassCSP: true,
+  });
   const page = await context.newPage();
   await signIn(page, email, { name });
   await page.close();
@@ -214,7 +219,9 @@ describe('API tokens', () => {
     await expectNoSeriousAxe(page, 'tokens');
 
     // Nothing of it in storage; after a reload the list stays and the secret is gone.
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    const stored = await page.evaluate(
+      () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+    );
     expect(stored).not.toContain(secret);
     await page.reload();
     await page.locator('tr[data-token="deploy script"]').waitFor();
@@ -277,7 +284,12 @@ describe('integrations', () => {
   }, 120_000);
 
   it('an admin connects a GitHub App installation from the page, sees it listed without its secrets, and disconnects it', async () => {
-    github.addInstallation({ id: 4242, account: { login: 'acme-org', type: 'Organization' }, repositories: ['api'], permissions: { contents: 'write', issues: 'write' } });
+    github.addInstallation({
+      id: 4242,
+      account: { login: 'acme-org', type: 'Organization' },
+      repositories: ['api'],
+      permissions: { contents: 'write', issues: 'write' },
+    });
     const page = await open(ada, '/settings/integrations');
     await page.getByText('No connections yet.').waitFor();
     const form = page.getByRole('form', { name: 'Connect GitHub' });
@@ -319,7 +331,9 @@ describe('dashboard members', () => {
     const bobs = await bob.context.newPage();
     bobs.on('pageerror', (error) => console.error('[Bob] page error:', error.message));
     await bobs.goto(`/dashboards/${dashboard.id}`);
-    await expect.poll(() => bobs.locator('main.dashboard-page').getAttribute('data-access'), { timeout: 30_000 }).toBe('read-write');
+    await expect
+      .poll(() => bobs.locator('main.dashboard-page').getAttribute('data-access'), { timeout: 30_000 })
+      .toBe('read-write');
 
     // Ada reaches the members page from the dashboard's header.
     const page = await open(ada, `/dashboards/${dashboard.id}`);
@@ -335,7 +349,9 @@ describe('dashboard members', () => {
     expect(members.find((m) => m.userId === bob.id)?.role).toBe('viewer');
 
     // Bob's open dashboard follows at once.
-    await expect.poll(() => bobs.locator('main.dashboard-page').getAttribute('data-access'), { timeout: 15_000 }).toBe('readonly');
+    await expect
+      .poll(() => bobs.locator('main.dashboard-page').getAttribute('data-access'), { timeout: 15_000 })
+      .toBe('readonly');
     await bobs.getByText('Read-only').waitFor();
     await screenshot(page, 'dashboard-members');
     await expectNoSeriousAxe(page, 'dashboard members');

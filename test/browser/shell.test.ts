@@ -27,7 +27,9 @@ describe('the console shell', () => {
     await page.waitForURL((url) => url.pathname === '/sign-in');
     expect(new URL(page.url()).searchParams.get('returnTo')).toBe('/dashboards/7d0f0a4e-1b7c-4d52-9a57-0a3f6a4b2f10');
     const button = page.getByRole('link', { name: 'Sign in' });
-    expect(await button.getAttribute('href')).toBe('/auth/login?returnTo=%2Fdashboards%2F7d0f0a4e-1b7c-4d52-9a57-0a3f6a4b2f10');
+    expect(await button.getAttribute('href')).toBe(
+      '/auth/login?returnTo=%2Fdashboards%2F7d0f0a4e-1b7c-4d52-9a57-0a3f6a4b2f10',
+    );
     await screenshot(page, 'sign-in');
     expect(violations).toEqual([]);
     await page.context().close();
@@ -74,7 +76,9 @@ describe('the console shell', () => {
     const second = await api.createWorkspace('Operations');
     await page.reload();
     await switcher.waitFor();
-    expect(await switcher.locator('option').allTextContents()).toEqual(expect.arrayContaining(['Research', 'Operations']));
+    expect(await switcher.locator('option').allTextContents()).toEqual(
+      expect.arrayContaining(['Research', 'Operations']),
+    );
     await switcher.selectOption(second.id);
     await page.waitForURL((url) => url.searchParams.get('workspace') === second.id);
     // Remembered (its id only) for the next visit without ?workspace=.

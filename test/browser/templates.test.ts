@@ -54,14 +54,20 @@ describe('templates', () => {
     await dialog.waitFor();
     // Sent without the required repository: the server's issue shows at that field.
     await dialog.getByRole('button', { name: 'Create recipe' }).click();
-    await expect.poll(() => dialog.locator('[data-field="parameters.repository"] .field-error').textContent(), { timeout: 15_000 }).toMatch(/\S/);
+    await expect
+      .poll(() => dialog.locator('[data-field="parameters.repository"] .field-error').textContent(), {
+        timeout: 15_000,
+      })
+      .toMatch(/\S/);
     expect(await dialog.getByLabel(/^repository/).getAttribute('aria-invalid')).toBe('true');
     expect(await axeViolations(page)).toEqual([]);
     await dialog.getByLabel(/^repository/).fill('acme/widgets');
     await dialog.getByLabel(/^approvals/).fill('2');
     await dialog.getByRole('button', { name: 'Create recipe' }).click();
     await page.waitForURL((url) => url.pathname === '/recipes', { timeout: 15_000 });
-    await expect.poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 }).toContain('Created “Nightly dependency update of acme/widgets” v1');
+    await expect
+      .poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 })
+      .toContain('Created “Nightly dependency update of acme/widgets” v1');
     const { recipes }: Answer = await ada.request('GET', `/v1/workspaces/${workspaceId}/recipes`);
     const made = recipes.find((r: Answer) => r.name === 'Nightly dependency update of acme/widgets');
     expect(made).toBeDefined();
@@ -79,12 +85,21 @@ describe('templates', () => {
     expect(started).toMatchObject({ recipeId: made.id, dashboardId });
     // Its first step runs; this test has no GitHub connection, so the agent's GitHub access is refused
     // there, as it would be in any workspace not connected yet (shown on the execution page).
-    await expect.poll(async () => (await ada.request<Answer>('GET', `/v1/executions/${executionId}`)).steps.update?.attempt ?? 0, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
-    await expect.poll(() => page.locator('li.step[data-step="update"]').textContent(), { timeout: 30_000 }).toContain('no GitHub connection');
+    await expect
+      .poll(
+        async () => (await ada.request<Answer>('GET', `/v1/executions/${executionId}`)).steps.update?.attempt ?? 0,
+        { timeout: 30_000 },
+      )
+      .toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() => page.locator('li.step[data-step="update"]').textContent(), { timeout: 30_000 })
+      .toContain('no GitHub connection');
   }, 180_000);
 
   it('publishing a recipe as a template (its placeholders as parameters) makes it appear in /templates, where it can be deleted', async () => {
-    const recipe = await ada.createRecipe(workspaceId, { yaml: 'name: greeter\nsteps:\n  - { id: hello, kind: approval, prompt: "Say hello to {{who}}?" }\n' });
+    const recipe = await ada.createRecipe(workspaceId, {
+      yaml: 'name: greeter\nsteps:\n  - { id: hello, kind: approval, prompt: "Say hello to {{who}}?" }\n',
+    });
     const page = await open(`/recipes?workspace=${workspaceId}`, { width: 375 });
     await page.getByRole('button', { name: 'Publish as template greeter' }).click();
     const dialog = page.getByRole('dialog', { name: 'Publish “greeter” as a template' });
@@ -95,14 +110,18 @@ describe('templates', () => {
     // A name the recipe does not use: the server says so at the row and about the placeholder left undeclared.
     await firstName.fill('whom');
     await dialog.getByRole('button', { name: 'Publish' }).click();
-    await expect.poll(() => dialog.getByRole('alert').allTextContents(), { timeout: 15_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/who/)]));
+    await expect
+      .poll(() => dialog.getByRole('alert').allTextContents(), { timeout: 15_000 })
+      .toEqual(expect.arrayContaining([expect.stringMatching(/who/)]));
     expect(await axeViolations(page)).toEqual([]);
     await firstName.fill('who');
     await dialog.locator('fieldset[data-field="parameters.0"]').getByLabel('What it is').fill('Whom to greet');
     await dialog.getByLabel('Template name').fill('Greeting');
     await dialog.getByLabel('Description').fill('Asks before greeting someone.');
     await dialog.getByRole('button', { name: 'Publish' }).click();
-    await expect.poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 }).toContain('Published “Greeting”');
+    await expect
+      .poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 })
+      .toContain('Published “Greeting”');
     expect(await dialog.count()).toBe(0);
 
     const templates = await open(`/templates?workspace=${workspaceId}`);
@@ -114,16 +133,32 @@ describe('templates', () => {
     expect(await axeViolations(templates)).toEqual([]);
     await screenshot(templates, 'templates');
     const dark = await open(`/templates?workspace=${workspaceId}`, { dark: true });
-    await dark.locator('section[aria-labelledby="templates-own"] li[data-template]').first().waitFor({ timeout: 15_000 });
+    await dark
+      .locator('section[aria-labelledby="templates-own"] li[data-template]')
+      .first()
+      .waitFor({ timeout: 15_000 });
     expect(await axeViolations(dark)).toEqual([]);
     await screenshot(dark, 'templates-dark');
     const published: Answer = await ada.request('GET', `/v1/workspaces/${workspaceId}/templates`);
-    expect(published.templates.find((t: Answer) => t.name === 'Greeting')).toMatchObject({ origin: 'workspace', recipeId: recipe.id, parameters: [{ name: 'who', type: 'string' }] });
+    expect(published.templates.find((t: Answer) => t.name === 'Greeting')).toMatchObject({
+      origin: 'workspace',
+      recipeId: recipe.id,
+      parameters: [{ name: 'who', type: 'string' }],
+    });
     // Shipped templates cannot be deleted, so they offer no Delete; the workspace's own can.
-    expect(await templates.locator('li[data-template="nightly-dependency-update"]').getByRole('button', { name: /^Delete/ }).count()).toBe(0);
+    expect(
+      await templates
+        .locator('li[data-template="nightly-dependency-update"]')
+        .getByRole('button', { name: /^Delete/ })
+        .count(),
+    ).toBe(0);
     templates.once('dialog', (d) => void d.accept());
     await own.getByRole('button', { name: 'Delete template Greeting' }).click();
     await expect.poll(() => own.count(), { timeout: 15_000 }).toBe(0);
-    expect((await ada.request<Answer>('GET', `/v1/workspaces/${workspaceId}/templates`)).templates.some((t: Answer) => t.name === 'Greeting')).toBe(false);
+    expect(
+      (await ada.request<Answer>('GET', `/v1/workspaces/${workspaceId}/templates`)).templates.some(
+        (t: Answer) => t.name === 'Greeting',
+      ),
+    ).toBe(false);
   }, 180_000);
 });

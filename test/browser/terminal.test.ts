@@ -13,7 +13,12 @@ let baton: Console;
 let ada: ApiUser;
 let workspaceId: string;
 
-interface Session { id: string; purpose: string; status: string; sandboxId: string | null }
+interface Session {
+  id: string;
+  purpose: string;
+  status: string;
+  sandboxId: string | null;
+}
 
 beforeAll(async () => {
   baton = await startConsole();
@@ -26,8 +31,14 @@ afterAll(async () => {
 }, 60_000);
 
 /** A signed-in page on the dashboard, admitted to it. */
-async function openDashboard(dashboardId: string, options: { bypassCSP?: boolean; dark?: boolean; width?: number } = {}): Promise<Page> {
-  const page = await baton.newPage({ bypassCSP: options.bypassCSP ?? false, colorScheme: options.dark === true ? 'dark' : 'light' });
+async function openDashboard(
+  dashboardId: string,
+  options: { bypassCSP?: boolean; dark?: boolean; width?: number } = {},
+): Promise<Page> {
+  const page = await baton.newPage({
+    bypassCSP: options.bypassCSP ?? false,
+    colorScheme: options.dark === true ? 'dark' : 'light',
+  });
   page.on('pageerror', (error) => console.error('page error:', error.message));
   await page.setViewportSize({ width: options.width ?? 1280, height: 900 });
   await signIn(page, ada.email, { name: 'Ada Owner', returnTo: `/dashboards/${dashboardId}` });
@@ -36,7 +47,8 @@ async function openDashboard(dashboardId: string, options: { bypassCSP?: boolean
 }
 
 /** What the terminal shows, as text (xterm's rows; its non-breaking spaces as spaces). */
-const screenText = async (page: Page) => (await page.locator('.terminal-box .xterm-rows').innerText()).replace(/\u00a0/g, ' ');
+const screenText = async (page: Page) =>
+  (await page.locator('.terminal-box .xterm-rows').innerText()).replace(/\u00a0/g, ' ');
 
 async function terminalSession(dashboardId: string): Promise<Session> {
   const { sessions } = await ada.request<{ sessions: Session[] }>('GET', `/v1/dashboards/${dashboardId}/sessions`);
@@ -50,7 +62,13 @@ describe('the terminal panel', () => {
     const dashboard = await ada.createDashboard(workspaceId, 'Build box');
     const page = await openDashboard(dashboard.id);
     // Loaded on demand: xterm's chunk is fetched only when the button is pressed.
-    const terminalChunks = () => page.evaluate(() => performance.getEntriesByType('resource').map((entry) => entry.name).filter((name) => name.includes('/assets/terminal-panel-')));
+    const terminalChunks = () =>
+      page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .map((entry) => entry.name)
+          .filter((name) => name.includes('/assets/terminal-panel-')),
+      );
     await page.waitForLoadState('networkidle');
     expect(await terminalChunks()).toEqual([]);
     expect(await page.locator('.xterm').count()).toBe(0);
@@ -61,7 +79,9 @@ describe('the terminal panel', () => {
     console.log(`terminal connected ${Date.now() - opened} ms after the click`);
     expect((await terminalChunks()).some((name) => name.endsWith('.js'))).toBe(true);
     const first = await terminalSession(dashboard.id);
-    await expect.poll(() => screenText(page), { timeout: 15_000 }).toContain(`Baton local stand-in terminal for sandbox ${first.sandboxId} (no shell)`);
+    await expect
+      .poll(() => screenText(page), { timeout: 15_000 })
+      .toContain(`Baton local stand-in terminal for sandbox ${first.sandboxId} (no shell)`);
     expect(await status.textContent()).toBe(`Connected to sandbox ${first.sandboxId}.`);
 
     await page.keyboard.type('hello baton');
@@ -76,12 +96,22 @@ describe('the terminal panel', () => {
     // The sandbox goes: the panel says so, asks the API again and reattaches to the new sandbox.
     const replaced = Date.now();
     await ada.request('DELETE', `/v1/sessions/${first.id}`);
-    await expect.poll(async () => { const text = (await status.textContent()) ?? ''; return text.startsWith('Connected to sandbox sbx-') && !text.includes(first.sandboxId ?? '-'); }, { timeout: 60_000 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          const text = (await status.textContent()) ?? '';
+          return text.startsWith('Connected to sandbox sbx-') && !text.includes(first.sandboxId ?? '-');
+        },
+        { timeout: 60_000 },
+      )
+      .toBe(true);
     console.log(`terminal reattached ${Date.now() - replaced} ms after the sandbox was stopped`);
     const second = await terminalSession(dashboard.id);
     expect(second.sandboxId).not.toBe(first.sandboxId);
     expect(await status.textContent()).toBe(`Connected to sandbox ${second.sandboxId}.`);
-    await expect.poll(() => screenText(page), { timeout: 15_000 }).toContain(`Baton local stand-in terminal for sandbox ${second.sandboxId} (no shell)`);
+    await expect
+      .poll(() => screenText(page), { timeout: 15_000 })
+      .toContain(`Baton local stand-in terminal for sandbox ${second.sandboxId} (no shell)`);
     await page.keyboard.type('again');
     await page.keyboard.press('Enter');
     await expect.poll(() => screenText(page), { timeout: 15_000 }).toMatch(/echo \(\d+x\d+\): again/);
@@ -98,7 +128,9 @@ describe('the terminal panel', () => {
       // bypassCSP only so axe can be injected; the test above runs under the real policy.
       const page = await openDashboard(dashboard.id, { bypassCSP: true, dark, width: dark ? 375 : 1280 });
       await page.locator('.sessions-panel').getByRole('button', { name: 'Terminal' }).click();
-      await expect.poll(() => page.getByTestId('terminal-status').textContent(), { timeout: 60_000 }).toMatch(/^Connected/);
+      await expect
+        .poll(() => page.getByTestId('terminal-status').textContent(), { timeout: 60_000 })
+        .toMatch(/^Connected/);
       await expect.poll(() => screenText(page), { timeout: 15_000 }).toContain('(no shell)');
       expect(await axeViolations(page)).toEqual([]);
       const box = await page.locator('.terminal-panel').boundingBox();

@@ -38,15 +38,26 @@ export class LocalBrowser {
     if (jar.size > 0) headers.cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ hostname: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: init.method ?? 'GET', headers, lookup: loopbackLookup as never, timeout: 30_000 }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          for (const line of res.headers['set-cookie'] ?? []) this.#store(jar, line);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, url });
-        });
-        res.on('error', reject);
-      });
+      const req = httpRequest(
+        {
+          hostname: target.hostname,
+          port: target.port,
+          path: `${target.pathname}${target.search}`,
+          method: init.method ?? 'GET',
+          headers,
+          lookup: loopbackLookup as never,
+          timeout: 30_000,
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => {
+            for (const line of res.headers['set-cookie'] ?? []) this.#store(jar, line);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, url });
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`${url} timed out`)));
       req.on('error', reject);
       req.end(body);
@@ -54,7 +65,11 @@ export class LocalBrowser {
   }
 
   /** Follows redirects from `url` until `stop(next)` or an answer that is not a redirect. */
-  async follow(url: string, stop: (next: string) => boolean = () => false, init: { method?: string; form?: Record<string, string> } = {}): Promise<Answer> {
+  async follow(
+    url: string,
+    stop: (next: string) => boolean = () => false,
+    init: { method?: string; form?: Record<string, string> } = {},
+  ): Promise<Answer> {
     let answer = await this.request(url, init);
     for (let hops = 0; hops < 20; hops++) {
       const location = answer.headers.location;

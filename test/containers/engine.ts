@@ -12,9 +12,11 @@ import { join } from 'node:path';
 /** Why the container engine cannot run here, or undefined when it can. */
 export function whyNoEngine(): string | undefined {
   if (process.platform !== 'linux') return 'podman runs on Linux only';
-  if (process.getuid?.() !== 0) return 'the test runs podman as root (rootless podman needs subuid set-up this test does not do)';
+  if (process.getuid?.() !== 0)
+    return 'the test runs podman as root (rootless podman needs subuid set-up this test does not do)';
   for (const tool of ['podman', 'podman-compose', 'debootstrap']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (Debian: apt-get install podman buildah runc podman-compose debootstrap)`;
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      return `${tool} is not installed (Debian: apt-get install podman buildah runc podman-compose debootstrap)`;
   }
   return undefined;
 }
@@ -32,7 +34,10 @@ export function writeContainersConf(dir: string): string {
   const nofile = Math.min(hard('Max open files', 16_384), 16_384);
   const nproc = Math.min(hard('Max processes', 8_192), 8_192);
   const path = join(dir, 'containers.conf');
-  writeFileSync(path, `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n\n[engine]\nruntime = "runc"\n`);
+  writeFileSync(
+    path,
+    `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n\n[engine]\nruntime = "runc"\n`,
+  );
   return path;
 }
 
@@ -44,9 +49,17 @@ export interface Ran {
 }
 
 /** Runs a command to its end (killed after `timeoutMs`); throws with its output unless it exits 0 or `allowFailure`. */
-export function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; allowFailure?: boolean } = {}): Promise<Ran> {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; allowFailure?: boolean } = {},
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -57,7 +70,12 @@ export function run(command: string, args: readonly string[], options: { cwd?: s
       clearTimeout(timer);
       const ran = { code, stdout, stderr };
       if (code === 0 || options.allowFailure === true) resolve(ran);
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}\n--- stdout\n${stdout.slice(-4000)}\n--- stderr\n${stderr.slice(-4000)}`));
+      else
+        reject(
+          new Error(
+            `${command} ${args.join(' ')} exited with ${code}\n--- stdout\n${stdout.slice(-4000)}\n--- stderr\n${stderr.slice(-4000)}`,
+          ),
+        );
     });
   });
 }

@@ -35,12 +35,20 @@ describe.skipIf(skipped !== undefined)('the self-hosting container stack', () =>
   let composed = files;
   let failed = false;
 
-  const compose = (args: readonly string[], timeoutMs = 240_000) => run('podman-compose', ['-p', project, ...composed, ...args], { cwd: dir, env, timeoutMs });
-  const podman = (args: readonly string[], options: { allowFailure?: boolean; timeoutMs?: number } = {}) => run('podman', args, { env, ...options });
+  const compose = (args: readonly string[], timeoutMs = 240_000) =>
+    run('podman-compose', ['-p', project, ...composed, ...args], { cwd: dir, env, timeoutMs });
+  const podman = (args: readonly string[], options: { allowFailure?: boolean; timeoutMs?: number } = {}) =>
+    run('podman', args, { env, ...options });
   const container = (service: string) => `${project}_${service}_1`;
   /** A replica's own address on the compose network (reachable from this host as root). */
-  const addressOf = async (service: string) => `http://${(await podman(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', container(service)])).stdout.trim()}:8787`;
-  const ready = (url: string) => eventually(async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) })).ok, 180_000, `${url}/readyz`);
+  const addressOf = async (service: string) =>
+    `http://${(await podman(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', container(service)])).stdout.trim()}:8787`;
+  const ready = (url: string) =>
+    eventually(
+      async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) })).ok,
+      180_000,
+      `${url}/readyz`,
+    );
 
   beforeAll(async () => {
     // Until the stack is up, a failure shows the containers' logs too (afterAll prints them).
@@ -49,15 +57,34 @@ describe.skipIf(skipped !== undefined)('the self-hosting container stack', () =>
     publicUrl = `http://localhost:${ports.baton}`;
     // 1. Base images (cached by content hash: minutes the first time, seconds after).
     const images = Object.fromEntries(
-      (await run('bash', ['deploy/docker/images/build.sh', join(tmpdir(), 'baton-container-images')], { env, timeoutMs: 600_000 })).stdout
+      (
+        await run('bash', ['deploy/docker/images/build.sh', join(tmpdir(), 'baton-container-images')], {
+          env,
+          timeoutMs: 600_000,
+        })
+      ).stdout
         .trim()
         .split('\n')
         .map((line) => line.split('=') as [string, string]),
     );
     // 2. Baton's image from the working tree, on the local Node image (layers cached by podman).
-    await podman(['build', '--quiet', '--build-arg', `NODE_IMAGE=${images.BATON_NODE_IMAGE}`, '-f', 'deploy/docker/Dockerfile', '-t', imageTag, repo], { timeoutMs: 600_000 });
+    await podman(
+      [
+        'build',
+        '--quiet',
+        '--build-arg',
+        `NODE_IMAGE=${images.BATON_NODE_IMAGE}`,
+        '-f',
+        'deploy/docker/Dockerfile',
+        '-t',
+        imageTag,
+        repo,
+      ],
+      { timeoutMs: 600_000 },
+    );
     // 3. The deploy files, and the .env the README creates, plus this run's images and ports.
-    for (const file of ['docker-compose.yml', 'docker-compose.scale.yml', 'nginx.conf']) copyFileSync(join(repo, 'deploy/docker', file), join(dir, file));
+    for (const file of ['docker-compose.yml', 'docker-compose.scale.yml', 'nginx.conf'])
+      copyFileSync(join(repo, 'deploy/docker', file), join(dir, file));
     const envBlock = /^cat > \.env <<EOF\n[\s\S]*?\nEOF$/m.exec(readFileSync(join(repo, 'README.md'), 'utf8'))?.[0];
     expect(envBlock, 'the README creates .env with a heredoc').toBeDefined();
     await run('bash', ['-euo', 'pipefail', '-c', envBlock!], { cwd: dir });
@@ -92,9 +119,18 @@ describe.skipIf(skipped !== undefined)('the self-hosting container stack', () =>
     }
     // The containers with their anonymous volumes (the images declare VOLUMEs some services do not
     // mount), then the project's named volumes and network.
-    const ids = (await podman(['ps', '-aq', '--filter', `label=io.podman.compose.project=${project}`], { allowFailure: true })).stdout.split('\n').filter((id) => id !== '');
+    const ids = (
+      await podman(['ps', '-aq', '--filter', `label=io.podman.compose.project=${project}`], { allowFailure: true })
+    ).stdout
+      .split('\n')
+      .filter((id) => id !== '');
     if (ids.length > 0) await podman(['rm', '-f', '-v', ...ids], { allowFailure: true, timeoutMs: 180_000 });
-    await run('podman-compose', ['-p', project, ...scaleFiles, 'down', '-v'], { cwd: dir, env, allowFailure: true, timeoutMs: 180_000 });
+    await run('podman-compose', ['-p', project, ...scaleFiles, 'down', '-v'], {
+      cwd: dir,
+      env,
+      allowFailure: true,
+      timeoutMs: 180_000,
+    });
     await podman(['network', 'rm', '-f', `${project}_default`], { allowFailure: true }); // podman-compose 1.0 leaves it
     await podman(['rmi', imageTag], { allowFailure: true });
     rmSync(dir, { recursive: true, force: true });
@@ -130,7 +166,10 @@ describe.skipIf(skipped !== undefined)('the self-hosting container stack', () =>
       const wrong = await browser.request(action, { method: 'POST', form: { email, password: 'not-the-password' } });
       expect(wrong.status).toBe(401);
       const password = /^DEMO_USER_PASSWORD=(.+)$/m.exec(readFileSync(join(dir, '.env'), 'utf8'))![1]!;
-      const back = await browser.follow(action, (next) => next.startsWith(`${publicUrl}/auth/callback`), { method: 'POST', form: { email, password } });
+      const back = await browser.follow(action, (next) => next.startsWith(`${publicUrl}/auth/callback`), {
+        method: 'POST',
+        form: { email, password },
+      });
       const callback = await browser.request(back.url);
       expect(callback.status, callback.body).toBe(302);
       const me = await fetch(`${publicUrl}/v1/me`, { headers: { cookie: browser.cookieHeader('localhost') } });
@@ -142,21 +181,38 @@ describe.skipIf(skipped !== undefined)('the self-hosting container stack', () =>
   it(
     'mints a first admin token inside the stack (the command prints the token alone)',
     step(async () => {
-      const minted = await podman(['exec', container('baton'), ...node, 'src/main/cli.ts', 'admin', 'create-token', '--email', email, '--workspace', 'Demo']);
+      const minted = await podman([
+        'exec',
+        container('baton'),
+        ...node,
+        'src/main/cli.ts',
+        'admin',
+        'create-token',
+        '--email',
+        email,
+        '--workspace',
+        'Demo',
+      ]);
       expect(minted.stdout).toMatch(/^\S+\n$/);
       token = minted.stdout.trim();
       const workspaces = await api('GET', '/v1/workspaces');
       expect(workspaces.status).toBe(200);
-      workspaceId = (workspaces.body.workspaces as Array<{ id: string; name: string }>).find((w) => w.name === 'Demo')!.id;
+      workspaceId = (workspaces.body.workspaces as Array<{ id: string; name: string }>).find(
+        (w) => w.name === 'Demo',
+      )!.id;
     }),
   );
 
   it(
     'runs a recipe with an agent step on the stand-in plane and an approval to the end',
     step(async () => {
-      dashboardId = (await api('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Releases' })).body.id as string;
-      todoId = (await api('POST', `/v1/dashboards/${dashboardId}/items`, { kind: 'todo', title: 'Ship the stack' })).body.id as string;
-      expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
+      dashboardId = (await api('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Releases' })).body
+        .id as string;
+      todoId = (await api('POST', `/v1/dashboards/${dashboardId}/items`, { kind: 'todo', title: 'Ship the stack' }))
+        .body.id as string;
+      expect(
+        (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
+      ).toBe(201);
       const yaml = `
 name: release
 steps:
@@ -169,12 +225,20 @@ steps:
       const started = await api('POST', `/v1/recipes/${recipe.body.id as string}/executions`, { dashboardId });
       expect(started.status, JSON.stringify(started.body)).toBe(201);
       executionId = started.body.id as string;
-      await eventually(async () => (await api('GET', `/v1/executions/${executionId}`)).body.steps?.gate?.status === 'waiting', 120_000, 'the agent step to finish and the approval to wait');
+      await eventually(
+        async () => (await api('GET', `/v1/executions/${executionId}`)).body.steps?.gate?.status === 'waiting',
+        120_000,
+        'the agent step to finish and the approval to wait',
+      );
       expect((await api('POST', `/v1/executions/${executionId}/steps/gate/approve`)).status).toBeLessThan(300);
-      const done = await eventually(async () => {
-        const ex = (await api('GET', `/v1/executions/${executionId}`)).body;
-        return ex.status === 'succeeded' ? ex : undefined;
-      }, 60_000, 'the execution to succeed');
+      const done = await eventually(
+        async () => {
+          const ex = (await api('GET', `/v1/executions/${executionId}`)).body;
+          return ex.status === 'succeeded' ? ex : undefined;
+        },
+        60_000,
+        'the execution to succeed',
+      );
       expect(done.steps.build.status).toBe('succeeded');
       expect(done.steps.tell.status).toBe('succeeded');
     }),
@@ -187,7 +251,10 @@ steps:
       await podman(['restart', container('baton')], { timeoutMs: 60_000 });
       await ready(publicUrl);
       expect((await api('GET', `/v1/executions/${executionId}`)).body).toEqual(before);
-      const items = (await api('GET', `/v1/dashboards/${dashboardId}/items`)).body.items as Array<{ id: string; title: string }>;
+      const items = (await api('GET', `/v1/dashboards/${dashboardId}/items`)).body.items as Array<{
+        id: string;
+        title: string;
+      }>;
       expect(items.find((i) => i.id === todoId)?.title).toBe('Ship the stack');
     }),
   );
@@ -205,14 +272,30 @@ steps:
       // Still the same data (the volumes outlived the recreation).
       expect((await callApi(proxy, 'GET', `/v1/executions/${executionId}`, token)).body.status).toBe('succeeded');
 
-      const clients: RealtimeClient[] = [connectClient(one, dashboardId, { token }), connectClient(two, dashboardId, { token }), connectClient(proxy, dashboardId, { token })];
+      const clients: RealtimeClient[] = [
+        connectClient(one, dashboardId, { token }),
+        connectClient(two, dashboardId, { token }),
+        connectClient(proxy, dashboardId, { token }),
+      ];
       try {
         await eventually(() => clients.every((c) => c.provider.isSynced), 30_000, 'every client to sync');
         clients[0]!.doc.getArray<string>('log').push(['edited through replica one']);
-        await eventually(() => clients[1]!.doc.getArray<string>('log').toArray().includes('edited through replica one'), 30_000, 'the edit to reach replica two');
+        await eventually(
+          () => clients[1]!.doc.getArray<string>('log').toArray().includes('edited through replica one'),
+          30_000,
+          'the edit to reach replica two',
+        );
         clients[1]!.doc.getArray<string>('log').push(['edited through replica two']);
-        await eventually(() => clients[0]!.doc.getArray<string>('log').toArray().includes('edited through replica two'), 30_000, 'the edit to reach replica one');
-        await eventually(() => clients[2]!.doc.getArray<string>('log').length === 2, 30_000, 'both edits to reach the client behind the proxy');
+        await eventually(
+          () => clients[0]!.doc.getArray<string>('log').toArray().includes('edited through replica two'),
+          30_000,
+          'the edit to reach replica one',
+        );
+        await eventually(
+          () => clients[2]!.doc.getArray<string>('log').length === 2,
+          30_000,
+          'both edits to reach the client behind the proxy',
+        );
       } finally {
         for (const client of clients) client.destroy();
       }

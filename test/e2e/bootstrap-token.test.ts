@@ -7,7 +7,10 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { postgresProcessesFor, spawnCommand, waitForStatus, type Spawned } from '../support/processes.ts';
 import { startTestApp } from '../support/test-app.ts';
 
-async function createToken(env: Record<string, string | undefined>, ...args: string[]): Promise<{ code: number | string; token: string; output: string }> {
+async function createToken(
+  env: Record<string, string | undefined>,
+  ...args: string[]
+): Promise<{ code: number | string; token: string; output: string }> {
   const proc = spawnCommand('npm', ['run', '--silent', 'baton', '--', 'admin', 'create-token', ...args], env);
   let stdout = '';
   proc.child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -17,7 +20,10 @@ async function createToken(env: Record<string, string | undefined>, ...args: str
 
 async function me(url: string, token: string) {
   const res = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
-  return { status: res.status, body: (await res.json()) as { user: { email: string }; workspaces: Array<{ name: string; role: string }> } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { user: { email: string }; workspaces: Array<{ name: string; role: string }> },
+  };
 }
 
 describe('npm run baton -- admin create-token', () => {
@@ -28,7 +34,13 @@ describe('npm run baton -- admin create-token', () => {
   afterAll(async () => database.drop());
 
   it('creates the user and the workspace, and prints a working token alone on stdout', async () => {
-    const made = await createToken({ DATABASE_URL: database.url }, '--email', 'Root@Example.com', '--workspace', 'Acme');
+    const made = await createToken(
+      { DATABASE_URL: database.url },
+      '--email',
+      'Root@Example.com',
+      '--workspace',
+      'Acme',
+    );
     expect(made.code).toBe(0);
     expect(made.token).toMatch(/^baton_[A-Za-z0-9_-]{43}$/);
     expect(made.output).toContain('workspace "Acme"');
@@ -39,7 +51,13 @@ describe('npm run baton -- admin create-token', () => {
       expect(who.body.user.email).toBe('root@example.com');
       expect(who.body.workspaces).toEqual([expect.objectContaining({ name: 'Acme', role: 'admin' })]);
       // A second run reuses the user and the workspace.
-      const again = await createToken({ DATABASE_URL: database.url }, '--email', 'root@example.com', '--workspace', 'Acme');
+      const again = await createToken(
+        { DATABASE_URL: database.url },
+        '--email',
+        'root@example.com',
+        '--workspace',
+        'Acme',
+      );
       expect((await me(baton.url, again.token)).body.workspaces).toHaveLength(1);
     } finally {
       await baton.close();
@@ -47,7 +65,9 @@ describe('npm run baton -- admin create-token', () => {
   });
 
   it('runs as the README writes it: inside $(...) the variable holds the token alone (no npm banner)', async () => {
-    const line = readFileSync('README.md', 'utf8').split('\n').find((text) => text.includes('$(npm run') && text.includes('admin create-token'));
+    const line = readFileSync('README.md', 'utf8')
+      .split('\n')
+      .find((text) => text.includes('$(npm run') && text.includes('admin create-token'));
     expect(line, 'the README assigns the token with $(npm run … admin create-token …)').toBeDefined();
     const shell = spawnCommand('sh', ['-c', `${line ?? ''}\nprintf '%s' "$TOKEN"`], { DATABASE_URL: database.url });
     let stdout = '';
@@ -71,10 +91,20 @@ describe('create-token with the embedded database', () => {
   });
   afterAll(async () => {
     if (server !== undefined && server.child.exitCode === null) server.child.kill('SIGKILL');
-    for (const pid of postgresProcessesFor(dataDir)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of postgresProcessesFor(dataDir))
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     await rm(dataDir, { recursive: true, force: true });
   });
-  const env = () => ({ DATABASE_URL: undefined, BATON_ENV: 'development', BATON_DATA_DIR: dataDir, BATON_DEV_IDP: 'false' });
+  const env = () => ({
+    DATABASE_URL: undefined,
+    BATON_ENV: 'development',
+    BATON_DATA_DIR: dataDir,
+    BATON_DEV_IDP: 'false',
+  });
 
   it('starts and stops the database itself when no server runs', async () => {
     const made = await createToken(env(), '--email', 'first@example.com');
@@ -82,7 +112,7 @@ describe('create-token with the embedded database', () => {
     expect(postgresProcessesFor(dataDir)).toEqual([]);
   });
 
-  it('uses the running server\'s database and leaves it running', async () => {
+  it("uses the running server's database and leaves it running", async () => {
     const port = await freePort();
     server = spawnCommand('npm', ['start'], { ...env(), PORT: String(port) });
     await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000, server);

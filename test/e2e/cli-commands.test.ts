@@ -22,11 +22,14 @@ let team: Team;
 let configDir: string;
 let ajv: Ajv2020;
 
-const cli = (args: readonly string[], stdin?: string, env?: Record<string, string | undefined>): Promise<CliRun> => runCli(args, { configDir, ...(stdin === undefined ? {} : { stdin }), ...(env === undefined ? {} : { env }) });
+const cli = (args: readonly string[], stdin?: string, env?: Record<string, string | undefined>): Promise<CliRun> =>
+  runCli(args, { configDir, ...(stdin === undefined ? {} : { stdin }), ...(env === undefined ? {} : { env }) });
 const pointer = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
 /** Fails unless `body` matches the schema /openapi.json gives for `method path` answering 200. */
 function expectSchema(method: string, path: string, body: unknown): void {
-  const validate = ajv.getSchema(`baton#/paths/${pointer(path)}/${method}/responses/200/content/${pointer('application/json')}/schema`);
+  const validate = ajv.getSchema(
+    `baton#/paths/${pointer(path)}/${method}/responses/200/content/${pointer('application/json')}/schema`,
+  );
   expect(validate, `${method} ${path} has a 200 schema`).toBeDefined();
   expect(validate?.(body), `${method} ${path}: ${ajv.errorsText(validate?.errors)}`).toBe(true);
 }
@@ -35,7 +38,11 @@ function expectSchema(method: string, path: string, body: unknown): void {
 function allowExtraProperties(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(allowExtraProperties);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([key, v]) => !(key === 'additionalProperties' && v === false)).map(([key, v]) => [key, allowExtraProperties(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key, v]) => !(key === 'additionalProperties' && v === false))
+      .map(([key, v]) => [key, allowExtraProperties(v)]),
+  );
 }
 
 beforeAll(async () => {
@@ -72,7 +79,10 @@ describe('baton (the CLI) against a real server', () => {
     expect(login.code, login.stderr).toBe(0);
     expect(login.stdout).toContain('Signed in to');
     expect(login.stdout).toContain('owner@example.com');
-    const config = JSON.parse(await readFile(join(configDir, 'config.json'), 'utf8')) as { current: string; contexts: Record<string, { url: string; tokenRef: string }> };
+    const config = JSON.parse(await readFile(join(configDir, 'config.json'), 'utf8')) as {
+      current: string;
+      contexts: Record<string, { url: string; tokenRef: string }>;
+    };
     expect(config).toEqual({ current: 'local', contexts: { local: { url: baton.url, tokenRef: 'file:local' } } });
     expect(JSON.stringify(config)).not.toContain(team.owner.secret);
     const credentials = join(configDir, 'credentials.json');
@@ -106,11 +116,13 @@ describe('baton (the CLI) against a real server', () => {
     const run = await cli(['login', '--url', baton.url, '--with-token', '--name', 'bad'], 'baton_not-a-real-token\n');
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('does not accept this token');
-    const config = JSON.parse(await readFile(join(configDir, 'config.json'), 'utf8')) as { contexts: Record<string, unknown> };
+    const config = JSON.parse(await readFile(join(configDir, 'config.json'), 'utf8')) as {
+      contexts: Record<string, unknown>;
+    };
     expect(Object.keys(config.contexts)).toEqual(['local']);
   });
 
-  it('--json prints the API\'s answer unchanged, matching /openapi.json', async () => {
+  it("--json prints the API's answer unchanged, matching /openapi.json", async () => {
     const me = await cli(['--json', 'whoami']);
     expect(me.code, me.stderr).toBe(0);
     const parsed = JSON.parse(me.stdout) as unknown;
@@ -121,7 +133,9 @@ describe('baton (the CLI) against a real server', () => {
     expect(dashboards.code, dashboards.stderr).toBe(0);
     const list = JSON.parse(dashboards.stdout) as { dashboards: Array<{ name: string }> };
     expectSchema('get', '/v1/workspaces/{wid}/dashboards', list);
-    expect(list).toEqual((await callApi(baton.url, 'GET', `/v1/workspaces/${team.workspaceId}/dashboards`, team.owner.secret)).body);
+    expect(list).toEqual(
+      (await callApi(baton.url, 'GET', `/v1/workspaces/${team.workspaceId}/dashboards`, team.owner.secret)).body,
+    );
     expect(list.dashboards.map((d) => d.name)).toEqual(['Runs']);
 
     const human = await cli(['dashboards', 'ls']);
@@ -132,7 +146,20 @@ describe('baton (the CLI) against a real server', () => {
   it('push: a recipe file with a mistake fails with the problem at its line in the file; a good one is saved, again as a new version', async () => {
     const file = join(configDir, 'broken.yaml');
     // Line 5: an agent step without its prompt.
-    await writeFile(file, ['name: broken', 'steps:', '  - id: first', '    kind: notify', '    message: hello', '  - id: second', '    kind: agent', '    profile: coder', ''].join('\n'));
+    await writeFile(
+      file,
+      [
+        'name: broken',
+        'steps:',
+        '  - id: first',
+        '    kind: notify',
+        '    message: hello',
+        '  - id: second',
+        '    kind: agent',
+        '    profile: coder',
+        '',
+      ].join('\n'),
+    );
     const bad = await cli(['recipes', 'push', file]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('is not a valid recipe');
@@ -142,7 +169,9 @@ describe('baton (the CLI) against a real server', () => {
     const checked = await cli(['recipes', 'validate', file]);
     expect(checked.code).toBe(1);
     expect(checked.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6: steps\\.1`));
-    expect((await callApi(baton.url, 'GET', `/v1/workspaces/${team.workspaceId}/recipes`, team.owner.secret)).body.recipes).toEqual([]);
+    expect(
+      (await callApi(baton.url, 'GET', `/v1/workspaces/${team.workspaceId}/recipes`, team.owner.secret)).body.recipes,
+    ).toEqual([]);
 
     const syntax = join(configDir, 'syntax.yaml');
     await writeFile(syntax, 'name: x\nsteps:\n  - id: a\n    b: [\n');
@@ -151,7 +180,10 @@ describe('baton (the CLI) against a real server', () => {
     expect(unparsed.stdout).toContain(`${syntax}:5: `);
 
     const good = join(configDir, 'gate.yaml');
-    await writeFile(good, 'name: gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship it?" }\n  - { id: done, kind: notify, channel: dashboard, message: "shipped" }\n');
+    await writeFile(
+      good,
+      'name: gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship it?" }\n  - { id: done, kind: notify, channel: dashboard, message: "shipped" }\n',
+    );
     const valid = await cli(['recipes', 'validate', good]);
     expect(valid.code, valid.stderr).toBe(0);
     expect(valid.stdout).toContain('a valid recipe ("gate")');
@@ -170,7 +202,13 @@ describe('baton (the CLI) against a real server', () => {
     expect(run.code, run.stderr).toBe(0);
     const executionId = run.stdout.trim();
     expect(executionId).toMatch(/^[0-9a-f-]{36}$/);
-    await eventually(async () => (await callApi(baton.url, 'GET', `/v1/executions/${executionId}`, team.owner.secret)).body.steps?.gate?.status === 'waiting', 10_000, 'the approval waits');
+    await eventually(
+      async () =>
+        (await callApi(baton.url, 'GET', `/v1/executions/${executionId}`, team.owner.secret)).body.steps?.gate
+          ?.status === 'waiting',
+      10_000,
+      'the approval waits',
+    );
 
     const inbox = await cli(['--json', 'approvals']);
     const approvals = JSON.parse(inbox.stdout) as { approvals: Array<{ executionId: string; stepId: string }> };
@@ -181,10 +219,14 @@ describe('baton (the CLI) against a real server', () => {
     const approve = await cli(['approve', executionId, 'gate', '--comment', 'looks good']);
     expect(approve.code, approve.stderr).toBe(0);
     expect(approve.stdout).toContain('Approved gate');
-    const done = await eventually(async () => {
-      const body = (await callApi(baton.url, 'GET', `/v1/executions/${executionId}`, team.owner.secret)).body;
-      return body.status === 'succeeded' ? body : undefined;
-    }, 10_000, 'the execution succeeds');
+    const done = await eventually(
+      async () => {
+        const body = (await callApi(baton.url, 'GET', `/v1/executions/${executionId}`, team.owner.secret)).body;
+        return body.status === 'succeeded' ? body : undefined;
+      },
+      10_000,
+      'the execution succeeds',
+    );
     expect(done.steps.gate.decisions).toEqual([expect.objectContaining({ approved: true, comment: 'looks good' })]);
 
     const show = await cli(['--json', 'executions', 'show', executionId]);
@@ -203,7 +245,9 @@ describe('baton (the CLI) against a real server', () => {
     const itemId = added.stdout.trim();
     const done = await cli(['items', 'done', team.dashboardId, itemId]);
     expect(done.code, done.stderr).toBe(0);
-    const items = JSON.parse((await cli(['--json', 'items', 'ls', 'Runs'])).stdout) as { items: Array<{ id: string; done?: boolean }> };
+    const items = JSON.parse((await cli(['--json', 'items', 'ls', 'Runs'])).stdout) as {
+      items: Array<{ id: string; done?: boolean }>;
+    };
     expectSchema('get', '/v1/dashboards/{id}/items', items);
     expect(items.items).toContainEqual(expect.objectContaining({ id: itemId, done: true }));
   });
@@ -218,9 +262,18 @@ describe('baton (the CLI) against a real server', () => {
   });
 
   it('logout revokes a token without the admin scope too (it revokes itself)', async () => {
-    const readOnly = (await callApi(baton.url, 'POST', '/v1/tokens', team.editor.secret, { name: 'read only', scopes: ['read'] })).body as { token: string };
+    const readOnly = (
+      await callApi(baton.url, 'POST', '/v1/tokens', team.editor.secret, { name: 'read only', scopes: ['read'] })
+    ).body as { token: string };
     const dir = await mkdtemp(join(tmpdir(), 'baton-cli-readonly-'));
-    expect((await runCli(['login', '--url', baton.url, '--with-token', '--name', 'ro'], { configDir: dir, stdin: `${readOnly.token}\n` })).code).toBe(0);
+    expect(
+      (
+        await runCli(['login', '--url', baton.url, '--with-token', '--name', 'ro'], {
+          configDir: dir,
+          stdin: `${readOnly.token}\n`,
+        })
+      ).code,
+    ).toBe(0);
     const logout = await runCli(['logout'], { configDir: dir });
     expect(logout.code, logout.stderr).toBe(0);
     expect(logout.stderr).toContain('Token revoked');
@@ -229,7 +282,10 @@ describe('baton (the CLI) against a real server', () => {
   });
 
   it('BATON_URL and BATON_TOKEN work without any context', async () => {
-    const run = await runCli(['whoami', '--json'], { configDir: await mkdtemp(join(tmpdir(), 'baton-cli-env-')), env: { BATON_URL: baton.url, BATON_TOKEN: team.editor.secret } });
+    const run = await runCli(['whoami', '--json'], {
+      configDir: await mkdtemp(join(tmpdir(), 'baton-cli-env-')),
+      env: { BATON_URL: baton.url, BATON_TOKEN: team.editor.secret },
+    });
     expect(run.code, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { user: { email: string } }).user.email).toBe('editor@example.com');
   });

@@ -46,7 +46,16 @@ describe('baton completion bash', () => {
     const fish = await runCli(['completion', 'fish'], { configDir: join(dir, 'config') });
     const fishScript = join(dir, 'baton.fish');
     await writeFile(fishScript, fish.stdout);
-    const offered = async (line: string) => (await run('fish', ['--no-config', '-c', `source ${JSON.stringify(fishScript)}; complete -C ${JSON.stringify(line)}`])).stdout.split('\n').map((l) => l.split('\t')[0]);
+    const offered = async (line: string) =>
+      (
+        await run('fish', [
+          '--no-config',
+          '-c',
+          `source ${JSON.stringify(fishScript)}; complete -C ${JSON.stringify(line)}`,
+        ])
+      ).stdout
+        .split('\n')
+        .map((l) => l.split('\t')[0]);
     expect(await offered('baton dash')).toContain('dashboards');
     expect(await offered('baton dashboards ')).toEqual(expect.arrayContaining(['ls', 'create', 'open']));
     const zsh = await runCli(['completion', 'zsh'], { configDir: join(dir, 'config') });

@@ -27,7 +27,12 @@ beforeAll(async () => {
   baton = await startTestApp(database.url, { BATON_RATE_LIMIT_AUTH_PER_MINUTE: '100000' }, { clock });
   const made = await bootstrapToken(baton.ctx, { email: 'ada@example.com', workspaceName: 'Ada' });
   const secret = randomSecret();
-  await baton.ctx.sessions.create({ secretHash: await sha256(secret), userId: made.user.id, idleExpiresAt: new Date(Date.now() + 86_400_000), absoluteExpiresAt: new Date(Date.now() + 2 * 86_400_000) });
+  await baton.ctx.sessions.create({
+    secretHash: await sha256(secret),
+    userId: made.user.id,
+    idleExpiresAt: new Date(Date.now() + 86_400_000),
+    absoluteExpiresAt: new Date(Date.now() + 2 * 86_400_000),
+  });
   cookie = `baton_session=${secret}`;
   configDir = await mkdtemp(join(tmpdir(), 'baton-cli-device-'));
 });
@@ -38,21 +43,43 @@ afterAll(async () => {
 });
 
 /** Starts `baton login` and resolves with the user code it prints, and its exit. */
-async function startLogin(name: string): Promise<{ code: string; url: string; exited: Promise<{ code: number | string; stdout: string; stderr: string }> }> {
-  const env: Record<string, string | undefined> = { ...process.env, BATON_URL: undefined, BATON_TOKEN: undefined, BATON_CONFIG_DIR: configDir, BATON_KEYRING: 'off', NO_COLOR: '1' };
+async function startLogin(
+  name: string,
+): Promise<{ code: string; url: string; exited: Promise<{ code: number | string; stdout: string; stderr: string }> }> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    BATON_URL: undefined,
+    BATON_TOKEN: undefined,
+    BATON_CONFIG_DIR: configDir,
+    BATON_KEYRING: 'off',
+    NO_COLOR: '1',
+  };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  const child = spawn(process.execPath, ['cli/bin/baton.js', 'login', '--url', baton.url, '--name', name], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['cli/bin/baton.js', 'login', '--url', baton.url, '--name', name], {
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | string; stdout: string; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? signal ?? 'unknown', stdout, stderr })));
-  const printed = await eventually(() => /open (\S+)\nand confirm the code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(stderr) ?? undefined, 15_000, `the code is printed (${stderr})`);
+  const exited = new Promise<{ code: number | string; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code: code ?? signal ?? 'unknown', stdout, stderr })),
+  );
+  const printed = await eventually(
+    () => /open (\S+)\nand confirm the code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(stderr) ?? undefined,
+    15_000,
+    `the code is printed (${stderr})`,
+  );
   return { url: printed[1] ?? '', code: printed[2] ?? '', exited };
 }
 
 async function decide(code: string, verb: 'approve' | 'deny'): Promise<number> {
-  const res = await fetch(`${baton.url}/v1/device/${code}/${verb}`, { method: 'POST', headers: { cookie, origin: baton.url, 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`${baton.url}/v1/device/${code}/${verb}`, {
+    method: 'POST',
+    headers: { cookie, origin: baton.url, 'content-type': 'application/json' },
+    body: '{}',
+  });
   return res.status;
 }
 
@@ -69,8 +96,17 @@ describe('baton login (device sign-in)', () => {
     expect(whoami.code, whoami.stderr).toBe(0);
     const me = JSON.parse(whoami.stdout) as { authentication: { tokenId: string } };
     // A token of its own, listed with the others.
-    const tokens = (await callApi(baton.url, 'GET', '/v1/tokens', (await bootstrapToken(baton.ctx, { email: 'ada@example.com' })).secret)).body as { tokens: Array<{ id: string; name: string }> };
-    expect(tokens.tokens).toContainEqual(expect.objectContaining({ id: me.authentication.tokenId, name: `CLI on ${hostname()}` }));
+    const tokens = (
+      await callApi(
+        baton.url,
+        'GET',
+        '/v1/tokens',
+        (await bootstrapToken(baton.ctx, { email: 'ada@example.com' })).secret,
+      )
+    ).body as { tokens: Array<{ id: string; name: string }> };
+    expect(tokens.tokens).toContainEqual(
+      expect.objectContaining({ id: me.authentication.tokenId, name: `CLI on ${hostname()}` }),
+    );
     // Approving the same code again is refused: it was used.
     expect(await decide(login.code, 'approve')).toBe(409);
   });

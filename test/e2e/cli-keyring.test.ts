@@ -20,8 +20,13 @@ let team: Team;
 let home: string;
 
 beforeAll(async () => {
-  await run('sh', ['-c', 'command -v dbus-run-session && command -v gnome-keyring-daemon && command -v secret-tool']).catch(() => {
-    throw new Error('The CLI keyring test needs a Secret Service: install it with `sudo apt-get install -y gnome-keyring libsecret-tools dbus` (.ci/run does).');
+  await run('sh', [
+    '-c',
+    'command -v dbus-run-session && command -v gnome-keyring-daemon && command -v secret-tool',
+  ]).catch(() => {
+    throw new Error(
+      'The CLI keyring test needs a Secret Service: install it with `sudo apt-get install -y gnome-keyring libsecret-tools dbus` (.ci/run does).',
+    );
   });
   database = await createTestDatabase();
   baton = await startTestApp(database.url);
@@ -38,7 +43,14 @@ afterAll(async () => {
 async function inKeyringSession(script: string, env: Record<string, string> = {}): Promise<string> {
   const session = `printf unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null && ${script}`;
   const { stdout } = await run('dbus-run-session', ['--', 'sh', '-c', session], {
-    env: { PATH: process.env.PATH ?? '', HOME: home, BATON_CONFIG_DIR: join(home, 'config'), BATON: `${process.execPath} ${bin}`, NO_COLOR: '1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      BATON_CONFIG_DIR: join(home, 'config'),
+      BATON: `${process.execPath} ${bin}`,
+      NO_COLOR: '1',
+      ...env,
+    },
   });
   return stdout;
 }
@@ -56,6 +68,7 @@ describe('baton login with an OS keyring', () => {
     expect(stored).toBe(team.owner.secret);
     const files = await readdir(join(home, 'config'));
     expect(files).not.toContain('credentials.json');
-    for (const file of files) expect(await readFile(join(home, 'config', file), 'utf8')).not.toContain(team.owner.secret);
+    for (const file of files)
+      expect(await readFile(join(home, 'config', file), 'utf8')).not.toContain(team.owner.secret);
   }, 60_000);
 });

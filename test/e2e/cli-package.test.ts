@@ -27,7 +27,14 @@ beforeAll(async () => {
 afterAll(async () => rm(root, { recursive: true, force: true }));
 
 function baton(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: Record<string, string | undefined> = { ...process.env, BATON_URL: undefined, BATON_TOKEN: undefined, BATON_CONFIG_DIR: join(root, 'config'), BATON_KEYRING: 'off', NO_COLOR: '1' };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    BATON_URL: undefined,
+    BATON_TOKEN: undefined,
+    BATON_CONFIG_DIR: join(root, 'config'),
+    BATON_KEYRING: 'off',
+    NO_COLOR: '1',
+  };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   const child = spawn(process.execPath, [bin, ...args], { env: env as NodeJS.ProcessEnv, cwd: root });
   let stdout = '';

@@ -52,7 +52,9 @@ function baton(args: string[], env: Record<string, string> = {}): Cli {
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   // 'close', not 'exit': by then everything it wrote has been read.
-  const exited = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
@@ -63,7 +65,12 @@ async function ok<T = Record<string, unknown>>(method: string, path: string, bod
 }
 
 /** The JSON lines printed so far (every line must parse). */
-const events = (cli: Cli) => cli.stdout().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
+const events = (cli: Cli) =>
+  cli
+    .stdout()
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown> & { type: string });
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -77,7 +84,12 @@ beforeAll(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   // The tests' own polling (`eventually`) would otherwise spend the token's per-minute budget, and a 429 is exit 1.
-  server = await startServerProcess(database.url, port, { BATON_DATA_DIR: dataDir, BATON_PUBLIC_URL: url, HOST: '127.0.0.1', BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
+  server = await startServerProcess(database.url, port, {
+    BATON_DATA_DIR: dataDir,
+    BATON_PUBLIC_URL: url,
+    HOST: '127.0.0.1',
+    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
+  });
   await ok('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model' });
 });
 
@@ -95,17 +107,27 @@ afterAll(async () => {
 
 describe('baton watch', () => {
   it('run --watch --exit-status follows a failing execution to its end: JSON lines ending with the outcome, exit 6', async () => {
-    const dashboardId = (await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Builds' })).id;
-    const recipeId = (await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: 'name: doomed\nsteps:\n  - id: build\n    kind: agent\n    profile: coder\n    prompt: go\n    input: { duration: 1500, outcome: fail, error: "the compiler gave up", progress: [{ message: "compiling", percent: 40 }] }\n',
-    })).id;
+    const dashboardId = (
+      await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Builds' })
+    ).id;
+    const recipeId = (
+      await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: 'name: doomed\nsteps:\n  - id: build\n    kind: agent\n    profile: coder\n    prompt: go\n    input: { duration: 1500, outcome: fail, error: "the compiler gave up", progress: [{ message: "compiling", percent: 40 }] }\n',
+      })
+    ).id;
     const run = baton(['run', recipeId, '--dashboard', dashboardId, '--json', '--watch', '--exit-status']);
     expect(await run.exited).toBe(6);
     const lines = events(run);
     expect(lines[0]?.type).toBe('execution');
     const executionId = (lines[0]?.execution as { id: string }).id;
     expect(run.stderr()).toContain(`Started execution ${executionId}`);
-    expect(lines.at(-1)).toEqual({ type: 'outcome', executionId, status: 'failed', reason: expect.any(String), summary: null });
+    expect(lines.at(-1)).toEqual({
+      type: 'outcome',
+      executionId,
+      status: 'failed',
+      reason: expect.any(String),
+      summary: null,
+    });
     // The last execution line is what the API answers now: the same schema, the final state.
     const final = await ok('GET', `/v1/executions/${executionId}`);
     expect(lines.filter((line) => line.type === 'execution').at(-1)?.execution).toEqual(final);
@@ -119,40 +141,71 @@ describe('baton watch', () => {
   }, 60_000);
 
   it('shows an approval waiting (from the live document), prints the decision made meanwhile and exits 0 once it succeeds', async () => {
-    const dashboardId = (await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Releases' })).id;
-    const recipeId = (await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: gated\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship it?" }\n' })).id;
+    const dashboardId = (
+      await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Releases' })
+    ).id;
+    const recipeId = (
+      await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: 'name: gated\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship it?" }\n',
+      })
+    ).id;
     const executionId = (await ok<{ id: string }>('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).id;
-    await eventually(async () => (await ok<{ status: string }>('GET', `/v1/executions/${executionId}`)).status === 'waiting', 15_000, 'the execution waiting at its approval');
+    await eventually(
+      async () => (await ok<{ status: string }>('GET', `/v1/executions/${executionId}`)).status === 'waiting',
+      15_000,
+      'the execution waiting at its approval',
+    );
     const watch = baton(['watch', executionId, '--json', '--exit-status']);
     // The prompt is in the dashboard's state document only: watch has it once it followed the document.
-    await eventually(() => events(watch).some((line) => line.type === 'approval' && line.prompt === 'Ship it?' && line.status === 'waiting'), 30_000, 'the approval waiting');
+    await eventually(
+      () =>
+        events(watch).some(
+          (line) => line.type === 'approval' && line.prompt === 'Ship it?' && line.status === 'waiting',
+        ),
+      30_000,
+      'the approval waiting',
+    );
     expect(watch.child.exitCode).toBeNull();
     await ok('POST', `/v1/executions/${executionId}/steps/gate/approve`, { comment: 'from the API' });
     expect(await watch.exited).toBe(0);
     const lines = events(watch);
-    const gate = lines.filter((line) => line.type === 'step' && line.stepId === 'gate').at(-1) as { step: { status: string; decisions: Array<{ comment: string }> } } | undefined;
+    const gate = lines.filter((line) => line.type === 'step' && line.stepId === 'gate').at(-1) as
+      { step: { status: string; decisions: Array<{ comment: string }> } } | undefined;
     expect(gate?.step.status).toBe('succeeded');
     expect(gate?.step.decisions.map((d) => d.comment)).toEqual(['from the API']);
     expect(lines.at(-1)).toEqual({ type: 'outcome', executionId, status: 'succeeded', reason: null, summary: null });
   }, 60_000);
 
   it('on a terminal, redraws the step tree in place (recipe order): artifacts, the approval waiting, then the outcome', async () => {
-    const dashboardId = (await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Screens' })).id;
-    const recipeId = (await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: 'name: shown\nsteps:\n  - id: build\n    kind: agent\n    profile: coder\n    prompt: go\n    input: { duration: 50, artifacts: [{ kind: report, title: "Build report", content: "all green" }] }\n  - { id: gate, kind: approval, prompt: "Ship it?" }\n',
-    })).id;
+    const dashboardId = (
+      await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Screens' })
+    ).id;
+    const recipeId = (
+      await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: 'name: shown\nsteps:\n  - id: build\n    kind: agent\n    profile: coder\n    prompt: go\n    input: { duration: 50, artifacts: [{ kind: report, title: "Build report", content: "all green" }] }\n  - { id: gate, kind: approval, prompt: "Ship it?" }\n',
+      })
+    ).id;
     const executionId = (await ok<{ id: string }>('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).id;
     // A terminal as watch sees one (in this process: a TTY cannot be handed to a child here).
     let screen = '';
     const out = { isTTY: true, columns: 120, rows: 40, write: (text: string) => (screen += text) };
     const watching = watchExecution({ url, token, executionId, json: false, color: false, exitStatus: true, out });
-    const block = () => screen.slice(screen.lastIndexOf('\x1b[J') + 3).replace('\x1b[?25h', '').split('\n').filter((line) => line !== '');
+    const block = () =>
+      screen
+        .slice(screen.lastIndexOf('\x1b[J') + 3)
+        .replace('\x1b[?25h', '')
+        .split('\n')
+        .filter((line) => line !== '');
     let failed: unknown;
     watching.catch((error: unknown) => (failed = error));
-    await eventually(() => {
-      if (failed !== undefined) throw failed;
-      return block().includes('     ? Ship it?  0 of 1 approval');
-    }, 30_000, 'the approval on the screen').catch((error: unknown) => {
+    await eventually(
+      () => {
+        if (failed !== undefined) throw failed;
+        return block().includes('     ? Ship it?  0 of 1 approval');
+      },
+      30_000,
+      'the approval on the screen',
+    ).catch((error: unknown) => {
       throw new Error(`${String(error)}\n${JSON.stringify(screen)}`);
     });
     expect(block()).toContain('│    ▤ report: Build report');
@@ -160,7 +213,14 @@ describe('baton watch', () => {
     expect(screen.split('F\x1b[J').length).toBeGreaterThan(1);
     await ok('POST', `/v1/executions/${executionId}/steps/gate/approve`, {});
     expect(await watching).toBe(0);
-    expect(block()).toEqual([`shown v1  ${executionId}  succeeded`, '├─ ✓ build  succeeded', '│    ▤ report: Build report', '└─ ✓ gate  succeeded', '✓ succeeded', '  coder ran: go']);
+    expect(block()).toEqual([
+      `shown v1  ${executionId}  succeeded`,
+      '├─ ✓ build  succeeded',
+      '│    ▤ report: Build report',
+      '└─ ✓ gate  succeeded',
+      '✓ succeeded',
+      '  coder ran: go',
+    ]);
     expect(screen.endsWith('\x1b[?25h')).toBe(true);
   }, 60_000);
 
@@ -172,14 +232,21 @@ describe('baton watch', () => {
 });
 
 describe('baton terminal', () => {
-  interface Session { id: string; purpose: string; status: string; sandboxId: string | null }
+  interface Session {
+    id: string;
+    purpose: string;
+    status: string;
+    sandboxId: string | null;
+  }
   const terminalSession = async (dashboardId: string) => {
     const { sessions } = await ok<{ sessions: Session[] }>('GET', `/v1/dashboards/${dashboardId}/sessions`);
     return sessions.find((s) => s.purpose === 'terminal' && s.status === 'ready');
   };
 
   it('round-trips piped bytes with the size from COLUMNS and LINES, reattaches when the sandbox is replaced, and detaches on ~.', async () => {
-    const dashboardId = (await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Build box' })).id;
+    const dashboardId = (
+      await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Build box' })
+    ).id;
     const cli = baton(['terminal', dashboardId], { COLUMNS: '100', LINES: '30' });
     const banner = /Baton local stand-in terminal for sandbox (sbx-[^ ]+) \(no shell\)/g;
     const banners = () => [...cli.stdout().matchAll(banner)].map((match) => match[1]);
@@ -208,11 +275,20 @@ describe('baton terminal', () => {
   }, 180_000);
 
   it('on a real terminal (a pty from script(1)): raw mode (Ctrl-C goes to the sandbox, not to baton) and the window size forwarded', async () => {
-    const dashboardId = (await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Pty box' })).id;
+    const dashboardId = (
+      await ok<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Pty box' })
+    ).id;
     // script gives baton a pseudo-terminal, sized 90x25 first.
     const command = `stty cols 90 rows 25; exec ${JSON.stringify(process.execPath)} cli/bin/baton.js terminal ${dashboardId}`;
     const child = spawn('script', ['-qfec', command, '/dev/null'], {
-      env: { ...process.env, BATON_URL: url, BATON_TOKEN: token, BATON_CONFIG_DIR: configDir, NO_COLOR: '1', TERM: 'xterm' },
+      env: {
+        ...process.env,
+        BATON_URL: url,
+        BATON_TOKEN: token,
+        BATON_CONFIG_DIR: configDir,
+        NO_COLOR: '1',
+        TERM: 'xterm',
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     spawned.push(child);

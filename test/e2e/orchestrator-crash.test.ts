@@ -31,10 +31,13 @@ describe('the orchestrator under SIGKILL', () => {
   it('finishes every execution correctly, starts no attempt twice, and fires timers that fell due while down', async () => {
     const { api, db, workspaceId, dashboardId } = fixture;
     await fixture.startServer();
-    expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
+    expect(
+      (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
+    ).toBe(201);
     const recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: recipe })).body.id as string;
     const ids: string[] = [];
-    for (let i = 0; i < 6; i++) ids.push((await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string);
+    for (let i = 0; i < 6; i++)
+      ids.push((await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string);
 
     // A person approves every gate as soon as it waits, whenever the server is up.
     let approving = true;
@@ -53,12 +56,18 @@ describe('the orchestrator under SIGKILL', () => {
     })();
 
     // A kill while waits are pending, down for longer than the wait: the timer fires after the restart.
-    await eventually(async () => {
-      for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') return true;
-      return undefined;
-    }, 20_000, 'an execution waiting in nap');
+    await eventually(
+      async () => {
+        for (const id of ids)
+          if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') return true;
+        return undefined;
+      },
+      20_000,
+      'an execution waiting in nap',
+    );
     const waitingBefore: string[] = [];
-    for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') waitingBefore.push(id);
+    for (const id of ids)
+      if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') waitingBefore.push(id);
     expect(waitingBefore.length).toBeGreaterThan(0);
     await fixture.killServer();
     await new Promise((resolve) => setTimeout(resolve, 2_500));
@@ -66,20 +75,35 @@ describe('the orchestrator under SIGKILL', () => {
     await fixture.startServer();
 
     // More executions, and kills at different points of their work.
-    for (let i = 0; i < 6; i++) ids.push((await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string);
+    for (let i = 0; i < 6; i++)
+      ids.push((await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string);
     for (const pause of [250, 700, 400]) {
       await new Promise((resolve) => setTimeout(resolve, pause));
       await fixture.killServer();
       await fixture.startServer();
     }
 
-    await eventually(async () => {
-      for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
-      return true;
-    }, 60_000, 'every execution succeeded').catch(async (error: unknown) => {
-      for (const id of ids) console.log('on failure:', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1500));
-      console.log('on failure, sessions', JSON.stringify(await db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute()));
-      console.log('on failure, runs', JSON.stringify(await db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()));
+    await eventually(
+      async () => {
+        for (const id of ids)
+          if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
+        return true;
+      },
+      60_000,
+      'every execution succeeded',
+    ).catch(async (error: unknown) => {
+      for (const id of ids)
+        console.log('on failure:', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1500));
+      console.log(
+        'on failure, sessions',
+        JSON.stringify(
+          await db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute(),
+        ),
+      );
+      console.log(
+        'on failure, runs',
+        JSON.stringify(await db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()),
+      );
       console.log('on failure, server', fixture.server?.output().slice(-5000));
       throw error;
     });

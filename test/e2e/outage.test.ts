@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
-import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/adapters/postgres/embedded-postgres.ts';
+import {
+  freePort,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '../../src/adapters/postgres/embedded-postgres.ts';
 import { migrateToLatest } from '../../src/adapters/postgres/migrator.ts';
 import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
 import { resolveConfig } from '../../src/app/config.ts';
@@ -52,8 +56,17 @@ steps:
 `;
 
 async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(15_000) });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> & { id?: string; status?: string; error?: { code: string } } };
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: (await res.json()) as Record<string, unknown> & { id?: string; status?: string; error?: { code: string } },
+  };
 }
 
 async function readyz(at = port): Promise<number> {
@@ -112,7 +125,8 @@ beforeAll(async () => {
   const made = await bootstrapToken(ctx, { email: 'outage@example.com', workspaceName: 'Outage' });
   token = made.secret;
   workspaceId = made.workspace?.id ?? '';
-  dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Outage' }, 'setup')).id;
+  dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Outage' }, 'setup'))
+    .id;
   port = await freePort();
   secondPort = await freePort();
   while (secondPort === port) secondPort = await freePort();
@@ -120,11 +134,17 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of clients) c.destroy();
-  for (const proc of [server, second]) if (proc !== undefined && proc.child.exitCode === null) proc.child.kill('SIGKILL');
+  for (const proc of [server, second])
+    if (proc !== undefined && proc.child.exitCode === null) proc.child.kill('SIGKILL');
   if (plane !== undefined && plane.child.exitCode === null) plane.child.kill('SIGKILL');
   await db?.destroy();
   await postgres?.stop().catch(() => undefined);
-  for (const pid of postgresProcessesFor(dataDir)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const pid of postgresProcessesFor(dataDir))
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -133,11 +153,18 @@ describe('a Postgres outage under load', () => {
     server = await startServer();
     second = await startServer(secondPort);
     const pids = [server.child.pid, second.child.pid];
-    expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
+    expect(
+      (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
+    ).toBe(201);
     recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: recipe })).body.id as string;
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId }, { 'idempotency-key': `before-${i}` });
+      const started = await api(
+        'POST',
+        `/v1/recipes/${recipeId}/executions`,
+        { dashboardId },
+        { 'idempotency-key': `before-${i}` },
+      );
       expect(started.status).toBe(201);
       ids.push(started.body.id as string);
     }
@@ -158,16 +185,27 @@ describe('a Postgres outage under load', () => {
     // Postgres goes away (a restart, a failover) with executions in flight and someone typing.
     await postgres.stop();
     const stoppedAt = Date.now();
-    await eventually(async () => {
-      for (const proc of [server, second]) if (proc?.child.exitCode !== null) throw new Error(`a server exited with ${String(proc?.child.exitCode)}:\n${proc?.output().slice(-3000)}`);
-      return (await readyz()) === 503 && (await readyz(secondPort)) === 503;
-    }, 8_000, '/readyz 503 during the outage');
+    await eventually(
+      async () => {
+        for (const proc of [server, second])
+          if (proc?.child.exitCode !== null)
+            throw new Error(`a server exited with ${String(proc?.child.exitCode)}:\n${proc?.output().slice(-3000)}`);
+        return (await readyz()) === 503 && (await readyz(secondPort)) === 503;
+      },
+      8_000,
+      '/readyz 503 during the outage',
+    );
     const during = await api('GET', `/v1/executions/${ids[0]}`);
     expect(during.status).toBe(503);
     expect(during.body.error?.code).toBe('unavailable');
     expect(Number(during.headers.get('retry-after'))).toBeGreaterThan(0);
     // Starting work during the outage is refused as retryable; the same key is retried afterwards.
-    const refused = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId }, { 'idempotency-key': 'during' });
+    const refused = await api(
+      'POST',
+      `/v1/recipes/${recipeId}/executions`,
+      { dashboardId },
+      { 'idempotency-key': 'during' },
+    );
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).not.toBeNull();
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + 10_000 - Date.now())));
@@ -177,18 +215,38 @@ describe('a Postgres outage under load', () => {
     await Promise.all(readers);
 
     postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'db'), logger: silentLogger, port: postgresPort });
-    await eventually(async () => (await readyz()) === 200 && (await readyz(secondPort)) === 200, 30_000, '/readyz 200 after the outage, on both');
-    const retried = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId }, { 'idempotency-key': 'during' });
+    await eventually(
+      async () => (await readyz()) === 200 && (await readyz(secondPort)) === 200,
+      30_000,
+      '/readyz 200 after the outage, on both',
+    );
+    const retried = await api(
+      'POST',
+      `/v1/recipes/${recipeId}/executions`,
+      { dashboardId },
+      { 'idempotency-key': 'during' },
+    );
     expect(retried.status).toBe(201);
     ids.push(retried.body.id as string);
-    const again = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId }, { 'idempotency-key': 'during' });
+    const again = await api(
+      'POST',
+      `/v1/recipes/${recipeId}/executions`,
+      { dashboardId },
+      { 'idempotency-key': 'during' },
+    );
     expect(again.body.id).toBe(retried.body.id);
 
-    await eventually(async () => {
-      for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
-      return true;
-    }, 90_000, 'every execution succeeded').catch(async (error: unknown) => {
-      for (const id of ids) console.log('DEBUG', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1200));
+    await eventually(
+      async () => {
+        for (const id of ids)
+          if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
+        return true;
+      },
+      90_000,
+      'every execution succeeded',
+    ).catch(async (error: unknown) => {
+      for (const id of ids)
+        console.log('DEBUG', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1200));
       console.log('DEBUG server', server?.output().slice(-6000), second?.output().slice(-3000));
       throw error;
     });
@@ -204,7 +262,12 @@ describe('a Postgres outage under load', () => {
     const pids = [server?.child.pid, second?.child.pid];
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId }, { 'idempotency-key': `flapping-${i}` });
+      const started = await api(
+        'POST',
+        `/v1/recipes/${recipeId}/executions`,
+        { dashboardId },
+        { 'idempotency-key': `flapping-${i}` },
+      );
       expect(started.status).toBe(201);
       ids.push(started.body.id as string);
     }
@@ -216,13 +279,26 @@ describe('a Postgres outage under load', () => {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       await postgres.stop();
       await new Promise((resolve) => setTimeout(resolve, 3_000));
-      postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'db'), logger: silentLogger, port: postgresPort });
+      postgres = await startEmbeddedPostgres({
+        dataDir: join(dataDir, 'db'),
+        logger: silentLogger,
+        port: postgresPort,
+      });
     }
-    await eventually(async () => (await readyz()) === 200 && (await readyz(secondPort)) === 200, 30_000, '/readyz 200 on both');
-    await eventually(async () => {
-      for (const id of ids) if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
-      return true;
-    }, 90_000, 'every execution succeeded');
+    await eventually(
+      async () => (await readyz()) === 200 && (await readyz(secondPort)) === 200,
+      30_000,
+      '/readyz 200 on both',
+    );
+    await eventually(
+      async () => {
+        for (const id of ids)
+          if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
+        return true;
+      },
+      90_000,
+      'every execution succeeded',
+    );
     expect([server?.child.pid, second?.child.pid]).toEqual(pids);
     expect([server?.child.exitCode, second?.child.exitCode]).toEqual([null, null]);
     await expectOneRunPerStep(ids);
@@ -240,12 +316,23 @@ async function expectOneRunPerStep(ids: readonly string[]): Promise<void> {
   const steps = keys.map((k) => k.split('/').slice(0, 2).join('/'));
   expect(steps.length, JSON.stringify(keys)).toBe(ids.length * 3);
   expect(new Set(steps).size).toBe(steps.length);
-  const sessions = await db.selectFrom('sessions').select(['epoch', 'ended_reason', 'execution_id']).where('execution_id', 'in', [...ids]).execute();
-  expect(sessions.filter((row) => row.epoch !== 1), JSON.stringify(sessions)).toEqual([]);
+  const sessions = await db
+    .selectFrom('sessions')
+    .select(['epoch', 'ended_reason', 'execution_id'])
+    .where('execution_id', 'in', [...ids])
+    .execute();
+  expect(
+    sessions.filter((row) => row.epoch !== 1),
+    JSON.stringify(sessions),
+  ).toEqual([]);
 }
 
 /** Every edit the client saw acknowledged is in Postgres: a SIGKILL now, and a fresh start reads them back. */
-async function expectAcknowledgedEditsStored(editor: RealtimeClient, typing: ReturnType<typeof writer>, name: string): Promise<void> {
+async function expectAcknowledgedEditsStored(
+  editor: RealtimeClient,
+  typing: ReturnType<typeof writer>,
+  name: string,
+): Promise<void> {
   typing.stop();
   await eventually(() => editor.provider.unsyncedChanges === 0, 20_000, 'the editor caught up');
   const acknowledged = typing.acked();

@@ -29,15 +29,28 @@ steps:
 `,
 };
 
-type Execution = { status: string; steps: Record<string, { status: string; attempt: number; output: unknown; error: string | null }> };
-type HistoryEvent = { type: string; stepId?: string; attempt?: number; output?: unknown; error?: string; retryable?: boolean };
+type Execution = {
+  status: string;
+  steps: Record<string, { status: string; attempt: number; output: unknown; error: string | null }>;
+};
+type HistoryEvent = {
+  type: string;
+  stepId?: string;
+  attempt?: number;
+  output?: unknown;
+  error?: string;
+  retryable?: boolean;
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   fixture = await createPlaneFixture('plane-outage');
   await fixture.startServer();
-  expect((await fixture.api('POST', `/v1/workspaces/${fixture.workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
+  expect(
+    (await fixture.api('POST', `/v1/workspaces/${fixture.workspaceId}/agent-profiles`, { name: 'coder', model: 'm' }))
+      .status,
+  ).toBe(201);
 }, 60_000);
 afterAll(() => fixture.close());
 
@@ -47,24 +60,42 @@ const api = (method: string, path: string, body?: unknown) => fixture.api(method
 async function startRuns(): Promise<{ ok: string; bad: string }> {
   const ids: Record<string, string> = {};
   for (const [name, yaml] of Object.entries(recipes)) {
-    const recipeId = (await api('POST', `/v1/workspaces/${fixture.workspaceId}/recipes`, { yaml: yaml.replace(/^name: (\w+)/, `name: $1-${Date.now()}`) })).body.id as string;
-    ids[name] = (await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId: fixture.dashboardId })).body.id as string;
+    const recipeId = (
+      await api('POST', `/v1/workspaces/${fixture.workspaceId}/recipes`, {
+        yaml: yaml.replace(/^name: (\w+)/, `name: $1-${Date.now()}`),
+      })
+    ).body.id as string;
+    ids[name] = (await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId: fixture.dashboardId })).body
+      .id as string;
   }
   const started = { ok: ids.ok ?? '', bad: ids.bad ?? '' };
-  await eventually(async () => {
-    const keys = (await sandboxLedger(fixture.plane.url)).map((r) => r.idempotencyKey);
-    return keys.includes(`${started.ok}/work/1`) && keys.includes(`${started.bad}/work/1`) ? true : undefined;
-  }, 20_000, 'both runs started in the plane');
+  await eventually(
+    async () => {
+      const keys = (await sandboxLedger(fixture.plane.url)).map((r) => r.idempotencyKey);
+      return keys.includes(`${started.ok}/work/1`) && keys.includes(`${started.bad}/work/1`) ? true : undefined;
+    },
+    20_000,
+    'both runs started in the plane',
+  );
   return started;
 }
 
 async function finished(id: string): Promise<Execution> {
-  return (await eventually(async () => {
-    const body = (await api('GET', `/v1/executions/${id}`)).body as unknown as Execution;
-    return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-  }, 60_000, `execution ${id} to finish`).catch(async (error: unknown) => {
+  return (await eventually(
+    async () => {
+      const body = (await api('GET', `/v1/executions/${id}`)).body as unknown as Execution;
+      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+    },
+    60_000,
+    `execution ${id} to finish`,
+  ).catch(async (error: unknown) => {
     console.log('on failure:', JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 2000));
-    console.log('on failure, runs', JSON.stringify(await fixture.db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()));
+    console.log(
+      'on failure, runs',
+      JSON.stringify(
+        await fixture.db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute(),
+      ),
+    );
     console.log('on failure, server', fixture.server?.output().slice(-4000));
     console.log('on failure, plane', fixture.plane.output().slice(-4000));
     throw error;
@@ -72,7 +103,9 @@ async function finished(id: string): Promise<Execution> {
 }
 
 async function history(id: string): Promise<HistoryEvent[]> {
-  return ((await api('GET', `/v1/executions/${id}/events?limit=200`)).body.events as { event: HistoryEvent }[]).map((e) => e.event);
+  return ((await api('GET', `/v1/executions/${id}/events?limit=200`)).body.events as { event: HistoryEvent }[]).map(
+    (e) => e.event,
+  );
 }
 
 /** Everything the runs reported arrived, once, in order; the failure is final and ran once; the history holds what happened. */
@@ -80,7 +113,13 @@ async function expectEverythingArrived(ids: { ok: string; bad: string }): Promis
   const ok = await finished(ids.ok);
   const bad = await finished(ids.bad);
   // The output arrived, so the next step's prompt could use it.
-  expect(ok).toMatchObject({ status: 'succeeded', steps: { work: { status: 'succeeded', attempt: 1, output: { pr: 42 } }, after: { status: 'succeeded', output: { summary: 'coder ran: merge 42' } } } });
+  expect(ok).toMatchObject({
+    status: 'succeeded',
+    steps: {
+      work: { status: 'succeeded', attempt: 1, output: { pr: 42 } },
+      after: { status: 'succeeded', output: { summary: 'coder ran: merge 42' } },
+    },
+  });
   // The real error, final: no second attempt.
   expect(bad).toMatchObject({ status: 'failed', steps: { work: { status: 'failed', attempt: 1 } } });
   expect(bad.steps.work?.error).toContain('the deploy was refused: the environment is frozen');
@@ -93,10 +132,22 @@ async function expectEverythingArrived(ids: { ok: string; bad: string }): Promis
   expect(okWork.map((e) => [e.type, e.attempt])).toEqual([['step.completed', 1]]);
   expect(okWork[0]?.output).toEqual({ pr: 42 });
   const badWork = (await history(ids.bad)).filter((e) => e.stepId === 'work');
-  expect(badWork).toEqual([expect.objectContaining({ type: 'step.failed', attempt: 1, retryable: false, error: expect.stringContaining('the environment is frozen') })]);
+  expect(badWork).toEqual([
+    expect.objectContaining({
+      type: 'step.failed',
+      attempt: 1,
+      retryable: false,
+      error: expect.stringContaining('the environment is frozen'),
+    }),
+  ]);
 
   // Progress and artifacts reported while the server was down: stored in order, each once.
-  const events = await fixture.db.selectFrom('sandbox_events').select(['type', 'seq']).where('run_key', '=', `${ids.ok}/work/1`).orderBy('seq').execute();
+  const events = await fixture.db
+    .selectFrom('sandbox_events')
+    .select(['type', 'seq'])
+    .where('run_key', '=', `${ids.ok}/work/1`)
+    .orderBy('seq')
+    .execute();
   expect(events).toEqual([
     { type: 'run.started', seq: 1 },
     { type: 'run.progress', seq: 2 },
@@ -104,15 +155,30 @@ async function expectEverythingArrived(ids: { ok: string; bad: string }): Promis
     { type: 'run.artifact', seq: 4 },
     { type: 'run.completed', seq: 5 },
   ]);
-  const badEvents = await fixture.db.selectFrom('sandbox_events').select(['type', 'seq']).where('run_key', '=', `${ids.bad}/work/1`).orderBy('seq').execute();
+  const badEvents = await fixture.db
+    .selectFrom('sandbox_events')
+    .select(['type', 'seq'])
+    .where('run_key', '=', `${ids.bad}/work/1`)
+    .orderBy('seq')
+    .execute();
   expect(badEvents.map((e) => e.type)).toEqual(['run.started', 'run.progress', 'run.failed']);
-  const run = await eventually(async () => {
-    const row = await fixture.db.selectFrom('sandbox_runs').selectAll().where('run_key', '=', `${ids.ok}/work/1`).executeTakeFirst();
-    return row?.status === 'succeeded' ? row : undefined;
-  }, 10_000, 'the run recorded as ended');
+  const run = await eventually(
+    async () => {
+      const row = await fixture.db
+        .selectFrom('sandbox_runs')
+        .selectAll()
+        .where('run_key', '=', `${ids.ok}/work/1`)
+        .executeTakeFirst();
+      return row?.status === 'succeeded' ? row : undefined;
+    },
+    10_000,
+    'the run recorded as ended',
+  );
   expect(run.progress).toMatchObject({ message: 'tested', percent: 60 });
   const artifacts = await fixture.db.selectFrom('artifacts').selectAll().where('execution_id', '=', ids.ok).execute();
-  expect(artifacts).toEqual([expect.objectContaining({ step_id: 'work', kind: 'link', title: 'The PR', url: 'https://example.com/pr/42' })]);
+  expect(artifacts).toEqual([
+    expect.objectContaining({ step_id: 'work', kind: 'link', title: 'The PR', url: 'https://example.com/pr/42' }),
+  ]);
 }
 
 async function explain<T>(ids: { ok: string; bad: string }, check: () => Promise<T>): Promise<T> {
@@ -120,8 +186,21 @@ async function explain<T>(ids: { ok: string; bad: string }, check: () => Promise
     return await check();
   } catch (error) {
     console.log('on failure, history', JSON.stringify(await history(ids.bad)).slice(0, 3000));
-    console.log('on failure, sessions', JSON.stringify(await fixture.db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute()));
-    console.log('on failure, runs', JSON.stringify(await fixture.db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()));
+    console.log(
+      'on failure, sessions',
+      JSON.stringify(
+        await fixture.db
+          .selectFrom('sessions')
+          .select(['id', 'status', 'epoch', 'ended_reason', 'execution_id'])
+          .execute(),
+      ),
+    );
+    console.log(
+      'on failure, runs',
+      JSON.stringify(
+        await fixture.db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute(),
+      ),
+    );
     console.log('on failure, server', fixture.server?.output().slice(-6000));
     console.log('on failure, plane', fixture.plane.output().slice(-6000));
     throw error;

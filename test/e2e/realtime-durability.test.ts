@@ -52,7 +52,8 @@ function writer(name: string, target: RealtimeClient) {
     if (number < last) acks += last - number;
     last = number;
     const now = Date.now();
-    for (let i = 0; i < sentAt.length; i++) if (ackedAt[i] === undefined && acks >= (dueAt[i] as number)) ackedAt[i] = now;
+    for (let i = 0; i < sentAt.length; i++)
+      if (ackedAt[i] === undefined && acks >= (dueAt[i] as number)) ackedAt[i] = now;
   });
   let timer: ReturnType<typeof setInterval> | undefined;
   return {
@@ -67,7 +68,8 @@ function writer(name: string, target: RealtimeClient) {
     },
     stop: () => clearInterval(timer),
     /** Entries acknowledged at least `marginMs` before `instant`. */
-    ackedBefore: (instant: number, marginMs: number) => ackedAt.flatMap((at, i) => (at !== undefined && at <= instant - marginMs ? [`${name}-${i}`] : [])),
+    ackedBefore: (instant: number, marginMs: number) =>
+      ackedAt.flatMap((at, i) => (at !== undefined && at <= instant - marginMs ? [`${name}-${i}`] : [])),
     written: () => sentAt.length,
   };
 }
@@ -78,7 +80,15 @@ beforeAll(async () => {
   const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url }));
   const made = await bootstrapToken(ctx, { email: 'writer@example.com', workspaceName: 'Crash' });
   token = made.secret;
-  dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), made.workspace?.id ?? '', { name: 'Crash board' }, 'setup')).id;
+  dashboardId = (
+    await createDashboard(
+      ctx,
+      sessionPrincipal(made.user.id),
+      made.workspace?.id ?? '',
+      { name: 'Crash board' },
+      'setup',
+    )
+  ).id;
   port = await freePort();
 });
 afterAll(async () => {
@@ -113,33 +123,55 @@ describe('dashboard durability', () => {
     // A fresh client sees what the server recovered from Postgres alone.
     const fresh = client();
     await eventually(() => fresh.provider.isSynced, 10_000, 'fresh client synced');
-    const recovered = new Set([...fresh.doc.getArray<string>('log-a').toArray(), ...fresh.doc.getArray<string>('log-b').toArray()]);
+    const recovered = new Set([
+      ...fresh.doc.getArray<string>('log-a').toArray(),
+      ...fresh.doc.getArray<string>('log-b').toArray(),
+    ]);
     const lost = mustSurvive.filter((entry) => !recovered.has(entry));
     expect(lost, `${lost.length} of ${mustSurvive.length} acknowledged edits lost`).toEqual([]);
 
     // The writers reconnect and push what the server never saw; everyone converges.
     for (const c of [a, b]) void c.provider.configuration.websocketProvider.connect();
     const total = writers.reduce((n, w) => n + w.written(), 0);
-    await eventually(() => [a, b, fresh].every((c) => c.doc.getArray('log-a').length + c.doc.getArray('log-b').length === total), 15_000, 'convergence');
+    await eventually(
+      () => [a, b, fresh].every((c) => c.doc.getArray('log-a').length + c.doc.getArray('log-b').length === total),
+      15_000,
+      'convergence',
+    );
     expect(fresh.doc.getArray('log-a').toJSON()).toEqual(a.doc.getArray('log-a').toJSON());
     expect(fresh.doc.getArray('log-b').toJSON()).toEqual(b.doc.getArray('log-b').toJSON());
   });
 
   it('keeps the document and the items projection intact across a graceful restart', async () => {
     const api = (method: string, path: string, body?: unknown) =>
-      fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }).then(async (r) => ({ status: r.status, body: await r.json() }));
+      fetch(`http://127.0.0.1:${port}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
     const todo = await api('POST', `/v1/dashboards/${dashboardId}/items`, { kind: 'todo', title: 'Survive restarts' });
     expect(todo.status).toBe(201);
     const live = client();
     await eventually(() => live.provider.isSynced, 10_000, 'synced');
     // A browser edit of the todo's text, and a REST change of its state.
-    ((live.doc.getMap('items').get(todo.body.id) as Y.Map<unknown>).get('body') as Y.Text).insert(0, 'typed in a browser');
+    ((live.doc.getMap('items').get(todo.body.id) as Y.Map<unknown>).get('body') as Y.Text).insert(
+      0,
+      'typed in a browser',
+    );
     await eventually(() => live.provider.unsyncedChanges === 0, 5_000, 'edit acknowledged');
     await api('PATCH', `/v1/dashboards/${dashboardId}/items/${todo.body.id}`, { done: true });
-    const before = await eventually(async () => {
-      const items = (await api('GET', `/v1/dashboards/${dashboardId}/items`)).body.items as Array<{ id: string; body: string; done?: boolean }>;
-      return items.find((i) => i.id === todo.body.id)?.body === 'typed in a browser' ? items : undefined;
-    }, 5_000, 'projection caught up');
+    const before = await eventually(
+      async () => {
+        const items = (await api('GET', `/v1/dashboards/${dashboardId}/items`)).body.items as Array<{
+          id: string;
+          body: string;
+          done?: boolean;
+        }>;
+        return items.find((i) => i.id === todo.body.id)?.body === 'typed in a browser' ? items : undefined;
+      },
+      5_000,
+      'projection caught up',
+    );
     const stateBefore = Y.encodeStateAsUpdate(live.doc);
     const logBefore = live.doc.getArray('log-a').length;
 
@@ -149,7 +181,10 @@ describe('dashboard durability', () => {
 
     const after = (await api('GET', `/v1/dashboards/${dashboardId}/items`)).body.items;
     expect(after).toEqual(before);
-    expect(after.find((i: { id: string }) => i.id === todo.body.id)).toMatchObject({ done: true, body: 'typed in a browser' });
+    expect(after.find((i: { id: string }) => i.id === todo.body.id)).toMatchObject({
+      done: true,
+      body: 'typed in a browser',
+    });
     const fresh = client();
     await eventually(() => fresh.provider.isSynced, 10_000, 'fresh synced');
     expect(fresh.doc.getArray('log-a').length).toBe(logBefore);
@@ -157,8 +192,16 @@ describe('dashboard durability', () => {
     Y.applyUpdate(reference, stateBefore);
     expect(fresh.doc.getMap('items').toJSON()).toEqual(reference.getMap('items').toJSON());
     // A graceful stop compacted the log into the snapshot.
-    const pending = await db.selectFrom('dashboard_updates').select((eb) => eb.fn.countAll<number>().as('n')).where('dashboard_id', '=', dashboardId).executeTakeFirstOrThrow();
-    const snapshot = await db.selectFrom('dashboard_docs').select('dashboard_id').where('dashboard_id', '=', dashboardId).executeTakeFirst();
+    const pending = await db
+      .selectFrom('dashboard_updates')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('dashboard_id', '=', dashboardId)
+      .executeTakeFirstOrThrow();
+    const snapshot = await db
+      .selectFrom('dashboard_docs')
+      .select('dashboard_id')
+      .where('dashboard_id', '=', dashboardId)
+      .executeTakeFirst();
     expect(snapshot).toBeDefined();
     expect(Number(pending.n)).toBeLessThan(5);
   });

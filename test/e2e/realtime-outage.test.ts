@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
-import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/adapters/postgres/embedded-postgres.ts';
+import {
+  freePort,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '../../src/adapters/postgres/embedded-postgres.ts';
 import { migrateToLatest } from '../../src/adapters/postgres/migrator.ts';
 import { resolveConfig } from '../../src/app/config.ts';
 import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
@@ -44,7 +48,15 @@ beforeAll(async () => {
   const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: postgres.url }));
   const made = await bootstrapToken(ctx, { email: 'outage@example.com', workspaceName: 'Outage' });
   token = made.secret;
-  dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), made.workspace?.id ?? '', { name: 'Outage board' }, 'setup')).id;
+  dashboardId = (
+    await createDashboard(
+      ctx,
+      sessionPrincipal(made.user.id),
+      made.workspace?.id ?? '',
+      { name: 'Outage board' },
+      'setup',
+    )
+  ).id;
   await db.destroy();
   const port = await freePort();
   // Open connections are re-checked every second: during the outage every re-check fails.
@@ -83,11 +95,23 @@ describe('live dashboards through a Postgres outage', () => {
     await eventually(() => during.provider.isSynced, 15_000, 'the client syncs once Postgres is back');
     expect(during.refused()).toBeUndefined();
     addNote(during.doc, 'after-outage', 'written after Postgres came back', 'outage');
-    await eventually(async () => ((await callApi(url, 'GET', `/v1/dashboards/${dashboardId}/items`, token)).body.items as Array<{ id: string }>).some((i) => i.id === 'after-outage'), 10_000, 'the edit is durable');
+    await eventually(
+      async () =>
+        (
+          (await callApi(url, 'GET', `/v1/dashboards/${dashboardId}/items`, token)).body.items as Array<{ id: string }>
+        ).some((i) => i.id === 'after-outage'),
+      10_000,
+      'the edit is durable',
+    );
     // The client connected all along was kept by the re-checks that failed, and still writes.
     expect(steady.closes()).toEqual([]);
     addNote(steady.doc, 'steady', 'connected through the outage', 'outage');
-    await eventually(() => (during.doc.getMap('items').get('steady') as { get(key: string): unknown } | undefined)?.get('id') === 'steady', 10_000, 'the steady client still writes');
+    await eventually(
+      () =>
+        (during.doc.getMap('items').get('steady') as { get(key: string): unknown } | undefined)?.get('id') === 'steady',
+      10_000,
+      'the steady client still writes',
+    );
     expect(server?.child.exitCode).toBeNull();
   });
 });

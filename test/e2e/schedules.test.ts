@@ -28,13 +28,22 @@ let recipeId: string;
 const ports: number[] = [];
 const servers: Spawned[] = [];
 
-const env = () => ({ BATON_DATA_DIR: dataDir, BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000', BATON_SCHEDULE_MISFIRE_SECONDS: '1' });
+const env = () => ({
+  BATON_DATA_DIR: dataDir,
+  BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
+  BATON_SCHEDULE_MISFIRE_SECONDS: '1',
+});
 async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`http://127.0.0.1:${ports[0]}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await fetch(`http://127.0.0.1:${ports[0]}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 type Fire = { fireAt: string; outcome: string; executionId: string | null; reason: string | null; handledAt: string };
-const firesOf = async (id: string): Promise<Fire[]> => ((await api('GET', `/v1/schedules/${id}/fires?limit=200`)).body.fires as Fire[]).reverse();
+const firesOf = async (id: string): Promise<Fire[]> =>
+  ((await api('GET', `/v1/schedules/${id}/fires?limit=200`)).body.fires as Fire[]).reverse();
 const killAll = async () => {
   for (const s of servers.splice(0)) {
     s.child.kill('SIGKILL');
@@ -63,8 +72,18 @@ afterAll(async () => {
 describe('schedules across instances and restarts', () => {
   it('two instances fire a schedule exactly once per fire time', async () => {
     for (const port of ports) servers.push(await startServerProcess(database.url, port, env()));
-    recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: 'name: tick\nsteps:\n  - { id: note, kind: notify, channel: dashboard, message: tick }\n' })).body.id as string;
-    const created = await api('POST', `/v1/workspaces/${workspaceId}/schedules`, { name: 'tick', recipeId, dashboardId, cron: '* * * * * *', overlap: 'allow' });
+    recipeId = (
+      await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: 'name: tick\nsteps:\n  - { id: note, kind: notify, channel: dashboard, message: tick }\n',
+      })
+    ).body.id as string;
+    const created = await api('POST', `/v1/workspaces/${workspaceId}/schedules`, {
+      name: 'tick',
+      recipeId,
+      dashboardId,
+      cron: '* * * * * *',
+      overlap: 'allow',
+    });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     await eventually(async () => ((await firesOf(id)).length >= 6 ? true : undefined), 20_000, 'six fires');
@@ -80,21 +99,39 @@ describe('schedules across instances and restarts', () => {
 
   it('applies each catch-up policy to the fires missed while every instance was down', async () => {
     const schedule = async (mode: string, limit = 10) =>
-      (await api('POST', `/v1/workspaces/${workspaceId}/schedules`, { name: `catch-up ${mode}`, recipeId, dashboardId, cron: '*/2 * * * * *', overlap: 'allow', catchUp: { mode, limit } })).body.id as string;
+      (
+        await api('POST', `/v1/workspaces/${workspaceId}/schedules`, {
+          name: `catch-up ${mode}`,
+          recipeId,
+          dashboardId,
+          cron: '*/2 * * * * *',
+          overlap: 'allow',
+          catchUp: { mode, limit },
+        })
+      ).body.id as string;
     const none = await schedule('none');
     const latest = await schedule('latest');
     const all = await schedule('all', 2);
-    for (const id of [none, latest, all]) await eventually(async () => ((await firesOf(id)).some((f) => f.outcome === 'started') ? true : undefined), 10_000, 'a first fire');
+    for (const id of [none, latest, all])
+      await eventually(
+        async () => ((await firesOf(id)).some((f) => f.outcome === 'started') ? true : undefined),
+        10_000,
+        'a first fire',
+      );
     await killAll();
     const downAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 7_000));
     servers.push(await startServerProcess(database.url, ports[0] ?? 0, env()));
     // The first batch each schedule handled after the restart: the fires that fell due while down.
     const batchOf = async (id: string) => {
-      const fires = await eventually(async () => {
-        const all = await firesOf(id);
-        return all.some((f) => Date.parse(f.handledAt) > downAt + 6_000) ? all : undefined;
-      }, 15_000, 'fires handled after the restart');
+      const fires = await eventually(
+        async () => {
+          const all = await firesOf(id);
+          return all.some((f) => Date.parse(f.handledAt) > downAt + 6_000) ? all : undefined;
+        },
+        15_000,
+        'fires handled after the restart',
+      );
       const first = fires.find((f) => Date.parse(f.handledAt) > downAt + 6_000)?.handledAt;
       const batch = fires.filter((f) => f.handledAt === first);
       expect(batch.length).toBeGreaterThanOrEqual(3);

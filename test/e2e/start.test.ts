@@ -27,7 +27,12 @@ describe('npm start with the embedded database', () => {
     }
     if (dataDir !== undefined) {
       // Never leave a cluster behind, even when an assertion failed half-way.
-      for (const pid of postgresProcessesFor(dataDir)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      for (const pid of postgresProcessesFor(dataDir))
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       await rm(dataDir, { recursive: true, force: true });
     }
   });
@@ -36,7 +41,15 @@ describe('npm start with the embedded database', () => {
     // The development identity provider listens too: give it a port known to be free (PORT + 1 may not be).
     let idpPort = await freePort();
     while (idpPort === port) idpPort = await freePort();
-    const proc = spawnCommand('npm', ['start'], { DATABASE_URL: undefined, BATON_ENV: undefined, BATON_DATA_DIR: dataDir, PORT: String(port), BATON_DEV_IDP_PORT: String(idpPort), LOG_LEVEL: 'info', BATON_LOG_FORMAT: undefined });
+    const proc = spawnCommand('npm', ['start'], {
+      DATABASE_URL: undefined,
+      BATON_ENV: undefined,
+      BATON_DATA_DIR: dataDir,
+      PORT: String(port),
+      BATON_DEV_IDP_PORT: String(idpPort),
+      LOG_LEVEL: 'info',
+      BATON_LOG_FORMAT: undefined,
+    });
     running = proc;
     await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 60_000, proc);
     return { proc };
@@ -65,9 +78,19 @@ describe('npm start with the embedded database', () => {
     expect((await browser.request(`${printed}/v1/me`)).status).toBe(200);
 
     // Write something, to prove the second start keeps it.
-    const creds = JSON.parse(await readFile(join(dataDir, 'postgres.json'), 'utf8')) as { user: string; password: string; database: string };
+    const creds = JSON.parse(await readFile(join(dataDir, 'postgres.json'), 'utf8')) as {
+      user: string;
+      password: string;
+      database: string;
+    };
     const pid = (await readFile(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n');
-    const client = new pg.Client({ host: '127.0.0.1', port: Number(pid[3]), user: creds.user, password: creds.password, database: creds.database });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: Number(pid[3]),
+      user: creds.user,
+      password: creds.password,
+      database: creds.database,
+    });
     await client.connect();
     await client.query('create table e2e_marker (note text)');
     await client.query("insert into e2e_marker values ('written by the first run')");
@@ -83,9 +106,19 @@ describe('npm start with the embedded database', () => {
     const { proc } = await start(port);
     expect(proc.output()).not.toContain('creating the embedded Postgres cluster');
 
-    const creds = JSON.parse(await readFile(join(dataDir, 'postgres.json'), 'utf8')) as { user: string; password: string; database: string };
+    const creds = JSON.parse(await readFile(join(dataDir, 'postgres.json'), 'utf8')) as {
+      user: string;
+      password: string;
+      database: string;
+    };
     const pid = (await readFile(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n');
-    const client = new pg.Client({ host: '127.0.0.1', port: Number(pid[3]), user: creds.user, password: creds.password, database: creds.database });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: Number(pid[3]),
+      user: creds.user,
+      password: creds.password,
+      database: creds.database,
+    });
     await client.connect();
     const { rows } = await client.query('select note from e2e_marker');
     await client.end();
@@ -120,32 +153,60 @@ describe('npm start stopped through its process group', () => {
   const clients: RealtimeClient[] = [];
   afterAll(async () => {
     for (const c of clients) c.destroy();
-    for (const pid of groups) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of groups)
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     for (const dir of dirs) {
-      for (const pid of postgresProcessesFor(dir)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      for (const pid of postgresProcessesFor(dir))
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   /** `npm start` in its own process group, as a shell runs a foreground job. */
-  async function startGroup(dir: string): Promise<{ pid: number; port: number; exited: Promise<number | string>; output: () => string }> {
+  async function startGroup(
+    dir: string,
+  ): Promise<{ pid: number; port: number; exited: Promise<number | string>; output: () => string }> {
     const port = await freePort();
     let idpPort = await freePort();
     while (idpPort === port) idpPort = await freePort();
-    const env: Record<string, string | undefined> = { ...process.env, BATON_DATA_DIR: dir, PORT: String(port), BATON_DEV_IDP_PORT: String(idpPort), LOG_LEVEL: 'info' };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      BATON_DATA_DIR: dir,
+      PORT: String(port),
+      BATON_DEV_IDP_PORT: String(idpPort),
+      LOG_LEVEL: 'info',
+    };
     for (const name of ['DATABASE_URL', 'BATON_ENV', 'BATON_LOG_FORMAT']) delete env[name];
-    const child = spawn('npm', ['start'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('npm', ['start'], {
+      env: env as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const pid = child.pid ?? 0;
     groups.push(pid);
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const exited = new Promise<number | string>((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
+    const exited = new Promise<number | string>((resolve) =>
+      child.on('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')),
+    );
     await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000);
     return { pid, port, exited, output: () => out };
   }
 
-  async function stopGroup(run: { pid: number; exited: Promise<number | string>; output: () => string }, signal: NodeJS.Signals, dir: string): Promise<void> {
+  async function stopGroup(
+    run: { pid: number; exited: Promise<number | string>; output: () => string },
+    signal: NodeJS.Signals,
+    dir: string,
+  ): Promise<void> {
     process.kill(-run.pid, signal);
     const code = await run.exited;
     expect(code, run.output()).toBe(0);
@@ -157,14 +218,26 @@ describe('npm start stopped through its process group', () => {
 
   /** A token and a dashboard in the running server's embedded database. */
   async function arrange(dir: string): Promise<{ token: string; dashboardId: string }> {
-    const creds = JSON.parse(await readFile(join(dir, 'postgres.json'), 'utf8')) as { user: string; password: string; database: string };
+    const creds = JSON.parse(await readFile(join(dir, 'postgres.json'), 'utf8')) as {
+      user: string;
+      password: string;
+      database: string;
+    };
     const pid = (await readFile(join(dir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n');
     const url = `postgres://${creds.user}:${encodeURIComponent(creds.password)}@127.0.0.1:${pid[3]}/${creds.database}`;
     const db = createDatabase({ url, poolMax: 1, logger: silentLogger });
     try {
       const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: url }));
       const made = await bootstrapToken(ctx, { email: 'ctrl-c@example.com', workspaceName: 'Ctrl-C' });
-      const dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), made.workspace?.id ?? '', { name: 'Ctrl-C' }, 'setup')).id;
+      const dashboardId = (
+        await createDashboard(
+          ctx,
+          sessionPrincipal(made.user.id),
+          made.workspace?.id ?? '',
+          { name: 'Ctrl-C' },
+          'setup',
+        )
+      ).id;
       return { token: made.secret, dashboardId };
     } finally {
       await db.destroy();
@@ -207,10 +280,15 @@ describe('npm start stopped through its process group', () => {
 describe('start-up failures', () => {
   it('fails fast with a clear message when DATABASE_URL cannot be reached', async () => {
     // It gives up by itself (no endless retry): the test's own timeout is the only clock.
-    const proc = spawnCommand('npm', ['start'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x', PORT: String(await freePort()) });
+    const proc = spawnCommand('npm', ['start'], {
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x',
+      PORT: String(await freePort()),
+    });
     const code = await proc.exited;
     expect(code).not.toBe(0);
-    expect(proc.output()).toContain('Baton could not start: Cannot reach the database at postgres://nobody@127.0.0.1:1/x');
+    expect(proc.output()).toContain(
+      'Baton could not start: Cannot reach the database at postgres://nobody@127.0.0.1:1/x',
+    );
     expect(proc.output()).not.toMatch(/^\s+at /m);
   });
 
@@ -221,7 +299,11 @@ describe('start-up failures', () => {
   });
 
   it('refuses production without DATABASE_URL', async () => {
-    const proc = spawnCommand('npm', ['start'], { BATON_ENV: 'production', DATABASE_URL: undefined, BATON_PUBLIC_URL: 'https://b.example.com' });
+    const proc = spawnCommand('npm', ['start'], {
+      BATON_ENV: 'production',
+      DATABASE_URL: undefined,
+      BATON_PUBLIC_URL: 'https://b.example.com',
+    });
     expect(await proc.exited).not.toBe(0);
     expect(proc.output()).toContain('DATABASE_URL: is required in production');
   });

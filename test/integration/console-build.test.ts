@@ -23,7 +23,9 @@ describe('building the console at start', () => {
     // What a server killed mid-build left behind.
     await mkdir(join(root, 'dist.building-999999', 'assets'), { recursive: true });
     await writeFile(join(root, 'dist.building-999999', 'assets', 'half.js'), 'half');
-    const { files, built } = serveConsole(createLogger({ level: 'info', format: 'json', destination: logs.stream }), { dist });
+    const { files, built } = serveConsole(createLogger({ level: 'info', format: 'json', destination: logs.stream }), {
+      dist,
+    });
     const meanwhile = await files.page();
     // Still hashing the sources, or building: either way no half-written page is served.
     expect('html' in meanwhile ? 'html' : meanwhile.reason).toMatch(/^(building|missing)$/);
@@ -38,16 +40,25 @@ describe('building the console at start', () => {
     // React's production build, though this test runs with NODE_ENV=test (the development build
     // carries its warnings, such as the one below, and is twice the size).
     expect(await readFile(join(dist, 'assets', entry ?? ''), 'utf8')).not.toContain('Invalid hook call');
-    expect(logs.lines().map((line) => line.msg)).toEqual(expect.arrayContaining(['building the web console (web/dist is missing)', 'built the web console']));
+    expect(logs.lines().map((line) => line.msg)).toEqual(
+      expect.arrayContaining(['building the web console (web/dist is missing)', 'built the web console']),
+    );
     // Nothing left beside it (the staging folder was swapped in, a dead build's removed).
     expect((await readdir(root)).filter((name) => name.startsWith('dist.building'))).toEqual([]);
   }, 180_000);
 
   it('does not build again when the sources have not changed', async () => {
     const before = logs.lines().length;
-    const { files, built } = serveConsole(createLogger({ level: 'info', format: 'json', destination: logs.stream }), { dist: join(root, 'dist') });
+    const { files, built } = serveConsole(createLogger({ level: 'info', format: 'json', destination: logs.stream }), {
+      dist: join(root, 'dist'),
+    });
     await built;
-    expect(logs.lines().slice(before).map((line) => line.msg)).not.toContain('built the web console');
+    expect(
+      logs
+        .lines()
+        .slice(before)
+        .map((line) => line.msg),
+    ).not.toContain('built the web console');
     expect('html' in (await files.page())).toBe(true);
   }, 60_000);
 });

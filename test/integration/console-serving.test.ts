@@ -13,10 +13,17 @@ import { createLogger } from '../../src/adapters/pino/logger.ts';
 // out of the build) stays a JSON 404. A console that is not built is a 503 page; the API still works.
 let root: string;
 let dist: string;
-const page = '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head><body><div id="root"></div></body></html>';
+const page =
+  '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head><body><div id="root"></div></body></html>';
 
 async function start(console: ConsoleFiles): Promise<{ server: HttpServer; url: string }> {
-  const server = await createHttpServer({ routes: edgeRoutes, logger: createLogger({ level: 'silent', format: 'json' }), bodyLimit: edgeBodyLimit, context: edgeContext, console });
+  const server = await createHttpServer({
+    routes: edgeRoutes,
+    logger: createLogger({ level: 'silent', format: 'json' }),
+    bodyLimit: edgeBodyLimit,
+    context: edgeContext,
+    console,
+  });
   await server.listen({ port: 0, host: '127.0.0.1' });
   const address = server.server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');
@@ -56,14 +63,25 @@ describe('the console served by the Node server', () => {
   afterAll(async () => server.close());
 
   it('answers / and any page navigation with index.html, never cached, under a strict CSP', async () => {
-    for (const path of ['/', '/dashboards/7d0f0a4e-1b7c-4d52-9a57-0a3f6a4b2f10', '/executions/x?tab=runs', '/welcome', '/sign-in?returnTo=%2F']) {
+    for (const path of [
+      '/',
+      '/dashboards/7d0f0a4e-1b7c-4d52-9a57-0a3f6a4b2f10',
+      '/executions/x?tab=runs',
+      '/welcome',
+      '/sign-in?returnTo=%2F',
+    ]) {
       const res = await fetch(`${url}${path}`);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(res.headers.get('cache-control')).toBe('no-cache');
       expect(await res.text()).toBe(page);
       const csp = res.headers.get('content-security-policy') ?? '';
-      const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+      const directives = new Map(
+        csp
+          .split(';')
+          .map((d) => d.trim().split(/\s+/))
+          .map(([name, ...values]) => [name, values]),
+      );
       expect(directives.get('default-src')).toEqual(["'self'"]);
       expect(directives.get('script-src')).toEqual(["'self'"]);
       expect(directives.get('object-src')).toEqual(["'none'"]);
@@ -97,7 +115,16 @@ describe('the console served by the Node server', () => {
   });
 
   it('answers a missing file, the API and file-like paths with JSON 404s, not the page', async () => {
-    for (const path of ['/assets/index-gone.js', '/assets/', '/v1/nope', '/v1', '/auth/nope', '/.well-known/nope', '/favicon.ico', '/secret.txt']) {
+    for (const path of [
+      '/assets/index-gone.js',
+      '/assets/',
+      '/v1/nope',
+      '/v1',
+      '/auth/nope',
+      '/.well-known/nope',
+      '/favicon.ico',
+      '/secret.txt',
+    ]) {
       const res = await fetch(`${url}${path}`);
       expect(res.status, path).toBe(404);
       expect(res.headers.get('content-type'), path).toBe('application/json; charset=utf-8');
@@ -112,7 +139,16 @@ describe('the console served by the Node server', () => {
   });
 
   it('refuses paths that climb out of the build', async () => {
-    for (const path of ['/assets/../secret.txt', '/assets/../../secret.txt', '/assets/..%2fsecret.txt', '/assets/..%2f..%2fsecret.txt', '/assets/%2e%2e/secret.txt', '/assets/%2e%2e%2f%2e%2e%2fsecret.txt', '/assets/..\\secret.txt', '/assets/.%2e/secret.txt']) {
+    for (const path of [
+      '/assets/../secret.txt',
+      '/assets/../../secret.txt',
+      '/assets/..%2fsecret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/assets/%2e%2e/secret.txt',
+      '/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
+      '/assets/..\\secret.txt',
+      '/assets/.%2e/secret.txt',
+    ]) {
       const res = await rawGet(url, path);
       expect(res.body, path).not.toContain('TOP-SECRET');
       // Either a 404 (not one of our files) or, where the path resolved outside /assets/, the page.

@@ -12,7 +12,13 @@ import { createUnitOfWork } from '../../src/adapters/postgres/unit-of-work.ts';
 import { createEnvelopeCipher } from '../../src/adapters/webcrypto/envelope-cipher.ts';
 import { parseCredentialKeys } from '../../src/app/config.ts';
 import type { AppContext } from '../../src/app/context.ts';
-import { deleteCredential, readCredential, replaceCredential, rotateCredentials, storeCredential } from '../../src/app/credentials/credentials.ts';
+import {
+  deleteCredential,
+  readCredential,
+  replaceCredential,
+  rotateCredentials,
+  storeCredential,
+} from '../../src/app/credentials/credentials.ts';
 import { createSecretSealer } from '../../src/app/credentials/secret-sealer.ts';
 import type { CredentialStore } from '../../src/ports/credentials.ts';
 import type { UnitOfWork } from '../../src/ports/unit-of-work.ts';
@@ -22,24 +28,37 @@ import { silentLogger } from '../support/silent-logger.ts';
 import { startTestApp } from '../support/test-app.ts';
 
 /** A BATON_CREDENTIAL_KEYS value: `[id, bytes]` pairs, the first current. */
-const keysVar = (...keys: Array<[string, Buffer]>) => keys.map(([id, bytes]) => `${id}:${bytes.toString('base64')}`).join(',');
+const keysVar = (...keys: Array<[string, Buffer]>) =>
+  keys.map(([id, bytes]) => `${id}:${bytes.toString('base64')}`).join(',');
 const [k1, k2, k3] = [randomBytes(32), randomBytes(32), randomBytes(32)];
 
 /** The use cases' credential ports over `db` with the keys of `keys` (the BATON_CREDENTIAL_KEYS format). */
-async function credentialsCtx(db: Database, keys: string, store: CredentialStore = createCredentialStore(db)): Promise<Pick<AppContext, 'credentials'> & { unitOfWork: UnitOfWork }> {
+async function credentialsCtx(
+  db: Database,
+  keys: string,
+  store: CredentialStore = createCredentialStore(db),
+): Promise<Pick<AppContext, 'credentials'> & { unitOfWork: UnitOfWork }> {
   const parsed = parseCredentialKeys(keys);
   if ('problems' in parsed) throw new Error(parsed.problems.join('; '));
   const cipher = await createEnvelopeCipher(parsed.keyring);
-  return { credentials: { store, cipher, sealer: createSecretSealer(cipher), columns: createSealedColumns(db) }, unitOfWork: createUnitOfWork(db) };
+  return {
+    credentials: { store, cipher, sealer: createSecretSealer(cipher), columns: createSealedColumns(db) },
+    unitOfWork: createUnitOfWork(db),
+  };
 }
 
 type Ctx = Awaited<ReturnType<typeof credentialsCtx>>;
-const store = (ctx: Ctx, secret: string, purpose = 'github.webhook-secret') => ctx.unitOfWork.run((tx) => storeCredential(ctx, tx, { workspaceId: null, purpose, secret }));
+const store = (ctx: Ctx, secret: string, purpose = 'github.webhook-secret') =>
+  ctx.unitOfWork.run((tx) => storeCredential(ctx, tx, { workspaceId: null, purpose, secret }));
 const rows = (db: Database) => db.selectFrom('credentials').selectAll().orderBy('id').execute();
 
 /** Runs `npm run baton -- rotate-credentials` as an operator would. */
 async function rotateCli(env: Record<string, string>): Promise<{ code: number | string; output: string }> {
-  const proc = spawnCommand('npm', ['run', '--silent', 'baton', '--', 'rotate-credentials', '--batch-size', '2'], { BATON_ENV: 'test', LOG_LEVEL: 'warn', ...env });
+  const proc = spawnCommand('npm', ['run', '--silent', 'baton', '--', 'rotate-credentials', '--batch-size', '2'], {
+    BATON_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
   return { code: await proc.exited, output: proc.output() };
 }
 
@@ -63,12 +82,20 @@ describe('stored credentials', () => {
     expect(await readCredential(ctx, id)).toBe('second-secret-value');
     expect(await ctx.unitOfWork.run((tx) => deleteCredential(ctx, tx, id))).toBe(true);
     await expect(readCredential(ctx, id)).rejects.toMatchObject({ code: 'not_found' });
-    await expect(ctx.unitOfWork.run((tx) => replaceCredential(ctx, tx, id, 'x'))).rejects.toMatchObject({ code: 'not_found' });
+    await expect(ctx.unitOfWork.run((tx) => replaceCredential(ctx, tx, id, 'x'))).rejects.toMatchObject({
+      code: 'not_found',
+    });
 
     let kept: string | undefined;
     await expect(
       ctx.unitOfWork.run(async (tx) => {
-        kept = (await storeCredential(ctx, tx, { workspaceId: null, purpose: 'google.refresh-token', secret: 'never-committed' })).id;
+        kept = (
+          await storeCredential(ctx, tx, {
+            workspaceId: null,
+            purpose: 'google.refresh-token',
+            secret: 'never-committed',
+          })
+        ).id;
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
@@ -85,16 +112,23 @@ describe('stored credentials', () => {
     expect(row.key_id).toBe('k1');
     const text = JSON.stringify(row);
     expect(text).not.toContain(secret);
-    for (const encoding of ['base64', 'base64url', 'hex'] as const) expect(text).not.toContain(Buffer.from(secret).toString(encoding).slice(0, 20));
-    for (const column of [row.wrapped_key, row.iv, row.ciphertext]) expect(Buffer.from(column, 'base64url').toString('latin1')).not.toContain(secret.slice(0, 12));
+    for (const encoding of ['base64', 'base64url', 'hex'] as const)
+      expect(text).not.toContain(Buffer.from(secret).toString(encoding).slice(0, 20));
+    for (const column of [row.wrapped_key, row.iv, row.ciphertext])
+      expect(Buffer.from(column, 'base64url').toString('latin1')).not.toContain(secret.slice(0, 12));
   });
 
   it('do not open when a sealed value is copied onto another row', async () => {
     const ctx = await credentialsCtx(db, keysVar(['k1', k1]));
     const a = await store(ctx, 'secret-of-a');
     const b = await store(ctx, 'secret-of-b');
-    await sql`update credentials set wrapped_key = src.wrapped_key, iv = src.iv, ciphertext = src.ciphertext from credentials src where src.id = ${a.id} and credentials.id = ${b.id}`.execute(db);
-    await expect(readCredential(ctx, b.id)).rejects.toMatchObject({ name: 'CredentialKeyError', code: 'credential_unreadable' });
+    await sql`update credentials set wrapped_key = src.wrapped_key, iv = src.iv, ciphertext = src.ciphertext from credentials src where src.id = ${a.id} and credentials.id = ${b.id}`.execute(
+      db,
+    );
+    await expect(readCredential(ctx, b.id)).rejects.toMatchObject({
+      name: 'CredentialKeyError',
+      code: 'credential_unreadable',
+    });
     expect(await readCredential(ctx, a.id)).toBe('secret-of-a');
   });
 });
@@ -121,7 +155,8 @@ describe('key rotation', () => {
     expect(await rotateCredentials(both, { batchSize: 2 })).toEqual({ rewrapped: 0, alreadyCurrent: 6, failed: [] });
 
     const newOnly = await credentialsCtx(db, keysVar(['k2', k2]));
-    for (const [i, s] of ['a', 'b', 'c', 'd', 'e'].entries()) expect(await readCredential(newOnly, old[i]?.id ?? '')).toBe(`old-secret-${s}`);
+    for (const [i, s] of ['a', 'b', 'c', 'd', 'e'].entries())
+      expect(await readCredential(newOnly, old[i]?.id ?? '')).toBe(`old-secret-${s}`);
     expect(await readCredential(newOnly, fresh.id)).toBe('new-secret');
   });
 
@@ -141,7 +176,8 @@ describe('key rotation', () => {
       async swapWrap(id, expected, next) {
         const race = racing.get(id);
         racing.delete(id);
-        if (race !== undefined) await race.writer.unitOfWork.run((tx) => replaceCredential(race.writer, tx, id, race.secret));
+        if (race !== undefined)
+          await race.writer.unitOfWork.run((tx) => replaceCredential(race.writer, tx, id, race.secret));
         return real.swapWrap(id, expected, next);
       },
     };
@@ -150,8 +186,14 @@ describe('key rotation', () => {
     // that their writes always land between its read and its write (else which one re-wraps them
     // first would decide whether the race happens at all).
     const raced = new Set([ids[0], ids[1]]);
-    const other = await credentialsCtx(db, keysVar(['k3', k3], ['k2', k2]), { ...real, scan: async (query) => (await real.scan(query)).filter((r) => !raced.has(r.id)) });
-    const [first, second] = await Promise.all([rotateCredentials(rotating, { batchSize: 3 }), rotateCredentials(other, { batchSize: 3 })]);
+    const other = await credentialsCtx(db, keysVar(['k3', k3], ['k2', k2]), {
+      ...real,
+      scan: async (query) => (await real.scan(query)).filter((r) => !raced.has(r.id)),
+    });
+    const [first, second] = await Promise.all([
+      rotateCredentials(rotating, { batchSize: 3 }),
+      rotateCredentials(other, { batchSize: 3 }),
+    ]);
     expect(first.failed).toEqual([]);
     expect(second.failed).toEqual([]);
     expect((await rows(db)).every((r) => r.key_id === 'k3')).toBe(true);
@@ -170,7 +212,9 @@ describe('key rotation', () => {
     const server = await startTestApp(database.url, { BATON_CREDENTIAL_KEYS: keys });
     try {
       const first = await rotateCli({ DATABASE_URL: database.url, BATON_CREDENTIAL_KEYS: keys });
-      expect(first.output).toContain(`Re-wrapped ${(await rows(db)).length} credentials under key "k4"; 0 already were.`);
+      expect(first.output).toContain(
+        `Re-wrapped ${(await rows(db)).length} credentials under key "k4"; 0 already were.`,
+      );
       expect(first.code).toBe(0);
       expect(await readCredential(server.ctx, id)).toBe('rotated-by-the-cli');
       const second = await rotateCli({ DATABASE_URL: database.url, BATON_CREDENTIAL_KEYS: keys });
@@ -179,7 +223,10 @@ describe('key rotation', () => {
       await server.close();
     }
     expect((await rows(db)).every((r) => r.key_id === 'k4')).toBe(true);
-    const missing = await rotateCli({ DATABASE_URL: database.url, BATON_CREDENTIAL_KEYS: keysVar(['k5', randomBytes(32)]) });
+    const missing = await rotateCli({
+      DATABASE_URL: database.url,
+      BATON_CREDENTIAL_KEYS: keysVar(['k5', randomBytes(32)]),
+    });
     expect(missing.code).toBe(1);
     expect(missing.output).toMatch(/BATON_CREDENTIAL_KEYS: key "k4" \(\d+ stored credentials\) is not configured/);
   });
@@ -201,25 +248,37 @@ describe('start-up', () => {
   afterAll(async () => own?.drop());
 
   it('refuses a configuration without a key id that stored credentials use, naming the variable and the id', async () => {
-    await expect(startTestApp(own.url, { BATON_CREDENTIAL_KEYS: keysVar(['next', k2]) })).rejects.toThrow(/BATON_CREDENTIAL_KEYS: key "main" \(1 stored credential\) is not configured/);
+    await expect(startTestApp(own.url, { BATON_CREDENTIAL_KEYS: keysVar(['next', k2]) })).rejects.toThrow(
+      /BATON_CREDENTIAL_KEYS: key "main" \(1 stored credential\) is not configured/,
+    );
   });
 
   it('refuses a key whose id is known but whose bytes are wrong', async () => {
-    await expect(startTestApp(own.url, { BATON_CREDENTIAL_KEYS: keysVar(['main', k2]) })).rejects.toThrow(`BATON_CREDENTIAL_KEYS: key "main" is not the key that sealed this database's credentials`);
-    await expect(startTestApp(own.url, { BATON_CREDENTIAL_KEYS: keysVar(['next', k3], ['main', k2]) })).rejects.toThrow('key "main" is not the key');
+    await expect(startTestApp(own.url, { BATON_CREDENTIAL_KEYS: keysVar(['main', k2]) })).rejects.toThrow(
+      `BATON_CREDENTIAL_KEYS: key "main" is not the key that sealed this database's credentials`,
+    );
+    await expect(startTestApp(own.url, { BATON_CREDENTIAL_KEYS: keysVar(['next', k3], ['main', k2]) })).rejects.toThrow(
+      'key "main" is not the key',
+    );
   });
 
   it('stops the server process with that message, and no key material in it', async () => {
-    const proc = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'], {
-      DATABASE_URL: own.url,
-      BATON_ENV: 'test',
-      BATON_DEV_IDP: 'false',
-      PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-      BATON_CREDENTIAL_KEYS: keysVar(['main', k2]),
-    });
+    const proc = spawnCommand(
+      process.execPath,
+      ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'],
+      {
+        DATABASE_URL: own.url,
+        BATON_ENV: 'test',
+        BATON_DEV_IDP: 'false',
+        PORT: String(await freePort()),
+        LOG_LEVEL: 'warn',
+        BATON_CREDENTIAL_KEYS: keysVar(['main', k2]),
+      },
+    );
     expect(await proc.exited).toBe(1);
-    expect(proc.output()).toContain(`Baton could not start: BATON_CREDENTIAL_KEYS: key "main" is not the key that sealed this database's credentials`);
+    expect(proc.output()).toContain(
+      `Baton could not start: BATON_CREDENTIAL_KEYS: key "main" is not the key that sealed this database's credentials`,
+    );
     expect(proc.output()).not.toContain(k2.toString('base64'));
   });
 
@@ -250,7 +309,13 @@ describe('without BATON_CREDENTIAL_KEYS outside production', () => {
       const written = await readFile(file, 'utf8');
       expect(written).toMatch(/^local-[0-9a-f]{8}:[A-Za-z0-9+/]{43}=\n$/);
       expect((await stat(file)).mode & 0o777).toBe(0o600);
-      const { id } = await first.ctx.unitOfWork.run((tx) => storeCredential(first.ctx, tx, { workspaceId: null, purpose: 'github.webhook-secret', secret: 'kept-across-restarts' }));
+      const { id } = await first.ctx.unitOfWork.run((tx) =>
+        storeCredential(first.ctx, tx, {
+          workspaceId: null,
+          purpose: 'github.webhook-secret',
+          secret: 'kept-across-restarts',
+        }),
+      );
       await first.close();
 
       const second = await startTestApp(own.url, env);

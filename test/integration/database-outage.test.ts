@@ -21,7 +21,10 @@ let db: Database;
 let admin: pg.Client;
 
 async function terminate(applicationName: string): Promise<number> {
-  const { rowCount } = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = $1 and pid <> pg_backend_pid()', [applicationName]);
+  const { rowCount } = await admin.query(
+    'select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = $1 and pid <> pg_backend_pid()',
+    [applicationName],
+  );
   return rowCount ?? 0;
 }
 
@@ -55,7 +58,10 @@ describe('the pool when Postgres drops its connections', () => {
     // Give the client time to hear the termination (an unheard 'error' would end this process).
     await new Promise((resolve) => setTimeout(resolve, 300));
     release();
-    const failure = await transaction.then(() => undefined, (error: unknown) => error);
+    const failure = await transaction.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(UnavailableError);
     expect((failure as UnavailableError).code).toBe('unavailable');
     const { rows } = await sql<{ n: number }>`select 3 as n`.execute(db);
@@ -63,17 +69,28 @@ describe('the pool when Postgres drops its connections', () => {
   });
 
   it('fails a query as UnavailableError while nothing listens at the address', async () => {
-    const nowhere = createDatabase({ url: `postgres://baton:x@127.0.0.1:${await freePort()}/baton`, poolMax: 1, logger: silentLogger });
-    const failure = await sql`select 1`.execute(nowhere).then(() => undefined, (error: unknown) => error);
+    const nowhere = createDatabase({
+      url: `postgres://baton:x@127.0.0.1:${await freePort()}/baton`,
+      poolMax: 1,
+      logger: silentLogger,
+    });
+    const failure = await sql`select 1`.execute(nowhere).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await nowhere.destroy();
     expect(failure).toBeInstanceOf(UnavailableError);
     expect(asUnavailable(failure)).toBeDefined();
   });
 
   it('maps unclassified connection errors (SQLSTATE 08xxx, 57P01, ECONNREFUSED) to unavailable, and nothing else', () => {
-    for (const code of ['08006', '08001', '57P01', '57P03', 'ECONNREFUSED']) expect(asUnavailable(Object.assign(new Error('x'), { code }))?.code, code).toBe('unavailable');
-    expect(asUnavailable(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }))?.code).toBe('unavailable');
-    for (const code of ['23505', '22P02', '40001', undefined]) expect(asUnavailable(Object.assign(new Error('x'), { code })), String(code)).toBeUndefined();
+    for (const code of ['08006', '08001', '57P01', '57P03', 'ECONNREFUSED'])
+      expect(asUnavailable(Object.assign(new Error('x'), { code }))?.code, code).toBe('unavailable');
+    expect(
+      asUnavailable(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }))?.code,
+    ).toBe('unavailable');
+    for (const code of ['23505', '22P02', '40001', undefined])
+      expect(asUnavailable(Object.assign(new Error('x'), { code })), String(code)).toBeUndefined();
   });
 });
 
@@ -81,7 +98,10 @@ describe('the access-change listener when Postgres drops its connection', () => 
   it('reconnects by itself, re-checks everything once back, and hears changes again', async () => {
     const heard: AccessChange[] = [];
     let rechecks = 0;
-    const listener = await listenAccessChanges(database.url, (change) => heard.push(change), silentLogger, { onReconnect: () => rechecks++, initialBackoffMs: 50 });
+    const listener = await listenAccessChanges(database.url, (change) => heard.push(change), silentLogger, {
+      onReconnect: () => rechecks++,
+      initialBackoffMs: 50,
+    });
     try {
       const events = new PgAccessEvents(db);
       await events.publish({ kind: 'user', userId: '00000000-0000-4000-8000-000000000001' });

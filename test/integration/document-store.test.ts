@@ -31,10 +31,30 @@ describe('deleting a dashboard', () => {
     const doc = new Y.Doc();
     doc.getMap('executions').set('e1', 'running');
     const update = Y.encodeStateAsUpdate(doc);
-    await store.append([{ dashboardId: id, update }, { dashboardId: `${id}/state`, update }], []);
-    await store.compact(`${id}/state`, update, [], (updates) => Y.mergeUpdates(updates), (u) => Y.encodeStateVectorFromUpdate(u));
-    expect((await db.selectFrom('dashboard_updates').select('part').where('dashboard_id', '=', id).execute()).map((r) => r.part).sort()).toEqual(['dashboard', 'state']);
-    expect((await db.selectFrom('dashboard_docs').select('part').where('dashboard_id', '=', id).execute()).map((r) => r.part)).toEqual(['state']);
+    await store.append(
+      [
+        { dashboardId: id, update },
+        { dashboardId: `${id}/state`, update },
+      ],
+      [],
+    );
+    await store.compact(
+      `${id}/state`,
+      update,
+      [],
+      (updates) => Y.mergeUpdates(updates),
+      (u) => Y.encodeStateVectorFromUpdate(u),
+    );
+    expect(
+      (await db.selectFrom('dashboard_updates').select('part').where('dashboard_id', '=', id).execute())
+        .map((r) => r.part)
+        .sort(),
+    ).toEqual(['dashboard', 'state']);
+    expect(
+      (await db.selectFrom('dashboard_docs').select('part').where('dashboard_id', '=', id).execute()).map(
+        (r) => r.part,
+      ),
+    ).toEqual(['state']);
     await db.deleteFrom('dashboards').where('id', '=', id).execute();
     for (const table of ['dashboard_docs', 'dashboard_updates'] as const) {
       expect(await db.selectFrom(table).select('dashboard_id').where('dashboard_id', '=', id).execute()).toEqual([]);

@@ -31,12 +31,20 @@ async function startReceiver(): Promise<Receiver> {
     req.on('end', () => {
       got.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
       const status = receiver.first.shift();
-      res.writeHead(status ?? receiver.answer.status, { 'content-type': 'text/plain', ...(status === undefined ? receiver.answer.headers : {}) }).end('ok');
+      res
+        .writeHead(status ?? receiver.answer.status, {
+          'content-type': 'text/plain',
+          ...(status === undefined ? receiver.answer.headers : {}),
+        })
+        .end('ok');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return Object.assign(receiver, { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+  return Object.assign(receiver, {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
 }
 
 /**
@@ -44,7 +52,12 @@ async function startReceiver(): Promise<Receiver> {
  * signing secret, of "<X-Baton-Timestamp>.<X-Baton-Delivery>.<raw body>" is the hex after `v1=` in
  * X-Baton-Signature-256, and the timestamp is within five minutes of now.
  */
-function verifyDelivery(secret: string, headers: IncomingHttpHeaders, rawBody: string, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
+function verifyDelivery(
+  secret: string,
+  headers: IncomingHttpHeaders,
+  rawBody: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): boolean {
   const timestamp = String(headers['x-baton-timestamp'] ?? '');
   const delivery = String(headers['x-baton-delivery'] ?? '');
   const signature = String(headers['x-baton-signature-256'] ?? '');
@@ -59,7 +72,8 @@ let baton: TestApp;
 let team: Team;
 let receiver: Receiver;
 
-const api = (method: string, path: string, token: string, body?: unknown) => callApi(baton.url, method, path, token, body);
+const api = (method: string, path: string, token: string, body?: unknown) =>
+  callApi(baton.url, method, path, token, body);
 const webhookRecipe = (name: string, url: string) => `
 name: ${name}
 steps:
@@ -70,22 +84,31 @@ async function push(yaml: string) {
   return api('POST', `/v1/workspaces/${team.workspaceId}/recipes`, team.owner.secret, { yaml });
 }
 async function start(recipeId: string): Promise<string> {
-  const started = await api('POST', `/v1/recipes/${recipeId}/executions`, team.owner.secret, { dashboardId: team.dashboardId });
+  const started = await api('POST', `/v1/recipes/${recipeId}/executions`, team.owner.secret, {
+    dashboardId: team.dashboardId,
+  });
   expect(started.status, JSON.stringify(started.body)).toBe(201);
   return started.body.id as string;
 }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const finished = (id: string): Promise<any> =>
-  eventually(async () => {
-    const { body } = await api('GET', `/v1/executions/${id}`, team.viewer.secret);
-    return body.status === 'succeeded' || body.status === 'failed' ? body : undefined;
-  }, 30_000, `execution ${id} to finish`);
+  eventually(
+    async () => {
+      const { body } = await api('GET', `/v1/executions/${id}`, team.viewer.secret);
+      return body.status === 'succeeded' || body.status === 'failed' ? body : undefined;
+    },
+    30_000,
+    `execution ${id} to finish`,
+  );
 
 beforeAll(async () => {
   database = await createTestDatabase();
   receiver = await startReceiver();
   // The test's own receiver is on loopback: allowed here, by address.
-  baton = await startTestApp(database.url, { BATON_EGRESS_ALLOW: '127.0.0.1', BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
+  baton = await startTestApp(database.url, {
+    BATON_EGRESS_ALLOW: '127.0.0.1',
+    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
+  });
   team = await createTeam(baton, 'Hooks');
 }, 120_000);
 // Each test starts with a receiver that accepts (one that changes it may fail before it puts it back).
@@ -104,8 +127,13 @@ describe('outbound webhooks', () => {
   let secret: string;
 
   it('lets workspace admins make a signing secret, shown in that answer only', async () => {
-    expect((await api('GET', `/v1/workspaces/${team.workspaceId}/webhook-signing-secret`, team.owner.secret)).status).toBe(404);
-    for (const member of [team.editor, team.viewer]) expect((await api('POST', `/v1/workspaces/${team.workspaceId}/webhook-signing-secret`, member.secret)).status).toBe(403);
+    expect(
+      (await api('GET', `/v1/workspaces/${team.workspaceId}/webhook-signing-secret`, team.owner.secret)).status,
+    ).toBe(404);
+    for (const member of [team.editor, team.viewer])
+      expect(
+        (await api('POST', `/v1/workspaces/${team.workspaceId}/webhook-signing-secret`, member.secret)).status,
+      ).toBe(403);
     const made = await api('POST', `/v1/workspaces/${team.workspaceId}/webhook-signing-secret`, team.owner.secret);
     expect(made.status).toBe(201);
     secret = made.body.secret;
@@ -142,7 +170,10 @@ describe('outbound webhooks', () => {
     expect(gone.steps.hook).toMatchObject({ status: 'failed', error: expect.stringContaining('answered 410') });
     receiver.answer = { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/' } };
     const bounced = await finished(await start(recipeId));
-    expect(bounced.steps.hook).toMatchObject({ status: 'failed', error: expect.stringContaining('answered 302 (redirects are not followed)') });
+    expect(bounced.steps.hook).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('answered 302 (redirects are not followed)'),
+    });
   });
 
   it('tries again when the receiver is unavailable (5xx), as a new attempt with its own delivery id', async () => {
@@ -159,11 +190,20 @@ describe('outbound webhooks', () => {
   it('refuses a recipe whose webhook URL is a literal private, loopback or metadata address, naming the field', async () => {
     const cases: Array<[string, string]> = [
       ['http://10.1.2.3/hook', 'refused: 10.1.2.3 is a private address; allow it with BATON_EGRESS_ALLOW'],
-      ['http://169.254.169.254/latest/meta-data/', 'refused: 169.254.169.254 is a cloud metadata address; allow it with BATON_EGRESS_ALLOW'],
+      [
+        'http://169.254.169.254/latest/meta-data/',
+        'refused: 169.254.169.254 is a cloud metadata address; allow it with BATON_EGRESS_ALLOW',
+      ],
       ['http://localhost:9/hook', 'refused: localhost is a loopback address; allow it with BATON_EGRESS_ALLOW'],
       ['http://127.0.0.2:9/hook', 'refused: 127.0.0.2 is a loopback address; allow it with BATON_EGRESS_ALLOW'],
-      ['http://[::ffff:192.168.0.1]/hook', 'refused: ::ffff:c0a8:1 is a private address; allow it with BATON_EGRESS_ALLOW'],
-      ['http://metadata.google.internal/computeMetadata/v1/', 'refused: metadata.google.internal is a cloud metadata address; allow it with BATON_EGRESS_ALLOW'],
+      [
+        'http://[::ffff:192.168.0.1]/hook',
+        'refused: ::ffff:c0a8:1 is a private address; allow it with BATON_EGRESS_ALLOW',
+      ],
+      [
+        'http://metadata.google.internal/computeMetadata/v1/',
+        'refused: metadata.google.internal is a cloud metadata address; allow it with BATON_EGRESS_ALLOW',
+      ],
     ];
     for (const [url, message] of cases) {
       const refused = await push(webhookRecipe('nope', url));
@@ -178,16 +218,29 @@ describe('outbound webhooks', () => {
     // The same database and recipe, with BATON_EGRESS_ALLOW back to its default (nothing), and a
     // resolver that knows one more name (as a DNS server an attacker controls would answer it).
     await baton.close();
-    const resolveHost: ResolveAll = (hostname, options, callback) => (hostname === 'hooks.example.test' ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : lookup(hostname, options, callback));
+    const resolveHost: ResolveAll = (hostname, options, callback) =>
+      hostname === 'hooks.example.test'
+        ? callback(null, [{ address: '127.0.0.1', family: 4 }])
+        : lookup(hostname, options, callback);
     baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' }, { resolveHost });
     const failed = await finished(await start(recipeId));
     expect(failed.status).toBe('failed');
-    expect(failed.steps.hook).toMatchObject({ status: 'failed', attempt: 1, error: 'refused: 127.0.0.1 is a loopback address; allow it with BATON_EGRESS_ALLOW' });
+    expect(failed.steps.hook).toMatchObject({
+      status: 'failed',
+      attempt: 1,
+      error: 'refused: 127.0.0.1 is a loopback address; allow it with BATON_EGRESS_ALLOW',
+    });
     // A name passes the push-time check (what it resolves to may change); sending is what counts.
-    const byName = await push(webhookRecipe('by-name', `${receiver.url.replace('127.0.0.1', 'hooks.example.test')}/by-name`));
+    const byName = await push(
+      webhookRecipe('by-name', `${receiver.url.replace('127.0.0.1', 'hooks.example.test')}/by-name`),
+    );
     expect(byName.status, JSON.stringify(byName.body)).toBe(201);
     const refused = await finished(await start(byName.body.id));
-    expect(refused.steps.hook).toMatchObject({ status: 'failed', attempt: 1, error: 'refused: 127.0.0.1 is a loopback address; allow it with BATON_EGRESS_ALLOW' });
+    expect(refused.steps.hook).toMatchObject({
+      status: 'failed',
+      attempt: 1,
+      error: 'refused: 127.0.0.1 is a loopback address; allow it with BATON_EGRESS_ALLOW',
+    });
     expect(receiver.got.length).toBe(before);
   }, 120_000);
 });
@@ -210,15 +263,26 @@ describe('the Node egress guard', () => {
     await expect(sent).rejects.toBeInstanceOf(EgressRefusedError);
     await expect(sent).rejects.toThrow('refused: 127.0.0.1 is a loopback address; allow it with BATON_EGRESS_ALLOW');
     const mapped = createNodeEgress({ allow: emptyAllowList, resolve: resolveTo('::ffff:127.0.0.1') });
-    await expect(mapped.send({ method: 'POST', url: `${hostUrl()}/x`, headers: {}, timeoutMs: 5_000 })).rejects.toThrow('refused: ::ffff:7f00:1 is a loopback address');
+    await expect(mapped.send({ method: 'POST', url: `${hostUrl()}/x`, headers: {}, timeoutMs: 5_000 })).rejects.toThrow(
+      'refused: ::ffff:7f00:1 is a loopback address',
+    );
     expect(receiver.got.length).toBe(before);
   });
 
   it('connects to the very address it checked, once allowed', async () => {
     const calls: string[] = [];
-    const egress = createNodeEgress({ allow: parseEgressAllowList('127.0.0.1').list, resolve: resolveTo('127.0.0.1', calls) });
+    const egress = createNodeEgress({
+      allow: parseEgressAllowList('127.0.0.1').list,
+      resolve: resolveTo('127.0.0.1', calls),
+    });
     // hooks.example.test exists only in this resolver: an answer proves the socket went where it said.
-    const answer = await egress.send({ method: 'POST', url: `${hostUrl()}/pinned`, headers: { 'content-type': 'application/json' }, body: '{"a":1}', timeoutMs: 5_000 });
+    const answer = await egress.send({
+      method: 'POST',
+      url: `${hostUrl()}/pinned`,
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+      timeoutMs: 5_000,
+    });
     expect(answer).toEqual({ status: 200, excerpt: 'ok' });
     expect(calls).toEqual(['hooks.example.test']);
     expect(receiver.got.at(-1)).toMatchObject({ path: '/pinned', body: '{"a":1}' });

@@ -29,9 +29,13 @@ beforeAll(async () => {
   const made = await bootstrapToken(baton.ctx, { email: 'artifacts@example.com', workspaceName: 'Artifacts' });
   token = made.secret;
   workspaceId = made.workspace?.id ?? '';
-  dashboardId = (await createDashboard(baton.ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Artifacts' }, 'setup')).id;
+  dashboardId = (
+    await createDashboard(baton.ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Artifacts' }, 'setup')
+  ).id;
   outsider = (await bootstrapToken(baton.ctx, { email: 'outsider@example.com', workspaceName: 'Elsewhere' })).secret;
-  expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status).toBe(201);
+  expect(
+    (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
+  ).toBe(201);
 }, 60_000);
 afterAll(async () => {
   await baton.close();
@@ -48,10 +52,14 @@ async function start(yaml: string): Promise<string> {
 
 type Execution = { status: string; summary: string | null; cost: { totalUsd: number; runs: number } };
 const finished = async (id: string) =>
-  (await eventually(async () => {
-    const body = (await api('GET', `/v1/executions/${id}`)).body as Execution;
-    return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-  }, 30_000, `execution ${id} to finish`)) as Execution;
+  (await eventually(
+    async () => {
+      const body = (await api('GET', `/v1/executions/${id}`)).body as Execution;
+      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+    },
+    30_000,
+    `execution ${id} to finish`,
+  )) as Execution;
 
 describe('artifacts and runs', () => {
   it('lists the artifacts with a preview, gives each whole, and lists the runs with their cost', async () => {
@@ -83,15 +91,38 @@ steps:
     expect(listed.status).toBe(200);
     expect(listed.body.next).toBeNull();
     expect(listed.body.artifacts).toEqual([
-      expect.objectContaining({ executionId: id, stepId: 'a', runKey: `${id}/a/1`, kind: 'report', title: 'Findings', url: null, size: report.length, preview: report.slice(0, 200) }),
-      expect.objectContaining({ executionId: id, stepId: 'a', kind: 'link', title: 'The PR', url: 'https://example.com/pr/7', size: 0, preview: null }),
+      expect.objectContaining({
+        executionId: id,
+        stepId: 'a',
+        runKey: `${id}/a/1`,
+        kind: 'report',
+        title: 'Findings',
+        url: null,
+        size: report.length,
+        preview: report.slice(0, 200),
+      }),
+      expect.objectContaining({
+        executionId: id,
+        stepId: 'a',
+        kind: 'link',
+        title: 'The PR',
+        url: 'https://example.com/pr/7',
+        size: 0,
+        preview: null,
+      }),
     ]);
     expect(listed.body.artifacts[0]).not.toHaveProperty('content');
 
     // The whole content, where the dashboard document keeps 2,000 characters.
     const whole = await api('GET', `/v1/artifacts/${listed.body.artifacts[0].id}`);
     expect(whole.status).toBe(200);
-    expect(whole.body).toMatchObject({ id: listed.body.artifacts[0].id, executionId: id, kind: 'report', title: 'Findings', size: report.length });
+    expect(whole.body).toMatchObject({
+      id: listed.body.artifacts[0].id,
+      executionId: id,
+      kind: 'report',
+      title: 'Findings',
+      size: report.length,
+    });
     expect(whole.body.content).toBe(report);
 
     // Pages: after = the last id of a page.
@@ -108,10 +139,18 @@ steps:
       [`${id}/b/2`, 'succeeded'],
     ]);
     const [a] = runs.body.runs;
-    expect(a).toMatchObject({ stepId: 'a', attempt: 1, epoch: 1, costUsd: 0.25, progress: { message: 'cloned', percent: 40 }, error: null });
+    expect(a).toMatchObject({
+      stepId: 'a',
+      attempt: 1,
+      epoch: 1,
+      costUsd: 0.25,
+      progress: { message: 'cloned', percent: 40 },
+      error: null,
+    });
     expect(a.sessionId).toEqual(expect.any(String));
     expect(a.sandboxId).toEqual(expect.any(String));
-    for (const run of runs.body.runs) expect(Date.parse(run.finishedAt)).toBeGreaterThanOrEqual(Date.parse(run.dispatchedAt));
+    for (const run of runs.body.runs)
+      expect(Date.parse(run.finishedAt)).toBeGreaterThanOrEqual(Date.parse(run.dispatchedAt));
     expect(runs.body.runs[1].error).toContain('scripted failure');
     expect(runs.body.runs[2]).toMatchObject({ stepId: 'b', attempt: 2, costUsd: 0.5, progress: { message: 'fixing' } });
     const total = runs.body.runs.reduce((sum: number, r: { costUsd: number }) => sum + r.costUsd, 0);
@@ -134,7 +173,12 @@ steps:
 `);
     await finished(id);
     const artifactId = (await api('GET', `/v1/executions/${id}/artifacts`)).body.artifacts[0].id as string;
-    for (const path of [`/v1/executions/${id}`, `/v1/executions/${id}/artifacts`, `/v1/executions/${id}/runs`, `/v1/artifacts/${artifactId}`]) {
+    for (const path of [
+      `/v1/executions/${id}`,
+      `/v1/executions/${id}/artifacts`,
+      `/v1/executions/${id}/runs`,
+      `/v1/artifacts/${artifactId}`,
+    ]) {
       const answer = await api('GET', path, undefined, outsider);
       expect(answer.status, path).toBe(404);
       expect(JSON.stringify(answer.body), path).not.toContain('the secret');
@@ -155,11 +199,19 @@ steps:
   - { id: gate, kind: wait, for: 10ms }
 `);
       const done = await finished(id);
-      expect(done).toMatchObject({ status: 'succeeded', summary: 'Triage found 3 issues (three bugs); approval: succeeded' });
-      const shown = await eventually(() => {
-        const entry = browser.doc.getMap('executions').get(id) as { status: string; summary?: string | null } | undefined;
-        return entry?.status === 'succeeded' ? entry : undefined;
-      }, 5_000, 'the document shows the finished execution');
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        summary: 'Triage found 3 issues (three bugs); approval: succeeded',
+      });
+      const shown = await eventually(
+        () => {
+          const entry = browser.doc.getMap('executions').get(id) as
+            { status: string; summary?: string | null } | undefined;
+          return entry?.status === 'succeeded' ? entry : undefined;
+        },
+        5_000,
+        'the document shows the finished execution',
+      );
       expect(shown.summary).toBe(done.summary);
     } finally {
       browser.destroy();
@@ -199,16 +251,22 @@ steps:
 `);
     expect(await finished(id)).toMatchObject({ status: 'failed', summary: 'first part done' });
     expect((await api('POST', `/v1/executions/${id}/steps/b/retry`, {})).status).toBe(200);
-    const again = await eventually(async () => {
-      const body = (await api('GET', `/v1/executions/${id}`)).body as Execution;
-      return body.status === 'succeeded' ? body : undefined;
-    }, 30_000, 'the retried execution to succeed');
+    const again = await eventually(
+      async () => {
+        const body = (await api('GET', `/v1/executions/${id}`)).body as Execution;
+        return body.status === 'succeeded' ? body : undefined;
+      },
+      30_000,
+      'the retried execution to succeed',
+    );
     expect(again.summary).toBe('both parts done');
   }, 60_000);
 
   it('refuses a summary template that does not parse or reads names that do not exist, naming the field', async () => {
     for (const summary of ['${steps.a.output', '${secrets.token}']) {
-      const answer = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: `name: bad\nsummary: "${summary}"\nsteps:\n  - { id: a, kind: wait, for: 1s }\n` });
+      const answer = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: `name: bad\nsummary: "${summary}"\nsteps:\n  - { id: a, kind: wait, for: 1s }\n`,
+      });
       expect(answer.status, summary).toBe(400);
       expect(JSON.stringify(answer.body), summary).toContain('"summary"');
     }

@@ -24,11 +24,24 @@ let otherRecipe: string;
 const started: Array<{ id: string; dashboardId: string; recipeId: string; by: string }> = [];
 let failedIds: string[] = [];
 
-type Summary = { id: string; status: string; dashboardId: string; recipeId: string; createdBy: string | null; createdAt: string; origin: { kind: string; id: string | null } };
+type Summary = {
+  id: string;
+  status: string;
+  dashboardId: string;
+  recipeId: string;
+  createdBy: string | null;
+  createdAt: string;
+  origin: { kind: string; id: string | null };
+};
 type Page = { executions: Summary[]; nextCursor: string | null };
 
-const api = (method: string, path: string, token: string, body?: unknown) => callApi(baton.url, method, path, token, body);
-const search = async (query: string, token = team.owner.secret, path = `/v1/workspaces/${team.workspaceId}/executions`) => {
+const api = (method: string, path: string, token: string, body?: unknown) =>
+  callApi(baton.url, method, path, token, body);
+const search = async (
+  query: string,
+  token = team.owner.secret,
+  path = `/v1/workspaces/${team.workspaceId}/executions`,
+) => {
   const res = await api('GET', `${path}${query === '' ? '' : `?${query}`}`, token);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body as Page;
@@ -49,8 +62,21 @@ beforeAll(async () => {
   team = await createTeam(baton, 'Search');
   outsider = (await bootstrapToken(baton.ctx, { email: 'outsider@example.com', workspaceName: 'Elsewhere' })).secret;
   // A dashboard the viewer is not a member of: its executions are not theirs to find.
-  otherDashboardId = (await createDashboard(baton.ctx, sessionPrincipal(team.owner.userId), team.workspaceId, { name: 'Private' }, 'setup')).id;
-  const recipe = async (name: string) => (await api('POST', `/v1/workspaces/${team.workspaceId}/recipes`, team.owner.secret, { yaml: `name: ${name}\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n` })).body.id as string;
+  otherDashboardId = (
+    await createDashboard(
+      baton.ctx,
+      sessionPrincipal(team.owner.userId),
+      team.workspaceId,
+      { name: 'Private' },
+      'setup',
+    )
+  ).id;
+  const recipe = async (name: string) =>
+    (
+      await api('POST', `/v1/workspaces/${team.workspaceId}/recipes`, team.owner.secret, {
+        yaml: `name: ${name}\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n`,
+      })
+    ).body.id as string;
   gateRecipe = await recipe('gate');
   otherRecipe = await recipe('other');
   await start(gateRecipe, team.dashboardId, team.owner.secret, team.owner.userId);
@@ -61,8 +87,13 @@ beforeAll(async () => {
   await start(otherRecipe, otherDashboardId, team.owner.secret, team.owner.userId);
   // Two rejected approvals: their executions fail.
   failedIds = [started[1]?.id ?? '', started[3]?.id ?? ''];
-  for (const id of failedIds) expect((await api('POST', `/v1/executions/${id}/steps/gate/reject`, team.owner.secret, {})).status).toBe(200);
-  await eventually(async () => ((await search('status=failed')).executions.length === 2 ? true : undefined), 10_000, 'two failed executions');
+  for (const id of failedIds)
+    expect((await api('POST', `/v1/executions/${id}/steps/gate/reject`, team.owner.secret, {})).status).toBe(200);
+  await eventually(
+    async () => ((await search('status=failed')).executions.length === 2 ? true : undefined),
+    10_000,
+    'two failed executions',
+  );
 }, 120_000);
 afterAll(async () => {
   await baton?.close();
@@ -76,7 +107,13 @@ describe('searching executions', () => {
     expect(page.nextCursor).toBeNull();
     const times = page.executions.map((e) => Date.parse(e.createdAt));
     expect([...times].sort((a, b) => b - a)).toEqual(times);
-    expect(page.executions.find((e) => e.id === started[1]?.id)).toMatchObject({ status: 'failed', createdBy: team.editor.userId, origin: { kind: 'person', id: null }, recipeId: gateRecipe, dashboardId: team.dashboardId });
+    expect(page.executions.find((e) => e.id === started[1]?.id)).toMatchObject({
+      status: 'failed',
+      createdBy: team.editor.userId,
+      origin: { kind: 'person', id: null },
+      recipeId: gateRecipe,
+      dashboardId: team.dashboardId,
+    });
   });
 
   it('filters by status (repeated or comma-separated), recipe, dashboard and who started it', async () => {
@@ -86,32 +123,69 @@ describe('searching executions', () => {
     expect(ids(await search('status=failed&status=waiting'))).toEqual(newestFirst(started));
     expect(ids(await search('status=failed,waiting'))).toEqual(newestFirst(started));
     expect(ids(await search('status=succeeded'))).toEqual([]);
-    expect(ids(await search(`recipeId=${otherRecipe}`))).toEqual(newestFirst(started.filter((e) => e.recipeId === otherRecipe)));
-    expect(ids(await search(`dashboardId=${otherDashboardId}`))).toEqual(newestFirst(started.filter((e) => e.dashboardId === otherDashboardId)));
-    expect(ids(await search(`createdBy=${team.editor.userId}`))).toEqual(newestFirst(started.filter((e) => e.by === team.editor.userId)));
-    expect(ids(await search(`createdBy=${team.editor.userId}&recipeId=${gateRecipe}&status=failed`))).toEqual([started[1]?.id]);
+    expect(ids(await search(`recipeId=${otherRecipe}`))).toEqual(
+      newestFirst(started.filter((e) => e.recipeId === otherRecipe)),
+    );
+    expect(ids(await search(`dashboardId=${otherDashboardId}`))).toEqual(
+      newestFirst(started.filter((e) => e.dashboardId === otherDashboardId)),
+    );
+    expect(ids(await search(`createdBy=${team.editor.userId}`))).toEqual(
+      newestFirst(started.filter((e) => e.by === team.editor.userId)),
+    );
+    expect(ids(await search(`createdBy=${team.editor.userId}&recipeId=${gateRecipe}&status=failed`))).toEqual([
+      started[1]?.id,
+    ]);
     expect(ids(await search('origin=person'))).toEqual(newestFirst(started));
     expect(ids(await search('origin=schedule'))).toEqual([]);
     // The dashboard's own route: the same filters within it.
-    expect(ids(await search('', team.owner.secret, `/v1/dashboards/${otherDashboardId}/executions`))).toEqual(newestFirst(started.filter((e) => e.dashboardId === otherDashboardId)));
-    expect(ids(await search(`status=failed&recipeId=${gateRecipe}`, team.owner.secret, `/v1/dashboards/${team.dashboardId}/executions`))).toEqual([started[1]?.id]);
+    expect(ids(await search('', team.owner.secret, `/v1/dashboards/${otherDashboardId}/executions`))).toEqual(
+      newestFirst(started.filter((e) => e.dashboardId === otherDashboardId)),
+    );
+    expect(
+      ids(
+        await search(
+          `status=failed&recipeId=${gateRecipe}`,
+          team.owner.secret,
+          `/v1/dashboards/${team.dashboardId}/executions`,
+        ),
+      ),
+    ).toEqual([started[1]?.id]);
   });
 
   it('filters by a time range', async () => {
     // Two executions from ten days ago (a user could not wait that long; the rows are backdated).
     const old = [started[0]?.id ?? '', started[2]?.id ?? ''];
-    await baton.db.updateTable('executions').set({ created_at: new Date(Date.now() - 10 * 86_400_000) } as never).where('id', 'in', old).execute();
+    await baton.db
+      .updateTable('executions')
+      .set({ created_at: new Date(Date.now() - 10 * 86_400_000) } as never)
+      .where('id', 'in', old)
+      .execute();
     const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString();
     try {
       expect(new Set(ids(await search(`createdBefore=${encodeURIComponent(weekAgo)}`)))).toEqual(new Set(old));
-      expect(ids(await search(`createdAfter=${encodeURIComponent(weekAgo)}`))).toEqual(newestFirst(started.filter((e) => !old.includes(e.id))));
-      expect(ids(await search(`createdAfter=${encodeURIComponent(weekAgo)}&status=failed`))).toEqual(newestFirst(started.filter((e) => failedIds.includes(e.id))));
+      expect(ids(await search(`createdAfter=${encodeURIComponent(weekAgo)}`))).toEqual(
+        newestFirst(started.filter((e) => !old.includes(e.id))),
+      );
+      expect(ids(await search(`createdAfter=${encodeURIComponent(weekAgo)}&status=failed`))).toEqual(
+        newestFirst(started.filter((e) => failedIds.includes(e.id))),
+      );
     } finally {
       // Put them back in their place in time for the other tests.
-      for (const [i, id] of [[0, old[0]], [2, old[1]]] as const) {
+      for (const [i, id] of [
+        [0, old[0]],
+        [2, old[1]],
+      ] as const) {
         const next = started[i + 1]?.id ?? '';
-        const neighbour = await baton.db.selectFrom('executions').select('created_at').where('id', '=', next).executeTakeFirstOrThrow();
-        await baton.db.updateTable('executions').set({ created_at: new Date(neighbour.created_at.getTime() - 1) } as never).where('id', '=', id ?? '').execute();
+        const neighbour = await baton.db
+          .selectFrom('executions')
+          .select('created_at')
+          .where('id', '=', next)
+          .executeTakeFirstOrThrow();
+        await baton.db
+          .updateTable('executions')
+          .set({ created_at: new Date(neighbour.created_at.getTime() - 1) } as never)
+          .where('id', '=', id ?? '')
+          .execute();
       }
     }
   });
@@ -138,7 +212,12 @@ describe('searching executions', () => {
     const bad = async (query: string, path: string) => {
       const res = await api('GET', `/v1/workspaces/${team.workspaceId}/executions?${query}`, team.owner.secret);
       expect(res.status, query).toBe(400);
-      expect((res.body.error.details.issues as Array<{ location: string; path: string }>).map((i) => `${i.location}:${i.path.split('.')[0]}`), query).toContain(`query:${path}`);
+      expect(
+        (res.body.error.details.issues as Array<{ location: string; path: string }>).map(
+          (i) => `${i.location}:${i.path.split('.')[0]}`,
+        ),
+        query,
+      ).toContain(`query:${path}`);
     };
     await bad('status=bogus', 'status');
     await bad('status=failed,nope', 'status');
@@ -160,31 +239,56 @@ describe('who may search', () => {
   it('shows a viewer the executions of the dashboards they belong to, and hides the others', async () => {
     const mine = started.filter((e) => e.dashboardId === team.dashboardId);
     expect(ids(await search('', team.viewer.secret))).toEqual(newestFirst(mine));
-    expect(ids(await search('', team.viewer.secret, `/v1/dashboards/${team.dashboardId}/executions`))).toEqual(newestFirst(mine));
+    expect(ids(await search('', team.viewer.secret, `/v1/dashboards/${team.dashboardId}/executions`))).toEqual(
+      newestFirst(mine),
+    );
     expect((await api('GET', `/v1/dashboards/${otherDashboardId}/executions`, team.viewer.secret)).status).toBe(404);
-    expect((await api('GET', `/v1/workspaces/${team.workspaceId}/executions?dashboardId=${otherDashboardId}`, team.viewer.secret)).status).toBe(404);
+    expect(
+      (
+        await api(
+          'GET',
+          `/v1/workspaces/${team.workspaceId}/executions?dashboardId=${otherDashboardId}`,
+          team.viewer.secret,
+        )
+      ).status,
+    ).toBe(404);
   });
 
   it('hides the workspace and its dashboards from an outsider', async () => {
     expect((await api('GET', `/v1/workspaces/${team.workspaceId}/executions`, outsider)).status).toBe(404);
     expect((await api('GET', `/v1/dashboards/${team.dashboardId}/executions`, outsider)).status).toBe(404);
-    expect((await api('POST', `/v1/workspaces/${team.workspaceId}/executions/cancel`, outsider, { ids: [started[0]?.id] })).status).toBe(404);
+    expect(
+      (await api('POST', `/v1/workspaces/${team.workspaceId}/executions/cancel`, outsider, { ids: [started[0]?.id] }))
+        .status,
+    ).toBe(404);
   });
 });
 
 describe('origins', () => {
   it('records a trigger as what started its execution, and finds it by trigger', async () => {
-    const made = await api('POST', `/v1/workspaces/${team.workspaceId}/triggers`, team.owner.secret, { name: 'ci', source: 'webhook', action: { kind: 'start', recipeId: gateRecipe, dashboardId: team.dashboardId, inputs: {} } });
+    const made = await api('POST', `/v1/workspaces/${team.workspaceId}/triggers`, team.owner.secret, {
+      name: 'ci',
+      source: 'webhook',
+      action: { kind: 'start', recipeId: gateRecipe, dashboardId: team.dashboardId, inputs: {} },
+    });
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     const trigger = made.body as { id: string; secret: string };
     const body = JSON.stringify({ name: 'push' });
     const signed = await signWebhook(trigger.secret, { body, deliveryId: crypto.randomUUID(), nowMs: Date.now() });
-    const res = await fetch(`${baton.url}/v1/hooks/${trigger.id}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signed }, body });
+    const res = await fetch(`${baton.url}/v1/hooks/${trigger.id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signed },
+      body,
+    });
     expect(res.status).toBeLessThan(300);
-    const found = await eventually(async () => {
-      const page = await search(`origin=trigger&originId=${trigger.id}`);
-      return page.executions.length === 1 ? page.executions[0] : undefined;
-    }, 15_000, 'the execution the trigger started');
+    const found = await eventually(
+      async () => {
+        const page = await search(`origin=trigger&originId=${trigger.id}`);
+        return page.executions.length === 1 ? page.executions[0] : undefined;
+      },
+      15_000,
+      'the execution the trigger started',
+    );
     expect(found.origin).toEqual({ kind: 'trigger', id: trigger.id });
     expect(found.createdBy).toBe(team.owner.userId);
     expect(ids(await search('origin=person'))).not.toContain(found.id);
@@ -193,15 +297,25 @@ describe('origins', () => {
 
 describe('bulk cancel and retry', () => {
   it('reports each execution: ok, conflict with the reason, forbidden, not found', async () => {
-    const waitingOnMine = started.filter((e) => e.dashboardId === team.dashboardId && !failedIds.includes(e.id)).map((e) => e.id);
+    const waitingOnMine = started
+      .filter((e) => e.dashboardId === team.dashboardId && !failedIds.includes(e.id))
+      .map((e) => e.id);
     const privateOne = started.find((e) => e.dashboardId === otherDashboardId && !failedIds.includes(e.id))?.id ?? '';
     const unknown = crypto.randomUUID();
     // A viewer may not cancel; the private dashboard's execution does not exist for them.
-    const byViewer = await api('POST', `/v1/workspaces/${team.workspaceId}/executions/cancel`, team.viewer.secret, { ids: [waitingOnMine[0], privateOne] });
+    const byViewer = await api('POST', `/v1/workspaces/${team.workspaceId}/executions/cancel`, team.viewer.secret, {
+      ids: [waitingOnMine[0], privateOne],
+    });
     expect(byViewer.status).toBe(200);
-    expect(byViewer.body.results).toEqual([{ id: waitingOnMine[0], outcome: 'forbidden', reason: expect.any(String) }, { id: privateOne, outcome: 'not_found' }]);
+    expect(byViewer.body.results).toEqual([
+      { id: waitingOnMine[0], outcome: 'forbidden', reason: expect.any(String) },
+      { id: privateOne, outcome: 'not_found' },
+    ]);
 
-    const cancelled = await api('POST', `/v1/workspaces/${team.workspaceId}/executions/cancel`, team.editor.secret, { ids: [waitingOnMine[0], waitingOnMine[1], failedIds[0], unknown, waitingOnMine[0]], reason: 'tidy up' });
+    const cancelled = await api('POST', `/v1/workspaces/${team.workspaceId}/executions/cancel`, team.editor.secret, {
+      ids: [waitingOnMine[0], waitingOnMine[1], failedIds[0], unknown, waitingOnMine[0]],
+      reason: 'tidy up',
+    });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.results).toEqual([
       { id: waitingOnMine[0], outcome: 'ok', status: 'cancelled' },
@@ -212,7 +326,9 @@ describe('bulk cancel and retry', () => {
     expect(cancelled.body.counts).toEqual({ ok: 2, not_found: 1, conflict: 1, forbidden: 0 });
     expect((await api('GET', `/v1/executions/${waitingOnMine[0]}`, team.viewer.secret)).body.status).toBe('cancelled');
 
-    const retried = await api('POST', `/v1/workspaces/${team.workspaceId}/executions/retry`, team.owner.secret, { ids: [...failedIds, waitingOnMine[0]] });
+    const retried = await api('POST', `/v1/workspaces/${team.workspaceId}/executions/retry`, team.owner.secret, {
+      ids: [...failedIds, waitingOnMine[0]],
+    });
     expect(retried.status).toBe(200);
     expect(retried.body.results).toEqual([
       { id: failedIds[0], outcome: 'ok', status: 'waiting' },
@@ -224,7 +340,9 @@ describe('bulk cancel and retry', () => {
 
   it('refuses an empty list or more than 100 ids, naming the field', async () => {
     for (const list of [[], Array.from({ length: 101 }, () => crypto.randomUUID()), ['x']]) {
-      const res = await api('POST', `/v1/workspaces/${team.workspaceId}/executions/retry`, team.owner.secret, { ids: list });
+      const res = await api('POST', `/v1/workspaces/${team.workspaceId}/executions/retry`, team.owner.secret, {
+        ids: list,
+      });
       expect(res.status).toBe(400);
       expect(res.body.error.details.issues[0]).toMatchObject({ location: 'body', path: expect.stringMatching(/^ids/) });
     }
@@ -233,7 +351,13 @@ describe('bulk cancel and retry', () => {
   it('needs the control scope, as the single actions do', async () => {
     const read = await api('POST', '/v1/tokens', team.owner.secret, { name: 'read only', scopes: ['read'] });
     expect(read.status, JSON.stringify(read.body)).toBe(201);
-    expect((await api('POST', `/v1/workspaces/${team.workspaceId}/executions/cancel`, read.body.token as string, { ids: [started[0]?.id] })).status).toBe(403);
+    expect(
+      (
+        await api('POST', `/v1/workspaces/${team.workspaceId}/executions/cancel`, read.body.token as string, {
+          ids: [started[0]?.id],
+        })
+      ).status,
+    ).toBe(403);
     expect((await search('', read.body.token as string)).executions.length).toBeGreaterThan(0);
   });
 });

@@ -23,8 +23,16 @@ beforeAll(async () => {
   db = baton.db;
   const made = await bootstrapToken(baton.ctx, { email: 'store@example.com', workspaceName: 'Store' });
   const workspaceId = made.workspace?.id ?? '';
-  const dashboard = await createDashboard(baton.ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Board' }, 'setup');
-  const recipe = await callApi(baton.url, 'POST', `/v1/workspaces/${workspaceId}/recipes`, made.secret, { yaml: 'name: r\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n' });
+  const dashboard = await createDashboard(
+    baton.ctx,
+    sessionPrincipal(made.user.id),
+    workspaceId,
+    { name: 'Board' },
+    'setup',
+  );
+  const recipe = await callApi(baton.url, 'POST', `/v1/workspaces/${workspaceId}/recipes`, made.secret, {
+    yaml: 'name: r\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n',
+  });
   owner = { workspaceId, dashboardId: dashboard.id, recipeId: recipe.body.id };
 });
 afterAll(async () => {
@@ -48,7 +56,12 @@ describe('the execution store', () => {
     const unitOfWork = createUnitOfWork(db);
     const states = await Promise.all(
       Array.from({ length: 20 }, async () => {
-        const state = initialState({ id: crypto.randomUUID(), recipeId: owner.recipeId, recipeVersion: 1, startedAt: 0 });
+        const state = initialState({
+          id: crypto.randomUUID(),
+          recipeId: owner.recipeId,
+          recipeVersion: 1,
+          startedAt: 0,
+        });
         await unitOfWork.run((tx) => store.create({ id: state.id, ...owner, state, createdBy: null }, tx));
         return state;
       }),
@@ -61,13 +74,29 @@ describe('the execution store', () => {
     // The same version cannot be taken twice: exactly one of the first execution's two changes won.
     expect([results[0], results[20]].filter((ok) => ok)).toEqual([true]);
     const winner = results[0] === true ? 0 : 999;
-    for (const [n, state] of states.entries()) expect((await store.get(state.id))?.state).toMatchObject({ version: 1, inputs: { n: n === 0 ? winner : n } });
-    const events = await db.selectFrom('execution_events').select(['execution_id', 'seq']).where('execution_id', 'in', states.map((s) => s.id)).execute();
+    for (const [n, state] of states.entries())
+      expect((await store.get(state.id))?.state).toMatchObject({ version: 1, inputs: { n: n === 0 ? winner : n } });
+    const events = await db
+      .selectFrom('execution_events')
+      .select(['execution_id', 'seq'])
+      .where(
+        'execution_id',
+        'in',
+        states.map((s) => s.id),
+      )
+      .execute();
     expect(events).toHaveLength(20);
     const jobs = await db.selectFrom('job_outbox').select('data').where('topic', '=', 'store-test').execute();
-    expect(jobs.map((j) => (j.data as { n: number }).n).sort((a, b) => a - b)).toEqual([...states.keys()].slice(1).concat(winner).sort((a, b) => a - b));
+    expect(jobs.map((j) => (j.data as { n: number }).n).sort((a, b) => a - b)).toEqual(
+      [...states.keys()]
+        .slice(1)
+        .concat(winner)
+        .sort((a, b) => a - b),
+    );
     // A stale change later is refused too, and writes nothing.
     expect(await store.save(next(first, 1000))).toBe(false);
-    expect(await db.selectFrom('execution_events').select('seq').where('execution_id', '=', first.id).execute()).toHaveLength(1);
+    expect(
+      await db.selectFrom('execution_events').select('seq').where('execution_id', '=', first.id).execute(),
+    ).toHaveLength(1);
   });
 });

@@ -16,10 +16,18 @@ let dashboardId: string;
 async function start(key: string | undefined, body: unknown, bearer = token) {
   const res = await fetch(`${app.url}/v1/recipes/${recipeId}/executions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
+    headers: {
+      authorization: `Bearer ${bearer}`,
+      'content-type': 'application/json',
+      ...(key === undefined ? {} : { 'idempotency-key': key }),
+    },
     body: JSON.stringify(body),
   });
-  return { status: res.status, replayed: res.headers.get('idempotent-replayed'), body: (await res.json()) as { id?: string; error?: { code: string; message: string } } };
+  return {
+    status: res.status,
+    replayed: res.headers.get('idempotent-replayed'),
+    body: (await res.json()) as { id?: string; error?: { code: string; message: string } },
+  };
 }
 
 async function executionCount(): Promise<number> {
@@ -32,8 +40,16 @@ beforeAll(async () => {
   const made = await bootstrapToken(app.ctx, { email: 'retry@example.com', workspaceName: 'Retries' });
   token = made.secret;
   const workspaceId = made.workspace?.id ?? '';
-  dashboardId = (await createDashboard(app.ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Retries' }, 'setup')).id;
-  const recipe = await fetch(`${app.url}/v1/workspaces/${workspaceId}/recipes`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ yaml: 'name: approve\ninputs: { n: { type: number, required: false } }\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n' }) });
+  dashboardId = (
+    await createDashboard(app.ctx, sessionPrincipal(made.user.id), workspaceId, { name: 'Retries' }, 'setup')
+  ).id;
+  const recipe = await fetch(`${app.url}/v1/workspaces/${workspaceId}/recipes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      yaml: 'name: approve\ninputs: { n: { type: number, required: false } }\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n',
+    }),
+  });
   recipeId = ((await recipe.json()) as { id: string }).id;
   // Another person with their own token: keys are per caller.
   const other = await bootstrapToken(app.ctx, { email: 'other@example.com', workspaceName: 'Other' });
@@ -86,7 +102,11 @@ describe('Idempotency-Key on starting an execution', () => {
   });
 
   it('documents the header in the OpenAPI document', async () => {
-    const doc = (await (await fetch(`${app.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }> }>> };
-    expect(doc.paths['/v1/recipes/{id}/executions']?.post?.parameters).toContainEqual(expect.objectContaining({ name: 'idempotency-key', in: 'header' }));
+    const doc = (await (await fetch(`${app.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }> }>>;
+    };
+    expect(doc.paths['/v1/recipes/{id}/executions']?.post?.parameters).toContainEqual(
+      expect.objectContaining({ name: 'idempotency-key', in: 'header' }),
+    );
   });
 });

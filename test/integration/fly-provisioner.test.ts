@@ -16,8 +16,18 @@ beforeEach(async () => {
 });
 afterEach(async () => fly.close());
 
-const provisioner = (overrides: Partial<ConstructorParameters<typeof FlySandboxProvisioner>[0]> = {}): FlySandboxProvisioner =>
-  new FlySandboxProvisioner({ apiUrl: fly.url, token, app, image, region: 'ams', guest: { cpus: 2, memoryMb: 2048, cpuKind: 'shared' }, ...overrides });
+const provisioner = (
+  overrides: Partial<ConstructorParameters<typeof FlySandboxProvisioner>[0]> = {},
+): FlySandboxProvisioner =>
+  new FlySandboxProvisioner({
+    apiUrl: fly.url,
+    token,
+    app,
+    image,
+    region: 'ams',
+    guest: { cpus: 2, memoryMb: 2048, cpuKind: 'shared' },
+    ...overrides,
+  });
 
 let sessions = 0;
 function spec(overrides: Partial<SandboxSpec> = {}): SandboxSpec {
@@ -93,9 +103,16 @@ describe('FlySandboxProvisioner against a Machines API stand-in', () => {
     const first = await provisioner().create(s);
     const again = await provisioner().create(s);
     expect(again).toEqual(first);
-    const [x, y] = await Promise.all([provisioner().create({ ...s, epoch: 2 }), provisioner().create({ ...s, epoch: 2 })]);
+    const [x, y] = await Promise.all([
+      provisioner().create({ ...s, epoch: 2 }),
+      provisioner().create({ ...s, epoch: 2 }),
+    ]);
     expect(x.sandboxId).toBe(y.sandboxId);
-    expect(live(s.sessionId).map((m) => m.id).sort()).toEqual([first.sandboxId, x.sandboxId].sort());
+    expect(
+      live(s.sessionId)
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual([first.sandboxId, x.sandboxId].sort());
   });
 
   it('refuses to bring back an epoch whose machine has ended', async () => {
@@ -110,9 +127,16 @@ describe('FlySandboxProvisioner against a Machines API stand-in', () => {
     const p = provisioner();
     const { sandboxId } = await p.create(spec());
     const cases: [string, string][] = [
-      ['created', 'starting'], ['starting', 'starting'], ['replacing', 'starting'], ['started', 'running'],
-      ['stopping', 'stopping'], ['destroying', 'stopping'], ['stopped', 'stopped'], ['suspended', 'stopped'],
-      ['failed', 'stopped'], ['destroyed', 'gone'],
+      ['created', 'starting'],
+      ['starting', 'starting'],
+      ['replacing', 'starting'],
+      ['started', 'running'],
+      ['stopping', 'stopping'],
+      ['destroying', 'stopping'],
+      ['stopped', 'stopped'],
+      ['suspended', 'stopped'],
+      ['failed', 'stopped'],
+      ['destroyed', 'gone'],
     ];
     for (const [state, status] of cases) {
       fly.setState(sandboxId, state);
@@ -138,7 +162,9 @@ describe('FlySandboxProvisioner against a Machines API stand-in', () => {
   });
 
   it('says clearly that Fly refused the token, without repeating it', async () => {
-    const error = await provisioner({ token: 'wrong-token' }).create(spec()).catch((e: unknown) => e);
+    const error = await provisioner({ token: 'wrong-token' })
+      .create(spec())
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(SandboxUnavailableError);
     expect((error as Error).message).toMatch(/refused the API token/);
@@ -148,12 +174,16 @@ describe('FlySandboxProvisioner against a Machines API stand-in', () => {
   it('reports Fly’s 5xx and unreachable API as an unavailable sandbox', async () => {
     fly.failNextCreate(500);
     await expect(provisioner().create(spec())).rejects.toBeInstanceOf(SandboxUnavailableError);
-    await expect(provisioner({ apiUrl: 'http://127.0.0.1:9' }).inspect('1857156b526dd8')).rejects.toBeInstanceOf(SandboxUnavailableError);
+    await expect(provisioner({ apiUrl: 'http://127.0.0.1:9' }).inspect('1857156b526dd8')).rejects.toBeInstanceOf(
+      SandboxUnavailableError,
+    );
   });
 
   it('passes on Fly’s own message for a rejected request, and never the callback secret', async () => {
     fly.failNextCreate(422, 'invalid_argument: guest memory_mb must be a multiple of 256');
-    const error = await provisioner().create(spec()).catch((e: unknown) => e);
+    const error = await provisioner()
+      .create(spec())
+      .catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(SandboxUnavailableError);
     expect((error as Error).message).toContain('memory_mb must be a multiple of 256');
     expect((error as Error).message).not.toContain('callback-secret-value');

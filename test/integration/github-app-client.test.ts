@@ -25,7 +25,10 @@ const client = (overrides: Partial<GitHubAppClientOptions> = {}): GitHubApp =>
 
 /** The IntegrationError a call failed with (the test fails if it succeeded or failed otherwise). */
 async function failure(call: Promise<unknown>): Promise<IntegrationError> {
-  const error = await call.then(() => undefined, (e: unknown) => e);
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(IntegrationError);
   const integration = error as IntegrationError;
   expect(integration.provider).toBe('github');
@@ -45,7 +48,11 @@ describe('GitHub App client against a GitHub stand-in', () => {
       suspendedAt: null,
     });
     const [request] = appRequests();
-    expect(request?.headers).toMatchObject({ accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': 'baton' });
+    expect(request?.headers).toMatchObject({
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': '2022-11-28',
+      'user-agent': 'baton',
+    });
     const claims = request?.auth.claims ?? {};
     const now = Math.floor(Date.now() / 1000);
     expect(request?.auth.scheme).toBe('Bearer');
@@ -65,12 +72,22 @@ describe('GitHub App client against a GitHub stand-in', () => {
     expect(token.repositories).toEqual(['api']);
     expect(token.permissions).toEqual({ issues: 'write' });
     expect(token.expiresAt.getTime() - Date.now()).toBeGreaterThan(55 * 60_000);
-    expect(gh.requests.find((r) => r.path.endsWith('/access_tokens'))?.body).toEqual({ repositories: ['api'], permissions: { issues: 'write' } });
+    expect(gh.requests.find((r) => r.path.endsWith('/access_tokens'))?.body).toEqual({
+      repositories: ['api'],
+      permissions: { issues: 'write' },
+    });
 
     const comment = await app.commentOnIssue(token.token, acme, 'The build is green.');
     expect(comment.url).toBe(`https://github.com/acme/api/issues/12#issuecomment-${comment.id}`);
     expect(gh.comments).toEqual([
-      { id: comment.id, owner: 'acme', repo: 'api', number: 12, body: 'The build is green.', scope: { installationId, repositories: ['api'], permissions: { issues: 'write' } } },
+      {
+        id: comment.id,
+        owner: 'acme',
+        repo: 'api',
+        number: 12,
+        body: 'The build is green.',
+        scope: { installationId, repositories: ['api'], permissions: { issues: 'write' } },
+      },
     ]);
     const commentRequest = gh.requests.find((r) => r.path.endsWith('/comments'));
     expect(commentRequest?.body).toEqual({ body: 'The build is green.' });
@@ -86,7 +103,12 @@ describe('GitHub App client against a GitHub stand-in', () => {
     const app = client();
     const everything = await app.mintToken(installationId, {});
     expect(everything.repositories).toBeNull();
-    expect(everything.permissions).toEqual({ metadata: 'read', contents: 'write', issues: 'write', pull_requests: 'write' });
+    expect(everything.permissions).toEqual({
+      metadata: 'read',
+      contents: 'write',
+      issues: 'write',
+      pull_requests: 'write',
+    });
     await app.commentOnIssue(everything.token, { ...acme, repo: 'docs' }, 'All repositories');
 
     const readOnly = await app.mintToken(installationId, { repositories: ['api'], permissions: { contents: 'read' } });
@@ -156,7 +178,10 @@ describe('GitHub App client against a GitHub stand-in', () => {
 
     const token = await app.mintToken(installationId, { repositories: ['api'] });
     gh.failNext(500);
-    expect(await failure(app.commentOnIssue(token.token, acme, 'x'))).toMatchObject({ code: 'integration_unavailable', retryable: true });
+    expect(await failure(app.commentOnIssue(token.token, acme, 'x'))).toMatchObject({
+      code: 'integration_unavailable',
+      retryable: true,
+    });
     gh.failNext(503);
     expect((await failure(app.revokeToken(token.token))).code).toBe('integration_unavailable');
 
@@ -189,18 +214,26 @@ describe('GitHub App client against a GitHub stand-in', () => {
     const pkcs8 = createPrivateKey(gh.privateKeyPem).export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(pkcs8).toMatch(/^-----BEGIN PRIVATE KEY-----/);
     for (const privateKeyPem of [gh.privateKeyPem, pkcs8, gh.privateKeyPem.replace(/\n/g, '\\n')]) {
-      await expect(client({ privateKeyPem }).installation(installationId)).resolves.toMatchObject({ id: installationId });
+      await expect(client({ privateKeyPem }).installation(installationId)).resolves.toMatchObject({
+        id: installationId,
+      });
     }
   });
 
   it('refuses anything but an RSA private key with a clear message that does not repeat the key', async () => {
     expect(() => client({ privateKeyPem: 'my-app-secret' })).toThrow(/GitHub App private key is not a PEM key/);
     const { publicKey, privateKey: ecKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    expect(() => client({ privateKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() })).toThrow(/is a "PUBLIC KEY"/);
-    expect(() => client({ privateKeyPem: '-----BEGIN RSA PRIVATE KEY-----\n!!not base64!!\n-----END RSA PRIVATE KEY-----' })).toThrow(/damaged/);
+    expect(() => client({ privateKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() })).toThrow(
+      /is a "PUBLIC KEY"/,
+    );
+    expect(() =>
+      client({ privateKeyPem: '-----BEGIN RSA PRIVATE KEY-----\n!!not base64!!\n-----END RSA PRIVATE KEY-----' }),
+    ).toThrow(/damaged/);
 
     const ecPem = ecKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const error = await client({ privateKeyPem: ecPem }).installation(installationId).catch((e: unknown) => e);
+    const error = await client({ privateKeyPem: ecPem })
+      .installation(installationId)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/could not be read as an RSA key/);
     expect((error as Error).message).not.toContain(ecPem.split('\n')[1]);

@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGoogleDriveClient } from '../../src/adapters/google/google-drive-client.ts';
-import { createGoogleOAuthClient, GOOGLE_DRIVE_FILE_SCOPE, type GoogleOAuthClientOptions } from '../../src/adapters/google/google-oauth-client.ts';
+import {
+  createGoogleOAuthClient,
+  GOOGLE_DRIVE_FILE_SCOPE,
+  type GoogleOAuthClientOptions,
+} from '../../src/adapters/google/google-oauth-client.ts';
 import { createPkcePair } from '../../src/adapters/google/pkce.ts';
 import { IntegrationError } from '../../src/domain/integrations/errors.ts';
 import type { GoogleDrive, GoogleOAuth, GoogleTokens } from '../../src/ports/google.ts';
@@ -48,10 +52,14 @@ afterEach(async () => {
 });
 
 /** Runs the consent step as a browser would, stopping at the redirect back to Baton. */
-async function consent(shape: (url: URL) => URL = (url) => url): Promise<{ location: URL; state: string; code: string; verifier: string }> {
+async function consent(
+  shape: (url: URL) => URL = (url) => url,
+): Promise<{ location: URL; state: string; code: string; verifier: string }> {
   const pkce = await createPkcePair();
   const state = crypto.randomUUID();
-  const response = await fetch(shape(oauth.authorizationUrl({ state, codeChallenge: pkce.challenge, redirectUri })), { redirect: 'manual' });
+  const response = await fetch(shape(oauth.authorizationUrl({ state, codeChallenge: pkce.challenge, redirectUri })), {
+    redirect: 'manual',
+  });
   expect(response.status).toBe(302);
   const location = new URL(response.headers.get('location') ?? '');
   const code = location.searchParams.get('code') ?? '';
@@ -71,7 +79,10 @@ function keep(tokens: GoogleTokens): GoogleTokens {
 
 /** The IntegrationError a call rejects with (the test fails if it resolves or throws anything else). */
 async function failure(promise: Promise<unknown>): Promise<IntegrationError> {
-  const error = await promise.then(() => undefined, (reason: unknown) => reason);
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
   expect(error).toBeInstanceOf(IntegrationError);
   const integrationError = error as IntegrationError;
   expect(integrationError.provider).toBe('google');
@@ -82,7 +93,12 @@ async function failure(promise: Promise<unknown>): Promise<IntegrationError> {
 describe('GoogleOAuth against a Google stand-in', () => {
   it('connects through the PKCE flow and gets tokens that work on Drive', async () => {
     const pkce = await createPkcePair();
-    const url = oauth.authorizationUrl({ state: 'state-1', codeChallenge: pkce.challenge, redirectUri, loginHint: 'ada@example.com' });
+    const url = oauth.authorizationUrl({
+      state: 'state-1',
+      codeChallenge: pkce.challenge,
+      redirectUri,
+      loginHint: 'ada@example.com',
+    });
     expect(url.origin + url.pathname).toBe(`${google.url}/o/oauth2/v2/auth`);
     expect(Object.fromEntries(url.searchParams)).toEqual({
       client_id: google.clientId,
@@ -115,7 +131,15 @@ describe('GoogleOAuth against a Google stand-in', () => {
     expect(await drive.about(tokens.accessToken)).toEqual({ email: 'ada@example.com', displayName: 'Ada Lovelace' });
 
     const exchange = google.requests.find((r) => r.path === '/token');
-    expect(exchange).toMatchObject({ clientAuth: 'client_secret_post', form: { grant_type: 'authorization_code', redirect_uri: redirectUri, code: '[redacted]', code_verifier: '[redacted]' } });
+    expect(exchange).toMatchObject({
+      clientAuth: 'client_secret_post',
+      form: {
+        grant_type: 'authorization_code',
+        redirect_uri: redirectUri,
+        code: '[redacted]',
+        code_verifier: '[redacted]',
+      },
+    });
   });
 
   it('brings the user back with access_denied when they refuse', async () => {
@@ -171,7 +195,11 @@ describe('GoogleOAuth against a Google stand-in', () => {
     await oauth.revoke(tokens.refreshToken);
     expect(google.grants).toEqual([expect.objectContaining({ revoked: true })]);
     const error = await failure(oauth.refresh(tokens.refreshToken));
-    expect(error).toMatchObject({ code: 'integration_revoked', retryable: false, message: 'The Google Drive connection was revoked or has expired; an admin must connect it again' });
+    expect(error).toMatchObject({
+      code: 'integration_revoked',
+      retryable: false,
+      message: 'The Google Drive connection was revoked or has expired; an admin must connect it again',
+    });
     expect(await failure(drive.about(tokens.accessToken))).toMatchObject({ code: 'integration_revoked' });
     await expect(oauth.revoke(tokens.refreshToken)).resolves.toBeUndefined();
 
@@ -184,7 +212,9 @@ describe('GoogleOAuth against a Google stand-in', () => {
   it('reports a wrong client secret as a configuration problem, without the secret', async () => {
     const { code, verifier } = await consent();
     secrets.push('not-the-secret');
-    const error = await failure(oauthClient({ clientSecret: 'not-the-secret' }).exchangeCode(code, verifier, redirectUri));
+    const error = await failure(
+      oauthClient({ clientSecret: 'not-the-secret' }).exchangeCode(code, verifier, redirectUri),
+    );
     expect(error).toMatchObject({ code: 'integration_rejected', retryable: false });
     expect(error.message).toMatch(/client ID and secret/);
   });
@@ -192,9 +222,16 @@ describe('GoogleOAuth against a Google stand-in', () => {
   it('reports 5xx and 429 as retryable, and works again afterwards', async () => {
     const tokens = await connect();
     google.failNext(503);
-    expect(await failure(oauth.refresh(tokens.refreshToken))).toMatchObject({ code: 'integration_unavailable', retryable: true, details: { provider: 'google', status: 503 } });
+    expect(await failure(oauth.refresh(tokens.refreshToken))).toMatchObject({
+      code: 'integration_unavailable',
+      retryable: true,
+      details: { provider: 'google', status: 503 },
+    });
     google.failNext(429);
-    expect(await failure(oauth.revoke(tokens.refreshToken))).toMatchObject({ code: 'integration_unavailable', retryable: true });
+    expect(await failure(oauth.revoke(tokens.refreshToken))).toMatchObject({
+      code: 'integration_unavailable',
+      retryable: true,
+    });
     keep(await oauth.refresh(tokens.refreshToken));
   });
 
@@ -211,12 +248,17 @@ describe('GoogleOAuth against a Google stand-in', () => {
 });
 
 describe('GoogleDrive against a Google stand-in', () => {
-  const markdown = '# Weekly summary\n\n- Shipped the **Drive** notifier ✓\n- Résumé of open work — 3 items\n\n--\nNot a boundary.\n';
+  const markdown =
+    '# Weekly summary\n\n- Shipped the **Drive** notifier ✓\n- Résumé of open work — 3 items\n\n--\nNot a boundary.\n';
 
   it('creates a Google Doc from Markdown in the chosen folder', async () => {
     const tokens = await connect();
     google.addFolder('0AFolderSummaries', 'Summaries');
-    const doc = await drive.createDocument(tokens.accessToken, { folderId: '0AFolderSummaries', name: 'Weekly summary 2025-06-02', markdown });
+    const doc = await drive.createDocument(tokens.accessToken, {
+      folderId: '0AFolderSummaries',
+      name: 'Weekly summary 2025-06-02',
+      markdown,
+    });
 
     expect(google.files).toHaveLength(1);
     const file = google.files[0];
@@ -229,17 +271,25 @@ describe('GoogleDrive against a Google stand-in', () => {
       content: markdown,
     });
     const upload = google.requests.find((r) => r.path === '/upload/drive/v3/files');
-    expect(upload?.query).toEqual({ uploadType: 'multipart', supportsAllDrives: 'true', fields: 'id,name,webViewLink' });
+    expect(upload?.query).toEqual({
+      uploadType: 'multipart',
+      supportsAllDrives: 'true',
+      fields: 'id,name,webViewLink',
+    });
   });
 
   it('reports a folder that does not exist or is read-only as integration_denied', async () => {
     const tokens = await connect();
-    const missing = await failure(drive.createDocument(tokens.accessToken, { folderId: '0AMissing', name: 'Summary', markdown }));
+    const missing = await failure(
+      drive.createDocument(tokens.accessToken, { folderId: '0AMissing', name: 'Summary', markdown }),
+    );
     expect(missing).toMatchObject({ code: 'integration_denied', retryable: false, details: { status: 404 } });
     expect(missing.message).toMatch(/folder 0AMissing does not exist or was not shared/);
 
     google.addFolder('0AReadOnly', 'Shared with me', { canEdit: false });
-    const readOnly = await failure(drive.createDocument(tokens.accessToken, { folderId: '0AReadOnly', name: 'Summary', markdown }));
+    const readOnly = await failure(
+      drive.createDocument(tokens.accessToken, { folderId: '0AReadOnly', name: 'Summary', markdown }),
+    );
     expect(readOnly).toMatchObject({ code: 'integration_denied', details: { status: 403 } });
     expect(google.files).toEqual([]);
   });
@@ -248,12 +298,16 @@ describe('GoogleDrive against a Google stand-in', () => {
     const tokens = await connect();
     google.addFolder('0AFolder', 'Summaries');
     google.expireAccessTokens();
-    const expired = await failure(drive.createDocument(tokens.accessToken, { folderId: '0AFolder', name: 'Summary', markdown }));
+    const expired = await failure(
+      drive.createDocument(tokens.accessToken, { folderId: '0AFolder', name: 'Summary', markdown }),
+    );
     expect(expired).toMatchObject({ code: 'integration_revoked', retryable: false, details: { status: 401 } });
 
     const fresh = keep(await oauth.refresh(tokens.refreshToken));
     google.revokeAll();
-    expect(await failure(drive.createDocument(fresh.accessToken, { folderId: '0AFolder', name: 'Summary', markdown }))).toMatchObject({ code: 'integration_revoked' });
+    expect(
+      await failure(drive.createDocument(fresh.accessToken, { folderId: '0AFolder', name: 'Summary', markdown })),
+    ).toMatchObject({ code: 'integration_revoked' });
     expect(google.files).toEqual([]);
   });
 
@@ -261,9 +315,14 @@ describe('GoogleDrive against a Google stand-in', () => {
     const tokens = await connect();
     google.addFolder('0AFolder', 'Summaries');
     google.failNext(500);
-    expect(await failure(drive.createDocument(tokens.accessToken, { folderId: '0AFolder', name: 'Summary', markdown }))).toMatchObject({ code: 'integration_unavailable', retryable: true });
+    expect(
+      await failure(drive.createDocument(tokens.accessToken, { folderId: '0AFolder', name: 'Summary', markdown })),
+    ).toMatchObject({ code: 'integration_unavailable', retryable: true });
     google.failNext(429, 2);
-    expect(await failure(drive.about(tokens.accessToken))).toMatchObject({ code: 'integration_unavailable', details: { status: 429 } });
+    expect(await failure(drive.about(tokens.accessToken))).toMatchObject({
+      code: 'integration_unavailable',
+      details: { status: 429 },
+    });
     expect(await failure(drive.about(tokens.accessToken))).toMatchObject({ code: 'integration_unavailable' });
     await drive.createDocument(tokens.accessToken, { folderId: '0AFolder', name: 'Summary', markdown });
     expect(google.files).toHaveLength(1);
@@ -274,7 +333,9 @@ describe('GoogleDrive against a Google stand-in', () => {
     google.addFolder('0AFolder', 'Summaries');
     google.hangNext();
     const slow = createGoogleDriveClient({ apiUrl: google.url, timeoutMs: 300 });
-    const error = await failure(slow.createDocument(tokens.accessToken, { folderId: '0AFolder', name: 'Summary', markdown }));
+    const error = await failure(
+      slow.createDocument(tokens.accessToken, { folderId: '0AFolder', name: 'Summary', markdown }),
+    );
     expect(error).toMatchObject({ code: 'integration_unavailable', retryable: true });
     expect(error.message).toMatch(/did not answer/);
   });

@@ -27,7 +27,12 @@ describe('the Node app (composition root, real Postgres and pg-boss)', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    const config = resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url, PORT: String(port), BATON_DEV_IDP: 'false' });
+    const config = resolveConfig({
+      BATON_ENV: 'test',
+      DATABASE_URL: database.url,
+      PORT: String(port),
+      BATON_DEV_IDP: 'false',
+    });
     app = await startNode(config, createLogger({ level: 'info', format: 'json', destination: logs.stream }));
   });
   afterAll(async () => app.close());
@@ -41,7 +46,10 @@ describe('the Node app (composition root, real Postgres and pg-boss)', () => {
   it('answers /readyz with every check passing', async () => {
     const res = await fetch(`${app.url}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ready', checks: { database: { ok: true }, migrations: { ok: true }, queue: { ok: true }, documents: { ok: true } } });
+    expect(await res.json()).toEqual({
+      status: 'ready',
+      checks: { database: { ok: true }, migrations: { ok: true }, queue: { ok: true }, documents: { ok: true } },
+    });
   });
 
   it('serves the OpenAPI document generated from the route table', async () => {
@@ -49,8 +57,18 @@ describe('the Node app (composition root, real Postgres and pg-boss)', () => {
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/openapi.json']));
-    const table = buildRouteTable({ version: (doc as unknown as { info: { version: string } }).info.version, probes: [], app: docsOnlyContext });
-    expect(doc).toEqual(buildOpenApiDocument(table, { title: 'Baton', version: (doc as unknown as { info: { version: string } }).info.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' }));
+    const table = buildRouteTable({
+      version: (doc as unknown as { info: { version: string } }).info.version,
+      probes: [],
+      app: docsOnlyContext,
+    });
+    expect(doc).toEqual(
+      buildOpenApiDocument(table, {
+        title: 'Baton',
+        version: (doc as unknown as { info: { version: string } }).info.version,
+        description: 'The control plane of a terminal-first, multiplayer agentic coding platform.',
+      }),
+    );
   });
 
   it('puts a request id on the response and on every log line of the request', async () => {
@@ -60,7 +78,9 @@ describe('the Node app (composition root, real Postgres and pg-boss)', () => {
     expect(lines.map((l) => l.msg)).toEqual(['incoming request', 'request completed']);
     expect(lines[0]).toMatchObject({ req: { method: 'GET', url: '/healthz' } });
 
-    const generated = (await fetch(`${app.url}/healthz`, { headers: { 'x-request-id': 'bad id with spaces and {braces}' } })).headers.get('x-request-id');
+    const generated = (
+      await fetch(`${app.url}/healthz`, { headers: { 'x-request-id': 'bad id with spaces and {braces}' } })
+    ).headers.get('x-request-id');
     expect(generated).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -85,7 +105,12 @@ describe('the fastify adapter', () => {
   });
 
   beforeAll(async () => {
-    server = await createHttpServer({ routes: [echo as AnyRoute], logger: createLogger({ level: 'silent', format: 'json' }), bodyLimit: 1024, context: { authenticate: async () => null, publicOrigin: 'http://127.0.0.1' } });
+    server = await createHttpServer({
+      routes: [echo as AnyRoute],
+      logger: createLogger({ level: 'silent', format: 'json' }),
+      bodyLimit: 1024,
+      context: { authenticate: async () => null, publicOrigin: 'http://127.0.0.1' },
+    });
     url = await server.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => server.close());
@@ -115,7 +140,13 @@ describe('the fastify adapter', () => {
     ];
     for (const [path, body, type, status, code] of cases) {
       const res = await post(path, body, type);
-      expect({ path, body: body.slice(0, 20), type, status: res.status, code: res.body.error?.code }).toEqual({ path, body: body.slice(0, 20), type, status, code });
+      expect({ path, body: body.slice(0, 20), type, status: res.status, code: res.body.error?.code }).toEqual({
+        path,
+        body: body.slice(0, 20),
+        type,
+        status,
+        code,
+      });
       expect(res.body.error?.message.length).toBeGreaterThan(0);
     }
   });
@@ -137,8 +168,21 @@ describe('/readyz when a dependency is down', () => {
     empty = await createTestDatabase({ empty: true });
     emptyDb = createDatabase({ url: empty.url, poolMax: 1, logger: silentLogger });
     db = createDatabase({ url: 'postgres://nobody:x@127.0.0.1:1/x', poolMax: 1, logger: silentLogger });
-    const routes = buildRouteTable({ version: '0', probes: [databaseProbe(db), migrationsProbe(emptyDb), { name: 'queue', check: async () => ({ ok: false, reason: 'the job queue is not running' }) }], app: docsOnlyContext });
-    server = await createHttpServer({ routes, logger: createLogger({ level: 'silent', format: 'json' }), bodyLimit: 1024, context: { authenticate: async () => null, publicOrigin: 'http://127.0.0.1' } });
+    const routes = buildRouteTable({
+      version: '0',
+      probes: [
+        databaseProbe(db),
+        migrationsProbe(emptyDb),
+        { name: 'queue', check: async () => ({ ok: false, reason: 'the job queue is not running' }) },
+      ],
+      app: docsOnlyContext,
+    });
+    server = await createHttpServer({
+      routes,
+      logger: createLogger({ level: 'silent', format: 'json' }),
+      bodyLimit: 1024,
+      context: { authenticate: async () => null, publicOrigin: 'http://127.0.0.1' },
+    });
     url = await server.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -151,7 +195,9 @@ describe('/readyz when a dependency is down', () => {
   it('answers 503 naming each failed dependency and why', async () => {
     const res = await fetch(`${url}/readyz`);
     expect(res.status).toBe(503);
-    const body = (await res.json()) as { error: { code: string; message: string; details: { checks: Record<string, { ok: boolean; reason?: string }> } } };
+    const body = (await res.json()) as {
+      error: { code: string; message: string; details: { checks: Record<string, { ok: boolean; reason?: string }> } };
+    };
     expect(body.error.code).toBe('not_ready');
     expect(body.error.message).toMatch(/database: .*ECONNREFUSED/);
     expect(body.error.message).toContain('migrations: pending migrations: 0001_installation');

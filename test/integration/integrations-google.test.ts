@@ -28,7 +28,13 @@ interface World {
   readonly dashboardId: string;
 }
 
-interface Integration { id: string; provider: string; status: string; name: string; details: Record<string, unknown> }
+interface Integration {
+  id: string;
+  provider: string;
+  status: string;
+  name: string;
+  details: Record<string, unknown>;
+}
 
 async function startWorld(standIn: Parameters<typeof startGoogleStandIn>[0] = {}): Promise<World> {
   const database = await createTestDatabase();
@@ -49,7 +55,17 @@ async function startWorld(standIn: Parameters<typeof startGoogleStandIn>[0] = {}
     return person.secret;
   };
   const dashboardId = (await createDashboard(baton.ctx, owner, workspaceId, { name: 'Reports' }, 'setup')).id;
-  return { database, google, baton, admin: made.secret, admin2: await join('admin2@example.com', 'admin'), member: await join('member@example.com', 'member'), outsider: await join('outsider@example.com', undefined), workspaceId, dashboardId };
+  return {
+    database,
+    google,
+    baton,
+    admin: made.secret,
+    admin2: await join('admin2@example.com', 'admin'),
+    member: await join('member@example.com', 'member'),
+    outsider: await join('outsider@example.com', undefined),
+    workspaceId,
+    dashboardId,
+  };
 }
 
 async function stopWorld(w: World | undefined): Promise<void> {
@@ -58,12 +74,28 @@ async function stopWorld(w: World | undefined): Promise<void> {
   await w?.database.drop();
 }
 
-const api = (w: World, method: string, path: string, token: string, body?: unknown) => callApi(w.baton.url, method, path, token, body);
-const listed = async (w: World): Promise<Integration[]> => (await api(w, 'GET', `/v1/workspaces/${w.workspaceId}/integrations`, w.admin)).body.integrations;
+const api = (w: World, method: string, path: string, token: string, body?: unknown) =>
+  callApi(w.baton.url, method, path, token, body);
+const listed = async (w: World): Promise<Integration[]> =>
+  (await api(w, 'GET', `/v1/workspaces/${w.workspaceId}/integrations`, w.admin)).body.integrations;
 const auditOf = async (w: World, action: string, targetId: string) =>
-  ((await api(w, 'GET', `/v1/workspaces/${w.workspaceId}/audit?limit=200`, w.admin)).body.entries as Array<{ action: string; targetId: string; details: Record<string, unknown> }>).find((e) => e.action === action && e.targetId === targetId);
-const secretIdOf = async (w: World, integrationId: string) => (await w.baton.db.selectFrom('integrations').select('secret_id').where('id', '=', integrationId).executeTakeFirstOrThrow()).secret_id ?? '';
-const credentialRow = (w: World, id: string) => w.baton.db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
+  (
+    (await api(w, 'GET', `/v1/workspaces/${w.workspaceId}/audit?limit=200`, w.admin)).body.entries as Array<{
+      action: string;
+      targetId: string;
+      details: Record<string, unknown>;
+    }>
+  ).find((e) => e.action === action && e.targetId === targetId);
+const secretIdOf = async (w: World, integrationId: string) =>
+  (
+    await w.baton.db
+      .selectFrom('integrations')
+      .select('secret_id')
+      .where('id', '=', integrationId)
+      .executeTakeFirstOrThrow()
+  ).secret_id ?? '';
+const credentialRow = (w: World, id: string) =>
+  w.baton.db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
 
 /** Starts connecting as `token`: the pending integration and the consent page's URL. */
 async function start(w: World, token = w.admin): Promise<{ integration: Integration; authorizationUrl: URL }> {
@@ -98,17 +130,41 @@ async function runNotify(w: World, drive: { folder: string; title: string }, inp
   });
   const recipe = await api(w, 'POST', `/v1/workspaces/${w.workspaceId}/recipes`, w.admin, { yaml });
   expect(recipe.status, JSON.stringify(recipe.body)).toBe(201);
-  const started = await api(w, 'POST', `/v1/recipes/${recipe.body.id}/executions`, w.admin, { dashboardId: w.dashboardId, inputs });
+  const started = await api(w, 'POST', `/v1/recipes/${recipe.body.id}/executions`, w.admin, {
+    dashboardId: w.dashboardId,
+    inputs,
+  });
   expect(started.status, JSON.stringify(started.body)).toBe(201);
-  const done = await eventually(async () => {
-    const current = (await api(w, 'GET', `/v1/executions/${started.body.id}`, w.admin)).body;
-    return current.status === 'succeeded' || current.status === 'failed' ? current : undefined;
-  }, 15_000, 'the execution to finish');
-  return { status: done.status as string, step: done.steps.write as { status: string; attempt: number; output: Record<string, unknown> | null; error: string | null } };
+  const done = await eventually(
+    async () => {
+      const current = (await api(w, 'GET', `/v1/executions/${started.body.id}`, w.admin)).body;
+      return current.status === 'succeeded' || current.status === 'failed' ? current : undefined;
+    },
+    15_000,
+    'the execution to finish',
+  );
+  return {
+    status: done.status as string,
+    step: done.steps.write as {
+      status: string;
+      attempt: number;
+      output: Record<string, unknown> | null;
+      error: string | null;
+    },
+  };
 }
 
 /** The stand-in's requests from `from` on: refresh grants and Drive uploads, in order. */
-const sinceRequest = (w: World, from: number) => w.google.requests.slice(from).map((r) => (r.path === '/token' ? `token:${r.form.grant_type}` : r.path === '/upload/drive/v3/files' ? 'upload' : `${r.method} ${r.path}`));
+const sinceRequest = (w: World, from: number) =>
+  w.google.requests
+    .slice(from)
+    .map((r) =>
+      r.path === '/token'
+        ? `token:${r.form.grant_type}`
+        : r.path === '/upload/drive/v3/files'
+          ? 'upload'
+          : `${r.method} ${r.path}`,
+    );
 
 let main: World;
 beforeAll(async () => {
@@ -138,19 +194,28 @@ describe('connecting Google Drive', () => {
     expect(done.status, JSON.stringify(done.body)).toBe(200);
     expect(done.body).toMatchObject({ id: integration.id, status: 'connected', name: 'ada@example.com' });
     // The stand-in only answered because the verifier matched the challenge it saw.
-    expect(main.google.requests.find((r) => r.path === '/token' && r.form.grant_type === 'authorization_code')?.form.code_verifier).toBe('[redacted]');
+    expect(
+      main.google.requests.find((r) => r.path === '/token' && r.form.grant_type === 'authorization_code')?.form
+        .code_verifier,
+    ).toBe('[redacted]');
 
-    const sealed = JSON.parse(await readCredential(main.baton.ctx, await secretIdOf(main, integration.id))) as { refreshToken: string; accessToken: string };
+    const sealed = JSON.parse(await readCredential(main.baton.ctx, await secretIdOf(main, integration.id))) as {
+      refreshToken: string;
+      accessToken: string;
+    };
     expect(sealed.refreshToken).toMatch(/^1\/\/0/);
     expect(sealed.accessToken).toMatch(/^ya29\./);
     const list = await api(main, 'GET', `/v1/workspaces/${main.workspaceId}/integrations`, main.admin);
-    expect(list.body.integrations).toEqual([expect.objectContaining({ id: integration.id, status: 'connected', name: 'ada@example.com' })]);
+    expect(list.body.integrations).toEqual([
+      expect.objectContaining({ id: integration.id, status: 'connected', name: 'ada@example.com' }),
+    ]);
     const row = await credentialRow(main, await secretIdOf(main, integration.id));
     const stored = `${JSON.stringify(row)} ${Buffer.from(row?.ciphertext ?? '', 'base64url').toString('latin1')}`;
     const audit = await auditOf(main, 'integration.connected', integration.id);
     expect(audit?.details).toMatchObject({ provider: 'google-drive', account: 'ada@example.com' });
     for (const secret of [sealed.refreshToken, sealed.accessToken]) {
-      for (const seen of [JSON.stringify(list.body), JSON.stringify(done.body), stored, JSON.stringify(audit)]) expect(seen).not.toContain(secret);
+      for (const seen of [JSON.stringify(list.body), JSON.stringify(done.body), stored, JSON.stringify(audit)])
+        expect(seen).not.toContain(secret);
     }
 
     const again = await api(main, 'GET', callback, main.admin);
@@ -168,7 +233,10 @@ describe('connecting Google Drive', () => {
     expect(done.status, JSON.stringify(done.body)).toBe(200);
     expect(done.body).toMatchObject({ id: integration.id, status: 'connected' });
     // Keep one connection in the workspace for the steps below.
-    expect((await api(main, 'DELETE', `/v1/workspaces/${main.workspaceId}/integrations/${integration.id}`, main.admin)).status).toBe(204);
+    expect(
+      (await api(main, 'DELETE', `/v1/workspaces/${main.workspaceId}/integrations/${integration.id}`, main.admin))
+        .status,
+    ).toBe(204);
   });
 
   it('refused at Google leaves no pending connection behind', async () => {
@@ -187,17 +255,28 @@ describe('connecting Google Drive', () => {
   });
 
   it("sends a browser back to the console's integrations page with the outcome, not JSON", async () => {
-    const asBrowser = (callback: string) => fetch(`${main.baton.url}${callback}`, { redirect: 'manual', headers: { accept: 'text/html,application/xhtml+xml', authorization: `Bearer ${main.admin}` } });
+    const asBrowser = (callback: string) =>
+      fetch(`${main.baton.url}${callback}`, {
+        redirect: 'manual',
+        headers: { accept: 'text/html,application/xhtml+xml', authorization: `Bearer ${main.admin}` },
+      });
     const { integration, authorizationUrl } = await start(main);
     const connected = await asBrowser(await consent(authorizationUrl));
     expect(connected.status).toBe(303);
-    expect(connected.headers.get('location')).toBe(`/settings/integrations?workspace=${main.workspaceId}&connected=google-drive`);
+    expect(connected.headers.get('location')).toBe(
+      `/settings/integrations?workspace=${main.workspaceId}&connected=google-drive`,
+    );
     expect((await listed(main)).find((i) => i.id === integration.id)?.status).toBe('connected');
-    expect((await api(main, 'DELETE', `/v1/workspaces/${main.workspaceId}/integrations/${integration.id}`, main.admin)).status).toBe(204);
+    expect(
+      (await api(main, 'DELETE', `/v1/workspaces/${main.workspaceId}/integrations/${integration.id}`, main.admin))
+        .status,
+    ).toBe(204);
     main.google.denyNext();
     const refused = await asBrowser(await consent((await start(main)).authorizationUrl));
     expect(refused.status).toBe(303);
-    expect(new URL(refused.headers.get('location') ?? '', main.baton.url).searchParams.get('error')).toBe('Google Drive was not connected: access_denied');
+    expect(new URL(refused.headers.get('location') ?? '', main.baton.url).searchParams.get('error')).toBe(
+      'Google Drive was not connected: access_denied',
+    );
   });
 
   it('is for admins only, and needs Google configured', async () => {
@@ -210,7 +289,12 @@ describe('connecting Google Drive', () => {
     const bare = await startTestApp(database.url);
     try {
       const made = await bootstrapToken(bare.ctx, { email: 'admin@example.com', workspaceName: 'Bare' });
-      const res = await callApi(bare.url, 'POST', `/v1/workspaces/${made.workspace?.id ?? ''}/integrations/google-drive`, made.secret);
+      const res = await callApi(
+        bare.url,
+        'POST',
+        `/v1/workspaces/${made.workspace?.id ?? ''}/integrations/google-drive`,
+        made.secret,
+      );
       expect(res.status).toBe(503);
       expect(res.body.error.message).toContain('BATON_GOOGLE_CLIENT_ID');
     } finally {
@@ -223,17 +307,30 @@ describe('connecting Google Drive', () => {
 describe('Drive documents from notify steps', () => {
   it('writes the rendered Markdown as a Google Doc into the folder', async () => {
     const before = main.google.files.length;
-    const { status, step } = await runNotify(main, { folder: 'folder-reports', title: 'Report ${inputs.name}' }, { text: 'All *green*.', name: 'Monday' });
+    const { status, step } = await runNotify(
+      main,
+      { folder: 'folder-reports', title: 'Report ${inputs.name}' },
+      { text: 'All *green*.', name: 'Monday' },
+    );
     expect(status, step.error ?? '').toBe('succeeded');
     const made = main.google.files.slice(before);
     expect(made).toHaveLength(1);
-    expect(made[0]).toMatchObject({ name: 'Report Monday', mimeType: GOOGLE_DOC, parents: ['folder-reports'], content: '# Summary\nAll *green*.' });
+    expect(made[0]).toMatchObject({
+      name: 'Report Monday',
+      mimeType: GOOGLE_DOC,
+      parents: ['folder-reports'],
+      content: '# Summary\nAll *green*.',
+    });
     expect(step.output).toMatchObject({ url: made[0]?.webViewLink, documentId: made[0]?.id, name: 'Report Monday' });
   });
 
   it('fails at once, naming the folder, when the folder is unknown', async () => {
     const before = main.google.files.length;
-    const { status, step } = await runNotify(main, { folder: 'no-such-folder', title: 'Lost' }, { text: 'x', name: 'y' });
+    const { status, step } = await runNotify(
+      main,
+      { folder: 'no-such-folder', title: 'Lost' },
+      { text: 'x', name: 'y' },
+    );
     expect(status).toBe('failed');
     expect(step).toMatchObject({ status: 'failed', attempt: 1 });
     expect(step.error).toContain('The Google Drive folder no-such-folder does not exist or was not shared with Baton');
@@ -244,7 +341,11 @@ describe('Drive documents from notify steps', () => {
     const from = main.google.requests.length;
     const before = main.google.files.length;
     main.google.expireAccessTokens();
-    const { status, step } = await runNotify(main, { folder: 'folder-reports', title: 'After expiry' }, { text: 'still here', name: 'z' });
+    const { status, step } = await runNotify(
+      main,
+      { folder: 'folder-reports', title: 'After expiry' },
+      { text: 'still here', name: 'z' },
+    );
     expect(status, step.error ?? '').toBe('succeeded');
     expect(sinceRequest(main, from)).toEqual(['upload', 'token:refresh_token', 'upload']);
     expect(main.google.files.slice(before).map((f) => f.name)).toEqual(['After expiry']);
@@ -254,7 +355,11 @@ describe('Drive documents from notify steps', () => {
     const [connection] = await listed(main);
     const before = main.google.files.length;
     main.google.revokeAll();
-    const { status, step } = await runNotify(main, { folder: 'folder-reports', title: 'Never' }, { text: 'x', name: 'y' });
+    const { status, step } = await runNotify(
+      main,
+      { folder: 'folder-reports', title: 'Never' },
+      { text: 'x', name: 'y' },
+    );
     expect(status).toBe('failed');
     expect(step).toMatchObject({ status: 'failed', attempt: 1 });
     expect(step.error).toMatch(/revoked.*connect it again/);
@@ -263,7 +368,9 @@ describe('Drive documents from notify steps', () => {
 
     // Until an admin connects again, every step says the same without asking Google.
     const from = main.google.requests.length;
-    expect((await runNotify(main, { folder: 'folder-reports', title: 'Never' }, { text: 'x', name: 'y' })).step.error).toMatch(/revoked.*connect it again/);
+    expect(
+      (await runNotify(main, { folder: 'folder-reports', title: 'Never' }, { text: 'x', name: 'y' })).step.error,
+    ).toMatch(/revoked.*connect it again/);
     expect(sinceRequest(main, from)).toEqual([]);
   });
 });
@@ -286,10 +393,16 @@ describe('disconnecting Google Drive', () => {
     expect(main.google.grants.find((g) => g.id === grant?.id)?.revoked).toBe(true);
     expect((await listed(main)).map((i) => i.id)).not.toContain(connection.id);
     expect(await credentialRow(main, secretId)).toBeUndefined();
-    expect((await auditOf(main, 'integration.disconnected', connection.id))?.details).toMatchObject({ provider: 'google-drive', account: 'ada@example.com' });
+    expect((await auditOf(main, 'integration.disconnected', connection.id))?.details).toMatchObject({
+      provider: 'google-drive',
+      account: 'ada@example.com',
+    });
 
     // The revoked connection goes the same way (Google says its token is invalid already).
-    for (const left of await listed(main)) expect((await api(main, 'DELETE', `/v1/workspaces/${main.workspaceId}/integrations/${left.id}`, main.admin)).status).toBe(204);
+    for (const left of await listed(main))
+      expect(
+        (await api(main, 'DELETE', `/v1/workspaces/${main.workspaceId}/integrations/${left.id}`, main.admin)).status,
+      ).toBe(204);
     expect(await listed(main)).toEqual([]);
   });
 });

@@ -26,7 +26,15 @@ afterAll(async () => {
   await database.drop();
 });
 
-const outboxSize = async () => Number((await db.selectFrom('job_outbox').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+const outboxSize = async () =>
+  Number(
+    (
+      await db
+        .selectFrom('job_outbox')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('the transactional job outbox', () => {
   it('moves every committed job to the queue exactly once, even with two relays at work; a rolled-back one never', async () => {
@@ -40,8 +48,16 @@ describe('the transactional job outbox', () => {
       }),
     ).rejects.toThrow('roll back');
     const sent = Array.from({ length: 300 }, (_, n) => n);
-    await unitOfWork.run((tx) => insertOutboxJobs(tx, sent.map((n) => ({ topic: 'outbox-once', data: { n } }))));
-    const relays = [new PostgresJobOutbox({ db, queue, logger: silentLogger, batchSize: 40 }), new PostgresJobOutbox({ db, queue, logger: silentLogger, batchSize: 40 })];
+    await unitOfWork.run((tx) =>
+      insertOutboxJobs(
+        tx,
+        sent.map((n) => ({ topic: 'outbox-once', data: { n } })),
+      ),
+    );
+    const relays = [
+      new PostgresJobOutbox({ db, queue, logger: silentLogger, batchSize: 40 }),
+      new PostgresJobOutbox({ db, queue, logger: silentLogger, batchSize: 40 }),
+    ];
     for (const relay of relays) relay.start();
     for (const relay of relays) relay.kick();
     await eventually(async () => (seen.length >= 300 ? true : undefined), 20_000, '300 jobs');
@@ -58,7 +74,12 @@ describe('the transactional job outbox', () => {
     const relay = new PostgresJobOutbox({ db, queue, logger: silentLogger, pollMs: 200 });
     relay.start();
     const due = Date.now() + 1_500;
-    await unitOfWork.run((tx) => insertOutboxJobs(tx, [{ topic: 'outbox-orphan', data: { n: 1 } }, { topic: 'outbox-orphan', data: { n: 2 }, startAfter: new Date(due) }]));
+    await unitOfWork.run((tx) =>
+      insertOutboxJobs(tx, [
+        { topic: 'outbox-orphan', data: { n: 1 } },
+        { topic: 'outbox-orphan', data: { n: 2 }, startAfter: new Date(due) },
+      ]),
+    );
     await eventually(async () => (seen.length === 2 ? true : undefined), 20_000, 'both jobs');
     await relay.stop();
     expect(seen.find((j) => j.n === 2)?.at).toBeGreaterThanOrEqual(due);

@@ -28,8 +28,20 @@ describe('the live-connection registry', () => {
     const [ada, bob] = [id(), id()];
     const [adaToken, adaSession] = [id(), id()];
     await registry.opened({ dashboardId: boardA, connectionId: 'a1', userId: ada, tokenId: adaToken, sessionId: null });
-    await registry.opened({ dashboardId: boardB, connectionId: 'b1', userId: ada, tokenId: null, sessionId: adaSession });
-    await registry.opened({ dashboardId: boardB, connectionId: 'b2', userId: ada, tokenId: null, sessionId: adaSession });
+    await registry.opened({
+      dashboardId: boardB,
+      connectionId: 'b1',
+      userId: ada,
+      tokenId: null,
+      sessionId: adaSession,
+    });
+    await registry.opened({
+      dashboardId: boardB,
+      connectionId: 'b2',
+      userId: ada,
+      tokenId: null,
+      sessionId: adaSession,
+    });
     await registry.opened({ dashboardId: boardC, connectionId: 'c1', userId: bob, tokenId: null, sessionId: null });
     expect((await registry.dashboardsConcerned({ kind: 'user', userId: ada })).sort()).toEqual([boardA, boardB].sort());
     expect(await registry.dashboardsConcerned({ kind: 'token', tokenId: adaToken })).toEqual([boardA]);

@@ -9,7 +9,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { startLocalSandboxPlane, type LocalSandboxPlane } from '../../src/adapters/local-sandbox/local-sandbox-plane.ts';
+import {
+  startLocalSandboxPlane,
+  type LocalSandboxPlane,
+} from '../../src/adapters/local-sandbox/local-sandbox-plane.ts';
 import { signatureHeaders, verifyCallback } from '../../src/app/sessions/callback-signature.ts';
 import { sandboxCallbackSchema, type SandboxEvent } from '../../src/app/sessions/sandbox-event-schema.ts';
 import { eventually } from '../support/eventually.ts';
@@ -17,7 +20,10 @@ import { silentLogger } from '../support/silent-logger.ts';
 
 // The contract, loaded as written. Response bodies and callback bodies are checked against its
 // schemas with ajv (JSON Schema 2020-12, which OpenAPI 3.1 uses).
-interface OpenApiResponse { $ref?: string; content?: Record<string, { schema: { $ref?: string } }> }
+interface OpenApiResponse {
+  $ref?: string;
+  content?: Record<string, { schema: { $ref?: string } }>;
+}
 interface OpenApiDoc {
   paths: Record<string, Record<string, { responses: Record<string, OpenApiResponse> }>>;
   components: { responses: Record<string, OpenApiResponse> };
@@ -43,13 +49,27 @@ function expectDocumented(method: string, template: string, status: number, body
   const schemaRef = response?.content?.['application/json']?.schema.$ref;
   if (schemaRef === undefined) return expect(body, `${method} ${template} ${status} has no body`).toBeUndefined();
   const validate = schemaValidator(schemaRef);
-  expect(validate(body), `${method} ${template} ${status}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(body)}`).toBe(true);
+  expect(
+    validate(body),
+    `${method} ${template} ${status}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(body)}`,
+  ).toBe(true);
 }
 
-interface Answer<T = any> { status: number; body: T } // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+interface Answer<T = any> {
+  status: number;
+  body: T;
+}
 
 /** Calls the plane at `template` (path parameters filled in, URL-encoded) and checks the answer against the contract. */
-async function call(plane: { url: string }, method: string, template: string, params: Record<string, string> = {}, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+async function call(
+  plane: { url: string },
+  method: string,
+  template: string,
+  params: Record<string, string> = {},
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
   const res = await fetch(`${plane.url}${path}`, {
     method,
@@ -92,8 +112,14 @@ async function startReceiver(): Promise<Receiver> {
     req.on('end', () => {
       void (async () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
-        const problem = await verifyCallback(secret, body, { timestamp: header(signatureHeaders.timestamp), signature: header(signatureHeaders.signature) }, Date.now());
+        const header = (name: string) =>
+          typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined;
+        const problem = await verifyCallback(
+          secret,
+          body,
+          { timestamp: header(signatureHeaders.timestamp), signature: header(signatureHeaders.signature) },
+          Date.now(),
+        );
         if (problem !== null) {
           problems.push(`signature ${problem}`);
           return res.writeHead(401).end();
@@ -126,7 +152,14 @@ async function startReceiver(): Promise<Receiver> {
   return Object.assign(receiver, { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
 }
 
-const specFor = (receiver: Receiver, sessionId: string = randomUUID(), epoch = 1) => ({ sessionId, epoch, callbackUrl: receiver.url, callbackSecret: secret, heartbeatSeconds: 1, env: { REPO: 'example' } });
+const specFor = (receiver: Receiver, sessionId: string = randomUUID(), epoch = 1) => ({
+  sessionId,
+  epoch,
+  callbackUrl: receiver.url,
+  callbackSecret: secret,
+  heartbeatSeconds: 1,
+  env: { REPO: 'example' },
+});
 const runRequest = (inputs: Record<string, unknown> = {}, idempotencyKey = `${randomUUID()}/build/1`) => ({
   idempotencyKey,
   profile: { name: 'coder', model: 'model-x', tools: ['shell'] },
@@ -144,21 +177,36 @@ async function startPlane(dataDir?: string, token?: string): Promise<LocalSandbo
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'baton-local-sandbox-')));
   if (dataDir === undefined) tempDirs.push(dir);
   // Short backoffs: the tests below refuse callbacks many times over, past the old six-second budget.
-  const started = await startLocalSandboxPlane({ port: 0, dataDir: dir, logger: silentLogger, callbackBackoff: { firstMs: 10, maxMs: 50 }, ...(token === undefined ? {} : { token }) });
+  const started = await startLocalSandboxPlane({
+    port: 0,
+    dataDir: dir,
+    logger: silentLogger,
+    callbackBackoff: { firstMs: 10, maxMs: 50 },
+    ...(token === undefined ? {} : { token }),
+  });
   planes.push(started);
   return started;
 }
 
 /** Creates a sandbox and waits until it is running (a new one is `starting` for a moment). */
-async function runningSandbox(on: LocalSandboxPlane = plane, sessionId?: string): Promise<{ id: string; sessionId: string }> {
+async function runningSandbox(
+  on: LocalSandboxPlane = plane,
+  sessionId?: string,
+): Promise<{ id: string; sessionId: string }> {
   const created = await call(on, 'POST', '/v1/sandboxes', {}, specFor(receiver, sessionId));
   expect(created.status).toBe(201);
-  await eventually(async () => (await call(on, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId: created.body.id })).body.status === 'running', 10_000, 'sandbox running');
+  await eventually(
+    async () =>
+      (await call(on, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId: created.body.id })).body.status === 'running',
+    10_000,
+    'sandbox running',
+  );
   return { id: created.body.id, sessionId: created.body.sessionId };
 }
 
 const eventsOf = (runKey: string) => receiver.events.filter((event) => 'runKey' in event && event.runKey === runKey);
-const finished = (runKey: string) => eventsOf(runKey).some((event) => event.type === 'run.completed' || event.type === 'run.failed');
+const finished = (runKey: string) =>
+  eventsOf(runKey).some((event) => event.type === 'run.completed' || event.type === 'run.failed');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
@@ -181,29 +229,70 @@ describe('the local sandbox plane speaks the contract', () => {
     const again = await call(plane, 'POST', '/v1/sandboxes', {}, spec);
     expect(again).toMatchObject({ status: 200, body: { id: created.body.id } });
     const sandboxId: string = created.body.id;
-    await eventually(async () => (await call(plane, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId })).body.status === 'running', 10_000);
+    await eventually(
+      async () => (await call(plane, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId })).body.status === 'running',
+      10_000,
+    );
 
-    expect(await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/health', { sandboxId })).toEqual({ status: 200, body: { status: 'ok', sandboxId } });
+    expect(await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/health', { sandboxId })).toEqual({
+      status: 200,
+      body: { status: 'ok', sandboxId },
+    });
     const run = runRequest({ duration: 60_000 });
     const key = run.idempotencyKey;
-    expect(await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run)).toMatchObject({ status: 201, body: { idempotencyKey: key, status: 'running', created: true } });
-    expect(await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run)).toMatchObject({ status: 200, body: { idempotencyKey: key, status: 'running', created: false } });
-    expect(await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: key })).toMatchObject({ status: 200, body: { status: 'running', created: false } });
-    expect(await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs/{runKey}/cancel', { sandboxId, runKey: key })).toEqual({ status: 202, body: { idempotencyKey: key, status: 'cancelled' } });
-    expect(await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: key })).toMatchObject({ status: 200, body: { status: 'cancelled' } });
-    const unknownRun = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: `${randomUUID()}/x/1` });
+    expect(await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run)).toMatchObject({
+      status: 201,
+      body: { idempotencyKey: key, status: 'running', created: true },
+    });
+    expect(await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run)).toMatchObject({
+      status: 200,
+      body: { idempotencyKey: key, status: 'running', created: false },
+    });
+    expect(
+      await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: key }),
+    ).toMatchObject({ status: 200, body: { status: 'running', created: false } });
+    expect(
+      await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs/{runKey}/cancel', { sandboxId, runKey: key }),
+    ).toEqual({ status: 202, body: { idempotencyKey: key, status: 'cancelled' } });
+    expect(
+      await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: key }),
+    ).toMatchObject({ status: 200, body: { status: 'cancelled' } });
+    const unknownRun = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
+      sandboxId,
+      runKey: `${randomUUID()}/x/1`,
+    });
     expect(unknownRun).toMatchObject({ status: 404, body: { error: { code: 'run_not_found' } } });
-    expect((await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs/{runKey}/cancel', { sandboxId, runKey: 'nope/x/1' })).status).toBe(404);
+    expect(
+      (await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs/{runKey}/cancel', { sandboxId, runKey: 'nope/x/1' }))
+        .status,
+    ).toBe(404);
 
-    const terminal = await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/terminals', { sandboxId }, { userId: 'user-1' });
+    const terminal = await call(
+      plane,
+      'POST',
+      '/v1/sandboxes/{sandboxId}/terminals',
+      { sandboxId },
+      { userId: 'user-1' },
+    );
     expect(terminal.status).toBe(201);
     expect(terminal.body.attachUrl).toBe(`${plane.url.replace('http://', 'ws://')}/v1/sandboxes/${sandboxId}/terminal`);
     const ledger = await call(plane, 'GET', '/v1/ledger');
-    expect(ledger.body.runs).toContainEqual(expect.objectContaining({ idempotencyKey: key, sandboxId, sessionId: spec.sessionId, epoch: 1, requests: 2 }));
+    expect(ledger.body.runs).toContainEqual(
+      expect.objectContaining({ idempotencyKey: key, sandboxId, sessionId: spec.sessionId, epoch: 1, requests: 2 }),
+    );
 
-    expect(await call(plane, 'DELETE', '/v1/sandboxes/{sandboxId}', { sandboxId })).toEqual({ status: 204, body: undefined });
-    expect(await call(plane, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId })).toMatchObject({ status: 404, body: { error: { code: 'sandbox_not_found' } } });
-    expect(await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/health', { sandboxId })).toMatchObject({ status: 404, body: { error: { code: 'sandbox_not_found' } } });
+    expect(await call(plane, 'DELETE', '/v1/sandboxes/{sandboxId}', { sandboxId })).toEqual({
+      status: 204,
+      body: undefined,
+    });
+    expect(await call(plane, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'sandbox_not_found' } },
+    });
+    expect(await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/health', { sandboxId })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'sandbox_not_found' } },
+    });
     expect((await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, runRequest())).status).toBe(404);
     expect((await call(plane, 'DELETE', '/v1/sandboxes/{sandboxId}', { sandboxId })).status).toBe(204);
   });
@@ -212,15 +301,28 @@ describe('the local sandbox plane speaks the contract', () => {
     const { id: sandboxId, sessionId } = await runningSandbox();
     const run = runRequest({
       duration: 300,
-      progress: [{ message: 'cloning', percent: 10 }, { message: 'testing', percent: 60, costUsd: 0.02 }],
-      artifacts: [{ kind: 'diff', title: 'The fix', content: '--- a\n+++ b' }, { kind: 'link', title: 'CI', url: 'https://ci.example.com/1' }],
+      progress: [
+        { message: 'cloning', percent: 10 },
+        { message: 'testing', percent: 60, costUsd: 0.02 },
+      ],
+      artifacts: [
+        { kind: 'diff', title: 'The fix', content: '--- a\n+++ b' },
+        { kind: 'link', title: 'CI', url: 'https://ci.example.com/1' },
+      ],
       output: { summary: 'fixed', files: 2 },
     });
     await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run);
     await eventually(() => finished(run.idempotencyKey), 10_000, 'the run to finish');
 
     const events = eventsOf(run.idempotencyKey);
-    expect(events.map((event) => event.type)).toEqual(['run.started', 'run.progress', 'run.progress', 'run.artifact', 'run.artifact', 'run.completed']);
+    expect(events.map((event) => event.type)).toEqual([
+      'run.started',
+      'run.progress',
+      'run.progress',
+      'run.artifact',
+      'run.artifact',
+      'run.completed',
+    ]);
     expect(events.map((event) => event.data)).toEqual([
       {},
       { message: 'cloning', percent: 10 },
@@ -231,9 +333,16 @@ describe('the local sandbox plane speaks the contract', () => {
     ]);
     for (const event of events) expect(event).toMatchObject({ sessionId, epoch: 1, sandboxId });
     expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
-    await eventually(() => receiver.events.some((event) => event.type === 'heartbeat' && event.sandboxId === sandboxId), 10_000, 'a heartbeat');
+    await eventually(
+      () => receiver.events.some((event) => event.type === 'heartbeat' && event.sandboxId === sandboxId),
+      10_000,
+      'a heartbeat',
+    );
     expect(receiver.problems).toEqual([]);
-    const status = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: run.idempotencyKey });
+    const status = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
+      sandboxId,
+      runKey: run.idempotencyKey,
+    });
     expect(status.body).toMatchObject({ status: 'succeeded', output: { summary: 'fixed', files: 2 } });
     expect(typeof status.body.finishedAt).toBe('string');
   });
@@ -271,12 +380,16 @@ describe('the local sandbox plane speaks the contract', () => {
     const first = await runningSandbox();
     const second = await runningSandbox();
     const run = runRequest({ duration: 50 });
-    expect((await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: first.id }, run)).status).toBe(201);
+    expect((await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: first.id }, run)).status).toBe(
+      201,
+    );
     const again = await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: second.id }, run);
     expect(again).toMatchObject({ status: 200, body: { idempotencyKey: run.idempotencyKey, created: false } });
     await eventually(() => finished(run.idempotencyKey), 10_000, 'the run to finish');
     const ledger = await call(plane, 'GET', '/v1/ledger');
-    expect(ledger.body.runs.filter((entry: { idempotencyKey: string }) => entry.idempotencyKey === run.idempotencyKey)).toEqual([expect.objectContaining({ sandboxId: first.id, requests: 2 })]);
+    expect(
+      ledger.body.runs.filter((entry: { idempotencyKey: string }) => entry.idempotencyKey === run.idempotencyKey),
+    ).toEqual([expect.objectContaining({ sandboxId: first.id, requests: 2 })]);
     expect(eventsOf(run.idempotencyKey).filter((event) => event.type === 'run.started')).toHaveLength(1);
     expect(eventsOf(run.idempotencyKey).every((event) => event.sandboxId === first.id)).toBe(true);
   });
@@ -286,18 +399,32 @@ describe('the local sandbox plane speaks the contract', () => {
     const run = runRequest({ duration: 300, progress: [{ message: 'half way' }] });
     await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run);
     await eventually(() => eventsOf(run.idempotencyKey).length > 0, 10_000, 'run.started');
-    expect((await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs/{runKey}/cancel', { sandboxId, runKey: run.idempotencyKey })).body.status).toBe('cancelled');
+    expect(
+      (
+        await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs/{runKey}/cancel', {
+          sandboxId,
+          runKey: run.idempotencyKey,
+        })
+      ).body.status,
+    ).toBe('cancelled');
     // Well past the scripted end: a completion would have arrived by now.
     await sleep(800);
     expect(finished(run.idempotencyKey)).toBe(false);
-    expect((await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: run.idempotencyKey })).body.status).toBe('cancelled');
+    expect(
+      (await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: run.idempotencyKey }))
+        .body.status,
+    ).toBe('cancelled');
   });
 
   it('makes a sandbox gone when a run crashes it: 404, no more heartbeats or callbacks', async () => {
     const { id: sandboxId } = await runningSandbox();
     const run = runRequest({ outcome: 'crash', duration: 200, artifacts: [{ kind: 'report', title: 'never sent' }] });
     await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run);
-    await eventually(async () => (await call(plane, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId })).status === 404, 10_000, 'the sandbox to be gone');
+    await eventually(
+      async () => (await call(plane, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId })).status === 404,
+      10_000,
+      'the sandbox to be gone',
+    );
     expect((await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/health', { sandboxId })).status).toBe(404);
     await sleep(200); // a request already on the wire when it crashed may still land
     const seen = receiver.events.filter((event) => event.sandboxId === sandboxId).length;
@@ -308,13 +435,25 @@ describe('the local sandbox plane speaks the contract', () => {
 
     const other = await runningSandbox();
     const asked = await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: other.id }, run);
-    expect(asked).toMatchObject({ status: 200, body: { created: false, status: 'failed', error: { message: 'the sandbox that ran this was lost', retryable: true } } });
+    expect(asked).toMatchObject({
+      status: 200,
+      body: {
+        created: false,
+        status: 'failed',
+        error: { message: 'the sandbox that ran this was lost', retryable: true },
+      },
+    });
   });
 
   it('retries a callback answered 5xx, and stops a sandbox that Baton says was replaced (410)', async () => {
     const flaky = randomUUID();
     const replaced = randomUUID();
-    receiver.answer = (event, attempt) => (event.sessionId === flaky && event.type === 'run.started' && attempt <= 2 ? 503 : event.sessionId === replaced ? 410 : 204);
+    receiver.answer = (event, attempt) =>
+      event.sessionId === flaky && event.type === 'run.started' && attempt <= 2
+        ? 503
+        : event.sessionId === replaced
+          ? 410
+          : 204;
     try {
       const { id: sandboxId } = await runningSandbox(plane, flaky);
       const run = runRequest();
@@ -327,7 +466,12 @@ describe('the local sandbox plane speaks the contract', () => {
 
       const created = await call(plane, 'POST', '/v1/sandboxes', {}, specFor(receiver, replaced));
       const stoppedId: string = created.body.id;
-      await eventually(async () => (await call(plane, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId: stoppedId })).body.status === 'stopped', 10_000, 'the replaced sandbox to stop');
+      await eventually(
+        async () =>
+          (await call(plane, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId: stoppedId })).body.status === 'stopped',
+        10_000,
+        'the replaced sandbox to stop',
+      );
       expect((await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/health', { sandboxId: stoppedId })).status).toBe(404);
     } finally {
       receiver.answer = () => 204;
@@ -348,20 +492,44 @@ describe('the local sandbox plane speaks the contract', () => {
     expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}', { sandboxId: old.id })).status).toBe(404);
     const fresh = await runningSandbox(after);
     const asked = await call(after, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: fresh.id }, run);
-    expect(asked).toMatchObject({ status: 200, body: { idempotencyKey: run.idempotencyKey, created: false, status: 'failed', error: { message: 'the sandbox that ran this was lost', retryable: true } } });
-    expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId: fresh.id, runKey: run.idempotencyKey })).body.status).toBe('failed');
+    expect(asked).toMatchObject({
+      status: 200,
+      body: {
+        idempotencyKey: run.idempotencyKey,
+        created: false,
+        status: 'failed',
+        error: { message: 'the sandbox that ran this was lost', retryable: true },
+      },
+    });
+    expect(
+      (
+        await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
+          sandboxId: fresh.id,
+          runKey: run.idempotencyKey,
+        })
+      ).body.status,
+    ).toBe('failed');
     const ledger = await call(after, 'GET', '/v1/ledger');
-    expect(ledger.body.runs).toEqual([expect.objectContaining({ idempotencyKey: run.idempotencyKey, sandboxId: old.id, requests: 2 })]);
+    expect(ledger.body.runs).toEqual([
+      expect.objectContaining({ idempotencyKey: run.idempotencyKey, sandboxId: old.id, requests: 2 }),
+    ]);
     expect(eventsOf(run.idempotencyKey).filter((event) => event.type === 'run.started')).toHaveLength(1);
   });
 
-  it('keeps retrying a run\'s callbacks until Baton acknowledges them (past any budget), and answers its record and events', async () => {
+  it("keeps retrying a run's callbacks until Baton acknowledges them (past any budget), and answers its record and events", async () => {
     const down = randomUUID();
     // Baton is "down" for this session's run events: 12 refusals each, twice the old retry budget.
-    receiver.answer = (event, attempt) => (event.sessionId === down && event.type !== 'heartbeat' && attempt <= 12 ? 503 : 204);
+    receiver.answer = (event, attempt) =>
+      event.sessionId === down && event.type !== 'heartbeat' && attempt <= 12 ? 503 : 204;
     try {
       const { id: sandboxId } = await runningSandbox(plane, down);
-      const run = runRequest({ duration: 50, progress: [{ message: 'building', percent: 50 }], artifacts: [{ kind: 'report', title: 'Log', content: 'ok' }], outcome: 'fail', error: 'the deploy was refused: no quota' });
+      const run = runRequest({
+        duration: 50,
+        progress: [{ message: 'building', percent: 50 }],
+        artifacts: [{ kind: 'report', title: 'Log', content: 'ok' }],
+        outcome: 'fail',
+        error: 'the deploy was refused: no quota',
+      });
       await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run);
       await eventually(() => finished(run.idempotencyKey), 20_000, 'every event delivered after the outage');
       const events = eventsOf(run.idempotencyKey);
@@ -369,12 +537,24 @@ describe('the local sandbox plane speaks the contract', () => {
       expect(events.map((event) => ('seq' in event ? event.seq : undefined))).toEqual([1, 2, 3, 4]);
       expect(events.at(-1)?.data).toEqual({ error: 'the deploy was refused: no quota', retryable: false });
 
-      const record = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: run.idempotencyKey });
-      expect(record.body).toMatchObject({ status: 'failed', error: { message: 'the deploy was refused: no quota', retryable: false }, lastSeq: 4 });
-      const all = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}/events', { sandboxId, runKey: run.idempotencyKey });
+      const record = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
+        sandboxId,
+        runKey: run.idempotencyKey,
+      });
+      expect(record.body).toMatchObject({
+        status: 'failed',
+        error: { message: 'the deploy was refused: no quota', retryable: false },
+        lastSeq: 4,
+      });
+      const all = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}/events', {
+        sandboxId,
+        runKey: run.idempotencyKey,
+      });
       expect(all.body.hasMore).toBe(false);
       expect(all.body.events.map((event: { id: string }) => event.id)).toEqual(events.map((event) => event.id));
-      const later = await fetch(`${plane.url}/v1/sandboxes/${sandboxId}/runs/${encodeURIComponent(run.idempotencyKey)}/events?after=2&limit=1`);
+      const later = await fetch(
+        `${plane.url}/v1/sandboxes/${sandboxId}/runs/${encodeURIComponent(run.idempotencyKey)}/events?after=2&limit=1`,
+      );
       const page = (await later.json()) as { events: { seq: number; type: string }[]; hasMore: boolean };
       expect(page).toMatchObject({ events: [{ seq: 3, type: 'run.artifact' }], hasMore: true });
       expect(receiver.problems).toEqual([]);
@@ -396,28 +576,67 @@ describe('the local sandbox plane speaks the contract', () => {
       const bad = runRequest({ outcome: 'fail', error: 'refused for good' });
       await call(before, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: old.id }, ok);
       await call(before, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: old.id }, bad);
-      await eventually(async () => (await call(before, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId: old.id, runKey: bad.idempotencyKey })).body.status === 'failed', 10_000, 'both runs finished');
+      await eventually(
+        async () =>
+          (
+            await call(before, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
+              sandboxId: old.id,
+              runKey: bad.idempotencyKey,
+            })
+          ).body.status === 'failed',
+        10_000,
+        'both runs finished',
+      );
       await before.close();
       expect(eventsOf(ok.idempotencyKey)).toEqual([]);
 
       baton = 'up';
       const after = await startPlane(dataDir);
-      await eventually(() => finished(ok.idempotencyKey) && finished(bad.idempotencyKey), 10_000, 'the journal delivered after the restart');
-      expect(eventsOf(ok.idempotencyKey).map((event) => event.type)).toEqual(['run.started', 'run.progress', 'run.completed']);
+      await eventually(
+        () => finished(ok.idempotencyKey) && finished(bad.idempotencyKey),
+        10_000,
+        'the journal delivered after the restart',
+      );
+      expect(eventsOf(ok.idempotencyKey).map((event) => event.type)).toEqual([
+        'run.started',
+        'run.progress',
+        'run.completed',
+      ]);
       expect(eventsOf(ok.idempotencyKey).at(-1)?.data).toEqual({ output: { pr: 17 } });
       expect(eventsOf(bad.idempotencyKey).at(-1)?.data).toEqual({ error: 'refused for good', retryable: false });
       // The sandbox is gone with the old process; what its runs reported is still readable there.
       expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}/health', { sandboxId: old.id })).status).toBe(404);
-      expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId: old.id, runKey: ok.idempotencyKey })).body).toMatchObject({ status: 'succeeded', output: { pr: 17 }, lastSeq: 3 });
-      expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId: old.id, runKey: bad.idempotencyKey })).body).toMatchObject({ status: 'failed', error: { message: 'refused for good', retryable: false } });
-      const events = await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}/events', { sandboxId: old.id, runKey: ok.idempotencyKey });
-      expect(events.body.events.map((event: { id: string }) => event.id)).toEqual(eventsOf(ok.idempotencyKey).map((event) => event.id));
+      expect(
+        (
+          await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
+            sandboxId: old.id,
+            runKey: ok.idempotencyKey,
+          })
+        ).body,
+      ).toMatchObject({ status: 'succeeded', output: { pr: 17 }, lastSeq: 3 });
+      expect(
+        (
+          await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
+            sandboxId: old.id,
+            runKey: bad.idempotencyKey,
+          })
+        ).body,
+      ).toMatchObject({ status: 'failed', error: { message: 'refused for good', retryable: false } });
+      const events = await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}/events', {
+        sandboxId: old.id,
+        runKey: ok.idempotencyKey,
+      });
+      expect(events.body.events.map((event: { id: string }) => event.id)).toEqual(
+        eventsOf(ok.idempotencyKey).map((event) => event.id),
+      );
       // Acknowledged now: a third process sends nothing again.
       const delivered = receiver.events.length;
       await after.close();
       await startPlane(dataDir);
       await sleep(300);
-      expect(receiver.events.filter((event) => event.sessionId === down)).toHaveLength(receiver.events.slice(0, delivered).filter((event) => event.sessionId === down).length);
+      expect(receiver.events.filter((event) => event.sessionId === down)).toHaveLength(
+        receiver.events.slice(0, delivered).filter((event) => event.sessionId === down).length,
+      );
       expect(receiver.problems).toEqual([]);
     } finally {
       receiver.answer = () => 204;
@@ -431,14 +650,30 @@ describe('the local sandbox plane speaks the contract', () => {
     expect(badCreate.body.error.message).toContain('sessionId');
     const badEpoch = await call(plane, 'POST', '/v1/sandboxes', {}, { ...specFor(receiver), epoch: 0 });
     expect(badEpoch.body.error.message).toContain('epoch');
-    const badOutcome = await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, runRequest({ outcome: 'explode' }));
+    const badOutcome = await call(
+      plane,
+      'POST',
+      '/v1/sandboxes/{sandboxId}/runs',
+      { sandboxId },
+      runRequest({ outcome: 'explode' }),
+    );
     expect(badOutcome.status).toBe(400);
     expect(badOutcome.body.error.message).toContain('inputs.outcome');
     const { profile: _profile, ...noProfile } = runRequest();
-    expect((await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, noProfile)).body.error.message).toContain('profile');
-    expect((await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/terminals', { sandboxId }, {})).body.error.message).toContain('userId');
-    expect(await call(plane, 'POST', '/v1/sandboxes', {}, '{not json')).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
-    expect(await call(plane, 'POST', '/v1/sandboxes', {}, 'x'.repeat(1_048_577))).toMatchObject({ status: 413, body: { error: { code: 'body_too_large' } } });
+    expect(
+      (await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, noProfile)).body.error.message,
+    ).toContain('profile');
+    expect(
+      (await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/terminals', { sandboxId }, {})).body.error.message,
+    ).toContain('userId');
+    expect(await call(plane, 'POST', '/v1/sandboxes', {}, '{not json')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_json' } },
+    });
+    expect(await call(plane, 'POST', '/v1/sandboxes', {}, 'x'.repeat(1_048_577))).toMatchObject({
+      status: 413,
+      body: { error: { code: 'body_too_large' } },
+    });
 
     const unknown = await fetch(`${plane.url}/nowhere`, { method: 'PATCH' });
     expect(unknown.status).toBe(404);
@@ -449,8 +684,16 @@ describe('the local sandbox plane speaks the contract', () => {
 
   it('requires the bearer token when started with one', async () => {
     const guarded = await startPlane(undefined, 'plane-token');
-    expect(await call(guarded, 'GET', '/v1/ledger')).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
-    expect((await call(guarded, 'GET', '/v1/ledger', {}, undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
-    expect(await call(guarded, 'GET', '/v1/ledger', {}, undefined, { authorization: 'Bearer plane-token' })).toEqual({ status: 200, body: { runs: [] } });
+    expect(await call(guarded, 'GET', '/v1/ledger')).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthorized' } },
+    });
+    expect((await call(guarded, 'GET', '/v1/ledger', {}, undefined, { authorization: 'Bearer wrong' })).status).toBe(
+      401,
+    );
+    expect(await call(guarded, 'GET', '/v1/ledger', {}, undefined, { authorization: 'Bearer plane-token' })).toEqual({
+      status: 200,
+      body: { runs: [] },
+    });
   });
 });

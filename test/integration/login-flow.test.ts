@@ -17,7 +17,18 @@ beforeAll(async () => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   idp = await startProxiedProvider(`${url}/auth/callback`);
-  baton = await startTestApp(database.url, { PORT: String(port), BATON_PUBLIC_URL: url, OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret, BATON_RATE_LIMIT_AUTH_PER_MINUTE: '1000' }, { logs: logs.stream });
+  baton = await startTestApp(
+    database.url,
+    {
+      PORT: String(port),
+      BATON_PUBLIC_URL: url,
+      OIDC_ISSUER: idp.issuer,
+      OIDC_CLIENT_ID: idp.clientId,
+      OIDC_CLIENT_SECRET: idp.clientSecret,
+      BATON_RATE_LIMIT_AUTH_PER_MINUTE: '1000',
+    },
+    { logs: logs.stream },
+  );
 });
 afterAll(async () => {
   await baton.close();
@@ -30,13 +41,22 @@ beforeEach(() => {
 
 async function me(browser: TestBrowser) {
   const res = await browser.request(`${baton.url}/v1/me`);
-  return { status: res.status, body: (await res.json()) as { user?: { email: string; name: string; id: string }; authentication?: { via: string } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      user?: { email: string; name: string; id: string };
+      authentication?: { via: string };
+    },
+  };
 }
 
 describe('login with OpenID Connect', () => {
   it('signs in, sets an HttpOnly SameSite=Lax session cookie, and returns to returnTo', async () => {
     const browser = new TestBrowser();
-    const callback = await loginUntilCallback(browser, baton.url, 'Ada@Example.com', { returnTo: '/dashboards/x?tab=1', name: 'Ada Lovelace' });
+    const callback = await loginUntilCallback(browser, baton.url, 'Ada@Example.com', {
+      returnTo: '/dashboards/x?tab=1',
+      name: 'Ada Lovelace',
+    });
     const res = await browser.request(callback);
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/dashboards/x?tab=1');
@@ -45,7 +65,10 @@ describe('login with OpenID Connect', () => {
     expect(cookie).toMatch(/SameSite=Lax/);
     expect(cookie).not.toMatch(/Secure/); // http in tests; https public URLs get Secure
     const who = await me(browser);
-    expect(who).toMatchObject({ status: 200, body: { user: { email: 'ada@example.com', name: 'Ada Lovelace' }, authentication: { via: 'session' } } });
+    expect(who).toMatchObject({
+      status: 200,
+      body: { user: { email: 'ada@example.com', name: 'Ada Lovelace' }, authentication: { via: 'session' } },
+    });
   });
 
   it('keys users by issuer and subject, refreshes the name at login, and rotates the session', async () => {
@@ -70,7 +93,9 @@ describe('login with OpenID Connect', () => {
     callback.searchParams.set('state', 'not-the-state');
     const res = await browser.request(callback.toString());
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: 'login_failed', message: expect.stringContaining('state') } });
+    expect(await res.json()).toMatchObject({
+      error: { code: 'login_failed', message: expect.stringContaining('state') },
+    });
     expect((await me(browser)).status).toBe(401);
   });
 
@@ -90,7 +115,9 @@ describe('login with OpenID Connect', () => {
     browser.setCookie('baton_login', state, '/auth');
     const replay = await browser.request(callback);
     expect(replay.status).toBe(400);
-    expect(await replay.json()).toMatchObject({ error: { code: 'login_failed', message: expect.stringContaining('already') } });
+    expect(await replay.json()).toMatchObject({
+      error: { code: 'login_failed', message: expect.stringContaining('already') },
+    });
   });
 
   it('rejects a replayed authorization code in a new login', async () => {
@@ -103,7 +130,9 @@ describe('login with OpenID Connect', () => {
     second.searchParams.set('code', first.searchParams.get('code') ?? '');
     const res = await attacker.request(second.toString());
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: 'login_failed', message: expect.stringContaining('invalid_grant') } });
+    expect(await res.json()).toMatchObject({
+      error: { code: 'login_failed', message: expect.stringContaining('invalid_grant') },
+    });
     expect((await me(attacker)).status).toBe(401);
   });
 
@@ -127,8 +156,23 @@ describe('login with OpenID Connect', () => {
   });
 
   it('refuses an open redirect through returnTo', async () => {
-    const normalisedAway = ['/.//evil.test', '/..//evil.test', '/a/../..//evil.test', '/%2e%2e//evil.test', '/./\\evil.test', '/\t/evil.test', '/\n/evil.test'];
-    for (const returnTo of ['https://evil.test/', '//evil.test/x', '/\\evil.test', 'javascript:alert(1)', 'evil.test', ...normalisedAway]) {
+    const normalisedAway = [
+      '/.//evil.test',
+      '/..//evil.test',
+      '/a/../..//evil.test',
+      '/%2e%2e//evil.test',
+      '/./\\evil.test',
+      '/\t/evil.test',
+      '/\n/evil.test',
+    ];
+    for (const returnTo of [
+      'https://evil.test/',
+      '//evil.test/x',
+      '/\\evil.test',
+      'javascript:alert(1)',
+      'evil.test',
+      ...normalisedAway,
+    ]) {
       const res = await new TestBrowser().request(`${baton.url}/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
       expect({ returnTo, status: res.status }).toEqual({ returnTo, status: 400 });
       expect(((await res.json()) as { error: { message: string } }).error.message).toContain('query.returnTo');
@@ -152,7 +196,9 @@ describe('login with OpenID Connect', () => {
   it('keeps the browser that signed in with the session, for the list of your sessions', async () => {
     const browser = new TestBrowser();
     const callback = await loginUntilCallback(browser, baton.url, 'listed@example.com');
-    expect((await browser.request(callback, { headers: { 'user-agent': 'TestBrowser/1.0 (Baton tests)\t' } })).status).toBe(302);
+    expect(
+      (await browser.request(callback, { headers: { 'user-agent': 'TestBrowser/1.0 (Baton tests)\t' } })).status,
+    ).toBe(302);
     const listed = await browser.request(`${baton.url}/v1/me/sessions`);
     expect(listed.status).toBe(200);
     const { sessions } = (await listed.json()) as { sessions: Array<{ userAgent: string | null; current: boolean }> };
@@ -166,7 +212,11 @@ describe('login with OpenID Connect', () => {
     await me(browser);
     const text = logs.text();
     expect(text).toContain('/auth/callback');
-    for (const secret of [browser.cookie('baton_session'), callback.searchParams.get('code'), callback.searchParams.get('state')]) {
+    for (const secret of [
+      browser.cookie('baton_session'),
+      callback.searchParams.get('code'),
+      callback.searchParams.get('state'),
+    ]) {
       expect(secret).toBeTruthy();
       expect(text).not.toContain(secret);
     }
@@ -183,7 +233,14 @@ describe('cookies of an https deployment', () => {
     // Served over plain http here, as behind a TLS-terminating proxy; the public URL is https.
     publicUrl = `https://127.0.0.1:${port}`;
     secureIdp = await startProxiedProvider(`${publicUrl}/auth/callback`);
-    secure = await startTestApp(database.url, { PORT: String(port), BATON_PUBLIC_URL: publicUrl, OIDC_ISSUER: secureIdp.issuer, OIDC_CLIENT_ID: secureIdp.clientId, OIDC_CLIENT_SECRET: secureIdp.clientSecret, BATON_RATE_LIMIT_AUTH_PER_MINUTE: '1000' });
+    secure = await startTestApp(database.url, {
+      PORT: String(port),
+      BATON_PUBLIC_URL: publicUrl,
+      OIDC_ISSUER: secureIdp.issuer,
+      OIDC_CLIENT_ID: secureIdp.clientId,
+      OIDC_CLIENT_SECRET: secureIdp.clientSecret,
+      BATON_RATE_LIMIT_AUTH_PER_MINUTE: '1000',
+    });
   });
   afterAll(async () => {
     await secure?.close();
@@ -200,15 +257,22 @@ describe('cookies of an https deployment', () => {
     const session = cookies.find((c) => c.startsWith('__Host-baton_session='));
     expect(session).toMatch(/; Path=\/;.*HttpOnly; SameSite=Lax; Secure$/);
     expect(session).not.toMatch(/Domain=/i);
-    expect(cookies.find((c) => c.startsWith('__Host-baton_login='))).toMatch(/^__Host-baton_login=; Path=\/; Max-Age=0;.*Secure$/);
+    expect(cookies.find((c) => c.startsWith('__Host-baton_login='))).toMatch(
+      /^__Host-baton_login=; Path=\/; Max-Age=0;.*Secure$/,
+    );
     expect(cookies.some((c) => c.startsWith('baton_'))).toBe(false);
     const secret = browser.cookie('__Host-baton_session') ?? '';
     const who = await fetch(`${secure.url}/v1/me`, { headers: { cookie: `__Host-baton_session=${secret}` } });
     expect(who.status).toBe(200);
     // A cookie without the prefix could have been planted by a sibling host or over http: not read.
     expect((await fetch(`${secure.url}/v1/me`, { headers: { cookie: `baton_session=${secret}` } })).status).toBe(401);
-    const out = await fetch(`${secure.url}/auth/logout`, { method: 'POST', headers: { cookie: `__Host-baton_session=${secret}`, origin: publicUrl } });
+    const out = await fetch(`${secure.url}/auth/logout`, {
+      method: 'POST',
+      headers: { cookie: `__Host-baton_session=${secret}`, origin: publicUrl },
+    });
     expect(out.status).toBe(204);
-    expect(out.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-baton_session=; Path=\/; Max-Age=0;.*Secure$/)]);
+    expect(out.headers.getSetCookie()).toEqual([
+      expect.stringMatching(/^__Host-baton_session=; Path=\/; Max-Age=0;.*Secure$/),
+    ]);
   });
 });

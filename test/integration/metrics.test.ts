@@ -43,9 +43,21 @@ function labelValues(text: string): string[] {
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  baton = await startTestApp(database.url, { BATON_METRICS_TOKEN: metricsToken, BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
+  baton = await startTestApp(database.url, {
+    BATON_METRICS_TOKEN: metricsToken,
+    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
+  });
   team = await createTeam(baton, 'Metered');
-  expect((await api('POST', `/v1/workspaces/${team.workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model', tools: [], promptTemplate: '${prompt}' })).status).toBe(201);
+  expect(
+    (
+      await api('POST', `/v1/workspaces/${team.workspaceId}/agent-profiles`, {
+        name: 'coder',
+        model: 'test-model',
+        tools: [],
+        promptTemplate: '${prompt}',
+      })
+    ).status,
+  ).toBe(201);
 }, 60_000);
 
 afterAll(async () => {
@@ -58,7 +70,10 @@ afterAll(async () => {
 async function start(yaml: string): Promise<string> {
   const recipe = await api('POST', `/v1/workspaces/${team.workspaceId}/recipes`, { yaml });
   expect(recipe.status, JSON.stringify(recipe.body)).toBe(201);
-  const started = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, { dashboardId: team.dashboardId, inputs: {} });
+  const started = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, {
+    dashboardId: team.dashboardId,
+    inputs: {},
+  });
   expect(started.status, JSON.stringify(started.body)).toBe(201);
   return started.body.id as string;
 }
@@ -71,9 +86,13 @@ describe('GET /metrics', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toContain('Bearer');
     expect(((await none.json()) as { error: { code: string } }).error.code).toBe('unauthenticated');
-    expect((await fetch(`${baton.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}x` } })).status).toBe(401);
+    expect(
+      (await fetch(`${baton.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}x` } })).status,
+    ).toBe(401);
     // An API token is not the metrics token.
-    expect((await fetch(`${baton.url}/metrics`, { headers: { authorization: `Bearer ${team.owner.secret}` } })).status).toBe(401);
+    expect(
+      (await fetch(`${baton.url}/metrics`, { headers: { authorization: `Bearer ${team.owner.secret}` } })).status,
+    ).toBe(401);
   });
 
   it('counts steps, times routes by template, and shows live connections, sessions, queues and the outbox', async () => {
@@ -108,21 +127,41 @@ steps:
     expect(sample(text, 'baton_steps_started_total{kind="notify"}')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'baton_steps_finished_total{kind="notify"}')).toBeGreaterThanOrEqual(1);
     // The route template, never the path with its id.
-    expect(sample(text, 'baton_http_request_duration_seconds_count{method="GET",route="/v1/executions/:id",status_class="2xx"}')).toBeGreaterThanOrEqual(2);
-    expect(sample(text, 'baton_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/v1/recipes/:id/executions",status_class="2xx"}')).toBeGreaterThanOrEqual(2);
+    expect(
+      sample(
+        text,
+        'baton_http_request_duration_seconds_count{method="GET",route="/v1/executions/:id",status_class="2xx"}',
+      ),
+    ).toBeGreaterThanOrEqual(2);
+    expect(
+      sample(
+        text,
+        'baton_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/v1/recipes/:id/executions",status_class="2xx"}',
+      ),
+    ).toBeGreaterThanOrEqual(2);
     expect(sample(text, 'baton_realtime_connections')).toBe(1);
     expect(sample(text, 'baton_realtime_documents')).toBeGreaterThanOrEqual(1);
-    for (const status of ['requested', 'provisioning', 'ready', 'idle', 'stopping']) expect(sample(text, `baton_sessions{status="${status}"}`), status).toBeGreaterThanOrEqual(0);
-    expect(sample(text, 'baton_job_queue_depth{queue="orchestrator.dispatch",state="ready"}')).toBeGreaterThanOrEqual(0);
-    expect(sample(text, 'baton_job_queue_oldest_ready_seconds{queue="orchestrator.dispatch"}')).toBeGreaterThanOrEqual(0);
+    for (const status of ['requested', 'provisioning', 'ready', 'idle', 'stopping'])
+      expect(sample(text, `baton_sessions{status="${status}"}`), status).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'baton_job_queue_depth{queue="orchestrator.dispatch",state="ready"}')).toBeGreaterThanOrEqual(
+      0,
+    );
+    expect(sample(text, 'baton_job_queue_oldest_ready_seconds{queue="orchestrator.dispatch"}')).toBeGreaterThanOrEqual(
+      0,
+    );
     expect(sample(text, 'baton_outbox_lag_seconds')).toBeGreaterThanOrEqual(0);
-    for (const action of ['stopped', 'lost', 'failed', 'run_recovered']) expect(sample(text, `baton_reaper_actions_total{action="${action}"}`), action).toBeGreaterThanOrEqual(0);
+    for (const action of ['stopped', 'lost', 'failed', 'run_recovered'])
+      expect(sample(text, `baton_reaper_actions_total{action="${action}"}`), action).toBeGreaterThanOrEqual(0);
     // Node's process metrics come along.
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(text).toContain('nodejs_eventloop_lag_seconds');
 
     client.destroy();
-    await eventually(async () => sample((await scrape()).text, 'baton_realtime_connections') === 0, 10_000, 'the connection gauge to drop');
+    await eventually(
+      async () => sample((await scrape()).text, 'baton_realtime_connections') === 0,
+      10_000,
+      'the connection gauge to drop',
+    );
   });
 
   it('shows a session holding a sandbox by its status while a step runs', async () => {
@@ -131,11 +170,15 @@ name: hanging
 steps:
   - { id: stuck, kind: agent, profile: coder, prompt: go, input: { outcome: hang } }
 `);
-    const live = await eventually(async () => {
-      const { text } = await scrape();
-      const ready = sample(text, 'baton_sessions{status="ready"}') ?? 0;
-      return ready >= 1 ? ready : undefined;
-    }, 20_000, 'a ready session in the metrics');
+    const live = await eventually(
+      async () => {
+        const { text } = await scrape();
+        const ready = sample(text, 'baton_sessions{status="ready"}') ?? 0;
+        return ready >= 1 ? ready : undefined;
+      },
+      20_000,
+      'a ready session in the metrics',
+    );
     expect(live).toBeGreaterThanOrEqual(1);
     expect((await api('POST', `/v1/executions/${id}/cancel`, {})).status).toBe(200);
   });
@@ -146,11 +189,21 @@ steps:
     expect((await api('GET', `/v1/executions/${unknown}`)).status).toBe(404);
     expect((await fetch(`${baton.url}/v1/no-such-route/${unknown}?token=${team.owner.secret}`)).status).toBe(404);
     const { text } = await scrape();
-    expect(sample(text, 'baton_http_request_duration_seconds_count{method="GET",route="unmatched",status_class="4xx"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'baton_http_request_duration_seconds_count{method="GET",route="unmatched",status_class="4xx"}'),
+    ).toBeGreaterThanOrEqual(1);
     const values = labelValues(text);
     expect(values.length).toBeGreaterThan(20);
     const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
-    const secrets = [metricsToken, team.owner.secret, team.viewer.secret, team.workspaceId, team.dashboardId, team.owner.userId, unknown];
+    const secrets = [
+      metricsToken,
+      team.owner.secret,
+      team.viewer.secret,
+      team.workspaceId,
+      team.dashboardId,
+      team.owner.userId,
+      unknown,
+    ];
     for (const value of values) {
       expect(value, value).not.toMatch(uuid);
       expect(value, value).not.toContain('?');
@@ -187,7 +240,16 @@ describe("the reaper's actions", () => {
   let reaping: TestApp;
   beforeAll(async () => {
     own = await createTestDatabase();
-    reaping = await startTestApp(own.url, { BATON_METRICS_TOKEN: metricsToken, BATON_SANDBOX_HEARTBEAT_SECONDS: '3600', BATON_REAPER_INTERVAL_SECONDS: '1', BATON_SANDBOX_IDLE_MINUTES: '10' }, { clock });
+    reaping = await startTestApp(
+      own.url,
+      {
+        BATON_METRICS_TOKEN: metricsToken,
+        BATON_SANDBOX_HEARTBEAT_SECONDS: '3600',
+        BATON_REAPER_INTERVAL_SECONDS: '1',
+        BATON_SANDBOX_IDLE_MINUTES: '10',
+      },
+      { clock },
+    );
   }, 60_000);
   afterAll(async () => {
     await reaping?.close();
@@ -196,13 +258,29 @@ describe("the reaper's actions", () => {
 
   it('counts a sandbox stopped for idling', async () => {
     const crew = await createTeam(reaping, 'Reaped');
-    const scrapeReaped = async () => (await (await fetch(`${reaping.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text());
+    const scrapeReaped = async () =>
+      await (await fetch(`${reaping.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     expect(sample(await scrapeReaped(), 'baton_reaper_actions_total{action="stopped"}')).toBe(0);
-    const opened = await callApi(reaping.url, 'POST', `/v1/dashboards/${crew.dashboardId}/terminals`, crew.owner.secret);
+    const opened = await callApi(
+      reaping.url,
+      'POST',
+      `/v1/dashboards/${crew.dashboardId}/terminals`,
+      crew.owner.secret,
+    );
     expect(opened.status, JSON.stringify(opened.body)).toBe(201);
-    await eventually(async () => sample(await scrapeReaped(), 'baton_sessions{status="ready"}') === 1 || sample(await scrapeReaped(), 'baton_sessions{status="idle"}') === 1, 20_000, 'the terminal session live');
+    await eventually(
+      async () =>
+        sample(await scrapeReaped(), 'baton_sessions{status="ready"}') === 1 ||
+        sample(await scrapeReaped(), 'baton_sessions{status="idle"}') === 1,
+      20_000,
+      'the terminal session live',
+    );
     clock.offsetMs += 11 * 60_000;
-    await eventually(async () => sample(await scrapeReaped(), 'baton_reaper_actions_total{action="stopped"}') === 1, 20_000, 'the reaper to count the stopped session');
+    await eventually(
+      async () => sample(await scrapeReaped(), 'baton_reaper_actions_total{action="stopped"}') === 1,
+      20_000,
+      'the reaper to count the stopped session',
+    );
     expect(sample(await scrapeReaped(), 'baton_reaper_actions_total{action="lost"}')).toBe(0);
   });
 });
@@ -227,7 +305,9 @@ describe('what a scrape reads from Postgres', () => {
       await queue.send('metrics.probe', { n: 2 });
       // Delayed: not ready yet, so neither counted nor aged.
       await queue.send('metrics.probe', { n: 3 }, { startAfter: new Date(Date.now() + 3_600_000) });
-      await sql`update pgboss.job set start_after = now() - interval '90 seconds' where name = 'metrics.probe' and data->>'n' = '1'`.execute(db);
+      await sql`update pgboss.job set start_after = now() - interval '90 seconds' where name = 'metrics.probe' and data->>'n' = '1'`.execute(
+        db,
+      );
       const probe = (await readJobQueues(db)).find((q) => q.queue === 'metrics.probe');
       expect(probe).toMatchObject({ ready: 2, active: 0 });
       expect(probe?.oldestReadySeconds).toBeGreaterThanOrEqual(90);
@@ -235,13 +315,23 @@ describe('what a scrape reads from Postgres', () => {
 
       const readings = createMetricReadings(db);
       expect(await readings.outboxLagSeconds()).toBe(0);
-      await sql`insert into job_outbox (topic, data, created_at) values ('metrics.probe', '{}', now() - interval '2 minutes')`.execute(db);
+      await sql`insert into job_outbox (topic, data, created_at) values ('metrics.probe', '{}', now() - interval '2 minutes')`.execute(
+        db,
+      );
       // A delayed job waiting for its time is not lag.
-      await sql`insert into job_outbox (topic, data, start_after, created_at) values ('metrics.probe', '{}', now() + interval '1 hour', now() - interval '1 day')`.execute(db);
+      await sql`insert into job_outbox (topic, data, start_after, created_at) values ('metrics.probe', '{}', now() + interval '1 hour', now() - interval '1 day')`.execute(
+        db,
+      );
       const lag = await readings.outboxLagSeconds();
       expect(lag).toBeGreaterThanOrEqual(120);
       expect(lag).toBeLessThan(600);
-      expect(await readings.liveSessionsByStatus()).toEqual({ requested: 0, provisioning: 0, ready: 0, idle: 0, stopping: 0 });
+      expect(await readings.liveSessionsByStatus()).toEqual({
+        requested: 0,
+        provisioning: 0,
+        ready: 0,
+        idle: 0,
+        stopping: 0,
+      });
     } finally {
       await queue.stop({ timeoutMs: 3_000 });
       await db.destroy();

@@ -9,7 +9,9 @@ import { readdirSync } from 'node:fs';
 describe('migrations', () => {
   let database: TestDatabase;
   let db: Database;
-  const files = readdirSync('migrations').filter((f) => f.endsWith('.sql')).sort();
+  const files = readdirSync('migrations')
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
 
   beforeAll(async () => {
     database = await createTestDatabase({ empty: true });

@@ -23,14 +23,27 @@ let viewer: Member;
 let workspaceId: string;
 let dashboardId: string;
 
-const api = (method: string, path: string, token: string, body?: unknown) => callApi(baton.url, method, path, token, body);
+const api = (method: string, path: string, token: string, body?: unknown) =>
+  callApi(baton.url, method, path, token, body);
 
 beforeAll(async () => {
   database = await createTestDatabase();
   // The webhook test's receiver listens on loopback, which the egress policy refuses unless allowed.
-  baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000', BATON_EGRESS_ALLOW: '127.0.0.1' });
+  baton = await startTestApp(database.url, {
+    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
+    BATON_EGRESS_ALLOW: '127.0.0.1',
+  });
   ({ owner, editor, viewer, workspaceId, dashboardId } = await createTeam(baton, 'Orchestra'));
-  expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, owner.secret, { name: 'coder', model: 'test-model', tools: ['git'], promptTemplate: 'You are careful. ${prompt}' })).status).toBe(201);
+  expect(
+    (
+      await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, owner.secret, {
+        name: 'coder',
+        model: 'test-model',
+        tools: ['git'],
+        promptTemplate: 'You are careful. ${prompt}',
+      })
+    ).status,
+  ).toBe(201);
 });
 afterAll(async () => {
   await baton.close();
@@ -46,15 +59,25 @@ async function run(yaml: string, inputs: Record<string, unknown> = {}): Promise<
   return { id: started.body.id, recipeId: recipe.body.id };
 }
 
-const execution = async (id: string) => (await api('GET', `/v1/executions/${id}`, viewer.secret)).body as ExecutionState & { status: string };
+const execution = async (id: string) =>
+  (await api('GET', `/v1/executions/${id}`, viewer.secret)).body as ExecutionState & { status: string };
 const settled = async (id: string, status: string, timeoutMs = 10_000): Promise<ExecutionState> => {
-  const found = await eventually(async () => {
-    const current = await execution(id);
-    return current.status === status ? current : undefined;
-  }, timeoutMs, `execution ${status}`);
+  const found = await eventually(
+    async () => {
+      const current = await execution(id);
+      return current.status === status ? current : undefined;
+    },
+    timeoutMs,
+    `execution ${status}`,
+  );
   return found as ExecutionState;
 };
-const stepIs = (id: string, stepId: string, status: string) => eventually(async () => ((await execution(id)).steps[stepId]?.status === status ? true : undefined), 10_000, `${stepId} ${status}`);
+const stepIs = (id: string, stepId: string, status: string) =>
+  eventually(
+    async () => ((await execution(id)).steps[stepId]?.status === status ? true : undefined),
+    10_000,
+    `${stepId} ${status}`,
+  );
 
 describe('the orchestrator, end to end with the local execution plane', () => {
   it('runs agent steps with templates and the profile, then notes the result in the dashboard', async () => {
@@ -73,11 +96,20 @@ steps:
     expect(done.steps.triage?.output).toEqual({ count: 2, summary: 'two bugs' });
     expect((done.steps.fix?.output as { summary: string }).summary).toBe('coder ran: You are careful. Fix two bugs');
     const ledger = await sandboxLedger(baton.sandboxUrl);
-    expect(ledger.filter((r) => r.idempotencyKey.startsWith(id)).map((r) => [r.idempotencyKey, r.requests])).toEqual([[`${id}/triage/1`, 1], [`${id}/fix/1`, 1]]);
-    const note = await eventually(async () => {
-      const list = (await api('GET', `/v1/dashboards/${dashboardId}/items`, viewer.secret)).body.items as Array<{ body: string }>;
-      return list.find((i) => i.body === 'Done: two bugs');
-    }, 5_000, 'the note');
+    expect(ledger.filter((r) => r.idempotencyKey.startsWith(id)).map((r) => [r.idempotencyKey, r.requests])).toEqual([
+      [`${id}/triage/1`, 1],
+      [`${id}/fix/1`, 1],
+    ]);
+    const note = await eventually(
+      async () => {
+        const list = (await api('GET', `/v1/dashboards/${dashboardId}/items`, viewer.secret)).body.items as Array<{
+          body: string;
+        }>;
+        return list.find((i) => i.body === 'Done: two bugs');
+      },
+      5_000,
+      'the note',
+    );
     expect(note).toBeDefined();
   });
 
@@ -108,8 +140,12 @@ steps:
     const failed = await settled(id, 'failed');
     expect(failed.steps.stuck).toMatchObject({ status: 'failed', error: 'the step timed out' });
     expect((await api('POST', `/v1/executions/${id}/steps/after/retry`, editor.secret)).status).toBe(409);
-    expect((await api('POST', `/v1/executions/${id}/steps/stuck/skip`, viewer.secret, { output: 'manual' })).status).toBe(403);
-    expect((await api('POST', `/v1/executions/${id}/steps/stuck/skip`, editor.secret, { output: 'manual' })).status).toBe(200);
+    expect(
+      (await api('POST', `/v1/executions/${id}/steps/stuck/skip`, viewer.secret, { output: 'manual' })).status,
+    ).toBe(403);
+    expect(
+      (await api('POST', `/v1/executions/${id}/steps/stuck/skip`, editor.secret, { output: 'manual' })).status,
+    ).toBe(200);
     const done = await settled(id, 'succeeded');
     expect((done.steps.after?.output as { summary: string }).summary).toContain('got manual');
   });
@@ -125,7 +161,9 @@ steps:
     const yes = await run(yaml);
     await stepIs(yes.id, 'gate', 'waiting');
     expect((await execution(yes.id)).status).toBe('waiting');
-    expect((await api('POST', `/v1/executions/${yes.id}/steps/gate/approve`, owner.secret, { comment: 'fine' })).status).toBe(200);
+    expect(
+      (await api('POST', `/v1/executions/${yes.id}/steps/gate/approve`, owner.secret, { comment: 'fine' })).status,
+    ).toBe(200);
     expect((await api('POST', `/v1/executions/${yes.id}/steps/ship/approve`, owner.secret)).status).toBe(409);
     expect((await api('POST', `/v1/executions/${yes.id}/steps/gate/approve`, editor.secret)).status).toBe(200);
     const shipped = await settled(yes.id, 'succeeded');
@@ -170,12 +208,17 @@ steps:
   - { id: c, kind: agent, profile: coder, prompt: "old c", input: { outcome: hang } }
 `;
     const { id, recipeId } = await run(v1);
-    expect((await api('POST', `/v1/executions/${id}/steps/b/input`, editor.secret, { input: { output: 'edited b' } })).status).toBe(200);
+    expect(
+      (await api('POST', `/v1/executions/${id}/steps/b/input`, editor.secret, { input: { output: 'edited b' } }))
+        .status,
+    ).toBe(200);
     expect((await api('POST', `/v1/executions/${id}/pause`, editor.secret)).status).toBe(200);
     expect((await api('POST', `/v1/executions/${id}/pause`, editor.secret)).status).toBe(409);
     await stepIs(id, 'a', 'succeeded');
     expect((await execution(id)).steps.b?.status).toBe('pending');
-    const v2 = await api('PUT', `/v1/recipes/${recipeId}`, owner.secret, { yaml: v1.replace('prompt: "old c", input: { outcome: hang }', 'prompt: "new c"') });
+    const v2 = await api('PUT', `/v1/recipes/${recipeId}`, owner.secret, {
+      yaml: v1.replace('prompt: "old c", input: { outcome: hang }', 'prompt: "new c"'),
+    });
     expect(v2.body.latestVersion).toBe(2);
     expect((await api('POST', `/v1/executions/${id}/move`, editor.secret, { version: 2 })).status).toBe(200);
     expect((await api('POST', `/v1/executions/${id}/resume`, editor.secret)).status).toBe(200);
@@ -186,7 +229,9 @@ steps:
 
     const doomed = await run(v1.replace('duration: 300', 'outcome: hang'));
     await stepIs(doomed.id, 'a', 'running');
-    expect((await api('POST', `/v1/executions/${doomed.id}/cancel`, editor.secret, { reason: 'enough' })).body).toMatchObject({ status: 'cancelled', reason: 'enough' });
+    expect(
+      (await api('POST', `/v1/executions/${doomed.id}/cancel`, editor.secret, { reason: 'enough' })).body,
+    ).toMatchObject({ status: 'cancelled', reason: 'enough' });
     expect((await api('POST', `/v1/executions/${doomed.id}/resume`, editor.secret)).status).toBe(409);
   });
 
@@ -210,11 +255,15 @@ steps:
     }
     expect(events.map((e) => e.type)).toEqual(['execution.started', 'approval.decided', 'step.completed']);
     expect(events[1]?.actor).toEqual({ kind: 'user', userId: editor.userId });
-    const compiled = (await api('GET', `/v1/recipes/${recipeId}`, viewer.secret)).body.latest.compiled as CompiledRecipe;
+    const compiled = (await api('GET', `/v1/recipes/${recipeId}`, viewer.secret)).body.latest
+      .compiled as CompiledRecipe;
     let state = initialState({ id, recipeId, recipeVersion: 1, startedAt: 0 });
-    for (const event of events) state = decide(state, event, { recipe: () => compiled, expressions: createCelExpressions() }).state;
+    for (const event of events)
+      state = decide(state, event, { recipe: () => compiled, expressions: createCelExpressions() }).state;
     // The API adds what the view knows besides the state (where it lives, who started it, what it waits for).
-    const stored = Object.fromEntries(Object.keys(state).map((key) => [key, (final as unknown as Record<string, unknown>)[key]]));
+    const stored = Object.fromEntries(
+      Object.keys(state).map((key) => [key, (final as unknown as Record<string, unknown>)[key]]),
+    );
     expect(state).toEqual(stored);
   });
 
@@ -227,19 +276,36 @@ steps:
     await stepIs(id, 'hold', 'waiting');
     // Two more engines over the same database stand in for two more Baton processes; the server's own
     // engine takes the HTTP events (through the locked path), theirs take the rest (compare-and-set).
-    const engine = () => new Engine({ unitOfWork: baton.ctx.unitOfWork, executions: baton.ctx.executions, recipes: baton.ctx.recipes, outbox: { kick: () => undefined }, clock: baton.ctx.clock, expressions: createCelExpressions(), logger: silentLogger });
+    const engine = () =>
+      new Engine({
+        unitOfWork: baton.ctx.unitOfWork,
+        executions: baton.ctx.executions,
+        recipes: baton.ctx.recipes,
+        outbox: { kick: () => undefined },
+        clock: baton.ctx.clock,
+        expressions: createCelExpressions(),
+        logger: silentLogger,
+      });
     const [a, b] = [engine(), engine()];
     const sent = Array.from({ length: 30 }, (_, n) => n);
     await Promise.all(
       sent.map(async (n) => {
         const body = { type: 'event.received', name: 'go', payload: { n } } as const;
-        if (n % 3 === 0) expect((await api('POST', `/v1/executions/${id}/events`, editor.secret, { name: 'go', payload: { n } })).status).toBe(200);
+        if (n % 3 === 0)
+          expect(
+            (await api('POST', `/v1/executions/${id}/events`, editor.secret, { name: 'go', payload: { n } })).status,
+          ).toBe(200);
         else await (n % 3 === 1 ? a : b).apply(id, body);
       }),
     );
-    const history = (await api('GET', `/v1/executions/${id}/events?limit=100`, viewer.secret)).body.events as Array<{ seq: number; event: ExecutionEvent }>;
+    const history = (await api('GET', `/v1/executions/${id}/events?limit=100`, viewer.secret)).body.events as Array<{
+      seq: number;
+      event: ExecutionEvent;
+    }>;
     expect(history.map((e) => e.seq)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
-    const received = history.flatMap((e) => (e.event.type === 'event.received' ? [(e.event.payload as { n: number }).n] : []));
+    const received = history.flatMap((e) =>
+      e.event.type === 'event.received' ? [(e.event.payload as { n: number }).n] : [],
+    );
     expect(received.sort((x, y) => x - y)).toEqual(sent);
     expect((await execution(id)).version).toBe(31);
   });
@@ -252,27 +318,61 @@ steps:
   - { id: hold, kind: wait, event: { name: go } }
 `);
     await stepIs(id, 'hold', 'waiting');
-    const before = (await api('GET', `/v1/executions/${id}/events?limit=100`, viewer.secret)).body.events as Array<{ event: ExecutionEvent }>;
+    const before = (await api('GET', `/v1/executions/${id}/events?limit=100`, viewer.secret)).body.events as Array<{
+      event: ExecutionEvent;
+    }>;
     // Two more engines stand in for two more Baton processes that heard the same result again.
-    const engine = () => new Engine({ unitOfWork: baton.ctx.unitOfWork, executions: baton.ctx.executions, recipes: baton.ctx.recipes, outbox: { kick: () => undefined }, clock: baton.ctx.clock, expressions: createCelExpressions(), logger: silentLogger });
-    await Promise.all([engine(), engine()].flatMap((e) => [e.apply(id, { type: 'step.completed', stepId: 'build', attempt: 1, output: { again: true } }), e.apply(id, { type: 'step.failed', stepId: 'build', attempt: 1, error: 'late', retryable: false })]));
-    const after = (await api('GET', `/v1/executions/${id}/events?limit=100`, viewer.secret)).body.events as Array<{ event: ExecutionEvent }>;
+    const engine = () =>
+      new Engine({
+        unitOfWork: baton.ctx.unitOfWork,
+        executions: baton.ctx.executions,
+        recipes: baton.ctx.recipes,
+        outbox: { kick: () => undefined },
+        clock: baton.ctx.clock,
+        expressions: createCelExpressions(),
+        logger: silentLogger,
+      });
+    await Promise.all(
+      [engine(), engine()].flatMap((e) => [
+        e.apply(id, { type: 'step.completed', stepId: 'build', attempt: 1, output: { again: true } }),
+        e.apply(id, { type: 'step.failed', stepId: 'build', attempt: 1, error: 'late', retryable: false }),
+      ]),
+    );
+    const after = (await api('GET', `/v1/executions/${id}/events?limit=100`, viewer.secret)).body.events as Array<{
+      event: ExecutionEvent;
+    }>;
     expect(after.map((e) => e.event.type)).toEqual(before.map((e) => e.event.type));
     expect((await execution(id)).steps.build?.output).not.toEqual({ again: true });
   });
 
   it('refuses an invalid recipe with the path of each problem, and bad inputs by name', async () => {
     const bad = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, {
-      recipe: { name: 'bad', steps: [{ id: 'a', kind: 'teleport' }, { id: 'b', kind: 'branch', cases: [{ if: 'steps.a.output >', goto: 'nowhere' }] }] },
+      recipe: {
+        name: 'bad',
+        steps: [
+          { id: 'a', kind: 'teleport' },
+          { id: 'b', kind: 'branch', cases: [{ if: 'steps.a.output >', goto: 'nowhere' }] },
+        ],
+      },
     });
     expect(bad.status).toBe(400);
     const paths = (bad.body.error.details.issues as Array<{ path: string }>).map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['steps.0.kind', 'steps.1.cases.0.goto', 'steps.1.cases.0.if']));
-    const recipe = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, { yaml: 'name: typed\ninputs: { n: { type: number } }\nsteps:\n  - { id: a, kind: notify, channel: dashboard, message: hi }\n' });
-    const wrong = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, owner.secret, { dashboardId, inputs: { n: 'three', extra: 1 } });
+    const recipe = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, {
+      yaml: 'name: typed\ninputs: { n: { type: number } }\nsteps:\n  - { id: a, kind: notify, channel: dashboard, message: hi }\n',
+    });
+    const wrong = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, owner.secret, {
+      dashboardId,
+      inputs: { n: 'three', extra: 1 },
+    });
     expect(wrong.status).toBe(400);
-    expect((wrong.body.error.details.issues as Array<{ path: string }>).map((i) => i.path).sort()).toEqual(['inputs.extra', 'inputs.n']);
-    expect((await api('POST', `/v1/recipes/${recipe.body.id}/executions`, viewer.secret, { dashboardId })).status).toBe(403);
+    expect((wrong.body.error.details.issues as Array<{ path: string }>).map((i) => i.path).sort()).toEqual([
+      'inputs.extra',
+      'inputs.n',
+    ]);
+    expect((await api('POST', `/v1/recipes/${recipe.body.id}/executions`, viewer.secret, { dashboardId })).status).toBe(
+      403,
+    );
   });
 
   it('shows executions in their dashboard as they happen, and takes approvals from the document itself', async () => {
@@ -287,10 +387,17 @@ steps:
   - { id: ship, kind: agent, profile: coder, prompt: ship }
 `);
       // Shown in the state document, which only the server writes.
-      const approval = (await eventually(() => browser.state.doc.getMap<Y.Map<unknown>>('approvals').get(`${id}:gate`), 10_000, 'the approval in the document')) as Y.Map<unknown>;
+      const approval = (await eventually(
+        () => browser.state.doc.getMap<Y.Map<unknown>>('approvals').get(`${id}:gate`),
+        10_000,
+        'the approval in the document',
+      )) as Y.Map<unknown>;
       expect(approval.get('prompt')).toBe('Ship did the work?');
       expect(approval.get('status')).toBe('waiting');
-      const shown = browser.state.doc.getMap('executions').get(id) as { status: string; steps: Record<string, { summary: string | null }> };
+      const shown = browser.state.doc.getMap('executions').get(id) as {
+        status: string;
+        steps: Record<string, { summary: string | null }>;
+      };
       expect(shown.status).toBe('waiting');
       expect(shown.steps.work?.summary).toBe('did the work');
 
@@ -300,13 +407,23 @@ steps:
       // Writing a decision in someone else's name does nothing.
       decisions.set(owner.userId, { approved: true, comment: 'forged' });
       decisions.set(editor.userId, { approved: true, comment: 'from the dashboard' });
-      await eventually(async () => ((await execution(id)).steps.gate?.decisions.length === 1 ? true : undefined), 5_000, 'the decision applied');
+      await eventually(
+        async () => ((await execution(id)).steps.gate?.decisions.length === 1 ? true : undefined),
+        5_000,
+        'the decision applied',
+      );
       const gate = (await execution(id)).steps.gate;
-      expect(gate?.decisions).toEqual([expect.objectContaining({ userId: editor.userId, approved: true, comment: 'from the dashboard' })]);
+      expect(gate?.decisions).toEqual([
+        expect.objectContaining({ userId: editor.userId, approved: true, comment: 'from the dashboard' }),
+      ]);
       // The owner approves through the API: the quorum is reached, and the document follows.
       await api('POST', `/v1/executions/${id}/steps/gate/approve`, owner.secret);
       await settled(id, 'succeeded');
-      await eventually(() => (browser.state.doc.getMap('executions').get(id) as { status: string }).status === 'succeeded', 5_000, 'the document shows success');
+      await eventually(
+        () => (browser.state.doc.getMap('executions').get(id) as { status: string }).status === 'succeeded',
+        5_000,
+        'the document shows success',
+      );
       expect(approval.get('status')).toBe('approved');
     } finally {
       browser.destroy();
@@ -320,21 +437,31 @@ steps:
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        received.push({ key: req.headers['idempotency-key'] as string | undefined, body: JSON.parse(body) as { message: string; stepId: string } });
+        received.push({
+          key: req.headers['idempotency-key'] as string | undefined,
+          body: JSON.parse(body) as { message: string; stepId: string },
+        });
         res.writeHead(failures-- > 0 ? 500 : 204).end();
       });
     });
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', () => resolve()));
     try {
       const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
-      const { id } = await run(`
+      const { id } = await run(
+        `
 name: hooked
 inputs: { who: { type: string } }
 steps:
   - { id: ping, kind: notify, channel: webhook, url: "${url}", message: "hello \${inputs.who}" }
-`, { who: 'team' });
+`,
+        { who: 'team' },
+      );
       const done = await settled(id, 'succeeded');
-      expect(done.steps.ping).toMatchObject({ status: 'succeeded', attempt: 2, output: { message: 'hello team', status: 204 } });
+      expect(done.steps.ping).toMatchObject({
+        status: 'succeeded',
+        attempt: 2,
+        output: { message: 'hello team', status: 204 },
+      });
       expect(received.map((r) => r.key)).toEqual([`${id}/ping/1`, `${id}/ping/2`]);
       expect(received[1]?.body).toMatchObject({ message: 'hello team', stepId: 'ping' });
     } finally {

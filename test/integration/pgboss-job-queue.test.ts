@@ -38,10 +38,15 @@ describe('pg-boss: a job whose worker died', () => {
       let taken = false;
       let release: () => void = () => undefined;
       // The first worker takes the job and never finishes it (as if its process had been killed).
-      await first.work('expiring', () => new Promise<void>((resolve) => {
-        taken = true;
-        release = resolve;
-      }), { concurrency: 1 });
+      await first.work(
+        'expiring',
+        () =>
+          new Promise<void>((resolve) => {
+            taken = true;
+            release = resolve;
+          }),
+        { concurrency: 1 },
+      );
       await first.send('expiring', { n: 1 });
       await eventually(() => taken, 5_000, 'the first worker to take the job');
       const seen: number[] = [];
@@ -69,7 +74,11 @@ describe('pg-boss: a job whose worker was killed', () => {
       await queue.declareTopic('held', { retryLimit: 3, retryDelaySeconds: 1, expireInSeconds: 300 });
       await queue.work('held', () => { console.log('taken'); return new Promise(() => undefined); });
       await queue.send('held', { n: 1 });`;
-    const doomed = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script], { DATABASE_URL: own.url });
+    const doomed = spawnCommand(
+      process.execPath,
+      ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script],
+      { DATABASE_URL: own.url },
+    );
     try {
       await eventually(() => doomed.output().includes('taken'), 30_000, 'the doomed worker to take the job');
       doomed.child.kill('SIGKILL');

@@ -54,8 +54,16 @@ describeJobQueue('cloudflare-queues', async () => {
 /** A logger that keeps its lines, as an operator reads them. */
 function recordingLogger(): Logger & { lines: Array<{ level: string; msg: string; obj: Record<string, unknown> }> } {
   const lines: Array<{ level: string; msg: string; obj: Record<string, unknown> }> = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, msg: msg ?? '', obj: obj as Record<string, unknown> });
-  const logger = { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  const at = (level: string) => (obj: object, msg?: string) =>
+    void lines.push({ level, msg: msg ?? '', obj: obj as Record<string, unknown> });
+  const logger = {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+  };
   return logger;
 }
 
@@ -64,14 +72,29 @@ describe('Cloudflare Queues adapter', () => {
   let queues: QueuesStandIn;
   let queue: CloudflareQueuesJobQueue;
   const log = recordingLogger();
-  const deliveriesOf = (topic: string): Delivery[] => queues.deliveries.filter((d) => d.queue === 'jobs' && (d.body as { topic?: string }).topic === topic);
-  const outboxSize = async () => Number((await db.selectFrom('job_outbox').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const deliveriesOf = (topic: string): Delivery[] =>
+    queues.deliveries.filter((d) => d.queue === 'jobs' && (d.body as { topic?: string }).topic === topic);
+  const outboxSize = async () =>
+    Number(
+      (
+        await db
+          .selectFrom('job_outbox')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   beforeAll(async () => {
     db = createDatabase({ url: (await sharedDatabase()).url, poolMax: 4, logger: silentLogger });
     queues = await startQueues({ consume: (batch) => queue.handleBatch(batch), maxRetries: 10, maxBatchTimeout: 0 });
     // A Queues limit on delays of one second, so that a job due in a few seconds is "too far".
-    queue = new CloudflareQueuesJobQueue({ queue: queues.queue, logger: log, maxDelaySeconds: 1, unknownTopicAttempts: 3, unknownTopicRetryDelaySeconds: 0 });
+    queue = new CloudflareQueuesJobQueue({
+      queue: queues.queue,
+      logger: log,
+      maxDelaySeconds: 1,
+      unknownTopicAttempts: 3,
+      unknownTopicRetryDelaySeconds: 0,
+    });
     await queue.start();
   });
   afterAll(async () => {
@@ -129,7 +152,11 @@ describe('Cloudflare Queues adapter', () => {
       throw new Error('broken');
     });
     const id = await queue.send('always-fails', { n: 1 });
-    await eventually(() => log.lines.some((l) => l.level === 'error' && l.obj.jobId === id), 15_000, 'the job to be given up');
+    await eventually(
+      () => log.lines.some((l) => l.level === 'error' && l.obj.jobId === id),
+      15_000,
+      'the job to be given up',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(attempts).toBe(3);
     expect(deliveriesOf('always-fails').map((d) => [d.attempts, d.outcome, d.delaySeconds])).toEqual([
@@ -142,7 +169,11 @@ describe('Cloudflare Queues adapter', () => {
 
   it('retries a job of a topic nobody works on here a few times (another version may), then drops it with a log line', async () => {
     const id = await queue.send('nobody-works-here', { n: 1 });
-    await eventually(() => log.lines.some((l) => l.level === 'error' && l.obj.jobId === id), 15_000, 'the job to be dropped');
+    await eventually(
+      () => log.lines.some((l) => l.level === 'error' && l.obj.jobId === id),
+      15_000,
+      'the job to be dropped',
+    );
     expect(deliveriesOf('nobody-works-here').map((d) => [d.attempts, d.outcome])).toEqual([
       [1, 'retry'],
       [2, 'retry'],
@@ -155,13 +186,20 @@ describe('Cloudflare Queues adapter', () => {
     let now = 0;
     let most = 0;
     const done: number[] = [];
-    await queue.work<{ n: number }>('two-lanes', async (job) => {
-      most = Math.max(most, ++now);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      now--;
-      done.push(job.data.n);
-    }, { concurrency: 2 });
-    await queue.sendBatch('two-lanes', [1, 2, 3, 4, 5, 6].map((n) => ({ data: { n } })));
+    await queue.work<{ n: number }>(
+      'two-lanes',
+      async (job) => {
+        most = Math.max(most, ++now);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        now--;
+        done.push(job.data.n);
+      },
+      { concurrency: 2 },
+    );
+    await queue.sendBatch(
+      'two-lanes',
+      [1, 2, 3, 4, 5, 6].map((n) => ({ data: { n } })),
+    );
     await eventually(() => done.length === 6, 15_000, 'six jobs');
     expect(most).toBe(2);
   });

@@ -10,7 +10,10 @@ import { describeRateLimitCounter } from '../support/suites/rate-limit-counter-s
 describeRateLimitCounter('Postgres', async () => {
   const database = await createTestDatabase();
   // Two pools: two instances' connections.
-  const pools = [createDatabase({ url: database.url, poolMax: 4, logger: silentLogger }), createDatabase({ url: database.url, poolMax: 4, logger: silentLogger })] as const;
+  const pools = [
+    createDatabase({ url: database.url, poolMax: 4, logger: silentLogger }),
+    createDatabase({ url: database.url, poolMax: 4, logger: silentLogger }),
+  ] as const;
   const counters = [createPostgresRateLimitCounter(pools[0]), createPostgresRateLimitCounter(pools[1])] as const;
   return {
     counters,

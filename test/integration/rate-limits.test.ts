@@ -30,13 +30,20 @@ const limit = 3;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const limits = { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: String(limit), BATON_RATE_LIMIT_SESSION_PER_MINUTE: String(limit), BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: String(limit) };
+  const limits = {
+    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: String(limit),
+    BATON_RATE_LIMIT_SESSION_PER_MINUTE: String(limit),
+    BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: String(limit),
+  };
   baton = await startTestApp(database.url, limits);
   proxied = await startTestApp(database.url, { ...limits, BATON_TRUST_PROXY: 'loopback' });
   second = await startTestApp(database.url, limits, { logs: secondLogs.stream });
   twoHops = await startTestApp(database.url, { ...limits, BATON_TRUST_PROXY: '2' }, { logs: twoHopsLogs.stream });
   onlyOneProxy = await startTestApp(database.url, { ...limits, BATON_TRUST_PROXY: '127.0.0.2' });
-  tlsBehindProxy = await startTestApp(database.url, { BATON_TRUST_PROXY: '1', BATON_PUBLIC_URL: 'https://baton.example.test' });
+  tlsBehindProxy = await startTestApp(database.url, {
+    BATON_TRUST_PROXY: '1',
+    BATON_PUBLIC_URL: 'https://baton.example.test',
+  });
 });
 afterAll(async () => {
   await baton?.close();
@@ -56,7 +63,12 @@ async function newSessionCookie(email: string): Promise<string> {
   const { user } = await bootstrapToken(baton.ctx, { email });
   const secret = randomSecret();
   const now = Date.now();
-  await baton.ctx.sessions.create({ secretHash: await sha256(secret), userId: user.id, idleExpiresAt: new Date(now + 3_600_000), absoluteExpiresAt: new Date(now + 86_400_000) });
+  await baton.ctx.sessions.create({
+    secretHash: await sha256(secret),
+    userId: user.id,
+    idleExpiresAt: new Date(now + 3_600_000),
+    absoluteExpiresAt: new Date(now + 86_400_000),
+  });
   return `baton_session=${secret}`;
 }
 
@@ -86,7 +98,9 @@ describe('rate limits', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await limited.json()).toMatchObject({ error: { code: 'rate_limited' } });
     // Another token has its own budget.
-    expect((await me(baton, { authorization: `Bearer ${await newToken('other-token@example.com')}` })).status).toBe(200);
+    expect((await me(baton, { authorization: `Bearer ${await newToken('other-token@example.com')}` })).status).toBe(
+      200,
+    );
   });
 
   it('limit a browser session by its id', async () => {
@@ -101,7 +115,13 @@ describe('rate limits', () => {
   it('limit anonymous callers and refused credentials by client address; probes are not counted', async () => {
     const statuses: number[] = [];
     // Guessing tokens, in any spelling, spends the address's budget.
-    for (const authorization of [undefined, `Bearer baton_${'a'.repeat(43)}`, `bearer baton_${'b'.repeat(43)}`, 'Basic eDp5', undefined]) {
+    for (const authorization of [
+      undefined,
+      `Bearer baton_${'a'.repeat(43)}`,
+      `bearer baton_${'b'.repeat(43)}`,
+      'Basic eDp5',
+      undefined,
+    ]) {
       statuses.push((await me(baton, authorization === undefined ? {} : { authorization })).status);
     }
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
@@ -125,25 +145,30 @@ describe('rate limits', () => {
 describe('behind a proxy', () => {
   it('with a hop count, the client is that many addresses from the end of X-Forwarded-For, whatever the client prepends', async () => {
     // The client's own header, then what the two proxies appended: the client's address and the first proxy's.
-    const via = (spoofed: string, client: string) => me(twoHops, { 'x-forwarded-for': `${spoofed}, ${client}, 10.0.0.9` });
+    const via = (spoofed: string, client: string) =>
+      me(twoHops, { 'x-forwarded-for': `${spoofed}, ${client}, 10.0.0.9` });
     const statuses: number[] = [];
     for (let i = 0; i < limit + 1; i++) statuses.push((await via(`198.51.100.${i + 1}`, '203.0.113.50')).status);
     expect(statuses).toEqual([401, 401, 401, 429]);
     expect((await via('198.51.100.1', '203.0.113.51')).status).toBe(401);
     // The logs name the client too.
-    const addresses = twoHopsLogs.lines().flatMap((line) => ((line.req as { remoteAddress?: string } | undefined)?.remoteAddress ?? []));
+    const addresses = twoHopsLogs
+      .lines()
+      .flatMap((line) => (line.req as { remoteAddress?: string } | undefined)?.remoteAddress ?? []);
     expect(addresses).toContain('203.0.113.50');
     expect(addresses.some((address) => address.startsWith('198.51.100.') || address === '10.0.0.9')).toBe(false);
   });
 
   it('reads X-Forwarded-For from a trusted peer only: an untrusted one spends its own budget whatever it claims', async () => {
     const trusted: number[] = [];
-    for (let i = 0; i < limit + 1; i++) trusted.push(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.60' }));
+    for (let i = 0; i < limit + 1; i++)
+      trusted.push(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.60' }));
     expect(trusted).toEqual([401, 401, 401, 429]);
     expect(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.61' })).toBe(401);
     // 127.0.0.3 is no trusted proxy: a fresh address in its header gets it no fresh budget.
     const untrusted: number[] = [];
-    for (let i = 0; i < limit + 1; i++) untrusted.push(await meFrom(onlyOneProxy, '127.0.0.3', { 'x-forwarded-for': `203.0.113.${70 + i}` }));
+    for (let i = 0; i < limit + 1; i++)
+      untrusted.push(await meFrom(onlyOneProxy, '127.0.0.3', { 'x-forwarded-for': `203.0.113.${70 + i}` }));
     expect(untrusted).toEqual([401, 401, 401, 429]);
     // Nor can it spend the budget of the address it names.
     expect(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.71' })).toBe(401);
@@ -152,7 +177,11 @@ describe('behind a proxy', () => {
   it('sets Secure __Host- cookies when the public URL is https, though the proxy speaks http and whatever X-Forwarded-Proto says', async () => {
     const token = (await bootstrapToken(tlsBehindProxy.ctx, { email: 'behind-tls@example.com' })).secret;
     for (const proto of [undefined, 'http', 'https']) {
-      const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'x-forwarded-for': '203.0.113.80', ...(proto === undefined ? {} : { 'x-forwarded-proto': proto }) };
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        'x-forwarded-for': '203.0.113.80',
+        ...(proto === undefined ? {} : { 'x-forwarded-proto': proto }),
+      };
       const response = await fetch(`${tlsBehindProxy.url}/auth/logout`, { method: 'POST', headers });
       expect(response.status, String(proto)).toBe(204);
       expect(response.headers.get('set-cookie'), String(proto)).toMatch(/^__Host-baton_session=; Path=\/;.*; Secure$/);
@@ -171,7 +200,9 @@ describe('rate limits shared by every instance', () => {
     for (const app of [baton, second, baton, second, baton]) statuses.push((await me(app, { authorization })).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
     // Postgres keeps the count under a hash: no token, no token id, no session id, no address.
-    const { rows } = await sql<{ bucket: string; count: number }>`select bucket, count from rate_limit_counts`.execute(baton.db);
+    const { rows } = await sql<{ bucket: string; count: number }>`select bucket, count from rate_limit_counts`.execute(
+      baton.db,
+    );
     expect(rows.length).toBeGreaterThan(0);
     for (const { bucket } of rows) expect(bucket).toMatch(/^[0-9a-f]{64}$/);
     expect(rows.find((row) => row.bucket === stored(`token:${token.id}`))?.count).toBe(5);
@@ -203,8 +234,16 @@ describe.skipIf(redisServer === undefined)('rate limits with REDIS_URL', () => {
     inspect = new Redis(redis.url);
     // It loses Redis too when a test stops it.
     inspect.on('error', () => undefined);
-    instances.push(await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: String(limit), REDIS_URL: redis.url }, { logs: logs.stream }));
-    instances.push(await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: String(limit), REDIS_URL: redis.url }));
+    instances.push(
+      await startTestApp(
+        database.url,
+        { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: String(limit), REDIS_URL: redis.url },
+        { logs: logs.stream },
+      ),
+    );
+    instances.push(
+      await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: String(limit), REDIS_URL: redis.url }),
+    );
   });
   afterAll(async () => {
     inspect?.disconnect();
@@ -223,7 +262,9 @@ describe.skipIf(redisServer === undefined)('rate limits with REDIS_URL', () => {
     expect(keys).toContain(`baton:rate-limit:${stored(`token:${token.id}`)}`);
     for (const key of keys) expect(key).toMatch(/^baton:rate-limit:[0-9a-f]{64}$/);
     // Not in Postgres.
-    const { rows } = await sql<{ bucket: string }>`select bucket from rate_limit_counts where bucket = ${stored(`token:${token.id}`)}`.execute(one.db);
+    const { rows } = await sql<{
+      bucket: string;
+    }>`select bucket from rate_limit_counts where bucket = ${stored(`token:${token.id}`)}`.execute(one.db);
     expect(rows).toEqual([]);
   });
 
@@ -239,8 +280,14 @@ describe.skipIf(redisServer === undefined)('rate limits with REDIS_URL', () => {
     // Redis back on its address: requests are counted again, and that is logged once too.
     redis = await startRedis(Number(new URL(redis.url).port));
     const key = `baton:rate-limit:${stored(`token:${token.id}`)}`;
-    await eventually(async () => (await me(one, { authorization: `Bearer ${secret}` })).status === 200 && (await inspect.get(key)) !== null, 20_000, 'a request counted in Redis again');
-    expect(logs.lines().filter((line) => line.msg === 'rate limits are counted again: their store answers')).toHaveLength(1);
+    await eventually(
+      async () =>
+        (await me(one, { authorization: `Bearer ${secret}` })).status === 200 && (await inspect.get(key)) !== null,
+      20_000,
+      'a request counted in Redis again',
+    );
+    expect(
+      logs.lines().filter((line) => line.msg === 'rate limits are counted again: their store answers'),
+    ).toHaveLength(1);
   });
 });
-

@@ -32,7 +32,15 @@ beforeAll(async () => {
   const principal = sessionPrincipal(owner.user.id);
   target = (await createDashboard(baton.ctx, principal, owner.workspace?.id ?? '', { name: 'Fuzzed' }, 'setup')).id;
   const other = await bootstrapToken(baton.ctx, { email: 'bystander@example.com', workspaceName: 'Bystander' });
-  bystander = (await createDashboard(baton.ctx, sessionPrincipal(other.user.id), other.workspace?.id ?? '', { name: 'Bystander' }, 'setup')).id;
+  bystander = (
+    await createDashboard(
+      baton.ctx,
+      sessionPrincipal(other.user.id),
+      other.workspace?.id ?? '',
+      { name: 'Bystander' },
+      'setup',
+    )
+  ).id;
   token = owner.secret;
   bystanderToken = other.secret;
 }, 60_000);
@@ -70,7 +78,11 @@ describe('arbitrary writes through a live client', () => {
     let writer = connect(target, token);
     const reader = connect(target, token);
     const other = connect(bystander, bystanderToken);
-    await eventually(() => writer.provider.isSynced && reader.provider.isSynced && other.provider.isSynced, 10_000, 'synced');
+    await eventually(
+      () => writer.provider.isSynced && reader.provider.isSynced && other.provider.isSynced,
+      10_000,
+      'synced',
+    );
     let run = 0;
     let refused = 0;
     await fc.assert(
@@ -79,7 +91,10 @@ describe('arbitrary writes through a live client', () => {
           title: fc.string({ unit: 'binary', maxLength: 600 }),
           body: fc.string({ unit: 'binary', maxLength: 3000 }),
           // Mostly within the 64 levels a value may nest (as on the REST routes), some far beyond.
-          depth: fc.oneof({ arbitrary: fc.integer({ min: 0, max: maxJsonDepth }), weight: 3 }, { arbitrary: fc.integer({ min: maxJsonDepth + 1, max: 9000 }), weight: 1 }),
+          depth: fc.oneof(
+            { arbitrary: fc.integer({ min: 0, max: maxJsonDepth }), weight: 3 },
+            { arbitrary: fc.integer({ min: maxJsonDepth + 1, max: 9000 }), weight: 1 },
+          ),
           shape: fc.constantFrom('array' as const, 'object' as const),
           into: fc.constantFrom('extra', 'title', 'layout'),
         }),
@@ -94,13 +109,21 @@ describe('arbitrary writes through a live client', () => {
           };
           try {
             writer.doc.transact(() => {
-            const item = new Y.Map<unknown>();
-            const at = new Date().toISOString();
-            for (const [k, v] of Object.entries({ id, kind: 'note', author: userId, createdAt: at, updatedAt: at, title: into === 'title' ? deep : title })) item.set(k, v);
-            item.set('body', new Y.Text(body));
-            if (into === 'extra') item.set('extra', deep);
-            writer.doc.getMap('items').set(id, item);
-            if (into === 'layout') writer.doc.getMap('layout').set(id, deep);
+              const item = new Y.Map<unknown>();
+              const at = new Date().toISOString();
+              for (const [k, v] of Object.entries({
+                id,
+                kind: 'note',
+                author: userId,
+                createdAt: at,
+                updatedAt: at,
+                title: into === 'title' ? deep : title,
+              }))
+                item.set(k, v);
+              item.set('body', new Y.Text(body));
+              if (into === 'extra') item.set('extra', deep);
+              writer.doc.getMap('items').set(id, item);
+              if (into === 'layout') writer.doc.getMap('layout').set(id, deep);
             });
           } catch (error) {
             // Too deep for this client to encode: nothing was sent (what it kept locally, it is not a writer any more).
@@ -112,27 +135,55 @@ describe('arbitrary writes through a live client', () => {
           // writer's socket closed with a reason; it would be refused again on reconnecting, so
           // the next write comes from a new client).
           const closesBefore = writer.closes().length;
-          const receivedBody = () => ((reader.doc.getMap('items').get(id) as Y.Map<unknown> | undefined)?.get('body') as Y.Text | undefined)?.toString();
-          const outcome = await eventually(() => (writer.closes().length > closesBefore ? 'refused' : !writer.provider.hasUnsyncedChanges && receivedBody() === wellFormed(body) ? 'stored' : undefined), 10_000, `write ${id} stored or refused`);
+          const receivedBody = () =>
+            (
+              (reader.doc.getMap('items').get(id) as Y.Map<unknown> | undefined)?.get('body') as Y.Text | undefined
+            )?.toString();
+          const outcome = await eventually(
+            () =>
+              writer.closes().length > closesBefore
+                ? 'refused'
+                : !writer.provider.hasUnsyncedChanges && receivedBody() === wellFormed(body)
+                  ? 'stored'
+                  : undefined,
+            10_000,
+            `write ${id} stored or refused`,
+          );
           // Refused exactly when the value nests deeper than the limit, whatever the server's stack.
           expect(outcome).toBe(depth > maxJsonDepth ? 'refused' : 'stored');
           if (outcome === 'refused') {
             refused += 1;
-            expect(writer.closes().slice(closesBefore).map((c) => c.code)).toContain(1007);
+            expect(
+              writer
+                .closes()
+                .slice(closesBefore)
+                .map((c) => c.code),
+            ).toContain(1007);
             await replaceWriter();
           }
           // Another workspace's dashboard is never held up by it: its next edit is durable.
           addNote(other.doc, `marker-${run}`, 'bystander', 'someone');
-          await eventually(async () => (await itemsOf(bystander, bystanderToken)).some((i) => i.id === `marker-${run}`), 10_000, `bystander edit ${run} durable`);
+          await eventually(
+            async () => (await itemsOf(bystander, bystanderToken)).some((i) => i.id === `marker-${run}`),
+            10_000,
+            `bystander edit ${run} durable`,
+          );
           // REST answers (never a 500), and lists a well-formed item as stored.
           const listed = (await itemsOf(target, token)).find((i) => i.id === id);
-          if (into !== 'title' && title.length <= 500 && listed !== undefined) expect(listed.body).toBe(wellFormed(body).replaceAll('\u0000', '\ufffd'));
+          if (into !== 'title' && title.length <= 500 && listed !== undefined)
+            expect(listed.body).toBe(wellFormed(body).replaceAll('\u0000', '\ufffd'));
         },
       ),
       // The first example is too deep for the server (and for Yjs to read there), yet it encodes; the
       // second is just deep enough to decode on the server, yet too deep to encode the whole document
       // again (compaction, a new client's sync): it used to be kept in memory and sent to nobody.
-      { numRuns: 40, examples: [[{ title: 'a\u0000b', body: 'x\ud800y\u0000', depth: 8_500, shape: 'array', into: 'extra' }], [{ title: 't', body: 'b', depth: 2_000, shape: 'object', into: 'layout' }]] },
+      {
+        numRuns: 40,
+        examples: [
+          [{ title: 'a\u0000b', body: 'x\ud800y\u0000', depth: 8_500, shape: 'array', into: 'extra' }],
+          [{ title: 't', body: 'b', depth: 2_000, shape: 'object', into: 'layout' }],
+        ],
+      },
     );
     // Most writes are stored (only values nested too deep are refused).
     expect(refused).toBeLessThan(run / 2);

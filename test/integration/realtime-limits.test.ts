@@ -23,7 +23,15 @@ beforeAll(async () => {
   const owner = await bootstrapToken(baton.ctx, { email: 'limits@example.com', workspaceName: 'Limits' });
   token = owner.secret;
   userId = owner.user.id;
-  dashboardId = (await createDashboard(baton.ctx, sessionPrincipal(owner.user.id), owner.workspace?.id ?? '', { name: 'Limits' }, 'setup')).id;
+  dashboardId = (
+    await createDashboard(
+      baton.ctx,
+      sessionPrincipal(owner.user.id),
+      owner.workspace?.id ?? '',
+      { name: 'Limits' },
+      'setup',
+    )
+  ).id;
 }, 60_000);
 
 afterAll(async () => {
@@ -37,7 +45,13 @@ const connect = () => {
   clients.push(made);
   return made;
 };
-const presence = async () => ((await callApi(baton.url, 'GET', `/v1/dashboards/${dashboardId}/presence`, token)).body.viewers as Array<{ userId: string; state: Record<string, unknown> }>).find((v) => v.userId === userId)?.state;
+const presence = async () =>
+  (
+    (await callApi(baton.url, 'GET', `/v1/dashboards/${dashboardId}/presence`, token)).body.viewers as Array<{
+      userId: string;
+      state: Record<string, unknown>;
+    }>
+  ).find((v) => v.userId === userId)?.state;
 
 describe('configured realtime limits', () => {
   it('keeps a client whose presence state is over BATON_REALTIME_MAX_AWARENESS_BYTES but drops that state', async () => {
@@ -47,7 +61,11 @@ describe('configured realtime limits', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await presence())?.note).toBeUndefined();
     client.provider.setAwarenessField('note', 'z'.repeat(500));
-    await eventually(async () => (await presence())?.note === 'z'.repeat(500), 5_000, 'a state under the limit is listed');
+    await eventually(
+      async () => (await presence())?.note === 'z'.repeat(500),
+      5_000,
+      'a state under the limit is listed',
+    );
     expect(client.closes()).toEqual([]);
   });
 

@@ -31,7 +31,15 @@ describe.skipIf(redisServer === undefined)('several Baton instances with REDIS_U
   it('share live dashboards: an edit on one instance reaches a client of the other, and both are durable', async () => {
     const [one, two] = instances as [TestApp, TestApp];
     const made = await bootstrapToken(one.ctx, { email: 'multi@example.com', workspaceName: 'Scale' });
-    const dashboardId = (await createDashboard(one.ctx, sessionPrincipal(made.user.id), made.workspace?.id ?? '', { name: 'Shared' }, 'setup')).id;
+    const dashboardId = (
+      await createDashboard(
+        one.ctx,
+        sessionPrincipal(made.user.id),
+        made.workspace?.id ?? '',
+        { name: 'Shared' },
+        'setup',
+      )
+    ).id;
     const a = connectClient(one.url, dashboardId, { token: made.secret });
     const b = connectClient(two.url, dashboardId, { token: made.secret });
     clients.push(a, b);
@@ -41,7 +49,11 @@ describe.skipIf(redisServer === undefined)('several Baton instances with REDIS_U
     b.doc.getMap('shared').set('from-b', 2);
     await eventually(() => a.doc.getMap('shared').get('from-b') === 2, 5_000, 'b → a across instances');
     // A REST write on instance two reaches the client of instance one.
-    const res = await fetch(`${two.url}/v1/dashboards/${dashboardId}/items`, { method: 'POST', headers: { authorization: `Bearer ${made.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'note', title: 'via two' }) });
+    const res = await fetch(`${two.url}/v1/dashboards/${dashboardId}/items`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${made.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'note', title: 'via two' }),
+    });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
     await eventually(() => a.doc.getMap('items').has(id), 5_000, 'REST write across instances');
@@ -52,7 +64,9 @@ describe.skipIf(redisServer === undefined)('several Baton instances with REDIS_U
     clients.push(stateA, stateB);
     await eventually(() => stateA.provider.isSynced && stateB.provider.isSynced, 10_000, 'state documents synced');
     stateB.doc.getMap('executions').set('forged', { status: 'succeeded' });
-    await changeDocument(two.ctx, stateDocumentName(dashboardId), (doc) => doc.getMap('executions').set('e1', { status: 'running' }));
+    await changeDocument(two.ctx, stateDocumentName(dashboardId), (doc) =>
+      doc.getMap('executions').set('e1', { status: 'running' }),
+    );
     await eventually(() => stateA.doc.getMap('executions').has('e1'), 5_000, 'a server write across instances');
     expect(stateA.doc.getMap('executions').has('forged')).toBe(false);
 

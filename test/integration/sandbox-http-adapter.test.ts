@@ -5,10 +5,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSandboxPlane, type LocalSandboxPlane } from '../../src/adapters/local-sandbox/local-sandbox-plane.ts';
+import {
+  startLocalSandboxPlane,
+  type LocalSandboxPlane,
+} from '../../src/adapters/local-sandbox/local-sandbox-plane.ts';
 import { HttpSandboxClient } from '../../src/adapters/sandbox-http/http-sandbox-client.ts';
 import { HttpSandboxProvisioner } from '../../src/adapters/sandbox-http/http-sandbox-provisioner.ts';
-import { SandboxRunRefusedError, SandboxUnavailableError, type SandboxRunRequest, type SandboxSpec } from '../../src/ports/sandboxes.ts';
+import {
+  SandboxRunRefusedError,
+  SandboxUnavailableError,
+  type SandboxRunRequest,
+  type SandboxSpec,
+} from '../../src/ports/sandboxes.ts';
 import { eventually } from '../support/eventually.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
@@ -25,7 +33,14 @@ async function startPlane(token?: string): Promise<LocalSandboxPlane> {
   return startLocalSandboxPlane({ port: 0, dataDir, logger: silentLogger, ...(token === undefined ? {} : { token }) });
 }
 
-const spec = (sessionId: string = randomUUID(), epoch = 1): SandboxSpec => ({ sessionId, epoch, callbackUrl, callbackSecret: 'secret', heartbeatSeconds: 5, env: {} });
+const spec = (sessionId: string = randomUUID(), epoch = 1): SandboxSpec => ({
+  sessionId,
+  epoch,
+  callbackUrl,
+  callbackSecret: 'secret',
+  heartbeatSeconds: 5,
+  env: {},
+});
 const run = (inputs: Record<string, unknown> = {}, idempotencyKey = `${randomUUID()}/build/1`): SandboxRunRequest => ({
   idempotencyKey,
   profile: { name: 'coder', model: 'model-x', tools: [] },
@@ -75,14 +90,30 @@ describe('HttpSandboxProvisioner and HttpSandboxClient against the local plane',
     expect(await client.healthy(sandbox)).toBe(true);
 
     const quick = run({ duration: 20 });
-    expect(await client.startRun(sandbox, quick)).toEqual({ idempotencyKey: quick.idempotencyKey, status: 'running', created: true });
-    expect(await client.startRun(sandbox, quick)).toMatchObject({ idempotencyKey: quick.idempotencyKey, created: false });
-    await eventually(async () => (await client.inspectRun(sandbox, quick.idempotencyKey))?.status === 'succeeded', 10_000, 'the run to succeed');
+    expect(await client.startRun(sandbox, quick)).toEqual({
+      idempotencyKey: quick.idempotencyKey,
+      status: 'running',
+      created: true,
+    });
+    expect(await client.startRun(sandbox, quick)).toMatchObject({
+      idempotencyKey: quick.idempotencyKey,
+      created: false,
+    });
+    await eventually(
+      async () => (await client.inspectRun(sandbox, quick.idempotencyKey))?.status === 'succeeded',
+      10_000,
+      'the run to succeed',
+    );
     expect(await client.inspectRun(sandbox, `${randomUUID()}/build/1`)).toBeUndefined();
 
     const hanging = run({ outcome: 'hang' });
     await client.startRun(sandbox, hanging);
-    expect(await client.inspectRun(sandbox, hanging.idempotencyKey)).toEqual({ idempotencyKey: hanging.idempotencyKey, status: 'running', created: false, lastSeq: 1 });
+    expect(await client.inspectRun(sandbox, hanging.idempotencyKey)).toEqual({
+      idempotencyKey: hanging.idempotencyKey,
+      status: 'running',
+      created: false,
+      lastSeq: 1,
+    });
     await client.cancelRun(sandbox, hanging.idempotencyKey);
     await client.cancelRun(sandbox, hanging.idempotencyKey); // idempotent
     expect((await client.inspectRun(sandbox, hanging.idempotencyKey))?.status).toBe('cancelled');
@@ -111,17 +142,42 @@ describe('HttpSandboxProvisioner and HttpSandboxClient against the local plane',
     const provisioner = new HttpSandboxProvisioner({ baseUrl: plane.url });
     const client = new HttpSandboxClient();
     const sandbox = await provisioner.create(spec());
-    const ok = run({ progress: [{ message: 'cloned', percent: 30 }], artifacts: [{ kind: 'link', title: 'PR', url: 'https://example.com/pr/1' }], output: { pr: 1 } });
+    const ok = run({
+      progress: [{ message: 'cloned', percent: 30 }],
+      artifacts: [{ kind: 'link', title: 'PR', url: 'https://example.com/pr/1' }],
+      output: { pr: 1 },
+    });
     const bad = run({ outcome: 'fail', error: 'the repository is archived' });
     const flaky = run({ outcome: 'fail-retryable', error: 'the registry timed out' });
     for (const r of [ok, bad, flaky]) await client.startRun(sandbox, r);
-    await eventually(async () => (await client.inspectRun(sandbox, flaky.idempotencyKey))?.status === 'failed', 10_000, 'the runs to end');
-    expect(await client.inspectRun(sandbox, ok.idempotencyKey)).toEqual({ idempotencyKey: ok.idempotencyKey, status: 'succeeded', created: false, output: { pr: 1 }, lastSeq: 4 });
-    expect(await client.inspectRun(sandbox, bad.idempotencyKey)).toMatchObject({ status: 'failed', error: { message: 'the repository is archived', retryable: false } });
-    expect(await client.inspectRun(sandbox, flaky.idempotencyKey)).toMatchObject({ status: 'failed', error: { message: 'the registry timed out', retryable: true } });
+    await eventually(
+      async () => (await client.inspectRun(sandbox, flaky.idempotencyKey))?.status === 'failed',
+      10_000,
+      'the runs to end',
+    );
+    expect(await client.inspectRun(sandbox, ok.idempotencyKey)).toEqual({
+      idempotencyKey: ok.idempotencyKey,
+      status: 'succeeded',
+      created: false,
+      output: { pr: 1 },
+      lastSeq: 4,
+    });
+    expect(await client.inspectRun(sandbox, bad.idempotencyKey)).toMatchObject({
+      status: 'failed',
+      error: { message: 'the repository is archived', retryable: false },
+    });
+    expect(await client.inspectRun(sandbox, flaky.idempotencyKey)).toMatchObject({
+      status: 'failed',
+      error: { message: 'the registry timed out', retryable: true },
+    });
 
     const events = await client.runEvents(sandbox, ok.idempotencyKey, 0);
-    expect(events?.map((e) => [e.seq, e.type])).toEqual([[1, 'run.started'], [2, 'run.progress'], [3, 'run.artifact'], [4, 'run.completed']]);
+    expect(events?.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'run.started'],
+      [2, 'run.progress'],
+      [3, 'run.artifact'],
+      [4, 'run.completed'],
+    ]);
     expect(events?.at(-1)).toMatchObject({ runKey: ok.idempotencyKey, data: { output: { pr: 1 } } });
     expect((await client.runEvents(sandbox, ok.idempotencyKey, 2))?.map((e) => e.seq)).toEqual([3, 4]);
     expect(await client.runEvents(sandbox, ok.idempotencyKey, 4)).toEqual([]);
@@ -134,7 +190,11 @@ describe('HttpSandboxProvisioner and HttpSandboxClient against the local plane',
     const client = new HttpSandboxClient();
     const sandbox = await provisioner.create(spec());
     await client.startRun(sandbox, run({ outcome: 'crash', duration: 20 }));
-    await eventually(async () => (await provisioner.inspect(sandbox.sandboxId)) === 'gone', 10_000, 'the sandbox to be gone');
+    await eventually(
+      async () => (await provisioner.inspect(sandbox.sandboxId)) === 'gone',
+      10_000,
+      'the sandbox to be gone',
+    );
     expect(await client.healthy(sandbox)).toBe(false);
     await expect(client.startRun(sandbox, run())).rejects.toBeInstanceOf(SandboxUnavailableError);
   });
@@ -155,21 +215,31 @@ describe('HttpSandboxProvisioner and HttpSandboxClient against the local plane',
   });
 
   it('turns 5xx answers and timeouts into SandboxUnavailableError, and rethrows a caller abort as is', async () => {
-    const down = (async () => Response.json({ error: { code: 'internal', message: 'plane down' } }, { status: 503 })) as typeof fetch;
+    const down = (async () =>
+      Response.json({ error: { code: 'internal', message: 'plane down' } }, { status: 503 })) as typeof fetch;
     const provisioner = new HttpSandboxProvisioner({ baseUrl: 'http://plane.invalid', fetch: down });
     await expect(provisioner.create(spec())).rejects.toThrow(SandboxUnavailableError);
     await expect(provisioner.inspect('sbx-1')).rejects.toThrow(/plane down/);
     const client = new HttpSandboxClient({ fetch: down });
-    await expect(client.startRun({ sandboxId: 'sbx-1', url: 'http://plane.invalid/v1/sandboxes/sbx-1' }, run())).rejects.toBeInstanceOf(SandboxUnavailableError);
+    await expect(
+      client.startRun({ sandboxId: 'sbx-1', url: 'http://plane.invalid/v1/sandboxes/sbx-1' }, run()),
+    ).rejects.toBeInstanceOf(SandboxUnavailableError);
 
     // A plane that never answers: the request's own timeout ends the wait.
-    const silent = ((_url: string, init: RequestInit) => new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)))) as typeof fetch;
-    await expect(new HttpSandboxProvisioner({ baseUrl: 'http://plane.invalid', fetch: silent, timeoutMs: 50 }).inspect('sbx-1')).rejects.toBeInstanceOf(SandboxUnavailableError);
+    const silent = ((_url: string, init: RequestInit) =>
+      new Promise((_resolve, reject) =>
+        init.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+      )) as typeof fetch;
+    await expect(
+      new HttpSandboxProvisioner({ baseUrl: 'http://plane.invalid', fetch: silent, timeoutMs: 50 }).inspect('sbx-1'),
+    ).rejects.toBeInstanceOf(SandboxUnavailableError);
 
     const aborted = new AbortController();
     const reason = new Error('the caller gave up');
     aborted.abort(reason);
-    await expect(new HttpSandboxProvisioner({ baseUrl: plane.url }).create(spec(), aborted.signal)).rejects.toBe(reason);
+    await expect(new HttpSandboxProvisioner({ baseUrl: plane.url }).create(spec(), aborted.signal)).rejects.toBe(
+      reason,
+    );
   });
 
   it('reports a plane that is not there as SandboxUnavailableError', async () => {

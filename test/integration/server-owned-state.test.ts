@@ -28,8 +28,21 @@ beforeAll(async () => {
   baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
   team = await createTeam(baton, 'Forgery');
   const made = await bootstrapToken(baton.ctx, { email: 'second-editor@example.com' });
-  await setMember(baton.ctx, sessionPrincipal(team.owner.userId), team.workspaceId, { email: 'second-editor@example.com', role: 'member' }, 'setup');
-  await setDashboardMember(baton.ctx, sessionPrincipal(team.owner.userId), team.dashboardId, made.user.id, { role: 'editor' }, 'setup');
+  await setMember(
+    baton.ctx,
+    sessionPrincipal(team.owner.userId),
+    team.workspaceId,
+    { email: 'second-editor@example.com', role: 'member' },
+    'setup',
+  );
+  await setDashboardMember(
+    baton.ctx,
+    sessionPrincipal(team.owner.userId),
+    team.dashboardId,
+    made.user.id,
+    { role: 'editor' },
+    'setup',
+  );
   other = { secret: made.secret, userId: made.user.id };
   // Deciders are shown by name: give the editor one.
   await baton.db.updateTable('users').set({ name: 'Edith Editor' }).where('id', '=', team.editor.userId).execute();
@@ -44,7 +57,8 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const api = (method: string, path: string, token: string, body?: unknown) => callApi(baton.url, method, path, token, body);
+const api = (method: string, path: string, token: string, body?: unknown) =>
+  callApi(baton.url, method, path, token, body);
 const track = <T extends { destroy(): void }>(client: T): T => {
   open.push(client);
   return client;
@@ -54,7 +68,9 @@ const synced = (client: RealtimeClient) => eventually(() => client.provider.isSy
 type Shown = { status: string } & Record<string, unknown>;
 const executionIn = (doc: Y.Doc, id: string) => doc.getMap<Shown>('executions').get(id);
 const approvalIn = (doc: Y.Doc, key: string) => doc.getMap<Y.Map<unknown>>('approvals').get(key);
-const decisionsIn = (doc: Y.Doc, key: string) => (approvalIn(doc, key)?.get('decisions') as Y.Map<unknown> | undefined)?.toJSON() as Record<string, Record<string, unknown>> | undefined;
+const decisionsIn = (doc: Y.Doc, key: string) =>
+  (approvalIn(doc, key)?.get('decisions') as Y.Map<unknown> | undefined)?.toJSON() as
+    Record<string, Record<string, unknown>> | undefined;
 
 /** The state document as Postgres has it (snapshot and log), as an instance loading it would build it. */
 async function storedState(): Promise<Y.Doc> {
@@ -67,12 +83,21 @@ async function storedState(): Promise<Y.Doc> {
 
 /** Starts an execution that waits at a gate needing two approvals; its id. */
 async function waitingExecution(): Promise<string> {
-  const recipe = await api('POST', `/v1/workspaces/${team.workspaceId}/recipes`, team.owner.secret, { yaml: `name: gate-${crypto.randomUUID()}\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship?", quorum: 2 }\n` });
+  const recipe = await api('POST', `/v1/workspaces/${team.workspaceId}/recipes`, team.owner.secret, {
+    yaml: `name: gate-${crypto.randomUUID()}\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship?", quorum: 2 }\n`,
+  });
   expect(recipe.status, JSON.stringify(recipe.body)).toBe(201);
-  const started = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, team.owner.secret, { dashboardId: team.dashboardId });
+  const started = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, team.owner.secret, {
+    dashboardId: team.dashboardId,
+  });
   expect(started.status, JSON.stringify(started.body)).toBe(201);
   const id = started.body.id as string;
-  await eventually(async () => ((await api('GET', `/v1/executions/${id}`, team.viewer.secret)).body.status === 'waiting' ? true : undefined), 15_000, 'the gate waiting');
+  await eventually(
+    async () =>
+      (await api('GET', `/v1/executions/${id}`, team.viewer.secret)).body.status === 'waiting' ? true : undefined,
+    15_000,
+    'the gate waiting',
+  );
   return id;
 }
 
@@ -87,12 +112,22 @@ describe("a dashboard's server-owned state", () => {
     expect(forger.dashboard.scope()).toBe('read-write');
     expect(forger.state.scope()).toBe('readonly');
     expect(observer.scope()).toBe('readonly');
-    await eventually(() => executionIn(forger.state.doc, id)?.status === 'waiting' && approvalIn(observer.doc, key)?.get('status') === 'waiting', 10_000, 'the execution shown waiting');
+    await eventually(
+      () =>
+        executionIn(forger.state.doc, id)?.status === 'waiting' &&
+        approvalIn(observer.doc, key)?.get('status') === 'waiting',
+      10_000,
+      'the execution shown waiting',
+    );
 
     const invented = crypto.randomUUID();
     forger.state.doc.transact(() => {
-      forger.state.doc.getMap<Shown>('executions').set(id, { ...(executionIn(forger.state.doc, id) as Shown), status: 'succeeded' });
-      forger.state.doc.getMap<Shown>('executions').set(invented, { ...(executionIn(forger.state.doc, id) as Shown), status: 'succeeded' });
+      forger.state.doc
+        .getMap<Shown>('executions')
+        .set(id, { ...(executionIn(forger.state.doc, id) as Shown), status: 'succeeded' });
+      forger.state.doc
+        .getMap<Shown>('executions')
+        .set(invented, { ...(executionIn(forger.state.doc, id) as Shown), status: 'succeeded' });
       (approvalIn(forger.state.doc, key) as Y.Map<unknown>).set('status', 'approved');
       forger.state.doc.getMap('sessions').set('forged-session', { status: 'ready' });
     });
@@ -101,8 +136,15 @@ describe("a dashboard's server-owned state", () => {
 
     // A later genuine server write: the owner approves through the API (one of two approvals). Once
     // the observer sees that, it has everything the server applied before it.
-    expect((await api('POST', `/v1/executions/${id}/steps/gate/approve`, team.owner.secret, { comment: 'one of two' })).status).toBe(200);
-    await eventually(() => decisionsIn(observer.doc, key)?.[team.owner.userId]?.approved === true, 10_000, "the owner's decision shown");
+    expect(
+      (await api('POST', `/v1/executions/${id}/steps/gate/approve`, team.owner.secret, { comment: 'one of two' }))
+        .status,
+    ).toBe(200);
+    await eventually(
+      () => decisionsIn(observer.doc, key)?.[team.owner.userId]?.approved === true,
+      10_000,
+      "the owner's decision shown",
+    );
     expect(executionIn(observer.doc, id)?.status).toBe('waiting');
     expect(approvalIn(observer.doc, key)?.get('status')).toBe('waiting');
     expect(executionIn(observer.doc, invented)).toBeUndefined();
@@ -115,7 +157,11 @@ describe("a dashboard's server-owned state", () => {
     expect(shown.body.steps.gate.status).toBe('waiting');
 
     // Stored: what an instance loading the document builds, and what a newcomer gets.
-    await eventually(async () => (decisionsIn(await storedState(), key)?.[team.owner.userId] === undefined ? undefined : true), 10_000, "the owner's decision stored");
+    await eventually(
+      async () => (decisionsIn(await storedState(), key)?.[team.owner.userId] === undefined ? undefined : true),
+      10_000,
+      "the owner's decision stored",
+    );
     const stored = await storedState();
     expect(executionIn(stored, id)?.status).toBe('waiting');
     expect(approvalIn(stored, key)?.get('status')).toBe('waiting');
@@ -138,7 +184,11 @@ describe("a dashboard's server-owned state", () => {
     const observer = track(connectClient(baton.url, team.dashboardId, { token: team.viewer.secret, state: true }));
     const editor = track(connectDashboard(baton.url, team.dashboardId, { token: team.editor.secret }));
     for (const client of [observer, editor.state, editor.dashboard]) await synced(client);
-    await eventually(() => approvalIn(observer.doc, key)?.get('status') === 'waiting', 10_000, 'the approval shown waiting');
+    await eventually(
+      () => approvalIn(observer.doc, key)?.get('status') === 'waiting',
+      10_000,
+      'the approval shown waiting',
+    );
 
     // Under the other editor's id, a rejection that would fail the execution if it counted.
     const decisions = editor.dashboard.doc.getMap<Y.Map<unknown>>('decisions');
@@ -148,19 +198,39 @@ describe("a dashboard's server-owned state", () => {
     await eventually(() => editor.dashboard.provider.unsyncedChanges === 0, 10_000, 'the entry stored');
     // Then their own approval, and the owner's through the API: two approvals ship it.
     entries.set(team.editor.userId, { approved: true, comment: 'from the dashboard' });
-    const mine = await eventually(() => decisionsIn(observer.doc, key)?.[team.editor.userId], 10_000, "the editor's decision shown");
-    expect(mine).toEqual({ approved: true, comment: 'from the dashboard', at: expect.any(Number), name: 'Edith Editor', email: 'editor@example.com' });
+    const mine = await eventually(
+      () => decisionsIn(observer.doc, key)?.[team.editor.userId],
+      10_000,
+      "the editor's decision shown",
+    );
+    expect(mine).toEqual({
+      approved: true,
+      comment: 'from the dashboard',
+      at: expect.any(Number),
+      name: 'Edith Editor',
+      email: 'editor@example.com',
+    });
     expect(decisionsIn(observer.doc, key)?.[other.userId]).toBeUndefined();
     expect(approvalIn(observer.doc, key)?.get('status')).toBe('waiting');
-    expect((await api('GET', `/v1/executions/${id}`, team.viewer.secret)).body.steps.gate.decisions).toEqual([expect.objectContaining({ userId: team.editor.userId, approved: true, comment: 'from the dashboard' })]);
+    expect((await api('GET', `/v1/executions/${id}`, team.viewer.secret)).body.steps.gate.decisions).toEqual([
+      expect.objectContaining({ userId: team.editor.userId, approved: true, comment: 'from the dashboard' }),
+    ]);
 
     expect((await api('POST', `/v1/executions/${id}/steps/gate/approve`, team.owner.secret)).status).toBe(200);
-    await eventually(() => executionIn(observer.doc, id)?.status === 'succeeded', 15_000, 'the execution shown succeeded');
+    await eventually(
+      () => executionIn(observer.doc, id)?.status === 'succeeded',
+      15_000,
+      'the execution shown succeeded',
+    );
     expect(approvalIn(observer.doc, key)?.get('status')).toBe('approved');
     const finished = await api('GET', `/v1/executions/${id}`, team.viewer.secret);
     expect(finished.body.status).toBe('succeeded');
-    expect(finished.body.steps.gate.decisions.map((d: { userId: string }) => d.userId).sort()).toEqual([team.editor.userId, team.owner.userId].sort());
-    expect(Object.keys(decisionsIn(observer.doc, key) ?? {}).sort()).toEqual([team.editor.userId, team.owner.userId].sort());
+    expect(finished.body.steps.gate.decisions.map((d: { userId: string }) => d.userId).sort()).toEqual(
+      [team.editor.userId, team.owner.userId].sort(),
+    );
+    expect(Object.keys(decisionsIn(observer.doc, key) ?? {}).sort()).toEqual(
+      [team.editor.userId, team.owner.userId].sort(),
+    );
     // Closed, the approval's entry leaves the dashboard document's `decisions` (applied or refused by now).
     await eventually(() => !decisions.has(key), 10_000, "the closed approval's decisions cleared");
   }, 90_000);
@@ -176,8 +246,13 @@ describe("a dashboard's server-owned state", () => {
     // The membership goes: both documents are closed (Hocuspocus closes the document, not the
     // socket: the provider's close event carries the reason).
     const closed: Record<'state' | 'dashboard', string[]> = { state: [], dashboard: [] };
-    for (const part of ['state', 'dashboard'] as const) viewer[part].provider.on('close', ({ event }: { event: { reason: string } }) => closed[part].push(event.reason));
+    for (const part of ['state', 'dashboard'] as const)
+      viewer[part].provider.on('close', ({ event }: { event: { reason: string } }) => closed[part].push(event.reason));
     await removeDashboardMember(baton.ctx, sessionPrincipal(team.owner.userId), team.dashboardId, other.userId, 'test');
-    await eventually(() => closed.state.includes('access revoked') && closed.dashboard.includes('access revoked'), 10_000, 'both documents closed');
+    await eventually(
+      () => closed.state.includes('access revoked') && closed.dashboard.includes('access revoked'),
+      10_000,
+      'both documents closed',
+    );
   }, 60_000);
 });

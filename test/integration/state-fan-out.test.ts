@@ -39,8 +39,15 @@ beforeAll(async () => {
   db = createDatabase({ url: database.url, poolMax: 4, logger: silentLogger });
   const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url }));
   const made = await bootstrapToken(ctx, { email: 'fan-out@example.com', workspaceName: 'Fan-out' });
-  dashboardId = (await createDashboard(ctx, sessionPrincipal(made.user.id), made.workspace?.id ?? '', { name: 'Board' }, 'setup')).id;
-  const access: RealtimeAccess = { principal: sessionPrincipal(made.user.id), sessionId: undefined, readOnly: false, user: { name: null, email: null } };
+  dashboardId = (
+    await createDashboard(ctx, sessionPrincipal(made.user.id), made.workspace?.id ?? '', { name: 'Board' }, 'setup')
+  ).id;
+  const access: RealtimeAccess = {
+    principal: sessionPrincipal(made.user.id),
+    sessionId: undefined,
+    readOnly: false,
+    user: { name: null, email: null },
+  };
   const stored = createDocumentStore(db);
   const store: DocumentStore = {
     ...stored,
@@ -49,9 +56,18 @@ beforeAll(async () => {
       return stored.append(updates, projections);
     },
   };
-  realtime = new HocuspocusRealtime({ admit: async () => access, store, log: new DocumentLog(store, { windowMs: 5, logger: silentLogger }), logger: silentLogger, compactAfterMs: 60_000, compactAtMostMs: 600_000 });
+  realtime = new HocuspocusRealtime({
+    admit: async () => access,
+    store,
+    log: new DocumentLog(store, { windowMs: 5, logger: silentLogger }),
+    logger: silentLogger,
+    compactAfterMs: 60_000,
+    compactAtMostMs: 600_000,
+  });
   server = createServer();
-  new WebSocketServer({ server }).on('connection', (socket, request) => bridgeNodeSocket(realtime, socket, new Request(`http://127.0.0.1${request.url ?? '/'}`), silentLogger));
+  new WebSocketServer({ server }).on('connection', (socket, request) =>
+    bridgeNodeSocket(realtime, socket, new Request(`http://127.0.0.1${request.url ?? '/'}`), silentLogger),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }, 60_000);
@@ -75,10 +91,18 @@ describe("a state document's fan-out", () => {
 
     let release: () => void = () => undefined;
     hold = new Promise<void>((resolve) => (release = resolve));
-    const stateWrite = changeDocument({ realtime }, stateDocumentName(dashboardId), (doc) => doc.getMap('executions').set('e1', { status: 'running' }));
-    const dashboardWrite = changeDocument({ realtime }, dashboardId, (doc) => doc.getMap('notes').set('n1', 'shared at once'));
+    const stateWrite = changeDocument({ realtime }, stateDocumentName(dashboardId), (doc) =>
+      doc.getMap('executions').set('e1', { status: 'running' }),
+    );
+    const dashboardWrite = changeDocument({ realtime }, dashboardId, (doc) =>
+      doc.getMap('notes').set('n1', 'shared at once'),
+    );
     // The dashboard document's clients get the write at once (they send back what the server lacks).
-    await eventually(() => dashboard.doc.getMap('notes').get('n1') === 'shared at once', 10_000, 'the dashboard write shared');
+    await eventually(
+      () => dashboard.doc.getMap('notes').get('n1') === 'shared at once',
+      10_000,
+      'the dashboard write shared',
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(state.doc.getMap('executions').has('e1')).toBe(false);
 

@@ -18,16 +18,43 @@ let viewer: Member;
 let workspaceId: string;
 let dashboardId: string;
 
-const api = (method: string, path: string, token: string, body?: unknown) => callApi(baton.url, method, path, token, body);
+const api = (method: string, path: string, token: string, body?: unknown) =>
+  callApi(baton.url, method, path, token, body);
 
-type Step = { status: string; attempt: number; output: unknown; error: string | null; childExecutionId?: string | null };
-type Execution = { id: string; status: string; reason: string | null; recipeId: string; recipeVersion: number; dashboardId: string; createdBy: string | null; steps: Record<string, Step>; parent?: { executionId: string; stepId: string; attempt: number; depth: number } | null; pinned?: Record<string, { recipeId: string; version: number }> };
+type Step = {
+  status: string;
+  attempt: number;
+  output: unknown;
+  error: string | null;
+  childExecutionId?: string | null;
+};
+type Execution = {
+  id: string;
+  status: string;
+  reason: string | null;
+  recipeId: string;
+  recipeVersion: number;
+  dashboardId: string;
+  createdBy: string | null;
+  steps: Record<string, Step>;
+  parent?: { executionId: string; stepId: string; attempt: number; depth: number } | null;
+  pinned?: Record<string, { recipeId: string; version: number }>;
+};
 
 beforeAll(async () => {
   database = await createTestDatabase();
   baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
   ({ owner, editor, viewer, workspaceId, dashboardId } = await createTeam(baton, 'Nesting'));
-  expect((await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, owner.secret, { name: 'coder', model: 'test-model', tools: ['git'], promptTemplate: '${prompt}' })).status).toBe(201);
+  expect(
+    (
+      await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, owner.secret, {
+        name: 'coder',
+        model: 'test-model',
+        tools: ['git'],
+        promptTemplate: '${prompt}',
+      })
+    ).status,
+  ).toBe(201);
 });
 afterAll(async () => {
   await baton.close();
@@ -44,21 +71,44 @@ async function start(recipeId: string, inputs: Record<string, unknown> = {}): Pr
   expect(started.status, JSON.stringify(started.body)).toBe(201);
   return started.body.id as string;
 }
-const execution = async (id: string): Promise<Execution> => (await api('GET', `/v1/executions/${id}`, viewer.secret)).body as Execution;
+const execution = async (id: string): Promise<Execution> =>
+  (await api('GET', `/v1/executions/${id}`, viewer.secret)).body as Execution;
 const until = (id: string, check: (e: Execution) => boolean, what: string, timeoutMs = 20_000) =>
-  eventually(async () => {
-    const found = await execution(id);
-    return check(found) ? found : undefined;
-  }, timeoutMs, what);
+  eventually(
+    async () => {
+      const found = await execution(id);
+      return check(found) ? found : undefined;
+    },
+    timeoutMs,
+    what,
+  );
 const settled = (id: string, status: string) => until(id, (e) => e.status === status, `execution ${status}`);
 /** The child the parent's step runs now (GET shows it on the step once it started). */
-const childOf = async (parentId: string, stepId: string, attempt = 1): Promise<string> => (await until(parentId, (e) => e.steps[stepId]?.attempt === attempt && typeof e.steps[stepId]?.childExecutionId === 'string', `the child of ${stepId}/${attempt}`)).steps[stepId]?.childExecutionId as string;
-const children = async (parentId: string): Promise<Array<{ id: string; status: string; origin: { kind: string; id: string | null } }>> => {
-  const page = await api('GET', `/v1/workspaces/${workspaceId}/executions?origin=parent&originId=${parentId}`, viewer.secret);
+const childOf = async (parentId: string, stepId: string, attempt = 1): Promise<string> =>
+  (
+    await until(
+      parentId,
+      (e) => e.steps[stepId]?.attempt === attempt && typeof e.steps[stepId]?.childExecutionId === 'string',
+      `the child of ${stepId}/${attempt}`,
+    )
+  ).steps[stepId]?.childExecutionId as string;
+const children = async (
+  parentId: string,
+): Promise<Array<{ id: string; status: string; origin: { kind: string; id: string | null } }>> => {
+  const page = await api(
+    'GET',
+    `/v1/workspaces/${workspaceId}/executions?origin=parent&originId=${parentId}`,
+    viewer.secret,
+  );
   expect(page.status, JSON.stringify(page.body)).toBe(200);
   return page.body.executions;
 };
-const history = async (id: string): Promise<Array<Record<string, unknown>>> => ((await api('GET', `/v1/executions/${id}/events?limit=200`, viewer.secret)).body.events as Array<{ event: Record<string, unknown> }>).map((e) => e.event);
+const history = async (id: string): Promise<Array<Record<string, unknown>>> =>
+  (
+    (await api('GET', `/v1/executions/${id}/events?limit=200`, viewer.secret)).body.events as Array<{
+      event: Record<string, unknown>;
+    }>
+  ).map((e) => e.event);
 
 /** A child that waits for an event named `go`, then says what it was given. */
 const waiter = (name: string) => `
@@ -86,26 +136,57 @@ steps:
   - { id: tell, kind: notify, channel: dashboard, message: "got \${steps.build.output.outputs.make.artifact}" }
 `);
     const parentId = await start(parentRecipe, { name: 'api', n: 2 });
-    const done = await until(parentId, (e) => { if (e.status === 'failed') throw new Error(JSON.stringify(e)); return e.status === 'succeeded'; }, 'succeeded');
+    const done = await until(
+      parentId,
+      (e) => {
+        if (e.status === 'failed') throw new Error(JSON.stringify(e));
+        return e.status === 'succeeded';
+      },
+      'succeeded',
+    );
     const childId = done.steps.build?.childExecutionId as string;
-    expect(done.steps.build?.output).toMatchObject({ executionId: childId, status: 'succeeded', summary: 'built api', outputs: { make: { artifact: 'api-many' } } });
+    expect(done.steps.build?.output).toMatchObject({
+      executionId: childId,
+      status: 'succeeded',
+      summary: 'built api',
+      outputs: { make: { artifact: 'api-many' } },
+    });
     expect(done.steps.tell?.output).toEqual({ message: 'got api-many' });
 
     // The child: in the parent's dashboard, started by the parent's starter, says who its parent is.
     const child = await execution(childId);
-    expect(child).toMatchObject({ status: 'succeeded', dashboardId, createdBy: editor.userId, parent: { executionId: parentId, stepId: 'build', attempt: 1, depth: 1 } });
-    expect((await children(parentId)).map((c) => [c.id, c.origin])).toEqual([[childId, { kind: 'parent', id: parentId }]]);
+    expect(child).toMatchObject({
+      status: 'succeeded',
+      dashboardId,
+      createdBy: editor.userId,
+      parent: { executionId: parentId, stepId: 'build', attempt: 1, depth: 1 },
+    });
+    expect((await children(parentId)).map((c) => [c.id, c.origin])).toEqual([
+      [childId, { kind: 'parent', id: parentId }],
+    ]);
 
     // The parent's history: the child started (its id), then the step completed with its outcome.
     const events = await history(parentId);
-    expect(events.find((e) => e.type === 'child.started')).toMatchObject({ stepId: 'build', attempt: 1, childExecutionId: childId });
-    expect(events.find((e) => e.type === 'step.completed' && e.stepId === 'build')?.output).toMatchObject({ executionId: childId, status: 'succeeded' });
+    expect(events.find((e) => e.type === 'child.started')).toMatchObject({
+      stepId: 'build',
+      attempt: 1,
+      childExecutionId: childId,
+    });
+    expect(events.find((e) => e.type === 'step.completed' && e.stepId === 'build')?.output).toMatchObject({
+      executionId: childId,
+      status: 'succeeded',
+    });
 
     // The dashboard shows it: the parent's step entry names the child, and the child has an entry of its own.
     const browser = connectDashboard(baton.url, dashboardId, { token: viewer.secret });
     try {
       const entries = browser.state.doc.getMap<{ steps: Record<string, { childExecutionId?: string }> }>('executions');
-      await eventually(() => (entries.get(parentId)?.steps.build?.childExecutionId === childId && entries.has(childId) ? true : undefined), 15_000, 'the child in the dashboard');
+      await eventually(
+        () =>
+          entries.get(parentId)?.steps.build?.childExecutionId === childId && entries.has(childId) ? true : undefined,
+        15_000,
+        'the child in the dashboard',
+      );
     } finally {
       browser.destroy();
     }
@@ -125,7 +206,9 @@ steps:
     const parentId = await start(parentRecipe);
     const first = await childOf(parentId, 'sub', 1);
     await until(first, (e) => e.status === 'waiting', 'the first child waits for its approval');
-    expect((await api('POST', `/v1/executions/${first}/steps/ok/reject`, editor.secret, { comment: 'no' })).status).toBe(200);
+    expect(
+      (await api('POST', `/v1/executions/${first}/steps/ok/reject`, editor.secret, { comment: 'no' })).status,
+    ).toBe(200);
     const second = await childOf(parentId, 'sub', 2);
     expect(second).not.toBe(first);
     expect((await execution(first)).status).toBe('failed');
@@ -166,12 +249,15 @@ steps:
     await until(childId, (e) => e.status === 'paused', 'the child paused');
     expect((await api('POST', `/v1/executions/${parentId}/resume`, editor.secret)).status).toBe(200);
     await until(childId, (e) => e.status === 'waiting', 'the child resumed');
-    expect((await api('POST', `/v1/executions/${parentId}/cancel`, editor.secret, { reason: 'enough' })).status).toBe(200);
+    expect((await api('POST', `/v1/executions/${parentId}/cancel`, editor.secret, { reason: 'enough' })).status).toBe(
+      200,
+    );
     const cancelled = await until(childId, (e) => e.status === 'cancelled', 'the child cancelled');
     expect(cancelled.reason).toContain(`parent execution ${parentId}`);
     // The child's history says the parent caused each.
     const events = await history(childId);
-    for (const type of ['execution.paused', 'execution.resumed', 'execution.cancelled']) expect(events.find((e) => e.type === type)?.cause, type).toEqual({ executionId: parentId, stepId: 'sub' });
+    for (const type of ['execution.paused', 'execution.resumed', 'execution.cancelled'])
+      expect(events.find((e) => e.type === type)?.cause, type).toEqual({ executionId: parentId, stepId: 'sub' });
     expect((await execution(parentId)).status).toBe('cancelled');
   });
 
@@ -215,11 +301,13 @@ steps:
 `);
     const parentId = await start(parentRecipe);
     expect((await execution(parentId)).pinned).toEqual({ sub: { recipeId: childRecipe, version: 1 } });
-    const v2 = await api('PUT', `/v1/recipes/${childRecipe}`, owner.secret, { yaml: `
+    const v2 = await api('PUT', `/v1/recipes/${childRecipe}`, owner.secret, {
+      yaml: `
 name: pinned-child
 steps:
   - { id: other, kind: notify, channel: dashboard, message: "version two" }
-` });
+`,
+    });
     expect(v2.status, JSON.stringify(v2.body)).toBe(200);
     expect((await api('POST', `/v1/executions/${parentId}/events`, editor.secret, { name: 'start' })).status).toBe(200);
     const childId = await childOf(parentId, 'sub');
@@ -244,12 +332,31 @@ steps:
     const parentId = await start(parentRecipe);
     const childId = await childOf(parentId, 'sub');
     // The same start job twice more, as pg-boss delivers one whose completion was not recorded.
-    const job = { kind: 'start_child', key: `${parentId}/sub/1`, stepId: 'sub', attempt: 1, recipeId: childRecipe, version: 1, inputs: {}, executionId: parentId };
-    await sql`insert into job_outbox (topic, data) values ('orchestrator.start_child', ${JSON.stringify(job)}::jsonb), ('orchestrator.start_child', ${JSON.stringify(job)}::jsonb)`.execute(baton.db);
-    await eventually(async () => {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pgboss.job where name = 'orchestrator.start_child' and data->>'executionId' = ${parentId} and state = 'completed'`.execute(baton.db);
-      return (rows[0]?.n ?? 0) >= 3 ? true : undefined;
-    }, 20_000, 'the start jobs done');
+    const job = {
+      kind: 'start_child',
+      key: `${parentId}/sub/1`,
+      stepId: 'sub',
+      attempt: 1,
+      recipeId: childRecipe,
+      version: 1,
+      inputs: {},
+      executionId: parentId,
+    };
+    await sql`insert into job_outbox (topic, data) values ('orchestrator.start_child', ${JSON.stringify(job)}::jsonb), ('orchestrator.start_child', ${JSON.stringify(job)}::jsonb)`.execute(
+      baton.db,
+    );
+    await eventually(
+      async () => {
+        const { rows } = await sql<{
+          n: number;
+        }>`select count(*)::int as n from pgboss.job where name = 'orchestrator.start_child' and data->>'executionId' = ${parentId} and state = 'completed'`.execute(
+          baton.db,
+        );
+        return (rows[0]?.n ?? 0) >= 3 ? true : undefined;
+      },
+      20_000,
+      'the start jobs done',
+    );
     expect((await children(parentId)).map((c) => c.id)).toEqual([childId]);
     expect((await history(parentId)).filter((e) => e.type === 'child.started')).toHaveLength(1);
     expect((await api('POST', `/v1/executions/${childId}/events`, editor.secret, { name: 'go' })).status).toBe(200);
@@ -267,11 +374,13 @@ name: pong
 steps:
   - { id: back, kind: recipe, recipe: ping }
 `);
-    const updated = await api('PUT', `/v1/recipes/${a}`, owner.secret, { yaml: `
+    const updated = await api('PUT', `/v1/recipes/${a}`, owner.secret, {
+      yaml: `
 name: ping
 steps:
   - { id: there, kind: recipe, recipe: pong }
-` });
+`,
+    });
     expect(updated.status, JSON.stringify(updated.body)).toBe(200);
     const top = await start(a);
     const failed = await settled(top, 'failed');
@@ -290,7 +399,10 @@ steps:
 
 describe('checks when a recipe is saved', () => {
   const refused = async (yaml: string, recipeId?: string) => {
-    const res = recipeId === undefined ? await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, { yaml }) : await api('PUT', `/v1/recipes/${recipeId}`, owner.secret, { yaml });
+    const res =
+      recipeId === undefined
+        ? await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, { yaml })
+        : await api('PUT', `/v1/recipes/${recipeId}`, owner.secret, { yaml });
     expect(res.status, JSON.stringify(res.body)).toBe(400);
     return (res.body.error.details.issues as Array<{ path: string; message: string }>).map((i) => [i.path, i.message]);
   };
@@ -302,11 +414,13 @@ inputs: { size: { type: number }, label: { type: string, default: "x" } }
 steps:
   - { id: a, kind: notify, channel: dashboard, message: hi }
 `);
-    expect(await refused(`
+    expect(
+      await refused(`
 name: p1
 steps:
   - { id: a, kind: recipe, recipe: no-such-recipe }
-`)).toEqual([['steps.0.recipe', 'there is no recipe "no-such-recipe" in this workspace']]);
+`),
+    ).toEqual([['steps.0.recipe', 'there is no recipe "no-such-recipe" in this workspace']]);
     const issues = await refused(`
 name: p2
 steps:
@@ -321,37 +435,53 @@ steps:
     ]);
     const archived = await createRecipe(waiter('old'));
     expect((await api('POST', `/v1/recipes/${archived}/archive`, owner.secret)).status).toBe(200);
-    expect(await refused(`
+    expect(
+      await refused(`
 name: p3
 steps:
   - { id: par, kind: parallel, branches: [ { steps: [ { id: x, kind: recipe, recipe: old } ] }, { steps: [ { id: y, kind: recipe, recipe: "${archived}" } ] } ] }
-`)).toEqual([
+`),
+    ).toEqual([
       ['steps.0.branches.0.steps.0.recipe', 'the recipe "old" is archived; restore it first'],
       ['steps.0.branches.1.steps.0.recipe', 'the recipe "old" is archived; restore it first'],
     ]);
     const self = await createRecipe(waiter('selfish'));
-    expect(await refused(`
+    expect(
+      await refused(
+        `
 name: selfish
 steps:
   - { id: me, kind: recipe, recipe: "${self}" }
-`, self)).toEqual([['steps.0.recipe', 'a recipe cannot run itself']]);
-    expect(await refused(`
+`,
+        self,
+      ),
+    ).toEqual([['steps.0.recipe', 'a recipe cannot run itself']]);
+    expect(
+      await refused(
+        `
 name: selfish
 steps:
   - { id: me, kind: recipe, recipe: selfish }
-`, self)).toEqual([['steps.0.recipe', 'a recipe cannot run itself']]);
+`,
+        self,
+      ),
+    ).toEqual([['steps.0.recipe', 'a recipe cannot run itself']]);
   });
 
   it('cannot reference a recipe of another workspace, by id or by name', async () => {
     const stranger = await bootstrapToken(baton.ctx, { email: 'stranger@example.com', workspaceName: 'Elsewhere' });
-    const theirs = await api('POST', `/v1/workspaces/${stranger.workspace?.id}/recipes`, stranger.secret, { yaml: waiter('secret-recipe') });
+    const theirs = await api('POST', `/v1/workspaces/${stranger.workspace?.id}/recipes`, stranger.secret, {
+      yaml: waiter('secret-recipe'),
+    });
     expect(theirs.status).toBe(201);
-    expect(await refused(`
+    expect(
+      await refused(`
 name: peek
 steps:
   - { id: a, kind: recipe, recipe: "${theirs.body.id}" }
   - { id: b, kind: recipe, recipe: secret-recipe }
-`)).toEqual([
+`),
+    ).toEqual([
       ['steps.0.recipe', `there is no recipe "${theirs.body.id}" in this workspace`],
       ['steps.1.recipe', 'there is no recipe "secret-recipe" in this workspace'],
     ]);

@@ -31,14 +31,23 @@ const hour = 3_600_000;
 describe('terminal tokens and their keys', () => {
   it('rotates the signing key, keeps the old one published while its tokens live, then drops it', async () => {
     const clock = { at: Date.parse('2026-11-25T00:00:00Z'), now: () => new Date(clock.at) };
-    const signer = new JoseTokenSigner({ store: createSigningKeyStore(db, sealer), clock, issuer: 'https://baton.example.com', rotateAfterMs: 24 * hour });
+    const signer = new JoseTokenSigner({
+      store: createSigningKeyStore(db, sealer),
+      clock,
+      issuer: 'https://baton.example.com',
+      rotateAfterMs: 24 * hour,
+    });
     const first = await signer.sign({ subject: 'u1', audience: 'sandbox:a' }, 3_600);
     // Capped at five minutes whatever was asked.
     expect(first.expiresAt.getTime() - clock.at).toBe(300_000);
     const keysThen = await signer.jwks();
     expect(keysThen.keys).toHaveLength(1);
     const verify = async (token: string, jwks: Awaited<ReturnType<typeof signer.jwks>>, at: number) =>
-      jwtVerify(token, createLocalJWKSet(jwks as never), { issuer: 'https://baton.example.com', audience: 'sandbox:a', currentDate: new Date(at) });
+      jwtVerify(token, createLocalJWKSet(jwks as never), {
+        issuer: 'https://baton.example.com',
+        audience: 'sandbox:a',
+        currentDate: new Date(at),
+      });
     expect((await verify(first.token, keysThen, clock.at)).payload.sub).toBe('u1');
     await expect(verify(first.token, keysThen, clock.at + 301_000)).rejects.toThrow();
 
@@ -59,16 +68,30 @@ describe('terminal tokens and their keys', () => {
 
   it('keeps the private keys sealed: no private part in clear in the table, and a fresh signer opens them', async () => {
     const clock = { now: () => new Date() };
-    const signer = new JoseTokenSigner({ store: createSigningKeyStore(db, sealer), clock, issuer: 'https://baton.example.com', rotateAfterMs: 24 * hour });
+    const signer = new JoseTokenSigner({
+      store: createSigningKeyStore(db, sealer),
+      clock,
+      issuer: 'https://baton.example.com',
+      rotateAfterMs: 24 * hour,
+    });
     const { token } = await signer.sign({ subject: 'u3', audience: 'sandbox:b' }, 60);
     const [stored] = await createSigningKeyStore(db, sealer).unexpired(clock.now());
     const privateJwk = await stored?.privateJwk();
     expect(typeof privateJwk?.d).toBe('string');
-    const rows = await db.selectFrom('signing_keys').selectAll().where('kid', '=', stored?.kid ?? '').execute();
+    const rows = await db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .where('kid', '=', stored?.kid ?? '')
+      .execute();
     expect(JSON.stringify(rows)).not.toContain(privateJwk?.d as string);
     expect(rows[0]).toMatchObject({ private_jwk: null, private_jwk_sealed: { keyId: 'test' } });
     // Another instance (its own signer and cache) signs with the same key.
-    const other = new JoseTokenSigner({ store: createSigningKeyStore(db, sealer), clock, issuer: 'https://baton.example.com', rotateAfterMs: 24 * hour });
+    const other = new JoseTokenSigner({
+      store: createSigningKeyStore(db, sealer),
+      clock,
+      issuer: 'https://baton.example.com',
+      rotateAfterMs: 24 * hour,
+    });
     const kidOf = (t: string) => (JSON.parse(atob(t.split('.')[0] ?? '')) as { kid: string }).kid;
     expect(kidOf((await other.sign({ subject: 'u4', audience: 'sandbox:b' }, 60)).token)).toBe(kidOf(token));
     expect(kidOf(token)).toBe(stored?.kid);

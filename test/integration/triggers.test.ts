@@ -27,24 +27,47 @@ let workspaceId: string;
 let dashboardId: string;
 let deployRecipeId: string;
 
-const api = (method: string, path: string, token: string, body?: unknown) => callApi(baton.url, method, path, token, body);
-const deployYaml = 'name: deploy\ninputs: { branch: { type: string }, repo: { type: string } }\nsteps:\n  - { id: gate, kind: approval, prompt: "Deploy ${inputs.branch} of ${inputs.repo}?" }\n';
+const api = (method: string, path: string, token: string, body?: unknown) =>
+  callApi(baton.url, method, path, token, body);
+const deployYaml =
+  'name: deploy\ninputs: { branch: { type: string }, repo: { type: string } }\nsteps:\n  - { id: gate, kind: approval, prompt: "Deploy ${inputs.branch} of ${inputs.repo}?" }\n';
 
 beforeAll(async () => {
   database = await createTestDatabase();
   gitHub = await startGitHubStandIn();
-  gitHub.addInstallation({ id: 42, account: { login: 'acme' }, repositories: ['app', 'other'], permissions: { contents: 'read', metadata: 'read' } });
-  baton = await startTestApp(database.url, { BATON_GITHUB_API_URL: gitHub.url, BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
+  gitHub.addInstallation({
+    id: 42,
+    account: { login: 'acme' },
+    repositories: ['app', 'other'],
+    permissions: { contents: 'read', metadata: 'read' },
+  });
+  baton = await startTestApp(database.url, {
+    BATON_GITHUB_API_URL: gitHub.url,
+    BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
+  });
   const made = await bootstrapToken(baton.ctx, { email: 'owner@example.com', workspaceName: 'Hooks' });
   owner = { secret: made.secret, userId: made.user.id };
   workspaceId = made.workspace?.id ?? '';
   // Deliveries of installation 42 belong to this workspace and are checked with the stored secret.
-  const connected = await api('POST', `/v1/workspaces/${workspaceId}/integrations/github`, owner.secret, { appId: gitHub.appId, privateKey: gitHub.privateKeyPem, webhookSecret: githubSecret, installationId: 42 });
+  const connected = await api('POST', `/v1/workspaces/${workspaceId}/integrations/github`, owner.secret, {
+    appId: gitHub.appId,
+    privateKey: gitHub.privateKeyPem,
+    webhookSecret: githubSecret,
+    installationId: 42,
+  });
   expect(connected.status, JSON.stringify(connected.body)).toBe(201);
-  dashboardId = (await createDashboard(baton.ctx, sessionPrincipal(owner.userId), workspaceId, { name: 'Deploys' }, 'setup')).id;
+  dashboardId = (
+    await createDashboard(baton.ctx, sessionPrincipal(owner.userId), workspaceId, { name: 'Deploys' }, 'setup')
+  ).id;
   for (const role of ['editor', 'viewer'] as const) {
     const person = await bootstrapToken(baton.ctx, { email: `${role}@example.com` });
-    await setMember(baton.ctx, sessionPrincipal(owner.userId), workspaceId, { email: `${role}@example.com`, role: 'member' }, 'setup');
+    await setMember(
+      baton.ctx,
+      sessionPrincipal(owner.userId),
+      workspaceId,
+      { email: `${role}@example.com`, role: 'member' },
+      'setup',
+    );
     await setDashboardMember(baton.ctx, sessionPrincipal(owner.userId), dashboardId, person.user.id, { role }, 'setup');
     if (role === 'editor') editor = { secret: person.secret, userId: person.user.id };
     else viewer = { secret: person.secret, userId: person.user.id };
@@ -66,7 +89,14 @@ function pushPayload(ref: string, repo = 'acme/app') {
     ref,
     before: '0'.repeat(40),
     after: sha,
-    repository: { id: 1296269, name: repo.split('/')[1], full_name: repo, private: true, owner: { login: repo.split('/')[0] }, default_branch: 'main' },
+    repository: {
+      id: 1296269,
+      name: repo.split('/')[1],
+      full_name: repo,
+      private: true,
+      owner: { login: repo.split('/')[0] },
+      default_branch: 'main',
+    },
     pusher: { name: 'octocat', email: 'octocat@example.com' },
     sender: { login: 'octocat', id: 1 },
     installation: { id: 42 },
@@ -74,26 +104,63 @@ function pushPayload(ref: string, repo = 'acme/app') {
     deleted: false,
     forced: false,
     compare: `https://github.com/${repo}/compare/000000000000...${sha.slice(0, 12)}`,
-    commits: [{ id: sha, message: 'Fix the flaky test', timestamp: '2025-01-02T03:04:05Z', author: { name: 'Octo Cat', username: 'octocat' }, added: [], removed: [], modified: ['src/app.ts'] }],
-    head_commit: { id: sha, message: 'Fix the flaky test', timestamp: '2025-01-02T03:04:05Z', author: { name: 'Octo Cat', username: 'octocat' } },
+    commits: [
+      {
+        id: sha,
+        message: 'Fix the flaky test',
+        timestamp: '2025-01-02T03:04:05Z',
+        author: { name: 'Octo Cat', username: 'octocat' },
+        added: [],
+        removed: [],
+        modified: ['src/app.ts'],
+      },
+    ],
+    head_commit: {
+      id: sha,
+      message: 'Fix the flaky test',
+      timestamp: '2025-01-02T03:04:05Z',
+      author: { name: 'Octo Cat', username: 'octocat' },
+    },
   };
 }
 
 /** Posts a webhook with the exact bytes that were signed. */
-async function postHook(path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: { id?: string; duplicate?: boolean; error?: { code: string; message: string } } }> {
-  const res = await fetch(`${baton.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+async function postHook(
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: { id?: string; duplicate?: boolean; error?: { code: string; message: string } } }> {
+  const res = await fetch(`${baton.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   return { status: res.status, body: (await res.json()) as never };
 }
 
 async function github(event: string, payload: object, delivery: string = crypto.randomUUID()) {
   const body = JSON.stringify(payload);
-  return postHook('/v1/hooks/github', body, { 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': await signHook(githubSecret, body) });
+  return postHook('/v1/hooks/github', body, {
+    'x-github-event': event,
+    'x-github-delivery': delivery,
+    'x-hub-signature-256': await signHook(githubSecret, body),
+  });
 }
 
 /** A generic delivery, signed now over timestamp, delivery id (a fresh one unless given) and body. */
-async function webhook(triggerId: string, secret: string, payload: object, headers: Record<string, string> = {}, nowMs = Date.now()) {
+async function webhook(
+  triggerId: string,
+  secret: string,
+  payload: object,
+  headers: Record<string, string> = {},
+  nowMs = Date.now(),
+) {
   const body = JSON.stringify(payload);
-  const signed = await signWebhook(secret, { body, deliveryId: headers['x-baton-delivery'] ?? crypto.randomUUID(), nowMs });
+  const signed = await signWebhook(secret, {
+    body,
+    deliveryId: headers['x-baton-delivery'] ?? crypto.randomUUID(),
+    nowMs,
+  });
   return postHook(`/v1/hooks/${triggerId}`, body, { ...headers, ...signed });
 }
 
@@ -105,23 +172,40 @@ async function createTrigger(body: object, token = owner.secret) {
 
 /** What the trigger did with the event, once it did something. */
 async function firingOf(triggerId: string, eventId: string) {
-  return eventually(async () => {
-    const res = await api('GET', `/v1/triggers/${triggerId}/events?limit=200`, viewer.secret);
-    const seen = (res.body.events as Array<{ id: string; firing: { outcome: string; executionId: string | null; woke: number | null; reason: string | null } | null }>).find((e) => e.id === eventId);
-    return seen?.firing ?? undefined;
-  }, 10_000, `the firing of ${eventId}`);
+  return eventually(
+    async () => {
+      const res = await api('GET', `/v1/triggers/${triggerId}/events?limit=200`, viewer.secret);
+      const seen = (
+        res.body.events as Array<{
+          id: string;
+          firing: { outcome: string; executionId: string | null; woke: number | null; reason: string | null } | null;
+        }>
+      ).find((e) => e.id === eventId);
+      return seen?.firing ?? undefined;
+    },
+    10_000,
+    `the firing of ${eventId}`,
+  );
 }
 
-const count = async (table: 'inbound_events' | 'trigger_firings' | 'executions') => Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(baton.db)).rows[0]?.n);
+const count = async (table: 'inbound_events' | 'trigger_firings' | 'executions') =>
+  Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(baton.db)).rows[0]?.n);
 const execution = async (id: string) => (await api('GET', `/v1/executions/${id}`, viewer.secret)).body;
 
 describe('GitHub triggers', () => {
   let triggerId: string;
   beforeAll(async () => {
     const trigger = await createTrigger({
-      name: 'deploy main', source: 'github', event: 'push',
+      name: 'deploy main',
+      source: 'github',
+      event: 'push',
       filter: 'event.payload.ref.startsWith("refs/heads/") && event.payload.repository.full_name == "acme/app"',
-      action: { kind: 'start', recipeId: deployRecipeId, dashboardId, inputs: { branch: 'event.payload.ref.substring(11)', repo: 'event.payload.repository.full_name' } },
+      action: {
+        kind: 'start',
+        recipeId: deployRecipeId,
+        dashboardId,
+        inputs: { branch: 'event.payload.ref.substring(11)', repo: 'event.payload.repository.full_name' },
+      },
     });
     expect(trigger.secret).toBeUndefined();
     expect(trigger.hookUrl).toBe(`${baton.url}/v1/hooks/github`);
@@ -145,7 +229,11 @@ describe('GitHub triggers', () => {
     expect(started.createdBy).toBe(owner.userId);
     expect(started.status).toBe('waiting');
 
-    const before = { events: await count('inbound_events'), firings: await count('trigger_firings'), executions: await count('executions') };
+    const before = {
+      events: await count('inbound_events'),
+      firings: await count('trigger_firings'),
+      executions: await count('executions'),
+    };
     const replay = await github('push', payload, delivery);
     expect(replay.status).toBe(200);
     expect(replay.body).toEqual({ id: eventId, duplicate: true });
@@ -158,12 +246,28 @@ describe('GitHub triggers', () => {
   });
 
   it('handling one event several times at once starts one execution', async () => {
-    const deps = { ctx: baton.ctx, triggers: createTriggerStore(baton.db, baton.ctx.credentials.sealer), expressions: createCelExpressions(), logger: silentLogger };
-    const engine = new Engine({ unitOfWork: baton.ctx.unitOfWork, executions: baton.ctx.executions, recipes: baton.ctx.recipes, outbox: { kick: () => undefined }, clock: baton.ctx.clock, expressions: deps.expressions, logger: silentLogger });
+    const deps = {
+      ctx: baton.ctx,
+      triggers: createTriggerStore(baton.db, baton.ctx.credentials.sealer),
+      expressions: createCelExpressions(),
+      logger: silentLogger,
+    };
+    const engine = new Engine({
+      unitOfWork: baton.ctx.unitOfWork,
+      executions: baton.ctx.executions,
+      recipes: baton.ctx.recipes,
+      outbox: { kick: () => undefined },
+      clock: baton.ctx.clock,
+      expressions: deps.expressions,
+      logger: silentLogger,
+    });
     const received = await github('push', pushPayload('refs/heads/race'));
     const before = await count('executions');
     // The server's own job runs too: three handlers race for the same event.
-    await Promise.all([handleInboundEvent({ ...deps, engine }, received.body.id ?? ''), handleInboundEvent({ ...deps, engine }, received.body.id ?? '')]);
+    await Promise.all([
+      handleInboundEvent({ ...deps, engine }, received.body.id ?? ''),
+      handleInboundEvent({ ...deps, engine }, received.body.id ?? ''),
+    ]);
     await handleInboundEvent({ ...deps, engine }, received.body.id ?? '');
     const firing = await firingOf(triggerId, received.body.id ?? '');
     expect(firing.outcome).toBe('started');
@@ -175,8 +279,16 @@ describe('GitHub triggers', () => {
     const before = await count('inbound_events');
     const body = JSON.stringify(pushPayload('refs/heads/main'));
     const headers = { 'x-github-event': 'push', 'x-github-delivery': crypto.randomUUID() };
-    for (const signature of [await signHook('not-the-github-secret', body), await signHook(githubSecret, `${body} `), 'sha256=nothex', undefined]) {
-      const res = await postHook('/v1/hooks/github', body, { ...headers, ...(signature === undefined ? {} : { 'x-hub-signature-256': signature }) });
+    for (const signature of [
+      await signHook('not-the-github-secret', body),
+      await signHook(githubSecret, `${body} `),
+      'sha256=nothex',
+      undefined,
+    ]) {
+      const res = await postHook('/v1/hooks/github', body, {
+        ...headers,
+        ...(signature === undefined ? {} : { 'x-hub-signature-256': signature }),
+      });
       expect(res.status, signature).toBe(401);
       expect(res.body.error?.code).toBe('unauthenticated');
     }
@@ -186,12 +298,23 @@ describe('GitHub triggers', () => {
   it('refuses bodies that are not JSON objects and missing GitHub headers with 400, never 500', async () => {
     for (const body of ['[1,2]', '"text"', 'null']) {
       // Refused before any signature check: a body that is no object names no installation either.
-      const res = await postHook('/v1/hooks/github', body, { 'x-github-event': 'push', 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': await signHook(githubSecret, body) });
+      const res = await postHook('/v1/hooks/github', body, {
+        'x-github-event': 'push',
+        'x-github-delivery': crypto.randomUUID(),
+        'x-hub-signature-256': await signHook(githubSecret, body),
+      });
       expect(res.status, body).toBe(400);
       expect(res.body.error?.message).toContain('must be a JSON object');
     }
     const body = JSON.stringify({ zero: 'a\u0000b', installation: { id: 42 } });
-    expect((await postHook('/v1/hooks/github', body, { 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': await signHook(githubSecret, body) })).body.error?.message).toContain('x-github-event');
+    expect(
+      (
+        await postHook('/v1/hooks/github', body, {
+          'x-github-delivery': crypto.randomUUID(),
+          'x-hub-signature-256': await signHook(githubSecret, body),
+        })
+      ).body.error?.message,
+    ).toContain('x-github-event');
     expect((await github('push', { zero: 'a\u0000b', installation: { id: 42 } })).status).toBe(202);
   });
 
@@ -210,30 +333,59 @@ describe('GitHub triggers', () => {
 
 describe('generic webhook triggers', () => {
   it('start with their own secret, shown once; a repeated delivery id is one delivery', async () => {
-    const trigger = await createTrigger({ name: 'ci', source: 'webhook', action: { kind: 'start', recipeId: deployRecipeId, dashboardId, inputs: { branch: 'event.payload.branch', repo: '"acme/" + event.name' } } });
+    const trigger = await createTrigger({
+      name: 'ci',
+      source: 'webhook',
+      action: {
+        kind: 'start',
+        recipeId: deployRecipeId,
+        dashboardId,
+        inputs: { branch: 'event.payload.branch', repo: '"acme/" + event.name' },
+      },
+    });
     expect(trigger.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(trigger.hookUrl).toBe(`${baton.url}/v1/hooks/${trigger.id}`);
     const shown = await api('GET', `/v1/triggers/${trigger.id}`, owner.secret);
     expect(JSON.stringify(shown.body)).not.toContain(trigger.secret);
-    expect(JSON.stringify((await api('GET', `/v1/workspaces/${workspaceId}/triggers`, owner.secret)).body)).not.toContain(trigger.secret);
+    expect(
+      JSON.stringify((await api('GET', `/v1/workspaces/${workspaceId}/triggers`, owner.secret)).body),
+    ).not.toContain(trigger.secret);
 
-    const received = await webhook(trigger.id, trigger.secret ?? '', { branch: 'feature/x' }, { 'x-baton-event': 'build', 'x-baton-delivery': 'build-1' });
+    const received = await webhook(
+      trigger.id,
+      trigger.secret ?? '',
+      { branch: 'feature/x' },
+      { 'x-baton-event': 'build', 'x-baton-delivery': 'build-1' },
+    );
     expect(received.status).toBe(202);
     const firing = await firingOf(trigger.id, received.body.id ?? '');
     expect(firing.outcome).toBe('started');
     expect((await execution(firing.executionId ?? '')).inputs).toEqual({ branch: 'feature/x', repo: 'acme/build' });
     // The sender retrying the same delivery (signed again, or the very same request) changes nothing.
-    expect((await webhook(trigger.id, trigger.secret ?? '', { branch: 'feature/x' }, { 'x-baton-event': 'build', 'x-baton-delivery': 'build-1' }))).toEqual({ status: 200, body: { id: received.body.id, duplicate: true } });
+    expect(
+      await webhook(
+        trigger.id,
+        trigger.secret ?? '',
+        { branch: 'feature/x' },
+        { 'x-baton-event': 'build', 'x-baton-delivery': 'build-1' },
+      ),
+    ).toEqual({ status: 200, body: { id: received.body.id, duplicate: true } });
 
     // Inputs that do not fit the recipe are recorded as the outcome.
     const wrong = await webhook(trigger.id, trigger.secret ?? '', { branch: 42 }, { 'x-baton-delivery': 'd-42' });
-    expect(await firingOf(trigger.id, wrong.body.id ?? '')).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('inputs.branch') });
+    expect(await firingOf(trigger.id, wrong.body.id ?? '')).toMatchObject({
+      outcome: 'failed',
+      reason: expect.stringContaining('inputs.branch'),
+    });
   });
 
   it('refuse unknown triggers and bad signatures alike with 401, storing nothing', async () => {
     const trigger = await createTrigger({ name: 'quiet', source: 'webhook', action: { kind: 'wake', event: 'never' } });
     const before = await count('inbound_events');
-    for (const [id, secret] of [[trigger.id, 'wrong-secret'], [crypto.randomUUID(), trigger.secret ?? '']] as const) {
+    for (const [id, secret] of [
+      [trigger.id, 'wrong-secret'],
+      [crypto.randomUUID(), trigger.secret ?? ''],
+    ] as const) {
       const res = await webhook(id, secret, { a: 1 });
       expect(res.status).toBe(401);
       expect(res.body.error?.message).toBe('The webhook signature is missing or wrong');
@@ -243,10 +395,22 @@ describe('generic webhook triggers', () => {
   });
 
   it('cannot be replayed: not under a new delivery id, not after the window, not signed over the body alone', async () => {
-    const trigger = await createTrigger({ name: 'replays', source: 'webhook', action: { kind: 'start', recipeId: deployRecipeId, dashboardId, inputs: { branch: 'event.payload.branch', repo: '"acme/app"' } } });
+    const trigger = await createTrigger({
+      name: 'replays',
+      source: 'webhook',
+      action: {
+        kind: 'start',
+        recipeId: deployRecipeId,
+        dashboardId,
+        inputs: { branch: 'event.payload.branch', repo: '"acme/app"' },
+      },
+    });
     const secret = trigger.secret ?? '';
     const body = JSON.stringify({ branch: 'main' });
-    const captured = { 'x-baton-event': 'build', ...(await signWebhook(secret, { body, deliveryId: 'captured-1', nowMs: Date.now() })) };
+    const captured = {
+      'x-baton-event': 'build',
+      ...(await signWebhook(secret, { body, deliveryId: 'captured-1', nowMs: Date.now() })),
+    };
     const first = await postHook(`/v1/hooks/${trigger.id}`, body, captured);
     expect(first.status).toBe(202);
     expect((await firingOf(trigger.id, first.body.id ?? '')).outcome).toBe('started');
@@ -256,17 +420,33 @@ describe('generic webhook triggers', () => {
     expect((await postHook(`/v1/hooks/${trigger.id}`, body, captured)).body.duplicate).toBe(true);
     // The captured request under a fresh delivery id: the signature covers the id.
     const renamed = await postHook(`/v1/hooks/${trigger.id}`, body, { ...captured, 'x-baton-delivery': 'captured-2' });
-    expect(renamed).toMatchObject({ status: 401, body: { error: { message: 'The webhook signature is missing or wrong' } } });
+    expect(renamed).toMatchObject({
+      status: 401,
+      body: { error: { message: 'The webhook signature is missing or wrong' } },
+    });
     // Or with a fresh timestamp: the signature covers it too.
-    const retimed = await postHook(`/v1/hooks/${trigger.id}`, body, { ...captured, 'x-baton-delivery': 'captured-3', 'x-baton-timestamp': String(Math.floor(Date.now() / 1000) + 1) });
+    const retimed = await postHook(`/v1/hooks/${trigger.id}`, body, {
+      ...captured,
+      'x-baton-delivery': 'captured-3',
+      'x-baton-timestamp': String(Math.floor(Date.now() / 1000) + 1),
+    });
     expect(retimed.status).toBe(401);
     // A month-old delivery, correctly signed, is outside the window.
-    const old = await webhook(trigger.id, secret, { branch: 'main' }, { 'x-baton-delivery': 'from-last-month' }, Date.now() - 30 * 86_400_000);
+    const old = await webhook(
+      trigger.id,
+      secret,
+      { branch: 'main' },
+      { 'x-baton-delivery': 'from-last-month' },
+      Date.now() - 30 * 86_400_000,
+    );
     expect(old.status).toBe(401);
     expect(old.body.error?.message).toContain('X-Baton-Timestamp');
     expect((await webhook(trigger.id, secret, { branch: 'main' }, {}, Date.now() + 10 * 60_000)).status).toBe(401);
     // The old scheme (body only, no timestamp) is refused with a pointer to the new one.
-    const bodyOnly = await postHook(`/v1/hooks/${trigger.id}`, body, { 'x-baton-signature-256': await signHook(secret, body), 'x-baton-delivery': 'legacy-1' });
+    const bodyOnly = await postHook(`/v1/hooks/${trigger.id}`, body, {
+      'x-baton-signature-256': await signHook(secret, body),
+      'x-baton-delivery': 'legacy-1',
+    });
     expect(bodyOnly.status).toBe(401);
     expect(bodyOnly.body.error?.message).toContain('docs/triggers.md');
     // A delivery id is required, and well formed (no ".": it separates the signed parts).
@@ -283,10 +463,16 @@ describe('generic webhook triggers', () => {
   });
 
   it('wake a waiting wait step whose match holds', async () => {
-    const recipe = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, { yaml: 'name: release\nsteps:\n  - { id: w, kind: wait, event: { name: deploy, match: \'event.env == "prod"\' } }\n' });
+    const recipe = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, {
+      yaml: 'name: release\nsteps:\n  - { id: w, kind: wait, event: { name: deploy, match: \'event.env == "prod"\' } }\n',
+    });
     const started = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, owner.secret, { dashboardId });
     expect(started.body.steps.w.status).toBe('waiting');
-    const trigger = await createTrigger({ name: 'deploys', source: 'webhook', action: { kind: 'wake', event: 'deploy' } });
+    const trigger = await createTrigger({
+      name: 'deploys',
+      source: 'webhook',
+      action: { kind: 'wake', event: 'deploy' },
+    });
 
     const staging = await webhook(trigger.id, trigger.secret ?? '', { env: 'staging' });
     expect(await firingOf(trigger.id, staging.body.id ?? '')).toMatchObject({ outcome: 'woke', woke: 0 });
@@ -302,46 +488,108 @@ describe('generic webhook triggers', () => {
 
 describe('managing triggers', () => {
   it('a bad filter or input expression is a 400 naming the field', async () => {
-    const base = { name: 'bad', source: 'github', action: { kind: 'start', recipeId: deployRecipeId, dashboardId, inputs: { branch: '"main"', repo: '"r"' } } };
+    const base = {
+      name: 'bad',
+      source: 'github',
+      action: { kind: 'start', recipeId: deployRecipeId, dashboardId, inputs: { branch: '"main"', repo: '"r"' } },
+    };
     for (const filter of ['event.payload.ref ==', 'payload.ref == "main"']) {
       const res = await api('POST', `/v1/workspaces/${workspaceId}/triggers`, owner.secret, { ...base, filter });
       expect(res.status, filter).toBe(400);
       expect(res.body.error.details.issues.map((i: { path: string }) => i.path)).toEqual(['filter']);
       expect(res.body.error.message).toContain('body.filter');
     }
-    const inputs = await api('POST', `/v1/workspaces/${workspaceId}/triggers`, owner.secret, { ...base, action: { ...base.action, inputs: { branch: 'event.(', repo: '"r"', nope: '"x"' } } });
+    const inputs = await api('POST', `/v1/workspaces/${workspaceId}/triggers`, owner.secret, {
+      ...base,
+      action: { ...base.action, inputs: { branch: 'event.(', repo: '"r"', nope: '"x"' } },
+    });
     expect(inputs.status).toBe(400);
     expect(inputs.body.error.details.issues.map((i: { path: string }) => i.path)).toEqual(['action.inputs.branch']);
-    const undeclared = await api('POST', `/v1/workspaces/${workspaceId}/triggers`, owner.secret, { ...base, action: { ...base.action, inputs: { branch: '"b"', nope: '"x"' } } });
-    expect(undeclared.body.error.details.issues.map((i: { path: string }) => i.path).sort()).toEqual(['action.inputs.nope', 'action.inputs.repo']);
+    const undeclared = await api('POST', `/v1/workspaces/${workspaceId}/triggers`, owner.secret, {
+      ...base,
+      action: { ...base.action, inputs: { branch: '"b"', nope: '"x"' } },
+    });
+    expect(undeclared.body.error.details.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      'action.inputs.nope',
+      'action.inputs.repo',
+    ]);
   });
 
   it('a viewer cannot create a trigger that starts executions on the dashboard; the editor can, and is audited', async () => {
-    const body = { name: 'mine', source: 'webhook', action: { kind: 'start', recipeId: deployRecipeId, dashboardId, inputs: { branch: '"b"', repo: '"r"' } } };
+    const body = {
+      name: 'mine',
+      source: 'webhook',
+      action: { kind: 'start', recipeId: deployRecipeId, dashboardId, inputs: { branch: '"b"', repo: '"r"' } },
+    };
     expect((await api('POST', `/v1/workspaces/${workspaceId}/triggers`, viewer.secret, body)).status).toBe(403);
     const made = await createTrigger(body, editor.secret);
     const audit = await api('GET', `/v1/workspaces/${workspaceId}/audit`, owner.secret);
-    const entry = (audit.body.entries as Array<{ action: string; targetId: string; details: object }>).find((e) => e.action === 'trigger.created' && e.targetId === made.id);
+    const entry = (audit.body.entries as Array<{ action: string; targetId: string; details: object }>).find(
+      (e) => e.action === 'trigger.created' && e.targetId === made.id,
+    );
     expect(entry).toBeDefined();
     expect(JSON.stringify(audit.body)).not.toContain(made.secret);
   });
 
-  it("refuses to start when the creator lost control of the dashboard, and records why", async () => {
-    const dashboard = await createDashboard(baton.ctx, sessionPrincipal(owner.userId), workspaceId, { name: 'Later' }, 'setup');
-    await setDashboardMember(baton.ctx, sessionPrincipal(owner.userId), dashboard.id, editor.userId, { role: 'editor' }, 'setup');
-    const trigger = await createTrigger({ name: 'editor', source: 'webhook', action: { kind: 'start', recipeId: deployRecipeId, dashboardId: dashboard.id, inputs: { branch: '"b"', repo: '"r"' } } }, editor.secret);
-    await setDashboardMember(baton.ctx, sessionPrincipal(owner.userId), dashboard.id, editor.userId, { role: 'viewer' }, 'setup');
+  it('refuses to start when the creator lost control of the dashboard, and records why', async () => {
+    const dashboard = await createDashboard(
+      baton.ctx,
+      sessionPrincipal(owner.userId),
+      workspaceId,
+      { name: 'Later' },
+      'setup',
+    );
+    await setDashboardMember(
+      baton.ctx,
+      sessionPrincipal(owner.userId),
+      dashboard.id,
+      editor.userId,
+      { role: 'editor' },
+      'setup',
+    );
+    const trigger = await createTrigger(
+      {
+        name: 'editor',
+        source: 'webhook',
+        action: {
+          kind: 'start',
+          recipeId: deployRecipeId,
+          dashboardId: dashboard.id,
+          inputs: { branch: '"b"', repo: '"r"' },
+        },
+      },
+      editor.secret,
+    );
+    await setDashboardMember(
+      baton.ctx,
+      sessionPrincipal(owner.userId),
+      dashboard.id,
+      editor.userId,
+      { role: 'viewer' },
+      'setup',
+    );
     const received = await webhook(trigger.id, trigger.secret ?? '', { go: true });
-    expect(await firingOf(trigger.id, received.body.id ?? '')).toMatchObject({ outcome: 'refused', executionId: null, reason: expect.stringContaining('may no longer start executions') });
+    expect(await firingOf(trigger.id, received.body.id ?? '')).toMatchObject({
+      outcome: 'refused',
+      executionId: null,
+      reason: expect.stringContaining('may no longer start executions'),
+    });
   });
 
   it('disabling, editing and deleting', async () => {
     const trigger = await createTrigger({ name: 'toggle', source: 'webhook', action: { kind: 'wake', event: 'x' } });
-    const patched = await api('PATCH', `/v1/triggers/${trigger.id}`, owner.secret, { enabled: false, filter: 'event.payload.ok == true', name: 'toggled' });
+    const patched = await api('PATCH', `/v1/triggers/${trigger.id}`, owner.secret, {
+      enabled: false,
+      filter: 'event.payload.ok == true',
+      name: 'toggled',
+    });
     expect(patched.body).toMatchObject({ enabled: false, filter: 'event.payload.ok == true', name: 'toggled' });
     expect((await api('PATCH', `/v1/triggers/${trigger.id}`, owner.secret, { filter: 'oops(' })).status).toBe(400);
     const received = await webhook(trigger.id, trigger.secret ?? '', { ok: true });
-    expect(await firingOf(trigger.id, received.body.id ?? '')).toMatchObject({ outcome: 'skipped', reason: 'the trigger is disabled' });
+    expect(await firingOf(trigger.id, received.body.id ?? '')).toMatchObject({
+      outcome: 'skipped',
+      reason: 'the trigger is disabled',
+    });
     expect((await api('DELETE', `/v1/triggers/${trigger.id}`, owner.secret)).status).toBe(204);
     expect((await api('GET', `/v1/triggers/${trigger.id}`, owner.secret)).status).toBe(404);
     expect((await webhook(trigger.id, trigger.secret ?? '', { ok: true })).status).toBe(401);

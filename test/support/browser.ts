@@ -9,7 +9,10 @@ export class TestBrowser {
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     const path = new URL(url).pathname;
-    const cookie = [...this.#cookies].filter(([, c]) => path.startsWith(c.path)).map(([name, c]) => `${name}=${c.value}`).join('; ');
+    const cookie = [...this.#cookies]
+      .filter(([, c]) => path.startsWith(c.path))
+      .map(([name, c]) => `${name}=${c.value}`)
+      .join('; ');
     if (cookie !== '') headers.set('cookie', cookie);
     const response = await fetch(url, { ...init, headers, redirect: 'manual' });
     for (const line of response.headers.getSetCookie()) this.#store(line);
@@ -17,7 +20,11 @@ export class TestBrowser {
   }
 
   /** Follows redirects from `url` until `stop(url)` says so or a non-redirect answers; returns the last URL and response. */
-  async follow(url: string, stop: (next: string) => boolean = () => false, init: RequestInit = {}): Promise<{ url: string; response: Response }> {
+  async follow(
+    url: string,
+    stop: (next: string) => boolean = () => false,
+    init: RequestInit = {},
+  ): Promise<{ url: string; response: Response }> {
     let current = url;
     let response = await this.request(current, init);
     for (let hops = 0; hops < 20; hops++) {
@@ -45,7 +52,11 @@ export class TestBrowser {
     const eq = pair.indexOf('=');
     const name = pair.slice(0, eq).trim();
     const value = pair.slice(eq + 1).trim();
-    const path = attributes.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('path='))?.slice(5) ?? '/';
+    const path =
+      attributes
+        .map((a) => a.trim())
+        .find((a) => a.toLowerCase().startsWith('path='))
+        ?.slice(5) ?? '/';
     const maxAge = attributes.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('max-age='));
     const expired = (maxAge !== undefined && Number(maxAge.slice(8)) <= 0) || /expires=thu, 01 jan 1970/i.test(line);
     if (expired || value === '') this.#cookies.delete(name);

@@ -12,7 +12,10 @@ import type { DocumentStore } from '../../src/ports/document-store.ts';
 export type DocumentStoreCall =
   | { readonly method: 'load'; readonly args: Parameters<DocumentStore['load']> }
   | { readonly method: 'append'; readonly args: Parameters<DocumentStore['append']> }
-  | { readonly method: 'compact'; readonly args: readonly [dashboardId: string, state: Uint8Array, foldedSeqs: readonly number[]] }
+  | {
+      readonly method: 'compact';
+      readonly args: readonly [dashboardId: string, state: Uint8Array, foldedSeqs: readonly number[]];
+    }
   | { readonly method: 'listItems'; readonly args: readonly [dashboardId: string] };
 
 /**
@@ -30,7 +33,8 @@ export function toWire(value: unknown): unknown {
   if (value instanceof Uint8Array) return { $bytes: base64(value) };
   if (value instanceof Date) return { $date: value.toISOString() };
   if (Array.isArray(value)) return value.map(toWire);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
   return value;
 }
 

@@ -16,7 +16,12 @@ export interface StandInMachine {
   region: string;
   instance_id: string;
   private_ip: string;
-  config: { image: string; env?: Record<string, string>; metadata?: Record<string, string>; auto_destroy?: boolean } & Record<string, unknown>;
+  config: {
+    image: string;
+    env?: Record<string, string>;
+    metadata?: Record<string, string>;
+    auto_destroy?: boolean;
+  } & Record<string, unknown>;
   image_ref: { registry: string; repository: string; tag: string; digest: string; labels: Record<string, string> };
   created_at: string;
   updated_at: string;
@@ -98,7 +103,12 @@ export async function startFlyStandIn(options: {
   };
   const reached = (machine: StandInMachine, state: string, ms: number): Promise<boolean> =>
     new Promise((resolve) => {
-      const finish = (value: boolean): void => (clearTimeout(timer), timers.delete(timer), waiters.delete(check), resolve(value));
+      const finish = (value: boolean): void => (
+        clearTimeout(timer),
+        timers.delete(timer),
+        waiters.delete(check),
+        resolve(value)
+      );
       const check = (): void => void (machine.state === state && finish(true));
       const timer = setTimeout(() => finish(false), ms);
       timers.add(timer);
@@ -121,7 +131,8 @@ export async function startFlyStandIn(options: {
   };
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const send = (status: number, body: unknown): void => void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const send = (status: number, body: unknown): void =>
+      void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     const url = new URL(request.url ?? '/', 'http://stand-in');
     let text = '';
     for await (const chunk of request) text += String(chunk);
@@ -131,7 +142,12 @@ export async function startFlyStandIn(options: {
     } catch {
       return send(400, { error: 'invalid JSON body' });
     }
-    requests.push({ method: request.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body });
+    requests.push({
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body,
+    });
 
     if (request.headers.authorization !== `Bearer ${options.token}`) return send(401, { error: 'unauthorized' });
     const match = /^\/v1\/apps\/([^/]+)\/machines(?:\/([^/]+)(?:\/([a-z]+))?)?$/.exec(url.pathname);
@@ -141,19 +157,29 @@ export async function startFlyStandIn(options: {
     const key = `${request.method} ${id === undefined ? '' : 'id'}${action === undefined ? '' : `/${action}`}`;
 
     if (key === 'GET ') {
-      const list = [...machines.values()].filter((m) =>
-        (url.searchParams.get('include_deleted') === 'true' || m.state !== 'destroyed') &&
-        [...url.searchParams].every(([name, value]) => !name.startsWith('metadata.') || m.config.metadata?.[name.slice(9)] === value));
+      const list = [...machines.values()].filter(
+        (m) =>
+          (url.searchParams.get('include_deleted') === 'true' || m.state !== 'destroyed') &&
+          [...url.searchParams].every(
+            ([name, value]) => !name.startsWith('metadata.') || m.config.metadata?.[name.slice(9)] === value,
+          ),
+      );
       return send(200, list);
     }
     if (key === 'POST ') {
-      const input = (body ?? {}) as { name?: string; region?: string; skip_launch?: boolean; config?: StandInMachine['config'] };
+      const input = (body ?? {}) as {
+        name?: string;
+        region?: string;
+        skip_launch?: boolean;
+        config?: StandInMachine['config'];
+      };
       if (nextCreateFailure !== undefined) {
         const failure = nextCreateFailure;
         nextCreateFailure = undefined;
         return send(failure.status, { error: failure.message });
       }
-      if (typeof input.config?.image !== 'string') return send(422, { error: 'invalid_argument: config.image is required' });
+      if (typeof input.config?.image !== 'string')
+        return send(422, { error: 'invalid_argument: config.image is required' });
       const hex = (): string => randomBytes(2).toString('hex');
       const machine: StandInMachine = {
         id: randomBytes(7).toString('hex'),
@@ -184,21 +210,36 @@ export async function startFlyStandIn(options: {
     if (key === 'GET id/wait') {
       const state = url.searchParams.get('state') ?? 'started';
       const seconds = Number(url.searchParams.get('timeout') ?? '60');
-      if (!['started', 'stopped', 'suspended', 'destroyed'].includes(state)) return send(400, { error: `invalid_argument: invalid state ${state}` });
-      if (!Number.isInteger(seconds) || seconds < 1 || seconds > 60) return send(400, { error: 'invalid_argument: timeout must be within [1s, 1m0s]' });
+      if (!['started', 'stopped', 'suspended', 'destroyed'].includes(state))
+        return send(400, { error: `invalid_argument: invalid state ${state}` });
+      if (!Number.isInteger(seconds) || seconds < 1 || seconds > 60)
+        return send(400, { error: 'invalid_argument: timeout must be within [1s, 1m0s]' });
       const ok = await reached(machine, state, seconds * (options.waitSecondMs ?? 1000));
-      return ok ? send(200, { ok: true }) : send(408, { error: `deadline_exceeded: machine did not reach state ${state} in time` });
+      return ok
+        ? send(200, { ok: true })
+        : send(408, { error: `deadline_exceeded: machine did not reach state ${state} in time` });
     }
     if (key === 'POST id/stop') {
       if (['started', 'starting'].includes(machine.state)) {
         setState(machine.id, 'stopping');
-        later(0, () => (setState(machine.id, 'stopped'), machine.config.auto_destroy === true && setState(machine.id, 'destroyed')));
+        later(
+          0,
+          () => (
+            setState(machine.id, 'stopped'),
+            machine.config.auto_destroy === true && setState(machine.id, 'destroyed')
+          ),
+        );
       }
       return send(200, { ok: true });
     }
     if (key === 'DELETE id') {
-      if (url.searchParams.get('force') !== 'true' && !['stopped', 'created', 'failed', 'suspended'].includes(machine.state)) {
-        return send(412, { error: 'failed_precondition: unable to destroy machine, not currently stopped or suspended' });
+      if (
+        url.searchParams.get('force') !== 'true' &&
+        !['stopped', 'created', 'failed', 'suspended'].includes(machine.state)
+      ) {
+        return send(412, {
+          error: 'failed_precondition: unable to destroy machine, not currently stopped or suspended',
+        });
       }
       setState(machine.id, 'destroyed');
       return send(200, { ok: true });

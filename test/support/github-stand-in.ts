@@ -80,7 +80,13 @@ export interface GitHubStandIn {
   readonly tokens: StandInToken[];
   readonly requests: StandInRequest[];
   /** Installs the App on an account; `repositorySelection` defaults to `selected`. */
-  addInstallation(installation: { id: number; account: { login: string; type?: 'User' | 'Organization' }; repositories: string[]; permissions: Record<string, string>; repositorySelection?: 'all' | 'selected' }): void;
+  addInstallation(installation: {
+    id: number;
+    account: { login: string; type?: 'User' | 'Organization' };
+    repositories: string[];
+    permissions: Record<string, string>;
+    repositorySelection?: 'all' | 'selected';
+  }): void;
   /** An admin suspends it: GET still answers (with `suspended_at`), tokens are refused (403) and stop working. */
   suspend(id: number): void;
   /** The App is uninstalled: 404 for the installation, its tokens stop working. */
@@ -143,7 +149,11 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
     requests: [],
     addInstallation(input) {
       const login = input.account.login;
-      const repositories = input.repositories.map((name) => ({ id: (nextId += 1), name, full_name: `${login}/${name}` }));
+      const repositories = input.repositories.map((name) => ({
+        id: (nextId += 1),
+        name,
+        full_name: `${login}/${name}`,
+      }));
       installations.set(input.id, {
         id: input.id,
         account: { login, type: input.account.type ?? 'Organization' },
@@ -177,13 +187,29 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
       ({ payload } = await jwtVerify(credential, verifyKey, { algorithms: ['RS256'] }));
     } catch (error) {
       const expired = error instanceof Error && 'code' in error && error.code === 'ERR_JWT_EXPIRED';
-      if (expired) throw new Answer(401, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires", docs.rest);
+      if (expired)
+        throw new Answer(
+          401,
+          "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+          docs.rest,
+        );
       throw new Answer(401, 'A JSON web token could not be decoded', docs.rest);
     }
     const now = Math.floor(Date.now() / 1000);
-    if (typeof payload.exp !== 'number') throw new Answer(401, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires", docs.rest);
-    if (payload.exp - now > 600) throw new Answer(401, "'Expiration time' claim ('exp') is too far in the future", docs.rest);
-    if (typeof payload.iat !== 'number' || payload.iat > now) throw new Answer(401, "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued", docs.rest);
+    if (typeof payload.exp !== 'number')
+      throw new Answer(
+        401,
+        "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+        docs.rest,
+      );
+    if (payload.exp - now > 600)
+      throw new Answer(401, "'Expiration time' claim ('exp') is too far in the future", docs.rest);
+    if (typeof payload.iat !== 'number' || payload.iat > now)
+      throw new Answer(
+        401,
+        "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
+        docs.rest,
+      );
     if (payload.iss !== appId) throw new Answer(401, "'Issuer' claim ('iss') must be an Integer", docs.rest);
   }
 
@@ -191,7 +217,13 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
   function requireToken(credential: string | undefined): StandInToken {
     const token = standIn.tokens.find((t) => t.token === credential);
     const installation = token === undefined ? undefined : installations.get(token.installationId);
-    if (token === undefined || token.revoked || token.expiresAt.getTime() <= Date.now() || installation === undefined || installation.suspendedAt !== null) {
+    if (
+      token === undefined ||
+      token.revoked ||
+      token.expiresAt.getTime() <= Date.now() ||
+      installation === undefined ||
+      installation.suspendedAt !== null
+    ) {
       throw new Answer(401, 'Bad credentials', docs.rest);
     }
     return token;
@@ -206,7 +238,13 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
   function installationJson(i: StandInInstallation): unknown {
     return {
       id: i.id,
-      account: { login: i.account.login, id: i.id + 1, type: i.account.type, site_admin: false, html_url: `https://github.com/${i.account.login}` },
+      account: {
+        login: i.account.login,
+        id: i.id + 1,
+        type: i.account.type,
+        site_admin: false,
+        html_url: `https://github.com/${i.account.login}`,
+      },
       repository_selection: i.repositorySelection,
       access_tokens_url: `${standIn.url}/app/installations/${i.id}/access_tokens`,
       repositories_url: `${standIn.url}/installation/repositories`,
@@ -231,12 +269,20 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
     let repositories: StandInRepository[] | null = null;
     if (input.repositories !== undefined) {
       if (!Array.isArray(input.repositories) || !input.repositories.every((r) => typeof r === 'string')) {
-        throw new Answer(422, 'Invalid request.\n\nFor \'properties/repositories\', is not an array of strings.', docs.token);
+        throw new Answer(
+          422,
+          "Invalid request.\n\nFor 'properties/repositories', is not an array of strings.",
+          docs.token,
+        );
       }
       const names = input.repositories as string[];
       const chosen = installation.repositories.filter((r) => names.includes(r.name));
       if (chosen.length !== new Set(names).size) {
-        throw new Answer(422, 'There is at least one repository that does not exist or is not accessible to the parent installation.', docs.token);
+        throw new Answer(
+          422,
+          'There is at least one repository that does not exist or is not accessible to the parent installation.',
+          docs.token,
+        );
       }
       repositories = chosen;
     }
@@ -270,14 +316,30 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
         permissions: token.permissions,
         repository_selection: repositories === null ? installation.repositorySelection : 'selected',
         // As GitHub: the key is there only when repositories were asked for.
-        ...(repositories === null ? {} : { repositories: repositories.map((r) => ({ ...r, private: true, owner: { login: installation.account.login } })) }),
+        ...(repositories === null
+          ? {}
+          : {
+              repositories: repositories.map((r) => ({
+                ...r,
+                private: true,
+                owner: { login: installation.account.login },
+              })),
+            }),
       },
     };
   }
 
-  function comment(token: StandInToken, owner: string, repo: string, issueNumber: number, body: unknown): { status: number; json: unknown } {
+  function comment(
+    token: StandInToken,
+    owner: string,
+    repo: string,
+    issueNumber: number,
+    body: unknown,
+  ): { status: number; json: unknown } {
     const installation = installations.get(token.installationId);
-    const repository = installation?.repositories.find((r) => r.full_name.toLowerCase() === `${owner}/${repo}`.toLowerCase());
+    const repository = installation?.repositories.find(
+      (r) => r.full_name.toLowerCase() === `${owner}/${repo}`.toLowerCase(),
+    );
     // GitHub answers 404, not 403, for a repository a token does not reach: it does not say that it exists.
     if (repository === undefined || (token.repositories !== null && !token.repositories.includes(repository.name))) {
       throw new Answer(404, 'Not Found', docs.comment);
@@ -286,9 +348,17 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
       throw new Answer(403, 'Resource not accessible by integration', docs.comment);
     }
     const text = (body as { body?: unknown } | undefined)?.body;
-    if (typeof text !== 'string' || text === '') throw new Answer(422, 'Invalid request.\n\n"body" wasn\'t supplied.', docs.comment);
+    if (typeof text !== 'string' || text === '')
+      throw new Answer(422, 'Invalid request.\n\n"body" wasn\'t supplied.', docs.comment);
     const id = (nextId += 1);
-    standIn.comments.push({ id, owner, repo, number: issueNumber, body: text, scope: { installationId: token.installationId, repositories: token.repositories, permissions: token.permissions } });
+    standIn.comments.push({
+      id,
+      owner,
+      repo,
+      number: issueNumber,
+      body: text,
+      scope: { installationId: token.installationId, repositories: token.repositories, permissions: token.permissions },
+    });
     const now = githubTime(new Date());
     const issueUrl = `${standIn.url}/repos/${repository.full_name}/issues/${issueNumber}`;
     return {
@@ -308,7 +378,12 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
     };
   }
 
-  async function route(method: string, path: string, credential: string | undefined, body: unknown): Promise<{ status: number; json?: unknown }> {
+  async function route(
+    method: string,
+    path: string,
+    credential: string | undefined,
+    body: unknown,
+  ): Promise<{ status: number; json?: unknown }> {
     let match: RegExpExecArray | null;
     if ((match = /^\/app\/installations\/(\d+)(\/access_tokens)?$/.exec(path)) !== null) {
       await requireAppJwt(credential);
@@ -318,9 +393,18 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
     } else if (path === '/installation/token' && method === 'DELETE') {
       requireToken(credential).revoked = true;
       return { status: 204 };
-    } else if ((match = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path)) !== null && method === 'POST') {
+    } else if (
+      (match = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path)) !== null &&
+      method === 'POST'
+    ) {
       const [, owner = '', repo = '', issueNumber = ''] = match;
-      return comment(requireToken(credential), decodeURIComponent(owner), decodeURIComponent(repo), Number(issueNumber), body);
+      return comment(
+        requireToken(credential),
+        decodeURIComponent(owner),
+        decodeURIComponent(repo),
+        Number(issueNumber),
+        body,
+      );
     }
     throw new Answer(404, 'Not Found', docs.rest);
   }
@@ -349,15 +433,32 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
     }
     const [scheme, credential] = (request.headers.authorization ?? '').split(' ', 2);
     const known = scheme === 'Bearer' || scheme === 'token' ? scheme : null;
-    const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'authorization' && name !== 'cookie').map(([name, value]) => [name, String(value)]));
+    const headers = Object.fromEntries(
+      Object.entries(request.headers)
+        .filter(([name]) => name !== 'authorization' && name !== 'cookie')
+        .map(([name, value]) => [name, String(value)]),
+    );
     let claims: StandInRequest['auth']['claims'];
     try {
-      const decoded = known === 'Bearer' && credential !== undefined && credential.split('.').length === 3 ? decodeJwt(credential) : undefined;
+      const decoded =
+        known === 'Bearer' && credential !== undefined && credential.split('.').length === 3
+          ? decodeJwt(credential)
+          : undefined;
       claims = decoded === undefined ? undefined : { iss: decoded.iss, iat: decoded.iat, exp: decoded.exp };
     } catch {
       claims = undefined;
     }
-    standIn.requests.push({ method: request.method ?? 'GET', path: url.pathname, headers, auth: { scheme: known, fingerprint: credential === undefined ? null : fingerprint(credential), ...(claims === undefined ? {} : { claims }) }, body });
+    standIn.requests.push({
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      headers,
+      auth: {
+        scheme: known,
+        fingerprint: credential === undefined ? null : fingerprint(credential),
+        ...(claims === undefined ? {} : { claims }),
+      },
+      body,
+    });
 
     if (hangs > 0) {
       hangs -= 1;
@@ -368,7 +469,11 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
       const { status, headers: extra } = failures;
       failures.times -= 1;
       const limited = status === 429 || 'retry-after' in extra || extra['x-ratelimit-remaining'] === '0';
-      const message = limited ? 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' : status >= 500 ? 'Server Error' : 'Failure';
+      const message = limited
+        ? 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.'
+        : status >= 500
+          ? 'Server Error'
+          : 'Failure';
       return send(status, { message, documentation_url: docs.rest, status: String(status) }, extra);
     }
     try {
@@ -376,7 +481,11 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
       send(answer.status, answer.json);
     } catch (error) {
       if (!(error instanceof Answer)) throw error;
-      send(error.status, { message: error.message, documentation_url: error.documentation, status: String(error.status) });
+      send(error.status, {
+        message: error.message,
+        documentation_url: error.documentation,
+        status: String(error.status),
+      });
     }
   }
 

@@ -59,7 +59,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 async function startContainer(teardown: Array<() => Promise<void>>): Promise<string | undefined> {
-  const socket = process.env.DOCKER_HOST ?? (existsSync('/var/run/docker.sock') ? 'unix:///var/run/docker.sock' : undefined);
+  const socket =
+    process.env.DOCKER_HOST ?? (existsSync('/var/run/docker.sock') ? 'unix:///var/run/docker.sock' : undefined);
   if (socket === undefined) return undefined;
   try {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
@@ -67,7 +68,9 @@ async function startContainer(teardown: Array<() => Promise<void>>): Promise<str
     teardown.push(async () => void (await container.stop()));
     return container.getConnectionUri();
   } catch (error) {
-    process.stderr.write(`testcontainers could not start Postgres (${error instanceof Error ? error.message : String(error)}); using embedded Postgres\n`);
+    process.stderr.write(
+      `testcontainers could not start Postgres (${error instanceof Error ? error.message : String(error)}); using embedded Postgres\n`,
+    );
     return undefined;
   }
 }

@@ -21,9 +21,14 @@ export const edgeToken = 'good';
 export const edgeContext: DispatchContext = {
   publicOrigin: edgeOrigin,
   async authenticate(headers) {
-    if (headers.authorization === `Bearer ${edgeToken}`) return { principal: { userId: 'u1', via: 'token', scopes: ['read', 'write', 'control', 'admin'] } };
+    if (headers.authorization === `Bearer ${edgeToken}`)
+      return { principal: { userId: 'u1', via: 'token', scopes: ['read', 'write', 'control', 'admin'] } };
     if (headers.authorization !== undefined) throw new UnauthenticatedError('The API token is not valid');
-    if (headers.cookie === 'sid=s1') return { principal: { userId: 'u1', via: 'session', scopes: ['read', 'write', 'control', 'admin'] }, sessionId: 's1' };
+    if (headers.cookie === 'sid=s1')
+      return {
+        principal: { userId: 'u1', via: 'session', scopes: ['read', 'write', 'control', 'admin'] },
+        sessionId: 's1',
+      };
     return null;
   },
 };
@@ -98,7 +103,10 @@ export const edgeRoutes: readonly AnyRoute[] = [
     access: { kind: 'public' },
     request: { params: z.object({ itemId: z.string() }), body: z.unknown() },
     responses: { 200: { description: 'The echo' } },
-    handler: async ({ body, rawBody }) => ({ status: 200, body: { hadBody: body !== undefined, body: body ?? null, rawBody: rawBody ?? null } }),
+    handler: async ({ body, rawBody }) => ({
+      status: 200,
+      body: { hadBody: body !== undefined, body: body ?? null, rawBody: rawBody ?? null },
+    }),
   }),
   defineRoute({
     method: 'DELETE',
@@ -120,7 +128,10 @@ export const edgeRoutes: readonly AnyRoute[] = [
     access: { kind: 'public' },
     request: { params: z.object({ name: z.string() }), body: z.unknown() },
     responses: { 202: { description: 'Accepted' } },
-    handler: async ({ body, rawBody, headers }) => ({ status: 202, body: { rawBody: rawBody ?? null, body: body ?? null, signature: headers['x-signature'] ?? null } }),
+    handler: async ({ body, rawBody, headers }) => ({
+      status: 202,
+      body: { rawBody: rawBody ?? null, body: body ?? null, signature: headers['x-signature'] ?? null },
+    }),
   }),
   defineRoute({
     method: 'POST',
@@ -141,6 +152,9 @@ export const edgeRoutes: readonly AnyRoute[] = [
     tags: ['edge'],
     access: { kind: 'public' },
     responses: { 200: { description: 'Cookies set' } },
-    handler: async () => ({ status: 200, headers: { 'set-cookie': ['a=1; Path=/; HttpOnly', 'b=2; Path=/'], 'cache-control': 'no-store' } }),
+    handler: async () => ({
+      status: 200,
+      headers: { 'set-cookie': ['a=1; Path=/; HttpOnly', 'b=2; Path=/'], 'cache-control': 'no-store' },
+    }),
   }),
 ];

@@ -1,4 +1,10 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 
 /** One instance behind the proxy. */
@@ -27,7 +33,15 @@ export interface ReverseProxy {
 }
 
 /** Headers that describe one connection, not the request: never forwarded (RFC 9110, 7.6.1). */
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+]);
 /** How long a backend that refused a connection is skipped before it is tried again. */
 const downForMs = 1_000;
 
@@ -52,7 +66,10 @@ export async function startReverseProxy(backends: readonly ProxyBackend[]): Prom
     const start = turns[kind]++ % backends.length;
     const turn = [...backends.slice(start), ...backends.slice(0, start)];
     const now = Date.now();
-    return [...turn.filter((b) => (downUntil.get(b.name) ?? 0) <= now), ...turn.filter((b) => (downUntil.get(b.name) ?? 0) > now)];
+    return [
+      ...turn.filter((b) => (downUntil.get(b.name) ?? 0) <= now),
+      ...turn.filter((b) => (downUntil.get(b.name) ?? 0) > now),
+    ];
   };
   const refused = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
   const forwardedHeaders = (incoming: IncomingMessage): Record<string, string> => ({
@@ -60,7 +77,8 @@ export async function startReverseProxy(backends: readonly ProxyBackend[]): Prom
     'x-forwarded-proto': 'http',
     'x-forwarded-host': incoming.headers.host ?? '',
   });
-  const label = (headers: IncomingHttpHeaders) => (typeof headers['x-test-client'] === 'string' ? headers['x-test-client'] : undefined);
+  const label = (headers: IncomingHttpHeaders) =>
+    typeof headers['x-test-client'] === 'string' ? headers['x-test-client'] : undefined;
 
   async function forward(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
     // Read whole (API bodies are small), so the request can go to another backend after a refusal.
@@ -68,29 +86,37 @@ export async function startReverseProxy(backends: readonly ProxyBackend[]): Prom
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(incoming.headers)) if (value !== undefined && !hopByHop.has(name)) headers[name] = value;
+    for (const [name, value] of Object.entries(incoming.headers))
+      if (value !== undefined && !hopByHop.has(name)) headers[name] = value;
     Object.assign(headers, forwardedHeaders(incoming));
     if (body.length > 0) headers['content-length'] = String(body.length);
     for (const backend of order('request')) {
       const outcome = await new Promise<'sent' | 'refused'>((resolve) => {
-        const upstream = httpRequest({ host: '127.0.0.1', port: backend.port, method: incoming.method, path: incoming.url, headers, agent: false }, (answer) => {
-          routes.push({ kind: 'request', backend: backend.name, client: label(incoming.headers) });
-          const answerHeaders: Record<string, string | string[]> = {};
-          for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !hopByHop.has(name)) answerHeaders[name] = value;
-          response.writeHead(answer.statusCode ?? 502, answerHeaders);
-          answer.pipe(response);
-          // The backend died mid-answer: the client must see a broken answer, not a short one.
-          answer.on('error', () => response.destroy());
-          answer.on('aborted', () => response.destroy());
-          resolve('sent');
-        });
+        const upstream = httpRequest(
+          { host: '127.0.0.1', port: backend.port, method: incoming.method, path: incoming.url, headers, agent: false },
+          (answer) => {
+            routes.push({ kind: 'request', backend: backend.name, client: label(incoming.headers) });
+            const answerHeaders: Record<string, string | string[]> = {};
+            for (const [name, value] of Object.entries(answer.headers))
+              if (value !== undefined && !hopByHop.has(name)) answerHeaders[name] = value;
+            response.writeHead(answer.statusCode ?? 502, answerHeaders);
+            answer.pipe(response);
+            // The backend died mid-answer: the client must see a broken answer, not a short one.
+            answer.on('error', () => response.destroy());
+            answer.on('aborted', () => response.destroy());
+            resolve('sent');
+          },
+        );
         upstream.on('error', (error) => {
           if (refused(error)) {
             downUntil.set(backend.name, Date.now() + downForMs);
             resolve('refused');
             return;
           }
-          if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad_gateway', message: `backend ${backend.name}: ${error.message}` }));
+          if (!response.headersSent)
+            response
+              .writeHead(502, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ error: 'bad_gateway', message: `backend ${backend.name}: ${error.message}` }));
           else response.destroy();
           resolve('sent');
         });
@@ -98,7 +124,9 @@ export async function startReverseProxy(backends: readonly ProxyBackend[]): Prom
       });
       if (outcome === 'sent') return;
     }
-    response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad_gateway', message: 'no backend is up' }));
+    response
+      .writeHead(502, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: 'bad_gateway', message: 'no backend is up' }));
   }
 
   /** Opens a tunnel for a WebSocket upgrade to the first backend that accepts a connection. */

@@ -15,7 +15,13 @@ export function typeOf(schema: Schema): string | undefined {
 }
 
 /** A value the schema accepts (as far as a simple reading can tell); strings of properties named in `known` take its values (real resources). */
-export function sample(schema: Schema | undefined, root: Schema, known: Readonly<Record<string, string>>, name = '', depth = 0): unknown {
+export function sample(
+  schema: Schema | undefined,
+  root: Schema,
+  known: Readonly<Record<string, string>>,
+  name = '',
+  depth = 0,
+): unknown {
   if (schema === undefined || depth > 8) return null;
   if (typeof schema.$ref === 'string') return sample(resolve(root, schema.$ref), root, known, name, depth + 1);
   if ('const' in schema) return schema.const;
@@ -34,17 +40,27 @@ export function sample(schema: Schema | undefined, root: Schema, known: Readonly
     }
     case 'integer':
     case 'number':
-      return typeof schema.minimum === 'number' ? schema.minimum : typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum + 1 : 1;
+      return typeof schema.minimum === 'number'
+        ? schema.minimum
+        : typeof schema.exclusiveMinimum === 'number'
+          ? schema.exclusiveMinimum + 1
+          : 1;
     case 'boolean':
       return true;
     case 'null':
       return null;
     case 'array':
-      return Array.from({ length: Number(schema.minItems ?? 0) }, () => sample(schema.items as Schema | undefined, root, known, name, depth + 1));
+      return Array.from({ length: Number(schema.minItems ?? 0) }, () =>
+        sample(schema.items as Schema | undefined, root, known, name, depth + 1),
+      );
     case 'object': {
       const properties = (schema.properties ?? {}) as Record<string, Schema>;
       const required = new Set((schema.required ?? []) as string[]);
-      return Object.fromEntries(Object.entries(properties).filter(([key]) => required.has(key)).map(([key, property]) => [key, sample(property, root, known, key, depth + 1)]));
+      return Object.fromEntries(
+        Object.entries(properties)
+          .filter(([key]) => required.has(key))
+          .map(([key, property]) => [key, sample(property, root, known, key, depth + 1)]),
+      );
     }
     default:
       return null;
@@ -60,12 +76,18 @@ export function resolve(root: Schema, ref: string): Schema | undefined {
 }
 
 /** Property paths of a body schema, two levels down, with their schemas. */
-export function propertyPaths(schema: Schema, root: Schema): Array<{ path: string[]; schema: Schema; required: boolean }> {
+export function propertyPaths(
+  schema: Schema,
+  root: Schema,
+): Array<{ path: string[]; schema: Schema; required: boolean }> {
   const found: Array<{ path: string[]; schema: Schema; required: boolean }> = [];
   const pending: Array<{ at: string[]; schema: Schema }> = [{ at: [], schema }];
   while (pending.length > 0) {
     const { at, schema: current } = pending.pop() as { at: string[]; schema: Schema };
-    const object = typeof current.$ref === 'string' ? (resolve(root, current.$ref) ?? {}) : ((current.anyOf as Schema[] | undefined)?.[0] ?? current);
+    const object =
+      typeof current.$ref === 'string'
+        ? (resolve(root, current.$ref) ?? {})
+        : ((current.anyOf as Schema[] | undefined)?.[0] ?? current);
     const required = new Set((object.required ?? []) as string[]);
     for (const [key, property] of Object.entries((object.properties ?? {}) as Record<string, Schema>)) {
       found.push({ path: [...at, key], schema: property, required: required.has(key) });
@@ -98,7 +120,8 @@ export function valuePaths(value: unknown, depth = 10): string[][] {
   while (pending.length > 0) {
     const { at, value: current } = pending.pop() as { at: string[]; value: unknown };
     if (at.length > 0) found.push(at);
-    if (typeof current === 'object' && current !== null && at.length < depth) for (const [key, child] of Object.entries(current)) pending.push({ at: [...at, key], value: child });
+    if (typeof current === 'object' && current !== null && at.length < depth)
+      for (const [key, child] of Object.entries(current)) pending.push({ at: [...at, key], value: child });
   }
   return found;
 }

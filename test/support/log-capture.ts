@@ -12,6 +12,10 @@ export function captureLogs(): { stream: Writable; lines: () => Record<string, u
   return {
     stream,
     text: () => text,
-    lines: () => text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines: () =>
+      text
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }

@@ -16,7 +16,10 @@ import { silentLogger } from './silent-logger.ts';
 export type ApiBody = Record<string, unknown> & {
   id?: string;
   status?: string;
-  steps?: Record<string, { status: string; attempt?: number; finishedAt?: number | null; output?: unknown; error?: string | null }>;
+  steps?: Record<
+    string,
+    { status: string; attempt?: number; finishedAt?: number | null; output?: unknown; error?: string | null }
+  >;
 };
 
 /**
@@ -93,7 +96,11 @@ export async function createPlaneFixture(name: string, env: Record<string, strin
       plane = await startSandboxProcess(planePort, join(dataDir, 'plane'));
     },
     async api(method, path, body) {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${made.secret}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${made.secret}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       return { status: res.status, body: (await res.json()) as ApiBody };
     },
     async close() {

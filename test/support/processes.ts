@@ -23,7 +23,9 @@ export function spawnCommand(command: string, args: string[], env: Record<string
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   return { child, output: () => out, exited };
 }
 
@@ -40,7 +42,9 @@ export async function waitForStatus(url: string, status: number, timeoutMs: numb
     if (proc !== undefined && proc.child.exitCode !== null) throw new Error(`process exited early:\n${proc.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms${proc === undefined ? '' : `\n${proc.output()}`}`);
+  throw new Error(
+    `${url} did not answer ${status} within ${timeoutMs} ms${proc === undefined ? '' : `\n${proc.output()}`}`,
+  );
 }
 
 /**
@@ -48,16 +52,24 @@ export async function waitForStatus(url: string, status: number, timeoutMs: numb
  * npm, so a signal hits the server itself) against `databaseUrl` on `port`, with test defaults that
  * `env` can override. Resolves once /readyz answers 200.
  */
-export async function startServerProcess(databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<Spawned> {
-  const server = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'], {
-    DATABASE_URL: databaseUrl,
-    PORT: String(port),
-    BATON_ENV: 'test',
-    BATON_DEV_IDP: 'false',
-    LOG_LEVEL: 'warn',
-    BATON_CREDENTIAL_KEYS: testCredentialKeys,
-    ...env,
-  });
+export async function startServerProcess(
+  databaseUrl: string,
+  port: number,
+  env: Record<string, string> = {},
+): Promise<Spawned> {
+  const server = spawnCommand(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'],
+    {
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      BATON_ENV: 'test',
+      BATON_DEV_IDP: 'false',
+      LOG_LEVEL: 'warn',
+      BATON_CREDENTIAL_KEYS: testCredentialKeys,
+      ...env,
+    },
+  );
   await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000, server);
   return server;
 }
@@ -65,7 +77,10 @@ export async function startServerProcess(databaseUrl: string, port: number, env:
 /** Pids of Postgres server processes whose command line mentions `path`. */
 export function postgresProcessesFor(path: string): number[] {
   try {
-    return execFileSync('pgrep', ['-f', `postgres.*${path}`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-f', `postgres.*${path}`], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -76,7 +91,11 @@ export function postgresProcessesFor(path: string): number[] {
  * `npm run sandbox:local` does) on `port`, keeping its ledger under `dataDir`. Resolves once it answers.
  */
 export async function startSandboxProcess(port: number, dataDir: string): Promise<Spawned & { url: string }> {
-  const plane = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/sandbox-local.ts'], { SANDBOX_PORT: String(port), SANDBOX_DATA_DIR: dataDir });
+  const plane = spawnCommand(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/sandbox-local.ts'],
+    { SANDBOX_PORT: String(port), SANDBOX_DATA_DIR: dataDir },
+  );
   await waitForStatus(`http://127.0.0.1:${port}/v1/ledger`, 200, 30_000, plane);
   return { ...plane, url: `http://127.0.0.1:${port}` };
 }

@@ -49,26 +49,56 @@ export async function startQueues(options: QueuesStandInOptions): Promise<Queues
     req.on('data', (chunk: Buffer) => (text += chunk.toString()));
     req.on('end', () => {
       const at = Date.now();
-      const batch = JSON.parse(text) as { queue: string; messages: Array<{ id: string; body: unknown; attempts: number }> };
+      const batch = JSON.parse(text) as {
+        queue: string;
+        messages: Array<{ id: string; body: unknown; attempts: number }>;
+      };
       const outcomes = new Map<string, { action: 'ack' | 'retry'; delaySeconds?: number }>();
       const messages: MessageLike[] = batch.messages.map((m) => ({
         ...m,
         ack: () => void outcomes.set(m.id, { action: 'ack' }),
-        retry: (retry) => void outcomes.set(m.id, { action: 'retry', ...(retry?.delaySeconds === undefined ? {} : { delaySeconds: retry.delaySeconds }) }),
+        retry: (retry) =>
+          void outcomes.set(m.id, {
+            action: 'retry',
+            ...(retry?.delaySeconds === undefined ? {} : { delaySeconds: retry.delaySeconds }),
+          }),
       }));
       // Dead letters are only recorded (acked), for tests to look at.
-      const run = batch.queue === 'jobs' ? options.consume({ queue: batch.queue, messages }) : Promise.resolve(messages.forEach((m) => m.ack()));
+      const run =
+        batch.queue === 'jobs'
+          ? options.consume({ queue: batch.queue, messages })
+          : Promise.resolve(messages.forEach((m) => m.ack()));
       run.then(
         () => {
           for (const m of batch.messages) {
             const outcome = outcomes.get(m.id);
-            deliveries.push({ queue: batch.queue, messageId: m.id, body: m.body, attempts: m.attempts, outcome: outcome?.action ?? 'none', at, ...(outcome?.delaySeconds === undefined ? {} : { delaySeconds: outcome.delaySeconds }) });
+            deliveries.push({
+              queue: batch.queue,
+              messageId: m.id,
+              body: m.body,
+              attempts: m.attempts,
+              outcome: outcome?.action ?? 'none',
+              at,
+              ...(outcome?.delaySeconds === undefined ? {} : { delaySeconds: outcome.delaySeconds }),
+            });
           }
           res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ outcomes: batch.messages.map((m) => ({ id: m.id, action: 'none', ...outcomes.get(m.id) })) }));
+          res.end(
+            JSON.stringify({
+              outcomes: batch.messages.map((m) => ({ id: m.id, action: 'none', ...outcomes.get(m.id) })),
+            }),
+          );
         },
         (error: unknown) => {
-          for (const m of batch.messages) deliveries.push({ queue: batch.queue, messageId: m.id, body: m.body, attempts: m.attempts, outcome: 'none', at });
+          for (const m of batch.messages)
+            deliveries.push({
+              queue: batch.queue,
+              messageId: m.id,
+              body: m.body,
+              attempts: m.attempts,
+              outcome: 'none',
+              at,
+            });
           res.writeHead(500).end(String(error));
         },
       );
@@ -84,7 +114,12 @@ export async function startQueues(options: QueuesStandInOptions): Promise<Queues
       queues: {
         queueProducers: { JOBS: 'jobs' },
         queueConsumers: {
-          jobs: { maxBatchSize: 10, maxBatchTimeout: options.maxBatchTimeout ?? 1, maxRetries: options.maxRetries ?? 10, deadLetterQueue: 'jobs-dlq' },
+          jobs: {
+            maxBatchSize: 10,
+            maxBatchTimeout: options.maxBatchTimeout ?? 1,
+            maxRetries: options.maxRetries ?? 10,
+            deadLetterQueue: 'jobs-dlq',
+          },
           'jobs-dlq': { maxBatchSize: 10, maxBatchTimeout: 0 },
         },
       },

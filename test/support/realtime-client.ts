@@ -37,7 +37,11 @@ export function connectClient(baseUrl: string, dashboardId: string, options: Cli
  * document's provider shares no presence (`awareness: null`): the dashboard document's carries it
  * and keeps the shared socket alive, and idle traffic is not doubled.
  */
-export function connectDashboard(baseUrl: string, dashboardId: string, options: Omit<ClientOptions, 'state' | 'documentName'> = {}): { dashboard: RealtimeClient; state: RealtimeClient; destroy(): void } {
+export function connectDashboard(
+  baseUrl: string,
+  dashboardId: string,
+  options: Omit<ClientOptions, 'state' | 'documentName'> = {},
+): { dashboard: RealtimeClient; state: RealtimeClient; destroy(): void } {
   const socket = openSocket(baseUrl, dashboardId, options);
   const dashboard = connectOn(socket, dashboardId, options);
   const state = connectOn(socket, dashboardId, { ...options, state: true }, { awareness: null });
@@ -77,12 +81,26 @@ function openSocket(baseUrl: string, dashboardId: string, options: ClientOptions
     }
   }
   const closes: Array<{ code: number; reason: string }> = [];
-  const websocketProvider = new HocuspocusProviderWebsocket({ url: `${baseUrl.replace(/^http/, 'ws')}/v1/realtime?dashboard=${encodeURIComponent(dashboardId)}`, WebSocketPolyfill: HeaderedWebSocket, maxAttempts: options.reconnectForever === true ? 0 : 3, delay: 100, minDelay: 50, maxDelay: 500 });
-  websocketProvider.on('close', ({ event }: { event: { code: number; reason: string } }) => closes.push({ code: event.code, reason: event.reason }));
+  const websocketProvider = new HocuspocusProviderWebsocket({
+    url: `${baseUrl.replace(/^http/, 'ws')}/v1/realtime?dashboard=${encodeURIComponent(dashboardId)}`,
+    WebSocketPolyfill: HeaderedWebSocket,
+    maxAttempts: options.reconnectForever === true ? 0 : 3,
+    delay: 100,
+    minDelay: 50,
+    maxDelay: 500,
+  });
+  websocketProvider.on('close', ({ event }: { event: { code: number; reason: string } }) =>
+    closes.push({ code: event.code, reason: event.reason }),
+  );
   return { websocketProvider, closes };
 }
 
-function connectOn({ websocketProvider, closes }: Socket, dashboardId: string, options: ClientOptions, extra: { awareness?: null } = {}): RealtimeClient {
+function connectOn(
+  { websocketProvider, closes }: Socket,
+  dashboardId: string,
+  options: ClientOptions,
+  extra: { awareness?: null } = {},
+): RealtimeClient {
   const doc = new Y.Doc();
   let refusal: string | undefined;
   let authenticated = false;

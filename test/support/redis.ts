@@ -22,7 +22,9 @@ export interface TestRedis {
 /** Starts redis-server (on `port`, to bring one back); resolves once it accepts connections. */
 export async function startRedis(port?: number): Promise<TestRedis> {
   port ??= await freePort();
-  const child = spawn(redisServer ?? 'redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(redisServer ?? 'redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -14,10 +14,16 @@ export interface StandInServer {
  * stand-in, never an answer it means) gets a 500 with `{ [errorField]: message }`, the field the
  * imitated API names its errors with.
  */
-export async function serveStandIn(handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>, errorField: string): Promise<StandInServer> {
+export async function serveStandIn(
+  handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+  errorField: string,
+): Promise<StandInServer> {
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ [errorField]: String(error) }));
+      if (!response.headersSent)
+        response
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ [errorField]: String(error) }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

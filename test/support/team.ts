@@ -27,10 +27,18 @@ export async function createTeam(baton: TestApp, name: string): Promise<Team> {
   const made = await bootstrapToken(baton.ctx, { email: 'owner@example.com', workspaceName: name });
   const owner = { secret: made.secret, userId: made.user.id };
   const workspaceId = made.workspace?.id ?? '';
-  const dashboardId = (await createDashboard(baton.ctx, sessionPrincipal(owner.userId), workspaceId, { name: 'Runs' }, 'setup')).id;
+  const dashboardId = (
+    await createDashboard(baton.ctx, sessionPrincipal(owner.userId), workspaceId, { name: 'Runs' }, 'setup')
+  ).id;
   const person = async (role: 'editor' | 'viewer'): Promise<Member> => {
     const made = await bootstrapToken(baton.ctx, { email: `${role}@example.com` });
-    await setMember(baton.ctx, sessionPrincipal(owner.userId), workspaceId, { email: `${role}@example.com`, role: 'member' }, 'setup');
+    await setMember(
+      baton.ctx,
+      sessionPrincipal(owner.userId),
+      workspaceId,
+      { email: `${role}@example.com`, role: 'member' },
+      'setup',
+    );
     await setDashboardMember(baton.ctx, sessionPrincipal(owner.userId), dashboardId, made.user.id, { role }, 'setup');
     return { secret: made.secret, userId: made.user.id };
   };

@@ -30,7 +30,11 @@ export interface TestApp {
  * PORT a free port is probed first; another process may take it before Baton listens (tests run
  * in parallel, and workerd picks ports too), so a start that finds it taken tries another one.
  */
-export async function startTestApp(databaseUrl: string, env: Record<string, string> = {}, options: { logs?: Writable; clock?: Clock; resolveHost?: ResolveAll } = {}): Promise<TestApp> {
+export async function startTestApp(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  options: { logs?: Writable; clock?: Clock; resolveHost?: ResolveAll } = {},
+): Promise<TestApp> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await startOnce(databaseUrl, env, options);
@@ -40,7 +44,11 @@ export async function startTestApp(databaseUrl: string, env: Record<string, stri
   }
 }
 
-async function startOnce(databaseUrl: string, env: Record<string, string>, options: { logs?: Writable; clock?: Clock; resolveHost?: ResolveAll }): Promise<TestApp> {
+async function startOnce(
+  databaseUrl: string,
+  env: Record<string, string>,
+  options: { logs?: Writable; clock?: Clock; resolveHost?: ResolveAll },
+): Promise<TestApp> {
   const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
   const config = resolveConfig({
     BATON_ENV: 'test',
@@ -57,8 +65,15 @@ async function startOnce(databaseUrl: string, env: Record<string, string>, optio
     BATON_CREDENTIAL_KEYS: testCredentialKeys,
     ...env,
   });
-  const logger = createLogger({ ...config.log, format: 'json', ...(options.logs === undefined ? {} : { destination: options.logs }) });
-  const node: NodeApp = await startNode(config, logger, { ...(options.clock === undefined ? {} : { clock: options.clock }), ...(options.resolveHost === undefined ? {} : { resolveHost: options.resolveHost }) });
+  const logger = createLogger({
+    ...config.log,
+    format: 'json',
+    ...(options.logs === undefined ? {} : { destination: options.logs }),
+  });
+  const node: NodeApp = await startNode(config, logger, {
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.resolveHost === undefined ? {} : { resolveHost: options.resolveHost }),
+  });
   const db = createDatabase({ url: databaseUrl, poolMax: 2, logger: silentLogger });
   return {
     url: node.url,

@@ -4,7 +4,9 @@ const testName = /(^|_)test(_|$)/;
 /** Refuses to touch a database whose name does not mark it as a test database. */
 export function assertTestDatabaseName(name: string): void {
   if (!testName.test(name)) {
-    throw new Error(`Refusing to use database "${name}" for tests: its name must contain "test" as a word (e.g. baton_test). Point DATABASE_URL at a test database.`);
+    throw new Error(
+      `Refusing to use database "${name}" for tests: its name must contain "test" as a word (e.g. baton_test). Point DATABASE_URL at a test database.`,
+    );
   }
 }
 

@@ -51,7 +51,8 @@ export interface WorkerOptions {
  */
 export async function startWorker(options: WorkerOptions): Promise<WorkerdWorker> {
   const flags = [...(options.compatibilityFlags ?? [])];
-  const code = options.bundle === undefined ? await bundleEntry(options.entry, flags) : await readFile(options.bundle, 'utf8');
+  const code =
+    options.bundle === undefined ? await bundleEntry(options.entry, flags) : await readFile(options.bundle, 'utf8');
   const mf = new Miniflare({
     modules: [{ type: 'ESModule', path: 'worker.js', contents: code }],
     compatibilityDate: options.compatibilityDate,
@@ -124,15 +125,29 @@ export interface BatonWorkerOptions {
 export async function startBatonWorker(options: BatonWorkerOptions): Promise<WorkerdWorker> {
   const runtime = await wranglerRuntime();
   const durableObject = runtime.durableObject;
-  if ((options.dashboards ?? true) && durableObject === undefined) throw new Error('wrangler.toml declares no Durable Object binding');
+  if ((options.dashboards ?? true) && durableObject === undefined)
+    throw new Error('wrangler.toml declares no Durable Object binding');
   return startWorker({
     bundle: options.bundle,
     compatibilityDate: runtime.date,
     compatibilityFlags: runtime.flags,
-    bindings: { BATON_ENV: 'test', BATON_PUBLIC_URL: options.publicUrl, BATON_DEV_IDP: 'false', LOG_LEVEL: 'silent', BATON_CREDENTIAL_KEYS: testCredentialKeys, ...options.env },
+    bindings: {
+      BATON_ENV: 'test',
+      BATON_PUBLIC_URL: options.publicUrl,
+      BATON_DEV_IDP: 'false',
+      LOG_LEVEL: 'silent',
+      BATON_CREDENTIAL_KEYS: testCredentialKeys,
+      ...options.env,
+    },
     hyperdrives: { HYPERDRIVE: options.databaseUrl },
-    queues: { queueProducers: { JOBS: 'baton-jobs' }, queueConsumers: options.consumeJobs === true ? { 'baton-jobs': { maxBatchSize: 25, maxBatchTimeout: 0, maxRetries: 100 } } : {} },
-    ...((options.dashboards ?? true) && durableObject !== undefined ? { durableObjects: { [durableObject.binding]: durableObject.className } } : {}),
+    queues: {
+      queueProducers: { JOBS: 'baton-jobs' },
+      queueConsumers:
+        options.consumeJobs === true ? { 'baton-jobs': { maxBatchSize: 25, maxBatchTimeout: 0, maxRetries: 100 } } : {},
+    },
+    ...((options.dashboards ?? true) && durableObject !== undefined
+      ? { durableObjects: { [durableObject.binding]: durableObject.className } }
+      : {}),
     ...(options.dashboardsDir === undefined ? {} : { durableObjectsPersist: options.dashboardsDir }),
     ...(options.port === undefined ? {} : { port: options.port }),
   });
@@ -140,6 +155,12 @@ export async function startBatonWorker(options: BatonWorkerOptions): Promise<Wor
 
 /** Runs `npm run build:cloudflare`'s script into `outDir/worker.js`; resolves with what it printed. */
 export async function buildWorkerBundle(outDir: string): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'deploy/cloudflare/build.ts', '--outfile', join(outDir, 'worker.js')]);
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    '--experimental-strip-types',
+    '--disable-warning=ExperimentalWarning',
+    'deploy/cloudflare/build.ts',
+    '--outfile',
+    join(outDir, 'worker.js'),
+  ]);
   return stdout;
 }

@@ -13,7 +13,8 @@ import { workerdBundling } from '../../deploy/cloudflare/build.ts';
 let root: string;
 let mf: Miniflare;
 let url: URL;
-const page = '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head><body><div id="root"></div></body></html>';
+const page =
+  '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head><body><div id="root"></div></body></html>';
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'baton-assets-'));
@@ -27,9 +28,20 @@ beforeAll(async () => {
     copyFile('web/public/.assetsignore', join(dist, '.assetsignore')),
   ]);
   // Wrangler resolves every binding of the file; this Worker uses none but the assets (no database).
-  process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE ??= 'postgres://unused:unused@127.0.0.1:9/unused';
-  const { workerOptions } = unstable_getMiniflareWorkerOptions('deploy/cloudflare/wrangler.toml', undefined, { overrides: { assets: { directory: dist } } });
-  const bundle = await build({ entryPoints: ['test/workerd/fixtures/openapi-worker.ts'], write: false, ...workerdBundling, mainFields: [...workerdBundling.mainFields], conditions: [...workerdBundling.conditions], external: ['cloudflare:*'], logLevel: 'silent' });
+  process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE ??=
+    'postgres://unused:unused@127.0.0.1:9/unused';
+  const { workerOptions } = unstable_getMiniflareWorkerOptions('deploy/cloudflare/wrangler.toml', undefined, {
+    overrides: { assets: { directory: dist } },
+  });
+  const bundle = await build({
+    entryPoints: ['test/workerd/fixtures/openapi-worker.ts'],
+    write: false,
+    ...workerdBundling,
+    mainFields: [...workerdBundling.mainFields],
+    conditions: [...workerdBundling.conditions],
+    external: ['cloudflare:*'],
+    logLevel: 'silent',
+  });
   const code = bundle.outputFiles[0]?.text ?? '';
   mf = new Miniflare({
     modules: [{ type: 'ESModule', path: 'worker.js', contents: code }],
@@ -79,7 +91,9 @@ describe('the console as Workers static assets', () => {
   it('never serves a missing hashed file as script', async () => {
     // Known difference from Node (a JSON 404 there): with run_worker_first as a list, Workers' SPA
     // fallback answers every unmatched path with index.html. As HTML under nosniff, no browser runs it.
-    const res = await get('/assets/index-gone.js', { headers: { accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' } });
+    const res = await get('/assets/index-gone.js', {
+      headers: { accept: '*/*', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'script' },
+    });
     expect(res.headers.get('content-type')).toContain('text/html');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });

@@ -43,7 +43,11 @@ afterAll(async () => {
  */
 function workerStore(w: WorkerdWorker): DocumentStore {
   const call = async (body: DocumentStoreCall): Promise<never> => {
-    const res = await w.fetch('/call', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(toWire(body)) });
+    const res = await w.fetch('/call', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(toWire(body)),
+    });
     const answer = fromWire(await res.json()) as DocumentStoreAnswer;
     if ('error' in answer) {
       const message = `${body.method} failed in workerd (${res.status}): ${answer.error}`;

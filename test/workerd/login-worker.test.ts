@@ -27,7 +27,13 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${port}`;
   idp = await startProxiedProvider(`${url}/auth/callback`);
   await built;
-  worker = await startBatonWorker({ bundle: join(outDir, 'worker.js'), databaseUrl: database.url, publicUrl: url, port, env: { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret } });
+  worker = await startBatonWorker({
+    bundle: join(outDir, 'worker.js'),
+    databaseUrl: database.url,
+    publicUrl: url,
+    port,
+    env: { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -43,21 +49,34 @@ beforeEach(() => {
 
 async function me(browser: TestBrowser) {
   const res = await browser.request(`${url}/v1/me`);
-  return { status: res.status, body: (await res.json()) as { user?: { email: string; name: string }; authentication?: { via: string } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { user?: { email: string; name: string }; authentication?: { via: string } },
+  };
 }
 
 describe('login with OpenID Connect, in the Worker', () => {
   it('signs in, sets an HttpOnly SameSite=Lax session cookie, returns to returnTo, and logs out', async () => {
     const browser = new TestBrowser();
-    const callback = await loginUntilCallback(browser, url, 'Ada@Example.com', { returnTo: '/dashboards/x', name: 'Ada Lovelace' });
+    const callback = await loginUntilCallback(browser, url, 'Ada@Example.com', {
+      returnTo: '/dashboards/x',
+      name: 'Ada Lovelace',
+    });
     const res = await browser.request(callback);
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/dashboards/x');
-    expect(res.headers.getSetCookie().find((c) => c.startsWith('baton_session='))).toMatch(/HttpOnly.*SameSite=Lax|SameSite=Lax.*HttpOnly/);
-    expect(await me(browser)).toMatchObject({ status: 200, body: { user: { email: 'ada@example.com', name: 'Ada Lovelace' }, authentication: { via: 'session' } } });
+    expect(res.headers.getSetCookie().find((c) => c.startsWith('baton_session='))).toMatch(
+      /HttpOnly.*SameSite=Lax|SameSite=Lax.*HttpOnly/,
+    );
+    expect(await me(browser)).toMatchObject({
+      status: 200,
+      body: { user: { email: 'ada@example.com', name: 'Ada Lovelace' }, authentication: { via: 'session' } },
+    });
     // Logging out needs CSRF proof (the Origin of Baton's own pages).
     expect((await browser.request(`${url}/auth/logout`, { method: 'POST' })).status).toBe(403);
-    expect((await browser.request(`${url}/auth/logout`, { method: 'POST', headers: { origin: url } })).status).toBeLessThan(400);
+    expect(
+      (await browser.request(`${url}/auth/logout`, { method: 'POST', headers: { origin: url } })).status,
+    ).toBeLessThan(400);
     expect((await me(browser)).status).toBe(401);
   });
 
@@ -67,7 +86,9 @@ describe('login with OpenID Connect, in the Worker', () => {
     callback.searchParams.set('state', 'not-the-state');
     const res = await browser.request(callback.toString());
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: 'login_failed', message: expect.stringContaining('state') } });
+    expect(await res.json()).toMatchObject({
+      error: { code: 'login_failed', message: expect.stringContaining('state') },
+    });
     expect((await me(browser)).status).toBe(401);
   });
 

@@ -10,7 +10,10 @@ let database: TestDatabase;
 let node: TestApp;
 let worker: WorkerdWorker;
 beforeAll(async () => {
-  [database, worker] = await Promise.all([createTestDatabase(), startWorker({ entry: 'test/workerd/fixtures/openapi-worker.ts', compatibilityDate: '2025-09-01' })]);
+  [database, worker] = await Promise.all([
+    createTestDatabase(),
+    startWorker({ entry: 'test/workerd/fixtures/openapi-worker.ts', compatibilityDate: '2025-09-01' }),
+  ]);
   node = await startTestApp(database.url);
 });
 afterAll(async () => {
@@ -21,10 +24,16 @@ afterAll(async () => {
 
 describe('OpenAPI parity between Node and workerd', () => {
   it('serves an identical /openapi.json from both runtimes', async () => {
-    const [fromNode, fromWorker] = await Promise.all([fetch(`${node.url}/openapi.json`), worker.fetch('/openapi.json')]);
+    const [fromNode, fromWorker] = await Promise.all([
+      fetch(`${node.url}/openapi.json`),
+      worker.fetch('/openapi.json'),
+    ]);
     expect([fromNode.status, fromWorker.status]).toEqual([200, 200]);
     expect(fromWorker.headers.get('content-type')).toBe(fromNode.headers.get('content-type'));
-    const [nodeDoc, workerDoc] = (await Promise.all([fromNode.json(), fromWorker.json()])) as [{ paths: Record<string, unknown> }, unknown];
+    const [nodeDoc, workerDoc] = (await Promise.all([fromNode.json(), fromWorker.json()])) as [
+      { paths: Record<string, unknown> },
+      unknown,
+    ];
     // A document worth comparing: the whole API, not an empty shell.
     expect(Object.keys(nodeDoc.paths).length).toBeGreaterThan(20);
     expect(workerDoc).toEqual(nodeDoc);
@@ -42,7 +51,12 @@ describe('OpenAPI parity between Node and workerd', () => {
     ];
     for (const [path, init] of requests) {
       const [fromNode, fromWorker] = await Promise.all([fetch(`${node.url}${path}`, init), worker.fetch(path, init)]);
-      const answer = async (res: Response) => ({ path, status: res.status, type: res.headers.get('content-type'), body: await res.json() });
+      const answer = async (res: Response) => ({
+        path,
+        status: res.status,
+        type: res.headers.get('content-type'),
+        body: await res.json(),
+      });
       expect(await answer(fromWorker)).toEqual(await answer(fromNode));
     }
   });

@@ -11,13 +11,19 @@ beforeAll(async () => {
   worker = await startWorker({
     entry: 'test/workerd/fixtures/queues-worker.ts',
     compatibilityDate: '2025-09-01',
-    queues: { queueProducers: { JOBS: 'jobs' }, queueConsumers: { jobs: { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 5 } } },
+    queues: {
+      queueProducers: { JOBS: 'jobs' },
+      queueConsumers: { jobs: { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 5 } },
+    },
   });
 });
 afterAll(async () => worker?.dispose());
 
 async function send(data: object, startAfter?: Date): Promise<string> {
-  const res = await worker.fetch('/send', { method: 'POST', body: JSON.stringify({ data, ...(startAfter === undefined ? {} : { startAfter: startAfter.toISOString() }) }) });
+  const res = await worker.fetch('/send', {
+    method: 'POST',
+    body: JSON.stringify({ data, ...(startAfter === undefined ? {} : { startAfter: startAfter.toISOString() }) }),
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { id: string }).id;
 }

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createDatabase } from '../../src/adapters/postgres/database.ts';
-import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/adapters/postgres/embedded-postgres.ts';
+import {
+  freePort,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '../../src/adapters/postgres/embedded-postgres.ts';
 import { migrateToLatest } from '../../src/adapters/postgres/migrator.ts';
 import { resolveConfig } from '../../src/app/config.ts';
 import { createDashboard, removeDashboardMember, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';
@@ -36,7 +40,13 @@ let worker: WorkerdWorker;
  * re-check waits a minute by default, so the suite's revocations within a second prove the prompt path.
  */
 async function startBaton(recheckSeconds = 60): Promise<WorkerdWorker> {
-  return startBatonWorker({ bundle: join(outDir, 'worker.js'), databaseUrl: database.url, publicUrl: node.config.http.publicUrl, env: { BATON_REALTIME_RECHECK_SECONDS: String(recheckSeconds), ...realtimeSuiteEnv }, dashboardsDir: await mkdtemp(join(outDir, 'objects-')) });
+  return startBatonWorker({
+    bundle: join(outDir, 'worker.js'),
+    databaseUrl: database.url,
+    publicUrl: node.config.http.publicUrl,
+    env: { BATON_REALTIME_RECHECK_SECONDS: String(recheckSeconds), ...realtimeSuiteEnv },
+    dashboardsDir: await mkdtemp(join(outDir, 'objects-')),
+  });
 }
 
 beforeAll(async () => {
@@ -76,7 +86,13 @@ describe('the dashboard Durable Object', () => {
     workspaceId = owner.workspace?.id ?? '';
     const viewer = await bootstrapToken(node.ctx, { email: 'do-viewer@example.com' });
     people.viewer = { secret: viewer.secret, userId: viewer.user.id };
-    await setMember(node.ctx, sessionPrincipal(owner.user.id), workspaceId, { email: 'do-viewer@example.com', role: 'member' }, 'setup');
+    await setMember(
+      node.ctx,
+      sessionPrincipal(owner.user.id),
+      workspaceId,
+      { email: 'do-viewer@example.com', role: 'member' },
+      'setup',
+    );
   });
 
   afterEach(() => {
@@ -95,8 +111,18 @@ describe('the dashboard Durable Object', () => {
     clients.push(made);
     return made;
   };
-  const presentAt = async (url: string, id: string) => ((await (await fetch(`${url}/v1/dashboards/${id}/presence`, { headers: { authorization: `Bearer ${people.owner.secret}` } })).json()) as { viewers: Array<{ userId: string }> }).viewers.map((v) => v.userId);
-  const registered = async (id: string) => (await node.db.selectFrom('live_connections').select(['user_id']).where('dashboard_id', '=', id).execute()).map((r) => r.user_id).sort();
+  const presentAt = async (url: string, id: string) =>
+    (
+      (await (
+        await fetch(`${url}/v1/dashboards/${id}/presence`, {
+          headers: { authorization: `Bearer ${people.owner.secret}` },
+        })
+      ).json()) as { viewers: Array<{ userId: string }> }
+    ).viewers.map((v) => v.userId);
+  const registered = async (id: string) =>
+    (await node.db.selectFrom('live_connections').select(['user_id']).where('dashboard_id', '=', id).execute())
+      .map((r) => r.user_id)
+      .sort();
 
   it('records open connections in the registry and forgets them when they close', async () => {
     const id = await board();
@@ -106,7 +132,11 @@ describe('the dashboard Durable Object', () => {
     await eventually(async () => ((await registered(id)).length === 2 ? true : undefined), 5_000, 'both recorded');
     expect(await registered(id)).toEqual([people.owner.userId, people.viewer.userId].sort());
     viewer.destroy();
-    await eventually(async () => ((await registered(id)).length === 1 ? true : undefined), 5_000, 'the viewer forgotten');
+    await eventually(
+      async () => ((await registered(id)).length === 1 ? true : undefined),
+      5_000,
+      'the viewer forgotten',
+    );
     expect(await registered(id)).toEqual([people.owner.userId]);
   });
 
@@ -135,9 +165,17 @@ describe('the dashboard Durable Object', () => {
       const owner = connect(checking.url, id, people.owner.secret);
       const viewer = connect(checking.url, id, people.viewer.secret);
       await eventually(() => owner.provider.isSynced && viewer.provider.isSynced, 10_000, 'synced');
-      await eventually(async () => ((await presentAt(checking.url, id)).includes(people.viewer.userId) ? true : undefined), 5_000, 'the viewer present');
+      await eventually(
+        async () => ((await presentAt(checking.url, id)).includes(people.viewer.userId) ? true : undefined),
+        5_000,
+        'the viewer present',
+      );
       await removeDashboardMember(node.ctx, sessionPrincipal(people.owner.userId), id, people.viewer.userId, 'revoke');
-      await eventually(async () => (!(await presentAt(checking.url, id)).includes(people.viewer.userId) ? true : undefined), 10_000, 'the viewer disconnected');
+      await eventually(
+        async () => (!(await presentAt(checking.url, id)).includes(people.viewer.userId) ? true : undefined),
+        10_000,
+        'the viewer disconnected',
+      );
       expect(await presentAt(checking.url, id)).toContain(people.owner.userId);
     } finally {
       for (const client of clients.splice(0)) client.destroy();
@@ -151,13 +189,17 @@ describe('the dashboard Durable Object', () => {
       socket.on('unexpected-response', (_request, response) => {
         let body = '';
         response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body, nosniff: response.headers['x-content-type-options'] }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body, nosniff: response.headers['x-content-type-options'] }),
+        );
       });
       socket.on('open', () => reject(new Error('the Worker accepted a socket without a dashboard')));
       socket.on('error', () => undefined);
     });
     expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'invalid_input', details: { issues: [{ path: 'dashboard' }] } } });
+    expect(JSON.parse(answer.body)).toMatchObject({
+      error: { code: 'invalid_input', details: { issues: [{ path: 'dashboard' }] } },
+    });
     // The same security headers as every other answer.
     expect(answer.nosniff).toBe('nosniff');
   });
@@ -177,9 +219,22 @@ describe('the dashboard Durable Object through a Postgres outage', () => {
       await migrateToLatest(db);
       const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: postgres.url }));
       const owner = await bootstrapToken(ctx, { email: 'outage@example.com', workspaceName: 'Outage' });
-      const id = (await createDashboard(ctx, sessionPrincipal(owner.user.id), owner.workspace?.id ?? '', { name: 'Outage' }, 'setup')).id;
+      const id = (
+        await createDashboard(
+          ctx,
+          sessionPrincipal(owner.user.id),
+          owner.workspace?.id ?? '',
+          { name: 'Outage' },
+          'setup',
+        )
+      ).id;
       await db.destroy();
-      edge = await startBatonWorker({ bundle: join(outDir, 'worker.js'), databaseUrl: postgres.url, publicUrl: node.config.http.publicUrl, dashboardsDir: await mkdtemp(join(outDir, 'objects-')) });
+      edge = await startBatonWorker({
+        bundle: join(outDir, 'worker.js'),
+        databaseUrl: postgres.url,
+        publicUrl: node.config.http.publicUrl,
+        dashboardsDir: await mkdtemp(join(outDir, 'objects-')),
+      });
       await postgres.stop();
       const during = connectClient(edge.url, id, { token: owner.secret, reconnectForever: true });
       made.push(during);

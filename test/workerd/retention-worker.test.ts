@@ -21,7 +21,12 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = createDatabase({ url: database.url, poolMax: 2, logger: silentLogger });
   await built;
-  worker = await startBatonWorker({ bundle: join(outDir, 'worker.js'), databaseUrl: database.url, publicUrl: 'http://127.0.0.1:9', dashboards: false });
+  worker = await startBatonWorker({
+    bundle: join(outDir, 'worker.js'),
+    databaseUrl: database.url,
+    publicUrl: 'http://127.0.0.1:9',
+    dashboards: false,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -32,11 +37,17 @@ afterAll(async () => {
 });
 
 const cronTick = async () => {
-  const handle = (await worker.miniflare.getWorker()) as unknown as { scheduled(options: { cron: string }): Promise<{ outcome: string }> };
+  const handle = (await worker.miniflare.getWorker()) as unknown as {
+    scheduled(options: { cron: string }): Promise<{ outcome: string }>;
+  };
   expect((await handle.scheduled({ cron: '* * * * *' })).outcome).toBe('ok');
 };
-const audit = async (action: string, daysAgo: number) => void (await sql`insert into audit_log (action, created_at) values (${action}, now() - ${daysAgo} * interval '1 day')`.execute(db));
-const actions = async () => (await sql<{ action: string }>`select action from audit_log order by action`.execute(db)).rows.map((r) => r.action);
+const audit = async (action: string, daysAgo: number) =>
+  void (await sql`insert into audit_log (action, created_at) values (${action}, now() - ${daysAgo} * interval '1 day')`.execute(
+    db,
+  ));
+const actions = async () =>
+  (await sql<{ action: string }>`select action from audit_log order by action`.execute(db)).rows.map((r) => r.action);
 
 describe('retention in the Worker', () => {
   it('prunes on a cron tick, once per interval however many ticks come', async () => {

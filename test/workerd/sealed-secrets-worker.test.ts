@@ -29,7 +29,12 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = createDatabase({ url: database.url, poolMax: 2, logger: silentLogger });
   await built;
-  worker = await startBatonWorker({ bundle: join(outDir, 'worker.js'), databaseUrl: database.url, publicUrl: 'http://127.0.0.1:9', dashboards: false });
+  worker = await startBatonWorker({
+    bundle: join(outDir, 'worker.js'),
+    databaseUrl: database.url,
+    publicUrl: 'http://127.0.0.1:9',
+    dashboards: false,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -41,18 +46,29 @@ afterAll(async () => {
 
 describe('the Worker', () => {
   it('seals a webhook secret an older version stored in clear on its cron tick', async () => {
-    const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url, BATON_DEV_IDP: 'false' }), { realtime: unavailableRealtime });
-    const workspaceId = (await bootstrapToken(ctx, { email: 'old@example.com', workspaceName: 'Old' })).workspace?.id ?? '';
+    const ctx = createPostgresAppContext(
+      db,
+      resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url, BATON_DEV_IDP: 'false' }),
+      { realtime: unavailableRealtime },
+    );
+    const workspaceId =
+      (await bootstrapToken(ctx, { email: 'old@example.com', workspaceName: 'Old' })).workspace?.id ?? '';
     const id = crypto.randomUUID();
-    await sql`insert into triggers (id, workspace_id, name, source, action, wake_event, secret) values (${id}, ${workspaceId}, 'old', 'webhook', 'wake', 'old', 'a-secret-stored-in-clear')`.execute(db);
+    await sql`insert into triggers (id, workspace_id, name, source, action, wake_event, secret) values (${id}, ${workspaceId}, 'old', 'webhook', 'wake', 'old', 'a-secret-stored-in-clear')`.execute(
+      db,
+    );
 
-    const handle = (await worker.miniflare.getWorker()) as unknown as { scheduled(options: { cron: string }): Promise<{ outcome: string }> };
+    const handle = (await worker.miniflare.getWorker()) as unknown as {
+      scheduled(options: { cron: string }): Promise<{ outcome: string }>;
+    };
     expect((await handle.scheduled({ cron: '* * * * *' })).outcome).toBe('ok');
 
     const [row] = await db.selectFrom('triggers').select(['secret', 'secret_sealed']).where('id', '=', id).execute();
     expect(row).toEqual({ secret: null, secret_sealed: expect.objectContaining({ keyId: 'test' }) });
     const keys = parseCredentialKeys(testCredentialKeys);
     if ('problems' in keys) throw new Error(keys.problems.join('; '));
-    expect(await createTriggerStore(db, createSecretSealer(await createEnvelopeCipher(keys.keyring))).secret(id)).toBe('a-secret-stored-in-clear');
+    expect(await createTriggerStore(db, createSecretSealer(await createEnvelopeCipher(keys.keyring))).secret(id)).toBe(
+      'a-secret-stored-in-clear',
+    );
   });
 });

@@ -20,8 +20,18 @@ import { buildWorkerBundle } from '../support/workerd.ts';
 
 /** The configuration as wrangler normalises it (the part this test reads). */
 interface WranglerConfigLike {
-  readonly durable_objects: { readonly bindings: ReadonlyArray<{ readonly name: string; readonly class_name: string; readonly script_name?: string }> };
-  readonly migrations: ReadonlyArray<{ readonly tag: string; readonly new_classes?: readonly string[]; readonly new_sqlite_classes?: readonly string[] }>;
+  readonly durable_objects: {
+    readonly bindings: ReadonlyArray<{
+      readonly name: string;
+      readonly class_name: string;
+      readonly script_name?: string;
+    }>;
+  };
+  readonly migrations: ReadonlyArray<{
+    readonly tag: string;
+    readonly new_classes?: readonly string[];
+    readonly new_sqlite_classes?: readonly string[];
+  }>;
   readonly vars: Readonly<Record<string, unknown>>;
   readonly queues: {
     readonly producers?: ReadonlyArray<{ readonly binding: string; readonly queue: string }>;
@@ -38,7 +48,14 @@ interface PrintedBinding {
 }
 
 /** Secrets go through `wrangler secret put`; as plain vars they would show in the dashboard and in git. */
-const secrets = ['BATON_CREDENTIAL_KEYS', 'OIDC_CLIENT_SECRET', 'BATON_SANDBOX_TOKEN', 'BATON_FLY_API_TOKEN', 'BATON_GOOGLE_CLIENT_SECRET', 'DATABASE_URL'];
+const secrets = [
+  'BATON_CREDENTIAL_KEYS',
+  'OIDC_CLIENT_SECRET',
+  'BATON_SANDBOX_TOKEN',
+  'BATON_FLY_API_TOKEN',
+  'BATON_GOOGLE_CLIENT_SECRET',
+  'DATABASE_URL',
+];
 
 const deployDir = resolve('deploy/cloudflare');
 const wranglerBin = join(dirname(createRequire(import.meta.url).resolve('wrangler/package.json')), 'bin/wrangler.js');
@@ -61,11 +78,23 @@ beforeAll(async () => {
   const home = join(work, 'home');
   const consoleBuild = join(work, 'web', 'dist');
   await Promise.all([mkdir(bundleDir, { recursive: true }), mkdir(home), mkdir(consoleBuild, { recursive: true })]);
-  await Promise.all([copyFile(join(deployDir, 'wrangler.toml'), join(configDir, 'wrangler.toml')), writeFile(join(consoleBuild, 'index.html'), '<!doctype html><title>Baton</title>\n')]);
+  await Promise.all([
+    copyFile(join(deployDir, 'wrangler.toml'), join(configDir, 'wrangler.toml')),
+    writeFile(join(consoleBuild, 'index.html'), '<!doctype html><title>Baton</title>\n'),
+  ]);
   // A leftover next to the bundle, of a kind wrangler would attach as a module unless told not to.
-  await Promise.all([buildWorkerBundle(bundleDir), writeFile(join(bundleDir, 'notes.txt'), 'not part of the Worker\n')]);
-  run = await wrangler(['deploy', '--dry-run', '--outdir', join(work, 'out'), '-c', join(configDir, 'wrangler.toml')], home);
-  config = unstable_readConfig({ config: join(configDir, 'wrangler.toml') }, { hideWarnings: true }) as WranglerConfigLike;
+  await Promise.all([
+    buildWorkerBundle(bundleDir),
+    writeFile(join(bundleDir, 'notes.txt'), 'not part of the Worker\n'),
+  ]);
+  run = await wrangler(
+    ['deploy', '--dry-run', '--outdir', join(work, 'out'), '-c', join(configDir, 'wrangler.toml')],
+    home,
+  );
+  config = unstable_readConfig(
+    { config: join(configDir, 'wrangler.toml') },
+    { hideWarnings: true },
+  ) as WranglerConfigLike;
 }, 60_000);
 
 afterAll(async () => {
@@ -85,7 +114,11 @@ describe('deploy/cloudflare/wrangler.toml in wrangler', () => {
     // no_bundle: wrangler does not rebundle (the file it would upload is ours, byte for byte), and
     // attaches no other module (not dist/notes.txt). It reads the linked source map too: a missing
     // one fails the run.
-    const [uploaded, built, size] = await Promise.all([readFile(join(work, 'out', 'worker.js')), readFile(bundlePath), stat(bundlePath)]);
+    const [uploaded, built, size] = await Promise.all([
+      readFile(join(work, 'out', 'worker.js')),
+      readFile(bundlePath),
+      stat(bundlePath),
+    ]);
     expect(uploaded.equals(built)).toBe(true);
     expect(run.stdout).not.toContain('Attaching additional modules');
     expect(run.stdout).toContain(`Total Upload: ${(size.size / 1024).toFixed(2)} KiB`);
@@ -98,14 +131,24 @@ describe('deploy/cloudflare/wrangler.toml in wrangler', () => {
     expect(bindings).toContainEqual(expect.objectContaining({ name: 'HYPERDRIVE', resource: 'Hyperdrive Config' }));
     expect(bindings).toContainEqual({ name: 'BATON_ENV', target: '"production"', resource: 'Environment Variable' });
     const vars = bindings.filter((b) => b.resource === 'Environment Variable').map((b) => b.name);
-    expect(vars).toEqual(expect.arrayContaining(['BATON_ENV', 'BATON_PUBLIC_URL', 'LOG_LEVEL', 'BATON_SANDBOX_PROVIDER', 'BATON_SANDBOX_URL']));
+    expect(vars).toEqual(
+      expect.arrayContaining([
+        'BATON_ENV',
+        'BATON_PUBLIC_URL',
+        'LOG_LEVEL',
+        'BATON_SANDBOX_PROVIDER',
+        'BATON_SANDBOX_URL',
+      ]),
+    );
     expect(vars.sort()).toEqual(Object.keys(config.vars).sort());
   });
 
   it('sets only Baton settings, each with a value Baton accepts, and no secret', () => {
     for (const [name, value] of Object.entries(config.vars)) {
       expect(secrets, `${name} is a secret: use wrangler secret put`).not.toContain(name);
-      const variable = (configVariables as Record<string, { schema: { safeParse(v: unknown): { success: boolean } } } | undefined>)[name];
+      const variable = (
+        configVariables as Record<string, { schema: { safeParse(v: unknown): { success: boolean } } } | undefined>
+      )[name];
       expect(variable, `${name} is not a variable Baton reads (src/app/config.ts)`).toBeDefined();
       expect(variable?.schema.safeParse(value).success, `${name} = ${JSON.stringify(value)}`).toBe(true);
     }
@@ -129,13 +172,17 @@ describe('deploy/cloudflare/wrangler.toml in wrangler', () => {
     const migrated = config.migrations.flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])]);
     const bound = config.durable_objects.bindings.filter((b) => b.script_name === undefined).map((b) => b.class_name);
     expect(bound).toContain('DashboardObject');
-    for (const className of [...bound, ...migrated]) expect(exported, `the bundle does not export ${className}`).toContain(className);
+    for (const className of [...bound, ...migrated])
+      expect(exported, `the bundle does not export ${className}`).toContain(className);
     for (const className of bound) expect(migrated, `no migration creates ${className}`).toContain(className);
   });
 });
 
 /** Runs wrangler's own bin with Node, as `npx wrangler` does, in `work`, with a minimal environment. */
-function wrangler(args: readonly string[], home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function wrangler(
+  args: readonly string[],
+  home: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: home,
@@ -163,13 +210,22 @@ function printedBindings(stdout: string): PrintedBinding[] {
   const rows: PrintedBinding[] = [];
   for (const line of stdout.split('\n')) {
     const row = /^env\.(\w+) \((.*)\)\s{2,}(\S.*?)\s*$/.exec(line);
-    if (row?.[1] !== undefined && row[2] !== undefined && row[3] !== undefined) rows.push({ name: row[1], target: row[2], resource: row[3] });
+    if (row?.[1] !== undefined && row[2] !== undefined && row[3] !== undefined)
+      rows.push({ name: row[1], target: row[2], resource: row[3] });
   }
   return rows;
 }
 
 /** The names the bundle's entry module exports, read by esbuild without bundling or running it. */
 async function bundleExports(file: string): Promise<string[]> {
-  const result = await build({ entryPoints: [file], bundle: false, write: false, metafile: true, format: 'esm', outdir: join(work, 'exports'), logLevel: 'silent' });
+  const result = await build({
+    entryPoints: [file],
+    bundle: false,
+    write: false,
+    metafile: true,
+    format: 'esm',
+    outdir: join(work, 'exports'),
+    logLevel: 'silent',
+  });
   return Object.values(result.metafile.outputs).flatMap((output) => output.exports);
 }

@@ -28,12 +28,22 @@ export async function unwrap<D>(call: Promise<{ data?: D; error?: unknown; respo
   try {
     result = await call;
   } catch (error) {
-    throw new ApiError(0, 'network', `The server could not be reached (${error instanceof Error ? error.message : String(error)})`);
+    throw new ApiError(
+      0,
+      'network',
+      `The server could not be reached (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   if (result.error === undefined && result.response.ok) return result.data as D;
-  const body = (result.error as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+  const body = (result.error as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)
+    ?.error;
   const status = result.response.status;
-  throw new ApiError(status, typeof body?.code === 'string' ? body.code : `http_${status}`, typeof body?.message === 'string' ? body.message : `The server answered ${status}`, body?.details);
+  throw new ApiError(
+    status,
+    typeof body?.code === 'string' ? body.code : `http_${status}`,
+    typeof body?.message === 'string' ? body.message : `The server answered ${status}`,
+    body?.details,
+  );
 }
 
 /** An error as a sentence for people. */
@@ -50,7 +60,8 @@ export function issuesByPath(error: unknown): Map<string, string> {
   if (!Array.isArray(issues)) return found;
   for (const issue of issues) {
     const { path, message } = (issue ?? {}) as { path?: unknown; message?: unknown };
-    if (typeof path === 'string' && typeof message === 'string') found.set(path, found.has(path) ? `${found.get(path)}; ${message}` : message);
+    if (typeof path === 'string' && typeof message === 'string')
+      found.set(path, found.has(path) ? `${found.get(path)}; ${message}` : message);
   }
   return found;
 }

@@ -9,7 +9,10 @@ import { stateDocumentName } from '../../app/realtime/document-name.ts';
 import { dashboardHeader, documentHeader, realtimePaths } from './dashboard-protocol.ts';
 
 /** What one dashboard's object runs on: the Node adapter's options, with admission per request. */
-export interface DashboardRoomOptions extends Omit<HocuspocusRealtimeOptions, 'admit' | 'extensions' | 'onOpened' | 'onClosed'> {
+export interface DashboardRoomOptions extends Omit<
+  HocuspocusRealtimeOptions,
+  'admit' | 'extensions' | 'onOpened' | 'onClosed'
+> {
   /**
    * Admits a connection through the app's `admitRealtime`, over a database context of its own
    * (so a Worker's per-request connection is never shared across requests).
@@ -74,15 +77,26 @@ export class DashboardRoom {
       onOpened: ({ dashboardId, connectionId, access }) => {
         const connections = this.#connections;
         if (connections === undefined) return;
-        const record = { dashboardId, connectionId, userId: access.principal.userId, tokenId: access.principal.tokenId ?? null, sessionId: access.sessionId ?? null };
-        this.#recorded.set(connectionId, this.#reset.then(() => connections.opened(record)).catch((error: unknown) => this.#registryFailed(error)));
+        const record = {
+          dashboardId,
+          connectionId,
+          userId: access.principal.userId,
+          tokenId: access.principal.tokenId ?? null,
+          sessionId: access.sessionId ?? null,
+        };
+        this.#recorded.set(
+          connectionId,
+          this.#reset.then(() => connections.opened(record)).catch((error: unknown) => this.#registryFailed(error)),
+        );
       },
       onClosed: ({ dashboardId, connectionId }) => {
         const connections = this.#connections;
         if (connections === undefined) return;
         const recorded = this.#recorded.get(connectionId) ?? Promise.resolve();
         this.#recorded.delete(connectionId);
-        void recorded.then(() => connections.closed(dashboardId, connectionId)).catch((error: unknown) => this.#registryFailed(error));
+        void recorded
+          .then(() => connections.closed(dashboardId, connectionId))
+          .catch((error: unknown) => this.#registryFailed(error));
       },
       // One object is one dashboard and its two documents (`<id>` and the read-only `<id>/state`):
       // a client that asks this socket for any other document is refused, or two objects could hold
@@ -98,25 +112,31 @@ export class DashboardRoom {
   async fetch(request: Request): Promise<Response> {
     const dashboardId = request.headers.get(dashboardHeader);
     if (dashboardId === null || dashboardId === '') return new Response('no dashboard named', { status: 400 });
-    if (this.#dashboardId !== undefined && this.#dashboardId !== dashboardId) return new Response('this object is another dashboard', { status: 409 });
+    if (this.#dashboardId !== undefined && this.#dashboardId !== dashboardId)
+      return new Response('this object is another dashboard', { status: 409 });
     if (this.#dashboardId === undefined) {
       this.#dashboardId = dashboardId;
       // Only one object serves a dashboard: rows recorded before this one started are stale.
-      if (this.#connections !== undefined) this.#reset = this.#connections.reset(dashboardId).catch((error: unknown) => this.#registryFailed(error));
+      if (this.#connections !== undefined)
+        this.#reset = this.#connections.reset(dashboardId).catch((error: unknown) => this.#registryFailed(error));
     }
     const path = new URL(request.url).pathname;
     const documentName = request.headers.get(documentHeader) ?? dashboardId;
-    if (!this.#serves(documentName)) return new Response('this object serves only its dashboard and its state document', { status: 400 });
+    if (!this.#serves(documentName))
+      return new Response('this object serves only its dashboard and its state document', { status: 400 });
     try {
       if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.#accept(request);
       if (path === realtimePaths.state && request.method === 'GET') {
-        return new Response(new Uint8Array(await this.#realtime.state(documentName)), { headers: { 'content-type': 'application/octet-stream' } });
+        return new Response(new Uint8Array(await this.#realtime.state(documentName)), {
+          headers: { 'content-type': 'application/octet-stream' },
+        });
       }
       if (path === realtimePaths.update && request.method === 'POST') {
         await this.#realtime.applyUpdate(documentName, new Uint8Array(await request.arrayBuffer()));
         return new Response(null, { status: 204 });
       }
-      if (path === realtimePaths.presence && request.method === 'GET') return Response.json(await this.#realtime.presence(dashboardId));
+      if (path === realtimePaths.presence && request.method === 'GET')
+        return Response.json(await this.#realtime.presence(dashboardId));
       if (path === realtimePaths.access && request.method === 'POST') {
         const change = accessChangeOf(await request.json().catch(() => undefined));
         if (change === undefined) return new Response('not an access change', { status: 400 });
@@ -135,7 +155,9 @@ export class DashboardRoom {
   /** Whether `documentName` is one of this object's two documents: its dashboard's, or that one's state document. */
   #serves(documentName: string): boolean {
     const dashboardId = this.#dashboardId;
-    return dashboardId !== undefined && (documentName === dashboardId || documentName === stateDocumentName(dashboardId));
+    return (
+      dashboardId !== undefined && (documentName === dashboardId || documentName === stateDocumentName(dashboardId))
+    );
   }
 
   #registryFailed(error: unknown): void {
@@ -165,7 +187,10 @@ export class DashboardRoom {
         if (typeof event.data === 'string') throw new Error('text frame');
         // workerd has no per-socket payload limit to set (Node's `ws` has maxPayload): check here.
         if (event.data.byteLength > messageBytes) {
-          this.#logger.info({ bytes: event.data.byteLength, limit: messageBytes }, 'closing a realtime connection that sent a message over the limit');
+          this.#logger.info(
+            { bytes: event.data.byteLength, limit: messageBytes },
+            'closing a realtime connection that sent a message over the limit',
+          );
           server.close(closeCodes.messageTooBig, 'message too big');
           return;
         }
@@ -199,13 +224,19 @@ export class DashboardRoom {
 }
 
 /** Each kind of access change and the field naming what it is about. */
-const idFieldOf = { user: 'userId', token: 'tokenId', session: 'sessionId', dashboard: 'dashboardId' } as const satisfies Record<AccessChange['kind'], string>;
+const idFieldOf = {
+  user: 'userId',
+  token: 'tokenId',
+  session: 'sessionId',
+  dashboard: 'dashboardId',
+} as const satisfies Record<AccessChange['kind'], string>;
 
 /** The access change a Worker posted, or undefined when the body is not one. */
 function accessChangeOf(body: unknown): AccessChange | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const { kind } = body as { kind?: unknown };
-  const field = typeof kind === 'string' && Object.hasOwn(idFieldOf, kind) ? idFieldOf[kind as AccessChange['kind']] : undefined;
+  const field =
+    typeof kind === 'string' && Object.hasOwn(idFieldOf, kind) ? idFieldOf[kind as AccessChange['kind']] : undefined;
   if (field === undefined) return undefined;
   const value = (body as Record<string, unknown>)[field];
   return typeof value === 'string' ? ({ kind, [field]: value } as AccessChange) : undefined;
@@ -215,7 +246,10 @@ function accessChangeOf(body: unknown): AccessChange | undefined {
 export type DurableObjectStateLike = object;
 
 /** A Durable Object class over `Env`, as workerd constructs it. */
-export type DashboardObjectClass<Env> = new (state: DurableObjectStateLike, env: Env) => { fetch(request: Request): Promise<Response> };
+export type DashboardObjectClass<Env> = new (
+  state: DurableObjectStateLike,
+  env: Env,
+) => { fetch(request: Request): Promise<Response> };
 
 /**
  * Makes the Durable Object class (one object per dashboard, `idFromName(dashboardId)`). `compose`

@@ -49,16 +49,23 @@ export class DurableObjectAccessEvents implements AccessEvents {
       const dashboards = await connections.dashboardsConcerned(change);
       await Promise.all(
         dashboards.map(async (dashboardId) => {
-          const response = await dashboardStub(namespace, dashboardId).fetch(`https://dashboard${realtimePaths.access}`, {
-            method: 'POST',
-            headers: { [dashboardHeader]: dashboardId, 'content-type': 'application/json' },
-            body: JSON.stringify(change),
-          });
-          if (!response.ok) throw new Error(`The dashboard's Durable Object answered ${response.status}: ${await response.text()}`);
+          const response = await dashboardStub(namespace, dashboardId).fetch(
+            `https://dashboard${realtimePaths.access}`,
+            {
+              method: 'POST',
+              headers: { [dashboardHeader]: dashboardId, 'content-type': 'application/json' },
+              body: JSON.stringify(change),
+            },
+          );
+          if (!response.ok)
+            throw new Error(`The dashboard's Durable Object answered ${response.status}: ${await response.text()}`);
         }),
       );
     } catch (error) {
-      logger.warn({ err: error, change }, 'could not tell dashboards of an access change; their periodic re-check will');
+      logger.warn(
+        { err: error, change },
+        'could not tell dashboards of an access change; their periodic re-check will',
+      );
     }
   }
 }

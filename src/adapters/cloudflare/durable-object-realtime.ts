@@ -32,7 +32,14 @@ export function dashboardStub(namespace: DurableObjectNamespaceLike, dashboardId
 export function forwardRealtimeUpgrade(namespace: DurableObjectNamespaceLike, request: Request): Promise<Response> {
   const dashboardId = new URL(request.url).searchParams.get('dashboard');
   if (dashboardId === null || !/^[0-9a-f-]{36}$/i.test(dashboardId)) {
-    return Promise.resolve(jsonError(400, errorBody('invalid_input', 'dashboard: connect to /v1/realtime?dashboard=<dashboard id> (a dashboard id)', { issues: [{ path: 'dashboard', message: 'a dashboard id is required' }] })));
+    return Promise.resolve(
+      jsonError(
+        400,
+        errorBody('invalid_input', 'dashboard: connect to /v1/realtime?dashboard=<dashboard id> (a dashboard id)', {
+          issues: [{ path: 'dashboard', message: 'a dashboard id is required' }],
+        }),
+      ),
+    );
   }
   const forwarded = new Request(request);
   forwarded.headers.set(dashboardHeader, dashboardId);
@@ -41,7 +48,10 @@ export function forwardRealtimeUpgrade(namespace: DurableObjectNamespaceLike, re
 
 /** A JSON error answer, with the body and the security headers every other route has. */
 export function jsonError(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...securityHeaders, 'content-type': 'application/json; charset=utf-8' } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...securityHeaders, 'content-type': 'application/json; charset=utf-8' },
+  });
 }
 
 /**
@@ -57,9 +67,15 @@ export function createDurableObjectRealtime(namespace: DurableObjectNamespaceLik
     const dashboardId = dashboardOf(documentName);
     headers.set(dashboardHeader, dashboardId);
     headers.set(documentHeader, documentName);
-    const response = await dashboardStub(namespace, dashboardId).fetch(`https://dashboard${path}`, { ...init, headers });
+    const response = await dashboardStub(namespace, dashboardId).fetch(`https://dashboard${path}`, {
+      ...init,
+      headers,
+    });
     if (response.status === 409) throw new ConflictError(await response.text());
-    if (!response.ok) throw new Error(`The dashboard's Durable Object answered ${response.status} to ${path}: ${await response.text()}`);
+    if (!response.ok)
+      throw new Error(
+        `The dashboard's Durable Object answered ${response.status} to ${path}: ${await response.text()}`,
+      );
     return response;
   };
   return {
@@ -67,7 +83,11 @@ export function createDurableObjectRealtime(namespace: DurableObjectNamespaceLik
       return new Uint8Array(await (await call(documentName, realtimePaths.state)).arrayBuffer());
     },
     async applyUpdate(documentName, update) {
-      await call(documentName, realtimePaths.update, { method: 'POST', body: new Uint8Array(update), headers: { 'content-type': 'application/octet-stream' } });
+      await call(documentName, realtimePaths.update, {
+        method: 'POST',
+        body: new Uint8Array(update),
+        headers: { 'content-type': 'application/octet-stream' },
+      });
     },
     async presence(dashboardId) {
       return (await (await call(dashboardId, realtimePaths.presence)).json()) as Viewer[];

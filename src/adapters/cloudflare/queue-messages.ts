@@ -61,8 +61,10 @@ export interface JobMessage {
 export function parseJobMessage(body: unknown): JobMessage | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const b = body as Record<string, unknown>;
-  if (typeof b.id !== 'string' || typeof b.topic !== 'string' || typeof b.data !== 'object' || b.data === null) return undefined;
-  if (b.notBefore !== undefined && (typeof b.notBefore !== 'string' || Number.isNaN(Date.parse(b.notBefore)))) return undefined;
+  if (typeof b.id !== 'string' || typeof b.topic !== 'string' || typeof b.data !== 'object' || b.data === null)
+    return undefined;
+  if (b.notBefore !== undefined && (typeof b.notBefore !== 'string' || Number.isNaN(Date.parse(b.notBefore))))
+    return undefined;
   if (b.retryLimit !== undefined && typeof b.retryLimit !== 'number') return undefined;
   return b as unknown as JobMessage;
 }

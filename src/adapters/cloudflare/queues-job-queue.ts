@@ -1,7 +1,15 @@
 import type { Job, JobQueue, SendOptions, TopicOptions, WorkOptions } from '../../ports/job-queue.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { insertOutboxJobs } from '../postgres/job-outbox.ts';
-import { parseJobMessage, sendBatches, type JobMessage, type MessageBatchLike, type MessageLike, type MessageSendRequestLike, type QueueLike } from './queue-messages.ts';
+import {
+  parseJobMessage,
+  sendBatches,
+  type JobMessage,
+  type MessageBatchLike,
+  type MessageLike,
+  type MessageSendRequestLike,
+  type QueueLike,
+} from './queue-messages.ts';
 
 export type { MessageBatchLike, MessageLike, QueueLike } from './queue-messages.ts';
 
@@ -92,7 +100,10 @@ export class CloudflareQueuesJobQueue implements JobQueue {
     if (!this.#started) return;
     this.#started = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([Promise.allSettled([...this.#running]), new Promise((resolve) => (timer = setTimeout(resolve, options.timeoutMs ?? 8_000)))]);
+    await Promise.race([
+      Promise.allSettled([...this.#running]),
+      new Promise((resolve) => (timer = setTimeout(resolve, options.timeoutMs ?? 8_000))),
+    ]);
     clearTimeout(timer);
   }
 
@@ -107,7 +118,11 @@ export class CloudflareQueuesJobQueue implements JobQueue {
    * past that Queues ends the invocation and redelivers every message it had not acked.
    */
   async declareTopic(topic: string, options: TopicOptions = {}): Promise<void> {
-    this.#topics.set(topic, { retryLimit: options.retryLimit ?? 2, retryDelaySeconds: options.retryDelaySeconds ?? 1, expireInSeconds: options.expireInSeconds ?? 60 });
+    this.#topics.set(topic, {
+      retryLimit: options.retryLimit ?? 2,
+      retryDelaySeconds: options.retryDelaySeconds ?? 1,
+      expireInSeconds: options.expireInSeconds ?? 60,
+    });
   }
 
   async send<T extends object>(topic: string, data: T, options: SendOptions = {}): Promise<string> {
@@ -115,18 +130,35 @@ export class CloudflareQueuesJobQueue implements JobQueue {
     const retryLimit = options.retryLimit === undefined ? {} : { retryLimit: options.retryLimit };
     if (options.tx !== undefined) {
       const envelope: OutboxEnvelope = { [OUTBOX_ENVELOPE]: { id, data, ...retryLimit } };
-      await insertOutboxJobs(options.tx, [{ topic, data: envelope, ...(options.startAfter === undefined ? {} : { startAfter: options.startAfter }) }]);
+      await insertOutboxJobs(options.tx, [
+        { topic, data: envelope, ...(options.startAfter === undefined ? {} : { startAfter: options.startAfter }) },
+      ]);
       return id;
     }
     const [message] = this.#requests([{ id, topic, data, ...retryLimit }], [options.startAfter]);
-    if (message !== undefined) await this.#queue.send(message.body, { contentType: 'json', ...(message.delaySeconds === undefined ? {} : { delaySeconds: message.delaySeconds }) });
+    if (message !== undefined)
+      await this.#queue.send(message.body, {
+        contentType: 'json',
+        ...(message.delaySeconds === undefined ? {} : { delaySeconds: message.delaySeconds }),
+      });
     return id;
   }
 
-  async sendBatch(topic: string, jobs: ReadonlyArray<{ readonly data: object; readonly startAfter?: Date }>, options: Pick<SendOptions, 'tx'> = {}): Promise<void> {
+  async sendBatch(
+    topic: string,
+    jobs: ReadonlyArray<{ readonly data: object; readonly startAfter?: Date }>,
+    options: Pick<SendOptions, 'tx'> = {},
+  ): Promise<void> {
     if (jobs.length === 0) return;
     if (options.tx !== undefined) {
-      await insertOutboxJobs(options.tx, jobs.map((job) => ({ topic, data: job.data, ...(job.startAfter === undefined ? {} : { startAfter: job.startAfter }) })));
+      await insertOutboxJobs(
+        options.tx,
+        jobs.map((job) => ({
+          topic,
+          data: job.data,
+          ...(job.startAfter === undefined ? {} : { startAfter: job.startAfter }),
+        })),
+      );
       return;
     }
     await this.#sendNow(topic, jobs);
@@ -145,7 +177,10 @@ export class CloudflareQueuesJobQueue implements JobQueue {
    * the topic's handlers running at once in this isolate, across the batches it is given.
    */
   async work<T>(topic: string, handler: (job: Job<T>) => Promise<void>, options: WorkOptions = {}): Promise<void> {
-    this.#workers.set(topic, { handler: handler as (job: Job<unknown>) => Promise<void>, lanes: new Lanes(Math.max(1, options.concurrency ?? 1)) });
+    this.#workers.set(topic, {
+      handler: handler as (job: Job<unknown>) => Promise<void>,
+      lanes: new Lanes(Math.max(1, options.concurrency ?? 1)),
+    });
   }
 
   /**
@@ -186,7 +221,8 @@ export class CloudflareQueuesJobQueue implements JobQueue {
     } catch (error) {
       if (attempts <= (job.retryLimit ?? options.retryLimit)) {
         this.#log.warn({ ...log, err: error }, 'job failed; retrying');
-        if (message.attempts < this.#resendAfterAttempts) message.retry({ delaySeconds: this.#delay(options.retryDelaySeconds) });
+        if (message.attempts < this.#resendAfterAttempts)
+          message.retry({ delaySeconds: this.#delay(options.retryDelaySeconds) });
         else await this.#resend(message, job, attempts, options.retryDelaySeconds);
       } else {
         this.#log.error({ ...log, err: error }, 'job failed and has no retries left; dropped');
@@ -204,7 +240,13 @@ export class CloudflareQueuesJobQueue implements JobQueue {
     try {
       await Promise.race([
         worker.handler(job),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`the job ran longer than ${expireInSeconds} s`)), expireInSeconds * 1000))),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(
+              () => reject(new Error(`the job ran longer than ${expireInSeconds} s`)),
+              expireInSeconds * 1000,
+            )),
+        ),
       ]);
     } finally {
       clearTimeout(timer);
@@ -219,7 +261,13 @@ export class CloudflareQueuesJobQueue implements JobQueue {
    * then the old one acked (if the send fails, the old message is retried while Queues allows).
    */
   async #resend(message: MessageLike, job: ResentJob, attempts: number, delaySeconds: number): Promise<void> {
-    const body: ResentJob = { id: job.id, topic: job.topic, data: job.data, ...(job.retryLimit === undefined ? {} : { retryLimit: job.retryLimit }), attemptsBefore: attempts };
+    const body: ResentJob = {
+      id: job.id,
+      topic: job.topic,
+      data: job.data,
+      ...(job.retryLimit === undefined ? {} : { retryLimit: job.retryLimit }),
+      attemptsBefore: attempts,
+    };
     try {
       await this.#queue.send(body, { contentType: 'json', delaySeconds: this.#delay(delaySeconds) });
       message.ack();
@@ -233,7 +281,11 @@ export class CloudflareQueuesJobQueue implements JobQueue {
   async #sendAgain(message: MessageLike, job: JobMessage): Promise<void> {
     const [request] = this.#requests([job], [new Date(job.notBefore ?? 0)]);
     try {
-      if (request !== undefined) await this.#queue.send(request.body, { contentType: 'json', ...(request.delaySeconds === undefined ? {} : { delaySeconds: request.delaySeconds }) });
+      if (request !== undefined)
+        await this.#queue.send(request.body, {
+          contentType: 'json',
+          ...(request.delaySeconds === undefined ? {} : { delaySeconds: request.delaySeconds }),
+        });
       message.ack();
     } catch (error) {
       this.#log.warn({ jobId: job.id, topic: job.topic, err: error }, 'could not send a delayed job on; retrying');
@@ -241,13 +293,27 @@ export class CloudflareQueuesJobQueue implements JobQueue {
     }
   }
 
-  async #sendNow(topic: string, jobs: ReadonlyArray<{ readonly data: object; readonly startAfter?: Date }>): Promise<void> {
+  async #sendNow(
+    topic: string,
+    jobs: ReadonlyArray<{ readonly data: object; readonly startAfter?: Date }>,
+  ): Promise<void> {
     const messages = jobs.map((job) => {
       const envelope = (job.data as Partial<OutboxEnvelope>)[OUTBOX_ENVELOPE];
       if (envelope === undefined) return { id: crypto.randomUUID(), topic, data: job.data };
-      return { id: envelope.id, topic, data: envelope.data, ...(envelope.retryLimit === undefined ? {} : { retryLimit: envelope.retryLimit }) };
+      return {
+        id: envelope.id,
+        topic,
+        data: envelope.data,
+        ...(envelope.retryLimit === undefined ? {} : { retryLimit: envelope.retryLimit }),
+      };
     });
-    for (const batch of sendBatches(this.#requests(messages, jobs.map((job) => job.startAfter)))) await this.#queue.sendBatch(batch);
+    for (const batch of sendBatches(
+      this.#requests(
+        messages,
+        jobs.map((job) => job.startAfter),
+      ),
+    ))
+      await this.#queue.sendBatch(batch);
   }
 
   /** The queue messages of jobs: a start time becomes a delay (at most Queues' limit) and `notBefore`. */
@@ -255,9 +321,22 @@ export class CloudflareQueuesJobQueue implements JobQueue {
     const now = Date.now();
     return jobs.map((job, i) => {
       const at = startAfter[i]?.getTime();
-      if (at === undefined || at <= now) return { body: { id: job.id, topic: job.topic, data: job.data, ...(job.retryLimit === undefined ? {} : { retryLimit: job.retryLimit }) }, contentType: 'json' };
+      if (at === undefined || at <= now)
+        return {
+          body: {
+            id: job.id,
+            topic: job.topic,
+            data: job.data,
+            ...(job.retryLimit === undefined ? {} : { retryLimit: job.retryLimit }),
+          },
+          contentType: 'json',
+        };
       // notBefore even when the delay suffices: a message that comes back early is sent on.
-      return { body: { ...job, notBefore: new Date(at).toISOString() }, contentType: 'json', delaySeconds: this.#delay(Math.ceil((at - now) / 1000)) };
+      return {
+        body: { ...job, notBefore: new Date(at).toISOString() },
+        contentType: 'json',
+        delaySeconds: this.#delay(Math.ceil((at - now) / 1000)),
+      };
     });
   }
 

@@ -2,7 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../../ports/logger.ts';
-import { escapeHtml, readForm, sendPage, startOidcServer, type InteractionRequest, type SignInStep } from '../oidc-provider/oidc-server.ts';
+import {
+  escapeHtml,
+  readForm,
+  sendPage,
+  startOidcServer,
+  type InteractionRequest,
+  type SignInStep,
+} from '../oidc-provider/oidc-server.ts';
 
 /** One person who may sign in at the demo provider. */
 export interface DemoUser {
@@ -47,11 +54,16 @@ export async function startDemoIdentityProvider(options: DemoIdentityProviderOpt
     issuer: () => options.issuer,
     client: { id: options.clientId, secret: options.clientSecret, redirectUris: options.redirectUris },
     findAccount: async (_ctx: KoaContextWithOIDC, sub: string) =>
-      sub === email ? { accountId: sub, claims: async () => ({ sub, email, email_verified: true, name: options.user.name }) } : undefined,
+      sub === email
+        ? { accountId: sub, claims: async () => ({ sub, email, email_verified: true, name: options.user.name }) }
+        : undefined,
     signIn: (request) => signIn(options.user, request),
     logger: options.logger,
   });
-  options.logger.info({ issuer: options.issuer, user: email }, 'demo identity provider: one demo user, for a first run only');
+  options.logger.info(
+    { issuer: options.issuer, user: email },
+    'demo identity provider: one demo user, for a first run only',
+  );
   return {
     listenUrl: `http://${server.address.address}:${server.address.port}`,
     close: () => server.close(),

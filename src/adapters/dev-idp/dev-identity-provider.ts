@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../../ports/logger.ts';
-import { escapeHtml, readForm, sendPage, startOidcServer, type InteractionRequest, type SignInStep } from '../oidc-provider/oidc-server.ts';
+import {
+  escapeHtml,
+  readForm,
+  sendPage,
+  startOidcServer,
+  type InteractionRequest,
+  type SignInStep,
+} from '../oidc-provider/oidc-server.ts';
 
 /** A running development identity provider and the client registration Baton uses with it. */
 export interface DevIdentityProvider {
@@ -38,9 +45,16 @@ export async function startDevIdentityProvider(options: DevIdentityProviderOptio
     label: 'development identity provider',
     host: options.host,
     port: options.port,
-    issuer: (port) => options.issuer ?? `http://${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port}`,
+    issuer: (port) =>
+      options.issuer ??
+      `http://${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port}`,
     listenError: (error) =>
-      error.code === 'EADDRINUSE' ? new Error(`The development identity provider cannot listen on port ${options.port}: it is in use. Set BATON_DEV_IDP_PORT to a free port (or OIDC_ISSUER to a real provider).`, { cause: error }) : error,
+      error.code === 'EADDRINUSE'
+        ? new Error(
+            `The development identity provider cannot listen on port ${options.port}: it is in use. Set BATON_DEV_IDP_PORT to a free port (or OIDC_ISSUER to a real provider).`,
+            { cause: error },
+          )
+        : error,
     client: { id: 'baton', secret: clientSecret, redirectUris: options.redirectUris },
     policy: alwaysAskPolicy(),
     findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => ({
@@ -69,15 +83,23 @@ function alwaysAskPolicy() {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
   login?.checks.add(
-    new interactionPolicy.Check('dev_always_ask', 'The development provider asks on every sign-in', (ctx: KoaContextWithOIDC) =>
-      ctx.oidc.result?.login === undefined ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+    new interactionPolicy.Check(
+      'dev_always_ask',
+      'The development provider asks on every sign-in',
+      (ctx: KoaContextWithOIDC) =>
+        ctx.oidc.result?.login === undefined
+          ? interactionPolicy.Check.REQUEST_PROMPT
+          : interactionPolicy.Check.NO_NEED_TO_PROMPT,
     ),
   );
   return policy;
 }
 
 /** The login page and its submission: any e-mail signs in, with the name given if any. */
-async function signIn(names: Map<string, string>, { details, req, res, submitted }: InteractionRequest): Promise<SignInStep> {
+async function signIn(
+  names: Map<string, string>,
+  { details, req, res, submitted }: InteractionRequest,
+): Promise<SignInStep> {
   if (!submitted) {
     if (details.prompt.name !== 'login') return {};
     sendPage(

@@ -12,7 +12,14 @@ import { acceptsFormBody, parseFormBody } from '../../app/http/form-body.ts';
 import { rateLimitBucket, rateLimitKey, type RateLimits } from '../../app/http/rate-limit-policy.ts';
 import type { AnyRoute, RequestHeaders } from '../../app/http/route.ts';
 import { securityHeaders } from '../../app/http/security-headers.ts';
-import { assetContentType, assetFileName, consolePageHeaders, consoleUnavailablePage, immutableCache, isConsoleNavigation } from '../../app/http/console-paths.ts';
+import {
+  assetContentType,
+  assetFileName,
+  consolePageHeaders,
+  consoleUnavailablePage,
+  immutableCache,
+  isConsoleNavigation,
+} from '../../app/http/console-paths.ts';
 import type { ConsoleSource } from '../node-console/console-files.ts';
 import type { Authentication } from '../../app/identity/authenticate.ts';
 import type { RateLimitCounter } from '../../ports/rate-limits.ts';
@@ -34,7 +41,11 @@ export interface HttpServerOptions {
   /** Whether the client address comes from X-Forwarded-For: false, true, a number of trusted hops, or the trusted proxies' addresses. */
   readonly trustProxy?: boolean | number | string;
   /** A WebSocket endpoint (realtime): each accepted socket and its handshake as a Web Request. */
-  readonly websocket?: { readonly path: string; readonly maxPayload: number; onConnection(socket: WebSocket, request: Request): void };
+  readonly websocket?: {
+    readonly path: string;
+    readonly maxPayload: number;
+    onConnection(socket: WebSocket, request: Request): void;
+  };
   /** Where each answered request's latency goes, by route template (never the raw URL: no ids in labels). */
   readonly metrics?: Pick<Metrics, 'httpRequest'>;
   /** The web console's build: its page for navigations, its hashed files under /assets/. */
@@ -90,7 +101,8 @@ export async function createHttpServer(options: HttpServerOptions) {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
     // On an unknown path the 404 wins over the media type, as for any other body.
     if (request.is404) done(null, undefined);
-    else if (!acceptsFormBody(request.routeOptions.url ?? '')) done(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }), undefined);
+    else if (!acceptsFormBody(request.routeOptions.url ?? ''))
+      done(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }), undefined);
     else {
       (request as FastifyRequest & { rawBody?: string }).rawBody = body.toString();
       done(null, parseFormBody(body.toString()));
@@ -127,7 +139,9 @@ export async function createHttpServer(options: HttpServerOptions) {
     const limits = options.rateLimits;
     // The route's template (not the raw URL): what the router matched decides the budget.
     const bucketOf = (request: FastifyRequest) =>
-      rateLimitBucket(limits, request.routeOptions.url ?? request.url, request.ip, () => authenticateOnce(request).catch(() => 'refused' as const));
+      rateLimitBucket(limits, request.routeOptions.url ?? request.url, request.ip, () =>
+        authenticateOnce(request).catch(() => 'refused' as const),
+      );
     const buckets = new WeakMap<FastifyRequest, { key: string; perMinute: number } | null>();
     await app.register(rateLimit, {
       global: true,
@@ -140,7 +154,9 @@ export async function createHttpServer(options: HttpServerOptions) {
       },
       allowList: (request) => buckets.get(request) === null,
       max: (request) => buckets.get(request)?.perMinute ?? limits.anonymousPerMinute,
-      ...(options.rateLimitCounter === undefined ? {} : { store: sharedRateLimitStore(options.rateLimitCounter, options.logger), skipOnError: true }),
+      ...(options.rateLimitCounter === undefined
+        ? {}
+        : { store: sharedRateLimitStore(options.rateLimitCounter, options.logger), skipOnError: true }),
     });
   }
 
@@ -148,7 +164,12 @@ export async function createHttpServer(options: HttpServerOptions) {
     const { path, maxPayload, onConnection } = options.websocket;
     await app.register(fastifyWebsocket, { options: { maxPayload } });
     app.get(path, { websocket: true }, (socket, request) => {
-      onConnection(socket, new Request(new URL(request.url, `http://${request.headers.host ?? 'localhost'}`), { headers: handshakeHeaders(request.headers) }));
+      onConnection(
+        socket,
+        new Request(new URL(request.url, `http://${request.headers.host ?? 'localhost'}`), {
+          headers: handshakeHeaders(request.headers),
+        }),
+      );
     });
   }
 
@@ -156,7 +177,12 @@ export async function createHttpServer(options: HttpServerOptions) {
     const metrics = options.metrics;
     // Fastify measured the time already; the route is the template it matched (`/v1/executions/:id`).
     app.addHook('onResponse', (request, reply, done) => {
-      metrics.httpRequest({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, seconds: reply.elapsedTime / 1000 });
+      metrics.httpRequest({
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        seconds: reply.elapsedTime / 1000,
+      });
       done();
     });
   }
@@ -164,27 +190,48 @@ export async function createHttpServer(options: HttpServerOptions) {
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     // The console's page carries its own policy (it runs scripts); every other answer gets ours.
-    for (const [name, value] of Object.entries(securityHeaders)) if (!reply.hasHeader(name)) void reply.header(name, value);
+    for (const [name, value] of Object.entries(securityHeaders))
+      if (!reply.hasHeader(name)) void reply.header(name, value);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      const code = frameworkErrorCodes[error.code] ?? (status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 429 ? 'rate_limited' : 'bad_request');
+      const code =
+        frameworkErrorCodes[error.code] ??
+        (status === 413
+          ? 'payload_too_large'
+          : status === 415
+            ? 'unsupported_media_type'
+            : status === 429
+              ? 'rate_limited'
+              : 'bad_request');
       return sendError(reply, code, error.message, status);
     }
     request.log.error({ err: error }, 'unhandled error');
-    return sendError(reply, 'internal_error', 'Something went wrong on our side; the request id identifies it in our logs', 500, { requestId: request.id });
+    return sendError(
+      reply,
+      'internal_error',
+      'Something went wrong on our side; the request id identifies it in our logs',
+      500,
+      { requestId: request.id },
+    );
   });
 
   const consoleSource = options.console;
   app.setNotFoundHandler(async (request, reply) => {
     const pathname = request.url.split('?')[0] ?? '/';
     if (consoleSource !== undefined && (request.method === 'GET' || request.method === 'HEAD')) {
-      if (isConsoleNavigation(pathname)) return sendConsolePage(reply, consoleSource, options.context.publicOrigin, options.terminalOrigins ?? []);
+      if (isConsoleNavigation(pathname))
+        return sendConsolePage(reply, consoleSource, options.context.publicOrigin, options.terminalOrigins ?? []);
       const asset = assetFileName(pathname);
       const bytes = asset === null ? null : await consoleSource.asset(asset);
-      if (asset !== null && bytes !== null) return reply.status(200).type(assetContentType(asset)).header('cache-control', immutableCache).send(Buffer.from(bytes));
+      if (asset !== null && bytes !== null)
+        return reply
+          .status(200)
+          .type(assetContentType(asset))
+          .header('cache-control', immutableCache)
+          .send(Buffer.from(bytes));
     }
     return sendError(reply, 'route_not_found', `No route for ${request.method} ${pathname}`);
   });
@@ -194,17 +241,24 @@ export async function createHttpServer(options: HttpServerOptions) {
       method: route.method,
       url: toFastifyPath(route.path),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const result = await dispatch(route, {
-          params: request.params as Record<string, string>,
-          query: request.query as Record<string, unknown>,
-          body: request.body,
-          ...((request as FastifyRequest & { rawBody?: string }).rawBody === undefined ? {} : { rawBody: (request as FastifyRequest & { rawBody?: string }).rawBody }),
-          headers: flattenHeaders(request.headers),
-          requestId: request.id,
-          log: request.log,
-        }, { ...options.context, authenticate: () => authenticateOnce(request) });
+        const result = await dispatch(
+          route,
+          {
+            params: request.params as Record<string, string>,
+            query: request.query as Record<string, unknown>,
+            body: request.body,
+            ...((request as FastifyRequest & { rawBody?: string }).rawBody === undefined
+              ? {}
+              : { rawBody: (request as FastifyRequest & { rawBody?: string }).rawBody }),
+            headers: flattenHeaders(request.headers),
+            requestId: request.id,
+            log: request.log,
+          },
+          { ...options.context, authenticate: () => authenticateOnce(request) },
+        );
         void reply.status(result.status);
-        for (const [name, value] of Object.entries(result.headers ?? {})) void reply.header(name, typeof value === 'string' ? value : [...value]);
+        for (const [name, value] of Object.entries(result.headers ?? {}))
+          void reply.header(name, typeof value === 'string' ? value : [...value]);
         if (result.body === undefined) return reply.send();
         return reply.type('application/json; charset=utf-8').send(JSON.stringify(result.body));
       },
@@ -217,37 +271,74 @@ export async function createHttpServer(options: HttpServerOptions) {
  * A hop count as a trust function: the socket's peer is hop 0, the last X-Forwarded-For entry hop 1,
  * and so on; the first untrusted one is the client. (Fastify given a number trusts no hop at all.)
  */
-function trustedHops(trustProxy: boolean | number | string): boolean | string | ((address: string, hop: number) => boolean) {
+function trustedHops(
+  trustProxy: boolean | number | string,
+): boolean | string | ((address: string, hop: number) => boolean) {
   if (typeof trustProxy !== 'number') return trustProxy;
   const hops = trustProxy;
   return (_address, hop) => hop < hops;
 }
 
 /** Node's answers to requests it could not parse, written on the socket: our error body and headers. */
-function writeClientError(this: { log: { trace(obj: object, msg: string): void } }, error: NodeJS.ErrnoException, socket: Duplex): void {
+function writeClientError(
+  this: { log: { trace(obj: object, msg: string): void } },
+  error: NodeJS.ErrnoException,
+  socket: Duplex,
+): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, code, message] =
-    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'The request headers are too large']
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout', 'The request was not received in time']
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request was not received in time']
         : [400, 'bad_request', 'The request could not be parsed as HTTP'];
   this.log.trace({ err: error }, 'client error');
   if (socket.writable) {
     const body = JSON.stringify(errorBody(code, message));
-    const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close', ...securityHeaders };
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n${body}`);
+    const headers = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+      ...securityHeaders,
+    };
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}`)
+        .join('\r\n')}\r\n\r\n${body}`,
+    );
   }
   socket.destroy(error);
 }
 
 /** index.html for a page navigation, or the 503 page saying why the console cannot be shown. */
-async function sendConsolePage(reply: FastifyReply, source: ConsoleSource, publicOrigin: string, terminalOrigins: readonly string[]): Promise<FastifyReply> {
+async function sendConsolePage(
+  reply: FastifyReply,
+  source: ConsoleSource,
+  publicOrigin: string,
+  terminalOrigins: readonly string[],
+): Promise<FastifyReply> {
   const page = await source.page();
-  if ('html' in page) return reply.status(200).headers(consolePageHeaders(publicOrigin, terminalOrigins)).send(Buffer.from(page.html));
-  return reply.status(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').header('retry-after', page.reason === 'building' ? '5' : '60').send(consoleUnavailablePage(page));
+  if ('html' in page)
+    return reply.status(200).headers(consolePageHeaders(publicOrigin, terminalOrigins)).send(Buffer.from(page.html));
+  return reply
+    .status(503)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('retry-after', page.reason === 'building' ? '5' : '60')
+    .send(consoleUnavailablePage(page));
 }
 
-function sendError(reply: FastifyReply, code: string, message: string, status = statusForCode(code), details?: unknown): FastifyReply {
-  return reply.status(status).type('application/json; charset=utf-8').send(JSON.stringify(errorBody(code, message, details)));
+function sendError(
+  reply: FastifyReply,
+  code: string,
+  message: string,
+  status = statusForCode(code),
+  details?: unknown,
+): FastifyReply {
+  return reply
+    .status(status)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(errorBody(code, message, details)));
 }
 
 /** `/v1/dashboards/{id}` → `/v1/dashboards/:id`. */
@@ -259,7 +350,8 @@ function toFastifyPath(path: string): string {
 function handshakeHeaders(headers: FastifyRequest['headers']): Headers {
   const result = new Headers();
   for (const [name, value] of Object.entries(flattenHeaders(headers))) {
-    if (value === undefined || name === 'connection' || name === 'upgrade' || name.startsWith('sec-websocket-')) continue;
+    if (value === undefined || name === 'connection' || name === 'upgrade' || name.startsWith('sec-websocket-'))
+      continue;
     try {
       result.set(name, value);
     } catch {

@@ -21,7 +21,10 @@ export const metricsPath = '/metrics';
  * Kept out of the runtime-neutral route table and the OpenAPI document: it is an operator's
  * endpoint in Prometheus' text format, not part of the JSON API.
  */
-export function addMetricsRoute(app: MetricsRouteHost, options: { exposition: Exposition; token: string | undefined }): void {
+export function addMetricsRoute(
+  app: MetricsRouteHost,
+  options: { exposition: Exposition; token: string | undefined },
+): void {
   const expected = options.token === undefined ? undefined : digest(options.token);
   app.get(metricsPath, async (request: FastifyRequest, reply: FastifyReply) => {
     void reply.headers(securityHeaders).header('cache-control', 'no-store');
@@ -30,7 +33,13 @@ export function addMetricsRoute(app: MetricsRouteHost, options: { exposition: Ex
         .status(401)
         .header('www-authenticate', 'Bearer realm="baton-metrics"')
         .type('application/json; charset=utf-8')
-        .send(JSON.stringify(errorBody('unauthenticated', 'The metrics need the Authorization header: Bearer <BATON_METRICS_TOKEN>', { field: 'authorization' })));
+        .send(
+          JSON.stringify(
+            errorBody('unauthenticated', 'The metrics need the Authorization header: Bearer <BATON_METRICS_TOKEN>', {
+              field: 'authorization',
+            }),
+          ),
+        );
     }
     const { contentType, body } = await options.exposition();
     return reply.type(contentType).send(body);
@@ -41,10 +50,32 @@ export function addMetricsRoute(app: MetricsRouteHost, options: { exposition: Ex
  * A listener of its own for `GET /metrics` (BATON_METRICS_PORT), bound to HOST: scrapes stay off
  * the public port, its rate limits and its request metrics. Everything else answers 404.
  */
-export async function startMetricsServer(options: { host: string; port: number; token: string | undefined; exposition: Exposition; logger: PinoLogger }): Promise<{ url: string; close(): Promise<void> }> {
-  const app = Fastify({ loggerInstance: options.logger.child({ component: 'metrics' }), logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true });
+export async function startMetricsServer(options: {
+  host: string;
+  port: number;
+  token: string | undefined;
+  exposition: Exposition;
+  logger: PinoLogger;
+}): Promise<{ url: string; close(): Promise<void> }> {
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'metrics' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+  });
   addMetricsRoute(app, options);
-  app.setNotFoundHandler((request, reply) => reply.status(404).type('application/json; charset=utf-8').send(JSON.stringify(errorBody('route_not_found', `No route for ${request.method} ${request.url.split('?')[0]}; metrics are at ${metricsPath}`))));
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .type('application/json; charset=utf-8')
+      .send(
+        JSON.stringify(
+          errorBody(
+            'route_not_found',
+            `No route for ${request.method} ${request.url.split('?')[0]}; metrics are at ${metricsPath}`,
+          ),
+        ),
+      ),
+  );
   await app.listen({ host: options.host, port: options.port });
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return { url: `http://${host}:${options.port}`, close: () => app.close() };

@@ -23,7 +23,10 @@ export function sharedRateLimitStore(counter: RateLimitCounter, logger: Logger):
     retryAt = Date.now() + retryAfterFailureMs;
     if (!failing) {
       failing = true;
-      logger.warn({ err: error }, 'rate limits are not enforced for now: their store (Redis or Postgres) did not answer; requests are served uncounted until it does');
+      logger.warn(
+        { err: error },
+        'rate limits are not enforced for now: their store (Redis or Postgres) did not answer; requests are served uncounted until it does',
+      );
     }
     callback(error instanceof Error ? error : new Error(String(error)));
   };
@@ -33,7 +36,10 @@ export function sharedRateLimitStore(counter: RateLimitCounter, logger: Logger):
       if (failing) retryAt = Date.now() + retryAfterFailureMs; // this request tries; the others keep skipping
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the rate-limit store did not answer within ${hitTimeoutMs} ms`)), hitTimeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`the rate-limit store did not answer within ${hitTimeoutMs} ms`)),
+          hitTimeoutMs,
+        );
       });
       Promise.race([counter.hit(key, timeWindow), timeout])
         .finally(() => clearTimeout(timer))

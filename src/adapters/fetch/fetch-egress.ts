@@ -17,12 +17,19 @@ export function createFetchEgress(options: { allow: EgressAllowList; fetch?: typ
   return {
     async send(request) {
       const url = new URL(request.url);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new DomainError('egress_refused', `refused: ${url.protocol} URLs are not sent (only http and https)`);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new DomainError('egress_refused', `refused: ${url.protocol} URLs are not sent (only http and https)`);
       const verdict = checkHost(url.hostname, options.allow);
       if (verdict !== 'resolve' && !verdict.allowed) throw new EgressRefusedError(verdict);
       const timeout = AbortSignal.timeout(request.timeoutMs);
       try {
-        const res = await send(url, { method: request.method, headers: request.headers, redirect: 'manual', signal: timeout, ...(request.body === undefined ? {} : { body: request.body }) });
+        const res = await send(url, {
+          method: request.method,
+          headers: request.headers,
+          redirect: 'manual',
+          signal: timeout,
+          ...(request.body === undefined ? {} : { body: request.body }),
+        });
         return { status: res.status, excerpt: await readExcerpt(res) };
       } catch (error) {
         throw new EgressUnreachableError(timeout.aborted, error);

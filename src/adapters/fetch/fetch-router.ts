@@ -46,7 +46,13 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
     } catch (error) {
       // A bug (in a route's headers, say), never bad input: the caller gets the uniform 500.
       log.error({ err: error }, 'unhandled error');
-      response = toResponse(failure('internal_error', 'Something went wrong on our side; the request id identifies it in our logs', 500, { requestId }), requestId, head);
+      response = toResponse(
+        failure('internal_error', 'Something went wrong on our side; the request id identifies it in our logs', 500, {
+          requestId,
+        }),
+        requestId,
+        head,
+      );
     }
     log.info({ res: { statusCode: response.status }, responseTime: performance.now() - started }, 'request completed');
     return response;
@@ -59,21 +65,30 @@ export function createFetchHandler(options: FetchHandlerOptions): FetchHandler {
       return failure('bad_request', match.message);
     }
     // fastify reads the body before answering 404 (a bad JSON body on an unknown path is a 400).
-    const body = await readBody(request, options.bodyLimit, match.kind === 'found', match.kind === 'found' && acceptsFormBody(match.route.path));
+    const body = await readBody(
+      request,
+      options.bodyLimit,
+      match.kind === 'found',
+      match.kind === 'found' && acceptsFormBody(match.route.path),
+    );
     if (body.kind === 'failed') {
       log.info({ err: { message: body.failure.message } }, 'malformed request');
       return failure(body.failure.code, body.failure.message);
     }
     if (match.kind === 'not_found') return failure('route_not_found', `No route for ${request.method} ${url.pathname}`);
-    return dispatch(match.route, {
-      params: match.params,
-      query: parseQuery(url.search.slice(1)),
-      body: body.kind === 'json' ? body.body : undefined,
-      ...(body.kind === 'json' ? { rawBody: body.rawBody } : {}),
-      headers: headersOf(request),
-      requestId,
-      log,
-    }, options.context);
+    return dispatch(
+      match.route,
+      {
+        params: match.params,
+        query: parseQuery(url.search.slice(1)),
+        body: body.kind === 'json' ? body.body : undefined,
+        ...(body.kind === 'json' ? { rawBody: body.rawBody } : {}),
+        headers: headersOf(request),
+        requestId,
+        log,
+      },
+      options.context,
+    );
   }
 }
 
@@ -95,7 +110,8 @@ function toResponse(result: RouteResponse, requestId: string, head: boolean): Re
   headers.set('x-request-id', requestId);
   for (const [name, value] of Object.entries(securityHeaders)) headers.set(name, value);
   // 204 and 304 must not carry a body (the Response constructor refuses one).
-  if (result.body === undefined || result.status === 204 || result.status === 304) return new Response(null, { status: result.status, headers });
+  if (result.body === undefined || result.status === 204 || result.status === 304)
+    return new Response(null, { status: result.status, headers });
   const text = JSON.stringify(result.body);
   headers.set('content-type', 'application/json; charset=utf-8');
   if (!head) return new Response(text, { status: result.status, headers });

@@ -63,7 +63,10 @@ export type BodyResult =
   | { readonly kind: 'json'; readonly body: unknown; readonly rawBody: string }
   | { readonly kind: 'failed'; readonly failure: BodyFailure };
 
-const invalidJson: BodyFailure = { code: 'invalid_json', message: "Body is not valid JSON but content-type is set to 'application/json'" };
+const invalidJson: BodyFailure = {
+  code: 'invalid_json',
+  message: "Body is not valid JSON but content-type is set to 'application/json'",
+};
 const tooLarge: BodyFailure = { code: 'payload_too_large', message: 'Request body is too large' };
 const unsupported: BodyFailure = { code: 'unsupported_media_type', message: 'Unsupported Media Type' };
 const unreadable: BodyFailure = { code: 'bad_request', message: 'The request body could not be read' };
@@ -78,7 +81,12 @@ const mediaTypeShape = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+$/;
  * a body over `limit` bytes is a 413 without reading it all; `__proto__` and `constructor.prototype`
  * keys are refused (prototype poisoning), and a leading BOM is ignored. `rawBody` is the exact text.
  */
-export async function readBody(request: Request, limit: number, routed: boolean, formAllowed = false): Promise<BodyResult> {
+export async function readBody(
+  request: Request,
+  limit: number,
+  routed: boolean,
+  formAllowed = false,
+): Promise<BodyResult> {
   if (bodylessMethods.has(request.method)) return { kind: 'none' };
   const contentType = request.headers.get('content-type');
   const contentLength = request.headers.get('content-length');
@@ -90,7 +98,8 @@ export async function readBody(request: Request, limit: number, routed: boolean,
   const mediaType = (contentType.split(';')[0] ?? '').trim().toLowerCase();
   if (!mediaTypeShape.test(mediaType)) return { kind: 'failed', failure: unsupported };
   const form = formAllowed && mediaType === 'application/x-www-form-urlencoded';
-  if (mediaType !== 'application/json' && !form) return routed ? { kind: 'failed', failure: unsupported } : { kind: 'none' };
+  if (mediaType !== 'application/json' && !form)
+    return routed ? { kind: 'failed', failure: unsupported } : { kind: 'none' };
   if (contentLength !== null && Number(contentLength) > limit) return { kind: 'failed', failure: tooLarge };
   let bytes: Uint8Array | undefined;
   try {
@@ -168,7 +177,7 @@ function isPoisoned(value: unknown): boolean {
 /** Reads and drops at most `budget` more bytes, then cancels whatever is left. */
 async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
   try {
-    for (let dropped = 0; dropped <= budget; ) {
+    for (let dropped = 0; dropped <= budget;) {
       const { done, value } = await reader.read();
       if (done) return;
       dropped += value.byteLength;

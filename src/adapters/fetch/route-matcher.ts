@@ -35,10 +35,13 @@ interface CompiledRoute {
 export function compileRoutes(routes: readonly AnyRoute[]): RouteMatcher {
   const byMethod = new Map<string, CompiledRoute[]>();
   for (const route of routes) {
-    const segments = route.path.split('/').slice(1).map((text): Segment => {
-      const param = /^\{([A-Za-z0-9_]+)\}$/.exec(text)?.[1];
-      return param === undefined ? { text } : { text, param };
-    });
+    const segments = route.path
+      .split('/')
+      .slice(1)
+      .map((text): Segment => {
+        const param = /^\{([A-Za-z0-9_]+)\}$/.exec(text)?.[1];
+        return param === undefined ? { text } : { text, param };
+      });
     const list = byMethod.get(route.method) ?? [];
     list.push({ route, segments });
     byMethod.set(route.method, list);
@@ -79,7 +82,11 @@ export function compileRoutes(routes: readonly AnyRoute[]): RouteMatcher {
  * Params of a route whose template fits the path, else undefined. Static segments compare with the
  * path as `decodeURI` leaves it (reserved characters such as `%2F` stay encoded, as in find-my-way).
  */
-function matchSegments(segments: readonly Segment[], raw: readonly string[], decoded: readonly string[]): Record<string, string> | undefined {
+function matchSegments(
+  segments: readonly Segment[],
+  raw: readonly string[],
+  decoded: readonly string[],
+): Record<string, string> | undefined {
   if (segments.length !== raw.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < segments.length; i++) {

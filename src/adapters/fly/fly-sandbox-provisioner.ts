@@ -39,10 +39,20 @@ export interface FlySandboxProvisionerOptions {
 
 /** Fly machine states (docs: "Machine states and lifecycle") as Baton sees them; unknown ones count as starting. */
 const STATUS: Readonly<Record<string, SandboxStatus>> = {
-  creating: 'starting', created: 'starting', starting: 'starting', restarting: 'starting',
-  updating: 'starting', replacing: 'starting', started: 'running',
-  stopping: 'stopping', suspending: 'stopping', destroying: 'stopping',
-  stopped: 'stopped', suspended: 'stopped', failed: 'stopped', launch_failed: 'stopped',
+  creating: 'starting',
+  created: 'starting',
+  starting: 'starting',
+  restarting: 'starting',
+  updating: 'starting',
+  replacing: 'starting',
+  started: 'running',
+  stopping: 'stopping',
+  suspending: 'stopping',
+  destroying: 'stopping',
+  stopped: 'stopped',
+  suspended: 'stopped',
+  failed: 'stopped',
+  launch_failed: 'stopped',
   destroyed: 'gone',
 };
 const statusOf = (state: string): SandboxStatus => STATUS[state] ?? 'starting';
@@ -54,7 +64,10 @@ const byAge = (a: FlyMachine, b: FlyMachine): number =>
   compare(a.created_at, b.created_at) || compare(a.instance_id, b.instance_id) || compare(a.id, b.id);
 
 /** The signal a call runs under, and the caller's own (whose abort is passed through, not mapped). */
-interface CallContext { readonly signal: AbortSignal; readonly caller?: AbortSignal }
+interface CallContext {
+  readonly signal: AbortSignal;
+  readonly caller?: AbortSignal;
+}
 
 /**
  * Sandboxes as Fly Machines, over the Machines REST API. One machine per session epoch, found again
@@ -87,7 +100,11 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
       if (machine.id !== created.id) await this.destroy(created.id).catch(() => undefined);
     }
     await this.#waitStarted(machine, deadline, ctx);
-    return { sandboxId: machine.id, url: this.#urlFor(machine), ...(machine.region === undefined || machine.region === '' ? {} : { region: machine.region }) };
+    return {
+      sandboxId: machine.id,
+      url: this.#urlFor(machine),
+      ...(machine.region === undefined || machine.region === '' ? {} : { region: machine.region }),
+    };
   }
 
   async inspect(sandboxId: string): Promise<SandboxStatus> {
@@ -115,7 +132,8 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
     const query = new URLSearchParams({ include_deleted: 'true', 'metadata.baton_session': spec.sessionId });
     const { json } = await this.#send('GET', `?${query.toString()}`, ctx);
     const ofEpoch = (json as FlyMachine[]).filter(
-      (m) => m.config?.metadata?.baton_session === spec.sessionId && m.config.metadata.baton_epoch === String(spec.epoch),
+      (m) =>
+        m.config?.metadata?.baton_session === spec.sessionId && m.config.metadata.baton_epoch === String(spec.epoch),
     );
     const live = ofEpoch.filter(isLive).sort(byAge);
     if (live[0] !== undefined) return live[0];
@@ -129,7 +147,10 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
   #launchInput(spec: SandboxSpec): unknown {
     const guest = this.#options.guest;
     return {
-      name: `baton-${spec.sessionId.slice(0, 8).toLowerCase().replace(/[^a-z0-9]/g, '-')}-${spec.epoch}`,
+      name: `baton-${spec.sessionId
+        .slice(0, 8)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, '-')}-${spec.epoch}`,
       ...(this.#options.region === undefined ? {} : { region: this.#options.region }),
       config: {
         image: this.#options.image,
@@ -145,7 +166,9 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
         metadata: { baton_session: spec.sessionId, baton_epoch: String(spec.epoch) },
         auto_destroy: true,
         restart: { policy: 'no' },
-        ...(guest === undefined ? {} : { guest: { cpu_kind: guest.cpuKind, cpus: guest.cpus, memory_mb: guest.memoryMb } }),
+        ...(guest === undefined
+          ? {}
+          : { guest: { cpu_kind: guest.cpuKind, cpus: guest.cpus, memory_mb: guest.memoryMb } }),
       },
     };
   }
@@ -162,7 +185,8 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
       if (waited.status !== 408) return;
       // Waiting for `started` never ends if the machine died meanwhile: check before waiting again.
       const status = await this.#status(machine.id, ctx);
-      if (status !== 'starting' && status !== 'running') throw new SandboxUnavailableError(`Fly machine ${machine.id} did not start: it is ${status}`);
+      if (status !== 'starting' && status !== 'running')
+        throw new SandboxUnavailableError(`Fly machine ${machine.id} did not start: it is ${status}`);
     }
   }
 
@@ -174,7 +198,8 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
   #urlFor(machine: FlyMachine): string {
     if (this.#options.urlFor !== undefined) return this.#options.urlFor(machine);
     const port = this.#options.sandboxPort ?? 8080;
-    const host = machine.private_ip === undefined ? `${machine.id}.vm.${this.#options.app}.internal` : `[${machine.private_ip}]`;
+    const host =
+      machine.private_ip === undefined ? `${machine.id}.vm.${this.#options.app}.internal` : `[${machine.private_ip}]`;
     return `http://${host}:${port}`;
   }
 
@@ -197,7 +222,11 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
       response = await this.#fetch(`${this.#apiUrl}${path}`, {
         method,
         signal: ctx.signal,
-        headers: { authorization: `Bearer ${this.#options.token}`, accept: 'application/json', 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${this.#options.token}`,
+          accept: 'application/json',
+          'content-type': 'application/json',
+        },
         ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       });
       text = await response.text();
@@ -210,11 +239,15 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
       try {
         return { status: response.status, json: text === '' ? undefined : (JSON.parse(text) as unknown) };
       } catch (error) {
-        throw new SandboxUnavailableError(`${where} answered ${response.status} with something other than JSON`, { cause: error });
+        throw new SandboxUnavailableError(`${where} answered ${response.status} with something other than JSON`, {
+          cause: error,
+        });
       }
     }
     if (response.status === 401 || response.status === 403) {
-      throw new Error(`${where}: Fly refused the API token (${response.status}); check the token and its access to app ${this.#options.app}`);
+      throw new Error(
+        `${where}: Fly refused the API token (${response.status}); check the token and its access to app ${this.#options.app}`,
+      );
     }
     let message = text.slice(0, 500);
     try {
@@ -225,7 +258,8 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
     }
     const detail = `${where} answered ${response.status}: ${message}`;
     // 5xx, 408 and 429 are Fly's trouble, not a wrong request: the sandbox is unavailable for now.
-    if (response.status >= 500 || response.status === 408 || response.status === 429) throw new SandboxUnavailableError(detail);
+    if (response.status >= 500 || response.status === 408 || response.status === 429)
+      throw new SandboxUnavailableError(detail);
     throw new Error(detail);
   }
 }

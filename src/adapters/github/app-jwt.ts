@@ -14,12 +14,29 @@ const lifetimeSeconds = 9 * 60;
 const renewBeforeSeconds = 60;
 
 const rsaEncryptionAlgorithm = [
-  0x02, 0x01, 0x00, // INTEGER 0: PrivateKeyInfo version
-  0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00, // { rsaEncryption, NULL }
+  0x02,
+  0x01,
+  0x00, // INTEGER 0: PrivateKeyInfo version
+  0x30,
+  0x0d,
+  0x06,
+  0x09,
+  0x2a,
+  0x86,
+  0x48,
+  0x86,
+  0xf7,
+  0x0d,
+  0x01,
+  0x01,
+  0x01,
+  0x05,
+  0x00, // { rsaEncryption, NULL }
 ];
 
 const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/;
-const keyHelp = 'use the .pem file GitHub gave out for the App ("-----BEGIN RSA PRIVATE KEY-----") or a PKCS#8 RSA key ("-----BEGIN PRIVATE KEY-----")';
+const keyHelp =
+  'use the .pem file GitHub gave out for the App ("-----BEGIN RSA PRIVATE KEY-----") or a PKCS#8 RSA key ("-----BEGIN PRIVATE KEY-----")';
 
 /**
  * The App's private key as PKCS#8 DER. GitHub hands out PKCS#1 PEM, which Web Crypto (and so jose)
@@ -35,14 +52,16 @@ export function pkcs8FromPem(pem: string): Uint8Array {
   if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(body)) {
     throw new Error(`The GitHub App private key is encrypted with a passphrase: ${keyHelp}, unencrypted`);
   }
-  if (label !== 'RSA PRIVATE KEY' && label !== 'PRIVATE KEY') throw new Error(`The GitHub App private key is a "${label}": ${keyHelp}`);
+  if (label !== 'RSA PRIVATE KEY' && label !== 'PRIVATE KEY')
+    throw new Error(`The GitHub App private key is a "${label}": ${keyHelp}`);
   let der: Uint8Array;
   try {
     der = Uint8Array.from(atob(body.replace(/\s+/g, '')), (c) => c.charCodeAt(0));
   } catch {
     throw new Error(`The GitHub App private key is damaged (its PEM body is not base64): ${keyHelp}`);
   }
-  if (der.length < 64 || der[0] !== 0x30) throw new Error(`The GitHub App private key is damaged (its PEM body is not a key): ${keyHelp}`);
+  if (der.length < 64 || der[0] !== 0x30)
+    throw new Error(`The GitHub App private key is damaged (its PEM body is not a key): ${keyHelp}`);
   return label === 'PRIVATE KEY' ? der : wrapPkcs1(der);
 }
 
@@ -84,14 +103,21 @@ export interface AppJwtSource {
  * A JWT source for the App `appId`. The key is checked now (so a bad key fails at startup) and
  * imported on first use; `now` is the wall clock in milliseconds.
  */
-export function createAppJwtSource(appId: string, privateKeyPem: string, now: () => number = () => Date.now()): AppJwtSource {
+export function createAppJwtSource(
+  appId: string,
+  privateKeyPem: string,
+  now: () => number = () => Date.now(),
+): AppJwtSource {
   const pkcs8Pem = pemOf(pkcs8FromPem(privateKeyPem));
   let key: Promise<CryptoKey> | undefined;
   let cached: { readonly jwt: Promise<string>; readonly renewAt: number } | undefined;
 
   const importKey = (): Promise<CryptoKey> =>
     (key ??= importPKCS8(pkcs8Pem, 'RS256').catch((error: unknown) => {
-      throw new Error(`The GitHub App private key could not be read as an RSA key (${error instanceof Error ? error.message : String(error)}): ${keyHelp}`, { cause: error });
+      throw new Error(
+        `The GitHub App private key could not be read as an RSA key (${error instanceof Error ? error.message : String(error)}): ${keyHelp}`,
+        { cause: error },
+      );
     }));
 
   const sign = async (issuedAt: number): Promise<string> =>

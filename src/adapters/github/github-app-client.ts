@@ -1,7 +1,21 @@
 import { z } from 'zod';
-import type { GitHubApp, GitHubComment, GitHubInstallation, GitHubIssueTarget, GitHubTokenScope, InstallationToken } from '../../ports/github.ts';
+import type {
+  GitHubApp,
+  GitHubComment,
+  GitHubInstallation,
+  GitHubIssueTarget,
+  GitHubTokenScope,
+  InstallationToken,
+} from '../../ports/github.ts';
 import { createAppJwtSource } from './app-jwt.ts';
-import { because, expectGitHubBody, githubError, requestGitHub, type GitHubAnswer, type GitHubHttp } from './github-http.ts';
+import {
+  because,
+  expectGitHubBody,
+  githubError,
+  requestGitHub,
+  type GitHubAnswer,
+  type GitHubHttp,
+} from './github-http.ts';
 
 /** How to reach GitHub as Baton's App. */
 export interface GitHubAppClientOptions {
@@ -23,7 +37,9 @@ const timestamp = z.string().refine((value) => !Number.isNaN(Date.parse(value)),
 /** `GET /app/installations/{id}` (the fields Baton reads; an enterprise account has `slug`, not `login`). */
 const installationBody = z.object({
   id: z.number(),
-  account: z.object({ login: z.string().optional(), slug: z.string().optional(), type: z.string().optional() }).nullable(),
+  account: z
+    .object({ login: z.string().optional(), slug: z.string().optional(), type: z.string().optional() })
+    .nullable(),
   repository_selection: z.enum(['all', 'selected']),
   permissions,
   suspended_at: timestamp.nullable().optional(),
@@ -55,10 +71,20 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
 
   /** A request as the App; a 401 drops the cached JWT so the next call signs a new one. */
   const asApp = async (method: string, path: string, doing: string, body?: unknown): Promise<GitHubAnswer> => {
-    const answer = await requestGitHub(http, { method, path, authorization: `Bearer ${await jwt.current()}`, body, doing });
+    const answer = await requestGitHub(http, {
+      method,
+      path,
+      authorization: `Bearer ${await jwt.current()}`,
+      body,
+      doing,
+    });
     if (answer.status === 401) {
       jwt.discard();
-      throw githubError('integration_revoked', `GitHub refused the credentials of GitHub App ${options.appId} (${doing}): its private key may have been revoked, the App deleted, or this server's clock is off${because(answer)}`, { status: 401 });
+      throw githubError(
+        'integration_revoked',
+        `GitHub refused the credentials of GitHub App ${options.appId} (${doing}): its private key may have been revoked, the App deleted, or this server's clock is off${because(answer)}`,
+        { status: 401 },
+      );
     }
     return answer;
   };
@@ -74,10 +100,19 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
 
     async mintToken(installationId, scope) {
       const doing = `minting a token for GitHub installation ${checkId(installationId)}`;
-      const answer = await asApp('POST', `/app/installations/${installationId}/access_tokens`, doing, requestBody(scope));
+      const answer = await asApp(
+        'POST',
+        `/app/installations/${installationId}/access_tokens`,
+        doing,
+        requestBody(scope),
+      );
       if (answer.status === 404 || answer.status === 403) throw installationGone(installationId, answer);
       if (answer.status === 422) {
-        throw githubError('integration_rejected', `GitHub refused to mint a token for installation ${installationId}: the installation does not have every repository or permission asked for${because(answer)}`, { status: 422 });
+        throw githubError(
+          'integration_rejected',
+          `GitHub refused to mint a token for installation ${installationId}: the installation does not have every repository or permission asked for${because(answer)}`,
+          { status: 422 },
+        );
       }
       if (answer.status !== 201 && answer.status !== 200) throw unexpected(answer, doing);
       const minted = expectGitHubBody(tokenBody, answer, doing);
@@ -91,7 +126,12 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
 
     async revokeToken(token) {
       const doing = 'revoking a GitHub installation token';
-      const answer = await requestGitHub(http, { method: 'DELETE', path: '/installation/token', authorization: `Bearer ${token}`, doing });
+      const answer = await requestGitHub(http, {
+        method: 'DELETE',
+        path: '/installation/token',
+        authorization: `Bearer ${token}`,
+        doing,
+      });
       // 401: GitHub no longer knows the token (revoked before, or expired); that is what revoking wants.
       if (answer.status === 204 || answer.status === 200 || answer.status === 401 || answer.status === 404) return;
       throw unexpected(answer, doing);
@@ -101,7 +141,13 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
       const where = `${target.owner}/${target.repo}#${target.number}`;
       const doing = `commenting on ${where}`;
       const path = `/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/issues/${checkNumber(target.number)}/comments`;
-      const answer = await requestGitHub(http, { method: 'POST', path, authorization: `Bearer ${token}`, body: { body }, doing });
+      const answer = await requestGitHub(http, {
+        method: 'POST',
+        path,
+        authorization: `Bearer ${token}`,
+        body: { body },
+        doing,
+      });
       switch (answer.status) {
         case 201:
         case 200: {
@@ -109,13 +155,25 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
           return { id: comment.id, url: comment.html_url } satisfies GitHubComment;
         }
         case 401:
-          throw githubError('integration_revoked', `GitHub refused the installation token while ${doing}: it expired or was revoked; the step needs a new token${because(answer)}`, { status: 401 });
+          throw githubError(
+            'integration_revoked',
+            `GitHub refused the installation token while ${doing}: it expired or was revoked; the step needs a new token${because(answer)}`,
+            { status: 401 },
+          );
         case 403:
-          throw githubError('integration_denied', `The GitHub token may not comment on ${where}: it needs "issues: write" (or "pull_requests: write" for a pull request)${because(answer)}`, { status: 403 });
+          throw githubError(
+            'integration_denied',
+            `The GitHub token may not comment on ${where}: it needs "issues: write" (or "pull_requests: write" for a pull request)${because(answer)}`,
+            { status: 403 },
+          );
         case 404:
           throw githubError('integration_denied', notReached(target), { status: 404 });
         case 410:
-          throw githubError('integration_denied', `Issues are turned off in GitHub repository ${target.owner}/${target.repo}, so ${where} cannot be commented on`, { status: 410 });
+          throw githubError(
+            'integration_denied',
+            `Issues are turned off in GitHub repository ${target.owner}/${target.repo}, so ${where} cannot be commented on`,
+            { status: 410 },
+          );
         default:
           throw unexpected(answer, doing);
       }
@@ -125,9 +183,10 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
 
 /** What a removed (404) or suspended (403) installation means for the user, whatever the call was. */
 function installationGone(installationId: number, answer: GitHubAnswer): Error {
-  const message = answer.status === 404
-    ? `GitHub installation ${installationId} was removed (the App was uninstalled or lost access); an admin must connect it again`
-    : `GitHub installation ${installationId} is suspended; an admin must unsuspend it on GitHub or connect it again${because(answer)}`;
+  const message =
+    answer.status === 404
+      ? `GitHub installation ${installationId} was removed (the App was uninstalled or lost access); an admin must connect it again`
+      : `GitHub installation ${installationId} is suspended; an admin must unsuspend it on GitHub or connect it again${because(answer)}`;
   return githubError('integration_revoked', message, { status: answer.status });
 }
 
@@ -139,7 +198,9 @@ function notReached(target: GitHubIssueTarget): string {
 function requestBody(scope: GitHubTokenScope): { repositories?: string[]; permissions?: Record<string, string> } {
   if (scope.repositories !== undefined && scope.repositories.length === 0) {
     // GitHub reads a missing list as "every repository"; an empty one is almost surely a caller's slip.
-    throw new Error('A GitHub token scope with an empty repository list reaches nothing; leave `repositories` out for every repository');
+    throw new Error(
+      'A GitHub token scope with an empty repository list reaches nothing; leave `repositories` out for every repository',
+    );
   }
   return {
     ...(scope.repositories === undefined ? {} : { repositories: [...scope.repositories] }),
@@ -162,15 +223,21 @@ function toInstallation(found: z.infer<typeof installationBody>): GitHubInstalla
 
 /** Any other 4xx: GitHub refused the request as it was made. */
 function unexpected(answer: GitHubAnswer, doing: string): Error {
-  return githubError('integration_rejected', `GitHub refused the request (${doing}: it answered ${answer.status})${because(answer)}`, { status: answer.status });
+  return githubError(
+    'integration_rejected',
+    `GitHub refused the request (${doing}: it answered ${answer.status})${because(answer)}`,
+    { status: answer.status },
+  );
 }
 
 function checkId(installationId: number): number {
-  if (!Number.isSafeInteger(installationId) || installationId <= 0) throw new Error(`A GitHub installation id is a positive integer, not ${String(installationId)}`);
+  if (!Number.isSafeInteger(installationId) || installationId <= 0)
+    throw new Error(`A GitHub installation id is a positive integer, not ${String(installationId)}`);
   return installationId;
 }
 
 function checkNumber(issueNumber: number): number {
-  if (!Number.isSafeInteger(issueNumber) || issueNumber <= 0) throw new Error(`An issue or pull request number is a positive integer, not ${String(issueNumber)}`);
+  if (!Number.isSafeInteger(issueNumber) || issueNumber <= 0)
+    throw new Error(`An issue or pull request number is a positive integer, not ${String(issueNumber)}`);
   return issueNumber;
 }

@@ -34,7 +34,11 @@ export interface GitHubAnswer {
 }
 
 /** An `IntegrationError` from GitHub. */
-export function githubError(code: IntegrationErrorCode, message: string, options: { status?: number; cause?: unknown } = {}): IntegrationError {
+export function githubError(
+  code: IntegrationErrorCode,
+  message: string,
+  options: { status?: number; cause?: unknown } = {},
+): IntegrationError {
   return new IntegrationError('github', code, message, options);
 }
 
@@ -49,7 +53,13 @@ export async function requestGitHub(http: GitHubHttp, request: GitHubRequest): P
   if (request.body !== undefined) headers['content-type'] = 'application/json';
   let exchanged: ExchangeAnswer;
   try {
-    exchanged = await exchange(http.fetch, { method: request.method, url: `${http.apiUrl}${request.path}`, headers, ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }), timeoutMs: http.timeoutMs });
+    exchanged = await exchange(http.fetch, {
+      method: request.method,
+      url: `${http.apiUrl}${request.path}`,
+      headers,
+      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+      timeoutMs: http.timeoutMs,
+    });
   } catch (error) {
     if (!(error instanceof NoAnswerError)) throw error;
     const message = error.timedOut
@@ -59,10 +69,18 @@ export async function requestGitHub(http: GitHubHttp, request: GitHubRequest): P
   }
   const answer: GitHubAnswer = { status: exchanged.status, headers: exchanged.headers, body: exchanged.body };
   if (answer.status >= 500) {
-    throw githubError('integration_unavailable', `GitHub is having trouble (${request.doing}: it answered ${answer.status}); try again later`, { status: answer.status });
+    throw githubError(
+      'integration_unavailable',
+      `GitHub is having trouble (${request.doing}: it answered ${answer.status}); try again later`,
+      { status: answer.status },
+    );
   }
   if (rateLimited(answer)) {
-    throw githubError('integration_unavailable', `GitHub's rate limit for the App was reached (${request.doing}); ${waitHint(answer.headers)}`, { status: answer.status });
+    throw githubError(
+      'integration_unavailable',
+      `GitHub's rate limit for the App was reached (${request.doing}); ${waitHint(answer.headers)}`,
+      { status: answer.status },
+    );
   }
   return answer;
 }
@@ -90,7 +108,11 @@ export function expectGitHubBody<S extends z.ZodType>(schema: S, answer: GitHubA
   const result = schema.safeParse(answer.body);
   if (result.success) return result.data;
   const where = result.error.issues.map((issue) => issue.path.join('.') || '(body)').join(', ');
-  throw githubError('integration_unavailable', `GitHub answered ${answer.status} with a body Baton does not understand (${doing}: ${where}); try again later`, { status: answer.status });
+  throw githubError(
+    'integration_unavailable',
+    `GitHub answered ${answer.status} with a body Baton does not understand (${doing}: ${where}); try again later`,
+    { status: answer.status },
+  );
 }
 
 /**
@@ -100,14 +122,19 @@ export function expectGitHubBody<S extends z.ZodType>(schema: S, answer: GitHubA
 function rateLimited(answer: GitHubAnswer): boolean {
   if (answer.status === 429) return true;
   if (answer.status !== 403) return false;
-  return answer.headers.has('retry-after') || answer.headers.get('x-ratelimit-remaining') === '0' || /rate limit/i.test(githubMessage(answer));
+  return (
+    answer.headers.has('retry-after') ||
+    answer.headers.get('x-ratelimit-remaining') === '0' ||
+    /rate limit/i.test(githubMessage(answer))
+  );
 }
 
 function waitHint(headers: Headers): string {
   const retryAfter = Number(headers.get('retry-after') ?? '');
   if (Number.isFinite(retryAfter) && retryAfter > 0) return `try again in ${retryAfter} s`;
   const reset = Number(headers.get('x-ratelimit-reset') ?? '');
-  if (headers.get('x-ratelimit-remaining') === '0' && Number.isFinite(reset) && reset > 0) return `try again after ${new Date(reset * 1000).toISOString()}`;
+  if (headers.get('x-ratelimit-remaining') === '0' && Number.isFinite(reset) && reset > 0)
+    return `try again after ${new Date(reset * 1000).toISOString()}`;
   return 'try again in a few minutes';
 }
 

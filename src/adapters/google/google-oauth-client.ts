@@ -87,17 +87,29 @@ export function createGoogleOAuthClient(options: GoogleOAuthClientOptions): Goog
     async exchangeCode(code: string, codeVerifier: string, redirectUri: string): Promise<GoogleTokens> {
       let answer: client.TokenEndpointResponse;
       try {
-        answer = await client.genericGrantRequest(config, 'authorization_code', { code, code_verifier: codeVerifier, redirect_uri: redirectUri });
+        answer = await client.genericGrantRequest(config, 'authorization_code', {
+          code,
+          code_verifier: codeVerifier,
+          redirect_uri: redirectUri,
+        });
       } catch (error) {
         throw failure(error, 'exchange');
       }
       const scopes = scopesOf(answer);
       // The consent screen lets the user untick scopes; without drive.file the connection could do nothing.
       if (!scopes.includes(GOOGLE_DRIVE_FILE_SCOPE)) {
-        throw new IntegrationError('google', 'integration_denied', 'Access to Google Drive was not granted on Google’s consent screen; connect again and allow Baton to create files in your Drive');
+        throw new IntegrationError(
+          'google',
+          'integration_denied',
+          'Access to Google Drive was not granted on Google’s consent screen; connect again and allow Baton to create files in your Drive',
+        );
       }
       if (answer.refresh_token === undefined) {
-        throw new IntegrationError('google', 'integration_rejected', 'Google granted no offline access (no refresh token), so Baton cannot keep the Google Drive connection; connect again');
+        throw new IntegrationError(
+          'google',
+          'integration_rejected',
+          'Google granted no offline access (no refresh token), so Baton cannot keep the Google Drive connection; connect again',
+        );
       }
       return tokensOf(answer, answer.refresh_token, scopes);
     },
@@ -133,7 +145,9 @@ function tokensOf(answer: client.TokenEndpointResponse, refreshToken: string, sc
 
 /** The granted scopes; RFC 6749 §5.1: an answer without `scope` granted exactly what was asked. */
 function scopesOf(answer: client.TokenEndpointResponse): string[] {
-  return answer.scope === undefined ? [GOOGLE_DRIVE_FILE_SCOPE] : answer.scope.split(' ').filter((scope) => scope !== '');
+  return answer.scope === undefined
+    ? [GOOGLE_DRIVE_FILE_SCOPE]
+    : answer.scope.split(' ').filter((scope) => scope !== '');
 }
 
 /** The error and its causes, outermost first (openid-client wraps what fetch and oauth4webapi throw). */
@@ -147,7 +161,8 @@ function* causes(error: unknown): Generator<unknown> {
 /** The HTTP status Google answered with, when the failure was an answer at all. */
 function statusOf(error: unknown): number | undefined {
   for (const cause of causes(error)) {
-    if (cause instanceof client.ResponseBodyError || cause instanceof client.WWWAuthenticateChallengeError) return cause.status;
+    if (cause instanceof client.ResponseBodyError || cause instanceof client.WWWAuthenticateChallengeError)
+      return cause.status;
     if (cause instanceof Response) return cause.status;
   }
   return undefined;
@@ -169,25 +184,60 @@ function unreachable(error: unknown): boolean {
 function failure(error: unknown, action: Action): IntegrationError {
   const doing = DOING[action];
   if (unreachable(error)) {
-    return new IntegrationError('google', 'integration_unavailable', `Google did not answer while ${doing}; try again later`, { cause: error });
+    return new IntegrationError(
+      'google',
+      'integration_unavailable',
+      `Google did not answer while ${doing}; try again later`,
+      { cause: error },
+    );
   }
   const status = statusOf(error);
   if (status !== undefined && (status >= 500 || status === 429)) {
-    return new IntegrationError('google', 'integration_unavailable', `Google is unavailable (status ${status}) while ${doing}; try again later`, { cause: error, status });
+    return new IntegrationError(
+      'google',
+      'integration_unavailable',
+      `Google is unavailable (status ${status}) while ${doing}; try again later`,
+      { cause: error, status },
+    );
   }
   const code = error instanceof client.ResponseBodyError ? error.error : undefined;
   if (code === 'invalid_grant' && action === 'refresh') {
-    return new IntegrationError('google', 'integration_revoked', 'The Google Drive connection was revoked or has expired; an admin must connect it again', { cause: error, status });
+    return new IntegrationError(
+      'google',
+      'integration_revoked',
+      'The Google Drive connection was revoked or has expired; an admin must connect it again',
+      { cause: error, status },
+    );
   }
   if (code === 'invalid_grant') {
-    return new IntegrationError('google', 'integration_rejected', 'Google refused the sign-in’s authorization code (expired, already used, or from another attempt); start connecting Google Drive again', { cause: error, status });
+    return new IntegrationError(
+      'google',
+      'integration_rejected',
+      'Google refused the sign-in’s authorization code (expired, already used, or from another attempt); start connecting Google Drive again',
+      { cause: error, status },
+    );
   }
   if (code === 'invalid_client' || status === 401) {
-    return new IntegrationError('google', 'integration_rejected', `Google did not accept Baton’s OAuth client while ${doing}; an operator must check the configured Google client ID and secret`, { cause: error, status });
+    return new IntegrationError(
+      'google',
+      'integration_rejected',
+      `Google did not accept Baton’s OAuth client while ${doing}; an operator must check the configured Google client ID and secret`,
+      { cause: error, status },
+    );
   }
   if (status !== undefined) {
-    return new IntegrationError('google', 'integration_rejected', `Google refused the request while ${doing} (${code ?? `status ${status}`})`, { cause: error, status });
+    return new IntegrationError(
+      'google',
+      'integration_rejected',
+      `Google refused the request while ${doing} (${code ?? `status ${status}`})`,
+      { cause: error, status },
+    );
   }
   // A 200 that is not a token answer (a proxy's page, a cut-off body): Google misbehaved, not the grant.
-  return new IntegrationError('google', 'integration_unavailable', `Google’s answer could not be understood while ${doing}; try again later`, { cause: error });
+  return new IntegrationError(
+    'google',
+    'integration_unavailable',
+    `Google’s answer could not be understood while ${doing}; try again later`,
+    { cause: error },
+  );
 }

@@ -23,7 +23,13 @@ export interface ConnectionContext {
  * Reports a decision a connected member wrote into the dashboard document's `decisions` map under
  * their own id (`dashboardId` is the dashboard's id, `approvalKey` `<executionId>:<stepId>`).
  */
-export type DecisionReport = (decision: { dashboardId: string; approvalKey: string; access: RealtimeAccess; approved: boolean; comment: string | null }) => void;
+export type DecisionReport = (decision: {
+  dashboardId: string;
+  approvalKey: string;
+  access: RealtimeAccess;
+  approved: boolean;
+  comment: string | null;
+}) => void;
 
 /**
  * Observes the dashboard document's `decisions` map (`<executionId>:<stepId>` → Y.Map userId →
@@ -42,7 +48,13 @@ export function watchDecisions(document: Document, dashboardId: string, report: 
     const reportFrom = (approvalKey: string, entries: Y.Map<unknown>) => {
       const value = entries.get(userId) as { approved?: unknown; comment?: unknown } | undefined;
       if (typeof value?.approved !== 'boolean') return;
-      report({ dashboardId, approvalKey, access, approved: value.approved, comment: typeof value.comment === 'string' ? value.comment.slice(0, 5_000) : null });
+      report({
+        dashboardId,
+        approvalKey,
+        access,
+        approved: value.approved,
+        comment: typeof value.comment === 'string' ? value.comment.slice(0, 5_000) : null,
+      });
     };
     for (const event of events) {
       if (!(event.target instanceof Y.Map)) continue;
@@ -93,7 +105,8 @@ function deeperThan(value: unknown, limit: number): boolean {
     if (typeof next.value !== 'object' || next.value === null || next.value instanceof Uint8Array) continue;
     const depth = next.depth + 1;
     if (depth > limit) return true;
-    for (const child of Array.isArray(next.value) ? next.value : Object.values(next.value)) pending.push({ value: child, depth });
+    for (const child of Array.isArray(next.value) ? next.value : Object.values(next.value))
+      pending.push({ value: child, depth });
   }
   return false;
 }

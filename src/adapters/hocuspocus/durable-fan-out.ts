@@ -13,7 +13,11 @@
  * Returns the socket's send: `held(name)` says which documents wait, `settled(name)` is the log's
  * promise for what that document recorded so far (undefined when nothing waits).
  */
-export function durableFanOut(send: (data: Uint8Array) => void, held: (documentName: string) => boolean, settled: (documentName: string) => Promise<void> | undefined): (data: Uint8Array) => void {
+export function durableFanOut(
+  send: (data: Uint8Array) => void,
+  held: (documentName: string) => boolean,
+  settled: (documentName: string) => Promise<void> | undefined,
+): (data: Uint8Array) => void {
   const tails = new Map<string, Promise<void>>();
   return (data) => {
     const name = addressOf(data);

@@ -1,4 +1,11 @@
-import { Hocuspocus, isTransactionOrigin, OutgoingMessage, type Connection, type Document, type Extension } from '@hocuspocus/server';
+import {
+  Hocuspocus,
+  isTransactionOrigin,
+  OutgoingMessage,
+  type Connection,
+  type Document,
+  type Extension,
+} from '@hocuspocus/server';
 import * as Y from 'yjs';
 import { ConflictError } from '../../domain/errors.ts';
 import { isRealtimeRefusal, type RealtimeAccess, type RealtimeCredentials } from '../../app/realtime/connect.ts';
@@ -9,8 +16,22 @@ import { durableFanOut } from './durable-fan-out.ts';
 import type { DocumentStore } from '../../ports/document-store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { AccessChange, Realtime, Viewer } from '../../ports/realtime.ts';
-import { bringsNothingNew, concerns, headerRecord, readable, watchDecisions, type ConnectionContext, type DecisionReport } from './connection-hooks.ts';
-import { awarenessBytes, closeCodes, defaultRealtimeLimits, DocumentSizes, type RealtimeLimits } from './realtime-limits.ts';
+import {
+  bringsNothingNew,
+  concerns,
+  headerRecord,
+  readable,
+  watchDecisions,
+  type ConnectionContext,
+  type DecisionReport,
+} from './connection-hooks.ts';
+import {
+  awarenessBytes,
+  closeCodes,
+  defaultRealtimeLimits,
+  DocumentSizes,
+  type RealtimeLimits,
+} from './realtime-limits.ts';
 
 /** The socket Hocuspocus is handed (a `ws` WebSocket on Node, a `WebSocketPair` end in the Durable Object). */
 export interface RealtimeSocket {
@@ -120,7 +141,13 @@ export class HocuspocusRealtime implements Realtime {
           // Every connection to a state document is read-only, whatever `admit` answers: Hocuspocus
           // then applies, stores and fans out nothing a client sends to it.
           connectionConfig.readOnly = access.readOnly || parseDocumentName(documentName)?.part === 'state';
-          return { access, credentials, connectionId: crypto.randomUUID(), refusedWhileReadOnly: false, askedForMissing: false } satisfies ConnectionContext;
+          return {
+            access,
+            credentials,
+            connectionId: crypto.randomUUID(),
+            refusedWhileReadOnly: false,
+            askedForMissing: false,
+          } satisfies ConnectionContext;
         } catch (error) {
           if (isRealtimeRefusal(error)) throw new Error(error.code, { cause: error });
           // Not a refusal: nobody decided (the database is unreachable, a timeout). Hocuspocus would
@@ -129,7 +156,10 @@ export class HocuspocusRealtime implements Realtime {
           // Hocuspocus sends after that goes nowhere.
           admissionFailures += 1;
           if (Date.now() - admissionWarnedAt >= 10_000) {
-            logger.warn({ err: error, dashboardId: documentName, failures: admissionFailures }, 'could not admit realtime connections; telling the clients to retry');
+            logger.warn(
+              { err: error, dashboardId: documentName, failures: admissionFailures },
+              'could not admit realtime connections; telling the clients to retry',
+            );
             admissionWarnedAt = Date.now();
             admissionFailures = 0;
           }
@@ -139,11 +169,17 @@ export class HocuspocusRealtime implements Realtime {
       },
       async connected({ documentName, context }) {
         const admitted = context as ConnectionContext | undefined;
-        if (admitted?.access !== undefined) options.onOpened?.({ dashboardId: dashboardOf(documentName), connectionId: admitted.connectionId, access: admitted.access });
+        if (admitted?.access !== undefined)
+          options.onOpened?.({
+            dashboardId: dashboardOf(documentName),
+            connectionId: admitted.connectionId,
+            access: admitted.access,
+          });
       },
       async onDisconnect({ documentName, context }) {
         const admitted = context as ConnectionContext | undefined;
-        if (admitted?.access !== undefined) options.onClosed?.({ dashboardId: dashboardOf(documentName), connectionId: admitted.connectionId });
+        if (admitted?.access !== undefined)
+          options.onClosed?.({ dashboardId: dashboardOf(documentName), connectionId: admitted.connectionId });
       },
       async onLoadDocument({ document, documentName }) {
         const stored = await store.load(documentName);
@@ -151,7 +187,10 @@ export class HocuspocusRealtime implements Realtime {
           if (stored.snapshot !== null) Y.applyUpdate(document, stored.snapshot);
           for (const row of stored.updates) Y.applyUpdate(document, row.update);
         }, loadOrigin);
-        log.adopt(documentName, stored.updates.map((row) => row.seq));
+        log.adopt(
+          documentName,
+          stored.updates.map((row) => row.seq),
+        );
         // Recorded as applied, not in onChange: Hocuspocus acknowledges a client's update right
         // after applying it and runs onChange later, so the acknowledgement can wait for the
         // durable log only if the log has the update by then (fan-out does not wait).
@@ -171,7 +210,8 @@ export class HocuspocusRealtime implements Realtime {
         sizes.track(documentName, document);
         // Decisions are written into the dashboard document; the state document takes no client's writes.
         const address = parseDocumentName(documentName);
-        if (options.onDecision !== undefined && address?.part === 'dashboard') watchDecisions(document, address.dashboardId, options.onDecision);
+        if (options.onDecision !== undefined && address?.part === 'dashboard')
+          watchDecisions(document, address.dashboardId, options.onDecision);
       },
       onStoreDocument: async ({ documentName, document }) => {
         // After close, everything was compacted; a late debounce has nothing left to store.
@@ -189,10 +229,16 @@ export class HocuspocusRealtime implements Realtime {
         if (connection.readOnly) {
           // Hocuspocus refuses it (and tells the client "not applied"); remember that, as the
           // client's later updates build on it (see #recheck). A sync step that brings nothing new is accepted.
-          if (context !== undefined && (type === syncUpdate || !bringsNothingNew(document, payload))) context.refusedWhileReadOnly = true;
+          if (context !== undefined && (type === syncUpdate || !bringsNothingNew(document, payload)))
+            context.refusedWhileReadOnly = true;
           return;
         }
-        const refusal = sizes.of(documentName) + payload.byteLength > limits.documentBytes ? ({ code: closeCodes.documentTooLarge, reason: 'document too large' } as const) : !readable(payload) ? ({ code: closeCodes.unreadableUpdate, reason: 'update could not be read' } as const) : undefined;
+        const refusal =
+          sizes.of(documentName) + payload.byteLength > limits.documentBytes
+            ? ({ code: closeCodes.documentTooLarge, reason: 'document too large' } as const)
+            : !readable(payload)
+              ? ({ code: closeCodes.unreadableUpdate, reason: 'update could not be read' } as const)
+              : undefined;
         if (refusal === undefined) {
           // The acknowledgement also waits for what the document logged before (e.g. from another
           // instance): a client's sync says it is synced with all of it, not just with what it sent.
@@ -202,7 +248,16 @@ export class HocuspocusRealtime implements Realtime {
         }
         // Refused as a read-only connection's update is (not applied, the client told "not
         // applied"); the socket closes, as every later update of this client would build on it.
-        logger.warn({ dashboardId: documentName, bytes: payload.byteLength, size: sizes.of(documentName), limit: limits.documentBytes, reason: refusal.reason }, 'refused a realtime update');
+        logger.warn(
+          {
+            dashboardId: documentName,
+            bytes: payload.byteLength,
+            size: sizes.of(documentName),
+            limit: limits.documentBytes,
+            reason: refusal.reason,
+          },
+          'refused a realtime update',
+        );
         connection.readOnly = true;
         connection.webSocket.close(refusal.code, refusal.reason);
       },
@@ -218,17 +273,29 @@ export class HocuspocusRealtime implements Realtime {
         }
         if (context.askedForMissing) return;
         context.askedForMissing = true;
-        connection.send(new OutgoingMessage(connection.messageAddress).createSyncMessage().writeFirstSyncStepFor(document).toUint8Array());
+        connection.send(
+          new OutgoingMessage(connection.messageAddress)
+            .createSyncMessage()
+            .writeFirstSyncStepFor(document)
+            .toUint8Array(),
+        );
       },
       async beforeHandleAwareness({ states, connection }) {
         // Presence says who someone is from their credentials, not from what their client claims.
         const context = connection?.context as ConnectionContext | undefined;
         if (context === undefined) return;
-        const user = { id: context.access.principal.userId, name: context.access.user.name, email: context.access.user.email };
+        const user = {
+          id: context.access.principal.userId,
+          name: context.access.user.name,
+          email: context.access.user.email,
+        };
         for (const [clientId, state] of states) {
           // A state over the limit is dropped (only who they are is kept): never fanned out or listed.
           if (awarenessBytes(state) > limits.awarenessBytes) {
-            logger.info({ dashboardId: connection?.document.name, bytes: awarenessBytes(state), limit: limits.awarenessBytes }, 'dropped an awareness state over the limit');
+            logger.info(
+              { dashboardId: connection?.document.name, bytes: awarenessBytes(state), limit: limits.awarenessBytes },
+              'dropped an awareness state over the limit',
+            );
             states.set(clientId, { user });
           } else {
             state.user = user;
@@ -278,7 +345,11 @@ export class HocuspocusRealtime implements Realtime {
     this.#assertOpen();
     const connection = await this.#hold(documentName);
     const { documentBytes } = this.limits;
-    if (this.#sizes.of(documentName) + update.byteLength > documentBytes) throw new ConflictError(`The dashboard is full: its document would grow past ${documentBytes} bytes (BATON_REALTIME_MAX_DOCUMENT_BYTES)`, { details: { limit: documentBytes } });
+    if (this.#sizes.of(documentName) + update.byteLength > documentBytes)
+      throw new ConflictError(
+        `The dashboard is full: its document would grow past ${documentBytes} bytes (BATON_REALTIME_MAX_DOCUMENT_BYTES)`,
+        { details: { limit: documentBytes } },
+      );
     // Recorded before it is applied: the fan-out of a state document waits for what its log holds
     // (durable-fan-out.ts), so the log must hold this update when the document sends it. The log
     // writes it a commit window later, after the (synchronous) apply: compaction never folds a row
@@ -312,7 +383,11 @@ export class HocuspocusRealtime implements Realtime {
     current.timer = setTimeout(() => {
       if (this.#held.get(documentName) !== current) return;
       this.#held.delete(documentName);
-      void current.connection.then((c) => c.disconnect()).catch((error: unknown) => this.#options.logger.warn({ err: error, dashboardId: documentName }, 'could not let go of a dashboard'));
+      void current.connection
+        .then((c) => c.disconnect())
+        .catch((error: unknown) =>
+          this.#options.logger.warn({ err: error, dashboardId: documentName }, 'could not let go of a dashboard'),
+        );
     }, this.#options.holdMs ?? 30_000);
     current.timer.unref?.();
     return current.connection;
@@ -387,7 +462,10 @@ export class HocuspocusRealtime implements Realtime {
       }
     } catch (error) {
       if (!isRealtimeRefusal(error)) {
-        this.#options.logger.warn({ err: error, dashboardId: documentName }, 'could not re-check a realtime connection; keeping it');
+        this.#options.logger.warn(
+          { err: error, dashboardId: documentName },
+          'could not re-check a realtime connection; keeping it',
+        );
         return;
       }
       connection.close({ code: accessRevokedCode, reason: 'access revoked' });
@@ -402,10 +480,18 @@ export class HocuspocusRealtime implements Realtime {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const document of this.hocuspocus.documents.values()) for (const connection of document.getConnections()) connection.close({ code: 1001, reason: 'server stopping' });
+    for (const document of this.hocuspocus.documents.values())
+      for (const connection of document.getConnections()) connection.close({ code: 1001, reason: 'server stopping' });
     await this.#options.log.flush();
     for (const [dashboardId, document] of this.hocuspocus.documents) {
-      await this.#options.log.compact(dashboardId, document).catch((error: unknown) => this.#options.logger.warn({ err: error, dashboardId }, 'could not compact a document at shutdown; its log stays'));
+      await this.#options.log
+        .compact(dashboardId, document)
+        .catch((error: unknown) =>
+          this.#options.logger.warn(
+            { err: error, dashboardId },
+            'could not compact a document at shutdown; its log stays',
+          ),
+        );
     }
     // Compacted above: the server's own connections can go (their store hook sees the close and does nothing).
     for (const held of this.#held.values()) {

@@ -18,14 +18,26 @@ export interface NodeWebSocketLike {
  * limit before a frame is buffered (the server mounts it with `maxPayload`); the check here only
  * keeps the limit true for a socket accepted some other way.
  */
-export function bridgeNodeSocket(realtime: HocuspocusRealtime, socket: NodeWebSocketLike, request: Request, logger: Logger): void {
+export function bridgeNodeSocket(
+  realtime: HocuspocusRealtime,
+  socket: NodeWebSocketLike,
+  request: Request,
+  logger: Logger,
+): void {
   const client = realtime.handleConnection(socket, request);
   const { messageBytes } = realtime.limits;
   socket.on('message', (data) => {
     try {
-      const bytes = Array.isArray(data) ? concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const bytes = Array.isArray(data)
+        ? concat(data)
+        : data instanceof ArrayBuffer
+          ? new Uint8Array(data)
+          : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       if (bytes.byteLength > messageBytes) {
-        logger.info({ bytes: bytes.byteLength, limit: messageBytes }, 'closing a realtime connection that sent a message over the limit');
+        logger.info(
+          { bytes: bytes.byteLength, limit: messageBytes },
+          'closing a realtime connection that sent a message over the limit',
+        );
         socket.close(closeCodes.messageTooBig, 'message too big');
         return;
       }

@@ -31,7 +31,11 @@ export interface RealtimeLimits {
 }
 
 /** 1 MiB messages, 16 KiB awareness states, 16 MiB documents. */
-export const defaultRealtimeLimits: RealtimeLimits = { messageBytes: 1_048_576, awarenessBytes: 16_384, documentBytes: 16_777_216 };
+export const defaultRealtimeLimits: RealtimeLimits = {
+  messageBytes: 1_048_576,
+  awarenessBytes: 16_384,
+  documentBytes: 16_777_216,
+};
 
 const encoder = new TextEncoder();
 

@@ -30,7 +30,9 @@ export class NoAnswerError extends Error {
   readonly timedOut: boolean;
 
   constructor(timedOut: boolean, cause: unknown) {
-    super(timedOut ? 'no answer in time' : `no answer: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(timedOut ? 'no answer in time' : `no answer: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.name = 'NoAnswerError';
     this.timedOut = timedOut;
   }

@@ -27,7 +27,10 @@ export class JoseTokenSigner implements TokenSigner {
     this.#rotateAfterMs = options.rotateAfterMs;
   }
 
-  async sign(claims: { subject: string; audience: string; extra?: Readonly<Record<string, string>> }, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
+  async sign(
+    claims: { subject: string; audience: string; extra?: Readonly<Record<string, string>> },
+    ttlSeconds: number,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const now = this.#clock.now();
     const ttl = Math.min(Math.max(1, Math.floor(ttlSeconds)), maxTokenTtlSeconds);
     const { kid, key } = await this.#signingKey(now);
@@ -52,7 +55,8 @@ export class JoseTokenSigner implements TokenSigner {
   async #signingKey(now: Date): Promise<{ kid: string; key: CryptoKey | Uint8Array }> {
     if (this.#current !== undefined && now.getTime() < this.#current.until) return this.#current;
     const [newest] = await this.#store.unexpired(now);
-    const usable = newest !== undefined && now.getTime() - newest.createdAt.getTime() < this.#rotateAfterMs ? newest : undefined;
+    const usable =
+      newest !== undefined && now.getTime() - newest.createdAt.getTime() < this.#rotateAfterMs ? newest : undefined;
     let chosen: { kid: string; createdAt: Date; privateJwk: Record<string, unknown> };
     if (usable !== undefined) {
       // Sealed at rest: opened here, at most once a minute (see `#current`).
@@ -63,11 +67,22 @@ export class JoseTokenSigner implements TokenSigner {
       // Published until the last token it can sign has expired.
       const expiresAt = new Date(now.getTime() + this.#rotateAfterMs + maxTokenTtlSeconds * 1000 + 60_000);
       chosen = { kid, createdAt: now, privateJwk: { ...(await exportJWK(pair.privateKey)) } };
-      await this.#store.add({ kid, alg, publicJwk: { ...(await exportJWK(pair.publicKey)) }, privateJwk: chosen.privateJwk, createdAt: now, expiresAt });
+      await this.#store.add({
+        kid,
+        alg,
+        publicJwk: { ...(await exportJWK(pair.publicKey)) },
+        privateJwk: chosen.privateJwk,
+        createdAt: now,
+        expiresAt,
+      });
     }
     const key = await importJWK(chosen.privateJwk as JWK, alg);
     // Re-check the store at most once a minute, and never sign with a key past its signing period.
-    this.#current = { kid: chosen.kid, key, until: Math.min(now.getTime() + 60_000, chosen.createdAt.getTime() + this.#rotateAfterMs) };
+    this.#current = {
+      kid: chosen.kid,
+      key,
+      until: Math.min(now.getTime() + 60_000, chosen.createdAt.getTime() + this.#rotateAfterMs),
+    };
     return this.#current;
   }
 }

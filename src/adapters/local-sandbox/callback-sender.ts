@@ -95,12 +95,21 @@ export class CallbackSender {
       }
       const batch = state.queue.splice(0, maxBatch);
       // A bug in one delivery must not wedge the lane: later events still go out.
-      await this.#deliver(batch, lane !== heartbeatLane).catch((error: unknown) => this.#options.logger.error({ err: error, types: batch.map((e) => e.type) }, 'callback delivery failed'));
+      await this.#deliver(batch, lane !== heartbeatLane).catch((error: unknown) =>
+        this.#options.logger.error({ err: error, types: batch.map((e) => e.type) }, 'callback delivery failed'),
+      );
     }
   }
 
   async #deliver(events: readonly Event[], retry: boolean): Promise<void> {
-    const { callbackUrl, callbackSecret, logger, backoffMs = 200, maxBackoffMs = 5_000, attemptTimeoutMs = 5_000 } = this.#options;
+    const {
+      callbackUrl,
+      callbackSecret,
+      logger,
+      backoffMs = 200,
+      maxBackoffMs = 5_000,
+      attemptTimeoutMs = 5_000,
+    } = this.#options;
     const body = JSON.stringify(events.length === 1 ? events[0] : { events });
     const type = events.map((e) => e.type).join(',');
     const stopped = this.#abort.signal;
@@ -109,8 +118,16 @@ export class CallbackSender {
       let status: number | undefined;
       try {
         // Signed per attempt: a retry after a long backoff must not carry a stale timestamp.
-        const headers = { 'content-type': 'application/json', ...(await signCallback(callbackSecret, body, Date.now())) };
-        const res = await fetch(callbackUrl, { method: 'POST', headers, body, signal: AbortSignal.any([stopped, AbortSignal.timeout(attemptTimeoutMs)]) });
+        const headers = {
+          'content-type': 'application/json',
+          ...(await signCallback(callbackSecret, body, Date.now())),
+        };
+        const res = await fetch(callbackUrl, {
+          method: 'POST',
+          headers,
+          body,
+          signal: AbortSignal.any([stopped, AbortSignal.timeout(attemptTimeoutMs)]),
+        });
         status = res.status;
         await res.arrayBuffer().catch(() => undefined); // free the connection
       } catch (error) {

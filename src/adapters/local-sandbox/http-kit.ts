@@ -37,7 +37,8 @@ export function readJsonBody(req: IncomingMessage): Promise<unknown> {
     req.on('error', reject);
     req.on('close', () => reject(new HttpError(400, 'invalid_body', 'the request was aborted')));
     req.on('end', () => {
-      if (size > bodyLimitBytes) return reject(new HttpError(413, 'body_too_large', `the body is larger than ${bodyLimitBytes} bytes`));
+      if (size > bodyLimitBytes)
+        return reject(new HttpError(413, 'body_too_large', `the body is larger than ${bodyLimitBytes} bytes`));
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') return resolve(undefined);
       try {
@@ -53,7 +54,9 @@ export function readJsonBody(req: IncomingMessage): Promise<unknown> {
 export function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const message = result.error.issues.map((issue) => `${issue.path.length === 0 ? 'body' : issue.path.join('.')}: ${issue.message}`).join('; ');
+  const message = result.error.issues
+    .map((issue) => `${issue.path.length === 0 ? 'body' : issue.path.join('.')}: ${issue.message}`)
+    .join('; ');
   throw new HttpError(400, 'invalid_body', message);
 }
 
@@ -65,7 +68,9 @@ export function sendJson(res: ServerResponse, status: number, body?: unknown): v
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+  res
+    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+    .end(text);
 }
 
 /** Sends the contract's error shape. */

@@ -36,14 +36,19 @@ export interface LocalSandboxPlane {
  */
 export async function startLocalSandboxPlane(options: LocalSandboxPlaneOptions): Promise<LocalSandboxPlane> {
   const logger = options.logger.child({ component: 'local-sandbox' });
-  const plane = new SandboxPlane({ dataDir: options.dataDir, logger, ...(options.callbackBackoff === undefined ? {} : { callbackBackoff: options.callbackBackoff }) });
+  const plane = new SandboxPlane({
+    dataDir: options.dataDir,
+    logger,
+    ...(options.callbackBackoff === undefined ? {} : { callbackBackoff: options.callbackBackoff }),
+  });
   const host = options.host ?? '127.0.0.1';
   let url = '';
   const server = createServer(createRequestHandler({ plane, token: options.token, fallbackUrl: () => url, logger }));
   // Terminals are WebSockets the browser opens: no plane token (it cannot send one), Baton's JWT instead.
   const terminals = createTerminalEndpoint(plane, logger);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!terminals.upgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    if (!terminals.upgrade(req, socket, head))
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
   // Malformed HTTP from a client gets a 400 on its own socket; it must never reach the process.
   server.on('clientError', (error, socket) => {

@@ -48,7 +48,15 @@ export class LocalSandbox {
   readonly #seqs = new Map<string, number>();
   #timer: ReturnType<typeof setTimeout> | ReturnType<typeof setInterval> | undefined;
 
-  constructor(options: { id: string; url: string; spec: CreateSandboxBody; logger: Logger; journal: RunJournal; backoff?: { readonly firstMs: number; readonly maxMs: number }; onCrash: (sandbox: LocalSandbox) => void }) {
+  constructor(options: {
+    id: string;
+    url: string;
+    spec: CreateSandboxBody;
+    logger: Logger;
+    journal: RunJournal;
+    backoff?: { readonly firstMs: number; readonly maxMs: number };
+    onCrash: (sandbox: LocalSandbox) => void;
+  }) {
     this.id = options.id;
     this.url = options.url;
     this.sessionId = options.spec.sessionId;
@@ -57,8 +65,23 @@ export class LocalSandbox {
     this.#logger = options.logger.child({ sandboxId: this.id });
     this.#onCrash = options.onCrash;
     this.#journal = options.journal;
-    this.#journal.sandbox({ id: this.id, sessionId: this.sessionId, epoch: this.epoch, callbackUrl: this.#spec.callbackUrl, callbackSecret: this.#spec.callbackSecret });
-    this.#sender = new CallbackSender({ callbackUrl: this.#spec.callbackUrl, callbackSecret: this.#spec.callbackSecret, logger: this.#logger, ...(options.backoff === undefined ? {} : { backoffMs: options.backoff.firstMs, maxBackoffMs: options.backoff.maxMs }), onReplaced: () => this.stop(), onDelivered: (events) => acknowledge(this.#journal, events) });
+    this.#journal.sandbox({
+      id: this.id,
+      sessionId: this.sessionId,
+      epoch: this.epoch,
+      callbackUrl: this.#spec.callbackUrl,
+      callbackSecret: this.#spec.callbackSecret,
+    });
+    this.#sender = new CallbackSender({
+      callbackUrl: this.#spec.callbackUrl,
+      callbackSecret: this.#spec.callbackSecret,
+      logger: this.#logger,
+      ...(options.backoff === undefined
+        ? {}
+        : { backoffMs: options.backoff.firstMs, maxBackoffMs: options.backoff.maxMs }),
+      onReplaced: () => this.stop(),
+      onDelivered: (events) => acknowledge(this.#journal, events),
+    });
     this.#timer = setTimeout(() => this.#boot(), startupMs);
   }
 
@@ -74,13 +97,24 @@ export class LocalSandbox {
 
   /** How the provisioning API shows it. */
   view(): SandboxView {
-    return { id: this.id, status: this.#status, url: this.url, sessionId: this.sessionId, epoch: this.epoch, region: 'local' };
+    return {
+      id: this.id,
+      status: this.#status,
+      url: this.url,
+      sessionId: this.sessionId,
+      epoch: this.epoch,
+      region: 'local',
+    };
   }
 
   /** Starts a run (the plane has checked the key is new and recorded it). */
   startRun(request: StartRunBody, startedAt: string): ScriptedRun {
     const key = request.idempotencyKey;
-    const run = new ScriptedRun(request, { emit: (type, data) => this.#emit(type, data, key), crash: () => this.crash() }, startedAt);
+    const run = new ScriptedRun(
+      request,
+      { emit: (type, data) => this.#emit(type, data, key), crash: () => this.crash() },
+      startedAt,
+    );
     this.runs.set(key, run);
     this.known.add(key);
     this.#logger.debug({ runKey: key }, 'run started');
@@ -122,7 +156,15 @@ export class LocalSandbox {
 
   #emit(type: string, data: Record<string, unknown>, runKey?: string): void {
     if (this.#status !== 'running') return;
-    const event = { id: randomUUID(), sessionId: this.sessionId, epoch: this.epoch, sandboxId: this.id, at: new Date().toISOString(), type, data };
+    const event = {
+      id: randomUUID(),
+      sessionId: this.sessionId,
+      epoch: this.epoch,
+      sandboxId: this.id,
+      at: new Date().toISOString(),
+      type,
+      data,
+    };
     if (runKey === undefined) {
       this.#sender.send(heartbeatLane, event);
       return;
@@ -155,6 +197,8 @@ export class LocalSandbox {
 /** Baton answered 2xx to a callback with these events: each run's events up to the last one are acknowledged. */
 export function acknowledge(journal: RunJournal, events: readonly { readonly type: string }[]): void {
   const last = new Map<string, number>();
-  for (const event of events as readonly Partial<RunEvent>[]) if (typeof event.runKey === 'string' && typeof event.seq === 'number') last.set(event.runKey, Math.max(last.get(event.runKey) ?? 0, event.seq));
+  for (const event of events as readonly Partial<RunEvent>[])
+    if (typeof event.runKey === 'string' && typeof event.seq === 'number')
+      last.set(event.runKey, Math.max(last.get(event.runKey) ?? 0, event.seq));
   for (const [runKey, seq] of last) journal.ack(runKey, seq);
 }

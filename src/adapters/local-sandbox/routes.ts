@@ -34,7 +34,8 @@ export function createRequestHandler(options: RouteOptions): (req: IncomingMessa
 
 async function route(req: IncomingMessage, res: ServerResponse, options: RouteOptions): Promise<void> {
   const { plane } = options;
-  if (!authorized(req, options.token)) throw new HttpError(401, 'unauthorized', 'expected Authorization: Bearer <the plane token>');
+  if (!authorized(req, options.token))
+    throw new HttpError(401, 'unauthorized', 'expected Authorization: Bearer <the plane token>');
   const method = req.method ?? 'GET';
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const parts = path.split('/').slice(1).map(decodeSegment);
@@ -44,7 +45,8 @@ async function route(req: IncomingMessage, res: ServerResponse, options: RouteOp
   const planeUrl = host !== undefined && plainHost.test(host) ? `http://${host}` : options.fallbackUrl();
 
   if (parts[0] !== 'v1') throw notFound;
-  if (parts.length === 2 && parts[1] === 'ledger' && method === 'GET') return sendJson(res, 200, { runs: plane.ledger() });
+  if (parts.length === 2 && parts[1] === 'ledger' && method === 'GET')
+    return sendJson(res, 200, { runs: plane.ledger() });
   if (parts[1] !== 'sandboxes') throw notFound;
   if (parts.length === 2) {
     if (method !== 'POST') throw notFound;
@@ -66,16 +68,25 @@ async function route(req: IncomingMessage, res: ServerResponse, options: RouteOp
 }
 
 /** `{sandbox url}/…`: health, runs, cancel and terminals of a live sandbox. */
-async function sandboxApi(req: IncomingMessage, res: ServerResponse, options: RouteOptions & { planeUrl: string; notFound: HttpError }, id: string, rest: string[]): Promise<void> {
+async function sandboxApi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: RouteOptions & { planeUrl: string; notFound: HttpError },
+  id: string,
+  rest: string[],
+): Promise<void> {
   const { plane, notFound } = options;
   const method = req.method ?? 'GET';
   const [first, ...tail] = rest;
   if (first === 'runs' && method === 'GET' && tail.length > 0) return readRun(req, res, plane, id, tail);
   const sandbox = liveSandbox(plane, id);
-  if (first === 'health' && tail.length === 0 && method === 'GET') return sendJson(res, 200, { status: 'ok', sandboxId: sandbox.id });
+  if (first === 'health' && tail.length === 0 && method === 'GET')
+    return sendJson(res, 200, { status: 'ok', sandboxId: sandbox.id });
   if (first === 'terminals' && tail.length === 0 && method === 'POST') {
     sandbox.terminalUsers.add(parseBody(openTerminalBody, await readJsonBody(req)).userId);
-    return sendJson(res, 201, { attachUrl: `${options.planeUrl.replace(/^http/, 'ws')}/v1/sandboxes/${sandbox.id}/terminal` });
+    return sendJson(res, 201, {
+      attachUrl: `${options.planeUrl.replace(/^http/, 'ws')}/v1/sandboxes/${sandbox.id}/terminal`,
+    });
   }
   if (first !== 'runs') throw notFound;
   if (tail.length === 0) {
@@ -96,13 +107,20 @@ async function sandboxApi(req: IncomingMessage, res: ServerResponse, options: Ro
  * was asked for; of one that is no longer live (destroyed, replaced, or of an earlier process), the
  * runs that finished, from the journal, so what they reported can still be fetched.
  */
-async function readRun(req: IncomingMessage, res: ServerResponse, plane: SandboxPlane, id: string, tail: string[]): Promise<void> {
+async function readRun(
+  req: IncomingMessage,
+  res: ServerResponse,
+  plane: SandboxPlane,
+  id: string,
+  tail: string[],
+): Promise<void> {
   const events = tail.length > 1 && tail.at(-1) === 'events';
   const key = (events ? tail.slice(0, -1) : tail).join('/');
   const live = plane.get(id);
   let run;
   if (live !== undefined && live.status === 'running') run = plane.inspectRun(live, key);
-  else if (live?.status === 'starting') throw new HttpError(409, 'sandbox_starting', `sandbox ${id} is still starting; retry shortly`);
+  else if (live?.status === 'starting')
+    throw new HttpError(409, 'sandbox_starting', `sandbox ${id} is still starting; retry shortly`);
   else {
     run = plane.finishedRun(id, key);
     if (run === undefined) throw sandboxNotFound(id);
@@ -125,7 +143,8 @@ function wholeNumber(value: string | null, name: string, fallback: number): numb
 function liveSandbox(plane: SandboxPlane, id: string): LocalSandbox {
   const sandbox = plane.get(id);
   if (sandbox === undefined || sandbox.status === 'stopped' || sandbox.status === 'stopping') throw sandboxNotFound(id);
-  if (sandbox.status === 'starting') throw new HttpError(409, 'sandbox_starting', `sandbox ${id} is still starting; retry shortly`);
+  if (sandbox.status === 'starting')
+    throw new HttpError(409, 'sandbox_starting', `sandbox ${id} is still starting; retry shortly`);
   return sandbox;
 }
 

@@ -143,7 +143,12 @@ export class RunJournal {
         this.#gone.add(line.id);
         return;
       case 'event': {
-        const run = this.#runs.get(line.event.runKey) ?? { sandboxId: line.sandboxId, events: [], acked: 0, end: undefined };
+        const run = this.#runs.get(line.event.runKey) ?? {
+          sandboxId: line.sandboxId,
+          events: [],
+          acked: 0,
+          end: undefined,
+        };
         run.events.push(line.event);
         this.#runs.set(line.event.runKey, run);
         return;

@@ -14,7 +14,12 @@ export interface LedgerEntry {
   /** The names (never the values) of the credentials the run was given, e.g. `GITHUB_TOKEN`. */
   readonly credentialNames?: readonly string[];
   /** The profile the run was asked to use, with its version when Baton sent one. */
-  readonly profile?: { readonly name: string; readonly model: string; readonly tools: readonly string[]; readonly version?: number };
+  readonly profile?: {
+    readonly name: string;
+    readonly model: string;
+    readonly tools: readonly string[];
+    readonly version?: number;
+  };
   /** The sub-agents the run was given, as received (absent: none). */
   readonly subAgents?: StartRunBody['subAgents'];
   /** How often the key was asked to start: in this process, plus the request that started it. */
@@ -46,7 +51,8 @@ export class RunLedger {
       if (line.trim() === '') continue;
       try {
         const entry = JSON.parse(line) as Omit<LedgerEntry, 'requests'>;
-        if (typeof entry.idempotencyKey === 'string') this.#entries.set(entry.idempotencyKey, { ...entry, requests: 1 });
+        if (typeof entry.idempotencyKey === 'string')
+          this.#entries.set(entry.idempotencyKey, { ...entry, requests: 1 });
       } catch {
         // A torn last line from a crash mid-write: that run never started, so forgetting it is right.
         logger.warn({ file: this.#file }, 'ignoring a torn ledger line');

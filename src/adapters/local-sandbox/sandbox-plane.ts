@@ -9,7 +9,10 @@ import { lostRunError, type RunView, type ScriptedRun } from './scripted-run.ts'
 
 /** What starting a run answered: 201 when this request started it, 200 with the known run otherwise. */
 export type StartRunAnswer =
-  | { readonly created: true; readonly body: { idempotencyKey: string; status: 'running'; created: true; startedAt: string } }
+  | {
+      readonly created: true;
+      readonly body: { idempotencyKey: string; status: 'running'; created: true; startedAt: string };
+    }
   | { readonly created: false; readonly body: RunView };
 
 /**
@@ -31,7 +34,11 @@ export class SandboxPlane {
 
   readonly #backoff: { readonly firstMs: number; readonly maxMs: number } | undefined;
 
-  constructor(options: { dataDir: string; logger: Logger; callbackBackoff?: { readonly firstMs: number; readonly maxMs: number } }) {
+  constructor(options: {
+    dataDir: string;
+    logger: Logger;
+    callbackBackoff?: { readonly firstMs: number; readonly maxMs: number };
+  }) {
     this.#logger = options.logger;
     this.#backoff = options.callbackBackoff;
     this.#ledger = new RunLedger(options.dataDir, options.logger);
@@ -45,7 +52,15 @@ export class SandboxPlane {
     const existing = this.#sandboxes.get(this.#bySessionEpoch.get(slot) ?? '');
     if (existing !== undefined) return { sandbox: existing, created: false };
     const id = `sbx-${randomBytes(8).toString('hex')}`;
-    const sandbox = new LocalSandbox({ id, url: `${planeUrl}/v1/sandboxes/${id}`, spec, logger: this.#logger, journal: this.#journal, ...(this.#backoff === undefined ? {} : { backoff: this.#backoff }), onCrash: (crashed) => this.#forget(crashed) });
+    const sandbox = new LocalSandbox({
+      id,
+      url: `${planeUrl}/v1/sandboxes/${id}`,
+      spec,
+      logger: this.#logger,
+      journal: this.#journal,
+      ...(this.#backoff === undefined ? {} : { backoff: this.#backoff }),
+      onCrash: (crashed) => this.#forget(crashed),
+    });
     this.#sandboxes.set(id, sandbox);
     this.#bySessionEpoch.set(slot, id);
     this.#logger.info({ sandboxId: id, epoch: spec.epoch }, 'sandbox created');
@@ -80,9 +95,19 @@ export class SandboxPlane {
       return { created: false, body: this.#runs.get(key)?.view() ?? lostRun(entry) };
     }
     const startedAt = new Date().toISOString();
-    const credentialNames = request.credentials === undefined ? {} : { credentialNames: Object.keys(request.credentials).sort() };
+    const credentialNames =
+      request.credentials === undefined ? {} : { credentialNames: Object.keys(request.credentials).sort() };
     const subAgents = request.subAgents === undefined ? {} : { subAgents: request.subAgents };
-    this.#ledger.record({ idempotencyKey: key, sandboxId: sandbox.id, sessionId: sandbox.sessionId, epoch: sandbox.epoch, startedAt, ...credentialNames, profile: request.profile, ...subAgents });
+    this.#ledger.record({
+      idempotencyKey: key,
+      sandboxId: sandbox.id,
+      sessionId: sandbox.sessionId,
+      epoch: sandbox.epoch,
+      startedAt,
+      ...credentialNames,
+      profile: request.profile,
+      ...subAgents,
+    });
     const run = sandbox.startRun(request, startedAt);
     this.#runs.set(key, run);
     return { created: true, body: { idempotencyKey: key, status: 'running', created: true, startedAt: run.startedAt } };
@@ -92,7 +117,8 @@ export class SandboxPlane {
   inspectRun(sandbox: LocalSandbox, key: string): RunView | undefined {
     if (!sandbox.known.has(key)) return undefined;
     const entry = this.#ledger.get(key);
-    const view = this.#runs.get(key)?.view() ?? this.#journal.run(key)?.end ?? (entry === undefined ? undefined : lostRun(entry));
+    const view =
+      this.#runs.get(key)?.view() ?? this.#journal.run(key)?.end ?? (entry === undefined ? undefined : lostRun(entry));
     return view === undefined ? undefined : { ...view, lastSeq: this.#journal.run(key)?.events.length ?? 0 };
   }
 
@@ -171,5 +197,11 @@ export class SandboxPlane {
 
 /** A key known only from the ledger: its run died with its sandbox or with an earlier process. */
 function lostRun(entry: LedgerEntry): RunView {
-  return { idempotencyKey: entry.idempotencyKey, status: 'failed', created: false, startedAt: entry.startedAt, error: { message: lostRunError, retryable: true } };
+  return {
+    idempotencyKey: entry.idempotencyKey,
+    status: 'failed',
+    created: false,
+    startedAt: entry.startedAt,
+    error: { message: lostRunError, retryable: true },
+  };
 }

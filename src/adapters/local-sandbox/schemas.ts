@@ -11,10 +11,17 @@ const uuid = z.uuid({ error: 'expected a uuid' });
 /** `POST /v1/sandboxes`. */
 export const createSandboxBody = z.object({
   sessionId: uuid,
-  epoch: z.number({ error: 'expected a whole number >= 1' }).int('expected a whole number >= 1').min(1, 'expected a whole number >= 1'),
+  epoch: z
+    .number({ error: 'expected a whole number >= 1' })
+    .int('expected a whole number >= 1')
+    .min(1, 'expected a whole number >= 1'),
   callbackUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
   callbackSecret: z.string({ error: 'expected a string' }).min(1, 'expected a non-empty string'),
-  heartbeatSeconds: z.number({ error: 'expected a whole number of seconds' }).int('expected a whole number of seconds').min(1).max(3600),
+  heartbeatSeconds: z
+    .number({ error: 'expected a whole number of seconds' })
+    .int('expected a whole number of seconds')
+    .min(1)
+    .max(3600),
   env: z.record(z.string(), z.string({ error: 'expected a string' }), { error: 'expected an object of strings' }),
 });
 
@@ -33,34 +40,52 @@ export const outcomes = ['succeed', 'fail', 'fail-retryable', 'hang', 'crash'] a
  * callback Baton would refuse; the other inputs are kept as they are.
  */
 const runScript = z.looseObject({
-  duration: z.number({ error: 'expected milliseconds' }).int('expected whole milliseconds').min(0).max(86_400_000).default(0),
+  duration: z
+    .number({ error: 'expected milliseconds' })
+    .int('expected whole milliseconds')
+    .min(0)
+    .max(86_400_000)
+    .default(0),
   outcome: z.enum(outcomes, { error: `expected one of ${outcomes.join(', ')}` }).default('succeed'),
   failAttempts: z.number().int().min(0).default(0),
   output: z.unknown().optional(),
   /** The message of a scripted failure (`fail`, `fail-retryable`). */
   error: z.string().min(1).max(10_000).optional(),
   progress: z.array(progressItem).max(1_000).default([]),
-  artifacts: z.array(artifactSchema.omit({ artifactId: true })).max(100).default([]),
+  artifacts: z
+    .array(artifactSchema.omit({ artifactId: true }))
+    .max(100)
+    .default([]),
 });
 
 /** A sub-agent the run's agent may delegate to (docs/sub-agents.md). */
-const subAgent = z.object({
-  name: z.string({ error: 'expected a string' }).min(1, 'expected a non-empty string'),
-  description: z.string({ error: 'expected a string' }),
-  prompt: z.string({ error: 'expected a string' }),
-  tools: z.array(z.string(), { error: 'expected an array of strings' }),
-  model: z.string({ error: 'expected a string' }).min(1, 'expected a non-empty string'),
-}, { error: 'expected an object { name, description, prompt, tools, model }' });
+const subAgent = z.object(
+  {
+    name: z.string({ error: 'expected a string' }).min(1, 'expected a non-empty string'),
+    description: z.string({ error: 'expected a string' }),
+    prompt: z.string({ error: 'expected a string' }),
+    tools: z.array(z.string(), { error: 'expected an array of strings' }),
+    model: z.string({ error: 'expected a string' }).min(1, 'expected a non-empty string'),
+  },
+  { error: 'expected an object { name, description, prompt, tools, model }' },
+);
 
 /** `POST {sandbox}/runs`. */
 export const startRunBody = z.object({
   idempotencyKey: z.string({ error: 'expected a string' }).min(1).max(500),
-  profile: z.object({
-    name: z.string({ error: 'expected a string' }).min(1),
-    model: z.string({ error: 'expected a string' }).min(1),
-    tools: z.array(z.string(), { error: 'expected an array of strings' }),
-    version: z.number({ error: 'expected a whole number >= 1' }).int('expected a whole number >= 1').min(1, 'expected a whole number >= 1').optional(),
-  }, { error: 'expected an object { name, model, tools }' }),
+  profile: z.object(
+    {
+      name: z.string({ error: 'expected a string' }).min(1),
+      model: z.string({ error: 'expected a string' }).min(1),
+      tools: z.array(z.string(), { error: 'expected an array of strings' }),
+      version: z
+        .number({ error: 'expected a whole number >= 1' })
+        .int('expected a whole number >= 1')
+        .min(1, 'expected a whole number >= 1')
+        .optional(),
+    },
+    { error: 'expected an object { name, model, tools }' },
+  ),
   subAgents: z.array(subAgent, { error: 'expected an array of sub-agents' }).max(100).optional(),
   prompt: z.string({ error: 'expected a string' }),
   inputs: runScript,

@@ -65,7 +65,10 @@ export class ScriptedRun {
     const { duration, progress } = this.#request.inputs;
     this.#host.emit('run.started', {});
     // One timer chain instead of a timer per step: steps due in the same millisecond keep their order.
-    const steps = progress.map((item, i) => ({ at: (duration * (i + 1)) / (progress.length + 1), act: () => this.#host.emit('run.progress', { ...item }) }));
+    const steps = progress.map((item, i) => ({
+      at: (duration * (i + 1)) / (progress.length + 1),
+      act: () => this.#host.emit('run.progress', { ...item }),
+    }));
     if (this.#request.inputs.outcome !== 'hang') steps.push({ at: duration, act: () => this.#finish() });
     if (duration === 0) {
       // An instant run plays out in this tick: its events are all queued before the callback lane
@@ -116,17 +119,24 @@ export class ScriptedRun {
       this.#host.crash();
       return;
     }
-    inputs.artifacts.forEach((artifact, i) => this.#host.emit('run.artifact', { artifactId: `a${i + 1}`, ...artifact }));
+    inputs.artifacts.forEach((artifact, i) =>
+      this.#host.emit('run.artifact', { artifactId: `a${i + 1}`, ...artifact }),
+    );
     if (!failsThisAttempt && inputs.outcome === 'succeed') {
       // The sub-agents it was given are echoed, so a caller can see what reached the sandbox.
-      const subAgents = this.#request.subAgents === undefined || this.#request.subAgents.length === 0 ? {} : { subAgents: this.#request.subAgents.map((agent) => agent.name) };
+      const subAgents =
+        this.#request.subAgents === undefined || this.#request.subAgents.length === 0
+          ? {}
+          : { subAgents: this.#request.subAgents.map((agent) => agent.name) };
       this.#output = inputs.output ?? { summary: `${profile.name} ran: ${prompt}`, ...subAgents };
       this.#end('succeeded');
       this.#host.emit('run.completed', { output: this.#output });
       return;
     }
     const retryable = failsThisAttempt || inputs.outcome === 'fail-retryable';
-    const error = failsThisAttempt ? `scripted failure (attempt ${attempt}; the first ${inputs.failAttempts} fail)` : (inputs.error ?? 'scripted failure');
+    const error = failsThisAttempt
+      ? `scripted failure (attempt ${attempt}; the first ${inputs.failAttempts} fail)`
+      : (inputs.error ?? 'scripted failure');
     this.#end('failed');
     this.#error = { message: error, retryable };
     this.#host.emit('run.failed', { error, retryable });

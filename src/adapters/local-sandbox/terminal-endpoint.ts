@@ -34,24 +34,34 @@ export interface TerminalEndpoint {
  * Then it runs NO shell: it shows a banner and echoes what is typed, so the round trip is visible.
  */
 export function createTerminalEndpoint(plane: SandboxPlane, logger: Logger): TerminalEndpoint {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, handleProtocols: (offered) => (offered.has(terminalProtocol) ? terminalProtocol : false) });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxFrameBytes,
+    handleProtocols: (offered) => (offered.has(terminalProtocol) ? terminalProtocol : false),
+  });
   const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   const open = new Map<WebSocket, string>();
   const keysOf = (jwksUrl: string) => {
     let set = keySets.get(jwksUrl);
     // An unknown kid refetches (Baton's keys rotate), at most once a second: a new key is usable almost at once.
-    if (set === undefined) keySets.set(jwksUrl, (set = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 1_000 })));
+    if (set === undefined)
+      keySets.set(
+        jwksUrl,
+        (set = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 1_000 })),
+      );
     return set;
   };
   // A sandbox that stops while someone is attached: tell them it is gone, so they ask Baton anew.
   const checker = setInterval(() => {
-    for (const [socket, sandboxId] of open) if (plane.get(sandboxId)?.status !== 'running') socket.close(closeCodes.sandboxGone, 'the sandbox is gone');
+    for (const [socket, sandboxId] of open)
+      if (plane.get(sandboxId)?.status !== 'running') socket.close(closeCodes.sandboxGone, 'the sandbox is gone');
   }, livenessCheckMs);
   checker.unref();
 
   const attach = (socket: WebSocket, sandboxId: string) => {
     const log = logger.child({ sandboxId, component: 'terminal' });
-    if (socket.protocol !== terminalProtocol) return socket.close(closeCodes.protocol, `offer the ${terminalProtocol} subprotocol`);
+    if (socket.protocol !== terminalProtocol)
+      return socket.close(closeCodes.protocol, `offer the ${terminalProtocol} subprotocol`);
     const sandbox = plane.get(sandboxId);
     if (sandbox?.status !== 'running') return socket.close(closeCodes.sandboxGone, 'no live sandbox here');
     let state: 'auth' | 'verifying' | 'open' = 'auth';
@@ -67,20 +77,27 @@ export function createTerminalEndpoint(plane: SandboxPlane, logger: Logger): Ter
       if (state === 'verifying') return; // nothing but the auth message counts until it is checked
       if (state === 'auth') {
         const message = isBinary ? undefined : parseClientMessage(rawText(data));
-        if (message?.type !== 'auth') return socket.close(closeCodes.protocol, 'the first message must be {"type":"auth","token":…}');
+        if (message?.type !== 'auth')
+          return socket.close(closeCodes.protocol, 'the first message must be {"type":"auth","token":…}');
         state = 'verifying';
         clearTimeout(timer);
         verify(message.token, sandboxId, keysOf(jwksUrlOf(sandbox.callbackUrl))).then(
           (claims) => {
             const live = plane.get(sandboxId);
             if (live?.status !== 'running') return socket.close(closeCodes.sandboxGone, 'the sandbox is gone');
-            if (typeof claims.sub !== 'string' || !live.terminalUsers.has(claims.sub)) return socket.close(closeCodes.wrongSandbox, 'no terminal was opened here for this user');
+            if (typeof claims.sub !== 'string' || !live.terminalUsers.has(claims.sub))
+              return socket.close(closeCodes.wrongSandbox, 'no terminal was opened here for this user');
             if (socket.readyState !== socket.OPEN) return;
             state = 'open';
             open.set(socket, sandboxId);
             log.info({ userId: claims.sub }, 'terminal attached');
             socket.send(JSON.stringify({ type: 'ready', sandboxId }));
-            socket.send(Buffer.from(`Baton local stand-in terminal for sandbox ${sandboxId} (no shell)\r\nWhat you type is echoed back; Enter shows the line.\r\n$ `), { binary: true });
+            socket.send(
+              Buffer.from(
+                `Baton local stand-in terminal for sandbox ${sandboxId} (no shell)\r\nWhat you type is echoed back; Enter shows the line.\r\n$ `,
+              ),
+              { binary: true },
+            );
           },
           (error: unknown) => {
             const [code, reason] = refusal(error);
@@ -92,7 +109,8 @@ export function createTerminalEndpoint(plane: SandboxPlane, logger: Logger): Ter
       }
       if (!isBinary) {
         const message = parseClientMessage(rawText(data));
-        if (message?.type !== 'resize') return socket.close(closeCodes.protocol, 'text frames carry control messages: resize');
+        if (message?.type !== 'resize')
+          return socket.close(closeCodes.protocol, 'text frames carry control messages: resize');
         size = { cols: message.cols, rows: message.rows };
         return;
       }
@@ -141,17 +159,37 @@ export function jwksUrlOf(callbackUrl: string): string {
   return `${url.origin}${base}/.well-known/jwks.json`;
 }
 
-async function verify(token: string, sandboxId: string, keys: ReturnType<typeof createRemoteJWKSet>): Promise<JWTPayload> {
-  const { payload } = await jwtVerify(token, keys, { audience: `sandbox:${sandboxId}`, algorithms: ['ES256'], clockTolerance: clockToleranceSeconds, requiredClaims: ['exp', 'sub'] });
+async function verify(
+  token: string,
+  sandboxId: string,
+  keys: ReturnType<typeof createRemoteJWKSet>,
+): Promise<JWTPayload> {
+  const { payload } = await jwtVerify(token, keys, {
+    audience: `sandbox:${sandboxId}`,
+    algorithms: ['ES256'],
+    clockTolerance: clockToleranceSeconds,
+    requiredClaims: ['exp', 'sub'],
+  });
   return payload;
 }
 
 /** The close code and reason for a token that did not pass. */
 function refusal(error: unknown): [number, string] {
   if (error instanceof errors.JWTExpired) return [closeCodes.tokenExpired, 'the token has expired'];
-  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'aud') return [closeCodes.wrongSandbox, 'the token is for another sandbox'];
-  const refused = [errors.JWSInvalid, errors.JWTInvalid, errors.JWSSignatureVerificationFailed, errors.JWKSNoMatchingKey, errors.JWKSMultipleMatchingKeys, errors.JOSEAlgNotAllowed, errors.JOSENotSupported, errors.JWTClaimValidationFailed];
-  if (refused.some((kind) => error instanceof kind)) return [closeCodes.badToken, 'the token is not one Baton signed for this terminal'];
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'aud')
+    return [closeCodes.wrongSandbox, 'the token is for another sandbox'];
+  const refused = [
+    errors.JWSInvalid,
+    errors.JWTInvalid,
+    errors.JWSSignatureVerificationFailed,
+    errors.JWKSNoMatchingKey,
+    errors.JWKSMultipleMatchingKeys,
+    errors.JOSEAlgNotAllowed,
+    errors.JOSENotSupported,
+    errors.JWTClaimValidationFailed,
+  ];
+  if (refused.some((kind) => error instanceof kind))
+    return [closeCodes.badToken, 'the token is not one Baton signed for this terminal'];
   // Anything else (Baton unreachable, a timeout, a JWKS that does not parse) says nothing about the token.
   return [closeCodes.tryAgain, "Baton's keys could not be fetched; try again"];
 }

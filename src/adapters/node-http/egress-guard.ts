@@ -3,11 +3,20 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { DomainError } from '../../domain/errors.ts';
-import { checkHost, checkResolvedAddress, EgressRefusedError, type EgressAllowList } from '../../domain/network/address-policy.ts';
+import {
+  checkHost,
+  checkResolvedAddress,
+  EgressRefusedError,
+  type EgressAllowList,
+} from '../../domain/network/address-policy.ts';
 import { EgressUnreachableError, type Egress, type OutboundAnswer, type OutboundRequest } from '../../ports/egress.ts';
 
 /** How a host name is resolved: `dns.lookup` with `all: true` (tests pass their own resolver). */
-export type ResolveAll = (hostname: string, options: LookupAllOptions, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type ResolveAll = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 /** Options of the Node egress guard. */
 export interface NodeEgressOptions {
@@ -29,7 +38,11 @@ const excerptBytes = 4_096;
 export function createNodeEgress(options: NodeEgressOptions): Egress {
   const resolve = options.resolve ?? (dnsLookup as unknown as ResolveAll);
   const guardedLookup = (host: string): LookupFunction =>
-    ((hostname: string, lookupOptions: { all?: boolean; family?: number }, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+    ((
+      hostname: string,
+      lookupOptions: { all?: boolean; family?: number },
+      callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void,
+    ) => {
       resolve(hostname, { family: lookupOptions.family ?? 0, all: true }, (error, addresses) => {
         if (error !== null) return callback(error, []);
         // Refused when any address is: a name that mixes public and private addresses is not a receiver.
@@ -37,7 +50,8 @@ export function createNodeEgress(options: NodeEgressOptions): Egress {
           const verdict = checkResolvedAddress(host, address, options.allow);
           if (!verdict.allowed) return callback(new EgressRefusedError(verdict), []);
         }
-        if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: 'ENOTFOUND' }), []);
+        if (addresses.length === 0)
+          return callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: 'ENOTFOUND' }), []);
         if (lookupOptions.all === true) return callback(null, addresses);
         return callback(null, addresses[0]!.address, addresses[0]!.family);
       });
@@ -46,7 +60,10 @@ export function createNodeEgress(options: NodeEgressOptions): Egress {
   return {
     send(request) {
       const url = new URL(request.url);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new DomainError('egress_refused', `refused: ${url.protocol} URLs are not sent (only http and https)`));
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        return Promise.reject(
+          new DomainError('egress_refused', `refused: ${url.protocol} URLs are not sent (only http and https)`),
+        );
       const verdict = checkHost(url.hostname, options.allow);
       if (verdict !== 'resolve' && !verdict.allowed) return Promise.reject(new EgressRefusedError(verdict));
       return exchange(url, request, guardedLookup(url.hostname));
@@ -62,23 +79,27 @@ function exchange(url: URL, request: OutboundRequest, lookup: LookupFunction): P
       if (error instanceof EgressRefusedError) reject(error);
       else reject(new EgressUnreachableError(timeout.aborted, error));
     };
-    const req = send(url, { method: request.method, headers: request.headers, lookup, agent: false, signal: timeout }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      const finish = () => resolve({ status: res.statusCode ?? 0, excerpt: Buffer.concat(chunks).toString('utf8') });
-      res.on('data', (chunk: Buffer) => {
-        if (kept >= excerptBytes) return;
-        chunks.push(chunk.subarray(0, excerptBytes - kept));
-        kept += Math.min(chunk.length, excerptBytes - kept);
-        // Enough read: the rest of a large answer is not waited for.
-        if (kept >= excerptBytes) {
-          finish();
-          res.destroy();
-        }
-      });
-      res.on('end', finish);
-      res.on('error', (error) => (kept >= excerptBytes ? undefined : fail(error)));
-    });
+    const req = send(
+      url,
+      { method: request.method, headers: request.headers, lookup, agent: false, signal: timeout },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        const finish = () => resolve({ status: res.statusCode ?? 0, excerpt: Buffer.concat(chunks).toString('utf8') });
+        res.on('data', (chunk: Buffer) => {
+          if (kept >= excerptBytes) return;
+          chunks.push(chunk.subarray(0, excerptBytes - kept));
+          kept += Math.min(chunk.length, excerptBytes - kept);
+          // Enough read: the rest of a large answer is not waited for.
+          if (kept >= excerptBytes) {
+            finish();
+            res.destroy();
+          }
+        });
+        res.on('end', finish);
+        res.on('error', (error) => (kept >= excerptBytes ? undefined : fail(error)));
+      },
+    );
     req.on('error', fail);
     req.end(request.body);
   });

@@ -59,7 +59,12 @@ export interface OidcServer {
  */
 export async function startOidcServer(options: OidcServerOptions): Promise<OidcServer> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), use: 'sig', alg: 'RS256' };
+  const jwk = {
+    ...privateKey.export({ format: 'jwk' }),
+    kid: randomBytes(8).toString('hex'),
+    use: 'sig',
+    alg: 'RS256',
+  };
 
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -95,12 +100,17 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
     findAccount: options.findAccount,
     renderError: async (ctx: KoaContextWithOIDC, out) => {
       ctx.type = 'html';
-      ctx.body = htmlPage('Sign-in error', `<p>${escapeHtml(String(out.error))}: ${escapeHtml(String(out.error_description ?? ''))}</p>`);
+      ctx.body = htmlPage(
+        'Sign-in error',
+        `<p>${escapeHtml(String(out.error))}: ${escapeHtml(String(out.error_description ?? ''))}</p>`,
+      );
     },
   });
   // Reached directly (no proxy in front), so X-Forwarded-* is not trusted.
   provider.proxy = false;
-  provider.on('server_error', (_ctx: unknown, error: Error) => options.logger.warn({ err: error }, `${options.label} error`));
+  provider.on('server_error', (_ctx: unknown, error: Error) =>
+    options.logger.warn({ err: error }, `${options.label} error`),
+  );
 
   const oidc = provider.callback();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -111,7 +121,8 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
     }
     interact(provider, options, req, res, match[2] !== undefined).catch((error: unknown) => {
       options.logger.warn({ err: error }, `${options.label} interaction failed`);
-      if (!res.headersSent) sendPage(res, 400, 'Sign-in failed', '<p>This sign-in has expired or is invalid. Start again from Baton.</p>');
+      if (!res.headersSent)
+        sendPage(res, 400, 'Sign-in failed', '<p>This sign-in has expired or is invalid. Start again from Baton.</p>');
     });
   });
 
@@ -127,17 +138,31 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
 }
 
 /** One interaction request: the provider's sign-in step, then the grant of the scopes asked for. */
-async function interact(provider: Provider, options: OidcServerOptions, req: IncomingMessage, res: ServerResponse, submitted: boolean): Promise<void> {
+async function interact(
+  provider: Provider,
+  options: OidcServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  submitted: boolean,
+): Promise<void> {
   const details = await provider.interactionDetails(req, res);
   const step = await options.signIn({ details, req, res, submitted });
   if (step === 'answered') return;
   const accountId = step.accountId ?? details.session?.accountId;
   if (accountId === undefined) throw new Error('no account for the interaction');
   const clientId = String(details.params.client_id);
-  const grant = details.grantId === undefined ? new provider.Grant({ accountId, clientId }) : ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId, clientId }));
+  const grant =
+    details.grantId === undefined
+      ? new provider.Grant({ accountId, clientId })
+      : ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId, clientId }));
   grant.addOIDCScope(String(details.params.scope ?? 'openid'));
   const grantId = await grant.save();
-  await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
+  await provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId }, consent: { grantId } },
+    { mergeWithLastSubmission: false },
+  );
 }
 
 /** The submitted form of a request (at most 10,000 characters; a larger body destroys the request). */
@@ -158,8 +183,19 @@ export function readForm(req: IncomingMessage): Promise<URLSearchParams> {
  * Answers with a small self-contained HTML page: `title` is escaped here, `body` is HTML the caller has
  * escaped. `'no-store'` for pages that hold a form.
  */
-export function sendPage(res: ServerResponse, status: number, title: string, body: string, cache: 'no-store' | 'default' = 'default'): void {
-  res.writeHead(status, cache === 'no-store' ? { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } : { 'content-type': 'text/html; charset=utf-8' });
+export function sendPage(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  body: string,
+  cache: 'no-store' | 'default' = 'default',
+): void {
+  res.writeHead(
+    status,
+    cache === 'no-store'
+      ? { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }
+      : { 'content-type': 'text/html; charset=utf-8' },
+  );
   res.end(htmlPage(title, body));
 }
 

@@ -21,9 +21,18 @@ export function createOpenIdClientProvider(options: OpenIdClientOptions): Identi
   let configuration: Promise<client.Configuration> | undefined;
   const configure = () => {
     configuration ??= client
-      .discovery(new URL(options.issuer), options.clientId, { id_token_signed_response_alg: 'RS256' }, client.ClientSecretPost(options.clientSecret), {
-        execute: [client.enableNonRepudiationChecks, ...(options.allowHttp === true ? [client.allowInsecureRequests] : [])],
-      })
+      .discovery(
+        new URL(options.issuer),
+        options.clientId,
+        { id_token_signed_response_alg: 'RS256' },
+        client.ClientSecretPost(options.clientSecret),
+        {
+          execute: [
+            client.enableNonRepudiationChecks,
+            ...(options.allowHttp === true ? [client.allowInsecureRequests] : []),
+          ],
+        },
+      )
       .catch((error: unknown) => {
         configuration = undefined; // retry discovery on the next login
         throw new LoginFailedError(`The identity provider at ${options.issuer} could not be reached`, { cause: error });
@@ -49,7 +58,12 @@ export function createOpenIdClientProvider(options: OpenIdClientOptions): Identi
       const config = await configure();
       let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
       try {
-        tokens = await client.authorizationCodeGrant(config, callbackUrl, { expectedState: checks.state, expectedNonce: checks.nonce, pkceCodeVerifier: checks.codeVerifier, idTokenExpected: true });
+        tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+          expectedState: checks.state,
+          expectedNonce: checks.nonce,
+          pkceCodeVerifier: checks.codeVerifier,
+          idTokenExpected: true,
+        });
       } catch (error) {
         throw new LoginFailedError(`The login could not be verified: ${describe(error)}`, { cause: error });
       }
@@ -67,7 +81,8 @@ export function createOpenIdClientProvider(options: OpenIdClientOptions): Identi
 }
 
 function describe(error: unknown): string {
-  if (error instanceof client.ResponseBodyError) return `${error.error}${error.error_description === undefined ? '' : ` (${error.error_description})`}`;
+  if (error instanceof client.ResponseBodyError)
+    return `${error.error}${error.error_description === undefined ? '' : ` (${error.error_description})`}`;
   if (error instanceof client.AuthorizationResponseError) return error.error;
   return error instanceof Error ? error.message : String(error);
 }

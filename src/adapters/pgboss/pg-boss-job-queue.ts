@@ -22,7 +22,9 @@ export interface PgBossJobQueueOptions {
 
 /** pg-boss's own pool fails with pg's errors: an unreachable database becomes `UnavailableError` (a 503 at the edge). */
 function unreachable(error: unknown): never {
-  throw isConnectionError(error) && !(error instanceof UnavailableError) ? new UnavailableError('The database', { cause: error }) : error;
+  throw isConnectionError(error) && !(error instanceof UnavailableError)
+    ? new UnavailableError('The database', { cause: error })
+    : error;
 }
 
 /** The same job-queue failure is logged at most once per this interval (with how often it repeated). */
@@ -72,7 +74,10 @@ export class PgBossJobQueue implements JobQueue {
     }
     if (this.#recentErrors.size > 100) this.#recentErrors.clear();
     this.#recentErrors.set(kind, { at: now, suppressed: 0 });
-    this.#log.error({ err: error, ...(seen === undefined || seen.suppressed === 0 ? {} : { repeated: seen.suppressed }) }, 'job queue error (pg-boss retries by itself)');
+    this.#log.error(
+      { err: error, ...(seen === undefined || seen.suppressed === 0 ? {} : { repeated: seen.suppressed }) },
+      'job queue error (pg-boss retries by itself)',
+    );
   }
 
   async start(): Promise<void> {
@@ -95,7 +100,12 @@ export class PgBossJobQueue implements JobQueue {
     // others run on) is failed by the next monitor pass and retried elsewhere, within about 20 s
     // however long it may run (a dispatch 300 s; a schedule's timer held by a dead instance stalled
     // the schedule for the whole expiry). 10 s is the shortest pg-boss takes.
-    const settings = { retryLimit: options.retryLimit ?? 2, retryDelay: options.retryDelaySeconds ?? 1, expireInSeconds: options.expireInSeconds ?? 60, heartbeatSeconds: 10 };
+    const settings = {
+      retryLimit: options.retryLimit ?? 2,
+      retryDelay: options.retryDelaySeconds ?? 1,
+      expireInSeconds: options.expireInSeconds ?? 60,
+      heartbeatSeconds: 10,
+    };
     // A queue made by an earlier version keeps its name but takes today's settings.
     if ((await this.#boss.getQueue(topic)) !== null) return this.#boss.updateQueue(topic, settings);
     try {
@@ -118,13 +128,20 @@ export class PgBossJobQueue implements JobQueue {
     return id;
   }
 
-  async sendBatch(topic: string, jobs: ReadonlyArray<{ readonly data: object; readonly startAfter?: Date }>, options: Pick<SendOptions, 'tx'> = {}): Promise<void> {
+  async sendBatch(
+    topic: string,
+    jobs: ReadonlyArray<{ readonly data: object; readonly startAfter?: Date }>,
+    options: Pick<SendOptions, 'tx'> = {},
+  ): Promise<void> {
     if (jobs.length === 0) return;
     // One insert for the batch: far cheaper per job than one send each.
     await this.#boss
       .insert(
         topic,
-        jobs.map((job) => ({ data: job.data, ...(job.startAfter === undefined ? {} : { startAfter: job.startAfter }) })),
+        jobs.map((job) => ({
+          data: job.data,
+          ...(job.startAfter === undefined ? {} : { startAfter: job.startAfter }),
+        })),
         options.tx === undefined ? {} : { db: fromKysely(options.tx as unknown as KyselyTransactionLike) },
       )
       .catch(unreachable);
@@ -155,7 +172,11 @@ export class PgBossJobQueue implements JobQueue {
               await handler({ id: job.id, topic: job.name, data: job.data });
               results.push({ id: job.id, status: 'completed' });
             } catch (error) {
-              results.push({ id: job.id, status: 'failed', output: { message: error instanceof Error ? error.message : String(error) } });
+              results.push({
+                id: job.id,
+                status: 'failed',
+                output: { message: error instanceof Error ? error.message : String(error) },
+              });
             }
           }
         };

@@ -20,5 +20,10 @@ export async function readJobQueues(db: Database, schema = 'pgboss'): Promise<Jo
     from ${queue} q left join ${job} j on j.name = q.name and j.state in ('created', 'retry', 'active')
     where q.name not like '\_\_pgboss\_\_%'
     group by q.name order by q.name`.execute(db);
-  return rows.map((row) => ({ queue: row.queue, ready: row.ready, active: row.active, oldestReadySeconds: Math.max(0, row.oldest) }));
+  return rows.map((row) => ({
+    queue: row.queue,
+    ready: row.ready,
+    active: row.active,
+    oldestReadySeconds: Math.max(0, row.oldest),
+  }));
 }

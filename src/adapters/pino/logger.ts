@@ -48,7 +48,12 @@ interface RequestLike {
 
 /** How a request appears in log lines: never its headers, and no credentials from its URL. */
 function serializeRequest(req: RequestLike) {
-  return { method: req.method, url: req.url === undefined ? undefined : redactUrl(req.url), host: req.host, remoteAddress: req.ip };
+  return {
+    method: req.method,
+    url: req.url === undefined ? undefined : redactUrl(req.url),
+    host: req.host,
+    remoteAddress: req.ip,
+  };
 }
 
 /**
@@ -63,7 +68,16 @@ export function createLogger(options: Config['log'] & { destination?: NodeJS.Wri
     serializers: { req: serializeRequest },
   };
   if (options.format === 'pretty') {
-    return pino(base, pretty({ sync: true, colorize: options.destination === undefined && process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service', destination: options.destination ?? 1 }));
+    return pino(
+      base,
+      pretty({
+        sync: true,
+        colorize: options.destination === undefined && process.stdout.isTTY,
+        translateTime: 'HH:MM:ss.l',
+        ignore: 'pid,hostname,service',
+        destination: options.destination ?? 1,
+      }),
+    );
   }
   return options.destination === undefined ? pino(base) : pino(base, options.destination);
 }

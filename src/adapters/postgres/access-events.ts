@@ -30,7 +30,12 @@ export class PgAccessEvents implements AccessEvents {
  * lost, so once listening again it calls `onReconnect` (the caller re-checks every open
  * connection). The periodic re-check remains the net under both.
  */
-export async function listenAccessChanges(url: string, onChange: (change: AccessChange) => void, logger: Logger, options: { onReconnect?: () => void; initialBackoffMs?: number; maxBackoffMs?: number } = {}): Promise<{ close(): Promise<void> }> {
+export async function listenAccessChanges(
+  url: string,
+  onChange: (change: AccessChange) => void,
+  logger: Logger,
+  options: { onReconnect?: () => void; initialBackoffMs?: number; maxBackoffMs?: number } = {},
+): Promise<{ close(): Promise<void> }> {
   const initialBackoffMs = options.initialBackoffMs ?? 250;
   const maxBackoffMs = options.maxBackoffMs ?? 5_000;
   let client: pg.Client | undefined;
@@ -60,11 +65,17 @@ export async function listenAccessChanges(url: string, onChange: (change: Access
     scheduleReconnect();
   };
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url, application_name: 'baton-access-listener', connectionTimeoutMillis: 5_000, keepAlive: true });
+    const next = new pg.Client({
+      connectionString: url,
+      application_name: 'baton-access-listener',
+      connectionTimeoutMillis: 5_000,
+      keepAlive: true,
+    });
     client = next;
     next.on('error', (error) => lose(next, error, 'access-change listener lost its connection; reconnecting'));
     next.on('end', () => {
-      if (!closed && client === next) lose(next, new Error('connection ended'), 'access-change listener lost its connection; reconnecting');
+      if (!closed && client === next)
+        lose(next, new Error('connection ended'), 'access-change listener lost its connection; reconnecting');
     });
     next.on('notification', (message) => {
       if (message.channel !== channel || message.payload === undefined) return;
@@ -88,7 +99,10 @@ export async function listenAccessChanges(url: string, onChange: (change: Access
     if (client !== next) return;
     failures = 0;
     if (lostAt !== undefined) {
-      logger.info({ downMs: Date.now() - lostAt }, 'access-change listener is listening again; re-checking open connections');
+      logger.info(
+        { downMs: Date.now() - lostAt },
+        'access-change listener is listening again; re-checking open connections',
+      );
       lostAt = undefined;
       // Changes published while we were not listening were never heard: re-check everything.
       options.onReconnect?.();

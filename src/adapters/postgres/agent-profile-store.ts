@@ -1,16 +1,54 @@
 import { sql } from 'kysely';
-import type { AgentProfile, AgentProfileSpec, AgentProfileStore, AgentProfileVersion } from '../../ports/agent-profiles.ts';
+import type {
+  AgentProfile,
+  AgentProfileSpec,
+  AgentProfileStore,
+  AgentProfileVersion,
+} from '../../ports/agent-profiles.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
 
-type Row = { id: string; workspace_id: string; name: string; profile: Record<string, unknown>; version: number; created_at: Date; updated_at: Date };
+type Row = {
+  id: string;
+  workspace_id: string;
+  name: string;
+  profile: Record<string, unknown>;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+};
 const columns = ['id', 'workspace_id', 'name', 'profile', 'version', 'created_at', 'updated_at'] as const;
 // Specs stored before sub-agents existed have none.
-const specOf = (profile: Record<string, unknown>): AgentProfileSpec => ({ subAgents: [], ...(profile as unknown as AgentProfileSpec) });
-const toProfile = (r: Row): AgentProfile => ({ ...specOf(r.profile), id: r.id, workspaceId: r.workspace_id, name: r.name, version: r.version, createdAt: r.created_at, updatedAt: r.updated_at });
+const specOf = (profile: Record<string, unknown>): AgentProfileSpec => ({
+  subAgents: [],
+  ...(profile as unknown as AgentProfileSpec),
+});
+const toProfile = (r: Row): AgentProfile => ({
+  ...specOf(r.profile),
+  id: r.id,
+  workspaceId: r.workspace_id,
+  name: r.name,
+  version: r.version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 
-type VersionRow = { profile_id: string; name: string; version: number; profile: Record<string, unknown>; created_by: string | null; created_at: Date };
-const toVersion = (r: VersionRow): AgentProfileVersion => ({ ...specOf(r.profile), profileId: r.profile_id, name: r.name, version: r.version, createdBy: r.created_by, createdAt: r.created_at });
+type VersionRow = {
+  profile_id: string;
+  name: string;
+  version: number;
+  profile: Record<string, unknown>;
+  created_by: string | null;
+  created_at: Date;
+};
+const toVersion = (r: VersionRow): AgentProfileVersion => ({
+  ...specOf(r.profile),
+  profileId: r.profile_id,
+  name: r.name,
+  version: r.version,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+});
 
 /** Agent profiles in Postgres: the current spec as jsonb, and every version in `agent_profile_versions`. */
 export function createAgentProfileStore(db: Database): AgentProfileStore {
@@ -24,20 +62,44 @@ export function createAgentProfileStore(db: Database): AgentProfileStore {
           .returning(columns)
           .executeTakeFirst();
         if (row === undefined) return undefined;
-        await trx.insertInto('agent_profile_versions').values({ profile_id: row.id, version: 1, profile: JSON.stringify(input.spec), created_by: input.createdBy, created_at: row.created_at }).execute();
+        await trx
+          .insertInto('agent_profile_versions')
+          .values({
+            profile_id: row.id,
+            version: 1,
+            profile: JSON.stringify(input.spec),
+            created_by: input.createdBy,
+            created_at: row.created_at,
+          })
+          .execute();
         return toProfile(row);
       });
     },
     async update(id, spec, createdBy) {
       return db.transaction().execute(async (trx) => {
-        const current = await trx.selectFrom('agent_profiles').select(columns).where('id', '=', id).forUpdate().executeTakeFirst();
+        const current = await trx
+          .selectFrom('agent_profiles')
+          .select(columns)
+          .where('id', '=', id)
+          .forUpdate()
+          .executeTakeFirst();
         if (current === undefined) return undefined;
         // jsonb equality ignores key order: the same spec again makes no new version.
-        const same = await sql<{ same: boolean }>`select ${JSON.stringify(spec)}::jsonb = ${JSON.stringify(current.profile)}::jsonb as same`.execute(trx);
+        const same = await sql<{
+          same: boolean;
+        }>`select ${JSON.stringify(spec)}::jsonb = ${JSON.stringify(current.profile)}::jsonb as same`.execute(trx);
         if (same.rows[0]?.same === true) return toProfile(current);
         const version = current.version + 1;
-        const row = await trx.updateTable('agent_profiles').set({ profile: JSON.stringify(spec), version, updated_at: new Date() }).where('id', '=', id).returning(columns).executeTakeFirstOrThrow();
-        await trx.insertInto('agent_profile_versions').values({ profile_id: id, version, profile: JSON.stringify(spec), created_by: createdBy }).execute();
+        const row = await trx
+          .updateTable('agent_profiles')
+          .set({ profile: JSON.stringify(spec), version, updated_at: new Date() })
+          .where('id', '=', id)
+          .returning(columns)
+          .executeTakeFirstOrThrow();
+        await trx
+          .insertInto('agent_profile_versions')
+          .values({ profile_id: id, version, profile: JSON.stringify(spec), created_by: createdBy })
+          .execute();
         return toProfile(row);
       });
     },
@@ -49,11 +111,23 @@ export function createAgentProfileStore(db: Database): AgentProfileStore {
       return row === undefined ? undefined : toProfile(row);
     },
     async byName(workspaceId, name, tx) {
-      const row = await executor(db, tx).selectFrom('agent_profiles').select(columns).where('workspace_id', '=', workspaceId).where('name', '=', name).executeTakeFirst();
+      const row = await executor(db, tx)
+        .selectFrom('agent_profiles')
+        .select(columns)
+        .where('workspace_id', '=', workspaceId)
+        .where('name', '=', name)
+        .executeTakeFirst();
       return row === undefined ? undefined : toProfile(row);
     },
     async list(workspaceId) {
-      return (await db.selectFrom('agent_profiles').select(columns).where('workspace_id', '=', workspaceId).orderBy('name').execute()).map(toProfile);
+      return (
+        await db
+          .selectFrom('agent_profiles')
+          .select(columns)
+          .where('workspace_id', '=', workspaceId)
+          .orderBy('name')
+          .execute()
+      ).map(toProfile);
     },
     async versions(id) {
       const rows = await db

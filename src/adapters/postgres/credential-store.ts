@@ -14,7 +14,12 @@ const toRecord = (r: Selectable<CredentialsTable>): CredentialRecord => ({
   updatedAt: r.updated_at,
 });
 
-const sealedColumns = (sealed: SealedSecret) => ({ key_id: sealed.keyId, wrapped_key: sealed.wrappedKey, iv: sealed.iv, ciphertext: sealed.ciphertext });
+const sealedColumns = (sealed: SealedSecret) => ({
+  key_id: sealed.keyId,
+  wrapped_key: sealed.wrappedKey,
+  iv: sealed.iv,
+  ciphertext: sealed.ciphertext,
+});
 
 /** Sealed secrets and key check values in Postgres (`credentials`, `credential_keys`). */
 export function createCredentialStore(db: Database): CredentialStore {
@@ -22,7 +27,12 @@ export function createCredentialStore(db: Database): CredentialStore {
     async insert(record, tx) {
       const row = await executor(db, tx)
         .insertInto('credentials')
-        .values({ id: record.id, workspace_id: record.workspaceId, purpose: record.purpose, ...sealedColumns(record.sealed) })
+        .values({
+          id: record.id,
+          workspace_id: record.workspaceId,
+          purpose: record.purpose,
+          ...sealedColumns(record.sealed),
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
       return toRecord(row);
@@ -32,7 +42,11 @@ export function createCredentialStore(db: Database): CredentialStore {
       return row === undefined ? undefined : toRecord(row);
     },
     async replace(id, sealed, tx) {
-      const result = await executor(db, tx).updateTable('credentials').set({ ...sealedColumns(sealed), updated_at: new Date() }).where('id', '=', id).executeTakeFirst();
+      const result = await executor(db, tx)
+        .updateTable('credentials')
+        .set({ ...sealedColumns(sealed), updated_at: new Date() })
+        .where('id', '=', id)
+        .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
     async delete(id, tx) {
@@ -58,7 +72,12 @@ export function createCredentialStore(db: Database): CredentialStore {
       return result.numUpdatedRows > 0n;
     },
     async keyUsage() {
-      const rows = await db.selectFrom('credentials').select(['key_id', (eb) => eb.fn.countAll<string>().as('count')]).groupBy('key_id').orderBy('key_id').execute();
+      const rows = await db
+        .selectFrom('credentials')
+        .select(['key_id', (eb) => eb.fn.countAll<string>().as('count')])
+        .groupBy('key_id')
+        .orderBy('key_id')
+        .execute();
       return rows.map((r) => ({ keyId: r.key_id, count: Number(r.count) }));
     },
     async keyChecks() {
@@ -66,7 +85,12 @@ export function createCredentialStore(db: Database): CredentialStore {
       return new Map(rows.map((r) => [r.key_id, r.check_value]));
     },
     async addKeyCheck(keyId, checkValue) {
-      const inserted = await db.insertInto('credential_keys').values({ key_id: keyId, check_value: checkValue }).onConflict((oc) => oc.column('key_id').doNothing()).returning('key_id').executeTakeFirst();
+      const inserted = await db
+        .insertInto('credential_keys')
+        .values({ key_id: keyId, check_value: checkValue })
+        .onConflict((oc) => oc.column('key_id').doNothing())
+        .returning('key_id')
+        .executeTakeFirst();
       return inserted !== undefined;
     },
   };

@@ -4,10 +4,34 @@ import type { Dashboard, DashboardStore } from '../../ports/dashboards.ts';
 import type { Database } from './database.ts';
 import { executor, inTransaction } from './executor.ts';
 
-const columns = ['d.id', 'd.workspace_id', 'd.name', 'd.created_by', 'd.created_at', 'd.updated_at', 'd.archived_at'] as const;
+const columns = [
+  'd.id',
+  'd.workspace_id',
+  'd.name',
+  'd.created_by',
+  'd.created_at',
+  'd.updated_at',
+  'd.archived_at',
+] as const;
 
-function toDashboard(row: { id: string; workspace_id: string; name: string; created_by: string | null; created_at: Date; updated_at: Date; archived_at: Date | null }): Dashboard {
-  return { id: row.id, workspaceId: row.workspace_id, name: row.name, createdBy: row.created_by ?? '', createdAt: row.created_at, updatedAt: row.updated_at, archivedAt: row.archived_at };
+function toDashboard(row: {
+  id: string;
+  workspace_id: string;
+  name: string;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+  archived_at: Date | null;
+}): Dashboard {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    name: row.name,
+    createdBy: row.created_by ?? '',
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    archivedAt: row.archived_at,
+  };
 }
 
 /** Dashboards and their members in Postgres. */
@@ -20,17 +44,33 @@ export function createDashboardStore(db: Database): DashboardStore {
           .values({ workspace_id: dashboard.workspaceId, name: dashboard.name, created_by: dashboard.createdBy })
           .returning(['id', 'workspace_id', 'name', 'created_by', 'created_at', 'updated_at', 'archived_at'])
           .executeTakeFirstOrThrow();
-        await q.insertInto('dashboard_members').values({ dashboard_id: row.id, user_id: dashboard.createdBy, role: 'owner' }).execute();
+        await q
+          .insertInto('dashboard_members')
+          .values({ dashboard_id: row.id, user_id: dashboard.createdBy, role: 'owner' })
+          .execute();
         return toDashboard(row);
       });
     },
     async get(id, tx) {
-      const row = await executor(db, tx).selectFrom('dashboards as d').select(columns).where('d.id', '=', id).executeTakeFirst();
+      const row = await executor(db, tx)
+        .selectFrom('dashboards as d')
+        .select(columns)
+        .where('d.id', '=', id)
+        .executeTakeFirst();
       return row === undefined ? undefined : toDashboard(row);
     },
     async listVisible(workspaceId, userId, includeAll) {
       let query = db.selectFrom('dashboards as d').select(columns).where('d.workspace_id', '=', workspaceId);
-      if (!includeAll) query = query.where((eb) => eb.exists(eb.selectFrom('dashboard_members as m').select('m.user_id').whereRef('m.dashboard_id', '=', 'd.id').where('m.user_id', '=', userId)));
+      if (!includeAll)
+        query = query.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('dashboard_members as m')
+              .select('m.user_id')
+              .whereRef('m.dashboard_id', '=', 'd.id')
+              .where('m.user_id', '=', userId),
+          ),
+        );
       const rows = await query.orderBy('d.created_at', 'desc').orderBy('d.id').execute();
       return rows.map(toDashboard);
     },
@@ -48,7 +88,12 @@ export function createDashboardStore(db: Database): DashboardStore {
       return row === undefined ? undefined : toDashboard(row);
     },
     async roleOf(dashboardId, userId, tx) {
-      const row = await executor(db, tx).selectFrom('dashboard_members').select('role').where('dashboard_id', '=', dashboardId).where('user_id', '=', userId).executeTakeFirst();
+      const row = await executor(db, tx)
+        .selectFrom('dashboard_members')
+        .select('role')
+        .where('dashboard_id', '=', dashboardId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
       return row?.role ?? null;
     },
     async listMembers(dashboardId) {
@@ -63,7 +108,13 @@ export function createDashboardStore(db: Database): DashboardStore {
     },
     setMember(dashboardId, userId, role, tx) {
       return inTransaction(db, tx, async (q) => {
-        const previous = await q.selectFrom('dashboard_members').select('role').where('dashboard_id', '=', dashboardId).where('user_id', '=', userId).forUpdate().executeTakeFirst();
+        const previous = await q
+          .selectFrom('dashboard_members')
+          .select('role')
+          .where('dashboard_id', '=', dashboardId)
+          .where('user_id', '=', userId)
+          .forUpdate()
+          .executeTakeFirst();
         await q
           .insertInto('dashboard_members')
           .values({ dashboard_id: dashboardId, user_id: userId, role })
@@ -73,14 +124,21 @@ export function createDashboardStore(db: Database): DashboardStore {
       });
     },
     async removeMember(dashboardId, userId, tx) {
-      const row = await executor(db, tx).deleteFrom('dashboard_members').where('dashboard_id', '=', dashboardId).where('user_id', '=', userId).returning('role').executeTakeFirst();
+      const row = await executor(db, tx)
+        .deleteFrom('dashboard_members')
+        .where('dashboard_id', '=', dashboardId)
+        .where('user_id', '=', userId)
+        .returning('role')
+        .executeTakeFirst();
       return row?.role ?? null;
     },
     async removeMemberFromWorkspace(workspaceId, userId, tx) {
       await executor(db, tx)
         .deleteFrom('dashboard_members')
         .where('user_id', '=', userId)
-        .where('dashboard_id', 'in', (eb) => eb.selectFrom('dashboards').select('id').where('workspace_id', '=', workspaceId))
+        .where('dashboard_id', 'in', (eb) =>
+          eb.selectFrom('dashboards').select('id').where('workspace_id', '=', workspaceId),
+        )
         .execute();
     },
   };

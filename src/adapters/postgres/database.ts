@@ -17,7 +17,12 @@ export type Database = Kysely<DatabaseSchema>;
  * HTTP edge), so callers never need pg's error shapes. Clients in use that lose their connection
  * are dropped by the pool and replaced by the next connect, so an outage heals by itself.
  */
-export function createDatabase(options: { url: string; poolMax: number; logger: Logger; applicationName?: string }): Database {
+export function createDatabase(options: {
+  url: string;
+  poolMax: number;
+  logger: Logger;
+  applicationName?: string;
+}): Database {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolMax,
@@ -35,7 +40,8 @@ export function createDatabase(options: { url: string; poolMax: number; logger: 
   // flight, or the next one, fails with the same error and the pool then drops the client.
   pool.on('connect', (client) => {
     client.on('error', (error) => {
-      if ((pool as { ending?: boolean }).ending !== true) options.logger.debug({ err: error }, 'a Postgres connection in use failed');
+      if ((pool as { ending?: boolean }).ending !== true)
+        options.logger.debug({ err: error }, 'a Postgres connection in use failed');
     });
   });
   return new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: classifyingPool(pool) }) });
@@ -44,21 +50,35 @@ export function createDatabase(options: { url: string; poolMax: number; logger: 
 /** SQLSTATEs that mean "the server went away", not "the query was wrong". */
 const unavailableStates = new Set(['57P01', '57P02', '57P03', '53300']);
 /** Socket errors of a connection attempt or a dropped connection. */
-const unavailableErrnos = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const unavailableErrnos = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 /** pg's and pg-pool's own errors for the same, which carry no code. */
-const unavailableMessages = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Connection closed|Stream was cancelled)/;
+const unavailableMessages =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Connection closed|Stream was cancelled)/;
 
 /** True when `error` says the database could not be reached (as opposed to a bad query). */
 export function isConnectionError(error: unknown): boolean {
   if (error instanceof UnavailableError) return true;
   if (typeof error !== 'object' || error === null) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (code.startsWith('08') || unavailableStates.has(code) || unavailableErrnos.has(code))) return true;
+  if (typeof code === 'string' && (code.startsWith('08') || unavailableStates.has(code) || unavailableErrnos.has(code)))
+    return true;
   return error instanceof Error && unavailableMessages.test(error.message);
 }
 
 function classified(error: unknown): unknown {
-  return isConnectionError(error) && !(error instanceof UnavailableError) ? new UnavailableError('The database', { cause: error }) : error;
+  return isConnectionError(error) && !(error instanceof UnavailableError)
+    ? new UnavailableError('The database', { cause: error })
+    : error;
 }
 
 /** The pool as kysely sees it, with connection-class failures turned into `UnavailableError`. */
@@ -68,7 +88,12 @@ function classifyingPool(pool: pg.Pool): pg.Pool {
     let made = wrapped.get(client);
     if (made === undefined) {
       made = Object.create(client, {
-        query: { value: (...args: unknown[]) => (client.query as (...a: unknown[]) => Promise<unknown>)(...args).catch((error: unknown) => Promise.reject(classified(error))) },
+        query: {
+          value: (...args: unknown[]) =>
+            (client.query as (...a: unknown[]) => Promise<unknown>)(...args).catch((error: unknown) =>
+              Promise.reject(classified(error)),
+            ),
+        },
         release: { value: (destroy?: boolean | Error) => client.release(destroy) },
       }) as pg.PoolClient;
       wrapped.set(client, made);
@@ -90,7 +115,8 @@ export function databaseProbe(db: Database): ReadinessProbe {
         await sql`select 1`.execute(db);
       } catch (error) {
         // The operator wants the driver's own words (ECONNREFUSED, 57P01), not the API's message.
-        if (error instanceof UnavailableError && error.cause instanceof Error) return { ok: false, reason: error.cause.message };
+        if (error instanceof UnavailableError && error.cause instanceof Error)
+          return { ok: false, reason: error.cause.message };
         throw error;
       }
       return { ok: true };
@@ -106,7 +132,10 @@ export async function assertReachable(url: string): Promise<void> {
     await client.connect();
     await client.query('select 1');
   } catch (error) {
-    throw new Error(`Cannot reach the database at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(
+      `Cannot reach the database at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -1,10 +1,28 @@
 import { sql } from 'kysely';
 import type { Scope } from '../../domain/access/roles.ts';
-import type { DeviceAuthorization, DeviceAuthorizationStatus, DeviceAuthorizationStore } from '../../ports/device-authorizations.ts';
+import type {
+  DeviceAuthorization,
+  DeviceAuthorizationStatus,
+  DeviceAuthorizationStore,
+} from '../../ports/device-authorizations.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
 
-const columns = ['id', 'client_id', 'client_name', 'scopes', 'status', 'interval_seconds', 'last_polled_at', 'created_at', 'expires_at', 'decided_by', 'decided_at', 'approved_scopes', 'token_id'] as const;
+const columns = [
+  'id',
+  'client_id',
+  'client_name',
+  'scopes',
+  'status',
+  'interval_seconds',
+  'last_polled_at',
+  'created_at',
+  'expires_at',
+  'decided_by',
+  'decided_at',
+  'approved_scopes',
+  'token_id',
+] as const;
 
 interface Row {
   id: string;
@@ -63,7 +81,11 @@ export function createDeviceAuthorizationStore(db: Database): DeviceAuthorizatio
       return row === undefined ? undefined : toAuthorization(row);
     },
     async findByUserCode(userCodeHash) {
-      const row = await db.selectFrom('device_authorizations').select(columns).where('user_code_hash', '=', userCodeHash).executeTakeFirst();
+      const row = await db
+        .selectFrom('device_authorizations')
+        .select(columns)
+        .where('user_code_hash', '=', userCodeHash)
+        .executeTakeFirst();
       return row === undefined ? undefined : toAuthorization(row);
     },
     async recordPoll(deviceCodeHash, at, slowDownSeconds) {
@@ -86,7 +108,12 @@ export function createDeviceAuthorizationStore(db: Database): DeviceAuthorizatio
     async decide(id, decision, tx) {
       const result = await executor(db, tx)
         .updateTable('device_authorizations')
-        .set({ status: decision.status, decided_by: decision.userId, decided_at: decision.at, approved_scopes: decision.scopes === null ? null : [...decision.scopes] })
+        .set({
+          status: decision.status,
+          decided_by: decision.userId,
+          decided_at: decision.at,
+          approved_scopes: decision.scopes === null ? null : [...decision.scopes],
+        })
         .where('id', '=', id)
         .where('status', '=', 'pending')
         .where('expires_at', '>', decision.at)
@@ -94,7 +121,12 @@ export function createDeviceAuthorizationStore(db: Database): DeviceAuthorizatio
       return result.numUpdatedRows > 0n;
     },
     async markIssued(id, tokenId, tx) {
-      const result = await executor(db, tx).updateTable('device_authorizations').set({ status: 'issued', token_id: tokenId }).where('id', '=', id).where('status', '=', 'approved').executeTakeFirst();
+      const result = await executor(db, tx)
+        .updateTable('device_authorizations')
+        .set({ status: 'issued', token_id: tokenId })
+        .where('id', '=', id)
+        .where('status', '=', 'approved')
+        .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
   };

@@ -1,5 +1,10 @@
 import { sql } from 'kysely';
-import { UnstorableDocumentError, type DocumentStore, type ProjectedItem, type ProjectionChange } from '../../ports/document-store.ts';
+import {
+  UnstorableDocumentError,
+  type DocumentStore,
+  type ProjectedItem,
+  type ProjectionChange,
+} from '../../ports/document-store.ts';
 import { replaceUnstorable, replaceUnstorableText } from '../../app/text-policy.ts';
 import { parseDocumentName, type DocumentAddress } from '../../app/realtime/document-name.ts';
 import type { Database } from './database.ts';
@@ -21,11 +26,25 @@ export function createDocumentStore(db: Database): DocumentStore {
         .setIsolationLevel('repeatable read')
         .execute((trx) =>
           Promise.all([
-            trx.selectFrom('dashboard_docs').select('state').where('dashboard_id', '=', dashboardId).where('part', '=', part).executeTakeFirst(),
-            trx.selectFrom('dashboard_updates').select(['seq', 'update']).where('dashboard_id', '=', dashboardId).where('part', '=', part).orderBy('seq').execute(),
+            trx
+              .selectFrom('dashboard_docs')
+              .select('state')
+              .where('dashboard_id', '=', dashboardId)
+              .where('part', '=', part)
+              .executeTakeFirst(),
+            trx
+              .selectFrom('dashboard_updates')
+              .select(['seq', 'update'])
+              .where('dashboard_id', '=', dashboardId)
+              .where('part', '=', part)
+              .orderBy('seq')
+              .execute(),
           ]),
         );
-      return { snapshot: doc === undefined ? null : new Uint8Array(doc.state), updates: updates.map((u) => ({ seq: u.seq, update: new Uint8Array(u.update) })) };
+      return {
+        snapshot: doc === undefined ? null : new Uint8Array(doc.state),
+        updates: updates.map((u) => ({ seq: u.seq, update: new Uint8Array(u.update) })),
+      };
     },
 
     async append(updates, projections) {
@@ -38,12 +57,20 @@ export function createDocumentStore(db: Database): DocumentStore {
       } catch (error) {
         // Deeper than any item the document model reads: a projection no write can store.
         // Or a document name that is no dashboard's: nothing of it can ever be stored.
-        throw new UnstorableDocumentError(error instanceof UnknownDocumentError ? error.message : 'an items projection cannot be stored', { cause: error });
+        throw new UnstorableDocumentError(
+          error instanceof UnknownDocumentError ? error.message : 'an items projection cannot be stored',
+          { cause: error },
+        );
       }
       try {
         return await db.transaction().execute((trx) => appendIn(trx, rows, changes));
       } catch (error) {
-        throw refusesData(error) ? new UnstorableDocumentError(`the database refused a document's data: ${error instanceof Error ? error.message : String(error)}`, { cause: error }) : error;
+        throw refusesData(error)
+          ? new UnstorableDocumentError(
+              `the database refused a document's data: ${error instanceof Error ? error.message : String(error)}`,
+              { cause: error },
+            )
+          : error;
       }
     },
 
@@ -51,16 +78,42 @@ export function createDocumentStore(db: Database): DocumentStore {
       const { dashboardId, part } = addressOf(documentName);
       await db.transaction().execute(async (trx) => {
         // Lock the dashboard row: compactions of one document by several instances take turns.
-        const exists = await trx.selectFrom('dashboards').select('id').where('id', '=', dashboardId).forUpdate().executeTakeFirst();
+        const exists = await trx
+          .selectFrom('dashboards')
+          .select('id')
+          .where('id', '=', dashboardId)
+          .forUpdate()
+          .executeTakeFirst();
         if (exists === undefined) return;
-        const current = await trx.selectFrom('dashboard_docs').select('state').where('dashboard_id', '=', dashboardId).where('part', '=', part).executeTakeFirst();
+        const current = await trx
+          .selectFrom('dashboard_docs')
+          .select('state')
+          .where('dashboard_id', '=', dashboardId)
+          .where('part', '=', part)
+          .executeTakeFirst();
         const merged = current === undefined ? state : merge([new Uint8Array(current.state), state]);
         await trx
           .insertInto('dashboard_docs')
-          .values({ dashboard_id: dashboardId, part, state: merged, state_vector: stateVector(merged), updated_at: new Date() })
-          .onConflict((oc) => oc.columns(['dashboard_id', 'part']).doUpdateSet({ state: merged, state_vector: stateVector(merged), updated_at: new Date() }))
+          .values({
+            dashboard_id: dashboardId,
+            part,
+            state: merged,
+            state_vector: stateVector(merged),
+            updated_at: new Date(),
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['dashboard_id', 'part'])
+              .doUpdateSet({ state: merged, state_vector: stateVector(merged), updated_at: new Date() }),
+          )
           .execute();
-        if (foldedSeqs.length > 0) await trx.deleteFrom('dashboard_updates').where('dashboard_id', '=', dashboardId).where('part', '=', part).where('seq', 'in', [...foldedSeqs]).execute();
+        if (foldedSeqs.length > 0)
+          await trx
+            .deleteFrom('dashboard_updates')
+            .where('dashboard_id', '=', dashboardId)
+            .where('part', '=', part)
+            .where('seq', 'in', [...foldedSeqs])
+            .execute();
       });
     },
 
@@ -78,7 +131,11 @@ export function createDocumentStore(db: Database): DocumentStore {
 }
 
 /** The group commit's statements, inside its transaction. */
-async function appendIn(trx: Database, updates: ReadonlyArray<{ readonly address: DocumentAddress; readonly update: Uint8Array }>, changes: readonly ProjectionChange[]): Promise<number[]> {
+async function appendIn(
+  trx: Database,
+  updates: ReadonlyArray<{ readonly address: DocumentAddress; readonly update: Uint8Array }>,
+  changes: readonly ProjectionChange[],
+): Promise<number[]> {
   const rows =
     updates.length === 0
       ? []
@@ -94,13 +151,33 @@ async function appendIn(trx: Database, updates: ReadonlyArray<{ readonly address
       if (keep.length > 0) del = del.where('item_id', 'not in', keep);
       await del.execute();
     } else if (change.deletes.length > 0) {
-      await trx.deleteFrom('dashboard_items').where('dashboard_id', '=', change.dashboardId).where('item_id', 'in', [...change.deletes]).execute();
+      await trx
+        .deleteFrom('dashboard_items')
+        .where('dashboard_id', '=', change.dashboardId)
+        .where('item_id', 'in', [...change.deletes])
+        .execute();
     }
     if (change.upserts.length > 0) {
       await trx
         .insertInto('dashboard_items')
-        .values(change.upserts.map((i) => ({ dashboard_id: change.dashboardId, item_id: i.id, kind: i.kind, item: JSON.stringify(i.item), updated_at: i.updatedAt })))
-        .onConflict((oc) => oc.columns(['dashboard_id', 'item_id']).doUpdateSet((eb) => ({ kind: eb.ref('excluded.kind'), item: eb.ref('excluded.item'), updated_at: eb.ref('excluded.updated_at') })))
+        .values(
+          change.upserts.map((i) => ({
+            dashboard_id: change.dashboardId,
+            item_id: i.id,
+            kind: i.kind,
+            item: JSON.stringify(i.item),
+            updated_at: i.updatedAt,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['dashboard_id', 'item_id'])
+            .doUpdateSet((eb) => ({
+              kind: eb.ref('excluded.kind'),
+              item: eb.ref('excluded.item'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+        )
         .execute();
     }
   }
@@ -131,9 +208,19 @@ function storableChange(change: ProjectionChange): ProjectionChange {
   const upserts = new Map<string, ProjectedItem>();
   for (const item of change.upserts) {
     const id = replaceUnstorableText(item.id);
-    upserts.set(id, { id, kind: replaceUnstorableText(item.kind), item: replaceUnstorable(item.item) as ProjectedItem['item'], updatedAt: item.updatedAt });
+    upserts.set(id, {
+      id,
+      kind: replaceUnstorableText(item.kind),
+      item: replaceUnstorable(item.item) as ProjectedItem['item'],
+      updatedAt: item.updatedAt,
+    });
   }
-  return { dashboardId: change.dashboardId, upserts: [...upserts.values()], deletes: change.deletes.map(replaceUnstorableText), replaceAll: change.replaceAll };
+  return {
+    dashboardId: change.dashboardId,
+    upserts: [...upserts.values()],
+    deletes: change.deletes.map(replaceUnstorableText),
+    replaceAll: change.replaceAll,
+  };
 }
 
 /** A document name that is neither a dashboard id nor `<id>/state`: no row can hold it. */
@@ -142,6 +229,7 @@ class UnknownDocumentError extends Error {}
 /** Which dashboard and document a name stands for (`src/app/realtime/document-name.ts`). */
 function addressOf(documentName: string): DocumentAddress {
   const address = parseDocumentName(documentName);
-  if (address === undefined) throw new UnknownDocumentError(`not a dashboard document: ${JSON.stringify(documentName.slice(0, 100))}`);
+  if (address === undefined)
+    throw new UnknownDocumentError(`not a dashboard document: ${JSON.stringify(documentName.slice(0, 100))}`);
   return address;
 }

@@ -46,7 +46,12 @@ type RunAs = { uid: number; gid: number } | undefined;
  * The server is started with pg_ctl in its own session so a Ctrl-C in the terminal reaches Baton
  * first, and Baton stops Postgres last, after draining its own work.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; logger: Logger; takeOwnership?: boolean; port?: number }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  logger: Logger;
+  takeOwnership?: boolean;
+  port?: number;
+}): Promise<EmbeddedPostgres> {
   const root = resolve(options.dataDir);
   const pgdata = join(root, 'postgres');
   const log = options.logger;
@@ -66,13 +71,32 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
     const port = options.port ?? (await freePort());
     log.info({ dataDir: root, port }, 'starting embedded Postgres');
     try {
-      await exec(bins.pg_ctl, ['start', '-D', pgdata, '-w', '-t', '60', '-l', join(pgdata, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`], runAs);
+      await exec(
+        bins.pg_ctl,
+        [
+          'start',
+          '-D',
+          pgdata,
+          '-w',
+          '-t',
+          '60',
+          '-l',
+          join(pgdata, 'server.log'),
+          '-o',
+          `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+        ],
+        runAs,
+      );
       startedHere = true;
       running = port;
     } catch (error) {
       // Another process may have started it between our check and pg_ctl: use theirs.
       running = await runningPort(pgdata);
-      if (running === undefined) throw new Error(`Embedded Postgres did not start: ${errorText(error)}\nIts log: ${join(pgdata, 'server.log')}`, { cause: error });
+      if (running === undefined)
+        throw new Error(
+          `Embedded Postgres did not start: ${errorText(error)}\nIts log: ${join(pgdata, 'server.log')}`,
+          { cause: error },
+        );
     }
   } else {
     log.info({ dataDir: root, port: running }, 'embedded Postgres is already running; using it');
@@ -80,7 +104,9 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
 
   const ownerFile = join(root, 'postgres.owner');
   const owner = await readPid(ownerFile);
-  const owned = startedHere || ((options.takeOwnership ?? true) && (owner === undefined || owner === process.pid || !isAlive(owner)));
+  const owned =
+    startedHere ||
+    ((options.takeOwnership ?? true) && (owner === undefined || owner === process.pid || !isAlive(owner)));
   if (owned) await writeFile(ownerFile, String(process.pid));
 
   const base = `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${running}`;
@@ -95,9 +121,11 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
       if (!owned) return Promise.resolve();
       stopping ??= (async () => {
         log.info({ dataDir: root }, 'stopping embedded Postgres');
-        await exec(bins.pg_ctl, ['stop', '-D', pgdata, '-m', 'fast', '-w', '-t', '30'], runAs).catch(async (error: unknown) => {
-          if ((await runningPort(pgdata)) !== undefined) throw error;
-        });
+        await exec(bins.pg_ctl, ['stop', '-D', pgdata, '-m', 'fast', '-w', '-t', '30'], runAs).catch(
+          async (error: unknown) => {
+            if ((await runningPort(pgdata)) !== undefined) throw error;
+          },
+        );
         await rm(ownerFile, { force: true });
       })().catch((error: unknown) => {
         stopping = undefined; // a failed stop may be tried again
@@ -125,17 +153,30 @@ export async function runningPort(pgdata: string): Promise<number | undefined> {
   return port;
 }
 
-async function ensureCluster(ctx: { root: string; pgdata: string; runAs: RunAs; bins: Binaries; log: Logger }): Promise<Credentials> {
+async function ensureCluster(ctx: {
+  root: string;
+  pgdata: string;
+  runAs: RunAs;
+  bins: Binaries;
+  log: Logger;
+}): Promise<Credentials> {
   const credentialsFile = join(ctx.root, 'postgres.json');
   if (await exists(join(ctx.pgdata, 'PG_VERSION'))) {
     try {
       return JSON.parse(await readFile(credentialsFile, 'utf8')) as Credentials;
     } catch (error) {
-      throw new Error(`The embedded Postgres in ${ctx.pgdata} has no readable credentials file (${credentialsFile}); delete ${ctx.root} to start afresh`, { cause: error });
+      throw new Error(
+        `The embedded Postgres in ${ctx.pgdata} has no readable credentials file (${credentialsFile}); delete ${ctx.root} to start afresh`,
+        { cause: error },
+      );
     }
   }
   ctx.log.info({ dataDir: ctx.root }, 'creating the embedded Postgres cluster (first start)');
-  const credentials: Credentials = { user: 'baton', password: randomBytes(18).toString('base64url'), database: 'baton' };
+  const credentials: Credentials = {
+    user: 'baton',
+    password: randomBytes(18).toString('base64url'),
+    database: 'baton',
+  };
   await rm(ctx.pgdata, { recursive: true, force: true });
   await mkdir(ctx.pgdata, { mode: 0o700 });
   const pwfile = join(tmpdir(), `baton-pg-pwfile-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -145,10 +186,28 @@ async function ensureCluster(ctx: { root: string; pgdata: string; runAs: RunAs; 
     await chown(pwfile, ctx.runAs.uid, ctx.runAs.gid);
   }
   try {
-    await exec(ctx.bins.initdb, ['-D', ctx.pgdata, '-U', credentials.user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'], ctx.runAs);
+    await exec(
+      ctx.bins.initdb,
+      [
+        '-D',
+        ctx.pgdata,
+        '-U',
+        credentials.user,
+        `--pwfile=${pwfile}`,
+        '--auth=scram-sha-256',
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-instructions',
+      ],
+      ctx.runAs,
+    );
   } catch (error) {
     await rm(ctx.pgdata, { recursive: true, force: true });
-    const hint = ctx.runAs === undefined ? '' : `\nPostgres runs as the "postgres" user: every directory above ${ctx.root} must be searchable by it.`;
+    const hint =
+      ctx.runAs === undefined
+        ? ''
+        : `\nPostgres runs as the "postgres" user: every directory above ${ctx.root} must be searchable by it.`;
     throw new Error(`Creating the embedded Postgres cluster failed: ${errorText(error)}${hint}`, { cause: error });
   } finally {
     await rm(pwfile, { force: true });
@@ -163,9 +222,10 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   await client.connect();
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
-    if (rowCount === 0) await client.query(`create database ${client.escapeIdentifier(name)}`).catch((error: { code?: string }) => {
-      if (error.code !== '42P04') throw error; // created concurrently
-    });
+    if (rowCount === 0)
+      await client.query(`create database ${client.escapeIdentifier(name)}`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04') throw error; // created concurrently
+      });
   } finally {
     await client.end();
   }
@@ -177,7 +237,10 @@ async function binaries(): Promise<Binaries> {
   try {
     bins = (await import(name)) as Binaries;
   } catch (error) {
-    throw new Error(`No embedded Postgres binaries for ${platform()}-${arch()} (${name}); set DATABASE_URL to use your own Postgres`, { cause: error });
+    throw new Error(
+      `No embedded Postgres binaries for ${platform()}-${arch()} (${name}); set DATABASE_URL to use your own Postgres`,
+      { cause: error },
+    );
   }
   await hydrateSymlinks(resolve(bins.initdb, '../../..'));
   return bins;
@@ -198,7 +261,10 @@ async function hydrateSymlinks(packageRoot: string): Promise<void> {
     const at = join(packageRoot, target);
     if (await exists(at)) continue;
     await symlink(relative(dirname(at), join(packageRoot, source)), at).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw new Error(`Cannot repair the embedded Postgres libraries in ${packageRoot}: ${error.message}`, { cause: error });
+      if (error.code !== 'EEXIST')
+        throw new Error(`Cannot repair the embedded Postgres libraries in ${packageRoot}: ${error.message}`, {
+          cause: error,
+        });
     });
   }
 }
@@ -206,12 +272,18 @@ async function hydrateSymlinks(packageRoot: string): Promise<void> {
 /** When we run as root, Postgres must run as another user: `postgres`, created if missing. */
 async function postgresUser(): Promise<RunAs> {
   if (process.getuid?.() !== 0) return undefined;
-  const lookup = async () => ({ uid: Number((await run('id', ['-u', 'postgres'])).stdout.trim()), gid: Number((await run('id', ['-g', 'postgres'])).stdout.trim()) });
+  const lookup = async () => ({
+    uid: Number((await run('id', ['-u', 'postgres'])).stdout.trim()),
+    gid: Number((await run('id', ['-g', 'postgres'])).stdout.trim()),
+  });
   try {
     return await lookup();
   } catch {
     await run('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']).catch((error: unknown) => {
-      throw new Error(`Running as root, the embedded Postgres needs a "postgres" user and creating it failed: ${errorText(error)}`, { cause: error });
+      throw new Error(
+        `Running as root, the embedded Postgres needs a "postgres" user and creating it failed: ${errorText(error)}`,
+        { cause: error },
+      );
     });
     return lookup();
   }
@@ -220,12 +292,21 @@ async function postgresUser(): Promise<RunAs> {
 /** Runs a Postgres binary (as the postgres user when root) in its own session; rejects with its output. */
 function exec(file: string, args: string[], runAs: RunAs): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(file, args, { ...runAs, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(file, args, {
+      ...runAs,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(`${file.split('/').pop()} exited with ${code}: ${output.trim()}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolvePromise()
+        : reject(new Error(`${file.split('/').pop()} exited with ${code}: ${output.trim()}`)),
+    );
   });
 }
 
@@ -237,7 +318,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolvePromise(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolvePromise(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -261,7 +344,10 @@ async function readPid(file: string): Promise<number | undefined> {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function errorText(error: unknown): string {

@@ -1,6 +1,11 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ExecutionState } from '../../domain/orchestrator/execution.ts';
-import type { ExecutionOriginKind, ExecutionSearch, ExecutionSearchFilter, SearchPosition } from '../../ports/execution-search.ts';
+import type {
+  ExecutionOriginKind,
+  ExecutionSearch,
+  ExecutionSearchFilter,
+  SearchPosition,
+} from '../../ports/execution-search.ts';
 import type { Database } from './database.ts';
 
 type Row = {
@@ -25,9 +30,18 @@ type Row = {
  * (a lateral join, `limit` rows each through the dashboard index) and the pages merged: filtering
  * the workspace's rows by membership would read every match of the other dashboards first.
  */
-function searchQuery(filter: ExecutionSearchFilter, page: { limit: number; after?: SearchPosition }, select: RawBuilder<unknown>): RawBuilder<unknown> {
+function searchQuery(
+  filter: ExecutionSearchFilter,
+  page: { limit: number; after?: SearchPosition },
+  select: RawBuilder<unknown>,
+): RawBuilder<unknown> {
   const conditions: RawBuilder<unknown>[] = [sql`workspace_id = ${filter.workspaceId}::uuid`];
-  if (filter.statuses !== undefined) conditions.push(filter.statuses.length === 1 ? sql`status = ${filter.statuses[0]}` : sql`status = any(${[...filter.statuses]}::text[])`);
+  if (filter.statuses !== undefined)
+    conditions.push(
+      filter.statuses.length === 1
+        ? sql`status = ${filter.statuses[0]}`
+        : sql`status = any(${[...filter.statuses]}::text[])`,
+    );
   if (filter.recipeId !== undefined) conditions.push(sql`recipe_id = ${filter.recipeId}::uuid`);
   if (filter.origin !== undefined) conditions.push(sql`origin = ${filter.origin}`);
   if (filter.originId !== undefined) conditions.push(sql`origin_id = ${filter.originId}::uuid`);
@@ -42,8 +56,12 @@ function searchQuery(filter: ExecutionSearchFilter, page: { limit: number; after
   const one = filter.dashboardIds?.length === 1 && filter.visibleTo === undefined ? filter.dashboardIds[0] : undefined;
   if (one !== undefined) conditions.push(sql`dashboard_id = ${one}::uuid`);
   const boards: RawBuilder<unknown>[] = [];
-  if (one === undefined && filter.dashboardIds !== undefined) boards.push(sql`select unnest(${[...filter.dashboardIds]}::uuid[]) as board`);
-  if (filter.visibleTo !== undefined) boards.push(sql`select m.dashboard_id as board from dashboard_members m where m.user_id = ${filter.visibleTo}::uuid`);
+  if (one === undefined && filter.dashboardIds !== undefined)
+    boards.push(sql`select unnest(${[...filter.dashboardIds]}::uuid[]) as board`);
+  if (filter.visibleTo !== undefined)
+    boards.push(
+      sql`select m.dashboard_id as board from dashboard_members m where m.user_id = ${filter.visibleTo}::uuid`,
+    );
   const where = sql.join(conditions, sql` and `);
   if (boards.length === 0) return sql`${select} from executions where ${where} ${order}`;
   // Both given: the dashboards in both sets.
@@ -59,14 +77,27 @@ export function createExecutionSearchStore(db: Database): ExecutionSearch {
     async search(filter, page) {
       const { rows } = await (searchQuery(filter, page, columns) as RawBuilder<Row>).execute(db);
       return rows.map((r) => ({
-        record: { id: r.id, workspaceId: r.workspace_id, dashboardId: r.dashboard_id, recipeId: r.recipe_id, state: r.state as ExecutionState, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at },
+        record: {
+          id: r.id,
+          workspaceId: r.workspace_id,
+          dashboardId: r.dashboard_id,
+          recipeId: r.recipe_id,
+          state: r.state as ExecutionState,
+          createdBy: r.created_by,
+          createdAt: r.created_at,
+          updatedAt: r.updated_at,
+        },
         origin: r.origin as ExecutionOriginKind,
         originId: r.origin_id,
         position: { createdAtMicros: BigInt(r.micros), id: r.id },
       }));
     },
     async explain(filter, page) {
-      const { rows } = await (sql`explain (analyze, buffers, costs off) ${searchQuery(filter, page, columns)}` as RawBuilder<{ 'QUERY PLAN': string }>).execute(db);
+      const { rows } = await (
+        sql`explain (analyze, buffers, costs off) ${searchQuery(filter, page, columns)}` as RawBuilder<{
+          'QUERY PLAN': string;
+        }>
+      ).execute(db);
       return rows.map((r) => r['QUERY PLAN']).join('\n');
     },
   };

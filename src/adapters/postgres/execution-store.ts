@@ -1,14 +1,46 @@
 import { sql } from 'kysely';
-import { finishedStatuses, isFinishedStatus, type ExecutionEvent, type ExecutionState } from '../../domain/orchestrator/execution.ts';
+import {
+  finishedStatuses,
+  isFinishedStatus,
+  type ExecutionEvent,
+  type ExecutionState,
+} from '../../domain/orchestrator/execution.ts';
 import type { ExecutionChange, ExecutionRecord, ExecutionStore } from '../../ports/executions.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
 import { outboxJobsJson, outboxRows } from './job-outbox.ts';
 import { createWriteBatcher } from './write-batcher.ts';
 
-type Row = { id: string; workspace_id: string; dashboard_id: string; recipe_id: string; state: unknown; created_by: string | null; created_at: Date; updated_at: Date };
-const columns = ['id', 'workspace_id', 'dashboard_id', 'recipe_id', 'state', 'created_by', 'created_at', 'updated_at'] as const;
-const toRecord = (r: Row): ExecutionRecord => ({ id: r.id, workspaceId: r.workspace_id, dashboardId: r.dashboard_id, recipeId: r.recipe_id, state: r.state as ExecutionState, createdBy: r.created_by, createdAt: r.created_at, updatedAt: r.updated_at });
+type Row = {
+  id: string;
+  workspace_id: string;
+  dashboard_id: string;
+  recipe_id: string;
+  state: unknown;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+};
+const columns = [
+  'id',
+  'workspace_id',
+  'dashboard_id',
+  'recipe_id',
+  'state',
+  'created_by',
+  'created_at',
+  'updated_at',
+] as const;
+const toRecord = (r: Row): ExecutionRecord => ({
+  id: r.id,
+  workspaceId: r.workspace_id,
+  dashboardId: r.dashboard_id,
+  recipeId: r.recipe_id,
+  state: r.state as ExecutionState,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 
 /**
  * The compare-and-set writes of many executions as one statement: each input row updates its
@@ -69,11 +101,27 @@ export function createExecutionStore(db: Database): ExecutionStore {
     async create(execution, tx) {
       await executor(db, tx)
         .insertInto('executions')
-        .values({ id: execution.id, workspace_id: execution.workspaceId, dashboard_id: execution.dashboardId, recipe_id: execution.recipeId, status: execution.state.status, state: JSON.stringify(execution.state), created_by: execution.createdBy, origin: execution.origin?.kind ?? 'person', origin_id: execution.origin !== undefined && execution.origin.kind !== 'person' ? execution.origin.id : null, parent_key: execution.parentKey ?? null })
+        .values({
+          id: execution.id,
+          workspace_id: execution.workspaceId,
+          dashboard_id: execution.dashboardId,
+          recipe_id: execution.recipeId,
+          status: execution.state.status,
+          state: JSON.stringify(execution.state),
+          created_by: execution.createdBy,
+          origin: execution.origin?.kind ?? 'person',
+          origin_id: execution.origin !== undefined && execution.origin.kind !== 'person' ? execution.origin.id : null,
+          parent_key: execution.parentKey ?? null,
+        })
         .execute();
     },
     async lock(id, tx) {
-      const row = await executor(db, tx).selectFrom('executions').select(columns).where('id', '=', id).forUpdate().executeTakeFirst();
+      const row = await executor(db, tx)
+        .selectFrom('executions')
+        .select(columns)
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
       return row === undefined ? undefined : toRecord(row);
     },
     async save(change, tx) {
@@ -101,7 +149,11 @@ export function createExecutionStore(db: Database): ExecutionStore {
       return (rows[0]?.n ?? 0) === 1;
     },
     async childByKey(parentKey, tx) {
-      const row = await executor(db, tx).selectFrom('executions').select(columns).where('parent_key', '=', parentKey).executeTakeFirst();
+      const row = await executor(db, tx)
+        .selectFrom('executions')
+        .select(columns)
+        .where('parent_key', '=', parentKey)
+        .executeTakeFirst();
       return row === undefined ? undefined : toRecord(row);
     },
     async get(id) {
@@ -109,14 +161,33 @@ export function createExecutionStore(db: Database): ExecutionStore {
       return row === undefined ? undefined : toRecord(row);
     },
     async listByDashboard(dashboardId, limit) {
-      return (await db.selectFrom('executions').select(columns).where('dashboard_id', '=', dashboardId).orderBy('created_at', 'desc').limit(limit).execute()).map(toRecord);
+      return (
+        await db
+          .selectFrom('executions')
+          .select(columns)
+          .where('dashboard_id', '=', dashboardId)
+          .orderBy('created_at', 'desc')
+          .limit(limit)
+          .execute()
+      ).map(toRecord);
     },
     async history(id, page) {
-      const rows = await db.selectFrom('execution_events').select(['seq', 'event', 'created_at']).where('execution_id', '=', id).where('seq', '>', page.after).orderBy('seq').limit(page.limit).execute();
+      const rows = await db
+        .selectFrom('execution_events')
+        .select(['seq', 'event', 'created_at'])
+        .where('execution_id', '=', id)
+        .where('seq', '>', page.after)
+        .orderBy('seq')
+        .limit(page.limit)
+        .execute();
       return rows.map((r) => ({ seq: r.seq, event: r.event as ExecutionEvent, createdAt: r.created_at }));
     },
     async unfinished() {
-      const rows = await db.selectFrom('executions').select(['id', 'dashboard_id', 'recipe_id']).where('status', 'not in', [...finishedStatuses]).execute();
+      const rows = await db
+        .selectFrom('executions')
+        .select(['id', 'dashboard_id', 'recipe_id'])
+        .where('status', 'not in', [...finishedStatuses])
+        .execute();
       return rows.map((r) => ({ id: r.id, dashboardId: r.dashboard_id, recipeId: r.recipe_id }));
     },
   };

@@ -8,7 +8,11 @@ export function executor(db: Database, tx?: Transaction): Database {
 }
 
 /** Runs `work` in the caller's transaction, or in a new one. */
-export async function inTransaction<T>(db: Database, tx: Transaction | undefined, work: (q: Database) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  db: Database,
+  tx: Transaction | undefined,
+  work: (q: Database) => Promise<T>,
+): Promise<T> {
   if (tx !== undefined) return work(executor(db, tx));
   return db.transaction().execute((trx) => work(trx as unknown as Database));
 }

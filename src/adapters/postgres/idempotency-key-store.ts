@@ -1,5 +1,10 @@
 import { sql } from 'kysely';
-import { IdempotencyKeyTaken, type IdempotencyKeyStore, type IdempotencyScope, type RememberedAnswer } from '../../ports/idempotency-keys.ts';
+import {
+  IdempotencyKeyTaken,
+  type IdempotencyKeyStore,
+  type IdempotencyScope,
+  type RememberedAnswer,
+} from '../../ports/idempotency-keys.ts';
 import type { Transaction } from '../../ports/unit-of-work.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
@@ -33,7 +38,9 @@ export function createIdempotencyKeyStore(db: Database, options: { windowMs?: nu
         .where('key', '=', scope.key)
         .where('created_at', '>=', freshSince())
         .executeTakeFirst();
-      return row === undefined ? undefined : { fingerprint: row.fingerprint, status: row.status, response: row.response };
+      return row === undefined
+        ? undefined
+        : { fingerprint: row.fingerprint, status: row.status, response: row.response };
     },
     async remember(scope: IdempotencyScope, answer: RememberedAnswer, tx: Transaction): Promise<void> {
       const q = on(tx);
@@ -41,15 +48,35 @@ export function createIdempotencyKeyStore(db: Database, options: { windowMs?: nu
       // written by a concurrent request (the insert waited for its commit): that one wins.
       const stored = await q
         .insertInto('idempotency_keys')
-        .values({ caller_id: scope.callerId, operation: scope.operation, key: scope.key, fingerprint: answer.fingerprint, status: answer.status, response: JSON.stringify(answer.response), created_at: new Date() })
+        .values({
+          caller_id: scope.callerId,
+          operation: scope.operation,
+          key: scope.key,
+          fingerprint: answer.fingerprint,
+          status: answer.status,
+          response: JSON.stringify(answer.response),
+          created_at: new Date(),
+        })
         .onConflict((oc) =>
-          oc.columns(['caller_id', 'operation', 'key']).doUpdateSet((eb) => ({ fingerprint: eb.ref('excluded.fingerprint'), status: eb.ref('excluded.status'), response: eb.ref('excluded.response'), created_at: eb.ref('excluded.created_at') })).where('idempotency_keys.created_at', '<', freshSince()),
+          oc
+            .columns(['caller_id', 'operation', 'key'])
+            .doUpdateSet((eb) => ({
+              fingerprint: eb.ref('excluded.fingerprint'),
+              status: eb.ref('excluded.status'),
+              response: eb.ref('excluded.response'),
+              created_at: eb.ref('excluded.created_at'),
+            }))
+            .where('idempotency_keys.created_at', '<', freshSince()),
         )
         .returning(sql<number>`1`.as('stored'))
         .executeTakeFirst();
       if (stored === undefined) throw new IdempotencyKeyTaken();
       // Keep the table to the window: the caller's expired keys go as they use new ones.
-      await q.deleteFrom('idempotency_keys').where('caller_id', '=', scope.callerId).where('created_at', '<', freshSince()).execute();
+      await q
+        .deleteFrom('idempotency_keys')
+        .where('caller_id', '=', scope.callerId)
+        .where('created_at', '<', freshSince())
+        .execute();
     },
   };
 }

@@ -30,7 +30,8 @@ const toExecution = (r: Row): InboxExecution => ({
 });
 
 const selected = sql`e.id, e.workspace_id, w.name as workspace_name, e.dashboard_id, d.name as dashboard_name, e.recipe_id, r.name as recipe_name, e.state, e.finished_at, wm.role as workspace_role, dm.role as dashboard_role`;
-const onlyDashboard = (scope: InboxScope) => (scope.dashboardId === undefined ? sql`` : sql`and e.dashboard_id = ${scope.dashboardId}`);
+const onlyDashboard = (scope: InboxScope) =>
+  scope.dashboardId === undefined ? sql`` : sql`and e.dashboard_id = ${scope.dashboardId}`;
 
 /**
  * The inbox's reads in Postgres. Both start from the person's memberships (indexed by user), so
@@ -66,7 +67,9 @@ export function createInboxStore(db: Database): InboxStore {
         join recipes r on r.id = e.recipe_id
         where dm.user_id = ${scope.userId} and dm.role = 'owner' ${onlyDashboard(scope)}`;
       const [items, counted] = await Promise.all([
-        sql<Row>`select ${selected} ${from} order by e.finished_at desc nulls last, e.id desc limit ${limit}`.execute(db),
+        sql<Row>`select ${selected} ${from} order by e.finished_at desc nulls last, e.id desc limit ${limit}`.execute(
+          db,
+        ),
         // Counted up to a bound: a badge needs "many", not a scan of a dashboard's whole history.
         sql<{ total: string }>`select count(*) as total from (select 1 ${from} limit ${countUpTo}) bounded`.execute(db),
       ]);

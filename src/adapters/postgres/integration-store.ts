@@ -1,10 +1,27 @@
 import { sql, type Selectable } from 'kysely';
-import type { IntegrationKind, IntegrationRecord, IntegrationStatus, IntegrationStore } from '../../ports/integrations.ts';
+import type {
+  IntegrationKind,
+  IntegrationRecord,
+  IntegrationStatus,
+  IntegrationStore,
+} from '../../ports/integrations.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
 import type { IntegrationsTable } from './schema.ts';
 
-const columns = ['id', 'workspace_id', 'provider', 'status', 'name', 'external_id', 'details', 'secret_id', 'created_by', 'created_at', 'updated_at'] as const;
+const columns = [
+  'id',
+  'workspace_id',
+  'provider',
+  'status',
+  'name',
+  'external_id',
+  'details',
+  'secret_id',
+  'created_by',
+  'created_at',
+  'updated_at',
+] as const;
 type Row = Pick<Selectable<IntegrationsTable>, (typeof columns)[number]>;
 
 const toRecord = (r: Row): IntegrationRecord => ({
@@ -46,18 +63,40 @@ export function createIntegrationStore(db: Database): IntegrationStore {
       return row === undefined ? undefined : toRecord(row);
     },
     async get(id, tx) {
-      const row = await executor(db, tx).selectFrom('integrations').select(columns).where('id', '=', id).executeTakeFirst();
+      const row = await executor(db, tx)
+        .selectFrom('integrations')
+        .select(columns)
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row === undefined ? undefined : toRecord(row);
     },
     async lock(id, tx) {
-      const row = await executor(db, tx).selectFrom('integrations').select(columns).where('id', '=', id).forUpdate().executeTakeFirst();
+      const row = await executor(db, tx)
+        .selectFrom('integrations')
+        .select(columns)
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
       return row === undefined ? undefined : toRecord(row);
     },
     async list(workspaceId) {
-      return (await db.selectFrom('integrations').select(columns).where('workspace_id', '=', workspaceId).orderBy('created_at').orderBy('id').execute()).map(toRecord);
+      return (
+        await db
+          .selectFrom('integrations')
+          .select(columns)
+          .where('workspace_id', '=', workspaceId)
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute()
+      ).map(toRecord);
     },
     async byInstallation(installationId) {
-      const row = await db.selectFrom('integrations').select(columns).where('provider', '=', 'github').where('external_id', '=', installationId).executeTakeFirst();
+      const row = await db
+        .selectFrom('integrations')
+        .select(columns)
+        .where('provider', '=', 'github')
+        .where('external_id', '=', installationId)
+        .executeTakeFirst();
       return row === undefined ? undefined : toRecord(row);
     },
     async takePending(state, tx) {
@@ -93,13 +132,25 @@ export function createIntegrationStore(db: Database): IntegrationStore {
     async addRunCredential(credential, tx) {
       await executor(db, tx)
         .insertInto('run_credentials')
-        .values({ run_key: credential.runKey, integration_id: credential.integrationId, credential_id: credential.credentialId, expires_at: credential.expiresAt })
+        .values({
+          run_key: credential.runKey,
+          integration_id: credential.integrationId,
+          credential_id: credential.credentialId,
+          expires_at: credential.expiresAt,
+        })
         .onConflict((oc) => oc.column('run_key').doNothing())
         .execute();
     },
     async runCredential(runKey) {
       const row = await db.selectFrom('run_credentials').selectAll().where('run_key', '=', runKey).executeTakeFirst();
-      return row === undefined ? undefined : { runKey: row.run_key, integrationId: row.integration_id, credentialId: row.credential_id, expiresAt: row.expires_at };
+      return row === undefined
+        ? undefined
+        : {
+            runKey: row.run_key,
+            integrationId: row.integration_id,
+            credentialId: row.credential_id,
+            expiresAt: row.expires_at,
+          };
     },
     async endedRunCredentials(limit) {
       const rows = await db
@@ -107,11 +158,21 @@ export function createIntegrationStore(db: Database): IntegrationStore {
         .leftJoin('sandbox_runs as r', 'r.run_key', 'c.run_key')
         .selectAll('c')
         // A token minted for a start that never got recorded still goes once it is a minute old.
-        .where((eb) => eb.or([eb('r.status', 'not in', ['dispatched', 'running']), eb.and([eb('r.run_key', 'is', null), eb('c.created_at', '<', sql<Date>`now() - interval '1 minute'`)])]))
+        .where((eb) =>
+          eb.or([
+            eb('r.status', 'not in', ['dispatched', 'running']),
+            eb.and([eb('r.run_key', 'is', null), eb('c.created_at', '<', sql<Date>`now() - interval '1 minute'`)]),
+          ]),
+        )
         .orderBy('c.created_at')
         .limit(limit)
         .execute();
-      return rows.map((row) => ({ runKey: row.run_key, integrationId: row.integration_id, credentialId: row.credential_id, expiresAt: row.expires_at }));
+      return rows.map((row) => ({
+        runKey: row.run_key,
+        integrationId: row.integration_id,
+        credentialId: row.credential_id,
+        expiresAt: row.expires_at,
+      }));
     },
   };
 }

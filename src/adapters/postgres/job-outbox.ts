@@ -24,8 +24,15 @@ export interface PostgresJobOutboxOptions {
 }
 
 /** The rows `jobs` become (for statements that carry them inside a larger JSON parameter). */
-export function outboxRows(jobs: readonly OutboxJob[]): Array<{ topic: string; data: object; start_after: string | null; cancel_key: string | null }> {
-  return jobs.map((job) => ({ topic: job.topic, data: job.data, start_after: job.startAfter?.toISOString() ?? null, cancel_key: job.cancelKey ?? null }));
+export function outboxRows(
+  jobs: readonly OutboxJob[],
+): Array<{ topic: string; data: object; start_after: string | null; cancel_key: string | null }> {
+  return jobs.map((job) => ({
+    topic: job.topic,
+    data: job.data,
+    start_after: job.startAfter?.toISOString() ?? null,
+    cancel_key: job.cancelKey ?? null,
+  }));
 }
 
 /** The rows `jobs` become, as one JSON parameter (for `insertOutboxJobs` and for SQL CTEs). */
@@ -37,7 +44,9 @@ export function outboxJobsJson(jobs: readonly OutboxJob[]): string {
 export async function insertOutboxJobs(tx: Transaction, jobs: readonly OutboxJob[]): Promise<void> {
   if (jobs.length === 0) return;
   await sql`insert into job_outbox (topic, data, start_after, cancel_key)
-    select x.topic, x.data, x.start_after, x.cancel_key from jsonb_to_recordset(${outboxJobsJson(jobs)}::jsonb) as x(topic text, data jsonb, start_after timestamptz, cancel_key text)`.execute(kyselyTransaction(tx));
+    select x.topic, x.data, x.start_after, x.cancel_key from jsonb_to_recordset(${outboxJobsJson(jobs)}::jsonb) as x(topic text, data jsonb, start_after timestamptz, cancel_key text)`.execute(
+    kyselyTransaction(tx),
+  );
 }
 
 /**
@@ -136,7 +145,8 @@ export class PostgresJobOutbox implements JobOutbox {
         list.push({ data: row.data, ...(row.start_after === null ? {} : { startAfter: row.start_after }) });
         byTopic.set(row.topic, list);
       }
-      for (const [topic, jobs] of byTopic) await this.#options.queue.sendBatch(topic, jobs, { tx: trx as unknown as Transaction });
+      for (const [topic, jobs] of byTopic)
+        await this.#options.queue.sendBatch(topic, jobs, { tx: trx as unknown as Transaction });
       return rows.length;
     });
   }

@@ -8,12 +8,22 @@ export function createLiveConnectionStore(db: Database): LiveConnections {
     async opened(c) {
       await db
         .insertInto('live_connections')
-        .values({ dashboard_id: c.dashboardId, connection_id: c.connectionId, user_id: c.userId, token_id: c.tokenId, session_id: c.sessionId })
+        .values({
+          dashboard_id: c.dashboardId,
+          connection_id: c.connectionId,
+          user_id: c.userId,
+          token_id: c.tokenId,
+          session_id: c.sessionId,
+        })
         .onConflict((oc) => oc.columns(['dashboard_id', 'connection_id']).doNothing())
         .execute();
     },
     async closed(dashboardId, connectionId) {
-      await db.deleteFrom('live_connections').where('dashboard_id', '=', dashboardId).where('connection_id', '=', connectionId).execute();
+      await db
+        .deleteFrom('live_connections')
+        .where('dashboard_id', '=', dashboardId)
+        .where('connection_id', '=', connectionId)
+        .execute();
     },
     async reset(dashboardId) {
       await db.deleteFrom('live_connections').where('dashboard_id', '=', dashboardId).execute();
@@ -23,7 +33,12 @@ export function createLiveConnectionStore(db: Database): LiveConnections {
       const [column, value] = subjectOf(change);
       // Ids come from our own records, but a malformed one must not become a 500 (uuid cast error).
       if (!/^[0-9a-f-]{36}$/i.test(value)) return [];
-      const rows = await db.selectFrom('live_connections').select('dashboard_id').distinct().where(column, '=', value).execute();
+      const rows = await db
+        .selectFrom('live_connections')
+        .select('dashboard_id')
+        .distinct()
+        .where(column, '=', value)
+        .execute();
       return rows.map((r) => r.dashboard_id);
     },
   };

@@ -8,10 +8,19 @@ export function createLoginAttemptStore(db: Database): LoginAttemptStore {
     async create(stateHash, attempt) {
       await db
         .insertInto('login_attempts')
-        .values({ state_hash: stateHash, code_verifier: attempt.codeVerifier, nonce: attempt.nonce, return_to: attempt.returnTo, expires_at: attempt.expiresAt })
+        .values({
+          state_hash: stateHash,
+          code_verifier: attempt.codeVerifier,
+          nonce: attempt.nonce,
+          return_to: attempt.returnTo,
+          expires_at: attempt.expiresAt,
+        })
         .execute();
       // Old attempts are useless after they expire; keep the table small.
-      await db.deleteFrom('login_attempts').where('expires_at', '<', new Date(Date.now() - 86_400_000)).execute();
+      await db
+        .deleteFrom('login_attempts')
+        .where('expires_at', '<', new Date(Date.now() - 86_400_000))
+        .execute();
     },
     async consume(stateHash, now, tx) {
       const row = await executor(db, tx)
@@ -22,7 +31,9 @@ export function createLoginAttemptStore(db: Database): LoginAttemptStore {
         .where('expires_at', '>', now)
         .returning(['code_verifier', 'nonce', 'return_to', 'expires_at'])
         .executeTakeFirst();
-      return row === undefined ? undefined : { codeVerifier: row.code_verifier, nonce: row.nonce, returnTo: row.return_to, expiresAt: row.expires_at };
+      return row === undefined
+        ? undefined
+        : { codeVerifier: row.code_verifier, nonce: row.nonce, returnTo: row.return_to, expiresAt: row.expires_at };
     },
   };
 }

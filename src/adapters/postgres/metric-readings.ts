@@ -18,7 +18,12 @@ export function createMetricReadings(db: Database): Pick<MetricReadings, 'outbox
       return Math.max(0, rows[0]?.lag ?? 0);
     },
     async liveSessionsByStatus() {
-      const rows = await db.selectFrom('sessions').select(['status', (eb) => eb.fn.countAll<string>().as('count')]).where('status', 'in', [...liveStatuses]).groupBy('status').execute();
+      const rows = await db
+        .selectFrom('sessions')
+        .select(['status', (eb) => eb.fn.countAll<string>().as('count')])
+        .where('status', 'in', [...liveStatuses])
+        .groupBy('status')
+        .execute();
       // Every live status is named, with 0 when none has it: a dashboard sees the drop to zero.
       const counts: Record<string, number> = Object.fromEntries(liveStatuses.map((status) => [status, 0]));
       for (const row of rows) counts[row.status] = Number(row.count);

@@ -16,7 +16,9 @@ export function createPostgresRateLimitCounter(db: Database): RateLimitCounter {
     if (Date.now() - prunedAt < windowMs) return;
     prunedAt = Date.now();
     // Best effort: a row left behind is only a few bytes, and the next prune takes it.
-    sql`delete from rate_limit_counts where window_start < now() - ${`${windowMs} milliseconds`}::interval`.execute(db).catch(() => undefined);
+    sql`delete from rate_limit_counts where window_start < now() - ${`${windowMs} milliseconds`}::interval`
+      .execute(db)
+      .catch(() => undefined);
   };
   return {
     async hit(key, windowMs) {
@@ -28,7 +30,9 @@ export function createPostgresRateLimitCounter(db: Database): RateLimitCounter {
         on conflict (bucket) do update set
           count = case when c.window_start > now() - ${window}::interval then c.count + 1 else 1 end,
           window_start = case when c.window_start > now() - ${window}::interval then c.window_start else now() end
-        returning count, ceil(extract(epoch from window_start + ${window}::interval - now()) * 1000)::integer as reset_in_ms`.execute(db);
+        returning count, ceil(extract(epoch from window_start + ${window}::interval - now()) * 1000)::integer as reset_in_ms`.execute(
+        db,
+      );
       const row = rows[0];
       if (row === undefined) throw new Error('the rate-limit upsert returned no row');
       prune(windowMs);

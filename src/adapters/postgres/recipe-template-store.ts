@@ -2,8 +2,30 @@ import type { RecipeTemplateStore, TemplateParameter, WorkspaceTemplate } from '
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
 
-type Row = { id: string; workspace_id: string; name: string; description: string; parameters: unknown; source: unknown; recipe_id: string | null; recipe_version: number | null; created_by: string | null; created_at: Date };
-const columns = ['id', 'workspace_id', 'name', 'description', 'parameters', 'source', 'recipe_id', 'recipe_version', 'created_by', 'created_at'] as const;
+type Row = {
+  id: string;
+  workspace_id: string;
+  name: string;
+  description: string;
+  parameters: unknown;
+  source: unknown;
+  recipe_id: string | null;
+  recipe_version: number | null;
+  created_by: string | null;
+  created_at: Date;
+};
+const columns = [
+  'id',
+  'workspace_id',
+  'name',
+  'description',
+  'parameters',
+  'source',
+  'recipe_id',
+  'recipe_version',
+  'created_by',
+  'created_at',
+] as const;
 const toTemplate = (r: Row): WorkspaceTemplate => ({
   id: r.id,
   workspaceId: r.workspace_id,
@@ -42,10 +64,21 @@ export function createRecipeTemplateStore(db: Database): RecipeTemplateStore {
       return row === undefined ? undefined : toTemplate(row);
     },
     async list(workspaceId) {
-      return (await db.selectFrom('recipe_templates').select(columns).where('workspace_id', '=', workspaceId).orderBy('created_at').orderBy('id').execute()).map(toTemplate);
+      return (
+        await db
+          .selectFrom('recipe_templates')
+          .select(columns)
+          .where('workspace_id', '=', workspaceId)
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute()
+      ).map(toTemplate);
     },
     async delete(id, tx) {
-      return (await executor(db, tx).deleteFrom('recipe_templates').where('id', '=', id).executeTakeFirst()).numDeletedRows > 0n;
+      return (
+        (await executor(db, tx).deleteFrom('recipe_templates').where('id', '=', id).executeTakeFirst()).numDeletedRows >
+        0n
+      );
     },
   };
 }

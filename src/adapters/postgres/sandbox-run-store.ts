@@ -1,5 +1,11 @@
 import { sql } from 'kysely';
-import type { ArtifactRecord, PlainCallbackRecord, RunStatus, SandboxRunRecord, SandboxRunStore } from '../../ports/sessions.ts';
+import type {
+  ArtifactRecord,
+  PlainCallbackRecord,
+  RunStatus,
+  SandboxRunRecord,
+  SandboxRunStore,
+} from '../../ports/sessions.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
 import { createWriteBatcher } from './write-batcher.ts';
@@ -7,21 +13,81 @@ import { createWriteBatcher } from './write-batcher.ts';
 type DispatchedRun = Parameters<SandboxRunStore['dispatched']>[0];
 type BeatRecord = PlainCallbackRecord;
 
-const runColumns = ['run_key', 'session_id', 'epoch', 'execution_id', 'step_id', 'attempt', 'status', 'progress', 'cost_usd', 'max_cost_usd', 'output', 'error', 'updated_at'] as const;
-type RunRow = { run_key: string; session_id: string; epoch: number; execution_id: string; step_id: string; attempt: number; status: string; progress: unknown; cost_usd: number; max_cost_usd: number | null; output: unknown; error: string | null; updated_at: Date };
-const toRun = (r: RunRow): SandboxRunRecord => ({ runKey: r.run_key, sessionId: r.session_id, epoch: r.epoch, executionId: r.execution_id, stepId: r.step_id, attempt: r.attempt, status: r.status as RunStatus, progress: r.progress, costUsd: Number(r.cost_usd), maxCostUsd: r.max_cost_usd === null ? null : Number(r.max_cost_usd), output: r.output, error: r.error, updatedAt: r.updated_at.getTime() });
+const runColumns = [
+  'run_key',
+  'session_id',
+  'epoch',
+  'execution_id',
+  'step_id',
+  'attempt',
+  'status',
+  'progress',
+  'cost_usd',
+  'max_cost_usd',
+  'output',
+  'error',
+  'updated_at',
+] as const;
+type RunRow = {
+  run_key: string;
+  session_id: string;
+  epoch: number;
+  execution_id: string;
+  step_id: string;
+  attempt: number;
+  status: string;
+  progress: unknown;
+  cost_usd: number;
+  max_cost_usd: number | null;
+  output: unknown;
+  error: string | null;
+  updated_at: Date;
+};
+const toRun = (r: RunRow): SandboxRunRecord => ({
+  runKey: r.run_key,
+  sessionId: r.session_id,
+  epoch: r.epoch,
+  executionId: r.execution_id,
+  stepId: r.step_id,
+  attempt: r.attempt,
+  status: r.status as RunStatus,
+  progress: r.progress,
+  costUsd: Number(r.cost_usd),
+  maxCostUsd: r.max_cost_usd === null ? null : Number(r.max_cost_usd),
+  output: r.output,
+  error: r.error,
+  updatedAt: r.updated_at.getTime(),
+});
 const open: readonly RunStatus[] = ['dispatched', 'running'];
 const json = (value: unknown) => JSON.stringify(value ?? null);
 /** The end of a run as the batch statement's input columns. */
 const endOf = (b: PlainCallbackRecord) =>
-  b.endsRun === undefined ? {} : { ends_run: b.endsRun.runKey, end_status: b.endsRun.status, end_output: b.endsRun.output ?? null, end_error: b.endsRun.error, end_cost: b.endsRun.costUsd };
+  b.endsRun === undefined
+    ? {}
+    : {
+        ends_run: b.endsRun.runKey,
+        end_status: b.endsRun.status,
+        end_output: b.endsRun.output ?? null,
+        end_error: b.endsRun.error,
+        end_cost: b.endsRun.costUsd,
+      };
 
 /** Runs dispatched to sandboxes, the callbacks received about them, and their artifacts. */
 export function createSandboxRunStore(db: Database): SandboxRunStore {
   // Dispatches and plain callbacks (heartbeats, run.started) of many executions arrive together under
   // load: each kind is written in batches, one statement per batch (see createWriteBatcher).
   const dispatchBatch = createWriteBatcher<DispatchedRun, SandboxRunRecord>(async (runs) => {
-    const input = JSON.stringify(runs.map((r) => ({ run_key: r.runKey, session_id: r.sessionId, epoch: r.epoch, execution_id: r.executionId, step_id: r.stepId, attempt: r.attempt, max_cost_usd: r.maxCostUsd })));
+    const input = JSON.stringify(
+      runs.map((r) => ({
+        run_key: r.runKey,
+        session_id: r.sessionId,
+        epoch: r.epoch,
+        execution_id: r.executionId,
+        step_id: r.stepId,
+        attempt: r.attempt,
+        max_cost_usd: r.maxCostUsd,
+      })),
+    );
     // A known key keeps its row, which is returned as it is (the union's second half).
     const { rows } = await sql<RunRow>`
       with input as (
@@ -34,7 +100,9 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
       )
       select * from ins
       union all
-      select ${sql.join(runColumns.map((c) => sql.ref(`sandbox_runs.${c}`)))} from sandbox_runs where run_key in (select run_key from input) and run_key not in (select run_key from ins)`.execute(db);
+      select ${sql.join(runColumns.map((c) => sql.ref(`sandbox_runs.${c}`)))} from sandbox_runs where run_key in (select run_key from input) and run_key not in (select run_key from ins)`.execute(
+      db,
+    );
     const byKey = new Map(rows.map((r) => [r.run_key, toRun(r)]));
     return runs.map((r) => {
       const row = byKey.get(r.runKey);
@@ -47,7 +115,21 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
     const seen = new Set<string>();
     const firstCopy = beats.map((b) => !seen.has(b.event.id) && seen.add(b.event.id) !== undefined);
     const input = JSON.stringify(
-      beats.filter((_, i) => firstCopy[i]).map((b) => ({ id: b.event.id, session_id: b.event.sessionId, epoch: b.event.epoch, type: b.event.type, run_key: b.event.runKey, data: b.event.data ?? null, seq: b.event.seq ?? null, lease_until: b.leaseUntil, active_at: b.activeAt, starts_run: b.startsRun ?? null, ...endOf(b) })),
+      beats
+        .filter((_, i) => firstCopy[i])
+        .map((b) => ({
+          id: b.event.id,
+          session_id: b.event.sessionId,
+          epoch: b.event.epoch,
+          type: b.event.type,
+          run_key: b.event.runKey,
+          data: b.event.data ?? null,
+          seq: b.event.seq ?? null,
+          lease_until: b.leaseUntil,
+          active_at: b.activeAt,
+          starts_run: b.startsRun ?? null,
+          ...endOf(b),
+        })),
     );
     const { rows } = await sql<{ id: string }>`
       with input as (
@@ -82,14 +164,33 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
   return {
     dispatched: (run) => dispatchBatch(run),
     async get(runKey, tx) {
-      const row = await executor(db, tx).selectFrom('sandbox_runs').select(runColumns).where('run_key', '=', runKey).executeTakeFirst();
+      const row = await executor(db, tx)
+        .selectFrom('sandbox_runs')
+        .select(runColumns)
+        .where('run_key', '=', runKey)
+        .executeTakeFirst();
       return row === undefined ? undefined : toRun(row);
     },
     async inFlight(sessionId) {
-      return (await db.selectFrom('sandbox_runs').select(runColumns).where('session_id', '=', sessionId).where('status', 'in', [...open]).execute()).map(toRun);
+      return (
+        await db
+          .selectFrom('sandbox_runs')
+          .select(runColumns)
+          .where('session_id', '=', sessionId)
+          .where('status', 'in', [...open])
+          .execute()
+      ).map(toRun);
     },
     async stale(before) {
-      return (await db.selectFrom('sandbox_runs').select(runColumns).where('status', 'in', [...open]).where('updated_at', '<', before).limit(500).execute()).map(toRun);
+      return (
+        await db
+          .selectFrom('sandbox_runs')
+          .select(runColumns)
+          .where('status', 'in', [...open])
+          .where('updated_at', '<', before)
+          .limit(500)
+          .execute()
+      ).map(toRun);
     },
     async update(runKey, patch, tx) {
       const now = new Date();
@@ -97,7 +198,9 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
         .updateTable('sandbox_runs')
         .set({
           updated_at: now,
-          ...(patch.status === undefined ? {} : { status: patch.status, ...(open.includes(patch.status) ? { started_at: now } : { finished_at: now }) }),
+          ...(patch.status === undefined
+            ? {}
+            : { status: patch.status, ...(open.includes(patch.status) ? { started_at: now } : { finished_at: now }) }),
           ...(patch.progress === undefined ? {} : { progress: json(patch.progress) }),
           ...(patch.costUsd === undefined ? {} : { cost_usd: patch.costUsd }),
           ...(patch.output === undefined ? {} : { output: json(patch.output) }),
@@ -141,7 +244,10 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
         )
         select (select count(*) from ev)::int as fresh, r.* from (select 1) as one left join r on true`.execute(db);
       const row = rows[0];
-      return { fresh: (row?.fresh ?? 0) > 0, run: row?.run_key === null || row?.run_key === undefined ? undefined : toRun(row) };
+      return {
+        fresh: (row?.fresh ?? 0) > 0,
+        run: row?.run_key === null || row?.run_key === undefined ? undefined : toRun(row),
+      };
     },
     async eventCursor(runKey) {
       // The longest unbroken run of sequence numbers from 1: a gap (an event stored before an earlier
@@ -153,8 +259,24 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
       return rows[0]?.cursor ?? 0;
     },
     async artifacts(executionId) {
-      const rows = await db.selectFrom('artifacts').selectAll().where('execution_id', '=', executionId).orderBy('created_at').limit(500).execute();
-      return rows.map((r): ArtifactRecord => ({ runKey: r.run_key, artifactId: r.artifact_id, executionId: r.execution_id, stepId: r.step_id, kind: r.kind, title: r.title, url: r.url, content: r.content, createdAt: r.created_at.getTime() }));
+      const rows = await db
+        .selectFrom('artifacts')
+        .selectAll()
+        .where('execution_id', '=', executionId)
+        .orderBy('created_at')
+        .limit(500)
+        .execute();
+      return rows.map((r): ArtifactRecord => ({
+        runKey: r.run_key,
+        artifactId: r.artifact_id,
+        executionId: r.execution_id,
+        stepId: r.step_id,
+        kind: r.kind,
+        title: r.title,
+        url: r.url,
+        content: r.content,
+        createdAt: r.created_at.getTime(),
+      }));
     },
   };
 }

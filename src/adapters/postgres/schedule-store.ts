@@ -35,7 +35,26 @@ export function createScheduleStore(db: Database): ScheduleStore {
     async create(s, tx) {
       await executor(db, tx)
         .insertInto('schedules')
-        .values({ id: s.id, workspace_id: s.workspaceId, dashboard_id: s.dashboardId, recipe_id: s.recipeId, name: s.name, inputs: JSON.stringify(s.inputs), cron: s.cron, timezone: s.timezone, overlap: s.overlap, catch_up: s.catchUp.mode, catch_up_limit: s.catchUp.limit, paused: s.paused, end_at: s.endAt, cursor: s.cursor, timer_id: s.timerId, last_execution_id: s.lastExecutionId, queued_fire_at: s.queuedFireAt, created_by: s.createdBy })
+        .values({
+          id: s.id,
+          workspace_id: s.workspaceId,
+          dashboard_id: s.dashboardId,
+          recipe_id: s.recipeId,
+          name: s.name,
+          inputs: JSON.stringify(s.inputs),
+          cron: s.cron,
+          timezone: s.timezone,
+          overlap: s.overlap,
+          catch_up: s.catchUp.mode,
+          catch_up_limit: s.catchUp.limit,
+          paused: s.paused,
+          end_at: s.endAt,
+          cursor: s.cursor,
+          timer_id: s.timerId,
+          last_execution_id: s.lastExecutionId,
+          queued_fire_at: s.queuedFireAt,
+          created_by: s.createdBy,
+        })
         .execute();
     },
     async get(id, tx) {
@@ -43,11 +62,25 @@ export function createScheduleStore(db: Database): ScheduleStore {
       return row === undefined ? undefined : toSchedule(row);
     },
     async lock(id, tx) {
-      const row = await executor(db, tx).selectFrom('schedules').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+      const row = await executor(db, tx)
+        .selectFrom('schedules')
+        .selectAll()
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
       return row === undefined ? undefined : toSchedule(row);
     },
     async list(workspaceId) {
-      return (await db.selectFrom('schedules').selectAll().where('workspace_id', '=', workspaceId).orderBy('created_at').orderBy('id').limit(1000).execute()).map((r) => toSchedule(r));
+      return (
+        await db
+          .selectFrom('schedules')
+          .selectAll()
+          .where('workspace_id', '=', workspaceId)
+          .orderBy('created_at')
+          .orderBy('id')
+          .limit(1000)
+          .execute()
+      ).map((r) => toSchedule(r));
     },
     async update(id, p, tx) {
       await executor(db, tx)
@@ -79,7 +112,14 @@ export function createScheduleStore(db: Database): ScheduleStore {
     async recordFire(f, tx) {
       const inserted = await executor(db, tx)
         .insertInto('schedule_fires')
-        .values({ schedule_id: f.scheduleId, fire_at: f.fireAt, outcome: f.outcome, execution_id: f.executionId, reason: f.reason, handled_at: f.handledAt })
+        .values({
+          schedule_id: f.scheduleId,
+          fire_at: f.fireAt,
+          outcome: f.outcome,
+          execution_id: f.executionId,
+          reason: f.reason,
+          handled_at: f.handledAt,
+        })
         .onConflict((oc) => oc.columns(['schedule_id', 'fire_at']).doNothing())
         .returning('fire_at')
         .executeTakeFirst();
@@ -102,13 +142,35 @@ export function createScheduleStore(db: Database): ScheduleStore {
       let query = db.selectFrom('schedule_fires').selectAll().where('schedule_id', '=', scheduleId);
       if (page.before !== null) query = query.where('fire_at', '<', page.before);
       const rows = await query.orderBy('fire_at', 'desc').limit(page.limit).execute();
-      return rows.map((r): ScheduleFire => ({ scheduleId: r.schedule_id, fireAt: r.fire_at, outcome: r.outcome as FireOutcome, executionId: r.execution_id, reason: r.reason, handledAt: r.handled_at }));
+      return rows.map((r): ScheduleFire => ({
+        scheduleId: r.schedule_id,
+        fireAt: r.fire_at,
+        outcome: r.outcome as FireOutcome,
+        executionId: r.execution_id,
+        reason: r.reason,
+        handledAt: r.handled_at,
+      }));
     },
     async armed(limit) {
-      return (await db.selectFrom('schedules').selectAll().where('timer_id', 'is not', null).orderBy('cursor').limit(limit).execute()).map((r) => toSchedule(r));
+      return (
+        await db
+          .selectFrom('schedules')
+          .selectAll()
+          .where('timer_id', 'is not', null)
+          .orderBy('cursor')
+          .limit(limit)
+          .execute()
+      ).map((r) => toSchedule(r));
     },
     async waitingOn(executionId) {
-      return (await db.selectFrom('schedules').select('id').where('last_execution_id', '=', executionId).where('queued_fire_at', 'is not', null).execute()).map((r) => r.id);
+      return (
+        await db
+          .selectFrom('schedules')
+          .select('id')
+          .where('last_execution_id', '=', executionId)
+          .where('queued_fire_at', 'is not', null)
+          .execute()
+      ).map((r) => r.id);
     },
   };
 }

@@ -17,11 +17,15 @@ export function schemaLevelProbe(db: Kysely<any>, latest = latestMigration): Rea
     name: 'migrations',
     async check() {
       // A database never migrated has no kysely_migration table (42P01); other failures are reported as they are.
-      const applied = await sql<{ name: string }>`select name from kysely_migration where name = ${latest}`.execute(db).catch((error: unknown) => {
-        if ((error as { code?: unknown }).code === '42P01') return { rows: [] };
-        throw error;
-      });
-      return applied.rows.length > 0 ? { ok: true } : { ok: false, reason: `the database lacks migration ${latest}: run npm run migrate against it` };
+      const applied = await sql<{ name: string }>`select name from kysely_migration where name = ${latest}`
+        .execute(db)
+        .catch((error: unknown) => {
+          if ((error as { code?: unknown }).code === '42P01') return { rows: [] };
+          throw error;
+        });
+      return applied.rows.length > 0
+        ? { ok: true }
+        : { ok: false, reason: `the database lacks migration ${latest}: run npm run migrate against it` };
     },
   };
 }

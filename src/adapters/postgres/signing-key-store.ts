@@ -26,7 +26,12 @@ export function createSigningKeyStore(db: Database, sealer: SecretSealer) {
   return {
     /** Keys not yet expired at `now`, newest first. */
     async unexpired(now: Date): Promise<UnexpiredSigningKey[]> {
-      const rows = await db.selectFrom('signing_keys').selectAll().where('expires_at', '>', now).orderBy('created_at', 'desc').execute();
+      const rows = await db
+        .selectFrom('signing_keys')
+        .selectAll()
+        .where('expires_at', '>', now)
+        .orderBy('created_at', 'desc')
+        .execute();
       return rows.map((r) => ({
         kid: r.kid,
         alg: r.alg,
@@ -34,7 +39,13 @@ export function createSigningKeyStore(db: Database, sealer: SecretSealer) {
         createdAt: r.created_at,
         expiresAt: r.expires_at,
         async privateJwk() {
-          const text = await openColumn(sealer, 'signing_keys.private_jwk', r.kid, r.private_jwk_sealed, r.private_jwk === null ? null : JSON.stringify(r.private_jwk));
+          const text = await openColumn(
+            sealer,
+            'signing_keys.private_jwk',
+            r.kid,
+            r.private_jwk_sealed,
+            r.private_jwk === null ? null : JSON.stringify(r.private_jwk),
+          );
           if (text === undefined) throw new Error(`Signing key ${r.kid} has no private part`);
           return JSON.parse(text) as Record<string, unknown>;
         },
@@ -44,7 +55,14 @@ export function createSigningKeyStore(db: Database, sealer: SecretSealer) {
       const sealed = await sealer.seal('signing_keys.private_jwk', key.kid, JSON.stringify(key.privateJwk));
       await db
         .insertInto('signing_keys')
-        .values({ kid: key.kid, alg: key.alg, public_jwk: JSON.stringify(key.publicJwk), private_jwk_sealed: sealedJson(sealed), created_at: key.createdAt, expires_at: key.expiresAt })
+        .values({
+          kid: key.kid,
+          alg: key.alg,
+          public_jwk: JSON.stringify(key.publicJwk),
+          private_jwk_sealed: sealedJson(sealed),
+          created_at: key.createdAt,
+          expires_at: key.expiresAt,
+        })
         .execute();
     },
   };

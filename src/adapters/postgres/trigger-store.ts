@@ -1,12 +1,36 @@
 import { sql, type Selectable } from 'kysely';
 import type { SecretSealer } from '../../ports/sealed-secrets.ts';
-import type { FiringOutcome, InboundEvent, TriggerAction, TriggerFiring, TriggerRecord, TriggerSource, TriggerStore } from '../../ports/triggers.ts';
+import type {
+  FiringOutcome,
+  InboundEvent,
+  TriggerAction,
+  TriggerFiring,
+  TriggerRecord,
+  TriggerSource,
+  TriggerStore,
+} from '../../ports/triggers.ts';
 import type { Database } from './database.ts';
 import { executor } from './executor.ts';
 import { openColumn, sealedJson } from './sealed-column.ts';
 import type { InboundEventsTable, TriggerFiringsTable, TriggersTable } from './schema.ts';
 
-const triggerColumns = ['id', 'workspace_id', 'name', 'source', 'event', 'filter', 'enabled', 'action', 'recipe_id', 'dashboard_id', 'inputs', 'wake_event', 'created_by', 'created_at', 'updated_at'] as const;
+const triggerColumns = [
+  'id',
+  'workspace_id',
+  'name',
+  'source',
+  'event',
+  'filter',
+  'enabled',
+  'action',
+  'recipe_id',
+  'dashboard_id',
+  'inputs',
+  'wake_event',
+  'created_by',
+  'created_at',
+  'updated_at',
+] as const;
 type TriggerRow = Pick<Selectable<TriggersTable>, (typeof triggerColumns)[number]>;
 
 const toTrigger = (r: TriggerRow): TriggerRecord => ({
@@ -17,7 +41,10 @@ const toTrigger = (r: TriggerRow): TriggerRecord => ({
   event: r.event,
   filter: r.filter,
   enabled: r.enabled,
-  action: r.action === 'start' ? { kind: 'start', recipeId: r.recipe_id ?? '', dashboardId: r.dashboard_id ?? '', inputs: r.inputs } : { kind: 'wake', event: r.wake_event ?? '' },
+  action:
+    r.action === 'start'
+      ? { kind: 'start', recipeId: r.recipe_id ?? '', dashboardId: r.dashboard_id ?? '', inputs: r.inputs }
+      : { kind: 'wake', event: r.wake_event ?? '' },
   createdBy: r.created_by,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -26,18 +53,58 @@ const toTrigger = (r: TriggerRow): TriggerRecord => ({
 /** The action's columns (the others cleared, so a trigger that changes its kind keeps no leftovers). */
 const actionColumns = (action: TriggerAction) =>
   action.kind === 'start'
-    ? { action: 'start', recipe_id: action.recipeId, dashboard_id: action.dashboardId, inputs: JSON.stringify(action.inputs), wake_event: null }
+    ? {
+        action: 'start',
+        recipe_id: action.recipeId,
+        dashboard_id: action.dashboardId,
+        inputs: JSON.stringify(action.inputs),
+        wake_event: null,
+      }
     : { action: 'wake', recipe_id: null, dashboard_id: null, inputs: '{}', wake_event: action.event };
 
-const toEvent = (r: Selectable<InboundEventsTable>): InboundEvent & { seq: number } => ({ id: r.id, seq: r.seq, source: r.source as TriggerSource, triggerId: r.trigger_id, workspaceId: r.workspace_id, deliveryId: r.delivery_id, name: r.name, payload: r.payload, receivedAt: r.received_at });
+const toEvent = (r: Selectable<InboundEventsTable>): InboundEvent & { seq: number } => ({
+  id: r.id,
+  seq: r.seq,
+  source: r.source as TriggerSource,
+  triggerId: r.trigger_id,
+  workspaceId: r.workspace_id,
+  deliveryId: r.delivery_id,
+  name: r.name,
+  payload: r.payload,
+  receivedAt: r.received_at,
+});
 
-const toFiring = (r: Selectable<TriggerFiringsTable>): TriggerFiring => ({ triggerId: r.trigger_id, eventId: r.event_id, outcome: r.outcome as FiringOutcome, executionId: r.execution_id, woke: r.woke, reason: r.reason, handledAt: r.handled_at });
+const toFiring = (r: Selectable<TriggerFiringsTable>): TriggerFiring => ({
+  triggerId: r.trigger_id,
+  eventId: r.event_id,
+  outcome: r.outcome as FiringOutcome,
+  executionId: r.execution_id,
+  woke: r.woke,
+  reason: r.reason,
+  handledAt: r.handled_at,
+});
 
 /** What `inbound_events_delivery` puts in place of a null trigger (GitHub deliveries). */
 const noTrigger = '00000000-0000-0000-0000-000000000000';
 
-const eventColumns = ['e.id', 'e.seq', 'e.source', 'e.trigger_id', 'e.workspace_id', 'e.delivery_id', 'e.name', 'e.payload', 'e.received_at'] as const;
-const firingColumns = ['f.outcome as f_outcome', 'f.execution_id as f_execution_id', 'f.woke as f_woke', 'f.reason as f_reason', 'f.handled_at as f_handled_at'] as const;
+const eventColumns = [
+  'e.id',
+  'e.seq',
+  'e.source',
+  'e.trigger_id',
+  'e.workspace_id',
+  'e.delivery_id',
+  'e.name',
+  'e.payload',
+  'e.received_at',
+] as const;
+const firingColumns = [
+  'f.outcome as f_outcome',
+  'f.execution_id as f_execution_id',
+  'f.woke as f_woke',
+  'f.reason as f_reason',
+  'f.handled_at as f_handled_at',
+] as const;
 
 /**
  * Triggers, inbound events and firings in Postgres. A generic webhook's secret is sealed with the
@@ -48,10 +115,22 @@ export function createTriggerStore(db: Database, sealer: SecretSealer): TriggerS
     async create(trigger, tx) {
       // The id is chosen before sealing: it is part of the secret's AAD.
       const id = crypto.randomUUID();
-      const sealed = trigger.secret === null ? null : sealedJson(await sealer.seal('triggers.secret', id, trigger.secret));
+      const sealed =
+        trigger.secret === null ? null : sealedJson(await sealer.seal('triggers.secret', id, trigger.secret));
       const row = await executor(db, tx)
         .insertInto('triggers')
-        .values({ id, workspace_id: trigger.workspaceId, name: trigger.name, source: trigger.source, event: trigger.event, filter: trigger.filter, enabled: trigger.enabled, ...actionColumns(trigger.action), secret_sealed: sealed, created_by: trigger.createdBy })
+        .values({
+          id,
+          workspace_id: trigger.workspaceId,
+          name: trigger.name,
+          source: trigger.source,
+          event: trigger.event,
+          filter: trigger.filter,
+          enabled: trigger.enabled,
+          ...actionColumns(trigger.action),
+          secret_sealed: sealed,
+          created_by: trigger.createdBy,
+        })
         .returning(triggerColumns)
         .executeTakeFirstOrThrow();
       return toTrigger(row);
@@ -61,7 +140,15 @@ export function createTriggerStore(db: Database, sealer: SecretSealer): TriggerS
       return row === undefined ? undefined : toTrigger(row);
     },
     async list(workspaceId) {
-      return (await db.selectFrom('triggers').select(triggerColumns).where('workspace_id', '=', workspaceId).orderBy('created_at').orderBy('id').execute()).map(toTrigger);
+      return (
+        await db
+          .selectFrom('triggers')
+          .select(triggerColumns)
+          .where('workspace_id', '=', workspaceId)
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute()
+      ).map(toTrigger);
     },
     async update(id, patch, tx) {
       const row = await executor(db, tx)
@@ -84,7 +171,12 @@ export function createTriggerStore(db: Database, sealer: SecretSealer): TriggerS
       return result.numDeletedRows > 0n;
     },
     async secret(id) {
-      const row = await db.selectFrom('triggers').select(['secret', 'secret_sealed']).where('id', '=', id).where('source', '=', 'webhook').executeTakeFirst();
+      const row = await db
+        .selectFrom('triggers')
+        .select(['secret', 'secret_sealed'])
+        .where('id', '=', id)
+        .where('source', '=', 'webhook')
+        .executeTakeFirst();
       return row === undefined ? undefined : openColumn(sealer, 'triggers.secret', id, row.secret_sealed, row.secret);
     },
     async listening(source, name, workspaceId) {
@@ -104,7 +196,15 @@ export function createTriggerStore(db: Database, sealer: SecretSealer): TriggerS
       // A concurrent insert of the same delivery makes this one wait for its commit, then do nothing.
       const inserted = await q
         .insertInto('inbound_events')
-        .values({ source: event.source, trigger_id: event.triggerId, workspace_id: event.workspaceId, delivery_id: event.deliveryId, name: event.name, payload: JSON.stringify(event.payload), received_at: event.receivedAt })
+        .values({
+          source: event.source,
+          trigger_id: event.triggerId,
+          workspace_id: event.workspaceId,
+          delivery_id: event.deliveryId,
+          name: event.name,
+          payload: JSON.stringify(event.payload),
+          received_at: event.receivedAt,
+        })
         .onConflict((oc) => oc.doNothing())
         .returning('id')
         .executeTakeFirst();
@@ -114,7 +214,9 @@ export function createTriggerStore(db: Database, sealer: SecretSealer): TriggerS
         .select('id')
         .where('source', '=', event.source)
         // The unique index's own expression, so the index finds it.
-        .where(sql<boolean>`coalesce(trigger_id, ${sql.lit(noTrigger)}::uuid) = coalesce(${event.triggerId}::uuid, ${sql.lit(noTrigger)}::uuid)`)
+        .where(
+          sql<boolean>`coalesce(trigger_id, ${sql.lit(noTrigger)}::uuid) = coalesce(${event.triggerId}::uuid, ${sql.lit(noTrigger)}::uuid)`,
+        )
         .where('delivery_id', '=', event.deliveryId)
         .executeTakeFirstOrThrow();
       return { id: existing.id, duplicate: true };
@@ -126,13 +228,26 @@ export function createTriggerStore(db: Database, sealer: SecretSealer): TriggerS
       return event;
     },
     async firing(triggerId, eventId) {
-      const row = await db.selectFrom('trigger_firings').selectAll().where('trigger_id', '=', triggerId).where('event_id', '=', eventId).executeTakeFirst();
+      const row = await db
+        .selectFrom('trigger_firings')
+        .selectAll()
+        .where('trigger_id', '=', triggerId)
+        .where('event_id', '=', eventId)
+        .executeTakeFirst();
       return row === undefined ? undefined : toFiring(row);
     },
     async recordFiring(firing, tx) {
       const result = await executor(db, tx)
         .insertInto('trigger_firings')
-        .values({ trigger_id: firing.triggerId, event_id: firing.eventId, outcome: firing.outcome, execution_id: firing.executionId, woke: firing.woke, reason: firing.reason, handled_at: firing.handledAt })
+        .values({
+          trigger_id: firing.triggerId,
+          event_id: firing.eventId,
+          outcome: firing.outcome,
+          execution_id: firing.executionId,
+          woke: firing.woke,
+          reason: firing.reason,
+          handled_at: firing.handledAt,
+        })
         .onConflict((oc) => oc.columns(['trigger_id', 'event_id']).doNothing())
         .executeTakeFirst();
       return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
@@ -140,7 +255,11 @@ export function createTriggerStore(db: Database, sealer: SecretSealer): TriggerS
     async updateFiring(triggerId, eventId, patch, tx) {
       await executor(db, tx)
         .updateTable('trigger_firings')
-        .set({ ...(patch.executionId === undefined ? {} : { execution_id: patch.executionId }), ...(patch.woke === undefined ? {} : { woke: patch.woke }), ...(patch.reason === undefined ? {} : { reason: patch.reason }) })
+        .set({
+          ...(patch.executionId === undefined ? {} : { execution_id: patch.executionId }),
+          ...(patch.woke === undefined ? {} : { woke: patch.woke }),
+          ...(patch.reason === undefined ? {} : { reason: patch.reason }),
+        })
         .where('trigger_id', '=', triggerId)
         .where('event_id', '=', eventId)
         .execute();
@@ -151,7 +270,11 @@ export function createTriggerStore(db: Database, sealer: SecretSealer): TriggerS
       const base = db.selectFrom('inbound_events as e');
       const rows = await (
         trigger.source === 'webhook'
-          ? base.leftJoin('trigger_firings as f', (join) => join.onRef('f.event_id', '=', 'e.id').on('f.trigger_id', '=', trigger.id)).where('e.trigger_id', '=', trigger.id)
+          ? base
+              .leftJoin('trigger_firings as f', (join) =>
+                join.onRef('f.event_id', '=', 'e.id').on('f.trigger_id', '=', trigger.id),
+              )
+              .where('e.trigger_id', '=', trigger.id)
           : base.leftJoin('trigger_firings as f', 'f.event_id', 'e.id').where('f.trigger_id', '=', trigger.id)
       )
         .select([...eventColumns, ...firingColumns])
@@ -161,7 +284,18 @@ export function createTriggerStore(db: Database, sealer: SecretSealer): TriggerS
         .execute();
       return rows.map((r) => ({
         ...toEvent(r),
-        firing: r.f_outcome === null ? null : toFiring({ trigger_id: trigger.id, event_id: r.id, outcome: r.f_outcome, execution_id: r.f_execution_id, woke: r.f_woke, reason: r.f_reason, handled_at: r.f_handled_at ?? r.received_at }),
+        firing:
+          r.f_outcome === null
+            ? null
+            : toFiring({
+                trigger_id: trigger.id,
+                event_id: r.id,
+                outcome: r.f_outcome,
+                execution_id: r.f_execution_id,
+                woke: r.f_woke,
+                reason: r.f_reason,
+                handled_at: r.f_handled_at ?? r.received_at,
+              }),
       }));
     },
     async waitingExecutions(workspaceId) {

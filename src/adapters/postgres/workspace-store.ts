@@ -12,13 +12,24 @@ export function createWorkspaceStore(db: Database): WorkspaceStore {
   return {
     create(workspace, tx) {
       return inTransaction(db, tx, async (q) => {
-        const row = await q.insertInto('workspaces').values({ name: workspace.name, created_by: workspace.createdBy }).returning(['id', 'name', 'created_at']).executeTakeFirstOrThrow();
-        await q.insertInto('workspace_members').values({ workspace_id: row.id, user_id: workspace.createdBy, role: 'admin' }).execute();
+        const row = await q
+          .insertInto('workspaces')
+          .values({ name: workspace.name, created_by: workspace.createdBy })
+          .returning(['id', 'name', 'created_at'])
+          .executeTakeFirstOrThrow();
+        await q
+          .insertInto('workspace_members')
+          .values({ workspace_id: row.id, user_id: workspace.createdBy, role: 'admin' })
+          .execute();
         return toWorkspace(row);
       });
     },
     async get(id, tx) {
-      const row = await executor(db, tx).selectFrom('workspaces').select(['id', 'name', 'created_at']).where('id', '=', id).executeTakeFirst();
+      const row = await executor(db, tx)
+        .selectFrom('workspaces')
+        .select(['id', 'name', 'created_at'])
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row === undefined ? undefined : toWorkspace(row);
     },
     async findByNameForUser(name, userId, tx) {
@@ -44,7 +55,12 @@ export function createWorkspaceStore(db: Database): WorkspaceStore {
       return rows.map((row) => ({ ...toWorkspace(row), role: row.role }));
     },
     async roleOf(workspaceId, userId, tx) {
-      const row = await executor(db, tx).selectFrom('workspace_members').select('role').where('workspace_id', '=', workspaceId).where('user_id', '=', userId).executeTakeFirst();
+      const row = await executor(db, tx)
+        .selectFrom('workspace_members')
+        .select('role')
+        .where('workspace_id', '=', workspaceId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
       return row?.role ?? null;
     },
     async listMembers(workspaceId) {
@@ -55,11 +71,23 @@ export function createWorkspaceStore(db: Database): WorkspaceStore {
         .where('m.workspace_id', '=', workspaceId)
         .orderBy('m.created_at')
         .execute();
-      return rows.map((row) => ({ userId: row.user_id, email: row.email, name: row.name, role: row.role, createdAt: row.created_at }));
+      return rows.map((row) => ({
+        userId: row.user_id,
+        email: row.email,
+        name: row.name,
+        role: row.role,
+        createdAt: row.created_at,
+      }));
     },
     setMember(workspaceId, userId, role, tx) {
       return inTransaction(db, tx, async (q) => {
-        const previous = await q.selectFrom('workspace_members').select('role').where('workspace_id', '=', workspaceId).where('user_id', '=', userId).forUpdate().executeTakeFirst();
+        const previous = await q
+          .selectFrom('workspace_members')
+          .select('role')
+          .where('workspace_id', '=', workspaceId)
+          .where('user_id', '=', userId)
+          .forUpdate()
+          .executeTakeFirst();
         await q
           .insertInto('workspace_members')
           .values({ workspace_id: workspaceId, user_id: userId, role })
@@ -69,11 +97,21 @@ export function createWorkspaceStore(db: Database): WorkspaceStore {
       });
     },
     async removeMember(workspaceId, userId, tx) {
-      const row = await executor(db, tx).deleteFrom('workspace_members').where('workspace_id', '=', workspaceId).where('user_id', '=', userId).returning('role').executeTakeFirst();
+      const row = await executor(db, tx)
+        .deleteFrom('workspace_members')
+        .where('workspace_id', '=', workspaceId)
+        .where('user_id', '=', userId)
+        .returning('role')
+        .executeTakeFirst();
       return row?.role ?? null;
     },
     async countAdmins(workspaceId, tx) {
-      const row = await executor(db, tx).selectFrom('workspace_members').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId).where('role', '=', 'admin').executeTakeFirstOrThrow();
+      const row = await executor(db, tx)
+        .selectFrom('workspace_members')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('workspace_id', '=', workspaceId)
+        .where('role', '=', 'admin')
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     },
   };

@@ -7,7 +7,10 @@
  * `flush` gets the items in arrival order and returns one result per item, in the same order; when it
  * fails, every item of that batch fails with its error.
  */
-export function createWriteBatcher<I, O>(flush: (items: readonly I[]) => Promise<readonly O[]>, maxBatch = 500): (item: I) => Promise<O> {
+export function createWriteBatcher<I, O>(
+  flush: (items: readonly I[]) => Promise<readonly O[]>,
+  maxBatch = 500,
+): (item: I) => Promise<O> {
   type Waiting = { item: I; resolve: (value: O) => void; reject: (error: unknown) => void };
   let queue: Waiting[] = [];
   let writing = false;
@@ -20,7 +23,8 @@ export function createWriteBatcher<I, O>(flush: (items: readonly I[]) => Promise
         queue = queue.slice(batch.length);
         try {
           const results = await flush(batch.map((w) => w.item));
-          if (results.length !== batch.length) throw new Error(`a batched write returned ${results.length} results for ${batch.length} items`);
+          if (results.length !== batch.length)
+            throw new Error(`a batched write returned ${results.length} results for ${batch.length} items`);
           batch.forEach((w, i) => w.resolve(results[i] as O));
         } catch (error) {
           for (const w of batch) w.reject(error);

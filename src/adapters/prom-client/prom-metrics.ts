@@ -1,6 +1,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../../ports/logger.ts';
-import { reaperActions, type HttpRequestSample, type MetricReadings, type Metrics, type ReaperAction, type StepChange } from '../../ports/metrics.ts';
+import {
+  reaperActions,
+  type HttpRequestSample,
+  type MetricReadings,
+  type Metrics,
+  type ReaperAction,
+  type StepChange,
+} from '../../ports/metrics.ts';
 
 /** Options of the Prometheus metrics. */
 export interface PromMetricsOptions {
@@ -45,20 +52,73 @@ export class PromMetrics implements Metrics {
     this.#options = options;
     const registers = [this.#registry];
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.#registry });
-    this.#latency = new Histogram({ name: 'baton_http_request_duration_seconds', help: 'HTTP requests by method, route template and status class (2xx, 4xx, …), with how long the answer took', labelNames: ['method', 'route', 'status_class'], buckets: latencyBuckets, registers });
+    this.#latency = new Histogram({
+      name: 'baton_http_request_duration_seconds',
+      help: 'HTTP requests by method, route template and status class (2xx, 4xx, …), with how long the answer took',
+      labelNames: ['method', 'route', 'status_class'],
+      buckets: latencyBuckets,
+      registers,
+    });
     this.#steps = {
-      started: new Counter({ name: 'baton_steps_started_total', help: 'Steps of executions that started (each visit of a step counts once, its retries do not)', labelNames: ['kind'], registers }),
-      finished: new Counter({ name: 'baton_steps_finished_total', help: 'Steps of executions that ended successfully', labelNames: ['kind'], registers }),
-      failed: new Counter({ name: 'baton_steps_failed_total', help: 'Steps of executions that ended failed (after their retries)', labelNames: ['kind'], registers }),
+      started: new Counter({
+        name: 'baton_steps_started_total',
+        help: 'Steps of executions that started (each visit of a step counts once, its retries do not)',
+        labelNames: ['kind'],
+        registers,
+      }),
+      finished: new Counter({
+        name: 'baton_steps_finished_total',
+        help: 'Steps of executions that ended successfully',
+        labelNames: ['kind'],
+        registers,
+      }),
+      failed: new Counter({
+        name: 'baton_steps_failed_total',
+        help: 'Steps of executions that ended failed (after their retries)',
+        labelNames: ['kind'],
+        registers,
+      }),
     };
-    this.#reaper = new Counter({ name: 'baton_reaper_actions_total', help: 'What the session reaper did: sessions stopped (idle, past their lifetime, execution finished), lost (lease ran out, sandbox gone), failed (stuck provisioning), quiet runs recovered', labelNames: ['action'], registers });
+    this.#reaper = new Counter({
+      name: 'baton_reaper_actions_total',
+      help: 'What the session reaper did: sessions stopped (idle, past their lifetime, execution finished), lost (lease ran out, sandbox gone), failed (stuck provisioning), quiet runs recovered',
+      labelNames: ['action'],
+      registers,
+    });
     for (const action of reaperActions) this.#reaper.inc({ action }, 0);
-    this.#queueDepth = new Gauge({ name: 'baton_job_queue_depth', help: 'Jobs in the job queue by queue and state: ready (due, waiting for a worker) or active (being handled)', labelNames: ['queue', 'state'], registers });
-    this.#queueOldest = new Gauge({ name: 'baton_job_queue_oldest_ready_seconds', help: 'How long the oldest ready job of each queue has been due', labelNames: ['queue'], registers });
-    this.#outboxLag = new Gauge({ name: 'baton_outbox_lag_seconds', help: 'How long the oldest due job has been waiting in the outbox for the relay to the job queue', registers });
-    this.#sessions = new Gauge({ name: 'baton_sessions', help: 'Live sessions (holding or getting a sandbox) by status', labelNames: ['status'], registers });
-    this.#connections = new Gauge({ name: 'baton_realtime_connections', help: 'Open live-dashboard connections on this instance', registers });
-    this.#documents = new Gauge({ name: 'baton_realtime_documents', help: 'Dashboard documents loaded on this instance', registers });
+    this.#queueDepth = new Gauge({
+      name: 'baton_job_queue_depth',
+      help: 'Jobs in the job queue by queue and state: ready (due, waiting for a worker) or active (being handled)',
+      labelNames: ['queue', 'state'],
+      registers,
+    });
+    this.#queueOldest = new Gauge({
+      name: 'baton_job_queue_oldest_ready_seconds',
+      help: 'How long the oldest ready job of each queue has been due',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.#outboxLag = new Gauge({
+      name: 'baton_outbox_lag_seconds',
+      help: 'How long the oldest due job has been waiting in the outbox for the relay to the job queue',
+      registers,
+    });
+    this.#sessions = new Gauge({
+      name: 'baton_sessions',
+      help: 'Live sessions (holding or getting a sandbox) by status',
+      labelNames: ['status'],
+      registers,
+    });
+    this.#connections = new Gauge({
+      name: 'baton_realtime_connections',
+      help: 'Open live-dashboard connections on this instance',
+      registers,
+    });
+    this.#documents = new Gauge({
+      name: 'baton_realtime_documents',
+      help: 'Dashboard documents loaded on this instance',
+      registers,
+    });
   }
 
   httpRequest(sample: HttpRequestSample): void {
@@ -85,7 +145,12 @@ export class PromMetrics implements Metrics {
   async exposition(): Promise<{ contentType: string; body: string }> {
     const { readings } = this.#options;
     const realtime = this.#read('realtime', async () => readings.realtime());
-    const [queues, lag, sessions, live] = await Promise.all([this.#read('job queues', () => readings.jobQueues()), this.#read('outbox lag', () => readings.outboxLagSeconds()), this.#read('sessions', () => readings.liveSessionsByStatus()), realtime]);
+    const [queues, lag, sessions, live] = await Promise.all([
+      this.#read('job queues', () => readings.jobQueues()),
+      this.#read('outbox lag', () => readings.outboxLagSeconds()),
+      this.#read('sessions', () => readings.liveSessionsByStatus()),
+      realtime,
+    ]);
     // A value that could not be read is left out rather than shown stale.
     this.#queueDepth.reset();
     this.#queueOldest.reset();
@@ -114,7 +179,10 @@ export class PromMetrics implements Metrics {
       const now = Date.now();
       if (now - (this.#warnedAt.get(what) ?? Number.NEGATIVE_INFINITY) >= warnIntervalMs) {
         this.#warnedAt.set(what, now);
-        this.#options.logger.warn({ err: error, reading: what }, 'a metric could not be read; the scrape leaves it out');
+        this.#options.logger.warn(
+          { err: error, reading: what },
+          'a metric could not be read; the scrape leaves it out',
+        );
       }
       return undefined;
     }

@@ -23,18 +23,37 @@ export interface JsonAnswer {
  * error, a timeout, a 5xx) becomes `SandboxUnavailableError`; a caller's own abort is rethrown as is,
  * because then nothing is wrong with the sandbox.
  */
-export async function requestJson(options: HttpSandboxOptions, method: string, url: string, body?: unknown, signal?: AbortSignal): Promise<JsonAnswer> {
+export async function requestJson(
+  options: HttpSandboxOptions,
+  method: string,
+  url: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<JsonAnswer> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   let answer: ExchangeAnswer;
   try {
-    answer = await exchange(options.fetch ?? fetch, { method, url, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), timeoutMs: options.timeoutMs ?? 10_000, ...(signal === undefined ? {} : { signal }) });
+    answer = await exchange(options.fetch ?? fetch, {
+      method,
+      url,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      timeoutMs: options.timeoutMs ?? 10_000,
+      ...(signal === undefined ? {} : { signal }),
+    });
   } catch (error) {
     if (!(error instanceof NoAnswerError)) throw error;
-    throw new SandboxUnavailableError(`${method} ${url} failed: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}`, { cause: error.cause });
+    throw new SandboxUnavailableError(
+      `${method} ${url} failed: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}`,
+      { cause: error.cause },
+    );
   }
-  if (answer.status >= 500) throw new SandboxUnavailableError(`${method} ${url} answered ${answer.status}: ${errorMessage(answer.body) ?? answer.text.slice(0, 200)}`);
+  if (answer.status >= 500)
+    throw new SandboxUnavailableError(
+      `${method} ${url} answered ${answer.status}: ${errorMessage(answer.body) ?? answer.text.slice(0, 200)}`,
+    );
   return { status: answer.status, body: answer.body };
 }
 
@@ -57,7 +76,10 @@ export function gone(what: string, answer: JsonAnswer): SandboxUnavailableError 
 /** A 2xx body checked against what the contract promises; a plane breaking it is a bug, not an outage. */
 export function expectBody<S extends z.ZodType>(schema: S, answer: JsonAnswer, what: string): z.infer<S> {
   const result = schema.safeParse(answer.body);
-  if (!result.success) throw new Error(`${what}: the answer does not match the contract (${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+  if (!result.success)
+    throw new Error(
+      `${what}: the answer does not match the contract (${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
+    );
   return result.data;
 }
 

@@ -1,6 +1,22 @@
 import { z } from 'zod';
-import { SandboxRunRefusedError, type SandboxClient, type SandboxHandle, type SandboxRun, type SandboxRunEvent, type SandboxRunRequest } from '../../ports/sandboxes.ts';
-import { errorCode, errorMessage, expectBody, gone, refused, requestJson, type HttpSandboxOptions, type JsonAnswer } from './http-json.ts';
+import {
+  SandboxRunRefusedError,
+  type SandboxClient,
+  type SandboxHandle,
+  type SandboxRun,
+  type SandboxRunEvent,
+  type SandboxRunRequest,
+} from '../../ports/sandboxes.ts';
+import {
+  errorCode,
+  errorMessage,
+  expectBody,
+  gone,
+  refused,
+  requestJson,
+  type HttpSandboxOptions,
+  type JsonAnswer,
+} from './http-json.ts';
 
 const runBody = z.object({
   idempotencyKey: z.string().min(1),
@@ -8,7 +24,12 @@ const runBody = z.object({
   created: z.boolean(),
   output: z.unknown().optional(),
   // A plane of the first contract version said only the message; it counts as retryable, as before.
-  error: z.union([z.object({ message: z.string(), retryable: z.boolean() }), z.string().transform((message) => ({ message, retryable: true }))]).optional(),
+  error: z
+    .union([
+      z.object({ message: z.string(), retryable: z.boolean() }),
+      z.string().transform((message) => ({ message, retryable: true })),
+    ])
+    .optional(),
   lastSeq: z.number().int().min(0).optional(),
 });
 
@@ -41,7 +62,8 @@ export class HttpSandboxClient implements SandboxClient {
     if (answer.status === 200 || answer.status === 201) return toRun(expectBody(runBody, answer, 'start run'));
     // 408, 409 (still starting) and 429 pass: the dispatch is tried again. Any other 4xx is the
     // plane's final word on this request: the step fails with its message.
-    if (answer.status >= 400 && answer.status < 500 && ![408, 409, 429].includes(answer.status)) throw runRefused(answer);
+    if (answer.status >= 400 && answer.status < 500 && ![408, 409, 429].includes(answer.status))
+      throw runRefused(answer);
     throw refused('POST', url, answer);
   }
 
@@ -56,9 +78,13 @@ export class HttpSandboxClient implements SandboxClient {
     return toRun(expectBody(runBody, answer, 'inspect run'));
   }
 
-  async runEvents(sandbox: SandboxHandle, idempotencyKey: string, after: number): Promise<SandboxRunEvent[] | undefined> {
+  async runEvents(
+    sandbox: SandboxHandle,
+    idempotencyKey: string,
+    after: number,
+  ): Promise<SandboxRunEvent[] | undefined> {
     const events: SandboxRunEvent[] = [];
-    for (let cursor = after; ; ) {
+    for (let cursor = after; ;) {
       const url = `${runUrl(sandbox, idempotencyKey)}/events?after=${cursor}&limit=${eventPage}`;
       const answer = await requestJson(this.#options, 'GET', url);
       if (answer.status === 404) {
@@ -90,7 +116,10 @@ export class HttpSandboxClient implements SandboxClient {
     if (answer.status >= 300) throw refused('POST', url, answer);
   }
 
-  async openTerminal(sandbox: SandboxHandle, request: { readonly userId: string }): Promise<{ readonly attachUrl: string }> {
+  async openTerminal(
+    sandbox: SandboxHandle,
+    request: { readonly userId: string },
+  ): Promise<{ readonly attachUrl: string }> {
     const url = `${base(sandbox)}/terminals`;
     const answer = await requestJson(this.#options, 'POST', url, { userId: request.userId });
     if (answer.status === 404) throw gone(`sandbox ${sandbox.sandboxId}`, answer);
@@ -127,5 +156,8 @@ const toRun = (run: z.infer<typeof runBody>): SandboxRun => ({
 /** The plane refused the run: its message, retryable only when its error body says `"retryable": true`. */
 function runRefused(answer: JsonAnswer): SandboxRunRefusedError {
   const retryable = (answer.body as { error?: { retryable?: unknown } } | undefined)?.error?.retryable === true;
-  return new SandboxRunRefusedError(`the execution plane refused the run (${answer.status}): ${errorMessage(answer.body) ?? 'no error message'}`, retryable);
+  return new SandboxRunRefusedError(
+    `the execution plane refused the run (${answer.status}): ${errorMessage(answer.body) ?? 'no error message'}`,
+    retryable,
+  );
 }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { SandboxUnavailableError, type SandboxHandle, type SandboxProvisioner, type SandboxSpec, type SandboxStatus } from '../../ports/sandboxes.ts';
+import {
+  SandboxUnavailableError,
+  type SandboxHandle,
+  type SandboxProvisioner,
+  type SandboxSpec,
+  type SandboxStatus,
+} from '../../ports/sandboxes.ts';
 import { expectBody, gone, refused, requestJson, type HttpSandboxOptions } from './http-json.ts';
 
 const sandboxBody = z.object({
@@ -39,14 +45,25 @@ export class HttpSandboxProvisioner implements SandboxProvisioner {
     // The plane answers at once; the sandbox may still be booting. Poll, backing off up to 1 s.
     const deadline = AbortSignal.timeout(this.#startTimeoutMs);
     for (let delay = 25; sandbox.status !== 'running'; delay = Math.min(delay * 2, 1_000)) {
-      if (sandbox.status === 'stopping' || sandbox.status === 'stopped') throw new SandboxUnavailableError(`sandbox ${sandbox.id} is ${sandbox.status}`);
+      if (sandbox.status === 'stopping' || sandbox.status === 'stopped')
+        throw new SandboxUnavailableError(`sandbox ${sandbox.id} is ${sandbox.status}`);
       await wait(delay, signal, deadline, sandbox.id);
-      const got = await requestJson(this.#options, 'GET', `${url}/${encodeURIComponent(sandbox.id)}`, undefined, signal);
+      const got = await requestJson(
+        this.#options,
+        'GET',
+        `${url}/${encodeURIComponent(sandbox.id)}`,
+        undefined,
+        signal,
+      );
       if (got.status === 404) throw gone(`sandbox ${sandbox.id} (while starting)`, got);
       if (got.status !== 200) throw refused('GET', `${url}/${sandbox.id}`, got);
       sandbox = expectBody(sandboxBody, got, 'inspect sandbox');
     }
-    return { sandboxId: sandbox.id, url: sandbox.url, ...(sandbox.region === undefined ? {} : { region: sandbox.region }) };
+    return {
+      sandboxId: sandbox.id,
+      url: sandbox.url,
+      ...(sandbox.region === undefined ? {} : { region: sandbox.region }),
+    };
   }
 
   async inspect(sandboxId: string): Promise<SandboxStatus> {

@@ -1,4 +1,9 @@
-import { CredentialKeyError, type CredentialCipher, type Keyring, type SealedSecret } from '../../ports/credential-cipher.ts';
+import {
+  CredentialKeyError,
+  type CredentialCipher,
+  type Keyring,
+  type SealedSecret,
+} from '../../ports/credential-cipher.ts';
 
 // Web APIs only (crypto.subtle, TextEncoder, btoa/atob): this file runs on Node and in workerd.
 //
@@ -26,23 +31,32 @@ const wrapAad = (keyId: string) => encoder.encode(`baton.credential-dek.v1:${key
  * throws when the current key is not in the keyring or a key is not 32 bytes.
  */
 export async function createEnvelopeCipher(keyring: Keyring): Promise<CredentialCipher> {
-  if (!keyring.keys.has(keyring.current)) throw new Error(`The current credential key "${keyring.current}" is not among the configured keys`);
+  if (!keyring.keys.has(keyring.current))
+    throw new Error(`The current credential key "${keyring.current}" is not among the configured keys`);
   const keks = new Map<string, CryptoKey>();
   for (const [id, bytes] of keyring.keys) {
-    if (bytes.byteLength !== keyBytes) throw new Error(`Credential key "${id}" has ${bytes.byteLength} bytes; a key-encryption key has ${keyBytes}`);
+    if (bytes.byteLength !== keyBytes)
+      throw new Error(`Credential key "${id}" has ${bytes.byteLength} bytes; a key-encryption key has ${keyBytes}`);
     keks.set(id, await crypto.subtle.importKey('raw', new Uint8Array(bytes), 'AES-GCM', false, ['encrypt', 'decrypt']));
   }
   const current = keyring.current;
 
   const kek = (keyId: string): CryptoKey => {
     const key = keks.get(keyId);
-    if (key === undefined) throw new CredentialKeyError('credential_key_missing', `No configured credential key has the id "${keyId}" (BATON_CREDENTIAL_KEYS)`, { keyId });
+    if (key === undefined)
+      throw new CredentialKeyError(
+        'credential_key_missing',
+        `No configured credential key has the id "${keyId}" (BATON_CREDENTIAL_KEYS)`,
+        { keyId },
+      );
     return key;
   };
 
   const wrap = async (dek: Uint8Array<ArrayBuffer>, keyId: string): Promise<string> => {
     const iv = randomBytes(ivBytes);
-    const wrapped = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: wrapAad(keyId) }, kek(keyId), dek));
+    const wrapped = new Uint8Array(
+      await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: wrapAad(keyId) }, kek(keyId), dek),
+    );
     return encode(concat(iv, wrapped));
   };
 
@@ -51,10 +65,20 @@ export async function createEnvelopeCipher(keyring: Keyring): Promise<Credential
     const key = kek(sealed.keyId);
     const bytes = decode(sealed.wrappedKey, sealed.keyId, 'wrapped key');
     const refused = (cause?: unknown) =>
-      new CredentialKeyError('credential_unreadable', `The data key of this credential does not open with key "${sealed.keyId}": the key's bytes are not the ones that sealed it, or the record was altered`, { keyId: sealed.keyId, cause });
+      new CredentialKeyError(
+        'credential_unreadable',
+        `The data key of this credential does not open with key "${sealed.keyId}": the key's bytes are not the ones that sealed it, or the record was altered`,
+        { keyId: sealed.keyId, cause },
+      );
     if (bytes.byteLength !== wrappedBytes) throw refused();
     try {
-      return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.subarray(0, ivBytes), additionalData: wrapAad(sealed.keyId) }, key, bytes.subarray(ivBytes)));
+      return new Uint8Array(
+        await crypto.subtle.decrypt(
+          { name: 'AES-GCM', iv: bytes.subarray(0, ivBytes), additionalData: wrapAad(sealed.keyId) },
+          key,
+          bytes.subarray(ivBytes),
+        ),
+      );
     } catch (error) {
       throw refused(error);
     }
@@ -70,7 +94,13 @@ export async function createEnvelopeCipher(keyring: Keyring): Promise<Credential
         const wrappedKey = await wrap(dek, keyId);
         const dataKey = await crypto.subtle.importKey('raw', dek, 'AES-GCM', false, ['encrypt']);
         const iv = randomBytes(ivBytes);
-        const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(aad) }, dataKey, encoder.encode(plaintext)));
+        const ciphertext = new Uint8Array(
+          await crypto.subtle.encrypt(
+            { name: 'AES-GCM', iv, additionalData: encoder.encode(aad) },
+            dataKey,
+            encoder.encode(plaintext),
+          ),
+        );
         return { keyId, wrappedKey, iv: encode(iv), ciphertext: encode(ciphertext) };
       } finally {
         dek.fill(0);
@@ -83,12 +113,20 @@ export async function createEnvelopeCipher(keyring: Keyring): Promise<Credential
         const iv = decode(sealed.iv, sealed.keyId, 'iv');
         const ciphertext = decode(sealed.ciphertext, sealed.keyId, 'ciphertext');
         const refused = (cause?: unknown) =>
-          new CredentialKeyError('credential_unreadable', 'This credential does not match its data key and identity: it was altered, or copied from another record', { keyId: sealed.keyId, cause });
+          new CredentialKeyError(
+            'credential_unreadable',
+            'This credential does not match its data key and identity: it was altered, or copied from another record',
+            { keyId: sealed.keyId, cause },
+          );
         if (iv.byteLength !== ivBytes || ciphertext.byteLength < tagBytes) throw refused();
         const dataKey = await crypto.subtle.importKey('raw', dek, 'AES-GCM', false, ['decrypt']);
         let plain: ArrayBuffer;
         try {
-          plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(aad) }, dataKey, ciphertext);
+          plain = await crypto.subtle.decrypt(
+            { name: 'AES-GCM', iv, additionalData: encoder.encode(aad) },
+            dataKey,
+            ciphertext,
+          );
         } catch (error) {
           throw refused(error);
         }
@@ -131,7 +169,12 @@ function encode(bytes: Uint8Array): string {
 
 /** Strict base64url (no padding); anything else is an altered record. */
 function decode(text: string, keyId: string, field: string): Uint8Array<ArrayBuffer> {
-  const malformed = () => new CredentialKeyError('credential_unreadable', `This credential's ${field} is not base64url: the record was altered`, { keyId });
+  const malformed = () =>
+    new CredentialKeyError(
+      'credential_unreadable',
+      `This credential's ${field} is not base64url: the record was altered`,
+      { keyId },
+    );
   if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw malformed();
   let binary: string;
   try {

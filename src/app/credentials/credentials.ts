@@ -24,7 +24,11 @@ const checkText = 'baton credential key check v1';
 const checkAad = (keyId: string) => `credential-key-check:${keyId}`;
 
 /** Seals `secret` under the current key and stores it, in the caller's transaction. */
-export async function storeCredential(ctx: Ctx, tx: Transaction, input: { workspaceId: string | null; purpose: string; secret: string }): Promise<{ id: string }> {
+export async function storeCredential(
+  ctx: Ctx,
+  tx: Transaction,
+  input: { workspaceId: string | null; purpose: string; secret: string },
+): Promise<{ id: string }> {
   const issues = [...purposeIssues(input.purpose), ...secretIssues(input.secret)];
   if (issues.length > 0) throw new InvalidInputError(issues);
   const id = crypto.randomUUID();
@@ -68,7 +72,9 @@ export async function checkCredentialKeys(ctx: Ctx): Promise<{ added: string[] }
   const usage = mergeUsage(await store.keyUsage(), await sealedColumnKeyUsage(ctx));
   const missing = usage.filter((u) => !cipher.keyIds.includes(u.keyId));
   if (missing.length > 0) {
-    const which = missing.map((u) => `key "${u.keyId}" (${u.count} stored credential${u.count === 1 ? '' : 's'})`).join(', ');
+    const which = missing
+      .map((u) => `key "${u.keyId}" (${u.count} stored credential${u.count === 1 ? '' : 's'})`)
+      .join(', ');
     throw new CredentialKeyError(
       'credential_key_missing',
       `BATON_CREDENTIAL_KEYS: ${which} ${missing.length === 1 ? 'is' : 'are'} not configured. Add ${missing.length === 1 ? 'it' : 'them'} back after the current key; remove a key only after \`npm run baton -- rotate-credentials\` moved everything off it`,
@@ -89,7 +95,8 @@ export async function checkCredentialKeys(ctx: Ctx): Promise<{ added: string[] }
     // secrets proves the bytes before a check value made with these bytes vouches for them.
     if (usage.some((u) => u.keyId === keyId)) {
       const sample = (await store.scan({ keyId, limit: 1 }))[0]?.sealed ?? (await sealedColumnSample(ctx, keyId));
-      if (sample !== undefined) await cipher.rewrap(sample).catch((error: unknown) => Promise.reject(wrongKey(keyId, error)));
+      if (sample !== undefined)
+        await cipher.rewrap(sample).catch((error: unknown) => Promise.reject(wrongKey(keyId, error)));
     }
   }
   const added: string[] = [];
@@ -128,11 +135,16 @@ export async function rotateCredentials(ctx: Ctx, options: { batchSize?: number 
   let rewrapped = 0;
   const failed: { id: string; reason: string }[] = [];
   // Pages by id: each row is visited once per run, whatever happens to it meanwhile.
-  for (let after: string | undefined; ; ) {
+  for (let after: string | undefined; ;) {
     const batch = await store.scan({ notKeyId: current, limit: batchSize, ...(after === undefined ? {} : { after }) });
     if (batch.length === 0) break;
     for (const record of batch) {
-      const outcome = await rewrapCurrent(ctx.credentials.cipher, record.sealed, (from, to) => ctx.credentials.store.swapWrap(record.id, from, to), async () => (await ctx.credentials.store.get(record.id))?.sealed);
+      const outcome = await rewrapCurrent(
+        ctx.credentials.cipher,
+        record.sealed,
+        (from, to) => ctx.credentials.store.swapWrap(record.id, from, to),
+        async () => (await ctx.credentials.store.get(record.id))?.sealed,
+      );
       if (outcome === 'rewrapped') rewrapped++;
       else if (outcome === 'current') alreadyCurrent++;
       else if (outcome !== 'gone') failed.push({ id: record.id, reason: outcome.reason });
@@ -169,11 +181,20 @@ function wrongKey(keyId: string, cause?: unknown): CredentialKeyError {
 }
 
 function purposeIssues(purpose: string) {
-  return purposePattern.test(purpose) ? [] : [{ location: 'credential', path: 'purpose', message: 'expected 1 to 100 lower-case letters, digits, ".", "_" or "-", e.g. github.webhook-secret' }];
+  return purposePattern.test(purpose)
+    ? []
+    : [
+        {
+          location: 'credential',
+          path: 'purpose',
+          message: 'expected 1 to 100 lower-case letters, digits, ".", "_" or "-", e.g. github.webhook-secret',
+        },
+      ];
 }
 
 function secretIssues(secret: string) {
   if (secret.length === 0) return [{ location: 'credential', path: 'secret', message: 'must not be empty' }];
-  if (secret.length > maxSecretLength) return [{ location: 'credential', path: 'secret', message: `must be at most ${maxSecretLength} characters` }];
+  if (secret.length > maxSecretLength)
+    return [{ location: 'credential', path: 'secret', message: `must be at most ${maxSecretLength} characters` }];
   return [];
 }

@@ -25,7 +25,8 @@ export interface ColumnRotation {
 /** The key ids the columns' sealed values use, with how many each wraps (all columns together). */
 export async function sealedColumnKeyUsage(ctx: Ctx): Promise<KeyUsage[]> {
   const counts = new Map<string, number>();
-  for (const column of ctx.credentials.columns) for (const u of await column.keyUsage()) counts.set(u.keyId, (counts.get(u.keyId) ?? 0) + u.count);
+  for (const column of ctx.credentials.columns)
+    for (const u of await column.keyUsage()) counts.set(u.keyId, (counts.get(u.keyId) ?? 0) + u.count);
   return [...counts].map(([keyId, count]) => ({ keyId, count }));
 }
 
@@ -44,7 +45,10 @@ export async function sealedColumnSample(ctx: Ctx, keyId: string): Promise<Seale
  * another process is left alone). The Node server runs this before it serves; `rotate-credentials`
  * and the Worker's cron tick run it too. Returns how many each column had.
  */
-export async function sealPlainSecrets(ctx: Ctx, options: { batchSize?: number; beforeSealing?: () => Promise<unknown> } = {}): Promise<{ name: SealedColumnName; sealed: number }[]> {
+export async function sealPlainSecrets(
+  ctx: Ctx,
+  options: { batchSize?: number; beforeSealing?: () => Promise<unknown> } = {},
+): Promise<{ name: SealedColumnName; sealed: number }[]> {
   const out: { name: SealedColumnName; sealed: number }[] = [];
   let checked = options.beforeSealing === undefined;
   for (const column of ctx.credentials.columns) {
@@ -71,11 +75,20 @@ export async function rotateSealedColumns(ctx: Ctx, options: { batchSize?: numbe
     let alreadyCurrent = (await column.keyUsage()).find((u) => u.keyId === current)?.count ?? 0;
     let rewrapped = 0;
     const failed: { id: string; reason: string }[] = [];
-    for (let after: string | undefined; ; ) {
-      const batch = await column.scan({ notKeyId: current, limit: batchSize, ...(after === undefined ? {} : { after }) });
+    for (let after: string | undefined; ;) {
+      const batch = await column.scan({
+        notKeyId: current,
+        limit: batchSize,
+        ...(after === undefined ? {} : { after }),
+      });
       if (batch.length === 0) break;
       for (const row of batch) {
-        const outcome = await rewrapCurrent(ctx.credentials.cipher, row.sealed, (from, to) => column.swapWrap(row.id, from, to), () => column.get(row.id));
+        const outcome = await rewrapCurrent(
+          ctx.credentials.cipher,
+          row.sealed,
+          (from, to) => column.swapWrap(row.id, from, to),
+          () => column.get(row.id),
+        );
         if (outcome === 'rewrapped') rewrapped++;
         else if (outcome === 'current') alreadyCurrent++;
         else if (outcome !== 'gone') failed.push({ id: row.id, reason: outcome.reason });
@@ -89,7 +102,7 @@ export async function rotateSealedColumns(ctx: Ctx, options: { batchSize?: numbe
 
 async function sealPlainOf(ctx: Ctx, column: SealedColumn, batchSize: number): Promise<number> {
   let sealed = 0;
-  for (let after: string | undefined; ; ) {
+  for (let after: string | undefined; ;) {
     const batch = await column.plain({ limit: batchSize, ...(after === undefined ? {} : { after }) });
     if (batch.length === 0) return sealed;
     for (const row of batch) {
@@ -108,7 +121,12 @@ export type RewrapOutcome = 'rewrapped' | 'current' | 'gone' | { reason: string 
  * `from`; when a concurrent write changed it first, `reread` gives the value now stored and it is
  * tried again (a few times). Shared by the vault's credentials and the sealed columns.
  */
-export async function rewrapCurrent(cipher: CredentialCipher, read: SealedSecret, swap: (from: SealedSecret, to: SealedSecret) => Promise<boolean>, reread: () => Promise<SealedSecret | undefined>): Promise<RewrapOutcome> {
+export async function rewrapCurrent(
+  cipher: CredentialCipher,
+  read: SealedSecret,
+  swap: (from: SealedSecret, to: SealedSecret) => Promise<boolean>,
+  reread: () => Promise<SealedSecret | undefined>,
+): Promise<RewrapOutcome> {
   let sealed: SealedSecret | undefined = read;
   for (let attempt = 0; attempt < 5; attempt++) {
     if (sealed.keyId === cipher.currentKeyId) return 'current';

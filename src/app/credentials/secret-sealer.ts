@@ -14,7 +14,10 @@ const maxEntries = 10_000;
  * the row and its exact sealed value: a row sealed anew (or re-wrapped) is opened again, never
  * answered from a stale entry. The Worker composes one per invocation; Node one per process.
  */
-export function createSecretSealer(cipher: CredentialCipher, options: { ttlMs?: number; now?: () => number } = {}): SecretSealer {
+export function createSecretSealer(
+  cipher: CredentialCipher,
+  options: { ttlMs?: number; now?: () => number } = {},
+): SecretSealer {
   const ttlMs = options.ttlMs ?? defaultTtlMs;
   const now = options.now ?? Date.now;
   const opened = new Map<string, { wrappedKey: string; ciphertext: string; plaintext: string; until: number }>();
@@ -24,7 +27,13 @@ export function createSecretSealer(cipher: CredentialCipher, options: { ttlMs?: 
       const key = sealedColumnAad(column, id);
       const hit = opened.get(key);
       const at = now();
-      if (hit !== undefined && hit.until > at && hit.wrappedKey === sealed.wrappedKey && hit.ciphertext === sealed.ciphertext) return hit.plaintext;
+      if (
+        hit !== undefined &&
+        hit.until > at &&
+        hit.wrappedKey === sealed.wrappedKey &&
+        hit.ciphertext === sealed.ciphertext
+      )
+        return hit.plaintext;
       const plaintext = await cipher.open(sealed, key);
       if (opened.size >= maxEntries) opened.clear();
       opened.set(key, { wrappedKey: sealed.wrappedKey, ciphertext: sealed.ciphertext, plaintext, until: at + ttlMs });

@@ -71,7 +71,9 @@ export const immutableCache = 'public, max-age=31536000, immutable';
 export function consolePolicy(publicOrigin: string, terminalOrigins: readonly string[] = []): string {
   const origin = new URL(publicOrigin);
   // Terminals attach to the sandbox's own origin (api/sandbox.openapi.yaml), never through Baton.
-  const socketOrigin = [`${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`, ...terminalOrigins].join(' ');
+  const socketOrigin = [`${origin.protocol === 'https:' ? 'wss:' : 'ws:'}//${origin.host}`, ...terminalOrigins].join(
+    ' ',
+  );
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -86,8 +88,15 @@ export function consolePolicy(publicOrigin: string, terminalOrigins: readonly st
 }
 
 /** Headers of the console's index.html: always revalidated, so a new build is picked up at once. */
-export function consolePageHeaders(publicOrigin: string, terminalOrigins: readonly string[] = []): Record<string, string> {
-  return { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-security-policy': consolePolicy(publicOrigin, terminalOrigins) };
+export function consolePageHeaders(
+  publicOrigin: string,
+  terminalOrigins: readonly string[] = [],
+): Record<string, string> {
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-cache',
+    'content-security-policy': consolePolicy(publicOrigin, terminalOrigins),
+  };
 }
 
 /** Why the console cannot be shown (the server still serves the API). */
@@ -95,10 +104,11 @@ export type ConsoleUnavailable = { readonly reason: 'building' | 'missing' | 'fa
 
 /** The 503 page shown in place of the console while it is not built; it says what to do. */
 export function consoleUnavailablePage(state: ConsoleUnavailable): string {
-  const what = state.reason === 'building'
-    ? 'The web console is being built. Reload this page in a few seconds.'
-    : state.reason === 'failed'
-      ? 'The web console could not be built; the server log says why. Run <code>npm run build:web</code> and reload. The API works meanwhile.'
-      : 'The web console is not built. Run <code>npm run build:web</code> (or restart with <code>npm start</code>, which builds it) and reload. The API works meanwhile.';
+  const what =
+    state.reason === 'building'
+      ? 'The web console is being built. Reload this page in a few seconds.'
+      : state.reason === 'failed'
+        ? 'The web console could not be built; the server log says why. Run <code>npm run build:web</code> and reload. The API works meanwhile.'
+        : 'The web console is not built. Run <code>npm run build:web</code> (or restart with <code>npm start</code>, which builds it) and reload. The API works meanwhile.';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Baton: console not built</title></head><body><h1>Baton</h1><p>${what}</p></body></html>\n`;
 }

@@ -1,5 +1,11 @@
 import type { z } from 'zod';
-import { DomainError, ForbiddenError, InvalidInputError, UnauthenticatedError, type InputIssue } from '../../domain/errors.ts';
+import {
+  DomainError,
+  ForbiddenError,
+  InvalidInputError,
+  UnauthenticatedError,
+  type InputIssue,
+} from '../../domain/errors.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { checkJson, replaceUnstorable } from '../text-policy.ts';
 import type { Authentication } from '../identity/authenticate.ts';
@@ -50,7 +56,11 @@ export async function dispatch(route: AnyRoute, raw: RawRequest, context: Dispat
 
   // One text and depth policy before any schema: a route added tomorrow is covered without thinking.
   const replaceText = route.unstorableText === 'replace';
-  const hostile = [...checkJson(raw.params, { location: 'params' }), ...checkJson(raw.query, { location: 'query' }), ...checkJson(raw.body, { location: 'body', text: !replaceText })];
+  const hostile = [
+    ...checkJson(raw.params, { location: 'params' }),
+    ...checkJson(raw.query, { location: 'query' }),
+    ...checkJson(raw.body, { location: 'body', text: !replaceText }),
+  ];
   if (hostile.length > 0) return domainErrorResponse(new InvalidInputError(hostile));
   const rawInput = replaceText ? replaceUnstorable(raw.body) : raw.body;
 
@@ -62,7 +72,16 @@ export async function dispatch(route: AnyRoute, raw: RawRequest, context: Dispat
   if (issues.length > 0) return domainErrorResponse(new InvalidInputError(issues));
 
   try {
-    return await route.handler({ params, query, body, rawBody: raw.rawBody, headers: raw.headers, requestId: raw.requestId, log: raw.log, auth });
+    return await route.handler({
+      params,
+      query,
+      body,
+      rawBody: raw.rawBody,
+      headers: raw.headers,
+      requestId: raw.requestId,
+      log: raw.log,
+      auth,
+    });
   } catch (error) {
     if (error instanceof DomainError) return domainErrorResponse(error);
     const unavailable = asUnavailable(error);
@@ -71,7 +90,12 @@ export async function dispatch(route: AnyRoute, raw: RawRequest, context: Dispat
       return domainErrorResponse(unavailable);
     }
     raw.log.error({ err: error, operationId: route.operationId }, 'unhandled error in route handler');
-    return { status: 500, body: errorBody('internal_error', 'Something went wrong on our side; the request id identifies it in our logs', { requestId: raw.requestId }) };
+    return {
+      status: 500,
+      body: errorBody('internal_error', 'Something went wrong on our side; the request id identifies it in our logs', {
+        requestId: raw.requestId,
+      }),
+    };
   }
 }
 
@@ -80,14 +104,28 @@ export async function dispatch(route: AnyRoute, raw: RawRequest, context: Dispat
  * input. On `user` routes: a caller is required, the credential must carry the route's scope, and a
  * cookie-authenticated write must come from our own origin (CSRF).
  */
-async function authorizeRoute(route: AnyRoute, raw: RawRequest, context: DispatchContext): Promise<Authentication | null> {
+async function authorizeRoute(
+  route: AnyRoute,
+  raw: RawRequest,
+  context: DispatchContext,
+): Promise<Authentication | null> {
   if (route.access.kind === 'public') return null;
   const auth = await context.authenticate(raw.headers);
   if (auth === null) throw new UnauthenticatedError();
-  if (auth.sessionId !== undefined && !safeMethods.has(route.method) && !isSameOrigin(raw.headers, context.publicOrigin)) {
-    throw new DomainError('csrf_failed', 'Cookie-authenticated writes must come from this site (the Origin header did not match)');
+  if (
+    auth.sessionId !== undefined &&
+    !safeMethods.has(route.method) &&
+    !isSameOrigin(raw.headers, context.publicOrigin)
+  ) {
+    throw new DomainError(
+      'csrf_failed',
+      'Cookie-authenticated writes must come from this site (the Origin header did not match)',
+    );
   }
-  if (!auth.principal.scopes.includes(route.access.scope)) throw new ForbiddenError(`This token lacks the "${route.access.scope}" scope`, { details: { requiredScope: route.access.scope, scopes: auth.principal.scopes } });
+  if (!auth.principal.scopes.includes(route.access.scope))
+    throw new ForbiddenError(`This token lacks the "${route.access.scope}" scope`, {
+      details: { requiredScope: route.access.scope, scopes: auth.principal.scopes },
+    });
   return auth;
 }
 

@@ -64,13 +64,20 @@ export function statusForCode(code: string): number {
 export const retryAfterSeconds = 2;
 
 /** Maps an expected domain error to its HTTP response; a 503 for an outage says when to retry. */
-export function domainErrorResponse(error: DomainError): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+export function domainErrorResponse(error: DomainError): {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
+} {
   const response = { status: statusForCode(error.code), body: errorBody(error.code, error.message, error.details) };
-  return error.code === 'unavailable' ? { ...response, headers: { 'retry-after': String(retryAfterSeconds) } } : response;
+  return error.code === 'unavailable'
+    ? { ...response, headers: { 'retry-after': String(retryAfterSeconds) } }
+    : response;
 }
 
 /** SQLSTATE classes and codes, and socket errno codes, that mean "the database went away". */
-const unreachableCode = /^(08[0-9A-Z]{3}|57P0[123]|53300|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ECONNABORTED)$/;
+const unreachableCode =
+  /^(08[0-9A-Z]{3}|57P0[123]|53300|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ECONNABORTED)$/;
 
 /**
  * An error the adapters did not classify (a driver's own, e.g. from the job queue's pool) that
@@ -78,10 +85,17 @@ const unreachableCode = /^(08[0-9A-Z]{3}|57P0[123]|53300|ECONNREFUSED|ECONNRESET
  * as the `unavailable` domain error so the caller gets a 503 to retry, never a 500.
  */
 export function asUnavailable(error: unknown): DomainError | undefined {
-  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+  for (
+    let current = error, depth = 0;
+    typeof current === 'object' && current !== null && depth < 5;
+    current = (current as { cause?: unknown }).cause, depth++
+  ) {
     const code = (current as { code?: unknown }).code;
     if (current instanceof DomainError) return code === 'unavailable' ? current : undefined;
-    if (typeof code === 'string' && unreachableCode.test(code)) return new DomainError('unavailable', 'The database is unreachable right now; retry in a few seconds', { cause: error });
+    if (typeof code === 'string' && unreachableCode.test(code))
+      return new DomainError('unavailable', 'The database is unreachable right now; retry in a few seconds', {
+        cause: error,
+      });
   }
   return undefined;
 }

@@ -19,7 +19,8 @@ export function acceptsFormBody(routePath: string): boolean {
 export function parseFormBody(text: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const [key, value] of new URLSearchParams(text)) {
-    if (!Object.hasOwn(fields, key)) Object.defineProperty(fields, key, { value, enumerable: true, writable: true, configurable: true });
+    if (!Object.hasOwn(fields, key))
+      Object.defineProperty(fields, key, { value, enumerable: true, writable: true, configurable: true });
   }
   return fields;
 }

@@ -32,17 +32,34 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: OpenApiI
     ];
     if (parameters.length > 0) operation.parameters = parameters;
     if (route.request?.body !== undefined) {
-      operation.requestBody = { required: true, content: { 'application/json': { schema: toSchema(route.request.body, 'input') } } };
+      operation.requestBody = {
+        required: true,
+        content: { 'application/json': { schema: toSchema(route.request.body, 'input') } },
+      };
     }
     const responses: Record<string, unknown> = {};
     for (const [status, spec] of Object.entries(route.responses)) {
       const isError = Number(status) >= 400;
       const schema = spec.schema ?? (isError ? errorBodySchema : undefined);
-      responses[status] = schema === undefined
-        ? { description: spec.description }
-        : { description: spec.description, content: { 'application/json': { schema: isError && schema === errorBodySchema ? { $ref: '#/components/schemas/Error' } : toSchema(schema, 'output') } } };
+      responses[status] =
+        schema === undefined
+          ? { description: spec.description }
+          : {
+              description: spec.description,
+              content: {
+                'application/json': {
+                  schema:
+                    isError && schema === errorBodySchema
+                      ? { $ref: '#/components/schemas/Error' }
+                      : toSchema(schema, 'output'),
+                },
+              },
+            };
     }
-    responses.default = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    responses.default = {
+      description: 'Error',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
     operation.responses = responses;
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
   }
@@ -57,13 +74,21 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: OpenApiI
 }
 
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any', reused: 'inline' }) as JsonSchema;
+  const json = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    reused: 'inline',
+  }) as JsonSchema;
   delete json.$schema;
   delete json.id;
   return json;
 }
 
-function objectParameters(schema: z.ZodType | undefined, location: 'path' | 'query' | 'header'): Record<string, unknown>[] {
+function objectParameters(
+  schema: z.ZodType | undefined,
+  location: 'path' | 'query' | 'header',
+): Record<string, unknown>[] {
   if (schema === undefined) return [];
   const json = toSchema(schema, 'input');
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;

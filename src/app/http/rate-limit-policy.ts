@@ -46,12 +46,15 @@ export async function rateLimitBucket(
   const address = addressKey(clientAddress);
   if (pathname.startsWith('/auth/')) return { key: `auth:${address}`, perMinute: limits.authPerMinute };
   // A user code is 8 letters a person types: guessing them is limited per address, not per account.
-  if (/^\/v1\/device\/[^/]+(\/(approve|deny))?$/.test(pathname)) return { key: `device:${address}`, perMinute: limits.deviceCodePerMinute };
+  if (/^\/v1\/device\/[^/]+(\/(approve|deny))?$/.test(pathname))
+    return { key: `device:${address}`, perMinute: limits.deviceCodePerMinute };
   if (unlimited.some((pattern) => pattern.test(pathname))) return null;
   const authentication = await authenticate();
   if (authentication !== null && authentication !== 'refused') {
-    if (authentication.principal.tokenId !== undefined) return { key: `token:${authentication.principal.tokenId}`, perMinute: limits.tokenPerMinute };
-    if (authentication.sessionId !== undefined) return { key: `session:${authentication.sessionId}`, perMinute: limits.sessionPerMinute };
+    if (authentication.principal.tokenId !== undefined)
+      return { key: `token:${authentication.principal.tokenId}`, perMinute: limits.tokenPerMinute };
+    if (authentication.sessionId !== undefined)
+      return { key: `session:${authentication.sessionId}`, perMinute: limits.sessionPerMinute };
   }
   return { key: `address:${address}`, perMinute: limits.anonymousPerMinute };
 }
@@ -77,6 +80,12 @@ export function addressKey(address: string): string {
   const [head = '', tail] = (address.split('%')[0] ?? '').split('::');
   const front = head === '' ? [] : head.split(':');
   const back = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? front : [...front, ...new Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
-  return `${groups.slice(0, 4).map((group) => (Number.parseInt(group, 16) || 0).toString(16)).join(':')}::/64`;
+  const groups =
+    tail === undefined
+      ? front
+      : [...front, ...new Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => (Number.parseInt(group, 16) || 0).toString(16))
+    .join(':')}::/64`;
 }

@@ -25,7 +25,10 @@ const touchEveryMs = 60_000;
  * Returns null for an anonymous request. A credential that is present but malformed, unknown,
  * revoked or expired is an error (401), never silently anonymous.
  */
-export async function authenticate(ctx: Pick<AppContext, 'tokens' | 'sessions' | 'clock' | 'settings'>, headers: RequestHeaders): Promise<Authentication | null> {
+export async function authenticate(
+  ctx: Pick<AppContext, 'tokens' | 'sessions' | 'clock' | 'settings'>,
+  headers: RequestHeaders,
+): Promise<Authentication | null> {
   const authorization = headers.authorization;
   if (authorization !== undefined) return { principal: await fromToken(ctx, authorization) };
   const secret = readCookie(headers.cookie, cookieNames(ctx.settings.publicUrl).session);
@@ -43,7 +46,8 @@ export function bearerToken(authorization: string): string {
   const match = /^[ \t]*bearer[ \t]+([^ \t]+)[ \t]*$/i.exec(authorization);
   if (match === null) throw new UnauthenticatedError('The Authorization header must be "Bearer <token>"');
   const secret = match[1] ?? '';
-  if (!secret.startsWith(tokenPrefix)) throw new UnauthenticatedError(`This is not a Baton API token (they start with "${tokenPrefix}")`);
+  if (!secret.startsWith(tokenPrefix))
+    throw new UnauthenticatedError(`This is not a Baton API token (they start with "${tokenPrefix}")`);
   if (!tokenShape.test(secret)) throw new UnauthenticatedError('The API token is malformed');
   return secret;
 }
@@ -65,14 +69,24 @@ async function fromToken(ctx: Pick<AppContext, 'tokens' | 'clock'>, authorizatio
   };
 }
 
-async function fromSession(ctx: Pick<AppContext, 'sessions' | 'clock' | 'settings'>, secret: string): Promise<Authentication> {
+async function fromSession(
+  ctx: Pick<AppContext, 'sessions' | 'clock' | 'settings'>,
+  secret: string,
+): Promise<Authentication> {
   const session = await ctx.sessions.findBySecretHash(await sha256(secret));
   const now = ctx.clock.now();
-  if (session === undefined || session.revokedAt !== null || session.idleExpiresAt <= now || session.absoluteExpiresAt <= now) {
+  if (
+    session === undefined ||
+    session.revokedAt !== null ||
+    session.idleExpiresAt <= now ||
+    session.absoluteExpiresAt <= now
+  ) {
     throw new UnauthenticatedError('Your session has ended; sign in again');
   }
   if (now.getTime() - session.lastSeenAt.getTime() > touchEveryMs) {
-    const idle = new Date(Math.min(now.getTime() + ctx.settings.sessionIdleMinutes * 60_000, session.absoluteExpiresAt.getTime()));
+    const idle = new Date(
+      Math.min(now.getTime() + ctx.settings.sessionIdleMinutes * 60_000, session.absoluteExpiresAt.getTime()),
+    );
     await ctx.sessions.touch(session.id, now, idle);
   }
   return { principal: sessionPrincipal(session.userId), sessionId: session.id };

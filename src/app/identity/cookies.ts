@@ -21,7 +21,9 @@ export interface CookieSettings {
  */
 export function cookieNames(publicUrl: string): CookieSettings {
   const secure = publicUrl.startsWith('https:');
-  return secure ? { session: `__Host-${sessionCookie}`, login: `__Host-${loginCookie}`, secure } : { session: sessionCookie, login: loginCookie, secure };
+  return secure
+    ? { session: `__Host-${sessionCookie}`, login: `__Host-${loginCookie}`, secure }
+    : { session: sessionCookie, login: loginCookie, secure };
 }
 
 /** Reads one cookie from a Cookie header; undefined when absent or malformed. */
@@ -47,6 +49,7 @@ export interface CookieOptions {
 
 /** An HttpOnly, SameSite=Lax Set-Cookie header value. A `__Host-` cookie must be Secure with Path=/. */
 export function setCookie(name: string, value: string, options: CookieOptions): string {
-  if (name.startsWith('__Host-') && (!options.secure || options.path !== '/')) throw new Error(`${name} needs Secure and Path=/ (browsers drop it otherwise)`);
+  if (name.startsWith('__Host-') && (!options.secure || options.path !== '/'))
+    throw new Error(`${name} needs Secure and Path=/ (browsers drop it otherwise)`);
   return `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAge}; HttpOnly; SameSite=Lax${options.secure ? '; Secure' : ''}`;
 }

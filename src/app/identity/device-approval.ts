@@ -16,7 +16,13 @@ import { sha256 } from './secrets.ts';
 /** A code that is unknown, malformed or expired: nothing to decide (404). */
 export class DeviceCodeNotFoundError extends DomainError {
   constructor(reason: 'unknown' | 'expired') {
-    super('not_found', reason === 'expired' ? 'This code has expired: start the sign-in again from your terminal' : 'No sign-in is waiting for this code: check it, or start again from your terminal', { details: { reason } });
+    super(
+      'not_found',
+      reason === 'expired'
+        ? 'This code has expired: start the sign-in again from your terminal'
+        : 'No sign-in is waiting for this code: check it, or start again from your terminal',
+      { details: { reason } },
+    );
   }
 }
 
@@ -34,25 +40,47 @@ export interface DeviceRequestView {
 type ApprovalContext = Pick<AppContext, 'deviceAuthorizations' | 'audit' | 'unitOfWork' | 'clock'>;
 
 /** The sign-in waiting for this code, or a 404 (unknown, malformed, expired) or 409 (already decided). */
-export async function viewDeviceRequest(ctx: ApprovalContext, principal: Principal, userCode: string): Promise<DeviceRequestView> {
+export async function viewDeviceRequest(
+  ctx: ApprovalContext,
+  principal: Principal,
+  userCode: string,
+): Promise<DeviceRequestView> {
   const { authorization, code } = await pendingByCode(ctx, principal, userCode);
   return view(authorization, code);
 }
 
 /** Approves the sign-in: the device's next poll receives a token of the approver's with these scopes. */
-export async function approveDeviceRequest(ctx: ApprovalContext, principal: Principal, userCode: string, input: { scopes?: readonly Scope[] | undefined }, requestId: string): Promise<DeviceRequestView> {
+export async function approveDeviceRequest(
+  ctx: ApprovalContext,
+  principal: Principal,
+  userCode: string,
+  input: { scopes?: readonly Scope[] | undefined },
+  requestId: string,
+): Promise<DeviceRequestView> {
   const { authorization, code } = await pendingByCode(ctx, principal, userCode);
   const scopes = input.scopes === undefined ? authorization.scopes : allScopes.filter((s) => input.scopes?.includes(s));
   const unasked = scopes.filter((s) => !authorization.scopes.includes(s));
-  if (unasked.length > 0) throw new InvalidInputError([{ location: 'body', path: 'scopes', message: `the device did not ask for: ${unasked.join(', ')}` }]);
-  if (scopes.length === 0) throw new InvalidInputError([{ location: 'body', path: 'scopes', message: 'must grant at least one scope' }]);
+  if (unasked.length > 0)
+    throw new InvalidInputError([
+      { location: 'body', path: 'scopes', message: `the device did not ask for: ${unasked.join(', ')}` },
+    ]);
+  if (scopes.length === 0)
+    throw new InvalidInputError([{ location: 'body', path: 'scopes', message: 'must grant at least one scope' }]);
   const beyond = scopes.filter((s) => !principal.scopes.includes(s));
-  if (beyond.length > 0) throw new ForbiddenError(`You cannot grant scopes you do not have: ${beyond.join(', ')}`, { details: { scopes: beyond } });
+  if (beyond.length > 0)
+    throw new ForbiddenError(`You cannot grant scopes you do not have: ${beyond.join(', ')}`, {
+      details: { scopes: beyond },
+    });
   return decide(ctx, principal, authorization, code, { status: 'approved', scopes }, requestId);
 }
 
 /** Denies the sign-in: the device's next poll gets `access_denied`. */
-export async function denyDeviceRequest(ctx: ApprovalContext, principal: Principal, userCode: string, requestId: string): Promise<DeviceRequestView> {
+export async function denyDeviceRequest(
+  ctx: ApprovalContext,
+  principal: Principal,
+  userCode: string,
+  requestId: string,
+): Promise<DeviceRequestView> {
   const { authorization, code } = await pendingByCode(ctx, principal, userCode);
   return decide(ctx, principal, authorization, code, { status: 'denied', scopes: null }, requestId);
 }
@@ -68,13 +96,18 @@ async function decide(
   const at = ctx.clock.now();
   await ctx.unitOfWork.run(async (tx) => {
     // Compare-and-set: a decision made meanwhile (another tab, another person with the code) wins.
-    if (!(await ctx.deviceAuthorizations.decide(authorization.id, { ...decision, userId: principal.userId, at }, tx))) throw alreadyDecided();
+    if (!(await ctx.deviceAuthorizations.decide(authorization.id, { ...decision, userId: principal.userId, at }, tx)))
+      throw alreadyDecided();
     await ctx.audit.record(
       auditBy(principal, requestId, {
         action: decision.status === 'approved' ? 'device.approved' : 'device.denied',
         targetType: 'device_authorization',
         targetId: authorization.id,
-        details: { clientId: authorization.clientId, clientName: authorization.clientName, scopes: decision.scopes ?? authorization.scopes },
+        details: {
+          clientId: authorization.clientId,
+          clientName: authorization.clientName,
+          scopes: decision.scopes ?? authorization.scopes,
+        },
       }),
       tx,
     );
@@ -82,9 +115,14 @@ async function decide(
   return { ...view(authorization, code), status: decision.status, scopes: decision.scopes ?? authorization.scopes };
 }
 
-async function pendingByCode(ctx: ApprovalContext, principal: Principal, typed: string): Promise<{ authorization: DeviceAuthorization; code: string }> {
+async function pendingByCode(
+  ctx: ApprovalContext,
+  principal: Principal,
+  typed: string,
+): Promise<{ authorization: DeviceAuthorization; code: string }> {
   // A token bound to one dashboard (a sandbox's) must not mint tokens for its user.
-  if (principal.dashboardId !== undefined) throw new ForbiddenError('A token restricted to a dashboard cannot approve device sign-ins');
+  if (principal.dashboardId !== undefined)
+    throw new ForbiddenError('A token restricted to a dashboard cannot approve device sign-ins');
   const code = normalizeUserCode(typed);
   if (code === undefined) throw new DeviceCodeNotFoundError('unknown');
   const authorization = await ctx.deviceAuthorizations.findByUserCode(await sha256(code));
@@ -96,9 +134,20 @@ async function pendingByCode(ctx: ApprovalContext, principal: Principal, typed: 
 
 function alreadyDecided(status?: DeviceAuthorization['status']): ConflictError {
   const word = status === 'denied' ? 'denied' : status === 'pending' || status === undefined ? 'decided' : 'approved';
-  return new ConflictError(`This code was already ${word}: start the sign-in again from your terminal if you need another`, { details: { state: status ?? 'decided' } });
+  return new ConflictError(
+    `This code was already ${word}: start the sign-in again from your terminal if you need another`,
+    { details: { state: status ?? 'decided' } },
+  );
 }
 
 function view(authorization: DeviceAuthorization, code: string): DeviceRequestView {
-  return { userCode: displayUserCode(code), clientId: authorization.clientId, clientName: authorization.clientName, scopes: authorization.scopes, status: authorization.status, createdAt: authorization.createdAt, expiresAt: authorization.expiresAt };
+  return {
+    userCode: displayUserCode(code),
+    clientId: authorization.clientId,
+    clientName: authorization.clientName,
+    scopes: authorization.scopes,
+    status: authorization.status,
+    createdAt: authorization.createdAt,
+    expiresAt: authorization.expiresAt,
+  };
 }

@@ -1,6 +1,15 @@
 import type { Scope } from '../../domain/access/roles.ts';
 import type { AppContext } from '../context.ts';
-import { deviceClients, deviceCodeSeconds, deviceGrantType, devicePollSeconds, newUserCode, normalizeUserCode, parseDeviceScopes, slowDownSeconds } from './device-codes.ts';
+import {
+  deviceClients,
+  deviceCodeSeconds,
+  deviceGrantType,
+  devicePollSeconds,
+  newUserCode,
+  normalizeUserCode,
+  parseDeviceScopes,
+  slowDownSeconds,
+} from './device-codes.ts';
 import { randomSecret, sha256 } from './secrets.ts';
 import { defaultTokenDays, issueToken, type CreatedToken } from './tokens.ts';
 
@@ -43,7 +52,18 @@ export interface DeviceTokenGrant {
   readonly scope: string;
 }
 
-type DeviceContext = Pick<AppContext, 'deviceAuthorizations' | 'tokens' | 'dashboards' | 'workspaces' | 'audit' | 'unitOfWork' | 'clock' | 'accessEvents' | 'settings'>;
+type DeviceContext = Pick<
+  AppContext,
+  | 'deviceAuthorizations'
+  | 'tokens'
+  | 'dashboards'
+  | 'workspaces'
+  | 'audit'
+  | 'unitOfWork'
+  | 'clock'
+  | 'accessEvents'
+  | 'settings'
+>;
 
 /** The approval page in the console. */
 export function verificationUri(publicUrl: string): string {
@@ -56,9 +76,11 @@ export async function startDeviceAuthorization(
   input: { clientId?: string | undefined; scope?: string | undefined; clientName?: string | undefined },
 ): Promise<{ ok: true; grant: DeviceCodeGrant } | { ok: false; failure: OAuthFailure }> {
   if (input.clientId === undefined || input.clientId === '') return fail('invalid_request', 'client_id is required');
-  if (!deviceClients.includes(input.clientId)) return fail('invalid_client', `client_id must be one of: ${deviceClients.join(', ')}`);
+  if (!deviceClients.includes(input.clientId))
+    return fail('invalid_client', `client_id must be one of: ${deviceClients.join(', ')}`);
   const scopes = parseDeviceScopes(input.scope);
-  if (scopes === undefined) return fail('invalid_scope', 'scope must be space-separated Baton scopes: read, write, control, admin');
+  if (scopes === undefined)
+    return fail('invalid_scope', 'scope must be space-separated Baton scopes: read, write, control, admin');
   const clientName = cleanName(input.clientName);
   const now = ctx.clock.now();
   const deviceCode = randomSecret(32);
@@ -79,7 +101,14 @@ export async function startDeviceAuthorization(
     const uri = verificationUri(ctx.settings.publicUrl);
     return {
       ok: true,
-      grant: { device_code: deviceCode, user_code: userCode, verification_uri: uri, verification_uri_complete: `${uri}?code=${userCode}`, expires_in: deviceCodeSeconds, interval: devicePollSeconds },
+      grant: {
+        device_code: deviceCode,
+        user_code: userCode,
+        verification_uri: uri,
+        verification_uri_complete: `${uri}?code=${userCode}`,
+        expires_in: deviceCodeSeconds,
+        interval: devicePollSeconds,
+      },
     };
   }
 }
@@ -95,40 +124,67 @@ export async function pollDeviceAuthorization(
   requestId: string,
 ): Promise<{ ok: true; grant: DeviceTokenGrant } | { ok: false; failure: OAuthFailure }> {
   if (input.grantType === undefined || input.grantType === '') return fail('invalid_request', 'grant_type is required');
-  if (input.grantType !== deviceGrantType) return fail('unsupported_grant_type', `grant_type must be ${deviceGrantType}`);
-  if (input.deviceCode === undefined || input.deviceCode === '') return fail('invalid_request', 'device_code is required');
+  if (input.grantType !== deviceGrantType)
+    return fail('unsupported_grant_type', `grant_type must be ${deviceGrantType}`);
+  if (input.deviceCode === undefined || input.deviceCode === '')
+    return fail('invalid_request', 'device_code is required');
   if (input.clientId === undefined || input.clientId === '') return fail('invalid_request', 'client_id is required');
-  if (!deviceClients.includes(input.clientId)) return fail('invalid_client', `client_id must be one of: ${deviceClients.join(', ')}`);
+  if (!deviceClients.includes(input.clientId))
+    return fail('invalid_client', `client_id must be one of: ${deviceClients.join(', ')}`);
   const now = ctx.clock.now();
   const polled = await ctx.deviceAuthorizations.recordPoll(await sha256(input.deviceCode), now, slowDownSeconds);
-  if (polled === undefined) return fail('invalid_grant', 'This device code is not known (it may have expired long ago); start again');
+  if (polled === undefined)
+    return fail('invalid_grant', 'This device code is not known (it may have expired long ago); start again');
   const { authorization, tooSoon } = polled;
-  if (authorization.clientId !== input.clientId) return fail('invalid_grant', 'This device code was issued to another client');
+  if (authorization.clientId !== input.clientId)
+    return fail('invalid_grant', 'This device code was issued to another client');
   if (authorization.status === 'issued') return fail('invalid_grant', 'This device code was already used; start again');
   if (authorization.status === 'denied') return fail('access_denied', 'The sign-in was denied');
-  if (authorization.expiresAt <= now) return fail('expired_token', 'The code expired before it was approved; start again');
+  if (authorization.expiresAt <= now)
+    return fail('expired_token', 'The code expired before it was approved; start again');
   if (authorization.status === 'pending') {
-    if (tooSoon) return fail('slow_down', `Polling too fast: wait ${authorization.intervalSeconds} seconds between requests`);
+    if (tooSoon)
+      return fail('slow_down', `Polling too fast: wait ${authorization.intervalSeconds} seconds between requests`);
     return fail('authorization_pending', 'Waiting for a person to approve the code');
   }
   const userId = authorization.decidedBy;
   const scopes: readonly Scope[] = authorization.approvedScopes ?? [];
   if (userId === null) throw new Error(`device authorization ${authorization.id} is approved by no one`);
-  const issued: CreatedToken | undefined = await ctx.unitOfWork.run(async (tx) => {
-    // The approver's own act, approved earlier: the audit entry names them.
-    const principal = { userId, via: 'session' as const, scopes };
-    const name = authorization.clientName === null ? 'CLI' : `CLI on ${authorization.clientName}`;
-    const created = await issueToken(ctx, principal, { userId, name, scopes, dashboardId: null, days: defaultTokenDays, workspaceId: null }, requestId, tx);
-    // A concurrent poll that got here first wins; this transaction and its token roll back.
-    if (!(await ctx.deviceAuthorizations.markIssued(authorization.id, created.token.id, tx))) throw new AlreadyIssued();
-    return created;
-  }).catch((error: unknown) => {
-    if (error instanceof AlreadyIssued) return undefined;
-    throw error;
-  });
+  const issued: CreatedToken | undefined = await ctx.unitOfWork
+    .run(async (tx) => {
+      // The approver's own act, approved earlier: the audit entry names them.
+      const principal = { userId, via: 'session' as const, scopes };
+      const name = authorization.clientName === null ? 'CLI' : `CLI on ${authorization.clientName}`;
+      const created = await issueToken(
+        ctx,
+        principal,
+        { userId, name, scopes, dashboardId: null, days: defaultTokenDays, workspaceId: null },
+        requestId,
+        tx,
+      );
+      // A concurrent poll that got here first wins; this transaction and its token roll back.
+      if (!(await ctx.deviceAuthorizations.markIssued(authorization.id, created.token.id, tx)))
+        throw new AlreadyIssued();
+      return created;
+    })
+    .catch((error: unknown) => {
+      if (error instanceof AlreadyIssued) return undefined;
+      throw error;
+    });
   if (issued === undefined) return fail('invalid_grant', 'This device code was already used; start again');
-  const expiresIn = issued.token.expiresAt === null ? defaultTokenDays * 86_400 : Math.round((issued.token.expiresAt.getTime() - now.getTime()) / 1000);
-  return { ok: true, grant: { access_token: issued.secret, token_type: 'Bearer', expires_in: expiresIn, scope: issued.token.scopes.join(' ') } };
+  const expiresIn =
+    issued.token.expiresAt === null
+      ? defaultTokenDays * 86_400
+      : Math.round((issued.token.expiresAt.getTime() - now.getTime()) / 1000);
+  return {
+    ok: true,
+    grant: {
+      access_token: issued.secret,
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+      scope: issued.token.scopes.join(' '),
+    },
+  };
 }
 
 /** Thrown inside the transaction to roll the token back when another poll was first. */
@@ -141,7 +197,12 @@ function fail(error: OAuthFailure['error'], description: string): { ok: false; f
 /** A device's name as shown to the approver: printable, one line, at most 100 characters; null when empty. */
 function cleanName(name: string | undefined): string | null {
   if (name === undefined) return null;
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
-  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 100);
+  // Control characters are exactly what is removed.
+  const clean = name
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 100);
   return clean === '' ? null : clean;
 }

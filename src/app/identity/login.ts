@@ -8,7 +8,10 @@ import { constantTimeEqual, randomSecret, sha256 } from './secrets.ts';
 /** How long a started login may take before its callback is refused. */
 export const loginTimeoutSeconds = 600;
 
-type LoginContext = Pick<AppContext, 'identityProvider' | 'loginAttempts' | 'users' | 'sessions' | 'audit' | 'unitOfWork' | 'clock' | 'settings'>;
+type LoginContext = Pick<
+  AppContext,
+  'identityProvider' | 'loginAttempts' | 'users' | 'sessions' | 'audit' | 'unitOfWork' | 'clock' | 'settings'
+>;
 
 /** The redirect that starts a login, and the state the browser must bring back. */
 export interface StartedLogin {
@@ -26,7 +29,12 @@ export async function startLogin(ctx: LoginContext, input: { returnTo?: string }
   const state = randomSecret();
   const nonce = randomSecret();
   const codeVerifier = randomSecret(48);
-  await ctx.loginAttempts.create(await sha256(state), { codeVerifier, nonce, returnTo, expiresAt: new Date(ctx.clock.now().getTime() + loginTimeoutSeconds * 1000) });
+  await ctx.loginAttempts.create(await sha256(state), {
+    codeVerifier,
+    nonce,
+    returnTo,
+    expiresAt: new Date(ctx.clock.now().getTime() + loginTimeoutSeconds * 1000),
+  });
   const url = await idp.authorizationUrl({ state, nonce, codeVerifier }, callbackUrl(ctx.settings.publicUrl));
   return { redirectTo: url.toString(), state };
 }
@@ -45,7 +53,13 @@ export interface FinishedLogin {
  */
 export async function finishLogin(
   ctx: LoginContext,
-  input: { query: Readonly<Record<string, string>>; browserState: string | undefined; previousSessionSecret: string | undefined; requestId: string; userAgent?: string },
+  input: {
+    query: Readonly<Record<string, string>>;
+    browserState: string | undefined;
+    previousSessionSecret: string | undefined;
+    requestId: string;
+    userAgent?: string;
+  },
 ): Promise<FinishedLogin> {
   const idp = requireProvider(ctx);
   const state = input.query.state;
@@ -54,8 +68,10 @@ export async function finishLogin(
   }
   const now = ctx.clock.now();
   const attempt = await ctx.loginAttempts.consume(await sha256(state), now);
-  if (attempt === undefined) throw new LoginFailedError('This login was already finished or has expired; start the login again');
-  if (input.query.error !== undefined) throw new LoginFailedError(`The identity provider refused the login: ${input.query.error}`);
+  if (attempt === undefined)
+    throw new LoginFailedError('This login was already finished or has expired; start the login again');
+  if (input.query.error !== undefined)
+    throw new LoginFailedError(`The identity provider refused the login: ${input.query.error}`);
 
   const url = new URL(callbackUrl(ctx.settings.publicUrl));
   for (const [key, value] of Object.entries(input.query)) url.searchParams.set(key, value);
@@ -86,7 +102,16 @@ export async function finishLogin(
       },
       tx,
     );
-    await ctx.audit.record(auditBy(null, input.requestId, { action: 'auth.login', actorUserId: user.id, targetType: 'user', targetId: user.id, details: { issuer: identity.issuer } }), tx);
+    await ctx.audit.record(
+      auditBy(null, input.requestId, {
+        action: 'auth.login',
+        actorUserId: user.id,
+        targetType: 'user',
+        targetId: user.id,
+        details: { issuer: identity.issuer },
+      }),
+      tx,
+    );
     return user;
   });
   // Checked again: an attempt stored by an older version may hold a target that is no longer accepted.
@@ -94,10 +119,21 @@ export async function finishLogin(
 }
 
 /** Ends a browser session and records it. */
-export async function logout(ctx: Pick<AppContext, 'sessions' | 'audit' | 'unitOfWork' | 'clock' | 'accessEvents'>, input: { sessionId: string; userId: string; requestId: string }): Promise<void> {
+export async function logout(
+  ctx: Pick<AppContext, 'sessions' | 'audit' | 'unitOfWork' | 'clock' | 'accessEvents'>,
+  input: { sessionId: string; userId: string; requestId: string },
+): Promise<void> {
   await ctx.unitOfWork.run(async (tx) => {
     await ctx.sessions.revoke(input.sessionId, ctx.clock.now(), tx);
-    await ctx.audit.record(auditBy(null, input.requestId, { action: 'auth.logout', actorUserId: input.userId, targetType: 'user', targetId: input.userId }), tx);
+    await ctx.audit.record(
+      auditBy(null, input.requestId, {
+        action: 'auth.logout',
+        actorUserId: input.userId,
+        targetType: 'user',
+        targetId: input.userId,
+      }),
+      tx,
+    );
     await ctx.accessEvents.publish({ kind: 'session', sessionId: input.sessionId }, tx);
   });
 }
@@ -118,8 +154,12 @@ export function callbackUrl(publicUrl: string): string {
  */
 export function safeReturnTo(returnTo: string | undefined, publicUrl: string): string {
   if (returnTo === undefined || returnTo === '') return '/';
-  const refuse = () => new InvalidInputError([{ location: 'query', path: 'returnTo', message: 'must be a path on this site, such as /dashboards' }]);
-  if (!returnTo.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\') || hasControl(returnTo)) throw refuse();
+  const refuse = () =>
+    new InvalidInputError([
+      { location: 'query', path: 'returnTo', message: 'must be a path on this site, such as /dashboards' },
+    ]);
+  if (!returnTo.startsWith('/') || returnTo.startsWith('//') || returnTo.includes('\\') || hasControl(returnTo))
+    throw refuse();
   const base = new URL(publicUrl);
   let resolved: URL;
   try {
@@ -158,7 +198,10 @@ function safeReturnToOrRoot(returnTo: string, publicUrl: string): string {
 }
 
 function requireProvider(ctx: Pick<AppContext, 'identityProvider'>) {
-  if (ctx.identityProvider === undefined) throw new DomainError('login_unavailable', 'Login is not configured on this server (set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET)');
+  if (ctx.identityProvider === undefined)
+    throw new DomainError(
+      'login_unavailable',
+      'Login is not configured on this server (set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET)',
+    );
   return ctx.identityProvider;
 }
-

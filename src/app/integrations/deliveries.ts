@@ -21,32 +21,69 @@ export interface Delivery {
  * request, or a Google Doc in a Drive folder. Returns what the step outputs (where it landed).
  * Failures are `IntegrationError`s: the step retries the retryable ones and fails on the others.
  */
-export async function deliver(deps: IntegrationDeps & { readonly logger: Logger }, delivery: Delivery): Promise<Record<string, unknown>> {
-  return delivery.target.kind === 'github' ? commentOnGitHub(deps, delivery, delivery.target) : writeDriveDocument(deps, delivery, delivery.target);
+export async function deliver(
+  deps: IntegrationDeps & { readonly logger: Logger },
+  delivery: Delivery,
+): Promise<Record<string, unknown>> {
+  return delivery.target.kind === 'github'
+    ? commentOnGitHub(deps, delivery, delivery.target)
+    : writeDriveDocument(deps, delivery, delivery.target);
 }
 
-async function commentOnGitHub(deps: IntegrationDeps & { readonly logger: Logger }, delivery: Delivery, target: Extract<NotifyTarget, { kind: 'github' }>): Promise<Record<string, unknown>> {
+async function commentOnGitHub(
+  deps: IntegrationDeps & { readonly logger: Logger },
+  delivery: Delivery,
+  target: Extract<NotifyTarget, { kind: 'github' }>,
+): Promise<Record<string, unknown>> {
   const [owner = '', repo = '', ...rest] = target.repository.split('/');
-  if (owner === '' || repo === '' || rest.length > 0) throw new IntegrationError('github', 'integration_rejected', `"${target.repository}" is not a repository; expected owner/name`);
+  if (owner === '' || repo === '' || rest.length > 0)
+    throw new IntegrationError(
+      'github',
+      'integration_rejected',
+      `"${target.repository}" is not a repository; expected owner/name`,
+    );
   const number = Number(target.issue);
-  if (!Number.isInteger(number) || number <= 0) throw new IntegrationError('github', 'integration_rejected', `"${target.issue}" is not an issue or pull request number`);
+  if (!Number.isInteger(number) || number <= 0)
+    throw new IntegrationError(
+      'github',
+      'integration_rejected',
+      `"${target.issue}" is not an issue or pull request number`,
+    );
   const integration = await connectionFor(deps, delivery.workspaceId, 'github', delivery.integration);
-  if (owner.toLowerCase() !== integration.name.toLowerCase()) throw new IntegrationError('github', 'integration_denied', `${target.repository} is outside the GitHub account ${integration.name} this workspace is connected to`);
+  if (owner.toLowerCase() !== integration.name.toLowerCase())
+    throw new IntegrationError(
+      'github',
+      'integration_denied',
+      `${target.repository} is outside the GitHub account ${integration.name} this workspace is connected to`,
+    );
   const { app, installationId } = await gitHubOf(deps, integration);
   // A token for this comment alone: one repository, issues: write (which covers pull requests' comments).
   const token = await app.mintToken(installationId, { repositories: [repo], permissions: { issues: 'write' } });
   try {
     // The hidden marker names the attempt, so a comment repeated after a crash can be told apart.
-    const comment = await app.commentOnIssue(token.token, { owner, repo, number }, `${delivery.message}\n\n<!-- baton:${delivery.key} -->`);
+    const comment = await app.commentOnIssue(
+      token.token,
+      { owner, repo, number },
+      `${delivery.message}\n\n<!-- baton:${delivery.key} -->`,
+    );
     return { url: comment.url, commentId: comment.id };
   } finally {
-    await app.revokeToken(token.token).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not revoke a comment token (it expires within an hour)'));
+    await app
+      .revokeToken(token.token)
+      .catch((error: unknown) =>
+        deps.logger.warn({ err: error }, 'could not revoke a comment token (it expires within an hour)'),
+      );
   }
 }
 
-async function writeDriveDocument(deps: IntegrationDeps, delivery: Delivery, target: Extract<NotifyTarget, { kind: 'google-drive' }>): Promise<Record<string, unknown>> {
+async function writeDriveDocument(
+  deps: IntegrationDeps,
+  delivery: Delivery,
+  target: Extract<NotifyTarget, { kind: 'google-drive' }>,
+): Promise<Record<string, unknown>> {
   const drive = deps.google?.drive;
-  if (drive === undefined) throw new IntegrationError('google', 'integration_missing', 'Google Drive is not configured on this Baton');
+  if (drive === undefined)
+    throw new IntegrationError('google', 'integration_missing', 'Google Drive is not configured on this Baton');
   const integration = await connectionFor(deps, delivery.workspaceId, 'google-drive', delivery.integration);
   const draft = { folderId: target.folder, name: target.title, markdown: delivery.message };
   try {

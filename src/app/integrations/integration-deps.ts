@@ -10,7 +10,10 @@ import type { AppContext } from '../context.ts';
  */
 export interface SecretVault {
   /** Seals and stores a secret; returns its id. */
-  store(tx: Transaction, secret: { readonly workspaceId: string; readonly purpose: string; readonly value: string }): Promise<string>;
+  store(
+    tx: Transaction,
+    secret: { readonly workspaceId: string; readonly purpose: string; readonly value: string },
+  ): Promise<string>;
   /** The secret in clear (throws when it is gone or cannot be opened). */
   read(id: string): Promise<string>;
   /** Seals a new value under the same id. */

@@ -23,7 +23,11 @@ export interface GitHubConnectInput {
 }
 
 /** A workspace's integrations; admins only. */
-export async function listIntegrations(deps: IntegrationDeps, principal: Principal, workspaceId: string): Promise<IntegrationView[]> {
+export async function listIntegrations(
+  deps: IntegrationDeps,
+  principal: Principal,
+  workspaceId: string,
+): Promise<IntegrationView[]> {
   await requireWorkspace(deps.ctx, principal, workspaceId, 'workspace.manage_integrations');
   return (await deps.integrations.list(workspaceId)).map(viewOf);
 }
@@ -33,18 +37,56 @@ export async function listIntegrations(deps: IntegrationDeps, principal: Princip
  * installation first, so a wrong key, App id or installation id is refused here, not at the first
  * step. An installation belongs to one workspace (its webhook deliveries go there).
  */
-export async function connectGitHub(deps: IntegrationDeps, principal: Principal, workspaceId: string, input: GitHubConnectInput, requestId: string): Promise<IntegrationView> {
+export async function connectGitHub(
+  deps: IntegrationDeps,
+  principal: Principal,
+  workspaceId: string,
+  input: GitHubConnectInput,
+  requestId: string,
+): Promise<IntegrationView> {
   await requireWorkspace(deps.ctx, principal, workspaceId, 'workspace.manage_integrations');
   const installationId = String(input.installationId);
-  if ((await deps.integrations.byInstallation(installationId)) !== undefined) throw new ConflictError(`GitHub installation ${installationId} is already connected to a workspace`);
+  if ((await deps.integrations.byInstallation(installationId)) !== undefined)
+    throw new ConflictError(`GitHub installation ${installationId} is already connected to a workspace`);
   const installation = await lookUpInstallation(deps, input);
   const secret: GitHubSecret = { privateKey: input.privateKey, webhookSecret: input.webhookSecret };
   const created = await deps.ctx.unitOfWork.run(async (tx) => {
-    const secretId = await deps.vault.store(tx, { workspaceId, purpose: purposes.github, value: JSON.stringify(secret) });
-    const details = { appId: input.appId, accountType: installation.account.type, repositorySelection: installation.repositorySelection, permissions: installation.permissions };
-    const integration = await deps.integrations.create({ workspaceId, provider: 'github', status: 'connected', name: installation.account.login, externalId: installationId, details, secretId, createdBy: principal.userId }, tx);
-    if (integration === undefined) throw new ConflictError(`GitHub installation ${installationId} is already connected to a workspace`);
-    await deps.ctx.audit.record(auditBy(principal, requestId, { action: 'integration.connected', workspaceId, targetType: 'integration', targetId: integration.id, details: { provider: 'github', account: integration.name, installationId } }), tx);
+    const secretId = await deps.vault.store(tx, {
+      workspaceId,
+      purpose: purposes.github,
+      value: JSON.stringify(secret),
+    });
+    const details = {
+      appId: input.appId,
+      accountType: installation.account.type,
+      repositorySelection: installation.repositorySelection,
+      permissions: installation.permissions,
+    };
+    const integration = await deps.integrations.create(
+      {
+        workspaceId,
+        provider: 'github',
+        status: 'connected',
+        name: installation.account.login,
+        externalId: installationId,
+        details,
+        secretId,
+        createdBy: principal.userId,
+      },
+      tx,
+    );
+    if (integration === undefined)
+      throw new ConflictError(`GitHub installation ${installationId} is already connected to a workspace`);
+    await deps.ctx.audit.record(
+      auditBy(principal, requestId, {
+        action: 'integration.connected',
+        workspaceId,
+        targetType: 'integration',
+        targetId: integration.id,
+        details: { provider: 'github', account: integration.name, installationId },
+      }),
+      tx,
+    );
     return integration;
   });
   return viewOf(created);
@@ -53,21 +95,43 @@ export async function connectGitHub(deps: IntegrationDeps, principal: Principal,
 async function lookUpInstallation(deps: IntegrationDeps, input: GitHubConnectInput): Promise<GitHubInstallation> {
   let installation: GitHubInstallation;
   try {
-    installation = await deps.githubApp({ appId: input.appId, privateKeyPem: input.privateKey }).installation(input.installationId);
+    installation = await deps
+      .githubApp({ appId: input.appId, privateKeyPem: input.privateKey })
+      .installation(input.installationId);
   } catch (error) {
     if (error instanceof IntegrationError && error.retryable) throw error;
     // A 401 refuses the App's JWT: the key or the App id is wrong (GitHub does not say which), not the installation.
     if (error instanceof IntegrationError && (error.details as { status?: number } | undefined)?.status === 401) {
       throw new InvalidInputError([
-        { location: 'body', path: 'appId', message: `GitHub refused the App's credentials: the App id and the private key must belong to the same App (${error.message})` },
+        {
+          location: 'body',
+          path: 'appId',
+          message: `GitHub refused the App's credentials: the App id and the private key must belong to the same App (${error.message})`,
+        },
         { location: 'body', path: 'privateKey', message: 'GitHub refused a token signed with it for this App id' },
       ]);
     }
-    if (error instanceof IntegrationError) throw new InvalidInputError([{ location: 'body', path: 'installationId', message: `GitHub refused it: ${error.message}` }]);
+    if (error instanceof IntegrationError)
+      throw new InvalidInputError([
+        { location: 'body', path: 'installationId', message: `GitHub refused it: ${error.message}` },
+      ]);
     // The client refuses a key it cannot read before it asks GitHub anything.
-    throw new InvalidInputError([{ location: 'body', path: 'privateKey', message: error instanceof Error ? error.message : 'is not a private key GitHub issues' }]);
+    throw new InvalidInputError([
+      {
+        location: 'body',
+        path: 'privateKey',
+        message: error instanceof Error ? error.message : 'is not a private key GitHub issues',
+      },
+    ]);
   }
-  if (installation.suspendedAt !== null) throw new InvalidInputError([{ location: 'body', path: 'installationId', message: `installation ${input.installationId} is suspended on GitHub` }]);
+  if (installation.suspendedAt !== null)
+    throw new InvalidInputError([
+      {
+        location: 'body',
+        path: 'installationId',
+        message: `installation ${input.installationId} is suspended on GitHub`,
+      },
+    ]);
   return installation;
 }
 
@@ -75,7 +139,13 @@ async function lookUpInstallation(deps: IntegrationDeps, input: GitHubConnectInp
  * Disconnects an integration: a Drive grant is revoked at Google first (if Google cannot be reached
  * the connection stays, so nothing is left granted that Baton forgot); the sealed secrets go with it.
  */
-export async function disconnectIntegration(deps: IntegrationDeps, principal: Principal, workspaceId: string, integrationId: string, requestId: string): Promise<void> {
+export async function disconnectIntegration(
+  deps: IntegrationDeps,
+  principal: Principal,
+  workspaceId: string,
+  integrationId: string,
+  requestId: string,
+): Promise<void> {
   await requireWorkspace(deps.ctx, principal, workspaceId, 'workspace.manage_integrations');
   const integration = await deps.integrations.get(integrationId);
   if (integration?.workspaceId !== workspaceId) throw new NotFoundError('Integration');
@@ -87,6 +157,15 @@ export async function disconnectIntegration(deps: IntegrationDeps, principal: Pr
   await deps.ctx.unitOfWork.run(async (tx) => {
     if (!(await deps.integrations.delete(integration.id, tx))) return;
     if (integration.secretId !== null) await deps.vault.remove(tx, integration.secretId);
-    await deps.ctx.audit.record(auditBy(principal, requestId, { action: 'integration.disconnected', workspaceId, targetType: 'integration', targetId: integration.id, details: { provider: integration.provider, account: integration.name } }), tx);
+    await deps.ctx.audit.record(
+      auditBy(principal, requestId, {
+        action: 'integration.disconnected',
+        workspaceId,
+        targetType: 'integration',
+        targetId: integration.id,
+        details: { provider: integration.provider, account: integration.name },
+      }),
+      tx,
+    );
   });
 }

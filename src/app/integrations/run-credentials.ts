@@ -18,7 +18,11 @@ export interface RunCredentialEnv {
  */
 export interface RunCredentials {
   /** Mints the run's token; fails with an `IntegrationError` the step can show. */
-  issue(run: { readonly key: string; readonly workspaceId: string; readonly github: GitHubScope }): Promise<RunCredentialEnv>;
+  issue(run: {
+    readonly key: string;
+    readonly workspaceId: string;
+    readonly github: GitHubScope;
+  }): Promise<RunCredentialEnv>;
   /** Revokes the run's token, if this process minted it (idempotent; failures are logged, the token expires anyway). */
   release(runKey: string): Promise<void>;
   /** Revokes the tokens of runs that ended, whichever instance heard of the end (the reaper calls it). */
@@ -34,7 +38,10 @@ export function createRunCredentials(deps: IntegrationDeps & { readonly logger: 
   const revoke = async (runKey: string): Promise<boolean> => {
     const credential = await deps.integrations.runCredential(runKey);
     if (credential === undefined) return false;
-    const value = JSON.parse(await deps.vault.read(credential.credentialId)) as { token: string; integrationId: string };
+    const value = JSON.parse(await deps.vault.read(credential.credentialId)) as {
+      token: string;
+      integrationId: string;
+    };
     const integration = await deps.integrations.get(value.integrationId);
     // A disconnected integration leaves nothing that could use the token (and no key to revoke it with).
     if (integration !== undefined) await (await gitHubOf(deps, integration)).app.revokeToken(value.token);
@@ -53,14 +60,26 @@ export function createRunCredentials(deps: IntegrationDeps & { readonly logger: 
       const integration = await connectionFor(deps, run.workspaceId, 'github', run.github.integration);
       const repositories = run.github.repositories.map((name) => {
         const [owner, repo] = name.includes('/') ? name.split('/', 2) : [integration.name, name];
-        if ((owner ?? '').toLowerCase() !== integration.name.toLowerCase()) throw new IntegrationError('github', 'integration_denied', `${name} is outside the GitHub account ${integration.name} this workspace is connected to`);
+        if ((owner ?? '').toLowerCase() !== integration.name.toLowerCase())
+          throw new IntegrationError(
+            'github',
+            'integration_denied',
+            `${name} is outside the GitHub account ${integration.name} this workspace is connected to`,
+          );
         return repo ?? '';
       });
       const { app, installationId } = await gitHubOf(deps, integration);
       const token = await app.mintToken(installationId, { repositories, permissions: run.github.permissions });
       await deps.ctx.unitOfWork.run(async (tx) => {
-        const credentialId = await deps.vault.store(tx, { workspaceId: run.workspaceId, purpose: purposes.runToken, value: JSON.stringify({ token: token.token, integrationId: integration.id }) });
-        await deps.integrations.addRunCredential({ runKey: run.key, integrationId: integration.id, credentialId, expiresAt: token.expiresAt }, tx);
+        const credentialId = await deps.vault.store(tx, {
+          workspaceId: run.workspaceId,
+          purpose: purposes.runToken,
+          value: JSON.stringify({ token: token.token, integrationId: integration.id }),
+        });
+        await deps.integrations.addRunCredential(
+          { runKey: run.key, integrationId: integration.id, credentialId, expiresAt: token.expiresAt },
+          tx,
+        );
       });
       issuedHere.add(run.key);
       return { GITHUB_TOKEN: token.token, GITHUB_TOKEN_EXPIRES_AT: token.expiresAt.toISOString() };
@@ -79,7 +98,10 @@ export function createRunCredentials(deps: IntegrationDeps & { readonly logger: 
         try {
           if (await revoke(credential.runKey)) revoked += 1;
         } catch (error) {
-          deps.logger.warn({ err: error, key: credential.runKey }, 'could not revoke a run token (it expires within an hour)');
+          deps.logger.warn(
+            { err: error, key: credential.runKey },
+            'could not revoke a run token (it expires within an hour)',
+          );
         }
       }
       return revoked;

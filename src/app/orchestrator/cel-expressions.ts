@@ -21,7 +21,8 @@ function compile(expression: string): Compiled {
     } catch (error) {
       throw new ExpressionError(`"${expression}" does not parse: ${firstLine(error)}`, { cause: error });
     }
-    if (astDeeperThan(compiled.ast, maxExpressionDepth)) throw new ExpressionError(`"${expression}" nests deeper than ${maxExpressionDepth} levels (split it into steps)`);
+    if (astDeeperThan(compiled.ast, maxExpressionDepth))
+      throw new ExpressionError(`"${expression}" nests deeper than ${maxExpressionDepth} levels (split it into steps)`);
     if (cache.size >= cacheLimit) cache.clear();
     cache.set(expression, compiled);
   }
@@ -60,7 +61,9 @@ function astDeeperThan(ast: unknown, limit: number): boolean {
 export function expressionNames(expression: string): string[] {
   const names = new Set<string>();
   // Without recursion, in the order the names appear: children are pushed last-first.
-  const pending: Array<{ node: unknown; bound: ReadonlySet<string> }> = [{ node: compile(expression).ast, bound: new Set() }];
+  const pending: Array<{ node: unknown; bound: ReadonlySet<string> }> = [
+    { node: compile(expression).ast, bound: new Set() },
+  ];
   while (pending.length > 0) {
     const { node, bound } = pending.pop() as { node: unknown; bound: ReadonlySet<string> };
     if (Array.isArray(node)) {
@@ -73,10 +76,19 @@ export function expressionNames(expression: string): string[] {
       if (!bound.has(args)) names.add(args);
       continue;
     }
-    if (op === 'rcall' && Array.isArray(args) && typeof args[0] === 'string' && comprehensions.has(args[0]) && Array.isArray(args[2])) {
+    if (
+      op === 'rcall' &&
+      Array.isArray(args) &&
+      typeof args[0] === 'string' &&
+      comprehensions.has(args[0]) &&
+      Array.isArray(args[2])
+    ) {
       // x.all(v, predicate): `v` is bound inside the predicate.
       const [variable, ...rest] = args[2] as unknown[];
-      const name = (variable as { op?: unknown; args?: unknown } | undefined)?.op === 'id' ? String((variable as { args: unknown }).args) : undefined;
+      const name =
+        (variable as { op?: unknown; args?: unknown } | undefined)?.op === 'id'
+          ? String((variable as { args: unknown }).args)
+          : undefined;
       pending.push({ node: rest, bound: name === undefined ? bound : new Set([...bound, name]) });
       pending.push({ node: args[1], bound });
       continue;
@@ -136,10 +148,15 @@ function splitTemplate(template: string): Part[] {
  */
 function toPlain(value: unknown): unknown {
   if (typeof value === 'string') return replaceUnstorableText(value);
-  if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  if (typeof value === 'bigint')
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
   if (Array.isArray(value)) return value.map(toPlain);
-  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [replaceUnstorableText(String(k)), toPlain(v)]));
-  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) return Object.fromEntries(Object.entries(value).map(([k, v]) => [replaceUnstorableText(k), toPlain(v)]));
+  if (value instanceof Map)
+    return Object.fromEntries([...value].map(([k, v]) => [replaceUnstorableText(String(k)), toPlain(v)]));
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [replaceUnstorableText(k), toPlain(v)]));
   return value;
 }
 

@@ -1,5 +1,10 @@
 import * as Y from 'yjs';
-import { isFinishedStatus, type Decision, type ExecutionState, type StepState } from '../../domain/orchestrator/execution.ts';
+import {
+  isFinishedStatus,
+  type Decision,
+  type ExecutionState,
+  type StepState,
+} from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 
 /**
@@ -25,20 +30,54 @@ export interface Decider {
 /** How many finished executions a dashboard document keeps (the API keeps them all). */
 export const finishedKept = 50;
 
-export function mirrorExecution(doc: Y.Doc, state: ExecutionState, recipe: CompiledRecipe, executionSummary: string | null = null, now: Date = new Date(state.finishedAt ?? state.startedAt)): void {
+export function mirrorExecution(
+  doc: Y.Doc,
+  state: ExecutionState,
+  recipe: CompiledRecipe,
+  executionSummary: string | null = null,
+  now: Date = new Date(state.finishedAt ?? state.startedAt),
+): void {
   const steps: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(state.steps)) {
     // A recipe step names its child execution (docs/orchestrator.md, "Sub-recipes").
-    steps[id] = { status: s.status, attempt: s.attempt, error: s.error, summary: summaryOf(s.output), ...(s.childExecutionId === undefined || s.childExecutionId === null ? {} : { childExecutionId: s.childExecutionId }) };
+    steps[id] = {
+      status: s.status,
+      attempt: s.attempt,
+      error: s.error,
+      summary: summaryOf(s.output),
+      ...(s.childExecutionId === undefined || s.childExecutionId === null
+        ? {}
+        : { childExecutionId: s.childExecutionId }),
+    };
   }
-  const summary = { recipeId: state.recipeId, recipeVersion: state.recipeVersion, status: state.status, active: [...state.active], reason: state.reason, steps, summary: executionSummary, finishedAt: state.finishedAt, updatedAt: now.toISOString() };
+  const summary = {
+    recipeId: state.recipeId,
+    recipeVersion: state.recipeVersion,
+    status: state.status,
+    active: [...state.active],
+    reason: state.reason,
+    steps,
+    summary: executionSummary,
+    finishedAt: state.finishedAt,
+    updatedAt: now.toISOString(),
+  };
   doc.transact(() => {
     doc.getMap('executions').set(state.id, summary);
     const approvals = doc.getMap<Y.Map<unknown>>('approvals');
     for (const [id, s] of Object.entries(state.steps)) {
       const step = recipe.steps[id];
       if (step?.kind !== 'approval' || !opened(s)) continue;
-      mirrorApproval(approvals, `${state.id}:${id}`, { executionId: state.id, stepId: id, prompt: typeof s.input?.prompt === 'string' ? s.input.prompt : step.prompt, quorum: step.quorum }, s);
+      mirrorApproval(
+        approvals,
+        `${state.id}:${id}`,
+        {
+          executionId: state.id,
+          stepId: id,
+          prompt: typeof s.input?.prompt === 'string' ? s.input.prompt : step.prompt,
+          quorum: step.quorum,
+        },
+        s,
+      );
     }
     if (isFinishedStatus(state.status)) pruneFinished(doc);
   });
@@ -76,7 +115,12 @@ function approvalStatus(s: StepState): 'waiting' | 'approved' | 'rejected' | 'sk
  * entries that were never recorded (refused, written under someone else's id) are removed. A new
  * visit of the step (a loop) starts the entry afresh. Only what differs is written.
  */
-function mirrorApproval(approvals: Y.Map<Y.Map<unknown>>, key: string, asked: { executionId: string; stepId: string; prompt: string; quorum: number }, s: StepState): void {
+function mirrorApproval(
+  approvals: Y.Map<Y.Map<unknown>>,
+  key: string,
+  asked: { executionId: string; stepId: string; prompt: string; quorum: number },
+  s: StepState,
+): void {
   let entry = approvals.get(key);
   if (entry === undefined) {
     entry = new Y.Map<unknown>();
@@ -90,9 +134,21 @@ function mirrorApproval(approvals: Y.Map<Y.Map<unknown>>, key: string, asked: { 
   }
   const fields: Record<string, unknown> = { ...asked, visit: s.visit, status: approvalStatus(s) };
   for (const [name, value] of Object.entries(fields)) if (entry.get(name) !== value) entry.set(name, value);
-  const recorded = new Map(s.decisions.map((d: Decision & Decider) => [d.userId, { approved: d.approved, comment: d.comment, at: d.at, ...(d.name === undefined ? {} : { name: d.name }), ...(d.email === undefined ? {} : { email: d.email }) }]));
+  const recorded = new Map(
+    s.decisions.map((d: Decision & Decider) => [
+      d.userId,
+      {
+        approved: d.approved,
+        comment: d.comment,
+        at: d.at,
+        ...(d.name === undefined ? {} : { name: d.name }),
+        ...(d.email === undefined ? {} : { email: d.email }),
+      },
+    ]),
+  );
   const shown = decisions as Y.Map<unknown>;
-  for (const [userId, value] of recorded) if (JSON.stringify(shown.get(userId)) !== JSON.stringify(value)) shown.set(userId, value);
+  for (const [userId, value] of recorded)
+    if (JSON.stringify(shown.get(userId)) !== JSON.stringify(value)) shown.set(userId, value);
   if (s.status !== 'waiting') for (const userId of [...shown.keys()]) if (!recorded.has(userId)) shown.delete(userId);
 }
 
@@ -102,7 +158,9 @@ function mirrorApproval(approvals: Y.Map<Y.Map<unknown>>, key: string, asked: { 
  */
 function pruneFinished(doc: Y.Doc): void {
   const executions = doc.getMap<{ status?: string; finishedAt?: number | null }>('executions');
-  const done = [...executions.entries()].filter(([, e]) => isFinishedStatus(e.status ?? '')).sort((a, b) => (b[1].finishedAt ?? 0) - (a[1].finishedAt ?? 0));
+  const done = [...executions.entries()]
+    .filter(([, e]) => isFinishedStatus(e.status ?? ''))
+    .sort((a, b) => (b[1].finishedAt ?? 0) - (a[1].finishedAt ?? 0));
   if (done.length <= finishedKept) return;
   const approvals = doc.getMap('approvals');
   for (const [id] of done.slice(finishedKept)) {
@@ -114,7 +172,8 @@ function pruneFinished(doc: Y.Doc): void {
 /** A short text for a step's output, for people glancing at the dashboard. */
 function summaryOf(output: unknown): string | null {
   if (output === null || output === undefined) return null;
-  if (typeof output === 'object' && typeof (output as { summary?: unknown }).summary === 'string') return (output as { summary: string }).summary.slice(0, 500);
+  if (typeof output === 'object' && typeof (output as { summary?: unknown }).summary === 'string')
+    return (output as { summary: string }).summary.slice(0, 500);
   const text = typeof output === 'string' ? output : JSON.stringify(output);
   return text.length > 500 ? `${text.slice(0, 497)}...` : text;
 }

@@ -31,21 +31,37 @@ export const documentDecisionTopic = 'realtime.decision';
  * logged and dropped, and the execution is shown again: the document goes back to the approval's
  * recorded decisions (a changed mind written over one's own decision does not stay).
  */
-export async function applyDocumentDecision(deps: { readonly app: AppContext; readonly engine: Engine; readonly logger: Logger }, decision: DocumentDecision): Promise<void> {
+export async function applyDocumentDecision(
+  deps: { readonly app: AppContext; readonly engine: Engine; readonly logger: Logger },
+  decision: DocumentDecision,
+): Promise<void> {
   const target = parseApprovalKey(decision.approvalKey);
   if (target === undefined) return;
   try {
-    await intervene(deps.app, deps.engine, decision.principal, target.executionId, { type: 'approval.decided', stepId: target.stepId, approved: decision.approved, comment: decision.comment }, `document-${decision.decisionId}`);
+    await intervene(
+      deps.app,
+      deps.engine,
+      decision.principal,
+      target.executionId,
+      { type: 'approval.decided', stepId: target.stepId, approved: decision.approved, comment: decision.comment },
+      `document-${decision.decisionId}`,
+    );
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
-    deps.logger.info({ err: error, approvalKey: decision.approvalKey }, 'a decision written in a dashboard was not applied');
+    deps.logger.info(
+      { err: error, approvalKey: decision.approvalKey },
+      'a decision written in a dashboard was not applied',
+    );
     const record = await deps.app.executions.get(target.executionId);
     if (record !== undefined) deps.engine.show(record);
   }
 }
 
 /** Declares the decisions topic and applies its jobs (at least once: a repeat is refused as decided already). */
-export async function startDocumentDecisionWorker(deps: { readonly app: AppContext; readonly engine: Engine; readonly logger: Logger }, jobs: JobQueue): Promise<void> {
+export async function startDocumentDecisionWorker(
+  deps: { readonly app: AppContext; readonly engine: Engine; readonly logger: Logger },
+  jobs: JobQueue,
+): Promise<void> {
   await jobs.declareTopic(documentDecisionTopic, { retryLimit: 5, retryDelaySeconds: 2 });
   await jobs.work<DocumentDecision>(documentDecisionTopic, (job) => applyDocumentDecision(deps, job.data));
 }

@@ -1,5 +1,13 @@
 import { awaitedTimers, awaitsResult, decide } from '../../domain/orchestrator/decide.ts';
-import { isFinishedStatus, type Actor, type Command, type Decided, type ExecutionEvent, type ExecutionState, type Expressions } from '../../domain/orchestrator/execution.ts';
+import {
+  isFinishedStatus,
+  type Actor,
+  type Command,
+  type Decided,
+  type ExecutionEvent,
+  type ExecutionState,
+  type Expressions,
+} from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { ExecutionChange, ExecutionRecord, ExecutionStore } from '../../ports/executions.ts';
@@ -29,7 +37,11 @@ export const topics = {
 } as const;
 
 /** An event without the time and actor the engine stamps on it. */
-export type EventBody = ExecutionEvent extends infer E ? (E extends { type: string } ? Omit<E, 'at' | 'actor'> : never) : never;
+export type EventBody = ExecutionEvent extends infer E
+  ? E extends { type: string }
+    ? Omit<E, 'at' | 'actor'>
+    : never
+  : never;
 
 /** What the engine needs. */
 export interface EngineDeps {
@@ -52,7 +64,11 @@ export interface EngineDeps {
 }
 
 /** Payloads of the orchestrator's jobs. */
-export type DispatchJob = Extract<Command, { kind: 'dispatch' }> & { readonly executionId: string; readonly workspaceId: string; readonly dashboardId?: string };
+export type DispatchJob = Extract<Command, { kind: 'dispatch' }> & {
+  readonly executionId: string;
+  readonly workspaceId: string;
+  readonly dashboardId?: string;
+};
 export type CancelJob = { readonly key: string };
 export type TimerJob = { readonly executionId: string; readonly timer: string };
 export type NotifyJob = Extract<Command, { kind: 'notify' }> & { readonly executionId: string };
@@ -120,13 +136,22 @@ export class Engine {
   /** Tells the fast path that a change was committed (callers of `applyLocked`, after their commit). */
   committed(execution: CommittedExecution, decided: Decided): void {
     this.#count(execution, decided);
-    this.#remember({ id: execution.id, workspaceId: execution.workspaceId, dashboardId: execution.dashboardId, recipeId: execution.recipeId, state: decided.state });
+    this.#remember({
+      id: execution.id,
+      workspaceId: execution.workspaceId,
+      dashboardId: execution.dashboardId,
+      recipeId: execution.recipeId,
+      state: decided.state,
+    });
     if (decided.commands.some((c) => this.#dueSoon(c))) this.#deps.outbox.kick();
     for (const handler of this.#committed) {
       try {
         handler(execution, decided);
       } catch (error) {
-        this.#deps.logger.warn({ err: error, executionId: execution.id }, 'after-commit handler failed; the jobs will do it');
+        this.#deps.logger.warn(
+          { err: error, executionId: execution.id },
+          'after-commit handler failed; the jobs will do it',
+        );
       }
     }
   }
@@ -145,11 +170,17 @@ export class Engine {
    */
   async applyLocked(record: ExecutionRecord, body: EventBody, actor: Actor, tx: Transaction): Promise<Decided> {
     const decided = await this.#decide(record, body, actor, tx);
-    if (!(await this.#deps.executions.save(this.#change(record, decided), tx))) throw new Error(`execution ${record.id} changed although it was locked`);
+    if (!(await this.#deps.executions.save(this.#change(record, decided), tx)))
+      throw new Error(`execution ${record.id} changed although it was locked`);
     return decided;
   }
 
-  async #decide(current: Current, body: EventBody, actor: Actor, tx?: Transaction): Promise<Decided & { event: ExecutionEvent; actor: Actor }> {
+  async #decide(
+    current: Current,
+    body: EventBody,
+    actor: Actor,
+    tx?: Transaction,
+  ): Promise<Decided & { event: ExecutionEvent; actor: Actor }> {
     const event = { ...body, at: this.#deps.clock.now().getTime(), actor } as ExecutionEvent;
     const versions = [current.state.recipeVersion, ...(event.type === 'execution.moved' ? [event.recipeVersion] : [])];
     for (const version of versions) await this.#load(current.recipeId, version, tx);
@@ -173,7 +204,12 @@ export class Engine {
     if (metrics === undefined || before === undefined) return;
     this.#decidedFrom.delete(decided);
     try {
-      recordStepChanges(metrics, this.#recipes.get(`${execution.recipeId}@${decided.state.recipeVersion}`), before, decided.state);
+      recordStepChanges(
+        metrics,
+        this.#recipes.get(`${execution.recipeId}@${decided.state.recipeVersion}`),
+        before,
+        decided.state,
+      );
     } catch (error) {
       this.#deps.logger.warn({ err: error, executionId: execution.id }, 'could not count step metrics');
     }
@@ -183,8 +219,19 @@ export class Engine {
     // Timers the execution stops awaiting with this event (superseded, or all of them when it ends):
     // their delayed jobs are withdrawn from the outbox in the same statement.
     const awaited = new Set(awaitedTimers(decided.state));
-    const withdraw = awaitedTimers(current.state).flatMap((timer) => (awaited.has(timer) ? [] : [timerCancelKey(current.id, timer)]));
-    return { id: current.id, expectedVersion: current.state.version, state: decided.state, event: decided.event, actor: decided.actor, jobs: decided.commands.flatMap((command) => this.#jobs(current, command, decided.state)), ...(withdraw.length === 0 ? {} : { withdraw }), ...this.#summaryChange(current, decided.state) };
+    const withdraw = awaitedTimers(current.state).flatMap((timer) =>
+      awaited.has(timer) ? [] : [timerCancelKey(current.id, timer)],
+    );
+    return {
+      id: current.id,
+      expectedVersion: current.state.version,
+      state: decided.state,
+      event: decided.event,
+      actor: decided.actor,
+      jobs: decided.commands.flatMap((command) => this.#jobs(current, command, decided.state)),
+      ...(withdraw.length === 0 ? {} : { withdraw }),
+      ...this.#summaryChange(current, decided.state),
+    };
   }
 
   /**
@@ -198,14 +245,22 @@ export class Engine {
     const recipe = this.#recipes.get(`${current.recipeId}@${state.recipeVersion}`);
     if (recipe === undefined) return { summary: null };
     const { summary, error } = executionSummary(state, recipe, this.#deps.expressions);
-    if (error !== null) this.#deps.logger.warn({ executionId: current.id, error }, 'the recipe\'s summary template failed; the execution has no summary');
+    if (error !== null)
+      this.#deps.logger.warn(
+        { executionId: current.id, error },
+        "the recipe's summary template failed; the execution has no summary",
+      );
     return { summary };
   }
 
   /** A finished execution's summary, as the change that finished it stored it (for the dashboard mirror). */
   async summaryOf(execution: Pick<ExecutionRecord, 'recipeId' | 'state'>): Promise<string | null> {
     if (!isFinishedStatus(execution.state.status)) return null;
-    return executionSummary(execution.state, await this.#load(execution.recipeId, execution.state.recipeVersion), this.#deps.expressions).summary;
+    return executionSummary(
+      execution.state,
+      await this.#load(execution.recipeId, execution.state.recipeVersion),
+      this.#deps.expressions,
+    ).summary;
   }
 
   /** Keeps the newest state of executions this process changed, so the next event need not read it. */
@@ -216,7 +271,8 @@ export class Engine {
     if (isFinishedStatus(current.state.status)) return;
     this.#current.set(current.id, current);
     // Bounded: forget the least recently changed ones (Map keeps insertion order).
-    if (this.#current.size > 10_000) for (const id of [...this.#current.keys()].slice(0, 1_000)) this.#current.delete(id);
+    if (this.#current.size > 10_000)
+      for (const id of [...this.#current.keys()].slice(0, 1_000)) this.#current.delete(id);
   }
 
   /** The compiled recipe an execution follows (for checks before an intervention). */
@@ -260,18 +316,41 @@ export class Engine {
       case 'dispatch': {
         const delay = this.#deps.dispatchBackupDelayMs ?? 0;
         // The backup waits in the outbox; the fast path withdraws it once the run started (`cancel`).
-        return [{ topic: topics.dispatch, data: { ...command, executionId, workspaceId: current.workspaceId, dashboardId: current.dashboardId } satisfies DispatchJob, ...(delay > 0 ? { startAfter: new Date(now + delay), cancelKey: `dispatch:${command.key}` } : {}) }];
+        return [
+          {
+            topic: topics.dispatch,
+            data: {
+              ...command,
+              executionId,
+              workspaceId: current.workspaceId,
+              dashboardId: current.dashboardId,
+            } satisfies DispatchJob,
+            ...(delay > 0 ? { startAfter: new Date(now + delay), cancelKey: `dispatch:${command.key}` } : {}),
+          },
+        ];
       }
       case 'cancel_run':
         return [{ topic: topics.cancel, data: { key: command.key } satisfies CancelJob }];
       case 'start_timer':
-        return [{ topic: topics.timer, data: { executionId, timer: command.timer } satisfies TimerJob, startAfter: new Date(command.at), cancelKey: timerCancelKey(executionId, command.timer) }];
+        return [
+          {
+            topic: topics.timer,
+            data: { executionId, timer: command.timer } satisfies TimerJob,
+            startAfter: new Date(command.at),
+            cancelKey: timerCancelKey(executionId, command.timer),
+          },
+        ];
       case 'notify':
         return [{ topic: topics.notify, data: { ...command, executionId } satisfies NotifyJob }];
       case 'finished': {
-        const finished: OutboxJob = { topic: topics.finished, data: { executionId, status: command.status } satisfies FinishedJob };
+        const finished: OutboxJob = {
+          topic: topics.finished,
+          data: { executionId, status: command.status } satisfies FinishedJob,
+        };
         // A child's end goes to its parent with the state that says so (durable like every other result).
-        return state.parent === undefined || state.parent === null ? [finished] : [finished, { topic: topics.childFinished, data: { executionId } satisfies ChildFinishedJob }];
+        return state.parent === undefined || state.parent === null
+          ? [finished]
+          : [finished, { topic: topics.childFinished, data: { executionId } satisfies ChildFinishedJob }];
       }
       case 'start_child':
         return [{ topic: topics.startChild, data: { ...command, executionId } satisfies StartChildJob }];
@@ -302,6 +381,12 @@ export function parseRunKey(key: string): { executionId: string; stepId: string;
 /** Whether an event can change the execution: timers and step results it no longer awaits cannot. */
 function changesAnything(state: ExecutionState, body: EventBody): boolean {
   if (body.type === 'timer.fired') return awaitedTimers(state).includes(body.timer);
-  if (body.type === 'step.completed' || body.type === 'step.failed' || body.type === 'step.lost' || body.type === 'child.started') return awaitsResult(state, body.stepId, body.attempt);
+  if (
+    body.type === 'step.completed' ||
+    body.type === 'step.failed' ||
+    body.type === 'step.lost' ||
+    body.type === 'child.started'
+  )
+    return awaitsResult(state, body.stepId, body.attempt);
   return true;
 }

@@ -1,13 +1,21 @@
 import type { Principal } from '../../domain/access/principal.ts';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import type { ExecutionStatus } from '../../domain/orchestrator/execution.ts';
-import type { ExecutionOriginKind, ExecutionSearchFilter, ExecutionSearchHit, SearchPosition } from '../../ports/execution-search.ts';
+import type {
+  ExecutionOriginKind,
+  ExecutionSearchFilter,
+  ExecutionSearchHit,
+  SearchPosition,
+} from '../../ports/execution-search.ts';
 import { requireDashboard, requireWorkspace } from '../access.ts';
 import type { AppContext } from '../context.ts';
 import type { Engine, EventBody } from './engine.ts';
 import { intervene } from './executions.ts';
 
-type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'executions' | 'executionSearch' | 'audit' | 'unitOfWork' | 'clock'>;
+type Ctx = Pick<
+  AppContext,
+  'workspaces' | 'dashboards' | 'recipes' | 'executions' | 'executionSearch' | 'audit' | 'unitOfWork' | 'clock'
+>;
 
 /** What a search asks for: every given filter must hold. */
 export interface ExecutionQuery {
@@ -50,12 +58,18 @@ export interface ExecutionPage {
  * Executions of a workspace the caller may see (admins: every dashboard; members: the dashboards
  * they belong to; a dashboard-restricted token: its dashboard), newest first.
  */
-export async function searchWorkspaceExecutions(ctx: Ctx, principal: Principal, workspaceId: string, query: ExecutionQuery): Promise<ExecutionPage> {
+export async function searchWorkspaceExecutions(
+  ctx: Ctx,
+  principal: Principal,
+  workspaceId: string,
+  query: ExecutionQuery,
+): Promise<ExecutionPage> {
   const role = await requireWorkspace(ctx, principal, workspaceId, 'dashboard.list');
   let scope: Pick<ExecutionSearchFilter, 'dashboardIds' | 'visibleTo'>;
   if (query.dashboardId !== undefined) {
     const { dashboard } = await requireDashboard(ctx, principal, query.dashboardId, 'dashboard.read');
-    if (dashboard.workspaceId !== workspaceId) throw new NotFoundError('Dashboard', { details: { dashboardId: query.dashboardId } });
+    if (dashboard.workspaceId !== workspaceId)
+      throw new NotFoundError('Dashboard', { details: { dashboardId: query.dashboardId } });
     scope = { dashboardIds: [dashboard.id] };
   } else if (principal.dashboardId !== undefined) scope = { dashboardIds: [principal.dashboardId] };
   else scope = role === 'admin' ? {} : { visibleTo: principal.userId };
@@ -63,12 +77,21 @@ export async function searchWorkspaceExecutions(ctx: Ctx, principal: Principal, 
 }
 
 /** Executions of one dashboard the caller may see, newest first (the `dashboardId` filter is the path's). */
-export async function searchDashboardExecutions(ctx: Ctx, principal: Principal, dashboardId: string, query: Omit<ExecutionQuery, 'dashboardId'>): Promise<ExecutionPage> {
+export async function searchDashboardExecutions(
+  ctx: Ctx,
+  principal: Principal,
+  dashboardId: string,
+  query: Omit<ExecutionQuery, 'dashboardId'>,
+): Promise<ExecutionPage> {
   const { dashboard } = await requireDashboard(ctx, principal, dashboardId, 'dashboard.read');
   return page(ctx, { workspaceId: dashboard.workspaceId, dashboardIds: [dashboard.id] }, query);
 }
 
-async function page(ctx: Ctx, scope: ExecutionSearchFilter, query: Omit<ExecutionQuery, 'dashboardId'>): Promise<ExecutionPage> {
+async function page(
+  ctx: Ctx,
+  scope: ExecutionSearchFilter,
+  query: Omit<ExecutionQuery, 'dashboardId'>,
+): Promise<ExecutionPage> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   const filter: ExecutionSearchFilter = {
     ...scope,
@@ -81,10 +104,16 @@ async function page(ctx: Ctx, scope: ExecutionSearchFilter, query: Omit<Executio
     ...(query.createdBefore === undefined ? {} : { createdBefore: query.createdBefore }),
   };
   // One more than asked tells whether another page exists, so the last page says so (no empty page to fetch).
-  const hits = await ctx.executionSearch.search(filter, { limit: query.limit + 1, ...(after === undefined ? {} : { after }) });
+  const hits = await ctx.executionSearch.search(filter, {
+    limit: query.limit + 1,
+    ...(after === undefined ? {} : { after }),
+  });
   const shown = hits.slice(0, query.limit);
   const last = shown.at(-1);
-  return { executions: shown.map(summary), nextCursor: hits.length > query.limit && last !== undefined ? encodeCursor(last.position) : null };
+  return {
+    executions: shown.map(summary),
+    nextCursor: hits.length > query.limit && last !== undefined ? encodeCursor(last.position) : null,
+  };
 }
 
 function summary(hit: ExecutionSearchHit): ExecutionSummary {
@@ -111,14 +140,24 @@ function summary(hit: ExecutionSearchHit): ExecutionSummary {
  * microseconds (exact, unlike a JS Date) and the id, which breaks ties between equal times.
  */
 function encodeCursor(position: SearchPosition): string {
-  return btoa(`${position.createdAtMicros.toString()}.${position.id}`).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  return btoa(`${position.createdAtMicros.toString()}.${position.id}`)
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
 }
 
 // At most 16 digits: times until the year 2286, beyond any row's.
 const cursorText = /^(\d{1,16})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 function decodeCursor(cursor: string): SearchPosition {
-  const bad = () => new InvalidInputError([{ location: 'query', path: 'cursor', message: 'is not a cursor this API returned (pass nextCursor as it was given)' }]);
+  const bad = () =>
+    new InvalidInputError([
+      {
+        location: 'query',
+        path: 'cursor',
+        message: 'is not a cursor this API returned (pass nextCursor as it was given)',
+      },
+    ]);
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
   let text: string;
   try {
@@ -152,16 +191,33 @@ export const maxBulkIds = 100;
  * has its own transaction. Retry retries the failed step of a failed execution (the one that failed
  * last). An id the caller may not see, or of another workspace, is `not_found`.
  */
-export async function bulkIntervene(ctx: Ctx, engine: Engine, principal: Principal, workspaceId: string, action: { kind: 'cancel'; reason?: string } | { kind: 'retry' }, ids: readonly string[], requestId: string): Promise<BulkResult> {
+export async function bulkIntervene(
+  ctx: Ctx,
+  engine: Engine,
+  principal: Principal,
+  workspaceId: string,
+  action: { kind: 'cancel'; reason?: string } | { kind: 'retry' },
+  ids: readonly string[],
+  requestId: string,
+): Promise<BulkResult> {
   await requireWorkspace(ctx, principal, workspaceId, 'dashboard.list');
   const results: BulkOutcome[] = [];
-  for (const id of new Set(ids)) results.push(await bulkOne(ctx, engine, principal, workspaceId, action, id, requestId));
+  for (const id of new Set(ids))
+    results.push(await bulkOne(ctx, engine, principal, workspaceId, action, id, requestId));
   const counts = { ok: 0, not_found: 0, conflict: 0, forbidden: 0 };
   for (const result of results) counts[result.outcome] += 1;
   return { results, counts };
 }
 
-async function bulkOne(ctx: Ctx, engine: Engine, principal: Principal, workspaceId: string, action: { kind: 'cancel'; reason?: string } | { kind: 'retry' }, id: string, requestId: string): Promise<BulkOutcome> {
+async function bulkOne(
+  ctx: Ctx,
+  engine: Engine,
+  principal: Principal,
+  workspaceId: string,
+  action: { kind: 'cancel'; reason?: string } | { kind: 'retry' },
+  id: string,
+  requestId: string,
+): Promise<BulkOutcome> {
   try {
     const record = await ctx.executions.get(id);
     if (record === undefined || record.workspaceId !== workspaceId) return { id, outcome: 'not_found' };
@@ -174,7 +230,11 @@ async function bulkOne(ctx: Ctx, engine: Engine, principal: Principal, workspace
       if (record.state.status !== 'failed' || failed === undefined) {
         // The access check first: one who may not control it learns no more than with a single retry.
         await requireDashboard(ctx, principal, record.dashboardId, 'execution.control');
-        return { id, outcome: 'conflict', reason: `The execution is ${record.state.status}; only a failed execution can be retried` };
+        return {
+          id,
+          outcome: 'conflict',
+          reason: `The execution is ${record.state.status}; only a failed execution can be retried`,
+        };
       }
       body = { type: 'step.retried', stepId: failed[0] };
     }

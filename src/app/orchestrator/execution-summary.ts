@@ -23,7 +23,11 @@ export interface SummaryResult {
  * Empty text is no summary. Pure: the same state and recipe give the same summary, so the dashboard
  * mirror can compute what the engine stored.
  */
-export function executionSummary(state: ExecutionState, recipe: CompiledRecipe, expressions: Expressions): SummaryResult {
+export function executionSummary(
+  state: ExecutionState,
+  recipe: CompiledRecipe,
+  expressions: Expressions,
+): SummaryResult {
   const template = recipe.summary ?? null;
   if (template !== null) {
     try {

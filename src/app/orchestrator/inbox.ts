@@ -28,7 +28,12 @@ export interface InboxApproval extends Where {
   readonly approvals: number;
   /** When the step began asking. */
   readonly waitingSince: string | null;
-  readonly links: { readonly execution: string; readonly approve: string; readonly reject: string; readonly dashboard: string };
+  readonly links: {
+    readonly execution: string;
+    readonly approve: string;
+    readonly reject: string;
+    readonly dashboard: string;
+  };
 }
 
 /** A failed execution of a dashboard the person owns, with where to look and what to retry. */
@@ -50,7 +55,10 @@ export interface Inbox {
 
 const executionLink = (id: string) => `/v1/executions/${id}`;
 const where = (e: InboxExecution): Where => ({ workspace: e.workspace, dashboard: e.dashboard, recipe: e.recipe });
-const relations = (e: InboxExecution) => ({ workspaceRole: e.workspaceRole, dashboard: { id: e.dashboard.id, role: e.dashboardRole } });
+const relations = (e: InboxExecution) => ({
+  workspaceRole: e.workspaceRole,
+  dashboard: { id: e.dashboard.id, role: e.dashboardRole },
+});
 
 /**
  * The principal's inbox, newest first, at most `limit` of each kind:
@@ -63,13 +71,20 @@ const relations = (e: InboxExecution) => ({ workspaceRole: e.workspaceRole, dash
  * `counts` are the totals, counted up to `inboxCandidatesRead`.
  */
 export async function readInbox(ctx: Ctx, principal: Principal, limit = inboxLimit): Promise<Inbox> {
-  const scope = { userId: principal.userId, ...(principal.dashboardId === undefined ? {} : { dashboardId: principal.dashboardId }) };
-  const [candidates, failures] = await Promise.all([ctx.inbox.approvalCandidates(scope, inboxCandidatesRead), ctx.inbox.failedInOwnedDashboards(scope, limit, inboxCandidatesRead)]);
+  const scope = {
+    userId: principal.userId,
+    ...(principal.dashboardId === undefined ? {} : { dashboardId: principal.dashboardId }),
+  };
+  const [candidates, failures] = await Promise.all([
+    ctx.inbox.approvalCandidates(scope, inboxCandidatesRead),
+    ctx.inbox.failedInOwnedDashboards(scope, limit, inboxCandidatesRead),
+  ]);
   const recipes = new Map<string, Promise<CompiledRecipe | undefined>>();
   const recipeOf = (e: InboxExecution) => {
     const key = `${e.recipe.id}@${e.state.recipeVersion}`;
     let found = recipes.get(key);
-    if (found === undefined) recipes.set(key, (found = ctx.recipes.version(e.recipe.id, e.state.recipeVersion).then((v) => v?.compiled)));
+    if (found === undefined)
+      recipes.set(key, (found = ctx.recipes.version(e.recipe.id, e.state.recipeVersion).then((v) => v?.compiled)));
     return found;
   };
   const approvals: InboxApproval[] = [];
@@ -80,15 +95,33 @@ export async function readInbox(ctx: Ctx, principal: Principal, limit = inboxLim
     for (const [stepId, step] of Object.entries(e.state.steps)) {
       const asked = recipe.steps[stepId];
       if (asked?.kind !== 'approval' || step.status !== 'waiting') continue;
-      if (interventionProblem(e.state, recipe, { type: 'approval.decided', stepId, approved: true, comment: null }, undefined, principal.userId) !== null) continue;
+      if (
+        interventionProblem(
+          e.state,
+          recipe,
+          { type: 'approval.decided', stepId, approved: true, comment: null },
+          undefined,
+          principal.userId,
+        ) !== null
+      )
+        continue;
       const prompt = typeof step.input?.prompt === 'string' ? step.input.prompt : asked.prompt;
       const link = executionLink(e.executionId);
       const stepLink = `${link}/steps/${encodeURIComponent(stepId)}`;
       approvals.push({
-        ...where(e), executionId: e.executionId, stepId, prompt, quorum: asked.quorum,
+        ...where(e),
+        executionId: e.executionId,
+        stepId,
+        prompt,
+        quorum: asked.quorum,
         approvals: step.decisions.filter((d) => d.approved).length,
         waitingSince: step.startedAt === null ? null : new Date(step.startedAt).toISOString(),
-        links: { execution: link, approve: `${stepLink}/approve`, reject: `${stepLink}/reject`, dashboard: `/v1/dashboards/${e.dashboard.id}` },
+        links: {
+          execution: link,
+          approve: `${stepLink}/approve`,
+          reject: `${stepLink}/reject`,
+          dashboard: `/v1/dashboards/${e.dashboard.id}`,
+        },
       });
     }
   }
@@ -99,10 +132,21 @@ export async function readInbox(ctx: Ctx, principal: Principal, limit = inboxLim
       const failedStep = Object.entries(e.state.steps).find(([, s]) => s.status === 'failed')?.[0] ?? null;
       const link = executionLink(e.executionId);
       return {
-        ...where(e), executionId: e.executionId, reason: e.state.reason ?? null, failedStep,
+        ...where(e),
+        executionId: e.executionId,
+        reason: e.state.reason ?? null,
+        failedStep,
         failedAt: e.finishedAt?.toISOString() ?? null,
-        links: { execution: link, retry: failedStep === null ? null : `${link}/steps/${encodeURIComponent(failedStep)}/retry`, dashboard: `/v1/dashboards/${e.dashboard.id}` },
+        links: {
+          execution: link,
+          retry: failedStep === null ? null : `${link}/steps/${encodeURIComponent(failedStep)}/retry`,
+          dashboard: `/v1/dashboards/${e.dashboard.id}`,
+        },
       };
     });
-  return { counts: { approvals: approvals.length, failed: failures.total }, approvals: approvals.slice(0, limit), failed };
+  return {
+    counts: { approvals: approvals.length, failed: failures.total },
+    approvals: approvals.slice(0, limit),
+    failed,
+  };
 }

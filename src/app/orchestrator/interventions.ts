@@ -10,12 +10,26 @@ import type { EventBody } from './engine.ts';
  * (`{ stepId, status, executionStatus }`, `status` null for a step the execution has not reached).
  * `by` is the user who intervenes (one decision per person on an approval).
  */
-export function interventionProblem(state: ExecutionState, recipe: CompiledRecipe, body: EventBody, target?: CompiledRecipe, by?: string): DomainError | null {
+export function interventionProblem(
+  state: ExecutionState,
+  recipe: CompiledRecipe,
+  body: EventBody,
+  target?: CompiledRecipe,
+  by?: string,
+): DomainError | null {
   const stepId = 'stepId' in body ? body.stepId : undefined;
-  if (stepId !== undefined && recipe.steps[stepId] === undefined) return new NotFoundError(`Step "${stepId}"`, { details: { stepId, executionStatus: state.status } });
+  if (stepId !== undefined && recipe.steps[stepId] === undefined)
+    return new NotFoundError(`Step "${stepId}"`, { details: { stepId, executionStatus: state.status } });
   const step = stepId === undefined ? undefined : state.steps[stepId];
   const ended = isFinishedStatus(state.status);
-  const conflict = (message: string, more: Record<string, unknown> = {}) => new ConflictError(message, { details: { ...(stepId === undefined ? {} : { stepId, status: step?.status ?? null }), executionStatus: state.status, ...more } });
+  const conflict = (message: string, more: Record<string, unknown> = {}) =>
+    new ConflictError(message, {
+      details: {
+        ...(stepId === undefined ? {} : { stepId, status: step?.status ?? null }),
+        executionStatus: state.status,
+        ...more,
+      },
+    });
   const is = `The execution ${executionIs(state)}`;
   switch (body.type) {
     case 'execution.paused':
@@ -28,28 +42,50 @@ export function interventionProblem(state: ExecutionState, recipe: CompiledRecip
     case 'approval.decided': {
       if (recipe.steps[body.stepId]?.kind !== 'approval') return conflict(`Step "${body.stepId}" is not an approval`);
       const earlier = by === undefined ? undefined : step?.decisions.find((d) => d.userId === by);
-      if (earlier !== undefined) return conflict(`You have already ${earlier.approved ? 'approved' : 'rejected'} step "${body.stepId}"; one decision per person`, { decision: { userId: earlier.userId, approved: earlier.approved, at: earlier.at } });
+      if (earlier !== undefined)
+        return conflict(
+          `You have already ${earlier.approved ? 'approved' : 'rejected'} step "${body.stepId}"; one decision per person`,
+          { decision: { userId: earlier.userId, approved: earlier.approved, at: earlier.at } },
+        );
       if (step?.status === 'waiting' && !ended) return null;
       return conflict(`Step "${body.stepId}" is not waiting for a decision: it ${stepIs(state, step)}`);
     }
     case 'step.retried':
       if (state.status !== 'failed') return conflict(`${is}; only a failed step of a failed execution can be retried`);
-      return step?.status === 'failed' ? null : conflict(`Step "${body.stepId}" ${stepIs(state, step)}; only a failed step can be retried`);
+      return step?.status === 'failed'
+        ? null
+        : conflict(`Step "${body.stepId}" ${stepIs(state, step)}; only a failed step can be retried`);
     case 'step.skipped':
       if (state.status === 'failed' && step?.status === 'failed') return null;
       if (ended) return conflict(`${is}; only its failed step can be skipped now`);
-      return step === undefined || step.visit === 0 || state.active.includes(body.stepId) ? null : conflict(`Step "${body.stepId}" ${stepIs(state, step)}`);
+      return step === undefined || step.visit === 0 || state.active.includes(body.stepId)
+        ? null
+        : conflict(`Step "${body.stepId}" ${stepIs(state, step)}`);
     case 'step.input_edited':
-      if (recipe.steps[body.stepId]?.kind !== 'agent') return conflict(`Only agent steps take an input; "${body.stepId}" is not one`);
+      if (recipe.steps[body.stepId]?.kind !== 'agent')
+        return conflict(`Only agent steps take an input; "${body.stepId}" is not one`);
       if (ended) return conflict(`${is}; step "${body.stepId}" will not run`);
       // The decider takes an edit until the step's next attempt starts (one held by a pause included).
-      return step === undefined || step.attempt === 0 || step.status === 'pending' ? null : conflict(`Step "${body.stepId}" has already started: it ${stepIs(state, step)}`);
+      return step === undefined || step.attempt === 0 || step.status === 'pending'
+        ? null
+        : conflict(`Step "${body.stepId}" has already started: it ${stepIs(state, step)}`);
     case 'execution.moved': {
       if (ended) return conflict(`${is}; only an unfinished execution can move`);
-      if (target === undefined) return new NotFoundError(`Version ${body.recipeVersion} of the recipe`, { details: { recipeVersion: body.recipeVersion, executionStatus: state.status } });
-      if (body.recipeVersion <= state.recipeVersion) return conflict(`The execution already follows version ${state.recipeVersion}; move it to a newer one`, { recipeVersion: state.recipeVersion });
+      if (target === undefined)
+        return new NotFoundError(`Version ${body.recipeVersion} of the recipe`, {
+          details: { recipeVersion: body.recipeVersion, executionStatus: state.status },
+        });
+      if (body.recipeVersion <= state.recipeVersion)
+        return conflict(`The execution already follows version ${state.recipeVersion}; move it to a newer one`, {
+          recipeVersion: state.recipeVersion,
+        });
       const missing = state.active.filter((id) => target.steps[id] === undefined);
-      return missing.length === 0 ? null : conflict(`Version ${body.recipeVersion} has no step ${missing.map((m) => `"${m}"`).join(', ')}, which is in progress`, { missingSteps: missing });
+      return missing.length === 0
+        ? null
+        : conflict(
+            `Version ${body.recipeVersion} has no step ${missing.map((m) => `"${m}"`).join(', ')}, which is in progress`,
+            { missingSteps: missing },
+          );
     }
     case 'event.received':
       return ended ? conflict(`${is}; events only reach an unfinished execution`) : null;

@@ -24,20 +24,37 @@ export interface MirrorTarget {
  * each execution wins (commits of one execution are serialized, but their callbacks may interleave).
  */
 export class MirrorScheduler {
-  readonly #deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter; readonly users?: Pick<UserStore, 'get'>; readonly clock: Clock };
+  readonly #deps: {
+    readonly executions: ExecutionStore;
+    readonly logger: Logger;
+    readonly writer: DashboardWriter;
+    readonly users?: Pick<UserStore, 'get'>;
+    readonly clock: Clock;
+  };
   readonly #engine: Engine;
   readonly #shown = new Map<string, number>();
   /** Closed approvals (`<key>@<visit>`) whose `decisions` entry this process has cleared already. */
   readonly #cleared = new Set<string>();
 
-  constructor(deps: { readonly executions: ExecutionStore; readonly logger: Logger; readonly writer: DashboardWriter; readonly users?: Pick<UserStore, 'get'>; readonly clock: Clock }, engine: Engine) {
+  constructor(
+    deps: {
+      readonly executions: ExecutionStore;
+      readonly logger: Logger;
+      readonly writer: DashboardWriter;
+      readonly users?: Pick<UserStore, 'get'>;
+      readonly clock: Clock;
+    },
+    engine: Engine,
+  ) {
     this.#deps = deps;
     this.#engine = engine;
   }
 
   /** Shows this execution in its dashboard soon; the promise settles (never rejects) once the edit is queued. */
   schedule(target: MirrorTarget): Promise<void> {
-    return this.#schedule(target).catch((error: unknown) => this.#deps.logger.warn({ err: error, executionId: target.id }, 'could not show an execution in its dashboard'));
+    return this.#schedule(target).catch((error: unknown) =>
+      this.#deps.logger.warn({ err: error, executionId: target.id }, 'could not show an execution in its dashboard'),
+    );
   }
 
   /**
@@ -49,13 +66,23 @@ export class MirrorScheduler {
     const users = this.#deps.users;
     const ids = new Set(Object.values(state.steps).flatMap((s) => s.decisions.map((d) => d.userId)));
     if (users === undefined || ids.size === 0) return state;
-    const found = new Map(await Promise.all([...ids].map(async (id) => [id, await users.get(id).catch(() => undefined)] as const)));
+    const found = new Map(
+      await Promise.all([...ids].map(async (id) => [id, await users.get(id).catch(() => undefined)] as const)),
+    );
     const named = (d: Decision): Decision => {
       const user = found.get(d.userId);
       const decider: Decider = { name: user?.name ?? null, email: user?.email ?? null };
       return user === undefined ? d : { ...d, ...decider };
     };
-    return { ...state, steps: Object.fromEntries(Object.entries(state.steps).map(([id, s]) => [id, s.decisions.length === 0 ? s : { ...s, decisions: s.decisions.map(named) }])) };
+    return {
+      ...state,
+      steps: Object.fromEntries(
+        Object.entries(state.steps).map(([id, s]) => [
+          id,
+          s.decisions.length === 0 ? s : { ...s, decisions: s.decisions.map(named) },
+        ]),
+      ),
+    };
   }
 
   async #schedule(target: MirrorTarget): Promise<void> {
@@ -68,7 +95,9 @@ export class MirrorScheduler {
     const shown = await this.#withDeciders(state);
     // The summary is computed again rather than read: it follows from the state and the recipe alone.
     const summary = await this.#engine.summaryOf({ recipeId: target.recipeId, state });
-    this.#deps.writer.queue(target.dashboardId, `execution:${target.id}`, (doc) => mirrorExecution(doc, shown, recipe, summary, this.#deps.clock.now()));
+    this.#deps.writer.queue(target.dashboardId, `execution:${target.id}`, (doc) =>
+      mirrorExecution(doc, shown, recipe, summary, this.#deps.clock.now()),
+    );
     this.#clearClosedDecisions(target.dashboardId, state, recipe);
   }
 

@@ -8,12 +8,18 @@ import type { AppContext } from '../context.ts';
 type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'agentProfiles'>;
 
 /** Creates an agent profile (version 1); names are unique in a workspace. */
-export async function createAgentProfile(ctx: Ctx, principal: Principal, workspaceId: string, input: { name: string } & AgentProfileSpec): Promise<AgentProfile> {
+export async function createAgentProfile(
+  ctx: Ctx,
+  principal: Principal,
+  workspaceId: string,
+  input: { name: string } & AgentProfileSpec,
+): Promise<AgentProfile> {
   await requireWorkspace(ctx, principal, workspaceId, 'recipe.manage');
   const { name, ...spec } = input;
   checkSpec(spec);
   const made = await ctx.agentProfiles.create({ workspaceId, name, spec, createdBy: principal.userId });
-  if (made === undefined) throw new ConflictError(`There is already an agent profile named "${name}" in this workspace`);
+  if (made === undefined)
+    throw new ConflictError(`There is already an agent profile named "${name}" in this workspace`);
   return made;
 }
 
@@ -32,7 +38,12 @@ export async function getAgentProfile(ctx: Ctx, principal: Principal, id: string
  * Replaces a profile's spec (its name stays: recipes refer to it). A different spec is a new
  * version; executions that started before keep the version they started with.
  */
-export async function updateAgentProfile(ctx: Ctx, principal: Principal, id: string, spec: AgentProfileSpec): Promise<AgentProfile> {
+export async function updateAgentProfile(
+  ctx: Ctx,
+  principal: Principal,
+  id: string,
+  spec: AgentProfileSpec,
+): Promise<AgentProfile> {
   await requireProfile(ctx, principal, id, 'recipe.manage');
   checkSpec(spec);
   const updated = await ctx.agentProfiles.update(id, spec, principal.userId);
@@ -41,7 +52,11 @@ export async function updateAgentProfile(ctx: Ctx, principal: Principal, id: str
 }
 
 /** Every version of a profile, newest first. */
-export async function listAgentProfileVersions(ctx: Ctx, principal: Principal, id: string): Promise<AgentProfileVersion[]> {
+export async function listAgentProfileVersions(
+  ctx: Ctx,
+  principal: Principal,
+  id: string,
+): Promise<AgentProfileVersion[]> {
   await requireProfile(ctx, principal, id, 'workspace.read');
   return ctx.agentProfiles.versions(id);
 }
@@ -58,7 +73,12 @@ export async function deleteAgentProfile(ctx: Ctx, principal: Principal, id: str
   await ctx.agentProfiles.delete(id);
 }
 
-async function requireProfile(ctx: Ctx, principal: Principal, id: string, action: 'workspace.read' | 'recipe.manage'): Promise<AgentProfile> {
+async function requireProfile(
+  ctx: Ctx,
+  principal: Principal,
+  id: string,
+  action: 'workspace.read' | 'recipe.manage',
+): Promise<AgentProfile> {
   const profile = await ctx.agentProfiles.get(id);
   if (profile === undefined) throw new NotFoundError('Agent profile');
   await hiddenAs('Agent profile', requireWorkspace(ctx, principal, profile.workspaceId, action));

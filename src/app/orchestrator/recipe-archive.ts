@@ -10,7 +10,9 @@ type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 
 /** Starting an archived recipe: a 409 whose details name the recipe's state. */
 export class RecipeArchivedError extends ConflictError {
   constructor(recipe: Recipe) {
-    super(`The recipe "${recipe.name}" is archived; restore it first (POST /v1/recipes/${recipe.id}/restore)`, { details: { recipeId: recipe.id, state: 'archived', archivedAt: recipe.archivedAt?.toISOString() ?? null } });
+    super(`The recipe "${recipe.name}" is archived; restore it first (POST /v1/recipes/${recipe.id}/restore)`, {
+      details: { recipeId: recipe.id, state: 'archived', archivedAt: recipe.archivedAt?.toISOString() ?? null },
+    });
   }
 }
 
@@ -24,22 +26,47 @@ export function refuseArchived(recipe: Recipe): void {
  * new executions (by hand, schedule or trigger); running ones continue. Archiving an archived
  * recipe changes nothing.
  */
-export async function archiveRecipe(ctx: Ctx, principal: Principal, recipeId: string, requestId: string): Promise<Recipe> {
+export async function archiveRecipe(
+  ctx: Ctx,
+  principal: Principal,
+  recipeId: string,
+  requestId: string,
+): Promise<Recipe> {
   return setArchived(ctx, principal, recipeId, true, requestId);
 }
 
 /** Restores an archived recipe; restoring one that is not archived changes nothing. */
-export async function restoreRecipe(ctx: Ctx, principal: Principal, recipeId: string, requestId: string): Promise<Recipe> {
+export async function restoreRecipe(
+  ctx: Ctx,
+  principal: Principal,
+  recipeId: string,
+  requestId: string,
+): Promise<Recipe> {
   return setArchived(ctx, principal, recipeId, false, requestId);
 }
 
-async function setArchived(ctx: Ctx, principal: Principal, recipeId: string, archive: boolean, requestId: string): Promise<Recipe> {
+async function setArchived(
+  ctx: Ctx,
+  principal: Principal,
+  recipeId: string,
+  archive: boolean,
+  requestId: string,
+): Promise<Recipe> {
   const recipe = await requireRecipe(ctx, principal, recipeId, 'recipe.manage');
   if ((recipe.archivedAt !== null) === archive) return recipe;
   return ctx.unitOfWork.run(async (tx) => {
     const changed = await ctx.recipes.setArchived(recipeId, archive ? ctx.clock.now() : null, tx);
     if (changed === undefined) throw new NotFoundError('Recipe');
-    await ctx.audit.record(auditBy(principal, requestId, { action: archive ? 'recipe.archived' : 'recipe.restored', workspaceId: recipe.workspaceId, targetType: 'recipe', targetId: recipeId, details: { name: recipe.name } }), tx);
+    await ctx.audit.record(
+      auditBy(principal, requestId, {
+        action: archive ? 'recipe.archived' : 'recipe.restored',
+        workspaceId: recipe.workspaceId,
+        targetType: 'recipe',
+        targetId: recipeId,
+        details: { name: recipe.name },
+      }),
+      tx,
+    );
     return changed;
   });
 }

@@ -13,8 +13,19 @@ const issue = (path: string, message: string): InputIssue => ({ location: 'body'
  * (a parallel step, then its branches' steps, then the step after it), with the step's path and
  * the parallel step it belongs to. Without recursion: how deep the recipe nests is up to its author.
  */
-export function eachStep(steps: readonly AuthoredStep[], visit: (step: AuthoredStep, path: string, parent: string | null, sequence: readonly AuthoredStep[], index: number) => void): void {
-  const frames: Array<{ sequence: readonly AuthoredStep[]; base: string; parent: string | null; next: number }> = [{ sequence: steps, base: 'steps', parent: null, next: 0 }];
+export function eachStep(
+  steps: readonly AuthoredStep[],
+  visit: (
+    step: AuthoredStep,
+    path: string,
+    parent: string | null,
+    sequence: readonly AuthoredStep[],
+    index: number,
+  ) => void,
+): void {
+  const frames: Array<{ sequence: readonly AuthoredStep[]; base: string; parent: string | null; next: number }> = [
+    { sequence: steps, base: 'steps', parent: null, next: 0 },
+  ];
   while (frames.length > 0) {
     const frame = frames[frames.length - 1] as (typeof frames)[number];
     const i = frame.next++;
@@ -26,7 +37,13 @@ export function eachStep(steps: readonly AuthoredStep[], visit: (step: AuthoredS
     const path = `${frame.base}.${i}`;
     visit(step, path, frame.parent, frame.sequence, i);
     if (step.kind === 'parallel') {
-      for (let j = step.branches.length - 1; j >= 0; j--) frames.push({ sequence: step.branches[j]?.steps ?? [], base: `${path}.branches.${j}.steps`, parent: step.id, next: 0 });
+      for (let j = step.branches.length - 1; j >= 0; j--)
+        frames.push({
+          sequence: step.branches[j]?.steps ?? [],
+          base: `${path}.branches.${j}.steps`,
+          parent: step.id,
+          next: 0,
+        });
     }
   }
 }
@@ -37,7 +54,11 @@ export function eachStep(steps: readonly AuthoredStep[], visit: (step: AuthoredS
  * longer than `limits.expressionLength`. Without a compiled recipe (the schema already failed) the
  * cycle check is left out.
  */
-export function checkRecipe(recipe: AuthoredRecipe, compiled: CompiledRecipe | null, limits: RecipeLimits = recipeLimits): InputIssue[] {
+export function checkRecipe(
+  recipe: AuthoredRecipe,
+  compiled: CompiledRecipe | null,
+  limits: RecipeLimits = recipeLimits,
+): InputIssue[] {
   const problems: InputIssue[] = [];
   const paths = new Map<string, string>();
   const parents = new Map<string, string | null>();
@@ -51,13 +72,25 @@ export function checkRecipe(recipe: AuthoredRecipe, compiled: CompiledRecipe | n
 
   const checkTarget = (from: AuthoredStep, path: string, target: string | undefined, allowEnd: boolean) => {
     if (target === undefined || (allowEnd && target === 'end')) return;
-    if (!paths.has(target)) problems.push(issue(path, `there is no step "${target}"${allowEnd ? ' (use "end" to finish)' : ''}`));
-    else if (parents.get(target) !== parents.get(from.id)) problems.push(issue(path, `"${target}" is in another sequence; a jump must stay within its own sequence (or parallel branch)`));
+    if (!paths.has(target))
+      problems.push(issue(path, `there is no step "${target}"${allowEnd ? ' (use "end" to finish)' : ''}`));
+    else if (parents.get(target) !== parents.get(from.id))
+      problems.push(
+        issue(
+          path,
+          `"${target}" is in another sequence; a jump must stay within its own sequence (or parallel branch)`,
+        ),
+      );
   };
   const checkExpression = (path: string, expression: string | undefined) => {
     if (expression === undefined) return;
     if (expression.length > limits.expressionLength) {
-      problems.push(issue(path, `has an expression of ${expression.length} characters; an expression may have at most ${limits.expressionLength}`));
+      problems.push(
+        issue(
+          path,
+          `has an expression of ${expression.length} characters; an expression may have at most ${limits.expressionLength}`,
+        ),
+      );
       return;
     }
     const error = parseExpression(expression);
@@ -66,7 +99,13 @@ export function checkRecipe(recipe: AuthoredRecipe, compiled: CompiledRecipe | n
       return;
     }
     const unknown = expressionNames(expression).filter((name) => !scopeNames.has(name));
-    if (unknown.length > 0) problems.push(issue(path, `"${expression}" reads ${unknown.map((n) => `"${n}"`).join(', ')}; expressions can read inputs, steps, event and execution`));
+    if (unknown.length > 0)
+      problems.push(
+        issue(
+          path,
+          `"${expression}" reads ${unknown.map((n) => `"${n}"`).join(', ')}; expressions can read inputs, steps, event and execution`,
+        ),
+      );
   };
   // A step's input is JSON as deep as the text policy allows: walked without recursion, in order.
   const checkTemplate = (root: string, template: unknown) => {
@@ -167,7 +206,12 @@ function cyclesWithoutWait(recipe: CompiledRecipe, paths: Map<string, string>): 
     const loops = component.length > 1 || edges(v).includes(v);
     if (loops && !component.some((id) => recipe.steps[id]?.kind === 'wait' || recipe.steps[id]?.kind === 'approval')) {
       const ordered = component.reverse();
-      problems.push(issue(paths.get(ordered[0] ?? '') ?? 'steps', `steps ${[...ordered, ordered[0]].join(' → ')} form a cycle without a wait or an approval`));
+      problems.push(
+        issue(
+          paths.get(ordered[0] ?? '') ?? 'steps',
+          `steps ${[...ordered, ordered[0]].join(' → ')} form a cycle without a wait or an approval`,
+        ),
+      );
     }
   };
   const strong = (root: string) => {

@@ -10,7 +10,10 @@ import { checkSubAgentChoices } from './sub-agent-choices.ts';
 import { resolveSubRecipes } from './sub-recipe-references.ts';
 import { recipeFromTemplate } from './templates/find-template.ts';
 
-type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 'unitOfWork' | 'settings' | 'agentProfiles'>;
+type Ctx = Pick<
+  AppContext,
+  'workspaces' | 'dashboards' | 'recipes' | 'audit' | 'unitOfWork' | 'settings' | 'agentProfiles'
+>;
 
 /** What a recipe source may be: a JSON object, or JSON/YAML text. */
 export interface RecipeInput {
@@ -37,15 +40,36 @@ function parse(ctx: Ctx, input: RecipeInput) {
 }
 
 /** Creates a recipe (version 1) in a workspace, from its source or from a template; any member with the write scope may. */
-export async function createRecipe(ctx: Ctx & Pick<AppContext, 'recipeTemplates'>, principal: Principal, workspaceId: string, input: NewRecipeInput, requestId: string): Promise<RecipeView> {
+export async function createRecipe(
+  ctx: Ctx & Pick<AppContext, 'recipeTemplates'>,
+  principal: Principal,
+  workspaceId: string,
+  input: NewRecipeInput,
+  requestId: string,
+): Promise<RecipeView> {
   await requireWorkspace(ctx, principal, workspaceId, 'recipe.manage');
-  const source = input.template === undefined ? input : { recipe: await recipeFromTemplate(ctx, workspaceId, input.template, input.parameters ?? {}, input.name) };
+  const source =
+    input.template === undefined
+      ? input
+      : { recipe: await recipeFromTemplate(ctx, workspaceId, input.template, input.parameters ?? {}, input.name) };
   const { authored, compiled: parsed } = parse(ctx, source);
   await checkSubAgentChoices(ctx, workspaceId, authored);
   const compiled = await resolveSubRecipes(ctx, workspaceId, authored, parsed, { id: null, name: parsed.name });
   return ctx.unitOfWork.run(async (tx) => {
-    const made = await ctx.recipes.create({ workspaceId, name: compiled.name, source: authored, compiled, createdBy: principal.userId }, tx);
-    await ctx.audit.record(auditBy(principal, requestId, { action: 'recipe.created', workspaceId, targetType: 'recipe', targetId: made.recipe.id, details: { name: compiled.name } }), tx);
+    const made = await ctx.recipes.create(
+      { workspaceId, name: compiled.name, source: authored, compiled, createdBy: principal.userId },
+      tx,
+    );
+    await ctx.audit.record(
+      auditBy(principal, requestId, {
+        action: 'recipe.created',
+        workspaceId,
+        targetType: 'recipe',
+        targetId: made.recipe.id,
+        details: { name: compiled.name },
+      }),
+      tx,
+    );
     return { ...made.recipe, latest: made.version };
   });
 }
@@ -54,7 +78,12 @@ export async function createRecipe(ctx: Ctx & Pick<AppContext, 'recipeTemplates'
  * Checks a recipe as creating it would (parse, sub-agents, sub-recipes), saving nothing: its name,
  * or the same 400 naming each problem's path. Any member may (`baton recipes validate`).
  */
-export async function validateRecipe(ctx: Ctx, principal: Principal, workspaceId: string, input: RecipeInput): Promise<{ name: string }> {
+export async function validateRecipe(
+  ctx: Ctx,
+  principal: Principal,
+  workspaceId: string,
+  input: RecipeInput,
+): Promise<{ name: string }> {
   await requireWorkspace(ctx, principal, workspaceId, 'workspace.read');
   const { authored, compiled: parsed } = parse(ctx, input);
   await checkSubAgentChoices(ctx, workspaceId, authored);
@@ -63,14 +92,36 @@ export async function validateRecipe(ctx: Ctx, principal: Principal, workspaceId
 }
 
 /** Adds a version (versions are immutable; executions keep the one they started with). */
-export async function updateRecipe(ctx: Ctx, principal: Principal, recipeId: string, input: RecipeInput, requestId: string): Promise<RecipeView> {
+export async function updateRecipe(
+  ctx: Ctx,
+  principal: Principal,
+  recipeId: string,
+  input: RecipeInput,
+  requestId: string,
+): Promise<RecipeView> {
   const recipe = await requireRecipe(ctx, principal, recipeId, 'recipe.manage');
   const { authored, compiled: parsed } = parse(ctx, input);
   await checkSubAgentChoices(ctx, recipe.workspaceId, authored);
-  const compiled = await resolveSubRecipes(ctx, recipe.workspaceId, authored, parsed, { id: recipeId, name: parsed.name });
+  const compiled = await resolveSubRecipes(ctx, recipe.workspaceId, authored, parsed, {
+    id: recipeId,
+    name: parsed.name,
+  });
   return ctx.unitOfWork.run(async (tx) => {
-    const version = await ctx.recipes.addVersion(recipeId, { name: compiled.name, source: authored, compiled, createdBy: principal.userId }, tx);
-    await ctx.audit.record(auditBy(principal, requestId, { action: 'recipe.versioned', workspaceId: recipe.workspaceId, targetType: 'recipe', targetId: recipeId, details: { version: version.version } }), tx);
+    const version = await ctx.recipes.addVersion(
+      recipeId,
+      { name: compiled.name, source: authored, compiled, createdBy: principal.userId },
+      tx,
+    );
+    await ctx.audit.record(
+      auditBy(principal, requestId, {
+        action: 'recipe.versioned',
+        workspaceId: recipe.workspaceId,
+        targetType: 'recipe',
+        targetId: recipeId,
+        details: { version: version.version },
+      }),
+      tx,
+    );
     return { ...recipe, name: compiled.name, latestVersion: version.version, latest: version };
   });
 }
@@ -90,13 +141,23 @@ export async function listRecipeVersions(ctx: Ctx, principal: Principal, recipeI
 }
 
 /** The recipes of a workspace: those not archived, or with `archived` the archived ones. */
-export async function listRecipes(ctx: Ctx, principal: Principal, workspaceId: string, filter: { archived?: boolean } = {}): Promise<Recipe[]> {
+export async function listRecipes(
+  ctx: Ctx,
+  principal: Principal,
+  workspaceId: string,
+  filter: { archived?: boolean } = {},
+): Promise<Recipe[]> {
   await requireWorkspace(ctx, principal, workspaceId, 'workspace.read');
   return ctx.recipes.list(workspaceId, filter);
 }
 
 /** Loads a recipe and checks an action in its workspace; hidden from outsiders. */
-export async function requireRecipe(ctx: Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes'>, principal: Principal, recipeId: string, action: 'workspace.read' | 'recipe.manage'): Promise<Recipe> {
+export async function requireRecipe(
+  ctx: Pick<AppContext, 'workspaces' | 'dashboards' | 'recipes'>,
+  principal: Principal,
+  recipeId: string,
+  action: 'workspace.read' | 'recipe.manage',
+): Promise<Recipe> {
   const recipe = await ctx.recipes.get(recipeId);
   if (recipe === undefined) throw new NotFoundError('Recipe');
   await hiddenAs('Recipe', requireWorkspace(ctx, principal, recipe.workspaceId, action));

@@ -13,14 +13,18 @@ const neverStarted: ReadonlySet<string> = new Set(['pending', 'skipped', 'cancel
  * and branch steps do); its automatic retries are not new starts, a person's retry is. It finished
  * or failed when it reached `succeeded` or `failed` in this change; a cancelled step does neither.
  */
-export function stepChanges(before: ExecutionState, after: ExecutionState): Array<{ stepId: string; change: StepChange }> {
+export function stepChanges(
+  before: ExecutionState,
+  after: ExecutionState,
+): Array<{ stepId: string; change: StepChange }> {
   const changes: Array<{ stepId: string; change: StepChange }> = [];
   for (const [stepId, now] of Object.entries(after.steps)) {
     const was: StepState | undefined = before.steps[stepId];
     const entered = now.visit > (was?.visit ?? 0);
     const moved = entered || was === undefined || was.status !== now.status;
     if (!moved) continue;
-    if ((entered || was === undefined || atRest.has(was.status)) && !neverStarted.has(now.status)) changes.push({ stepId, change: 'started' });
+    if ((entered || was === undefined || atRest.has(was.status)) && !neverStarted.has(now.status))
+      changes.push({ stepId, change: 'started' });
     if (now.status === 'succeeded') changes.push({ stepId, change: 'finished' });
     else if (now.status === 'failed') changes.push({ stepId, change: 'failed' });
   }
@@ -28,6 +32,12 @@ export function stepChanges(before: ExecutionState, after: ExecutionState): Arra
 }
 
 /** Counts the step changes of one committed event, by the kind each step has in the recipe. */
-export function recordStepChanges(metrics: Pick<Metrics, 'step'>, recipe: CompiledRecipe | undefined, before: ExecutionState, after: ExecutionState): void {
-  for (const { stepId, change } of stepChanges(before, after)) metrics.step(change, recipe?.steps[stepId]?.kind ?? 'unknown');
+export function recordStepChanges(
+  metrics: Pick<Metrics, 'step'>,
+  recipe: CompiledRecipe | undefined,
+  before: ExecutionState,
+  after: ExecutionState,
+): void {
+  for (const { stepId, change } of stepChanges(before, after))
+    metrics.step(change, recipe?.steps[stepId]?.kind ?? 'unknown');
 }

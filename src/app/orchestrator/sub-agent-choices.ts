@@ -9,21 +9,32 @@ import type { AuthoredRecipe } from './recipe-schema.ts';
  * defines now: a 400 naming `steps.<i>.subAgents.<j>`. A step whose profile does not exist yet is
  * left to run time (it fails there with a clear error, as for a profile deleted later).
  */
-export async function checkSubAgentChoices(ctx: Pick<AppContext, 'agentProfiles'>, workspaceId: string, recipe: AuthoredRecipe): Promise<void> {
+export async function checkSubAgentChoices(
+  ctx: Pick<AppContext, 'agentProfiles'>,
+  workspaceId: string,
+  recipe: AuthoredRecipe,
+): Promise<void> {
   const choices: Array<{ path: string; profile: string; names: readonly string[] }> = [];
   eachStep(recipe.steps, (step, path) => {
-    if (step.kind === 'agent' && step.subAgents !== undefined && step.subAgents.length > 0) choices.push({ path, profile: step.profile, names: step.subAgents });
+    if (step.kind === 'agent' && step.subAgents !== undefined && step.subAgents.length > 0)
+      choices.push({ path, profile: step.profile, names: step.subAgents });
   });
   if (choices.length === 0) return;
   const profiles = new Map<string, Promise<AgentProfile | undefined>>();
   const issues: InputIssue[] = [];
   for (const choice of choices) {
-    if (!profiles.has(choice.profile)) profiles.set(choice.profile, ctx.agentProfiles.byName(workspaceId, choice.profile));
+    if (!profiles.has(choice.profile))
+      profiles.set(choice.profile, ctx.agentProfiles.byName(workspaceId, choice.profile));
     const profile = await profiles.get(choice.profile);
     if (profile === undefined) continue;
     const defined = (profile.subAgents ?? []).map((agent) => agent.name);
     choice.names.forEach((name, j) => {
-      if (!defined.includes(name)) issues.push({ location: 'body', path: `${choice.path}.subAgents.${j}`, message: `agent profile "${profile.name}" defines no sub-agent "${name}" (it defines ${defined.length === 0 ? 'none' : defined.join(', ')})` });
+      if (!defined.includes(name))
+        issues.push({
+          location: 'body',
+          path: `${choice.path}.subAgents.${j}`,
+          message: `agent profile "${profile.name}" defines no sub-agent "${name}" (it defines ${defined.length === 0 ? 'none' : defined.join(', ')})`,
+        });
     });
   }
   if (issues.length > 0) throw new InvalidInputError(issues);

@@ -16,7 +16,13 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * values of the wrong type (a template's type is only known when it runs, and checked then).
  * `self` is the recipe being saved (`id` null while it is created).
  */
-export async function resolveSubRecipes(ctx: Pick<AppContext, 'recipes'>, workspaceId: string, authored: AuthoredRecipe, compiled: CompiledRecipe, self: { id: string | null; name: string }): Promise<CompiledRecipe> {
+export async function resolveSubRecipes(
+  ctx: Pick<AppContext, 'recipes'>,
+  workspaceId: string,
+  authored: AuthoredRecipe,
+  compiled: CompiledRecipe,
+  self: { id: string | null; name: string },
+): Promise<CompiledRecipe> {
   const references: Array<{ step: RecipeStep; path: string }> = [];
   eachStep(authored.steps, (s, path) => {
     const step = compiled.steps[s.id];
@@ -38,7 +44,10 @@ export async function resolveSubRecipes(ctx: Pick<AppContext, 'recipes'>, worksp
       const byId = await ctx.recipes.get(ref);
       found = byId?.workspaceId === workspaceId ? byId : undefined;
     } else {
-      named ??= [...(await ctx.recipes.list(workspaceId)), ...(await ctx.recipes.list(workspaceId, { archived: true }))];
+      named ??= [
+        ...(await ctx.recipes.list(workspaceId)),
+        ...(await ctx.recipes.list(workspaceId, { archived: true })),
+      ];
       const matches = named.filter((r) => r.name === ref);
       const open = matches.filter((r) => r.archivedAt === null);
       if (open.length > 1) {
@@ -68,9 +77,15 @@ export async function resolveSubRecipes(ctx: Pick<AppContext, 'recipes'>, worksp
 }
 
 /** Inputs the child does not declare, required ones not given, and literal values of the wrong type. */
-function inputProblems(step: RecipeStep, declared: Readonly<Record<string, InputSpec>>, child: Recipe, path: string): InputIssue[] {
+function inputProblems(
+  step: RecipeStep,
+  declared: Readonly<Record<string, InputSpec>>,
+  child: Recipe,
+  path: string,
+): InputIssue[] {
   const problems: InputIssue[] = [];
-  const issue = (more: string, message: string) => problems.push({ location: 'body', path: `${path}.inputs${more}`, message });
+  const issue = (more: string, message: string) =>
+    problems.push({ location: 'body', path: `${path}.inputs${more}`, message });
   for (const [name, value] of Object.entries(step.inputs)) {
     const spec = declared[name];
     if (spec === undefined) {
@@ -81,7 +96,13 @@ function inputProblems(step: RecipeStep, declared: Readonly<Record<string, Input
     const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
     if (actual !== spec.type) issue(`.${name}`, `the recipe "${child.name}" expects a ${spec.type}, got ${actual}`);
   }
-  const missing = Object.entries(declared).filter(([name, spec]) => spec.required && spec.default === undefined && step.inputs[name] === undefined);
-  if (missing.length > 0) issue('', `the recipe "${child.name}" requires ${missing.map(([name, spec]) => `"${name}" (${spec.type})`).join(', ')}`);
+  const missing = Object.entries(declared).filter(
+    ([name, spec]) => spec.required && spec.default === undefined && step.inputs[name] === undefined,
+  );
+  if (missing.length > 0)
+    issue(
+      '',
+      `the recipe "${child.name}" requires ${missing.map(([name, spec]) => `"${name}" (${spec.type})`).join(', ')}`,
+    );
   return problems;
 }

@@ -1,11 +1,25 @@
 import { awaitsResult } from '../../domain/orchestrator/decide.ts';
-import { isFinishedStatus, type Actor, type Decided, type ExecutionState } from '../../domain/orchestrator/execution.ts';
+import {
+  isFinishedStatus,
+  type Actor,
+  type Decided,
+  type ExecutionState,
+} from '../../domain/orchestrator/execution.ts';
 import { maxSubRecipeDepth } from '../../domain/orchestrator/recipe.ts';
 import { InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import type { ExecutionRecord } from '../../ports/executions.ts';
 import type { JobQueue } from '../../ports/job-queue.ts';
 import type { Transaction } from '../../ports/unit-of-work.ts';
-import { parseRunKey, topics, type ChildFinishedJob, type ControlChildJob, type Engine, type EngineDeps, type EventBody, type StartChildJob } from './engine.ts';
+import {
+  parseRunKey,
+  topics,
+  type ChildFinishedJob,
+  type ControlChildJob,
+  type Engine,
+  type EngineDeps,
+  type EventBody,
+  type StartChildJob,
+} from './engine.ts';
 import { checkInputs, launchExecution } from './executions.ts';
 
 type Deps = Pick<EngineDeps, 'unitOfWork' | 'executions' | 'recipes' | 'clock' | 'logger'>;
@@ -37,27 +51,81 @@ export async function startChild(deps: Deps, engine: Engine, job: StartChildJob)
     if (parent === undefined || !awaitsResult(parent.state, job.stepId, job.attempt)) return [];
     if ((await deps.executions.childByKey(job.key, tx)) !== undefined) return [];
     const version = await childVersion(deps, parent, job, tx);
-    if (typeof version === 'string') return [{ record: parent, decided: await engine.applyLocked(parent, { type: 'step.failed', stepId: job.stepId, attempt: job.attempt, error: version, retryable: false }, system, tx) }];
+    if (typeof version === 'string')
+      return [
+        {
+          record: parent,
+          decided: await engine.applyLocked(
+            parent,
+            { type: 'step.failed', stepId: job.stepId, attempt: job.attempt, error: version, retryable: false },
+            system,
+            tx,
+          ),
+        },
+      ];
     const starter: Actor = parent.createdBy === null ? system : { kind: 'user', userId: parent.createdBy };
-    const link = { executionId: parent.id, stepId: job.stepId, attempt: job.attempt, depth: (parent.state.parent?.depth ?? 0) + 1 };
-    const child = await launchExecution(deps, engine, { workspaceId: parent.workspaceId, dashboardId: parent.dashboardId, recipeId: job.recipeId, version, inputs: { ...job.inputs }, createdBy: parent.createdBy, actor: starter, origin: { kind: 'parent', id: parent.id }, parent: link }, tx);
+    const link = {
+      executionId: parent.id,
+      stepId: job.stepId,
+      attempt: job.attempt,
+      depth: (parent.state.parent?.depth ?? 0) + 1,
+    };
+    const child = await launchExecution(
+      deps,
+      engine,
+      {
+        workspaceId: parent.workspaceId,
+        dashboardId: parent.dashboardId,
+        recipeId: job.recipeId,
+        version,
+        inputs: { ...job.inputs },
+        createdBy: parent.createdBy,
+        actor: starter,
+        origin: { kind: 'parent', id: parent.id },
+        parent: link,
+      },
+      tx,
+    );
     const made: Array<{ record: ExecutionRecord; decided: Decided }> = [child];
     if (parent.state.status === 'paused' && !isFinishedStatus(child.decided.state.status)) {
       // Paused after the step began: the child starts paused too, and the parent's resume resumes it.
-      made.push({ record: child.record, decided: await engine.applyLocked({ ...child.record, state: child.decided.state }, { type: 'execution.paused', cause: { executionId: parent.id, stepId: job.stepId } }, system, tx) });
+      made.push({
+        record: child.record,
+        decided: await engine.applyLocked(
+          { ...child.record, state: child.decided.state },
+          { type: 'execution.paused', cause: { executionId: parent.id, stepId: job.stepId } },
+          system,
+          tx,
+        ),
+      });
     }
-    made.push({ record: parent, decided: await engine.applyLocked(parent, { type: 'child.started', stepId: job.stepId, attempt: job.attempt, childExecutionId: child.record.id }, system, tx) });
+    made.push({
+      record: parent,
+      decided: await engine.applyLocked(
+        parent,
+        { type: 'child.started', stepId: job.stepId, attempt: job.attempt, childExecutionId: child.record.id },
+        system,
+        tx,
+      ),
+    });
     return made;
   });
   for (const { record, decided } of changes) engine.committed(record, decided);
 }
 
 /** The child recipe's version to start, or why it cannot start. */
-async function childVersion(deps: Deps, parent: ExecutionRecord, job: StartChildJob, tx: Transaction): Promise<number | string> {
+async function childVersion(
+  deps: Deps,
+  parent: ExecutionRecord,
+  job: StartChildJob,
+  tx: Transaction,
+): Promise<number | string> {
   const depth = (parent.state.parent?.depth ?? 0) + 1;
-  if (depth > maxSubRecipeDepth) return `sub-recipes nest at most ${maxSubRecipeDepth} deep; this child would be ${depth} deep (do recipes start each other in a cycle?)`;
+  if (depth > maxSubRecipeDepth)
+    return `sub-recipes nest at most ${maxSubRecipeDepth} deep; this child would be ${depth} deep (do recipes start each other in a cycle?)`;
   const recipe = /^[0-9a-f-]{36}$/i.test(job.recipeId) ? await deps.recipes.get(job.recipeId, tx) : undefined;
-  if (recipe === undefined || recipe.workspaceId !== parent.workspaceId) return `there is no recipe ${job.recipeId} in this workspace`;
+  if (recipe === undefined || recipe.workspaceId !== parent.workspaceId)
+    return `there is no recipe ${job.recipeId} in this workspace`;
   if (recipe.archivedAt !== null) return `the recipe "${recipe.name}" is archived; restore it to run it`;
   const version = job.version ?? recipe.latestVersion;
   const found = await deps.recipes.version(recipe.id, version, tx);
@@ -82,7 +150,11 @@ export async function controlChild(deps: Deps, engine: Engine, job: ControlChild
   if (child === undefined || isFinishedStatus(child.state.status)) return;
   const cause = { executionId: job.executionId, stepId: job.stepId };
   if (job.action === 'cancel') {
-    await engine.apply(child.id, { type: 'execution.cancelled', reason: `cancelled by its parent execution ${job.executionId} (step ${job.stepId}): ${job.reason}`, cause });
+    await engine.apply(child.id, {
+      type: 'execution.cancelled',
+      reason: `cancelled by its parent execution ${job.executionId} (step ${job.stepId}): ${job.reason}`,
+      cause,
+    });
     return;
   }
   const run = parseRunKey(job.key);
@@ -90,7 +162,8 @@ export async function controlChild(deps: Deps, engine: Engine, job: ControlChild
   if (run === undefined || parent === undefined || !awaitsResult(parent.state, run.stepId, run.attempt)) return;
   const pause = parent.state.status === 'paused';
   if (pause && child.state.status !== 'paused') await engine.apply(child.id, { type: 'execution.paused', cause });
-  else if (!pause && child.state.status === 'paused') await engine.apply(child.id, { type: 'execution.resumed', cause });
+  else if (!pause && child.state.status === 'paused')
+    await engine.apply(child.id, { type: 'execution.resumed', cause });
 }
 
 /**
@@ -103,8 +176,21 @@ export async function childFinished(deps: Deps, engine: Engine, job: ChildFinish
   const link = child?.state.parent;
   if (child === undefined || link === undefined || link === null || !isFinishedStatus(child.state.status)) return;
   let body: EventBody;
-  if (child.state.status === 'succeeded') body = { type: 'step.completed', stepId: link.stepId, attempt: link.attempt, output: await childOutput(engine, child) };
-  else body = { type: 'step.failed', stepId: link.stepId, attempt: link.attempt, error: `child execution ${child.id} ${child.state.status === 'failed' ? 'failed' : 'was cancelled'}: ${child.state.reason ?? 'no reason given'}`, retryable: true };
+  if (child.state.status === 'succeeded')
+    body = {
+      type: 'step.completed',
+      stepId: link.stepId,
+      attempt: link.attempt,
+      output: await childOutput(engine, child),
+    };
+  else
+    body = {
+      type: 'step.failed',
+      stepId: link.stepId,
+      attempt: link.attempt,
+      error: `child execution ${child.id} ${child.state.status === 'failed' ? 'failed' : 'was cancelled'}: ${child.state.reason ?? 'no reason given'}`,
+      retryable: true,
+    };
   try {
     await engine.apply(link.executionId, body);
   } catch (error) {
@@ -114,13 +200,19 @@ export async function childFinished(deps: Deps, engine: Engine, job: ChildFinish
 }
 
 async function childOutput(engine: Engine, child: ExecutionRecord): Promise<ChildOutput> {
-  return { executionId: child.id, status: 'succeeded', summary: await engine.summaryOf(child), outputs: outputsOf(child.state) };
+  return {
+    executionId: child.id,
+    status: 'succeeded',
+    summary: await engine.summaryOf(child),
+    outputs: outputsOf(child.state),
+  };
 }
 
 /** Every step's output, by step id (steps that were not reached are left out). */
 function outputsOf(state: ExecutionState): Record<string, unknown> {
   const outputs: Record<string, unknown> = {};
-  for (const [id, step] of Object.entries(state.steps)) if (step.visit > 0 || step.status === 'skipped') outputs[id] = step.output;
+  for (const [id, step] of Object.entries(state.steps))
+    if (step.visit > 0 || step.status === 'skipped') outputs[id] = step.output;
   return outputs;
 }
 
@@ -130,7 +222,13 @@ export async function startSubRecipeWorkers(engine: Engine, deps: Deps & { reado
   await jobs.declareTopic(topics.startChild, { retryLimit: 20, retryDelaySeconds: 2 });
   await jobs.declareTopic(topics.controlChild, { retryLimit: 20, retryDelaySeconds: 2 });
   await jobs.declareTopic(topics.childFinished, { retryLimit: 20, retryDelaySeconds: 2 });
-  await jobs.work<StartChildJob>(topics.startChild, async ({ data }) => startChild(deps, engine, data), { concurrency: 4 });
-  await jobs.work<ControlChildJob>(topics.controlChild, async ({ data }) => controlChild(deps, engine, data), { concurrency: 4 });
-  await jobs.work<ChildFinishedJob>(topics.childFinished, async ({ data }) => childFinished(deps, engine, data), { concurrency: 4 });
+  await jobs.work<StartChildJob>(topics.startChild, async ({ data }) => startChild(deps, engine, data), {
+    concurrency: 4,
+  });
+  await jobs.work<ControlChildJob>(topics.controlChild, async ({ data }) => controlChild(deps, engine, data), {
+    concurrency: 4,
+  });
+  await jobs.work<ChildFinishedJob>(topics.childFinished, async ({ data }) => childFinished(deps, engine, data), {
+    concurrency: 4,
+  });
 }

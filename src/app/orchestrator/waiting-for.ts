@@ -10,7 +10,11 @@ export type WaitingFor = 'sandbox' | 'approval' | 'event' | 'timer';
  * (status `waiting`), `approval` if an approval step waits for decisions, else `event` if a wait
  * step waits for an event, else `timer`; null when it is working or finished.
  */
-export function waitingFor(state: ExecutionState, recipe: CompiledRecipe | undefined, queued: boolean): WaitingFor | null {
+export function waitingFor(
+  state: ExecutionState,
+  recipe: CompiledRecipe | undefined,
+  queued: boolean,
+): WaitingFor | null {
   if (isFinishedStatus(state.status)) return null;
   if (queued) return 'sandbox';
   if (state.status !== 'waiting' || recipe === undefined) return null;

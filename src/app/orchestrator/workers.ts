@@ -13,7 +13,17 @@ import type { DocumentStore } from '../../ports/document-store.ts';
 import { EgressUnreachableError, type Egress } from '../../ports/egress.ts';
 import { signWebhook } from '../triggers/hook-signature.ts';
 import { postSystemNote } from '../realtime/items.ts';
-import { parseRunKey, topics, type CancelJob, type DispatchJob, type Engine, type EngineDeps, type EventBody, type NotifyJob, type TimerJob } from './engine.ts';
+import {
+  parseRunKey,
+  topics,
+  type CancelJob,
+  type DispatchJob,
+  type Engine,
+  type EngineDeps,
+  type EventBody,
+  type NotifyJob,
+  type TimerJob,
+} from './engine.ts';
 import { MirrorScheduler } from './mirror-scheduler.ts';
 import { startSubRecipeWorkers } from './sub-recipes.ts';
 import type { DashboardWriter } from '../realtime/dashboard-writer.ts';
@@ -68,7 +78,6 @@ export interface WorkerDeps extends EngineDeps {
   readonly catchUp?: boolean;
 }
 
-
 /**
  * Handles the orchestrator's jobs in this process. Every handler is idempotent (delivery is at
  * least once): dispatches are keyed by `<execution>/<step>/<attempt>` and skipped when the attempt
@@ -93,7 +102,13 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
         ? ({ type: 'step.completed', stepId: run.stepId, attempt: run.attempt, output: result.output } as const)
         : result.outcome === 'lost'
           ? ({ type: 'step.lost', stepId: run.stepId, attempt: run.attempt, reason: result.reason } as const)
-          : ({ type: 'step.failed', stepId: run.stepId, attempt: run.attempt, error: result.error, retryable: result.retryable } as const);
+          : ({
+              type: 'step.failed',
+              stepId: run.stepId,
+              attempt: run.attempt,
+              error: result.error,
+              retryable: result.retryable,
+            } as const);
     try {
       await engine.apply(run.executionId, body);
     } catch (error) {
@@ -116,22 +131,43 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     if (!fresh) {
       const record = await executions.get(data.executionId);
       const step = record?.state.steps[data.stepId];
-      if (record === undefined || step === undefined || isFinishedStatus(record.state.status) || step.status !== 'running' || step.attempt !== data.attempt) return; // stale
+      if (
+        record === undefined ||
+        step === undefined ||
+        isFinishedStatus(record.state.status) ||
+        step.status !== 'running' ||
+        step.attempt !== data.attempt
+      )
+        return; // stale
     }
     // The profile's version current when the execution started (docs/sub-agents.md): a change of the
     // profile made while it runs does not reach it.
     const profile = await agentProfiles.forExecution(data.executionId, data.workspaceId, data.profile);
     if (profile === undefined) {
-      await engine.apply(data.executionId, { type: 'step.failed', stepId: data.stepId, attempt: data.attempt, error: `there is no agent profile named "${data.profile}" in this workspace`, retryable: false });
+      await engine.apply(data.executionId, {
+        type: 'step.failed',
+        stepId: data.stepId,
+        attempt: data.attempt,
+        error: `there is no agent profile named "${data.profile}" in this workspace`,
+        retryable: false,
+      });
       return;
     }
     const { subAgents, unknown } = enabledSubAgents(profile, data.subAgents);
     if (unknown.length > 0) {
       const error = `step ${data.stepId} enables sub-agent${unknown.length === 1 ? '' : 's'} ${unknown.map((name) => `"${name}"`).join(', ')}, which agent profile "${profile.name}" (version ${profile.version}) does not define`;
-      await engine.apply(data.executionId, { type: 'step.failed', stepId: data.stepId, attempt: data.attempt, error, retryable: false });
+      await engine.apply(data.executionId, {
+        type: 'step.failed',
+        stepId: data.stepId,
+        attempt: data.attempt,
+        error,
+        retryable: false,
+      });
       return;
     }
-    const prompt = profile.promptTemplate.includes('${prompt}') ? profile.promptTemplate.replaceAll('${prompt}', data.prompt) : data.prompt;
+    const prompt = profile.promptTemplate.includes('${prompt}')
+      ? profile.promptTemplate.replaceAll('${prompt}', data.prompt)
+      : data.prompt;
     await runner.start({
       key: data.key,
       executionId: data.executionId,
@@ -159,7 +195,17 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
   engine.onCommitted((execution, decided) => {
     for (const command of decided.commands) {
       if (command.kind !== 'dispatch') continue;
-      const started = dispatchRun({ ...command, executionId: execution.id, workspaceId: execution.workspaceId, dashboardId: execution.dashboardId }, true).catch((error: unknown) => logger.warn({ err: error, key: command.key }, 'fast dispatch failed; the backup job will retry'));
+      const started = dispatchRun(
+        {
+          ...command,
+          executionId: execution.id,
+          workspaceId: execution.workspaceId,
+          dashboardId: execution.dashboardId,
+        },
+        true,
+      ).catch((error: unknown) =>
+        logger.warn({ err: error, key: command.key }, 'fast dispatch failed; the backup job will retry'),
+      );
       deps.background?.(started);
     }
     const shown = mirror.schedule({ ...execution, state: decided.state });
@@ -172,7 +218,11 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
 
   await startSubRecipeWorkers(engine, deps);
 
-  await jobs.work<TimerJob>(topics.timer, async ({ data }) => void (await engine.apply(data.executionId, { type: 'timer.fired', timer: data.timer })), { concurrency: 4 });
+  await jobs.work<TimerJob>(
+    topics.timer,
+    async ({ data }) => void (await engine.apply(data.executionId, { type: 'timer.fired', timer: data.timer })),
+    { concurrency: 4 },
+  );
 
   /**
    * A notify step that waits for its delivery (a GitHub comment, a Drive document): the outcome goes
@@ -180,12 +230,29 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
    */
   const deliverThroughIntegration = async (record: ExecutionRecord, data: NotifyJob): Promise<void> => {
     const step = record.state.steps[data.stepId];
-    if (data.target === undefined || isFinishedStatus(record.state.status) || step?.status !== 'running' || step.attempt !== data.attempt) return;
+    if (
+      data.target === undefined ||
+      isFinishedStatus(record.state.status) ||
+      step?.status !== 'running' ||
+      step.attempt !== data.attempt
+    )
+      return;
     const attempt = step.attempt;
     let body: EventBody;
     try {
-      if (deps.deliver === undefined) throw new IntegrationError(data.channel === 'github' ? 'github' : 'google', 'integration_missing', 'Integrations are not available in this runtime');
-      const output = await deps.deliver({ workspaceId: record.workspaceId, integration: data.integration ?? null, target: data.target, message: data.message, key: data.key });
+      if (deps.deliver === undefined)
+        throw new IntegrationError(
+          data.channel === 'github' ? 'github' : 'google',
+          'integration_missing',
+          'Integrations are not available in this runtime',
+        );
+      const output = await deps.deliver({
+        workspaceId: record.workspaceId,
+        integration: data.integration ?? null,
+        target: data.target,
+        message: data.message,
+        key: data.key,
+      });
       body = { type: 'step.completed', stepId: data.stepId, attempt, output };
     } catch (error) {
       // Anything else (a database failure) is thrown: the job is retried.
@@ -205,35 +272,65 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     if (data.url === null) return;
     const waits = data.attempt !== undefined;
     const step = record.state.steps[data.stepId];
-    if (waits && (isFinishedStatus(record.state.status) || step?.status !== 'running' || step.attempt !== data.attempt)) return; // stale
+    if (waits && (isFinishedStatus(record.state.status) || step?.status !== 'running' || step.attempt !== data.attempt))
+      return; // stale
     const host = new URL(data.url).host;
     const body = JSON.stringify({ executionId: record.id, stepId: data.stepId, message: data.message });
     // Inside the signature, so a captured delivery cannot be sent again as another one.
-    const deliveryId = data.key.replaceAll('/', ':').replace(/[^A-Za-z0-9_:-]/g, '_').slice(0, 200);
+    const deliveryId = data.key
+      .replaceAll('/', ':')
+      .replace(/[^A-Za-z0-9_:-]/g, '_')
+      .slice(0, 200);
     // A failure to read the secret (the database away) is thrown: the job is retried.
-    const signed = await signWebhook(await deps.webhookSecret(record.workspaceId), { body, deliveryId, nowMs: deps.clock.now().getTime() });
+    const signed = await signWebhook(await deps.webhookSecret(record.workspaceId), {
+      body,
+      deliveryId,
+      nowMs: deps.clock.now().getTime(),
+    });
     let failure: { error: string; retryable: boolean } | undefined;
     let status = 0;
     try {
-      const answer = await deps.egress.send({ method: 'POST', url: data.url, headers: { 'content-type': 'application/json', 'idempotency-key': data.key, 'user-agent': 'Baton-Webhook/1', ...signed }, body, timeoutMs: 10_000 });
+      const answer = await deps.egress.send({
+        method: 'POST',
+        url: data.url,
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': data.key,
+          'user-agent': 'Baton-Webhook/1',
+          ...signed,
+        },
+        body,
+        timeoutMs: 10_000,
+      });
       status = answer.status;
       if (status >= 300) {
         const why = status < 400 ? ' (redirects are not followed)' : '';
-        failure = { error: `webhook ${host} answered ${status}${why}`, retryable: status >= 500 || status === 408 || status === 429 };
+        failure = {
+          error: `webhook ${host} answered ${status}${why}`,
+          retryable: status >= 500 || status === 408 || status === 429,
+        };
       }
     } catch (error) {
-      if (error instanceof EgressUnreachableError) failure = { error: `webhook ${host}: ${error.message}`, retryable: true };
+      if (error instanceof EgressUnreachableError)
+        failure = { error: `webhook ${host}: ${error.message}`, retryable: true };
       // Refused by the egress policy: the address will not become public by waiting.
-      else if (error instanceof DomainError && error.code === 'egress_refused') failure = { error: error.message, retryable: false };
+      else if (error instanceof DomainError && error.code === 'egress_refused')
+        failure = { error: error.message, retryable: false };
       else throw error;
     }
     if (!waits) {
       if (failure?.retryable === true) throw new Error(failure.error);
-      if (failure !== undefined) logger.warn({ executionId: record.id, stepId: data.stepId, reason: failure.error }, 'webhook not delivered');
+      if (failure !== undefined)
+        logger.warn({ executionId: record.id, stepId: data.stepId, reason: failure.error }, 'webhook not delivered');
       return;
     }
     const attempt = data.attempt ?? 0;
-    await engine.apply(record.id, failure === undefined ? { type: 'step.completed', stepId: data.stepId, attempt, output: { message: data.message, status } } : { type: 'step.failed', stepId: data.stepId, attempt, ...failure });
+    await engine.apply(
+      record.id,
+      failure === undefined
+        ? { type: 'step.completed', stepId: data.stepId, attempt, output: { message: data.message, status } }
+        : { type: 'step.failed', stepId: data.stepId, attempt, ...failure },
+    );
   };
 
   await jobs.work<NotifyJob>(
@@ -247,7 +344,11 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
       }
       if (data.channel === 'dashboard') {
         // The note's id comes from the key: a repeated job writes the same note again, not a second one.
-        await postSystemNote(deps, record.dashboardId, `note-${data.key.replaceAll('/', '-')}`, { title: `Execution ${record.id.slice(0, 8)}: ${data.stepId}`, body: data.message, author: record.createdBy ?? 'baton' });
+        await postSystemNote(deps, record.dashboardId, `note-${data.key.replaceAll('/', '-')}`, {
+          title: `Execution ${record.id.slice(0, 8)}: ${data.stepId}`,
+          body: data.message,
+          author: record.createdBy ?? 'baton',
+        });
         return;
       }
       await sendWebhook(record, data);

@@ -7,7 +7,11 @@ import type { AppContext } from '../context.ts';
  * through the Realtime port, where it is merged with concurrent edits like any client's update.
  * `documentName` is the dashboard id or `stateDocumentName(id)`. Returns what `edit` returned.
  */
-export async function changeDocument<T>(ctx: Pick<AppContext, 'realtime'>, documentName: string, edit: (doc: Y.Doc) => T): Promise<T> {
+export async function changeDocument<T>(
+  ctx: Pick<AppContext, 'realtime'>,
+  documentName: string,
+  edit: (doc: Y.Doc) => T,
+): Promise<T> {
   const doc = new Y.Doc();
   Y.applyUpdate(doc, await ctx.realtime.state(documentName));
   const before = Y.encodeStateVector(doc);

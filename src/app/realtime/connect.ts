@@ -32,14 +32,19 @@ type Ctx = Pick<AppContext, 'tokens' | 'sessions' | 'clock' | 'settings' | 'work
  * to both, and the state document is read-only for everyone (only the server writes it), so a
  * re-check never finds it writable again. Also used to check open connections again when access changes.
  */
-export async function admitRealtime(ctx: Ctx, credentials: RealtimeCredentials, documentName: string): Promise<RealtimeAccess> {
+export async function admitRealtime(
+  ctx: Ctx,
+  credentials: RealtimeCredentials,
+  documentName: string,
+): Promise<RealtimeAccess> {
   const token = credentials.token.trim();
   let headers: RequestHeaders;
   if (token !== '') {
     headers = { authorization: `Bearer ${token}` };
   } else {
     const origin = credentials.headers.origin;
-    if (origin !== undefined && origin !== new URL(ctx.settings.publicUrl).origin) throw new ForbiddenError('Realtime connections with a session cookie must come from Baton itself');
+    if (origin !== undefined && origin !== new URL(ctx.settings.publicUrl).origin)
+      throw new ForbiddenError('Realtime connections with a session cookie must come from Baton itself');
     headers = { ...(credentials.headers.cookie === undefined ? {} : { cookie: credentials.headers.cookie }) };
   }
   const authentication = await authenticate(ctx, headers);

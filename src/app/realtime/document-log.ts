@@ -1,5 +1,10 @@
 import * as Y from 'yjs';
-import { UnstorableDocumentError, type DocumentStore, type ProjectedItem, type ProjectionChange } from '../../ports/document-store.ts';
+import {
+  UnstorableDocumentError,
+  type DocumentStore,
+  type ProjectedItem,
+  type ProjectionChange,
+} from '../../ports/document-store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { readItems } from './document-model.ts';
 import { parseDocumentName } from './document-name.ts';
@@ -136,7 +141,8 @@ export class DocumentLog {
     while (this.#flushing !== undefined || this.#pending.size > 0) {
       if (this.#flushing !== undefined) await this.#flushing;
       else await this.#run();
-      if (this.#failures >= maxFlushFailures) throw new Error(`The document update log could not be written ${this.#failures} times in a row`);
+      if (this.#failures >= maxFlushFailures)
+        throw new Error(`The document update log could not be written ${this.#failures} times in a row`);
       if (this.#failures > 0) await new Promise((resolve) => setTimeout(resolve, retryMs(this.#failures)));
     }
   }
@@ -147,7 +153,13 @@ export class DocumentLog {
     const tracked = this.#tracked.get(dashboardId);
     const folded = tracked?.written ?? [];
     const state = Y.encodeStateAsUpdate(doc);
-    await this.#store.compact(dashboardId, state, folded, (updates) => Y.mergeUpdates(updates), (update) => Y.encodeStateVectorFromUpdate(update));
+    await this.#store.compact(
+      dashboardId,
+      state,
+      folded,
+      (updates) => Y.mergeUpdates(updates),
+      (update) => Y.encodeStateVectorFromUpdate(update),
+    );
     if (tracked !== undefined) tracked.written = tracked.written.slice(folded.length);
   }
 
@@ -186,7 +198,8 @@ export class DocumentLog {
     this.#flushing = this.#write(batch).finally(() => {
       this.#flushing = undefined;
       this.#inFlight = new Map();
-      if (this.#pending.size > 0) this.#schedule(this.#failures === 0 ? this.#options.windowMs : retryMs(this.#failures));
+      if (this.#pending.size > 0)
+        this.#schedule(this.#failures === 0 ? this.#options.windowMs : retryMs(this.#failures));
     });
     return this.#flushing;
   }
@@ -272,7 +285,10 @@ export class DocumentLog {
     const alert = this.#alerts.get(entry.dashboardId);
     if (alert !== undefined && projected && (alert.kind === 'refused' || entry.projection !== undefined)) {
       this.#alerts.delete(entry.dashboardId);
-      this.#options.logger.info({ dashboardId: entry.dashboardId, was: alert.kind }, 'a dashboard document is stored completely again');
+      this.#options.logger.info(
+        { dashboardId: entry.dashboardId, was: alert.kind },
+        'a dashboard document is stored completely again',
+      );
     }
     for (const waiter of entry.pending.waiters) waiter.resolve();
   }
@@ -292,8 +308,14 @@ export class DocumentLog {
 
   #alert(alert: DocumentLogAlert): void {
     if (this.#alerts.get(alert.dashboardId)?.kind !== alert.kind) {
-      const what = alert.kind === 'projection' ? 'its updates are durable, its items projection is not written' : 'its updates cannot be stored and were not acknowledged';
-      this.#options.logger.error({ dashboardId: alert.dashboardId, reason: alert.reason }, `a dashboard document could not be stored completely: ${what}`);
+      const what =
+        alert.kind === 'projection'
+          ? 'its updates are durable, its items projection is not written'
+          : 'its updates cannot be stored and were not acknowledged';
+      this.#options.logger.error(
+        { dashboardId: alert.dashboardId, reason: alert.reason },
+        `a dashboard document could not be stored completely: ${what}`,
+      );
     }
     this.#alerts.set(alert.dashboardId, alert);
   }
@@ -302,7 +324,10 @@ export class DocumentLog {
   #databaseFailed(error: unknown, entries: readonly Entry[]): void {
     this.#failures += 1;
     if (this.#failures === 1 || this.#failures % logEvery === 0) {
-      this.#options.logger.error({ err: error, documents: entries.length, attempt: this.#failures }, 'could not write the document update log; retrying');
+      this.#options.logger.error(
+        { err: error, documents: entries.length, attempt: this.#failures },
+        'could not write the document update log; retrying',
+      );
     }
     const kept = new Map<string, Pending>();
     for (const entry of entries) {
@@ -325,11 +350,14 @@ export class DocumentLog {
   #entry(dashboardId: string, pending: Pending): Entry {
     const update = pending.updates.length === 1 ? (pending.updates[0] as Uint8Array) : Y.mergeUpdates(pending.updates);
     // The items projection is the dashboard document's; a state document (`<id>/state`) has no items.
-    if (parseDocumentName(dashboardId)?.part === 'state') return { dashboardId, pending, update, projection: undefined };
+    if (parseDocumentName(dashboardId)?.part === 'state')
+      return { dashboardId, pending, update, projection: undefined };
     // Reading every item costs O(items): only when items or layout changed, or nothing was
     // projected yet (unless the projection failed: then it waits for the items to change).
-    const unprojected = this.#tracked.get(dashboardId)?.projected === undefined && this.#alerts.get(dashboardId)?.kind !== 'projection';
-    if (!this.#itemsChanged.has(pending.doc) && !unprojected) return { dashboardId, pending, update, projection: undefined };
+    const unprojected =
+      this.#tracked.get(dashboardId)?.projected === undefined && this.#alerts.get(dashboardId)?.kind !== 'projection';
+    if (!this.#itemsChanged.has(pending.doc) && !unprojected)
+      return { dashboardId, pending, update, projection: undefined };
     this.#itemsChanged.delete(pending.doc);
     return { dashboardId, pending, update, projection: this.#projection(dashboardId, pending.doc) };
   }
@@ -351,7 +379,8 @@ export class DocumentLog {
     for (const item of readItems(doc)) {
       const json = JSON.stringify(item);
       projected.set(item.id, json);
-      if (previous?.get(item.id) !== json) upserts.push({ id: item.id, kind: item.kind, item, updatedAt: new Date(item.updatedAt) });
+      if (previous?.get(item.id) !== json)
+        upserts.push({ id: item.id, kind: item.kind, item, updatedAt: new Date(item.updatedAt) });
     }
     const deletes = previous === undefined ? [] : [...previous.keys()].filter((id) => !projected.has(id));
     return { change: { dashboardId, upserts, deletes, replaceAll: previous === undefined }, projected };

@@ -13,7 +13,14 @@ import { z } from 'zod';
 export const itemKinds = ['note', 'todo', 'link'] as const;
 
 const isoTime = z.iso.datetime({ offset: true });
-const layoutSchema = z.object({ x: z.number().finite(), y: z.number().finite(), w: z.number().finite().positive(), h: z.number().finite().positive() }).meta({ id: 'ItemLayout' });
+const layoutSchema = z
+  .object({
+    x: z.number().finite(),
+    y: z.number().finite(),
+    w: z.number().finite().positive(),
+    h: z.number().finite().positive(),
+  })
+  .meta({ id: 'ItemLayout' });
 
 /** An item as REST returns it (and as the projection stores it). */
 export const itemSchema = z
@@ -44,16 +51,41 @@ const assignee = z.uuid().nullable();
 
 /** The body of POST /v1/dashboards/{id}/items: one shape per kind. */
 export const newItemSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('note'), title: title.default(''), body: body.default(''), layout: layoutSchema.optional() }),
-  z.object({ kind: z.literal('todo'), title, body: body.default(''), done: z.boolean().default(false), assignee: assignee.default(null), layout: layoutSchema.optional() }),
-  z.object({ kind: z.literal('link'), url, title: title.default(''), body: body.default(''), layout: layoutSchema.optional() }),
+  z.object({
+    kind: z.literal('note'),
+    title: title.default(''),
+    body: body.default(''),
+    layout: layoutSchema.optional(),
+  }),
+  z.object({
+    kind: z.literal('todo'),
+    title,
+    body: body.default(''),
+    done: z.boolean().default(false),
+    assignee: assignee.default(null),
+    layout: layoutSchema.optional(),
+  }),
+  z.object({
+    kind: z.literal('link'),
+    url,
+    title: title.default(''),
+    body: body.default(''),
+    layout: layoutSchema.optional(),
+  }),
 ]);
 /** A new item as REST accepts it. */
 export type NewItem = z.infer<typeof newItemSchema>;
 
 /** The body of PATCH /v1/dashboards/{id}/items/{itemId}; fields that do not fit the item's kind are refused. */
 export const itemPatchSchema = z
-  .object({ title: title.optional(), body: body.optional(), done: z.boolean().optional(), assignee: assignee.optional(), url: url.optional(), layout: layoutSchema.nullable().optional() })
+  .object({
+    title: title.optional(),
+    body: body.optional(),
+    done: z.boolean().optional(),
+    assignee: assignee.optional(),
+    url: url.optional(),
+    layout: layoutSchema.nullable().optional(),
+  })
   .refine((p) => Object.values(p).some((v) => v !== undefined), 'give at least one field to change');
 /** A change to an item. */
 export type ItemPatch = z.infer<typeof itemPatchSchema>;
@@ -139,7 +171,8 @@ export function patchItem(doc: Y.Doc, id: string, patch: ItemPatch, now: Date): 
   const entry = itemsOf(doc).get(id);
   if (!(entry instanceof Y.Map) || readItem(doc, id) === undefined) return undefined;
   doc.transact(() => {
-    for (const key of ['title', 'done', 'assignee', 'url'] as const) if (patch[key] !== undefined) entry.set(key, patch[key]);
+    for (const key of ['title', 'done', 'assignee', 'url'] as const)
+      if (patch[key] !== undefined) entry.set(key, patch[key]);
     if (patch.body !== undefined) {
       const text = entry.get('body');
       if (text instanceof Y.Text) {

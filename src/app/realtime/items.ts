@@ -4,7 +4,17 @@ import type { Viewer } from '../../ports/realtime.ts';
 import { requireDashboard } from '../access.ts';
 import type { AppContext } from '../context.ts';
 import { changeDocument } from './change-document.ts';
-import { addItem, itemSchema, misfitFields, patchItem, readItem, removeItem, type Item, type ItemPatch, type NewItem } from './document-model.ts';
+import {
+  addItem,
+  itemSchema,
+  misfitFields,
+  patchItem,
+  readItem,
+  removeItem,
+  type Item,
+  type ItemPatch,
+  type NewItem,
+} from './document-model.ts';
 
 type Ctx = Pick<AppContext, 'workspaces' | 'dashboards' | 'documents' | 'realtime' | 'clock'>;
 
@@ -21,17 +31,32 @@ export async function listItems(ctx: Ctx, principal: Principal, dashboardId: str
 /** Adds an item; connected clients see it at once; resolves once it is durable. */
 export async function createItem(ctx: Ctx, principal: Principal, dashboardId: string, input: NewItem): Promise<Item> {
   await requireWritable(ctx, principal, dashboardId);
-  return changeDocument(ctx, dashboardId, (doc) => addItem(doc, input, { id: crypto.randomUUID(), author: principal.userId, now: ctx.clock.now() }));
+  return changeDocument(ctx, dashboardId, (doc) =>
+    addItem(doc, input, { id: crypto.randomUUID(), author: principal.userId, now: ctx.clock.now() }),
+  );
 }
 
 /** Changes an item's fields; fields its kind does not have are refused. */
-export async function updateItem(ctx: Ctx, principal: Principal, dashboardId: string, itemId: string, patch: ItemPatch): Promise<Item> {
+export async function updateItem(
+  ctx: Ctx,
+  principal: Principal,
+  dashboardId: string,
+  itemId: string,
+  patch: ItemPatch,
+): Promise<Item> {
   await requireWritable(ctx, principal, dashboardId);
   return changeDocument(ctx, dashboardId, (doc) => {
     const current = readItem(doc, itemId);
     if (current === undefined) throw new NotFoundError('Item');
     const misfits = misfitFields(current.kind, patch);
-    if (misfits.length > 0) throw new InvalidInputError(misfits.map((field) => ({ location: 'body' as const, path: field, message: `a ${current.kind} has no ${field}` })));
+    if (misfits.length > 0)
+      throw new InvalidInputError(
+        misfits.map((field) => ({
+          location: 'body' as const,
+          path: field,
+          message: `a ${current.kind} has no ${field}`,
+        })),
+      );
     const updated = patchItem(doc, itemId, patch, ctx.clock.now());
     if (updated === undefined) throw new NotFoundError('Item');
     return updated;
@@ -61,8 +86,18 @@ async function requireWritable(ctx: Ctx, principal: Principal, dashboardId: stri
  * Writes a note as the system (the orchestrator's notify steps): the same id writes the same note
  * again, so a repeated job does not add a second one.
  */
-export async function postSystemNote(ctx: Pick<AppContext, 'realtime' | 'clock'>, dashboardId: string, id: string, note: { title: string; body: string; author: string }): Promise<void> {
+export async function postSystemNote(
+  ctx: Pick<AppContext, 'realtime' | 'clock'>,
+  dashboardId: string,
+  id: string,
+  note: { title: string; body: string; author: string },
+): Promise<void> {
   await changeDocument(ctx, dashboardId, (doc) => {
-    if (readItem(doc, id) === undefined) addItem(doc, { kind: 'note', title: note.title, body: note.body }, { id, author: note.author, now: ctx.clock.now() });
+    if (readItem(doc, id) === undefined)
+      addItem(
+        doc,
+        { kind: 'note', title: note.title, body: note.body },
+        { id, author: note.author, now: ctx.clock.now() },
+      );
   });
 }

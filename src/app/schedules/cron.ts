@@ -15,14 +15,22 @@ export interface CronSpec {
 
 /** Why a cron spec cannot be used (the message names the problem), or null when it can. */
 export function cronProblem(spec: CronSpec, now: Date): { field: 'cron' | 'timezone'; message: string } | null {
-  if (!isTimeZone(spec.timezone)) return { field: 'timezone', message: `"${spec.timezone}" is not an IANA time zone (e.g. Europe/Berlin)` };
+  if (!isTimeZone(spec.timezone))
+    return { field: 'timezone', message: `"${spec.timezone}" is not an IANA time zone (e.g. Europe/Berlin)` };
   const fields = spec.cron.trim().split(/\s+/).length;
-  if (fields !== 5 && fields !== 6) return { field: 'cron', message: `has ${fields} fields; expected 5 (minute hour day month weekday) or 6 (seconds first)` };
+  if (fields !== 5 && fields !== 6)
+    return {
+      field: 'cron',
+      message: `has ${fields} fields; expected 5 (minute hour day month weekday) or 6 (seconds first)`,
+    };
   let cron: Cron;
   try {
     cron = compile(spec);
   } catch (error) {
-    return { field: 'cron', message: error instanceof Error ? error.message.replace(/^CronPattern: /, '') : 'does not parse' };
+    return {
+      field: 'cron',
+      message: error instanceof Error ? error.message.replace(/^CronPattern: /, '') : 'does not parse',
+    };
   }
   if (cron.nextRun(now) === null) return { field: 'cron', message: 'never matches a date' };
   return null;
@@ -49,7 +57,9 @@ export function nextFireTime(spec: CronSpec, after: Date, until?: Date | null): 
 
 /** The newest `count` fire times not after `until`, oldest first. */
 export function fireTimesBefore(spec: CronSpec, until: Date, count: number): Date[] {
-  return compile(spec).previousRuns(count, new Date(until.getTime() + 1)).reverse();
+  return compile(spec)
+    .previousRuns(count, new Date(until.getTime() + 1))
+    .reverse();
 }
 
 function compile(spec: CronSpec): Cron {

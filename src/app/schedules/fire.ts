@@ -11,14 +11,23 @@ import { armTimer, type ScheduleDeps, type ScheduleFireJob } from './schedule-de
 /** At most this many fire times are handled (recorded) at once; older missed ones are not listed. */
 const maxDue = 1_000;
 
-type Committed = Array<{ record: Pick<ExecutionRecord, 'id' | 'workspaceId' | 'dashboardId' | 'recipeId'>; decided: Decided }>;
+type Committed = Array<{
+  record: Pick<ExecutionRecord, 'id' | 'workspaceId' | 'dashboardId' | 'recipeId'>;
+  decided: Decided;
+}>;
 
 /** After a commit: relay the timer job, and set the in-process alarm that fires on the dot. */
-export function timerCommitted(deps: ScheduleDeps, scheduleId: string, timer: { timerId: string; at: Date } | null): void {
+export function timerCommitted(
+  deps: ScheduleDeps,
+  scheduleId: string,
+  timer: { timerId: string; at: Date } | null,
+): void {
   deps.outbox.kick();
   if (timer === null) return;
   deps.alarms.set(`schedule:${scheduleId}`, timer.at, () => {
-    fireSchedule(deps, { scheduleId, timerId: timer.timerId }).catch((error: unknown) => deps.logger.warn({ err: error, scheduleId }, 'schedule alarm failed; its job will fire it'));
+    fireSchedule(deps, { scheduleId, timerId: timer.timerId }).catch((error: unknown) =>
+      deps.logger.warn({ err: error, scheduleId }, 'schedule alarm failed; its job will fire it'),
+    );
   });
 }
 
@@ -70,19 +79,50 @@ export async function fireSchedule(deps: ScheduleDeps, job: ScheduleFireJob): Pr
       const previous = await previousOf(deps, state.lastExecutionId, tx);
       const decision = overlapDecision(schedule.overlap, previous);
       if (decision === 'skip') {
-        await deps.schedules.recordFire({ ...base, outcome: 'skipped', executionId: null, reason: `the previous execution (${state.lastExecutionId ?? ''}) is still ${previous === 'working' ? 'working' : 'unfinished'}` }, tx);
+        await deps.schedules.recordFire(
+          {
+            ...base,
+            outcome: 'skipped',
+            executionId: null,
+            reason: `the previous execution (${state.lastExecutionId ?? ''}) is still ${previous === 'working' ? 'working' : 'unfinished'}`,
+          },
+          tx,
+        );
         continue;
       }
       if (decision === 'queue') {
-        if (!(await deps.schedules.recordFire({ ...base, outcome: 'queued', executionId: null, reason: 'waits for the previous execution to finish' }, tx))) continue;
-        if (state.queuedFireAt !== null) await deps.schedules.updateFire(schedule.id, state.queuedFireAt, { outcome: 'skipped', reason: `replaced by the newer fire at ${planned.fireAt.toISOString()}`, handledAt: now }, tx);
+        if (
+          !(await deps.schedules.recordFire(
+            { ...base, outcome: 'queued', executionId: null, reason: 'waits for the previous execution to finish' },
+            tx,
+          ))
+        )
+          continue;
+        if (state.queuedFireAt !== null)
+          await deps.schedules.updateFire(
+            schedule.id,
+            state.queuedFireAt,
+            {
+              outcome: 'skipped',
+              reason: `replaced by the newer fire at ${planned.fireAt.toISOString()}`,
+              handledAt: now,
+            },
+            tx,
+          );
         state = { ...state, queuedFireAt: planned.fireAt };
         continue;
       }
-      if (!(await deps.schedules.recordFire({ ...base, outcome: 'started', executionId: null, reason: null }, tx))) continue;
-      if (decision === 'cancel-previous' && state.lastExecutionId !== null) await cancelPrevious(deps, schedule, state.lastExecutionId, planned.fireAt, tx, committed);
+      if (!(await deps.schedules.recordFire({ ...base, outcome: 'started', executionId: null, reason: null }, tx)))
+        continue;
+      if (decision === 'cancel-previous' && state.lastExecutionId !== null)
+        await cancelPrevious(deps, schedule, state.lastExecutionId, planned.fireAt, tx, committed);
       const started = await launch(deps, schedule, tx, committed);
-      await deps.schedules.updateFire(schedule.id, planned.fireAt, typeof started === 'string' ? { outcome: 'refused', reason: started } : { executionId: started.id }, tx);
+      await deps.schedules.updateFire(
+        schedule.id,
+        planned.fireAt,
+        typeof started === 'string' ? { outcome: 'refused', reason: started } : { executionId: started.id },
+        tx,
+      );
       if (typeof started !== 'string') state = { ...state, lastExecutionId: started.id };
     }
     const cursor = due.at(-1) ?? schedule.cursor;
@@ -106,7 +146,15 @@ export async function scheduleExecutionFinished(deps: ScheduleDeps, executionId:
     await deps.ctx.unitOfWork.run(async (tx) => {
       const schedule = await deps.schedules.lock(scheduleId, tx);
       if (schedule === undefined || schedule.queuedFireAt === null || schedule.lastExecutionId !== executionId) return;
-      const state = await startQueuedIfFree(deps, schedule, { lastExecutionId: schedule.lastExecutionId, queuedFireAt: schedule.queuedFireAt }, access, deps.ctx.clock.now(), tx, committed);
+      const state = await startQueuedIfFree(
+        deps,
+        schedule,
+        { lastExecutionId: schedule.lastExecutionId, queuedFireAt: schedule.queuedFireAt },
+        access,
+        deps.ctx.clock.now(),
+        tx,
+        committed,
+      );
       await deps.schedules.update(schedule.id, state, tx);
     });
     for (const { record, decided } of committed) deps.engine.committed(record, decided);
@@ -115,7 +163,15 @@ export async function scheduleExecutionFinished(deps: ScheduleDeps, executionId:
 
 type FireState = { lastExecutionId: string | null; queuedFireAt: Date | null };
 
-async function startQueuedIfFree(deps: ScheduleDeps, schedule: ScheduleRecord, state: FireState, refusal: string | null, now: Date, tx: Transaction, committed: Committed): Promise<FireState> {
+async function startQueuedIfFree(
+  deps: ScheduleDeps,
+  schedule: ScheduleRecord,
+  state: FireState,
+  refusal: string | null,
+  now: Date,
+  tx: Transaction,
+  committed: Committed,
+): Promise<FireState> {
   const queuedAt = state.queuedFireAt;
   if (queuedAt === null) return state;
   const previous = await previousOf(deps, state.lastExecutionId, tx);
@@ -125,7 +181,17 @@ async function startQueuedIfFree(deps: ScheduleDeps, schedule: ScheduleRecord, s
     await deps.schedules.updateFire(schedule.id, queuedAt, { outcome: 'refused', reason: started, handledAt: now }, tx);
     return { ...state, queuedFireAt: null };
   }
-  await deps.schedules.updateFire(schedule.id, queuedAt, { outcome: 'started', executionId: started.id, reason: 'started when the previous execution finished', handledAt: now }, tx);
+  await deps.schedules.updateFire(
+    schedule.id,
+    queuedAt,
+    {
+      outcome: 'started',
+      executionId: started.id,
+      reason: 'started when the previous execution finished',
+      handledAt: now,
+    },
+    tx,
+  );
   return { lastExecutionId: started.id, queuedFireAt: null };
 }
 
@@ -148,24 +214,59 @@ async function refusalOf(deps: ScheduleDeps, schedule: ScheduleRecord): Promise<
 }
 
 /** Starts the recipe's latest version; a string says why it could not. */
-async function launch(deps: ScheduleDeps, schedule: ScheduleRecord, tx: Transaction, committed: Committed): Promise<{ id: string } | string> {
+async function launch(
+  deps: ScheduleDeps,
+  schedule: ScheduleRecord,
+  tx: Transaction,
+  committed: Committed,
+): Promise<{ id: string } | string> {
   const recipe = await deps.ctx.recipes.get(schedule.recipeId, tx);
   if (recipe !== undefined && recipe.archivedAt !== null) return 'the recipe is archived';
-  const version = recipe === undefined ? undefined : await deps.ctx.recipes.version(schedule.recipeId, recipe.latestVersion, tx);
+  const version =
+    recipe === undefined ? undefined : await deps.ctx.recipes.version(schedule.recipeId, recipe.latestVersion, tx);
   if (version === undefined) return 'the recipe has no version';
   try {
     checkInputs(version.compiled, { ...schedule.inputs });
   } catch (error) {
     return `the schedule's inputs do not fit the recipe's latest version: ${error instanceof Error ? error.message : String(error)}`;
   }
-  const launched = await launchExecution(deps.ctx, deps.engine, { workspaceId: schedule.workspaceId, dashboardId: schedule.dashboardId, recipeId: schedule.recipeId, version: version.version, inputs: { ...schedule.inputs }, createdBy: schedule.createdBy, actor: { kind: 'system' }, origin: { kind: 'schedule', id: schedule.id } }, tx);
+  const launched = await launchExecution(
+    deps.ctx,
+    deps.engine,
+    {
+      workspaceId: schedule.workspaceId,
+      dashboardId: schedule.dashboardId,
+      recipeId: schedule.recipeId,
+      version: version.version,
+      inputs: { ...schedule.inputs },
+      createdBy: schedule.createdBy,
+      actor: { kind: 'system' },
+      origin: { kind: 'schedule', id: schedule.id },
+    },
+    tx,
+  );
   committed.push(launched);
   return { id: launched.record.id };
 }
 
-async function cancelPrevious(deps: ScheduleDeps, schedule: ScheduleRecord, executionId: string, fireAt: Date, tx: Transaction, committed: Committed): Promise<void> {
+async function cancelPrevious(
+  deps: ScheduleDeps,
+  schedule: ScheduleRecord,
+  executionId: string,
+  fireAt: Date,
+  tx: Transaction,
+  committed: Committed,
+): Promise<void> {
   const record = await deps.ctx.executions.lock(executionId, tx);
   if (record === undefined || isFinishedStatus(record.state.status)) return;
-  const decided = await deps.engine.applyLocked(record, { type: 'execution.cancelled', reason: `cancelled by schedule "${schedule.name}": a newer fire at ${fireAt.toISOString()}` }, { kind: 'system' }, tx);
+  const decided = await deps.engine.applyLocked(
+    record,
+    {
+      type: 'execution.cancelled',
+      reason: `cancelled by schedule "${schedule.name}": a newer fire at ${fireAt.toISOString()}`,
+    },
+    { kind: 'system' },
+    tx,
+  );
   committed.push({ record, decided });
 }

@@ -18,7 +18,10 @@ export interface ScheduleFireJob {
 
 /** What the schedule use cases need. */
 export interface ScheduleDeps {
-  readonly ctx: Pick<AppContext, 'unitOfWork' | 'clock' | 'workspaces' | 'dashboards' | 'recipes' | 'executions' | 'audit'>;
+  readonly ctx: Pick<
+    AppContext,
+    'unitOfWork' | 'clock' | 'workspaces' | 'dashboards' | 'recipes' | 'executions' | 'audit'
+  >;
   readonly schedules: ScheduleStore;
   readonly engine: Engine;
   readonly outbox: Pick<JobOutbox, 'enqueue' | 'kick'>;
@@ -29,10 +32,17 @@ export interface ScheduleDeps {
 }
 
 /** A timer for the schedule's next fire after `after`, written in `tx`; null when it has none (ended). */
-export async function armTimer(deps: ScheduleDeps, schedule: Pick<ScheduleRecord, 'id' | 'cron' | 'timezone' | 'endAt'>, after: Date, tx: Transaction): Promise<{ timerId: string; at: Date } | null> {
+export async function armTimer(
+  deps: ScheduleDeps,
+  schedule: Pick<ScheduleRecord, 'id' | 'cron' | 'timezone' | 'endAt'>,
+  after: Date,
+  tx: Transaction,
+): Promise<{ timerId: string; at: Date } | null> {
   const at = nextFireTime(schedule, after, schedule.endAt);
   if (at === null) return null;
   const timerId = crypto.randomUUID();
-  await deps.outbox.enqueue(tx, [{ topic: scheduleTopic, data: { scheduleId: schedule.id, timerId } satisfies ScheduleFireJob, startAfter: at }]);
+  await deps.outbox.enqueue(tx, [
+    { topic: scheduleTopic, data: { scheduleId: schedule.id, timerId } satisfies ScheduleFireJob, startAfter: at },
+  ]);
   return { timerId, at };
 }

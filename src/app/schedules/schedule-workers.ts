@@ -10,11 +10,17 @@ import { scheduleTopic, type ScheduleDeps, type ScheduleFireJob } from './schedu
  * alarms of the schedules that are armed, unless `rearm` is false (a runtime without in-process
  * alarms, which sweeps due schedules on a tick instead: `sweepDueSchedules`).
  */
-export async function startScheduleWorkers(deps: ScheduleDeps, jobs: JobQueue, options: { readonly rearm?: boolean } = {}): Promise<void> {
+export async function startScheduleWorkers(
+  deps: ScheduleDeps,
+  jobs: JobQueue,
+  options: { readonly rearm?: boolean } = {},
+): Promise<void> {
   await jobs.declareTopic(scheduleTopic, { retryLimit: 20, retryDelaySeconds: 2 });
   await jobs.declareTopic(topics.finished, { retryLimit: 10, retryDelaySeconds: 2 });
   await jobs.work<ScheduleFireJob>(scheduleTopic, async ({ data }) => fireSchedule(deps, data), { concurrency: 4 });
-  await jobs.work<FinishedJob>(topics.finished, async ({ data }) => scheduleExecutionFinished(deps, data.executionId), { concurrency: 4 });
+  await jobs.work<FinishedJob>(topics.finished, async ({ data }) => scheduleExecutionFinished(deps, data.executionId), {
+    concurrency: 4,
+  });
   if (options.rearm ?? true) await rearmAlarms(deps);
 }
 
@@ -34,7 +40,10 @@ export async function sweepDueSchedules(deps: ScheduleDeps, limit = 1_000): Prom
       await fireSchedule(deps, { scheduleId: schedule.id, timerId: schedule.timerId });
       fired++;
     } catch (error) {
-      deps.logger.warn({ err: error, scheduleId: schedule.id }, 'could not fire a due schedule; its job or the next tick will');
+      deps.logger.warn(
+        { err: error, scheduleId: schedule.id },
+        'could not fire a due schedule; its job or the next tick will',
+      );
     }
   }
   return fired;

@@ -9,7 +9,10 @@ import { timerCommitted } from './fire.ts';
 import { armTimer, type ScheduleDeps } from './schedule-deps.ts';
 
 /** What a schedule is made of (the API's body, defaults applied). */
-export type ScheduleInput = Pick<ScheduleRecord, 'name' | 'recipeId' | 'dashboardId' | 'inputs' | 'cron' | 'timezone' | 'overlap' | 'catchUp' | 'paused' | 'endAt'>;
+export type ScheduleInput = Pick<
+  ScheduleRecord,
+  'name' | 'recipeId' | 'dashboardId' | 'inputs' | 'cron' | 'timezone' | 'overlap' | 'catchUp' | 'paused' | 'endAt'
+>;
 
 /** The changes `PATCH /v1/schedules/{id}` takes. */
 export type ScheduleChange = Partial<Omit<ScheduleInput, 'recipeId' | 'dashboardId'>>;
@@ -23,7 +26,13 @@ const view = (s: ScheduleRecord, now: Date): ScheduleView => {
 };
 
 /** Creates a schedule; its first timer commits with it. Needs control of the dashboard's executions. */
-export async function createSchedule(deps: ScheduleDeps, principal: Principal, workspaceId: string, input: ScheduleInput, requestId: string): Promise<ScheduleView> {
+export async function createSchedule(
+  deps: ScheduleDeps,
+  principal: Principal,
+  workspaceId: string,
+  input: ScheduleInput,
+  requestId: string,
+): Promise<ScheduleView> {
   const { ctx } = deps;
   await requireWorkspace(ctx, principal, workspaceId, 'workspace.read');
   const recipe = await hiddenAs('Recipe', requireRecipe(ctx, principal, input.recipeId, 'workspace.read'));
@@ -35,8 +44,34 @@ export async function createSchedule(deps: ScheduleDeps, principal: Principal, w
   const id = crypto.randomUUID();
   const timer = await ctx.unitOfWork.run(async (tx) => {
     const next = input.paused ? null : await armTimer(deps, { id, ...input }, now, tx);
-    await deps.schedules.create({ id, workspaceId, ...input, cursor: now, timerId: next?.timerId ?? null, lastExecutionId: null, queuedFireAt: null, createdBy: principal.userId }, tx);
-    await ctx.audit.record(auditBy(principal, requestId, { action: 'schedule.created', workspaceId, targetType: 'schedule', targetId: id, details: { recipeId: input.recipeId, dashboardId: input.dashboardId, cron: input.cron, timezone: input.timezone } }), tx);
+    await deps.schedules.create(
+      {
+        id,
+        workspaceId,
+        ...input,
+        cursor: now,
+        timerId: next?.timerId ?? null,
+        lastExecutionId: null,
+        queuedFireAt: null,
+        createdBy: principal.userId,
+      },
+      tx,
+    );
+    await ctx.audit.record(
+      auditBy(principal, requestId, {
+        action: 'schedule.created',
+        workspaceId,
+        targetType: 'schedule',
+        targetId: id,
+        details: {
+          recipeId: input.recipeId,
+          dashboardId: input.dashboardId,
+          cron: input.cron,
+          timezone: input.timezone,
+        },
+      }),
+      tx,
+    );
     return next;
   });
   timerCommitted(deps, id, timer);
@@ -49,13 +84,24 @@ export async function getSchedule(deps: ScheduleDeps, principal: Principal, sche
 }
 
 /** A workspace's schedules whose dashboards the caller can see. */
-export async function listSchedules(deps: ScheduleDeps, principal: Principal, workspaceId: string): Promise<ScheduleView[]> {
+export async function listSchedules(
+  deps: ScheduleDeps,
+  principal: Principal,
+  workspaceId: string,
+): Promise<ScheduleView[]> {
   await requireWorkspace(deps.ctx, principal, workspaceId, 'workspace.read');
   const visible = new Map<string, boolean>();
   const out: ScheduleView[] = [];
   const now = deps.ctx.clock.now();
   for (const s of await deps.schedules.list(workspaceId)) {
-    if (!visible.has(s.dashboardId)) visible.set(s.dashboardId, await requireDashboard(deps.ctx, principal, s.dashboardId, 'dashboard.read').then(() => true, () => false));
+    if (!visible.has(s.dashboardId))
+      visible.set(
+        s.dashboardId,
+        await requireDashboard(deps.ctx, principal, s.dashboardId, 'dashboard.read').then(
+          () => true,
+          () => false,
+        ),
+      );
     if (visible.get(s.dashboardId) === true) out.push(view(s, now));
   }
   return out;
@@ -65,13 +111,23 @@ export async function listSchedules(deps: ScheduleDeps, principal: Principal, wo
  * Changes a schedule. A change of its timing (cron, time zone, pause, end) replaces its timer: fires
  * before now are not made up (a paused schedule resumes from now on), the next one fires as new.
  */
-export async function updateSchedule(deps: ScheduleDeps, principal: Principal, scheduleId: string, change: ScheduleChange, requestId: string): Promise<ScheduleView> {
+export async function updateSchedule(
+  deps: ScheduleDeps,
+  principal: Principal,
+  scheduleId: string,
+  change: ScheduleChange,
+  requestId: string,
+): Promise<ScheduleView> {
   const { ctx } = deps;
   const current = await requireSchedule(deps, principal, scheduleId, 'execution.control');
   const now = ctx.clock.now();
   const merged = { ...current, ...change };
   await validate(deps, merged, now);
-  const retimed = ['cron', 'timezone', 'paused', 'endAt'].some((k) => k in change && JSON.stringify(change[k as keyof ScheduleChange]) !== JSON.stringify(current[k as keyof ScheduleRecord]));
+  const retimed = ['cron', 'timezone', 'paused', 'endAt'].some(
+    (k) =>
+      k in change &&
+      JSON.stringify(change[k as keyof ScheduleChange]) !== JSON.stringify(current[k as keyof ScheduleRecord]),
+  );
   const timer = await ctx.unitOfWork.run(async (tx) => {
     const locked = await deps.schedules.lock(scheduleId, tx);
     if (locked === undefined) throw new NotFoundError('Schedule');
@@ -83,7 +139,16 @@ export async function updateSchedule(deps: ScheduleDeps, principal: Principal, s
       Object.assign(patch, { cursor, timerId: next?.timerId ?? null });
     }
     await deps.schedules.update(scheduleId, patch, tx);
-    await ctx.audit.record(auditBy(principal, requestId, { action: 'schedule.updated', workspaceId: current.workspaceId, targetType: 'schedule', targetId: scheduleId, details: { fields: Object.keys(change) } }), tx);
+    await ctx.audit.record(
+      auditBy(principal, requestId, {
+        action: 'schedule.updated',
+        workspaceId: current.workspaceId,
+        targetType: 'schedule',
+        targetId: scheduleId,
+        details: { fields: Object.keys(change) },
+      }),
+      tx,
+    );
     return next;
   });
   if (timer !== undefined) timerCommitted(deps, scheduleId, timer);
@@ -91,31 +156,60 @@ export async function updateSchedule(deps: ScheduleDeps, principal: Principal, s
 }
 
 /** Deletes a schedule with its fires (its pending timer then finds nothing). */
-export async function deleteSchedule(deps: ScheduleDeps, principal: Principal, scheduleId: string, requestId: string): Promise<void> {
+export async function deleteSchedule(
+  deps: ScheduleDeps,
+  principal: Principal,
+  scheduleId: string,
+  requestId: string,
+): Promise<void> {
   const current = await requireSchedule(deps, principal, scheduleId, 'execution.control');
   await deps.ctx.unitOfWork.run(async (tx) => {
     await deps.schedules.delete(scheduleId, tx);
-    await deps.ctx.audit.record(auditBy(principal, requestId, { action: 'schedule.deleted', workspaceId: current.workspaceId, targetType: 'schedule', targetId: scheduleId }), tx);
+    await deps.ctx.audit.record(
+      auditBy(principal, requestId, {
+        action: 'schedule.deleted',
+        workspaceId: current.workspaceId,
+        targetType: 'schedule',
+        targetId: scheduleId,
+      }),
+      tx,
+    );
   });
 }
 
 /** A page of past fires, newest first: what each started or why it did not. */
-export async function listScheduleFires(deps: ScheduleDeps, principal: Principal, scheduleId: string, page: { before: Date | null; limit: number }): Promise<{ fires: ScheduleFire[]; next: string | null }> {
+export async function listScheduleFires(
+  deps: ScheduleDeps,
+  principal: Principal,
+  scheduleId: string,
+  page: { before: Date | null; limit: number },
+): Promise<{ fires: ScheduleFire[]; next: string | null }> {
   await requireSchedule(deps, principal, scheduleId, 'dashboard.read');
   const fires = await deps.schedules.fires(scheduleId, page);
   return { fires, next: fires.length === page.limit ? (fires.at(-1)?.fireAt.toISOString() ?? null) : null };
 }
 
-async function validate(deps: ScheduleDeps, s: Pick<ScheduleInput, 'cron' | 'timezone' | 'endAt' | 'inputs' | 'recipeId'>, now: Date): Promise<void> {
+async function validate(
+  deps: ScheduleDeps,
+  s: Pick<ScheduleInput, 'cron' | 'timezone' | 'endAt' | 'inputs' | 'recipeId'>,
+  now: Date,
+): Promise<void> {
   const problem = cronProblem(s, now);
-  if (problem !== null) throw new InvalidInputError([{ location: 'body', path: problem.field, message: problem.message }]);
-  if (s.endAt !== null && s.endAt <= now) throw new InvalidInputError([{ location: 'body', path: 'endAt', message: 'must be in the future' }]);
+  if (problem !== null)
+    throw new InvalidInputError([{ location: 'body', path: problem.field, message: problem.message }]);
+  if (s.endAt !== null && s.endAt <= now)
+    throw new InvalidInputError([{ location: 'body', path: 'endAt', message: 'must be in the future' }]);
   const recipe = await deps.ctx.recipes.get(s.recipeId);
   const version = recipe === undefined ? undefined : await deps.ctx.recipes.version(s.recipeId, recipe.latestVersion);
   if (version !== undefined) checkInputs(version.compiled, { ...s.inputs });
 }
 
-async function requireSchedule(deps: ScheduleDeps, principal: Principal, scheduleId: string, action: 'dashboard.read' | 'execution.control'): Promise<ScheduleRecord> {
+async function requireSchedule(
+  deps: ScheduleDeps,
+  principal: Principal,
+  scheduleId: string,
+  action: 'dashboard.read' | 'execution.control',
+): Promise<ScheduleRecord> {
   const schedule = await deps.schedules.get(scheduleId);
   if (schedule === undefined) throw new NotFoundError('Schedule');
   await hiddenAs('Schedule', requireDashboard(deps.ctx, principal, schedule.dashboardId, action));

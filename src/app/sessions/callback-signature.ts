@@ -35,16 +35,31 @@ const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padSt
 /** The headers for sending `body` signed with `secret` at `nowMs`. */
 export async function signCallback(secret: string, body: string, nowMs: number): Promise<Record<string, string>> {
   const timestamp = String(Math.floor(nowMs / 1000));
-  return { [signatureHeaders.timestamp]: timestamp, [signatureHeaders.signature]: `v1=${hex(await hmac(secret, `${timestamp}.${body}`))}` };
+  return {
+    [signatureHeaders.timestamp]: timestamp,
+    [signatureHeaders.signature]: `v1=${hex(await hmac(secret, `${timestamp}.${body}`))}`,
+  };
 }
 
 /** Why a signature was refused, or null when it is good. */
 export type SignatureProblem = 'missing' | 'stale' | 'mismatch' | null;
 
 /** Checks a callback's signature and timestamp against `secret` at `nowMs`. */
-export async function verifyCallback(secret: string, body: string, headers: { timestamp: string | undefined; signature: string | undefined }, nowMs: number, mac: Hmac = webCryptoHmac): Promise<SignatureProblem> {
+export async function verifyCallback(
+  secret: string,
+  body: string,
+  headers: { timestamp: string | undefined; signature: string | undefined },
+  nowMs: number,
+  mac: Hmac = webCryptoHmac,
+): Promise<SignatureProblem> {
   const { timestamp, signature } = headers;
-  if (timestamp === undefined || signature === undefined || !/^\d{1,12}$/.test(timestamp) || !signature.startsWith('v1=')) return 'missing';
+  if (
+    timestamp === undefined ||
+    signature === undefined ||
+    !/^\d{1,12}$/.test(timestamp) ||
+    !signature.startsWith('v1=')
+  )
+    return 'missing';
   if (Math.abs(nowMs / 1000 - Number(timestamp)) > replayWindowSeconds) return 'stale';
   const expected = encoder.encode(`v1=${hex(await mac.sha256(secret, `${timestamp}.${body}`))}`);
   const given = encoder.encode(signature);

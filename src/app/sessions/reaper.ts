@@ -61,12 +61,21 @@ export async function reapOnce(deps: ReaperDeps): Promise<ReapReport> {
       const open = (await deps.runs.inFlight(session.id)).filter((r) => r.epoch === session.epoch);
       const runsInFlight = open.length;
       const viewers = session.purpose === 'terminal' ? (await deps.realtime.presence(session.dashboardId)).length : 0;
-      if (session.purpose === 'execution' && session.executionId !== null && runsInFlight === 0 && isUsable(session) && (await deps.executionFinished(session.executionId))) {
+      if (
+        session.purpose === 'execution' &&
+        session.executionId !== null &&
+        runsInFlight === 0 &&
+        isUsable(session) &&
+        (await deps.executionFinished(session.executionId))
+      ) {
         if ((await deps.manager.stop(session, 'its execution finished')) !== undefined) report.stopped.push(session.id);
         continue;
       }
       const decision = reapDecision(session, now.getTime(), { runsInFlight, viewers }, deps.policy);
-      if ((decision.action === 'keep' || decision.action === 'touch') && (deps.leaseGraceUntil === undefined || now >= deps.leaseGraceUntil)) {
+      if (
+        (decision.action === 'keep' || decision.action === 'touch') &&
+        (deps.leaseGraceUntil === undefined || now >= deps.leaseGraceUntil)
+      ) {
         const gone = await goneAtProvider(deps, session, now.getTime());
         if (gone !== undefined) {
           await fetchThenLose(deps, session, `its sandbox is ${gone} at the provider`);
@@ -81,16 +90,30 @@ export async function reapOnce(deps: ReaperDeps): Promise<ReapReport> {
           report.lost.push(session.id);
           break;
         case 'stop':
-          if ((await deps.manager.stop(session, decision.reason === 'idle' ? 'idle' : 'past its lifetime')) !== undefined) report.stopped.push(session.id);
+          if (
+            (await deps.manager.stop(session, decision.reason === 'idle' ? 'idle' : 'past its lifetime')) !== undefined
+          )
+            report.stopped.push(session.id);
           break;
         case 'fail':
-          if ((await deps.sessions.transition(session.id, session.epoch, ['provisioning', 'requested'], 'failed', now, decision.reason)) !== undefined) report.failed.push(session.id);
+          if (
+            (await deps.sessions.transition(
+              session.id,
+              session.epoch,
+              ['provisioning', 'requested'],
+              'failed',
+              now,
+              decision.reason,
+            )) !== undefined
+          )
+            report.failed.push(session.id);
           break;
         case 'touch':
           await deps.sessions.touch(session.id, now);
           break;
         case 'keep':
-          if (session.status === 'ready' && runsInFlight === 0 && viewers === 0) await deps.sessions.transition(session.id, session.epoch, ['ready'], 'idle', now);
+          if (session.status === 'ready' && runsInFlight === 0 && viewers === 0)
+            await deps.sessions.transition(session.id, session.epoch, ['ready'], 'idle', now);
           break;
       }
     } catch (error) {
@@ -112,15 +135,27 @@ export async function reapOnce(deps: ReaperDeps): Promise<ReapReport> {
  * callback): `gone` or `stopped` when the provider says so; undefined otherwise, or when the
  * provider cannot be asked (the lease decides then).
  */
-async function goneAtProvider(deps: ReaperDeps, session: Session, now: number): Promise<'gone' | 'stopped' | undefined> {
-  if (deps.provisioner === undefined || deps.heartbeatMs === undefined || !isUsable(session) || session.sandboxId === null || session.leaseExpiresAt === null) return undefined;
+async function goneAtProvider(
+  deps: ReaperDeps,
+  session: Session,
+  now: number,
+): Promise<'gone' | 'stopped' | undefined> {
+  if (
+    deps.provisioner === undefined ||
+    deps.heartbeatMs === undefined ||
+    !isUsable(session) ||
+    session.sandboxId === null ||
+    session.leaseExpiresAt === null
+  )
+    return undefined;
   const lastHeard = session.leaseExpiresAt - deps.policy.leaseMs;
   if (now - lastHeard <= deps.heartbeatMs * 1.5) return undefined;
   try {
     const status = await deps.provisioner.inspect(session.sandboxId);
     return status === 'gone' || status === 'stopped' ? status : undefined;
   } catch (error) {
-    if (!(error instanceof SandboxUnavailableError)) deps.logger.warn({ err: error, sessionId: session.id }, 'could not ask the provider about a late sandbox');
+    if (!(error instanceof SandboxUnavailableError))
+      deps.logger.warn({ err: error, sessionId: session.id }, 'could not ask the provider about a late sandbox');
     return undefined;
   }
 }
@@ -133,7 +168,8 @@ async function goneAtProvider(deps: ReaperDeps, session: Session, now: number): 
 async function recoverRun(deps: ReaperDeps, run: SandboxRunRecord): Promise<boolean> {
   const session = await deps.sessions.get(run.sessionId);
   const lost = async (reason: string) => {
-    if (await deps.runs.update(run.runKey, { status: 'lost', error: reason })) await deps.runner.reportResult({ key: run.runKey, outcome: 'lost', reason });
+    if (await deps.runs.update(run.runKey, { status: 'lost', error: reason }))
+      await deps.runner.reportResult({ key: run.runKey, outcome: 'lost', reason });
     return true;
   };
   if (session === undefined || session.epoch !== run.epoch || !isUsable(session)) return lost('its sandbox is gone');

@@ -24,7 +24,11 @@ export interface RunRecoveryDeps {
  * events (a sandbox that keeps no events) is reported from the record, with its output or its error
  * and retryability. Throws `SandboxUnavailableError` when the sandbox is gone.
  */
-export async function fetchRun(deps: RunRecoveryDeps, session: Session, run: SandboxRunRecord): Promise<'ended' | 'running' | 'unknown'> {
+export async function fetchRun(
+  deps: RunRecoveryDeps,
+  session: Session,
+  run: SandboxRunRecord,
+): Promise<'ended' | 'running' | 'unknown'> {
   const handle = { sandboxId: session.sandboxId ?? '', url: session.sandboxUrl ?? '' };
   const events = await deps.client.runEvents(handle, run.runKey, await deps.runs.eventCursor(run.runKey));
   if (events !== undefined && events.length > 0) await applyPulledEvents(deps.events, run, events);
@@ -39,7 +43,12 @@ export async function fetchRun(deps: RunRecoveryDeps, session: Session, run: San
     await deps.runs.update(run.runKey, { status: 'succeeded', output });
   } else if (found.status === 'failed') {
     const error = found.error ?? { message: 'the run failed; its sandbox did not say why', retryable: true };
-    await deps.runner.reportResult({ key: run.runKey, outcome: 'failed', error: error.message, retryable: error.retryable });
+    await deps.runner.reportResult({
+      key: run.runKey,
+      outcome: 'failed',
+      error: error.message,
+      retryable: error.retryable,
+    });
     await deps.runs.update(run.runKey, { status: 'failed', error: error.message });
   } else await deps.runs.update(run.runKey, { status: found.status });
   return 'ended';
@@ -55,7 +64,8 @@ export async function fetchThenLose(deps: RunRecoveryDeps, session: Session, rea
   for (const run of await deps.runs.inFlight(session.id)) {
     if (run.epoch !== session.epoch) continue;
     await fetchRun(deps, session, run).catch((error: unknown) => {
-      if (!(error instanceof SandboxUnavailableError)) deps.logger.warn({ err: error, runKey: run.runKey }, 'could not fetch a run of a lost sandbox');
+      if (!(error instanceof SandboxUnavailableError))
+        deps.logger.warn({ err: error, runKey: run.runKey }, 'could not fetch a run of a lost sandbox');
     });
   }
   await deps.manager.lose(session, reason);

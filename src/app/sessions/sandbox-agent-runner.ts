@@ -76,11 +76,22 @@ export class SandboxAgentRunner implements AgentRunner {
 
   async start(run: RunRequest): Promise<void> {
     const { manager, runs, client } = this.#deps;
-    const owner = run.workspaceId !== undefined && run.dashboardId !== undefined ? { workspaceId: run.workspaceId, dashboardId: run.dashboardId } : await this.#deps.executions.get(run.executionId);
+    const owner =
+      run.workspaceId !== undefined && run.dashboardId !== undefined
+        ? { workspaceId: run.workspaceId, dashboardId: run.dashboardId }
+        : await this.#deps.executions.get(run.executionId);
     if (owner === undefined) return;
     let ready;
     try {
-      ready = await manager.ensureReady({ workspaceId: owner.workspaceId, dashboardId: owner.dashboardId, executionId: run.executionId, purpose: 'execution' }, run);
+      ready = await manager.ensureReady(
+        {
+          workspaceId: owner.workspaceId,
+          dashboardId: owner.dashboardId,
+          executionId: run.executionId,
+          purpose: 'execution',
+        },
+        run,
+      );
     } catch (error) {
       // The dashboard says why the step does not start. A queued run is started by the queue when a
       // slot frees (docs/sessions.md); anything else is retried with the dispatch.
@@ -89,41 +100,76 @@ export class SandboxAgentRunner implements AgentRunner {
       throw error;
     }
     const { session, handle } = ready;
-    const record = await runs.dispatched({ runKey: run.key, sessionId: session.id, epoch: session.epoch, executionId: run.executionId, stepId: run.stepId, attempt: run.attempt, maxCostUsd: run.maxCostUsd ?? null });
+    const record = await runs.dispatched({
+      runKey: run.key,
+      sessionId: session.id,
+      epoch: session.epoch,
+      executionId: run.executionId,
+      stepId: run.stepId,
+      attempt: run.attempt,
+      maxCostUsd: run.maxCostUsd ?? null,
+    });
     // A key asked again (the backup job): it ended and was reported, or it belongs to a lost sandbox.
     if (record.status !== 'dispatched' && record.status !== 'running') return;
     if (record.sessionId !== session.id || record.epoch !== session.epoch) {
       // Dispatched to an earlier sandbox epoch, which is gone: a new attempt gets a new key.
-      if (await runs.update(run.key, { status: 'lost', error: 'its sandbox was replaced' })) await this.reportResult({ key: run.key, outcome: 'lost', reason: 'its sandbox was replaced' });
+      if (await runs.update(run.key, { status: 'lost', error: 'its sandbox was replaced' }))
+        await this.reportResult({ key: run.key, outcome: 'lost', reason: 'its sandbox was replaced' });
       return;
     }
     let credentials: Record<string, string> | undefined;
     if (run.github !== undefined && this.#deps.credentials !== undefined && owner.workspaceId !== undefined) {
       try {
-        credentials = { ...(await this.#deps.credentials.issue({ key: run.key, workspaceId: owner.workspaceId, github: run.github })) };
+        credentials = {
+          ...(await this.#deps.credentials.issue({ key: run.key, workspaceId: owner.workspaceId, github: run.github })),
+        };
       } catch (error) {
         if (!(error instanceof IntegrationError)) throw error;
         // The step shows why (a revoked installation, a repository outside it); retryable only when GitHub was unreachable.
-        if (await runs.update(run.key, { status: 'failed', error: error.message })) await this.reportResult({ key: run.key, outcome: 'failed', error: error.message, retryable: error.retryable });
+        if (await runs.update(run.key, { status: 'failed', error: error.message }))
+          await this.reportResult({
+            key: run.key,
+            outcome: 'failed',
+            error: error.message,
+            retryable: error.retryable,
+          });
         return;
       }
     }
     try {
       const subAgents = run.subAgents === undefined || run.subAgents.length === 0 ? {} : { subAgents: run.subAgents };
-      await client.startRun(handle, { idempotencyKey: run.key, profile: run.profile, ...subAgents, prompt: run.prompt, inputs: run.input, timeoutMs: run.timeoutMs, ...(credentials === undefined ? {} : { credentials }) });
+      await client.startRun(handle, {
+        idempotencyKey: run.key,
+        profile: run.profile,
+        ...subAgents,
+        prompt: run.prompt,
+        inputs: run.input,
+        timeoutMs: run.timeoutMs,
+        ...(credentials === undefined ? {} : { credentials }),
+      });
     } catch (error) {
       if (error instanceof SandboxRunRefusedError) {
         // The plane's final word on this run: the step fails now with its message (in the history,
         // the API and the dashboard), not after the run is taken for lost again and again.
         this.#deps.logger.info({ runKey: run.key, err: error }, 'the execution plane refused a run');
-        if (await runs.update(run.key, { status: 'failed', error: error.message })) await this.reportResult({ key: run.key, outcome: 'failed', error: error.message, retryable: error.retryable });
+        if (await runs.update(run.key, { status: 'failed', error: error.message }))
+          await this.reportResult({
+            key: run.key,
+            outcome: 'failed',
+            error: error.message,
+            retryable: error.retryable,
+          });
         return;
       }
       if (!(error instanceof SandboxUnavailableError)) throw error;
       // The sandbox is gone: the session is lost, which reports its in-flight runs lost; if another
       // process had already ended it, this run is reported here.
-      await (this.#deps.loseSession ?? ((lost: Session, reason: string) => manager.lose(lost, reason)))(session, error.message);
-      if (await runs.update(run.key, { status: 'lost', error: error.message })) await this.reportResult({ key: run.key, outcome: 'lost', reason: error.message });
+      await (this.#deps.loseSession ?? ((lost: Session, reason: string) => manager.lose(lost, reason)))(
+        session,
+        error.message,
+      );
+      if (await runs.update(run.key, { status: 'lost', error: error.message }))
+        await this.reportResult({ key: run.key, outcome: 'lost', reason: error.message });
     }
   }
 
@@ -131,11 +177,19 @@ export class SandboxAgentRunner implements AgentRunner {
     const run = await this.#deps.runs.get(key);
     if (run === undefined) return;
     const session = await this.#deps.sessions.get(run.sessionId);
-    if (session === undefined || session.epoch !== run.epoch || session.sandboxId === null || session.sandboxUrl === null) return;
+    if (
+      session === undefined ||
+      session.epoch !== run.epoch ||
+      session.sandboxId === null ||
+      session.sandboxUrl === null
+    )
+      return;
     await this.#deps.runs.update(key, { status: 'cancelled' });
-    await this.#deps.client.cancelRun({ sandboxId: session.sandboxId, url: session.sandboxUrl }, key).catch((error: unknown) => {
-      // A sandbox that is gone has nothing left to cancel.
-      if (!(error instanceof SandboxUnavailableError)) throw error;
-    });
+    await this.#deps.client
+      .cancelRun({ sandboxId: session.sandboxId, url: session.sandboxUrl }, key)
+      .catch((error: unknown) => {
+        // A sandbox that is gone has nothing left to cancel.
+        if (!(error instanceof SandboxUnavailableError)) throw error;
+      });
   }
 }

@@ -31,10 +31,18 @@ const cost = z.number().min(0).max(1_000_000).optional();
 export const sandboxEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('heartbeat'), data: z.object({}).passthrough().default({}) }),
   z.object({ ...run, type: z.literal('run.started'), data: z.object({}).passthrough().default({}) }),
-  z.object({ ...run, type: z.literal('run.progress'), data: z.object({ message: z.string().max(5_000), percent: z.number().min(0).max(100).optional(), costUsd: cost }) }),
+  z.object({
+    ...run,
+    type: z.literal('run.progress'),
+    data: z.object({ message: z.string().max(5_000), percent: z.number().min(0).max(100).optional(), costUsd: cost }),
+  }),
   z.object({ ...run, type: z.literal('run.artifact'), data: artifactSchema }),
   z.object({ ...run, type: z.literal('run.completed'), data: z.object({ output: z.unknown(), costUsd: cost }) }),
-  z.object({ ...run, type: z.literal('run.failed'), data: z.object({ error: z.string().max(10_000), retryable: z.boolean(), costUsd: cost }) }),
+  z.object({
+    ...run,
+    type: z.literal('run.failed'),
+    data: z.object({ error: z.string().max(10_000), retryable: z.boolean(), costUsd: cost }),
+  }),
 ]);
 
 /**
@@ -46,7 +54,10 @@ export const sandboxCallbackSchema = z.union([
   z
     .object({ events: z.array(sandboxEventSchema).min(1).max(50) })
     .strict()
-    .refine((b) => b.events.every((e) => e.sessionId === b.events[0]?.sessionId && e.epoch === b.events[0]?.epoch), { message: 'every event of a batch must have the same sessionId and epoch', path: ['events'] }),
+    .refine((b) => b.events.every((e) => e.sessionId === b.events[0]?.sessionId && e.epoch === b.events[0]?.epoch), {
+      message: 'every event of a batch must have the same sessionId and epoch',
+      path: ['events'],
+    }),
 ]);
 
 /** A parsed sandbox event. */

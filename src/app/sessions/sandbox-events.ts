@@ -7,7 +7,12 @@ import { parseRunKey } from '../orchestrator/engine.ts';
 import type { Hmac } from '../../ports/hmac.ts';
 import { signatureHeaders, verifyCallback } from './callback-signature.ts';
 import type { SandboxAgentRunner } from './sandbox-agent-runner.ts';
-import { sandboxEventSchema, type ReportedArtifact, type SandboxCallback, type SandboxEvent } from './sandbox-event-schema.ts';
+import {
+  sandboxEventSchema,
+  type ReportedArtifact,
+  type SandboxCallback,
+  type SandboxEvent,
+} from './sandbox-event-schema.ts';
 import type { SandboxRunEvent } from '../../ports/sandboxes.ts';
 import { replaceUnstorable } from '../text-policy.ts';
 
@@ -39,7 +44,12 @@ export interface SecretCache {
    * The session changed in this process, to this: a cached entry takes its epoch and status (the
    * secret is the session's for life), so the next callback needs no read.
    */
-  update(session: { readonly id: string; readonly epoch: number; readonly status: SessionSecret['status']; readonly executionId: string | null }): void;
+  update(session: {
+    readonly id: string;
+    readonly epoch: number;
+    readonly status: SessionSecret['status'];
+    readonly executionId: string | null;
+  }): void;
 }
 
 /**
@@ -48,7 +58,11 @@ export interface SecretCache {
  * ended or replaced is refused within `ttlMs`, and until then its sandbox's writes are confined by the
  * store (a run or lease is only updated for the session's current epoch).
  */
-export function createSecretCache(sessions: Pick<SessionStore, 'callbackSecret'>, clock: Clock, ttlMs = 30_000): SecretCache {
+export function createSecretCache(
+  sessions: Pick<SessionStore, 'callbackSecret'>,
+  clock: Clock,
+  ttlMs = 30_000,
+): SecretCache {
   const known = new Map<string, { value: SessionSecret | undefined; until: number }>();
   return {
     async get(sessionId, fresh = false) {
@@ -65,7 +79,10 @@ export function createSecretCache(sessions: Pick<SessionStore, 'callbackSecret'>
     update(session) {
       const hit = known.get(session.id);
       if (hit?.value === undefined) return;
-      known.set(session.id, { value: { ...hit.value, epoch: session.epoch, status: session.status, executionId: session.executionId }, until: hit.until });
+      known.set(session.id, {
+        value: { ...hit.value, epoch: session.epoch, status: session.status, executionId: session.executionId },
+        until: hit.until,
+      });
     },
   };
 }
@@ -79,7 +96,12 @@ export function createSecretCache(sessions: Pick<SessionStore, 'callbackSecret'>
  * ends are written in batches with other callbacks (see `SandboxRunStore.recordPlain`), progress and
  * artifacts one statement each with their record.
  */
-export async function receiveSandboxCallback(deps: SandboxEventDeps, callback: SandboxCallback, rawBody: string, headers: Readonly<Record<string, string | undefined>>): Promise<void> {
+export async function receiveSandboxCallback(
+  deps: SandboxEventDeps,
+  callback: SandboxCallback,
+  rawBody: string,
+  headers: Readonly<Record<string, string | undefined>>,
+): Promise<void> {
   const events = 'events' in callback ? callback.events : [callback];
   const first = events[0];
   if (first === undefined) return;
@@ -89,7 +111,15 @@ export async function receiveSandboxCallback(deps: SandboxEventDeps, callback: S
   // (answered 5xx, so the sandbox sends it again), after the others settled.
   const writes: Array<Promise<void>> = [];
   let failure: { error: unknown } | undefined;
-  const pending = { push: (write: Promise<unknown>) => void writes.push(write.then(() => undefined, (error: unknown) => void (failure ??= { error }))) };
+  const pending = {
+    push: (write: Promise<unknown>) =>
+      void writes.push(
+        write.then(
+          () => undefined,
+          (error: unknown) => void (failure ??= { error }),
+        ),
+      ),
+  };
   try {
     for (const event of events) await handle(deps, current, event, pending);
   } finally {
@@ -105,16 +135,37 @@ export async function receiveSandboxCallback(deps: SandboxEventDeps, callback: S
  * signature: Baton asked the sandbox itself. Only events of the run's session epoch count; the first
  * that does not parse stops the rest (a later one must not overtake it). Returns how many were applied.
  */
-export async function applyPulledEvents(deps: SandboxEventDeps, run: { readonly runKey: string; readonly sessionId: string; readonly epoch: number; readonly executionId: string }, pulled: readonly SandboxRunEvent[]): Promise<number> {
+export async function applyPulledEvents(
+  deps: SandboxEventDeps,
+  run: { readonly runKey: string; readonly sessionId: string; readonly epoch: number; readonly executionId: string },
+  pulled: readonly SandboxRunEvent[],
+): Promise<number> {
   const writes: Array<Promise<void>> = [];
   let failure: { error: unknown } | undefined;
-  const pending = { push: (write: Promise<unknown>) => void writes.push(write.then(() => undefined, (error: unknown) => void (failure ??= { error }))) };
+  const pending = {
+    push: (write: Promise<unknown>) =>
+      void writes.push(
+        write.then(
+          () => undefined,
+          (error: unknown) => void (failure ??= { error }),
+        ),
+      ),
+  };
   let applied = 0;
   try {
     for (const raw of pulled) {
       const parsed = sandboxEventSchema.safeParse(replaceUnstorable(raw));
-      if (!parsed.success || parsed.data.type === 'heartbeat' || parsed.data.runKey !== run.runKey || parsed.data.sessionId !== run.sessionId || parsed.data.epoch !== run.epoch) {
-        deps.logger.warn({ runKey: run.runKey, seq: raw.seq, type: raw.type }, 'a fetched run event does not match the contract or its run; stopping there');
+      if (
+        !parsed.success ||
+        parsed.data.type === 'heartbeat' ||
+        parsed.data.runKey !== run.runKey ||
+        parsed.data.sessionId !== run.sessionId ||
+        parsed.data.epoch !== run.epoch
+      ) {
+        deps.logger.warn(
+          { runKey: run.runKey, seq: raw.seq, type: raw.type },
+          'a fetched run event does not match the contract or its run; stopping there',
+        );
         break;
       }
       // Fetched, not sent: says nothing about whether the sandbox is alive, so no lease is renewed.
@@ -130,24 +181,55 @@ export async function applyPulledEvents(deps: SandboxEventDeps, run: { readonly 
 
 type Current = NonNullable<Awaited<ReturnType<SecretCache['get']>>>;
 
-async function authorize(deps: SandboxEventDeps, event: SandboxEvent, rawBody: string, headers: Readonly<Record<string, string | undefined>>): Promise<Current> {
+async function authorize(
+  deps: SandboxEventDeps,
+  event: SandboxEvent,
+  rawBody: string,
+  headers: Readonly<Record<string, string | undefined>>,
+): Promise<Current> {
   let current = await deps.secrets.get(event.sessionId);
   // The cache may be a moment behind (a sandbox just replaced): decide refusals on fresh data only.
-  if (current === undefined || current.epoch !== event.epoch || !liveStatuses.includes(current.status)) current = await deps.secrets.get(event.sessionId, true);
+  if (current === undefined || current.epoch !== event.epoch || !liveStatuses.includes(current.status))
+    current = await deps.secrets.get(event.sessionId, true);
   if (current === undefined) throw new UnauthenticatedError('The callback is not signed by a known session');
   // The replay window is about the sandbox's wall clock, not the (test-controllable) clock that
   // drives leases and the reaper.
-  const problem = await verifyCallback(current.secret, rawBody, { timestamp: headers[signatureHeaders.timestamp], signature: headers[signatureHeaders.signature] }, Date.now(), deps.hmac);
-  if (problem === 'stale') throw new UnauthenticatedError('The callback timestamp is outside the five-minute replay window');
+  const problem = await verifyCallback(
+    current.secret,
+    rawBody,
+    { timestamp: headers[signatureHeaders.timestamp], signature: headers[signatureHeaders.signature] },
+    Date.now(),
+    deps.hmac,
+  );
+  if (problem === 'stale')
+    throw new UnauthenticatedError('The callback timestamp is outside the five-minute replay window');
   if (problem !== null) throw new UnauthenticatedError('The callback signature is missing or wrong');
   // Signed by the session, but from a sandbox it no longer uses: tell it to stop.
-  if (event.epoch !== current.epoch || !liveStatuses.includes(current.status)) throw new GoneError('This sandbox was replaced or its session ended; stop sending and shut down');
+  if (event.epoch !== current.epoch || !liveStatuses.includes(current.status))
+    throw new GoneError('This sandbox was replaced or its session ended; stop sending and shut down');
   return current;
 }
 
-async function handle(deps: SandboxEventDeps, current: Pick<Current, 'executionId'>, event: SandboxEvent, pending: { push(write: Promise<unknown>): void }, leaseUntil?: Date): Promise<void> {
+async function handle(
+  deps: SandboxEventDeps,
+  current: Pick<Current, 'executionId'>,
+  event: SandboxEvent,
+  pending: { push(write: Promise<unknown>): void },
+  leaseUntil?: Date,
+): Promise<void> {
   const now = deps.clock.now();
-  const base = { event: { id: event.id, sessionId: event.sessionId, epoch: event.epoch, type: event.type, runKey: 'runKey' in event ? event.runKey : null, data: event.data, seq: 'seq' in event ? (event.seq ?? null) : null }, leaseUntil: leaseUntil ?? new Date(now.getTime() + deps.leaseMs) };
+  const base = {
+    event: {
+      id: event.id,
+      sessionId: event.sessionId,
+      epoch: event.epoch,
+      type: event.type,
+      runKey: 'runKey' in event ? event.runKey : null,
+      data: event.data,
+      seq: 'seq' in event ? (event.seq ?? null) : null,
+    },
+    leaseUntil: leaseUntil ?? new Date(now.getTime() + deps.leaseMs),
+  };
   if (event.type === 'heartbeat') {
     pending.push(deps.runs.recordPlain({ ...base, activeAt: null }));
     return;
@@ -158,11 +240,20 @@ async function handle(deps: SandboxEventDeps, current: Pick<Current, 'executionI
     pending.push(deps.runs.recordPlain({ ...base, activeAt: now, ...(ours ? { startsRun: event.runKey } : {}) }));
     return;
   }
-  const write = (run: CallbackRecord['run'], artifact?: CallbackRecord['artifact']) => deps.runs.recordCallback({ ...base, activeAt: now, ...(ours && run !== undefined ? { run } : {}), ...(ours && artifact !== undefined ? { artifact } : {}) });
+  const write = (run: CallbackRecord['run'], artifact?: CallbackRecord['artifact']) =>
+    deps.runs.recordCallback({
+      ...base,
+      activeAt: now,
+      ...(ours && run !== undefined ? { run } : {}),
+      ...(ours && artifact !== undefined ? { artifact } : {}),
+    });
   switch (event.type) {
     case 'run.progress': {
       const progress = { message: event.data.message, percent: event.data.percent ?? null, at: event.at };
-      const { fresh, run } = await write({ runKey: event.runKey, patch: { progress, ...(event.data.costUsd === undefined ? {} : { costUsd: event.data.costUsd }) } });
+      const { fresh, run } = await write({
+        runKey: event.runKey,
+        patch: { progress, ...(event.data.costUsd === undefined ? {} : { costUsd: event.data.costUsd }) },
+      });
       if (!fresh || run === undefined) return;
       deps.onRunChanged?.(run, { progress });
       if (run.maxCostUsd !== null && run.costUsd > run.maxCostUsd) await overBudget(deps, run, run.costUsd);
@@ -170,7 +261,10 @@ async function handle(deps: SandboxEventDeps, current: Pick<Current, 'executionI
     }
     case 'run.artifact': {
       const { artifactId, kind, title } = event.data;
-      const { fresh, run } = await write({ runKey: event.runKey, patch: {} }, { artifactId, kind, title, url: event.data.url ?? null, content: event.data.content ?? null });
+      const { fresh, run } = await write(
+        { runKey: event.runKey, patch: {} },
+        { artifactId, kind, title, url: event.data.url ?? null, content: event.data.content ?? null },
+      );
       if (fresh && run !== undefined) deps.onRunChanged?.(run, { artifact: event.data });
       return;
     }
@@ -181,11 +275,31 @@ async function handle(deps: SandboxEventDeps, current: Pick<Current, 'executionI
       // the run open, and the sandbox's retry (or the reaper) reports it again; the engine ignores
       // a result it no longer waits for.
       if (ours) {
-        if (event.type === 'run.completed') await deps.runner.reportResult({ key: event.runKey, outcome: 'succeeded', output: event.data.output ?? null });
-        else await deps.runner.reportResult({ key: event.runKey, outcome: 'failed', error: event.data.error, retryable: event.data.retryable });
+        if (event.type === 'run.completed')
+          await deps.runner.reportResult({
+            key: event.runKey,
+            outcome: 'succeeded',
+            output: event.data.output ?? null,
+          });
+        else
+          await deps.runner.reportResult({
+            key: event.runKey,
+            outcome: 'failed',
+            error: event.data.error,
+            retryable: event.data.retryable,
+          });
       }
-      const ended = event.type === 'run.completed' ? { status: 'succeeded' as const, output: event.data.output ?? null, error: null } : { status: 'failed' as const, output: null, error: event.data.error };
-      pending.push(deps.runs.recordPlain({ ...base, activeAt: now, ...(ours ? { endsRun: { runKey: event.runKey, ...ended, costUsd } } : {}) }));
+      const ended =
+        event.type === 'run.completed'
+          ? { status: 'succeeded' as const, output: event.data.output ?? null, error: null }
+          : { status: 'failed' as const, output: null, error: event.data.error };
+      pending.push(
+        deps.runs.recordPlain({
+          ...base,
+          activeAt: now,
+          ...(ours ? { endsRun: { runKey: event.runKey, ...ended, costUsd } } : {}),
+        }),
+      );
       return;
     }
   }

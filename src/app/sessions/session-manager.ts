@@ -5,7 +5,13 @@ import type { RunRequest } from '../../ports/agent-runner.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { SandboxClient, SandboxHandle, SandboxProvisioner } from '../../ports/sandboxes.ts';
-import type { SandboxRunRecord, SandboxRunStore, SessionOwner, SessionStore, SlotWaiter } from '../../ports/sessions.ts';
+import type {
+  SandboxRunRecord,
+  SandboxRunStore,
+  SessionOwner,
+  SessionStore,
+  SlotWaiter,
+} from '../../ports/sessions.ts';
 
 /** What the session manager needs. */
 export interface SessionManagerDeps {
@@ -56,7 +62,8 @@ export class SandboxQueuedError extends SandboxLimitError {
   }
 }
 
-const ownerKey = (owner: Pick<SessionOwner, 'purpose' | 'executionId' | 'dashboardId'>) => (owner.purpose === 'execution' ? `e:${owner.executionId ?? ''}` : `t:${owner.dashboardId}`);
+const ownerKey = (owner: Pick<SessionOwner, 'purpose' | 'executionId' | 'dashboardId'>) =>
+  owner.purpose === 'execution' ? `e:${owner.executionId ?? ''}` : `t:${owner.dashboardId}`;
 
 /** How often a step waiting for another process's provisioning looks at the session again. */
 const pollMs = 200;
@@ -121,12 +128,20 @@ export class SessionManager {
         return this.ensureReady(owner, run);
       }
     }
-    return this.#track(session.id, this.#provision(session, run === undefined ? undefined : { runKey: run.key, request: run }));
+    return this.#track(
+      session.id,
+      this.#provision(session, run === undefined ? undefined : { runKey: run.key, request: run }),
+    );
   }
 
   /** Registers a provisioning in flight, so that callers for the same session share it. */
-  #track(sessionId: string, provisioning: Promise<{ session: Session; handle: SandboxHandle }>): Promise<{ session: Session; handle: SandboxHandle }> {
-    const started = provisioning.then((ready) => this.#remember(ready)).finally(() => this.#provisioning.delete(sessionId));
+  #track(
+    sessionId: string,
+    provisioning: Promise<{ session: Session; handle: SandboxHandle }>,
+  ): Promise<{ session: Session; handle: SandboxHandle }> {
+    const started = provisioning
+      .then((ready) => this.#remember(ready))
+      .finally(() => this.#provisioning.delete(sessionId));
     this.#provisioning.set(sessionId, started);
     return started;
   }
@@ -142,7 +157,10 @@ export class SessionManager {
     if (known?.session.id === session.id) this.#ready.delete(ownerKey(session));
   }
 
-  async #provision(session: Session, waiter: SlotWaiter | undefined): Promise<{ session: Session; handle: SandboxHandle }> {
+  async #provision(
+    session: Session,
+    waiter: SlotWaiter | undefined,
+  ): Promise<{ session: Session; handle: SandboxHandle }> {
     const { sessions, clock } = this.#deps;
     if (session.status === 'provisioning' || session.status === 'stopping') return this.#waitForOther(session, waiter);
     if (isLive(session) && session.status !== 'requested') return this.#waitForOther(session, waiter);
@@ -170,11 +188,24 @@ export class SessionManager {
     const stored = await sessions.callbackSecret(mine.id);
     try {
       const handle = await this.#deps.provisioner.create(
-        { sessionId: mine.id, epoch: mine.epoch, callbackUrl: this.#deps.callbackUrl, callbackSecret: stored?.secret ?? '', heartbeatSeconds: this.#deps.heartbeatSeconds, env: this.#deps.sandboxEnv ?? {} },
+        {
+          sessionId: mine.id,
+          epoch: mine.epoch,
+          callbackUrl: this.#deps.callbackUrl,
+          callbackSecret: stored?.secret ?? '',
+          heartbeatSeconds: this.#deps.heartbeatSeconds,
+          env: this.#deps.sandboxEnv ?? {},
+        },
         AbortSignal.timeout(policy.provisionTimeoutMs),
       );
       const now = clock.now();
-      const ready = await sessions.markReady(mine.id, mine.epoch, handle, new Date(now.getTime() + policy.leaseMs), now);
+      const ready = await sessions.markReady(
+        mine.id,
+        mine.epoch,
+        handle,
+        new Date(now.getTime() + policy.leaseMs),
+        now,
+      );
       if (ready === undefined) {
         // Ended while we waited (deleted, reaped): let the sandbox go.
         await this.#deps.provisioner.destroy(handle.sandboxId).catch(() => undefined);
@@ -183,28 +214,43 @@ export class SessionManager {
       this.#listeners.changed(ready);
       return { session: ready, handle };
     } catch (error) {
-      const failed = await sessions.transition(mine.id, mine.epoch, ['provisioning'], 'failed', clock.now(), error instanceof Error ? error.message : String(error));
+      const failed = await sessions.transition(
+        mine.id,
+        mine.epoch,
+        ['provisioning'],
+        'failed',
+        clock.now(),
+        error instanceof Error ? error.message : String(error),
+      );
       if (failed !== undefined) this.#listeners.changed(failed);
       this.#deps.logger.warn({ err: error, sessionId: mine.id, epoch: mine.epoch }, 'could not create a sandbox');
-      throw error instanceof SandboxUnavailableError ? error : new SandboxUnavailableError('the sandbox could not be created', { cause: error });
+      throw error instanceof SandboxUnavailableError
+        ? error
+        : new SandboxUnavailableError('the sandbox could not be created', { cause: error });
     }
   }
 
   /** Another process provisions this session: wait until it is usable (or gives up). */
-  async #waitForOther(session: Session, waiter: SlotWaiter | undefined): Promise<{ session: Session; handle: SandboxHandle }> {
+  async #waitForOther(
+    session: Session,
+    waiter: SlotWaiter | undefined,
+  ): Promise<{ session: Session; handle: SandboxHandle }> {
     const { policy, sessions, clock } = this.#deps;
     // A provisioning another process began is overdue once its epoch is older than the provision
     // timeout (that process died, or its provider hangs): wait only until then, not a whole timeout
     // from now, so a job does not sit on a dead instance's session for minutes.
     const creating = session.status === 'provisioning' || session.status === 'requested';
-    const overdueInMs = creating ? Math.max(0, (session.epochStartedAt ?? session.createdAt) + policy.provisionTimeoutMs - clock.now().getTime()) : policy.provisionTimeoutMs;
+    const overdueInMs = creating
+      ? Math.max(0, (session.epochStartedAt ?? session.createdAt) + policy.provisionTimeoutMs - clock.now().getTime())
+      : policy.provisionTimeoutMs;
     // The budget is counted in polls of 200 ms, so a test clock that stands still cannot make it endless.
     const polls = Math.ceil(Math.min(policy.provisionTimeoutMs, overdueInMs) / pollMs);
     for (let poll = 0; poll < polls; poll++) {
       await new Promise((resolve) => setTimeout(resolve, pollMs));
       const now = await sessions.get(session.id);
       if (now === undefined) break;
-      if (isUsable(now) && now.sandboxId !== null && now.sandboxUrl !== null) return { session: now, handle: { sandboxId: now.sandboxId, url: now.sandboxUrl } };
+      if (isUsable(now) && now.sandboxId !== null && now.sandboxUrl !== null)
+        return { session: now, handle: { sandboxId: now.sandboxId, url: now.sandboxUrl } };
       // Provision again directly: this call already is the session's tracked provisioning, and going
       // through ensureReady would find itself in #provisioning and wait for itself forever.
       if (!isLive(now)) return this.#provision(now, waiter);
@@ -212,7 +258,14 @@ export class SessionManager {
     if (creating) {
       // Overdue: fail it here as the reaper would (compare-and-set on the epoch, so a provisioning that
       // just finished is kept), and begin a new epoch.
-      const failed = await sessions.transition(session.id, session.epoch, ['provisioning', 'requested'], 'failed', clock.now(), `provisioning took longer than ${Math.round(policy.provisionTimeoutMs / 1000)} s`);
+      const failed = await sessions.transition(
+        session.id,
+        session.epoch,
+        ['provisioning', 'requested'],
+        'failed',
+        clock.now(),
+        `provisioning took longer than ${Math.round(policy.provisionTimeoutMs / 1000)} s`,
+      );
       if (failed !== undefined) return this.#provision(failed, waiter);
     }
     throw new SandboxUnavailableError('the sandbox did not become ready in time');
@@ -227,13 +280,21 @@ export class SessionManager {
     // Runs it left waiting for a slot are no longer wanted.
     await this.#deps.sessions.dropWaiters({ executionId });
     const session = await this.#deps.sessions.byExecution(executionId);
-    if (session !== undefined && isLive(session)) await this.stop(session, 'its execution finished', { releaseRuns: false });
+    if (session !== undefined && isLive(session))
+      await this.stop(session, 'its execution finished', { releaseRuns: false });
   }
 
   /** The sandbox is gone or silent: the session is lost and its in-flight runs move on. */
   async lose(session: Session, reason: string): Promise<void> {
     this.#forget(session);
-    const lost = await this.#deps.sessions.transition(session.id, session.epoch, ['ready', 'idle', 'stopping', 'provisioning'], 'lost', this.#deps.clock.now(), reason);
+    const lost = await this.#deps.sessions.transition(
+      session.id,
+      session.epoch,
+      ['ready', 'idle', 'stopping', 'provisioning'],
+      'lost',
+      this.#deps.clock.now(),
+      reason,
+    );
     if (lost === undefined) return;
     this.#deps.logger.info({ sessionId: session.id, epoch: session.epoch, reason }, 'sandbox session lost');
     this.#listeners.changed(lost);
@@ -246,11 +307,25 @@ export class SessionManager {
   async stop(session: Session, reason: string, options: { releaseRuns?: boolean } = {}): Promise<Session | undefined> {
     const { sessions, clock } = this.#deps;
     this.#forget(session);
-    const stopping = await sessions.transition(session.id, session.epoch, ['ready', 'idle', 'provisioning', 'requested'], 'stopping', clock.now(), reason);
+    const stopping = await sessions.transition(
+      session.id,
+      session.epoch,
+      ['ready', 'idle', 'provisioning', 'requested'],
+      'stopping',
+      clock.now(),
+      reason,
+    );
     if (stopping === undefined) return undefined;
     this.#listeners.changed(stopping);
     if (session.sandboxId !== null) {
-      await this.#deps.provisioner.destroy(session.sandboxId).catch((error: unknown) => this.#deps.logger.warn({ err: error, sessionId: session.id }, 'could not destroy a sandbox; the provider will reap it'));
+      await this.#deps.provisioner
+        .destroy(session.sandboxId)
+        .catch((error: unknown) =>
+          this.#deps.logger.warn(
+            { err: error, sessionId: session.id },
+            'could not destroy a sandbox; the provider will reap it',
+          ),
+        );
     }
     const ended = await sessions.transition(session.id, session.epoch, ['stopping'], 'ended', clock.now(), reason);
     if (ended !== undefined) this.#listeners.changed(ended);
@@ -278,7 +353,12 @@ export class SessionManager {
         await this.#drain(workspaceId);
       }
     })()
-      .catch((error: unknown) => this.#deps.logger.warn({ err: error, workspaceId }, 'could not hand a free sandbox slot to a waiting step; the reaper will'))
+      .catch((error: unknown) =>
+        this.#deps.logger.warn(
+          { err: error, workspaceId },
+          'could not hand a free sandbox slot to a waiting step; the reaper will',
+        ),
+      )
       .finally(() => this.#draining.delete(workspaceId));
     this.#runAfter(pass);
   }
@@ -314,7 +394,16 @@ export class SessionManager {
       // Provisioning takes a while: the next head is served meanwhile. The rows stay until each run
       // started, so a crash here loses nothing (the sweep, or the next release, starts them).
       const ready = this.#track(claim.session.id, this.#create(claim.session));
-      this.#runAfter(ready.then(({ session }) => this.#startWaiters(session, wanted)).catch((error: unknown) => this.#deps.logger.warn({ err: error, sessionId: claim.session.id }, 'a waiting step could not start in its new sandbox; it keeps its place')));
+      this.#runAfter(
+        ready
+          .then(({ session }) => this.#startWaiters(session, wanted))
+          .catch((error: unknown) =>
+            this.#deps.logger.warn(
+              { err: error, sessionId: claim.session.id },
+              'a waiting step could not start in its new sandbox; it keeps its place',
+            ),
+          ),
+      );
     }
   }
 
@@ -327,7 +416,16 @@ export class SessionManager {
     if (start === undefined) return;
     const { wanted, stale } = await this.#sort(waiters);
     if (stale.length > 0) await this.#deps.sessions.dropWaiters({ runKeys: stale.map((w) => w.runKey) });
-    await Promise.all(wanted.map((w) => start(w.request).catch((error: unknown) => this.#deps.logger.warn({ err: error, runKey: w.runKey, sessionId: session.id }, 'a waiting step could not start; next sweep'))));
+    await Promise.all(
+      wanted.map((w) =>
+        start(w.request).catch((error: unknown) =>
+          this.#deps.logger.warn(
+            { err: error, runKey: w.runKey, sessionId: session.id },
+            'a waiting step could not start; next sweep',
+          ),
+        ),
+      ),
+    );
     await this.#deps.sessions.dropStarted(wanted.map((w) => w.runKey));
   }
 
@@ -335,7 +433,8 @@ export class SessionManager {
   async #sort(waiters: readonly SlotWaiter[]): Promise<{ wanted: SlotWaiter[]; stale: SlotWaiter[] }> {
     const wanted: SlotWaiter[] = [];
     const stale: SlotWaiter[] = [];
-    for (const waiter of waiters) ((await (this.#listeners.stillWanted?.(waiter.request) ?? true)) ? wanted : stale).push(waiter);
+    for (const waiter of waiters)
+      ((await (this.#listeners.stillWanted?.(waiter.request) ?? true)) ? wanted : stale).push(waiter);
     return { wanted, stale };
   }
 
@@ -354,7 +453,10 @@ export class SessionManager {
       for (const session of await this.#deps.sessions.idleHolders(workspaceId)) {
         if (wanted <= 0) break;
         if (session.executionId === null || !(await onlyWaiting(session.executionId))) continue;
-        if ((await this.stop(session, 'let go while its execution waits; a waiting step needed the slot')) !== undefined) wanted--;
+        if (
+          (await this.stop(session, 'let go while its execution waits; a waiting step needed the slot')) !== undefined
+        )
+          wanted--;
       }
     } catch (error) {
       this.#deps.logger.warn({ err: error, workspaceId }, 'could not let idle sandboxes go for waiting steps');
@@ -372,7 +474,11 @@ export class SessionManager {
     for (const run of await this.#deps.runs.inFlight(session.id)) {
       if (run.epoch !== session.epoch) continue;
       if (await this.#deps.runs.update(run.runKey, { status: 'lost', error: reason })) {
-        await this.#listeners.runLost(run, reason).catch((error: unknown) => this.#deps.logger.warn({ err: error, runKey: run.runKey }, 'could not report a lost run; the reaper will'));
+        await this.#listeners
+          .runLost(run, reason)
+          .catch((error: unknown) =>
+            this.#deps.logger.warn({ err: error, runKey: run.runKey }, 'could not report a lost run; the reaper will'),
+          );
       }
     }
   }

@@ -19,12 +19,32 @@ export function createSessionMirror(ctx: Pick<AppContext, 'executions' | 'clock'
   return {
     session(session: Session): void {
       const { id, purpose, executionId, status, epoch, sandboxId, region, endedReason } = sessionView(session);
-      const value = { purpose, executionId, status, epoch, sandboxId, region, endedReason, updatedAt: ctx.clock.now().toISOString() };
+      const value = {
+        purpose,
+        executionId,
+        status,
+        epoch,
+        sandboxId,
+        region,
+        endedReason,
+        updatedAt: ctx.clock.now().toISOString(),
+      };
       writer.queue(session.dashboardId, `session:${id}`, (doc) => doc.getMap('sessions').set(id, value));
     },
     /** A run that waits for a sandbox: its progress entry says why. */
-    waiting(run: { key: string; executionId: string; stepId: string; attempt: number }, dashboardId: string, reason: string): void {
-      const value = { executionId: run.executionId, stepId: run.stepId, attempt: run.attempt, message: `waiting for a sandbox: ${reason}`, percent: null, at: ctx.clock.now().toISOString() };
+    waiting(
+      run: { key: string; executionId: string; stepId: string; attempt: number },
+      dashboardId: string,
+      reason: string,
+    ): void {
+      const value = {
+        executionId: run.executionId,
+        stepId: run.stepId,
+        attempt: run.attempt,
+        message: `waiting for a sandbox: ${reason}`,
+        percent: null,
+        at: ctx.clock.now().toISOString(),
+      };
       writer.queue(dashboardId, `progress:${run.key}`, (doc) => doc.getMap('progress').set(run.key, value));
     },
     async run(run: SandboxRunRecord, change: { progress?: unknown; artifact?: ReportedArtifact }): Promise<void> {
@@ -32,11 +52,20 @@ export function createSessionMirror(ctx: Pick<AppContext, 'executions' | 'clock'
       if (dashboardId === undefined) return;
       const base = { executionId: run.executionId, stepId: run.stepId, attempt: run.attempt };
       const progress = change.progress;
-      if (progress !== undefined) writer.queue(dashboardId, `progress:${run.runKey}`, (doc) => doc.getMap('progress').set(run.runKey, { ...base, ...(progress as object) }));
+      if (progress !== undefined)
+        writer.queue(dashboardId, `progress:${run.runKey}`, (doc) =>
+          doc.getMap('progress').set(run.runKey, { ...base, ...(progress as object) }),
+        );
       const artifact = change.artifact;
       if (artifact !== undefined) {
         const key = `${run.runKey}#${artifact.artifactId}`;
-        const value = { ...base, kind: artifact.kind, title: artifact.title, url: artifact.url ?? null, content: artifact.content?.slice(0, 2_000) ?? null };
+        const value = {
+          ...base,
+          kind: artifact.kind,
+          title: artifact.title,
+          url: artifact.url ?? null,
+          content: artifact.content?.slice(0, 2_000) ?? null,
+        };
         writer.queue(dashboardId, `artifact:${key}`, (doc) => doc.getMap('artifacts').set(key, value));
       }
     },

@@ -38,12 +38,21 @@ export function documentLogProbe(log: { health(): DocumentLogHealth }): Readines
     check: async () => {
       const { failedAttempts, alerts } = log.health();
       const problems: string[] = [];
-      if (failedAttempts > 0) problems.push(`the update log could not be written ${failedAttempts} times in a row; retrying`);
+      if (failedAttempts > 0)
+        problems.push(`the update log could not be written ${failedAttempts} times in a row; retrying`);
       const projection = alerts.filter((a) => a.kind === 'projection');
       const refused = alerts.filter((a) => a.kind === 'refused');
-      const name = (list: typeof alerts) => list.slice(0, namedDocuments).map((a) => `${a.dashboardId} (${a.reason})`).join(', ') + (list.length > namedDocuments ? ` and ${list.length - namedDocuments} more` : '');
-      if (projection.length > 0) problems.push(`items projection not written (updates durable) for ${projection.length} dashboard(s): ${name(projection)}`);
-      if (refused.length > 0) problems.push(`updates refused by the database for ${refused.length} dashboard(s): ${name(refused)}`);
+      const name = (list: typeof alerts) =>
+        list
+          .slice(0, namedDocuments)
+          .map((a) => `${a.dashboardId} (${a.reason})`)
+          .join(', ') + (list.length > namedDocuments ? ` and ${list.length - namedDocuments} more` : '');
+      if (projection.length > 0)
+        problems.push(
+          `items projection not written (updates durable) for ${projection.length} dashboard(s): ${name(projection)}`,
+        );
+      if (refused.length > 0)
+        problems.push(`updates refused by the database for ${refused.length} dashboard(s): ${name(refused)}`);
       return problems.length === 0 ? { ok: true } : { ok: false, reason: problems.join('; ') };
     },
   };
@@ -56,7 +65,12 @@ async function withTimeout(probe: ReadinessProbe): Promise<ProbeResult> {
   });
   try {
     return await Promise.race([
-      probe.check().catch((error: unknown): ProbeResult => ({ ok: false, reason: error instanceof Error ? error.message : String(error) })),
+      probe
+        .check()
+        .catch((error: unknown): ProbeResult => ({
+          ok: false,
+          reason: error instanceof Error ? error.message : String(error),
+        })),
       timeout,
     ]);
   } finally {

@@ -44,9 +44,16 @@ const leaseMs = 10 * 60_000;
  * last began less than an interval ago: then undefined. Deletes in batches of `batchSize`, pausing
  * between them, and never what an unfinished execution needs (the store's statements check it).
  */
-export async function pruneOnce(deps: RetentionDeps, options: { readonly force?: boolean } = {}): Promise<RetentionReport | undefined> {
+export async function pruneOnce(
+  deps: RetentionDeps,
+  options: { readonly force?: boolean } = {},
+): Promise<RetentionReport | undefined> {
   const now = deps.clock.now();
-  const claim = await deps.store.claim({ now, everyMs: options.force === true ? 0 : deps.policy.intervalMs, leaseUntil: new Date(now.getTime() + leaseMs) });
+  const claim = await deps.store.claim({
+    now,
+    everyMs: options.force === true ? 0 : deps.policy.intervalMs,
+    leaseUntil: new Date(now.getTime() + leaseMs),
+  });
   if (claim === undefined) return undefined;
   try {
     const report = await pass(deps, claim, now);
@@ -54,7 +61,11 @@ export async function pruneOnce(deps: RetentionDeps, options: { readonly force?:
     if (total > 0) deps.logger.info({ deleted: report }, 'retention pass pruned old rows');
     return report;
   } finally {
-    await claim.release(deps.clock.now()).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not release the retention lease; it runs out by itself'));
+    await claim
+      .release(deps.clock.now())
+      .catch((error: unknown) =>
+        deps.logger.warn({ err: error }, 'could not release the retention lease; it runs out by itself'),
+      );
   }
 }
 
@@ -85,9 +96,15 @@ async function pass(deps: RetentionDeps, claim: RetentionClaim, now: Date): Prom
   // Detail first, page by page of executions, so that deleting an execution later cascades to little.
   // A record kept for fewer days than its detail takes its detail with it: prune that sooner too.
   const recordCutoff = before(policy.executionRecordDays);
-  const detailCutoff = [before(policy.executionDays), recordCutoff].filter((d) => d !== undefined).sort((a, b) => b.getTime() - a.getTime())[0];
+  const detailCutoff = [before(policy.executionDays), recordCutoff]
+    .filter((d) => d !== undefined)
+    .sort((a, b) => b.getTime() - a.getTime())[0];
   if (detailCutoff !== undefined) {
-    for (let page = await store.finishedExecutions(detailCutoff, policy.batchSize); page !== undefined && !stopped(); page = await store.finishedExecutions(detailCutoff, policy.batchSize)) {
+    for (
+      let page = await store.finishedExecutions(detailCutoff, policy.batchSize);
+      page !== undefined && !stopped();
+      page = await store.finishedExecutions(detailCutoff, policy.batchSize)
+    ) {
       let deleted: number;
       do {
         deleted = await store.pruneExecutionDetail(page.ids, detailCutoff, policy.batchSize);
@@ -100,7 +117,16 @@ async function pass(deps: RetentionDeps, claim: RetentionClaim, now: Date): Prom
   }
   await drain('executions', recordCutoff);
   const events = before(policy.eventDays);
-  for (const kind of ['sandbox-events', 'schedule-fires', 'inbound-events', 'browser-sessions', 'login-attempts', 'device-authorizations', 'signing-keys'] as const) await drain(kind, events);
+  for (const kind of [
+    'sandbox-events',
+    'schedule-fires',
+    'inbound-events',
+    'browser-sessions',
+    'login-attempts',
+    'device-authorizations',
+    'signing-keys',
+  ] as const)
+    await drain(kind, events);
   const audit = before(policy.auditDays);
   for (const kind of ['audit-log', 'api-tokens'] as const) await drain(kind, audit);
   await drain('idempotency-keys', new Date(now.getTime() - deps.idempotencyWindowMs));

@@ -11,7 +11,15 @@ import type { FireDeps } from './trigger-deps.ts';
  * receivedAt }` (receivedAt as an ISO 8601 string; payload is the posted JSON object).
  */
 export function eventScope(event: InboundEvent): { event: Record<string, unknown> } {
-  return { event: { source: event.source, name: event.name, deliveryId: event.deliveryId, payload: event.payload, receivedAt: event.receivedAt.toISOString() } };
+  return {
+    event: {
+      source: event.source,
+      name: event.name,
+      deliveryId: event.deliveryId,
+      payload: event.payload,
+      receivedAt: event.receivedAt.toISOString(),
+    },
+  };
 }
 
 /**
@@ -25,7 +33,11 @@ export async function handleInboundEvent(deps: FireDeps, eventId: string): Promi
   // A GitHub delivery reaches the enabled GitHub triggers of the workspace its installation is
   // connected to; a generic hook's delivery, its own trigger.
   const triggers =
-    event.triggerId !== null ? [await deps.triggers.get(event.triggerId)].filter((t) => t !== undefined) : event.workspaceId === null ? [] : await deps.triggers.listening(event.source, event.name, event.workspaceId);
+    event.triggerId !== null
+      ? [await deps.triggers.get(event.triggerId)].filter((t) => t !== undefined)
+      : event.workspaceId === null
+        ? []
+        : await deps.triggers.listening(event.source, event.name, event.workspaceId);
   for (const trigger of triggers) {
     if ((await deps.triggers.firing(trigger.id, event.id)) !== undefined) continue;
     await fireTrigger(deps, trigger, event);
@@ -35,9 +47,19 @@ export async function handleInboundEvent(deps: FireDeps, eventId: string): Promi
 type RecordOutcome = (outcome: FiringOutcome, reason: string) => Promise<void>;
 
 async function fireTrigger(deps: FireDeps, trigger: TriggerRecord, event: InboundEvent): Promise<void> {
-  const record: RecordOutcome = async (outcome, reason) => void (await deps.triggers.recordFiring({ triggerId: trigger.id, eventId: event.id, outcome, executionId: null, woke: null, reason, handledAt: deps.ctx.clock.now() }));
+  const record: RecordOutcome = async (outcome, reason) =>
+    void (await deps.triggers.recordFiring({
+      triggerId: trigger.id,
+      eventId: event.id,
+      outcome,
+      executionId: null,
+      woke: null,
+      reason,
+      handledAt: deps.ctx.clock.now(),
+    }));
   if (!trigger.enabled) return record('skipped', 'the trigger is disabled');
-  if (trigger.event !== null && trigger.event !== event.name) return record('skipped', `the event is "${event.name}"; the trigger listens for "${trigger.event}"`);
+  if (trigger.event !== null && trigger.event !== event.name)
+    return record('skipped', `the event is "${event.name}"; the trigger listens for "${trigger.event}"`);
   const scope = eventScope(event);
   if (trigger.filter !== null) {
     let matched: unknown;
@@ -46,7 +68,13 @@ async function fireTrigger(deps: FireDeps, trigger: TriggerRecord, event: Inboun
     } catch (error) {
       return record('skipped', `the filter failed: ${messageOf(error)}`);
     }
-    if (matched !== true) return record('skipped', matched === false ? 'the filter did not match' : `the filter gave ${matched === null ? 'null' : `a ${typeof matched}`}, not a bool`);
+    if (matched !== true)
+      return record(
+        'skipped',
+        matched === false
+          ? 'the filter did not match'
+          : `the filter gave ${matched === null ? 'null' : `a ${typeof matched}`}, not a bool`,
+      );
   }
   if (trigger.createdBy === null) return record('refused', "the trigger's creator no longer exists");
   const creator = trigger.createdBy;
@@ -55,15 +83,29 @@ async function fireTrigger(deps: FireDeps, trigger: TriggerRecord, event: Inboun
 }
 
 /** Starts the recipe, unless the creator lost the right to (refused) or the inputs do not fit (failed). */
-async function start(deps: FireDeps, trigger: TriggerRecord, action: Extract<TriggerAction, { kind: 'start' }>, event: InboundEvent, creator: string, record: RecordOutcome): Promise<void> {
+async function start(
+  deps: FireDeps,
+  trigger: TriggerRecord,
+  action: Extract<TriggerAction, { kind: 'start' }>,
+  event: InboundEvent,
+  creator: string,
+  record: RecordOutcome,
+): Promise<void> {
   const control = await controlOf(deps.ctx, creator, action.dashboardId);
-  if ('refusal' in control) return record('refused', `the trigger's creator may no longer start executions on its dashboard (${control.refusal.message})`);
+  if ('refusal' in control)
+    return record(
+      'refused',
+      `the trigger's creator may no longer start executions on its dashboard (${control.refusal.message})`,
+    );
   const { dashboard } = control;
   if (dashboard.workspaceId !== trigger.workspaceId) return record('refused', 'the dashboard is in another workspace');
   if (dashboard.archivedAt !== null) return record('refused', 'the dashboard is archived');
   const recipe = await deps.ctx.recipes.get(action.recipeId);
   if (recipe !== undefined && recipe.archivedAt !== null) return record('refused', 'the recipe is archived');
-  const version = recipe === undefined || recipe.workspaceId !== trigger.workspaceId ? undefined : await deps.ctx.recipes.version(recipe.id, recipe.latestVersion);
+  const version =
+    recipe === undefined || recipe.workspaceId !== trigger.workspaceId
+      ? undefined
+      : await deps.ctx.recipes.version(recipe.id, recipe.latestVersion);
   if (version === undefined) return record('failed', 'the recipe or its latest version no longer exists');
   const inputs: Record<string, unknown> = {};
   const scope = eventScope(event);
@@ -77,15 +119,59 @@ async function start(deps: FireDeps, trigger: TriggerRecord, action: Extract<Tri
   try {
     checkInputs(version.compiled, inputs);
   } catch (error) {
-    if (error instanceof InvalidInputError) return record('failed', error.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '));
+    if (error instanceof InvalidInputError)
+      return record('failed', error.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '));
     throw error;
   }
   const launched = await deps.ctx.unitOfWork.run(async (tx) => {
     // The firing first: a concurrent run of the same job waits here, then finds it and stops.
-    if (!(await deps.triggers.recordFiring({ triggerId: trigger.id, eventId: event.id, outcome: 'started', executionId: null, woke: null, reason: null, handledAt: deps.ctx.clock.now() }, tx))) return undefined;
-    const made = await launchExecution(deps.ctx, deps.engine, { workspaceId: trigger.workspaceId, dashboardId: dashboard.id, recipeId: version.recipeId, version: version.version, inputs, createdBy: trigger.createdBy, actor: { kind: 'system' }, origin: { kind: 'trigger', id: trigger.id } }, tx);
+    if (
+      !(await deps.triggers.recordFiring(
+        {
+          triggerId: trigger.id,
+          eventId: event.id,
+          outcome: 'started',
+          executionId: null,
+          woke: null,
+          reason: null,
+          handledAt: deps.ctx.clock.now(),
+        },
+        tx,
+      ))
+    )
+      return undefined;
+    const made = await launchExecution(
+      deps.ctx,
+      deps.engine,
+      {
+        workspaceId: trigger.workspaceId,
+        dashboardId: dashboard.id,
+        recipeId: version.recipeId,
+        version: version.version,
+        inputs,
+        createdBy: trigger.createdBy,
+        actor: { kind: 'system' },
+        origin: { kind: 'trigger', id: trigger.id },
+      },
+      tx,
+    );
     await deps.triggers.updateFiring(trigger.id, event.id, { executionId: made.record.id }, tx);
-    await deps.ctx.audit.record(auditBy(null, null, { action: 'execution.started', workspaceId: trigger.workspaceId, targetType: 'execution', targetId: made.record.id, details: { recipeId: version.recipeId, version: version.version, dashboardId: dashboard.id, triggerId: trigger.id, eventId: event.id } }), tx);
+    await deps.ctx.audit.record(
+      auditBy(null, null, {
+        action: 'execution.started',
+        workspaceId: trigger.workspaceId,
+        targetType: 'execution',
+        targetId: made.record.id,
+        details: {
+          recipeId: version.recipeId,
+          version: version.version,
+          dashboardId: dashboard.id,
+          triggerId: trigger.id,
+          eventId: event.id,
+        },
+      }),
+      tx,
+    );
     return made;
   });
   if (launched !== undefined) deps.engine.committed(launched.record, launched.decided);
@@ -96,7 +182,13 @@ async function start(deps: FireDeps, trigger: TriggerRecord, action: Extract<Tri
  * a wait step waiting for it, on dashboards where the creator controls executions (the others are
  * left alone and counted in the reason). All in one transaction with the firing: exactly once.
  */
-async function wake(deps: FireDeps, trigger: TriggerRecord, action: Extract<TriggerAction, { kind: 'wake' }>, event: InboundEvent, creator: string): Promise<void> {
+async function wake(
+  deps: FireDeps,
+  trigger: TriggerRecord,
+  action: Extract<TriggerAction, { kind: 'wake' }>,
+  event: InboundEvent,
+  creator: string,
+): Promise<void> {
   const allowed = new Map<string, boolean>();
   const targets: string[] = [];
   let refused = 0;
@@ -104,13 +196,34 @@ async function wake(deps: FireDeps, trigger: TriggerRecord, action: Extract<Trig
     const execution = await deps.ctx.executions.get(id);
     if (execution === undefined || (await waitingSteps(deps, execution, action.event)).length === 0) continue;
     let ok = allowed.get(execution.dashboardId);
-    if (ok === undefined) allowed.set(execution.dashboardId, (ok = !('refusal' in (await controlOf(deps.ctx, creator, execution.dashboardId)))));
+    if (ok === undefined)
+      allowed.set(
+        execution.dashboardId,
+        (ok = !('refusal' in (await controlOf(deps.ctx, creator, execution.dashboardId)))),
+      );
     if (ok) targets.push(id);
     else refused++;
   }
   const applied = await deps.ctx.unitOfWork.run(async (tx) => {
-    const note = refused === 0 ? null : `${refused} waiting execution(s) on dashboards the trigger's creator may not control were left alone`;
-    if (!(await deps.triggers.recordFiring({ triggerId: trigger.id, eventId: event.id, outcome: 'woke', executionId: null, woke: 0, reason: note, handledAt: deps.ctx.clock.now() }, tx))) return [];
+    const note =
+      refused === 0
+        ? null
+        : `${refused} waiting execution(s) on dashboards the trigger's creator may not control were left alone`;
+    if (
+      !(await deps.triggers.recordFiring(
+        {
+          triggerId: trigger.id,
+          eventId: event.id,
+          outcome: 'woke',
+          executionId: null,
+          woke: 0,
+          reason: note,
+          handledAt: deps.ctx.clock.now(),
+        },
+        tx,
+      ))
+    )
+      return [];
     const done = [];
     let woke = 0;
     // Ids are sorted, so two wakes lock executions in the same order.
@@ -118,7 +231,12 @@ async function wake(deps: FireDeps, trigger: TriggerRecord, action: Extract<Trig
       const locked = await deps.ctx.executions.lock(id, tx);
       const waiting = locked === undefined ? [] : await waitingSteps(deps, locked, action.event);
       if (locked === undefined || waiting.length === 0) continue;
-      const decided = await deps.engine.applyLocked(locked, { type: 'event.received', name: action.event, payload: event.payload }, { kind: 'system' }, tx);
+      const decided = await deps.engine.applyLocked(
+        locked,
+        { type: 'event.received', name: action.event, payload: event.payload },
+        { kind: 'system' },
+        tx,
+      );
       if (waiting.some((stepId) => decided.state.steps[stepId]?.status !== 'waiting')) woke++;
       done.push({ record: locked, decided });
     }

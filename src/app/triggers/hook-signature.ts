@@ -8,7 +8,13 @@
  *   A delivery is accepted within `replayWindowSeconds` of its timestamp, and once per delivery id,
  *   so a captured request can neither be sent again later nor under another delivery id.
  */
-import { replayWindowSeconds, signatureHeaders, signCallback, verifyCallback, type SignatureProblem } from '../sessions/callback-signature.ts';
+import {
+  replayWindowSeconds,
+  signatureHeaders,
+  signCallback,
+  verifyCallback,
+  type SignatureProblem,
+} from '../sessions/callback-signature.ts';
 import { constantTimeEqual } from '../identity/secrets.ts';
 
 const encoder = new TextEncoder();
@@ -16,7 +22,9 @@ const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padSt
 const wellFormed = /^sha256=[0-9a-fA-F]{64}$/;
 
 async function hmacHex(secret: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
   return hex(new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(body))));
 }
 
@@ -29,7 +37,11 @@ export async function signHook(secret: string, body: string): Promise<string> {
 export type HookSignatureProblem = 'missing' | 'malformed' | 'mismatch' | null;
 
 /** Checks GitHub's `sha256=<hex>` header against the HMAC of the raw body, in constant time. */
-export async function verifyHookSignature(secret: string, body: string, header: string | undefined): Promise<HookSignatureProblem> {
+export async function verifyHookSignature(
+  secret: string,
+  body: string,
+  header: string | undefined,
+): Promise<HookSignatureProblem> {
   if (header === undefined || header === '') return 'missing';
   const given = header.trim();
   if (!wellFormed.test(given)) return 'malformed';
@@ -39,7 +51,11 @@ export async function verifyHookSignature(secret: string, body: string, header: 
 }
 
 /** Header names of a signed generic webhook delivery. */
-export const webhookHeaders = { timestamp: 'x-baton-timestamp', delivery: 'x-baton-delivery', signature: 'x-baton-signature-256' } as const;
+export const webhookHeaders = {
+  timestamp: 'x-baton-timestamp',
+  delivery: 'x-baton-delivery',
+  signature: 'x-baton-signature-256',
+} as const;
 
 /** How far a generic delivery's timestamp may be from now, either way (that of sandbox callbacks). */
 export const webhookWindowSeconds = replayWindowSeconds;
@@ -56,10 +72,17 @@ export function webhookSignedText(timestamp: string, deliveryId: string, body: s
 }
 
 /** The headers a sender adds to a generic delivery of `body` at `nowMs` (tests and docs use it). */
-export async function signWebhook(secret: string, delivery: { body: string; deliveryId: string; nowMs: number }): Promise<Record<string, string>> {
+export async function signWebhook(
+  secret: string,
+  delivery: { body: string; deliveryId: string; nowMs: number },
+): Promise<Record<string, string>> {
   // The callback scheme signs "<timestamp>.<text>": with "<delivery>.<body>" as the text it is ours.
   const signed = await signCallback(secret, `${delivery.deliveryId}.${delivery.body}`, delivery.nowMs);
-  return { [webhookHeaders.timestamp]: signed[signatureHeaders.timestamp] ?? '', [webhookHeaders.delivery]: delivery.deliveryId, [webhookHeaders.signature]: signed[signatureHeaders.signature] ?? '' };
+  return {
+    [webhookHeaders.timestamp]: signed[signatureHeaders.timestamp] ?? '',
+    [webhookHeaders.delivery]: delivery.deliveryId,
+    [webhookHeaders.signature]: signed[signatureHeaders.signature] ?? '',
+  };
 }
 
 /**
@@ -67,6 +90,16 @@ export async function signWebhook(secret: string, delivery: { body: string; deli
  * `secret`, and a timestamp within the window of `nowMs` ('stale' otherwise; checked before the
  * HMAC, so it says nothing about the secret). The delivery id must already be well formed.
  */
-export async function verifyWebhook(secret: string, body: string, headers: { timestamp: string | undefined; deliveryId: string; signature: string | undefined }, nowMs: number): Promise<SignatureProblem> {
-  return verifyCallback(secret, `${headers.deliveryId}.${body}`, { timestamp: headers.timestamp?.trim(), signature: headers.signature?.trim() }, nowMs);
+export async function verifyWebhook(
+  secret: string,
+  body: string,
+  headers: { timestamp: string | undefined; deliveryId: string; signature: string | undefined },
+  nowMs: number,
+): Promise<SignatureProblem> {
+  return verifyCallback(
+    secret,
+    `${headers.deliveryId}.${body}`,
+    { timestamp: headers.timestamp?.trim(), signature: headers.signature?.trim() },
+    nowMs,
+  );
 }

@@ -1,7 +1,13 @@
 import { InvalidInputError, UnauthenticatedError } from '../../domain/errors.ts';
 import type { TriggerSource } from '../../ports/triggers.ts';
 import { randomSecret } from '../identity/secrets.ts';
-import { verifyHookSignature, verifyWebhook, webhookDeliveryId, webhookHeaders, webhookWindowSeconds } from './hook-signature.ts';
+import {
+  verifyHookSignature,
+  verifyWebhook,
+  webhookDeliveryId,
+  webhookHeaders,
+  webhookWindowSeconds,
+} from './hook-signature.ts';
 import { checkPayload } from './payload.ts';
 import { triggerEventTopic, type TriggerDeps, type TriggerEventJob } from './trigger-deps.ts';
 
@@ -42,13 +48,27 @@ const refused = () => new UnauthenticatedError('The webhook signature is missing
 export async function receiveGithubHook(deps: TriggerDeps, request: HookRequest): Promise<Received> {
   const payload = checkPayload(request.body);
   const installation = (payload.installation as { id?: unknown } | undefined)?.id;
-  const connection = typeof installation === 'number' && Number.isSafeInteger(installation) ? await deps.githubInstallation(String(installation)) : undefined;
+  const connection =
+    typeof installation === 'number' && Number.isSafeInteger(installation)
+      ? await deps.githubInstallation(String(installation))
+      : undefined;
   // An unknown installation still costs an HMAC, so the answer's timing does not tell them apart.
-  const problem = await verifyHookSignature(connection?.webhookSecret ?? randomSecret(), request.rawBody ?? '', request.headers[hookHeaders.githubSignature]);
+  const problem = await verifyHookSignature(
+    connection?.webhookSecret ?? randomSecret(),
+    request.rawBody ?? '',
+    request.headers[hookHeaders.githubSignature],
+  );
   if (connection === undefined || problem !== null) throw refused();
   const name = header(request, hookHeaders.githubEvent, eventName, 'the GitHub event name, e.g. push');
   const delivery = header(request, hookHeaders.githubDelivery, deliveryId, 'the delivery id GitHub sends');
-  return store(deps, { source: 'github', triggerId: null, workspaceId: connection.workspaceId, deliveryId: delivery, name, payload });
+  return store(deps, {
+    source: 'github',
+    triggerId: null,
+    workspaceId: connection.workspaceId,
+    deliveryId: delivery,
+    name,
+    payload,
+  });
 }
 
 /**
@@ -63,29 +83,70 @@ export async function receiveWebhook(deps: TriggerDeps, triggerId: string, reque
   // Checked before the trigger is looked up: these answers do not depend on whether it exists.
   const signature = request.headers[hookHeaders.signature]?.trim();
   if (signature === undefined || signature === '') throw refused();
-  if (signature.startsWith('sha256=')) throw new UnauthenticatedError('The webhook is signed the old way (body only): sign "<X-Baton-Timestamp>.<X-Baton-Delivery>.<body>" as v1=<hex> (docs/triggers.md)');
-  const delivery = header(request, hookHeaders.delivery, webhookDeliveryId, 'a unique id per delivery, part of the signed text');
+  if (signature.startsWith('sha256='))
+    throw new UnauthenticatedError(
+      'The webhook is signed the old way (body only): sign "<X-Baton-Timestamp>.<X-Baton-Delivery>.<body>" as v1=<hex> (docs/triggers.md)',
+    );
+  const delivery = header(
+    request,
+    hookHeaders.delivery,
+    webhookDeliveryId,
+    'a unique id per delivery, part of the signed text',
+  );
   const secret = await deps.triggers.secret(triggerId);
   // An unknown id still costs an HMAC, so the answer's timing does not tell ids apart either.
-  const problem = await verifyWebhook(secret ?? randomSecret(), request.rawBody ?? '', { timestamp: request.headers[hookHeaders.timestamp], deliveryId: delivery, signature }, deps.ctx.clock.now().getTime());
-  if (problem === 'stale') throw new UnauthenticatedError(`The webhook's X-Baton-Timestamp is more than ${webhookWindowSeconds} seconds from now: sign each delivery when sending it`);
+  const problem = await verifyWebhook(
+    secret ?? randomSecret(),
+    request.rawBody ?? '',
+    { timestamp: request.headers[hookHeaders.timestamp], deliveryId: delivery, signature },
+    deps.ctx.clock.now().getTime(),
+  );
+  if (problem === 'stale')
+    throw new UnauthenticatedError(
+      `The webhook's X-Baton-Timestamp is more than ${webhookWindowSeconds} seconds from now: sign each delivery when sending it`,
+    );
   if (secret === undefined || problem !== null) throw refused();
-  const name = request.headers[hookHeaders.event] === undefined ? 'webhook' : header(request, hookHeaders.event, eventName, 'the event name');
-  return store(deps, { source: 'webhook', triggerId, workspaceId: null, deliveryId: delivery, name, payload: checkPayload(request.body) });
+  const name =
+    request.headers[hookHeaders.event] === undefined
+      ? 'webhook'
+      : header(request, hookHeaders.event, eventName, 'the event name');
+  return store(deps, {
+    source: 'webhook',
+    triggerId,
+    workspaceId: null,
+    deliveryId: delivery,
+    name,
+    payload: checkPayload(request.body),
+  });
 }
 
 function header(request: HookRequest, name: string, pattern: RegExp, what: string): string {
   const value = request.headers[name]?.trim();
-  if (value === undefined || value === '') throw new InvalidInputError([{ location: 'header', path: name, message: `is required (${what})` }]);
-  if (!pattern.test(value)) throw new InvalidInputError([{ location: 'header', path: name, message: `must match ${String(pattern)}` }]);
+  if (value === undefined || value === '')
+    throw new InvalidInputError([{ location: 'header', path: name, message: `is required (${what})` }]);
+  if (!pattern.test(value))
+    throw new InvalidInputError([{ location: 'header', path: name, message: `must match ${String(pattern)}` }]);
   return value;
 }
 
 /** Stores the event and the job that handles it in one transaction; a replay writes nothing. */
-async function store(deps: TriggerDeps, event: { source: TriggerSource; triggerId: string | null; workspaceId: string | null; deliveryId: string; name: string; payload: Record<string, unknown> }): Promise<Received> {
+async function store(
+  deps: TriggerDeps,
+  event: {
+    source: TriggerSource;
+    triggerId: string | null;
+    workspaceId: string | null;
+    deliveryId: string;
+    name: string;
+    payload: Record<string, unknown>;
+  },
+): Promise<Received> {
   const received = await deps.ctx.unitOfWork.run(async (tx) => {
     const result = await deps.triggers.receive({ ...event, receivedAt: deps.ctx.clock.now() }, tx);
-    if (!result.duplicate) await deps.outbox.enqueue(tx, [{ topic: triggerEventTopic, data: { eventId: result.id } satisfies TriggerEventJob }]);
+    if (!result.duplicate)
+      await deps.outbox.enqueue(tx, [
+        { topic: triggerEventTopic, data: { eventId: result.id } satisfies TriggerEventJob },
+      ]);
     return result;
   });
   if (!received.duplicate) deps.outbox.kick();

@@ -13,7 +13,13 @@ export const maxPayloadDepth = maxJsonDepth;
  */
 export function checkPayload(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new InvalidInputError([{ location: 'body', path: '', message: `must be a JSON object, got ${body === undefined ? 'no body' : Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body}` }]);
+    throw new InvalidInputError([
+      {
+        location: 'body',
+        path: '',
+        message: `must be a JSON object, got ${body === undefined ? 'no body' : Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body}`,
+      },
+    ]);
   }
   // Measured without recursion, so a hostile body cannot overflow the stack before it is refused.
   const issues = checkJson(body, { location: 'body', maxDepth: maxPayloadDepth, text: false });

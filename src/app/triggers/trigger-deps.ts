@@ -15,7 +15,10 @@ export interface TriggerEventJob {
 
 /** What the trigger use cases and the inbound hooks need. */
 export interface TriggerDeps {
-  readonly ctx: Pick<AppContext, 'unitOfWork' | 'clock' | 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 'settings'>;
+  readonly ctx: Pick<
+    AppContext,
+    'unitOfWork' | 'clock' | 'workspaces' | 'dashboards' | 'recipes' | 'audit' | 'settings'
+  >;
   readonly triggers: TriggerStore;
   /** The job that handles an event is written with the event, and relayed after the commit. */
   readonly outbox: Pick<JobOutbox, 'enqueue' | 'kick'>;
@@ -23,12 +26,17 @@ export interface TriggerDeps {
    * The connection of a GitHub App installation: its workspace and webhook secret (sealed in the
    * credentials store), or undefined when no workspace connected that installation.
    */
-  readonly githubInstallation: (installationId: string) => Promise<{ readonly workspaceId: string; readonly webhookSecret: string } | undefined>;
+  readonly githubInstallation: (
+    installationId: string,
+  ) => Promise<{ readonly workspaceId: string; readonly webhookSecret: string } | undefined>;
 }
 
 /** What the job that fires triggers needs besides `TriggerDeps`. */
 export interface FireDeps {
-  readonly ctx: Pick<AppContext, 'unitOfWork' | 'clock' | 'workspaces' | 'dashboards' | 'recipes' | 'executions' | 'audit'>;
+  readonly ctx: Pick<
+    AppContext,
+    'unitOfWork' | 'clock' | 'workspaces' | 'dashboards' | 'recipes' | 'executions' | 'audit'
+  >;
   readonly triggers: TriggerStore;
   readonly engine: Engine;
   readonly expressions: Expressions;

@@ -12,7 +12,10 @@ import { randomSecret } from '../identity/secrets.ts';
 // replaces.
 
 /** What the signing-secret use cases need. */
-export type WebhookSigningDeps = Pick<AppContext, 'credentials' | 'unitOfWork' | 'workspaces' | 'dashboards' | 'audit' | 'clock'> & { readonly webhookSigningSecrets: WebhookSigningSecretStore };
+export type WebhookSigningDeps = Pick<
+  AppContext,
+  'credentials' | 'unitOfWork' | 'workspaces' | 'dashboards' | 'audit' | 'clock'
+> & { readonly webhookSigningSecrets: WebhookSigningSecretStore };
 
 const purpose = 'webhook.signing-secret';
 
@@ -40,7 +43,11 @@ async function create(deps: WebhookSigningDeps, workspaceId: string) {
 }
 
 /** Whether the workspace has a signing secret, and since when (never the secret). */
-export async function webhookSigningSecretInfo(deps: WebhookSigningDeps, principal: Principal, workspaceId: string): Promise<{ createdAt: Date }> {
+export async function webhookSigningSecretInfo(
+  deps: WebhookSigningDeps,
+  principal: Principal,
+  workspaceId: string,
+): Promise<{ createdAt: Date }> {
   await requireWorkspace(deps, principal, workspaceId, 'workspace.manage_integrations');
   const ref = await deps.webhookSigningSecrets.get(workspaceId);
   if (ref === undefined) throw new NotFoundError('Webhook signing secret');
@@ -51,14 +58,28 @@ export async function webhookSigningSecretInfo(deps: WebhookSigningDeps, princip
  * Makes a new signing secret for the workspace (admins), replacing the old one at once, and returns
  * it: this answer is the only place it is shown. Audited, without the secret.
  */
-export async function rotateWebhookSigningSecret(deps: WebhookSigningDeps, principal: Principal, workspaceId: string, requestId: string): Promise<{ secret: string; createdAt: Date }> {
+export async function rotateWebhookSigningSecret(
+  deps: WebhookSigningDeps,
+  principal: Principal,
+  workspaceId: string,
+  requestId: string,
+): Promise<{ secret: string; createdAt: Date }> {
   await requireWorkspace(deps, principal, workspaceId, 'workspace.manage_integrations');
   const secret = randomSecret();
   return deps.unitOfWork.run(async (tx) => {
     const { id } = await storeCredential(deps, tx, { workspaceId, purpose, secret });
     const previous = await deps.webhookSigningSecrets.replace(workspaceId, id, tx);
     if (previous !== undefined) await deleteCredential(deps, tx, previous);
-    await deps.audit.record(auditBy(principal, requestId, { action: 'webhook_signing_secret.rotated', workspaceId, targetType: 'workspace', targetId: workspaceId, details: { replaced: previous !== undefined } }), tx);
+    await deps.audit.record(
+      auditBy(principal, requestId, {
+        action: 'webhook_signing_secret.rotated',
+        workspaceId,
+        targetType: 'workspace',
+        targetId: workspaceId,
+        details: { replaced: previous !== undefined },
+      }),
+      tx,
+    );
     const ref = await deps.webhookSigningSecrets.get(workspaceId, tx);
     return { secret, createdAt: ref?.createdAt ?? deps.clock.now() };
   });

@@ -19,7 +19,8 @@ export function webhookUrlIssues(recipe: unknown, allow: EgressAllowList): Input
       const problem = urlProblem(step.url, allow);
       if (problem !== undefined) issues.push({ location: 'body', path: [...path, 'url'].join('.'), message: problem });
     }
-    for (const [key, inner] of Object.entries(value)) if (typeof inner === 'object' && inner !== null) pending.push({ value: inner, path: [...path, key] });
+    for (const [key, inner] of Object.entries(value))
+      if (typeof inner === 'object' && inner !== null) pending.push({ value: inner, path: [...path, key] });
   }
   return issues.sort((a, b) => a.path.localeCompare(b.path));
 }

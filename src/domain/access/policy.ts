@@ -24,7 +24,9 @@ export interface Relations {
 }
 
 /** The policy's answer. A denial says whether to hide the resource (`not_found`) or refuse (`forbidden`). */
-export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly reason: 'not_found' | 'forbidden'; readonly message: string };
+export type Decision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: 'not_found' | 'forbidden'; readonly message: string };
 
 const scopeOf: Readonly<Record<Action, Scope>> = {
   'workspace.read': 'read',
@@ -41,7 +43,12 @@ const scopeOf: Readonly<Record<Action, Scope>> = {
 };
 
 /** Actions on one dashboard: they need the dashboard relation. */
-const onOneDashboard: ReadonlySet<Action> = new Set<Action>(['dashboard.read', 'dashboard.edit', 'dashboard.manage', 'execution.control']);
+const onOneDashboard: ReadonlySet<Action> = new Set<Action>([
+  'dashboard.read',
+  'dashboard.edit',
+  'dashboard.manage',
+  'execution.control',
+]);
 
 const allow: Decision = { allowed: true };
 const hidden: Decision = { allowed: false, reason: 'not_found', message: 'not found' };
@@ -84,7 +91,9 @@ export function authorize(principal: Principal, action: Action, relations: Relat
       return allow;
     case 'dashboard.edit':
     case 'execution.control':
-      return dashboardRole === 'owner' || dashboardRole === 'editor' ? allow : forbid('Viewers cannot change this dashboard');
+      return dashboardRole === 'owner' || dashboardRole === 'editor'
+        ? allow
+        : forbid('Viewers cannot change this dashboard');
     case 'dashboard.manage':
       return dashboardRole === 'owner' ? allow : forbid('Only the dashboard owner or a workspace admin may do this');
   }

@@ -12,14 +12,27 @@ export type IntegrationProvider = 'github' | 'google';
  * - `integration_unavailable`: network failure, timeout, 5xx or rate limit. Retryable.
  * - `integration_missing`: the workspace has no (or no single) connection of the kind a step names. Not retryable.
  */
-export type IntegrationErrorCode = 'integration_revoked' | 'integration_denied' | 'integration_rejected' | 'integration_unavailable' | 'integration_missing';
+export type IntegrationErrorCode =
+  | 'integration_revoked'
+  | 'integration_denied'
+  | 'integration_rejected'
+  | 'integration_unavailable'
+  | 'integration_missing';
 
 /** A failed call to GitHub or Google, with whether trying again later may help. */
 export class IntegrationError extends DomainError {
   readonly provider: IntegrationProvider;
   readonly retryable: boolean;
-  constructor(provider: IntegrationProvider, code: IntegrationErrorCode, message: string, options: { cause?: unknown; status?: number } = {}) {
-    super(code, message, { cause: options.cause, details: { provider, ...(options.status === undefined ? {} : { status: options.status }) } });
+  constructor(
+    provider: IntegrationProvider,
+    code: IntegrationErrorCode,
+    message: string,
+    options: { cause?: unknown; status?: number } = {},
+  ) {
+    super(code, message, {
+      cause: options.cause,
+      details: { provider, ...(options.status === undefined ? {} : { status: options.status }) },
+    });
     this.provider = provider;
     this.retryable = code === 'integration_unavailable';
   }

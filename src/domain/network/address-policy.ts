@@ -7,7 +7,17 @@ import { embeddedIpv4, formatIp, inCidr, parseCidr, parseIp, type Cidr, type IpA
  * link-local and the cloud metadata service that hands out credentials), unless the operator allows
  * it. Checked on the address a connection actually goes to, after DNS resolution.
  */
-export type AddressClass = 'loopback' | 'private' | 'carrier-grade NAT' | 'link-local' | 'cloud-metadata' | 'unique-local' | 'unspecified' | 'multicast' | 'broadcast' | 'reserved';
+export type AddressClass =
+  | 'loopback'
+  | 'private'
+  | 'carrier-grade NAT'
+  | 'link-local'
+  | 'cloud-metadata'
+  | 'unique-local'
+  | 'unspecified'
+  | 'multicast'
+  | 'broadcast'
+  | 'reserved';
 
 /** How each class reads in a refusal ("127.0.0.1 is a loopback address"). */
 const described: Record<AddressClass, string> = {
@@ -73,7 +83,13 @@ const ipv4Carriers: ReadonlyArray<readonly [Cidr, number]> = [
 const ipv4Compatible = range('::/96');
 
 /** Host names that always mean this machine or the cloud metadata service, whatever DNS says. */
-const metadataNames = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal']);
+const metadataNames = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
 
 /** The class of a non-public address; null for a public one. */
 export function classifyIp(ip: IpAddress): AddressClass | null {
@@ -128,7 +144,9 @@ export function normalHost(host: string): string {
 }
 
 /** The outcome of a check: go ahead, or refused because `address` is of `addressClass`. */
-export type EgressVerdict = { readonly allowed: true } | { readonly allowed: false; readonly address: string; readonly addressClass: AddressClass };
+export type EgressVerdict =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly address: string; readonly addressClass: AddressClass };
 
 const allowed: EgressVerdict = { allowed: true };
 
@@ -142,7 +160,8 @@ export function checkHost(host: string, allow: EgressAllowList): EgressVerdict |
   if (allow.hosts.has(name)) return allowed;
   const ip = parseIp(name);
   if (ip !== undefined) return checkResolvedAddress(name, formatIp(ip), allow);
-  if (name === 'localhost' || name.endsWith('.localhost')) return { allowed: false, address: name, addressClass: 'loopback' };
+  if (name === 'localhost' || name.endsWith('.localhost'))
+    return { allowed: false, address: name, addressClass: 'loopback' };
   if (metadataNames.has(name)) return { allowed: false, address: name, addressClass: 'cloud-metadata' };
   return 'resolve';
 }
@@ -159,7 +178,8 @@ export function checkResolvedAddress(host: string, address: string, allow: Egres
   const addressClass = classifyIp(ip);
   if (addressClass === null || allow.ranges.some((r) => inCidr(ip, r))) return allowed;
   // An IPv4-mapped address allowed in its IPv4 form is allowed too.
-  if (ip.version === 6 && inCidr(ip, ipv4Carriers[0]![0]) && allow.ranges.some((r) => inCidr(embeddedIpv4(ip, 12), r))) return allowed;
+  if (ip.version === 6 && inCidr(ip, ipv4Carriers[0]![0]) && allow.ranges.some((r) => inCidr(embeddedIpv4(ip, 12), r)))
+    return allowed;
   return { allowed: false, address: formatIp(ip), addressClass };
 }
 
@@ -171,7 +191,11 @@ export class EgressRefusedError extends DomainError {
   readonly address: string;
   readonly addressClass: AddressClass;
   constructor(verdict: Extract<EgressVerdict, { allowed: false }>) {
-    super('egress_refused', `refused: ${verdict.address} is ${described[verdict.addressClass]}; allow it with BATON_EGRESS_ALLOW`, { details: { address: verdict.address, addressClass: verdict.addressClass } });
+    super(
+      'egress_refused',
+      `refused: ${verdict.address} is ${described[verdict.addressClass]}; allow it with BATON_EGRESS_ALLOW`,
+      { details: { address: verdict.address, addressClass: verdict.addressClass } },
+    );
     this.address = verdict.address;
     this.addressClass = verdict.addressClass;
   }

@@ -1,10 +1,49 @@
 import { draftOf, isFinished, recipeOf, runKey, scopeOf, stateOf, stepOf, stepState, type Draft } from './draft.ts';
-import { isFinishedStatus, type Actor, type DecideContext, type Decided, type ExecutionEvent, type ExecutionState } from './execution.ts';
-import { activate, advance, awaitsDelivery, begin, complete, deliver, dispatch, failExecution, failStep, finish, loseAttempt, refreshStatus, startChild, startTimer, stopActive, stopRun } from './steps.ts';
+import {
+  isFinishedStatus,
+  type Actor,
+  type DecideContext,
+  type Decided,
+  type ExecutionEvent,
+  type ExecutionState,
+} from './execution.ts';
+import {
+  activate,
+  advance,
+  awaitsDelivery,
+  begin,
+  complete,
+  deliver,
+  dispatch,
+  failExecution,
+  failStep,
+  finish,
+  loseAttempt,
+  refreshStatus,
+  startChild,
+  startTimer,
+  stopActive,
+  stopRun,
+} from './steps.ts';
 
 /** The state of an execution before its first event. */
-export function initialState(init: { id: string; recipeId: string; recipeVersion: number; startedAt: number }): ExecutionState {
-  return { ...init, status: 'running', inputs: {}, steps: {}, active: [], finishedAt: null, deadlineAt: null, reason: null, version: 0 };
+export function initialState(init: {
+  id: string;
+  recipeId: string;
+  recipeVersion: number;
+  startedAt: number;
+}): ExecutionState {
+  return {
+    ...init,
+    status: 'running',
+    inputs: {},
+    steps: {},
+    active: [],
+    finishedAt: null,
+    deadlineAt: null,
+    reason: null,
+    version: 0,
+  };
 }
 
 /**
@@ -62,12 +101,14 @@ function apply(draft: Draft, event: ExecutionEvent): void {
     }
     case 'step.failed': {
       const state = draft.steps[event.stepId];
-      if (state?.status === 'running' && state.attempt === event.attempt) failStep(draft, event.stepId, event.error, event.retryable);
+      if (state?.status === 'running' && state.attempt === event.attempt)
+        failStep(draft, event.stepId, event.error, event.retryable);
       return;
     }
     case 'step.lost': {
       const state = draft.steps[event.stepId];
-      if (state?.status === 'running' && state.attempt === event.attempt) loseAttempt(draft, event.stepId, event.reason);
+      if (state?.status === 'running' && state.attempt === event.attempt)
+        loseAttempt(draft, event.stepId, event.reason);
       return;
     }
     case 'timer.fired':
@@ -78,7 +119,8 @@ function apply(draft: Draft, event: ExecutionEvent): void {
       return;
     case 'child.started': {
       const state = draft.steps[event.stepId];
-      if (state?.status === 'running' && state.attempt === event.attempt) state.childExecutionId = event.childExecutionId;
+      if (state?.status === 'running' && state.attempt === event.attempt)
+        state.childExecutionId = event.childExecutionId;
       return;
     }
     case 'execution.paused':
@@ -110,7 +152,8 @@ function apply(draft: Draft, event: ExecutionEvent): void {
       return;
     case 'step.input_edited': {
       const state = stepState(draft, event.stepId);
-      if (state.attempt === 0 || state.status === 'pending') Object.assign(state, { input: event.input, inputEdited: true });
+      if (state.attempt === 0 || state.status === 'pending')
+        Object.assign(state, { input: event.input, inputEdited: true });
       return;
     }
     case 'execution.moved':
@@ -119,7 +162,13 @@ function apply(draft: Draft, event: ExecutionEvent): void {
     case 'event.received':
       for (const id of [...draft.active]) {
         const step = stepOf(draft, id);
-        if (step.kind !== 'wait' || step.event === null || step.event.name !== event.name || stepState(draft, id).status !== 'waiting') continue;
+        if (
+          step.kind !== 'wait' ||
+          step.event === null ||
+          step.event.name !== event.name ||
+          stepState(draft, id).status !== 'waiting'
+        )
+          continue;
         if (step.event.match !== null && !matches(draft, step.event.match, event.payload)) continue;
         complete(draft, id, { event: event.payload });
       }
@@ -130,7 +179,8 @@ function apply(draft: Draft, event: ExecutionEvent): void {
 function start(draft: Draft, given: Readonly<Record<string, unknown>>): void {
   const recipe = recipeOf(draft);
   const inputs: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(recipe.inputs)) if (given[name] !== undefined || spec.default !== undefined) inputs[name] = given[name] ?? spec.default;
+  for (const [name, spec] of Object.entries(recipe.inputs))
+    if (given[name] !== undefined || spec.default !== undefined) inputs[name] = given[name] ?? spec.default;
   draft.state.inputs = inputs;
   draft.state.startedAt = draft.at;
   if (recipe.deadlineMs !== null) {
@@ -152,7 +202,8 @@ function timerFired(draft: Draft, timer: string): void {
   switch (purpose) {
     case 'retry':
       if (state.status !== 'scheduled') return;
-      if (draft.state.status === 'paused') state.status = 'pending'; // begun on resume
+      if (draft.state.status === 'paused')
+        state.status = 'pending'; // begun on resume
       else if (step.kind === 'agent') dispatch(draft, step);
       else if (step.kind === 'notify' && awaitsDelivery(step)) deliver(draft, step);
       else if (step.kind === 'recipe') startChild(draft, step);
@@ -185,7 +236,8 @@ function decideApproval(draft: Draft, stepId: string, actor: Actor, approved: bo
     reject(draft, stepId, `rejected by ${actor.userId}${comment === null ? '' : `: ${comment}`}`);
     return;
   }
-  if (state.decisions.filter((d) => d.approved).length >= step.quorum) complete(draft, stepId, { approved: true, decisions: state.decisions });
+  if (state.decisions.filter((d) => d.approved).length >= step.quorum)
+    complete(draft, stepId, { approved: true, decisions: state.decisions });
 }
 
 function reject(draft: Draft, stepId: string, why: string): void {
@@ -207,7 +259,8 @@ function retry(draft: Draft, stepId: string): void {
   const parent = stepOf(draft, stepId).parent;
   // Siblings that the failure stopped in the same parallel step start again too.
   for (const [id, s] of Object.entries(draft.steps)) {
-    if (parent !== null && id !== stepId && s.status === 'cancelled' && stepOf(draft, id).parent === parent) restart(draft, id);
+    if (parent !== null && id !== stepId && s.status === 'cancelled' && stepOf(draft, id).parent === parent)
+      restart(draft, id);
   }
   restart(draft, stepId);
 }
@@ -232,7 +285,8 @@ function reopen(draft: Draft): void {
   draft.state.reason = null;
   draft.state.finishedAt = null;
   // A finished execution awaits no timer (the shell withdraws them); one that runs again keeps its deadline.
-  if (draft.state.deadlineAt !== null && draft.state.deadlineAt > draft.at) startTimer(draft, null, 'deadline', draft.state.deadlineAt);
+  if (draft.state.deadlineAt !== null && draft.state.deadlineAt > draft.at)
+    startTimer(draft, null, 'deadline', draft.state.deadlineAt);
 }
 
 function restart(draft: Draft, id: string): void {
@@ -246,7 +300,14 @@ function restart(draft: Draft, id: string): void {
 function controlChildren(draft: Draft, action: 'pause' | 'resume'): void {
   for (const id of draft.active) {
     const state = stepState(draft, id);
-    if (stepOf(draft, id).kind === 'recipe' && state.status === 'running') draft.commands.push({ kind: 'control_child', key: runKey(draft, id, state.attempt), stepId: id, action, reason: action === 'pause' ? 'the parent execution was paused' : 'the parent execution was resumed' });
+    if (stepOf(draft, id).kind === 'recipe' && state.status === 'running')
+      draft.commands.push({
+        kind: 'control_child',
+        key: runKey(draft, id, state.attempt),
+        stepId: id,
+        action,
+        reason: action === 'pause' ? 'the parent execution was paused' : 'the parent execution was resumed',
+      });
   }
 }
 

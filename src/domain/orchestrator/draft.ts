@@ -1,4 +1,10 @@
-import { isFinishedStatus, type Command, type DecideContext, type ExecutionState, type StepState } from './execution.ts';
+import {
+  isFinishedStatus,
+  type Command,
+  type DecideContext,
+  type ExecutionState,
+  type StepState,
+} from './execution.ts';
 import type { CompiledRecipe, Step } from './recipe.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -43,7 +49,21 @@ export function stepOf(draft: Draft, id: string): Step {
 export function stepState(draft: Draft, id: string): Mutable<StepState> {
   let state = draft.steps[id];
   if (state === undefined) {
-    state = { status: 'pending', attempt: 0, tries: 0, visit: 0, branchesEnded: 0, input: null, inputEdited: false, output: null, error: null, startedAt: null, finishedAt: null, decisions: [], timer: null };
+    state = {
+      status: 'pending',
+      attempt: 0,
+      tries: 0,
+      visit: 0,
+      branchesEnded: 0,
+      input: null,
+      inputEdited: false,
+      output: null,
+      error: null,
+      startedAt: null,
+      finishedAt: null,
+      decisions: [],
+      timer: null,
+    };
     draft.steps[id] = state;
   }
   return state;
@@ -57,8 +77,14 @@ export function runKey(draft: Draft, stepId: string, attempt: number): string {
 /** What expressions and templates can see. */
 export function scopeOf(draft: Draft, event?: unknown): Record<string, unknown> {
   const steps: Record<string, unknown> = {};
-  for (const [id, s] of Object.entries(draft.steps)) steps[id] = { status: s.status, output: s.output, error: s.error, attempt: s.attempt, input: s.input };
-  return { inputs: draft.state.inputs, steps, execution: { id: draft.state.id, startedAt: draft.state.startedAt }, ...(event === undefined ? {} : { event }) };
+  for (const [id, s] of Object.entries(draft.steps))
+    steps[id] = { status: s.status, output: s.output, error: s.error, attempt: s.attempt, input: s.input };
+  return {
+    inputs: draft.state.inputs,
+    steps,
+    execution: { id: draft.state.id, startedAt: draft.state.startedAt },
+    ...(event === undefined ? {} : { event }),
+  };
 }
 
 /** True once the execution has ended. */

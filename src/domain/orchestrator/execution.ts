@@ -10,7 +10,8 @@ export const finishedStatuses: readonly ExecutionStatus[] = ['succeeded', 'faile
 export const isFinishedStatus = (status: string): boolean => (finishedStatuses as readonly string[]).includes(status);
 
 /** Where a step is. */
-export type StepStatus = 'pending' | 'scheduled' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+export type StepStatus =
+  'pending' | 'scheduled' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 /** One human decision on an approval step. */
 export interface Decision {
@@ -105,17 +106,38 @@ export type Actor = { readonly kind: 'user'; readonly userId: string } | { reado
  * `initialState` rebuilds the stored state exactly.
  */
 export type ExecutionEvent = { readonly at: number; readonly actor: Actor } & (
-  | { readonly type: 'execution.started'; readonly inputs: Readonly<Record<string, unknown>>; readonly parent?: ParentLink; readonly pinned?: Readonly<Record<string, PinnedRecipe>> }
+  | {
+      readonly type: 'execution.started';
+      readonly inputs: Readonly<Record<string, unknown>>;
+      readonly parent?: ParentLink;
+      readonly pinned?: Readonly<Record<string, PinnedRecipe>>;
+    }
   | { readonly type: 'run.started'; readonly stepId: string; readonly attempt: number }
   | { readonly type: 'step.completed'; readonly stepId: string; readonly attempt: number; readonly output: unknown }
-  | { readonly type: 'step.failed'; readonly stepId: string; readonly attempt: number; readonly error: string; readonly retryable: boolean }
+  | {
+      readonly type: 'step.failed';
+      readonly stepId: string;
+      readonly attempt: number;
+      readonly error: string;
+      readonly retryable: boolean;
+    }
   | { readonly type: 'step.lost'; readonly stepId: string; readonly attempt: number; readonly reason: string }
   | { readonly type: 'timer.fired'; readonly timer: string }
-  | { readonly type: 'approval.decided'; readonly stepId: string; readonly approved: boolean; readonly comment: string | null }
+  | {
+      readonly type: 'approval.decided';
+      readonly stepId: string;
+      readonly approved: boolean;
+      readonly comment: string | null;
+    }
   | { readonly type: 'execution.paused'; readonly cause?: ParentCause }
   | { readonly type: 'execution.resumed'; readonly cause?: ParentCause }
   | { readonly type: 'execution.cancelled'; readonly reason: string | null; readonly cause?: ParentCause }
-  | { readonly type: 'child.started'; readonly stepId: string; readonly attempt: number; readonly childExecutionId: string }
+  | {
+      readonly type: 'child.started';
+      readonly stepId: string;
+      readonly attempt: number;
+      readonly childExecutionId: string;
+    }
   | { readonly type: 'step.retried'; readonly stepId: string }
   | { readonly type: 'step.skipped'; readonly stepId: string; readonly output: unknown }
   | { readonly type: 'step.input_edited'; readonly stepId: string; readonly input: Readonly<Record<string, unknown>> }
@@ -131,13 +153,48 @@ export type ExecutionEventType = ExecutionEvent['type'];
  * is idempotent: dispatches carry `key` = `<execution>/<step>/<attempt>`, timers a stable id.
  */
 export type Command =
-  | { readonly kind: 'dispatch'; readonly key: string; readonly stepId: string; readonly attempt: number; readonly profile: string; readonly prompt: string; readonly input: Readonly<Record<string, unknown>>; readonly timeoutMs: number | null; readonly github?: GitHubScope; readonly subAgents?: readonly string[] }
+  | {
+      readonly kind: 'dispatch';
+      readonly key: string;
+      readonly stepId: string;
+      readonly attempt: number;
+      readonly profile: string;
+      readonly prompt: string;
+      readonly input: Readonly<Record<string, unknown>>;
+      readonly timeoutMs: number | null;
+      readonly github?: GitHubScope;
+      readonly subAgents?: readonly string[];
+    }
   | { readonly kind: 'cancel_run'; readonly key: string; readonly stepId: string }
   | { readonly kind: 'start_timer'; readonly timer: string; readonly at: number }
-  | { readonly kind: 'notify'; readonly key: string; readonly stepId: string; readonly channel: NotifyChannel; readonly message: string; readonly url: string | null; readonly attempt?: number; readonly target?: NotifyTarget; readonly integration?: string | null }
+  | {
+      readonly kind: 'notify';
+      readonly key: string;
+      readonly stepId: string;
+      readonly channel: NotifyChannel;
+      readonly message: string;
+      readonly url: string | null;
+      readonly attempt?: number;
+      readonly target?: NotifyTarget;
+      readonly integration?: string | null;
+    }
   | { readonly kind: 'request_approval'; readonly stepId: string; readonly prompt: string; readonly quorum: number }
-  | { readonly kind: 'start_child'; readonly key: string; readonly stepId: string; readonly attempt: number; readonly recipeId: string; readonly version: number | null; readonly inputs: Readonly<Record<string, unknown>> }
-  | { readonly kind: 'control_child'; readonly key: string; readonly stepId: string; readonly action: 'pause' | 'resume' | 'cancel'; readonly reason: string }
+  | {
+      readonly kind: 'start_child';
+      readonly key: string;
+      readonly stepId: string;
+      readonly attempt: number;
+      readonly recipeId: string;
+      readonly version: number | null;
+      readonly inputs: Readonly<Record<string, unknown>>;
+    }
+  | {
+      readonly kind: 'control_child';
+      readonly key: string;
+      readonly stepId: string;
+      readonly action: 'pause' | 'resume' | 'cancel';
+      readonly reason: string;
+    }
   | { readonly kind: 'finished'; readonly status: 'succeeded' | 'failed' | 'cancelled' };
 
 /** Evaluates the safe expression language (CEL) over a scope; pure. Errors are thrown as `ExpressionError`. */

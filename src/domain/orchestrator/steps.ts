@@ -36,7 +36,11 @@ export function activate(draft: Draft, id: string): void {
   try {
     for (let next = run.queue.shift(); next !== undefined; next = run.queue.shift()) {
       if (++run.started > maxStartsPerEvent) {
-        if (!isFinished(draft)) failExecution(draft, `step ${next} was about to start after ${maxStartsPerEvent} others in one go: the recipe loops without waiting (a wait whose until has passed?)`);
+        if (!isFinished(draft))
+          failExecution(
+            draft,
+            `step ${next} was about to start after ${maxStartsPerEvent} others in one go: the recipe loops without waiting (a wait whose until has passed?)`,
+          );
         return;
       }
       enter(draft, next);
@@ -55,7 +59,18 @@ function enter(draft: Draft, id: string): void {
     advance(draft, step, null);
     return;
   }
-  Object.assign(state, { status: 'pending', tries: 0, visit: state.visit + 1, branchesEnded: 0, output: null, error: null, startedAt: draft.at, finishedAt: null, decisions: [], timer: null });
+  Object.assign(state, {
+    status: 'pending',
+    tries: 0,
+    visit: state.visit + 1,
+    branchesEnded: 0,
+    output: null,
+    error: null,
+    startedAt: draft.at,
+    finishedAt: null,
+    decisions: [],
+    timer: null,
+  });
   if (!state.inputEdited) state.input = null;
   if (!draft.active.includes(id)) draft.active.push(id);
   begin(draft, step);
@@ -80,7 +95,8 @@ export function begin(draft: Draft, step: Step): void {
         state.status = 'waiting';
         state.input = { prompt }; // what people are asked, as rendered when the step began
         draft.commands.push({ kind: 'request_approval', stepId: step.id, prompt, quorum: step.quorum });
-        if (step.timeoutMs !== null) startTimer(draft, step.id, `approval:${step.id}:${visit}`, draft.at + step.timeoutMs);
+        if (step.timeoutMs !== null)
+          startTimer(draft, step.id, `approval:${step.id}:${visit}`, draft.at + step.timeoutMs);
         return;
       }
       case 'wait': {
@@ -90,12 +106,14 @@ export function begin(draft: Draft, step: Step): void {
           const due = toEpoch(draft.ctx.expressions.evaluate(step.until, scopeOf(draft)), step.until);
           if (due <= draft.at) complete(draft, step.id, { waitedUntil: new Date(due).toISOString() });
           else startTimer(draft, step.id, `wait:${step.id}:${visit}`, due);
-        } else if (step.timeoutMs !== null) startTimer(draft, step.id, `waittimeout:${step.id}:${visit}`, draft.at + step.timeoutMs);
+        } else if (step.timeoutMs !== null)
+          startTimer(draft, step.id, `waittimeout:${step.id}:${visit}`, draft.at + step.timeoutMs);
         return;
       }
       case 'branch': {
         const scope = scopeOf(draft);
-        const chosen = step.cases.find((c) => draft.ctx.expressions.evaluate(c.if, scope) === true)?.goto ?? step.else ?? step.next;
+        const chosen =
+          step.cases.find((c) => draft.ctx.expressions.evaluate(c.if, scope) === true)?.goto ?? step.else ?? step.next;
         finish(draft, step.id, 'succeeded', { chosen });
         advanceTo(draft, step, chosen);
         return;
@@ -107,7 +125,14 @@ export function begin(draft: Draft, step: Step): void {
         }
         state.attempt += 1;
         const message = draft.ctx.expressions.render(step.message, scopeOf(draft));
-        draft.commands.push({ kind: 'notify', key: runKey(draft, step.id, state.attempt), stepId: step.id, channel: step.channel, message, url: step.url });
+        draft.commands.push({
+          kind: 'notify',
+          key: runKey(draft, step.id, state.attempt),
+          stepId: step.id,
+          channel: step.channel,
+          message,
+          url: step.url,
+        });
         complete(draft, step.id, { message });
         return;
       }
@@ -136,10 +161,30 @@ export function dispatch(draft: Draft, step: AgentStep): void {
   state.tries += 1;
   state.status = 'running';
   state.timer = null;
-  const github = step.github === undefined || step.github === null ? {} : { github: { ...step.github, repositories: step.github.repositories.map((r) => draft.ctx.expressions.render(r, scope)) } };
+  const github =
+    step.github === undefined || step.github === null
+      ? {}
+      : {
+          github: {
+            ...step.github,
+            repositories: step.github.repositories.map((r) => draft.ctx.expressions.render(r, scope)),
+          },
+        };
   const subAgents = step.subAgents === undefined ? {} : { subAgents: step.subAgents };
-  draft.commands.push({ kind: 'dispatch', key: runKey(draft, step.id, state.attempt), stepId: step.id, attempt: state.attempt, profile: step.profile, prompt, input, timeoutMs: step.timeoutMs, ...github, ...subAgents });
-  if (step.timeoutMs !== null) startTimer(draft, step.id, `timeout:${step.id}:${state.attempt}`, draft.at + step.timeoutMs);
+  draft.commands.push({
+    kind: 'dispatch',
+    key: runKey(draft, step.id, state.attempt),
+    stepId: step.id,
+    attempt: state.attempt,
+    profile: step.profile,
+    prompt,
+    input,
+    timeoutMs: step.timeoutMs,
+    ...github,
+    ...subAgents,
+  });
+  if (step.timeoutMs !== null)
+    startTimer(draft, step.id, `timeout:${step.id}:${state.attempt}`, draft.at + step.timeoutMs);
 }
 
 /**
@@ -159,8 +204,17 @@ export function startChild(draft: Draft, step: RecipeStep): void {
   // A step a move brought in (or one whose reference changed) has no pin: the shell takes the child's latest version.
   const pin = draft.state.pinned?.[step.id];
   const version = pin !== undefined && pin.recipeId === step.recipeId ? pin.version : null;
-  draft.commands.push({ kind: 'start_child', key: runKey(draft, step.id, state.attempt), stepId: step.id, attempt: state.attempt, recipeId: step.recipeId, version, inputs });
-  if (step.timeoutMs !== null) startTimer(draft, step.id, `timeout:${step.id}:${state.attempt}`, draft.at + step.timeoutMs);
+  draft.commands.push({
+    kind: 'start_child',
+    key: runKey(draft, step.id, state.attempt),
+    stepId: step.id,
+    attempt: state.attempt,
+    recipeId: step.recipeId,
+    version,
+    inputs,
+  });
+  if (step.timeoutMs !== null)
+    startTimer(draft, step.id, `timeout:${step.id}:${state.attempt}`, draft.at + step.timeoutMs);
 }
 
 /**
@@ -172,7 +226,14 @@ export function stopRun(draft: Draft, id: string, reason: string): void {
   if (state.status !== 'running') return;
   const kind = stepOf(draft, id).kind;
   if (kind === 'agent') draft.commands.push({ kind: 'cancel_run', key: runKey(draft, id, state.attempt), stepId: id });
-  else if (kind === 'recipe') draft.commands.push({ kind: 'control_child', key: runKey(draft, id, state.attempt), stepId: id, action: 'cancel', reason });
+  else if (kind === 'recipe')
+    draft.commands.push({
+      kind: 'control_child',
+      key: runKey(draft, id, state.attempt),
+      stepId: id,
+      action: 'cancel',
+      reason,
+    });
 }
 
 /**
@@ -187,14 +248,35 @@ export function deliver(draft: Draft, step: NotifyStep): void {
   if (step.channel === 'webhook') {
     if (step.url === null) throw new ExpressionError(`step ${step.id} has no webhook url`);
     running(draft, step.id, { message, url: step.url });
-    draft.commands.push({ kind: 'notify', key: runKey(draft, step.id, state.attempt), stepId: step.id, channel: step.channel, message, url: step.url, attempt: state.attempt });
+    draft.commands.push({
+      kind: 'notify',
+      key: runKey(draft, step.id, state.attempt),
+      stepId: step.id,
+      channel: step.channel,
+      message,
+      url: step.url,
+      attempt: state.attempt,
+    });
     return;
   }
   const target = step.target ?? null;
   if (target === null) throw new ExpressionError(`step ${step.id} has no ${step.channel} target`);
-  const rendered = target.kind === 'github' ? { ...target, repository: render(target.repository), issue: render(target.issue) } : { ...target, folder: render(target.folder), title: render(target.title) };
+  const rendered =
+    target.kind === 'github'
+      ? { ...target, repository: render(target.repository), issue: render(target.issue) }
+      : { ...target, folder: render(target.folder), title: render(target.title) };
   running(draft, step.id, { message, target: rendered });
-  draft.commands.push({ kind: 'notify', key: runKey(draft, step.id, state.attempt), stepId: step.id, channel: step.channel, message, url: null, attempt: state.attempt, target: rendered, integration: step.integration ?? null });
+  draft.commands.push({
+    kind: 'notify',
+    key: runKey(draft, step.id, state.attempt),
+    stepId: step.id,
+    channel: step.channel,
+    message,
+    url: null,
+    attempt: state.attempt,
+    target: rendered,
+    integration: step.integration ?? null,
+  });
 }
 
 /** Starts the next attempt of a delivery, with what it sends as the step's input. */
@@ -222,7 +304,12 @@ const defaultDeliveryRetry: RetryPolicy = { maxAttempts: 5, initialMs: 2_000, fa
  * against its recipe's declared types), a string that is one `${...}` and nothing else takes the value
  * of its expression, not that value as text: `"${inputs.count}"` stays a number.
  */
-function renderInput(draft: Draft, input: Readonly<Record<string, unknown>>, scope: Record<string, unknown>, typed = false): Record<string, unknown> {
+function renderInput(
+  draft: Draft,
+  input: Readonly<Record<string, unknown>>,
+  scope: Record<string, unknown>,
+  typed = false,
+): Record<string, unknown> {
   const render = (value: unknown): unknown => {
     if (typeof value === 'string') {
       const whole = typed ? /^\$\{([^]*)\}$/.exec(value) : null;
@@ -236,7 +323,8 @@ function renderInput(draft: Draft, input: Readonly<Record<string, unknown>>, sco
       return draft.ctx.expressions.render(value, scope);
     }
     if (Array.isArray(value)) return value.map(render);
-    if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v)]));
+    if (typeof value === 'object' && value !== null)
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v)]));
     return value;
   };
   return render(input) as Record<string, unknown>;
@@ -255,7 +343,13 @@ export function complete(draft: Draft, id: string, output: unknown): void {
 }
 
 /** Records a step's end (without moving on). */
-export function finish(draft: Draft, id: string, status: 'succeeded' | 'skipped' | 'failed' | 'cancelled', output: unknown, error: string | null = null): void {
+export function finish(
+  draft: Draft,
+  id: string,
+  status: 'succeeded' | 'skipped' | 'failed' | 'cancelled',
+  output: unknown,
+  error: string | null = null,
+): void {
   const state = stepState(draft, id);
   Object.assign(state, { status, output, error, finishedAt: draft.at, timer: null });
   draft.active = draft.active.filter((a) => a !== id);
@@ -285,7 +379,8 @@ export function advanceTo(draft: Draft, step: Step, target: string | null): void
   parentState.branchesEnded += 1;
   if (parent.kind === 'parallel' && parentState.branchesEnded >= parent.branches.length) {
     const outputs: Record<string, unknown> = {};
-    for (const [id, s] of Object.entries(draft.steps)) if (recipeOf(draft).steps[id]?.parent === parent.id) outputs[id] = s.output;
+    for (const [id, s] of Object.entries(draft.steps))
+      if (recipeOf(draft).steps[id]?.parent === parent.id) outputs[id] = s.output;
     complete(draft, parent.id, outputs);
   }
 }
@@ -355,7 +450,10 @@ export function refreshStatus(draft: Draft): void {
   const working = draft.active.some((id) => {
     const s = stepState(draft, id);
     const step = stepOf(draft, id);
-    return (step.kind === 'agent' || step.kind === 'recipe' || awaitsDelivery(step)) && (s.status === 'running' || s.status === 'pending');
+    return (
+      (step.kind === 'agent' || step.kind === 'recipe' || awaitsDelivery(step)) &&
+      (s.status === 'running' || s.status === 'pending')
+    );
   });
   draft.state.status = working || draft.active.length === 0 ? 'running' : 'waiting';
 }
@@ -365,6 +463,7 @@ const furthestTime = 8.64e15;
 
 function toEpoch(value: unknown, expression: string): number {
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (!Number.isFinite(ms) || Math.abs(ms) > furthestTime) throw new ExpressionError(`"${expression}" must give a time (ISO 8601 or epoch ms), got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(ms) || Math.abs(ms) > furthestTime)
+    throw new ExpressionError(`"${expression}" must give a time (ISO 8601 or epoch ms), got ${JSON.stringify(value)}`);
   return ms;
 }

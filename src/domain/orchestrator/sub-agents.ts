@@ -37,15 +37,28 @@ export interface ResolvedSubAgent {
  * The rules a schema cannot express: names unique in the profile, and tools that the profile
  * itself has (a sub-agent works inside the profile's sandbox and can use no tool the run lacks).
  */
-export function subAgentIssues(profile: { readonly tools: readonly string[]; readonly subAgents?: readonly SubAgentDefinition[] }): InputIssue[] {
+export function subAgentIssues(profile: {
+  readonly tools: readonly string[];
+  readonly subAgents?: readonly SubAgentDefinition[];
+}): InputIssue[] {
   const issues: InputIssue[] = [];
   const seen = new Set<string>();
   const tools = new Set(profile.tools);
   (profile.subAgents ?? []).forEach((agent, i) => {
-    if (seen.has(agent.name)) issues.push({ location: 'body', path: `subAgents.${i}.name`, message: `another sub-agent of this profile is named "${agent.name}"` });
+    if (seen.has(agent.name))
+      issues.push({
+        location: 'body',
+        path: `subAgents.${i}.name`,
+        message: `another sub-agent of this profile is named "${agent.name}"`,
+      });
     seen.add(agent.name);
     (agent.tools ?? []).forEach((tool, j) => {
-      if (!tools.has(tool)) issues.push({ location: 'body', path: `subAgents.${i}.tools.${j}`, message: `"${tool}" is not one of the profile's tools (${profile.tools.join(', ') || 'none'})` });
+      if (!tools.has(tool))
+        issues.push({
+          location: 'body',
+          path: `subAgents.${i}.tools.${j}`,
+          message: `"${tool}" is not one of the profile's tools (${profile.tools.join(', ') || 'none'})`,
+        });
     });
   });
   return issues;
@@ -56,14 +69,31 @@ export function subAgentIssues(profile: { readonly tools: readonly string[]; rea
  * with tools and model filled in from the profile. Names the profile does not define are returned
  * as `unknown` (the caller fails the step, naming them).
  */
-export function enabledSubAgents(profile: { readonly tools: readonly string[]; readonly model: string; readonly subAgents?: readonly SubAgentDefinition[] }, chosen: readonly string[] | undefined): { readonly subAgents: ResolvedSubAgent[]; readonly unknown: string[] } {
+export function enabledSubAgents(
+  profile: {
+    readonly tools: readonly string[];
+    readonly model: string;
+    readonly subAgents?: readonly SubAgentDefinition[];
+  },
+  chosen: readonly string[] | undefined,
+): { readonly subAgents: ResolvedSubAgent[]; readonly unknown: string[] } {
   const defined = profile.subAgents ?? [];
   const byName = new Map(defined.map((agent) => [agent.name, agent]));
   const names = chosen ?? defined.map((agent) => agent.name);
   const unknown = names.filter((name) => !byName.has(name));
   const subAgents = names.flatMap((name) => {
     const agent = byName.get(name);
-    return agent === undefined ? [] : [{ name: agent.name, description: agent.description, prompt: agent.prompt, tools: agent.tools ?? profile.tools, model: agent.model ?? profile.model }];
+    return agent === undefined
+      ? []
+      : [
+          {
+            name: agent.name,
+            description: agent.description,
+            prompt: agent.prompt,
+            tools: agent.tools ?? profile.tools,
+            model: agent.model ?? profile.model,
+          },
+        ];
   });
   return { subAgents, unknown };
 }

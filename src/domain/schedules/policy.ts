@@ -7,7 +7,13 @@ import { isFinishedStatus, type ExecutionState } from '../orchestrator/execution
  * work under way, but start when it only waits for a person (an approval, or paused by someone).
  */
 export type OverlapPolicy = 'skip' | 'queue-one' | 'allow' | 'cancel-previous' | 'skip-while-working';
-export const overlapPolicies: readonly OverlapPolicy[] = ['skip', 'queue-one', 'allow', 'cancel-previous', 'skip-while-working'];
+export const overlapPolicies: readonly OverlapPolicy[] = [
+  'skip',
+  'queue-one',
+  'allow',
+  'cancel-previous',
+  'skip-while-working',
+];
 
 /** Fires missed while Baton was not running (or the schedule could not fire): run none, the latest, or all up to `limit`. */
 export interface CatchUp {
@@ -40,7 +46,12 @@ export function planDueFires(due: readonly Date[], now: Date, catchUp: CatchUp, 
   const runs = new Set<Date>();
   if (catchUp.mode === 'latest' && onTime === 0 && missed.length > 0) runs.add(missed[missed.length - 1] as Date);
   if (catchUp.mode === 'all') for (const d of missed.slice(-catchUp.limit)) runs.add(d);
-  const why = catchUp.mode === 'none' ? 'missed (catch-up: none)' : catchUp.mode === 'latest' ? 'missed (catch-up: latest; a later fire ran instead)' : `missed (catch-up: all, at most ${catchUp.limit})`;
+  const why =
+    catchUp.mode === 'none'
+      ? 'missed (catch-up: none)'
+      : catchUp.mode === 'latest'
+        ? 'missed (catch-up: latest; a later fire ran instead)'
+        : `missed (catch-up: all, at most ${catchUp.limit})`;
   return due.map((fireAt) => {
     const isMissed = now.getTime() - fireAt.getTime() > graceMs;
     if (!isMissed || runs.has(fireAt)) return { fireAt, run: true, reason: null };

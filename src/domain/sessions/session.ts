@@ -38,7 +38,8 @@ export interface Session {
 export const liveStatuses: readonly SessionStatus[] = ['requested', 'provisioning', 'ready', 'idle', 'stopping'];
 
 /** True when the session has a sandbox that takes work. */
-export const isUsable = (session: Session): boolean => (session.status === 'ready' || session.status === 'idle') && session.sandboxUrl !== null;
+export const isUsable = (session: Session): boolean =>
+  (session.status === 'ready' || session.status === 'idle') && session.sandboxUrl !== null;
 
 /** True when the session is live (holds or is getting a sandbox). */
 export const isLive = (session: Session): boolean => liveStatuses.includes(session.status);
@@ -67,16 +68,28 @@ export type ReapDecision =
  * The reaper's rule for one session at `now`, knowing how many of its runs are in flight and how
  * many people look at its dashboard (viewers keep a terminal session alive).
  */
-export function reapDecision(session: Session, now: number, load: { runsInFlight: number; viewers: number }, policy: SessionPolicy): ReapDecision {
+export function reapDecision(
+  session: Session,
+  now: number,
+  load: { runsInFlight: number; viewers: number },
+  policy: SessionPolicy,
+): ReapDecision {
   if (session.status === 'provisioning' || session.status === 'requested') {
     const since = session.epochStartedAt ?? session.createdAt;
-    return now - since > policy.provisionTimeoutMs ? { action: 'fail', reason: `provisioning took longer than ${Math.round(policy.provisionTimeoutMs / 1000)} s` } : { action: 'keep' };
+    return now - since > policy.provisionTimeoutMs
+      ? { action: 'fail', reason: `provisioning took longer than ${Math.round(policy.provisionTimeoutMs / 1000)} s` }
+      : { action: 'keep' };
   }
   if (!isUsable(session)) return { action: 'keep' };
-  if (session.leaseExpiresAt !== null && now > session.leaseExpiresAt) return { action: 'lose', reason: 'no heartbeat within the lease' };
+  if (session.leaseExpiresAt !== null && now > session.leaseExpiresAt)
+    return { action: 'lose', reason: 'no heartbeat within the lease' };
   const busy = load.runsInFlight > 0 || (session.purpose === 'terminal' && load.viewers > 0);
-  if (busy) return session.purpose === 'terminal' && load.runsInFlight === 0 && now - session.lastActiveAt > policy.idleMs / 2 ? { action: 'touch' } : { action: 'keep' };
-  if (session.epochStartedAt !== null && now - session.epochStartedAt > policy.maxLifetimeMs) return { action: 'stop', reason: 'lifetime' };
+  if (busy)
+    return session.purpose === 'terminal' && load.runsInFlight === 0 && now - session.lastActiveAt > policy.idleMs / 2
+      ? { action: 'touch' }
+      : { action: 'keep' };
+  if (session.epochStartedAt !== null && now - session.epochStartedAt > policy.maxLifetimeMs)
+    return { action: 'stop', reason: 'lifetime' };
   if (now - session.lastActiveAt > policy.idleMs) return { action: 'stop', reason: 'idle' };
   return { action: 'keep' };
 }

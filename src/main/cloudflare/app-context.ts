@@ -61,7 +61,14 @@ export async function openWorkerApp(env: WorkerEnv, config: Config, logger: Logg
   const db = createDatabase({ url: config.database.url ?? '', poolMax: 3, logger });
   const credentialCipher = await credentialCipherOf(config);
   const identityProvider = identityProviderOf(config, logger);
-  const accessEvents = env.DASHBOARDS === undefined ? undefined : new DurableObjectAccessEvents({ namespace: env.DASHBOARDS, connections: createLiveConnectionStore(db), logger });
+  const accessEvents =
+    env.DASHBOARDS === undefined
+      ? undefined
+      : new DurableObjectAccessEvents({
+          namespace: env.DASHBOARDS,
+          connections: createLiveConnectionStore(db),
+          logger,
+        });
   const app = createPostgresAppContext(db, config, {
     realtime: workerRealtime(env),
     ...(accessEvents === undefined ? {} : { accessEvents }),
@@ -74,7 +81,12 @@ export async function openWorkerApp(env: WorkerEnv, config: Config, logger: Logg
   // The Worker does not migrate (no file system for migrations/): they run before a deployment
   // (`npm run migrate`, see the README), and /readyz says when the newest one is missing.
   const orchestrator = await wireWorkerOrchestrator({ config, db, app, jobs, outbox, logger });
-  const routes = buildRouteTable({ version: packageJson.version, probes: [databaseProbe(db), schemaLevelProbe(db)], app, ...orchestrator?.routes });
+  const routes = buildRouteTable({
+    version: packageJson.version,
+    probes: [databaseProbe(db), schemaLevelProbe(db)],
+    app,
+    ...orchestrator?.routes,
+  });
   return { config, db, app, jobs, outbox, routes, accessEvents, orchestrator, close: () => db.destroy() };
 }
 
@@ -96,11 +108,13 @@ function identityProviderOf(config: Config, logger: Logger): IdentityProvider | 
   const oidc = config.identity.oidc;
   if (oidc === undefined) {
     // The development identity provider is a server of its own: it cannot run inside a Worker.
-    if (config.identity.devIdp !== undefined) logger.warn({}, 'BATON_DEV_IDP cannot run in a Worker; sign-in is unavailable until OIDC_ISSUER is set');
+    if (config.identity.devIdp !== undefined)
+      logger.warn({}, 'BATON_DEV_IDP cannot run in a Worker; sign-in is unavailable until OIDC_ISSUER is set');
     return undefined;
   }
   const key = `${oidc.issuer}\n${oidc.clientId}\n${oidc.clientSecret}`;
-  if (identity?.key !== key) identity = { key, provider: createOpenIdClientProvider({ ...oidc, allowHttp: config.env !== 'production' }) };
+  if (identity?.key !== key)
+    identity = { key, provider: createOpenIdClientProvider({ ...oidc, allowHttp: config.env !== 'production' }) };
   return identity.provider;
 }
 

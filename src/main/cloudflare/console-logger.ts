@@ -15,7 +15,13 @@ export function createConsoleLogger(level: ConsoleLogLevel, bindings: Record<str
   const floor = levels.indexOf(level === 'trace' ? 'debug' : level === 'fatal' ? 'error' : level);
   const write = (at: (typeof levels)[number], obj: object, msg?: string): void => {
     if (levels.indexOf(at) < floor) return;
-    const line = JSON.stringify({ level: at, time: Date.now(), ...bindings, ...withErrors(obj), ...(msg === undefined ? {} : { msg }) });
+    const line = JSON.stringify({
+      level: at,
+      time: Date.now(),
+      ...bindings,
+      ...withErrors(obj),
+      ...(msg === undefined ? {} : { msg }),
+    });
     if (at === 'error') console.error(line);
     else if (at === 'warn') console.warn(line);
     else console.log(line);
@@ -32,5 +38,8 @@ export function createConsoleLogger(level: ConsoleLogLevel, bindings: Record<str
 function withErrors(obj: object): object {
   const err = (obj as { err?: unknown }).err;
   if (!(err instanceof Error)) return obj;
-  return { ...obj, err: { type: err.name, message: err.message, stack: err.stack, ...('code' in err ? { code: err.code } : {}) } };
+  return {
+    ...obj,
+    err: { type: err.name, message: err.message, stack: err.stack, ...('code' in err ? { code: err.code } : {}) },
+  };
 }

@@ -23,7 +23,12 @@ import { workerRealtime } from './realtime.ts';
 export function composeDashboardRoom(env: WorkerEnv): DashboardRoomOptions {
   const config = workerConfig(env);
   const logger = createConsoleLogger(config.log.level, { component: 'dashboard-object' });
-  const db = createDatabase({ url: config.database.url ?? '', poolMax: 2, logger, applicationName: 'baton-dashboard-object' });
+  const db = createDatabase({
+    url: config.database.url ?? '',
+    poolMax: 2,
+    logger,
+    applicationName: 'baton-dashboard-object',
+  });
   const store = createDocumentStore(db);
   // Decisions written into an approval go to the Worker's queue consumer, which has the engine:
   // into the outbox first (durable), then relayed at once; if that relay fails, the cron tick's does.
@@ -32,11 +37,19 @@ export function composeDashboardRoom(env: WorkerEnv): DashboardRoomOptions {
   const unitOfWork = createUnitOfWork(db);
   return {
     onDecision({ approvalKey, access, approved, comment }) {
-      const decision: DocumentDecision = { approvalKey, principal: access.principal, approved, comment, decisionId: crypto.randomUUID() };
+      const decision: DocumentDecision = {
+        approvalKey,
+        principal: access.principal,
+        approved,
+        comment,
+        decisionId: crypto.randomUUID(),
+      };
       unitOfWork
         .run((tx) => jobs.send(documentDecisionTopic, decision, { tx }))
         .then(() => outbox.relayOnce())
-        .catch((error: unknown) => logger.warn({ err: error, approvalKey }, 'could not hand over a decision written in a dashboard'));
+        .catch((error: unknown) =>
+          logger.warn({ err: error, approvalKey }, 'could not hand over a decision written in a dashboard'),
+        );
     },
     store,
     log: new DocumentLog(store, { windowMs: config.realtime.commitWindowMs, logger }),
@@ -52,7 +65,9 @@ export function composeDashboardRoom(env: WorkerEnv): DashboardRoomOptions {
         const app = createPostgresAppContext(admissionDb, config, { realtime: workerRealtime(env) });
         return await admitRealtime(app, credentials, dashboardId);
       } finally {
-        await admissionDb.destroy().catch((error: unknown) => logger.warn({ err: error }, 'could not close the admission connection'));
+        await admissionDb
+          .destroy()
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not close the admission connection'));
       }
     },
   };

@@ -31,6 +31,7 @@ export interface WorkerEnv {
 export function workerConfig(env: WorkerEnv): Config {
   const variables: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) if (typeof value === 'string') variables[name] = value;
-  if (typeof env.HYPERDRIVE?.connectionString !== 'string') throw new Error('The Worker has no HYPERDRIVE binding (see deploy/cloudflare/wrangler.toml)');
+  if (typeof env.HYPERDRIVE?.connectionString !== 'string')
+    throw new Error('The Worker has no HYPERDRIVE binding (see deploy/cloudflare/wrangler.toml)');
   return resolveConfig({ ...variables, DATABASE_URL: env.HYPERDRIVE.connectionString });
 }

@@ -60,11 +60,20 @@ const noAlarms: Alarms = { set: () => undefined, clear: () => undefined };
  * flushed there instead of waiting for its timers, nothing catches up on start (no start-up), and
  * the reaper and the schedule sweep run on the cron tick instead of timers and alarms.
  */
-export async function wireWorkerOrchestrator(input: { readonly config: Config; readonly db: Database; readonly app: AppContext; readonly jobs: CloudflareQueuesJobQueue; readonly outbox: PostgresJobOutbox; readonly logger: Logger }): Promise<WorkerOrchestrator | undefined> {
+export async function wireWorkerOrchestrator(input: {
+  readonly config: Config;
+  readonly db: Database;
+  readonly app: AppContext;
+  readonly jobs: CloudflareQueuesJobQueue;
+  readonly outbox: PostgresJobOutbox;
+  readonly logger: Logger;
+}): Promise<WorkerOrchestrator | undefined> {
   const { config, db, app, jobs, outbox, logger } = input;
   const pending = new Set<Promise<unknown>>();
   const background = (task: Promise<unknown>): void => {
-    const tracked: Promise<unknown> = task.catch((error: unknown) => logger.warn({ err: error }, 'work after a commit failed; its job will retry')).finally(() => pending.delete(tracked));
+    const tracked: Promise<unknown> = task
+      .catch((error: unknown) => logger.warn({ err: error }, 'work after a commit failed; its job will retry'))
+      .finally(() => pending.delete(tracked));
     pending.add(tracked);
   };
   const writer = new DashboardWriter({ realtime: app.realtime, logger });
@@ -72,7 +81,11 @@ export async function wireWorkerOrchestrator(input: { readonly config: Config; r
   const runCredentials = createRunCredentials({ ...integrations, logger });
   const sandboxes = createWorkerSandboxes(config, db, app, logger, writer, background, runCredentials);
   if (sandboxes === undefined) {
-    if (!warnedLocalProvider) logger.warn({}, 'BATON_SANDBOX_PROVIDER=local cannot run in a Worker; set http (BATON_SANDBOX_URL) or fly to run executions');
+    if (!warnedLocalProvider)
+      logger.warn(
+        {},
+        'BATON_SANDBOX_PROVIDER=local cannot run in a Worker; set http (BATON_SANDBOX_URL) or fly to run executions',
+      );
     warnedLocalProvider = true;
     return undefined;
   }
@@ -80,18 +93,60 @@ export async function wireWorkerOrchestrator(input: { readonly config: Config; r
   const clock = app.clock;
   // The backup of a fast dispatch waits 5 s, longer than the outbox's lookahead (3 s): the relay
   // right after a request leaves it in the outbox, where the fast path withdraws it once started.
-  const engine = new Engine({ unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, outbox, clock, expressions, logger, dispatchBackupDelayMs: 5_000 });
-  const deps = { unitOfWork: app.unitOfWork, executions: app.executions, recipes: app.recipes, jobs, outbox, writer, clock, expressions, logger, runner: sandboxes.runner, agentProfiles: app.agentProfiles, users: app.users, realtime: app.realtime, documents: app.documents, egress: createFetchEgress({ allow: parseEgressAllowList(config.egress.allow.join(',')).list }), webhookSecret: (workspaceId: string) => webhookSigningSecret(app, workspaceId), deliver: (delivery: Parameters<typeof deliver>[1]) => deliver({ ...integrations, logger }, delivery), background, catchUp: false };
+  const engine = new Engine({
+    unitOfWork: app.unitOfWork,
+    executions: app.executions,
+    recipes: app.recipes,
+    outbox,
+    clock,
+    expressions,
+    logger,
+    dispatchBackupDelayMs: 5_000,
+  });
+  const deps = {
+    unitOfWork: app.unitOfWork,
+    executions: app.executions,
+    recipes: app.recipes,
+    jobs,
+    outbox,
+    writer,
+    clock,
+    expressions,
+    logger,
+    runner: sandboxes.runner,
+    agentProfiles: app.agentProfiles,
+    users: app.users,
+    realtime: app.realtime,
+    documents: app.documents,
+    egress: createFetchEgress({ allow: parseEgressAllowList(config.egress.allow.join(',')).list }),
+    webhookSecret: (workspaceId: string) => webhookSigningSecret(app, workspaceId),
+    deliver: (delivery: Parameters<typeof deliver>[1]) => deliver({ ...integrations, logger }, delivery),
+    background,
+    catchUp: false,
+  };
   await startOrchestratorWorkers(engine, deps);
   // Approvals decided inside a dashboard document: its Durable Object sends them here.
   await startDocumentDecisionWorker({ app, engine, logger }, jobs);
   engine.onCommitted((execution, decided) => {
     if (decided.commands.some((c) => c.kind === 'finished')) background(sandboxes.release(execution));
   });
-  const schedules: ScheduleDeps = { ctx: app, schedules: createScheduleStore(db), engine, outbox, alarms: noAlarms, logger, missedAfterMs: config.schedules.misfireMs };
+  const schedules: ScheduleDeps = {
+    ctx: app,
+    schedules: createScheduleStore(db),
+    engine,
+    outbox,
+    alarms: noAlarms,
+    logger,
+    missedAfterMs: config.schedules.misfireMs,
+  };
   await startScheduleWorkers(schedules, jobs, { rearm: false });
   const triggerStore = createTriggerStore(db, app.credentials.sealer);
-  const triggers: TriggerDeps = { ctx: app, triggers: triggerStore, outbox, githubInstallation: (installationId) => githubHookTarget(integrations, installationId) };
+  const triggers: TriggerDeps = {
+    ctx: app,
+    triggers: triggerStore,
+    outbox,
+    githubInstallation: (installationId) => githubHookTarget(integrations, installationId),
+  };
   await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
 
   const settle = async (): Promise<void> => {

@@ -1,4 +1,8 @@
-import { createDurableObjectRealtime, forwardRealtimeUpgrade, jsonError } from '../../adapters/cloudflare/durable-object-realtime.ts';
+import {
+  createDurableObjectRealtime,
+  forwardRealtimeUpgrade,
+  jsonError,
+} from '../../adapters/cloudflare/durable-object-realtime.ts';
 import { errorBody } from '../../app/http/errors.ts';
 import type { Realtime } from '../../ports/realtime.ts';
 import type { WorkerEnv } from './env.ts';
@@ -17,7 +21,17 @@ export function workerRealtime(env: WorkerEnv): Realtime {
  * other request). Without the DASHBOARDS binding it is answered 503, like the REST routes.
  */
 export function forwardRealtime(request: Request, env: WorkerEnv): Promise<Response> | undefined {
-  if (new URL(request.url).pathname !== '/v1/realtime' || request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return undefined;
-  if (env.DASHBOARDS === undefined) return Promise.resolve(jsonError(503, errorBody('not_configured', 'Live dashboards are not available: this Worker has no DASHBOARDS Durable Object binding')));
+  if (new URL(request.url).pathname !== '/v1/realtime' || request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+    return undefined;
+  if (env.DASHBOARDS === undefined)
+    return Promise.resolve(
+      jsonError(
+        503,
+        errorBody(
+          'not_configured',
+          'Live dashboards are not available: this Worker has no DASHBOARDS Durable Object binding',
+        ),
+      ),
+    );
   return forwardRealtimeUpgrade(env.DASHBOARDS, request);
 }

@@ -27,23 +27,57 @@ export interface WorkerSandboxes {
  * (the orchestrator is then not wired and its routes answer 503). Callbacks are checked with
  * WebCrypto's HMAC (the core's default).
  */
-export function createWorkerSandboxes(config: Config, db: Database, app: AppContext, logger: Logger, writer: DashboardWriter, background: (task: Promise<unknown>) => void, credentials?: RunCredentials): WorkerSandboxes | undefined {
+export function createWorkerSandboxes(
+  config: Config,
+  db: Database,
+  app: AppContext,
+  logger: Logger,
+  writer: DashboardWriter,
+  background: (task: Promise<unknown>) => void,
+  credentials?: RunCredentials,
+): WorkerSandboxes | undefined {
   const sc = config.sandboxes;
   const token = sc.provider.token;
   let provisioner: SandboxProvisioner;
   if (sc.provider.kind === 'fly') {
-    provisioner = new FlySandboxProvisioner({ apiUrl: sc.provider.apiUrl, token: sc.provider.token, app: sc.provider.app, image: sc.provider.image, sandboxPort: sc.provider.sandboxPort, ...(sc.provider.region === undefined ? {} : { region: sc.provider.region }), timeoutMs: sc.provisionTimeoutMs });
+    provisioner = new FlySandboxProvisioner({
+      apiUrl: sc.provider.apiUrl,
+      token: sc.provider.token,
+      app: sc.provider.app,
+      image: sc.provider.image,
+      sandboxPort: sc.provider.sandboxPort,
+      ...(sc.provider.region === undefined ? {} : { region: sc.provider.region }),
+      timeoutMs: sc.provisionTimeoutMs,
+    });
   } else if (sc.provider.kind === 'http') {
-    provisioner = new HttpSandboxProvisioner({ baseUrl: sc.provider.url, startTimeoutMs: sc.provisionTimeoutMs, ...(token === undefined ? {} : { token }) });
+    provisioner = new HttpSandboxProvisioner({
+      baseUrl: sc.provider.url,
+      startTimeoutMs: sc.provisionTimeoutMs,
+      ...(token === undefined ? {} : { token }),
+    });
   } else {
     return undefined;
   }
-  const sessions = wireSessions({ config, db, app, logger, writer, provisioner, background, ...(credentials === undefined ? {} : { credentials }) });
+  const sessions = wireSessions({
+    config,
+    db,
+    app,
+    logger,
+    writer,
+    provisioner,
+    background,
+    ...(credentials === undefined ? {} : { credentials }),
+  });
   const { runner, manager } = sessions;
   return {
     runner,
     routes: sessions.routes,
-    release: (execution) => manager.release(execution.id).catch((error: unknown) => logger.warn({ err: error, executionId: execution.id }, 'could not release a sandbox; the reaper will')),
+    release: (execution) =>
+      manager
+        .release(execution.id)
+        .catch((error: unknown) =>
+          logger.warn({ err: error, executionId: execution.id }, 'could not release a sandbox; the reaper will'),
+        ),
     // No grace after a start: a Worker has no start-up during which callbacks went unheard.
     reap: () => sessions.reap(),
   };

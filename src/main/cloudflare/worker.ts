@@ -52,7 +52,10 @@ export default {
       routes: worker.routes,
       logger,
       bodyLimit: worker.config.http.bodyLimit,
-      context: { authenticate: (headers) => authenticate(worker.app, headers), publicOrigin: new URL(worker.config.http.publicUrl).origin },
+      context: {
+        authenticate: (headers) => authenticate(worker.app, headers),
+        publicOrigin: new URL(worker.config.http.publicUrl).origin,
+      },
     });
     // The handler answers every failure itself (it never throws).
     const response = await handle(request);
@@ -89,19 +92,28 @@ export default {
     const { worker, logger } = opened;
     try {
       const ticked = await worker.orchestrator?.tick();
-      if (ticked !== undefined && ticked.fired > 0) logger.info({ fired: ticked.fired, cron: controller.cron }, 'fired due schedules');
+      if (ticked !== undefined && ticked.fired > 0)
+        logger.info({ fired: ticked.fired, cron: controller.cron }, 'fired due schedules');
       await worker.orchestrator?.settle();
       const moved = await relayOutbox(worker);
       if (moved > 0) logger.info({ moved, cron: controller.cron }, 'relayed jobs from the outbox');
       // A Worker has no start-up: secrets an older version stored in clear are sealed here (Node seals
       // them before it serves), after the same key check, so a wrong key never seals anything.
       if (worker.app.credentials.cipher.keyIds.length > 0) {
-        const sealed = (await sealPlainSecrets(worker.app, { beforeSealing: () => checkCredentialKeys(worker.app) })).filter((c) => c.sealed > 0);
-        if (sealed.length > 0) logger.info({ sealed: Object.fromEntries(sealed.map((c) => [c.name, c.sealed])) }, 'sealed secrets an older version stored in clear');
+        const sealed = (
+          await sealPlainSecrets(worker.app, { beforeSealing: () => checkCredentialKeys(worker.app) })
+        ).filter((c) => c.sealed > 0);
+        if (sealed.length > 0)
+          logger.info(
+            { sealed: Object.fromEntries(sealed.map((c) => [c.name, c.sealed])) },
+            'sealed secrets an older version stored in clear',
+          );
       }
       // Retention (docs/retention.md): every tick asks; the lease in Postgres runs one pass per
       // BATON_RETENTION_INTERVAL_MINUTES across all invocations. It logs what it pruned.
-      await pruneOnce(retentionDeps(worker.config, worker.db, worker.app, logger)).catch((error: unknown) => logger.warn({ err: error }, 'retention pass failed; a later tick tries again'));
+      await pruneOnce(retentionDeps(worker.config, worker.db, worker.app, logger)).catch((error: unknown) =>
+        logger.warn({ err: error }, 'retention pass failed; a later tick tries again'),
+      );
     } finally {
       ctx.waitUntil(worker.close());
     }
@@ -120,8 +132,17 @@ async function open(env: WorkerEnv): Promise<Opened> {
   try {
     config = workerConfig(env);
   } catch (error) {
-    console.error(JSON.stringify({ level: 'error', msg: 'invalid Worker configuration', problems: error instanceof ConfigError ? error.problems : [{ message: String(error) }] }));
-    const body = errorBody('not_configured', 'This Baton is not configured correctly; the operator can find the problems in its logs');
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        msg: 'invalid Worker configuration',
+        problems: error instanceof ConfigError ? error.problems : [{ message: String(error) }],
+      }),
+    );
+    const body = errorBody(
+      'not_configured',
+      'This Baton is not configured correctly; the operator can find the problems in its logs',
+    );
     return { failure: jsonError(503, body) };
   }
   const logger = createConsoleLogger(config.log.level);
@@ -146,6 +167,8 @@ async function finish(worker: WorkerApp, logger: Logger, relay: boolean): Promis
     // The next cron tick relays them: the jobs are safe in the outbox.
     logger.warn({ err: error }, 'could not relay jobs from the outbox; the cron tick will');
   } finally {
-    await worker.close().catch((error: unknown) => logger.warn({ err: error }, 'could not close the database connection'));
+    await worker
+      .close()
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not close the database connection'));
   }
 }

@@ -40,7 +40,12 @@ export async function startConsole(options: ServerOptions = {}): Promise<Console
     browser,
     server,
     async newPage(options = {}) {
-      const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 }, colorScheme: options.colorScheme ?? 'light', bypassCSP: options.bypassCSP ?? false });
+      const context = await browser.newContext({
+        baseURL: server.url,
+        viewport: { width: 1280, height: 800 },
+        colorScheme: options.colorScheme ?? 'light',
+        bypassCSP: options.bypassCSP ?? false,
+      });
       return context.newPage();
     },
     async stop() {
@@ -54,7 +59,11 @@ export async function startConsole(options: ServerOptions = {}): Promise<Console
  * Signs `email` in on `page` the way a person does: the console's sign-in page, its button, the
  * development provider's form. Ends back on the console at `returnTo` (default `/`).
  */
-export async function signIn(page: Page, email: string, options: { name?: string; returnTo?: string } = {}): Promise<void> {
+export async function signIn(
+  page: Page,
+  email: string,
+  options: { name?: string; returnTo?: string } = {},
+): Promise<void> {
   const returnTo = options.returnTo ?? '/';
   await page.goto(`/sign-in?returnTo=${encodeURIComponent(returnTo)}`);
   const consoleOrigin = new URL(page.url()).origin;
@@ -63,7 +72,10 @@ export async function signIn(page: Page, email: string, options: { name?: string
   if (options.name !== undefined) await page.locator('input[name="name"]').fill(options.name);
   await page.getByRole('button', { name: 'Sign in' }).click();
   // Through the provider and /auth/callback, back on a console page.
-  await page.waitForURL((url) => url.origin === consoleOrigin && url.pathname !== '/auth/callback' && url.pathname !== '/sign-in', { timeout: 30_000 });
+  await page.waitForURL(
+    (url) => url.origin === consoleOrigin && url.pathname !== '/auth/callback' && url.pathname !== '/sign-in',
+    { timeout: 30_000 },
+  );
 }
 
 /** A person's view of the API through an API token (what tests arrange before the browser looks). */
@@ -87,10 +99,13 @@ export interface ApiUser {
  */
 export async function apiAs(console: Console, email: string): Promise<ApiUser> {
   const token = await createToken(console.server, email);
-  const request = async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
+  const request = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${console.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();

@@ -27,7 +27,11 @@ export function recordScripts(page: Page, dist = 'web/dist'): { stop(): ScriptsF
     stop() {
       page.off('request', onRequest);
       const taken = [...files];
-      return { files: taken, gzipBytes: () => taken.reduce((sum, path) => sum + gzipSync(readFileSync(join(dist, path)), { level: 9 }).length, 0) };
+      return {
+        files: taken,
+        gzipBytes: () =>
+          taken.reduce((sum, path) => sum + gzipSync(readFileSync(join(dist, path)), { level: 9 }).length, 0),
+      };
     },
   };
 }

@@ -54,7 +54,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     LOG_LEVEL: 'warn',
     ...options.env,
   };
-  const server = spawnCommand(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'], env);
+  const server = spawnCommand(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/server.ts'],
+    env,
+  );
   const stop = async () => {
     if (server.child.exitCode === null) {
       server.child.kill('SIGTERM');
@@ -80,7 +84,19 @@ const run = promisify(execFile);
 
 /** An API token with every scope for `email` (the user is made if needed), through the CLI. */
 export async function createToken(server: RunningServer, email: string): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/cli.ts', 'admin', 'create-token', '--email', email], { env: { ...process.env, ...server.env, LOG_LEVEL: 'warn' } });
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--experimental-strip-types',
+      '--disable-warning=ExperimentalWarning',
+      'src/main/cli.ts',
+      'admin',
+      'create-token',
+      '--email',
+      email,
+    ],
+    { env: { ...process.env, ...server.env, LOG_LEVEL: 'warn' } },
+  );
   const token = stdout.trim();
   if (token === '') throw new Error(`baton admin create-token printed no token for ${email}`);
   return token;

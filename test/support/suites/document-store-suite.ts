@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { Database } from '../../../src/adapters/postgres/database.ts';
-import { UnstorableDocumentError, type DocumentStore, type ProjectedItem, type StoredDocument } from '../../../src/ports/document-store.ts';
+import {
+  UnstorableDocumentError,
+  type DocumentStore,
+  type ProjectedItem,
+  type StoredDocument,
+} from '../../../src/ports/document-store.ts';
 
 /** What an adapter under test provides to the shared document-store suite. */
 export interface DocumentStoreHarness {
@@ -50,7 +55,16 @@ function note(id: string, createdAt: string, title = id): ProjectedItem {
   return {
     id,
     kind: 'note',
-    item: { id, kind: 'note', author: 'suite', createdAt, updatedAt: createdAt, title, body: `body of ${id}`, layout: { x: 0, y: 0, w: 2, h: 1 } },
+    item: {
+      id,
+      kind: 'note',
+      author: 'suite',
+      createdAt,
+      updatedAt: createdAt,
+      title,
+      body: `body of ${id}`,
+      layout: { x: 0, y: 0, w: 2, h: 1 },
+    },
     updatedAt: new Date(createdAt),
   };
 }
@@ -112,23 +126,50 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
     it('numbers appended rows in input order across dashboards and calls, and loads the exact bytes oldest first', async () => {
       const [a, b, c] = [await h.newDashboard(), await h.newDashboard(), await h.newDashboard()];
       const [a1, b1, c1, c2, a2] = [bytes(1), bytes(300), bytes(70_000), bytes(17), bytes(256)];
-      const first = await store.append([{ dashboardId: a, update: a1 }, { dashboardId: b, update: b1 }, { dashboardId: c, update: c1 }], []);
+      const first = await store.append(
+        [
+          { dashboardId: a, update: a1 },
+          { dashboardId: b, update: b1 },
+          { dashboardId: c, update: c1 },
+        ],
+        [],
+      );
       expect(first).toHaveLength(3);
       expectIncreasing(first);
-      const second = await store.append([{ dashboardId: c, update: c2 }, { dashboardId: a, update: a2 }], []);
+      const second = await store.append(
+        [
+          { dashboardId: c, update: c2 },
+          { dashboardId: a, update: a2 },
+        ],
+        [],
+      );
       expect(second).toHaveLength(2);
       expectIncreasing([...first, ...second]);
 
-      expect(await store.load(a)).toEqual({ snapshot: null, updates: [{ seq: first[0], update: a1 }, { seq: second[1], update: a2 }] });
+      expect(await store.load(a)).toEqual({
+        snapshot: null,
+        updates: [
+          { seq: first[0], update: a1 },
+          { seq: second[1], update: a2 },
+        ],
+      });
       expect(await store.load(b)).toEqual({ snapshot: null, updates: [{ seq: first[1], update: b1 }] });
-      expect(await store.load(c)).toEqual({ snapshot: null, updates: [{ seq: first[2], update: c1 }, { seq: second[0], update: c2 }] });
+      expect(await store.load(c)).toEqual({
+        snapshot: null,
+        updates: [
+          { seq: first[2], update: c1 },
+          { seq: second[0], update: c2 },
+        ],
+      });
     });
 
     it('appends nothing for an empty call, and projections alone give no sequence numbers', async () => {
       const id = await h.newDashboard();
       expect(await store.append([], [])).toEqual([]);
       const only = note('only', '2026-01-01T00:00:00.000Z');
-      expect(await store.append([], [{ dashboardId: id, upserts: [only], deletes: [], replaceAll: false }])).toEqual([]);
+      expect(await store.append([], [{ dashboardId: id, upserts: [only], deletes: [], replaceAll: false }])).toEqual(
+        [],
+      );
       expect(await store.load(id)).toEqual({ snapshot: null, updates: [] });
       expect(await store.listItems(id)).toEqual([only]);
     });
@@ -151,20 +192,37 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
       expect(await store.listItems(d)).toEqual([earlier, later, sameTimeA, sameTimeB]);
       expect(await store.listItems(e)).toEqual([elsewhere]);
 
-      const retitled = { ...later, item: { ...later.item, title: 'new title', updatedAt: '2026-03-04T00:00:00.000Z' }, updatedAt: new Date('2026-03-04T00:00:00.000Z') };
-      await store.append([{ dashboardId: d, update: bytes(8) }], [{ dashboardId: d, upserts: [retitled], deletes: [earlier.id, sameTimeB.id], replaceAll: false }]);
+      const retitled = {
+        ...later,
+        item: { ...later.item, title: 'new title', updatedAt: '2026-03-04T00:00:00.000Z' },
+        updatedAt: new Date('2026-03-04T00:00:00.000Z'),
+      };
+      await store.append(
+        [{ dashboardId: d, update: bytes(8) }],
+        [{ dashboardId: d, upserts: [retitled], deletes: [earlier.id, sameTimeB.id], replaceAll: false }],
+      );
       expect(await store.listItems(d)).toEqual([retitled, sameTimeA]);
       expect(await store.listItems(e)).toEqual([elsewhere]);
     });
 
     it('replaceAll removes every stored item not among the upserts, of that dashboard only', async () => {
       const [d, e] = [await h.newDashboard(), await h.newDashboard()];
-      const [one, two, three] = [note('one', '2026-04-01T00:00:00.000Z'), note('two', '2026-04-02T00:00:00.000Z'), note('three', '2026-04-03T00:00:00.000Z')];
-      await store.append([], [
-        { dashboardId: d, upserts: [one, two], deletes: [], replaceAll: false },
-        { dashboardId: e, upserts: [one], deletes: [], replaceAll: false },
-      ]);
-      await store.append([{ dashboardId: d, update: bytes(4) }], [{ dashboardId: d, upserts: [two, three], deletes: [], replaceAll: true }]);
+      const [one, two, three] = [
+        note('one', '2026-04-01T00:00:00.000Z'),
+        note('two', '2026-04-02T00:00:00.000Z'),
+        note('three', '2026-04-03T00:00:00.000Z'),
+      ];
+      await store.append(
+        [],
+        [
+          { dashboardId: d, upserts: [one, two], deletes: [], replaceAll: false },
+          { dashboardId: e, upserts: [one], deletes: [], replaceAll: false },
+        ],
+      );
+      await store.append(
+        [{ dashboardId: d, update: bytes(4) }],
+        [{ dashboardId: d, upserts: [two, three], deletes: [], replaceAll: true }],
+      );
       expect(await store.listItems(d)).toEqual([two, three]);
       await store.append([], [{ dashboardId: d, upserts: [], deletes: [], replaceAll: true }]);
       expect(await store.listItems(d)).toEqual([]);
@@ -174,23 +232,45 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
     it('writes nothing at all when an append fails', async () => {
       const [d, other] = [await h.newDashboard(), await h.newDashboard()];
       const kept = note('kept', '2026-05-01T00:00:00.000Z');
-      const [seq] = await store.append([{ dashboardId: d, update: bytes(5) }], [{ dashboardId: d, upserts: [kept], deletes: [], replaceAll: true }]);
+      const [seq] = await store.append(
+        [{ dashboardId: d, update: bytes(5) }],
+        [{ dashboardId: d, upserts: [kept], deletes: [], replaceAll: true }],
+      );
       const before = { d: await store.load(d), other: await store.load(other) };
       const missing = crypto.randomUUID();
 
       // A projection for a dashboard that does not exist fails the whole group commit...
       await expect(
         store.append(
-          [{ dashboardId: d, update: bytes(6) }, { dashboardId: other, update: bytes(7) }],
           [
-            { dashboardId: d, upserts: [note('new', '2026-05-02T00:00:00.000Z')], deletes: [kept.id], replaceAll: false },
-            { dashboardId: missing, upserts: [note('lost', '2026-05-03T00:00:00.000Z')], deletes: [], replaceAll: true },
+            { dashboardId: d, update: bytes(6) },
+            { dashboardId: other, update: bytes(7) },
+          ],
+          [
+            {
+              dashboardId: d,
+              upserts: [note('new', '2026-05-02T00:00:00.000Z')],
+              deletes: [kept.id],
+              replaceAll: false,
+            },
+            {
+              dashboardId: missing,
+              upserts: [note('lost', '2026-05-03T00:00:00.000Z')],
+              deletes: [],
+              replaceAll: true,
+            },
           ],
         ),
       ).rejects.toThrow();
       // ...and so does a log row for one.
       await expect(
-        store.append([{ dashboardId: other, update: bytes(7) }, { dashboardId: missing, update: bytes(8) }], [{ dashboardId: other, upserts: [note('x', '2026-05-04T00:00:00.000Z')], deletes: [], replaceAll: true }]),
+        store.append(
+          [
+            { dashboardId: other, update: bytes(7) },
+            { dashboardId: missing, update: bytes(8) },
+          ],
+          [{ dashboardId: other, upserts: [note('x', '2026-05-04T00:00:00.000Z')], deletes: [], replaceAll: true }],
+        ),
       ).rejects.toThrow();
 
       expect(await store.load(d)).toEqual(before.d);
@@ -206,7 +286,10 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
       const ed = editor();
       const folded = await store.append([{ dashboardId: id, update: ed.set('a', 'first') }], []);
       folded.push(...(await store.append([{ dashboardId: id, update: ed.set('b', 'second') }], [])));
-      const [neighbourSeq] = await store.append([{ dashboardId: neighbour, update: editor().set('n', 'neighbour') }], []);
+      const [neighbourSeq] = await store.append(
+        [{ dashboardId: neighbour, update: editor().set('n', 'neighbour') }],
+        [],
+      );
       const state = Y.encodeStateAsUpdate(ed.doc);
       // Written after the state was taken: compaction must leave this row.
       const lateUpdate = ed.set('c', 'third');
@@ -231,7 +314,13 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
       const id = await h.newDashboard();
       const state = `${id}/state`;
       const [own, server] = [editor(), editor()];
-      const seqs = await store.append([{ dashboardId: id, update: own.set('note', 'people') }, { dashboardId: state, update: server.set('e1', 'running') }], []);
+      const seqs = await store.append(
+        [
+          { dashboardId: id, update: own.set('note', 'people') },
+          { dashboardId: state, update: server.set('e1', 'running') },
+        ],
+        [],
+      );
       expect(seqs).toHaveLength(2);
       expect(contentOf(await store.load(id))).toEqual({ note: 'people' });
       expect(contentOf(await store.load(state))).toEqual({ e1: 'running' });
@@ -244,7 +333,9 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
       expect(contentOf(await store.load(id))).toEqual({ note: 'people' });
       expect(contentOf(await store.load(state))).toEqual({ e1: 'running' });
       // A name that is neither cannot be stored.
-      await expect(store.append([{ dashboardId: `${id}/other`, update: own.set('x', 'y') }], [])).rejects.toBeInstanceOf(UnstorableDocumentError);
+      await expect(
+        store.append([{ dashboardId: `${id}/other`, update: own.set('x', 'y') }], []),
+      ).rejects.toBeInstanceOf(UnstorableDocumentError);
     });
 
     it('compaction merges the state into the stored snapshot rather than replacing it', async () => {
@@ -264,9 +355,14 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
       const id = await h.newDashboard();
       const editors = Array.from({ length: 6 }, () => editor());
       const seqs: number[] = [];
-      for (const [i, ed] of editors.entries()) seqs.push(...(await store.append([{ dashboardId: id, update: ed.set(`key-${i}`, `value-${i}`) }], [])));
+      for (const [i, ed] of editors.entries())
+        seqs.push(...(await store.append([{ dashboardId: id, update: ed.set(`key-${i}`, `value-${i}`) }], [])));
       // Each instance folds its own row with a state holding only its own content.
-      await Promise.all(editors.map((ed, i) => store.compact(id, Y.encodeStateAsUpdate(ed.doc), [seqs[i] as number], merge, stateVector)));
+      await Promise.all(
+        editors.map((ed, i) =>
+          store.compact(id, Y.encodeStateAsUpdate(ed.doc), [seqs[i] as number], merge, stateVector),
+        ),
+      );
       const stored = await store.load(id);
       expect(stored.updates).toEqual([]);
       expect(contentOf(stored)).toEqual(Object.fromEntries(editors.map((_, i) => [`key-${i}`, `value-${i}`])));
@@ -276,9 +372,21 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
     it('gives each of two rows of one dashboard in one call its own sequence number', async () => {
       const id = await h.newDashboard();
       const [u1, u2] = [bytes(3), bytes(4)];
-      const seqs = await store.append([{ dashboardId: id, update: u1 }, { dashboardId: id, update: u2 }], []);
+      const seqs = await store.append(
+        [
+          { dashboardId: id, update: u1 },
+          { dashboardId: id, update: u2 },
+        ],
+        [],
+      );
       expectIncreasing(seqs);
-      expect(await store.load(id)).toEqual({ snapshot: null, updates: [{ seq: seqs[0], update: u1 }, { seq: seqs[1], update: u2 }] });
+      expect(await store.load(id)).toEqual({
+        snapshot: null,
+        updates: [
+          { seq: seqs[0], update: u1 },
+          { seq: seqs[1], update: u2 },
+        ],
+      });
     });
 
     it('stores text Postgres cannot hold (U+0000, lone surrogates) in the projection as U+FFFD, and the update bytes as they are', async () => {
@@ -286,12 +394,21 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
       const update = bytes(64);
       const odd = note('odd\u0000id', '2026-06-01T00:00:00.000Z', 'a\u0000b \ud800 c\udfff \ud83d\ude00');
       const nested = { ...odd.item, body: 'x\u0000', extra: { ['k\u0000']: ['\udc00'] } };
-      const [seq] = await store.append([{ dashboardId: id, update }], [{ dashboardId: id, upserts: [{ ...odd, item: nested }], deletes: [], replaceAll: true }]);
+      const [seq] = await store.append(
+        [{ dashboardId: id, update }],
+        [{ dashboardId: id, upserts: [{ ...odd, item: nested }], deletes: [], replaceAll: true }],
+      );
       expect(await store.listItems(id)).toEqual([
         {
           id: 'odd\ufffdid',
           kind: 'note',
-          item: { ...nested, id: 'odd\ufffdid', title: 'a\ufffdb \ufffd c\ufffd \ud83d\ude00', body: 'x\ufffd', extra: { 'k\ufffd': ['\ufffd'] } },
+          item: {
+            ...nested,
+            id: 'odd\ufffdid',
+            title: 'a\ufffdb \ufffd c\ufffd \ud83d\ude00',
+            body: 'x\ufffd',
+            extra: { 'k\ufffd': ['\ufffd'] },
+          },
           updatedAt: odd.updatedAt,
         },
       ]);
@@ -304,16 +421,24 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
     it('refuses data the database cannot store with UnstorableDocumentError, writing none of the call', async () => {
       const [d, other] = [await h.newDashboard(), await h.newDashboard()];
       // An item id beyond what the projection's index can hold (about 2.7 kB), as a browser may write one.
-      const huge = Array.from({ length: 12_000 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)]).join('');
+      const huge = Array.from(
+        { length: 12_000 },
+        () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)],
+      ).join('');
       const call = store.append(
-        [{ dashboardId: d, update: bytes(9) }, { dashboardId: other, update: bytes(9) }],
+        [
+          { dashboardId: d, update: bytes(9) },
+          { dashboardId: other, update: bytes(9) },
+        ],
         [{ dashboardId: d, upserts: [note(huge, '2026-06-02T00:00:00.000Z')], deletes: [], replaceAll: true }],
       );
       await expect(call).rejects.toBeInstanceOf(UnstorableDocumentError);
       expect(await store.load(d)).toEqual({ snapshot: null, updates: [] });
       expect(await store.load(other)).toEqual({ snapshot: null, updates: [] });
       // A log row of a dashboard that no longer exists is refused the same way.
-      await expect(store.append([{ dashboardId: crypto.randomUUID(), update: bytes(3) }], [])).rejects.toBeInstanceOf(UnstorableDocumentError);
+      await expect(store.append([{ dashboardId: crypto.randomUUID(), update: bytes(3) }], [])).rejects.toBeInstanceOf(
+        UnstorableDocumentError,
+      );
       // The same rows without the bad data go through.
       expect(await store.append([{ dashboardId: d, update: bytes(9) }], [])).toHaveLength(1);
     });

@@ -101,7 +101,13 @@ export function describeJobQueue(adapter: string, open: () => Promise<JobQueueHa
       const c = collector<{ n: number }>();
       await h.queue.work(t, c.handler);
       await rolledBack(h, (tx) => h.queue.sendBatch(t, [{ data: { n: 1 } }, { data: { n: 2 } }], { tx }));
-      await h.unitOfWork.run((tx) => h.queue.sendBatch(t, [{ data: { n: 3 } }, { data: { n: 4 } }, { data: { n: 5 }, startAfter: new Date(Date.now() + 1_000) }], { tx }));
+      await h.unitOfWork.run((tx) =>
+        h.queue.sendBatch(
+          t,
+          [{ data: { n: 3 } }, { data: { n: 4 } }, { data: { n: 5 }, startAfter: new Date(Date.now() + 1_000) }],
+          { tx },
+        ),
+      );
       await c.waitFor(3, 40_000);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(c.jobs.map((j) => j.data.n).sort()).toEqual([3, 4, 5]);

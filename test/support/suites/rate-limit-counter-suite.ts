@@ -39,7 +39,9 @@ export function describeRateLimitCounter(adapter: string, open: () => Promise<Ra
 
     it('counts concurrent hits exactly once each', async () => {
       const key = newKey();
-      const counts = await Promise.all(Array.from({ length: 20 }, (_, i) => harness.counters[i % 2]!.hit(key, 60_000).then((c) => c.count)));
+      const counts = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => harness.counters[i % 2]!.hit(key, 60_000).then((c) => c.count)),
+      );
       expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     });
 

@@ -34,7 +34,8 @@ export function addNote(doc: Y.Doc, id: string, text: string, author: string): v
   doc.transact(() => {
     const item = new Y.Map<unknown>();
     const at = new Date().toISOString();
-    for (const [k, v] of Object.entries({ id, kind: 'note', author, createdAt: at, updatedAt: at, title: id })) item.set(k, v);
+    for (const [k, v] of Object.entries({ id, kind: 'note', author, createdAt: at, updatedAt: at, title: id }))
+      item.set(k, v);
     item.set('body', new Y.Text(text));
     doc.getMap('items').set(id, item);
   });
@@ -61,9 +62,19 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       people.owner = { secret: owner.secret, userId: owner.user.id };
       workspaceId = owner.workspace?.id ?? '';
       for (const role of ['editor', 'viewer', 'outsider'] as const) {
-        const made = await bootstrapToken(ctx, { email: `suite-${role}@example.com`, ...(role === 'outsider' ? { workspaceName: 'Elsewhere' } : {}) });
+        const made = await bootstrapToken(ctx, {
+          email: `suite-${role}@example.com`,
+          ...(role === 'outsider' ? { workspaceName: 'Elsewhere' } : {}),
+        });
         people[role] = { secret: made.secret, userId: made.user.id };
-        if (role !== 'outsider') await setMember(ctx, sessionPrincipal(owner.user.id), workspaceId, { email: `suite-${role}@example.com`, role: 'member' }, 'setup');
+        if (role !== 'outsider')
+          await setMember(
+            ctx,
+            sessionPrincipal(owner.user.id),
+            workspaceId,
+            { email: `suite-${role}@example.com`, role: 'member' },
+            'setup',
+          );
       }
     }, 60_000);
 
@@ -81,21 +92,49 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       return dashboard.id;
     }
 
-    function client(dashboardId: string, token: string | undefined, options: { headers?: Record<string, string>; documentName?: string; state?: boolean } = {}): RealtimeClient {
+    function client(
+      dashboardId: string,
+      token: string | undefined,
+      options: { headers?: Record<string, string>; documentName?: string; state?: boolean } = {},
+    ): RealtimeClient {
       const made = connectClient(target().url, dashboardId, { ...options, ...(token === undefined ? {} : { token }) });
       clients.push(made);
       return made;
     }
 
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the answers' shapes are asserted where read
-    async function rest(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
-      const res = await fetch(`${target().url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    // The answers' shapes are asserted where read.
+    async function rest(
+      method: string,
+      path: string,
+      token: string,
+      body?: unknown,
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    ): Promise<{ status: number; body: any }> {
+      const res = await fetch(`${target().url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       return { status: res.status, body: res.status === 204 ? undefined : await res.json() };
     }
 
-    const synced = (...all: RealtimeClient[]) => eventually(() => all.every((c) => c.provider.isSynced), 10_000, 'synced');
-    const viewersOf = async (id: string) => (await rest('GET', `/v1/dashboards/${id}/presence`, people.owner.secret)).body.viewers as Array<{ userId: string; email: string; readOnly: boolean; state: Record<string, unknown> }>;
-    const itemsOf = async (id: string) => (await rest('GET', `/v1/dashboards/${id}/items`, people.owner.secret)).body.items as Array<{ id: string; body?: string }>;
+    const synced = (...all: RealtimeClient[]) =>
+      eventually(() => all.every((c) => c.provider.isSynced), 10_000, 'synced');
+    const viewersOf = async (id: string) =>
+      (await rest('GET', `/v1/dashboards/${id}/presence`, people.owner.secret)).body.viewers as Array<{
+        userId: string;
+        email: string;
+        readOnly: boolean;
+        state: Record<string, unknown>;
+      }>;
+    const itemsOf = async (id: string) =>
+      (await rest('GET', `/v1/dashboards/${id}/items`, people.owner.secret)).body.items as Array<{
+        id: string;
+        body?: string;
+      }>;
 
     it('syncs two editors, including concurrent edits of one text, and projects the items', async () => {
       const id = await board();
@@ -107,10 +146,19 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       await eventually(() => bodyOf(b.doc, 'n1') === 'hello', 5_000, 'b sees the note');
       (itemOf(a.doc, 'n1')?.get('body') as Y.Text).insert(5, ' from a');
       (itemOf(b.doc, 'n1')?.get('body') as Y.Text).insert(0, 'b says: ');
-      await eventually(() => bodyOf(a.doc, 'n1') === bodyOf(b.doc, 'n1') && bodyOf(a.doc, 'n1')?.length === 'b says: hello from a'.length, 5_000, 'convergence');
+      await eventually(
+        () =>
+          bodyOf(a.doc, 'n1') === bodyOf(b.doc, 'n1') && bodyOf(a.doc, 'n1')?.length === 'b says: hello from a'.length,
+        5_000,
+        'convergence',
+      );
       expect(bodyOf(a.doc, 'n1')).toContain('from a');
       expect(bodyOf(a.doc, 'n1')).toContain('b says');
-      await eventually(async () => (await itemsOf(id)).find((i) => i.id === 'n1')?.body === bodyOf(a.doc, 'n1'), 5_000, 'projection');
+      await eventually(
+        async () => (await itemsOf(id)).find((i) => i.id === 'n1')?.body === bodyOf(a.doc, 'n1'),
+        5_000,
+        'projection',
+      );
     });
 
     it('gives a viewer a read-only connection whose writes are refused', async () => {
@@ -152,9 +200,17 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       expect((await rest('DELETE', `/v1/dashboards/${id}`, people.owner.secret)).status).toBe(204);
       await eventually(async () => (await viewersOf(id)).every((v) => v.readOnly), 5_000, 'archived is read-only');
       expect((await rest('PATCH', `/v1/dashboards/${id}`, people.owner.secret, { archived: false })).status).toBe(200);
-      await eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === false, 5_000, 'restored');
+      await eventually(
+        async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === false,
+        5_000,
+        'restored',
+      );
       addNote(editor.dashboard.doc, 'after-restore', 'written', people.editor.userId);
-      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'after-restore'), 5_000, 'the dashboard document written again');
+      await eventually(
+        async () => (await itemsOf(id)).some((i) => i.id === 'after-restore'),
+        5_000,
+        'the dashboard document written again',
+      );
       expect(editor.dashboard.closes()).toEqual([]);
       expect(owner.doc.getMap('executions').has('forged')).toBe(false);
       const fresh = client(id, people.viewer.secret, { state: true });
@@ -167,7 +223,12 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
     it('refuses non-members, anonymous sockets, bad tokens, unknown dashboards and cross-site cookies', async () => {
       const id = await board();
       const secret = randomSecret();
-      await target().ctx.sessions.create({ secretHash: await sha256(secret), userId: people.owner.userId, idleExpiresAt: new Date(Date.now() + 3_600_000), absoluteExpiresAt: new Date(Date.now() + 86_400_000) });
+      await target().ctx.sessions.create({
+        secretHash: await sha256(secret),
+        userId: people.owner.userId,
+        idleExpiresAt: new Date(Date.now() + 3_600_000),
+        absoluteExpiresAt: new Date(Date.now() + 86_400_000),
+      });
       const refused = [
         client(id, people.outsider.secret),
         client(id, undefined),
@@ -175,17 +236,22 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
         client(crypto.randomUUID(), people.owner.secret),
         client(id, undefined, { headers: { cookie: `baton_session=${secret}`, origin: 'https://evil.test' } }),
       ];
-      for (const [index, one] of refused.entries()) await eventually(() => one.refused(), 10_000, `refusal of client ${index}`);
+      for (const [index, one] of refused.entries())
+        await eventually(() => one.refused(), 10_000, `refusal of client ${index}`);
       for (const one of refused) expect(one.authenticated()).toBe(false);
       // The same cookie from Baton's own origin is welcome.
-      const sameSite = client(id, undefined, { headers: { cookie: `baton_session=${secret}`, origin: target().publicOrigin } });
+      const sameSite = client(id, undefined, {
+        headers: { cookie: `baton_session=${secret}`, origin: target().publicOrigin },
+      });
       await eventually(() => sameSite.authenticated(), 10_000, 'cookie admission');
     });
 
     it('closes connections within a second when a token is revoked or a member removed', async () => {
       const id = await board();
       const owner = client(id, people.owner.secret);
-      const revokedToken = (await rest('POST', '/v1/tokens', people.editor.secret, { name: 'short-lived', scopes: ['read', 'write'] })).body as { id: string; token: string };
+      const revokedToken = (
+        await rest('POST', '/v1/tokens', people.editor.secret, { name: 'short-lived', scopes: ['read', 'write'] })
+      ).body as { id: string; token: string };
       const byToken = client(id, revokedToken.token);
       const removed = client(id, people.viewer.secret);
       await synced(owner, byToken, removed);
@@ -194,9 +260,15 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       expect(await present()).toEqual([people.owner.userId, people.editor.userId, people.viewer.userId].sort());
 
       expect((await rest('DELETE', `/v1/tokens/${revokedToken.id}`, people.editor.secret)).status).toBe(204);
-      expect((await rest('DELETE', `/v1/dashboards/${id}/members/${people.viewer.userId}`, people.owner.secret)).status).toBe(204);
+      expect(
+        (await rest('DELETE', `/v1/dashboards/${id}/members/${people.viewer.userId}`, people.owner.secret)).status,
+      ).toBe(204);
       const started = Date.now();
-      await eventually(async () => ((await present()).length === 1 ? true : undefined), 1_000, 'revoked connections closed');
+      await eventually(
+        async () => ((await present()).length === 1 ? true : undefined),
+        1_000,
+        'revoked connections closed',
+      );
       expect(Date.now() - started).toBeLessThan(1_000);
       // The revoked client's writes no longer reach anyone.
       addNote(byToken.doc, 'after-revoke', 'x', people.editor.userId);
@@ -211,17 +283,33 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       const owner = client(id, people.owner.secret);
       await synced(editor, owner);
       await eventually(async () => ((await viewersOf(id)).length === 2 ? true : undefined), 5_000, 'both present');
-      expect((await rest('PUT', `/v1/dashboards/${id}/members/${people.editor.userId}`, people.owner.secret, { role: 'viewer' })).status).toBe(200);
-      await eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === true, 1_000, 'demotion');
+      expect(
+        (
+          await rest('PUT', `/v1/dashboards/${id}/members/${people.editor.userId}`, people.owner.secret, {
+            role: 'viewer',
+          })
+        ).status,
+      ).toBe(200);
+      await eventually(
+        async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === true,
+        1_000,
+        'demotion',
+      );
       // The client is told, so a page can take its edit controls away.
       await eventually(() => editor.scope() === 'readonly', 1_000, 'the editor told it is read-only');
       expect(owner.scope()).toBe('read-write');
       expect((await rest('DELETE', `/v1/dashboards/${id}`, people.owner.secret)).status).toBe(204);
       await eventually(async () => (await viewersOf(id)).every((v) => v.readOnly), 1_000, 'archived is read-only');
       await eventually(() => owner.scope() === 'readonly', 1_000, 'the owner told the archived dashboard is read-only');
-      expect((await rest('POST', `/v1/dashboards/${id}/items`, people.owner.secret, { kind: 'note', title: 'x' })).status).toBe(409);
+      expect(
+        (await rest('POST', `/v1/dashboards/${id}/items`, people.owner.secret, { kind: 'note', title: 'x' })).status,
+      ).toBe(409);
       expect((await rest('PATCH', `/v1/dashboards/${id}`, people.owner.secret, { archived: false })).status).toBe(200);
-      await eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.owner.userId)?.readOnly === false, 1_000, 'restored');
+      await eventually(
+        async () => (await viewersOf(id)).find((v) => v.userId === people.owner.userId)?.readOnly === false,
+        1_000,
+        'restored',
+      );
       await eventually(() => owner.scope() === 'read-write', 1_000, 'the owner told it may write again');
     });
 
@@ -230,7 +318,12 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       const editor = client(id, people.editor.secret);
       const owner = client(id, people.owner.secret);
       await synced(editor, owner);
-      const editorReadOnly = async (readOnly: boolean) => eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === readOnly, 5_000, `editor read-only: ${readOnly}`);
+      const editorReadOnly = async (readOnly: boolean) =>
+        eventually(
+          async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === readOnly,
+          5_000,
+          `editor read-only: ${readOnly}`,
+        );
       await editorReadOnly(false);
       // Archived: the editor keeps typing, and the server refuses it.
       expect((await rest('DELETE', `/v1/dashboards/${id}`, people.owner.secret)).status).toBe(204);
@@ -242,9 +335,17 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       expect((await rest('PATCH', `/v1/dashboards/${id}`, people.owner.secret, { archived: false })).status).toBe(200);
       await editorReadOnly(false);
       addNote(editor.doc, 'after-restore', 'typed after the restore', people.editor.userId);
-      await eventually(() => bodyOf(owner.doc, 'after-restore') === 'typed after the restore', 10_000, 'the owner sees the edit typed after the restore');
+      await eventually(
+        () => bodyOf(owner.doc, 'after-restore') === 'typed after the restore',
+        10_000,
+        'the owner sees the edit typed after the restore',
+      );
       expect(bodyOf(owner.doc, 'while-archived')).toBe('refused for now');
-      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'after-restore'), 5_000, 'the edit is durable');
+      await eventually(
+        async () => (await itemsOf(id)).some((i) => i.id === 'after-restore'),
+        5_000,
+        'the edit is durable',
+      );
       await eventually(() => !editor.provider.hasUnsyncedChanges, 5_000, 'the editor has nothing left unsynced');
       // And it was stored, not only fanned out: a fresh client gets both.
       const fresh = client(id, people.viewer.secret);
@@ -264,8 +365,16 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       Y.applyUpdate(editor.doc, Y.encodeStateAsUpdate(elsewhere), editor.provider);
       // An edit inside that note can only be integrated with the note itself.
       (itemOf(editor.doc, 'lost')?.get('body') as Y.Text).insert(0, 'now ');
-      await eventually(() => bodyOf(owner.doc, 'lost') === 'now never sent', 10_000, 'the owner gets the note and the edit');
-      await eventually(async () => (await itemsOf(id)).find((i) => i.id === 'lost')?.body === 'now never sent', 5_000, 'durable');
+      await eventually(
+        () => bodyOf(owner.doc, 'lost') === 'now never sent',
+        10_000,
+        'the owner gets the note and the edit',
+      );
+      await eventually(
+        async () => (await itemsOf(id)).find((i) => i.id === 'lost')?.body === 'now never sent',
+        5_000,
+        'durable',
+      );
     });
 
     it('closes a socket that sends a message over the limit, and keeps serving', async () => {
@@ -288,7 +397,9 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       const watcher = client(id, people.owner.secret);
       await synced(viewer, watcher);
       const seen: unknown[] = [];
-      watcher.provider.awareness?.on('change', () => seen.push(...(watcher.provider.awareness?.getStates().values() ?? [])));
+      watcher.provider.awareness?.on('change', () =>
+        seen.push(...(watcher.provider.awareness?.getStates().values() ?? [])),
+      );
       viewer.provider.setAwarenessField('blob', 'x'.repeat(100_000));
       viewer.provider.setAwarenessField('focus', 'big');
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -296,9 +407,22 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       expect(listed?.state.blob).toBeUndefined();
       // Small again: shown as usual, and what reached the other client never carried the blob.
       viewer.provider.setAwarenessField('blob', 'small');
-      await eventually(async () => (await viewersOf(id)).find((v) => v.userId === people.viewer.userId)?.state.blob === 'small', 5_000, 'the small state listed');
-      await eventually(() => seen.some((state) => (state as { blob?: string }).blob === 'small'), 5_000, 'the small state fanned out');
-      expect(seen.some((state) => typeof (state as { blob?: unknown }).blob === 'string' && (state as { blob: string }).blob.length > 100)).toBe(false);
+      await eventually(
+        async () => (await viewersOf(id)).find((v) => v.userId === people.viewer.userId)?.state.blob === 'small',
+        5_000,
+        'the small state listed',
+      );
+      await eventually(
+        () => seen.some((state) => (state as { blob?: string }).blob === 'small'),
+        5_000,
+        'the small state fanned out',
+      );
+      expect(
+        seen.some(
+          (state) =>
+            typeof (state as { blob?: unknown }).blob === 'string' && (state as { blob: string }).blob.length > 100,
+        ),
+      ).toBe(false);
     });
 
     it('refuses an edit that would grow the document past its limit, live (4413) and over REST (409)', async () => {
@@ -307,7 +431,11 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       const editor = client(id, people.editor.secret);
       await synced(owner, editor);
       addNote(editor.doc, 'huge', 'x'.repeat(suiteDocumentLimit + 10_000), people.editor.userId);
-      await eventually(() => editor.closes().some((c) => c.code === 4413), 10_000, 'the editor told the document is too large');
+      await eventually(
+        () => editor.closes().some((c) => c.code === 4413),
+        10_000,
+        'the editor told the document is too large',
+      );
       editor.destroy();
       addNote(owner.doc, 'small', 'fits', people.owner.userId);
       await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'small'), 5_000, 'a small edit is durable');
@@ -318,7 +446,16 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       expect(itemOf(fresh.doc, 'huge')).toBeUndefined();
       // REST writes meet the same limit (a body is at most 100,000 characters).
       const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) statuses.push((await rest('POST', `/v1/dashboards/${id}/items`, people.owner.secret, { kind: 'note', title: `big ${i}`, body: 'y'.repeat(100_000) })).status);
+      for (let i = 0; i < 3; i++)
+        statuses.push(
+          (
+            await rest('POST', `/v1/dashboards/${id}/items`, people.owner.secret, {
+              kind: 'note',
+              title: `big ${i}`,
+              body: 'y'.repeat(100_000),
+            })
+          ).status,
+        );
       expect(statuses).toEqual([201, 201, 409]);
     });
 
@@ -326,20 +463,62 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       const id = await board();
       const live = client(id, people.viewer.secret);
       await synced(live);
-      const created = await rest('POST', `/v1/dashboards/${id}/items`, people.editor.secret, { kind: 'todo', title: 'Ship it', assignee: people.owner.userId, layout: { x: 1, y: 2, w: 3, h: 1 } });
+      const created = await rest('POST', `/v1/dashboards/${id}/items`, people.editor.secret, {
+        kind: 'todo',
+        title: 'Ship it',
+        assignee: people.owner.userId,
+        layout: { x: 1, y: 2, w: 3, h: 1 },
+      });
       expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({ kind: 'todo', title: 'Ship it', done: false, assignee: people.owner.userId, author: people.editor.userId, layout: { x: 1, y: 2, w: 3, h: 1 } });
-      await eventually(() => itemOf(live.doc, created.body.id)?.get('title') === 'Ship it', 5_000, 'the live client sees the REST write');
+      expect(created.body).toMatchObject({
+        kind: 'todo',
+        title: 'Ship it',
+        done: false,
+        assignee: people.owner.userId,
+        author: people.editor.userId,
+        layout: { x: 1, y: 2, w: 3, h: 1 },
+      });
+      await eventually(
+        () => itemOf(live.doc, created.body.id)?.get('title') === 'Ship it',
+        5_000,
+        'the live client sees the REST write',
+      );
       expect(live.doc.getMap('layout').get(created.body.id)).toEqual({ x: 1, y: 2, w: 3, h: 1 });
-      const done = await rest('PATCH', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret, { done: true, body: 'with notes' });
+      const done = await rest('PATCH', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret, {
+        done: true,
+        body: 'with notes',
+      });
       expect(done.body).toMatchObject({ done: true, body: 'with notes' });
-      await eventually(() => itemOf(live.doc, created.body.id)?.get('done') === true, 5_000, 'the patch reaches the client');
-      expect((await rest('PATCH', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret, { url: 'https://example.com' })).body.error).toMatchObject({ code: 'invalid_input', details: { issues: [{ path: 'url' }] } });
-      expect((await rest('POST', `/v1/dashboards/${id}/items`, people.editor.secret, { kind: 'link', url: 'javascript:alert(1)' })).status).toBe(400);
-      expect((await rest('GET', `/v1/dashboards/${id}/items`, people.viewer.secret)).body.items).toEqual([expect.objectContaining({ id: created.body.id, done: true, body: 'with notes' })]);
-      expect((await rest('DELETE', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret)).status).toBe(204);
+      await eventually(
+        () => itemOf(live.doc, created.body.id)?.get('done') === true,
+        5_000,
+        'the patch reaches the client',
+      );
+      expect(
+        (
+          await rest('PATCH', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret, {
+            url: 'https://example.com',
+          })
+        ).body.error,
+      ).toMatchObject({ code: 'invalid_input', details: { issues: [{ path: 'url' }] } });
+      expect(
+        (
+          await rest('POST', `/v1/dashboards/${id}/items`, people.editor.secret, {
+            kind: 'link',
+            url: 'javascript:alert(1)',
+          })
+        ).status,
+      ).toBe(400);
+      expect((await rest('GET', `/v1/dashboards/${id}/items`, people.viewer.secret)).body.items).toEqual([
+        expect.objectContaining({ id: created.body.id, done: true, body: 'with notes' }),
+      ]);
+      expect((await rest('DELETE', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret)).status).toBe(
+        204,
+      );
       await eventually(() => !live.doc.getMap('items').has(created.body.id), 5_000, 'the delete reaches the client');
-      expect((await rest('DELETE', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret)).status).toBe(404);
+      expect((await rest('DELETE', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret)).status).toBe(
+        404,
+      );
     });
 
     it('lists viewers with the identity the server knows, not the one a client claims', async () => {
@@ -348,18 +527,32 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       await synced(editor);
       editor.provider.setAwarenessField('user', { id: people.owner.userId, name: 'I am the owner' });
       editor.provider.setAwarenessField('focus', 'item-7');
-      const viewers = await eventually(async () => {
-        const list = await viewersOf(id);
-        return list.length === 1 && list[0]?.state.focus === 'item-7' ? list : undefined;
-      }, 5_000, 'presence');
-      expect(viewers?.[0]).toMatchObject({ userId: people.editor.userId, email: 'suite-editor@example.com', readOnly: false });
+      const viewers = await eventually(
+        async () => {
+          const list = await viewersOf(id);
+          return list.length === 1 && list[0]?.state.focus === 'item-7' ? list : undefined;
+        },
+        5_000,
+        'presence',
+      );
+      expect(viewers?.[0]).toMatchObject({
+        userId: people.editor.userId,
+        email: 'suite-editor@example.com',
+        readOnly: false,
+      });
     });
 
     it('survives malformed WebSocket messages', async () => {
       const id = await board();
       const socket = new WebSocket(`${target().url.replace(/^http/, 'ws')}/v1/realtime?dashboard=${id}`);
       await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-      for (const junk of [new Uint8Array([255, 255, 255, 255, 255]), new Uint8Array([]), new TextEncoder().encode('{"hello":1}'), new Uint8Array([1, 200, 1, 0, 0])]) socket.send(junk);
+      for (const junk of [
+        new Uint8Array([255, 255, 255, 255, 255]),
+        new Uint8Array([]),
+        new TextEncoder().encode('{"hello":1}'),
+        new Uint8Array([1, 200, 1, 0, 0]),
+      ])
+        socket.send(junk);
       await new Promise((resolve) => setTimeout(resolve, 200));
       socket.close();
       expect((await fetch(`${target().url}/healthz`)).status).toBe(200);

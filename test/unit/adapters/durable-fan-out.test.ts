@@ -15,7 +15,11 @@ describe('durableFanOut', () => {
     const sent: Uint8Array[] = [];
     let release: () => void = () => undefined;
     let pending: Promise<void> | undefined = new Promise<void>((resolve) => (release = resolve));
-    const send = durableFanOut((data) => sent.push(data), (name) => name.endsWith('/state'), () => pending);
+    const send = durableFanOut(
+      (data) => sent.push(data),
+      (name) => name.endsWith('/state'),
+      () => pending,
+    );
     const state = [message('d/state', 1), message('d/state', 2)];
     const other = message('d', 3);
     send(state[0] as Uint8Array);
@@ -32,7 +36,11 @@ describe('durableFanOut', () => {
   it('looks the log up after the sending code has run (the update is recorded after its fan-out), and sends even what the log refused', async () => {
     const sent: number[] = [];
     const log: { recorded?: Promise<void> } = {};
-    const send = durableFanOut((data) => sent.push(data.at(-1) as number), () => true, () => log.recorded);
+    const send = durableFanOut(
+      (data) => sent.push(data.at(-1) as number),
+      () => true,
+      () => log.recorded,
+    );
     let fail: (error: Error) => void = () => undefined;
     send(message('x/state', 7));
     // Recorded synchronously after the send, as the document's update listeners do.

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createFetchEgress } from '../../../src/adapters/fetch/fetch-egress.ts';
-import { EgressRefusedError, emptyAllowList, parseEgressAllowList } from '../../../src/domain/network/address-policy.ts';
+import {
+  EgressRefusedError,
+  emptyAllowList,
+  parseEgressAllowList,
+} from '../../../src/domain/network/address-policy.ts';
 import { EgressUnreachableError } from '../../../src/ports/egress.ts';
 
 /** A stand-in for the Worker's fetch that records what it was asked. */
@@ -28,13 +32,23 @@ describe('the Worker egress guard (over fetch)', () => {
       await expect(sent, url).rejects.toBeInstanceOf(EgressRefusedError);
       await expect(sent, url).rejects.toThrow(message);
     }
-    await expect(egress.send({ method: 'GET', url: 'file:///etc/passwd', headers: {}, timeoutMs: 1_000 })).rejects.toThrow('only http and https');
+    await expect(
+      egress.send({ method: 'GET', url: 'file:///etc/passwd', headers: {}, timeoutMs: 1_000 }),
+    ).rejects.toThrow('only http and https');
     expect(calls).toEqual([]);
   });
 
   it('sends to public names without following redirects, and keeps a short excerpt of the answer', async () => {
-    const { calls, fetch } = recordingFetch(() => new Response('x'.repeat(10_000), { status: 302, headers: { location: 'http://169.254.169.254/' } }));
-    const answer = await createFetchEgress({ allow: emptyAllowList, fetch }).send({ method: 'POST', url: 'https://hooks.example.com/a', headers: { 'content-type': 'application/json' }, body: '{"a":1}', timeoutMs: 1_000 });
+    const { calls, fetch } = recordingFetch(
+      () => new Response('x'.repeat(10_000), { status: 302, headers: { location: 'http://169.254.169.254/' } }),
+    );
+    const answer = await createFetchEgress({ allow: emptyAllowList, fetch }).send({
+      method: 'POST',
+      url: 'https://hooks.example.com/a',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+      timeoutMs: 1_000,
+    });
     expect(answer.status).toBe(302);
     expect(answer.excerpt).toHaveLength(4_096);
     expect(calls).toHaveLength(1);
@@ -42,9 +56,20 @@ describe('the Worker egress guard (over fetch)', () => {
   });
 
   it('sends to an allowed private address, and says when no answer came', async () => {
-    const allowed = createFetchEgress({ allow: parseEgressAllowList('10.0.0.0/8').list, fetch: recordingFetch(() => new Response('ok')).fetch });
-    expect(await allowed.send({ method: 'POST', url: 'http://10.1.2.3/a', headers: {}, timeoutMs: 1_000 })).toEqual({ status: 200, excerpt: 'ok' });
-    const down = createFetchEgress({ allow: emptyAllowList, fetch: recordingFetch(() => Promise.reject(new TypeError('fetch failed'))).fetch });
-    await expect(down.send({ method: 'POST', url: 'https://hooks.example.com/a', headers: {}, timeoutMs: 1_000 })).rejects.toBeInstanceOf(EgressUnreachableError);
+    const allowed = createFetchEgress({
+      allow: parseEgressAllowList('10.0.0.0/8').list,
+      fetch: recordingFetch(() => new Response('ok')).fetch,
+    });
+    expect(await allowed.send({ method: 'POST', url: 'http://10.1.2.3/a', headers: {}, timeoutMs: 1_000 })).toEqual({
+      status: 200,
+      excerpt: 'ok',
+    });
+    const down = createFetchEgress({
+      allow: emptyAllowList,
+      fetch: recordingFetch(() => Promise.reject(new TypeError('fetch failed'))).fetch,
+    });
+    await expect(
+      down.send({ method: 'POST', url: 'https://hooks.example.com/a', headers: {}, timeoutMs: 1_000 }),
+    ).rejects.toBeInstanceOf(EgressUnreachableError);
   });
 });

@@ -6,8 +6,14 @@ describe('the Node HMAC', () => {
   const node = createNodeHmac();
 
   it('gives the same MAC as WebCrypto, for any text', async () => {
-    for (const [secret, message] of [['s', ''], ['a-callback-secret', '1700000000.{"type":"heartbeat"}'], ['ключ', 'nachricht ✓ \u{1F600}']] as const) {
-      expect(Buffer.from(await node.sha256(secret, message)).toString('hex')).toBe(Buffer.from(await webCryptoHmac.sha256(secret, message)).toString('hex'));
+    for (const [secret, message] of [
+      ['s', ''],
+      ['a-callback-secret', '1700000000.{"type":"heartbeat"}'],
+      ['ключ', 'nachricht ✓ \u{1F600}'],
+    ] as const) {
+      expect(Buffer.from(await node.sha256(secret, message)).toString('hex')).toBe(
+        Buffer.from(await webCryptoHmac.sha256(secret, message)).toString('hex'),
+      );
     }
   });
 

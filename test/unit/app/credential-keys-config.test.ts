@@ -5,11 +5,12 @@ import { problemsOf } from '../../support/config-problems.ts';
 
 const key = () => randomBytes(32).toString('base64');
 
-
 describe('BATON_CREDENTIAL_KEYS', () => {
   it('gives a keyring whose first entry is current, every key 32 bytes (standard or URL-safe base64)', () => {
     const [a, b] = [randomBytes(32), randomBytes(32)];
-    const config = resolveConfig({ BATON_CREDENTIAL_KEYS: ` new:${a.toString('base64')} , old.2024_1:${b.toString('base64url')}` });
+    const config = resolveConfig({
+      BATON_CREDENTIAL_KEYS: ` new:${a.toString('base64')} , old.2024_1:${b.toString('base64url')}`,
+    });
     expect(config.credentials.keyring?.current).toBe('new');
     expect([...(config.credentials.keyring?.keys.keys() ?? [])]).toEqual(['new', 'old.2024_1']);
     expect(Buffer.from(config.credentials.keyring?.keys.get('old.2024_1') ?? []).equals(b)).toBe(true);
@@ -17,15 +18,27 @@ describe('BATON_CREDENTIAL_KEYS', () => {
 
   it('is optional outside production (the Node server then generates a key) and required in production', () => {
     expect(resolveConfig({}).credentials.keyring).toBeUndefined();
-    const production = { BATON_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PUBLIC_URL: 'https://baton.example.com', BATON_SANDBOX_PROVIDER: 'http', BATON_SANDBOX_URL: 'https://sandboxes.example.com' };
-    expect(problemsOf(production)).toEqual([{ variable: 'BATON_CREDENTIAL_KEYS', message: expect.stringContaining('is required in production') }]);
-    expect(resolveConfig({ ...production, BATON_CREDENTIAL_KEYS: `k1:${key()}` }).credentials.keyring?.current).toBe('k1');
+    const production = {
+      BATON_ENV: 'production',
+      DATABASE_URL: 'postgres://u:p@db:5432/baton',
+      BATON_PUBLIC_URL: 'https://baton.example.com',
+      BATON_SANDBOX_PROVIDER: 'http',
+      BATON_SANDBOX_URL: 'https://sandboxes.example.com',
+    };
+    expect(problemsOf(production)).toEqual([
+      { variable: 'BATON_CREDENTIAL_KEYS', message: expect.stringContaining('is required in production') },
+    ]);
+    expect(resolveConfig({ ...production, BATON_CREDENTIAL_KEYS: `k1:${key()}` }).credentials.keyring?.current).toBe(
+      'k1',
+    );
   });
 
   it('names the entry and what is wrong with it, and never the key', () => {
     const short = randomBytes(16).toString('base64');
     const good = key();
-    const problems = problemsOf({ BATON_CREDENTIAL_KEYS: `k1:${good},k1:${key()},bad id:${key()},k4:${short},${good},k6:not*base64,` });
+    const problems = problemsOf({
+      BATON_CREDENTIAL_KEYS: `k1:${good},k1:${key()},bad id:${key()},k4:${short},${good},k6:not*base64,`,
+    });
     expect(problems.map((p) => p.variable)).toEqual(Array(6).fill('BATON_CREDENTIAL_KEYS'));
     expect(problems.map((p) => p.message)).toEqual([
       expect.stringMatching(/^entry 2: key id "k1" is already used by entry 1/),
@@ -41,6 +54,8 @@ describe('BATON_CREDENTIAL_KEYS', () => {
 
   it('parses the development key file the same way', () => {
     expect(parseCredentialKeys(`local-0a1b2c3d:${key()}`)).toMatchObject({ keyring: { current: 'local-0a1b2c3d' } });
-    expect(parseCredentialKeys('local:')).toEqual({ problems: [expect.stringContaining('entry 1 (key "local"): the key is not base64')] });
+    expect(parseCredentialKeys('local:')).toEqual({
+      problems: [expect.stringContaining('entry 1 (key "local"): the key is not base64')],
+    });
   });
 });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { acceptsFormBody, parseFormBody } from '../../../src/app/http/form-body.ts';
-import { displayUserCode, newUserCode, normalizeUserCode, parseDeviceScopes } from '../../../src/app/identity/device-codes.ts';
+import {
+  displayUserCode,
+  newUserCode,
+  normalizeUserCode,
+  parseDeviceScopes,
+} from '../../../src/app/identity/device-codes.ts';
 
 describe('device sign-in codes', () => {
   it('are XXXX-XXXX from an alphabet without vowels or look-alikes, and read back however they are typed', () => {
@@ -21,7 +26,8 @@ describe('device sign-in codes', () => {
   });
 
   it('are not looked up when they cannot be one', () => {
-    for (const typed of ['', 'CCCC-CCC', 'CCCC-CCCCC', 'AAAA-AAAA', 'CCCC-CCC0', 'CCCC/CCCC', 'ＣCCC-CCCC']) expect(normalizeUserCode(typed), typed).toBeUndefined();
+    for (const typed of ['', 'CCCC-CCC', 'CCCC-CCCCC', 'AAAA-AAAA', 'CCCC-CCC0', 'CCCC/CCCC', 'ＣCCC-CCCC'])
+      expect(normalizeUserCode(typed), typed).toBeUndefined();
   });
 });
 
@@ -41,8 +47,15 @@ describe('form bodies', () => {
     expect(acceptsFormBody('/auth/device/code')).toBe(true);
     expect(acceptsFormBody('/auth/device/token')).toBe(true);
     expect(acceptsFormBody('/v1/workspaces')).toBe(false);
-    const fields = parseFormBody('grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=baton-cli&client_id=other&__proto__=x&name=a+b');
-    expect(fields).toEqual({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'baton-cli', ['__proto__']: 'x', name: 'a b' });
+    const fields = parseFormBody(
+      'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=baton-cli&client_id=other&__proto__=x&name=a+b',
+    );
+    expect(fields).toEqual({
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      client_id: 'baton-cli',
+      ['__proto__']: 'x',
+      name: 'a b',
+    });
     expect(Object.getPrototypeOf(fields)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });

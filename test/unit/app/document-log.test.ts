@@ -3,7 +3,11 @@ import * as Y from 'yjs';
 import { addItem } from '../../../src/app/realtime/document-model.ts';
 import { DocumentLog, type DocumentLogHealth } from '../../../src/app/realtime/document-log.ts';
 import { checkReadiness, documentLogProbe } from '../../../src/app/system/readiness.ts';
-import { UnstorableDocumentError, type DocumentStore, type ProjectionChange } from '../../../src/ports/document-store.ts';
+import {
+  UnstorableDocumentError,
+  type DocumentStore,
+  type ProjectionChange,
+} from '../../../src/ports/document-store.ts';
 import type { Logger } from '../../../src/ports/logger.ts';
 import { silentLogger } from '../../support/silent-logger.ts';
 
@@ -28,7 +32,8 @@ function fakeStore(refuse: (rows: Rows, projections: readonly ProjectionChange[]
         failures -= 1;
         throw new Error('database unavailable');
       }
-      if (refuse([...rows], projections)) throw new UnstorableDocumentError('22P05: unsupported Unicode escape sequence');
+      if (refuse([...rows], projections))
+        throw new UnstorableDocumentError('22P05: unsupported Unicode escape sequence');
       appends.push({ rows: [...rows], projections });
       return rows.map(() => ++seq);
     },
@@ -43,12 +48,17 @@ function fakeStore(refuse: (rows: Rows, projections: readonly ProjectionChange[]
 /** A logger that keeps its error lines. */
 function errorLogger() {
   const errors: Array<{ obj: Record<string, unknown>; msg: string | undefined }> = [];
-  const logger: Logger = { ...silentLogger, error: (obj, msg) => void errors.push({ obj: obj as Record<string, unknown>, msg }), child: () => logger };
+  const logger: Logger = {
+    ...silentLogger,
+    error: (obj, msg) => void errors.push({ obj: obj as Record<string, unknown>, msg }),
+    child: () => logger,
+  };
   return { logger, errors };
 }
 
 /** A projection change that holds an item whose title contains `text`. */
-const projects = (projections: readonly ProjectionChange[], text: string) => projections.some((p) => p.upserts.some((i) => String(i.item.title).includes(text)));
+const projects = (projections: readonly ProjectionChange[], text: string) =>
+  projections.some((p) => p.upserts.some((i) => String(i.item.title).includes(text)));
 
 /** A document whose updates we capture as a client would send them. */
 function liveDoc() {
@@ -66,7 +76,10 @@ describe('the durable document log', () => {
     const two = liveDoc();
     for (let i = 0; i < 5; i++) one.doc.getArray('a').push([i]);
     two.doc.getMap('m').set('k', 'v');
-    const durable = [...one.updates.map((u) => log.record('one', one.doc, u)), log.record('two', two.doc, two.updates[0] as Uint8Array)];
+    const durable = [
+      ...one.updates.map((u) => log.record('one', one.doc, u)),
+      log.record('two', two.doc, two.updates[0] as Uint8Array),
+    ];
     await Promise.all(durable);
     expect(appends).toHaveLength(1);
     expect(appends[0]?.rows.map((r) => r.dashboardId)).toEqual(['one', 'two']);
@@ -121,7 +134,7 @@ describe('the durable document log', () => {
     expect(compactions[1]?.folded).toEqual([]);
   });
 
-  it('lets every other document through when one document\'s projection cannot be stored, and keeps that document\'s update bytes', async () => {
+  it("lets every other document through when one document's projection cannot be stored, and keeps that document's update bytes", async () => {
     const { store, appends } = fakeStore((_rows, projections) => projects(projections, 'poison'));
     const { logger, errors } = errorLogger();
     const log = new DocumentLog(store, { windowMs: 5, logger });
@@ -129,8 +142,13 @@ describe('the durable document log', () => {
     const bad = liveDoc();
     const goods = [liveDoc(), liveDoc(), liveDoc()];
     addItem(bad.doc, { kind: 'note', title: 'a poison title', body: '' }, { id: 'p', author: 'u', now });
-    goods.forEach((g, i) => addItem(g.doc, { kind: 'note', title: `fine ${i}`, body: '' }, { id: `g${i}`, author: 'u', now }));
-    await Promise.all([log.record('bad', bad.doc, Y.mergeUpdates(bad.updates)), ...goods.map((g, i) => log.record(`good-${i}`, g.doc, Y.mergeUpdates(g.updates)))]);
+    goods.forEach((g, i) =>
+      addItem(g.doc, { kind: 'note', title: `fine ${i}`, body: '' }, { id: `g${i}`, author: 'u', now }),
+    );
+    await Promise.all([
+      log.record('bad', bad.doc, Y.mergeUpdates(bad.updates)),
+      ...goods.map((g, i) => log.record(`good-${i}`, g.doc, Y.mergeUpdates(g.updates))),
+    ]);
 
     // Every good document has its row and its projection; the bad one its row (the update bytes) alone.
     const written = appends.flatMap((a) => a.rows.map((r) => r.dashboardId));
@@ -145,21 +163,31 @@ describe('the durable document log', () => {
     // Reported once, with the dashboard and the cause, and shown in health().
     expect(errors).toHaveLength(1);
     expect(errors[0]?.obj).toMatchObject({ dashboardId: 'bad', reason: expect.stringContaining('22P05') });
-    expect(log.health()).toEqual({ failedAttempts: 0, alerts: [{ dashboardId: 'bad', kind: 'projection', reason: expect.stringContaining('22P05') }] });
+    expect(log.health()).toEqual({
+      failedAttempts: 0,
+      alerts: [{ dashboardId: 'bad', kind: 'projection', reason: expect.stringContaining('22P05') }],
+    });
 
     // Later edits of both kinds of document are durable too; the bad one is not reported again.
     bad.updates.length = 0;
     goods[0]?.updates.splice(0);
     (bad.doc.getMap('items').get('p') as Y.Map<unknown>).set('title', 'still poison');
     goods[0]?.doc.getMap('m').set('k', 'v');
-    await Promise.all([log.record('bad', bad.doc, Y.mergeUpdates(bad.updates)), log.record('good-0', goods[0]?.doc as Y.Doc, Y.mergeUpdates(goods[0]?.updates ?? []))]);
+    await Promise.all([
+      log.record('bad', bad.doc, Y.mergeUpdates(bad.updates)),
+      log.record('good-0', goods[0]?.doc as Y.Doc, Y.mergeUpdates(goods[0]?.updates ?? [])),
+    ]);
     expect(errors).toHaveLength(1);
 
     // Once its items can be projected again, the alert is gone.
     bad.updates.length = 0;
     (bad.doc.getMap('items').get('p') as Y.Map<unknown>).set('title', 'cured');
     await log.record('bad', bad.doc, Y.mergeUpdates(bad.updates));
-    expect(appends.at(-1)?.projections[0]).toMatchObject({ dashboardId: 'bad', replaceAll: true, upserts: [expect.objectContaining({ id: 'p' })] });
+    expect(appends.at(-1)?.projections[0]).toMatchObject({
+      dashboardId: 'bad',
+      replaceAll: true,
+      upserts: [expect.objectContaining({ id: 'p' })],
+    });
     expect(log.health().alerts).toEqual([]);
   });
 
@@ -189,7 +217,10 @@ describe('the durable document log', () => {
     one.doc.getMap('m').set('x', 1);
     two.doc.getMap('m').set('y', 2);
     failNext(3);
-    const durable = Promise.all([log.record('one', one.doc, one.updates[0] as Uint8Array), log.record('two', two.doc, two.updates[0] as Uint8Array)]);
+    const durable = Promise.all([
+      log.record('one', one.doc, one.updates[0] as Uint8Array),
+      log.record('two', two.doc, two.updates[0] as Uint8Array),
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(log.health().failedAttempts).toBeGreaterThan(0);
     await durable;
@@ -225,13 +256,25 @@ describe('the documents check of /readyz', () => {
   const health = (value: DocumentLogHealth) => ({ health: () => value });
 
   it('names the documents that could not be stored, as an alert that leaves the instance ready', async () => {
-    const probe = documentLogProbe(health({ failedAttempts: 0, alerts: [{ dashboardId: 'd-1', kind: 'projection', reason: '22P05 no NUL' }, { dashboardId: 'd-2', kind: 'refused', reason: '23503 gone' }] }));
+    const probe = documentLogProbe(
+      health({
+        failedAttempts: 0,
+        alerts: [
+          { dashboardId: 'd-1', kind: 'projection', reason: '22P05 no NUL' },
+          { dashboardId: 'd-2', kind: 'refused', reason: '23503 gone' },
+        ],
+      }),
+    );
     const readiness = await checkReadiness([healthy, probe]);
     expect(readiness.ready).toBe(true);
     const check = readiness.checks.documents;
     expect(check?.ok).toBe(false);
-    expect(check?.ok === false && check.reason).toMatch(/projection.*d-1 \(22P05 no NUL\).*refused.*d-2 \(23503 gone\)/);
-    expect((await checkReadiness([healthy, documentLogProbe(health({ failedAttempts: 0, alerts: [] }))])).checks.documents).toEqual({ ok: true });
+    expect(check?.ok === false && check.reason).toMatch(
+      /projection.*d-1 \(22P05 no NUL\).*refused.*d-2 \(23503 gone\)/,
+    );
+    expect(
+      (await checkReadiness([healthy, documentLogProbe(health({ failedAttempts: 0, alerts: [] }))])).checks.documents,
+    ).toEqual({ ok: true });
   });
 
   it('still fails readiness for a critical check', async () => {

@@ -33,23 +33,44 @@ const widgetRoute = defineRoute({
 });
 
 function raw(overrides: Partial<RawRequest>): RawRequest {
-  return { params: { id: '0b7d8f2c-6f43-4d58-9a43-3a7c3e1d1f10' }, query: {}, body: { name: 'a', size: 1 }, headers: {}, requestId: 'r1', log: silentLogger, ...overrides };
+  return {
+    params: { id: '0b7d8f2c-6f43-4d58-9a43-3a7c3e1d1f10' },
+    query: {},
+    body: { name: 'a', size: 1 },
+    headers: {},
+    requestId: 'r1',
+    log: silentLogger,
+    ...overrides,
+  };
 }
 
 describe('dispatch', () => {
   it('passes validated input to the handler', async () => {
-    expect(await dispatch(widgetRoute as AnyRoute, raw({}), anonymous)).toEqual({ status: 201, body: { id: '0b7d8f2c-6f43-4d58-9a43-3a7c3e1d1f10', name: 'a' } });
+    expect(await dispatch(widgetRoute as AnyRoute, raw({}), anonymous)).toEqual({
+      status: 201,
+      body: { id: '0b7d8f2c-6f43-4d58-9a43-3a7c3e1d1f10', name: 'a' },
+    });
   });
 
   it('rejects bad input with a 400 that names every field', async () => {
-    const result = await dispatch(widgetRoute as AnyRoute, raw({ params: { id: 'nope' }, body: { name: '', size: -1 } }), anonymous);
+    const result = await dispatch(
+      widgetRoute as AnyRoute,
+      raw({ params: { id: 'nope' }, body: { name: '', size: -1 } }),
+      anonymous,
+    );
     expect(result.status).toBe(400);
-    const body = result.body as { error: { code: string; message: string; details: { issues: { location: string; path: string }[] } } };
+    const body = result.body as {
+      error: { code: string; message: string; details: { issues: { location: string; path: string }[] } };
+    };
     expect(body.error.code).toBe('invalid_input');
     expect(body.error.message).toContain('params.id');
     expect(body.error.message).toContain('body.name');
     expect(body.error.message).toContain('body.size');
-    expect(body.error.details.issues.map((i) => `${i.location}.${i.path}`)).toEqual(['params.id', 'body.name', 'body.size']);
+    expect(body.error.details.issues.map((i) => `${i.location}.${i.path}`)).toEqual([
+      'params.id',
+      'body.name',
+      'body.size',
+    ]);
   });
 
   it('rejects a missing body as a body error, not a crash', async () => {
@@ -60,7 +81,10 @@ describe('dispatch', () => {
 
   it('maps domain errors to their status at the edge', async () => {
     const result = await dispatch(widgetRoute as AnyRoute, raw({ body: { name: 'taken', size: 1 } }), anonymous);
-    expect(result).toEqual({ status: 409, body: { error: { code: 'conflict', message: 'A widget with this name exists' } } });
+    expect(result).toEqual({
+      status: 409,
+      body: { error: { code: 'conflict', message: 'A widget with this name exists' } },
+    });
   });
 
   it('turns a bug into a 500 with the request id, without leaking the error', async () => {
@@ -74,13 +98,21 @@ describe('dispatch', () => {
 describe('dispatch: the text and depth policy, before any schema', () => {
   // A route that takes anything: only the policy stands between the body and the handler.
   const anything = defineRoute({
-    method: 'POST', path: '/v1/anything/{name}', operationId: 'anything', summary: 'Anything', tags: ['test'], access: { kind: 'public' },
+    method: 'POST',
+    path: '/v1/anything/{name}',
+    operationId: 'anything',
+    summary: 'Anything',
+    tags: ['test'],
+    access: { kind: 'public' },
     request: { params: z.object({ name: z.string() }), query: z.record(z.string(), z.unknown()), body: z.unknown() },
     responses: { 200: { description: 'Echo' } },
     handler: async ({ body }) => ({ status: 200, body: { got: body } }),
   }) as AnyRoute;
-  const send = (overrides: Partial<RawRequest>) => dispatch(anything, raw({ params: { name: 'n' }, ...overrides }), anonymous);
-  const issuesOf = (result: { status: number; body?: unknown }) => (result.body as { error: { details: { issues: Array<{ location: string; path: string; message: string }> } } }).error.details.issues;
+  const send = (overrides: Partial<RawRequest>) =>
+    dispatch(anything, raw({ params: { name: 'n' }, ...overrides }), anonymous);
+  const issuesOf = (result: { status: number; body?: unknown }) =>
+    (result.body as { error: { details: { issues: Array<{ location: string; path: string; message: string }> } } })
+      .error.details.issues;
 
   it('refuses U+0000 and unpaired surrogates in strings and keys at any depth, naming the field', async () => {
     const cases: Array<[Partial<RawRequest>, string]> = [
@@ -128,7 +160,13 @@ describe('dispatch: the text and depth policy, before any schema', () => {
 
   it('replaces instead of refusing on routes that say so (third-party webhooks), keeping the depth limit', async () => {
     const hook = { ...anything, unstorableText: 'replace' } as AnyRoute;
-    expect(await dispatch(hook, raw({ params: { name: 'n' }, body: { 'k\u0000': ['a\u0000b', 'x\ud800', '😀'] } }), anonymous)).toEqual({ status: 200, body: { got: { 'k\ufffd': ['a\ufffdb', 'x\ufffd', '😀'] } } });
+    expect(
+      await dispatch(
+        hook,
+        raw({ params: { name: 'n' }, body: { 'k\u0000': ['a\u0000b', 'x\ud800', '😀'] } }),
+        anonymous,
+      ),
+    ).toEqual({ status: 200, body: { got: { 'k\ufffd': ['a\ufffdb', 'x\ufffd', '😀'] } } });
     let deep: unknown = {};
     for (let i = 0; i < 100; i++) deep = { d: deep };
     expect((await dispatch(hook, raw({ params: { name: 'n' }, body: deep }), anonymous)).status).toBe(400);
@@ -138,8 +176,15 @@ describe('dispatch: the text and depth policy, before any schema', () => {
 
   it('applies to every route of the real table; only signed third-party input replaces instead', async () => {
     const table = buildRouteTable({ version: 'test', probes: [], app: docsOnlyContext });
-    expect(table.filter((r) => r.unstorableText === 'replace').map((r) => r.operationId).sort()).toEqual(['receiveGithubHook', 'receiveSandboxEvent', 'receiveWebhook']);
-    for (const route of table.filter((r) => r.access.kind === 'public' && r.method === 'POST' && r.unstorableText !== 'replace')) {
+    expect(
+      table
+        .filter((r) => r.unstorableText === 'replace')
+        .map((r) => r.operationId)
+        .sort(),
+    ).toEqual(['receiveGithubHook', 'receiveSandboxEvent', 'receiveWebhook']);
+    for (const route of table.filter(
+      (r) => r.access.kind === 'public' && r.method === 'POST' && r.unstorableText !== 'replace',
+    )) {
       const result = await dispatch(route, raw({ params: { id: 'a\u0000' }, body: { x: 'a\u0000' } }), anonymous);
       expect({ route: route.operationId, status: result.status }).toEqual({ route: route.operationId, status: 400 });
     }
@@ -149,7 +194,17 @@ describe('dispatch: the text and depth policy, before any schema', () => {
 describe('OpenAPI generation', () => {
   const doc = buildOpenApiDocument([widgetRoute as AnyRoute], { title: 't', version: '1' }) as {
     openapi: string;
-    paths: Record<string, Record<string, { parameters: { name: string; in: string; required: boolean }[]; requestBody: { content: Record<string, { schema: { required: string[] } }> }; responses: Record<string, unknown> }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          parameters: { name: string; in: string; required: boolean }[];
+          requestBody: { content: Record<string, { schema: { required: string[] } }> };
+          responses: Record<string, unknown>;
+        }
+      >
+    >;
   };
 
   it('describes params, query and body from the validating schemas', () => {
@@ -172,7 +227,9 @@ describe('OpenAPI generation', () => {
     const table = buildRouteTable({ version: '0.0.0', probes: [], app: docsOnlyContext });
     const openapi = table.find((r) => r.path === '/openapi.json');
     const result = await dispatch(openapi as AnyRoute, raw({ params: {}, body: undefined }), anonymous);
-    expect(Object.keys((result.body as { paths: object }).paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/openapi.json', '/v1/me', '/v1/tokens']));
+    expect(Object.keys((result.body as { paths: object }).paths)).toEqual(
+      expect.arrayContaining(['/healthz', '/readyz', '/openapi.json', '/v1/me', '/v1/tokens']),
+    );
   });
 });
 
@@ -188,8 +245,12 @@ describe('dispatch: who may call a user route', () => {
     responses: { 201: { description: 'Created' } },
     handler: async ({ auth }) => ({ status: 201, body: { by: auth?.principal.userId } }),
   }) as AnyRoute;
-  const request = (headers: Record<string, string>, body: unknown = { name: 'x' }) => raw({ params: {}, headers, body });
-  const as = (auth: Awaited<ReturnType<DispatchContext['authenticate']>>): DispatchContext => ({ authenticate: async () => auth, publicOrigin: 'https://baton.test' });
+  const request = (headers: Record<string, string>, body: unknown = { name: 'x' }) =>
+    raw({ params: {}, headers, body });
+  const as = (auth: Awaited<ReturnType<DispatchContext['authenticate']>>): DispatchContext => ({
+    authenticate: async () => auth,
+    publicOrigin: 'https://baton.test',
+  });
 
   it('refuses anonymous callers with 401 before looking at their input', async () => {
     const result = await dispatch(writeRoute, request({}, 'garbage'), anonymous);
@@ -197,22 +258,45 @@ describe('dispatch: who may call a user route', () => {
   });
 
   it('refuses a token without the route scope with 403', async () => {
-    const result = await dispatch(writeRoute, request({}), as({ principal: { userId: 'u1', via: 'token', tokenId: 't1', scopes: ['read'] } }));
-    expect(result).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: expect.stringContaining('"write"') } } });
+    const result = await dispatch(
+      writeRoute,
+      request({}),
+      as({ principal: { userId: 'u1', via: 'token', tokenId: 't1', scopes: ['read'] } }),
+    );
+    expect(result).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden', message: expect.stringContaining('"write"') } },
+    });
   });
 
   it('requires our Origin on cookie-authenticated writes (CSRF), not on token ones', async () => {
     const session = as({ principal: sessionPrincipal('u1'), sessionId: 's1' });
-    expect(await dispatch(writeRoute, request({}), session)).toMatchObject({ status: 403, body: { error: { code: 'csrf_failed' } } });
-    expect(await dispatch(writeRoute, request({ origin: 'https://evil.test' }), session)).toMatchObject({ status: 403 });
-    expect(await dispatch(writeRoute, request({ origin: 'https://baton.test' }), session)).toMatchObject({ status: 201, body: { by: 'u1' } });
-    expect(await dispatch(writeRoute, request({ referer: 'https://baton.test/dashboards/1' }), session)).toMatchObject({ status: 201 });
+    expect(await dispatch(writeRoute, request({}), session)).toMatchObject({
+      status: 403,
+      body: { error: { code: 'csrf_failed' } },
+    });
+    expect(await dispatch(writeRoute, request({ origin: 'https://evil.test' }), session)).toMatchObject({
+      status: 403,
+    });
+    expect(await dispatch(writeRoute, request({ origin: 'https://baton.test' }), session)).toMatchObject({
+      status: 201,
+      body: { by: 'u1' },
+    });
+    expect(await dispatch(writeRoute, request({ referer: 'https://baton.test/dashboards/1' }), session)).toMatchObject({
+      status: 201,
+    });
     const token = as({ principal: { userId: 'u2', via: 'token', tokenId: 't', scopes: ['write'] } });
     expect(await dispatch(writeRoute, request({}), token)).toMatchObject({ status: 201, body: { by: 'u2' } });
   });
 
   it('turns a bad credential into 401 with its reason', async () => {
-    const failing: DispatchContext = { authenticate: async () => Promise.reject(new UnauthenticatedError('The API token has expired')), publicOrigin: 'https://baton.test' };
-    expect(await dispatch(writeRoute, request({}), failing)).toMatchObject({ status: 401, body: { error: { message: 'The API token has expired' } } });
+    const failing: DispatchContext = {
+      authenticate: async () => Promise.reject(new UnauthenticatedError('The API token has expired')),
+      publicOrigin: 'https://baton.test',
+    };
+    expect(await dispatch(writeRoute, request({}), failing)).toMatchObject({
+      status: 401,
+      body: { error: { message: 'The API token has expired' } },
+    });
   });
 });

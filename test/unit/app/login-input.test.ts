@@ -11,12 +11,32 @@ describe('safeReturnTo', () => {
     expect(safeReturnTo('/a/../b', base)).toBe('/b');
   });
   it('refuses anything that could leave our origin', () => {
-    for (const bad of ['https://evil.test', '//evil.test', '/\\evil.test', '\\\\evil.test', 'javascript:alert(1)', 'evil', '/x\n/y', ' /x']) {
+    for (const bad of [
+      'https://evil.test',
+      '//evil.test',
+      '/\\evil.test',
+      '\\\\evil.test',
+      'javascript:alert(1)',
+      'evil',
+      '/x\n/y',
+      ' /x',
+    ]) {
       expect(() => safeReturnTo(bad, base), bad).toThrow(InvalidInputError);
     }
   });
   it('checks the target after URL normalisation: no dot segment, escape or separator leads off-site', () => {
-    const sneaky = ['/.//evil.example', '/..//evil.example', '/a/../..//evil.example', '/%2e%2e//evil.example', '/%2E//evil.example', '/./\\evil.example', '/\tevil', '/\t/evil.example', '/\r\n/evil.example', '/x\x7f'];
+    const sneaky = [
+      '/.//evil.example',
+      '/..//evil.example',
+      '/a/../..//evil.example',
+      '/%2e%2e//evil.example',
+      '/%2E//evil.example',
+      '/./\\evil.example',
+      '/\tevil',
+      '/\t/evil.example',
+      '/\r\n/evil.example',
+      '/x\x7f',
+    ];
     for (const bad of sneaky) expect(() => safeReturnTo(bad, base), JSON.stringify(bad)).toThrow(InvalidInputError);
     // Encoded slashes stay encoded: a browser reads them as one path segment on our origin.
     expect(safeReturnTo('/%2F%2Fevil.example', base)).toBe('/%2F%2Fevil.example');
@@ -37,6 +57,8 @@ describe('cookies', () => {
     expect(readCookie(undefined, 'x')).toBeUndefined();
   });
   it('sets HttpOnly, SameSite=Lax cookies, Secure when asked', () => {
-    expect(setCookie('n', 'v', { path: '/', maxAge: 60, secure: true })).toBe('n=v; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure');
+    expect(setCookie('n', 'v', { path: '/', maxAge: 60, secure: true })).toBe(
+      'n=v; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure',
+    );
   });
 });

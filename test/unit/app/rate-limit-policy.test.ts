@@ -4,7 +4,13 @@ import { addressKey, rateLimitBucket, rateLimitKey, type RateLimits } from '../.
 import { bearerToken, type Authentication } from '../../../src/app/identity/authenticate.ts';
 import { UnauthenticatedError } from '../../../src/domain/errors.ts';
 
-const limits: RateLimits = { authPerMinute: 1, tokenPerMinute: 2, sessionPerMinute: 3, anonymousPerMinute: 4, deviceCodePerMinute: 5 };
+const limits: RateLimits = {
+  authPerMinute: 1,
+  tokenPerMinute: 2,
+  sessionPerMinute: 3,
+  anonymousPerMinute: 4,
+  deviceCodePerMinute: 5,
+};
 const scopes = ['read', 'write', 'control', 'admin'] as const;
 const byToken = { principal: { userId: 'u1', via: 'token' as const, tokenId: 't1', scopes } };
 const bySession = { principal: { userId: 'u1', via: 'session' as const, scopes }, sessionId: 's1' };
@@ -17,24 +23,54 @@ describe('rate limit buckets', () => {
 
   it('key by what authenticated: token id, session id, else the client address', async () => {
     expect(await rateLimitBucket(limits, '/v1/me', '10.0.0.1', as(byToken))).toEqual({ key: 'token:t1', perMinute: 2 });
-    expect(await rateLimitBucket(limits, '/v1/me', '10.0.0.1', as(bySession))).toEqual({ key: 'session:s1', perMinute: 3 });
-    expect(await rateLimitBucket(limits, '/v1/me', '10.0.0.1', as(null))).toEqual({ key: 'address:10.0.0.1', perMinute: 4 });
-    expect(await rateLimitBucket(limits, '/v1/me', '10.0.0.1', as('refused'))).toEqual({ key: 'address:10.0.0.1', perMinute: 4 });
+    expect(await rateLimitBucket(limits, '/v1/me', '10.0.0.1', as(bySession))).toEqual({
+      key: 'session:s1',
+      perMinute: 3,
+    });
+    expect(await rateLimitBucket(limits, '/v1/me', '10.0.0.1', as(null))).toEqual({
+      key: 'address:10.0.0.1',
+      perMinute: 4,
+    });
+    expect(await rateLimitBucket(limits, '/v1/me', '10.0.0.1', as('refused'))).toEqual({
+      key: 'address:10.0.0.1',
+      perMinute: 4,
+    });
   });
 
   it('count /auth/* per address whatever the credential, and leave probes, realtime and signed deliveries alone, without authenticating', async () => {
-    expect(await rateLimitBucket(limits, '/auth/login?returnTo=/', '10.0.0.1', never)).toEqual({ key: 'auth:10.0.0.1', perMinute: 1 });
-    for (const path of ['/healthz', '/readyz/', '/v1/realtime', '/v1/sandbox-events', '/v1/hooks/github', '/v1/hooks/:triggerId']) {
+    expect(await rateLimitBucket(limits, '/auth/login?returnTo=/', '10.0.0.1', never)).toEqual({
+      key: 'auth:10.0.0.1',
+      perMinute: 1,
+    });
+    for (const path of [
+      '/healthz',
+      '/readyz/',
+      '/v1/realtime',
+      '/v1/sandbox-events',
+      '/v1/hooks/github',
+      '/v1/hooks/:triggerId',
+    ]) {
       expect(await rateLimitBucket(limits, path, '10.0.0.1', never), path).toBeNull();
     }
     expect(await rateLimitBucket(limits, '/v1/hooks/x/y', '10.0.0.1', as(null))).not.toBeNull();
   });
 
   it('count device sign-in codes per address whoever is signed in (guessing), both as routed and as requested', async () => {
-    for (const path of ['/v1/device/:userCode', '/v1/device/:userCode/approve', '/v1/device/ABCD-EFGH/deny', '/v1/device/ABCDEFGH']) {
-      expect(await rateLimitBucket(limits, path, '10.0.0.1', never), path).toEqual({ key: 'device:10.0.0.1', perMinute: 5 });
+    for (const path of [
+      '/v1/device/:userCode',
+      '/v1/device/:userCode/approve',
+      '/v1/device/ABCD-EFGH/deny',
+      '/v1/device/ABCDEFGH',
+    ]) {
+      expect(await rateLimitBucket(limits, path, '10.0.0.1', never), path).toEqual({
+        key: 'device:10.0.0.1',
+        perMinute: 5,
+      });
     }
-    expect(await rateLimitBucket(limits, '/v1/device/x/other', '10.0.0.1', as(bySession))).toEqual({ key: 'session:s1', perMinute: 3 });
+    expect(await rateLimitBucket(limits, '/v1/device/x/other', '10.0.0.1', as(bySession))).toEqual({
+      key: 'session:s1',
+      perMinute: 3,
+    });
   });
 });
 
@@ -56,12 +92,28 @@ describe('client addresses', () => {
 describe('the Authorization header', () => {
   const token = `baton_${'A'.repeat(43)}`;
   it('maps every spelling HTTP allows to the one token', () => {
-    for (const header of [`Bearer ${token}`, `bearer ${token}`, `BEARER ${token}`, `Bearer  ${token}`, `Bearer\t${token}`, ` Bearer ${token} `]) {
+    for (const header of [
+      `Bearer ${token}`,
+      `bearer ${token}`,
+      `BEARER ${token}`,
+      `Bearer  ${token}`,
+      `Bearer\t${token}`,
+      ` Bearer ${token} `,
+    ]) {
       expect(bearerToken(header), JSON.stringify(header)).toBe(token);
     }
   });
   it('refuses anything else', () => {
-    for (const header of ['', 'Bearer', `Bearer${token}`, `Basic ${token}`, `Bearer ${token} extra`, `Bearer ${token.slice(0, -1)}`, `Bearer baton_${'A'.repeat(42)}!`, 'Bearer ghp_x']) {
+    for (const header of [
+      '',
+      'Bearer',
+      `Bearer${token}`,
+      `Basic ${token}`,
+      `Bearer ${token} extra`,
+      `Bearer ${token.slice(0, -1)}`,
+      `Bearer baton_${'A'.repeat(42)}!`,
+      'Bearer ghp_x',
+    ]) {
       expect(() => bearerToken(header), JSON.stringify(header)).toThrow(UnauthenticatedError);
     }
   });

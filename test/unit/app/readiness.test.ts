@@ -6,11 +6,16 @@ describe('checkReadiness', () => {
     const ok = { name: 'a', check: async () => ({ ok: true as const }) };
     const bad = { name: 'b', check: async () => ({ ok: false as const, reason: 'down' }) };
     expect(await checkReadiness([ok])).toEqual({ ready: true, checks: { a: { ok: true } } });
-    expect(await checkReadiness([ok, bad])).toEqual({ ready: false, checks: { a: { ok: true }, b: { ok: false, reason: 'down' } } });
+    expect(await checkReadiness([ok, bad])).toEqual({
+      ready: false,
+      checks: { a: { ok: true }, b: { ok: false, reason: 'down' } },
+    });
   });
 
   it('reports a probe that throws with its message', async () => {
-    const result = await checkReadiness([{ name: 'db', check: async () => Promise.reject(new Error('connection refused')) }]);
+    const result = await checkReadiness([
+      { name: 'db', check: async () => Promise.reject(new Error('connection refused')) },
+    ]);
     expect(result.checks.db).toEqual({ ok: false, reason: 'connection refused' });
   });
 

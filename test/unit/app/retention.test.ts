@@ -4,12 +4,22 @@ import { startRetention } from '../../../src/main/retention-wiring.ts';
 import type { FinishedPage, PrunableKind, RetentionStore } from '../../../src/ports/retention.ts';
 import { silentLogger } from '../../support/silent-logger.ts';
 
-const policy: RetentionPolicy = { executionDays: 90, executionRecordDays: null, eventDays: 30, auditDays: 365, intervalMs: 3_600_000, batchSize: 10 };
+const policy: RetentionPolicy = {
+  executionDays: 90,
+  executionRecordDays: null,
+  eventDays: 30,
+  auditDays: 365,
+  intervalMs: 3_600_000,
+  batchSize: 10,
+};
 const dayMs = 86_400_000;
 const now = new Date('2026-06-01T00:00:00Z');
 
 /** A store over counts of rows per kind (all old enough), with a lease like Postgres's. */
-function fakeStore(rows: Partial<Record<PrunableKind, number>>, detail: { pages: string[][]; rowsPerPage: number } = { pages: [], rowsPerPage: 0 }) {
+function fakeStore(
+  rows: Partial<Record<PrunableKind, number>>,
+  detail: { pages: string[][]; rowsPerPage: number } = { pages: [], rowsPerPage: 0 },
+) {
   const left = { ...rows };
   const calls: string[] = [];
   let lease: { until: number; startedAt: number } | undefined;
@@ -17,7 +27,11 @@ function fakeStore(rows: Partial<Record<PrunableKind, number>>, detail: { pages:
   const detailLeft = detail.pages.map(() => detail.rowsPerPage);
   const store: RetentionStore = {
     async claim({ now: at, everyMs, leaseUntil }) {
-      if (lease !== undefined && (lease.until > at.getTime() || (everyMs > 0 && lease.startedAt > at.getTime() - everyMs))) return undefined;
+      if (
+        lease !== undefined &&
+        (lease.until > at.getTime() || (everyMs > 0 && lease.startedAt > at.getTime() - everyMs))
+      )
+        return undefined;
       lease = { until: leaseUntil.getTime(), startedAt: at.getTime() };
       return {
         renew: async (until) => void (lease = { ...lease!, until: until.getTime() }),
@@ -46,7 +60,14 @@ function fakeStore(rows: Partial<Record<PrunableKind, number>>, detail: { pages:
   };
   return { store, left, calls };
 }
-const deps = (store: RetentionStore, extra: Partial<RetentionDeps> = {}): RetentionDeps => ({ store, clock: { now: () => now }, logger: silentLogger, policy, idempotencyWindowMs: dayMs, ...extra });
+const deps = (store: RetentionStore, extra: Partial<RetentionDeps> = {}): RetentionDeps => ({
+  store,
+  clock: { now: () => now },
+  logger: silentLogger,
+  policy,
+  idempotencyWindowMs: dayMs,
+  ...extra,
+});
 
 afterEach(() => {
   vi.useRealTimers();
@@ -59,8 +80,15 @@ describe('a retention pass', () => {
     expect(report).toMatchObject({ 'audit-log': 25, 'sandbox-events': 10, 'idempotency-keys': 3, 'schedule-fires': 0 });
     expect(left).toMatchObject({ 'audit-log': 0, 'sandbox-events': 0 });
     // 25 rows in batches of 10: three statements; 10 rows: a full batch, then an empty one.
-    expect(calls.filter((c) => c.startsWith('audit-log'))).toEqual(['audit-log<2025-06-01', 'audit-log<2025-06-01', 'audit-log<2025-06-01']);
-    expect(calls.filter((c) => c.startsWith('sandbox-events'))).toEqual(['sandbox-events<2026-05-02', 'sandbox-events<2026-05-02']);
+    expect(calls.filter((c) => c.startsWith('audit-log'))).toEqual([
+      'audit-log<2025-06-01',
+      'audit-log<2025-06-01',
+      'audit-log<2025-06-01',
+    ]);
+    expect(calls.filter((c) => c.startsWith('sandbox-events'))).toEqual([
+      'sandbox-events<2026-05-02',
+      'sandbox-events<2026-05-02',
+    ]);
     expect(calls.filter((c) => c.startsWith('idempotency-keys'))).toEqual(['idempotency-keys<2026-05-31']);
     // Executions themselves are kept by default.
     expect(calls.some((c) => c.startsWith('executions'))).toBe(false);
@@ -76,7 +104,14 @@ describe('a retention pass', () => {
     const { store, calls } = fakeStore({}, { pages: [['a', 'b'], ['c']], rowsPerPage: 15 });
     const report = await pruneOnce(deps(store));
     expect(report?.['execution-detail']).toBe(30);
-    expect(calls.filter((c) => c.startsWith('detail'))).toEqual(['detail a,b 10', 'detail a,b 5', 'detail a,b 0', 'detail c 10', 'detail c 5', 'detail c 0']);
+    expect(calls.filter((c) => c.startsWith('detail'))).toEqual([
+      'detail a,b 10',
+      'detail a,b 5',
+      'detail a,b 0',
+      'detail c 10',
+      'detail c 5',
+      'detail c 0',
+    ]);
   });
 
   it('runs once per interval across callers unless forced, and not while another holds the lease', async () => {

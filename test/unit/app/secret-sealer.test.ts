@@ -5,7 +5,10 @@ import { CredentialKeyError, type CredentialCipher } from '../../../src/ports/cr
 
 /** The real envelope cipher, counting how often it decrypts. */
 async function countingCipher(): Promise<CredentialCipher & { opened: number }> {
-  const cipher = await createEnvelopeCipher({ current: 'k1', keys: new Map([['k1', crypto.getRandomValues(new Uint8Array(32))]]) });
+  const cipher = await createEnvelopeCipher({
+    current: 'k1',
+    keys: new Map([['k1', crypto.getRandomValues(new Uint8Array(32))]]),
+  });
   const counting = {
     opened: 0,
     currentKeyId: cipher.currentKeyId,

@@ -2,7 +2,8 @@ import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveConfig } from '../../../src/app/config.ts';
 
-const resolve = (value: string | undefined) => resolveConfig({ BATON_ENV: 'test', ...(value === undefined ? {} : { BATON_TRUST_PROXY: value }) });
+const resolve = (value: string | undefined) =>
+  resolveConfig({ BATON_ENV: 'test', ...(value === undefined ? {} : { BATON_TRUST_PROXY: value }) });
 
 describe('BATON_TRUST_PROXY', () => {
   it('is false by default, and takes true or the proxies as fastify accepts them', async () => {
@@ -25,7 +26,17 @@ describe('BATON_TRUST_PROXY', () => {
   });
 
   it('refuses anything that is not a hop count, an address, a range or a named range', () => {
-    for (const value of ['-1', '1.5', '1,loopback', 'yes', '10.0.0.0/33', '300.1.1.1', '10.0.0.1,', 'example.com', 'loopback;rm']) {
+    for (const value of [
+      '-1',
+      '1.5',
+      '1,loopback',
+      'yes',
+      '10.0.0.0/33',
+      '300.1.1.1',
+      '10.0.0.1,',
+      'example.com',
+      'loopback;rm',
+    ]) {
       expect(() => resolve(value), value).toThrow(ConfigError);
       try {
         resolve(value);

@@ -15,8 +15,16 @@ describe('webhook URLs at push time', () => {
   it('names every webhook step, nested ones too, whose URL is a literal non-public address', () => {
     const { authored } = parseRecipe(yaml, 'yaml');
     expect(webhookUrlIssues(authored, emptyAllowList)).toEqual([
-      { location: 'body', path: 'steps.0.branches.0.steps.0.url', message: 'refused: 192.168.1.5 is a private address; allow it with BATON_EGRESS_ALLOW' },
-      { location: 'body', path: 'steps.1.url', message: 'refused: fe80::1 is a link-local address; allow it with BATON_EGRESS_ALLOW' },
+      {
+        location: 'body',
+        path: 'steps.0.branches.0.steps.0.url',
+        message: 'refused: 192.168.1.5 is a private address; allow it with BATON_EGRESS_ALLOW',
+      },
+      {
+        location: 'body',
+        path: 'steps.1.url',
+        message: 'refused: fe80::1 is a link-local address; allow it with BATON_EGRESS_ALLOW',
+      },
     ]);
   });
 

@@ -17,7 +17,7 @@ describe('dependency-cruiser: the hexagon import direction', () => {
   beforeAll(async () => {
     fixture = await mkdtemp(join(repo, '.data', 'boundaries-'));
     const files: Record<string, string> = {
-      'src/domain/model.ts': "export const x = 1;\n",
+      'src/domain/model.ts': 'export const x = 1;\n',
       'src/domain/leaks-port.ts': "import '../ports/port.ts';\n",
       'src/domain/leaks-package.ts': "import 'zod';\n",
       'src/ports/port.ts': "import '../domain/model.ts';\n",
@@ -37,7 +37,14 @@ describe('dependency-cruiser: the hexagon import direction', () => {
       'src/main/cloudflare/fine.ts': "import 'pg';\nimport '../../adapters/thing.ts';\n",
       'src/main/cloudflare/leaks-node.ts': "import 'node:fs';\n",
       'src/main/cloudflare/leaks-node-part.ts': "import '../node.ts';\n",
-      'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } }),
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          allowImportingTsExtensions: true,
+          noEmit: true,
+        },
+      }),
     };
     // Resolve packages exactly as in the repository.
     await symlink(join(repo, 'node_modules'), join(fixture, 'node_modules'));
@@ -45,8 +52,14 @@ describe('dependency-cruiser: the hexagon import direction', () => {
       await mkdir(dirname(join(fixture, path)), { recursive: true });
       await writeFile(join(fixture, path), text);
     }
-    const result = await run(join(repo, 'node_modules/.bin/depcruise'), ['src', '--config', join(repo, '.dependency-cruiser.cjs'), '--output-type', 'json'], { cwd: fixture }).catch((error: { stdout: string }) => error);
-    const report = JSON.parse(result.stdout) as { summary: { violations: Array<{ rule: { name: string }; from: string; to: string }> } };
+    const result = await run(
+      join(repo, 'node_modules/.bin/depcruise'),
+      ['src', '--config', join(repo, '.dependency-cruiser.cjs'), '--output-type', 'json'],
+      { cwd: fixture },
+    ).catch((error: { stdout: string }) => error);
+    const report = JSON.parse(result.stdout) as {
+      summary: { violations: Array<{ rule: { name: string }; from: string; to: string }> };
+    };
     violations = report.summary.violations.map((v) => ({ rule: v.rule.name, from: v.from, to: v.to }));
   });
   afterAll(async () => rm(fixture, { recursive: true, force: true }));
@@ -98,10 +111,16 @@ describe('eslint: no process or Buffer in the core', () => {
     (await eslint.lintText(code, { filePath: join(repo, filePath) })).flatMap((r) => r.messages.map((m) => m.ruleId));
 
   it('flags process.env and Buffer in domain, ports and app', async () => {
-    expect(await messages('src/app/x.ts', 'export const port = process.env.PORT;\n')).toContain('no-restricted-globals');
-    expect(await messages('src/domain/x.ts', "export const b = Buffer.from('x');\n")).toContain('no-restricted-globals');
-    expect(await messages('src/ports/x.ts', "export const e = process.env;\n")).toContain('no-restricted-globals');
-    expect(await messages('src/app/x.ts', "import { readFile } from 'node:fs/promises';\nexport { readFile };\n")).toContain('no-restricted-imports');
+    expect(await messages('src/app/x.ts', 'export const port = process.env.PORT;\n')).toContain(
+      'no-restricted-globals',
+    );
+    expect(await messages('src/domain/x.ts', "export const b = Buffer.from('x');\n")).toContain(
+      'no-restricted-globals',
+    );
+    expect(await messages('src/ports/x.ts', 'export const e = process.env;\n')).toContain('no-restricted-globals');
+    expect(
+      await messages('src/app/x.ts', "import { readFile } from 'node:fs/promises';\nexport { readFile };\n"),
+    ).toContain('no-restricted-imports');
   });
 
   it('allows them in adapters and composition roots', async () => {

@@ -13,17 +13,23 @@ function runtime() {
   let err = '';
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const rt = createRuntime({ BATON_CONFIG_DIR: '/nonexistent/baton-test', BATON_KEYRING: 'off' }, { stdout, stderr, stdin: new PassThrough() });
+  const rt = createRuntime(
+    { BATON_CONFIG_DIR: '/nonexistent/baton-test', BATON_KEYRING: 'off' },
+    { stdout, stderr, stdin: new PassThrough() },
+  );
   return { rt, out: () => out, err: () => err };
 }
 
 /** Every command below `command`, with its path. */
 function walk(command: Command, prefix: string[] = []): Array<{ path: string; command: Command }> {
-  return command.commands.flatMap((sub) => [{ path: [...prefix, sub.name()].join(' '), command: sub }, ...walk(sub, [...prefix, sub.name()])]);
+  return command.commands.flatMap((sub) => [
+    { path: [...prefix, sub.name()].join(' '), command: sub },
+    ...walk(sub, [...prefix, sub.name()]),
+  ]);
 }
 
 describe('the baton command tree', () => {
-  it('has a description and help on every command, and lists the issue\'s commands', () => {
+  it("has a description and help on every command, and lists the issue's commands", () => {
     const program = createProgram(runtime().rt);
     const all = walk(program);
     for (const { path, command } of all) {
@@ -31,7 +37,54 @@ describe('the baton command tree', () => {
       expect(command.helpInformation(), `${path} has help`).toContain(command.description().slice(0, 20));
     }
     const paths = all.map((entry) => entry.path);
-    for (const expected of ['login', 'logout', 'contexts ls', 'contexts use', 'contexts rm', 'whoami', 'workspaces ls', 'dashboards ls', 'dashboards create', 'dashboards open', 'items add', 'items ls', 'items done', 'recipes ls', 'recipes push', 'recipes validate', 'recipes versions', 'recipes templates', 'run', 'executions ls', 'executions show', 'executions pause', 'executions resume', 'executions cancel', 'executions retry', 'executions skip', 'executions input', 'executions move', 'executions signal', 'approvals', 'approve', 'reject', 'schedules ls', 'schedules create', 'schedules pause', 'schedules resume', 'schedules fires', 'triggers ls', 'triggers events', 'tokens ls', 'tokens create', 'tokens revoke', 'admin migrate', 'admin create-token', 'admin rotate-credentials', 'completion']) {
+    for (const expected of [
+      'login',
+      'logout',
+      'contexts ls',
+      'contexts use',
+      'contexts rm',
+      'whoami',
+      'workspaces ls',
+      'dashboards ls',
+      'dashboards create',
+      'dashboards open',
+      'items add',
+      'items ls',
+      'items done',
+      'recipes ls',
+      'recipes push',
+      'recipes validate',
+      'recipes versions',
+      'recipes templates',
+      'run',
+      'executions ls',
+      'executions show',
+      'executions pause',
+      'executions resume',
+      'executions cancel',
+      'executions retry',
+      'executions skip',
+      'executions input',
+      'executions move',
+      'executions signal',
+      'approvals',
+      'approve',
+      'reject',
+      'schedules ls',
+      'schedules create',
+      'schedules pause',
+      'schedules resume',
+      'schedules fires',
+      'triggers ls',
+      'triggers events',
+      'tokens ls',
+      'tokens create',
+      'tokens revoke',
+      'admin migrate',
+      'admin create-token',
+      'admin rotate-credentials',
+      'completion',
+    ]) {
       expect(paths, expected).toContain(expected);
     }
   });
@@ -50,7 +103,9 @@ describe('the baton command tree', () => {
   it('completion scripts come from the same tree (hidden aliases left out)', async () => {
     const program = createProgram(runtime().rt);
     const tree = commandTree(program);
-    expect(tree.find((entry) => entry.path === 'executions')?.words).toEqual(expect.arrayContaining(['ls', 'show', 'skip', '--help']));
+    expect(tree.find((entry) => entry.path === 'executions')?.words).toEqual(
+      expect.arrayContaining(['ls', 'show', 'skip', '--help']),
+    );
     expect(tree.find((entry) => entry.path === '')?.words).not.toContain('rotate-credentials');
     for (const shell of ['bash', 'zsh', 'fish']) {
       const r = runtime();

@@ -17,7 +17,11 @@ const received: Array<{ auth: unknown; frames: Array<string | Buffer> }> = [];
 let attached: ServerSocket | undefined;
 
 beforeAll(async () => {
-  server = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: (offered) => (offered.has('baton.terminal.v1') ? 'baton.terminal.v1' : false) });
+  server = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    handleProtocols: (offered) => (offered.has('baton.terminal.v1') ? 'baton.terminal.v1' : false),
+  });
   await new Promise((resolve) => server.once('listening', resolve));
   url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/sandboxes/sbx-1/terminal`;
   server.on('connection', (socket) => {
@@ -43,10 +47,20 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function start(grant: () => Promise<TerminalGrant>, finalGrantError: (error: unknown) => number | undefined = () => undefined) {
+function start(
+  grant: () => Promise<TerminalGrant>,
+  finalGrantError: (error: unknown) => number | undefined = () => undefined,
+) {
   const statuses: string[] = [];
   const output: string[] = [];
-  const session = new TerminalSession({ grant, finalGrantError, onStatus: (line) => statuses.push(line), onOutput: (bytes) => output.push(new TextDecoder().decode(bytes)), size: () => ({ cols: 120, rows: 33 }), firstBackoffMs: 10 });
+  const session = new TerminalSession({
+    grant,
+    finalGrantError,
+    onStatus: (line) => statuses.push(line),
+    onOutput: (bytes) => output.push(new TextDecoder().decode(bytes)),
+    size: () => ({ cols: 120, rows: 33 }),
+    firstBackoffMs: 10,
+  });
   let end: TerminalEnd | undefined;
   const ended = session.start().then((value) => (end = value));
   return { session, statuses, output, ended, end: () => end };
@@ -75,7 +89,11 @@ describe('TerminalSession', () => {
     received.length = 0;
     let grants = 0;
     const t = start(async () => ({ attachUrl: url, token: `jwt-${++grants}`, sandboxId: null }));
-    await eventually(() => attached !== undefined && received.length === 1 && received[0]?.frames.length === 1, 5_000, 'attached');
+    await eventually(
+      () => attached !== undefined && received.length === 1 && received[0]?.frames.length === 1,
+      5_000,
+      'attached',
+    );
     attached?.close(4404, 'the sandbox is gone');
     await eventually(() => received.length === 2 && received[1]?.frames.length === 1, 5_000, 'reattached');
     expect(received[1]?.auth).toEqual({ type: 'auth', token: 'jwt-2' });
@@ -95,7 +113,10 @@ describe('TerminalSession', () => {
     expect(end.exitCode).toBe(1);
     expect(end.message).toMatch(/^Closed: the terminal refused the token \(4401/);
 
-    const denied = start(async () => Promise.reject(new Error('no such dashboard')), () => 4);
+    const denied = start(
+      async () => Promise.reject(new Error('no such dashboard')),
+      () => 4,
+    );
     expect(await denied.ended).toEqual({ exitCode: 4, message: 'Could not open a terminal: no such dashboard' });
   });
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { renderTree } from '../../../cli/watch/render-tree.ts';
 import { outcomeEvent, watchEvents } from '../../../cli/watch/watch-events.ts';
-import { readDocumentExtras, stepOrder, type Execution, type StepState, type WatchView } from '../../../cli/watch/watch-view.ts';
+import {
+  readDocumentExtras,
+  stepOrder,
+  type Execution,
+  type StepState,
+  type WatchView,
+} from '../../../cli/watch/watch-view.ts';
 
 // `baton watch`'s pure parts: the state document read into a view, the view drawn as a tree of
 // lines, and the JSON events between two views.
@@ -10,7 +16,19 @@ import { readDocumentExtras, stepOrder, type Execution, type StepState, type Wat
 const executionId = '11111111-1111-4111-8111-111111111111';
 
 function step(status: StepState['status'], extra: Partial<StepState> = {}): StepState {
-  return { attempt: 1, decisions: [], error: null, finishedAt: null, input: null, output: null, startedAt: null, status, tries: 0, visit: 1, ...extra };
+  return {
+    attempt: 1,
+    decisions: [],
+    error: null,
+    finishedAt: null,
+    input: null,
+    output: null,
+    startedAt: null,
+    status,
+    tries: 0,
+    visit: 1,
+    ...extra,
+  };
 }
 
 function execution(extra: Partial<Execution> = {}): Execution {
@@ -35,7 +53,15 @@ function execution(extra: Partial<Execution> = {}): Execution {
 }
 
 function view(extra: Partial<WatchView> = {}): WatchView {
-  return { execution: execution(), recipeName: 'ship-it', stepOrder: ['build', 'gate'], approvals: [], progress: [], artifacts: [], ...extra };
+  return {
+    execution: execution(),
+    recipeName: 'ship-it',
+    stepOrder: ['build', 'gate'],
+    approvals: [],
+    progress: [],
+    artifacts: [],
+    ...extra,
+  };
 }
 
 const plain = { width: 100, color: false };
@@ -48,7 +74,16 @@ describe('renderTree', () => {
           { stepId: 'build', attempt: 1, message: 'old attempt', percent: 90 },
           { stepId: 'build', attempt: 2, message: 'compiling', percent: 50 },
         ],
-        artifacts: [{ key: `${executionId}/build/2#a1`, stepId: 'build', attempt: 2, kind: 'report', title: 'Build report', url: 'https://ci.example.com/1' }],
+        artifacts: [
+          {
+            key: `${executionId}/build/2#a1`,
+            stepId: 'build',
+            attempt: 2,
+            kind: 'report',
+            title: 'Build report',
+            url: 'https://ci.example.com/1',
+          },
+        ],
       }),
       plain,
     );
@@ -64,8 +99,22 @@ describe('renderTree', () => {
   it('shows a waiting approval with its prompt and the decisions so far, and what the execution waits for', () => {
     const lines = renderTree(
       view({
-        execution: execution({ status: 'waiting', waitingFor: 'approval', active: ['gate'], steps: { build: step('succeeded'), gate: step('waiting') } }),
-        approvals: [{ stepId: 'gate', prompt: 'Ship\nit?', quorum: 2, visit: 1, status: 'waiting', decisions: [{ userId: 'u1', approved: true, comment: 'fine by me', name: 'Ada', email: 'ada@example.com' }] }],
+        execution: execution({
+          status: 'waiting',
+          waitingFor: 'approval',
+          active: ['gate'],
+          steps: { build: step('succeeded'), gate: step('waiting') },
+        }),
+        approvals: [
+          {
+            stepId: 'gate',
+            prompt: 'Ship\nit?',
+            quorum: 2,
+            visit: 1,
+            status: 'waiting',
+            decisions: [{ userId: 'u1', approved: true, comment: 'fine by me', name: 'Ada', email: 'ada@example.com' }],
+          },
+        ],
         progress: [{ stepId: 'build', attempt: 1, message: 'done', percent: 100 }],
       }),
       plain,
@@ -81,7 +130,14 @@ describe('renderTree', () => {
 
   it('ends with the outcome: a failed step shows its error, the execution its reason', () => {
     const lines = renderTree(
-      view({ execution: execution({ status: 'failed', reason: 'step build failed', active: [], steps: { build: step('failed', { error: 'scripted failure\nat line 2' }), gate: step('cancelled') } }) }),
+      view({
+        execution: execution({
+          status: 'failed',
+          reason: 'step build failed',
+          active: [],
+          steps: { build: step('failed', { error: 'scripted failure\nat line 2' }), gate: step('cancelled') },
+        }),
+      }),
       plain,
     );
     expect(lines).toEqual([
@@ -94,7 +150,10 @@ describe('renderTree', () => {
   });
 
   it('cuts every line to the width, so none wraps and the redraw stays in place', () => {
-    const lines = renderTree(view({ recipeName: 'a-recipe-with-a-very-long-name-indeed' }), { width: 20, color: false });
+    const lines = renderTree(view({ recipeName: 'a-recipe-with-a-very-long-name-indeed' }), {
+      width: 20,
+      color: false,
+    });
     for (const line of lines) expect([...line].length).toBeLessThanOrEqual(19);
     expect(lines[0]).toBe('a-recipe-with-a-ve…');
   });
@@ -125,8 +184,11 @@ describe('stepOrder', () => {
     expect(stepOrder(null)).toEqual([]);
   });
 
-  it('draws the steps in that order, not the API map\'s', () => {
-    const lines = renderTree(view({ execution: execution({ steps: { gate: step('pending'), build: step('running') } }) }), plain);
+  it("draws the steps in that order, not the API map's", () => {
+    const lines = renderTree(
+      view({ execution: execution({ steps: { gate: step('pending'), build: step('running') } }) }),
+      plain,
+    );
     expect(lines.slice(1)).toEqual(['├─ ▶ build  running', '└─ ○ gate  pending']);
   });
 });
@@ -145,13 +207,28 @@ describe('watchEvents', () => {
     expect(watchEvents(first, next)).toEqual([
       { type: 'step', executionId, stepId: 'build', step: step('succeeded', { attempt: 2 }) },
       { type: 'step', executionId, stepId: 'gate', step: step('waiting') },
-      { type: 'approval', executionId, stepId: 'gate', prompt: 'go?', quorum: 1, visit: 1, status: 'waiting', decisions: [] },
+      {
+        type: 'approval',
+        executionId,
+        stepId: 'gate',
+        prompt: 'go?',
+        quorum: 1,
+        visit: 1,
+        status: 'waiting',
+        decisions: [],
+      },
       { type: 'progress', executionId, stepId: 'build', attempt: 2, message: 'done', percent: 100 },
       { type: 'artifact', executionId, stepId: 'build', attempt: 2, kind: 'report', title: 'r', url: null },
     ]);
     const finished = view({ ...next, execution: execution({ ...next.execution, status: 'succeeded', active: [] }) });
     expect(watchEvents(next, finished)).toEqual([{ type: 'execution', execution: finished.execution }]);
-    expect(outcomeEvent(finished.execution)).toEqual({ type: 'outcome', executionId, status: 'succeeded', reason: null, summary: null });
+    expect(outcomeEvent(finished.execution)).toEqual({
+      type: 'outcome',
+      executionId,
+      status: 'succeeded',
+      reason: null,
+      summary: null,
+    });
   });
 });
 
@@ -171,17 +248,62 @@ describe('readDocumentExtras', () => {
       approval.set('decisions', decisions);
       decisions.set('u1', { approved: false, comment: 'not yet', at: 1, name: null, email: 'bob@example.com' });
       doc.getMap('approvals').set('other:gate', { stepId: 'gate', prompt: 'no', status: 'waiting' });
-      doc.getMap('progress').set(`${executionId}/build/1`, { executionId, stepId: 'build', attempt: 1, message: 'half', percent: 50, at: 1 });
+      doc
+        .getMap('progress')
+        .set(`${executionId}/build/1`, {
+          executionId,
+          stepId: 'build',
+          attempt: 1,
+          message: 'half',
+          percent: 50,
+          at: 1,
+        });
       doc.getMap('progress').set('other/build/1', { stepId: 'build', attempt: 1, message: 'not ours' });
-      doc.getMap('artifacts').set(`${executionId}/build/1#a2`, { executionId, stepId: 'build', attempt: 1, kind: 'link', title: 'PR', url: 'https://example.com/pr', content: '' });
-      doc.getMap('artifacts').set(`${executionId}/build/1#a1`, { executionId, stepId: 'build', attempt: 1, kind: 'report', title: 'Report', url: null, content: 'x' });
+      doc
+        .getMap('artifacts')
+        .set(`${executionId}/build/1#a2`, {
+          executionId,
+          stepId: 'build',
+          attempt: 1,
+          kind: 'link',
+          title: 'PR',
+          url: 'https://example.com/pr',
+          content: '',
+        });
+      doc
+        .getMap('artifacts')
+        .set(`${executionId}/build/1#a1`, {
+          executionId,
+          stepId: 'build',
+          attempt: 1,
+          kind: 'report',
+          title: 'Report',
+          url: null,
+          content: 'x',
+        });
     });
     expect(readDocumentExtras(doc, executionId)).toEqual({
-      approvals: [{ stepId: 'gate', prompt: 'Ship?', quorum: 1, visit: 1, status: 'waiting', decisions: [{ userId: 'u1', approved: false, comment: 'not yet', name: null, email: 'bob@example.com' }] }],
+      approvals: [
+        {
+          stepId: 'gate',
+          prompt: 'Ship?',
+          quorum: 1,
+          visit: 1,
+          status: 'waiting',
+          decisions: [{ userId: 'u1', approved: false, comment: 'not yet', name: null, email: 'bob@example.com' }],
+        },
+      ],
       progress: [{ stepId: 'build', attempt: 1, message: 'half', percent: 50 }],
       artifacts: [
         { key: `${executionId}/build/1#a1`, stepId: 'build', attempt: 1, kind: 'report', title: 'Report', url: null },
-        { key: `${executionId}/build/1#a2`, stepId: 'build', attempt: 1, kind: 'link', title: 'PR', url: 'https://example.com/pr' },
+        {
+          key: `${executionId}/build/1#a2`,
+          stepId: 'build',
+          attempt: 1,
+          kind: 'link',
+          title: 'PR',
+          url: 'https://example.com/pr',
+        },
       ],
     });
   });

@@ -10,15 +10,35 @@ const composeText = readFileSync(join(dir, 'docker-compose.yml'), 'utf8');
 const scaleText = readFileSync(join(dir, 'docker-compose.scale.yml'), 'utf8');
 const scale = parse(scaleText) as { services: Record<string, { environment?: Record<string, string> }> };
 const compose = parse(composeText) as {
-  services: Record<string, { image?: string; build?: { context: string; dockerfile: string }; environment?: Record<string, string>; ports?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; volumes?: string[] }>;
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: { context: string; dockerfile: string };
+      environment?: Record<string, string>;
+      ports?: string[];
+      depends_on?: Record<string, { condition: string }>;
+      healthcheck?: { test: string[] };
+      volumes?: string[];
+    }
+  >;
   volumes: Record<string, unknown>;
 };
 const dockerfile = readFileSync(join(dir, 'Dockerfile'), 'utf8');
 
 /** Replaces `${NAME:-default}` with its default, as compose does when NAME is unset. */
 /** What an operator must provide (compose's `${NAME:?message}` refuses to start without it). */
-const required: Record<string, string> = { BATON_CREDENTIAL_KEYS: `key-1:${'A'.repeat(43)}=`, POSTGRES_PASSWORD: 'pw', OIDC_CLIENT_SECRET: 's'.repeat(32), BATON_SANDBOX_TOKEN: 't'.repeat(32), DEMO_USER_PASSWORD: 'p'.repeat(12) };
-const withDefaults = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').replace(/\$\{([A-Z_]+):\?[^}]*\}/g, (_, name: string) => required[name] ?? '');
+const required: Record<string, string> = {
+  BATON_CREDENTIAL_KEYS: `key-1:${'A'.repeat(43)}=`,
+  POSTGRES_PASSWORD: 'pw',
+  OIDC_CLIENT_SECRET: 's'.repeat(32),
+  BATON_SANDBOX_TOKEN: 't'.repeat(32),
+  DEMO_USER_PASSWORD: 'p'.repeat(12),
+};
+const withDefaults = (value: string) =>
+  value
+    .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')
+    .replace(/\$\{([A-Z_]+):\?[^}]*\}/g, (_, name: string) => required[name] ?? '');
 
 describe('docker-compose.yml', () => {
   const baton = compose.services.baton!;
@@ -38,8 +58,11 @@ describe('docker-compose.yml', () => {
   });
 
   it('only sets variables that Baton reads, and they form a valid production configuration', () => {
-    const env = Object.fromEntries(Object.entries(baton.environment ?? {}).map(([k, v]) => [k, withDefaults(String(v))]));
-    for (const name of Object.keys(env)) expect(Object.keys(configVariables), `${name} is not a Baton variable`).toContain(name);
+    const env = Object.fromEntries(
+      Object.entries(baton.environment ?? {}).map(([k, v]) => [k, withDefaults(String(v))]),
+    );
+    for (const name of Object.keys(env))
+      expect(Object.keys(configVariables), `${name} is not a Baton variable`).toContain(name);
     const config = resolveConfig(env);
     expect(config.env).toBe('production');
     expect(config.database.url).toContain('@postgres:5432/');
@@ -48,8 +71,11 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives the second replica of the scale-out file a valid configuration of Baton variables, with Redis', () => {
-    const env = Object.fromEntries(Object.entries(scale.services['baton-2']?.environment ?? {}).map(([k, v]) => [k, withDefaults(String(v))]));
-    for (const name of Object.keys(env)) expect(Object.keys(configVariables), `${name} is not a Baton variable`).toContain(name);
+    const env = Object.fromEntries(
+      Object.entries(scale.services['baton-2']?.environment ?? {}).map(([k, v]) => [k, withDefaults(String(v))]),
+    );
+    for (const name of Object.keys(env))
+      expect(Object.keys(configVariables), `${name} is not a Baton variable`).toContain(name);
     expect(resolveConfig(env).realtime.redisUrl).toBe('redis://redis:6379');
   });
 
@@ -59,7 +85,9 @@ describe('docker-compose.yml', () => {
 
   it('publishes the port Baton listens on', () => {
     const env = baton.environment ?? {};
-    const containerPort = withDefaults(baton.ports?.[0] ?? '').split(':').pop();
+    const containerPort = withDefaults(baton.ports?.[0] ?? '')
+      .split(':')
+      .pop();
     expect(containerPort).toBe(String(env.PORT));
     expect(dockerfile).toContain(`EXPOSE ${env.PORT}`);
   });

@@ -6,7 +6,8 @@ const readme = readFileSync('README.md', 'utf8');
 
 describe('README', () => {
   it('documents every configuration variable in its table', () => {
-    for (const name of Object.keys(configVariables)) expect(readme, name).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
+    for (const name of Object.keys(configVariables))
+      expect(readme, name).toMatch(new RegExp(`^\\| \`${name}\` \\|`, 'm'));
   });
 
   it('gives the two set-up commands and the test command that CI runs', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkHost, checkResolvedAddress, classifyIp, EgressRefusedError, emptyAllowList, parseEgressAllowList } from '../../../src/domain/network/address-policy.ts';
+import {
+  checkHost,
+  checkResolvedAddress,
+  classifyIp,
+  EgressRefusedError,
+  emptyAllowList,
+  parseEgressAllowList,
+} from '../../../src/domain/network/address-policy.ts';
 import { formatIp, inCidr, parseCidr, parseIp } from '../../../src/domain/network/ip-address.ts';
 
 const classOf = (text: string) => {
@@ -31,7 +38,18 @@ describe('address classes', () => {
   });
 
   it('lets public IPv4 addresses through, including the neighbours of private ranges', () => {
-    for (const address of ['8.8.8.8', '1.1.1.1', '172.15.255.255', '172.32.0.0', '100.63.255.255', '100.128.0.0', '11.0.0.0', '192.169.0.1', '169.253.255.255']) expect(classOf(address), address).toBeNull();
+    for (const address of [
+      '8.8.8.8',
+      '1.1.1.1',
+      '172.15.255.255',
+      '172.32.0.0',
+      '100.63.255.255',
+      '100.128.0.0',
+      '11.0.0.0',
+      '192.169.0.1',
+      '169.253.255.255',
+    ])
+      expect(classOf(address), address).toBeNull();
   });
 
   it('names every non-public IPv6 range', () => {
@@ -65,7 +83,20 @@ describe('address classes', () => {
 
 describe('addresses and ranges', () => {
   it('parses only the standard forms', () => {
-    for (const text of ['1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '1.2.3.4/8', ':::', '1::2::3', '12345::', '::ffff:1.2.3', 'g::1', '']) expect(parseIp(text), text).toBeUndefined();
+    for (const text of [
+      '1.2.3',
+      '1.2.3.4.5',
+      '256.1.1.1',
+      '01.2.3.4',
+      '1.2.3.4/8',
+      ':::',
+      '1::2::3',
+      '12345::',
+      '::ffff:1.2.3',
+      'g::1',
+      '',
+    ])
+      expect(parseIp(text), text).toBeUndefined();
     expect(formatIp(parseIp('[::1]')!)).toBe('::1');
     expect(formatIp(parseIp('fe80::1%eth0')!)).toBe('fe80::1');
     expect(formatIp(parseIp('2001:0db8:0000:0000:0000:0000:0000:0001')!)).toBe('2001:db8::1');
@@ -86,11 +117,18 @@ describe('addresses and ranges', () => {
 
 describe('the egress check', () => {
   it('refuses literal non-public hosts and loopback or metadata names before any lookup', () => {
-    expect(checkHost('127.0.0.1', emptyAllowList)).toEqual({ allowed: false, address: '127.0.0.1', addressClass: 'loopback' });
+    expect(checkHost('127.0.0.1', emptyAllowList)).toEqual({
+      allowed: false,
+      address: '127.0.0.1',
+      addressClass: 'loopback',
+    });
     expect(checkHost('[::ffff:7f00:1]', emptyAllowList)).toMatchObject({ allowed: false, addressClass: 'loopback' });
     expect(checkHost('localhost', emptyAllowList)).toMatchObject({ allowed: false, addressClass: 'loopback' });
     expect(checkHost('api.LOCALHOST.', emptyAllowList)).toMatchObject({ allowed: false, addressClass: 'loopback' });
-    expect(checkHost('metadata.google.internal', emptyAllowList)).toMatchObject({ allowed: false, addressClass: 'cloud-metadata' });
+    expect(checkHost('metadata.google.internal', emptyAllowList)).toMatchObject({
+      allowed: false,
+      addressClass: 'cloud-metadata',
+    });
     expect(checkHost('8.8.8.8', emptyAllowList)).toEqual({ allowed: true });
     expect(checkHost('hooks.example.com', emptyAllowList)).toBe('resolve');
   });
@@ -100,9 +138,16 @@ describe('the egress check', () => {
     expect(invalid).toEqual([]);
     expect(checkResolvedAddress('anything.example', '127.0.0.1', list)).toEqual({ allowed: true });
     expect(checkResolvedAddress('anything.example', '::ffff:127.0.0.1', list)).toEqual({ allowed: true });
-    expect(checkResolvedAddress('anything.example', '127.0.0.2', list)).toMatchObject({ allowed: false, addressClass: 'loopback' });
+    expect(checkResolvedAddress('anything.example', '127.0.0.2', list)).toMatchObject({
+      allowed: false,
+      addressClass: 'loopback',
+    });
     expect(checkResolvedAddress('anything.example', '10.20.3.4', list)).toEqual({ allowed: true });
-    expect(checkResolvedAddress('anything.example', '10.21.3.4', list)).toMatchObject({ allowed: false, address: '10.21.3.4', addressClass: 'private' });
+    expect(checkResolvedAddress('anything.example', '10.21.3.4', list)).toMatchObject({
+      allowed: false,
+      address: '10.21.3.4',
+      addressClass: 'private',
+    });
     expect(checkResolvedAddress('Hooks.Internal.', '192.168.7.7', list)).toEqual({ allowed: true });
     expect(checkHost('hooks.internal', list)).toEqual({ allowed: true });
     expect(checkResolvedAddress('x.example', 'fd12::1', list)).toEqual({ allowed: true });
@@ -110,7 +155,12 @@ describe('the egress check', () => {
   });
 
   it('reports entries of the allow list it cannot read', () => {
-    expect(parseEgressAllowList('10.0.0.0/33, http://x, 1.2.3, ok.example, -bad').invalid).toEqual(['10.0.0.0/33', 'http://x', '1.2.3', '-bad']);
+    expect(parseEgressAllowList('10.0.0.0/33, http://x, 1.2.3, ok.example, -bad').invalid).toEqual([
+      '10.0.0.0/33',
+      'http://x',
+      '1.2.3',
+      '-bad',
+    ]);
   });
 
   it('says which address was refused, why, and how to allow it', () => {

@@ -4,7 +4,10 @@ import { sessionPrincipal, type Principal } from '../../../src/domain/access/pri
 import type { DashboardRole, WorkspaceRole } from '../../../src/domain/access/roles.ts';
 
 const user = sessionPrincipal('u1');
-const on = (workspaceRole: WorkspaceRole | null, dashboardRole: DashboardRole | null = null, id = 'd1'): Relations => ({ workspaceRole, dashboard: { id, role: dashboardRole } });
+const on = (workspaceRole: WorkspaceRole | null, dashboardRole: DashboardRole | null = null, id = 'd1'): Relations => ({
+  workspaceRole,
+  dashboard: { id, role: dashboardRole },
+});
 const verdict = (principal: Principal, action: Action, relations: Relations) => {
   const d = authorize(principal, action, relations);
   return d.allowed ? 'allow' : d.reason;
@@ -12,7 +15,13 @@ const verdict = (principal: Principal, action: Action, relations: Relations) => 
 
 describe('authorize', () => {
   it('hides everything in a workspace one does not belong to', () => {
-    for (const action of ['workspace.read', 'workspace.manage_members', 'dashboard.create', 'dashboard.read', 'dashboard.manage'] as const) {
+    for (const action of [
+      'workspace.read',
+      'workspace.manage_members',
+      'dashboard.create',
+      'dashboard.read',
+      'dashboard.manage',
+    ] as const) {
       expect(verdict(user, action, on(null, 'owner'))).toBe('not_found');
     }
   });
@@ -35,7 +44,8 @@ describe('authorize', () => {
       ['editor', 'dashboard.manage', 'forbidden'],
       ['owner', 'dashboard.manage', 'allow'],
     ];
-    for (const [role, action, expected] of table) expect(verdict(user, action, on('member', role)), `${role} ${action}`).toBe(expected);
+    for (const [role, action, expected] of table)
+      expect(verdict(user, action, on('member', role)), `${role} ${action}`).toBe(expected);
   });
 
   it('hides a dashboard from workspace members who are not on it, but not from admins', () => {
@@ -48,11 +58,19 @@ describe('authorize', () => {
     expect(verdict(reader, 'dashboard.read', on('member', 'owner'))).toBe('allow');
     expect(verdict(reader, 'dashboard.edit', on('member', 'owner'))).toBe('forbidden');
     expect(verdict(reader, 'workspace.manage_members', on('admin'))).toBe('forbidden');
-    expect(verdict({ ...reader, scopes: ['read', 'write'] }, 'execution.control', on('member', 'owner'))).toBe('forbidden');
+    expect(verdict({ ...reader, scopes: ['read', 'write'] }, 'execution.control', on('member', 'owner'))).toBe(
+      'forbidden',
+    );
   });
 
   it('confines a dashboard-restricted token to its dashboard', () => {
-    const sandbox: Principal = { userId: 'u1', via: 'token', tokenId: 't', scopes: ['read', 'write', 'control'], dashboardId: 'd1' };
+    const sandbox: Principal = {
+      userId: 'u1',
+      via: 'token',
+      tokenId: 't',
+      scopes: ['read', 'write', 'control'],
+      dashboardId: 'd1',
+    };
     expect(verdict(sandbox, 'dashboard.edit', on('member', 'editor', 'd1'))).toBe('allow');
     expect(verdict(sandbox, 'dashboard.read', on('admin', 'owner', 'd2'))).toBe('not_found');
     expect(verdict(sandbox, 'dashboard.create', on('admin'))).toBe('forbidden');

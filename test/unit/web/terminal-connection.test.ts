@@ -1,7 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
-import { TerminalConnection, type TerminalGrant, type TerminalStatus } from '../../../web/src/terminal/terminal-connection.ts';
+import {
+  TerminalConnection,
+  type TerminalGrant,
+  type TerminalStatus,
+} from '../../../web/src/terminal/terminal-connection.ts';
 import { eventually } from '../../support/eventually.ts';
 
 // The console's terminal connection against a scripted sandbox (a ws server; Node's WebSocket is the
@@ -19,7 +23,11 @@ let attached: ServerSocket | undefined;
 beforeAll(async () => {
   // The page listens for CSP violations on `document`; Node has none.
   (globalThis as { document?: EventTarget }).document ??= new EventTarget();
-  server = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: (offered) => (offered.has('baton.terminal.v1') ? 'baton.terminal.v1' : false) });
+  server = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    handleProtocols: (offered) => (offered.has('baton.terminal.v1') ? 'baton.terminal.v1' : false),
+  });
   await new Promise((resolve) => server.once('listening', resolve));
   url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/sandboxes/sbx-1/terminal`;
   server.on('connection', (socket) => {
@@ -44,7 +52,11 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function connect(grant: () => Promise<TerminalGrant>): { connection: TerminalConnection; statuses: TerminalStatus[]; output: string[] } {
+function connect(grant: () => Promise<TerminalGrant>): {
+  connection: TerminalConnection;
+  statuses: TerminalStatus[];
+  output: string[];
+} {
   const statuses: TerminalStatus[] = [];
   const output: string[] = [];
   const connection = new TerminalConnection({
@@ -64,7 +76,11 @@ const last = (statuses: TerminalStatus[]) => statuses.at(-1);
 describe('TerminalConnection', () => {
   it('presents the token in the first frame, then sends its size (text) and typed input (binary)', async () => {
     received.length = 0;
-    const { connection, statuses, output } = connect(async () => ({ attachUrl: url, token: 'jwt-1', sandboxId: 'sbx-1' }));
+    const { connection, statuses, output } = connect(async () => ({
+      attachUrl: url,
+      token: 'jwt-1',
+      sandboxId: 'sbx-1',
+    }));
     await eventually(() => last(statuses)?.phase === 'connected', 5_000, 'connected');
     expect(last(statuses)?.message).toBe('Connected to sandbox sbx-1.');
     await eventually(() => output.join('') === 'banner', 5_000, 'the banner');
@@ -81,7 +97,11 @@ describe('TerminalConnection', () => {
   it('asks for a new terminal at once when the sandbox goes (4404) and reattaches', async () => {
     received.length = 0;
     let grants = 0;
-    const { connection, statuses } = connect(async () => ({ attachUrl: url, token: `jwt-${++grants}`, sandboxId: null }));
+    const { connection, statuses } = connect(async () => ({
+      attachUrl: url,
+      token: `jwt-${++grants}`,
+      sandboxId: null,
+    }));
     await eventually(() => last(statuses)?.phase === 'connected', 5_000, 'connected');
     attached?.close(4404, 'the sandbox is gone');
     await eventually(() => grants === 2 && last(statuses)?.phase === 'connected', 5_000, 'reattached');
@@ -101,7 +121,7 @@ describe('TerminalConnection', () => {
     expect(last(statuses)?.message).toBe('Closed: the terminal refused the token (4401).');
   });
 
-  it("stops at once on an API refusal, and retries while the API is away", async () => {
+  it('stops at once on an API refusal, and retries while the API is away', async () => {
     const refused = connect(async () => {
       throw new Error('403 you may not control this dashboard');
     });

@@ -32,10 +32,14 @@ describe('placeProblems', () => {
 
   it('shows a syntax error at its line, from the parser and from the server without doubling it', () => {
     const broken = 'name: x\nsteps:\n  - id: a\n   kind: approval\n';
-    const found = placeProblems(broken, [{ path: 'yaml', message: 'does not parse: Sequence item without - indicator at line 4, column 1:' }]);
+    const found = placeProblems(broken, [
+      { path: 'yaml', message: 'does not parse: Sequence item without - indicator at line 4, column 1:' },
+    ]);
     expect(found.every((p) => p.line === 4 || p.line === 3)).toBe(true);
     expect(found.filter((p) => p.origin === 'syntax').length).toBeGreaterThan(0);
-    const serverOnly = placeProblems('name: x\n', [{ path: 'yaml', message: 'does not parse: bad at line 1, column 3:' }]);
+    const serverOnly = placeProblems('name: x\n', [
+      { path: 'yaml', message: 'does not parse: bad at line 1, column 3:' },
+    ]);
     expect(serverOnly).toMatchObject([{ line: 1, from: 2, origin: 'server' }]);
   });
 

@@ -29,6 +29,9 @@ export function formErrorsOf(error: unknown, shown: (path: string) => boolean): 
 }
 
 /** The attributes that tie a control to its error message (`<id>-error`). */
-export function describedBy(id: string, error: string | undefined): { 'aria-invalid': boolean; 'aria-describedby': string | undefined } {
+export function describedBy(
+  id: string,
+  error: string | undefined,
+): { 'aria-invalid': boolean; 'aria-describedby': string | undefined } {
   return { 'aria-invalid': error !== undefined, 'aria-describedby': error === undefined ? undefined : `${id}-error` };
 }

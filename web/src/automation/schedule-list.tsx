@@ -5,7 +5,12 @@ import { nameOf, type Choices } from './use-choices.ts';
 
 /** The next fire times as read in the schedule's zone (none while paused or after its end). */
 export function NextFires({ schedule }: { schedule: Schedule }) {
-  if (schedule.nextFires.length === 0) return <p className="hint" data-testid="next-fires">No next fires{schedule.paused ? ' while paused' : schedule.endAt !== null ? ' (ended)' : ''}.</p>;
+  if (schedule.nextFires.length === 0)
+    return (
+      <p className="hint" data-testid="next-fires">
+        No next fires{schedule.paused ? ' while paused' : schedule.endAt !== null ? ' (ended)' : ''}.
+      </p>
+    );
   return (
     <ol className="next-fires" data-testid="next-fires" aria-label={`Next fire times (${schedule.timezone})`}>
       {schedule.nextFires.map((at) => (
@@ -19,7 +24,11 @@ export function NextFires({ schedule }: { schedule: Schedule }) {
 
 /** Paused or active, as a badge. */
 export function ScheduleState({ paused }: { paused: boolean }) {
-  return <span className={`badge ${paused ? 'status-paused' : 'status-succeeded'}`} data-testid="schedule-state">{paused ? 'paused' : 'active'}</span>;
+  return (
+    <span className={`badge ${paused ? 'status-paused' : 'status-succeeded'}`} data-testid="schedule-state">
+      {paused ? 'paused' : 'active'}
+    </span>
+  );
 }
 
 /** The workspace's schedules: recipe, cron and zone, state, the next fires and the end. */
@@ -29,7 +38,9 @@ export function ScheduleList({ schedules, choices }: { schedules: Schedule[]; ch
     <ul className="plain card-list">
       {schedules.map((s) => (
         <li key={s.id} data-schedule={s.id}>
-          <Link to={`/schedules/${s.id}`}><strong>{s.name}</strong></Link>
+          <Link to={`/schedules/${s.id}`}>
+            <strong>{s.name}</strong>
+          </Link>
           <ScheduleState paused={s.paused} />
           <span className="hint">
             runs {nameOf(choices?.recipes, s.recipeId)} on <code>{s.cron}</code> ({s.timezone})
@@ -42,7 +53,10 @@ export function ScheduleList({ schedules, choices }: { schedules: Schedule[]; ch
               <span>
                 next:{' '}
                 {s.nextFires.map((at, i) => (
-                  <span key={at}>{i === 0 ? '' : ' · '}<time dateTime={at}>{inZone(at, s.timezone)}</time></span>
+                  <span key={at}>
+                    {i === 0 ? '' : ' · '}
+                    <time dateTime={at}>{inZone(at, s.timezone)}</time>
+                  </span>
                 ))}
               </span>
             )}

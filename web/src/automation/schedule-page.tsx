@@ -39,38 +39,83 @@ export function SchedulePage() {
     return (
       <main className="console-page automation-page">
         <h1>Schedule</h1>
-        {loadError === null ? <p role="status">Loading…</p> : <p role="alert" className="outcome outcome-error">{loadError}</p>}
+        {loadError === null ? (
+          <p role="status">Loading…</p>
+        ) : (
+          <p role="alert" className="outcome outcome-error">
+            {loadError}
+          </p>
+        )}
       </main>
     );
   }
   const back = `/schedules?workspace=${encodeURIComponent(schedule.workspaceId)}`;
-  const pause = (paused: boolean) => void action.run(paused ? 'Pause' : 'Resume', () => api.PATCH('/v1/schedules/{id}', { params: { path: { id } }, body: { paused } }));
+  const pause = (paused: boolean) =>
+    void action.run(paused ? 'Pause' : 'Resume', () =>
+      api.PATCH('/v1/schedules/{id}', { params: { path: { id } }, body: { paused } }),
+    );
   const remove = async () => {
-    if (await action.run('Delete', () => api.DELETE('/v1/schedules/{id}', { params: { path: { id } } }))) void navigate(back);
+    if (await action.run('Delete', () => api.DELETE('/v1/schedules/{id}', { params: { path: { id } } })))
+      void navigate(back);
   };
   return (
     <main className="console-page automation-page">
-      <p><Link to={back}>← Schedules</Link></p>
-      <h1>{schedule.name} <ScheduleState paused={schedule.paused} /></h1>
+      <p>
+        <Link to={back}>← Schedules</Link>
+      </p>
+      <h1>
+        {schedule.name} <ScheduleState paused={schedule.paused} />
+      </h1>
       <dl className="facts">
-        <dt>Recipe</dt><dd>{nameOf(choices?.recipes, schedule.recipeId)}</dd>
-        <dt>Dashboard</dt><dd><Link to={`/dashboards/${schedule.dashboardId}`}>{nameOf(choices?.dashboards, schedule.dashboardId)}</Link></dd>
-        <dt>Cron</dt><dd><code data-testid="schedule-cron">{schedule.cron}</code> in {schedule.timezone}</dd>
-        <dt>Overlap</dt><dd>{schedule.overlap}</dd>
-        <dt>Catch-up</dt><dd>{schedule.catchUp.mode}{schedule.catchUp.mode === 'all' ? ` (at most ${schedule.catchUp.limit})` : ''}</dd>
-        <dt>Ends</dt><dd>{schedule.endAt === null ? 'never' : inZone(schedule.endAt, schedule.timezone)}</dd>
-        {schedule.queuedFireAt === null ? null : <><dt>Queued</dt><dd>the fire of {inZone(schedule.queuedFireAt, schedule.timezone)} waits for the previous execution</dd></>}
-        {schedule.lastExecutionId === null ? null : <><dt>Last execution</dt><dd><Link to={`/executions/${schedule.lastExecutionId}`}>{schedule.lastExecutionId.slice(0, 8)}</Link></dd></>}
+        <dt>Recipe</dt>
+        <dd>{nameOf(choices?.recipes, schedule.recipeId)}</dd>
+        <dt>Dashboard</dt>
+        <dd>
+          <Link to={`/dashboards/${schedule.dashboardId}`}>{nameOf(choices?.dashboards, schedule.dashboardId)}</Link>
+        </dd>
+        <dt>Cron</dt>
+        <dd>
+          <code data-testid="schedule-cron">{schedule.cron}</code> in {schedule.timezone}
+        </dd>
+        <dt>Overlap</dt>
+        <dd>{schedule.overlap}</dd>
+        <dt>Catch-up</dt>
+        <dd>
+          {schedule.catchUp.mode}
+          {schedule.catchUp.mode === 'all' ? ` (at most ${schedule.catchUp.limit})` : ''}
+        </dd>
+        <dt>Ends</dt>
+        <dd>{schedule.endAt === null ? 'never' : inZone(schedule.endAt, schedule.timezone)}</dd>
+        {schedule.queuedFireAt === null ? null : (
+          <>
+            <dt>Queued</dt>
+            <dd>the fire of {inZone(schedule.queuedFireAt, schedule.timezone)} waits for the previous execution</dd>
+          </>
+        )}
+        {schedule.lastExecutionId === null ? null : (
+          <>
+            <dt>Last execution</dt>
+            <dd>
+              <Link to={`/executions/${schedule.lastExecutionId}`}>{schedule.lastExecutionId.slice(0, 8)}</Link>
+            </dd>
+          </>
+        )}
       </dl>
       <section className="panel" aria-labelledby="next-title">
-        <h2 id="next-title">Next fire times <span className="kind">({schedule.timezone})</span></h2>
+        <h2 id="next-title">
+          Next fire times <span className="kind">({schedule.timezone})</span>
+        </h2>
         <NextFires schedule={schedule} />
       </section>
       <div className="button-row">
         {schedule.paused ? (
-          <button type="button" className="button primary" disabled={action.busy} onClick={() => pause(false)}>Resume</button>
+          <button type="button" className="button primary" disabled={action.busy} onClick={() => pause(false)}>
+            Resume
+          </button>
         ) : (
-          <button type="button" className="button" disabled={action.busy} onClick={() => pause(true)}>Pause</button>
+          <button type="button" className="button" disabled={action.busy} onClick={() => pause(true)}>
+            Pause
+          </button>
         )}
         <ConfirmDelete what="schedule" busy={action.busy} onDelete={() => void remove()} />
       </div>
@@ -110,9 +155,19 @@ function EditSchedule({ schedule, onSaved }: { schedule: Schedule; onSaved: (s: 
   return (
     <section className="panel" aria-labelledby="edit-title">
       <h2 id="edit-title">Edit</h2>
-      <ScheduleForm draft={draft} onChange={setDraft} specs={specs} errors={errors} busy={busy} submitLabel="Save changes" onSubmit={() => void submit()} />
+      <ScheduleForm
+        draft={draft}
+        onChange={setDraft}
+        specs={specs}
+        errors={errors}
+        busy={busy}
+        submitLabel="Save changes"
+        onSubmit={() => void submit()}
+      />
       <p role="status" className="outcome outcome-ok" data-testid="saved-note">
-        {saved === null ? '' : `Saved. ${saved.nextFires[0] === undefined ? 'No next fire.' : `Next fire: ${inZone(saved.nextFires[0], saved.timezone)} (the next fire times are listed above).`}`}
+        {saved === null
+          ? ''
+          : `Saved. ${saved.nextFires[0] === undefined ? 'No next fire.' : `Next fire: ${inZone(saved.nextFires[0], saved.timezone)} (the next fire times are listed above).`}`}
       </p>
     </section>
   );

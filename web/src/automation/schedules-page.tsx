@@ -37,11 +37,19 @@ export function SchedulesPage() {
     <main className="console-page automation-page">
       <h1>Schedules</h1>
       <p className="hint">A recipe started on a cron, in a time zone, with fixed inputs (see docs/schedules.md).</p>
-      {shownError === null ? null : <p role="alert" className="outcome outcome-error">{shownError}</p>}
-      {creating || workspaceId === null || choices === null ? null : (
-        <button type="button" className="button primary" onClick={() => setCreating(true)}>New schedule</button>
+      {shownError === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {shownError}
+        </p>
       )}
-      {creating && workspaceId !== null && choices !== null ? <NewSchedule workspaceId={workspaceId} choices={choices} onCancel={() => setCreating(false)} /> : null}
+      {creating || workspaceId === null || choices === null ? null : (
+        <button type="button" className="button primary" onClick={() => setCreating(true)}>
+          New schedule
+        </button>
+      )}
+      {creating && workspaceId !== null && choices !== null ? (
+        <NewSchedule workspaceId={workspaceId} choices={choices} onCancel={() => setCreating(false)} />
+      ) : null}
       {schedules === null && shownError === null ? <p role="status">Loading…</p> : null}
       {schedules === null ? null : <ScheduleList schedules={schedules} choices={choices} />}
     </main>
@@ -49,9 +57,22 @@ export function SchedulesPage() {
 }
 
 /** The create form; once created, the page moves to the new schedule (its next fire times). */
-function NewSchedule({ workspaceId, choices, onCancel }: { workspaceId: string; choices: Choices; onCancel: () => void }) {
+function NewSchedule({
+  workspaceId,
+  choices,
+  onCancel,
+}: {
+  workspaceId: string;
+  choices: Choices;
+  onCancel: () => void;
+}) {
   const navigate = useNavigate();
-  const [draft, setDraft] = useState<ScheduleDraft>(() => newDraft(choices.recipes.find((r) => r.archivedAt === null)?.id ?? '', choices.dashboards.find((d) => d.archivedAt === null)?.id ?? ''));
+  const [draft, setDraft] = useState<ScheduleDraft>(() =>
+    newDraft(
+      choices.recipes.find((r) => r.archivedAt === null)?.id ?? '',
+      choices.dashboards.find((d) => d.archivedAt === null)?.id ?? '',
+    ),
+  );
   const { specs, error: specsError } = useRecipeInputs(draft.recipeId);
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const [busy, setBusy] = useState(false);
@@ -65,7 +86,12 @@ function NewSchedule({ workspaceId, choices, onCancel }: { workspaceId: string; 
     setBusy(true);
     setErrors(noErrors);
     try {
-      const created = await unwrap(api.POST('/v1/workspaces/{wid}/schedules', { params: { path: { wid: workspaceId } }, body: { ...body, recipeId: draft.recipeId, dashboardId: draft.dashboardId, paused: draft.paused } }));
+      const created = await unwrap(
+        api.POST('/v1/workspaces/{wid}/schedules', {
+          params: { path: { wid: workspaceId } },
+          body: { ...body, recipeId: draft.recipeId, dashboardId: draft.dashboardId, paused: draft.paused },
+        }),
+      );
       void navigate(`/schedules/${created.id}?workspace=${encodeURIComponent(workspaceId)}`);
     } catch (e) {
       setErrors(formErrorsOf(e, (path) => shownByScheduleForm(path, true)));
@@ -77,9 +103,24 @@ function NewSchedule({ workspaceId, choices, onCancel }: { workspaceId: string; 
   return (
     <section className="panel" aria-labelledby="new-schedule">
       <h2 id="new-schedule">New schedule</h2>
-      {specsError === null ? null : <p role="alert" className="outcome outcome-error">{specsError}</p>}
-      <ScheduleForm draft={draft} onChange={setDraft} choices={choices} specs={specs} errors={errors} busy={busy} submitLabel="Create schedule" onSubmit={() => void submit()} />
-      <button type="button" className="button" onClick={onCancel}>Cancel</button>
+      {specsError === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {specsError}
+        </p>
+      )}
+      <ScheduleForm
+        draft={draft}
+        onChange={setDraft}
+        choices={choices}
+        specs={specs}
+        errors={errors}
+        busy={busy}
+        submitLabel="Create schedule"
+        onSubmit={() => void submit()}
+      />
+      <button type="button" className="button" onClick={onCancel}>
+        Cancel
+      </button>
     </section>
   );
 }

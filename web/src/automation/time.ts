@@ -22,7 +22,15 @@ export function knownTimeZones(): string[] {
 /** An ISO time as read in `timeZone` (a zone the browser does not know falls back to its own). */
 export function inZone(iso: string, timeZone: string): string {
   const date = new Date(iso);
-  const options: Intl.DateTimeFormatOptions = { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' };
+  const options: Intl.DateTimeFormatOptions = {
+    weekday: 'short',
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  };
   try {
     return date.toLocaleString(undefined, { ...options, timeZone });
   } catch {

@@ -4,7 +4,11 @@ import { nameOf, type Choices } from './use-choices.ts';
 
 /** Enabled or disabled, as a badge. */
 export function TriggerState({ enabled }: { enabled: boolean }) {
-  return <span className={`badge ${enabled ? 'status-succeeded' : 'status-paused'}`} data-testid="trigger-state">{enabled ? 'enabled' : 'disabled'}</span>;
+  return (
+    <span className={`badge ${enabled ? 'status-succeeded' : 'status-paused'}`} data-testid="trigger-state">
+      {enabled ? 'enabled' : 'disabled'}
+    </span>
+  );
 }
 
 /** What a trigger does, in words. */
@@ -27,10 +31,18 @@ export function TriggerList({ triggers, choices }: { triggers: Trigger[]; choice
     <ul className="plain card-list">
       {triggers.map((t) => (
         <li key={t.id} data-trigger={t.id}>
-          <Link to={`/triggers/${t.id}`}><strong>{t.name}</strong></Link>
+          <Link to={`/triggers/${t.id}`}>
+            <strong>{t.name}</strong>
+          </Link>
           <TriggerState enabled={t.enabled} />
-          <span className="hint">{sourceText(t)}; {actionText(t, choices)}</span>
-          {t.filter === null ? null : <div className="meta">filter: <code>{t.filter}</code></div>}
+          <span className="hint">
+            {sourceText(t)}; {actionText(t, choices)}
+          </span>
+          {t.filter === null ? null : (
+            <div className="meta">
+              filter: <code>{t.filter}</code>
+            </div>
+          )}
         </li>
       ))}
     </ul>

@@ -38,44 +38,79 @@ export function TriggerPage() {
     return (
       <main className="console-page automation-page">
         <h1>Trigger</h1>
-        {loadError === null ? <p role="status">Loading…</p> : <p role="alert" className="outcome outcome-error">{loadError}</p>}
+        {loadError === null ? (
+          <p role="status">Loading…</p>
+        ) : (
+          <p role="alert" className="outcome outcome-error">
+            {loadError}
+          </p>
+        )}
       </main>
     );
   }
   const back = `/triggers?workspace=${encodeURIComponent(trigger.workspaceId)}`;
-  const enable = (enabled: boolean) => void action.run(enabled ? 'Enable' : 'Disable', () => api.PATCH('/v1/triggers/{id}', { params: { path: { id } }, body: { enabled } }));
+  const enable = (enabled: boolean) =>
+    void action.run(enabled ? 'Enable' : 'Disable', () =>
+      api.PATCH('/v1/triggers/{id}', { params: { path: { id } }, body: { enabled } }),
+    );
   const remove = async () => {
-    if (await action.run('Delete', () => api.DELETE('/v1/triggers/{id}', { params: { path: { id } } }))) void navigate(back);
+    if (await action.run('Delete', () => api.DELETE('/v1/triggers/{id}', { params: { path: { id } } })))
+      void navigate(back);
   };
   return (
     <main className="console-page automation-page">
-      <p><Link to={back}>← Triggers</Link></p>
-      <h1>{trigger.name} <TriggerState enabled={trigger.enabled} /></h1>
+      <p>
+        <Link to={back}>← Triggers</Link>
+      </p>
+      <h1>
+        {trigger.name} <TriggerState enabled={trigger.enabled} />
+      </h1>
       <dl className="facts">
-        <dt>Source</dt><dd>{sourceText(trigger)}</dd>
-        <dt>Webhook URL</dt><dd><code data-testid="hook-url">{trigger.hookUrl}</code>{trigger.source === 'webhook' ? <span className="hint"> (signed with the secret shown at creation; docs/triggers.md)</span> : null}</dd>
-        <dt>Filter</dt><dd>{trigger.filter === null ? 'none: every event' : <code>{trigger.filter}</code>}</dd>
-        <dt>Action</dt><dd>{actionText(trigger, choices)}</dd>
+        <dt>Source</dt>
+        <dd>{sourceText(trigger)}</dd>
+        <dt>Webhook URL</dt>
+        <dd>
+          <code data-testid="hook-url">{trigger.hookUrl}</code>
+          {trigger.source === 'webhook' ? (
+            <span className="hint"> (signed with the secret shown at creation; docs/triggers.md)</span>
+          ) : null}
+        </dd>
+        <dt>Filter</dt>
+        <dd>{trigger.filter === null ? 'none: every event' : <code>{trigger.filter}</code>}</dd>
+        <dt>Action</dt>
+        <dd>{actionText(trigger, choices)}</dd>
         {trigger.action.kind === 'start' && Object.keys(trigger.action.inputs).length > 0 ? (
           <>
             <dt>Inputs</dt>
             <dd>
-              <ul className="plain">{Object.entries(trigger.action.inputs).map(([name, expression]) => <li key={name}>{name} = <code>{expression}</code></li>)}</ul>
+              <ul className="plain">
+                {Object.entries(trigger.action.inputs).map(([name, expression]) => (
+                  <li key={name}>
+                    {name} = <code>{expression}</code>
+                  </li>
+                ))}
+              </ul>
             </dd>
           </>
         ) : null}
       </dl>
       <div className="button-row">
         {trigger.enabled ? (
-          <button type="button" className="button" disabled={action.busy} onClick={() => enable(false)}>Disable</button>
+          <button type="button" className="button" disabled={action.busy} onClick={() => enable(false)}>
+            Disable
+          </button>
         ) : (
-          <button type="button" className="button primary" disabled={action.busy} onClick={() => enable(true)}>Enable</button>
+          <button type="button" className="button primary" disabled={action.busy} onClick={() => enable(true)}>
+            Enable
+          </button>
         )}
         <ConfirmDelete what="trigger" busy={action.busy} onDelete={() => void remove()} />
       </div>
       <OutcomeNote outcome={action.outcome} />
       <TriggerEvents triggerId={trigger.id} />
-      {choices === null ? null : <EditTrigger key={trigger.id} trigger={trigger} choices={choices} onSaved={setTrigger} />}
+      {choices === null ? null : (
+        <EditTrigger key={trigger.id} trigger={trigger} choices={choices} onSaved={setTrigger} />
+      )}
     </main>
   );
 }
@@ -83,12 +118,21 @@ export function TriggerPage() {
 /** Whether two actions do the same (inputs compared whatever their order). */
 function sameAction(a: TriggerAction, b: TriggerAction): boolean {
   if (a.kind === 'wake' || b.kind === 'wake') return a.kind === b.kind && JSON.stringify(a) === JSON.stringify(b);
-  const inputs = (x: Record<string, string>) => JSON.stringify(Object.entries(x).sort(([m], [n]) => m.localeCompare(n)));
+  const inputs = (x: Record<string, string>) =>
+    JSON.stringify(Object.entries(x).sort(([m], [n]) => m.localeCompare(n)));
   return a.recipeId === b.recipeId && a.dashboardId === b.dashboardId && inputs(a.inputs) === inputs(b.inputs);
 }
 
 /** The edit form (PATCH of the name, event, filter, and the action when it changed). */
-function EditTrigger({ trigger, choices, onSaved }: { trigger: Trigger; choices: Choices; onSaved: (t: Trigger) => void }) {
+function EditTrigger({
+  trigger,
+  choices,
+  onSaved,
+}: {
+  trigger: Trigger;
+  choices: Choices;
+  onSaved: (t: Trigger) => void;
+}) {
   const [draft, setDraft] = useState<TriggerDraft>(() => triggerDraftOf(trigger));
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const [busy, setBusy] = useState(false);
@@ -114,8 +158,19 @@ function EditTrigger({ trigger, choices, onSaved }: { trigger: Trigger; choices:
   return (
     <section className="panel" aria-labelledby="edit-title">
       <h2 id="edit-title">Edit</h2>
-      <TriggerForm draft={draft} onChange={setDraft} choices={choices} creating={false} errors={errors} busy={busy} submitLabel="Save changes" onSubmit={() => void submit()} />
-      <p role="status" className="outcome outcome-ok">{saved ? 'Saved.' : ''}</p>
+      <TriggerForm
+        draft={draft}
+        onChange={setDraft}
+        choices={choices}
+        creating={false}
+        errors={errors}
+        busy={busy}
+        submitLabel="Save changes"
+        onSubmit={() => void submit()}
+      />
+      <p role="status" className="outcome outcome-ok">
+        {saved ? 'Saved.' : ''}
+      </p>
     </section>
   );
 }

@@ -43,13 +43,31 @@ export function TriggersPage() {
   return (
     <main className="console-page automation-page">
       <h1>Triggers</h1>
-      <p className="hint">A signed webhook (generic, or a GitHub App event) that matches a CEL filter starts a recipe or wakes waiting steps (see docs/triggers.md).</p>
-      {shownError === null ? null : <p role="alert" className="outcome outcome-error">{shownError}</p>}
-      {created === null ? null : <SecretOnce trigger={created.trigger} secret={created.secret} onDone={() => setCreated(null)} />}
-      {creating || workspaceId === null || choices === null ? null : (
-        <button type="button" className="button primary" onClick={() => setCreating(true)}>New trigger</button>
+      <p className="hint">
+        A signed webhook (generic, or a GitHub App event) that matches a CEL filter starts a recipe or wakes waiting
+        steps (see docs/triggers.md).
+      </p>
+      {shownError === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {shownError}
+        </p>
       )}
-      {creating && workspaceId !== null && choices !== null ? <NewTrigger workspaceId={workspaceId} choices={choices} onCreated={onCreated} onCancel={() => setCreating(false)} /> : null}
+      {created === null ? null : (
+        <SecretOnce trigger={created.trigger} secret={created.secret} onDone={() => setCreated(null)} />
+      )}
+      {creating || workspaceId === null || choices === null ? null : (
+        <button type="button" className="button primary" onClick={() => setCreating(true)}>
+          New trigger
+        </button>
+      )}
+      {creating && workspaceId !== null && choices !== null ? (
+        <NewTrigger
+          workspaceId={workspaceId}
+          choices={choices}
+          onCreated={onCreated}
+          onCancel={() => setCreating(false)}
+        />
+      ) : null}
       {triggers === null && shownError === null ? <p role="status">Loading…</p> : null}
       {triggers === null ? null : <TriggerList triggers={triggers} choices={choices} />}
     </main>
@@ -57,16 +75,36 @@ export function TriggersPage() {
 }
 
 /** The create form; a GitHub trigger goes to its page, a generic webhook's secret is shown here once. */
-function NewTrigger({ workspaceId, choices, onCreated, onCancel }: { workspaceId: string; choices: Choices; onCreated: (t: Trigger, secret: string | undefined) => void; onCancel: () => void }) {
+function NewTrigger({
+  workspaceId,
+  choices,
+  onCreated,
+  onCancel,
+}: {
+  workspaceId: string;
+  choices: Choices;
+  onCreated: (t: Trigger, secret: string | undefined) => void;
+  onCancel: () => void;
+}) {
   const navigate = useNavigate();
-  const [draft, setDraft] = useState<TriggerDraft>(() => newTriggerDraft(choices.recipes.find((r) => r.archivedAt === null)?.id ?? '', choices.dashboards.find((d) => d.archivedAt === null)?.id ?? ''));
+  const [draft, setDraft] = useState<TriggerDraft>(() =>
+    newTriggerDraft(
+      choices.recipes.find((r) => r.archivedAt === null)?.id ?? '',
+      choices.dashboards.find((d) => d.archivedAt === null)?.id ?? '',
+    ),
+  );
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const [busy, setBusy] = useState(false);
   const submit = async () => {
     setBusy(true);
     setErrors(noErrors);
     try {
-      const answer = await unwrap(api.POST('/v1/workspaces/{wid}/triggers', { params: { path: { wid: workspaceId } }, body: { ...triggerFields(draft), source: draft.source } }));
+      const answer = await unwrap(
+        api.POST('/v1/workspaces/{wid}/triggers', {
+          params: { path: { wid: workspaceId } },
+          body: { ...triggerFields(draft), source: draft.source },
+        }),
+      );
       const { secret, ...trigger } = answer;
       if (secret === undefined) void navigate(`/triggers/${trigger.id}`);
       else onCreated(trigger, secret);
@@ -79,8 +117,19 @@ function NewTrigger({ workspaceId, choices, onCreated, onCancel }: { workspaceId
   return (
     <section className="panel" aria-labelledby="new-trigger">
       <h2 id="new-trigger">New trigger</h2>
-      <TriggerForm draft={draft} onChange={setDraft} choices={choices} creating errors={errors} busy={busy} submitLabel="Create trigger" onSubmit={() => void submit()} />
-      <button type="button" className="button" onClick={onCancel}>Cancel</button>
+      <TriggerForm
+        draft={draft}
+        onChange={setDraft}
+        choices={choices}
+        creating
+        errors={errors}
+        busy={busy}
+        submitLabel="Create trigger"
+        onSubmit={() => void submit()}
+      />
+      <button type="button" className="button" onClick={onCancel}>
+        Cancel
+      </button>
     </section>
   );
 }

@@ -20,16 +20,24 @@ interface Held<T, C> {
  * When the newest page no longer reaches what is held (more arrived than a page between two
  * refreshes), it replaces it, so what is shown never has a hole; "older" then pages back from it.
  */
-export function usePagedHistory<T, C>(load: (before: C | null) => Promise<Page<T, C>>, keyOf: (item: T) => string, order: (a: T, b: T) => number, refreshMs = 3000) {
+export function usePagedHistory<T, C>(
+  load: (before: C | null) => Promise<Page<T, C>>,
+  keyOf: (item: T) => string,
+  order: (a: T, b: T) => number,
+  refreshMs = 3000,
+) {
   const [held, setHeld] = useState<Held<T, C> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
 
-  const merge = useCallback((a: T[], b: T[]) => {
-    const byKey = new Map(a.map((item) => [keyOf(item), item]));
-    for (const item of b) byKey.set(keyOf(item), item);
-    return [...byKey.values()].sort(order);
-  }, [keyOf, order]);
+  const merge = useCallback(
+    (a: T[], b: T[]) => {
+      const byKey = new Map(a.map((item) => [keyOf(item), item]));
+      for (const item of b) byKey.set(keyOf(item), item);
+      return [...byKey.values()].sort(order);
+    },
+    [keyOf, order],
+  );
 
   const refresh = useCallback(async () => {
     try {

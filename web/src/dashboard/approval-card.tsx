@@ -27,7 +27,11 @@ export function ApprovalCard({ approval, canDecide }: ApprovalCardProps) {
     const params = { path: { id: approval.executionId, stepId: approval.stepId } };
     const body = comment.trim() === '' ? {} : { comment };
     try {
-      await unwrap(verdict === 'approve' ? api.POST('/v1/executions/{id}/steps/{stepId}/approve', { params, body }) : api.POST('/v1/executions/{id}/steps/{stepId}/reject', { params, body }));
+      await unwrap(
+        verdict === 'approve'
+          ? api.POST('/v1/executions/{id}/steps/{stepId}/approve', { params, body })
+          : api.POST('/v1/executions/{id}/steps/{stepId}/reject', { params, body }),
+      );
       setComment('');
     } catch (error) {
       setProblem(messageOf(error));
@@ -37,7 +41,11 @@ export function ApprovalCard({ approval, canDecide }: ApprovalCardProps) {
   };
   const commentId = `comment-${approval.key}`;
   return (
-    <article className={`approval status-${approval.status}`} aria-label={`Approval ${approval.stepId}`} data-approval={approval.key}>
+    <article
+      className={`approval status-${approval.status}`}
+      aria-label={`Approval ${approval.stepId}`}
+      data-approval={approval.key}
+    >
       <header>
         <h4>
           {approval.stepId} <span className={`badge status-${approval.status}`}>{approval.status}</span>
@@ -45,14 +53,25 @@ export function ApprovalCard({ approval, canDecide }: ApprovalCardProps) {
         <Link to={`/executions/${encodeURIComponent(approval.executionId)}`}>Execution</Link>
       </header>
       {approval.prompt === '' ? null : <p className="prompt">{approval.prompt}</p>}
-      {approval.quorum === null ? null : <p className="muted">Needs {approval.quorum} approval{approval.quorum === 1 ? '' : 's'}</p>}
+      {approval.quorum === null ? null : (
+        <p className="muted">
+          Needs {approval.quorum} approval{approval.quorum === 1 ? '' : 's'}
+        </p>
+      )}
       {approval.decisions.length === 0 ? null : (
         <ul className="decisions" aria-label="Decisions">
           {approval.decisions.map((d) => (
             <li key={d.userId} data-testid="decision">
               {d.approved ? 'Approved' : 'Rejected'} by {d.name ?? d.email ?? d.userId}
-              {d.at === null ? null : <time dateTime={new Date(d.at).toISOString()}> {new Date(d.at).toLocaleString()}</time>}
-              {d.comment === null ? null : <> <q>{d.comment}</q></>}
+              {d.at === null ? null : (
+                <time dateTime={new Date(d.at).toISOString()}> {new Date(d.at).toLocaleString()}</time>
+              )}
+              {d.comment === null ? null : (
+                <>
+                  {' '}
+                  <q>{d.comment}</q>
+                </>
+              )}
             </li>
           ))}
         </ul>

@@ -27,12 +27,19 @@ export function Board({ live, readOnly, me, members, people }: BoardProps) {
   const focus = (id: string | null) => {
     if (awareness !== null && awareness.getLocalState()?.focus !== id) awareness.setLocalStateField('focus', id);
   };
-  const watchersOf = (item: BoardItem): Watcher[] => people.filter((p) => !p.self && p.focus === item.id).map((p) => ({ key: p.clientId, name: p.name, color: p.color }));
+  const watchersOf = (item: BoardItem): Watcher[] =>
+    people
+      .filter((p) => !p.self && p.focus === item.id)
+      .map((p) => ({ key: p.clientId, name: p.name, color: p.color }));
 
   return (
     <section className="board-section" aria-labelledby="board-heading">
       <h2 id="board-heading">Items</h2>
-      {readOnly ? null : <NewItemForm onCreate={(kind, fields) => focus(createItem(doc, kind, fields, me.id, { x: 0, y: bottom, ...defaultSize }))} />}
+      {readOnly ? null : (
+        <NewItemForm
+          onCreate={(kind, fields) => focus(createItem(doc, kind, fields, me.id, { x: 0, y: bottom, ...defaultSize }))}
+        />
+      )}
       {items.length === 0 ? <p className="muted">No items yet.</p> : null}
       <div className="board" style={{ '--rows': bottom } as CSSProperties}>
         {items.map((item) => {
@@ -58,7 +65,11 @@ export function Board({ live, readOnly, me, members, people }: BoardProps) {
   );
 }
 
-function NewItemForm({ onCreate }: { onCreate: (kind: BoardItem['kind'], fields: { title: string; url?: string }) => void }) {
+function NewItemForm({
+  onCreate,
+}: {
+  onCreate: (kind: BoardItem['kind'], fields: { title: string; url?: string }) => void;
+}) {
   const [kind, setKind] = useState<BoardItem['kind']>('note');
   const [title, setTitle] = useState('');
   const [url, setUrl] = useState('');
@@ -93,7 +104,11 @@ function NewItemForm({ onCreate }: { onCreate: (kind: BoardItem['kind'], fields:
         </label>
       ) : null}
       <button type="submit">Add {kind}</button>
-      {problem === null ? null : <p role="alert" className="error">{problem}</p>}
+      {problem === null ? null : (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      )}
     </form>
   );
 }

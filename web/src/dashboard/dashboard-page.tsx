@@ -43,12 +43,17 @@ function LiveDashboardView({ dashboardId }: { dashboardId: string }) {
     let cancelled = false;
     void (async () => {
       const path = { path: { id: dashboardId } };
-      const [who, dashboard, list] = await Promise.allSettled([unwrap(api.GET('/v1/me')), unwrap(api.GET('/v1/dashboards/{id}', { params: path })), unwrap(api.GET('/v1/dashboards/{id}/members', { params: path }))]);
+      const [who, dashboard, list] = await Promise.allSettled([
+        unwrap(api.GET('/v1/me')),
+        unwrap(api.GET('/v1/dashboards/{id}', { params: path })),
+        unwrap(api.GET('/v1/dashboards/{id}/members', { params: path })),
+      ]);
       if (cancelled) return;
       if (who.status === 'fulfilled') setMe(who.value.user);
       if (dashboard.status === 'fulfilled') setInfo(dashboard.value);
       else setLoadProblem(messageOf(dashboard.reason));
-      if (list.status === 'fulfilled') setMembers(new Map(list.value.members.map((m) => [m.userId, m.name ?? m.email ?? m.userId])));
+      if (list.status === 'fulfilled')
+        setMembers(new Map(list.value.members.map((m) => [m.userId, m.name ?? m.email ?? m.userId])));
     })();
     return () => {
       cancelled = true;
@@ -74,8 +79,16 @@ function LiveDashboardView({ dashboardId }: { dashboardId: string }) {
     return (
       <main className="dashboard-page">
         <div role="alert" className="access-lost">
-          <h1>{status.access === 'revoked' ? 'You no longer have access to this dashboard' : 'You do not have access to this dashboard'}</h1>
-          <p>{status.access === 'revoked' ? 'Your access was removed while you were looking. Ask an owner if you need it back.' : (loadProblem ?? 'It does not exist, or you are not one of its members.')}</p>
+          <h1>
+            {status.access === 'revoked'
+              ? 'You no longer have access to this dashboard'
+              : 'You do not have access to this dashboard'}
+          </h1>
+          <p>
+            {status.access === 'revoked'
+              ? 'Your access was removed while you were looking. Ask an owner if you need it back.'
+              : (loadProblem ?? 'It does not exist, or you are not one of its members.')}
+          </p>
         </div>
       </main>
     );
@@ -86,17 +99,40 @@ function LiveDashboardView({ dashboardId }: { dashboardId: string }) {
     <main className="dashboard-page" data-access={status.access}>
       <header className="dashboard-header">
         <h1>{info?.name ?? 'Dashboard'}</h1>
-        <a href={`/dashboards/${encodeURIComponent(dashboardId)}/members`} className="members-link">Members</a>
+        <a href={`/dashboards/${encodeURIComponent(dashboardId)}/members`} className="members-link">
+          Members
+        </a>
         <p className="connection" role="status" aria-live="polite">
-          {status.access === 'too-large' ? `Stopped: ${status.reason ?? 'an edit was too large'}. Reload the page.` : !status.connected ? 'Connecting…' : !status.synced ? 'Loading…' : status.unsyncedChanges > 0 ? 'Saving…' : 'Saved'}
-          {status.access === 'readonly' ? <> <span className="badge">Read-only</span></> : null}
+          {status.access === 'too-large'
+            ? `Stopped: ${status.reason ?? 'an edit was too large'}. Reload the page.`
+            : !status.connected
+              ? 'Connecting…'
+              : !status.synced
+                ? 'Loading…'
+                : status.unsyncedChanges > 0
+                  ? 'Saving…'
+                  : 'Saved'}
+          {status.access === 'readonly' ? (
+            <>
+              {' '}
+              <span className="badge">Read-only</span>
+            </>
+          ) : null}
         </p>
       </header>
-      {loadProblem !== null && admitted ? <p role="alert" className="error">{loadProblem}</p> : null}
+      {loadProblem !== null && admitted ? (
+        <p role="alert" className="error">
+          {loadProblem}
+        </p>
+      ) : null}
       {live === null ? null : (
         <div className="dashboard-layout">
           <div className="dashboard-main">
-            {admitted ? <Board live={live} readOnly={readOnly} me={{ id: me?.id ?? '' }} members={members} people={people} /> : <p className="muted">Connecting…</p>}
+            {admitted ? (
+              <Board live={live} readOnly={readOnly} me={{ id: me?.id ?? '' }} members={members} people={people} />
+            ) : (
+              <p className="muted">Connecting…</p>
+            )}
           </div>
           <aside className="dashboard-side">
             <PresenceList people={people} items={items} />

@@ -1,7 +1,15 @@
 import { Link } from 'react-router';
 import type * as Y from 'yjs';
 import { ApprovalCard } from './approval-card.tsx';
-import { readApprovals, readArtifacts, readExecutions, readProgress, safeHref, type ArtifactView, type ProgressView } from './state-model.ts';
+import {
+  readApprovals,
+  readArtifacts,
+  readExecutions,
+  readProgress,
+  safeHref,
+  type ArtifactView,
+  type ProgressView,
+} from './state-model.ts';
 import { useYVersion } from './use-live.ts';
 
 /** Props of the executions panel. */
@@ -29,7 +37,11 @@ export function ExecutionsPanel({ state, canDecide }: ExecutionsPanelProps) {
     <>
       <section className="approvals-panel" aria-labelledby="approvals-heading">
         <h2 id="approvals-heading">Approvals{waiting.length > 0 ? ` (${waiting.length} waiting)` : ''}</h2>
-        {approvals.length === 0 ? <p className="muted">No approvals.</p> : approvals.map((a) => <ApprovalCard key={a.key} approval={a} canDecide={canDecide} />)}
+        {approvals.length === 0 ? (
+          <p className="muted">No approvals.</p>
+        ) : (
+          approvals.map((a) => <ApprovalCard key={a.key} approval={a} canDecide={canDecide} />)
+        )}
       </section>
       <section className="executions-panel" aria-labelledby="executions-heading">
         <h2 id="executions-heading">Executions</h2>
@@ -65,7 +77,9 @@ export function ExecutionsPanel({ state, canDecide }: ExecutionsPanelProps) {
                       {s.error === null ? null : <p className="error">{s.error}</p>}
                       <StepProgress reports={progress.filter((p) => p.executionId === e.id && p.stepId === s.id)} />
                       <StepArtifacts artifacts={artifacts.filter((a) => a.executionId === e.id && a.stepId === s.id)} />
-                      {s.childExecutionId === null ? null : <Link to={`/executions/${encodeURIComponent(s.childExecutionId)}`}>Child execution</Link>}
+                      {s.childExecutionId === null ? null : (
+                        <Link to={`/executions/${encodeURIComponent(s.childExecutionId)}`}>Child execution</Link>
+                      )}
                     </td>
                   </tr>
                 ))}
@@ -83,7 +97,9 @@ function StepProgress({ reports }: { reports: readonly ProgressView[] }) {
   if (latest === undefined) return null;
   return (
     <div className="progress">
-      {latest.percent === null ? null : <progress max={100} value={latest.percent} aria-label={`Progress ${latest.percent}%`} />}
+      {latest.percent === null ? null : (
+        <progress max={100} value={latest.percent} aria-label={`Progress ${latest.percent}%`} />
+      )}
       <span>{latest.message}</span>
     </div>
   );
@@ -98,7 +114,9 @@ function StepArtifacts({ artifacts }: { artifacts: readonly ArtifactView[] }) {
         const title = a.title || a.kind || 'artifact';
         return (
           <li key={a.key}>
-            {href === null ? <span>{title}</span> : (
+            {href === null ? (
+              <span>{title}</span>
+            ) : (
               <a href={href} target="_blank" rel="noopener noreferrer">
                 {title}
               </a>

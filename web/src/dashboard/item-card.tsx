@@ -30,7 +30,17 @@ export interface ItemCardProps {
 type Gesture = { kind: 'move' | 'resize'; startX: number; startY: number; from: Cell; pointerId: number };
 
 /** A note, todo or link where the layout puts it; editors can move, resize, edit and delete it. */
-export function ItemCard({ item, cell, readOnly, awareness, members, watchers, onLayout, onDelete, onFocus }: ItemCardProps) {
+export function ItemCard({
+  item,
+  cell,
+  readOnly,
+  awareness,
+  members,
+  watchers,
+  onLayout,
+  onDelete,
+  onFocus,
+}: ItemCardProps) {
   const [editing, setEditing] = useState(false);
   const gesture = useRef<Gesture | null>(null);
   const label = item.title || `Untitled ${item.kind}`;
@@ -47,7 +57,10 @@ export function ItemCard({ item, cell, readOnly, awareness, members, watchers, o
     if (g === null || g.pointerId !== event.pointerId) return;
     const dx = Math.round((event.clientX - g.startX) / cellPixels);
     const dy = Math.round((event.clientY - g.startY) / cellPixels);
-    const next = g.kind === 'move' ? { ...g.from, x: Math.max(0, g.from.x + dx), y: Math.max(0, g.from.y + dy) } : { ...g.from, w: Math.max(2, g.from.w + dx), h: Math.max(2, g.from.h + dy) };
+    const next =
+      g.kind === 'move'
+        ? { ...g.from, x: Math.max(0, g.from.x + dx), y: Math.max(0, g.from.y + dy) }
+        : { ...g.from, w: Math.max(2, g.from.w + dx), h: Math.max(2, g.from.h + dy) };
     if (next.x !== cell.x || next.y !== cell.y || next.w !== cell.w || next.h !== cell.h) onLayout(next);
   };
   const end = () => {
@@ -55,26 +68,58 @@ export function ItemCard({ item, cell, readOnly, awareness, members, watchers, o
   };
   // Keyboard: arrows move the item by one cell, Shift+arrows resize it.
   const keys = (event: KeyboardEvent<HTMLButtonElement>) => {
-    const step: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    const step: Record<string, [number, number]> = {
+      ArrowLeft: [-1, 0],
+      ArrowRight: [1, 0],
+      ArrowUp: [0, -1],
+      ArrowDown: [0, 1],
+    };
     const delta = step[event.key];
     if (delta === undefined) return;
     event.preventDefault();
     const [dx, dy] = delta;
-    onLayout(event.shiftKey ? { ...cell, w: Math.max(2, cell.w + dx), h: Math.max(2, cell.h + dy) } : { ...cell, x: Math.max(0, cell.x + dx), y: Math.max(0, cell.y + dy) });
+    onLayout(
+      event.shiftKey
+        ? { ...cell, w: Math.max(2, cell.w + dx), h: Math.max(2, cell.h + dy) }
+        : { ...cell, x: Math.max(0, cell.x + dx), y: Math.max(0, cell.y + dy) },
+    );
   };
 
   return (
-    <article className={`board-item kind-${item.kind}`} style={style} aria-label={`${item.kind}: ${label}`} data-item-id={item.id} onFocusCapture={onFocus} onPointerDownCapture={onFocus}>
+    <article
+      className={`board-item kind-${item.kind}`}
+      style={style}
+      aria-label={`${item.kind}: ${label}`}
+      data-item-id={item.id}
+      onFocusCapture={onFocus}
+      onPointerDownCapture={onFocus}
+    >
       <header className="item-header">
         {readOnly ? null : (
-          <button type="button" className="drag-handle" aria-label={`Move ${label} (arrow keys move, Shift+arrow keys resize)`} title="Drag to move" onPointerDown={start('move')} onPointerMove={move} onPointerUp={end} onPointerCancel={end} onKeyDown={keys}>
+          <button
+            type="button"
+            className="drag-handle"
+            aria-label={`Move ${label} (arrow keys move, Shift+arrow keys resize)`}
+            title="Drag to move"
+            onPointerDown={start('move')}
+            onPointerMove={move}
+            onPointerUp={end}
+            onPointerCancel={end}
+            onKeyDown={keys}
+          >
             ⠿
           </button>
         )}
         {readOnly ? (
           <h3 className="item-title">{label}</h3>
         ) : (
-          <input className="item-title" aria-label={`Title of ${item.kind}`} value={item.title} placeholder={`Untitled ${item.kind}`} onChange={(e) => patchItem(item, { title: e.target.value })} />
+          <input
+            className="item-title"
+            aria-label={`Title of ${item.kind}`}
+            value={item.title}
+            placeholder={`Untitled ${item.kind}`}
+            onChange={(e) => patchItem(item, { title: e.target.value })}
+          />
         )}
         {watchers.length > 0 ? (
           <span className="watchers" aria-label={`Here: ${watchers.map((w) => w.name).join(', ')}`}>
@@ -84,7 +129,12 @@ export function ItemCard({ item, cell, readOnly, awareness, members, watchers, o
           </span>
         ) : null}
         {readOnly ? null : (
-          <button type="button" className="icon-button" aria-label={`Delete ${label}`} onClick={() => (window.confirm(`Delete “${label}”?`) ? onDelete() : undefined)}>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={`Delete ${label}`}
+            onClick={() => (window.confirm(`Delete “${label}”?`) ? onDelete() : undefined)}
+          >
             ✕
           </button>
         )}
@@ -94,7 +144,13 @@ export function ItemCard({ item, cell, readOnly, awareness, members, watchers, o
         {item.kind === 'link' ? <LinkFields item={item} readOnly={readOnly} /> : null}
         {item.body !== null ? (
           <>
-            <NoteBody text={item.body} awareness={awareness} title={label} editing={editing && !readOnly} onDone={() => setEditing(false)} />
+            <NoteBody
+              text={item.body}
+              awareness={awareness}
+              title={label}
+              editing={editing && !readOnly}
+              onDone={() => setEditing(false)}
+            />
             {readOnly ? null : (
               <button type="button" className="text-button" aria-pressed={editing} onClick={() => setEditing(!editing)}>
                 {editing ? 'Done' : 'Edit'}
@@ -103,31 +159,59 @@ export function ItemCard({ item, cell, readOnly, awareness, members, watchers, o
           </>
         ) : null}
       </div>
-      {readOnly ? null : <span className="resize-handle" aria-hidden="true" onPointerDown={start('resize')} onPointerMove={move} onPointerUp={end} onPointerCancel={end} />}
+      {readOnly ? null : (
+        <span
+          className="resize-handle"
+          aria-hidden="true"
+          onPointerDown={start('resize')}
+          onPointerMove={move}
+          onPointerUp={end}
+          onPointerCancel={end}
+        />
+      )}
     </article>
   );
 }
 
-function TodoFields({ item, readOnly, members }: { item: BoardItem; readOnly: boolean; members: ReadonlyMap<string, string> }) {
+function TodoFields({
+  item,
+  readOnly,
+  members,
+}: {
+  item: BoardItem;
+  readOnly: boolean;
+  members: ReadonlyMap<string, string>;
+}) {
   const assigneeName = item.assignee === null ? 'nobody' : (members.get(item.assignee) ?? item.assignee);
   return (
     <div className="todo-fields">
       <label>
-        <input type="checkbox" checked={item.done} disabled={readOnly} onChange={(e) => patchItem(item, { done: e.target.checked })} /> Done
+        <input
+          type="checkbox"
+          checked={item.done}
+          disabled={readOnly}
+          onChange={(e) => patchItem(item, { done: e.target.checked })}
+        />{' '}
+        Done
       </label>
       {readOnly ? (
         <span>Assigned to {assigneeName}</span>
       ) : (
         <label>
           Assignee{' '}
-          <select value={item.assignee ?? ''} onChange={(e) => patchItem(item, { assignee: e.target.value === '' ? null : e.target.value })}>
+          <select
+            value={item.assignee ?? ''}
+            onChange={(e) => patchItem(item, { assignee: e.target.value === '' ? null : e.target.value })}
+          >
             <option value="">Nobody</option>
             {[...members].map(([id, name]) => (
               <option key={id} value={id}>
                 {name}
               </option>
             ))}
-            {item.assignee !== null && !members.has(item.assignee) ? <option value={item.assignee}>{item.assignee}</option> : null}
+            {item.assignee !== null && !members.has(item.assignee) ? (
+              <option value={item.assignee}>{item.assignee}</option>
+            ) : null}
           </select>
         </label>
       )}
@@ -141,7 +225,9 @@ function LinkFields({ item, readOnly }: { item: BoardItem; readOnly: boolean }) 
   const invalid = draft !== null && safeHref(draft) === null;
   return (
     <div className="link-fields">
-      {href === null ? <span className="muted">{item.url === '' ? 'No address' : 'Not an http(s) address'}</span> : (
+      {href === null ? (
+        <span className="muted">{item.url === '' ? 'No address' : 'Not an http(s) address'}</span>
+      ) : (
         <a href={href} target="_blank" rel="noopener noreferrer">
           {item.url}
         </a>
@@ -149,10 +235,16 @@ function LinkFields({ item, readOnly }: { item: BoardItem; readOnly: boolean }) 
       {readOnly ? null : (
         <label>
           Address{' '}
-          <input type="url" value={draft ?? item.url} aria-invalid={invalid} onChange={(e) => setDraft(e.target.value)} onBlur={() => {
-            if (draft !== null && !invalid) patchItem(item, { url: draft });
-            setDraft(null);
-          }} />
+          <input
+            type="url"
+            value={draft ?? item.url}
+            aria-invalid={invalid}
+            onChange={(e) => setDraft(e.target.value)}
+            onBlur={() => {
+              if (draft !== null && !invalid) patchItem(item, { url: draft });
+              setDraft(null);
+            }}
+          />
         </label>
       )}
     </div>

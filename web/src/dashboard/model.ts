@@ -95,7 +95,13 @@ export function placeItems(doc: Y.Doc, items: readonly BoardItem[]): Map<string,
 }
 
 /** Adds an item written by `author` (the same fields the REST routes write), with its layout. */
-export function createItem(doc: Y.Doc, kind: BoardItem['kind'], fields: { title: string; url?: string }, author: string, cell: Cell): string {
+export function createItem(
+  doc: Y.Doc,
+  kind: BoardItem['kind'],
+  fields: { title: string; url?: string },
+  author: string,
+  cell: Cell,
+): string {
   const id = crypto.randomUUID();
   const now = new Date().toISOString();
   doc.transact(() => {

@@ -28,5 +28,9 @@ export function NoteBody({ text, awareness, title, editing, onDone }: NoteBodyPr
       </Suspense>
     );
   }
-  return text.length === 0 ? <p className="muted">Empty note</p> : <div className="note-rendered" data-testid="note-rendered" dangerouslySetInnerHTML={{ __html: html }} />;
+  return text.length === 0 ? (
+    <p className="muted">Empty note</p>
+  ) : (
+    <div className="note-rendered" data-testid="note-rendered" dangerouslySetInnerHTML={{ __html: html }} />
+  );
 }

@@ -11,11 +11,19 @@ export interface Person {
 }
 
 /** People from awareness states: `user` is who the server authenticated; `color` and `focus` are the client's. */
-export function peopleFrom(states: ReadonlyMap<number, Record<string, unknown>>, selfClientId: number | null): Person[] {
+export function peopleFrom(
+  states: ReadonlyMap<number, Record<string, unknown>>,
+  selfClientId: number | null,
+): Person[] {
   const people: Person[] = [];
   for (const [clientId, state] of states) {
     const user = (state.user ?? {}) as { id?: unknown; name?: unknown; email?: unknown };
-    const name = typeof user.name === 'string' && user.name !== '' ? user.name : typeof user.email === 'string' ? user.email : 'Someone';
+    const name =
+      typeof user.name === 'string' && user.name !== ''
+        ? user.name
+        : typeof user.email === 'string'
+          ? user.email
+          : 'Someone';
     people.push({
       clientId,
       userId: typeof user.id === 'string' ? user.id : null,

@@ -11,7 +11,15 @@ const TerminalPanel = lazy(() => import('../terminal/terminal-panel.tsx'));
  * terminal, opened here for people who may control the dashboard's executions (viewers get the
  * button disabled, saying why).
  */
-export function SessionsPanel({ state, dashboardId, canOpenTerminal }: { state: Y.Doc; dashboardId: string; canOpenTerminal: boolean }) {
+export function SessionsPanel({
+  state,
+  dashboardId,
+  canOpenTerminal,
+}: {
+  state: Y.Doc;
+  dashboardId: string;
+  canOpenTerminal: boolean;
+}) {
   useYVersion(state.getMap('sessions'));
   const sessions = readSessions(state);
   const [terminalOpen, setTerminalOpen] = useState(false);
@@ -24,12 +32,25 @@ export function SessionsPanel({ state, dashboardId, canOpenTerminal }: { state: 
     <section className="sessions-panel" aria-labelledby="sessions-heading">
       <h2 id="sessions-heading">Sessions</h2>
       <p>
-        <button type="button" ref={button} disabled={!canOpenTerminal} aria-expanded={terminalOpen} title={canOpenTerminal ? "Opens a terminal on the dashboard's own sandbox" : 'Opening a terminal needs control of this dashboard (viewers cannot)'} onClick={() => (terminalOpen ? closeTerminal() : setTerminalOpen(true))}>
+        <button
+          type="button"
+          ref={button}
+          disabled={!canOpenTerminal}
+          aria-expanded={terminalOpen}
+          title={
+            canOpenTerminal
+              ? "Opens a terminal on the dashboard's own sandbox"
+              : 'Opening a terminal needs control of this dashboard (viewers cannot)'
+          }
+          onClick={() => (terminalOpen ? closeTerminal() : setTerminalOpen(true))}
+        >
           Terminal
         </button>
         {canOpenTerminal ? null : <span className="muted"> (needs control access)</span>}
       </p>
-      {sessions.length === 0 ? <p className="muted">No sessions.</p> : (
+      {sessions.length === 0 ? (
+        <p className="muted">No sessions.</p>
+      ) : (
         <ul>
           {sessions.map((s) => (
             <li key={s.id} data-session={s.id}>

@@ -93,9 +93,23 @@ export function readExecutions(doc: Y.Doc): ExecutionView[] {
     if (e === undefined) continue;
     const steps = Object.entries(plain(e.steps) ?? {}).map(([stepId, s]): StepView => {
       const step = plain(s) ?? {};
-      return { id: stepId, status: str(step.status) ?? 'unknown', attempt: num(step.attempt), error: str(step.error), childExecutionId: str(step.childExecutionId) };
+      return {
+        id: stepId,
+        status: str(step.status) ?? 'unknown',
+        attempt: num(step.attempt),
+        error: str(step.error),
+        childExecutionId: str(step.childExecutionId),
+      };
     });
-    out.push({ id, recipeId: str(e.recipeId) ?? '', recipeVersion: num(e.recipeVersion), status: str(e.status) ?? 'unknown', reason: str(e.reason), updatedAt: str(e.updatedAt) ?? '', steps });
+    out.push({
+      id,
+      recipeId: str(e.recipeId) ?? '',
+      recipeVersion: num(e.recipeVersion),
+      status: str(e.status) ?? 'unknown',
+      reason: str(e.reason),
+      updatedAt: str(e.updatedAt) ?? '',
+      steps,
+    });
   }
   return out.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id));
 }
@@ -108,12 +122,29 @@ export function readApprovals(doc: Y.Doc): ApprovalView[] {
     if (a === undefined) continue;
     const decisions = Object.entries(plain(a.decisions) ?? {}).map(([userId, d]): DecisionView => {
       const decision = plain(d) ?? {};
-      return { userId, approved: decision.approved === true, comment: str(decision.comment), name: str(decision.name), email: str(decision.email), at: num(decision.at) };
+      return {
+        userId,
+        approved: decision.approved === true,
+        comment: str(decision.comment),
+        name: str(decision.name),
+        email: str(decision.email),
+        at: num(decision.at),
+      };
     });
     const [executionId = '', stepId = ''] = key.split(':');
-    out.push({ key, executionId: str(a.executionId) ?? executionId, stepId: str(a.stepId) ?? stepId, prompt: str(a.prompt) ?? '', quorum: num(a.quorum), status: str(a.status) ?? 'unknown', decisions });
+    out.push({
+      key,
+      executionId: str(a.executionId) ?? executionId,
+      stepId: str(a.stepId) ?? stepId,
+      prompt: str(a.prompt) ?? '',
+      quorum: num(a.quorum),
+      status: str(a.status) ?? 'unknown',
+      decisions,
+    });
   }
-  return out.sort((a, b) => Number(b.status === 'waiting') - Number(a.status === 'waiting') || a.key.localeCompare(b.key));
+  return out.sort(
+    (a, b) => Number(b.status === 'waiting') - Number(a.status === 'waiting') || a.key.localeCompare(b.key),
+  );
 }
 
 /** Sessions. */
@@ -122,7 +153,14 @@ export function readSessions(doc: Y.Doc): SessionView[] {
   for (const [id, raw] of doc.getMap('sessions')) {
     const s = plain(raw);
     if (s === undefined) continue;
-    out.push({ id, purpose: str(s.purpose) ?? '', executionId: str(s.executionId), status: str(s.status) ?? 'unknown', region: str(s.region), endedReason: str(s.endedReason) });
+    out.push({
+      id,
+      purpose: str(s.purpose) ?? '',
+      executionId: str(s.executionId),
+      status: str(s.status) ?? 'unknown',
+      region: str(s.region),
+      endedReason: str(s.endedReason),
+    });
   }
   return out;
 }
@@ -133,7 +171,13 @@ export function readProgress(doc: Y.Doc): ProgressView[] {
   for (const raw of doc.getMap('progress').values()) {
     const p = plain(raw);
     if (p === undefined) continue;
-    out.push({ executionId: str(p.executionId) ?? '', stepId: str(p.stepId) ?? '', attempt: num(p.attempt), message: str(p.message) ?? '', percent: num(p.percent) });
+    out.push({
+      executionId: str(p.executionId) ?? '',
+      stepId: str(p.stepId) ?? '',
+      attempt: num(p.attempt),
+      message: str(p.message) ?? '',
+      percent: num(p.percent),
+    });
   }
   return out;
 }
@@ -144,7 +188,15 @@ export function readArtifacts(doc: Y.Doc): ArtifactView[] {
   for (const [key, raw] of doc.getMap('artifacts')) {
     const a = plain(raw);
     if (a === undefined) continue;
-    out.push({ key, executionId: str(a.executionId) ?? '', stepId: str(a.stepId) ?? '', kind: str(a.kind) ?? '', title: str(a.title) ?? '', url: str(a.url), content: str(a.content) ?? '' });
+    out.push({
+      key,
+      executionId: str(a.executionId) ?? '',
+      stepId: str(a.stepId) ?? '',
+      kind: str(a.kind) ?? '',
+      title: str(a.title) ?? '',
+      url: str(a.url),
+      content: str(a.content) ?? '',
+    });
   }
   return out;
 }

@@ -30,7 +30,10 @@ export function useLiveStatus(live: LiveDashboard | null): LiveStatus {
  * `Y.Text` (a note's body, typed into many times a second) do not count: the note renders its own
  * body, so the board and the page need not render again for each keystroke.
  */
-export function useYVersion(type: Y.Map<unknown> | Y.Text | null | undefined, options: { readonly skipText?: boolean } = {}): number {
+export function useYVersion(
+  type: Y.Map<unknown> | Y.Text | null | undefined,
+  options: { readonly skipText?: boolean } = {},
+): number {
   const [version, setVersion] = useState(0);
   const skipText = options.skipText === true;
   useEffect(() => {

@@ -69,13 +69,23 @@ export function DevicePage() {
     try {
       const path = { params: { path: { userCode: request.userCode } } };
       const narrowed = granted.length < request.scopes.length;
-      if (decision === 'approve') await unwrap(api.POST('/v1/device/{userCode}/approve', { ...path, body: narrowed ? { scopes: granted as ('read' | 'write' | 'control' | 'admin')[] } : {} }));
+      if (decision === 'approve')
+        await unwrap(
+          api.POST('/v1/device/{userCode}/approve', {
+            ...path,
+            body: narrowed ? { scopes: granted as ('read' | 'write' | 'control' | 'admin')[] } : {},
+          }),
+        );
       else await unwrap(api.POST('/v1/device/{userCode}/deny', path));
       setPhase({ kind: 'done', decision: decision === 'approve' ? 'approved' : 'denied', request });
     } catch (error) {
       setProblem(problemOf(error));
       // Expired or decided meanwhile: back to entering a code; anything else: try again.
-      setPhase(error instanceof ApiError && (error.status === 404 || error.status === 409) ? { kind: 'enter' } : { kind: 'review', request });
+      setPhase(
+        error instanceof ApiError && (error.status === 404 || error.status === 409)
+          ? { kind: 'enter' }
+          : { kind: 'review', request },
+      );
     }
   };
 
@@ -92,23 +102,34 @@ export function DevicePage() {
       <section className="card device-card" aria-labelledby="device-title">
         {phase.kind === 'done' ? (
           <>
-            <h1 id="device-title" ref={heading} tabIndex={-1}>{phase.decision === 'approved' ? 'Device signed in' : 'Sign-in denied'}</h1>
+            <h1 id="device-title" ref={heading} tabIndex={-1}>
+              {phase.decision === 'approved' ? 'Device signed in' : 'Sign-in denied'}
+            </h1>
             <p className="done" role="status">
               {phase.decision === 'approved'
                 ? `${deviceName(phase.request)} is signed in as ${who}. You can return to your terminal.`
                 : `${deviceName(phase.request)} was not signed in. You can return to your terminal; it has been told.`}
             </p>
-            {phase.decision === 'approved' ? <p className="hint">Its token is listed with your others in <a href="/settings/tokens">Settings, Tokens</a>, where you can revoke it.</p> : null}
+            {phase.decision === 'approved' ? (
+              <p className="hint">
+                Its token is listed with your others in <a href="/settings/tokens">Settings, Tokens</a>, where you can
+                revoke it.
+              </p>
+            ) : null}
           </>
         ) : phase.kind === 'review' || phase.kind === 'deciding' ? (
           <>
-            <h1 id="device-title" ref={heading} tabIndex={-1}>Sign in a device?</h1>
+            <h1 id="device-title" ref={heading} tabIndex={-1}>
+              Sign in a device?
+            </h1>
             <p className="who-asks">
               <strong>{deviceName(phase.request)}</strong> asks to act as <strong>{who}</strong>.
             </p>
             <dl>
               <dt>Code</dt>
-              <dd><code>{phase.request.userCode}</code> (check it matches your terminal)</dd>
+              <dd>
+                <code>{phase.request.userCode}</code> (check it matches your terminal)
+              </dd>
               <dt>Client</dt>
               <dd>{phase.request.clientId}</dd>
               <dt>Expires</dt>
@@ -124,7 +145,13 @@ export function DevicePage() {
                     value={scope}
                     checked={granted.includes(scope)}
                     disabled={phase.kind === 'deciding'}
-                    onChange={(event) => setGranted((now) => (event.target.checked ? phase.request.scopes.filter((s) => s === scope || now.includes(s)) : now.filter((s) => s !== scope)))}
+                    onChange={(event) =>
+                      setGranted((now) =>
+                        event.target.checked
+                          ? phase.request.scopes.filter((s) => s === scope || now.includes(s))
+                          : now.filter((s) => s !== scope),
+                      )
+                    }
                   />
                   <span>
                     {scope} <small>{scopeWords[scope] ?? ''}</small>
@@ -132,19 +159,37 @@ export function DevicePage() {
                 </label>
               ))}
             </fieldset>
-            {problem === null ? null : <p role="alert" className="problem">{problem}</p>}
+            {problem === null ? null : (
+              <p role="alert" className="problem">
+                {problem}
+              </p>
+            )}
             <p className="hint">Approve only if you started this sign-in yourself, in a terminal you trust.</p>
             <div className="actions">
-              <button type="button" className="button primary" disabled={phase.kind === 'deciding' || granted.length === 0} onClick={() => void decide(phase.request, 'approve')}>
+              <button
+                type="button"
+                className="button primary"
+                disabled={phase.kind === 'deciding' || granted.length === 0}
+                onClick={() => void decide(phase.request, 'approve')}
+              >
                 {phase.kind === 'deciding' ? 'Working…' : 'Approve'}
               </button>
-              <button type="button" className="button" disabled={phase.kind === 'deciding'} onClick={() => void decide(phase.request, 'deny')}>Deny</button>
+              <button
+                type="button"
+                className="button"
+                disabled={phase.kind === 'deciding'}
+                onClick={() => void decide(phase.request, 'deny')}
+              >
+                Deny
+              </button>
             </div>
           </>
         ) : (
           <>
             <h1 id="device-title">Sign in a device</h1>
-            <p>Enter the code your terminal shows (after <code>baton login</code>).</p>
+            <p>
+              Enter the code your terminal shows (after <code>baton login</code>).
+            </p>
             <form onSubmit={submit}>
               <label htmlFor="device-code">Code</label>
               <input
@@ -162,8 +207,18 @@ export function DevicePage() {
                 autoFocus
                 aria-describedby={problem === null ? undefined : 'device-problem'}
               />
-              {problem === null ? null : <p role="alert" id="device-problem" className="problem">{problem}</p>}
-              <button type="submit" className="button primary" disabled={phase.kind === 'looking' || code.trim() === ''}>{phase.kind === 'looking' ? 'Looking…' : 'Continue'}</button>
+              {problem === null ? null : (
+                <p role="alert" id="device-problem" className="problem">
+                  {problem}
+                </p>
+              )}
+              <button
+                type="submit"
+                className="button primary"
+                disabled={phase.kind === 'looking' || code.trim() === ''}
+              >
+                {phase.kind === 'looking' ? 'Looking…' : 'Continue'}
+              </button>
             </form>
           </>
         )}
@@ -178,6 +233,7 @@ function deviceName(request: DeviceRequest): string {
 
 /** The server's reason, in words for this page (expired, unknown, already used, too many tries). */
 function problemOf(error: unknown): string {
-  if (error instanceof ApiError && error.status === 429) return 'Too many codes tried from here: wait a minute, then try again.';
+  if (error instanceof ApiError && error.status === 429)
+    return 'Too many codes tried from here: wait a minute, then try again.';
   return messageOf(error);
 }

@@ -22,7 +22,9 @@ function ArtifactItem({ artifact }: { artifact: ArtifactEntry }) {
   const href = safeUrl(artifact.url);
   const load = async () => {
     try {
-      setContent((await unwrap(api.GET('/v1/artifacts/{id}', { params: { path: { id: artifact.id } } }))).content ?? '');
+      setContent(
+        (await unwrap(api.GET('/v1/artifacts/{id}', { params: { path: { id: artifact.id } } }))).content ?? '',
+      );
       setError(null);
     } catch (e) {
       setError(messageOf(e));
@@ -38,19 +40,29 @@ function ArtifactItem({ artifact }: { artifact: ArtifactEntry }) {
         {href === null ? null : (
           <>
             {' · '}
-            <a href={href} rel="noopener noreferrer" target="_blank">open link</a>
+            <a href={href} rel="noopener noreferrer" target="_blank">
+              open link
+            </a>
           </>
         )}
       </p>
       {content === null ? (
         <>
           {artifact.preview === null ? null : <pre className="preview">{artifact.preview}</pre>}
-          {artifact.size > 0 ? <button type="button" onClick={() => void load()}>Show whole content</button> : null}
+          {artifact.size > 0 ? (
+            <button type="button" onClick={() => void load()}>
+              Show whole content
+            </button>
+          ) : null}
         </>
       ) : (
         <pre>{content}</pre>
       )}
-      {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
+      {error === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {error}
+        </p>
+      )}
     </li>
   );
 }
@@ -60,7 +72,15 @@ export function ArtifactsPanel({ artifacts }: { artifacts: ArtifactEntry[] }) {
   return (
     <section aria-labelledby="artifacts-heading" className="panel">
       <h2 id="artifacts-heading">Artifacts</h2>
-      {artifacts.length === 0 ? <p>None yet.</p> : <ul className="plain">{artifacts.map((a) => <ArtifactItem key={a.id} artifact={a} />)}</ul>}
+      {artifacts.length === 0 ? (
+        <p>None yet.</p>
+      ) : (
+        <ul className="plain">
+          {artifacts.map((a) => (
+            <ArtifactItem key={a.id} artifact={a} />
+          ))}
+        </ul>
+      )}
     </section>
   );
 }

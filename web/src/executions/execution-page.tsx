@@ -12,7 +12,12 @@ import { useRecipeInfo } from './use-recipe-info.ts';
 import './pages.css';
 
 /** What the execution waits for, in words. */
-const waitingText = { sandbox: 'a sandbox slot', approval: 'an approval', event: 'an event', timer: 'a timer' } as const;
+const waitingText = {
+  sandbox: 'a sandbox slot',
+  approval: 'an approval',
+  event: 'an event',
+  timer: 'a timer',
+} as const;
 
 /**
  * An execution (`/executions/:id`): its status, every intervention, its steps with input, output and
@@ -36,7 +41,13 @@ export function ExecutionPage() {
     return (
       <main className="console-page">
         <h1>Execution</h1>
-        {data.error === null ? <p role="status">Loading…</p> : <p role="alert" className="outcome outcome-error">{data.error}</p>}
+        {data.error === null ? (
+          <p role="status">Loading…</p>
+        ) : (
+          <p role="alert" className="outcome outcome-error">
+            {data.error}
+          </p>
+        )}
       </main>
     );
   }
@@ -47,26 +58,44 @@ export function ExecutionPage() {
           {recipe?.name ?? 'Execution'} <span className="hint">v{execution.recipeVersion}</span>
         </h1>
         <p>
-          <span className={`badge status-${execution.status}`} data-testid="execution-status">{execution.status}</span>
-          {execution.waitingFor ? <span className="hint"> waiting for {waitingText[execution.waitingFor]}{execution.queuePosition ? ` (place ${execution.queuePosition} in the queue)` : ''}</span> : null}
+          <span className={`badge status-${execution.status}`} data-testid="execution-status">
+            {execution.status}
+          </span>
+          {execution.waitingFor ? (
+            <span className="hint">
+              {' '}
+              waiting for {waitingText[execution.waitingFor]}
+              {execution.queuePosition ? ` (place ${execution.queuePosition} in the queue)` : ''}
+            </span>
+          ) : null}
         </p>
         <dl className="facts">
           <dt>Id</dt>
-          <dd><code>{execution.id}</code></dd>
+          <dd>
+            <code>{execution.id}</code>
+          </dd>
           <dt>Dashboard</dt>
-          <dd><Link to={`/dashboards/${execution.dashboardId}`}>open dashboard</Link></dd>
+          <dd>
+            <Link to={`/dashboards/${execution.dashboardId}`}>open dashboard</Link>
+          </dd>
           <dt>Started</dt>
           <dd>{when(execution.startedAt)}</dd>
           <dt>Finished</dt>
           <dd>{when(execution.finishedAt)}</dd>
-          {execution.deadlineAt === null ? null : (<><dt>Deadline</dt><dd>{when(execution.deadlineAt)}</dd></>)}
+          {execution.deadlineAt === null ? null : (
+            <>
+              <dt>Deadline</dt>
+              <dd>{when(execution.deadlineAt)}</dd>
+            </>
+          )}
           <dt>Cost</dt>
           <dd>{usd(execution.cost?.totalUsd ?? 0)}</dd>
           {execution.parent ? (
             <>
               <dt>Parent</dt>
               <dd>
-                <Link to={`/executions/${execution.parent.executionId}`}>parent execution</Link> (step “{execution.parent.stepId}”, attempt {execution.parent.attempt})
+                <Link to={`/executions/${execution.parent.executionId}`}>parent execution</Link> (step “
+                {execution.parent.stepId}”, attempt {execution.parent.attempt})
               </dd>
             </>
           ) : null}
@@ -77,8 +106,14 @@ export function ExecutionPage() {
           <summary>Inputs</summary>
           <pre>{JSON.stringify(execution.inputs, null, 2)}</pre>
         </details>
-        <button type="button" onClick={() => void data.refresh()}>Refresh</button>
-        {data.error === null ? null : <p role="alert" className="outcome outcome-error">{data.error}</p>}
+        <button type="button" onClick={() => void data.refresh()}>
+          Refresh
+        </button>
+        {data.error === null ? null : (
+          <p role="alert" className="outcome outcome-error">
+            {data.error}
+          </p>
+        )}
       </header>
       <ExecutionActions execution={execution} latestVersion={recipe?.latestVersion ?? null} onChanged={changed} />
       <StepList execution={execution} kinds={recipe?.kinds ?? {}} people={people} onChanged={changed} />

@@ -4,7 +4,12 @@ import type { ActionOutcome } from './use-action.ts';
 export function OutcomeNote({ outcome }: { outcome: ActionOutcome | null }) {
   if (outcome === null) return <p className="outcome" role="status" aria-live="polite" />;
   return (
-    <p className={`outcome outcome-${outcome.kind}`} role={outcome.kind === 'ok' ? 'status' : 'alert'} aria-live="polite" data-outcome={outcome.kind}>
+    <p
+      className={`outcome outcome-${outcome.kind}`}
+      role={outcome.kind === 'ok' ? 'status' : 'alert'}
+      aria-live="polite"
+      data-outcome={outcome.kind}
+    >
       {outcome.text}
     </p>
   );

@@ -5,7 +5,9 @@ import type { Run } from './types.ts';
 function progressText(progress: unknown): string {
   if (typeof progress !== 'object' || progress === null) return '';
   const { message, percent } = progress as { message?: unknown; percent?: unknown };
-  return [typeof message === 'string' ? message : '', typeof percent === 'number' ? `${percent}%` : ''].filter((s) => s !== '').join(' ');
+  return [typeof message === 'string' ? message : '', typeof percent === 'number' ? `${percent}%` : '']
+    .filter((s) => s !== '')
+    .join(' ');
 }
 
 /** Runs in sandboxes with what each cost, and the total. */

@@ -10,7 +10,19 @@ import { parseJson, useAction } from './use-action.ts';
  * output, edit the input of a step that has not started. Offered whatever the step's state; the
  * server answers 409 with the reason when one does not apply, and that reason is shown here.
  */
-export function StepActions({ executionId, stepId, step, kind, onChanged }: { executionId: string; stepId: string; step: StepState | null; kind: string | undefined; onChanged: () => void }) {
+export function StepActions({
+  executionId,
+  stepId,
+  step,
+  kind,
+  onChanged,
+}: {
+  executionId: string;
+  stepId: string;
+  step: StepState | null;
+  kind: string | undefined;
+  onChanged: () => void;
+}) {
   const { busy, outcome, run } = useAction(onChanged);
   const path = { id: executionId, stepId };
   const [comment, setComment] = useState('');
@@ -20,7 +32,11 @@ export function StepActions({ executionId, stepId, step, kind, onChanged }: { ex
   const ids = { comment: useId(), output: useId(), input: useId() };
   const decide = (approved: boolean) => {
     const body = comment === '' ? {} : { comment };
-    void run(`${approved ? 'Approve' : 'Reject'} "${stepId}"`, () => (approved ? api.POST('/v1/executions/{id}/steps/{stepId}/approve', { params: { path }, body }) : api.POST('/v1/executions/{id}/steps/{stepId}/reject', { params: { path }, body })));
+    void run(`${approved ? 'Approve' : 'Reject'} "${stepId}"`, () =>
+      approved
+        ? api.POST('/v1/executions/{id}/steps/{stepId}/approve', { params: { path }, body })
+        : api.POST('/v1/executions/{id}/steps/{stepId}/reject', { params: { path }, body }),
+    );
   };
 
   return (
@@ -29,14 +45,28 @@ export function StepActions({ executionId, stepId, step, kind, onChanged }: { ex
         <div className="inline-form">
           <label htmlFor={ids.comment}>Comment</label>
           <input id={ids.comment} value={comment} maxLength={5000} onChange={(e) => setComment(e.target.value)} />
-          <button type="button" disabled={busy} className="primary" onClick={() => decide(true)}>Approve</button>
-          <button type="button" disabled={busy} className="danger" onClick={() => decide(false)}>Reject</button>
+          <button type="button" disabled={busy} className="primary" onClick={() => decide(true)}>
+            Approve
+          </button>
+          <button type="button" disabled={busy} className="danger" onClick={() => decide(false)}>
+            Reject
+          </button>
         </div>
       ) : null}
       <details>
         <summary>More actions on “{stepId}”</summary>
         <div className="button-row">
-          <button type="button" disabled={busy} onClick={() => void run(`Retry "${stepId}"`, () => api.POST('/v1/executions/{id}/steps/{stepId}/retry', { params: { path }, body: {} }))}>Retry step</button>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() =>
+              void run(`Retry "${stepId}"`, () =>
+                api.POST('/v1/executions/{id}/steps/{stepId}/retry', { params: { path }, body: {} }),
+              )
+            }
+          >
+            Retry step
+          </button>
         </div>
         <form
           className="inline-form"
@@ -45,12 +75,19 @@ export function StepActions({ executionId, stepId, step, kind, onChanged }: { ex
             const parsed = parseJson(output, true);
             if (!parsed.ok) return setFormError(`Output: ${parsed.message}`);
             setFormError(null);
-            void run(`Skip "${stepId}"`, () => api.POST('/v1/executions/{id}/steps/{stepId}/skip', { params: { path }, body: parsed.value === undefined ? {} : { output: parsed.value } }));
+            void run(`Skip "${stepId}"`, () =>
+              api.POST('/v1/executions/{id}/steps/{stepId}/skip', {
+                params: { path },
+                body: parsed.value === undefined ? {} : { output: parsed.value },
+              }),
+            );
           }}
         >
           <label htmlFor={ids.output}>Output to skip with (JSON, optional)</label>
           <textarea id={ids.output} rows={2} value={output} onChange={(e) => setOutput(e.target.value)} />
-          <button type="submit" disabled={busy}>Skip step</button>
+          <button type="submit" disabled={busy}>
+            Skip step
+          </button>
         </form>
         <form
           className="inline-form"
@@ -58,18 +95,27 @@ export function StepActions({ executionId, stepId, step, kind, onChanged }: { ex
             e.preventDefault();
             const parsed = parseJson(input, false);
             if (!parsed.ok) return setFormError(`Input: ${parsed.message}`);
-            if (typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) return setFormError('Input: must be a JSON object');
+            if (typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value))
+              return setFormError('Input: must be a JSON object');
             setFormError(null);
             const replacement = parsed.value as Record<string, unknown>;
-            void run(`Edit input of "${stepId}"`, () => api.POST('/v1/executions/{id}/steps/{stepId}/input', { params: { path }, body: { input: replacement } }));
+            void run(`Edit input of "${stepId}"`, () =>
+              api.POST('/v1/executions/{id}/steps/{stepId}/input', { params: { path }, body: { input: replacement } }),
+            );
           }}
         >
           <label htmlFor={ids.input}>New input (JSON object)</label>
           <textarea id={ids.input} rows={3} value={input} onChange={(e) => setInput(e.target.value)} />
-          <button type="submit" disabled={busy}>Replace input</button>
+          <button type="submit" disabled={busy}>
+            Replace input
+          </button>
         </form>
       </details>
-      {formError === null ? null : <p className="outcome outcome-error" role="alert">{formError}</p>}
+      {formError === null ? null : (
+        <p className="outcome outcome-error" role="alert">
+          {formError}
+        </p>
+      )}
       <OutcomeNote outcome={outcome} />
     </div>
   );

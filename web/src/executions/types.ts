@@ -43,7 +43,14 @@ export interface InputSpec {
 }
 
 /** Every execution status, in the order filters offer them. */
-export const executionStatuses: readonly ExecutionStatus[] = ['running', 'waiting', 'paused', 'succeeded', 'failed', 'cancelled'];
+export const executionStatuses: readonly ExecutionStatus[] = [
+  'running',
+  'waiting',
+  'paused',
+  'succeeded',
+  'failed',
+  'cancelled',
+];
 
 /** Terminal statuses: nothing more will happen without a person. */
 export function isFinished(status: ExecutionStatus): boolean {

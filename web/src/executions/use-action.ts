@@ -14,7 +14,12 @@ export interface ActionOutcome {
  * Sends an intervention (always through the HTTP API) and keeps what happened to show next to it:
  * the server's own reason when it does not apply (409), or when the input is wrong (400).
  */
-export function useAction(onDone: () => void): { busy: boolean; outcome: ActionOutcome | null; run: (label: string, call: ApiCall) => Promise<boolean>; clear: () => void } {
+export function useAction(onDone: () => void): {
+  busy: boolean;
+  outcome: ActionOutcome | null;
+  run: (label: string, call: ApiCall) => Promise<boolean>;
+  clear: () => void;
+} {
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<ActionOutcome | null>(null);
   const run = useCallback(
@@ -28,7 +33,10 @@ export function useAction(onDone: () => void): { busy: boolean; outcome: ActionO
         return true;
       } catch (error) {
         const refused = error instanceof ApiError && error.status === 409;
-        setOutcome({ kind: refused ? 'refused' : 'error', text: `${label}: ${refused ? 'does not apply now' : 'failed'}: ${messageOf(error)}` });
+        setOutcome({
+          kind: refused ? 'refused' : 'error',
+          text: `${label}: ${refused ? 'does not apply now' : 'failed'}: ${messageOf(error)}`,
+        });
         return false;
       } finally {
         setBusy(false);
@@ -40,7 +48,10 @@ export function useAction(onDone: () => void): { busy: boolean; outcome: ActionO
 }
 
 /** Parses JSON typed by a person; `undefined` input (empty) is allowed when `optional`. */
-export function parseJson(text: string, optional: boolean): { ok: true; value: unknown } | { ok: false; message: string } {
+export function parseJson(
+  text: string,
+  optional: boolean,
+): { ok: true; value: unknown } | { ok: false; message: string } {
   if (text.trim() === '') return optional ? { ok: true, value: undefined } : { ok: false, message: 'Enter JSON' };
   try {
     return { ok: true, value: JSON.parse(text) };

@@ -14,10 +14,21 @@ export interface ExecutionData {
   loading: boolean;
 }
 
-const empty: ExecutionData = { execution: null, history: [], artifacts: [], runs: [], cost: null, error: null, loading: true };
+const empty: ExecutionData = {
+  execution: null,
+  history: [],
+  artifacts: [],
+  runs: [],
+  cost: null,
+  error: null,
+  loading: true,
+};
 
 /** Reads every page of a paginated list (the API's `after` cursors), from `after` on. */
-async function readAll<T, C>(read: (after: C | null) => Promise<{ items: T[]; next: C | null }>, after: C | null): Promise<T[]> {
+async function readAll<T, C>(
+  read: (after: C | null) => Promise<{ items: T[]; next: C | null }>,
+  after: C | null,
+): Promise<T[]> {
   const all: T[] = [];
   let cursor = after;
   // Bounded: a history of 10,000 steps is 100 pages of 100; stop well past that rather than loop forever.
@@ -48,11 +59,17 @@ export function useExecution(id: string): ExecutionData & { refresh: () => Promi
       const [execution, newEvents, artifacts, runsPage] = await Promise.all([
         unwrap(api.GET('/v1/executions/{id}', { params: { path } })),
         readAll<HistoryEntry, number>(async (after) => {
-          const page = await unwrap(api.GET('/v1/executions/{id}/events', { params: { path, query: { limit: 100, after: after ?? 0 } } }));
+          const page = await unwrap(
+            api.GET('/v1/executions/{id}/events', { params: { path, query: { limit: 100, after: after ?? 0 } } }),
+          );
           return { items: page.events, next: page.next };
         }, lastSeq.current),
         readAll<ArtifactEntry, string>(async (after) => {
-          const page = await unwrap(api.GET('/v1/executions/{id}/artifacts', { params: { path, query: after === null ? { limit: 100 } : { limit: 100, after } } }));
+          const page = await unwrap(
+            api.GET('/v1/executions/{id}/artifacts', {
+              params: { path, query: after === null ? { limit: 100 } : { limit: 100, after } },
+            }),
+          );
           return { items: page.artifacts, next: page.next };
         }, null),
         unwrap(api.GET('/v1/executions/{id}/runs', { params: { path, query: { limit: 200 } } })),
@@ -61,7 +78,10 @@ export function useExecution(id: string): ExecutionData & { refresh: () => Promi
       if (last !== undefined) lastSeq.current = last.seq;
       setData((previous) => ({
         execution,
-        history: [...previous.history, ...newEvents.filter((entry) => !previous.history.some((seen) => seen.seq === entry.seq))],
+        history: [
+          ...previous.history,
+          ...newEvents.filter((entry) => !previous.history.some((seen) => seen.seq === entry.seq)),
+        ],
         artifacts,
         runs: runsPage.runs,
         cost: runsPage.cost,

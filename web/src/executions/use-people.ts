@@ -9,7 +9,10 @@ export function usePeople(dashboardId: string | undefined): ReadonlyMap<string, 
     if (dashboardId === undefined) return;
     let live = true;
     void unwrap(api.GET('/v1/dashboards/{id}/members', { params: { path: { id: dashboardId } } }))
-      .then(({ members }) => live && setPeople(new Map(members.map((m) => [m.userId, m.name ?? m.email ?? m.userId.slice(0, 8)]))))
+      .then(
+        ({ members }) =>
+          live && setPeople(new Map(members.map((m) => [m.userId, m.name ?? m.email ?? m.userId.slice(0, 8)]))),
+      )
       .catch(() => {
         // Ids stay shown: who decided is still there, only less readable.
       });

@@ -12,7 +12,9 @@ export interface RecipeInfo {
 /** Step kinds from a compiled recipe (`steps: { <id>: { kind } }`). */
 export function stepKinds(compiled: unknown): Record<string, string> {
   const steps = (compiled as { steps?: Record<string, { kind?: unknown }> } | null)?.steps ?? {};
-  return Object.fromEntries(Object.entries(steps).flatMap(([id, step]) => (typeof step?.kind === 'string' ? [[id, step.kind]] : [])));
+  return Object.fromEntries(
+    Object.entries(steps).flatMap(([id, step]) => (typeof step?.kind === 'string' ? [[id, step.kind]] : [])),
+  );
 }
 
 /** Reads the recipe once per recipe and version; null until read (or when it cannot be). */
@@ -22,9 +24,17 @@ export function useRecipeInfo(recipeId: string | undefined, version: number | un
     if (recipeId === undefined || version === undefined) return;
     let live = true;
     const path = { id: recipeId };
-    void Promise.all([unwrap(api.GET('/v1/recipes/{id}', { params: { path } })), unwrap(api.GET('/v1/recipes/{id}/versions', { params: { path } }))])
+    void Promise.all([
+      unwrap(api.GET('/v1/recipes/{id}', { params: { path } })),
+      unwrap(api.GET('/v1/recipes/{id}/versions', { params: { path } })),
+    ])
       .then(([recipe, { versions }]) => {
-        if (live) setInfo({ name: recipe.name, latestVersion: recipe.latestVersion, kinds: stepKinds(versions.find((v) => v.version === version)?.compiled) });
+        if (live)
+          setInfo({
+            name: recipe.name,
+            latestVersion: recipe.latestVersion,
+            kinds: stepKinds(versions.find((v) => v.version === version)?.compiled),
+          });
       })
       .catch(() => {
         // The page works without it: buttons are offered for every step and the move field has no default.

@@ -15,7 +15,9 @@ const origins = ['person', 'schedule', 'trigger', 'parent'] as const;
 
 /** Filters from the URL query (unknown values are dropped, so an edited URL cannot break the page). */
 export function filtersFrom(params: URLSearchParams): ExecutionFilters {
-  const statuses = (params.get('status') ?? '').split(',').filter((s): s is ExecutionStatus => (executionStatuses as readonly string[]).includes(s));
+  const statuses = (params.get('status') ?? '')
+    .split(',')
+    .filter((s): s is ExecutionStatus => (executionStatuses as readonly string[]).includes(s));
   const origin = params.get('origin') ?? '';
   return {
     statuses,

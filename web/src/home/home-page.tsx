@@ -19,7 +19,10 @@ export function HomePage() {
     if (workspaceId === null) return;
     // Archived recipes too: their executions stay in the list and should keep their names.
     const path = { wid: workspaceId };
-    void Promise.all([unwrap(api.GET('/v1/workspaces/{wid}/recipes', { params: { path } })), unwrap(api.GET('/v1/workspaces/{wid}/recipes', { params: { path, query: { archived: 'true' } } }))])
+    void Promise.all([
+      unwrap(api.GET('/v1/workspaces/{wid}/recipes', { params: { path } })),
+      unwrap(api.GET('/v1/workspaces/{wid}/recipes', { params: { path, query: { archived: 'true' } } })),
+    ])
       .then(([active, archived]) => setRecipes([...active.recipes, ...archived.recipes]))
       .catch(() => setRecipes([]));
   }, [workspaceId]);
@@ -30,7 +33,9 @@ export function HomePage() {
       <NeedsYou />
       {workspaceId === null ? null : (
         <>
-          <p><Link to={`/recipes?workspace=${encodeURIComponent(workspaceId)}`}>Recipes: run one</Link></p>
+          <p>
+            <Link to={`/recipes?workspace=${encodeURIComponent(workspaceId)}`}>Recipes: run one</Link>
+          </p>
           <DashboardsSection workspaceId={workspaceId} onLoaded={onDashboards} />
           <RecentExecutions workspaceId={workspaceId} dashboards={dashboards} recipes={recipes} />
         </>

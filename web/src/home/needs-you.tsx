@@ -30,13 +30,22 @@ export function NeedsYou() {
   return (
     <section aria-labelledby="inbox-heading" className="panel inbox">
       <h2 id="inbox-heading">Needs you</h2>
-      {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
+      {error === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {error}
+        </p>
+      )}
       {inbox === null ? (
-        error === null ? <p role="status">Loading…</p> : null
+        error === null ? (
+          <p role="status">Loading…</p>
+        ) : null
       ) : (
         <>
           <h3 id="approvals-heading">
-            Approvals waiting <span className="count" data-testid="approvals-count">{inbox.counts.approvals}</span>
+            Approvals waiting{' '}
+            <span className="count" data-testid="approvals-count">
+              {inbox.counts.approvals}
+            </span>
           </h3>
           {inbox.approvals.length === 0 ? <p>Nothing to decide.</p> : null}
           <ul className="plain card-list" aria-labelledby="approvals-heading">
@@ -46,13 +55,17 @@ export function NeedsYou() {
                   {a.recipe.name}: {a.prompt}
                 </Link>
                 <p className="meta">
-                  step {a.stepId} · {a.approvals} of {a.quorum} approvals · {a.dashboard.name} ({a.workspace.name}) · since {when(a.waitingSince)}
+                  step {a.stepId} · {a.approvals} of {a.quorum} approvals · {a.dashboard.name} ({a.workspace.name}) ·
+                  since {when(a.waitingSince)}
                 </p>
               </li>
             ))}
           </ul>
           <h3 id="failed-heading">
-            Failed runs <span className="count" data-testid="failed-count">{inbox.counts.failed}</span>
+            Failed runs{' '}
+            <span className="count" data-testid="failed-count">
+              {inbox.counts.failed}
+            </span>
           </h3>
           {inbox.failed.length === 0 ? <p>No failures.</p> : null}
           <ul className="plain card-list" aria-labelledby="failed-heading">

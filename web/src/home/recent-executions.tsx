@@ -10,7 +10,15 @@ import { filtersFrom, searchQuery, withFilters, type ExecutionFilters, type Sear
  * Recent executions of the workspace, newest first, with filters kept in the URL query (so a reload
  * or a shared link shows the same list) and cursor paging ("More").
  */
-export function RecentExecutions({ workspaceId, dashboards, recipes }: { workspaceId: string; dashboards: Dashboard[]; recipes: Recipe[] }) {
+export function RecentExecutions({
+  workspaceId,
+  dashboards,
+  recipes,
+}: {
+  workspaceId: string;
+  dashboards: Dashboard[];
+  recipes: Recipe[];
+}) {
   const [params, setParams] = useSearchParams();
   const filters = filtersFrom(params);
   // The first page's query, as a string: the effect below runs again when it changes.
@@ -23,7 +31,11 @@ export function RecentExecutions({ workspaceId, dashboards, recipes }: { workspa
   useEffect(() => {
     let live = true;
     setRows(null);
-    void unwrap(api.GET('/v1/workspaces/{wid}/executions', { params: { path: { wid: workspaceId }, query: JSON.parse(key) as SearchQuery } }))
+    void unwrap(
+      api.GET('/v1/workspaces/{wid}/executions', {
+        params: { path: { wid: workspaceId }, query: JSON.parse(key) as SearchQuery },
+      }),
+    )
       .then((page) => live && (setRows(page.executions), setCursor(page.nextCursor), setError(null)))
       .catch((e: unknown) => live && (setRows([]), setCursor(null), setError(messageOf(e))));
     return () => {
@@ -34,14 +46,19 @@ export function RecentExecutions({ workspaceId, dashboards, recipes }: { workspa
   const more = async () => {
     if (cursor === null) return;
     try {
-      const page = await unwrap(api.GET('/v1/workspaces/{wid}/executions', { params: { path: { wid: workspaceId }, query: searchQuery(filters, cursor) } }));
+      const page = await unwrap(
+        api.GET('/v1/workspaces/{wid}/executions', {
+          params: { path: { wid: workspaceId }, query: searchQuery(filters, cursor) },
+        }),
+      );
       setRows((previous) => [...(previous ?? []), ...page.executions]);
       setCursor(page.nextCursor);
     } catch (e) {
       setError(messageOf(e));
     }
   };
-  const update = (change: Partial<ExecutionFilters>) => setParams(withFilters(params, { ...filters, ...change }), { replace: true });
+  const update = (change: Partial<ExecutionFilters>) =>
+    setParams(withFilters(params, { ...filters, ...change }), { replace: true });
   const recipeName = (id: string) => recipes.find((r) => r.id === id)?.name ?? id.slice(0, 8);
   const dashboardName = (id: string) => dashboards.find((d) => d.id === id)?.name ?? id.slice(0, 8);
 
@@ -58,7 +75,13 @@ export function RecentExecutions({ workspaceId, dashboards, recipes }: { workspa
                 name="status"
                 value={status}
                 checked={filters.statuses.includes(status)}
-                onChange={(e) => update({ statuses: e.target.checked ? [...filters.statuses, status] : filters.statuses.filter((s) => s !== status) })}
+                onChange={(e) =>
+                  update({
+                    statuses: e.target.checked
+                      ? [...filters.statuses, status]
+                      : filters.statuses.filter((s) => s !== status),
+                  })
+                }
               />{' '}
               {status}
             </label>
@@ -67,15 +90,31 @@ export function RecentExecutions({ workspaceId, dashboards, recipes }: { workspa
         <label htmlFor={ids.recipe}>Recipe</label>
         <select id={ids.recipe} value={filters.recipeId} onChange={(e) => update({ recipeId: e.target.value })}>
           <option value="">any</option>
-          {recipes.map((r) => <option key={r.id} value={r.id}>{r.name}</option>)}
+          {recipes.map((r) => (
+            <option key={r.id} value={r.id}>
+              {r.name}
+            </option>
+          ))}
         </select>
         <label htmlFor={ids.dashboard}>Dashboard</label>
-        <select id={ids.dashboard} value={filters.dashboardId} onChange={(e) => update({ dashboardId: e.target.value })}>
+        <select
+          id={ids.dashboard}
+          value={filters.dashboardId}
+          onChange={(e) => update({ dashboardId: e.target.value })}
+        >
           <option value="">any</option>
-          {dashboards.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+          {dashboards.map((d) => (
+            <option key={d.id} value={d.id}>
+              {d.name}
+            </option>
+          ))}
         </select>
         <label htmlFor={ids.origin}>Started by</label>
-        <select id={ids.origin} value={filters.origin} onChange={(e) => update({ origin: e.target.value as ExecutionFilters['origin'] })}>
+        <select
+          id={ids.origin}
+          value={filters.origin}
+          onChange={(e) => update({ origin: e.target.value as ExecutionFilters['origin'] })}
+        >
           <option value="">anything</option>
           <option value="person">a person</option>
           <option value="schedule">a schedule</option>
@@ -83,11 +122,20 @@ export function RecentExecutions({ workspaceId, dashboards, recipes }: { workspa
           <option value="parent">a parent execution</option>
         </select>
         <label htmlFor={ids.from}>From</label>
-        <input id={ids.from} type="datetime-local" value={filters.from} onChange={(e) => update({ from: e.target.value })} />
+        <input
+          id={ids.from}
+          type="datetime-local"
+          value={filters.from}
+          onChange={(e) => update({ from: e.target.value })}
+        />
         <label htmlFor={ids.to}>To</label>
         <input id={ids.to} type="datetime-local" value={filters.to} onChange={(e) => update({ to: e.target.value })} />
       </form>
-      {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
+      {error === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {error}
+        </p>
+      )}
       {rows === null ? <p role="status">Loading…</p> : null}
       {rows !== null && rows.length === 0 && error === null ? <p>No executions match.</p> : null}
       {rows === null || rows.length === 0 ? null : (
@@ -105,8 +153,14 @@ export function RecentExecutions({ workspaceId, dashboards, recipes }: { workspa
             <tbody>
               {rows.map((row) => (
                 <tr key={row.id} data-execution={row.id}>
-                  <td><Link to={`/executions/${row.id}`}>{recipeName(row.recipeId)}</Link> <span className="hint">v{row.recipeVersion}</span></td>
-                  <td><span className={`badge status-${row.status}`}>{row.status}</span>{row.reason === null ? null : <span className="hint"> {row.reason}</span>}</td>
+                  <td>
+                    <Link to={`/executions/${row.id}`}>{recipeName(row.recipeId)}</Link>{' '}
+                    <span className="hint">v{row.recipeVersion}</span>
+                  </td>
+                  <td>
+                    <span className={`badge status-${row.status}`}>{row.status}</span>
+                    {row.reason === null ? null : <span className="hint"> {row.reason}</span>}
+                  </td>
                   <td>{dashboardName(row.dashboardId)}</td>
                   <td>{row.origin.kind}</td>
                   <td>{when(row.createdAt)}</td>
@@ -116,7 +170,11 @@ export function RecentExecutions({ workspaceId, dashboards, recipes }: { workspa
           </table>
         </div>
       )}
-      {cursor === null ? null : <button type="button" onClick={() => void more()}>More</button>}
+      {cursor === null ? null : (
+        <button type="button" onClick={() => void more()}>
+          More
+        </button>
+      )}
     </section>
   );
 }

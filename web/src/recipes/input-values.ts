@@ -11,7 +11,10 @@ export function declaredInputs(compiled: unknown): Array<[string, InputSpec]> {
  * recipe's default applies, or the server says the input is required, at its field); numbers and
  * booleans are converted; objects and arrays are parsed as JSON (a local error at the field when not).
  */
-export function inputValues(specs: Array<[string, InputSpec]>, typed: Record<string, string>): { inputs: Record<string, unknown>; errors: Map<string, string> } {
+export function inputValues(
+  specs: Array<[string, InputSpec]>,
+  typed: Record<string, string>,
+): { inputs: Record<string, unknown>; errors: Map<string, string> } {
   const inputs: Record<string, unknown> = {};
   const errors = new Map<string, string>();
   for (const [name, spec] of specs) {

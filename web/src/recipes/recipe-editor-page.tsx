@@ -41,7 +41,13 @@ export function RecipeEditorPage() {
   const loaded = useRef<string | null>(null);
   const leaving = useRef(false);
   const [dirty, setDirty] = useState(false);
-  const blocker = useBlocker(({ currentLocation, nextLocation }) => !leaving.current && text.current !== loaded.current && loaded.current !== null && currentLocation.pathname !== nextLocation.pathname);
+  const blocker = useBlocker(
+    ({ currentLocation, nextLocation }) =>
+      !leaving.current &&
+      text.current !== loaded.current &&
+      loaded.current !== null &&
+      currentLocation.pathname !== nextLocation.pathname,
+  );
 
   useEffect(() => {
     if (!dirty) return;
@@ -80,7 +86,9 @@ export function RecipeEditorPage() {
       const yaml = text.current;
       const saved =
         id === undefined
-          ? await unwrap(api.POST('/v1/workspaces/{wid}/recipes', { params: { path: { wid: workspaceId } }, body: { yaml } }))
+          ? await unwrap(
+              api.POST('/v1/workspaces/{wid}/recipes', { params: { path: { wid: workspaceId } }, body: { yaml } }),
+            )
           : await unwrap(api.PUT('/v1/recipes/{id}', { params: { path: { id } }, body: { yaml } }));
       setIssues([]);
       leaving.current = true;
@@ -89,7 +97,11 @@ export function RecipeEditorPage() {
     } catch (e) {
       const found = issueList(e);
       setIssues(found);
-      setError(found.length > 0 ? `Not saved: the server found ${found.length} ${found.length === 1 ? 'problem' : 'problems'} (listed beside the editor and underlined in it).` : messageOf(e));
+      setError(
+        found.length > 0
+          ? `Not saved: the server found ${found.length} ${found.length === 1 ? 'problem' : 'problems'} (listed beside the editor and underlined in it).`
+          : messageOf(e),
+      );
     } finally {
       setBusy(false);
     }
@@ -106,11 +118,26 @@ export function RecipeEditorPage() {
           {recipe.archivedAt === null ? null : ' This recipe is archived: restore it on Recipes to run it again.'}
         </p>
       )}
-      {loadError === null ? null : <p role="alert" className="outcome outcome-error">{loadError}</p>}
-      {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
+      {loadError === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {loadError}
+        </p>
+      )}
+      {error === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {error}
+        </p>
+      )}
       {ready && loadError === null ? (
         <Suspense fallback={<p role="status">Loading the editor…</p>}>
-          <RecipeYamlEditor key={id ?? 'new'} initial={recipe === null ? starter : recipe.latest.source} issues={issues} label={editing ? `YAML of ${recipe?.name ?? 'the recipe'}` : 'YAML of the new recipe'} onChange={changed} onSave={() => void save()} />
+          <RecipeYamlEditor
+            key={id ?? 'new'}
+            initial={recipe === null ? starter : recipe.latest.source}
+            issues={issues}
+            label={editing ? `YAML of ${recipe?.name ?? 'the recipe'}` : 'YAML of the new recipe'}
+            onChange={changed}
+            onSave={() => void save()}
+          />
         </Suspense>
       ) : loadError === null ? (
         <p role="status">Loading…</p>
@@ -119,13 +146,22 @@ export function RecipeEditorPage() {
         <div role="alert" className="panel">
           <p>The changes in the editor are not saved. Leave without saving them?</p>
           <div className="button-row">
-            <button type="button" className="button" onClick={() => blocker.proceed()}>Leave without saving</button>
-            <button type="button" className="button primary" onClick={() => blocker.reset()}>Stay</button>
+            <button type="button" className="button" onClick={() => blocker.proceed()}>
+              Leave without saving
+            </button>
+            <button type="button" className="button primary" onClick={() => blocker.reset()}>
+              Stay
+            </button>
           </div>
         </div>
       ) : null}
       <div className="button-row">
-        <button type="button" className="button primary" disabled={busy || !ready || loadError !== null || workspaceId === undefined} onClick={() => void save()}>
+        <button
+          type="button"
+          className="button primary"
+          disabled={busy || !ready || loadError !== null || workspaceId === undefined}
+          onClick={() => void save()}
+        >
           {editing ? 'Save new version' : 'Create recipe'}
         </button>
         <Link to={back}>Cancel</Link>

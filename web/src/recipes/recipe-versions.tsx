@@ -17,7 +17,11 @@ export function RecipeVersions({ recipeId }: { recipeId: string }) {
   return (
     <details onToggle={(e) => e.currentTarget.open && load()}>
       <summary>Versions</summary>
-      {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
+      {error === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {error}
+        </p>
+      )}
       {versions === null && error === null ? <p role="status">Loading…</p> : null}
       <ol className="plain">
         {(versions ?? []).map((v) => (
@@ -27,7 +31,9 @@ export function RecipeVersions({ recipeId }: { recipeId: string }) {
                 v{v.version} · {when(v.createdAt)}
               </summary>
               {/* Focusable: a long source scrolls, and keyboards must reach it. */}
-              <pre tabIndex={0} role="region" aria-label={`Source of v${v.version}`}>{typeof v.source === 'string' ? v.source : pretty(v.source)}</pre>
+              <pre tabIndex={0} role="region" aria-label={`Source of v${v.version}`}>
+                {typeof v.source === 'string' ? v.source : pretty(v.source)}
+              </pre>
             </details>
           </li>
         ))}

@@ -66,9 +66,18 @@ export default function RecipeYamlEditor({ initial, issues, label, onChange, onS
           (v) => {
             const placed = placeProblems(v.state.doc.toString(), v.state.field(issuesField));
             setProblems(placed);
-            return placed.map((p): Diagnostic => ({ from: p.from, to: p.to, severity: 'error', source: p.origin === 'server' ? 'server' : 'YAML', message: p.origin === 'syntax' || p.path === 'yaml' ? p.message : `${p.path}: ${p.message}` }));
+            return placed.map((p): Diagnostic => ({
+              from: p.from,
+              to: p.to,
+              severity: 'error',
+              source: p.origin === 'server' ? 'server' : 'YAML',
+              message: p.origin === 'syntax' || p.path === 'yaml' ? p.message : `${p.path}: ${p.message}`,
+            }));
           },
-          { delay: 300, needsRefresh: (update) => update.transactions.some((tr) => tr.effects.some((e) => e.is(setIssues))) },
+          {
+            delay: 300,
+            needsRefresh: (update) => update.transactions.some((tr) => tr.effects.some((e) => e.is(setIssues))),
+          },
         ),
         keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (saving.current(), true) }]),
         EditorView.contentAttributes.of({ 'aria-label': label }),
@@ -108,9 +117,16 @@ export default function RecipeYamlEditor({ initial, issues, label, onChange, onS
       <section className="recipe-problems" aria-labelledby={headingId}>
         <h2 id={headingId}>Problems</h2>
         <p role="status" className="hint">
-          {problems.length === 0 ? 'None found.' : `${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}`}
+          {problems.length === 0
+            ? 'None found.'
+            : `${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}`}
         </p>
-        {issues.length === 0 ? null : <p className="hint">The server’s are from the last save and stay at their place until the next one; syntax errors follow the text as you type.</p>}
+        {issues.length === 0 ? null : (
+          <p className="hint">
+            The server’s are from the last save and stay at their place until the next one; syntax errors follow the
+            text as you type.
+          </p>
+        )}
         <ul className="plain">
           {problems.map((p, i) => (
             <li key={`${p.origin}-${p.path}-${i}`} data-path={p.path} data-line={p.line} data-origin={p.origin}>

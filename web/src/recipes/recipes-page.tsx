@@ -34,7 +34,9 @@ export function RecipesPage() {
     setRecipes(null);
     void Promise.all([
       unwrap(api.GET('/v1/workspaces/{wid}/recipes', { params: { path } })),
-      showArchived ? unwrap(api.GET('/v1/workspaces/{wid}/recipes', { params: { path, query: { archived: 'true' } } })) : Promise.resolve({ recipes: [] as Recipe[] }),
+      showArchived
+        ? unwrap(api.GET('/v1/workspaces/{wid}/recipes', { params: { path, query: { archived: 'true' } } }))
+        : Promise.resolve({ recipes: [] as Recipe[] }),
       unwrap(api.GET('/v1/workspaces/{wid}/dashboards', { params: { path } })),
     ])
       .then(([active, archived, boards]) => {
@@ -62,22 +64,45 @@ export function RecipesPage() {
     <main className="console-page recipes-page">
       <h1>Recipes</h1>
       <p className="button-row">
-        <Link className="button primary" to={`/recipes/new${query}`}>New recipe</Link>
+        <Link className="button primary" to={`/recipes/new${query}`}>
+          New recipe
+        </Link>
         <Link to={`/templates${query}`}>Start from a template</Link>
       </p>
-      <p role="status" className="outcome outcome-ok" data-testid="recipes-note">{note ?? saved ?? ''}</p>
-      {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
+      <p role="status" className="outcome outcome-ok" data-testid="recipes-note">
+        {note ?? saved ?? ''}
+      </p>
+      {error === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {error}
+        </p>
+      )}
       <label className="check">
-        <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} /> Show archived recipes
+        <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} /> Show
+        archived recipes
       </label>
       {recipes === null && error === null ? <p role="status">Loading…</p> : null}
       {recipes !== null && recipes.length === 0 ? <p>No recipes in this workspace yet.</p> : null}
       <ul className="plain card-list">
         {(recipes ?? []).map((recipe) => (
-          <RecipeRow key={recipe.id} recipe={recipe} onRun={() => void openRun(recipe)} onPublish={() => setPublishing(recipe)} onChanged={() => setGeneration((g) => g + 1)} />
+          <RecipeRow
+            key={recipe.id}
+            recipe={recipe}
+            onRun={() => void openRun(recipe)}
+            onPublish={() => setPublishing(recipe)}
+            onChanged={() => setGeneration((g) => g + 1)}
+          />
         ))}
       </ul>
-      {running === null ? null : <RunDialog recipeId={running.recipe.id} recipeName={running.recipe.name} latest={running.latest} dashboards={dashboards} onClose={() => setRunning(null)} />}
+      {running === null ? null : (
+        <RunDialog
+          recipeId={running.recipe.id}
+          recipeName={running.recipe.name}
+          latest={running.latest}
+          dashboards={dashboards}
+          onClose={() => setRunning(null)}
+        />
+      )}
       {publishing === null ? null : (
         <PublishDialog
           recipeId={publishing.id}

@@ -12,7 +12,19 @@ import { declaredInputs, inputValues } from './input-values.ts';
  * started, the page moves to the new execution. One Idempotency-Key per opened dialog, so a retried
  * submit (a slow network, a double click) starts one execution.
  */
-export function RunDialog({ recipeId, recipeName, latest, dashboards, onClose }: { recipeId: string; recipeName: string; latest: RecipeVersion; dashboards: Dashboard[]; onClose: () => void }) {
+export function RunDialog({
+  recipeId,
+  recipeName,
+  latest,
+  dashboards,
+  onClose,
+}: {
+  recipeId: string;
+  recipeName: string;
+  latest: RecipeVersion;
+  dashboards: Dashboard[];
+  onClose: () => void;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const navigate = useNavigate();
   const specs = declaredInputs(latest.compiled);
@@ -39,7 +51,12 @@ export function RunDialog({ recipeId, recipeName, latest, dashboards, onClose }:
     if (local.size > 0) return;
     setBusy(true);
     try {
-      const execution = await unwrap(api.POST('/v1/recipes/{id}/executions', { params: { path: { id: recipeId }, header: { 'idempotency-key': key } }, body: { dashboardId, inputs } }));
+      const execution = await unwrap(
+        api.POST('/v1/recipes/{id}/executions', {
+          params: { path: { id: recipeId }, header: { 'idempotency-key': key } },
+          body: { dashboardId, inputs },
+        }),
+      );
       onClose();
       void navigate(`/executions/${execution.id}`);
     } catch (error) {
@@ -48,7 +65,13 @@ export function RunDialog({ recipeId, recipeName, latest, dashboards, onClose }:
       // Issues that belong to no field here (or a 409: the recipe or dashboard is archived) go on top.
       const placed = new Set([...specs.map(([name]) => `inputs.${name}`), 'dashboardId']);
       const elsewhere = [...found].filter(([path]) => !placed.has(path));
-      setFormError(found.size === 0 ? messageOf(error) : elsewhere.length > 0 ? elsewhere.map(([path, message]) => `${path}: ${message}`).join('; ') : null);
+      setFormError(
+        found.size === 0
+          ? messageOf(error)
+          : elsewhere.length > 0
+            ? elsewhere.map(([path, message]) => `${path}: ${message}`).join('; ')
+            : null,
+      );
     } finally {
       setBusy(false);
     }
@@ -58,23 +81,57 @@ export function RunDialog({ recipeId, recipeName, latest, dashboards, onClose }:
   return (
     <dialog ref={dialog} aria-labelledby={ids.title} onClose={onClose} className="run-dialog">
       <form onSubmit={(e) => void submit(e)} noValidate>
-        <h2 id={ids.title}>Run “{recipeName}” <span className="hint">v{latest.version}</span></h2>
+        <h2 id={ids.title}>
+          Run “{recipeName}” <span className="hint">v{latest.version}</span>
+        </h2>
         <div className="field" data-field="dashboardId">
-          <label htmlFor={ids.dashboard}>Dashboard <span className="required">required</span></label>
-          <select id={ids.dashboard} value={dashboardId} aria-required aria-invalid={dashboardError !== undefined} aria-describedby={dashboardError === undefined ? undefined : ids.dashboardError} onChange={(e) => setDashboardId(e.target.value)}>
+          <label htmlFor={ids.dashboard}>
+            Dashboard <span className="required">required</span>
+          </label>
+          <select
+            id={ids.dashboard}
+            value={dashboardId}
+            aria-required
+            aria-invalid={dashboardError !== undefined}
+            aria-describedby={dashboardError === undefined ? undefined : ids.dashboardError}
+            onChange={(e) => setDashboardId(e.target.value)}
+          >
             {open.length === 0 ? <option value="">no dashboard: create one on Home</option> : null}
-            {open.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+            {open.map((d) => (
+              <option key={d.id} value={d.id}>
+                {d.name}
+              </option>
+            ))}
           </select>
-          {dashboardError === undefined ? null : <span id={ids.dashboardError} className="field-error" role="alert">{dashboardError}</span>}
+          {dashboardError === undefined ? null : (
+            <span id={ids.dashboardError} className="field-error" role="alert">
+              {dashboardError}
+            </span>
+          )}
         </div>
         {specs.length === 0 ? <p className="hint">This recipe takes no inputs.</p> : null}
         {specs.map(([name, spec]) => (
-          <InputField key={name} name={name} spec={spec} value={typed[name] ?? ''} error={errors.get(`inputs.${name}`)} onChange={(value) => setTyped((previous) => ({ ...previous, [name]: value }))} />
+          <InputField
+            key={name}
+            name={name}
+            spec={spec}
+            value={typed[name] ?? ''}
+            error={errors.get(`inputs.${name}`)}
+            onChange={(value) => setTyped((previous) => ({ ...previous, [name]: value }))}
+          />
         ))}
-        {formError === null ? null : <p role="alert" className="outcome outcome-error">{formError}</p>}
+        {formError === null ? null : (
+          <p role="alert" className="outcome outcome-error">
+            {formError}
+          </p>
+        )}
         <div className="button-row">
-          <button type="submit" className="button primary" disabled={busy || dashboardId === ''}>Start</button>
-          <button type="button" className="button" onClick={onClose}>Cancel</button>
+          <button type="submit" className="button primary" disabled={busy || dashboardId === ''}>
+            Start
+          </button>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
         </div>
       </form>
     </dialog>

@@ -42,24 +42,32 @@ function AdminAudit({ workspaceId }: { readonly workspaceId: string }) {
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const loadPage = useCallback(async (before: number | null) => {
-    setBusy(true);
-    try {
-      const page = await unwrap(api.GET('/v1/workspaces/{wid}/audit', { params: { path: { wid: workspaceId }, query: { limit: pageSize, ...(before === null ? {} : { before }) } } }));
-      setEntries((previous) => (before === null ? page.entries : [...(previous ?? []), ...page.entries]));
-      setNextBefore(page.nextBefore);
-      setProblem(null);
-    } catch (error) {
-      setProblem(messageOf(error));
-    } finally {
-      setBusy(false);
-    }
-  }, [workspaceId]);
+  const loadPage = useCallback(
+    async (before: number | null) => {
+      setBusy(true);
+      try {
+        const page = await unwrap(
+          api.GET('/v1/workspaces/{wid}/audit', {
+            params: { path: { wid: workspaceId }, query: { limit: pageSize, ...(before === null ? {} : { before }) } },
+          }),
+        );
+        setEntries((previous) => (before === null ? page.entries : [...(previous ?? []), ...page.entries]));
+        setNextBefore(page.nextBefore);
+        setProblem(null);
+      } catch (error) {
+        setProblem(messageOf(error));
+      } finally {
+        setBusy(false);
+      }
+    },
+    [workspaceId],
+  );
   useEffect(() => void loadPage(null), [loadPage]);
 
   const names = new Map((members ?? []).map((m) => [m.userId, personName(m)]));
   const who = (entry: AuditEntry) => {
-    const person = entry.actorUserId === null ? null : (names.get(entry.actorUserId) ?? `user ${entry.actorUserId.slice(0, 8)}`);
+    const person =
+      entry.actorUserId === null ? null : (names.get(entry.actorUserId) ?? `user ${entry.actorUserId.slice(0, 8)}`);
     if (entry.actorTokenId !== null) return `${person ?? 'someone'} (API token ${entry.actorTokenId.slice(0, 8)})`;
     return person ?? 'Baton';
   };
@@ -74,9 +82,15 @@ function AdminAudit({ workspaceId }: { readonly workspaceId: string }) {
     <section aria-labelledby="audit-heading" className="panel">
       <h2 id="audit-heading">Audit log</h2>
       <div className="button-row">
-        <button type="button" disabled={busy} onClick={() => void loadPage(null)}>Refresh</button>
+        <button type="button" disabled={busy} onClick={() => void loadPage(null)}>
+          Refresh
+        </button>
       </div>
-      {problem === null ? null : <p role="alert" className="outcome outcome-error">{problem}</p>}
+      {problem === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {problem}
+        </p>
+      )}
       {entries === null && problem === null ? <p role="status">Loading…</p> : null}
       {entries !== null && entries.length === 0 ? <p>Nothing recorded yet.</p> : null}
       {entries === null || entries.length === 0 ? null : (
@@ -84,14 +98,24 @@ function AdminAudit({ workspaceId }: { readonly workspaceId: string }) {
           <table className="audit-table">
             <caption className="visually-hidden">Audit log, newest first</caption>
             <thead>
-              <tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Target</th><th scope="col">Details</th></tr>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Who</th>
+                <th scope="col">What</th>
+                <th scope="col">Target</th>
+                <th scope="col">Details</th>
+              </tr>
             </thead>
             <tbody>
               {entries.map((entry) => (
                 <tr key={entry.id} data-action={entry.action}>
-                  <td><time dateTime={entry.createdAt}>{when(entry.createdAt)}</time></td>
+                  <td>
+                    <time dateTime={entry.createdAt}>{when(entry.createdAt)}</time>
+                  </td>
                   <td>{who(entry)}</td>
-                  <td><code>{entry.action}</code></td>
+                  <td>
+                    <code>{entry.action}</code>
+                  </td>
                   <td title={entry.targetId ?? undefined}>{target(entry)}</td>
                   <td className="details">{detailsText(entry.details)}</td>
                 </tr>
@@ -101,7 +125,9 @@ function AdminAudit({ workspaceId }: { readonly workspaceId: string }) {
         </TableWrap>
       )}
       {nextBefore === null ? null : (
-        <button type="button" disabled={busy} onClick={() => void loadPage(nextBefore)}>Older entries</button>
+        <button type="button" disabled={busy} onClick={() => void loadPage(nextBefore)}>
+          Older entries
+        </button>
       )}
     </section>
   );

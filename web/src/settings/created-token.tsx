@@ -5,7 +5,13 @@ import type { CreatedToken } from './token-form.tsx';
  * The secret of a token just created, shown this once: it lives in the tokens section's state only
  * (never storage), so navigating away or reloading loses it, as the API intends.
  */
-export function CreatedTokenNotice({ created, onDismiss }: { readonly created: CreatedToken; readonly onDismiss: () => void }) {
+export function CreatedTokenNotice({
+  created,
+  onDismiss,
+}: {
+  readonly created: CreatedToken;
+  readonly onDismiss: () => void;
+}) {
   const [copied, setCopied] = useState<string | null>(null);
   const field = useRef<HTMLInputElement>(null);
   useEffect(() => {
@@ -25,14 +31,33 @@ export function CreatedTokenNotice({ created, onDismiss }: { readonly created: C
   return (
     <section className="created-token" aria-labelledby="created-token-heading">
       <h3 id="created-token-heading">Token “{created.name}” created</h3>
-      <p><strong>Copy it now: it is shown only this once.</strong> Baton keeps only a hash of it.</p>
+      <p>
+        <strong>Copy it now: it is shown only this once.</strong> Baton keeps only a hash of it.
+      </p>
       <div className="inline-form">
-        <label htmlFor="created-token-value" className="visually-hidden">The new token</label>
-        <input id="created-token-value" ref={field} className="secret" readOnly value={created.token} spellCheck={false} autoComplete="off" data-testid="created-token" />
-        <button type="button" className="primary" onClick={() => void copy()}>Copy</button>
-        <button type="button" onClick={onDismiss}>Done</button>
+        <label htmlFor="created-token-value" className="visually-hidden">
+          The new token
+        </label>
+        <input
+          id="created-token-value"
+          ref={field}
+          className="secret"
+          readOnly
+          value={created.token}
+          spellCheck={false}
+          autoComplete="off"
+          data-testid="created-token"
+        />
+        <button type="button" className="primary" onClick={() => void copy()}>
+          Copy
+        </button>
+        <button type="button" onClick={onDismiss}>
+          Done
+        </button>
       </div>
-      <p role="status" className="hint">{copied ?? ''}</p>
+      <p role="status" className="hint">
+        {copied ?? ''}
+      </p>
     </section>
   );
 }

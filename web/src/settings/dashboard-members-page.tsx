@@ -32,13 +32,18 @@ function DashboardMembers({ dashboardId }: { readonly dashboardId: string }) {
   const load = useCallback(async () => {
     try {
       const path = { id: dashboardId };
-      const [board, list] = await Promise.all([unwrap(api.GET('/v1/dashboards/{id}', { params: { path } })), unwrap(api.GET('/v1/dashboards/{id}/members', { params: { path } }))]);
+      const [board, list] = await Promise.all([
+        unwrap(api.GET('/v1/dashboards/{id}', { params: { path } })),
+        unwrap(api.GET('/v1/dashboards/{id}/members', { params: { path } })),
+      ]);
       setDashboard(board);
       setMembers(list.members);
       setProblem(null);
       if (board.role === 'owner') {
         // Only owners add people, and only members of the workspace can be added.
-        const all = await unwrap(api.GET('/v1/workspaces/{wid}/members', { params: { path: { wid: board.workspaceId } } }));
+        const all = await unwrap(
+          api.GET('/v1/workspaces/{wid}/members', { params: { path: { wid: board.workspaceId } } }),
+        );
         setPeople(all.members);
       }
     } catch (error) {
@@ -60,40 +65,108 @@ function DashboardMembers({ dashboardId }: { readonly dashboardId: string }) {
     }
   };
   const setRole = (userId: string, who: string, role: DashboardRole) =>
-    act(`${who} is now ${role === 'viewer' ? 'a viewer' : `an ${role}`}`, () => unwrap(api.PUT('/v1/dashboards/{id}/members/{userId}', { params: { path: { id: dashboardId, userId } }, body: { role } })));
+    act(`${who} is now ${role === 'viewer' ? 'a viewer' : `an ${role}`}`, () =>
+      unwrap(
+        api.PUT('/v1/dashboards/{id}/members/{userId}', {
+          params: { path: { id: dashboardId, userId } },
+          body: { role },
+        }),
+      ),
+    );
   const remove = (member: DashboardMember) =>
-    act(`Removed ${personName(member)} from the dashboard`, () => unwrap(api.DELETE('/v1/dashboards/{id}/members/{userId}', { params: { path: { id: dashboardId, userId: member.userId } } })));
+    act(`Removed ${personName(member)} from the dashboard`, () =>
+      unwrap(
+        api.DELETE('/v1/dashboards/{id}/members/{userId}', {
+          params: { path: { id: dashboardId, userId: member.userId } },
+        }),
+      ),
+    );
 
   const isOwner = dashboard?.role === 'owner';
   const onBoard = new Set((members ?? []).map((m) => m.userId));
   const candidates = people.filter((p) => !onBoard.has(p.userId));
-  const back = dashboard === null ? null : `/dashboards/${encodeURIComponent(dashboard.id)}?workspace=${encodeURIComponent(dashboard.workspaceId)}`;
+  const back =
+    dashboard === null
+      ? null
+      : `/dashboards/${encodeURIComponent(dashboard.id)}?workspace=${encodeURIComponent(dashboard.workspaceId)}`;
 
   return (
     <main className="console-page settings-page">
       <h1>Members of {dashboard?.name ?? 'the dashboard'}</h1>
-      {back === null ? null : <p><Link to={back}>Back to the dashboard</Link></p>}
-      {problem === null ? null : <p role="alert" className="outcome outcome-error">{problem}</p>}
+      {back === null ? null : (
+        <p>
+          <Link to={back}>Back to the dashboard</Link>
+        </p>
+      )}
+      {problem === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {problem}
+        </p>
+      )}
       <section aria-labelledby="dashboard-members-heading" className="panel">
         <h2 id="dashboard-members-heading">Members and roles</h2>
-        {dashboard !== null && !isOwner ? <p className="hint">You are {dashboard.role === 'editor' ? 'an editor' : 'a viewer'} here: only owners and workspace admins change who is on this dashboard.</p> : null}
-        {isOwner ? <AddForm candidates={candidates} busy={busy} onAdd={(member, role) => void setRole(member.userId, personName(member), role)} /> : null}
-        <p role="status" className={`outcome ${outcome?.kind === 'error' ? 'outcome-error' : 'outcome-ok'}`}>{outcome?.text ?? ''}</p>
+        {dashboard !== null && !isOwner ? (
+          <p className="hint">
+            You are {dashboard.role === 'editor' ? 'an editor' : 'a viewer'} here: only owners and workspace admins
+            change who is on this dashboard.
+          </p>
+        ) : null}
+        {isOwner ? (
+          <AddForm
+            candidates={candidates}
+            busy={busy}
+            onAdd={(member, role) => void setRole(member.userId, personName(member), role)}
+          />
+        ) : null}
+        <p role="status" className={`outcome ${outcome?.kind === 'error' ? 'outcome-error' : 'outcome-ok'}`}>
+          {outcome?.text ?? ''}
+        </p>
         {members === null && problem === null ? <p>Loading…</p> : null}
         {members === null ? null : (
           <TableWrap label="Dashboard members">
             <table className="members-table">
               <thead>
-                <tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th>{isOwner ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}</tr>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">E-mail</th>
+                  <th scope="col">Role</th>
+                  {isOwner ? (
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  ) : null}
+                </tr>
               </thead>
               <tbody>
                 {members.map((member) => (
                   <tr key={member.userId} data-member={member.email ?? member.userId}>
-                    <td>{member.name ?? <span className="hint">not signed in yet</span>}{member.userId === user.id ? <span className="badge">you</span> : null}</td>
+                    <td>
+                      {member.name ?? <span className="hint">not signed in yet</span>}
+                      {member.userId === user.id ? <span className="badge">you</span> : null}
+                    </td>
                     <td>{member.email ?? '—'}</td>
-                    <td>{isOwner ? <DashboardRoleEditor member={member} busy={busy} onSave={(role) => void setRole(member.userId, personName(member), role)} /> : <span className="role">{member.role}</span>}</td>
+                    <td>
+                      {isOwner ? (
+                        <DashboardRoleEditor
+                          member={member}
+                          busy={busy}
+                          onSave={(role) => void setRole(member.userId, personName(member), role)}
+                        />
+                      ) : (
+                        <span className="role">{member.role}</span>
+                      )}
+                    </td>
                     {isOwner ? (
-                      <td><ConfirmButton label="Remove" hiddenLabel={personName(member)} question={`Remove ${personName(member)} from this dashboard?`} confirmLabel="Yes, remove" disabled={busy} onConfirm={() => void remove(member)} /></td>
+                      <td>
+                        <ConfirmButton
+                          label="Remove"
+                          hiddenLabel={personName(member)}
+                          question={`Remove ${personName(member)} from this dashboard?`}
+                          confirmLabel="Yes, remove"
+                          disabled={busy}
+                          onConfirm={() => void remove(member)}
+                        />
+                      </td>
                     ) : null}
                   </tr>
                 ))}
@@ -101,21 +174,37 @@ function DashboardMembers({ dashboardId }: { readonly dashboardId: string }) {
             </table>
           </TableWrap>
         )}
-        <p className="hint">Workspace admins can open every dashboard of the workspace as owners, listed here or not.</p>
+        <p className="hint">
+          Workspace admins can open every dashboard of the workspace as owners, listed here or not.
+        </p>
       </section>
     </main>
   );
 }
 
 /** A role picker with Save, so moving through the options writes nothing until asked. */
-function DashboardRoleEditor({ member, busy, onSave }: { readonly member: DashboardMember; readonly busy: boolean; readonly onSave: (role: DashboardRole) => void }) {
+function DashboardRoleEditor({
+  member,
+  busy,
+  onSave,
+}: {
+  readonly member: DashboardMember;
+  readonly busy: boolean;
+  readonly onSave: (role: DashboardRole) => void;
+}) {
   const [role, setRole] = useState<DashboardRole>(member.role);
   const id = useId();
   return (
     <span className="role-editor">
-      <label htmlFor={id} className="visually-hidden">Role of {personName(member)}</label>
+      <label htmlFor={id} className="visually-hidden">
+        Role of {personName(member)}
+      </label>
       <select id={id} value={role} onChange={(e) => setRole(e.target.value as DashboardRole)}>
-        {dashboardRoles.map((r) => <option key={r} value={r}>{r}</option>)}
+        {dashboardRoles.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
       </select>
       <button type="button" disabled={busy || role === member.role} onClick={() => onSave(role)}>
         Save<span className="visually-hidden"> role of {personName(member)}</span>
@@ -125,7 +214,15 @@ function DashboardRoleEditor({ member, busy, onSave }: { readonly member: Dashbo
 }
 
 /** Adds a workspace member who is not on the dashboard yet (picked by name and e-mail). */
-function AddForm({ candidates, busy, onAdd }: { readonly candidates: readonly WorkspaceMember[]; readonly busy: boolean; readonly onAdd: (member: WorkspaceMember, role: DashboardRole) => void }) {
+function AddForm({
+  candidates,
+  busy,
+  onAdd,
+}: {
+  readonly candidates: readonly WorkspaceMember[];
+  readonly busy: boolean;
+  readonly onAdd: (member: WorkspaceMember, role: DashboardRole) => void;
+}) {
   const [userId, setUserId] = useState('');
   const [role, setRole] = useState<DashboardRole>('editor');
   const ids = { person: useId(), role: useId() };
@@ -136,19 +233,34 @@ function AddForm({ candidates, busy, onAdd }: { readonly candidates: readonly Wo
     onAdd(chosen, role);
     setUserId('');
   };
-  if (candidates.length === 0) return <p className="hint">Every member of the workspace is on this dashboard. Add people to the workspace in Settings first.</p>;
+  if (candidates.length === 0)
+    return (
+      <p className="hint">
+        Every member of the workspace is on this dashboard. Add people to the workspace in Settings first.
+      </p>
+    );
   return (
     <form className="inline-form" onSubmit={submit} aria-label="Add someone to the dashboard">
       <label htmlFor={ids.person}>Person</label>
       <select id={ids.person} value={userId} onChange={(e) => setUserId(e.target.value)}>
         <option value="">choose a workspace member</option>
-        {candidates.map((c) => <option key={c.userId} value={c.userId}>{c.name === null ? (c.email ?? c.userId) : `${c.name} (${c.email ?? 'no e-mail'})`}</option>)}
+        {candidates.map((c) => (
+          <option key={c.userId} value={c.userId}>
+            {c.name === null ? (c.email ?? c.userId) : `${c.name} (${c.email ?? 'no e-mail'})`}
+          </option>
+        ))}
       </select>
       <label htmlFor={ids.role}>Role</label>
       <select id={ids.role} value={role} onChange={(e) => setRole(e.target.value as DashboardRole)}>
-        {dashboardRoles.map((r) => <option key={r} value={r}>{r}</option>)}
+        {dashboardRoles.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
       </select>
-      <button type="submit" className="primary" disabled={busy || chosen === undefined}>Add to dashboard</button>
+      <button type="submit" className="primary" disabled={busy || chosen === undefined}>
+        Add to dashboard
+      </button>
     </form>
   );
 }

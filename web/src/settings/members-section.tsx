@@ -39,35 +39,102 @@ export function MembersSection() {
     }
   };
   const setRole = (member: WorkspaceMember, role: WorkspaceRole) =>
-    act(`${personName(member)} is now ${role === 'admin' ? 'an admin' : 'a member'}`, () => unwrap(api.POST('/v1/workspaces/{wid}/members', { params: { path: { wid: workspaceId ?? '' } }, body: { email: member.email ?? '', role } })), member.userId === user.id).catch(() => false);
+    act(
+      `${personName(member)} is now ${role === 'admin' ? 'an admin' : 'a member'}`,
+      () =>
+        unwrap(
+          api.POST('/v1/workspaces/{wid}/members', {
+            params: { path: { wid: workspaceId ?? '' } },
+            body: { email: member.email ?? '', role },
+          }),
+        ),
+      member.userId === user.id,
+    ).catch(() => false);
   const remove = (member: WorkspaceMember) =>
-    act(`Removed ${personName(member)}`, () => unwrap(api.DELETE('/v1/workspaces/{wid}/members/{userId}', { params: { path: { wid: workspaceId ?? '', userId: member.userId } } })), member.userId === user.id).catch(() => false);
+    act(
+      `Removed ${personName(member)}`,
+      () =>
+        unwrap(
+          api.DELETE('/v1/workspaces/{wid}/members/{userId}', {
+            params: { path: { wid: workspaceId ?? '', userId: member.userId } },
+          }),
+        ),
+      member.userId === user.id,
+    ).catch(() => false);
 
   return (
     <section aria-labelledby="members-heading" className="panel">
       <h2 id="members-heading">Members and roles</h2>
-      {isAdmin ? null : <p className="hint">You are a member of this workspace: only admins add, change or remove members.</p>}
+      {isAdmin ? null : (
+        <p className="hint">You are a member of this workspace: only admins add, change or remove members.</p>
+      )}
       {isAdmin && workspaceId !== null ? (
-        <AddMemberForm busy={busy} onAdd={(email, role) => act(`Added ${email} as ${role}`, () => unwrap(api.POST('/v1/workspaces/{wid}/members', { params: { path: { wid: workspaceId } }, body: { email, role } })), false)} />
+        <AddMemberForm
+          busy={busy}
+          onAdd={(email, role) =>
+            act(
+              `Added ${email} as ${role}`,
+              () =>
+                unwrap(
+                  api.POST('/v1/workspaces/{wid}/members', {
+                    params: { path: { wid: workspaceId } },
+                    body: { email, role },
+                  }),
+                ),
+              false,
+            )
+          }
+        />
       ) : null}
-      <p role="status" className={`outcome ${outcome?.kind === 'error' ? 'outcome-error' : 'outcome-ok'}`}>{outcome?.text ?? ''}</p>
-      {problem === null ? null : <p role="alert" className="outcome outcome-error">{problem}</p>}
+      <p role="status" className={`outcome ${outcome?.kind === 'error' ? 'outcome-error' : 'outcome-ok'}`}>
+        {outcome?.text ?? ''}
+      </p>
+      {problem === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {problem}
+        </p>
+      )}
       {members === null && problem === null ? <p role="status">Loading…</p> : null}
       {members === null ? null : (
         <TableWrap label="Members">
           <table className="members-table">
             <thead>
-              <tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th>{isAdmin ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}</tr>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">E-mail</th>
+                <th scope="col">Role</th>
+                {isAdmin ? (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                ) : null}
+              </tr>
             </thead>
             <tbody>
               {members.map((member) => (
                 <tr key={member.userId} data-member={member.email ?? member.userId}>
-                  <td>{member.name ?? <span className="hint">not signed in yet</span>}{member.userId === user.id ? <span className="badge">you</span> : null}</td>
+                  <td>
+                    {member.name ?? <span className="hint">not signed in yet</span>}
+                    {member.userId === user.id ? <span className="badge">you</span> : null}
+                  </td>
                   <td>{member.email ?? '—'}</td>
-                  <td>{isAdmin ? <RoleEditor member={member} busy={busy} onSave={(role) => void setRole(member, role)} /> : <span className="role">{member.role}</span>}</td>
+                  <td>
+                    {isAdmin ? (
+                      <RoleEditor member={member} busy={busy} onSave={(role) => void setRole(member, role)} />
+                    ) : (
+                      <span className="role">{member.role}</span>
+                    )}
+                  </td>
                   {isAdmin ? (
                     <td>
-                      <ConfirmButton label="Remove" hiddenLabel={personName(member)} question={`Remove ${personName(member)} from the workspace and its dashboards?`} confirmLabel="Yes, remove" disabled={busy} onConfirm={() => void remove(member)} />
+                      <ConfirmButton
+                        label="Remove"
+                        hiddenLabel={personName(member)}
+                        question={`Remove ${personName(member)} from the workspace and its dashboards?`}
+                        confirmLabel="Yes, remove"
+                        disabled={busy}
+                        onConfirm={() => void remove(member)}
+                      />
                     </td>
                   ) : null}
                 </tr>
@@ -81,14 +148,28 @@ export function MembersSection() {
 }
 
 /** A member's role as a picker and a Save button (a keyboard user moving through the options writes nothing until Save). */
-function RoleEditor({ member, busy, onSave }: { readonly member: WorkspaceMember; readonly busy: boolean; readonly onSave: (role: WorkspaceRole) => void }) {
+function RoleEditor({
+  member,
+  busy,
+  onSave,
+}: {
+  readonly member: WorkspaceMember;
+  readonly busy: boolean;
+  readonly onSave: (role: WorkspaceRole) => void;
+}) {
   const [role, setRole] = useState<WorkspaceRole>(member.role);
   const id = useId();
   return (
     <span className="role-editor">
-      <label htmlFor={id} className="visually-hidden">Role of {personName(member)}</label>
+      <label htmlFor={id} className="visually-hidden">
+        Role of {personName(member)}
+      </label>
       <select id={id} value={role} onChange={(e) => setRole(e.target.value as WorkspaceRole)}>
-        {workspaceRoles.map((r) => <option key={r} value={r}>{r}</option>)}
+        {workspaceRoles.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
       </select>
       <button type="button" disabled={busy || role === member.role} onClick={() => onSave(role)}>
         Save<span className="visually-hidden"> role of {personName(member)}</span>
@@ -98,7 +179,13 @@ function RoleEditor({ member, busy, onSave }: { readonly member: WorkspaceMember
 }
 
 /** Adds someone by e-mail (people who never signed in are added and claim it at their first sign-in). */
-function AddMemberForm({ busy, onAdd }: { readonly busy: boolean; readonly onAdd: (email: string, role: WorkspaceRole) => Promise<boolean> }) {
+function AddMemberForm({
+  busy,
+  onAdd,
+}: {
+  readonly busy: boolean;
+  readonly onAdd: (email: string, role: WorkspaceRole) => Promise<boolean>;
+}) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<WorkspaceRole>('member');
   const [fieldError, setFieldError] = useState<string | null>(null);
@@ -114,13 +201,32 @@ function AddMemberForm({ busy, onAdd }: { readonly busy: boolean; readonly onAdd
   return (
     <form className="inline-form" onSubmit={submit} noValidate aria-label="Add a member">
       <label htmlFor={ids.email}>E-mail</label>
-      <input id={ids.email} type="email" value={email} required autoComplete="off" aria-invalid={fieldError !== null} aria-describedby={fieldError === null ? undefined : ids.error} onChange={(e) => setEmail(e.target.value)} />
+      <input
+        id={ids.email}
+        type="email"
+        value={email}
+        required
+        autoComplete="off"
+        aria-invalid={fieldError !== null}
+        aria-describedby={fieldError === null ? undefined : ids.error}
+        onChange={(e) => setEmail(e.target.value)}
+      />
       <label htmlFor={ids.role}>Role</label>
       <select id={ids.role} value={role} onChange={(e) => setRole(e.target.value as WorkspaceRole)}>
-        {workspaceRoles.map((r) => <option key={r} value={r}>{r}</option>)}
+        {workspaceRoles.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
       </select>
-      <button type="submit" className="primary" disabled={busy || email.trim() === ''}>Add member</button>
-      {fieldError === null ? null : <span id={ids.error} className="field-error">{fieldError}</span>}
+      <button type="submit" className="primary" disabled={busy || email.trim() === ''}>
+        Add member
+      </button>
+      {fieldError === null ? null : (
+        <span id={ids.error} className="field-error">
+          {fieldError}
+        </span>
+      )}
     </form>
   );
 }

@@ -19,11 +19,15 @@ export function SettingsPage() {
   const { pathname } = useLocation();
   return (
     <main className="console-page settings-page">
-      <h1>Settings <span className="hint">{workspaceName}</span></h1>
+      <h1>
+        Settings <span className="hint">{workspaceName}</span>
+      </h1>
       <nav aria-label="Settings sections" className="settings-tabs">
         <ul>
           {sections.map((section) => {
-            const current = pathname === section.to || (section.to === '/settings/members' && pathname.replace(/\/$/, '') === '/settings');
+            const current =
+              pathname === section.to ||
+              (section.to === '/settings/members' && pathname.replace(/\/$/, '') === '/settings');
             return (
               <li key={section.to}>
                 <Link to={`${section.to}${query}`} aria-current={current ? 'page' : undefined}>

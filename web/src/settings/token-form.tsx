@@ -14,7 +14,13 @@ const maxDays = 365;
  * Creates one of the caller's API tokens: a name, its scopes, days until it expires, and optionally
  * one dashboard it is bound to (sandboxes get such tokens). Issues are shown at their fields.
  */
-export function TokenForm({ dashboards, onCreated }: { readonly dashboards: readonly Dashboard[]; readonly onCreated: (created: CreatedToken) => void }) {
+export function TokenForm({
+  dashboards,
+  onCreated,
+}: {
+  readonly dashboards: readonly Dashboard[];
+  readonly onCreated: (created: CreatedToken) => void;
+}) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<ReadonlySet<TokenScope>>(new Set(['read']));
   const [days, setDays] = useState(String(defaultDays));
@@ -51,50 +57,104 @@ export function TokenForm({ dashboards, onCreated }: { readonly dashboards: read
       setErrors(found);
       const placed = new Set(['name', 'scopes', 'expiresInDays', 'dashboardId']);
       const elsewhere = [...found].filter(([path]) => !placed.has(path.split('.')[0] ?? path));
-      setFormError(found.size === 0 ? messageOf(error) : elsewhere.length > 0 ? elsewhere.map(([path, message]) => `${path}: ${message}`).join('; ') : null);
+      setFormError(
+        found.size === 0
+          ? messageOf(error)
+          : elsewhere.length > 0
+            ? elsewhere.map(([path, message]) => `${path}: ${message}`).join('; ')
+            : null,
+      );
     } finally {
       setBusy(false);
     }
   };
-  const scopeError = [...errors].filter(([path]) => path === 'scopes' || path.startsWith('scopes.')).map(([, message]) => message).join('; ');
+  const scopeError = [...errors]
+    .filter(([path]) => path === 'scopes' || path.startsWith('scopes.'))
+    .map(([, message]) => message)
+    .join('; ');
   const field = (path: string, id: string) => {
     const message = errors.get(path);
-    return message === undefined ? null : <span id={`${id}-error`} className="field-error">{message}</span>;
+    return message === undefined ? null : (
+      <span id={`${id}-error`} className="field-error">
+        {message}
+      </span>
+    );
   };
-  const described = (path: string, id: string) => (errors.has(path) ? { 'aria-invalid': true, 'aria-describedby': `${id}-error` } : {});
+  const described = (path: string, id: string) =>
+    errors.has(path) ? { 'aria-invalid': true, 'aria-describedby': `${id}-error` } : {};
 
   return (
     <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="new-token-heading" className="token-form">
       <h3 id="new-token-heading">New token</h3>
       <div className="field">
         <label htmlFor={ids.name}>Name</label>
-        <input id={ids.name} value={name} maxLength={200} required autoComplete="off" onChange={(e) => setName(e.target.value)} {...described('name', ids.name)} />
+        <input
+          id={ids.name}
+          value={name}
+          maxLength={200}
+          required
+          autoComplete="off"
+          onChange={(e) => setName(e.target.value)}
+          {...described('name', ids.name)}
+        />
         {field('name', ids.name)}
       </div>
       <fieldset className="scopes" aria-describedby={scopeError === '' ? undefined : `${ids.scopes}-error`}>
         <legend>Scopes</legend>
         {tokenScopes.map(({ scope, help }) => (
           <label key={scope} className="check">
-            <input type="checkbox" checked={scopes.has(scope)} onChange={(e) => toggle(scope, e.target.checked)} /> {scope} <span className="hint">({help})</span>
+            <input type="checkbox" checked={scopes.has(scope)} onChange={(e) => toggle(scope, e.target.checked)} />{' '}
+            {scope} <span className="hint">({help})</span>
           </label>
         ))}
-        {scopeError === '' ? null : <span id={`${ids.scopes}-error`} className="field-error">{scopeError}</span>}
+        {scopeError === '' ? null : (
+          <span id={`${ids.scopes}-error`} className="field-error">
+            {scopeError}
+          </span>
+        )}
       </fieldset>
       <div className="field">
         <label htmlFor={ids.days}>Expires after (days, 1 to {maxDays})</label>
-        <input id={ids.days} type="number" min={1} max={maxDays} step={1} inputMode="numeric" value={days} onChange={(e) => setDays(e.target.value)} {...described('expiresInDays', ids.days)} />
+        <input
+          id={ids.days}
+          type="number"
+          min={1}
+          max={maxDays}
+          step={1}
+          inputMode="numeric"
+          value={days}
+          onChange={(e) => setDays(e.target.value)}
+          {...described('expiresInDays', ids.days)}
+        />
         {field('expiresInDays', ids.days)}
       </div>
       <div className="field">
         <label htmlFor={ids.dashboard}>Only for dashboard</label>
-        <select id={ids.dashboard} value={dashboardId} onChange={(e) => setDashboardId(e.target.value)} {...described('dashboardId', ids.dashboard)}>
+        <select
+          id={ids.dashboard}
+          value={dashboardId}
+          onChange={(e) => setDashboardId(e.target.value)}
+          {...described('dashboardId', ids.dashboard)}
+        >
           <option value="">any (not bound to one)</option>
-          {dashboards.filter((d) => d.archivedAt === null).map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+          {dashboards
+            .filter((d) => d.archivedAt === null)
+            .map((d) => (
+              <option key={d.id} value={d.id}>
+                {d.name}
+              </option>
+            ))}
         </select>
         {field('dashboardId', ids.dashboard)}
       </div>
-      {formError === null ? null : <p role="alert" className="outcome outcome-error">{formError}</p>}
-      <button type="submit" className="primary" disabled={busy}>Create token</button>
+      {formError === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {formError}
+        </p>
+      )}
+      <button type="submit" className="primary" disabled={busy}>
+        Create token
+      </button>
     </form>
   );
 }

@@ -35,6 +35,10 @@ export const tokenScopes: ReadonlyArray<{ readonly scope: TokenScope; readonly h
 ];
 
 /** A person as people read it: name, else e-mail, else a short id. */
-export function personName(person: { readonly name: string | null; readonly email: string | null; readonly userId: string }): string {
+export function personName(person: {
+  readonly name: string | null;
+  readonly email: string | null;
+  readonly userId: string;
+}): string {
   return person.name ?? person.email ?? person.userId.slice(0, 8);
 }

@@ -19,7 +19,13 @@ export function Notice({ title, children }: { readonly title: string; readonly c
  * Pages that need a signed-in person: a signed-out visitor goes to /sign-in (and comes back here
  * after), someone without a workspace to /welcome. `withHeader` is false for /welcome itself.
  */
-export function RequireSignedIn({ withHeader = true, needsWorkspace = true }: { readonly withHeader?: boolean; readonly needsWorkspace?: boolean }) {
+export function RequireSignedIn({
+  withHeader = true,
+  needsWorkspace = true,
+}: {
+  readonly withHeader?: boolean;
+  readonly needsWorkspace?: boolean;
+}) {
   const { state, refresh } = useSession();
   const location = useLocation();
   if (state.status === 'loading') return <Notice title="Loading…" />;
@@ -27,7 +33,9 @@ export function RequireSignedIn({ withHeader = true, needsWorkspace = true }: { 
     return (
       <Notice title="Baton cannot be reached">
         <p role="alert">{state.message}</p>
-        <button type="button" className="button" onClick={() => void refresh()}>Try again</button>
+        <button type="button" className="button" onClick={() => void refresh()}>
+          Try again
+        </button>
       </Notice>
     );
   }

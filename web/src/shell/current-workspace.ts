@@ -28,18 +28,24 @@ export function rememberWorkspace(id: string): void {
  * last one chosen, else the first. Undefined only when the caller has none (the shell then sends
  * them to /welcome). `choose` switches, keeps the choice and puts it in the URL.
  */
-export function useCurrentWorkspace(): { readonly workspace: Schema<'Workspace'> | undefined; choose(id: string): void } {
+export function useCurrentWorkspace(): {
+  readonly workspace: Schema<'Workspace'> | undefined;
+  choose(id: string): void;
+} {
   const { workspaces } = useMe();
   const [params, setParams] = useSearchParams();
   const wanted = params.get('workspace') ?? remembered();
   const workspace = workspaces.find((w) => w.id === wanted) ?? workspaces[0];
-  const choose = useCallback((id: string) => {
-    rememberWorkspace(id);
-    setParams((previous) => {
-      const next = new URLSearchParams(previous);
-      next.set('workspace', id);
-      return next;
-    });
-  }, [setParams]);
+  const choose = useCallback(
+    (id: string) => {
+      rememberWorkspace(id);
+      setParams((previous) => {
+        const next = new URLSearchParams(previous);
+        next.set('workspace', id);
+        return next;
+      });
+    },
+    [setParams],
+  );
   return { workspace, choose };
 }

@@ -23,7 +23,9 @@ export function MainNav() {
       <ul>
         {sections.map((section) => (
           <li key={section.to}>
-            <NavLink to={`${section.to}${query}`} end={section.to === '/'}>{section.label}</NavLink>
+            <NavLink to={`${section.to}${query}`} end={section.to === '/'}>
+              {section.label}
+            </NavLink>
           </li>
         ))}
       </ul>

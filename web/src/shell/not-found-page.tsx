@@ -5,7 +5,9 @@ import { Notice } from './app-layout.tsx';
 export function NotFoundPage() {
   return (
     <Notice title="Page not found">
-      <p>There is no page here. <Link to="/">Go home</Link>.</p>
+      <p>
+        There is no page here. <Link to="/">Go home</Link>.
+      </p>
     </Notice>
   );
 }

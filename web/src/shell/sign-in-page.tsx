@@ -18,7 +18,9 @@ export function SignInPage() {
         <h1 id="sign-in-title">Baton</h1>
         <p>Sign in to see your workspaces, dashboards and executions.</p>
         {/* A full navigation, not a fetch: the identity provider's pages take over. */}
-        <a className="button primary" href={`/auth/login?returnTo=${encodeURIComponent(returnTo)}`}>Sign in</a>
+        <a className="button primary" href={`/auth/login?returnTo=${encodeURIComponent(returnTo)}`}>
+          Sign in
+        </a>
       </section>
     </main>
   );

@@ -19,7 +19,9 @@ export function WelcomePage() {
     event.preventDefault();
     setBusy(true);
     setProblem(null);
-    const { data, error } = await api.POST('/v1/workspaces', { body: { name: name.trim() } }).catch((thrown: unknown) => ({ data: undefined, error: thrown }));
+    const { data, error } = await api
+      .POST('/v1/workspaces', { body: { name: name.trim() } })
+      .catch((thrown: unknown) => ({ data: undefined, error: thrown }));
     if (data === undefined) {
       setProblem(errorMessage(error, 'The workspace could not be created'));
       setBusy(false);
@@ -35,12 +37,29 @@ export function WelcomePage() {
     <main className="centered">
       <section className="card" aria-labelledby="welcome-title">
         <h1 id="welcome-title">Welcome{me.user.name === null ? '' : `, ${me.user.name}`}</h1>
-        <p>Dashboards, recipes and executions live in a workspace. Create your first one; you can invite people to it later.</p>
+        <p>
+          Dashboards, recipes and executions live in a workspace. Create your first one; you can invite people to it
+          later.
+        </p>
         <form onSubmit={(event) => void submit(event)}>
           <label htmlFor="workspace-name">Workspace name</label>
-          <input id="workspace-name" name="name" value={name} onChange={(event) => setName(event.target.value)} required maxLength={200} autoFocus />
-          {problem === null ? null : <p role="alert" className="problem">{problem}</p>}
-          <button type="submit" className="button primary" disabled={busy || name.trim() === ''}>{busy ? 'Creating…' : 'Create workspace'}</button>
+          <input
+            id="workspace-name"
+            name="name"
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+            required
+            maxLength={200}
+            autoFocus
+          />
+          {problem === null ? null : (
+            <p role="alert" className="problem">
+              {problem}
+            </p>
+          )}
+          <button type="submit" className="button primary" disabled={busy || name.trim() === ''}>
+            {busy ? 'Creating…' : 'Create workspace'}
+          </button>
         </form>
       </section>
     </main>

@@ -10,7 +10,11 @@ export function WorkspaceSwitcher() {
     <div className="switcher">
       <label htmlFor="workspace-switcher">Workspace</label>
       <select id="workspace-switcher" value={workspace.id} onChange={(event) => choose(event.target.value)}>
-        {workspaces.map((w) => <option key={w.id} value={w.id}>{w.name}</option>)}
+        {workspaces.map((w) => (
+          <option key={w.id} value={w.id}>
+            {w.name}
+          </option>
+        ))}
       </select>
     </div>
   );

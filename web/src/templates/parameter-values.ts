@@ -41,7 +41,10 @@ export function parameterValue(type: ParameterType, text: string): { value: unkn
  * default applies, or the server says the parameter is required, at its field); errors by
  * `parameters.<name>`.
  */
-export function parameterValues(declared: readonly TemplateParameter[], typed: Readonly<Record<string, string>>): { parameters: Record<string, unknown>; errors: Map<string, string> } {
+export function parameterValues(
+  declared: readonly TemplateParameter[],
+  typed: Readonly<Record<string, string>>,
+): { parameters: Record<string, unknown>; errors: Map<string, string> } {
   const parameters: Record<string, unknown> = {};
   const errors = new Map<string, string>();
   for (const p of declared) {
@@ -66,7 +69,8 @@ export function placeholdersIn(source: unknown): string[] {
   const pending: unknown[] = [source];
   while (pending.length > 0) {
     const value = pending.pop();
-    if (typeof value === 'string') for (const match of value.matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) names.add(match[1] as string);
+    if (typeof value === 'string')
+      for (const match of value.matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) names.add(match[1] as string);
     else if (Array.isArray(value)) pending.push(...value);
     else if (typeof value === 'object' && value !== null) pending.push(...Object.values(value));
   }

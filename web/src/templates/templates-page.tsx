@@ -36,18 +36,37 @@ export function TemplatesPage() {
 
   const shipped = (templates ?? []).filter((t) => t.origin === 'shipped');
   const own = (templates ?? []).filter((t) => t.origin === 'workspace');
-  const card = (t: Template) => <TemplateCard key={t.id} template={t} workspaceId={workspaceId ?? ''} onUse={() => setUsing(t)} onDeleted={() => setGeneration((g) => g + 1)} />;
+  const card = (t: Template) => (
+    <TemplateCard
+      key={t.id}
+      template={t}
+      workspaceId={workspaceId ?? ''}
+      onUse={() => setUsing(t)}
+      onDeleted={() => setGeneration((g) => g + 1)}
+    />
+  );
   return (
     <main className="console-page templates-page">
       <h1>Templates</h1>
-      <p className="hint">A template is a recipe with parameters: fill them in to make a recipe. Publish one of your recipes as a template from Recipes.</p>
-      {error === null ? null : <p role="alert" className="outcome outcome-error">{error}</p>}
+      <p className="hint">
+        A template is a recipe with parameters: fill them in to make a recipe. Publish one of your recipes as a template
+        from Recipes.
+      </p>
+      {error === null ? null : (
+        <p role="alert" className="outcome outcome-error">
+          {error}
+        </p>
+      )}
       {templates === null && error === null ? <p role="status">Loading…</p> : null}
       {templates === null ? null : (
         <>
           <section aria-labelledby="templates-own">
             <h2 id="templates-own">This workspace’s templates</h2>
-            {own.length === 0 ? <p className="hint">None yet.</p> : <ul className="plain card-list">{own.map(card)}</ul>}
+            {own.length === 0 ? (
+              <p className="hint">None yet.</p>
+            ) : (
+              <ul className="plain card-list">{own.map(card)}</ul>
+            )}
           </section>
           <section aria-labelledby="templates-shipped">
             <h2 id="templates-shipped">Shipped with Baton</h2>
@@ -55,7 +74,9 @@ export function TemplatesPage() {
           </section>
         </>
       )}
-      {using === null || workspaceId === null ? null : <UseTemplateDialog template={using} workspaceId={workspaceId} onClose={() => setUsing(null)} />}
+      {using === null || workspaceId === null ? null : (
+        <UseTemplateDialog template={using} workspaceId={workspaceId} onClose={() => setUsing(null)} />
+      )}
     </main>
   );
 }

@@ -89,7 +89,8 @@ export class TerminalConnection {
 
   /** Tells the sandbox the terminal's new size. */
   resize(cols: number, rows: number): void {
-    if (this.#ready && this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify({ type: 'resize', cols, rows }));
+    if (this.#ready && this.#socket?.readyState === WebSocket.OPEN)
+      this.#socket.send(JSON.stringify({ type: 'resize', cols, rows }));
   }
 
   /** Closes for good (the panel's close button, leaving the page). */
@@ -129,7 +130,9 @@ export class TerminalConnection {
       socket = new WebSocket(grant.attachUrl, [terminalProtocol]);
     } catch (error) {
       // A URL the browser refuses (or the page's CSP blocks) will not work on a retry either.
-      return this.#giveUp(`Could not reach the terminal at ${grant.attachUrl}: ${error instanceof Error ? error.message : String(error)}`);
+      return this.#giveUp(
+        `Could not reach the terminal at ${grant.attachUrl}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     this.#socket = socket;
     this.#ready = false;
@@ -137,10 +140,17 @@ export class TerminalConnection {
     // A socket the page's CSP blocks may never say so on the socket: the policy event does.
     const origin = new URL(grant.attachUrl).origin.replace(/^http/, 'ws');
     const blocked = (event: SecurityPolicyViolationEvent) => {
-      if (this.#socket !== socket || !event.effectiveDirective.startsWith('connect-src') || !event.blockedURI.startsWith(origin)) return;
+      if (
+        this.#socket !== socket ||
+        !event.effectiveDirective.startsWith('connect-src') ||
+        !event.blockedURI.startsWith(origin)
+      )
+        return;
       this.#socket = undefined;
       socket.close();
-      this.#giveUp(`Closed: this console may not connect to ${origin} (its Content-Security-Policy); the server's BATON_TERMINAL_ORIGINS must list it.`);
+      this.#giveUp(
+        `Closed: this console may not connect to ${origin} (its Content-Security-Policy); the server's BATON_TERMINAL_ORIGINS must list it.`,
+      );
     };
     document.addEventListener('securitypolicyviolation', blocked);
     // Nor does every failure to attach end in a close event soon: a sandbox that never says "ready" is a failed attempt.
@@ -162,7 +172,10 @@ export class TerminalConnection {
       this.#refusals = 0;
       const { cols, rows } = this.#options.size();
       socket.send(JSON.stringify({ type: 'resize', cols, rows }));
-      this.#options.onStatus({ phase: 'connected', message: `Connected to sandbox ${typeof message.sandboxId === 'string' ? message.sandboxId : (grant.sandboxId ?? '')}.` });
+      this.#options.onStatus({
+        phase: 'connected',
+        message: `Connected to sandbox ${typeof message.sandboxId === 'string' ? message.sandboxId : (grant.sandboxId ?? '')}.`,
+      });
     };
     socket.onclose = (event: CloseEvent) => {
       settle();
@@ -188,8 +201,13 @@ export class TerminalConnection {
     this.#failures = wasReady ? 1 : this.#failures + 1;
     if (this.#failures > maxFailures) return this.#giveUp(`Closed: ${why}; gave up after ${maxFailures} attempts.`);
     const first = this.#options.firstBackoffMs ?? 500;
-    const delay = wasReady ? 0 : Math.min(maxBackoffMs, first * 2 ** (this.#failures - 1)) * (0.75 + Math.random() * 0.5);
-    this.#options.onStatus({ phase: 'reconnecting', message: `Reconnecting: ${why.charAt(0).toLowerCase()}${why.slice(1)}; asking for a new terminal${this.#failures > 1 ? ` (attempt ${this.#failures})` : ''}…` });
+    const delay = wasReady
+      ? 0
+      : Math.min(maxBackoffMs, first * 2 ** (this.#failures - 1)) * (0.75 + Math.random() * 0.5);
+    this.#options.onStatus({
+      phase: 'reconnecting',
+      message: `Reconnecting: ${why.charAt(0).toLowerCase()}${why.slice(1)}; asking for a new terminal${this.#failures > 1 ? ` (attempt ${this.#failures})` : ''}…`,
+    });
     this.#timer = setTimeout(() => void this.#attach(), delay);
   }
 

@@ -23,7 +23,13 @@ export default function TerminalPanel({ dashboardId, onClose }: { dashboardId: s
     const element = box.current;
     if (element === null) return;
     const dark = window.matchMedia('(prefers-color-scheme: dark)');
-    const terminal = new Terminal({ cursorBlink: true, fontSize: 14, convertEol: false, screenReaderMode: true, theme: themeFor(dark.matches) });
+    const terminal = new Terminal({
+      cursorBlink: true,
+      fontSize: 14,
+      convertEol: false,
+      screenReaderMode: true,
+      theme: themeFor(dark.matches),
+    });
     const fit = new FitAddon();
     terminal.loadAddon(fit);
     terminal.open(element);
@@ -41,11 +47,14 @@ export default function TerminalPanel({ dashboardId, onClose }: { dashboardId: s
     fitNow();
     const conn = new TerminalConnection({
       grant: async () => {
-        const answer = await unwrap(api.POST('/v1/dashboards/{id}/terminals', { params: { path: { id: dashboardId } } }));
+        const answer = await unwrap(
+          api.POST('/v1/dashboards/{id}/terminals', { params: { path: { id: dashboardId } } }),
+        );
         return { attachUrl: answer.attachUrl, token: answer.token, sandboxId: answer.session.sandboxId };
       },
       // Baton or the network away (0, 5xx) or the workspace at its sandbox limit (429) may pass; another 4xx will not.
-      retryable: (error) => !(error instanceof ApiError) || error.status === 0 || error.status === 429 || error.status >= 500,
+      retryable: (error) =>
+        !(error instanceof ApiError) || error.status === 0 || error.status === 429 || error.status >= 500,
       onStatus: (next) => {
         setStatus(next);
         if (next.phase === 'connected') terminal.focus();
@@ -79,7 +88,12 @@ export default function TerminalPanel({ dashboardId, onClose }: { dashboardId: s
     <section className="terminal-panel" aria-labelledby="terminal-heading" data-phase={status.phase}>
       <header className="terminal-header">
         <h2 id="terminal-heading">Terminal</h2>
-        <p className={`terminal-status phase-${status.phase}`} role="status" aria-live="polite" data-testid="terminal-status">
+        <p
+          className={`terminal-status phase-${status.phase}`}
+          role="status"
+          aria-live="polite"
+          data-testid="terminal-status"
+        >
           {status.message}
         </p>
         {status.phase === 'closed' ? (
@@ -99,5 +113,7 @@ export default function TerminalPanel({ dashboardId, onClose }: { dashboardId: s
 
 /** xterm draws on a canvas-like surface of its own: it gets the page's colours explicitly. */
 function themeFor(dark: boolean): ITheme {
-  return dark ? { background: '#0d1117', foreground: '#e6edf3', cursor: '#e6edf3', selectionBackground: '#264f78' } : { background: '#ffffff', foreground: '#1b1f24', cursor: '#1b1f24', selectionBackground: '#b6d7ff' };
+  return dark
+    ? { background: '#0d1117', foreground: '#e6edf3', cursor: '#e6edf3', selectionBackground: '#264f78' }
+    : { background: '#ffffff', foreground: '#1b1f24', cursor: '#1b1f24', selectionBackground: '#b6d7ff' };
 }

@@ -19,11 +19,26 @@ export function authRoutes(app: AppContext): AnyRoute[] {
       summary: 'Start signing in: redirects to the identity provider',
       tags: ['auth'],
       access: { kind: 'public' },
-      request: { query: z.object({ returnTo: z.string().max(2000).optional().describe('A path on this site to return to after login') }) },
-      responses: { 302: { description: 'Redirect to the identity provider' }, 400: { description: 'returnTo is not a path on this site' }, 503: { description: 'Login is not configured' } },
+      request: {
+        query: z.object({
+          returnTo: z.string().max(2000).optional().describe('A path on this site to return to after login'),
+        }),
+      },
+      responses: {
+        302: { description: 'Redirect to the identity provider' },
+        400: { description: 'returnTo is not a path on this site' },
+        503: { description: 'Login is not configured' },
+      },
       handler: async ({ query }) => {
         const started = await startLogin(app, query);
-        return { status: 302, headers: { location: started.redirectTo, 'set-cookie': setCookie(loginCookie, started.state, { path: '/', maxAge: loginTimeoutSeconds, secure }), 'cache-control': 'no-store' } };
+        return {
+          status: 302,
+          headers: {
+            location: started.redirectTo,
+            'set-cookie': setCookie(loginCookie, started.state, { path: '/', maxAge: loginTimeoutSeconds, secure }),
+            'cache-control': 'no-store',
+          },
+        };
       },
     }),
     defineRoute({
@@ -34,7 +49,10 @@ export function authRoutes(app: AppContext): AnyRoute[] {
       tags: ['auth'],
       access: { kind: 'public' },
       request: { query: z.record(z.string(), z.string()) },
-      responses: { 302: { description: 'Signed in; redirect to returnTo with the session cookie set' }, 400: { description: 'The login failed (state, code or ID token invalid)' } },
+      responses: {
+        302: { description: 'Signed in; redirect to returnTo with the session cookie set' },
+        400: { description: 'The login failed (state, code or ID token invalid)' },
+      },
       handler: async ({ query, headers, requestId }) => {
         const finished = await finishLogin(app, {
           query,
@@ -48,7 +66,10 @@ export function authRoutes(app: AppContext): AnyRoute[] {
           headers: {
             location: finished.returnTo,
             'cache-control': 'no-store',
-            'set-cookie': [setCookie(sessionCookie, finished.sessionSecret, { path: '/', maxAge: sessionMaxAge, secure }), setCookie(loginCookie, '', { path: '/', maxAge: 0, secure })],
+            'set-cookie': [
+              setCookie(sessionCookie, finished.sessionSecret, { path: '/', maxAge: sessionMaxAge, secure }),
+              setCookie(loginCookie, '', { path: '/', maxAge: 0, secure }),
+            ],
           },
         };
       },
@@ -62,8 +83,12 @@ export function authRoutes(app: AppContext): AnyRoute[] {
       access: { kind: 'user', scope: 'read' },
       responses: { 204: { description: 'Signed out' }, ...authErrors },
       handler: async ({ auth, requestId }) => {
-        if (auth?.sessionId !== undefined) await logout(app, { sessionId: auth.sessionId, userId: auth.principal.userId, requestId });
-        return { status: 204, headers: { 'set-cookie': setCookie(sessionCookie, '', { path: '/', maxAge: 0, secure }) } };
+        if (auth?.sessionId !== undefined)
+          await logout(app, { sessionId: auth.sessionId, userId: auth.principal.userId, requestId });
+        return {
+          status: 204,
+          headers: { 'set-cookie': setCookie(sessionCookie, '', { path: '/', maxAge: 0, secure }) },
+        };
       },
     }),
     defineRoute({
@@ -78,7 +103,12 @@ export function authRoutes(app: AppContext): AnyRoute[] {
           description: 'The caller',
           schema: z.object({
             user: userSchema,
-            authentication: z.object({ via: z.enum(['session', 'token']), scopes: z.array(scope), tokenId: z.string().optional(), dashboardId: z.string().optional() }),
+            authentication: z.object({
+              via: z.enum(['session', 'token']),
+              scopes: z.array(scope),
+              tokenId: z.string().optional(),
+              dashboardId: z.string().optional(),
+            }),
             workspaces: z.array(workspaceSchema),
           }),
         },
@@ -92,7 +122,12 @@ export function authRoutes(app: AppContext): AnyRoute[] {
           status: 200,
           body: {
             user: { id: principal.userId, email: user?.email ?? null, name: user?.name ?? null },
-            authentication: { via: principal.via, scopes: principal.scopes, ...(principal.tokenId === undefined ? {} : { tokenId: principal.tokenId }), ...(principal.dashboardId === undefined ? {} : { dashboardId: principal.dashboardId }) },
+            authentication: {
+              via: principal.via,
+              scopes: principal.scopes,
+              ...(principal.tokenId === undefined ? {} : { tokenId: principal.tokenId }),
+              ...(principal.dashboardId === undefined ? {} : { dashboardId: principal.dashboardId }),
+            },
             workspaces,
           },
         };

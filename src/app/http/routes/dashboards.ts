@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { archiveDashboard, createDashboard, getDashboard, listDashboardMembers, listDashboards, removeDashboardMember, setDashboardMember, updateDashboard } from '../../dashboards/dashboards.ts';
+import {
+  archiveDashboard,
+  createDashboard,
+  getDashboard,
+  listDashboardMembers,
+  listDashboards,
+  removeDashboardMember,
+  setDashboardMember,
+  updateDashboard,
+} from '../../dashboards/dashboards.ts';
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
 import { authErrors, dashboardMemberSchema, dashboardRole, dashboardSchema, id, name } from './schemas.ts';
 
@@ -17,8 +26,15 @@ export function dashboardRoutes(app: AppContext): AnyRoute[] {
       tags: ['dashboards'],
       access: { kind: 'user', scope: 'write' },
       request: { params: z.object({ wid: id }), body: z.object({ name }) },
-      responses: { 201: { description: 'Created', schema: dashboardSchema }, ...authErrors, 404: { description: 'No such workspace' } },
-      handler: async (request) => ({ status: 201, body: await createDashboard(app, callerOf(request), request.params.wid, request.body, request.requestId) }),
+      responses: {
+        201: { description: 'Created', schema: dashboardSchema },
+        ...authErrors,
+        404: { description: 'No such workspace' },
+      },
+      handler: async (request) => ({
+        status: 201,
+        body: await createDashboard(app, callerOf(request), request.params.wid, request.body, request.requestId),
+      }),
     }),
     defineRoute({
       method: 'GET',
@@ -28,8 +44,15 @@ export function dashboardRoutes(app: AppContext): AnyRoute[] {
       tags: ['dashboards'],
       access: { kind: 'user', scope: 'read' },
       request: { params: z.object({ wid: id }) },
-      responses: { 200: { description: 'Dashboards, newest first', schema: z.object({ dashboards: z.array(dashboardSchema) }) }, ...authErrors, 404: { description: 'No such workspace' } },
-      handler: async (request) => ({ status: 200, body: { dashboards: await listDashboards(app, callerOf(request), request.params.wid) } }),
+      responses: {
+        200: { description: 'Dashboards, newest first', schema: z.object({ dashboards: z.array(dashboardSchema) }) },
+        ...authErrors,
+        404: { description: 'No such workspace' },
+      },
+      handler: async (request) => ({
+        status: 200,
+        body: { dashboards: await listDashboards(app, callerOf(request), request.params.wid) },
+      }),
     }),
     defineRoute({
       method: 'GET',
@@ -40,7 +63,10 @@ export function dashboardRoutes(app: AppContext): AnyRoute[] {
       access: { kind: 'user', scope: 'read' },
       request: { params: z.object({ id }) },
       responses: { 200: { description: 'The dashboard', schema: dashboardSchema }, ...authErrors, ...notFound },
-      handler: async (request) => ({ status: 200, body: await getDashboard(app, callerOf(request), request.params.id) }),
+      handler: async (request) => ({
+        status: 200,
+        body: await getDashboard(app, callerOf(request), request.params.id),
+      }),
     }),
     defineRoute({
       method: 'PATCH',
@@ -51,10 +77,20 @@ export function dashboardRoutes(app: AppContext): AnyRoute[] {
       access: { kind: 'user', scope: 'write' },
       request: {
         params: z.object({ id }),
-        body: z.object({ name: name.optional(), archived: z.boolean().optional() }).refine((b) => b.name !== undefined || b.archived !== undefined, 'give name or archived'),
+        body: z
+          .object({ name: name.optional(), archived: z.boolean().optional() })
+          .refine((b) => b.name !== undefined || b.archived !== undefined, 'give name or archived'),
       },
-      responses: { 200: { description: 'The updated dashboard', schema: dashboardSchema }, ...authErrors, ...notFound, 409: { description: 'The dashboard is archived' } },
-      handler: async (request) => ({ status: 200, body: await updateDashboard(app, callerOf(request), request.params.id, request.body, request.requestId) }),
+      responses: {
+        200: { description: 'The updated dashboard', schema: dashboardSchema },
+        ...authErrors,
+        ...notFound,
+        409: { description: 'The dashboard is archived' },
+      },
+      handler: async (request) => ({
+        status: 200,
+        body: await updateDashboard(app, callerOf(request), request.params.id, request.body, request.requestId),
+      }),
     }),
     defineRoute({
       method: 'DELETE',
@@ -78,8 +114,15 @@ export function dashboardRoutes(app: AppContext): AnyRoute[] {
       tags: ['dashboards'],
       access: { kind: 'user', scope: 'read' },
       request: { params: z.object({ id }) },
-      responses: { 200: { description: 'Members', schema: z.object({ members: z.array(dashboardMemberSchema) }) }, ...authErrors, ...notFound },
-      handler: async (request) => ({ status: 200, body: { members: await listDashboardMembers(app, callerOf(request), request.params.id) } }),
+      responses: {
+        200: { description: 'Members', schema: z.object({ members: z.array(dashboardMemberSchema) }) },
+        ...authErrors,
+        ...notFound,
+      },
+      handler: async (request) => ({
+        status: 200,
+        body: { members: await listDashboardMembers(app, callerOf(request), request.params.id) },
+      }),
     }),
     defineRoute({
       method: 'PUT',
@@ -90,7 +133,17 @@ export function dashboardRoutes(app: AppContext): AnyRoute[] {
       access: { kind: 'user', scope: 'write' },
       request: { params: z.object({ id, userId: id }), body: z.object({ role: dashboardRole }) },
       responses: { 200: { description: 'The member', schema: dashboardMemberSchema }, ...authErrors, ...notFound },
-      handler: async (request) => ({ status: 200, body: await setDashboardMember(app, callerOf(request), request.params.id, request.params.userId, request.body, request.requestId) }),
+      handler: async (request) => ({
+        status: 200,
+        body: await setDashboardMember(
+          app,
+          callerOf(request),
+          request.params.id,
+          request.params.userId,
+          request.body,
+          request.requestId,
+        ),
+      }),
     }),
     defineRoute({
       method: 'DELETE',
@@ -102,7 +155,13 @@ export function dashboardRoutes(app: AppContext): AnyRoute[] {
       request: { params: z.object({ id, userId: id }) },
       responses: { 204: { description: 'Removed' }, ...authErrors, ...notFound },
       handler: async (request) => {
-        await removeDashboardMember(app, callerOf(request), request.params.id, request.params.userId, request.requestId);
+        await removeDashboardMember(
+          app,
+          callerOf(request),
+          request.params.id,
+          request.params.userId,
+          request.requestId,
+        );
         return { status: 204 };
       },
     }),

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import type { Engine } from '../../orchestrator/engine.ts';
-import { bulkIntervene, maxBulkIds, searchDashboardExecutions, searchWorkspaceExecutions } from '../../orchestrator/execution-search.ts';
+import {
+  bulkIntervene,
+  maxBulkIds,
+  searchDashboardExecutions,
+  searchWorkspaceExecutions,
+} from '../../orchestrator/execution-search.ts';
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
 import { authErrors, id, limit, timestamp } from './schemas.ts';
 
@@ -11,8 +16,19 @@ const origins = ['person', 'schedule', 'trigger', 'parent'] as const;
 /** `status=failed&status=running` or `status=failed,running` (or both): any of them. */
 const statusFilter = z
   .union([z.string().max(200), z.array(z.string().max(200)).max(20)])
-  .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((part) => part.split(',')).map((part) => part.trim()).filter((part) => part !== ''))
-  .pipe(z.array(z.enum(statuses, { error: `expected one or more of ${statuses.join(', ')} (repeat status= or separate with commas)` })))
+  .transform((value) =>
+    (Array.isArray(value) ? value : [value])
+      .flatMap((part) => part.split(','))
+      .map((part) => part.trim())
+      .filter((part) => part !== ''),
+  )
+  .pipe(
+    z.array(
+      z.enum(statuses, {
+        error: `expected one or more of ${statuses.join(', ')} (repeat status= or separate with commas)`,
+      }),
+    ),
+  )
   .describe(`Any of these statuses: repeat \`status=\` or separate with commas (${statuses.join(', ')})`);
 
 /** An ISO 8601 time with offset in the years 1 to 9999 (the range Postgres and JavaScript agree on); year 0 and such are a 400. */
@@ -49,17 +65,48 @@ const summarySchema = z
     active: z.array(z.string()),
   })
   .meta({ id: 'ExecutionSummary' });
-const pageSchema = z.object({ executions: z.array(summarySchema), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last') }).meta({ id: 'ExecutionPage' });
+const pageSchema = z
+  .object({
+    executions: z.array(summarySchema),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last'),
+  })
+  .meta({ id: 'ExecutionPage' });
 
 const outcomeSchema = z
-  .object({ id, outcome: z.enum(['ok', 'not_found', 'conflict', 'forbidden']), status: z.enum(statuses).optional().describe('The status after the action (ok)'), reason: z.string().optional().describe('Why not (conflict, forbidden)') })
+  .object({
+    id,
+    outcome: z.enum(['ok', 'not_found', 'conflict', 'forbidden']),
+    status: z.enum(statuses).optional().describe('The status after the action (ok)'),
+    reason: z.string().optional().describe('Why not (conflict, forbidden)'),
+  })
   .meta({ id: 'BulkOutcome' });
 const bulkSchema = z
-  .object({ results: z.array(outcomeSchema), counts: z.object({ ok: z.number().int(), not_found: z.number().int(), conflict: z.number().int(), forbidden: z.number().int() }) })
+  .object({
+    results: z.array(outcomeSchema),
+    counts: z.object({
+      ok: z.number().int(),
+      not_found: z.number().int(),
+      conflict: z.number().int(),
+      forbidden: z.number().int(),
+    }),
+  })
   .meta({ id: 'BulkResult' });
-const ids = z.array(id).min(1, 'must name at least one execution').max(maxBulkIds, `must name at most ${maxBulkIds} executions`);
+const ids = z
+  .array(id)
+  .min(1, 'must name at least one execution')
+  .max(maxBulkIds, `must name at most ${maxBulkIds} executions`);
 
-type Query = { status?: Array<(typeof statuses)[number]>; recipeId?: string; origin?: (typeof origins)[number]; originId?: string; createdBy?: string; createdAfter?: string; createdBefore?: string; cursor?: string; limit: number };
+type Query = {
+  status?: Array<(typeof statuses)[number]>;
+  recipeId?: string;
+  origin?: (typeof origins)[number];
+  originId?: string;
+  createdBy?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  cursor?: string;
+  limit: number;
+};
 
 /** The query as the use case takes it (absent filters left out). */
 function asQuery(query: Query) {
@@ -82,35 +129,104 @@ export function executionSearchRoutes(app: AppContext, engine: () => Engine): An
   const badInput = { 400: { description: 'A filter or the cursor is not valid (the error names it)' } } as const;
   return [
     defineRoute({
-      method: 'GET', path: '/v1/workspaces/{wid}/executions', operationId: 'searchExecutions', summary: 'Executions of the dashboards you may see, newest first, filtered, a page at a time', tags: ['executions'],
+      method: 'GET',
+      path: '/v1/workspaces/{wid}/executions',
+      operationId: 'searchExecutions',
+      summary: 'Executions of the dashboards you may see, newest first, filtered, a page at a time',
+      tags: ['executions'],
       access: { kind: 'user', scope: 'read' },
-      request: { params: z.object({ wid: id }), query: z.object({ ...filters, dashboardId: id.optional().describe('Executions of this dashboard') }) },
-      responses: { 200: { description: 'A page of executions', schema: pageSchema }, ...badInput, ...authErrors, ...hidden },
+      request: {
+        params: z.object({ wid: id }),
+        query: z.object({ ...filters, dashboardId: id.optional().describe('Executions of this dashboard') }),
+      },
+      responses: {
+        200: { description: 'A page of executions', schema: pageSchema },
+        ...badInput,
+        ...authErrors,
+        ...hidden,
+      },
       handler: async (request) => {
         const query = request.query;
-        return { status: 200, body: await searchWorkspaceExecutions(app, callerOf(request), request.params.wid, { ...asQuery(query), ...(query.dashboardId === undefined ? {} : { dashboardId: query.dashboardId }) }) };
+        return {
+          status: 200,
+          body: await searchWorkspaceExecutions(app, callerOf(request), request.params.wid, {
+            ...asQuery(query),
+            ...(query.dashboardId === undefined ? {} : { dashboardId: query.dashboardId }),
+          }),
+        };
       },
     }),
     defineRoute({
-      method: 'GET', path: '/v1/dashboards/{id}/executions', operationId: 'searchDashboardExecutions', summary: "A dashboard's executions, newest first, filtered, a page at a time", tags: ['executions'],
+      method: 'GET',
+      path: '/v1/dashboards/{id}/executions',
+      operationId: 'searchDashboardExecutions',
+      summary: "A dashboard's executions, newest first, filtered, a page at a time",
+      tags: ['executions'],
       access: { kind: 'user', scope: 'read' },
       request: { params: z.object({ id }), query: z.object(filters) },
-      responses: { 200: { description: 'A page of executions', schema: pageSchema }, ...badInput, ...authErrors, ...hidden },
-      handler: async (request) => ({ status: 200, body: await searchDashboardExecutions(app, callerOf(request), request.params.id, asQuery(request.query)) }),
+      responses: {
+        200: { description: 'A page of executions', schema: pageSchema },
+        ...badInput,
+        ...authErrors,
+        ...hidden,
+      },
+      handler: async (request) => ({
+        status: 200,
+        body: await searchDashboardExecutions(app, callerOf(request), request.params.id, asQuery(request.query)),
+      }),
     }),
     defineRoute({
-      method: 'POST', path: '/v1/workspaces/{wid}/executions/cancel', operationId: 'cancelExecutions', summary: 'Cancel executions by id; each one as POST /v1/executions/{id}/cancel, its outcome reported', tags: ['executions'],
+      method: 'POST',
+      path: '/v1/workspaces/{wid}/executions/cancel',
+      operationId: 'cancelExecutions',
+      summary: 'Cancel executions by id; each one as POST /v1/executions/{id}/cancel, its outcome reported',
+      tags: ['executions'],
       access: { kind: 'user', scope: 'control' },
       request: { params: z.object({ wid: id }), body: z.object({ ids, reason: z.string().max(2_000).optional() }) },
-      responses: { 200: { description: "Each execution's outcome", schema: bulkSchema }, ...authErrors, 404: { description: 'No such workspace (or you may not see it)' } },
-      handler: async (request) => ({ status: 200, body: await bulkIntervene(app, engine(), callerOf(request), request.params.wid, { kind: 'cancel', ...(request.body.reason === undefined ? {} : { reason: request.body.reason }) }, request.body.ids, request.requestId) }),
+      responses: {
+        200: { description: "Each execution's outcome", schema: bulkSchema },
+        ...authErrors,
+        404: { description: 'No such workspace (or you may not see it)' },
+      },
+      handler: async (request) => ({
+        status: 200,
+        body: await bulkIntervene(
+          app,
+          engine(),
+          callerOf(request),
+          request.params.wid,
+          { kind: 'cancel', ...(request.body.reason === undefined ? {} : { reason: request.body.reason }) },
+          request.body.ids,
+          request.requestId,
+        ),
+      }),
     }),
     defineRoute({
-      method: 'POST', path: '/v1/workspaces/{wid}/executions/retry', operationId: 'retryExecutions', summary: 'Retry failed executions by id (their failed step, as POST /v1/executions/{id}/steps/{stepId}/retry), each outcome reported', tags: ['executions'],
+      method: 'POST',
+      path: '/v1/workspaces/{wid}/executions/retry',
+      operationId: 'retryExecutions',
+      summary:
+        'Retry failed executions by id (their failed step, as POST /v1/executions/{id}/steps/{stepId}/retry), each outcome reported',
+      tags: ['executions'],
       access: { kind: 'user', scope: 'control' },
       request: { params: z.object({ wid: id }), body: z.object({ ids }) },
-      responses: { 200: { description: "Each execution's outcome", schema: bulkSchema }, ...authErrors, 404: { description: 'No such workspace (or you may not see it)' } },
-      handler: async (request) => ({ status: 200, body: await bulkIntervene(app, engine(), callerOf(request), request.params.wid, { kind: 'retry' }, request.body.ids, request.requestId) }),
+      responses: {
+        200: { description: "Each execution's outcome", schema: bulkSchema },
+        ...authErrors,
+        404: { description: 'No such workspace (or you may not see it)' },
+      },
+      handler: async (request) => ({
+        status: 200,
+        body: await bulkIntervene(
+          app,
+          engine(),
+          callerOf(request),
+          request.params.wid,
+          { kind: 'retry' },
+          request.body.ids,
+          request.requestId,
+        ),
+      }),
     }),
   ];
 }

@@ -16,7 +16,12 @@ const approvalSchema = z
     quorum: z.number().int(),
     approvals: z.number().int().describe('Approvals recorded so far'),
     waitingSince: timestamp.nullable(),
-    links: z.object({ execution: z.string(), approve: z.string().describe('POST here to approve'), reject: z.string().describe('POST here to reject'), dashboard: z.string() }),
+    links: z.object({
+      execution: z.string(),
+      approve: z.string().describe('POST here to approve'),
+      reject: z.string().describe('POST here to reject'),
+      dashboard: z.string(),
+    }),
   })
   .meta({ id: 'InboxApproval' });
 
@@ -27,7 +32,11 @@ const failureSchema = z
     reason: z.string().nullable(),
     failedStep: z.string().nullable().describe('The step that failed, if one did'),
     failedAt: timestamp.nullable(),
-    links: z.object({ execution: z.string(), retry: z.string().nullable().describe('POST here to retry the failed step'), dashboard: z.string() }),
+    links: z.object({
+      execution: z.string(),
+      retry: z.string().nullable().describe('POST here to retry the failed step'),
+      dashboard: z.string(),
+    }),
   })
   .meta({ id: 'InboxFailure' });
 
@@ -38,14 +47,29 @@ export function inboxRoutes(app: AppContext): AnyRoute[] {
       method: 'GET',
       path: '/v1/me/inbox',
       operationId: 'getMyInbox',
-      summary: 'What waits for you across your workspaces: approvals you may decide now and failed executions of dashboards you own, newest first, with counts',
+      summary:
+        'What waits for you across your workspaces: approvals you may decide now and failed executions of dashboards you own, newest first, with counts',
       tags: ['executions'],
       access: { kind: 'user', scope: 'read' },
-      request: { query: z.object({ limit: z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'must be at least 1').max(inboxLimit, `must be at most ${inboxLimit}`).default(inboxLimit).describe('At most this many of each kind') }) },
+      request: {
+        query: z.object({
+          limit: z.coerce
+            .number({ error: 'expected a number' })
+            .int('expected a whole number')
+            .min(1, 'must be at least 1')
+            .max(inboxLimit, `must be at most ${inboxLimit}`)
+            .default(inboxLimit)
+            .describe('At most this many of each kind'),
+        }),
+      },
       responses: {
         200: {
           description: 'Your inbox; `counts` are the totals (up to 1,000 each), the lists the newest `limit` of each',
-          schema: z.object({ counts: z.object({ approvals: z.number().int(), failed: z.number().int() }), approvals: z.array(approvalSchema), failed: z.array(failureSchema) }),
+          schema: z.object({
+            counts: z.object({ approvals: z.number().int(), failed: z.number().int() }),
+            approvals: z.array(approvalSchema),
+            failed: z.array(failureSchema),
+          }),
         },
         ...authErrors,
       },

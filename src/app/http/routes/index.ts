@@ -97,7 +97,15 @@ export function buildRouteTable(deps: RouteTableDeps): readonly AnyRoute[] {
     ...triggerRoutes(triggers),
     ...integrationRoutes(integrations),
     ...webhookRoutes(deps.app),
-    ...systemRoutes({ probes: deps.probes, openApiDocument: () => (document ??= buildOpenApiDocument(routes, { title: 'Baton', version: deps.version, description: 'The control plane of a terminal-first, multiplayer agentic coding platform.' })) }),
+    ...systemRoutes({
+      probes: deps.probes,
+      openApiDocument: () =>
+        (document ??= buildOpenApiDocument(routes, {
+          title: 'Baton',
+          version: deps.version,
+          description: 'The control plane of a terminal-first, multiplayer agentic coding platform.',
+        })),
+    }),
   ];
   assertUniqueRoutes(routes);
   return Object.freeze(routes);

@@ -9,7 +9,13 @@ const notFound = { 404: { description: 'No such dashboard or item (or you may no
 const archived = { 409: { description: 'The dashboard is archived' } } as const;
 const itemId = z.string().min(1).max(100);
 const viewerSchema = z
-  .object({ userId: id, name: z.string().nullable(), email: z.string().nullable(), readOnly: z.boolean(), state: z.record(z.string(), z.unknown()) })
+  .object({
+    userId: id,
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    readOnly: z.boolean(),
+    state: z.record(z.string(), z.unknown()),
+  })
   .meta({ id: 'Viewer' });
 
 /** Dashboard items for agents and scripts (written through the live document) and presence. */
@@ -23,8 +29,15 @@ export function itemRoutes(app: AppContext): AnyRoute[] {
       tags: ['items'],
       access: { kind: 'user', scope: 'read' },
       request: { params: z.object({ id }) },
-      responses: { 200: { description: 'Items', schema: z.object({ items: z.array(itemSchema) }) }, ...authErrors, ...notFound },
-      handler: async (request) => ({ status: 200, body: { items: await listItems(app, callerOf(request), request.params.id) } }),
+      responses: {
+        200: { description: 'Items', schema: z.object({ items: z.array(itemSchema) }) },
+        ...authErrors,
+        ...notFound,
+      },
+      handler: async (request) => ({
+        status: 200,
+        body: { items: await listItems(app, callerOf(request), request.params.id) },
+      }),
     }),
     defineRoute({
       method: 'POST',
@@ -35,7 +48,10 @@ export function itemRoutes(app: AppContext): AnyRoute[] {
       access: { kind: 'user', scope: 'write' },
       request: { params: z.object({ id }), body: newItemSchema },
       responses: { 201: { description: 'The new item', schema: itemSchema }, ...authErrors, ...notFound, ...archived },
-      handler: async (request) => ({ status: 201, body: await createItem(app, callerOf(request), request.params.id, request.body) }),
+      handler: async (request) => ({
+        status: 201,
+        body: await createItem(app, callerOf(request), request.params.id, request.body),
+      }),
     }),
     defineRoute({
       method: 'PATCH',
@@ -46,7 +62,10 @@ export function itemRoutes(app: AppContext): AnyRoute[] {
       access: { kind: 'user', scope: 'write' },
       request: { params: z.object({ id, itemId }), body: itemPatchSchema },
       responses: { 200: { description: 'The item', schema: itemSchema }, ...authErrors, ...notFound, ...archived },
-      handler: async (request) => ({ status: 200, body: await updateItem(app, callerOf(request), request.params.id, request.params.itemId, request.body) }),
+      handler: async (request) => ({
+        status: 200,
+        body: await updateItem(app, callerOf(request), request.params.id, request.params.itemId, request.body),
+      }),
     }),
     defineRoute({
       method: 'DELETE',
@@ -70,8 +89,15 @@ export function itemRoutes(app: AppContext): AnyRoute[] {
       tags: ['items'],
       access: { kind: 'user', scope: 'read' },
       request: { params: z.object({ id }) },
-      responses: { 200: { description: 'Viewers', schema: z.object({ viewers: z.array(viewerSchema) }) }, ...authErrors, ...notFound },
-      handler: async (request) => ({ status: 200, body: { viewers: await listPresence(app, callerOf(request), request.params.id) } }),
+      responses: {
+        200: { description: 'Viewers', schema: z.object({ viewers: z.array(viewerSchema) }) },
+        ...authErrors,
+        ...notFound,
+      },
+      handler: async (request) => ({
+        status: 200,
+        body: { viewers: await listPresence(app, callerOf(request), request.params.id) },
+      }),
     }),
   ];
 }

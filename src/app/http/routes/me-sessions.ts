@@ -20,7 +20,9 @@ const sessionSchema = z
 export function meSessionRoutes(app: AppContext): AnyRoute[] {
   const cookies = cookieNames(app.settings.publicUrl);
   // Ending the session the request came with also tells the browser to drop its cookie.
-  const clearCookie = { 'set-cookie': setCookie(cookies.session, '', { path: '/', maxAge: 0, secure: cookies.secure }) };
+  const clearCookie = {
+    'set-cookie': setCookie(cookies.session, '', { path: '/', maxAge: 0, secure: cookies.secure }),
+  };
   const authOf = (request: RouteRequest<unknown, unknown, unknown>) => {
     if (request.auth === null) throw new Error('a user route without a caller');
     return request.auth;
@@ -33,7 +35,13 @@ export function meSessionRoutes(app: AppContext): AnyRoute[] {
       summary: 'Your browser sessions still in force (never their secrets), most recently used first',
       tags: ['auth'],
       access: { kind: 'user', scope: 'admin' },
-      responses: { 200: { description: 'Your sessions; `current` marks the one this request came with', schema: z.object({ sessions: z.array(sessionSchema) }) }, ...authErrors },
+      responses: {
+        200: {
+          description: 'Your sessions; `current` marks the one this request came with',
+          schema: z.object({ sessions: z.array(sessionSchema) }),
+        },
+        ...authErrors,
+      },
       handler: async (request) => ({ status: 200, body: { sessions: await listMySessions(app, authOf(request)) } }),
     }),
     defineRoute({
@@ -44,7 +52,11 @@ export function meSessionRoutes(app: AppContext): AnyRoute[] {
       tags: ['auth'],
       access: { kind: 'user', scope: 'admin' },
       request: { params: z.object({ id }) },
-      responses: { 204: { description: 'Ended (the cookie is cleared when it was this request\'s session)' }, ...authErrors, 404: { description: 'No session of yours in force with this id' } },
+      responses: {
+        204: { description: "Ended (the cookie is cleared when it was this request's session)" },
+        ...authErrors,
+        404: { description: 'No session of yours in force with this id' },
+      },
       handler: async (request) => {
         const { endedCurrent } = await endMySession(app, authOf(request), request.params.id, request.requestId);
         return { status: 204, ...(endedCurrent ? { headers: clearCookie } : {}) };
@@ -57,10 +69,22 @@ export function meSessionRoutes(app: AppContext): AnyRoute[] {
       summary: 'Sign out everywhere: end all your browser sessions, or all but this one with keepCurrent=true',
       tags: ['auth'],
       access: { kind: 'user', scope: 'admin' },
-      request: { query: z.object({ keepCurrent: z.enum(['true', 'false']).default('false').describe('Keep the session this request came with') }) },
-      responses: { 200: { description: 'How many sessions ended', schema: z.object({ ended: z.number().int() }) }, ...authErrors },
+      request: {
+        query: z.object({
+          keepCurrent: z.enum(['true', 'false']).default('false').describe('Keep the session this request came with'),
+        }),
+      },
+      responses: {
+        200: { description: 'How many sessions ended', schema: z.object({ ended: z.number().int() }) },
+        ...authErrors,
+      },
       handler: async (request) => {
-        const result = await endMySessions(app, authOf(request), { keepCurrent: request.query.keepCurrent === 'true' }, request.requestId);
+        const result = await endMySessions(
+          app,
+          authOf(request),
+          { keepCurrent: request.query.keepCurrent === 'true' },
+          request.requestId,
+        );
         return { status: 200, body: { ended: result.ended }, ...(result.endedCurrent ? { headers: clearCookie } : {}) };
       },
     }),

@@ -37,7 +37,10 @@ export function systemRoutes(deps: SystemRouteDeps): AnyRoute[] {
       tags: ['system'],
       access: { kind: 'public' },
       responses: {
-        200: { description: 'Ready', schema: z.object({ status: z.literal('ready'), checks: z.record(z.string(), probeResultSchema) }) },
+        200: {
+          description: 'Ready',
+          schema: z.object({ status: z.literal('ready'), checks: z.record(z.string(), probeResultSchema) }),
+        },
         503: { description: 'Not ready; `details.checks` says which dependency failed and why' },
       },
       handler: async () => {

@@ -1,8 +1,24 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { createWorkspace, listMembers, listWorkspaces, readAudit, removeMember, setMember } from '../../workspaces/workspaces.ts';
+import {
+  createWorkspace,
+  listMembers,
+  listWorkspaces,
+  readAudit,
+  removeMember,
+  setMember,
+} from '../../workspaces/workspaces.ts';
 import { callerOf, defineRoute, type AnyRoute } from '../route.ts';
-import { auditEntrySchema, authErrors, id, limit, memberSchema, name, workspaceRole, workspaceSchema } from './schemas.ts';
+import {
+  auditEntrySchema,
+  authErrors,
+  id,
+  limit,
+  memberSchema,
+  name,
+  workspaceRole,
+  workspaceSchema,
+} from './schemas.ts';
 
 const notFound = { 404: { description: 'No such workspace (or you are not a member)' } } as const;
 
@@ -30,7 +46,10 @@ export function workspaceRoutes(app: AppContext): AnyRoute[] {
       summary: 'The workspaces you belong to, with your role',
       tags: ['workspaces'],
       access: { kind: 'user', scope: 'read' },
-      responses: { 200: { description: 'Your workspaces', schema: z.object({ workspaces: z.array(workspaceSchema) }) }, ...authErrors },
+      responses: {
+        200: { description: 'Your workspaces', schema: z.object({ workspaces: z.array(workspaceSchema) }) },
+        ...authErrors,
+      },
       handler: async (request) => ({ status: 200, body: { workspaces: await listWorkspaces(app, callerOf(request)) } }),
     }),
     defineRoute({
@@ -41,8 +60,17 @@ export function workspaceRoutes(app: AppContext): AnyRoute[] {
       tags: ['workspaces'],
       access: { kind: 'user', scope: 'read' },
       request: { params: z.object({ wid: id }) },
-      responses: { 200: { description: 'Members', schema: z.object({ members: z.array(memberSchema) }) }, ...authErrors, ...notFound },
-      handler: async (request) => ({ status: 200, body: { members: (await listMembers(app, callerOf(request), request.params.wid)).map(({ createdAt: _, ...m }) => m) } }),
+      responses: {
+        200: { description: 'Members', schema: z.object({ members: z.array(memberSchema) }) },
+        ...authErrors,
+        ...notFound,
+      },
+      handler: async (request) => ({
+        status: 200,
+        body: {
+          members: (await listMembers(app, callerOf(request), request.params.wid)).map(({ createdAt: _, ...m }) => m),
+        },
+      }),
     }),
     defineRoute({
       method: 'POST',
@@ -51,10 +79,24 @@ export function workspaceRoutes(app: AppContext): AnyRoute[] {
       summary: 'Add a member by e-mail, or change their role (admins)',
       tags: ['workspaces'],
       access: { kind: 'user', scope: 'admin' },
-      request: { params: z.object({ wid: id }), body: z.object({ email: z.email({ error: 'expected an e-mail address' }), role: workspaceRole }) },
-      responses: { 200: { description: 'The member', schema: memberSchema }, ...authErrors, ...notFound, 409: { description: 'Would leave the workspace without an admin' } },
+      request: {
+        params: z.object({ wid: id }),
+        body: z.object({ email: z.email({ error: 'expected an e-mail address' }), role: workspaceRole }),
+      },
+      responses: {
+        200: { description: 'The member', schema: memberSchema },
+        ...authErrors,
+        ...notFound,
+        409: { description: 'Would leave the workspace without an admin' },
+      },
       handler: async (request) => {
-        const { createdAt: _, ...member } = await setMember(app, callerOf(request), request.params.wid, request.body, request.requestId);
+        const { createdAt: _, ...member } = await setMember(
+          app,
+          callerOf(request),
+          request.params.wid,
+          request.body,
+          request.requestId,
+        );
         return { status: 200, body: member };
       },
     }),
@@ -66,7 +108,12 @@ export function workspaceRoutes(app: AppContext): AnyRoute[] {
       tags: ['workspaces'],
       access: { kind: 'user', scope: 'admin' },
       request: { params: z.object({ wid: id, userId: id }) },
-      responses: { 204: { description: 'Removed' }, ...authErrors, ...notFound, 409: { description: 'Would leave the workspace without an admin' } },
+      responses: {
+        204: { description: 'Removed' },
+        ...authErrors,
+        ...notFound,
+        409: { description: 'Would leave the workspace without an admin' },
+      },
       handler: async (request) => {
         await removeMember(app, callerOf(request), request.params.wid, request.params.userId, request.requestId);
         return { status: 204 };
@@ -79,9 +126,33 @@ export function workspaceRoutes(app: AppContext): AnyRoute[] {
       summary: 'The audit log of a workspace, newest first (admins)',
       tags: ['workspaces'],
       access: { kind: 'user', scope: 'admin' },
-      request: { params: z.object({ wid: id }), query: z.object({ limit, before: z.coerce.number({ error: 'expected an entry id' }).int().positive().optional().describe('Return entries older than this entry id (the previous page\'s nextBefore)') }) },
-      responses: { 200: { description: 'A page of entries', schema: z.object({ entries: z.array(auditEntrySchema), nextBefore: z.number().int().nullable() }) }, ...authErrors, ...notFound },
-      handler: async (request) => ({ status: 200, body: await readAudit(app, callerOf(request), request.params.wid, { limit: request.query.limit, ...(request.query.before === undefined ? {} : { before: request.query.before }) }) }),
+      request: {
+        params: z.object({ wid: id }),
+        query: z.object({
+          limit,
+          before: z.coerce
+            .number({ error: 'expected an entry id' })
+            .int()
+            .positive()
+            .optional()
+            .describe("Return entries older than this entry id (the previous page's nextBefore)"),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'A page of entries',
+          schema: z.object({ entries: z.array(auditEntrySchema), nextBefore: z.number().int().nullable() }),
+        },
+        ...authErrors,
+        ...notFound,
+      },
+      handler: async (request) => ({
+        status: 200,
+        body: await readAudit(app, callerOf(request), request.params.wid, {
+          limit: request.query.limit,
+          ...(request.query.before === undefined ? {} : { before: request.query.before }),
+        }),
+      }),
     }),
   ];
 }

@@ -4,7 +4,11 @@ import { pullRequestReview } from './pull-request-review.ts';
 import type { ShippedTemplate } from './shipped-template.ts';
 
 /** The templates shipped with Baton, in the order they are listed. */
-export const shippedTemplates: readonly ShippedTemplate[] = [githubIssueTriage, pullRequestReview, nightlyDependencyUpdate];
+export const shippedTemplates: readonly ShippedTemplate[] = [
+  githubIssueTriage,
+  pullRequestReview,
+  nightlyDependencyUpdate,
+];
 
 /** A shipped template by id, or undefined. */
 export function shippedTemplate(id: string): ShippedTemplate | undefined {

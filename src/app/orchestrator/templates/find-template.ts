@@ -28,15 +28,46 @@ export interface TemplateView {
 /** Ids of workspace templates; shipped ones are slugs, never UUID-shaped. */
 const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export const shippedView = (t: ShippedTemplate): TemplateView => ({ id: t.id, origin: 'shipped', name: t.name, description: t.description, setup: t.setup, parameters: t.parameters, source: parseYaml(t.yaml), yaml: t.yaml, recipeId: null, recipeVersion: null, createdBy: null, createdAt: null });
-export const workspaceView = (t: WorkspaceTemplate): TemplateView => ({ id: t.id, origin: 'workspace', name: t.name, description: t.description, setup: null, parameters: t.parameters, source: t.source, yaml: null, recipeId: t.recipeId, recipeVersion: t.recipeVersion, createdBy: t.createdBy, createdAt: t.createdAt });
+export const shippedView = (t: ShippedTemplate): TemplateView => ({
+  id: t.id,
+  origin: 'shipped',
+  name: t.name,
+  description: t.description,
+  setup: t.setup,
+  parameters: t.parameters,
+  source: parseYaml(t.yaml),
+  yaml: t.yaml,
+  recipeId: null,
+  recipeVersion: null,
+  createdBy: null,
+  createdAt: null,
+});
+export const workspaceView = (t: WorkspaceTemplate): TemplateView => ({
+  id: t.id,
+  origin: 'workspace',
+  name: t.name,
+  description: t.description,
+  setup: null,
+  parameters: t.parameters,
+  source: t.source,
+  yaml: null,
+  recipeId: t.recipeId,
+  recipeVersion: t.recipeVersion,
+  createdBy: t.createdBy,
+  createdAt: t.createdAt,
+});
 
 /** A shipped template, or the workspace's own; 404 otherwise (also for another workspace's). */
-export async function findTemplate(ctx: Pick<AppContext, 'recipeTemplates'>, workspaceId: string, templateId: string): Promise<TemplateView> {
+export async function findTemplate(
+  ctx: Pick<AppContext, 'recipeTemplates'>,
+  workspaceId: string,
+  templateId: string,
+): Promise<TemplateView> {
   const shipped = shippedTemplate(templateId);
   if (shipped !== undefined) return shippedView(shipped);
   const own = uuidShape.test(templateId) ? await ctx.recipeTemplates.get(templateId) : undefined;
-  if (own === undefined || own.workspaceId !== workspaceId) throw new NotFoundError('Template', { details: { template: templateId } });
+  if (own === undefined || own.workspaceId !== workspaceId)
+    throw new NotFoundError('Template', { details: { template: templateId } });
   return workspaceView(own);
 }
 
@@ -45,10 +76,15 @@ export async function findTemplate(ctx: Pick<AppContext, 'recipeTemplates'>, wor
  * caller parses it like any other). A missing, ill-typed or unknown parameter is a 400 naming
  * `parameters.<name>`; an unknown template a 404.
  */
-export async function recipeFromTemplate(ctx: Pick<AppContext, 'recipeTemplates'>, workspaceId: string, templateId: string, given: Readonly<Record<string, unknown>>, name?: string): Promise<unknown> {
+export async function recipeFromTemplate(
+  ctx: Pick<AppContext, 'recipeTemplates'>,
+  workspaceId: string,
+  templateId: string,
+  given: Readonly<Record<string, unknown>>,
+  name?: string,
+): Promise<unknown> {
   const template = await findTemplate(ctx, workspaceId, templateId);
   const recipe = substitute(template.source, resolveValues(template.parameters, given));
   if (name === undefined || typeof recipe !== 'object' || recipe === null) return recipe;
   return { ...recipe, name };
 }
-

@@ -4,14 +4,38 @@ import type { ShippedTemplate } from './shipped-template.ts';
 export const nightlyDependencyUpdate: ShippedTemplate = {
   id: 'nightly-dependency-update',
   name: 'Nightly dependency update',
-  description: 'An agent updates the dependencies on a branch and runs the tests; when something changed, people approve before it opens a pull request.',
+  description:
+    'An agent updates the dependencies on a branch and runs the tests; when something changed, people approve before it opens a pull request.',
   setup: 'Create a schedule for the recipe, e.g. cron `0 3 * * *` in your time zone.',
   parameters: [
     { name: 'repository', description: 'The repository to update, owner/name', type: 'string', required: true },
-    { name: 'baseBranch', description: 'The branch to update and open the pull request against', type: 'string', required: false, default: 'main' },
-    { name: 'profile', description: 'The agent profile that does the update', type: 'string', required: false, default: 'coder' },
-    { name: 'approvals', description: 'How many people must approve before the pull request is opened', type: 'integer', required: false, default: 1 },
-    { name: 'integration', description: 'The GitHub connection to use when the workspace has several (its id)', type: 'string', required: false },
+    {
+      name: 'baseBranch',
+      description: 'The branch to update and open the pull request against',
+      type: 'string',
+      required: false,
+      default: 'main',
+    },
+    {
+      name: 'profile',
+      description: 'The agent profile that does the update',
+      type: 'string',
+      required: false,
+      default: 'coder',
+    },
+    {
+      name: 'approvals',
+      description: 'How many people must approve before the pull request is opened',
+      type: 'integer',
+      required: false,
+      default: 1,
+    },
+    {
+      name: 'integration',
+      description: 'The GitHub connection to use when the workspace has several (its id)',
+      type: 'string',
+      required: false,
+    },
   ],
   yaml: `name: "Nightly dependency update of {{repository}}"
 deadline: 2d

@@ -4,15 +4,38 @@ import type { ShippedTemplate } from './shipped-template.ts';
 export const pullRequestReview: ShippedTemplate = {
   id: 'pull-request-review',
   name: 'Review a pull request and comment',
-  description: 'An agent reviews a pull request (read-only access to the code) and posts its review as a comment on the pull request.',
+  description:
+    'An agent reviews a pull request (read-only access to the code) and posts its review as a comment on the pull request.',
   setup:
     'Create a github trigger on the `pull_request` event with filter `event.payload.action == "opened" || event.payload.action == "synchronize"` and inputs ' +
     '`{ "pull": "event.payload.pull_request.number", "title": "event.payload.pull_request.title" }`; or start it by hand with those inputs.',
   parameters: [
-    { name: 'repository', description: 'The repository whose pull requests are reviewed, owner/name', type: 'string', required: true },
-    { name: 'profile', description: 'The agent profile that reviews', type: 'string', required: false, default: 'reviewer' },
-    { name: 'focus', description: 'What the review looks at first', type: 'string', required: false, default: 'correctness, security, tests and readability' },
-    { name: 'integration', description: 'The GitHub connection to use when the workspace has several (its id)', type: 'string', required: false },
+    {
+      name: 'repository',
+      description: 'The repository whose pull requests are reviewed, owner/name',
+      type: 'string',
+      required: true,
+    },
+    {
+      name: 'profile',
+      description: 'The agent profile that reviews',
+      type: 'string',
+      required: false,
+      default: 'reviewer',
+    },
+    {
+      name: 'focus',
+      description: 'What the review looks at first',
+      type: 'string',
+      required: false,
+      default: 'correctness, security, tests and readability',
+    },
+    {
+      name: 'integration',
+      description: 'The GitHub connection to use when the workspace has several (its id)',
+      type: 'string',
+      required: false,
+    },
   ],
   yaml: `name: "Review pull requests of {{repository}}"
 inputs:

@@ -16,7 +16,8 @@ export const fakeExpressions: Expressions = {
       if (/^'.*'$/.test(s)) return s.slice(1, -1);
       let value: unknown = scope;
       for (const part of s.split('.')) {
-        if (typeof value !== 'object' || value === null || !(part in value)) throw new ExpressionError(`no such field: ${s}`);
+        if (typeof value !== 'object' || value === null || !(part in value))
+          throw new ExpressionError(`no such field: ${s}`);
         value = (value as Record<string, unknown>)[part];
       }
       return value;
@@ -37,7 +38,10 @@ export const fakeExpressions: Expressions = {
 type StepInput = { id: string; kind: Step['kind'] } & Record<string, unknown>;
 
 /** Builds a compiled recipe from a main sequence (nested `branches: StepInput[][]` for parallel). */
-export function recipe(steps: StepInput[], options: { deadlineMs?: number; inputs?: CompiledRecipe['inputs'] } = {}): CompiledRecipe {
+export function recipe(
+  steps: StepInput[],
+  options: { deadlineMs?: number; inputs?: CompiledRecipe['inputs'] } = {},
+): CompiledRecipe {
   const all: Record<string, Step> = {};
   const add = (sequence: StepInput[], parent: string | null) => {
     sequence.forEach((s, i) => {
@@ -45,20 +49,43 @@ export function recipe(steps: StepInput[], options: { deadlineMs?: number; input
       const base = { next, parent };
       const branches = (s.branches as StepInput[][] | undefined) ?? [];
       const defaults: Record<Step['kind'], Record<string, unknown>> = {
-        agent: { profile: 'coder', prompt: 'do it', input: {}, timeoutMs: null, retry: { maxAttempts: 1, initialMs: 1000, factor: 2, maxMs: 60_000 } },
+        agent: {
+          profile: 'coder',
+          prompt: 'do it',
+          input: {},
+          timeoutMs: null,
+          retry: { maxAttempts: 1, initialMs: 1000, factor: 2, maxMs: 60_000 },
+        },
         approval: { prompt: 'ok?', quorum: 1, timeoutMs: null, onReject: null },
         wait: { forMs: null, until: null, event: null, timeoutMs: null },
         branch: { cases: [], else: null },
         notify: { channel: 'dashboard', message: 'hi', url: null },
         parallel: {},
-        recipe: { recipe: 'child', recipeId: '00000000-0000-4000-8000-000000000001', inputs: {}, timeoutMs: null, retry: { maxAttempts: 1, initialMs: 1000, factor: 2, maxMs: 60_000 } },
+        recipe: {
+          recipe: 'child',
+          recipeId: '00000000-0000-4000-8000-000000000001',
+          inputs: {},
+          timeoutMs: null,
+          retry: { maxAttempts: 1, initialMs: 1000, factor: 2, maxMs: 60_000 },
+        },
       };
-      all[s.id] = { ...defaults[s.kind], ...s, ...base, ...(s.kind === 'parallel' ? { branches: branches.map((b) => b[0]?.id ?? '') } : {}) } as unknown as Step;
+      all[s.id] = {
+        ...defaults[s.kind],
+        ...s,
+        ...base,
+        ...(s.kind === 'parallel' ? { branches: branches.map((b) => b[0]?.id ?? '') } : {}),
+      } as unknown as Step;
       for (const branch of branches) add(branch, s.id);
     });
   };
   add(steps, null);
-  return { name: 'test', inputs: options.inputs ?? {}, start: steps[0]?.id ?? '', steps: all, deadlineMs: options.deadlineMs ?? null };
+  return {
+    name: 'test',
+    inputs: options.inputs ?? {},
+    start: steps[0]?.id ?? '',
+    steps: all,
+    deadlineMs: options.deadlineMs ?? null,
+  };
 }
 
 /** A decide context over one recipe version (or several, by version number). */

@@ -8,12 +8,21 @@ import { contextOf, recipe } from './fixtures.ts';
 // same event. However long that chain, it costs no stack; a loop of them ends the execution.
 
 const started = { type: 'execution.started', inputs: {}, at: 1_000, actor: { kind: 'system' } } as ExecutionEvent;
-const start = (steps: Parameters<typeof recipe>[0]) => decide(initialState({ id: 'ex1', recipeId: 'r1', recipeVersion: 1, startedAt: 1_000 }), started, contextOf(recipe(steps)));
+const start = (steps: Parameters<typeof recipe>[0]) =>
+  decide(
+    initialState({ id: 'ex1', recipeId: 'r1', recipeVersion: 1, startedAt: 1_000 }),
+    started,
+    contextOf(recipe(steps)),
+  );
 
 describe('chains of steps that end at once', () => {
   // Twice what a recipe may have (recipeLimits.steps), and past where starting each from the last overflowed the stack.
   it('run to the end in one event, 2,000 of them, without a stack overflow', () => {
-    const steps = Array.from({ length: 2_000 }, (_, i) => (i % 2 === 0 ? { id: `s${i}`, kind: 'branch' as const, cases: [], else: null } : { id: `s${i}`, kind: 'notify' as const, channel: 'dashboard', message: 'x', url: null }));
+    const steps = Array.from({ length: 2_000 }, (_, i) =>
+      i % 2 === 0
+        ? { id: `s${i}`, kind: 'branch' as const, cases: [], else: null }
+        : { id: `s${i}`, kind: 'notify' as const, channel: 'dashboard', message: 'x', url: null },
+    );
     const decided = start(steps);
     expect(decided.state.status).toBe('succeeded');
     expect(Object.values(decided.state.steps).every((s) => s.status === 'succeeded')).toBe(true);

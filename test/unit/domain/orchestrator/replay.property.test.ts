@@ -5,15 +5,48 @@ import type { Command, ExecutionEvent, ExecutionState } from '../../../../src/do
 import { contextOf, recipe } from './fixtures.ts';
 
 const ctx = contextOf(
-  recipe([
-    { id: 'plan', kind: 'agent', retry: { maxAttempts: 3, initialMs: 100, factor: 2, maxMs: 1000 }, timeoutMs: 5_000 },
-    { id: 'gate', kind: 'approval', quorum: 2, timeoutMs: 60_000, onReject: 'tell' },
-    { id: 'both', kind: 'parallel', branches: [[{ id: 'x', kind: 'agent' }], [{ id: 'pause', kind: 'wait', forMs: 1000 }, { id: 'comment', kind: 'notify', channel: 'github', target: { kind: 'github', repository: 'acme/api', issue: '7' }, integration: null, retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } }, { id: 'y', kind: 'agent', retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } }]] },
-    { id: 'hook', kind: 'wait', event: { name: 'push', match: "event.branch == 'main'" }, timeoutMs: 30_000 },
-    { id: 'ping', kind: 'notify', channel: 'webhook', url: 'https://hooks.example.com/x', message: 'waited', retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } },
-    { id: 'route', kind: 'branch', cases: [{ if: 'steps.x.output > 1', goto: 'plan' }], else: 'tell' },
-    { id: 'tell', kind: 'notify', message: 'done' },
-  ], { deadlineMs: 600_000 }),
+  recipe(
+    [
+      {
+        id: 'plan',
+        kind: 'agent',
+        retry: { maxAttempts: 3, initialMs: 100, factor: 2, maxMs: 1000 },
+        timeoutMs: 5_000,
+      },
+      { id: 'gate', kind: 'approval', quorum: 2, timeoutMs: 60_000, onReject: 'tell' },
+      {
+        id: 'both',
+        kind: 'parallel',
+        branches: [
+          [{ id: 'x', kind: 'agent' }],
+          [
+            { id: 'pause', kind: 'wait', forMs: 1000 },
+            {
+              id: 'comment',
+              kind: 'notify',
+              channel: 'github',
+              target: { kind: 'github', repository: 'acme/api', issue: '7' },
+              integration: null,
+              retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 },
+            },
+            { id: 'y', kind: 'agent', retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } },
+          ],
+        ],
+      },
+      { id: 'hook', kind: 'wait', event: { name: 'push', match: "event.branch == 'main'" }, timeoutMs: 30_000 },
+      {
+        id: 'ping',
+        kind: 'notify',
+        channel: 'webhook',
+        url: 'https://hooks.example.com/x',
+        message: 'waited',
+        retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 },
+      },
+      { id: 'route', kind: 'branch', cases: [{ if: 'steps.x.output > 1', goto: 'plan' }], else: 'tell' },
+      { id: 'tell', kind: 'notify', message: 'done' },
+    ],
+    { deadlineMs: 600_000 },
+  ),
 );
 
 function deepFreeze<T>(value: T): T {
@@ -25,9 +58,20 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** A "move" picks what happens next, interpreted against the state and the commands so far. */
-const move = fc.record({ kind: fc.integer({ min: 0, max: 11 }), pick: fc.nat(), flag: fc.boolean(), value: fc.integer({ min: 0, max: 3 }), advance: fc.integer({ min: 0, max: 120_000 }) });
+const move = fc.record({
+  kind: fc.integer({ min: 0, max: 11 }),
+  pick: fc.nat(),
+  flag: fc.boolean(),
+  value: fc.integer({ min: 0, max: 3 }),
+  advance: fc.integer({ min: 0, max: 120_000 }),
+});
 
-function nextEvent(state: ExecutionState, commands: Command[], m: { kind: number; pick: number; flag: boolean; value: number }, at: number): ExecutionEvent {
+function nextEvent(
+  state: ExecutionState,
+  commands: Command[],
+  m: { kind: number; pick: number; flag: boolean; value: number },
+  at: number,
+): ExecutionEvent {
   const system = { kind: 'system' as const };
   const person = { kind: 'user' as const, userId: ['ann', 'bob', 'cy'][m.value % 3] ?? 'ann' };
   const running = Object.entries(state.steps).filter(([, s]) => s.status === 'running');
@@ -39,15 +83,54 @@ function nextEvent(state: ExecutionState, commands: Command[], m: { kind: number
     case 0:
     case 1:
       // Mostly results for what runs now; sometimes a stale attempt.
-      return target === undefined ? { type: 'run.started', stepId: 'plan', attempt: 1, at, actor: system } : { type: 'step.completed', stepId: target[0], attempt: target[1].attempt - (m.flag && m.value === 3 ? 1 : 0), output: m.value, at, actor: system };
+      return target === undefined
+        ? { type: 'run.started', stepId: 'plan', attempt: 1, at, actor: system }
+        : {
+            type: 'step.completed',
+            stepId: target[0],
+            attempt: target[1].attempt - (m.flag && m.value === 3 ? 1 : 0),
+            output: m.value,
+            at,
+            actor: system,
+          };
     case 2:
-      if (target !== undefined && m.value === 2) return { type: 'step.lost', stepId: target[0], attempt: target[1].attempt, reason: 'lease ran out', at, actor: system };
-      return target === undefined ? { type: 'timer.fired', timer: 'deadline', at, actor: system } : { type: 'step.failed', stepId: target[0], attempt: target[1].attempt, error: 'boom', retryable: m.flag, at, actor: system };
+      if (target !== undefined && m.value === 2)
+        return {
+          type: 'step.lost',
+          stepId: target[0],
+          attempt: target[1].attempt,
+          reason: 'lease ran out',
+          at,
+          actor: system,
+        };
+      return target === undefined
+        ? { type: 'timer.fired', timer: 'deadline', at, actor: system }
+        : {
+            type: 'step.failed',
+            stepId: target[0],
+            attempt: target[1].attempt,
+            error: 'boom',
+            retryable: m.flag,
+            at,
+            actor: system,
+          };
     case 3:
     case 4:
-      return { type: 'timer.fired', timer: timers[m.pick % Math.max(1, timers.length)] ?? 'deadline', at, actor: system };
+      return {
+        type: 'timer.fired',
+        timer: timers[m.pick % Math.max(1, timers.length)] ?? 'deadline',
+        at,
+        actor: system,
+      };
     case 5:
-      return { type: 'approval.decided', stepId: 'gate', approved: m.flag || m.value > 0, comment: null, at, actor: person };
+      return {
+        type: 'approval.decided',
+        stepId: 'gate',
+        approved: m.flag || m.value > 0,
+        comment: null,
+        at,
+        actor: person,
+      };
     case 6:
       return { type: m.flag ? 'execution.paused' : 'execution.resumed', at, actor: person };
     case 7:
@@ -59,7 +142,9 @@ function nextEvent(state: ExecutionState, commands: Command[], m: { kind: number
     case 10:
       return { type: 'step.input_edited', stepId: 'y', input: { n: m.value }, at, actor: person };
     default:
-      return m.flag && m.value === 0 ? { type: 'execution.cancelled', reason: null, at, actor: person } : { type: 'run.started', stepId: anyStep, attempt: 1, at, actor: system };
+      return m.flag && m.value === 0
+        ? { type: 'execution.cancelled', reason: null, at, actor: person }
+        : { type: 'run.started', stepId: anyStep, attempt: 1, at, actor: system };
   }
 }
 
@@ -79,7 +164,12 @@ describe('the decider, over random histories', () => {
             expect({ ...decided.state, version: state.version }).toEqual(state);
           }
           // Nothing new starts while paused: no dispatch, notification or approval request.
-          if (state.status === 'paused' && decided.state.status === 'paused') expect(decided.commands.filter((c) => c.kind === 'dispatch' || c.kind === 'notify' || c.kind === 'request_approval')).toEqual([]);
+          if (state.status === 'paused' && decided.state.status === 'paused')
+            expect(
+              decided.commands.filter(
+                (c) => c.kind === 'dispatch' || c.kind === 'notify' || c.kind === 'request_approval',
+              ),
+            ).toEqual([]);
           state = deepFreeze(decided.state);
           history.push(event);
           commands.push(...decided.commands);
@@ -103,7 +193,8 @@ describe('the decider, over random histories', () => {
         const keys = commands.flatMap((c) => (c.kind === 'dispatch' ? [c.key] : []));
         expect(new Set(keys).size).toBe(keys.length);
         // Active steps are exactly the unfinished ones the engine tracks.
-        for (const id of state.active) expect(['pending', 'scheduled', 'running', 'waiting']).toContain(state.steps[id]?.status);
+        for (const id of state.active)
+          expect(['pending', 'scheduled', 'running', 'waiting']).toContain(state.steps[id]?.status);
       }),
       { numRuns: 300 },
     );

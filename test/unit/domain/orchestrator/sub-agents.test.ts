@@ -12,7 +12,13 @@ const profile = {
 
 describe('sub-agent rules', () => {
   it('names a second sub-agent with a taken name and each tool the profile lacks', () => {
-    const issues = subAgentIssues({ tools: ['git'], subAgents: [profile.subAgents[0]!, { ...profile.subAgents[1]!, name: 'reviewer', tools: ['git', 'browser', 'shell'] }] });
+    const issues = subAgentIssues({
+      tools: ['git'],
+      subAgents: [
+        profile.subAgents[0]!,
+        { ...profile.subAgents[1]!, name: 'reviewer', tools: ['git', 'browser', 'shell'] },
+      ],
+    });
     expect(issues.map((i) => i.path)).toEqual(['subAgents.1.name', 'subAgents.1.tools.1', 'subAgents.1.tools.2']);
     expect(subAgentIssues(profile)).toEqual([]);
     expect(subAgentIssues({ tools: [] })).toEqual([]);
@@ -20,7 +26,10 @@ describe('sub-agent rules', () => {
 
   it('enables all when the step chose none, exactly the chosen ones otherwise, filling tools and model from the profile', () => {
     const tester = { name: 'tester', description: 'Tests', prompt: 'Test.', tools: ['git', 'shell'], model: 'big' };
-    expect(enabledSubAgents(profile, undefined)).toEqual({ subAgents: [{ ...profile.subAgents[0] }, tester], unknown: [] });
+    expect(enabledSubAgents(profile, undefined)).toEqual({
+      subAgents: [{ ...profile.subAgents[0] }, tester],
+      unknown: [],
+    });
     expect(enabledSubAgents(profile, ['tester'])).toEqual({ subAgents: [tester], unknown: [] });
     expect(enabledSubAgents(profile, [])).toEqual({ subAgents: [], unknown: [] });
     expect(enabledSubAgents(profile, ['tester', 'deployer']).unknown).toEqual(['deployer']);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { initialState } from '../../../../src/domain/orchestrator/decide.ts';
 import type { ExecutionState } from '../../../../src/domain/orchestrator/execution.ts';
-import { overlapDecision, planDueFires, previousRunOf, type OverlapPolicy, type PreviousRun } from '../../../../src/domain/schedules/policy.ts';
+import {
+  overlapDecision,
+  planDueFires,
+  previousRunOf,
+  type OverlapPolicy,
+  type PreviousRun,
+} from '../../../../src/domain/schedules/policy.ts';
 
 /** A controllable clock: fire times a few minutes apart, "now" wherever the test puts it. */
 const t = (minutes: number) => new Date(Date.UTC(2026, 10, 24, 2, 0) + minutes * 60_000);
@@ -12,7 +18,8 @@ describe('catch-up after downtime', () => {
   const due = [t(0), t(5), t(10), t(15)];
 
   it('runs on-time fires whatever the policy', () => {
-    for (const mode of ['none', 'latest', 'all'] as const) expect(runs(planDueFires([t(15)], t(15.5), { mode, limit: 10 }, grace))).toEqual([t(15).getTime()]);
+    for (const mode of ['none', 'latest', 'all'] as const)
+      expect(runs(planDueFires([t(15)], t(15.5), { mode, limit: 10 }, grace))).toEqual([t(15).getTime()]);
   });
 
   it('none: every missed fire is recorded as missed, none runs', () => {
@@ -27,8 +34,12 @@ describe('catch-up after downtime', () => {
   });
 
   it('all: the newest missed fires up to the bound run, in order', () => {
-    expect(runs(planDueFires(due.slice(0, 3), t(20), { mode: 'all', limit: 10 }, grace))).toEqual([t(0), t(5), t(10)].map((d) => d.getTime()));
-    expect(runs(planDueFires(due.slice(0, 3), t(20), { mode: 'all', limit: 2 }, grace))).toEqual([t(5), t(10)].map((d) => d.getTime()));
+    expect(runs(planDueFires(due.slice(0, 3), t(20), { mode: 'all', limit: 10 }, grace))).toEqual(
+      [t(0), t(5), t(10)].map((d) => d.getTime()),
+    );
+    expect(runs(planDueFires(due.slice(0, 3), t(20), { mode: 'all', limit: 2 }, grace))).toEqual(
+      [t(5), t(10)].map((d) => d.getTime()),
+    );
   });
 });
 
@@ -55,7 +66,12 @@ describe('overlap', () => {
       ...base,
       status,
       active: Object.keys(steps),
-      steps: Object.fromEntries(Object.entries(steps).map(([id, s]) => [id, { ...(base.steps[id] ?? {}), status: s } as ExecutionState['steps'][string]])),
+      steps: Object.fromEntries(
+        Object.entries(steps).map(([id, s]) => [
+          id,
+          { ...(base.steps[id] ?? {}), status: s } as ExecutionState['steps'][string],
+        ]),
+      ),
     });
     const of = (s: ExecutionState) => previousRunOf(s, (id) => kinds[id]);
     expect(of(state('waiting', { gate: 'waiting' }))).toBe('waiting-for-human');
