@@ -329,7 +329,6 @@ export const configVariables = {
     schema: port.default(8080),
     description: "With fly: the port the sandbox image serves its API on (reached over Fly's private network).",
   },
-  // A later issue moves this secret into encrypted integration storage (one per GitHub App installation).
   BATON_GITHUB_API_URL: {
     schema: httpUrl.default('https://api.github.com'),
     description:
