@@ -170,13 +170,11 @@ async function appendIn(
           })),
         )
         .onConflict((oc) =>
-          oc
-            .columns(['dashboard_id', 'item_id'])
-            .doUpdateSet((eb) => ({
-              kind: eb.ref('excluded.kind'),
-              item: eb.ref('excluded.item'),
-              updated_at: eb.ref('excluded.updated_at'),
-            })),
+          oc.columns(['dashboard_id', 'item_id']).doUpdateSet((eb) => ({
+            kind: eb.ref('excluded.kind'),
+            item: eb.ref('excluded.item'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
         )
         .execute();
     }

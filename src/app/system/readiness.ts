@@ -65,12 +65,10 @@ async function withTimeout(probe: ReadinessProbe): Promise<ProbeResult> {
   });
   try {
     return await Promise.race([
-      probe
-        .check()
-        .catch((error: unknown): ProbeResult => ({
-          ok: false,
-          reason: error instanceof Error ? error.message : String(error),
-        })),
+      probe.check().catch((error: unknown): ProbeResult => ({
+        ok: false,
+        reason: error instanceof Error ? error.message : String(error),
+      })),
       timeout,
     ]);
   } finally {

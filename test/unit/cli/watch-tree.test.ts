@@ -248,39 +248,33 @@ describe('readDocumentExtras', () => {
       approval.set('decisions', decisions);
       decisions.set('u1', { approved: false, comment: 'not yet', at: 1, name: null, email: 'bob@example.com' });
       doc.getMap('approvals').set('other:gate', { stepId: 'gate', prompt: 'no', status: 'waiting' });
-      doc
-        .getMap('progress')
-        .set(`${executionId}/build/1`, {
-          executionId,
-          stepId: 'build',
-          attempt: 1,
-          message: 'half',
-          percent: 50,
-          at: 1,
-        });
+      doc.getMap('progress').set(`${executionId}/build/1`, {
+        executionId,
+        stepId: 'build',
+        attempt: 1,
+        message: 'half',
+        percent: 50,
+        at: 1,
+      });
       doc.getMap('progress').set('other/build/1', { stepId: 'build', attempt: 1, message: 'not ours' });
-      doc
-        .getMap('artifacts')
-        .set(`${executionId}/build/1#a2`, {
-          executionId,
-          stepId: 'build',
-          attempt: 1,
-          kind: 'link',
-          title: 'PR',
-          url: 'https://example.com/pr',
-          content: '',
-        });
-      doc
-        .getMap('artifacts')
-        .set(`${executionId}/build/1#a1`, {
-          executionId,
-          stepId: 'build',
-          attempt: 1,
-          kind: 'report',
-          title: 'Report',
-          url: null,
-          content: 'x',
-        });
+      doc.getMap('artifacts').set(`${executionId}/build/1#a2`, {
+        executionId,
+        stepId: 'build',
+        attempt: 1,
+        kind: 'link',
+        title: 'PR',
+        url: 'https://example.com/pr',
+        content: '',
+      });
+      doc.getMap('artifacts').set(`${executionId}/build/1#a1`, {
+        executionId,
+        stepId: 'build',
+        attempt: 1,
+        kind: 'report',
+        title: 'Report',
+        url: null,
+        content: 'x',
+      });
     });
     expect(readDocumentExtras(doc, executionId)).toEqual({
       approvals: [
