@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Miniflare, type WorkerOptions as MiniflareWorkerOptions } from 'miniflare';
-import { nodeBuiltins, workerdBundling } from '../../deploy/cloudflare/build.ts';
+import { workerdBundling } from '../../deploy/cloudflare/build.ts';
+import { unenvCloudflare } from '../../deploy/cloudflare/unenv-plugin.ts';
 import { wranglerRuntime } from '../../deploy/cloudflare/wrangler-runtime.ts';
 import { testCredentialKeys } from './processes.ts';
 
@@ -52,7 +53,9 @@ export interface WorkerOptions {
 export async function startWorker(options: WorkerOptions): Promise<WorkerdWorker> {
   const flags = [...(options.compatibilityFlags ?? [])];
   const code =
-    options.bundle === undefined ? await bundleEntry(options.entry, flags) : await readFile(options.bundle, 'utf8');
+    options.bundle === undefined
+      ? await bundleEntry(options.entry, options.compatibilityDate, flags)
+      : await readFile(options.bundle, 'utf8');
   const mf = new Miniflare({
     modules: [{ type: 'ESModule', path: 'worker.js', contents: code }],
     compatibilityDate: options.compatibilityDate,
@@ -75,10 +78,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerdWorker
 }
 
 /**
- * Bundles a TypeScript entry for workerd. With `nodejs_compat`, Node built-ins stay external under
- * their `node:` names, and `require`s of them become imports, as in `npm run build:cloudflare`.
+ * Bundles a TypeScript entry for workerd. With `nodejs_compat`, Node built-ins are handled by
+ * unenv's Cloudflare preset for the Worker's date and flags, as in `npm run build:cloudflare`.
  */
-async function bundleEntry(entry: string | undefined, flags: readonly string[]): Promise<string> {
+async function bundleEntry(entry: string | undefined, date: string, flags: readonly string[]): Promise<string> {
   if (entry === undefined) throw new Error('startWorker needs an entry or a bundle');
   const nodejsCompat = flags.includes('nodejs_compat');
   const bundle = await build({
@@ -87,8 +90,8 @@ async function bundleEntry(entry: string | undefined, flags: readonly string[]):
     ...workerdBundling,
     mainFields: [...workerdBundling.mainFields],
     conditions: [...workerdBundling.conditions],
-    external: ['cloudflare:*', ...(nodejsCompat ? ['node:*'] : [])],
-    plugins: nodejsCompat ? [nodeBuiltins] : [],
+    external: ['cloudflare:*'],
+    plugins: nodejsCompat ? [unenvCloudflare({ compatibilityDate: date, compatibilityFlags: flags })] : [],
     logLevel: 'silent',
   });
   const code = bundle.outputFiles[0]?.text;

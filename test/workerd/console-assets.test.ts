@@ -8,13 +8,16 @@ import { build } from 'esbuild';
 import { workerdBundling } from '../../deploy/cloudflare/build.ts';
 
 // The console on Cloudflare: deploy/cloudflare/wrangler.toml's [assets] section as wrangler turns
-// it into Miniflare options (run_worker_first, the SPA fallback, web/public/_headers), in front of a
-// Worker that mounts Baton's real route table. A build stands in for web/dist (same layout).
+// it into Miniflare options (run_worker_first, the ASSETS binding, the SPA fallback,
+// web/public/_headers), in front of a Worker that serves the console as the Baton Worker does and
+// mounts Baton's real route table. A build stands in for web/dist (same layout).
 let root: string;
 let mf: Miniflare;
 let url: URL;
+const terminalOrigin = 'wss://terminals.example.net';
 const page =
-  '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head><body><div id="root"></div></body></html>';
+  '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head>' +
+  '<body><div id="root"></div></body></html>';
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'baton-assets-'));
@@ -34,7 +37,7 @@ beforeAll(async () => {
     overrides: { assets: { directory: dist } },
   });
   const bundle = await build({
-    entryPoints: ['test/workerd/fixtures/openapi-worker.ts'],
+    entryPoints: ['test/workerd/fixtures/console-worker.ts'],
     write: false,
     ...workerdBundling,
     mainFields: [...workerdBundling.mainFields],
@@ -47,6 +50,13 @@ beforeAll(async () => {
     modules: [{ type: 'ESModule', path: 'worker.js', contents: code }],
     compatibilityDate: '2025-09-01',
     ...(workerOptions.assets === undefined ? {} : { assets: workerOptions.assets }),
+    // The configuration the console's headers read; the database behind Hyperdrive is never reached.
+    bindings: {
+      BATON_ENV: 'test',
+      BATON_PUBLIC_URL: 'https://baton.example.com',
+      BATON_TERMINAL_ORIGINS: terminalOrigin,
+    },
+    hyperdrives: { HYPERDRIVE: 'postgres://unused:unused@127.0.0.1:9/unused' },
     host: '127.0.0.1',
     port: 0,
   });
@@ -70,6 +80,18 @@ describe('the console as Workers static assets', () => {
     expect(csp).toContain("object-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it("names the configured terminal origins (BATON_TERMINAL_ORIGINS) in the page's connect-src", async () => {
+    for (const path of ['/', '/dashboards/7d0f0a4e-1b7c-4d52-9a57-0a3f6a4b2f10']) {
+      const res = await get(path, { headers: { 'sec-fetch-mode': 'navigate', accept: 'text/html' } });
+      expect(res.status, path).toBe(200);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      const connect = csp.split(';').find((directive) => directive.trim().startsWith('connect-src'));
+      expect(connect?.trim(), path).toBe(`connect-src 'self' wss://baton.example.com ${terminalOrigin}`);
+      expect(res.headers.get('cache-control'), path).toBe('no-cache');
+      expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+    }
   });
 
   it('falls back to the page for navigations to console paths', async () => {

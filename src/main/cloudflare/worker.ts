@@ -11,6 +11,7 @@ import { pruneOnce } from '../../app/system/retention.ts';
 import { retentionDeps } from '../retention-wiring.ts';
 import { openWorkerApp, relayOutbox, type WorkerApp } from './app-context.ts';
 import { createConsoleLogger } from './console-logger.ts';
+import { assetsOf, isApiPath, serveConsole } from './console.ts';
 import { workerConfig, type WorkerEnv } from './env.ts';
 import { forwardRealtime } from './realtime.ts';
 
@@ -45,6 +46,12 @@ export default {
     // Live dashboards: the WebSocket goes to the dashboard's Durable Object, which admits it.
     const realtime = forwardRealtime(request, env);
     if (realtime !== undefined) return realtime;
+    // The console (every path but the API's): its page with a CSP computed per request, its files.
+    const assets = assetsOf(env);
+    if (assets !== undefined && !isApiPath(new URL(request.url).pathname)) {
+      const configured = configure(env);
+      return 'failure' in configured ? configured.failure : serveConsole(request, assets, configured.config);
+    }
     const opened = await open(env);
     if ('failure' in opened) return opened.failure;
     const { worker, logger } = opened;
@@ -128,9 +135,16 @@ type Opened = { readonly worker: WorkerApp; readonly logger: Logger } | { readon
  * none of the values (they may be secrets).
  */
 async function open(env: WorkerEnv): Promise<Opened> {
-  let config: Config;
+  const configured = configure(env);
+  if ('failure' in configured) return configured;
+  const logger = createConsoleLogger(configured.config.log.level);
+  return { worker: await openWorkerApp(env, configured.config, logger), logger };
+}
+
+/** The configuration, or the 503 a bad one gets (logged with every problem). */
+function configure(env: WorkerEnv): { readonly config: Config } | { readonly failure: Response } {
   try {
-    config = workerConfig(env);
+    return { config: workerConfig(env) };
   } catch (error) {
     console.error(
       JSON.stringify({
@@ -145,8 +159,6 @@ async function open(env: WorkerEnv): Promise<Opened> {
     );
     return { failure: jsonError(503, body) };
   }
-  const logger = createConsoleLogger(config.log.level);
-  return { worker: await openWorkerApp(env, config, logger), logger };
 }
 
 /**
