@@ -347,7 +347,8 @@ export class HocuspocusRealtime implements Realtime {
     const { documentBytes } = this.limits;
     if (this.#sizes.of(documentName) + update.byteLength > documentBytes)
       throw new ConflictError(
-        `The dashboard is full: its document would grow past ${documentBytes} bytes (BATON_REALTIME_MAX_DOCUMENT_BYTES)`,
+        `The dashboard is full: its document would grow past ${documentBytes} bytes ` +
+          '(BATON_REALTIME_MAX_DOCUMENT_BYTES)',
         { details: { limit: documentBytes } },
       );
     // Recorded before it is applied: the fan-out of a state document waits for what its log holds

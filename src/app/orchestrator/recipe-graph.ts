@@ -35,7 +35,8 @@ export function checkRecipe(
       problems.push(
         issue(
           path,
-          `has an expression of ${expression.length} characters; an expression may have at most ${limits.expressionLength}`,
+          `has an expression of ${expression.length} characters; ` +
+            `an expression may have at most ${limits.expressionLength}`,
         ),
       );
       return;
@@ -50,7 +51,8 @@ export function checkRecipe(
       problems.push(
         issue(
           path,
-          `"${expression}" reads ${unknown.map((n) => `"${n}"`).join(', ')}; expressions can read inputs, steps, event and execution`,
+          `"${expression}" reads ${unknown.map((n) => `"${n}"`).join(', ')}; ` +
+            'expressions can read inputs, steps, event and execution',
         ),
       );
   };

@@ -37,7 +37,10 @@ export interface SessionManagerDeps {
   readonly background?: (task: Promise<unknown>) => void;
 }
 
-/** Told about runs whose sandbox went away, about every session change (for the dashboard), and asked about waiting runs. */
+/**
+ * Told about runs whose sandbox went away, about every session change (for the dashboard), and
+ * asked about waiting runs.
+ */
 export interface SessionListeners {
   runLost(run: SandboxRunRecord, reason: string): Promise<void>;
   changed(session: Session): void;
@@ -59,7 +62,9 @@ export class SandboxQueuedError extends SandboxLimitError {
   constructor(limit: number, position: number) {
     super(limit);
     this.position = position;
-    this.message = `This workspace already runs ${limit} sandboxes, its limit; the step is number ${position} in the queue for the next one`;
+    this.message =
+      `This workspace already runs ${limit} sandboxes, its limit; ` +
+      `the step is number ${position} in the queue for the next one`;
   }
 }
 
