@@ -1,4 +1,8 @@
+import type { AccessChange } from '../domain/realtime/access-change.ts';
 import type { Transaction } from './unit-of-work.ts';
+
+/** Which open connections an access change concerns (the rule: src/domain/realtime/access-change.ts). */
+export type { AccessChange };
 
 /** Someone looking at a dashboard right now. */
 export interface Viewer {
@@ -10,13 +14,6 @@ export interface Viewer {
   /** What the client last said it was doing (awareness), e.g. `{ focus: "<itemId>", cursor: {...} }`. */
   readonly state: Readonly<Record<string, unknown>>;
 }
-
-/** Which open connections an access change concerns; every matching connection is checked again. */
-export type AccessChange =
-  | { readonly kind: 'user'; readonly userId: string }
-  | { readonly kind: 'token'; readonly tokenId: string }
-  | { readonly kind: 'session'; readonly sessionId: string }
-  | { readonly kind: 'dashboard'; readonly dashboardId: string };
 
 /**
  * Live dashboard documents. Node: Hocuspocus; Cloudflare: a Durable Object per dashboard (serving

@@ -1,8 +1,8 @@
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import { parseAccessChange } from '../../domain/realtime/access-change.ts';
 import type { RealtimeAccess, RealtimeCredentials } from '../../app/realtime/connect.ts';
 import type { LiveConnections } from '../../ports/live-connections.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type { AccessChange } from '../../ports/realtime.ts';
 import { HocuspocusRealtime, type HocuspocusRealtimeOptions } from '../hocuspocus/hocuspocus-realtime.ts';
 import { closeCodes } from '../hocuspocus/realtime-limits.ts';
 import { stateDocumentName } from '../../app/realtime/document-name.ts';
@@ -138,7 +138,7 @@ export class DashboardRoom {
       if (path === realtimePaths.presence && request.method === 'GET')
         return Response.json(await this.#realtime.presence(dashboardId));
       if (path === realtimePaths.access && request.method === 'POST') {
-        const change = accessChangeOf(await request.json().catch(() => undefined));
+        const change = parseAccessChange(await request.json().catch(() => undefined));
         if (change === undefined) return new Response('not an access change', { status: 400 });
         await this.#realtime.revalidate(change);
         return new Response(null, { status: 204 });
@@ -221,25 +221,6 @@ export class DashboardRoom {
     });
     return new Response(null, { status: 101, webSocket: client } as ResponseInit);
   }
-}
-
-/** Each kind of access change and the field naming what it is about. */
-const idFieldOf = {
-  user: 'userId',
-  token: 'tokenId',
-  session: 'sessionId',
-  dashboard: 'dashboardId',
-} as const satisfies Record<AccessChange['kind'], string>;
-
-/** The access change a Worker posted, or undefined when the body is not one. */
-function accessChangeOf(body: unknown): AccessChange | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const { kind } = body as { kind?: unknown };
-  const field =
-    typeof kind === 'string' && Object.hasOwn(idFieldOf, kind) ? idFieldOf[kind as AccessChange['kind']] : undefined;
-  if (field === undefined) return undefined;
-  const value = (body as Record<string, unknown>)[field];
-  return typeof value === 'string' ? ({ kind, [field]: value } as AccessChange) : undefined;
 }
 
 /** The Durable Object state as the class uses it (nothing: Postgres is the truth). */

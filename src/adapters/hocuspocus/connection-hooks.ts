@@ -2,10 +2,10 @@ import { isTransactionOrigin, type Document } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import { maxJsonDepth } from '../../app/text-policy.ts';
 import type { RealtimeAccess, RealtimeCredentials } from '../../app/realtime/connect.ts';
-import type { AccessChange } from '../../ports/realtime.ts';
+import { decisionOf, type DecisionsWrite } from '../../domain/realtime/approval-decision.ts';
 
 // The pieces of the Node realtime server that read connections and documents without holding its
-// state: what a connection carries, which access changes concern it, what an update brings.
+// state: what a connection carries, which decisions it writes, what an update brings.
 
 /** What each admitted connection carries. */
 export interface ConnectionContext {
@@ -33,28 +33,21 @@ export type DecisionReport = (decision: {
 
 /**
  * Observes the dashboard document's `decisions` map (`<executionId>:<stepId>` → Y.Map userId →
- * `{ approved, comment? }`) and reports the entries people wrote under their own id from a
- * connection that may write (a read-only connection's updates are never applied). Whatever is
- * written under another id does nothing. The approval itself, with the decisions recorded, is in
- * the state document, which only the server writes.
+ * `{ approved, comment? }`) and reports the decisions its writes make (`decisionOf` in
+ * src/domain/realtime/approval-decision.ts: one's own valid entry, from a connection that may
+ * write). The approval itself, with the decisions recorded, is in the state document, which only
+ * the server writes.
  */
 export function watchDecisions(document: Document, dashboardId: string, report: DecisionReport): void {
   document.getMap('decisions').observeDeep((events, transaction) => {
     const origin = transaction.origin;
     if (!isTransactionOrigin(origin) || origin.source !== 'connection') return;
     const access = (origin.connection.context as ConnectionContext | undefined)?.access;
-    if (access === undefined || access.readOnly) return;
-    const userId = access.principal.userId;
-    const reportFrom = (approvalKey: string, entries: Y.Map<unknown>) => {
-      const value = entries.get(userId) as { approved?: unknown; comment?: unknown } | undefined;
-      if (typeof value?.approved !== 'boolean') return;
-      report({
-        dashboardId,
-        approvalKey,
-        access,
-        approved: value.approved,
-        comment: typeof value.comment === 'string' ? value.comment.slice(0, 5_000) : null,
-      });
+    if (access === undefined) return;
+    const decider = { userId: access.principal.userId, readOnly: access.readOnly };
+    const reportFrom = (write: DecisionsWrite) => {
+      const decision = decisionOf(write, decider);
+      if (decision !== undefined) report({ dashboardId, approvalKey: write.approvalKey, access, ...decision });
     };
     for (const event of events) {
       if (!(event.target instanceof Y.Map)) continue;
@@ -62,15 +55,17 @@ export function watchDecisions(document: Document, dashboardId: string, report: 
         // A whole approval's entry set (the first decision on it): `decisions/<key>` added or replaced.
         for (const [approvalKey, change] of event.changes.keys) {
           const entries = event.target.get(approvalKey);
-          if (change.action !== 'delete' && entries instanceof Y.Map) reportFrom(approvalKey, entries);
+          if (change.action !== 'delete' && entries instanceof Y.Map)
+            reportFrom({ approvalKey, written: [...entries.keys()], entryOf: (userId) => entries.get(userId) });
         }
         continue;
       }
       // A change inside `decisions/<key>`: the path is [<key>].
       const [approvalKey] = event.path;
       if (typeof approvalKey !== 'string' || event.path.length !== 1) continue;
-      const own = event.changes.keys.get(userId);
-      if (own !== undefined && own.action !== 'delete') reportFrom(approvalKey, event.target);
+      const entries = event.target;
+      const written = [...event.changes.keys].filter(([, change]) => change.action !== 'delete').map(([id]) => id);
+      reportFrom({ approvalKey, written, entryOf: (userId) => entries.get(userId) });
     }
   });
 }
@@ -117,21 +112,6 @@ export function bringsNothingNew(document: Y.Doc, update: Uint8Array): boolean {
     return Y.snapshotContainsUpdate(Y.snapshot(document), update);
   } catch {
     return false;
-  }
-}
-
-export function concerns(change: AccessChange | 'all', context: ConnectionContext): boolean {
-  if (change === 'all') return true;
-  const { principal, sessionId } = context.access;
-  switch (change.kind) {
-    case 'user':
-      return principal.userId === change.userId;
-    case 'token':
-      return principal.tokenId === change.tokenId;
-    case 'session':
-      return sessionId === change.sessionId;
-    case 'dashboard':
-      return true;
   }
 }
 

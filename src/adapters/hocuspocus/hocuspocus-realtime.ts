@@ -8,6 +8,7 @@ import {
 } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import { ConflictError } from '../../domain/errors.ts';
+import { concerns } from '../../domain/realtime/access-change.ts';
 import { isRealtimeRefusal, type RealtimeAccess, type RealtimeCredentials } from '../../app/realtime/connect.ts';
 import type { DocumentLog } from '../../app/realtime/document-log.ts';
 import { dashboardOf, parseDocumentName } from '../../app/realtime/document-name.ts';
@@ -18,7 +19,6 @@ import type { Logger } from '../../ports/logger.ts';
 import type { AccessChange, Realtime, Viewer } from '../../ports/realtime.ts';
 import {
   bringsNothingNew,
-  concerns,
   headerRecord,
   readable,
   watchDecisions,
@@ -347,7 +347,8 @@ export class HocuspocusRealtime implements Realtime {
     const { documentBytes } = this.limits;
     if (this.#sizes.of(documentName) + update.byteLength > documentBytes)
       throw new ConflictError(
-        `The dashboard is full: its document would grow past ${documentBytes} bytes (BATON_REALTIME_MAX_DOCUMENT_BYTES)`,
+        `The dashboard is full: its document would grow past ${documentBytes} bytes ` +
+          '(BATON_REALTIME_MAX_DOCUMENT_BYTES)',
         { details: { limit: documentBytes } },
       );
     // Recorded before it is applied: the fan-out of a state document waits for what its log holds
@@ -430,10 +431,13 @@ export class HocuspocusRealtime implements Realtime {
     const checks: Array<Promise<void>> = [];
     for (const [documentName, document] of this.hocuspocus.documents) {
       // Both documents of a dashboard (`<id>`, `<id>/state`) answer to a change of that dashboard.
-      if (change !== 'all' && change.kind === 'dashboard' && change.dashboardId !== dashboardOf(documentName)) continue;
+      const dashboardId = dashboardOf(documentName);
       for (const connection of document.getConnections()) {
         const context = connection.context as ConnectionContext | undefined;
-        if (context?.access === undefined || !concerns(change, context)) continue;
+        if (context?.access === undefined) continue;
+        const { principal, sessionId } = context.access;
+        const subject = { dashboardId, userId: principal.userId, tokenId: principal.tokenId, sessionId };
+        if (!concerns(change, subject)) continue;
         checks.push(this.#recheck(documentName, connection, context));
       }
     }

@@ -1,5 +1,6 @@
 import { SandboxUnavailableError } from '../../domain/errors.ts';
 import { isUsable, reapDecision, type Session, type SessionPolicy } from '../../domain/sessions/session.ts';
+import { canHappen, transitionsInto } from '../../domain/sessions/session-machine.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Realtime } from '../../ports/realtime.ts';
@@ -100,7 +101,7 @@ export async function reapOnce(deps: ReaperDeps): Promise<ReapReport> {
             (await deps.sessions.transition(
               session.id,
               session.epoch,
-              ['provisioning', 'requested'],
+              transitionsInto('failed'),
               'failed',
               now,
               decision.reason,
@@ -112,8 +113,8 @@ export async function reapOnce(deps: ReaperDeps): Promise<ReapReport> {
           await deps.sessions.touch(session.id, now);
           break;
         case 'keep':
-          if (session.status === 'ready' && runsInFlight === 0 && viewers === 0)
-            await deps.sessions.transition(session.id, session.epoch, ['ready'], 'idle', now);
+          if (canHappen('idled', session.status) && runsInFlight === 0 && viewers === 0)
+            await deps.sessions.transition(session.id, session.epoch, transitionsInto('idle'), 'idle', now);
           break;
       }
     } catch (error) {

@@ -1,6 +1,7 @@
 import { SandboxLimitError, SandboxUnavailableError } from '../../domain/errors.ts';
 import { randomSecret } from '../identity/secrets.ts';
 import { isLive, isUsable, type Session, type SessionPolicy } from '../../domain/sessions/session.ts';
+import { canHappen, transitionsInto } from '../../domain/sessions/session-machine.ts';
 import type { RunRequest } from '../../ports/agent-runner.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
@@ -36,7 +37,10 @@ export interface SessionManagerDeps {
   readonly background?: (task: Promise<unknown>) => void;
 }
 
-/** Told about runs whose sandbox went away, about every session change (for the dashboard), and asked about waiting runs. */
+/**
+ * Told about runs whose sandbox went away, about every session change (for the dashboard), and
+ * asked about waiting runs.
+ */
 export interface SessionListeners {
   runLost(run: SandboxRunRecord, reason: string): Promise<void>;
   changed(session: Session): void;
@@ -58,7 +62,9 @@ export class SandboxQueuedError extends SandboxLimitError {
   constructor(limit: number, position: number) {
     super(limit);
     this.position = position;
-    this.message = `This workspace already runs ${limit} sandboxes, its limit; the step is number ${position} in the queue for the next one`;
+    this.message =
+      `This workspace already runs ${limit} sandboxes, its limit; ` +
+      `the step is number ${position} in the queue for the next one`;
   }
 }
 
@@ -162,8 +168,8 @@ export class SessionManager {
     waiter: SlotWaiter | undefined,
   ): Promise<{ session: Session; handle: SandboxHandle }> {
     const { sessions, clock } = this.#deps;
-    if (session.status === 'provisioning' || session.status === 'stopping') return this.#waitForOther(session, waiter);
-    if (isLive(session) && session.status !== 'requested') return this.#waitForOther(session, waiter);
+    // A session that cannot be provisioned anew holds a sandbox, or another process is getting one.
+    if (!canHappen('provision', session.status)) return this.#waitForOther(session, waiter);
     const limit = this.#deps.maxPerWorkspace;
     const claim = await sessions.claimSlot(session, limit, clock.now(), waiter);
     if (claim.kind === 'taken') return this.#waitForOther(session, waiter);
@@ -217,7 +223,7 @@ export class SessionManager {
       const failed = await sessions.transition(
         mine.id,
         mine.epoch,
-        ['provisioning'],
+        transitionsInto('failed'),
         'failed',
         clock.now(),
         error instanceof Error ? error.message : String(error),
@@ -261,7 +267,7 @@ export class SessionManager {
       const failed = await sessions.transition(
         session.id,
         session.epoch,
-        ['provisioning', 'requested'],
+        transitionsInto('failed'),
         'failed',
         clock.now(),
         `provisioning took longer than ${Math.round(policy.provisionTimeoutMs / 1000)} s`,
@@ -290,7 +296,7 @@ export class SessionManager {
     const lost = await this.#deps.sessions.transition(
       session.id,
       session.epoch,
-      ['ready', 'idle', 'stopping', 'provisioning'],
+      transitionsInto('lost'),
       'lost',
       this.#deps.clock.now(),
       reason,
@@ -310,7 +316,7 @@ export class SessionManager {
     const stopping = await sessions.transition(
       session.id,
       session.epoch,
-      ['ready', 'idle', 'provisioning', 'requested'],
+      transitionsInto('stopping'),
       'stopping',
       clock.now(),
       reason,
@@ -327,7 +333,14 @@ export class SessionManager {
           ),
         );
     }
-    const ended = await sessions.transition(session.id, session.epoch, ['stopping'], 'ended', clock.now(), reason);
+    const ended = await sessions.transition(
+      session.id,
+      session.epoch,
+      transitionsInto('ended'),
+      'ended',
+      clock.now(),
+      reason,
+    );
     if (ended !== undefined) this.#listeners.changed(ended);
     // The slot is free: the next waiting run gets it now, not at a poll.
     this.wake(session.workspaceId);

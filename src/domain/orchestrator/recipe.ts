@@ -12,7 +12,10 @@ export const recipeLimits = {
   expressionLength: 4_096,
   /** Characters of a recipe given as text (YAML or JSON). */
   sourceLength: 256_000,
-  /** Milliseconds of any duration (a wait, a timeout, a backoff, the deadline): ten years, so every timer falls on a time a clock can show. */
+  /**
+   * Milliseconds of any duration (a wait, a timeout, a backoff, the deadline): ten years, so every
+   * timer falls on a time a clock can show.
+   */
   durationMs: 3_652 * 86_400_000,
 } as const;
 
@@ -33,7 +36,10 @@ export interface CompiledRecipe {
   readonly steps: Readonly<Record<string, Step>>;
   /** The whole execution must finish within this many ms of its start, or it fails. */
   readonly deadlineMs: number | null;
-  /** A template over the finished execution's scope that says what it came to (absent: the last agent step's summary). */
+  /**
+   * A template over the finished execution's scope that says what it came to (absent: the last
+   * agent step's summary).
+   */
   readonly summary?: string | null;
 }
 

@@ -39,7 +39,8 @@ export function activate(draft: Draft, id: string): void {
         if (!isFinished(draft))
           failExecution(
             draft,
-            `step ${next} was about to start after ${maxStartsPerEvent} others in one go: the recipe loops without waiting (a wait whose until has passed?)`,
+            `step ${next} was about to start after ${maxStartsPerEvent} others in one go: ` +
+              'the recipe loops without waiting (a wait whose until has passed?)',
           );
         return;
       }
@@ -296,7 +297,10 @@ export function retryPolicyOf(step: Step): RetryPolicy | null {
   return null;
 }
 
-/** Deliveries (through an integration, or a webhook) try five times, 2 s to 30 s apart, unless the recipe says otherwise. */
+/**
+ * Deliveries (through an integration, or a webhook) try five times, 2 s to 30 s apart, unless the
+ * recipe says otherwise.
+ */
 const defaultDeliveryRetry: RetryPolicy = { maxAttempts: 5, initialMs: 2_000, factor: 2, maxMs: 30_000 };
 
 /**

@@ -15,7 +15,10 @@ export const overlapPolicies: readonly OverlapPolicy[] = [
   'skip-while-working',
 ];
 
-/** Fires missed while Baton was not running (or the schedule could not fire): run none, the latest, or all up to `limit`. */
+/**
+ * Fires missed while Baton was not running (or the schedule could not fire): run none, the latest,
+ * or all up to `limit`.
+ */
 export interface CatchUp {
   readonly mode: 'none' | 'latest' | 'all';
   /** With `all`: at most this many missed fires run (the newest ones). */

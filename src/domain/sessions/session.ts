@@ -3,9 +3,11 @@
  * terminal. Its sandbox can be replaced (a higher epoch); callbacks carry the epoch, so a replaced
  * sandbox's reports are refused.
  *
- * requested → provisioning → ready ⇄ idle → stopping → ended; any live state → lost (lease ran out,
- * the provider says it is gone); provisioning → failed. An ended, lost or failed session whose
- * owner needs a sandbox again is provisioned anew with epoch + 1.
+ * requested → provisioning → ready ⇄ idle → stopping → ended; any live state but requested → lost
+ * (lease ran out, the provider says it is gone); requested or provisioning → failed (too slow, or
+ * the sandbox could not be created) or → stopping (deleted, its execution finished). An ended, lost
+ * or failed session whose owner needs a sandbox again is provisioned anew with epoch + 1. The
+ * machine itself is `sessionEvents` (session-machine.ts): transitions read their "from" lists there.
  */
 export type SessionStatus = 'requested' | 'provisioning' | 'ready' | 'idle' | 'stopping' | 'ended' | 'lost' | 'failed';
 

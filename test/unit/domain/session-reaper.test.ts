@@ -44,7 +44,7 @@ describe('the session reaper rule, on a controllable clock', () => {
     expect(reapDecision(old, t0 + 61 * minute, idle, policy)).toEqual({ action: 'stop', reason: 'lifetime' });
   });
 
-  it('lets viewers keep a terminal session alive, refreshing it; an execution session does not care about viewers', () => {
+  it('lets viewers keep a terminal session alive, refreshing it; an execution session ignores viewers', () => {
     const terminal = session({ purpose: 'terminal', executionId: null, leaseExpiresAt: null });
     expect(reapDecision(terminal, t0 + 11 * minute, { runsInFlight: 0, viewers: 2 }, policy)).toEqual({
       action: 'touch',
