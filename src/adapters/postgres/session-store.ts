@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { finishedStatuses, transitionsInto } from '../../domain/sessions/session-machine.ts';
 import { liveStatuses, type Session, type SessionPurpose, type SessionStatus } from '../../domain/sessions/session.ts';
 import type { SecretSealer } from '../../ports/sealed-secrets.ts';
 import type { RunRequest } from '../../ports/agent-runner.ts';
@@ -51,7 +52,7 @@ const columns = [
   'ended_reason',
   'created_at',
 ] as const;
-const ended: readonly SessionStatus[] = ['ended', 'lost', 'failed'];
+const ended = finishedStatuses;
 /** Statuses of a session that holds (or is getting) a sandbox: what the workspace limit counts. */
 const holding: readonly SessionStatus[] = liveStatuses.filter((s) => s !== 'requested');
 const holdingList = sql.join(holding.map((s) => sql.lit(s)));
@@ -91,7 +92,7 @@ export function createSessionStore(db: Database, sealer: SecretSealer): SessionS
         .where('id', '=', id)
         .where('status', '=', from.status)
         .where('epoch', '=', from.epoch)
-        .where('status', 'in', ['requested', ...ended])
+        .where('status', 'in', [...transitionsInto('provisioning')])
         .returning(columns)
         .executeTakeFirst(),
     );
