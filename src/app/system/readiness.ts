@@ -59,18 +59,18 @@ export function documentLogProbe(log: { health(): DocumentLogHealth }): Readines
 }
 
 async function withTimeout(probe: ReadinessProbe): Promise<ProbeResult> {
+  // Real time on purpose, not the Timers port: this bounds how long a load balancer's /readyz waits
+  // on a hung socket, which is real elapsed time; a test clock standing still must not hang /readyz.
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<ProbeResult>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, reason: `no answer within ${probeTimeoutMs} ms` }), probeTimeoutMs);
   });
   try {
     return await Promise.race([
-      probe
-        .check()
-        .catch((error: unknown): ProbeResult => ({
-          ok: false,
-          reason: error instanceof Error ? error.message : String(error),
-        })),
+      probe.check().catch((error: unknown): ProbeResult => ({
+        ok: false,
+        reason: error instanceof Error ? error.message : String(error),
+      })),
       timeout,
     ]);
   } finally {
