@@ -237,8 +237,9 @@ describe('the durable document log', () => {
   });
 
   it('retries the whole batch when the database fails, never splitting it, and reports the attempts meanwhile', async () => {
+    const clock = new FakeClock();
     const { store, appends, attempts, failNext } = fakeStore();
-    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: systemTimers });
+    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: clock });
     const [one, two] = [liveDoc(), liveDoc()];
     one.doc.getMap('m').set('x', 1);
     two.doc.getMap('m').set('y', 2);
@@ -247,8 +248,11 @@ describe('the durable document log', () => {
       log.record('one', one.doc, one.updates[0] as Uint8Array),
       log.record('two', two.doc, two.updates[0] as Uint8Array),
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(log.health().failedAttempts).toBeGreaterThan(0);
+    await clock.advance(5);
+    expect(log.health().failedAttempts).toBe(1);
+    await clock.advance(50 + 100);
+    expect(log.health().failedAttempts).toBe(3);
+    await clock.advance(200);
     await durable;
     // Every attempt carried both documents: a failing database is no reason to suspect a document.
     expect(attempts.map((a) => a.dashboards)).toEqual(Array.from({ length: 4 }, () => ['one', 'two']));
@@ -257,8 +261,9 @@ describe('the durable document log', () => {
   });
 
   it('tells when everything a document recorded so far is durable: waiting or being written, through failed attempts', async () => {
+    const clock = new FakeClock();
     const { store, appends, failNext } = fakeStore();
-    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: systemTimers });
+    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: clock });
     const { doc, updates } = liveDoc();
     expect(log.settled('d')).toBeUndefined();
     doc.getMap('m').set('x', 1);
@@ -267,10 +272,15 @@ describe('the durable document log', () => {
     let waiting = true;
     const pending = log.settled('d')?.then(() => (waiting = false));
     // Asked again while that batch is being written (and failing): still not before it is durable.
-    await new Promise((resolve) => setTimeout(resolve, 7));
+    await clock.advance(5);
+    expect(log.health().failedAttempts).toBe(1);
     const inFlight = log.settled('d');
     expect(inFlight).toBeDefined();
-    expect(waiting).toBe(true);
+    let inFlightWaiting = true;
+    void inFlight?.then(() => (inFlightWaiting = false));
+    await clock.advance(50);
+    expect([waiting, inFlightWaiting]).toEqual([true, true]);
+    await clock.advance(100);
     await Promise.all([pending, inFlight]);
     expect(appends).toHaveLength(1);
     expect(log.settled('d')).toBeUndefined();
