@@ -259,7 +259,7 @@ export async function startNode(
     });
     sandboxes.startReaper();
     // Schedules: one durable timer (a delayed job) per schedule, and an in-process alarm on the dot.
-    const alarms = createTimeoutAlarms();
+    const alarms = createTimeoutAlarms(app.clock, app.timers);
     const schedules: ScheduleDeps = {
       ctx: app,
       schedules: createScheduleStore(db),
