@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeBase64 } from '../domain/base64.ts';
 import { parseEgressAllowList } from '../domain/network/address-policy.ts';
 import type { Keyring } from '../ports/credential-cipher.ts';
 
@@ -771,7 +772,7 @@ export function parseCredentialKeys(text: string): { keyring: Keyring } | { prob
     if (earlier !== undefined)
       return void problems.push(`entry ${n}: key id "${id}" is already used by entry ${earlier}`);
     positions.set(id, n);
-    const bytes = decodeBase64(entry.slice(colon + 1).trim());
+    const bytes = decodeKey(entry.slice(colon + 1).trim());
     if (bytes === undefined)
       return void problems.push(
         `entry ${n} (key "${id}"): the key is not base64 (generate one with \`openssl rand -base64 32\`)`,
@@ -787,14 +788,8 @@ export function parseCredentialKeys(text: string): { keyring: Keyring } | { prob
 }
 
 /** Standard or URL-safe base64, padding optional; undefined when it is neither. */
-function decodeBase64(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return undefined;
-  try {
-    const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
+function decodeKey(text: string): Uint8Array | undefined {
+  return text === '' ? undefined : decodeBase64(text.replaceAll('-', '+').replaceAll('_', '/'));
 }
 
 /** Keeps passwords in URLs, secrets and key material out of error messages. */

@@ -3,6 +3,7 @@ import type { ApiTokenStore } from '../ports/api-tokens.ts';
 import type { AuditLog } from '../ports/audit-log.ts';
 import type { AuthSessionStore } from '../ports/auth-sessions.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Timers } from '../ports/timers.ts';
 import type { CredentialCipher } from '../ports/credential-cipher.ts';
 import type { CredentialStore } from '../ports/credentials.ts';
 import type { DashboardStore } from '../ports/dashboards.ts';
@@ -30,6 +31,8 @@ import type { WorkspaceStore } from '../ports/workspaces.ts';
  */
 export interface AppContext {
   readonly clock: Clock;
+  /** Waiting (delays, pauses, polls), counted on the same terms as `clock`. */
+  readonly timers: Timers;
   readonly unitOfWork: UnitOfWork;
   readonly users: UserStore;
   readonly sessions: AuthSessionStore;

@@ -1,4 +1,5 @@
 import { systemClock } from '../adapters/clock/system-clock.ts';
+import { systemTimers } from '../adapters/clock/system-timers.ts';
 import { createCredentialStore } from '../adapters/postgres/credential-store.ts';
 import { createSealedColumns } from '../adapters/postgres/sealed-column.ts';
 import { createApiTokenStore } from '../adapters/postgres/api-token-store.ts';
@@ -26,6 +27,7 @@ import type { Config } from '../app/config.ts';
 import type { AppContext } from '../app/context.ts';
 import { createSecretSealer } from '../app/credentials/secret-sealer.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Timers } from '../ports/timers.ts';
 import type { CredentialCipher } from '../ports/credential-cipher.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
 import type { AccessEvents, Realtime } from '../ports/realtime.ts';
@@ -40,14 +42,17 @@ export function createPostgresAppContext(
   options: {
     identityProvider?: IdentityProvider;
     clock?: Clock;
+    timers?: Timers;
     realtime?: Realtime;
     accessEvents?: AccessEvents;
     credentialCipher?: CredentialCipher;
   } = {},
 ): AppContext {
   const cipher = options.credentialCipher ?? noCredentialCipher;
+  const clock = options.clock ?? systemClock;
   return {
-    clock: options.clock ?? systemClock,
+    clock,
+    timers: options.timers ?? systemTimers,
     unitOfWork: createUnitOfWork(db),
     users: createUserStore(db),
     sessions: createAuthSessionStore(db),
@@ -73,7 +78,7 @@ export function createPostgresAppContext(
     credentials: {
       store: createCredentialStore(db),
       cipher,
-      sealer: createSecretSealer(cipher),
+      sealer: createSecretSealer(cipher, clock),
       columns: createSealedColumns(db),
     },
     settings: {

@@ -32,6 +32,8 @@ import { parseEgressAllowList } from '../domain/network/address-policy.ts';
 import { webhookSigningSecret } from '../app/webhooks/signing-secret.ts';
 import { PostgresJobOutbox } from '../adapters/postgres/job-outbox.ts';
 import { startNodeSandboxes } from './sandboxes.ts';
+import { systemClock } from '../adapters/clock/system-clock.ts';
+import { systemTimers } from '../adapters/clock/system-timers.ts';
 import { createTimeoutAlarms } from '../adapters/clock/timeout-alarms.ts';
 import { createScheduleStore } from '../adapters/postgres/schedule-store.ts';
 import type { ScheduleDeps } from '../app/schedules/schedule-deps.ts';
@@ -123,7 +125,7 @@ export async function startNode(
     const credentials = {
       store: createCredentialStore(db),
       cipher: credentialCipher,
-      sealer: createSecretSealer(credentialCipher),
+      sealer: createSecretSealer(credentialCipher, options.clock ?? systemClock),
       columns: createSealedColumns(db),
     };
     const keyChecks = await checkCredentialKeys({ credentials });
@@ -166,7 +168,7 @@ export async function startNode(
 
     // Realtime: Hocuspocus needs the app (to admit connections) and the app needs it (REST writes).
     const store = createDocumentStore(db);
-    const log = new DocumentLog(store, { windowMs: config.realtime.commitWindowMs, logger });
+    const log = new DocumentLog(store, { windowMs: config.realtime.commitWindowMs, logger, timers: systemTimers });
     let admit: ConstructorParameters<typeof HocuspocusRealtime>[0]['admit'] = () =>
       Promise.reject(new Error('not ready'));
     let onDecision: NonNullable<ConstructorParameters<typeof HocuspocusRealtime>[0]['onDecision']> = () => undefined;
@@ -220,7 +222,7 @@ export async function startNode(
     });
     // Sessions and sandboxes: agent steps run there (the local stand-in plane by default).
     // Server writes into dashboards (executions, sessions, progress), gathered per dashboard.
-    const writer = new DashboardWriter({ realtime, logger });
+    const writer = new DashboardWriter({ realtime, logger, timers: app.timers });
     // Integrations: GitHub and Drive connections, tokens for runs, deliveries of notify steps.
     const integrations = createIntegrations(config, db, app);
     const runCredentials = createRunCredentials({ ...integrations, logger });
@@ -257,7 +259,7 @@ export async function startNode(
     });
     sandboxes.startReaper();
     // Schedules: one durable timer (a delayed job) per schedule, and an in-process alarm on the dot.
-    const alarms = createTimeoutAlarms();
+    const alarms = createTimeoutAlarms(app.clock, app.timers);
     const schedules: ScheduleDeps = {
       ctx: app,
       schedules: createScheduleStore(db),

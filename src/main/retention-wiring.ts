@@ -15,12 +15,13 @@ const pauseMs = 50;
 export function retentionDeps(
   config: Config,
   db: Database,
-  app: Pick<AppContext, 'clock' | 'idempotencyKeys'>,
+  app: Pick<AppContext, 'clock' | 'timers' | 'idempotencyKeys'>,
   logger: Logger,
 ): RetentionDeps {
   return {
     store: createRetentionStore(db),
     clock: app.clock,
+    timers: app.timers,
     logger,
     policy: config.retention,
     idempotencyWindowMs: app.idempotencyKeys.windowMs,

@@ -1,3 +1,4 @@
+import { systemClock } from '../adapters/clock/system-clock.ts';
 import { JoseTokenSigner } from '../adapters/jose/jose-token-signer.ts';
 import type { Database } from '../adapters/postgres/database.ts';
 import { createSandboxRunStore } from '../adapters/postgres/sandbox-run-store.ts';
@@ -74,6 +75,7 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
     provisioner,
     client,
     clock: app.clock,
+    timers: app.timers,
     logger,
     policy,
     callbackUrl: sc.callbackUrl,
@@ -131,6 +133,8 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
     ...(options.hmac === undefined ? {} : { hmac: options.hmac }),
     runs,
     clock: app.clock,
+    // Real time, whatever clock a test gives the app: see SandboxEventDeps.wallClock.
+    wallClock: systemClock,
     logger,
     runner,
     leaseMs: policy.leaseMs,

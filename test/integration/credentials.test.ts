@@ -26,6 +26,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { spawnCommand } from '../support/processes.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { startTestApp } from '../support/test-app.ts';
+import { systemClock } from '../../src/adapters/clock/system-clock.ts';
 
 /** A BATON_CREDENTIAL_KEYS value: `[id, bytes]` pairs, the first current. */
 const keysVar = (...keys: Array<[string, Buffer]>) =>
@@ -42,7 +43,7 @@ async function credentialsCtx(
   if ('problems' in parsed) throw new Error(parsed.problems.join('; '));
   const cipher = await createEnvelopeCipher(parsed.keyring);
   return {
-    credentials: { store, cipher, sealer: createSecretSealer(cipher), columns: createSealedColumns(db) },
+    credentials: { store, cipher, sealer: createSecretSealer(cipher, systemClock), columns: createSealedColumns(db) },
     unitOfWork: createUnitOfWork(db),
   };
 }

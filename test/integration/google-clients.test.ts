@@ -1,3 +1,4 @@
+import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from 'openid-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGoogleDriveClient } from '../../src/adapters/google/google-drive-client.ts';
 import {
@@ -5,7 +6,6 @@ import {
   GOOGLE_DRIVE_FILE_SCOPE,
   type GoogleOAuthClientOptions,
 } from '../../src/adapters/google/google-oauth-client.ts';
-import { createPkcePair } from '../../src/adapters/google/pkce.ts';
 import { IntegrationError } from '../../src/domain/integrations/errors.ts';
 import type { GoogleDrive, GoogleOAuth, GoogleTokens } from '../../src/ports/google.ts';
 import { startGoogleStandIn, type GoogleStandIn } from '../support/google-stand-in.ts';
@@ -55,7 +55,7 @@ afterEach(async () => {
 async function consent(
   shape: (url: URL) => URL = (url) => url,
 ): Promise<{ location: URL; state: string; code: string; verifier: string }> {
-  const pkce = await createPkcePair();
+  const pkce = await pkcePair();
   const state = crypto.randomUUID();
   const response = await fetch(shape(oauth.authorizationUrl({ state, codeChallenge: pkce.challenge, redirectUri })), {
     redirect: 'manual',
@@ -92,7 +92,7 @@ async function failure(promise: Promise<unknown>): Promise<IntegrationError> {
 
 describe('GoogleOAuth against a Google stand-in', () => {
   it('connects through the PKCE flow and gets tokens that work on Drive', async () => {
-    const pkce = await createPkcePair();
+    const pkce = await pkcePair();
     const url = oauth.authorizationUrl({
       state: 'state-1',
       codeChallenge: pkce.challenge,
@@ -152,7 +152,7 @@ describe('GoogleOAuth against a Google stand-in', () => {
 
   it('refuses a code with the wrong verifier, and a code used twice', async () => {
     const first = await consent();
-    const other = await createPkcePair();
+    const other = await pkcePair();
     const wrong = await failure(oauth.exchangeCode(first.code, other.verifier, redirectUri));
     expect(wrong).toMatchObject({ code: 'integration_rejected', retryable: false });
     expect(wrong.message).toMatch(/authorization code/);
@@ -340,3 +340,9 @@ describe('GoogleDrive against a Google stand-in', () => {
     expect(error.message).toMatch(/did not answer/);
   });
 });
+
+/** A PKCE pair (RFC 7636, S256) as the OAuth library makes it: the verifier a client keeps, the challenge it sends. */
+async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
+  const verifier = randomPKCECodeVerifier();
+  return { verifier, challenge: await calculatePKCECodeChallenge(verifier) };
+}

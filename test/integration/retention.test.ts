@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { startTestApp, type TestApp } from '../support/test-app.ts';
+import { systemTimers } from '../../src/adapters/clock/system-timers.ts';
 
 /**
  * Retention (docs/retention.md) through a real server and real Postgres: executions run on the
@@ -45,6 +46,7 @@ const passAt = (days: number, policy: RetentionPolicy): Promise<RetentionReport>
         {
           store: createRetentionStore(baton.db),
           clock: { now: () => new Date(Date.now() + days * dayMs) },
+          timers: systemTimers,
           logger: silentLogger,
           policy,
           idempotencyWindowMs: dayMs,

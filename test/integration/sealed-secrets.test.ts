@@ -34,7 +34,7 @@ const rawRows = async (db: Database, table: 'triggers' | 'sessions' | 'signing_k
 
 /** The ports that open the secrets, as a server with `app`'s keys has them (a fresh cache). */
 const openers = (app: TestApp) => {
-  const sealer = createSecretSealer(app.ctx.credentials.cipher);
+  const sealer = createSecretSealer(app.ctx.credentials.cipher, app.ctx.clock);
   return {
     sealer,
     triggers: createTriggerStore(app.db, sealer),

@@ -20,6 +20,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
 import { silentLogger } from '../support/silent-logger.ts';
+import { systemTimers } from '../../src/adapters/clock/system-timers.ts';
 
 // A state document's clients are read-only: they could never hand back a server write the server
 // lost before it was durable, so they are sent only what the log holds. The Node realtime server,
@@ -59,7 +60,7 @@ beforeAll(async () => {
   realtime = new HocuspocusRealtime({
     admit: async () => access,
     store,
-    log: new DocumentLog(store, { windowMs: 5, logger: silentLogger }),
+    log: new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: systemTimers }),
     logger: silentLogger,
     compactAfterMs: 60_000,
     compactAtMostMs: 600_000,

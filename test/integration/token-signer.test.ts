@@ -10,6 +10,7 @@ import type { SecretSealer } from '../../src/ports/sealed-secrets.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { testCredentialKeys } from '../support/processes.ts';
 import { silentLogger } from '../support/silent-logger.ts';
+import { systemClock } from '../../src/adapters/clock/system-clock.ts';
 
 let database: TestDatabase;
 let db: Database;
@@ -19,7 +20,7 @@ beforeAll(async () => {
   db = createDatabase({ url: database.url, poolMax: 2, logger: silentLogger });
   const keys = parseCredentialKeys(testCredentialKeys);
   if ('problems' in keys) throw new Error(keys.problems.join('; '));
-  sealer = createSecretSealer(await createEnvelopeCipher(keys.keyring));
+  sealer = createSecretSealer(await createEnvelopeCipher(keys.keyring), systemClock);
 });
 afterAll(async () => {
   await db.destroy();

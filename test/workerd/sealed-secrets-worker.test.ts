@@ -15,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { testCredentialKeys } from '../support/processes.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { buildWorkerBundle, startBatonWorker, type WorkerdWorker } from '../support/workerd.ts';
+import { systemClock } from '../../src/adapters/clock/system-clock.ts';
 
 // A Worker has no start-up: secrets an older version stored in clear (before migration 0013) are
 // sealed by its cron tick, with the keys in BATON_CREDENTIAL_KEYS (docs/credentials.md).
@@ -67,8 +68,10 @@ describe('the Worker', () => {
     expect(row).toEqual({ secret: null, secret_sealed: expect.objectContaining({ keyId: 'test' }) });
     const keys = parseCredentialKeys(testCredentialKeys);
     if ('problems' in keys) throw new Error(keys.problems.join('; '));
-    expect(await createTriggerStore(db, createSecretSealer(await createEnvelopeCipher(keys.keyring))).secret(id)).toBe(
-      'a-secret-stored-in-clear',
-    );
+    expect(
+      await createTriggerStore(db, createSecretSealer(await createEnvelopeCipher(keys.keyring), systemClock)).secret(
+        id,
+      ),
+    ).toBe('a-secret-stored-in-clear');
   });
 });

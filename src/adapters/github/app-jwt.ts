@@ -1,4 +1,5 @@
 import { importPKCS8, SignJWT } from 'jose';
+import { decodeBase64, encodeBase64 } from '../../domain/base64.ts';
 
 /**
  * The JWT a GitHub App authenticates as itself with (GitHub's "Generating a JSON Web Token (JWT) for a
@@ -54,12 +55,9 @@ export function pkcs8FromPem(pem: string): Uint8Array {
   }
   if (label !== 'RSA PRIVATE KEY' && label !== 'PRIVATE KEY')
     throw new Error(`The GitHub App private key is a "${label}": ${keyHelp}`);
-  let der: Uint8Array;
-  try {
-    der = Uint8Array.from(atob(body.replace(/\s+/g, '')), (c) => c.charCodeAt(0));
-  } catch {
+  const der = decodeBase64(body.replace(/\s+/g, ''));
+  if (der === undefined)
     throw new Error(`The GitHub App private key is damaged (its PEM body is not base64): ${keyHelp}`);
-  }
   if (der.length < 64 || der[0] !== 0x30)
     throw new Error(`The GitHub App private key is damaged (its PEM body is not a key): ${keyHelp}`);
   return label === 'PRIVATE KEY' ? der : wrapPkcs1(der);
@@ -85,9 +83,7 @@ function derLength(length: number): number[] {
 }
 
 function pemOf(der: Uint8Array): string {
-  let binary = '';
-  for (const byte of der) binary += String.fromCharCode(byte);
-  const lines = btoa(binary).match(/.{1,64}/g) ?? [];
+  const lines = encodeBase64(der).match(/.{1,64}/g) ?? [];
   return `-----BEGIN PRIVATE KEY-----\n${lines.join('\n')}\n-----END PRIVATE KEY-----\n`;
 }
 

@@ -1,3 +1,4 @@
+import { decodeBase64Url, encodeBase64Url } from '../../domain/base64.ts';
 import {
   CredentialKeyError,
   type CredentialCipher,
@@ -5,7 +6,7 @@ import {
   type SealedSecret,
 } from '../../ports/credential-cipher.ts';
 
-// Web APIs only (crypto.subtle, TextEncoder, btoa/atob): this file runs on Node and in workerd.
+// Web APIs only (crypto.subtle, TextEncoder, src/domain/base64.ts): this file runs on Node and in workerd.
 //
 // Envelope: every seal draws a fresh 256-bit data key (DEK) and encrypts the secret with AES-256-GCM
 // under it, with the caller's AAD. The DEK is wrapped with AES-256-GCM under the key-encryption key
@@ -57,7 +58,7 @@ export async function createEnvelopeCipher(keyring: Keyring): Promise<Credential
     const wrapped = new Uint8Array(
       await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: wrapAad(keyId) }, kek(keyId), dek),
     );
-    return encode(concat(iv, wrapped));
+    return encodeBase64Url(concat(iv, wrapped));
   };
 
   /** The record's data key; the caller zeroes it when done. */
@@ -101,7 +102,7 @@ export async function createEnvelopeCipher(keyring: Keyring): Promise<Credential
             encoder.encode(plaintext),
           ),
         );
-        return { keyId, wrappedKey, iv: encode(iv), ciphertext: encode(ciphertext) };
+        return { keyId, wrappedKey, iv: encodeBase64Url(iv), ciphertext: encodeBase64Url(ciphertext) };
       } finally {
         dek.fill(0);
       }
@@ -160,13 +161,6 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** base64url without padding. */
-function encode(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-}
-
 /** Strict base64url (no padding); anything else is an altered record. */
 function decode(text: string, keyId: string, field: string): Uint8Array<ArrayBuffer> {
   const malformed = () =>
@@ -175,14 +169,7 @@ function decode(text: string, keyId: string, field: string): Uint8Array<ArrayBuf
       `This credential's ${field} is not base64url: the record was altered`,
       { keyId },
     );
-  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw malformed();
-  let binary: string;
-  try {
-    binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-  } catch {
-    throw malformed();
-  }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const bytes = typeof text === 'string' ? decodeBase64Url(text) : undefined;
+  if (bytes === undefined) throw malformed();
   return bytes;
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '../../ports/clock.ts';
 import type { CredentialCipher, SealedSecret } from '../../ports/credential-cipher.ts';
 import type { SealedColumnName, SecretSealer } from '../../ports/sealed-secrets.ts';
 
@@ -16,10 +17,11 @@ const maxEntries = 10_000;
  */
 export function createSecretSealer(
   cipher: CredentialCipher,
-  options: { ttlMs?: number; now?: () => number } = {},
+  clock: Clock,
+  options: { ttlMs?: number } = {},
 ): SecretSealer {
   const ttlMs = options.ttlMs ?? defaultTtlMs;
-  const now = options.now ?? Date.now;
+  const now = () => clock.now().getTime();
   const opened = new Map<string, { wrappedKey: string; ciphertext: string; plaintext: string; until: number }>();
   return {
     seal: (column, id, plaintext) => cipher.seal(plaintext, sealedColumnAad(column, id)),

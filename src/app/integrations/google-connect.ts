@@ -2,7 +2,8 @@ import type { Principal } from '../../domain/access/principal.ts';
 import { DomainError, ForbiddenError, InvalidInputError } from '../../domain/errors.ts';
 import { IntegrationError } from '../../domain/integrations/errors.ts';
 import { auditBy, requireWorkspace } from '../access.ts';
-import { base64url, randomSecret, sha256 } from '../identity/secrets.ts';
+import { encodeBase64Url } from '../../domain/base64.ts';
+import { randomSecret, sha256 } from '../identity/secrets.ts';
 import { purposes, type GoogleClients, type GoogleSecret, type IntegrationDeps } from './integration-deps.ts';
 import { viewOf, type IntegrationView } from './integrations.ts';
 
@@ -62,7 +63,7 @@ export async function startGoogleConnect(
   if (integration === undefined) throw new Error('a pending Drive connection collided with another');
   const url = google.oauth.authorizationUrl({
     state,
-    codeChallenge: base64url(await sha256(verifier)),
+    codeChallenge: encodeBase64Url(await sha256(verifier)),
     redirectUri: redirectUri(deps),
   });
   return { integration: viewOf(integration), authorizationUrl: url.toString() };

@@ -1,4 +1,5 @@
 import type { Principal } from '../../domain/access/principal.ts';
+import { decodeBase64Url, encodeBase64Url } from '../../domain/base64.ts';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../domain/errors.ts';
 import type { ExecutionStatus } from '../../domain/orchestrator/execution.ts';
 import type {
@@ -140,10 +141,7 @@ function summary(hit: ExecutionSearchHit): ExecutionSummary {
  * microseconds (exact, unlike a JS Date) and the id, which breaks ties between equal times.
  */
 function encodeCursor(position: SearchPosition): string {
-  return btoa(`${position.createdAtMicros.toString()}.${position.id}`)
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '');
+  return encodeBase64Url(new TextEncoder().encode(`${position.createdAtMicros.toString()}.${position.id}`));
 }
 
 // At most 16 digits: times until the year 2286, beyond any row's.
@@ -158,13 +156,9 @@ function decodeCursor(cursor: string): SearchPosition {
         message: 'is not a cursor this API returned (pass nextCursor as it was given)',
       },
     ]);
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
-  let text: string;
-  try {
-    text = atob(cursor.replaceAll('-', '+').replaceAll('_', '/'));
-  } catch {
-    throw bad();
-  }
+  const bytes = cursor === '' ? undefined : decodeBase64Url(cursor);
+  if (bytes === undefined) throw bad();
+  const text = new TextDecoder().decode(bytes);
   const match = cursorText.exec(text);
   if (match === null) throw bad();
   return { createdAtMicros: BigInt(match[1] ?? '0'), id: match[2] ?? '' };

@@ -1,8 +1,19 @@
 import type * as Y from 'yjs';
 import type { Logger } from '../../ports/logger.ts';
 import type { Realtime } from '../../ports/realtime.ts';
+import type { Timers } from '../../ports/timers.ts';
 import { changeDocument } from './change-document.ts';
 import { documentName, type DocumentPart } from './document-name.ts';
+
+/** What the dashboard writer needs. */
+export interface DashboardWriterDeps {
+  readonly realtime: Realtime;
+  readonly logger: Logger;
+  /** Counts the gathering delay (a test clock moves it by hand). */
+  readonly timers: Timers;
+  /** How long edits of a document gather before one change applies them (default 100 ms). */
+  readonly delayMs?: number;
+}
 
 /**
  * Server writes into dashboards' state documents (`<id>/state`, which clients can only read) that
@@ -14,13 +25,14 @@ import { documentName, type DocumentPart } from './document-name.ts';
  * by time). Best effort: Postgres holds the truth.
  */
 export class DashboardWriter {
-  readonly #deps: { readonly realtime: Realtime; readonly logger: Logger; readonly delayMs?: number };
+  readonly #deps: DashboardWriterDeps;
   readonly #pending = new Map<string, Map<string, (doc: Y.Doc) => void>>();
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** The gathering delay of each document that waits, as its cancel. */
+  readonly #timers = new Map<string, () => void>();
   readonly #running = new Map<string, Promise<void>>();
   #closed = false;
 
-  constructor(deps: { readonly realtime: Realtime; readonly logger: Logger; readonly delayMs?: number }) {
+  constructor(deps: DashboardWriterDeps) {
     this.#deps = deps;
   }
 
@@ -38,7 +50,7 @@ export class DashboardWriter {
   /** Stops taking edits and waits for the writes in flight (a graceful stop, before realtime closes). */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const cancel of this.#timers.values()) cancel();
     this.#timers.clear();
     await Promise.allSettled([...this.#running.values()]);
   }
@@ -50,8 +62,8 @@ export class DashboardWriter {
    */
   async flush(): Promise<void> {
     for (;;) {
-      for (const [name, timer] of this.#timers) {
-        clearTimeout(timer);
+      for (const [name, cancel] of this.#timers) {
+        cancel();
         this.#timers.delete(name);
         this.#start(name);
       }
@@ -63,12 +75,11 @@ export class DashboardWriter {
 
   #arm(name: string): void {
     if (this.#timers.has(name) || this.#running.has(name)) return;
-    const timer = setTimeout(() => {
+    const cancel = this.#deps.timers.after(this.#deps.delayMs ?? 100, () => {
       this.#timers.delete(name);
       this.#start(name);
-    }, this.#deps.delayMs ?? 100);
-    timer.unref?.();
-    this.#timers.set(name, timer);
+    });
+    this.#timers.set(name, cancel);
   }
 
   #start(name: string): void {

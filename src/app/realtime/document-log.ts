@@ -6,6 +6,7 @@ import {
   type ProjectionChange,
 } from '../../ports/document-store.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { Timers } from '../../ports/timers.ts';
 import { readItems } from './document-model.ts';
 import { parseDocumentName } from './document-name.ts';
 
@@ -67,6 +68,8 @@ export interface DocumentLogOptions {
   /** The group-commit window: how long the first update of a batch waits for company. */
   readonly windowMs: number;
   readonly logger: Logger;
+  /** Counts the window and the retry backoff (a test clock moves them by hand). */
+  readonly timers: Timers;
 }
 
 /**
@@ -96,7 +99,8 @@ export class DocumentLog {
   readonly #itemsChanged = new WeakSet<Y.Doc>();
   /** Documents that could not be stored completely; written alone until they can. */
   readonly #alerts = new Map<string, DocumentLogAlert>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the scheduled write, when one is. */
+  #timer: (() => void) | undefined;
   #flushing: Promise<void> | undefined;
   /** The batch `#flushing` writes. */
   #inFlight = new Map<string, Pending>();
@@ -136,14 +140,14 @@ export class DocumentLog {
 
   /** Writes everything recorded so far; resolves when it is durable (or refused). */
   async flush(): Promise<void> {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.();
     this.#timer = undefined;
     while (this.#flushing !== undefined || this.#pending.size > 0) {
       if (this.#flushing !== undefined) await this.#flushing;
       else await this.#run();
       if (this.#failures >= maxFlushFailures)
         throw new Error(`The document update log could not be written ${this.#failures} times in a row`);
-      if (this.#failures > 0) await new Promise((resolve) => setTimeout(resolve, retryMs(this.#failures)));
+      if (this.#failures > 0) await this.#options.timers.sleep(retryMs(this.#failures));
     }
   }
 
@@ -185,10 +189,10 @@ export class DocumentLog {
 
   #schedule(delayMs: number): void {
     if (this.#timer !== undefined || this.#flushing !== undefined) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#options.timers.after(delayMs, () => {
       this.#timer = undefined;
       void this.#run();
-    }, delayMs);
+    });
   }
 
   #run(): Promise<void> {

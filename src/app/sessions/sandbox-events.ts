@@ -21,6 +21,11 @@ export interface SandboxEventDeps {
   readonly sessions: SessionStore;
   readonly runs: SandboxRunStore;
   readonly clock: Clock;
+  /**
+   * The machine's real wall clock, for the callback replay window only: the signature's timestamp
+   * comes from the sandbox's clock, which a test moving `clock` (to expire leases) does not move.
+   */
+  readonly wallClock: Clock;
   readonly logger: Logger;
   readonly runner: Pick<SandboxAgentRunner, 'reportResult' | 'cancel'>;
   /** How long a heartbeat (or any callback) keeps the session's lease. */
@@ -192,13 +197,12 @@ async function authorize(
   if (current === undefined || current.epoch !== event.epoch || !liveStatuses.includes(current.status))
     current = await deps.secrets.get(event.sessionId, true);
   if (current === undefined) throw new UnauthenticatedError('The callback is not signed by a known session');
-  // The replay window is about the sandbox's wall clock, not the (test-controllable) clock that
-  // drives leases and the reaper.
+  // The replay window is about the sandbox's wall clock, not the clock that drives leases and the reaper.
   const problem = await verifyCallback(
     current.secret,
     rawBody,
     { timestamp: headers[signatureHeaders.timestamp], signature: headers[signatureHeaders.signature] },
-    Date.now(),
+    deps.wallClock.now().getTime(),
     deps.hmac,
   );
   if (problem === 'stale')

@@ -5,6 +5,7 @@ import { canHappen, transitionsInto } from '../../domain/sessions/session-machin
 import type { RunRequest } from '../../ports/agent-runner.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { Timers } from '../../ports/timers.ts';
 import type { SandboxClient, SandboxHandle, SandboxProvisioner } from '../../ports/sandboxes.ts';
 import type {
   SandboxRunRecord,
@@ -21,6 +22,8 @@ export interface SessionManagerDeps {
   readonly provisioner: SandboxProvisioner;
   readonly client: SandboxClient;
   readonly clock: Clock;
+  /** Paces the wait for a session another process provisions (a test clock moves it by hand). */
+  readonly timers: Timers;
   readonly logger: Logger;
   readonly policy: SessionPolicy;
   /** Where sandboxes send callbacks (`<public URL>/v1/sandbox-events`). */
@@ -202,6 +205,7 @@ export class SessionManager {
           heartbeatSeconds: this.#deps.heartbeatSeconds,
           env: this.#deps.sandboxEnv ?? {},
         },
+        // Real time on purpose: it bounds a call to the provider over the network, not Baton's own time.
         AbortSignal.timeout(policy.provisionTimeoutMs),
       );
       const now = clock.now();
@@ -252,7 +256,7 @@ export class SessionManager {
     // The budget is counted in polls of 200 ms, so a test clock that stands still cannot make it endless.
     const polls = Math.ceil(Math.min(policy.provisionTimeoutMs, overdueInMs) / pollMs);
     for (let poll = 0; poll < polls; poll++) {
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await this.#deps.timers.sleep(pollMs);
       const now = await sessions.get(session.id);
       if (now === undefined) break;
       if (isUsable(now) && now.sandboxId !== null && now.sandboxUrl !== null)

@@ -59,6 +59,8 @@ export function documentLogProbe(log: { health(): DocumentLogHealth }): Readines
 }
 
 async function withTimeout(probe: ReadinessProbe): Promise<ProbeResult> {
+  // Real time on purpose, not the Timers port: this bounds how long a load balancer's /readyz waits
+  // on a hung socket, which is real elapsed time; a test clock standing still must not hang /readyz.
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<ProbeResult>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, reason: `no answer within ${probeTimeoutMs} ms` }), probeTimeoutMs);

@@ -1,5 +1,6 @@
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
+import type { Timers } from '../../ports/timers.ts';
 import type { PrunableKind, RetentionClaim, RetentionStore } from '../../ports/retention.ts';
 
 /** How long things are kept, in days; null keeps them forever (docs/retention.md). */
@@ -22,6 +23,8 @@ export interface RetentionPolicy {
 export interface RetentionDeps {
   readonly store: RetentionStore;
   readonly clock: Clock;
+  /** Counts the pause between batches. */
+  readonly timers: Timers;
   readonly logger: Logger;
   readonly policy: RetentionPolicy;
   /** How long an idempotency key is remembered; older ones are never used again, whatever the policy. */
@@ -75,7 +78,7 @@ async function pass(deps: RetentionDeps, claim: RetentionClaim, now: Date): Prom
   const before = (days: number | null) => (days === null ? undefined : new Date(now.getTime() - days * dayMs));
   let renewedAt = now.getTime();
   const between = async () => {
-    if ((deps.pauseMs ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, deps.pauseMs));
+    if ((deps.pauseMs ?? 0) > 0) await deps.timers.sleep(deps.pauseMs ?? 0);
     const at = deps.clock.now().getTime();
     if (at - renewedAt > leaseMs / 2) {
       renewedAt = at;

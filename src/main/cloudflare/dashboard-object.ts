@@ -1,3 +1,4 @@
+import { systemTimers } from '../../adapters/clock/system-timers.ts';
 import { dashboardObjectClass, type DashboardRoomOptions } from '../../adapters/cloudflare/dashboard-object.ts';
 import { CloudflareQueuesJobQueue } from '../../adapters/cloudflare/queues-job-queue.ts';
 import { createDatabase } from '../../adapters/postgres/database.ts';
@@ -52,7 +53,7 @@ export function composeDashboardRoom(env: WorkerEnv): DashboardRoomOptions {
         );
     },
     store,
-    log: new DocumentLog(store, { windowMs: config.realtime.commitWindowMs, logger }),
+    log: new DocumentLog(store, { windowMs: config.realtime.commitWindowMs, logger, timers: systemTimers }),
     logger,
     compactAfterMs: config.realtime.compactAfterMs,
     compactAtMostMs: config.realtime.compactAfterMs * 10,

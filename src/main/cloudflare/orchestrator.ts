@@ -76,7 +76,7 @@ export async function wireWorkerOrchestrator(input: {
       .finally(() => pending.delete(tracked));
     pending.add(tracked);
   };
-  const writer = new DashboardWriter({ realtime: app.realtime, logger });
+  const writer = new DashboardWriter({ realtime: app.realtime, logger, timers: app.timers });
   const integrations = createIntegrations(config, db, app);
   const runCredentials = createRunCredentials({ ...integrations, logger });
   const sandboxes = createWorkerSandboxes(config, db, app, logger, writer, background, runCredentials);

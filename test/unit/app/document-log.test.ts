@@ -10,6 +10,8 @@ import {
 } from '../../../src/ports/document-store.ts';
 import type { Logger } from '../../../src/ports/logger.ts';
 import { silentLogger } from '../../support/silent-logger.ts';
+import { systemTimers } from '../../../src/adapters/clock/system-timers.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 
 type Rows = Array<{ dashboardId: string; update: Uint8Array }>;
 
@@ -71,7 +73,7 @@ function liveDoc() {
 describe('the durable document log', () => {
   it('writes updates that arrive within the window as one transaction, one merged row per document', async () => {
     const { store, appends } = fakeStore();
-    const log = new DocumentLog(store, { windowMs: 20, logger: silentLogger });
+    const log = new DocumentLog(store, { windowMs: 20, logger: silentLogger, timers: systemTimers });
     const one = liveDoc();
     const two = liveDoc();
     for (let i = 0; i < 5; i++) one.doc.getArray('a').push([i]);
@@ -89,23 +91,47 @@ describe('the durable document log', () => {
     expect(rebuilt.getArray('a').toArray()).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('waits its window on the clock it was given before writing', async () => {
+    const clock = new FakeClock();
+    const { store, appends } = fakeStore();
+    const log = new DocumentLog(store, { windowMs: 20, logger: silentLogger, timers: clock });
+    const { doc, updates } = liveDoc();
+    doc.getMap('m').set('x', 1);
+    doc.getMap('m').set('y', 2);
+    const durable = updates.map((u) => log.record('d', doc, u));
+    await clock.advance(19);
+    expect(appends).toHaveLength(0);
+    await clock.advance(1);
+    expect(appends).toHaveLength(1);
+    await Promise.all(durable);
+  });
+
   it('keeps a batch the store refused and writes it on a later attempt; nobody is told it is durable before', async () => {
-    const { store, appends, failNext } = fakeStore();
-    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger });
+    const clock = new FakeClock();
+    const { store, appends, attempts, failNext } = fakeStore();
+    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: clock });
     const { doc, updates } = liveDoc();
     failNext(2);
     doc.getMap('m').set('x', 1);
     let durable = false;
     const done = log.record('d', doc, updates[0] as Uint8Array).then(() => (durable = true));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await clock.advance(5);
+    expect(attempts).toHaveLength(1);
+    // Retried after a capped backoff: 50 ms after the first failure, 100 ms after the second.
+    await clock.advance(49);
+    expect(attempts).toHaveLength(1);
+    await clock.advance(1);
+    expect(attempts).toHaveLength(2);
     expect(durable).toBe(false);
+    await clock.advance(100);
+    expect(attempts).toHaveLength(3);
     await done;
     expect(appends).toHaveLength(1);
   });
 
   it('projects only the items that changed, and deletes removed ones', async () => {
     const { store, appends } = fakeStore();
-    const log = new DocumentLog(store, { windowMs: 1, logger: silentLogger });
+    const log = new DocumentLog(store, { windowMs: 1, logger: silentLogger, timers: systemTimers });
     const { doc, updates } = liveDoc();
     const now = new Date('2026-11-25T10:00:00Z');
     const a = addItem(doc, { kind: 'note', title: 'a', body: '' }, { id: 'a', author: 'u', now });
@@ -123,7 +149,7 @@ describe('the durable document log', () => {
 
   it('compaction flushes first and folds exactly the rows this document was built from', async () => {
     const { store, compactions } = fakeStore();
-    const log = new DocumentLog(store, { windowMs: 1_000, logger: silentLogger });
+    const log = new DocumentLog(store, { windowMs: 1_000, logger: silentLogger, timers: systemTimers });
     const { doc, updates } = liveDoc();
     log.adopt('d', [7, 8]);
     doc.getMap('m').set('x', 1);
@@ -137,7 +163,7 @@ describe('the durable document log', () => {
   it("lets every other document through when one document's projection cannot be stored, and keeps that document's update bytes", async () => {
     const { store, appends } = fakeStore((_rows, projections) => projects(projections, 'poison'));
     const { logger, errors } = errorLogger();
-    const log = new DocumentLog(store, { windowMs: 5, logger });
+    const log = new DocumentLog(store, { windowMs: 5, logger, timers: systemTimers });
     const now = new Date('2026-12-05T10:00:00Z');
     const bad = liveDoc();
     const goods = [liveDoc(), liveDoc(), liveDoc()];
@@ -194,7 +220,7 @@ describe('the durable document log', () => {
   it('refuses only the document whose log row cannot be stored: its record rejects, the others are durable', async () => {
     const { store, appends } = fakeStore((rows) => rows.some((r) => r.dashboardId === 'deleted'));
     const { logger, errors } = errorLogger();
-    const log = new DocumentLog(store, { windowMs: 5, logger });
+    const log = new DocumentLog(store, { windowMs: 5, logger, timers: systemTimers });
     const gone = liveDoc();
     const kept = liveDoc();
     gone.doc.getMap('m').set('x', 1);
@@ -211,8 +237,9 @@ describe('the durable document log', () => {
   });
 
   it('retries the whole batch when the database fails, never splitting it, and reports the attempts meanwhile', async () => {
+    const clock = new FakeClock();
     const { store, appends, attempts, failNext } = fakeStore();
-    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger });
+    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: clock });
     const [one, two] = [liveDoc(), liveDoc()];
     one.doc.getMap('m').set('x', 1);
     two.doc.getMap('m').set('y', 2);
@@ -221,8 +248,11 @@ describe('the durable document log', () => {
       log.record('one', one.doc, one.updates[0] as Uint8Array),
       log.record('two', two.doc, two.updates[0] as Uint8Array),
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(log.health().failedAttempts).toBeGreaterThan(0);
+    await clock.advance(5);
+    expect(log.health().failedAttempts).toBe(1);
+    await clock.advance(50 + 100);
+    expect(log.health().failedAttempts).toBe(3);
+    await clock.advance(200);
     await durable;
     // Every attempt carried both documents: a failing database is no reason to suspect a document.
     expect(attempts.map((a) => a.dashboards)).toEqual(Array.from({ length: 4 }, () => ['one', 'two']));
@@ -231,8 +261,9 @@ describe('the durable document log', () => {
   });
 
   it('tells when everything a document recorded so far is durable: waiting or being written, through failed attempts', async () => {
+    const clock = new FakeClock();
     const { store, appends, failNext } = fakeStore();
-    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger });
+    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: clock });
     const { doc, updates } = liveDoc();
     expect(log.settled('d')).toBeUndefined();
     doc.getMap('m').set('x', 1);
@@ -241,10 +272,15 @@ describe('the durable document log', () => {
     let waiting = true;
     const pending = log.settled('d')?.then(() => (waiting = false));
     // Asked again while that batch is being written (and failing): still not before it is durable.
-    await new Promise((resolve) => setTimeout(resolve, 7));
+    await clock.advance(5);
+    expect(log.health().failedAttempts).toBe(1);
     const inFlight = log.settled('d');
     expect(inFlight).toBeDefined();
-    expect(waiting).toBe(true);
+    let inFlightWaiting = true;
+    void inFlight?.then(() => (inFlightWaiting = false));
+    await clock.advance(50);
+    expect([waiting, inFlightWaiting]).toEqual([true, true]);
+    await clock.advance(100);
     await Promise.all([pending, inFlight]);
     expect(appends).toHaveLength(1);
     expect(log.settled('d')).toBeUndefined();

@@ -3,6 +3,8 @@ import { pruneOnce, type RetentionDeps, type RetentionPolicy } from '../../../sr
 import { startRetention } from '../../../src/main/retention-wiring.ts';
 import type { FinishedPage, PrunableKind, RetentionStore } from '../../../src/ports/retention.ts';
 import { silentLogger } from '../../support/silent-logger.ts';
+import { systemTimers } from '../../../src/adapters/clock/system-timers.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 
 const policy: RetentionPolicy = {
   executionDays: 90,
@@ -63,6 +65,7 @@ function fakeStore(
 const deps = (store: RetentionStore, extra: Partial<RetentionDeps> = {}): RetentionDeps => ({
   store,
   clock: { now: () => now },
+  timers: systemTimers,
   logger: silentLogger,
   policy,
   idempotencyWindowMs: dayMs,
@@ -136,6 +139,37 @@ describe('a retention pass', () => {
     };
     await pruneOnce(deps(counting, { signal: abort.signal }));
     expect(left['audit-log']).toBe(80);
+  });
+});
+
+describe('retention pauses', () => {
+  it('pause between batches on the clock it was given, and renew the lease once half of it has passed', async () => {
+    const clock = new FakeClock(now);
+    const { store, left } = fakeStore({ 'audit-log': 30 });
+    const renewals: string[] = [];
+    const renewing: RetentionStore = {
+      ...store,
+      claim: async (input) => {
+        const claim = await store.claim(input);
+        return claim && { ...claim, renew: async (until) => void renewals.push(until.toISOString()) };
+      },
+    };
+    const minute = 60_000;
+    const pass = pruneOnce(deps(renewing, { clock, timers: clock, pauseMs: 3 * minute }));
+    await clock.advance(0);
+    const audit = () => 30 - (left['audit-log'] ?? 0);
+    expect(audit()).toBe(10);
+    await clock.advance(3 * minute - 1);
+    expect(audit()).toBe(10);
+    await clock.advance(1);
+    expect(audit()).toBe(20);
+    expect(renewals).toEqual([]);
+    // Six minutes into a ten-minute lease: renewed from then.
+    await clock.advance(3 * minute);
+    expect(audit()).toBe(30);
+    expect(renewals).toEqual(['2026-06-01T00:16:00.000Z']);
+    for (let i = 0; i < 10; i++) await clock.advance(3 * minute);
+    expect(await pass).toMatchObject({ 'audit-log': 30 });
   });
 });
 

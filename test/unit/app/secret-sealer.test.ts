@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEnvelopeCipher } from '../../../src/adapters/webcrypto/envelope-cipher.ts';
 import { createSecretSealer } from '../../../src/app/credentials/secret-sealer.ts';
 import { CredentialKeyError, type CredentialCipher } from '../../../src/ports/credential-cipher.ts';
+import { FakeClock } from '../../support/fake-clock.ts';
 
 /** The real envelope cipher, counting how often it decrypts. */
 async function countingCipher(): Promise<CredentialCipher & { opened: number }> {
@@ -26,12 +27,12 @@ async function countingCipher(): Promise<CredentialCipher & { opened: number }> 
 describe('secret sealer', () => {
   it('opens a row once per minute on hot paths, and a value sealed anew at once', async () => {
     const cipher = await countingCipher();
-    let now = 0;
-    const sealer = createSecretSealer(cipher, { now: () => now });
+    const clock = new FakeClock();
+    const sealer = createSecretSealer(cipher, clock);
     const sealed = await sealer.seal('triggers.secret', 't1', 'hook-secret');
     for (let i = 0; i < 5; i++) expect(await sealer.open('triggers.secret', 't1', sealed)).toBe('hook-secret');
     expect(cipher.opened).toBe(1);
-    now += 60_001;
+    await clock.advance(60_001);
     expect(await sealer.open('triggers.secret', 't1', sealed)).toBe('hook-secret');
     expect(cipher.opened).toBe(2);
     // The row holds another value (sealed again, or re-wrapped): never answered from the cache.
@@ -41,7 +42,7 @@ describe('secret sealer', () => {
   });
 
   it('binds a value to its column and row: moved elsewhere it does not open, even while the original is cached', async () => {
-    const sealer = createSecretSealer(await countingCipher());
+    const sealer = createSecretSealer(await countingCipher(), new FakeClock());
     const sealed = await sealer.seal('sessions.callback_secret', 's1', 'callback-secret');
     expect(await sealer.open('sessions.callback_secret', 's1', sealed)).toBe('callback-secret');
     await expect(sealer.open('sessions.callback_secret', 's2', sealed)).rejects.toBeInstanceOf(CredentialKeyError);
