@@ -70,18 +70,23 @@ export function createPostgresAppContext(
     idempotencyKeys: createIdempotencyKeyStore(db),
     webhookSigningSecrets: createWebhookSigningSecretStore(db),
     identityProvider: options.identityProvider,
-    credentials: {
-      store: createCredentialStore(db),
-      cipher,
-      sealer: createSecretSealer(cipher),
-      columns: createSealedColumns(db),
-    },
+    credentials: createPostgresCredentials(db, cipher),
     settings: {
       publicUrl: config.http.publicUrl,
       sessionIdleMinutes: config.identity.sessionIdleMinutes,
       sessionMaxDays: config.identity.sessionMaxDays,
       egressAllow: config.egress.allow,
     },
+  };
+}
+
+/** Stored secrets over Postgres, sealed and opened with `cipher` (Node checks them before its app context exists). */
+export function createPostgresCredentials(db: Database, cipher: CredentialCipher): AppContext['credentials'] {
+  return {
+    store: createCredentialStore(db),
+    cipher,
+    sealer: createSecretSealer(cipher),
+    columns: createSealedColumns(db),
   };
 }
 
