@@ -21,7 +21,8 @@ const packages = (names) => `(^|node_modules/)(${names.join('|')})`;
 const nodeOnly = packages([...nodePackages, 'cloudflare:']);
 /** The Worker's composition and the part of src/main it shares with Node. */
 const workerComposition =
-  '^src/main/(cloudflare/|app-context\\.ts$|integrations\\.ts$|session-wiring\\.ts$|retention-wiring\\.ts$)';
+  '^src/main/(cloudflare/|app-context\\.ts$|integrations\\.ts$|session-wiring\\.ts$|retention-wiring\\.ts$' +
+  '|wire-orchestrator\\.ts$|startup-checks\\.ts$)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -75,18 +75,27 @@ export function createPostgresAppContext(
     idempotencyKeys: createIdempotencyKeyStore(db),
     webhookSigningSecrets: createWebhookSigningSecretStore(db),
     identityProvider: options.identityProvider,
-    credentials: {
-      store: createCredentialStore(db),
-      cipher,
-      sealer: createSecretSealer(cipher, clock),
-      columns: createSealedColumns(db),
-    },
+    credentials: createPostgresCredentials(db, cipher, clock),
     settings: {
       publicUrl: config.http.publicUrl,
       sessionIdleMinutes: config.identity.sessionIdleMinutes,
       sessionMaxDays: config.identity.sessionMaxDays,
       egressAllow: config.egress.allow,
     },
+  };
+}
+
+/** Stored secrets over Postgres, sealed and opened with `cipher` (Node checks them before its app context exists). */
+export function createPostgresCredentials(
+  db: Database,
+  cipher: CredentialCipher,
+  clock: Clock,
+): AppContext['credentials'] {
+  return {
+    store: createCredentialStore(db),
+    cipher,
+    sealer: createSecretSealer(cipher, clock),
+    columns: createSealedColumns(db),
   };
 }
 

@@ -87,10 +87,12 @@ async function main(argv: string[]): Promise<number> {
           ...(typeof values.workspace === 'string' ? { workspaceName: values.workspace } : {}),
           ...(days === undefined ? {} : { expiresInDays: days }),
         });
+        const workspace = created.workspace;
+        const expires = created.token.expiresAt?.toISOString() ?? 'never';
         process.stderr.write(
           `Token for ${created.user.email ?? email} (user ${created.user.id})` +
-            `${created.workspace === undefined ? '' : `, workspace "${created.workspace.name}" (${created.workspace.id})`}` +
-            `, scopes ${created.token.scopes.join(', ')}, expires ${created.token.expiresAt?.toISOString() ?? 'never'}. It is shown only now:\n`,
+            `${workspace === undefined ? '' : `, workspace "${workspace.name}" (${workspace.id})`}` +
+            `, scopes ${created.token.scopes.join(', ')}, expires ${expires}. It is shown only now:\n`,
         );
         process.stdout.write(`${created.secret}\n`);
         return 0;
@@ -111,14 +113,16 @@ async function main(argv: string[]): Promise<number> {
           const result = await rotateCredentials(app, { batchSize });
           const key = app.credentials.cipher.currentKeyId;
           process.stdout.write(
-            `Re-wrapped ${result.rewrapped} credential${result.rewrapped === 1 ? '' : 's'} under key "${key}"; ${result.alreadyCurrent} already ${result.alreadyCurrent === 1 ? 'was' : 'were'}.\n`,
+            `Re-wrapped ${result.rewrapped} credential${result.rewrapped === 1 ? '' : 's'} under key "${key}"; ` +
+              `${result.alreadyCurrent} already ${wasOrWere(result.alreadyCurrent)}.\n`,
           );
           // The secrets kept in their own rows: signing keys, trigger and callback secrets.
           const columns = await rotateSealedColumns(app, { batchSize });
           for (const c of columns) {
             const inClear = c.sealed === 0 ? '' : `; sealed ${c.sealed} an older version stored in clear`;
             process.stdout.write(
-              `${c.name}: re-wrapped ${c.rewrapped} under key "${key}"; ${c.alreadyCurrent} already ${c.alreadyCurrent === 1 ? 'was' : 'were'}${inClear}.\n`,
+              `${c.name}: re-wrapped ${c.rewrapped} under key "${key}"; ` +
+                `${c.alreadyCurrent} already ${wasOrWere(c.alreadyCurrent)}${inClear}.\n`,
             );
           }
           const failed = [
@@ -127,7 +131,8 @@ async function main(argv: string[]): Promise<number> {
           ];
           if (failed.length === 0) return 0;
           process.stderr.write(
-            `${failed.length} could not be re-wrapped and still need their old key:\n${failed.map((f) => `  ${f.id}: ${f.reason}`).join('\n')}\n`,
+            `${failed.length} could not be re-wrapped and still need their old key:\n` +
+              `${failed.map((f) => `  ${f.id}: ${f.reason}`).join('\n')}\n`,
           );
           return 1;
         },
@@ -162,14 +167,16 @@ async function withApp(
   }
 }
 
-/** Runs one operator command (`['admin', 'create-token', '--email', …]`); resolves with its exit code, errors printed. */
+/**
+ * Runs one operator command (`['admin', 'create-token', '--email', …]`); resolves with its exit code,
+ * errors printed.
+ */
 export async function runOperatorCommand(argv: string[]): Promise<number> {
   try {
     return await main(argv);
   } catch (error) {
-    process.stderr.write(
-      `${error instanceof ConfigError ? error.message : `Error: ${error instanceof Error ? error.message : String(error)}`}\n`,
-    );
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${error instanceof ConfigError ? error.message : `Error: ${message}`}\n`);
     return 1;
   }
 }
@@ -177,3 +184,8 @@ export async function runOperatorCommand(argv: string[]): Promise<number> {
 // Run directly (`node src/main/cli.ts admin create-token …`, as containers and tests do).
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url))
   process.exitCode = await runOperatorCommand(process.argv.slice(2));
+
+/** `was` for one, `were` for any other count. */
+function wasOrWere(count: number): string {
+  return count === 1 ? 'was' : 'were';
+}

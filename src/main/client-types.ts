@@ -35,5 +35,7 @@ export async function generateClientTypes(): Promise<string> {
     alphabetize: true,
     silent: true,
   });
-  return `${COMMENT_HEADER}// Regenerate with \`npm run generate:client\` (src/main/client-types.ts); a unit test fails when it is stale.\n\n${astToString(ast)}`;
+  const regenerate =
+    '// Regenerate with `npm run generate:client` (src/main/client-types.ts); a unit test fails when it is stale.\n';
+  return `${COMMENT_HEADER}${regenerate}\n${astToString(ast)}`;
 }

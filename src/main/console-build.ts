@@ -76,7 +76,8 @@ export function serveConsole(
     files.failed(error instanceof Error ? error.message : String(error));
     logger.error(
       { err: error },
-      'the web console could not be built; the API is served, the console page says it is not built (run npm run build:web)',
+      'the web console could not be built; the API is served, ' +
+        'the console page says it is not built (run npm run build:web)',
     );
   });
   return { files, built };

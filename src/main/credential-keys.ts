@@ -35,7 +35,8 @@ export async function credentialKeyring(config: Config, logger: Logger): Promise
     await link(draft, path);
     logger.warn(
       { path },
-      'BATON_CREDENTIAL_KEYS is unset: generated a credential key and stored it in this file; keep it with the database (see docs/credentials.md)',
+      'BATON_CREDENTIAL_KEYS is unset: generated a credential key and stored it in this file; ' +
+        'keep it with the database (see docs/credentials.md)',
     );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -45,7 +46,8 @@ export async function credentialKeyring(config: Config, logger: Logger): Promise
   const parsed = parseCredentialKeys((await readFile(path, 'utf8')).trim());
   if ('problems' in parsed)
     throw new Error(
-      `${path} (the generated credential key, used while BATON_CREDENTIAL_KEYS is unset): ${parsed.problems.join('; ')}`,
+      `${path} (the generated credential key, used while BATON_CREDENTIAL_KEYS is unset): ` +
+        parsed.problems.join('; '),
     );
   return parsed.keyring;
 }

@@ -23,42 +23,25 @@ import { callbackUrl } from '../app/identity/login.ts';
 import { admitRealtime } from '../app/realtime/connect.ts';
 import { DocumentLog } from '../app/realtime/document-log.ts';
 import { documentLogProbe } from '../app/system/readiness.ts';
-import { createCelExpressions } from '../app/orchestrator/cel-expressions.ts';
-import { Engine } from '../app/orchestrator/engine.ts';
+import type { Engine } from '../app/orchestrator/engine.ts';
 import { applyDocumentDecision } from '../app/orchestrator/document-decisions.ts';
-import { startOrchestratorWorkers } from '../app/orchestrator/workers.ts';
 import { createNodeEgress, type ResolveAll } from '../adapters/node-http/egress-guard.ts';
-import { parseEgressAllowList } from '../domain/network/address-policy.ts';
-import { webhookSigningSecret } from '../app/webhooks/signing-secret.ts';
 import { PostgresJobOutbox } from '../adapters/postgres/job-outbox.ts';
 import { startNodeSandboxes } from './sandboxes.ts';
 import { systemClock } from '../adapters/clock/system-clock.ts';
 import { systemTimers } from '../adapters/clock/system-timers.ts';
 import { createTimeoutAlarms } from '../adapters/clock/timeout-alarms.ts';
-import { createScheduleStore } from '../adapters/postgres/schedule-store.ts';
-import type { ScheduleDeps } from '../app/schedules/schedule-deps.ts';
-import { startScheduleWorkers } from '../app/schedules/schedule-workers.ts';
-import { createTriggerStore } from '../adapters/postgres/trigger-store.ts';
-import type { TriggerDeps } from '../app/triggers/trigger-deps.ts';
-import { startTriggerWorkers } from '../app/triggers/trigger-workers.ts';
 import { DashboardWriter } from '../app/realtime/dashboard-writer.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdentityProvider } from '../ports/identity-provider.ts';
-import { createCredentialStore } from '../adapters/postgres/credential-store.ts';
-import { checkCredentialKeys } from '../app/credentials/credentials.ts';
-import { sealPlainSecrets } from '../app/credentials/sealed-columns.ts';
-import { createSecretSealer } from '../app/credentials/secret-sealer.ts';
-import { createSealedColumns } from '../adapters/postgres/sealed-column.ts';
-import { githubHookTarget } from '../app/integrations/connections.ts';
-import { deliver } from '../app/integrations/deliveries.ts';
-import { createRunCredentials } from '../app/integrations/run-credentials.ts';
-import { createPostgresAppContext } from './app-context.ts';
+import { createPostgresAppContext, createPostgresCredentials } from './app-context.ts';
 import { openCredentialCipher } from './credential-keys.ts';
-import { createIntegrations } from './integrations.ts';
 import { openDatabase } from './database.ts';
 import { createNodeMetrics } from './metrics.ts';
 import { retentionDeps, startRetention } from './retention-wiring.ts';
+import { checkKeysBeforeServing, sealSecretsLeftInClear } from './startup-checks.ts';
 import { terminalOrigins } from './terminal-origins.ts';
+import { wireIntegrations, wireOrchestrator } from './wire-orchestrator.ts';
 
 /** A running Baton on Node. */
 export interface NodeApp {
@@ -122,22 +105,10 @@ export async function startNode(
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
     // Stored secrets must open with the configured keys: a missing or wrong key stops the start here.
     const credentialCipher = await openCredentialCipher(config, logger);
-    const credentials = {
-      store: createCredentialStore(db),
-      cipher: credentialCipher,
-      sealer: createSecretSealer(credentialCipher, options.clock ?? systemClock),
-      columns: createSealedColumns(db),
-    };
-    const keyChecks = await checkCredentialKeys({ credentials });
-    if (keyChecks.added.length > 0)
-      logger.info({ keyIds: keyChecks.added }, 'recorded check values for new credential keys');
+    const credentials = createPostgresCredentials(db, credentialCipher, options.clock ?? systemClock);
+    await checkKeysBeforeServing({ credentials }, logger);
     // Secrets an older Baton stored in clear (before migration 0013) are sealed before anything is served.
-    const sealedNow = (await sealPlainSecrets({ credentials })).filter((c) => c.sealed > 0);
-    if (sealedNow.length > 0)
-      logger.info(
-        { sealed: Object.fromEntries(sealedNow.map((c) => [c.name, c.sealed])) },
-        'sealed secrets an older version stored in clear',
-      );
+    await sealSecretsLeftInClear({ credentials }, logger);
 
     const jobs = new PgBossJobQueue({ connectionString: database.url, logger });
     await jobs.start();
@@ -184,7 +155,8 @@ export async function startNode(
       extensions: config.realtime.redisUrl === undefined ? [] : [createRedisExtension(config.realtime.redisUrl)],
     });
     cleanups.push(() => realtime.close());
-    // Metrics (when BATON_METRICS_TOKEN or BATON_METRICS_PORT is set): recorded by the engine, the reaper and the HTTP edge.
+    // Metrics (when BATON_METRICS_TOKEN or BATON_METRICS_PORT is set): recorded by the engine, the reaper
+    // and the HTTP edge.
     const { metrics, serve: serveMetrics } = createNodeMetrics(config, db, realtime, logger);
     const app = createPostgresAppContext(db, config, {
       realtime,
@@ -203,89 +175,47 @@ export async function startNode(
     cleanups.push(async () => clearInterval(recheck));
 
     // The orchestrator: the engine, the local stand-in execution plane, and the job workers.
-    const clock = app.clock;
-    const expressions = createCelExpressions();
     // Jobs that state changes cause are written with them (the outbox) and relayed to pg-boss.
     const outbox = new PostgresJobOutbox({ db, queue: jobs, logger });
     outbox.start();
     cleanups.push(() => outbox.stop());
-    const engine = new Engine({
-      unitOfWork: app.unitOfWork,
-      executions: app.executions,
-      recipes: app.recipes,
-      outbox,
-      clock,
-      expressions,
-      logger,
-      dispatchBackupDelayMs: 5_000,
-      ...(metrics === undefined ? {} : { metrics }),
-    });
-    // Sessions and sandboxes: agent steps run there (the local stand-in plane by default).
     // Server writes into dashboards (executions, sessions, progress), gathered per dashboard.
     const writer = new DashboardWriter({ realtime, logger, timers: app.timers });
     // Integrations: GitHub and Drive connections, tokens for runs, deliveries of notify steps.
-    const integrations = createIntegrations(config, db, app);
-    const runCredentials = createRunCredentials({ ...integrations, logger });
+    const { integrations, runCredentials } = wireIntegrations(config, db, app, logger);
+    // Sessions and sandboxes: agent steps run there (the local stand-in plane by default).
     const sandboxes = await startNodeSandboxes(config, db, app, logger, writer, runCredentials, metrics);
     cleanups.push(() => sandboxes.close());
-    const runner = sandboxes.runner;
-    const workers = await startOrchestratorWorkers(engine, {
-      unitOfWork: app.unitOfWork,
-      executions: app.executions,
-      recipes: app.recipes,
+    // Schedules get an in-process alarm on the dot besides their durable timer (a delayed job).
+    const alarms = createTimeoutAlarms(app.clock, app.timers);
+    const orchestrator = await wireOrchestrator({
+      config,
+      db,
+      app,
+      logger,
       jobs,
       outbox,
       writer,
-      clock,
-      expressions,
-      logger,
-      runner,
-      agentProfiles: app.agentProfiles,
-      users: app.users,
-      realtime,
-      documents: app.documents,
-      egress: createNodeEgress({
-        allow: parseEgressAllowList(config.egress.allow.join(',')).list,
-        ...(options.resolveHost === undefined ? {} : { resolve: options.resolveHost }),
-      }),
-      webhookSecret: (workspaceId) => webhookSigningSecret(app, workspaceId),
-      deliver: (delivery) => deliver({ ...integrations, logger }, delivery),
-    });
-    // A graceful stop runs in this order: no new results, no new jobs, the last dashboard writes,
-    // and only then realtime (which flushes documents) and the database.
-    // A finished execution's sandbox is let go at once (the reaper is the backup after a crash).
-    engine.onCommitted((execution, decided) => {
-      if (decided.commands.some((c) => c.kind === 'finished')) sandboxes.release(execution);
-    });
-    sandboxes.startReaper();
-    // Schedules: one durable timer (a delayed job) per schedule, and an in-process alarm on the dot.
-    const alarms = createTimeoutAlarms(app.clock, app.timers);
-    const schedules: ScheduleDeps = {
-      ctx: app,
-      schedules: createScheduleStore(db),
-      engine,
-      outbox,
+      integrations,
+      sandboxes,
+      egress: (allow) =>
+        createNodeEgress({ allow, ...(options.resolveHost === undefined ? {} : { resolve: options.resolveHost }) }),
       alarms,
-      logger,
-      missedAfterMs: config.schedules.misfireMs,
-    };
-    await startScheduleWorkers(schedules, jobs);
-    // Event triggers: a webhook is stored with its job (the outbox); the job starts or wakes executions.
-    const triggerStore = createTriggerStore(db, app.credentials.sealer);
-    const triggers: TriggerDeps = {
-      ctx: app,
-      triggers: triggerStore,
-      outbox,
-      githubInstallation: (installationId) => githubHookTarget(integrations, installationId),
-    };
-    await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
+      ...(metrics === undefined ? {} : { metrics }),
+      catchUp: true,
+      rearm: true,
+    });
+    const engine = orchestrator.engine;
+    sandboxes.startReaper();
     // Retention (docs/retention.md): old rows pruned in batches, one pass per interval across instances.
     cleanups.push(startRetention(retentionDeps(config, db, app, logger)));
+    // A graceful stop runs in this order: no new results, no new jobs, the last dashboard writes,
+    // and only then realtime (which flushes documents) and the database.
     cleanups.push(async () => {
       alarms.clear();
       await outbox.stop();
       await jobs.stop({ timeoutMs: config.shutdownTimeoutMs });
-      await workers.close();
+      await orchestrator.close();
     });
 
     // An approval decided from the dashboard document goes through the same checks as the HTTP route.
@@ -302,11 +232,7 @@ export async function startNode(
       version: packageJson.version,
       probes: [databaseProbe(db), migrationsProbe(db), jobs.probe(), documentLogProbe(log)],
       app,
-      orchestrator: engine,
-      sessions: sandboxes.routes,
-      schedules,
-      triggers,
-      integrations,
+      ...orchestrator.routes,
     });
     // Rate limits count where every instance sees them: in Redis when there is one, else in Postgres.
     const rateLimitCounter =
@@ -337,7 +263,8 @@ export async function startNode(
     cleanups.push(() => server.close());
     cleanups.push(await serveMetrics(server));
     await server.listen({ port: config.http.port, host: config.http.host });
-    const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
+    const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+    const url = `http://${host}:${config.http.port}`;
 
     let closing: Promise<void> | undefined;
     return {

@@ -1,17 +1,14 @@
 import { join } from 'node:path';
-import { FlySandboxProvisioner } from '../adapters/fly/fly-sandbox-provisioner.ts';
 import { startLocalSandboxPlane } from '../adapters/local-sandbox/local-sandbox-plane.ts';
 import { isConnectionError, type Database } from '../adapters/postgres/database.ts';
-import { HttpSandboxProvisioner } from '../adapters/sandbox-http/http-sandbox-provisioner.ts';
 import type { Config } from '../app/config.ts';
 import type { AppContext } from '../app/context.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { DashboardWriter } from '../app/realtime/dashboard-writer.ts';
-import type { SandboxProvisioner } from '../ports/sandboxes.ts';
 import type { RunCredentials } from '../app/integrations/run-credentials.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import { createNodeHmac } from '../adapters/node-crypto/node-hmac.ts';
-import { wireSessions, type SessionWiring } from './session-wiring.ts';
+import { sandboxProvisioner, wireSessions, type SessionWiring } from './session-wiring.ts';
 
 /** Sessions and sandboxes as the Node runtime wires them. */
 export interface NodeSandboxes {
@@ -19,8 +16,8 @@ export interface NodeSandboxes {
   readonly routes: SessionWiring['routes'];
   /** The in-process local execution plane's URL (provider `local`), for tests that read its ledger. */
   readonly localPlaneUrl: string | undefined;
-  /** Lets the sandbox of a finished execution go. */
-  release(execution: { id: string }): void;
+  /** Lets the sandbox of a finished execution go; settles (never rejects) when done. */
+  release(execution: { id: string }): Promise<void>;
   /** Starts the reaper (after the orchestrator listens for results). */
   startReaper(): void;
   close(): Promise<void>;
@@ -41,40 +38,24 @@ export async function startNodeSandboxes(
   metrics?: Pick<Metrics, 'reaperActions'>,
 ): Promise<NodeSandboxes> {
   const sc = config.sandboxes;
-  let localPlane: Awaited<ReturnType<typeof startLocalSandboxPlane>> | undefined;
-  let provisioner: SandboxProvisioner;
   const token = sc.provider.token;
-  if (sc.provider.kind === 'fly') {
-    provisioner = new FlySandboxProvisioner({
-      apiUrl: sc.provider.apiUrl,
-      token: sc.provider.token,
-      app: sc.provider.app,
-      image: sc.provider.image,
-      sandboxPort: sc.provider.sandboxPort,
-      ...(sc.provider.region === undefined ? {} : { region: sc.provider.region }),
-      timeoutMs: sc.provisionTimeoutMs,
-    });
-  } else {
+  let localPlane: Awaited<ReturnType<typeof startLocalSandboxPlane>> | undefined;
+  if (sc.provider.kind === 'local') {
     // resolveConfig lets production get here only with BATON_ALLOW_STAND_IN_PLANE=true: say it on every start.
-    if (sc.provider.kind === 'local' && config.env === 'production')
+    if (config.env === 'production')
       logger.warn(
         {},
-        'agent steps run on the scripted stand-in execution plane (BATON_SANDBOX_PROVIDER=local): no real agent runs; see docs/execution-plane.md',
+        'agent steps run on the scripted stand-in execution plane (BATON_SANDBOX_PROVIDER=local): ' +
+          'no real agent runs; see docs/execution-plane.md',
       );
-    const url =
-      sc.provider.kind === 'http'
-        ? sc.provider.url
-        : (localPlane = await startLocalSandboxPlane({
-            dataDir: join(config.dataDir, 'local-sandbox'),
-            logger,
-            ...(token === undefined ? {} : { token }),
-          })).url;
-    provisioner = new HttpSandboxProvisioner({
-      baseUrl: url,
-      startTimeoutMs: sc.provisionTimeoutMs,
+    localPlane = await startLocalSandboxPlane({
+      dataDir: join(config.dataDir, 'local-sandbox'),
+      logger,
       ...(token === undefined ? {} : { token }),
     });
   }
+  const provisioner = sandboxProvisioner(config, localPlane?.url);
+  if (provisioner === undefined) throw new Error('no sandbox provisioner for this configuration');
   const sessions = wireSessions({
     config,
     db,
@@ -86,7 +67,7 @@ export async function startNodeSandboxes(
     ...(credentials === undefined ? {} : { credentials }),
     ...(metrics === undefined ? {} : { metrics }),
   });
-  const { runner, manager } = sessions;
+  const { runner } = sessions;
   // Also moved on by every pass that fails for want of the database: heartbeats that could not be
   // stored meanwhile say nothing about the sandboxes, so none is lost before it had leases to report.
   let leaseGraceUntil = new Date(app.clock.now().getTime() + sc.leaseMs);
@@ -96,13 +77,7 @@ export async function startNodeSandboxes(
     runner,
     routes: sessions.routes,
     localPlaneUrl: localPlane?.url,
-    release(execution) {
-      manager
-        .release(execution.id)
-        .catch((error: unknown) =>
-          logger.warn({ err: error, executionId: execution.id }, 'could not release a sandbox; the reaper will'),
-        );
-    },
+    release: sessions.release,
     startReaper() {
       const reap = () => {
         reaping ??= sessions

@@ -1,10 +1,12 @@
 import { systemClock } from '../adapters/clock/system-clock.ts';
+import { FlySandboxProvisioner } from '../adapters/fly/fly-sandbox-provisioner.ts';
 import { JoseTokenSigner } from '../adapters/jose/jose-token-signer.ts';
 import type { Database } from '../adapters/postgres/database.ts';
 import { createSandboxRunStore } from '../adapters/postgres/sandbox-run-store.ts';
 import { createSessionStore } from '../adapters/postgres/session-store.ts';
 import { createSigningKeyStore } from '../adapters/postgres/signing-key-store.ts';
 import { HttpSandboxClient } from '../adapters/sandbox-http/http-sandbox-client.ts';
+import { HttpSandboxProvisioner } from '../adapters/sandbox-http/http-sandbox-provisioner.ts';
 import type { Config } from '../app/config.ts';
 import type { AppContext } from '../app/context.ts';
 import type { SessionRouteDeps } from '../app/http/routes/sessions.ts';
@@ -45,8 +47,37 @@ export interface SessionWiring {
   readonly runner: SandboxAgentRunner;
   readonly manager: SessionManager;
   readonly routes: SessionRouteDeps;
+  /** Lets the sandbox of a finished execution go; settles (never rejects) when done, the reaper retries. */
+  release(execution: { id: string }): Promise<void>;
   /** One pass of the reaper, then the sweep of tokens of runs that ended (`leaseGraceUntil`: none before). */
   reap(leaseGraceUntil?: Date): Promise<void>;
+}
+
+/**
+ * The provisioner the configuration names, as both runtimes build it: Fly Machines (`fly`), or an
+ * execution plane over HTTP at BATON_SANDBOX_URL (`http`) or at `localPlaneUrl` (`local`, the stand-in
+ * plane Node runs in process). Undefined for `local` without a plane's URL (a Worker cannot run one).
+ */
+export function sandboxProvisioner(config: Config, localPlaneUrl?: string): SandboxProvisioner | undefined {
+  const sc = config.sandboxes;
+  const token = sc.provider.token;
+  if (sc.provider.kind === 'fly')
+    return new FlySandboxProvisioner({
+      apiUrl: sc.provider.apiUrl,
+      token: sc.provider.token,
+      app: sc.provider.app,
+      image: sc.provider.image,
+      sandboxPort: sc.provider.sandboxPort,
+      ...(sc.provider.region === undefined ? {} : { region: sc.provider.region }),
+      timeoutMs: sc.provisionTimeoutMs,
+    });
+  const baseUrl = sc.provider.kind === 'http' ? sc.provider.url : localPlaneUrl;
+  if (baseUrl === undefined) return undefined;
+  return new HttpSandboxProvisioner({
+    baseUrl,
+    startTimeoutMs: sc.provisionTimeoutMs,
+    ...(token === undefined ? {} : { token }),
+  });
 }
 
 /**
@@ -147,6 +178,12 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
     runner,
     manager,
     routes: { sessionStore, manager, client, signer, events },
+    release: (execution) =>
+      manager
+        .release(execution.id)
+        .catch((error: unknown) =>
+          logger.warn({ err: error, executionId: execution.id }, 'could not release a sandbox; the reaper will'),
+        ),
     async reap(leaseGraceUntil) {
       const report = await reapOnce({
         sessions: sessionStore,

@@ -7,6 +7,7 @@ import { createDatabase, type Database } from '../../src/adapters/postgres/datab
 import { createTriggerStore } from '../../src/adapters/postgres/trigger-store.ts';
 import { createEnvelopeCipher } from '../../src/adapters/webcrypto/envelope-cipher.ts';
 import { parseCredentialKeys, resolveConfig } from '../../src/app/config.ts';
+import { checkCredentialKeys } from '../../src/app/credentials/credentials.ts';
 import { createSecretSealer } from '../../src/app/credentials/secret-sealer.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { createPostgresAppContext } from '../../src/main/app-context.ts';
@@ -73,5 +74,58 @@ describe('the Worker', () => {
         id,
       ),
     ).toBe('a-secret-stored-in-clear');
+  });
+});
+
+describe('a Worker whose credential key is not the one that sealed the database', () => {
+  // Node refuses to start with such a key (test/integration/credentials.test.ts); a Worker has no
+  // start-up, so it refuses to serve: once per isolate, with a 503 and the reason in its log.
+  let wrong: WorkerdWorker;
+  beforeAll(async () => {
+    const keys = parseCredentialKeys(testCredentialKeys);
+    if ('problems' in keys) throw new Error(keys.problems.join('; '));
+    const config = resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url, BATON_DEV_IDP: 'false' });
+    const credentialCipher = await createEnvelopeCipher(keys.keyring);
+    // The right key's check value is recorded, as the first start with it does.
+    await checkCredentialKeys(
+      createPostgresAppContext(db, config, { realtime: unavailableRealtime, credentialCipher }),
+    );
+    const otherBytes = Buffer.alloc(32, 7).toString('base64');
+    wrong = await startBatonWorker({
+      bundle: join(outDir, 'worker.js'),
+      databaseUrl: database.url,
+      publicUrl: 'http://127.0.0.1:9',
+      dashboards: false,
+      env: { BATON_CREDENTIAL_KEYS: `test:${otherBytes}` },
+    });
+  }, 120_000);
+  afterAll(async () => wrong?.dispose());
+
+  it('answers 503 not_configured to every request but the liveness probe, and seals nothing', async () => {
+    expect((await wrong.fetch('/healthz')).status).toBe(200);
+    for (const path of ['/v1/me', '/readyz', '/v1/me']) {
+      const res = await wrong.fetch(path);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_configured');
+    }
+
+    const ctx = createPostgresAppContext(
+      db,
+      resolveConfig({ BATON_ENV: 'test', DATABASE_URL: database.url, BATON_DEV_IDP: 'false' }),
+      { realtime: unavailableRealtime },
+    );
+    const workspaceId =
+      (await bootstrapToken(ctx, { email: 'wrong-key@example.com', workspaceName: 'Wrong' })).workspace?.id ?? '';
+    const id = crypto.randomUUID();
+    await sql`
+      insert into triggers (id, workspace_id, name, source, action, wake_event, secret)
+      values (${id}, ${workspaceId}, 'plain', 'webhook', 'wake', 'plain', 'still-in-clear')
+    `.execute(db);
+    const handle = (await wrong.miniflare.getWorker()) as unknown as {
+      scheduled(options: { cron: string }): Promise<{ outcome: string }>;
+    };
+    expect((await handle.scheduled({ cron: '* * * * *' })).outcome).not.toBe('ok');
+    const [row] = await db.selectFrom('triggers').select(['secret', 'secret_sealed']).where('id', '=', id).execute();
+    expect(row).toEqual({ secret: 'still-in-clear', secret_sealed: null });
   });
 });

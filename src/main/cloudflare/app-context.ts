@@ -11,10 +11,11 @@ import type { Config } from '../../app/config.ts';
 import type { AppContext } from '../../app/context.ts';
 import type { AnyRoute } from '../../app/http/route.ts';
 import { buildRouteTable } from '../../app/http/routes/index.ts';
-import type { CredentialCipher } from '../../ports/credential-cipher.ts';
+import { CredentialKeyError, type CredentialCipher } from '../../ports/credential-cipher.ts';
 import type { IdentityProvider } from '../../ports/identity-provider.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { createPostgresAppContext } from '../app-context.ts';
+import { checkKeysBeforeServing } from '../startup-checks.ts';
 import type { WorkerEnv } from './env.ts';
 import { wireWorkerOrchestrator, type WorkerOrchestrator } from './orchestrator.ts';
 import { workerRealtime } from './realtime.ts';
@@ -32,7 +33,10 @@ export interface WorkerApp {
   readonly routes: readonly AnyRoute[];
   /** Access changes for the dashboards' objects, posted by `deliver` once the invocation's work is done. */
   readonly accessEvents: DurableObjectAccessEvents | undefined;
-  /** The orchestrator, sessions, schedules and triggers; undefined when sandboxes are out of reach (provider `local`). */
+  /**
+   * The orchestrator, sessions, schedules and triggers; undefined when sandboxes are out of reach
+   * (provider `local`).
+   */
   readonly orchestrator: WorkerOrchestrator | undefined;
   /** Closes the invocation's database connection (call it in `ctx.waitUntil`). */
   close(): Promise<void>;
@@ -42,6 +46,8 @@ export interface WorkerApp {
 // while the isolate lives (a new deployment or secret starts new isolates).
 let identity: { readonly key: string; readonly provider: IdentityProvider } | undefined;
 let cipher: { readonly key: string; readonly cipher: Promise<CredentialCipher> } | undefined;
+/** The outcome of the credential-key check for these keys (a refusal's message), once it ran to the end. */
+let keysChecked: { readonly key: string; readonly refusal: string | undefined } | undefined;
 
 /**
  * The composition root of one invocation: a kysely handle over a small pool (opened
@@ -102,6 +108,38 @@ export async function relayOutbox(worker: Pick<WorkerApp, 'outbox'>, batchSize =
     moved += count;
     if (count < batchSize) return moved;
   }
+}
+
+/** Whether this isolate may serve with its credential keys: `unchecked` when the check could not run. */
+export type KeyCheck = 'ok' | 'refused' | 'unchecked';
+
+/**
+ * Node's start-up check of the credential keys (`checkKeysBeforeServing`) for a Worker, which has no
+ * start-up: on the first invocation of an isolate that uses its keys, and then remembered. Keys that
+ * do not open the stored secrets are an operator's mistake: logged once, and every invocation of the
+ * isolate is refused without asking the database again (a new secret starts new isolates). A check
+ * that could not run (the database did not answer) is logged and tried again by the next invocation.
+ * Without BATON_CREDENTIAL_KEYS the Worker opened no keys: nothing can be sealed with a wrong one.
+ */
+export async function checkWorkerKeys(worker: Pick<WorkerApp, 'config' | 'app'>, logger: Logger): Promise<KeyCheck> {
+  const keyring = worker.config.credentials.keyring;
+  if (keyring === undefined) return 'ok';
+  // As for the cipher: other bytes under the same ids come with a new secret, hence new isolates.
+  const key = `${keyring.current}:${[...keyring.keys.keys()].join(',')}`;
+  if (keysChecked?.key !== key) {
+    try {
+      await checkKeysBeforeServing(worker.app, logger);
+      keysChecked = { key, refusal: undefined };
+    } catch (error) {
+      if (!(error instanceof CredentialKeyError)) {
+        logger.warn({ err: error }, 'could not check the credential keys; the next invocation tries again');
+        return 'unchecked';
+      }
+      logger.error({ code: error.code, keyId: error.keyId }, `Baton refuses to serve: ${error.message}`);
+      keysChecked = { key, refusal: error.message };
+    }
+  }
+  return keysChecked.refusal === undefined ? 'ok' : 'refused';
 }
 
 function identityProviderOf(config: Config, logger: Logger): IdentityProvider | undefined {

@@ -1,29 +1,16 @@
 import type { CloudflareQueuesJobQueue } from '../../adapters/cloudflare/queues-job-queue.ts';
+import { createFetchEgress } from '../../adapters/fetch/fetch-egress.ts';
 import type { Database } from '../../adapters/postgres/database.ts';
 import type { PostgresJobOutbox } from '../../adapters/postgres/job-outbox.ts';
-import { createScheduleStore } from '../../adapters/postgres/schedule-store.ts';
-import { createTriggerStore } from '../../adapters/postgres/trigger-store.ts';
 import type { Config } from '../../app/config.ts';
 import type { AppContext } from '../../app/context.ts';
 import type { RouteTableDeps } from '../../app/http/routes/index.ts';
-import { githubHookTarget } from '../../app/integrations/connections.ts';
-import { deliver } from '../../app/integrations/deliveries.ts';
-import { createRunCredentials } from '../../app/integrations/run-credentials.ts';
-import { createCelExpressions } from '../../app/orchestrator/cel-expressions.ts';
 import { startDocumentDecisionWorker } from '../../app/orchestrator/document-decisions.ts';
-import { Engine } from '../../app/orchestrator/engine.ts';
-import { startOrchestratorWorkers } from '../../app/orchestrator/workers.ts';
-import { createFetchEgress } from '../../adapters/fetch/fetch-egress.ts';
-import { parseEgressAllowList } from '../../domain/network/address-policy.ts';
-import { webhookSigningSecret } from '../../app/webhooks/signing-secret.ts';
 import { DashboardWriter } from '../../app/realtime/dashboard-writer.ts';
-import type { ScheduleDeps } from '../../app/schedules/schedule-deps.ts';
-import { startScheduleWorkers, sweepDueSchedules } from '../../app/schedules/schedule-workers.ts';
-import type { TriggerDeps } from '../../app/triggers/trigger-deps.ts';
-import { startTriggerWorkers } from '../../app/triggers/trigger-workers.ts';
+import { sweepDueSchedules } from '../../app/schedules/schedule-workers.ts';
 import type { Alarms } from '../../ports/alarms.ts';
 import type { Logger } from '../../ports/logger.ts';
-import { createIntegrations } from '../integrations.ts';
+import { wireIntegrations, wireOrchestrator } from '../wire-orchestrator.ts';
 import { createWorkerSandboxes } from './sandboxes.ts';
 
 /** The orchestrator's parts of one Worker invocation. */
@@ -51,8 +38,8 @@ const noAlarms: Alarms = { set: () => undefined, clear: () => undefined };
 
 /**
  * Wires the engine, the job handlers (registered on this invocation's queue adapter, so a batch
- * handed to `jobs.handleBatch` finds them), sessions, schedules, triggers and integrations: the
- * Worker's counterpart of `startNode`'s orchestrator section. Undefined when sandboxes cannot be
+ * handed to `jobs.handleBatch` finds them), sessions, schedules, triggers and integrations through
+ * `wireOrchestrator`, as `startNode` does, with the Worker's parts. Undefined when sandboxes cannot be
  * reached from a Worker (`BATON_SANDBOX_PROVIDER=local`): those routes then answer 503.
  *
  * Where Node relies on a long-lived process, this differs: the fast path's work is collected and
@@ -77,77 +64,37 @@ export async function wireWorkerOrchestrator(input: {
     pending.add(tracked);
   };
   const writer = new DashboardWriter({ realtime: app.realtime, logger, timers: app.timers });
-  const integrations = createIntegrations(config, db, app);
-  const runCredentials = createRunCredentials({ ...integrations, logger });
+  const { integrations, runCredentials } = wireIntegrations(config, db, app, logger);
   const sandboxes = createWorkerSandboxes(config, db, app, logger, writer, background, runCredentials);
   if (sandboxes === undefined) {
     if (!warnedLocalProvider)
       logger.warn(
         {},
-        'BATON_SANDBOX_PROVIDER=local cannot run in a Worker; set http (BATON_SANDBOX_URL) or fly to run executions',
+        'BATON_SANDBOX_PROVIDER=local cannot run in a Worker; ' +
+          'set http (BATON_SANDBOX_URL) or fly to run executions',
       );
     warnedLocalProvider = true;
     return undefined;
   }
-  const expressions = createCelExpressions();
-  const clock = app.clock;
-  // The backup of a fast dispatch waits 5 s, longer than the outbox's lookahead (3 s): the relay
-  // right after a request leaves it in the outbox, where the fast path withdraws it once started.
-  const engine = new Engine({
-    unitOfWork: app.unitOfWork,
-    executions: app.executions,
-    recipes: app.recipes,
-    outbox,
-    clock,
-    expressions,
+  // Per invocation: nothing to catch up or re-arm (no start-up), and no alarms (the cron tick sweeps).
+  const orchestrator = await wireOrchestrator({
+    config,
+    db,
+    app,
     logger,
-    dispatchBackupDelayMs: 5_000,
-  });
-  const deps = {
-    unitOfWork: app.unitOfWork,
-    executions: app.executions,
-    recipes: app.recipes,
     jobs,
     outbox,
     writer,
-    clock,
-    expressions,
-    logger,
-    runner: sandboxes.runner,
-    agentProfiles: app.agentProfiles,
-    users: app.users,
-    realtime: app.realtime,
-    documents: app.documents,
-    egress: createFetchEgress({ allow: parseEgressAllowList(config.egress.allow.join(',')).list }),
-    webhookSecret: (workspaceId: string) => webhookSigningSecret(app, workspaceId),
-    deliver: (delivery: Parameters<typeof deliver>[1]) => deliver({ ...integrations, logger }, delivery),
+    integrations,
+    sandboxes,
+    egress: (allow) => createFetchEgress({ allow }),
+    alarms: noAlarms,
     background,
     catchUp: false,
-  };
-  await startOrchestratorWorkers(engine, deps);
-  // Approvals decided inside a dashboard document: its Durable Object sends them here.
-  await startDocumentDecisionWorker({ app, engine, logger }, jobs);
-  engine.onCommitted((execution, decided) => {
-    if (decided.commands.some((c) => c.kind === 'finished')) background(sandboxes.release(execution));
+    rearm: false,
   });
-  const schedules: ScheduleDeps = {
-    ctx: app,
-    schedules: createScheduleStore(db),
-    engine,
-    outbox,
-    alarms: noAlarms,
-    logger,
-    missedAfterMs: config.schedules.misfireMs,
-  };
-  await startScheduleWorkers(schedules, jobs, { rearm: false });
-  const triggerStore = createTriggerStore(db, app.credentials.sealer);
-  const triggers: TriggerDeps = {
-    ctx: app,
-    triggers: triggerStore,
-    outbox,
-    githubInstallation: (installationId) => githubHookTarget(integrations, installationId),
-  };
-  await startTriggerWorkers({ ctx: app, triggers: triggerStore, engine, expressions, logger }, jobs);
+  // Approvals decided inside a dashboard document: its Durable Object sends them here.
+  await startDocumentDecisionWorker({ app, engine: orchestrator.engine, logger }, jobs);
 
   const settle = async (): Promise<void> => {
     // Settled work may start more (a dispatch's commit, a mirror's write): until nothing is left.
@@ -160,9 +107,9 @@ export async function wireWorkerOrchestrator(input: {
     await outbox.stop();
   };
   return {
-    routes: { orchestrator: engine, sessions: sandboxes.routes, schedules, triggers, integrations },
+    routes: orchestrator.routes,
     async tick() {
-      const fired = await sweepDueSchedules(schedules);
+      const fired = await sweepDueSchedules(orchestrator.schedules);
       try {
         await sandboxes.reap();
       } catch (error) {

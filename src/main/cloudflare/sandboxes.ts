@@ -1,6 +1,4 @@
-import { FlySandboxProvisioner } from '../../adapters/fly/fly-sandbox-provisioner.ts';
 import type { Database } from '../../adapters/postgres/database.ts';
-import { HttpSandboxProvisioner } from '../../adapters/sandbox-http/http-sandbox-provisioner.ts';
 import type { Config } from '../../app/config.ts';
 import type { AppContext } from '../../app/context.ts';
 import type { SessionRouteDeps } from '../../app/http/routes/sessions.ts';
@@ -8,8 +6,7 @@ import type { RunCredentials } from '../../app/integrations/run-credentials.ts';
 import type { DashboardWriter } from '../../app/realtime/dashboard-writer.ts';
 import type { SandboxAgentRunner } from '../../app/sessions/sandbox-agent-runner.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type { SandboxProvisioner } from '../../ports/sandboxes.ts';
-import { wireSessions } from '../session-wiring.ts';
+import { sandboxProvisioner, wireSessions } from '../session-wiring.ts';
 
 /** Sessions and sandboxes as one Worker invocation wires them. */
 export interface WorkerSandboxes {
@@ -36,28 +33,8 @@ export function createWorkerSandboxes(
   background: (task: Promise<unknown>) => void,
   credentials?: RunCredentials,
 ): WorkerSandboxes | undefined {
-  const sc = config.sandboxes;
-  const token = sc.provider.token;
-  let provisioner: SandboxProvisioner;
-  if (sc.provider.kind === 'fly') {
-    provisioner = new FlySandboxProvisioner({
-      apiUrl: sc.provider.apiUrl,
-      token: sc.provider.token,
-      app: sc.provider.app,
-      image: sc.provider.image,
-      sandboxPort: sc.provider.sandboxPort,
-      ...(sc.provider.region === undefined ? {} : { region: sc.provider.region }),
-      timeoutMs: sc.provisionTimeoutMs,
-    });
-  } else if (sc.provider.kind === 'http') {
-    provisioner = new HttpSandboxProvisioner({
-      baseUrl: sc.provider.url,
-      startTimeoutMs: sc.provisionTimeoutMs,
-      ...(token === undefined ? {} : { token }),
-    });
-  } else {
-    return undefined;
-  }
+  const provisioner = sandboxProvisioner(config);
+  if (provisioner === undefined) return undefined;
   const sessions = wireSessions({
     config,
     db,
@@ -68,16 +45,10 @@ export function createWorkerSandboxes(
     background,
     ...(credentials === undefined ? {} : { credentials }),
   });
-  const { runner, manager } = sessions;
   return {
-    runner,
+    runner: sessions.runner,
     routes: sessions.routes,
-    release: (execution) =>
-      manager
-        .release(execution.id)
-        .catch((error: unknown) =>
-          logger.warn({ err: error, executionId: execution.id }, 'could not release a sandbox; the reaper will'),
-        ),
+    release: sessions.release,
     // No grace after a start: a Worker has no start-up during which callbacks went unheard.
     reap: () => sessions.reap(),
   };

@@ -16,6 +16,7 @@ export const unavailableRealtime: Realtime = {
 function unavailable(): DomainError {
   return new DomainError(
     'not_configured',
-    'Live dashboards are not available: this Worker has no DASHBOARDS Durable Object binding (see deploy/cloudflare/wrangler.toml)',
+    'Live dashboards are not available: this Worker has no DASHBOARDS Durable Object binding ' +
+      '(see deploy/cloudflare/wrangler.toml)',
   );
 }

@@ -2,14 +2,13 @@ import { createFetchHandler } from '../../adapters/fetch/fetch-router.ts';
 import { jsonError } from '../../adapters/cloudflare/durable-object-realtime.ts';
 import type { MessageBatchLike } from '../../adapters/cloudflare/queues-job-queue.ts';
 import { ConfigError, type Config } from '../../app/config.ts';
-import { checkCredentialKeys } from '../../app/credentials/credentials.ts';
-import { sealPlainSecrets } from '../../app/credentials/sealed-columns.ts';
 import { errorBody } from '../../app/http/errors.ts';
 import { authenticate } from '../../app/identity/authenticate.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { pruneOnce } from '../../app/system/retention.ts';
 import { retentionDeps } from '../retention-wiring.ts';
-import { openWorkerApp, relayOutbox, type WorkerApp } from './app-context.ts';
+import { sealSecretsLeftInClear } from '../startup-checks.ts';
+import { checkWorkerKeys, openWorkerApp, relayOutbox, type WorkerApp } from './app-context.ts';
 import { createConsoleLogger } from './console-logger.ts';
 import { assetsOf, isApiPath, serveConsole } from './console.ts';
 import { workerConfig, type WorkerEnv } from './env.ts';
@@ -52,7 +51,8 @@ export default {
       const configured = configure(env);
       return 'failure' in configured ? configured.failure : serveConsole(request, assets, configured.config);
     }
-    const opened = await open(env);
+    // Liveness says the isolate runs: it asks no database, so it skips the credential-key check.
+    const opened = await open(env, { checkKeys: new URL(request.url).pathname !== '/healthz' });
     if ('failure' in opened) return opened.failure;
     const { worker, logger } = opened;
     const handle = createFetchHandler({
@@ -105,17 +105,8 @@ export default {
       const moved = await relayOutbox(worker);
       if (moved > 0) logger.info({ moved, cron: controller.cron }, 'relayed jobs from the outbox');
       // A Worker has no start-up: secrets an older version stored in clear are sealed here (Node seals
-      // them before it serves), after the same key check, so a wrong key never seals anything.
-      if (worker.app.credentials.cipher.keyIds.length > 0) {
-        const sealed = (
-          await sealPlainSecrets(worker.app, { beforeSealing: () => checkCredentialKeys(worker.app) })
-        ).filter((c) => c.sealed > 0);
-        if (sealed.length > 0)
-          logger.info(
-            { sealed: Object.fromEntries(sealed.map((c) => [c.name, c.sealed])) },
-            'sealed secrets an older version stored in clear',
-          );
-      }
+      // them before it serves), after `open` checked the keys, so a wrong key never seals anything.
+      if (worker.app.credentials.cipher.keyIds.length > 0) await sealSecretsLeftInClear(worker.app, logger);
       // Retention (docs/retention.md): every tick asks; the lease in Postgres runs one pass per
       // BATON_RETENTION_INTERVAL_MINUTES across all invocations. It logs what it pruned.
       await pruneOnce(retentionDeps(worker.config, worker.db, worker.app, logger)).catch((error: unknown) =>
@@ -130,15 +121,24 @@ export default {
 type Opened = { readonly worker: WorkerApp; readonly logger: Logger } | { readonly failure: Response };
 
 /**
- * The configuration and the composition of one invocation. A bad configuration is an operator's
- * mistake, not the caller's: it is logged with every problem and answered with a 503 that names
- * none of the values (they may be secrets).
+ * The configuration and the composition of one invocation, and (`checkKeys`, the default) the check
+ * that the credential keys open what is stored, once per isolate. A bad configuration or a wrong key
+ * is an operator's mistake, not the caller's: it is logged with every problem and answered with a 503
+ * that names none of the values (they may be secrets).
  */
-async function open(env: WorkerEnv): Promise<Opened> {
+async function open(env: WorkerEnv, options: { readonly checkKeys: boolean } = { checkKeys: true }): Promise<Opened> {
   const configured = configure(env);
   if ('failure' in configured) return configured;
-  const logger = createConsoleLogger(configured.config.log.level);
-  return { worker: await openWorkerApp(env, configured.config, logger), logger };
+  const { config } = configured;
+  const logger = createConsoleLogger(config.log.level);
+  const worker = await openWorkerApp(env, config, logger);
+  const keys = options.checkKeys ? await checkWorkerKeys(worker, logger) : 'ok';
+  if (keys === 'ok') return { worker, logger };
+  await worker
+    .close()
+    .catch((error: unknown) => logger.warn({ err: error }, 'could not close the database connection'));
+  const notChecked = errorBody('not_ready', 'This Baton could not check its credential keys yet; try again shortly');
+  return { failure: jsonError(503, keys === 'refused' ? notConfigured : notChecked) };
 }
 
 /** The configuration, or the 503 a bad one gets (logged with every problem). */
@@ -153,18 +153,21 @@ function configure(env: WorkerEnv): { readonly config: Config } | { readonly fai
         problems: error instanceof ConfigError ? error.problems : [{ message: String(error) }],
       }),
     );
-    const body = errorBody(
-      'not_configured',
-      'This Baton is not configured correctly; the operator can find the problems in its logs',
-    );
-    return { failure: jsonError(503, body) };
+    return { failure: jsonError(503, notConfigured) };
   }
 }
 
+/** The answer while the Worker is misconfigured (the problems are in its logs). */
+const notConfigured = errorBody(
+  'not_configured',
+  'This Baton is not configured correctly; the operator can find the problems in its logs',
+);
+
 /**
- * After an invocation: tell dashboards of the access changes it made, relay what it committed (when it may have), settle the work it started
- * after its commits (fast dispatches, dashboard writes, withdrawn backup jobs: the isolate may
- * freeze once nothing keeps it alive), relay what that work committed, then close the connection.
+ * After an invocation: tell dashboards of the access changes it made, relay what it committed (when
+ * it may have), settle the work it started after its commits (fast dispatches, dashboard writes,
+ * withdrawn backup jobs: the isolate may freeze once nothing keeps it alive), relay what that work
+ * committed, then close the connection.
  * A fast dispatch's backup job is not relayed by the first pass: it is due later than the
  * outbox's lookahead, and withdrawn by the time of the second.
  */
