@@ -79,8 +79,7 @@ async function startNodeBaton(documents: number) {
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const line = (await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()).value as
-    string | undefined;
+  const line = (await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()).value;
   if (line === undefined || child.pid === undefined) throw new Error('the Node Baton did not start');
   const ready = JSON.parse(line) as { url: string; databaseUrl: string; token: string; dashboards: string[] };
   return {

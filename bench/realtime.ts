@@ -40,7 +40,7 @@ async function startServer(mode: 'baton' | 'bare'): Promise<Server> {
   );
   child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const next = async () => JSON.parse(((await lines.next()).value as string | undefined) ?? 'null') as unknown;
+  const next = async () => JSON.parse((await lines.next()).value ?? 'null') as unknown;
   const ready = (await next()) as { url: string; token: string; dashboards: string[] };
   return {
     ...ready,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { dashboardId } from '../resolve.ts';
 import type { Runtime } from '../runtime.ts';
-import { attachTerminal, type TerminalInput, type TerminalOutput } from '../terminal/attach-terminal.ts';
+import { attachTerminal } from '../terminal/attach-terminal.ts';
 
 /** Signals that end an attached terminal cleanly (Ctrl-C is a key in raw mode; piped, it ends it too). */
 const endSignals = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
@@ -31,8 +31,8 @@ export function registerTerminal(program: Command, runtime: Runtime): void {
           token: connection.token,
           api: connection.api,
           dashboardId: id,
-          stdin: runtime.io.stdin as unknown as TerminalInput,
-          stdout: runtime.io.stdout as unknown as TerminalOutput,
+          stdin: runtime.io.stdin,
+          stdout: runtime.io.stdout,
           stderr: runtime.io.stderr,
           signal: controller.signal,
           fallbackSize: { cols: Number(runtime.env.COLUMNS), rows: Number(runtime.env.LINES) },

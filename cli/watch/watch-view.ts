@@ -166,7 +166,7 @@ export function readDocumentExtras(
 
 /** A Y.Map or plain object as a plain object; undefined for anything else. */
 function record(value: unknown): Record<string, unknown> | undefined {
-  if (value instanceof Y.Map) return value.toJSON() as Record<string, unknown>;
+  if (value instanceof Y.Map) return value.toJSON();
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined;

@@ -157,7 +157,11 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
     issuer: config.http.publicUrl,
     rotateAfterMs: sc.signingKeyRotationMs,
   });
-  const background = options.background ?? ((task: Promise<unknown>) => void task);
+  // Nothing waits on this work on Node: a failure (the database away) is logged, not an unhandled rejection.
+  const background =
+    options.background ??
+    ((task: Promise<unknown>) =>
+      void task.catch((error: unknown) => logger.warn({ err: error }, 'showing a sandbox event failed')));
   const events = {
     sessions: sessionStore,
     secrets,

@@ -45,7 +45,7 @@ export class LocalBrowser {
           path: `${target.pathname}${target.search}`,
           method: init.method ?? 'GET',
           headers,
-          lookup: loopbackLookup as never,
+          lookup: loopbackLookup,
           timeout: 30_000,
         },
         (res) => {

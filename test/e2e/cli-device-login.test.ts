@@ -56,7 +56,7 @@ async function startLogin(
   };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   const child = spawn(process.execPath, ['cli/bin/baton.js', 'login', '--url', baton.url, '--name', name], {
-    env: env as NodeJS.ProcessEnv,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

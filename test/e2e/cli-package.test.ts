@@ -36,7 +36,7 @@ function baton(args: string[]): Promise<{ code: number | null; stdout: string; s
     NO_COLOR: '1',
   };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  const child = spawn(process.execPath, [bin, ...args], { env: env as NodeJS.ProcessEnv, cwd: root });
+  const child = spawn(process.execPath, [bin, ...args], { env, cwd: root });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

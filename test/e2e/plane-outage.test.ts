@@ -81,7 +81,7 @@ async function startRuns(): Promise<{ ok: string; bad: string }> {
 }
 
 async function finished(id: string): Promise<Execution> {
-  return (await eventually(
+  return await eventually(
     async () => {
       const body = (await api('GET', `/v1/executions/${id}`)).body as unknown as Execution;
       return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
@@ -99,7 +99,7 @@ async function finished(id: string): Promise<Execution> {
     console.log('on failure, server', fixture.server?.output().slice(-4000));
     console.log('on failure, plane', fixture.plane.output().slice(-4000));
     throw error;
-  })) as Execution;
+  });
 }
 
 async function history(id: string): Promise<HistoryEvent[]> {

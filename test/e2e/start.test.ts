@@ -186,7 +186,7 @@ describe('npm start stopped through its process group', () => {
     };
     for (const name of ['DATABASE_URL', 'BATON_ENV', 'BATON_LOG_FORMAT']) delete env[name];
     const child = spawn('npm', ['start'], {
-      env: env as NodeJS.ProcessEnv,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

@@ -52,14 +52,14 @@ async function start(yaml: string): Promise<string> {
 
 type Execution = { status: string; summary: string | null; cost: { totalUsd: number; runs: number } };
 const finished = async (id: string) =>
-  (await eventually(
+  await eventually(
     async () => {
       const body = (await api('GET', `/v1/executions/${id}`)).body as Execution;
       return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
     },
     30_000,
     `execution ${id} to finish`,
-  )) as Execution;
+  );
 
 describe('artifacts and runs', () => {
   it('lists the artifacts with a preview, gives each whole, and lists the runs with their cost', async () => {

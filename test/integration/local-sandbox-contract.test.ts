@@ -112,8 +112,7 @@ async function startReceiver(): Promise<Receiver> {
     req.on('end', () => {
       void (async () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        const header = (name: string) =>
-          typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined;
+        const header = (name: string) => (typeof req.headers[name] === 'string' ? req.headers[name] : undefined);
         const problem = await verifyCallback(
           secret,
           body,

@@ -68,7 +68,7 @@ const until = (id: string, check: (state: ExecutionState) => boolean, what: stri
     },
     15_000,
     what,
-  ) as Promise<ExecutionState>;
+  );
 const history = async (id: string) =>
   (
     (await api('GET', `/v1/executions/${id}/events?limit=200`, viewer.secret)).body.events as Array<{
@@ -263,11 +263,7 @@ steps:
         (await api('POST', `/v1/executions/${id}/steps/gate/approve`, owner.secret, { comment: 'api' })).status,
       ).toBe(200);
       const approvals = browser.state.doc.getMap<Y.Map<unknown>>('approvals');
-      const entry = (await eventually(
-        () => approvals.get(`${id}:gate`),
-        10_000,
-        'the approval in the document',
-      )) as Y.Map<unknown>;
+      const entry = await eventually(() => approvals.get(`${id}:gate`), 10_000, 'the approval in the document');
       await eventually(
         () => ((entry.get('decisions') as Y.Map<unknown>).has(owner.userId) ? true : undefined),
         10_000,
@@ -307,11 +303,7 @@ steps:
   - { id: gate, kind: approval, prompt: "Sure?", quorum: 2 }
 `);
       const approvals = browser.state.doc.getMap<Y.Map<unknown>>('approvals');
-      const entry = (await eventually(
-        () => approvals.get(`${id}:gate`),
-        10_000,
-        'the approval in the document',
-      )) as Y.Map<unknown>;
+      const entry = await eventually(() => approvals.get(`${id}:gate`), 10_000, 'the approval in the document');
       const decisions = new Y.Map<unknown>();
       browser.dashboard.doc.getMap<Y.Map<unknown>>('decisions').set(`${id}:gate`, decisions);
       decisions.set(editor.userId, { approved: true, comment: 'yes' });

@@ -70,7 +70,7 @@ const settled = async (id: string, status: string, timeoutMs = 10_000): Promise<
     timeoutMs,
     `execution ${status}`,
   );
-  return found as ExecutionState;
+  return found;
 };
 const stepIs = (id: string, stepId: string, status: string) =>
   eventually(
@@ -387,11 +387,11 @@ steps:
   - { id: ship, kind: agent, profile: coder, prompt: ship }
 `);
       // Shown in the state document, which only the server writes.
-      const approval = (await eventually(
+      const approval = await eventually(
         () => browser.state.doc.getMap<Y.Map<unknown>>('approvals').get(`${id}:gate`),
         10_000,
         'the approval in the document',
-      )) as Y.Map<unknown>;
+      );
       expect(approval.get('prompt')).toBe('Ship did the work?');
       expect(approval.get('status')).toBe('waiting');
       const shown = browser.state.doc.getMap('executions').get(id) as {

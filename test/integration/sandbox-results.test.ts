@@ -90,14 +90,14 @@ async function start(steps: string): Promise<string> {
 
 type Step = { status: string; attempt: number; output: unknown; error: string | null };
 const settled = async (id: string, timeoutMs = 30_000) =>
-  (await eventually(
+  await eventually(
     async () => {
       const body = (await api('GET', `/v1/executions/${id}`)).body as { status: string; steps: Record<string, Step> };
       return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
     },
     timeoutMs,
     `execution ${id} to finish`,
-  )) as { status: string; steps: Record<string, Step> };
+  );
 
 describe('results of runs whose callbacks never arrive', () => {
   it('are fetched from the sandbox: the output, the real error and its retryability, progress and artifacts, in order, once', async () => {

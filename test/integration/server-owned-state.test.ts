@@ -69,8 +69,7 @@ type Shown = { status: string } & Record<string, unknown>;
 const executionIn = (doc: Y.Doc, id: string) => doc.getMap<Shown>('executions').get(id);
 const approvalIn = (doc: Y.Doc, key: string) => doc.getMap<Y.Map<unknown>>('approvals').get(key);
 const decisionsIn = (doc: Y.Doc, key: string) =>
-  (approvalIn(doc, key)?.get('decisions') as Y.Map<unknown> | undefined)?.toJSON() as
-    Record<string, Record<string, unknown>> | undefined;
+  (approvalIn(doc, key)?.get('decisions') as Y.Map<unknown> | undefined)?.toJSON();
 
 /** The state document as Postgres has it (snapshot and log), as an instance loading it would build it. */
 async function storedState(): Promise<Y.Doc> {

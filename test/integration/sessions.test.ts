@@ -92,7 +92,7 @@ const settled = async (id: string, status: string, timeoutMs = 20_000) => {
     timeoutMs,
     `execution ${status}`,
   );
-  return found as Awaited<ReturnType<typeof execution>>;
+  return found;
 };
 const sessionOf = async (executionId: string) => {
   const row = await baton.db

@@ -34,7 +34,7 @@ export function runCli(
   };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   const child = spawn(process.execPath, [bin, ...args], {
-    env: env as NodeJS.ProcessEnv,
+    env,
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });

@@ -275,7 +275,7 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
           docs.token,
         );
       }
-      const names = input.repositories as string[];
+      const names = input.repositories;
       const chosen = installation.repositories.filter((r) => names.includes(r.name));
       if (chosen.length !== new Set(names).size) {
         throw new Answer(

@@ -54,7 +54,7 @@ export async function startProxiedProvider(batonCallbackUrl: string): Promise<Pr
   proxy.on('request', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    const forward = async () => {
       try {
         const headers = new Headers();
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host') headers.set(k, v);
@@ -91,7 +91,9 @@ export async function startProxiedProvider(batonCallbackUrl: string): Promise<Pr
         res.writeHead(502);
         res.end(String(error));
       }
-    });
+    };
+    // forward answers its own failures (502): its promise never rejects.
+    req.on('end', () => void forward());
   });
   return state;
 }

@@ -19,7 +19,7 @@ export interface Spawned {
 export function spawnCommand(command: string, args: string[], env: Record<string, string | undefined>): Spawned {
   const merged: Record<string, string | undefined> = { ...process.env, ...env };
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
-  const child = spawn(command, args, { env: merged as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));

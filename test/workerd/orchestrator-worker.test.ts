@@ -177,11 +177,11 @@ describe('the orchestrator in the Baton Worker', () => {
     const browser = connectDashboard(workerUrl, dashboardId, { token });
     try {
       // The execution's mirror wrote the approval into the state document through the object.
-      const approval = (await eventually(
+      const approval = await eventually(
         () => browser.state.doc.getMap<Y.Map<unknown>>('approvals').get(`${id}:gate`),
         10_000,
         'the approval in the state document',
-      )) as Y.Map<unknown>;
+      );
       expect(approval.get('status')).toBe('waiting');
       expect(browser.state.scope()).toBe('readonly');
       // The person decides in the dashboard document: `decisions` → approval key → their id.

@@ -118,7 +118,8 @@ export async function createHttpServer(options: HttpServerOptions) {
     else {
       // Kept for routes that verify a signature over the exact bytes (sandbox callbacks).
       (request as FastifyRequest & { rawBody?: string }).rawBody = body.toString();
-      jsonParser(request, body.toString(), done);
+      // Typed as maybe async, fastify's JSON parser is synchronous and reports through done.
+      void jsonParser(request, body.toString(), done);
     }
   });
 

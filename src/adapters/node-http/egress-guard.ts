@@ -36,7 +36,7 @@ const excerptBytes = 4_096;
  * per request (no agent's pool), and redirects are not followed.
  */
 export function createNodeEgress(options: NodeEgressOptions): Egress {
-  const resolve = options.resolve ?? (dnsLookup as unknown as ResolveAll);
+  const resolve = options.resolve ?? dnsLookup;
   const guardedLookup = (host: string): LookupFunction =>
     ((
       hostname: string,

@@ -87,7 +87,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
         id_token_signed_response_alg: 'RS256',
       },
     ],
-    jwks: { keys: [jwk as never] },
+    jwks: { keys: [jwk] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
     pkce: { required: () => true },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
@@ -116,7 +116,8 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const match = /^\/interaction\/([\w-]+)(\/login)?$/.exec((req.url ?? '').split('?')[0] ?? '');
     if (match === null) {
-      oidc(req, res);
+      // Koa's callback answers its own errors (ctx.onerror): the promise it returns does not reject.
+      void oidc(req, res);
       return;
     }
     interact(provider, options, req, res, match[2] !== undefined).catch((error: unknown) => {

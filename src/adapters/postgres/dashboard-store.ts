@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import type { DashboardRole } from '../../domain/access/roles.ts';
 import type { Dashboard, DashboardStore } from '../../ports/dashboards.ts';
 import type { Database } from './database.ts';
 import { executor, inTransaction } from './executor.ts';
@@ -120,7 +119,7 @@ export function createDashboardStore(db: Database): DashboardStore {
           .values({ dashboard_id: dashboardId, user_id: userId, role })
           .onConflict((oc) => oc.columns(['dashboard_id', 'user_id']).doUpdateSet({ role }))
           .execute();
-        return (previous?.role ?? null) as DashboardRole | null;
+        return previous?.role ?? null;
       });
     },
     async removeMember(dashboardId, userId, tx) {

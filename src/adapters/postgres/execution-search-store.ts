@@ -93,11 +93,9 @@ export function createExecutionSearchStore(db: Database): ExecutionSearch {
       }));
     },
     async explain(filter, page) {
-      const { rows } = await (
-        sql`explain (analyze, buffers, costs off) ${searchQuery(filter, page, columns)}` as RawBuilder<{
-          'QUERY PLAN': string;
-        }>
-      ).execute(db);
+      const { rows } = await sql<{
+        'QUERY PLAN': string;
+      }>`explain (analyze, buffers, costs off) ${searchQuery(filter, page, columns)}`.execute(db);
       return rows.map((r) => r['QUERY PLAN']).join('\n');
     },
   };

@@ -4,7 +4,7 @@ import { kyselyTransaction } from './unit-of-work.ts';
 
 /** The handle a store runs a query on: the caller's transaction when given, else the pool. */
 export function executor(db: Database, tx?: Transaction): Database {
-  return tx === undefined ? db : (kyselyTransaction(tx) as unknown as Database);
+  return tx === undefined ? db : kyselyTransaction(tx);
 }
 
 /** Runs `work` in the caller's transaction, or in a new one. */

@@ -1,4 +1,3 @@
-import type { WorkspaceRole } from '../../domain/access/roles.ts';
 import type { Workspace, WorkspaceStore } from '../../ports/workspaces.ts';
 import type { Database } from './database.ts';
 import { executor, inTransaction } from './executor.ts';
@@ -93,7 +92,7 @@ export function createWorkspaceStore(db: Database): WorkspaceStore {
           .values({ workspace_id: workspaceId, user_id: userId, role })
           .onConflict((oc) => oc.columns(['workspace_id', 'user_id']).doUpdateSet({ role }))
           .execute();
-        return (previous?.role ?? null) as WorkspaceRole | null;
+        return previous?.role ?? null;
       });
     },
     async removeMember(workspaceId, userId, tx) {

@@ -98,7 +98,7 @@ export class HttpSandboxClient implements SandboxClient {
         // In order and after the cursor, as the contract says; anything else would loop or reorder.
         if (event.seq <= last) throw new Error(`run events: the sandbox answered seq ${event.seq} after ${last}`);
         last = event.seq;
-        events.push(event as SandboxRunEvent);
+        events.push(event);
       }
       if (!page.hasMore || page.events.length === 0) return events;
       cursor = last;

@@ -169,7 +169,7 @@ export function createCelExpressions(): Expressions {
   const evaluate = (expression: string, scope: Readonly<Record<string, unknown>>): unknown => {
     const compiled = compile(expression);
     try {
-      return toPlain(compiled(scope as Record<string, unknown>));
+      return toPlain(compiled(scope));
     } catch (error) {
       throw new ExpressionError(`"${expression}" failed: ${firstLine(error)}`, { cause: error });
     }

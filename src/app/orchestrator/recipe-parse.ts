@@ -111,17 +111,17 @@ export function parseRecipe(
 function yamlDeeperThan(text: string, limit: number): boolean {
   type Node = { items?: Array<{ key?: unknown; value?: unknown }>; value?: unknown; type?: string };
   const pending: Array<{ node: Node; depth: number }> = [];
-  for (const token of new YamlParser().parse(text)) pending.push({ node: token as Node, depth: 0 });
+  for (const token of new YamlParser().parse(text)) pending.push({ node: token, depth: 0 });
   while (pending.length > 0) {
     const { node, depth } = pending.pop() as { node: Node; depth: number };
     if (Array.isArray(node.items)) {
       if (depth + 1 > limit) return true;
       for (const item of node.items) {
         for (const child of [item.key, item.value])
-          if (typeof child === 'object' && child !== null) pending.push({ node: child as Node, depth: depth + 1 });
+          if (typeof child === 'object' && child !== null) pending.push({ node: child, depth: depth + 1 });
       }
     } else if (node.type === 'document' && typeof node.value === 'object' && node.value !== null)
-      pending.push({ node: node.value as Node, depth });
+      pending.push({ node: node.value, depth });
   }
   return false;
 }

@@ -139,7 +139,7 @@ const step: z.ZodType<AuthoredStep> = z.lazy(() =>
       }
     })
     .pipe(z.discriminatedUnion('kind', [agent, approval, wait, branch, notify, parallel, subRecipe])),
-) as z.ZodType<AuthoredStep>;
+);
 const parallel = z.object({
   ...common,
   kind: z.literal('parallel'),

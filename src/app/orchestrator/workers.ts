@@ -211,8 +211,8 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     const shown = mirror.schedule({ ...execution, state: decided.state });
     deps.background?.(shown);
   });
-  // After a restart, bring every unfinished execution's dashboard view up to date.
-  if (deps.catchUp ?? true) for (const record of await executions.unfinished()) mirror.schedule(record);
+  // After a restart, bring every unfinished execution's dashboard view up to date (schedule logs, never rejects).
+  if (deps.catchUp ?? true) for (const record of await executions.unfinished()) void mirror.schedule(record);
 
   await jobs.work<CancelJob>(topics.cancel, async ({ data }) => runner.cancel(data.key), { concurrency: 4 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { interventionProblem } from '../../../src/app/orchestrator/interventions.ts';
 import type { EventBody } from '../../../src/app/orchestrator/engine.ts';
 import { decide, initialState } from '../../../src/domain/orchestrator/decide.ts';
-import type { ExecutionEvent, ExecutionState } from '../../../src/domain/orchestrator/execution.ts';
+import type { ExecutionState } from '../../../src/domain/orchestrator/execution.ts';
 import { contextOf, recipe } from '../domain/orchestrator/fixtures.ts';
 
 const compiled = recipe([
@@ -20,7 +20,7 @@ function after(...bodies: EventBody[]): ExecutionState {
     ctx,
   ).state;
   for (const body of bodies)
-    state = decide(state, { ...body, at: 2_000, actor: { kind: 'user', userId: 'ann' } } as ExecutionEvent, ctx).state;
+    state = decide(state, { ...body, at: 2_000, actor: { kind: 'user', userId: 'ann' } }, ctx).state;
   return state;
 }
 const problem = (state: ExecutionState, body: EventBody, by = 'ann') => {
@@ -75,7 +75,7 @@ describe('refusals of interventions', () => {
   });
 
   it("name the execution's status when it has ended, and an unknown step as not found", () => {
-    const failed = after({ type: 'step.failed', stepId: 'a', attempt: 1, error: 'x', retryable: false } as EventBody);
+    const failed = after({ type: 'step.failed', stepId: 'a', attempt: 1, error: 'x', retryable: false });
     expect(problem(failed, { type: 'step.input_edited', stepId: 'c', input: {} })).toEqual({
       code: 'conflict',
       message: 'The execution has failed; step "c" will not run',

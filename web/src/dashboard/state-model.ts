@@ -79,7 +79,7 @@ export interface ArtifactView {
 type Json = Record<string, unknown>;
 
 const plain = (value: unknown): Json | undefined => {
-  if (value instanceof Y.Map) return value.toJSON() as Json;
+  if (value instanceof Y.Map) return value.toJSON();
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
 };
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);

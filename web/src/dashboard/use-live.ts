@@ -69,5 +69,5 @@ export function useAwarenessStates(awareness: Awareness | null): Map<number, Rec
     awareness.on('change', changed);
     return () => awareness.off('change', changed);
   }, [awareness]);
-  return states as Map<number, Record<string, unknown>>;
+  return states;
 }

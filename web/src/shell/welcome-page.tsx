@@ -30,7 +30,7 @@ export function WelcomePage() {
     setCreated(true);
     rememberWorkspace(data.id);
     await refresh();
-    navigate(`/?workspace=${encodeURIComponent(data.id)}`, { replace: true });
+    void navigate(`/?workspace=${encodeURIComponent(data.id)}`, { replace: true });
   };
 
   return (
