@@ -31,7 +31,10 @@ export function durableFanOut(
     const tail = (tails.get(name) ?? Promise.resolve())
       .then(() => settled(name))
       .catch(() => undefined)
-      .then(() => send(data));
+      .then(() => send(data))
+      // Nobody awaits this chain: a send that throws (a socket already gone, whose close handler
+      // ends the connection) must not become an unhandled rejection that stops the process.
+      .catch(() => undefined);
     tails.set(name, tail);
     void tail.then(() => {
       if (tails.get(name) === tail) tails.delete(name);
