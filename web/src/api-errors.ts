@@ -65,3 +65,18 @@ export function issuesByPath(error: unknown): Map<string, string> {
   }
   return found;
 }
+
+/**
+ * The line a form shows on top after a refused write: with no 400 issues, the error's own words; else
+ * the issues at no field of the form (`placed` says which paths have one) as `path: message; …`, or
+ * null when every issue stands at its field.
+ */
+export function issuesElsewhere(
+  error: unknown,
+  issues: ReadonlyMap<string, string>,
+  placed: (path: string) => boolean,
+): string | null {
+  if (issues.size === 0) return messageOf(error);
+  const elsewhere = [...issues].filter(([path]) => !placed(path));
+  return elsewhere.length > 0 ? elsewhere.map(([path, message]) => `${path}: ${message}`).join('; ') : null;
+}

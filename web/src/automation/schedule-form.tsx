@@ -1,8 +1,7 @@
-import { useId, type FormEvent } from 'react';
 import type { InputSpec } from '../executions/types.ts';
 import { InputField } from '../recipes/input-field.tsx';
-import { Field, FormError } from './field.tsx';
-import { describedBy, type FormErrors } from './form-errors.ts';
+import { AutomationForm, Field, RecipeAndDashboard, useFieldWiring } from './field.tsx';
+import type { FormErrors } from './form-errors.ts';
 import type { ScheduleDraft } from './schedule-draft.ts';
 import { knownTimeZones } from './time.ts';
 import { catchUpModes, overlapPolicies, type CatchUp, type OverlapPolicy } from './types.ts';
@@ -40,113 +39,58 @@ export function ScheduleForm({
   submitLabel: string;
   onSubmit: () => void;
 }) {
-  const base = useId();
-  const ids = {
-    name: `${base}-name`,
-    recipe: `${base}-recipe`,
-    dashboard: `${base}-dashboard`,
-    cron: `${base}-cron`,
-    timezone: `${base}-tz`,
-    zones: `${base}-zones`,
-    overlap: `${base}-overlap`,
-    mode: `${base}-mode`,
-    limit: `${base}-limit`,
-    endAt: `${base}-end`,
-  };
+  const { base, error, wire } = useFieldWiring(errors);
+  const nameField = wire('name', 'name');
+  const cron = wire('cron', 'cron');
+  const timezone = wire('tz', 'timezone');
+  const overlap = wire('overlap', 'overlap');
+  const mode = wire('mode', 'catchUp.mode', error('catchUp.mode') ?? error('catchUp'));
+  const limit = wire('limit', 'catchUp.limit');
+  const endAt = wire('end', 'endAt');
+  const zones = `${base}-zones`;
   const set = <K extends keyof ScheduleDraft>(key: K, value: ScheduleDraft[K]) => onChange({ ...draft, [key]: value });
-  const error = (path: string) => errors.fields.get(path);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    onSubmit();
-  };
   const recipes = choices?.recipes.filter((r) => r.archivedAt === null) ?? [];
   const dashboards = choices?.dashboards.filter((d) => d.archivedAt === null) ?? [];
   return (
-    <form className="automation-form" onSubmit={submit} noValidate>
-      <Field id={ids.name} path="name" label="Name" error={error('name')}>
-        <input
-          id={ids.name}
-          value={draft.name}
-          onChange={(e) => set('name', e.target.value)}
-          {...describedBy(ids.name, error('name'))}
-        />
+    <AutomationForm errors={errors} busy={busy} submitLabel={submitLabel} onSubmit={onSubmit}>
+      <Field {...nameField.field} label="Name">
+        <input {...nameField.control} value={draft.name} onChange={(e) => set('name', e.target.value)} />
       </Field>
       {choices === undefined ? null : (
-        <div className="field-row">
-          <Field id={ids.recipe} path="recipeId" label="Recipe" error={error('recipeId')}>
-            <select
-              id={ids.recipe}
-              value={draft.recipeId}
-              onChange={(e) => onChange({ ...draft, recipeId: e.target.value, inputs: {} })}
-              {...describedBy(ids.recipe, error('recipeId'))}
-            >
-              {recipes.length === 0 ? <option value="">no recipe: add one first</option> : null}
-              {recipes.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {r.name}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field
-            id={ids.dashboard}
-            path="dashboardId"
-            label="Dashboard"
-            hint="where its executions show"
-            error={error('dashboardId')}
-          >
-            <select
-              id={ids.dashboard}
-              value={draft.dashboardId}
-              onChange={(e) => set('dashboardId', e.target.value)}
-              {...describedBy(ids.dashboard, error('dashboardId'))}
-            >
-              {dashboards.length === 0 ? <option value="">no dashboard: create one on Home</option> : null}
-              {dashboards.map((d) => (
-                <option key={d.id} value={d.id}>
-                  {d.name}
-                </option>
-              ))}
-            </select>
-          </Field>
-        </div>
+        <RecipeAndDashboard
+          recipe={wire('recipe', 'recipeId')}
+          dashboard={wire('dashboard', 'dashboardId')}
+          dashboardHint="where its executions show"
+          recipes={recipes}
+          dashboards={dashboards}
+          recipeId={draft.recipeId}
+          dashboardId={draft.dashboardId}
+          onRecipe={(recipeId) => onChange({ ...draft, recipeId, inputs: {} })}
+          onDashboard={(dashboardId) => set('dashboardId', dashboardId)}
+        />
       )}
       <div className="field-row">
-        <Field
-          id={ids.cron}
-          path="cron"
-          label="Cron"
-          hint="minute hour day month weekday, or six fields with seconds first"
-          error={error('cron')}
-        >
+        <Field {...cron.field} label="Cron" hint="minute hour day month weekday, or six fields with seconds first">
           <input
-            id={ids.cron}
+            {...cron.control}
             className="mono"
             value={draft.cron}
             placeholder="0 2 * * *"
             spellCheck={false}
             autoComplete="off"
             onChange={(e) => set('cron', e.target.value)}
-            {...describedBy(ids.cron, error('cron'))}
           />
         </Field>
-        <Field
-          id={ids.timezone}
-          path="timezone"
-          label="Time zone"
-          hint="IANA name; daylight-saving changes are followed"
-          error={error('timezone')}
-        >
+        <Field {...timezone.field} label="Time zone" hint="IANA name; daylight-saving changes are followed">
           <input
-            id={ids.timezone}
-            list={ids.zones}
+            {...timezone.control}
+            list={zones}
             value={draft.timezone}
             spellCheck={false}
             autoComplete="off"
             onChange={(e) => set('timezone', e.target.value)}
-            {...describedBy(ids.timezone, error('timezone'))}
           />
-          <datalist id={ids.zones}>
+          <datalist id={zones}>
             {knownTimeZones().map((zone) => (
               <option key={zone} value={zone} />
             ))}
@@ -154,17 +98,11 @@ export function ScheduleForm({
         </Field>
       </div>
       <div className="field-row">
-        <Field
-          id={ids.overlap}
-          path="overlap"
-          label="When the previous execution is unfinished"
-          error={error('overlap')}
-        >
+        <Field {...overlap.field} label="When the previous execution is unfinished">
           <select
-            id={ids.overlap}
+            {...overlap.control}
             value={draft.overlap}
             onChange={(e) => set('overlap', e.target.value as OverlapPolicy)}
-            {...describedBy(ids.overlap, error('overlap'))}
           >
             {overlapPolicies.map(([value, text]) => (
               <option key={value} value={value}>
@@ -173,17 +111,11 @@ export function ScheduleForm({
             ))}
           </select>
         </Field>
-        <Field
-          id={ids.mode}
-          path="catchUp.mode"
-          label="Fires missed while Baton was down"
-          error={error('catchUp.mode') ?? error('catchUp')}
-        >
+        <Field {...mode.field} label="Fires missed while Baton was down">
           <select
-            id={ids.mode}
+            {...mode.control}
             value={draft.catchUpMode}
             onChange={(e) => set('catchUpMode', e.target.value as CatchUp['mode'])}
-            {...describedBy(ids.mode, error('catchUp.mode') ?? error('catchUp'))}
           >
             {catchUpModes.map(([value, text]) => (
               <option key={value} value={value}>
@@ -193,37 +125,23 @@ export function ScheduleForm({
           </select>
         </Field>
         {draft.catchUpMode === 'all' ? (
-          <Field
-            id={ids.limit}
-            path="catchUp.limit"
-            label="At most"
-            hint="missed fires (1 to 100)"
-            error={error('catchUp.limit')}
-          >
+          <Field {...limit.field} label="At most" hint="missed fires (1 to 100)">
             <input
-              id={ids.limit}
+              {...limit.control}
               type="number"
               min={1}
               max={100}
               value={draft.catchUpLimit}
               onChange={(e) => set('catchUpLimit', e.target.value)}
-              {...describedBy(ids.limit, error('catchUp.limit'))}
             />
           </Field>
         ) : null}
-        <Field
-          id={ids.endAt}
-          path="endAt"
-          label="Ends"
-          hint="optional; no fires after it (your local time)"
-          error={error('endAt')}
-        >
+        <Field {...endAt.field} label="Ends" hint="optional; no fires after it (your local time)">
           <input
-            id={ids.endAt}
+            {...endAt.control}
             type="datetime-local"
             value={draft.endAt}
             onChange={(e) => set('endAt', e.target.value)}
-            {...describedBy(ids.endAt, error('endAt'))}
           />
         </Field>
       </div>
@@ -241,12 +159,6 @@ export function ScheduleForm({
           />
         ))}
       </fieldset>
-      <FormError text={errors.form} />
-      <div className="button-row">
-        <button type="submit" className="button primary" disabled={busy}>
-          {submitLabel}
-        </button>
-      </div>
-    </form>
+    </AutomationForm>
   );
 }

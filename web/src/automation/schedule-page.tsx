@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api } from '../api.ts';
-import { messageOf, unwrap } from '../api-errors.ts';
+import { unwrap } from '../api-errors.ts';
 import { OutcomeNote } from '../executions/outcome-note.tsx';
 import { useAction } from '../executions/use-action.ts';
 import { ConfirmDelete } from './confirm-delete.tsx';
+import { LoadingPage, useLoaded } from './use-loaded.tsx';
 import { formErrorsOf, noErrors, type FormErrors } from './form-errors.ts';
 import { draftOf, scheduleFields, type ScheduleDraft } from './schedule-draft.ts';
 import { ScheduleFires } from './schedule-fires.tsx';
@@ -20,35 +21,12 @@ import './automation.css';
 export function SchedulePage() {
   const id = useParams().id ?? '';
   const navigate = useNavigate();
-  const [schedule, setSchedule] = useState<Schedule | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const loaded = useLoaded<Schedule>(id, () => api.GET('/v1/schedules/{id}', { params: { path: { id } } }));
+  const { value: schedule, setValue: setSchedule } = loaded;
   const { choices } = useChoices(schedule?.workspaceId ?? null);
+  const action = useAction(loaded.reload);
 
-  const reload = useCallback(() => {
-    unwrap(api.GET('/v1/schedules/{id}', { params: { path: { id } } }))
-      .then((s) => {
-        setSchedule(s);
-        setLoadError(null);
-      })
-      .catch((e: unknown) => setLoadError(messageOf(e)));
-  }, [id]);
-  useEffect(reload, [reload]);
-  const action = useAction(reload);
-
-  if (schedule === null) {
-    return (
-      <main className="console-page automation-page">
-        <h1>Schedule</h1>
-        {loadError === null ? (
-          <p role="status">Loading…</p>
-        ) : (
-          <p role="alert" className="outcome outcome-error">
-            {loadError}
-          </p>
-        )}
-      </main>
-    );
-  }
+  if (schedule === null) return <LoadingPage title="Schedule" loadError={loaded.loadError} />;
   const back = `/schedules?workspace=${encodeURIComponent(schedule.workspaceId)}`;
   const pause = (paused: boolean) =>
     void action.run(paused ? 'Pause' : 'Resume', () =>

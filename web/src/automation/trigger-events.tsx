@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { api } from '../api.ts';
 import { unwrap } from '../api-errors.ts';
 import { pretty, when } from '../executions/format.ts';
+import { HistorySection } from './history-section.tsx';
 import type { TriggerEvent } from './types.ts';
 import { usePagedHistory } from './use-paged.ts';
 
@@ -47,61 +48,38 @@ export function TriggerEvents({ triggerId }: { triggerId: string }) {
     },
     [triggerId],
   );
-  const { items, error, hasOlder, loadingOlder, loadOlder } = usePagedHistory(load, keyOf, newestFirst);
+  const history = usePagedHistory(load, keyOf, newestFirst);
   return (
-    <section className="panel" aria-labelledby="events-title">
-      <h2 id="events-title">Events</h2>
-      {error === null ? null : (
-        <p role="alert" className="outcome outcome-error">
-          {error}
-        </p>
+    <HistorySection
+      id="events-title"
+      title="Events"
+      history={history}
+      empty="No events yet."
+      caption="Events this trigger saw, newest first"
+      columns={['Received', 'Event', 'Outcome', 'What it did']}
+      older="Older events"
+      row={(event) => (
+        <tr key={event.id} data-event={event.deliveryId}>
+          <td>
+            <time dateTime={event.receivedAt}>{when(event.receivedAt)}</time>
+          </td>
+          <td>
+            <code>{event.name}</code> <span className="hint">delivery {event.deliveryId}</span>
+            <details>
+              <summary>payload</summary>
+              <pre>{pretty(event.payload)}</pre>
+            </details>
+          </td>
+          <td>
+            <span className={`badge outcome-${event.firing?.outcome ?? 'pending'}`}>
+              {event.firing?.outcome ?? 'pending'}
+            </span>
+          </td>
+          <td>
+            <Firing event={event} />
+          </td>
+        </tr>
       )}
-      {items === null && error === null ? <p role="status">Loading…</p> : null}
-      {items !== null && items.length === 0 ? <p>No events yet.</p> : null}
-      {items === null || items.length === 0 ? null : (
-        <div className="table-wrap">
-          <table className="history-table">
-            <caption className="visually-hidden">Events this trigger saw, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Received</th>
-                <th scope="col">Event</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">What it did</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((event) => (
-                <tr key={event.id} data-event={event.deliveryId}>
-                  <td>
-                    <time dateTime={event.receivedAt}>{when(event.receivedAt)}</time>
-                  </td>
-                  <td>
-                    <code>{event.name}</code> <span className="hint">delivery {event.deliveryId}</span>
-                    <details>
-                      <summary>payload</summary>
-                      <pre>{pretty(event.payload)}</pre>
-                    </details>
-                  </td>
-                  <td>
-                    <span className={`badge outcome-${event.firing?.outcome ?? 'pending'}`}>
-                      {event.firing?.outcome ?? 'pending'}
-                    </span>
-                  </td>
-                  <td>
-                    <Firing event={event} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {hasOlder ? (
-        <button type="button" className="button" disabled={loadingOlder} onClick={() => void loadOlder()}>
-          Older events
-        </button>
-      ) : null}
-    </section>
+    />
   );
 }

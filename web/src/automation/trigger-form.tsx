@@ -1,6 +1,5 @@
-import { useId, type FormEvent } from 'react';
-import { Field, FormError } from './field.tsx';
-import { describedBy, type FormErrors } from './form-errors.ts';
+import { AutomationForm, Field, RecipeAndDashboard, useFieldWiring } from './field.tsx';
+import type { FormErrors } from './form-errors.ts';
 import type { TriggerDraft } from './trigger-draft.ts';
 import { useRecipeInputs, type Choices } from './use-choices.ts';
 
@@ -37,36 +36,24 @@ export function TriggerForm({
   submitLabel: string;
   onSubmit: () => void;
 }) {
-  const base = useId();
-  const ids = {
-    name: `${base}-name`,
-    event: `${base}-event`,
-    filter: `${base}-filter`,
-    recipe: `${base}-recipe`,
-    dashboard: `${base}-dashboard`,
-    wake: `${base}-wake`,
-    enabled: `${base}-enabled`,
+  const { base, error, wire } = useFieldWiring(errors);
+  const fields = {
+    name: wire('name', 'name'),
+    event: wire('event', 'event'),
+    filter: wire('filter', 'filter'),
+    wake: wire('wake', 'action.event'),
   };
+  const enabledId = `${base}-enabled`;
   const { specs, error: specsError } = useRecipeInputs(draft.kind === 'start' ? draft.recipeId : '');
   const set = <K extends keyof TriggerDraft>(key: K, value: TriggerDraft[K]) => onChange({ ...draft, [key]: value });
-  const error = (path: string) => errors.fields.get(path);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    onSubmit();
-  };
   const recipes = choices.recipes.filter((r) => r.archivedAt === null || r.id === draft.recipeId);
   const dashboards = choices.dashboards.filter((d) => d.archivedAt === null || d.id === draft.dashboardId);
   // Expressions typed for inputs this recipe does not declare stay visible, so the server's issue has a place.
   const inputNames = [...new Set([...specs.map(([name]) => name), ...Object.keys(draft.inputs)])];
   return (
-    <form className="automation-form" onSubmit={submit} noValidate>
-      <Field id={ids.name} path="name" label="Name" error={error('name')}>
-        <input
-          id={ids.name}
-          value={draft.name}
-          onChange={(e) => set('name', e.target.value)}
-          {...describedBy(ids.name, error('name'))}
-        />
+    <AutomationForm errors={errors} busy={busy} submitLabel={submitLabel} onSubmit={onSubmit}>
+      <Field {...fields.name.field} label="Name">
+        <input {...fields.name.control} value={draft.name} onChange={(e) => set('name', e.target.value)} />
       </Field>
       {creating ? (
         <fieldset data-field="source">
@@ -100,28 +87,25 @@ export function TriggerForm({
       ) : null}
       <div className="field-row">
         <Field
-          id={ids.event}
-          path="event"
+          {...fields.event.field}
           label="Event name"
           hint={draft.source === 'github' ? 'X-GitHub-Event, e.g. push; empty for any' : 'X-Baton-Event; empty for any'}
-          error={error('event')}
         >
           <input
-            id={ids.event}
+            {...fields.event.control}
             className="mono"
             value={draft.event}
             placeholder={draft.source === 'github' ? 'push' : 'webhook'}
             spellCheck={false}
             autoComplete="off"
             onChange={(e) => set('event', e.target.value)}
-            {...describedBy(ids.event, error('event'))}
           />
         </Field>
         {creating ? (
           <div className="field">
-            <label className="check" htmlFor={ids.enabled}>
+            <label className="check" htmlFor={enabledId}>
               <input
-                id={ids.enabled}
+                id={enabledId}
                 type="checkbox"
                 checked={draft.enabled}
                 onChange={(e) => set('enabled', e.target.checked)}
@@ -132,8 +116,7 @@ export function TriggerForm({
         ) : null}
       </div>
       <Field
-        id={ids.filter}
-        path="filter"
+        {...fields.filter.field}
         label="Filter (CEL over event)"
         hint={
           <>
@@ -141,17 +124,15 @@ export function TriggerForm({
             <code>event.payload</code>, <code>event.receivedAt</code>; empty matches every event
           </>
         }
-        error={error('filter')}
       >
         <textarea
-          id={ids.filter}
+          {...fields.filter.control}
           className="mono"
           rows={2}
           value={draft.filter}
           placeholder={'event.payload.ref == "refs/heads/main"'}
           spellCheck={false}
           onChange={(e) => set('filter', e.target.value)}
-          {...describedBy(ids.filter, error('filter'))}
         />
       </Field>
       <fieldset>
@@ -185,56 +166,31 @@ export function TriggerForm({
         </div>
         {draft.kind === 'wake' ? (
           <Field
-            id={ids.wake}
-            path="action.event"
+            {...fields.wake.field}
             label="Event the wait steps wait for"
             hint="delivered with the payload, as POST /v1/executions/{id}/events would"
-            error={error('action.event')}
           >
             <input
-              id={ids.wake}
+              {...fields.wake.control}
               className="mono"
               value={draft.wakeEvent}
               spellCheck={false}
               autoComplete="off"
               onChange={(e) => set('wakeEvent', e.target.value)}
-              {...describedBy(ids.wake, error('action.event'))}
             />
           </Field>
         ) : (
           <>
-            <div className="field-row">
-              <Field id={ids.recipe} path="action.recipeId" label="Recipe" error={error('action.recipeId')}>
-                <select
-                  id={ids.recipe}
-                  value={draft.recipeId}
-                  onChange={(e) => onChange({ ...draft, recipeId: e.target.value, inputs: {} })}
-                  {...describedBy(ids.recipe, error('action.recipeId'))}
-                >
-                  {recipes.length === 0 ? <option value="">no recipe: add one first</option> : null}
-                  {recipes.map((r) => (
-                    <option key={r.id} value={r.id}>
-                      {r.name}
-                    </option>
-                  ))}
-                </select>
-              </Field>
-              <Field id={ids.dashboard} path="action.dashboardId" label="Dashboard" error={error('action.dashboardId')}>
-                <select
-                  id={ids.dashboard}
-                  value={draft.dashboardId}
-                  onChange={(e) => set('dashboardId', e.target.value)}
-                  {...describedBy(ids.dashboard, error('action.dashboardId'))}
-                >
-                  {dashboards.length === 0 ? <option value="">no dashboard: create one on Home</option> : null}
-                  {dashboards.map((d) => (
-                    <option key={d.id} value={d.id}>
-                      {d.name}
-                    </option>
-                  ))}
-                </select>
-              </Field>
-            </div>
+            <RecipeAndDashboard
+              recipe={wire('recipe', 'action.recipeId')}
+              dashboard={wire('dashboard', 'action.dashboardId')}
+              recipes={recipes}
+              dashboards={dashboards}
+              recipeId={draft.recipeId}
+              dashboardId={draft.dashboardId}
+              onRecipe={(recipeId) => onChange({ ...draft, recipeId, inputs: {} })}
+              onDashboard={(dashboardId) => set('dashboardId', dashboardId)}
+            />
             {specsError === null ? null : (
               <p role="alert" className="outcome outcome-error">
                 {specsError}
@@ -250,13 +206,11 @@ export function TriggerForm({
             )}
             {inputNames.map((name) => {
               const spec = specs.find(([n]) => n === name)?.[1];
-              const inputId = `${base}-input-${name}`;
-              const path = `action.inputs.${name}`;
+              const input = wire(`input-${name}`, `action.inputs.${name}`);
               return (
                 <Field
                   key={name}
-                  id={inputId}
-                  path={path}
+                  {...input.field}
                   label={
                     <>
                       {name}{' '}
@@ -270,16 +224,14 @@ export function TriggerForm({
                       )}
                     </>
                   }
-                  error={error(path)}
                 >
                   <input
-                    id={inputId}
+                    {...input.control}
                     className="mono"
                     value={draft.inputs[name] ?? ''}
                     spellCheck={false}
                     autoComplete="off"
                     onChange={(e) => onChange({ ...draft, inputs: { ...draft.inputs, [name]: e.target.value } })}
-                    {...describedBy(inputId, error(path))}
                   />
                 </Field>
               );
@@ -287,12 +239,6 @@ export function TriggerForm({
           </>
         )}
       </fieldset>
-      <FormError text={errors.form} />
-      <div className="button-row">
-        <button type="submit" className="button primary" disabled={busy}>
-          {submitLabel}
-        </button>
-      </div>
-    </form>
+    </AutomationForm>
   );
 }

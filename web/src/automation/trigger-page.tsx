@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api } from '../api.ts';
-import { messageOf, unwrap } from '../api-errors.ts';
+import { unwrap } from '../api-errors.ts';
 import { OutcomeNote } from '../executions/outcome-note.tsx';
 import { useAction } from '../executions/use-action.ts';
 import { ConfirmDelete } from './confirm-delete.tsx';
+import { LoadingPage, useLoaded } from './use-loaded.tsx';
 import { formErrorsOf, noErrors, type FormErrors } from './form-errors.ts';
 import { triggerDraftOf, triggerFields, type TriggerDraft } from './trigger-draft.ts';
 import { TriggerEvents } from './trigger-events.tsx';
@@ -19,35 +20,12 @@ import './automation.css';
 export function TriggerPage() {
   const id = useParams().id ?? '';
   const navigate = useNavigate();
-  const [trigger, setTrigger] = useState<Trigger | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const loaded = useLoaded<Trigger>(id, () => api.GET('/v1/triggers/{id}', { params: { path: { id } } }));
+  const { value: trigger, setValue: setTrigger } = loaded;
   const { choices } = useChoices(trigger?.workspaceId ?? null);
+  const action = useAction(loaded.reload);
 
-  const reload = useCallback(() => {
-    unwrap(api.GET('/v1/triggers/{id}', { params: { path: { id } } }))
-      .then((t) => {
-        setTrigger(t);
-        setLoadError(null);
-      })
-      .catch((e: unknown) => setLoadError(messageOf(e)));
-  }, [id]);
-  useEffect(reload, [reload]);
-  const action = useAction(reload);
-
-  if (trigger === null) {
-    return (
-      <main className="console-page automation-page">
-        <h1>Trigger</h1>
-        {loadError === null ? (
-          <p role="status">Loading…</p>
-        ) : (
-          <p role="alert" className="outcome outcome-error">
-            {loadError}
-          </p>
-        )}
-      </main>
-    );
-  }
+  if (trigger === null) return <LoadingPage title="Trigger" loadError={loaded.loadError} />;
   const back = `/triggers?workspace=${encodeURIComponent(trigger.workspaceId)}`;
   const enable = (enabled: boolean) =>
     void action.run(enabled ? 'Enable' : 'Disable', () =>

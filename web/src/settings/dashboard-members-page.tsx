@@ -4,9 +4,8 @@ import { api } from '../api.ts';
 import { messageOf, unwrap } from '../api-errors.ts';
 import type { Dashboard } from '../executions/types.ts';
 import { useMe } from '../shell/session.tsx';
-import { ConfirmButton } from './confirm-button.tsx';
+import { MembersTable } from './members-table.tsx';
 import { dashboardRoles, personName, type DashboardMember, type DashboardRole, type WorkspaceMember } from './types.ts';
-import { TableWrap } from './table-wrap.tsx';
 import '../executions/pages.css';
 import './settings.css';
 
@@ -123,93 +122,23 @@ function DashboardMembers({ dashboardId }: { readonly dashboardId: string }) {
         </p>
         {members === null && problem === null ? <p>Loading…</p> : null}
         {members === null ? null : (
-          <TableWrap label="Dashboard members">
-            <table className="members-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">E-mail</th>
-                  <th scope="col">Role</th>
-                  {isOwner ? (
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  ) : null}
-                </tr>
-              </thead>
-              <tbody>
-                {members.map((member) => (
-                  <tr key={member.userId} data-member={member.email ?? member.userId}>
-                    <td>
-                      {member.name ?? <span className="hint">not signed in yet</span>}
-                      {member.userId === user.id ? <span className="badge">you</span> : null}
-                    </td>
-                    <td>{member.email ?? '—'}</td>
-                    <td>
-                      {isOwner ? (
-                        <DashboardRoleEditor
-                          member={member}
-                          busy={busy}
-                          onSave={(role) => void setRole(member.userId, personName(member), role)}
-                        />
-                      ) : (
-                        <span className="role">{member.role}</span>
-                      )}
-                    </td>
-                    {isOwner ? (
-                      <td>
-                        <ConfirmButton
-                          label="Remove"
-                          hiddenLabel={personName(member)}
-                          question={`Remove ${personName(member)} from this dashboard?`}
-                          confirmLabel="Yes, remove"
-                          disabled={busy}
-                          onConfirm={() => void remove(member)}
-                        />
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+          <MembersTable
+            label="Dashboard members"
+            members={members}
+            roles={dashboardRoles}
+            meId={user.id}
+            canManage={isOwner}
+            busy={busy}
+            removeQuestion={(member) => `Remove ${personName(member)} from this dashboard?`}
+            onSaveRole={(member, role) => void setRole(member.userId, personName(member), role)}
+            onRemove={(member) => void remove(member)}
+          />
         )}
         <p className="hint">
           Workspace admins can open every dashboard of the workspace as owners, listed here or not.
         </p>
       </section>
     </main>
-  );
-}
-
-/** A role picker with Save, so moving through the options writes nothing until asked. */
-function DashboardRoleEditor({
-  member,
-  busy,
-  onSave,
-}: {
-  readonly member: DashboardMember;
-  readonly busy: boolean;
-  readonly onSave: (role: DashboardRole) => void;
-}) {
-  const [role, setRole] = useState<DashboardRole>(member.role);
-  const id = useId();
-  return (
-    <span className="role-editor">
-      <label htmlFor={id} className="visually-hidden">
-        Role of {personName(member)}
-      </label>
-      <select id={id} value={role} onChange={(e) => setRole(e.target.value as DashboardRole)}>
-        {dashboardRoles.map((r) => (
-          <option key={r} value={r}>
-            {r}
-          </option>
-        ))}
-      </select>
-      <button type="button" disabled={busy || role === member.role} onClick={() => onSave(role)}>
-        Save<span className="visually-hidden"> role of {personName(member)}</span>
-      </button>
-    </span>
   );
 }
 

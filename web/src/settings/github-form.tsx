@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
-import { issuesByPath, messageOf, unwrap } from '../api-errors.ts';
+import { issuesByPath, issuesElsewhere, unwrap } from '../api-errors.ts';
 
 const fields = ['appId', 'installationId', 'privateKey', 'webhookSecret'] as const;
 type Field = (typeof fields)[number];
@@ -54,14 +54,7 @@ export function GitHubForm({
     } catch (error) {
       const found = issuesByPath(error);
       setErrors(found);
-      const elsewhere = [...found].filter(([path]) => !(fields as readonly string[]).includes(path));
-      setFormError(
-        found.size === 0
-          ? messageOf(error)
-          : elsewhere.length > 0
-            ? elsewhere.map(([path, message]) => `${path}: ${message}`).join('; ')
-            : null,
-      );
+      setFormError(issuesElsewhere(error, found, (path) => (fields as readonly string[]).includes(path)));
     } finally {
       setBusy(false);
     }

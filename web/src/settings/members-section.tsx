@@ -2,9 +2,8 @@ import { useId, useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
 import { issuesByPath, messageOf, unwrap } from '../api-errors.ts';
 import { useMe, useSession } from '../shell/session.tsx';
-import { ConfirmButton } from './confirm-button.tsx';
+import { MembersTable } from './members-table.tsx';
 import { personName, workspaceRoles, type WorkspaceMember, type WorkspaceRole } from './types.ts';
-import { TableWrap } from './table-wrap.tsx';
 import { useSettingsWorkspace } from './use-settings-workspace.ts';
 import { useWorkspaceMembers } from './use-workspace-members.ts';
 
@@ -96,85 +95,19 @@ export function MembersSection() {
       )}
       {members === null && problem === null ? <p role="status">Loading…</p> : null}
       {members === null ? null : (
-        <TableWrap label="Members">
-          <table className="members-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">E-mail</th>
-                <th scope="col">Role</th>
-                {isAdmin ? (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                ) : null}
-              </tr>
-            </thead>
-            <tbody>
-              {members.map((member) => (
-                <tr key={member.userId} data-member={member.email ?? member.userId}>
-                  <td>
-                    {member.name ?? <span className="hint">not signed in yet</span>}
-                    {member.userId === user.id ? <span className="badge">you</span> : null}
-                  </td>
-                  <td>{member.email ?? '—'}</td>
-                  <td>
-                    {isAdmin ? (
-                      <RoleEditor member={member} busy={busy} onSave={(role) => void setRole(member, role)} />
-                    ) : (
-                      <span className="role">{member.role}</span>
-                    )}
-                  </td>
-                  {isAdmin ? (
-                    <td>
-                      <ConfirmButton
-                        label="Remove"
-                        hiddenLabel={personName(member)}
-                        question={`Remove ${personName(member)} from the workspace and its dashboards?`}
-                        confirmLabel="Yes, remove"
-                        disabled={busy}
-                        onConfirm={() => void remove(member)}
-                      />
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <MembersTable
+          label="Members"
+          members={members}
+          roles={workspaceRoles}
+          meId={user.id}
+          canManage={isAdmin}
+          busy={busy}
+          removeQuestion={(member) => `Remove ${personName(member)} from the workspace and its dashboards?`}
+          onSaveRole={(member, role) => void setRole(member, role)}
+          onRemove={(member) => void remove(member)}
+        />
       )}
     </section>
-  );
-}
-
-/** A member's role as a picker and a Save button (a keyboard user moving through the options writes nothing until Save). */
-function RoleEditor({
-  member,
-  busy,
-  onSave,
-}: {
-  readonly member: WorkspaceMember;
-  readonly busy: boolean;
-  readonly onSave: (role: WorkspaceRole) => void;
-}) {
-  const [role, setRole] = useState<WorkspaceRole>(member.role);
-  const id = useId();
-  return (
-    <span className="role-editor">
-      <label htmlFor={id} className="visually-hidden">
-        Role of {personName(member)}
-      </label>
-      <select id={id} value={role} onChange={(e) => setRole(e.target.value as WorkspaceRole)}>
-        {workspaceRoles.map((r) => (
-          <option key={r} value={r}>
-            {r}
-          </option>
-        ))}
-      </select>
-      <button type="button" disabled={busy || role === member.role} onClick={() => onSave(role)}>
-        Save<span className="visually-hidden"> role of {personName(member)}</span>
-      </button>
-    </span>
   );
 }
 

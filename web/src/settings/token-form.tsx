@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
-import { issuesByPath, messageOf, unwrap } from '../api-errors.ts';
+import { issuesByPath, issuesElsewhere, unwrap } from '../api-errors.ts';
 import type { Dashboard } from '../executions/types.ts';
 import { tokenScopes, type ApiToken, type TokenScope } from './types.ts';
 
@@ -56,14 +56,7 @@ export function TokenForm({
       const found = issuesByPath(error);
       setErrors(found);
       const placed = new Set(['name', 'scopes', 'expiresInDays', 'dashboardId']);
-      const elsewhere = [...found].filter(([path]) => !placed.has(path.split('.')[0] ?? path));
-      setFormError(
-        found.size === 0
-          ? messageOf(error)
-          : elsewhere.length > 0
-            ? elsewhere.map(([path, message]) => `${path}: ${message}`).join('; ')
-            : null,
-      );
+      setFormError(issuesElsewhere(error, found, (path) => placed.has(path.split('.')[0] ?? path)));
     } finally {
       setBusy(false);
     }
