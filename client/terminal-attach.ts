@@ -257,7 +257,7 @@ function parse(data: unknown): { type?: unknown; sandboxId?: unknown } | undefin
   if (typeof data !== 'string') return undefined;
   try {
     const value: unknown = JSON.parse(data);
-    return typeof value === 'object' && value !== null ? (value as { type?: unknown; sandboxId?: unknown }) : undefined;
+    return typeof value === 'object' && value !== null ? value : undefined;
   } catch {
     return undefined;
   }
