@@ -1,8 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 
-/** What the scripted sandbox does with the next attach: say ready, or close with a code. */
-export type TerminalScript = { ready: true } | { close: number };
+/**
+ * What the scripted sandbox does with the next attach: say ready, close with a code, or take the token
+ * and say nothing (a sandbox that never gets ready).
+ */
+export type TerminalScript = { ready: true } | { close: number } | { silent: true };
 
 /** One attach as the sandbox saw it: the first frame (the auth) and every frame after it. */
 export interface ReceivedAttach {
@@ -50,6 +53,7 @@ export async function startScriptedTerminalSandbox(): Promise<ScriptedTerminalSa
         log.auth = JSON.parse(String(data));
         const script = scripts.shift() ?? { ready: true };
         if ('close' in script) return socket.close(script.close, 'scripted');
+        if ('silent' in script) return;
         attached = socket;
         socket.send(JSON.stringify({ type: 'ready', sandboxId: `sbx-${received.length}` }));
         socket.send(Buffer.from('banner'), { binary: true });
