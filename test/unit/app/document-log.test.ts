@@ -9,6 +9,7 @@ import {
   type ProjectionChange,
 } from '../../../src/ports/document-store.ts';
 import type { Logger } from '../../../src/ports/logger.ts';
+import { eventually } from '../../support/eventually.ts';
 import { silentLogger } from '../../support/silent-logger.ts';
 
 type Rows = Array<{ dashboardId: string; update: Uint8Array }>;
@@ -17,6 +18,8 @@ type Rows = Array<{ dashboardId: string; update: Uint8Array }>;
  * An in-memory store that records every call and can be told to fail: `failNext(n)` makes the next
  * n calls fail as a database that is down would; `refuse` is asked about each call and fails it
  * as a database refusing the data would (all of the call, nothing written), like Postgres does.
+ * `hold()` keeps the next writes from finishing until the function it returns is called, so a test
+ * can look at the log while a write is under way without racing the retry timers.
  */
 function fakeStore(refuse: (rows: Rows, projections: readonly ProjectionChange[]) => boolean = () => false) {
   const appends: Array<{ rows: Rows; projections: readonly ProjectionChange[] }> = [];
@@ -24,6 +27,7 @@ function fakeStore(refuse: (rows: Rows, projections: readonly ProjectionChange[]
   const compactions: Array<{ dashboardId: string; folded: number[] }> = [];
   let seq = 0;
   let failures = 0;
+  let held: Promise<void> | undefined;
   const store: DocumentStore = {
     load: async () => ({ snapshot: null, updates: [] }),
     async append(rows, projections) {
@@ -32,6 +36,7 @@ function fakeStore(refuse: (rows: Rows, projections: readonly ProjectionChange[]
         failures -= 1;
         throw new Error('database unavailable');
       }
+      await held;
       if (refuse([...rows], projections))
         throw new UnstorableDocumentError('22P05: unsupported Unicode escape sequence');
       appends.push({ rows: [...rows], projections });
@@ -42,7 +47,15 @@ function fakeStore(refuse: (rows: Rows, projections: readonly ProjectionChange[]
     },
     listItems: async () => [],
   };
-  return { store, appends, attempts, compactions, failNext: (n: number) => (failures = n) };
+  const hold = () => {
+    let release = () => {};
+    held = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      held = undefined;
+      release();
+    };
+  };
+  return { store, appends, attempts, compactions, failNext: (n: number) => (failures = n), hold };
 }
 
 /** A logger that keeps its error lines. */
@@ -90,15 +103,18 @@ describe('the durable document log', () => {
   });
 
   it('keeps a batch the store refused and writes it on a later attempt; nobody is told it is durable before', async () => {
-    const { store, appends, failNext } = fakeStore();
+    const { store, appends, attempts, failNext, hold } = fakeStore();
     const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger });
     const { doc, updates } = liveDoc();
     failNext(2);
+    const release = hold();
     doc.getMap('m').set('x', 1);
     let durable = false;
     const done = log.record('d', doc, updates[0] as Uint8Array).then(() => (durable = true));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Two refused attempts, and the third one under way: not durable until that write finishes.
+    await eventually(() => attempts.length === 3, 10_000, 'the third attempt');
     expect(durable).toBe(false);
+    release();
     await done;
     expect(appends).toHaveLength(1);
   });
@@ -211,18 +227,21 @@ describe('the durable document log', () => {
   });
 
   it('retries the whole batch when the database fails, never splitting it, and reports the attempts meanwhile', async () => {
-    const { store, appends, attempts, failNext } = fakeStore();
+    const { store, appends, attempts, failNext, hold } = fakeStore();
     const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger });
     const [one, two] = [liveDoc(), liveDoc()];
     one.doc.getMap('m').set('x', 1);
     two.doc.getMap('m').set('y', 2);
     failNext(3);
+    const release = hold();
     const durable = Promise.all([
       log.record('one', one.doc, one.updates[0] as Uint8Array),
       log.record('two', two.doc, two.updates[0] as Uint8Array),
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(log.health().failedAttempts).toBeGreaterThan(0);
+    // Three refused attempts, the fourth under way: the health shows the failures meanwhile.
+    await eventually(() => attempts.length === 4, 10_000, 'the fourth attempt');
+    expect(log.health().failedAttempts).toBe(3);
+    release();
     await durable;
     // Every attempt carried both documents: a failing database is no reason to suspect a document.
     expect(attempts.map((a) => a.dashboards)).toEqual(Array.from({ length: 4 }, () => ['one', 'two']));
@@ -231,20 +250,22 @@ describe('the durable document log', () => {
   });
 
   it('tells when everything a document recorded so far is durable: waiting or being written, through failed attempts', async () => {
-    const { store, appends, failNext } = fakeStore();
+    const { store, appends, attempts, failNext, hold } = fakeStore();
     const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger });
     const { doc, updates } = liveDoc();
     expect(log.settled('d')).toBeUndefined();
     doc.getMap('m').set('x', 1);
     failNext(2);
+    const release = hold();
     void log.record('d', doc, updates[0] as Uint8Array);
     let waiting = true;
     const pending = log.settled('d')?.then(() => (waiting = false));
-    // Asked again while that batch is being written (and failing): still not before it is durable.
-    await new Promise((resolve) => setTimeout(resolve, 7));
+    // Asked again while that batch is being written (after failing twice): still not before it is durable.
+    await eventually(() => attempts.length === 3, 10_000, 'the third attempt');
     const inFlight = log.settled('d');
     expect(inFlight).toBeDefined();
     expect(waiting).toBe(true);
+    release();
     await Promise.all([pending, inFlight]);
     expect(appends).toHaveLength(1);
     expect(log.settled('d')).toBeUndefined();
