@@ -11,7 +11,7 @@ import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
-import { startServerProcess, type Spawned } from '../support/processes.ts';
+import { startPatienceMs, startServerProcess, type Spawned } from '../support/processes.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
 /**
@@ -80,7 +80,8 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('schedules across instances and restarts', () => {
+// Each test starts servers (two at once, or one after the outage): its budget is a few start-up caps.
+describe('schedules across instances and restarts', { timeout: 3 * startPatienceMs }, () => {
   it('two instances fire a schedule exactly once per fire time', async () => {
     for (const port of ports) servers.push(await startServerProcess(database.url, port, env()));
     recipeId = (
@@ -106,7 +107,7 @@ describe('schedules across instances and restarts', () => {
     expect(fires.every((f) => f.outcome === 'started' && f.executionId !== null)).toBe(true);
     const executions = await db.selectFrom('executions').select('id').where('recipe_id', '=', recipeId).execute();
     expect(executions.map((e) => e.id).sort()).toEqual(fires.map((f) => f.executionId).sort());
-  }, 240_000);
+  });
 
   it('applies each catch-up policy to the fires missed while every instance was down', async () => {
     const schedule = async (mode: string, limit = 10) =>
@@ -167,5 +168,5 @@ describe('schedules across instances and restarts', () => {
     expect(outcomes(a.missed).slice(-2)).toEqual(['started', 'started']);
     expect(new Set(outcomes(a.missed.slice(0, -2)))).toEqual(new Set(['missed']));
     expect(a.missed.length).toBeGreaterThanOrEqual(3);
-  }, 180_000);
+  });
 });

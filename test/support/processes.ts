@@ -33,7 +33,7 @@ export function spawnCommand(command: string, args: string[], env: Record<string
  * How long a test waits for a server it started to become ready: a cap, not an expectation. Starting
  * Node on the TypeScript sources takes seconds, and many times that while other processes hold the cores.
  */
-export const startPatienceMs = 90_000;
+export const startPatienceMs = 180_000;
 
 /** Polls `url` until it answers with `status`, or fails after `timeoutMs`. Returns the elapsed ms. */
 export async function waitForStatus(url: string, status: number, timeoutMs: number, proc?: Spawned): Promise<number> {
