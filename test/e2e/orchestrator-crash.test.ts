@@ -15,13 +15,15 @@ let fixture: PlaneFixture;
 
 // The agent steps' timeouts bound a run that never reports; generous, as a loaded machine relays a
 // 150 ms run's callbacks late (a timed-out attempt is retried, and six of them fail the execution).
+const tries = 'timeout: 10s, retry: { maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } }';
 const recipe = `
 name: crashy
 steps:
-  - { id: plan, kind: agent, profile: coder, prompt: plan, input: { duration: 150 }, timeout: 10s, retry: { maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } } }
+  - { id: plan, kind: agent, profile: coder, prompt: plan, input: { duration: 150 }, ${tries} }
   - { id: nap, kind: wait, for: 2s }
   - { id: gate, kind: approval, prompt: "go?" }
-  - { id: build, kind: agent, profile: coder, prompt: build, input: { duration: 150, output: { built: true } }, timeout: 10s, retry: { maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } } }
+  - { id: build, kind: agent, profile: coder, prompt: build,
+      input: { duration: 150, output: { built: true } }, ${tries} }
   - { id: tell, kind: notify, channel: dashboard, message: "built \${steps.build.output.built}" }
 `;
 
