@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { postgresProcessesFor, spawnCommand, waitForStatus, type Spawned } from '../support/processes.ts';
+import {
+  postgresProcessesFor,
+  spawnCommand,
+  startPatienceMs,
+  waitForStatus,
+  type Spawned,
+} from '../support/processes.ts';
 import { startTestApp } from '../support/test-app.ts';
 
 async function createToken(
@@ -112,10 +118,10 @@ describe('create-token with the embedded database', () => {
     expect(postgresProcessesFor(dataDir)).toEqual([]);
   });
 
-  it("uses the running server's database and leaves it running", async () => {
+  it("uses the running server's database and leaves it running", { timeout: 3 * startPatienceMs }, async () => {
     const port = await freePort();
     server = spawnCommand('npm', ['start'], { ...env(), PORT: String(port) });
-    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000, server);
+    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, startPatienceMs, server);
     const made = await createToken(env(), '--email', 'second@example.com', '--workspace', 'Live');
     expect(made.code).toBe(0);
     // The server answers with the new token: same database, and the CLI did not stop it.

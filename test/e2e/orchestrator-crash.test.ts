@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxLedger } from '../support/api.ts';
 import { eventually } from '../support/eventually.ts';
 import { createPlaneFixture, type PlaneFixture } from '../support/plane-fixture.ts';
+import { startPatienceMs } from '../support/processes.ts';
 
 /**
  * Executions with agent, wait and approval steps run while the server is killed with SIGKILL at
@@ -12,13 +13,17 @@ import { createPlaneFixture, type PlaneFixture } from '../support/plane-fixture.
  */
 let fixture: PlaneFixture;
 
+// The agent steps' timeouts bound a run that never reports; generous, as a loaded machine relays a
+// 150 ms run's callbacks late (a timed-out attempt is retried, and six of them fail the execution).
+const tries = 'timeout: 10s, retry: { maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } }';
 const recipe = `
 name: crashy
 steps:
-  - { id: plan, kind: agent, profile: coder, prompt: plan, input: { duration: 150 }, timeout: 1500ms, retry: { maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } } }
+  - { id: plan, kind: agent, profile: coder, prompt: plan, input: { duration: 150 }, ${tries} }
   - { id: nap, kind: wait, for: 2s }
   - { id: gate, kind: approval, prompt: "go?" }
-  - { id: build, kind: agent, profile: coder, prompt: build, input: { duration: 150, output: { built: true } }, timeout: 1500ms, retry: { maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } } }
+  - { id: build, kind: agent, profile: coder, prompt: build,
+      input: { duration: 150, output: { built: true } }, ${tries} }
   - { id: tell, kind: notify, channel: dashboard, message: "built \${steps.build.output.built}" }
 `;
 
@@ -27,7 +32,8 @@ beforeAll(async () => {
 });
 afterAll(() => fixture.close());
 
-describe('the orchestrator under SIGKILL', () => {
+// Five server starts in one test: its budget is a few start-up caps.
+describe('the orchestrator under SIGKILL', { timeout: 6 * startPatienceMs }, () => {
   it('finishes every execution correctly, starts no attempt twice, and fires timers that fell due while down', async () => {
     const { api, db, workspaceId, dashboardId } = fixture;
     await fixture.startServer();
@@ -62,7 +68,7 @@ describe('the orchestrator under SIGKILL', () => {
           if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') return true;
         return undefined;
       },
-      20_000,
+      60_000,
       'an execution waiting in nap',
     );
     const waitingBefore: string[] = [];
@@ -89,7 +95,7 @@ describe('the orchestrator under SIGKILL', () => {
           if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
         return true;
       },
-      60_000,
+      180_000,
       'every execution succeeded',
     ).catch(async (error: unknown) => {
       for (const id of ids)
@@ -128,5 +134,5 @@ describe('the orchestrator under SIGKILL', () => {
     // And the server's own record agrees: no key was dispatched for two different sandboxes.
     const dispatched = await db.selectFrom('sandbox_runs').select('run_key').execute();
     expect(new Set(dispatched.map((r) => r.run_key)).size).toBe(dispatched.length);
-  }, 120_000);
+  });
 });

@@ -8,7 +8,7 @@ import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { startServerProcess, type Spawned } from '../support/processes.ts';
+import { startPatienceMs, startServerProcess, type Spawned } from '../support/processes.ts';
 import { eventually } from '../support/eventually.ts';
 import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
 import { silentLogger } from '../support/silent-logger.ts';
@@ -98,15 +98,22 @@ afterAll(async () => {
   await database.drop();
 });
 
-describe('dashboard durability', () => {
+// Each test starts the server twice: its budget is a few start-up caps.
+describe('dashboard durability', { timeout: 3 * startPatienceMs }, () => {
   it('loses no edit acknowledged before a SIGKILL (acknowledged means durable), and clients reconnect and converge', async () => {
     await startServer();
     const a = client();
     const b = client();
-    await eventually(() => a.provider.isSynced && b.provider.isSynced, 10_000, 'clients synced');
+    await eventually(() => a.provider.isSynced && b.provider.isSynced, 30_000, 'clients synced');
     const writers = [writer('a', a), writer('b', b)];
     for (const w of writers) w.start();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The kill comes once both streams have had edits acknowledged, however slowly a loaded machine
+    // writes: the proof is about edits acknowledged before the kill, so there must be plenty of them.
+    await eventually(
+      () => writers.every((w) => w.ackedBefore(Date.now(), 0).length >= 100),
+      60_000,
+      'edits acknowledged on both streams',
+    );
     server?.child.kill('SIGKILL');
     const killedAt = Date.now();
     await server?.exited;
@@ -117,12 +124,12 @@ describe('dashboard durability', () => {
     for (const c of [a, b]) c.provider.configuration.websocketProvider.disconnect();
     // The server acknowledges an edit once the durable log has it: no margin.
     const mustSurvive = writers.flatMap((w) => w.ackedBefore(killedAt, 0));
-    expect(mustSurvive.length).toBeGreaterThan(100); // the stream really ran
+    expect(mustSurvive.length).toBeGreaterThanOrEqual(200); // the stream really ran
 
     await startServer();
     // A fresh client sees what the server recovered from Postgres alone.
     const fresh = client();
-    await eventually(() => fresh.provider.isSynced, 10_000, 'fresh client synced');
+    await eventually(() => fresh.provider.isSynced, 30_000, 'fresh client synced');
     const recovered = new Set([
       ...fresh.doc.getArray<string>('log-a').toArray(),
       ...fresh.doc.getArray<string>('log-b').toArray(),
@@ -135,7 +142,7 @@ describe('dashboard durability', () => {
     const total = writers.reduce((n, w) => n + w.written(), 0);
     await eventually(
       () => [a, b, fresh].every((c) => c.doc.getArray('log-a').length + c.doc.getArray('log-b').length === total),
-      15_000,
+      30_000,
       'convergence',
     );
     expect(fresh.doc.getArray('log-a').toJSON()).toEqual(a.doc.getArray('log-a').toJSON());
@@ -152,13 +159,13 @@ describe('dashboard durability', () => {
     const todo = await api('POST', `/v1/dashboards/${dashboardId}/items`, { kind: 'todo', title: 'Survive restarts' });
     expect(todo.status).toBe(201);
     const live = client();
-    await eventually(() => live.provider.isSynced, 10_000, 'synced');
+    await eventually(() => live.provider.isSynced, 30_000, 'synced');
     // A browser edit of the todo's text, and a REST change of its state.
     ((live.doc.getMap('items').get(todo.body.id) as Y.Map<unknown>).get('body') as Y.Text).insert(
       0,
       'typed in a browser',
     );
-    await eventually(() => live.provider.unsyncedChanges === 0, 5_000, 'edit acknowledged');
+    await eventually(() => live.provider.unsyncedChanges === 0, 30_000, 'edit acknowledged');
     await api('PATCH', `/v1/dashboards/${dashboardId}/items/${todo.body.id}`, { done: true });
     const before = await eventually(
       async () => {
@@ -169,7 +176,7 @@ describe('dashboard durability', () => {
         }>;
         return items.find((i) => i.id === todo.body.id)?.body === 'typed in a browser' ? items : undefined;
       },
-      5_000,
+      30_000,
       'projection caught up',
     );
     const stateBefore = Y.encodeStateAsUpdate(live.doc);
@@ -186,7 +193,7 @@ describe('dashboard durability', () => {
       body: 'typed in a browser',
     });
     const fresh = client();
-    await eventually(() => fresh.provider.isSynced, 10_000, 'fresh synced');
+    await eventually(() => fresh.provider.isSynced, 30_000, 'fresh synced');
     expect(fresh.doc.getArray('log-a').length).toBe(logBefore);
     const reference = new Y.Doc();
     Y.applyUpdate(reference, stateBefore);

@@ -66,8 +66,12 @@ describe('a sandbox process killed mid-step', () => {
     expect(
       (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
     ).toBe(201);
+    // Reports four seconds apart (at 4 s and 8 s, the end at 12 s): the kill lands after the first
+    // report and before the second however slowly a loaded machine relays the first.
     const yaml =
-      'name: long\nsteps:\n  - { id: a, kind: agent, profile: coder, prompt: work, input: { duration: 3000, progress: [{ message: "cloned", percent: 25 }, { message: "tested", percent: 50 }, { message: "fixed", percent: 75 }], output: { summary: "done" } } }\n';
+      'name: long\nsteps:\n  - { id: a, kind: agent, profile: coder, prompt: work, input: { duration: 12000, ' +
+      'progress: [{ message: "cloned", percent: 25 }, { message: "tested", percent: 50 }], ' +
+      'output: { summary: "done" } } }\n';
     const recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml })).body.id as string;
     const id = (await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string;
     const runs = () =>
@@ -77,7 +81,7 @@ describe('a sandbox process killed mid-step', () => {
         const progress = (await runs())[0]?.progress;
         return typeof progress === 'object' && progress !== null ? true : undefined;
       },
-      10_000,
+      30_000,
       'progress reported',
     );
     plane.child.kill('SIGKILL');
@@ -92,7 +96,7 @@ describe('a sandbox process killed mid-step', () => {
         };
         return ex.status === 'succeeded' ? ex : undefined;
       },
-      30_000,
+      90_000,
       'the execution succeeded',
     )) as { steps: Record<string, unknown> };
     expect(done.steps.a).toMatchObject({ attempt: 2, output: { summary: 'done' } });
@@ -103,12 +107,15 @@ describe('a sandbox process killed mid-step', () => {
         const both = await runs();
         return both[1]?.status === 'succeeded' ? both : undefined;
       },
-      10_000,
+      30_000,
       'the second run recorded as ended',
     );
     expect(lost).toMatchObject({ attempt: 1, status: 'lost', epoch: 1 });
     expect(lost?.progress).toMatchObject({ message: 'cloned', percent: 25 });
-    expect(second).toMatchObject({ attempt: 2, status: 'succeeded', epoch: 2 });
+    // On a new sandbox: a later epoch of the session. Not necessarily the next one: while the plane
+    // restarts (slowly, on a loaded machine) a sandbox asked of it may fail before the step runs.
+    expect(second).toMatchObject({ attempt: 2, status: 'succeeded' });
+    expect(second?.epoch).toBeGreaterThan(lost?.epoch ?? Infinity);
     const events = await baton.db
       .selectFrom('sandbox_events')
       .select(['type', 'run_key'])
@@ -122,5 +129,5 @@ describe('a sandbox process killed mid-step', () => {
         .map((r) => r.idempotencyKey)
         .sort(),
     ).toEqual([`${id}/a/1`, `${id}/a/2`]);
-  }, 60_000);
+  }, 180_000);
 });

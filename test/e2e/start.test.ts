@@ -11,14 +11,21 @@ import { bootstrapToken } from '../../src/app/identity/tokens.ts';
 import { sessionPrincipal } from '../../src/domain/access/principal.ts';
 import { createPostgresAppContext } from '../../src/main/app-context.ts';
 import { eventually } from '../support/eventually.ts';
-import { postgresProcessesFor, spawnCommand, waitForStatus, type Spawned } from '../support/processes.ts';
+import {
+  postgresProcessesFor,
+  spawnCommand,
+  startPatienceMs,
+  waitForStatus,
+  type Spawned,
+} from '../support/processes.ts';
 import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
 import { TestBrowser } from '../support/browser.ts';
 import { loginUntilCallback } from '../support/identity.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 
 // `npm start` as a newcomer runs it: no DATABASE_URL, so the embedded Postgres under BATON_DATA_DIR.
-describe('npm start with the embedded database', () => {
+// Each test starts Baton (with its embedded Postgres) once or twice: its budget is a few start-up caps.
+describe('npm start with the embedded database', { timeout: 4 * startPatienceMs }, () => {
   let dataDir: string;
   let running: Spawned | undefined;
   afterAll(async () => {
@@ -51,7 +58,7 @@ describe('npm start with the embedded database', () => {
       BATON_LOG_FORMAT: undefined,
     });
     running = proc;
-    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 60_000, proc);
+    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, startPatienceMs, proc);
     return { proc };
   }
 
@@ -147,7 +154,7 @@ describe('npm start with the embedded database', () => {
 
 // A person's Ctrl-C: the terminal signals the whole foreground process group (npm and Baton), and
 // npm forwards its copy to Baton as well. Same for a SIGTERM sent to the group (a process manager).
-describe('npm start stopped through its process group', () => {
+describe('npm start stopped through its process group', { timeout: 4 * startPatienceMs }, () => {
   const dirs: string[] = [];
   const groups: number[] = [];
   const clients: RealtimeClient[] = [];
@@ -198,7 +205,7 @@ describe('npm start stopped through its process group', () => {
     const exited = new Promise<number | string>((resolve) =>
       child.on('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')),
     );
-    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000);
+    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, startPatienceMs);
     return { pid, port, exited, output: () => out };
   }
 
@@ -212,7 +219,7 @@ describe('npm start stopped through its process group', () => {
     expect(code, run.output()).toBe(0);
     expect(run.output()).toContain('stopping embedded Postgres');
     expect(run.output()).not.toContain('exiting now');
-    await expect.poll(() => postgresProcessesFor(dir), { timeout: 5_000 }).toEqual([]);
+    await expect.poll(() => postgresProcessesFor(dir), { timeout: 30_000 }).toEqual([]);
     await expect(readFile(join(dir, 'postgres', 'postmaster.pid'), 'utf8')).rejects.toThrow();
   }
 
@@ -252,9 +259,9 @@ describe('npm start stopped through its process group', () => {
     const { token, dashboardId } = await arrange(dir);
     const editor = connectClient(`http://127.0.0.1:${first.port}`, dashboardId, { token });
     clients.push(editor);
-    await eventually(() => editor.provider.isSynced, 10_000, 'editor synced');
+    await eventually(() => editor.provider.isSynced, 30_000, 'editor synced');
     editor.doc.getArray<string>('notes').push(['typed just before Ctrl-C']);
-    await eventually(() => editor.provider.unsyncedChanges === 0, 5_000, 'edit acknowledged');
+    await eventually(() => editor.provider.unsyncedChanges === 0, 30_000, 'edit acknowledged');
 
     await stopGroup(first, 'SIGINT', dir);
     editor.destroy();
@@ -262,7 +269,7 @@ describe('npm start stopped through its process group', () => {
     const second = await startGroup(dir);
     const reader = connectClient(`http://127.0.0.1:${second.port}`, dashboardId, { token });
     clients.push(reader);
-    await eventually(() => reader.provider.isSynced, 10_000, 'reader synced');
+    await eventually(() => reader.provider.isSynced, 30_000, 'reader synced');
     expect(reader.doc.getArray<string>('notes').toArray()).toEqual(['typed just before Ctrl-C']);
     reader.destroy();
     await stopGroup(second, 'SIGTERM', dir);

@@ -191,7 +191,7 @@ describe('summaries', () => {
   it("renders the recipe's summary template over the step outputs, and shows it in the dashboard's state document", async () => {
     const browser = connectClient(baton.url, dashboardId, { token, state: true });
     try {
-      await eventually(() => browser.provider.isSynced, 5_000, 'synced');
+      await eventually(() => browser.provider.isSynced, 20_000, 'synced');
       const id = await start(`name: triage
 summary: "Triage found \${steps.a.output.count} issues (\${steps.a.output.summary}); approval: \${steps.gate.status}"
 steps:
@@ -209,7 +209,7 @@ steps:
             { status: string; summary?: string | null } | undefined;
           return entry?.status === 'succeeded' ? entry : undefined;
         },
-        5_000,
+        20_000,
         'the document shows the finished execution',
       );
       expect(shown.summary).toBe(done.summary);

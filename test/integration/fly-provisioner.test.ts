@@ -85,7 +85,7 @@ describe('FlySandboxProvisioner against a Machines API stand-in', () => {
     fly.startDelayMs = 'manual';
     const creating = provisioner().create(spec());
     const waits = () => fly.requests.filter((r) => r.path.endsWith('/wait'));
-    await eventually(() => waits().length >= 2, 5_000, 'a second wait after a 408');
+    await eventually(() => waits().length >= 2, 20_000, 'a second wait after a 408');
     const id = [...fly.machines.keys()][0] ?? '';
     fly.setState(id, 'started');
     await expect(creating).resolves.toMatchObject({ sandboxId: id });

@@ -395,9 +395,11 @@ describe('the local sandbox plane speaks the contract', () => {
 
   it('stops a cancelled run: no completion, status cancelled', async () => {
     const { id: sandboxId } = await runningSandbox();
-    const run = runRequest({ duration: 300, progress: [{ message: 'half way' }] });
+    // Long enough that the cancel lands before the scripted end however loaded the machine is.
+    const script = { duration: 5_000, progress: [{ message: 'half way' }] };
+    const run = runRequest(script);
     await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run);
-    await eventually(() => eventsOf(run.idempotencyKey).length > 0, 10_000, 'run.started');
+    await eventually(() => eventsOf(run.idempotencyKey).length > 0, 30_000, 'run.started');
     expect(
       (
         await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs/{runKey}/cancel', {
@@ -406,8 +408,17 @@ describe('the local sandbox plane speaks the contract', () => {
         })
       ).body.status,
     ).toBe('cancelled');
-    // Well past the scripted end: a completion would have arrived by now.
-    await sleep(800);
+    // A control run with the same script, started after the cancel in the same process: its timers fall
+    // due after the cancelled run's would have, so once it has completed, the cancelled run is past its
+    // scripted end (however late the timers ran) and would have journaled its completion by then.
+    const control = runRequest(script);
+    expect((await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, control)).status).toBe(201);
+    await eventually(() => finished(control.idempotencyKey), 30_000, 'the control run to finish');
+    const journaled = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}/events', {
+      sandboxId,
+      runKey: run.idempotencyKey,
+    });
+    expect(journaled.body.events.map((event: { type: string }) => event.type)).toEqual(['run.started']);
     expect(finished(run.idempotencyKey)).toBe(false);
     expect(
       (await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', { sandboxId, runKey: run.idempotencyKey }))
@@ -425,9 +436,11 @@ describe('the local sandbox plane speaks the contract', () => {
       'the sandbox to be gone',
     );
     expect((await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/health', { sandboxId })).status).toBe(404);
-    await sleep(200); // a request already on the wire when it crashed may still land
+    // A request already on the wire when it crashed may still land (late on a loaded machine); after
+    // that, nothing: watched for over two heartbeat intervals (a silence, so a window is all there is).
+    await sleep(1_000);
     const seen = receiver.events.filter((event) => event.sandboxId === sandboxId).length;
-    await sleep(1_500); // longer than the heartbeat interval
+    await sleep(2_500);
     expect(receiver.events.filter((event) => event.sandboxId === sandboxId)).toHaveLength(seen);
     // The run died with its sandbox: it never reported an end.
     expect(eventsOf(run.idempotencyKey).every((event) => event.type === 'run.started')).toBe(true);
@@ -632,7 +645,7 @@ describe('the local sandbox plane speaks the contract', () => {
       const delivered = receiver.events.length;
       await after.close();
       await startPlane(dataDir);
-      await sleep(300);
+      await sleep(1_000); // a silence: what it would resend goes out at once, so this window is ample
       expect(receiver.events.filter((event) => event.sessionId === down)).toHaveLength(
         receiver.events.slice(0, delivered).filter((event) => event.sessionId === down).length,
       );

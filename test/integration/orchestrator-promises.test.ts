@@ -251,7 +251,7 @@ steps:
   it('shows in the document every approval with its decisions, however fast and wherever they were made', async () => {
     const browser = connectDashboard(baton.url, dashboardId, { token: editor.secret });
     try {
-      await eventually(() => browser.state.provider.isSynced && browser.dashboard.provider.isSynced, 5_000, 'synced');
+      await eventually(() => browser.state.provider.isSynced && browser.dashboard.provider.isSynced, 20_000, 'synced');
       const id = await run(`
 name: quick
 steps:
@@ -296,7 +296,7 @@ steps:
   it("refuses a changed mind written over one's own decision in the document, and shows the recorded decision", async () => {
     const browser = connectDashboard(baton.url, dashboardId, { token: editor.secret });
     try {
-      await eventually(() => browser.state.provider.isSynced && browser.dashboard.provider.isSynced, 5_000, 'synced');
+      await eventually(() => browser.state.provider.isSynced && browser.dashboard.provider.isSynced, 20_000, 'synced');
       const id = await run(`
 name: changed-mind
 steps:

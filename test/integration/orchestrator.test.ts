@@ -107,7 +107,7 @@ steps:
         }>;
         return list.find((i) => i.body === 'Done: two bugs');
       },
-      5_000,
+      20_000,
       'the note',
     );
     expect(note).toBeDefined();
@@ -378,7 +378,7 @@ steps:
   it('shows executions in their dashboard as they happen, and takes approvals from the document itself', async () => {
     const browser = connectDashboard(baton.url, dashboardId, { token: editor.secret });
     try {
-      await eventually(() => browser.state.provider.isSynced && browser.dashboard.provider.isSynced, 5_000, 'synced');
+      await eventually(() => browser.state.provider.isSynced && browser.dashboard.provider.isSynced, 20_000, 'synced');
       const { id } = await run(`
 name: doc-approval
 steps:
@@ -409,7 +409,7 @@ steps:
       decisions.set(editor.userId, { approved: true, comment: 'from the dashboard' });
       await eventually(
         async () => ((await execution(id)).steps.gate?.decisions.length === 1 ? true : undefined),
-        5_000,
+        20_000,
         'the decision applied',
       );
       const gate = (await execution(id)).steps.gate;
@@ -421,7 +421,7 @@ steps:
       await settled(id, 'succeeded');
       await eventually(
         () => (browser.state.doc.getMap('executions').get(id) as { status: string }).status === 'succeeded',
-        5_000,
+        20_000,
         'the document shows success',
       );
       expect(approval.get('status')).toBe('approved');

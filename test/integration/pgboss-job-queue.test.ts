@@ -48,7 +48,7 @@ describe('pg-boss: a job whose worker died', () => {
         { concurrency: 1 },
       );
       await first.send('expiring', { n: 1 });
-      await eventually(() => taken, 5_000, 'the first worker to take the job');
+      await eventually(() => taken, 20_000, 'the first worker to take the job');
       const seen: number[] = [];
       await second.work<{ n: number }>('expiring', async (job) => void seen.push(job.data.n), { concurrency: 1 });
       await eventually(() => (seen.length > 0 ? true : undefined), 30_000, 'the second worker to get the expired job');

@@ -63,7 +63,7 @@ describe('configured realtime limits', () => {
     client.provider.setAwarenessField('note', 'z'.repeat(500));
     await eventually(
       async () => (await presence())?.note === 'z'.repeat(500),
-      5_000,
+      20_000,
       'a state under the limit is listed',
     );
     expect(client.closes()).toEqual([]);
@@ -73,7 +73,7 @@ describe('configured realtime limits', () => {
     const client = connect();
     await eventually(() => client.provider.isSynced, 10_000, 'synced');
     client.provider.setAwarenessField('note', 'z'.repeat(70_000));
-    await eventually(() => client.closes().some((c) => c.code === 1009), 5_000, 'closed as too big');
+    await eventually(() => client.closes().some((c) => c.code === 1009), 20_000, 'closed as too big');
     expect((await presence())?.note).not.toBe('z'.repeat(70_000));
   });
 });

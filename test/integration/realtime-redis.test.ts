@@ -45,9 +45,9 @@ describe.skipIf(redisServer === undefined)('several Baton instances with REDIS_U
     clients.push(a, b);
     await eventually(() => a.provider.isSynced && b.provider.isSynced, 10_000, 'synced');
     a.doc.getMap('shared').set('from-a', 1);
-    await eventually(() => b.doc.getMap('shared').get('from-a') === 1, 5_000, 'a → b across instances');
+    await eventually(() => b.doc.getMap('shared').get('from-a') === 1, 20_000, 'a → b across instances');
     b.doc.getMap('shared').set('from-b', 2);
-    await eventually(() => a.doc.getMap('shared').get('from-b') === 2, 5_000, 'b → a across instances');
+    await eventually(() => a.doc.getMap('shared').get('from-b') === 2, 20_000, 'b → a across instances');
     // A REST write on instance two reaches the client of instance one.
     const res = await fetch(`${two.url}/v1/dashboards/${dashboardId}/items`, {
       method: 'POST',
@@ -56,7 +56,7 @@ describe.skipIf(redisServer === undefined)('several Baton instances with REDIS_U
     });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
-    await eventually(() => a.doc.getMap('items').has(id), 5_000, 'REST write across instances');
+    await eventually(() => a.doc.getMap('items').has(id), 20_000, 'REST write across instances');
     // The state document too: a server write on instance two reaches a client of instance one, and
     // a client's write there (read-only) reaches nobody.
     const stateA = connectClient(one.url, dashboardId, { token: made.secret, state: true });
@@ -67,7 +67,7 @@ describe.skipIf(redisServer === undefined)('several Baton instances with REDIS_U
     await changeDocument(two.ctx, stateDocumentName(dashboardId), (doc) =>
       doc.getMap('executions').set('e1', { status: 'running' }),
     );
-    await eventually(() => stateA.doc.getMap('executions').has('e1'), 5_000, 'a server write across instances');
+    await eventually(() => stateA.doc.getMap('executions').has('e1'), 20_000, 'a server write across instances');
     expect(stateA.doc.getMap('executions').has('forged')).toBe(false);
 
     // Both instances stop; a third, fresh one loads everything from Postgres.

@@ -147,7 +147,7 @@ describe('results of runs whose callbacks never arrive', () => {
             .executeTakeFirst();
           return row?.status === 'succeeded' ? row : undefined;
         },
-        5_000,
+        20_000,
         'the run recorded as ended',
       );
       expect(run.progress).toMatchObject({ message: 'cloned', percent: 40 });
@@ -179,7 +179,7 @@ describe('a run the execution plane refuses', () => {
   it("fails its step at once with the plane's message: in the history, the API and the dashboard document", async () => {
     const browser = connectClient(baton.url, dashboardId, { token, state: true });
     try {
-      await eventually(() => browser.provider.isSynced, 5_000, 'synced');
+      await eventually(() => browser.provider.isSynced, 20_000, 'synced');
       // An artifact kind the contract does not allow: the plane answers 400 naming the field.
       const id = await start(
         `  - { id: a, kind: agent, profile: coder, prompt: work, retry: { maxAttempts: 3, backoff: { initial: 10ms, factor: 1, max: 10ms } }, input: { artifacts: [{ kind: video, title: "A film" }] } }\n`,
@@ -202,7 +202,7 @@ describe('a run the execution plane refuses', () => {
             { status: string; steps: Record<string, { error: string | null }> } | undefined;
           return entry?.status === 'failed' ? entry : undefined;
         },
-        5_000,
+        20_000,
         'the document shows the failure',
       );
       expect(shown.steps.a?.error).toBe(error);

@@ -151,7 +151,7 @@ describe('schedules', () => {
         const fires = await firesOf(id);
         return fires.length > count ? fires : undefined;
       },
-      5_000,
+      20_000,
       'a fire after resuming',
     );
     // Nothing from the paused time was made up.
@@ -224,7 +224,7 @@ describe('schedules', () => {
     expect((await api('POST', `/v1/executions/${first}/steps/gate/approve`, owner, {})).status).toBe(200);
     await eventually(
       async () => ((await statusOf(first)) === 'succeeded' ? true : undefined),
-      5_000,
+      20_000,
       'the first execution finished',
     );
     const startedLater = await eventually(

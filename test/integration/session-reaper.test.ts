@@ -67,19 +67,19 @@ describe('the session reaper', () => {
     expect(opened.status, JSON.stringify(opened.body)).toBe(201);
     const id = opened.body.session.id as string;
     const viewer = connectClient(baton.url, dashboardId, { token });
-    await eventually(() => (viewer.authenticated() ? true : undefined), 5_000, 'viewer connected');
+    await eventually(() => (viewer.authenticated() ? true : undefined), 20_000, 'viewer connected');
     minutes(11);
     // Several passes of the reaper with a viewer present: the session stays, refreshed.
     await eventually(
       async () => ((await sessionRow(id)).last_active_at.getTime() > clock.now().getTime() - 60_000 ? true : undefined),
-      5_000,
+      20_000,
       'session refreshed',
     );
     expect((await sessionRow(id)).status).toMatch(/ready|idle/);
     viewer.destroy();
     await eventually(
       async () => ((await baton.ctx.realtime.presence(dashboardId)).length === 0 ? true : undefined),
-      5_000,
+      20_000,
       'viewer gone',
     );
     minutes(11);
@@ -88,7 +88,7 @@ describe('the session reaper', () => {
         const row = await sessionRow(id);
         return row.status === 'ended' ? row : undefined;
       },
-      5_000,
+      20_000,
       'session stopped',
     );
     expect(ended?.ended_reason).toBe('idle');
@@ -124,7 +124,7 @@ describe('the session reaper', () => {
     minutes(11);
     await eventually(
       async () => ((await sessionRow(session.id)).status === 'ended' ? true : undefined),
-      5_000,
+      20_000,
       'sandbox stopped while waiting',
     );
     expect((await api('POST', `/v1/executions/${executionId}/steps/ok/approve`, {})).status).toBe(200);

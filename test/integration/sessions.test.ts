@@ -124,7 +124,7 @@ describe('sessions and sandboxes', () => {
         const rows = await runsOf(id);
         return rows.length === 2 && rows.every((r) => r.status !== 'running') ? rows : undefined;
       },
-      5_000,
+      20_000,
       'both runs recorded as ended',
     );
     expect(runs.map((r) => [r.step_id, r.status, r.session_id, r.epoch])).toEqual([
@@ -145,7 +145,7 @@ describe('sessions and sandboxes', () => {
     // The finished execution's sandbox is let go.
     await eventually(
       async () => ((await sessionOf(id))?.status === 'ended' ? true : undefined),
-      5_000,
+      20_000,
       'session released',
     );
     expect((await sessionOf(id))?.ended_reason).toBe('its execution finished');
@@ -159,7 +159,7 @@ describe('sessions and sandboxes', () => {
           ? d
           : undefined;
       },
-      5_000,
+      20_000,
       'the dashboard shows it',
     );
     expect([...(doc?.getMap('artifacts').values() ?? [])]).toContainEqual(
@@ -197,7 +197,7 @@ describe('sessions and sandboxes', () => {
         const rows = await runsOf(id);
         return rows[0]?.status === 'running' ? undefined : rows;
       },
-      5_000,
+      20_000,
       'the run recorded as ended',
     );
     expect(only).toMatchObject({ status: 'cancelled' });
@@ -325,7 +325,7 @@ describe('sessions and sandboxes', () => {
         const rows = await runsOf(id);
         return rows[1]?.status === 'succeeded' ? rows : undefined;
       },
-      5_000,
+      20_000,
       'the second run recorded as succeeded',
     );
     expect(runs.map((r) => [r.attempt, r.status, r.epoch])).toEqual([

@@ -29,12 +29,19 @@ export function spawnCommand(command: string, args: string[], env: Record<string
   return { child, output: () => out, exited };
 }
 
+/**
+ * How long a test waits for a server it started to become ready: a cap, not an expectation. Starting
+ * Node on the TypeScript sources takes seconds, and many times that while other processes hold the cores.
+ */
+export const startPatienceMs = 180_000;
+
 /** Polls `url` until it answers with `status`, or fails after `timeoutMs`. Returns the elapsed ms. */
 export async function waitForStatus(url: string, status: number, timeoutMs: number, proc?: Spawned): Promise<number> {
   const start = Date.now();
   while (Date.now() - start < timeoutMs) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      // A loaded machine may answer late: a slow answer is still an answer (the loop's cap bounds it).
+      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
       if (res.status === status) return Date.now() - start;
     } catch {
       // not listening yet
@@ -70,7 +77,7 @@ export async function startServerProcess(
       ...env,
     },
   );
-  await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 30_000, server);
+  await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, startPatienceMs, server);
   return server;
 }
 
@@ -96,6 +103,6 @@ export async function startSandboxProcess(port: number, dataDir: string): Promis
     ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main/sandbox-local.ts'],
     { SANDBOX_PORT: String(port), SANDBOX_DATA_DIR: dataDir },
   );
-  await waitForStatus(`http://127.0.0.1:${port}/v1/ledger`, 200, 30_000, plane);
+  await waitForStatus(`http://127.0.0.1:${port}/v1/ledger`, 200, startPatienceMs, plane);
   return { ...plane, url: `http://127.0.0.1:${port}` };
 }

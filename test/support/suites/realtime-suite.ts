@@ -26,8 +26,26 @@ type Person = { secret: string; userId: string };
 
 /** The document size limit the suite's runtimes are started with (`realtimeSuiteEnv`), small enough to reach. */
 export const suiteDocumentLimit = 262_144;
+/**
+ * How often the suite's runtimes check open connections again whatever changed: an hour, far beyond
+ * `promptly`, so a connection closed or demoted within that cap was reached by the access change itself.
+ */
+export const suiteRecheckSeconds = 3_600;
 /** Variables every runtime under the suite is started with. */
-export const realtimeSuiteEnv = { BATON_REALTIME_MAX_DOCUMENT_BYTES: String(suiteDocumentLimit) } as const;
+export const realtimeSuiteEnv = {
+  BATON_REALTIME_MAX_DOCUMENT_BYTES: String(suiteDocumentLimit),
+  BATON_REALTIME_RECHECK_SECONDS: String(suiteRecheckSeconds),
+} as const;
+/**
+ * The cap on waiting for something that happens on its own (sync, fan-out, a projection): generous, as
+ * a loaded two-core machine is slow; a wait returns as soon as its condition holds.
+ */
+const patience = 15_000;
+/**
+ * The cap on an access change (revocation, removal, demotion, archiving) reaching open connections.
+ * Not a speed requirement: far below `suiteRecheckSeconds`, so only the change's own path meets it.
+ */
+const promptly = 15_000;
 
 /** Adds a note the way a browser client does: a Y.Map in `items` with a Y.Text body. */
 export function addNote(doc: Y.Doc, id: string, text: string, author: string): void {
@@ -122,7 +140,7 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
     }
 
     const synced = (...all: RealtimeClient[]) =>
-      eventually(() => all.every((c) => c.provider.isSynced), 10_000, 'synced');
+      eventually(() => all.every((c) => c.provider.isSynced), patience, 'synced');
     const viewersOf = async (id: string) =>
       (await rest('GET', `/v1/dashboards/${id}/presence`, people.owner.secret)).body.viewers as Array<{
         userId: string;
@@ -143,20 +161,20 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       await synced(a, b);
       expect(a.scope()).toBe('read-write');
       addNote(a.doc, 'n1', 'hello', people.owner.userId);
-      await eventually(() => bodyOf(b.doc, 'n1') === 'hello', 5_000, 'b sees the note');
+      await eventually(() => bodyOf(b.doc, 'n1') === 'hello', patience, 'b sees the note');
       (itemOf(a.doc, 'n1')?.get('body') as Y.Text).insert(5, ' from a');
       (itemOf(b.doc, 'n1')?.get('body') as Y.Text).insert(0, 'b says: ');
       await eventually(
         () =>
           bodyOf(a.doc, 'n1') === bodyOf(b.doc, 'n1') && bodyOf(a.doc, 'n1')?.length === 'b says: hello from a'.length,
-        5_000,
+        patience,
         'convergence',
       );
       expect(bodyOf(a.doc, 'n1')).toContain('from a');
       expect(bodyOf(a.doc, 'n1')).toContain('b says');
       await eventually(
         async () => (await itemsOf(id)).find((i) => i.id === 'n1')?.body === bodyOf(a.doc, 'n1'),
-        5_000,
+        patience,
         'projection',
       );
     });
@@ -170,10 +188,10 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       addNote(viewer.doc, 'sneaky', 'viewer was here', people.viewer.userId);
       // An editor's later write reaches the viewer, so the viewer's earlier one had every chance to travel.
       addNote(editor.doc, 'legit', 'ok', people.editor.userId);
-      await eventually(() => bodyOf(viewer.doc, 'legit') === 'ok', 5_000, 'the viewer receives edits');
+      await eventually(() => bodyOf(viewer.doc, 'legit') === 'ok', patience, 'the viewer receives edits');
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(itemOf(editor.doc, 'sneaky')).toBeUndefined();
-      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'legit'), 5_000, 'legit is durable');
+      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'legit'), patience, 'legit is durable');
       expect((await itemsOf(id)).map((i) => i.id)).not.toContain('sneaky');
       const fresh = client(id, people.owner.secret);
       await synced(fresh);
@@ -191,24 +209,24 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       expect(editor.state.scope()).toBe('readonly');
       expect(owner.scope()).toBe('readonly');
       const outsider = client(id, people.outsider.secret, { state: true });
-      await eventually(() => outsider.refused(), 10_000, "the outsider's refusal");
+      await eventually(() => outsider.refused(), patience, "the outsider's refusal");
       // Only the server writes executions, approvals, sessions, progress and artifacts.
       editor.state.doc.getMap('executions').set('forged', { status: 'succeeded' });
-      await eventually(() => editor.state.provider.unsyncedChanges > 0, 10_000, 'the write left unsynced');
+      await eventually(() => editor.state.provider.unsyncedChanges > 0, patience, 'the write left unsynced');
       // Archived and restored: the dashboard document is writable again; the state document never
       // is, so its refused write never earns the socket a resync (4205).
       expect((await rest('DELETE', `/v1/dashboards/${id}`, people.owner.secret)).status).toBe(204);
-      await eventually(async () => (await viewersOf(id)).every((v) => v.readOnly), 5_000, 'archived is read-only');
+      await eventually(async () => (await viewersOf(id)).every((v) => v.readOnly), patience, 'archived is read-only');
       expect((await rest('PATCH', `/v1/dashboards/${id}`, people.owner.secret, { archived: false })).status).toBe(200);
       await eventually(
         async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === false,
-        5_000,
+        patience,
         'restored',
       );
       addNote(editor.dashboard.doc, 'after-restore', 'written', people.editor.userId);
       await eventually(
         async () => (await itemsOf(id)).some((i) => i.id === 'after-restore'),
-        5_000,
+        patience,
         'the dashboard document written again',
       );
       expect(editor.dashboard.closes()).toEqual([]);
@@ -237,16 +255,16 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
         client(id, undefined, { headers: { cookie: `baton_session=${secret}`, origin: 'https://evil.test' } }),
       ];
       for (const [index, one] of refused.entries())
-        await eventually(() => one.refused(), 10_000, `refusal of client ${index}`);
+        await eventually(() => one.refused(), patience, `refusal of client ${index}`);
       for (const one of refused) expect(one.authenticated()).toBe(false);
       // The same cookie from Baton's own origin is welcome.
       const sameSite = client(id, undefined, {
         headers: { cookie: `baton_session=${secret}`, origin: target().publicOrigin },
       });
-      await eventually(() => sameSite.authenticated(), 10_000, 'cookie admission');
+      await eventually(() => sameSite.authenticated(), patience, 'cookie admission');
     });
 
-    it('closes connections within a second when a token is revoked or a member removed', async () => {
+    it('closes connections at once, not at the periodic re-check, on a revoked token or a removed member', async () => {
       const id = await board();
       const owner = client(id, people.owner.secret);
       const revokedToken = (
@@ -256,20 +274,18 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       const removed = client(id, people.viewer.secret);
       await synced(owner, byToken, removed);
       const present = async () => (await viewersOf(id)).map((v) => v.userId).sort();
-      await eventually(async () => ((await present()).length === 3 ? true : undefined), 5_000, 'all three present');
+      await eventually(async () => ((await present()).length === 3 ? true : undefined), patience, 'all three present');
       expect(await present()).toEqual([people.owner.userId, people.editor.userId, people.viewer.userId].sort());
 
       expect((await rest('DELETE', `/v1/tokens/${revokedToken.id}`, people.editor.secret)).status).toBe(204);
       expect(
         (await rest('DELETE', `/v1/dashboards/${id}/members/${people.viewer.userId}`, people.owner.secret)).status,
       ).toBe(204);
-      const started = Date.now();
       await eventually(
         async () => ((await present()).length === 1 ? true : undefined),
-        1_000,
+        promptly,
         'revoked connections closed',
       );
-      expect(Date.now() - started).toBeLessThan(1_000);
       // The revoked client's writes no longer reach anyone.
       addNote(byToken.doc, 'after-revoke', 'x', people.editor.userId);
       addNote(owner.doc, 'marker', 'y', people.owner.userId);
@@ -282,7 +298,7 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       const editor = client(id, people.editor.secret);
       const owner = client(id, people.owner.secret);
       await synced(editor, owner);
-      await eventually(async () => ((await viewersOf(id)).length === 2 ? true : undefined), 5_000, 'both present');
+      await eventually(async () => ((await viewersOf(id)).length === 2 ? true : undefined), patience, 'both present');
       expect(
         (
           await rest('PUT', `/v1/dashboards/${id}/members/${people.editor.userId}`, people.owner.secret, {
@@ -292,25 +308,29 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       ).toBe(200);
       await eventually(
         async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === true,
-        1_000,
+        promptly,
         'demotion',
       );
       // The client is told, so a page can take its edit controls away.
-      await eventually(() => editor.scope() === 'readonly', 1_000, 'the editor told it is read-only');
+      await eventually(() => editor.scope() === 'readonly', promptly, 'the editor told it is read-only');
       expect(owner.scope()).toBe('read-write');
       expect((await rest('DELETE', `/v1/dashboards/${id}`, people.owner.secret)).status).toBe(204);
-      await eventually(async () => (await viewersOf(id)).every((v) => v.readOnly), 1_000, 'archived is read-only');
-      await eventually(() => owner.scope() === 'readonly', 1_000, 'the owner told the archived dashboard is read-only');
+      await eventually(async () => (await viewersOf(id)).every((v) => v.readOnly), promptly, 'archived is read-only');
+      await eventually(
+        () => owner.scope() === 'readonly',
+        promptly,
+        'the owner told the archived dashboard is read-only',
+      );
       expect(
         (await rest('POST', `/v1/dashboards/${id}/items`, people.owner.secret, { kind: 'note', title: 'x' })).status,
       ).toBe(409);
       expect((await rest('PATCH', `/v1/dashboards/${id}`, people.owner.secret, { archived: false })).status).toBe(200);
       await eventually(
         async () => (await viewersOf(id)).find((v) => v.userId === people.owner.userId)?.readOnly === false,
-        1_000,
+        promptly,
         'restored',
       );
-      await eventually(() => owner.scope() === 'read-write', 1_000, 'the owner told it may write again');
+      await eventually(() => owner.scope() === 'read-write', promptly, 'the owner told it may write again');
     });
 
     it('stores and fans out edits typed after write access came back, and those refused while read-only', async () => {
@@ -321,7 +341,7 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       const editorReadOnly = async (readOnly: boolean) =>
         eventually(
           async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === readOnly,
-          5_000,
+          patience,
           `editor read-only: ${readOnly}`,
         );
       await editorReadOnly(false);
@@ -337,16 +357,16 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       addNote(editor.doc, 'after-restore', 'typed after the restore', people.editor.userId);
       await eventually(
         () => bodyOf(owner.doc, 'after-restore') === 'typed after the restore',
-        10_000,
+        patience,
         'the owner sees the edit typed after the restore',
       );
       expect(bodyOf(owner.doc, 'while-archived')).toBe('refused for now');
       await eventually(
         async () => (await itemsOf(id)).some((i) => i.id === 'after-restore'),
-        5_000,
+        patience,
         'the edit is durable',
       );
-      await eventually(() => !editor.provider.hasUnsyncedChanges, 5_000, 'the editor has nothing left unsynced');
+      await eventually(() => !editor.provider.hasUnsyncedChanges, patience, 'the editor has nothing left unsynced');
       // And it was stored, not only fanned out: a fresh client gets both.
       const fresh = client(id, people.viewer.secret);
       await synced(fresh);
@@ -367,12 +387,12 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       (itemOf(editor.doc, 'lost')?.get('body') as Y.Text).insert(0, 'now ');
       await eventually(
         () => bodyOf(owner.doc, 'lost') === 'now never sent',
-        10_000,
+        patience,
         'the owner gets the note and the edit',
       );
       await eventually(
         async () => (await itemsOf(id)).find((i) => i.id === 'lost')?.body === 'now never sent',
-        5_000,
+        patience,
         'durable',
       );
     });
@@ -388,7 +408,7 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       const after = client(id, people.owner.secret);
       await synced(after);
       addNote(after.doc, 'still', 'serving', people.owner.userId);
-      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'still'), 5_000, 'still serving');
+      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'still'), patience, 'still serving');
     });
 
     it('drops an awareness state over the limit: never fanned out, never listed', async () => {
@@ -409,12 +429,12 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       viewer.provider.setAwarenessField('blob', 'small');
       await eventually(
         async () => (await viewersOf(id)).find((v) => v.userId === people.viewer.userId)?.state.blob === 'small',
-        5_000,
+        patience,
         'the small state listed',
       );
       await eventually(
         () => seen.some((state) => (state as { blob?: string }).blob === 'small'),
-        5_000,
+        patience,
         'the small state fanned out',
       );
       expect(
@@ -433,12 +453,16 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       addNote(editor.doc, 'huge', 'x'.repeat(suiteDocumentLimit + 10_000), people.editor.userId);
       await eventually(
         () => editor.closes().some((c) => c.code === 4413),
-        10_000,
+        patience,
         'the editor told the document is too large',
       );
       editor.destroy();
       addNote(owner.doc, 'small', 'fits', people.owner.userId);
-      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'small'), 5_000, 'a small edit is durable');
+      await eventually(
+        async () => (await itemsOf(id)).some((i) => i.id === 'small'),
+        patience,
+        'a small edit is durable',
+      );
       expect(itemOf(owner.doc, 'huge')).toBeUndefined();
       expect((await itemsOf(id)).map((i) => i.id)).not.toContain('huge');
       const fresh = client(id, people.viewer.secret);
@@ -480,7 +504,7 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       });
       await eventually(
         () => itemOf(live.doc, created.body.id)?.get('title') === 'Ship it',
-        5_000,
+        patience,
         'the live client sees the REST write',
       );
       expect(live.doc.getMap('layout').get(created.body.id)).toEqual({ x: 1, y: 2, w: 3, h: 1 });
@@ -491,7 +515,7 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       expect(done.body).toMatchObject({ done: true, body: 'with notes' });
       await eventually(
         () => itemOf(live.doc, created.body.id)?.get('done') === true,
-        5_000,
+        patience,
         'the patch reaches the client',
       );
       expect(
@@ -515,7 +539,7 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       expect((await rest('DELETE', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret)).status).toBe(
         204,
       );
-      await eventually(() => !live.doc.getMap('items').has(created.body.id), 5_000, 'the delete reaches the client');
+      await eventually(() => !live.doc.getMap('items').has(created.body.id), patience, 'the delete reaches the client');
       expect((await rest('DELETE', `/v1/dashboards/${id}/items/${created.body.id}`, people.editor.secret)).status).toBe(
         404,
       );
@@ -532,7 +556,7 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
           const list = await viewersOf(id);
           return list.length === 1 && list[0]?.state.focus === 'item-7' ? list : undefined;
         },
-        5_000,
+        patience,
         'presence',
       );
       expect(viewers?.[0]).toMatchObject({
@@ -559,7 +583,7 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       const after = client(id, people.owner.secret);
       await synced(after);
       addNote(after.doc, 'still', 'serving', people.owner.userId);
-      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'still'), 5_000, 'still serving');
+      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'still'), patience, 'still serving');
     });
 
     it('serves the same document after a restart that lost the hot state', async (context) => {
@@ -570,7 +594,7 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       await synced(before);
       addNote(before.doc, 'kept', 'survives the restart', people.owner.userId);
       // Durable once the projection (written with the log, in one transaction) shows it.
-      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'kept'), 5_000, 'durable');
+      await eventually(async () => (await itemsOf(id)).some((i) => i.id === 'kept'), patience, 'durable');
       for (const one of clients.splice(0)) one.destroy();
       await restart();
       const after = client(id, people.owner.secret);
