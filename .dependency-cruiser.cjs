@@ -44,7 +44,8 @@ module.exports = {
     {
       name: 'app-is-runtime-neutral',
       comment:
-        'Use cases and the HTTP table run on Node and in workerd: no Node, pg, pg-boss, fastify, Hocuspocus or cloudflare imports.',
+        'Use cases and the HTTP table run on Node and in workerd: no ' +
+        'Node, pg, pg-boss, fastify, Hocuspocus or cloudflare imports.',
       severity: 'error',
       from: { path: '^src/app/' },
       to: { path: nodeOnly },
@@ -58,7 +59,8 @@ module.exports = {
     {
       name: 'workerd-adapters-stay-off-node',
       comment:
-        'The fetch router and the Cloudflare adapters run in workerd: no Node builtins or Node-only packages (cloudflare:* is theirs).',
+        'The fetch router and the Cloudflare adapters run in workerd: ' +
+        'no Node builtins or Node-only packages (cloudflare:* is theirs).',
       severity: 'error',
       from: { path: '^src/adapters/(fetch|cloudflare)/' },
       to: { path: packages(nodePackages) },
@@ -72,7 +74,8 @@ module.exports = {
     {
       name: 'worker-composition-stays-off-node',
       comment:
-        'The Worker and its Durable Object (src/main/cloudflare) and the composition they share with Node import no Node built-ins (a Worker has no file system or process).',
+        'The Worker and its Durable Object (src/main/cloudflare) and the composition they ' +
+        'share with Node import no Node built-ins (a Worker has no file system or process).',
       severity: 'error',
       from: { path: workerComposition },
       to: { dependencyTypes: ['core'] },
@@ -80,11 +83,15 @@ module.exports = {
     {
       name: 'worker-composition-uses-no-node-parts',
       comment:
-        'Nor the Node-only parts: the Node composition and CLI, pg-boss, fastify, pino, the local sandbox plane, the development and demo IdPs, Node crypto and http, prom-client, Redis, the key file.',
+        'Nor the Node-only parts: the Node composition and CLI, pg-boss, fastify, pino, the local sandbox ' +
+        'plane, the development and demo IdPs, Node crypto and http, prom-client, Redis, the key file.',
       severity: 'error',
       from: { path: workerComposition },
       to: {
-        path: '^src/(main/(node|server|cli|sandbox-local|sandboxes|database|credential-keys)\\.ts$|adapters/(pgboss|fastify|pino|local-sandbox|node-crypto|node-http|dev-idp|demo-idp|oidc-provider|prom-client|redis)/)',
+        path:
+          '^src/(main/(node|server|cli|sandbox-local|sandboxes|database|credential-keys)\\.ts$|' +
+          'adapters/(pgboss|fastify|pino|local-sandbox|node-crypto|node-http|' +
+          'dev-idp|demo-idp|oidc-provider|prom-client|redis)/)',
       },
     },
     {
@@ -102,7 +109,8 @@ module.exports = {
     {
       name: 'console-imports-nothing-from-src',
       comment:
-        'The console (web/) and the client it shares (client/) run in a browser and reach Baton over HTTP only: nothing from src/ (types come from client/openapi.d.ts).',
+        'The console (web/) and the client it shares (client/) run in a browser and reach ' +
+        'Baton over HTTP only: nothing from src/ (types come from client/openapi.d.ts).',
       severity: 'error',
       from: { path: '^(web|client)/' },
       to: { path: '^src/' },
@@ -110,7 +118,9 @@ module.exports = {
     {
       name: 'cli-imports-nothing-from-src',
       comment:
-        'The baton CLI (cli/) reaches Baton over HTTP only, like the console. The one exception: cli/commands/admin.ts loads the operator commands (src/main/cli.ts: migrate, create-token, rotate-credentials, which work on the database) with a dynamic import when one of them runs.',
+        'The baton CLI (cli/) reaches Baton over HTTP only, like the console. The one exception: ' +
+        'cli/commands/admin.ts loads the operator commands (src/main/cli.ts: migrate, create-token, ' +
+        'rotate-credentials, which work on the database) with a dynamic import when one of them runs.',
       severity: 'error',
       from: { path: '^cli/', pathNot: '^cli/commands/admin\\.ts$' },
       to: { path: '^src/' },

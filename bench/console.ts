@@ -213,7 +213,8 @@ try {
   const seeder = new HocuspocusProvider({ url: wsUrl, name: 'bench-note', document: seedDoc });
   await new Promise<void>((resolve) => seeder.on('synced', () => resolve()));
   seedDoc.getText('body').insert(0, seeded);
-  const bareUrl = `http://127.0.0.1:${(bareSite.address() as AddressInfo).port}/?ws=${encodeURIComponent(wsUrl)}&doc=bench-note`;
+  const bareUrl =
+    `http://127.0.0.1:${(bareSite.address() as AddressInfo).port}` + `/?ws=${encodeURIComponent(wsUrl)}&doc=bench-note`;
   const bareSubject: Subject = {
     name: 'bare',
     url: bareUrl,
@@ -238,7 +239,8 @@ try {
     .waitFor({ timeout: 60_000 })
     .catch(async (error: unknown) => {
       throw new Error(
-        `the dashboard never showed its note: ${first.url()}\n${(await first.locator('body').innerText()).slice(0, 1500)}`,
+        `the dashboard never showed its note: ${first.url()}\n` +
+          `${(await first.locator('body').innerText()).slice(0, 1500)}`,
         { cause: error },
       );
     });

@@ -204,7 +204,8 @@ try {
   const [doWarmUp = '', ...doDashboards] = node.dashboards.slice(dashboardsCount + 1);
 
   console.log(
-    `Idle dashboards: ${dashboardsCount} dashboards, one client each, ${idleSeconds} s idle; empty window first (both runtimes at once).`,
+    `Idle dashboards: ${dashboardsCount} dashboards, one client each, ` +
+      `${idleSeconds} s idle; empty window first (both runtimes at once).`,
   );
   const empty = await emptyWindow([nodeRuntime, doRuntime]);
   const emptyOf = (i: number) => ({ seconds: empty.seconds, cpuMs: empty.cpuMs[i] ?? 0, rss: empty.rss[i] ?? 0 });
@@ -273,14 +274,18 @@ try {
     ratios.framesOutPerConnectionMinute,
   );
   console.log(
-    `\nEmpty runtimes: Node ${baseline.emptyCpuMsPerMinute} CPU ms/min, ${baseline.emptyRssMiB} MiB; workerd ${ours.emptyCpuMsPerMinute} CPU ms/min, ${ours.emptyRssMiB} MiB.`,
+    `\nEmpty runtimes: Node ${baseline.emptyCpuMsPerMinute} CPU ms/min, ${baseline.emptyRssMiB}` +
+      ` MiB; workerd ${ours.emptyCpuMsPerMinute} CPU ms/min, ${ours.emptyRssMiB} MiB.`,
   );
   console.log(
-    `Reconnects during the window: Node ${baseline.reconnectsInWindow}, DO ${ours.reconnectsInWindow}; synced at the end: ${baseline.connectionsSyncedAtEnd} and ${ours.connectionsSyncedAtEnd} of ${dashboardsCount}.`,
+    `Reconnects during the window: Node ${baseline.reconnectsInWindow}, DO ${ours.reconnectsInWindow}; synced ` +
+      `at the end: ${baseline.connectionsSyncedAtEnd} and ${ours.connectionsSyncedAtEnd} of ${dashboardsCount}.`,
   );
   for (const period of [billing.hour, billing.month]) {
     console.log(
-      `Cloudflare, one dashboard open ${period.hours} h with one idle client: ${period.durationGbS} GB-s ($${period.durationUsdBeyondIncluded} beyond the included), ${period.incomingMessages} incoming messages = ${period.billedRequests} requests ($${period.requestsUsdBeyondIncluded}).`,
+      `Cloudflare, one dashboard open ${period.hours} h with one idle client: ${period.durationGbS} ` +
+        `GB-s ($${period.durationUsdBeyondIncluded} beyond the included), ${period.incomingMessages} ` +
+        `incoming messages = ${period.billedRequests} requests ($${period.requestsUsdBeyondIncluded}).`,
     );
   }
 } finally {

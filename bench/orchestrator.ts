@@ -252,7 +252,10 @@ const idle = {
   stepToStepP50Ms: round(percentile(idleGaps, 50)),
   stepToStepP99Ms: round(percentile(idleGaps, 99)),
 };
-/** Lets Baton's delayed backup dispatch jobs (due 5 s after each dispatch) drain, so the next round gets an idle database. */
+/**
+ * Lets Baton's delayed backup dispatch jobs (due 5 s after each dispatch) drain, so
+ * the next round gets an idle database.
+ */
 async function drainBackups(): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -260,7 +263,8 @@ async function drainBackups(): Promise<void> {
   const drainUntil = Date.now() + 30_000;
   while (Date.now() < drainUntil) {
     const { rows } = await client.query<{ n: string }>(
-      "select count(*) as n from pgboss.job where name = 'orchestrator.dispatch' and state in ('created', 'retry', 'active')",
+      'select count(*) as n from pgboss.job where name = ' +
+        "'orchestrator.dispatch' and state in ('created', 'retry', 'active')",
     );
     if (Number(rows[0]?.n ?? 0) === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -318,21 +322,28 @@ writeResults('orchestrator', {
   ratios,
 });
 console.log(
-  `Orchestrator: ${executions} executions × ${stepsPer} instant agent steps, same Postgres; Baton and DBOS in ${rounds} alternating rounds, the median round shown (ratios by round: ${ratios.stepsPerSecondVsDbosByRound.join(', ')}).\n`,
+  `Orchestrator: ${executions} executions × ${stepsPer} instant agent steps, same ` +
+    `Postgres; Baton and DBOS in ${rounds} alternating rounds, the median round ` +
+    `shown (ratios by round: ${ratios.stepsPerSecondVsDbosByRound.join(', ')}).\n`,
 );
 console.log('| | steps/s | step-to-step p50 (ms) | step-to-step p99 (ms) |');
 console.log('| --- | ---: | ---: | ---: |');
 console.log(
-  `| Baton (recipes, history, dashboard mirror, local execution plane) | ${ours.stepsPerSecond} | ${ours.stepToStepP50Ms} | ${ours.stepToStepP99Ms} |`,
+  `| Baton (recipes, history, dashboard mirror, local execution plane) | ` +
+    `${ours.stepsPerSecond} | ${ours.stepToStepP50Ms} | ${ours.stepToStepP99Ms} |`,
 );
 console.log(`| Baton, one execution at a time (idle server) | – | ${idle.stepToStepP50Ms} | ${idle.stepToStepP99Ms} |`);
 console.log(
-  `| DBOS Transact (10-step workflow) | ${dbosResult.stepsPerSecond} | ${dbosResult.stepToStepP50Ms} | ${dbosResult.stepToStepP99Ms} |`,
+  `| DBOS Transact (10-step workflow) | ${dbosResult.stepsPerSecond}` +
+    ` | ${dbosResult.stepToStepP50Ms} | ${dbosResult.stepToStepP99Ms} |`,
 );
 console.log(
   `| bare pg-boss job chain | ${chain.stepsPerSecond} | ${chain.stepToStepP50Ms} | ${chain.stepToStepP99Ms} |`,
 );
 console.log(
-  `\nTargets: steps/s at least DBOS's (${ratios.stepsPerSecondVsDbos >= 1 ? 'met' : 'NOT met'}: ${ratios.stepsPerSecondVsDbos}×); p99 step-to-step under 50 ms on an idle machine (${idle.stepToStepP99Ms < 50 ? 'met' : 'NOT met'}: ${idle.stepToStepP99Ms} ms one at a time; ${ours.stepToStepP99Ms} ms under the full load).`,
+  `\nTargets: steps/s at least DBOS's (${ratios.stepsPerSecondVsDbos >= 1 ? 'met' : 'NOT met'}` +
+    `: ${ratios.stepsPerSecondVsDbos}×); p99 step-to-step under 50 ms on an idle ` +
+    `machine (${idle.stepToStepP99Ms < 50 ? 'met' : 'NOT met'}: ${idle.stepToStepP99Ms}` +
+    ` ms one at a time; ${ours.stepToStepP99Ms} ms under the full load).`,
 );
 process.exit(0);

@@ -169,7 +169,8 @@ writeResults('realtime', {
   ratios,
 });
 console.log(
-  `Realtime: ${clientsCount} clients on one dashboard, ${updates} updates; then ${idleDocs} idle dashboards open; mean of ${rounds} alternating rounds.\n`,
+  `Realtime: ${clientsCount} clients on one dashboard, ${updates} updates; then ` +
+    `${idleDocs} idle dashboards open; mean of ${rounds} alternating rounds.\n`,
 );
 console.log('| | p50 fan-out (ms) | p99 fan-out (ms) | heap per open document (KiB) |');
 console.log('| --- | ---: | ---: | ---: |');

@@ -4,8 +4,8 @@
  * page (50, newest first) of three searches, each through the use case the API calls (access check
  * included, no HTTP): the workspace's failed executions of the last 7 days, one recipe's, one
  * dashboard's; and the same failed search as a member who sees 2 of the 20 dashboards, and its second
- * page. Reports p50 and p99 (also of the search statement alone) over BENCH_QUERIES (default 300) runs of each after a warm-up, prints
- * each search's EXPLAIN (ANALYZE), and writes bench/results/search.json. The baseline is what the
+ * page. Reports p50 and p99 (also of the search statement alone) over BENCH_QUERIES (default 300) runs of each after a
+ * warm-up, prints each search's EXPLAIN (ANALYZE), and writes bench/results/search.json. The baseline is what the
  * issue asks: p99 well under 20 ms.
  */
 import pg from 'pg';
@@ -46,7 +46,8 @@ try {
     dashboards.push((await createDashboard(node.app, admin, workspaceId, { name: `Board ${i}` }, 'bench')).id);
   const recipes = (
     await client.query<{ id: string }>(
-      `insert into recipes (workspace_id, name, latest_version, created_by) select $1, 'recipe ' || n, 1, $2 from generate_series(1, ${recipeCount}) n returning id`,
+      `insert into recipes (workspace_id, name, latest_version, created_by) select ` +
+        `$1, 'recipe ' || n, 1, $2 from generate_series(1, ${recipeCount}) n returning id`,
       [workspaceId, made.user.id],
     )
   ).rows.map((r) => r.id);
@@ -64,15 +65,19 @@ try {
     // One execution every ~1.8 s, newest first from now: three weeks. 2% failed, 3% unfinished, the
     // rest succeeded or cancelled; 70% started by people, 20% by schedules, 10% by triggers.
     await client.query(
-      `insert into executions (workspace_id, dashboard_id, recipe_id, status, state, created_by, created_at, updated_at, finished_at, origin, origin_id)
-       select $1, ($2::uuid[])[1 + (n + n / 50) % ${dashboardCount}], ($3::uuid[])[1 + (n / 7) % ${recipeCount}], s.status,
-              jsonb_build_object('recipeVersion', 1, 'status', s.status, 'inputs', '{}'::jsonb, 'steps', '{}'::jsonb, 'active', '[]'::jsonb, 'startedAt', 0, 'finishedAt', null, 'deadlineAt', null, 'reason', null, 'version', 3),
+      `insert into executions (workspace_id, dashboard_id, recipe_id, status, state, created_by, created_at, \
+updated_at, finished_at, origin, origin_id)
+       select $1, ($2::uuid[])[1 + (n + n / 50) % ${dashboardCount}], ($3::uuid[])[1 + (n / 7) % ${recipeCount}], \
+s.status,
+              jsonb_build_object('recipeVersion', 1, 'status', s.status, 'inputs', '{}'::jsonb, 'steps', '{}'::jsonb, \
+'active', '[]'::jsonb, 'startedAt', 0, 'finishedAt', null, 'deadlineAt', null, 'reason', null, 'version', 3),
               $4, t.at, t.at, case when s.status in ('running', 'waiting') then null else t.at end,
               case when n % 10 < 7 then 'person' when n % 10 < 9 then 'schedule' else 'trigger' end,
               case when n % 10 < 7 then null else gen_random_uuid() end
        from generate_series($5::int, $6::int) n,
             lateral (select now() - n * interval '1.8 seconds' as at) t,
-            lateral (select case when n % 50 = 3 then 'failed' when n % 100 = 5 then 'running' when n % 50 = 9 then 'waiting' when n % 20 = 1 then 'cancelled' else 'succeeded' end as status) s`,
+            lateral (select case when n % 50 = 3 then 'failed' when n % 100 = 5 then 'running' when n % 50 = 9 then \
+'waiting' when n % 20 = 1 then 'cancelled' else 'succeeded' end as status) s`,
       [workspaceId, dashboards, recipes, made.user.id, from, to],
     );
     process.stdout.write(`  ${to.toLocaleString('en')}\r`);
@@ -163,7 +168,8 @@ try {
     });
   }
   console.log(
-    `\nFirst page (50) of ${total.toLocaleString('en')} executions, ${queries} runs each: through the use case (access checks included), and the search statement alone:`,
+    `\nFirst page (50) of ${total.toLocaleString('en')} executions, ${queries} runs ` +
+      `each: through the use case (access checks included), and the search statement alone:`,
   );
   console.table(
     rows.map((r) => ({

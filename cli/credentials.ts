@@ -136,7 +136,8 @@ export function fileStore(dir: string): CredentialStore {
     }
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
       throw new CliError(
-        `${file} may be read by others (mode ${(mode & 0o777).toString(8)}): run \`chmod 600 ${file}\`, or remove it and sign in again`,
+        `${file} may be read by others (mode ${(mode & 0o777).toString(8)}` +
+          `): run \`chmod 600 ${file}\`, or remove it and sign in again`,
       );
     }
     try {

@@ -36,7 +36,8 @@ async function postForm(
     });
   } catch (error) {
     throw new CliError(
-      `Cannot reach ${new URL(url).origin}: ${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`,
+      `Cannot reach ${new URL(url).origin}: ` +
+        `${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`,
     );
   }
   const text = await res.text();

@@ -63,7 +63,8 @@ export function createProgram(runtime: Runtime): Command {
     .option('--no-color', 'no colours (also NO_COLOR)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 error, 2 usage, 3 not signed in or forbidden, 4 not found, 5 conflict, 6 execution failed (--exit-status), 130 interrupted.\nMore: docs/cli.md',
+      '\nExit codes: 0 ok, 1 error, 2 usage, 3 not signed in or forbidden, 4 not found, ' +
+        '5 conflict, 6 execution failed (--exit-status), 130 interrupted.\nMore: docs/cli.md',
     )
     .configureOutput({
       writeOut: (text) => runtime.io.stdout.write(text),

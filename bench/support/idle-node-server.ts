@@ -1,7 +1,8 @@
 /**
  * The Node Baton of the idle-dashboards benchmark, in its own process so its CPU time and memory can
- * be read alone (from /proc, by the bench). Its argument: how many dashboards to create. Prints one JSON line `{ url, databaseUrl, token, dashboards }` when ready, then waits
- * for `stop` on stdin. The Worker in workerd uses the same database (through Hyperdrive), so the
+ * be read alone (from /proc, by the bench). Its argument: how many dashboards to create. Prints one JSON line
+ * `{ url, databaseUrl, token, dashboards }` when ready, then waits for `stop` on stdin. The Worker in workerd uses the
+ * same database (through Hyperdrive), so the
  * token and the dashboards serve both runtimes.
  */
 import { createInterface } from 'node:readline';

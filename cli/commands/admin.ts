@@ -28,7 +28,8 @@ export function registerAdmin(program: Command, runtime: Runtime): void {
     parent
       .command('rotate-credentials', { hidden })
       .description(
-        'Re-wrap every stored secret under the first key of BATON_CREDENTIAL_KEYS (safe while the server runs; docs/credentials.md)',
+        'Re-wrap every stored secret under the first key of ' +
+          'BATON_CREDENTIAL_KEYS (safe while the server runs; docs/credentials.md)',
       )
       .option('--batch-size <n>', 'rows per transaction (1 to 10000)', '100')
       .action(async (opts: { batchSize: string }) => {
@@ -38,7 +39,8 @@ export function registerAdmin(program: Command, runtime: Runtime): void {
   admin
     .command('create-token')
     .description(
-      'Create the user (and the workspace) if needed and print an API token with every scope; the token alone goes to stdout',
+      'Create the user (and the workspace) if needed and print an ' +
+        'API token with every scope; the token alone goes to stdout',
     )
     .option('--email <email>', "the user's e-mail address (required)")
     .option('--workspace <name>', 'also make (or reuse) this workspace of theirs')

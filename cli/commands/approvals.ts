@@ -53,7 +53,8 @@ export function registerApprovals(program: Command, runtime: Runtime): void {
           command,
           execution,
           () =>
-            `${verb === 'approve' ? 'Approved' : 'Rejected'} ${stepId} (execution ${execution.id}: ${execution.status}).`,
+            `${verb === 'approve' ? 'Approved' : 'Rejected'} ${stepId}` +
+            ` (execution ${execution.id}: ${execution.status}).`,
         );
       });
   }

@@ -13,7 +13,8 @@ export function registerAuth(program: Command, runtime: Runtime): void {
   program
     .command('login')
     .description(
-      'Sign in to a Baton server: approve a code in the console (device sign-in), or give a token on stdin with --with-token; saves a context',
+      'Sign in to a Baton server: approve a code in the console (device ' +
+        'sign-in), or give a token on stdin with --with-token; saves a context',
     )
     .option('--with-token', 'read an API token from stdin instead of signing in in the browser')
     .option(
@@ -26,7 +27,8 @@ export function registerAuth(program: Command, runtime: Runtime): void {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  baton login --url https://baton.example.com\n  echo "$TOKEN" | baton login --url http://localhost:3000 --with-token',
+      '\nExamples:\n  baton login --url https://baton.example.com\n  echo ' +
+        '"$TOKEN" | baton login --url http://localhost:3000 --with-token',
     )
     .action(async (opts: { withToken?: boolean; scopes?: string; name?: string }, command: Command) => {
       const { url, config } = await runtime.target(command);
@@ -51,7 +53,8 @@ export function registerAuth(program: Command, runtime: Runtime): void {
               }),
         });
         runtime.note(
-          `To sign in, open ${code.verification_uri_complete ?? code.verification_uri}\nand confirm the code ${code.user_code} (it expires in ${Math.round(code.expires_in / 60)} minutes). Waiting…`,
+          `To sign in, open ${code.verification_uri_complete ?? code.verification_uri}\nand confirm the ` +
+            `code ${code.user_code} (it expires in ${Math.round(code.expires_in / 60)} minutes). Waiting…`,
         );
         token = (await pollDeviceToken(base, code)).access_token;
       }

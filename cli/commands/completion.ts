@@ -35,7 +35,8 @@ _baton() {
   local cur path="" i
   cur="\${COMP_WORDS[COMP_CWORD]}"
   for ((i = 1; i < COMP_CWORD; i++)); do
-    case "\${COMP_WORDS[i]}" in -*) ;; *) [[ -n "$path" ]] && path="$path \${COMP_WORDS[i]}" || path="\${COMP_WORDS[i]}" ;; esac
+    case "\${COMP_WORDS[i]}" in -*) ;; *) [[ -n "$path" ]] && path="$path \${COMP_WORDS[i]}" || \
+path="\${COMP_WORDS[i]}" ;; esac
   done
   local words=""
   case "$path" in

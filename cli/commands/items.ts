@@ -24,7 +24,8 @@ export function registerItems(program: Command, runtime: Runtime): void {
     .option('--workspace <id|name>', 'the workspace, to find a dashboard by name')
     .addHelpText(
       'after',
-      '\nExamples:\n  baton items add "$DASHBOARD" --todo "Fix the flaky test"\n  baton items add "$DASHBOARD" --link https://ci.example.com/run/42 --title "CI run"',
+      '\nExamples:\n  baton items add "$DASHBOARD" --todo "Fix the flaky test"\n  baton ' +
+        'items add "$DASHBOARD" --link https://ci.example.com/run/42 --title "CI run"',
     )
     .action(
       async (

@@ -38,7 +38,8 @@ export function registerRecipes(program: Command, runtime: Runtime): void {
   recipes
     .command('push <file>')
     .description(
-      'Send a recipe file (YAML or JSON): a new version of the recipe with its name (or --recipe), else a new recipe. Problems are shown at their lines in the file',
+      'Send a recipe file (YAML or JSON): a new version of the recipe with its name ' +
+        '(or --recipe), else a new recipe. Problems are shown at their lines in the file',
     )
     .option('--recipe <id|name>', 'add the version to this recipe instead of the one named in the file')
     .option('--create', 'always create a new recipe')
@@ -75,7 +76,8 @@ export function registerRecipes(program: Command, runtime: Runtime): void {
   recipes
     .command('validate <file>')
     .description(
-      'Check a recipe file without saving it (YAML here, the recipe on the server); each problem at its line in the file',
+      'Check a recipe file without saving it (YAML here, the ' +
+        'recipe on the server); each problem at its line in the file',
     )
     .option('--workspace <id|name>', workspaceHelp)
     .action(async (file: string, opts: { workspace?: string }, command: Command) => {
@@ -151,13 +153,14 @@ async function readText(file: string): Promise<string> {
   }
 }
 
-/** The server's 400 as lines of the file; with --json, the API's error body unchanged on stdout plus each issue's line. */
+/**
+ * The server's 400 as lines of the file; with --json, the API's error body unchanged on stdout plus each issue's line.
+ */
 function invalid(file: string, text: string, error: ApiError, runtime: Runtime, command: Command): CliError {
   const problems = placeRecipeProblems(text, recipeIssues(error));
   if (runtime.options(command).json) {
-    runtime.io.stdout.write(
-      `${JSON.stringify({ ...(error.body as object), problems: problems.map((p) => ({ path: p.path, message: p.message, line: p.line })) }, null, 2)}\n`,
-    );
+    const placed = problems.map((p) => ({ path: p.path, message: p.message, line: p.line }));
+    runtime.io.stdout.write(`${JSON.stringify({ ...(error.body as object), problems: placed }, null, 2)}\n`);
     return new CliError(`${file} is not a valid recipe`, exitCodes.error);
   }
   return new CliError(`${file} is not a valid recipe:\n${formatProblems(file, problems)}`, exitCodes.error);

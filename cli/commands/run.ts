@@ -41,7 +41,8 @@ export function registerRun(program: Command, runtime: Runtime): void {
     .option('--exit-status', 'with --watch: exit with the outcome, 0 succeeded, 6 failed or cancelled')
     .addHelpText(
       'after',
-      '\nExample:\n  baton run triage --dashboard ops --input repository=acme/api --input-json limit=10\n  baton run release --dashboard ops --watch --exit-status',
+      '\nExample:\n  baton run triage --dashboard ops --input repository=acme/api ' +
+        '--input-json limit=10\n  baton run release --dashboard ops --watch --exit-status',
     )
     .action(
       async (

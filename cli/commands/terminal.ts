@@ -11,12 +11,14 @@ export function registerTerminal(program: Command, runtime: Runtime): void {
   program
     .command('terminal <dashboard>')
     .description(
-      "Attach this terminal to the dashboard's sandbox terminal (started on demand); ~. at the start of a line detaches",
+      "Attach this terminal to the dashboard's sandbox terminal " +
+        '(started on demand); ~. at the start of a line detaches',
     )
     .option('--workspace <id|name>', 'the workspace, to find the dashboard by name')
     .addHelpText(
       'after',
-      '\nThe sandbox may be replaced (stopped, idle, lost): the terminal reattaches to the new one by itself.\nExample:\n  baton terminal ops',
+      '\nThe sandbox may be replaced (stopped, idle, lost): the terminal ' +
+        'reattaches to the new one by itself.\nExample:\n  baton terminal ops',
     )
     .action(async (given: string, flags: { workspace?: string }, command: Command) => {
       const connection = await runtime.connect(command);

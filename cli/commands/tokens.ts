@@ -52,7 +52,8 @@ export function registerTokens(program: Command, runtime: Runtime): void {
         });
         if (!runtime.options(command).json)
           runtime.note(
-            `Token "${created.name}" (${created.id}), scopes ${created.scopes.join(', ')}, expires ${when(created.expiresAt)}. It is shown only now:`,
+            `Token "${created.name}" (${created.id}), scopes ${created.scopes.join(', ')}` +
+              `, expires ${when(created.expiresAt)}. It is shown only now:`,
           );
         runtime.print(command, created, () => created.token);
       },

@@ -42,12 +42,14 @@ export function registerWatch(program: Command, runtime: Runtime): void {
     parent
       .command('watch <execution>')
       .description(
-        'Follow an execution live until it finishes: its step tree redrawn in place on a terminal, one JSON event per line otherwise',
+        'Follow an execution live until it finishes: its step tree ' +
+          'redrawn in place on a terminal, one JSON event per line otherwise',
       )
       .option('--exit-status', 'exit with the outcome: 0 succeeded, 6 failed or cancelled')
       .addHelpText(
         'after',
-        '\nNot a terminal (or --json): one JSON object per line: execution, step, approval, progress, artifact, then outcome (docs/cli.md).\nExample:\n  baton watch 0f3c… --exit-status && echo shipped',
+        '\nNot a terminal (or --json): one JSON object per line: execution, step, approval, progress, ' +
+          'artifact, then outcome (docs/cli.md).\nExample:\n  baton watch 0f3c… --exit-status && echo shipped',
       )
       .action(async (executionId: string, flags: WatchFlags, command: Command) =>
         runWatch(runtime, command, executionId, flags.exitStatus === true),

@@ -49,7 +49,8 @@ export function renderTree(view: WatchView, options: RenderOptions): string[] {
   const waitingFor = execution.waitingFor ?? null;
   if (waitingFor !== null)
     header.push([
-      `${execution.status === 'waiting' ? '' : ' · waiting'} for ${waitingFor === 'approval' ? 'an approval' : waitingFor === 'event' ? 'an event' : `a ${waitingFor}`}`,
+      `${execution.status === 'waiting' ? '' : ' · waiting'} for ` +
+        `${waitingFor === 'approval' ? 'an approval' : waitingFor === 'event' ? 'an event' : `a ${waitingFor}`}`,
       'yellow',
     ]);
   if (execution.queuePosition !== undefined && execution.queuePosition !== null)

@@ -39,7 +39,9 @@ export interface WatchOptions {
   readonly api?: Api;
 }
 
-/** The state document's maps whose keys start with an execution id (`<id>`, `<id>:<step>`, `<id>/<step>/<attempt>…`). */
+/**
+ * The state document's maps whose keys start with an execution id (`<id>`, `<id>:<step>`, `<id>/<step>/<attempt>…`).
+ */
 const followed = ['executions', 'approvals', 'progress', 'artifacts'] as const;
 // Changes come in bursts (a step finishing moves several maps): one re-read for a burst.
 const coalesceMs = 150;
@@ -200,7 +202,9 @@ function follow(
         if (status.access === 'refused' || status.access === 'revoked') {
           return finish({
             error: new CliError(
-              `Cannot follow the execution live: the server ${status.access === 'refused' ? 'refused the dashboard' : 'revoked access'}${status.reason === undefined ? '' : ` (${status.reason})`}`,
+              `Cannot follow the execution live: the server ` +
+                `${status.access === 'refused' ? 'refused the dashboard' : 'revoked access'}` +
+                `${status.reason === undefined ? '' : ` (${status.reason})`}`,
               exitCodes.auth,
             ),
           });

@@ -68,7 +68,8 @@ export const configVariables = {
   BATON_ENV: {
     schema: z.enum(environments, { error: `expected one of ${environments.join(', ')}` }).default('development'),
     description:
-      'Which configuration profile applies: development (readable logs, embedded database allowed), test, or production (JSON logs, DATABASE_URL, BATON_PUBLIC_URL and BATON_CREDENTIAL_KEYS required).',
+      'Which configuration profile applies: development (readable logs, embedded database allowed), ' +
+      'test, or production (JSON logs, DATABASE_URL, BATON_PUBLIC_URL and BATON_CREDENTIAL_KEYS required).',
   },
   PORT: { schema: port.default(8787), description: 'TCP port the HTTP server listens on.' },
   HOST: {
@@ -88,12 +89,15 @@ export const configVariables = {
   BATON_DATA_DIR: {
     schema: z.string().min(1, 'expected a directory path').default('./.data'),
     description:
-      'Directory for local state: the embedded Postgres cluster and its credentials, and the generated credential key when BATON_CREDENTIAL_KEYS is unset.',
+      'Directory for local state: the embedded Postgres cluster and its credentials, ' +
+      'and the generated credential key when BATON_CREDENTIAL_KEYS is unset.',
   },
   BATON_PUBLIC_URL: {
     schema: httpUrl.optional(),
     description:
-      'The URL users and sandboxes reach Baton at (used for links and callbacks; sign-in works only there, and `npm start` prints it). Defaults outside production to http://localhost:PORT, or http://HOST:PORT when HOST is one address other than loopback.',
+      'The URL users and sandboxes reach Baton at (used for links and callbacks; sign-in ' +
+      'works only there, and `npm start` prints it). Defaults outside production to ' +
+      'http://localhost:PORT, or http://HOST:PORT when HOST is one address other than loopback.',
   },
   LOG_LEVEL: {
     schema: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'),
@@ -115,7 +119,8 @@ export const configVariables = {
   OIDC_ISSUER: {
     schema: httpUrl.optional(),
     description:
-      'Issuer URL of the OpenID Connect provider users sign in with (discovery at /.well-known/openid-configuration). Set together with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.',
+      'Issuer URL of the OpenID Connect provider users sign in with (discovery at ' +
+      '/.well-known/openid-configuration). Set together with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.',
   },
   OIDC_CLIENT_ID: { schema: z.string().min(1).optional(), description: "Baton's client id at the OIDC provider." },
   OIDC_CLIENT_SECRET: {
@@ -126,7 +131,8 @@ export const configVariables = {
   BATON_DEV_IDP: {
     schema: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
     description:
-      'Run the built-in development identity provider (sign in as any e-mail). Defaults to true in development when OIDC_ISSUER is unset; refused in production.',
+      'Run the built-in development identity provider (sign in as any e-mail). ' +
+      'Defaults to true in development when OIDC_ISSUER is unset; refused in production.',
   },
   BATON_DEV_IDP_PORT: {
     schema: port.optional(),
@@ -147,7 +153,8 @@ export const configVariables = {
   BATON_RATE_LIMIT_TOKEN_PER_MINUTE: {
     schema: positiveInt('a number of requests').default(600),
     description:
-      'Requests per minute one API token may make before getting 429 (counted by the token, however the Authorization header is spelled).',
+      'Requests per minute one API token may make before getting 429 ' +
+      '(counted by the token, however the Authorization header is spelled).',
   },
   BATON_RATE_LIMIT_SESSION_PER_MINUTE: {
     schema: positiveInt('a number of requests').default(600),
@@ -156,78 +163,102 @@ export const configVariables = {
   BATON_RATE_LIMIT_DEVICE_CODE_PER_MINUTE: {
     schema: positiveInt('a number of requests').default(20),
     description:
-      'Requests per minute one client address may make to /v1/device/{code} (looking up, approving or denying a device sign-in) before getting 429, so user codes cannot be guessed.',
+      'Requests per minute one client address may make to /v1/device/{code} (looking up, ' +
+      'approving or denying a device sign-in) before getting 429, so user codes cannot be guessed.',
   },
   BATON_RATE_LIMIT_ANONYMOUS_PER_MINUTE: {
     schema: positiveInt('a number of requests').default(300),
     description:
-      'Requests per minute one client address may make without a valid token or session (a refused credential counts here) before getting 429. Health probes, the realtime WebSocket, sandbox callbacks and signed webhooks are not counted.',
+      'Requests per minute one client address may make without a valid token or ' +
+      'session (a refused credential counts here) before getting 429. Health probes, ' +
+      'the realtime WebSocket, sandbox callbacks and signed webhooks are not counted.',
   },
   BATON_TRUST_PROXY: {
     schema: z
       .string()
       .refine(isTrustProxy, {
         error:
-          'expected false, true, a number of proxy hops (e.g. 1), or a comma-separated list of proxy addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1, or loopback)',
+          'expected false, true, a number of proxy hops (e.g. 1), or a comma-separated ' +
+          'list of proxy addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1, or loopback)',
       })
       .default('false'),
     description:
-      "Whether the client address (for rate limits and logs) comes from X-Forwarded-For: false (default: the connecting address); a whole number n, the number of proxies in front of Baton (the client is the nth address from the end of X-Forwarded-For; only when Baton is reachable through those proxies alone); true (trust every hop: the first address); or a comma-separated list of the proxies' addresses or CIDR ranges, also loopback, linklocal, uniquelocal (trust hops from those alone: the safest). X-Forwarded-Proto and X-Forwarded-Host count only from a trusted proxy; cookies are Secure when BATON_PUBLIC_URL is https, whatever the request says. Node only: the Worker gets the address from Cloudflare.",
+      'Whether the client address (for rate limits and logs) comes from X-Forwarded-For: false ' +
+      '(default: the connecting address); a whole number n, the number of proxies in front of ' +
+      'Baton (the client is the nth address from the end of X-Forwarded-For; only when Baton is ' +
+      'reachable through those proxies alone); true (trust every hop: the first address); or a ' +
+      "comma-separated list of the proxies' addresses or CIDR ranges, also loopback, linklocal, " +
+      'uniquelocal (trust hops from those alone: the safest). X-Forwarded-Proto and X-Forwarded-Host ' +
+      'count only from a trusted proxy; cookies are Secure when BATON_PUBLIC_URL is https, ' +
+      'whatever the request says. Node only: the Worker gets the address from Cloudflare.',
   },
   BATON_EGRESS_ALLOW: {
     schema: z
       .string()
       .refine((text) => parseEgressAllowList(text).invalid.length === 0, {
         error:
-          'expected a comma-separated list of host names, addresses and CIDR ranges, e.g. hooks.internal,10.1.0.0/16,127.0.0.1',
+          'expected a comma-separated list of host names, addresses ' +
+          'and CIDR ranges, e.g. hooks.internal,10.1.0.0/16,127.0.0.1',
       })
       .default(''),
     description:
-      'Host names, addresses and CIDR ranges (comma-separated) that webhook steps may reach although they are loopback, private, link-local or cloud-metadata addresses, which are refused otherwise (checked after DNS resolution; docs/webhooks.md). Empty by default: only public addresses.',
+      'Host names, addresses and CIDR ranges (comma-separated) that webhook steps may reach although ' +
+      'they are loopback, private, link-local or cloud-metadata addresses, which are refused otherwise ' +
+      '(checked after DNS resolution; docs/webhooks.md). Empty by default: only public addresses.',
   },
   BATON_REALTIME_COMMIT_MS: {
     schema: positiveInt('a duration in milliseconds')
       .max(50, 'expected at most 50 ms (the durability promise)')
       .default(10),
     description:
-      'Group-commit window of the dashboard update log: an accepted edit is durable within this many milliseconds (at most 50).',
+      'Group-commit window of the dashboard update log: an accepted ' +
+      'edit is durable within this many milliseconds (at most 50).',
   },
   BATON_REALTIME_RECHECK_SECONDS: {
     schema: positiveInt('a number of seconds').default(60),
     description:
-      'How often open live-dashboard connections are checked against current access again, whatever changed. On Node access changes also arrive at once (Postgres NOTIFY) and this is a safety net; in the Cloudflare Durable Object it is how a revoked member is disconnected.',
+      'How often open live-dashboard connections are checked against current access again, ' +
+      'whatever changed. On Node access changes also arrive at once (Postgres NOTIFY) and this is ' +
+      'a safety net; in the Cloudflare Durable Object it is how a revoked member is disconnected.',
   },
   BATON_REALTIME_COMPACT_MS: {
     schema: positiveInt('a duration in milliseconds').default(2000),
     description:
-      'A dashboard document is compacted into its snapshot this long after its last change (and at least every 10 times this while it keeps changing).',
+      'A dashboard document is compacted into its snapshot this long after its ' +
+      'last change (and at least every 10 times this while it keeps changing).',
   },
   BATON_REALTIME_MAX_MESSAGE_BYTES: {
     schema: positiveInt('a size in bytes').optional(),
     description:
-      'Largest live-dashboard WebSocket message in bytes; a larger one closes its connection (1009). Defaults to BATON_BODY_LIMIT.',
+      'Largest live-dashboard WebSocket message in bytes; a larger ' +
+      'one closes its connection (1009). Defaults to BATON_BODY_LIMIT.',
   },
   BATON_REALTIME_MAX_AWARENESS_BYTES: {
     schema: positiveInt('a size in bytes').default(16_384),
     description:
-      'Largest presence (awareness) state one live-dashboard client may publish, in bytes of its JSON; a larger state is dropped, never shown to others.',
+      'Largest presence (awareness) state one live-dashboard client may publish, ' +
+      'in bytes of its JSON; a larger state is dropped, never shown to others.',
   },
   BATON_REALTIME_MAX_DOCUMENT_BYTES: {
     schema: positiveInt('a size in bytes').default(16_777_216),
     description:
-      'Largest dashboard document in bytes; an edit that would grow it past this is refused (a live client is disconnected with 4413, a REST write gets 409).',
+      'Largest dashboard document in bytes; an edit that would grow it past this ' +
+      'is refused (a live client is disconnected with 4413, a REST write gets 409).',
   },
   REDIS_URL: {
     schema: z
       .url({ protocol: /^rediss?$/, error: 'expected a redis:// URL such as redis://localhost:6379' })
       .optional(),
     description:
-      'When set, several Baton instances share live dashboards through Redis (Hocuspocus Redis extension), and rate limits are counted in Redis. Unset, rate limits are counted in Postgres (shared by every instance all the same); leave it unset for a single instance.',
+      'When set, several Baton instances share live dashboards through Redis (Hocuspocus Redis ' +
+      'extension), and rate limits are counted in Redis. Unset, rate limits are counted in ' +
+      'Postgres (shared by every instance all the same); leave it unset for a single instance.',
   },
   BATON_SANDBOX_PROVIDER: {
     schema: z.enum(['local', 'http', 'fly'], { error: 'expected local, http or fly' }).default('local'),
     description:
-      'Where sandboxes come from: local (a stand-in execution plane inside this process), http (any service implementing api/sandbox.openapi.yaml at BATON_SANDBOX_URL), or fly (Fly Machines).',
+      'Where sandboxes come from: local (a stand-in execution plane inside this process), http (any ' +
+      'service implementing api/sandbox.openapi.yaml at BATON_SANDBOX_URL), or fly (Fly Machines).',
   },
   BATON_SANDBOX_URL: {
     schema: httpUrl.optional(),
@@ -242,33 +273,43 @@ export const configVariables = {
   BATON_SANDBOX_CALLBACK_URL: {
     schema: httpUrl.optional(),
     description:
-      'The base URL sandboxes reach Baton at to report events (POST <it>/v1/sandbox-events). Defaults to BATON_PUBLIC_URL; set it when the execution plane reaches Baton by another address than users do (e.g. http://baton:8787 inside a compose network).',
+      'The base URL sandboxes reach Baton at to report events (POST <it>/v1/sandbox-events). ' +
+      'Defaults to BATON_PUBLIC_URL; set it when the execution plane reaches Baton by ' +
+      'another address than users do (e.g. http://baton:8787 inside a compose network).',
   },
   BATON_TERMINAL_ORIGINS: {
     schema: z
       .string()
       .refine(isTerminalOrigins, {
         error:
-          'expected a comma-separated list of ws:// or wss:// origins, a host may start with *. (e.g. wss://*.sandboxes.example.com,wss://plane.example.com:8443)',
+          'expected a comma-separated list of ws:// or wss:// origins, a host may start ' +
+          'with *. (e.g. wss://*.sandboxes.example.com,wss://plane.example.com:8443)',
       })
       .optional(),
     description:
-      "Where the console may open terminal WebSockets (the sandboxes' attach URLs), added to its Content-Security-Policy's connect-src: comma-separated ws:// or wss:// origins, a host may start with *. (wss://*.fly.dev). The local and http providers' plane origin is allowed without it. Node only: the Worker's console policy is the static web/public/_headers.",
+      "Where the console may open terminal WebSockets (the sandboxes' attach URLs), added to its " +
+      "Content-Security-Policy's connect-src: comma-separated ws:// or wss:// origins, a host " +
+      "may start with *. (wss://*.fly.dev). The local and http providers' plane origin is allowed " +
+      "without it. Node only: the Worker's console policy is the static web/public/_headers.",
   },
   BATON_ALLOW_STAND_IN_PLANE: {
     schema: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
     description:
-      'In production, set to true to run agent steps on the scripted stand-in execution plane (BATON_SANDBOX_PROVIDER=local), which runs no real agent; production refuses it otherwise (docs/execution-plane.md).',
+      'In production, set to true to run agent steps on the scripted stand-in ' +
+      'execution plane (BATON_SANDBOX_PROVIDER=local), which runs no real ' +
+      'agent; production refuses it otherwise (docs/execution-plane.md).',
   },
   BATON_SANDBOX_MAX_PER_WORKSPACE: {
     schema: positiveInt('a number of sandboxes').default(10),
     description:
-      "Live sandboxes one workspace may have at once; a terminal beyond it gets 429, a step waits in the workspace's queue (first come, first served) and starts as soon as a slot frees.",
+      'Live sandboxes one workspace may have at once; a terminal beyond it gets 429, a step waits ' +
+      "in the workspace's queue (first come, first served) and starts as soon as a slot frees.",
   },
   BATON_SANDBOX_IDLE_MINUTES: {
     schema: positiveInt('a number of minutes').default(10),
     description:
-      'A sandbox with no run in flight and no terminal viewer is stopped after this many minutes (it is recreated when work resumes).',
+      'A sandbox with no run in flight and no terminal viewer is stopped ' +
+      'after this many minutes (it is recreated when work resumes).',
   },
   BATON_SANDBOX_MAX_LIFETIME_MINUTES: {
     schema: positiveInt('a number of minutes').default(480),
@@ -277,12 +318,15 @@ export const configVariables = {
   BATON_SANDBOX_HEARTBEAT_SECONDS: {
     schema: positiveInt('a number of seconds').default(10),
     description:
-      'How often sandboxes send heartbeats; a sandbox silent for BATON_SANDBOX_MISSED_HEARTBEATS of these is lost and its step moves to a new sandbox.',
+      'How often sandboxes send heartbeats; a sandbox silent for ' +
+      'BATON_SANDBOX_MISSED_HEARTBEATS of these is lost and its step moves to a new sandbox.',
   },
   BATON_SANDBOX_MISSED_HEARTBEATS: {
     schema: positiveInt('a number of heartbeats').default(3),
     description:
-      'How many heartbeat intervals a sandbox may stay silent before it is lost: a silent sandbox is lost within BATON_SANDBOX_HEARTBEAT_SECONDS x this + BATON_REAPER_INTERVAL_SECONDS (35 s by default; one its provider says is gone, sooner); fewer notices sooner but loses sandboxes whose heartbeats are only late.',
+      'How many heartbeat intervals a sandbox may stay silent before it is lost: a silent sandbox is lost ' +
+      'within BATON_SANDBOX_HEARTBEAT_SECONDS x this + BATON_REAPER_INTERVAL_SECONDS (35 s by default; one its ' +
+      'provider says is gone, sooner); fewer notices sooner but loses sandboxes whose heartbeats are only late.',
   },
   BATON_SANDBOX_PROVISION_TIMEOUT_SECONDS: {
     schema: positiveInt('a number of seconds').default(120),
@@ -291,27 +335,32 @@ export const configVariables = {
   BATON_REAPER_INTERVAL_SECONDS: {
     schema: positiveInt('a number of seconds').default(5),
     description:
-      'How often each instance checks sessions (idle, lifetime, lease) and quiet runs, and sweeps the sandbox slot queue (a safety net: a release hands its slot on at once).',
+      'How often each instance checks sessions (idle, lifetime, lease) and quiet runs, and ' +
+      'sweeps the sandbox slot queue (a safety net: a release hands its slot on at once).',
   },
   BATON_SIGNING_KEY_ROTATION_HOURS: {
     schema: positiveInt('a number of hours').default(24),
     description:
-      'How long a key signs terminal tokens before a new one takes over (old keys stay in /.well-known/jwks.json until their tokens expired).',
+      'How long a key signs terminal tokens before a new one takes over ' +
+      '(old keys stay in /.well-known/jwks.json until their tokens expired).',
   },
   BATON_FLY_API_TOKEN: {
     schema: z.string().min(1).optional(),
     description:
-      "With BATON_SANDBOX_PROVIDER=fly: a Fly token that manages the sandbox app's machines (`fly tokens create deploy -a <app>`).",
+      'With BATON_SANDBOX_PROVIDER=fly: a Fly token that manages the ' +
+      "sandbox app's machines (`fly tokens create deploy -a <app>`).",
   },
   BATON_FLY_APP: {
     schema: z.string().min(1).optional(),
     description:
-      "With fly: the Fly app sandbox machines live in (use an app of their own: a machine's environment, which holds its callback secret, is readable with that app's tokens).",
+      "With fly: the Fly app sandbox machines live in (use an app of their own: a machine's " +
+      "environment, which holds its callback secret, is readable with that app's tokens).",
   },
   BATON_FLY_IMAGE: {
     schema: z.string().min(1).optional(),
     description:
-      'With fly: the sandbox image, e.g. registry.fly.io/baton-sandbox:1.2.0; it serves the sandbox API of api/sandbox.openapi.yaml.',
+      'With fly: the sandbox image, e.g. registry.fly.io/baton-sandbox:1.2.0; ' +
+      'it serves the sandbox API of api/sandbox.openapi.yaml.',
   },
   BATON_FLY_API_URL: {
     schema: httpUrl.default('https://api.machines.dev'),
@@ -324,7 +373,8 @@ export const configVariables = {
   BATON_SCHEDULE_MISFIRE_SECONDS: {
     schema: positiveInt('a number of seconds').default(60),
     description:
-      "A schedule's fire handled later than this after its time counts as missed (Baton was down), and follows the schedule's catch-up policy.",
+      "A schedule's fire handled later than this after its time counts as " +
+      "missed (Baton was down), and follows the schedule's catch-up policy.",
   },
   BATON_FLY_SANDBOX_PORT: {
     schema: port.default(8080),
@@ -333,12 +383,15 @@ export const configVariables = {
   BATON_GITHUB_API_URL: {
     schema: httpUrl.default('https://api.github.com'),
     description:
-      "GitHub's REST API: set it for GitHub Enterprise Server (https://<host>/api/v3). Each workspace connects its own GitHub App (docs/integrations.md).",
+      "GitHub's REST API: set it for GitHub Enterprise Server (https://<host>/api/v3). " +
+      'Each workspace connects its own GitHub App (docs/integrations.md).',
   },
   BATON_GOOGLE_CLIENT_ID: {
     schema: z.string().min(1).optional(),
     description:
-      "Baton's Google OAuth client id (a Web application client whose redirect URI is BATON_PUBLIC_URL + /v1/integrations/google-drive/callback). Set with BATON_GOOGLE_CLIENT_SECRET to let workspaces connect Google Drive.",
+      "Baton's Google OAuth client id (a Web application client whose redirect " +
+      'URI is BATON_PUBLIC_URL + /v1/integrations/google-drive/callback). Set ' +
+      'with BATON_GOOGLE_CLIENT_SECRET to let workspaces connect Google Drive.',
   },
   BATON_GOOGLE_CLIENT_SECRET: {
     schema: z.string().min(1).optional(),
@@ -347,52 +400,69 @@ export const configVariables = {
   BATON_GOOGLE_BASE_URL: {
     schema: httpUrl.optional(),
     description:
-      "For tests and private deployments: one base URL that serves Google's OAuth endpoints (/o/oauth2/v2/auth, /token, /revoke) and the Drive API, instead of Google's own hosts. Leave unset for Google.",
+      "For tests and private deployments: one base URL that serves Google's " +
+      'OAuth endpoints (/o/oauth2/v2/auth, /token, /revoke) and the ' +
+      "Drive API, instead of Google's own hosts. Leave unset for Google.",
   },
   BATON_CREDENTIAL_KEYS: {
     schema: z.string().optional(),
     description:
-      'Keys that encrypt stored integration secrets: comma-separated <id>:<base64 of 32 random bytes> (`openssl rand -base64 32`). The first seals new secrets; the others still open what they sealed until `npm run baton -- rotate-credentials` re-wraps it under the first. Required in production; elsewhere, when unset, Baton generates one key and keeps it in BATON_DATA_DIR/credential-keys (mode 0600), reused on later starts.',
+      'Keys that encrypt stored integration secrets: comma-separated <id>:<base64 of 32 ' +
+      'random bytes> (`openssl rand -base64 32`). The first seals new secrets; the others ' +
+      'still open what they sealed until `npm run baton -- rotate-credentials` re-wraps it ' +
+      'under the first. Required in production; elsewhere, when unset, Baton generates one ' +
+      'key and keeps it in BATON_DATA_DIR/credential-keys (mode 0600), reused on later starts.',
   },
   BATON_RETENTION_EXECUTION_DAYS: {
     schema: retentionDays.default(90),
     description:
-      "Days a finished execution's detail is kept after it finished: its step-by-step history, sandbox runs and their events, artifacts and ended sandbox session (the execution itself stays, see BATON_RETENTION_EXECUTION_RECORD_DAYS). 0 or forever keeps it. Nothing of an unfinished execution is pruned (docs/retention.md).",
+      "Days a finished execution's detail is kept after it finished: its step-by-step " +
+      'history, sandbox runs and their events, artifacts and ended sandbox session (the ' +
+      'execution itself stays, see BATON_RETENTION_EXECUTION_RECORD_DAYS). 0 or forever ' +
+      'keeps it. Nothing of an unfinished execution is pruned (docs/retention.md).',
   },
   BATON_RETENTION_EXECUTION_RECORD_DAYS: {
     schema: retentionDays.default(null),
     description:
-      'Days a finished execution itself (status, steps, outputs) is kept after it finished, with whatever is left of its detail. 0 or forever (the default) keeps it.',
+      'Days a finished execution itself (status, steps, outputs) is kept after it ' +
+      'finished, with whatever is left of its detail. 0 or forever (the default) keeps it.',
   },
   BATON_RETENTION_EVENT_DAYS: {
     schema: retentionDays.default(30),
     description:
-      'Days sandbox events and heartbeats, schedule fires, trigger payloads (webhook deliveries and what each trigger did with them), ended browser sessions, expired logins and device sign-ins, and expired signing keys are kept. 0 or forever keeps them. What an unfinished execution needs stays.',
+      'Days sandbox events and heartbeats, schedule fires, trigger payloads (webhook deliveries and what ' +
+      'each trigger did with them), ended browser sessions, expired logins and device sign-ins, and ' +
+      'expired signing keys are kept. 0 or forever keeps them. What an unfinished execution needs stays.',
   },
   BATON_RETENTION_AUDIT_DAYS: {
     schema: retentionDays.default(365),
     description:
-      'Days audit log entries are kept, and API tokens after they expired or were revoked (so entries keep naming their token). 0 or forever keeps them.',
+      'Days audit log entries are kept, and API tokens after they expired or ' +
+      'were revoked (so entries keep naming their token). 0 or forever keeps them.',
   },
   BATON_RETENTION_INTERVAL_MINUTES: {
     schema: positiveInt('a number of minutes').default(60),
     description:
-      'How often old rows are pruned: one pass per interval across all instances (whichever gets there first; the Worker from its cron tick).',
+      'How often old rows are pruned: one pass per interval across all ' +
+      'instances (whichever gets there first; the Worker from its cron tick).',
   },
   BATON_RETENTION_BATCH_SIZE: {
     schema: positiveInt('a number of rows').default(1000),
     description:
-      'Rows deleted per statement while pruning, with a short pause between statements, so no table is locked for long.',
+      'Rows deleted per statement while pruning, with a short ' +
+      'pause between statements, so no table is locked for long.',
   },
   BATON_METRICS_TOKEN: {
     schema: z.string().min(16, 'expected at least 16 characters, e.g. from `openssl rand -hex 32`').optional(),
     description:
-      'Bearer token Prometheus presents to GET /metrics (Authorization: Bearer <token>). Without it and without BATON_METRICS_PORT, /metrics answers 404. Node only (docs/metrics.md).',
+      'Bearer token Prometheus presents to GET /metrics (Authorization: Bearer <token>). Without ' +
+      'it and without BATON_METRICS_PORT, /metrics answers 404. Node only (docs/metrics.md).',
   },
   BATON_METRICS_PORT: {
     schema: port.optional(),
     description:
-      'Serve GET /metrics on this port of HOST, apart from the API (keep it private; with BATON_METRICS_TOKEN it also needs the token there). When set, the API port does not serve /metrics. Node only.',
+      'Serve GET /metrics on this port of HOST, apart from the API (keep it private; with BATON_METRICS_TOKEN ' +
+      'it also needs the token there). When set, the API port does not serve /metrics. Node only.',
   },
 } satisfies Record<string, Variable>;
 
@@ -583,7 +653,9 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
     problems.push({
       variable: 'BATON_SANDBOX_PROVIDER',
       message:
-        'is local (the default): the scripted stand-in execution plane, which runs no real agent. In production set http (BATON_SANDBOX_URL, BATON_SANDBOX_TOKEN) or fly, or BATON_ALLOW_STAND_IN_PLANE=true to use the stand-in anyway (docs/execution-plane.md)',
+        'is local (the default): the scripted stand-in execution plane, which runs no real ' +
+        'agent. In production set http (BATON_SANDBOX_URL, BATON_SANDBOX_TOKEN) or fly, or ' +
+        'BATON_ALLOW_STAND_IN_PLANE=true to use the stand-in anyway (docs/execution-plane.md)',
     });
   }
   if (v.BATON_SANDBOX_PROVIDER === 'http' && v.BATON_SANDBOX_URL === undefined)
@@ -603,7 +675,8 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
     problems.push({
       variable: 'BATON_CREDENTIAL_KEYS',
       message:
-        'is required in production: <id>:<base64 of 32 random bytes>, e.g. key-1:$(openssl rand -base64 32); see docs/credentials.md',
+        'is required in production: <id>:<base64 of 32 random bytes>, ' +
+        'e.g. key-1:$(openssl rand -base64 32); see docs/credentials.md',
     });
   }
   if ((v.BATON_GOOGLE_CLIENT_ID === undefined) !== (v.BATON_GOOGLE_CLIENT_SECRET === undefined)) {
@@ -730,7 +803,8 @@ export function resolveConfig(env: Readonly<Record<string, string | undefined>>)
   });
 }
 
-// A CSP host-source for a socket: scheme, host (optionally *.-prefixed), optional port; nothing that could end the directive.
+// A CSP host-source for a socket: scheme, host (optionally *.-prefixed), optional port;
+// nothing that could end the directive.
 const terminalOrigin = /^wss?:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{1,5}|\*))?$/;
 
 function splitOrigins(value: string | undefined): string[] {
@@ -779,7 +853,8 @@ export function parseCredentialKeys(text: string): { keyring: Keyring } | { prob
       );
     if (bytes.byteLength !== 32)
       return void problems.push(
-        `entry ${n} (key "${id}"): expected 32 bytes of key, got ${bytes.byteLength} (generate one with \`openssl rand -base64 32\`)`,
+        `entry ${n} (key "${id}"): expected 32 bytes of key, got ` +
+          `${bytes.byteLength} (generate one with \`openssl rand -base64 32\`)`,
       );
     keys.set(id, bytes);
   });

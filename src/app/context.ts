@@ -75,7 +75,10 @@ export interface AppContext {
 export interface Credentials {
   readonly store: CredentialStore;
   readonly cipher: CredentialCipher;
-  /** Seals and opens the secrets kept in their own rows (signing keys, trigger and callback secrets), with a short cache. */
+  /**
+   * Seals and opens the secrets kept in their own rows (signing keys, trigger and
+   * callback secrets), with a short cache.
+   */
   readonly sealer: SecretSealer;
   /** Those columns, for rotation, the start-up checks and sealing what an older Baton left in clear. */
   readonly columns: readonly SealedColumn[];

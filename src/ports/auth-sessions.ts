@@ -9,7 +9,10 @@ export interface AuthSession {
   readonly idleExpiresAt: Date;
   readonly absoluteExpiresAt: Date;
   readonly revokedAt: Date | null;
-  /** The browser's User-Agent at sign-in (shortened), so a person can tell their sessions apart; null when none was sent. */
+  /**
+   * The browser's User-Agent at sign-in (shortened), so a person can tell their
+   * sessions apart; null when none was sent.
+   */
   readonly userAgent: string | null;
 }
 

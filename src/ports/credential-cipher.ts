@@ -27,11 +27,15 @@ export interface Keyring {
  * Why a sealed secret could not be used:
  * - `credential_key_missing`: no configured key has the record's key id.
  * - `credential_key_wrong`: a configured key has the id but not the bytes that sealed this database's records.
- * - `credential_unreadable`: decryption failed: the record was altered, moved to another row, or the key bytes are wrong.
+ * - `credential_unreadable`: decryption failed: the record was altered, moved to
+ *   another row, or the key bytes are wrong.
  */
 export type CredentialKeyErrorCode = 'credential_key_missing' | 'credential_key_wrong' | 'credential_unreadable';
 
-/** A sealed secret cannot be opened, or the configured keys do not fit the stored ones. Never holds secret or key material. */
+/**
+ * A sealed secret cannot be opened, or the configured keys do not fit the stored ones.
+ * Never holds secret or key material.
+ */
 export class CredentialKeyError extends DomainError {
   /** The key id involved, when there is one. */
   readonly keyId: string | undefined;

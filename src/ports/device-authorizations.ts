@@ -31,7 +31,9 @@ export interface DeviceAuthorization {
 /** A poll as recorded: the authorization after it, and whether the device came sooner than its interval allowed. */
 export interface RecordedPoll {
   readonly authorization: DeviceAuthorization;
-  /** True when the previous poll was less than the (previous) interval ago; the interval has grown by `slowDownSeconds`. */
+  /**
+   * True when the previous poll was less than the (previous) interval ago; the interval has grown by `slowDownSeconds`.
+   */
   readonly tooSoon: boolean;
 }
 
@@ -65,6 +67,9 @@ export interface DeviceAuthorizationStore {
     decision: { status: 'approved' | 'denied'; userId: string; at: Date; scopes: readonly Scope[] | null },
     tx?: Transaction,
   ): Promise<boolean>;
-  /** Marks an approved authorization issued with its token (compare-and-set); false when it was not approved (already issued). */
+  /**
+   * Marks an approved authorization issued with its token (compare-and-set); false when
+   * it was not approved (already issued).
+   */
   markIssued(id: string, tokenId: string, tx?: Transaction): Promise<boolean>;
 }

@@ -65,7 +65,10 @@ export interface ExecutionDetailsStore {
   artifacts(executionId: string, page: { after: string | null; limit: number }): Promise<ArtifactEntry[]>;
   /** One artifact with its whole content, or undefined. */
   artifact(id: string): Promise<ArtifactDetail | undefined>;
-  /** A page of the execution's runs in the order they were dispatched: those after the run `after` (a run key), at most `limit`. */
+  /**
+   * A page of the execution's runs in the order they were dispatched: those after the run
+   * `after` (a run key), at most `limit`.
+   */
   runs(executionId: string, page: { after: string | null; limit: number }): Promise<RunEntry[]>;
   /** The execution's summary and total cost, or undefined when there is no such execution. */
   outcome(executionId: string): Promise<ExecutionOutcome | undefined>;

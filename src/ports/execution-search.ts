@@ -15,7 +15,10 @@ export interface ExecutionSearchFilter {
   readonly workspaceId: string;
   /** Only these dashboards; undefined for every dashboard of the workspace. */
   readonly dashboardIds?: readonly string[];
-  /** Only dashboards this user is a member of (a workspace member who is not an admin); with `dashboardIds`, those in both. */
+  /**
+   * Only dashboards this user is a member of (a workspace member who is not an admin);
+   * with `dashboardIds`, those in both.
+   */
   readonly visibleTo?: string;
   readonly statuses?: readonly string[];
   readonly recipeId?: string;

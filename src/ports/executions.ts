@@ -2,7 +2,10 @@ import type { Actor, ExecutionEvent, ExecutionState } from '../domain/orchestrat
 import type { OutboxJob } from './job-outbox.ts';
 import type { Transaction } from './unit-of-work.ts';
 
-/** What started an execution (searchable): a person (the default), or the schedule, trigger or parent execution with its id. */
+/**
+ * What started an execution (searchable): a person (the default), or the schedule,
+ * trigger or parent execution with its id.
+ */
 export type ExecutionOrigin =
   { readonly kind: 'person' } | { readonly kind: 'schedule' | 'trigger' | 'parent'; readonly id: string };
 

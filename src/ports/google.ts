@@ -81,6 +81,8 @@ export interface GoogleDocument {
 export interface GoogleDrive {
   /** The account the token acts for (shown on the integration's page). */
   about(accessToken: string): Promise<GoogleAccount>;
-  /** Creates a Google Doc from Markdown in a folder; an unknown or unshared folder rejects with `integration_denied`. */
+  /**
+   * Creates a Google Doc from Markdown in a folder; an unknown or unshared folder rejects with `integration_denied`.
+   */
   createDocument(accessToken: string, doc: GoogleDocumentDraft): Promise<GoogleDocument>;
 }

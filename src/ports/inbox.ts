@@ -19,7 +19,9 @@ export interface InboxExecution {
   readonly dashboardRole: DashboardRole | null;
 }
 
-/** Which executions a query may look at: one person's, optionally within one dashboard (a dashboard-restricted token). */
+/**
+ * Which executions a query may look at: one person's, optionally within one dashboard (a dashboard-restricted token).
+ */
 export interface InboxScope {
   readonly userId: string;
   /** Only this dashboard, when the credential is restricted to it. */

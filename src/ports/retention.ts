@@ -61,7 +61,9 @@ export interface RetentionStore {
     readonly everyMs: number;
     readonly leaseUntil: Date;
   }): Promise<RetentionClaim | undefined>;
-  /** Deletes at most `limit` rows of `kind` that ended (or were received, or written) before `before`; returns how many. */
+  /**
+   * Deletes at most `limit` rows of `kind` that ended (or were received, or written) before `before`; returns how many.
+   */
   prune(kind: PrunableKind, before: Date, limit: number): Promise<number>;
   /**
    * The next finished executions (at most `limit`) after the point `markExecutionsDone` saved,

@@ -30,7 +30,9 @@ export interface SealedColumn {
   readonly name: SealedColumnName;
   /** The key ids its sealed values use, with how many each wraps. */
   keyUsage(): Promise<KeyUsage[]>;
-  /** Sealed values ordered by row id, after `after` (exclusive): those under `keyId`, or under any key but `notKeyId`. */
+  /**
+   * Sealed values ordered by row id, after `after` (exclusive): those under `keyId`, or under any key but `notKeyId`.
+   */
   scan(query: {
     readonly keyId?: string;
     readonly notKeyId?: string;

@@ -90,7 +90,10 @@ export interface SessionStore {
   dropStarted(runKeys?: readonly string[]): Promise<void>;
   /** The place in its workspace's queue of the execution's session (1: next), or undefined when it does not wait. */
   queuePosition(executionId: string): Promise<number | undefined>;
-  /** Execution sessions of the workspace with a sandbox, no run in flight and nothing waiting, least recently active first. */
+  /**
+   * Execution sessions of the workspace with a sandbox, no run in flight and nothing
+   * waiting, least recently active first.
+   */
   idleHolders(workspaceId: string): Promise<Session[]>;
   /** The per-session secret callbacks of this epoch are signed with. */
   callbackSecret(

@@ -92,7 +92,9 @@ beforeAll(async () => {
   ).id;
   gatedId = (
     await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: 'name: gated\ninputs:\n  branch: { type: string, required: true }\nsteps:\n  - { id: gate, kind: approval, prompt: "ship ${inputs.branch}?" }\n',
+      yaml:
+        'name: gated\ninputs:\n  branch: { type: string, required: true }\nsteps:\n' +
+        '  - { id: gate, kind: approval, prompt: "ship ${inputs.branch}?" }\n',
     })
   ).id;
 }, 300_000);
@@ -100,128 +102,132 @@ beforeAll(async () => {
 afterAll(async () => app?.stop(), 60_000);
 
 describe('schedules', () => {
-  it('created from the page: a bad cron shows the server’s issue at the cron field, a good one its next fire times; edited and paused from its page', async () => {
-    const page = await open(`/schedules?workspace=${workspaceId}`);
-    await page.getByRole('button', { name: 'New schedule' }).click();
-    const form = page.getByRole('region', { name: 'New schedule' });
-    await form.getByLabel('Name', { exact: true }).fill('nightly gated');
-    await form.getByLabel('Recipe', { exact: true }).selectOption({ label: 'gated' });
-    await form.getByLabel(/^branch/).fill('main');
-    // The browser's zone is the default (Chromium's here); the schedule is read in Berlin.
-    expect(await form.getByLabel('Time zone', { exact: true }).inputValue()).not.toBe('');
-    await form.getByLabel('Time zone', { exact: true }).fill('Europe/Berlin');
-    await form.getByLabel('Cron', { exact: true }).fill('61 * * * *');
-    await form.getByRole('button', { name: 'Create schedule' }).click();
-    const cronIssue = await serverIssue(
-      `/v1/workspaces/${workspaceId}/schedules`,
-      { name: 'x', recipeId: gatedId, dashboardId, inputs: { branch: 'main' }, cron: '61 * * * *' },
-      'cron',
-    );
-    await expect
-      .poll(() => form.locator('[data-field="cron"] .field-error').textContent(), { timeout: 15_000 })
-      .toBe(cronIssue);
-    expect(await form.getByLabel('Cron', { exact: true }).getAttribute('aria-invalid')).toBe('true');
-    expect(await axeViolations(page)).toEqual([]);
-    await screenshot(page, 'schedule-new');
+  it(
+    'created from the page: a bad cron shows the server’s issue at the cron ' +
+      'field, a good one its next fire times; edited and paused from its page',
+    async () => {
+      const page = await open(`/schedules?workspace=${workspaceId}`);
+      await page.getByRole('button', { name: 'New schedule' }).click();
+      const form = page.getByRole('region', { name: 'New schedule' });
+      await form.getByLabel('Name', { exact: true }).fill('nightly gated');
+      await form.getByLabel('Recipe', { exact: true }).selectOption({ label: 'gated' });
+      await form.getByLabel(/^branch/).fill('main');
+      // The browser's zone is the default (Chromium's here); the schedule is read in Berlin.
+      expect(await form.getByLabel('Time zone', { exact: true }).inputValue()).not.toBe('');
+      await form.getByLabel('Time zone', { exact: true }).fill('Europe/Berlin');
+      await form.getByLabel('Cron', { exact: true }).fill('61 * * * *');
+      await form.getByRole('button', { name: 'Create schedule' }).click();
+      const cronIssue = await serverIssue(
+        `/v1/workspaces/${workspaceId}/schedules`,
+        { name: 'x', recipeId: gatedId, dashboardId, inputs: { branch: 'main' }, cron: '61 * * * *' },
+        'cron',
+      );
+      await expect
+        .poll(() => form.locator('[data-field="cron"] .field-error').textContent(), { timeout: 15_000 })
+        .toBe(cronIssue);
+      expect(await form.getByLabel('Cron', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, 'schedule-new');
 
-    // An end in the past: the server's issue at that field, the cron's gone once it is good.
-    await form.getByLabel('Cron', { exact: true }).fill('30 2 * * *');
-    await form.getByLabel('Ends', { exact: true }).fill('2001-01-01T00:00');
-    await form.getByRole('button', { name: 'Create schedule' }).click();
-    const endIssue = await serverIssue(
-      `/v1/workspaces/${workspaceId}/schedules`,
-      {
-        name: 'x',
+      // An end in the past: the server's issue at that field, the cron's gone once it is good.
+      await form.getByLabel('Cron', { exact: true }).fill('30 2 * * *');
+      await form.getByLabel('Ends', { exact: true }).fill('2001-01-01T00:00');
+      await form.getByRole('button', { name: 'Create schedule' }).click();
+      const endIssue = await serverIssue(
+        `/v1/workspaces/${workspaceId}/schedules`,
+        {
+          name: 'x',
+          recipeId: gatedId,
+          dashboardId,
+          inputs: { branch: 'main' },
+          cron: '30 2 * * *',
+          endAt: '2001-01-01T00:00:00Z',
+        },
+        'endAt',
+      );
+      await expect
+        .poll(() => form.locator('[data-field="endAt"] .field-error').textContent(), { timeout: 15_000 })
+        .toBe(endIssue);
+      expect(await form.locator('[data-field="cron"] .field-error').count()).toBe(0);
+      await form.getByLabel('Ends', { exact: true }).fill('');
+      await form.getByRole('button', { name: 'Create schedule' }).click();
+      await page.waitForURL(/\/schedules\/[0-9a-f-]{36}/, { timeout: 15_000 });
+      const id = new URL(page.url()).pathname.split('/')[2] ?? '';
+      const created = await ok('GET', `/v1/schedules/${id}`);
+      expect(created).toMatchObject({
+        name: 'nightly gated',
+        cron: '30 2 * * *',
+        timezone: 'Europe/Berlin',
         recipeId: gatedId,
         dashboardId,
         inputs: { branch: 'main' },
-        cron: '30 2 * * *',
-        endAt: '2001-01-01T00:00:00Z',
-      },
-      'endAt',
-    );
-    await expect
-      .poll(() => form.locator('[data-field="endAt"] .field-error').textContent(), { timeout: 15_000 })
-      .toBe(endIssue);
-    expect(await form.locator('[data-field="cron"] .field-error').count()).toBe(0);
-    await form.getByLabel('Ends', { exact: true }).fill('');
-    await form.getByRole('button', { name: 'Create schedule' }).click();
-    await page.waitForURL(/\/schedules\/[0-9a-f-]{36}/, { timeout: 15_000 });
-    const id = new URL(page.url()).pathname.split('/')[2] ?? '';
-    const created = await ok('GET', `/v1/schedules/${id}`);
-    expect(created).toMatchObject({
-      name: 'nightly gated',
-      cron: '30 2 * * *',
-      timezone: 'Europe/Berlin',
-      recipeId: gatedId,
-      dashboardId,
-      inputs: { branch: 'main' },
-      paused: false,
-    });
-    expect(created.nextFires).toHaveLength(5);
-    await expect.poll(() => listedFires(page), { timeout: 10_000 }).toEqual(created.nextFires);
-    // Shown as read in Berlin: 02:30 each time.
-    expect(await page.getByTestId('next-fires').locator('li').first().textContent()).toMatch(/02:30/);
-    expect(await page.getByTestId('schedule-state').textContent()).toBe('active');
-    expect(await axeViolations(page)).toEqual([]);
-    await screenshot(page, 'schedule');
+        paused: false,
+      });
+      expect(created.nextFires).toHaveLength(5);
+      await expect.poll(() => listedFires(page), { timeout: 10_000 }).toEqual(created.nextFires);
+      // Shown as read in Berlin: 02:30 each time.
+      expect(await page.getByTestId('next-fires').locator('li').first().textContent()).toMatch(/02:30/);
+      expect(await page.getByTestId('schedule-state').textContent()).toBe('active');
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, 'schedule');
 
-    // Edited: a bad time zone gets the server's issue at its field; a new cron shows new fire times.
-    const edit = page.getByRole('region', { name: 'Edit' });
-    await edit.getByLabel('Time zone', { exact: true }).fill('Mars/Olympus_Mons');
-    await edit.getByRole('button', { name: 'Save changes' }).click();
-    const zoneIssue = (await call('PATCH', `/v1/schedules/${id}`, { timezone: 'Mars/Olympus_Mons' })).body.error.details
-      .issues[0].message as string;
-    await expect
-      .poll(() => edit.locator('[data-field="timezone"] .field-error').textContent(), { timeout: 10_000 })
-      .toBe(zoneIssue);
-    await edit.getByLabel('Time zone', { exact: true }).fill('UTC');
-    await edit.getByLabel('Cron', { exact: true }).fill('15 4 * * 1');
-    await edit.getByRole('button', { name: 'Save changes' }).click();
-    await expect.poll(() => page.getByTestId('saved-note').textContent(), { timeout: 10_000 }).toMatch(/^Saved\./);
-    const edited = await ok('GET', `/v1/schedules/${id}`);
-    expect(edited).toMatchObject({ cron: '15 4 * * 1', timezone: 'UTC' });
-    expect(await listedFires(page)).toEqual(edited.nextFires);
-    expect(await page.getByTestId('schedule-cron').textContent()).toBe('15 4 * * 1');
+      // Edited: a bad time zone gets the server's issue at its field; a new cron shows new fire times.
+      const edit = page.getByRole('region', { name: 'Edit' });
+      await edit.getByLabel('Time zone', { exact: true }).fill('Mars/Olympus_Mons');
+      await edit.getByRole('button', { name: 'Save changes' }).click();
+      const zoneIssue = (await call('PATCH', `/v1/schedules/${id}`, { timezone: 'Mars/Olympus_Mons' })).body.error
+        .details.issues[0].message as string;
+      await expect
+        .poll(() => edit.locator('[data-field="timezone"] .field-error').textContent(), { timeout: 10_000 })
+        .toBe(zoneIssue);
+      await edit.getByLabel('Time zone', { exact: true }).fill('UTC');
+      await edit.getByLabel('Cron', { exact: true }).fill('15 4 * * 1');
+      await edit.getByRole('button', { name: 'Save changes' }).click();
+      await expect.poll(() => page.getByTestId('saved-note').textContent(), { timeout: 10_000 }).toMatch(/^Saved\./);
+      const edited = await ok('GET', `/v1/schedules/${id}`);
+      expect(edited).toMatchObject({ cron: '15 4 * * 1', timezone: 'UTC' });
+      expect(await listedFires(page)).toEqual(edited.nextFires);
+      expect(await page.getByTestId('schedule-cron').textContent()).toBe('15 4 * * 1');
 
-    // Paused from the page: shown paused, no next fires, and the API agrees.
-    await page.getByRole('button', { name: 'Pause' }).click();
-    await expect.poll(() => page.getByTestId('schedule-state').textContent(), { timeout: 10_000 }).toBe('paused');
-    expect(await page.getByTestId('next-fires').textContent()).toContain('No next fires while paused');
-    expect(await ok('GET', `/v1/schedules/${id}`)).toMatchObject({ paused: true, nextFires: [] });
-    await page.getByRole('button', { name: 'Resume' }).click();
-    await expect.poll(() => page.getByTestId('schedule-state').textContent(), { timeout: 10_000 }).toBe('active');
-    expect((await ok('GET', `/v1/schedules/${id}`)).paused).toBe(false);
+      // Paused from the page: shown paused, no next fires, and the API agrees.
+      await page.getByRole('button', { name: 'Pause' }).click();
+      await expect.poll(() => page.getByTestId('schedule-state').textContent(), { timeout: 10_000 }).toBe('paused');
+      expect(await page.getByTestId('next-fires').textContent()).toContain('No next fires while paused');
+      expect(await ok('GET', `/v1/schedules/${id}`)).toMatchObject({ paused: true, nextFires: [] });
+      await page.getByRole('button', { name: 'Resume' }).click();
+      await expect.poll(() => page.getByTestId('schedule-state').textContent(), { timeout: 10_000 }).toBe('active');
+      expect((await ok('GET', `/v1/schedules/${id}`)).paused).toBe(false);
 
-    // The list: recipe, cron, zone, state and the next fires.
-    await page.getByRole('link', { name: '← Schedules' }).click();
-    const row = page.locator(`li[data-schedule="${id}"]`);
-    // Named once the workspace's recipes are in.
-    await expect
-      .poll(() => row.textContent(), { timeout: 10_000 })
-      .toMatch(/nightly gated.*active.*runs gated on 15 4 \* \* 1 \(UTC\).*next:/s);
-    expect(await axeViolations(page)).toEqual([]);
-    await screenshot(page, 'schedules');
+      // The list: recipe, cron, zone, state and the next fires.
+      await page.getByRole('link', { name: '← Schedules' }).click();
+      const row = page.locator(`li[data-schedule="${id}"]`);
+      // Named once the workspace's recipes are in.
+      await expect
+        .poll(() => row.textContent(), { timeout: 10_000 })
+        .toMatch(/nightly gated.*active.*runs gated on 15 4 \* \* 1 \(UTC\).*next:/s);
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, 'schedules');
 
-    // Deleted from its page, after a second thought: back on the list without it; the API agrees.
-    await row.getByRole('link', { name: 'nightly gated' }).click();
-    await page.getByRole('button', { name: 'Delete schedule' }).click();
-    await page.getByRole('button', { name: 'Yes, delete' }).click();
-    await page.waitForURL((url) => url.pathname === '/schedules');
-    await page.getByRole('button', { name: 'New schedule' }).waitFor();
-    expect(await row.count()).toBe(0);
-    expect((await call('GET', `/v1/schedules/${id}`)).status).toBe(404);
+      // Deleted from its page, after a second thought: back on the list without it; the API agrees.
+      await row.getByRole('link', { name: 'nightly gated' }).click();
+      await page.getByRole('button', { name: 'Delete schedule' }).click();
+      await page.getByRole('button', { name: 'Yes, delete' }).click();
+      await page.waitForURL((url) => url.pathname === '/schedules');
+      await page.getByRole('button', { name: 'New schedule' }).waitFor();
+      expect(await row.count()).toBe(0);
+      expect((await call('GET', `/v1/schedules/${id}`)).status).toBe(404);
 
-    // The form at 375 px in dark: nothing wider than the screen.
-    await page.setViewportSize({ width: 375, height: 800 });
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await page.getByRole('button', { name: 'New schedule' }).click();
-    await page.getByRole('region', { name: 'New schedule' }).waitFor();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
-    expect(await axeViolations(page)).toEqual([]);
-    await screenshot(page, 'schedule-new-narrow-dark');
-    await page.close();
-  });
+      // The form at 375 px in dark: nothing wider than the screen.
+      await page.setViewportSize({ width: 375, height: 800 });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.getByRole('button', { name: 'New schedule' }).click();
+      await page.getByRole('region', { name: 'New schedule' }).waitFor();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, 'schedule-new-narrow-dark');
+      await page.close();
+    },
+  );
 
   it('a schedule that fires shows each fire with a link to the execution it started', async () => {
     // Every second, paused until resumed from the page; `quick` finishes at once.
@@ -308,148 +314,156 @@ describe('triggers', () => {
     return { status: res.status, deliveryId };
   }
 
-  it('a generic webhook trigger made from the page shows its secret once; a signed delivery appears in its events with the execution it started', async () => {
-    const page = await open(`/triggers?workspace=${workspaceId}`, { dark: true });
-    await page.getByRole('button', { name: 'New trigger' }).click();
-    const form = page.getByRole('region', { name: 'New trigger' });
-    await form.getByLabel('Name', { exact: true }).fill('deploys');
-    await form.getByLabel('Recipe', { exact: true }).selectOption({ label: 'gated' });
-    await form.getByLabel(/^branch/).fill('event.payload.branch');
-    // A filter that does not parse: the server's issue at the filter field.
-    await form.getByLabel(/^Filter/).fill('event.payload.env ==');
-    await form.getByRole('button', { name: 'Create trigger' }).click();
-    const filterIssue = await serverIssue(
-      `/v1/workspaces/${workspaceId}/triggers`,
-      {
-        name: 'x',
+  it(
+    'a generic webhook trigger made from the page shows its secret once; ' +
+      'a signed delivery appears in its events with the execution it started',
+    async () => {
+      const page = await open(`/triggers?workspace=${workspaceId}`, { dark: true });
+      await page.getByRole('button', { name: 'New trigger' }).click();
+      const form = page.getByRole('region', { name: 'New trigger' });
+      await form.getByLabel('Name', { exact: true }).fill('deploys');
+      await form.getByLabel('Recipe', { exact: true }).selectOption({ label: 'gated' });
+      await form.getByLabel(/^branch/).fill('event.payload.branch');
+      // A filter that does not parse: the server's issue at the filter field.
+      await form.getByLabel(/^Filter/).fill('event.payload.env ==');
+      await form.getByRole('button', { name: 'Create trigger' }).click();
+      const filterIssue = await serverIssue(
+        `/v1/workspaces/${workspaceId}/triggers`,
+        {
+          name: 'x',
+          source: 'webhook',
+          filter: 'event.payload.env ==',
+          action: { kind: 'start', recipeId: gatedId, dashboardId, inputs: { branch: 'event.payload.branch' } },
+        },
+        'filter',
+      );
+      await expect
+        .poll(() => form.locator('[data-field="filter"] .field-error').textContent(), { timeout: 15_000 })
+        .toBe(filterIssue);
+      expect(await axeViolations(page)).toEqual([]);
+      await form.getByLabel(/^Filter/).fill('event.payload.env == "prod"');
+      await form.getByRole('button', { name: 'Create trigger' }).click();
+
+      const shown = page.getByTestId('secret-once');
+      await shown.waitFor({ timeout: 15_000 });
+      const secret = (await page.getByTestId('trigger-secret').textContent()) ?? '';
+      const hookUrl = (await page.getByTestId('trigger-hook-url').textContent()) ?? '';
+      expect(secret.length).toBeGreaterThan(20);
+      expect(hookUrl).toMatch(new RegExp(`^${app.url}/v1/hooks/[0-9a-f-]{36}$`));
+      expect(await shown.textContent()).toContain('docs/triggers.md');
+      // Kept nowhere but the page's memory.
+      const stored = await page.evaluate(() =>
+        JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), location.href, history.state]),
+      );
+      expect(stored).not.toContain(secret);
+      expect(await axeViolations(page)).toEqual([]);
+      // The README's picture hides the secret (blurred), worthless as it is once this server stops.
+      await page.getByTestId('trigger-secret').evaluate((element) => {
+        (element as HTMLElement).style.filter = 'blur(5px)';
+      });
+      await screenshot(page, 'trigger-secret-dark');
+      const triggerId = hookUrl.split('/').pop() ?? '';
+      expect(await ok('GET', `/v1/triggers/${triggerId}`)).toMatchObject({
+        name: 'deploys',
         source: 'webhook',
-        filter: 'event.payload.env ==',
+        filter: 'event.payload.env == "prod"',
         action: { kind: 'start', recipeId: gatedId, dashboardId, inputs: { branch: 'event.payload.branch' } },
-      },
-      'filter',
-    );
-    await expect
-      .poll(() => form.locator('[data-field="filter"] .field-error').textContent(), { timeout: 15_000 })
-      .toBe(filterIssue);
-    expect(await axeViolations(page)).toEqual([]);
-    await form.getByLabel(/^Filter/).fill('event.payload.env == "prod"');
-    await form.getByRole('button', { name: 'Create trigger' }).click();
+      });
 
-    const shown = page.getByTestId('secret-once');
-    await shown.waitFor({ timeout: 15_000 });
-    const secret = (await page.getByTestId('trigger-secret').textContent()) ?? '';
-    const hookUrl = (await page.getByTestId('trigger-hook-url').textContent()) ?? '';
-    expect(secret.length).toBeGreaterThan(20);
-    expect(hookUrl).toMatch(new RegExp(`^${app.url}/v1/hooks/[0-9a-f-]{36}$`));
-    expect(await shown.textContent()).toContain('docs/triggers.md');
-    // Kept nowhere but the page's memory.
-    const stored = await page.evaluate(() =>
-      JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), location.href, history.state]),
-    );
-    expect(stored).not.toContain(secret);
-    expect(await axeViolations(page)).toEqual([]);
-    // The README's picture hides the secret (blurred), worthless as it is once this server stops.
-    await page.getByTestId('trigger-secret').evaluate((element) => {
-      (element as HTMLElement).style.filter = 'blur(5px)';
-    });
-    await screenshot(page, 'trigger-secret-dark');
-    const triggerId = hookUrl.split('/').pop() ?? '';
-    expect(await ok('GET', `/v1/triggers/${triggerId}`)).toMatchObject({
-      name: 'deploys',
-      source: 'webhook',
-      filter: 'event.payload.env == "prod"',
-      action: { kind: 'start', recipeId: gatedId, dashboardId, inputs: { branch: 'event.payload.branch' } },
-    });
+      // A delivery signed with that secret starts the recipe; one the filter rejects is skipped.
+      const good = await deliver(hookUrl, secret, { env: 'prod', branch: 'release-7' });
+      expect(good.status).toBe(202);
+      const skipped = await deliver(hookUrl, secret, { env: 'staging', branch: 'x' });
+      expect(skipped.status).toBe(202);
 
-    // A delivery signed with that secret starts the recipe; one the filter rejects is skipped.
-    const good = await deliver(hookUrl, secret, { env: 'prod', branch: 'release-7' });
-    expect(good.status).toBe(202);
-    const skipped = await deliver(hookUrl, secret, { env: 'staging', branch: 'x' });
-    expect(skipped.status).toBe(202);
+      await page.getByRole('link', { name: 'Open the trigger' }).click();
+      await page.waitForURL(`**/triggers/${triggerId}`);
+      const goodRow = page.locator(`tr[data-event="${good.deliveryId}"]`);
+      await goodRow.locator('.badge', { hasText: 'started' }).waitFor({ timeout: 30_000 });
+      // The secret is not shown again (checked once the trigger's own page is there: the list, lazy
+      // routes, may stay on screen a moment after the URL changed).
+      expect(await page.content()).not.toContain(secret);
+      const events = (await ok('GET', `/v1/triggers/${triggerId}/events`)).events as Array<{
+        deliveryId: string;
+        firing: { executionId: string | null } | null;
+      }>;
+      const executionId = events.find((e) => e.deliveryId === good.deliveryId)?.firing?.executionId ?? '';
+      expect(executionId).not.toBe('');
+      expect((await ok('GET', `/v1/executions/${executionId}`)).inputs).toEqual({ branch: 'release-7' });
+      const link = goodRow.getByRole('link', { name: /^execution / });
+      expect(await link.getAttribute('href')).toBe(`/executions/${executionId}`);
+      const skippedRow = page.locator(`tr[data-event="${skipped.deliveryId}"]`);
+      await skippedRow.locator('.badge', { hasText: 'skipped' }).waitFor({ timeout: 30_000 });
+      expect(await skippedRow.textContent()).toMatch(/filter/i);
+      expect(await axeViolations(page)).toEqual([]);
 
-    await page.getByRole('link', { name: 'Open the trigger' }).click();
-    await page.waitForURL(`**/triggers/${triggerId}`);
-    const goodRow = page.locator(`tr[data-event="${good.deliveryId}"]`);
-    await goodRow.locator('.badge', { hasText: 'started' }).waitFor({ timeout: 30_000 });
-    // The secret is not shown again (checked once the trigger's own page is there: the list, lazy
-    // routes, may stay on screen a moment after the URL changed).
-    expect(await page.content()).not.toContain(secret);
-    const events = (await ok('GET', `/v1/triggers/${triggerId}/events`)).events as Array<{
-      deliveryId: string;
-      firing: { executionId: string | null } | null;
-    }>;
-    const executionId = events.find((e) => e.deliveryId === good.deliveryId)?.firing?.executionId ?? '';
-    expect(executionId).not.toBe('');
-    expect((await ok('GET', `/v1/executions/${executionId}`)).inputs).toEqual({ branch: 'release-7' });
-    const link = goodRow.getByRole('link', { name: /^execution / });
-    expect(await link.getAttribute('href')).toBe(`/executions/${executionId}`);
-    const skippedRow = page.locator(`tr[data-event="${skipped.deliveryId}"]`);
-    await skippedRow.locator('.badge', { hasText: 'skipped' }).waitFor({ timeout: 30_000 });
-    expect(await skippedRow.textContent()).toMatch(/filter/i);
-    expect(await axeViolations(page)).toEqual([]);
+      // Disabled from the page: the API agrees.
+      await page.getByRole('button', { name: 'Disable' }).click();
+      await expect.poll(() => page.getByTestId('trigger-state').textContent(), { timeout: 10_000 }).toBe('disabled');
+      expect((await ok('GET', `/v1/triggers/${triggerId}`)).enabled).toBe(false);
+      await page.setViewportSize({ width: 1280, height: 1100 });
+      await page.emulateMedia({ colorScheme: 'light' });
+      await screenshot(page, 'trigger');
+      await link.click();
+      await page.waitForURL(`**/executions/${executionId}`);
 
-    // Disabled from the page: the API agrees.
-    await page.getByRole('button', { name: 'Disable' }).click();
-    await expect.poll(() => page.getByTestId('trigger-state').textContent(), { timeout: 10_000 }).toBe('disabled');
-    expect((await ok('GET', `/v1/triggers/${triggerId}`)).enabled).toBe(false);
-    await page.setViewportSize({ width: 1280, height: 1100 });
-    await page.emulateMedia({ colorScheme: 'light' });
-    await screenshot(page, 'trigger');
-    await link.click();
-    await page.waitForURL(`**/executions/${executionId}`);
+      // Back on the list, the trigger is there and the secret is gone for good.
+      await page.goto(`/triggers?workspace=${workspaceId}`);
+      await page.locator(`li[data-trigger="${triggerId}"]`).waitFor();
+      expect(await page.getByTestId('secret-once').count()).toBe(0);
+      expect(await page.content()).not.toContain(secret);
+      await screenshot(page, 'triggers');
+      await page.close();
+    },
+  );
 
-    // Back on the list, the trigger is there and the secret is gone for good.
-    await page.goto(`/triggers?workspace=${workspaceId}`);
-    await page.locator(`li[data-trigger="${triggerId}"]`).waitFor();
-    expect(await page.getByTestId('secret-once').count()).toBe(0);
-    expect(await page.content()).not.toContain(secret);
-    await screenshot(page, 'triggers');
-    await page.close();
-  });
+  it(
+    'a GitHub trigger that wakes waiting steps, made from ' +
+      'the page, has no secret and listens at the App’s webhook',
+    async () => {
+      const page = await open(`/triggers?workspace=${workspaceId}`);
+      await page.getByRole('button', { name: 'New trigger' }).click();
+      const form = page.getByRole('region', { name: 'New trigger' });
+      await form.getByLabel('Name', { exact: true }).fill('pushes wake deploys');
+      await form.getByRole('radio', { name: /GitHub event/ }).check();
+      await form.getByLabel('Event name', { exact: true }).fill('push');
+      await form.getByRole('radio', { name: /Wake waiting/ }).check();
+      await form.getByLabel('Event the wait steps wait for', { exact: true }).fill('deploy');
+      await form.getByRole('button', { name: 'Create trigger' }).click();
+      await page.waitForURL(/\/triggers\/[0-9a-f-]{36}$/, { timeout: 15_000 });
+      const id = new URL(page.url()).pathname.split('/')[2] ?? '';
+      expect(await ok('GET', `/v1/triggers/${id}`)).toMatchObject({
+        name: 'pushes wake deploys',
+        source: 'github',
+        event: 'push',
+        filter: null,
+        enabled: true,
+        action: { kind: 'wake', event: 'deploy' },
+      });
+      expect(await page.getByTestId('hook-url').textContent()).toBe(`${app.url}/v1/hooks/github`);
+      expect(await page.getByTestId('secret-once').count()).toBe(0);
+      expect(await page.locator('main').textContent()).toContain('wakes wait steps waiting for “deploy”');
+      expect(await axeViolations(page)).toEqual([]);
 
-  it('a GitHub trigger that wakes waiting steps, made from the page, has no secret and listens at the App’s webhook', async () => {
-    const page = await open(`/triggers?workspace=${workspaceId}`);
-    await page.getByRole('button', { name: 'New trigger' }).click();
-    const form = page.getByRole('region', { name: 'New trigger' });
-    await form.getByLabel('Name', { exact: true }).fill('pushes wake deploys');
-    await form.getByRole('radio', { name: /GitHub event/ }).check();
-    await form.getByLabel('Event name', { exact: true }).fill('push');
-    await form.getByRole('radio', { name: /Wake waiting/ }).check();
-    await form.getByLabel('Event the wait steps wait for', { exact: true }).fill('deploy');
-    await form.getByRole('button', { name: 'Create trigger' }).click();
-    await page.waitForURL(/\/triggers\/[0-9a-f-]{36}$/, { timeout: 15_000 });
-    const id = new URL(page.url()).pathname.split('/')[2] ?? '';
-    expect(await ok('GET', `/v1/triggers/${id}`)).toMatchObject({
-      name: 'pushes wake deploys',
-      source: 'github',
-      event: 'push',
-      filter: null,
-      enabled: true,
-      action: { kind: 'wake', event: 'deploy' },
-    });
-    expect(await page.getByTestId('hook-url').textContent()).toBe(`${app.url}/v1/hooks/github`);
-    expect(await page.getByTestId('secret-once').count()).toBe(0);
-    expect(await page.locator('main').textContent()).toContain('wakes wait steps waiting for “deploy”');
-    expect(await axeViolations(page)).toEqual([]);
-
-    // Edited to start a recipe instead: the recipe and dashboard offered first are the ones sent.
-    const edit = page.getByRole('region', { name: 'Edit' });
-    await edit.getByRole('radio', { name: /Start a recipe/ }).check();
-    const recipe = await edit
-      .getByLabel('Recipe', { exact: true })
-      .evaluate((select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent);
-    await edit.getByRole('button', { name: 'Save changes' }).click();
-    await expect
-      .poll(() => page.locator('main').textContent(), { timeout: 10_000 })
-      .toContain(`starts ${recipe} in Ops board`);
-    expect((await ok('GET', `/v1/triggers/${id}`)).action).toEqual({
-      kind: 'start',
-      recipeId: recipe === 'gated' ? gatedId : quickId,
-      dashboardId,
-      inputs: {},
-    });
-    await page.close();
-  });
+      // Edited to start a recipe instead: the recipe and dashboard offered first are the ones sent.
+      const edit = page.getByRole('region', { name: 'Edit' });
+      await edit.getByRole('radio', { name: /Start a recipe/ }).check();
+      const recipe = await edit
+        .getByLabel('Recipe', { exact: true })
+        .evaluate((select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent);
+      await edit.getByRole('button', { name: 'Save changes' }).click();
+      await expect
+        .poll(() => page.locator('main').textContent(), { timeout: 10_000 })
+        .toContain(`starts ${recipe} in Ops board`);
+      expect((await ok('GET', `/v1/triggers/${id}`)).action).toEqual({
+        kind: 'start',
+        recipeId: recipe === 'gated' ? gatedId : quickId,
+        dashboardId,
+        inputs: {},
+      });
+      await page.close();
+    },
+  );
 
   it('a change the server refuses (409) shows its reason; a rename alone does not send the action again', async () => {
     const own = await ok('POST', `/v1/workspaces/${workspaceId}/dashboards`, { name: 'Old board' });

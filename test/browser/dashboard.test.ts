@@ -59,7 +59,8 @@ async function open(who: Person, dashboardId: string, options: { width?: number;
       .waitFor({ timeout: 30_000 });
   } catch (error) {
     console.error(
-      `[${who.name}] the page never got admitted: ${page.url()}\n${(await page.locator('body').innerText()).slice(0, 2000)}`,
+      `[${who.name}] the page never got admitted: ${page.url()}\n` +
+        `${(await page.locator('body').innerText()).slice(0, 2000)}`,
     );
     throw error;
   }
@@ -139,7 +140,8 @@ describe('the live dashboard page', () => {
     const controls = v
       .locator('main.dashboard-page')
       .locator(
-        'input:not([disabled]), textarea, select, [contenteditable="true"], button:not([disabled]), .drag-handle, .resize-handle',
+        'input:not([disabled]), textarea, select, [contenteditable="true"], ' +
+          'button:not([disabled]), .drag-handle, .resize-handle',
       );
     expect(await controls.count()).toBe(0);
     expect(await v.locator('main.dashboard-page input[type=checkbox]').isDisabled()).toBe(true);
@@ -189,42 +191,49 @@ describe('the live dashboard page', () => {
     expect(item.id).toBeTruthy();
   }, 120_000);
 
-  it('an approval decided in one browser shows who approved in the other; a decision that does not apply shows why', async () => {
-    const id = await newDashboard('Approvals');
-    const recipe = await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: 'name: gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship it?", quorum: 2 }\n',
-    });
-    const execution = await ok(ada, 'POST', `/v1/recipes/${recipe.id}/executions`, { dashboardId: id });
-    const [a, b] = await Promise.all([open(ada, id), open(bob, id, { width: 375 })]);
-    const approval = (page: Page) => page.locator(`[data-approval="${execution.id}:gate"]`);
-    await approval(b).getByText('Ship it?').waitFor({ timeout: 30_000 });
-    await approval(a).getByText('Ship it?').waitFor({ timeout: 30_000 });
-    await screenshot(b, 'dashboard-approval-narrow');
-    // Usable at 375 px: the buttons are on screen.
-    const approve = approval(b).getByRole('button', { name: 'Approve' });
-    const box = await approve.boundingBox();
-    expect(box !== null && box.x >= 0 && box.x + box.width <= 375).toBe(true);
-    await approval(b).getByLabel('Comment (optional)').fill('looks good');
-    const clicked = Date.now();
-    await approve.click();
-    await approval(a)
-      .getByTestId('decision')
-      .filter({ hasText: `Approved by ${bob.name}` })
-      .waitFor({ timeout: 15_000 });
-    console.log(`approval by ${bob.name} shown in the other browser ${Date.now() - clicked} ms after the click`);
-    expect(await approval(a).getByTestId('decision').textContent()).toContain('looks good');
-    // Bob's second voice does not count: the API's 409 reason is shown.
-    await approve.click();
-    await expect.poll(() => approval(b).getByRole('alert').textContent(), { timeout: 15_000 }).toMatch(/\w/);
-    console.log(`second approval refused with: ${await approval(b).getByRole('alert').textContent()}`);
-    await approval(a).getByRole('button', { name: 'Approve' }).click();
-    await approval(b).locator('.badge.status-approved').waitFor({ timeout: 15_000 });
-    await b.locator(`[data-execution="${execution.id}"] .badge.status-succeeded`).first().waitFor({ timeout: 30_000 });
-    expect(await b.locator(`[data-execution="${execution.id}"] a`).first().getAttribute('href')).toBe(
-      `/executions/${execution.id}`,
-    );
-    await screenshot(a, 'dashboard-executions');
-  }, 180_000);
+  it(
+    'an approval decided in one browser shows who approved ' + 'in the other; a decision that does not apply shows why',
+    async () => {
+      const id = await newDashboard('Approvals');
+      const recipe = await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: 'name: gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship it?", quorum: 2 }\n',
+      });
+      const execution = await ok(ada, 'POST', `/v1/recipes/${recipe.id}/executions`, { dashboardId: id });
+      const [a, b] = await Promise.all([open(ada, id), open(bob, id, { width: 375 })]);
+      const approval = (page: Page) => page.locator(`[data-approval="${execution.id}:gate"]`);
+      await approval(b).getByText('Ship it?').waitFor({ timeout: 30_000 });
+      await approval(a).getByText('Ship it?').waitFor({ timeout: 30_000 });
+      await screenshot(b, 'dashboard-approval-narrow');
+      // Usable at 375 px: the buttons are on screen.
+      const approve = approval(b).getByRole('button', { name: 'Approve' });
+      const box = await approve.boundingBox();
+      expect(box !== null && box.x >= 0 && box.x + box.width <= 375).toBe(true);
+      await approval(b).getByLabel('Comment (optional)').fill('looks good');
+      const clicked = Date.now();
+      await approve.click();
+      await approval(a)
+        .getByTestId('decision')
+        .filter({ hasText: `Approved by ${bob.name}` })
+        .waitFor({ timeout: 15_000 });
+      console.log(`approval by ${bob.name} shown in the other browser ${Date.now() - clicked} ms after the click`);
+      expect(await approval(a).getByTestId('decision').textContent()).toContain('looks good');
+      // Bob's second voice does not count: the API's 409 reason is shown.
+      await approve.click();
+      await expect.poll(() => approval(b).getByRole('alert').textContent(), { timeout: 15_000 }).toMatch(/\w/);
+      console.log(`second approval refused with: ${await approval(b).getByRole('alert').textContent()}`);
+      await approval(a).getByRole('button', { name: 'Approve' }).click();
+      await approval(b).locator('.badge.status-approved').waitFor({ timeout: 15_000 });
+      await b
+        .locator(`[data-execution="${execution.id}"] .badge.status-succeeded`)
+        .first()
+        .waitFor({ timeout: 30_000 });
+      expect(await b.locator(`[data-execution="${execution.id}"] a`).first().getAttribute('href')).toBe(
+        `/executions/${execution.id}`,
+      );
+      await screenshot(a, 'dashboard-executions');
+    },
+    180_000,
+  );
 
   it('a member removed while looking loses access, and the page says so', async () => {
     const id = await newDashboard('Revoked');
@@ -242,55 +251,62 @@ describe('the live dashboard page', () => {
     expect(await v.getByText('for members').count()).toBe(0);
   }, 120_000);
 
-  it('creates a todo and a link, sets done and assignee, and deletes: the other browser follows each change', async () => {
-    const id = await newDashboard('Items');
-    const [a, b] = await Promise.all([open(ada, id), open(bob, id)]);
-    const form = a.getByRole('form', { name: 'Add an item' });
-    await form.getByLabel('Kind').selectOption('todo');
-    await form.getByLabel('Title').fill('Write the changelog');
-    await form.getByRole('button', { name: 'Add todo' }).click();
-    const todo = (page: Page) => page.locator('article.board-item[aria-label="todo: Write the changelog"]');
-    await todo(b).waitFor({ timeout: 15_000 });
-    await todo(b).getByLabel('Done').check();
-    await todo(b).getByLabel('Assignee').selectOption({ label: 'Ada Owner' });
-    await expect.poll(() => todo(a).getByLabel('Done').isChecked(), { timeout: 15_000 }).toBe(true);
-    await expect.poll(() => todo(a).getByLabel('Assignee').inputValue(), { timeout: 15_000 }).toBe(ada.id);
-    // A link must be http(s): a javascript: address is refused in the form.
-    await form.getByLabel('Kind').selectOption('link');
-    await form.getByLabel('Title').fill('Spec');
-    await form.getByLabel('Address').fill('javascript:alert(1)');
-    await form.getByRole('button', { name: 'Add link' }).click();
-    await form.getByRole('alert').filter({ hasText: 'http(s)' }).waitFor();
-    await form.getByLabel('Address').fill('https://example.com/spec');
-    await form.getByRole('button', { name: 'Add link' }).click();
-    await b
-      .locator('article.board-item[aria-label="link: Spec"] a[href="https://example.com/spec"]')
-      .waitFor({ timeout: 15_000 });
-    const items = (await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items as Array<{
-      kind: string;
-      title: string;
-      done?: boolean;
-      assignee?: string | null;
-      author: string;
-    }>;
-    expect(items.find((i) => i.kind === 'todo')).toMatchObject({
-      title: 'Write the changelog',
-      done: true,
-      assignee: ada.id,
-      author: ada.id,
-    });
-    b.once('dialog', (dialog) => void dialog.accept());
-    await todo(b).getByRole('button', { name: 'Delete Write the changelog' }).click();
-    await todo(a).waitFor({ state: 'detached', timeout: 15_000 });
-    expect((await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items.map((i: { title: string }) => i.title)).toEqual([
-      'Spec',
-    ]);
-  }, 120_000);
+  it(
+    'creates a todo and a link, sets done and assignee, ' + 'and deletes: the other browser follows each change',
+    async () => {
+      const id = await newDashboard('Items');
+      const [a, b] = await Promise.all([open(ada, id), open(bob, id)]);
+      const form = a.getByRole('form', { name: 'Add an item' });
+      await form.getByLabel('Kind').selectOption('todo');
+      await form.getByLabel('Title').fill('Write the changelog');
+      await form.getByRole('button', { name: 'Add todo' }).click();
+      const todo = (page: Page) => page.locator('article.board-item[aria-label="todo: Write the changelog"]');
+      await todo(b).waitFor({ timeout: 15_000 });
+      await todo(b).getByLabel('Done').check();
+      await todo(b).getByLabel('Assignee').selectOption({ label: 'Ada Owner' });
+      await expect.poll(() => todo(a).getByLabel('Done').isChecked(), { timeout: 15_000 }).toBe(true);
+      await expect.poll(() => todo(a).getByLabel('Assignee').inputValue(), { timeout: 15_000 }).toBe(ada.id);
+      // A link must be http(s): a javascript: address is refused in the form.
+      await form.getByLabel('Kind').selectOption('link');
+      await form.getByLabel('Title').fill('Spec');
+      await form.getByLabel('Address').fill('javascript:alert(1)');
+      await form.getByRole('button', { name: 'Add link' }).click();
+      await form.getByRole('alert').filter({ hasText: 'http(s)' }).waitFor();
+      await form.getByLabel('Address').fill('https://example.com/spec');
+      await form.getByRole('button', { name: 'Add link' }).click();
+      await b
+        .locator('article.board-item[aria-label="link: Spec"] a[href="https://example.com/spec"]')
+        .waitFor({ timeout: 15_000 });
+      const items = (await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items as Array<{
+        kind: string;
+        title: string;
+        done?: boolean;
+        assignee?: string | null;
+        author: string;
+      }>;
+      expect(items.find((i) => i.kind === 'todo')).toMatchObject({
+        title: 'Write the changelog',
+        done: true,
+        assignee: ada.id,
+        author: ada.id,
+      });
+      b.once('dialog', (dialog) => void dialog.accept());
+      await todo(b).getByRole('button', { name: 'Delete Write the changelog' }).click();
+      await todo(a).waitFor({ state: 'detached', timeout: 15_000 });
+      expect((await ok(ada, 'GET', `/v1/dashboards/${id}/items`)).items.map((i: { title: string }) => i.title)).toEqual(
+        ['Spec'],
+      );
+    },
+    120_000,
+  );
 
-  it('shows each step’s status, attempt, progress and artifacts, and the sessions, as the server mirrors them (a viewer too)', async () => {
-    const id = await newDashboard('Runs');
-    await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model' });
-    const yaml = `name: build-and-ship
+  it(
+    'shows each step’s status, attempt, progress and artifacts, ' +
+      'and the sessions, as the server mirrors them (a viewer too)',
+    async () => {
+      const id = await newDashboard('Runs');
+      await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model' });
+      const yaml = `name: build-and-ship
 steps:
   - id: build
     kind: agent
@@ -303,37 +319,41 @@ steps:
       output: { built: true }
   - { id: gate, kind: approval, prompt: "Ship the build?" }
 `;
-    const recipe = await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml });
-    const v = await open(vic, id);
-    // Started while the page is open: what it shows arrives live.
-    const execution = await ok(ada, 'POST', `/v1/recipes/${recipe.id}/executions`, { dashboardId: id });
-    const row = (step: string) => v.locator(`[data-execution="${execution.id}"] tr[data-step="${step}"]`);
-    await row('build').locator('.badge.status-succeeded').waitFor({ timeout: 60_000 });
-    expect(await row('build').locator('td').nth(1).textContent()).toBe('1');
-    await row('build').locator('.progress', { hasText: 'compiling' }).waitFor({ timeout: 15_000 });
-    expect(await row('build').locator('progress').getAttribute('value')).toBe('50');
-    await row('build').locator('.artifacts', { hasText: 'Build report' }).waitFor({ timeout: 15_000 });
-    await row('build').getByText('Preview').click();
-    await row('build').locator('pre', { hasText: 'all green' }).waitFor();
-    await row('gate').locator('.badge.status-waiting').waitFor({ timeout: 15_000 });
-    await v.getByText('Ship the build?').waitFor();
-    expect(await v.getByRole('button', { name: 'Approve' }).count()).toBe(0);
-    const session = v.locator('.sessions-panel li[data-session]').first();
-    await session.waitFor({ timeout: 30_000 });
-    expect(await session.locator('.badge').textContent()).toMatch(/\w/);
-    // Opening a terminal needs control: a viewer's Terminal button is disabled (test/browser/terminal.test.ts opens one).
-    expect(await v.locator('.sessions-panel').getByRole('button', { name: 'Terminal' }).isDisabled()).toBe(true);
-    expect(await v.locator(`[data-execution="${execution.id}"] a`).first().getAttribute('href')).toBe(
-      `/executions/${execution.id}`,
-    );
-    await screenshot(v, 'dashboard-runs');
-  }, 180_000);
+      const recipe = await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml });
+      const v = await open(vic, id);
+      // Started while the page is open: what it shows arrives live.
+      const execution = await ok(ada, 'POST', `/v1/recipes/${recipe.id}/executions`, { dashboardId: id });
+      const row = (step: string) => v.locator(`[data-execution="${execution.id}"] tr[data-step="${step}"]`);
+      await row('build').locator('.badge.status-succeeded').waitFor({ timeout: 60_000 });
+      expect(await row('build').locator('td').nth(1).textContent()).toBe('1');
+      await row('build').locator('.progress', { hasText: 'compiling' }).waitFor({ timeout: 15_000 });
+      expect(await row('build').locator('progress').getAttribute('value')).toBe('50');
+      await row('build').locator('.artifacts', { hasText: 'Build report' }).waitFor({ timeout: 15_000 });
+      await row('build').getByText('Preview').click();
+      await row('build').locator('pre', { hasText: 'all green' }).waitFor();
+      await row('gate').locator('.badge.status-waiting').waitFor({ timeout: 15_000 });
+      await v.getByText('Ship the build?').waitFor();
+      expect(await v.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+      const session = v.locator('.sessions-panel li[data-session]').first();
+      await session.waitFor({ timeout: 30_000 });
+      expect(await session.locator('.badge').textContent()).toMatch(/\w/);
+      // Opening a terminal needs control: a viewer's Terminal button is disabled
+      // (test/browser/terminal.test.ts opens one).
+      expect(await v.locator('.sessions-panel').getByRole('button', { name: 'Terminal' }).isDisabled()).toBe(true);
+      expect(await v.locator(`[data-execution="${execution.id}"] a`).first().getAttribute('href')).toBe(
+        `/executions/${execution.id}`,
+      );
+      await screenshot(v, 'dashboard-runs');
+    },
+    180_000,
+  );
 
   it('renders a note’s markdown without letting it run script', async () => {
     const id = await newDashboard('Hostile');
     const body = [
       '# Heading',
-      '[safe](https://example.com) [bad](javascript:window.pwned=1) [data](data:text/html,<script>window.pwned=1</script>)',
+      '[safe](https://example.com) [bad](javascript:window.pwned=1) ' +
+        '[data](data:text/html,<script>window.pwned=1</script>)',
       '<img src="x" onerror="window.pwned=1">',
       '<script>window.pwned=1</script>',
       '<a href="jAvAsCrIpT:window.pwned=1">mixed case</a>',

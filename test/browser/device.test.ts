@@ -49,82 +49,93 @@ async function openPage(dark = false): Promise<Page> {
 }
 
 describe('/device', () => {
-  it('a signed-out person follows the terminal’s link, signs in, comes back to the code and approves; the terminal’s token works', async () => {
-    const code = await startCode('ada-laptop');
-    expect(code.status).toBe(200);
-    expect((await poll(code.body.device_code)).body.error).toBe('authorization_pending');
+  it(
+    'a signed-out person follows the terminal’s link, signs in, ' +
+      'comes back to the code and approves; the terminal’s token works',
+    async () => {
+      const code = await startCode('ada-laptop');
+      expect(code.status).toBe(200);
+      expect((await poll(code.body.device_code)).body.error).toBe('authorization_pending');
 
-    const page = await openPage(true);
-    await page.goto(code.body.verification_uri_complete);
-    // Signed out: the sign-in page, which brings the person back to this very link.
-    await page.waitForURL((url) => url.pathname === '/sign-in');
-    expect(new URL(page.url()).searchParams.get('returnTo')).toBe(`/device?code=${code.body.user_code}`);
-    await page.getByRole('link', { name: 'Sign in' }).click();
-    await page.locator('input[name="email"]').fill('ada@example.com');
-    await page.locator('input[name="name"]').fill('Ada');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname === '/device', { timeout: 30_000 });
+      const page = await openPage(true);
+      await page.goto(code.body.verification_uri_complete);
+      // Signed out: the sign-in page, which brings the person back to this very link.
+      await page.waitForURL((url) => url.pathname === '/sign-in');
+      expect(new URL(page.url()).searchParams.get('returnTo')).toBe(`/device?code=${code.body.user_code}`);
+      await page.getByRole('link', { name: 'Sign in' }).click();
+      await page.locator('input[name="email"]').fill('ada@example.com');
+      await page.locator('input[name="name"]').fill('Ada');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL((url) => url.pathname === '/device', { timeout: 30_000 });
 
-    await expect
-      .poll(() => page.getByRole('heading', { name: 'Sign in a device?' }).isVisible(), { timeout: 10_000 })
-      .toBe(true);
-    await expect.poll(() => page.getByText('“ada-laptop”').isVisible()).toBe(true);
-    expect(await page.getByText(code.body.user_code).isVisible()).toBe(true);
-    for (const scope of ['read', 'write', 'control', 'admin'])
-      expect(await page.getByRole('checkbox', { name: new RegExp(`^${scope}`) }).isChecked()).toBe(true);
-    const violations = await axeViolations(page);
-    expect(violations.map((v) => `${v.id} (${v.impact}) ${v.help} at ${v.targets.join(', ')}`)).toEqual([]);
-    await screenshot(page, 'device-approve');
+      await expect
+        .poll(() => page.getByRole('heading', { name: 'Sign in a device?' }).isVisible(), { timeout: 10_000 })
+        .toBe(true);
+      await expect.poll(() => page.getByText('“ada-laptop”').isVisible()).toBe(true);
+      expect(await page.getByText(code.body.user_code).isVisible()).toBe(true);
+      for (const scope of ['read', 'write', 'control', 'admin'])
+        expect(await page.getByRole('checkbox', { name: new RegExp(`^${scope}`) }).isChecked()).toBe(true);
+      const violations = await axeViolations(page);
+      expect(violations.map((v) => `${v.id} (${v.impact}) ${v.help} at ${v.targets.join(', ')}`)).toEqual([]);
+      await screenshot(page, 'device-approve');
 
-    // The person grants no admin, by keyboard: focus the checkbox, Space, then Approve with Enter.
-    await page.getByRole('checkbox', { name: /^admin/ }).focus();
-    await page.keyboard.press('Space');
-    await page.getByRole('button', { name: 'Approve' }).focus();
-    await page.keyboard.press('Enter');
-    await expect
-      .poll(() => page.getByText('You can return to your terminal').isVisible(), { timeout: 10_000 })
-      .toBe(true);
-    expect(await page.getByRole('heading', { name: 'Device signed in' }).isVisible()).toBe(true);
+      // The person grants no admin, by keyboard: focus the checkbox, Space, then Approve with Enter.
+      await page.getByRole('checkbox', { name: /^admin/ }).focus();
+      await page.keyboard.press('Space');
+      await page.getByRole('button', { name: 'Approve' }).focus();
+      await page.keyboard.press('Enter');
+      await expect
+        .poll(() => page.getByText('You can return to your terminal').isVisible(), { timeout: 10_000 })
+        .toBe(true);
+      expect(await page.getByRole('heading', { name: 'Device signed in' }).isVisible()).toBe(true);
 
-    // The terminal's next poll gets the token: Ada's, without admin, and only once.
-    const granted = await pollUntilDecided(code.body.device_code);
-    expect(granted).toMatchObject({ status: 200, body: { token_type: 'Bearer', scope: 'read write control' } });
-    const me = await fetch(`${baton.url}/v1/me`, { headers: { authorization: `Bearer ${granted.body.access_token}` } });
-    expect(me.status).toBe(200);
-    expect(await me.json()).toMatchObject({
-      user: { email: 'ada@example.com' },
-      authentication: { via: 'token', scopes: ['read', 'write', 'control'] },
-    });
-    expect((await pollUntilDecided(code.body.device_code)).body.error).toBe('invalid_grant');
-    await page.close();
-  }, 120_000);
+      // The terminal's next poll gets the token: Ada's, without admin, and only once.
+      const granted = await pollUntilDecided(code.body.device_code);
+      expect(granted).toMatchObject({ status: 200, body: { token_type: 'Bearer', scope: 'read write control' } });
+      const me = await fetch(`${baton.url}/v1/me`, {
+        headers: { authorization: `Bearer ${granted.body.access_token}` },
+      });
+      expect(me.status).toBe(200);
+      expect(await me.json()).toMatchObject({
+        user: { email: 'ada@example.com' },
+        authentication: { via: 'token', scopes: ['read', 'write', 'control'] },
+      });
+      expect((await pollUntilDecided(code.body.device_code)).body.error).toBe('invalid_grant');
+      await page.close();
+    },
+    120_000,
+  );
 
-  it('a code typed by hand can be denied, and the terminal is told; an unknown code is said to be unknown', async () => {
-    const page = await openPage();
-    await page.goto('/device');
-    const input = page.getByLabel('Code');
-    await input.fill('CCCC-CCCC');
-    await input.press('Enter');
-    await expect
-      .poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 })
-      .toContain('No sign-in is waiting for this code');
+  it(
+    'a code typed by hand can be denied, and the terminal ' + 'is told; an unknown code is said to be unknown',
+    async () => {
+      const page = await openPage();
+      await page.goto('/device');
+      const input = page.getByLabel('Code');
+      await input.fill('CCCC-CCCC');
+      await input.press('Enter');
+      await expect
+        .poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 })
+        .toContain('No sign-in is waiting for this code');
 
-    const code = await startCode('build-box');
-    // Typed as people type: lower case, no dash.
-    await input.fill(code.body.user_code.toLowerCase().replace('-', ''));
-    await input.press('Enter');
-    await expect.poll(() => page.getByText('“build-box”').isVisible(), { timeout: 10_000 }).toBe(true);
-    await page.getByRole('button', { name: 'Deny' }).click();
-    await expect
-      .poll(() => page.getByRole('heading', { name: 'Sign-in denied' }).isVisible(), { timeout: 10_000 })
-      .toBe(true);
-    expect((await pollUntilDecided(code.body.device_code)).body.error).toBe('access_denied');
+      const code = await startCode('build-box');
+      // Typed as people type: lower case, no dash.
+      await input.fill(code.body.user_code.toLowerCase().replace('-', ''));
+      await input.press('Enter');
+      await expect.poll(() => page.getByText('“build-box”').isVisible(), { timeout: 10_000 }).toBe(true);
+      await page.getByRole('button', { name: 'Deny' }).click();
+      await expect
+        .poll(() => page.getByRole('heading', { name: 'Sign-in denied' }).isVisible(), { timeout: 10_000 })
+        .toBe(true);
+      expect((await pollUntilDecided(code.body.device_code)).body.error).toBe('access_denied');
 
-    // The same link again: the code is used up, and the page says so.
-    await page.goto(code.body.verification_uri_complete);
-    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toContain('already denied');
-    await page.close();
-  }, 90_000);
+      // The same link again: the code is used up, and the page says so.
+      await page.goto(code.body.verification_uri_complete);
+      await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toContain('already denied');
+      await page.close();
+    },
+    90_000,
+  );
 });
 
 /** Polls as a terminal does, honouring the interval and slow_down, until the answer is no longer pending. */

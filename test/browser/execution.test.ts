@@ -123,64 +123,69 @@ async function quick(approve: boolean): Promise<string> {
 }
 
 describe('recipes, home and the execution page', () => {
-  it('a recipe started from the console runs to its approval, shows in Needs you, is approved on its page and finishes', async () => {
-    const page = await open(`/recipes?workspace=${workspaceId}`);
-    await page.getByRole('button', { name: 'Run ship-it' }).waitFor();
-    expect(await seriousViolations(page)).toEqual([]);
-    await page.getByRole('button', { name: 'Run ship-it' }).click();
-    const dialog = page.getByRole('dialog', { name: /Run “ship-it”/ });
-    await dialog.waitFor();
-    expect(await dialog.getByLabel(/^title/).getAttribute('aria-required')).toBe('true');
-    // Started without the required input: the server's issue shows at that field.
-    await dialog.getByRole('button', { name: 'Start' }).click();
-    await expect
-      .poll(() => dialog.locator('[data-field="inputs.title"] .field-error').textContent(), { timeout: 15_000 })
-      .toContain('is required');
-    expect(await seriousViolations(page)).toEqual([]);
-    await dialog.getByLabel(/^title/).fill('v1.2');
-    await dialog.getByLabel(/^count/).fill('3');
-    await dialog.getByRole('button', { name: 'Start' }).click();
-    await page.waitForURL(/\/executions\/[0-9a-f-]{36}$/, { timeout: 15_000 });
-    const executionId = page.url().split('/').at(-1) ?? '';
-    const started = await ok('GET', `/v1/executions/${executionId}`);
-    expect(started).toMatchObject({ dashboardId, recipeId, inputs: { title: 'v1.2', count: 3 } });
+  it(
+    'a recipe started from the console runs to its approval, ' +
+      'shows in Needs you, is approved on its page and finishes',
+    async () => {
+      const page = await open(`/recipes?workspace=${workspaceId}`);
+      await page.getByRole('button', { name: 'Run ship-it' }).waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByRole('button', { name: 'Run ship-it' }).click();
+      const dialog = page.getByRole('dialog', { name: /Run “ship-it”/ });
+      await dialog.waitFor();
+      expect(await dialog.getByLabel(/^title/).getAttribute('aria-required')).toBe('true');
+      // Started without the required input: the server's issue shows at that field.
+      await dialog.getByRole('button', { name: 'Start' }).click();
+      await expect
+        .poll(() => dialog.locator('[data-field="inputs.title"] .field-error').textContent(), { timeout: 15_000 })
+        .toContain('is required');
+      expect(await seriousViolations(page)).toEqual([]);
+      await dialog.getByLabel(/^title/).fill('v1.2');
+      await dialog.getByLabel(/^count/).fill('3');
+      await dialog.getByRole('button', { name: 'Start' }).click();
+      await page.waitForURL(/\/executions\/[0-9a-f-]{36}$/, { timeout: 15_000 });
+      const executionId = page.url().split('/').at(-1) ?? '';
+      const started = await ok('GET', `/v1/executions/${executionId}`);
+      expect(started).toMatchObject({ dashboardId, recipeId, inputs: { title: 'v1.2', count: 3 } });
 
-    // The page follows it (the dashboard's state document says when) to the approval.
-    await expect.poll(() => status(page), { timeout: 30_000 }).toBe('waiting');
-    await expect.poll(() => step(page, 'gate').getAttribute('data-status'), { timeout: 15_000 }).toBe('waiting');
-    await expect.poll(() => step(page, 'build').getAttribute('data-status'), { timeout: 15_000 }).toBe('succeeded');
+      // The page follows it (the dashboard's state document says when) to the approval.
+      await expect.poll(() => status(page), { timeout: 30_000 }).toBe('waiting');
+      await expect.poll(() => step(page, 'gate').getAttribute('data-status'), { timeout: 15_000 }).toBe('waiting');
+      await expect.poll(() => step(page, 'build').getAttribute('data-status'), { timeout: 15_000 }).toBe('succeeded');
 
-    // Home: it waits for Ada in "Needs you", linking to the execution.
-    const home = await open(`/?workspace=${workspaceId}`);
-    const inbox = home.locator('section.inbox');
-    await expect.poll(() => home.getByTestId('approvals-count').textContent(), { timeout: 15_000 }).toBe('1');
-    const waiting = inbox.locator(`li[data-execution="${executionId}"] a`);
-    expect(await waiting.textContent()).toContain('Ship v1.2?');
-    expect(await seriousViolations(home)).toEqual([]);
-    await fullScreenshot(home, 'home');
-    await waiting.click();
-    await home.waitForURL((url) => url.pathname === `/executions/${executionId}`);
+      // Home: it waits for Ada in "Needs you", linking to the execution.
+      const home = await open(`/?workspace=${workspaceId}`);
+      const inbox = home.locator('section.inbox');
+      await expect.poll(() => home.getByTestId('approvals-count').textContent(), { timeout: 15_000 }).toBe('1');
+      const waiting = inbox.locator(`li[data-execution="${executionId}"] a`);
+      expect(await waiting.textContent()).toContain('Ship v1.2?');
+      expect(await seriousViolations(home)).toEqual([]);
+      await fullScreenshot(home, 'home');
+      await waiting.click();
+      await home.waitForURL((url) => url.pathname === `/executions/${executionId}`);
 
-    // Approve there: it finishes, and the page shows the decision, history, artifact and cost.
-    await step(home, 'gate').getByLabel('Comment').fill('ship it');
-    await step(home, 'gate').getByRole('button', { name: 'Approve' }).click();
-    await expect.poll(() => status(home), { timeout: 30_000 }).toBe('succeeded');
-    await expect
-      .poll(() => step(home, 'gate').locator('.decisions').textContent(), { timeout: 15_000 })
-      .toContain('Approved by Ada Lovelace');
-    expect(await step(home, 'gate').locator('.decisions').textContent()).toContain('ship it');
-    await expect
-      .poll(() => home.locator('.timeline li[data-type="approval.decided"]').count(), { timeout: 15_000 })
-      .toBe(1);
-    expect(await home.locator('.artifact h3').first().textContent()).toContain('Build report');
-    await home.getByRole('button', { name: 'Show whole content' }).click();
-    await home.locator('.artifact pre', { hasText: 'all green' }).waitFor({ timeout: 15_000 });
-    expect(await home.getByTestId('total-cost').textContent()).toContain('$0.25');
-    expect(await seriousViolations(home)).toEqual([]);
-    await fullScreenshot(home, 'execution');
-    // And it left Ada's inbox.
-    expect((await ok('GET', '/v1/me/inbox')).counts.approvals).toBe(0);
-  }, 180_000);
+      // Approve there: it finishes, and the page shows the decision, history, artifact and cost.
+      await step(home, 'gate').getByLabel('Comment').fill('ship it');
+      await step(home, 'gate').getByRole('button', { name: 'Approve' }).click();
+      await expect.poll(() => status(home), { timeout: 30_000 }).toBe('succeeded');
+      await expect
+        .poll(() => step(home, 'gate').locator('.decisions').textContent(), { timeout: 15_000 })
+        .toContain('Approved by Ada Lovelace');
+      expect(await step(home, 'gate').locator('.decisions').textContent()).toContain('ship it');
+      await expect
+        .poll(() => home.locator('.timeline li[data-type="approval.decided"]').count(), { timeout: 15_000 })
+        .toBe(1);
+      expect(await home.locator('.artifact h3').first().textContent()).toContain('Build report');
+      await home.getByRole('button', { name: 'Show whole content' }).click();
+      await home.locator('.artifact pre', { hasText: 'all green' }).waitFor({ timeout: 15_000 });
+      expect(await home.getByTestId('total-cost').textContent()).toContain('$0.25');
+      expect(await seriousViolations(home)).toEqual([]);
+      await fullScreenshot(home, 'execution');
+      // And it left Ada's inbox.
+      expect((await ok('GET', '/v1/me/inbox')).counts.approvals).toBe(0);
+    },
+    180_000,
+  );
 
   it('an intervention that does not apply shows the server’s 409 reason', async () => {
     const executionId = await quick(false);
@@ -242,24 +247,28 @@ describe('recipes, home and the execution page', () => {
     await fullScreenshot(page, 'home-narrow-dark');
   }, 120_000);
 
-  it("the execution page follows the execution live (the dashboard's state document), without focus or reload", async () => {
-    const executionId = await quick(false);
-    const page = await open(`/executions/${executionId}`);
-    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
-    // Past the page's few re-reads after it loaded (at most 10 s): from here only the live document
-    // can tell it that something happened.
-    await page.waitForTimeout(11_000);
-    // Reading an execution does not make Ada someone on its dashboard (presence, which also keeps a
-    // terminal's sandbox awake), though the page is connected to the dashboard's state document.
-    expect((await ok('GET', `/v1/dashboards/${dashboardId}/presence`)).viewers).toEqual([]);
-    const decidedAt = Date.now();
-    await ok('POST', `/v1/executions/${executionId}/steps/gate/approve`, { comment: 'from elsewhere' });
-    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('succeeded');
-    await expect
-      .poll(() => page.locator('.timeline li[data-type="approval.decided"]').count(), { timeout: 15_000 })
-      .toBe(1);
-    console.log(`execution page showed the approval ${Date.now() - decidedAt} ms after it was made`);
-  }, 120_000);
+  it(
+    'the execution page follows the execution live (the ' + "dashboard's state document), without focus or reload",
+    async () => {
+      const executionId = await quick(false);
+      const page = await open(`/executions/${executionId}`);
+      await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
+      // Past the page's few re-reads after it loaded (at most 10 s): from here only the live document
+      // can tell it that something happened.
+      await page.waitForTimeout(11_000);
+      // Reading an execution does not make Ada someone on its dashboard (presence, which also keeps a
+      // terminal's sandbox awake), though the page is connected to the dashboard's state document.
+      expect((await ok('GET', `/v1/dashboards/${dashboardId}/presence`)).viewers).toEqual([]);
+      const decidedAt = Date.now();
+      await ok('POST', `/v1/executions/${executionId}/steps/gate/approve`, { comment: 'from elsewhere' });
+      await expect.poll(() => status(page), { timeout: 15_000 }).toBe('succeeded');
+      await expect
+        .poll(() => page.locator('.timeline li[data-type="approval.decided"]').count(), { timeout: 15_000 })
+        .toBe(1);
+      console.log(`execution page showed the approval ${Date.now() - decidedAt} ms after it was made`);
+    },
+    120_000,
+  );
 
   it('home creates, archives and restores dashboards, and pages through executions with More', async () => {
     const page = await open(`/?workspace=${workspaceId}`);
@@ -298,41 +307,48 @@ describe('recipes, home and the execution page', () => {
     expect(await page.getByRole('button', { name: 'More' }).count()).toBe(0);
   }, 120_000);
 
-  it('a failed run shows in Needs you; its step is retried on the execution page; a sub-recipe links child and parent', async () => {
-    // A parent whose first step fails once (the retry succeeds) and whose second runs `quick` as a child.
-    const parent = (
-      await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-        yaml: `name: parent
+  it(
+    'a failed run shows in Needs you; its step is retried on ' +
+      'the execution page; a sub-recipe links child and parent',
+    async () => {
+      // A parent whose first step fails once (the retry succeeds) and whose second runs `quick` as a child.
+      const parent = (
+        await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+          yaml: `name: parent
 steps:
   - { id: flaky, kind: agent, profile: coder, prompt: go, input: { failAttempts: 1 } }
   - { id: sub, kind: recipe, recipe: ${quickId} }
 `,
-      })
-    ).id;
-    const { id } = await ok('POST', `/v1/recipes/${parent}/executions`, { dashboardId });
-    await expect.poll(async () => (await ok('GET', `/v1/executions/${id}`)).status, { timeout: 30_000 }).toBe('failed');
-    const page = await open(`/?workspace=${workspaceId}`);
-    const failed = page.locator(`section.inbox li[data-execution="${id}"] a`);
-    await failed.waitFor({ timeout: 15_000 });
-    expect(await failed.textContent()).toContain('failed at “flaky”');
-    expect(Number(await page.getByTestId('failed-count').textContent())).toBeGreaterThanOrEqual(1);
-    await failed.click();
-    await page.waitForURL((url) => url.pathname === `/executions/${id}`);
-    await expect
-      .poll(() => step(page, 'flaky').locator('.step-error').textContent(), { timeout: 15_000 })
-      .toContain('scripted failure');
-    await step(page, 'flaky').getByText('More actions on “flaky”').click();
-    await step(page, 'flaky').getByRole('button', { name: 'Retry step' }).click();
-    // The retry succeeds and the child starts: the parent waits on it, and links to it.
-    const child = step(page, 'sub').getByRole('link', { name: /^[0-9a-f-]{36}$/ });
-    await child.waitFor({ timeout: 30_000 });
-    const childId = (await child.textContent()) ?? '';
-    expect((await ok('GET', `/v1/executions/${id}`)).steps.sub.childExecutionId).toBe(childId);
-    await child.click();
-    await page.waitForURL((url) => url.pathname === `/executions/${childId}`);
-    await page.getByRole('link', { name: 'parent execution' }).click();
-    await page.waitForURL((url) => url.pathname === `/executions/${id}`);
-  }, 120_000);
+        })
+      ).id;
+      const { id } = await ok('POST', `/v1/recipes/${parent}/executions`, { dashboardId });
+      await expect
+        .poll(async () => (await ok('GET', `/v1/executions/${id}`)).status, { timeout: 30_000 })
+        .toBe('failed');
+      const page = await open(`/?workspace=${workspaceId}`);
+      const failed = page.locator(`section.inbox li[data-execution="${id}"] a`);
+      await failed.waitFor({ timeout: 15_000 });
+      expect(await failed.textContent()).toContain('failed at “flaky”');
+      expect(Number(await page.getByTestId('failed-count').textContent())).toBeGreaterThanOrEqual(1);
+      await failed.click();
+      await page.waitForURL((url) => url.pathname === `/executions/${id}`);
+      await expect
+        .poll(() => step(page, 'flaky').locator('.step-error').textContent(), { timeout: 15_000 })
+        .toContain('scripted failure');
+      await step(page, 'flaky').getByText('More actions on “flaky”').click();
+      await step(page, 'flaky').getByRole('button', { name: 'Retry step' }).click();
+      // The retry succeeds and the child starts: the parent waits on it, and links to it.
+      const child = step(page, 'sub').getByRole('link', { name: /^[0-9a-f-]{36}$/ });
+      await child.waitFor({ timeout: 30_000 });
+      const childId = (await child.textContent()) ?? '';
+      expect((await ok('GET', `/v1/executions/${id}`)).steps.sub.childExecutionId).toBe(childId);
+      await child.click();
+      await page.waitForURL((url) => url.pathname === `/executions/${childId}`);
+      await page.getByRole('link', { name: 'parent execution' }).click();
+      await page.waitForURL((url) => url.pathname === `/executions/${id}`);
+    },
+    120_000,
+  );
 
   it("/recipes hides archived recipes until asked, and shows each recipe's versions", async () => {
     const kept = (
@@ -367,66 +383,71 @@ steps:
     expect(await item(kept).locator('ol li pre').first().textContent()).toContain('two?');
   }, 120_000);
 
-  it("pause, resume, skip a step before it is reached, edit a pending step's input and send an event, all from the page", async () => {
-    const evented = (
-      await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-        yaml: `name: evented
+  it(
+    'pause, resume, skip a step before it is reached, edit a ' +
+      "pending step's input and send an event, all from the page",
+    async () => {
+      const evented = (
+        await ok('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+          yaml: `name: evented
 steps:
   - { id: hold, kind: wait, event: { name: go } }
   - { id: work, kind: agent, profile: coder, prompt: go, input: { duration: 10 } }
   - { id: later, kind: agent, profile: coder, prompt: go, input: { duration: 10, output: { from: original } } }
 `,
-      })
-    ).id;
-    const { id } = await ok('POST', `/v1/recipes/${evented}/executions`, { dashboardId });
-    const page = await open(`/executions/${id}`);
-    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
-    const actions = page.locator('section[aria-labelledby="actions-heading"]');
-    const outcome = actions.locator('[data-outcome]');
-    await actions.getByRole('button', { name: 'Pause' }).click();
-    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('paused');
-    await actions.getByRole('button', { name: 'Resume' }).click();
-    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
-    expect(await outcome.getAttribute('data-outcome')).toBe('ok');
+        })
+      ).id;
+      const { id } = await ok('POST', `/v1/recipes/${evented}/executions`, { dashboardId });
+      const page = await open(`/executions/${id}`);
+      await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
+      const actions = page.locator('section[aria-labelledby="actions-heading"]');
+      const outcome = actions.locator('[data-outcome]');
+      await actions.getByRole('button', { name: 'Pause' }).click();
+      await expect.poll(() => status(page), { timeout: 15_000 }).toBe('paused');
+      await actions.getByRole('button', { name: 'Resume' }).click();
+      await expect.poll(() => status(page), { timeout: 15_000 }).toBe('waiting');
+      expect(await outcome.getAttribute('data-outcome')).toBe('ok');
 
-    // Steps not reached yet are listed from the recipe and can be acted on.
-    await expect.poll(() => step(page, 'work').getAttribute('data-status'), { timeout: 15_000 }).toBe('not-reached');
-    await step(page, 'work').getByText('More actions on “work”').click();
-    await step(page, 'work').getByLabel('Output to skip with (JSON, optional)').fill('{"skipped": true}');
-    await step(page, 'work').getByRole('button', { name: 'Skip step' }).click();
-    await expect
-      .poll(() => step(page, 'work').locator('[data-outcome]').getAttribute('data-outcome'), { timeout: 15_000 })
-      .toBe('ok');
-    // The step turns skipped on the page, and what was done stays shown next to it.
-    await expect.poll(() => step(page, 'work').getAttribute('data-status'), { timeout: 15_000 }).toBe('skipped');
-    expect(await step(page, 'work').locator('[data-outcome]').textContent()).toContain('Skip "work": done');
-    await step(page, 'later').getByText('More actions on “later”').click();
-    await step(page, 'later')
-      .getByLabel('New input (JSON object)')
-      .fill('{"duration": 10, "output": {"from": "edited"}}');
-    await step(page, 'later').getByRole('button', { name: 'Replace input' }).click();
-    await expect
-      .poll(() => step(page, 'later').locator('[data-outcome]').getAttribute('data-outcome'), { timeout: 15_000 })
-      .toBe('ok');
+      // Steps not reached yet are listed from the recipe and can be acted on.
+      await expect.poll(() => step(page, 'work').getAttribute('data-status'), { timeout: 15_000 }).toBe('not-reached');
+      await step(page, 'work').getByText('More actions on “work”').click();
+      await step(page, 'work').getByLabel('Output to skip with (JSON, optional)').fill('{"skipped": true}');
+      await step(page, 'work').getByRole('button', { name: 'Skip step' }).click();
+      await expect
+        .poll(() => step(page, 'work').locator('[data-outcome]').getAttribute('data-outcome'), { timeout: 15_000 })
+        .toBe('ok');
+      // The step turns skipped on the page, and what was done stays shown next to it.
+      await expect.poll(() => step(page, 'work').getAttribute('data-status'), { timeout: 15_000 }).toBe('skipped');
+      expect(await step(page, 'work').locator('[data-outcome]').textContent()).toContain('Skip "work": done');
+      await step(page, 'later').getByText('More actions on “later”').click();
+      await step(page, 'later')
+        .getByLabel('New input (JSON object)')
+        .fill('{"duration": 10, "output": {"from": "edited"}}');
+      await step(page, 'later').getByRole('button', { name: 'Replace input' }).click();
+      await expect
+        .poll(() => step(page, 'later').locator('[data-outcome]').getAttribute('data-outcome'), { timeout: 15_000 })
+        .toBe('ok');
 
-    await actions.getByLabel('Event name').fill('go');
-    await actions.getByLabel('Payload (JSON, optional)').fill('{"by": "console"}');
-    await actions.getByRole('button', { name: 'Send event' }).click();
-    await expect.poll(() => status(page), { timeout: 30_000 }).toBe('succeeded');
-    const done = await ok('GET', `/v1/executions/${id}`);
-    expect(done.steps.work).toMatchObject({ status: 'skipped', output: { skipped: true } });
-    expect(done.steps.later.output).toMatchObject({ from: 'edited' });
-    const types = await page
-      .locator('.timeline li')
-      .evaluateAll((items) => items.map((li) => li.getAttribute('data-type')));
-    expect(types).toEqual(
-      expect.arrayContaining([
-        'execution.paused',
-        'execution.resumed',
-        'step.skipped',
-        'step.input_edited',
-        'event.received',
-      ]),
-    );
-  }, 120_000);
+      await actions.getByLabel('Event name').fill('go');
+      await actions.getByLabel('Payload (JSON, optional)').fill('{"by": "console"}');
+      await actions.getByRole('button', { name: 'Send event' }).click();
+      await expect.poll(() => status(page), { timeout: 30_000 }).toBe('succeeded');
+      const done = await ok('GET', `/v1/executions/${id}`);
+      expect(done.steps.work).toMatchObject({ status: 'skipped', output: { skipped: true } });
+      expect(done.steps.later.output).toMatchObject({ from: 'edited' });
+      const types = await page
+        .locator('.timeline li')
+        .evaluateAll((items) => items.map((li) => li.getAttribute('data-type')));
+      expect(types).toEqual(
+        expect.arrayContaining([
+          'execution.paused',
+          'execution.resumed',
+          'step.skipped',
+          'step.input_edited',
+          'event.received',
+        ]),
+      );
+    },
+    120_000,
+  );
 });

@@ -28,7 +28,9 @@ async function replaceText(page: Page, text: string): Promise<void> {
   await page.keyboard.insertText(text);
 }
 
-/** The 1-based lines of the editor that carry an error underline (CodeMirror renders every line of a short document). */
+/**
+ * The 1-based lines of the editor that carry an error underline (CodeMirror renders every line of a short document).
+ */
 function underlinedLines(page: Page): Promise<Array<{ line: number; text: string }>> {
   return page.evaluate(() => {
     const lines = [...document.querySelectorAll('.cm-content > .cm-line')];
@@ -91,106 +93,121 @@ beforeAll(async () => {
 afterAll(async () => app?.stop(), 60_000);
 
 describe('the recipe editor', () => {
-  it("shows the server's problem deep in a step at that step's line, moves there from the list, and saves the fix as a new version", async () => {
-    const recipe = await ada.createRecipe(workspaceId, { yaml: v1 });
-    const page = await open(`/recipes?workspace=${workspaceId}`);
-    const scripts: string[] = [];
-    page.on('request', (request) => {
-      if (request.resourceType() === 'script') scripts.push(new URL(request.url()).pathname);
-    });
-    await page.reload();
-    await page.getByRole('link', { name: 'Edit release-notes' }).waitFor({ timeout: 15_000 });
-    // The editor (CodeMirror, the YAML parser) is not part of other pages: fetched once the editor opens.
-    expect(scripts.filter((path) => path.includes('recipe-yaml-editor'))).toEqual([]);
-    await page.getByRole('link', { name: 'Edit release-notes' }).click();
-    await page.waitForURL((url) => url.pathname === `/recipes/${recipe.id}/edit`);
-    const editor = page.getByRole('textbox', { name: 'YAML of release-notes' });
-    // The latest version's source, as YAML.
-    await expect
-      .poll(() => editor.textContent(), { timeout: 30_000 })
-      .toContain('Publish the notes of ${inputs.title}?');
-    expect(await page.getByText('Saving adds version 2').count()).toBe(1);
-    expect(scripts.filter((path) => path.includes('recipe-yaml-editor'))).toHaveLength(1);
+  it(
+    "shows the server's problem deep in a step at that step's line, " +
+      'moves there from the list, and saves the fix as a new version',
+    async () => {
+      const recipe = await ada.createRecipe(workspaceId, { yaml: v1 });
+      const page = await open(`/recipes?workspace=${workspaceId}`);
+      const scripts: string[] = [];
+      page.on('request', (request) => {
+        if (request.resourceType() === 'script') scripts.push(new URL(request.url()).pathname);
+      });
+      await page.reload();
+      await page.getByRole('link', { name: 'Edit release-notes' }).waitFor({ timeout: 15_000 });
+      // The editor (CodeMirror, the YAML parser) is not part of other pages: fetched once the editor opens.
+      expect(scripts.filter((path) => path.includes('recipe-yaml-editor'))).toEqual([]);
+      await page.getByRole('link', { name: 'Edit release-notes' }).click();
+      await page.waitForURL((url) => url.pathname === `/recipes/${recipe.id}/edit`);
+      const editor = page.getByRole('textbox', { name: 'YAML of release-notes' });
+      // The latest version's source, as YAML.
+      await expect
+        .poll(() => editor.textContent(), { timeout: 30_000 })
+        .toContain('Publish the notes of ${inputs.title}?');
+      expect(await page.getByText('Saving adds version 2').count()).toBe(1);
+      expect(scripts.filter((path) => path.includes('recipe-yaml-editor'))).toHaveLength(1);
 
-    await replaceText(page, broken);
-    await page.getByRole('button', { name: 'Save new version' }).click();
-    await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: 15_000 }).toContain('Not saved');
-    // In the list beside the editor: the path, the server's message, the line.
-    const entry = page.locator('.recipe-problems li[data-path="steps.1.retry.backoff.factor"]');
-    await entry.waitFor({ timeout: 15_000 });
-    expect(await entry.getAttribute('data-line')).toBe('18');
-    expect(await entry.textContent()).toMatch(/line 18 steps\.1\.retry\.backoff\.factor: .*number/);
-    // In the editor: the value itself is underlined, on line 18.
-    await expect.poll(() => underlinedLines(page), { timeout: 15_000 }).toEqual([{ line: 18, text: 'lots' }]);
-    expect(await page.locator('.cm-gutter-lint .cm-lint-marker-error').count()).toBe(1);
-    expect(await axeViolations(page)).toEqual([]);
-    await screenshot(page, 'recipe-editor-error');
+      await replaceText(page, broken);
+      await page.getByRole('button', { name: 'Save new version' }).click();
+      await expect
+        .poll(() => page.getByRole('alert').first().textContent(), { timeout: 15_000 })
+        .toContain('Not saved');
+      // In the list beside the editor: the path, the server's message, the line.
+      const entry = page.locator('.recipe-problems li[data-path="steps.1.retry.backoff.factor"]');
+      await entry.waitFor({ timeout: 15_000 });
+      expect(await entry.getAttribute('data-line')).toBe('18');
+      expect(await entry.textContent()).toMatch(/line 18 steps\.1\.retry\.backoff\.factor: .*number/);
+      // In the editor: the value itself is underlined, on line 18.
+      await expect.poll(() => underlinedLines(page), { timeout: 15_000 }).toEqual([{ line: 18, text: 'lots' }]);
+      expect(await page.locator('.cm-gutter-lint .cm-lint-marker-error').count()).toBe(1);
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, 'recipe-editor-error');
 
-    // The list's button puts the cursor on the problem: fix it from the keyboard.
-    await entry.getByRole('button').click();
-    expect(await page.evaluate(() => document.activeElement?.classList.contains('cm-content'))).toBe(true);
-    await page.keyboard.press('Shift+End');
-    await page.keyboard.insertText('2');
-    await page.getByRole('button', { name: 'Save new version' }).click();
-    await page.waitForURL((url) => url.pathname === '/recipes', { timeout: 15_000 });
-    await expect
-      .poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 })
-      .toBe('Saved “release-notes” v2');
-    const row = page.locator(`li[data-recipe="${recipe.id}"]`);
-    await expect.poll(() => row.getByTestId('recipe-version').textContent(), { timeout: 15_000 }).toMatch(/^v2 /);
-    // Its versions: v2 first, its source readable (and reachable by keyboard when it scrolls).
-    await row.getByText('Versions').click();
-    await row.locator('ol li summary').first().click();
-    expect(await row.locator('ol li pre').first().textContent()).toContain('"factor": 2');
-    expect(await axeViolations(page)).toEqual([]);
-    const saved: Answer = await ada.request('GET', `/v1/recipes/${recipe.id}`);
-    expect(saved.latest.source.steps[1]).toMatchObject({
-      id: 'polish',
-      retry: { maxAttempts: 3, backoff: { initial: '1s', factor: 2, max: '1m' } },
-    });
-  }, 180_000);
+      // The list's button puts the cursor on the problem: fix it from the keyboard.
+      await entry.getByRole('button').click();
+      expect(await page.evaluate(() => document.activeElement?.classList.contains('cm-content'))).toBe(true);
+      await page.keyboard.press('Shift+End');
+      await page.keyboard.insertText('2');
+      await page.getByRole('button', { name: 'Save new version' }).click();
+      await page.waitForURL((url) => url.pathname === '/recipes', { timeout: 15_000 });
+      await expect
+        .poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 })
+        .toBe('Saved “release-notes” v2');
+      const row = page.locator(`li[data-recipe="${recipe.id}"]`);
+      await expect.poll(() => row.getByTestId('recipe-version').textContent(), { timeout: 15_000 }).toMatch(/^v2 /);
+      // Its versions: v2 first, its source readable (and reachable by keyboard when it scrolls).
+      await row.getByText('Versions').click();
+      await row.locator('ol li summary').first().click();
+      expect(await row.locator('ol li pre').first().textContent()).toContain('"factor": 2');
+      expect(await axeViolations(page)).toEqual([]);
+      const saved: Answer = await ada.request('GET', `/v1/recipes/${recipe.id}`);
+      expect(saved.latest.source.steps[1]).toMatchObject({
+        id: 'polish',
+        retry: { maxAttempts: 3, backoff: { initial: '1s', factor: 2, max: '1m' } },
+      });
+    },
+    180_000,
+  );
 
-  it('a new recipe: a syntax error shows at its line as it is typed and after saving, then the recipe is created', async () => {
-    const page = await open(`/recipes?workspace=${workspaceId}`, { dark: true });
-    await page.getByRole('link', { name: 'New recipe' }).click();
-    await page.waitForURL((url) => url.pathname === '/recipes/new');
-    const editor = page.getByRole('textbox', { name: 'YAML of the new recipe' });
-    await expect.poll(() => editor.textContent(), { timeout: 30_000 }).toContain('name: my-recipe');
-    // Line 4 is indented one space short: a syntax error, shown by the parser here before any save.
-    await replaceText(page, 'name: hello\nsteps:\n  - id: ask\n   kind: approval\n    prompt: "Hello?"\n');
-    const syntax = page.locator('.recipe-problems li[data-origin="syntax"]');
-    await syntax.first().waitFor({ timeout: 15_000 });
-    expect(await syntax.first().getAttribute('data-line')).toBe('4');
-    await expect.poll(async () => (await underlinedLines(page)).map((u) => u.line), { timeout: 15_000 }).toContain(4);
-    // Leaving would lose the text: the page asks first, and Stay keeps it.
-    await page.getByRole('link', { name: 'Cancel' }).click();
-    const ask = page.getByRole('alert').filter({ hasText: 'not saved' });
-    await ask.waitFor({ timeout: 15_000 });
-    await ask.getByRole('button', { name: 'Stay' }).click();
-    expect(new URL(page.url()).pathname).toBe('/recipes/new');
-    expect(await editor.textContent()).toContain('name: hello');
-    // Saved anyway: the server refuses it; its "does not parse … at line 4" is the same problem, shown once.
-    await page.getByRole('button', { name: 'Create recipe' }).click();
-    await expect.poll(() => page.getByRole('alert').first().textContent(), { timeout: 15_000 }).toContain('Not saved');
-    expect(
-      await page.locator('.recipe-problems li').evaluateAll((items) => items.map((li) => li.getAttribute('data-line'))),
-    ).not.toContain('1');
-    expect(await axeViolations(page)).toEqual([]);
-    await screenshot(page, 'recipe-editor-dark');
+  it(
+    'a new recipe: a syntax error shows at its line as it ' + 'is typed and after saving, then the recipe is created',
+    async () => {
+      const page = await open(`/recipes?workspace=${workspaceId}`, { dark: true });
+      await page.getByRole('link', { name: 'New recipe' }).click();
+      await page.waitForURL((url) => url.pathname === '/recipes/new');
+      const editor = page.getByRole('textbox', { name: 'YAML of the new recipe' });
+      await expect.poll(() => editor.textContent(), { timeout: 30_000 }).toContain('name: my-recipe');
+      // Line 4 is indented one space short: a syntax error, shown by the parser here before any save.
+      await replaceText(page, 'name: hello\nsteps:\n  - id: ask\n   kind: approval\n    prompt: "Hello?"\n');
+      const syntax = page.locator('.recipe-problems li[data-origin="syntax"]');
+      await syntax.first().waitFor({ timeout: 15_000 });
+      expect(await syntax.first().getAttribute('data-line')).toBe('4');
+      await expect.poll(async () => (await underlinedLines(page)).map((u) => u.line), { timeout: 15_000 }).toContain(4);
+      // Leaving would lose the text: the page asks first, and Stay keeps it.
+      await page.getByRole('link', { name: 'Cancel' }).click();
+      const ask = page.getByRole('alert').filter({ hasText: 'not saved' });
+      await ask.waitFor({ timeout: 15_000 });
+      await ask.getByRole('button', { name: 'Stay' }).click();
+      expect(new URL(page.url()).pathname).toBe('/recipes/new');
+      expect(await editor.textContent()).toContain('name: hello');
+      // Saved anyway: the server refuses it; its "does not parse … at line 4" is the same problem, shown once.
+      await page.getByRole('button', { name: 'Create recipe' }).click();
+      await expect
+        .poll(() => page.getByRole('alert').first().textContent(), { timeout: 15_000 })
+        .toContain('Not saved');
+      expect(
+        await page
+          .locator('.recipe-problems li')
+          .evaluateAll((items) => items.map((li) => li.getAttribute('data-line'))),
+      ).not.toContain('1');
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, 'recipe-editor-dark');
 
-    await replaceText(page, 'name: hello\nsteps:\n  - id: ask\n    kind: approval\n    prompt: "Hello?"\n');
-    await expect
-      .poll(() => page.locator('.recipe-problems li[data-origin="syntax"]').count(), { timeout: 15_000 })
-      .toBe(0);
-    // Saved from the keyboard, without leaving the editor.
-    await page.keyboard.press('ControlOrMeta+s');
-    await page.waitForURL((url) => url.pathname === '/recipes', { timeout: 15_000 });
-    await expect
-      .poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 })
-      .toBe('Saved “hello” v1');
-    const { recipes }: Answer = await ada.request('GET', `/v1/workspaces/${workspaceId}/recipes`);
-    expect(recipes.map((r: Answer) => r.name)).toContain('hello');
-  }, 180_000);
+      await replaceText(page, 'name: hello\nsteps:\n  - id: ask\n    kind: approval\n    prompt: "Hello?"\n');
+      await expect
+        .poll(() => page.locator('.recipe-problems li[data-origin="syntax"]').count(), { timeout: 15_000 })
+        .toBe(0);
+      // Saved from the keyboard, without leaving the editor.
+      await page.keyboard.press('ControlOrMeta+s');
+      await page.waitForURL((url) => url.pathname === '/recipes', { timeout: 15_000 });
+      await expect
+        .poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 })
+        .toBe('Saved “hello” v1');
+      const { recipes }: Answer = await ada.request('GET', `/v1/workspaces/${workspaceId}/recipes`);
+      expect(recipes.map((r: Answer) => r.name)).toContain('hello');
+    },
+    180_000,
+  );
 
   it('archives a recipe from /recipes (no Edit or Run then) and restores it', async () => {
     const recipe = await ada.createRecipe(workspaceId, {

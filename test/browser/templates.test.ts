@@ -96,69 +96,74 @@ describe('templates', () => {
       .toContain('no GitHub connection');
   }, 180_000);
 
-  it('publishing a recipe as a template (its placeholders as parameters) makes it appear in /templates, where it can be deleted', async () => {
-    const recipe = await ada.createRecipe(workspaceId, {
-      yaml: 'name: greeter\nsteps:\n  - { id: hello, kind: approval, prompt: "Say hello to {{who}}?" }\n',
-    });
-    const page = await open(`/recipes?workspace=${workspaceId}`, { width: 375 });
-    await page.getByRole('button', { name: 'Publish as template greeter' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Publish “greeter” as a template' });
-    await dialog.waitFor();
-    // One row per placeholder found in the recipe.
-    const firstName = dialog.locator('fieldset[data-field="parameters.0"]').getByLabel('Name');
-    await expect.poll(() => firstName.inputValue(), { timeout: 15_000 }).toBe('who');
-    // A name the recipe does not use: the server says so at the row and about the placeholder left undeclared.
-    await firstName.fill('whom');
-    await dialog.getByRole('button', { name: 'Publish' }).click();
-    await expect
-      .poll(() => dialog.getByRole('alert').allTextContents(), { timeout: 15_000 })
-      .toEqual(expect.arrayContaining([expect.stringMatching(/who/)]));
-    expect(await axeViolations(page)).toEqual([]);
-    await firstName.fill('who');
-    await dialog.locator('fieldset[data-field="parameters.0"]').getByLabel('What it is').fill('Whom to greet');
-    await dialog.getByLabel('Template name').fill('Greeting');
-    await dialog.getByLabel('Description').fill('Asks before greeting someone.');
-    await dialog.getByRole('button', { name: 'Publish' }).click();
-    await expect
-      .poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 })
-      .toContain('Published “Greeting”');
-    expect(await dialog.count()).toBe(0);
+  it(
+    'publishing a recipe as a template (its placeholders as ' +
+      'parameters) makes it appear in /templates, where it can be deleted',
+    async () => {
+      const recipe = await ada.createRecipe(workspaceId, {
+        yaml: 'name: greeter\nsteps:\n  - { id: hello, kind: approval, prompt: "Say hello to {{who}}?" }\n',
+      });
+      const page = await open(`/recipes?workspace=${workspaceId}`, { width: 375 });
+      await page.getByRole('button', { name: 'Publish as template greeter' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Publish “greeter” as a template' });
+      await dialog.waitFor();
+      // One row per placeholder found in the recipe.
+      const firstName = dialog.locator('fieldset[data-field="parameters.0"]').getByLabel('Name');
+      await expect.poll(() => firstName.inputValue(), { timeout: 15_000 }).toBe('who');
+      // A name the recipe does not use: the server says so at the row and about the placeholder left undeclared.
+      await firstName.fill('whom');
+      await dialog.getByRole('button', { name: 'Publish' }).click();
+      await expect
+        .poll(() => dialog.getByRole('alert').allTextContents(), { timeout: 15_000 })
+        .toEqual(expect.arrayContaining([expect.stringMatching(/who/)]));
+      expect(await axeViolations(page)).toEqual([]);
+      await firstName.fill('who');
+      await dialog.locator('fieldset[data-field="parameters.0"]').getByLabel('What it is').fill('Whom to greet');
+      await dialog.getByLabel('Template name').fill('Greeting');
+      await dialog.getByLabel('Description').fill('Asks before greeting someone.');
+      await dialog.getByRole('button', { name: 'Publish' }).click();
+      await expect
+        .poll(() => page.getByTestId('recipes-note').textContent(), { timeout: 15_000 })
+        .toContain('Published “Greeting”');
+      expect(await dialog.count()).toBe(0);
 
-    const templates = await open(`/templates?workspace=${workspaceId}`);
-    const own = templates.locator('section[aria-labelledby="templates-own"] li[data-template]');
-    await own.first().waitFor({ timeout: 15_000 });
-    expect(await own.locator('.template-name').allTextContents()).toEqual(['Greeting']);
-    expect(await own.textContent()).toContain('Asks before greeting someone.');
-    expect(await own.locator('tbody tr').first().textContent()).toContain('Whom to greet');
-    expect(await axeViolations(templates)).toEqual([]);
-    await screenshot(templates, 'templates');
-    const dark = await open(`/templates?workspace=${workspaceId}`, { dark: true });
-    await dark
-      .locator('section[aria-labelledby="templates-own"] li[data-template]')
-      .first()
-      .waitFor({ timeout: 15_000 });
-    expect(await axeViolations(dark)).toEqual([]);
-    await screenshot(dark, 'templates-dark');
-    const published: Answer = await ada.request('GET', `/v1/workspaces/${workspaceId}/templates`);
-    expect(published.templates.find((t: Answer) => t.name === 'Greeting')).toMatchObject({
-      origin: 'workspace',
-      recipeId: recipe.id,
-      parameters: [{ name: 'who', type: 'string' }],
-    });
-    // Shipped templates cannot be deleted, so they offer no Delete; the workspace's own can.
-    expect(
-      await templates
-        .locator('li[data-template="nightly-dependency-update"]')
-        .getByRole('button', { name: /^Delete/ })
-        .count(),
-    ).toBe(0);
-    templates.once('dialog', (d) => void d.accept());
-    await own.getByRole('button', { name: 'Delete template Greeting' }).click();
-    await expect.poll(() => own.count(), { timeout: 15_000 }).toBe(0);
-    expect(
-      (await ada.request<Answer>('GET', `/v1/workspaces/${workspaceId}/templates`)).templates.some(
-        (t: Answer) => t.name === 'Greeting',
-      ),
-    ).toBe(false);
-  }, 180_000);
+      const templates = await open(`/templates?workspace=${workspaceId}`);
+      const own = templates.locator('section[aria-labelledby="templates-own"] li[data-template]');
+      await own.first().waitFor({ timeout: 15_000 });
+      expect(await own.locator('.template-name').allTextContents()).toEqual(['Greeting']);
+      expect(await own.textContent()).toContain('Asks before greeting someone.');
+      expect(await own.locator('tbody tr').first().textContent()).toContain('Whom to greet');
+      expect(await axeViolations(templates)).toEqual([]);
+      await screenshot(templates, 'templates');
+      const dark = await open(`/templates?workspace=${workspaceId}`, { dark: true });
+      await dark
+        .locator('section[aria-labelledby="templates-own"] li[data-template]')
+        .first()
+        .waitFor({ timeout: 15_000 });
+      expect(await axeViolations(dark)).toEqual([]);
+      await screenshot(dark, 'templates-dark');
+      const published: Answer = await ada.request('GET', `/v1/workspaces/${workspaceId}/templates`);
+      expect(published.templates.find((t: Answer) => t.name === 'Greeting')).toMatchObject({
+        origin: 'workspace',
+        recipeId: recipe.id,
+        parameters: [{ name: 'who', type: 'string' }],
+      });
+      // Shipped templates cannot be deleted, so they offer no Delete; the workspace's own can.
+      expect(
+        await templates
+          .locator('li[data-template="nightly-dependency-update"]')
+          .getByRole('button', { name: /^Delete/ })
+          .count(),
+      ).toBe(0);
+      templates.once('dialog', (d) => void d.accept());
+      await own.getByRole('button', { name: 'Delete template Greeting' }).click();
+      await expect.poll(() => own.count(), { timeout: 15_000 }).toBe(0);
+      expect(
+        (await ada.request<Answer>('GET', `/v1/workspaces/${workspaceId}/templates`)).templates.some(
+          (t: Answer) => t.name === 'Greeting',
+        ),
+      ).toBe(false);
+    },
+    180_000,
+  );
 });

@@ -36,7 +36,8 @@ export function writeContainersConf(dir: string): string {
   const path = join(dir, 'containers.conf');
   writeFileSync(
     path,
-    `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n\n[engine]\nruntime = "runc"\n`,
+    `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}` +
+      `", "nproc=${nproc}:${nproc}"]\n\n[engine]\nruntime = "runc"\n`,
   );
   return path;
 }
@@ -73,7 +74,8 @@ export function run(
       else
         reject(
           new Error(
-            `${command} ${args.join(' ')} exited with ${code}\n--- stdout\n${stdout.slice(-4000)}\n--- stderr\n${stderr.slice(-4000)}`,
+            `${command} ${args.join(' ')} exited with ${code}\n--- stdout\n` +
+              `${stdout.slice(-4000)}\n--- stderr\n${stderr.slice(-4000)}`,
           ),
         );
     });

@@ -41,8 +41,10 @@ describe.skipIf(skipped !== undefined)('the self-hosting container stack', () =>
     run('podman', args, { env, ...options });
   const container = (service: string) => `${project}_${service}_1`;
   /** A replica's own address on the compose network (reachable from this host as root). */
-  const addressOf = async (service: string) =>
-    `http://${(await podman(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', container(service)])).stdout.trim()}:8787`;
+  const addressOf = async (service: string) => {
+    const format = '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}';
+    return `http://${(await podman(['inspect', '-f', format, container(service)])).stdout.trim()}:8787`;
+  };
   const ready = (url: string) =>
     eventually(
       async () => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) })).ok,
@@ -216,7 +218,8 @@ describe.skipIf(skipped !== undefined)('the self-hosting container stack', () =>
       const yaml = `
 name: release
 steps:
-  - { id: build, kind: agent, profile: coder, prompt: build it, input: { duration: 100, output: { built: true } }, timeout: 60s }
+  - { id: build, kind: agent, profile: coder, prompt: build it, input: { duration: 100, output: { built: true } }, \
+timeout: 60s }
   - { id: gate, kind: approval, prompt: "ship it?" }
   - { id: tell, kind: notify, channel: dashboard, message: "built \${steps.build.output.built}" }
 `;

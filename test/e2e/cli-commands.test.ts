@@ -74,30 +74,37 @@ describe('baton (the CLI) against a real server', () => {
     expect(withServer.stderr).toContain(`Not signed in to ${baton.url}`);
   });
 
-  it('login --with-token saves a context, the token in credentials.json with mode 0600 (not in config.json); whoami shows who', async () => {
-    const login = await cli(['login', '--url', baton.url, '--with-token', '--name', 'local'], `${team.owner.secret}\n`);
-    expect(login.code, login.stderr).toBe(0);
-    expect(login.stdout).toContain('Signed in to');
-    expect(login.stdout).toContain('owner@example.com');
-    const config = JSON.parse(await readFile(join(configDir, 'config.json'), 'utf8')) as {
-      current: string;
-      contexts: Record<string, { url: string; tokenRef: string }>;
-    };
-    expect(config).toEqual({ current: 'local', contexts: { local: { url: baton.url, tokenRef: 'file:local' } } });
-    expect(JSON.stringify(config)).not.toContain(team.owner.secret);
-    const credentials = join(configDir, 'credentials.json');
-    expect((await stat(credentials)).mode & 0o777).toBe(0o600);
-    expect(await readFile(credentials, 'utf8')).toContain(team.owner.secret);
+  it(
+    'login --with-token saves a context, the token in credentials.json ' +
+      'with mode 0600 (not in config.json); whoami shows who',
+    async () => {
+      const login = await cli(
+        ['login', '--url', baton.url, '--with-token', '--name', 'local'],
+        `${team.owner.secret}\n`,
+      );
+      expect(login.code, login.stderr).toBe(0);
+      expect(login.stdout).toContain('Signed in to');
+      expect(login.stdout).toContain('owner@example.com');
+      const config = JSON.parse(await readFile(join(configDir, 'config.json'), 'utf8')) as {
+        current: string;
+        contexts: Record<string, { url: string; tokenRef: string }>;
+      };
+      expect(config).toEqual({ current: 'local', contexts: { local: { url: baton.url, tokenRef: 'file:local' } } });
+      expect(JSON.stringify(config)).not.toContain(team.owner.secret);
+      const credentials = join(configDir, 'credentials.json');
+      expect((await stat(credentials)).mode & 0o777).toBe(0o600);
+      expect(await readFile(credentials, 'utf8')).toContain(team.owner.secret);
 
-    const whoami = await cli(['whoami']);
-    expect(whoami.code, whoami.stderr).toBe(0);
-    expect(whoami.stdout).toContain('owner@example.com');
-    expect(whoami.stdout).toContain('Acme (admin)');
+      const whoami = await cli(['whoami']);
+      expect(whoami.code, whoami.stderr).toBe(0);
+      expect(whoami.stdout).toContain('owner@example.com');
+      expect(whoami.stdout).toContain('Acme (admin)');
 
-    const contexts = await cli(['contexts', 'ls']);
-    expect(contexts.stdout).toMatch(/\*\s+local\s+http:\/\/127\.0\.0\.1/);
-    expect((await cli(['--context', 'nope', 'whoami'])).code).toBe(2);
-  });
+      const contexts = await cli(['contexts', 'ls']);
+      expect(contexts.stdout).toMatch(/\*\s+local\s+http:\/\/127\.0\.0\.1/);
+      expect((await cli(['--context', 'nope', 'whoami'])).code).toBe(2);
+    },
+  );
 
   it('refuses a credentials file others may read', async () => {
     const credentials = join(configDir, 'credentials.json');
@@ -143,101 +150,110 @@ describe('baton (the CLI) against a real server', () => {
     expect(human.stdout).toContain(team.dashboardId);
   });
 
-  it('push: a recipe file with a mistake fails with the problem at its line in the file; a good one is saved, again as a new version', async () => {
-    const file = join(configDir, 'broken.yaml');
-    // Line 5: an agent step without its prompt.
-    await writeFile(
-      file,
-      [
-        'name: broken',
-        'steps:',
-        '  - id: first',
-        '    kind: notify',
-        '    message: hello',
-        '  - id: second',
-        '    kind: agent',
-        '    profile: coder',
-        '',
-      ].join('\n'),
-    );
-    const bad = await cli(['recipes', 'push', file]);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('is not a valid recipe');
-    expect(bad.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6: steps\\.1`));
+  it(
+    'push: a recipe file with a mistake fails with the problem at ' +
+      'its line in the file; a good one is saved, again as a new version',
+    async () => {
+      const file = join(configDir, 'broken.yaml');
+      // Line 5: an agent step without its prompt.
+      await writeFile(
+        file,
+        [
+          'name: broken',
+          'steps:',
+          '  - id: first',
+          '    kind: notify',
+          '    message: hello',
+          '  - id: second',
+          '    kind: agent',
+          '    profile: coder',
+          '',
+        ].join('\n'),
+      );
+      const bad = await cli(['recipes', 'push', file]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('is not a valid recipe');
+      expect(bad.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6: steps\\.1`));
 
-    // validate: the same problem at the same line, nothing saved.
-    const checked = await cli(['recipes', 'validate', file]);
-    expect(checked.code).toBe(1);
-    expect(checked.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6: steps\\.1`));
-    expect(
-      (await callApi(baton.url, 'GET', `/v1/workspaces/${team.workspaceId}/recipes`, team.owner.secret)).body.recipes,
-    ).toEqual([]);
+      // validate: the same problem at the same line, nothing saved.
+      const checked = await cli(['recipes', 'validate', file]);
+      expect(checked.code).toBe(1);
+      expect(checked.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6: steps\\.1`));
+      expect(
+        (await callApi(baton.url, 'GET', `/v1/workspaces/${team.workspaceId}/recipes`, team.owner.secret)).body.recipes,
+      ).toEqual([]);
 
-    const syntax = join(configDir, 'syntax.yaml');
-    await writeFile(syntax, 'name: x\nsteps:\n  - id: a\n    b: [\n');
-    const unparsed = await cli(['recipes', 'validate', syntax]);
-    expect(unparsed.code).toBe(1);
-    expect(unparsed.stdout).toContain(`${syntax}:5: `);
+      const syntax = join(configDir, 'syntax.yaml');
+      await writeFile(syntax, 'name: x\nsteps:\n  - id: a\n    b: [\n');
+      const unparsed = await cli(['recipes', 'validate', syntax]);
+      expect(unparsed.code).toBe(1);
+      expect(unparsed.stdout).toContain(`${syntax}:5: `);
 
-    const good = join(configDir, 'gate.yaml');
-    await writeFile(
-      good,
-      'name: gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship it?" }\n  - { id: done, kind: notify, channel: dashboard, message: "shipped" }\n',
-    );
-    const valid = await cli(['recipes', 'validate', good]);
-    expect(valid.code, valid.stderr).toBe(0);
-    expect(valid.stdout).toContain('a valid recipe ("gate")');
-    const first = await cli(['recipes', 'push', good]);
-    expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('gate: version 1');
-    const second = await cli(['--json', 'recipes', 'push', good]);
-    expect(second.code, second.stderr).toBe(0);
-    expect(JSON.parse(second.stdout)).toMatchObject({ name: 'gate', latestVersion: 2 });
-    const versions = await cli(['--json', 'recipes', 'versions', 'gate']);
-    expect((JSON.parse(versions.stdout) as { versions: unknown[] }).versions).toHaveLength(2);
-  });
+      const good = join(configDir, 'gate.yaml');
+      await writeFile(
+        good,
+        'name: gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship it?" }\n' +
+          '  - { id: done, kind: notify, channel: dashboard, message: "shipped" }\n',
+      );
+      const valid = await cli(['recipes', 'validate', good]);
+      expect(valid.code, valid.stderr).toBe(0);
+      expect(valid.stdout).toContain('a valid recipe ("gate")');
+      const first = await cli(['recipes', 'push', good]);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toContain('gate: version 1');
+      const second = await cli(['--json', 'recipes', 'push', good]);
+      expect(second.code, second.stderr).toBe(0);
+      expect(JSON.parse(second.stdout)).toMatchObject({ name: 'gate', latestVersion: 2 });
+      const versions = await cli(['--json', 'recipes', 'versions', 'gate']);
+      expect((JSON.parse(versions.stdout) as { versions: unknown[] }).versions).toHaveLength(2);
+    },
+  );
 
-  it('run, then approve from the CLI: the execution goes on; approving again is a conflict (exit 5); an unknown one is exit 4', async () => {
-    const run = await cli(['run', 'gate', '--dashboard', 'Runs']);
-    expect(run.code, run.stderr).toBe(0);
-    const executionId = run.stdout.trim();
-    expect(executionId).toMatch(/^[0-9a-f-]{36}$/);
-    await eventually(
-      async () =>
-        (await callApi(baton.url, 'GET', `/v1/executions/${executionId}`, team.owner.secret)).body.steps?.gate
-          ?.status === 'waiting',
-      10_000,
-      'the approval waits',
-    );
+  it(
+    'run, then approve from the CLI: the execution goes on; ' +
+      'approving again is a conflict (exit 5); an unknown one is exit 4',
+    async () => {
+      const run = await cli(['run', 'gate', '--dashboard', 'Runs']);
+      expect(run.code, run.stderr).toBe(0);
+      const executionId = run.stdout.trim();
+      expect(executionId).toMatch(/^[0-9a-f-]{36}$/);
+      await eventually(
+        async () =>
+          (await callApi(baton.url, 'GET', `/v1/executions/${executionId}`, team.owner.secret)).body.steps?.gate
+            ?.status === 'waiting',
+        10_000,
+        'the approval waits',
+      );
 
-    const inbox = await cli(['--json', 'approvals']);
-    const approvals = JSON.parse(inbox.stdout) as { approvals: Array<{ executionId: string; stepId: string }> };
-    expectSchema('get', '/v1/me/inbox', approvals);
-    expect(approvals.approvals).toContainEqual(expect.objectContaining({ executionId, stepId: 'gate' }));
-    expect((await cli(['approvals'])).stdout).toContain('Ship it?');
+      const inbox = await cli(['--json', 'approvals']);
+      const approvals = JSON.parse(inbox.stdout) as { approvals: Array<{ executionId: string; stepId: string }> };
+      expectSchema('get', '/v1/me/inbox', approvals);
+      expect(approvals.approvals).toContainEqual(expect.objectContaining({ executionId, stepId: 'gate' }));
+      expect((await cli(['approvals'])).stdout).toContain('Ship it?');
 
-    const approve = await cli(['approve', executionId, 'gate', '--comment', 'looks good']);
-    expect(approve.code, approve.stderr).toBe(0);
-    expect(approve.stdout).toContain('Approved gate');
-    const done = await eventually(
-      async () => {
-        const body = (await callApi(baton.url, 'GET', `/v1/executions/${executionId}`, team.owner.secret)).body;
-        return body.status === 'succeeded' ? body : undefined;
-      },
-      10_000,
-      'the execution succeeds',
-    );
-    expect(done.steps.gate.decisions).toEqual([expect.objectContaining({ approved: true, comment: 'looks good' })]);
+      const approve = await cli(['approve', executionId, 'gate', '--comment', 'looks good']);
+      expect(approve.code, approve.stderr).toBe(0);
+      expect(approve.stdout).toContain('Approved gate');
+      const done = await eventually(
+        async () => {
+          const body = (await callApi(baton.url, 'GET', `/v1/executions/${executionId}`, team.owner.secret)).body;
+          return body.status === 'succeeded' ? body : undefined;
+        },
+        10_000,
+        'the execution succeeds',
+      );
+      expect(done.steps.gate.decisions).toEqual([expect.objectContaining({ approved: true, comment: 'looks good' })]);
 
-    const show = await cli(['--json', 'executions', 'show', executionId]);
-    expectSchema('get', '/v1/executions/{id}', JSON.parse(show.stdout));
-    expect((await cli(['executions', 'ls', '--status', 'succeeded'])).stdout).toContain(executionId);
+      const show = await cli(['--json', 'executions', 'show', executionId]);
+      expectSchema('get', '/v1/executions/{id}', JSON.parse(show.stdout));
+      expect((await cli(['executions', 'ls', '--status', 'succeeded'])).stdout).toContain(executionId);
 
-    const again = await cli(['approve', executionId, 'gate']);
-    expect(again.code).toBe(5);
-    const unknown = await cli(['executions', 'show', '00000000-0000-4000-8000-000000000000']);
-    expect(unknown.code).toBe(4);
-  });
+      const again = await cli(['approve', executionId, 'gate']);
+      expect(again.code).toBe(5);
+      const unknown = await cli(['executions', 'show', '00000000-0000-4000-8000-000000000000']);
+      expect(unknown.code).toBe(4);
+    },
+  );
 
   it('items: an agent reports to its dashboard', async () => {
     const added = await cli(['items', 'add', 'Runs', '--todo', 'Fix the flaky test']);

@@ -26,7 +26,9 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 /** What bash offers after `words` (the last one being typed). */
 async function complete(...words: string[]): Promise<string[]> {
-  const line = `source ${JSON.stringify(script)}; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length - 1}; _baton; printf '%s\\n' "\${COMPREPLY[@]}"; complete -p baton`;
+  const line =
+    `source ${JSON.stringify(script)}; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}` +
+    `); COMP_CWORD=${words.length - 1}; _baton; printf '%s\\n' "\${COMPREPLY[@]}"; complete -p baton`;
   const { stdout } = await run('bash', ['--norc', '--noprofile', '-c', line]);
   return stdout.split('\n').filter((l) => l !== '');
 }

@@ -84,32 +84,36 @@ async function decide(code: string, verb: 'approve' | 'deny'): Promise<number> {
 }
 
 describe('baton login (device sign-in)', () => {
-  it('prints the code and the console URL; approved in a browser session, the CLI stores its own token, which then works', async () => {
-    const login = await startLogin('device');
-    expect(login.url).toBe(`${baton.url}/device?code=${login.code}`);
-    expect(await decide(login.code, 'approve')).toBe(200);
-    const done = await login.exited;
-    expect(done.code, done.stderr).toBe(0);
-    expect(done.stdout).toContain('Signed in to');
-    expect(done.stdout).toContain('ada@example.com');
-    const whoami = await runCli(['--json', 'whoami'], { configDir });
-    expect(whoami.code, whoami.stderr).toBe(0);
-    const me = JSON.parse(whoami.stdout) as { authentication: { tokenId: string } };
-    // A token of its own, listed with the others.
-    const tokens = (
-      await callApi(
-        baton.url,
-        'GET',
-        '/v1/tokens',
-        (await bootstrapToken(baton.ctx, { email: 'ada@example.com' })).secret,
-      )
-    ).body as { tokens: Array<{ id: string; name: string }> };
-    expect(tokens.tokens).toContainEqual(
-      expect.objectContaining({ id: me.authentication.tokenId, name: `CLI on ${hostname()}` }),
-    );
-    // Approving the same code again is refused: it was used.
-    expect(await decide(login.code, 'approve')).toBe(409);
-  });
+  it(
+    'prints the code and the console URL; approved in a browser ' +
+      'session, the CLI stores its own token, which then works',
+    async () => {
+      const login = await startLogin('device');
+      expect(login.url).toBe(`${baton.url}/device?code=${login.code}`);
+      expect(await decide(login.code, 'approve')).toBe(200);
+      const done = await login.exited;
+      expect(done.code, done.stderr).toBe(0);
+      expect(done.stdout).toContain('Signed in to');
+      expect(done.stdout).toContain('ada@example.com');
+      const whoami = await runCli(['--json', 'whoami'], { configDir });
+      expect(whoami.code, whoami.stderr).toBe(0);
+      const me = JSON.parse(whoami.stdout) as { authentication: { tokenId: string } };
+      // A token of its own, listed with the others.
+      const tokens = (
+        await callApi(
+          baton.url,
+          'GET',
+          '/v1/tokens',
+          (await bootstrapToken(baton.ctx, { email: 'ada@example.com' })).secret,
+        )
+      ).body as { tokens: Array<{ id: string; name: string }> };
+      expect(tokens.tokens).toContainEqual(
+        expect.objectContaining({ id: me.authentication.tokenId, name: `CLI on ${hostname()}` }),
+      );
+      // Approving the same code again is refused: it was used.
+      expect(await decide(login.code, 'approve')).toBe(409);
+    },
+  );
 
   it('a denied code fails clearly (exit 3)', async () => {
     const login = await startLogin('denied');

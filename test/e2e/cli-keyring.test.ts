@@ -25,7 +25,8 @@ beforeAll(async () => {
     'command -v dbus-run-session && command -v gnome-keyring-daemon && command -v secret-tool',
   ]).catch(() => {
     throw new Error(
-      'The CLI keyring test needs a Secret Service: install it with `sudo apt-get install -y gnome-keyring libsecret-tools dbus` (.ci/run does).',
+      'The CLI keyring test needs a Secret Service: install it with `sudo ' +
+        'apt-get install -y gnome-keyring libsecret-tools dbus` (.ci/run does).',
     );
   });
   database = await createTestDatabase();

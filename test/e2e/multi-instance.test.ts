@@ -63,8 +63,10 @@ const clients: RealtimeClient[] = [];
 const work = `
 name: work
 steps:
-  - { id: plan, kind: agent, profile: coder, prompt: plan, input: { duration: 700 }, timeout: 20s, retry: { maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } } }
-  - { id: build, kind: agent, profile: coder, prompt: build, input: { duration: 700, output: { built: true } }, timeout: 20s, retry: { maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } } }
+  - { id: plan, kind: agent, profile: coder, prompt: plan, input: { duration: 700 }, timeout: 20s, retry: { \
+maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } } }
+  - { id: build, kind: agent, profile: coder, prompt: build, input: { duration: 700, output: { built: true } }, \
+timeout: 20s, retry: { maxAttempts: 6, backoff: { initial: 100ms, factor: 1, max: 100ms } } }
   - { id: tell, kind: notify, channel: dashboard, message: "built \${steps.build.output.built}" }
 `;
 const tick = (n: number) =>
@@ -197,274 +199,283 @@ afterAll(async () => {
 });
 
 describe.skipIf(redisServer === undefined)('two instances behind one proxy, one SIGKILLed mid-run', () => {
-  it('finishes every execution, starts no key twice, fires each schedule time once, and loses no acknowledged edit', async () => {
-    expect(
-      (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
-    ).toBe(201);
-    const workId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: work })).body.id as string;
-    const dashboardId = dashboards[0] as string;
-
-    // Executions under idempotency keys; every key is sent twice at once (the proxy sends the two
-    // to different instances), and again after a lost answer.
-    const answers = new Map<string, string[]>();
-    const start = async (key: string) => {
-      const both = await Promise.all(
-        [0, 1].map(() => api('POST', `/v1/recipes/${workId}/executions`, { dashboardId }, key)),
-      );
-      for (const answer of both) expect(answer.status, JSON.stringify(answer.body)).toBe(201);
-      answers.set(
-        key,
-        both.map((answer) => answer.body.id as string),
-      );
-    };
-    let n = 0;
-    await Promise.all(Array.from({ length: 8 }, () => start(`key-${n++}`)));
-    let starting = true;
-    const starter = (async () => {
-      while (starting) {
-        await start(`key-${n++}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    })();
-
-    // Two per-second schedules, each created through another instance, each with its own recipe.
-    const schedules: Array<{ id: string; recipeId: string }> = [];
-    for (const i of [1, 2]) {
-      const recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: tick(i) })).body
-        .id as string;
-      const created = await api('POST', `/v1/workspaces/${workspaceId}/schedules`, {
-        name: `tick ${i}`,
-        recipeId,
-        dashboardId,
-        cron: '* * * * * *',
-        overlap: 'allow',
-        catchUp: { mode: 'all', limit: 100 },
-      });
-      expect(created.status).toBe(201);
-      schedules.push({ id: created.body.id as string, recipeId });
-    }
-
-    // Six people on two dashboards; the proxy hands their WebSockets to a, b, a, b, …
-    const writers: Array<ReturnType<typeof writer>> = [];
-    for (let i = 0; i < 6; i++) {
-      const client = connectClient(proxy.url, dashboards[Math.floor(i / 3)] as string, {
-        token,
-        reconnectForever: true,
-        headers: { 'x-test-client': `c${i}` },
-      });
-      clients.push(client);
-      await eventually(() => client.provider.isSynced, 20_000, `client c${i} synced`);
-      writers.push(writer(`c${i}`, client));
-    }
-    const firstRoute = (client: string) =>
-      proxy.routes().find((r) => r.kind === 'upgrade' && r.client === client)?.backend;
-    const onA = writers.filter((w) => firstRoute(w.name) === 'a');
-    expect(onA.length).toBeGreaterThan(0);
-    expect(writers.filter((w) => firstRoute(w.name) === 'b').length).toBeGreaterThan(0);
-    for (const w of writers) w.start();
-
-    // Kill a while agent steps run and edits flow.
-    await eventually(
-      async () => {
-        const running = await db
-          .selectFrom('sandbox_runs')
-          .select('run_key')
-          .where('status', 'in', ['dispatched', 'running'])
-          .execute();
-        return running.length >= 3;
-      },
-      30_000,
-      'agent steps running',
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    await kill('a');
-    const killedAt = Date.now();
-    const routesBeforeKill = proxy.routes().length;
-
-    // The edits and the starts go on for a while with one instance.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    starting = false;
-    await starter;
-    for (const w of writers) w.stop();
-
-    // The killed instance's clients came back through the proxy, to the survivor, and all synced.
-    await eventually(
-      () => writers.every((w) => w.client.provider.isSynced && w.client.provider.unsyncedChanges === 0),
-      30_000,
-      'every client synced again',
-    );
-    const after = proxy.routes().slice(routesBeforeKill);
-    for (const w of onA)
+  it(
+    'finishes every execution, starts no key twice, fires ' + 'each schedule time once, and loses no acknowledged edit',
+    async () => {
       expect(
-        after.some((r) => r.kind === 'upgrade' && r.client === w.name && r.backend === 'b'),
-        `${w.name} reconnected to b`,
-      ).toBe(true);
-    expect(after.filter((r) => r.backend === 'a')).toEqual([]);
+        (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
+      ).toBe(201);
+      const workId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: work })).body.id as string;
+      const dashboardId = dashboards[0] as string;
 
-    // Every edit is acknowledged by now; each is durable in Postgres at once, and live everywhere.
-    const board = (i: number) => writers.slice(i * 3, i * 3 + 3);
-    for (const w of writers) expect(w.acknowledged().length, w.name).toBe(w.written());
-    const store = createDocumentStore(db);
-    for (const [i, id] of dashboards.entries()) {
-      const stored = await store.load(id);
-      const doc = new Y.Doc();
-      if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot);
-      for (const row of stored.updates) Y.applyUpdate(doc, row.update);
-      const names = board(i).map((w) => w.name);
-      const inPostgres = entriesOf(doc, names);
-      const lost = board(i)
-        .flatMap((w) => w.acknowledged())
-        .filter((entry) => !inPostgres.has(entry));
-      expect(lost, `${lost.length} acknowledged edits of dashboard ${i} missing from Postgres`).toEqual([]);
-      const total = board(i).reduce((sum, w) => sum + w.written(), 0);
+      // Executions under idempotency keys; every key is sent twice at once (the proxy sends the two
+      // to different instances), and again after a lost answer.
+      const answers = new Map<string, string[]>();
+      const start = async (key: string) => {
+        const both = await Promise.all(
+          [0, 1].map(() => api('POST', `/v1/recipes/${workId}/executions`, { dashboardId }, key)),
+        );
+        for (const answer of both) expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+        answers.set(
+          key,
+          both.map((answer) => answer.body.id as string),
+        );
+      };
+      let n = 0;
+      await Promise.all(Array.from({ length: 8 }, () => start(`key-${n++}`)));
+      let starting = true;
+      const starter = (async () => {
+        while (starting) {
+          await start(`key-${n++}`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      })();
+
+      // Two per-second schedules, each created through another instance, each with its own recipe.
+      const schedules: Array<{ id: string; recipeId: string }> = [];
+      for (const i of [1, 2]) {
+        const recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: tick(i) })).body
+          .id as string;
+        const created = await api('POST', `/v1/workspaces/${workspaceId}/schedules`, {
+          name: `tick ${i}`,
+          recipeId,
+          dashboardId,
+          cron: '* * * * * *',
+          overlap: 'allow',
+          catchUp: { mode: 'all', limit: 100 },
+        });
+        expect(created.status).toBe(201);
+        schedules.push({ id: created.body.id as string, recipeId });
+      }
+
+      // Six people on two dashboards; the proxy hands their WebSockets to a, b, a, b, …
+      const writers: Array<ReturnType<typeof writer>> = [];
+      for (let i = 0; i < 6; i++) {
+        const client = connectClient(proxy.url, dashboards[Math.floor(i / 3)] as string, {
+          token,
+          reconnectForever: true,
+          headers: { 'x-test-client': `c${i}` },
+        });
+        clients.push(client);
+        await eventually(() => client.provider.isSynced, 20_000, `client c${i} synced`);
+        writers.push(writer(`c${i}`, client));
+      }
+      const firstRoute = (client: string) =>
+        proxy.routes().find((r) => r.kind === 'upgrade' && r.client === client)?.backend;
+      const onA = writers.filter((w) => firstRoute(w.name) === 'a');
+      expect(onA.length).toBeGreaterThan(0);
+      expect(writers.filter((w) => firstRoute(w.name) === 'b').length).toBeGreaterThan(0);
+      for (const w of writers) w.start();
+
+      // Kill a while agent steps run and edits flow.
       await eventually(
-        () => board(i).every((w) => entriesOf(w.client.doc, names).size === total),
-        20_000,
-        `dashboard ${i} converged`,
+        async () => {
+          const running = await db
+            .selectFrom('sandbox_runs')
+            .select('run_key')
+            .where('status', 'in', ['dispatched', 'running'])
+            .execute();
+          return running.length >= 3;
+        },
+        30_000,
+        'agent steps running',
       );
-    }
-    expect(writers.reduce((sum, w) => sum + w.written(), 0)).toBeGreaterThan(600);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await kill('a');
+      const killedAt = Date.now();
+      const routesBeforeKill = proxy.routes().length;
 
-    // Every execution finishes on the survivor.
-    const keys = [...answers.keys()];
-    const ids = [...new Set([...answers.values()].flat())];
-    await eventually(
-      async () => {
-        const rows = await db
-          .selectFrom('executions')
-          .select(['id', 'status'])
-          .where('recipe_id', '=', workId)
-          .execute();
-        return rows.length >= keys.length && rows.every((r) => r.status === 'succeeded');
-      },
-      90_000,
-      'every execution succeeded',
-    ).catch(async (error: unknown) => {
-      const unfinished = await db
-        .selectFrom('executions')
-        .select(['id', 'status'])
-        .where('recipe_id', '=', workId)
-        .where('status', '!=', 'succeeded')
-        .execute();
-      for (const { id } of unfinished) {
-        console.log('on failure:', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 3000));
-        console.log(
-          'on failure, its sessions',
-          JSON.stringify(await db.selectFrom('sessions').selectAll().where('execution_id', '=', id).execute()).slice(
-            0,
-            3000,
-          ),
-        );
-        console.log(
-          'on failure, its runs',
-          JSON.stringify(
-            await db.selectFrom('sandbox_runs').selectAll().where('execution_id', '=', id).execute(),
-          ).slice(0, 3000),
-        );
-        console.log(
-          'on failure, its outbox',
-          JSON.stringify(
-            (await sql`SELECT * FROM job_outbox WHERE data::text LIKE ${`%${id}%`}`.execute(db)).rows,
-          ).slice(0, 3000),
-        );
-        console.log(
-          'on failure, its jobs',
-          JSON.stringify(
-            (
-              await sql`SELECT name, state, retry_count, start_after, created_on, completed_on, output FROM pgboss.job WHERE data::text LIKE ${`%${id}%`}`
-                .execute(db)
-                .catch((e: unknown) => ({ rows: [String(e)] }))
-            ).rows,
-          ).slice(0, 3000),
-        );
-        console.log(
-          'on failure, its ledger',
-          JSON.stringify((await sandboxLedger(plane.url)).filter((r) => r.idempotencyKey.startsWith(id))),
+      // The edits and the starts go on for a while with one instance.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      starting = false;
+      await starter;
+      for (const w of writers) w.stop();
+
+      // The killed instance's clients came back through the proxy, to the survivor, and all synced.
+      await eventually(
+        () => writers.every((w) => w.client.provider.isSynced && w.client.provider.unsyncedChanges === 0),
+        30_000,
+        'every client synced again',
+      );
+      const after = proxy.routes().slice(routesBeforeKill);
+      for (const w of onA)
+        expect(
+          after.some((r) => r.kind === 'upgrade' && r.client === w.name && r.backend === 'b'),
+          `${w.name} reconnected to b`,
+        ).toBe(true);
+      expect(after.filter((r) => r.backend === 'a')).toEqual([]);
+
+      // Every edit is acknowledged by now; each is durable in Postgres at once, and live everywhere.
+      const board = (i: number) => writers.slice(i * 3, i * 3 + 3);
+      for (const w of writers) expect(w.acknowledged().length, w.name).toBe(w.written());
+      const store = createDocumentStore(db);
+      for (const [i, id] of dashboards.entries()) {
+        const stored = await store.load(id);
+        const doc = new Y.Doc();
+        if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot);
+        for (const row of stored.updates) Y.applyUpdate(doc, row.update);
+        const names = board(i).map((w) => w.name);
+        const inPostgres = entriesOf(doc, names);
+        const lost = board(i)
+          .flatMap((w) => w.acknowledged())
+          .filter((entry) => !inPostgres.has(entry));
+        expect(lost, `${lost.length} acknowledged edits of dashboard ${i} missing from Postgres`).toEqual([]);
+        const total = board(i).reduce((sum, w) => sum + w.written(), 0);
+        await eventually(
+          () => board(i).every((w) => entriesOf(w.client.doc, names).size === total),
+          20_000,
+          `dashboard ${i} converged`,
         );
       }
-      console.log('on failure, survivor', servers.b?.output().slice(-5000));
-      throw error;
-    });
+      expect(writers.reduce((sum, w) => sum + w.written(), 0)).toBeGreaterThan(600);
 
-    // No key started twice: both answers to a key name one execution, the one Postgres remembers
-    // for the key, and no other execution of the recipe exists.
-    for (const [key, got] of answers) expect(new Set(got).size, key).toBe(1);
-    const remembered = await sql<{
-      key: string;
-      id: string;
-    }>`SELECT key, response->>'id' AS id FROM idempotency_keys WHERE operation = 'startExecution'`.execute(db);
-    expect(remembered.rows.map((r) => r.key).sort()).toEqual([...keys].sort());
-    for (const row of remembered.rows) expect(answers.get(row.key)?.[0], row.key).toBe(row.id);
-    const executions = await db.selectFrom('executions').select('id').where('recipe_id', '=', workId).execute();
-    expect(executions.map((e) => e.id).sort()).toEqual([...ids].sort());
-    // Nor any attempt: the plane started every run key once, and Baton dispatched each once.
-    const runKeys = (await sandboxLedger(plane.url)).map((r) => r.idempotencyKey);
-    expect(runKeys.length).toBeGreaterThanOrEqual(keys.length * 2);
-    expect(new Set(runKeys).size).toBe(runKeys.length);
-    const dispatched = await db.selectFrom('sandbox_runs').select('run_key').execute();
-    expect(new Set(dispatched.map((r) => r.run_key)).size).toBe(dispatched.length);
-
-    // Each schedule fired every second once, across the kill, each fire its own execution. The
-    // survivor keeps it firing, whichever instance armed its timer (a timer job the killed one held
-    // is retried once its heartbeat is stale: about 20 s, the fires since then caught up).
-    for (const schedule of schedules) {
-      const lastFire = () =>
-        db
-          .selectFrom('schedule_fires')
-          .select((eb) => eb.fn.max('fire_at').as('at'))
-          .where('schedule_id', '=', schedule.id)
-          .executeTakeFirst();
+      // Every execution finishes on the survivor.
+      const keys = [...answers.keys()];
+      const ids = [...new Set([...answers.values()].flat())];
       await eventually(
-        async () => ((await lastFire())?.at?.getTime() ?? 0) > killedAt + 2_000,
-        45_000,
-        'a fire after the kill',
-      );
-      expect((await api('PATCH', `/v1/schedules/${schedule.id}`, { paused: true })).status).toBe(200);
-    }
-    for (const schedule of schedules) {
-      const fires = await db
-        .selectFrom('schedule_fires')
-        .select(['fire_at', 'outcome', 'execution_id'])
-        .where('schedule_id', '=', schedule.id)
-        .orderBy('fire_at')
-        .execute();
-      const times = fires.map((f) => f.fire_at.getTime());
-      expect(times.length).toBeGreaterThan(5);
-      expect(new Set(times).size).toBe(times.length);
-      expect(times.slice(1).map((t, i) => t - (times[i] as number))).toEqual(times.slice(1).map(() => 1000));
-      expect(fires.every((f) => f.outcome === 'started' && f.execution_id !== null)).toBe(true);
-      const started = await eventually(
         async () => {
           const rows = await db
             .selectFrom('executions')
             .select(['id', 'status'])
-            .where('recipe_id', '=', schedule.recipeId)
+            .where('recipe_id', '=', workId)
             .execute();
-          return rows.every((r) => r.status === 'succeeded') ? rows : undefined;
+          return rows.length >= keys.length && rows.every((r) => r.status === 'succeeded');
         },
-        30_000,
-        'every scheduled execution succeeded',
-      );
-      expect(started.map((e) => e.id).sort()).toEqual(fires.map((f) => f.execution_id).sort());
-    }
+        90_000,
+        'every execution succeeded',
+      ).catch(async (error: unknown) => {
+        const unfinished = await db
+          .selectFrom('executions')
+          .select(['id', 'status'])
+          .where('recipe_id', '=', workId)
+          .where('status', '!=', 'succeeded')
+          .execute();
+        for (const { id } of unfinished) {
+          console.log(
+            'on failure:',
+            id,
+            JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 3000),
+          );
+          console.log(
+            'on failure, its sessions',
+            JSON.stringify(await db.selectFrom('sessions').selectAll().where('execution_id', '=', id).execute()).slice(
+              0,
+              3000,
+            ),
+          );
+          console.log(
+            'on failure, its runs',
+            JSON.stringify(
+              await db.selectFrom('sandbox_runs').selectAll().where('execution_id', '=', id).execute(),
+            ).slice(0, 3000),
+          );
+          console.log(
+            'on failure, its outbox',
+            JSON.stringify(
+              (await sql`SELECT * FROM job_outbox WHERE data::text LIKE ${`%${id}%`}`.execute(db)).rows,
+            ).slice(0, 3000),
+          );
+          console.log(
+            'on failure, its jobs',
+            JSON.stringify(
+              (
+                await sql`SELECT name, state, retry_count, start_after, created_on, completed_on, output FROM pgboss.job
+                WHERE data::text LIKE ${`%${id}%`}`
+                  .execute(db)
+                  .catch((e: unknown) => ({ rows: [String(e)] }))
+              ).rows,
+            ).slice(0, 3000),
+          );
+          console.log(
+            'on failure, its ledger',
+            JSON.stringify((await sandboxLedger(plane.url)).filter((r) => r.idempotencyKey.startsWith(id))),
+          );
+        }
+        console.log('on failure, survivor', servers.b?.output().slice(-5000));
+        throw error;
+      });
 
-    // After the survivor dies too and comes back, the documents still hold every acknowledged edit.
-    for (const c of clients) c.provider.configuration.websocketProvider.disconnect();
-    await kill('b');
-    await startInstance('b');
-    await waitForStatus(`${proxy.url}/readyz`, 200, 30_000);
-    for (const [i, id] of dashboards.entries()) {
-      const fresh = connectClient(proxy.url, id, { token, reconnectForever: true });
-      clients.push(fresh);
-      await eventually(() => fresh.provider.isSynced, 20_000, 'fresh client synced');
-      const recovered = entriesOf(
-        fresh.doc,
-        board(i).map((w) => w.name),
-      );
-      const lost = board(i)
-        .flatMap((w) => w.acknowledged())
-        .filter((entry) => !recovered.has(entry));
-      expect(lost, `${lost.length} acknowledged edits of dashboard ${i} lost after the restart`).toEqual([]);
-    }
-  }, 170_000);
+      // No key started twice: both answers to a key name one execution, the one Postgres remembers
+      // for the key, and no other execution of the recipe exists.
+      for (const [key, got] of answers) expect(new Set(got).size, key).toBe(1);
+      const remembered = await sql<{
+        key: string;
+        id: string;
+      }>`SELECT key, response->>'id' AS id FROM idempotency_keys WHERE operation = 'startExecution'`.execute(db);
+      expect(remembered.rows.map((r) => r.key).sort()).toEqual([...keys].sort());
+      for (const row of remembered.rows) expect(answers.get(row.key)?.[0], row.key).toBe(row.id);
+      const executions = await db.selectFrom('executions').select('id').where('recipe_id', '=', workId).execute();
+      expect(executions.map((e) => e.id).sort()).toEqual([...ids].sort());
+      // Nor any attempt: the plane started every run key once, and Baton dispatched each once.
+      const runKeys = (await sandboxLedger(plane.url)).map((r) => r.idempotencyKey);
+      expect(runKeys.length).toBeGreaterThanOrEqual(keys.length * 2);
+      expect(new Set(runKeys).size).toBe(runKeys.length);
+      const dispatched = await db.selectFrom('sandbox_runs').select('run_key').execute();
+      expect(new Set(dispatched.map((r) => r.run_key)).size).toBe(dispatched.length);
+
+      // Each schedule fired every second once, across the kill, each fire its own execution. The
+      // survivor keeps it firing, whichever instance armed its timer (a timer job the killed one held
+      // is retried once its heartbeat is stale: about 20 s, the fires since then caught up).
+      for (const schedule of schedules) {
+        const lastFire = () =>
+          db
+            .selectFrom('schedule_fires')
+            .select((eb) => eb.fn.max('fire_at').as('at'))
+            .where('schedule_id', '=', schedule.id)
+            .executeTakeFirst();
+        await eventually(
+          async () => ((await lastFire())?.at?.getTime() ?? 0) > killedAt + 2_000,
+          45_000,
+          'a fire after the kill',
+        );
+        expect((await api('PATCH', `/v1/schedules/${schedule.id}`, { paused: true })).status).toBe(200);
+      }
+      for (const schedule of schedules) {
+        const fires = await db
+          .selectFrom('schedule_fires')
+          .select(['fire_at', 'outcome', 'execution_id'])
+          .where('schedule_id', '=', schedule.id)
+          .orderBy('fire_at')
+          .execute();
+        const times = fires.map((f) => f.fire_at.getTime());
+        expect(times.length).toBeGreaterThan(5);
+        expect(new Set(times).size).toBe(times.length);
+        expect(times.slice(1).map((t, i) => t - (times[i] as number))).toEqual(times.slice(1).map(() => 1000));
+        expect(fires.every((f) => f.outcome === 'started' && f.execution_id !== null)).toBe(true);
+        const started = await eventually(
+          async () => {
+            const rows = await db
+              .selectFrom('executions')
+              .select(['id', 'status'])
+              .where('recipe_id', '=', schedule.recipeId)
+              .execute();
+            return rows.every((r) => r.status === 'succeeded') ? rows : undefined;
+          },
+          30_000,
+          'every scheduled execution succeeded',
+        );
+        expect(started.map((e) => e.id).sort()).toEqual(fires.map((f) => f.execution_id).sort());
+      }
+
+      // After the survivor dies too and comes back, the documents still hold every acknowledged edit.
+      for (const c of clients) c.provider.configuration.websocketProvider.disconnect();
+      await kill('b');
+      await startInstance('b');
+      await waitForStatus(`${proxy.url}/readyz`, 200, 30_000);
+      for (const [i, id] of dashboards.entries()) {
+        const fresh = connectClient(proxy.url, id, { token, reconnectForever: true });
+        clients.push(fresh);
+        await eventually(() => fresh.provider.isSynced, 20_000, 'fresh client synced');
+        const recovered = entriesOf(
+          fresh.doc,
+          board(i).map((w) => w.name),
+        );
+        const lost = board(i)
+          .flatMap((w) => w.acknowledged())
+          .filter((entry) => !recovered.has(entry));
+        expect(lost, `${lost.length} acknowledged edits of dashboard ${i} lost after the restart`).toEqual([]);
+      }
+    },
+    170_000,
+  );
 });

@@ -34,105 +34,113 @@ afterAll(() => fixture.close());
 
 // Five server starts in one test: its budget is a few start-up caps.
 describe('the orchestrator under SIGKILL', { timeout: 6 * startPatienceMs }, () => {
-  it('finishes every execution correctly, starts no attempt twice, and fires timers that fell due while down', async () => {
-    const { api, db, workspaceId, dashboardId } = fixture;
-    await fixture.startServer();
-    expect(
-      (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
-    ).toBe(201);
-    const recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: recipe })).body.id as string;
-    const ids: string[] = [];
-    for (let i = 0; i < 6; i++)
-      ids.push((await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string);
-
-    // A person approves every gate as soon as it waits, whenever the server is up.
-    let approving = true;
-    const approver = (async () => {
-      while (approving) {
-        for (const id of ids) {
-          try {
-            const ex = await api('GET', `/v1/executions/${id}`);
-            if (ex.body.steps?.gate?.status === 'waiting') await api('POST', `/v1/executions/${id}/steps/gate/approve`);
-          } catch {
-            // the server is down for a moment
-          }
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
-
-    // A kill while waits are pending, down for longer than the wait: the timer fires after the restart.
-    await eventually(
-      async () => {
-        for (const id of ids)
-          if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') return true;
-        return undefined;
-      },
-      60_000,
-      'an execution waiting in nap',
-    );
-    const waitingBefore: string[] = [];
-    for (const id of ids)
-      if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') waitingBefore.push(id);
-    expect(waitingBefore.length).toBeGreaterThan(0);
-    await fixture.killServer();
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    const restartedAt = Date.now();
-    await fixture.startServer();
-
-    // More executions, and kills at different points of their work.
-    for (let i = 0; i < 6; i++)
-      ids.push((await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string);
-    for (const pause of [250, 700, 400]) {
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      await fixture.killServer();
+  it(
+    'finishes every execution correctly, starts no attempt ' + 'twice, and fires timers that fell due while down',
+    async () => {
+      const { api, db, workspaceId, dashboardId } = fixture;
       await fixture.startServer();
-    }
+      expect(
+        (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
+      ).toBe(201);
+      const recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: recipe })).body.id as string;
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++)
+        ids.push((await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string);
 
-    await eventually(
-      async () => {
-        for (const id of ids)
-          if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
-        return true;
-      },
-      180_000,
-      'every execution succeeded',
-    ).catch(async (error: unknown) => {
+      // A person approves every gate as soon as it waits, whenever the server is up.
+      let approving = true;
+      const approver = (async () => {
+        while (approving) {
+          for (const id of ids) {
+            try {
+              const ex = await api('GET', `/v1/executions/${id}`);
+              if (ex.body.steps?.gate?.status === 'waiting')
+                await api('POST', `/v1/executions/${id}/steps/gate/approve`);
+            } catch {
+              // the server is down for a moment
+            }
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+
+      // A kill while waits are pending, down for longer than the wait: the timer fires after the restart.
+      await eventually(
+        async () => {
+          for (const id of ids)
+            if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') return true;
+          return undefined;
+        },
+        60_000,
+        'an execution waiting in nap',
+      );
+      const waitingBefore: string[] = [];
       for (const id of ids)
-        console.log('on failure:', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1500));
-      console.log(
-        'on failure, sessions',
-        JSON.stringify(
-          await db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute(),
-        ),
-      );
-      console.log(
-        'on failure, runs',
-        JSON.stringify(await db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()),
-      );
-      console.log('on failure, server', fixture.server?.output().slice(-5000));
-      throw error;
-    });
-    approving = false;
-    await approver;
+        if ((await api('GET', `/v1/executions/${id}`)).body.steps?.nap?.status === 'waiting') waitingBefore.push(id);
+      expect(waitingBefore.length).toBeGreaterThan(0);
+      await fixture.killServer();
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const restartedAt = Date.now();
+      await fixture.startServer();
 
-    for (const id of ids) {
-      const ex = (await api('GET', `/v1/executions/${id}`)).body;
-      expect(ex.steps?.build?.status).toBe('succeeded');
-      expect(ex.steps?.tell?.status).toBe('succeeded');
-    }
-    for (const id of waitingBefore) {
-      const nap = (await api('GET', `/v1/executions/${id}`)).body.steps?.nap;
-      expect(nap?.finishedAt ?? 0).toBeGreaterThanOrEqual(restartedAt - 1_000);
-    }
-    // The ledger: every key started once, across all restarts of the server (the plane refuses a
-    // second start of a key; `requests` counts how often the server asked).
-    const runs = await sandboxLedger(fixture.plane.url);
-    const keys = runs.map((r) => r.idempotencyKey).filter((k) => ids.some((id) => k.startsWith(id)));
-    expect(keys.length).toBeGreaterThanOrEqual(ids.length * 2);
-    expect(new Set(keys).size).toBe(keys.length);
-    // And the server's own record agrees: no key was dispatched for two different sandboxes.
-    const dispatched = await db.selectFrom('sandbox_runs').select('run_key').execute();
-    expect(new Set(dispatched.map((r) => r.run_key)).size).toBe(dispatched.length);
-  });
+      // More executions, and kills at different points of their work.
+      for (let i = 0; i < 6; i++)
+        ids.push((await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId })).body.id as string);
+      for (const pause of [250, 700, 400]) {
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        await fixture.killServer();
+        await fixture.startServer();
+      }
+
+      await eventually(
+        async () => {
+          for (const id of ids)
+            if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
+          return true;
+        },
+        180_000,
+        'every execution succeeded',
+      ).catch(async (error: unknown) => {
+        for (const id of ids)
+          console.log(
+            'on failure:',
+            id,
+            JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1500),
+          );
+        console.log(
+          'on failure, sessions',
+          JSON.stringify(
+            await db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute(),
+          ),
+        );
+        console.log(
+          'on failure, runs',
+          JSON.stringify(await db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()),
+        );
+        console.log('on failure, server', fixture.server?.output().slice(-5000));
+        throw error;
+      });
+      approving = false;
+      await approver;
+
+      for (const id of ids) {
+        const ex = (await api('GET', `/v1/executions/${id}`)).body;
+        expect(ex.steps?.build?.status).toBe('succeeded');
+        expect(ex.steps?.tell?.status).toBe('succeeded');
+      }
+      for (const id of waitingBefore) {
+        const nap = (await api('GET', `/v1/executions/${id}`)).body.steps?.nap;
+        expect(nap?.finishedAt ?? 0).toBeGreaterThanOrEqual(restartedAt - 1_000);
+      }
+      // The ledger: every key started once, across all restarts of the server (the plane refuses a
+      // second start of a key; `requests` counts how often the server asked).
+      const runs = await sandboxLedger(fixture.plane.url);
+      const keys = runs.map((r) => r.idempotencyKey).filter((k) => ids.some((id) => k.startsWith(id)));
+      expect(keys.length).toBeGreaterThanOrEqual(ids.length * 2);
+      expect(new Set(keys).size).toBe(keys.length);
+      // And the server's own record agrees: no key was dispatched for two different sandboxes.
+      const dispatched = await db.selectFrom('sandbox_runs').select('run_key').execute();
+      expect(new Set(dispatched.map((r) => r.run_key)).size).toBe(dispatched.length);
+    },
+  );
 });

@@ -52,7 +52,8 @@ steps:
   - { id: plan, kind: agent, profile: coder, prompt: plan, input: { duration: 400 }, timeout: 60s, retry: ${retry} }
   - { id: nap, kind: wait, for: 3s }
   - { id: build, kind: agent, profile: coder, prompt: build, input: { duration: 400 }, timeout: 60s, retry: ${retry} }
-  - { id: check, kind: agent, profile: coder, prompt: check, input: { duration: 300, output: { ok: true } }, timeout: 60s, retry: ${retry} }
+  - { id: check, kind: agent, profile: coder, prompt: check, input: { duration: 300, output: { ok: true } }, timeout: \
+60s, retry: ${retry} }
 `;
 
 async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -83,7 +84,10 @@ function client(): RealtimeClient {
   return made;
 }
 
-/** Appends numbered entries; an entry counts as acknowledged once the provider has nothing unsynced after it was written. */
+/**
+ * Appends numbered entries; an entry counts as acknowledged once the provider has
+ * nothing unsynced after it was written.
+ */
 function writer(name: string, target: RealtimeClient) {
   let written = 0;
   const acked = new Set<string>();
@@ -149,114 +153,123 @@ afterAll(async () => {
 });
 
 describe('a Postgres outage under load', () => {
-  it('keeps both processes up, answers 503 meanwhile, and afterwards finishes all work and keeps every acknowledged edit', async () => {
-    server = await startServer();
-    second = await startServer(secondPort);
-    const pids = [server.child.pid, second.child.pid];
-    expect(
-      (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
-    ).toBe(201);
-    recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: recipe })).body.id as string;
-    const ids: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const started = await api(
+  it(
+    'keeps both processes up, answers 503 meanwhile, and ' +
+      'afterwards finishes all work and keeps every acknowledged edit',
+    async () => {
+      server = await startServer();
+      second = await startServer(secondPort);
+      const pids = [server.child.pid, second.child.pid];
+      expect(
+        (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
+      ).toBe(201);
+      recipeId = (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: recipe })).body.id as string;
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const started = await api(
+          'POST',
+          `/v1/recipes/${recipeId}/executions`,
+          { dashboardId },
+          { 'idempotency-key': `before-${i}` },
+        );
+        expect(started.status).toBe(201);
+        ids.push(started.body.id as string);
+      }
+
+      const editor = client();
+      await eventually(() => editor.provider.isSynced, 10_000, 'editor synced');
+      const typing = writer('e', editor);
+      typing.start();
+      // Readers keep the pool's connections busy, so the stop lands on connections in use.
+      let reading = true;
+      const readers = Array.from({ length: 6 }, async (_, i) => {
+        while (reading) {
+          await api('GET', `/v1/executions/${ids[i % ids.length]}/events`).catch(() => undefined);
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+      // Postgres goes away (a restart, a failover) with executions in flight and someone typing.
+      await postgres.stop();
+      const stoppedAt = Date.now();
+      await eventually(
+        async () => {
+          for (const proc of [server, second])
+            if (proc?.child.exitCode !== null)
+              throw new Error(`a server exited with ${String(proc?.child.exitCode)}:\n${proc?.output().slice(-3000)}`);
+          return (await readyz()) === 503 && (await readyz(secondPort)) === 503;
+        },
+        8_000,
+        '/readyz 503 during the outage',
+      );
+      const during = await api('GET', `/v1/executions/${ids[0]}`);
+      expect(during.status).toBe(503);
+      expect(during.body.error?.code).toBe('unavailable');
+      expect(Number(during.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Starting work during the outage is refused as retryable; the same key is retried afterwards.
+      const refused = await api(
         'POST',
         `/v1/recipes/${recipeId}/executions`,
         { dashboardId },
-        { 'idempotency-key': `before-${i}` },
+        { 'idempotency-key': 'during' },
       );
-      expect(started.status).toBe(201);
-      ids.push(started.body.id as string);
-    }
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).not.toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + 10_000 - Date.now())));
+      expect(server?.child.exitCode, server?.output().slice(-3000)).toBeNull();
+      expect(second?.child.exitCode, second?.output().slice(-3000)).toBeNull();
+      reading = false;
+      await Promise.all(readers);
 
-    const editor = client();
-    await eventually(() => editor.provider.isSynced, 10_000, 'editor synced');
-    const typing = writer('e', editor);
-    typing.start();
-    // Readers keep the pool's connections busy, so the stop lands on connections in use.
-    let reading = true;
-    const readers = Array.from({ length: 6 }, async (_, i) => {
-      while (reading) {
-        await api('GET', `/v1/executions/${ids[i % ids.length]}/events`).catch(() => undefined);
-      }
-    });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+      postgres = await startEmbeddedPostgres({
+        dataDir: join(dataDir, 'db'),
+        logger: silentLogger,
+        port: postgresPort,
+      });
+      await eventually(
+        async () => (await readyz()) === 200 && (await readyz(secondPort)) === 200,
+        30_000,
+        '/readyz 200 after the outage, on both',
+      );
+      const retried = await api(
+        'POST',
+        `/v1/recipes/${recipeId}/executions`,
+        { dashboardId },
+        { 'idempotency-key': 'during' },
+      );
+      expect(retried.status).toBe(201);
+      ids.push(retried.body.id as string);
+      const again = await api(
+        'POST',
+        `/v1/recipes/${recipeId}/executions`,
+        { dashboardId },
+        { 'idempotency-key': 'during' },
+      );
+      expect(again.body.id).toBe(retried.body.id);
 
-    // Postgres goes away (a restart, a failover) with executions in flight and someone typing.
-    await postgres.stop();
-    const stoppedAt = Date.now();
-    await eventually(
-      async () => {
-        for (const proc of [server, second])
-          if (proc?.child.exitCode !== null)
-            throw new Error(`a server exited with ${String(proc?.child.exitCode)}:\n${proc?.output().slice(-3000)}`);
-        return (await readyz()) === 503 && (await readyz(secondPort)) === 503;
-      },
-      8_000,
-      '/readyz 503 during the outage',
-    );
-    const during = await api('GET', `/v1/executions/${ids[0]}`);
-    expect(during.status).toBe(503);
-    expect(during.body.error?.code).toBe('unavailable');
-    expect(Number(during.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Starting work during the outage is refused as retryable; the same key is retried afterwards.
-    const refused = await api(
-      'POST',
-      `/v1/recipes/${recipeId}/executions`,
-      { dashboardId },
-      { 'idempotency-key': 'during' },
-    );
-    expect(refused.status).toBe(503);
-    expect(refused.headers.get('retry-after')).not.toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + 10_000 - Date.now())));
-    expect(server?.child.exitCode, server?.output().slice(-3000)).toBeNull();
-    expect(second?.child.exitCode, second?.output().slice(-3000)).toBeNull();
-    reading = false;
-    await Promise.all(readers);
-
-    postgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'db'), logger: silentLogger, port: postgresPort });
-    await eventually(
-      async () => (await readyz()) === 200 && (await readyz(secondPort)) === 200,
-      30_000,
-      '/readyz 200 after the outage, on both',
-    );
-    const retried = await api(
-      'POST',
-      `/v1/recipes/${recipeId}/executions`,
-      { dashboardId },
-      { 'idempotency-key': 'during' },
-    );
-    expect(retried.status).toBe(201);
-    ids.push(retried.body.id as string);
-    const again = await api(
-      'POST',
-      `/v1/recipes/${recipeId}/executions`,
-      { dashboardId },
-      { 'idempotency-key': 'during' },
-    );
-    expect(again.body.id).toBe(retried.body.id);
-
-    await eventually(
-      async () => {
+      await eventually(
+        async () => {
+          for (const id of ids)
+            if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
+          return true;
+        },
+        90_000,
+        'every execution succeeded',
+      ).catch(async (error: unknown) => {
         for (const id of ids)
-          if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded') return undefined;
-        return true;
-      },
-      90_000,
-      'every execution succeeded',
-    ).catch(async (error: unknown) => {
-      for (const id of ids)
-        console.log('DEBUG', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1200));
-      console.log('DEBUG server', server?.output().slice(-6000), second?.output().slice(-3000));
-      throw error;
-    });
-    expect([server?.child.pid, second?.child.pid]).toEqual(pids);
-    expect([server?.child.exitCode, second?.child.exitCode]).toEqual([null, null]);
-    expect(await db.selectFrom('executions').select('id').execute()).toHaveLength(ids.length);
+          console.log('DEBUG', id, JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1200));
+        console.log('DEBUG server', server?.output().slice(-6000), second?.output().slice(-3000));
+        throw error;
+      });
+      expect([server?.child.pid, second?.child.pid]).toEqual(pids);
+      expect([server?.child.exitCode, second?.child.exitCode]).toEqual([null, null]);
+      expect(await db.selectFrom('executions').select('id').execute()).toHaveLength(ids.length);
 
-    await expectOneRunPerStep(ids);
-    await expectAcknowledgedEditsStored(editor, typing, 'e');
-  }, 240_000);
+      await expectOneRunPerStep(ids);
+      await expectAcknowledgedEditsStored(editor, typing, 'e');
+    },
+    240_000,
+  );
 
   it('recovers from Postgres stopped again and again under load, each step run once', async () => {
     const pids = [server?.child.pid, second?.child.pid];

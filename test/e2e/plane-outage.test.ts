@@ -20,12 +20,15 @@ const retry = 'retry: { maxAttempts: 3, backoff: { initial: 100ms, factor: 1, ma
 const recipes = {
   ok: `name: ok
 steps:
-  - { id: work, kind: agent, profile: coder, prompt: work, ${retry}, input: { duration: 3000, progress: [{ message: "cloned", percent: 30 }, { message: "tested", percent: 60 }], artifacts: [{ kind: link, title: "The PR", url: "https://example.com/pr/42" }], output: { pr: 42 } } }
+  - { id: work, kind: agent, profile: coder, prompt: work, ${retry}, input: { duration: 3000, progress: [{ message: \
+"cloned", percent: 30 }, { message: "tested", percent: 60 }], artifacts: [{ kind: link, title: "The PR", url: \
+"https://example.com/pr/42" }], output: { pr: 42 } } }
   - { id: after, kind: agent, profile: coder, prompt: "merge \${steps.work.output.pr}", ${retry} }
 `,
   bad: `name: bad
 steps:
-  - { id: work, kind: agent, profile: coder, prompt: deploy, ${retry}, input: { duration: 3000, progress: [{ message: "deploying", percent: 50 }], outcome: fail, error: "the deploy was refused: the environment is frozen" } }
+  - { id: work, kind: agent, profile: coder, prompt: deploy, ${retry}, input: { duration: 3000, progress: [{ message: \
+"deploying", percent: 50 }], outcome: fail, error: "the deploy was refused: the environment is frozen" } }
 `,
 };
 
@@ -108,7 +111,10 @@ async function history(id: string): Promise<HistoryEvent[]> {
   );
 }
 
-/** Everything the runs reported arrived, once, in order; the failure is final and ran once; the history holds what happened. */
+/**
+ * Everything the runs reported arrived, once, in order; the failure is final and ran
+ * once; the history holds what happened.
+ */
 async function expectEverythingArrived(ids: { ok: string; bad: string }): Promise<void> {
   const ok = await finished(ids.ok);
   const bad = await finished(ids.bad);

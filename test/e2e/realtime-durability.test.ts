@@ -100,54 +100,57 @@ afterAll(async () => {
 
 // Each test starts the server twice: its budget is a few start-up caps.
 describe('dashboard durability', { timeout: 3 * startPatienceMs }, () => {
-  it('loses no edit acknowledged before a SIGKILL (acknowledged means durable), and clients reconnect and converge', async () => {
-    await startServer();
-    const a = client();
-    const b = client();
-    await eventually(() => a.provider.isSynced && b.provider.isSynced, 30_000, 'clients synced');
-    const writers = [writer('a', a), writer('b', b)];
-    for (const w of writers) w.start();
-    // The kill comes once both streams have had edits acknowledged, however slowly a loaded machine
-    // writes: the proof is about edits acknowledged before the kill, so there must be plenty of them.
-    await eventually(
-      () => writers.every((w) => w.ackedBefore(Date.now(), 0).length >= 100),
-      60_000,
-      'edits acknowledged on both streams',
-    );
-    server?.child.kill('SIGKILL');
-    const killedAt = Date.now();
-    await server?.exited;
-    // The clients keep writing while the server is down, as people would.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    for (const w of writers) w.stop();
-    // Keep the writers away until the recovered state has been checked, so they cannot refill it.
-    for (const c of [a, b]) c.provider.configuration.websocketProvider.disconnect();
-    // The server acknowledges an edit once the durable log has it: no margin.
-    const mustSurvive = writers.flatMap((w) => w.ackedBefore(killedAt, 0));
-    expect(mustSurvive.length).toBeGreaterThanOrEqual(200); // the stream really ran
+  it(
+    'loses no edit acknowledged before a SIGKILL (acknowledged ' + 'means durable), and clients reconnect and converge',
+    async () => {
+      await startServer();
+      const a = client();
+      const b = client();
+      await eventually(() => a.provider.isSynced && b.provider.isSynced, 30_000, 'clients synced');
+      const writers = [writer('a', a), writer('b', b)];
+      for (const w of writers) w.start();
+      // The kill comes once both streams have had edits acknowledged, however slowly a loaded machine
+      // writes: the proof is about edits acknowledged before the kill, so there must be plenty of them.
+      await eventually(
+        () => writers.every((w) => w.ackedBefore(Date.now(), 0).length >= 100),
+        60_000,
+        'edits acknowledged on both streams',
+      );
+      server?.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      await server?.exited;
+      // The clients keep writing while the server is down, as people would.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const w of writers) w.stop();
+      // Keep the writers away until the recovered state has been checked, so they cannot refill it.
+      for (const c of [a, b]) c.provider.configuration.websocketProvider.disconnect();
+      // The server acknowledges an edit once the durable log has it: no margin.
+      const mustSurvive = writers.flatMap((w) => w.ackedBefore(killedAt, 0));
+      expect(mustSurvive.length).toBeGreaterThanOrEqual(200); // the stream really ran
 
-    await startServer();
-    // A fresh client sees what the server recovered from Postgres alone.
-    const fresh = client();
-    await eventually(() => fresh.provider.isSynced, 30_000, 'fresh client synced');
-    const recovered = new Set([
-      ...fresh.doc.getArray<string>('log-a').toArray(),
-      ...fresh.doc.getArray<string>('log-b').toArray(),
-    ]);
-    const lost = mustSurvive.filter((entry) => !recovered.has(entry));
-    expect(lost, `${lost.length} of ${mustSurvive.length} acknowledged edits lost`).toEqual([]);
+      await startServer();
+      // A fresh client sees what the server recovered from Postgres alone.
+      const fresh = client();
+      await eventually(() => fresh.provider.isSynced, 30_000, 'fresh client synced');
+      const recovered = new Set([
+        ...fresh.doc.getArray<string>('log-a').toArray(),
+        ...fresh.doc.getArray<string>('log-b').toArray(),
+      ]);
+      const lost = mustSurvive.filter((entry) => !recovered.has(entry));
+      expect(lost, `${lost.length} of ${mustSurvive.length} acknowledged edits lost`).toEqual([]);
 
-    // The writers reconnect and push what the server never saw; everyone converges.
-    for (const c of [a, b]) void c.provider.configuration.websocketProvider.connect();
-    const total = writers.reduce((n, w) => n + w.written(), 0);
-    await eventually(
-      () => [a, b, fresh].every((c) => c.doc.getArray('log-a').length + c.doc.getArray('log-b').length === total),
-      30_000,
-      'convergence',
-    );
-    expect(fresh.doc.getArray('log-a').toJSON()).toEqual(a.doc.getArray('log-a').toJSON());
-    expect(fresh.doc.getArray('log-b').toJSON()).toEqual(b.doc.getArray('log-b').toJSON());
-  });
+      // The writers reconnect and push what the server never saw; everyone converges.
+      for (const c of [a, b]) void c.provider.configuration.websocketProvider.connect();
+      const total = writers.reduce((n, w) => n + w.written(), 0);
+      await eventually(
+        () => [a, b, fresh].every((c) => c.doc.getArray('log-a').length + c.doc.getArray('log-b').length === total),
+        30_000,
+        'convergence',
+      );
+      expect(fresh.doc.getArray('log-a').toJSON()).toEqual(a.doc.getArray('log-a').toJSON());
+      expect(fresh.doc.getArray('log-b').toJSON()).toEqual(b.doc.getArray('log-b').toJSON());
+    },
+  );
 
   it('keeps the document and the items projection intact across a graceful restart', async () => {
     const api = (method: string, path: string, body?: unknown) =>

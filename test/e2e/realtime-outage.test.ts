@@ -76,42 +76,49 @@ afterAll(async () => {
 });
 
 describe('live dashboards through a Postgres outage', () => {
-  it('tells a client that connects while Postgres is down to retry (never permission denied), syncs it once Postgres is back, and keeps the ones connected', async () => {
-    const steady = connectClient(url, dashboardId, { token, reconnectForever: true });
-    clients.push(steady);
-    await eventually(() => steady.provider.isSynced, 10_000, 'a client syncs before the outage');
+  it(
+    'tells a client that connects while Postgres is down to retry (never permission ' +
+      'denied), syncs it once Postgres is back, and keeps the ones connected',
+    async () => {
+      const steady = connectClient(url, dashboardId, { token, reconnectForever: true });
+      clients.push(steady);
+      await eventually(() => steady.provider.isSynced, 10_000, 'a client syncs before the outage');
 
-    await postgres.stop();
-    const during = connectClient(url, dashboardId, { token, reconnectForever: true });
-    clients.push(during);
-    // Admission cannot reach Postgres: the socket is closed as "try again", never refused.
-    await eventually(() => during.closes().some((c) => c.code === 4503), 10_000, 'a retryable close');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(during.refused()).toBeUndefined();
-    expect(during.provider.isSynced).toBe(false);
+      await postgres.stop();
+      const during = connectClient(url, dashboardId, { token, reconnectForever: true });
+      clients.push(during);
+      // Admission cannot reach Postgres: the socket is closed as "try again", never refused.
+      await eventually(() => during.closes().some((c) => c.code === 4503), 10_000, 'a retryable close');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(during.refused()).toBeUndefined();
+      expect(during.provider.isSynced).toBe(false);
 
-    await startPostgres();
-    // The provider keeps retrying with its backoff (here at most 500 ms apart): it is admitted and syncs.
-    await eventually(() => during.provider.isSynced, 15_000, 'the client syncs once Postgres is back');
-    expect(during.refused()).toBeUndefined();
-    addNote(during.doc, 'after-outage', 'written after Postgres came back', 'outage');
-    await eventually(
-      async () =>
-        (
-          (await callApi(url, 'GET', `/v1/dashboards/${dashboardId}/items`, token)).body.items as Array<{ id: string }>
-        ).some((i) => i.id === 'after-outage'),
-      10_000,
-      'the edit is durable',
-    );
-    // The client connected all along was kept by the re-checks that failed, and still writes.
-    expect(steady.closes()).toEqual([]);
-    addNote(steady.doc, 'steady', 'connected through the outage', 'outage');
-    await eventually(
-      () =>
-        (during.doc.getMap('items').get('steady') as { get(key: string): unknown } | undefined)?.get('id') === 'steady',
-      10_000,
-      'the steady client still writes',
-    );
-    expect(server?.child.exitCode).toBeNull();
-  });
+      await startPostgres();
+      // The provider keeps retrying with its backoff (here at most 500 ms apart): it is admitted and syncs.
+      await eventually(() => during.provider.isSynced, 15_000, 'the client syncs once Postgres is back');
+      expect(during.refused()).toBeUndefined();
+      addNote(during.doc, 'after-outage', 'written after Postgres came back', 'outage');
+      await eventually(
+        async () =>
+          (
+            (await callApi(url, 'GET', `/v1/dashboards/${dashboardId}/items`, token)).body.items as Array<{
+              id: string;
+            }>
+          ).some((i) => i.id === 'after-outage'),
+        10_000,
+        'the edit is durable',
+      );
+      // The client connected all along was kept by the re-checks that failed, and still writes.
+      expect(steady.closes()).toEqual([]);
+      addNote(steady.doc, 'steady', 'connected through the outage', 'outage');
+      await eventually(
+        () =>
+          (during.doc.getMap('items').get('steady') as { get(key: string): unknown } | undefined)?.get('id') ===
+          'steady',
+        10_000,
+        'the steady client still writes',
+      );
+      expect(server?.child.exitCode).toBeNull();
+    },
+  );
 });

@@ -42,9 +42,8 @@ describe('the sandbox slot queue under SIGKILL', () => {
         (
           await sql<{
             n: string;
-          }>`select count(*) as n from sandbox_runs where status = 'succeeded' and execution_id = any(${ids}::uuid[])`.execute(
-            db,
-          )
+          }>`select count(*) as n from sandbox_runs where status = 'succeeded'
+            and execution_id = any(${ids}::uuid[])`.execute(db)
         ).rows[0]?.n ?? 0,
       );
     // Killed while the queue is busy: some steps have run, some are starting, the rest wait.

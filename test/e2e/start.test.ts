@@ -251,29 +251,33 @@ describe('npm start stopped through its process group', { timeout: 4 * startPati
     }
   }
 
-  it('drains, stops the embedded Postgres and exits 0 on SIGINT to the group (Ctrl-C), keeping an edit acknowledged just before', async () => {
-    const dir = await mkdtemp(join(process.cwd(), '.data', 'e2e-group-'));
-    dirs.push(dir);
-    const first = await startGroup(dir);
-    expect(postgresProcessesFor(dir).length).toBeGreaterThan(0);
-    const { token, dashboardId } = await arrange(dir);
-    const editor = connectClient(`http://127.0.0.1:${first.port}`, dashboardId, { token });
-    clients.push(editor);
-    await eventually(() => editor.provider.isSynced, 30_000, 'editor synced');
-    editor.doc.getArray<string>('notes').push(['typed just before Ctrl-C']);
-    await eventually(() => editor.provider.unsyncedChanges === 0, 30_000, 'edit acknowledged');
+  it(
+    'drains, stops the embedded Postgres and exits 0 on SIGINT to ' +
+      'the group (Ctrl-C), keeping an edit acknowledged just before',
+    async () => {
+      const dir = await mkdtemp(join(process.cwd(), '.data', 'e2e-group-'));
+      dirs.push(dir);
+      const first = await startGroup(dir);
+      expect(postgresProcessesFor(dir).length).toBeGreaterThan(0);
+      const { token, dashboardId } = await arrange(dir);
+      const editor = connectClient(`http://127.0.0.1:${first.port}`, dashboardId, { token });
+      clients.push(editor);
+      await eventually(() => editor.provider.isSynced, 30_000, 'editor synced');
+      editor.doc.getArray<string>('notes').push(['typed just before Ctrl-C']);
+      await eventually(() => editor.provider.unsyncedChanges === 0, 30_000, 'edit acknowledged');
 
-    await stopGroup(first, 'SIGINT', dir);
-    editor.destroy();
+      await stopGroup(first, 'SIGINT', dir);
+      editor.destroy();
 
-    const second = await startGroup(dir);
-    const reader = connectClient(`http://127.0.0.1:${second.port}`, dashboardId, { token });
-    clients.push(reader);
-    await eventually(() => reader.provider.isSynced, 30_000, 'reader synced');
-    expect(reader.doc.getArray<string>('notes').toArray()).toEqual(['typed just before Ctrl-C']);
-    reader.destroy();
-    await stopGroup(second, 'SIGTERM', dir);
-  });
+      const second = await startGroup(dir);
+      const reader = connectClient(`http://127.0.0.1:${second.port}`, dashboardId, { token });
+      clients.push(reader);
+      await eventually(() => reader.provider.isSynced, 30_000, 'reader synced');
+      expect(reader.doc.getArray<string>('notes').toArray()).toEqual(['typed just before Ctrl-C']);
+      reader.destroy();
+      await stopGroup(second, 'SIGTERM', dir);
+    },
+  );
 
   it('drains, stops the embedded Postgres and exits 0 on SIGTERM to the group', async () => {
     const dir = await mkdtemp(join(process.cwd(), '.data', 'e2e-group-'));

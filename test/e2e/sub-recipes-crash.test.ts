@@ -107,86 +107,92 @@ describe('sub-recipes under SIGKILL', () => {
     }
   }, 240_000);
 
-  it('starts no second child when a kill lands after the child committed but before its start job was acknowledged', async () => {
-    const { api, db, workspaceId, dashboardId } = fixture;
-    if (fixture.server === undefined) await fixture.startServer();
-    expect(
-      (
-        await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-          yaml: 'name: held-kid\nsteps:\n  - { id: hold, kind: wait, event: { name: go } }\n',
-        })
-      ).status,
-    ).toBe(201);
-    const made = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: 'name: holder\nsteps:\n  - { id: sub, kind: recipe, recipe: held-kid }\n',
-    });
-    expect(made.status, JSON.stringify(made.body)).toBe(201);
-    const recipeId = made.body.id as string;
+  it(
+    'starts no second child when a kill lands after the ' + 'child committed but before its start job was acknowledged',
+    async () => {
+      const { api, db, workspaceId, dashboardId } = fixture;
+      if (fixture.server === undefined) await fixture.startServer();
+      expect(
+        (
+          await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+            yaml: 'name: held-kid\nsteps:\n  - { id: hold, kind: wait, event: { name: go } }\n',
+          })
+        ).status,
+      ).toBe(201);
+      const made = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: 'name: holder\nsteps:\n  - { id: sub, kind: recipe, recipe: held-kid }\n',
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      const recipeId = made.body.id as string;
 
-    // Hold a row lock on a start job the server is working on: the child commits, but pg-boss cannot
-    // record the job as done. Killed then, the server leaves the job active; pg-boss delivers it again.
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const caught = new Promise<{ parentId: string; jobId: string }>((resolve, reject) => {
-      db.transaction()
-        .execute(async (trx) => {
-          for (let tries = 0; tries < 30; tries++) {
-            const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId });
-            const parentId = started.body.id as string;
-            for (const until = Date.now() + 3_000; Date.now() < until;) {
-              const { rows } = await sql<{
-                id: string;
-              }>`select id from pgboss.job where name = 'orchestrator.start_child' and state = 'active' and data->>'executionId' = ${parentId} for update skip locked`.execute(
-                trx,
-              );
-              if (rows[0] !== undefined) {
-                resolve({ parentId, jobId: rows[0].id });
-                await released;
-                return;
+      // Hold a row lock on a start job the server is working on: the child commits, but pg-boss cannot
+      // record the job as done. Killed then, the server leaves the job active; pg-boss delivers it again.
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const caught = new Promise<{ parentId: string; jobId: string }>((resolve, reject) => {
+        db.transaction()
+          .execute(async (trx) => {
+            for (let tries = 0; tries < 30; tries++) {
+              const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId });
+              const parentId = started.body.id as string;
+              for (const until = Date.now() + 3_000; Date.now() < until;) {
+                const { rows } = await sql<{
+                  id: string;
+                }>`select id from pgboss.job where name = 'orchestrator.start_child' and state = 'active'
+                and data->>'executionId' = ${parentId} for update skip locked`.execute(trx);
+                if (rows[0] !== undefined) {
+                  resolve({ parentId, jobId: rows[0].id });
+                  await released;
+                  return;
+                }
+                const { rows: done } = await sql<{
+                  n: number;
+                }>`select count(*)::int as n from executions where origin_id = ${parentId}`.execute(trx);
+                if ((done[0]?.n ?? 0) > 0) break; // too late for this one: its job is done; try another
               }
-              const { rows: done } = await sql<{
-                n: number;
-              }>`select count(*)::int as n from executions where origin_id = ${parentId}`.execute(trx);
-              if ((done[0]?.n ?? 0) > 0) break; // too late for this one: its job is done; try another
             }
-          }
-          throw new Error('never caught a start job while it was active');
-        })
-        .catch(reject);
-    });
-    const { parentId, jobId } = await caught;
-    const childrenOf = async () =>
-      (
-        await sql<{
-          id: string;
-        }>`select id from executions where origin = 'parent' and origin_id = ${parentId}`.execute(db)
-      ).rows.map((r) => r.id);
-    await eventually(async () => ((await childrenOf()).length === 1 ? true : undefined), 20_000, 'the child committed');
-    await fixture.killServer();
-    // Postgres does not notice a dead client while its statement waits for a lock: end the killed
-    // server's job-queue connections, or their blocked completion would go through once released.
-    await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'baton-jobs'`.execute(
-      db,
-    );
-    release();
-    await fixture.startServer();
-    // pg-boss fails the job the dead server held and delivers it again; it completes this time.
-    await eventually(
-      async () => {
-        const { rows } = await sql<{ state: string }>`select state from pgboss.job where id = ${jobId}`.execute(db);
-        return rows[0]?.state === 'completed' ? true : undefined;
-      },
-      120_000,
-      'the start job delivered again and done',
-    );
-    const kids = await childrenOf();
-    expect(kids).toHaveLength(1);
-    expect((await api('POST', `/v1/executions/${kids[0]}/events`, { name: 'go' })).status).toBe(200);
-    await eventually(
-      async () => ((await api('GET', `/v1/executions/${parentId}`)).body.status === 'succeeded' ? true : undefined),
-      30_000,
-      'the parent succeeded',
-    );
-    expect(await childrenOf()).toHaveLength(1);
-  }, 240_000);
+            throw new Error('never caught a start job while it was active');
+          })
+          .catch(reject);
+      });
+      const { parentId, jobId } = await caught;
+      const childrenOf = async () =>
+        (
+          await sql<{
+            id: string;
+          }>`select id from executions where origin = 'parent' and origin_id = ${parentId}`.execute(db)
+        ).rows.map((r) => r.id);
+      await eventually(
+        async () => ((await childrenOf()).length === 1 ? true : undefined),
+        20_000,
+        'the child committed',
+      );
+      await fixture.killServer();
+      // Postgres does not notice a dead client while its statement waits for a lock: end the killed
+      // server's job-queue connections, or their blocked completion would go through once released.
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database()
+      and application_name = 'baton-jobs'`.execute(db);
+      release();
+      await fixture.startServer();
+      // pg-boss fails the job the dead server held and delivers it again; it completes this time.
+      await eventually(
+        async () => {
+          const { rows } = await sql<{ state: string }>`select state from pgboss.job where id = ${jobId}`.execute(db);
+          return rows[0]?.state === 'completed' ? true : undefined;
+        },
+        120_000,
+        'the start job delivered again and done',
+      );
+      const kids = await childrenOf();
+      expect(kids).toHaveLength(1);
+      expect((await api('POST', `/v1/executions/${kids[0]}/events`, { name: 'go' })).status).toBe(200);
+      await eventually(
+        async () => ((await api('GET', `/v1/executions/${parentId}`)).body.status === 'succeeded' ? true : undefined),
+        30_000,
+        'the parent succeeded',
+      );
+      expect(await childrenOf()).toHaveLength(1);
+    },
+    240_000,
+  );
 });

@@ -36,7 +36,8 @@ const controllers = (editor: number, later: number): Expect => ({
   outsider: 404,
 });
 const recipeYaml =
-  'name: gated\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n  - { id: later, kind: agent, profile: coder, prompt: go }\n';
+  'name: gated\nsteps:\n  - { id: gate, kind: approval, prompt: ok ' +
+  '}\n  - { id: later, kind: agent, profile: coder, prompt: go }\n';
 
 /** Only workspace admins. */
 const admins = (ok: number): Expect => ({
@@ -64,7 +65,9 @@ interface Fixture {
   artifactId: string;
 }
 
-/** `ownToken`: each role calls with a fresh read-only token of its own (the route revokes the token it is called with). */
+/**
+ * `ownToken`: each role calls with a fresh read-only token of its own (the route revokes the token it is called with).
+ */
 const matrix: Record<
   string,
   { expect: Expect; body?: (f: Fixture) => unknown; params?: (f: Fixture) => Record<string, string>; ownToken?: true }
@@ -220,7 +223,8 @@ const matrix: Record<
     params: (f) => ({ id: f.executionId, stepId: 'later' }),
     body: () => ({ input: { a: 1 } }),
   },
-  // Search shows members what they may see; bulk actions answer 200 to members with each id's outcome (a viewer's is 'forbidden').
+  // Search shows members what they may see; bulk actions answer 200 to members with each id's
+  // outcome (a viewer's is 'forbidden').
   'GET /v1/workspaces/{wid}/executions': { expect: members(200) },
   'GET /v1/dashboards/{id}/executions': { expect: members(200) },
   'POST /v1/workspaces/{wid}/executions/cancel': { expect: members(200), body: (f) => ({ ids: [f.executionId] }) },
@@ -415,7 +419,10 @@ async function fixture(): Promise<Fixture> {
   };
 }
 
-/** A recipe, an agent profile, an execution waiting at its approval step, a schedule and a trigger, made through the API. */
+/**
+ * A recipe, an agent profile, an execution waiting at its approval step, a schedule
+ * and a trigger, made through the API.
+ */
 async function orchestration(
   workspaceId: string,
   dashboardId: string,
@@ -482,8 +489,14 @@ describe('authorization matrix', () => {
       // Least privileged first, so that a destructive call by an allowed role comes after the refusals.
       for (const role of roles) {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (role !== 'anonymous')
-          headers.authorization = `Bearer ${spec.ownToken === true ? (await createApiToken(baton.ctx, sessionPrincipal(tokens[role].userId), { name: 'own', scopes: ['read'] }, 'setup')).secret : tokens[role].secret}`;
+        if (role !== 'anonymous') {
+          const principal = sessionPrincipal(tokens[role].userId);
+          const secret =
+            spec.ownToken === true
+              ? (await createApiToken(baton.ctx, principal, { name: 'own', scopes: ['read'] }, 'setup')).secret
+              : tokens[role].secret;
+          headers.authorization = `Bearer ${secret}`;
+        }
         const body = spec.body?.(f);
         const res = await fetch(`${baton.url}${path}`, {
           method,

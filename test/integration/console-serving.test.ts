@@ -14,7 +14,8 @@ import { createLogger } from '../../src/adapters/pino/logger.ts';
 let root: string;
 let dist: string;
 const page =
-  '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head><body><div id="root"></div></body></html>';
+  '<!doctype html><html><head><script type="module" ' +
+  'src="/assets/index-abc123.js"></script></head><body><div id="root"></div></body></html>';
 
 async function start(console: ConsoleFiles): Promise<{ server: HttpServer; url: string }> {
   const server = await createHttpServer({

@@ -123,9 +123,8 @@ describe('stored credentials', () => {
     const ctx = await credentialsCtx(db, keysVar(['k1', k1]));
     const a = await store(ctx, 'secret-of-a');
     const b = await store(ctx, 'secret-of-b');
-    await sql`update credentials set wrapped_key = src.wrapped_key, iv = src.iv, ciphertext = src.ciphertext from credentials src where src.id = ${a.id} and credentials.id = ${b.id}`.execute(
-      db,
-    );
+    await sql`update credentials set wrapped_key = src.wrapped_key, iv = src.iv, ciphertext = src.ciphertext
+      from credentials src where src.id = ${a.id} and credentials.id = ${b.id}`.execute(db);
     await expect(readCredential(ctx, b.id)).rejects.toMatchObject({
       name: 'CredentialKeyError',
       code: 'credential_unreadable',
@@ -140,26 +139,30 @@ describe('key rotation', () => {
     await sql`delete from credential_keys`.execute(db);
   });
 
-  it('reads records under the old and the new key with both configured, then re-wraps every old one, batch by batch', async () => {
-    const before = await credentialsCtx(db, keysVar(['k1', k1]));
-    const old = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((s) => store(before, `old-secret-${s}`)));
-    const both = await credentialsCtx(db, keysVar(['k2', k2], ['k1', k1]));
-    const fresh = await store(both, 'new-secret');
-    expect(await readCredential(both, old[0]?.id ?? '')).toBe('old-secret-a');
-    expect(await readCredential(both, fresh.id)).toBe('new-secret');
-    const ciphertexts = new Map((await rows(db)).map((r) => [r.id, r.ciphertext]));
+  it(
+    'reads records under the old and the new key with both ' +
+      'configured, then re-wraps every old one, batch by batch',
+    async () => {
+      const before = await credentialsCtx(db, keysVar(['k1', k1]));
+      const old = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((s) => store(before, `old-secret-${s}`)));
+      const both = await credentialsCtx(db, keysVar(['k2', k2], ['k1', k1]));
+      const fresh = await store(both, 'new-secret');
+      expect(await readCredential(both, old[0]?.id ?? '')).toBe('old-secret-a');
+      expect(await readCredential(both, fresh.id)).toBe('new-secret');
+      const ciphertexts = new Map((await rows(db)).map((r) => [r.id, r.ciphertext]));
 
-    expect(await rotateCredentials(both, { batchSize: 2 })).toEqual({ rewrapped: 5, alreadyCurrent: 1, failed: [] });
-    const after = await rows(db);
-    expect(after.map((r) => r.key_id)).toEqual(after.map(() => 'k2'));
-    for (const r of after) expect(r.ciphertext).toBe(ciphertexts.get(r.id));
-    expect(await rotateCredentials(both, { batchSize: 2 })).toEqual({ rewrapped: 0, alreadyCurrent: 6, failed: [] });
+      expect(await rotateCredentials(both, { batchSize: 2 })).toEqual({ rewrapped: 5, alreadyCurrent: 1, failed: [] });
+      const after = await rows(db);
+      expect(after.map((r) => r.key_id)).toEqual(after.map(() => 'k2'));
+      for (const r of after) expect(r.ciphertext).toBe(ciphertexts.get(r.id));
+      expect(await rotateCredentials(both, { batchSize: 2 })).toEqual({ rewrapped: 0, alreadyCurrent: 6, failed: [] });
 
-    const newOnly = await credentialsCtx(db, keysVar(['k2', k2]));
-    for (const [i, s] of ['a', 'b', 'c', 'd', 'e'].entries())
-      expect(await readCredential(newOnly, old[i]?.id ?? '')).toBe(`old-secret-${s}`);
-    expect(await readCredential(newOnly, fresh.id)).toBe('new-secret');
-  });
+      const newOnly = await credentialsCtx(db, keysVar(['k2', k2]));
+      for (const [i, s] of ['a', 'b', 'c', 'd', 'e'].entries())
+        expect(await readCredential(newOnly, old[i]?.id ?? '')).toBe(`old-secret-${s}`);
+      expect(await readCredential(newOnly, fresh.id)).toBe('new-secret');
+    },
+  );
 
   it('loses nothing to concurrent rotations or to writes that land between its read and its write', async () => {
     const before = await credentialsCtx(db, keysVar(['k2', k2]));
@@ -248,11 +251,14 @@ describe('start-up', () => {
   });
   afterAll(async () => own?.drop());
 
-  it('refuses a configuration without a key id that stored credentials use, naming the variable and the id', async () => {
-    await expect(startTestApp(own.url, { BATON_CREDENTIAL_KEYS: keysVar(['next', k2]) })).rejects.toThrow(
-      /BATON_CREDENTIAL_KEYS: key "main" \(1 stored credential\) is not configured/,
-    );
-  });
+  it(
+    'refuses a configuration without a key id that stored ' + 'credentials use, naming the variable and the id',
+    async () => {
+      await expect(startTestApp(own.url, { BATON_CREDENTIAL_KEYS: keysVar(['next', k2]) })).rejects.toThrow(
+        /BATON_CREDENTIAL_KEYS: key "main" \(1 stored credential\) is not configured/,
+      );
+    },
+  );
 
   it('refuses a key whose id is known but whose bytes are wrong', async () => {
     await expect(startTestApp(own.url, { BATON_CREDENTIAL_KEYS: keysVar(['main', k2]) })).rejects.toThrow(
@@ -301,36 +307,40 @@ describe('without BATON_CREDENTIAL_KEYS outside production', () => {
   });
   afterAll(async () => rm(dataDir, { recursive: true, force: true }));
 
-  it('generates one key in BATON_DATA_DIR/credential-keys (mode 0600) on the first start and reuses it later, in the server and the CLI', async () => {
-    const own = await createTestDatabase();
-    try {
-      const env = { BATON_CREDENTIAL_KEYS: '', BATON_DATA_DIR: dataDir };
-      const first = await startTestApp(own.url, env);
-      const file = join(dataDir, 'credential-keys');
-      const written = await readFile(file, 'utf8');
-      expect(written).toMatch(/^local-[0-9a-f]{8}:[A-Za-z0-9+/]{43}=\n$/);
-      expect((await stat(file)).mode & 0o777).toBe(0o600);
-      const { id } = await first.ctx.unitOfWork.run((tx) =>
-        storeCredential(first.ctx, tx, {
-          workspaceId: null,
-          purpose: 'github.webhook-secret',
-          secret: 'kept-across-restarts',
-        }),
-      );
-      await first.close();
-
-      const second = await startTestApp(own.url, env);
+  it(
+    'generates one key in BATON_DATA_DIR/credential-keys (mode 0600) ' +
+      'on the first start and reuses it later, in the server and the CLI',
+    async () => {
+      const own = await createTestDatabase();
       try {
+        const env = { BATON_CREDENTIAL_KEYS: '', BATON_DATA_DIR: dataDir };
+        const first = await startTestApp(own.url, env);
+        const file = join(dataDir, 'credential-keys');
+        const written = await readFile(file, 'utf8');
+        expect(written).toMatch(/^local-[0-9a-f]{8}:[A-Za-z0-9+/]{43}=\n$/);
+        expect((await stat(file)).mode & 0o777).toBe(0o600);
+        const { id } = await first.ctx.unitOfWork.run((tx) =>
+          storeCredential(first.ctx, tx, {
+            workspaceId: null,
+            purpose: 'github.webhook-secret',
+            secret: 'kept-across-restarts',
+          }),
+        );
+        await first.close();
+
+        const second = await startTestApp(own.url, env);
+        try {
+          expect(await readFile(file, 'utf8')).toBe(written);
+          expect(await readCredential(second.ctx, id)).toBe('kept-across-restarts');
+        } finally {
+          await second.close();
+        }
+        const cli = await rotateCli({ DATABASE_URL: own.url, BATON_DATA_DIR: dataDir, BATON_CREDENTIAL_KEYS: '' });
+        expect(cli.output).toContain(`Re-wrapped 0 credentials under key "${written.split(':')[0]}"; 1 already was.`);
         expect(await readFile(file, 'utf8')).toBe(written);
-        expect(await readCredential(second.ctx, id)).toBe('kept-across-restarts');
       } finally {
-        await second.close();
+        await own.drop();
       }
-      const cli = await rotateCli({ DATABASE_URL: own.url, BATON_DATA_DIR: dataDir, BATON_CREDENTIAL_KEYS: '' });
-      expect(cli.output).toContain(`Re-wrapped 0 credentials under key "${written.split(':')[0]}"; 1 already was.`);
-      expect(await readFile(file, 'utf8')).toBe(written);
-    } finally {
-      await own.drop();
-    }
-  });
+    },
+  );
 });

@@ -22,7 +22,8 @@ let admin: pg.Client;
 
 async function terminate(applicationName: string): Promise<number> {
   const { rowCount } = await admin.query(
-    'select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = $1 and pid <> pg_backend_pid()',
+    'select pg_terminate_backend(pid) from pg_stat_activity where datname = ' +
+      'current_database() and application_name = $1 and pid <> pg_backend_pid()',
     [applicationName],
   );
   return rowCount ?? 0;
@@ -84,15 +85,18 @@ describe('the pool when Postgres drops its connections', () => {
     expect(asUnavailable(failure)).toBeDefined();
   });
 
-  it('maps unclassified connection errors (SQLSTATE 08xxx, 57P01, ECONNREFUSED) to unavailable, and nothing else', () => {
-    for (const code of ['08006', '08001', '57P01', '57P03', 'ECONNREFUSED'])
-      expect(asUnavailable(Object.assign(new Error('x'), { code }))?.code, code).toBe('unavailable');
-    expect(
-      asUnavailable(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }))?.code,
-    ).toBe('unavailable');
-    for (const code of ['23505', '22P02', '40001', undefined])
-      expect(asUnavailable(Object.assign(new Error('x'), { code })), String(code)).toBeUndefined();
-  });
+  it(
+    'maps unclassified connection errors (SQLSTATE 08xxx, ' + '57P01, ECONNREFUSED) to unavailable, and nothing else',
+    () => {
+      for (const code of ['08006', '08001', '57P01', '57P03', 'ECONNREFUSED'])
+        expect(asUnavailable(Object.assign(new Error('x'), { code }))?.code, code).toBe('unavailable');
+      expect(
+        asUnavailable(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }))?.code,
+      ).toBe('unavailable');
+      for (const code of ['23505', '22P02', '40001', undefined])
+        expect(asUnavailable(Object.assign(new Error('x'), { code })), String(code)).toBeUndefined();
+    },
+  );
 });
 
 describe('the access-change listener when Postgres drops its connection', () => {

@@ -98,81 +98,87 @@ const later = (seconds: number) => {
 };
 
 describe('device sign-in', () => {
-  it('goes from code to pending to approved to one token that works, is listed, and stops working once revoked', async () => {
-    const code = await startCode();
-    expect(code.status).toBe(200);
-    expect(code.body).toMatchObject({ verification_uri: `${baton.url}/device`, expires_in: 600, interval: 5 });
-    expect(code.body.user_code).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
-    expect(code.body.verification_uri_complete).toBe(`${baton.url}/device?code=${code.body.user_code}`);
-    const stored = await sql<{
-      n: number;
-    }>`select count(*)::int as n from device_authorizations where device_code_hash = ${await sha256(code.body.device_code)}`.execute(
-      baton.db,
-    );
-    expect(stored.rows[0]?.n).toBe(1);
+  it(
+    'goes from code to pending to approved to one token ' + 'that works, is listed, and stops working once revoked',
+    async () => {
+      const code = await startCode();
+      expect(code.status).toBe(200);
+      expect(code.body).toMatchObject({ verification_uri: `${baton.url}/device`, expires_in: 600, interval: 5 });
+      expect(code.body.user_code).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+      expect(code.body.verification_uri_complete).toBe(`${baton.url}/device?code=${code.body.user_code}`);
+      const stored = await sql<{
+        n: number;
+      }>`select count(*)::int as n from device_authorizations
+      where device_code_hash = ${await sha256(code.body.device_code)}`.execute(baton.db);
+      expect(stored.rows[0]?.n).toBe(1);
 
-    expect(await poll(code.body.device_code)).toMatchObject({ status: 400, body: { error: 'authorization_pending' } });
+      expect(await poll(code.body.device_code)).toMatchObject({
+        status: 400,
+        body: { error: 'authorization_pending' },
+      });
 
-    // The person sees who asks, typing the code however they like.
-    const typed = code.body.user_code.toLowerCase().replace('-', ' ');
-    const seen = await approver('GET', `/v1/device/${encodeURIComponent(typed)}`, { cookie: ada.cookie });
-    expect(seen).toMatchObject({
-      status: 200,
-      body: {
-        userCode: code.body.user_code,
-        clientId: 'baton-cli',
-        clientName: 'ada-laptop',
-        scopes: ['read', 'write', 'control', 'admin'],
-        status: 'pending',
-      },
-    });
-    // A cookie write without our Origin is refused (CSRF), like every other.
-    const forged = await fetch(`${baton.url}/v1/device/${code.body.user_code}/approve`, {
-      method: 'POST',
-      headers: { cookie: ada.cookie, origin: 'https://evil.example' },
-    });
-    expect(forged.status).toBe(403);
-    const approved = await approver('POST', `/v1/device/${code.body.user_code}/approve`, { cookie: ada.cookie });
-    expect(approved).toMatchObject({ status: 200, body: { status: 'approved' } });
-    expect(await approver('POST', `/v1/device/${code.body.user_code}/approve`, { cookie: ada.cookie })).toMatchObject({
-      status: 409,
-      body: { error: { code: 'conflict' } },
-    });
+      // The person sees who asks, typing the code however they like.
+      const typed = code.body.user_code.toLowerCase().replace('-', ' ');
+      const seen = await approver('GET', `/v1/device/${encodeURIComponent(typed)}`, { cookie: ada.cookie });
+      expect(seen).toMatchObject({
+        status: 200,
+        body: {
+          userCode: code.body.user_code,
+          clientId: 'baton-cli',
+          clientName: 'ada-laptop',
+          scopes: ['read', 'write', 'control', 'admin'],
+          status: 'pending',
+        },
+      });
+      // A cookie write without our Origin is refused (CSRF), like every other.
+      const forged = await fetch(`${baton.url}/v1/device/${code.body.user_code}/approve`, {
+        method: 'POST',
+        headers: { cookie: ada.cookie, origin: 'https://evil.example' },
+      });
+      expect(forged.status).toBe(403);
+      const approved = await approver('POST', `/v1/device/${code.body.user_code}/approve`, { cookie: ada.cookie });
+      expect(approved).toMatchObject({ status: 200, body: { status: 'approved' } });
+      expect(await approver('POST', `/v1/device/${code.body.user_code}/approve`, { cookie: ada.cookie })).toMatchObject(
+        {
+          status: 409,
+          body: { error: { code: 'conflict' } },
+        },
+      );
 
-    later(5);
-    const granted = await poll(code.body.device_code);
-    expect(granted).toMatchObject({ status: 200, body: { token_type: 'Bearer', scope: 'read write control admin' } });
-    expect(granted.body.expires_in).toBeGreaterThan(89 * 86_400);
-    const token = granted.body.access_token as string;
-    // Handed out once.
-    later(5);
-    expect(await poll(code.body.device_code)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+      later(5);
+      const granted = await poll(code.body.device_code);
+      expect(granted).toMatchObject({ status: 200, body: { token_type: 'Bearer', scope: 'read write control admin' } });
+      expect(granted.body.expires_in).toBeGreaterThan(89 * 86_400);
+      const token = granted.body.access_token as string;
+      // Handed out once.
+      later(5);
+      expect(await poll(code.body.device_code)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
 
-    const me = await approver('GET', '/v1/me', { token });
-    expect(me).toMatchObject({
-      status: 200,
-      body: {
-        user: { id: ada.userId },
-        authentication: { via: 'token', scopes: ['read', 'write', 'control', 'admin'] },
-      },
-    });
-    const listed = await approver('GET', '/v1/tokens', { cookie: ada.cookie });
-    const mine = listed.body.tokens.find((t: { id: string }) => t.id === me.body.authentication.tokenId);
-    expect(mine).toMatchObject({ name: 'CLI on ada-laptop', revokedAt: null });
-    const audit = await sql<{
-      action: string;
-    }>`select action from audit_log where actor_user_id = ${ada.userId} and action in ('device.approved', 'token.created') order by id`.execute(
-      baton.db,
-    );
-    expect(audit.rows.map((r) => r.action)).toEqual(['token.created', 'device.approved', 'token.created']);
+      const me = await approver('GET', '/v1/me', { token });
+      expect(me).toMatchObject({
+        status: 200,
+        body: {
+          user: { id: ada.userId },
+          authentication: { via: 'token', scopes: ['read', 'write', 'control', 'admin'] },
+        },
+      });
+      const listed = await approver('GET', '/v1/tokens', { cookie: ada.cookie });
+      const mine = listed.body.tokens.find((t: { id: string }) => t.id === me.body.authentication.tokenId);
+      expect(mine).toMatchObject({ name: 'CLI on ada-laptop', revokedAt: null });
+      const audit = await sql<{
+        action: string;
+      }>`select action from audit_log where actor_user_id = ${ada.userId}
+      and action in ('device.approved', 'token.created') order by id`.execute(baton.db);
+      expect(audit.rows.map((r) => r.action)).toEqual(['token.created', 'device.approved', 'token.created']);
 
-    const revoked = await fetch(`${baton.url}/v1/tokens/${mine.id}`, {
-      method: 'DELETE',
-      headers: { cookie: ada.cookie, origin: baton.url },
-    });
-    expect(revoked.status).toBe(204);
-    expect((await approver('GET', '/v1/me', { token })).status).toBe(401);
-  });
+      const revoked = await fetch(`${baton.url}/v1/tokens/${mine.id}`, {
+        method: 'DELETE',
+        headers: { cookie: ada.cookie, origin: baton.url },
+      });
+      expect(revoked.status).toBe(204);
+      expect((await approver('GET', '/v1/me', { token })).status).toBe(401);
+    },
+  );
 
   it('tells a device that polls sooner than its interval to slow down, and makes the interval longer', async () => {
     const code = await startCode();
@@ -294,41 +300,43 @@ describe('device sign-in', () => {
 });
 
 describe('retention', () => {
-  it('prunes device sign-ins whose code expired before the cutoff, decided or not, and keeps the token a device received', async () => {
-    const old = await startCode({ client_name: 'old-box' });
-    await startCode({ client_name: 'new-box' });
-    await approver('POST', `/v1/device/${old.body.user_code}/approve`, { cookie: ada.cookie });
-    later(5);
-    const granted = await poll(old.body.device_code);
-    expect(granted.status).toBe(200);
-    const rows = async () =>
-      (
+  it(
+    'prunes device sign-ins whose code expired before the ' +
+      'cutoff, decided or not, and keeps the token a device received',
+    async () => {
+      const old = await startCode({ client_name: 'old-box' });
+      await startCode({ client_name: 'new-box' });
+      await approver('POST', `/v1/device/${old.body.user_code}/approve`, { cookie: ada.cookie });
+      later(5);
+      const granted = await poll(old.body.device_code);
+      expect(granted.status).toBe(200);
+      const rows = async () =>
+        (
+          await sql<{
+            client_name: string;
+          }>`select client_name from device_authorizations where client_name in ('old-box', 'new-box')
+          order by client_name`.execute(baton.db)
+        ).rows.map((r) => r.client_name);
+      expect(await rows()).toEqual(['new-box', 'old-box']);
+      // The cutoff falls between the two codes' expiry.
+      const oldExpiry = (
         await sql<{
-          client_name: string;
-        }>`select client_name from device_authorizations where client_name in ('old-box', 'new-box') order by client_name`.execute(
-          baton.db,
-        )
-      ).rows.map((r) => r.client_name);
-    expect(await rows()).toEqual(['new-box', 'old-box']);
-    // The cutoff falls between the two codes' expiry.
-    const oldExpiry = (
-      await sql<{
-        expires_at: Date;
-      }>`select expires_at from device_authorizations where client_name = 'old-box'`.execute(baton.db)
-    ).rows[0]?.expires_at as Date;
-    await sql`update device_authorizations set expires_at = ${new Date(oldExpiry.getTime() - 86_400_000)} where client_name = 'old-box'`.execute(
-      baton.db,
-    );
-    expect(
-      await createRetentionStore(baton.db).prune(
-        'device-authorizations',
-        new Date(oldExpiry.getTime() - 3_600_000),
-        100,
-      ),
-    ).toBeGreaterThanOrEqual(1);
-    expect(await rows()).toEqual(['new-box']);
-    expect((await approver('GET', '/v1/me', { token: granted.body.access_token })).status).toBe(200);
-  });
+          expires_at: Date;
+        }>`select expires_at from device_authorizations where client_name = 'old-box'`.execute(baton.db)
+      ).rows[0]?.expires_at as Date;
+      await sql`update device_authorizations set expires_at = ${new Date(oldExpiry.getTime() - 86_400_000)}
+      where client_name = 'old-box'`.execute(baton.db);
+      expect(
+        await createRetentionStore(baton.db).prune(
+          'device-authorizations',
+          new Date(oldExpiry.getTime() - 3_600_000),
+          100,
+        ),
+      ).toBeGreaterThanOrEqual(1);
+      expect(await rows()).toEqual(['new-box']);
+      expect((await approver('GET', '/v1/me', { token: granted.body.access_token })).status).toBe(200);
+    },
+  );
 });
 
 describe('guessing user codes', () => {

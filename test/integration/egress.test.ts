@@ -187,62 +187,70 @@ describe('outbound webhooks', () => {
     for (const t of tries) expect(verifyDelivery(secret, t.headers, t.body)).toBe(true);
   });
 
-  it('refuses a recipe whose webhook URL is a literal private, loopback or metadata address, naming the field', async () => {
-    const cases: Array<[string, string]> = [
-      ['http://10.1.2.3/hook', 'refused: 10.1.2.3 is a private address; allow it with BATON_EGRESS_ALLOW'],
-      [
-        'http://169.254.169.254/latest/meta-data/',
-        'refused: 169.254.169.254 is a cloud metadata address; allow it with BATON_EGRESS_ALLOW',
-      ],
-      ['http://localhost:9/hook', 'refused: localhost is a loopback address; allow it with BATON_EGRESS_ALLOW'],
-      ['http://127.0.0.2:9/hook', 'refused: 127.0.0.2 is a loopback address; allow it with BATON_EGRESS_ALLOW'],
-      [
-        'http://[::ffff:192.168.0.1]/hook',
-        'refused: ::ffff:c0a8:1 is a private address; allow it with BATON_EGRESS_ALLOW',
-      ],
-      [
-        'http://metadata.google.internal/computeMetadata/v1/',
-        'refused: metadata.google.internal is a cloud metadata address; allow it with BATON_EGRESS_ALLOW',
-      ],
-    ];
-    for (const [url, message] of cases) {
-      const refused = await push(webhookRecipe('nope', url));
-      expect(refused.status, url).toBe(400);
-      expect(refused.body.error.details.issues, url).toEqual([{ location: 'body', path: 'steps.0.url', message }]);
-    }
-    expect((await push(webhookRecipe('ftp', 'ftp://example.com/x'))).status).toBe(400);
-  });
+  it(
+    'refuses a recipe whose webhook URL is a literal ' + 'private, loopback or metadata address, naming the field',
+    async () => {
+      const cases: Array<[string, string]> = [
+        ['http://10.1.2.3/hook', 'refused: 10.1.2.3 is a private address; allow it with BATON_EGRESS_ALLOW'],
+        [
+          'http://169.254.169.254/latest/meta-data/',
+          'refused: 169.254.169.254 is a cloud metadata address; allow it with BATON_EGRESS_ALLOW',
+        ],
+        ['http://localhost:9/hook', 'refused: localhost is a loopback address; allow it with BATON_EGRESS_ALLOW'],
+        ['http://127.0.0.2:9/hook', 'refused: 127.0.0.2 is a loopback address; allow it with BATON_EGRESS_ALLOW'],
+        [
+          'http://[::ffff:192.168.0.1]/hook',
+          'refused: ::ffff:c0a8:1 is a private address; allow it with BATON_EGRESS_ALLOW',
+        ],
+        [
+          'http://metadata.google.internal/computeMetadata/v1/',
+          'refused: metadata.google.internal is a cloud metadata address; allow it with BATON_EGRESS_ALLOW',
+        ],
+      ];
+      for (const [url, message] of cases) {
+        const refused = await push(webhookRecipe('nope', url));
+        expect(refused.status, url).toBe(400);
+        expect(refused.body.error.details.issues, url).toEqual([{ location: 'body', path: 'steps.0.url', message }]);
+      }
+      expect((await push(webhookRecipe('ftp', 'ftp://example.com/x'))).status).toBe(400);
+    },
+  );
 
-  it('refuses at send time, without retrying, an address the operator no longer allows, or a name that resolves to one', async () => {
-    const before = receiver.got.length;
-    // The same database and recipe, with BATON_EGRESS_ALLOW back to its default (nothing), and a
-    // resolver that knows one more name (as a DNS server an attacker controls would answer it).
-    await baton.close();
-    const resolveHost: ResolveAll = (hostname, options, callback) =>
-      hostname === 'hooks.example.test'
-        ? callback(null, [{ address: '127.0.0.1', family: 4 }])
-        : lookup(hostname, options, callback);
-    baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' }, { resolveHost });
-    const failed = await finished(await start(recipeId));
-    expect(failed.status).toBe('failed');
-    expect(failed.steps.hook).toMatchObject({
-      status: 'failed',
-      attempt: 1,
-      error: 'refused: 127.0.0.1 is a loopback address; allow it with BATON_EGRESS_ALLOW',
-    });
-    // A name passes the push-time check (what it resolves to may change); sending is what counts.
-    const byName = await push(
-      webhookRecipe('by-name', `${receiver.url.replace('127.0.0.1', 'hooks.example.test')}/by-name`),
-    );
-    expect(byName.status, JSON.stringify(byName.body)).toBe(201);
-    const refused = await finished(await start(byName.body.id));
-    expect(refused.steps.hook).toMatchObject({
-      status: 'failed',
-      attempt: 1,
-      error: 'refused: 127.0.0.1 is a loopback address; allow it with BATON_EGRESS_ALLOW',
-    });
-    expect(receiver.got.length).toBe(before);
-  }, 120_000);
+  it(
+    'refuses at send time, without retrying, an address the ' +
+      'operator no longer allows, or a name that resolves to one',
+    async () => {
+      const before = receiver.got.length;
+      // The same database and recipe, with BATON_EGRESS_ALLOW back to its default (nothing), and a
+      // resolver that knows one more name (as a DNS server an attacker controls would answer it).
+      await baton.close();
+      const resolveHost: ResolveAll = (hostname, options, callback) =>
+        hostname === 'hooks.example.test'
+          ? callback(null, [{ address: '127.0.0.1', family: 4 }])
+          : lookup(hostname, options, callback);
+      baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' }, { resolveHost });
+      const failed = await finished(await start(recipeId));
+      expect(failed.status).toBe('failed');
+      expect(failed.steps.hook).toMatchObject({
+        status: 'failed',
+        attempt: 1,
+        error: 'refused: 127.0.0.1 is a loopback address; allow it with BATON_EGRESS_ALLOW',
+      });
+      // A name passes the push-time check (what it resolves to may change); sending is what counts.
+      const byName = await push(
+        webhookRecipe('by-name', `${receiver.url.replace('127.0.0.1', 'hooks.example.test')}/by-name`),
+      );
+      expect(byName.status, JSON.stringify(byName.body)).toBe(201);
+      const refused = await finished(await start(byName.body.id));
+      expect(refused.steps.hook).toMatchObject({
+        status: 'failed',
+        attempt: 1,
+        error: 'refused: 127.0.0.1 is a loopback address; allow it with BATON_EGRESS_ALLOW',
+      });
+      expect(receiver.got.length).toBe(before);
+    },
+    120_000,
+  );
 });
 
 describe('the Node egress guard', () => {

@@ -72,7 +72,8 @@ steps:
     prompt: look
     input:
       progress: [{ message: "cloned", percent: 40, costUsd: 0.25 }]
-      artifacts: [{ kind: report, title: "Findings", content: "${report}" }, { kind: link, title: "The PR", url: "https://example.com/pr/7" }]
+      artifacts: [{ kind: report, title: "Findings", content: "${report}" }, { kind: link, title: "The PR", url: \
+"https://example.com/pr/7" }]
       output: { summary: "looked around", pr: 7 }
   - id: b
     kind: agent
@@ -169,7 +170,8 @@ steps:
   it('shows none of it to someone who may not read the execution: 404, as for the execution', async () => {
     const id = await start(`name: private
 steps:
-  - { id: a, kind: agent, profile: coder, prompt: p, input: { artifacts: [{ kind: summary, title: "Secret", content: "the secret" }] } }
+  - { id: a, kind: agent, profile: coder, prompt: p, input: { artifacts: [{ kind: summary, title: "Secret", content: \
+"the secret" }] } }
 `);
     await finished(id);
     const artifactId = (await api('GET', `/v1/executions/${id}/artifacts`)).body.artifacts[0].id as string;
@@ -188,35 +190,39 @@ steps:
 });
 
 describe('summaries', () => {
-  it("renders the recipe's summary template over the step outputs, and shows it in the dashboard's state document", async () => {
-    const browser = connectClient(baton.url, dashboardId, { token, state: true });
-    try {
-      await eventually(() => browser.provider.isSynced, 20_000, 'synced');
-      const id = await start(`name: triage
+  it(
+    "renders the recipe's summary template over the step " + "outputs, and shows it in the dashboard's state document",
+    async () => {
+      const browser = connectClient(baton.url, dashboardId, { token, state: true });
+      try {
+        await eventually(() => browser.provider.isSynced, 20_000, 'synced');
+        const id = await start(`name: triage
 summary: "Triage found \${steps.a.output.count} issues (\${steps.a.output.summary}); approval: \${steps.gate.status}"
 steps:
   - { id: a, kind: agent, profile: coder, prompt: triage, input: { output: { count: 3, summary: "three bugs" } } }
   - { id: gate, kind: wait, for: 10ms }
 `);
-      const done = await finished(id);
-      expect(done).toMatchObject({
-        status: 'succeeded',
-        summary: 'Triage found 3 issues (three bugs); approval: succeeded',
-      });
-      const shown = await eventually(
-        () => {
-          const entry = browser.doc.getMap('executions').get(id) as
-            { status: string; summary?: string | null } | undefined;
-          return entry?.status === 'succeeded' ? entry : undefined;
-        },
-        20_000,
-        'the document shows the finished execution',
-      );
-      expect(shown.summary).toBe(done.summary);
-    } finally {
-      browser.destroy();
-    }
-  }, 60_000);
+        const done = await finished(id);
+        expect(done).toMatchObject({
+          status: 'succeeded',
+          summary: 'Triage found 3 issues (three bugs); approval: succeeded',
+        });
+        const shown = await eventually(
+          () => {
+            const entry = browser.doc.getMap('executions').get(id) as
+              { status: string; summary?: string | null } | undefined;
+            return entry?.status === 'succeeded' ? entry : undefined;
+          },
+          20_000,
+          'the document shows the finished execution',
+        );
+        expect(shown.summary).toBe(done.summary);
+      } finally {
+        browser.destroy();
+      }
+    },
+    60_000,
+  );
 
   it('a template that fails leaves no summary and the execution finishes as it would have', async () => {
     const id = await start(`name: broken summary
@@ -228,26 +234,32 @@ steps:
     expect(done).toMatchObject({ status: 'succeeded', summary: null });
   }, 60_000);
 
-  it('falls back to a text output, cuts a long one, and a failed execution without a successful agent step has none', async () => {
-    const long = await start(`name: long
+  it(
+    'falls back to a text output, cuts a long one, and a ' +
+      'failed execution without a successful agent step has none',
+    async () => {
+      const long = await start(`name: long
 steps:
   - { id: a, kind: agent, profile: coder, prompt: p, input: { output: "${'word '.repeat(1_000)}" } }
 `);
-    const done = await finished(long);
-    expect(done.summary?.length).toBe(2_000);
-    expect(done.summary?.endsWith('word…')).toBe(true);
-    const failed = await start(`name: fails
+      const done = await finished(long);
+      expect(done.summary?.length).toBe(2_000);
+      expect(done.summary?.endsWith('word…')).toBe(true);
+      const failed = await start(`name: fails
 steps:
   - { id: a, kind: agent, profile: coder, prompt: p, input: { outcome: fail } }
 `);
-    expect(await finished(failed)).toMatchObject({ status: 'failed', summary: null });
-  }, 60_000);
+      expect(await finished(failed)).toMatchObject({ status: 'failed', summary: null });
+    },
+    60_000,
+  );
 
   it('a failed execution is summarized by what succeeded, and again when a retry finishes it', async () => {
     const id = await start(`name: retried
 steps:
   - { id: a, kind: agent, profile: coder, prompt: p, input: { output: { summary: "first part done" } } }
-  - { id: b, kind: agent, profile: coder, prompt: p, input: { failAttempts: 1, output: { summary: "both parts done" } } }
+  - { id: b, kind: agent, profile: coder, prompt: p, input: { failAttempts: 1, output: { summary: "both parts done" } \
+} }
 `);
     expect(await finished(id)).toMatchObject({ status: 'failed', summary: 'first part done' });
     expect((await api('POST', `/v1/executions/${id}/steps/b/retry`, {})).status).toBe(200);

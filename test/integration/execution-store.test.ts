@@ -51,52 +51,59 @@ const next = (state: ExecutionState, n: number): ExecutionChange => ({
 });
 
 describe('the execution store', () => {
-  it('group-commits changes made together: each execution advances once per version, with its history entry and jobs', async () => {
-    const store = createExecutionStore(db);
-    const unitOfWork = createUnitOfWork(db);
-    const states = await Promise.all(
-      Array.from({ length: 20 }, async () => {
-        const state = initialState({
-          id: crypto.randomUUID(),
-          recipeId: owner.recipeId,
-          recipeVersion: 1,
-          startedAt: 0,
-        });
-        await unitOfWork.run((tx) => store.create({ id: state.id, ...owner, state, createdBy: null }, tx));
-        return state;
-      }),
-    );
-    // Twenty executions change in the same moment; one of them twice from the same version.
-    const [first] = states;
-    if (first === undefined) throw new Error('no execution');
-    const results = await Promise.all([...states.map((s, n) => store.save(next(s, n))), store.save(next(first, 999))]);
-    expect(results.slice(1, 20).every((ok) => ok)).toBe(true);
-    // The same version cannot be taken twice: exactly one of the first execution's two changes won.
-    expect([results[0], results[20]].filter((ok) => ok)).toEqual([true]);
-    const winner = results[0] === true ? 0 : 999;
-    for (const [n, state] of states.entries())
-      expect((await store.get(state.id))?.state).toMatchObject({ version: 1, inputs: { n: n === 0 ? winner : n } });
-    const events = await db
-      .selectFrom('execution_events')
-      .select(['execution_id', 'seq'])
-      .where(
-        'execution_id',
-        'in',
-        states.map((s) => s.id),
-      )
-      .execute();
-    expect(events).toHaveLength(20);
-    const jobs = await db.selectFrom('job_outbox').select('data').where('topic', '=', 'store-test').execute();
-    expect(jobs.map((j) => (j.data as { n: number }).n).sort((a, b) => a - b)).toEqual(
-      [...states.keys()]
-        .slice(1)
-        .concat(winner)
-        .sort((a, b) => a - b),
-    );
-    // A stale change later is refused too, and writes nothing.
-    expect(await store.save(next(first, 1000))).toBe(false);
-    expect(
-      await db.selectFrom('execution_events').select('seq').where('execution_id', '=', first.id).execute(),
-    ).toHaveLength(1);
-  });
+  it(
+    'group-commits changes made together: each execution ' +
+      'advances once per version, with its history entry and jobs',
+    async () => {
+      const store = createExecutionStore(db);
+      const unitOfWork = createUnitOfWork(db);
+      const states = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const state = initialState({
+            id: crypto.randomUUID(),
+            recipeId: owner.recipeId,
+            recipeVersion: 1,
+            startedAt: 0,
+          });
+          await unitOfWork.run((tx) => store.create({ id: state.id, ...owner, state, createdBy: null }, tx));
+          return state;
+        }),
+      );
+      // Twenty executions change in the same moment; one of them twice from the same version.
+      const [first] = states;
+      if (first === undefined) throw new Error('no execution');
+      const results = await Promise.all([
+        ...states.map((s, n) => store.save(next(s, n))),
+        store.save(next(first, 999)),
+      ]);
+      expect(results.slice(1, 20).every((ok) => ok)).toBe(true);
+      // The same version cannot be taken twice: exactly one of the first execution's two changes won.
+      expect([results[0], results[20]].filter((ok) => ok)).toEqual([true]);
+      const winner = results[0] === true ? 0 : 999;
+      for (const [n, state] of states.entries())
+        expect((await store.get(state.id))?.state).toMatchObject({ version: 1, inputs: { n: n === 0 ? winner : n } });
+      const events = await db
+        .selectFrom('execution_events')
+        .select(['execution_id', 'seq'])
+        .where(
+          'execution_id',
+          'in',
+          states.map((s) => s.id),
+        )
+        .execute();
+      expect(events).toHaveLength(20);
+      const jobs = await db.selectFrom('job_outbox').select('data').where('topic', '=', 'store-test').execute();
+      expect(jobs.map((j) => (j.data as { n: number }).n).sort((a, b) => a - b)).toEqual(
+        [...states.keys()]
+          .slice(1)
+          .concat(winner)
+          .sort((a, b) => a - b),
+      );
+      // A stale change later is refused too, and writes nothing.
+      expect(await store.save(next(first, 1000))).toBe(false);
+      expect(
+        await db.selectFrom('execution_events').select('seq').where('execution_id', '=', first.id).execute(),
+      ).toHaveLength(1);
+    },
+  );
 });

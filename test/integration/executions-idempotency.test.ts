@@ -47,7 +47,9 @@ beforeAll(async () => {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({
-      yaml: 'name: approve\ninputs: { n: { type: number, required: false } }\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n',
+      yaml:
+        'name: approve\ninputs: { n: { type: number, required: false ' +
+        '} }\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n',
     }),
   });
   recipeId = ((await recipe.json()) as { id: string }).id;

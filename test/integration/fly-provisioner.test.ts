@@ -47,39 +47,42 @@ const live = (sessionId: string) =>
   [...fly.machines.values()].filter((m) => m.config.metadata?.baton_session === sessionId && m.state !== 'destroyed');
 
 describe('FlySandboxProvisioner against a Machines API stand-in', () => {
-  it('creates a machine with the image, env, metadata and size Fly expects, and waits until it has started', async () => {
-    const s = spec({ epoch: 3 });
-    const handle = await provisioner().create(s);
+  it(
+    'creates a machine with the image, env, metadata ' + 'and size Fly expects, and waits until it has started',
+    async () => {
+      const s = spec({ epoch: 3 });
+      const handle = await provisioner().create(s);
 
-    const creates = fly.requests.filter((r) => r.method === 'POST' && r.path === `/v1/apps/${app}/machines`);
-    expect(creates).toHaveLength(1);
-    expect(creates[0]?.body).toEqual({
-      name: 'baton-3f2a9c1e-3',
-      region: 'ams',
-      config: {
-        image,
-        env: {
-          REPO_URL: 'https://git.example/repo.git',
-          BATON_SESSION_ID: s.sessionId,
-          BATON_SESSION_EPOCH: '3',
-          BATON_CALLBACK_URL: s.callbackUrl,
-          BATON_CALLBACK_SECRET: s.callbackSecret,
-          BATON_HEARTBEAT_SECONDS: '15',
+      const creates = fly.requests.filter((r) => r.method === 'POST' && r.path === `/v1/apps/${app}/machines`);
+      expect(creates).toHaveLength(1);
+      expect(creates[0]?.body).toEqual({
+        name: 'baton-3f2a9c1e-3',
+        region: 'ams',
+        config: {
+          image,
+          env: {
+            REPO_URL: 'https://git.example/repo.git',
+            BATON_SESSION_ID: s.sessionId,
+            BATON_SESSION_EPOCH: '3',
+            BATON_CALLBACK_URL: s.callbackUrl,
+            BATON_CALLBACK_SECRET: s.callbackSecret,
+            BATON_HEARTBEAT_SECONDS: '15',
+          },
+          metadata: { baton_session: s.sessionId, baton_epoch: '3' },
+          auto_destroy: true,
+          restart: { policy: 'no' },
+          guest: { cpu_kind: 'shared', cpus: 2, memory_mb: 2048 },
         },
-        metadata: { baton_session: s.sessionId, baton_epoch: '3' },
-        auto_destroy: true,
-        restart: { policy: 'no' },
-        guest: { cpu_kind: 'shared', cpus: 2, memory_mb: 2048 },
-      },
-    });
-    const machine = fly.machines.get(handle.sandboxId);
-    expect(machine?.state).toBe('started');
-    expect(handle.url).toBe(`http://[${machine?.private_ip}]:8080`);
-    // The session records where its sandbox runs: the machine's region as Fly reports it.
-    expect(handle.region).toBe('ams');
-    const wait = fly.requests.find((r) => r.path.endsWith(`/${handle.sandboxId}/wait`));
-    expect(wait?.query).toMatchObject({ state: 'started', instance_id: machine?.instance_id });
-  });
+      });
+      const machine = fly.machines.get(handle.sandboxId);
+      expect(machine?.state).toBe('started');
+      expect(handle.url).toBe(`http://[${machine?.private_ip}]:8080`);
+      // The session records where its sandbox runs: the machine's region as Fly reports it.
+      expect(handle.region).toBe('ams');
+      const wait = fly.requests.find((r) => r.path.endsWith(`/${handle.sandboxId}/wait`));
+      expect(wait?.query).toMatchObject({ state: 'started', instance_id: machine?.instance_id });
+    },
+  );
 
   it('keeps waiting through Fly’s 408 wait timeouts until the machine starts', async () => {
     fly.startDelayMs = 'manual';

@@ -99,24 +99,31 @@ describe('GitHub App client against a GitHub stand-in', () => {
     expect(gh.comments).toHaveLength(1);
   });
 
-  it('mints a token with all the installation has when the scope is empty, and refuses a token without issue rights', async () => {
-    const app = client();
-    const everything = await app.mintToken(installationId, {});
-    expect(everything.repositories).toBeNull();
-    expect(everything.permissions).toEqual({
-      metadata: 'read',
-      contents: 'write',
-      issues: 'write',
-      pull_requests: 'write',
-    });
-    await app.commentOnIssue(everything.token, { ...acme, repo: 'docs' }, 'All repositories');
+  it(
+    'mints a token with all the installation has when the ' +
+      'scope is empty, and refuses a token without issue rights',
+    async () => {
+      const app = client();
+      const everything = await app.mintToken(installationId, {});
+      expect(everything.repositories).toBeNull();
+      expect(everything.permissions).toEqual({
+        metadata: 'read',
+        contents: 'write',
+        issues: 'write',
+        pull_requests: 'write',
+      });
+      await app.commentOnIssue(everything.token, { ...acme, repo: 'docs' }, 'All repositories');
 
-    const readOnly = await app.mintToken(installationId, { repositories: ['api'], permissions: { contents: 'read' } });
-    const denied = await failure(app.commentOnIssue(readOnly.token, acme, 'Nope'));
-    expect(denied.code).toBe('integration_denied');
-    expect(denied.message).toMatch(/issues: write/);
-    expect(gh.comments.map((c) => c.repo)).toEqual(['docs']);
-  });
+      const readOnly = await app.mintToken(installationId, {
+        repositories: ['api'],
+        permissions: { contents: 'read' },
+      });
+      const denied = await failure(app.commentOnIssue(readOnly.token, acme, 'Nope'));
+      expect(denied.code).toBe('integration_denied');
+      expect(denied.message).toMatch(/issues: write/);
+      expect(gh.comments.map((c) => c.repo)).toEqual(['docs']);
+    },
+  );
 
   it('refuses a token for a repository or permission outside the installation as integration_rejected', async () => {
     const app = client();

@@ -294,22 +294,25 @@ describe('GoogleDrive against a Google stand-in', () => {
     expect(google.files).toEqual([]);
   });
 
-  it('fails with integration_revoked on an expired access token or a revoked grant (the caller refreshes first)', async () => {
-    const tokens = await connect();
-    google.addFolder('0AFolder', 'Summaries');
-    google.expireAccessTokens();
-    const expired = await failure(
-      drive.createDocument(tokens.accessToken, { folderId: '0AFolder', name: 'Summary', markdown }),
-    );
-    expect(expired).toMatchObject({ code: 'integration_revoked', retryable: false, details: { status: 401 } });
+  it(
+    'fails with integration_revoked on an expired access ' + 'token or a revoked grant (the caller refreshes first)',
+    async () => {
+      const tokens = await connect();
+      google.addFolder('0AFolder', 'Summaries');
+      google.expireAccessTokens();
+      const expired = await failure(
+        drive.createDocument(tokens.accessToken, { folderId: '0AFolder', name: 'Summary', markdown }),
+      );
+      expect(expired).toMatchObject({ code: 'integration_revoked', retryable: false, details: { status: 401 } });
 
-    const fresh = keep(await oauth.refresh(tokens.refreshToken));
-    google.revokeAll();
-    expect(
-      await failure(drive.createDocument(fresh.accessToken, { folderId: '0AFolder', name: 'Summary', markdown })),
-    ).toMatchObject({ code: 'integration_revoked' });
-    expect(google.files).toEqual([]);
-  });
+      const fresh = keep(await oauth.refresh(tokens.refreshToken));
+      google.revokeAll();
+      expect(
+        await failure(drive.createDocument(fresh.accessToken, { folderId: '0AFolder', name: 'Summary', markdown })),
+      ).toMatchObject({ code: 'integration_revoked' });
+      expect(google.files).toEqual([]);
+    },
+  );
 
   it('reports 5xx and 429 as retryable, and works again afterwards', async () => {
     const tokens = await connect();

@@ -308,7 +308,9 @@ describe('arbitrary text in every text field of the REST API', () => {
           });
         }
         // JSON.stringify writes \u escapes YAML reads back as the same code units, lone surrogates and U+0000 included.
-        const yaml = `name: ${JSON.stringify(`r ${name}`)}\nsteps:\n  - { id: a, kind: notify, channel: dashboard, message: ${JSON.stringify(message)} }\n`;
+        const yaml =
+          `name: ${JSON.stringify(`r ${name}`)}\nsteps:\n  - { id: a, kind: ` +
+          `notify, channel: dashboard, message: ${JSON.stringify(message)} }\n`;
         const fromYaml = await call('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml });
         if (
           judge('YAML recipe', fromYaml, [
@@ -529,7 +531,9 @@ describe('arbitrary text in every text field of the REST API', () => {
         judge(
           'recipe durations',
           await call('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-            yaml: `name: d\nsteps:\n  - { id: w, kind: wait, for: ${JSON.stringify(`${n}d`)}, timeout: ${JSON.stringify(`${n}h`)} }\n`,
+            yaml:
+              `name: d\nsteps:\n  - { id: w, kind: wait, for: ` +
+              `${JSON.stringify(`${n}d`)}, timeout: ${JSON.stringify(`${n}h`)} }\n`,
           }),
           [],
         );
@@ -583,7 +587,9 @@ describe('signed input from outside keeps such text as U+FFFD (documented), inst
       (await call('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: profile, model: 'm' })).status,
     ).toBe(201);
     const recipe = await call('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: `name: agent\nsteps:\n  - { id: a, kind: agent, profile: ${profile}, prompt: x, input: { outcome: hang } }\n`,
+      yaml:
+        `name: agent\nsteps:\n  - { id: a, kind: agent, profile: ` +
+        `${profile}, prompt: x, input: { outcome: hang } }\n`,
     });
     const started = await call('POST', `/v1/recipes/${recipe.body.id}/executions`, { dashboardId, inputs: {} });
     const id = started.body.id as string;

@@ -39,30 +39,34 @@ async function rawExchange(url: string, request: string): Promise<string> {
 }
 
 describe('fastify: what Node answers before a request reaches the router', () => {
-  it('answers headers too large (431) and unparsable HTTP (400) in the uniform error shape, with the security headers', async () => {
-    const { server, url } = await openServer();
-    try {
-      const tooLarge = await rawExchange(
-        url,
-        `GET /v1/items/a1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
-      );
-      const garbage = await rawExchange(url, 'NOT HTTP AT ALL\r\n\r\n');
-      for (const [answer, status, code] of [
-        [tooLarge, 431, 'headers_too_large'],
-        [garbage, 400, 'bad_request'],
-      ] as const) {
-        const [head = '', body = ''] = answer.split('\r\n\r\n');
-        expect(head.split('\r\n')[0]).toBe(
-          `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`,
+  it(
+    'answers headers too large (431) and unparsable HTTP (400) ' +
+      'in the uniform error shape, with the security headers',
+    async () => {
+      const { server, url } = await openServer();
+      try {
+        const tooLarge = await rawExchange(
+          url,
+          `GET /v1/items/a1 HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
         );
-        expect(head.toLowerCase()).toContain('content-type: application/json; charset=utf-8');
-        expect(head.toLowerCase()).toContain('x-content-type-options: nosniff');
-        const json = JSON.parse(body) as { error: { code: string; message: string } };
-        expect(json.error.code).toBe(code);
-        expect(json.error.message.length).toBeGreaterThan(0);
+        const garbage = await rawExchange(url, 'NOT HTTP AT ALL\r\n\r\n');
+        for (const [answer, status, code] of [
+          [tooLarge, 431, 'headers_too_large'],
+          [garbage, 400, 'bad_request'],
+        ] as const) {
+          const [head = '', body = ''] = answer.split('\r\n\r\n');
+          expect(head.split('\r\n')[0]).toBe(
+            `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`,
+          );
+          expect(head.toLowerCase()).toContain('content-type: application/json; charset=utf-8');
+          expect(head.toLowerCase()).toContain('x-content-type-options: nosniff');
+          const json = JSON.parse(body) as { error: { code: string; message: string } };
+          expect(json.error.code).toBe(code);
+          expect(json.error.message.length).toBeGreaterThan(0);
+        }
+      } finally {
+        await server.close();
       }
-    } finally {
-      await server.close();
-    }
-  });
+    },
+  );
 });

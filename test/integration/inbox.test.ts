@@ -189,7 +189,8 @@ describe('the inbox', () => {
 
   it('shows failed executions to the owner of their dashboard only, newest first, with the step to retry', async () => {
     const first = await start(
-      'name: broken\nsteps:\n  - { id: work, kind: agent, profile: coder, prompt: go, input: { outcome: fail, error: "it broke" } }',
+      'name: broken\nsteps:\n  - { id: work, kind: agent, profile: ' +
+        'coder, prompt: go, input: { outcome: fail, error: "it broke" } }',
     );
     await reaches(first, 'failed');
     const second = await start(

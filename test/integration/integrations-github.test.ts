@@ -193,54 +193,58 @@ describe('connecting a GitHub App installation', () => {
     );
   });
 
-  it('refuses a bad key, an unknown or suspended installation (400 naming the field) and one connected already (409)', async () => {
-    const notPem = await connect(space, 46, { privateKey: 'just some text' });
-    expect(notPem.status).toBe(400);
-    expect(issuesOf(notPem).map((i) => i.path)).toEqual(['privateKey']);
-    const brokenPem = await connect(space, 46, {
-      privateKey: '-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n',
-    });
-    expect(brokenPem.status).toBe(400);
-    expect(issuesOf(brokenPem).map((i) => i.path)).toEqual(['privateKey']);
-    expect(JSON.stringify(brokenPem.body)).not.toContain('bm90IGEga2V5');
-    // A real key, but not this App's (or another App's id): GitHub refuses the App's JWT.
-    const otherKey = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-    }).privateKey;
-    for (const body of [{ privateKey: otherKey }, { appId: '1' }]) {
-      const refused = await connect(space, 46, body);
-      expect(refused.status).toBe(400);
-      expect(issuesOf(refused).map((i) => i.path)).toEqual(['appId', 'privateKey']);
-      expect(refused.body.error.message).toContain('GitHub refused');
-      expect(JSON.stringify(refused.body)).not.toContain(otherKey.split('\n')[10]);
-    }
+  it(
+    'refuses a bad key, an unknown or suspended installation ' +
+      '(400 naming the field) and one connected already (409)',
+    async () => {
+      const notPem = await connect(space, 46, { privateKey: 'just some text' });
+      expect(notPem.status).toBe(400);
+      expect(issuesOf(notPem).map((i) => i.path)).toEqual(['privateKey']);
+      const brokenPem = await connect(space, 46, {
+        privateKey: '-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n',
+      });
+      expect(brokenPem.status).toBe(400);
+      expect(issuesOf(brokenPem).map((i) => i.path)).toEqual(['privateKey']);
+      expect(JSON.stringify(brokenPem.body)).not.toContain('bm90IGEga2V5');
+      // A real key, but not this App's (or another App's id): GitHub refuses the App's JWT.
+      const otherKey = generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+      }).privateKey;
+      for (const body of [{ privateKey: otherKey }, { appId: '1' }]) {
+        const refused = await connect(space, 46, body);
+        expect(refused.status).toBe(400);
+        expect(issuesOf(refused).map((i) => i.path)).toEqual(['appId', 'privateKey']);
+        expect(refused.body.error.message).toContain('GitHub refused');
+        expect(JSON.stringify(refused.body)).not.toContain(otherKey.split('\n')[10]);
+      }
 
-    const unknown = await connect(space, 999_999);
-    expect(unknown.status).toBe(400);
-    expect(issuesOf(unknown)).toEqual([
-      expect.objectContaining({ path: 'installationId', message: expect.stringContaining('999999') }),
-    ]);
-    standIn.addInstallation({ id: 47, account: { login: 'umbrella' }, repositories: ['x'], permissions });
-    standIn.suspend(47);
-    const suspended = await connect(space, 47);
-    expect(suspended.status).toBe(400);
-    expect(issuesOf(suspended)).toEqual([
-      expect.objectContaining({ path: 'installationId', message: expect.stringContaining('suspended') }),
-    ]);
+      const unknown = await connect(space, 999_999);
+      expect(unknown.status).toBe(400);
+      expect(issuesOf(unknown)).toEqual([
+        expect.objectContaining({ path: 'installationId', message: expect.stringContaining('999999') }),
+      ]);
+      standIn.addInstallation({ id: 47, account: { login: 'umbrella' }, repositories: ['x'], permissions });
+      standIn.suspend(47);
+      const suspended = await connect(space, 47);
+      expect(suspended.status).toBe(400);
+      expect(issuesOf(suspended)).toEqual([
+        expect.objectContaining({ path: 'installationId', message: expect.stringContaining('suspended') }),
+      ]);
 
-    expect((await connect(space, acme)).status).toBe(409);
-    expect((await connect(outsider, acme, { webhookSecret: globexHookSecret })).status).toBe(409);
-    expect((await api('GET', `/v1/workspaces/${space.id}/integrations`, space.admin)).body.integrations).toHaveLength(
-      1,
-    );
-    expect(
-      (await api('GET', `/v1/workspaces/${outsider.id}/integrations`, outsider.admin)).body.integrations.map(
-        (i: { name: string }) => i.name,
-      ),
-    ).toEqual(['globex']);
-  });
+      expect((await connect(space, acme)).status).toBe(409);
+      expect((await connect(outsider, acme, { webhookSecret: globexHookSecret })).status).toBe(409);
+      expect((await api('GET', `/v1/workspaces/${space.id}/integrations`, space.admin)).body.integrations).toHaveLength(
+        1,
+      );
+      expect(
+        (await api('GET', `/v1/workspaces/${outsider.id}/integrations`, outsider.admin)).body.integrations.map(
+          (i: { name: string }) => i.name,
+        ),
+      ).toEqual(['globex']);
+    },
+  );
 });
 
 const buildYaml = (repositories: string) => `
@@ -256,49 +260,55 @@ steps:
 `;
 
 describe('tokens for runs', () => {
-  it('a run gets one token for its repositories and permissions, by name only in the sandbox, revoked when it ends', async () => {
-    const before = standIn.tokens.length;
-    const id = await run(space, buildYaml('["${inputs.repo}"]'), { repo: 'api' });
-    expect(await finished(space, id)).toMatchObject({ status: 'succeeded' });
-    const minted = standIn.tokens.slice(before);
-    expect(minted).toHaveLength(1);
-    expect(minted[0]).toMatchObject({
-      installationId: acme,
-      repositories: ['api'],
-      permissions: { contents: 'write' },
-    });
+  it(
+    'a run gets one token for its repositories and permissions, ' + 'by name only in the sandbox, revoked when it ends',
+    async () => {
+      const before = standIn.tokens.length;
+      const id = await run(space, buildYaml('["${inputs.repo}"]'), { repo: 'api' });
+      expect(await finished(space, id)).toMatchObject({ status: 'succeeded' });
+      const minted = standIn.tokens.slice(before);
+      expect(minted).toHaveLength(1);
+      expect(minted[0]).toMatchObject({
+        installationId: acme,
+        repositories: ['api'],
+        permissions: { contents: 'write' },
+      });
 
-    const ledger = (await sandboxLedger(baton.sandboxUrl)) as Array<{
-      idempotencyKey: string;
-      credentialNames?: string[];
-    }>;
-    const entry = ledger.find((r) => r.idempotencyKey === `${id}/build/1`);
-    expect(entry?.credentialNames).toEqual(['GITHUB_TOKEN', 'GITHUB_TOKEN_EXPIRES_AT']);
-    expect(JSON.stringify(ledger)).not.toContain(minted[0]?.token);
+      const ledger = (await sandboxLedger(baton.sandboxUrl)) as Array<{
+        idempotencyKey: string;
+        credentialNames?: string[];
+      }>;
+      const entry = ledger.find((r) => r.idempotencyKey === `${id}/build/1`);
+      expect(entry?.credentialNames).toEqual(['GITHUB_TOKEN', 'GITHUB_TOKEN_EXPIRES_AT']);
+      expect(JSON.stringify(ledger)).not.toContain(minted[0]?.token);
 
-    await eventually(() => minted[0]?.revoked, 10_000, 'the run token to be revoked at GitHub');
-    await eventually(
-      async () => (await rowsOf('run_credentials')).length === 0,
-      10_000,
-      'the run credential to be forgotten',
-    );
-    expect((await rowsOf('credentials')).filter((c) => c.purpose === 'github.run-token')).toEqual([]);
-  });
+      await eventually(() => minted[0]?.revoked, 10_000, 'the run token to be revoked at GitHub');
+      await eventually(
+        async () => (await rowsOf('run_credentials')).length === 0,
+        10_000,
+        'the run credential to be forgotten',
+      );
+      expect((await rowsOf('credentials')).filter((c) => c.purpose === 'github.run-token')).toEqual([]);
+    },
+  );
 
-  it('a repository outside the installation fails the step at once, saying so, and never reaches the sandbox', async () => {
-    for (const [repositories, says] of [
-      ['[mobile]', 'does not have every repository'],
-      ['[globex/api]', 'outside the GitHub account acme'],
-    ] as const) {
-      const id = await run(space, buildYaml(repositories), { repo: 'api' });
-      const done = await finished(space, id);
-      expect(done.status).toBe('failed');
-      // Not retryable: one try although the step allows five.
-      expect(done.steps.build).toMatchObject({ status: 'failed', attempt: 1, error: expect.stringContaining(says) });
-      expect(done.reason).toContain(says);
-      expect((await sandboxLedger(baton.sandboxUrl)).filter((r) => r.idempotencyKey.startsWith(id))).toEqual([]);
-    }
-  });
+  it(
+    'a repository outside the installation fails the step ' + 'at once, saying so, and never reaches the sandbox',
+    async () => {
+      for (const [repositories, says] of [
+        ['[mobile]', 'does not have every repository'],
+        ['[globex/api]', 'outside the GitHub account acme'],
+      ] as const) {
+        const id = await run(space, buildYaml(repositories), { repo: 'api' });
+        const done = await finished(space, id);
+        expect(done.status).toBe('failed');
+        // Not retryable: one try although the step allows five.
+        expect(done.steps.build).toMatchObject({ status: 'failed', attempt: 1, error: expect.stringContaining(says) });
+        expect(done.reason).toContain(says);
+        expect((await sandboxLedger(baton.sandboxUrl)).filter((r) => r.idempotencyKey.startsWith(id))).toEqual([]);
+      }
+    },
+  );
 
   it('a suspended or removed installation fails the step promptly, telling an admin to connect it again', async () => {
     const tps = buildYaml('[tps]');
@@ -322,7 +332,8 @@ const tellYaml = (repository: string) => `
 name: tell
 inputs: { x: { type: string } }
 steps:
-  - { id: tell, kind: notify, channel: github, message: "Done: \${inputs.x}", github: { repository: ${repository}, issue: 7 } }
+  - { id: tell, kind: notify, channel: github, message: "Done: \${inputs.x}", github: { repository: ${repository}, \
+issue: 7 } }
 `;
 
 describe('comments from notify steps', () => {
@@ -466,25 +477,29 @@ describe('webhook deliveries, scoped by installation', () => {
     );
   });
 
-  it("refuse an installation nobody connected, another workspace's secret, and no installation alike (401), storing nothing", async () => {
-    const events = async () => (await baton.db.selectFrom('inbound_events').select('id').execute()).length;
-    const before = await events();
-    for (const [installation, secret] of [
-      [999_999, acmeHookSecret],
-      [acme, globexHookSecret],
-      [acme, 'not-the-secret-at-all'],
-      [undefined, acmeHookSecret],
-    ] as const) {
-      const refused = await deliver(installation, secret);
-      expect(refused.status).toBe(401);
-      // The same answer every time: a caller cannot learn which installations are connected.
-      expect(refused.body.error).toEqual({
-        code: 'unauthenticated',
-        message: 'The webhook signature is missing or wrong',
-      });
-    }
-    expect(await events()).toBe(before);
-  });
+  it(
+    "refuse an installation nobody connected, another workspace's " +
+      'secret, and no installation alike (401), storing nothing',
+    async () => {
+      const events = async () => (await baton.db.selectFrom('inbound_events').select('id').execute()).length;
+      const before = await events();
+      for (const [installation, secret] of [
+        [999_999, acmeHookSecret],
+        [acme, globexHookSecret],
+        [acme, 'not-the-secret-at-all'],
+        [undefined, acmeHookSecret],
+      ] as const) {
+        const refused = await deliver(installation, secret);
+        expect(refused.status).toBe(401);
+        // The same answer every time: a caller cannot learn which installations are connected.
+        expect(refused.body.error).toEqual({
+          code: 'unauthenticated',
+          message: 'The webhook signature is missing or wrong',
+        });
+      }
+      expect(await events()).toBe(before);
+    },
+  );
 
   it('stop when an admin disconnects: audited, the stored secrets gone, deliveries refused', async () => {
     const row = await baton.db

@@ -23,34 +23,45 @@ afterAll(async () => {
 const id = () => crypto.randomUUID();
 
 describe('the live-connection registry', () => {
-  it('names the dashboards with an open connection of the user, token or session an access change is about', async () => {
-    const [boardA, boardB, boardC] = [id(), id(), id()];
-    const [ada, bob] = [id(), id()];
-    const [adaToken, adaSession] = [id(), id()];
-    await registry.opened({ dashboardId: boardA, connectionId: 'a1', userId: ada, tokenId: adaToken, sessionId: null });
-    await registry.opened({
-      dashboardId: boardB,
-      connectionId: 'b1',
-      userId: ada,
-      tokenId: null,
-      sessionId: adaSession,
-    });
-    await registry.opened({
-      dashboardId: boardB,
-      connectionId: 'b2',
-      userId: ada,
-      tokenId: null,
-      sessionId: adaSession,
-    });
-    await registry.opened({ dashboardId: boardC, connectionId: 'c1', userId: bob, tokenId: null, sessionId: null });
-    expect((await registry.dashboardsConcerned({ kind: 'user', userId: ada })).sort()).toEqual([boardA, boardB].sort());
-    expect(await registry.dashboardsConcerned({ kind: 'token', tokenId: adaToken })).toEqual([boardA]);
-    expect(await registry.dashboardsConcerned({ kind: 'session', sessionId: adaSession })).toEqual([boardB]);
-    expect(await registry.dashboardsConcerned({ kind: 'dashboard', dashboardId: boardC })).toEqual([boardC]);
-    // Nobody connected: nothing to tell (and no object woken for nothing).
-    expect(await registry.dashboardsConcerned({ kind: 'dashboard', dashboardId: id() })).toEqual([]);
-    expect(await registry.dashboardsConcerned({ kind: 'user', userId: 'not-a-uuid' })).toEqual([]);
-  });
+  it(
+    'names the dashboards with an open connection of ' + 'the user, token or session an access change is about',
+    async () => {
+      const [boardA, boardB, boardC] = [id(), id(), id()];
+      const [ada, bob] = [id(), id()];
+      const [adaToken, adaSession] = [id(), id()];
+      await registry.opened({
+        dashboardId: boardA,
+        connectionId: 'a1',
+        userId: ada,
+        tokenId: adaToken,
+        sessionId: null,
+      });
+      await registry.opened({
+        dashboardId: boardB,
+        connectionId: 'b1',
+        userId: ada,
+        tokenId: null,
+        sessionId: adaSession,
+      });
+      await registry.opened({
+        dashboardId: boardB,
+        connectionId: 'b2',
+        userId: ada,
+        tokenId: null,
+        sessionId: adaSession,
+      });
+      await registry.opened({ dashboardId: boardC, connectionId: 'c1', userId: bob, tokenId: null, sessionId: null });
+      expect((await registry.dashboardsConcerned({ kind: 'user', userId: ada })).sort()).toEqual(
+        [boardA, boardB].sort(),
+      );
+      expect(await registry.dashboardsConcerned({ kind: 'token', tokenId: adaToken })).toEqual([boardA]);
+      expect(await registry.dashboardsConcerned({ kind: 'session', sessionId: adaSession })).toEqual([boardB]);
+      expect(await registry.dashboardsConcerned({ kind: 'dashboard', dashboardId: boardC })).toEqual([boardC]);
+      // Nobody connected: nothing to tell (and no object woken for nothing).
+      expect(await registry.dashboardsConcerned({ kind: 'dashboard', dashboardId: id() })).toEqual([]);
+      expect(await registry.dashboardsConcerned({ kind: 'user', userId: 'not-a-uuid' })).toEqual([]);
+    },
+  );
 
   it('forgets closed connections, and all of a dashboard at a reset; recording one twice is harmless', async () => {
     const [board, other, user] = [id(), id(), id()];

@@ -61,7 +61,9 @@ interface Answer<T = any> {
   body: T;
 }
 
-/** Calls the plane at `template` (path parameters filled in, URL-encoded) and checks the answer against the contract. */
+/**
+ * Calls the plane at `template` (path parameters filled in, URL-encoded) and checks the answer against the contract.
+ */
 async function call(
   plane: { url: string },
   method: string,
@@ -528,132 +530,145 @@ describe('the local sandbox plane speaks the contract', () => {
     expect(eventsOf(run.idempotencyKey).filter((event) => event.type === 'run.started')).toHaveLength(1);
   });
 
-  it("keeps retrying a run's callbacks until Baton acknowledges them (past any budget), and answers its record and events", async () => {
-    const down = randomUUID();
-    // Baton is "down" for this session's run events: 12 refusals each, twice the old retry budget.
-    receiver.answer = (event, attempt) =>
-      event.sessionId === down && event.type !== 'heartbeat' && attempt <= 12 ? 503 : 204;
-    try {
-      const { id: sandboxId } = await runningSandbox(plane, down);
-      const run = runRequest({
-        duration: 50,
-        progress: [{ message: 'building', percent: 50 }],
-        artifacts: [{ kind: 'report', title: 'Log', content: 'ok' }],
-        outcome: 'fail',
-        error: 'the deploy was refused: no quota',
-      });
-      await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run);
-      await eventually(() => finished(run.idempotencyKey), 20_000, 'every event delivered after the outage');
-      const events = eventsOf(run.idempotencyKey);
-      expect(events.map((event) => event.type)).toEqual(['run.started', 'run.progress', 'run.artifact', 'run.failed']);
-      expect(events.map((event) => ('seq' in event ? event.seq : undefined))).toEqual([1, 2, 3, 4]);
-      expect(events.at(-1)?.data).toEqual({ error: 'the deploy was refused: no quota', retryable: false });
+  it(
+    "keeps retrying a run's callbacks until Baton acknowledges " +
+      'them (past any budget), and answers its record and events',
+    async () => {
+      const down = randomUUID();
+      // Baton is "down" for this session's run events: 12 refusals each, twice the old retry budget.
+      receiver.answer = (event, attempt) =>
+        event.sessionId === down && event.type !== 'heartbeat' && attempt <= 12 ? 503 : 204;
+      try {
+        const { id: sandboxId } = await runningSandbox(plane, down);
+        const run = runRequest({
+          duration: 50,
+          progress: [{ message: 'building', percent: 50 }],
+          artifacts: [{ kind: 'report', title: 'Log', content: 'ok' }],
+          outcome: 'fail',
+          error: 'the deploy was refused: no quota',
+        });
+        await call(plane, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId }, run);
+        await eventually(() => finished(run.idempotencyKey), 20_000, 'every event delivered after the outage');
+        const events = eventsOf(run.idempotencyKey);
+        expect(events.map((event) => event.type)).toEqual([
+          'run.started',
+          'run.progress',
+          'run.artifact',
+          'run.failed',
+        ]);
+        expect(events.map((event) => ('seq' in event ? event.seq : undefined))).toEqual([1, 2, 3, 4]);
+        expect(events.at(-1)?.data).toEqual({ error: 'the deploy was refused: no quota', retryable: false });
 
-      const record = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
-        sandboxId,
-        runKey: run.idempotencyKey,
-      });
-      expect(record.body).toMatchObject({
-        status: 'failed',
-        error: { message: 'the deploy was refused: no quota', retryable: false },
-        lastSeq: 4,
-      });
-      const all = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}/events', {
-        sandboxId,
-        runKey: run.idempotencyKey,
-      });
-      expect(all.body.hasMore).toBe(false);
-      expect(all.body.events.map((event: { id: string }) => event.id)).toEqual(events.map((event) => event.id));
-      const later = await fetch(
-        `${plane.url}/v1/sandboxes/${sandboxId}/runs/${encodeURIComponent(run.idempotencyKey)}/events?after=2&limit=1`,
-      );
-      const page = (await later.json()) as { events: { seq: number; type: string }[]; hasMore: boolean };
-      expect(page).toMatchObject({ events: [{ seq: 3, type: 'run.artifact' }], hasMore: true });
-      expect(receiver.problems).toEqual([]);
-    } finally {
-      receiver.answer = () => 204;
-    }
-  });
+        const record = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
+          sandboxId,
+          runKey: run.idempotencyKey,
+        });
+        expect(record.body).toMatchObject({
+          status: 'failed',
+          error: { message: 'the deploy was refused: no quota', retryable: false },
+          lastSeq: 4,
+        });
+        const all = await call(plane, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}/events', {
+          sandboxId,
+          runKey: run.idempotencyKey,
+        });
+        expect(all.body.hasMore).toBe(false);
+        expect(all.body.events.map((event: { id: string }) => event.id)).toEqual(events.map((event) => event.id));
+        const later = await fetch(
+          `${plane.url}/v1/sandboxes/${sandboxId}/runs/` +
+            `${encodeURIComponent(run.idempotencyKey)}/events?after=2&limit=1`,
+        );
+        const page = (await later.json()) as { events: { seq: number; type: string }[]; hasMore: boolean };
+        expect(page).toMatchObject({ events: [{ seq: 3, type: 'run.artifact' }], hasMore: true });
+        expect(receiver.problems).toEqual([]);
+      } finally {
+        receiver.answer = () => 204;
+      }
+    },
+  );
 
-  it('delivers after a restart of the plane what Baton had not acknowledged, and keeps finished runs readable', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'baton-local-sandbox-journal-'));
-    tempDirs.push(dataDir);
-    const down = randomUUID();
-    let baton: 'down' | 'up' = 'down';
-    receiver.answer = (event) => (event.sessionId === down && baton === 'down' ? 503 : 204);
-    try {
-      const before = await startPlane(dataDir);
-      const old = await runningSandbox(before, down);
-      const ok = runRequest({ progress: [{ message: 'halfway', percent: 50 }], output: { pr: 17 } });
-      const bad = runRequest({ outcome: 'fail', error: 'refused for good' });
-      await call(before, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: old.id }, ok);
-      await call(before, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: old.id }, bad);
-      await eventually(
-        async () =>
+  it(
+    'delivers after a restart of the plane what Baton had ' + 'not acknowledged, and keeps finished runs readable',
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'baton-local-sandbox-journal-'));
+      tempDirs.push(dataDir);
+      const down = randomUUID();
+      let baton: 'down' | 'up' = 'down';
+      receiver.answer = (event) => (event.sessionId === down && baton === 'down' ? 503 : 204);
+      try {
+        const before = await startPlane(dataDir);
+        const old = await runningSandbox(before, down);
+        const ok = runRequest({ progress: [{ message: 'halfway', percent: 50 }], output: { pr: 17 } });
+        const bad = runRequest({ outcome: 'fail', error: 'refused for good' });
+        await call(before, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: old.id }, ok);
+        await call(before, 'POST', '/v1/sandboxes/{sandboxId}/runs', { sandboxId: old.id }, bad);
+        await eventually(
+          async () =>
+            (
+              await call(before, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
+                sandboxId: old.id,
+                runKey: bad.idempotencyKey,
+              })
+            ).body.status === 'failed',
+          10_000,
+          'both runs finished',
+        );
+        await before.close();
+        expect(eventsOf(ok.idempotencyKey)).toEqual([]);
+
+        baton = 'up';
+        const after = await startPlane(dataDir);
+        await eventually(
+          () => finished(ok.idempotencyKey) && finished(bad.idempotencyKey),
+          10_000,
+          'the journal delivered after the restart',
+        );
+        expect(eventsOf(ok.idempotencyKey).map((event) => event.type)).toEqual([
+          'run.started',
+          'run.progress',
+          'run.completed',
+        ]);
+        expect(eventsOf(ok.idempotencyKey).at(-1)?.data).toEqual({ output: { pr: 17 } });
+        expect(eventsOf(bad.idempotencyKey).at(-1)?.data).toEqual({ error: 'refused for good', retryable: false });
+        // The sandbox is gone with the old process; what its runs reported is still readable there.
+        expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}/health', { sandboxId: old.id })).status).toBe(404);
+        expect(
           (
-            await call(before, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
+            await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
+              sandboxId: old.id,
+              runKey: ok.idempotencyKey,
+            })
+          ).body,
+        ).toMatchObject({ status: 'succeeded', output: { pr: 17 }, lastSeq: 3 });
+        expect(
+          (
+            await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
               sandboxId: old.id,
               runKey: bad.idempotencyKey,
             })
-          ).body.status === 'failed',
-        10_000,
-        'both runs finished',
-      );
-      await before.close();
-      expect(eventsOf(ok.idempotencyKey)).toEqual([]);
-
-      baton = 'up';
-      const after = await startPlane(dataDir);
-      await eventually(
-        () => finished(ok.idempotencyKey) && finished(bad.idempotencyKey),
-        10_000,
-        'the journal delivered after the restart',
-      );
-      expect(eventsOf(ok.idempotencyKey).map((event) => event.type)).toEqual([
-        'run.started',
-        'run.progress',
-        'run.completed',
-      ]);
-      expect(eventsOf(ok.idempotencyKey).at(-1)?.data).toEqual({ output: { pr: 17 } });
-      expect(eventsOf(bad.idempotencyKey).at(-1)?.data).toEqual({ error: 'refused for good', retryable: false });
-      // The sandbox is gone with the old process; what its runs reported is still readable there.
-      expect((await call(after, 'GET', '/v1/sandboxes/{sandboxId}/health', { sandboxId: old.id })).status).toBe(404);
-      expect(
-        (
-          await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
-            sandboxId: old.id,
-            runKey: ok.idempotencyKey,
-          })
-        ).body,
-      ).toMatchObject({ status: 'succeeded', output: { pr: 17 }, lastSeq: 3 });
-      expect(
-        (
-          await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}', {
-            sandboxId: old.id,
-            runKey: bad.idempotencyKey,
-          })
-        ).body,
-      ).toMatchObject({ status: 'failed', error: { message: 'refused for good', retryable: false } });
-      const events = await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}/events', {
-        sandboxId: old.id,
-        runKey: ok.idempotencyKey,
-      });
-      expect(events.body.events.map((event: { id: string }) => event.id)).toEqual(
-        eventsOf(ok.idempotencyKey).map((event) => event.id),
-      );
-      // Acknowledged now: a third process sends nothing again.
-      const delivered = receiver.events.length;
-      await after.close();
-      await startPlane(dataDir);
-      await sleep(1_000); // a silence: what it would resend goes out at once, so this window is ample
-      expect(receiver.events.filter((event) => event.sessionId === down)).toHaveLength(
-        receiver.events.slice(0, delivered).filter((event) => event.sessionId === down).length,
-      );
-      expect(receiver.problems).toEqual([]);
-    } finally {
-      receiver.answer = () => 204;
-    }
-  });
+          ).body,
+        ).toMatchObject({ status: 'failed', error: { message: 'refused for good', retryable: false } });
+        const events = await call(after, 'GET', '/v1/sandboxes/{sandboxId}/runs/{runKey}/events', {
+          sandboxId: old.id,
+          runKey: ok.idempotencyKey,
+        });
+        expect(events.body.events.map((event: { id: string }) => event.id)).toEqual(
+          eventsOf(ok.idempotencyKey).map((event) => event.id),
+        );
+        // Acknowledged now: a third process sends nothing again.
+        const delivered = receiver.events.length;
+        await after.close();
+        await startPlane(dataDir);
+        await sleep(1_000); // a silence: what it would resend goes out at once, so this window is ample
+        expect(receiver.events.filter((event) => event.sessionId === down)).toHaveLength(
+          receiver.events.slice(0, delivered).filter((event) => event.sessionId === down).length,
+        );
+        expect(receiver.problems).toEqual([]);
+      } finally {
+        receiver.answer = () => 204;
+      }
+    },
+  );
 
   it('answers bad input with a 400 naming the field, and never falls over', async () => {
     const { id: sandboxId } = await runningSandbox();

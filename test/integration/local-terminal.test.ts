@@ -164,83 +164,89 @@ describe("the local plane's stand-in terminal", () => {
     expect((await t.closed).code).toBe(1000);
   });
 
-  it('refuses a missing, malformed, expired, forged or other-sandbox token with the documented close code', async () => {
-    const { id, attachUrl } = await sandboxWithTerminal('user-2');
-    const other = await sandboxWithTerminal('user-2');
-    const forger = await newKey();
-    const cases: Array<[string, unknown, number]> = [
-      ['a first message without a token', { type: 'resize', cols: 80, rows: 24 }, 4400],
-      ['a malformed token', { type: 'auth', token: 'not-a-jwt' }, 4401],
-      [
-        'a token signed with a key Baton does not publish',
-        { type: 'auth', token: await sign(forger, { sub: 'user-2', aud: `sandbox:${id}` }) },
-        4401,
-      ],
-      [
-        'a forged token under the published key id',
-        {
-          type: 'auth',
-          token: await sign(
-            { kid: published.kid, privateKey: forger.privateKey },
-            { sub: 'user-2', aud: `sandbox:${id}` },
-          ),
-        },
-        4401,
-      ],
-      ['a token without a subject', { type: 'auth', token: await sign(published, { aud: `sandbox:${id}` }) }, 4401],
-      [
-        'an expired token',
-        {
-          type: 'auth',
-          token: await sign(published, {
-            sub: 'user-2',
-            aud: `sandbox:${id}`,
-            issuedAt: Math.floor(Date.now() / 1000) - 400,
-            expiresIn: 300,
-          }),
-        },
-        4419,
-      ],
-      [
-        "another sandbox's token",
-        { type: 'auth', token: await sign(published, { sub: 'user-2', aud: `sandbox:${other.id}` }) },
-        4403,
-      ],
-      [
-        'a user no terminal was opened for',
-        { type: 'auth', token: await sign(published, { sub: 'someone-else', aud: `sandbox:${id}` }) },
-        4403,
-      ],
-    ];
-    for (const [what, first, code] of cases) {
-      const t = await attach(attachUrl, first);
-      const closed = await t.closed;
-      expect(closed.code, what).toBe(code);
-      expect(t.output(), what).toBe('');
-    }
-    const noProtocol = await attach(
-      attachUrl,
-      { type: 'auth', token: await sign(published, { sub: 'user-2', aud: `sandbox:${id}` }) },
-      [],
-    );
-    expect((await noProtocol.closed).code).toBe(4400);
-  });
+  it(
+    'refuses a missing, malformed, expired, forged or ' + 'other-sandbox token with the documented close code',
+    async () => {
+      const { id, attachUrl } = await sandboxWithTerminal('user-2');
+      const other = await sandboxWithTerminal('user-2');
+      const forger = await newKey();
+      const cases: Array<[string, unknown, number]> = [
+        ['a first message without a token', { type: 'resize', cols: 80, rows: 24 }, 4400],
+        ['a malformed token', { type: 'auth', token: 'not-a-jwt' }, 4401],
+        [
+          'a token signed with a key Baton does not publish',
+          { type: 'auth', token: await sign(forger, { sub: 'user-2', aud: `sandbox:${id}` }) },
+          4401,
+        ],
+        [
+          'a forged token under the published key id',
+          {
+            type: 'auth',
+            token: await sign(
+              { kid: published.kid, privateKey: forger.privateKey },
+              { sub: 'user-2', aud: `sandbox:${id}` },
+            ),
+          },
+          4401,
+        ],
+        ['a token without a subject', { type: 'auth', token: await sign(published, { aud: `sandbox:${id}` }) }, 4401],
+        [
+          'an expired token',
+          {
+            type: 'auth',
+            token: await sign(published, {
+              sub: 'user-2',
+              aud: `sandbox:${id}`,
+              issuedAt: Math.floor(Date.now() / 1000) - 400,
+              expiresIn: 300,
+            }),
+          },
+          4419,
+        ],
+        [
+          "another sandbox's token",
+          { type: 'auth', token: await sign(published, { sub: 'user-2', aud: `sandbox:${other.id}` }) },
+          4403,
+        ],
+        [
+          'a user no terminal was opened for',
+          { type: 'auth', token: await sign(published, { sub: 'someone-else', aud: `sandbox:${id}` }) },
+          4403,
+        ],
+      ];
+      for (const [what, first, code] of cases) {
+        const t = await attach(attachUrl, first);
+        const closed = await t.closed;
+        expect(closed.code, what).toBe(code);
+        expect(t.output(), what).toBe('');
+      }
+      const noProtocol = await attach(
+        attachUrl,
+        { type: 'auth', token: await sign(published, { sub: 'user-2', aud: `sandbox:${id}` }) },
+        [],
+      );
+      expect((await noProtocol.closed).code).toBe(4400);
+    },
+  );
 
-  it('closes an attached terminal with 4404 when its sandbox is destroyed, and refuses a gone sandbox the same way', async () => {
-    const { id, attachUrl } = await sandboxWithTerminal('user-3');
-    const t = await attach(attachUrl, {
-      type: 'auth',
-      token: await sign(published, { sub: 'user-3', aud: `sandbox:${id}` }),
-    });
-    await eventually(() => t.output().includes('no shell'), 10_000, 'the banner');
-    expect((await api('DELETE', `/v1/sandboxes/${id}`)).status).toBe(204);
-    expect((await t.closed).code).toBe(4404);
-    const again = await attach(attachUrl, {
-      type: 'auth',
-      token: await sign(published, { sub: 'user-3', aud: `sandbox:${id}` }),
-    });
-    expect((await again.closed).code).toBe(4404);
-  });
+  it(
+    'closes an attached terminal with 4404 when its sandbox ' + 'is destroyed, and refuses a gone sandbox the same way',
+    async () => {
+      const { id, attachUrl } = await sandboxWithTerminal('user-3');
+      const t = await attach(attachUrl, {
+        type: 'auth',
+        token: await sign(published, { sub: 'user-3', aud: `sandbox:${id}` }),
+      });
+      await eventually(() => t.output().includes('no shell'), 10_000, 'the banner');
+      expect((await api('DELETE', `/v1/sandboxes/${id}`)).status).toBe(204);
+      expect((await t.closed).code).toBe(4404);
+      const again = await attach(attachUrl, {
+        type: 'auth',
+        token: await sign(published, { sub: 'user-3', aud: `sandbox:${id}` }),
+      });
+      expect((await again.closed).code).toBe(4404);
+    },
+  );
 
   it('admits a token of a key Baton made after the plane first fetched its keys (rotation)', async () => {
     const { id, attachUrl } = await sandboxWithTerminal('user-5');

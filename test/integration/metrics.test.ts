@@ -95,74 +95,78 @@ describe('GET /metrics', () => {
     ).toBe(401);
   });
 
-  it('counts steps, times routes by template, and shows live connections, sessions, queues and the outbox', async () => {
-    const before = (await scrape()).text;
-    const agentStarted = sample(before, 'baton_steps_started_total{kind="agent"}') ?? 0;
-    const agentFinished = sample(before, 'baton_steps_finished_total{kind="agent"}') ?? 0;
+  it(
+    'counts steps, times routes by template, and shows ' + 'live connections, sessions, queues and the outbox',
+    async () => {
+      const before = (await scrape()).text;
+      const agentStarted = sample(before, 'baton_steps_started_total{kind="agent"}') ?? 0;
+      const agentFinished = sample(before, 'baton_steps_finished_total{kind="agent"}') ?? 0;
 
-    const id = await start(`
+      const id = await start(`
 name: metered
 steps:
   - { id: work, kind: agent, profile: coder, prompt: go }
   - { id: tell, kind: notify, channel: dashboard, message: done }
 `);
-    await eventually(async () => (await statusOf(id)) === 'succeeded', 20_000, 'the execution to succeed');
-    // A step that fails for good counts as failed.
-    const broken = await start(`
+      await eventually(async () => (await statusOf(id)) === 'succeeded', 20_000, 'the execution to succeed');
+      // A step that fails for good counts as failed.
+      const broken = await start(`
 name: broken
 steps:
   - { id: doomed, kind: agent, profile: coder, prompt: go, input: { outcome: fail } }
 `);
-    await eventually(async () => (await statusOf(broken)) === 'failed', 20_000, 'the broken execution to fail');
+      await eventually(async () => (await statusOf(broken)) === 'failed', 20_000, 'the broken execution to fail');
 
-    const client = connectClient(baton.url, team.dashboardId, { token: team.viewer.secret });
-    clients.push(client);
-    await eventually(() => client.authenticated(), 10_000, 'the live client to be admitted');
+      const client = connectClient(baton.url, team.dashboardId, { token: team.viewer.secret });
+      clients.push(client);
+      await eventually(() => client.authenticated(), 10_000, 'the live client to be admitted');
 
-    const { contentType, text } = await scrape();
-    expect(contentType).toContain('text/plain');
-    expect(sample(text, 'baton_steps_started_total{kind="agent"}')).toBe(agentStarted + 2);
-    expect(sample(text, 'baton_steps_finished_total{kind="agent"}')).toBe(agentFinished + 1);
-    expect(sample(text, 'baton_steps_failed_total{kind="agent"}')).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'baton_steps_started_total{kind="notify"}')).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'baton_steps_finished_total{kind="notify"}')).toBeGreaterThanOrEqual(1);
-    // The route template, never the path with its id.
-    expect(
-      sample(
-        text,
-        'baton_http_request_duration_seconds_count{method="GET",route="/v1/executions/:id",status_class="2xx"}',
-      ),
-    ).toBeGreaterThanOrEqual(2);
-    expect(
-      sample(
-        text,
-        'baton_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/v1/recipes/:id/executions",status_class="2xx"}',
-      ),
-    ).toBeGreaterThanOrEqual(2);
-    expect(sample(text, 'baton_realtime_connections')).toBe(1);
-    expect(sample(text, 'baton_realtime_documents')).toBeGreaterThanOrEqual(1);
-    for (const status of ['requested', 'provisioning', 'ready', 'idle', 'stopping'])
-      expect(sample(text, `baton_sessions{status="${status}"}`), status).toBeGreaterThanOrEqual(0);
-    expect(sample(text, 'baton_job_queue_depth{queue="orchestrator.dispatch",state="ready"}')).toBeGreaterThanOrEqual(
-      0,
-    );
-    expect(sample(text, 'baton_job_queue_oldest_ready_seconds{queue="orchestrator.dispatch"}')).toBeGreaterThanOrEqual(
-      0,
-    );
-    expect(sample(text, 'baton_outbox_lag_seconds')).toBeGreaterThanOrEqual(0);
-    for (const action of ['stopped', 'lost', 'failed', 'run_recovered'])
-      expect(sample(text, `baton_reaper_actions_total{action="${action}"}`), action).toBeGreaterThanOrEqual(0);
-    // Node's process metrics come along.
-    expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
-    expect(text).toContain('nodejs_eventloop_lag_seconds');
+      const { contentType, text } = await scrape();
+      expect(contentType).toContain('text/plain');
+      expect(sample(text, 'baton_steps_started_total{kind="agent"}')).toBe(agentStarted + 2);
+      expect(sample(text, 'baton_steps_finished_total{kind="agent"}')).toBe(agentFinished + 1);
+      expect(sample(text, 'baton_steps_failed_total{kind="agent"}')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'baton_steps_started_total{kind="notify"}')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'baton_steps_finished_total{kind="notify"}')).toBeGreaterThanOrEqual(1);
+      // The route template, never the path with its id.
+      expect(
+        sample(
+          text,
+          'baton_http_request_duration_seconds_count{method="GET",route="/v1/executions/:id",status_class="2xx"}',
+        ),
+      ).toBeGreaterThanOrEqual(2);
+      expect(
+        sample(
+          text,
+          'baton_http_request_duration_seconds_bucket{le="+Inf",method="POST",' +
+            'route="/v1/recipes/:id/executions",status_class="2xx"}',
+        ),
+      ).toBeGreaterThanOrEqual(2);
+      expect(sample(text, 'baton_realtime_connections')).toBe(1);
+      expect(sample(text, 'baton_realtime_documents')).toBeGreaterThanOrEqual(1);
+      for (const status of ['requested', 'provisioning', 'ready', 'idle', 'stopping'])
+        expect(sample(text, `baton_sessions{status="${status}"}`), status).toBeGreaterThanOrEqual(0);
+      expect(sample(text, 'baton_job_queue_depth{queue="orchestrator.dispatch",state="ready"}')).toBeGreaterThanOrEqual(
+        0,
+      );
+      expect(
+        sample(text, 'baton_job_queue_oldest_ready_seconds{queue="orchestrator.dispatch"}'),
+      ).toBeGreaterThanOrEqual(0);
+      expect(sample(text, 'baton_outbox_lag_seconds')).toBeGreaterThanOrEqual(0);
+      for (const action of ['stopped', 'lost', 'failed', 'run_recovered'])
+        expect(sample(text, `baton_reaper_actions_total{action="${action}"}`), action).toBeGreaterThanOrEqual(0);
+      // Node's process metrics come along.
+      expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+      expect(text).toContain('nodejs_eventloop_lag_seconds');
 
-    client.destroy();
-    await eventually(
-      async () => sample((await scrape()).text, 'baton_realtime_connections') === 0,
-      10_000,
-      'the connection gauge to drop',
-    );
-  });
+      client.destroy();
+      await eventually(
+        async () => sample((await scrape()).text, 'baton_realtime_connections') === 0,
+        10_000,
+        'the connection gauge to drop',
+      );
+    },
+  );
 
   it('shows a session holding a sandbox by its status while a step runs', async () => {
     const id = await start(`
@@ -305,9 +309,8 @@ describe('what a scrape reads from Postgres', () => {
       await queue.send('metrics.probe', { n: 2 });
       // Delayed: not ready yet, so neither counted nor aged.
       await queue.send('metrics.probe', { n: 3 }, { startAfter: new Date(Date.now() + 3_600_000) });
-      await sql`update pgboss.job set start_after = now() - interval '90 seconds' where name = 'metrics.probe' and data->>'n' = '1'`.execute(
-        db,
-      );
+      await sql`update pgboss.job set start_after = now() - interval '90 seconds' where name = 'metrics.probe'
+        and data->>'n' = '1'`.execute(db);
       const probe = (await readJobQueues(db)).find((q) => q.queue === 'metrics.probe');
       expect(probe).toMatchObject({ ready: 2, active: 0 });
       expect(probe?.oldestReadySeconds).toBeGreaterThanOrEqual(90);
@@ -315,13 +318,11 @@ describe('what a scrape reads from Postgres', () => {
 
       const readings = createMetricReadings(db);
       expect(await readings.outboxLagSeconds()).toBe(0);
-      await sql`insert into job_outbox (topic, data, created_at) values ('metrics.probe', '{}', now() - interval '2 minutes')`.execute(
-        db,
-      );
+      await sql`insert into job_outbox (topic, data, created_at)
+        values ('metrics.probe', '{}', now() - interval '2 minutes')`.execute(db);
       // A delayed job waiting for its time is not lag.
-      await sql`insert into job_outbox (topic, data, start_after, created_at) values ('metrics.probe', '{}', now() + interval '1 hour', now() - interval '1 day')`.execute(
-        db,
-      );
+      await sql`insert into job_outbox (topic, data, start_after, created_at)
+        values ('metrics.probe', '{}', now() + interval '1 hour', now() - interval '1 day')`.execute(db);
       const lag = await readings.outboxLagSeconds();
       expect(lag).toBeGreaterThanOrEqual(120);
       expect(lag).toBeLessThan(600);

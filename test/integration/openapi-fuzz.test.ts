@@ -262,12 +262,15 @@ const contentTypes = [
   'application/jsonx',
 ];
 
-/** A recipe with a step of every kind: the bodies that carry one start from it, so bad input reaches the recipe checks. */
+/**
+ * A recipe with a step of every kind: the bodies that carry one start from it, so bad input reaches the recipe checks.
+ */
 const seedRecipe = () => ({
   name: 'every kind',
   inputs: { repo: { type: 'string', default: 'acme/api' }, text: { type: 'string', required: false } },
   deadline: '2h',
-  // What starts at once comes first (timers of waits, a wait's timeout, the deadline); the approval then holds every execution, so no agent runs.
+  // What starts at once comes first (timers of waits, a wait's timeout, the deadline); the approval then
+  // holds every execution, so no agent runs.
   steps: [
     {
       id: 'both',
@@ -305,7 +308,10 @@ const seedRecipe = () => ({
   ],
 });
 
-/** Bodies the schema alone cannot make valid (a recipe, a cron expression): the bad input for these operations starts from them. */
+/**
+ * Bodies the schema alone cannot make valid (a recipe, a cron expression): the bad input
+ * for these operations starts from them.
+ */
 function seedBody(operation: Operation): unknown {
   const bodies: Record<string, unknown> = {
     'POST /v1/workspaces/{wid}/recipes': { recipe: seedRecipe() },
@@ -367,7 +373,8 @@ function probes(operation: Operation, auth: Record<string, string>, runs: number
     /^(POST \/v1\/workspaces\/\{wid\}\/recipes|PUT \/v1\/recipes\/\{id\})$/.test(
       `${operation.method} ${operation.path}`,
     );
-  // Then people move it on: the agent step skipped before it is reached, the waits skipped, the approval given, so its branch and notes run too.
+  // Then people move it on: the agent step skipped before it is reached, the waits skipped, the
+  // approval given, so its branch and notes run too.
   const post = (what: string, path: string, body: unknown, then?: Probe['then']): Probe => ({
     what,
     method: 'POST',
@@ -466,7 +473,8 @@ function probes(operation: Operation, auth: Record<string, string>, runs: number
     list.push(json(setAt(valid, path, hugeText), `${name} huge`));
     list.push(json(setAt(valid, path, tooDeep()), `${name} nested 100 deep`));
   }
-  // Inside a seed body (a recipe), where the schema says little: each value removed, and replaced by one of another type (in turn) or huge text.
+  // Inside a seed body (a recipe), where the schema says little: each value removed, and replaced by
+  // one of another type (in turn) or huge text.
   const named = new Set(schemaPaths.map((p) => p.path.join('.')));
   const inside = valuePaths(valid).filter((p) => !named.has(p.join('.')));
   inside.forEach((path, i) => {
@@ -585,7 +593,8 @@ describe('every operation of /openapi.json under bad input', () => {
       ...operations.filter(ownToken),
     ];
     const owner = { authorization: `Bearer ${team.owner.secret}` };
-    // Anonymous callers of the routes that need a user are refused before their input is read: a tenth of the probes is enough.
+    // Anonymous callers of the routes that need a user are refused before their input is
+    // read: a tenth of the probes is enough.
     const anonymous = (o: Operation) => probes(o, {}, 8).filter((_, i) => o.access === 'public' || i % 10 === 0);
     const batches = ordered.map((o) => [...probes(o, owner, 25), ...anonymous(o)]);
     // Methods no route has on each path.
@@ -622,7 +631,8 @@ describe('every operation of /openapi.json under bad input', () => {
           const wrong = fault(answer, probe.path);
           if (wrong !== null)
             faults.push(
-              `${where}: ${wrong}: ${answer.text.slice(0, 300)}${probe.body === undefined ? '' : ` after ${String(first.body).slice(0, 300)}`}`,
+              `${where}: ${wrong}: ${answer.text.slice(0, 300)}` +
+                `${probe.body === undefined ? '' : ` after ${String(first.body).slice(0, 300)}`}`,
             );
           probe = probe.then?.(answer);
         }

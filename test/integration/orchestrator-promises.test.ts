@@ -293,52 +293,59 @@ steps:
     }
   });
 
-  it("refuses a changed mind written over one's own decision in the document, and shows the recorded decision", async () => {
-    const browser = connectDashboard(baton.url, dashboardId, { token: editor.secret });
-    try {
-      await eventually(() => browser.state.provider.isSynced && browser.dashboard.provider.isSynced, 20_000, 'synced');
-      const id = await run(`
+  it(
+    "refuses a changed mind written over one's own decision " + 'in the document, and shows the recorded decision',
+    async () => {
+      const browser = connectDashboard(baton.url, dashboardId, { token: editor.secret });
+      try {
+        await eventually(
+          () => browser.state.provider.isSynced && browser.dashboard.provider.isSynced,
+          20_000,
+          'synced',
+        );
+        const id = await run(`
 name: changed-mind
 steps:
   - { id: gate, kind: approval, prompt: "Sure?", quorum: 2 }
 `);
-      const approvals = browser.state.doc.getMap<Y.Map<unknown>>('approvals');
-      const entry = await eventually(() => approvals.get(`${id}:gate`), 10_000, 'the approval in the document');
-      const decisions = new Y.Map<unknown>();
-      browser.dashboard.doc.getMap<Y.Map<unknown>>('decisions').set(`${id}:gate`, decisions);
-      decisions.set(editor.userId, { approved: true, comment: 'yes' });
-      await until(id, (s) => s.steps.gate?.decisions.length === 1, 'the decision recorded');
-      await eventually(
-        () => ((entry.get('decisions') as Y.Map<unknown>).has(editor.userId) ? true : undefined),
-        10_000,
-        'the recorded decision shown',
-      );
-      decisions.set(editor.userId, { approved: false, comment: 'actually no' });
-      // The owner's approval through the API comes after the changed mind: the quorum of two is
-      // reached with the editor's first word (a second decision of theirs is refused).
-      await eventually(
-        () => (browser.dashboard.provider.unsyncedChanges === 0 ? true : undefined),
-        10_000,
-        'the changed mind stored',
-      );
-      expect((await api('POST', `/v1/executions/${id}/steps/gate/approve`, owner.secret)).status).toBe(200);
-      await until(id, (s) => s.status === 'succeeded', 'the execution succeeded');
-      await eventually(
-        () => (entry.get('status') === 'approved' ? true : undefined),
-        10_000,
-        'the document shows it approved',
-      );
-      expect((entry.get('decisions') as Y.Map<unknown>).get(editor.userId)).toMatchObject({
-        approved: true,
-        comment: 'yes',
-      });
-      const state = await execution(id);
-      expect(state.steps.gate?.decisions).toEqual(
-        expect.arrayContaining([expect.objectContaining({ userId: editor.userId, approved: true, comment: 'yes' })]),
-      );
-      expect((await history(id)).filter((e) => e.type === 'approval.decided')).toHaveLength(2);
-    } finally {
-      browser.destroy();
-    }
-  });
+        const approvals = browser.state.doc.getMap<Y.Map<unknown>>('approvals');
+        const entry = await eventually(() => approvals.get(`${id}:gate`), 10_000, 'the approval in the document');
+        const decisions = new Y.Map<unknown>();
+        browser.dashboard.doc.getMap<Y.Map<unknown>>('decisions').set(`${id}:gate`, decisions);
+        decisions.set(editor.userId, { approved: true, comment: 'yes' });
+        await until(id, (s) => s.steps.gate?.decisions.length === 1, 'the decision recorded');
+        await eventually(
+          () => ((entry.get('decisions') as Y.Map<unknown>).has(editor.userId) ? true : undefined),
+          10_000,
+          'the recorded decision shown',
+        );
+        decisions.set(editor.userId, { approved: false, comment: 'actually no' });
+        // The owner's approval through the API comes after the changed mind: the quorum of two is
+        // reached with the editor's first word (a second decision of theirs is refused).
+        await eventually(
+          () => (browser.dashboard.provider.unsyncedChanges === 0 ? true : undefined),
+          10_000,
+          'the changed mind stored',
+        );
+        expect((await api('POST', `/v1/executions/${id}/steps/gate/approve`, owner.secret)).status).toBe(200);
+        await until(id, (s) => s.status === 'succeeded', 'the execution succeeded');
+        await eventually(
+          () => (entry.get('status') === 'approved' ? true : undefined),
+          10_000,
+          'the document shows it approved',
+        );
+        expect((entry.get('decisions') as Y.Map<unknown>).get(editor.userId)).toMatchObject({
+          approved: true,
+          comment: 'yes',
+        });
+        const state = await execution(id);
+        expect(state.steps.gate?.decisions).toEqual(
+          expect.arrayContaining([expect.objectContaining({ userId: editor.userId, approved: true, comment: 'yes' })]),
+        );
+        expect((await history(id)).filter((e) => e.type === 'approval.decided')).toHaveLength(2);
+      } finally {
+        browser.destroy();
+      }
+    },
+  );
 });

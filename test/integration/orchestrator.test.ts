@@ -86,7 +86,8 @@ describe('the orchestrator, end to end with the local execution plane', () => {
 name: hello
 inputs: { repo: { type: string } }
 steps:
-  - { id: triage, kind: agent, profile: coder, prompt: "Triage \${inputs.repo}", input: { output: { count: 2, summary: "two bugs" } } }
+  - { id: triage, kind: agent, profile: coder, prompt: "Triage \${inputs.repo}", input: { output: { count: 2, summary: \
+"two bugs" } } }
   - { id: fix, kind: agent, profile: coder, prompt: "Fix \${steps.triage.output.summary}" }
   - { id: tell, kind: notify, channel: dashboard, message: "Done: \${steps.triage.output.summary}" }
 `,
@@ -117,7 +118,8 @@ steps:
     const ok = await run(`
 name: flaky
 steps:
-  - { id: a, kind: agent, profile: coder, prompt: go, input: { failAttempts: 2 }, retry: { maxAttempts: 3, backoff: { initial: 50ms, factor: 2, max: 1s } } }
+  - { id: a, kind: agent, profile: coder, prompt: go, input: { failAttempts: 2 }, retry: { maxAttempts: 3, backoff: { \
+initial: 50ms, factor: 2, max: 1s } } }
 `);
     expect((await settled(ok.id, 'succeeded')).steps.a).toMatchObject({ status: 'succeeded', attempt: 3 });
     const ledger = await sandboxLedger(baton.sandboxUrl);
@@ -125,7 +127,8 @@ steps:
     const bad = await run(`
 name: broken
 steps:
-  - { id: a, kind: agent, profile: coder, prompt: go, input: { outcome: fail-retryable }, retry: { maxAttempts: 2, backoff: { initial: 10ms, factor: 1, max: 10ms } } }
+  - { id: a, kind: agent, profile: coder, prompt: go, input: { outcome: fail-retryable }, retry: { maxAttempts: 2, \
+backoff: { initial: 10ms, factor: 1, max: 10ms } } }
 `);
     expect(await settled(bad.id, 'failed')).toMatchObject({ reason: expect.stringContaining('step a failed') });
   });
@@ -184,7 +187,8 @@ name: flow
 steps:
   - { id: nap, kind: wait, for: 200ms }
   - { id: hook, kind: wait, event: { name: push, match: "event.branch == 'main'" } }
-  - { id: both, kind: parallel, branches: [ { steps: [ { id: x, kind: agent, profile: coder, prompt: x, input: { output: 5 } } ] }, { steps: [ { id: y, kind: agent, profile: coder, prompt: y, input: { duration: 50 } } ] } ] }
+  - { id: both, kind: parallel, branches: [ { steps: [ { id: x, kind: agent, profile: coder, prompt: x, input: { \
+output: 5 } } ] }, { steps: [ { id: y, kind: agent, profile: coder, prompt: y, input: { duration: 50 } } ] } ] }
   - { id: route, kind: branch, cases: [ { if: "steps.x.output > 3", goto: big } ], else: small }
   - { id: big, kind: notify, channel: dashboard, message: big, next: end }
   - { id: small, kind: notify, channel: dashboard, message: small }
@@ -359,7 +363,9 @@ steps:
     const paths = (bad.body.error.details.issues as Array<{ path: string }>).map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['steps.0.kind', 'steps.1.cases.0.goto', 'steps.1.cases.0.if']));
     const recipe = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, {
-      yaml: 'name: typed\ninputs: { n: { type: number } }\nsteps:\n  - { id: a, kind: notify, channel: dashboard, message: hi }\n',
+      yaml:
+        'name: typed\ninputs: { n: { type: number } }\nsteps:\n  - ' +
+        '{ id: a, kind: notify, channel: dashboard, message: hi }\n',
     });
     const wrong = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, owner.secret, {
       dashboardId,
@@ -430,42 +436,46 @@ steps:
     }
   });
 
-  it('notifies a webhook with the idempotency key, waits for its answer, and retries it as a new attempt when it fails', async () => {
-    const received: Array<{ key: string | undefined; body: { message: string; stepId: string } }> = [];
-    let failures = 1;
-    const hook = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        received.push({
-          key: req.headers['idempotency-key'] as string | undefined,
-          body: JSON.parse(body) as { message: string; stepId: string },
+  it(
+    'notifies a webhook with the idempotency key, waits for ' +
+      'its answer, and retries it as a new attempt when it fails',
+    async () => {
+      const received: Array<{ key: string | undefined; body: { message: string; stepId: string } }> = [];
+      let failures = 1;
+      const hook = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          received.push({
+            key: req.headers['idempotency-key'] as string | undefined,
+            body: JSON.parse(body) as { message: string; stepId: string },
+          });
+          res.writeHead(failures-- > 0 ? 500 : 204).end();
         });
-        res.writeHead(failures-- > 0 ? 500 : 204).end();
       });
-    });
-    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', () => resolve()));
-    try {
-      const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
-      const { id } = await run(
-        `
+      await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', () => resolve()));
+      try {
+        const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+        const { id } = await run(
+          `
 name: hooked
 inputs: { who: { type: string } }
 steps:
   - { id: ping, kind: notify, channel: webhook, url: "${url}", message: "hello \${inputs.who}" }
 `,
-        { who: 'team' },
-      );
-      const done = await settled(id, 'succeeded');
-      expect(done.steps.ping).toMatchObject({
-        status: 'succeeded',
-        attempt: 2,
-        output: { message: 'hello team', status: 204 },
-      });
-      expect(received.map((r) => r.key)).toEqual([`${id}/ping/1`, `${id}/ping/2`]);
-      expect(received[1]?.body).toMatchObject({ message: 'hello team', stepId: 'ping' });
-    } finally {
-      hook.close();
-    }
-  });
+          { who: 'team' },
+        );
+        const done = await settled(id, 'succeeded');
+        expect(done.steps.ping).toMatchObject({
+          status: 'succeeded',
+          attempt: 2,
+          output: { message: 'hello team', status: 204 },
+        });
+        expect(received.map((r) => r.key)).toEqual([`${id}/ping/1`, `${id}/ping/2`]);
+        expect(received[1]?.body).toMatchObject({ message: 'hello team', stepId: 'ping' });
+      } finally {
+        hook.close();
+      }
+    },
+  );
 });

@@ -44,104 +44,116 @@ afterAll(async () => {
 });
 
 describe('a provisioning left by a dead instance', () => {
-  it('is failed by the next instance that needs the sandbox once it is overdue, and the step runs on a new one', async () => {
-    const made = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: 'name: overdue\nsteps:\n  - { id: nap, kind: wait, for: 2s }\n  - { id: a, kind: agent, profile: coder, prompt: go, input: { duration: 20 } }\n',
-    });
-    expect(made.status, JSON.stringify(made.body)).toBe(201);
-    const started = await api('POST', `/v1/recipes/${made.body.id as string}/executions`, { dashboardId });
-    expect(started.status).toBe(201);
-    const executionId = started.body.id as string;
-    // While the execution naps, "another instance" claims its sandbox and begins provisioning it,
-    // ten minutes ago, then dies.
-    const sessions = createSessionStore(baton.db, baton.ctx.credentials.sealer);
-    const session = await sessions.ensure(
-      { workspaceId, dashboardId, executionId, purpose: 'execution' },
-      'secret-of-the-dead-instance',
-    );
-    const began = await sessions.beginProvisioning(
-      session.id,
-      { status: session.status, epoch: session.epoch },
-      new Date(),
-    );
-    expect(began?.status).toBe('provisioning');
-    await baton.db
-      .updateTable('sessions')
-      .set({ epoch_started_at: new Date(Date.now() - 10 * 60_000) })
-      .where('id', '=', session.id)
-      .execute();
-
-    // Well within the 60 s provision timeout counted from now, and with no reaper pass.
-    const done = await eventually(
-      async () => {
-        const current = (await api('GET', `/v1/executions/${executionId}`)).body as { status: string };
-        return current.status === 'succeeded' ? current : undefined;
-      },
-      30_000,
-      'the execution succeeded',
-    ).catch(async (e: unknown) => {
-      console.log(
-        'on failure:',
-        JSON.stringify((await api('GET', `/v1/executions/${executionId}`)).body).slice(0, 1500),
-        JSON.stringify(await baton.db.selectFrom('sessions').selectAll().execute()).slice(0, 1500),
+  it(
+    'is failed by the next instance that needs the sandbox ' + 'once it is overdue, and the step runs on a new one',
+    async () => {
+      const made = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml:
+          'name: overdue\nsteps:\n  - { id: nap, kind: wait, for: 2s }\n  - { id: ' +
+          'a, kind: agent, profile: coder, prompt: go, input: { duration: 20 } }\n',
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      const started = await api('POST', `/v1/recipes/${made.body.id as string}/executions`, { dashboardId });
+      expect(started.status).toBe(201);
+      const executionId = started.body.id as string;
+      // While the execution naps, "another instance" claims its sandbox and begins provisioning it,
+      // ten minutes ago, then dies.
+      const sessions = createSessionStore(baton.db, baton.ctx.credentials.sealer);
+      const session = await sessions.ensure(
+        { workspaceId, dashboardId, executionId, purpose: 'execution' },
+        'secret-of-the-dead-instance',
       );
-      throw e;
-    });
-    expect(done.status).toBe('succeeded');
-    const row = await baton.db
-      .selectFrom('sessions')
-      .select(['epoch', 'status'])
-      .where('id', '=', session.id)
-      .executeTakeFirstOrThrow();
-    expect(row.epoch).toBe((began?.epoch ?? 0) + 1);
-  }, 60_000);
-  it('goes on with a new sandbox when the provisioning it waits for fails meanwhile (it does not wait for itself)', async () => {
-    const made = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: 'name: failed-meanwhile\nsteps:\n  - { id: nap, kind: wait, for: 1s }\n  - { id: a, kind: agent, profile: coder, prompt: go, input: { duration: 20 } }\n',
-    });
-    expect(made.status, JSON.stringify(made.body)).toBe(201);
-    const started = await api('POST', `/v1/recipes/${made.body.id as string}/executions`, { dashboardId });
-    const executionId = started.body.id as string;
-    // Another instance is creating the sandbox right now (not overdue): the step waits for it.
-    const sessions = createSessionStore(baton.db, baton.ctx.credentials.sealer);
-    const session = await sessions.ensure(
-      { workspaceId, dashboardId, executionId, purpose: 'execution' },
-      'secret-of-the-other-instance',
-    );
-    const began = await sessions.beginProvisioning(
-      session.id,
-      { status: session.status, epoch: session.epoch },
-      new Date(),
-    );
-    await eventually(
-      async () =>
-        ((await api('GET', `/v1/executions/${executionId}`)).body as { steps: Record<string, { status: string }> })
-          .steps.a?.status === 'running'
-          ? true
-          : undefined,
-      20_000,
-      'the agent step waits',
-    );
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    // Its provider gave up: the session failed.
-    await baton.db
-      .updateTable('sessions')
-      .set({ status: 'failed', ended_at: new Date(), ended_reason: 'the provider refused' })
-      .where('id', '=', session.id)
-      .execute();
-    await eventually(
-      async () =>
-        ((await api('GET', `/v1/executions/${executionId}`)).body as { status: string }).status === 'succeeded'
-          ? true
-          : undefined,
-      30_000,
-      'the execution succeeded',
-    );
-    const row = await baton.db
-      .selectFrom('sessions')
-      .select(['epoch'])
-      .where('id', '=', session.id)
-      .executeTakeFirstOrThrow();
-    expect(row.epoch).toBe((began?.epoch ?? 0) + 1);
-  }, 60_000);
+      const began = await sessions.beginProvisioning(
+        session.id,
+        { status: session.status, epoch: session.epoch },
+        new Date(),
+      );
+      expect(began?.status).toBe('provisioning');
+      await baton.db
+        .updateTable('sessions')
+        .set({ epoch_started_at: new Date(Date.now() - 10 * 60_000) })
+        .where('id', '=', session.id)
+        .execute();
+
+      // Well within the 60 s provision timeout counted from now, and with no reaper pass.
+      const done = await eventually(
+        async () => {
+          const current = (await api('GET', `/v1/executions/${executionId}`)).body as { status: string };
+          return current.status === 'succeeded' ? current : undefined;
+        },
+        30_000,
+        'the execution succeeded',
+      ).catch(async (e: unknown) => {
+        console.log(
+          'on failure:',
+          JSON.stringify((await api('GET', `/v1/executions/${executionId}`)).body).slice(0, 1500),
+          JSON.stringify(await baton.db.selectFrom('sessions').selectAll().execute()).slice(0, 1500),
+        );
+        throw e;
+      });
+      expect(done.status).toBe('succeeded');
+      const row = await baton.db
+        .selectFrom('sessions')
+        .select(['epoch', 'status'])
+        .where('id', '=', session.id)
+        .executeTakeFirstOrThrow();
+      expect(row.epoch).toBe((began?.epoch ?? 0) + 1);
+    },
+    60_000,
+  );
+  it(
+    'goes on with a new sandbox when the provisioning it ' + 'waits for fails meanwhile (it does not wait for itself)',
+    async () => {
+      const made = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml:
+          'name: failed-meanwhile\nsteps:\n  - { id: nap, kind: wait, for: 1s }\n  - { ' +
+          'id: a, kind: agent, profile: coder, prompt: go, input: { duration: 20 } }\n',
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      const started = await api('POST', `/v1/recipes/${made.body.id as string}/executions`, { dashboardId });
+      const executionId = started.body.id as string;
+      // Another instance is creating the sandbox right now (not overdue): the step waits for it.
+      const sessions = createSessionStore(baton.db, baton.ctx.credentials.sealer);
+      const session = await sessions.ensure(
+        { workspaceId, dashboardId, executionId, purpose: 'execution' },
+        'secret-of-the-other-instance',
+      );
+      const began = await sessions.beginProvisioning(
+        session.id,
+        { status: session.status, epoch: session.epoch },
+        new Date(),
+      );
+      await eventually(
+        async () =>
+          ((await api('GET', `/v1/executions/${executionId}`)).body as { steps: Record<string, { status: string }> })
+            .steps.a?.status === 'running'
+            ? true
+            : undefined,
+        20_000,
+        'the agent step waits',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Its provider gave up: the session failed.
+      await baton.db
+        .updateTable('sessions')
+        .set({ status: 'failed', ended_at: new Date(), ended_reason: 'the provider refused' })
+        .where('id', '=', session.id)
+        .execute();
+      await eventually(
+        async () =>
+          ((await api('GET', `/v1/executions/${executionId}`)).body as { status: string }).status === 'succeeded'
+            ? true
+            : undefined,
+        30_000,
+        'the execution succeeded',
+      );
+      const row = await baton.db
+        .selectFrom('sessions')
+        .select(['epoch'])
+        .where('id', '=', session.id)
+        .executeTakeFirstOrThrow();
+      expect(row.epoch).toBe((began?.epoch ?? 0) + 1);
+    },
+    60_000,
+  );
 });

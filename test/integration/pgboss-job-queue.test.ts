@@ -69,7 +69,8 @@ describe('pg-boss: a job whose worker was killed', () => {
     // The worker that takes the job runs as its own process and is SIGKILLed holding it.
     const script = `
       import { PgBossJobQueue } from './src/adapters/pgboss/pg-boss-job-queue.ts';
-      const queue = new PgBossJobQueue({ connectionString: process.env.DATABASE_URL, logger: { info() {}, warn() {}, error() {}, debug() {}, child() { return this; } } });
+      const queue = new PgBossJobQueue({ connectionString: process.env.DATABASE_URL, logger: { info() {}, warn() {}, \
+error() {}, debug() {}, child() { return this; } } });
       await queue.start();
       await queue.declareTopic('held', { retryLimit: 3, retryDelaySeconds: 1, expireInSeconds: 300 });
       await queue.work('held', () => { console.log('taken'); return new Promise(() => undefined); });

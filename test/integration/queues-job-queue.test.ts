@@ -103,84 +103,99 @@ describe('Cloudflare Queues adapter', () => {
     await db?.destroy();
   });
 
-  it('writes a job sent with a transaction into the outbox: nothing reaches the queue until the relay runs, a rolled-back one never', async () => {
-    await queue.declareTopic('outboxed');
-    const seen: Array<{ id: string; n: number }> = [];
-    await queue.work<{ n: number }>('outboxed', async (job) => void seen.push({ id: job.id, n: job.data.n }));
-    const unitOfWork = createUnitOfWork(db);
-    await expect(
-      unitOfWork.run(async (tx) => {
-        await queue.send('outboxed', { n: 1 }, { tx });
-        throw new Error('roll back');
-      }),
-    ).rejects.toThrow('roll back');
-    const id = await unitOfWork.run((tx) => queue.send('outboxed', { n: 2 }, { tx }));
-    expect(await outboxSize()).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(deliveriesOf('outboxed')).toEqual([]);
+  it(
+    'writes a job sent with a transaction into the outbox: nothing ' +
+      'reaches the queue until the relay runs, a rolled-back one never',
+    async () => {
+      await queue.declareTopic('outboxed');
+      const seen: Array<{ id: string; n: number }> = [];
+      await queue.work<{ n: number }>('outboxed', async (job) => void seen.push({ id: job.id, n: job.data.n }));
+      const unitOfWork = createUnitOfWork(db);
+      await expect(
+        unitOfWork.run(async (tx) => {
+          await queue.send('outboxed', { n: 1 }, { tx });
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      const id = await unitOfWork.run((tx) => queue.send('outboxed', { n: 2 }, { tx }));
+      expect(await outboxSize()).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(deliveriesOf('outboxed')).toEqual([]);
 
-    const relay = new PostgresJobOutbox({ db, queue: queue.outboxRelay(), logger: silentLogger });
-    expect(await relay.relayOnce()).toBe(1);
-    await eventually(() => seen.length > 0, 10_000, 'the relayed job');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(seen).toEqual([{ id, n: 2 }]);
-    expect(await outboxSize()).toBe(0);
-  });
+      const relay = new PostgresJobOutbox({ db, queue: queue.outboxRelay(), logger: silentLogger });
+      expect(await relay.relayOnce()).toBe(1);
+      await eventually(() => seen.length > 0, 10_000, 'the relayed job');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(seen).toEqual([{ id, n: 2 }]);
+      expect(await outboxSize()).toBe(0);
+    },
+  );
 
-  it('sends a job due later than the Queues limit with the longest delay and again until due, then runs it once', async () => {
-    await queue.declareTopic('far-future');
-    const runs: Array<{ id: string; at: number }> = [];
-    await queue.work('far-future', async (job) => void runs.push({ id: job.id, at: Date.now() }));
-    // Far enough that it comes back at least three times even when a loaded machine delivers late.
-    const due = Date.now() + 6_000;
-    const id = await queue.send('far-future', { n: 1 }, { startAfter: new Date(due) });
-    await eventually(() => runs.length > 0, 20_000, 'the delayed job');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(runs).toHaveLength(1);
-    expect(runs[0]?.id).toBe(id);
-    expect(runs[0]?.at).toBeGreaterThanOrEqual(due);
-    // It came back at least three times (one-second delays): early ones were sent on, not run.
-    const deliveries = deliveriesOf('far-future');
-    expect(deliveries.length).toBeGreaterThanOrEqual(3);
-    expect(deliveries.every((d) => d.outcome === 'ack' && (d.body as { id: string }).id === id)).toBe(true);
-  });
+  it(
+    'sends a job due later than the Queues limit with the ' + 'longest delay and again until due, then runs it once',
+    async () => {
+      await queue.declareTopic('far-future');
+      const runs: Array<{ id: string; at: number }> = [];
+      await queue.work('far-future', async (job) => void runs.push({ id: job.id, at: Date.now() }));
+      // Far enough that it comes back at least three times even when a loaded machine delivers late.
+      const due = Date.now() + 6_000;
+      const id = await queue.send('far-future', { n: 1 }, { startAfter: new Date(due) });
+      await eventually(() => runs.length > 0, 20_000, 'the delayed job');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(runs).toHaveLength(1);
+      expect(runs[0]?.id).toBe(id);
+      expect(runs[0]?.at).toBeGreaterThanOrEqual(due);
+      // It came back at least three times (one-second delays): early ones were sent on, not run.
+      const deliveries = deliveriesOf('far-future');
+      expect(deliveries.length).toBeGreaterThanOrEqual(3);
+      expect(deliveries.every((d) => d.outcome === 'ack' && (d.body as { id: string }).id === id)).toBe(true);
+    },
+  );
 
-  it('retries a failing job with the topic delay while attempts remain, then drops it with a log line (not to the dead-letter queue)', async () => {
-    await queue.declareTopic('always-fails', { retryLimit: 2, retryDelaySeconds: 1 });
-    let attempts = 0;
-    await queue.work('always-fails', async () => {
-      attempts++;
-      throw new Error('broken');
-    });
-    const id = await queue.send('always-fails', { n: 1 });
-    await eventually(
-      () => log.lines.some((l) => l.level === 'error' && l.obj.jobId === id),
-      15_000,
-      'the job to be given up',
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(attempts).toBe(3);
-    expect(deliveriesOf('always-fails').map((d) => [d.attempts, d.outcome, d.delaySeconds])).toEqual([
-      [1, 'retry', 1],
-      [2, 'retry', 1],
-      [3, 'ack', undefined],
-    ]);
-    expect(queues.deliveries.filter((d) => d.queue === 'jobs-dlq')).toEqual([]);
-  });
+  it(
+    'retries a failing job with the topic delay while attempts remain, ' +
+      'then drops it with a log line (not to the dead-letter queue)',
+    async () => {
+      await queue.declareTopic('always-fails', { retryLimit: 2, retryDelaySeconds: 1 });
+      let attempts = 0;
+      await queue.work('always-fails', async () => {
+        attempts++;
+        throw new Error('broken');
+      });
+      const id = await queue.send('always-fails', { n: 1 });
+      await eventually(
+        () => log.lines.some((l) => l.level === 'error' && l.obj.jobId === id),
+        15_000,
+        'the job to be given up',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(attempts).toBe(3);
+      expect(deliveriesOf('always-fails').map((d) => [d.attempts, d.outcome, d.delaySeconds])).toEqual([
+        [1, 'retry', 1],
+        [2, 'retry', 1],
+        [3, 'ack', undefined],
+      ]);
+      expect(queues.deliveries.filter((d) => d.queue === 'jobs-dlq')).toEqual([]);
+    },
+  );
 
-  it('retries a job of a topic nobody works on here a few times (another version may), then drops it with a log line', async () => {
-    const id = await queue.send('nobody-works-here', { n: 1 });
-    await eventually(
-      () => log.lines.some((l) => l.level === 'error' && l.obj.jobId === id),
-      15_000,
-      'the job to be dropped',
-    );
-    expect(deliveriesOf('nobody-works-here').map((d) => [d.attempts, d.outcome])).toEqual([
-      [1, 'retry'],
-      [2, 'retry'],
-      [3, 'ack'],
-    ]);
-  });
+  it(
+    'retries a job of a topic nobody works on here a few ' +
+      'times (another version may), then drops it with a log line',
+    async () => {
+      const id = await queue.send('nobody-works-here', { n: 1 });
+      await eventually(
+        () => log.lines.some((l) => l.level === 'error' && l.obj.jobId === id),
+        15_000,
+        'the job to be dropped',
+      );
+      expect(deliveriesOf('nobody-works-here').map((d) => [d.attempts, d.outcome])).toEqual([
+        [1, 'retry'],
+        [2, 'retry'],
+        [3, 'ack'],
+      ]);
+    },
+  );
 
   it('runs at most `concurrency` jobs of a topic at once, the rest as lanes free up', async () => {
     await queue.declareTopic('two-lanes');

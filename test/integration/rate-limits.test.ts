@@ -143,50 +143,63 @@ describe('rate limits', () => {
 });
 
 describe('behind a proxy', () => {
-  it('with a hop count, the client is that many addresses from the end of X-Forwarded-For, whatever the client prepends', async () => {
-    // The client's own header, then what the two proxies appended: the client's address and the first proxy's.
-    const via = (spoofed: string, client: string) =>
-      me(twoHops, { 'x-forwarded-for': `${spoofed}, ${client}, 10.0.0.9` });
-    const statuses: number[] = [];
-    for (let i = 0; i < limit + 1; i++) statuses.push((await via(`198.51.100.${i + 1}`, '203.0.113.50')).status);
-    expect(statuses).toEqual([401, 401, 401, 429]);
-    expect((await via('198.51.100.1', '203.0.113.51')).status).toBe(401);
-    // The logs name the client too.
-    const addresses = twoHopsLogs
-      .lines()
-      .flatMap((line) => (line.req as { remoteAddress?: string } | undefined)?.remoteAddress ?? []);
-    expect(addresses).toContain('203.0.113.50');
-    expect(addresses.some((address) => address.startsWith('198.51.100.') || address === '10.0.0.9')).toBe(false);
-  });
+  it(
+    'with a hop count, the client is that many addresses from ' +
+      'the end of X-Forwarded-For, whatever the client prepends',
+    async () => {
+      // The client's own header, then what the two proxies appended: the client's address and the first proxy's.
+      const via = (spoofed: string, client: string) =>
+        me(twoHops, { 'x-forwarded-for': `${spoofed}, ${client}, 10.0.0.9` });
+      const statuses: number[] = [];
+      for (let i = 0; i < limit + 1; i++) statuses.push((await via(`198.51.100.${i + 1}`, '203.0.113.50')).status);
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      expect((await via('198.51.100.1', '203.0.113.51')).status).toBe(401);
+      // The logs name the client too.
+      const addresses = twoHopsLogs
+        .lines()
+        .flatMap((line) => (line.req as { remoteAddress?: string } | undefined)?.remoteAddress ?? []);
+      expect(addresses).toContain('203.0.113.50');
+      expect(addresses.some((address) => address.startsWith('198.51.100.') || address === '10.0.0.9')).toBe(false);
+    },
+  );
 
-  it('reads X-Forwarded-For from a trusted peer only: an untrusted one spends its own budget whatever it claims', async () => {
-    const trusted: number[] = [];
-    for (let i = 0; i < limit + 1; i++)
-      trusted.push(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.60' }));
-    expect(trusted).toEqual([401, 401, 401, 429]);
-    expect(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.61' })).toBe(401);
-    // 127.0.0.3 is no trusted proxy: a fresh address in its header gets it no fresh budget.
-    const untrusted: number[] = [];
-    for (let i = 0; i < limit + 1; i++)
-      untrusted.push(await meFrom(onlyOneProxy, '127.0.0.3', { 'x-forwarded-for': `203.0.113.${70 + i}` }));
-    expect(untrusted).toEqual([401, 401, 401, 429]);
-    // Nor can it spend the budget of the address it names.
-    expect(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.71' })).toBe(401);
-  });
+  it(
+    'reads X-Forwarded-For from a trusted peer only: an ' + 'untrusted one spends its own budget whatever it claims',
+    async () => {
+      const trusted: number[] = [];
+      for (let i = 0; i < limit + 1; i++)
+        trusted.push(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.60' }));
+      expect(trusted).toEqual([401, 401, 401, 429]);
+      expect(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.61' })).toBe(401);
+      // 127.0.0.3 is no trusted proxy: a fresh address in its header gets it no fresh budget.
+      const untrusted: number[] = [];
+      for (let i = 0; i < limit + 1; i++)
+        untrusted.push(await meFrom(onlyOneProxy, '127.0.0.3', { 'x-forwarded-for': `203.0.113.${70 + i}` }));
+      expect(untrusted).toEqual([401, 401, 401, 429]);
+      // Nor can it spend the budget of the address it names.
+      expect(await meFrom(onlyOneProxy, '127.0.0.2', { 'x-forwarded-for': '203.0.113.71' })).toBe(401);
+    },
+  );
 
-  it('sets Secure __Host- cookies when the public URL is https, though the proxy speaks http and whatever X-Forwarded-Proto says', async () => {
-    const token = (await bootstrapToken(tlsBehindProxy.ctx, { email: 'behind-tls@example.com' })).secret;
-    for (const proto of [undefined, 'http', 'https']) {
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${token}`,
-        'x-forwarded-for': '203.0.113.80',
-        ...(proto === undefined ? {} : { 'x-forwarded-proto': proto }),
-      };
-      const response = await fetch(`${tlsBehindProxy.url}/auth/logout`, { method: 'POST', headers });
-      expect(response.status, String(proto)).toBe(204);
-      expect(response.headers.get('set-cookie'), String(proto)).toMatch(/^__Host-baton_session=; Path=\/;.*; Secure$/);
-    }
-  });
+  it(
+    'sets Secure __Host- cookies when the public URL is https, ' +
+      'though the proxy speaks http and whatever X-Forwarded-Proto says',
+    async () => {
+      const token = (await bootstrapToken(tlsBehindProxy.ctx, { email: 'behind-tls@example.com' })).secret;
+      for (const proto of [undefined, 'http', 'https']) {
+        const headers: Record<string, string> = {
+          authorization: `Bearer ${token}`,
+          'x-forwarded-for': '203.0.113.80',
+          ...(proto === undefined ? {} : { 'x-forwarded-proto': proto }),
+        };
+        const response = await fetch(`${tlsBehindProxy.url}/auth/logout`, { method: 'POST', headers });
+        expect(response.status, String(proto)).toBe(204);
+        expect(response.headers.get('set-cookie'), String(proto)).toMatch(
+          /^__Host-baton_session=; Path=\/;.*; Secure$/,
+        );
+      }
+    },
+  );
 });
 
 /** What a bucket is stored under: the SHA-256 (hex) of what it belongs to. */

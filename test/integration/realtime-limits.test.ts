@@ -54,20 +54,23 @@ const presence = async () =>
   ).find((v) => v.userId === userId)?.state;
 
 describe('configured realtime limits', () => {
-  it('keeps a client whose presence state is over BATON_REALTIME_MAX_AWARENESS_BYTES but drops that state', async () => {
-    const client = connect();
-    await eventually(() => client.provider.isSynced, 10_000, 'synced');
-    client.provider.setAwarenessField('note', 'z'.repeat(2_000));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect((await presence())?.note).toBeUndefined();
-    client.provider.setAwarenessField('note', 'z'.repeat(500));
-    await eventually(
-      async () => (await presence())?.note === 'z'.repeat(500),
-      20_000,
-      'a state under the limit is listed',
-    );
-    expect(client.closes()).toEqual([]);
-  });
+  it(
+    'keeps a client whose presence state is over ' + 'BATON_REALTIME_MAX_AWARENESS_BYTES but drops that state',
+    async () => {
+      const client = connect();
+      await eventually(() => client.provider.isSynced, 10_000, 'synced');
+      client.provider.setAwarenessField('note', 'z'.repeat(2_000));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await presence())?.note).toBeUndefined();
+      client.provider.setAwarenessField('note', 'z'.repeat(500));
+      await eventually(
+        async () => (await presence())?.note === 'z'.repeat(500),
+        20_000,
+        'a state under the limit is listed',
+      );
+      expect(client.closes()).toEqual([]);
+    },
+  );
 
   it('closes a connection whose message is over the limit, which defaults to BATON_BODY_LIMIT', async () => {
     const client = connect();

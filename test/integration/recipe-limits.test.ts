@@ -51,11 +51,15 @@ describe('recipe limits', () => {
       for: '1s',
       ...(i < 4_999 ? { next: `s${i + 1}` } : {}),
     }));
-    const message = `has 5000 steps (with those inside parallel branches); a recipe may have at most ${recipeLimits.steps}`;
+    const message =
+      `has 5000 steps (with those inside parallel branches); ` + `a recipe may have at most ${recipeLimits.steps}`;
     expect(issuesOf(await call('POST', recipes(), { recipe: { name: 'long', steps } }))).toEqual([
       { location: 'body', path: 'steps', message },
     ]);
-    const yaml = `name: long\nsteps:\n${steps.map((s) => `- {id: ${s.id}, kind: wait, for: 1s${s.next === undefined ? '' : `, next: ${s.next}`}}`).join('\n')}\n`;
+    const entries = steps.map(
+      (s) => `- {id: ${s.id}, kind: wait, for: 1s${s.next === undefined ? '' : `, next: ${s.next}`}}`,
+    );
+    const yaml = `name: long\nsteps:\n${entries.join('\n')}\n`;
     expect(yaml.length).toBeLessThan(recipeLimits.sourceLength);
     expect(issuesOf(await call('POST', recipes(), { yaml }))).toEqual([{ location: 'body', path: 'steps', message }]);
   });
@@ -104,68 +108,83 @@ describe('recipe limits', () => {
       {
         location: 'body',
         path,
-        message: `is a parallel step nested ${recipeLimits.parallelDepth + 1} deep; parallel steps may nest at most ${recipeLimits.parallelDepth} deep`,
+        message:
+          `is a parallel step nested ${recipeLimits.parallelDepth + 1} deep; ` +
+          `parallel steps may nest at most ${recipeLimits.parallelDepth} deep`,
       },
     ]);
   });
 
-  it(`an expression over ${recipeLimits.expressionLength} characters, or recipe text over ${recipeLimits.sourceLength}, gets a 400 naming the field`, async () => {
-    const long = `"${'x'.repeat(recipeLimits.expressionLength - 7)}" == ""`;
-    const steps = [{ id: 'w', kind: 'wait', event: { name: 'go', match: long } }];
-    expect(issuesOf(await call('POST', recipes(), { recipe: { name: 'long', steps } }))).toEqual([
-      {
-        location: 'body',
-        path: 'steps.0.event.match',
-        message: `has an expression of ${recipeLimits.expressionLength + 1} characters; an expression may have at most ${recipeLimits.expressionLength}`,
-      },
-    ]);
-    const yaml = `name: big\nsteps:\n  - { id: n, kind: notify, channel: dashboard, message: "${'x'.repeat(recipeLimits.sourceLength)}" }\n`;
-    expect(issuesOf(await call('POST', recipes(), { yaml }))).toEqual([
-      {
-        location: 'body',
-        path: 'yaml',
-        message: `a recipe's text may have at most ${recipeLimits.sourceLength} characters`,
-      },
-    ]);
-  });
-
-  it('a duration over ten years gets a 400 naming the field; a wait until a time no clock can show fails its step, not the request', async () => {
-    const days = recipeLimits.durationMs / 86_400_000;
-    for (const [step, path] of [
-      [{ id: 'w', kind: 'wait', for: '99999999999999d' }, 'steps.0.for'],
-      [{ id: 'w', kind: 'wait', for: 1e300 }, 'steps.0.for'],
-      [{ id: 'a', kind: 'approval', prompt: 'ok?', timeout: `${days + 1}d` }, 'steps.0.timeout'],
-    ] as const) {
-      const issues = issuesOf(await call('POST', recipes(), { recipe: { name: 'far', steps: [step] } }));
-      expect(issues).toEqual([
+  it(
+    `an expression over ${recipeLimits.expressionLength} characters, or ` +
+      `recipe text over ${recipeLimits.sourceLength}, gets a 400 naming the field`,
+    async () => {
+      const long = `"${'x'.repeat(recipeLimits.expressionLength - 7)}" == ""`;
+      const steps = [{ id: 'w', kind: 'wait', event: { name: 'go', match: long } }];
+      expect(issuesOf(await call('POST', recipes(), { recipe: { name: 'long', steps } }))).toEqual([
         {
           location: 'body',
-          path,
-          message: `expected a duration such as 500ms, 10s, 30m, 2h, 1d or a number of milliseconds, at most ${days}d`,
+          path: 'steps.0.event.match',
+          message:
+            `has an expression of ${recipeLimits.expressionLength + 1} characters; ` +
+            `an expression may have at most ${recipeLimits.expressionLength}`,
         },
       ]);
-    }
-    expect(
-      (
-        await call('POST', recipes(), {
-          recipe: { name: 'ten years', deadline: `${days}d`, steps: [{ id: 'w', kind: 'wait', for: `${days}d` }] },
-        })
-      ).status,
-    ).toBe(201);
-    for (const until of ['1e300', '-1e300', '"+275760-09-13T00:00:00.001Z"']) {
-      const stored = await call('POST', recipes(), {
-        recipe: { name: 'until', steps: [{ id: 'w', kind: 'wait', until }] },
-      });
-      expect(stored.status).toBe(201);
-      const started = await call('POST', `/v1/recipes/${stored.body.id}/executions`, {
-        dashboardId: team.dashboardId,
-        inputs: {},
-      });
-      expect(started.status, JSON.stringify(started.body).slice(0, 400)).toBe(201);
-      expect(started.body.status).toBe('failed');
-      expect(started.body.steps.w.error).toContain('must give a time (ISO 8601 or epoch ms)');
-    }
-  });
+      const yaml =
+        `name: big\nsteps:\n  - { id: n, kind: notify, channel: ` +
+        `dashboard, message: "${'x'.repeat(recipeLimits.sourceLength)}" }\n`;
+      expect(issuesOf(await call('POST', recipes(), { yaml }))).toEqual([
+        {
+          location: 'body',
+          path: 'yaml',
+          message: `a recipe's text may have at most ${recipeLimits.sourceLength} characters`,
+        },
+      ]);
+    },
+  );
+
+  it(
+    'a duration over ten years gets a 400 naming the field; a wait ' +
+      'until a time no clock can show fails its step, not the request',
+    async () => {
+      const days = recipeLimits.durationMs / 86_400_000;
+      for (const [step, path] of [
+        [{ id: 'w', kind: 'wait', for: '99999999999999d' }, 'steps.0.for'],
+        [{ id: 'w', kind: 'wait', for: 1e300 }, 'steps.0.for'],
+        [{ id: 'a', kind: 'approval', prompt: 'ok?', timeout: `${days + 1}d` }, 'steps.0.timeout'],
+      ] as const) {
+        const issues = issuesOf(await call('POST', recipes(), { recipe: { name: 'far', steps: [step] } }));
+        expect(issues).toEqual([
+          {
+            location: 'body',
+            path,
+            message:
+              `expected a duration such as 500ms, 10s, 30m, 2h, ` + `1d or a number of milliseconds, at most ${days}d`,
+          },
+        ]);
+      }
+      expect(
+        (
+          await call('POST', recipes(), {
+            recipe: { name: 'ten years', deadline: `${days}d`, steps: [{ id: 'w', kind: 'wait', for: `${days}d` }] },
+          })
+        ).status,
+      ).toBe(201);
+      for (const until of ['1e300', '-1e300', '"+275760-09-13T00:00:00.001Z"']) {
+        const stored = await call('POST', recipes(), {
+          recipe: { name: 'until', steps: [{ id: 'w', kind: 'wait', until }] },
+        });
+        expect(stored.status).toBe(201);
+        const started = await call('POST', `/v1/recipes/${stored.body.id}/executions`, {
+          dashboardId: team.dashboardId,
+          inputs: {},
+        });
+        expect(started.status, JSON.stringify(started.body).slice(0, 400)).toBe(201);
+        expect(started.body.status).toBe('failed');
+        expect(started.body.steps.w.error).toContain('must give a time (ISO 8601 or epoch ms)');
+      }
+    },
+  );
 
   it('a loop through a wait whose until has passed fails the execution, not the request', async () => {
     const stored = await call('POST', recipes(), {

@@ -98,27 +98,31 @@ describe('shipped templates', () => {
     }
   });
 
-  it('substitutes typed values where a field is just the placeholder, leaves out optional ones without a value, and names the recipe on request', async () => {
-    const made = await call('POST', recipes(), {
-      template: 'nightly-dependency-update',
-      parameters: { repository: 'acme/web', approvals: 2, baseBranch: 'develop' },
-      name: 'Deps of web',
-    });
-    expect(made.status, JSON.stringify(made.body).slice(0, 600)).toBe(201);
-    expect(made.body.name).toBe('Deps of web');
-    const steps = made.body.latest.compiled.steps;
-    expect(steps.gate.quorum).toBe(2);
-    expect(steps.update.github).toMatchObject({ integration: null, repositories: ['acme/web'] });
-    expect(steps.update.prompt).toContain('branch from develop');
-    const triage = await call('POST', recipes(), {
-      template: 'github-issue-triage',
-      parameters: { repository: 'acme/api' },
-    });
-    expect(triage.body.latest.compiled.steps.triage.prompt).toContain(
-      '["bug","enhancement","question","documentation"]',
-    );
-    expect(triage.body.latest.compiled.steps.triage.profile).toBe('triager');
-  });
+  it(
+    'substitutes typed values where a field is just the placeholder, leaves ' +
+      'out optional ones without a value, and names the recipe on request',
+    async () => {
+      const made = await call('POST', recipes(), {
+        template: 'nightly-dependency-update',
+        parameters: { repository: 'acme/web', approvals: 2, baseBranch: 'develop' },
+        name: 'Deps of web',
+      });
+      expect(made.status, JSON.stringify(made.body).slice(0, 600)).toBe(201);
+      expect(made.body.name).toBe('Deps of web');
+      const steps = made.body.latest.compiled.steps;
+      expect(steps.gate.quorum).toBe(2);
+      expect(steps.update.github).toMatchObject({ integration: null, repositories: ['acme/web'] });
+      expect(steps.update.prompt).toContain('branch from develop');
+      const triage = await call('POST', recipes(), {
+        template: 'github-issue-triage',
+        parameters: { repository: 'acme/api' },
+      });
+      expect(triage.body.latest.compiled.steps.triage.prompt).toContain(
+        '["bug","enhancement","question","documentation"]',
+      );
+      expect(triage.body.latest.compiled.steps.triage.profile).toBe('triager');
+    },
+  );
 
   it('refuses a missing, ill-typed or unknown parameter with a 400 naming it', async () => {
     expect(issuePaths(await call('POST', recipes(), { template: 'pull-request-review', parameters: {} }))).toEqual([
@@ -181,7 +185,8 @@ describe('workspace templates', () => {
     'inputs: { version: { type: string } }',
     'steps:',
     '  - { id: check, kind: branch, cases: [ { if: "inputs.version != \'\'", goto: go } ], else: end }',
-    '  - { id: go, kind: notify, channel: dashboard, message: "Deploying ${inputs.version} to {{environment}} unless it is {{blocked}}" }',
+    '  - { id: go, kind: notify, channel: dashboard, message: "Deploying ' +
+      '${inputs.version} to {{environment}} unless it is {{blocked}}" }',
   ].join('\n');
 
   it('an editor publishes a recipe with declared parameters; a recipe made from it has the values', async () => {
@@ -287,43 +292,52 @@ describe('workspace templates', () => {
 });
 
 describe('archived recipes', () => {
-  it('are hidden from the list, start nothing new (409 naming the state) while running executions continue, and can be restored', async () => {
-    const recipe = await call('POST', recipes(), {
-      yaml: 'name: Gated\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n  - { id: done, kind: notify, channel: dashboard, message: done }\n',
-    });
-    const start = () => call('POST', `/v1/recipes/${recipe.body.id}/executions`, { dashboardId: team.dashboardId });
-    const running = await start();
-    expect(running.status).toBe(201);
+  it(
+    'are hidden from the list, start nothing new (409 naming the ' +
+      'state) while running executions continue, and can be restored',
+    async () => {
+      const recipe = await call('POST', recipes(), {
+        yaml:
+          'name: Gated\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n' +
+          '  - { id: done, kind: notify, channel: dashboard, message: done }\n',
+      });
+      const start = () => call('POST', `/v1/recipes/${recipe.body.id}/executions`, { dashboardId: team.dashboardId });
+      const running = await start();
+      expect(running.status).toBe(201);
 
-    expect((await call('POST', `/v1/recipes/${recipe.body.id}/archive`, undefined, reader)).status).toBe(403);
-    expect((await call('POST', `/v1/recipes/${recipe.body.id}/archive`, undefined, outsider)).status).toBe(404);
-    const archived = await call('POST', `/v1/recipes/${recipe.body.id}/archive`, undefined, team.editor.secret);
-    expect(archived.status).toBe(200);
-    expect(archived.body.archivedAt).toEqual(expect.any(String));
-    expect((await call('GET', recipes())).body.recipes.map((r: { id: string }) => r.id)).not.toContain(recipe.body.id);
-    expect((await call('GET', `${recipes()}?archived=true`)).body.recipes.map((r: { id: string }) => r.id)).toEqual([
-      recipe.body.id,
-    ]);
+      expect((await call('POST', `/v1/recipes/${recipe.body.id}/archive`, undefined, reader)).status).toBe(403);
+      expect((await call('POST', `/v1/recipes/${recipe.body.id}/archive`, undefined, outsider)).status).toBe(404);
+      const archived = await call('POST', `/v1/recipes/${recipe.body.id}/archive`, undefined, team.editor.secret);
+      expect(archived.status).toBe(200);
+      expect(archived.body.archivedAt).toEqual(expect.any(String));
+      expect((await call('GET', recipes())).body.recipes.map((r: { id: string }) => r.id)).not.toContain(
+        recipe.body.id,
+      );
+      expect((await call('GET', `${recipes()}?archived=true`)).body.recipes.map((r: { id: string }) => r.id)).toEqual([
+        recipe.body.id,
+      ]);
 
-    const refused = await start();
-    expect(refused.status).toBe(409);
-    expect(refused.body.error.details).toMatchObject({ recipeId: recipe.body.id, state: 'archived' });
-    expect(refused.body.error.message).toContain('archived');
+      const refused = await start();
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.details).toMatchObject({ recipeId: recipe.body.id, state: 'archived' });
+      expect(refused.body.error.message).toContain('archived');
 
-    // The execution started before goes on: its approval is still taken and it finishes.
-    expect((await call('POST', `/v1/executions/${running.body.id}/steps/gate/approve`)).status).toBe(200);
-    await eventually(
-      async () => (await call('GET', `/v1/executions/${running.body.id}`)).body.status === 'succeeded',
-      30_000,
-      'the running execution to finish',
-    );
+      // The execution started before goes on: its approval is still taken and it finishes.
+      expect((await call('POST', `/v1/executions/${running.body.id}/steps/gate/approve`)).status).toBe(200);
+      await eventually(
+        async () => (await call('GET', `/v1/executions/${running.body.id}`)).body.status === 'succeeded',
+        30_000,
+        'the running execution to finish',
+      );
 
-    expect((await call('POST', `/v1/recipes/${recipe.body.id}/restore`, undefined, reader)).status).toBe(403);
-    const restored = await call('POST', `/v1/recipes/${recipe.body.id}/restore`, undefined, team.editor.secret);
-    expect(restored.body.archivedAt).toBeNull();
-    expect((await call('GET', recipes())).body.recipes.map((r: { id: string }) => r.id)).toContain(recipe.body.id);
-    expect((await start()).status).toBe(201);
-  }, 60_000);
+      expect((await call('POST', `/v1/recipes/${recipe.body.id}/restore`, undefined, reader)).status).toBe(403);
+      const restored = await call('POST', `/v1/recipes/${recipe.body.id}/restore`, undefined, team.editor.secret);
+      expect(restored.body.archivedAt).toBeNull();
+      expect((await call('GET', recipes())).body.recipes.map((r: { id: string }) => r.id)).toContain(recipe.body.id);
+      expect((await start()).status).toBe(201);
+    },
+    60_000,
+  );
 
   it('a trigger of an archived recipe records its event as refused and starts nothing', async () => {
     const recipe = await call('POST', recipes(), {

@@ -72,12 +72,14 @@ async function stored(executionId: string) {
     runEvents: await count(
       sql<{
         n: number;
-      }>`select count(*)::int as n from sandbox_events ev join sessions s on s.id = ev.session_id where s.execution_id = ${executionId} and ev.run_key is not null`,
+      }>`select count(*)::int as n from sandbox_events ev join sessions s on s.id = ev.session_id
+        where s.execution_id = ${executionId} and ev.run_key is not null`,
     ),
     heartbeats: await count(
       sql<{
         n: number;
-      }>`select count(*)::int as n from sandbox_events ev join sessions s on s.id = ev.session_id where s.execution_id = ${executionId} and ev.run_key is null`,
+      }>`select count(*)::int as n from sandbox_events ev join sessions s on s.id = ev.session_id
+        where s.execution_id = ${executionId} and ev.run_key is null`,
     ),
     artifacts: await count(
       sql<{ n: number }>`select count(*)::int as n from artifacts where execution_id = ${executionId}`,
@@ -116,7 +118,10 @@ beforeAll(async () => {
     (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
   ).toBe(201);
   // The same work twice; the second then waits for a person, unfinished.
-  const work = `  - { id: work, kind: agent, profile: coder, prompt: go, input: { duration: 1500, progress: [{ message: "one", percent: 30 }, { message: "two", percent: 60 }], artifacts: [{ kind: link, title: "The PR", url: "https://example.com/pr/1" }], output: { ok: true } } }\n`;
+  const work =
+    `  - { id: work, kind: agent, profile: coder, prompt: go, input: { duration: 1500, progress: ` +
+    `[{ message: "one", percent: 30 }, { message: "two", percent: 60 }], artifacts: [{ kind: ` +
+    `link, title: "The PR", url: "https://example.com/pr/1" }], output: { ok: true } } }\n`;
   finished = await start(work);
   waiting = await start(`${work}  - { id: gate, kind: approval, prompt: "ship it?" }\n`);
   await eventually(async () => (await statusOf(finished)) === 'succeeded', 60_000, 'the first execution to finish');
@@ -127,9 +132,8 @@ beforeAll(async () => {
       (
         await sql<{
           n: number;
-        }>`select count(*)::int as n from sessions where execution_id = ${finished} and status in ('ended', 'lost', 'failed')`.execute(
-          baton.db,
-        )
+        }>`select count(*)::int as n from sessions where execution_id = ${finished}
+          and status in ('ended', 'lost', 'failed')`.execute(baton.db)
       ).rows[0]?.n === 1,
     30_000,
     'the finished execution to let its sandbox go',
@@ -141,9 +145,8 @@ beforeAll(async () => {
       (
         await sql<{
           n: number;
-        }>`select count(*)::int as n from sandbox_runs where execution_id in (${finished}, ${waiting}) and status = 'succeeded'`.execute(
-          baton.db,
-        )
+        }>`select count(*)::int as n from sandbox_runs where execution_id in (${finished}, ${waiting})
+          and status = 'succeeded'`.execute(baton.db)
       ).rows[0]?.n === 2,
     30_000,
     'both runs recorded as ended',
@@ -168,42 +171,45 @@ describe('retention', () => {
     });
   });
 
-  it("prunes a finished execution's detail in batches, and nothing an unfinished execution of the same age has", async () => {
-    const before = { finished: await stored(finished), waiting: await stored(waiting) };
-    // Both ran the same work: there is more of it than one batch of 1 row in every table.
-    for (const counts of [before.finished, before.waiting]) {
-      expect(counts.history).toBeGreaterThan(keepAll.batchSize);
-      expect(counts.runEvents).toBeGreaterThan(keepAll.batchSize);
-      expect(counts).toMatchObject({ execution: 1, runs: 1, artifacts: 1, sessions: 1 });
-    }
+  it(
+    "prunes a finished execution's detail in batches, and " + 'nothing an unfinished execution of the same age has',
+    async () => {
+      const before = { finished: await stored(finished), waiting: await stored(waiting) };
+      // Both ran the same work: there is more of it than one batch of 1 row in every table.
+      for (const counts of [before.finished, before.waiting]) {
+        expect(counts.history).toBeGreaterThan(keepAll.batchSize);
+        expect(counts.runEvents).toBeGreaterThan(keepAll.batchSize);
+        expect(counts).toMatchObject({ execution: 1, runs: 1, artifacts: 1, sessions: 1 });
+      }
 
-    // 100 days on: past 90 days of execution detail and 30 days of events, within a year of audit.
-    const report = await passAt(100, defaults);
-    expect(report['execution-detail']).toBeGreaterThan(keepAll.batchSize);
+      // 100 days on: past 90 days of execution detail and 30 days of events, within a year of audit.
+      const report = await passAt(100, defaults);
+      expect(report['execution-detail']).toBeGreaterThan(keepAll.batchSize);
 
-    expect(await stored(finished)).toEqual({
-      execution: 1,
-      history: 0,
-      runs: 0,
-      runEvents: 0,
-      heartbeats: 0,
-      artifacts: 0,
-      sessions: 0,
-    });
-    // The execution itself still reads as it ended; its history is gone.
-    expect(await api('GET', `/v1/executions/${finished}`)).toMatchObject({
-      status: 200,
-      body: { status: 'succeeded', steps: { work: { status: 'succeeded', output: { ok: true } } } },
-    });
-    expect((await api('GET', `/v1/executions/${finished}/events`)).body).toMatchObject({ events: [] });
+      expect(await stored(finished)).toEqual({
+        execution: 1,
+        history: 0,
+        runs: 0,
+        runEvents: 0,
+        heartbeats: 0,
+        artifacts: 0,
+        sessions: 0,
+      });
+      // The execution itself still reads as it ended; its history is gone.
+      expect(await api('GET', `/v1/executions/${finished}`)).toMatchObject({
+        status: 200,
+        body: { status: 'succeeded', steps: { work: { status: 'succeeded', output: { ok: true } } } },
+      });
+      expect((await api('GET', `/v1/executions/${finished}/events`)).body).toMatchObject({ events: [] });
 
-    // The waiting execution keeps its history, run, run events, artifact and session; only
-    // heartbeats (older than 30 days by then) went.
-    const after = await stored(waiting);
-    expect({ ...after, heartbeats: 0 }).toEqual({ ...before.waiting, heartbeats: 0 });
-    expect(await statusOf(waiting)).toBe('waiting');
-    expect(report['audit-log']).toBe(0);
-  });
+      // The waiting execution keeps its history, run, run events, artifact and session; only
+      // heartbeats (older than 30 days by then) went.
+      const after = await stored(waiting);
+      expect({ ...after, heartbeats: 0 }).toEqual({ ...before.waiting, heartbeats: 0 });
+      expect(await statusOf(waiting)).toBe('waiting');
+      expect(report['audit-log']).toBe(0);
+    },
+  );
 
   it('prunes the audit log after its period, and finished executions themselves only when told to', async () => {
     expect(await auditEntries()).toBeGreaterThan(0);
@@ -273,73 +279,82 @@ describe('retention', () => {
     expect((await firing(starter)).rows).toEqual([{ outcome: 'started', execution_id: started }]);
   });
 
-  it('prunes schedule fires of that age, except the one whose execution is unfinished and the one queued behind it', async () => {
-    const gated = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: 'name: gated\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n',
-    });
-    const made = await api('POST', `/v1/workspaces/${workspaceId}/schedules`, {
-      name: 'every second',
-      recipeId: gated.body.id,
-      dashboardId,
-      cron: '* * * * * *',
-      overlap: 'queue-one',
-    });
-    expect(made.status, JSON.stringify(made.body)).toBe(201);
-    const id = made.body.id as string;
-    type Fire = { fireAt: string; outcome: string; executionId: string | null };
-    const fires = async () =>
-      ((await api('GET', `/v1/schedules/${id}/fires?limit=200`)).body.fires as Fire[]).map((f) => ({
-        fireAt: f.fireAt,
-        outcome: f.outcome,
-        executionId: f.executionId,
-      }));
-    // The first fire starts an execution that waits for a person; the next is queued behind it, and
-    // each later one replaces the queued fire (recorded as skipped).
-    await eventually(
-      async () => (await fires()).filter((f) => f.outcome === 'skipped').length >= 2,
-      30_000,
-      'fires queued and replaced',
-    );
-    expect((await api('PATCH', `/v1/schedules/${id}`, { paused: true })).status).toBe(200);
-    const all = await fires();
-    const kept = all.filter((f) => f.outcome === 'started' || f.outcome === 'queued');
-    expect(kept.map((f) => f.outcome).sort()).toEqual(['queued', 'started']);
+  it(
+    'prunes schedule fires of that age, except the one whose ' + 'execution is unfinished and the one queued behind it',
+    async () => {
+      const gated = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: 'name: gated\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n',
+      });
+      const made = await api('POST', `/v1/workspaces/${workspaceId}/schedules`, {
+        name: 'every second',
+        recipeId: gated.body.id,
+        dashboardId,
+        cron: '* * * * * *',
+        overlap: 'queue-one',
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      const id = made.body.id as string;
+      type Fire = { fireAt: string; outcome: string; executionId: string | null };
+      const fires = async () =>
+        ((await api('GET', `/v1/schedules/${id}/fires?limit=200`)).body.fires as Fire[]).map((f) => ({
+          fireAt: f.fireAt,
+          outcome: f.outcome,
+          executionId: f.executionId,
+        }));
+      // The first fire starts an execution that waits for a person; the next is queued behind it, and
+      // each later one replaces the queued fire (recorded as skipped).
+      await eventually(
+        async () => (await fires()).filter((f) => f.outcome === 'skipped').length >= 2,
+        30_000,
+        'fires queued and replaced',
+      );
+      expect((await api('PATCH', `/v1/schedules/${id}`, { paused: true })).status).toBe(200);
+      const all = await fires();
+      const kept = all.filter((f) => f.outcome === 'started' || f.outcome === 'queued');
+      expect(kept.map((f) => f.outcome).sort()).toEqual(['queued', 'started']);
 
-    const report = await passAt(100, defaults);
-    expect(report['schedule-fires']).toBe(all.length - 2);
-    expect(await fires()).toEqual(kept);
-  });
+      const report = await passAt(100, defaults);
+      expect(report['schedule-fires']).toBe(all.length - 2);
+      expect(await fires()).toEqual(kept);
+    },
+  );
 
-  it('drops revoked and expired API tokens from the list a year after they ended, and idempotency keys past their day', async () => {
-    const made = await api('POST', '/v1/tokens', { name: 'revoked soon', scopes: ['read'] });
-    expect(made.status, JSON.stringify(made.body)).toBe(201);
-    expect((await api('DELETE', `/v1/tokens/${made.body.id}`)).status).toBe(204);
-    const listed = async () =>
-      ((await api('GET', '/v1/tokens')).body.tokens as Array<{ id: string; name: string }>).map((t) => t.id);
-    expect(await listed()).toContain(made.body.id);
-    const gated = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: 'name: once\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n',
-    });
-    const once = await fetch(`${baton.url}/v1/recipes/${gated.body.id}/executions`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'idempotency-key': 'retention-key',
-      },
-      body: JSON.stringify({ dashboardId }),
-    });
-    expect(once.status).toBe(201);
-    const keys = async () =>
-      Number((await sql<{ n: number }>`select count(*)::int as n from idempotency_keys`.execute(baton.db)).rows[0]?.n);
-    expect(await keys()).toBe(1);
+  it(
+    'drops revoked and expired API tokens from the list a ' +
+      'year after they ended, and idempotency keys past their day',
+    async () => {
+      const made = await api('POST', '/v1/tokens', { name: 'revoked soon', scopes: ['read'] });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      expect((await api('DELETE', `/v1/tokens/${made.body.id}`)).status).toBe(204);
+      const listed = async () =>
+        ((await api('GET', '/v1/tokens')).body.tokens as Array<{ id: string; name: string }>).map((t) => t.id);
+      expect(await listed()).toContain(made.body.id);
+      const gated = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+        yaml: 'name: once\nsteps:\n  - { id: gate, kind: approval, prompt: ok }\n',
+      });
+      const once = await fetch(`${baton.url}/v1/recipes/${gated.body.id}/executions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'retention-key',
+        },
+        body: JSON.stringify({ dashboardId }),
+      });
+      expect(once.status).toBe(201);
+      const keys = async () =>
+        Number(
+          (await sql<{ n: number }>`select count(*)::int as n from idempotency_keys`.execute(baton.db)).rows[0]?.n,
+        );
+      expect(await keys()).toBe(1);
 
-    // Within a year of its revocation the token is listed (audit entries name it); its key is past its day.
-    expect((await passAt(300, defaults))['idempotency-keys']).toBe(1);
-    expect(await keys()).toBe(0);
-    expect(await listed()).toContain(made.body.id);
-    // Past a year: gone. The test's own token, valid for 90 days from today, stays and still works.
-    expect((await passAt(400, defaults))['api-tokens']).toBeGreaterThanOrEqual(1);
-    expect(await listed()).not.toContain(made.body.id);
-  });
+      // Within a year of its revocation the token is listed (audit entries name it); its key is past its day.
+      expect((await passAt(300, defaults))['idempotency-keys']).toBe(1);
+      expect(await keys()).toBe(0);
+      expect(await listed()).toContain(made.body.id);
+      // Past a year: gone. The test's own token, valid for 90 days from today, stays and still works.
+      expect((await passAt(400, defaults))['api-tokens']).toBeGreaterThanOrEqual(1);
+      expect(await listed()).not.toContain(made.body.id);
+    },
+  );
 });

@@ -67,21 +67,24 @@ afterAll(async () => {
 });
 
 describe('HttpSandboxProvisioner and HttpSandboxClient against the local plane', () => {
-  it('create waits until running and is idempotent per session epoch; inspect and destroy follow the sandbox', async () => {
-    const provisioner = new HttpSandboxProvisioner({ baseUrl: plane.url });
-    const sessionId = randomUUID();
-    const handle = await provisioner.create(spec(sessionId, 1));
-    expect(handle.url).toBe(`${plane.url}/v1/sandboxes/${handle.sandboxId}`);
-    expect(await provisioner.inspect(handle.sandboxId)).toBe('running');
-    expect(await provisioner.create(spec(sessionId, 1))).toEqual(handle);
-    const nextEpoch = await provisioner.create(spec(sessionId, 2));
-    expect(nextEpoch.sandboxId).not.toBe(handle.sandboxId);
+  it(
+    'create waits until running and is idempotent per ' + 'session epoch; inspect and destroy follow the sandbox',
+    async () => {
+      const provisioner = new HttpSandboxProvisioner({ baseUrl: plane.url });
+      const sessionId = randomUUID();
+      const handle = await provisioner.create(spec(sessionId, 1));
+      expect(handle.url).toBe(`${plane.url}/v1/sandboxes/${handle.sandboxId}`);
+      expect(await provisioner.inspect(handle.sandboxId)).toBe('running');
+      expect(await provisioner.create(spec(sessionId, 1))).toEqual(handle);
+      const nextEpoch = await provisioner.create(spec(sessionId, 2));
+      expect(nextEpoch.sandboxId).not.toBe(handle.sandboxId);
 
-    await provisioner.destroy(handle.sandboxId);
-    expect(await provisioner.inspect(handle.sandboxId)).toBe('gone');
-    await provisioner.destroy(handle.sandboxId); // already gone: fine
-    await provisioner.destroy(nextEpoch.sandboxId);
-  });
+      await provisioner.destroy(handle.sandboxId);
+      expect(await provisioner.inspect(handle.sandboxId)).toBe('gone');
+      await provisioner.destroy(handle.sandboxId); // already gone: fine
+      await provisioner.destroy(nextEpoch.sandboxId);
+    },
+  );
 
   it('starts, inspects and cancels runs, opens terminals and checks health', async () => {
     const provisioner = new HttpSandboxProvisioner({ baseUrl: plane.url });

@@ -100,144 +100,163 @@ const settled = async (id: string, timeoutMs = 30_000) =>
   );
 
 describe('results of runs whose callbacks never arrive', () => {
-  it('are fetched from the sandbox: the output, the real error and its retryability, progress and artifacts, in order, once', async () => {
-    dropRunEvents = true;
-    try {
-      const ok = await start(
-        `  - { id: a, kind: agent, profile: coder, prompt: work, input: { duration: 200, progress: [{ message: "cloned", percent: 40 }], artifacts: [{ kind: link, title: "The PR", url: "https://example.com/pr/7" }], output: { pr: 7 } } }\n`,
-      );
-      const bad = await start(
-        `  - { id: a, kind: agent, profile: coder, prompt: deploy, retry: { maxAttempts: 3, backoff: { initial: 10ms, factor: 1, max: 10ms } }, input: { outcome: fail, error: "the repository is archived" } }\n`,
-      );
-      const [okDone, badDone] = await Promise.all([settled(ok), settled(bad)]);
-      expect(dropped).toBeGreaterThan(0);
+  it(
+    'are fetched from the sandbox: the output, the real error ' +
+      'and its retryability, progress and artifacts, in order, once',
+    async () => {
+      dropRunEvents = true;
+      try {
+        const ok = await start(
+          `  - { id: a, kind: agent, profile: coder, prompt: work, input: { duration: ` +
+            `200, progress: [{ message: "cloned", percent: 40 }], artifacts: [{ kind: link, ` +
+            `title: "The PR", url: "https://example.com/pr/7" }], output: { pr: 7 } } }\n`,
+        );
+        const bad = await start(
+          `  - { id: a, kind: agent, profile: coder, prompt: deploy, retry: { ` +
+            `maxAttempts: 3, backoff: { initial: 10ms, factor: 1, max: 10ms } ` +
+            `}, input: { outcome: fail, error: "the repository is archived" } }\n`,
+        );
+        const [okDone, badDone] = await Promise.all([settled(ok), settled(bad)]);
+        expect(dropped).toBeGreaterThan(0);
 
-      // Defect 1: the output the sandbox had, not null.
-      expect(okDone).toMatchObject({
-        status: 'succeeded',
-        steps: { a: { status: 'succeeded', attempt: 1, output: { pr: 7 } } },
-      });
-      // Defect 2: the real error, and a non-retryable failure is not run again.
-      expect(badDone).toMatchObject({ status: 'failed', steps: { a: { status: 'failed', attempt: 1 } } });
-      expect(badDone.steps.a?.error).toContain('the repository is archived');
-      const ledger = await sandboxLedger(baton.sandboxUrl);
-      expect(ledger.filter((r) => r.idempotencyKey.startsWith(bad)).map((r) => r.idempotencyKey)).toEqual([
-        `${bad}/a/1`,
-      ]);
+        // Defect 1: the output the sandbox had, not null.
+        expect(okDone).toMatchObject({
+          status: 'succeeded',
+          steps: { a: { status: 'succeeded', attempt: 1, output: { pr: 7 } } },
+        });
+        // Defect 2: the real error, and a non-retryable failure is not run again.
+        expect(badDone).toMatchObject({ status: 'failed', steps: { a: { status: 'failed', attempt: 1 } } });
+        expect(badDone.steps.a?.error).toContain('the repository is archived');
+        const ledger = await sandboxLedger(baton.sandboxUrl);
+        expect(ledger.filter((r) => r.idempotencyKey.startsWith(bad)).map((r) => r.idempotencyKey)).toEqual([
+          `${bad}/a/1`,
+        ]);
 
-      // Defect 4: progress and artifacts reported while the callbacks failed are stored, each event once, in order.
-      const events = await baton.db
-        .selectFrom('sandbox_events')
-        .select(['type', 'seq'])
-        .where('run_key', '=', `${ok}/a/1`)
-        .orderBy('seq')
-        .execute();
-      expect(events).toEqual([
-        { type: 'run.started', seq: 1 },
-        { type: 'run.progress', seq: 2 },
-        { type: 'run.artifact', seq: 3 },
-        { type: 'run.completed', seq: 4 },
-      ]);
-      const run = await eventually(
-        async () => {
-          const row = await baton.db
-            .selectFrom('sandbox_runs')
-            .selectAll()
-            .where('run_key', '=', `${ok}/a/1`)
-            .executeTakeFirst();
-          return row?.status === 'succeeded' ? row : undefined;
-        },
-        20_000,
-        'the run recorded as ended',
-      );
-      expect(run.progress).toMatchObject({ message: 'cloned', percent: 40 });
-      expect(run.output).toEqual({ pr: 7 });
-      const artifacts = await baton.db.selectFrom('artifacts').selectAll().where('execution_id', '=', ok).execute();
-      expect(artifacts).toEqual([
-        expect.objectContaining({ kind: 'link', title: 'The PR', url: 'https://example.com/pr/7' }),
-      ]);
+        // Defect 4: progress and artifacts reported while the callbacks failed are stored, each event once, in order.
+        const events = await baton.db
+          .selectFrom('sandbox_events')
+          .select(['type', 'seq'])
+          .where('run_key', '=', `${ok}/a/1`)
+          .orderBy('seq')
+          .execute();
+        expect(events).toEqual([
+          { type: 'run.started', seq: 1 },
+          { type: 'run.progress', seq: 2 },
+          { type: 'run.artifact', seq: 3 },
+          { type: 'run.completed', seq: 4 },
+        ]);
+        const run = await eventually(
+          async () => {
+            const row = await baton.db
+              .selectFrom('sandbox_runs')
+              .selectAll()
+              .where('run_key', '=', `${ok}/a/1`)
+              .executeTakeFirst();
+            return row?.status === 'succeeded' ? row : undefined;
+          },
+          20_000,
+          'the run recorded as ended',
+        );
+        expect(run.progress).toMatchObject({ message: 'cloned', percent: 40 });
+        expect(run.output).toEqual({ pr: 7 });
+        const artifacts = await baton.db.selectFrom('artifacts').selectAll().where('execution_id', '=', ok).execute();
+        expect(artifacts).toEqual([
+          expect.objectContaining({ kind: 'link', title: 'The PR', url: 'https://example.com/pr/7' }),
+        ]);
 
-      // Each result was applied once, whichever way it came (a fetch, a fetch before a loss, a callback).
-      const history = async (id: string) =>
-        (
-          (await api('GET', `/v1/executions/${id}/events`)).body as {
-            events: { event: { type: string; stepId?: string } }[];
-          }
-        ).events.map((e) => e.event);
-      expect((await history(ok)).filter((e) => e.stepId === 'a').map((e) => e.type)).toEqual(['step.completed']);
-      expect((await history(bad)).filter((e) => e.stepId === 'a').map((e) => e.type)).toEqual(['step.failed']);
-      expect(
-        await baton.db.selectFrom('sandbox_events').select('id').where('run_key', '=', `${ok}/a/1`).execute(),
-      ).toHaveLength(4);
-    } finally {
-      dropRunEvents = false;
-    }
-  }, 60_000);
+        // Each result was applied once, whichever way it came (a fetch, a fetch before a loss, a callback).
+        const history = async (id: string) =>
+          (
+            (await api('GET', `/v1/executions/${id}/events`)).body as {
+              events: { event: { type: string; stepId?: string } }[];
+            }
+          ).events.map((e) => e.event);
+        expect((await history(ok)).filter((e) => e.stepId === 'a').map((e) => e.type)).toEqual(['step.completed']);
+        expect((await history(bad)).filter((e) => e.stepId === 'a').map((e) => e.type)).toEqual(['step.failed']);
+        expect(
+          await baton.db.selectFrom('sandbox_events').select('id').where('run_key', '=', `${ok}/a/1`).execute(),
+        ).toHaveLength(4);
+      } finally {
+        dropRunEvents = false;
+      }
+    },
+    60_000,
+  );
 });
 
 describe('a run the execution plane refuses', () => {
-  it("fails its step at once with the plane's message: in the history, the API and the dashboard document", async () => {
-    const browser = connectClient(baton.url, dashboardId, { token, state: true });
-    try {
-      await eventually(() => browser.provider.isSynced, 20_000, 'synced');
-      // An artifact kind the contract does not allow: the plane answers 400 naming the field.
-      const id = await start(
-        `  - { id: a, kind: agent, profile: coder, prompt: work, retry: { maxAttempts: 3, backoff: { initial: 10ms, factor: 1, max: 10ms } }, input: { artifacts: [{ kind: video, title: "A film" }] } }\n`,
-      );
-      // Well within one lease: before, the step showed "running" and failed only after minutes.
-      const done = await settled(id, 10_000);
-      expect(done).toMatchObject({ status: 'failed', steps: { a: { status: 'failed', attempt: 1 } } });
-      const error = done.steps.a?.error ?? '';
-      expect(error).toMatch(/refused the run \(400\).*inputs\.artifacts/);
+  it(
+    "fails its step at once with the plane's message: " + 'in the history, the API and the dashboard document',
+    async () => {
+      const browser = connectClient(baton.url, dashboardId, { token, state: true });
+      try {
+        await eventually(() => browser.provider.isSynced, 20_000, 'synced');
+        // An artifact kind the contract does not allow: the plane answers 400 naming the field.
+        const id = await start(
+          `  - { id: a, kind: agent, profile: coder, prompt: work, retry: { maxAttempts: 3, backoff: { ` +
+            `initial: 10ms, factor: 1, max: 10ms } }, input: { artifacts: [{ kind: video, title: "A film" }] } }\n`,
+        );
+        // Well within one lease: before, the step showed "running" and failed only after minutes.
+        const done = await settled(id, 10_000);
+        expect(done).toMatchObject({ status: 'failed', steps: { a: { status: 'failed', attempt: 1 } } });
+        const error = done.steps.a?.error ?? '';
+        expect(error).toMatch(/refused the run \(400\).*inputs\.artifacts/);
 
-      const history = (await api('GET', `/v1/executions/${id}/events`)).body as {
-        events: { event: Record<string, unknown> }[];
-      };
-      expect(history.events.map((e) => e.event)).toContainEqual(
-        expect.objectContaining({ type: 'step.failed', stepId: 'a', error, retryable: false }),
+        const history = (await api('GET', `/v1/executions/${id}/events`)).body as {
+          events: { event: Record<string, unknown> }[];
+        };
+        expect(history.events.map((e) => e.event)).toContainEqual(
+          expect.objectContaining({ type: 'step.failed', stepId: 'a', error, retryable: false }),
+        );
+        const shown = await eventually(
+          () => {
+            const entry = browser.doc.getMap('executions').get(id) as
+              { status: string; steps: Record<string, { error: string | null }> } | undefined;
+            return entry?.status === 'failed' ? entry : undefined;
+          },
+          20_000,
+          'the document shows the failure',
+        );
+        expect(shown.steps.a?.error).toBe(error);
+        const runs = await baton.db
+          .selectFrom('sandbox_runs')
+          .select(['status', 'error'])
+          .where('execution_id', '=', id)
+          .execute();
+        expect(runs).toEqual([{ status: 'failed', error }]);
+      } finally {
+        browser.destroy();
+      }
+    },
+    30_000,
+  );
+});
+
+describe('a sandbox that crashes', () => {
+  it(
+    'is lost as soon as its provider says it is gone, not a lease ' +
+      'later; a step crashing every sandbox fails after its fourth loss',
+    async () => {
+      const id = await start(
+        `  - { id: a, kind: agent, profile: coder, prompt: crashy, input: { duration: 100, outcome: crash } }\n`,
       );
-      const shown = await eventually(
-        () => {
-          const entry = browser.doc.getMap('executions').get(id) as
-            { status: string; steps: Record<string, { error: string | null }> } | undefined;
-          return entry?.status === 'failed' ? entry : undefined;
-        },
-        20_000,
-        'the document shows the failure',
-      );
-      expect(shown.steps.a?.error).toBe(error);
+      const done = await settled(id, 40_000);
+      expect(done).toMatchObject({ status: 'failed', steps: { a: { status: 'failed', attempt: 4 } } });
+      const session = await baton.db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('execution_id', '=', id)
+        .executeTakeFirstOrThrow();
+      // Found by asking the provider about a sandbox late with its heartbeat, not by the lease running out.
+      expect(session).toMatchObject({ status: 'lost', epoch: 4, ended_reason: 'its sandbox is gone at the provider' });
       const runs = await baton.db
         .selectFrom('sandbox_runs')
         .select(['status', 'error'])
         .where('execution_id', '=', id)
+        .orderBy('attempt')
         .execute();
-      expect(runs).toEqual([{ status: 'failed', error }]);
-    } finally {
-      browser.destroy();
-    }
-  }, 30_000);
-});
-
-describe('a sandbox that crashes', () => {
-  it('is lost as soon as its provider says it is gone, not a lease later; a step crashing every sandbox fails after its fourth loss', async () => {
-    const id = await start(
-      `  - { id: a, kind: agent, profile: coder, prompt: crashy, input: { duration: 100, outcome: crash } }\n`,
-    );
-    const done = await settled(id, 40_000);
-    expect(done).toMatchObject({ status: 'failed', steps: { a: { status: 'failed', attempt: 4 } } });
-    const session = await baton.db
-      .selectFrom('sessions')
-      .selectAll()
-      .where('execution_id', '=', id)
-      .executeTakeFirstOrThrow();
-    // Found by asking the provider about a sandbox late with its heartbeat, not by the lease running out.
-    expect(session).toMatchObject({ status: 'lost', epoch: 4, ended_reason: 'its sandbox is gone at the provider' });
-    const runs = await baton.db
-      .selectFrom('sandbox_runs')
-      .select(['status', 'error'])
-      .where('execution_id', '=', id)
-      .orderBy('attempt')
-      .execute();
-    expect(runs.map((r) => r.status)).toEqual(['lost', 'lost', 'lost', 'lost']);
-  }, 60_000);
+      expect(runs.map((r) => r.status)).toEqual(['lost', 'lost', 'lost', 'lost']);
+    },
+    60_000,
+  );
 });

@@ -56,7 +56,8 @@ beforeAll(async () => {
   const recipe = async (yaml: string) =>
     (await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner, { yaml })).body.id as string;
   gated = await recipe(
-    'name: gated\ninputs: { branch: { type: string } }\nsteps:\n  - { id: gate, kind: approval, prompt: "ship ${inputs.branch}?" }\n',
+    'name: gated\ninputs: { branch: { type: string } }\nsteps:\n  - ' +
+      '{ id: gate, kind: approval, prompt: "ship ${inputs.branch}?" }\n',
   );
   quick = await recipe('name: quick\nsteps:\n  - { id: note, kind: notify, channel: dashboard, message: hello }\n');
 });
@@ -94,70 +95,77 @@ describe('schedules', () => {
     ]);
   });
 
-  it('shows the next fire times in the time zone, across a daylight-saving change; who may see and change it', async () => {
-    const res = await create({
-      name: 'nightly',
-      cron: '30 2 * * *',
-      timezone: 'Europe/Berlin',
-      recipeId: gated,
-      inputs: { branch: 'main' },
-      paused: false,
-    });
-    expect(res.status).toBe(201);
-    const next = res.body.nextFires as string[];
-    expect(next).toHaveLength(5);
-    // 02:30 in Berlin is 00:30 or 01:30 UTC depending on the season, always on consecutive days.
-    for (const at of next) expect(['00:30', '01:30']).toContain(at.slice(11, 16));
-    expect(new Set(next.map((at) => at.slice(0, 10))).size).toBe(5);
-    const id = res.body.id as string;
-    expect((await api('GET', `/v1/schedules/${id}`, viewer)).status).toBe(200);
-    expect((await api('PATCH', `/v1/schedules/${id}`, viewer, { paused: true })).status).toBe(403);
-    expect((await api('GET', `/v1/schedules/${id}`, outsider)).status).toBe(404);
-    expect((await create({ name: 'mine' }, viewer)).status).toBe(403);
-    const paused = await api('PATCH', `/v1/schedules/${id}`, owner, { paused: true });
-    expect(paused.body).toMatchObject({ paused: true, nextFires: [] });
-    expect((await api('PATCH', `/v1/schedules/${id}`, owner, {})).status).toBe(400);
-    const listed = await api('GET', `/v1/workspaces/${workspaceId}/schedules`, viewer);
-    expect(listed.body.schedules.map((s: { id: string }) => s.id)).toContain(id);
-    expect((await api('DELETE', `/v1/schedules/${id}`, owner)).status).toBe(204);
-    expect((await api('GET', `/v1/schedules/${id}`, owner)).status).toBe(404);
-  });
+  it(
+    'shows the next fire times in the time zone, across ' + 'a daylight-saving change; who may see and change it',
+    async () => {
+      const res = await create({
+        name: 'nightly',
+        cron: '30 2 * * *',
+        timezone: 'Europe/Berlin',
+        recipeId: gated,
+        inputs: { branch: 'main' },
+        paused: false,
+      });
+      expect(res.status).toBe(201);
+      const next = res.body.nextFires as string[];
+      expect(next).toHaveLength(5);
+      // 02:30 in Berlin is 00:30 or 01:30 UTC depending on the season, always on consecutive days.
+      for (const at of next) expect(['00:30', '01:30']).toContain(at.slice(11, 16));
+      expect(new Set(next.map((at) => at.slice(0, 10))).size).toBe(5);
+      const id = res.body.id as string;
+      expect((await api('GET', `/v1/schedules/${id}`, viewer)).status).toBe(200);
+      expect((await api('PATCH', `/v1/schedules/${id}`, viewer, { paused: true })).status).toBe(403);
+      expect((await api('GET', `/v1/schedules/${id}`, outsider)).status).toBe(404);
+      expect((await create({ name: 'mine' }, viewer)).status).toBe(403);
+      const paused = await api('PATCH', `/v1/schedules/${id}`, owner, { paused: true });
+      expect(paused.body).toMatchObject({ paused: true, nextFires: [] });
+      expect((await api('PATCH', `/v1/schedules/${id}`, owner, {})).status).toBe(400);
+      const listed = await api('GET', `/v1/workspaces/${workspaceId}/schedules`, viewer);
+      expect(listed.body.schedules.map((s: { id: string }) => s.id)).toContain(id);
+      expect((await api('DELETE', `/v1/schedules/${id}`, owner)).status).toBe(204);
+      expect((await api('GET', `/v1/schedules/${id}`, owner)).status).toBe(404);
+    },
+  );
 
-  it('fires every due time once, starting the recipe with the inputs; pausing stops it and resuming does not make up', async () => {
-    const res = await create({ overlap: 'allow' });
-    const id = res.body.id as string;
-    const started = await eventually(
-      async () => {
-        const fires = await firesOf(id);
-        return fires.filter((f) => f.outcome === 'started').length >= 3 ? fires : undefined;
-      },
-      10_000,
-      'three fires',
-    );
-    // One fire per second, consecutive, each with its own execution.
-    const times = started.map((f) => Date.parse(f.fireAt));
-    for (let i = 1; i < times.length; i++) expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBe(1000);
-    expect(new Set(started.map((f) => f.executionId)).size).toBe(started.length);
-    const execution = (await api('GET', `/v1/executions/${started[0]?.executionId}`, owner)).body;
-    expect(execution).toMatchObject({ recipeId: quick, dashboardId });
-    await api('PATCH', `/v1/schedules/${id}`, owner, { paused: true });
-    const count = (await firesOf(id)).length;
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    expect((await firesOf(id)).length).toBe(count);
-    const resumedAt = Date.now();
-    await api('PATCH', `/v1/schedules/${id}`, owner, { paused: false });
-    const after = await eventually(
-      async () => {
-        const fires = await firesOf(id);
-        return fires.length > count ? fires : undefined;
-      },
-      20_000,
-      'a fire after resuming',
-    );
-    // Nothing from the paused time was made up.
-    expect(after.slice(count).every((f) => Date.parse(f.fireAt) >= resumedAt - 1000)).toBe(true);
-    await api('DELETE', `/v1/schedules/${id}`, owner);
-  });
+  it(
+    'fires every due time once, starting the recipe with the ' +
+      'inputs; pausing stops it and resuming does not make up',
+    async () => {
+      const res = await create({ overlap: 'allow' });
+      const id = res.body.id as string;
+      const started = await eventually(
+        async () => {
+          const fires = await firesOf(id);
+          return fires.filter((f) => f.outcome === 'started').length >= 3 ? fires : undefined;
+        },
+        10_000,
+        'three fires',
+      );
+      // One fire per second, consecutive, each with its own execution.
+      const times = started.map((f) => Date.parse(f.fireAt));
+      for (let i = 1; i < times.length; i++) expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBe(1000);
+      expect(new Set(started.map((f) => f.executionId)).size).toBe(started.length);
+      const execution = (await api('GET', `/v1/executions/${started[0]?.executionId}`, owner)).body;
+      expect(execution).toMatchObject({ recipeId: quick, dashboardId });
+      await api('PATCH', `/v1/schedules/${id}`, owner, { paused: true });
+      const count = (await firesOf(id)).length;
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect((await firesOf(id)).length).toBe(count);
+      const resumedAt = Date.now();
+      await api('PATCH', `/v1/schedules/${id}`, owner, { paused: false });
+      const after = await eventually(
+        async () => {
+          const fires = await firesOf(id);
+          return fires.length > count ? fires : undefined;
+        },
+        20_000,
+        'a fire after resuming',
+      );
+      // Nothing from the paused time was made up.
+      expect(after.slice(count).every((f) => Date.parse(f.fireAt) >= resumedAt - 1000)).toBe(true);
+      await api('DELETE', `/v1/schedules/${id}`, owner);
+    },
+  );
 
   it('fires many schedules due at the same moment (more than the connection pool holds)', async () => {
     const ids = await Promise.all(

@@ -103,7 +103,9 @@ describe('the session reaper', () => {
       await createDashboard(baton.ctx, sessionPrincipal(userId), workspaceId, { name: 'E' }, 'setup')
     ).id;
     const recipe = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
-      yaml: 'name: gate\nsteps:\n  - { id: a, kind: agent, profile: coder, prompt: before }\n  - { id: ok, kind: approval, prompt: go on? }\n  - { id: b, kind: agent, profile: coder, prompt: after }\n',
+      yaml:
+        'name: gate\nsteps:\n  - { id: a, kind: agent, profile: coder, prompt: before }\n  - { id: ok, ' +
+        'kind: approval, prompt: go on? }\n  - { id: b, kind: agent, profile: coder, prompt: after }\n',
     });
     expect(recipe.status, JSON.stringify(recipe.body)).toBe(201);
     const started = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, { dashboardId });

@@ -111,68 +111,75 @@ const runsOf = (executionId: string) =>
     .execute();
 
 describe('sessions and sandboxes', () => {
-  it('creates a sandbox for an execution on demand and reuses it for its later steps; stores progress and artifacts', async () => {
-    const id =
-      await run(`  - { id: a, kind: agent, profile: coder, prompt: one, input: { duration: 300, progress: [{ message: "reading", percent: 50, costUsd: 0.1 }], artifacts: [{ kind: link, title: "The PR", url: "https://example.com/pr/1" }] } }
+  it(
+    'creates a sandbox for an execution on demand and reuses ' +
+      'it for its later steps; stores progress and artifacts',
+    async () => {
+      const id =
+        await run(`  - { id: a, kind: agent, profile: coder, prompt: one, input: { duration: 300, progress: [{ \
+message: \
+"reading", percent: 50, costUsd: 0.1 }], artifacts: [{ kind: link, title: "The PR", url: "https://example.com/pr/1" }] \
+} }
   - { id: b, kind: agent, profile: coder, prompt: two }`);
-    await settled(id, 'succeeded');
-    const session = await sessionOf(id);
-    expect(session).toMatchObject({ purpose: 'execution', epoch: 1 });
-    // The engine may hear of a result before the run's row records its end (a loaded machine).
-    const runs = await eventually(
-      async () => {
-        const rows = await runsOf(id);
-        return rows.length === 2 && rows.every((r) => r.status !== 'running') ? rows : undefined;
-      },
-      20_000,
-      'both runs recorded as ended',
-    );
-    expect(runs.map((r) => [r.step_id, r.status, r.session_id, r.epoch])).toEqual([
-      ['a', 'succeeded', session?.id, 1],
-      ['b', 'succeeded', session?.id, 1],
-    ]);
-    expect(runs[0]?.progress).toMatchObject({ message: 'reading', percent: 50 });
-    expect(Number(runs[0]?.cost_usd)).toBeCloseTo(0.1);
-    const artifacts = await baton.db.selectFrom('artifacts').selectAll().where('execution_id', '=', id).execute();
-    expect(artifacts).toEqual([
-      expect.objectContaining({ step_id: 'a', kind: 'link', title: 'The PR', url: 'https://example.com/pr/1' }),
-    ]);
-    const listed = await api('GET', `/v1/dashboards/${dashboardId}/sessions`, viewer.secret);
-    expect(listed.status).toBe(200);
-    expect(listed.body.sessions).toContainEqual(
-      expect.objectContaining({ id: session?.id, executionId: id, purpose: 'execution' }),
-    );
-    // The finished execution's sandbox is let go.
-    await eventually(
-      async () => ((await sessionOf(id))?.status === 'ended' ? true : undefined),
-      20_000,
-      'session released',
-    );
-    expect((await sessionOf(id))?.ended_reason).toBe('its execution finished');
-    // The dashboard shows the session, the run's progress and its artifact.
-    const doc = await eventually(
-      async () => {
-        const d = new Y.Doc();
-        Y.applyUpdate(d, await baton.ctx.realtime.state(stateDocumentName(dashboardId)));
-        return d.getMap('artifacts').size > 0 &&
-          (d.getMap('sessions').get(session?.id ?? '') as { status?: string } | undefined)?.status === 'ended'
-          ? d
-          : undefined;
-      },
-      20_000,
-      'the dashboard shows it',
-    );
-    expect([...(doc?.getMap('artifacts').values() ?? [])]).toContainEqual(
-      expect.objectContaining({
-        executionId: id,
-        stepId: 'a',
-        kind: 'link',
-        title: 'The PR',
-        url: 'https://example.com/pr/1',
-      }),
-    );
-    expect(doc?.getMap('progress').get(`${id}/a/1`)).toMatchObject({ message: 'reading', percent: 50 });
-  });
+      await settled(id, 'succeeded');
+      const session = await sessionOf(id);
+      expect(session).toMatchObject({ purpose: 'execution', epoch: 1 });
+      // The engine may hear of a result before the run's row records its end (a loaded machine).
+      const runs = await eventually(
+        async () => {
+          const rows = await runsOf(id);
+          return rows.length === 2 && rows.every((r) => r.status !== 'running') ? rows : undefined;
+        },
+        20_000,
+        'both runs recorded as ended',
+      );
+      expect(runs.map((r) => [r.step_id, r.status, r.session_id, r.epoch])).toEqual([
+        ['a', 'succeeded', session?.id, 1],
+        ['b', 'succeeded', session?.id, 1],
+      ]);
+      expect(runs[0]?.progress).toMatchObject({ message: 'reading', percent: 50 });
+      expect(Number(runs[0]?.cost_usd)).toBeCloseTo(0.1);
+      const artifacts = await baton.db.selectFrom('artifacts').selectAll().where('execution_id', '=', id).execute();
+      expect(artifacts).toEqual([
+        expect.objectContaining({ step_id: 'a', kind: 'link', title: 'The PR', url: 'https://example.com/pr/1' }),
+      ]);
+      const listed = await api('GET', `/v1/dashboards/${dashboardId}/sessions`, viewer.secret);
+      expect(listed.status).toBe(200);
+      expect(listed.body.sessions).toContainEqual(
+        expect.objectContaining({ id: session?.id, executionId: id, purpose: 'execution' }),
+      );
+      // The finished execution's sandbox is let go.
+      await eventually(
+        async () => ((await sessionOf(id))?.status === 'ended' ? true : undefined),
+        20_000,
+        'session released',
+      );
+      expect((await sessionOf(id))?.ended_reason).toBe('its execution finished');
+      // The dashboard shows the session, the run's progress and its artifact.
+      const doc = await eventually(
+        async () => {
+          const d = new Y.Doc();
+          Y.applyUpdate(d, await baton.ctx.realtime.state(stateDocumentName(dashboardId)));
+          return d.getMap('artifacts').size > 0 &&
+            (d.getMap('sessions').get(session?.id ?? '') as { status?: string } | undefined)?.status === 'ended'
+            ? d
+            : undefined;
+        },
+        20_000,
+        'the dashboard shows it',
+      );
+      expect([...(doc?.getMap('artifacts').values() ?? [])]).toContainEqual(
+        expect.objectContaining({
+          executionId: id,
+          stepId: 'a',
+          kind: 'link',
+          title: 'The PR',
+          url: 'https://example.com/pr/1',
+        }),
+      );
+      expect(doc?.getMap('progress').get(`${id}/a/1`)).toMatchObject({ message: 'reading', percent: 50 });
+    },
+  );
 
   it('cancels a run that reports more cost than its profile allows, and fails the step with the reason', async () => {
     expect(
@@ -185,7 +192,8 @@ describe('sessions and sandboxes', () => {
       ).status,
     ).toBe(201);
     const id = await run(
-      `  - { id: a, kind: agent, profile: frugal, prompt: spend, input: { duration: 2000, progress: [{ message: "cheap", costUsd: 0.5 }, { message: "pricey", costUsd: 1.5 }] } }`,
+      `  - { id: a, kind: agent, profile: frugal, prompt: spend, input: { duration: 2000, ` +
+        `progress: [{ message: "cheap", costUsd: 0.5 }, { message: "pricey", costUsd: 1.5 }] } }`,
     );
     const failed = await settled(id, 'failed');
     expect(failed.steps.a).toMatchObject({ status: 'failed', attempt: 1 });
@@ -304,7 +312,8 @@ describe('sessions and sandboxes', () => {
 
   it('moves a step whose sandbox is deleted mid-run to a new sandbox; what it reported before is kept', async () => {
     const id = await run(
-      `  - { id: a, kind: agent, profile: coder, prompt: long, input: { duration: 2500, progress: [{ message: "halfway", percent: 50 }, { message: "almost", percent: 66 }] } }`,
+      `  - { id: a, kind: agent, profile: coder, prompt: long, input: { duration: 2500, ` +
+        `progress: [{ message: "halfway", percent: 50 }, { message: "almost", percent: 66 }] } }`,
     );
     await eventually(
       async () => {
@@ -345,39 +354,47 @@ describe('sessions and sandboxes', () => {
     ]);
   });
 
-  it('loses a sandbox that crashes (no heartbeat within the lease), tries new sandboxes, and fails the step after three losses', async () => {
-    const id =
-      await run(`  - { id: a, kind: agent, profile: coder, prompt: crashy, input: { duration: 200, outcome: crash } }
+  it(
+    'loses a sandbox that crashes (no heartbeat within the lease), ' +
+      'tries new sandboxes, and fails the step after three losses',
+    async () => {
+      const id =
+        await run(`  - { id: a, kind: agent, profile: coder, prompt: crashy, input: { duration: 200, outcome: crash } }
   - { id: b, kind: agent, profile: coder, prompt: after }`);
-    // Every attempt of a crashes its sandbox: after three lost sandboxes the loss counts as a failure.
-    const failed = await settled(id, 'failed', 40_000);
-    expect(failed.steps.a).toMatchObject({ status: 'failed', attempt: 4 });
-    expect((await sessionOf(id))?.epoch).toBe(4);
-    expect((await runsOf(id)).map((r) => r.status)).toEqual(['lost', 'lost', 'lost', 'lost']);
-  }, 60_000);
+      // Every attempt of a crashes its sandbox: after three lost sandboxes the loss counts as a failure.
+      const failed = await settled(id, 'failed', 40_000);
+      expect(failed.steps.a).toMatchObject({ status: 'failed', attempt: 4 });
+      expect((await sessionOf(id))?.epoch).toBe(4);
+      expect((await runsOf(id)).map((r) => r.status)).toEqual(['lost', 'lost', 'lost', 'lost']);
+    },
+    60_000,
+  );
 
-  it('opens a terminal: attach URL and a short-lived token for the sandbox, verifiable with the published keys', async () => {
-    expect((await api('POST', `/v1/dashboards/${dashboardId}/terminals`, viewer.secret)).status).toBe(403);
-    const opened = await api('POST', `/v1/dashboards/${dashboardId}/terminals`, owner.secret);
-    expect(opened.status, JSON.stringify(opened.body)).toBe(201);
-    expect(opened.body.attachUrl).toMatch(/^wss?:\/\//);
-    const sandboxId = opened.body.session.sandboxId as string;
-    const { payload, protectedHeader } = await jwtVerify(
-      opened.body.token as string,
-      createRemoteJWKSet(new URL(`${baton.url}/.well-known/jwks.json`)),
-      { issuer: baton.config.http.publicUrl, audience: `sandbox:${sandboxId}` },
-    );
-    expect(payload.sub).toBe(owner.userId);
-    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBeLessThanOrEqual(300);
-    expect(protectedHeader.alg).toBe('ES256');
-    // The same terminal session is reused.
-    const again = await api('POST', `/v1/dashboards/${dashboardId}/terminals`, owner.secret);
-    expect(again.body.session.id).toBe(opened.body.session.id);
-    const keys = (await (await fetch(`${baton.url}/.well-known/jwks.json`)).json()) as {
-      keys: Array<{ d?: string; kid: string }>;
-    };
-    expect(keys.keys.every((k) => k.d === undefined)).toBe(true);
-  });
+  it(
+    'opens a terminal: attach URL and a short-lived token ' + 'for the sandbox, verifiable with the published keys',
+    async () => {
+      expect((await api('POST', `/v1/dashboards/${dashboardId}/terminals`, viewer.secret)).status).toBe(403);
+      const opened = await api('POST', `/v1/dashboards/${dashboardId}/terminals`, owner.secret);
+      expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+      expect(opened.body.attachUrl).toMatch(/^wss?:\/\//);
+      const sandboxId = opened.body.session.sandboxId as string;
+      const { payload, protectedHeader } = await jwtVerify(
+        opened.body.token as string,
+        createRemoteJWKSet(new URL(`${baton.url}/.well-known/jwks.json`)),
+        { issuer: baton.config.http.publicUrl, audience: `sandbox:${sandboxId}` },
+      );
+      expect(payload.sub).toBe(owner.userId);
+      expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBeLessThanOrEqual(300);
+      expect(protectedHeader.alg).toBe('ES256');
+      // The same terminal session is reused.
+      const again = await api('POST', `/v1/dashboards/${dashboardId}/terminals`, owner.secret);
+      expect(again.body.session.id).toBe(opened.body.session.id);
+      const keys = (await (await fetch(`${baton.url}/.well-known/jwks.json`)).json()) as {
+        keys: Array<{ d?: string; kid: string }>;
+      };
+      expect(keys.keys.every((k) => k.d === undefined)).toBe(true);
+    },
+  );
 
   it('refuses a terminal past the workspace limit with a clear error; a step waits for a free sandbox', async () => {
     const others = [];

@@ -83,34 +83,38 @@ afterAll(async () => {
 });
 
 describe("a state document's fan-out", () => {
-  it('sends a server write to its read-only clients only once the log holds it; a dashboard document does not wait', async () => {
-    const state = connectClient(url, dashboardId, { token: 'any', state: true });
-    const dashboard = connectClient(url, dashboardId, { token: 'any' });
-    clients.push(state, dashboard);
-    await eventually(() => state.provider.isSynced && dashboard.provider.isSynced, 10_000, 'synced');
-    expect(state.scope()).toBe('readonly');
+  it(
+    'sends a server write to its read-only clients only once ' + 'the log holds it; a dashboard document does not wait',
+    async () => {
+      const state = connectClient(url, dashboardId, { token: 'any', state: true });
+      const dashboard = connectClient(url, dashboardId, { token: 'any' });
+      clients.push(state, dashboard);
+      await eventually(() => state.provider.isSynced && dashboard.provider.isSynced, 10_000, 'synced');
+      expect(state.scope()).toBe('readonly');
 
-    let release: () => void = () => undefined;
-    hold = new Promise<void>((resolve) => (release = resolve));
-    const stateWrite = changeDocument({ realtime }, stateDocumentName(dashboardId), (doc) =>
-      doc.getMap('executions').set('e1', { status: 'running' }),
-    );
-    const dashboardWrite = changeDocument({ realtime }, dashboardId, (doc) =>
-      doc.getMap('notes').set('n1', 'shared at once'),
-    );
-    // The dashboard document's clients get the write at once (they send back what the server lacks).
-    await eventually(
-      () => dashboard.doc.getMap('notes').get('n1') === 'shared at once',
-      10_000,
-      'the dashboard write shared',
-    );
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(state.doc.getMap('executions').has('e1')).toBe(false);
+      let release: () => void = () => undefined;
+      hold = new Promise<void>((resolve) => (release = resolve));
+      const stateWrite = changeDocument({ realtime }, stateDocumentName(dashboardId), (doc) =>
+        doc.getMap('executions').set('e1', { status: 'running' }),
+      );
+      const dashboardWrite = changeDocument({ realtime }, dashboardId, (doc) =>
+        doc.getMap('notes').set('n1', 'shared at once'),
+      );
+      // The dashboard document's clients get the write at once (they send back what the server lacks).
+      await eventually(
+        () => dashboard.doc.getMap('notes').get('n1') === 'shared at once',
+        10_000,
+        'the dashboard write shared',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(state.doc.getMap('executions').has('e1')).toBe(false);
 
-    release();
-    hold = undefined;
-    await Promise.all([stateWrite, dashboardWrite]);
-    await eventually(() => state.doc.getMap('executions').has('e1'), 10_000, 'the durable state write shown');
-    expect(state.doc.getMap('executions').get('e1')).toEqual({ status: 'running' });
-  }, 60_000);
+      release();
+      hold = undefined;
+      await Promise.all([stateWrite, dashboardWrite]);
+      await eventually(() => state.doc.getMap('executions').has('e1'), 10_000, 'the durable state write shown');
+      expect(state.doc.getMap('executions').get('e1')).toEqual({ status: 'running' });
+    },
+    60_000,
+  );
 });

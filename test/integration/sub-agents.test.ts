@@ -180,31 +180,34 @@ steps:
     expect(JSON.stringify(twice.body)).toContain('steps.0.subAgents');
   });
 
-  it('fails the step with a clear error when the profile was unknown at push and lacks the sub-agent at run time', async () => {
-    // The profile does not exist when the recipe is saved: the choice cannot be checked then.
-    const recipe = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, {
-      yaml: 'name: later\nsteps: [{ id: go, kind: agent, profile: later, prompt: x, subAgents: [planner] }]',
-    });
-    expect(recipe.status, JSON.stringify(recipe.body)).toBe(201);
-    await createProfile({
-      name: 'later',
-      model: 'm',
-      tools: [],
-      subAgents: [{ name: 'writer', description: 'Writes', prompt: 'Write.' }],
-    });
-    const started = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, owner.secret, {
-      dashboardId,
-      inputs: {},
-    });
-    expect(started.status).toBe(201);
-    const failed = await settled(started.body.id, 'failed');
-    expect(failed.steps.go.error).toMatch(
-      /sub-agent "planner", which agent profile "later" \(version 1\) does not define/,
-    );
-    expect((await sandboxLedger(baton.sandboxUrl)).some((run) => run.idempotencyKey.startsWith(started.body.id))).toBe(
-      false,
-    );
-  });
+  it(
+    'fails the step with a clear error when the profile ' + 'was unknown at push and lacks the sub-agent at run time',
+    async () => {
+      // The profile does not exist when the recipe is saved: the choice cannot be checked then.
+      const recipe = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, {
+        yaml: 'name: later\nsteps: [{ id: go, kind: agent, profile: later, prompt: x, subAgents: [planner] }]',
+      });
+      expect(recipe.status, JSON.stringify(recipe.body)).toBe(201);
+      await createProfile({
+        name: 'later',
+        model: 'm',
+        tools: [],
+        subAgents: [{ name: 'writer', description: 'Writes', prompt: 'Write.' }],
+      });
+      const started = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, owner.secret, {
+        dashboardId,
+        inputs: {},
+      });
+      expect(started.status).toBe(201);
+      const failed = await settled(started.body.id, 'failed');
+      expect(failed.steps.go.error).toMatch(
+        /sub-agent "planner", which agent profile "later" \(version 1\) does not define/,
+      );
+      expect(
+        (await sandboxLedger(baton.sandboxUrl)).some((run) => run.idempotencyKey.startsWith(started.body.id)),
+      ).toBe(false);
+    },
+  );
 });
 
 describe('versions of a profile', () => {
@@ -217,7 +220,9 @@ describe('versions of a profile', () => {
     });
     // The first step waits for an approval, so the profile can change while the execution runs.
     const recipe = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, {
-      yaml: 'name: pinned\nsteps:\n  - { id: gate, kind: approval, prompt: go? }\n  - { id: work, kind: agent, profile: versioned, prompt: x }',
+      yaml:
+        'name: pinned\nsteps:\n  - { id: gate, kind: approval, prompt: go? ' +
+        '}\n  - { id: work, kind: agent, profile: versioned, prompt: x }',
     });
     expect(recipe.status).toBe(201);
     const before = (

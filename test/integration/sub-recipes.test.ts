@@ -126,7 +126,8 @@ name: build
 inputs: { target: { type: string }, count: { type: number } }
 summary: "built \${inputs.target}"
 steps:
-  - { id: make, kind: agent, profile: coder, prompt: "build", input: { output: { artifact: "\${inputs.target}-\${inputs.count > 1 ? 'many' : 'one'}" } } }
+  - { id: make, kind: agent, profile: coder, prompt: "build", input: { output: { artifact: \
+"\${inputs.target}-\${inputs.count > 1 ? 'many' : 'one'}" } } }
 `);
     const parentRecipe = await createRecipe(`
 name: release
@@ -201,7 +202,8 @@ steps:
     const parentRecipe = await createRecipe(`
 name: retries
 steps:
-  - { id: sub, kind: recipe, recipe: gated, retry: { maxAttempts: 2, backoff: { initial: 10ms, factor: 1, max: 10ms } } }
+  - { id: sub, kind: recipe, recipe: gated, retry: { maxAttempts: 2, backoff: { initial: 10ms, factor: 1, max: 10ms } \
+} }
 `);
     const parentId = await start(parentRecipe);
     const first = await childOf(parentId, 'sub', 1);
@@ -322,46 +324,47 @@ steps:
     expect((await execution(later)).pinned).toEqual({ sub: { recipeId: childRecipe, version: 2 } });
   });
 
-  it('starts one child per attempt when the start job is delivered again (as after a crash before its ack)', async () => {
-    const childRecipe = await createRecipe(waiter('once-only'));
-    const parentRecipe = await createRecipe(`
+  it(
+    'starts one child per attempt when the start job is ' + 'delivered again (as after a crash before its ack)',
+    async () => {
+      const childRecipe = await createRecipe(waiter('once-only'));
+      const parentRecipe = await createRecipe(`
 name: redelivered
 steps:
   - { id: sub, kind: recipe, recipe: once-only }
 `);
-    const parentId = await start(parentRecipe);
-    const childId = await childOf(parentId, 'sub');
-    // The same start job twice more, as pg-boss delivers one whose completion was not recorded.
-    const job = {
-      kind: 'start_child',
-      key: `${parentId}/sub/1`,
-      stepId: 'sub',
-      attempt: 1,
-      recipeId: childRecipe,
-      version: 1,
-      inputs: {},
-      executionId: parentId,
-    };
-    await sql`insert into job_outbox (topic, data) values ('orchestrator.start_child', ${JSON.stringify(job)}::jsonb), ('orchestrator.start_child', ${JSON.stringify(job)}::jsonb)`.execute(
-      baton.db,
-    );
-    await eventually(
-      async () => {
-        const { rows } = await sql<{
-          n: number;
-        }>`select count(*)::int as n from pgboss.job where name = 'orchestrator.start_child' and data->>'executionId' = ${parentId} and state = 'completed'`.execute(
-          baton.db,
-        );
-        return (rows[0]?.n ?? 0) >= 3 ? true : undefined;
-      },
-      20_000,
-      'the start jobs done',
-    );
-    expect((await children(parentId)).map((c) => c.id)).toEqual([childId]);
-    expect((await history(parentId)).filter((e) => e.type === 'child.started')).toHaveLength(1);
-    expect((await api('POST', `/v1/executions/${childId}/events`, editor.secret, { name: 'go' })).status).toBe(200);
-    expect((await settled(parentId, 'succeeded')).steps.sub?.childExecutionId).toBe(childId);
-  });
+      const parentId = await start(parentRecipe);
+      const childId = await childOf(parentId, 'sub');
+      // The same start job twice more, as pg-boss delivers one whose completion was not recorded.
+      const job = {
+        kind: 'start_child',
+        key: `${parentId}/sub/1`,
+        stepId: 'sub',
+        attempt: 1,
+        recipeId: childRecipe,
+        version: 1,
+        inputs: {},
+        executionId: parentId,
+      };
+      await sql`insert into job_outbox (topic, data) values ('orchestrator.start_child', ${JSON.stringify(job)}::jsonb),
+      ('orchestrator.start_child', ${JSON.stringify(job)}::jsonb)`.execute(baton.db);
+      await eventually(
+        async () => {
+          const { rows } = await sql<{
+            n: number;
+          }>`select count(*)::int as n from pgboss.job where name = 'orchestrator.start_child'
+          and data->>'executionId' = ${parentId} and state = 'completed'`.execute(baton.db);
+          return (rows[0]?.n ?? 0) >= 3 ? true : undefined;
+        },
+        20_000,
+        'the start jobs done',
+      );
+      expect((await children(parentId)).map((c) => c.id)).toEqual([childId]);
+      expect((await history(parentId)).filter((e) => e.type === 'child.started')).toHaveLength(1);
+      expect((await api('POST', `/v1/executions/${childId}/events`, editor.secret, { name: 'go' })).status).toBe(200);
+      expect((await settled(parentId, 'succeeded')).steps.sub?.childExecutionId).toBe(childId);
+    },
+  );
 
   it('stops nesting at depth 5: recipes that start each other fail with a clear error', async () => {
     const a = await createRecipe(`
@@ -439,7 +442,8 @@ steps:
       await refused(`
 name: p3
 steps:
-  - { id: par, kind: parallel, branches: [ { steps: [ { id: x, kind: recipe, recipe: old } ] }, { steps: [ { id: y, kind: recipe, recipe: "${archived}" } ] } ] }
+  - { id: par, kind: parallel, branches: [ { steps: [ { id: x, kind: recipe, recipe: old } ] }, { steps: [ { id: y, \
+kind: recipe, recipe: "${archived}" } ] } ] }
 `),
     ).toEqual([
       ['steps.0.branches.0.steps.0.recipe', 'the recipe "old" is archived; restore it first'],

@@ -67,34 +67,37 @@ describe('terminal tokens and their keys', () => {
     expect((await signer.jwks()).keys.map((k) => k.kid)).toEqual([kidOf(second.token)]);
   });
 
-  it('keeps the private keys sealed: no private part in clear in the table, and a fresh signer opens them', async () => {
-    const clock = { now: () => new Date() };
-    const signer = new JoseTokenSigner({
-      store: createSigningKeyStore(db, sealer),
-      clock,
-      issuer: 'https://baton.example.com',
-      rotateAfterMs: 24 * hour,
-    });
-    const { token } = await signer.sign({ subject: 'u3', audience: 'sandbox:b' }, 60);
-    const [stored] = await createSigningKeyStore(db, sealer).unexpired(clock.now());
-    const privateJwk = await stored?.privateJwk();
-    expect(typeof privateJwk?.d).toBe('string');
-    const rows = await db
-      .selectFrom('signing_keys')
-      .selectAll()
-      .where('kid', '=', stored?.kid ?? '')
-      .execute();
-    expect(JSON.stringify(rows)).not.toContain(privateJwk?.d as string);
-    expect(rows[0]).toMatchObject({ private_jwk: null, private_jwk_sealed: { keyId: 'test' } });
-    // Another instance (its own signer and cache) signs with the same key.
-    const other = new JoseTokenSigner({
-      store: createSigningKeyStore(db, sealer),
-      clock,
-      issuer: 'https://baton.example.com',
-      rotateAfterMs: 24 * hour,
-    });
-    const kidOf = (t: string) => (JSON.parse(atob(t.split('.')[0] ?? '')) as { kid: string }).kid;
-    expect(kidOf((await other.sign({ subject: 'u4', audience: 'sandbox:b' }, 60)).token)).toBe(kidOf(token));
-    expect(kidOf(token)).toBe(stored?.kid);
-  });
+  it(
+    'keeps the private keys sealed: no private part in ' + 'clear in the table, and a fresh signer opens them',
+    async () => {
+      const clock = { now: () => new Date() };
+      const signer = new JoseTokenSigner({
+        store: createSigningKeyStore(db, sealer),
+        clock,
+        issuer: 'https://baton.example.com',
+        rotateAfterMs: 24 * hour,
+      });
+      const { token } = await signer.sign({ subject: 'u3', audience: 'sandbox:b' }, 60);
+      const [stored] = await createSigningKeyStore(db, sealer).unexpired(clock.now());
+      const privateJwk = await stored?.privateJwk();
+      expect(typeof privateJwk?.d).toBe('string');
+      const rows = await db
+        .selectFrom('signing_keys')
+        .selectAll()
+        .where('kid', '=', stored?.kid ?? '')
+        .execute();
+      expect(JSON.stringify(rows)).not.toContain(privateJwk?.d as string);
+      expect(rows[0]).toMatchObject({ private_jwk: null, private_jwk_sealed: { keyId: 'test' } });
+      // Another instance (its own signer and cache) signs with the same key.
+      const other = new JoseTokenSigner({
+        store: createSigningKeyStore(db, sealer),
+        clock,
+        issuer: 'https://baton.example.com',
+        rotateAfterMs: 24 * hour,
+      });
+      const kidOf = (t: string) => (JSON.parse(atob(t.split('.')[0] ?? '')) as { kid: string }).kid;
+      expect(kidOf((await other.sign({ subject: 'u4', audience: 'sandbox:b' }, 60)).token)).toBe(kidOf(token));
+      expect(kidOf(token)).toBe(stored?.kid);
+    },
+  );
 });

@@ -30,7 +30,8 @@ let deployRecipeId: string;
 const api = (method: string, path: string, token: string, body?: unknown) =>
   callApi(baton.url, method, path, token, body);
 const deployYaml =
-  'name: deploy\ninputs: { branch: { type: string }, repo: { type: string } }\nsteps:\n  - { id: gate, kind: approval, prompt: "Deploy ${inputs.branch} of ${inputs.repo}?" }\n';
+  'name: deploy\ninputs: { branch: { type: string }, repo: { type: string } }\nsteps:\n  ' +
+  '- { id: gate, kind: approval, prompt: "Deploy ${inputs.branch} of ${inputs.repo}?" }\n';
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -394,77 +395,85 @@ describe('generic webhook triggers', () => {
     expect(await count('inbound_events')).toBe(before);
   });
 
-  it('cannot be replayed: not under a new delivery id, not after the window, not signed over the body alone', async () => {
-    const trigger = await createTrigger({
-      name: 'replays',
-      source: 'webhook',
-      action: {
-        kind: 'start',
-        recipeId: deployRecipeId,
-        dashboardId,
-        inputs: { branch: 'event.payload.branch', repo: '"acme/app"' },
-      },
-    });
-    const secret = trigger.secret ?? '';
-    const body = JSON.stringify({ branch: 'main' });
-    const captured = {
-      'x-baton-event': 'build',
-      ...(await signWebhook(secret, { body, deliveryId: 'captured-1', nowMs: Date.now() })),
-    };
-    const first = await postHook(`/v1/hooks/${trigger.id}`, body, captured);
-    expect(first.status).toBe(202);
-    expect((await firingOf(trigger.id, first.body.id ?? '')).outcome).toBe('started');
-    const before = { events: await count('inbound_events'), executions: await count('executions') };
+  it(
+    'cannot be replayed: not under a new delivery id, ' + 'not after the window, not signed over the body alone',
+    async () => {
+      const trigger = await createTrigger({
+        name: 'replays',
+        source: 'webhook',
+        action: {
+          kind: 'start',
+          recipeId: deployRecipeId,
+          dashboardId,
+          inputs: { branch: 'event.payload.branch', repo: '"acme/app"' },
+        },
+      });
+      const secret = trigger.secret ?? '';
+      const body = JSON.stringify({ branch: 'main' });
+      const captured = {
+        'x-baton-event': 'build',
+        ...(await signWebhook(secret, { body, deliveryId: 'captured-1', nowMs: Date.now() })),
+      };
+      const first = await postHook(`/v1/hooks/${trigger.id}`, body, captured);
+      expect(first.status).toBe(202);
+      expect((await firingOf(trigger.id, first.body.id ?? '')).outcome).toBe('started');
+      const before = { events: await count('inbound_events'), executions: await count('executions') };
 
-    // The very same request again: a duplicate, nothing started.
-    expect((await postHook(`/v1/hooks/${trigger.id}`, body, captured)).body.duplicate).toBe(true);
-    // The captured request under a fresh delivery id: the signature covers the id.
-    const renamed = await postHook(`/v1/hooks/${trigger.id}`, body, { ...captured, 'x-baton-delivery': 'captured-2' });
-    expect(renamed).toMatchObject({
-      status: 401,
-      body: { error: { message: 'The webhook signature is missing or wrong' } },
-    });
-    // Or with a fresh timestamp: the signature covers it too.
-    const retimed = await postHook(`/v1/hooks/${trigger.id}`, body, {
-      ...captured,
-      'x-baton-delivery': 'captured-3',
-      'x-baton-timestamp': String(Math.floor(Date.now() / 1000) + 1),
-    });
-    expect(retimed.status).toBe(401);
-    // A month-old delivery, correctly signed, is outside the window.
-    const old = await webhook(
-      trigger.id,
-      secret,
-      { branch: 'main' },
-      { 'x-baton-delivery': 'from-last-month' },
-      Date.now() - 30 * 86_400_000,
-    );
-    expect(old.status).toBe(401);
-    expect(old.body.error?.message).toContain('X-Baton-Timestamp');
-    expect((await webhook(trigger.id, secret, { branch: 'main' }, {}, Date.now() + 10 * 60_000)).status).toBe(401);
-    // The old scheme (body only, no timestamp) is refused with a pointer to the new one.
-    const bodyOnly = await postHook(`/v1/hooks/${trigger.id}`, body, {
-      'x-baton-signature-256': await signHook(secret, body),
-      'x-baton-delivery': 'legacy-1',
-    });
-    expect(bodyOnly.status).toBe(401);
-    expect(bodyOnly.body.error?.message).toContain('docs/triggers.md');
-    // A delivery id is required, and well formed (no ".": it separates the signed parts).
-    const noId = await signWebhook(secret, { body, deliveryId: 'x', nowMs: Date.now() });
-    for (const delivery of [undefined, 'has.dot', 'x'.repeat(201)]) {
-      const headers: Record<string, string> = { ...noId };
-      if (delivery === undefined) delete headers['x-baton-delivery'];
-      else headers['x-baton-delivery'] = delivery;
-      const res = await postHook(`/v1/hooks/${trigger.id}`, body, headers);
-      expect({ delivery, status: res.status }).toEqual({ delivery, status: 400 });
-      expect(res.body.error?.message).toContain('x-baton-delivery');
-    }
-    expect({ events: await count('inbound_events'), executions: await count('executions') }).toEqual(before);
-  });
+      // The very same request again: a duplicate, nothing started.
+      expect((await postHook(`/v1/hooks/${trigger.id}`, body, captured)).body.duplicate).toBe(true);
+      // The captured request under a fresh delivery id: the signature covers the id.
+      const renamed = await postHook(`/v1/hooks/${trigger.id}`, body, {
+        ...captured,
+        'x-baton-delivery': 'captured-2',
+      });
+      expect(renamed).toMatchObject({
+        status: 401,
+        body: { error: { message: 'The webhook signature is missing or wrong' } },
+      });
+      // Or with a fresh timestamp: the signature covers it too.
+      const retimed = await postHook(`/v1/hooks/${trigger.id}`, body, {
+        ...captured,
+        'x-baton-delivery': 'captured-3',
+        'x-baton-timestamp': String(Math.floor(Date.now() / 1000) + 1),
+      });
+      expect(retimed.status).toBe(401);
+      // A month-old delivery, correctly signed, is outside the window.
+      const old = await webhook(
+        trigger.id,
+        secret,
+        { branch: 'main' },
+        { 'x-baton-delivery': 'from-last-month' },
+        Date.now() - 30 * 86_400_000,
+      );
+      expect(old.status).toBe(401);
+      expect(old.body.error?.message).toContain('X-Baton-Timestamp');
+      expect((await webhook(trigger.id, secret, { branch: 'main' }, {}, Date.now() + 10 * 60_000)).status).toBe(401);
+      // The old scheme (body only, no timestamp) is refused with a pointer to the new one.
+      const bodyOnly = await postHook(`/v1/hooks/${trigger.id}`, body, {
+        'x-baton-signature-256': await signHook(secret, body),
+        'x-baton-delivery': 'legacy-1',
+      });
+      expect(bodyOnly.status).toBe(401);
+      expect(bodyOnly.body.error?.message).toContain('docs/triggers.md');
+      // A delivery id is required, and well formed (no ".": it separates the signed parts).
+      const noId = await signWebhook(secret, { body, deliveryId: 'x', nowMs: Date.now() });
+      for (const delivery of [undefined, 'has.dot', 'x'.repeat(201)]) {
+        const headers: Record<string, string> = { ...noId };
+        if (delivery === undefined) delete headers['x-baton-delivery'];
+        else headers['x-baton-delivery'] = delivery;
+        const res = await postHook(`/v1/hooks/${trigger.id}`, body, headers);
+        expect({ delivery, status: res.status }).toEqual({ delivery, status: 400 });
+        expect(res.body.error?.message).toContain('x-baton-delivery');
+      }
+      expect({ events: await count('inbound_events'), executions: await count('executions') }).toEqual(before);
+    },
+  );
 
   it('wake a waiting wait step whose match holds', async () => {
     const recipe = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, owner.secret, {
-      yaml: 'name: release\nsteps:\n  - { id: w, kind: wait, event: { name: deploy, match: \'event.env == "prod"\' } }\n',
+      yaml:
+        'name: release\nsteps:\n  - { id: w, kind: wait, event: ' +
+        '{ name: deploy, match: \'event.env == "prod"\' } }\n',
     });
     const started = await api('POST', `/v1/recipes/${recipe.body.id}/executions`, owner.secret, { dashboardId });
     expect(started.body.steps.w.status).toBe('waiting');
@@ -515,21 +524,24 @@ describe('managing triggers', () => {
     ]);
   });
 
-  it('a viewer cannot create a trigger that starts executions on the dashboard; the editor can, and is audited', async () => {
-    const body = {
-      name: 'mine',
-      source: 'webhook',
-      action: { kind: 'start', recipeId: deployRecipeId, dashboardId, inputs: { branch: '"b"', repo: '"r"' } },
-    };
-    expect((await api('POST', `/v1/workspaces/${workspaceId}/triggers`, viewer.secret, body)).status).toBe(403);
-    const made = await createTrigger(body, editor.secret);
-    const audit = await api('GET', `/v1/workspaces/${workspaceId}/audit`, owner.secret);
-    const entry = (audit.body.entries as Array<{ action: string; targetId: string; details: object }>).find(
-      (e) => e.action === 'trigger.created' && e.targetId === made.id,
-    );
-    expect(entry).toBeDefined();
-    expect(JSON.stringify(audit.body)).not.toContain(made.secret);
-  });
+  it(
+    'a viewer cannot create a trigger that starts executions ' + 'on the dashboard; the editor can, and is audited',
+    async () => {
+      const body = {
+        name: 'mine',
+        source: 'webhook',
+        action: { kind: 'start', recipeId: deployRecipeId, dashboardId, inputs: { branch: '"b"', repo: '"r"' } },
+      };
+      expect((await api('POST', `/v1/workspaces/${workspaceId}/triggers`, viewer.secret, body)).status).toBe(403);
+      const made = await createTrigger(body, editor.secret);
+      const audit = await api('GET', `/v1/workspaces/${workspaceId}/audit`, owner.secret);
+      const entry = (audit.body.entries as Array<{ action: string; targetId: string; details: object }>).find(
+        (e) => e.action === 'trigger.created' && e.targetId === made.id,
+      );
+      expect(entry).toBeDefined();
+      expect(JSON.stringify(audit.body)).not.toContain(made.secret);
+    },
+  );
 
   it('refuses to start when the creator lost control of the dashboard, and records why', async () => {
     const dashboard = await createDashboard(

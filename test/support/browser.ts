@@ -19,7 +19,10 @@ export class TestBrowser {
     return response;
   }
 
-  /** Follows redirects from `url` until `stop(url)` says so or a non-redirect answers; returns the last URL and response. */
+  /**
+   * Follows redirects from `url` until `stop(url)` says so or a non-redirect answers;
+   * returns the last URL and response.
+   */
   async follow(
     url: string,
     stop: (next: string) => boolean = () => false,

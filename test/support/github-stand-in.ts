@@ -190,7 +190,8 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
       if (expired)
         throw new Answer(
           401,
-          "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+          "'Expiration time' claim ('exp') must be a numeric value " +
+            'representing the future time at which the assertion expires',
           docs.rest,
         );
       throw new Answer(401, 'A JSON web token could not be decoded', docs.rest);
@@ -199,7 +200,8 @@ export async function startGitHubStandIn(): Promise<GitHubStandIn> {
     if (typeof payload.exp !== 'number')
       throw new Answer(
         401,
-        "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires",
+        "'Expiration time' claim ('exp') must be a numeric value " +
+          'representing the future time at which the assertion expires',
         docs.rest,
       );
     if (payload.exp - now > 600)

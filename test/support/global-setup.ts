@@ -69,7 +69,8 @@ async function startContainer(teardown: Array<() => Promise<void>>): Promise<str
     return container.getConnectionUri();
   } catch (error) {
     process.stderr.write(
-      `testcontainers could not start Postgres (${error instanceof Error ? error.message : String(error)}); using embedded Postgres\n`,
+      `testcontainers could not start Postgres (` +
+        `${error instanceof Error ? error.message : String(error)}); using embedded Postgres\n`,
     );
     return undefined;
   }

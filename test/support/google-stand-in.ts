@@ -234,7 +234,8 @@ export async function startGoogleStandIn(
         401,
         driveError(
           401,
-          'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+          'Request is missing required authentication credential. Expected OAuth ' +
+            '2 access token, login cookie or other valid authentication credential.',
           'required',
           { location: 'Authorization', locationType: 'header' },
         ),
@@ -246,7 +247,8 @@ export async function startGoogleStandIn(
         401,
         driveError(
           401,
-          'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+          'Request had invalid authentication credentials. Expected OAuth 2 ' +
+            'access token, login cookie or other valid authentication credential.',
           'authError',
           { location: 'Authorization', locationType: 'header' },
         ),
@@ -255,7 +257,8 @@ export async function startGoogleStandIn(
     }
     if (!access.grant.scopes.includes(DRIVE_FILE) && !access.grant.scopes.includes(DRIVE)) {
       return json(403, driveError(403, 'Request had insufficient authentication scopes.', 'insufficientPermissions'), {
-        'www-authenticate': `Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="${DRIVE_FILE}"`,
+        'www-authenticate':
+          `Bearer realm="https://accounts.google.com/", ` + `error="insufficient_scope", scope="${DRIVE_FILE}"`,
       });
     }
     if (route === 'GET /drive/v3/about') {

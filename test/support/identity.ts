@@ -125,7 +125,9 @@ export async function loginUntilCallback(
   email: string,
   options: { returnTo?: string; name?: string; publicUrl?: string } = {},
 ): Promise<string> {
-  const start = `${batonUrl}/auth/login${options.returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(options.returnTo)}`}`;
+  const start =
+    `${batonUrl}/auth/login` +
+    `${options.returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(options.returnTo)}`}`;
   // `publicUrl`: Baton's BATON_PUBLIC_URL when it differs from where the test reaches it (an https one).
   const isCallback = (url: string) => url.startsWith(`${options.publicUrl ?? batonUrl}/auth/callback`);
   const toPage = await browser.follow(start, isCallback);
@@ -142,7 +144,8 @@ export async function loginUntilCallback(
   });
   if (!isCallback(submitted.url))
     throw new Error(
-      `the provider did not send the browser back to Baton (ended at ${submitted.url}, status ${submitted.response.status}: ${(await submitted.response.text()).slice(0, 300)})`,
+      `the provider did not send the browser back to Baton (ended at ${submitted.url}, status ` +
+        `${submitted.response.status}: ${(await submitted.response.text()).slice(0, 300)})`,
     );
   return submitted.url;
 }

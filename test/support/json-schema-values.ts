@@ -14,7 +14,10 @@ export function typeOf(schema: Schema): string | undefined {
   return Array.isArray(type) ? (type[0] as string) : (type as string | undefined);
 }
 
-/** A value the schema accepts (as far as a simple reading can tell); strings of properties named in `known` take its values (real resources). */
+/**
+ * A value the schema accepts (as far as a simple reading can tell); strings of properties named in
+ * `known` take its values (real resources).
+ */
 export function sample(
   schema: Schema | undefined,
   root: Schema,

@@ -5,7 +5,8 @@ const testName = /(^|_)test(_|$)/;
 export function assertTestDatabaseName(name: string): void {
   if (!testName.test(name)) {
     throw new Error(
-      `Refusing to use database "${name}" for tests: its name must contain "test" as a word (e.g. baton_test). Point DATABASE_URL at a test database.`,
+      `Refusing to use database "${name}" for tests: its name must contain ` +
+        `"test" as a word (e.g. baton_test). Point DATABASE_URL at a test database.`,
     );
   }
 }

@@ -92,16 +92,19 @@ describe('login with OpenID Connect, in the Worker', () => {
     expect((await me(browser)).status).toBe(401);
   });
 
-  it('rejects ID tokens whose claims were tampered with or that a key the provider never published signed', async () => {
-    for (const mode of ['tamper-claims', 'wrong-key'] as const) {
-      const browser = new TestBrowser();
-      const callback = await loginUntilCallback(browser, url, `honest-${mode}@example.com`);
-      idp.mode = mode;
-      const res = await browser.request(callback);
-      expect({ mode, status: res.status }).toEqual({ mode, status: 400 });
-      expect(await res.json()).toMatchObject({ error: { code: 'login_failed' } });
-      expect((await me(browser)).status).toBe(401);
-      idp.mode = 'pass';
-    }
-  });
+  it(
+    'rejects ID tokens whose claims were tampered with ' + 'or that a key the provider never published signed',
+    async () => {
+      for (const mode of ['tamper-claims', 'wrong-key'] as const) {
+        const browser = new TestBrowser();
+        const callback = await loginUntilCallback(browser, url, `honest-${mode}@example.com`);
+        idp.mode = mode;
+        const res = await browser.request(callback);
+        expect({ mode, status: res.status }).toEqual({ mode, status: 400 });
+        expect(await res.json()).toMatchObject({ error: { code: 'login_failed' } });
+        expect((await me(browser)).status).toBe(401);
+        idp.mode = 'pass';
+      }
+    },
+  );
 });

@@ -117,7 +117,9 @@ async function cronTick(): Promise<void> {
 describe('the orchestrator in the Baton Worker', () => {
   it('runs two agent steps and an approval to completion, each run started once on the plane', async () => {
     const recipeId = await recipe(
-      'name: edge\nsteps:\n  - { id: plan, kind: agent, profile: coder, prompt: "Plan", input: { output: { summary: "planned" } } }\n  - { id: gate, kind: approval, prompt: "Ship ${steps.plan.output.summary}?" }\n  - { id: ship, kind: agent, profile: coder, prompt: "Ship it" }\n',
+      'name: edge\nsteps:\n  - { id: plan, kind: agent, profile: coder, prompt: "Plan", input: { ' +
+        'output: { summary: "planned" } } }\n  - { id: gate, kind: approval, prompt: "Ship ' +
+        '${steps.plan.output.summary}?" }\n  - { id: ship, kind: agent, profile: coder, prompt: "Ship it" }\n',
     );
     const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId });
     expect(started.status, JSON.stringify(started.body)).toBe(201);
@@ -141,33 +143,39 @@ describe('the orchestrator in the Baton Worker', () => {
     ]);
   }, 60_000);
 
-  it('runs a recipe step: its child starts, runs an agent step and gives the parent its output (sub-recipes)', async () => {
-    await recipe(
-      'name: edge-child\ninputs: { what: { type: string } }\nsteps:\n  - { id: make, kind: agent, profile: coder, prompt: "Make ${inputs.what}", input: { output: { made: "${inputs.what}" } } }\n',
-    );
-    const recipeId = await recipe(
-      'name: edge-parent\nsteps:\n  - { id: sub, kind: recipe, recipe: edge-child, inputs: { what: "a widget" } }\n',
-    );
-    const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId });
-    expect(started.status, JSON.stringify(started.body)).toBe(201);
-    const id = started.body.id as string;
-    const done = await eventually(
-      async () => {
-        const ex = await execution(id);
-        return ex.status === 'succeeded' ? ex : undefined;
-      },
-      30_000,
-      'the parent succeeded',
-    );
-    const output = done.steps.sub?.output as { executionId: string; outputs: Record<string, unknown> };
-    expect(output.outputs).toEqual({ make: { made: 'a widget' } });
-    const child = await execution(output.executionId);
-    expect(child).toMatchObject({ status: 'succeeded', parent: { executionId: id, stepId: 'sub', attempt: 1 } });
-  }, 60_000);
+  it(
+    'runs a recipe step: its child starts, runs an agent ' + 'step and gives the parent its output (sub-recipes)',
+    async () => {
+      await recipe(
+        'name: edge-child\ninputs: { what: { type: string } }\nsteps:\n  - { id: make, kind: agent, ' +
+          'profile: coder, prompt: "Make ${inputs.what}", input: { output: { made: "${inputs.what}" } } }\n',
+      );
+      const recipeId = await recipe(
+        'name: edge-parent\nsteps:\n  - { id: sub, kind: recipe, recipe: edge-child, inputs: { what: "a widget" } }\n',
+      );
+      const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId });
+      expect(started.status, JSON.stringify(started.body)).toBe(201);
+      const id = started.body.id as string;
+      const done = await eventually(
+        async () => {
+          const ex = await execution(id);
+          return ex.status === 'succeeded' ? ex : undefined;
+        },
+        30_000,
+        'the parent succeeded',
+      );
+      const output = done.steps.sub?.output as { executionId: string; outputs: Record<string, unknown> };
+      expect(output.outputs).toEqual({ make: { made: 'a widget' } });
+      const child = await execution(output.executionId);
+      expect(child).toMatchObject({ status: 'succeeded', parent: { executionId: id, stepId: 'sub', attempt: 1 } });
+    },
+    60_000,
+  );
 
   it("takes an approval decided in the dashboard's document, through the Durable Object and the queue", async () => {
     const recipeId = await recipe(
-      'name: doc-gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship?" }\n  - { id: ship, kind: agent, profile: coder, prompt: "Ship it" }\n',
+      'name: doc-gate\nsteps:\n  - { id: gate, kind: approval, prompt: "Ship?" ' +
+        '}\n  - { id: ship, kind: agent, profile: coder, prompt: "Ship it" }\n',
     );
     const started = await api('POST', `/v1/recipes/${recipeId}/executions`, { dashboardId });
     expect(started.status, JSON.stringify(started.body)).toBe(201);
@@ -252,7 +260,8 @@ describe('the orchestrator in the Baton Worker', () => {
 
   it('starts an execution from a generic webhook trigger posted to the Worker', async () => {
     const recipeId = await recipe(
-      'name: deploy\ninputs: { branch: { type: string } }\nsteps:\n  - { id: gate, kind: approval, prompt: "Deploy ${inputs.branch}?" }\n',
+      'name: deploy\ninputs: { branch: { type: string } }\nsteps:\n  - ' +
+        '{ id: gate, kind: approval, prompt: "Deploy ${inputs.branch}?" }\n',
     );
     const created = await api('POST', `/v1/workspaces/${workspaceId}/triggers`, {
       name: 'ci',
@@ -307,7 +316,8 @@ describe('the orchestrator in the Baton Worker', () => {
       expect(made.status).toBe(201);
       const secret = made.body.secret as string;
       const hookStep = (url: string) =>
-        `name: hook\nsteps:\n  - { id: tell, kind: notify, channel: webhook, url: "${url}", message: "from the edge" }\n`;
+        `name: hook\nsteps:\n  - { id: tell, kind: notify, channel: ` +
+        `webhook, url: "${url}", message: "from the edge" }\n`;
       for (const url of ['http://10.0.0.1/hook', 'http://localhost:9/hook', 'http://169.254.169.254/latest']) {
         const refused = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, { yaml: hookStep(url) });
         expect(refused.status, url).toBe(400);
@@ -347,39 +357,43 @@ describe('the orchestrator in the Baton Worker', () => {
 });
 
 describe('a job that asks for more retries than Queues allows (as orchestrator.dispatch does)', () => {
-  it('is sent again with its attempts carried, runs once it succeeds, and is dropped after its retry limit', async () => {
-    // The consumer gives up on a message after 2 retries; the topic asks for 6.
-    const stubborn = await startWorker({
-      entry: 'test/workerd/fixtures/resend-worker.ts',
-      compatibilityDate: '2025-09-01',
-      queues: {
-        queueProducers: { JOBS: 'stubborn' },
-        queueConsumers: { stubborn: { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 2 } },
-      },
-    });
-    try {
-      const send = async (failures: number) =>
-        (
-          (await (await stubborn.fetch('/send', { method: 'POST', body: JSON.stringify({ failures }) })).json()) as {
-            id: string;
-          }
-        ).id;
-      const state = async (id: string) =>
-        (await stubborn.fetch(`/jobs/${id}`)).json() as Promise<{ attempts: number; succeeded: boolean }>;
-      const [recovers, neverRecovers] = [await send(5), await send(100)];
-      expect(
-        await eventually(
-          async () => ((await state(recovers)).succeeded ? state(recovers) : undefined),
-          30_000,
-          'the job succeeded',
-        ),
-      ).toEqual({ attempts: 6, succeeded: true });
-      // 1 + retryLimit attempts, then dropped: no seventh-and-later deliveries.
-      await eventually(async () => (await state(neverRecovers)).attempts >= 7 || undefined, 30_000, 'seven attempts');
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      expect(await state(neverRecovers)).toEqual({ attempts: 7, succeeded: false });
-    } finally {
-      await stubborn.dispose();
-    }
-  }, 90_000);
+  it(
+    'is sent again with its attempts carried, runs once ' + 'it succeeds, and is dropped after its retry limit',
+    async () => {
+      // The consumer gives up on a message after 2 retries; the topic asks for 6.
+      const stubborn = await startWorker({
+        entry: 'test/workerd/fixtures/resend-worker.ts',
+        compatibilityDate: '2025-09-01',
+        queues: {
+          queueProducers: { JOBS: 'stubborn' },
+          queueConsumers: { stubborn: { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 2 } },
+        },
+      });
+      try {
+        const send = async (failures: number) =>
+          (
+            (await (await stubborn.fetch('/send', { method: 'POST', body: JSON.stringify({ failures }) })).json()) as {
+              id: string;
+            }
+          ).id;
+        const state = async (id: string) =>
+          (await stubborn.fetch(`/jobs/${id}`)).json() as Promise<{ attempts: number; succeeded: boolean }>;
+        const [recovers, neverRecovers] = [await send(5), await send(100)];
+        expect(
+          await eventually(
+            async () => ((await state(recovers)).succeeded ? state(recovers) : undefined),
+            30_000,
+            'the job succeeded',
+          ),
+        ).toEqual({ attempts: 6, succeeded: true });
+        // 1 + retryLimit attempts, then dropped: no seventh-and-later deliveries.
+        await eventually(async () => (await state(neverRecovers)).attempts >= 7 || undefined, 30_000, 'seven attempts');
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        expect(await state(neverRecovers)).toEqual({ attempts: 7, succeeded: false });
+      } finally {
+        await stubborn.dispose();
+      }
+    },
+    90_000,
+  );
 });

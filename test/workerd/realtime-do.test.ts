@@ -206,49 +206,54 @@ describe('the dashboard Durable Object', () => {
 });
 
 describe('the dashboard Durable Object through a Postgres outage', () => {
-  it('tells a client that connects while Postgres is down to retry (never permission denied), and syncs it once Postgres is back', async () => {
-    // A Postgres of this test's own, stopped and started again on the same port.
-    // Under /tmp itself: the postgres user must be able to reach it.
-    const dataDir = await mkdtemp(join(tmpdir(), 'baton-do-outage-'));
-    const port = await freePort();
-    let postgres: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir, logger: silentLogger, port });
-    const db = createDatabase({ url: postgres.url, poolMax: 2, logger: silentLogger });
-    let edge: WorkerdWorker | undefined;
-    const made: RealtimeClient[] = [];
-    try {
-      await migrateToLatest(db);
-      const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: postgres.url }));
-      const owner = await bootstrapToken(ctx, { email: 'outage@example.com', workspaceName: 'Outage' });
-      const id = (
-        await createDashboard(
-          ctx,
-          sessionPrincipal(owner.user.id),
-          owner.workspace?.id ?? '',
-          { name: 'Outage' },
-          'setup',
-        )
-      ).id;
-      await db.destroy();
-      edge = await startBatonWorker({
-        bundle: join(outDir, 'worker.js'),
-        databaseUrl: postgres.url,
-        publicUrl: node.config.http.publicUrl,
-        dashboardsDir: await mkdtemp(join(outDir, 'objects-')),
-      });
-      await postgres.stop();
-      const during = connectClient(edge.url, id, { token: owner.secret, reconnectForever: true });
-      made.push(during);
-      await eventually(() => during.closes().some((c) => c.code === 4503), 15_000, 'a retryable close');
-      expect(during.refused()).toBeUndefined();
-      postgres = await startEmbeddedPostgres({ dataDir, logger: silentLogger, port });
-      await eventually(() => during.provider.isSynced, 20_000, 'the client syncs once Postgres is back');
-      expect(during.refused()).toBeUndefined();
-    } finally {
-      for (const client of made) client.destroy();
-      await edge?.dispose();
-      await db.destroy().catch(() => undefined);
-      await postgres.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  }, 90_000);
+  it(
+    'tells a client that connects while Postgres is down to retry ' +
+      '(never permission denied), and syncs it once Postgres is back',
+    async () => {
+      // A Postgres of this test's own, stopped and started again on the same port.
+      // Under /tmp itself: the postgres user must be able to reach it.
+      const dataDir = await mkdtemp(join(tmpdir(), 'baton-do-outage-'));
+      const port = await freePort();
+      let postgres: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir, logger: silentLogger, port });
+      const db = createDatabase({ url: postgres.url, poolMax: 2, logger: silentLogger });
+      let edge: WorkerdWorker | undefined;
+      const made: RealtimeClient[] = [];
+      try {
+        await migrateToLatest(db);
+        const ctx = createPostgresAppContext(db, resolveConfig({ BATON_ENV: 'test', DATABASE_URL: postgres.url }));
+        const owner = await bootstrapToken(ctx, { email: 'outage@example.com', workspaceName: 'Outage' });
+        const id = (
+          await createDashboard(
+            ctx,
+            sessionPrincipal(owner.user.id),
+            owner.workspace?.id ?? '',
+            { name: 'Outage' },
+            'setup',
+          )
+        ).id;
+        await db.destroy();
+        edge = await startBatonWorker({
+          bundle: join(outDir, 'worker.js'),
+          databaseUrl: postgres.url,
+          publicUrl: node.config.http.publicUrl,
+          dashboardsDir: await mkdtemp(join(outDir, 'objects-')),
+        });
+        await postgres.stop();
+        const during = connectClient(edge.url, id, { token: owner.secret, reconnectForever: true });
+        made.push(during);
+        await eventually(() => during.closes().some((c) => c.code === 4503), 15_000, 'a retryable close');
+        expect(during.refused()).toBeUndefined();
+        postgres = await startEmbeddedPostgres({ dataDir, logger: silentLogger, port });
+        await eventually(() => during.provider.isSynced, 20_000, 'the client syncs once Postgres is back');
+        expect(during.refused()).toBeUndefined();
+      } finally {
+        for (const client of made) client.destroy();
+        await edge?.dispose();
+        await db.destroy().catch(() => undefined);
+        await postgres.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+    90_000,
+  );
 });

@@ -43,9 +43,8 @@ const cronTick = async () => {
   expect((await handle.scheduled({ cron: '* * * * *' })).outcome).toBe('ok');
 };
 const audit = async (action: string, daysAgo: number) =>
-  void (await sql`insert into audit_log (action, created_at) values (${action}, now() - ${daysAgo} * interval '1 day')`.execute(
-    db,
-  ));
+  void (await sql`insert into audit_log (action, created_at)
+    values (${action}, now() - ${daysAgo} * interval '1 day')`.execute(db));
 const actions = async () =>
   (await sql<{ action: string }>`select action from audit_log order by action`.execute(db)).rows.map((r) => r.action);
 

@@ -56,9 +56,8 @@ describe('the Worker', () => {
     const workspaceId =
       (await bootstrapToken(ctx, { email: 'old@example.com', workspaceName: 'Old' })).workspace?.id ?? '';
     const id = crypto.randomUUID();
-    await sql`insert into triggers (id, workspace_id, name, source, action, wake_event, secret) values (${id}, ${workspaceId}, 'old', 'webhook', 'wake', 'old', 'a-secret-stored-in-clear')`.execute(
-      db,
-    );
+    await sql`insert into triggers (id, workspace_id, name, source, action, wake_event, secret)
+      values (${id}, ${workspaceId}, 'old', 'webhook', 'wake', 'old', 'a-secret-stored-in-clear')`.execute(db);
 
     const handle = (await worker.miniflare.getWorker()) as unknown as {
       scheduled(options: { cron: string }): Promise<{ outcome: string }>;

@@ -18,7 +18,10 @@ export const documentHeader = 'x-baton-document';
 export const realtimePaths = {
   /** GET: the document as one Yjs update (bytes). */
   state: '/internal/state',
-  /** POST a Yjs update (bytes): applied as the server, 204 once durable; 409 (the reason as text) when the document cannot take it (its size limit). */
+  /**
+   * POST a Yjs update (bytes): applied as the server, 204 once durable; 409 (the reason as text) when the
+   * document cannot take it (its size limit).
+   */
   update: '/internal/update',
   /** GET: who is connected, as JSON `Viewer[]`. */
   presence: '/internal/presence',

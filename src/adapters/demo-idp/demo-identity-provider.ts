@@ -91,12 +91,14 @@ function loginPage(res: ServerResponse, uid: string, status: number, problem: st
     res,
     status,
     'Sign in to Baton (demo)',
-    `${problem === '' ? '' : `<p role="alert">${escapeHtml(problem)}</p>`}<form method="post" action="/interaction/${escapeHtml(uid)}/login">
+    `${problem === '' ? '' : `<p role="alert">${escapeHtml(problem)}</p>`}<form method="post" action="/interaction/\
+${escapeHtml(uid)}/login">
   <label>E-mail <input name="email" type="email" required autofocus></label>
   <label>Password <input name="password" type="password" required></label>
   <button type="submit">Sign in</button>
 </form>
-<p>Demo identity provider of Baton's container stack: one user, set in the compose file. Replace it with your own provider (OIDC_ISSUER).</p>`,
+<p>Demo identity provider of Baton's container stack: one user, set in the compose file. Replace it with your own \
+provider (OIDC_ISSUER).</p>`,
     'no-store',
   );
 }

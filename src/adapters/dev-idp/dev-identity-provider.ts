@@ -51,7 +51,8 @@ export async function startDevIdentityProvider(options: DevIdentityProviderOptio
     listenError: (error) =>
       error.code === 'EADDRINUSE'
         ? new Error(
-            `The development identity provider cannot listen on port ${options.port}: it is in use. Set BATON_DEV_IDP_PORT to a free port (or OIDC_ISSUER to a real provider).`,
+            `The development identity provider cannot listen on port ${options.port}: it is ` +
+              `in use. Set BATON_DEV_IDP_PORT to a free port (or OIDC_ISSUER to a real provider).`,
             { cause: error },
           )
         : error,

@@ -38,7 +38,10 @@ export interface HttpServerOptions {
   readonly rateLimits?: RateLimits;
   /** Where the counts live, shared by every instance; without it each process counts alone (in memory). */
   readonly rateLimitCounter?: RateLimitCounter;
-  /** Whether the client address comes from X-Forwarded-For: false, true, a number of trusted hops, or the trusted proxies' addresses. */
+  /**
+   * Whether the client address comes from X-Forwarded-For: false, true, a number of trusted
+   * hops, or the trusted proxies' addresses.
+   */
   readonly trustProxy?: boolean | number | string;
   /** A WebSocket endpoint (realtime): each accepted socket and its handshake as a Web Request. */
   readonly websocket?: {

@@ -25,7 +25,8 @@ export function sharedRateLimitStore(counter: RateLimitCounter, logger: Logger):
       failing = true;
       logger.warn(
         { err: error },
-        'rate limits are not enforced for now: their store (Redis or Postgres) did not answer; requests are served uncounted until it does',
+        'rate limits are not enforced for now: their store (Redis or ' +
+          'Postgres) did not answer; requests are served uncounted until it does',
       );
     }
     callback(error instanceof Error ? error : new Error(String(error)));

@@ -82,7 +82,9 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
 
   constructor(options: FlySandboxProvisionerOptions) {
     this.#options = options;
-    this.#apiUrl = `${(options.apiUrl ?? 'https://api.machines.dev').replace(/\/+$/, '')}/v1/apps/${encodeURIComponent(options.app)}/machines`;
+    this.#apiUrl =
+      `${(options.apiUrl ?? 'https://api.machines.dev').replace(/\/+$/, '')}` +
+      `/v1/apps/${encodeURIComponent(options.app)}/machines`;
     this.#fetch = options.fetch ?? fetch;
     this.#timeoutMs = options.timeoutMs ?? 120_000;
   }
@@ -140,7 +142,8 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
     const ended = ofEpoch[0];
     if (ended === undefined) return undefined;
     throw new SandboxUnavailableError(
-      `The sandbox of session ${spec.sessionId} epoch ${spec.epoch} has ended (Fly machine ${ended.id} is ${ended.state}); a replacement needs a new epoch`,
+      `The sandbox of session ${spec.sessionId} epoch ${spec.epoch} has ended ` +
+        `(Fly machine ${ended.id} is ${ended.state}); a replacement needs a new epoch`,
     );
   }
 
@@ -246,7 +249,8 @@ export class FlySandboxProvisioner implements SandboxProvisioner {
     }
     if (response.status === 401 || response.status === 403) {
       throw new Error(
-        `${where}: Fly refused the API token (${response.status}); check the token and its access to app ${this.#options.app}`,
+        `${where}: Fly refused the API token (${response.status}); ` +
+          `check the token and its access to app ${this.#options.app}`,
       );
     }
     let message = text.slice(0, 500);

@@ -37,7 +37,8 @@ const rsaEncryptionAlgorithm = [
 
 const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/;
 const keyHelp =
-  'use the .pem file GitHub gave out for the App ("-----BEGIN RSA PRIVATE KEY-----") or a PKCS#8 RSA key ("-----BEGIN PRIVATE KEY-----")';
+  'use the .pem file GitHub gave out for the App ("-----BEGIN RSA ' +
+  'PRIVATE KEY-----") or a PKCS#8 RSA key ("-----BEGIN PRIVATE KEY-----")';
 
 /**
  * The App's private key as PKCS#8 DER. GitHub hands out PKCS#1 PEM, which Web Crypto (and so jose)
@@ -111,7 +112,8 @@ export function createAppJwtSource(
   const importKey = (): Promise<CryptoKey> =>
     (key ??= importPKCS8(pkcs8Pem, 'RS256').catch((error: unknown) => {
       throw new Error(
-        `The GitHub App private key could not be read as an RSA key (${error instanceof Error ? error.message : String(error)}): ${keyHelp}`,
+        `The GitHub App private key could not be read as an RSA key (` +
+          `${error instanceof Error ? error.message : String(error)}): ${keyHelp}`,
         { cause: error },
       );
     }));

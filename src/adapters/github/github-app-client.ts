@@ -82,7 +82,8 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
       jwt.discard();
       throw githubError(
         'integration_revoked',
-        `GitHub refused the credentials of GitHub App ${options.appId} (${doing}): its private key may have been revoked, the App deleted, or this server's clock is off${because(answer)}`,
+        `GitHub refused the credentials of GitHub App ${options.appId} (${doing}): its private key ` +
+          `may have been revoked, the App deleted, or this server's clock is off${because(answer)}`,
         { status: 401 },
       );
     }
@@ -110,7 +111,8 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
       if (answer.status === 422) {
         throw githubError(
           'integration_rejected',
-          `GitHub refused to mint a token for installation ${installationId}: the installation does not have every repository or permission asked for${because(answer)}`,
+          `GitHub refused to mint a token for installation ${installationId}: the installation ` +
+            `does not have every repository or permission asked for${because(answer)}`,
           { status: 422 },
         );
       }
@@ -140,7 +142,9 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
     async commentOnIssue(token, target, body) {
       const where = `${target.owner}/${target.repo}#${target.number}`;
       const doing = `commenting on ${where}`;
-      const path = `/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}/issues/${checkNumber(target.number)}/comments`;
+      const path =
+        `/repos/${encodeURIComponent(target.owner)}/${encodeURIComponent(target.repo)}` +
+        `/issues/${checkNumber(target.number)}/comments`;
       const answer = await requestGitHub(http, {
         method: 'POST',
         path,
@@ -157,13 +161,15 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
         case 401:
           throw githubError(
             'integration_revoked',
-            `GitHub refused the installation token while ${doing}: it expired or was revoked; the step needs a new token${because(answer)}`,
+            `GitHub refused the installation token while ${doing}: it expired ` +
+              `or was revoked; the step needs a new token${because(answer)}`,
             { status: 401 },
           );
         case 403:
           throw githubError(
             'integration_denied',
-            `The GitHub token may not comment on ${where}: it needs "issues: write" (or "pull_requests: write" for a pull request)${because(answer)}`,
+            `The GitHub token may not comment on ${where}: it needs "issues: ` +
+              `write" (or "pull_requests: write" for a pull request)${because(answer)}`,
             { status: 403 },
           );
         case 404:
@@ -171,7 +177,8 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
         case 410:
           throw githubError(
             'integration_denied',
-            `Issues are turned off in GitHub repository ${target.owner}/${target.repo}, so ${where} cannot be commented on`,
+            `Issues are turned off in GitHub repository ${target.owner}` +
+              `/${target.repo}, so ${where} cannot be commented on`,
             { status: 410 },
           );
         default:
@@ -185,13 +192,19 @@ export function createGitHubAppClient(options: GitHubAppClientOptions): GitHubAp
 function installationGone(installationId: number, answer: GitHubAnswer): Error {
   const message =
     answer.status === 404
-      ? `GitHub installation ${installationId} was removed (the App was uninstalled or lost access); an admin must connect it again`
-      : `GitHub installation ${installationId} is suspended; an admin must unsuspend it on GitHub or connect it again${because(answer)}`;
+      ? `GitHub installation ${installationId} was removed (the App ` +
+        `was uninstalled or lost access); an admin must connect it again`
+      : `GitHub installation ${installationId} is suspended; an admin ` +
+        `must unsuspend it on GitHub or connect it again${because(answer)}`;
   return githubError('integration_revoked', message, { status: answer.status });
 }
 
 function notReached(target: GitHubIssueTarget): string {
-  return `GitHub repository ${target.owner}/${target.repo} is not reachable with this token, or it has no issue or pull request #${target.number}: the token was minted for other repositories, or the installation does not include this one`;
+  return (
+    `GitHub repository ${target.owner}/${target.repo} is not reachable with this ` +
+    `token, or it has no issue or pull request #${target.number}: the token was ` +
+    `minted for other repositories, or the installation does not include this one`
+  );
 }
 
 /** The body GitHub documents: names only, and nothing for "everything the installation has". */
@@ -199,7 +212,8 @@ function requestBody(scope: GitHubTokenScope): { repositories?: string[]; permis
   if (scope.repositories !== undefined && scope.repositories.length === 0) {
     // GitHub reads a missing list as "every repository"; an empty one is almost surely a caller's slip.
     throw new Error(
-      'A GitHub token scope with an empty repository list reaches nothing; leave `repositories` out for every repository',
+      'A GitHub token scope with an empty repository list reaches ' +
+        'nothing; leave `repositories` out for every repository',
     );
   }
   return {

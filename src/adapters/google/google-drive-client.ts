@@ -140,7 +140,8 @@ function failure(status: number, body: unknown, target: Target, accessToken: str
     return new IntegrationError(
       'google',
       'integration_revoked',
-      'The Google Drive connection was revoked or its access has expired; if this keeps happening, an admin must connect Google Drive again',
+      'The Google Drive connection was revoked or its access has expired; ' +
+        'if this keeps happening, an admin must connect Google Drive again',
       withStatus,
     );
   }
@@ -190,7 +191,8 @@ function expect<S extends z.ZodType>(schema: S, body: unknown, what: string): z.
   const result = schema.safeParse(body);
   if (!result.success)
     throw new Error(
-      `Google Drive ${what}: the answer does not have the documented shape (${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
+      `Google Drive ${what}: the answer does not have the documented shape (` +
+        `${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
     );
   return result.data;
 }

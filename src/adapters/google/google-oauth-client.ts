@@ -101,14 +101,16 @@ export function createGoogleOAuthClient(options: GoogleOAuthClientOptions): Goog
         throw new IntegrationError(
           'google',
           'integration_denied',
-          'Access to Google Drive was not granted on Google’s consent screen; connect again and allow Baton to create files in your Drive',
+          'Access to Google Drive was not granted on Google’s consent ' +
+            'screen; connect again and allow Baton to create files in your Drive',
         );
       }
       if (answer.refresh_token === undefined) {
         throw new IntegrationError(
           'google',
           'integration_rejected',
-          'Google granted no offline access (no refresh token), so Baton cannot keep the Google Drive connection; connect again',
+          'Google granted no offline access (no refresh token), so ' +
+            'Baton cannot keep the Google Drive connection; connect again',
         );
       }
       return tokensOf(answer, answer.refresh_token, scopes);
@@ -213,7 +215,8 @@ function failure(error: unknown, action: Action): IntegrationError {
     return new IntegrationError(
       'google',
       'integration_rejected',
-      'Google refused the sign-in’s authorization code (expired, already used, or from another attempt); start connecting Google Drive again',
+      'Google refused the sign-in’s authorization code (expired, already ' +
+        'used, or from another attempt); start connecting Google Drive again',
       { cause: error, status },
     );
   }
@@ -221,7 +224,8 @@ function failure(error: unknown, action: Action): IntegrationError {
     return new IntegrationError(
       'google',
       'integration_rejected',
-      `Google did not accept Baton’s OAuth client while ${doing}; an operator must check the configured Google client ID and secret`,
+      `Google did not accept Baton’s OAuth client while ${doing}; an ` +
+        `operator must check the configured Google client ID and secret`,
       { cause: error, status },
     );
   }

@@ -94,7 +94,8 @@ export function createTerminalEndpoint(plane: SandboxPlane, logger: Logger): Ter
             socket.send(JSON.stringify({ type: 'ready', sandboxId }));
             socket.send(
               Buffer.from(
-                `Baton local stand-in terminal for sandbox ${sandboxId} (no shell)\r\nWhat you type is echoed back; Enter shows the line.\r\n$ `,
+                `Baton local stand-in terminal for sandbox ${sandboxId} (no ` +
+                  `shell)\r\nWhat you type is echoed back; Enter shows the line.\r\n$ `,
               ),
               { binary: true },
             );
@@ -152,7 +153,9 @@ export function createTerminalEndpoint(plane: SandboxPlane, logger: Logger): Ter
   };
 }
 
-/** Baton's JWKS, from where the sandbox was told to report: `<base>/v1/sandbox-events` → `<base>/.well-known/jwks.json`. */
+/**
+ * Baton's JWKS, from where the sandbox was told to report: `<base>/v1/sandbox-events` → `<base>/.well-known/jwks.json`.
+ */
 export function jwksUrlOf(callbackUrl: string): string {
   const url = new URL(callbackUrl);
   const base = url.pathname.replace(/\/v1\/sandbox-events\/?$/, '').replace(/\/+$/, '');

@@ -20,7 +20,9 @@ export interface PgBossJobQueueOptions {
   readonly pollingIntervalSeconds?: number;
 }
 
-/** pg-boss's own pool fails with pg's errors: an unreachable database becomes `UnavailableError` (a 503 at the edge). */
+/**
+ * pg-boss's own pool fails with pg's errors: an unreachable database becomes `UnavailableError` (a 503 at the edge).
+ */
 function unreachable(error: unknown): never {
   throw isConnectionError(error) && !(error instanceof UnavailableError)
     ? new UnavailableError('The database', { cause: error })

@@ -62,8 +62,10 @@ const unavailableErrnos = new Set([
   'ECONNABORTED',
 ]);
 /** pg's and pg-pool's own errors for the same, which carry no code. */
-const unavailableMessages =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Connection closed|Stream was cancelled)/;
+const unavailableMessages = new RegExp(
+  '^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|' +
+    'Client was closed and is not queryable|Connection closed|Stream was cancelled)',
+);
 
 /** True when `error` says the database could not be reached (as opposed to a bad query). */
 export function isConnectionError(error: unknown): boolean {

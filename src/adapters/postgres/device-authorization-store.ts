@@ -93,14 +93,17 @@ export function createDeviceAuthorizationStore(db: Database): DeviceAuthorizatio
       // other are ordered: the second sees the first's time and is told to slow down.
       const { rows } = await sql<Row & { too_soon: boolean }>`
         update device_authorizations d set
-          interval_seconds = case when previous.too_soon then d.interval_seconds + ${slowDownSeconds}::integer else d.interval_seconds end,
+          interval_seconds = case when previous.too_soon then d.interval_seconds + ${slowDownSeconds}::integer
+          else d.interval_seconds end,
           last_polled_at = ${at}
         from (
-          select id, (last_polled_at is not null and last_polled_at + interval_seconds * interval '1 second' > ${at}) as too_soon
+          select id, (last_polled_at is not null and last_polled_at + interval_seconds * interval '1 second' > ${at}) as
+          too_soon
           from device_authorizations where device_code_hash = ${deviceCodeHash} for update
         ) previous
         where d.id = previous.id
-        returning d.id, d.client_id, d.client_name, d.scopes, d.status, d.interval_seconds, d.last_polled_at, d.created_at, d.expires_at,
+        returning d.id, d.client_id, d.client_name, d.scopes, d.status, d.interval_seconds, d.last_polled_at,
+        d.created_at, d.expires_at,
           d.decided_by, d.decided_at, d.approved_scopes, d.token_id, previous.too_soon`.execute(db);
       const row = rows[0];
       return row === undefined ? undefined : { authorization: toAuthorization(row), tooSoon: row.too_soon };

@@ -109,7 +109,9 @@ export async function startEmbeddedPostgres(options: {
     ((options.takeOwnership ?? true) && (owner === undefined || owner === process.pid || !isAlive(owner)));
   if (owned) await writeFile(ownerFile, String(process.pid));
 
-  const base = `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${running}`;
+  const base =
+    `postgres://${encodeURIComponent(credentials.user)}:` +
+    `${encodeURIComponent(credentials.password)}@127.0.0.1:${running}`;
   await ensureDatabase(`${base}/postgres`, credentials.database);
   // One stop, however often asked (a graceful stop and a forced one may race): all wait for it.
   let stopping: Promise<void> | undefined;
@@ -166,7 +168,8 @@ async function ensureCluster(ctx: {
       return JSON.parse(await readFile(credentialsFile, 'utf8')) as Credentials;
     } catch (error) {
       throw new Error(
-        `The embedded Postgres in ${ctx.pgdata} has no readable credentials file (${credentialsFile}); delete ${ctx.root} to start afresh`,
+        `The embedded Postgres in ${ctx.pgdata} has no readable credentials ` +
+          `file (${credentialsFile}); delete ${ctx.root} to start afresh`,
         { cause: error },
       );
     }

@@ -55,7 +55,8 @@ export function createExecutionDetailsStore(db: Database): ExecutionDetailsStore
       // in the cursor would lose Postgres' microseconds).
       if (page.after !== null)
         query = query.where(
-          sql<boolean>`(a.created_at, a.id) > (select created_at, id from artifacts where id = ${page.after}::uuid and execution_id = ${executionId}::uuid)`,
+          sql<boolean>`(a.created_at, a.id) > (select created_at, id from artifacts where id = ${page.after}::uuid
+            and execution_id = ${executionId}::uuid)`,
         );
       const rows = await query.orderBy('a.created_at').orderBy('a.id').limit(page.limit).execute();
       return rows.map((r): ArtifactEntry => ({ ...toArtifact(r), preview: r.preview }));
@@ -92,7 +93,8 @@ export function createExecutionDetailsStore(db: Database): ExecutionDetailsStore
         .where('r.execution_id', '=', executionId);
       if (page.after !== null)
         query = query.where(
-          sql<boolean>`(r.created_at, r.run_key) > (select created_at, run_key from sandbox_runs where run_key = ${page.after} and execution_id = ${executionId}::uuid)`,
+          sql<boolean>`(r.created_at, r.run_key) > (select created_at, run_key from sandbox_runs
+            where run_key = ${page.after} and execution_id = ${executionId}::uuid)`,
         );
       const rows = await query.orderBy('r.created_at').orderBy('r.run_key').limit(page.limit).execute();
       return rows.map((r): RunEntry => ({

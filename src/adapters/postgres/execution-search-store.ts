@@ -66,10 +66,12 @@ function searchQuery(
   if (boards.length === 0) return sql`${select} from executions where ${where} ${order}`;
   // Both given: the dashboards in both sets.
   const set = sql.join(boards, sql` intersect `);
-  return sql`${select} from (${set}) d cross join lateral (select * from executions where dashboard_id = d.board and ${where} ${order}) e ${order}`;
+  return sql`${select} from (${set}) d cross join lateral (select * from executions where dashboard_id = d.board
+    and ${where} ${order}) e ${order}`;
 }
 
-const columns = sql`select id, workspace_id, dashboard_id, recipe_id, state, created_by, created_at, updated_at, origin, origin_id, (extract(epoch from created_at) * 1000000)::bigint::text as micros`;
+const columns = sql`select id, workspace_id, dashboard_id, recipe_id, state, created_by, created_at, updated_at, origin,
+  origin_id, (extract(epoch from created_at) * 1000000)::bigint::text as micros`;
 
 /** Execution search in Postgres (indexes: migrations/0021_execution_search.sql). */
 export function createExecutionSearchStore(db: Database): ExecutionSearch {

@@ -68,9 +68,11 @@ async function saveMany(db: Database, changes: readonly ExecutionChange[]): Prom
   const { rows } = await sql<{ i: number }>`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
-        as x(i int, id uuid, expected int, state jsonb, status text, finished_at timestamptz, seq int, type text, event jsonb, actor uuid, jobs jsonb, withdraw jsonb, set_summary boolean, summary text)
+        as x(i int, id uuid, expected int, state jsonb, status text, finished_at timestamptz, seq int, type text, event
+        jsonb, actor uuid, jobs jsonb, withdraw jsonb, set_summary boolean, summary text)
     ), u as (
-      update executions e set state = input.state, status = input.status, updated_at = now(), finished_at = input.finished_at,
+      update executions e set state = input.state, status = input.status, updated_at = now(), finished_at =
+      input.finished_at,
         summary = case when input.set_summary then input.summary else e.summary end
       from input where e.id = input.id and (e.state->>'version')::int = input.expected
       returning input.i
@@ -80,11 +82,13 @@ async function saveMany(db: Database, changes: readonly ExecutionChange[]): Prom
     ), j as (
       insert into job_outbox (topic, data, start_after, cancel_key)
       select x.topic, x.data, x.start_after, x.cancel_key
-      from input join u on u.i = input.i, jsonb_to_recordset(input.jobs) as x(topic text, data jsonb, start_after timestamptz, cancel_key text)
+      from input join u on u.i = input.i, jsonb_to_recordset(input.jobs) as x(topic text, data jsonb, start_after
+      timestamptz, cancel_key text)
       order by input.i
     ), w as (
       -- One snapshot for the whole statement: the jobs inserted above are never among those withdrawn.
-      delete from job_outbox o using (select jsonb_array_elements_text(input.withdraw) as key from input join u on u.i = input.i) k
+      delete from job_outbox o using (select jsonb_array_elements_text(input.withdraw) as key from input join u
+      on u.i = input.i) k
       where o.cancel_key = k.key
     )
     select i from u`.execute(db);
@@ -132,16 +136,20 @@ export function createExecutionStore(db: Database): ExecutionStore {
       const finishedAt = isFinishedStatus(state.status) ? new Date(state.finishedAt ?? Date.now()) : null;
       const { rows } = await sql<{ n: number }>`
         with u as (
-          update executions set state = ${JSON.stringify(state)}::jsonb, status = ${state.status}, updated_at = now(), finished_at = ${finishedAt},
+          update executions set state = ${JSON.stringify(state)}::jsonb, status = ${state.status}, updated_at = now(),
+          finished_at = ${finishedAt},
             summary = case when ${summary !== undefined}::boolean then ${summary ?? null}::text else summary end
           where id = ${id} and (state->>'version')::int = ${expectedVersion}
           returning id
         ), e as (
           insert into execution_events (execution_id, seq, type, event, actor_user_id)
-          select id, ${state.version}, ${event.type}, ${JSON.stringify(event)}::jsonb, ${actor.kind === 'user' ? actor.userId : null}::uuid from u
+          select id, ${state.version}, ${event.type}, ${JSON.stringify(event)}::jsonb,
+          ${actor.kind === 'user' ? actor.userId : null}::uuid from u
         ), j as (
           insert into job_outbox (topic, data, start_after, cancel_key)
-          select x.topic, x.data, x.start_after, x.cancel_key from u, jsonb_to_recordset(${outboxJobsJson(jobs)}::jsonb) as x(topic text, data jsonb, start_after timestamptz, cancel_key text)
+          select x.topic, x.data, x.start_after, x.cancel_key
+          from u, jsonb_to_recordset(${outboxJobsJson(jobs)}::jsonb) as x(topic text, data jsonb, start_after
+          timestamptz, cancel_key text)
         ), w as (
           delete from job_outbox where cancel_key = any(${[...withdraw]}::text[]) and exists (select 1 from u)
         )

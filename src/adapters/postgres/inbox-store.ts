@@ -29,7 +29,8 @@ const toExecution = (r: Row): InboxExecution => ({
   dashboardRole: r.dashboard_role,
 });
 
-const selected = sql`e.id, e.workspace_id, w.name as workspace_name, e.dashboard_id, d.name as dashboard_name, e.recipe_id, r.name as recipe_name, e.state, e.finished_at, wm.role as workspace_role, dm.role as dashboard_role`;
+const selected = sql`e.id, e.workspace_id, w.name as workspace_name, e.dashboard_id, d.name as dashboard_name,
+  e.recipe_id, r.name as recipe_name, e.state, e.finished_at, wm.role as workspace_role, dm.role as dashboard_role`;
 const onlyDashboard = (scope: InboxScope) =>
   scope.dashboardId === undefined ? sql`` : sql`and e.dashboard_id = ${scope.dashboardId}`;
 

@@ -44,9 +44,8 @@ export function outboxJobsJson(jobs: readonly OutboxJob[]): string {
 export async function insertOutboxJobs(tx: Transaction, jobs: readonly OutboxJob[]): Promise<void> {
   if (jobs.length === 0) return;
   await sql`insert into job_outbox (topic, data, start_after, cancel_key)
-    select x.topic, x.data, x.start_after, x.cancel_key from jsonb_to_recordset(${outboxJobsJson(jobs)}::jsonb) as x(topic text, data jsonb, start_after timestamptz, cancel_key text)`.execute(
-    kyselyTransaction(tx),
-  );
+    select x.topic, x.data, x.start_after, x.cancel_key from jsonb_to_recordset(${outboxJobsJson(jobs)}::jsonb) as
+    x(topic text, data jsonb, start_after timestamptz, cancel_key text)`.execute(kyselyTransaction(tx));
 }
 
 /**
@@ -136,7 +135,8 @@ export class PostgresJobOutbox implements JobOutbox {
     return this.#options.db.transaction().execute(async (trx) => {
       const { rows } = await sql<{ id: string; topic: string; data: object; start_after: Date | null }>`
         delete from job_outbox where id in (
-          select id from job_outbox where start_after is null or start_after <= now() + ${`${this.#options.lookaheadMs ?? 3_000} milliseconds`}::interval
+          select id from job_outbox where start_after is null
+          or start_after <= now() + ${`${this.#options.lookaheadMs ?? 3_000} milliseconds`}::interval
           order by id limit ${limit} for update skip locked)
         returning id, topic, data, start_after`.execute(trx);
       const byTopic = new Map<string, Array<{ data: object; startAfter?: Date }>>();

@@ -30,9 +30,8 @@ export function createPostgresRateLimitCounter(db: Database): RateLimitCounter {
         on conflict (bucket) do update set
           count = case when c.window_start > now() - ${window}::interval then c.count + 1 else 1 end,
           window_start = case when c.window_start > now() - ${window}::interval then c.window_start else now() end
-        returning count, ceil(extract(epoch from window_start + ${window}::interval - now()) * 1000)::integer as reset_in_ms`.execute(
-        db,
-      );
+        returning count, ceil(extract(epoch from window_start + ${window}::interval - now()) * 1000)::integer as
+        reset_in_ms`.execute(db);
       const row = rows[0];
       if (row === undefined) throw new Error('the rate-limit upsert returned no row');
       prune(windowMs);

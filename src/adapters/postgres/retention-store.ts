@@ -22,7 +22,8 @@ const kinds: Readonly<Record<PrunableKind, (before: Date, n: number) => RawBuild
     deletePicked(
       'sandbox_events',
       sql`select ev.ctid from sandbox_events ev where ev.received_at < ${before}
-        and (ev.run_key is null or not exists (select 1 from sessions s join executions e on e.id = s.execution_id where s.id = ev.session_id and ${unfinished}))
+        and (ev.run_key is null or not exists (select 1 from sessions s join executions e on e.id = s.execution_id
+        where s.id = ev.session_id and ${unfinished}))
         limit ${n}`,
     ),
   // A queued fire is updated when the previous execution finishes; a fire's row is what makes it
@@ -40,13 +41,15 @@ const kinds: Readonly<Record<PrunableKind, (before: Date, n: number) => RawBuild
     deletePicked(
       'inbound_events',
       sql`select ev.ctid from inbound_events ev where ev.received_at < ${before}
-        and not exists (select 1 from trigger_firings f join executions e on e.id = f.execution_id where f.event_id = ev.id and ${unfinished})
+        and not exists (select 1 from trigger_firings f join executions e on e.id = f.execution_id
+        where f.event_id = ev.id and ${unfinished})
         limit ${n}`,
     ),
   'browser-sessions': (before, n) =>
     deletePicked(
       'auth_sessions',
-      sql`select ctid from auth_sessions where least(idle_expires_at, absolute_expires_at) < ${before} or revoked_at < ${before} limit ${n}`,
+      sql`select ctid from auth_sessions where least(idle_expires_at, absolute_expires_at) < ${before}
+        or revoked_at < ${before} limit ${n}`,
     ),
   'login-attempts': (before, n) =>
     deletePicked('login_attempts', sql`select ctid from login_attempts where expires_at < ${before} limit ${n}`),
@@ -69,7 +72,8 @@ const kinds: Readonly<Record<PrunableKind, (before: Date, n: number) => RawBuild
     deletePicked('idempotency_keys', sql`select ctid from idempotency_keys where created_at < ${before} limit ${n}`),
   // What is left of their detail goes with them (cascades); retention prunes the detail first.
   executions: (before, n) =>
-    sql`delete from executions where id = any(array(select id from executions where finished_at < ${before} order by finished_at limit ${n}))`,
+    sql`delete from executions where id = any(array(select id from executions where finished_at < ${before}
+      order by finished_at limit ${n}))`,
 };
 
 /**
@@ -81,30 +85,35 @@ const detail: ReadonlyArray<(ids: readonly string[], before: Date, n: number) =>
   (ids, before, n) =>
     deletePicked(
       'sandbox_events',
-      sql`select ev.ctid from sandbox_events ev join sessions s on s.id = ev.session_id join executions e on e.id = s.execution_id
+      sql`select ev.ctid from sandbox_events ev join sessions s on s.id = ev.session_id join executions e
+        on e.id = s.execution_id
         where s.execution_id = any(${ids}::uuid[]) and e.finished_at < ${before} limit ${n}`,
     ),
   (ids, before, n) =>
     deletePicked(
       'artifacts',
-      sql`select a.ctid from artifacts a join executions e on e.id = a.execution_id where a.execution_id = any(${ids}::uuid[]) and e.finished_at < ${before} limit ${n}`,
+      sql`select a.ctid from artifacts a join executions e on e.id = a.execution_id
+        where a.execution_id = any(${ids}::uuid[]) and e.finished_at < ${before} limit ${n}`,
     ),
   (ids, before, n) =>
     deletePicked(
       'sandbox_runs',
-      sql`select r.ctid from sandbox_runs r join executions e on e.id = r.execution_id where r.execution_id = any(${ids}::uuid[]) and e.finished_at < ${before} limit ${n}`,
+      sql`select r.ctid from sandbox_runs r join executions e on e.id = r.execution_id
+        where r.execution_id = any(${ids}::uuid[]) and e.finished_at < ${before} limit ${n}`,
     ),
   // A session still live (a release that has not gone through yet) is the reaper's to end first;
   // the status is checked on the row being deleted, so one re-provisioned meanwhile stays.
   (ids, before, n) =>
     sql`delete from sessions where id = any(array(
         select s.id from sessions s join executions e on e.id = s.execution_id
-        where s.execution_id = any(${ids}::uuid[]) and e.finished_at < ${before} and s.status <> all(${[...liveStatuses]}::text[]) limit ${n}))
+        where s.execution_id = any(${ids}::uuid[]) and e.finished_at < ${before}
+        and s.status <> all(${[...liveStatuses]}::text[]) limit ${n}))
       and status <> all(${[...liveStatuses]}::text[])`,
   (ids, before, n) =>
     deletePicked(
       'execution_events',
-      sql`select h.ctid from execution_events h join executions e on e.id = h.execution_id where h.execution_id = any(${ids}::uuid[]) and e.finished_at < ${before} limit ${n}`,
+      sql`select h.ctid from execution_events h join executions e on e.id = h.execution_id
+        where h.execution_id = any(${ids}::uuid[]) and e.finished_at < ${before} limit ${n}`,
     ),
 ];
 
@@ -118,7 +127,8 @@ export function createRetentionStore(db: Database): RetentionStore {
       const { rows } = await sql<{ holder: string }>`
         update retention_lease set holder = ${holder}, started_at = ${now}, held_until = ${leaseUntil}
         where singleton and (held_until is null or held_until <= ${now})
-          and (${everyMs}::bigint = 0 or started_at is null or started_at <= ${now}::timestamptz - ${everyMs}::bigint * interval '1 millisecond')
+          and (${everyMs}::bigint = 0 or started_at is null
+          or started_at <= ${now}::timestamptz - ${everyMs}::bigint * interval '1 millisecond')
         returning holder`.execute(db);
       if (rows.length === 0) return undefined;
       const claim: RetentionClaim = {
@@ -146,9 +156,8 @@ export function createRetentionStore(db: Database): RetentionStore {
           : sql`and (finished_at, id) > (${mark.at}::timestamptz, ${mark.id}::uuid)`;
       // Times stay text in Postgres's notation: a JS Date would drop microseconds and page again.
       const { rows } = await sql<{ id: string; finished_text: string }>`
-        select id, finished_at::text as finished_text from executions where finished_at < ${before} ${after} order by finished_at, id limit ${limit}`.execute(
-        db,
-      );
+        select id, finished_at::text as finished_text from executions where finished_at < ${before} ${after}
+        order by finished_at, id limit ${limit}`.execute(db);
       const last = rows.at(-1);
       return last === undefined
         ? undefined
@@ -162,9 +171,8 @@ export function createRetentionStore(db: Database): RetentionStore {
       return 0;
     },
     async markExecutionsDone(end) {
-      await sql`update retention_lease set executions_done_at = ${end.finishedAt}::timestamptz, executions_done_id = ${end.id}::uuid`.execute(
-        db,
-      );
+      await sql`update retention_lease set executions_done_at = ${end.finishedAt}::timestamptz, executions_done_id =
+        ${end.id}::uuid`.execute(db);
     },
   };
 }

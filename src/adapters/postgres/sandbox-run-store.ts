@@ -91,18 +91,19 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
     // A known key keeps its row, which is returned as it is (the union's second half).
     const { rows } = await sql<RunRow>`
       with input as (
-        select * from jsonb_to_recordset(${input}::jsonb) as x(run_key text, session_id uuid, epoch int, execution_id uuid, step_id text, attempt int, max_cost_usd float8)
+        select * from jsonb_to_recordset(${input}::jsonb) as x(run_key text, session_id uuid, epoch int, execution_id
+        uuid, step_id text, attempt int, max_cost_usd float8)
       ), ins as (
         insert into sandbox_runs (run_key, session_id, epoch, execution_id, step_id, attempt, status, max_cost_usd)
-        select distinct on (run_key) run_key, session_id, epoch, execution_id, step_id, attempt, 'dispatched', max_cost_usd from input
+        select distinct on (run_key) run_key, session_id, epoch, execution_id, step_id, attempt, 'dispatched',
+        max_cost_usd from input
         on conflict (run_key) do nothing
         returning ${sql.join(runColumns.map((c) => sql.ref(c)))}
       )
       select * from ins
       union all
-      select ${sql.join(runColumns.map((c) => sql.ref(`sandbox_runs.${c}`)))} from sandbox_runs where run_key in (select run_key from input) and run_key not in (select run_key from ins)`.execute(
-      db,
-    );
+      select ${sql.join(runColumns.map((c) => sql.ref(`sandbox_runs.${c}`)))} from sandbox_runs
+      where run_key in (select run_key from input) and run_key not in (select run_key from ins)`.execute(db);
     const byKey = new Map(rows.map((r) => [r.run_key, toRun(r)]));
     return runs.map((r) => {
       const row = byKey.get(r.runKey);
@@ -133,7 +134,9 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
     );
     const { rows } = await sql<{ id: string }>`
       with input as (
-        select * from jsonb_to_recordset(${input}::jsonb) as x(id text, session_id uuid, epoch int, type text, run_key text, data jsonb, seq int, lease_until timestamptz, active_at timestamptz, starts_run text, ends_run text, end_status text, end_output jsonb, end_error text, end_cost float8)
+        select * from jsonb_to_recordset(${input}::jsonb) as x(id text, session_id uuid, epoch int, type text, run_key
+        text, data jsonb, seq int, lease_until timestamptz, active_at timestamptz, starts_run text, ends_run text,
+        end_status text, end_output jsonb, end_error text, end_cost float8)
       ), ev as (
         insert into sandbox_events (id, session_id, epoch, type, run_key, data, seq)
         select id, session_id, epoch, type, run_key, coalesce(data, 'null'::jsonb), seq from input
@@ -141,21 +144,26 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
       ), fresh as (
         select input.* from input join ev using (id)
       ), s as (
-        update sessions set lease_expires_at = greatest(sessions.lease_expires_at, f.lease_until), last_active_at = coalesce(f.active_at, sessions.last_active_at),
+        update sessions set lease_expires_at = greatest(sessions.lease_expires_at, f.lease_until), last_active_at =
+        coalesce(f.active_at, sessions.last_active_at),
           status = case when f.active_at is not null and sessions.status = 'idle' then 'ready' else sessions.status end
         from (select distinct on (session_id) * from fresh order by session_id, lease_until desc) f
         where sessions.id = f.session_id and sessions.epoch = f.epoch and sessions.status in ('ready', 'idle')
       ), r as (
         update sandbox_runs set status = 'running', started_at = now(), updated_at = now()
         from fresh f
-        where f.starts_run is not null and sandbox_runs.run_key = f.starts_run and sandbox_runs.session_id = f.session_id and sandbox_runs.epoch = f.epoch and sandbox_runs.status = 'dispatched'
+        where f.starts_run is not null and sandbox_runs.run_key = f.starts_run
+        and sandbox_runs.session_id = f.session_id and sandbox_runs.epoch = f.epoch
+        and sandbox_runs.status = 'dispatched'
           -- A run that also ends in this batch is only ended (two updates of one row in a statement would race).
           and not exists (select 1 from fresh e where e.ends_run = f.starts_run)
       ), e as (
-        update sandbox_runs set status = f.end_status, finished_at = now(), updated_at = now(), output = coalesce(f.end_output, sandbox_runs.output),
+        update sandbox_runs set status = f.end_status, finished_at = now(), updated_at = now(), output =
+        coalesce(f.end_output, sandbox_runs.output),
           error = coalesce(f.end_error, sandbox_runs.error), cost_usd = greatest(sandbox_runs.cost_usd, f.end_cost)
         from (select distinct on (ends_run) * from fresh where ends_run is not null order by ends_run) f
-        where sandbox_runs.run_key = f.ends_run and sandbox_runs.session_id = f.session_id and sandbox_runs.epoch = f.epoch and sandbox_runs.status in ('dispatched', 'running')
+        where sandbox_runs.run_key = f.ends_run and sandbox_runs.session_id = f.session_id
+        and sandbox_runs.epoch = f.epoch and sandbox_runs.status in ('dispatched', 'running')
       )
       select id from ev`.execute(db);
     const inserted = new Set(rows.map((r) => r.id));
@@ -218,29 +226,36 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
       const { rows } = await sql<RunRow & { fresh: number }>`
         with ev as (
           insert into sandbox_events (id, session_id, epoch, type, run_key, data, seq)
-          values (${event.id}, ${event.sessionId}, ${event.epoch}, ${event.type}, ${event.runKey}, ${json(event.data)}::jsonb, ${event.seq ?? null}::int)
+          values (${event.id}, ${event.sessionId}, ${event.epoch}, ${event.type}, ${event.runKey},
+          ${json(event.data)}::jsonb, ${event.seq ?? null}::int)
           on conflict (id) do nothing returning id
         ), s as (
-          update sessions set lease_expires_at = greatest(lease_expires_at, ${leaseUntil}::timestamptz), last_active_at = coalesce(${activeAt}::timestamptz, last_active_at),
+          update sessions set lease_expires_at = greatest(lease_expires_at, ${leaseUntil}::timestamptz), last_active_at
+          = coalesce(${activeAt}::timestamptz, last_active_at),
             status = case when ${activeAt}::timestamptz is not null and status = 'idle' then 'ready' else status end
-          where id = ${event.sessionId} and epoch = ${event.epoch} and status in ('ready', 'idle') and exists (select 1 from ev)
+          where id = ${event.sessionId} and epoch = ${event.epoch} and status in ('ready', 'idle') and exists (select 1
+          from ev)
         ), r as (
           update sandbox_runs set
             status = coalesce(${status}::text, status),
             started_at = case when ${status}::text = 'running' then now() else started_at end,
-            finished_at = case when ${status}::text in ('succeeded', 'failed', 'cancelled', 'lost') then now() else finished_at end,
+            finished_at = case when ${status}::text in ('succeeded', 'failed', 'cancelled', 'lost') then now()
+            else finished_at end,
             progress = coalesce(${p.progress === undefined ? null : json(p.progress)}::jsonb, progress),
             cost_usd = greatest(cost_usd, coalesce(${p.costUsd ?? null}::float8, 0)),
             output = coalesce(${p.output === undefined ? null : json(p.output)}::jsonb, output),
             error = coalesce(${p.error ?? null}::text, error),
             updated_at = now()
-          where run_key = ${run?.runKey ?? null} and session_id = ${event.sessionId} and epoch = ${event.epoch} and status in ('dispatched', 'running') and exists (select 1 from ev)
+          where run_key = ${run?.runKey ?? null} and session_id = ${event.sessionId} and epoch = ${event.epoch}
+          and status in ('dispatched', 'running') and exists (select 1 from ev)
           returning ${sql.join(runColumns.map((c) => sql.ref(c)))}
         ), a as (
           insert into artifacts (run_key, artifact_id, execution_id, step_id, kind, title, url, content)
-          select r.run_key, ${artifact?.artifactId ?? ''}, r.execution_id, r.step_id, ${artifact?.kind ?? ''}, ${artifact?.title ?? ''}, ${artifact?.url ?? null}, ${artifact?.content ?? null}
+          select r.run_key, ${artifact?.artifactId ?? ''}, r.execution_id, r.step_id, ${artifact?.kind ?? ''},
+          ${artifact?.title ?? ''}, ${artifact?.url ?? null}, ${artifact?.content ?? null}
           from r where ${artifact !== undefined}
-          on conflict (run_key, artifact_id) do update set kind = excluded.kind, title = excluded.title, url = excluded.url, content = excluded.content
+          on conflict (run_key, artifact_id) do update set kind = excluded.kind, title = excluded.title, url =
+          excluded.url, content = excluded.content
         )
         select (select count(*) from ev)::int as fresh, r.* from (select 1) as one left join r on true`.execute(db);
       const row = rows[0];
@@ -254,7 +269,8 @@ export function createSandboxRunStore(db: Database): SandboxRunStore {
       // one whose write failed) is asked for again.
       const { rows } = await sql<{ cursor: number }>`
         select coalesce(max(seq), 0)::int as cursor from (
-          select seq, row_number() over (order by seq) as n from (select distinct seq from sandbox_events where run_key = ${runKey} and seq is not null) s
+          select seq, row_number() over (order by seq) as n from (select distinct seq from sandbox_events
+          where run_key = ${runKey} and seq is not null) s
         ) numbered where seq = n`.execute(db);
       return rows[0]?.cursor ?? 0;
     },

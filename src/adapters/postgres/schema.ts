@@ -400,7 +400,9 @@ export interface TriggersTable {
   wake_event: string | null;
   /** In clear only in rows an older Baton wrote, until they are sealed (migration 0013). */
   secret: ColumnType<string | null, string | null | undefined, string | null>;
-  /** A generic webhook's HMAC key sealed with the credential keys, AAD `triggers.secret:<id>`; null for GitHub triggers. */
+  /**
+   * A generic webhook's HMAC key sealed with the credential keys, AAD `triggers.secret:<id>`; null for GitHub triggers.
+   */
   secret_sealed: ColumnType<SealedJson | null, string | null | undefined, string | null>;
   created_by: string | null;
   created_at: CreatedAt;

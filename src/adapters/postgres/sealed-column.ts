@@ -70,7 +70,8 @@ function createSealedColumn(db: Database, spec: ColumnSpec): SealedColumn {
         sql<{
           key_id: string;
           count: string;
-        }>`select ${keyId} as key_id, count(*) as count from ${table} where ${sealed} is not null group by 1 order by 1`,
+        }>`select ${keyId} as key_id, count(*) as count from ${table} where ${sealed} is not null group by 1
+          order by 1`,
       );
       return rows.map((r) => ({ keyId: r.key_id, count: Number(r.count) }));
     },
@@ -83,7 +84,8 @@ function createSealedColumn(db: Database, spec: ColumnSpec): SealedColumn {
         sql<{
           id: string;
           sealed: SealedJson;
-        }>`select ${id}::text as id, ${sealed} as sealed from ${table} where ${sql.join(conditions, sql` and `)} order by ${id} limit ${query.limit}`,
+        }>`select ${id}::text as id, ${sealed} as sealed from ${table} where ${sql.join(conditions, sql` and `)}
+          order by ${id} limit ${query.limit}`,
       );
       return rows.map((r) => ({ id: r.id, sealed: r.sealed }));
     },
@@ -96,7 +98,8 @@ function createSealedColumn(db: Database, spec: ColumnSpec): SealedColumn {
     async swapWrap(rowId, expected, next) {
       // The iv and ciphertext stay; the fresh data key of every seal pins the exact version read.
       return updated(
-        sql`update ${table} set ${sealed} = ${sealedJson(next)}::jsonb where ${id} = ${rowId} and ${keyId} = ${expected.keyId} and (${sealed} ->> 'wrappedKey') = ${expected.wrappedKey}`,
+        sql`update ${table} set ${sealed} = ${sealedJson(next)}::jsonb where ${id} = ${rowId}
+          and ${keyId} = ${expected.keyId} and (${sealed} ->> 'wrappedKey') = ${expected.wrappedKey}`,
       );
     },
     async plain(query) {
@@ -105,13 +108,15 @@ function createSealedColumn(db: Database, spec: ColumnSpec): SealedColumn {
         sql<{
           id: string;
           plaintext: string;
-        }>`select ${id}::text as id, ${plain}::text as plaintext from ${table} where ${plain} is not null${after} order by ${id} limit ${query.limit}`,
+        }>`select ${id}::text as id, ${plain}::text as plaintext from ${table} where ${plain} is not null${after}
+          order by ${id} limit ${query.limit}`,
       );
       return rows.map((r) => ({ id: r.id, plaintext: r.plaintext }));
     },
     async sealPlain(rowId, plaintext, next) {
       return updated(
-        sql`update ${table} set ${sealed} = ${sealedJson(next)}::jsonb, ${plain} = null where ${id} = ${rowId} and ${plain}::text = ${plaintext}`,
+        sql`update ${table} set ${sealed} = ${sealedJson(next)}::jsonb, ${plain} = null where ${id} = ${rowId}
+          and ${plain}::text = ${plaintext}`,
       );
     },
   };

@@ -222,16 +222,16 @@ export function createSessionStore(db: Database, sealer: SecretSealer): SessionS
       return db.transaction().execute(async (trx) => {
         const q = trx as unknown as Database;
         // One claim per workspace at a time, across instances: the count and the queue cannot change under us.
-        await sql`select pg_advisory_xact_lock(hashtextextended(${`baton.sandbox-slots:${session.workspaceId}`}, 0))`.execute(
-          q,
-        );
+        await sql`select pg_advisory_xact_lock(hashtextextended(${`baton.sandbox-slots:${session.workspaceId}`},
+          0))`.execute(q);
         const { rows } = await sql<{ held: string; ahead: boolean }>`
-          select (select count(*) from sessions where workspace_id = ${session.workspaceId} and status in (${holdingList}) and id <> ${session.id}) as held,
+          select (select count(*) from sessions where workspace_id = ${session.workspaceId}
+          and status in (${holdingList}) and id <> ${session.id}) as held,
             exists (select 1 from sandbox_slot_waiters w join sessions s on s.id = w.session_id
-              where w.workspace_id = ${session.workspaceId} and w.session_id <> ${session.id} and s.status not in (${holdingList})
-                and w.seq < coalesce((select min(seq) from sandbox_slot_waiters where session_id = ${session.id}), ${maxSeq}::bigint)) as ahead`.execute(
-          q,
-        );
+              where w.workspace_id = ${session.workspaceId} and w.session_id <> ${session.id}
+              and s.status not in (${holdingList})
+                and w.seq < coalesce((select min(seq) from sandbox_slot_waiters
+                where session_id = ${session.id}), ${maxSeq}::bigint)) as ahead`.execute(q);
         const row = rows[0];
         if (row !== undefined && Number(row.held) < limit && !row.ahead) {
           const began = await begin(q, session.id, { status: session.status, epoch: session.epoch }, now);
@@ -239,13 +239,13 @@ export function createSessionStore(db: Database, sealer: SecretSealer): SessionS
         }
         if (waiter === undefined) return { kind: 'refused' as const };
         await sql`insert into sandbox_slot_waiters (run_key, workspace_id, session_id, execution_id, request)
-          values (${waiter.runKey}, ${session.workspaceId}, ${session.id}, ${waiter.request.executionId}, ${JSON.stringify(waiter.request)}::jsonb)
+          values (${waiter.runKey}, ${session.workspaceId}, ${session.id}, ${waiter.request.executionId},
+          ${JSON.stringify(waiter.request)}::jsonb)
           on conflict (run_key) do nothing`.execute(q);
         const place = await sql<{ n: string }>`
           with places as (${places(session.workspaceId)})
-          select count(*) as n from places where first <= (select first from places where session_id = ${session.id})`.execute(
-          q,
-        );
+          select count(*) as n from places where first <= (select first from places
+          where session_id = ${session.id})`.execute(q);
         return { kind: 'queued' as const, position: Math.max(1, Number(place.rows[0]?.n ?? 1)) };
       });
     },
@@ -291,19 +291,20 @@ export function createSessionStore(db: Database, sealer: SecretSealer): SessionS
       if (runKeys === undefined)
         await sql`delete from sandbox_slot_waiters w using sandbox_runs r where r.run_key = w.run_key`.execute(db);
       else if (runKeys.length > 0)
-        await sql`delete from sandbox_slot_waiters w using sandbox_runs r where r.run_key = w.run_key and w.run_key = any(${[...runKeys]}::text[])`.execute(
-          db,
-        );
+        await sql`delete from sandbox_slot_waiters w using sandbox_runs r where r.run_key = w.run_key
+          and w.run_key = any(${[...runKeys]}::text[])`.execute(db);
     },
     async queuePosition(executionId) {
       const { rows } = await sql<{ n: string | null }>`
-        with mine as (select w.workspace_id, w.session_id from sandbox_slot_waiters w join sessions s on s.id = w.session_id
+        with mine as (select w.workspace_id, w.session_id from sandbox_slot_waiters w join sessions s
+        on s.id = w.session_id
                       where w.execution_id = ${executionId} and s.status not in (${holdingList}) limit 1),
-        places as (select w.session_id, min(w.seq) as first from sandbox_slot_waiters w join sessions s on s.id = w.session_id
-                   where w.workspace_id = (select workspace_id from mine) and s.status not in (${holdingList}) group by w.session_id)
-        select case when exists (select 1 from mine) then (select count(*) from places where first <= (select first from places where session_id = (select session_id from mine))) end as n`.execute(
-        db,
-      );
+        places as (select w.session_id, min(w.seq) as first from sandbox_slot_waiters w join sessions s
+        on s.id = w.session_id
+                   where w.workspace_id = (select workspace_id from mine) and s.status not in (${holdingList})
+                   group by w.session_id)
+        select case when exists (select 1 from mine) then (select count(*) from places where first <= (select first
+        from places where session_id = (select session_id from mine))) end as n`.execute(db);
       const n = rows[0]?.n;
       return n === null || n === undefined ? undefined : Math.max(1, Number(n));
     },

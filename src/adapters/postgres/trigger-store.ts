@@ -215,7 +215,8 @@ export function createTriggerStore(db: Database, sealer: SecretSealer): TriggerS
         .where('source', '=', event.source)
         // The unique index's own expression, so the index finds it.
         .where(
-          sql<boolean>`coalesce(trigger_id, ${sql.lit(noTrigger)}::uuid) = coalesce(${event.triggerId}::uuid, ${sql.lit(noTrigger)}::uuid)`,
+          sql<boolean>`coalesce(trigger_id, ${sql.lit(noTrigger)}::uuid) = coalesce(${event.triggerId}::uuid,
+            ${sql.lit(noTrigger)}::uuid)`,
         )
         .where('delivery_id', '=', event.deliveryId)
         .executeTakeFirstOrThrow();

@@ -81,7 +81,9 @@ export class PromMetrics implements Metrics {
     };
     this.#reaper = new Counter({
       name: 'baton_reaper_actions_total',
-      help: 'What the session reaper did: sessions stopped (idle, past their lifetime, execution finished), lost (lease ran out, sandbox gone), failed (stuck provisioning), quiet runs recovered',
+      help:
+        'What the session reaper did: sessions stopped (idle, past their lifetime, execution finished), ' +
+        'lost (lease ran out, sandbox gone), failed (stuck provisioning), quiet runs recovered',
       labelNames: ['action'],
       registers,
     });

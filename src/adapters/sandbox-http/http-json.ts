@@ -78,7 +78,8 @@ export function expectBody<S extends z.ZodType>(schema: S, answer: JsonAnswer, w
   const result = schema.safeParse(answer.body);
   if (!result.success)
     throw new Error(
-      `${what}: the answer does not match the contract (${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
+      `${what}: the answer does not match the contract (` +
+        `${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
     );
   return result.data;
 }

@@ -68,7 +68,8 @@ export async function createEnvelopeCipher(keyring: Keyring): Promise<Credential
     const refused = (cause?: unknown) =>
       new CredentialKeyError(
         'credential_unreadable',
-        `The data key of this credential does not open with key "${sealed.keyId}": the key's bytes are not the ones that sealed it, or the record was altered`,
+        `The data key of this credential does not open with key "${sealed.keyId}": ` +
+          `the key's bytes are not the ones that sealed it, or the record was altered`,
         { keyId: sealed.keyId, cause },
       );
     if (bytes.byteLength !== wrappedBytes) throw refused();

@@ -77,7 +77,9 @@ export async function checkCredentialKeys(ctx: Ctx): Promise<{ added: string[] }
       .join(', ');
     throw new CredentialKeyError(
       'credential_key_missing',
-      `BATON_CREDENTIAL_KEYS: ${which} ${missing.length === 1 ? 'is' : 'are'} not configured. Add ${missing.length === 1 ? 'it' : 'them'} back after the current key; remove a key only after \`npm run baton -- rotate-credentials\` moved everything off it`,
+      `BATON_CREDENTIAL_KEYS: ${which} ${missing.length === 1 ? 'is' : 'are'} not configured. ` +
+        `Add ${missing.length === 1 ? 'it' : 'them'} back after the current key; remove ` +
+        `a key only after \`npm run baton -- rotate-credentials\` moved everything off it`,
       { keyId: missing[0]?.keyId },
     );
   }
@@ -175,7 +177,8 @@ function mergeUsage(...lists: KeyUsage[][]): KeyUsage[] {
 function wrongKey(keyId: string, cause?: unknown): CredentialKeyError {
   return new CredentialKeyError(
     'credential_key_wrong',
-    `BATON_CREDENTIAL_KEYS: key "${keyId}" is not the key that sealed this database's credentials. Configure the bytes that key had; new key bytes need a new id`,
+    `BATON_CREDENTIAL_KEYS: key "${keyId}" is not the key that sealed this database's ` +
+      `credentials. Configure the bytes that key had; new key bytes need a new id`,
     { keyId, cause },
   );
 }

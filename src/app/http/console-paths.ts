@@ -108,7 +108,12 @@ export function consoleUnavailablePage(state: ConsoleUnavailable): string {
     state.reason === 'building'
       ? 'The web console is being built. Reload this page in a few seconds.'
       : state.reason === 'failed'
-        ? 'The web console could not be built; the server log says why. Run <code>npm run build:web</code> and reload. The API works meanwhile.'
-        : 'The web console is not built. Run <code>npm run build:web</code> (or restart with <code>npm start</code>, which builds it) and reload. The API works meanwhile.';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Baton: console not built</title></head><body><h1>Baton</h1><p>${what}</p></body></html>\n`;
+        ? 'The web console could not be built; the server log says why. Run ' +
+          '<code>npm run build:web</code> and reload. The API works meanwhile.'
+        : 'The web console is not built. Run <code>npm run build:web</code> (or restart ' +
+          'with <code>npm start</code>, which builds it) and reload. The API works meanwhile.';
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Baton: console ` +
+    `not built</title></head><body><h1>Baton</h1><p>${what}</p></body></html>\n`
+  );
 }

@@ -76,8 +76,10 @@ export function domainErrorResponse(error: DomainError): {
 }
 
 /** SQLSTATE classes and codes, and socket errno codes, that mean "the database went away". */
-const unreachableCode =
-  /^(08[0-9A-Z]{3}|57P0[123]|53300|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ECONNABORTED)$/;
+const unreachableCode = new RegExp(
+  '^(08[0-9A-Z]{3}|57P0[123]|53300|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|' +
+    'EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ECONNABORTED)$',
+);
 
 /**
  * An error the adapters did not classify (a driver's own, e.g. from the job queue's pool) that

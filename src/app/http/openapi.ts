@@ -14,7 +14,8 @@ type JsonSchema = Record<string, unknown>;
 
 /**
  * Generates the OpenAPI 3.1 document from the route table, from the same zod schemas that
- * validate requests, every named schema under `components.schemas`. Deterministic: the same table gives byte-identical JSON on every runtime.
+ * validate requests, every named schema under `components.schemas`. Deterministic: the same table
+ * gives byte-identical JSON on every runtime.
  */
 export function buildOpenApiDocument(routes: readonly AnyRoute[], info: OpenApiInfo): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};

@@ -51,5 +51,8 @@ export interface CookieOptions {
 export function setCookie(name: string, value: string, options: CookieOptions): string {
   if (name.startsWith('__Host-') && (!options.secure || options.path !== '/'))
     throw new Error(`${name} needs Secure and Path=/ (browsers drop it otherwise)`);
-  return `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAge}; HttpOnly; SameSite=Lax${options.secure ? '; Secure' : ''}`;
+  return (
+    `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAge}` +
+    `; HttpOnly; SameSite=Lax${options.secure ? '; Secure' : ''}`
+  );
 }

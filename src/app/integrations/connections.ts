@@ -54,7 +54,8 @@ function usable(integration: IntegrationRecord): IntegrationRecord {
   throw new IntegrationError(
     providerOf(integration.provider),
     'integration_revoked',
-    `The ${label(integration.provider)} connection ${integration.name} was revoked${why}; an admin must connect it again`,
+    `The ${label(integration.provider)} connection ${integration.name}` +
+      ` was revoked${why}; an admin must connect it again`,
   );
 }
 

@@ -106,7 +106,9 @@ async function lookUpInstallation(deps: IntegrationDeps, input: GitHubConnectInp
         {
           location: 'body',
           path: 'appId',
-          message: `GitHub refused the App's credentials: the App id and the private key must belong to the same App (${error.message})`,
+          message:
+            `GitHub refused the App's credentials: the App id and the ` +
+            `private key must belong to the same App (${error.message})`,
         },
         { location: 'body', path: 'privateKey', message: 'GitHub refused a token signed with it for this App id' },
       ]);

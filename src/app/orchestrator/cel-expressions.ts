@@ -57,7 +57,9 @@ function astDeeperThan(ast: unknown, limit: number): boolean {
   return false;
 }
 
-/** The free top-level names an expression reads (e.g. `inputs`, `steps`); comprehension variables are bound, not free. */
+/**
+ * The free top-level names an expression reads (e.g. `inputs`, `steps`); comprehension variables are bound, not free.
+ */
 export function expressionNames(expression: string): string[] {
   const names = new Set<string>();
   // Without recursion, in the order the names appear: children are pushed last-first.

@@ -10,8 +10,8 @@ import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
 /**
  * How executions appear in their dashboard's state document (`<id>/state`, which only the server
  * writes; see docs/dashboard-document.md):
- * - `executions`: executionId → { recipeId, recipeVersion, status, active, reason, steps: { id → summary }, summary, updatedAt }
- *   (`summary`: what the finished execution came to, as GET /v1/executions/{id} has it; null before)
+ * - `executions`: executionId → { recipeId, recipeVersion, status, active, reason, steps: { id → summary }, summary,
+ *   updatedAt } (`summary`: what the finished execution came to, as GET /v1/executions/{id} has it; null before)
  * - `approvals`: `<executionId>:<stepId>` → Y.Map { executionId, stepId, prompt, quorum, visit, status,
  *   decisions: Y.Map userId → { approved, comment, at, name, email } }. A member approves or rejects by writing their
  *   own entry into the dashboard document's `decisions` map (`<executionId>:<stepId>` → userId); the server

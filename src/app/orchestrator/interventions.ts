@@ -44,7 +44,8 @@ export function interventionProblem(
       const earlier = by === undefined ? undefined : step?.decisions.find((d) => d.userId === by);
       if (earlier !== undefined)
         return conflict(
-          `You have already ${earlier.approved ? 'approved' : 'rejected'} step "${body.stepId}"; one decision per person`,
+          `You have already ${earlier.approved ? 'approved' : 'rejected'}` +
+            ` step "${body.stepId}"; one decision per person`,
           { decision: { userId: earlier.userId, approved: earlier.approved, at: earlier.at } },
         );
       if (step?.status === 'waiting' && !ended) return null;
@@ -83,7 +84,8 @@ export function interventionProblem(
       return missing.length === 0
         ? null
         : conflict(
-            `Version ${body.recipeVersion} has no step ${missing.map((m) => `"${m}"`).join(', ')}, which is in progress`,
+            `Version ${body.recipeVersion} has no step ` +
+              `${missing.map((m) => `"${m}"`).join(', ')}, which is in progress`,
             { missingSteps: missing },
           );
     }

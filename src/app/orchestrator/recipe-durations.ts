@@ -25,6 +25,8 @@ export const duration = z.union([z.string(), z.number()]).superRefine((value, ct
   if (parseDuration(value) === null)
     ctx.addIssue({
       code: 'custom',
-      message: `expected a duration such as 500ms, 10s, 30m, 2h, 1d or a number of milliseconds, at most ${recipeLimits.durationMs / 86_400_000}d`,
+      message:
+        `expected a duration such as 500ms, 10s, 30m, 2h, 1d or a number ` +
+        `of milliseconds, at most ${recipeLimits.durationMs / 86_400_000}d`,
     });
 });

@@ -74,7 +74,9 @@ export function parseRecipe(
       {
         location: 'body',
         path: 'steps',
-        message: `has ${size.count} steps (with those inside parallel branches); a recipe may have at most ${limits.steps}`,
+        message:
+          `has ${size.count} steps (with those inside parallel ` +
+          `branches); a recipe may have at most ${limits.steps}`,
       },
     ]);
   if (size.tooDeep !== null)
@@ -82,7 +84,9 @@ export function parseRecipe(
       {
         location: 'body',
         path: size.tooDeep,
-        message: `is a parallel step nested ${limits.parallelDepth + 1} deep; parallel steps may nest at most ${limits.parallelDepth} deep`,
+        message:
+          `is a parallel step nested ${limits.parallelDepth + 1} deep; ` +
+          `parallel steps may nest at most ${limits.parallelDepth} deep`,
       },
     ]);
   const parsed = recipeSchema.safeParse(value);
@@ -92,7 +96,8 @@ export function parseRecipe(
       path: issue.path.map(String).join('.'),
       message: issue.message,
     }));
-    // Report the graph and expression problems of the steps that are well-formed too, not just the first kind of problem.
+    // Report the graph and expression problems of the steps that are well-formed too,
+    // not just the first kind of problem.
     const steps = salvage((value as { steps?: unknown } | null)?.steps);
     const more = steps === undefined ? [] : checkRecipe({ name: '', inputs: {}, steps }, null, limits);
     const seen = new Set(issues.map((i) => i.path));

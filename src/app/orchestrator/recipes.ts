@@ -39,7 +39,9 @@ function parse(ctx: Ctx, input: RecipeInput) {
   return parsed;
 }
 
-/** Creates a recipe (version 1) in a workspace, from its source or from a template; any member with the write scope may. */
+/**
+ * Creates a recipe (version 1) in a workspace, from its source or from a template; any member with the write scope may.
+ */
 export async function createRecipe(
   ctx: Ctx & Pick<AppContext, 'recipeTemplates'>,
   principal: Principal,

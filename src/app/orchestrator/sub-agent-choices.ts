@@ -33,7 +33,9 @@ export async function checkSubAgentChoices(
         issues.push({
           location: 'body',
           path: `${choice.path}.subAgents.${j}`,
-          message: `agent profile "${profile.name}" defines no sub-agent "${name}" (it defines ${defined.length === 0 ? 'none' : defined.join(', ')})`,
+          message:
+            `agent profile "${profile.name}" defines no sub-agent "${name}" ` +
+            `(it defines ${defined.length === 0 ? 'none' : defined.join(', ')})`,
         });
     });
   }

@@ -122,7 +122,10 @@ async function childVersion(
 ): Promise<number | string> {
   const depth = (parent.state.parent?.depth ?? 0) + 1;
   if (depth > maxSubRecipeDepth)
-    return `sub-recipes nest at most ${maxSubRecipeDepth} deep; this child would be ${depth} deep (do recipes start each other in a cycle?)`;
+    return (
+      `sub-recipes nest at most ${maxSubRecipeDepth} deep; this child ` +
+      `would be ${depth} deep (do recipes start each other in a cycle?)`
+    );
   const recipe = /^[0-9a-f-]{36}$/i.test(job.recipeId) ? await deps.recipes.get(job.recipeId, tx) : undefined;
   if (recipe === undefined || recipe.workspaceId !== parent.workspaceId)
     return `there is no recipe ${job.recipeId} in this workspace`;
@@ -134,7 +137,10 @@ async function childVersion(
     checkInputs(found.compiled, { ...job.inputs });
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
-    return `the recipe "${recipe.name}" (version ${version}) does not take these inputs: ${error.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`;
+    return (
+      `the recipe "${recipe.name}" (version ${version}) does not take these ` +
+      `inputs: ${error.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`
+    );
   }
   return version;
 }
@@ -188,7 +194,9 @@ export async function childFinished(deps: Deps, engine: Engine, job: ChildFinish
       type: 'step.failed',
       stepId: link.stepId,
       attempt: link.attempt,
-      error: `child execution ${child.id} ${child.state.status === 'failed' ? 'failed' : 'was cancelled'}: ${child.state.reason ?? 'no reason given'}`,
+      error:
+        `child execution ${child.id} ${child.state.status === 'failed' ? 'failed' : 'was cancelled'}` +
+        `: ${child.state.reason ?? 'no reason given'}`,
       retryable: true,
     };
   try {

@@ -155,7 +155,10 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     }
     const { subAgents, unknown } = enabledSubAgents(profile, data.subAgents);
     if (unknown.length > 0) {
-      const error = `step ${data.stepId} enables sub-agent${unknown.length === 1 ? '' : 's'} ${unknown.map((name) => `"${name}"`).join(', ')}, which agent profile "${profile.name}" (version ${profile.version}) does not define`;
+      const error =
+        `step ${data.stepId} enables sub-agent${unknown.length === 1 ? '' : 's'}` +
+        ` ${unknown.map((name) => `"${name}"`).join(', ')}, which agent ` +
+        `profile "${profile.name}" (version ${profile.version}) does not define`;
       await engine.apply(data.executionId, {
         type: 'step.failed',
         stepId: data.stepId,

@@ -84,7 +84,9 @@ export async function fireSchedule(deps: ScheduleDeps, job: ScheduleFireJob): Pr
             ...base,
             outcome: 'skipped',
             executionId: null,
-            reason: `the previous execution (${state.lastExecutionId ?? ''}) is still ${previous === 'working' ? 'working' : 'unfinished'}`,
+            reason:
+              `the previous execution (${state.lastExecutionId ?? ''}) is ` +
+              `still ${previous === 'working' ? 'working' : 'unfinished'}`,
           },
           tx,
         );
@@ -228,7 +230,10 @@ async function launch(
   try {
     checkInputs(version.compiled, { ...schedule.inputs });
   } catch (error) {
-    return `the schedule's inputs do not fit the recipe's latest version: ${error instanceof Error ? error.message : String(error)}`;
+    return (
+      `the schedule's inputs do not fit the recipe's latest version: ` +
+      `${error instanceof Error ? error.message : String(error)}`
+    );
   }
   const launched = await launchExecution(
     deps.ctx,

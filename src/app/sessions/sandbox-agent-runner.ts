@@ -125,7 +125,8 @@ export class SandboxAgentRunner implements AgentRunner {
         };
       } catch (error) {
         if (!(error instanceof IntegrationError)) throw error;
-        // The step shows why (a revoked installation, a repository outside it); retryable only when GitHub was unreachable.
+        // The step shows why (a revoked installation, a repository outside it); retryable
+        // only when GitHub was unreachable.
         if (await runs.update(run.key, { status: 'failed', error: error.message }))
           await this.reportResult({
             key: run.key,

@@ -5,11 +5,17 @@ import type { PrunableKind, RetentionClaim, RetentionStore } from '../../ports/r
 
 /** How long things are kept, in days; null keeps them forever (docs/retention.md). */
 export interface RetentionPolicy {
-  /** A finished execution's detail: history entries, sandbox runs and their events, artifacts, its ended sandbox session. */
+  /**
+   * A finished execution's detail: history entries, sandbox runs and their events,
+   * artifacts, its ended sandbox session.
+   */
   readonly executionDays: number | null;
   /** A finished execution itself (its status, steps and outputs as the API shows them). */
   readonly executionRecordDays: number | null;
-  /** Sandbox events and heartbeats, schedule fires, trigger payloads, ended browser sessions, expired logins and device sign-ins, and signing keys. */
+  /**
+   * Sandbox events and heartbeats, schedule fires, trigger payloads, ended browser sessions, expired
+   * logins and device sign-ins, and signing keys.
+   */
   readonly eventDays: number | null;
   /** The audit log, and API tokens that expired or were revoked (so entries keep naming their token). */
   readonly auditDays: number | null;

@@ -85,7 +85,8 @@ export async function receiveWebhook(deps: TriggerDeps, triggerId: string, reque
   if (signature === undefined || signature === '') throw refused();
   if (signature.startsWith('sha256='))
     throw new UnauthenticatedError(
-      'The webhook is signed the old way (body only): sign "<X-Baton-Timestamp>.<X-Baton-Delivery>.<body>" as v1=<hex> (docs/triggers.md)',
+      'The webhook is signed the old way (body only): sign ' +
+        '"<X-Baton-Timestamp>.<X-Baton-Delivery>.<body>" as v1=<hex> (docs/triggers.md)',
     );
   const delivery = header(
     request,
@@ -103,7 +104,8 @@ export async function receiveWebhook(deps: TriggerDeps, triggerId: string, reque
   );
   if (problem === 'stale')
     throw new UnauthenticatedError(
-      `The webhook's X-Baton-Timestamp is more than ${webhookWindowSeconds} seconds from now: sign each delivery when sending it`,
+      `The webhook's X-Baton-Timestamp is more than ${webhookWindowSeconds}` +
+        ` seconds from now: sign each delivery when sending it`,
     );
   if (secret === undefined || problem !== null) throw refused();
   const name =

@@ -17,7 +17,9 @@ export function checkPayload(body: unknown): Record<string, unknown> {
       {
         location: 'body',
         path: '',
-        message: `must be a JSON object, got ${body === undefined ? 'no body' : Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body}`,
+        message:
+          'must be a JSON object, got ' +
+          (body === undefined ? 'no body' : Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body),
       },
     ]);
   }

@@ -29,7 +29,9 @@ export function expressionIssues(input: {
       issues.push({
         location: 'body',
         path,
-        message: `may only read "${eventScopeName}" (source, name, deliveryId, payload, receivedAt), not ${others.map((n) => `"${n}"`).join(', ')}`,
+        message:
+          `may only read "${eventScopeName}" (source, name, deliveryId, ` +
+          `payload, receivedAt), not ${others.map((n) => `"${n}"`).join(', ')}`,
       });
   };
   if (typeof input.filter === 'string') check(input.filter, 'filter');

@@ -11,7 +11,8 @@ export const chromiumPath = process.env.BATON_CHROMIUM ?? '/usr/bin/chromium';
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(chromiumPath)) {
     throw new Error(
-      `The browser tests need Chromium at ${chromiumPath}: install it with \`sudo apt-get install -y chromium\` (Debian/Ubuntu), or set BATON_CHROMIUM to a Chromium binary.`,
+      `The browser tests need Chromium at ${chromiumPath}: install it with \`sudo apt-get ` +
+        `install -y chromium\` (Debian/Ubuntu), or set BATON_CHROMIUM to a Chromium binary.`,
     );
   }
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -123,45 +123,48 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
       expect(await store.listItems(id)).toEqual([]);
     });
 
-    it('numbers appended rows in input order across dashboards and calls, and loads the exact bytes oldest first', async () => {
-      const [a, b, c] = [await h.newDashboard(), await h.newDashboard(), await h.newDashboard()];
-      const [a1, b1, c1, c2, a2] = [bytes(1), bytes(300), bytes(70_000), bytes(17), bytes(256)];
-      const first = await store.append(
-        [
-          { dashboardId: a, update: a1 },
-          { dashboardId: b, update: b1 },
-          { dashboardId: c, update: c1 },
-        ],
-        [],
-      );
-      expect(first).toHaveLength(3);
-      expectIncreasing(first);
-      const second = await store.append(
-        [
-          { dashboardId: c, update: c2 },
-          { dashboardId: a, update: a2 },
-        ],
-        [],
-      );
-      expect(second).toHaveLength(2);
-      expectIncreasing([...first, ...second]);
+    it(
+      'numbers appended rows in input order across dashboards ' + 'and calls, and loads the exact bytes oldest first',
+      async () => {
+        const [a, b, c] = [await h.newDashboard(), await h.newDashboard(), await h.newDashboard()];
+        const [a1, b1, c1, c2, a2] = [bytes(1), bytes(300), bytes(70_000), bytes(17), bytes(256)];
+        const first = await store.append(
+          [
+            { dashboardId: a, update: a1 },
+            { dashboardId: b, update: b1 },
+            { dashboardId: c, update: c1 },
+          ],
+          [],
+        );
+        expect(first).toHaveLength(3);
+        expectIncreasing(first);
+        const second = await store.append(
+          [
+            { dashboardId: c, update: c2 },
+            { dashboardId: a, update: a2 },
+          ],
+          [],
+        );
+        expect(second).toHaveLength(2);
+        expectIncreasing([...first, ...second]);
 
-      expect(await store.load(a)).toEqual({
-        snapshot: null,
-        updates: [
-          { seq: first[0], update: a1 },
-          { seq: second[1], update: a2 },
-        ],
-      });
-      expect(await store.load(b)).toEqual({ snapshot: null, updates: [{ seq: first[1], update: b1 }] });
-      expect(await store.load(c)).toEqual({
-        snapshot: null,
-        updates: [
-          { seq: first[2], update: c1 },
-          { seq: second[0], update: c2 },
-        ],
-      });
-    });
+        expect(await store.load(a)).toEqual({
+          snapshot: null,
+          updates: [
+            { seq: first[0], update: a1 },
+            { seq: second[1], update: a2 },
+          ],
+        });
+        expect(await store.load(b)).toEqual({ snapshot: null, updates: [{ seq: first[1], update: b1 }] });
+        expect(await store.load(c)).toEqual({
+          snapshot: null,
+          updates: [
+            { seq: first[2], update: c1 },
+            { seq: second[0], update: c2 },
+          ],
+        });
+      },
+    );
 
     it('appends nothing for an empty call, and projections alone give no sequence numbers', async () => {
       const id = await h.newDashboard();
@@ -310,33 +313,37 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
       expect(contentOf(after)).toEqual({ a: 'first', b: 'second', c: 'third' });
     });
 
-    it("keeps a dashboard's state document (`<id>/state`) apart from its dashboard document: its own log rows and snapshot", async () => {
-      const id = await h.newDashboard();
-      const state = `${id}/state`;
-      const [own, server] = [editor(), editor()];
-      const seqs = await store.append(
-        [
-          { dashboardId: id, update: own.set('note', 'people') },
-          { dashboardId: state, update: server.set('e1', 'running') },
-        ],
-        [],
-      );
-      expect(seqs).toHaveLength(2);
-      expect(contentOf(await store.load(id))).toEqual({ note: 'people' });
-      expect(contentOf(await store.load(state))).toEqual({ e1: 'running' });
-      // Compacting one folds its rows only, into its own snapshot.
-      await store.compact(state, Y.encodeStateAsUpdate(server.doc), seqs, merge, stateVector);
-      expect(await store.load(state)).toEqual({ snapshot: expect.any(Uint8Array), updates: [] });
-      expect(contentOf(await store.load(state))).toEqual({ e1: 'running' });
-      expect((await store.load(id)).updates.map((u) => u.seq)).toEqual([seqs[0]]);
-      await store.compact(id, Y.encodeStateAsUpdate(own.doc), [seqs[0] as number], merge, stateVector);
-      expect(contentOf(await store.load(id))).toEqual({ note: 'people' });
-      expect(contentOf(await store.load(state))).toEqual({ e1: 'running' });
-      // A name that is neither cannot be stored.
-      await expect(
-        store.append([{ dashboardId: `${id}/other`, update: own.set('x', 'y') }], []),
-      ).rejects.toBeInstanceOf(UnstorableDocumentError);
-    });
+    it(
+      "keeps a dashboard's state document (`<id>/state`) apart " +
+        'from its dashboard document: its own log rows and snapshot',
+      async () => {
+        const id = await h.newDashboard();
+        const state = `${id}/state`;
+        const [own, server] = [editor(), editor()];
+        const seqs = await store.append(
+          [
+            { dashboardId: id, update: own.set('note', 'people') },
+            { dashboardId: state, update: server.set('e1', 'running') },
+          ],
+          [],
+        );
+        expect(seqs).toHaveLength(2);
+        expect(contentOf(await store.load(id))).toEqual({ note: 'people' });
+        expect(contentOf(await store.load(state))).toEqual({ e1: 'running' });
+        // Compacting one folds its rows only, into its own snapshot.
+        await store.compact(state, Y.encodeStateAsUpdate(server.doc), seqs, merge, stateVector);
+        expect(await store.load(state)).toEqual({ snapshot: expect.any(Uint8Array), updates: [] });
+        expect(contentOf(await store.load(state))).toEqual({ e1: 'running' });
+        expect((await store.load(id)).updates.map((u) => u.seq)).toEqual([seqs[0]]);
+        await store.compact(id, Y.encodeStateAsUpdate(own.doc), [seqs[0] as number], merge, stateVector);
+        expect(contentOf(await store.load(id))).toEqual({ note: 'people' });
+        expect(contentOf(await store.load(state))).toEqual({ e1: 'running' });
+        // A name that is neither cannot be stored.
+        await expect(
+          store.append([{ dashboardId: `${id}/other`, update: own.set('x', 'y') }], []),
+        ).rejects.toBeInstanceOf(UnstorableDocumentError);
+      },
+    );
 
     it('compaction merges the state into the stored snapshot rather than replacing it', async () => {
       const id = await h.newDashboard();
@@ -389,34 +396,38 @@ export function documentStoreSuite(adapter: string, open: () => Promise<Document
       });
     });
 
-    it('stores text Postgres cannot hold (U+0000, lone surrogates) in the projection as U+FFFD, and the update bytes as they are', async () => {
-      const id = await h.newDashboard();
-      const update = bytes(64);
-      const odd = note('odd\u0000id', '2026-06-01T00:00:00.000Z', 'a\u0000b \ud800 c\udfff \ud83d\ude00');
-      const nested = { ...odd.item, body: 'x\u0000', extra: { ['k\u0000']: ['\udc00'] } };
-      const [seq] = await store.append(
-        [{ dashboardId: id, update }],
-        [{ dashboardId: id, upserts: [{ ...odd, item: nested }], deletes: [], replaceAll: true }],
-      );
-      expect(await store.listItems(id)).toEqual([
-        {
-          id: 'odd\ufffdid',
-          kind: 'note',
-          item: {
-            ...nested,
+    it(
+      'stores text Postgres cannot hold (U+0000, lone surrogates) ' +
+        'in the projection as U+FFFD, and the update bytes as they are',
+      async () => {
+        const id = await h.newDashboard();
+        const update = bytes(64);
+        const odd = note('odd\u0000id', '2026-06-01T00:00:00.000Z', 'a\u0000b \ud800 c\udfff \ud83d\ude00');
+        const nested = { ...odd.item, body: 'x\u0000', extra: { ['k\u0000']: ['\udc00'] } };
+        const [seq] = await store.append(
+          [{ dashboardId: id, update }],
+          [{ dashboardId: id, upserts: [{ ...odd, item: nested }], deletes: [], replaceAll: true }],
+        );
+        expect(await store.listItems(id)).toEqual([
+          {
             id: 'odd\ufffdid',
-            title: 'a\ufffdb \ufffd c\ufffd \ud83d\ude00',
-            body: 'x\ufffd',
-            extra: { 'k\ufffd': ['\ufffd'] },
+            kind: 'note',
+            item: {
+              ...nested,
+              id: 'odd\ufffdid',
+              title: 'a\ufffdb \ufffd c\ufffd \ud83d\ude00',
+              body: 'x\ufffd',
+              extra: { 'k\ufffd': ['\ufffd'] },
+            },
+            updatedAt: odd.updatedAt,
           },
-          updatedAt: odd.updatedAt,
-        },
-      ]);
-      expect(await store.load(id)).toEqual({ snapshot: null, updates: [{ seq, update }] });
-      // The item is found again under its stored id, by the same rule.
-      await store.append([], [{ dashboardId: id, upserts: [], deletes: ['odd\u0000id'], replaceAll: false }]);
-      expect(await store.listItems(id)).toEqual([]);
-    });
+        ]);
+        expect(await store.load(id)).toEqual({ snapshot: null, updates: [{ seq, update }] });
+        // The item is found again under its stored id, by the same rule.
+        await store.append([], [{ dashboardId: id, upserts: [], deletes: ['odd\u0000id'], replaceAll: false }]);
+        expect(await store.listItems(id)).toEqual([]);
+      },
+    );
 
     it('refuses data the database cannot store with UnstorableDocumentError, writing none of the call', async () => {
       const [d, other] = [await h.newDashboard(), await h.newDashboard()];

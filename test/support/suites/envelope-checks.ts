@@ -72,7 +72,8 @@ async function refused(
     return coded;
   }
   throw new Error(
-    `${what}: expected a refusal, but it gave ${typeof outcome === 'string' ? `a string of ${outcome.length} characters` : typeof outcome}`,
+    `${what}: expected a refusal, but it gave ` +
+      `${typeof outcome === 'string' ? `a string of ${outcome.length} characters` : typeof outcome}`,
   );
 }
 
@@ -196,42 +197,43 @@ export const envelopeChecks: Readonly<Record<string, EnvelopeCheck>> = {
     assert(error.message.includes('"k9"'), `the error does not name the missing key: ${error.message}`);
   },
 
-  'rotation re-wraps records under old keys; old and new records open with both keys configured, and with the new one alone once re-wrapped':
-    async (create) => {
-      const [oldKey, newer] = [newKey(), newKey()];
-      const before = await create(keyring('old', { old: oldKey }));
-      const a = await before.seal(`${secret}-a`, 'credential:a');
-      const during = await create(keyring('new', { new: newer, old: oldKey }));
-      assert(
-        during.keyIds.join(',') === 'new,old',
-        `keyIds are ${during.keyIds.join(',')}, expected the current key first`,
-      );
-      const b = await during.seal(`${secret}-b`, 'credential:b');
-      assert(b.keyId === 'new', 'a new record is not sealed under the first key');
-      assert(
-        (await during.open(a, 'credential:a')) === `${secret}-a` &&
-          (await during.open(b, 'credential:b')) === `${secret}-b`,
-        'records under the old and the new key do not both open',
-      );
-      const aMoved = await during.rewrap(a);
-      assert(
-        aMoved.keyId === 'new' && aMoved.wrappedKey !== a.wrappedKey,
-        'rewrap did not move the record to the current key',
-      );
-      assert(aMoved.iv === a.iv && aMoved.ciphertext === a.ciphertext, 'rewrap touched the iv or ciphertext');
-      const bAgain = await during.rewrap(b);
-      assert(JSON.stringify(bAgain) === JSON.stringify(b), 'rewrap changed a record already under the current key');
-      const after = await create(keyring('new', { new: newer }));
-      assert(
-        (await after.open(aMoved, 'credential:a')) === `${secret}-a`,
-        'a re-wrapped record does not open once the old key is gone',
-      );
-      assert(
-        (await after.open(b, 'credential:b')) === `${secret}-b`,
-        'a new record does not open with the new key alone',
-      );
-      await refused(after.open(a, 'credential:a'), 'credential_key_missing', 'the old wrap without the old key');
-    },
+  'rotation re-wraps records under old keys; old and new ones open with both keys, then with the new one alone': async (
+    create,
+  ) => {
+    const [oldKey, newer] = [newKey(), newKey()];
+    const before = await create(keyring('old', { old: oldKey }));
+    const a = await before.seal(`${secret}-a`, 'credential:a');
+    const during = await create(keyring('new', { new: newer, old: oldKey }));
+    assert(
+      during.keyIds.join(',') === 'new,old',
+      `keyIds are ${during.keyIds.join(',')}, expected the current key first`,
+    );
+    const b = await during.seal(`${secret}-b`, 'credential:b');
+    assert(b.keyId === 'new', 'a new record is not sealed under the first key');
+    assert(
+      (await during.open(a, 'credential:a')) === `${secret}-a` &&
+        (await during.open(b, 'credential:b')) === `${secret}-b`,
+      'records under the old and the new key do not both open',
+    );
+    const aMoved = await during.rewrap(a);
+    assert(
+      aMoved.keyId === 'new' && aMoved.wrappedKey !== a.wrappedKey,
+      'rewrap did not move the record to the current key',
+    );
+    assert(aMoved.iv === a.iv && aMoved.ciphertext === a.ciphertext, 'rewrap touched the iv or ciphertext');
+    const bAgain = await during.rewrap(b);
+    assert(JSON.stringify(bAgain) === JSON.stringify(b), 'rewrap changed a record already under the current key');
+    const after = await create(keyring('new', { new: newer }));
+    assert(
+      (await after.open(aMoved, 'credential:a')) === `${secret}-a`,
+      'a re-wrapped record does not open once the old key is gone',
+    );
+    assert(
+      (await after.open(b, 'credential:b')) === `${secret}-b`,
+      'a new record does not open with the new key alone',
+    );
+    await refused(after.open(a, 'credential:a'), 'credential_key_missing', 'the old wrap without the old key');
+  },
 
   "a keyring without the record's key is refused, naming the key id": async (create) => {
     const sealed = await (await create(keyring('gone', { gone: newKey() }))).seal(secret, 'credential:one');

@@ -235,65 +235,72 @@ export function describeHttpEdge(edge: string, open: () => Promise<HttpEdgeHarne
         await expectError(send('POST', '/v1/nowhere', 'x', { 'content-type': 'text/plain' }), 404, 'route_not_found');
       });
 
-      it('takes a form only where a route accepts one (OAuth device sign-in), parsed alike: the first of a repeated field', async () => {
-        const form = await send(
-          'POST',
-          '/auth/device/token',
-          'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=a+b&device_code=c',
-          { 'content-type': 'application/x-www-form-urlencoded' },
-        );
-        expect(form.status).toBe(200);
-        expect(form.json).toEqual({
-          fields: { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'a b' },
-          rawBody: 'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=a+b&device_code=c',
-        });
-        const json = await send('POST', '/auth/device/token', '{"device_code":"x"}', {
-          'content-type': 'application/json',
-        });
-        expect(json.json).toMatchObject({ fields: { device_code: 'x' } });
-        await expectError(
-          send('POST', '/auth/device/token', 'device_code=x', { 'content-type': 'text/plain' }),
-          415,
-          'unsupported_media_type',
-        );
-        await expectError(
-          send('POST', '/v1/items/a1/notes', 'text=hi', {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: `Bearer ${edgeToken}`,
-          }),
-          415,
-          'unsupported_media_type',
-          'Unsupported Media Type',
-        );
-        await expectError(
-          send('POST', '/v1/nowhere', 'text=hi', { 'content-type': 'application/x-www-form-urlencoded' }),
-          404,
-          'route_not_found',
-        );
-      });
+      it(
+        'takes a form only where a route accepts one (OAuth device ' +
+          'sign-in), parsed alike: the first of a repeated field',
+        async () => {
+          const form = await send(
+            'POST',
+            '/auth/device/token',
+            'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=a+b&device_code=c',
+            { 'content-type': 'application/x-www-form-urlencoded' },
+          );
+          expect(form.status).toBe(200);
+          expect(form.json).toEqual({
+            fields: { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: 'a b' },
+            rawBody: 'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=a+b&device_code=c',
+          });
+          const json = await send('POST', '/auth/device/token', '{"device_code":"x"}', {
+            'content-type': 'application/json',
+          });
+          expect(json.json).toMatchObject({ fields: { device_code: 'x' } });
+          await expectError(
+            send('POST', '/auth/device/token', 'device_code=x', { 'content-type': 'text/plain' }),
+            415,
+            'unsupported_media_type',
+          );
+          await expectError(
+            send('POST', '/v1/items/a1/notes', 'text=hi', {
+              'content-type': 'application/x-www-form-urlencoded',
+              authorization: `Bearer ${edgeToken}`,
+            }),
+            415,
+            'unsupported_media_type',
+            'Unsupported Media Type',
+          );
+          await expectError(
+            send('POST', '/v1/nowhere', 'text=hi', { 'content-type': 'application/x-www-form-urlencoded' }),
+            404,
+            'route_not_found',
+          );
+        },
+      );
 
-      it(`answers a body over the limit (${edgeBodyLimit} bytes) with 413 payload_too_large, announced or streamed`, async () => {
-        const big = JSON.stringify({ text: 'x'.repeat(edgeBodyLimit) });
-        await expectError(putJson(big), 413, 'payload_too_large', 'Request body is too large');
-        const stream = new ReadableStream<Uint8Array>({
-          start(controller) {
-            for (let i = 0; i < 8; i++) controller.enqueue(bytes(`"${'y'.repeat(200)}",`));
-            controller.close();
-          },
-        });
-        await expectError(
-          call('/v1/items/a1', {
-            method: 'PUT',
-            headers: { 'content-type': 'application/json' },
-            body: stream,
-            duplex: 'half',
-          } as RequestInit),
-          413,
-          'payload_too_large',
-        );
-        const fits = JSON.stringify({ text: 'x'.repeat(edgeBodyLimit - 20) });
-        expect((await putJson(fits)).status).toBe(200);
-      });
+      it(
+        `answers a body over the limit (${edgeBodyLimit} bytes) ` + `with 413 payload_too_large, announced or streamed`,
+        async () => {
+          const big = JSON.stringify({ text: 'x'.repeat(edgeBodyLimit) });
+          await expectError(putJson(big), 413, 'payload_too_large', 'Request body is too large');
+          const stream = new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (let i = 0; i < 8; i++) controller.enqueue(bytes(`"${'y'.repeat(200)}",`));
+              controller.close();
+            },
+          });
+          await expectError(
+            call('/v1/items/a1', {
+              method: 'PUT',
+              headers: { 'content-type': 'application/json' },
+              body: stream,
+              duplex: 'half',
+            } as RequestInit),
+            413,
+            'payload_too_large',
+          );
+          const fits = JSON.stringify({ text: 'x'.repeat(edgeBodyLimit - 20) });
+          expect((await putJson(fits)).status).toBe(200);
+        },
+      );
     });
 
     describe('auth, handlers and responses', () => {
@@ -362,37 +369,40 @@ export function describeHttpEdge(edge: string, open: () => Promise<HttpEdgeHarne
     });
 
     describe('security headers', () => {
-      it('puts nosniff, no-referrer and no-framing on every answer: success, 204, HEAD, errors of routes and of the framework', async () => {
-        const answers = [
-          await call('/v1/items/a1'),
-          await send('DELETE', '/v1/items/a1', undefined, { authorization: `Bearer ${edgeToken}` }),
-          await call('/v1/items/a1', { method: 'HEAD' }),
-          await call('/v1/items/missing'),
-          await call('/v1/items/bug'),
-          await call('/v1/nothing'),
-          await call('/v1/items/%E0%A4%A'),
-          await putJson('{oops'),
-          await putJson('{}', 'text/plain'),
-          await putJson(JSON.stringify({ text: 'x'.repeat(edgeBodyLimit) })),
-          await send('DELETE', '/v1/items/a1', undefined, { authorization: 'Bearer bad' }),
-        ];
-        for (const res of answers) {
-          const seen = Object.fromEntries(
-            ['x-content-type-options', 'referrer-policy', 'x-frame-options', 'content-security-policy'].map((name) => [
-              name,
-              res.headers.get(name),
-            ]),
-          );
-          expect({ status: res.status, ...seen }).toEqual({
-            status: res.status,
-            'x-content-type-options': 'nosniff',
-            'referrer-policy': 'no-referrer',
-            'x-frame-options': 'DENY',
-            'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-          });
-        }
-        expect(answers.map((res) => res.status)).toEqual([200, 204, 200, 404, 500, 404, 400, 400, 415, 413, 401]);
-      });
+      it(
+        'puts nosniff, no-referrer and no-framing on every answer: ' +
+          'success, 204, HEAD, errors of routes and of the framework',
+        async () => {
+          const answers = [
+            await call('/v1/items/a1'),
+            await send('DELETE', '/v1/items/a1', undefined, { authorization: `Bearer ${edgeToken}` }),
+            await call('/v1/items/a1', { method: 'HEAD' }),
+            await call('/v1/items/missing'),
+            await call('/v1/items/bug'),
+            await call('/v1/nothing'),
+            await call('/v1/items/%E0%A4%A'),
+            await putJson('{oops'),
+            await putJson('{}', 'text/plain'),
+            await putJson(JSON.stringify({ text: 'x'.repeat(edgeBodyLimit) })),
+            await send('DELETE', '/v1/items/a1', undefined, { authorization: 'Bearer bad' }),
+          ];
+          for (const res of answers) {
+            const seen = Object.fromEntries(
+              ['x-content-type-options', 'referrer-policy', 'x-frame-options', 'content-security-policy'].map(
+                (name) => [name, res.headers.get(name)],
+              ),
+            );
+            expect({ status: res.status, ...seen }).toEqual({
+              status: res.status,
+              'x-content-type-options': 'nosniff',
+              'referrer-policy': 'no-referrer',
+              'x-frame-options': 'DENY',
+              'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+            });
+          }
+          expect(answers.map((res) => res.status)).toEqual([200, 204, 200, 404, 500, 404, 400, 400, 415, 413, 401]);
+        },
+      );
     });
 
     describe('request ids', () => {

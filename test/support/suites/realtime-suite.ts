@@ -199,44 +199,50 @@ export function realtimeSuite(name: string, target: () => RealtimeTarget): void 
       expect(bodyOf(fresh.doc, 'legit')).toBe('ok');
     });
 
-    it("serves the state document to members read-only, over the dashboard's socket: a write there reaches nobody, and it is never told to resync", async () => {
-      const id = await board();
-      const editor = connectDashboard(target().url, id, { token: people.editor.secret });
-      clients.push(editor.dashboard, editor.state);
-      const owner = client(id, people.owner.secret, { state: true });
-      await synced(editor.dashboard, editor.state, owner);
-      expect(editor.dashboard.scope()).toBe('read-write');
-      expect(editor.state.scope()).toBe('readonly');
-      expect(owner.scope()).toBe('readonly');
-      const outsider = client(id, people.outsider.secret, { state: true });
-      await eventually(() => outsider.refused(), patience, "the outsider's refusal");
-      // Only the server writes executions, approvals, sessions, progress and artifacts.
-      editor.state.doc.getMap('executions').set('forged', { status: 'succeeded' });
-      await eventually(() => editor.state.provider.unsyncedChanges > 0, patience, 'the write left unsynced');
-      // Archived and restored: the dashboard document is writable again; the state document never
-      // is, so its refused write never earns the socket a resync (4205).
-      expect((await rest('DELETE', `/v1/dashboards/${id}`, people.owner.secret)).status).toBe(204);
-      await eventually(async () => (await viewersOf(id)).every((v) => v.readOnly), patience, 'archived is read-only');
-      expect((await rest('PATCH', `/v1/dashboards/${id}`, people.owner.secret, { archived: false })).status).toBe(200);
-      await eventually(
-        async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === false,
-        patience,
-        'restored',
-      );
-      addNote(editor.dashboard.doc, 'after-restore', 'written', people.editor.userId);
-      await eventually(
-        async () => (await itemsOf(id)).some((i) => i.id === 'after-restore'),
-        patience,
-        'the dashboard document written again',
-      );
-      expect(editor.dashboard.closes()).toEqual([]);
-      expect(owner.doc.getMap('executions').has('forged')).toBe(false);
-      const fresh = client(id, people.viewer.secret, { state: true });
-      await synced(fresh);
-      expect(fresh.doc.getMap('executions').has('forged')).toBe(false);
-      // The refused write is still the editor's own, unsynced: nothing stored it.
-      expect(editor.state.provider.unsyncedChanges).toBeGreaterThan(0);
-    });
+    it(
+      "serves the state document to members read-only, over the dashboard's " +
+        'socket: a write there reaches nobody, and it is never told to resync',
+      async () => {
+        const id = await board();
+        const editor = connectDashboard(target().url, id, { token: people.editor.secret });
+        clients.push(editor.dashboard, editor.state);
+        const owner = client(id, people.owner.secret, { state: true });
+        await synced(editor.dashboard, editor.state, owner);
+        expect(editor.dashboard.scope()).toBe('read-write');
+        expect(editor.state.scope()).toBe('readonly');
+        expect(owner.scope()).toBe('readonly');
+        const outsider = client(id, people.outsider.secret, { state: true });
+        await eventually(() => outsider.refused(), patience, "the outsider's refusal");
+        // Only the server writes executions, approvals, sessions, progress and artifacts.
+        editor.state.doc.getMap('executions').set('forged', { status: 'succeeded' });
+        await eventually(() => editor.state.provider.unsyncedChanges > 0, patience, 'the write left unsynced');
+        // Archived and restored: the dashboard document is writable again; the state document never
+        // is, so its refused write never earns the socket a resync (4205).
+        expect((await rest('DELETE', `/v1/dashboards/${id}`, people.owner.secret)).status).toBe(204);
+        await eventually(async () => (await viewersOf(id)).every((v) => v.readOnly), patience, 'archived is read-only');
+        expect((await rest('PATCH', `/v1/dashboards/${id}`, people.owner.secret, { archived: false })).status).toBe(
+          200,
+        );
+        await eventually(
+          async () => (await viewersOf(id)).find((v) => v.userId === people.editor.userId)?.readOnly === false,
+          patience,
+          'restored',
+        );
+        addNote(editor.dashboard.doc, 'after-restore', 'written', people.editor.userId);
+        await eventually(
+          async () => (await itemsOf(id)).some((i) => i.id === 'after-restore'),
+          patience,
+          'the dashboard document written again',
+        );
+        expect(editor.dashboard.closes()).toEqual([]);
+        expect(owner.doc.getMap('executions').has('forged')).toBe(false);
+        const fresh = client(id, people.viewer.secret, { state: true });
+        await synced(fresh);
+        expect(fresh.doc.getMap('executions').has('forged')).toBe(false);
+        // The refused write is still the editor's own, unsynced: nothing stored it.
+        expect(editor.state.provider.unsyncedChanges).toBeGreaterThan(0);
+      },
+    );
 
     it('refuses non-members, anonymous sockets, bad tokens, unknown dashboards and cross-site cookies', async () => {
       const id = await board();

@@ -134,16 +134,20 @@ describe('fetch router: the text and depth policy on the real route table', () =
     }
   });
 
-  it('refuses a payload nested 5,000 deep with 400 naming the limit, and reads a large flat body without overflowing', async () => {
-    const res = await post(`/v1/executions/${id}/events`, `{"name":"go","payload":${deep(5_000)}}`);
-    expect(res.status).toBe(400);
-    expect(res.body.error.message).toContain('nests deeper than 64 levels');
-    // 300,000 elements: the prototype-poisoning scan once spread them into one call's arguments.
-    const flat = await post(
-      `/v1/executions/${id}/events`,
-      JSON.stringify({ name: 'go', payload: new Array(300_000).fill(0), bad: 'x\u0000' }),
-    );
-    expect(flat.status).toBe(400);
-    expect(flat.body.error.details?.issues[0]?.path).toBe('bad');
-  });
+  it(
+    'refuses a payload nested 5,000 deep with 400 naming the ' +
+      'limit, and reads a large flat body without overflowing',
+    async () => {
+      const res = await post(`/v1/executions/${id}/events`, `{"name":"go","payload":${deep(5_000)}}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toContain('nests deeper than 64 levels');
+      // 300,000 elements: the prototype-poisoning scan once spread them into one call's arguments.
+      const flat = await post(
+        `/v1/executions/${id}/events`,
+        JSON.stringify({ name: 'go', payload: new Array(300_000).fill(0), bad: 'x\u0000' }),
+      );
+      expect(flat.status).toBe(400);
+      expect(flat.body.error.details?.issues[0]?.path).toBe('bad');
+    },
+  );
 });

@@ -76,17 +76,21 @@ describe('resolveConfig', () => {
     expect(JSON.stringify(problems)).not.toContain('hunter2');
   });
 
-  it('requires DATABASE_URL, BATON_PUBLIC_URL and BATON_CREDENTIAL_KEYS in production and defaults to JSON logs there', () => {
-    expect(problemsOf({ BATON_ENV: 'production' }).map((p) => p.variable)).toEqual([
-      'DATABASE_URL',
-      'BATON_PUBLIC_URL',
-      'BATON_SANDBOX_PROVIDER',
-      'BATON_CREDENTIAL_KEYS',
-    ]);
-    const config = resolveConfig({ ...production, BATON_PUBLIC_URL: 'https://baton.example.com/' });
-    expect(config.log.format).toBe('json');
-    expect(config.http.publicUrl).toBe('https://baton.example.com');
-  });
+  it(
+    'requires DATABASE_URL, BATON_PUBLIC_URL and BATON_CREDENTIAL_KEYS ' +
+      'in production and defaults to JSON logs there',
+    () => {
+      expect(problemsOf({ BATON_ENV: 'production' }).map((p) => p.variable)).toEqual([
+        'DATABASE_URL',
+        'BATON_PUBLIC_URL',
+        'BATON_SANDBOX_PROVIDER',
+        'BATON_CREDENTIAL_KEYS',
+      ]);
+      const config = resolveConfig({ ...production, BATON_PUBLIC_URL: 'https://baton.example.com/' });
+      expect(config.log.format).toBe('json');
+      expect(config.http.publicUrl).toBe('https://baton.example.com');
+    },
+  );
 
   it('refuses the scripted stand-in plane in production unless the operator asks for it', () => {
     const standIn = Object.fromEntries(

@@ -48,7 +48,8 @@ describe('form bodies', () => {
     expect(acceptsFormBody('/auth/device/token')).toBe(true);
     expect(acceptsFormBody('/v1/workspaces')).toBe(false);
     const fields = parseFormBody(
-      'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=baton-cli&client_id=other&__proto__=x&name=a+b',
+      'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code' +
+        '&client_id=baton-cli&client_id=other&__proto__=x&name=a+b',
     );
     expect(fields).toEqual({
       grant_type: 'urn:ietf:params:oauth:grant-type:device_code',

@@ -106,28 +106,31 @@ describe('the durable document log', () => {
     await Promise.all(durable);
   });
 
-  it('keeps a batch the store refused and writes it on a later attempt; nobody is told it is durable before', async () => {
-    const clock = new FakeClock();
-    const { store, appends, attempts, failNext } = fakeStore();
-    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: clock });
-    const { doc, updates } = liveDoc();
-    failNext(2);
-    doc.getMap('m').set('x', 1);
-    let durable = false;
-    const done = log.record('d', doc, updates[0] as Uint8Array).then(() => (durable = true));
-    await clock.advance(5);
-    expect(attempts).toHaveLength(1);
-    // Retried after a capped backoff: 50 ms after the first failure, 100 ms after the second.
-    await clock.advance(49);
-    expect(attempts).toHaveLength(1);
-    await clock.advance(1);
-    expect(attempts).toHaveLength(2);
-    expect(durable).toBe(false);
-    await clock.advance(100);
-    expect(attempts).toHaveLength(3);
-    await done;
-    expect(appends).toHaveLength(1);
-  });
+  it(
+    'keeps a batch the store refused and writes it on a ' + 'later attempt; nobody is told it is durable before',
+    async () => {
+      const clock = new FakeClock();
+      const { store, appends, attempts, failNext } = fakeStore();
+      const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: clock });
+      const { doc, updates } = liveDoc();
+      failNext(2);
+      doc.getMap('m').set('x', 1);
+      let durable = false;
+      const done = log.record('d', doc, updates[0] as Uint8Array).then(() => (durable = true));
+      await clock.advance(5);
+      expect(attempts).toHaveLength(1);
+      // Retried after a capped backoff: 50 ms after the first failure, 100 ms after the second.
+      await clock.advance(49);
+      expect(attempts).toHaveLength(1);
+      await clock.advance(1);
+      expect(attempts).toHaveLength(2);
+      expect(durable).toBe(false);
+      await clock.advance(100);
+      expect(attempts).toHaveLength(3);
+      await done;
+      expect(appends).toHaveLength(1);
+    },
+  );
 
   it('projects only the items that changed, and deletes removed ones', async () => {
     const { store, appends } = fakeStore();
@@ -160,131 +163,145 @@ describe('the durable document log', () => {
     expect(compactions[1]?.folded).toEqual([]);
   });
 
-  it("lets every other document through when one document's projection cannot be stored, and keeps that document's update bytes", async () => {
-    const { store, appends } = fakeStore((_rows, projections) => projects(projections, 'poison'));
-    const { logger, errors } = errorLogger();
-    const log = new DocumentLog(store, { windowMs: 5, logger, timers: systemTimers });
-    const now = new Date('2026-12-05T10:00:00Z');
-    const bad = liveDoc();
-    const goods = [liveDoc(), liveDoc(), liveDoc()];
-    addItem(bad.doc, { kind: 'note', title: 'a poison title', body: '' }, { id: 'p', author: 'u', now });
-    goods.forEach((g, i) =>
-      addItem(g.doc, { kind: 'note', title: `fine ${i}`, body: '' }, { id: `g${i}`, author: 'u', now }),
-    );
-    await Promise.all([
-      log.record('bad', bad.doc, Y.mergeUpdates(bad.updates)),
-      ...goods.map((g, i) => log.record(`good-${i}`, g.doc, Y.mergeUpdates(g.updates))),
-    ]);
+  it(
+    "lets every other document through when one document's projection " +
+      "cannot be stored, and keeps that document's update bytes",
+    async () => {
+      const { store, appends } = fakeStore((_rows, projections) => projects(projections, 'poison'));
+      const { logger, errors } = errorLogger();
+      const log = new DocumentLog(store, { windowMs: 5, logger, timers: systemTimers });
+      const now = new Date('2026-12-05T10:00:00Z');
+      const bad = liveDoc();
+      const goods = [liveDoc(), liveDoc(), liveDoc()];
+      addItem(bad.doc, { kind: 'note', title: 'a poison title', body: '' }, { id: 'p', author: 'u', now });
+      goods.forEach((g, i) =>
+        addItem(g.doc, { kind: 'note', title: `fine ${i}`, body: '' }, { id: `g${i}`, author: 'u', now }),
+      );
+      await Promise.all([
+        log.record('bad', bad.doc, Y.mergeUpdates(bad.updates)),
+        ...goods.map((g, i) => log.record(`good-${i}`, g.doc, Y.mergeUpdates(g.updates))),
+      ]);
 
-    // Every good document has its row and its projection; the bad one its row (the update bytes) alone.
-    const written = appends.flatMap((a) => a.rows.map((r) => r.dashboardId));
-    expect(written.sort()).toEqual(['bad', 'good-0', 'good-1', 'good-2']);
-    const projected = appends.flatMap((a) => a.projections.map((p) => p.dashboardId));
-    expect(projected.sort()).toEqual(['good-0', 'good-1', 'good-2']);
-    const badRow = appends.flatMap((a) => a.rows).find((r) => r.dashboardId === 'bad');
-    const rebuilt = new Y.Doc();
-    Y.applyUpdate(rebuilt, badRow?.update as Uint8Array);
-    expect((rebuilt.getMap('items').get('p') as Y.Map<unknown>).get('title')).toBe('a poison title');
+      // Every good document has its row and its projection; the bad one its row (the update bytes) alone.
+      const written = appends.flatMap((a) => a.rows.map((r) => r.dashboardId));
+      expect(written.sort()).toEqual(['bad', 'good-0', 'good-1', 'good-2']);
+      const projected = appends.flatMap((a) => a.projections.map((p) => p.dashboardId));
+      expect(projected.sort()).toEqual(['good-0', 'good-1', 'good-2']);
+      const badRow = appends.flatMap((a) => a.rows).find((r) => r.dashboardId === 'bad');
+      const rebuilt = new Y.Doc();
+      Y.applyUpdate(rebuilt, badRow?.update as Uint8Array);
+      expect((rebuilt.getMap('items').get('p') as Y.Map<unknown>).get('title')).toBe('a poison title');
 
-    // Reported once, with the dashboard and the cause, and shown in health().
-    expect(errors).toHaveLength(1);
-    expect(errors[0]?.obj).toMatchObject({ dashboardId: 'bad', reason: expect.stringContaining('22P05') });
-    expect(log.health()).toEqual({
-      failedAttempts: 0,
-      alerts: [{ dashboardId: 'bad', kind: 'projection', reason: expect.stringContaining('22P05') }],
-    });
+      // Reported once, with the dashboard and the cause, and shown in health().
+      expect(errors).toHaveLength(1);
+      expect(errors[0]?.obj).toMatchObject({ dashboardId: 'bad', reason: expect.stringContaining('22P05') });
+      expect(log.health()).toEqual({
+        failedAttempts: 0,
+        alerts: [{ dashboardId: 'bad', kind: 'projection', reason: expect.stringContaining('22P05') }],
+      });
 
-    // Later edits of both kinds of document are durable too; the bad one is not reported again.
-    bad.updates.length = 0;
-    goods[0]?.updates.splice(0);
-    (bad.doc.getMap('items').get('p') as Y.Map<unknown>).set('title', 'still poison');
-    goods[0]?.doc.getMap('m').set('k', 'v');
-    await Promise.all([
-      log.record('bad', bad.doc, Y.mergeUpdates(bad.updates)),
-      log.record('good-0', goods[0]?.doc as Y.Doc, Y.mergeUpdates(goods[0]?.updates ?? [])),
-    ]);
-    expect(errors).toHaveLength(1);
+      // Later edits of both kinds of document are durable too; the bad one is not reported again.
+      bad.updates.length = 0;
+      goods[0]?.updates.splice(0);
+      (bad.doc.getMap('items').get('p') as Y.Map<unknown>).set('title', 'still poison');
+      goods[0]?.doc.getMap('m').set('k', 'v');
+      await Promise.all([
+        log.record('bad', bad.doc, Y.mergeUpdates(bad.updates)),
+        log.record('good-0', goods[0]?.doc as Y.Doc, Y.mergeUpdates(goods[0]?.updates ?? [])),
+      ]);
+      expect(errors).toHaveLength(1);
 
-    // Once its items can be projected again, the alert is gone.
-    bad.updates.length = 0;
-    (bad.doc.getMap('items').get('p') as Y.Map<unknown>).set('title', 'cured');
-    await log.record('bad', bad.doc, Y.mergeUpdates(bad.updates));
-    expect(appends.at(-1)?.projections[0]).toMatchObject({
-      dashboardId: 'bad',
-      replaceAll: true,
-      upserts: [expect.objectContaining({ id: 'p' })],
-    });
-    expect(log.health().alerts).toEqual([]);
-  });
+      // Once its items can be projected again, the alert is gone.
+      bad.updates.length = 0;
+      (bad.doc.getMap('items').get('p') as Y.Map<unknown>).set('title', 'cured');
+      await log.record('bad', bad.doc, Y.mergeUpdates(bad.updates));
+      expect(appends.at(-1)?.projections[0]).toMatchObject({
+        dashboardId: 'bad',
+        replaceAll: true,
+        upserts: [expect.objectContaining({ id: 'p' })],
+      });
+      expect(log.health().alerts).toEqual([]);
+    },
+  );
 
-  it('refuses only the document whose log row cannot be stored: its record rejects, the others are durable', async () => {
-    const { store, appends } = fakeStore((rows) => rows.some((r) => r.dashboardId === 'deleted'));
-    const { logger, errors } = errorLogger();
-    const log = new DocumentLog(store, { windowMs: 5, logger, timers: systemTimers });
-    const gone = liveDoc();
-    const kept = liveDoc();
-    gone.doc.getMap('m').set('x', 1);
-    kept.doc.getMap('m').set('y', 2);
-    const refused = log.record('deleted', gone.doc, gone.updates[0] as Uint8Array);
-    const durable = log.record('kept', kept.doc, kept.updates[0] as Uint8Array);
-    await expect(refused).rejects.toBeInstanceOf(UnstorableDocumentError);
-    await durable;
-    expect(appends.flatMap((a) => a.rows.map((r) => r.dashboardId))).toEqual(['kept']);
-    expect(errors.map((e) => e.obj.dashboardId)).toEqual(['deleted']);
-    expect(log.health().alerts).toMatchObject([{ dashboardId: 'deleted', kind: 'refused' }]);
-    // A flush does not wait for the refused document for ever.
-    await log.flush();
-  });
+  it(
+    'refuses only the document whose log row cannot be ' + 'stored: its record rejects, the others are durable',
+    async () => {
+      const { store, appends } = fakeStore((rows) => rows.some((r) => r.dashboardId === 'deleted'));
+      const { logger, errors } = errorLogger();
+      const log = new DocumentLog(store, { windowMs: 5, logger, timers: systemTimers });
+      const gone = liveDoc();
+      const kept = liveDoc();
+      gone.doc.getMap('m').set('x', 1);
+      kept.doc.getMap('m').set('y', 2);
+      const refused = log.record('deleted', gone.doc, gone.updates[0] as Uint8Array);
+      const durable = log.record('kept', kept.doc, kept.updates[0] as Uint8Array);
+      await expect(refused).rejects.toBeInstanceOf(UnstorableDocumentError);
+      await durable;
+      expect(appends.flatMap((a) => a.rows.map((r) => r.dashboardId))).toEqual(['kept']);
+      expect(errors.map((e) => e.obj.dashboardId)).toEqual(['deleted']);
+      expect(log.health().alerts).toMatchObject([{ dashboardId: 'deleted', kind: 'refused' }]);
+      // A flush does not wait for the refused document for ever.
+      await log.flush();
+    },
+  );
 
-  it('retries the whole batch when the database fails, never splitting it, and reports the attempts meanwhile', async () => {
-    const clock = new FakeClock();
-    const { store, appends, attempts, failNext } = fakeStore();
-    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: clock });
-    const [one, two] = [liveDoc(), liveDoc()];
-    one.doc.getMap('m').set('x', 1);
-    two.doc.getMap('m').set('y', 2);
-    failNext(3);
-    const durable = Promise.all([
-      log.record('one', one.doc, one.updates[0] as Uint8Array),
-      log.record('two', two.doc, two.updates[0] as Uint8Array),
-    ]);
-    await clock.advance(5);
-    expect(log.health().failedAttempts).toBe(1);
-    await clock.advance(50 + 100);
-    expect(log.health().failedAttempts).toBe(3);
-    await clock.advance(200);
-    await durable;
-    // Every attempt carried both documents: a failing database is no reason to suspect a document.
-    expect(attempts.map((a) => a.dashboards)).toEqual(Array.from({ length: 4 }, () => ['one', 'two']));
-    expect(appends).toHaveLength(1);
-    expect(log.health()).toEqual({ failedAttempts: 0, alerts: [] });
-  });
+  it(
+    'retries the whole batch when the database fails, ' + 'never splitting it, and reports the attempts meanwhile',
+    async () => {
+      const clock = new FakeClock();
+      const { store, appends, attempts, failNext } = fakeStore();
+      const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: clock });
+      const [one, two] = [liveDoc(), liveDoc()];
+      one.doc.getMap('m').set('x', 1);
+      two.doc.getMap('m').set('y', 2);
+      failNext(3);
+      const durable = Promise.all([
+        log.record('one', one.doc, one.updates[0] as Uint8Array),
+        log.record('two', two.doc, two.updates[0] as Uint8Array),
+      ]);
+      await clock.advance(5);
+      expect(log.health().failedAttempts).toBe(1);
+      await clock.advance(50 + 100);
+      expect(log.health().failedAttempts).toBe(3);
+      await clock.advance(200);
+      await durable;
+      // Every attempt carried both documents: a failing database is no reason to suspect a document.
+      expect(attempts.map((a) => a.dashboards)).toEqual(Array.from({ length: 4 }, () => ['one', 'two']));
+      expect(appends).toHaveLength(1);
+      expect(log.health()).toEqual({ failedAttempts: 0, alerts: [] });
+    },
+  );
 
-  it('tells when everything a document recorded so far is durable: waiting or being written, through failed attempts', async () => {
-    const clock = new FakeClock();
-    const { store, appends, failNext } = fakeStore();
-    const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: clock });
-    const { doc, updates } = liveDoc();
-    expect(log.settled('d')).toBeUndefined();
-    doc.getMap('m').set('x', 1);
-    failNext(2);
-    void log.record('d', doc, updates[0] as Uint8Array);
-    let waiting = true;
-    const pending = log.settled('d')?.then(() => (waiting = false));
-    // Asked again while that batch is being written (and failing): still not before it is durable.
-    await clock.advance(5);
-    expect(log.health().failedAttempts).toBe(1);
-    const inFlight = log.settled('d');
-    expect(inFlight).toBeDefined();
-    let inFlightWaiting = true;
-    void inFlight?.then(() => (inFlightWaiting = false));
-    await clock.advance(50);
-    expect([waiting, inFlightWaiting]).toEqual([true, true]);
-    await clock.advance(100);
-    await Promise.all([pending, inFlight]);
-    expect(appends).toHaveLength(1);
-    expect(log.settled('d')).toBeUndefined();
-  });
+  it(
+    'tells when everything a document recorded so far is ' +
+      'durable: waiting or being written, through failed attempts',
+    async () => {
+      const clock = new FakeClock();
+      const { store, appends, failNext } = fakeStore();
+      const log = new DocumentLog(store, { windowMs: 5, logger: silentLogger, timers: clock });
+      const { doc, updates } = liveDoc();
+      expect(log.settled('d')).toBeUndefined();
+      doc.getMap('m').set('x', 1);
+      failNext(2);
+      void log.record('d', doc, updates[0] as Uint8Array);
+      let waiting = true;
+      const pending = log.settled('d')?.then(() => (waiting = false));
+      // Asked again while that batch is being written (and failing): still not before it is durable.
+      await clock.advance(5);
+      expect(log.health().failedAttempts).toBe(1);
+      const inFlight = log.settled('d');
+      expect(inFlight).toBeDefined();
+      let inFlightWaiting = true;
+      void inFlight?.then(() => (inFlightWaiting = false));
+      await clock.advance(50);
+      expect([waiting, inFlightWaiting]).toEqual([true, true]);
+      await clock.advance(100);
+      await Promise.all([pending, inFlight]);
+      expect(appends).toHaveLength(1);
+      expect(log.settled('d')).toBeUndefined();
+    },
+  );
 });
 
 describe('the documents check of /readyz', () => {

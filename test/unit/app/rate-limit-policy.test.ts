@@ -37,41 +37,48 @@ describe('rate limit buckets', () => {
     });
   });
 
-  it('count /auth/* per address whatever the credential, and leave probes, realtime and signed deliveries alone, without authenticating', async () => {
-    expect(await rateLimitBucket(limits, '/auth/login?returnTo=/', '10.0.0.1', never)).toEqual({
-      key: 'auth:10.0.0.1',
-      perMinute: 1,
-    });
-    for (const path of [
-      '/healthz',
-      '/readyz/',
-      '/v1/realtime',
-      '/v1/sandbox-events',
-      '/v1/hooks/github',
-      '/v1/hooks/:triggerId',
-    ]) {
-      expect(await rateLimitBucket(limits, path, '10.0.0.1', never), path).toBeNull();
-    }
-    expect(await rateLimitBucket(limits, '/v1/hooks/x/y', '10.0.0.1', as(null))).not.toBeNull();
-  });
-
-  it('count device sign-in codes per address whoever is signed in (guessing), both as routed and as requested', async () => {
-    for (const path of [
-      '/v1/device/:userCode',
-      '/v1/device/:userCode/approve',
-      '/v1/device/ABCD-EFGH/deny',
-      '/v1/device/ABCDEFGH',
-    ]) {
-      expect(await rateLimitBucket(limits, path, '10.0.0.1', never), path).toEqual({
-        key: 'device:10.0.0.1',
-        perMinute: 5,
+  it(
+    'count /auth/* per address whatever the credential, and leave ' +
+      'probes, realtime and signed deliveries alone, without authenticating',
+    async () => {
+      expect(await rateLimitBucket(limits, '/auth/login?returnTo=/', '10.0.0.1', never)).toEqual({
+        key: 'auth:10.0.0.1',
+        perMinute: 1,
       });
-    }
-    expect(await rateLimitBucket(limits, '/v1/device/x/other', '10.0.0.1', as(bySession))).toEqual({
-      key: 'session:s1',
-      perMinute: 3,
-    });
-  });
+      for (const path of [
+        '/healthz',
+        '/readyz/',
+        '/v1/realtime',
+        '/v1/sandbox-events',
+        '/v1/hooks/github',
+        '/v1/hooks/:triggerId',
+      ]) {
+        expect(await rateLimitBucket(limits, path, '10.0.0.1', never), path).toBeNull();
+      }
+      expect(await rateLimitBucket(limits, '/v1/hooks/x/y', '10.0.0.1', as(null))).not.toBeNull();
+    },
+  );
+
+  it(
+    'count device sign-in codes per address whoever is ' + 'signed in (guessing), both as routed and as requested',
+    async () => {
+      for (const path of [
+        '/v1/device/:userCode',
+        '/v1/device/:userCode/approve',
+        '/v1/device/ABCD-EFGH/deny',
+        '/v1/device/ABCDEFGH',
+      ]) {
+        expect(await rateLimitBucket(limits, path, '10.0.0.1', never), path).toEqual({
+          key: 'device:10.0.0.1',
+          perMinute: 5,
+        });
+      }
+      expect(await rateLimitBucket(limits, '/v1/device/x/other', '10.0.0.1', as(bySession))).toEqual({
+        key: 'session:s1',
+        perMinute: 3,
+      });
+    },
+  );
 });
 
 describe('client addresses', () => {

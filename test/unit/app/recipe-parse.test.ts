@@ -19,7 +19,9 @@ steps:
   - { id: route, kind: branch, cases: [ { if: "steps.triage.output.count > 0", goto: apply } ], else: tell }
   - { id: apply, kind: agent, profile: triager, prompt: "Apply labels" }
   - { id: pause, kind: wait, for: 1h }
-  - { id: both, kind: parallel, branches: [ { steps: [ { id: a1, kind: agent, profile: p, prompt: a } ] }, { steps: [ { id: b1, kind: wait, for: 1s }, { id: b2, kind: notify, channel: webhook, url: "https://hooks.example.com/x", message: hi } ] } ] }
+  - { id: both, kind: parallel, branches: [ { steps: [ { id: a1, kind: agent, profile: p, prompt: a } ] }, { steps: [ \
+{ id: b1, kind: wait, for: 1s }, { id: b2, kind: notify, channel: webhook, url: "https://hooks.example.com/x", \
+message: hi } ] } ] }
   - { id: tell, kind: notify, channel: dashboard, message: "Done: \${steps.triage.output.summary}" }
 `;
 
@@ -188,27 +190,32 @@ describe('recipes: size, depth and text limits (never a stack overflow)', () => 
       ...(i === n - 1 ? last : {}),
     }));
 
-  it(`take up to ${maxRecipeSteps} steps, counting those in parallel branches, and refuse more with the limit named`, () => {
-    expect(Object.keys(parseRecipe({ name: 'long', steps: chain(maxRecipeSteps) }).compiled.steps)).toHaveLength(
-      maxRecipeSteps,
-    );
-    for (const n of [maxRecipeSteps + 1, 5_000])
-      expect(problems({ name: 'too long', steps: chain(n) })).toEqual([
-        {
-          path: 'steps',
-          message: `has ${n} steps (with those inside parallel branches); a recipe may have at most ${maxRecipeSteps}`,
-        },
-      ]);
-    const parallel = {
-      id: 'p',
-      kind: 'parallel',
-      branches: [
-        { steps: chain(300).map((s) => ({ ...s, id: `a${s.id}` })) },
-        { steps: chain(300).map((s) => ({ ...s, id: `b${s.id}` })) },
-      ],
-    };
-    expect(problems({ name: 'wide', steps: [parallel] })[0]?.path).toBe('steps');
-  });
+  it(
+    `take up to ${maxRecipeSteps} steps, counting those in ` +
+      `parallel branches, and refuse more with the limit named`,
+    () => {
+      expect(Object.keys(parseRecipe({ name: 'long', steps: chain(maxRecipeSteps) }).compiled.steps)).toHaveLength(
+        maxRecipeSteps,
+      );
+      for (const n of [maxRecipeSteps + 1, 5_000])
+        expect(problems({ name: 'too long', steps: chain(n) })).toEqual([
+          {
+            path: 'steps',
+            message:
+              `has ${n} steps (with those inside parallel ` + `branches); a recipe may have at most ${maxRecipeSteps}`,
+          },
+        ]);
+      const parallel = {
+        id: 'p',
+        kind: 'parallel',
+        branches: [
+          { steps: chain(300).map((s) => ({ ...s, id: `a${s.id}` })) },
+          { steps: chain(300).map((s) => ({ ...s, id: `b${s.id}` })) },
+        ],
+      };
+      expect(problems({ name: 'wide', steps: [parallel] })[0]?.path).toBe('steps');
+    },
+  );
 
   it('find a cycle through every step of the longest recipe (the graph walk does not recurse)', () => {
     expect(problems({ name: 'loop', steps: chain(maxRecipeSteps, { next: 's0' }) })).toEqual([
@@ -226,7 +233,8 @@ describe('recipes: size, depth and text limits (never a stack overflow)', () => 
       problems({ name: 'deep', steps: [{ id: 'a', kind: 'agent', profile: 'p', prompt: 'x', input: deep }] })[0],
     ).toEqual({ path: expect.stringMatching(/^steps\.0\.input\.a\.a/), message: 'nests deeper than 64 levels' });
     const flow = `name: deep\nsteps: ${'['.repeat(5_000)}${']'.repeat(5_000)}\n`;
-    const block = `name: deep\nsteps:\n${Array.from({ length: 200 }, (_, i) => `${' '.repeat(i + 1)}- `).join('\n')}x\n`;
+    const block =
+      `name: deep\nsteps:\n` + `${Array.from({ length: 200 }, (_, i) => `${' '.repeat(i + 1)}- `).join('\n')}x\n`;
     for (const yaml of [flow, block])
       expect(problemsOf(() => parseRecipe(yaml, 'yaml'))).toEqual([
         { path: 'yaml', message: 'nests deeper than 64 levels' },
@@ -251,28 +259,32 @@ describe('recipes: size, depth and text limits (never a stack overflow)', () => 
     ).toEqual([{ path: 'steps.0["\\ud800"]', message: expect.stringContaining('unpaired UTF-16 surrogate') }]);
   });
 
-  it(`refuse expressions whose syntax tree is deeper than ${maxExpressionDepth} levels (an operator chain), where they are`, () => {
-    // 1,000 terms: within the length limit, far over the depth limit.
-    const sum = Array.from({ length: 1_000 }, () => '1').join('+');
-    expect(
-      problems({ name: 'sum', steps: [{ id: 'n', kind: 'notify', channel: 'dashboard', message: `\${${sum}}` }] }),
-    ).toEqual([
-      { path: 'steps.0.message', message: expect.stringContaining(`nests deeper than ${maxExpressionDepth} levels`) },
-    ]);
-    expect(() =>
-      parseRecipe({
-        name: 'ok',
-        steps: [
-          {
-            id: 'n',
-            kind: 'notify',
-            channel: 'dashboard',
-            message: `\${${Array.from({ length: 100 }, () => '1').join(' + ')}}`,
-          },
-        ],
-      }),
-    ).not.toThrow();
-  });
+  it(
+    `refuse expressions whose syntax tree is deeper than ` +
+      `${maxExpressionDepth} levels (an operator chain), where they are`,
+    () => {
+      // 1,000 terms: within the length limit, far over the depth limit.
+      const sum = Array.from({ length: 1_000 }, () => '1').join('+');
+      expect(
+        problems({ name: 'sum', steps: [{ id: 'n', kind: 'notify', channel: 'dashboard', message: `\${${sum}}` }] }),
+      ).toEqual([
+        { path: 'steps.0.message', message: expect.stringContaining(`nests deeper than ${maxExpressionDepth} levels`) },
+      ]);
+      expect(() =>
+        parseRecipe({
+          name: 'ok',
+          steps: [
+            {
+              id: 'n',
+              kind: 'notify',
+              channel: 'dashboard',
+              message: `\${${Array.from({ length: 100 }, () => '1').join(' + ')}}`,
+            },
+          ],
+        }),
+      ).not.toThrow();
+    },
+  );
 });
 
 describe('recipes: the limits, each named with the field', () => {
@@ -306,32 +318,42 @@ describe('recipes: the limits, each named with the field', () => {
     expect(problems(nested(recipeLimits.parallelDepth + 1))).toEqual([
       {
         path,
-        message: `is a parallel step nested ${recipeLimits.parallelDepth + 1} deep; parallel steps may nest at most ${recipeLimits.parallelDepth} deep`,
+        message:
+          `is a parallel step nested ${recipeLimits.parallelDepth + 1} deep; ` +
+          `parallel steps may nest at most ${recipeLimits.parallelDepth} deep`,
       },
     ]);
   });
 
-  it(`take expressions of ${recipeLimits.expressionLength} characters and refuse longer ones, in conditions and in templates`, () => {
-    const longest = `"${'x'.repeat(recipeLimits.expressionLength - 8)}" == ""`;
-    expect(longest).toHaveLength(recipeLimits.expressionLength);
-    const longer = `"${'x'.repeat(recipeLimits.expressionLength - 7)}" == ""`;
-    const recipe = (condition: string, template: string) => ({
-      name: 'long',
-      steps: [
-        { id: 'b', kind: 'branch', cases: [{ if: condition, goto: 'n' }] },
-        { id: 'n', kind: 'notify', channel: 'dashboard', message: `Hi \${${template}}` },
-      ],
-    });
-    expect(() => parseRecipe(recipe(longest, longest))).not.toThrow();
-    const message = `has an expression of ${recipeLimits.expressionLength + 1} characters; an expression may have at most ${recipeLimits.expressionLength}`;
-    expect(problems(recipe(longer, longer))).toEqual([
-      { path: 'steps.0.cases.0.if', message },
-      { path: 'steps.1.message', message },
-    ]);
-  });
+  it(
+    `take expressions of ${recipeLimits.expressionLength} characters ` +
+      `and refuse longer ones, in conditions and in templates`,
+    () => {
+      const longest = `"${'x'.repeat(recipeLimits.expressionLength - 8)}" == ""`;
+      expect(longest).toHaveLength(recipeLimits.expressionLength);
+      const longer = `"${'x'.repeat(recipeLimits.expressionLength - 7)}" == ""`;
+      const recipe = (condition: string, template: string) => ({
+        name: 'long',
+        steps: [
+          { id: 'b', kind: 'branch', cases: [{ if: condition, goto: 'n' }] },
+          { id: 'n', kind: 'notify', channel: 'dashboard', message: `Hi \${${template}}` },
+        ],
+      });
+      expect(() => parseRecipe(recipe(longest, longest))).not.toThrow();
+      const message =
+        `has an expression of ${recipeLimits.expressionLength + 1} characters; ` +
+        `an expression may have at most ${recipeLimits.expressionLength}`;
+      expect(problems(recipe(longer, longer))).toEqual([
+        { path: 'steps.0.cases.0.if', message },
+        { path: 'steps.1.message', message },
+      ]);
+    },
+  );
 
   it(`refuse recipe text longer than ${recipeLimits.sourceLength} characters, before parsing it`, () => {
-    const yaml = `name: big\nsteps:\n  - { id: a, kind: notify, channel: dashboard, message: "${'x'.repeat(recipeLimits.sourceLength)}" }\n`;
+    const yaml =
+      `name: big\nsteps:\n  - { id: a, kind: notify, channel: ` +
+      `dashboard, message: "${'x'.repeat(recipeLimits.sourceLength)}" }\n`;
     expect(problemsOf(() => parseRecipe(yaml, 'yaml'))).toEqual([
       {
         path: 'yaml',

@@ -4,16 +4,20 @@ import { ConfigError, resolveConfig } from '../../../src/app/config.ts';
 const resolve = (env: Record<string, string> = {}) => resolveConfig({ BATON_ENV: 'test', ...env }).retention;
 
 describe('retention settings', () => {
-  it('default to 90 days of execution detail, executions kept, 30 days of events, a year of audit, hourly passes of 1000 rows', () => {
-    expect(resolve()).toEqual({
-      executionDays: 90,
-      executionRecordDays: null,
-      eventDays: 30,
-      auditDays: 365,
-      intervalMs: 3_600_000,
-      batchSize: 1000,
-    });
-  });
+  it(
+    'default to 90 days of execution detail, executions kept, 30 ' +
+      'days of events, a year of audit, hourly passes of 1000 rows',
+    () => {
+      expect(resolve()).toEqual({
+        executionDays: 90,
+        executionRecordDays: null,
+        eventDays: 30,
+        auditDays: 365,
+        intervalMs: 3_600_000,
+        batchSize: 1000,
+      });
+    },
+  );
 
   it('keep forever with 0 or forever', () => {
     expect(

@@ -15,19 +15,23 @@ describe('cron in a time zone', () => {
     ]);
   });
 
-  it('Europe/Berlin, fall back (25 October 2026, 03:00 becomes 02:00): a 02:30 job runs once; an every-30-minutes job runs in both hours', () => {
-    expect(
-      iso(fireTimesAfter({ cron: '30 2 * * *', timezone: 'Europe/Berlin' }, at('2026-10-24T12:00:00Z'), 3)),
-    ).toEqual(['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z', '2026-10-27T01:30:00.000Z']);
-    expect(
-      iso(fireTimesAfter({ cron: '*/30 2 * * *', timezone: 'Europe/Berlin' }, at('2026-10-24T23:00:00Z'), 4)),
-    ).toEqual([
-      '2026-10-25T00:00:00.000Z', // 02:00 CEST
-      '2026-10-25T00:30:00.000Z', // 02:30 CEST
-      '2026-10-25T01:00:00.000Z', // 02:00 CET, the repeated hour
-      '2026-10-25T01:30:00.000Z', // 02:30 CET
-    ]);
-  });
+  it(
+    'Europe/Berlin, fall back (25 October 2026, 03:00 becomes 02:00): ' +
+      'a 02:30 job runs once; an every-30-minutes job runs in both hours',
+    () => {
+      expect(
+        iso(fireTimesAfter({ cron: '30 2 * * *', timezone: 'Europe/Berlin' }, at('2026-10-24T12:00:00Z'), 3)),
+      ).toEqual(['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z', '2026-10-27T01:30:00.000Z']);
+      expect(
+        iso(fireTimesAfter({ cron: '*/30 2 * * *', timezone: 'Europe/Berlin' }, at('2026-10-24T23:00:00Z'), 4)),
+      ).toEqual([
+        '2026-10-25T00:00:00.000Z', // 02:00 CEST
+        '2026-10-25T00:30:00.000Z', // 02:30 CEST
+        '2026-10-25T01:00:00.000Z', // 02:00 CET, the repeated hour
+        '2026-10-25T01:30:00.000Z', // 02:30 CET
+      ]);
+    },
+  );
 
   it('America/New_York, spring forward (8 March 2026): an hourly job skips the hour that does not exist', () => {
     expect(

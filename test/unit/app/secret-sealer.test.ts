@@ -41,11 +41,14 @@ describe('secret sealer', () => {
     expect(cipher.opened).toBe(3);
   });
 
-  it('binds a value to its column and row: moved elsewhere it does not open, even while the original is cached', async () => {
-    const sealer = createSecretSealer(await countingCipher(), new FakeClock());
-    const sealed = await sealer.seal('sessions.callback_secret', 's1', 'callback-secret');
-    expect(await sealer.open('sessions.callback_secret', 's1', sealed)).toBe('callback-secret');
-    await expect(sealer.open('sessions.callback_secret', 's2', sealed)).rejects.toBeInstanceOf(CredentialKeyError);
-    await expect(sealer.open('triggers.secret', 's1', sealed)).rejects.toBeInstanceOf(CredentialKeyError);
-  });
+  it(
+    'binds a value to its column and row: moved elsewhere ' + 'it does not open, even while the original is cached',
+    async () => {
+      const sealer = createSecretSealer(await countingCipher(), new FakeClock());
+      const sealed = await sealer.seal('sessions.callback_secret', 's1', 'callback-secret');
+      expect(await sealer.open('sessions.callback_secret', 's1', sealed)).toBe('callback-secret');
+      await expect(sealer.open('sessions.callback_secret', 's2', sealed)).rejects.toBeInstanceOf(CredentialKeyError);
+      await expect(sealer.open('triggers.secret', 's1', sealed)).rejects.toBeInstanceOf(CredentialKeyError);
+    },
+  );
 });

@@ -31,16 +31,20 @@ describe('template parameters', () => {
     expect(() => parseRecipe(substitute(recipe, new Map([['label', '" || true || "']])))).not.toThrow();
   });
 
-  it('leaves out a key or list entry whose whole value is an optional placeholder without a value, and keeps __proto__ a plain key', () => {
-    const source = JSON.parse(
-      '{"a": "{{gone}}", "b": ["{{gone}}", "{{kept}}"], "__proto__": {"polluted": "{{kept}}"}}',
-    );
-    const out = substitute(source, new Map([['kept', 'yes']])) as Record<string, unknown>;
-    expect(Object.hasOwn(out, 'a')).toBe(false);
-    expect(out.b).toEqual(['yes']);
-    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
-    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ polluted: 'yes' });
-  });
+  it(
+    'leaves out a key or list entry whose whole value is an optional ' +
+      'placeholder without a value, and keeps __proto__ a plain key',
+    () => {
+      const source = JSON.parse(
+        '{"a": "{{gone}}", "b": ["{{gone}}", "{{kept}}"], "__proto__": {"polluted": "{{kept}}"}}',
+      );
+      const out = substitute(source, new Map([['kept', 'yes']])) as Record<string, unknown>;
+      expect(Object.hasOwn(out, 'a')).toBe(false);
+      expect(out.b).toEqual(['yes']);
+      expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ polluted: 'yes' });
+    },
+  );
 
   it('finds placeholders, and refuses one written inside a ${...} expression', () => {
     expect([...placeholdersIn({ a: ['x {{one}} y', { b: '{{ two }}' }] })].sort()).toEqual(['one', 'two']);

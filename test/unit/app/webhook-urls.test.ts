@@ -6,7 +6,9 @@ import { emptyAllowList, parseEgressAllowList } from '../../../src/domain/networ
 const yaml = `
 name: nested
 steps:
-  - { id: both, kind: parallel, branches: [ { steps: [ { id: a, kind: notify, channel: webhook, url: "http://192.168.1.5/x", message: hi } ] }, { steps: [ { id: b, kind: notify, channel: webhook, url: "https://hooks.example.com/x", message: hi } ] } ] }
+  - { id: both, kind: parallel, branches: [ { steps: [ { id: a, kind: notify, channel: webhook, url: \
+"http://192.168.1.5/x", message: hi } ] }, { steps: [ { id: b, kind: notify, channel: webhook, url: \
+"https://hooks.example.com/x", message: hi } ] } ] }
   - { id: c, kind: notify, channel: webhook, url: "http://[fe80::1]/x", message: hi }
   - { id: d, kind: notify, channel: dashboard, message: "http://127.0.0.1/ is only text here" }
 `;

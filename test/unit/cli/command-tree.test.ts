@@ -89,16 +89,19 @@ describe('the baton command tree', () => {
     }
   });
 
-  it('`--help` on a command ends with 0 and prints its help; an unknown command or option is a usage error (2)', async () => {
-    const help = runtime();
-    expect(await runCli(['executions', 'skip', '--help'], help.rt)).toBe(exitCodes.ok);
-    expect(help.out()).toContain('Usage: baton executions skip');
-    const unknown = runtime();
-    expect(await runCli(['frobnicate'], unknown.rt)).toBe(exitCodes.usage);
-    expect(unknown.err()).toContain("unknown command 'frobnicate'");
-    expect(await runCli(['whoami', '--frobnicate'], runtime().rt)).toBe(exitCodes.usage);
-    expect(await runCli(['run', 'gate'], runtime().rt)).toBe(exitCodes.usage);
-  });
+  it(
+    '`--help` on a command ends with 0 and prints its ' + 'help; an unknown command or option is a usage error (2)',
+    async () => {
+      const help = runtime();
+      expect(await runCli(['executions', 'skip', '--help'], help.rt)).toBe(exitCodes.ok);
+      expect(help.out()).toContain('Usage: baton executions skip');
+      const unknown = runtime();
+      expect(await runCli(['frobnicate'], unknown.rt)).toBe(exitCodes.usage);
+      expect(unknown.err()).toContain("unknown command 'frobnicate'");
+      expect(await runCli(['whoami', '--frobnicate'], runtime().rt)).toBe(exitCodes.usage);
+      expect(await runCli(['run', 'gate'], runtime().rt)).toBe(exitCodes.usage);
+    },
+  );
 
   it('completion scripts come from the same tree (hidden aliases left out)', async () => {
     const program = createProgram(runtime().rt);

@@ -55,7 +55,10 @@ export function draftOf(schedule: Schedule): ScheduleDraft {
   };
 }
 
-/** The fields create and PATCH share, or the local problems (inputs that are not JSON, a limit that is no number) by API path. */
+/**
+ * The fields create and PATCH share, or the local problems (inputs that are not JSON, a
+ * limit that is no number) by API path.
+ */
 export function scheduleFields(
   draft: ScheduleDraft,
   specs: Array<[string, InputSpec]>,

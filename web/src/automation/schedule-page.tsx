@@ -145,7 +145,10 @@ function EditSchedule({ schedule, onSaved }: { schedule: Schedule; onSaved: (s: 
       <p role="status" className="outcome outcome-ok" data-testid="saved-note">
         {saved === null
           ? ''
-          : `Saved. ${saved.nextFires[0] === undefined ? 'No next fire.' : `Next fire: ${inZone(saved.nextFires[0], saved.timezone)} (the next fire times are listed above).`}`}
+          : 'Saved. ' +
+            (saved.nextFires[0] === undefined
+              ? 'No next fire.'
+              : `Next fire: ${inZone(saved.nextFires[0], saved.timezone)} (the next fire times are listed above).`)}
       </p>
     </section>
   );

@@ -48,7 +48,10 @@ export function toLocalInput(iso: string | null): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
-/** A `datetime-local` value (the browser's zone) as ISO; null when empty; the text itself when unreadable, so the server names the field. */
+/**
+ * A `datetime-local` value (the browser's zone) as ISO; null when empty; the text itself when
+ * unreadable, so the server names the field.
+ */
 export function fromLocalInput(value: string): string | null {
   if (value.trim() === '') return null;
   const d = new Date(value);

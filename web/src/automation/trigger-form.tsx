@@ -120,7 +120,7 @@ export function TriggerForm({
         label="Filter (CEL over event)"
         hint={
           <>
-            must give true; reads <code>event.source</code>, <code>event.name</code>, <code>event.deliveryId</code>,{' '}
+            must be true; reads <code>event.source</code>, <code>event.name</code>, <code>event.deliveryId</code>,{' '}
             <code>event.payload</code>, <code>event.receivedAt</code>; empty matches every event
           </>
         }

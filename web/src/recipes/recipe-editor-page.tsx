@@ -99,7 +99,8 @@ export function RecipeEditorPage() {
       setIssues(found);
       setError(
         found.length > 0
-          ? `Not saved: the server found ${found.length} ${found.length === 1 ? 'problem' : 'problems'} (listed beside the editor and underlined in it).`
+          ? `Not saved: the server found ${found.length} ${found.length === 1 ? 'problem' : 'problems'}` +
+              ` (listed beside the editor and underlined in it).`
           : messageOf(e),
       );
     } finally {

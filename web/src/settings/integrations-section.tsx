@@ -97,7 +97,9 @@ function AdminIntegrations({ workspaceId }: { readonly workspaceId: string }) {
       );
       setOutcome({
         kind: 'ok',
-        text: `Disconnected ${providerNames[integration.provider]}${integration.name === '' ? '' : ` (${integration.name})`}`,
+        text:
+          `Disconnected ${providerNames[integration.provider]}` +
+          `${integration.name === '' ? '' : ` (${integration.name})`}`,
       });
       await load();
     } catch (error) {

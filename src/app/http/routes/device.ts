@@ -78,7 +78,8 @@ export function deviceRoutes(app: AppContext): AnyRoute[] {
       path: '/auth/device/code',
       operationId: 'startDeviceAuthorization',
       summary:
-        'Device sign-in, step 1 (RFC 8628 device authorization request): a device code to poll with and a user code for a person to approve',
+        'Device sign-in, step 1 (RFC 8628 device authorization request): ' +
+        'a device code to poll with and a user code for a person to approve',
       tags: ['auth'],
       access: { kind: 'public' },
       request: {
@@ -96,7 +97,9 @@ export function deviceRoutes(app: AppContext): AnyRoute[] {
       },
       responses: {
         200: {
-          description: `Codes: the user code is shown as XXXX-XXXX; both expire in ${deviceCodeSeconds} s; poll every ${devicePollSeconds} s`,
+          description:
+            `Codes: the user code is shown as XXXX-XXXX; both expire in ` +
+            `${deviceCodeSeconds} s; poll every ${devicePollSeconds} s`,
           schema: z.object({
             device_code: z.string(),
             user_code: z.string(),
@@ -125,7 +128,8 @@ export function deviceRoutes(app: AppContext): AnyRoute[] {
       path: '/auth/device/token',
       operationId: 'pollDeviceAuthorization',
       summary:
-        'Device sign-in, step 3 (RFC 8628 device access token request): the API token once a person approved, else why not yet',
+        'Device sign-in, step 3 (RFC 8628 device access token request): ' +
+        'the API token once a person approved, else why not yet',
       tags: ['auth'],
       access: { kind: 'public' },
       request: {
@@ -150,7 +154,8 @@ export function deviceRoutes(app: AppContext): AnyRoute[] {
         },
         400: {
           description:
-            'authorization_pending, slow_down (wait interval + 5 s from now on), access_denied, expired_token, invalid_grant (unknown or used code), … (OAuth error body)',
+            'authorization_pending, slow_down (wait interval + 5 s from now on), access_denied, ' +
+            'expired_token, invalid_grant (unknown or used code), … (OAuth error body)',
           schema: oauthErrorSchema,
         },
       },

@@ -52,7 +52,8 @@ export const executionSchema = z
       .nullable()
       .optional()
       .describe(
-        'A child execution: the parent execution, its recipe step and attempt that started it, and how deep it is below its top execution',
+        'A child execution: the parent execution, its recipe step and ' +
+          'attempt that started it, and how deep it is below its top execution',
       ),
     pinned: z
       .record(z.string(), z.object({ recipeId: id, version: z.number().int() }))
@@ -63,7 +64,9 @@ export const executionSchema = z
       .nullable()
       .optional()
       .describe(
-        "What the execution waits for (GET /v1/executions/{id}): `sandbox` (an agent step waits in the workspace's queue for a sandbox slot), `approval` (people), `event` (a wait step's event), `timer` (a wait step's time); null when it is working or finished",
+        'What the execution waits for (GET /v1/executions/{id}): `sandbox` (an agent step ' +
+          "waits in the workspace's queue for a sandbox slot), `approval` (people), `event` (a " +
+          "wait step's event), `timer` (a wait step's time); null when it is working or finished",
       ),
     queuePosition: z
       .number()
@@ -77,7 +80,8 @@ export const executionSchema = z
       .nullable()
       .optional()
       .describe(
-        "What it came to, once finished (GET /v1/executions/{id}): the recipe's `summary` template, else the `summary` of the agent step that succeeded last; null while it runs, or when there is none",
+        "What it came to, once finished (GET /v1/executions/{id}): the recipe's `summary` template, else " +
+          'the `summary` of the agent step that succeeded last; null while it runs, or when there is none',
       ),
     cost: executionCostSchema
       .optional()

@@ -31,7 +31,10 @@ const statusFilter = z
   )
   .describe(`Any of these statuses: repeat \`status=\` or separate with commas (${statuses.join(', ')})`);
 
-/** An ISO 8601 time with offset in the years 1 to 9999 (the range Postgres and JavaScript agree on); year 0 and such are a 400. */
+/**
+ * An ISO 8601 time with offset in the years 1 to 9999 (the range Postgres and JavaScript
+ * agree on); year 0 and such are a 400.
+ */
 const instant = timestamp.refine((value) => {
   const year = new Date(value).getUTCFullYear();
   return year >= 1 && year <= 9999;
@@ -206,7 +209,8 @@ export function executionSearchRoutes(app: AppContext, engine: () => Engine): An
       path: '/v1/workspaces/{wid}/executions/retry',
       operationId: 'retryExecutions',
       summary:
-        'Retry failed executions by id (their failed step, as POST /v1/executions/{id}/steps/{stepId}/retry), each outcome reported',
+        'Retry failed executions by id (their failed step, as POST ' +
+        '/v1/executions/{id}/steps/{stepId}/retry), each outcome reported',
       tags: ['executions'],
       access: { kind: 'user', scope: 'control' },
       request: { params: z.object({ wid: id }), body: z.object({ ids }) },

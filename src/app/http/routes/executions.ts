@@ -25,7 +25,9 @@ export function executionRoutes(
   engine: () => Engine,
   slots?: () => Pick<SessionStore, 'queuePosition'> | undefined,
 ): AnyRoute[] {
-  /** `waitingFor` and `queuePosition`: one query for the sandbox queue, and the recipe for the kind of a waiting step. */
+  /**
+   * `waitingFor` and `queuePosition`: one query for the sandbox queue, and the recipe for the kind of a waiting step.
+   */
   const waitingStatus = async (execution: ExecutionView) => {
     if (isFinishedStatus(execution.status)) return { waitingFor: null, queuePosition: null };
     const position = (await slots?.()?.queuePosition(execution.id)) ?? null;

@@ -48,7 +48,8 @@ export function inboxRoutes(app: AppContext): AnyRoute[] {
       path: '/v1/me/inbox',
       operationId: 'getMyInbox',
       summary:
-        'What waits for you across your workspaces: approvals you may decide now and failed executions of dashboards you own, newest first, with counts',
+        'What waits for you across your workspaces: approvals you may decide now ' +
+        'and failed executions of dashboards you own, newest first, with counts',
       tags: ['executions'],
       access: { kind: 'user', scope: 'read' },
       request: {

@@ -43,7 +43,8 @@ const githubBody = z.object({
     .min(16, 'must be at least 16 characters')
     .max(1_000)
     .describe(
-      "The App's webhook secret: deliveries of this installation to /v1/hooks/github are checked with it; stored encrypted",
+      "The App's webhook secret: deliveries of this installation " +
+        'to /v1/hooks/github are checked with it; stored encrypted',
     ),
   installationId: z
     .number({ error: 'expected the numeric installation id' })
@@ -140,7 +141,8 @@ export function integrationRoutes(deps: () => IntegrationDeps): AnyRoute[] {
         200: { description: 'Connected', schema: integrationSchema },
         303: {
           description:
-            "A browser (Accept: text/html) goes back to the console's integrations page, with `connected=google-drive` or `error=<why>` in the query",
+            "A browser (Accept: text/html) goes back to the console's integrations " +
+            'page, with `connected=google-drive` or `error=<why>` in the query',
         },
         ...authErrors,
         403: { description: 'Someone else started this connection' },

@@ -23,7 +23,9 @@ const idempotencyKeyHeader = z.object({
     .regex(/^[\x21-\x7e]{1,255}$/, 'expected 1 to 255 visible ASCII characters')
     .optional()
     .describe(
-      'Makes the request safe to retry: the same key from the same user within 24 hours gets the first answer again (the same execution) instead of starting another; the key with a different request is refused with 422. Use a new random key (e.g. a UUID) per new request.',
+      'Makes the request safe to retry: the same key from the same user within 24 hours gets ' +
+        'the first answer again (the same execution) instead of starting another; the key with a ' +
+        'different request is refused with 422. Use a new random key (e.g. a UUID) per new request.',
     ),
 });
 
@@ -95,7 +97,8 @@ export function recipeRoutes(app: AppContext, engine: () => Engine): AnyRoute[] 
       path: '/v1/workspaces/{wid}/recipes',
       operationId: 'createRecipe',
       summary:
-        'Create a recipe (version 1), from its source or from a template with parameter values; an invalid recipe gets 400 naming the path of each problem',
+        'Create a recipe (version 1), from its source or from a template with ' +
+        'parameter values; an invalid recipe gets 400 naming the path of each problem',
       tags: ['recipes'],
       access: { kind: 'user', scope: 'write' },
       request: { params: z.object({ wid: id }), body: newRecipeBody },
@@ -114,7 +117,8 @@ export function recipeRoutes(app: AppContext, engine: () => Engine): AnyRoute[] 
       path: '/v1/workspaces/{wid}/recipes/validate',
       operationId: 'validateRecipe',
       summary:
-        "Check a recipe without saving it: 200 with its name, or the 400 creating it would get, naming each problem's path",
+        'Check a recipe without saving it: 200 with its name, or ' +
+        "the 400 creating it would get, naming each problem's path",
       tags: ['recipes'],
       access: { kind: 'user', scope: 'read' },
       request: { params: z.object({ wid: id }), body: recipeBody },
@@ -226,7 +230,8 @@ export function recipeRoutes(app: AppContext, engine: () => Engine): AnyRoute[] 
       responses: {
         201: {
           description:
-            'Started (or, for an Idempotency-Key already used with this request, the first answer again, with `Idempotent-Replayed: true`)',
+            'Started (or, for an Idempotency-Key already used with this ' +
+            'request, the first answer again, with `Idempotent-Replayed: true`)',
           schema: executionSchema,
         },
         ...authErrors,

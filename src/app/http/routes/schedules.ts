@@ -39,7 +39,8 @@ const fields = {
   overlap: z
     .enum(overlapPolicies)
     .describe(
-      'When the previous execution is unfinished: skip, queue-one, allow, cancel-previous, or skip-while-working (skip unless it only waits for a person)',
+      'When the previous execution is unfinished: skip, queue-one, allow, ' +
+        'cancel-previous, or skip-while-working (skip unless it only waits for a person)',
     ),
   catchUp,
   paused: z.boolean(),

@@ -67,7 +67,10 @@ export const auditEntrySchema = z
   })
   .meta({ id: 'AuditEntry' });
 
-/** The largest value of a Postgres `integer` column (versions, history sequence numbers): larger ones are a 400, not a database error. */
+/**
+ * The largest value of a Postgres `integer` column (versions, history sequence numbers):
+ * larger ones are a 400, not a database error.
+ */
 export const maxInt32 = 2_147_483_647;
 
 /** `?limit=` for paginated lists. */

@@ -107,7 +107,8 @@ export function templateRoutes(app: AppContext): AnyRoute[] {
       path: '/v1/recipes/{id}/publish-template',
       operationId: 'publishTemplate',
       summary:
-        "Publish the recipe's latest version as a workspace template; each {{name}} in it must be a declared parameter (400 naming parameters otherwise)",
+        "Publish the recipe's latest version as a workspace template; each {{name}} " +
+        'in it must be a declared parameter (400 naming parameters otherwise)',
       tags: ['templates'],
       access: { kind: 'user', scope: 'write' },
       request: { params: z.object({ id }), body: publishBody },
@@ -122,7 +123,8 @@ export function templateRoutes(app: AppContext): AnyRoute[] {
       path: '/v1/recipes/{id}/archive',
       operationId: 'archiveRecipe',
       summary:
-        'Archive a recipe: hidden from the list (unless ?archived=true), no new executions (409); running ones continue',
+        'Archive a recipe: hidden from the list (unless ' +
+        '?archived=true), no new executions (409); running ones continue',
       tags: ['recipes'],
       access: { kind: 'user', scope: 'write' },
       request: { params: z.object({ id }) },

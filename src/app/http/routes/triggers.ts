@@ -44,7 +44,8 @@ const fields = {
   filter: expression
     .nullable()
     .describe(
-      'A CEL expression over `event` ({ source, name, deliveryId, payload, receivedAt }) that must give true; null for every event',
+      'A CEL expression over `event` ({ source, name, deliveryId, ' +
+        'payload, receivedAt }) that must give true; null for every event',
     ),
   enabled: z.boolean(),
   action,
@@ -268,7 +269,9 @@ export function triggerRoutes(deps: () => TriggerDeps): AnyRoute[] {
       path: '/v1/hooks/{triggerId}',
       operationId: 'receiveWebhook',
       summary:
-        "A generic webhook: X-Baton-Signature-256 (v1=HMAC-SHA256 with the trigger's secret over X-Baton-Timestamp, X-Baton-Delivery and the body; within 5 minutes, once per delivery), optional X-Baton-Event",
+        'A generic webhook: X-Baton-Signature-256 (v1=HMAC-SHA256 with the ' +
+        "trigger's secret over X-Baton-Timestamp, X-Baton-Delivery and the " +
+        'body; within 5 minutes, once per delivery), optional X-Baton-Event',
       tags: ['triggers'],
       access: { kind: 'public' },
       // A third party signs what it sends; text Postgres cannot store becomes U+FFFD (docs/triggers.md).

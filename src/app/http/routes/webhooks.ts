@@ -33,7 +33,8 @@ export function webhookRoutes(app: AppContext): AnyRoute[] {
       path: '/v1/workspaces/{wid}/webhook-signing-secret',
       operationId: 'rotateWebhookSigningSecret',
       summary:
-        'Make a new webhook signing secret (it replaces the old one at once); this answer is the only one that shows it',
+        'Make a new webhook signing secret (it replaces the old ' +
+        'one at once); this answer is the only one that shows it',
       tags: ['webhooks'],
       access: { kind: 'user', scope: 'admin' },
       request: { params: z.object({ wid: id }) },

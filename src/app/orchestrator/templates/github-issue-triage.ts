@@ -5,10 +5,12 @@ export const githubIssueTriage: ShippedTemplate = {
   id: 'github-issue-triage',
   name: 'Triage new GitHub issues',
   description:
-    'An agent reads each new issue, labels it (from a list you give), looks for duplicates and comments on the issue with what it found.',
+    'An agent reads each new issue, labels it (from a list you give), ' +
+    'looks for duplicates and comments on the issue with what it found.',
   setup:
     'Create a github trigger on the `issues` event with filter `event.payload.action == "opened"` and inputs ' +
-    '`{ "issue": "event.payload.issue.number", "title": "event.payload.issue.title", "body": "event.payload.issue.body == null ? \\"\\" : event.payload.issue.body" }`.',
+    '`{ "issue": "event.payload.issue.number", "title": "event.payload.issue.title", ' +
+    '"body": "event.payload.issue.body == null ? \\"\\" : event.payload.issue.body" }`.',
   parameters: [
     {
       name: 'repository',

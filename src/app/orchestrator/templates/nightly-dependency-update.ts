@@ -5,7 +5,8 @@ export const nightlyDependencyUpdate: ShippedTemplate = {
   id: 'nightly-dependency-update',
   name: 'Nightly dependency update',
   description:
-    'An agent updates the dependencies on a branch and runs the tests; when something changed, people approve before it opens a pull request.',
+    'An agent updates the dependencies on a branch and runs the tests; ' +
+    'when something changed, people approve before it opens a pull request.',
   setup: 'Create a schedule for the recipe, e.g. cron `0 3 * * *` in your time zone.',
   parameters: [
     { name: 'repository', description: 'The repository to update, owner/name', type: 'string', required: true },
@@ -68,7 +69,8 @@ steps:
     kind: agent
     profile: "{{profile}}"
     timeout: 15m
-    prompt: "Open a pull request in {{repository}} from \${steps.update.output.branch} into {{baseBranch}}, described by: \${steps.update.output.summary}. Answer with output { url }."
+    prompt: "Open a pull request in {{repository}} from \${steps.update.output.branch} into {{baseBranch}}, described \
+by: \${steps.update.output.summary}. Answer with output { url }."
     github:
       integration: "{{integration}}"
       repositories: ["{{repository}}"]
@@ -81,6 +83,7 @@ steps:
   - id: rejected
     kind: notify
     channel: dashboard
-    message: "Dependency update of {{repository}} not proposed; its branch \${steps.update.output.branch} is left as it is."
+    message: "Dependency update of {{repository}} not proposed; its branch \${steps.update.output.branch} is left as \
+it is."
 `,
 };

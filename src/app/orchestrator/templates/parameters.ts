@@ -67,7 +67,10 @@ export function declareParameters(declared: ReadonlyArray<z.infer<typeof paramet
   }));
 }
 
-/** The names of the `{{name}}` placeholders in a recipe's string values (keys are not looked at), walked without recursion. */
+/**
+ * The names of the `{{name}}` placeholders in a recipe's string values (keys are not
+ * looked at), walked without recursion.
+ */
 export function placeholdersIn(source: unknown): Set<string> {
   return scan(source).names;
 }
@@ -113,7 +116,9 @@ export function declarationIssues(
     issues.push({
       location: 'body',
       path: where,
-      message: `{{${name}}} is inside a \${...} expression, where its value would be read as CEL; put it outside (or in an if, until or match, where it goes in as a literal)`,
+      message:
+        `{{${name}}} is inside a \${...} expression, where its value would be read as ` +
+        `CEL; put it outside (or in an if, until or match, where it goes in as a literal)`,
     });
   const seen = new Set<string>();
   parameters.forEach((p, i) => {

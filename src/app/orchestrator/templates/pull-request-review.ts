@@ -5,10 +5,13 @@ export const pullRequestReview: ShippedTemplate = {
   id: 'pull-request-review',
   name: 'Review a pull request and comment',
   description:
-    'An agent reviews a pull request (read-only access to the code) and posts its review as a comment on the pull request.',
+    'An agent reviews a pull request (read-only access to the ' +
+    'code) and posts its review as a comment on the pull request.',
   setup:
-    'Create a github trigger on the `pull_request` event with filter `event.payload.action == "opened" || event.payload.action == "synchronize"` and inputs ' +
-    '`{ "pull": "event.payload.pull_request.number", "title": "event.payload.pull_request.title" }`; or start it by hand with those inputs.',
+    'Create a github trigger on the `pull_request` event with filter `event.payload.action ' +
+    '== "opened" || event.payload.action == "synchronize"` and inputs ' +
+    '`{ "pull": "event.payload.pull_request.number", "title": ' +
+    '"event.payload.pull_request.title" }`; or start it by hand with those inputs.',
   parameters: [
     {
       name: 'repository',

@@ -258,58 +258,61 @@ describe('the orchestrator decider', () => {
     expect(ex.send({ type: 'step.completed', stepId: 'b', attempt: 1, output: null })).toEqual([]);
   });
 
-  it('holds every step that acts while paused (notify, wait, approval, branch, parallel) and starts them on resume', () => {
-    const ctx = contextOf(
-      recipe([
-        { id: 'a', kind: 'agent' },
-        { id: 'tell', kind: 'notify', message: 'a is done' },
-        { id: 'nap', kind: 'wait', forMs: 60_000 },
-        { id: 'gate', kind: 'approval', prompt: 'go on?' },
-        { id: 'route', kind: 'branch', cases: [], else: 'both' },
-        {
-          id: 'both',
-          kind: 'parallel',
-          branches: [[{ id: 'x', kind: 'notify', message: 'x' }], [{ id: 'y', kind: 'wait', forMs: 1_000 }]],
-        },
-      ]),
-    );
-    const ex = run(ctx);
-    ex.send({ type: 'execution.paused' }, 'ann');
-    // The running agent step finishes; the notification after it does not go out.
-    expect(ex.send({ type: 'step.completed', stepId: 'a', attempt: 1, output: null }, null, 2_000)).toEqual([]);
-    expect(ex.state).toMatchObject({
-      status: 'paused',
-      active: ['tell'],
-      steps: { tell: { status: 'pending', attempt: 0 } },
-    });
-    // On resume the notification goes, and the wait starts counting then.
-    const resumed = ex.send({ type: 'execution.resumed' }, 'ann', 5_000);
-    expect(resumed).toEqual([
-      expect.objectContaining({ kind: 'notify', stepId: 'tell', message: 'a is done' }),
-      { kind: 'start_timer', timer: 'wait:nap:1', at: 65_000 },
-    ]);
-    // Paused while the wait runs: it ends on time, but the approval is not asked for until resumed.
-    ex.send({ type: 'execution.paused' }, 'ann');
-    expect(ex.send({ type: 'timer.fired', timer: 'wait:nap:1' }, null, 65_000)).toEqual([]);
-    expect(ex.state.steps.gate).toMatchObject({ status: 'pending', input: null });
-    expect(ex.send({ type: 'execution.resumed' }, 'ann')).toEqual([
-      { kind: 'request_approval', stepId: 'gate', prompt: 'go on?', quorum: 1 },
-    ]);
-    // A branch and a parallel step reached while paused wait too.
-    ex.send({ type: 'execution.paused' }, 'ann');
-    expect(ex.send({ type: 'approval.decided', stepId: 'gate', approved: true, comment: null }, 'bob')).toEqual([]);
-    expect(ex.state).toMatchObject({ active: ['route'], steps: { route: { status: 'pending' } } });
-    expect(ex.state.steps.x).toBeUndefined();
-    const last = ex.send({ type: 'execution.resumed' }, 'ann', 70_000);
-    expect(last).toEqual([
-      expect.objectContaining({ kind: 'notify', stepId: 'x' }),
-      { kind: 'start_timer', timer: 'wait:y:1', at: 71_000 },
-    ]);
-    expect(ex.state).toMatchObject({
-      status: 'waiting',
-      steps: { route: { status: 'succeeded' }, x: { status: 'succeeded' }, y: { status: 'waiting' } },
-    });
-  });
+  it(
+    'holds every step that acts while paused (notify, wait, ' + 'approval, branch, parallel) and starts them on resume',
+    () => {
+      const ctx = contextOf(
+        recipe([
+          { id: 'a', kind: 'agent' },
+          { id: 'tell', kind: 'notify', message: 'a is done' },
+          { id: 'nap', kind: 'wait', forMs: 60_000 },
+          { id: 'gate', kind: 'approval', prompt: 'go on?' },
+          { id: 'route', kind: 'branch', cases: [], else: 'both' },
+          {
+            id: 'both',
+            kind: 'parallel',
+            branches: [[{ id: 'x', kind: 'notify', message: 'x' }], [{ id: 'y', kind: 'wait', forMs: 1_000 }]],
+          },
+        ]),
+      );
+      const ex = run(ctx);
+      ex.send({ type: 'execution.paused' }, 'ann');
+      // The running agent step finishes; the notification after it does not go out.
+      expect(ex.send({ type: 'step.completed', stepId: 'a', attempt: 1, output: null }, null, 2_000)).toEqual([]);
+      expect(ex.state).toMatchObject({
+        status: 'paused',
+        active: ['tell'],
+        steps: { tell: { status: 'pending', attempt: 0 } },
+      });
+      // On resume the notification goes, and the wait starts counting then.
+      const resumed = ex.send({ type: 'execution.resumed' }, 'ann', 5_000);
+      expect(resumed).toEqual([
+        expect.objectContaining({ kind: 'notify', stepId: 'tell', message: 'a is done' }),
+        { kind: 'start_timer', timer: 'wait:nap:1', at: 65_000 },
+      ]);
+      // Paused while the wait runs: it ends on time, but the approval is not asked for until resumed.
+      ex.send({ type: 'execution.paused' }, 'ann');
+      expect(ex.send({ type: 'timer.fired', timer: 'wait:nap:1' }, null, 65_000)).toEqual([]);
+      expect(ex.state.steps.gate).toMatchObject({ status: 'pending', input: null });
+      expect(ex.send({ type: 'execution.resumed' }, 'ann')).toEqual([
+        { kind: 'request_approval', stepId: 'gate', prompt: 'go on?', quorum: 1 },
+      ]);
+      // A branch and a parallel step reached while paused wait too.
+      ex.send({ type: 'execution.paused' }, 'ann');
+      expect(ex.send({ type: 'approval.decided', stepId: 'gate', approved: true, comment: null }, 'bob')).toEqual([]);
+      expect(ex.state).toMatchObject({ active: ['route'], steps: { route: { status: 'pending' } } });
+      expect(ex.state.steps.x).toBeUndefined();
+      const last = ex.send({ type: 'execution.resumed' }, 'ann', 70_000);
+      expect(last).toEqual([
+        expect.objectContaining({ kind: 'notify', stepId: 'x' }),
+        { kind: 'start_timer', timer: 'wait:y:1', at: 71_000 },
+      ]);
+      expect(ex.state).toMatchObject({
+        status: 'waiting',
+        steps: { route: { status: 'succeeded' }, x: { status: 'succeeded' }, y: { status: 'waiting' } },
+      });
+    },
+  );
 
   it('starts the new attempt of a step whose sandbox was lost while paused only on resume', () => {
     const ex = run(contextOf(recipe([{ id: 'a', kind: 'agent', timeoutMs: 60_000 }])));
@@ -471,53 +474,62 @@ describe('the orchestrator decider', () => {
       expect(ex.commands.filter((c) => c.kind === 'start_timer')).toEqual([]);
     });
 
-    it("waits for a webhook's receiver too: its answer completes the step, a refusal fails it for good, an outage is retried by the default policy", () => {
-      const hook = {
-        id: 'h',
-        kind: 'notify',
-        channel: 'webhook',
-        url: 'https://hooks.example.com/x',
-        message: 'Done: ${inputs.repo}',
-      } as const;
-      const ex = run(contextOf(recipe([hook, { id: 'after', kind: 'agent' }], inputs)), { repo: 'acme/api' });
-      expect(ex.commands).toContainEqual({
-        kind: 'notify',
-        key: 'ex1/h/1',
-        stepId: 'h',
-        channel: 'webhook',
-        message: 'Done: acme/api',
-        url: 'https://hooks.example.com/x',
-        attempt: 1,
-      });
-      expect(ex.state.steps.h).toMatchObject({
-        status: 'running',
-        input: { message: 'Done: acme/api', url: 'https://hooks.example.com/x' },
-      });
-      expect(
+    it(
+      "waits for a webhook's receiver too: its answer completes the step, a " +
+        'refusal fails it for good, an outage is retried by the default policy',
+      () => {
+        const hook = {
+          id: 'h',
+          kind: 'notify',
+          channel: 'webhook',
+          url: 'https://hooks.example.com/x',
+          message: 'Done: ${inputs.repo}',
+        } as const;
+        const ex = run(contextOf(recipe([hook, { id: 'after', kind: 'agent' }], inputs)), { repo: 'acme/api' });
+        expect(ex.commands).toContainEqual({
+          kind: 'notify',
+          key: 'ex1/h/1',
+          stepId: 'h',
+          channel: 'webhook',
+          message: 'Done: acme/api',
+          url: 'https://hooks.example.com/x',
+          attempt: 1,
+        });
+        expect(ex.state.steps.h).toMatchObject({
+          status: 'running',
+          input: { message: 'Done: acme/api', url: 'https://hooks.example.com/x' },
+        });
+        expect(
+          ex.send({
+            type: 'step.failed',
+            stepId: 'h',
+            attempt: 1,
+            error: 'webhook hooks.example.com answered 503',
+            retryable: true,
+          }),
+        ).toEqual([{ kind: 'start_timer', timer: 'retry:h:2', at: 1_000 + 2_000 }]);
+        ex.send({ type: 'timer.fired', timer: 'retry:h:2' });
         ex.send({
+          type: 'step.completed',
+          stepId: 'h',
+          attempt: 2,
+          output: { message: 'Done: acme/api', status: 200 },
+        });
+        expect(ex.dispatches()).toHaveLength(1);
+        const refused = run(contextOf(recipe([hook], inputs)), { repo: 'acme/api' });
+        refused.send({
           type: 'step.failed',
           stepId: 'h',
           attempt: 1,
-          error: 'webhook hooks.example.com answered 503',
-          retryable: true,
-        }),
-      ).toEqual([{ kind: 'start_timer', timer: 'retry:h:2', at: 1_000 + 2_000 }]);
-      ex.send({ type: 'timer.fired', timer: 'retry:h:2' });
-      ex.send({ type: 'step.completed', stepId: 'h', attempt: 2, output: { message: 'Done: acme/api', status: 200 } });
-      expect(ex.dispatches()).toHaveLength(1);
-      const refused = run(contextOf(recipe([hook], inputs)), { repo: 'acme/api' });
-      refused.send({
-        type: 'step.failed',
-        stepId: 'h',
-        attempt: 1,
-        error: 'refused: 10.0.0.1 is a private address; allow it with BATON_EGRESS_ALLOW',
-        retryable: false,
-      });
-      expect(refused.state).toMatchObject({
-        status: 'failed',
-        reason: 'step h failed: refused: 10.0.0.1 is a private address; allow it with BATON_EGRESS_ALLOW',
-      });
-    });
+          error: 'refused: 10.0.0.1 is a private address; allow it with BATON_EGRESS_ALLOW',
+          retryable: false,
+        });
+        expect(refused.state).toMatchObject({
+          status: 'failed',
+          reason: 'step h failed: refused: 10.0.0.1 is a private address; allow it with BATON_EGRESS_ALLOW',
+        });
+      },
+    );
 
     it('holds a delivery while paused and sends it on resume', () => {
       const ex = run(contextOf(recipe([{ id: 'gate', kind: 'approval' }, comment], inputs)), { repo: 'acme/api' });

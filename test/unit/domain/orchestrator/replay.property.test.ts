@@ -149,54 +149,58 @@ function nextEvent(
 }
 
 describe('the decider, over random histories', () => {
-  it('rebuilds exactly the stored state when the history is replayed, never mutates its input, never reuses an idempotency key, starts nothing while paused, and ignores timers it does not await', () => {
-    fc.assert(
-      fc.property(fc.array(move, { maxLength: 60 }), (moves) => {
-        let state = deepFreeze(initialState({ id: 'ex', recipeId: 'r', recipeVersion: 1, startedAt: 0 }));
-        let at = 1_000;
-        const history: ExecutionEvent[] = [];
-        const commands: Command[] = [];
-        const apply = (event: ExecutionEvent) => {
-          const decided = decide(state, event, ctx);
-          // A timer the execution does not await changes nothing but the version: the engine may skip it.
-          if (event.type === 'timer.fired' && !awaitedTimers(state).includes(event.timer)) {
-            expect(decided.commands).toEqual([]);
-            expect({ ...decided.state, version: state.version }).toEqual(state);
+  it(
+    'rebuilds exactly the stored state when the history is replayed, never mutates its input, never ' +
+      'reuses an idempotency key, starts nothing while paused, and ignores timers it does not await',
+    () => {
+      fc.assert(
+        fc.property(fc.array(move, { maxLength: 60 }), (moves) => {
+          let state = deepFreeze(initialState({ id: 'ex', recipeId: 'r', recipeVersion: 1, startedAt: 0 }));
+          let at = 1_000;
+          const history: ExecutionEvent[] = [];
+          const commands: Command[] = [];
+          const apply = (event: ExecutionEvent) => {
+            const decided = decide(state, event, ctx);
+            // A timer the execution does not await changes nothing but the version: the engine may skip it.
+            if (event.type === 'timer.fired' && !awaitedTimers(state).includes(event.timer)) {
+              expect(decided.commands).toEqual([]);
+              expect({ ...decided.state, version: state.version }).toEqual(state);
+            }
+            // Nothing new starts while paused: no dispatch, notification or approval request.
+            if (state.status === 'paused' && decided.state.status === 'paused')
+              expect(
+                decided.commands.filter(
+                  (c) => c.kind === 'dispatch' || c.kind === 'notify' || c.kind === 'request_approval',
+                ),
+              ).toEqual([]);
+            state = deepFreeze(decided.state);
+            history.push(event);
+            commands.push(...decided.commands);
+          };
+          apply({ type: 'execution.started', inputs: {}, at, actor: { kind: 'system' } });
+          for (const m of moves) {
+            at += m.advance;
+            apply(nextEvent(state, commands, m, at));
           }
-          // Nothing new starts while paused: no dispatch, notification or approval request.
-          if (state.status === 'paused' && decided.state.status === 'paused')
-            expect(
-              decided.commands.filter(
-                (c) => c.kind === 'dispatch' || c.kind === 'notify' || c.kind === 'request_approval',
-              ),
-            ).toEqual([]);
-          state = deepFreeze(decided.state);
-          history.push(event);
-          commands.push(...decided.commands);
-        };
-        apply({ type: 'execution.started', inputs: {}, at, actor: { kind: 'system' } });
-        for (const m of moves) {
-          at += m.advance;
-          apply(nextEvent(state, commands, m, at));
-        }
-        // Replay from scratch: the same state, the same commands.
-        let replayed = initialState({ id: 'ex', recipeId: 'r', recipeVersion: 1, startedAt: 0 });
-        const again: Command[] = [];
-        for (const event of history) {
-          const decided = decide(replayed, event, ctx);
-          replayed = decided.state;
-          again.push(...decided.commands);
-        }
-        expect(replayed).toEqual(state);
-        expect(again).toEqual(commands);
-        expect(state.version).toBe(history.length);
-        const keys = commands.flatMap((c) => (c.kind === 'dispatch' ? [c.key] : []));
-        expect(new Set(keys).size).toBe(keys.length);
-        // Active steps are exactly the unfinished ones the engine tracks.
-        for (const id of state.active)
-          expect(['pending', 'scheduled', 'running', 'waiting']).toContain(state.steps[id]?.status);
-      }),
-      { numRuns: 300 },
-    );
-  });
+          // Replay from scratch: the same state, the same commands.
+          let replayed = initialState({ id: 'ex', recipeId: 'r', recipeVersion: 1, startedAt: 0 });
+          const again: Command[] = [];
+          for (const event of history) {
+            const decided = decide(replayed, event, ctx);
+            replayed = decided.state;
+            again.push(...decided.commands);
+          }
+          expect(replayed).toEqual(state);
+          expect(again).toEqual(commands);
+          expect(state.version).toBe(history.length);
+          const keys = commands.flatMap((c) => (c.kind === 'dispatch' ? [c.key] : []));
+          expect(new Set(keys).size).toBe(keys.length);
+          // Active steps are exactly the unfinished ones the engine tracks.
+          for (const id of state.active)
+            expect(['pending', 'scheduled', 'running', 'waiting']).toContain(state.steps[id]?.status);
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 });

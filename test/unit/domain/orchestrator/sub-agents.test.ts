@@ -24,15 +24,19 @@ describe('sub-agent rules', () => {
     expect(subAgentIssues({ tools: [] })).toEqual([]);
   });
 
-  it('enables all when the step chose none, exactly the chosen ones otherwise, filling tools and model from the profile', () => {
-    const tester = { name: 'tester', description: 'Tests', prompt: 'Test.', tools: ['git', 'shell'], model: 'big' };
-    expect(enabledSubAgents(profile, undefined)).toEqual({
-      subAgents: [{ ...profile.subAgents[0] }, tester],
-      unknown: [],
-    });
-    expect(enabledSubAgents(profile, ['tester'])).toEqual({ subAgents: [tester], unknown: [] });
-    expect(enabledSubAgents(profile, [])).toEqual({ subAgents: [], unknown: [] });
-    expect(enabledSubAgents(profile, ['tester', 'deployer']).unknown).toEqual(['deployer']);
-    expect(enabledSubAgents({ tools: [], model: 'm' }, undefined)).toEqual({ subAgents: [], unknown: [] });
-  });
+  it(
+    'enables all when the step chose none, exactly the chosen ' +
+      'ones otherwise, filling tools and model from the profile',
+    () => {
+      const tester = { name: 'tester', description: 'Tests', prompt: 'Test.', tools: ['git', 'shell'], model: 'big' };
+      expect(enabledSubAgents(profile, undefined)).toEqual({
+        subAgents: [{ ...profile.subAgents[0] }, tester],
+        unknown: [],
+      });
+      expect(enabledSubAgents(profile, ['tester'])).toEqual({ subAgents: [tester], unknown: [] });
+      expect(enabledSubAgents(profile, [])).toEqual({ subAgents: [], unknown: [] });
+      expect(enabledSubAgents(profile, ['tester', 'deployer']).unknown).toEqual(['deployer']);
+      expect(enabledSubAgents({ tools: [], model: 'm' }, undefined)).toEqual({ subAgents: [], unknown: [] });
+    },
+  );
 });

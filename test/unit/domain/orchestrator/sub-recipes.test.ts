@@ -66,60 +66,64 @@ describe('a recipe step in the decider', () => {
     expect(ex.state.steps.sub?.output).toEqual(output);
   });
 
-  it('passes pause and resume to a running child; cancel and timeouts cancel it; a retry starts a new child of the same version', () => {
-    const ex = run(
-      [{ id: 'sub', kind: 'recipe', timeoutMs: 500, retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } }],
-      { pinned: { sub: { recipeId: childRecipe, version: 2 } } },
-    );
-    expect(ex.send({ type: 'execution.paused' })).toEqual([
-      {
+  it(
+    'passes pause and resume to a running child; cancel and timeouts ' +
+      'cancel it; a retry starts a new child of the same version',
+    () => {
+      const ex = run(
+        [{ id: 'sub', kind: 'recipe', timeoutMs: 500, retry: { maxAttempts: 2, initialMs: 10, factor: 1, maxMs: 10 } }],
+        { pinned: { sub: { recipeId: childRecipe, version: 2 } } },
+      );
+      expect(ex.send({ type: 'execution.paused' })).toEqual([
+        {
+          kind: 'control_child',
+          key: 'ex1/sub/1',
+          stepId: 'sub',
+          action: 'pause',
+          reason: 'the parent execution was paused',
+        },
+      ]);
+      expect(ex.send({ type: 'execution.resumed' })).toEqual([
+        {
+          kind: 'control_child',
+          key: 'ex1/sub/1',
+          stepId: 'sub',
+          action: 'resume',
+          reason: 'the parent execution was resumed',
+        },
+      ]);
+      ex.advance(500);
+      const timedOut = ex.send({ type: 'timer.fired', timer: 'timeout:sub:1' });
+      expect(timedOut).toContainEqual({
         kind: 'control_child',
         key: 'ex1/sub/1',
         stepId: 'sub',
-        action: 'pause',
-        reason: 'the parent execution was paused',
-      },
-    ]);
-    expect(ex.send({ type: 'execution.resumed' })).toEqual([
-      {
-        kind: 'control_child',
-        key: 'ex1/sub/1',
+        action: 'cancel',
+        reason: 'the step timed out',
+      });
+      expect(ex.state.steps.sub?.status).toBe('scheduled');
+      ex.advance(10);
+      expect(ex.send({ type: 'timer.fired', timer: 'retry:sub:2' })).toContainEqual(
+        expect.objectContaining({ kind: 'start_child', key: 'ex1/sub/2', attempt: 2, version: 2 }),
+      );
+      // A late report of the first child changes nothing.
+      ex.send({
+        type: 'step.failed',
         stepId: 'sub',
-        action: 'resume',
-        reason: 'the parent execution was resumed',
-      },
-    ]);
-    ex.advance(500);
-    const timedOut = ex.send({ type: 'timer.fired', timer: 'timeout:sub:1' });
-    expect(timedOut).toContainEqual({
-      kind: 'control_child',
-      key: 'ex1/sub/1',
-      stepId: 'sub',
-      action: 'cancel',
-      reason: 'the step timed out',
-    });
-    expect(ex.state.steps.sub?.status).toBe('scheduled');
-    ex.advance(10);
-    expect(ex.send({ type: 'timer.fired', timer: 'retry:sub:2' })).toContainEqual(
-      expect.objectContaining({ kind: 'start_child', key: 'ex1/sub/2', attempt: 2, version: 2 }),
-    );
-    // A late report of the first child changes nothing.
-    ex.send({
-      type: 'step.failed',
-      stepId: 'sub',
-      attempt: 1,
-      error: 'child execution x was cancelled',
-      retryable: true,
-    });
-    expect(ex.state.steps.sub).toMatchObject({ status: 'running', attempt: 2 });
-    expect(ex.send({ type: 'execution.cancelled', reason: null })).toContainEqual({
-      kind: 'control_child',
-      key: 'ex1/sub/2',
-      stepId: 'sub',
-      action: 'cancel',
-      reason: 'the parent execution ended',
-    });
-  });
+        attempt: 1,
+        error: 'child execution x was cancelled',
+        retryable: true,
+      });
+      expect(ex.state.steps.sub).toMatchObject({ status: 'running', attempt: 2 });
+      expect(ex.send({ type: 'execution.cancelled', reason: null })).toContainEqual({
+        kind: 'control_child',
+        key: 'ex1/sub/2',
+        stepId: 'sub',
+        action: 'cancel',
+        reason: 'the parent execution ended',
+      });
+    },
+  );
 
   it('records its parent and pins from the start event, and replaying the history rebuilds the state', () => {
     const parent = { executionId: 'p1', stepId: 'build', attempt: 2, depth: 1 };
