@@ -85,7 +85,7 @@ describe('the recipe graph', () => {
     const ids = Array.from({ length: size }, (_, i) => `s${i}`);
     const target = fc.option(fc.constantFrom(...ids), { nil: null });
     const aStep = fc.record({
-      kind: fc.constantFrom('agent', 'agent', 'branch', 'wait', 'approval') as fc.Arbitrary<Step['kind']>,
+      kind: fc.constantFrom('agent', 'agent', 'branch', 'wait', 'approval'),
       next: target,
       other: target,
     });
