@@ -1,5 +1,5 @@
+import { accessChangeSubject, type accessChangeFields } from '../../domain/realtime/access-change.ts';
 import type { LiveConnections } from '../../ports/live-connections.ts';
-import type { AccessChange } from '../../ports/realtime.ts';
 import type { Database } from './database.ts';
 
 /** The live-connection registry in Postgres (`live_connections`, migration 0012). */
@@ -30,7 +30,8 @@ export function createLiveConnectionStore(db: Database): LiveConnections {
     },
     async dashboardsConcerned(change) {
       // A dashboard without connections is not named either: telling its object would only wake it.
-      const [column, value] = subjectOf(change);
+      const { field, id: value } = accessChangeSubject(change);
+      const column = registryColumns[field];
       // Ids come from our own records, but a malformed one must not become a 500 (uuid cast error).
       if (!/^[0-9a-f-]{36}$/i.test(value)) return [];
       const rows = await db
@@ -44,16 +45,10 @@ export function createLiveConnectionStore(db: Database): LiveConnections {
   };
 }
 
-/** The registry column a change is about, and its value. */
-function subjectOf(change: AccessChange): ['dashboard_id' | 'user_id' | 'token_id' | 'session_id', string] {
-  switch (change.kind) {
-    case 'dashboard':
-      return ['dashboard_id', change.dashboardId];
-    case 'user':
-      return ['user_id', change.userId];
-    case 'token':
-      return ['token_id', change.tokenId];
-    case 'session':
-      return ['session_id', change.sessionId];
-  }
-}
+/** The registry column of each field an access change can be about. */
+const registryColumns = {
+  userId: 'user_id',
+  tokenId: 'token_id',
+  sessionId: 'session_id',
+  dashboardId: 'dashboard_id',
+} as const satisfies Record<(typeof accessChangeFields)[keyof typeof accessChangeFields], string>;
