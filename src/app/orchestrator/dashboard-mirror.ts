@@ -6,6 +6,7 @@ import {
   type StepState,
 } from '../../domain/orchestrator/execution.ts';
 import type { CompiledRecipe } from '../../domain/orchestrator/recipe.ts';
+import { approvalKey } from '../../domain/realtime/approval-decision.ts';
 
 /**
  * How executions appear in their dashboard's state document (`<id>/state`, which only the server
@@ -69,7 +70,7 @@ export function mirrorExecution(
       if (step?.kind !== 'approval' || !opened(s)) continue;
       mirrorApproval(
         approvals,
-        `${state.id}:${id}`,
+        approvalKey(state.id, id),
         {
           executionId: state.id,
           stepId: id,
@@ -176,10 +177,4 @@ function summaryOf(output: unknown): string | null {
     return (output as { summary: string }).summary.slice(0, 500);
   const text = typeof output === 'string' ? output : JSON.stringify(output);
   return text.length > 500 ? `${text.slice(0, 497)}...` : text;
-}
-
-/** Where an approval lives in the document: its key split into execution and step. */
-export function parseApprovalKey(key: string): { executionId: string; stepId: string } | undefined {
-  const match = /^([0-9a-f-]{36}):(.+)$/.exec(key);
-  return match === null ? undefined : { executionId: match[1] ?? '', stepId: match[2] ?? '' };
 }

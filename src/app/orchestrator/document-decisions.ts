@@ -3,7 +3,7 @@ import { DomainError } from '../../domain/errors.ts';
 import type { JobQueue } from '../../ports/job-queue.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { AppContext } from '../context.ts';
-import { parseApprovalKey } from './dashboard-mirror.ts';
+import { parseApprovalKey } from '../../domain/realtime/approval-decision.ts';
 import type { Engine } from './engine.ts';
 import { intervene } from './executions.ts';
 

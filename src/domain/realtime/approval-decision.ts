@@ -4,6 +4,17 @@
  * are the rules on such writes, given as plain data (the realtime adapters read the Yjs events).
  */
 
+/** The key of an approval in a dashboard document: its execution and its step. */
+export function approvalKey(executionId: string, stepId: string): string {
+  return `${executionId}:${stepId}`;
+}
+
+/** An approval key split into its execution (a UUID) and its step; undefined when it is not one. */
+export function parseApprovalKey(key: string): { executionId: string; stepId: string } | undefined {
+  const match = /^([0-9a-f-]{36}):(.+)$/.exec(key);
+  return match === null ? undefined : { executionId: match[1] ?? '', stepId: match[2] ?? '' };
+}
+
 /** A decision as it is handed to the engine. */
 export interface DecisionValue {
   readonly approved: boolean;

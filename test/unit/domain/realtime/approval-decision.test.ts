@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  approvalKey,
   decisionOf,
   decisionValue,
+  parseApprovalKey,
   maxDecisionCommentLength,
   type DecisionsWrite,
 } from '../../../../src/domain/realtime/approval-decision.ts';
@@ -62,5 +64,19 @@ describe('a decision written into a dashboard document', () => {
         },
       ),
     );
+  });
+});
+
+describe('an approval key', () => {
+  const executionId = '0b6c8a44-3f7e-4f55-9c7a-2d1f0e9b8a77';
+
+  it('names the execution and the step, and splits back into them (a step id may hold colons)', () => {
+    expect(parseApprovalKey(approvalKey(executionId, 'gate'))).toEqual({ executionId, stepId: 'gate' });
+    expect(parseApprovalKey(approvalKey(executionId, 'a:b'))).toEqual({ executionId, stepId: 'a:b' });
+  });
+
+  it('is nothing without an execution id in front or a step after it', () => {
+    for (const key of ['gate', ':gate', 'e1:gate', `${executionId}:`, `${executionId}gate`])
+      expect(parseApprovalKey(key), key).toBeUndefined();
   });
 });
