@@ -188,16 +188,8 @@ export async function startNode(
     cleanups.push(() => sandboxes.close());
     // Schedules get an in-process alarm on the dot besides their durable timer (a delayed job).
     const alarms = createTimeoutAlarms(app.clock, app.timers);
-    const orchestrator = await wireOrchestrator({
-      config,
-      db,
-      app,
-      logger,
-      jobs,
-      outbox,
-      writer,
-      integrations,
-      sandboxes,
+    const parts = { config, db, app, logger, jobs, outbox, writer, integrations, sandboxes };
+    const orchestrator = await wireOrchestrator(parts, {
       egress: (allow) =>
         createNodeEgress({ allow, ...(options.resolveHost === undefined ? {} : { resolve: options.resolveHost }) }),
       alarms,

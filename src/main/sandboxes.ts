@@ -56,17 +56,10 @@ export async function startNodeSandboxes(
   }
   const provisioner = sandboxProvisioner(config, localPlane?.url);
   if (provisioner === undefined) throw new Error('no sandbox provisioner for this configuration');
-  const sessions = wireSessions({
-    config,
-    db,
-    app,
-    logger,
-    writer,
-    provisioner,
-    hmac: createNodeHmac(),
-    ...(credentials === undefined ? {} : { credentials }),
-    ...(metrics === undefined ? {} : { metrics }),
-  });
+  const sessions = wireSessions(
+    { config, db, app, logger, writer, provisioner, credentials },
+    { hmac: createNodeHmac(), ...(metrics === undefined ? {} : { metrics }) },
+  );
   const { runner } = sessions;
   // Also moved on by every pass that fails for want of the database: heartbeats that could not be
   // stored meanwhile say nothing about the sandboxes, so none is lost before it had leases to report.

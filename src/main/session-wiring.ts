@@ -26,14 +26,19 @@ import type { SandboxProvisioner } from '../ports/sandboxes.ts';
 import type { Session } from '../domain/sessions/session.ts';
 
 /** What differs between the runtimes' session wiring. */
-export interface SessionWiringOptions {
+/** The parts every runtime has (each builds them its own way) that sessions are wired from. */
+export interface SessionParts {
   readonly config: Config;
   readonly db: Database;
   readonly app: AppContext;
   readonly logger: Logger;
   readonly writer: DashboardWriter;
   readonly provisioner: SandboxProvisioner;
-  readonly credentials?: RunCredentials;
+  readonly credentials?: RunCredentials | undefined;
+}
+
+/** What differs between the runtimes: passed in by each composition root. */
+export interface SessionRuntime {
   /** Checks callback signatures (Node's synchronous HMAC; the core's WebCrypto default elsewhere). */
   readonly hmac?: Hmac;
   /** Receives the dashboard writes a callback causes after its answer (a Worker keeps them alive). */
@@ -85,8 +90,8 @@ export function sandboxProvisioner(config: Config, localPlaneUrl?: string): Sand
  * manager reads through, so a sandbox's first callbacks find the secret there), the manager, the
  * agent runner, the session mirror, the token signer and the callback handler's dependencies.
  */
-export function wireSessions(options: SessionWiringOptions): SessionWiring {
-  const { config, db, app, logger, writer, provisioner, credentials } = options;
+export function wireSessions(parts: SessionParts, runtime: SessionRuntime = {}): SessionWiring {
+  const { config, db, app, logger, writer, provisioner, credentials } = parts;
   const sc = config.sandboxes;
   const token = sc.provider.token;
   const client = new HttpSandboxClient(sc.provider.kind === 'fly' || token === undefined ? {} : { token });
@@ -112,7 +117,7 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
     callbackUrl: sc.callbackUrl,
     heartbeatSeconds: sc.heartbeatSeconds,
     maxPerWorkspace: sc.maxPerWorkspace,
-    ...(options.background === undefined ? {} : { background: options.background }),
+    ...(runtime.background === undefined ? {} : { background: runtime.background }),
   });
   const mirror = createSessionMirror(app, writer);
   // A session lost while dispatching (its sandbox is gone) gets what its runs reported fetched first.
@@ -159,13 +164,13 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
   });
   // Nothing waits on this work on Node: a failure (the database away) is logged, not an unhandled rejection.
   const background =
-    options.background ??
+    runtime.background ??
     ((task: Promise<unknown>) =>
       void task.catch((error: unknown) => logger.warn({ err: error }, 'showing a sandbox event failed')));
   const events = {
     sessions: sessionStore,
     secrets,
-    ...(options.hmac === undefined ? {} : { hmac: options.hmac }),
+    ...(runtime.hmac === undefined ? {} : { hmac: runtime.hmac }),
     runs,
     clock: app.clock,
     // Real time, whatever clock a test gives the app: see SandboxEventDeps.wallClock.
@@ -206,10 +211,10 @@ export function wireSessions(options: SessionWiringOptions): SessionWiring {
         provisioner,
         heartbeatMs: sc.heartbeatSeconds * 1000,
       });
-      options.metrics?.reaperActions('stopped', report.stopped.length);
-      options.metrics?.reaperActions('lost', report.lost.length);
-      options.metrics?.reaperActions('failed', report.failed.length);
-      options.metrics?.reaperActions('run_recovered', report.runsRecovered.length);
+      runtime.metrics?.reaperActions('stopped', report.stopped.length);
+      runtime.metrics?.reaperActions('lost', report.lost.length);
+      runtime.metrics?.reaperActions('failed', report.failed.length);
+      runtime.metrics?.reaperActions('run_recovered', report.runsRecovered.length);
       // The safety net of the sandbox slot queue (a release wakes it at once; this catches a crash).
       await manager.sweepQueue();
       // Tokens of runs that ended on another instance (or before a restart) are revoked here.

@@ -51,8 +51,8 @@ export interface OrchestratorSandboxes {
   release(execution: { id: string }): Promise<void>;
 }
 
-/** The runtime's parts and choices, passed in by each composition root. */
-export interface OrchestratorRuntime {
+/** The parts every runtime has (each builds them its own way) that the orchestrator is wired from. */
+export interface OrchestratorParts {
   readonly config: Config;
   readonly db: Database;
   readonly app: AppContext;
@@ -64,6 +64,10 @@ export interface OrchestratorRuntime {
   readonly writer: DashboardWriter;
   readonly integrations: IntegrationDeps;
   readonly sandboxes: OrchestratorSandboxes;
+}
+
+/** What differs between the runtimes: passed in by each composition root. */
+export interface OrchestratorRuntime {
   /** Builds the egress adapter for webhook notifications over the configured allow list. */
   readonly egress: (allow: EgressAllowList) => Egress;
   /** In-process alarms for schedules (none in a Worker: its cron tick sweeps what is due). */
@@ -94,8 +98,12 @@ export interface WiredOrchestrator {
  * Wires the engine, the orchestrator's job handlers, the release of a finished execution's sandbox,
  * schedules and triggers, registering their handlers on `jobs`.
  */
-export async function wireOrchestrator(runtime: OrchestratorRuntime): Promise<WiredOrchestrator> {
-  const { config, db, app, logger, jobs, outbox, writer, integrations, sandboxes, metrics, background } = runtime;
+export async function wireOrchestrator(
+  parts: OrchestratorParts,
+  runtime: OrchestratorRuntime,
+): Promise<WiredOrchestrator> {
+  const { config, db, app, logger, jobs, outbox, writer, integrations, sandboxes } = parts;
+  const { metrics, background } = runtime;
   const clock = app.clock;
   const expressions = createCelExpressions();
   // The backup of a fast dispatch waits 5 s, longer than the outbox's lookahead (3 s): the relay

@@ -77,16 +77,8 @@ export async function wireWorkerOrchestrator(input: {
     return undefined;
   }
   // Per invocation: nothing to catch up or re-arm (no start-up), and no alarms (the cron tick sweeps).
-  const orchestrator = await wireOrchestrator({
-    config,
-    db,
-    app,
-    logger,
-    jobs,
-    outbox,
-    writer,
-    integrations,
-    sandboxes,
+  const parts = { config, db, app, logger, jobs, outbox, writer, integrations, sandboxes };
+  const orchestrator = await wireOrchestrator(parts, {
     egress: (allow) => createFetchEgress({ allow }),
     alarms: noAlarms,
     background,

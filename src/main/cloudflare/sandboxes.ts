@@ -35,16 +35,7 @@ export function createWorkerSandboxes(
 ): WorkerSandboxes | undefined {
   const provisioner = sandboxProvisioner(config);
   if (provisioner === undefined) return undefined;
-  const sessions = wireSessions({
-    config,
-    db,
-    app,
-    logger,
-    writer,
-    provisioner,
-    background,
-    ...(credentials === undefined ? {} : { credentials }),
-  });
+  const sessions = wireSessions({ config, db, app, logger, writer, provisioner, credentials }, { background });
   return {
     runner: sessions.runner,
     routes: sessions.routes,
