@@ -97,9 +97,9 @@ beforeAll(async () => {
         '  - { id: gate, kind: approval, prompt: "ship ${inputs.branch}?" }\n',
     })
   ).id;
-}, 300_000);
+});
 
-afterAll(async () => app?.stop(), 60_000);
+afterAll(async () => app?.stop());
 
 describe('schedules', () => {
   it(

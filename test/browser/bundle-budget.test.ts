@@ -10,9 +10,9 @@ let app: Console;
 
 beforeAll(async () => {
   app = await startConsole();
-}, 300_000);
+});
 
-afterAll(async () => app?.stop(), 60_000);
+afterAll(async () => app?.stop());
 
 describe('the console bundle', () => {
   it(
@@ -52,6 +52,5 @@ describe('the console bundle', () => {
       expect(bytes).toBeLessThanOrEqual(budgetBytes);
       await fresh.close();
     },
-    120_000,
   );
 });

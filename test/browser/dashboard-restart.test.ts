@@ -15,7 +15,7 @@ let restarted: Spawned | undefined;
 beforeAll(async () => {
   baton = await startConsole();
   ada = await apiAs(baton, 'ada@example.com');
-}, 300_000);
+});
 
 afterAll(async () => {
   if (restarted !== undefined && restarted.child.exitCode === null) {
@@ -23,7 +23,7 @@ afterAll(async () => {
     await restarted.exited;
   }
   await baton?.stop();
-}, 60_000);
+});
 
 const saved = (page: Page) => page.locator('.connection', { hasText: 'Saved' }).waitFor({ timeout: 60_000 });
 
@@ -68,5 +68,5 @@ describe('the dashboard page across a server restart', () => {
     await other
       .locator('article.board-item[aria-label="note: Log"] .note-rendered', { hasText: 'typed-while-down' })
       .waitFor({ timeout: 30_000 });
-  }, 240_000);
+  });
 });

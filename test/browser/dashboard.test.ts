@@ -78,11 +78,11 @@ beforeAll(async () => {
   workspaceId = (await ada.api.createWorkspace('Console')).id;
   await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/members`, { email: bob.email, role: 'member' });
   await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/members`, { email: vic.email, role: 'member' });
-}, 300_000);
+});
 
 afterAll(async () => {
   await baton?.stop();
-}, 60_000);
+});
 
 describe('the live dashboard page', () => {
   it('two people type into the same note at once: each sees the other’s text and named, coloured caret', async () => {
@@ -127,7 +127,7 @@ describe('the live dashboard page', () => {
     expect(stored.items[0].body).toContain('alpha from Ada.');
     expect(stored.items[0].body).toContain('beta from Bob.');
     await screenshot(a, 'dashboard');
-  }, 180_000);
+  });
 
   it('a viewer sees edits live but gets no way to change anything', async () => {
     const id = await newDashboard('Watched');
@@ -149,7 +149,7 @@ describe('the live dashboard page', () => {
     await ok(ada, 'PATCH', `/v1/dashboards/${id}/items/${note.id}`, { body: 'second, **bold**' });
     await v.locator('.note-rendered strong', { hasText: 'bold' }).waitFor({ timeout: 15_000 });
     await screenshot(v, 'dashboard-viewer');
-  }, 120_000);
+  });
 
   it('a layout change survives a reload and shows in the other browser', async () => {
     const id = await newDashboard('Layout');
@@ -189,7 +189,7 @@ describe('the live dashboard page', () => {
     await card(b, 'Mover').waitFor();
     expect(await position(b)).toBe('4,2');
     expect(item.id).toBeTruthy();
-  }, 120_000);
+  });
 
   it(
     'an approval decided in one browser shows who approved ' + 'in the other; a decision that does not apply shows why',
@@ -232,7 +232,6 @@ describe('the live dashboard page', () => {
       );
       await screenshot(a, 'dashboard-executions');
     },
-    180_000,
   );
 
   it('a member removed while looking loses access, and the page says so', async () => {
@@ -249,7 +248,7 @@ describe('the live dashboard page', () => {
       .waitFor({ timeout: 15_000 });
     console.log(`access loss shown ${Date.now() - removed} ms after the removal`);
     expect(await v.getByText('for members').count()).toBe(0);
-  }, 120_000);
+  });
 
   it(
     'creates a todo and a link, sets done and assignee, ' + 'and deletes: the other browser follows each change',
@@ -297,7 +296,6 @@ describe('the live dashboard page', () => {
         ['Spec'],
       );
     },
-    120_000,
   );
 
   it(
@@ -345,7 +343,6 @@ steps:
       );
       await screenshot(v, 'dashboard-runs');
     },
-    180_000,
   );
 
   it('renders a note’s markdown without letting it run script', async () => {
@@ -372,7 +369,7 @@ steps:
     }
     await page.waitForTimeout(500);
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
-  }, 120_000);
+  });
 
   it('has no serious or critical accessibility violations (axe-core), for an editor and a viewer', async () => {
     const id = await newDashboard('Accessible');
@@ -400,7 +397,7 @@ steps:
       await card(page, 'Readme').waitFor();
       expect(await seriousViolations(page), `${who.name}${dark ? ' (dark)' : ''}`).toEqual([]);
     }
-  }, 120_000);
+  });
 });
 
 /**

@@ -19,7 +19,7 @@ beforeAll(async () => {
     viewport: { width: 1280, height: 900 },
     bypassCSP: true,
   });
-}, 240_000);
+});
 afterAll(async () => {
   await context?.close();
   await baton?.stop();
@@ -103,7 +103,6 @@ describe('/device', () => {
       expect((await pollUntilDecided(code.body.device_code)).body.error).toBe('invalid_grant');
       await page.close();
     },
-    120_000,
   );
 
   it(
@@ -134,7 +133,6 @@ describe('/device', () => {
       await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toContain('already denied');
       await page.close();
     },
-    90_000,
   );
 });
 

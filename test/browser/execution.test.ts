@@ -110,9 +110,9 @@ steps:
       yaml: 'name: quick\nsteps:\n  - { id: gate, kind: approval, prompt: "go?" }\n',
     })
   ).id;
-}, 300_000);
+});
 
-afterAll(async () => app?.stop(), 60_000);
+afterAll(async () => app?.stop());
 
 /** A `quick` execution waiting at its approval (approved too when `approve`). */
 async function quick(approve: boolean): Promise<string> {
@@ -184,7 +184,6 @@ describe('recipes, home and the execution page', () => {
       // And it left Ada's inbox.
       expect((await ok('GET', '/v1/me/inbox')).counts.approvals).toBe(0);
     },
-    180_000,
   );
 
   it('an intervention that does not apply shows the server’s 409 reason', async () => {
@@ -214,7 +213,7 @@ describe('recipes, home and the execution page', () => {
     await actions.getByRole('button', { name: 'Cancel execution' }).click();
     await expect.poll(() => status(page), { timeout: 15_000 }).toBe('cancelled');
     await page.getByText('not needed any more').first().waitFor({ timeout: 15_000 });
-  }, 120_000);
+  });
 
   it('the recent executions’ filters live in the URL and survive a reload', async () => {
     // One finished and one waiting, so the "succeeded" filter has something to leave out.
@@ -245,7 +244,7 @@ describe('recipes, home and the execution page', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     expect(await seriousViolations(page)).toEqual([]);
     await fullScreenshot(page, 'home-narrow-dark');
-  }, 120_000);
+  });
 
   it(
     'the execution page follows the execution live (the ' + "dashboard's state document), without focus or reload",
@@ -267,7 +266,6 @@ describe('recipes, home and the execution page', () => {
         .toBe(1);
       console.log(`execution page showed the approval ${Date.now() - decidedAt} ms after it was made`);
     },
-    120_000,
   );
 
   it('home creates, archives and restores dashboards, and pages through executions with More', async () => {
@@ -305,7 +303,7 @@ describe('recipes, home and the execution page', () => {
     await page.getByRole('button', { name: 'More' }).click();
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(27);
     expect(await page.getByRole('button', { name: 'More' }).count()).toBe(0);
-  }, 120_000);
+  });
 
   it(
     'a failed run shows in Needs you; its step is retried on ' +
@@ -347,7 +345,6 @@ steps:
       await page.getByRole('link', { name: 'parent execution' }).click();
       await page.waitForURL((url) => url.pathname === `/executions/${id}`);
     },
-    120_000,
   );
 
   it("/recipes hides archived recipes until asked, and shows each recipe's versions", async () => {
@@ -381,7 +378,7 @@ steps:
       .toEqual([expect.stringMatching(/^v2 /), expect.stringMatching(/^v1 /)]);
     await versions.first().click();
     expect(await item(kept).locator('ol li pre').first().textContent()).toContain('two?');
-  }, 120_000);
+  });
 
   it(
     'pause, resume, skip a step before it is reached, edit a ' +
@@ -448,6 +445,5 @@ steps:
         ]),
       );
     },
-    120_000,
   );
 });

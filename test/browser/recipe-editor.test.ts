@@ -88,9 +88,9 @@ beforeAll(async () => {
   ada = await apiAs(app, 'ada@example.com');
   workspaceId = (await ada.createWorkspace('Docs')).id;
   await ada.request('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model' });
-}, 300_000);
+});
 
-afterAll(async () => app?.stop(), 60_000);
+afterAll(async () => app?.stop());
 
 describe('the recipe editor', () => {
   it(
@@ -156,7 +156,6 @@ describe('the recipe editor', () => {
         retry: { maxAttempts: 3, backoff: { initial: '1s', factor: 2, max: '1m' } },
       });
     },
-    180_000,
   );
 
   it(
@@ -206,7 +205,6 @@ describe('the recipe editor', () => {
       const { recipes }: Answer = await ada.request('GET', `/v1/workspaces/${workspaceId}/recipes`);
       expect(recipes.map((r: Answer) => r.name)).toContain('hello');
     },
-    180_000,
   );
 
   it('archives a recipe from /recipes (no Edit or Run then) and restores it', async () => {
@@ -238,5 +236,5 @@ describe('the recipe editor', () => {
       .poll(async () => (await ada.request<Answer>('GET', `/v1/recipes/${recipe.id}`)).archivedAt, { timeout: 15_000 })
       .toBeNull();
     await row.getByRole('link', { name: 'Edit retire-me' }).waitFor({ timeout: 15_000 });
-  }, 120_000);
+  });
 });

@@ -75,12 +75,12 @@ beforeAll(async () => {
   bob = await person('bob@example.com', 'Bob Member');
   workspaceId = (await ada.api.createWorkspace('Acme')).id;
   await ok(ada, 'POST', `/v1/workspaces/${workspaceId}/members`, { email: bob.email, role: 'member' });
-}, 300_000);
+});
 
 afterAll(async () => {
   await baton?.stop();
   await github?.close();
-}, 60_000);
+});
 
 describe('workspace members', () => {
   it(
@@ -155,7 +155,6 @@ describe('workspace members', () => {
       await expectNoSeriousAxe(page, 'audit');
       await page.close();
     },
-    180_000,
   );
 
   it('a member sees the members read-only, and no integrations or audit controls', async () => {
@@ -187,7 +186,7 @@ describe('workspace members', () => {
     await screenshot(page, 'settings-members-narrow-dark');
     await expectNoSeriousAxe(page, 'members, dark, 375 px');
     await page.close();
-  }, 120_000);
+  });
 });
 
 describe('API tokens', () => {
@@ -271,7 +270,6 @@ describe('API tokens', () => {
       expect(await page.getByTestId('created-token').count()).toBe(0);
       await page.close();
     },
-    120_000,
   );
 });
 
@@ -299,7 +297,6 @@ describe('integrations', () => {
       await expectNoSeriousAxe(page, 'integrations');
       await page.close();
     },
-    120_000,
   );
 
   it(
@@ -343,7 +340,6 @@ describe('integrations', () => {
       expect(listed).toEqual([]);
       await page.close();
     },
-    120_000,
   );
 });
 
@@ -409,6 +405,5 @@ describe('dashboard members', () => {
       await page.close();
       await bobs.close();
     },
-    180_000,
   );
 });

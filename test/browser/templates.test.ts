@@ -29,9 +29,9 @@ beforeAll(async () => {
   workspaceId = (await ada.createWorkspace('Maintenance')).id;
   dashboardId = (await ada.createDashboard(workspaceId, 'Upkeep')).id;
   await ada.request('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model' });
-}, 300_000);
+});
 
-afterAll(async () => app?.stop(), 60_000);
+afterAll(async () => app?.stop());
 
 describe('templates', () => {
   it('a recipe made from a shipped template with parameters from the dialog appears in /recipes and runs', async () => {
@@ -94,7 +94,7 @@ describe('templates', () => {
     await expect
       .poll(() => page.locator('li.step[data-step="update"]').textContent(), { timeout: 30_000 })
       .toContain('no GitHub connection');
-  }, 180_000);
+  });
 
   it(
     'publishing a recipe as a template (its placeholders as ' +
@@ -164,6 +164,5 @@ describe('templates', () => {
         ),
       ).toBe(false);
     },
-    180_000,
   );
 });

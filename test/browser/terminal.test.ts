@@ -24,11 +24,11 @@ beforeAll(async () => {
   baton = await startConsole();
   ada = await apiAs(baton, 'ada@example.com');
   workspaceId = (await ada.createWorkspace('Terminals')).id;
-}, 300_000);
+});
 
 afterAll(async () => {
   await baton?.stop();
-}, 60_000);
+});
 
 /** A signed-in page on the dashboard, admitted to it. */
 async function openDashboard(
@@ -120,7 +120,7 @@ describe('the terminal panel', () => {
     await page.getByRole('button', { name: 'Close terminal' }).click();
     await page.locator('.terminal-panel').waitFor({ state: 'detached' });
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Terminal');
-  }, 240_000);
+  });
 
   it('has no serious accessibility problem, light and dark, and fits at 375 px', async () => {
     const dashboard = await ada.createDashboard(workspaceId, 'Checked box');
@@ -138,5 +138,5 @@ describe('the terminal panel', () => {
       if (dark) await screenshot(page, 'terminal-dark-narrow');
       await page.close();
     }
-  }, 240_000);
+  });
 });

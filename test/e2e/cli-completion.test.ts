@@ -20,7 +20,7 @@ beforeAll(async () => {
   expect(printed.code).toBe(0);
   script = join(dir, 'baton.bash');
   await writeFile(script, printed.stdout);
-}, 60_000);
+});
 
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
@@ -42,7 +42,7 @@ describe('baton completion bash', () => {
     expect(sub).toEqual(expect.arrayContaining(['ls', 'create', 'open']));
     expect(await complete('baton', 'executions', 'pa')).toContain('pause');
     expect(await complete('baton', 'run', '--ex')).toContain('--exit-status');
-  }, 60_000);
+  });
 
   it('fish completes the same words; zsh parses its script', async () => {
     const fish = await runCli(['completion', 'fish'], { configDir: join(dir, 'config') });
@@ -65,5 +65,5 @@ describe('baton completion bash', () => {
     await writeFile(zshScript, zsh.stdout);
     await run('zsh', ['-n', zshScript]);
     expect(zsh.stdout).toContain('#compdef baton');
-  }, 60_000);
+  });
 });

@@ -71,5 +71,5 @@ describe('baton login with an OS keyring', () => {
     expect(files).not.toContain('credentials.json');
     for (const file of files)
       expect(await readFile(join(home, 'config', file), 'utf8')).not.toContain(team.owner.secret);
-  }, 60_000);
+  });
 });

@@ -22,7 +22,7 @@ beforeAll(async () => {
   await run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
   await symlink(resolve('node_modules'), join(installed, 'node_modules'), 'dir');
   bin = join(installed, 'cli', 'bin', 'baton.js');
-}, 120_000);
+});
 
 afterAll(async () => rm(root, { recursive: true, force: true }));
 
@@ -54,5 +54,5 @@ describe('the baton command installed from its package', () => {
     expect(whoami.stderr).toContain('Not signed in');
     // Node's own refusal, or its warning about the loader, would be what a person sees instead.
     expect(whoami.stderr).not.toMatch(/ERR_UNSUPPORTED|ExperimentalWarning/);
-  }, 60_000);
+  });
 });

@@ -145,7 +145,6 @@ describe('baton watch', () => {
       expect(events(again).map((line) => line.type)).toEqual(['execution', 'outcome']);
       expect(await baton(['watch', executionId]).exited).toBe(0);
     },
-    60_000,
   );
 
   it(
@@ -186,7 +185,6 @@ describe('baton watch', () => {
       expect(gate?.step.decisions.map((d) => d.comment)).toEqual(['from the API']);
       expect(lines.at(-1)).toEqual({ type: 'outcome', executionId, status: 'succeeded', reason: null, summary: null });
     },
-    60_000,
   );
 
   it(
@@ -242,14 +240,13 @@ describe('baton watch', () => {
       ]);
       expect(screen.endsWith('\x1b[?25h')).toBe(true);
     },
-    60_000,
   );
 
   it('fails clearly on an execution that does not exist (exit 4)', async () => {
     const watch = baton(['watch', '00000000-0000-4000-8000-000000000000']);
     expect(await watch.exited, watch.stderr()).toBe(4);
     expect(watch.stderr()).toMatch(/^Error: /);
-  }, 30_000);
+  });
 });
 
 describe('baton terminal', () => {
@@ -297,7 +294,6 @@ describe('baton terminal', () => {
       expect(cli.stdout()).not.toContain('ignored');
       expect(cli.stderr()).toContain('Detached.');
     },
-    180_000,
   );
 
   it(
@@ -334,12 +330,11 @@ describe('baton terminal', () => {
       child.stdin.write('~.');
       expect(await exited).toBe(0);
     },
-    120_000,
   );
 
   it('exits with the reason when the API refuses the terminal (an unknown dashboard: exit 4)', async () => {
     const cli = baton(['terminal', '00000000-0000-4000-8000-000000000000']);
     expect(await cli.exited, cli.stderr()).toBe(4);
     expect(cli.stderr()).toContain('Could not open a terminal');
-  }, 30_000);
+  });
 });

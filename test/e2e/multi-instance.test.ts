@@ -476,6 +476,5 @@ describe.skipIf(redisServer === undefined)('two instances behind one proxy, one 
         expect(lost, `${lost.length} acknowledged edits of dashboard ${i} lost after the restart`).toEqual([]);
       }
     },
-    170_000,
   );
 });

@@ -129,5 +129,5 @@ describe('a sandbox process killed mid-step', () => {
         .map((r) => r.idempotencyKey)
         .sort(),
     ).toEqual([`${id}/a/1`, `${id}/a/2`]);
-  }, 180_000);
+  });
 });

@@ -70,5 +70,5 @@ describe('the sandbox slot queue under SIGKILL', () => {
       10_000,
       'nothing left waiting',
     );
-  }, 240_000);
+  });
 });

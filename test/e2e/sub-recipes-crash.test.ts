@@ -105,7 +105,7 @@ describe('sub-recipes under SIGKILL', () => {
         expect(row?.status).toBe('succeeded');
       }
     }
-  }, 240_000);
+  });
 
   it(
     'starts no second child when a kill lands after the ' + 'child committed but before its start job was acknowledged',
@@ -193,6 +193,5 @@ describe('sub-recipes under SIGKILL', () => {
       );
       expect(await childrenOf()).toHaveLength(1);
     },
-    240_000,
   );
 });

@@ -60,5 +60,5 @@ describe('building the console at start', () => {
         .map((line) => line.msg),
     ).not.toContain('built the web console');
     expect('html' in (await files.page())).toBe(true);
-  }, 60_000);
+  });
 });

@@ -110,7 +110,7 @@ beforeAll(async () => {
     BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000',
   });
   team = await createTeam(baton, 'Hooks');
-}, 120_000);
+});
 // Each test starts with a receiver that accepts (one that changes it may fail before it puts it back).
 beforeEach(() => {
   receiver.answer = { status: 200 };
@@ -249,7 +249,6 @@ describe('outbound webhooks', () => {
       });
       expect(receiver.got.length).toBe(before);
     },
-    120_000,
   );
 });
 

@@ -36,7 +36,7 @@ beforeAll(async () => {
   expect(
     (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
   ).toBe(201);
-}, 60_000);
+});
 afterAll(async () => {
   await baton.close();
   await database.drop();
@@ -165,7 +165,7 @@ steps:
 
     // No template: the summary of the agent step that succeeded last.
     expect(done.summary).toBe('Opened pull request 7');
-  }, 60_000);
+  });
 
   it('shows none of it to someone who may not read the execution: 404, as for the execution', async () => {
     const id = await start(`name: private
@@ -186,7 +186,7 @@ steps:
       expect(JSON.stringify(answer.body), path).not.toContain('the secret');
     }
     expect((await api('GET', `/v1/artifacts/${crypto.randomUUID()}`)).status).toBe(404);
-  }, 60_000);
+  });
 });
 
 describe('summaries', () => {
@@ -221,7 +221,6 @@ steps:
         browser.destroy();
       }
     },
-    60_000,
   );
 
   it('a template that fails leaves no summary and the execution finishes as it would have', async () => {
@@ -232,7 +231,7 @@ steps:
 `);
     const done = await finished(id);
     expect(done).toMatchObject({ status: 'succeeded', summary: null });
-  }, 60_000);
+  });
 
   it(
     'falls back to a text output, cuts a long one, and a ' +
@@ -251,7 +250,6 @@ steps:
 `);
       expect(await finished(failed)).toMatchObject({ status: 'failed', summary: null });
     },
-    60_000,
   );
 
   it('a failed execution is summarized by what succeeded, and again when a retry finishes it', async () => {
@@ -272,7 +270,7 @@ steps:
       'the retried execution to succeed',
     );
     expect(again.summary).toBe('both parts done');
-  }, 60_000);
+  });
 
   it('refuses a summary template that does not parse or reads names that do not exist, naming the field', async () => {
     for (const summary of ['${steps.a.output', '${secrets.token}']) {
@@ -282,5 +280,5 @@ steps:
       expect(answer.status, summary).toBe(400);
       expect(JSON.stringify(answer.body), summary).toContain('"summary"');
     }
-  }, 30_000);
+  });
 });

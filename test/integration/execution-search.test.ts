@@ -94,7 +94,7 @@ beforeAll(async () => {
     10_000,
     'two failed executions',
   );
-}, 120_000);
+});
 afterAll(async () => {
   await baton?.close();
   await database?.drop();

@@ -56,7 +56,7 @@ beforeAll(async () => {
   // Another person with their own token: keys are per caller.
   const other = await bootstrapToken(app.ctx, { email: 'other@example.com', workspaceName: 'Other' });
   otherToken = other.secret;
-}, 60_000);
+});
 afterAll(async () => {
   await app?.close();
   await database?.drop();

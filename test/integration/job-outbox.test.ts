@@ -68,7 +68,6 @@ describe('the transactional job outbox', () => {
       expect(seen.sort((x, y) => x - y)).toEqual(sent);
       expect(await outboxSize()).toBe(0);
     },
-    30_000,
   );
 
   it(
@@ -94,7 +93,6 @@ describe('the transactional job outbox', () => {
       expect(seen.find((j) => j.n === 2)?.at).toBeGreaterThanOrEqual(due);
       expect(await outboxSize()).toBe(0);
     },
-    30_000,
   );
 
   it(
@@ -134,6 +132,5 @@ describe('the transactional job outbox', () => {
       expect(seen[0]?.at).toBeGreaterThanOrEqual(due);
       expect(await outboxSize()).toBe(0);
     },
-    60_000,
   );
 });

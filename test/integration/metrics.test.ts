@@ -58,7 +58,7 @@ beforeAll(async () => {
       })
     ).status,
   ).toBe(201);
-}, 60_000);
+});
 
 afterAll(async () => {
   for (const client of clients) client.destroy();
@@ -222,7 +222,7 @@ describe('metrics on a port of their own (BATON_METRICS_PORT)', () => {
   beforeAll(async () => {
     metricsPort = await freePort();
     other = await startTestApp(database.url, { BATON_METRICS_PORT: String(metricsPort) });
-  }, 60_000);
+  });
   afterAll(async () => {
     await other?.close();
   });
@@ -254,7 +254,7 @@ describe("the reaper's actions", () => {
       },
       { clock },
     );
-  }, 60_000);
+  });
   afterAll(async () => {
     await reaping?.close();
     await own?.drop();

@@ -132,7 +132,7 @@ beforeAll(async () => {
     userId: team.editor.userId,
     stepId: 'hold',
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   agent.destroy();

@@ -37,7 +37,7 @@ beforeAll(async () => {
   expect(
     (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model' })).status,
   ).toBe(201);
-}, 60_000);
+});
 afterAll(async () => {
   await baton?.close();
   await database?.drop();
@@ -99,7 +99,6 @@ describe('a provisioning left by a dead instance', () => {
         .executeTakeFirstOrThrow();
       expect(row.epoch).toBe((began?.epoch ?? 0) + 1);
     },
-    60_000,
   );
   it(
     'goes on with a new sandbox when the provisioning it ' + 'waits for fails meanwhile (it does not wait for itself)',
@@ -154,6 +153,5 @@ describe('a provisioning left by a dead instance', () => {
         .executeTakeFirstOrThrow();
       expect(row.epoch).toBe((began?.epoch ?? 0) + 1);
     },
-    60_000,
   );
 });

@@ -59,7 +59,7 @@ describe('pg-boss: a job whose worker died', () => {
       await first.stop({ timeoutMs: 1000 });
       await own.drop();
     }
-  }, 40_000);
+  });
 });
 
 describe('pg-boss: a job whose worker was killed', () => {
@@ -98,5 +98,5 @@ error() {}, debug() {}, child() { return this; } } });
       await survivor.stop({ timeoutMs: 1000 });
       await own.drop();
     }
-  }, 90_000);
+  });
 });

@@ -43,7 +43,7 @@ beforeAll(async () => {
   ).id;
   token = owner.secret;
   bystanderToken = other.secret;
-}, 60_000);
+});
 let bystanderToken = '';
 
 afterAll(async () => {

@@ -32,7 +32,7 @@ beforeAll(async () => {
       'setup',
     )
   ).id;
-}, 60_000);
+});
 
 afterAll(async () => {
   for (const c of clients) c.destroy();

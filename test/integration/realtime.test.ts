@@ -12,7 +12,7 @@ const env = { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000', ...realtimeSuiteEnv }
 beforeAll(async () => {
   database = await createTestDatabase();
   baton = await startTestApp(database.url, env);
-}, 60_000);
+});
 
 afterAll(async () => {
   await baton?.close();

@@ -91,7 +91,7 @@ describe('recipe limits', () => {
     );
     expect(finished.status).toBe('succeeded');
     expect(finished.steps.done.status).toBe('succeeded');
-  }, 120_000);
+  });
 
   it(`parallel steps nested ${recipeLimits.parallelDepth + 1} deep get a 400 naming the step`, async () => {
     let step: Record<string, unknown> = { id: 'leaf', kind: 'wait', for: 1 };

@@ -31,7 +31,7 @@ beforeAll(async () => {
     )
   ).secret;
   outsider = (await bootstrapToken(baton.ctx, { email: 'outsider@example.com', workspaceName: 'Elsewhere' })).secret;
-}, 60_000);
+});
 
 afterAll(async () => {
   await baton?.close();
@@ -336,7 +336,6 @@ describe('archived recipes', () => {
       expect((await call('GET', recipes())).body.recipes.map((r: { id: string }) => r.id)).toContain(recipe.body.id);
       expect((await start()).status).toBe(201);
     },
-    60_000,
   );
 
   it('a trigger of an archived recipe records its event as refused and starts nothing', async () => {
@@ -364,5 +363,5 @@ describe('archived recipes', () => {
       'the firing',
     );
     expect(firing).toMatchObject({ outcome: 'refused', reason: 'the recipe is archived', executionId: null });
-  }, 60_000);
+  });
 });

@@ -180,7 +180,6 @@ describe('results of runs whose callbacks never arrive', () => {
         dropRunEvents = false;
       }
     },
-    60_000,
   );
 });
 
@@ -228,7 +227,6 @@ describe('a run the execution plane refuses', () => {
         browser.destroy();
       }
     },
-    30_000,
   );
 });
 
@@ -257,6 +255,5 @@ describe('a sandbox that crashes', () => {
         .execute();
       expect(runs.map((r) => r.status)).toEqual(['lost', 'lost', 'lost', 'lost']);
     },
-    60_000,
   );
 });

@@ -37,7 +37,7 @@ beforeAll(async () => {
   expect(
     (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'test-model' })).status,
   ).toBe(201);
-}, 60_000);
+});
 afterAll(async () => {
   await baton?.close();
   await database?.drop();
@@ -160,7 +160,6 @@ describe('sandbox slots', () => {
       );
       expect((await execution(queued[29] ?? '')).waitingFor).toBeNull();
     },
-    120_000,
   );
 
   it(
@@ -206,7 +205,6 @@ describe('sandbox slots', () => {
       expect((await sessionOf(id))?.epoch).toBe(1);
       for (const holder of holders.slice(1)) await api('POST', `/v1/executions/${holder}/cancel`, {});
     },
-    60_000,
   );
 
   it(
@@ -254,7 +252,6 @@ describe('sandbox slots', () => {
       for (const id of [...gatedIds.filter((g) => g !== revived), napper])
         await api('POST', `/v1/executions/${id}/cancel`, {});
     },
-    90_000,
   );
 
   it(
@@ -309,6 +306,5 @@ describe('sandbox slots', () => {
         for (const id of holders.slice(1)) await api('POST', `/v1/executions/${id}/cancel`, {});
       }
     },
-    90_000,
   );
 });

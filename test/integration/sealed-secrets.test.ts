@@ -191,7 +191,6 @@ describe('secrets outside the credential vault', () => {
         CredentialKeyError,
       );
     },
-    60_000,
   );
 
   it(
@@ -265,7 +264,6 @@ describe('secrets outside the credential vault', () => {
         await Promise.all(sessionIds.map(async (id) => (await openers(baton).sessions.callbackSecret(id))?.secret)),
       ).toEqual(callbackSecrets);
     },
-    120_000,
   );
 });
 
@@ -348,5 +346,5 @@ describe('an upgrade from a version that stored them in clear', () => {
     } finally {
       await app.close();
     }
-  }, 60_000);
+  });
 });

@@ -46,7 +46,7 @@ beforeAll(async () => {
   other = { secret: made.secret, userId: made.user.id };
   // Deciders are shown by name: give the editor one.
   await baton.db.updateTable('users').set({ name: 'Edith Editor' }).where('id', '=', team.editor.userId).execute();
-}, 60_000);
+});
 
 afterEach(() => {
   for (const client of open.splice(0)) client.destroy();
@@ -179,7 +179,6 @@ describe("a dashboard's server-owned state", () => {
       expect(forger.dashboard.doc.getMap('executions').size).toBe(0);
       expect(forger.dashboard.doc.getMap('approvals').size).toBe(0);
     },
-    90_000,
   );
 
   it(
@@ -241,7 +240,6 @@ describe("a dashboard's server-owned state", () => {
       // Closed, the approval's entry leaves the dashboard document's `decisions` (applied or refused by now).
       await eventually(() => !decisions.has(key), 10_000, "the closed approval's decisions cleared");
     },
-    90_000,
   );
 
   it('admits to the state document exactly the members of the dashboard, and closes it when access goes', async () => {
@@ -263,5 +261,5 @@ describe("a dashboard's server-owned state", () => {
       10_000,
       'both documents closed',
     );
-  }, 60_000);
+  });
 });

@@ -29,7 +29,7 @@ beforeAll(async () => {
       })
     ).status,
   ).toBe(201);
-}, 60_000);
+});
 afterAll(async () => {
   await baton.close();
   await database.drop();
@@ -75,5 +75,5 @@ describe('the region of a session', () => {
       'the session in the document with its region',
     );
     expect(shown).toMatchObject({ region: 'local' });
-  }, 60_000);
+  });
 });

@@ -71,7 +71,7 @@ beforeAll(async () => {
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}, 60_000);
+});
 
 afterAll(async () => {
   for (const client of clients) client.destroy();
@@ -115,6 +115,5 @@ describe("a state document's fan-out", () => {
       await eventually(() => state.doc.getMap('executions').has('e1'), 10_000, 'the durable state write shown');
       expect(state.doc.getMap('executions').get('e1')).toEqual({ status: 'running' });
     },
-    60_000,
   );
 });

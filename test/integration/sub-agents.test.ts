@@ -32,7 +32,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   baton = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000' });
   ({ owner, viewer, workspaceId, dashboardId } = await createTeam(baton, 'Delegation'));
-}, 120_000);
+});
 afterAll(async () => {
   await baton?.close();
   await database?.drop();

@@ -61,7 +61,7 @@ beforeAll(async () => {
     port: 0,
   });
   url = await mf.ready;
-}, 120_000);
+});
 afterAll(async () => {
   await mf?.dispose();
   await rm(root, { recursive: true, force: true });

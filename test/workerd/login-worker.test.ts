@@ -34,7 +34,7 @@ beforeAll(async () => {
     port,
     env: { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret },
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await worker?.dispose();

@@ -79,7 +79,7 @@ beforeAll(async () => {
   expect(
     (await api('POST', `/v1/workspaces/${workspaceId}/agent-profiles`, { name: 'coder', model: 'm' })).status,
   ).toBe(201);
-}, 120_000);
+});
 
 afterAll(async () => {
   await worker?.dispose();
@@ -141,7 +141,7 @@ describe('the orchestrator in the Baton Worker', () => {
       [`${id}/plan/1`, 1],
       [`${id}/ship/1`, 1],
     ]);
-  }, 60_000);
+  });
 
   it(
     'runs a recipe step: its child starts, runs an agent ' + 'step and gives the parent its output (sub-recipes)',
@@ -169,7 +169,6 @@ describe('the orchestrator in the Baton Worker', () => {
       const child = await execution(output.executionId);
       expect(child).toMatchObject({ status: 'succeeded', parent: { executionId: id, stepId: 'sub', attempt: 1 } });
     },
-    60_000,
   );
 
   it("takes an approval decided in the dashboard's document, through the Durable Object and the queue", async () => {
@@ -227,7 +226,7 @@ describe('the orchestrator in the Baton Worker', () => {
     } finally {
       browser.destroy();
     }
-  }, 60_000);
+  });
 
   it('fires a schedule created through the Worker on a cron tick, starting an execution', async () => {
     const recipeId = await recipe('name: nightly\nsteps:\n  - { id: gate, kind: approval, prompt: "ok?" }\n');
@@ -256,7 +255,7 @@ describe('the orchestrator in the Baton Worker', () => {
     expect(fired).toMatchObject({ fireAt: firstFire.toISOString(), outcome: 'started' });
     await stepIs(fired?.executionId ?? '', 'gate', 'waiting');
     expect((await api('PATCH', `/v1/schedules/${scheduleId}`, { paused: true })).status).toBe(200);
-  }, 60_000);
+  });
 
   it('starts an execution from a generic webhook trigger posted to the Worker', async () => {
     const recipeId = await recipe(
@@ -297,7 +296,7 @@ describe('the orchestrator in the Baton Worker', () => {
     );
     expect(firing.outcome).toBe('started');
     await stepIs(firing.executionId ?? '', 'gate', 'waiting');
-  }, 60_000);
+  });
 
   it('sends a webhook step signed with the workspace secret, after the egress checks a Worker can make', async () => {
     const got: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
@@ -353,7 +352,7 @@ describe('the orchestrator in the Baton Worker', () => {
     } finally {
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
-  }, 60_000);
+  });
 });
 
 describe('a job that asks for more retries than Queues allows (as orchestrator.dispatch does)', () => {
@@ -394,6 +393,5 @@ describe('a job that asks for more retries than Queues allows (as orchestrator.d
         await stubborn.dispose();
       }
     },
-    90_000,
   );
 });

@@ -56,7 +56,7 @@ beforeAll(async () => {
   node = await startTestApp(database.url, { BATON_RATE_LIMIT_TOKEN_PER_MINUTE: '100000', ...realtimeSuiteEnv });
   await built;
   worker = await startBaton();
-}, 120_000);
+});
 
 afterAll(async () => {
   await worker?.dispose();
@@ -254,6 +254,5 @@ describe('the dashboard Durable Object through a Postgres outage', () => {
         await rm(dataDir, { recursive: true, force: true });
       }
     },
-    90_000,
   );
 });

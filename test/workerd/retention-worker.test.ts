@@ -27,7 +27,7 @@ beforeAll(async () => {
     publicUrl: 'http://127.0.0.1:9',
     dashboards: false,
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await worker?.dispose();

@@ -37,7 +37,7 @@ beforeAll(async () => {
     publicUrl: 'http://127.0.0.1:9',
     dashboards: false,
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await worker?.dispose();
@@ -97,7 +97,7 @@ describe('a Worker whose credential key is not the one that sealed the database'
       dashboards: false,
       env: { BATON_CREDENTIAL_KEYS: `test:${otherBytes}` },
     });
-  }, 120_000);
+  });
   afterAll(async () => wrong?.dispose());
 
   it('answers 503 not_configured to every request but the liveness probe, and seals nothing', async () => {

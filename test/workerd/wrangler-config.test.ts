@@ -95,7 +95,7 @@ beforeAll(async () => {
     { config: join(configDir, 'wrangler.toml') },
     { hideWarnings: true },
   ) as WranglerConfigLike;
-}, 60_000);
+});
 
 afterAll(async () => {
   if (work !== undefined) await rm(work, { recursive: true, force: true });
