@@ -256,9 +256,16 @@ describe('baton terminal', () => {
     status: string;
     sandboxId: string | null;
   }
-  const terminalSession = async (dashboardId: string) => {
+  // A session with a sandbox (ready, or idle: the reaper idles one nobody views on the dashboard, and
+  // a terminal attached from the CLI is no dashboard viewer), other than the one `replaced` names.
+  const terminalSession = async (dashboardId: string, replaced?: string | null) => {
     const { sessions } = await ok<{ sessions: Session[] }>('GET', `/v1/dashboards/${dashboardId}/sessions`);
-    return sessions.find((s) => s.purpose === 'terminal' && s.status === 'ready');
+    return sessions.find(
+      (s) =>
+        s.purpose === 'terminal' &&
+        (s.status === 'ready' || s.status === 'idle') &&
+        (replaced === undefined || s.sandboxId !== replaced),
+    );
   };
 
   it(
@@ -282,7 +289,11 @@ describe('baton terminal', () => {
       await ok('DELETE', `/v1/sessions/${first.id}`);
       await eventually(() => banners().length === 2, 60_000, `a second banner (stderr: ${cli.stderr()})`);
       expect(cli.stderr()).toContain('Reconnecting: the sandbox was replaced or stopped');
-      const second = await eventually(() => terminalSession(dashboardId), 10_000, 'the new terminal session');
+      const second = await eventually(
+        () => terminalSession(dashboardId, first.sandboxId),
+        10_000,
+        'the new terminal session',
+      );
       expect(second.sandboxId).not.toBe(first.sandboxId);
       expect(banners()[1]).toBe(second.sandboxId);
       cli.child.stdin.write('again\r');
