@@ -93,8 +93,10 @@ export function renderTree(view: WatchView, options: RenderOptions): string[] {
           ? [[oneLine(report.message)]]
           : [[`${bar(report.percent)} `, 'cyan'], [`${Math.round(report.percent)}% `], [oneLine(report.message)]],
       );
+    // Only while the step waits: the document may still say waiting a moment after the execution
+    // moved on (they are written apart), and a finished step must not look as if it still asked.
     for (const approval of view.approvals)
-      if (approval.stepId === stepId && approval.status === 'waiting')
+      if (approval.stepId === stepId && approval.status === 'waiting' && step.status === 'waiting')
         for (const segments of approvalLines(approval)) under(segments);
     for (const artifact of view.artifacts)
       if (artifact.stepId === stepId)

@@ -128,6 +128,19 @@ describe('renderTree', () => {
     ]);
   });
 
+  it('shows no approval under a step that no longer waits, though the document still says waiting', () => {
+    // The document and the execution are written apart: the gate may have succeeded a moment before
+    // the document's approval says so.
+    const lines = renderTree(
+      view({
+        execution: execution({ status: 'succeeded', steps: { gate: step('succeeded') } }),
+        approvals: [{ stepId: 'gate', prompt: 'Ship it?', quorum: 1, visit: 1, status: 'waiting', decisions: [] }],
+      }),
+      plain,
+    );
+    expect(lines).toEqual([`ship-it v2  ${executionId}  succeeded`, '└─ ✓ gate  succeeded', '✓ succeeded']);
+  });
+
   it('ends with the outcome: a failed step shows its error, the execution its reason', () => {
     const lines = renderTree(
       view({
