@@ -115,7 +115,38 @@ describe('the orchestrator under SIGKILL', { timeout: 6 * startPatienceMs }, () 
         );
         console.log(
           'on failure, runs',
-          JSON.stringify(await db.selectFrom('sandbox_runs').select(['run_key', 'status', 'epoch', 'error']).execute()),
+          JSON.stringify(
+            await db
+              .selectFrom('sandbox_runs')
+              .select(['run_key', 'status', 'epoch', 'error', 'created_at', 'started_at', 'finished_at'])
+              .execute(),
+          ),
+        );
+        // When each attempt was dispatched, timed out or reported, for the executions that did not succeed.
+        for (const id of ids)
+          if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded')
+            console.log(
+              'on failure, history of',
+              id,
+              JSON.stringify((await api('GET', `/v1/executions/${id}/events?limit=200`)).body).slice(0, 6000),
+            );
+        console.log(
+          'on failure, all sessions with times',
+          JSON.stringify(
+            await db
+              .selectFrom('sessions')
+              .select([
+                'id',
+                'execution_id',
+                'status',
+                'epoch',
+                'epoch_started_at',
+                'ready_at',
+                'ended_at',
+                'ended_reason',
+              ])
+              .execute(),
+          ).slice(0, 6000),
         );
         console.log('on failure, server', fixture.server?.output().slice(-5000));
         throw error;
