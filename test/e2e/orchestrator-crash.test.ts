@@ -149,6 +149,8 @@ describe('the orchestrator under SIGKILL', { timeout: 6 * startPatienceMs }, () 
           ).slice(0, 6000),
         );
         console.log('on failure, server', fixture.server?.output().slice(-5000));
+        // The plane's warnings say whether a callback was refused (a 4xx is not sent again) or still retried.
+        console.log('on failure, plane', fixture.plane.output().slice(-5000));
         throw error;
       });
       approving = false;
