@@ -101,17 +101,30 @@ describe('the orchestrator under SIGKILL', { timeout: 6 * startPatienceMs }, () 
         180_000,
         'every execution succeeded',
       ).catch(async (error: unknown) => {
-        for (const id of ids)
-          console.log(
-            'on failure:',
-            id,
-            JSON.stringify((await api('GET', `/v1/executions/${id}`)).body).slice(0, 1500),
-          );
+        for (const id of ids) {
+          const execution = (await api('GET', `/v1/executions/${id}`)).body;
+          console.log('on failure:', id, JSON.stringify(execution).slice(0, 1500));
+          // When each attempt was dispatched, timed out or reported, for the executions that did not succeed.
+          if (execution.status !== 'succeeded')
+            console.log(
+              'on failure, history of',
+              id,
+              JSON.stringify((await api('GET', `/v1/executions/${id}/events?limit=200`)).body).slice(0, 6000),
+            );
+        }
+        const sessionColumns = [
+          'id',
+          'execution_id',
+          'status',
+          'epoch',
+          'epoch_started_at',
+          'ready_at',
+          'ended_at',
+          'ended_reason',
+        ] as const;
         console.log(
           'on failure, sessions',
-          JSON.stringify(
-            await db.selectFrom('sessions').select(['id', 'status', 'epoch', 'ended_reason', 'execution_id']).execute(),
-          ),
+          JSON.stringify(await db.selectFrom('sessions').select(sessionColumns).execute()).slice(0, 6000),
         );
         console.log(
           'on failure, runs',
@@ -121,32 +134,6 @@ describe('the orchestrator under SIGKILL', { timeout: 6 * startPatienceMs }, () 
               .select(['run_key', 'status', 'epoch', 'error', 'created_at', 'started_at', 'finished_at'])
               .execute(),
           ),
-        );
-        // When each attempt was dispatched, timed out or reported, for the executions that did not succeed.
-        for (const id of ids)
-          if ((await api('GET', `/v1/executions/${id}`)).body.status !== 'succeeded')
-            console.log(
-              'on failure, history of',
-              id,
-              JSON.stringify((await api('GET', `/v1/executions/${id}/events?limit=200`)).body).slice(0, 6000),
-            );
-        console.log(
-          'on failure, all sessions with times',
-          JSON.stringify(
-            await db
-              .selectFrom('sessions')
-              .select([
-                'id',
-                'execution_id',
-                'status',
-                'epoch',
-                'epoch_started_at',
-                'ready_at',
-                'ended_at',
-                'ended_reason',
-              ])
-              .execute(),
-          ).slice(0, 6000),
         );
         console.log('on failure, server', fixture.server?.output().slice(-5000));
         // The plane's warnings say whether a callback was refused (a 4xx is not sent again) or still retried.
