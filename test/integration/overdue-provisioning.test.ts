@@ -58,22 +58,8 @@ describe('a provisioning left by a dead instance', () => {
       const executionId = started.body.id as string;
       // While the execution naps, "another instance" claims its sandbox and begins provisioning it,
       // ten minutes ago, then dies.
-      const sessions = createSessionStore(baton.db, baton.ctx.credentials.sealer);
-      const session = await sessions.ensure(
-        { workspaceId, dashboardId, executionId, purpose: 'execution' },
-        'secret-of-the-dead-instance',
-      );
-      const began = await sessions.beginProvisioning(
-        session.id,
-        { status: session.status, epoch: session.epoch },
-        new Date(),
-      );
-      expect(began?.status).toBe('provisioning');
-      await baton.db
-        .updateTable('sessions')
-        .set({ epoch_started_at: new Date(Date.now() - 10 * 60_000) })
-        .where('id', '=', session.id)
-        .execute();
+      const session = await beginDeadProvisioning(executionId);
+      await setEpochStart(session.id, -10 * 60_000);
 
       // Well within the 60 s provision timeout counted from now, and with no reaper pass.
       const done = await eventually(
@@ -97,7 +83,7 @@ describe('a provisioning left by a dead instance', () => {
         .select(['epoch', 'status'])
         .where('id', '=', session.id)
         .executeTakeFirstOrThrow();
-      expect(row.epoch).toBe((began?.epoch ?? 0) + 1);
+      expect(row.epoch).toBe(session.epoch + 1);
     },
   );
   it(
@@ -112,16 +98,9 @@ describe('a provisioning left by a dead instance', () => {
       const started = await api('POST', `/v1/recipes/${made.body.id as string}/executions`, { dashboardId });
       const executionId = started.body.id as string;
       // Another instance is creating the sandbox right now (not overdue): the step waits for it.
-      const sessions = createSessionStore(baton.db, baton.ctx.credentials.sealer);
-      const session = await sessions.ensure(
-        { workspaceId, dashboardId, executionId, purpose: 'execution' },
-        'secret-of-the-other-instance',
-      );
-      const began = await sessions.beginProvisioning(
-        session.id,
-        { status: session.status, epoch: session.epoch },
-        new Date(),
-      );
+      const session = await beginDeadProvisioning(executionId);
+      // It began so recently that the step waits for it rather than asking for the same sandbox itself.
+      await setEpochStart(session.id, 60_000);
       await eventually(
         async () =>
           ((await api('GET', `/v1/executions/${executionId}`)).body as { steps: Record<string, { status: string }> })
@@ -151,7 +130,98 @@ describe('a provisioning left by a dead instance', () => {
         .select(['epoch'])
         .where('id', '=', session.id)
         .executeTakeFirstOrThrow();
-      expect(row.epoch).toBe((began?.epoch ?? 0) + 1);
+      expect(row.epoch).toBe(session.epoch + 1);
     },
   );
+  it('is taken over seconds after it began (the same epoch asked of the provider again); the step runs', async () => {
+    // Its one attempt gets 20 s: waiting for the provisioning to be overdue (60 s) would time it out.
+    const executionId = await startAfterNap('taken-over', 'timeout: 20s, retry: { maxAttempts: 1 }');
+    const session = await beginDeadProvisioning(executionId);
+    const done = await eventually(
+      async () => {
+        const current = (await api('GET', `/v1/executions/${executionId}`)).body as { status: string };
+        return current.status === 'succeeded' || current.status === 'failed' ? current : undefined;
+      },
+      45_000,
+      'the execution finished',
+    );
+    expect(done.status, JSON.stringify(done)).toBe('succeeded');
+    const row = await baton.db
+      .selectFrom('sessions')
+      .select(['epoch'])
+      .where('id', '=', session.id)
+      .executeTakeFirstOrThrow();
+    expect(row.epoch).toBe(session.epoch);
+  });
+  it('does not start attempts that ended while they waited for the sandbox', async () => {
+    // Two attempts of 1.5 s time out while the sandbox is being made; the execution fails.
+    const executionId = await startAfterNap('stale-attempts', 'timeout: 1500ms, retry: { maxAttempts: 2 }');
+    const session = await beginDeadProvisioning(executionId);
+    // Not due to be taken over while the attempts wait.
+    await setEpochStart(session.id, 60_000);
+    await eventually(
+      async () => ((await api('GET', `/v1/executions/${executionId}`)).body.status === 'failed' ? true : undefined),
+      30_000,
+      'the execution failed',
+    );
+    // The failed execution lets its session go; the dispatches that waited get a sandbox after all
+    // (a new epoch), and find their attempts over.
+    await eventually(
+      async () => {
+        const row = await baton.db
+          .selectFrom('sessions')
+          .select(['epoch', 'status'])
+          .where('id', '=', session.id)
+          .executeTakeFirstOrThrow();
+        return row.epoch > session.epoch && row.status === 'ready' ? true : undefined;
+      },
+      30_000,
+      'the waiting dispatches got a sandbox',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const runs = await baton.db
+      .selectFrom('sandbox_runs')
+      .select(['run_key', 'status'])
+      .where('execution_id', '=', executionId)
+      .execute();
+    expect(runs).toEqual([]);
+  });
 });
+
+/** "Another instance" claims the execution's sandbox and begins provisioning it now, then dies. */
+async function beginDeadProvisioning(executionId: string): Promise<{ id: string; epoch: number }> {
+  const sessions = createSessionStore(baton.db, baton.ctx.credentials.sealer);
+  const session = await sessions.ensure(
+    { workspaceId, dashboardId, executionId, purpose: 'execution' },
+    'secret-of-the-dead-instance',
+  );
+  const began = await sessions.beginProvisioning(
+    session.id,
+    { status: session.status, epoch: session.epoch },
+    new Date(),
+  );
+  expect(began?.status).toBe('provisioning');
+  return { id: session.id, epoch: began?.epoch ?? -1 };
+}
+
+/** Starts a recipe that naps for a second, then runs agent step `a` with these settings. */
+async function startAfterNap(name: string, settings: string): Promise<string> {
+  const made = await api('POST', `/v1/workspaces/${workspaceId}/recipes`, {
+    yaml:
+      `name: ${name}\nsteps:\n  - { id: nap, kind: wait, for: 1s }\n` +
+      `  - { id: a, kind: agent, profile: coder, prompt: go, input: { duration: 20 }, ${settings} }\n`,
+  });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  const started = await api('POST', `/v1/recipes/${made.body.id as string}/executions`, { dashboardId });
+  expect(started.status).toBe(201);
+  return started.body.id as string;
+}
+
+/** Moves when the session's current epoch began (its provisioning), by `offsetMs` from now. */
+async function setEpochStart(sessionId: string, offsetMs: number): Promise<void> {
+  await baton.db
+    .updateTable('sessions')
+    .set({ epoch_started_at: new Date(Date.now() + offsetMs) })
+    .where('id', '=', sessionId)
+    .execute();
+}

@@ -8,6 +8,7 @@ import type { SandboxClient } from '../../ports/sandboxes.ts';
 import type { SandboxRunStore, SessionStore } from '../../ports/sessions.ts';
 import { SandboxQueuedError, type SessionManager } from './session-manager.ts';
 import { IntegrationError } from '../../domain/integrations/errors.ts';
+import { isFinishedStatus } from '../../domain/orchestrator/execution.ts';
 import type { RunCredentials } from '../integrations/run-credentials.ts';
 
 /** What the runner needs. */
@@ -81,17 +82,18 @@ export class SandboxAgentRunner implements AgentRunner {
         ? { workspaceId: run.workspaceId, dashboardId: run.dashboardId }
         : await this.#deps.executions.get(run.executionId);
     if (owner === undefined) return;
+    const sessionOwner = {
+      workspaceId: owner.workspaceId,
+      dashboardId: owner.dashboardId,
+      executionId: run.executionId,
+      purpose: 'execution',
+    } as const;
+    // A sandbox this process does not hold yet may take a while (another instance's provisioning,
+    // one left by a dead instance): the attempt may have timed out meanwhile.
+    const mayWait = !manager.holds(sessionOwner);
     let ready;
     try {
-      ready = await manager.ensureReady(
-        {
-          workspaceId: owner.workspaceId,
-          dashboardId: owner.dashboardId,
-          executionId: run.executionId,
-          purpose: 'execution',
-        },
-        run,
-      );
+      ready = await manager.ensureReady(sessionOwner, run);
     } catch (error) {
       // The dashboard says why the step does not start. A queued run is started by the queue when a
       // slot frees (docs/sessions.md); anything else is retried with the dispatch.
@@ -100,6 +102,12 @@ export class SandboxAgentRunner implements AgentRunner {
       throw error;
     }
     const { session, handle } = ready;
+    // A superseded attempt must not start: every attempt that waited for the same sandbox would run
+    // the step again, each result thrown away (for an agent, the work and its side effects again).
+    if (mayWait && !(await this.#stillCurrent(run))) {
+      this.#deps.logger.info({ runKey: run.key }, 'not starting a run whose attempt ended while its sandbox was made');
+      return;
+    }
     const record = await runs.dispatched({
       runKey: run.key,
       sessionId: session.id,
@@ -172,6 +180,14 @@ export class SandboxAgentRunner implements AgentRunner {
       if (await runs.update(run.key, { status: 'lost', error: error.message }))
         await this.reportResult({ key: run.key, outcome: 'lost', reason: error.message });
     }
+  }
+
+  /** Whether the run's execution goes on and its step still runs this attempt. */
+  async #stillCurrent(run: RunRequest): Promise<boolean> {
+    const state = (await this.#deps.executions.get(run.executionId))?.state;
+    if (state === undefined || isFinishedStatus(state.status)) return false;
+    const step = state.steps[run.stepId];
+    return step?.status === 'running' && step.attempt === run.attempt;
   }
 
   async cancel(key: string): Promise<void> {

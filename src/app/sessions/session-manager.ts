@@ -76,6 +76,13 @@ const ownerKey = (owner: Pick<SessionOwner, 'purpose' | 'executionId' | 'dashboa
 
 /** How often a step waiting for another process's provisioning looks at the session again. */
 const pollMs = 200;
+/**
+ * How long another process's provisioning is left alone before this one asks the provider for the
+ * same sandbox itself. Creation is idempotent per session epoch (api/sandbox.openapi.yaml), so both
+ * get the one sandbox; a process killed while it provisioned then holds up the session for seconds,
+ * not for the whole provision timeout (longer than a step's retries, which would all time out).
+ */
+const takeOverAfterMs = 5_000;
 
 /**
  * Gets sandboxes when work needs them and lets go of them: provisions a session's sandbox on demand
@@ -102,6 +109,11 @@ export class SessionManager {
   /** Who hears about lost runs and session changes (set once by the composition root). */
   listen(listeners: SessionListeners): void {
     this.#listeners = listeners;
+  }
+
+  /** Whether this process holds a usable sandbox for the owner (`ensureReady` answers without waiting). */
+  holds(owner: SessionOwner): boolean {
+    return this.#ready.has(ownerKey(owner));
   }
 
   /**
@@ -217,6 +229,12 @@ export class SessionManager {
         now,
       );
       if (ready === undefined) {
+        // Another process asked for this epoch's sandbox too (see `takeOverAfterMs`) and recorded it
+        // first: the same sandbox, kept.
+        const current = await sessions.get(mine.id);
+        if (current !== undefined && isUsable(current) && current.epoch === mine.epoch)
+          if (current.sandboxId === handle.sandboxId && current.sandboxUrl !== null)
+            return { session: current, handle: { sandboxId: current.sandboxId, url: current.sandboxUrl } };
         // Ended while we waited (deleted, reaped): let the sandbox go.
         await this.#deps.provisioner.destroy(handle.sandboxId).catch(() => undefined);
         throw new SandboxUnavailableError('the session ended while its sandbox was starting');
@@ -264,6 +282,11 @@ export class SessionManager {
       // Provision again directly: this call already is the session's tracked provisioning, and going
       // through ensureReady would find itself in #provisioning and wait for itself forever.
       if (!isLive(now)) return this.#provision(now, waiter);
+      const takeOverAt = (now.epochStartedAt ?? now.createdAt) + takeOverAfterMs;
+      if (now.status === 'provisioning' && clock.now().getTime() >= takeOverAt) {
+        this.#deps.logger.info({ sessionId: now.id, epoch: now.epoch }, "taking over another process's provisioning");
+        return this.#create(now);
+      }
     }
     if (creating) {
       // Overdue: fail it here as the reaper would (compare-and-set on the epoch, so a provisioning that
