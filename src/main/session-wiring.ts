@@ -18,7 +18,7 @@ import { SandboxAgentRunner } from '../app/sessions/sandbox-agent-runner.ts';
 import { createSecretCache } from '../app/sessions/sandbox-events.ts';
 import { SessionManager } from '../app/sessions/session-manager.ts';
 import { createSessionMirror } from '../app/sessions/session-mirror.ts';
-import { isFinishedStatus } from '../domain/orchestrator/execution.ts';
+import { isFinishedStatus, runsAttempt } from '../domain/orchestrator/execution.ts';
 import type { Hmac } from '../ports/hmac.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Metrics } from '../ports/metrics.ts';
@@ -146,13 +146,7 @@ export function wireSessions(parts: SessionParts, runtime: SessionRuntime = {}):
     startWaiting: (request) => runner.start(request),
     stillWanted: async (request) => {
       const state = (await app.executions.get(request.executionId))?.state;
-      const step = state?.steps[request.stepId];
-      return (
-        state !== undefined &&
-        !isFinishedStatus(state.status) &&
-        step?.status === 'running' &&
-        step.attempt === request.attempt
-      );
+      return state !== undefined && runsAttempt(state, request.stepId, request.attempt);
     },
     onlyWaiting: async (executionId) => (await app.executions.get(executionId))?.state.status === 'waiting',
   });

@@ -1,6 +1,6 @@
 import { DomainError } from '../../domain/errors.ts';
 import { IntegrationError } from '../../domain/integrations/errors.ts';
-import { isFinishedStatus } from '../../domain/orchestrator/execution.ts';
+import { runsAttempt } from '../../domain/orchestrator/execution.ts';
 import { enabledSubAgents } from '../../domain/orchestrator/sub-agents.ts';
 import type { ExecutionRecord } from '../../ports/executions.ts';
 import type { Delivery } from '../integrations/deliveries.ts';
@@ -130,15 +130,7 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
     if (!fresh && dispatchedHere.has(data.key)) return;
     if (!fresh) {
       const record = await executions.get(data.executionId);
-      const step = record?.state.steps[data.stepId];
-      if (
-        record === undefined ||
-        step === undefined ||
-        isFinishedStatus(record.state.status) ||
-        step.status !== 'running' ||
-        step.attempt !== data.attempt
-      )
-        return; // stale
+      if (record === undefined || !runsAttempt(record.state, data.stepId, data.attempt)) return; // stale
     }
     // The profile's version current when the execution started (docs/sub-agents.md): a change of the
     // profile made while it runs does not reach it.
@@ -232,15 +224,8 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
    * back to the engine as the step's result. Stale jobs (a superseded attempt) do nothing.
    */
   const deliverThroughIntegration = async (record: ExecutionRecord, data: NotifyJob): Promise<void> => {
-    const step = record.state.steps[data.stepId];
-    if (
-      data.target === undefined ||
-      isFinishedStatus(record.state.status) ||
-      step?.status !== 'running' ||
-      step.attempt !== data.attempt
-    )
-      return;
-    const attempt = step.attempt;
+    const attempt = data.attempt;
+    if (data.target === undefined || attempt === undefined || !runsAttempt(record.state, data.stepId, attempt)) return;
     let body: EventBody;
     try {
       if (deps.deliver === undefined)
@@ -274,9 +259,7 @@ export async function startOrchestratorWorkers(engine: Engine, deps: WorkerDeps)
   const sendWebhook = async (record: ExecutionRecord, data: NotifyJob): Promise<void> => {
     if (data.url === null) return;
     const waits = data.attempt !== undefined;
-    const step = record.state.steps[data.stepId];
-    if (waits && (isFinishedStatus(record.state.status) || step?.status !== 'running' || step.attempt !== data.attempt))
-      return; // stale
+    if (waits && !runsAttempt(record.state, data.stepId, data.attempt)) return; // stale
     const host = new URL(data.url).host;
     const body = JSON.stringify({ executionId: record.id, stepId: data.stepId, message: data.message });
     // Inside the signature, so a captured delivery cannot be sent again as another one.

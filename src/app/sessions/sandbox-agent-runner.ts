@@ -8,7 +8,7 @@ import type { SandboxClient } from '../../ports/sandboxes.ts';
 import type { SandboxRunStore, SessionStore } from '../../ports/sessions.ts';
 import { SandboxQueuedError, type SessionManager } from './session-manager.ts';
 import { IntegrationError } from '../../domain/integrations/errors.ts';
-import { isFinishedStatus } from '../../domain/orchestrator/execution.ts';
+import { runsAttempt } from '../../domain/orchestrator/execution.ts';
 import type { RunCredentials } from '../integrations/run-credentials.ts';
 
 /** What the runner needs. */
@@ -185,9 +185,7 @@ export class SandboxAgentRunner implements AgentRunner {
   /** Whether the run's execution goes on and its step still runs this attempt. */
   async #stillCurrent(run: RunRequest): Promise<boolean> {
     const state = (await this.#deps.executions.get(run.executionId))?.state;
-    if (state === undefined || isFinishedStatus(state.status)) return false;
-    const step = state.steps[run.stepId];
-    return step?.status === 'running' && step.attempt === run.attempt;
+    return state !== undefined && runsAttempt(state, run.stepId, run.attempt);
   }
 
   async cancel(key: string): Promise<void> {

@@ -232,9 +232,8 @@ export class SessionManager {
         // Another process asked for this epoch's sandbox too (see `takeOverAfterMs`) and recorded it
         // first: the same sandbox, kept.
         const current = await sessions.get(mine.id);
-        if (current !== undefined && isUsable(current) && current.epoch === mine.epoch)
-          if (current.sandboxId === handle.sandboxId && current.sandboxUrl !== null)
-            return { session: current, handle: { sandboxId: current.sandboxId, url: current.sandboxUrl } };
+        if (current?.epoch === mine.epoch && current.sandboxId === handle.sandboxId && isUsable(current))
+          return { session: current, handle };
         // Ended while we waited (deleted, reaped): let the sandbox go.
         await this.#deps.provisioner.destroy(handle.sandboxId).catch(() => undefined);
         throw new SandboxUnavailableError('the session ended while its sandbox was starting');

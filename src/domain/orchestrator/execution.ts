@@ -9,6 +9,16 @@ export const finishedStatuses: readonly ExecutionStatus[] = ['succeeded', 'faile
 /** True when an execution in this status has ended. */
 export const isFinishedStatus = (status: string): boolean => (finishedStatuses as readonly string[]).includes(status);
 
+/**
+ * Whether the execution goes on and its step still runs this attempt: work keyed by an attempt (a run,
+ * a delivery) is done only then, as a superseded attempt's result would be thrown away.
+ */
+export const runsAttempt = (state: ExecutionState, stepId: string, attempt: number): boolean => {
+  if (isFinishedStatus(state.status)) return false;
+  const step = state.steps[stepId];
+  return step?.status === 'running' && step.attempt === attempt;
+};
+
 /** Where a step is. */
 export type StepStatus =
   'pending' | 'scheduled' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { awaitedTimers, decide, initialState } from '../../../../src/domain/orchestrator/decide.ts';
-import type {
-  Command,
-  DecideContext,
-  ExecutionEvent,
-  ExecutionState,
+import {
+  runsAttempt,
+  type Command,
+  type DecideContext,
+  type ExecutionEvent,
+  type ExecutionState,
 } from '../../../../src/domain/orchestrator/execution.ts';
 import { retryDelayMs } from '../../../../src/domain/orchestrator/retry.ts';
 import { contextOf, recipe } from './fixtures.ts';
@@ -108,6 +109,21 @@ describe('the orchestrator decider', () => {
     ex.send({ type: 'timer.fired', timer: 'retry:a:2' });
     expect(ex.send({ type: 'step.completed', stepId: 'a', attempt: 1, output: 'late' })).toEqual([]);
     expect(ex.state.steps.a).toMatchObject({ status: 'running', attempt: 2 });
+  });
+
+  it('says which attempt work may be done for: the running one, while the execution goes on', () => {
+    const ex = run(
+      contextOf(recipe([{ id: 'a', kind: 'agent', retry: { maxAttempts: 2, initialMs: 1, factor: 1, maxMs: 1 } }])),
+    );
+    expect(runsAttempt(ex.state, 'a', 1)).toBe(true);
+    ex.send({ type: 'step.failed', stepId: 'a', attempt: 1, error: 'x', retryable: true });
+    // Waiting for its retry: no attempt runs.
+    expect(runsAttempt(ex.state, 'a', 1)).toBe(false);
+    ex.send({ type: 'timer.fired', timer: 'retry:a:2' });
+    expect([runsAttempt(ex.state, 'a', 1), runsAttempt(ex.state, 'a', 2)]).toEqual([false, true]);
+    expect(runsAttempt(ex.state, 'b', 2)).toBe(false);
+    ex.send({ type: 'step.completed', stepId: 'a', attempt: 2, output: null });
+    expect(runsAttempt(ex.state, 'a', 2)).toBe(false);
   });
 
   it('times a step out: cancels the run and retries', () => {
