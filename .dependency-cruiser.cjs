@@ -84,13 +84,13 @@ module.exports = {
       name: 'worker-composition-uses-no-node-parts',
       comment:
         'Nor the Node-only parts: the Node composition and CLI, pg-boss, fastify, pino, the local sandbox ' +
-        'plane, the development and demo IdPs, Node crypto and http, prom-client, Redis, the key file.',
+        'plane, the development and demo IdPs, Node crypto, http and net, prom-client, Redis, the key file.',
       severity: 'error',
       from: { path: workerComposition },
       to: {
         path:
           '^src/(main/(node|server|cli|sandbox-local|sandboxes|database|credential-keys)\\.ts$|' +
-          'adapters/(pgboss|fastify|pino|local-sandbox|node-crypto|node-http|' +
+          'adapters/(pgboss|fastify|pino|local-sandbox|node-crypto|node-http|node-net|' +
           'dev-idp|demo-idp|oidc-provider|prom-client|redis)/)',
       },
     },

@@ -7,7 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { cpus, totalmem } from 'node:os';
 import { createLogger } from '../../src/adapters/pino/logger.ts';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
 import { resolveConfig } from '../../src/app/config.ts';
 import { startNode, type NodeApp } from '../../src/main/node.ts';
 

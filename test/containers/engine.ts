@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort as freePortOn } from '../../src/adapters/node-net/free-port.ts';
 
 /**
  * Podman and podman-compose as the container test drives them: what is missing on this machine (the
@@ -84,12 +84,5 @@ export function run(
 
 /** A TCP port free on every address at the time of the call. */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '0.0.0.0', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+  return freePortOn({ host: '0.0.0.0' });
 }

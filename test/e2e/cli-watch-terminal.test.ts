@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
 import { resolveConfig } from '../../src/app/config.ts';
 import { bootstrapToken } from '../../src/app/identity/tokens.ts';

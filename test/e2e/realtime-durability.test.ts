@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
 import { createDashboard } from '../../src/app/dashboards/dashboards.ts';
 import { resolveConfig } from '../../src/app/config.ts';

@@ -3,11 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
-import {
-  freePort,
-  startEmbeddedPostgres,
-  type EmbeddedPostgres,
-} from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { migrateToLatest } from '../../src/adapters/postgres/migrator.ts';
 import { resolveConfig } from '../../src/app/config.ts';
 import { createDashboard } from '../../src/app/dashboards/dashboards.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
 import { createCredentialStore } from '../../src/adapters/postgres/credential-store.ts';
 import { createSealedColumns } from '../../src/adapters/postgres/sealed-column.ts';
 import { createUnitOfWork } from '../../src/adapters/postgres/unit-of-work.ts';

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenAccessChanges, PgAccessEvents } from '../../src/adapters/postgres/access-events.ts';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
 import { asUnavailable } from '../../src/app/http/errors.ts';
 import type { AccessChange } from '../../src/ports/realtime.ts';
 import { UnavailableError } from '../../src/ports/unavailable.ts';

@@ -4,7 +4,7 @@ import { createHttpServer, type HttpServer } from '../../src/adapters/fastify/ht
 import { createLogger } from '../../src/adapters/pino/logger.ts';
 import { createDatabase, databaseProbe, type Database } from '../../src/adapters/postgres/database.ts';
 import { migrationsProbe } from '../../src/adapters/postgres/migrator.ts';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
 import { resolveConfig } from '../../src/app/config.ts';
 import { docsOnlyContext } from '../support/docs-context.ts';
 import { buildOpenApiDocument } from '../../src/app/http/openapi.ts';

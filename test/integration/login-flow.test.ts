@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
 import { TestBrowser } from '../support/browser.ts';
 import { captureLogs } from '../support/log-capture.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';

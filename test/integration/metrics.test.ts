@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { PgBossJobQueue } from '../../src/adapters/pgboss/pg-boss-job-queue.ts';
 import { readJobQueues } from '../../src/adapters/pgboss/queue-readings.ts';
 import { createDatabase } from '../../src/adapters/postgres/database.ts';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
 import { createMetricReadings } from '../../src/adapters/postgres/metric-readings.ts';
 import { silentLogger } from '../support/silent-logger.ts';
 import { callApi } from '../support/api.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../src/adapters/pino/logger.ts';
 import { createDatabase, type Database } from '../../src/adapters/postgres/database.ts';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
 import { resolveConfig, type Config } from '../../src/app/config.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { startNode, type NodeApp } from '../../src/main/node.ts';

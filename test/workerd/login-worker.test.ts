@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
 import { TestBrowser } from '../support/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { loginUntilCallback, startProxiedProvider, type ProxiedProvider } from '../support/identity.ts';

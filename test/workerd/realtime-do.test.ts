@@ -4,11 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createDatabase } from '../../src/adapters/postgres/database.ts';
-import {
-  freePort,
-  startEmbeddedPostgres,
-  type EmbeddedPostgres,
-} from '../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/adapters/postgres/embedded-postgres.ts';
 import { migrateToLatest } from '../../src/adapters/postgres/migrator.ts';
 import { resolveConfig } from '../../src/app/config.ts';
 import { createDashboard, removeDashboardMember, setDashboardMember } from '../../src/app/dashboards/dashboards.ts';

@@ -1,12 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from '../../ports/logger.ts';
+import { freePort } from '../node-net/free-port.ts';
 
 const run = promisify(execFile);
 
@@ -310,21 +310,6 @@ function exec(file: string, args: string[], runAs: RunAs): Promise<void> {
         ? resolvePromise()
         : reject(new Error(`${file.split('/').pop()} exited with ${code}: ${output.trim()}`)),
     );
-  });
-}
-
-/** A TCP port that is free on loopback right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolvePromise(address.port) : reject(new Error('no port')),
-      );
-    });
   });
 }
 

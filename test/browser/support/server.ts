@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../../src/adapters/postgres/embedded-postgres.ts';
+import { freePort } from '../../../src/adapters/node-net/free-port.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { spawnCommand, testCredentialKeys, waitForStatus, type Spawned } from '../../support/processes.ts';
 
