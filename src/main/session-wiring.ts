@@ -18,7 +18,7 @@ import { SandboxAgentRunner } from '../app/sessions/sandbox-agent-runner.ts';
 import { createSecretCache } from '../app/sessions/sandbox-events.ts';
 import { SessionManager } from '../app/sessions/session-manager.ts';
 import { createSessionMirror } from '../app/sessions/session-mirror.ts';
-import { isFinishedStatus, runsAttempt } from '../domain/orchestrator/execution.ts';
+import { isFinishedStatus } from '../domain/orchestrator/execution.ts';
 import type { Hmac } from '../ports/hmac.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Metrics } from '../ports/metrics.ts';
@@ -144,10 +144,7 @@ export function wireSessions(parts: SessionParts, runtime: SessionRuntime = {}):
     // a slot, unless its attempt is no longer current; idle sandboxes of executions that only wait
     // (a person, a timer, an event) make room when the workspace is at its limit.
     startWaiting: (request) => runner.start(request),
-    stillWanted: async (request) => {
-      const state = (await app.executions.get(request.executionId))?.state;
-      return state !== undefined && runsAttempt(state, request.stepId, request.attempt);
-    },
+    stillWanted: (request) => runner.stillCurrent(request),
     onlyWaiting: async (executionId) => (await app.executions.get(executionId))?.state.status === 'waiting',
   });
   const signer = new JoseTokenSigner({

@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort as freePortOn } from '../../src/adapters/node-net/free-port.ts';
 
 /**
  * Podman and podman-compose as the container test drives them: what is missing on this machine (the
@@ -80,9 +79,4 @@ export function run(
         );
     });
   });
-}
-
-/** A TCP port free on every address at the time of the call. */
-export function freePort(): Promise<number> {
-  return freePortOn({ host: '0.0.0.0' });
 }

@@ -6,7 +6,8 @@ import { callApi } from '../support/api.ts';
 import { eventually } from '../support/eventually.ts';
 import { connectClient, type RealtimeClient } from '../support/realtime-client.ts';
 import { LocalBrowser } from './browser.ts';
-import { freePort, run, whyNoEngine, writeContainersConf } from './engine.ts';
+import { freePort } from '../../src/adapters/node-net/free-port.ts';
+import { run, whyNoEngine, writeContainersConf } from './engine.ts';
 
 /**
  * deploy/docker as a self-hoster runs it, for real: base images made on this machine (no registry is
@@ -55,7 +56,9 @@ describe.skipIf(skipped !== undefined)('the self-hosting container stack', () =>
   beforeAll(async () => {
     // Until the stack is up, a failure shows the containers' logs too (afterAll prints them).
     failed = true;
-    ports = { baton: await freePort(), idp: await freePort(), proxy: await freePort() };
+    // Published on every address of the host, so free on all of them.
+    const onEvery = () => freePort({ host: '0.0.0.0' });
+    ports = { baton: await onEvery(), idp: await onEvery(), proxy: await onEvery() };
     publicUrl = `http://localhost:${ports.baton}`;
     // 1. Base images (cached by content hash: minutes the first time, seconds after).
     const images = Object.fromEntries(

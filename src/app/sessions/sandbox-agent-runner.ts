@@ -104,7 +104,7 @@ export class SandboxAgentRunner implements AgentRunner {
     const { session, handle } = ready;
     // A superseded attempt must not start: every attempt that waited for the same sandbox would run
     // the step again, each result thrown away (for an agent, the work and its side effects again).
-    if (mayWait && !(await this.#stillCurrent(run))) {
+    if (mayWait && !(await this.stillCurrent(run))) {
       this.#deps.logger.info({ runKey: run.key }, 'not starting a run whose attempt ended while its sandbox was made');
       return;
     }
@@ -182,8 +182,11 @@ export class SandboxAgentRunner implements AgentRunner {
     }
   }
 
-  /** Whether the run's execution goes on and its step still runs this attempt. */
-  async #stillCurrent(run: RunRequest): Promise<boolean> {
+  /**
+   * Whether the run's execution goes on and its step still runs this attempt (one read of the
+   * execution). The slot queue asks it too, before it starts a run that waited.
+   */
+  async stillCurrent(run: RunRequest): Promise<boolean> {
     const state = (await this.#deps.executions.get(run.executionId))?.state;
     return state !== undefined && runsAttempt(state, run.stepId, run.attempt);
   }
